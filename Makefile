@@ -1,0 +1,43 @@
+# Dingdan: `make run` starts it on SQLite with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint unit install dev-install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/dingdan db upgrade
+	$(BIN)/dingdan demo --if-empty
+	$(BIN)/dingdan serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/dingdan/domain src/dingdan/services
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+	@if [ -n "$$DINGDAN_TEST_DATABASE_URL" ]; then \
+		echo "== the same suite on PostgreSQL =="; \
+		DINGDAN_TEST_BACKEND=postgresql $(BIN)/pytest; \
+	else \
+		echo "DINGDAN_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache dingdan.db dingdan.db-wal dingdan.db-shm

@@ -1,0 +1,57 @@
+"""What every command shares: the database, the system actor, and errors as exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from dingdan.domain.errors import DomainError
+from dingdan.domain.roles import Role
+from dingdan.services.common import Actor
+
+T = TypeVar("T")
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+def cli_actor() -> Actor:
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        user = "unknown"
+    return Actor(f"cli:{user}", Role.ADMIN)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn a domain error into a readable message on stderr and exit status 1."""
+    try:
+        yield
+    except DomainError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}", highlight=False)
+        for e in exc.errors:
+            err.print(f"  {e.field}: {e.message}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+
+
+def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with reported():
+        return fn(*args, **kwargs)
+
+
+def database() -> Any:
+    from dingdan import bootstrap
+
+    return bootstrap.database()
+
+
+def read_stdin_secret() -> str:
+    data = sys.stdin.readline()
+    return data.rstrip("\r\n")

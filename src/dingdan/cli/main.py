@@ -1,0 +1,159 @@
+"""The `dingdan` command."""
+
+from __future__ import annotations
+
+import typer
+
+from dingdan.cli import common
+from dingdan.cli.common import cli_actor, database, err, out, run
+
+app = typer.Typer(
+    help="Dingdan (訂單): order management.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Back-office users.", no_args_is_help=True)
+inventory_app = typer.Typer(help="Stock.", no_args_is_help=True)
+products_app = typer.Typer(help="Products.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(products_app, name="products")
+
+
+def _upgrade() -> None:
+    from dingdan import bootstrap
+    from dingdan.config import get_settings
+
+    with common.reported():
+        try:
+            bootstrap.migrate(get_settings().database_url)
+        except Exception as exc:  # noqa: BLE001 - any failure here is fatal and explained
+            err.print(f"[red]error:[/red] could not migrate the database: {exc}")
+            raise typer.Exit(1) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations to the configured database."""
+    _upgrade()
+    out.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes."),
+) -> None:
+    """Run the web app (API + back office); applies pending migrations first."""
+    import uvicorn
+
+    _upgrade()
+    out.print(f"Dingdan is listening on http://{host}:{port}/  (API docs: /docs)")
+    uvicorn.run(
+        "dingdan.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Option(..., help="What the token is for."),
+    role: str = typer.Option(
+        ..., help="admin, manager, customer_service, warehouse, finance or viewer."
+    ),
+) -> None:
+    """Create an API token; prints the token alone on the last line."""
+    from dingdan.services import access
+
+    secret, view = run(access.create_token, database(), cli_actor(), name, role)
+    out.print(
+        f"Created token {view['name']!r} with role {view['role']} (shown only once):",
+        highlight=False,
+    )
+    print(secret)
+
+
+@user_app.command("create")
+def user_create(
+    email: str = typer.Option(..., help="Sign-in email."),
+    role: str = typer.Option(..., help="The user's role."),
+    name: str = typer.Option(None, help="Display name."),
+) -> None:
+    """Create a back-office user; reads the password from stdin."""
+    from dingdan.services import access
+
+    password = common.read_stdin_secret()
+    view = run(
+        lambda: access.create_user(
+            database(), cli_actor(), email=email, role=role, password=password, name=name
+        )
+    )
+    out.print(f"Created user {view['email']} with role {view['role']}", highlight=False)
+
+
+@inventory_app.command("verify")
+def inventory_verify() -> None:
+    """Recompute every stock level from the ledger; non-zero exit listing each difference."""
+    from dingdan.services import inventory
+
+    diffs = run(inventory.verify, database())
+    if not diffs:
+        out.print("all stock levels agree with the ledger")
+        return
+    for d in diffs:
+        err.print(
+            f"{d['sku']} at {d['location']}: level on_hand={d['level']['on_hand']} "
+            f"reserved={d['level']['reserved']}, ledger on_hand={d['ledger']['on_hand']} "
+            f"reserved={d['ledger']['reserved']}",
+            highlight=False,
+            markup=False,
+        )
+    err.print(f"[red]{len(diffs)} stock level(s) differ from the ledger[/red]")
+    raise typer.Exit(1)
+
+
+def _register_more() -> None:
+    from dingdan.cli import imports
+
+    imports.register(products_app, inventory_app)
+
+
+_register_more()
+
+
+@app.command()
+def demo(
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Do nothing when the database already has data."
+    ),
+) -> None:
+    """Fill the configured database with demo data."""
+    from dingdan.services import demo as demo_data
+
+    db = database()
+    if not demo_data.is_empty(db):
+        if if_empty:
+            out.print(
+                f"Demo data already loaded. Sign in as {demo_data.DEMO_ADMIN} / "
+                f"{demo_data.DEMO_PASSWORD}",
+                highlight=False,
+            )
+            return
+        err.print("[red]error:[/red] the database already has data; demo needs an empty one")
+        raise typer.Exit(1)
+    info = run(demo_data.load, db, cli_actor())
+    out.print("Demo data loaded.", highlight=False)
+    out.print(
+        f"Back office: sign in as {info['admin_email']} / {info['password']}", highlight=False
+    )
+    out.print(f"API admin token: {info['token']}", highlight=False)

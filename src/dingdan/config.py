@@ -1,0 +1,33 @@
+"""Settings from the environment (prefix ``DINGDAN_``); a ``.env`` file may add to them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DINGDAN_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///dingdan.db"
+    # Largest request body accepted, in bytes; larger ones get 413 payload_too_large.
+    max_body_bytes: int = 1024 * 1024
+    # SQLite durability: FULL survives power loss; NORMAL may lose the last commits, never corrupts.
+    sqlite_synchronous: str = "FULL"
+    # Seconds a writer waits for SQLite's single write lock before retrying.
+    sqlite_busy_timeout: float = 10.0
+    db_pool_size: int = 10
+    # Secret for signing back-office sessions; set it in production.
+    secret_key: str = "change-me-in-production"
+    order_number_prefix: str = "DD"
+    # Unpaid bank-transfer orders are cancelled after this many hours.
+    bank_transfer_timeout_hours: float = 72.0
+    # Run the outbox/housekeeping worker inside `dingdan serve`.
+    run_worker: bool = True
+    log_level: str = "info"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

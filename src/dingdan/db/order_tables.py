@@ -1,0 +1,198 @@
+"""Tables of the order lifecycle: channels, customers, orders, lines, allocations, payments,
+shipments, events, idempotency keys and counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dingdan.db.tables import Base, BigId, Timestamps
+from dingdan.db.types import utcnow
+
+
+class Channel(Timestamps, Base):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Customer(Timestamps, Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    addresses: Mapped[list[dict[str, Any]] | None] = mapped_column(default=list)
+
+
+class Order(Timestamps, Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    # Cached results of dingdan.domain.order_status.derive(); written only by services.orders.
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    financial_status: Mapped[str] = mapped_column(String(20), default="pending")
+    fulfillment_status: Mapped[str] = mapped_column(String(20), default="unfulfilled")
+    currency: Mapped[str] = mapped_column(String(3))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer: Mapped[dict[str, Any]]
+    shipping_address: Mapped[dict[str, Any]]
+    payment_method: Mapped[str] = mapped_column(String(20))
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger)
+    shipping_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Lower-cased "number email name phone" for the list's substring search.
+    search_text: Mapped[str] = mapped_column(String(800))
+    tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
+        CheckConstraint("paid_minor >= 0 AND refunded_minor >= 0", name="money_not_negative"),
+        CheckConstraint("refunded_minor <= paid_minor", name="refunded_within_paid"),
+        Index("ix_orders_created_at_id", "created_at", "id"),
+        Index("ix_orders_status_created_at", "status", "created_at"),
+        Index("ix_orders_financial_status_created_at", "financial_status", "created_at"),
+        Index("ix_orders_fulfillment_status_created_at", "fulfillment_status", "created_at"),
+        Index("ix_orders_channel_created_at", "channel", "created_at"),
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Units reserved at some location and not yet shipped (sum of this line's allocations).
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    # Units ordered that no location holds yet; allocated oldest order first as stock arrives.
+    backordered: Mapped[int] = mapped_column(Integer, default=0)
+    shipped: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        CheckConstraint(
+            "allocated >= 0 AND backordered >= 0 AND shipped >= 0 AND cancelled >= 0"
+            " AND allocated + backordered + shipped + cancelled = quantity",
+            name="quantities_add_up",
+        ),
+        CheckConstraint("returned >= 0 AND returned <= shipped", name="returned_within_shipped"),
+        Index("ix_order_lines_backorders", "product_id", "backordered", "order_id"),
+    )
+
+
+class Allocation(Base):
+    """Units of one line reserved at one location and not yet shipped."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("line_id", "location_id", name="uq_allocations_line_location"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+
+class Payment(Base):
+    """A payment (amount > 0) or a refund (kind 'refund'), never edited after the fact."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+
+class Shipment(Timestamps, Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    carrier: Mapped[str] = mapped_column(String(50))
+    tracking_number: Mapped[str | None] = mapped_column(String(60), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="shipped")
+    lines: Mapped[list[dict[str, Any]]]
+    exception: Mapped[str | None] = mapped_column(String(30))
+    delivered_at: Mapped[datetime | None]
+
+
+class OrderEvent(Base):
+    """The order's timeline: what happened, who did it, when."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str | None] = mapped_column(String(1000))
+    data: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_order_events_order_id_id", "order_id", "id"),)
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Counter(Base):
+    """Named counters (order numbers on SQLite; PostgreSQL uses a sequence)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,186 @@
+"""Stock SQL: every change of a level is one conditional statement plus a ledger row.
+
+Rules that make overselling impossible (see docs/architecture.md):
+- a level changes only through ``apply``, which writes the movement rows in the same
+  transaction;
+- each row is changed by ONE statement whose WHERE clause carries the condition
+  (``on_hand + Δon_hand >= reserved + Δreserved`` and ``reserved + Δreserved >= 0``), so the
+  database, not Python, decides under its own row lock; there is no read-then-write;
+- rows are touched in a fixed order, (product_id, location_id), so two transactions that
+  need the same rows queue behind each other instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, func, insert, literal, select, union, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dingdan.db.tables import StockLevel, StockMovement
+from dingdan.db.types import utcnow
+from dingdan.domain.errors import InsufficientStock
+
+
+@dataclass(frozen=True)
+class Move:
+    product_id: int
+    location_id: int
+    kind: str
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A move the database refused: the level did not have what it needed."""
+
+    move: Move
+
+
+def apply(
+    conn: Connection,
+    moves: Sequence[Move],
+    *,
+    actor: str,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> None:
+    """Apply ``moves`` atomically or raise ``InsufficientStock`` (the caller's transaction
+    is then rolled back, so no move of the batch survives)."""
+    refused = try_apply(conn, moves, actor=actor, reason=reason, reference=reference)
+    if refused is not None:
+        raise InsufficientStock(detail="Not enough stock for this change.")
+
+
+def try_apply(
+    conn: Connection,
+    moves: Sequence[Move],
+    *,
+    actor: str,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> Refused | None:
+    """Like ``apply`` but reports the first refused move instead of raising. Moves before
+    it have been applied: the caller must roll back (raise) when it gets a refusal."""
+    merged = _merge(moves)
+    for move in merged:
+        if not _change_level(conn, move):
+            return Refused(move)
+    now = utcnow()
+    rows = [
+        {
+            "product_id": m.product_id,
+            "location_id": m.location_id,
+            "kind": m.kind,
+            "on_hand_delta": m.on_hand_delta,
+            "reserved_delta": m.reserved_delta,
+            "reason": reason,
+            "reference": reference,
+            "actor": actor,
+            "created_at": now,
+        }
+        for m in moves
+        if m.on_hand_delta or m.reserved_delta
+    ]
+    if rows:
+        conn.execute(insert(StockMovement), rows)
+    return None
+
+
+def _merge(moves: Iterable[Move]) -> list[Move]:
+    """One net change per row, in lock order."""
+    net: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for m in moves:
+        acc = net[(m.product_id, m.location_id)]
+        acc[0] += m.on_hand_delta
+        acc[1] += m.reserved_delta
+    return [Move(p, loc, "net", oh, rs) for (p, loc), (oh, rs) in sorted(net.items()) if oh or rs]
+
+
+def _change_level(conn: Connection, m: Move) -> bool:
+    if m.on_hand_delta > 0:
+        _ensure_level(conn, m.product_id, m.location_id)
+    lv = StockLevel.__table__.c
+    result = conn.execute(
+        update(StockLevel)
+        .where(
+            and_(
+                lv.product_id == m.product_id,
+                lv.location_id == m.location_id,
+                lv.on_hand + m.on_hand_delta >= lv.reserved + m.reserved_delta,
+                lv.reserved + m.reserved_delta >= 0,
+            )
+        )
+        .values(on_hand=lv.on_hand + m.on_hand_delta, reserved=lv.reserved + m.reserved_delta)
+    )
+    return result.rowcount == 1
+
+
+def _ensure_level(conn: Connection, product_id: int, location_id: int) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(StockLevel)
+        .values(product_id=product_id, location_id=location_id, on_hand=0, reserved=0)
+        .on_conflict_do_nothing(index_elements=["product_id", "location_id"])
+    )
+    conn.execute(stmt)
+
+
+@dataclass(frozen=True)
+class Difference:
+    product_id: int
+    location_id: int
+    level_on_hand: int
+    level_reserved: int
+    ledger_on_hand: int
+    ledger_reserved: int
+
+
+def verify(conn: Connection) -> list[Difference]:
+    """Every (product, location) whose level differs from the sums of its ledger."""
+    lv = StockLevel.__table__.c
+    mv = StockMovement.__table__.c
+    sums = (
+        select(
+            mv.product_id,
+            mv.location_id,
+            func.sum(mv.on_hand_delta).label("on_hand"),
+            func.sum(mv.reserved_delta).label("reserved"),
+        )
+        .group_by(mv.product_id, mv.location_id)
+        .subquery()
+    )
+    keys = union(
+        select(lv.product_id, lv.location_id),
+        select(sums.c.product_id, sums.c.location_id),
+    ).subquery()
+    zero = literal(0)
+    query = (
+        select(
+            keys.c.product_id,
+            keys.c.location_id,
+            func.coalesce(lv.on_hand, zero),
+            func.coalesce(lv.reserved, zero),
+            func.coalesce(sums.c.on_hand, zero),
+            func.coalesce(sums.c.reserved, zero),
+        )
+        .select_from(keys)
+        .outerjoin(
+            StockLevel,
+            and_(lv.product_id == keys.c.product_id, lv.location_id == keys.c.location_id),
+        )
+        .outerjoin(
+            sums,
+            and_(sums.c.product_id == keys.c.product_id, sums.c.location_id == keys.c.location_id),
+        )
+        .order_by(keys.c.product_id, keys.c.location_id)
+    )
+    out = []
+    for row in conn.execute(query):
+        d = Difference(*(int(v) for v in row))
+        if (d.level_on_hand, d.level_reserved) != (d.ledger_on_hand, d.ledger_reserved):
+            out.append(d)
+    return out

@@ -1,0 +1,65 @@
+"""Rules for products and locations that need no database."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dingdan.domain import money
+from dingdan.domain.errors import FieldErrors
+
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+TAX_CLASSES = ("standard", "reduced", "zero", "exempt")
+LOCATION_KINDS = ("warehouse", "store")
+
+
+def check_sku(sku: Any, field: str, errors: FieldErrors) -> None:
+    if not isinstance(sku, str) or not SKU_RE.match(sku):
+        errors.add(
+            field, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+
+
+def check_code(code: Any, field: str, errors: FieldErrors) -> None:
+    if not isinstance(code, str) or not CODE_RE.match(code):
+        errors.add(
+            field, "must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+
+
+def check_text(
+    value: Any, field: str, errors: FieldErrors, *, max_len: int, required: bool
+) -> None:
+    if value is None:
+        if required:
+            errors.add(field, "is required")
+        return
+    if not isinstance(value, str) or (required and not value.strip()):
+        errors.add(field, "must not be empty")
+    elif len(value) > max_len:
+        errors.add(field, f"must be at most {max_len} characters")
+    elif any(ord(ch) < 32 for ch in value):
+        errors.add(field, "must not contain control characters")
+
+
+def check_currency(currency: Any, field: str, errors: FieldErrors) -> bool:
+    if not money.is_currency(currency):
+        errors.add(field, "must be an ISO 4217 currency code such as TWD")
+        return False
+    return True
+
+
+def check_non_negative(value: Any, field: str, errors: FieldErrors) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        errors.add(field, "must be a whole number, zero or more")
+
+
+def price_minor(price: Any, currency: str, field: str, errors: FieldErrors) -> int | None:
+    from dingdan.domain.errors import ValidationFailed
+
+    try:
+        return money.parse_amount(price, currency, field)
+    except ValidationFailed as exc:
+        errors.items.extend(exc.errors)
+        return None

@@ -1,0 +1,100 @@
+"""Domain errors. Each carries a machine ``code``; the web layer maps codes to HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class DomainError(Exception):
+    """Base of every error a use case raises on purpose."""
+
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    code: str = "domain_error"
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.detail)
+
+    def __str__(self) -> str:
+        if not self.errors:
+            return self.detail
+        listed = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+        return f"{self.detail} ({listed})"
+
+
+@dataclass
+class ValidationFailed(DomainError):
+    code: str = "validation_error"
+
+    @classmethod
+    def on(cls, field_name: str, message: str) -> ValidationFailed:
+        return cls(detail=message, errors=[FieldError(field_name, message)])
+
+
+@dataclass
+class NotFound(DomainError):
+    code: str = "not_found"
+
+
+@dataclass
+class Conflict(DomainError):
+    code: str = "conflict"
+
+
+@dataclass
+class InsufficientStock(DomainError):
+    code: str = "insufficient_stock"
+
+
+@dataclass
+class InvalidTransition(DomainError):
+    code: str = "invalid_transition"
+
+
+@dataclass
+class PaymentRequired(DomainError):
+    code: str = "payment_required"
+
+
+@dataclass
+class IdempotencyConflict(DomainError):
+    code: str = "idempotency_conflict"
+
+
+@dataclass
+class Unauthorized(DomainError):
+    code: str = "unauthorized"
+
+
+@dataclass
+class Forbidden(DomainError):
+    code: str = "forbidden"
+
+
+@dataclass
+class ServiceUnavailable(DomainError):
+    code: str = "service_unavailable"
+
+
+class FieldErrors:
+    """Collects every bad field of one input so that all are reported at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, field_name: str, message: str) -> None:
+        self.items.append(FieldError(field_name, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self, detail: str = "The request has invalid fields.") -> None:
+        if self.items:
+            raise ValidationFailed(detail=detail, errors=list(self.items))

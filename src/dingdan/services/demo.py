@@ -1,0 +1,129 @@
+"""Believable demo data: locations, products, stock, users and (when orders exist) orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from dingdan.db.engine import Database
+from dingdan.db.tables import Product
+from dingdan.services import access, catalog, inventory, locations
+from dingdan.services.common import Actor
+
+DEMO_PASSWORD = "dingdan-demo-2026"
+DEMO_ADMIN = "admin@example.com"
+
+LOCATIONS = [
+    {
+        "code": "TPE",
+        "name": "台北倉 Taipei",
+        "country": "TW",
+        "priority": 0,
+        "city": "台北市",
+        "line1": "內湖區瑞光路 100 號",
+        "postal_code": "114",
+    },
+    {
+        "code": "TXG",
+        "name": "台中倉 Taichung",
+        "country": "TW",
+        "priority": 1,
+        "city": "台中市",
+        "line1": "西屯區工業區一路 50 號",
+        "postal_code": "407",
+    },
+    {
+        "code": "HKG",
+        "name": "香港倉 Hong Kong",
+        "country": "HK",
+        "priority": 2,
+        "city": "香港",
+        "line1": "葵涌貨櫃碼頭路 8 號",
+    },
+]
+
+PRODUCTS: list[tuple[str, str, str, str, int, bool]] = [
+    # sku, name, price, category, weight_grams, allow_backorder
+    ("TEA-OOLONG-150", "凍頂烏龍茶 150g", "450.00", "茶葉 Tea", 180, False),
+    ("TEA-BLACK-100", "日月潭紅玉紅茶 100g", "520.00", "茶葉 Tea", 130, False),
+    ("TEA-GREEN-200", "三峽碧螺春 200g", "380.00", "茶葉 Tea", 230, True),
+    ("CAKE-PINE-10", "土鳳梨酥 10 入", "420.00", "糕餅 Pastry", 550, False),
+    ("CAKE-SUN-6", "台中太陽餅 6 入", "260.00", "糕餅 Pastry", 400, False),
+    ("CAKE-NOUGAT-20", "牛軋糖 20 入", "300.00", "糕餅 Pastry", 320, True),
+    ("MUG-CELADON", "青瓷馬克杯", "680.00", "器皿 Tableware", 420, False),
+    ("POT-YIXING", "朱泥小壺 120ml", "2400.00", "器皿 Tableware", 300, False),
+    ("TOWEL-COTTON", "台灣製純棉毛巾", "199.00", "生活 Living", 120, False),
+    ("SOAP-CAMELLIA", "苦茶油手工皂", "180.00", "生活 Living", 110, False),
+    ("BAG-CANVAS", "帆布托特包", "890.00", "生活 Living", 350, True),
+    ("SAUCE-SHACHA", "沙茶醬 250g", "150.00", "食品 Food", 300, False),
+]
+
+STOCK = {
+    "TPE": {
+        "TEA-OOLONG-150": 120,
+        "TEA-BLACK-100": 60,
+        "CAKE-PINE-10": 200,
+        "MUG-CELADON": 25,
+        "POT-YIXING": 4,
+        "TOWEL-COTTON": 300,
+        "SOAP-CAMELLIA": 150,
+        "SAUCE-SHACHA": 80,
+    },
+    "TXG": {
+        "TEA-OOLONG-150": 40,
+        "CAKE-SUN-6": 90,
+        "CAKE-PINE-10": 50,
+        "BAG-CANVAS": 12,
+        "SOAP-CAMELLIA": 3,
+    },
+    "HKG": {"TEA-BLACK-100": 20, "MUG-CELADON": 6, "TOWEL-COTTON": 40},
+}
+
+
+def is_empty(db: Database) -> bool:
+    return db.read(lambda c: c.execute(select(func.count()).select_from(Product)).scalar()) == 0
+
+
+def load(db: Database, actor: Actor) -> dict[str, Any]:
+    """Fill an empty database; returns what a person needs to sign in."""
+    for loc in LOCATIONS:
+        locations.create_location(db, actor, loc)
+    for i, (sku, name, price, category, grams, backorder) in enumerate(PRODUCTS):
+        catalog.create_product(
+            db,
+            actor,
+            {
+                "sku": sku,
+                "name": name,
+                "price": price,
+                "currency": "TWD",
+                "category": category,
+                "weight_grams": grams,
+                "allow_backorder": backorder,
+                "low_stock_threshold": 10,
+                "barcode": f"4710000{i + 1:06d}",
+            },
+        )
+    for code, lines in STOCK.items():
+        inventory.receive(
+            db,
+            actor,
+            {
+                "location": code,
+                "reference": "DEMO-PO-0001",
+                "lines": [{"sku": sku, "quantity": q} for sku, q in lines.items()],
+            },
+        )
+    users = [
+        (DEMO_ADMIN, "admin", "示範管理員"),
+        ("manager@example.com", "manager", "王經理"),
+        ("cs@example.com", "customer_service", "客服 小林"),
+        ("warehouse@example.com", "warehouse", "倉管 阿明"),
+        ("finance@example.com", "finance", "財務 陳小姐"),
+        ("viewer@example.com", "viewer", "訪客"),
+    ]
+    for email, role, name in users:
+        access.create_user(db, actor, email=email, role=role, password=DEMO_PASSWORD, name=name)
+    secret, _ = access.create_token(db, actor, "demo admin", "admin")
+    return {"admin_email": DEMO_ADMIN, "password": DEMO_PASSWORD, "token": secret}

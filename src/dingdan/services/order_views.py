@@ -1,0 +1,198 @@
+"""Read side of orders: the contract's order view, the list with search, the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import Allocation, Order, OrderEvent, OrderLine, Shipment
+from dingdan.db.tables import Location
+from dingdan.domain.errors import NotFound, ValidationFailed
+from dingdan.domain.money import format_amount
+from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Status
+from dingdan.services.common import Page, check_limit, decode_cursor, iso, like_pattern, page_of
+
+
+def fetch(conn: Connection, number: str) -> Any:
+    row = conn.execute(select(Order).where(Order.number == number)).first()
+    if row is None:
+        raise NotFound(detail=f"No order numbered {number!r}.")
+    return row
+
+
+def event(
+    conn: Connection,
+    order_id: int,
+    kind: str,
+    actor: str,
+    message: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(OrderEvent).values(
+            order_id=order_id, kind=kind, actor=actor, message=message, data=data
+        )
+    )
+
+
+def view(conn: Connection, order: Any) -> dict[str, Any]:
+    cur = order.currency
+    lines = conn.execute(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
+    ).all()
+    allocs = conn.execute(
+        select(Location.code, OrderLine.sku, Allocation.quantity)
+        .join(Location, Location.id == Allocation.location_id)
+        .join(OrderLine, OrderLine.id == Allocation.line_id)
+        .where(Allocation.order_id == order.id)
+        .order_by(OrderLine.position, Location.priority, Location.code)
+    ).all()
+    return {
+        "number": order.number,
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "status": order.status,
+        "financial_status": order.financial_status,
+        "fulfillment_status": order.fulfillment_status,
+        "currency": cur,
+        "customer": order.customer,
+        "shipping_address": order.shipping_address,
+        "payment_method": order.payment_method,
+        "lines": [
+            {
+                "sku": ln.sku,
+                "name": ln.name,
+                "quantity": ln.quantity,
+                "unit_price": format_amount(ln.unit_price_minor, cur),
+                "tax": format_amount(ln.tax_minor, cur),
+                "allocated": ln.allocated,
+                "backordered": ln.backordered,
+                "shipped": ln.shipped,
+                "returned": ln.returned,
+                "cancelled": ln.cancelled,
+            }
+            for ln in lines
+        ],
+        "allocations": [{"location": c, "sku": s, "quantity": q} for c, s, q in allocs],
+        "subtotal": format_amount(order.subtotal_minor, cur),
+        "shipping_total": format_amount(order.shipping_minor, cur),
+        "tax_total": format_amount(order.tax_minor, cur),
+        "total": format_amount(order.total_minor, cur),
+        "paid": format_amount(order.paid_minor, cur),
+        "refunded": format_amount(order.refunded_minor, cur),
+        "balance_due": format_amount(max(0, order.total_minor - order.paid_minor), cur),
+        "prices_include_tax": order.prices_include_tax,
+        "cancel_reason": order.cancel_reason,
+        "tracking_token": order.tracking_token,
+        "created_at": iso(order.created_at),
+        "updated_at": iso(order.updated_at),
+    }
+
+
+def get_order(db: Database, number: str) -> dict[str, Any]:
+    return db.read(lambda conn: view(conn, fetch(conn, number)))
+
+
+def _enum(value: str | None, allowed: type, field: str) -> str | None:
+    if value is not None and value not in {m.value for m in allowed}:  # type: ignore[attr-defined]
+        raise ValidationFailed.on(field, f"is not a known {field}")
+    return value
+
+
+def list_orders(
+    db: Database,
+    *,
+    status: str | None = None,
+    financial_status: str | None = None,
+    fulfillment_status: str | None = None,
+    channel: str | None = None,
+    q: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Newest first, keyset-paged on the order id."""
+    check_limit(limit)
+    after = decode_cursor(cursor, int)
+    stmt = select(Order).order_by(Order.id.desc()).limit(limit + 1)
+    filters = {
+        Order.status: _enum(status, Status, "status"),
+        Order.financial_status: _enum(financial_status, FinancialStatus, "financial_status"),
+        Order.fulfillment_status: _enum(
+            fulfillment_status, FulfillmentStatus, "fulfillment_status"
+        ),
+        Order.channel: channel,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if q:
+        stmt = stmt.where(Order.search_text.like(like_pattern(q), escape="\\"))
+    if created_from:
+        stmt = stmt.where(Order.created_at >= created_from)
+    if created_to:
+        stmt = stmt.where(Order.created_at < created_to)
+    if after:
+        stmt = stmt.where(Order.id < after[0])
+
+    def work(conn: Connection) -> Page:
+        rows = list(conn.execute(stmt))
+        return page_of(rows, limit, lambda o: view(conn, o), lambda o: (int(o.id),))
+
+    return db.read(work)
+
+
+def events(db: Database, number: str) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, Any]:
+        order = fetch(conn, number)
+        rows = conn.execute(
+            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+        ).all()
+        return {
+            "items": [
+                {
+                    "id": str(e.id),
+                    "kind": e.kind,
+                    "actor": e.actor,
+                    "message": e.message,
+                    "data": e.data,
+                    "created_at": iso(e.created_at),
+                }
+                for e in rows
+            ],
+            "next_cursor": None,
+        }
+
+    return db.read(work)
+
+
+def shipment_view(conn: Connection, s: Any) -> dict[str, Any]:
+    number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
+    code = conn.execute(select(Location.code).where(Location.id == s.location_id)).scalar_one()
+    return {
+        "id": str(s.id),
+        "order": number,
+        "location": code,
+        "carrier": s.carrier,
+        "tracking_number": s.tracking_number,
+        "status": s.status,
+        "lines": s.lines,
+        "exception": s.exception,
+        "created_at": iso(s.created_at),
+        "delivered_at": iso(s.delivered_at),
+    }
+
+
+def shipments_of(db: Database, number: str) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, Any]:
+        order = fetch(conn, number)
+        rows = conn.execute(
+            select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
+        ).all()
+        return {"items": [shipment_view(conn, s) for s in rows], "next_cursor": None}
+
+    return db.read(work)

@@ -1,0 +1,66 @@
+"""API tokens and users (admin only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.roles import Action
+from dingdan.services import access
+from dingdan.services.common import Actor
+from dingdan.web.api.deps import can, db_of
+from dingdan.web.api.errors import responses
+from dingdan.web.api.schemas import TokenIn, UserIn
+
+router = APIRouter(prefix="/api/v1", tags=["access"])
+
+
+@router.post("/tokens", status_code=201, responses=responses("forbidden"))
+async def create_token(
+    request: Request, body: TokenIn, actor: Actor = can(Action.MANAGE_USERS)
+) -> dict[str, Any]:
+    secret, view = await run_in_threadpool(
+        access.create_token, db_of(request), actor, body.name, body.role
+    )
+    return {**view, "token": secret}
+
+
+@router.get("/tokens", responses=responses("forbidden"))
+async def list_tokens(request: Request, actor: Actor = can(Action.MANAGE_USERS)) -> dict[str, Any]:
+    return {
+        "items": await run_in_threadpool(access.list_tokens, db_of(request)),
+        "next_cursor": None,
+    }
+
+
+@router.post("/tokens/{token_id}/revoke", responses=responses("forbidden", "not_found"))
+async def revoke_token(
+    request: Request, token_id: str, actor: Actor = can(Action.MANAGE_USERS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(access.revoke_token, db_of(request), actor, token_id)
+
+
+@router.post("/users", status_code=201, responses=responses("forbidden", "conflict"))
+async def create_user(
+    request: Request, body: UserIn, actor: Actor = can(Action.MANAGE_USERS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        lambda: access.create_user(
+            db_of(request),
+            actor,
+            email=body.email,
+            role=body.role,
+            password=body.password,
+            name=body.name,
+        )
+    )
+
+
+@router.get("/users", responses=responses("forbidden"))
+async def list_users(request: Request, actor: Actor = can(Action.MANAGE_USERS)) -> dict[str, Any]:
+    return {
+        "items": await run_in_threadpool(access.list_users, db_of(request)),
+        "next_cursor": None,
+    }

@@ -1,0 +1,183 @@
+"""Orders, payments, refunds, shipments, delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.roles import Action
+from dingdan.services import fulfilment, order_views, orders, payments
+from dingdan.services.common import Actor
+from dingdan.web.api.deps import can, db_of
+from dingdan.web.api.errors import responses
+from dingdan.web.api.order_schemas import (
+    CancelIn,
+    ExceptionIn,
+    NoteIn,
+    OrderIn,
+    PaymentIn,
+    RefundIn,
+    ShipmentIn,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["orders"])
+TRANSITION = ("forbidden", "not_found", "invalid_transition")
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    responses=responses("forbidden", "insufficient_stock", "idempotency_conflict", "conflict"),
+)
+async def place_order(
+    request: Request,
+    response: Response,
+    body: OrderIn,
+    idempotency_key: str | None = Header(None, max_length=200),
+    actor: Actor = can(Action.MANAGE_ORDERS),
+) -> dict[str, Any]:
+    prefix = request.app.state.settings.order_number_prefix
+    order, created = await run_in_threadpool(
+        lambda: orders.place_order(
+            db_of(request),
+            actor,
+            body.model_dump(exclude_unset=True),
+            idempotency_key=idempotency_key,
+            prefix=prefix,
+        )
+    )
+    if not created:
+        response.status_code = 200
+    return order
+
+
+@router.get("/orders", responses=responses("forbidden"))
+async def list_orders(
+    request: Request,
+    status: str | None = None,
+    financial_status: str | None = None,
+    fulfillment_status: str | None = None,
+    channel: str | None = Query(None, max_length=32),
+    q: str | None = Query(None, max_length=200),
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = Query(None, max_length=500),
+    actor: Actor = can(Action.READ),
+) -> dict[str, Any]:
+    page = await run_in_threadpool(
+        lambda: order_views.list_orders(
+            db_of(request),
+            status=status,
+            financial_status=financial_status,
+            fulfillment_status=fulfillment_status,
+            channel=channel,
+            q=q,
+            created_from=created_from,
+            created_to=created_to,
+            limit=limit,
+            cursor=cursor,
+        )
+    )
+    return page.as_dict()
+
+
+@router.get("/orders/{number}", responses=responses("forbidden", "not_found"))
+async def get_order(
+    request: Request, number: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(order_views.get_order, db_of(request), number)
+
+
+@router.get("/orders/{number}/events", responses=responses("forbidden", "not_found"))
+async def order_events(
+    request: Request, number: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(order_views.events, db_of(request), number)
+
+
+@router.post(
+    "/orders/{number}/notes", status_code=201, responses=responses("forbidden", "not_found")
+)
+async def add_note(
+    request: Request, number: str, body: NoteIn, actor: Actor = can(Action.MANAGE_ORDERS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(fulfilment.add_note, db_of(request), actor, number, body.note)
+
+
+@router.post("/orders/{number}/cancel", responses=responses(*TRANSITION))
+async def cancel_order(
+    request: Request, number: str, body: CancelIn, actor: Actor = can(Action.MANAGE_ORDERS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        fulfilment.cancel_order, db_of(request), actor, number, body.reason
+    )
+
+
+@router.post("/orders/{number}/payments", status_code=201, responses=responses(*TRANSITION))
+async def record_payment(
+    request: Request, number: str, body: PaymentIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        payments.record_payment, db_of(request), actor, number, body.model_dump(exclude_unset=True)
+    )
+
+
+@router.get("/orders/{number}/payments", responses=responses("forbidden", "not_found"))
+async def list_payments(
+    request: Request, number: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(payments.payments_of, db_of(request), number)
+
+
+@router.post("/orders/{number}/refunds", status_code=201, responses=responses(*TRANSITION))
+async def record_refund(
+    request: Request, number: str, body: RefundIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        payments.record_refund, db_of(request), actor, number, body.model_dump(exclude_unset=True)
+    )
+
+
+@router.post(
+    "/orders/{number}/shipments",
+    status_code=201,
+    responses=responses(*TRANSITION, "payment_required"),
+)
+async def create_shipment(
+    request: Request, number: str, body: ShipmentIn, actor: Actor = can(Action.FULFIL)
+) -> dict[str, Any]:
+    data = body.model_dump(exclude_unset=True)
+    if body.lines is not None:
+        data["lines"] = [ln.model_dump() for ln in body.lines]
+    return await run_in_threadpool(fulfilment.create_shipment, db_of(request), actor, number, data)
+
+
+@router.get("/orders/{number}/shipments", responses=responses("forbidden", "not_found"))
+async def list_shipments(
+    request: Request, number: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(order_views.shipments_of, db_of(request), number)
+
+
+@router.post("/shipments/{shipment_id}/delivered", responses=responses(*TRANSITION))
+async def mark_delivered(
+    request: Request, shipment_id: str, actor: Actor = can(Action.FULFIL)
+) -> dict[str, Any]:
+    return await run_in_threadpool(fulfilment.mark_delivered, db_of(request), actor, shipment_id)
+
+
+@router.post("/shipments/{shipment_id}/exceptions", responses=responses(*TRANSITION))
+async def record_exception(
+    request: Request, shipment_id: str, body: ExceptionIn, actor: Actor = can(Action.FULFIL)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        fulfilment.record_exception,
+        db_of(request),
+        actor,
+        shipment_id,
+        body.model_dump(exclude_unset=True),
+    )

@@ -1,0 +1,137 @@
+"""Fixtures: a fresh, migrated database per test, on SQLite or (when
+DINGDAN_TEST_BACKEND=postgresql) on the PostgreSQL server of DINGDAN_TEST_DATABASE_URL.
+
+Migrations run once per session into a template; each test gets a copy (a file copy on
+SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), so every test starts empty and fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from dingdan import bootstrap
+from dingdan.config import Settings
+from dingdan.db.engine import Database
+from dingdan.domain.roles import Role
+from dingdan.services import access
+from dingdan.services.common import Actor
+
+BACKEND = os.environ.get("DINGDAN_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get("DINGDAN_TEST_DATABASE_URL")
+ADMIN = Actor("test:admin", Role.ADMIN)
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"dingdan test database: {BACKEND}"
+
+
+def _pg_admin() -> Any:
+    assert PG_URL
+    return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        url = f"sqlite:///{path}"
+        bootstrap.migrate(url)
+        yield str(path)
+        return
+    if not PG_URL:
+        pytest.skip("DINGDAN_TEST_BACKEND=postgresql needs DINGDAN_TEST_DATABASE_URL")
+    name = f"dd_tmpl_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    bootstrap.migrate(url)
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db_url(template: str, tmp_path: Path) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        target = tmp_path / "dingdan.db"
+        shutil.copy(template, target)
+        yield f"sqlite:///{target}"
+        return
+    name = f"dd_t_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url, pool_size=20)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, run_worker=False, max_body_bytes=1024 * 1024)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> Any:
+    from dingdan.app import create_app
+
+    return create_app(settings, db=db)
+
+
+class Api:
+    """A test client that signs its requests with a token of one role."""
+
+    def __init__(self, client: TestClient, db: Database) -> None:
+        self.client = client
+        self.db = db
+        self._tokens: dict[str, str] = {}
+
+    def token(self, role: str) -> str:
+        if role not in self._tokens:
+            secret, _ = access.create_token(self.db, ADMIN, f"test-{role}", role)
+            self._tokens[role] = secret
+        return self._tokens[role]
+
+    def request(self, method: str, url: str, *, role: str = "admin", **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token(role)}", **kw.pop("headers", {})}
+        return self.client.request(method, url, headers=headers, **kw)
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        return self.request("POST", url, **kw)
+
+    def patch(self, url: str, **kw: Any) -> Any:
+        return self.request("PATCH", url, **kw)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def api(client: TestClient, db: Database) -> Api:
+    return Api(client, db)

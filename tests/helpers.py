@@ -1,0 +1,38 @@
+"""Small builders shared by tests: catalog and stock set-ups through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dingdan.db.engine import Database
+from dingdan.domain.roles import Role
+from dingdan.services import catalog, inventory, locations
+from dingdan.services.common import Actor
+
+ADMIN = Actor("test:admin", Role.ADMIN)
+
+
+def product(
+    db: Database, sku: str, price: str = "100.00", currency: str = "TWD", **extra: Any
+) -> dict[str, Any]:
+    return catalog.create_product(
+        db,
+        ADMIN,
+        {"sku": sku, "name": f"Product {sku}", "price": price, "currency": currency, **extra},
+    )
+
+
+def location(db: Database, code: str, priority: int = 0, country: str = "TW") -> dict[str, Any]:
+    return locations.create_location(
+        db,
+        ADMIN,
+        {"code": code, "name": f"Warehouse {code}", "country": country, "priority": priority},
+    )
+
+
+def receive(db: Database, loc: str, quantities: dict[str, int]) -> None:
+    inventory.receive(
+        db,
+        ADMIN,
+        {"location": loc, "lines": [{"sku": sku, "quantity": q} for sku, q in quantities.items()]},
+    )
