@@ -78,12 +78,15 @@ def test_a_utf8_csv_with_a_bom_imports_products_with_chinese_names_intact(db):
 
 
 def test_an_xlsx_file_imports_numbers_as_text_and_keeps_decimal_prices(db, tmp_path):
-    path = write_xlsx(tmp_path / "p.xlsx", [
-        ["sku", "name", "price", "currency", "barcode", "weight_grams", "active"],
-        ["TEA-010", "東方美人茶", 350.5, "TWD", 4710000000028, 150.0, False],
-        [None, None, None, None, None, None, None],
-        ["JP-1", "抹茶", 1200, "JPY", None, 40, True],
-    ])
+    path = write_xlsx(
+        tmp_path / "p.xlsx",
+        [
+            ["sku", "name", "price", "currency", "barcode", "weight_grams", "active"],
+            ["TEA-010", "東方美人茶", 350.5, "TWD", 4710000000028, 150.0, False],
+            [None, None, None, None, None, None, None],
+            ["JP-1", "抹茶", 1200, "JPY", None, 40, True],
+        ],
+    )
     rows = imports.read_rows(path)
     assert rows[0]["price"] == "350.5" and rows[0]["barcode"] == "4710000000028"
     assert rows[0]["weight_grams"] == "150" and rows[1]["price"] == "1200"
@@ -96,9 +99,12 @@ def test_an_xlsx_file_imports_numbers_as_text_and_keeps_decimal_prices(db, tmp_p
 
 def test_an_existing_sku_is_updated_and_an_empty_cell_keeps_its_value(db, tmp_path):
     product(db, "TEA-001", price="100.00", barcode="111", weight_grams=10)
-    path = write_csv(tmp_path / "p.csv", "sku,name,price,currency,barcode,weight_grams\n"
-                                         "TEA-001,新名字,120.50,TWD,,25\n"
-                                         "TEA-002,新品,80,TWD,222,\n")
+    path = write_csv(
+        tmp_path / "p.csv",
+        "sku,name,price,currency,barcode,weight_grams\n"
+        "TEA-001,新名字,120.50,TWD,,25\n"
+        "TEA-002,新品,80,TWD,222,\n",
+    )
     result = import_products_file(db, path)
     assert (result.created, result.updated, result.skipped) == (1, 1, 0)
     updated = catalog.get_product(db, "TEA-001")
@@ -109,11 +115,14 @@ def test_an_existing_sku_is_updated_and_an_empty_cell_keeps_its_value(db, tmp_pa
 
 
 def test_a_bad_row_imports_nothing_and_names_its_row_number(db, tmp_path):
-    path = write_csv(tmp_path / "p.csv", "sku,name,price,currency,weight_grams,active\n"
-                                         "A-1,好,10,GBP,1,yes\n"
-                                         "\n"
-                                         "A-2,壞,1.234,GBP,heavy,maybe\n"
-                                         "A-1,again,10,GBP,,\n")
+    path = write_csv(
+        tmp_path / "p.csv",
+        "sku,name,price,currency,weight_grams,active\n"
+        "A-1,好,10,GBP,1,yes\n"
+        "\n"
+        "A-2,壞,1.234,GBP,heavy,maybe\n"
+        "A-1,again,10,GBP,,\n",
+    )
     result = import_products_file(db, path)
     assert result.imported == 0 and product_count(db) == 0
     assert result.errors == [
@@ -125,9 +134,12 @@ def test_a_bad_row_imports_nothing_and_names_its_row_number(db, tmp_path):
 
 
 def test_skip_bad_imports_the_good_rows_and_reports_the_bad_ones(db, tmp_path):
-    path = write_csv(tmp_path / "p.csv", "sku,name,price,currency\n"
-                                         "OK-1,一,10,TWD\nBAD 1,二,10,TWD\nOK-2,三,10,XYZ\n"
-                                         "OK-3,四,10.5,TWD\n")
+    path = write_csv(
+        tmp_path / "p.csv",
+        "sku,name,price,currency\n"
+        "OK-1,一,10,TWD\nBAD 1,二,10,TWD\nOK-2,三,10,XYZ\n"
+        "OK-3,四,10.5,TWD\n",
+    )
     result = import_products_file(db, path, skip_bad=True)
     assert (result.created, result.updated, result.skipped) == (2, 0, 2)
     assert [e.row for e in result.errors] == [3, 4]
@@ -139,8 +151,9 @@ def test_a_product_import_writes_one_audit_entry_that_sums_it_up(db, tmp_path):
     product(db, "OLD")
     path = write_csv(tmp_path / "spring.csv", "sku,name,price,currency\nOLD,x,1,TWD\nNEW,y,2,TWD\n")
     import_products_file(db, path)
-    entries = db.read(lambda c: c.execute(
-        select(AuditEntry).where(AuditEntry.action == "import")).all())
+    entries = db.read(
+        lambda c: c.execute(select(AuditEntry).where(AuditEntry.action == "import")).all()
+    )
     assert len(entries) == 1
     e = entries[0]
     assert (e.entity_type, e.entity_id, e.actor) == ("product", "spring.csv", ADMIN.name)
@@ -195,8 +208,9 @@ def stocked(db: Database) -> Database:
 
 
 def test_a_receipt_file_raises_levels_and_writes_receipt_ledger_rows(stocked, tmp_path):
-    path = write_csv(tmp_path / "in.csv", "sku,location,quantity,reference\n"
-                                          "TEA-1,TPE,5,PO-7\nTEA-2,KHH,12,\n")
+    path = write_csv(
+        tmp_path / "in.csv", "sku,location,quantity,reference\nTEA-1,TPE,5,PO-7\nTEA-2,KHH,12,\n"
+    )
     result = import_stock_file(stocked, path)
     assert (result.created, result.updated, result.errors) == (1, 1, [])
     assert level(stocked, "TEA-1", "TPE") == (15, 0) and level(stocked, "TEA-2", "KHH") == (12, 0)
@@ -207,15 +221,24 @@ def test_a_receipt_file_raises_levels_and_writes_receipt_ledger_rows(stocked, tm
 
 
 def test_a_count_file_writes_each_difference_as_a_cycle_count_adjustment(stocked, tmp_path):
-    path = write_xlsx(tmp_path / "count.xlsx", [["SKU", "Location", "Quantity"],
-                                                ["TEA-1", "TPE", 7], ["TEA-2", "TPE", 4],
-                                                ["TEA-2", "KHH", 0]])
+    path = write_xlsx(
+        tmp_path / "count.xlsx",
+        [
+            ["SKU", "Location", "Quantity"],
+            ["TEA-1", "TPE", 7],
+            ["TEA-2", "TPE", 4],
+            ["TEA-2", "KHH", 0],
+        ],
+    )
     result = import_stock_file(stocked, path, mode="set")
     assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
     assert level(stocked, "TEA-1", "TPE") == (7, 0) and level(stocked, "TEA-2", "TPE") == (4, 0)
     newest = movements_of(stocked, "TEA-1")[0]
     assert (newest["kind"], newest["on_hand_delta"], newest["reason"]) == (
-        "adjustment", -3, "cycle_count")
+        "adjustment",
+        -3,
+        "cycle_count",
+    )
     assert movements_of(stocked, "TEA-2")[0]["on_hand_delta"] == 4
     assert inventory.verify(stocked) == []
 
@@ -236,8 +259,9 @@ def test_a_count_below_what_is_reserved_is_a_bad_row_and_nothing_changes(stocked
     path = write_csv(tmp_path / "count.csv", "sku,location,quantity\nTEA-2,TPE,3\nTEA-1,TPE,5\n")
     result = import_stock_file(stocked, path, mode="set")
     assert result.imported == 0
-    assert result.errors == [RowError(3, "quantity: the count 5 is below the 6 reserved there "
-                                         "for orders")]
+    assert result.errors == [
+        RowError(3, "quantity: the count 5 is below the 6 reserved there for orders")
+    ]
     assert level(stocked, "TEA-1", "TPE") == (10, 6) and level(stocked, "TEA-2", "TPE") == (0, 0)
     skipped = import_stock_file(stocked, path, mode="set", skip_bad=True)
     assert (skipped.created, skipped.skipped) == (1, 1)
@@ -247,12 +271,20 @@ def test_a_count_below_what_is_reserved_is_a_bad_row_and_nothing_changes(stocked
 
 def test_unknown_skus_locations_and_bad_quantities_are_bad_rows(stocked, tmp_path):
     before = len(movements_of(stocked, "TEA-1"))
-    path = write_csv(tmp_path / "in.csv", "sku,location,quantity\nTEA-1,TPE,2\nNOPE,TPE,1\n"
-                                          "TEA-1,MARS,1\nTEA-2,TPE,0\nTEA-2,KHH,1.5\nTEA-1,TPE,1\n")
+    path = write_csv(
+        tmp_path / "in.csv",
+        "sku,location,quantity\nTEA-1,TPE,2\nNOPE,TPE,1\n"
+        "TEA-1,MARS,1\nTEA-2,TPE,0\nTEA-2,KHH,1.5\nTEA-1,TPE,1\n",
+    )
     result = import_stock_file(stocked, path)
     assert result.imported == 0 and len(movements_of(stocked, "TEA-1")) == before
     assert [(e.row, e.message.split(":")[0]) for e in result.errors] == [
-        (3, "sku"), (4, "location"), (5, "quantity"), (6, "quantity"), (7, "sku")]
+        (3, "sku"),
+        (4, "location"),
+        (5, "quantity"),
+        (6, "quantity"),
+        (7, "sku"),
+    ]
     assert "no product with SKU 'NOPE'" in result.errors[0].message
     assert level(stocked, "TEA-1", "TPE") == (10, 0)
 

@@ -32,8 +32,15 @@ class Mode(StrEnum):
 
 
 def _bar() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
 
 
 def _run(path: Path, what: str, do: Callable[[Any, list[Any], Callable[[int], Any]], Any]) -> Any:
@@ -67,27 +74,49 @@ def products_import(
     """Create or update products from a file (columns sku, name, price, currency, ...)."""
     from dingdan.services import imports
 
-    result = _run(file, "products", lambda db, rows, progress: imports.import_products(
-        db, cli_actor(), rows, skip_bad=skip_bad, progress=progress, source=file.name))
-    _finish(result, f"imported {result.imported} products: {result.created} created, "
-                    f"{result.updated} updated")
+    result = _run(
+        file,
+        "products",
+        lambda db, rows, progress: imports.import_products(
+            db, cli_actor(), rows, skip_bad=skip_bad, progress=progress, source=file.name
+        ),
+    )
+    _finish(
+        result,
+        f"imported {result.imported} products: {result.created} created, {result.updated} updated",
+    )
 
 
 def inventory_import(
     file: Path = typer.Argument(..., help=FILE_HELP),
-    mode: Mode = typer.Option(Mode.receive, "--mode",
-                              help="receive: add the quantities as a receipt; set: the "
-                                   "quantities are a stock count (on hand after counting)."),
+    mode: Mode = typer.Option(
+        Mode.receive,
+        "--mode",
+        help="receive: add the quantities as a receipt; set: the "
+        "quantities are a stock count (on hand after counting).",
+    ),
     skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_HELP),
 ) -> None:
     """Receive or count stock from a file (columns sku, location, quantity, reference, reason)."""
     from dingdan.services import imports
 
-    result = _run(file, "stock", lambda db, rows, progress: imports.import_inventory(
-        db, cli_actor(), rows, mode=mode.value, skip_bad=skip_bad, progress=progress,
-        source=file.name))
-    summary = (f"imported {result.imported} stock rows ({mode.value}): {result.created} new "
-               f"levels, {result.updated} changed")
+    result = _run(
+        file,
+        "stock",
+        lambda db, rows, progress: imports.import_inventory(
+            db,
+            cli_actor(),
+            rows,
+            mode=mode.value,
+            skip_bad=skip_bad,
+            progress=progress,
+            source=file.name,
+        ),
+    )
+    summary = (
+        f"imported {result.imported} stock rows ({mode.value}): {result.created} new "
+        f"levels, {result.updated} changed"
+    )
     if mode is Mode.set:
         summary += f", {result.unchanged} unchanged"
     _finish(result, summary)

@@ -196,3 +196,50 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CarrierRow(Timestamps, Base):
+    """Carriers the seller ships with; defaults come from dingdan.domain.carriers."""
+
+    __tablename__ = "carriers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Key of a known tracking-number format (see domain.carriers) or None for the generic check.
+    tracking_format: Mapped[str | None] = mapped_column(String(50))
+    tracking_url: Mapped[str | None] = mapped_column(String(300))
+    store_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TaxRate(Timestamps, Base):
+    """The seller's own tax rate for a country and tax class (overrides the defaults)."""
+
+    __tablename__ = "tax_rates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    tax_class: Mapped[str] = mapped_column(String(50))
+    rate_ppm: Mapped[int] = mapped_column(Integer)
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        UniqueConstraint("country", "tax_class", name="uq_tax_rates_country_class"),
+        CheckConstraint("rate_ppm >= 0 AND rate_ppm <= 1000000", name="rate_in_range"),
+    )
+
+
+class PackRecord(Base):
+    """A verified pack: what the packer scanned for an order at a location."""
+
+    __tablename__ = "pack_records"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    lines: Mapped[list[dict[str, Any]]]
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a shipment takes the packed goods.
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))

@@ -1,12 +1,9 @@
 """Bulk imports from CSV and XLSX: products (upsert by SKU) and stock (receipts or counts).
 
-Every row is checked first and every bad one is reported with its spreadsheet row number
-(the header is row 1). Nothing is written unless every row is good, or, with ``skip_bad``,
-the good rows are written and the bad ones reported. All writes of one import happen in
-ONE transaction, as bulk statements, with one audit entry summarising it.
-
-An empty cell means "not given": a new product gets the default, an existing one keeps
-its value.
+Every bad row is reported with its spreadsheet row number (the header is row 1). Nothing is
+written unless every row is good; with ``skip_bad`` the good rows are written. One import is
+ONE transaction of bulk statements with one audit entry. An empty cell means "not given": a
+new product gets the default, an existing one keeps its value.
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database
+from dingdan.db.order_tables import Order, OrderLine
 from dingdan.db.tables import Location, Product, StockLevel
 from dingdan.domain.errors import FieldErrors, ValidationFailed
 from dingdan.domain.stock import MovementKind
@@ -36,8 +34,7 @@ ROW_KEY = "#row"  # the spreadsheet row number read_rows adds to each row
 _CHUNK = 500
 _MAX_INT = 2_147_483_647
 _DIGITS = re.compile(r"^[0-9]+$")
-_TRUE = {"true", "yes", "1", "是", "y"}
-_FALSE = {"false", "no", "0", "否", "n"}
+_TRUE, _FALSE = {"true", "yes", "1", "是"}, {"false", "no", "0", "否"}
 
 PRODUCT_REQUIRED = ("sku", "name", "price", "currency")
 _PRODUCT_TEXT = ("barcode", "category", "brand", "tax_class")
@@ -58,13 +55,17 @@ class RowError:
 class ImportResult:
     created: int = 0
     updated: int = 0
-    skipped: int = 0
+    skipped: int = 0  # bad rows left out with skip_bad
     unchanged: int = 0  # stock counts that matched what was on hand
     errors: list[RowError] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
         return self.created + self.updated + self.unchanged
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "skipped": self.skipped,
+                "unchanged": self.unchanged}  # fmt: skip
 
 
 # --- reading files -------------------------------------------------------------------------
@@ -77,25 +78,19 @@ def read_rows(path: str | Path) -> list[Row]:
     if ext not in (".csv", ".xlsx"):
         raise ValidationFailed.on("file", f"must be a .csv or .xlsx file, not {p.name!r}")
     try:
-        records = _csv_records(p) if ext == ".csv" else _xlsx_records(p)
-        return _keyed(records)
+        return _keyed(_csv_records(p) if ext == ".csv" else _xlsx_records(p))
     except FileNotFoundError:
         raise ValidationFailed.on("file", f"{p} does not exist") from None
-    except IsADirectoryError:
-        raise ValidationFailed.on("file", f"{p} is a directory, not a file") from None
     except OSError as exc:
         raise ValidationFailed.on("file", f"{p} cannot be read: {exc.strerror or exc}") from None
 
 
 def _csv_records(p: Path) -> list[list[Any]]:
-    raw = p.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed.on(
-            "file",
-            f"{p.name} is not UTF-8 text (bad byte at position {exc.start}); save the CSV as UTF-8",
-        ) from None
+        msg = f"{p.name} is not UTF-8 text (bad byte at {exc.start}); save the CSV as UTF-8"
+        raise ValidationFailed.on("file", msg) from None
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
@@ -111,9 +106,8 @@ def _xlsx_records(p: Path) -> Iterator[Sequence[Any]]:
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-        raise ValidationFailed.on(
-            "file", f"{p.name} is not a readable .xlsx workbook: {exc}"
-        ) from None
+        msg = f"{p.name} is not a readable .xlsx workbook: {exc}"
+        raise ValidationFailed.on("file", msg) from None
     try:
         yield from wb.worksheets[0].iter_rows(min_row=1, values_only=True)
     finally:
@@ -132,12 +126,7 @@ def _cell(value: Any) -> str | None:
         text = value.isoformat()
     else:
         text = str(value)
-    text = text.strip()
-    return text or None
-
-
-def _header_name(value: Any) -> str:
-    return re.sub(r"[\s-]+", "_", (_cell(value) or "").lower())
+    return text.strip() or None
 
 
 def _keyed(records: Iterable[Sequence[Any]]) -> list[Row]:
@@ -148,9 +137,8 @@ def _keyed(records: Iterable[Sequence[Any]]) -> list[Row]:
         if not any(cells):
             continue
         if header is None:
-            header = [_header_name(v) for v in record]
-            named = [h for h in header if h]
-            twice = sorted({h for h in named if named.count(h) > 1})
+            header = [re.sub(r"[\s-]+", "_", (c or "").lower()) for c in cells]
+            twice = sorted({h for h in header if h and header.count(h) > 1})
             if twice:
                 raise ValidationFailed.on("file", f"column {', '.join(twice)} appears twice")
             continue
@@ -160,7 +148,7 @@ def _keyed(records: Iterable[Sequence[Any]]) -> list[Row]:
     return rows
 
 
-# --- shared row checks ---------------------------------------------------------------------
+# --- checking rows -------------------------------------------------------------------------
 
 
 def _check_columns(rows: Sequence[Row], required: Sequence[str], known: Sequence[str]) -> None:
@@ -168,53 +156,33 @@ def _check_columns(rows: Sequence[Row], required: Sequence[str], known: Sequence
         raise ValidationFailed.on("file", "has no data rows")
     seen = {k for r in rows for k in r if k != ROW_KEY}
     errors = FieldErrors()
-    missing = [c for c in required if c not in seen]
-    if missing:
+    if missing := [c for c in required if c not in seen]:
         errors.add("file", f"is missing the column(s) {', '.join(missing)}")
-    unknown = sorted(seen - set(known))
-    if unknown:
-        errors.add(
-            "file",
-            f"has unknown column(s) {', '.join(unknown)}; the columns are {', '.join(known)}",
-        )
+    if unknown := sorted(seen - set(known)):
+        listed, expected = ", ".join(unknown), ", ".join(known)
+        errors.add("file", f"has unknown column(s) {listed}; the columns are {expected}")
     errors.raise_if_any("The file's columns are not the ones expected.")
-
-
-def _row_number(row: Row, index: int) -> int:
-    given = row.get(ROW_KEY)
-    return int(given) if given and given.isdigit() else index + 2
 
 
 def _whole(text: str, name: str, errors: FieldErrors, minimum: int = 0) -> int | None:
     if not _DIGITS.match(text) or int(text) < minimum:
-        errors.add(
-            name,
-            f"must be a whole number, {minimum} or more"
-            if minimum
-            else "must be a whole number, zero or more",
-        )
-        return None
-    if int(text) > _MAX_INT:
+        errors.add(name, f"must be a whole number, {minimum or 'zero'} or more")
+    elif int(text) > _MAX_INT:
         errors.add(name, "is too large")
-        return None
-    return int(text)
+    else:
+        return int(text)
+    return None
 
 
 def _flag(text: str, name: str, errors: FieldErrors) -> bool | None:
-    low = text.lower()
-    if low in _TRUE or low in _FALSE:
-        return low in _TRUE
+    if text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
     errors.add(name, "must be true/false, yes/no, 1/0 or 是/否")
     return None
 
 
-def _row_errors(number: int, errors: Iterable[Any]) -> list[RowError]:
-    return [RowError(number, f"{e.field}: {e.message}") for e in errors]
-
-
 class _Ticker:
-    """Calls ``progress`` once per row; a transaction retried from the start does not
-    advance it twice."""
+    """Calls ``progress`` once per row; a transaction retried whole does not count twice."""
 
     def __init__(self, progress: Progress | None) -> None:
         self.progress, self.done, self.reported = progress, 0, 0
@@ -222,11 +190,36 @@ class _Ticker:
     def restart(self) -> None:
         self.done = 0
 
-    def tick(self, n: int = 1) -> None:
-        self.done += n
+    def tick(self) -> None:
+        self.done += 1
         if self.progress and self.done > self.reported:
             self.progress(self.done - self.reported)
             self.reported = self.done
+
+
+Check = Callable[[Row, int], tuple[Any, str | None, FieldErrors]]
+
+
+def _check_rows(rows: Sequence[Row], check: Check, ticker: _Ticker) -> tuple[list[Any], list[RowError]]:  # fmt: skip
+    """Run ``check(row, number) -> (value, key, errors)`` over every row. A key already
+    seen on an earlier row makes the later row bad."""
+    good: list[Any] = []
+    bad: list[RowError] = []
+    first: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        given = row.get(ROW_KEY)
+        number = int(given) if given and given.isdigit() else i + 2
+        value, key, errors = check(row, number)
+        if key is not None and key in first:
+            errors.add("sku", f"{key} appears again (first on row {first[key]})")
+        elif key is not None:
+            first[key] = number
+        if errors:
+            bad += [RowError(number, f"{e.field}: {e.message}") for e in errors.items]
+        else:
+            good.append(value)
+        ticker.tick()
+    return good, bad
 
 
 def _source(source: str | None) -> str:
@@ -241,12 +234,9 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 # --- products ------------------------------------------------------------------------------
 
 
-def _product_data(row: Row) -> tuple[dict[str, Any], FieldErrors]:
+def _product_row(row: Row, _number: int) -> tuple[Any, str | None, FieldErrors]:
     errors = FieldErrors()
-    data: dict[str, Any] = {}
-    for name in PRODUCT_REQUIRED + _PRODUCT_TEXT:
-        if row.get(name) is not None:
-            data[name] = row[name]
+    data: dict[str, Any] = {k: row[k] for k in PRODUCT_REQUIRED + _PRODUCT_TEXT if row.get(k)}
     if "currency" in data:
         data["currency"] = str(data["currency"]).upper()
     for name in _PRODUCT_INTS:
@@ -255,56 +245,34 @@ def _product_data(row: Row) -> tuple[dict[str, Any], FieldErrors]:
     for name in _PRODUCT_BOOLS:
         if (text := row.get(name)) is not None and (b := _flag(text, name, errors)) is not None:
             data[name] = b
-    return data, errors
+    cols = None
+    try:
+        cols = catalog._columns(data, creating=True)
+    except ValidationFailed as exc:
+        errors.items.extend(exc.errors)
+    return cols, row.get("sku"), errors
 
 
-def _product_columns(rows: Sequence[Row], ticker: _Ticker) -> tuple[list[Any], list[RowError]]:
-    """Column values of each good row, and every problem of the bad ones."""
-    good: list[dict[str, Any]] = []
-    bad: list[RowError] = []
-    first_row: dict[str, int] = {}
-    for i, row in enumerate(rows):
-        number = _row_number(row, i)
-        data, errors = _product_data(row)
-        try:
-            cols = catalog._columns(data, creating=True)
-        except ValidationFailed as exc:
-            errors.items.extend(exc.errors)
-        sku = data.get("sku")
-        if isinstance(sku, str) and sku in first_row:
-            errors.add("sku", f"{sku} appears again (first on row {first_row[sku]})")
-        elif isinstance(sku, str):
-            first_row[sku] = number
-        if errors:
-            bad += _row_errors(number, errors.items)
-        else:
-            good.append(cols)
-        ticker.tick()
-    return good, bad
-
-
-def _grouped(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+def _grouped(rows: Iterable[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
     """Rows by their set of columns, so each group is one executemany."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault(tuple(sorted(r)), []).append(r)
-    return groups
+    return groups.values()
 
 
 def _write_products(conn: Connection, good: list[dict[str, Any]]) -> tuple[int, int]:
-    skus = [c["sku"] for c in good]
     existing: set[str] = set()
-    for chunk in _chunks(skus):
+    for chunk in _chunks([c["sku"] for c in good]):
         existing.update(conn.execute(select(Product.sku).where(Product.sku.in_(chunk))).scalars())
     new = [c for c in good if c["sku"] not in existing]
-    old = [c for c in good if c["sku"] in existing]
-    for group in _grouped(new).values():
+    for group in _grouped(new):
         conn.execute(insert(Product), group)
-    for keys, group in _grouped(old).items():
-        sets: dict[str, Any] = {k: bindparam(f"v_{k}") for k in keys if k != "sku"}
+    for group in _grouped(c for c in good if c["sku"] in existing):
+        sets: dict[str, Any] = {k: bindparam(f"v_{k}") for k in group[0] if k != "sku"}
         stmt = update(Product).where(Product.sku == bindparam("v_sku")).values(sets)
         conn.execute(stmt, [{f"v_{k}": v for k, v in r.items()} for r in group])
-    return len(new), len(old)
+    return len(new), len(good) - len(new)
 
 
 def import_products(
@@ -318,28 +286,16 @@ def import_products(
 ) -> ImportResult:
     """Create new SKUs and update existing ones; all or nothing unless ``skip_bad``."""
     _check_columns(rows, PRODUCT_REQUIRED, PRODUCT_COLUMNS)
-    good, bad = _product_columns(rows, _Ticker(progress))
-    bad_rows = len({e.row for e in bad})
+    good, bad = _check_rows(rows, _product_row, _Ticker(progress))
     if bad and (not skip_bad or not good):
         return ImportResult(errors=bad)
 
     def work(conn: Connection) -> ImportResult:
         created, updated = _write_products(conn, good)
-        result = ImportResult(created, updated, bad_rows, errors=bad)
-        audit(
-            conn,
-            actor,
-            "import",
-            "product",
-            _source(source),
-            after={
-                "file": _source(source),
-                "rows": len(rows),
-                "created": created,
-                "updated": updated,
-                "skipped": bad_rows,
-            },
-        )
+        result = ImportResult(created, updated, len({e.row for e in bad}), errors=bad)
+        name = _source(source)
+        after = {"file": name, "rows": len(rows), **result.counts()}
+        audit(conn, actor, "import", "product", name, after=after)
         return result
 
     return db.write(work)
@@ -358,12 +314,11 @@ class _StockLine:
     reason: str | None
 
 
-def _ids(conn: Connection, column: Any, key: Any, values: set[str]) -> dict[str, int]:
+def _ids(conn: Connection, key: Any, column: Any, values: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(values)):
-        found.update(
-            (str(k), int(v)) for k, v in conn.execute(select(key, column).where(key.in_(chunk)))
-        )
+        stmt = select(key, column).where(key.in_(chunk))
+        found.update((str(k), int(v)) for k, v in conn.execute(stmt))
     return found
 
 
@@ -372,120 +327,76 @@ def _levels(conn: Connection, product_ids: set[int]) -> dict[tuple[int, int], tu
     lv = StockLevel.__table__.c
     out: dict[tuple[int, int], tuple[int, int]] = {}
     for chunk in _chunks(sorted(product_ids)):
-        stmt = (
-            select(lv.product_id, lv.location_id, lv.on_hand, lv.reserved)
-            .where(lv.product_id.in_(chunk))
-            .order_by(lv.product_id, lv.location_id)
-            .with_for_update()
-        )
+        stmt = select(lv.product_id, lv.location_id, lv.on_hand, lv.reserved).where(
+            lv.product_id.in_(chunk)).order_by(lv.product_id, lv.location_id).with_for_update()  # fmt: skip
         for p, loc, oh, rs in conn.execute(stmt):
             out[(int(p), int(loc))] = (int(oh), int(rs))
     return out
 
 
-def _stock_line(
-    row: Row, number: int, mode: str, products: dict[str, int], locations: dict[str, int]
-) -> tuple[_StockLine | None, FieldErrors]:
-    errors = FieldErrors()
-    sku, code, qty_text = row.get("sku"), row.get("location"), row.get("quantity")
-    pid = products.get(sku or "")
-    loc = locations.get(code or "")
-    if pid is None:
-        errors.add("sku", f"no product with SKU {sku!r}" if sku else "is required")
-    if loc is None:
-        errors.add("location", f"no location with code {code!r}" if code else "is required")
-    qty = None
-    if qty_text is None:
-        errors.add("quantity", "is required")
-    else:
-        qty = _whole(qty_text, "quantity", errors, 1 if mode == "receive" else 0)
-    for name in ("reference", "reason"):
-        if len(row.get(name) or "") > 200:
-            errors.add(name, "must be at most 200 characters")
-    if errors or pid is None or loc is None or qty is None:
-        return None, errors
-    return _StockLine(number, pid, loc, qty, row.get("reference"), row.get("reason")), errors
+def _stock_checker(conn: Connection, rows: Sequence[Row], mode: str) -> Check:
+    products = _ids(conn, Product.sku, Product.id, {r.get("sku") or "" for r in rows})
+    locations = _ids(conn, Location.code, Location.id, {r.get("location") or "" for r in rows})
+    least = 1 if mode == "receive" else 0
+
+    def check(row: Row, number: int) -> tuple[Any, str | None, FieldErrors]:
+        errors = FieldErrors()
+        sku, code, qty_text = row.get("sku"), row.get("location"), row.get("quantity")
+        if (pid := products.get(sku or "")) is None:
+            errors.add("sku", f"no product with SKU {sku!r}" if sku else "is required")
+        if (loc := locations.get(code or "")) is None:
+            errors.add("location", f"no location with code {code!r}" if code else "is required")
+        if qty_text is None:
+            errors.add("quantity", "is required")
+        qty = _whole(qty_text, "quantity", errors, least) if qty_text is not None else None
+        for name in ("reference", "reason"):
+            if len(row.get(name) or "") > 200:
+                errors.add(name, "must be at most 200 characters")
+        if errors or pid is None or loc is None or qty is None:
+            return None, (f"{sku} at {code}" if sku and code else None), errors
+        line = _StockLine(number, pid, loc, qty, row.get("reference"), row.get("reason"))
+        return line, f"{sku} at {code}", errors
+
+    return check
 
 
-def _stock_lines(
-    conn: Connection, rows: Sequence[Row], mode: str, ticker: _Ticker
-) -> tuple[list[_StockLine], list[RowError]]:
-    products = _ids(conn, Product.id, Product.sku, {r.get("sku") or "" for r in rows})
-    locations = _ids(conn, Location.id, Location.code, {r.get("location") or "" for r in rows})
-    good: list[_StockLine] = []
-    bad: list[RowError] = []
-    first_row: dict[tuple[int, int], int] = {}
-    for i, row in enumerate(rows):
-        number = _row_number(row, i)
-        line, errors = _stock_line(row, number, mode, products, locations)
-        if line and (line.product_id, line.location_id) in first_row:
-            errors.add(
-                "sku",
-                f"{row['sku']} at {row['location']} appears again "
-                f"(first on row {first_row[(line.product_id, line.location_id)]})",
-            )
-        elif line:
-            first_row[(line.product_id, line.location_id)] = number
-        if errors:
-            bad += _row_errors(number, errors.items)
-        elif line:
-            good.append(line)
-        ticker.tick()
-    return good, bad
-
-
-def _stock_moves(
-    lines: list[_StockLine],
-    levels: dict[tuple[int, int], tuple[int, int]],
-    mode: str,
-    result: ImportResult,
-) -> list[tuple[_StockLine, stock_sql.Move]]:
+def _stock_moves(lines: list[_StockLine], conn: Connection, mode: str, result: ImportResult) -> list[tuple[_StockLine, stock_sql.Move]]:  # fmt: skip
     """The movement of each line; a count below what is reserved becomes a bad row."""
+    levels = _levels(conn, {ln.product_id for ln in lines})
     moves = []
     for ln in lines:
         level = levels.get((ln.product_id, ln.location_id))
         on_hand, reserved = level or (0, 0)
-        if mode == "receive":
-            delta, kind = ln.quantity, MovementKind.RECEIPT
-        elif ln.quantity < reserved:
-            result.errors.append(
-                RowError(
-                    ln.row,
-                    f"quantity: the count {ln.quantity} is below "
-                    f"the {reserved} reserved there for orders",
-                )
-            )
-            continue
-        else:
-            delta, kind = ln.quantity - on_hand, MovementKind.ADJUSTMENT
-        if delta == 0:
+        delta = ln.quantity if mode == "receive" else ln.quantity - on_hand
+        if mode == "set" and ln.quantity < reserved:
+            msg = f"quantity: the count {ln.quantity} is below the {reserved} reserved there"
+            result.errors.append(RowError(ln.row, f"{msg} for orders"))
+        elif delta == 0:
             result.unchanged += 1
-            continue
-        moves.append((ln, stock_sql.Move(ln.product_id, ln.location_id, kind, delta)))
-        if level is None:
-            result.created += 1
         else:
-            result.updated += 1
+            kind = MovementKind.RECEIPT if mode == "receive" else MovementKind.ADJUSTMENT
+            moves.append((ln, stock_sql.Move(ln.product_id, ln.location_id, kind, delta)))
+            result.created += level is None
+            result.updated += level is not None
+    result.errors.sort(key=lambda e: e.row)
     return moves
 
 
-def _apply_moves(
-    conn: Connection,
-    actor: Actor,
-    moves: list[tuple[_StockLine, stock_sql.Move]],
-    mode: str,
-    source: str,
-) -> None:
+def _apply_moves(conn: Connection, actor: Actor, moves: list[tuple[_StockLine, stock_sql.Move]], mode: str, source: str) -> None:  # fmt: skip
+    """Write the moves, one batch per (reference, reason), then allocate waiting backorders."""
     default_reason = "receipt" if mode == "receive" else "cycle_count"
-    batches: dict[tuple[str | None, str], list[stock_sql.Move]] = {}
+    batches: dict[tuple[str, str], list[stock_sql.Move]] = {}
     for ln, move in moves:
         key = (ln.reference or f"import:{source}", ln.reason or default_reason)
         batches.setdefault(key, []).append(move)
     for (reference, reason), batch in batches.items():
         stock_sql.apply(conn, batch, actor=actor.name, reason=reason, reference=reference)
-    backorders.allocate(
-        conn, actor, [(m.product_id, m.location_id) for _, m in moves if m.on_hand_delta > 0]
-    )
+    # Only products with open backorders can allocate anything: skip a query pair per row.
+    waiting = set(conn.execute(select(OrderLine.product_id).distinct().join(
+        Order, Order.id == OrderLine.order_id).where(
+        OrderLine.backordered > 0, Order.status == "open")).scalars())  # fmt: skip
+    pairs = [(m.product_id, m.location_id) for _, m in moves if m.on_hand_delta > 0]
+    backorders.allocate(conn, actor, [p for p in pairs if p[0] in waiting])
 
 
 def import_inventory(
@@ -506,30 +417,16 @@ def import_inventory(
 
     def work(conn: Connection) -> ImportResult:
         ticker.restart()
-        lines, bad = _stock_lines(conn, rows, mode, ticker)
+        lines, bad = _check_rows(rows, _stock_checker(conn, rows, mode), ticker)
         result = ImportResult(errors=bad)
-        moves = _stock_moves(lines, _levels(conn, {ln.product_id for ln in lines}), mode, result)
-        result.errors.sort(key=lambda e: e.row)
+        moves = _stock_moves(lines, conn, mode, result)
         if result.errors and (not skip_bad or not result.imported):
             return ImportResult(errors=result.errors)
         result.skipped = len({e.row for e in result.errors})
         _apply_moves(conn, actor, moves, mode, _source(source))
-        audit(
-            conn,
-            actor,
-            "import",
-            "stock",
-            _source(source),
-            after={
-                "file": _source(source),
-                "mode": mode,
-                "rows": len(rows),
-                "new_levels": result.created,
-                "updated_levels": result.updated,
-                "unchanged": result.unchanged,
-                "skipped": result.skipped,
-            },
-        )
+        name = _source(source)
+        after = {"file": name, "mode": mode, "rows": len(rows), **result.counts()}
+        audit(conn, actor, "import", "stock", name, after=after)
         return result
 
     return db.write(work)

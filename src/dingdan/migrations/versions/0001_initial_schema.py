@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:34:36.091065
+Create Date: 2026-11-22 00:41:50.683255
 """
 
 from __future__ import annotations
@@ -49,6 +49,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_audit_log_created_at", ["created_at"], unique=False)
         batch_op.create_index("ix_audit_log_entity", ["entity_type", "entity_id"], unique=False)
 
+    op.create_table(
+        "carriers",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("code", sa.String(length=50), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("tracking_format", sa.String(length=50), nullable=True),
+        sa.Column("tracking_url", sa.String(length=300), nullable=True),
+        sa.Column("store_pickup", sa.Boolean(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", dingdan.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", dingdan.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_carriers")),
+        sa.UniqueConstraint("code", name=op.f("uq_carriers_code")),
+    )
     op.create_table(
         "channels",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -148,6 +162,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_products_barcode"), ["barcode"], unique=False)
         batch_op.create_index(batch_op.f("ix_products_category"), ["category"], unique=False)
 
+    op.create_table(
+        "settings",
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column("updated_at", dingdan.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_settings")),
+    )
+    op.create_table(
+        "tax_rates",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("tax_class", sa.String(length=50), nullable=False),
+        sa.Column("rate_ppm", sa.Integer(), nullable=False),
+        sa.Column("prices_include_tax", sa.Boolean(), nullable=False),
+        sa.Column("created_at", dingdan.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", dingdan.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "rate_ppm >= 0 AND rate_ppm <= 1000000", name=op.f("ck_tax_rates_rate_in_range")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tax_rates")),
+        sa.UniqueConstraint("country", "tax_class", name="uq_tax_rates_country_class"),
+    )
     op.create_table(
         "users",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -433,6 +469,33 @@ def upgrade() -> None:
     with op.batch_alter_table("allocations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_allocations_order_id"), ["order_id"], unique=False)
 
+    op.create_table(
+        "pack_records",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "location_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("created_at", dingdan.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "shipment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_pack_records_location_id_locations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_pack_records_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["shipment_id"], ["shipments.id"], name=op.f("fk_pack_records_shipment_id_shipments")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pack_records")),
+    )
+    with op.batch_alter_table("pack_records", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pack_records_order_id"), ["order_id"], unique=False)
+
     # Order numbers: a sequence on PostgreSQL (no hot row); a counter row on SQLite, whose
     # single writer makes the row free of contention.
     if op.get_bind().dialect.name == "postgresql":
@@ -445,6 +508,10 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP SEQUENCE IF EXISTS order_number_seq")
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("pack_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pack_records_order_id"))
+
+    op.drop_table("pack_records")
     with op.batch_alter_table("allocations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_allocations_order_id"))
 
@@ -490,6 +557,8 @@ def downgrade() -> None:
 
     op.drop_table("orders")
     op.drop_table("users")
+    op.drop_table("tax_rates")
+    op.drop_table("settings")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_products_category"))
         batch_op.drop_index(batch_op.f("ix_products_barcode"))
@@ -506,6 +575,7 @@ def downgrade() -> None:
     op.drop_table("customers")
     op.drop_table("counters")
     op.drop_table("channels")
+    op.drop_table("carriers")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_entity")
         batch_op.drop_index("ix_audit_log_created_at")
