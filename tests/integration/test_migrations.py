@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import dingdan.db.order_tables  # noqa: F401
+import dingdan.db.all_tables  # noqa: F401
 from dingdan.db.tables import Base
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import dingdan.db.order_tables  # noqa: F401  (registers the order tables)
+import dingdan.db.all_tables  # noqa: F401  (registers every table)
 from dingdan.db.tables import Base
 
 config = context.config

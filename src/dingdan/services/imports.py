@@ -64,11 +64,8 @@ class ImportResult:
         return self.created + self.updated + self.unchanged
 
     def counts(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated, "skipped": self.skipped,
-                "unchanged": self.unchanged}  # fmt: skip
-
-
-# --- reading files -------------------------------------------------------------------------
+        names = ("created", "updated", "skipped", "unchanged")
+        return {n: getattr(self, n) for n in names}
 
 
 def read_rows(path: str | Path) -> list[Row]:
@@ -148,9 +145,6 @@ def _keyed(records: Iterable[Sequence[Any]]) -> list[Row]:
     return rows
 
 
-# --- checking rows -------------------------------------------------------------------------
-
-
 def _check_columns(rows: Sequence[Row], required: Sequence[str], known: Sequence[str]) -> None:
     if not rows:
         raise ValidationFailed.on("file", "has no data rows")
@@ -198,9 +192,10 @@ class _Ticker:
 
 
 Check = Callable[[Row, int], tuple[Any, str | None, FieldErrors]]
+Checked = tuple[list[Any], list[RowError]]
 
 
-def _check_rows(rows: Sequence[Row], check: Check, ticker: _Ticker) -> tuple[list[Any], list[RowError]]:  # fmt: skip
+def _check_rows(rows: Sequence[Row], check: Check, ticker: _Ticker) -> Checked:
     """Run ``check(row, number) -> (value, key, errors)`` over every row. A key already
     seen on an earlier row makes the later row bad."""
     good: list[Any] = []
@@ -229,9 +224,6 @@ def _source(source: str | None) -> str:
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
-
-
-# --- products ------------------------------------------------------------------------------
 
 
 def _product_row(row: Row, _number: int) -> tuple[Any, str | None, FieldErrors]:
@@ -301,9 +293,6 @@ def import_products(
     return db.write(work)
 
 
-# --- stock ---------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class _StockLine:
     row: int
@@ -312,6 +301,9 @@ class _StockLine:
     quantity: int
     reference: str | None
     reason: str | None
+
+
+Moves = list[tuple[_StockLine, stock_sql.Move]]
 
 
 def _ids(conn: Connection, key: Any, column: Any, values: set[str]) -> dict[str, int]:
@@ -327,8 +319,9 @@ def _levels(conn: Connection, product_ids: set[int]) -> dict[tuple[int, int], tu
     lv = StockLevel.__table__.c
     out: dict[tuple[int, int], tuple[int, int]] = {}
     for chunk in _chunks(sorted(product_ids)):
-        stmt = select(lv.product_id, lv.location_id, lv.on_hand, lv.reserved).where(
-            lv.product_id.in_(chunk)).order_by(lv.product_id, lv.location_id).with_for_update()  # fmt: skip
+        stmt = select(lv.product_id, lv.location_id, lv.on_hand, lv.reserved)
+        stmt = stmt.where(lv.product_id.in_(chunk)).order_by(lv.product_id, lv.location_id)
+        stmt = stmt.with_for_update()
         for p, loc, oh, rs in conn.execute(stmt):
             out[(int(p), int(loc))] = (int(oh), int(rs))
     return out
@@ -360,7 +353,9 @@ def _stock_checker(conn: Connection, rows: Sequence[Row], mode: str) -> Check:
     return check
 
 
-def _stock_moves(lines: list[_StockLine], conn: Connection, mode: str, result: ImportResult) -> list[tuple[_StockLine, stock_sql.Move]]:  # fmt: skip
+def _stock_moves(
+    lines: list[_StockLine], conn: Connection, mode: str, result: ImportResult
+) -> Moves:
     """The movement of each line; a count below what is reserved becomes a bad row."""
     levels = _levels(conn, {ln.product_id for ln in lines})
     moves = []
@@ -382,7 +377,7 @@ def _stock_moves(lines: list[_StockLine], conn: Connection, mode: str, result: I
     return moves
 
 
-def _apply_moves(conn: Connection, actor: Actor, moves: list[tuple[_StockLine, stock_sql.Move]], mode: str, source: str) -> None:  # fmt: skip
+def _apply_moves(conn: Connection, actor: Actor, moves: Moves, mode: str, source: str) -> None:
     """Write the moves, one batch per (reference, reason), then allocate waiting backorders."""
     default_reason = "receipt" if mode == "receive" else "cycle_count"
     batches: dict[tuple[str, str], list[stock_sql.Move]] = {}
@@ -392,9 +387,9 @@ def _apply_moves(conn: Connection, actor: Actor, moves: list[tuple[_StockLine, s
     for (reference, reason), batch in batches.items():
         stock_sql.apply(conn, batch, actor=actor.name, reason=reason, reference=reference)
     # Only products with open backorders can allocate anything: skip a query pair per row.
-    waiting = set(conn.execute(select(OrderLine.product_id).distinct().join(
-        Order, Order.id == OrderLine.order_id).where(
-        OrderLine.backordered > 0, Order.status == "open")).scalars())  # fmt: skip
+    open_lines = select(OrderLine.product_id).join(Order, Order.id == OrderLine.order_id)
+    open_lines = open_lines.where(OrderLine.backordered > 0, Order.status == "open")
+    waiting = set(conn.execute(open_lines.distinct()).scalars())
     pairs = [(m.product_id, m.location_id) for _, m in moves if m.on_hand_delta > 0]
     backorders.allocate(conn, actor, [p for p in pairs if p[0] in waiting])
 

@@ -1,0 +1,5 @@
+"""Imports every table module so that Base.metadata knows the whole schema (Alembic, tests)."""
+
+from dingdan.db import order_tables, tables
+
+__all__ = ["order_tables", "tables"]
