@@ -37,7 +37,15 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from dingdan.services.worker import WorkerThread
+
+        worker = None
+        if settings.run_worker:
+            worker = WorkerThread(database, settings.bank_transfer_timeout_hours)
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         if db is None:
             database.dispose()
 

@@ -157,3 +157,28 @@ def demo(
         f"Back office: sign in as {info['admin_email']} / {info['password']}", highlight=False
     )
     out.print(f"API admin token: {info['token']}", highlight=False)
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Run one round and exit."),
+    interval: float = typer.Option(5.0, help="Seconds between rounds."),
+) -> None:
+    """Run the background worker (outbox, unpaid bank-transfer cancellation) in the foreground."""
+    import time
+
+    from dingdan.config import get_settings
+    from dingdan.services import worker as jobs
+
+    db = database()
+    hours = get_settings().bank_transfer_timeout_hours
+    while True:
+        result = run(jobs.run_once, db, hours)
+        out.print(
+            f"outbox: {result['outbox']} sent, cancelled: {len(result['cancelled'])}, "
+            f"idempotency keys purged: {result['purged_keys']}",
+            highlight=False,
+        )
+        if once:
+            return
+        time.sleep(interval)

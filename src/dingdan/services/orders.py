@@ -12,7 +12,15 @@ from sqlalchemy import Connection, insert, select, text, update
 
 from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database, RetryTransaction
-from dingdan.db.order_tables import Allocation, Channel, Customer, IdempotencyKey, Order, OrderLine
+from dingdan.db.order_tables import (
+    Allocation,
+    Channel,
+    Customer,
+    IdempotencyKey,
+    Order,
+    OrderLine,
+    TaxRate,
+)
 from dingdan.db.tables import Location, OutboxMessage, Product, StockLevel
 from dingdan.domain import order_input
 from dingdan.domain import order_status as st
@@ -217,15 +225,18 @@ def next_number(conn: Connection, prefix: str) -> str:
     return f"{prefix}{int(n):06d}"
 
 
-def _tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
-    return {}
+def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
+    """The seller's own rates, by (country, tax class); the defaults fill the rest."""
+    return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in conn.execute(
+        select(TaxRate.country, TaxRate.tax_class, TaxRate.rate_ppm,
+               TaxRate.prices_include_tax))}
 
 
 def _create(conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str) -> int:
     products = _products(conn, data)
     prices = _prices(data, products)
     country = data.address.country
-    overrides = _tax_overrides(conn)
+    overrides = tax_overrides(conn)
     amounts = [
         (price * ln.quantity, rules.tax_rule(country, p.tax_class, overrides))
         for price, ln, p in zip(prices, data.lines, products, strict=True)

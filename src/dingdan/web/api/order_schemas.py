@@ -74,3 +74,20 @@ class ExceptionIn(Strict):
 
 class NoteIn(Strict):
     note: str = Field(min_length=1, max_length=1000)
+
+
+class EditLineIn(Strict):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=0, le=1_000_000, description="new quantity; 0 removes the line")
+    unit_price: str | None = Field(default=None, max_length=30)
+
+
+class OrderEditIn(Strict):
+    lines: list[EditLineIn] | None = Field(default=None, min_length=1, max_length=500)
+    shipping_address: AddressIn | None = None
+    shipping_price: str | None = Field(default=None, max_length=30)
+
+
+class LineCancelIn(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+    quantity: int | None = Field(default=None, ge=1, le=1_000_000)

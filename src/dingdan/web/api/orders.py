@@ -9,14 +9,16 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.roles import Action
-from dingdan.services import fulfilment, order_views, orders, payments
+from dingdan.services import fulfilment, order_edits, order_views, orders, payments
 from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
 from dingdan.web.api.order_schemas import (
     CancelIn,
     ExceptionIn,
+    LineCancelIn,
     NoteIn,
+    OrderEditIn,
     OrderIn,
     PaymentIn,
     RefundIn,
@@ -180,4 +182,30 @@ async def record_exception(
         actor,
         shipment_id,
         body.model_dump(exclude_unset=True),
+    )
+
+
+@router.patch("/orders/{number}", responses=responses(*TRANSITION, "insufficient_stock"))
+async def edit_order(
+    request: Request, number: str, body: OrderEditIn, actor: Actor = can(Action.MANAGE_ORDERS)
+) -> dict[str, Any]:
+    data = body.model_dump(exclude_none=True)
+    return await run_in_threadpool(order_edits.edit_order, db_of(request), actor, number, data)
+
+
+@router.post("/orders/{number}/lines/{sku}/cancel", responses=responses(*TRANSITION))
+async def cancel_line(
+    request: Request,
+    number: str,
+    sku: str,
+    body: LineCancelIn,
+    actor: Actor = can(Action.MANAGE_ORDERS),
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        order_edits.cancel_line,
+        db_of(request),
+        actor,
+        number,
+        sku,
+        body.model_dump(exclude_none=True),
     )

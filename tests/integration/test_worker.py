@@ -1,0 +1,86 @@
+"""The background worker: unpaid bank transfers are cancelled, the outbox is drained."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from dingdan.db.order_tables import IdempotencyKey, Order
+from dingdan.db.tables import OutboxMessage
+from dingdan.db.types import utcnow
+from dingdan.services import inventory, order_views, orders, payments, worker
+from tests.helpers import ADMIN, location, product, receive
+from tests.integration.test_orders_api import order_body
+
+
+def _age(db, number, hours):
+    db.write(lambda c: c.execute(update(Order).where(Order.number == number).values(
+        created_at=utcnow() - timedelta(hours=hours))))
+
+
+def test_unpaid_bank_transfers_are_cancelled_after_the_deadline_releasing_stock(db):
+    product(db, "TEA-001")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+    old, _ = orders.place_order(db, ADMIN, order_body())
+    paid, _ = orders.place_order(db, ADMIN, order_body())
+    fresh, _ = orders.place_order(db, ADMIN, order_body())
+    cod, _ = orders.place_order(db, ADMIN, order_body(payment_method="cod"))
+    for o in (old, paid, cod):
+        _age(db, o["number"], 80)
+    payments.record_payment(db, ADMIN, paid["number"], {"amount": "100.00"})
+
+    assert worker.cancel_unpaid_bank_transfers(db, 72) == [old["number"]]
+    cancelled = order_views.get_order(db, old["number"])
+    assert cancelled["status"] == "cancelled" and cancelled["allocations"] == []
+    assert "Unpaid bank transfer" in cancelled["cancel_reason"]
+    last = order_views.events(db, old["number"])["items"][-1]
+    assert last["kind"] == "cancelled" and last["actor"] == "system:worker"
+    for o in (paid, fresh, cod):
+        assert order_views.get_order(db, o["number"])["status"] == "open"
+    assert inventory.stock_of(db, "TEA-001")["reserved"] == 6
+    assert inventory.verify(db) == []
+    assert worker.cancel_unpaid_bank_transfers(db, 72) == []
+
+
+def test_the_outbox_is_drained_once_and_old_idempotency_keys_are_purged(db):
+    product(db, "TEA-001")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+    orders.place_order(db, ADMIN, order_body(), idempotency_key="old")
+    orders.place_order(db, ADMIN, order_body(), idempotency_key="new")
+    db.write(lambda c: c.execute(update(IdempotencyKey).where(IdempotencyKey.key == "old")
+                                 .values(created_at=utcnow() - timedelta(days=8))))
+    seen = []
+    worker.HANDLERS["order.created"] = seen.append
+    try:
+        assert worker.drain_outbox(db) == 2
+        assert worker.drain_outbox(db) == 0
+    finally:
+        del worker.HANDLERS["order.created"]
+    assert len(seen) == 2 and {p["currency"] for p in seen} == {"TWD"}
+    pending = db.read(lambda c: c.execute(select(OutboxMessage.id).where(
+        OutboxMessage.processed_at.is_(None))).all())
+    assert pending == []
+    assert worker.purge_idempotency_keys(db) == 1
+    keys = db.read(lambda c: c.execute(select(IdempotencyKey.key)).scalars().all())
+    assert keys == ["new"]
+
+
+def test_a_failing_handler_keeps_the_message_for_a_later_try(db):
+    product(db, "TEA-001")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+    orders.place_order(db, ADMIN, order_body())
+
+    def boom(payload):
+        raise RuntimeError("mail server down")
+
+    worker.HANDLERS["order.created"] = boom
+    try:
+        assert worker.drain_outbox(db) == 0
+    finally:
+        del worker.HANDLERS["order.created"]
+    row = db.read(lambda c: c.execute(select(OutboxMessage)).one())
+    assert row.processed_at is None and row.attempts == 1 and "mail server" in row.last_error
