@@ -132,13 +132,17 @@ class Allocation(Base):
 
 
 class Payment(Base):
-    """A payment (amount > 0) or a refund (kind 'refund'), never edited after the fact."""
+    """A payment, a refund, or an authorization (money held, not yet taken: it counts in
+    ``paid`` only once captured). Amounts are never edited after the fact."""
 
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))
+    # succeeded (payments, refunds); authorized -> captured | voided (authorizations)
+    status: Mapped[str] = mapped_column(String(20), default="succeeded")
+    provider: Mapped[str] = mapped_column(String(30), default="manual")
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str | None] = mapped_column(String(200))

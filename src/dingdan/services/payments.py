@@ -10,12 +10,19 @@ from sqlalchemy import Connection, insert, select, update
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.tables import OutboxMessage
-from dingdan.domain.errors import FieldErrors, InvalidTransition, ValidationFailed
+from dingdan.domain.errors import (
+    FieldErrors,
+    InvalidTransition,
+    NotFound,
+    PaymentRequired,
+    ValidationFailed,
+)
 from dingdan.domain.money import format_amount, parse_amount
 from dingdan.domain.orders import PaymentMethod
 from dingdan.services.allocations import refresh_order
 from dingdan.services.common import Actor, iso
 from dingdan.services.order_views import event, fetch, view
+from dingdan.services.payment_providers import ProviderResult, provider
 
 
 def _amount(value: Any, currency: str) -> int:
@@ -26,6 +33,8 @@ def payment_view(p: Any, currency: str) -> dict[str, Any]:
     return {
         "id": str(p.id),
         "kind": p.kind,
+        "status": p.status,
+        "provider": p.provider,
         "amount": format_amount(p.amount_minor, currency),
         "currency": currency,
         "method": p.method,
@@ -57,48 +66,99 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
         if order.status == "cancelled":
             raise InvalidTransition(detail=f"Order {number} is cancelled; it takes no payment.")
         amount = _amount(body.get("amount"), order.currency)
-        done = conn.execute(
-            update(Order)
-            .where(
-                Order.id == order.id,
-                Order.paid_minor + amount <= Order.total_minor,
-            )
-            .values(paid_minor=Order.paid_minor + amount)
-        ).rowcount
-        if not done:
-            due = format_amount(max(0, order.total_minor - order.paid_minor), order.currency)
-            raise ValidationFailed.on("amount", f"is more than the balance due ({due})")
-        pid = conn.execute(
+        _take(conn, order, amount)
+        gateway = provider(body.get("provider"))
+        result = gateway.authorize(number, amount, order.currency, body.get("reference"))
+        result = _succeeded(gateway.capture(result.reference, amount, order.currency), result)
+        pid = _insert(
+            conn,
+            actor,
+            order,
+            "payment",
+            amount,
+            method or order.payment_method,
+            result.reference,
+            gateway.code,
+        )
+        return _paid(conn, actor, order, pid, amount, result.reference)
+
+    return db.write(work)
+
+
+def _take(conn: Connection, order: Any, amount: int) -> None:
+    """Add to ``paid`` unless that would pass the total: one conditional statement, so two
+    payments at once cannot both squeeze under it."""
+    done = conn.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.paid_minor + amount <= Order.total_minor,
+        )
+        .values(paid_minor=Order.paid_minor + amount)
+    ).rowcount
+    if not done:
+        due = format_amount(max(0, order.total_minor - order.paid_minor), order.currency)
+        raise ValidationFailed.on("amount", f"is more than the balance due ({due})")
+
+
+def _succeeded(result: ProviderResult, before: ProviderResult) -> ProviderResult:
+    for r in (before, result):
+        if not r.ok:
+            raise PaymentRequired(detail=f"The payment provider declined: {r.message}")
+    return result
+
+
+def _insert(
+    conn: Connection,
+    actor: Actor,
+    order: Any,
+    kind: str,
+    amount: int,
+    method: str,
+    reference: str | None,
+    provider_code: str,
+    status: str = "succeeded",
+    reason: str | None = None,
+) -> int:
+    return int(
+        conn.execute(
             insert(Payment)
             .values(
                 order_id=order.id,
-                kind="payment",
+                kind=kind,
+                status=status,
+                provider=provider_code,
                 amount_minor=amount,
-                method=method or order.payment_method,
-                reference=body.get("reference"),
+                method=method,
+                reference=reference,
+                reason=reason,
                 actor=actor.name,
             )
             .returning(Payment.id)
         ).scalar_one()
-        refresh_order(conn, order.id)
-        shown = format_amount(amount, order.currency)
-        event(
-            conn,
-            order.id,
-            "paid",
-            actor.name,
-            f"Payment of {shown} {order.currency}",
-            {"amount": shown, "reference": body.get("reference")},
-        )
-        conn.execute(
-            insert(OutboxMessage).values(
-                topic="order.paid", payload={"number": number, "amount": shown}
-            )
-        )
-        row = conn.execute(select(Payment).where(Payment.id == pid)).one()
-        return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, number))}
+    )
 
-    return db.write(work)
+
+def _paid(
+    conn: Connection, actor: Actor, order: Any, pid: int, amount: int, reference: str | None
+) -> dict[str, Any]:
+    refresh_order(conn, order.id)
+    shown = format_amount(amount, order.currency)
+    event(
+        conn,
+        order.id,
+        "paid",
+        actor.name,
+        f"Payment of {shown} {order.currency}",
+        {"amount": shown, "reference": reference},
+    )
+    conn.execute(
+        insert(OutboxMessage).values(
+            topic="order.paid", payload={"number": order.number, "amount": shown}
+        )
+    )
+    row = conn.execute(select(Payment).where(Payment.id == pid)).one()
+    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 
 
 def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -130,19 +190,25 @@ def refund_in(
     if not done:
         left = format_amount(order.paid_minor - order.refunded_minor, order.currency)
         raise ValidationFailed.on("amount", f"is more than paid minus refunded ({left})")
-    pid = conn.execute(
-        insert(Payment)
-        .values(
-            order_id=order.id,
-            kind="refund",
-            amount_minor=amount,
-            method=order.payment_method,
-            reference=reference,
-            reason=reason,
-            actor=actor.name,
-        )
-        .returning(Payment.id)
-    ).scalar_one()
+    original = conn.execute(
+        select(Payment.reference, Payment.provider)
+        .where(Payment.order_id == order.id, Payment.kind == "payment")
+        .order_by(Payment.id)
+    ).first()
+    gateway = provider(original.provider if original else None)
+    result = gateway.refund(original.reference if original else None, amount, order.currency)
+    _succeeded(result, result)
+    pid = _insert(
+        conn,
+        actor,
+        order,
+        "refund",
+        amount,
+        order.payment_method,
+        reference or result.reference,
+        gateway.code,
+        reason=reason,
+    )
     refresh_order(conn, order.id)
     shown = format_amount(amount, order.currency)
     event(
@@ -171,3 +237,136 @@ def payments_of(db: Database, number: str) -> dict[str, Any]:
         return {"items": [payment_view(p, order.currency) for p in rows], "next_cursor": None}
 
     return db.read(work)
+
+
+def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Hold money with the provider; it counts in ``paid`` only when captured."""
+
+    def work(conn: Connection) -> dict[str, Any]:
+        order = fetch(conn, number)
+        if order.status != "open":
+            raise InvalidTransition(detail=f"Order {number} is {order.status}.")
+        amount = _amount(body.get("amount"), order.currency)
+        due = order.total_minor - order.paid_minor
+        if amount > due:
+            raise ValidationFailed.on(
+                "amount",
+                f"is more than the balance due ({format_amount(max(0, due), order.currency)})",
+            )
+        gateway = provider(body.get("provider"))
+        result = _succeeded(
+            gateway.authorize(number, amount, order.currency, body.get("reference")),
+            ProviderResult(True, ""),
+        )
+        pid = _insert(
+            conn,
+            actor,
+            order,
+            "authorization",
+            amount,
+            order.payment_method,
+            result.reference,
+            gateway.code,
+            status="authorized",
+        )
+        event(
+            conn,
+            order.id,
+            "authorized",
+            actor.name,
+            f"{format_amount(amount, order.currency)} {order.currency} authorized",
+        )
+        row = conn.execute(select(Payment).where(Payment.id == pid)).one()
+        return payment_view(row, order.currency)
+
+    return db.write(work)
+
+
+def _authorization(conn: Connection, payment_id: str) -> tuple[Any, Any]:
+    pid = int(payment_id) if payment_id.isdigit() and len(payment_id) < 19 else -1
+    row = conn.execute(
+        select(Payment).where(Payment.id == pid, Payment.kind == "authorization")
+    ).first()
+    if row is None:
+        raise NotFound(detail=f"No authorization with id {payment_id!r}.")
+    order = conn.execute(select(Order).where(Order.id == row.order_id)).one()
+    if row.status != "authorized":
+        raise InvalidTransition(detail=f"Authorization {payment_id} is {row.status}.")
+    return row, order
+
+
+def _close_authorization(conn: Connection, auth: Any, status: str) -> None:
+    done = conn.execute(
+        update(Payment)
+        .where(Payment.id == auth.id, Payment.status == "authorized")
+        .values(status=status)
+    ).rowcount
+    if not done:  # a concurrent capture or void got there first
+        raise InvalidTransition(detail=f"Authorization {auth.id} is no longer open.")
+
+
+def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, Any]:
+        auth, order = _authorization(conn, payment_id)
+        amount = auth.amount_minor
+        if body.get("amount") is not None:
+            amount = _amount(body["amount"], order.currency)
+            if amount > auth.amount_minor:
+                raise ValidationFailed.on("amount", "is more than was authorized")
+        _close_authorization(conn, auth, "captured")
+        _take(conn, order, amount)
+        gateway = provider(auth.provider)
+        result = _succeeded(
+            gateway.capture(auth.reference, amount, order.currency), ProviderResult(True, "")
+        )
+        pid = _insert(
+            conn, actor, order, "payment", amount, auth.method, result.reference, gateway.code
+        )
+        return _paid(conn, actor, order, pid, amount, result.reference)
+
+    return db.write(work)
+
+
+def void(db: Database, actor: Actor, payment_id: str) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, Any]:
+        auth, order = _authorization(conn, payment_id)
+        _close_authorization(conn, auth, "voided")
+        _succeeded(provider(auth.provider).void(auth.reference), ProviderResult(True, ""))
+        event(conn, order.id, "voided", actor.name, f"Authorization {payment_id} voided")
+        row = conn.execute(select(Payment).where(Payment.id == auth.id)).one()
+        return payment_view(row, order.currency)
+
+    return db.write(work)
+
+
+def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+    """A carrier's COD remittance: one payment per order it lists, all or none."""
+    errors = FieldErrors()
+    _text(body.get("reference"), "reference", 200, True, errors)
+    _text(body.get("carrier"), "carrier", 50, True, errors)
+    items = body.get("orders")
+    if not isinstance(items, list) or not items:
+        errors.add("orders", "must list at least one order")
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        settled = []
+        for i, item in enumerate(items or []):
+            order = conn.execute(select(Order).where(Order.number == item.get("number"))).first()
+            if order is None:
+                raise ValidationFailed.on(f"orders[{i}].number", "no such order")
+            if order.payment_method != "cod":
+                raise ValidationFailed.on(f"orders[{i}].number", "is not a COD order")
+            try:
+                amount = _amount(item.get("amount"), order.currency)
+                _take(conn, order, amount)
+            except ValidationFailed as exc:
+                raise ValidationFailed.on(f"orders[{i}].amount", exc.errors[0].message) from None
+            pid = _insert(conn, actor, order, "payment", amount, "cod", body["reference"], "manual")
+            _paid(conn, actor, order, pid, amount, body["reference"])
+            settled.append(
+                {"number": order.number, "amount": format_amount(amount, order.currency)}
+            )
+        return {"carrier": body["carrier"], "reference": body["reference"], "orders": settled}
+
+    return db.write(work)

@@ -91,3 +91,24 @@ class OrderEditIn(Strict):
 class LineCancelIn(Strict):
     reason: str = Field(min_length=1, max_length=500)
     quantity: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class AuthorizeIn(Strict):
+    amount: str = Field(max_length=30)
+    provider: str | None = Field(default=None, max_length=30)
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class CaptureIn(Strict):
+    amount: str | None = Field(default=None, max_length=30)
+
+
+class RemittanceOrderIn(Strict):
+    number: str = Field(min_length=1, max_length=40)
+    amount: str = Field(max_length=30)
+
+
+class RemittanceIn(Strict):
+    carrier: str = Field(min_length=1, max_length=50)
+    reference: str = Field(min_length=1, max_length=200)
+    orders: list[RemittanceOrderIn] = Field(min_length=1, max_length=2000)

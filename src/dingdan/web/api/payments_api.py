@@ -1,0 +1,52 @@
+"""Authorizations (hold, capture, void) and carriers' COD remittances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.roles import Action
+from dingdan.services import payments
+from dingdan.services.common import Actor
+from dingdan.web.api.deps import can, db_of
+from dingdan.web.api.errors import responses
+from dingdan.web.api.order_schemas import AuthorizeIn, CaptureIn, RemittanceIn
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+TRANSITION = ("forbidden", "not_found", "invalid_transition", "payment_required")
+
+
+@router.post("/orders/{number}/authorizations", status_code=201, responses=responses(*TRANSITION))
+async def authorize(
+    request: Request, number: str, body: AuthorizeIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        payments.authorize, db_of(request), actor, number, body.model_dump(exclude_none=True)
+    )
+
+
+@router.post("/payments/{payment_id}/capture", status_code=201, responses=responses(*TRANSITION))
+async def capture(
+    request: Request, payment_id: str, body: CaptureIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        payments.capture, db_of(request), actor, payment_id, body.model_dump(exclude_none=True)
+    )
+
+
+@router.post("/payments/{payment_id}/void", responses=responses(*TRANSITION))
+async def void(
+    request: Request, payment_id: str, actor: Actor = can(Action.MANAGE_PAYMENTS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(payments.void, db_of(request), actor, payment_id)
+
+
+@router.post("/cod-remittances", status_code=201, responses=responses("forbidden"))
+async def cod_remittance(
+    request: Request, body: RemittanceIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        payments.record_cod_remittance, db_of(request), actor, body.model_dump()
+    )
