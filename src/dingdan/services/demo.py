@@ -125,5 +125,89 @@ def load(db: Database, actor: Actor) -> dict[str, Any]:
     ]
     for email, role, name in users:
         access.create_user(db, actor, email=email, role=role, password=DEMO_PASSWORD, name=name)
+    _orders(db, actor)
     secret, _ = access.create_token(db, actor, "demo admin", "admin")
     return {"admin_email": DEMO_ADMIN, "password": DEMO_PASSWORD, "token": secret}
+
+
+CUSTOMERS = [
+    ("wang.xiaoming@example.com", "王小明", "0912345678", "TW", "台北市", "信義路五段7號", "110"),
+    ("lin.meiling@example.com", "林美玲", "0928765432", "TW", "台中市", "台灣大道二段2號", "403"),
+    ("chen.jiahao@example.com", "陳家豪", "0935111222", "TW", "高雄市", "中山一路 99 號", "800"),
+    (
+        "huang.yating@example.com",
+        "黃雅婷",
+        "0987654321",
+        "TW",
+        "新竹市",
+        "光復路二段 101 號",
+        "300",
+    ),
+    ("chan.taiman@example.com", "陳大文", "+852 6123 4567", "HK", "九龍", "彌敦道 188 號", None),
+    ("zhang.wei@example.com", "张伟", "13800138000", "CN", "上海市", "南京东路 100 号", "200001"),
+]
+# (customer, channel, payment, lines, what happens next)
+ORDER_PLAN: list[tuple[int, str, str, list[tuple[str, int]], str]] = [
+    (0, "web", "bank_transfer", [("TEA-OOLONG-150", 2), ("CAKE-PINE-10", 1)], "pending"),
+    (1, "app", "card", [("TEA-BLACK-100", 1)], "paid"),
+    (2, "web", "card", [("MUG-CELADON", 2), ("TOWEL-COTTON", 4)], "shipped"),
+    (3, "marketplace", "e_wallet", [("CAKE-PINE-10", 3)], "completed"),
+    (4, "web", "card", [("TEA-BLACK-100", 2), ("TOWEL-COTTON", 1)], "completed"),
+    (0, "phone", "cod", [("SAUCE-SHACHA", 6)], "shipped"),
+    (1, "store", "cash", [("SOAP-CAMELLIA", 5)], "completed"),
+    (2, "web", "bank_transfer", [("POT-YIXING", 1)], "cancelled"),
+    (3, "web", "card", [("TEA-GREEN-200", 3)], "backordered"),
+    (5, "email", "bank_transfer", [("CAKE-NOUGAT-20", 2), ("TEA-OOLONG-150", 1)], "partial"),
+    (4, "app", "e_wallet", [("BAG-CANVAS", 1)], "refunded"),
+    (2, "marketplace", "card", [("CAKE-SUN-6", 4), ("TEA-OOLONG-150", 1)], "paid"),
+]
+
+
+def _orders(db: Database, actor: Actor) -> None:
+    from dingdan.services import fulfilment, orders, payments
+
+    for cust, channel, method, lines, outcome in ORDER_PLAN:
+        email, name, phone, country, city, line1, postal = CUSTOMERS[cust]
+        currency = "TWD"
+        body = {
+            "channel": channel,
+            "currency": currency,
+            "payment_method": method,
+            "customer": {"email": email, "name": name, "phone": phone},
+            "shipping_address": {
+                "name": name,
+                "line1": line1,
+                "city": city,
+                "postal_code": postal,
+                "country": country,
+                "phone": phone,
+            },
+            "lines": [{"sku": sku, "quantity": q} for sku, q in lines],
+            "shipping_price": "0" if country == "TW" else "150.00",
+        }
+        order, _ = orders.place_order(db, actor, body)
+        number, total = order["number"], order["total"]
+        if outcome in ("paid", "shipped", "completed", "refunded", "partial") and method != "cod":
+            payments.record_payment(db, actor, number, {"amount": total, "reference": "DEMO"})
+        if outcome == "cancelled":
+            fulfilment.cancel_order(db, actor, number, "客戶改變心意 / customer changed mind")
+        if outcome in ("shipped", "completed", "refunded"):
+            shipment = fulfilment.create_shipment(db, actor, number, {"carrier": "tcat"})
+            if outcome != "shipped":
+                fulfilment.mark_delivered(db, actor, shipment["id"])
+        if outcome == "partial":
+            first = order["allocations"][0]
+            fulfilment.create_shipment(
+                db,
+                actor,
+                number,
+                {
+                    "carrier": "hct",
+                    "location": first["location"],
+                    "lines": [{"sku": first["sku"], "quantity": first["quantity"]}],
+                },
+            )
+        if outcome == "refunded":
+            payments.record_refund(
+                db, actor, number, {"amount": total, "reason": "商品瑕疵 / defective"}
+            )

@@ -1,0 +1,70 @@
+"""The contract's commands, run as a person would (Typer's runner on a migrated database)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from dingdan.cli.main import app
+from dingdan.config import get_settings
+from dingdan.services import access, order_views
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(db, db_url, monkeypatch):
+    monkeypatch.setenv("DINGDAN_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db
+    get_settings.cache_clear()
+
+
+def test_token_create_prints_the_token_alone_on_the_last_line(cli_db):
+    result = runner.invoke(app, ["token", "create", "--name", "shop", "--role", "warehouse"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("ddk_") and " " not in token
+    assert access.authenticate_token(cli_db, token).role == "warehouse"
+
+
+def test_a_bad_role_exits_non_zero_with_a_reason(cli_db):
+    result = runner.invoke(app, ["token", "create", "--name", "x", "--role", "boss"])
+    assert result.exit_code == 1 and "role" in result.output
+
+
+def test_user_create_reads_the_password_from_stdin(cli_db):
+    result = runner.invoke(app, ["user", "create", "--email", "Ming@Example.com",
+                                 "--role", "finance"], input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    assert [u["email"] for u in access.list_users(cli_db)] == ["ming@example.com"]
+    short = runner.invoke(app, ["user", "create", "--email", "b@example.com", "--role",
+                                "viewer"], input="short\n")
+    assert short.exit_code == 1 and "password" in short.output
+
+
+def test_demo_fills_every_state_and_refuses_a_database_with_data(cli_db):
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    statuses = {(o["status"], o["fulfillment_status"])
+                for o in order_views.list_orders(cli_db, limit=100).items}
+    assert {("open", "unfulfilled"), ("completed", "fulfilled"), ("cancelled", "unfulfilled"),
+            ("open", "partially_fulfilled"), ("open", "fulfilled")} <= statuses
+    assert runner.invoke(app, ["inventory", "verify"]).exit_code == 0
+    assert runner.invoke(app, ["demo"]).exit_code == 1
+    assert runner.invoke(app, ["demo", "--if-empty"]).exit_code == 0
+
+
+def test_inventory_verify_lists_each_difference_and_exits_non_zero(cli_db):
+    runner.invoke(app, ["demo"])
+    cli_db.write(lambda c: c.execute(text(
+        "UPDATE stock_levels SET on_hand = on_hand + 1 WHERE location_id = 1 AND product_id = 1")))
+    result = runner.invoke(app, ["inventory", "verify"])
+    assert result.exit_code == 1
+    assert "TEA-OOLONG-150 at TPE" in result.output and "1 stock level(s) differ" in result.output
+
+
+def test_db_upgrade_is_idempotent(cli_db):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
