@@ -254,6 +254,23 @@ def reserve(db: Database, sku: str, loc: str, qty: int) -> None:
     db.write(work)
 
 
+def test_a_big_receipt_spans_batches_and_progress_counts_every_row(db, tmp_path):
+    location(db, "TPE")
+    skus = [f"B-{i:04d}" for i in range(1200)]
+    imports.import_products(
+        db, ADMIN, [{"sku": s, "name": s, "price": "1", "currency": "TWD"} for s in skus]
+    )
+    rows = [{"sku": s, "location": "TPE", "quantity": str(i % 7 + 1)} for i, s in enumerate(skus)]
+    rows.append({"sku": "B-0000", "location": "TPE", "quantity": "1"})
+    ticks: list[int] = []
+    result = imports.import_inventory(db, ADMIN, rows, skip_bad=True, progress=ticks.append)
+    assert (result.created, result.skipped) == (1200, 1) and sum(ticks) == 1201
+    assert result.errors == [RowError(1202, "sku: B-0000 at TPE appears again (first on row 2)")]
+    assert level(db, "B-1199", "TPE") == (1199 % 7 + 1, 0)
+    assert inventory.total_levels(db)["on_hand"] == sum(i % 7 + 1 for i in range(1200))
+    assert inventory.verify(db) == []
+
+
 def test_a_count_below_what_is_reserved_is_a_bad_row_and_nothing_changes(stocked, tmp_path):
     reserve(stocked, "TEA-1", "TPE", 6)
     path = write_csv(tmp_path / "count.csv", "sku,location,quantity\nTEA-2,TPE,3\nTEA-1,TPE,5\n")

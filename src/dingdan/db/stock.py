@@ -16,8 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, insert, literal, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, and_, func, insert, literal, select, text, union
 
 from dingdan.db.tables import StockLevel, StockMovement
 from dingdan.db.types import utcnow
@@ -86,7 +85,7 @@ def try_apply(
         if m.on_hand_delta or m.reserved_delta
     ]
     if rows:
-        conn.execute(insert(StockMovement), rows)
+        conn.execute(_LEDGER, rows)
     return None
 
 
@@ -100,33 +99,29 @@ def _merge(moves: Iterable[Move]) -> list[Move]:
     return [Move(p, loc, "net", oh, rs) for (p, loc), (oh, rs) in sorted(net.items()) if oh or rs]
 
 
+# Built once: the hot path only binds parameters (both dialects speak this SQL).
+_CHANGE = text(
+    "UPDATE stock_levels SET on_hand = on_hand + :doh, reserved = reserved + :dres"
+    " WHERE product_id = :p AND location_id = :l"
+    " AND on_hand + :doh >= reserved + :dres AND reserved + :dres >= 0"
+)
+_ENSURE = text(
+    "INSERT INTO stock_levels (product_id, location_id, on_hand, reserved)"
+    " VALUES (:p, :l, 0, 0) ON CONFLICT (product_id, location_id) DO NOTHING"
+)
+_LEDGER = insert(StockMovement)
+
+
 def _change_level(conn: Connection, m: Move) -> bool:
+    params = {
+        "p": m.product_id,
+        "l": m.location_id,
+        "doh": m.on_hand_delta,
+        "dres": m.reserved_delta,
+    }
     if m.on_hand_delta > 0:
-        _ensure_level(conn, m.product_id, m.location_id)
-    lv = StockLevel.__table__.c
-    result = conn.execute(
-        update(StockLevel)
-        .where(
-            and_(
-                lv.product_id == m.product_id,
-                lv.location_id == m.location_id,
-                lv.on_hand + m.on_hand_delta >= lv.reserved + m.reserved_delta,
-                lv.reserved + m.reserved_delta >= 0,
-            )
-        )
-        .values(on_hand=lv.on_hand + m.on_hand_delta, reserved=lv.reserved + m.reserved_delta)
-    )
-    return result.rowcount == 1
-
-
-def _ensure_level(conn: Connection, product_id: int, location_id: int) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(StockLevel)
-        .values(product_id=product_id, location_id=location_id, on_hand=0, reserved=0)
-        .on_conflict_do_nothing(index_elements=["product_id", "location_id"])
-    )
-    conn.execute(stmt)
+        conn.execute(_ENSURE, params)
+    return conn.execute(_CHANGE, params).rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderLine
 from dingdan.db.tables import Location, Product, StockLevel
-from dingdan.domain.errors import FieldErrors, ValidationFailed
+from dingdan.domain.errors import FieldError, FieldErrors, ValidationFailed
 from dingdan.domain.stock import MovementKind
 from dingdan.services import backorders, catalog
 from dingdan.services.common import Actor, audit
@@ -68,18 +68,24 @@ class ImportResult:
         return {n: getattr(self, n) for n in names}
 
 
+def _bad_file(message: str) -> ValidationFailed:
+    return ValidationFailed(
+        detail="The file cannot be imported.", errors=[FieldError("file", message)]
+    )
+
+
 def read_rows(path: str | Path) -> list[Row]:
     """The data rows of a ``.csv`` (UTF-8) or ``.xlsx`` (first sheet) file, keyed by header."""
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in (".csv", ".xlsx"):
-        raise ValidationFailed.on("file", f"must be a .csv or .xlsx file, not {p.name!r}")
+        raise _bad_file(f"must be a .csv or .xlsx file, not {p.name!r}")
     try:
         return _keyed(_csv_records(p) if ext == ".csv" else _xlsx_records(p))
     except FileNotFoundError:
-        raise ValidationFailed.on("file", f"{p} does not exist") from None
+        raise _bad_file(f"{p} does not exist") from None
     except OSError as exc:
-        raise ValidationFailed.on("file", f"{p} cannot be read: {exc.strerror or exc}") from None
+        raise _bad_file(f"{p} cannot be read: {exc.strerror or exc}") from None
 
 
 def _csv_records(p: Path) -> list[list[Any]]:
@@ -87,11 +93,11 @@ def _csv_records(p: Path) -> list[list[Any]]:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         msg = f"{p.name} is not UTF-8 text (bad byte at {exc.start}); save the CSV as UTF-8"
-        raise ValidationFailed.on("file", msg) from None
+        raise _bad_file(msg) from None
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise ValidationFailed.on("file", f"{p.name} is not valid CSV: {exc}") from None
+        raise _bad_file(f"{p.name} is not valid CSV: {exc}") from None
 
 
 def _xlsx_records(p: Path) -> Iterator[Sequence[Any]]:
@@ -104,7 +110,7 @@ def _xlsx_records(p: Path) -> Iterator[Sequence[Any]]:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
         msg = f"{p.name} is not a readable .xlsx workbook: {exc}"
-        raise ValidationFailed.on("file", msg) from None
+        raise _bad_file(msg) from None
     try:
         yield from wb.worksheets[0].iter_rows(min_row=1, values_only=True)
     finally:
@@ -137,7 +143,7 @@ def _keyed(records: Iterable[Sequence[Any]]) -> list[Row]:
             header = [re.sub(r"[\s-]+", "_", (c or "").lower()) for c in cells]
             twice = sorted({h for h in header if h and header.count(h) > 1})
             if twice:
-                raise ValidationFailed.on("file", f"column {', '.join(twice)} appears twice")
+                raise _bad_file(f"column {', '.join(twice)} appears twice")
             continue
         row: Row = {h: v for h, v in zip(header, cells, strict=False) if h}
         row[ROW_KEY] = str(number)
@@ -147,7 +153,7 @@ def _keyed(records: Iterable[Sequence[Any]]) -> list[Row]:
 
 def _check_columns(rows: Sequence[Row], required: Sequence[str], known: Sequence[str]) -> None:
     if not rows:
-        raise ValidationFailed.on("file", "has no data rows")
+        raise _bad_file("has no data rows")
     seen = {k for r in rows for k in r if k != ROW_KEY}
     errors = FieldErrors()
     if missing := [c for c in required if c not in seen]:
@@ -184,8 +190,8 @@ class _Ticker:
     def restart(self) -> None:
         self.done = 0
 
-    def tick(self) -> None:
-        self.done += 1
+    def tick(self, n: int = 1) -> None:
+        self.done += n
         if self.progress and self.done > self.reported:
             self.progress(self.done - self.reported)
             self.reported = self.done
@@ -195,7 +201,7 @@ Check = Callable[[Row, int], tuple[Any, str | None, FieldErrors]]
 Checked = tuple[list[Any], list[RowError]]
 
 
-def _check_rows(rows: Sequence[Row], check: Check, ticker: _Ticker) -> Checked:
+def _check_rows(rows: Sequence[Row], check: Check, ticker: _Ticker | None = None) -> Checked:
     """Run ``check(row, number) -> (value, key, errors)`` over every row. A key already
     seen on an earlier row makes the later row bad."""
     good: list[Any] = []
@@ -213,7 +219,8 @@ def _check_rows(rows: Sequence[Row], check: Check, ticker: _Ticker) -> Checked:
             bad += [RowError(number, f"{e.field}: {e.message}") for e in errors.items]
         else:
             good.append(value)
-        ticker.tick()
+        if ticker:
+            ticker.tick()
     return good, bad
 
 
@@ -377,15 +384,20 @@ def _stock_moves(
     return moves
 
 
-def _apply_moves(conn: Connection, actor: Actor, moves: Moves, mode: str, source: str) -> None:
-    """Write the moves, one batch per (reference, reason), then allocate waiting backorders."""
+def _apply_moves(
+    conn: Connection, actor: Actor, moves: Moves, mode: str, source: str, ticker: _Ticker
+) -> None:
+    """Write the moves in lock order, in batches per (reference, reason) that drive the
+    progress bar, then allocate waiting backorders."""
     default_reason = "receipt" if mode == "receive" else "cycle_count"
     batches: dict[tuple[str, str], list[stock_sql.Move]] = {}
-    for ln, move in moves:
+    for ln, move in sorted(moves, key=lambda lm: (lm[1].product_id, lm[1].location_id)):
         key = (ln.reference or f"import:{source}", ln.reason or default_reason)
         batches.setdefault(key, []).append(move)
     for (reference, reason), batch in batches.items():
-        stock_sql.apply(conn, batch, actor=actor.name, reason=reason, reference=reference)
+        for chunk in _chunks(batch):
+            stock_sql.apply(conn, chunk, actor=actor.name, reason=reason, reference=reference)
+            ticker.tick(len(chunk))
     # Only products with open backorders can allocate anything: skip a query pair per row.
     open_lines = select(OrderLine.product_id).join(Order, Order.id == OrderLine.order_id)
     open_lines = open_lines.where(OrderLine.backordered > 0, Order.status == "open")
@@ -412,13 +424,15 @@ def import_inventory(
 
     def work(conn: Connection) -> ImportResult:
         ticker.restart()
-        lines, bad = _check_rows(rows, _stock_checker(conn, rows, mode), ticker)
+        lines, bad = _check_rows(rows, _stock_checker(conn, rows, mode))
         result = ImportResult(errors=bad)
         moves = _stock_moves(lines, conn, mode, result)
         if result.errors and (not skip_bad or not result.imported):
+            ticker.tick(len(rows))
             return ImportResult(errors=result.errors)
         result.skipped = len({e.row for e in result.errors})
-        _apply_moves(conn, actor, moves, mode, _source(source))
+        ticker.tick(len(rows) - len(moves))  # bad and unchanged rows need no writing
+        _apply_moves(conn, actor, moves, mode, _source(source), ticker)
         name = _source(source)
         after = {"file": name, "mode": mode, "rows": len(rows), **result.counts()}
         audit(conn, actor, "import", "stock", name, after=after)
