@@ -23,7 +23,7 @@ run: install
 	$(BIN)/dingdan serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy src/dingdan/domain src/dingdan/services
 	$(BIN)/lint-imports
 

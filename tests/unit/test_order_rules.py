@@ -31,7 +31,7 @@ def _half_away(x: Fraction) -> int:
 
 
 def test_taiwan_charges_five_percent_included_in_the_shelf_price():
-    assert TW == TaxRule(50_000, True)
+    assert TaxRule(50_000, True) == TW
     assert tax_rule("TW", "standard", {}) == TW
 
 
