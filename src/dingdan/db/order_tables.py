@@ -75,10 +75,11 @@ class Order(Timestamps, Base):
         CheckConstraint("paid_minor >= 0 AND refunded_minor >= 0", name="money_not_negative"),
         CheckConstraint("refunded_minor <= paid_minor", name="refunded_within_paid"),
         Index("ix_orders_created_at_id", "created_at", "id"),
-        Index("ix_orders_status_created_at", "status", "created_at"),
-        Index("ix_orders_financial_status_created_at", "financial_status", "created_at"),
-        Index("ix_orders_fulfillment_status_created_at", "fulfillment_status", "created_at"),
-        Index("ix_orders_channel_created_at", "channel", "created_at"),
+        # Lists are newest first by id (keyset): each filter walks its index backwards.
+        Index("ix_orders_status_id", "status", "id"),
+        Index("ix_orders_financial_status_id", "financial_status", "id"),
+        Index("ix_orders_fulfillment_status_id", "fulfillment_status", "id"),
+        Index("ix_orders_channel_id", "channel", "id"),
     )
 
 

@@ -243,22 +243,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("tracking_token", name=op.f("uq_orders_tracking_token")),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_orders_channel_created_at", ["channel", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_orders_channel_id", ["channel", "id"], unique=False)
         batch_op.create_index("ix_orders_created_at_id", ["created_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_orders_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(
-            "ix_orders_financial_status_created_at",
-            ["financial_status", "created_at"],
+            "ix_orders_financial_status_id",
+            ["financial_status", "id"],
             unique=False,
         )
         batch_op.create_index(
-            "ix_orders_fulfillment_status_created_at",
-            ["fulfillment_status", "created_at"],
+            "ix_orders_fulfillment_status_id",
+            ["fulfillment_status", "id"],
             unique=False,
         )
-        batch_op.create_index("ix_orders_status_created_at", ["status", "created_at"], unique=False)
+        batch_op.create_index("ix_orders_status_id", ["status", "id"], unique=False)
 
     op.create_table(
         "stock_levels",
@@ -550,12 +548,12 @@ def downgrade() -> None:
 
     op.drop_table("stock_levels")
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_status_created_at")
-        batch_op.drop_index("ix_orders_fulfillment_status_created_at")
-        batch_op.drop_index("ix_orders_financial_status_created_at")
+        batch_op.drop_index("ix_orders_status_id")
+        batch_op.drop_index("ix_orders_fulfillment_status_id")
+        batch_op.drop_index("ix_orders_financial_status_id")
         batch_op.drop_index(batch_op.f("ix_orders_customer_id"))
         batch_op.drop_index("ix_orders_created_at_id")
-        batch_op.drop_index("ix_orders_channel_created_at")
+        batch_op.drop_index("ix_orders_channel_id")
 
     op.drop_table("orders")
     op.drop_table("users")
