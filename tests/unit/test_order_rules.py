@@ -104,7 +104,7 @@ def test_a_sellers_own_rate_overrides_the_default_and_unknown_countries_pay_none
 
 
 @given(
-    amount=st.integers(-10**12, 10**12),
+    amount=st.integers(-(10**12), 10**12),
     rate=st.integers(0, 300_000),
     inclusive=st.booleans(),
 )

@@ -120,7 +120,12 @@ class Database:
         )
 
     def _unavailable(self, exc: DBAPIError) -> bool:
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        if exc.connection_invalidated:
+            return True
+        if self.is_sqlite:
+            text = str(exc.orig).lower()
+            return any(s in text for s in ("locked", "unable to open", "disk i/o", "readonly"))
+        if isinstance(exc, OperationalError):
             return True
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
         return sqlstate.startswith(("08", "57P"))

@@ -39,6 +39,18 @@ def _available(conn: Connection, product_id: int, location_id: int) -> int:
 
 
 def _waiting(conn: Connection, product_id: int) -> list[Any]:
+    """Backordered lines of open orders, oldest order first. Their order rows are locked
+    first and the lines read afresh after, so that a cancel or an edit that committed while
+    we waited is seen (a line of a cancelled order is never allocated)."""
+    candidates = select(OrderLine.order_id).where(
+        OrderLine.product_id == product_id, OrderLine.backordered > 0
+    )
+    conn.execute(
+        select(Order.id)
+        .where(Order.id.in_(candidates), Order.status == "open")
+        .order_by(Order.id)
+        .with_for_update()
+    ).all()
     return list(
         conn.execute(
             select(

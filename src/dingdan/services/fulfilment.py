@@ -53,7 +53,7 @@ def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> dict[s
         raise ValidationFailed.on("reason", "is required (at most 500 characters)")
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number)
+        order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(
                 detail=f"Order {number} is {order.status}; it cannot be cancelled."
@@ -117,22 +117,31 @@ def _pick_location(allocs: list[Any], location: Any, number: str) -> str:
 
 
 def _shipment_lines(here: list[Any], lines: Any) -> dict[int, int]:
-    """Allocation id → quantity to ship, checked against what is allocated here."""
+    """Allocation id → quantity to ship, checked against what is allocated here. A SKU held
+    by several lines of the order is taken from them in line order."""
     if lines is None:
         return {a.id: a.quantity for a in here}
     errors = FieldErrors()
     check_lines(lines, errors)
     errors.raise_if_any()
-    by_sku = {a.sku: a for a in here}
-    out = {}
+    by_sku: dict[str, list[Any]] = {}
+    for a in here:
+        by_sku.setdefault(a.sku, []).append(a)
+    out: dict[int, int] = {}
     for i, ln in enumerate(lines):
-        a = by_sku.get(ln["sku"])
-        if a is None:
+        held = by_sku.get(ln["sku"], [])
+        total = sum(a.quantity for a in held)
+        if not held:
             errors.add(f"lines[{i}].sku", f"{ln['sku']} is not allocated at this location")
-        elif ln["quantity"] > a.quantity:
-            errors.add(f"lines[{i}].quantity", f"only {a.quantity} allocated here")
+        elif ln["quantity"] > total:
+            errors.add(f"lines[{i}].quantity", f"only {total} allocated here")
         else:
-            out[a.id] = ln["quantity"]
+            need = ln["quantity"]
+            for a in sorted(held, key=lambda a: a.line_id):
+                take = min(need, a.quantity)
+                if take:
+                    out[a.id] = take
+                    need -= take
     errors.raise_if_any()
     return out
 
@@ -157,7 +166,7 @@ def create_shipment(
     carrier, tracking = _check_carrier(body.get("carrier"), body.get("tracking_number"))
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number)
+        order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
         if order.payment_method != "cod" and order.paid_minor < order.total_minor:
@@ -222,9 +231,10 @@ def _ship_allocation(conn: Connection, a: Any, q: int) -> None:
     )
 
 
-def _fetch_shipment(conn: Connection, shipment_id: str) -> Any:
+def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -> Any:
     sid = int(shipment_id) if shipment_id.isdigit() and len(shipment_id) < 19 else -1
-    row = conn.execute(select(Shipment).where(Shipment.id == sid)).first()
+    stmt = select(Shipment).where(Shipment.id == sid)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
     if row is None:
         raise NotFound(detail=f"No shipment with id {shipment_id!r}.")
     return row
@@ -232,7 +242,7 @@ def _fetch_shipment(conn: Connection, shipment_id: str) -> Any:
 
 def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
-        s = _fetch_shipment(conn, shipment_id)
+        s = _fetch_shipment(conn, shipment_id, lock=True)
         if s.status == "delivered":
             raise InvalidTransition(detail=f"Shipment {shipment_id} is already delivered.")
         if s.exception in ("lost", "returned_to_sender"):
@@ -273,7 +283,7 @@ def record_exception(
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
-        s = _fetch_shipment(conn, shipment_id)
+        s = _fetch_shipment(conn, shipment_id, lock=True)
         if s.status == "delivered":
             raise InvalidTransition(detail=f"Shipment {shipment_id} is already delivered.")
         conn.execute(

@@ -223,7 +223,7 @@ def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
     adds a line); lines not named are unchanged."""
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number)
+        order = fetch(conn, number, lock=True)
         _editable(order)
         address, shipping, wanted = _check_edit(body, order.currency)
         freed: list[tuple[int, int]] = []
@@ -365,7 +365,7 @@ def cancel_line(
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number)
+        order = fetch(conn, number, lock=True)
         _editable(order)
         line = next((ln for ln in _lines(conn, order.id) if ln.sku == sku), None)
         if line is None:

@@ -16,8 +16,12 @@ from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Stat
 from dingdan.services.common import Page, check_limit, decode_cursor, iso, like_pattern, page_of
 
 
-def fetch(conn: Connection, number: str) -> Any:
-    row = conn.execute(select(Order).where(Order.number == number)).first()
+def fetch(conn: Connection, number: str, *, lock: bool = False) -> Any:
+    """The order row; ``lock`` holds it (FOR UPDATE on PostgreSQL; SQLite's single writer
+    already does) so that a use case's checks still hold when it writes. Lock order: the
+    order row first, then stock rows."""
+    stmt = select(Order).where(Order.number == number)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
     if row is None:
         raise NotFound(detail=f"No order numbered {number!r}.")
     return row

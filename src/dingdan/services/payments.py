@@ -62,7 +62,7 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number)
+        order = fetch(conn, number, lock=True)
         if order.status == "cancelled":
             raise InvalidTransition(detail=f"Order {number} is cancelled; it takes no payment.")
         amount = _amount(body.get("amount"), order.currency)
@@ -168,7 +168,7 @@ def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any])
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number)
+        order = fetch(conn, number, lock=True)
         amount = _amount(body.get("amount"), order.currency)
         return refund_in(conn, actor, order, amount, body["reason"], body.get("reference"))
 
@@ -243,7 +243,7 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
     """Hold money with the provider; it counts in ``paid`` only when captured."""
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number)
+        order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(detail=f"Order {number} is {order.status}.")
         amount = _amount(body.get("amount"), order.currency)
