@@ -227,9 +227,12 @@ def next_number(conn: Connection, prefix: str) -> str:
 
 def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
     """The seller's own rates, by (country, tax class); the defaults fill the rest."""
-    return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in conn.execute(
-        select(TaxRate.country, TaxRate.tax_class, TaxRate.rate_ppm,
-               TaxRate.prices_include_tax))}
+    return {
+        (c, t): rules.TaxRule(int(r), bool(inc))
+        for c, t, r, inc in conn.execute(
+            select(TaxRate.country, TaxRate.tax_class, TaxRate.rate_ppm, TaxRate.prices_include_tax)
+        )
+    }
 
 
 def _create(conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str) -> int:
