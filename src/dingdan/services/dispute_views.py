@@ -1,0 +1,220 @@
+"""Read side of disputes, and evidence files: checked by their first bytes and size, stored
+outside the database under ``DINGDAN_UPLOAD_DIR`` (default ``./uploads``) by SHA-256.
+
+A file is written before its row, atomically (a temporary file renamed into place) and
+under its checksum, so a retried or failed transaction at worst leaves an unreferenced
+file, never a row without its file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import Order
+from dingdan.db.return_tables import Dispute, DisputeEvidence, DisputeMessage
+from dingdan.db.types import utcnow
+from dingdan.domain.errors import Conflict, FieldErrors, InvalidTransition, NotFound
+from dingdan.domain.money import format_amount
+from dingdan.domain.returns import EVIDENCE_MAX_BYTES, EVIDENCE_TYPES, DisputeStatus, sniff_type
+from dingdan.services.common import Actor, iso
+from dingdan.services.order_views import event
+
+
+def parse_id(value: str) -> int:
+    return int(value) if value.isdigit() and len(value) < 19 else -1
+
+
+def fetch_dispute(conn: Connection, dispute_id: str) -> Any:
+    row = conn.execute(select(Dispute).where(Dispute.id == parse_id(dispute_id))).first()
+    if row is None:
+        raise NotFound(detail=f"No dispute with id {dispute_id!r}.")
+    return row
+
+
+def _number(conn: Connection, order_id: int | None) -> str | None:
+    if order_id is None:
+        return None
+    return conn.execute(select(Order.number).where(Order.id == order_id)).scalar_one()
+
+
+def _messages(conn: Connection, dispute_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(DisputeMessage)
+        .where(DisputeMessage.dispute_id == dispute_id)
+        .order_by(DisputeMessage.id)
+    ).all()
+    return [
+        {
+            "id": str(m.id),
+            "author": m.author,
+            "direction": m.direction,
+            "body": m.body,
+            "created_at": iso(m.created_at),
+        }
+        for m in rows
+    ]
+
+
+def evidence_view(e: Any) -> dict[str, Any]:
+    return {
+        "id": str(e.id),
+        "filename": e.filename,
+        "content_type": e.content_type,
+        "size": e.size,
+        "sha256": e.sha256,
+        "note": e.note,
+        "uploaded_by": e.uploaded_by,
+        "created_at": iso(e.created_at),
+    }
+
+
+def _evidence(conn: Connection, dispute_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(DisputeEvidence)
+        .where(DisputeEvidence.dispute_id == dispute_id)
+        .order_by(DisputeEvidence.id)
+    ).all()
+    return [evidence_view(e) for e in rows]
+
+
+def dispute_view(conn: Connection, d: Any, full: bool = False) -> dict[str, Any]:
+    currency = conn.execute(select(Order.currency).where(Order.id == d.order_id)).scalar_one()
+    open_ = d.status in (DisputeStatus.OPEN, DisputeStatus.INVESTIGATING)
+    out: dict[str, Any] = {
+        "id": str(d.id),
+        "order": _number(conn, d.order_id),
+        "type": d.type,
+        "status": d.status,
+        "owner": d.owner,
+        "due_date": d.due_date.isoformat() if d.due_date else None,
+        "overdue": bool(open_ and d.due_date and d.due_date < utcnow().date()),
+        "summary": d.summary,
+        "opened_by": d.opened_by,
+        "resolution": d.resolution,
+        "amount": None
+        if d.resolution_minor is None
+        else format_amount(d.resolution_minor, currency),
+        "replacement_order": _number(conn, d.replacement_order_id),
+        "created_at": iso(d.created_at),
+        "updated_at": iso(d.updated_at),
+        "resolved_at": iso(d.resolved_at),
+        "closed_at": iso(d.closed_at),
+    }
+    if full:
+        out["messages"] = _messages(conn, d.id)
+        out["evidence"] = _evidence(conn, d.id)
+    return out
+
+
+def upload_dir() -> Path:
+    return Path(os.environ.get("DINGDAN_UPLOAD_DIR", "./uploads"))
+
+
+def max_upload_bytes() -> int:
+    try:
+        return int(os.environ.get("DINGDAN_UPLOAD_MAX_BYTES", EVIDENCE_MAX_BYTES))
+    except ValueError:
+        return EVIDENCE_MAX_BYTES
+
+
+def _check_file(filename: Any, data: bytes, note: Any) -> str:
+    errors = FieldErrors()
+    limit = max_upload_bytes()
+    kind = sniff_type(data[:16])
+    if not data:
+        errors.add("file", "is empty")
+    elif len(data) > limit:
+        errors.add("file", f"is larger than {limit} bytes")
+    elif kind is None:
+        errors.add("file", "must be a JPEG, PNG, WebP or PDF file")
+    if not isinstance(filename, str) or not filename or len(filename) > 255:
+        errors.add("file", "needs a file name of at most 255 characters")
+    if note is not None and (not isinstance(note, str) or len(note) > 1000):
+        errors.add("note", "must be text of at most 1000 characters")
+    errors.raise_if_any("The evidence file was refused.")
+    assert kind is not None
+    return kind
+
+
+def _store(dispute_id: int, data: bytes, kind: str) -> tuple[str, str]:
+    digest = hashlib.sha256(data).hexdigest()
+    relative = Path("disputes") / str(dispute_id) / f"{digest}{EVIDENCE_TYPES[kind]}"
+    target = upload_dir() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    return digest, relative.as_posix()
+
+
+def add_evidence(
+    db: Database, actor: Actor, dispute_id: str, filename: Any, data: bytes, note: Any = None
+) -> dict[str, Any]:
+    kind = _check_file(filename, data, note)
+    d = db.read(lambda conn: fetch_dispute(conn, dispute_id))
+    digest, relative = _store(d.id, data, kind)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        d = fetch_dispute(conn, dispute_id)
+        if d.status == DisputeStatus.CLOSED:
+            raise InvalidTransition(detail=f"Dispute {d.id} is closed.")
+        eid = conn.execute(
+            insert(DisputeEvidence)
+            .values(
+                dispute_id=d.id,
+                filename=Path(str(filename)).name[:255] or "evidence",
+                content_type=kind,
+                size=len(data),
+                sha256=digest,
+                path=relative,
+                note=note,
+                uploaded_by=actor.name,
+            )
+            .returning(DisputeEvidence.id)
+        ).scalar_one()
+        event(
+            conn,
+            d.order_id,
+            "dispute_evidence",
+            actor.name,
+            f"Dispute {d.id}: evidence {Path(str(filename)).name} ({kind})",
+            {"dispute_id": str(d.id), "evidence_id": str(eid), "sha256": digest},
+        )
+        row = conn.execute(select(DisputeEvidence).where(DisputeEvidence.id == eid)).one()
+        return evidence_view(row)
+
+    return db.write(work)
+
+
+def evidence_file(db: Database, dispute_id: str, evidence_id: str) -> tuple[bytes, str, str]:
+    """The file's bytes, content type and name, after checking them against the checksum."""
+
+    def work(conn: Connection) -> Any:
+        d = fetch_dispute(conn, dispute_id)
+        row = conn.execute(
+            select(DisputeEvidence).where(
+                DisputeEvidence.id == parse_id(evidence_id), DisputeEvidence.dispute_id == d.id
+            )
+        ).first()
+        if row is None:
+            raise NotFound(detail=f"No evidence {evidence_id!r} on dispute {dispute_id}.")
+        return row
+
+    row = db.read(work)
+    try:
+        data = (upload_dir() / row.path).read_bytes()
+    except OSError as exc:
+        raise NotFound(detail=f"The file of evidence {evidence_id} is missing.") from exc
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        raise Conflict(detail=f"The file of evidence {evidence_id} fails its checksum.")
+    return data, row.content_type, row.filename

@@ -1,0 +1,155 @@
+"""Settling a received return: a refund (to the original method or to store credit) or an
+exchange for a replacement order. Both move the return's status conditionally first, so a
+return is settled once even when two requests race."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import OrderLine, Payment
+from dingdan.db.return_tables import Return, ReturnLine
+from dingdan.db.types import utcnow
+from dingdan.domain import returns as rules
+from dingdan.domain.errors import FieldErrors, Forbidden
+from dingdan.domain.money import format_amount, parse_amount
+from dingdan.domain.returns import RefundTarget, ReturnStatus
+from dingdan.domain.roles import Action
+from dingdan.domain.stock import check_lines
+from dingdan.services import replacements, store_credit
+from dingdan.services.common import Actor
+from dingdan.services.order_views import event
+from dingdan.services.payments import refund_in
+from dingdan.services.return_views import fetch_return, return_view
+from dingdan.services.returns import check_text, move_status
+
+
+def received_value(conn: Connection, return_id: int) -> int:
+    rows = conn.execute(
+        select(ReturnLine.resellable + ReturnLine.damaged, OrderLine.unit_price_minor)
+        .join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
+        .where(ReturnLine.return_id == return_id)
+    ).all()
+    return rules.default_refund((int(u), int(p)) for u, p in rows)
+
+
+def _check_refund(body: dict[str, Any]) -> str:
+    errors = FieldErrors()
+    to = body.get("to", RefundTarget.ORIGINAL.value)
+    if to not in {t.value for t in RefundTarget}:
+        errors.add("to", "must be original or store_credit")
+    check_text(body.get("reason"), "reason", 500, errors)
+    errors.raise_if_any()
+    return str(to)
+
+
+def refund_return(
+    db: Database, actor: Actor, return_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    to = _check_refund(body)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        ret = fetch_return(conn, return_id)
+        rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
+        order = replacements.order_by_id(conn, ret.order_id)
+        amount = received_value(conn, ret.id)
+        if body.get("amount") is not None:
+            amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+        move_status(
+            conn,
+            ret,
+            ReturnStatus.REFUNDED,
+            refund_minor=amount,
+            refund_to=to,
+            refunded_at=utcnow(),
+        )
+        if amount:
+            _pay_back(conn, actor, ret, order, amount, to, body.get("reason"))
+        shown = format_amount(amount, order.currency)
+        event(
+            conn,
+            order.id,
+            "return_refunded",
+            actor.name,
+            f"Return {ret.id} refunded: {shown} {order.currency} ({to})",
+            {"return_id": str(ret.id), "amount": shown, "to": to},
+        )
+        return return_view(conn, fetch_return(conn, return_id))
+
+    return db.write(work)
+
+
+def _pay_back(
+    conn: Connection, actor: Actor, ret: Any, order: Any, amount: int, to: str, reason: Any
+) -> None:
+    ref = f"return:{ret.id}"
+    why = reason or f"Return {ret.id}"
+    paid = refund_in(conn, actor, order, amount, why, ref)
+    if to == RefundTarget.STORE_CREDIT:
+        # No money leaves: the refund is recorded on the order (its refunded grows, as the
+        # contract says) and the same amount becomes the customer's store credit.
+        conn.execute(
+            update(Payment).where(Payment.id == int(paid["id"])).values(method="store_credit")
+        )
+        store_credit.earn(conn, order.customer_id, order.currency, amount, ref, actor.name)
+        event(
+            conn,
+            order.id,
+            "store_credit",
+            actor.name,
+            f"Return {ret.id}: {paid['amount']} {order.currency} to store credit",
+            {"return_id": str(ret.id), "amount": paid["amount"]},
+        )
+
+
+def exchange_return(
+    db: Database, actor: Actor, return_id: str, body: dict[str, Any], prefix: str = "DD"
+) -> dict[str, Any]:
+    """Settle a received return with a replacement order. The returned value pays for the
+    replacement; a dearer one leaves the difference due on it, a cheaper one refunds the
+    difference on the original order."""
+    errors = FieldErrors()
+    check_lines(body.get("lines"), errors)
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        ret = fetch_return(conn, return_id)
+        move_status(conn, ret, ReturnStatus.EXCHANGED)
+        original = replacements.order_by_id(conn, ret.order_id)
+        new = replacements.create_replacement(
+            conn, actor, original, body["lines"], prefix, f"exchange for return {ret.id}"
+        )
+        back = _settle_difference(conn, actor, ret, original, new)
+        conn.execute(
+            update(Return)
+            .where(Return.id == ret.id)
+            .values(replacement_order_id=new.id, refund_minor=back or None)
+        )
+        event(
+            conn,
+            original.id,
+            "return_exchanged",
+            actor.name,
+            f"Return {ret.id} exchanged for order {new.number}",
+            {"return_id": str(ret.id), "replacement": new.number},
+        )
+        return return_view(conn, fetch_return(conn, return_id))
+
+    return db.write(work)
+
+
+def _settle_difference(conn: Connection, actor: Actor, ret: Any, original: Any, new: Any) -> int:
+    """Pay the replacement with the returned value; refund what is left over on the original.
+    Returns the refunded difference."""
+    value = received_value(conn, ret.id)
+    ref = f"exchange:{ret.id}"
+    if min(value, new.total_minor) > 0:
+        replacements.pay_in(conn, actor, new, min(value, new.total_minor), ref)
+    back = max(0, value - new.total_minor)
+    if back and not actor.may(Action.MANAGE_PAYMENTS):
+        raise Forbidden(detail="The exchange refunds a difference; that needs a refund role.")
+    if back:
+        refund_in(conn, actor, original, back, f"Exchange for return {ret.id}", ref)
+    return back
