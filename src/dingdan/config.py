@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     # Run the outbox/housekeeping worker inside `dingdan serve`.
     run_worker: bool = True
     log_level: str = "info"
+    # Where uploaded files (dispute evidence, return photos) are kept, outside the database.
+    upload_dir: str = "uploads"
+    # Largest uploaded file; multipart requests may be this large (plus form overhead).
+    upload_max_bytes: int = 5 * 1024 * 1024
 
 
 @lru_cache

@@ -392,3 +392,26 @@ def test_store_credit_is_spent_by_the_function_the_payments_use_never_below_zero
     assert credit["balances"] == [{"currency": "TWD", "balance": "50.00"}]
     assert [(e["kind"], e["amount"], e["reference"]) for e in credit["entries"]] == [
         ("spend", "300.00", "order:DD9"), ("earn", "350.00", f"return:{rid}")]
+
+
+def test_store_credit_pays_a_later_order_in_full(api, stocked):
+    n = shipped_order(api)
+    rid = _received(api, n, "TEA-001", 1)
+    api.post(f"/api/v1/returns/{rid}/refund", json={"to": "store_credit"}, role="finance")
+    cid = _customer_id(stocked, n)
+    later = api.post("/api/v1/orders", json=order_body(
+        lines=[{"sku": "TEA-001", "quantity": 1}], shipping_price="0")).json()["number"]
+    too_much = api.post(f"/api/v1/orders/{later}/payments", role="finance",
+                        json={"amount": "350.01", "method": "store_credit"})
+    assert too_much.status_code == 422
+    ok = api.post(f"/api/v1/orders/{later}/payments", role="finance",
+                  json={"amount": "350.00", "method": "store_credit"})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["method"] == "store_credit"
+    o = api.get(f"/api/v1/orders/{later}").json()
+    assert o["financial_status"] == "paid"
+    credit = api.get(f"/api/v1/customers/{cid}/store-credit").json()
+    assert credit["balances"] == [{"currency": "TWD", "balance": "0.00"}]
+    again = api.post(f"/api/v1/orders/{later}/refunds", role="finance",
+                     json={"amount": "1.00", "reason": "goodwill"})
+    assert again.status_code == 201

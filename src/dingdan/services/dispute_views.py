@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from dingdan.config import Settings
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order
 from dingdan.db.return_tables import Dispute, DisputeEvidence, DisputeMessage
 from dingdan.db.types import utcnow
 from dingdan.domain.errors import Conflict, FieldErrors, InvalidTransition, NotFound
 from dingdan.domain.money import format_amount
-from dingdan.domain.returns import EVIDENCE_MAX_BYTES, EVIDENCE_TYPES, DisputeStatus, sniff_type
+from dingdan.domain.returns import EVIDENCE_TYPES, DisputeStatus, sniff_type
 from dingdan.services.common import Actor, iso
 from dingdan.services.order_views import event
 
@@ -113,14 +114,12 @@ def dispute_view(conn: Connection, d: Any, full: bool = False) -> dict[str, Any]
 
 
 def upload_dir() -> Path:
-    return Path(os.environ.get("DINGDAN_UPLOAD_DIR", "./uploads"))
+    # Read afresh: uploads are rare, and the setting may change without a restart in tests.
+    return Path(Settings().upload_dir)
 
 
 def max_upload_bytes() -> int:
-    try:
-        return int(os.environ.get("DINGDAN_UPLOAD_MAX_BYTES", EVIDENCE_MAX_BYTES))
-    except ValueError:
-        return EVIDENCE_MAX_BYTES
+    return Settings().upload_max_bytes
 
 
 def _check_file(filename: Any, data: bytes, note: Any) -> str:

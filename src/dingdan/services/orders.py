@@ -235,6 +235,13 @@ def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
     }
 
 
+def create_order_in(
+    conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str
+) -> int:
+    """Create a checked order inside the caller's transaction (exchanges, reshipments)."""
+    return _create(conn, actor, data, prefix)
+
+
 def _create(conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str) -> int:
     products = _products(conn, data)
     prices = _prices(data, products)

@@ -23,6 +23,7 @@ from dingdan.services.allocations import refresh_order
 from dingdan.services.common import Actor, iso
 from dingdan.services.order_views import event, fetch, view
 from dingdan.services.payment_providers import ProviderResult, provider
+from dingdan.services.store_credit import spend_store_credit
 
 
 def _amount(value: Any, currency: str) -> int:
@@ -67,6 +68,13 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
             raise InvalidTransition(detail=f"Order {number} is cancelled; it takes no payment.")
         amount = _amount(body.get("amount"), order.currency)
         _take(conn, order, amount)
+        if method == PaymentMethod.STORE_CREDIT:
+            reference = f"order:{number}"
+            spend_store_credit(
+                conn, order.customer_id, order.currency, amount, reference, actor.name
+            )
+            pid = _insert(conn, actor, order, "payment", amount, method, reference, "internal")
+            return _paid(conn, actor, order, pid, amount, reference)
         gateway = provider(body.get("provider"))
         result = gateway.authorize(number, amount, order.currency, body.get("reference"))
         result = _succeeded(gateway.capture(result.reference, amount, order.currency), result)
@@ -176,9 +184,17 @@ def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any])
 
 
 def refund_in(
-    conn: Connection, actor: Actor, order: Any, amount: int, reason: str, reference: str | None
+    conn: Connection,
+    actor: Actor,
+    order: Any,
+    amount: int,
+    reason: str,
+    reference: str | None,
+    *,
+    method: str | None = None,
 ) -> dict[str, Any]:
-    """A refund inside the caller's transaction (returns use it too)."""
+    """A refund inside the caller's transaction (returns use it too). ``method`` other than
+    the order's (store credit) moves no money through the payment provider."""
     done = conn.execute(
         update(Order)
         .where(
@@ -196,17 +212,19 @@ def refund_in(
         .order_by(Payment.id)
     ).first()
     gateway = provider(original.provider if original else None)
-    result = gateway.refund(original.reference if original else None, amount, order.currency)
-    _succeeded(result, result)
+    if method is None or method == order.payment_method:
+        result = gateway.refund(original.reference if original else None, amount, order.currency)
+        _succeeded(result, result)
+        reference = reference or result.reference
     pid = _insert(
         conn,
         actor,
         order,
         "refund",
         amount,
-        order.payment_method,
-        reference or result.reference,
-        gateway.code,
+        method or order.payment_method,
+        reference,
+        gateway.code if method is None else "internal",
         reason=reason,
     )
     refresh_order(conn, order.id)

@@ -46,7 +46,7 @@ def create_replacement(
         "note": note,
     }
     data = order_input.validate(body, orders.channel_codes(conn))
-    order_id = orders._create(conn, actor, data, prefix)
+    order_id = orders.create_order_in(conn, actor, data, prefix)
     event(
         conn,
         order_id,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import OrderLine, Payment
+from dingdan.db.order_tables import OrderLine
 from dingdan.db.return_tables import Return, ReturnLine
 from dingdan.db.types import utcnow
 from dingdan.domain import returns as rules
@@ -86,13 +86,13 @@ def _pay_back(
 ) -> None:
     ref = f"return:{ret.id}"
     why = reason or f"Return {ret.id}"
-    paid = refund_in(conn, actor, order, amount, why, ref)
-    if to == RefundTarget.STORE_CREDIT:
+    to_credit = to == RefundTarget.STORE_CREDIT
+    paid = refund_in(
+        conn, actor, order, amount, why, ref, method="store_credit" if to_credit else None
+    )
+    if to_credit:
         # No money leaves: the refund is recorded on the order (its refunded grows, as the
         # contract says) and the same amount becomes the customer's store credit.
-        conn.execute(
-            update(Payment).where(Payment.id == int(paid["id"])).values(method="store_credit")
-        )
         store_credit.earn(conn, order.customer_id, order.currency, amount, ref, actor.name)
         event(
             conn,

@@ -9,22 +9,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # File uploads (multipart) may be as large as one file plus the form around it.
+        self.max_upload = max(max_bytes, max_upload_bytes + 64 * 1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.max_upload if multipart else self.max_bytes
+        declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 too_big = False
             if too_big:
-                await _refuse(send, self.max_bytes)
+                await _refuse(send, limit)
                 return
         body = bytearray()
         more = True
@@ -34,8 +39,8 @@ class BodyLimit:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await _refuse(send, self.max_bytes)
+            if len(body) > limit:
+                await _refuse(send, limit)
                 return
         replayed = False
 
