@@ -11,7 +11,6 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Order, OrderLine, Shipment
 from dingdan.db.tables import Location, OutboxMessage
 from dingdan.db.types import utcnow
-from dingdan.domain import carriers
 from dingdan.domain.errors import (
     FieldErrors,
     InvalidTransition,
@@ -22,8 +21,10 @@ from dingdan.domain.errors import (
 from dingdan.domain.stock import MovementKind, check_lines
 from dingdan.services import backorders
 from dingdan.services.allocations import refresh_order
+from dingdan.services.carriers_admin import shipment_carrier
 from dingdan.services.common import Actor
 from dingdan.services.order_views import event, fetch, shipment_view, view
+from dingdan.services.packing import link_latest_pack
 
 EXCEPTIONS = ("delayed", "damaged", "lost", "returned_to_sender")
 
@@ -146,26 +147,11 @@ def _shipment_lines(here: list[Any], lines: Any) -> dict[int, int]:
     return out
 
 
-def _check_carrier(carrier: Any, tracking: Any) -> tuple[str, str | None]:
-    if not isinstance(carrier, str) or not carrier.strip() or len(carrier) > 50:
-        raise ValidationFailed.on("carrier", "is required (at most 50 characters)")
-    code = carrier.strip()
-    known = carriers.get_carrier(code.lower())
-    if tracking is None:
-        return code, None
-    if not isinstance(tracking, str) or not tracking.strip() or len(tracking) > 60:
-        raise ValidationFailed.on("tracking_number", "must be text of at most 60 characters")
-    if known is not None:
-        return known.code, carriers.validate_tracking_number(known.code, tracking)
-    return code, carriers.validate_tracking_number("other", tracking)
-
-
 def create_shipment(
     db: Database, actor: Actor, number: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    carrier, tracking = _check_carrier(body.get("carrier"), body.get("tracking_number"))
-
     def work(conn: Connection) -> dict[str, Any]:
+        carrier, tracking = shipment_carrier(conn, body.get("carrier"), body.get("tracking_number"))
         order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
@@ -198,6 +184,7 @@ def create_shipment(
             )
             .returning(Shipment.id)
         ).scalar_one()
+        pack_id = link_latest_pack(conn, order.id, here[0].location_id, sid)
         refresh_order(conn, order.id)
         event(
             conn,
@@ -205,7 +192,7 @@ def create_shipment(
             "shipped",
             actor.name,
             f"Shipped from {code} with {carrier}" + (f" ({tracking})" if tracking else ""),
-            {"shipment_id": str(sid), "lines": shipped},
+            {"shipment_id": str(sid), "lines": shipped, "pack_id": pack_id and str(pack_id)},
         )
         conn.execute(
             insert(OutboxMessage).values(

@@ -1,0 +1,132 @@
+"""Settings: sales channels, carriers and tax rates. Everyone may read them; changing them
+needs ``manage_settings`` (admin, manager)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.roles import Action
+from dingdan.services import carriers_admin, settings_admin
+from dingdan.services.common import Actor
+from dingdan.web.api.deps import can, db_of
+from dingdan.web.api.errors import responses
+from dingdan.web.api.warehouse_schemas import (
+    CarrierIn,
+    CarrierPatch,
+    ChannelIn,
+    ChannelPatch,
+    TaxRateIn,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["settings"])
+WRITE = ("forbidden", "not_found", "conflict")
+
+
+@router.get("/channels", responses=responses("forbidden"))
+async def list_channels(
+    request: Request, active: bool | None = None, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        lambda: settings_admin.list_channels(db_of(request), active=active)
+    )
+
+
+@router.post("/channels", status_code=201, responses=responses("forbidden", "conflict"))
+async def create_channel(
+    request: Request, body: ChannelIn, actor: Actor = can(Action.MANAGE_SETTINGS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        settings_admin.create_channel, db_of(request), actor, body.model_dump()
+    )
+
+
+@router.patch("/channels/{code}", responses=responses(*WRITE))
+async def update_channel(
+    request: Request, code: str, body: ChannelPatch, actor: Actor = can(Action.MANAGE_SETTINGS)
+) -> dict[str, Any]:
+    """A built-in channel may be renamed; deactivating one is a 409 conflict."""
+    return await run_in_threadpool(
+        settings_admin.update_channel,
+        db_of(request),
+        actor,
+        code,
+        body.model_dump(exclude_unset=True),
+    )
+
+
+@router.get("/carriers", responses=responses("forbidden"))
+async def list_carriers(
+    request: Request, active: bool | None = None, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        lambda: carriers_admin.list_carriers(db_of(request), active=active)
+    )
+
+
+@router.get("/carriers/{code}", responses=responses("forbidden", "not_found"))
+async def get_carrier(
+    request: Request, code: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(carriers_admin.get_carrier, db_of(request), code)
+
+
+@router.post("/carriers", status_code=201, responses=responses("forbidden", "conflict"))
+async def create_carrier(
+    request: Request, body: CarrierIn, actor: Actor = can(Action.MANAGE_SETTINGS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        carriers_admin.create_carrier, db_of(request), actor, body.model_dump()
+    )
+
+
+@router.patch("/carriers/{code}", responses=responses(*WRITE))
+async def update_carrier(
+    request: Request, code: str, body: CarrierPatch, actor: Actor = can(Action.MANAGE_SETTINGS)
+) -> dict[str, Any]:
+    """Default carriers may be changed or deactivated too; their first change stores a row."""
+    return await run_in_threadpool(
+        carriers_admin.update_carrier,
+        db_of(request),
+        actor,
+        code,
+        body.model_dump(exclude_unset=True),
+    )
+
+
+@router.get("/tax-rates", responses=responses("forbidden"))
+async def list_tax_rates(request: Request, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+    return await run_in_threadpool(settings_admin.list_tax_rates, db_of(request))
+
+
+@router.put("/tax-rates/{country}/{tax_class}", responses=responses("forbidden", "conflict"))
+async def set_tax_rate(
+    request: Request,
+    country: str,
+    tax_class: str,
+    body: TaxRateIn,
+    actor: Actor = can(Action.MANAGE_SETTINGS),
+) -> dict[str, Any]:
+    """The seller's rate for a country (ISO 3166-1 alpha-2) and class (standard, reduced);
+    it applies to orders placed from now on."""
+    return await run_in_threadpool(
+        settings_admin.set_tax_rate, db_of(request), actor, country, tax_class, body.model_dump()
+    )
+
+
+@router.delete(
+    "/tax-rates/{country}/{tax_class}",
+    status_code=204,
+    response_class=Response,
+    responses=responses("forbidden", "not_found"),
+)
+async def delete_tax_rate(
+    request: Request, country: str, tax_class: str, actor: Actor = can(Action.MANAGE_SETTINGS)
+) -> Response:
+    """Removes the seller's rate; the default applies again."""
+    await run_in_threadpool(
+        settings_admin.delete_tax_rate, db_of(request), actor, country, tax_class
+    )
+    return Response(status_code=204)
