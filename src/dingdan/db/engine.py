@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from dingdan.domain.errors import Conflict, DomainError, ServiceUnavailable
+from dingdan.domain.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 
 T = TypeVar("T")
 log = logging.getLogger("dingdan.db")
@@ -96,6 +96,12 @@ class Database:
                 continue
             except DomainError:
                 raise
+            except DataError as exc:
+                # e.g. a NUL character, which PostgreSQL text cannot hold: the input's fault.
+                raise ValidationFailed(
+                    detail="The request holds a value the database cannot store "
+                    f"(such as a NUL character): {_short(exc)}"
+                ) from exc
             except IntegrityError as exc:
                 raise Conflict(
                     detail=f"The change conflicts with stored data: {_short(exc)}"

@@ -118,6 +118,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # e.g. a body that is not UTF-8: bad input like any other
+            return problem(
+                "validation_error",
+                "The request body could not be read.",
+                [{"field": "body", "message": str(exc.detail)}],
+            )
         code = _BY_STATUS.get(
             exc.status_code, "not_found" if exc.status_code < 500 else "internal_error"
         )
