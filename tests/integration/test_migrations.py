@@ -8,12 +8,15 @@ from sqlalchemy import create_engine
 
 import dingdan.db.all_tables  # noqa: F401
 from dingdan.db.tables import Base
+from dingdan.migrations.env_filters import include_object
 
 
 def test_autogenerate_finds_no_difference_between_migrations_and_models(db_url):
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     assert diff == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -58,16 +59,20 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, sqlite_synchronous, sqlite_busy_timeout, True)
             self.read_engine = _sqlite_engine(url, sqlite_synchronous, sqlite_busy_timeout, False)
+            self._write_lock: threading.Lock | None = threading.Lock()
         else:
             self.engine = create_engine(
                 url,
                 pool_size=pool_size,
                 max_overflow=pool_size,
-                pool_pre_ping=True,
+                # No ping per checkout (a round trip on every request): a connection found
+                # dead is invalidated and the unit of work retried (see _retryable).
+                pool_pre_ping=False,
                 pool_timeout=10,
                 connect_args={"connect_timeout": 5},
             )
             self.read_engine = self.engine
+            self._write_lock = None
 
     @property
     def dialect(self) -> str:
@@ -75,7 +80,12 @@ class Database:
 
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one write transaction, retrying it whole on transient failures."""
-        return self._run(self.engine, work)
+        if self._write_lock is None:
+            return self._run(self.engine, work)
+        # SQLite has one writer: queueing this process's writers here is fairer and cheaper
+        # than letting them spin on the busy timeout (other processes still wait there).
+        with self._write_lock:
+            return self._run(self.engine, work)
 
     def read(self, work: Callable[[Connection], T]) -> T:
         return self._run(self.read_engine, work)

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 
 import dingdan.db.all_tables  # noqa: F401  (registers every table)
 from dingdan.db.tables import Base
+from dingdan.migrations.env_filters import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +23,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -89,13 +90,32 @@ def revoke_token(db: Database, actor: Actor, token_id: str) -> dict[str, Any]:
             audit(conn, actor, "revoke", "api_token", token_id)
         return token_view(conn.execute(select(ApiToken).where(ApiToken.id == tid)).one())
 
-    return db.write(work)
+    view = db.write(work)
+    _token_cache.clear()
+    return view
+
+
+# token hash -> (actor, monotonic expiry): saves a query on every API request. A revocation
+# clears this process's entry at once and other processes' within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 5.0
+_token_cache: dict[str, tuple[Actor, float]] = {}
 
 
 def authenticate_token(db: Database, secret: str) -> Actor:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         raise Unauthorized(detail="The API token is not valid.")
     digest = _hash_token(secret)
+    cached = _token_cache.get(digest)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    actor = _lookup_token(db, digest)
+    if len(_token_cache) > 10_000:
+        _token_cache.clear()
+    _token_cache[digest] = (actor, time.monotonic() + TOKEN_CACHE_SECONDS)
+    return actor
+
+
+def _lookup_token(db: Database, digest: str) -> Actor:
     row = db.read(
         lambda conn: conn.execute(
             select(ApiToken.name, ApiToken.role, ApiToken.prefix, ApiToken.revoked_at).where(

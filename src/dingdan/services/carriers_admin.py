@@ -202,8 +202,8 @@ def _by_name(conn: Connection, text: str) -> str | None:
         if folded == code.casefold() or folded in (str(n).casefold() for n in names if n):
             return code
     for carrier in known.DEFAULT_CARRIERS:
-        names = (carrier.code, carrier.name_en, carrier.name_zh_hant, carrier.name_zh_hans)
-        if folded in (n.casefold() for n in names):
+        known_names = (carrier.code, carrier.name_en, carrier.name_zh_hant, carrier.name_zh_hans)
+        if folded in (n.casefold() for n in known_names):
             return carrier.code
     return None
 

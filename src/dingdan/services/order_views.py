@@ -43,17 +43,33 @@ def event(
 
 
 def view(conn: Connection, order: Any) -> dict[str, Any]:
-    cur = order.currency
-    lines = conn.execute(
-        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
-    ).all()
-    allocs = conn.execute(
-        select(Location.code, OrderLine.sku, Allocation.quantity)
+    return views(conn, [order])[0]
+
+
+def views(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
+    """The contract's view of each order, with two queries for the whole batch."""
+    ids = [o.id for o in orders]
+    lines: dict[int, list[Any]] = {i: [] for i in ids}
+    for ln in conn.execute(
+        select(OrderLine)
+        .where(OrderLine.order_id.in_(ids))
+        .order_by(OrderLine.order_id, OrderLine.position)
+    ):
+        lines[ln.order_id].append(ln)
+    allocs: dict[int, list[Any]] = {i: [] for i in ids}
+    for row in conn.execute(
+        select(Allocation.order_id, Location.code, OrderLine.sku, Allocation.quantity)
         .join(Location, Location.id == Allocation.location_id)
         .join(OrderLine, OrderLine.id == Allocation.line_id)
-        .where(Allocation.order_id == order.id)
-        .order_by(OrderLine.position, Location.priority, Location.code)
-    ).all()
+        .where(Allocation.order_id.in_(ids))
+        .order_by(Allocation.order_id, OrderLine.position, Location.priority, Location.code)
+    ):
+        allocs[row.order_id].append(row[1:])
+    return [_view(o, lines[o.id], allocs[o.id]) for o in orders]
+
+
+def _view(order: Any, lines: list[Any], allocs: list[Any]) -> dict[str, Any]:
+    cur = order.currency
     return {
         "number": order.number,
         "channel": order.channel,
@@ -145,7 +161,8 @@ def list_orders(
 
     def work(conn: Connection) -> Page:
         rows = list(conn.execute(stmt))
-        return page_of(rows, limit, lambda o: view(conn, o), lambda o: (int(o.id),))
+        page = page_of(rows, limit, lambda o: o, lambda o: (int(o.id),))
+        return Page(views(conn, page.items), page.next_cursor)
 
     return db.read(work)
 
