@@ -37,7 +37,7 @@ test: lint
 	fi
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache dingdan.db dingdan.db-wal dingdan.db-shm
