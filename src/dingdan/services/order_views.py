@@ -9,11 +9,13 @@ from sqlalchemy import Connection, insert, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Order, OrderEvent, OrderLine, Shipment
-from dingdan.db.tables import Location
+from dingdan.db.tables import Location, table_of
 from dingdan.domain.errors import NotFound, ValidationFailed
 from dingdan.domain.money import format_amount
 from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Status
 from dingdan.services.common import Page, check_limit, decode_cursor, iso, like_pattern, page_of
+
+_INSERT_EVENT = insert(table_of(OrderEvent))
 
 
 def fetch(conn: Connection, number: str, *, lock: bool = False) -> Any:
@@ -36,9 +38,8 @@ def event(
     data: dict[str, Any] | None = None,
 ) -> None:
     conn.execute(
-        insert(OrderEvent).values(
-            order_id=order_id, kind=kind, actor=actor, message=message, data=data
-        )
+        _INSERT_EVENT,
+        {"order_id": order_id, "kind": kind, "actor": actor, "message": message, "data": data},
     )
 
 
