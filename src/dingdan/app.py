@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.sessions import SessionMiddleware
 
 import dingdan.web.api
 import dingdan.web.pages
@@ -17,6 +18,7 @@ from dingdan import bootstrap
 from dingdan.config import Settings, get_settings
 from dingdan.web.api import errors
 from dingdan.web.api.middleware import BodyLimit
+from dingdan.web.pages.security import SecurityHeaders, session_options
 
 
 def _routers(package: Any) -> list[Any]:
@@ -65,5 +67,11 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SessionMiddleware, **session_options(settings.secret_key))
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.upload_max_bytes,
+    )
     return app

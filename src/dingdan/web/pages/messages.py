@@ -1,0 +1,283 @@
+"""Words the pages show for the system's codes (statuses, roles, stages, kinds, fields) and
+domain errors turned into translated, readable messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from dingdan.domain.carriers import DEFAULT_CARRIERS, get_carrier
+from dingdan.domain.errors import DomainError
+
+
+def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts
+    return message
+
+
+LABELS: dict[str, str] = {
+    # order status
+    "open": N_("Open"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
+    # financial status
+    "pending": N_("Payment pending"),
+    "partially_paid": N_("Partially paid"),
+    "paid": N_("Paid"),
+    "partially_refunded": N_("Partially refunded"),
+    "refunded": N_("Refunded"),
+    # fulfillment status
+    "unfulfilled": N_("Unfulfilled"),
+    "partially_fulfilled": N_("Partially fulfilled"),
+    "fulfilled": N_("Fulfilled"),
+    # shipments
+    "shipped": N_("Shipped"),
+    "delivered": N_("Delivered"),
+    "exception": N_("Delivery exception"),
+    # roles
+    "admin": N_("Admin"),
+    "manager": N_("Manager"),
+    "customer_service": N_("Customer service"),
+    "warehouse": N_("Warehouse"),
+    "finance": N_("Finance"),
+    "viewer": N_("Viewer"),
+    # stages
+    "payment": N_("Payment"),
+    "allocation": N_("Allocation"),
+    "picking": N_("Picking"),
+    "packing": N_("Packing"),
+    "shipping": N_("To ship"),
+    # channels
+    "web": N_("Web shop"),
+    "app": N_("App"),
+    "phone": N_("Phone"),
+    "store": N_("Store"),
+    "marketplace": N_("Marketplace"),
+    "email": N_("Email"),
+    # payment methods
+    "card": N_("Card"),
+    "bank_transfer": N_("Bank transfer"),
+    "cod": N_("Cash on delivery"),
+    "e_wallet": N_("E-wallet"),
+    "cash": N_("Cash"),
+    "other": N_("Other"),
+    "store_credit": N_("Store credit"),
+    # stock movements
+    "receipt": N_("Receipt"),
+    "adjustment": N_("Adjustment"),
+    "transfer_out": N_("Transfer out"),
+    "transfer_in": N_("Transfer in"),
+    "reservation": N_("Reservation"),
+    "release": N_("Release"),
+    "shipment": N_("Shipment"),
+    "return_restock": N_("Return restocked"),
+    "write_off": N_("Write-off"),
+    # order events
+    "created": N_("Order placed"),
+    "allocated": N_("Allocated"),
+    "backordered": N_("Backordered"),
+    "note": N_("Note"),
+    "picked": N_("Picked"),
+    "packed": N_("Packed"),
+    "edited": N_("Edited"),
+    "authorized": N_("Payment authorized"),
+    "voided": N_("Voided"),
+    "replacement": N_("Replacement"),
+    "reshipment": N_("Reshipment"),
+    "dispute_opened": N_("Dispute opened"),
+    "dispute_message": N_("Dispute message"),
+    "dispute_evidence": N_("Dispute evidence"),
+    "return_requested": N_("Return requested"),
+    "return_approved": N_("Return approved"),
+    "return_rejected": N_("Return rejected"),
+    "return_received": N_("Return received"),
+    "return_refunded": N_("Return refunded"),
+    "return_exchanged": N_("Return exchanged"),
+    "return_quarantined": N_("Return quarantined"),
+    "return_policy_overridden": N_("Return policy overridden"),
+    "payment_kind": N_("Payment"),
+    "refund": N_("Refund"),
+    # audit actions
+    "create": N_("Created"),
+    "update": N_("Updated"),
+    "view": N_("Viewed"),
+    "revoke": N_("Revoked"),
+    "sign_in": N_("Signed in"),
+    "sign_in_failed": N_("Failed sign-in"),
+    "change_password": N_("Password changed"),
+    # audit entity types
+    "order": N_("Order"),
+    "customer": N_("Customer"),
+    "product": N_("Product"),
+    "location": N_("Location"),
+    "user": N_("User"),
+    "api_token": N_("API token"),
+    "setting": N_("Setting"),
+}
+
+FIELDS: dict[str, str] = {
+    "amount": N_("Amount"),
+    "reference": N_("Reference"),
+    "reason": N_("Reason"),
+    "note": N_("Note"),
+    "picked": N_("Picked"),
+    "packed": N_("Packed"),
+    "edited": N_("Edited"),
+    "authorized": N_("Payment authorized"),
+    "voided": N_("Voided"),
+    "replacement": N_("Replacement"),
+    "reshipment": N_("Reshipment"),
+    "dispute_opened": N_("Dispute opened"),
+    "dispute_message": N_("Dispute message"),
+    "dispute_evidence": N_("Dispute evidence"),
+    "return_requested": N_("Return requested"),
+    "return_approved": N_("Return approved"),
+    "return_rejected": N_("Return rejected"),
+    "return_received": N_("Return received"),
+    "return_refunded": N_("Return refunded"),
+    "return_exchanged": N_("Return exchanged"),
+    "return_quarantined": N_("Return quarantined"),
+    "return_policy_overridden": N_("Return policy overridden"),
+    "carrier": N_("Carrier"),
+    "tracking_number": N_("Tracking number"),
+    "location": N_("Location"),
+    "from_location": N_("From"),
+    "to_location": N_("To"),
+    "sku": N_("SKU"),
+    "name": N_("Name"),
+    "price": N_("Price"),
+    "currency": N_("Currency"),
+    "barcode": N_("Barcode"),
+    "delta": N_("Change"),
+    "quantity": N_("Quantity"),
+    "email": N_("Email"),
+    "password": N_("Password"),
+    "role": N_("Role"),
+    "current_password": N_("Current password"),
+    "new_password": N_("New password"),
+    "language": N_("Language"),
+    "code": N_("Code"),
+    "country": N_("Country"),
+    "priority": N_("Priority"),
+    "weight_grams": N_("Weight (g)"),
+    "low_stock_threshold": N_("Low-stock threshold"),
+    "category": N_("Category"),
+    "orders": N_("Orders"),
+    "hours": N_("Hours"),
+    "owner": N_("Owner"),
+}
+
+CODES: dict[str, str] = {
+    "validation_error": N_("Some fields are not valid."),
+    "not_found": N_("We could not find that."),
+    "conflict": N_("This conflicts with data already stored."),
+    "insufficient_stock": N_("There is not enough stock for this."),
+    "invalid_transition": N_("This step is not possible in the current state."),
+    "payment_required": N_("The order is not paid in full: record the payment before shipping."),
+    "forbidden": N_("Your role may not do this."),
+    "unauthorized": N_("Please sign in."),
+    "service_unavailable": N_("The database is unavailable; try again shortly."),
+}
+
+DEFAULT_ERROR = N_("This could not be done.")
+
+# Field messages of the services, as patterns, and what they say in our catalogs.
+PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^is required$"), N_("is required")),
+    (
+        re.compile(r"^is required \(at most (?P<n>\d+) characters\)$"),
+        N_("is required (at most %(n)s characters)"),
+    ),
+    (
+        re.compile(r"^must be text of at most (?P<n>\d+) characters$"),
+        N_("must be text of at most %(n)s characters"),
+    ),
+    (re.compile(r"^must be greater than zero$"), N_("must be greater than zero")),
+    (re.compile(r"^must not be negative$"), N_("must not be negative")),
+    (re.compile(r"^must be a decimal string"), N_("must be a number such as 1299.00")),
+    (
+        re.compile(r"^(?P<c>[A-Z]{3}) allows at most (?P<n>\d+) decimal places$"),
+        N_("%(c)s allows at most %(n)s decimal places"),
+    ),
+    (
+        re.compile(r"^is more than the balance due \((?P<v>[^)]*)\)$"),
+        N_("is more than the balance due (%(v)s)"),
+    ),
+    (
+        re.compile(r"^is more than paid minus refunded \((?P<v>[^)]*)\)$"),
+        N_("is more than paid minus refunded (%(v)s)"),
+    ),
+    (
+        re.compile(r"^must be at least (?P<n>\d+) characters$"),
+        N_("must be at least %(n)s characters"),
+    ),
+    (re.compile(r"^is not your current password$"), N_("is not your current password")),
+    (re.compile(r"^no product with SKU '(?P<v>.*)'$"), N_("no product with SKU %(v)s")),
+    (re.compile(r"^no location with code '(?P<v>.*)'$"), N_("no location with code %(v)s")),
+    (
+        re.compile(r"^must be a whole number other than 0$"),
+        N_("must be a whole number other than 0"),
+    ),
+    (re.compile(r"^must differ from from_location$"), N_("must differ from the source")),
+    (
+        re.compile(r"^only (?P<h>\d+) of (?P<s>\S+) available, (?P<m>\d+) short$"),
+        N_("only %(h)s of %(s)s available, %(m)s short"),
+    ),
+    (re.compile(r"^is not a known role$"), N_("is not a known role")),
+    (re.compile(r"^must be a whole number$"), N_("must be a whole number")),
+    (re.compile(r"^must be a number of hours"), N_("must be a number of hours from 1 to 8760")),
+    (re.compile(r"^the pick list is empty$"), N_("the pick list is empty")),
+    (re.compile(r"^must be one of "), N_("is not one of the choices")),
+    (
+        re.compile(r"is not a valid email address|must have an @-sign|There must be something"),
+        N_("is not a valid email address"),
+    ),
+]
+
+
+def label(_: Any, value: Any) -> str:
+    text = LABELS.get(str(value))
+    return str(_(text)) if text else str(value or "")
+
+
+def field_label(_: Any, name: str) -> str:
+    base = re.sub(r"^.*\.", "", re.sub(r"\[\d+\]", "", name))
+    text = FIELDS.get(base)
+    return str(_(text)) if text else name
+
+
+def field_message(_: Any, message: str) -> str:
+    for pattern, msgid in PATTERNS:
+        match = pattern.search(message)
+        if match:
+            return str(_(msgid, **match.groupdict()))
+    return message
+
+
+def describe(_: Any, exc: DomainError, language: str) -> dict[str, Any]:
+    """A domain error as ``{"message", "detail", "fields": [(label, message)]}``."""
+    fields = [(field_label(_, e.field), field_message(_, e.message)) for e in exc.errors]
+    message = str(_(CODES.get(exc.code, DEFAULT_ERROR)))
+    if exc.code == "validation_error" and fields:
+        message = str(_("Please correct the fields below."))
+    # The English detail names the record; it is shown as is only to English readers.
+    detail = exc.detail if language == "en" and not fields else None
+    return {"message": message, "detail": detail, "fields": fields, "code": exc.code}
+
+
+def carrier_name(language: str, code: str | None) -> str:
+    c = get_carrier(code or "")
+    if c is None:
+        return code or ""
+    return {"zh_Hant": c.name_zh_hant, "zh_Hans": c.name_zh_hans}.get(language, c.name_en)
+
+
+def carrier_url(code: str | None, number: str | None) -> str | None:
+    c = get_carrier(code or "")
+    if c is None or not c.tracking_url or not number:
+        return None
+    return c.tracking_url.replace("{number}", quote(number, safe=""))
+
+
+def carriers(language: str) -> list[tuple[str, str]]:
+    return [(c.code, carrier_name(language, c.code)) for c in DEFAULT_CARRIERS]

@@ -1,0 +1,83 @@
+"""Security headers on every response, and the session middleware's settings.
+
+The Content-Security-Policy allows no inline script (every script is a file under
+/static), and no framing. The API documentation pages of fastapi-offline need their inline
+bootstrap script, so /docs and /redoc get the same headers without a script rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+DOCS_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+DOCS_PATHS = ("/docs", "/redoc")
+
+SESSION_COOKIE = "dingdan_session"
+
+
+def session_options(secret_key: str) -> dict[str, Any]:
+    """Keyword arguments for Starlette's SessionMiddleware: HttpOnly (always, in Starlette),
+    SameSite=Lax, and no Max-Age so the cookie ends with the browser session (the pages
+    also end a session 12 hours after sign-in). ``Secure`` is added by SecurityHeaders
+    whenever the request came over HTTPS."""
+    return {
+        "secret_key": secret_key,
+        "session_cookie": SESSION_COOKIE,
+        "same_site": "lax",
+        "https_only": False,
+        "max_age": None,
+    }
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        https = scope.get("scheme") == "https"
+        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
+        referrer = b"no-referrer" if path.startswith("/track/") else b"same-origin"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"set-cookie"
+                ]
+                for k, v in message.get("headers", []):
+                    if k.lower() == b"set-cookie":
+                        if https and b"secure" not in v.lower():
+                            v += b"; Secure"
+                        headers.append((k, v))
+                headers += [
+                    (b"content-security-policy", csp.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", referrer),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                ]
+                if https:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
