@@ -22,7 +22,8 @@ from dingdan.domain.stock import MovementKind, check_lines
 from dingdan.services import backorders
 from dingdan.services.allocations import refresh_order
 from dingdan.services.carriers_admin import shipment_carrier
-from dingdan.services.common import Actor
+from dingdan.services.common import Actor, audit
+from dingdan.services.order_audit import audit_order
 from dingdan.services.order_views import event, fetch, shipment_view, view
 from dingdan.services.packing import link_latest_pack
 
@@ -84,6 +85,7 @@ def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> dict[s
             insert(OutboxMessage).values(topic="order.cancelled", payload={"number": number})
         )
         backorders.allocate(conn, actor, freed)
+        audit_order(conn, actor, "cancel", order, reason=reason.strip())
         return view(conn, fetch(conn, number))
 
     return db.write(work)
@@ -199,6 +201,7 @@ def create_shipment(
                 topic="order.shipped", payload={"number": number, "shipment_id": str(sid)}
             )
         )
+        audit_order(conn, actor, "ship", order, shipment_id=str(sid))
         return shipment_view(conn, conn.execute(select(Shipment).where(Shipment.id == sid)).one())
 
     return db.write(work)
@@ -253,6 +256,15 @@ def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, An
                 topic="shipment.delivered", payload={"shipment_id": shipment_id}
             )
         )
+        audit(
+            conn,
+            actor,
+            "deliver",
+            "shipment",
+            shipment_id,
+            before={"status": s.status, "exception": s.exception},
+            after=dict(shipment_view(conn, _fetch_shipment(conn, shipment_id))),
+        )
         return shipment_view(conn, _fetch_shipment(conn, shipment_id))
 
     return db.write(work)
@@ -283,6 +295,15 @@ def record_exception(
             actor.name,
             f"Shipment {shipment_id}: {kind}" + (f" ({note})" if note else ""),
             {"shipment_id": shipment_id, "kind": kind, "note": note},
+        )
+        audit(
+            conn,
+            actor,
+            "delivery_exception",
+            "shipment",
+            shipment_id,
+            before={"status": s.status, "exception": s.exception},
+            after=dict(shipment_view(conn, _fetch_shipment(conn, shipment_id))),
         )
         return shipment_view(conn, _fetch_shipment(conn, shipment_id))
 

@@ -28,6 +28,7 @@ from dingdan.domain.stock import MovementKind, check_quantity
 from dingdan.services import backorders
 from dingdan.services.allocations import add_allocation, refresh_order
 from dingdan.services.common import Actor
+from dingdan.services.order_audit import audit_order
 from dingdan.services.order_views import event, fetch, view
 from dingdan.services.orders import tax_overrides
 
@@ -253,6 +254,7 @@ def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
         conn.execute(
             insert(OutboxMessage).values(topic="order.updated", payload={"number": number})
         )
+        audit_order(conn, actor, "edit", order, lines=changes)
         backorders.allocate(conn, actor, freed)
         return view(conn, fetch(conn, number))
 
@@ -387,6 +389,7 @@ def cancel_line(
             f"{qty} × {sku} cancelled: {reason}",
             {"sku": sku, "quantity": qty},
         )
+        audit_order(conn, actor, "cancel_line", order, sku=sku, quantity=qty)
         backorders.allocate(conn, actor, freed)
         return view(conn, fetch(conn, number))
 

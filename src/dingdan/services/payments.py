@@ -21,6 +21,7 @@ from dingdan.domain.money import format_amount, parse_amount
 from dingdan.domain.orders import PaymentMethod
 from dingdan.services.allocations import refresh_order
 from dingdan.services.common import Actor, iso
+from dingdan.services.order_audit import audit_order
 from dingdan.services.order_views import event, fetch, view
 from dingdan.services.payment_providers import ProviderResult, provider
 from dingdan.services.store_credit import spend_store_credit
@@ -165,6 +166,7 @@ def _paid(
             topic="order.paid", payload={"number": order.number, "amount": shown}
         )
     )
+    audit_order(conn, actor, "payment", order, amount=shown, payment_id=str(pid))
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()
     return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 
@@ -242,6 +244,7 @@ def refund_in(
             topic="order.refunded", payload={"number": order.number, "amount": shown}
         )
     )
+    audit_order(conn, actor, "refund", order, amount=shown, reason=reason)
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()
     return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 

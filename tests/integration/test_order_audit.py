@@ -1,0 +1,44 @@
+"""Every write to an order lands in the audit log with who, what, before and after."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from dingdan.db.tables import AuditEntry
+from tests.helpers import location, product, receive
+from tests.integration.test_orders_api import order_body
+
+
+def _audit(db, entity_type):
+    return db.read(lambda c: c.execute(
+        select(AuditEntry).where(AuditEntry.entity_type == entity_type)
+        .order_by(AuditEntry.id)).all())
+
+
+def test_payments_shipments_edits_and_cancels_are_audited_with_before_and_after(api, db):
+    product(db, "TEA-001", price="350.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+    n = api.post("/api/v1/orders", json=order_body()).json()["number"]
+    api.patch(f"/api/v1/orders/{n}", json={"lines": [{"sku": "TEA-001", "quantity": 3}]})
+    api.post(f"/api/v1/orders/{n}/payments", json={"amount": "1110.00"}, role="finance")
+    s = api.post(f"/api/v1/orders/{n}/shipments", json={"carrier": "tcat"}, role="warehouse")
+    api.post(f"/api/v1/shipments/{s.json()['id']}/delivered", role="warehouse")
+    api.post(f"/api/v1/orders/{n}/refunds", json={"amount": "10.00", "reason": "late"},
+             role="finance")
+    m = api.post("/api/v1/orders", json=order_body()).json()["number"]
+    api.post(f"/api/v1/orders/{m}/cancel", json={"reason": "duplicate"})
+
+    rows = _audit(db, "order")
+    assert [(r.entity_id, r.action) for r in rows] == [
+        (n, "edit"), (n, "payment"), (n, "ship"), (n, "refund"), (m, "cancel")]
+    payment = rows[1]
+    assert payment.actor == "token:test-finance"
+    assert payment.before["paid"] == "0.00" and payment.after["paid"] == "1110.00"
+    assert payment.before["financial_status"] == "pending"
+    assert payment.after["financial_status"] == "paid"
+    assert rows[0].before["total"] == "760.00" and rows[0].after["total"] == "1110.00"
+    assert rows[4].after["status"] == "cancelled" and rows[4].after["reason"] == "duplicate"
+    delivered = _audit(db, "shipment")
+    assert [(r.action, r.before["status"], r.after["status"]) for r in delivered] == [
+        ("deliver", "shipped", "delivered")]
