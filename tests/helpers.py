@@ -36,3 +36,27 @@ def receive(db: Database, loc: str, quantities: dict[str, int]) -> None:
         ADMIN,
         {"location": loc, "lines": [{"sku": sku, "quantity": q} for sku, q in quantities.items()]},
     )
+
+
+def run_threads(n: int, target: Any, timeout: float = 120) -> list[BaseException]:
+    """Start ``n`` threads together (a barrier) running ``target(i)``; the errors they raised.
+    A thread still alive after ``timeout`` fails the test as a hang."""
+    import threading
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def wrapped(i: int) -> None:
+        try:
+            barrier.wait()
+            target(i)
+        except BaseException as exc:  # noqa: BLE001 - collected and returned
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    return errors

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 from collections import Counter, defaultdict
 
 import pytest
@@ -23,27 +22,11 @@ from dingdan.db.order_tables import (
 from dingdan.db.tables import Location, Product, StockLevel
 from dingdan.domain.errors import DomainError, InsufficientStock, ValidationFailed
 from dingdan.services import fulfilment, inventory, orders, payments
-from tests.helpers import ADMIN, location, product, receive
+from tests.helpers import ADMIN, location, product, receive, run_threads
 
 
-def _run_threads(n, target, timeout=45):
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(n)
-
-    def wrapped(i):
-        try:
-            barrier.wait()
-            target(i)
-        except BaseException as exc:  # noqa: BLE001 - collected and re-raised below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return errors
+def _run_threads(n, target):
+    return run_threads(n, target, timeout=45)
 
 
 def _body(lines, **over):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 
 from sqlalchemy import select
 
@@ -11,27 +10,11 @@ from dingdan.db import stock as stock_sql
 from dingdan.db.tables import StockLevel
 from dingdan.domain.errors import InsufficientStock
 from dingdan.services import inventory
-from tests.helpers import location, product, receive
+from tests.helpers import location, product, receive, run_threads
 
 
 def _run_threads(n, target):
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(n)
-
-    def wrapped(i):
-        try:
-            barrier.wait()
-            target(i)
-        except BaseException as exc:  # noqa: BLE001 - collected and re-raised below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return errors
+    return run_threads(n, target)
 
 
 def test_many_reservations_of_one_row_never_take_more_than_is_on_hand(db):
