@@ -68,6 +68,51 @@ def try_apply(
     for move in merged:
         if not _change_level(conn, move):
             return Refused(move)
+    _write_ledger(conn, moves, actor, reason, reference)
+    return None
+
+
+def try_apply_all(
+    conn: Connection,
+    moves: Sequence[Move],
+    *,
+    actor: str,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> bool:
+    """``try_apply`` for moves that add no stock (reservations): the conditional statements,
+    still one per row and in lock order, go to the database as one executemany (one round
+    trip with psycopg's pipeline), and the answer is only whether every row took its change.
+    False: some move was refused and others may have been applied, so the caller must roll
+    back (raise), as with ``try_apply``."""
+    merged = _merge(moves)
+    if any(m.on_hand_delta > 0 for m in merged):
+        return try_apply(conn, moves, actor=actor, reason=reason, reference=reference) is None
+    if merged:
+        params = [
+            {
+                "p": m.product_id,
+                "l": m.location_id,
+                "doh": m.on_hand_delta,
+                "dres": m.reserved_delta,
+            }
+            for m in merged
+        ]
+        # Each statement changes at most one row (the key is unique): the summed row count
+        # is the number of rows that took their change.
+        if conn.execute(_CHANGE, params).rowcount != len(merged):
+            return False
+    _write_ledger(conn, moves, actor, reason, reference)
+    return True
+
+
+def _write_ledger(
+    conn: Connection,
+    moves: Sequence[Move],
+    actor: str,
+    reason: str | None,
+    reference: str | None,
+) -> None:
     now = utcnow()
     rows = [
         {
@@ -86,7 +131,6 @@ def try_apply(
     ]
     if rows:
         conn.execute(_LEDGER, rows)
-    return None
 
 
 def _merge(moves: Iterable[Move]) -> list[Move]:

@@ -115,6 +115,17 @@ def authenticate_token(db: Database, secret: str) -> Actor:
     return actor
 
 
+def cached_actor(secret: str) -> Actor | None:
+    """The actor of a token this process accepted within TOKEN_CACHE_SECONDS, or None:
+    memory only (no I/O), so an async caller may use it without a thread-pool hop."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    cached = _token_cache.get(_hash_token(secret))
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    return None
+
+
 def _lookup_token(db: Database, digest: str) -> Actor:
     row = db.read(
         lambda conn: conn.execute(

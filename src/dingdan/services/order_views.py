@@ -43,6 +43,23 @@ def event(
     )
 
 
+def add_events(
+    conn: Connection,
+    order_id: int,
+    actor: str,
+    items: list[tuple[str, str | None, dict[str, Any] | None]],
+) -> None:
+    """Several events of one order, (kind, message, data) in timeline order, in one
+    executemany."""
+    conn.execute(
+        _INSERT_EVENT,
+        [
+            {"order_id": order_id, "kind": k, "actor": actor, "message": m, "data": d}
+            for k, m, d in items
+        ],
+    )
+
+
 def view(conn: Connection, order: Any) -> dict[str, Any]:
     return views(conn, [order])[0]
 
@@ -67,6 +84,12 @@ def views(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
     ):
         allocs[row.order_id].append(row[1:])
     return [_view(o, lines[o.id], allocs[o.id]) for o in orders]
+
+
+def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> dict[str, Any]:
+    """The view from rows already in hand (attribute access): ``lines`` in position order,
+    ``allocs`` as (location code, sku, quantity) in the order ``views`` reads them."""
+    return _view(order, lines, allocs)
 
 
 def _view(order: Any, lines: list[Any], allocs: list[Any]) -> dict[str, Any]:

@@ -6,9 +6,22 @@ import hashlib
 import json
 import secrets
 from dataclasses import asdict
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database, RetryTransaction
@@ -22,6 +35,7 @@ from dingdan.db.order_tables import (
     TaxRate,
 )
 from dingdan.db.tables import Location, OutboxMessage, Product, StockLevel, table_of
+from dingdan.db.types import utcnow
 from dingdan.domain import order_input
 from dingdan.domain import order_status as st
 from dingdan.domain import orders as rules
@@ -34,16 +48,109 @@ from dingdan.domain.errors import (
 from dingdan.domain.money import format_amount, parse_amount
 from dingdan.domain.stock import MovementKind
 from dingdan.services.common import Actor
-from dingdan.services.order_views import event, view
+from dingdan.services.order_views import add_events, view, view_of
 
 # Statements of the capture path, built once (building them per order cost more CPU than
 # running them); executed with a parameter dict or a list of them.
 _INSERT_ORDER = insert(table_of(Order)).returning(table_of(Order).c.id)
+# Rows come back in any order (one statement on both dialects; asking SQLAlchemy for
+# parameter order made SQLite send one statement per line): matched by position.
 _INSERT_LINES = insert(table_of(OrderLine)).returning(
-    table_of(OrderLine).c.id, sort_by_parameter_order=True
+    table_of(OrderLine).c.position, table_of(OrderLine).c.id
 )
 _INSERT_ALLOCATION = insert(table_of(Allocation))
 _INSERT_OUTBOX = insert(table_of(OutboxMessage))
+_INSERT_IDEMPOTENCY = insert(table_of(IdempotencyKey))
+
+_P = table_of(Product)
+_SL = table_of(StockLevel)
+_LOC = table_of(Location)
+_C = table_of(Customer)
+_TAX = table_of(TaxRate)
+# The products of the order with their stock levels at active locations, in one query
+# (a level at an inactive location comes back with code NULL and is not offered).
+_PRODUCTS_AND_LEVELS = (
+    select(
+        _P.c.id,
+        _P.c.sku,
+        _P.c.name,
+        _P.c.price_minor,
+        _P.c.currency,
+        _P.c.active,
+        _P.c.allow_backorder,
+        _P.c.tax_class,
+        _SL.c.location_id,
+        _SL.c.on_hand,
+        _SL.c.reserved,
+        _LOC.c.code,
+        _LOC.c.priority,
+    )
+    .select_from(
+        _P.outerjoin(_SL, _SL.c.product_id == _P.c.id).outerjoin(
+            _LOC, (_LOC.c.id == _SL.c.location_id) & _LOC.c.active.is_(True)
+        )
+    )
+    .where(_P.c.sku.in_(bindparam("skus", expanding=True)))
+)
+_TAX_RATES = select(_TAX.c.country, _TAX.c.tax_class, _TAX.c.rate_ppm, _TAX.c.prices_include_tax)
+_CUSTOMER_COLUMNS = (_C.c.id, _C.c.email, _C.c.phone, _C.c.name, _C.c.addresses)
+_CUSTOMER_BY_EMAIL = select(*_CUSTOMER_COLUMNS).where(_C.c.email == bindparam("email"))
+_CUSTOMER_BY_PHONE = (
+    select(*_CUSTOMER_COLUMNS).where(_C.c.phone == bindparam("phone")).order_by(_C.c.id).limit(1)
+)
+_INSERT_CUSTOMER = insert(_C).returning(_C.c.id)
+_O = table_of(Order)
+_IK = table_of(IdempotencyKey)
+_IDEMPOTENCY = select(_IK.c.request_hash, _IK.c.order_id).where(
+    _IK.c.scope == bindparam("scope"), _IK.c.key == bindparam("key")
+)
+_ORDER_BY_ID = select(_O).where(_O.c.id == bindparam("id"))
+_ORDER_BY_EXTERNAL_ID = select(_O).where(
+    _O.c.channel == bindparam("channel"), _O.c.external_id == bindparam("external_id")
+)
+_NEXTVAL = text("SELECT nextval('order_number_seq')")
+# PostgreSQL: the order takes its number inside its own INSERT (one round trip less):
+# number = prefix || the sequence value padded to 6 digits (as f"{prefix}{n:06d}"), and
+# search_text = lower(prefix) || those digits || " email name phone" lowered, cut to 800.
+_SEQ = select(func.nextval("order_number_seq").label("n")).subquery("seq")
+_SEQ_TEXT = cast(_SEQ.c.n, Text)
+_DIGITS = case((_SEQ.c.n < 1_000_000, func.lpad(_SEQ_TEXT, 6, "0")), else_=_SEQ_TEXT)
+_ORDER_BOUND = [c.name for c in table_of(Order).c if c.name not in ("id", "number", "search_text")]
+_INSERT_NUMBERED_ORDER = (
+    insert(table_of(Order))
+    .from_select(
+        [*_ORDER_BOUND, "number", "search_text"],
+        select(
+            *(
+                cast(bindparam(n, type_=table_of(Order).c[n].type), table_of(Order).c[n].type)
+                for n in _ORDER_BOUND
+            ),
+            cast(bindparam("prefix", type_=String()), Text) + _DIGITS,
+            func.left(
+                cast(bindparam("search_prefix", type_=String()), Text)
+                + _DIGITS
+                + cast(bindparam("search_rest", type_=String()), Text),
+                800,
+            ),
+        ).select_from(_SEQ),
+    )
+    .returning(table_of(Order).c.id, table_of(Order).c.number)
+)
+_NEXT_COUNTER = text(
+    "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value"
+)
+
+
+class _Stock:
+    """What the capture read about stock: available units by (product, location) and the
+    active locations holding the order's products, with their (priority, id, code)."""
+
+    def __init__(self) -> None:
+        self.available: dict[tuple[int, int], int] = {}
+        self.locations: dict[int, tuple[int, int, str]] = {}
+
+    def ordered_locations(self) -> list[int]:
+        return sorted(self.locations, key=lambda loc: self.locations[loc][:2])
 
 
 def channel_codes(conn: Connection) -> set[str]:
@@ -77,14 +184,13 @@ def place_order(
         earlier = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
             return view(conn, earlier), False
-        order_id = _create(conn, actor, data, prefix)
+        order_id, answer = _create(conn, actor, data, prefix)
         if idempotency_key:
             conn.execute(
-                insert(IdempotencyKey).values(
-                    scope=actor.name, key=idempotency_key, request_hash=digest, order_id=order_id
-                )
+                _INSERT_IDEMPOTENCY,
+                dict(scope=actor.name, key=idempotency_key, request_hash=digest, order_id=order_id),
             )
-        return view(conn, conn.execute(select(Order).where(Order.id == order_id)).one()), True
+        return answer, True
 
     try:
         return db.write(work)
@@ -98,43 +204,29 @@ def _earlier(
     conn: Connection, actor: Actor, key: str | None, digest: str, data: order_input.OrderInput
 ) -> Any:
     if key:
-        row = conn.execute(
-            select(IdempotencyKey.request_hash, IdempotencyKey.order_id).where(
-                IdempotencyKey.scope == actor.name, IdempotencyKey.key == key
-            )
-        ).first()
+        row = conn.execute(_IDEMPOTENCY, {"scope": actor.name, "key": key}).first()
         if row is not None:
             if row.request_hash != digest:
                 raise IdempotencyConflict(
                     detail="This Idempotency-Key was used with a different request body."
                 )
-            return conn.execute(select(Order).where(Order.id == row.order_id)).one()
+            return conn.execute(_ORDER_BY_ID, {"id": row.order_id}).one()
     if data.external_id:
         return conn.execute(
-            select(Order).where(
-                Order.channel == data.channel, Order.external_id == data.external_id
-            )
+            _ORDER_BY_EXTERNAL_ID, {"channel": data.channel, "external_id": data.external_id}
         ).first()
     return None
 
 
-def _products(conn: Connection, data: order_input.OrderInput) -> list[Any]:
-    skus = [ln.sku for ln in data.lines]
-    rows = {
-        p.sku: p
-        for p in conn.execute(
-            select(
-                Product.id,
-                Product.sku,
-                Product.name,
-                Product.price_minor,
-                Product.currency,
-                Product.active,
-                Product.allow_backorder,
-                Product.tax_class,
-            ).where(Product.sku.in_(set(skus)))
-        )
-    }
+def _products(conn: Connection, data: order_input.OrderInput) -> tuple[list[Any], _Stock]:
+    rows: dict[str, Any] = {}
+    stock = _Stock()
+    for r in conn.execute(_PRODUCTS_AND_LEVELS, {"skus": sorted({ln.sku for ln in data.lines})}):
+        rows[r.sku] = r
+        if r.location_id is not None:
+            stock.available[(r.id, r.location_id)] = r.on_hand - r.reserved
+            if r.code is not None:
+                stock.locations[r.location_id] = (r.priority, r.location_id, r.code)
     errors = FieldErrors()
     for i, ln in enumerate(data.lines):
         p = rows.get(ln.sku)
@@ -148,7 +240,7 @@ def _products(conn: Connection, data: order_input.OrderInput) -> list[Any]:
                 f"is required: the product is priced in {p.currency}, the order in {data.currency}",
             )
     errors.raise_if_any()
-    return [rows[ln.sku] for ln in data.lines]
+    return [rows[ln.sku] for ln in data.lines], stock
 
 
 def _prices(data: order_input.OrderInput, products: list[Any]) -> list[int]:
@@ -160,26 +252,11 @@ def _prices(data: order_input.OrderInput, products: list[Any]) -> list[int]:
     ]
 
 
-def _plan(conn: Connection, data: order_input.OrderInput, products: list[Any]) -> rules.Plan:
-    ids = {p.id for p in products}
-    locations = list(
-        conn.execute(
-            select(Location.id)
-            .where(Location.active.is_(True))
-            .order_by(Location.priority, Location.id)
-        ).scalars()
-    )
-    available = {
-        (p, loc): oh - rs
-        for p, loc, oh, rs in conn.execute(
-            select(
-                StockLevel.product_id,
-                StockLevel.location_id,
-                StockLevel.on_hand,
-                StockLevel.reserved,
-            ).where(StockLevel.product_id.in_(ids))
-        )
-    }
+def _plan(data: order_input.OrderInput, products: list[Any], stock: _Stock) -> rules.Plan:
+    """Active locations without a level of any of the products can allocate nothing (every
+    quantity is at least 1), so the locations that hold them are all the planner needs."""
+    available = stock.available
+    locations = stock.ordered_locations()
     wants = [
         rules.Want(i, p.id, ln.quantity, p.allow_backorder)
         for i, (ln, p) in enumerate(zip(data.lines, products, strict=True))
@@ -202,18 +279,15 @@ def _customer(conn: Connection, data: order_input.OrderInput) -> int:
     household must not merge two people who gave different emails)."""
     email = data.email.lower() if data.email else None
     if email:
-        row = conn.execute(select(Customer).where(Customer.email == email)).first()
+        row = conn.execute(_CUSTOMER_BY_EMAIL, {"email": email}).first()
     else:
-        row = conn.execute(
-            select(Customer).where(Customer.phone == data.phone).order_by(Customer.id)
-        ).first()
+        row = conn.execute(_CUSTOMER_BY_PHONE, {"phone": data.phone}).first()
     address = asdict(data.address)
     if row is None:
         return int(
             conn.execute(
-                insert(Customer)
-                .values(email=email, phone=data.phone, name=data.name, addresses=[address])
-                .returning(Customer.id)
+                _INSERT_CUSTOMER,
+                dict(email=email, phone=data.phone, name=data.name, addresses=[address]),
             ).scalar_one()
         )
     addresses = list(row.addresses or [])
@@ -224,41 +298,33 @@ def _customer(conn: Connection, data: order_input.OrderInput) -> int:
         if value and not getattr(row, col):
             changes[col] = value
     if changes:
-        conn.execute(update(Customer).where(Customer.id == row.id).values(**changes))
+        conn.execute(update(_C).where(_C.c.id == row.id).values(**changes))
     return int(row.id)
 
 
 def next_number(conn: Connection, prefix: str) -> str:
-    if conn.dialect.name == "postgresql":
-        n = conn.execute(text("SELECT nextval('order_number_seq')")).scalar_one()
-    else:
-        n = conn.execute(
-            text(
-                "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value"
-            )
-        ).scalar_one()
+    stmt = _NEXTVAL if conn.dialect.name == "postgresql" else _NEXT_COUNTER
+    n = conn.execute(stmt).scalar_one()
     return f"{prefix}{int(n):06d}"
 
 
 def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
     """The seller's own rates, by (country, tax class); the defaults fill the rest."""
-    return {
-        (c, t): rules.TaxRule(int(r), bool(inc))
-        for c, t, r, inc in conn.execute(
-            select(TaxRate.country, TaxRate.tax_class, TaxRate.rate_ppm, TaxRate.prices_include_tax)
-        )
-    }
+    return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in conn.execute(_TAX_RATES)}
 
 
 def create_order_in(
     conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str
 ) -> int:
     """Create a checked order inside the caller's transaction (exchanges, reshipments)."""
-    return _create(conn, actor, data, prefix)
+    return _create(conn, actor, data, prefix)[0]
 
 
-def _create(conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str) -> int:
-    products = _products(conn, data)
+def _create(
+    conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str
+) -> tuple[int, dict[str, Any]]:
+    """The new order's id and its view, built from what was written (no re-read)."""
+    products, stock = _products(conn, data)
     prices = _prices(data, products)
     country = data.address.country
     overrides = tax_overrides(conn)
@@ -268,52 +334,71 @@ def _create(conn: Connection, actor: Actor, data: order_input.OrderInput, prefix
     ]
     ship_rule = rules.tax_rule(country, "standard", overrides)
     totals = rules.totals(amounts, data.shipping_minor, ship_rule)
-    plan = _plan(conn, data, products)
+    plan = _plan(data, products, stock)
     customer_id = _customer(conn, data)
-    number = next_number(conn, prefix)
     fin = st.financial(totals.total, 0, 0)
     customer = {"email": data.email, "name": data.name, "phone": data.phone}
-    search = " ".join(x for x in (number, data.email, data.name, data.phone) if x).lower()
-    order_id = int(
-        conn.execute(
-            _INSERT_ORDER,
-            dict(
-                number=number,
-                channel=data.channel,
-                external_id=data.external_id,
-                status="open",
-                financial_status=fin.value,
-                fulfillment_status="unfulfilled",
-                currency=data.currency,
-                customer_id=customer_id,
-                customer=customer,
-                shipping_address=asdict(data.address),
-                payment_method=data.payment_method,
-                prices_include_tax=ship_rule.prices_include_tax,
-                subtotal_minor=totals.subtotal,
-                shipping_minor=totals.shipping,
-                tax_minor=totals.tax,
-                total_minor=totals.total,
-                search_text=search[:800],
-                tracking_token=secrets.token_urlsafe(24),
-            ),
-        ).scalar_one()
+    rest = "".join(" " + x for x in (data.email, data.name, data.phone) if x).lower()
+    now = utcnow()
+    values: dict[str, Any] = dict(
+        channel=data.channel,
+        external_id=data.external_id,
+        status="open",
+        financial_status=fin.value,
+        fulfillment_status="unfulfilled",
+        currency=data.currency,
+        customer_id=customer_id,
+        customer=customer,
+        shipping_address=asdict(data.address),
+        payment_method=data.payment_method,
+        prices_include_tax=ship_rule.prices_include_tax,
+        subtotal_minor=totals.subtotal,
+        shipping_minor=totals.shipping,
+        tax_minor=totals.tax,
+        total_minor=totals.total,
+        tracking_token=secrets.token_urlsafe(24),
+        paid_minor=0,
+        refunded_minor=0,
+        cancel_reason=None,
+        created_at=now,
+        updated_at=now,
     )
-    line_ids = _insert_lines(conn, order_id, data, products, prices, totals, plan)
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(
+            _INSERT_NUMBERED_ORDER,
+            {**values, "prefix": prefix, "search_prefix": prefix.lower(), "search_rest": rest},
+        ).one()
+        order_id, number = int(row.id), str(row.number)
+        values["number"] = number
+    else:
+        number = next_number(conn, prefix)
+        values["number"] = number
+        values["search_text"] = (number.lower() + rest)[:800]
+        order_id = int(conn.execute(_INSERT_ORDER, values).scalar_one())
+    lines = _line_rows(order_id, data, products, prices, totals, plan)
+    ids_by_position = {int(pos): int(id_) for pos, id_ in conn.execute(_INSERT_LINES, lines)}
+    line_ids = [ids_by_position[i] for i in range(len(lines))]
     _reserve(conn, actor, order_id, number, products, line_ids, plan)
     _record_created(conn, actor, order_id, number, data, totals, plan)
-    return order_id
+    where = stock.locations
+    allocs = [
+        (where[loc][2], data.lines[i].sku, q)
+        for i, loc, q in sorted(
+            plan.allocations, key=lambda a: (a[0], where[a[1]][0], where[a[1]][2])
+        )
+    ]
+    answer = view_of(SimpleNamespace(**values), [SimpleNamespace(**r) for r in lines], allocs)
+    return order_id, answer
 
 
-def _insert_lines(
-    conn: Connection,
+def _line_rows(
     order_id: int,
     data: order_input.OrderInput,
     products: list[Any],
     prices: list[int],
     totals: rules.Totals,
     plan: rules.Plan,
-) -> list[int]:
+) -> list[dict[str, Any]]:
     rows = []
     for i, (ln, p, price) in enumerate(zip(data.lines, products, prices, strict=True)):
         back = plan.backordered.get(i, 0)
@@ -334,8 +419,7 @@ def _insert_lines(
                 "cancelled": 0,
             }
         )
-    result = conn.execute(_INSERT_LINES, rows)
-    return [int(r[0]) for r in result]
+    return rows
 
 
 def _reserve(
@@ -366,10 +450,7 @@ def _reserve(
         stock_sql.Move(products[i].id, loc, MovementKind.RESERVATION, 0, q)
         for i, loc, q in plan.allocations
     ]
-    if (
-        stock_sql.try_apply(conn, moves, actor=actor.name, reason="order", reference=number)
-        is not None
-    ):
+    if not stock_sql.try_apply_all(conn, moves, actor=actor.name, reason="order", reference=number):
         # Another order took the stock between our read and our reservation: plan again.
         raise RetryTransaction(InsufficientStock(detail="Not enough stock for this order."))
 
@@ -384,40 +465,40 @@ def _record_created(
     plan: rules.Plan,
 ) -> None:
     total = format_amount(totals.total, data.currency)
-    event(
-        conn,
-        order_id,
-        "created",
-        actor.name,
-        f"Order {number} placed on {data.channel}",
-        {"total": total, "currency": data.currency},
-    )
+    items: list[tuple[str, str | None, dict[str, Any] | None]] = [
+        (
+            "created",
+            f"Order {number} placed on {data.channel}",
+            {"total": total, "currency": data.currency},
+        )
+    ]
     if plan.allocations:
-        event(
-            conn,
-            order_id,
-            "allocated",
-            actor.name,
-            None,
-            {
-                "allocations": [
-                    {"line": i, "location_id": loc, "quantity": q} for i, loc, q in plan.allocations
-                ]
-            },
+        items.append(
+            (
+                "allocated",
+                None,
+                {
+                    "allocations": [
+                        {"line": i, "location_id": loc, "quantity": q}
+                        for i, loc, q in plan.allocations
+                    ]
+                },
+            )
         )
     if plan.backordered:
-        event(
-            conn,
-            order_id,
-            "backordered",
-            actor.name,
-            None,
-            {
-                "lines": [
-                    {"sku": data.lines[i].sku, "quantity": q} for i, q in plan.backordered.items()
-                ]
-            },
+        items.append(
+            (
+                "backordered",
+                None,
+                {
+                    "lines": [
+                        {"sku": data.lines[i].sku, "quantity": q}
+                        for i, q in plan.backordered.items()
+                    ]
+                },
+            )
         )
+    add_events(conn, order_id, actor.name, items)
     conn.execute(
         _INSERT_OUTBOX,
         dict(

@@ -27,7 +27,7 @@ def require(action: Action) -> Callable[..., Any]:
     ) -> Actor:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized(detail="Send an API token as 'Authorization: Bearer <token>'.")
-        actor = await run_in_threadpool(
+        actor = access.cached_actor(credentials.credentials) or await run_in_threadpool(
             access.authenticate_token, db_of(request), credentials.credentials
         )
         if not actor.may(action):
