@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -111,6 +112,14 @@ class OrderLine(Base):
         ),
         CheckConstraint("returned >= 0 AND returned <= shipped", name="returned_within_shipped"),
         Index("ix_order_lines_backorders", "product_id", "backordered", "order_id"),
+        # Only the lines still waiting: small, and what the dashboard and allocator scan.
+        Index(
+            "ix_order_lines_waiting",
+            "product_id",
+            "order_id",
+            sqlite_where=text("backordered > 0"),
+            postgresql_where=text("backordered > 0"),
+        ),
     )
 
 
@@ -181,7 +190,10 @@ class OrderEvent(Base):
     data: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_order_events_order_id_id", "order_id", "id"),)
+    __table_args__ = (
+        Index("ix_order_events_order_id_id", "order_id", "id"),
+        Index("ix_order_events_kind_order_id", "kind", "order_id"),
+    )
 
 
 class IdempotencyKey(Base):
