@@ -8,21 +8,19 @@ file, never a row without its file."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from dingdan.config import Settings
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order
 from dingdan.db.return_tables import Dispute, DisputeEvidence, DisputeMessage
 from dingdan.db.types import utcnow
 from dingdan.domain.errors import Conflict, FieldErrors, InvalidTransition, NotFound
 from dingdan.domain.money import format_amount
-from dingdan.domain.returns import EVIDENCE_TYPES, DisputeStatus, sniff_type
+from dingdan.domain.returns import DisputeStatus, sniff_type
+from dingdan.services import uploads
 from dingdan.services.common import Actor, iso
 from dingdan.services.order_views import event
 
@@ -114,12 +112,11 @@ def dispute_view(conn: Connection, d: Any, full: bool = False) -> dict[str, Any]
 
 
 def upload_dir() -> Path:
-    # Read afresh: uploads are rare, and the setting may change without a restart in tests.
-    return Path(Settings().upload_dir)
+    return uploads.upload_dir()
 
 
 def max_upload_bytes() -> int:
-    return Settings().upload_max_bytes
+    return uploads.max_upload_bytes()
 
 
 def _check_file(filename: Any, data: bytes, note: Any) -> str:
@@ -142,18 +139,7 @@ def _check_file(filename: Any, data: bytes, note: Any) -> str:
 
 
 def _store(dispute_id: int, data: bytes, kind: str) -> tuple[str, str]:
-    digest = hashlib.sha256(data).hexdigest()
-    relative = Path("disputes") / str(dispute_id) / f"{digest}{EVIDENCE_TYPES[kind]}"
-    target = upload_dir() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    return digest, relative.as_posix()
+    return uploads.store(f"disputes/{dispute_id}", data, kind)
 
 
 def add_evidence(

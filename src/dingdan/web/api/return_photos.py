@@ -1,0 +1,53 @@
+"""Photos attached to returns (from the customer's tracking page), served to staff only."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.roles import Action
+from dingdan.services import customer_returns
+from dingdan.services.common import Actor
+from dingdan.web.api.deps import can, db_of
+from dingdan.web.api.errors import responses
+
+router = APIRouter(prefix="/api/v1", tags=["returns"])
+
+
+@router.get("/returns/{return_id}/photos", responses=responses("forbidden"))
+async def list_photos(
+    request: Request, return_id: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    items = await run_in_threadpool(customer_returns.photos_of, db_of(request), return_id)
+    return {"items": items, "next_cursor": None}
+
+
+@router.get(
+    "/returns/{return_id}/photos/{photo_id}",
+    responses={
+        **responses("forbidden", "not_found", "conflict"),
+        200: {
+            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+            "description": "The photo",
+        },
+    },
+    response_class=Response,
+)
+async def get_photo(
+    request: Request, return_id: str, photo_id: str, actor: Actor = can(Action.READ)
+) -> Response:
+    data, kind, name = await run_in_threadpool(
+        customer_returns.photo_file, db_of(request), return_id, photo_id
+    )
+    return Response(
+        data,
+        media_type=kind,
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
