@@ -7,8 +7,9 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from dingdan.domain.carriers import DEFAULT_CARRIERS, get_carrier
+from dingdan.domain.carriers import get_carrier
 from dingdan.domain.errors import DomainError
+from dingdan.services import carriers_admin
 
 
 def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts
@@ -97,6 +98,25 @@ LABELS: dict[str, str] = {
     "return_policy_overridden": N_("Return policy overridden"),
     "payment_kind": N_("Payment"),
     "refund": N_("Refund"),
+    # returns: statuses, reason codes, conditions, refund targets
+    "requested": N_("Requested"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "received": N_("Received"),
+    "exchanged": N_("Exchanged"),
+    "damaged": N_("Damaged"),
+    "defective": N_("Defective"),
+    "wrong_item": N_("Wrong item"),
+    "not_as_described": N_("Not as described"),
+    "changed_mind": N_("Changed mind"),
+    "size_fit": N_("Size or fit"),
+    "late": N_("Arrived late"),
+    "resellable": N_("Resellable"),
+    # delivery exceptions
+    "delayed": N_("Delayed"),
+    "lost": N_("Lost"),
+    "returned_to_sender": N_("Returned to sender"),
+    "original": N_("Original payment"),
     # audit actions
     "create": N_("Created"),
     "update": N_("Updated"),
@@ -165,6 +185,12 @@ FIELDS: dict[str, str] = {
     "orders": N_("Orders"),
     "hours": N_("Hours"),
     "owner": N_("Owner"),
+    "lines": N_("Lines"),
+    "condition": N_("Condition"),
+    "to": N_("Refund to"),
+    "override_reason": N_("Override reason"),
+    "status": N_("Status"),
+    "kind": N_("Kind"),
 }
 
 CODES: dict[str, str] = {
@@ -228,6 +254,26 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^must be a number of hours"), N_("must be a number of hours from 1 to 8760")),
     (re.compile(r"^the pick list is empty$"), N_("the pick list is empty")),
     (re.compile(r"^must be one of "), N_("is not one of the choices")),
+    (re.compile(r"^is required: a reason code"), N_("needs a reason")),
+    (re.compile(r"^must list at least one line$"), N_("must list at least one line")),
+    (
+        re.compile(r"^only (?P<n>\d+) of (?P<s>\S+) can be returned"),
+        N_("only %(n)s of %(s)s can be returned"),
+    ),
+    (re.compile(r"^more than the (?P<n>\d+) requested$"), N_("more than the %(n)s requested")),
+    (
+        re.compile(r"^(?P<s>\S+) is not part of this return$"),
+        N_("%(s)s is not part of this return"),
+    ),
+    (re.compile(r"^(?P<s>\S+) is not on order "), N_("%(s)s is not on this order")),
+    (re.compile(r"^must be original or store_credit$"), N_("is not one of the choices")),
+    (
+        re.compile(r"^must be text of 1 to (?P<n>\d+) characters$"),
+        N_("must be text of at most %(n)s characters"),
+    ),
+    (re.compile(r"^return_window: "), N_("the return window has closed")),
+    (re.compile(r"^non_returnable_sku: "), N_("this product cannot be returned")),
+    (re.compile(r"^non_returnable_category: "), N_("products of this category cannot be returned")),
     (
         re.compile(r"is not a valid email address|must have an @-sign|There must be something"),
         N_("is not a valid email address"),
@@ -279,5 +325,8 @@ def carrier_url(code: str | None, number: str | None) -> str | None:
     return c.tracking_url.replace("{number}", quote(number, safe=""))
 
 
-def carriers(language: str) -> list[tuple[str, str]]:
-    return [(c.code, carrier_name(language, c.code)) for c in DEFAULT_CARRIERS]
+def carriers(db: Any, language: str) -> list[tuple[str, str]]:
+    """The active carriers (defaults and the seller's own) for a drop-down, named in
+    ``language``."""
+    items = carriers_admin.list_carriers(db, active=True)["items"]
+    return [(c["code"], (c.get("names") or {}).get(language) or c["name"]) for c in items]

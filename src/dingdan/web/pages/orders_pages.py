@@ -15,6 +15,7 @@ from dingdan.domain.roles import Action
 from dingdan.services import audit_log, fulfilment, order_views, payments
 from dingdan.web.pages import messages
 from dingdan.web.pages.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.returns_pages import order_returns
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FILTERS = ("status", "financial_status", "fulfillment_status", "channel")
@@ -81,8 +82,10 @@ def order_detail(request: Request, number: str, page: User) -> Response:
         shipments=order_views.shipments_of(db, number)["items"],
         payments=payments.payments_of(db, number)["items"],
         ship_locations=_ship_locations(order),
-        carriers=messages.carriers(page.language),
+        carriers=messages.carriers(page.request.app.state.db, page.language),
         methods=[m.value for m in PaymentMethod],
+        **order_returns(db, number),
+        exception_kinds=list(fulfilment.EXCEPTIONS),
     )
 
 

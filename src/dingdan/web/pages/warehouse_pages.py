@@ -83,7 +83,7 @@ def _pack_page(
         result=result,
         scans=scans,
         packed=_packed_here(db, number, result["location"]),
-        carriers=messages.carriers(page.language),
+        carriers=messages.carriers(page.request.app.state.db, page.language),
         **{"refusal": None, "last": None, **extra},
     )
 
