@@ -22,7 +22,13 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
         if order is None:
             raise NotFound(detail="No order has this tracking link.")
         lines = conn.execute(
-            select(OrderLine.name, OrderLine.quantity, OrderLine.shipped, OrderLine.cancelled)
+            select(
+                OrderLine.sku,
+                OrderLine.name,
+                OrderLine.quantity,
+                OrderLine.shipped,
+                OrderLine.cancelled,
+            )
             .where(OrderLine.order_id == order.id)
             .order_by(OrderLine.position)
         )
@@ -37,7 +43,8 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
             "created_at": iso(order.created_at),
             "destination": {"city": address.get("city"), "country": address.get("country")},
             "items": [
-                {"name": n, "quantity": q, "shipped": s, "cancelled": c} for n, q, s, c in lines
+                {"sku": k, "name": n, "quantity": q, "shipped": s, "cancelled": c}
+                for k, n, q, s, c in lines
             ],
             "shipments": [
                 {

@@ -9,10 +9,13 @@ from collections import OrderedDict, deque
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from dingdan.domain.errors import NotFound
-from dingdan.services import tracking
-from dingdan.web.pages.core import Anon, PageRoute
+from dingdan.domain.errors import DomainError, NotFound
+from dingdan.services import customer_returns, return_policy, tracking
+from dingdan.web.pages.core import Anon, Page, PageRoute, form_text, posted
+from dingdan.web.pages.returns_pages import request_lines
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -57,8 +60,47 @@ def track(request: Request, token: str, page: Anon) -> Response:
             status_code=429,
             headers={"Retry-After": "60"},
         )
+    return _render(request, page, token)
+
+
+def _render(request: Request, page: Page, token: str, status: int = 200) -> Response:
+    db = request.app.state.db
     try:
-        data = tracking.tracking_view(request.app.state.db, token)
+        data = tracking.tracking_view(db, token)
     except NotFound:
         return page.render("track.html", status=404, t=None)
-    return page.render("track.html", t=data)
+    reasons = return_policy.get_policy(db)["reasons"]
+    return page.render("track.html", status=status, t=data, token=token, reasons=reasons)
+
+
+@router.post("/track/{token}/returns")
+async def request_return(request: Request, token: str, page: Anon) -> Response:
+    """The customer's return request: lines with quantities and reasons, optional photos."""
+    client = request.client.host if request.client else "unknown"
+    if not limiter_of(request).allow(client):
+        return HTMLResponse(
+            str(page.gettext("Too many requests. Try again in a minute.")),
+            status_code=429,
+            headers={"Retry-After": "60"},
+        )
+    form = await posted(request)
+    photos = [
+        (f.filename or "photo", await f.read())
+        for f in (await request.form()).getlist("photos")
+        if isinstance(f, UploadFile) and f.filename
+    ]
+    db = request.app.state.db
+    try:
+        body = {"lines": request_lines(form), "note": form_text(form, "note", 1000)}
+        done = await run_in_threadpool(
+            customer_returns.request_from_customer, db, token, body, photos
+        )
+    except NotFound:
+        return page.render("track.html", status=404, t=None)
+    except DomainError as exc:
+        page.flash_error(exc)
+        return _render(request, page, token, status=422)
+    page.flash(
+        page.gettext("Your return request %(id)s is received. We will contact you.", id=done["id"])
+    )
+    return page.redirect(f"/track/{token}")
