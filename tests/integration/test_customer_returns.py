@@ -55,6 +55,7 @@ def test_the_policy_applies_to_customers_without_any_override(api, stocked, uplo
             stocked, token, {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "damaged"}]},
             [("virus.exe", b"MZ\x90\x00" + b"\x00" * 20)])
     assert exc.value.errors[0].field == "photos[0]"
+    assert exc.value.errors[0].message == "must be a JPEG, PNG or WebP file"
     assert api.get("/api/v1/returns").json()["items"] == []
     assert list(uploads.rglob("*.*")) == []
 

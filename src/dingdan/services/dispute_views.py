@@ -19,7 +19,7 @@ from dingdan.db.return_tables import Dispute, DisputeEvidence, DisputeMessage
 from dingdan.db.types import utcnow
 from dingdan.domain.errors import Conflict, FieldErrors, InvalidTransition, NotFound
 from dingdan.domain.money import format_amount
-from dingdan.domain.returns import DisputeStatus, sniff_type
+from dingdan.domain.returns import DisputeStatus
 from dingdan.services import uploads
 from dingdan.services.common import Actor, iso
 from dingdan.services.order_views import event
@@ -121,21 +121,11 @@ def max_upload_bytes() -> int:
 
 def _check_file(filename: Any, data: bytes, note: Any) -> str:
     errors = FieldErrors()
-    limit = max_upload_bytes()
-    kind = sniff_type(data[:16])
-    if not data:
-        errors.add("file", "is empty")
-    elif len(data) > limit:
-        errors.add("file", f"is larger than {limit} bytes")
-    elif kind is None:
-        errors.add("file", "must be a JPEG, PNG, WebP or PDF file")
-    if not isinstance(filename, str) or not filename or len(filename) > 255:
-        errors.add("file", "needs a file name of at most 255 characters")
     if note is not None and (not isinstance(note, str) or len(note) > 1000):
         errors.add("note", "must be text of at most 1000 characters")
-    errors.raise_if_any("The evidence file was refused.")
-    assert kind is not None
-    return kind
+    return uploads.check_file(
+        filename, data, errors=errors, detail="The evidence file was refused."
+    )
 
 
 def _store(dispute_id: int, data: bytes, kind: str) -> tuple[str, str]:

@@ -83,16 +83,12 @@ def views(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
         .order_by(Allocation.order_id, OrderLine.position, Location.priority, Location.code)
     ):
         allocs[row.order_id].append(row[1:])
-    return [_view(o, lines[o.id], allocs[o.id]) for o in orders]
+    return [view_of(o, lines[o.id], allocs[o.id]) for o in orders]
 
 
 def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> dict[str, Any]:
     """The view from rows already in hand (attribute access): ``lines`` in position order,
     ``allocs`` as (location code, sku, quantity) in the order ``views`` reads them."""
-    return _view(order, lines, allocs)
-
-
-def _view(order: Any, lines: list[Any], allocs: list[Any]) -> dict[str, Any]:
     cur = order.currency
     return {
         "number": order.number,

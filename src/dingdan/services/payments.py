@@ -78,7 +78,7 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
             return _paid(conn, actor, order, pid, amount, reference)
         gateway = provider(body.get("provider"))
         result = gateway.authorize(number, amount, order.currency, body.get("reference"))
-        result = _succeeded(gateway.capture(result.reference, amount, order.currency), result)
+        result = _succeeded(result, gateway.capture(result.reference, amount, order.currency))
         pid = _insert(
             conn,
             actor,
@@ -110,11 +110,12 @@ def _take(conn: Connection, order: Any, amount: int) -> None:
         raise ValidationFailed.on("amount", f"is more than the balance due ({due})")
 
 
-def _succeeded(result: ProviderResult, before: ProviderResult) -> ProviderResult:
-    for r in (before, result):
+def _succeeded(*results: ProviderResult) -> ProviderResult:
+    """The last of the provider's answers, once every one of them is a success."""
+    for r in results:
         if not r.ok:
             raise PaymentRequired(detail=f"The payment provider declined: {r.message}")
-    return result
+    return results[-1]
 
 
 def _insert(
@@ -216,7 +217,7 @@ def refund_in(
     gateway = provider(original.provider if original else None)
     if method is None or method == order.payment_method:
         result = gateway.refund(original.reference if original else None, amount, order.currency)
-        _succeeded(result, result)
+        _succeeded(result)
         reference = reference or result.reference
     pid = _insert(
         conn,
@@ -276,8 +277,7 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
             )
         gateway = provider(body.get("provider"))
         result = _succeeded(
-            gateway.authorize(number, amount, order.currency, body.get("reference")),
-            ProviderResult(True, ""),
+            gateway.authorize(number, amount, order.currency, body.get("reference"))
         )
         pid = _insert(
             conn,
@@ -337,9 +337,7 @@ def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -
         _close_authorization(conn, auth, "captured")
         _take(conn, order, amount)
         gateway = provider(auth.provider)
-        result = _succeeded(
-            gateway.capture(auth.reference, amount, order.currency), ProviderResult(True, "")
-        )
+        result = _succeeded(gateway.capture(auth.reference, amount, order.currency))
         pid = _insert(
             conn, actor, order, "payment", amount, auth.method, result.reference, gateway.code
         )
@@ -352,7 +350,7 @@ def void(db: Database, actor: Actor, payment_id: str) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         auth, order = _authorization(conn, payment_id)
         _close_authorization(conn, auth, "voided")
-        _succeeded(provider(auth.provider).void(auth.reference), ProviderResult(True, ""))
+        _succeeded(provider(auth.provider).void(auth.reference))
         event(conn, order.id, "voided", actor.name, f"Authorization {payment_id} voided")
         row = conn.execute(select(Payment).where(Payment.id == auth.id)).one()
         return payment_view(row, order.currency)

@@ -24,11 +24,25 @@ def max_upload_bytes() -> int:
     return Settings().upload_max_bytes
 
 
+_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "application/pdf": "PDF"}
+
+
+def _kinds(types: dict[str, str]) -> str:
+    """``JPEG, PNG, WebP or PDF``: the accepted kinds, for the message."""
+    names = [_NAMES[t] for t in types]
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
 def check_file(
-    filename: Any, data: bytes, field: str = "file", types: dict[str, str] = EVIDENCE_TYPES
+    filename: Any,
+    data: bytes,
+    field: str = "file",
+    types: dict[str, str] = EVIDENCE_TYPES,
+    errors: FieldErrors | None = None,
+    detail: str = "The file was refused.",
 ) -> str:
     """The file's content type, or ValidationFailed on ``field`` saying what is wrong."""
-    errors = FieldErrors()
+    errors = errors if errors is not None else FieldErrors()
     limit = max_upload_bytes()
     kind = sniff_type(data[:16])
     if not data:
@@ -36,10 +50,10 @@ def check_file(
     elif len(data) > limit:
         errors.add(field, f"is larger than {limit} bytes")
     elif kind is None or kind not in types:
-        errors.add(field, f"must be one of: {', '.join(sorted(types))}")
+        errors.add(field, f"must be a {_kinds(types)} file")
     if not isinstance(filename, str) or not filename or len(filename) > 255:
         errors.add(field, "needs a file name of at most 255 characters")
-    errors.raise_if_any("The file was refused.")
+    errors.raise_if_any(detail)
     assert kind is not None
     return kind
 
