@@ -65,7 +65,3 @@ def check_lines(lines: Any, errors: FieldErrors, field: str = "lines") -> None:
             f"{field}[{i}].quantity",
             errors,
         )
-
-
-def available(on_hand: int, reserved: int) -> int:
-    return on_hand - reserved
