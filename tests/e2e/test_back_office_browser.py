@@ -109,7 +109,10 @@ def _scan(page: Any, code: str) -> None:
     page.fill("#code", code)
     with page.expect_response(lambda r: r.url.endswith("/scan")):
         page.press("#code", "Enter")
-    page.wait_for_function("document.querySelector('#code').value === ''")
+    # A locator assertion, not wait_for_function: evaluating a string is refused by our CSP.
+    from playwright.sync_api import expect
+
+    expect(page.locator("#code")).to_have_value("")
 
 
 @pytest.mark.parametrize(("label", "width", "height"), [("desktop", 1366, 768),
