@@ -4,6 +4,10 @@ Every bad row is reported with its spreadsheet row number (the header is row 1).
 written unless every row is good; with ``skip_bad`` the good rows are written. One import is
 ONE transaction of bulk statements with one audit entry. An empty cell means "not given": a
 new product gets the default, an existing one keeps its value.
+
+The back office uploads a file (``read_upload``), shows ``preview_products`` (what each row
+would create or update, and each bad row), keeps the file staged (``stage_upload``) until the
+person confirms, then imports it all or nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ Row = dict[str, str | None]
 Progress = Callable[[int], Any]
 ROW_KEY = "#row"  # the spreadsheet row number read_rows adds to each row
 _CHUNK = 500
+MAX_UPLOAD_ROWS = 20_000  # rows of one file imported from the back office
 _MAX_INT = 2_147_483_647
 _DIGITS = re.compile(r"^[0-9]+$")
 _TRUE, _FALSE = {"true", "yes", "1", "是"}, {"false", "no", "0", "否"}
@@ -48,7 +53,19 @@ STOCK_COLUMNS = STOCK_REQUIRED + ("reference", "reason")
 @dataclass(frozen=True)
 class RowError:
     row: int
-    message: str
+    message: str  # "column: what is wrong"
+
+    @property
+    def field(self) -> str:
+        """The column the message is about (the part before the first ``": "``)."""
+        head, sep, _ = self.message.partition(": ")
+        return head if sep else ""
+
+    @property
+    def text(self) -> str:
+        """What is wrong, without the column."""
+        head, sep, rest = self.message.partition(": ")
+        return rest if sep else self.message
 
 
 @dataclass
@@ -74,42 +91,75 @@ def _bad_file(message: str) -> ValidationFailed:
     )
 
 
+def _extension(name: str) -> str:
+    ext = Path(name).suffix.lower()
+    if ext not in (".csv", ".xlsx"):
+        raise _bad_file(f"must be a .csv or .xlsx file, not {Path(name).name!r}")
+    return ext
+
+
 def read_rows(path: str | Path) -> list[Row]:
     """The data rows of a ``.csv`` (UTF-8) or ``.xlsx`` (first sheet) file, keyed by header."""
     p = Path(path)
-    ext = p.suffix.lower()
-    if ext not in (".csv", ".xlsx"):
-        raise _bad_file(f"must be a .csv or .xlsx file, not {p.name!r}")
+    ext = _extension(p.name)
     try:
-        return _keyed(_csv_records(p) if ext == ".csv" else _xlsx_records(p))
+        data = p.read_bytes()
     except FileNotFoundError:
         raise _bad_file(f"{p} does not exist") from None
     except OSError as exc:
         raise _bad_file(f"{p} cannot be read: {exc.strerror or exc}") from None
+    return _parse(p.name, ext, data)
 
 
-def _csv_records(p: Path) -> list[list[Any]]:
+def read_upload(filename: Any, data: bytes, max_rows: int = MAX_UPLOAD_ROWS) -> list[Row]:
+    """The data rows of an uploaded ``.csv`` or ``.xlsx`` file, as ``read_rows`` reads a path;
+    refused when larger than the upload limit or longer than ``max_rows``."""
+    from dingdan.services.uploads import max_upload_bytes
+
+    name = Path(filename).name if isinstance(filename, str) and filename.strip() else ""
+    if not name or len(name) > 255:
+        raise _bad_file("needs a file name of at most 255 characters")
+    ext = _extension(name)
+    limit = max_upload_bytes()
+    if not data:
+        raise _bad_file("is empty")
+    if len(data) > limit:
+        raise _bad_file(f"is larger than {limit} bytes")
+    return _parse(name, ext, data, max_rows)
+
+
+def _parse(name: str, ext: str, data: bytes, max_rows: int | None = None) -> list[Row]:
     try:
-        text = p.read_bytes().decode("utf-8-sig")
+        records = _csv_records(name, data) if ext == ".csv" else _xlsx_records(name, data)
+        return _keyed(records, max_rows)
+    except OSError as exc:
+        raise _bad_file(f"{name} cannot be read: {exc.strerror or exc}") from None
+
+
+def _csv_records(name: str, data: bytes) -> list[list[Any]]:
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        msg = f"{p.name} is not UTF-8 text (bad byte at {exc.start}); save the CSV as UTF-8"
+        msg = f"{name} is not UTF-8 text (bad byte at {exc.start}); save the CSV as UTF-8"
         raise _bad_file(msg) from None
+    if "\x00" in text:
+        raise _bad_file(f"{name} is not valid CSV: it holds NUL bytes")
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise _bad_file(f"{p.name} is not valid CSV: {exc}") from None
+        raise _bad_file(f"{name} is not valid CSV: {exc}") from None
 
 
-def _xlsx_records(p: Path) -> Iterator[Sequence[Any]]:
+def _xlsx_records(name: str, data: bytes) -> Iterator[Sequence[Any]]:
     import zipfile
 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-        msg = f"{p.name} is not a readable .xlsx workbook: {exc}"
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        msg = f"{name} is not a readable .xlsx workbook: {exc}"
         raise _bad_file(msg) from None
     try:
         yield from wb.worksheets[0].iter_rows(min_row=1, values_only=True)
@@ -132,13 +182,15 @@ def _cell(value: Any) -> str | None:
     return text.strip() or None
 
 
-def _keyed(records: Iterable[Sequence[Any]]) -> list[Row]:
+def _keyed(records: Iterable[Sequence[Any]], max_rows: int | None = None) -> list[Row]:
     header: list[str] | None = None
     rows: list[Row] = []
     for number, record in enumerate(records, start=1):
         cells = [_cell(v) for v in record]
         if not any(cells):
             continue
+        if max_rows is not None and len(rows) >= max_rows:
+            raise _bad_file(f"has more than {max_rows} rows; split it into smaller files")
         if header is None:
             header = [re.sub(r"[\s-]+", "_", (c or "").lower()) for c in cells]
             twice = sorted({h for h in header if h and header.count(h) > 1})
@@ -260,10 +312,15 @@ def _grouped(rows: Iterable[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
     return groups.values()
 
 
+def _existing(conn: Connection, skus: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(skus))):
+        found.update(conn.execute(select(Product.sku).where(Product.sku.in_(chunk))).scalars())
+    return found
+
+
 def _write_products(conn: Connection, good: list[dict[str, Any]]) -> tuple[int, int]:
-    existing: set[str] = set()
-    for chunk in _chunks([c["sku"] for c in good]):
-        existing.update(conn.execute(select(Product.sku).where(Product.sku.in_(chunk))).scalars())
+    existing = _existing(conn, (c["sku"] for c in good))
     new = [c for c in good if c["sku"] not in existing]
     for group in _grouped(new):
         conn.execute(insert(Product), group)
@@ -298,6 +355,54 @@ def import_products(
         return result
 
     return db.write(work)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """What importing one row would do: ``action`` is ``create``, ``update`` or ``error``."""
+
+    row: int
+    sku: str | None
+    name: str | None
+    price: str | None
+    currency: str | None
+    action: str
+    errors: tuple[RowError, ...] = ()
+
+
+@dataclass
+class Preview:
+    rows: list[PreviewRow]
+
+    @property
+    def errors(self) -> list[RowError]:
+        return [e for r in self.rows for e in r.errors]
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+
+def preview_products(db: Database, rows: Sequence[Row]) -> Preview:
+    """What ``import_products`` would do with these rows, without writing anything."""
+    _check_columns(rows, PRODUCT_REQUIRED, PRODUCT_COLUMNS)
+    _, bad = _check_rows(rows, _product_row)
+    by_row: dict[int, list[RowError]] = {}
+    for e in bad:
+        by_row.setdefault(e.row, []).append(e)
+    skus = [sku for r in rows if (sku := r.get("sku"))]
+    existing = db.read(lambda conn: _existing(conn, skus))
+    out = []
+    for i, row in enumerate(rows):
+        given = row.get(ROW_KEY)
+        number = int(given) if given and given.isdigit() else i + 2
+        errors = tuple(by_row.get(number, ()))
+        sku = row.get("sku")
+        action = "error" if errors else ("update" if sku in existing else "create")
+        currency = (row.get("currency") or "").upper() or None
+        out.append(
+            PreviewRow(number, sku, row.get("name"), row.get("price"), currency, action, errors)
+        )
+    return Preview(out)
 
 
 @dataclass(frozen=True)
