@@ -1,4 +1,5 @@
-"""Background work: drain the outbox, cancel unpaid bank transfers, purge old idempotency keys.
+"""Background work: drain the outbox, cancel unpaid bank transfers, purge old idempotency keys,
+render the PDFs people asked for (packing slips).
 
 Every job is idempotent and safe to run in several processes at once (`dingdan serve
 --workers N` runs one loop per process): outbox rows are claimed with FOR UPDATE SKIP LOCKED
@@ -21,7 +22,7 @@ from dingdan.db.tables import OutboxMessage
 from dingdan.db.types import utcnow
 from dingdan.domain.errors import DomainError
 from dingdan.domain.roles import Role
-from dingdan.services import fulfilment
+from dingdan.services import documents, fulfilment
 from dingdan.services.common import Actor
 
 log = logging.getLogger("dingdan.worker")
@@ -119,6 +120,8 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "outbox": drain_outbox(db),
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
+        # Last: rendering takes the longest, and runs outside any transaction.
+        "documents": documents.render_pending(db),
     }
 
 
