@@ -9,6 +9,17 @@ Every use case runs in ``Database.write`` or ``Database.read``: one transaction,
 once, retried whole on the transient failures each database has (SQLite's lock timeout,
 PostgreSQL's deadlock and serialization failures). A database that cannot be reached
 becomes ``ServiceUnavailable`` (503), never an unhandled error.
+
+Group commit (SQLite): a durable SQLite commit costs an fsync (about 3 ms here), and SQLite
+has one writer, so one commit per order caps a process at a few hundred orders per second
+whatever the CPU does. Writers of one process that arrive while another holds the write
+lock queue up; the next one to get the lock runs every queued unit of work in **one**
+transaction, each inside its own SAVEPOINT, and commits once. A unit that fails (a domain
+error, a conflict, a stale plan that runs out of retries) is rolled back to its savepoint
+and only its caller gets the error; the others commit. Every caller returns only after the
+commit that holds its writes, so an acknowledged write is durable exactly as before. If the
+commit itself fails, every unit of the batch is run again on its own, with the usual
+retries.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -32,6 +43,7 @@ log = logging.getLogger("dingdan.db")
 
 _PG_RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 _ATTEMPTS = 8
+GROUP_MAX = 64  # units of work in one SQLite group commit
 
 
 class RetryTransaction(Exception):  # noqa: N818 - a signal, not an error
@@ -60,6 +72,8 @@ class Database:
             self.engine = _sqlite_engine(url, sqlite_synchronous, sqlite_busy_timeout, True)
             self.read_engine = _sqlite_engine(url, sqlite_synchronous, sqlite_busy_timeout, False)
             self._write_lock: threading.Lock | None = threading.Lock()
+            self._queue_lock = threading.Lock()
+            self._queue: list[_Unit[Any]] = []
         else:
             self.engine = create_engine(
                 url,
@@ -83,12 +97,56 @@ class Database:
         if self._write_lock is None:
             return self._run(self.engine, work)
         # SQLite has one writer: queueing this process's writers here is fairer and cheaper
-        # than letting them spin on the busy timeout (other processes still wait there).
-        with self._write_lock:
-            return self._run(self.engine, work)
+        # than letting them spin on the busy timeout (other processes still wait there), and
+        # lets one commit serve every writer that queued meanwhile (see the module's notes).
+        unit: _Unit[T] = _Unit(work)
+        with self._queue_lock:
+            self._queue.append(unit)
+        while not unit.done:
+            with self._write_lock:
+                if unit.done:
+                    break
+                with self._queue_lock:
+                    batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
+                self._run_group(batch)
+        return unit.outcome()
+
+    def _run_group(self, batch: list[_Unit[Any]]) -> None:
+        """Run queued units of work; each unit ends done, with a value or an error."""
+        if len(batch) > 1:
+            try:
+                with self.engine.begin() as conn:
+                    for unit in batch:
+                        unit.run_in_savepoint(conn, self)
+                for unit in batch:
+                    unit.done = True
+                return
+            except DBAPIError:
+                # The transaction or its commit failed: nothing of the batch is stored.
+                # Run every unit again on its own, with the usual retries and errors.
+                for unit in batch:
+                    unit.reset()
+        for unit in batch:
+            try:
+                unit.value = self._run(self.engine, unit.work)
+            except BaseException as exc:  # handed to the unit's own caller
+                unit.error = exc
+            unit.done = True
 
     def read(self, work: Callable[[Connection], T]) -> T:
         return self._run(self.read_engine, work)
+
+    def translate(self, exc: DBAPIError) -> DomainError | None:
+        """The domain error a failed statement stands for (None: transient or unknown)."""
+        if isinstance(exc, DataError):
+            # e.g. a NUL character, which PostgreSQL text cannot hold: the input's fault.
+            return ValidationFailed(
+                detail="The request holds a value the database cannot store "
+                f"(such as a NUL character): {_short(exc)}"
+            )
+        if isinstance(exc, IntegrityError):
+            return Conflict(detail=f"The change conflicts with stored data: {_short(exc)}")
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -106,16 +164,10 @@ class Database:
                 continue
             except DomainError:
                 raise
-            except DataError as exc:
-                # e.g. a NUL character, which PostgreSQL text cannot hold: the input's fault.
-                raise ValidationFailed(
-                    detail="The request holds a value the database cannot store "
-                    f"(such as a NUL character): {_short(exc)}"
-                ) from exc
-            except IntegrityError as exc:
-                raise Conflict(
-                    detail=f"The change conflicts with stored data: {_short(exc)}"
-                ) from exc
+            except (DataError, IntegrityError) as exc:
+                error = self.translate(exc)
+                assert error is not None
+                raise error from exc
             except DBAPIError as exc:
                 if self._retryable(exc) and attempt < _ATTEMPTS - 1:
                     time.sleep(min(0.5, 0.01 * 2**attempt) * (0.5 + random.random()))
@@ -145,6 +197,51 @@ class Database:
             return True
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
         return sqlstate.startswith(("08", "57P"))
+
+
+class _Unit(Generic[T]):
+    """One caller's unit of work in a SQLite group commit."""
+
+    def __init__(self, work: Callable[[Connection], T]) -> None:
+        self.work = work
+        self.done = False
+        self.value: T | None = None
+        self.error: BaseException | None = None
+
+    def reset(self) -> None:
+        self.value, self.error = None, None
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+
+    def run_in_savepoint(self, conn: Connection, db: Database) -> None:
+        """Run the work inside a SAVEPOINT of the group's transaction: on failure only its
+        own writes are undone and the error is kept for its caller. A ``DBAPIError`` that
+        is not the input's fault (lock, I/O) fails the whole group."""
+        for attempt in range(_ATTEMPTS):
+            savepoint = conn.begin_nested()
+            try:
+                self.value = self.work(conn)
+                savepoint.commit()
+                return
+            except RetryTransaction as retry:
+                savepoint.rollback()
+                if attempt == _ATTEMPTS - 1:
+                    self.error = retry.final
+                    return
+            except (DataError, IntegrityError) as exc:
+                savepoint.rollback()
+                self.error = db.translate(exc)
+                return
+            except DBAPIError:
+                savepoint.rollback()
+                raise
+            except Exception as exc:  # a domain error or a bug: this caller's alone
+                savepoint.rollback()
+                self.error = exc
+                return
 
 
 def _short(exc: BaseException) -> str:
