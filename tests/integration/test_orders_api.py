@@ -195,6 +195,30 @@ def test_list_filters_and_searches_newest_first(api, stocked):
     assert api.get("/api/v1/orders?status=nope").status_code == 422
 
 
+def test_a_whole_email_finds_that_customers_orders_and_a_fragment_any(api, stocked):
+    a = api.post("/api/v1/orders", json=order_body()).json()["number"]
+    aa = api.post("/api/v1/orders", json=order_body(
+        customer={"email": "aa@example.com", "name": "陳美玲"})).json()["number"]
+    phone_only = api.post("/api/v1/orders", json=order_body(
+        customer={"name": "王小明", "phone": "+886912345678"})).json()["number"]
+
+    def found(q):
+        return [o["number"] for o in api.get("/api/v1/orders", params={"q": q}).json()["items"]]
+
+    # A whole address: that customer's orders that carry it, in any case, not aa@...
+    assert found("A@Example.com") == [a]
+    assert found(" aa@example.com ") == [aa]
+    assert found("nobody@example.com") == []
+    # A fragment stays a substring search over every order's text.
+    assert found("a@example") == [aa, a]
+    assert found("@example.com") == [aa, a]
+    assert phone_only not in found("a@example.com")
+    # With other filters and paging as usual.
+    assert found("a@example.com") == [a]
+    page = api.get("/api/v1/orders", params={"q": "a@example", "limit": 1}).json()
+    assert [o["number"] for o in page["items"]] == [aa] and page["next_cursor"]
+
+
 def test_bad_fields_are_all_named_and_nothing_is_stored(api, stocked):
     body = order_body(channel="fax", currency="XYZ", payment_method="iou",
                       customer={"email": "not-an-email", "phone": "12"},

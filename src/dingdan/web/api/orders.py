@@ -63,7 +63,12 @@ async def list_orders(
     financial_status: str | None = None,
     fulfillment_status: str | None = None,
     channel: str | None = Query(None, max_length=32),
-    q: str | None = Query(None, max_length=200),
+    q: str | None = Query(
+        None,
+        max_length=200,
+        description="Case-insensitive substring of the number, email, name or phone; a whole "
+        "email address finds the orders of that email only.",
+    ),
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     limit: int = 50,
