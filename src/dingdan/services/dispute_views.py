@@ -8,20 +8,35 @@ file, never a row without its file."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, and_, func, insert, or_, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order
 from dingdan.db.return_tables import Dispute, DisputeEvidence, DisputeMessage
 from dingdan.db.types import utcnow
-from dingdan.domain.errors import Conflict, FieldErrors, InvalidTransition, NotFound
+from dingdan.domain.errors import (
+    Conflict,
+    FieldErrors,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from dingdan.domain.money import format_amount
-from dingdan.domain.returns import DisputeStatus
+from dingdan.domain.returns import DisputeStatus, DisputeType
 from dingdan.services import uploads
-from dingdan.services.common import Actor, iso
+from dingdan.services.common import (
+    Actor,
+    Page,
+    check_limit,
+    decode_cursor,
+    iso,
+    like_pattern,
+    page_of,
+)
 from dingdan.services.order_views import event
 
 
@@ -109,6 +124,57 @@ def dispute_view(conn: Connection, d: Any, full: bool = False) -> dict[str, Any]
         out["messages"] = _messages(conn, d.id)
         out["evidence"] = _evidence(conn, d.id)
     return out
+
+
+# No due date sorts last: a dispute without one is never overdue.
+NO_DUE_DATE = date(9999, 12, 31)
+UNSETTLED = (DisputeStatus.OPEN.value, DisputeStatus.INVESTIGATING.value)
+
+
+def dispute_queue(
+    db: Database,
+    *,
+    status: str | None = None,
+    type: str | None = None,
+    owner: str | None = None,
+    overdue: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """The work queue: the soonest due first (keyset-paged on due date and id); ``owner``
+    matches part of the owner, any case; ``overdue`` keeps the open or investigating
+    disputes whose due date has passed."""
+    check_limit(limit)
+    after = decode_cursor(cursor, str, int)
+    if status is not None and status not in {s.value for s in DisputeStatus}:
+        raise ValidationFailed.on("status", "is not a known dispute status")
+    if type is not None and type not in {t.value for t in DisputeType}:
+        raise ValidationFailed.on("type", "is not a known dispute type")
+    due = func.coalesce(Dispute.due_date, NO_DUE_DATE)
+    stmt = select(Dispute).order_by(due, Dispute.id).limit(limit + 1)
+    if status is not None:
+        stmt = stmt.where(Dispute.status == status)
+    if type is not None:
+        stmt = stmt.where(Dispute.type == type)
+    if owner:
+        stmt = stmt.where(func.lower(Dispute.owner).like(like_pattern(owner), escape="\\"))
+    if overdue:
+        stmt = stmt.where(Dispute.status.in_(UNSETTLED), Dispute.due_date < utcnow().date())
+    if after:
+        try:
+            day = date.fromisoformat(after[0])
+        except ValueError:
+            raise ValidationFailed.on("cursor", "is not a cursor this list gave out") from None
+        stmt = stmt.where(or_(due > day, and_(due == day, Dispute.id > after[1])))
+
+    def key(d: Any) -> tuple[str, int]:
+        return ((d.due_date or NO_DUE_DATE).isoformat(), int(d.id))
+
+    def work(conn: Connection) -> Page:
+        rows = list(conn.execute(stmt))
+        return page_of(rows, limit, lambda d: dispute_view(conn, d), key)
+
+    return db.read(work)
 
 
 def upload_dir() -> Path:
