@@ -1,8 +1,16 @@
 """The return-rate report: received units over shipped units, by reason, SKU and carrier;
-requested units that never came back do not count."""
+requested units that never came back do not count; a date range picks the orders by the
+day they were placed (Taipei time)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import update
+
+from dingdan.db.order_tables import Order
+from dingdan.domain.errors import ValidationFailed
 from dingdan.services import fulfilment, orders, payments, reports, returns
 from tests.helpers import ADMIN
 from tests.pages.conftest import order_body
@@ -22,6 +30,11 @@ def _return(db, number, sku, n, reason, received):
         returns.receive_return(db, ADMIN, rid, {"location": "TPE", "lines": lines})
 
 
+def _placed(db, number, when):
+    stmt = update(Order).where(Order.number == number).values(created_at=when)
+    db.write(lambda c: c.execute(stmt))
+
+
 def _scene(db, shop):
     first = shop["order"]["number"]  # 2 × TEA-001
     _ship(db, first, "760.00")
@@ -34,6 +47,11 @@ def _scene(db, shop):
     _return(db, first, "TEA-001", 1, "defective", received=True)
     _return(db, second["number"], "MUG-001", 1, "changed_mind", received=True)
     _return(db, second["number"], "TEA-001", 2, "defective", received=False)
+    # The first on 10 January; the second at 01:00 on 1 February in Taipei (still 31
+    # January in UTC).
+    _placed(db, first, datetime(2026, 1, 10, 3, 0, tzinfo=UTC))
+    _placed(db, second["number"], datetime(2026, 1, 31, 17, 0, tzinfo=UTC))
+    return first, second["number"]
 
 
 def test_the_return_rate_counts_received_units_by_reason_sku_and_carrier(shop, db):
@@ -69,3 +87,47 @@ def test_every_role_reads_the_report_page_in_its_language(shop, browser, db):
 def test_signed_out_visitors_cannot_read_the_report(shop, browser):
     r = browser().get("/reports/returns", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_a_date_range_counts_the_orders_placed_in_it(shop, db):
+    _scene(db, shop)
+    feb = reports.return_rates(db, date(2026, 2, 1), None)
+    assert (feb["shipped"], feb["returned"], feb["rate"]) == (4, 1, "25.0")
+    assert feb["from"] == "2026-02-01" and feb["to"] is None
+    assert {r["key"]: r["returned"] for r in feb["by_reason"]} == {"changed_mind": 1}
+    assert {r["key"]: (r["returned"], r["shipped"]) for r in feb["by_carrier"]} == {"tcat": (1, 4)}
+    jan = reports.return_rates(db, None, date(2026, 1, 31))
+    assert (jan["shipped"], jan["returned"], jan["rate"]) == (2, 1, "50.0")
+    assert {r["key"]: (r["returned"], r["shipped"]) for r in jan["by_sku"]} == {"TEA-001": (1, 2)}
+    one_day = reports.return_rates(db, date(2026, 1, 10), date(2026, 1, 10))
+    assert one_day["shipped"] == 2
+    assert reports.return_rates(db, date(2025, 1, 1), date(2025, 12, 31))["shipped"] == 0
+    wide = reports.return_rates(db, date.min, date.max)
+    assert (wide["shipped"], wide["returned"]) == (6, 2)
+    with pytest.raises(ValidationFailed) as err:
+        reports.return_rates(db, date(2026, 2, 1), date(2026, 1, 1))
+    assert err.value.errors[0].field == "to"
+
+
+def test_the_report_page_filters_by_the_range_and_says_what_it_counts(shop, browser, db):
+    _scene(db, shop)
+    b = browser("viewer")
+    html = b.get("/reports/returns?from=2026-02-01&to=2026-02-28").text
+    assert "25.0%" in html and "33.3%" not in html and 'value="2026-02-01"' in html
+    assert "by the day they were placed" in html
+    assert "50.0%" in b.get("/reports/returns?to=2026-01-31").text
+    assert "33.3%" in b.get("/reports/returns?from=&to=").text
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("from=2026-13-01", "must be a date such as 2026-12-31"),
+        ("to=yesterday", "must be a date such as 2026-12-31"),
+        ("from=2026-02-01&to=2026-01-01", "must not be before the start date"),
+    ],
+)
+def test_a_bad_range_is_a_message_and_the_whole_report(shop, browser, db, query, shown):
+    _scene(db, shop)
+    r = browser("viewer").get(f"/reports/returns?{query}")
+    assert r.status_code == 422 and shown in r.text and "33.3%" in r.text

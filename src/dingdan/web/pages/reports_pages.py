@@ -1,16 +1,45 @@
-"""Reports: the return rate by reason code, by SKU and by carrier."""
+"""Reports: the return rate by reason code, by SKU and by carrier, for the orders placed in
+a date range."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from dingdan.domain.errors import DomainError, FieldErrors
 from dingdan.services import reports
+from dingdan.web.pages import aftersales_words
 from dingdan.web.pages.core import PageRoute, User
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
+def _day(text: str, name: str, errors: FieldErrors) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.add(name, "must be a date such as 2026-12-31")
+        return None
+
+
 @router.get("/reports/returns")
 def return_rates(request: Request, page: User) -> Response:
-    return page.render("report_returns.html", data=reports.return_rates(request.app.state.db))
+    db = request.app.state.db
+    f = {k: (request.query_params.get(k) or "").strip()[:30] for k in ("from", "to")}
+    error: dict[str, Any] | None = None
+    try:
+        errors = FieldErrors()
+        start, end = _day(f["from"], "from", errors), _day(f["to"], "to", errors)
+        errors.raise_if_any()
+        data = reports.return_rates(db, start, end)
+    except DomainError as exc:
+        error = aftersales_words.describe(page.gettext, exc, page.language)
+        data = reports.return_rates(db)
+    return page.render(
+        "report_returns.html", status=422 if error else 200, data=data, f=f, error=error
+    )
