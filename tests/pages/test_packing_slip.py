@@ -8,7 +8,15 @@ import re
 
 import pytest
 
-from dingdan.services import audit_log, documents, fulfilment, order_views, orders, payments
+from dingdan.services import (
+    audit_log,
+    documents,
+    fulfilment,
+    order_views,
+    orders,
+    packing_slips,
+    payments,
+)
 from tests.helpers import ADMIN, product, receive
 from tests.pages.conftest import order_body
 
@@ -59,10 +67,10 @@ def test_the_slip_shows_what_is_left_to_pack_of_a_partly_shipped_order(partly_sh
     assert "林美華" in html and "信義路五段7號" in html and "110 台北市" in html
     assert "Warehouse TPE (TPE)" in html
     # The order number as Code128 (SVG) and as text; the tracking page as a QR code.
-    assert documents.code128_svg(number) in html and f'aria-label="{number}"' in html
+    assert packing_slips.code128_svg(number) in html and f'aria-label="{number}"' in html
     assert f'<p class="slip-number">{number}</p>' in html
     track = f"http://testserver/track/{partly_shipped['tracking_token']}"
-    assert documents.qr_svg(track) in html
+    assert packing_slips.qr_svg(track) in html
     # A print page: its own stylesheet, no navigation, no inline style or script.
     assert "/static/packing_slip.css" in html and 'class="nav"' not in html
     assert "style=" not in html and "<style" not in html
@@ -168,7 +176,7 @@ def test_a_pdf_is_asked_for_then_offered_once_the_worker_made_it(partly_shipped,
     # The worker was given the same slip, self-contained: label CSS inline, no toolbar.
     source = pdf.content.decode()
     assert "size: 100mm 150mm" in source and "<link" not in source and "<form" not in source
-    assert documents.code128_svg(number) in source and _rows(source)["TEA-001"] == "2"
+    assert packing_slips.code128_svg(number) in source and _rows(source)["TEA-001"] == "2"
 
 
 def test_nothing_left_to_pack_says_so_and_queues_no_pdf(shop, browser, db):

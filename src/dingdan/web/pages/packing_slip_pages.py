@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from dingdan.domain.roles import Action
-from dingdan.services import audit_log, documents
+from dingdan.services import audit_log, documents, packing_slips
 from dingdan.web import i18n
 from dingdan.web.pages import messages
 from dingdan.web.pages.core import HERE, Form, Page, PageRoute, User, env, form_text
@@ -53,8 +53,8 @@ def _with_codes(request: Request, slips: list[dict[str, Any]]) -> list[dict[str,
             {
                 **s,
                 "track_url": url,
-                "barcode_svg": Markup(documents.code128_svg(s["number"])),  # noqa: S704
-                "qr_svg": Markup(documents.qr_svg(url)),  # noqa: S704
+                "barcode_svg": Markup(packing_slips.code128_svg(s["number"])),  # noqa: S704
+                "qr_svg": Markup(packing_slips.qr_svg(url)),  # noqa: S704
             }
         )
     return out
@@ -94,7 +94,7 @@ def _state_block(page: Page, urls: dict[str, str], kind: str, subject: str, **hi
 def _pdf_response(page: Page, kind: str, subject: str) -> Response:
     db = page.request.app.state.db
     doc = documents.latest_pdf(db, kind, subject)
-    documents.record_views(db, page.actor, doc["order_numbers"])
+    packing_slips.record_views(db, page.actor, doc["order_numbers"])
     name = doc["filename"]
     return Response(
         doc["data"],
@@ -146,7 +146,7 @@ def order_slip(
     page.require(Action.FULFIL)
     db = request.app.state.db
     size = _size(size)
-    data = documents.order_slips(db, number, location or None)
+    data = packing_slips.order_slips(db, number, location or None)
     audit_log.record_view(db, page.actor, "order", number)
     subject = _order_subject(data["number"], data["location"])
     return page.render(
@@ -189,7 +189,7 @@ def order_slip_pdf(request: Request, number: str, page: User, form: Form) -> Res
     actor = page.require(Action.FULFIL)
     db = request.app.state.db
     size = _size(form_text(form, "size", 10))
-    data = documents.order_slips(db, number, form_text(form, "location", 32))
+    data = packing_slips.order_slips(db, number, form_text(form, "location", 32))
     back = _order_urls(data["number"], size, data["location"])["here"]
     if not data["slips"]:
         page.flash(page.gettext("Nothing is left to pack for this order."), "error")
@@ -236,8 +236,8 @@ def batch_slips(request: Request, code: str, page: User, size: str | None = None
     page.require(Action.FULFIL)
     db = request.app.state.db
     size = _size(size)
-    data = documents.location_slips(db, code)
-    documents.record_views(db, page.actor, data["orders"])
+    data = packing_slips.location_slips(db, code)
+    packing_slips.record_views(db, page.actor, data["orders"])
     return page.render(
         TEMPLATE,
         pdf=False,
@@ -265,7 +265,7 @@ def batch_slips_pdf(request: Request, code: str, page: User, form: Form) -> Resp
     actor = page.require(Action.FULFIL)
     db = request.app.state.db
     size = _size(form_text(form, "size", 10))
-    data = documents.location_slips(db, code)
+    data = packing_slips.location_slips(db, code)
     back = _batch_urls(data["location"], size)["here"]
     if not data["slips"]:
         page.flash(
