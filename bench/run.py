@@ -114,7 +114,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     uniform = seed.uniform_skus(args.uniform_skus)
     hot = seed.hot_skus(args.hot_skus)
     sold = [f"SOLD{i:02d}" for i in range(10)]
-    result: dict[str, Any] = {"backend": backend, "workers": args.workers, "points": []}
+    workers = args.sqlite_workers if backend == "sqlite" else args.workers
+    result: dict[str, Any] = {"backend": backend, "workers": workers, "points": []}
     with database(backend, "ddbench") as fresh:
         t0 = time.perf_counter()
         seed.load_catalog(fresh.url, uniform + hot, units=10_000_000)
@@ -126,27 +127,39 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         if backend == "sqlite" and args.sqlite_synchronous:
             env["DINGDAN_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
             result["sqlite_synchronous"] = args.sqlite_synchronous
-        with Server(fresh.url, workers=args.workers, extra_env=env) as server:
+        with Server(fresh.url, workers=workers, extra_env=env) as server:
             # Warm up (pools, caches) and store some orders, then ANALYZE (an empty table can
             # be planned as a sequential scan and stay that way).
             warm = load.run_orders(server.base_url, token, uniform, 16, args.warmup, seed=99)
             units.update(warm.units)
             seed.analyze(fresh.url)
-            for dist, skus in (("uniform", uniform), ("hot", hot)):
-                for clients in args.clients:
-                    cpu = _CpuMeter(server, fresh.name if backend == "postgresql" else None)
-                    r = load.run_orders(
-                        server.base_url, token, skus, clients, args.duration, seed=clients
-                    )
-                    units.update(r.units)
-                    point = {"distribution": dist, **r.as_dict(), **cpu.per_order(r.ok)}
-                    result["points"].append(point)
-                    print(
-                        f"  {backend} {dist:7} c={clients:<3} {r.rate:7.1f} orders/s  "
-                        f"p50 {point['p50_ms']:6.1f}  p95 {point['p95_ms']:6.1f}  "
-                        f"p99 {point['p99_ms']:6.1f} ms  errors {r.errors or '-'}",
-                        flush=True,
-                    )
+            points = [
+                (client, dist, skus, clients)
+                for client in args.client
+                for dist, skus in (("uniform", uniform), ("hot", hot))
+                for clients in args.clients
+            ]
+            for client, dist, skus, clients in points:
+                cpu = _CpuMeter(server, fresh.name if backend == "postgresql" else None)
+                r = load.run_orders(
+                    server.base_url,
+                    token,
+                    skus,
+                    clients,
+                    args.duration,
+                    seed=clients,
+                    client=client,
+                )
+                units.update(r.units)
+                point = {"client": client, "distribution": dist, **r.as_dict()}
+                point.update(cpu.per_order(r.ok))
+                result["points"].append(point)
+                print(
+                    f"  {backend} {client:5} {dist:7} c={clients:<3} {r.rate:7.1f} orders/s  "
+                    f"p50 {point['p50_ms']:6.1f}  p95 {point['p95_ms']:6.1f}  "
+                    f"p99 {point['p99_ms']:6.1f} ms  errors {r.errors or '-'}",
+                    flush=True,
+                )
             # Sell-out: 64 clients race for 10 SKUs of SELL_OUT_UNITS units each.
             r = load.run_orders(server.base_url, token, sold, 64, min(args.duration, 5), seed=7)
             units.update(r.units)
@@ -197,16 +210,17 @@ def report(results: dict[str, Any]) -> str:
             f"### Dingdan over HTTP, {b['backend']}, `dingdan serve --workers {b['workers']}`"
             + (f", synchronous={b['sqlite_synchronous']}" if b.get("sqlite_synchronous") else ""),
             "",
-            "| SKUs | clients | orders/s | p50 ms | p95 ms | p99 ms | errors | vs pgbench "
+            "| client | SKUs | clients | orders/s | p50 ms | p95 ms | p99 ms | errors | vs pgbench "
             "| CPU ms/order: server / PG / client |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for p in b["points"]:
             ref = limit.get(("shape", 16 if p["distribution"] == "uniform" else 64))
             ratio = f"{p['orders_per_s'] / ref['tps']:.0%}" if ref and ref["tps"] else "-"
             errors = ", ".join(f"{k}: {v}" for k, v in p["errors"].items()) or "none"
             lines.append(
-                f"| {p['distribution']} | {p['clients']} | {p['orders_per_s']} | "
+                f"| {p.get('client', 'httpx')} | {p['distribution']} | {p['clients']} | "
+                f"{p['orders_per_s']} | "
                 f"{_ms(p['p50_ms'])} | {_ms(p['p95_ms'])} | {_ms(p['p99_ms'])} | "
                 f"{errors} | {ratio} | {p.get('server_cpu_ms', '-')} / {p.get('pg_cpu_ms', '-')}"
                 f" / {p.get('client_cpu_ms', '-')} |"
@@ -236,6 +250,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--backends", default="postgresql,sqlite")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     p.add_argument("--clients", default="1,4,16,64")
+    p.add_argument(
+        "--client",
+        default="httpx,raw",
+        help="load clients: httpx (the issue's) and/or raw (asyncio streams, ~20x less CPU)",
+    )
+    p.add_argument(
+        "--sqlite-workers",
+        type=int,
+        default=1,
+        help="workers for SQLite: one process groups its writers into one commit; several "
+        "processes wait on each other's write lock",
+    )
     p.add_argument("--duration", type=float, default=12.0, help="seconds per load point")
     p.add_argument("--warmup", type=float, default=5.0)
     p.add_argument("--pgbench-duration", type=float, default=15.0)
@@ -259,6 +285,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
             if getattr(args, key) == p.get_default(key):
                 setattr(args, key, value)
     args.clients = [int(c) for c in args.clients.split(",") if c]
+    args.client = [c for c in args.client.split(",") if c]
+    if set(args.client) - {"httpx", "raw"}:
+        p.error("--client takes httpx, raw or both")
     args.skip = {s for s in args.skip.split(",") if s}
     return args
 

@@ -64,7 +64,7 @@ def try_apply(
 ) -> Refused | None:
     """Like ``apply`` but reports the first refused move instead of raising. Moves before
     it have been applied: the caller must roll back (raise) when it gets a refusal."""
-    merged = _merge(moves)
+    merged = merge(moves)
     for move in merged:
         if not _change_level(conn, move):
             return Refused(move)
@@ -85,7 +85,7 @@ def try_apply_all(
     trip with psycopg's pipeline), and the answer is only whether every row took its change.
     False: some move was refused and others may have been applied, so the caller must roll
     back (raise), as with ``try_apply``."""
-    merged = _merge(moves)
+    merged = merge(moves)
     if any(m.on_hand_delta > 0 for m in merged):
         return try_apply(conn, moves, actor=actor, reason=reason, reference=reference) is None
     if merged:
@@ -133,7 +133,7 @@ def _write_ledger(
         conn.execute(_LEDGER, rows)
 
 
-def _merge(moves: Iterable[Move]) -> list[Move]:
+def merge(moves: Iterable[Move]) -> list[Move]:
     """One net change per row, in lock order."""
     net: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     for m in moves:

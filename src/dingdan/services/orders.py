@@ -11,12 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    String,
-    Text,
     bindparam,
-    case,
-    cast,
-    func,
     insert,
     select,
     text,
@@ -109,33 +104,8 @@ _ORDER_BY_EXTERNAL_ID = select(_O).where(
     _O.c.channel == bindparam("channel"), _O.c.external_id == bindparam("external_id")
 )
 _NEXTVAL = text("SELECT nextval('order_number_seq')")
-# PostgreSQL: the order takes its number inside its own INSERT (one round trip less):
-# number = prefix || the sequence value padded to 6 digits (as f"{prefix}{n:06d}"), and
-# search_text = lower(prefix) || those digits || " email name phone" lowered, cut to 800.
-_SEQ = select(func.nextval("order_number_seq").label("n")).subquery("seq")
-_SEQ_TEXT = cast(_SEQ.c.n, Text)
-_DIGITS = case((_SEQ.c.n < 1_000_000, func.lpad(_SEQ_TEXT, 6, "0")), else_=_SEQ_TEXT)
-_ORDER_BOUND = [c.name for c in table_of(Order).c if c.name not in ("id", "number", "search_text")]
-_INSERT_NUMBERED_ORDER = (
-    insert(table_of(Order))
-    .from_select(
-        [*_ORDER_BOUND, "number", "search_text"],
-        select(
-            *(
-                cast(bindparam(n, type_=table_of(Order).c[n].type), table_of(Order).c[n].type)
-                for n in _ORDER_BOUND
-            ),
-            cast(bindparam("prefix", type_=String()), Text) + _DIGITS,
-            func.left(
-                cast(bindparam("search_prefix", type_=String()), Text)
-                + _DIGITS
-                + cast(bindparam("search_rest", type_=String()), Text),
-                800,
-            ),
-        ).select_from(_SEQ),
-    )
-    .returning(table_of(Order).c.id, table_of(Order).c.number)
-)
+# PostgreSQL: every write of the capture in one call (migration 0007, _write_in_one_call).
+_PLACE_ORDER_CALL = text("SELECT dingdan_place_order(CAST(:p AS json))")
 _NEXT_COUNTER = text(
     "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value"
 )
@@ -335,7 +305,8 @@ def _create(
     ship_rule = rules.tax_rule(country, "standard", overrides)
     totals = rules.totals(amounts, data.shipping_minor, ship_rule)
     plan = _plan(data, products, stock)
-    customer_id = _customer(conn, data)
+    one_call = conn.dialect.name == "postgresql"
+    customer_id = None if one_call else _customer(conn, data)
     fin = st.financial(totals.total, 0, 0)
     customer = {"email": data.email, "name": data.name, "phone": data.phone}
     rest = "".join(" " + x for x in (data.email, data.name, data.phone) if x).lower()
@@ -363,23 +334,20 @@ def _create(
         created_at=now,
         updated_at=now,
     )
-    if conn.dialect.name == "postgresql":
-        row = conn.execute(
-            _INSERT_NUMBERED_ORDER,
-            {**values, "prefix": prefix, "search_prefix": prefix.lower(), "search_rest": rest},
-        ).one()
-        order_id, number = int(row.id), str(row.number)
-        values["number"] = number
+    if one_call:
+        order_id, number, lines = _write_in_one_call(
+            conn, actor, data, values, rest, prefix, products, prices, totals, plan
+        )
     else:
         number = next_number(conn, prefix)
         values["number"] = number
         values["search_text"] = (number.lower() + rest)[:800]
         order_id = int(conn.execute(_INSERT_ORDER, values).scalar_one())
-    lines = _line_rows(order_id, data, products, prices, totals, plan)
-    ids_by_position = {int(pos): int(id_) for pos, id_ in conn.execute(_INSERT_LINES, lines)}
-    line_ids = [ids_by_position[i] for i in range(len(lines))]
-    _reserve(conn, actor, order_id, number, products, line_ids, plan)
-    _record_created(conn, actor, order_id, number, data, totals, plan)
+        lines = _line_rows(order_id, data, products, prices, totals, plan)
+        ids_by_position = {int(pos): int(id_) for pos, id_ in conn.execute(_INSERT_LINES, lines)}
+        line_ids = [ids_by_position[i] for i in range(len(lines))]
+        _reserve(conn, actor, order_id, number, products, line_ids, plan)
+        _record_created(conn, actor, order_id, number, data, totals, plan)
     where = stock.locations
     allocs = [
         (where[loc][2], data.lines[i].sku, q)
@@ -389,6 +357,70 @@ def _create(
     ]
     answer = view_of(SimpleNamespace(**values), [SimpleNamespace(**r) for r in lines], allocs)
     return order_id, answer
+
+
+def _write_in_one_call(
+    conn: Connection,
+    actor: Actor,
+    data: order_input.OrderInput,
+    values: dict[str, Any],
+    rest: str,
+    prefix: str,
+    products: list[Any],
+    prices: list[int],
+    totals: rules.Totals,
+    plan: rules.Plan,
+) -> tuple[int, str, list[dict[str, Any]]]:
+    """PostgreSQL: every write of the capture in one statement (the function of migration
+    0007): the customer, the numbered order, lines, allocations, the conditional stock
+    updates in lock order, the ledger, the events and the outbox row. What it writes is what
+    ``_customer``, ``_reserve`` and ``_record_created`` write on SQLite."""
+    lines = _line_rows(0, data, products, prices, totals, plan)
+    ledger = [
+        stock_sql.Move(products[i].id, loc, MovementKind.RESERVATION, 0, q)
+        for i, loc, q in plan.allocations
+    ]
+    events, outbox = _created_events(data, totals, plan, "{number}")
+    order = {k: v for k, v in values.items() if k not in ("created_at", "updated_at")}
+    payload = {
+        "now": values["created_at"].isoformat(),
+        "prefix": prefix,
+        "search_rest": rest,
+        "actor": actor.name,
+        "customer": {
+            "email": data.email.lower() if data.email else None,
+            "phone": data.phone,
+            "name": data.name,
+            "address": asdict(data.address),
+        },
+        "order": order,
+        "lines": [{k: v for k, v in ln.items() if k != "order_id"} for ln in lines],
+        "allocations": [
+            {"line": i, "product_id": products[i].id, "location_id": loc, "quantity": q}
+            for i, loc, q in plan.allocations
+        ],
+        "moves": [
+            {"product_id": m.product_id, "location_id": m.location_id, "reserved": m.reserved_delta}
+            for m in stock_sql.merge(ledger)
+        ],
+        "ledger": [
+            {"product_id": m.product_id, "location_id": m.location_id, "reserved": m.reserved_delta}
+            for m in ledger
+        ],
+        "events": [{"kind": k, "message": m, "data": d} for k, m, d in events],
+        "outbox": outbox,
+    }
+    out = conn.execute(
+        _PLACE_ORDER_CALL, {"p": json.dumps(payload, ensure_ascii=False)}
+    ).scalar_one()
+    if out.get("short"):
+        # Another order took the stock between our read and our reservation: plan again.
+        raise RetryTransaction(InsufficientStock(detail="Not enough stock for this order."))
+    order_id, number = int(out["id"]), str(out["number"])
+    values.update(number=number, customer_id=int(out["customer_id"]))
+    for ln, line_id in zip(lines, out["line_ids"], strict=True):
+        ln["order_id"], ln["id"] = order_id, int(line_id)
+    return order_id, number, lines
 
 
 def _line_rows(
@@ -464,6 +496,15 @@ def _record_created(
     totals: rules.Totals,
     plan: rules.Plan,
 ) -> None:
+    events, outbox = _created_events(data, totals, plan, number)
+    add_events(conn, order_id, actor.name, events)
+    conn.execute(_INSERT_OUTBOX, dict(topic="order.created", payload={"number": number, **outbox}))
+
+
+def _created_events(
+    data: order_input.OrderInput, totals: rules.Totals, plan: rules.Plan, number: str
+) -> tuple[list[tuple[str, str | None, dict[str, Any] | None]], dict[str, Any]]:
+    """The events of a new order and its outbox payload (without the number)."""
     total = format_amount(totals.total, data.currency)
     items: list[tuple[str, str | None, dict[str, Any] | None]] = [
         (
@@ -498,16 +539,4 @@ def _record_created(
                 },
             )
         )
-    add_events(conn, order_id, actor.name, items)
-    conn.execute(
-        _INSERT_OUTBOX,
-        dict(
-            topic="order.created",
-            payload={
-                "number": number,
-                "total": total,
-                "currency": data.currency,
-                "channel": data.channel,
-            },
-        ),
-    )
+    return items, {"total": total, "currency": data.currency, "channel": data.channel}
