@@ -4,6 +4,7 @@ domain errors turned into translated, readable messages."""
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote
 
@@ -96,6 +97,10 @@ LABELS: dict[str, str] = {
     "return_exchanged": N_("Return exchanged"),
     "return_quarantined": N_("Return quarantined"),
     "return_policy_overridden": N_("Return policy overridden"),
+    "return_photos": N_("Return photos"),
+    "dispute_investigating": N_("Investigation started"),
+    "dispute_resolved": N_("Dispute resolved"),
+    "dispute_closed": N_("Dispute closed"),
     "payment_kind": N_("Payment"),
     "refund": N_("Refund"),
     # returns: statuses, reason codes, conditions, refund targets
@@ -133,6 +138,17 @@ LABELS: dict[str, str] = {
     "user": N_("User"),
     "api_token": N_("API token"),
     "setting": N_("Setting"),
+    "channel": N_("Sales channel"),
+    "carrier": N_("Carrier"),
+    "tax_rate": N_("Tax rate"),
+    "set": N_("Set"),
+    "delete": N_("Deleted"),
+    # tax classes
+    "standard": N_("Standard rate"),
+    "reduced": N_("Reduced rate"),
+    # dispute types (the others are return reasons above)
+    "quality": N_("Quality"),
+    "chargeback": N_("Chargeback"),
 }
 
 FIELDS: dict[str, str] = {
@@ -173,6 +189,13 @@ FIELDS: dict[str, str] = {
     "override_reason": N_("Override reason"),
     "status": N_("Status"),
     "kind": N_("Kind"),
+    "tracking_format": N_("Tracking number check"),
+    "tracking_url": N_("Tracking link"),
+    "store_pickup": N_("Store pickup"),
+    "active": N_("Active"),
+    "tax_class": N_("Tax class"),
+    "rate": N_("Rate (%)"),
+    "prices_include_tax": N_("Prices include tax"),
 }
 
 CODES: dict[str, str] = {
@@ -260,6 +283,37 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"is not a valid email address|must have an @-sign|There must be something"),
         N_("is not a valid email address"),
     ),
+    (re.compile(r"^must not be empty$"), N_("is required")),
+    (
+        re.compile(r"^must be at most (?P<n>\d+) characters$"),
+        N_("must be text of at most %(n)s characters"),
+    ),
+    (
+        re.compile(r"^must not contain control characters$"),
+        N_("must not contain control characters"),
+    ),
+    (
+        re.compile(r"^must be 1-(?P<n>\d+) lower-case letters, digits"),
+        N_(
+            "must be 1 to %(n)s lower-case letters, digits, dots, underscores or hyphens, "
+            "starting with a letter or digit"
+        ),
+    ),
+    (re.compile(r"^already exists$"), N_("is already taken")),
+    (
+        re.compile(r"^must be an http\(s\) link of at most (?P<n>\d+) characters"),
+        N_("must be an http:// or https:// link of at most %(n)s characters containing {number}"),
+    ),
+    (re.compile(r"^must be true or false$"), N_("must be yes or no")),
+    (
+        re.compile(r"^must be a percent as a decimal string"),
+        N_("must be a percentage with at most 4 decimals, such as 5 or 5.5"),
+    ),
+    (re.compile(r"^must be at most (?P<n>\d+)$"), N_("must be at most %(n)s")),
+    (
+        re.compile(r"^must be an ISO 3166-1 alpha-2 code"),
+        N_("must be a two-letter country code such as TW"),
+    ),
 ]
 
 
@@ -293,22 +347,65 @@ def describe(_: Any, exc: DomainError, language: str) -> dict[str, Any]:
     return {"message": message, "detail": detail, "fields": fields, "code": exc.code}
 
 
-def carrier_name(language: str, code: str | None) -> str:
+# The seller's carriers (``carrier_directory``) last read in this context: a request's
+# handler runs in its own copy of the context, so this never reaches another request. It
+# lets ``carrier_name``/``carrier_url``, which templates call without a database, name the
+# seller's own carriers on a page whose handler read the directory (the ship drop-down does).
+_DIRECTORY: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar(
+    "carrier_directory", default=None
+)
+
+
+def carrier_directory(db: Any) -> dict[str, dict[str, Any]]:
+    """Every carrier of the settings by code, active or not (a shipment keeps the carrier it
+    went with after the carrier is switched off)."""
+    directory = {c["code"]: c for c in carriers_admin.list_carriers(db)["items"]}
+    _DIRECTORY.set(directory)
+    return directory
+
+
+def _carrier_view(
+    code: str | None, directory: dict[str, dict[str, Any]] | None
+) -> dict[str, Any] | None:
+    known = directory if directory is not None else _DIRECTORY.get()
+    return (known or {}).get(code or "")
+
+
+def carrier_name(
+    language: str, code: str | None, directory: dict[str, dict[str, Any]] | None = None
+) -> str:
+    """The carrier's name in ``language``: as the settings name it when they are known (the
+    seller's own carriers, a renamed default), else the default's name, else the code."""
+    view = _carrier_view(code, directory)
+    if view is not None:
+        return str((view.get("names") or {}).get(language) or view.get("name") or code or "")
     c = get_carrier(code or "")
     if c is None:
         return code or ""
     return {"zh_Hant": c.name_zh_hant, "zh_Hans": c.name_zh_hans}.get(language, c.name_en)
 
 
-def carrier_url(code: str | None, number: str | None) -> str | None:
-    c = get_carrier(code or "")
-    if c is None or not c.tracking_url or not number:
+def carrier_url(
+    code: str | None, number: str | None, directory: dict[str, dict[str, Any]] | None = None
+) -> str | None:
+    """The carrier's tracking link for ``number``, from the settings when they are known."""
+    view = _carrier_view(code, directory)
+    if view is not None:
+        template = view.get("tracking_url")
+    else:
+        c = get_carrier(code or "")
+        template = c.tracking_url if c is not None else None
+    if not template or not number:
         return None
-    return c.tracking_url.replace("{number}", quote(number, safe=""))
+    return str(template).replace("{number}", quote(number, safe=""))
 
 
 def carriers(db: Any, language: str) -> list[tuple[str, str]]:
     """The active carriers (defaults and the seller's own) for a drop-down, named in
     ``language``."""
-    items = carriers_admin.list_carriers(db, active=True)["items"]
-    return [(c["code"], (c.get("names") or {}).get(language) or c["name"]) for c in items]
+    directory = carrier_directory(db)
+    return [
+        (code, carrier_name(language, code, directory))
+        for code, c in directory.items()
+        if c["active"]
+    ]
