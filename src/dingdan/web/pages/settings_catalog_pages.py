@@ -41,7 +41,8 @@ def _refused(page: Page, exc: DomainError, show: Any, **kw: Any) -> Response:
     an unknown record is the not-found page."""
     if isinstance(exc, NotFound):
         raise exc
-    if isinstance(exc, Conflict) and kw.pop("duplicate", False):
+    duplicate = kw.pop("duplicate", False)
+    if isinstance(exc, Conflict) and duplicate:
         exc = ValidationFailed(detail=exc.detail, errors=[FieldError("code", "already exists")])
     status = 409 if isinstance(exc, Conflict) else 422
     return show(page, status, error=page.error(exc), **kw)
