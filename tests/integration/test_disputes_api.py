@@ -79,6 +79,7 @@ def test_evidence_is_checked_stored_with_a_checksum_and_served_to_staff(
     got = api.get(f"{url}/{ev['id']}", role="viewer")
     assert got.status_code == 200 and got.content == PNG
     assert got.headers["content-type"] == "image/png"
+    assert got.headers.get_list("x-content-type-options") == ["nosniff"]  # once, not twice
     assert api.client.get(f"{url}/{ev['id']}").status_code == 401
     # The declared type does not matter; the bytes do.
     fake = api.post(url, files={"file": ("x.png", b"MZ\x90\x00 not an image", "image/png")})

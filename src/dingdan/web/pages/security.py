@@ -68,13 +68,16 @@ class SecurityHeaders:
                         if https and b"secure" not in v.lower():
                             v += b"; Secure"
                         headers.append((k, v))
-                headers += [
+                ours = [
                     (b"content-security-policy", csp.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", referrer),
                     (b"cross-origin-opener-policy", b"same-origin"),
                 ]
+                # Ours replace a route's own copy (a header sent twice reads "nosniff, nosniff").
+                names = {k for k, _ in ours}
+                headers = [(k, v) for k, v in headers if k.lower() not in names] + ours
                 if https:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = headers
