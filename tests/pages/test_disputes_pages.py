@@ -341,3 +341,9 @@ def test_a_dispute_on_a_second_order_links_it(shop, browser, db):
     did = _open(db, other["number"], type="quality")["id"]
     html = browser("viewer").get(f"/disputes/{did}").text
     assert f'href="/orders/{other["number"]}"' in html and "Quality" in html
+
+
+@pytest.mark.parametrize(("role", "shown"), [("customer_service", True), ("warehouse", False)])
+def test_the_order_page_links_to_opening_a_dispute_for_dispute_roles(shipped, browser, role, shown):
+    html = browser(role).get(f"/orders/{shipped}").text
+    assert (f'href="/orders/{shipped}/disputes/new"' in html) is shown

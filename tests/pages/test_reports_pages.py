@@ -131,3 +131,14 @@ def test_a_bad_range_is_a_message_and_the_whole_report(shop, browser, db, query,
     _scene(db, shop)
     r = browser("viewer").get(f"/reports/returns?{query}")
     assert r.status_code == 422 and shown in r.text and "33.3%" in r.text
+
+
+def test_a_sellers_own_carrier_is_named_as_in_the_settings(shop, db, browser):
+    from dingdan.services import carriers_admin
+
+    carriers_admin.create_carrier(db, ADMIN, {"code": "mylocal", "name": "巷口快遞"})
+    number = shop["order"]["number"]
+    _ship(db, number, "760.00", "mylocal", "ML-0001")
+    _return(db, number, "TEA-001", 1, "defective", received=True)
+    html = browser("manager").get("/reports/returns").text
+    assert "巷口快遞" in html
