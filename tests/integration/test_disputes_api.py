@@ -147,3 +147,30 @@ def test_a_reject_resolution_moves_no_money(api, stocked):  # noqa: F811
                  json={"status": "resolved", "resolution": "reject", "note": "delivered, signed"})
     assert r.status_code == 200 and r.json()["resolution"] == "reject"
     assert api.get(f"/api/v1/orders/{n}").json()["refunded"] == "0.00"
+
+
+def test_a_dispute_is_reassigned_and_the_timeline_says_so(api, stocked):  # noqa: F811
+    n = shipped_order(api)
+    d = open_dispute(api, n, owner="mei@example.com", due_date="2030-01-10")
+    url = f"/api/v1/disputes/{d['id']}"
+    r = api.patch(url, json={"owner": "wang@example.com", "due_date": "2030-02-01"},
+                  role="customer_service")
+    assert r.status_code == 200, r.text
+    assert r.json()["owner"] == "wang@example.com" and r.json()["due_date"] == "2030-02-01"
+    events = api.get(f"/api/v1/orders/{n}/events").json()["items"]
+    moved = [e for e in events if e["kind"] == "dispute_reassigned"]
+    assert len(moved) == 1
+    assert moved[0]["data"]["owner_before"] == "mei@example.com"
+    assert moved[0]["data"]["due_date_before"] == "2030-01-10"
+    # Bad input and the wrong role change nothing.
+    bad = api.patch(url, json={"due_date": "next week"}, role="customer_service")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "due_date"
+    assert api.patch(url, json={}, role="customer_service").status_code == 422
+    assert api.patch(url, json={"owner": "x@example.com"}, role="warehouse").status_code == 403
+    assert api.get(url).json()["owner"] == "wang@example.com"
+    # A closed dispute keeps its owner.
+    for body in ({"status": "investigating"}, {"status": "resolved", "resolution": "reject",
+                                               "note": "no damage"}, {"status": "closed"}):
+        assert api.post(f"{url}/transition", json=body).status_code == 200
+    closed = api.patch(url, json={"owner": "x@example.com"})
+    assert closed.status_code == 409 and closed.json()["code"] == "invalid_transition"

@@ -347,3 +347,18 @@ def test_a_dispute_on_a_second_order_links_it(shop, browser, db):
 def test_the_order_page_links_to_opening_a_dispute_for_dispute_roles(shipped, browser, role, shown):
     html = browser(role).get(f"/orders/{shipped}").text
     assert (f'href="/orders/{shipped}/disputes/new"' in html) is shown
+
+
+def test_the_owner_and_due_date_are_changed_on_the_page(shipped, browser, db):
+    did = _open(db, shipped, owner="mei@example.com", due_date="2030-01-10")["id"]
+    cs = browser("customer_service")
+    r = cs.post(f"/disputes/{did}/assign", {"owner": "wang@example.com", "due_date": "2030-03-01"})
+    assert r.status_code == 303
+    d = disputes.get_dispute(db, did)
+    assert d["owner"] == "wang@example.com" and d["due_date"] == "2030-03-01"
+    bad = cs.post(f"/disputes/{did}/assign", {"owner": "", "due_date": "soon"})
+    assert bad.status_code == 422 and 'value="soon"' in bad.text
+    assert disputes.get_dispute(db, did)["due_date"] == "2030-03-01"
+    assert browser("warehouse").post(f"/disputes/{did}/assign", {"owner": "x"}).status_code == 403
+    html = cs.get(f"/orders/{shipped}").text
+    assert "owner now wang@example.com" in html

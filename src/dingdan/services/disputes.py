@@ -116,6 +116,47 @@ def list_disputes(
     return db.read(work)
 
 
+def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Give a dispute that is not closed another owner and/or due date; the order's timeline
+    records who changed what from what."""
+    errors = FieldErrors()
+    if body.get("owner") is None and body.get("due_date") is None:
+        errors.add("owner", "or due_date is required")
+    check_text(body.get("owner"), "owner", 200, errors)
+    due = _due_date(body["due_date"], errors) if body.get("due_date") is not None else None
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        d = fetch_dispute(conn, dispute_id)
+        if d.status == DisputeStatus.CLOSED:
+            raise InvalidTransition(detail=f"Dispute {d.id} is closed.")
+        values: dict[str, Any] = {}
+        if body.get("owner") is not None and body["owner"] != d.owner:
+            values["owner"] = body["owner"]
+        if due is not None and due != d.due_date:
+            values["due_date"] = due
+        if not values:
+            return dispute_view(conn, d, full=True)
+        conn.execute(
+            update(Dispute).where(Dispute.id == d.id).values(**values, updated_at=utcnow())
+        )
+        data: dict[str, Any] = {"dispute_id": str(d.id)}
+        if "owner" in values:
+            data |= {"owner": values["owner"], "owner_before": d.owner}
+        if "due_date" in values:
+            before = d.due_date.isoformat() if d.due_date else None
+            data |= {"due_date": due.isoformat() if due else None, "due_date_before": before}
+        changes = ", ".join(
+            f"{k} {data.get(k + '_before')} → {data[k]}" for k in ("owner", "due_date") if k in data
+        )
+        event(
+            conn, d.order_id, "dispute_reassigned", actor.name, f"Dispute {d.id}: {changes}", data
+        )
+        return dispute_view(conn, fetch_dispute(conn, dispute_id), full=True)
+
+    return db.write(work)
+
+
 def add_message(
     db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:

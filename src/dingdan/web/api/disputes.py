@@ -13,7 +13,12 @@ from dingdan.services import dispute_views, disputes
 from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
-from dingdan.web.api.return_schemas import DisputeIn, DisputeTransitionIn, MessageIn
+from dingdan.web.api.return_schemas import (
+    DisputeAssignIn,
+    DisputeIn,
+    DisputeTransitionIn,
+    MessageIn,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["disputes"])
 STEP = ("forbidden", "not_found", "invalid_transition")
@@ -58,6 +63,19 @@ async def get_dispute(
     request: Request, dispute_id: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     return await run_in_threadpool(disputes.get_dispute, db_of(request), dispute_id)
+
+
+@router.patch("/disputes/{dispute_id}", responses=responses(*STEP))
+async def reassign(
+    request: Request,
+    dispute_id: str,
+    body: DisputeAssignIn,
+    actor: Actor = can(Action.MANAGE_RETURNS),
+) -> dict[str, Any]:
+    """Another owner and/or due date (not on a closed dispute)."""
+    return await run_in_threadpool(
+        disputes.reassign, db_of(request), actor, dispute_id, body.model_dump(exclude_none=True)
+    )
 
 
 @router.post("/disputes/{dispute_id}/messages", status_code=201, responses=responses(*STEP))

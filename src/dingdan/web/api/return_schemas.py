@@ -64,6 +64,11 @@ class DisputeIn(Strict):
     summary: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
+class DisputeAssignIn(Strict):
+    owner: str | None = Field(default=None, min_length=1, max_length=200)
+    due_date: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD")
+
+
 class MessageIn(Strict):
     direction: Literal["inbound", "outbound", "note"]
     body: str = Field(min_length=1, max_length=10000)

@@ -189,6 +189,20 @@ def _step(
     return page.redirect(f"/disputes/{quote(dispute_id, safe='')}")
 
 
+@router.post("/disputes/{dispute_id}/assign")
+def reassign(request: Request, dispute_id: str, page: User, form: Form) -> Response:
+    body = {"owner": form_text(form, "owner", 201), "due_date": form_text(form, "due_date", 11)}
+    return _step(
+        request,
+        page,
+        dispute_id,
+        "assign",
+        form,
+        lambda: disputes.reassign(request.app.state.db, page.actor, dispute_id, body),
+        page.gettext("The owner and due date are saved."),
+    )
+
+
 @router.post("/disputes/{dispute_id}/messages")
 def add_message(request: Request, dispute_id: str, page: User, form: Form) -> Response:
     body = {"direction": form_text(form, "direction", 20), "body": form_text(form, "body", 10001)}

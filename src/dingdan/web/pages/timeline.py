@@ -204,6 +204,22 @@ def _dispute_step(e: dict[str, Any], r: Reader) -> list[Sentence] | None:
     return out
 
 
+def _dispute_reassigned(e: dict[str, Any], r: Reader) -> list[Sentence]:
+    d = e["data"]
+    out: list[Sentence] = []
+    if "owner" in d:
+        out.append(
+            (
+                N_("Dispute %(id)s: owner now %(owner)s."),
+                {"id": d["dispute_id"], "owner": d["owner"]},
+            )
+        )
+    if "due_date" in d:
+        msgid = N_("Dispute %(id)s: due %(date)s.")
+        out.append((msgid, {"id": d["dispute_id"], "date": d["due_date"]}))
+    return out
+
+
 def _dispute_evidence(e: dict[str, Any], r: Reader) -> list[Sentence]:
     d = e["data"]
     found = re.fullmatch(r"Dispute \S+: evidence (.+) \([^()]*\)", e.get("message") or "")
@@ -299,6 +315,7 @@ KINDS: dict[str, Callable[[dict[str, Any], Reader], list[Sentence] | None]] = {
     "dispute_resolved": _dispute_step,
     "dispute_closed": _dispute_step,
     "dispute_evidence": _dispute_evidence,
+    "dispute_reassigned": _dispute_reassigned,
     "return_requested": _return_requested,
     "return_policy_overridden": _simple(
         N_("Return %(id)s: return policy overridden: %(reason)s"), id="return_id", reason="reason"
