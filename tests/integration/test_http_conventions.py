@@ -116,6 +116,28 @@ def test_a_body_over_the_limit_is_413(db, db_url):
         _is_problem(r, 413, "payload_too_large")
 
 
+def test_a_too_large_upload_in_the_back_office_is_a_page_in_the_readers_language(db, db_url):
+    settings = Settings(
+        database_url=db_url, run_worker=False, max_body_bytes=1000, upload_max_bytes=2_000_000
+    )
+    app = create_app(settings, db=db)
+    with TestClient(app) as c:
+        r = c.post(
+            "/products/import",
+            content=b"x" * 3_000_000,
+            headers={
+                "Content-Type": "multipart/form-data; boundary=x",
+                "Accept-Language": "zh-TW,zh;q=0.9",
+                "Referer": "http://testserver/products/import",
+            },
+        )
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("text/html")
+    assert "2 MB" in r.text and 'href="/products/import"' in r.text
+    assert "檔案太大" in r.text  # zh_Hant
+    assert "payload_too_large" not in r.text
+
+
 def test_unicode_round_trips_unchanged(api):
     name = "𠮷野家 牛丼 🍜 ñ"
     r = api.post(

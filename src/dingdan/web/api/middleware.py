@@ -1,11 +1,25 @@
-"""ASGI middleware: a limit on request bodies, answered with 413 problem+json."""
+"""ASGI middleware: a limit on request bodies, answered with 413 problem+json (API) or a
+short page in the reader's language (back office: a person uploading a file)."""
 
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dingdan.web import i18n
+
+
+def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts
+    return message
+
+
+TOO_LARGE = N_("The file is too large: at most %(size)s MB can be uploaded.")
+TOO_LARGE_TITLE = N_("Too large")
+BACK = N_("Back")
 
 
 class BodyLimit:
@@ -14,6 +28,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
         # File uploads (multipart) may be as large as one file plus the form around it.
         self.max_upload = max(max_bytes, max_upload_bytes + 64 * 1024)
+        self.file_bytes = max_upload_bytes or max_bytes  # what a person is told they may send
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -29,7 +44,7 @@ class BodyLimit:
             except ValueError:
                 too_big = False
             if too_big:
-                await _refuse(send, limit)
+                await _refuse(scope, send, limit, headers, self.file_bytes)
                 return
         body = bytearray()
         more = True
@@ -40,7 +55,7 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > limit:
-                await _refuse(send, limit)
+                await _refuse(scope, send, limit, headers, self.file_bytes)
                 return
         replayed = False
 
@@ -54,7 +69,12 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, limit: int) -> None:
+async def _refuse(
+    scope: Scope, send: Send, limit: int, headers: dict[bytes, bytes], file_bytes: int
+) -> None:
+    if not str(scope.get("path", "")).startswith("/api/"):
+        await _refuse_page(send, file_bytes, headers)
+        return
     body: dict[str, Any] = {
         "type": "https://dingdan.dev/problems/payload-too-large",
         "title": "Payload too large",
@@ -70,6 +90,36 @@ async def _refuse(send: Send, limit: int) -> None:
             "status": 413,
             "headers": [
                 (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(raw)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": raw})
+
+
+async def _refuse_page(send: Send, file_bytes: int, headers: dict[bytes, bytes]) -> None:
+    """A person's upload was too large: a page in their language with a way back."""
+    language = i18n.from_accept_language(headers.get(b"accept-language", b"").decode("latin-1"))
+    _ = i18n.text_for(language)
+    referer = urlsplit(headers.get(b"referer", b"").decode("latin-1"))
+    back = (
+        referer.path if referer.path.startswith("/") and not referer.path.startswith("//") else "/"
+    )
+    size = f"{file_bytes / 1_000_000:.3g}"
+    title, message = escape(_(TOO_LARGE_TITLE)), escape(_(TOO_LARGE, size=size))
+    raw = (
+        f'<!doctype html><html lang="{language.replace("_", "-")}"><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title><main><h1>{title}</h1><p>{message}</p>"
+        f'<p><a href="{escape(back)}">{escape(_(BACK))}</a></p></main></html>'
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
                 (b"content-length", str(len(raw)).encode()),
                 (b"connection", b"close"),
             ],
