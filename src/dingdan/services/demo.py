@@ -125,7 +125,8 @@ def load(db: Database, actor: Actor) -> dict[str, Any]:
     ]
     for email, role, name in users:
         access.create_user(db, actor, email=email, role=role, password=DEMO_PASSWORD, name=name)
-    _orders(db, actor)
+    placed = _orders(db, actor)
+    _after_sales(db, actor, placed)
     secret, _ = access.create_token(db, actor, "demo admin", "admin")
     return {"admin_email": DEMO_ADMIN, "password": DEMO_PASSWORD, "token": secret}
 
@@ -163,8 +164,11 @@ ORDER_PLAN: list[tuple[int, str, str, list[tuple[str, int]], str]] = [
 ]
 
 
-def _orders(db: Database, actor: Actor) -> None:
+def _orders(db: Database, actor: Actor) -> dict[str, list[str]]:
+    """Place the demo orders; their numbers by what happened to them."""
     from dingdan.services import fulfilment, orders, payments
+
+    placed: dict[str, list[str]] = {}
 
     for cust, channel, method, lines, outcome in ORDER_PLAN:
         email, name, phone, country, city, line1, postal = CUSTOMERS[cust]
@@ -187,6 +191,7 @@ def _orders(db: Database, actor: Actor) -> None:
         }
         order, _ = orders.place_order(db, actor, body)
         number, total = order["number"], order["total"]
+        placed.setdefault(outcome, []).append(number)
         if outcome in ("paid", "shipped", "completed", "refunded", "partial") and method != "cod":
             payments.record_payment(db, actor, number, {"amount": total, "reference": "DEMO"})
         if outcome == "cancelled":
@@ -211,3 +216,67 @@ def _orders(db: Database, actor: Actor) -> None:
             payments.record_refund(
                 db, actor, number, {"amount": total, "reason": "商品瑕疵 / defective"}
             )
+    return placed
+
+
+def _after_sales(db: Database, actor: Actor, placed: dict[str, list[str]]) -> None:
+    """A seller's own carrier, a return received back into stock, and a dispute being
+    worked on, so that those pages show something on a fresh demo."""
+    from dingdan.services import carriers_admin, disputes, fulfilment, returns
+
+    carriers_admin.create_carrier(
+        db,
+        actor,
+        {
+            "code": "city_courier",
+            "name": "台北市區即日配",
+            "tracking_url": "https://courier.example.com/track/{number}",
+        },
+    )
+    shipped = placed["shipped"][0]
+    fulfilment.create_shipment(
+        db, actor, placed["paid"][0], {"carrier": "city_courier", "tracking_number": "CC2026001"}
+    )
+    completed = placed["completed"][0]
+    rid = returns.request_return(
+        db,
+        actor,
+        completed,
+        {
+            "lines": [{"sku": "CAKE-PINE-10", "quantity": 1, "reason": "damaged"}],
+            "note": "外盒壓壞 / box crushed in transit",
+        },
+    )["id"]
+    returns.approve_return(db, actor, rid)
+    returns.receive_return(
+        db,
+        actor,
+        rid,
+        {
+            "location": "TPE",
+            "lines": [{"sku": "CAKE-PINE-10", "quantity": 1, "condition": "damaged"}],
+        },
+    )
+    returns.request_return(
+        db,
+        actor,
+        placed["completed"][1],
+        {"lines": [{"sku": "TEA-BLACK-100", "quantity": 1, "reason": "changed_mind"}]},
+    )
+    dispute = disputes.open_dispute(
+        db,
+        actor,
+        shipped,
+        {
+            "type": "late",
+            "owner": "cs@example.com",
+            "summary": "客戶說三天了還沒收到 / not arrived after 3 days",
+        },
+    )
+    disputes.add_message(
+        db,
+        actor,
+        dispute["id"],
+        {"direction": "inbound", "body": "請問我的沙茶醬什麼時候會到？"},
+    )
+    disputes.transition(db, actor, dispute["id"], {"status": "investigating", "note": "已聯絡黑貓"})
