@@ -24,7 +24,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check src tests $(wildcard bench)
-	$(BIN)/mypy src/dingdan/domain src/dingdan/services
+	$(BIN)/mypy src/dingdan
 	$(BIN)/lint-imports
 
 test: lint

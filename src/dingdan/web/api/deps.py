@@ -27,9 +27,11 @@ def require(action: Action) -> Callable[..., Any]:
     ) -> Actor:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized(detail="Send an API token as 'Authorization: Bearer <token>'.")
-        actor = access.cached_actor(credentials.credentials) or await run_in_threadpool(
-            access.authenticate_token, db_of(request), credentials.credentials
-        )
+        actor = access.cached_actor(credentials.credentials)
+        if actor is None:
+            actor = await run_in_threadpool(
+                access.authenticate_token, db_of(request), credentials.credentials
+            )
         if not actor.may(action):
             raise Forbidden(detail=f"The role {actor.role.value!r} may not {action.value}.")
         return actor

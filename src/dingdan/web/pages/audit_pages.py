@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -31,7 +32,7 @@ def audit_page(request: Request, page: User) -> Response:
     page.require(Action.VIEW_AUDIT)
     db = request.app.state.db
     f = {k: (request.query_params.get(k) or "").strip()[:100] for k in FIELDS}
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "actor": f["actor"] or None,
         "action": f["action"] or None,
         "entity_type": f["entity_type"] or None,

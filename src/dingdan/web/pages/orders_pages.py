@@ -21,14 +21,14 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FILTERS = ("status", "financial_status", "fulfillment_status", "channel")
 
 
-def _filters(request: Request) -> dict[str, str]:
+def _filters(request: Request) -> dict[str, Any]:
     allowed = {
         "status": {s.value for s in Status},
         "financial_status": {s.value for s in FinancialStatus},
         "fulfillment_status": {s.value for s in FulfillmentStatus},
         "channel": set(BUILTIN_CHANNELS),
     }
-    out = {}
+    out: dict[str, Any] = {}
     for name in FILTERS:
         value = request.query_params.get(name)
         if value in allowed[name]:
