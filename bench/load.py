@@ -63,6 +63,14 @@ class Result:
     def errors(self) -> dict[str, int]:
         return {k: v for k, v in sorted(self.kinds.items()) if not k.startswith("2")}
 
+    def count(self, t0: float, kind: str, method: str, path: str, content: bytes) -> None:
+        """One answer: its latency since ``t0``, its kind, and the units a new order got."""
+        self.latencies.append(time.perf_counter() - t0)
+        self.kinds[kind] += 1
+        if kind == "201" and method == "POST" and path.endswith("/orders"):
+            for a in json.loads(content).get("allocations", []):
+                self.units[a["sku"]] += a["quantity"]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "clients": self.clients,
@@ -204,12 +212,7 @@ async def _run_raw(
                     result.kinds[f"transport {type(exc).__name__}"] += 1
                     conn.close()
                     continue
-                result.latencies.append(time.perf_counter() - t0)
-                kind = _raw_kind(status, got, content)
-                result.kinds[kind] += 1
-                if kind == "201" and method == "POST" and path.endswith("/orders"):
-                    for a in json.loads(content).get("allocations", []):
-                        result.units[a["sku"]] += a["quantity"]
+                result.count(t0, _raw_kind(status, got, content), method, path, content)
         finally:
             conn.close()
 
@@ -253,12 +256,7 @@ async def _run(
                 except httpx.HTTPError as exc:
                     result.kinds[f"transport {type(exc).__name__}"] += 1
                     continue
-                result.latencies.append(time.perf_counter() - t0)
-                kind = _kind(resp)
-                result.kinds[kind] += 1
-                if kind == "201" and method == "POST" and path.endswith("/orders"):
-                    for a in resp.json().get("allocations", []):
-                        result.units[a["sku"]] += a["quantity"]
+                result.count(t0, _kind(resp), method, path, resp.content)
 
         await asyncio.gather(*(client(i) for i in range(clients)))
         result.duration = time.perf_counter() - start

@@ -83,19 +83,7 @@ async def _refuse(
         "code": "payload_too_large",
         "errors": [],
     }
-    raw = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(raw)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": raw})
+    await _send_413(send, b"application/problem+json", json.dumps(body).encode())
 
 
 async def _refuse_page(send: Send, file_bytes: int, headers: dict[bytes, bytes]) -> None:
@@ -114,12 +102,16 @@ async def _refuse_page(send: Send, file_bytes: int, headers: dict[bytes, bytes])
         f"<title>{title}</title><main><h1>{title}</h1><p>{message}</p>"
         f'<p><a href="{escape(back)}">{escape(_(BACK))}</a></p></main></html>'
     ).encode()
+    await _send_413(send, b"text/html; charset=utf-8", raw)
+
+
+async def _send_413(send: Send, content_type: bytes, raw: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(raw)).encode()),
                 (b"connection", b"close"),
             ],
