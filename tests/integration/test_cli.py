@@ -68,3 +68,14 @@ def test_inventory_verify_lists_each_difference_and_exits_non_zero(cli_db):
 def test_db_upgrade_is_idempotent(cli_db):
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+
+
+def test_one_worker_round_reports_what_it_did(cli_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    get_settings.cache_clear()
+    runner.invoke(app, ["demo"])  # the demo's orders wrote outbox messages
+    result = runner.invoke(app, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "outbox:" in result.output and "documents rendered: 0" in result.output
+    sent = int(result.output.split("outbox: ")[1].split(" ")[0])
+    assert sent > 0

@@ -164,7 +164,8 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run one round and exit."),
     interval: float = typer.Option(5.0, help="Seconds between rounds."),
 ) -> None:
-    """Run the background worker (outbox, unpaid bank-transfer cancellation) in the foreground."""
+    """Run the background worker (outbox, unpaid bank-transfer cancellation, PDF documents)
+    in the foreground."""
     import time
 
     from dingdan.config import get_settings
@@ -176,7 +177,8 @@ def worker(
         result = run(jobs.run_once, db, hours)
         out.print(
             f"outbox: {result['outbox']} sent, cancelled: {len(result['cancelled'])}, "
-            f"idempotency keys purged: {result['purged_keys']}",
+            f"idempotency keys purged: {result['purged_keys']}, "
+            f"documents rendered: {result['documents']}",
             highlight=False,
         )
         if once:
