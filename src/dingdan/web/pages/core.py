@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -66,6 +67,22 @@ class Page:
         assert self.user is not None
         return Actor(f"user:{self.user['email']}", Role(self.user["role"]))
 
+    @cached_property
+    def carrier_directory(self) -> dict[str, dict[str, Any]]:
+        """The seller's carriers by code, read once per request and only when a page names
+        a carrier (their own carriers and renamed defaults are named as the settings say)."""
+        return messages.carrier_directory(self.request.app.state.db)
+
+    def carrier_name(self, code: str | None) -> str:
+        return messages.carrier_name(self.language, code, self.carrier_directory)
+
+    def carrier_url(self, code: str | None, number: str | None) -> str | None:
+        return messages.carrier_url(code, number, self.carrier_directory)
+
+    def carriers(self) -> list[tuple[str, str]]:
+        """The active carriers for a drop-down, named in the reader's language."""
+        return messages.carriers(self.carrier_directory, self.language)
+
     def may(self, action: Action | str) -> bool:
         return self.user is not None and self.actor.may(Action(action))
 
@@ -105,8 +122,8 @@ class Page:
             "ngettext": i18n.ngettext_for(self.language),
             "fmt": self.fmt,
             "label": lambda v: messages.label(self.gettext, v),
-            "carrier_name": lambda c: messages.carrier_name(self.language, c),
-            "carrier_url": messages.carrier_url,
+            "carrier_name": self.carrier_name,
+            "carrier_url": self.carrier_url,
             "now_iso": datetime.now(UTC).isoformat(),
             "may": self.may,
             "A": Action,

@@ -4,7 +4,6 @@ domain errors turned into translated, readable messages."""
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote
 
@@ -347,28 +346,16 @@ def describe(_: Any, exc: DomainError, language: str) -> dict[str, Any]:
     return {"message": message, "detail": detail, "fields": fields, "code": exc.code}
 
 
-# The seller's carriers (``carrier_directory``) last read in this context: a request's
-# handler runs in its own copy of the context, so this never reaches another request. It
-# lets ``carrier_name``/``carrier_url``, which templates call without a database, name the
-# seller's own carriers on a page whose handler read the directory (the ship drop-down does).
-_DIRECTORY: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar(
-    "carrier_directory", default=None
-)
-
-
 def carrier_directory(db: Any) -> dict[str, dict[str, Any]]:
     """Every carrier of the settings by code, active or not (a shipment keeps the carrier it
     went with after the carrier is switched off)."""
-    directory = {c["code"]: c for c in carriers_admin.list_carriers(db)["items"]}
-    _DIRECTORY.set(directory)
-    return directory
+    return {c["code"]: c for c in carriers_admin.list_carriers(db)["items"]}
 
 
 def _carrier_view(
     code: str | None, directory: dict[str, dict[str, Any]] | None
 ) -> dict[str, Any] | None:
-    known = directory if directory is not None else _DIRECTORY.get()
-    return (known or {}).get(code or "")
+    return (directory or {}).get(code or "")
 
 
 def carrier_name(
@@ -400,10 +387,9 @@ def carrier_url(
     return str(template).replace("{number}", quote(number, safe=""))
 
 
-def carriers(db: Any, language: str) -> list[tuple[str, str]]:
-    """The active carriers (defaults and the seller's own) for a drop-down, named in
-    ``language``."""
-    directory = carrier_directory(db)
+def carriers(directory: dict[str, dict[str, Any]], language: str) -> list[tuple[str, str]]:
+    """The active carriers of ``carrier_directory`` (defaults and the seller's own) for a
+    drop-down, named in ``language``."""
     return [
         (code, carrier_name(language, code, directory))
         for code, c in directory.items()

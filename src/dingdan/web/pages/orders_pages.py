@@ -13,7 +13,6 @@ from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Stat
 from dingdan.domain.orders import BUILTIN_CHANNELS, PaymentMethod
 from dingdan.domain.roles import Action
 from dingdan.services import audit_log, fulfilment, order_views, payments
-from dingdan.web.pages import messages
 from dingdan.web.pages.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.returns_pages import order_returns
 
@@ -82,7 +81,7 @@ def order_detail(request: Request, number: str, page: User) -> Response:
         shipments=order_views.shipments_of(db, number)["items"],
         payments=payments.payments_of(db, number)["items"],
         ship_locations=_ship_locations(order),
-        carriers=messages.carriers(page.request.app.state.db, page.language),
+        carriers=page.carriers(),
         methods=[m.value for m in PaymentMethod],
         **order_returns(db, number),
         exception_kinds=list(fulfilment.EXCEPTIONS),

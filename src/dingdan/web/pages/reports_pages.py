@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.errors import DomainError, FieldErrors
 from dingdan.services import reports
-from dingdan.web.pages import aftersales_words, messages
+from dingdan.web.pages import aftersales_words
 from dingdan.web.pages.core import PageRoute, User
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -40,7 +40,6 @@ def return_rates(request: Request, page: User) -> Response:
     except DomainError as exc:
         error = aftersales_words.describe(page.gettext, exc, page.language)
         data = reports.return_rates(db)
-    messages.carrier_directory(db)  # the seller's own carriers named as in the settings
     return page.render(
         "report_returns.html", status=422 if error else 200, data=data, f=f, error=error
     )

@@ -33,6 +33,12 @@ class Reader:
     fmt: Any
     language: str
     currency: str | None
+    carrier_name: Any = None  # code -> name, from the page's carrier directory
+
+    def carrier(self, code: str) -> str:
+        if self.carrier_name is not None:
+            return str(self.carrier_name(code))
+        return messages.carrier_name(self.language, code)
 
     def money(self, amount: Any) -> str:
         if amount is None:
@@ -128,7 +134,7 @@ def _shipped(e: dict[str, Any], r: Reader) -> list[Sentence] | None:
         return None
     values = {
         "location": found["location"],
-        "carrier": messages.carrier_name(r.language, found["carrier"]),
+        "carrier": r.carrier(found["carrier"]),
     }
     if found["tracking"]:
         msgid = N_("Shipped from %(location)s with %(carrier)s, tracking number %(tracking)s.")
@@ -338,7 +344,13 @@ KINDS: dict[str, Callable[[dict[str, Any], Reader], list[Sentence] | None]] = {
 
 
 def event_text(
-    gettext: Any, event: dict[str, Any], *, fmt: Any, language: str, currency: str | None = None
+    gettext: Any,
+    event: dict[str, Any],
+    *,
+    fmt: Any,
+    language: str,
+    currency: str | None = None,
+    carrier_name: Any = None,
 ) -> str:
     """The event as translated sentences; the stored message for an unknown kind."""
     told = KINDS.get(str(event.get("kind")))
@@ -346,7 +358,7 @@ def event_text(
     if told is None:
         return stored
     try:
-        sentences = told(event, Reader(gettext, fmt, language, currency))
+        sentences = told(event, Reader(gettext, fmt, language, currency, carrier_name))
     except (KeyError, TypeError, ValueError, AttributeError):  # data of an older shape
         return stored
     if not sentences:
@@ -358,7 +370,14 @@ def event_text(
 @pass_context
 def _event_text(ctx: Any, event: dict[str, Any], currency: str | None = None) -> str:
     page = ctx["page"]
-    return event_text(page.gettext, event, fmt=page.fmt, language=page.language, currency=currency)
+    return event_text(
+        page.gettext,
+        event,
+        fmt=page.fmt,
+        language=page.language,
+        currency=currency,
+        carrier_name=page.carrier_name,
+    )
 
 
 env.globals["event_text"] = _event_text

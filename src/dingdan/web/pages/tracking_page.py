@@ -14,7 +14,6 @@ from starlette.datastructures import UploadFile
 
 from dingdan.domain.errors import DomainError, NotFound
 from dingdan.services import customer_returns, return_policy, tracking
-from dingdan.web.pages import messages
 from dingdan.web.pages.core import Anon, Page, PageRoute, form_text, posted
 from dingdan.web.pages.returns_pages import request_lines
 
@@ -71,15 +70,12 @@ def _render(request: Request, page: Page, token: str, status: int = 200) -> Resp
     except NotFound:
         return page.render("track.html", status=404, t=None)
     reasons = return_policy.get_policy(db)["reasons"]
-    known = messages.carrier_directory(db)  # the seller's own carriers by their names
     return page.render(
         "track.html",
         status=status,
         t=data,
         token=token,
         reasons=reasons,
-        carrier_name=lambda code: messages.carrier_name(page.language, code, known),
-        carrier_url=lambda code, number: messages.carrier_url(code, number, known),
     )
 
 

@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from dingdan.domain.errors import DomainError
 from dingdan.domain.roles import Action
 from dingdan.services import locations, packing, picking
-from dingdan.web.pages import messages
 from dingdan.web.pages.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -83,7 +82,7 @@ def _pack_page(
         result=result,
         scans=scans,
         packed=_packed_here(db, number, result["location"]),
-        carriers=messages.carriers(page.request.app.state.db, page.language),
+        carriers=page.carriers(),
         **{"refusal": None, "last": None, **extra},
     )
 
