@@ -16,7 +16,11 @@ from sqlalchemy import Connection, event, func, insert, select
 
 from dingdan.db.engine import Database, RetryTransaction
 from dingdan.db.order_tables import Channel, Order
-from dingdan.domain.errors import Conflict, InsufficientStock, ValidationFailed
+from dingdan.domain.errors import (
+    Conflict,
+    InsufficientStock,
+    ValidationFailed,
+)
 from dingdan.services import inventory, orders
 from tests.helpers import ADMIN, location, product, receive, run_threads
 
@@ -56,7 +60,7 @@ def _queue_behind_lock(db: Database, works: list[Any]) -> tuple[list[Any], int]:
     def call(i: int) -> None:
         try:
             outcomes[i] = db.write(works[i])
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - every outcome is asserted on
             outcomes[i] = exc
 
     lock = getattr(db, "_write_lock", None)
@@ -76,6 +80,7 @@ def _queue_behind_lock(db: Database, works: list[Any]) -> tuple[list[Any], int]:
             lock.release()
     for t in threads:
         t.join(30)
+    assert not any(t.is_alive() for t in threads), "a writer was left waiting"
     event.remove(db.engine, "commit", count)
     return outcomes, commits
 
@@ -181,3 +186,18 @@ def test_more_writers_than_one_group_all_finish(
     outcomes, _ = _queue_behind_lock(db, works)
     assert outcomes == [f"grp_m{i}" for i in range(7)]
     assert {f"grp_m{i}" for i in range(7)} <= _channels(db)
+
+
+def test_an_interrupt_in_one_unit_is_its_callers_alone_and_no_writer_is_left_waiting(
+    db: Database,
+) -> None:
+    def interrupted(conn: Connection) -> str:
+        conn.execute(insert(Channel).values(code="grp_x", name="x", active=True))
+        raise KeyboardInterrupt
+
+    works = [_insert_channel("grp_p"), interrupted, _insert_channel("grp_q")]
+    outcomes, _ = _queue_behind_lock(db, works)
+    assert isinstance(outcomes[1], KeyboardInterrupt)
+    assert outcomes[0] == "grp_p" and outcomes[2] == "grp_q"
+    stored = _channels(db)
+    assert {"grp_p", "grp_q"} <= stored and "grp_x" not in stored

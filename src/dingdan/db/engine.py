@@ -112,7 +112,20 @@ class Database:
         return unit.outcome()
 
     def _run_group(self, batch: list[_Unit[Any]]) -> None:
-        """Run queued units of work; each unit ends done, with a value or an error."""
+        """Run queued units of work; each unit ends done, with a value or an error, even
+        when something that is not an ``Exception`` (an interrupt) stops the batch: its
+        callers are waiting for exactly that."""
+        try:
+            self._run_units(batch)
+        finally:
+            for unit in batch:
+                if not unit.done:
+                    unit.error = unit.error or ServiceUnavailable(
+                        detail="The write was interrupted before it was stored; try again."
+                    )
+                    unit.done = True
+
+    def _run_units(self, batch: list[_Unit[Any]]) -> None:
         if len(batch) > 1:
             try:
                 with self.engine.begin() as conn:
@@ -238,7 +251,7 @@ class _Unit(Generic[T]):
             except DBAPIError:
                 savepoint.rollback()
                 raise
-            except Exception as exc:  # a domain error or a bug: this caller's alone
+            except BaseException as exc:  # a domain error, a bug, an interrupt: its caller's alone
                 savepoint.rollback()
                 self.error = exc
                 return
