@@ -376,10 +376,7 @@ def _write_in_one_call(
     updates in lock order, the ledger, the events and the outbox row. What it writes is what
     ``_customer``, ``_reserve`` and ``_record_created`` write on SQLite."""
     lines = _line_rows(0, data, products, prices, totals, plan)
-    ledger = [
-        stock_sql.Move(products[i].id, loc, MovementKind.RESERVATION, 0, q)
-        for i, loc, q in plan.allocations
-    ]
+    ledger = _reservations(products, plan)
     events, outbox = _created_events(data, totals, plan, "{number}")
     order = {k: v for k, v in values.items() if k not in ("created_at", "updated_at")}
     payload = {
@@ -421,6 +418,15 @@ def _write_in_one_call(
     for ln, line_id in zip(lines, out["line_ids"], strict=True):
         ln["order_id"], ln["id"] = order_id, int(line_id)
     return order_id, number, lines
+
+
+def _reservations(products: list[Any], plan: rules.Plan) -> list[stock_sql.Move]:
+    """One reservation per allocation of the plan (the ledger rows; merged per level for
+    the conditional updates)."""
+    return [
+        stock_sql.Move(products[i].id, loc, MovementKind.RESERVATION, 0, q)
+        for i, loc, q in plan.allocations
+    ]
 
 
 def _line_rows(
@@ -478,10 +484,7 @@ def _reserve(
             for i, loc, q in plan.allocations
         ],
     )
-    moves = [
-        stock_sql.Move(products[i].id, loc, MovementKind.RESERVATION, 0, q)
-        for i, loc, q in plan.allocations
-    ]
+    moves = _reservations(products, plan)
     if not stock_sql.try_apply_all(conn, moves, actor=actor.name, reason="order", reference=number):
         # Another order took the stock between our read and our reservation: plan again.
         raise RetryTransaction(InsufficientStock(detail="Not enough stock for this order."))
