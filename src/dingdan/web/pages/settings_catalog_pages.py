@@ -7,6 +7,7 @@ fields' messages, and nothing is saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -48,6 +49,17 @@ def _refused(page: Page, exc: DomainError, show: Any, **kw: Any) -> Response:
     return show(page, status, error=page.error(exc), **kw)
 
 
+def _change(form: dict[str, Any], edit: str, fields: Callable[[], dict[str, Any]]) -> Any:
+    """What a row's form asks: its ``edit`` fields, or switching the record on or off; any
+    other ``do`` is sent as an ``active`` that is not a yes/no, which the service refuses."""
+    what = form.get("do")
+    if what == edit:
+        return fields()
+    if what in ("activate", "deactivate"):
+        return {"active": what == "activate"}
+    return {"active": None}
+
+
 # ---- channels ----------------------------------------------------------------------------
 
 
@@ -83,14 +95,7 @@ def create_channel(request: Request, page: User, form: Form) -> Response:
 @router.post("/settings/channels/{code}")
 def update_channel(request: Request, code: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    what = form.get("do")
-    data: dict[str, Any]
-    if what == "rename":
-        data = {"name": form_text(form, "name", TEXT_MAX)}
-    elif what in ("activate", "deactivate"):
-        data = {"active": what == "activate"}
-    else:
-        data = {"active": None}  # refused by the service as not a yes/no
+    data = _change(form, "rename", lambda: {"name": form_text(form, "name", TEXT_MAX)})
     try:
         settings_admin.update_channel(request.app.state.db, actor, code, data)
     except DomainError as exc:
@@ -143,14 +148,7 @@ def create_carrier(request: Request, page: User, form: Form) -> Response:
 @router.post("/settings/carriers/{code}")
 def update_carrier(request: Request, code: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    what = form.get("do")
-    data: dict[str, Any]
-    if what == "edit":
-        data = _carrier_fields(form)
-    elif what in ("activate", "deactivate"):
-        data = {"active": what == "activate"}
-    else:
-        data = {"active": None}
+    data = _change(form, "edit", lambda: _carrier_fields(form))
     try:
         carriers_admin.update_carrier(request.app.state.db, actor, code, data)
     except DomainError as exc:
