@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,33 @@ ARGS = [
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt install chromium)"
 )
+
+
+@contextmanager
+def signed_in(
+    server: Any, width: int, height: int, locale: str, problems: list[str]
+) -> Iterator[Any]:
+    """A Chromium page of that size and locale, signed in as the demo admin; console errors
+    go to ``problems``; the browser is closed afterwards whatever happens."""
+    from playwright.sync_api import sync_playwright
+
+    base = server["url"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
+            page.on(
+                "console",
+                lambda m: problems.append(f"{page.url}: {m.text}") if m.type == "error" else None,
+            )
+            page.goto(f"{base}/login")
+            page.fill("#email", server["admin_email"])
+            page.fill("#password", server["password"])
+            page.click("form[action='/login'] button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            yield page
+        finally:
+            browser.close()
 
 
 def _free_port() -> int:
@@ -217,20 +245,9 @@ PAGES = ["/", "/orders", "/warehouse", "/inventory", "/inventory/TEA-OOLONG-150"
 @pytest.mark.parametrize(("label", "width", "height", "locale"),
                          [("phone", 390, 844, "zh-CN"), ("desktop", 1366, 768, "en-US")])
 def test_every_page_fits_the_screen_without_script_errors(server, label, width, height, locale):
-    from playwright.sync_api import sync_playwright
-
     base = server["url"]
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
-        page.on("console", lambda m: problems.append(f"{page.url}: {m.text}")
-                if m.type == "error" else None)
-        page.goto(f"{base}/login")
-        page.fill("#email", server["admin_email"])
-        page.fill("#password", server["password"])
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{base}/")
+    with signed_in(server, width, height, locale, problems) as page:
         order = page.locator("a[href^='/orders/DD']").first
         for path in PAGES:
             page.goto(base + path)
@@ -245,5 +262,4 @@ def test_every_page_fits_the_screen_without_script_errors(server, label, width, 
         if label == "phone":
             page.click("label.navbutton")
             _shot(page, f"pages-{label}-menu-open")
-        browser.close()
     assert problems == []

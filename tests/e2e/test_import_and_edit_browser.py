@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e import test_back_office_browser as office
-from tests.e2e.test_back_office_browser import ARGS, CHROMIUM, _fits, _new_order, _shot
+from tests.e2e.test_back_office_browser import CHROMIUM, _fits, _new_order, _shot
 
 server = office.server  # the same fixture: a demo shop behind a real server
 
@@ -26,7 +26,7 @@ CSV = (
 def test_import_then_edit_an_order_fit_the_screen(
     server, tmp_path, monkeypatch, label, width, height, locale
 ):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from dingdan.services import catalog, order_views
 
@@ -37,19 +37,7 @@ def test_import_then_edit_an_order_fit_the_screen(
     sheet.write_text(CSV.format(n=label), encoding="utf-8")
     base = server["url"]
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
-        page.on(
-            "console",
-            lambda m: problems.append(f"{page.url}: {m.text}") if m.type == "error" else None,
-        )
-        page.goto(f"{base}/login")
-        page.fill("#email", server["admin_email"])
-        page.fill("#password", server["password"])
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{base}/")
-
+    with office.signed_in(server, width, height, locale, problems) as page:
         page.goto(f"{base}/products")
         page.click("#import-link")
         assert _fits(page)
@@ -81,7 +69,6 @@ def test_import_then_edit_an_order_fit_the_screen(
         expect(page.locator("#edit-result")).to_be_visible()
         assert _fits(page)
         _shot(page, f"order-edit-{label}-saved")
-        browser.close()
     lines = {ln["sku"]: ln for ln in order_views.get_order(db, number)["lines"]}
     assert lines["TEA-OOLONG-150"]["quantity"] == 3
     assert lines[f"E2E-TEA-{label}"]["backordered"] == 1  # no stock yet; backorder allowed

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.e2e import test_back_office_browser as office
-from tests.e2e.test_back_office_browser import ARGS, CHROMIUM, _fits, _new_order, _shot
+from tests.e2e.test_back_office_browser import CHROMIUM, _fits, _new_order, _shot
 
 server = office.server  # the same fixture: a demo shop behind a real server
 
@@ -40,23 +40,12 @@ def _approved_return(db: Any) -> tuple[str, str]:
     [("phone", 390, 844, "zh-TW"), ("desktop", 1366, 768, "zh-CN")],
 )
 def test_the_returns_pages_fit_the_screen(server, label, width, height, locale):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     number, rid = _approved_return(server["db"])
     base = server["url"]
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
-        page.on(
-            "console",
-            lambda m: problems.append(f"{page.url}: {m.text}") if m.type == "error" else None,
-        )
-        page.goto(f"{base}/login")
-        page.fill("#email", server["admin_email"])
-        page.fill("#password", server["password"])
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{base}/")
+    with office.signed_in(server, width, height, locale, problems) as page:
         for path, name in [
             ("/returns", "queue"),
             (f"/returns/{rid}", "return"),
@@ -84,5 +73,4 @@ def test_the_returns_pages_fit_the_screen(server, label, width, height, locale):
         page.goto(f"{base}/orders/{number}")
         assert _fits(page)
         _shot(page, f"returns-{label}-order-after")
-        browser.close()
     assert problems == []
