@@ -18,6 +18,7 @@ from dingdan import bootstrap
 from dingdan.config import Settings, get_settings
 from dingdan.web.api import errors
 from dingdan.web.api.middleware import BodyLimit
+from dingdan.web.api.order_capture import OrderCapture
 from dingdan.web.pages.security import SecurityHeaders, session_options
 
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
         return {"status": "ok"}
 
     app.add_middleware(SessionMiddleware, **session_options(settings.secret_key))
+    app.add_middleware(OrderCapture)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodyLimit,

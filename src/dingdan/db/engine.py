@@ -234,7 +234,7 @@ class _Unit(Generic[T]):
         own writes are undone and the error is kept for its caller. A ``DBAPIError`` that
         is not the input's fault (lock, I/O) fails the whole group."""
         for attempt in range(_ATTEMPTS):
-            savepoint = conn.begin_nested()
+            savepoint = _Savepoint(conn)
             try:
                 self.value = self.work(conn)
                 savepoint.commit()
@@ -255,6 +255,33 @@ class _Unit(Generic[T]):
                 savepoint.rollback()
                 self.error = exc
                 return
+
+
+class _Savepoint:
+    """SAVEPOINT on the connection's DBAPI cursor: the unit's writes can be undone alone.
+    Issued directly (SQLAlchemy's ``begin_nested`` bookkeeping cost as much as a small
+    statement per unit); a failure is raised as SQLAlchemy's ``DBAPIError`` like any."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._sql("SAVEPOINT dingdan_unit")
+
+    def commit(self) -> None:
+        self._sql("RELEASE dingdan_unit")
+
+    def rollback(self) -> None:
+        self._sql("ROLLBACK TO dingdan_unit")
+        self._sql("RELEASE dingdan_unit")
+
+    def _sql(self, sql: str) -> None:
+        dbapi = self.conn.dialect.loaded_dbapi
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(sql, (), exc, dbapi.Error) from exc
+        finally:
+            cursor.close()
 
 
 def _short(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, func, insert, literal, select, text, union
 
+from dingdan.db.prepared import Prepared
 from dingdan.db.tables import StockLevel, StockMovement
 from dingdan.db.types import utcnow
 from dingdan.domain.errors import InsufficientStock
@@ -100,7 +101,7 @@ def try_apply_all(
         ]
         # Each statement changes at most one row (the key is unique): the summed row count
         # is the number of rows that took their change.
-        if conn.execute(_CHANGE, params).rowcount != len(merged):
+        if _CHANGE.run_many(conn, params) != len(merged):
             return False
     _write_ledger(conn, moves, actor, reason, reference)
     return True
@@ -129,8 +130,7 @@ def _write_ledger(
         for m in moves
         if m.on_hand_delta or m.reserved_delta
     ]
-    if rows:
-        conn.execute(_LEDGER, rows)
+    _LEDGER.run_many(conn, rows)
 
 
 def merge(moves: Iterable[Move]) -> list[Move]:
@@ -144,16 +144,33 @@ def merge(moves: Iterable[Move]) -> list[Move]:
 
 
 # Built once: the hot path only binds parameters (both dialects speak this SQL).
-_CHANGE = text(
-    "UPDATE stock_levels SET on_hand = on_hand + :doh, reserved = reserved + :dres"
-    " WHERE product_id = :p AND location_id = :l"
-    " AND on_hand + :doh >= reserved + :dres AND reserved + :dres >= 0"
+_CHANGE = Prepared(
+    text(
+        "UPDATE stock_levels SET on_hand = on_hand + :doh, reserved = reserved + :dres"
+        " WHERE product_id = :p AND location_id = :l"
+        " AND on_hand + :doh >= reserved + :dres AND reserved + :dres >= 0"
+    )
 )
-_ENSURE = text(
-    "INSERT INTO stock_levels (product_id, location_id, on_hand, reserved)"
-    " VALUES (:p, :l, 0, 0) ON CONFLICT (product_id, location_id) DO NOTHING"
+_ENSURE = Prepared(
+    text(
+        "INSERT INTO stock_levels (product_id, location_id, on_hand, reserved)"
+        " VALUES (:p, :l, 0, 0) ON CONFLICT (product_id, location_id) DO NOTHING"
+    )
 )
-_LEDGER = insert(StockMovement)
+_LEDGER = Prepared(
+    insert(StockMovement),
+    [
+        "product_id",
+        "location_id",
+        "kind",
+        "on_hand_delta",
+        "reserved_delta",
+        "reason",
+        "reference",
+        "actor",
+        "created_at",
+    ],
+)
 
 
 def _change_level(conn: Connection, m: Move) -> bool:
@@ -164,8 +181,8 @@ def _change_level(conn: Connection, m: Move) -> bool:
         "dres": m.reserved_delta,
     }
     if m.on_hand_delta > 0:
-        conn.execute(_ENSURE, params)
-    return conn.execute(_CHANGE, params).rowcount == 1
+        _ENSURE.run(conn, params)
+    return _CHANGE.run(conn, params) == 1
 
 
 @dataclass(frozen=True)

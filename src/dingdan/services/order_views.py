@@ -10,13 +10,16 @@ from sqlalchemy import Connection, insert, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Customer, Order, OrderEvent, OrderLine, Shipment
+from dingdan.db.prepared import Prepared
 from dingdan.db.tables import Location, table_of
 from dingdan.domain.errors import NotFound, ValidationFailed
 from dingdan.domain.money import format_amount
 from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Status
 from dingdan.services.common import Page, check_limit, decode_cursor, iso, like_pattern, page_of
 
-_INSERT_EVENT = insert(table_of(OrderEvent))
+_INSERT_EVENT = Prepared(
+    insert(table_of(OrderEvent)), ["order_id", "kind", "actor", "message", "data"]
+)
 
 
 def fetch(conn: Connection, number: str, *, lock: bool = False) -> Any:
@@ -38,8 +41,8 @@ def event(
     message: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    conn.execute(
-        _INSERT_EVENT,
+    _INSERT_EVENT.run(
+        conn,
         {"order_id": order_id, "kind": kind, "actor": actor, "message": message, "data": data},
     )
 
@@ -52,8 +55,8 @@ def add_events(
 ) -> None:
     """Several events of one order, (kind, message, data) in timeline order, in one
     executemany."""
-    conn.execute(
-        _INSERT_EVENT,
+    _INSERT_EVENT.run_many(
+        conn,
         [
             {"order_id": order_id, "kind": k, "actor": actor, "message": m, "data": d}
             for k, m, d in items

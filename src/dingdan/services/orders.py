@@ -29,6 +29,7 @@ from dingdan.db.order_tables import (
     OrderLine,
     TaxRate,
 )
+from dingdan.db.prepared import Prepared
 from dingdan.db.tables import Location, OutboxMessage, Product, StockLevel, table_of
 from dingdan.db.types import utcnow
 from dingdan.domain import order_input
@@ -46,15 +47,53 @@ from dingdan.services.common import Actor
 from dingdan.services.order_views import add_events, view, view_of
 
 # Statements of the capture path, built once (building them per order cost more CPU than
-# running them); executed with a parameter dict or a list of them.
-_INSERT_ORDER = insert(table_of(Order)).returning(table_of(Order).c.id)
-# Rows come back in any order (one statement on both dialects; asking SQLAlchemy for
-# parameter order made SQLite send one statement per line): matched by position.
-_INSERT_LINES = insert(table_of(OrderLine)).returning(
-    table_of(OrderLine).c.position, table_of(OrderLine).c.id
+# running them); the writes run on SQLite's cursor directly (db/prepared.py).
+_ORDER_KEYS = (
+    "number",
+    "search_text",
+    "channel",
+    "external_id",
+    "status",
+    "financial_status",
+    "fulfillment_status",
+    "currency",
+    "customer_id",
+    "customer",
+    "shipping_address",
+    "payment_method",
+    "prices_include_tax",
+    "subtotal_minor",
+    "shipping_minor",
+    "tax_minor",
+    "total_minor",
+    "tracking_token",
+    "paid_minor",
+    "refunded_minor",
+    "cancel_reason",
+    "created_at",
+    "updated_at",
 )
-_INSERT_ALLOCATION = insert(table_of(Allocation))
-_INSERT_OUTBOX = insert(table_of(OutboxMessage))
+_INSERT_ORDER = Prepared(insert(table_of(Order)).returning(table_of(Order).c.id), _ORDER_KEYS)
+_LINE_KEYS = (
+    "order_id",
+    "position",
+    "product_id",
+    "sku",
+    "name",
+    "quantity",
+    "unit_price_minor",
+    "tax_minor",
+    "allocated",
+    "backordered",
+    "shipped",
+    "returned",
+    "cancelled",
+)
+_INSERT_LINE = Prepared(insert(table_of(OrderLine)).returning(table_of(OrderLine).c.id), _LINE_KEYS)
+_INSERT_ALLOCATION = Prepared(
+    insert(table_of(Allocation)), ("order_id", "line_id", "product_id", "location_id", "quantity")
+)
+_INSERT_OUTBOX = Prepared(insert(table_of(OutboxMessage)), ("topic", "payload"))
 _INSERT_IDEMPOTENCY = insert(table_of(IdempotencyKey))
 
 _P = table_of(Product)
@@ -64,36 +103,47 @@ _C = table_of(Customer)
 _TAX = table_of(TaxRate)
 # The products of the order with their stock levels at active locations, in one query
 # (a level at an inactive location comes back with code NULL and is not offered).
-_PRODUCTS_AND_LEVELS = (
-    select(
-        _P.c.id,
-        _P.c.sku,
-        _P.c.name,
-        _P.c.price_minor,
-        _P.c.currency,
-        _P.c.active,
-        _P.c.allow_backorder,
-        _P.c.tax_class,
-        _SL.c.location_id,
-        _SL.c.on_hand,
-        _SL.c.reserved,
-        _LOC.c.code,
-        _LOC.c.priority,
+_PRODUCTS_AND_LEVELS = select(
+    _P.c.id,
+    _P.c.sku,
+    _P.c.name,
+    _P.c.price_minor,
+    _P.c.currency,
+    _P.c.active,
+    _P.c.allow_backorder,
+    _P.c.tax_class,
+    _SL.c.location_id,
+    _SL.c.on_hand,
+    _SL.c.reserved,
+    _LOC.c.code,
+    _LOC.c.priority,
+).select_from(
+    _P.outerjoin(_SL, _SL.c.product_id == _P.c.id).outerjoin(
+        _LOC, (_LOC.c.id == _SL.c.location_id) & _LOC.c.active.is_(True)
     )
-    .select_from(
-        _P.outerjoin(_SL, _SL.c.product_id == _P.c.id).outerjoin(
-            _LOC, (_LOC.c.id == _SL.c.location_id) & _LOC.c.active.is_(True)
-        )
-    )
-    .where(_P.c.sku.in_(bindparam("skus", expanding=True)))
 )
-_TAX_RATES = select(_TAX.c.country, _TAX.c.tax_class, _TAX.c.rate_ppm, _TAX.c.prices_include_tax)
+_BY_COUNT: dict[int, Prepared] = {}
+
+
+def _products_and_levels(n: int) -> Prepared:
+    """The query for n SKUs (one compiled statement per count: an expanding IN would be
+    compiled again on every call)."""
+    stmt = _BY_COUNT.get(n)
+    if stmt is None:
+        skus = [bindparam(f"s{i}", type_=_P.c.sku.type) for i in range(n)]
+        stmt = _BY_COUNT[n] = Prepared(_PRODUCTS_AND_LEVELS.where(_P.c.sku.in_(skus)))
+    return stmt
+
+
+_TAX_RATES = Prepared(
+    select(_TAX.c.country, _TAX.c.tax_class, _TAX.c.rate_ppm, _TAX.c.prices_include_tax)
+)
 _CUSTOMER_COLUMNS = (_C.c.id, _C.c.email, _C.c.phone, _C.c.name, _C.c.addresses)
-_CUSTOMER_BY_EMAIL = select(*_CUSTOMER_COLUMNS).where(_C.c.email == bindparam("email"))
-_CUSTOMER_BY_PHONE = (
+_CUSTOMER_BY_EMAIL = Prepared(select(*_CUSTOMER_COLUMNS).where(_C.c.email == bindparam("email")))
+_CUSTOMER_BY_PHONE = Prepared(
     select(*_CUSTOMER_COLUMNS).where(_C.c.phone == bindparam("phone")).order_by(_C.c.id).limit(1)
 )
-_INSERT_CUSTOMER = insert(_C).returning(_C.c.id)
+_INSERT_CUSTOMER = Prepared(insert(_C).returning(_C.c.id), ("email", "phone", "name", "addresses"))
 _O = table_of(Order)
 _IK = table_of(IdempotencyKey)
 _IDEMPOTENCY = select(_IK.c.request_hash, _IK.c.order_id).where(
@@ -106,8 +156,8 @@ _ORDER_BY_EXTERNAL_ID = select(_O).where(
 _NEXTVAL = text("SELECT nextval('order_number_seq')")
 # PostgreSQL: every write of the capture in one call (migration 0007, _write_in_one_call).
 _PLACE_ORDER_CALL = text("SELECT dingdan_place_order(CAST(:p AS json))")
-_NEXT_COUNTER = text(
-    "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value"
+_NEXT_COUNTER = Prepared(
+    text("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value")
 )
 
 
@@ -191,7 +241,8 @@ def _earlier(
 def _products(conn: Connection, data: order_input.OrderInput) -> tuple[list[Any], _Stock]:
     rows: dict[str, Any] = {}
     stock = _Stock()
-    for r in conn.execute(_PRODUCTS_AND_LEVELS, {"skus": sorted({ln.sku for ln in data.lines})}):
+    skus = sorted({ln.sku for ln in data.lines})
+    for r in _products_and_levels(len(skus)).all(conn, {f"s{i}": s for i, s in enumerate(skus)}):
         rows[r.sku] = r
         if r.location_id is not None:
             stock.available[(r.id, r.location_id)] = r.on_hand - r.reserved
@@ -249,16 +300,15 @@ def _customer(conn: Connection, data: order_input.OrderInput) -> int:
     household must not merge two people who gave different emails)."""
     email = data.email.lower() if data.email else None
     if email:
-        row = conn.execute(_CUSTOMER_BY_EMAIL, {"email": email}).first()
+        row = _CUSTOMER_BY_EMAIL.first(conn, {"email": email})
     else:
-        row = conn.execute(_CUSTOMER_BY_PHONE, {"phone": data.phone}).first()
+        row = _CUSTOMER_BY_PHONE.first(conn, {"phone": data.phone})
     address = asdict(data.address)
     if row is None:
         return int(
-            conn.execute(
-                _INSERT_CUSTOMER,
-                dict(email=email, phone=data.phone, name=data.name, addresses=[address]),
-            ).scalar_one()
+            _INSERT_CUSTOMER.first(
+                conn, dict(email=email, phone=data.phone, name=data.name, addresses=[address])
+            )[0]
         )
     addresses = list(row.addresses or [])
     changes: dict[str, Any] = {}
@@ -273,14 +323,16 @@ def _customer(conn: Connection, data: order_input.OrderInput) -> int:
 
 
 def next_number(conn: Connection, prefix: str) -> str:
-    stmt = _NEXTVAL if conn.dialect.name == "postgresql" else _NEXT_COUNTER
-    n = conn.execute(stmt).scalar_one()
+    if conn.dialect.name == "postgresql":
+        n = conn.execute(_NEXTVAL).scalar_one()
+    else:
+        n = _NEXT_COUNTER.first(conn)[0]
     return f"{prefix}{int(n):06d}"
 
 
 def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
     """The seller's own rates, by (country, tax class); the defaults fill the rest."""
-    return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in conn.execute(_TAX_RATES)}
+    return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in _TAX_RATES.all(conn)}
 
 
 def create_order_in(
@@ -342,10 +394,11 @@ def _create(
         number = next_number(conn, prefix)
         values["number"] = number
         values["search_text"] = (number.lower() + rest)[:800]
-        order_id = int(conn.execute(_INSERT_ORDER, values).scalar_one())
+        order_id = int(_INSERT_ORDER.first(conn, values)[0])
         lines = _line_rows(order_id, data, products, prices, totals, plan)
-        ids_by_position = {int(pos): int(id_) for pos, id_ in conn.execute(_INSERT_LINES, lines)}
-        line_ids = [ids_by_position[i] for i in range(len(lines))]
+        line_ids = [int(_INSERT_LINE.first(conn, ln)[0]) for ln in lines]
+        for ln, line_id in zip(lines, line_ids, strict=True):
+            ln["id"] = line_id
         _reserve(conn, actor, order_id, number, products, line_ids, plan)
         _record_created(conn, actor, order_id, number, data, totals, plan)
     where = stock.locations
@@ -471,8 +524,8 @@ def _reserve(
 ) -> None:
     if not plan.allocations:
         return
-    conn.execute(
-        _INSERT_ALLOCATION,
+    _INSERT_ALLOCATION.run_many(
+        conn,
         [
             {
                 "order_id": order_id,
@@ -501,7 +554,7 @@ def _record_created(
 ) -> None:
     events, outbox = _created_events(data, totals, plan, number)
     add_events(conn, order_id, actor.name, events)
-    conn.execute(_INSERT_OUTBOX, dict(topic="order.created", payload={"number": number, **outbox}))
+    _INSERT_OUTBOX.run(conn, dict(topic="order.created", payload={"number": number, **outbox}))
 
 
 def _created_events(

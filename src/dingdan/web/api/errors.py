@@ -100,15 +100,20 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return items
 
 
+def domain_problem(exc: DomainError) -> JSONResponse:
+    """The answer to a broken business rule (also sent by the order-capture fast path)."""
+    code = exc.code if exc.code in STATUS else "conflict"
+    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
+    if code == "service_unavailable":
+        headers = {"Retry-After": "5"}
+    return problem(code, exc.detail, errors, headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        code = exc.code if exc.code in STATUS else "conflict"
-        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-        headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
-        if code == "service_unavailable":
-            headers = {"Retry-After": "5"}
-        return problem(code, exc.detail, errors, headers)
+        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

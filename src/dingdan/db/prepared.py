@@ -1,0 +1,176 @@
+"""Statements compiled once and run on the connection's DBAPI cursor (SQLite).
+
+A Core statement executed through ``Connection.execute`` costs SQLAlchemy 40-60 us of
+Python per call (cache key, execution context, parameter processing, result wrapping), more
+than SQLite takes to run it. Order capture sends a dozen statements per order, so on SQLite
+that overhead was a third of the server's CPU. ``Prepared`` keeps SQLAlchemy for what it is
+good at, building and compiling the statement and converting values (its own bind
+processors, so a datetime or a JSON column is stored exactly as SQLAlchemy stores it, and
+its column defaults), and does the per-call part itself: bind a tuple, execute, read the
+row count or the first row. A driver error is raised as SQLAlchemy's ``DBAPIError``, so
+``Database``'s retries and error translation see what they always see.
+
+On PostgreSQL (capture is one function call there, see services/orders.py) a ``Prepared``
+simply runs its statement through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import Insert
+
+
+class _Compiled:
+    def __init__(self, stmt: Any, keys: Sequence[str] | None, dialect: Dialect) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        if compiled.positiontup is None:
+            raise ValueError(f"{dialect.name}: Prepared needs a positional paramstyle")
+        self.sql = str(compiled)
+        self.names: list[str] = list(compiled.positiontup)
+        binds = compiled.binds
+        processors: dict[str, Callable[[Any], Any] | None] = {
+            name: binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in set(self.names)
+        }
+        self.processors = [processors[name] for name in self.names]
+        # Columns that the INSERT lists because they have a Python-side default (created_at,
+        # attempts, ...): filled here as SQLAlchemy fills them when a row does not give one.
+        self.defaults: dict[str, Callable[[], Any]] = {}
+        table = stmt.table if isinstance(stmt, Insert) else None
+        for name in set(self.names) - set(keys or ()):
+            column = table.c.get(name) if table is not None else None
+            default = column.default if column is not None else None
+            if default is None or not (default.is_scalar or default.is_callable):
+                if binds[name].value is not None:  # a value built into the statement (LIMIT 1)
+                    self.defaults[name] = _default_of(binds[name].effective_value, False)
+                continue
+            self.defaults[name] = _default_of(default.arg, default.is_callable)  # type: ignore[attr-defined]
+        self.dbapi_error = dialect.loaded_dbapi.Error
+        # Rows of a SELECT or RETURNING: named tuples of values converted by the columns'
+        # own result processors (booleans, JSON, datetimes as SQLAlchemy hands them back).
+        columns = list(getattr(stmt, "exported_columns", None) or ())
+        self.row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None  # type: ignore[misc]
+        self.results = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        ]
+        if not any(self.results):
+            self.results = []
+
+    def row_of(self, values: Sequence[Any]) -> Any:
+        if self.row is None:
+            return tuple(values)
+        if self.results:
+            values = [
+                v if f is None or v is None else f(v)
+                for f, v in zip(self.results, values, strict=True)
+            ]
+        return self.row(*values)
+
+    def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name, process in zip(self.names, self.processors, strict=True):
+            if name in params:
+                value = params[name]
+            elif name in self.defaults:
+                value = self.defaults[name]()
+            else:
+                raise KeyError(f"no value for bind parameter {name!r}")
+            out.append(value if process is None or value is None else process(value))
+        return tuple(out)
+
+
+def _default_of(arg: Any, is_callable: bool) -> Callable[[], Any]:
+    if is_callable:  # SQLAlchemy wraps a column's default function to take a context
+        return lambda: arg(None)
+    return lambda: arg
+
+
+class Prepared:
+    """``stmt`` (with ``keys``: the columns an INSERT is given) compiled once per dialect."""
+
+    def __init__(self, stmt: Executable, keys: Sequence[str] | None = None) -> None:
+        self.stmt = stmt
+        self.keys = tuple(keys) if keys else None
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _raw(self, conn: Connection) -> _Compiled | None:
+        dialect = conn.dialect
+        if dialect.name != "sqlite":
+            return None
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _Compiled(self.stmt, self.keys, dialect)
+        return compiled
+
+    def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Execute once; the number of rows it changed."""
+        compiled = self._raw(conn)
+        if compiled is None:
+            return int(conn.execute(self.stmt, dict(params or {})).rowcount)
+        return int(_execute(conn, compiled, compiled.bind(params or {})).rowcount)
+
+    def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Execute once per row (one executemany); the number of rows changed in all."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        compiled = self._raw(conn)
+        if compiled is None:
+            return int(conn.execute(self.stmt, rows).rowcount)
+        values = [compiled.bind(r) for r in rows]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(compiled.sql, values)
+            return int(cursor.rowcount)
+        except compiled.dbapi_error as exc:
+            raise _wrapped(compiled, values, exc) from exc
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """Execute once; the first row (named, as SQLAlchemy converts it) or None."""
+        rows = self.all(conn, params, first=True)
+        return rows[0] if rows else None
+
+    def all(
+        self, conn: Connection, params: Mapping[str, Any] | None = None, first: bool = False
+    ) -> list[Any]:
+        """Execute once; every row (named, as SQLAlchemy converts it)."""
+        compiled = self._raw(conn)
+        if compiled is None:
+            result = conn.execute(self.stmt, dict(params or {}))
+            return [r for r in (result.first(),) if r is not None] if first else list(result)
+        rows = _execute(conn, compiled, compiled.bind(params or {}), fetch=1 if first else -1)
+        return [compiled.row_of(r) for r in rows]
+
+
+class _Done:
+    def __init__(self, rowcount: int) -> None:
+        self.rowcount = rowcount
+
+
+def _execute(conn: Connection, compiled: _Compiled, values: tuple[Any, ...], fetch: int = 0) -> Any:
+    """fetch: 0 the row count, 1 at most one row, -1 every row."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(compiled.sql, values)
+        if fetch == 1:
+            row = cursor.fetchone()
+            return [] if row is None else [row]
+        if fetch:
+            return cursor.fetchall()
+        return _Done(cursor.rowcount)
+    except compiled.dbapi_error as exc:
+        raise _wrapped(compiled, values, exc) from exc
+    finally:
+        cursor.close()
+
+
+def _wrapped(compiled: _Compiled, values: Any, exc: Exception) -> Exception:
+    return DBAPIError.instance(compiled.sql, values, exc, compiled.dbapi_error)
