@@ -40,4 +40,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache dingdan.db dingdan.db-wal dingdan.db-shm
+	rm -rf $(VENV) .mypy_cache .ruff_cache dingdan.db dingdan.db-wal dingdan.db-shm dingdan.db.writer.lock

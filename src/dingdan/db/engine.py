@@ -20,15 +20,24 @@ and only its caller gets the error; the others commit. Every caller returns only
 commit that holds its writes, so an acknowledged write is durable exactly as before. If the
 commit itself fails, every unit of the batch is run again on its own, with the usual
 retries.
+
+Between processes (``dingdan serve --workers N``, the worker, a CLI command), the leader of
+a batch also holds an exclusive ``flock`` on ``<database>.writer.lock`` while its
+transaction runs: a process waiting for it sleeps in the kernel and wakes the moment the
+lock is free, where SQLite's busy handler would poll with growing sleeps (several processes
+then spent their time waiting on each other instead of writing). Writers that are not
+Dingdan still meet SQLite's own lock and busy timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -37,6 +46,11 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.pool import NullPool
 
 from dingdan.domain.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's busy timeout alone orders the processes
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 log = logging.getLogger("dingdan.db")
@@ -74,6 +88,9 @@ class Database:
             self._write_lock: threading.Lock | None = threading.Lock()
             self._queue_lock = threading.Lock()
             self._queue: list[_Unit[Any]] = []
+            path = self.url.database
+            self._lock_path = f"{path}.writer.lock" if path and path != ":memory:" else None
+            self._lock_fd: int | None = None
         else:
             self.engine = create_engine(
                 url,
@@ -108,8 +125,27 @@ class Database:
                     break
                 with self._queue_lock:
                     batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
-                self._run_group(batch)
+                with self._between_processes():
+                    self._run_group(batch)
         return unit.outcome()
+
+    def _between_processes(self) -> Any:
+        """The cross-process writer lock (SQLite files on a POSIX system; a no-op otherwise).
+        Taken while this process's write lock is held, so one thread at a time uses it."""
+        if self._lock_path is None or fcntl is None:
+            return nullcontext()
+        return self._flock()
+
+    @contextmanager
+    def _flock(self) -> Iterator[None]:
+        assert fcntl is not None and self._lock_path is not None
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _run_group(self, batch: list[_Unit[Any]]) -> None:
         """Run queued units of work; each unit ends done, with a value or an error, even
@@ -162,6 +198,10 @@ class Database:
         return None
 
     def dispose(self) -> None:
+        if self.is_sqlite and self._lock_fd is not None:
+            with self._write_lock or nullcontext():
+                os.close(self._lock_fd)
+                self._lock_fd = None
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

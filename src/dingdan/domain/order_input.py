@@ -10,6 +10,8 @@ from dingdan.domain.errors import FieldErrors, ValidationFailed
 from dingdan.domain.orders import PaymentMethod
 from dingdan.domain.stock import check_quantity
 
+_METHODS = frozenset(m.value for m in PaymentMethod)
+
 
 @dataclass(frozen=True)
 class LineInput:
@@ -101,7 +103,7 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
             _money(ln.unit_price, currency, f"lines[{i}].unit_price", errors)
     shipping = _money(body.get("shipping_price", "0"), currency, "shipping_price", errors)
     method = body.get("payment_method")
-    if method not in {m.value for m in PaymentMethod}:
+    if method not in _METHODS:
         errors.add("payment_method", f"must be one of {', '.join(m.value for m in PaymentMethod)}")
     external = body.get("external_id")
     if external is not None and (not isinstance(external, str) or not 0 < len(external) <= 100):
