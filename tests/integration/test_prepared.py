@@ -62,3 +62,33 @@ def test_a_driver_error_is_sqlalchemys_and_becomes_the_domain_conflict(db):
     assert db.read(
         lambda c: c.execute(text("SELECT count(*) FROM counters WHERE name = 'dup'")).scalar()
     ) == 0
+
+
+def test_a_connection_lost_under_a_compiled_statement_is_replaced_and_the_work_retried(db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: a SQLite connection cannot be lost to the server")
+    from dingdan.db.engine import Database
+
+    db = Database(db_url, pool_size=1)
+    try:
+        pid = db.read(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        other = Database(db_url, pool_size=1)
+        try:
+            other.read(lambda c: c.execute(text(f"SELECT pg_terminate_backend({int(pid)})")))
+        finally:
+            other.dispose()
+        seen: list[int] = []
+
+        def work(conn):
+            # The pool hands out the killed connection first: the statement fails there.
+            seen.append(conn.execute(text("SELECT 1")).scalar_one() if seen else 0)
+            return _PUT.first(
+                conn, {"topic": "after", "payload": {}, "available_at": datetime.now(UTC)}
+            )[0]
+
+        new_id = db.write(work)
+        assert new_id is not None and len(seen) >= 2  # failed once, ran again on a new one
+        after = db.read(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        assert after != pid
+    finally:
+        db.dispose()

@@ -10,8 +10,9 @@ its column defaults), and does the per-call part itself: bind a tuple, execute, 
 row count or the first row. A driver error is raised as SQLAlchemy's ``DBAPIError``, so
 ``Database``'s retries and error translation see what they always see.
 
-On PostgreSQL (capture is one function call there, see services/orders.py) a ``Prepared``
-simply runs its statement through SQLAlchemy.
+On PostgreSQL the same holds with psycopg's named parameters, except for executemany, which
+goes through SQLAlchemy (psycopg counts its rows its own way). A lost connection is
+invalidated as SQLAlchemy would, so ``Database`` retries on a fresh one.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from sqlalchemy.sql.dml import Insert
 class _Compiled:
     def __init__(self, stmt: Any, keys: Sequence[str] | None, dialect: Dialect) -> None:
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
-        if compiled.positiontup is None:
-            raise ValueError(f"{dialect.name}: Prepared needs a positional paramstyle")
         self.sql = str(compiled)
-        self.names: list[str] = list(compiled.positiontup)
+        # SQLite's "?" takes a tuple in this order; psycopg's %(name)s a dict.
+        self.named = compiled.positiontup is None
         binds = compiled.binds
+        self.names: list[str] = list(binds if self.named else compiled.positiontup)
         processors: dict[str, Callable[[Any], Any] | None] = {
             name: binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in set(self.names)
@@ -72,7 +73,7 @@ class _Compiled:
             ]
         return self.row(*values)
 
-    def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    def bind(self, params: Mapping[str, Any]) -> Any:
         out = []
         for name, process in zip(self.names, self.processors, strict=True):
             if name in params:
@@ -82,7 +83,7 @@ class _Compiled:
             else:
                 raise KeyError(f"no value for bind parameter {name!r}")
             out.append(value if process is None or value is None else process(value))
-        return tuple(out)
+        return dict(zip(self.names, out, strict=True)) if self.named else tuple(out)
 
 
 def _default_of(arg: Any, is_callable: bool) -> Callable[[], Any]:
@@ -99,9 +100,11 @@ class Prepared:
         self.keys = tuple(keys) if keys else None
         self._compiled: dict[str, _Compiled] = {}
 
-    def _raw(self, conn: Connection) -> _Compiled | None:
+    def _raw(self, conn: Connection, many: bool = False) -> _Compiled | None:
+        """The compiled form to run on the cursor, or None to go through SQLAlchemy: on
+        PostgreSQL for executemany, whose row count psycopg reports its own way."""
         dialect = conn.dialect
-        if dialect.name != "sqlite":
+        if many and dialect.name != "sqlite":
             return None
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
@@ -111,27 +114,18 @@ class Prepared:
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
         """Execute once; the number of rows it changed."""
         compiled = self._raw(conn)
-        if compiled is None:
-            return int(conn.execute(self.stmt, dict(params or {})).rowcount)
-        return int(_execute(conn, compiled, compiled.bind(params or {})).rowcount)
+        assert compiled is not None
+        return int(_execute(conn, compiled, compiled.bind(params or {})))
 
     def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         """Execute once per row (one executemany); the number of rows changed in all."""
         rows = list(rows)
         if not rows:
             return 0
-        compiled = self._raw(conn)
+        compiled = self._raw(conn, many=True)
         if compiled is None:
             return int(conn.execute(self.stmt, rows).rowcount)
-        values = [compiled.bind(r) for r in rows]
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(compiled.sql, values)
-            return int(cursor.rowcount)
-        except compiled.dbapi_error as exc:
-            raise _wrapped(compiled, values, exc) from exc
-        finally:
-            cursor.close()
+        return int(_execute(conn, compiled, [compiled.bind(r) for r in rows], many=True))
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """Execute once; the first row (named, as SQLAlchemy converts it) or None."""
@@ -143,34 +137,37 @@ class Prepared:
     ) -> list[Any]:
         """Execute once; every row (named, as SQLAlchemy converts it)."""
         compiled = self._raw(conn)
-        if compiled is None:
-            result = conn.execute(self.stmt, dict(params or {}))
-            return [r for r in (result.first(),) if r is not None] if first else list(result)
+        assert compiled is not None
         rows = _execute(conn, compiled, compiled.bind(params or {}), fetch=1 if first else -1)
         return [compiled.row_of(r) for r in rows]
 
 
-class _Done:
-    def __init__(self, rowcount: int) -> None:
-        self.rowcount = rowcount
-
-
-def _execute(conn: Connection, compiled: _Compiled, values: tuple[Any, ...], fetch: int = 0) -> Any:
+def _execute(
+    conn: Connection, compiled: _Compiled, values: Any, fetch: int = 0, many: bool = False
+) -> Any:
     """fetch: 0 the row count, 1 at most one row, -1 every row."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi_conn = conn.connection.dbapi_connection
+    assert dbapi_conn is not None
+    cursor = dbapi_conn.cursor()
     try:
-        cursor.execute(compiled.sql, values)
+        if many:
+            cursor.executemany(compiled.sql, values)
+        else:
+            cursor.execute(compiled.sql, values)
         if fetch == 1:
             row = cursor.fetchone()
             return [] if row is None else [row]
         if fetch:
             return cursor.fetchall()
-        return _Done(cursor.rowcount)
+        return cursor.rowcount
     except compiled.dbapi_error as exc:
-        raise _wrapped(compiled, values, exc) from exc
+        # As SQLAlchemy does: a lost connection is invalidated (not handed out again) and
+        # the error says so, which is what Database's retry looks at.
+        lost = conn.dialect.is_disconnect(exc, dbapi_conn, cursor)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            compiled.sql, values, exc, compiled.dbapi_error, connection_invalidated=lost
+        ) from exc
     finally:
         cursor.close()
-
-
-def _wrapped(compiled: _Compiled, values: Any, exc: Exception) -> Exception:
-    return DBAPIError.instance(compiled.sql, values, exc, compiled.dbapi_error)

@@ -198,7 +198,7 @@ def place_order(
         else db.read(channel_codes)
     )
     data = order_input.validate(body, channels)
-    digest = request_hash(body)
+    digest = request_hash(body) if idempotency_key else ""  # only a keyed request keeps one
 
     def work(conn: Connection) -> tuple[dict[str, Any], bool]:
         earlier = _earlier(conn, actor, idempotency_key, digest, data)
