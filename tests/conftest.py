@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from dingdan import bootstrap
 from dingdan.config import Settings
@@ -37,7 +38,10 @@ def pytest_report_header(config: Any) -> str:
 
 def _pg_admin() -> Any:
     assert PG_URL
-    return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # No pool: a connection kept across a server restart (the fault tests) would be dead.
+    return create_engine(
+        make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
 
 
 @pytest.fixture(scope="session")
