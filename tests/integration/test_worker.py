@@ -84,3 +84,23 @@ def test_a_failing_handler_keeps_the_message_for_a_later_try(db):
         del worker.HANDLERS["order.created"]
     row = db.read(lambda c: c.execute(select(OutboxMessage)).one())
     assert row.processed_at is None and row.attempts == 1 and "mail server" in row.last_error
+
+
+def test_one_round_drains_a_backlog_larger_than_a_batch(db):
+    """A flash sale writes outbox rows faster than one batch per round: the round keeps
+    taking batches until the outbox is empty."""
+    product(db, "TEA-001")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 100})
+    for _ in range(7):
+        orders.place_order(db, ADMIN, order_body())
+    seen = []
+    worker.HANDLERS["order.created"] = seen.append
+    try:
+        assert worker.drain_outbox(db, batch=3) == 7
+    finally:
+        del worker.HANDLERS["order.created"]
+    assert len(seen) == 7
+    pending = db.read(lambda c: c.execute(select(OutboxMessage.id).where(
+        OutboxMessage.processed_at.is_(None))).all())
+    assert pending == []
