@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from dingdan.domain.errors import ValidationFailed
 from dingdan.domain.orders import TaxRule
@@ -112,6 +113,27 @@ def test_tax_overrides_are_what_order_pricing_reads(api, db):
     put(api, "/api/v1/tax-rates/HK/standard", json={"rate": "2.5", "prices_include_tax": False})
     assert db.read(order_service.tax_overrides) == {
         ("TW", "reduced"): TaxRule(0, True), ("HK", "standard"): TaxRule(25_000, False)}
+
+
+def test_an_order_is_taxed_at_the_rate_of_its_moment_whoever_changed_it(api, db):
+    """Capture keeps the tax table per process and rereads it when its version (bumped by
+    triggers, migration 0008) moves: by the API or by SQL typed into a console."""
+    product(db, "TEA-001", price="350.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+
+    def tax_of_one_order():
+        r = api.post("/api/v1/orders", json=order_body(shipping_price="0"))
+        assert r.status_code == 201, r.text
+        return r.json()["tax_total"]
+
+    assert tax_of_one_order() == "33.33"  # 700 TWD, 5% included
+    put(api, "/api/v1/tax-rates/TW/standard", json={"rate": "10", "prices_include_tax": True})
+    assert tax_of_one_order() == "63.64"
+    db.write(lambda c: c.execute(text("UPDATE tax_rates SET rate_ppm = 0")))
+    assert tax_of_one_order() == "0.00"
+    db.write(lambda c: c.execute(text("DELETE FROM tax_rates")))
+    assert tax_of_one_order() == "33.33"
 
 
 @pytest.mark.parametrize("url,body,field", [

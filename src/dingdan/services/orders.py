@@ -23,6 +23,7 @@ from dingdan.db.engine import Database, RetryTransaction
 from dingdan.db.order_tables import (
     Allocation,
     Channel,
+    Counter,
     Customer,
     IdempotencyKey,
     Order,
@@ -101,6 +102,12 @@ _SL = table_of(StockLevel)
 _LOC = table_of(Location)
 _C = table_of(Customer)
 _TAX = table_of(TaxRate)
+_CN = table_of(Counter)
+# Bumped by triggers on every change of tax_rates (migration 0008): read with the products,
+# it tells whether this process's copy of the tax table is still current.
+_TAX_VERSION = (
+    select(_CN.c.value).where(_CN.c.name == "tax_rates").scalar_subquery().label("tax_version")
+)
 # The products of the order with their stock levels at active locations, in one query
 # (a level at an inactive location comes back with code NULL and is not offered).
 _PRODUCTS_AND_LEVELS = select(
@@ -117,6 +124,7 @@ _PRODUCTS_AND_LEVELS = select(
     _SL.c.reserved,
     _LOC.c.code,
     _LOC.c.priority,
+    _TAX_VERSION,
 ).select_from(
     _P.outerjoin(_SL, _SL.c.product_id == _P.c.id).outerjoin(
         _LOC, (_LOC.c.id == _SL.c.location_id) & _LOC.c.active.is_(True)
@@ -168,6 +176,7 @@ class _Stock:
     def __init__(self) -> None:
         self.available: dict[tuple[int, int], int] = {}
         self.locations: dict[int, tuple[int, int, str]] = {}
+        self.tax_version: int | None = None  # of the tax table, read in the same statement
 
     def ordered_locations(self) -> list[int]:
         return sorted(self.locations, key=lambda loc: self.locations[loc][:2])
@@ -244,6 +253,7 @@ def _products(conn: Connection, data: order_input.OrderInput) -> tuple[list[Any]
     skus = sorted({ln.sku for ln in data.lines})
     for r in _products_and_levels(len(skus)).all(conn, {f"s{i}": s for i, s in enumerate(skus)}):
         rows[r.sku] = r
+        stock.tax_version = r.tax_version
         if r.location_id is not None:
             stock.available[(r.id, r.location_id)] = r.on_hand - r.reserved
             if r.code is not None:
@@ -335,6 +345,25 @@ def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
     return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in _TAX_RATES.all(conn)}
 
 
+# Per database URL: (tax table version, the seller's rates at that version).
+_TAX_CACHE: dict[str, tuple[int, dict[tuple[str, str], rules.TaxRule]]] = {}
+
+
+def _current_tax_overrides(
+    conn: Connection, version: int | None
+) -> dict[tuple[str, str], rules.TaxRule]:
+    """The seller's rates, read again only when the table's version is not the one kept."""
+    if version is None:  # no counter row: read them every time
+        return tax_overrides(conn)
+    key = str(conn.engine.url)
+    kept = _TAX_CACHE.get(key)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    overrides = tax_overrides(conn)
+    _TAX_CACHE[key] = (version, overrides)
+    return overrides
+
+
 def create_order_in(
     conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str
 ) -> int:
@@ -349,7 +378,7 @@ def _create(
     products, stock = _products(conn, data)
     prices = _prices(data, products)
     country = data.address.country
-    overrides = tax_overrides(conn)
+    overrides = _current_tax_overrides(conn, stock.tax_version)
     amounts = [
         (price * ln.quantity, rules.tax_rule(country, p.tax_class, overrides))
         for price, ln, p in zip(prices, data.lines, products, strict=True)
