@@ -124,11 +124,16 @@ def check_country(value: object, field: str, errors: FieldErrors) -> str | None:
     if text is None:
         return None
     code = text.upper()
-    if not _ALPHA2_RE.fullmatch(code) or pycountry.countries.get(alpha_2=code) is None:
+    if not _ALPHA2_RE.fullmatch(code) or not _assigned(code):
         hint = ' (use "GB" for the United Kingdom)' if code == "UK" else ""
         errors.add(field, f"must be an ISO 3166-1 two-letter country code such as TW{hint}")
         return None
     return code
+
+
+@lru_cache(maxsize=512)
+def _assigned(code: str) -> bool:
+    return pycountry.countries.get(alpha_2=code) is not None
 
 
 @lru_cache(maxsize=64)

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 
 from dingdan.db import stock as stock_sql
-from dingdan.db.engine import Database, RetryTransaction
+from dingdan.db.engine import Database, RetryTransaction, json_text
 from dingdan.db.order_tables import (
     Allocation,
     Channel,
@@ -489,9 +489,7 @@ def _write_in_one_call(
         "events": [{"kind": k, "message": m, "data": d} for k, m, d in events],
         "outbox": outbox,
     }
-    out = conn.execute(
-        _PLACE_ORDER_CALL, {"p": json.dumps(payload, ensure_ascii=False)}
-    ).scalar_one()
+    out = conn.execute(_PLACE_ORDER_CALL, {"p": json_text(payload)}).scalar_one()
     if out.get("short"):
         # Another order took the stock between our read and our reservation: plan again.
         raise RetryTransaction(InsufficientStock(detail="Not enough stock for this order."))

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dingdan.domain.errors import DomainError
@@ -47,6 +48,14 @@ class Problem(BaseModel):
     detail: str
     code: str
     errors: list[FieldProblem] = []
+
+
+class JSONAnswer(JSONResponse):
+    """An answer that is plain JSON already (an order, a page of orders): encoded by
+    pydantic-core, compact UTF-8 as Starlette's, a quarter of the standard library's time."""
+
+    def render(self, content: Any) -> bytes:
+        return to_json(content)
 
 
 def problem(

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dingdan.domain.errors import DomainError
 from dingdan.domain.roles import Action
 from dingdan.services import access, orders
-from dingdan.web.api.errors import domain_problem
+from dingdan.web.api.errors import JSONAnswer, domain_problem
 from dingdan.web.api.middleware import read_body, replaying
 from dingdan.web.api.order_schemas import OrderIn
 
@@ -85,4 +85,4 @@ class OrderCapture:
             )
         except DomainError as exc:
             return domain_problem(exc)
-        return JSONResponse(order, status_code=201 if created else 200)
+        return JSONAnswer(order, status_code=201 if created else 200)

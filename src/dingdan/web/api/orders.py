@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.roles import Action
 from dingdan.services import fulfilment, order_edits, order_views, orders, payments
 from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
-from dingdan.web.api.errors import responses
+from dingdan.web.api.errors import JSONAnswer, responses
 from dingdan.web.api.order_schemas import (
     CancelIn,
     ExceptionIn,
@@ -53,7 +52,7 @@ async def place_order(
     )
     # Rendered here: the view is plain JSON already, so FastAPI's validation and encoding of
     # the return value (a dict[str, Any] response model) would only cost CPU.
-    return JSONResponse(order, status_code=201 if created else 200)  # type: ignore[return-value]
+    return JSONAnswer(order, status_code=201 if created else 200)  # type: ignore[return-value]
 
 
 @router.get("/orders", responses=responses("forbidden"))
@@ -91,7 +90,7 @@ async def list_orders(
     )
     # Plain JSON already (as in place_order): encoding 50 orders through FastAPI's
     # validation of a dict[str, Any] return value cost more than the queries.
-    return JSONResponse(page.as_dict())  # type: ignore[return-value]
+    return JSONAnswer(page.as_dict())  # type: ignore[return-value]
 
 
 @router.get("/orders/{number}", responses=responses("forbidden", "not_found"))
@@ -99,7 +98,7 @@ async def get_order(
     request: Request, number: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     view = await run_in_threadpool(order_views.get_order, db_of(request), number)
-    return JSONResponse(view)  # type: ignore[return-value]
+    return JSONAnswer(view)  # type: ignore[return-value]
 
 
 @router.get("/orders/{number}/events", responses=responses("forbidden", "not_found"))
@@ -107,7 +106,7 @@ async def order_events(
     request: Request, number: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     events = await run_in_threadpool(order_views.events, db_of(request), number)
-    return JSONResponse(events)  # type: ignore[return-value]
+    return JSONAnswer(events)  # type: ignore[return-value]
 
 
 @router.post(
