@@ -118,18 +118,39 @@ class Database:
         # SQLite has one writer: queueing this process's writers here is fairer and cheaper
         # than letting them spin on the busy timeout (other processes still wait there), and
         # lets one commit serve every writer that queued meanwhile (see the module's notes).
+        #
+        # Each waiting caller sleeps on its own event, set by the leader when its unit is
+        # done, or when it is first in the queue and the lock is free (it leads next): no
+        # caller wakes only to find that it has nothing to do, one after the other.
         unit: _Unit[T] = _Unit(work)
         with self._queue_lock:
             self._queue.append(unit)
         while not unit.done:
-            with self._write_lock:
-                if unit.done:
-                    break
+            if not self._write_lock.acquire(blocking=False):
+                unit.ready.wait(0.1)  # the timeout only bounds a wake-up that went astray
+                unit.ready.clear()
+                continue
+            try:
+                if not unit.done:
+                    self._lead()
+            finally:
+                self._write_lock.release()
                 with self._queue_lock:
-                    batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
-                with self._between_processes():
-                    self._run_group(batch)
+                    following = self._queue[0] if self._queue else None
+                if following is not None:
+                    following.ready.set()
         return unit.outcome()
+
+    def _lead(self) -> None:
+        """Run the queued units (this caller's among them) as one group; wake their callers."""
+        with self._queue_lock:
+            batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
+        try:
+            with self._between_processes():
+                self._run_group(batch)
+        finally:
+            for queued in batch:
+                queued.ready.set()
 
     def _between_processes(self) -> Any:
         """The cross-process writer lock (SQLite files on a POSIX system; a no-op otherwise).
@@ -259,6 +280,7 @@ class _Unit(Generic[T]):
 
     def __init__(self, work: Callable[[Connection], T]) -> None:
         self.work = work
+        self.ready = threading.Event()  # done, or first in the queue with the lock free
         self.done = False
         self.value: T | None = None
         self.error: BaseException | None = None
