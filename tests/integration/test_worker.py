@@ -103,3 +103,25 @@ def test_one_round_drains_a_backlog_larger_than_a_batch(db):
     pending = db.read(lambda c: c.execute(select(OutboxMessage.id).where(
         OutboxMessage.processed_at.is_(None))).all())
     assert pending == []
+
+
+def test_the_worker_thread_drains_the_outbox_between_its_rounds(db):
+    """Messages leave within about ``outbox_interval`` seconds, not at the next full round
+    (cancellations, purges and documents keep the longer ``interval``)."""
+    import time
+
+    product(db, "TEA-001")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+    thread = worker.WorkerThread(db, 72, interval=600, outbox_interval=0.05)
+    thread.start()
+    try:
+        orders.place_order(db, ADMIN, order_body())
+        deadline = time.monotonic() + 10
+        left = [1]
+        while left and time.monotonic() < deadline:
+            time.sleep(0.05)
+            left = db.read(lambda c: c.execute(select(OutboxMessage.id)).all())
+    finally:
+        thread.stop()
+    assert left == []

@@ -140,10 +140,19 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
 
 
 class WorkerThread:
-    """Runs ``run_once`` every ``interval`` seconds until stopped; errors are logged."""
+    """Runs ``run_once`` every ``interval`` seconds until stopped, and drains the outbox
+    every ``outbox_interval`` seconds in between (small, frequent drains instead of one
+    burst of a flash sale's messages every round); errors are logged."""
 
-    def __init__(self, db: Database, bank_transfer_hours: float, interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bank_transfer_hours: float,
+        interval: float = 5.0,
+        outbox_interval: float = 1.0,
+    ) -> None:
         self.db, self.hours, self.interval = db, bank_transfer_hours, interval
+        self.outbox_interval = min(outbox_interval, interval)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="dingdan-worker", daemon=True)
 
@@ -155,9 +164,14 @@ class WorkerThread:
         self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        next_round = time.monotonic() + self.interval
+        while not self._stop.wait(self.outbox_interval):
             try:
-                run_once(self.db, self.hours)
+                if time.monotonic() >= next_round:
+                    next_round = time.monotonic() + self.interval
+                    run_once(self.db, self.hours)
+                else:
+                    drain_outbox(self.db)
             except DomainError as exc:  # e.g. the database is down: try again next round
                 log.warning("worker round failed: %s", exc.detail)
             except Exception:  # noqa: BLE001 - keep the loop alive, but say what happened
