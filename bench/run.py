@@ -259,8 +259,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--sqlite-workers",
         type=int,
         default=1,
-        help="workers for SQLite: one process groups its writers into one commit; several "
-        "processes wait on each other's write lock",
+        help="workers for SQLite: each process groups its writers into one commit and the "
+        "processes take turns through the writer lock file (2 helps at 64 clients)",
     )
     p.add_argument("--duration", type=float, default=12.0, help="seconds per load point")
     p.add_argument("--warmup", type=float, default=5.0)
