@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from dingdan.db.engine import Database
@@ -10,6 +12,15 @@ from dingdan.services import catalog, inventory, locations
 from dingdan.services.common import Actor
 
 ADMIN = Actor("test:admin", Role.ADMIN)
+
+
+def shared_external() -> Path:
+    """The brief's shared test data (``shared/data/external``): ``DINGDAN_SHARED_DATA`` when
+    set (CI sets it for a clone made anywhere), else beside the project's checkout."""
+    configured = os.environ.get("DINGDAN_SHARED_DATA")
+    if configured:
+        return Path(configured) / "external"
+    return Path(__file__).resolve().parents[2] / "shared/data/external"
 
 
 def product(

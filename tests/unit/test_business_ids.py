@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,9 @@ from dingdan.domain.business_ids import (
     is_valid_tw_ubn,
 )
 from dingdan.domain.errors import FieldErrors
+from tests.helpers import shared_external
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared/data/external/tw_cn_ids"
+VECTORS = shared_external() / "tw_cn_ids"
 
 
 def _vector_cases(file_name: str, valid: bool) -> Sequence[object]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +17,9 @@ from dingdan.domain.carriers import (
 )
 from dingdan.domain.errors import ValidationFailed
 from dingdan.domain.tracking_checksums import mod7, mod10, s10
+from tests.helpers import shared_external
 
-SHARED_COURIERS = Path(__file__).resolve().parents[3] / "shared/data/external/tracking/couriers"
+SHARED_COURIERS = shared_external() / "tracking/couriers"
 BUNDLED = resources.files("dingdan.domain.tracking_data")
 NO_SHARED_DATA = f"the shared tracking-number data is missing ({SHARED_COURIERS})"
 # Courier file -> the default carrier whose format it describes.
