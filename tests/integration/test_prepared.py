@@ -13,7 +13,7 @@ from dingdan.db.tables import OutboxMessage, table_of
 from dingdan.domain.errors import Conflict
 
 OUTBOX = table_of(OutboxMessage)
-_PUT = Prepared(insert(OUTBOX).returning(OUTBOX.c.id), ("topic", "payload", "available_at"))
+_PUT = Prepared(insert(OUTBOX).returning(OUTBOX.c.id))
 
 
 def test_values_and_defaults_read_back_as_sqlalchemy_wrote_them(db):

@@ -93,36 +93,42 @@ def _default_of(arg: Any, is_callable: bool) -> Callable[[], Any]:
 
 
 class Prepared:
-    """``stmt`` (with ``keys``: the columns an INSERT is given) compiled once per dialect."""
+    """``stmt`` compiled once per dialect; an INSERT once per set of columns it is given
+    (as SQLAlchemy compiles it for the keys of its parameters)."""
 
-    def __init__(self, stmt: Executable, keys: Sequence[str] | None = None) -> None:
+    def __init__(self, stmt: Executable) -> None:
         self.stmt = stmt
-        self.keys = tuple(keys) if keys else None
-        self._compiled: dict[str, _Compiled] = {}
+        self._per_keys = isinstance(stmt, Insert)
+        self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
 
-    def _raw(self, conn: Connection, many: bool = False) -> _Compiled | None:
+    def _raw(
+        self, conn: Connection, params: Mapping[str, Any], many: bool = False
+    ) -> _Compiled | None:
         """The compiled form to run on the cursor, or None to go through SQLAlchemy: on
         PostgreSQL for executemany, whose row count psycopg reports its own way."""
         dialect = conn.dialect
         if many and dialect.name != "sqlite":
             return None
-        compiled = self._compiled.get(dialect.name)
+        keys = frozenset(params) if self._per_keys else frozenset()
+        compiled = self._compiled.get((dialect.name, keys))
         if compiled is None:
-            compiled = self._compiled[dialect.name] = _Compiled(self.stmt, self.keys, dialect)
+            given = sorted(keys) if self._per_keys else None
+            compiled = self._compiled[(dialect.name, keys)] = _Compiled(self.stmt, given, dialect)
         return compiled
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
         """Execute once; the number of rows it changed."""
-        compiled = self._raw(conn)
+        params = params or {}
+        compiled = self._raw(conn, params)
         assert compiled is not None
-        return int(_execute(conn, compiled, compiled.bind(params or {})))
+        return int(_execute(conn, compiled, compiled.bind(params)))
 
     def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         """Execute once per row (one executemany); the number of rows changed in all."""
         rows = list(rows)
         if not rows:
             return 0
-        compiled = self._raw(conn, many=True)
+        compiled = self._raw(conn, rows[0], many=True)
         if compiled is None:
             return int(conn.execute(self.stmt, rows).rowcount)
         return int(_execute(conn, compiled, [compiled.bind(r) for r in rows], many=True))
@@ -136,9 +142,10 @@ class Prepared:
         self, conn: Connection, params: Mapping[str, Any] | None = None, first: bool = False
     ) -> list[Any]:
         """Execute once; every row (named, as SQLAlchemy converts it)."""
-        compiled = self._raw(conn)
+        params = params or {}
+        compiled = self._raw(conn, params)
         assert compiled is not None
-        rows = _execute(conn, compiled, compiled.bind(params or {}), fetch=1 if first else -1)
+        rows = _execute(conn, compiled, compiled.bind(params), fetch=1 if first else -1)
         return [compiled.row_of(r) for r in rows]
 
 

@@ -157,20 +157,7 @@ _ENSURE = Prepared(
         " VALUES (:p, :l, 0, 0) ON CONFLICT (product_id, location_id) DO NOTHING"
     )
 )
-_LEDGER = Prepared(
-    insert(StockMovement),
-    [
-        "product_id",
-        "location_id",
-        "kind",
-        "on_hand_delta",
-        "reserved_delta",
-        "reason",
-        "reference",
-        "actor",
-        "created_at",
-    ],
-)
+_LEDGER = Prepared(insert(StockMovement))
 
 
 def _change_level(conn: Connection, m: Move) -> bool:

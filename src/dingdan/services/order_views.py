@@ -17,9 +17,7 @@ from dingdan.domain.money import format_amount
 from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Status
 from dingdan.services.common import Page, check_limit, decode_cursor, iso, like_pattern, page_of
 
-_INSERT_EVENT = Prepared(
-    insert(table_of(OrderEvent)), ["order_id", "kind", "actor", "message", "data"]
-)
+_INSERT_EVENT = Prepared(insert(table_of(OrderEvent)))
 
 
 def fetch(conn: Connection, number: str, *, lock: bool = False) -> Any:
