@@ -92,3 +92,23 @@ def test_a_connection_lost_under_a_compiled_statement_is_replaced_and_the_work_r
         assert after != pid
     finally:
         db.dispose()
+
+
+def test_a_none_is_stored_as_sqlalchemy_stores_it(db):
+    """A JSON column given None holds JSON 'null' either way (not SQL NULL from one path)."""
+    with db.engine.begin() as conn:
+        now = datetime.now(UTC)
+        ours = _PUT.first(conn, {"topic": "n", "payload": None, "available_at": now})[0]
+        theirs = conn.execute(
+            insert(OUTBOX).returning(OUTBOX.c.id),
+            {"topic": "n", "payload": None, "available_at": now},
+        ).scalar_one()
+    stored = db.read(
+        lambda c: dict(
+            c.execute(
+                text("SELECT id, payload IS NULL FROM outbox WHERE id IN (:a, :b)"),
+                {"a": ours, "b": theirs},
+            ).all()
+        )
+    )
+    assert stored[ours] == stored[theirs]

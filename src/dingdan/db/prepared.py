@@ -1,4 +1,4 @@
-"""Statements compiled once and run on the connection's DBAPI cursor (SQLite).
+"""Statements compiled once and run on the connection's DBAPI cursor.
 
 A Core statement executed through ``Connection.execute`` costs SQLAlchemy 40-60 us of
 Python per call (cache key, execution context, parameter processing, result wrapping), more
@@ -6,8 +6,8 @@ than SQLite takes to run it. Order capture sends a dozen statements per order, s
 that overhead was a third of the server's CPU. ``Prepared`` keeps SQLAlchemy for what it is
 good at, building and compiling the statement and converting values (its own bind
 processors, so a datetime or a JSON column is stored exactly as SQLAlchemy stores it, and
-its column defaults), and does the per-call part itself: bind a tuple, execute, read the
-row count or the first row. A driver error is raised as SQLAlchemy's ``DBAPIError``, so
+its column defaults), and does the per-call part itself: bind the values, execute, read the
+row count or the rows. A driver error is raised as SQLAlchemy's ``DBAPIError``, so
 ``Database``'s retries and error translation see what they always see.
 
 On PostgreSQL the same holds with psycopg's named parameters, except for executemany, which
@@ -67,10 +67,7 @@ class _Compiled:
         if self.row is None:
             return tuple(values)
         if self.results:
-            values = [
-                v if f is None or v is None else f(v)
-                for f, v in zip(self.results, values, strict=True)
-            ]
+            values = [v if f is None else f(v) for f, v in zip(self.results, values, strict=True)]
         return self.row(*values)
 
     def bind(self, params: Mapping[str, Any]) -> Any:
@@ -82,7 +79,8 @@ class _Compiled:
                 value = self.defaults[name]()
             else:
                 raise KeyError(f"no value for bind parameter {name!r}")
-            out.append(value if process is None or value is None else process(value))
+            # As SQLAlchemy does, None goes through the processor too (JSON stores 'null').
+            out.append(value if process is None else process(value))
         return dict(zip(self.names, out, strict=True)) if self.named else tuple(out)
 
 
