@@ -46,6 +46,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from dingdan.db.prepared import execute_raw
 from dingdan.domain.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 
 try:
@@ -328,24 +329,14 @@ class _Savepoint:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._sql("SAVEPOINT dingdan_unit")
+        execute_raw(conn, "SAVEPOINT dingdan_unit")
 
     def commit(self) -> None:
-        self._sql("RELEASE dingdan_unit")
+        execute_raw(self.conn, "RELEASE dingdan_unit")
 
     def rollback(self) -> None:
-        self._sql("ROLLBACK TO dingdan_unit")
-        self._sql("RELEASE dingdan_unit")
-
-    def _sql(self, sql: str) -> None:
-        dbapi = self.conn.dialect.loaded_dbapi
-        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql)
-        except dbapi.Error as exc:
-            raise DBAPIError.instance(sql, (), exc, dbapi.Error) from exc
-        finally:
-            cursor.close()
+        execute_raw(self.conn, "ROLLBACK TO dingdan_unit")
+        execute_raw(self.conn, "RELEASE dingdan_unit")
 
 
 def json_text(value: Any) -> str:

@@ -52,7 +52,6 @@ class _Compiled:
                     self.defaults[name] = _default_of(binds[name].effective_value, False)
                 continue
             self.defaults[name] = _default_of(default.arg, default.is_callable)  # type: ignore[attr-defined]
-        self.dbapi_error = dialect.loaded_dbapi.Error
         # Rows of a SELECT or RETURNING: named tuples of values converted by the columns'
         # own result processors (booleans, JSON, datetimes as SQLAlchemy hands them back).
         columns = list(getattr(stmt, "exported_columns", None) or ())
@@ -119,7 +118,7 @@ class Prepared:
         params = params or {}
         compiled = self._raw(conn, params)
         assert compiled is not None
-        return int(_execute(conn, compiled, compiled.bind(params)))
+        return int(execute_raw(conn, compiled.sql, compiled.bind(params)))
 
     def run_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         """Execute once per row (one executemany); the number of rows changed in all."""
@@ -129,7 +128,7 @@ class Prepared:
         compiled = self._raw(conn, rows[0], many=True)
         if compiled is None:
             return int(conn.execute(self.stmt, rows).rowcount)
-        return int(_execute(conn, compiled, [compiled.bind(r) for r in rows], many=True))
+        return int(execute_raw(conn, compiled.sql, [compiled.bind(r) for r in rows], many=True))
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """Execute once; the first row (named, as SQLAlchemy converts it) or None."""
@@ -143,36 +142,38 @@ class Prepared:
         params = params or {}
         compiled = self._raw(conn, params)
         assert compiled is not None
-        rows = _execute(conn, compiled, compiled.bind(params), fetch=1 if first else -1)
+        rows = execute_raw(conn, compiled.sql, compiled.bind(params), fetch=1 if first else -1)
         return [compiled.row_of(r) for r in rows]
 
 
-def _execute(
-    conn: Connection, compiled: _Compiled, values: Any, fetch: int = 0, many: bool = False
+def execute_raw(
+    conn: Connection, sql: str, values: Any = (), fetch: int = 0, many: bool = False
 ) -> Any:
-    """fetch: 0 the row count, 1 at most one row, -1 every row."""
+    """Run ``sql`` on the connection's DBAPI cursor, inside its transaction. fetch: 0 the
+    row count, 1 at most one row (a list), -1 every row. A driver error is raised as
+    SQLAlchemy's ``DBAPIError``; as SQLAlchemy does, a lost connection is invalidated (not
+    handed out again) and the error says so, which is what Database's retry looks at."""
     dbapi_conn = conn.connection.dbapi_connection
     assert dbapi_conn is not None
+    dbapi_error = conn.dialect.loaded_dbapi.Error
     cursor = dbapi_conn.cursor()
     try:
         if many:
-            cursor.executemany(compiled.sql, values)
+            cursor.executemany(sql, values)
         else:
-            cursor.execute(compiled.sql, values)
+            cursor.execute(sql, values)
         if fetch == 1:
             row = cursor.fetchone()
             return [] if row is None else [row]
         if fetch:
             return cursor.fetchall()
         return cursor.rowcount
-    except compiled.dbapi_error as exc:
-        # As SQLAlchemy does: a lost connection is invalidated (not handed out again) and
-        # the error says so, which is what Database's retry looks at.
+    except dbapi_error as exc:
         lost = conn.dialect.is_disconnect(exc, dbapi_conn, cursor)
         if lost:
             conn.invalidate(exc)
         raise DBAPIError.instance(
-            compiled.sql, values, exc, compiled.dbapi_error, connection_invalidated=lost
+            sql, values, exc, dbapi_error, connection_invalidated=lost
         ) from exc
     finally:
         cursor.close()
