@@ -46,18 +46,17 @@ class BodyLimit:
             if too_big:
                 await _refuse(scope, send, limit, headers, self.file_bytes)
                 return
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > limit:
-                await _refuse(scope, send, limit, headers, self.file_bytes)
-                return
-        await self.app(scope, replaying(bytes(body), receive), send)
+        try:
+            body = await read_body(receive, limit)
+        except TooLarge:
+            await _refuse(scope, send, limit, headers, self.file_bytes)
+            return
+        if body is not None:
+            await self.app(scope, replaying(body, receive), send)
+
+
+class TooLarge(Exception):  # noqa: N818 - a signal to the caller, which answers 413
+    """The body grew past its limit while it was read."""
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:
@@ -74,8 +73,9 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None when the client went away."""
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """The whole request body, or None when the client went away; ``TooLarge`` as soon as
+    it passes ``limit`` bytes."""
     body = bytearray()
     more = True
     while more:
@@ -84,6 +84,8 @@ async def read_body(receive: Receive) -> bytes | None:
             return None
         body += message.get("body", b"")
         more = message.get("more_body", False)
+        if limit is not None and len(body) > limit:
+            raise TooLarge
     return bytes(body)
 
 
