@@ -44,7 +44,7 @@ def drain_outbox(db: Database, batch: int = 500, budget: float = 2.0) -> int:
 
     Batch after batch until the outbox is empty or ``budget`` seconds have passed, so the
     worker keeps up with a flash sale (one batch per round let the outbox fall behind at
-    any rate above batch/interval); the handled messages of a batch are marked in one
+    any rate above batch/interval); the handled messages of a batch are deleted in one
     statement."""
     done = 0
     deadline = time.monotonic() + budget
