@@ -8,9 +8,11 @@ import secrets
 from dataclasses import asdict
 from types import SimpleNamespace
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     Connection,
+    Engine,
     bindparam,
     insert,
     select,
@@ -303,8 +305,10 @@ def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
     return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in _TAX_RATES.all(conn)}
 
 
-# Per database URL: (tax table version, the seller's rates at that version).
-_TAX_CACHE: dict[str, tuple[int, dict[tuple[str, str], rules.TaxRule]]] = {}
+# Per engine (one per database in a process): (tax table version, the rates at it).
+_TAX_CACHE: WeakKeyDictionary[Engine, tuple[int, dict[tuple[str, str], rules.TaxRule]]] = (
+    WeakKeyDictionary()
+)
 
 
 def _current_tax_overrides(
@@ -313,7 +317,7 @@ def _current_tax_overrides(
     """The seller's rates, read again only when the table's version is not the one kept."""
     if version is None:  # no counter row: read them every time
         return tax_overrides(conn)
-    key = str(conn.engine.url)
+    key = conn.engine
     kept = _TAX_CACHE.get(key)
     if kept is not None and kept[0] == version:
         return kept[1]
