@@ -16,15 +16,18 @@ OUTBOX = table_of(OutboxMessage)
 _PUT = Prepared(insert(OUTBOX).returning(OUTBOX.c.id))
 
 
+def _put_both_ways(db, row):
+    """The same outbox row inserted by ``Prepared`` and by SQLAlchemy: (ours, theirs) ids."""
+    with db.engine.begin() as conn:
+        ours = _PUT.first(conn, row)[0]
+        theirs = conn.execute(insert(OUTBOX).returning(OUTBOX.c.id), row).scalar_one()
+    return ours, theirs
+
+
 def test_values_and_defaults_read_back_as_sqlalchemy_wrote_them(db):
     when = datetime(2026, 11, 30, 8, 15, 30, 123456, tzinfo=UTC)
     payload = {"number": "DD000001", "name": "王小明", "lines": [1, 2]}
-    with db.engine.begin() as conn:
-        ours = _PUT.first(conn, {"topic": "t", "payload": payload, "available_at": when})[0]
-        theirs = conn.execute(
-            insert(OUTBOX).returning(OUTBOX.c.id),
-            {"topic": "t", "payload": payload, "available_at": when},
-        ).scalar_one()
+    ours, theirs = _put_both_ways(db, {"topic": "t", "payload": payload, "available_at": when})
     rows = db.read(
         lambda c: c.execute(select(OUTBOX).where(OUTBOX.c.id.in_([ours, theirs]))).all()
     )
@@ -96,13 +99,8 @@ def test_a_connection_lost_under_a_compiled_statement_is_replaced_and_the_work_r
 
 def test_a_none_is_stored_as_sqlalchemy_stores_it(db):
     """A JSON column given None holds JSON 'null' either way (not SQL NULL from one path)."""
-    with db.engine.begin() as conn:
-        now = datetime.now(UTC)
-        ours = _PUT.first(conn, {"topic": "n", "payload": None, "available_at": now})[0]
-        theirs = conn.execute(
-            insert(OUTBOX).returning(OUTBOX.c.id),
-            {"topic": "n", "payload": None, "available_at": now},
-        ).scalar_one()
+    row = {"topic": "n", "payload": None, "available_at": datetime.now(UTC)}
+    ours, theirs = _put_both_ways(db, row)
     stored = db.read(
         lambda c: dict(
             c.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -108,8 +109,6 @@ def test_one_round_drains_a_backlog_larger_than_a_batch(db):
 def test_the_worker_thread_drains_the_outbox_between_its_rounds(db):
     """Messages leave within about ``outbox_interval`` seconds, not at the next full round
     (cancellations, purges and documents keep the longer ``interval``)."""
-    import time
-
     product(db, "TEA-001")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 10})
