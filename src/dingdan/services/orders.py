@@ -19,6 +19,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 
 from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database, RetryTransaction, json_text
@@ -124,6 +125,7 @@ _ORDER_BY_EXTERNAL_ID = select(_O).where(
 _NEXTVAL = text("SELECT nextval('order_number_seq')")
 # PostgreSQL: every write of the capture in one call (migration 0007, _write_in_one_call).
 _PLACE_ORDER_CALL = text("SELECT dingdan_place_order(CAST(:p AS json))")
+_STOCK_SHORT = "DD001"  # the SQLSTATE the function raises (migration 0009)
 _NEXT_COUNTER = Prepared(
     text("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value")
 )
@@ -169,24 +171,26 @@ def place_order(
     data = order_input.validate(body, channels)
     digest = request_hash(body) if idempotency_key else ""  # only a keyed request keeps one
 
+    key = (
+        dict(scope=actor.name, key=idempotency_key, request_hash=digest)
+        if idempotency_key
+        else None
+    )
+
     def work(conn: Connection) -> tuple[dict[str, Any], bool]:
         earlier = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
             return view(conn, earlier), False
-        order_id, answer = _create(conn, actor, data, prefix)
-        if idempotency_key:
-            conn.execute(
-                _INSERT_IDEMPOTENCY,
-                dict(scope=actor.name, key=idempotency_key, request_hash=digest, order_id=order_id),
-            )
-        return answer, True
+        return _create(conn, actor, data, prefix, key)[1], True
 
+    # PostgreSQL writes the whole order in one statement (_write_in_one_call), so the
+    # capture needs no transaction block around it; SQLite writes it statement by statement.
     try:
-        return db.write(work)
+        return db.write_statement(work)
     except Conflict:
         # A concurrent request with the same key, external id or new customer won the race;
         # running again finds what it committed.
-        return db.write(work)
+        return db.write_statement(work)
 
 
 def _earlier(
@@ -334,9 +338,15 @@ def create_order_in(
 
 
 def _create(
-    conn: Connection, actor: Actor, data: order_input.OrderInput, prefix: str
+    conn: Connection,
+    actor: Actor,
+    data: order_input.OrderInput,
+    prefix: str,
+    idempotency: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The new order's id and its view, built from what was written (no re-read)."""
+    """The new order's id and its view, built from what was written (no re-read).
+    ``idempotency``: the request's Idempotency-Key row (scope, key, request_hash), stored
+    with the order."""
     products, stock = _products(conn, data)
     prices = _prices(data, products)
     country = data.address.country
@@ -379,7 +389,7 @@ def _create(
     )
     if one_call:
         order_id, number, lines = _write_in_one_call(
-            conn, actor, data, values, rest, prefix, products, prices, totals, plan
+            conn, actor, data, values, rest, prefix, products, prices, totals, plan, idempotency
         )
     else:
         number = next_number(conn, prefix)
@@ -392,6 +402,8 @@ def _create(
             ln["id"] = line_id
         _reserve(conn, actor, order_id, number, products, line_ids, plan)
         _record_created(conn, actor, order_id, number, data, totals, plan)
+        if idempotency:
+            conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
     where = stock.locations
     allocs = [
         (where[loc][2], data.lines[i].sku, q)
@@ -414,11 +426,13 @@ def _write_in_one_call(
     prices: list[int],
     totals: rules.Totals,
     plan: rules.Plan,
+    idempotency: dict[str, str] | None,
 ) -> tuple[int, str, list[dict[str, Any]]]:
-    """PostgreSQL: every write of the capture in one statement (the function of migration
-    0007): the customer, the numbered order, lines, allocations, the conditional stock
-    updates in lock order, the ledger, the events and the outbox row. What it writes is what
-    ``_customer``, ``_reserve`` and ``_record_created`` write on SQLite."""
+    """PostgreSQL: every write of the capture in one statement (the function of migrations
+    0007 and 0009): the customer, the numbered order, the Idempotency-Key, lines,
+    allocations, the ledger, the events, the outbox row and last the conditional stock
+    updates in lock order. What it writes is what ``_customer``, ``_reserve`` and
+    ``_record_created`` write on SQLite."""
     lines = _line_rows(0, data, products, prices, totals, plan)
     ledger = _reservations(products, plan)
     events, outbox = _created_events(data, totals, plan, "{number}")
@@ -450,11 +464,18 @@ def _write_in_one_call(
         ],
         "events": [{"kind": k, "message": m, "data": d} for k, m, d in events],
         "outbox": outbox,
+        "idempotency": idempotency,
     }
-    out = conn.execute(_PLACE_ORDER_CALL, {"p": json_text(payload)}).scalar_one()
-    if out.get("short"):
-        # Another order took the stock between our read and our reservation: plan again.
-        raise RetryTransaction(InsufficientStock(detail="Not enough stock for this order."))
+    try:
+        out = conn.execute(_PLACE_ORDER_CALL, {"p": json_text(payload)}).scalar_one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _STOCK_SHORT:
+            # Another order took the stock between our read and our reservation; the
+            # statement failed whole: plan again.
+            raise RetryTransaction(
+                InsufficientStock(detail="Not enough stock for this order.")
+            ) from None
+        raise
     order_id, number = int(out["id"]), str(out["number"])
     values.update(number=number, customer_id=int(out["customer_id"]))
     for ln, line_id in zip(lines, out["line_ids"], strict=True):
