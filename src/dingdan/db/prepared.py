@@ -146,6 +146,9 @@ class Prepared:
         return [compiled.row_of(r) for r in rows]
 
 
+_CURSOR = "dingdan.cursor"
+
+
 def execute_raw(
     conn: Connection, sql: str, values: Any = (), fetch: int = 0, many: bool = False
 ) -> Any:
@@ -153,10 +156,21 @@ def execute_raw(
     row count, 1 at most one row (a list), -1 every row. A driver error is raised as
     SQLAlchemy's ``DBAPIError``; as SQLAlchemy does, a lost connection is invalidated (not
     handed out again) and the error says so, which is what Database's retry looks at."""
-    dbapi_conn = conn.connection.dbapi_connection
+    pooled = conn.connection
+    dbapi_conn = pooled.dbapi_connection
     assert dbapi_conn is not None
     dbapi_error = conn.dialect.loaded_dbapi.Error
-    cursor = dbapi_conn.cursor()
+    # psycopg: one cursor per connection, kept with the pooled connection (its info is
+    # cleared when the pool connects again): a new cursor copies the connection's adapters,
+    # a visible cost per statement. Its results are always read whole, so nothing is left
+    # open on the server. SQLite: a cursor per call, closed after it, so that a statement
+    # read only in part (fetch=1) does not stay active.
+    keep = conn.dialect.name == "postgresql"
+    cursor = pooled.info.get(_CURSOR) if keep else None
+    if cursor is None or cursor.connection is not dbapi_conn:
+        cursor = dbapi_conn.cursor()
+        if keep:
+            pooled.info[_CURSOR] = cursor
     try:
         if many:
             cursor.executemany(sql, values)
@@ -176,4 +190,5 @@ def execute_raw(
             sql, values, exc, dbapi_error, connection_invalidated=lost
         ) from exc
     finally:
-        cursor.close()
+        if not keep:
+            cursor.close()

@@ -124,7 +124,7 @@ _ORDER_BY_EXTERNAL_ID = select(_O).where(
 )
 _NEXTVAL = text("SELECT nextval('order_number_seq')")
 # PostgreSQL: every write of the capture in one call (migration 0007, _write_in_one_call).
-_PLACE_ORDER_CALL = text("SELECT dingdan_place_order(CAST(:p AS json))")
+_PLACE_ORDER_CALL = Prepared(text("SELECT dingdan_place_order(CAST(:p AS json))"))
 _STOCK_SHORT = "DD001"  # the SQLSTATE the function raises (migration 0009)
 _NEXT_COUNTER = Prepared(
     text("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value")
@@ -467,7 +467,7 @@ def _write_in_one_call(
         "idempotency": idempotency,
     }
     try:
-        out = conn.execute(_PLACE_ORDER_CALL, {"p": json_text(payload)}).scalar_one()
+        out = _PLACE_ORDER_CALL.first(conn, {"p": json_text(payload)})[0]
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) == _STOCK_SHORT:
             # Another order took the stock between our read and our reservation; the
