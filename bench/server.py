@@ -126,6 +126,38 @@ def create_token(url: str, role: str = "admin", name: str = "bench") -> str:
     return done.stdout.strip().splitlines()[-1].strip()
 
 
+LISTEN, ESTABLISHED = "0A", "01"  # TCP states as /proc/net/tcp writes them
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets process ``pid`` holds (from /proc)."""
+    inodes = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def tcp_sockets(port: int, state: str) -> set[str]:
+    """Inodes of the IPv4 TCP sockets on local ``port`` in ``state`` (from /proc)."""
+    found = set()
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            if int(parts[1].split(":")[1], 16) == port and parts[3] == state:
+                found.add(parts[9])
+    return found
+
+
 def _children(pid: int) -> list[int]:
     """Direct and indirect children of ``pid`` (from /proc)."""
     by_parent: dict[int, list[int]] = {}
@@ -220,7 +252,17 @@ class Server:
         raise RuntimeError(f"dingdan serve did not answer within {timeout}s:\n{self.log()}")
 
     def _all_workers_up(self) -> bool:
-        return self.workers == 1 or len(self.worker_pids()) >= self.workers
+        """Every worker is running and, where /proc tells, listening on the port (each
+        worker has its own socket: until it listens, the others take its connections)."""
+        if self.workers == 1:
+            return True
+        pids = self.worker_pids()
+        if len(pids) < self.workers:
+            return False
+        if not os.path.exists("/proc/net/tcp"):
+            return True
+        listening = tcp_sockets(self.port, LISTEN)
+        return all(socket_inodes(pid) & listening for pid in pids)
 
     def log(self) -> str:
         if not self.log_path:

@@ -47,22 +47,19 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes."),
 ) -> None:
-    """Run the web app (API + back office); applies pending migrations first."""
-    import uvicorn
+    """Run the web app (API + back office); applies pending migrations first. With
+    several workers, each listens on its own socket and the kernel spreads connections."""
+    from dingdan.web import serving
 
+    if workers < 1:
+        err.print("[red]error:[/red] --workers must be at least 1")
+        raise typer.Exit(2)
     _upgrade()
+    if workers > 1 and serving.spreads_connections() and serving.port_in_use(host, port):
+        err.print(f"[red]error:[/red] {host}:{port} is already in use")
+        raise typer.Exit(1)
     out.print(f"Dingdan is listening on http://{host}:{port}/  (API docs: /docs)")
-    uvicorn.run(
-        "dingdan.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    serving.serve(host, port, workers)
 
 
 @token_app.command("create")
