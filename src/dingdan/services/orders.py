@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from types import SimpleNamespace
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -125,7 +125,6 @@ _ORDER_BY_EXTERNAL_ID = select(_O).where(
 _NEXTVAL = text("SELECT nextval('order_number_seq')")
 # PostgreSQL: every write of the capture in one call (migration 0007, _write_in_one_call).
 _PLACE_ORDER_CALL = Prepared(text("SELECT dingdan_place_order(CAST(:p AS json))"))
-_PLANS = 8  # SQLite: drafts made before a busy SKU's stock is called short
 _STOCK_SHORT = "DD001"  # the SQLSTATE the function raises (migration 0009)
 _NEXT_COUNTER = Prepared(
     text("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value")
@@ -178,72 +177,20 @@ def place_order(
         else None
     )
 
-    if db.is_sqlite:
-        capture = lambda: _plan_then_write(db, actor, data, prefix, idempotency_key, digest, key)  # noqa: E731
-    else:
+    def work(conn: Connection) -> tuple[dict[str, Any], bool]:
+        earlier = _earlier(conn, actor, idempotency_key, digest, data)
+        if earlier is not None:
+            return view(conn, earlier), False
+        return _create(conn, actor, data, prefix, key)[1], True
 
-        def work(conn: Connection) -> tuple[dict[str, Any], bool]:
-            earlier = _earlier(conn, actor, idempotency_key, digest, data)
-            if earlier is not None:
-                return view(conn, earlier), False
-            return _create(conn, actor, data, prefix, key)[1], True
-
-        # PostgreSQL writes the whole order in one statement (_write_in_one_call), so the
-        # reads before it need no transaction block around them.
-        capture = lambda: db.write_statement(work)  # noqa: E731
+    # PostgreSQL writes the whole order in one statement (_write_in_one_call), so the
+    # capture needs no transaction block around it; SQLite writes it statement by statement.
     try:
-        return capture()
+        return db.write_statement(work)
     except Conflict:
         # A concurrent request with the same key, external id or new customer won the race;
         # running again finds what it committed.
-        return capture()
-
-
-class _StalePlan(Exception):  # noqa: N818 - a signal, not an error
-    """The stock a draft counted on was taken before it was written: plan again."""
-
-
-def _plan_then_write(
-    db: Database,
-    actor: Actor,
-    data: order_input.OrderInput,
-    prefix: str,
-    idempotency_key: str | None,
-    digest: str,
-    key: dict[str, str] | None,
-) -> tuple[dict[str, Any], bool]:
-    """SQLite: read and plan on a reading connection, beside the writer, then hold the one
-    write lock only for the writes. The writer's time per order is what bounds a SQLite
-    database's orders per second; the reads, checks, pricing, planning and the answer are
-    a third of it, and now run outside. The stock updates are conditional, as on
-    PostgreSQL: when another order took the stock meanwhile, the write is undone and the
-    order planned again from fresh reads."""
-
-    def read(conn: Connection) -> tuple[Any, _Draft | None]:
-        earlier = _earlier(conn, actor, idempotency_key, digest, data)
-        if earlier is not None:
-            return view(conn, earlier), None
-        return None, _draft(conn, data)
-
-    def write(draft: _Draft) -> Any:
-        def work(conn: Connection) -> tuple[int, list[dict[str, Any]]]:
-            try:
-                return _write(conn, actor, draft, prefix, key)
-            except RetryTransaction:
-                raise _StalePlan from None  # not the same draft again: a new one
-
-        return work
-
-    for _ in range(_PLANS):
-        earlier, draft = db.read(read)
-        if draft is None:
-            return earlier, False
-        try:
-            _, lines = db.write(write(draft))
-        except _StalePlan:
-            continue
-        return _answer(draft, lines), True
-    raise InsufficientStock(detail="Not enough stock for this order.")
+        return db.write_statement(work)
 
 
 def _earlier(
@@ -390,23 +337,16 @@ def create_order_in(
     return _create(conn, actor, data, prefix)[0]
 
 
-@dataclass
-class _Draft:
-    """An order checked, priced and planned from what was read; not yet written. The
-    writes fill ``values`` (number, customer) and give the lines their ids."""
-
-    data: order_input.OrderInput
-    products: list[Any]
-    prices: list[int]
-    totals: rules.Totals
-    plan: rules.Plan
-    values: dict[str, Any]
-    rest: str  # the search text after the number
-    allocations: list[tuple[str, str, int]]  # (location code, sku, quantity), for the view
-
-
-def _draft(conn: Connection, data: order_input.OrderInput) -> _Draft:
-    """Read the products and their stock, check, price, tax and plan the order."""
+def _create(
+    conn: Connection,
+    actor: Actor,
+    data: order_input.OrderInput,
+    prefix: str,
+    idempotency: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """The new order's id and its view, built from what was written (no re-read).
+    ``idempotency``: the request's Idempotency-Key row (scope, key, request_hash), stored
+    with the order."""
     products, stock = _products(conn, data)
     prices = _prices(data, products)
     country = data.address.country
@@ -418,7 +358,11 @@ def _draft(conn: Connection, data: order_input.OrderInput) -> _Draft:
     ship_rule = rules.tax_rule(country, "standard", overrides)
     totals = rules.totals(amounts, data.shipping_minor, ship_rule)
     plan = _plan(data, products, stock)
+    one_call = conn.dialect.name == "postgresql"
+    customer_id = None if one_call else _customer(conn, data)
     fin = st.financial(totals.total, 0, 0)
+    customer = {"email": data.email, "name": data.name, "phone": data.phone}
+    rest = "".join(" " + x for x in (data.email, data.name, data.phone) if x).lower()
     now = utcnow()
     values: dict[str, Any] = dict(
         channel=data.channel,
@@ -427,8 +371,8 @@ def _draft(conn: Connection, data: order_input.OrderInput) -> _Draft:
         financial_status=fin.value,
         fulfillment_status="unfulfilled",
         currency=data.currency,
-        customer_id=None,
-        customer={"email": data.email, "name": data.name, "phone": data.phone},
+        customer_id=customer_id,
+        customer=customer,
         shipping_address=asdict(data.address),
         payment_method=data.payment_method,
         prices_include_tax=ship_rule.prices_include_tax,
@@ -443,77 +387,32 @@ def _draft(conn: Connection, data: order_input.OrderInput) -> _Draft:
         created_at=now,
         updated_at=now,
     )
+    if one_call:
+        order_id, number, lines = _write_in_one_call(
+            conn, actor, data, values, rest, prefix, products, prices, totals, plan, idempotency
+        )
+    else:
+        number = next_number(conn, prefix)
+        values["number"] = number
+        values["search_text"] = (number.lower() + rest)[:800]
+        order_id = int(_INSERT_ORDER.first(conn, values)[0])
+        lines = _line_rows(order_id, data, products, prices, totals, plan)
+        line_ids = [int(_INSERT_LINE.first(conn, ln)[0]) for ln in lines]
+        for ln, line_id in zip(lines, line_ids, strict=True):
+            ln["id"] = line_id
+        _reserve(conn, actor, order_id, number, products, line_ids, plan)
+        _record_created(conn, actor, order_id, number, data, totals, plan)
+        if idempotency:
+            conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
     where = stock.locations
-    allocations = [
+    allocs = [
         (where[loc][2], data.lines[i].sku, q)
         for i, loc, q in sorted(
             plan.allocations, key=lambda a: (a[0], where[a[1]][0], where[a[1]][2])
         )
     ]
-    rest = "".join(" " + x for x in (data.email, data.name, data.phone) if x).lower()
-    return _Draft(data, products, prices, totals, plan, values, rest, allocations)
-
-
-def _write(
-    conn: Connection,
-    actor: Actor,
-    draft: _Draft,
-    prefix: str,
-    idempotency: dict[str, str] | None,
-) -> tuple[int, list[dict[str, Any]]]:
-    """Write the drafted order; its id and its lines (with their ids). Stock that is no
-    longer there raises ``RetryTransaction``. Writing the same draft again (after a failed
-    transaction) writes it afresh."""
-    data, products, prices, totals, plan = (
-        draft.data,
-        draft.products,
-        draft.prices,
-        draft.totals,
-        draft.plan,
-    )
-    values = draft.values
-    if conn.dialect.name == "postgresql":
-        order_id, _, lines = _write_in_one_call(
-            conn, actor, data, values, draft.rest, prefix, products, prices, totals, plan,
-            idempotency,
-        )  # fmt: skip
-        return order_id, lines
-    values["customer_id"] = _customer(conn, data)
-    number = next_number(conn, prefix)
-    values["number"] = number
-    values["search_text"] = (number.lower() + draft.rest)[:800]
-    order_id = int(_INSERT_ORDER.first(conn, values)[0])
-    lines = _line_rows(order_id, data, products, prices, totals, plan)
-    line_ids = [int(_INSERT_LINE.first(conn, ln)[0]) for ln in lines]
-    for ln, line_id in zip(lines, line_ids, strict=True):
-        ln["id"] = line_id
-    _reserve(conn, actor, order_id, number, products, line_ids, plan)
-    _record_created(conn, actor, order_id, number, data, totals, plan)
-    if idempotency:
-        conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
-    return order_id, lines
-
-
-def _answer(draft: _Draft, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    """The new order's view, built from what was written (no re-read)."""
-    return view_of(
-        SimpleNamespace(**draft.values), [SimpleNamespace(**r) for r in lines], draft.allocations
-    )
-
-
-def _create(
-    conn: Connection,
-    actor: Actor,
-    data: order_input.OrderInput,
-    prefix: str,
-    idempotency: dict[str, str] | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Read, plan and write an order in one connection: the new order's id and its view.
-    ``idempotency``: the request's Idempotency-Key row (scope, key, request_hash), stored
-    with the order."""
-    draft = _draft(conn, data)
-    order_id, lines = _write(conn, actor, draft, prefix, idempotency)
-    return order_id, _answer(draft, lines)
+    answer = view_of(SimpleNamespace(**values), [SimpleNamespace(**r) for r in lines], allocs)
+    return order_id, answer
 
 
 def _write_in_one_call(
