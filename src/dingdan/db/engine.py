@@ -86,7 +86,11 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, sqlite_synchronous, sqlite_busy_timeout, True)
-            self.read_engine = _sqlite_engine(url, sqlite_synchronous, sqlite_busy_timeout, False)
+            # Every order's capture reads here first (services/orders.py), from as many
+            # threads as serve requests.
+            self.read_engine = _sqlite_engine(
+                url, sqlite_synchronous, sqlite_busy_timeout, False, pool_size=pool_size
+            )
             self._write_lock: threading.Lock | None = threading.Lock()
             self._queue_lock = threading.Lock()
             self._queue: list[_Unit[Any]] = []
@@ -367,11 +371,17 @@ def _short(exc: BaseException) -> str:
     return str(orig).splitlines()[0][:200]
 
 
-def _sqlite_engine(url: str, synchronous: str, busy: float, immediate: bool) -> Engine:
+def _sqlite_engine(
+    url: str, synchronous: str, busy: float, immediate: bool, pool_size: int = 5
+) -> Engine:
+    memory = ":memory:" in url
     engine = create_engine(
         url,
         connect_args={"timeout": busy, "check_same_thread": False},
-        poolclass=NullPool if ":memory:" in url else None,
+        poolclass=NullPool if memory else None,
+        # A connection beyond the pool is closed when given back, and opening one costs
+        # the PRAGMAs and a read of the schema: keep as many as there are readers.
+        **({} if memory else {"pool_size": pool_size, "max_overflow": pool_size}),
         json_serializer=json_text,
     )
 
