@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -131,3 +133,47 @@ def test_through_the_whole_app_the_fast_and_routed_answers_agree(api, stocked):
         a.pop(varying, None), b.pop(varying, None)
     assert a == b
     assert routed.headers["content-security-policy"] == fast.headers["content-security-policy"]
+
+
+def test_no_more_captures_run_at_once_than_the_setting_allows(api, app, stocked, monkeypatch):
+    """capture_concurrency: the others wait their turn and are all answered."""
+    from dingdan.services import orders
+
+    token = api.token("admin")
+    assert api.get("/api/v1/orders").status_code == 200  # the token is now cached
+    app.state.settings = app.state.settings.model_copy(update={"capture_concurrency": 2})
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real = orders.place_order
+
+    def slow_place_order(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.05)
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(orders, "place_order", slow_place_order)
+    capture = OrderCapture(Fallback())
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        scope["app"] = app
+        await capture(scope, receive, send)
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            body = dict(order_body(), lines=[{"sku": "TEA-001", "quantity": 1}])
+            headers = {"Authorization": f"Bearer {token}"}
+            return await asyncio.gather(
+                *(c.post("/api/v1/orders", json=body, headers=headers) for _ in range(5))
+            )
+
+    answers = asyncio.run(go())
+    assert [r.status_code for r in answers] == [201] * 5
+    assert most[0] == 2
+    assert len(order_views.list_orders(stocked, limit=10).items) == 5
