@@ -19,8 +19,8 @@ class Settings(BaseSettings):
     # Seconds a writer waits for SQLite's single write lock before retrying.
     sqlite_busy_timeout: float = 10.0
     db_pool_size: int = 10
-    # Orders a worker process captures at once (POST /api/v1/orders); more wait their turn.
-    # Past a few per core the database spends its CPU switching between them.
+    # PostgreSQL: orders a worker process captures at once (POST /api/v1/orders); more wait
+    # their turn. Past a few per core the database spends its CPU switching between them.
     capture_concurrency: int = Field(default=8, ge=1)
     # Secret for signing back-office sessions; set it in production.
     secret_key: str = "change-me-in-production"

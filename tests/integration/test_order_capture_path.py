@@ -136,7 +136,8 @@ def test_through_the_whole_app_the_fast_and_routed_answers_agree(api, stocked):
 
 
 def test_no_more_captures_run_at_once_than_the_setting_allows(api, app, stocked, monkeypatch):
-    """capture_concurrency: the others wait their turn and are all answered."""
+    """capture_concurrency (PostgreSQL): the others wait their turn and are all answered.
+    SQLite's captures are not limited: its writers queue for one group commit."""
     from dingdan.services import orders
 
     token = api.token("admin")
@@ -175,5 +176,5 @@ def test_no_more_captures_run_at_once_than_the_setting_allows(api, app, stocked,
 
     answers = asyncio.run(go())
     assert [r.status_code for r in answers] == [201] * 5
-    assert most[0] == 2
+    assert most[0] == (5 if stocked.is_sqlite else 2)
     assert len(order_views.list_orders(stocked, limit=10).items) == 5
