@@ -526,3 +526,27 @@ def test_a_shipment_marked_delivered_by_five_threads_at_once_is_delivered_once(d
         ).scalar_one()
     )
     assert events == 4
+
+
+def test_an_order_of_450_lines_is_stored_line_by_line_in_order(db):
+    """Lines go to the database several rows per statement (SQLite: 200 at most, within its
+    limit of bound values); every line keeps its position, id and allocation."""
+    product(db, "TEA-001", price="10.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 1000})
+    body = _body([{"sku": "TEA-001", "quantity": 1 + i % 2} for i in range(450)])
+    view, created = orders.place_order(db, ADMIN, body)
+    assert created and len(view["lines"]) == 450
+    assert [ln["quantity"] for ln in view["lines"]] == [1 + i % 2 for i in range(450)]
+    stored = db.read(
+        lambda c: c.execute(
+            select(OrderLine.id, OrderLine.position, OrderLine.quantity).order_by(OrderLine.id)
+        ).all()
+    )
+    assert [r.position for r in stored] == list(range(450))
+    assert [r.quantity for r in stored] == [1 + i % 2 for i in range(450)]
+    by_line = dict(
+        db.read(lambda c: c.execute(select(Allocation.line_id, Allocation.quantity)).all())
+    )
+    assert by_line == {r.id: r.quantity for r in stored}
+    assert inventory.stock_of(db, "TEA-001")["reserved"] == 675

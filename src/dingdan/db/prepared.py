@@ -93,9 +93,11 @@ class Prepared:
     """``stmt`` compiled once per dialect; an INSERT once per set of columns it is given
     (as SQLAlchemy compiles it for the keys of its parameters)."""
 
-    def __init__(self, stmt: Executable) -> None:
+    def __init__(self, stmt: Executable, *, per_keys: bool | None = None) -> None:
+        """``per_keys=False``: an INSERT whose values are all bound parameters already
+        (several rows in one statement), compiled once."""
         self.stmt = stmt
-        self._per_keys = isinstance(stmt, Insert)
+        self._per_keys = isinstance(stmt, Insert) if per_keys is None else per_keys
         self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
 
     def _raw(

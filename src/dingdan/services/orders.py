@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict
 from types import SimpleNamespace
 from typing import Any
@@ -53,7 +54,6 @@ from dingdan.services.order_views import add_events, view, view_of
 # Statements of the capture path, built once (building them per order cost more CPU than
 # running them); the writes run on SQLite's cursor directly (db/prepared.py).
 _INSERT_ORDER = Prepared(insert(table_of(Order)).returning(table_of(Order).c.id))
-_INSERT_LINE = Prepared(insert(table_of(OrderLine)).returning(table_of(OrderLine).c.id))
 _INSERT_ALLOCATION = Prepared(insert(table_of(Allocation)))
 _INSERT_OUTBOX = Prepared(insert(table_of(OutboxMessage)))
 _INSERT_IDEMPOTENCY = insert(table_of(IdempotencyKey))
@@ -177,20 +177,24 @@ def place_order(
         else None
     )
 
-    def work(conn: Connection) -> tuple[dict[str, Any], bool]:
+    def work(conn: Connection) -> tuple[Callable[[], dict[str, Any]], bool]:
         earlier = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
-            return view(conn, earlier), False
+            found = view(conn, earlier)
+            return lambda: found, False
         return _create(conn, actor, data, prefix, key)[1], True
 
     # PostgreSQL writes the whole order in one statement (_write_in_one_call), so the
     # capture needs no transaction block around it; SQLite writes it statement by statement.
     try:
-        return db.write_statement(work)
+        answer, created = db.write_statement(work)
     except Conflict:
         # A concurrent request with the same key, external id or new customer won the race;
         # running again finds what it committed.
-        return db.write_statement(work)
+        answer, created = db.write_statement(work)
+    # Built after the commit: SQLite's one write lock (and a PostgreSQL connection) is not
+    # held for it.
+    return answer(), created
 
 
 def _earlier(
@@ -343,10 +347,10 @@ def _create(
     data: order_input.OrderInput,
     prefix: str,
     idempotency: dict[str, str] | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """The new order's id and its view, built from what was written (no re-read).
-    ``idempotency``: the request's Idempotency-Key row (scope, key, request_hash), stored
-    with the order."""
+) -> tuple[int, Callable[[], dict[str, Any]]]:
+    """The new order's id and what builds its view from what was written (no re-read; the
+    caller builds it once its transaction is over). ``idempotency``: the request's
+    Idempotency-Key row (scope, key, request_hash), stored with the order."""
     products, stock = _products(conn, data)
     prices = _prices(data, products)
     country = data.address.country
@@ -397,7 +401,7 @@ def _create(
         values["search_text"] = (number.lower() + rest)[:800]
         order_id = int(_INSERT_ORDER.first(conn, values)[0])
         lines = _line_rows(order_id, data, products, prices, totals, plan)
-        line_ids = [int(_INSERT_LINE.first(conn, ln)[0]) for ln in lines]
+        line_ids = _insert_lines(conn, lines)
         for ln, line_id in zip(lines, line_ids, strict=True):
             ln["id"] = line_id
         _reserve(conn, actor, order_id, number, products, line_ids, plan)
@@ -405,13 +409,16 @@ def _create(
         if idempotency:
             conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
     where = stock.locations
-    allocs = [
-        (where[loc][2], data.lines[i].sku, q)
-        for i, loc, q in sorted(
-            plan.allocations, key=lambda a: (a[0], where[a[1]][0], where[a[1]][2])
-        )
-    ]
-    answer = view_of(SimpleNamespace(**values), [SimpleNamespace(**r) for r in lines], allocs)
+
+    def answer() -> dict[str, Any]:
+        allocs = [
+            (where[loc][2], data.lines[i].sku, q)
+            for i, loc, q in sorted(
+                plan.allocations, key=lambda a: (a[0], where[a[1]][0], where[a[1]][2])
+            )
+        ]
+        return view_of(SimpleNamespace(**values), [SimpleNamespace(**r) for r in lines], allocs)
+
     return order_id, answer
 
 
@@ -490,6 +497,35 @@ def _reservations(products: list[Any], plan: rules.Plan) -> list[stock_sql.Move]
         stock_sql.Move(products[i].id, loc, MovementKind.RESERVATION, 0, q)
         for i, loc, q in plan.allocations
     ]
+
+
+_OL = table_of(OrderLine)
+_LINES_BY_SHAPE: dict[tuple[int, tuple[str, ...]], Prepared] = {}
+_LINES_PER_INSERT = 200
+
+
+def _insert_lines(conn: Connection, lines: list[dict[str, Any]]) -> list[int]:
+    """The lines in one INSERT of several rows (200 at most, within SQLite's limit of bound
+    values); their ids in the order given (matched by position: the order of RETURNING's
+    rows is not promised)."""
+    if len(lines) > _LINES_PER_INSERT:
+        return [
+            line_id
+            for start in range(0, len(lines), _LINES_PER_INSERT)
+            for line_id in _insert_lines(conn, lines[start : start + _LINES_PER_INSERT])
+        ]
+    keys = tuple(sorted(lines[0]))
+    stmt = _LINES_BY_SHAPE.get((len(lines), keys))
+    if stmt is None:
+        rows = [
+            {k: bindparam(f"{k}_{i}", type_=_OL.c[k].type) for k in keys} for i in range(len(lines))
+        ]
+        stmt = _LINES_BY_SHAPE[(len(lines), keys)] = Prepared(
+            insert(_OL).values(rows).returning(_OL.c.id, _OL.c.position), per_keys=False
+        )
+    params = {f"{k}_{i}": ln[k] for i, ln in enumerate(lines) for k in keys}
+    ids = {int(r.position): int(r.id) for r in stmt.all(conn, params)}
+    return [ids[ln["position"]] for ln in lines]
 
 
 def _line_rows(
