@@ -1,0 +1,23 @@
+"""The scale generator (bench/generate.py) writes a database Dingdan itself could have
+written: the ledger verifies, reserved equals the unshipped allocations, and the worker finds
+nothing to do (an open bank-transfer order with nothing paid, older than the timeout, would
+be cancelled by it while the benchmark measures)."""
+
+from __future__ import annotations
+
+from bench.generate import generate
+from bench.seed import check_ledger
+from dingdan.db.engine import Database
+from dingdan.services import worker
+
+
+def test_a_generated_database_is_consistent_and_leaves_the_worker_idle(db_url):
+    done = generate(db_url, 1500)
+    assert done["orders"] == 1500
+    check = check_ledger(db_url)
+    assert check.ok, check.problems
+    db = Database(db_url)
+    try:
+        assert worker.cancel_unpaid_bank_transfers(db, 72) == []
+    finally:
+        db.dispose()
