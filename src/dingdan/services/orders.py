@@ -123,7 +123,8 @@ _ORDER_BY_EXTERNAL_ID = select(_O).where(
     _O.c.channel == bindparam("channel"), _O.c.external_id == bindparam("external_id")
 )
 _NEXTVAL = text("SELECT nextval('order_number_seq')")
-# PostgreSQL: every write of the capture in one call (migration 0007, _write_in_one_call).
+# PostgreSQL: every write of the capture in one call (migrations 0007 and 0009,
+# _write_in_one_call).
 _PLACE_ORDER_CALL = Prepared(text("SELECT dingdan_place_order(CAST(:p AS json))"))
 _STOCK_SHORT = "DD001"  # the SQLSTATE the function raises (migration 0009)
 _NEXT_COUNTER = Prepared(
