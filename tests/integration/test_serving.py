@@ -14,7 +14,7 @@ import time
 import pytest
 
 from bench.server import ESTABLISHED, Server, cli, free_port, socket_inodes, tcp_sockets
-from dingdan.web import serving
+from dingdan.cli import serving
 from dingdan.web.http_protocol import GatheringTransport
 
 pytestmark = pytest.mark.skipif(

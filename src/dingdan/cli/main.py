@@ -49,7 +49,7 @@ def serve(
 ) -> None:
     """Run the web app (API + back office); applies pending migrations first. With
     several workers, each listens on its own socket and the kernel spreads connections."""
-    from dingdan.web import serving
+    from dingdan.cli import serving
 
     if workers < 1:
         err.print("[red]error:[/red] --workers must be at least 1")
