@@ -258,9 +258,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--sqlite-workers",
         type=int,
-        default=1,
+        default=2,
         help="workers for SQLite: each process groups its writers into one commit and the "
-        "processes take turns through the writer lock file (2 helps at 64 clients)",
+        "processes take turns through the writer lock file (2 measured fastest at 64 "
+        "clients: 1 and 4 both gave less; see docs/benchmarks.md)",
     )
     p.add_argument("--duration", type=float, default=12.0, help="seconds per load point")
     p.add_argument("--warmup", type=float, default=5.0)
