@@ -126,11 +126,10 @@ class SpreadingMultiprocess(Multiprocess):
 
 
 def serve(host: str, port: int, workers: int) -> None:
-    """Run until interrupted. Raises OSError when the address is taken."""
+    """Run until interrupted. With several workers the caller (``dingdan serve``) has
+    checked ``port_in_use`` first."""
     options = _options(host, port, workers)
     if workers > 1 and spreads_connections():
-        if port_in_use(host, port):
-            raise OSError(errno.EADDRINUSE, f"{host}:{port} is already in use")
         SpreadingMultiprocess(uvicorn.Config(**options)).run()
     else:
         uvicorn.run(**options)

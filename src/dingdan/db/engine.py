@@ -86,8 +86,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, sqlite_synchronous, sqlite_busy_timeout, True)
-            # Every order's capture reads here first (services/orders.py), from as many
-            # threads as serve requests.
+            # Reads come from as many threads as serve requests (lists, pages, exports).
             self.read_engine = _sqlite_engine(
                 url, sqlite_synchronous, sqlite_busy_timeout, False, pool_size=pool_size
             )
