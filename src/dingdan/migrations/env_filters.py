@@ -1,10 +1,19 @@
-"""What autogenerate comparisons leave out: dialect-specific indexes made by hand in
-migrations (names ending in ``_trgm``), which the models cannot describe for both databases."""
+"""What autogenerate comparisons leave out: what migrations make by hand for one database,
+which the models cannot describe for both: indexes whose names end in ``_trgm``
+(PostgreSQL's pg_trgm), and SQLite's full-text table ``orders_search`` with the shadow
+tables FTS5 keeps for it (``orders_search_data``, ``_idx``, ``_config``, ...)."""
 
 from __future__ import annotations
+
+_FTS_TABLE = "orders_search"
 
 
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    return not (type_ == "index" and reflected and (name or "").endswith("_trgm"))
+    name = name or ""
+    if type_ == "index" and reflected and name.endswith("_trgm"):
+        return False
+    if type_ == "table" and reflected and compare_to is None:
+        return not (name == _FTS_TABLE or name.startswith(_FTS_TABLE + "_"))
+    return True

@@ -1,0 +1,180 @@
+"""The order list's search answers exactly what a substring scan of every order would, on
+both databases, whatever the term (SQLite looks terms of three characters or more up in an
+FTS5 trigram index, PostgreSQL in a pg_trgm index)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text
+
+import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
+from dingdan.db.tables import Base
+from dingdan.services import order_views, orders
+from dingdan.services.order_views import trigram_query
+from tests.helpers import ADMIN, location, product, receive
+
+PEOPLE = [
+    ("wang@example.com", "王小明", "+886912345678"),
+    ("lin.meiling@example.com.tw", "林美玲", "+886933222111"),
+    ("chan@mail.hk", "陳大文", "+85291234567"),
+    ("obrien.q@example.com", 'Tom "Quote" O\'Brien', None),
+    ("percent_under@example.com", "50% OFF_sale \\ back", "+886900000000"),
+    (None, "張家豪", "+886922333444"),
+    ("zhang.jiahao@example.cn", "张家豪", "+8613800138000"),
+    ("wang2@example.com", "王小明", "+886912345679"),
+]
+
+TERMS = [
+    # ordinary fragments: order number, email, name, phone
+    "dd0",
+    "DD00000",
+    "example",
+    "EXAMPLE.COM",
+    "@mail.hk",
+    "美玲",
+    "林美玲",
+    "家豪",
+    "张家豪",
+    "912345",
+    "+886912345678",
+    "+8869",
+    "138001380",
+    "wang",
+    "a",
+    "王",
+    "ng@",
+    # what FTS5 would read as syntax, and LIKE's wildcards, all plain text here
+    '"',
+    '""',
+    'm "q',
+    "o'brien",
+    '"quote"',
+    "AND",
+    "x OR y",
+    "NEAR(a b)",
+    "*",
+    "ang*",
+    "^wa",
+    "search_text:wang",
+    "%",
+    "50%",
+    "_",
+    "f_s",
+    "\\",
+    "\\ b",
+    "(",
+    ")",
+    "-",
+    "a-b",
+    "   ",
+    " 王",
+    "no such order anywhere",
+    "x" * 900,
+]
+
+
+@pytest.fixture
+def placed(db):
+    product(db, "TEA-001", price="100.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 100})
+    numbers = []
+    for email, name, phone in PEOPLE:
+        body = {
+            "channel": "web",
+            "currency": "TWD",
+            "customer": {"email": email, "name": name, "phone": phone},
+            "shipping_address": {"name": name, "line1": "信義路五段7號", "city": "台北市",
+                                 "postal_code": "110", "country": "TW", "phone": phone},
+            "lines": [{"sku": "TEA-001", "quantity": 1}],
+            "payment_method": "card",
+        }  # fmt: skip
+        numbers.append(orders.place_order(db, ADMIN, body)[0]["number"])
+    return numbers
+
+
+def _scan(db, term):
+    """What a scan answers: the numbers of the orders whose text holds the term, newest first."""
+    rows = db.read(lambda c: c.execute(text("SELECT id, number, search_text FROM orders")).all())
+    return [r.number for r in sorted(rows, key=lambda r: -r.id) if term.lower() in r.search_text]
+
+
+def _found(db, term, **filters):
+    numbers, cursor = [], None
+    while True:
+        page = order_views.list_orders(db, q=term, limit=3, cursor=cursor, **filters)
+        numbers += [o["number"] for o in page.items]
+        if page.next_cursor is None:
+            return numbers
+        cursor = page.next_cursor
+
+
+def test_every_term_finds_what_a_scan_finds_page_after_page(db, placed):
+    assert _found(db, "example") == _scan(db, "example") and len(_scan(db, "example")) == 6
+    for term in TERMS:
+        assert _found(db, term) == _scan(db, term), term
+    # A whole email address is "that customer's orders"; other filters still apply.
+    assert _found(db, "wang@example.com") == [placed[0]]
+    assert _found(db, "example", channel="web") == _scan(db, "example")
+    assert _found(db, "example", channel="phone") == []
+
+
+def test_the_index_follows_changes_of_the_text_and_deleted_orders(db, placed):
+    number = placed[2]
+    db.write(lambda c: c.execute(
+        text("UPDATE orders SET search_text = :t WHERE number = :n"),
+        {"t": f"{number.lower()} renamed-customer", "n": number},
+    ))  # fmt: skip
+    assert _found(db, "renamed-cust") == [number]
+    assert _found(db, "chan@mail") == []
+    newest = placed[-1]
+
+    def delete(c):
+        oid = c.execute(text("SELECT id FROM orders WHERE number = :n"), {"n": newest}).scalar()
+        # The order's rows in every table that points at it, dependents first.
+        for table in reversed(Base.metadata.sorted_tables):
+            if "order_id" in table.c and table.name != "orders":
+                c.execute(table.delete().where(table.c.order_id == oid))
+        c.execute(text("DELETE FROM orders WHERE id = :o"), {"o": oid})
+
+    db.write(delete)
+    assert _found(db, "wang2@") == []
+    assert _found(db, "example") == _scan(db, "example")
+    if db.is_sqlite:  # FTS5's own check that the index holds exactly the table's text
+        db.write(lambda c: c.execute(
+            text("INSERT INTO orders_search (orders_search) VALUES ('integrity-check')")
+        ))  # fmt: skip
+
+
+def test_sqlite_looks_terms_up_in_the_trigram_index(db, placed):
+    if not db.is_sqlite:
+        pytest.skip("the FTS5 table is SQLite's; PostgreSQL's index is pg_trgm (0003)")
+    statements = []
+
+    def record(conn, cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.read_engine, "before_cursor_execute", record)
+    try:
+        assert _found(db, "林美玲") == [placed[1]]
+        looked_up = [s for s in statements if "MATCH" in s]
+        assert looked_up and "orders_search" in looked_up[0]
+        statements.clear()
+        assert _found(db, "王") == _scan(db, "王")  # shorter than a trigram: the scan
+        assert not [s for s in statements if "MATCH" in s]
+    finally:
+        event.remove(db.read_engine, "before_cursor_execute", record)
+
+
+def test_the_trigram_query_takes_few_trigrams_and_quotes_them():
+    assert trigram_query("ab") is None
+    assert trigram_query("abc") == '"abc"'
+    assert trigram_query('a"b') == '"a""b"'
+    # Up to four distinct trigrams: all of them.
+    assert trigram_query("dd0333333") == '"dd0" AND "d03" AND "033" AND "333"'
+    # More: the non-overlapping ones, which cover every character, the last ending the term.
+    assert trigram_query("+886912345678") == ('"+88" AND "691" AND "234" AND "567" AND "678"')
+    # A long term: the first three and the last three of those.
+    assert trigram_query("abcdefghijklmnopqrstu") == (
+        '"abc" AND "def" AND "ghi" AND "mno" AND "pqr" AND "stu"'
+    )
