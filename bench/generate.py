@@ -341,13 +341,20 @@ class Generator:
 
 
 def _finish_sql(url: str, n: int) -> None:
-    """Sequences past the generated ids, the order-number counter past the numbers, ANALYZE."""
+    """Sequences past the generated ids, the order-number counter past the numbers, the
+    search index (SQLite), ANALYZE."""
     db = Database(url)
     try:
         with db.engine.connect() as conn:
             if db.is_sqlite:
                 conn.exec_driver_sql(
                     f"UPDATE counters SET value = {n + 1000} WHERE name = 'order_number'"
+                )
+                # The search index in one go (the worker indexes 2,000 orders a batch).
+                conn.exec_driver_sql("INSERT INTO orders_search (orders_search) VALUES ('rebuild')")
+                conn.exec_driver_sql(
+                    "UPDATE counters SET value = (SELECT COALESCE(MAX(id), 0) FROM orders) "
+                    "WHERE name = 'orders_search'"
                 )
                 conn.commit()
                 conn.exec_driver_sql("ANALYZE")

@@ -1,6 +1,7 @@
 """The order list's search answers exactly what a substring scan of every order would, on
-both databases, whatever the term (SQLite looks terms of three characters or more up in an
-FTS5 trigram index, PostgreSQL in a pg_trgm index)."""
+both databases, whatever the term, however much of SQLite's index the worker has built
+(SQLite looks terms of three characters or more up in an FTS5 trigram index, PostgreSQL in a
+pg_trgm index)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from sqlalchemy import event, text
 
 import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
 from dingdan.db.tables import Base
-from dingdan.services import order_views, orders
-from dingdan.services.order_views import trigram_query
+from dingdan.services import order_views, orders, search_index, worker
+from dingdan.services.search_index import trigram_query
 from tests.helpers import ADMIN, location, product, receive
 
 PEOPLE = [
@@ -109,7 +110,21 @@ def _found(db, term, **filters):
         cursor = page.next_cursor
 
 
-def test_every_term_finds_what_a_scan_finds_page_after_page(db, placed):
+def _indexed(db):
+    return db.read(search_index.indexed_up_to)
+
+
+@pytest.mark.parametrize("indexing", ["none", "some", "all"])
+def test_every_term_finds_what_a_scan_finds_page_after_page(db, placed, indexing):
+    if indexing == "some":
+        assert search_index.catch_up(db, batch=3, budget=0) == (3 if db.is_sqlite else 0)
+    elif indexing == "all":
+        assert worker.run_frequent(db)["search_indexed"] == (len(PEOPLE) if db.is_sqlite else 0)
+    if db.is_sqlite:
+        ids = db.read(
+            lambda c: c.execute(text("SELECT id FROM orders ORDER BY id")).scalars().all()
+        )
+        assert _indexed(db) == {"none": 0, "some": ids[2], "all": ids[-1]}[indexing]
     assert _found(db, "example") == _scan(db, "example") and len(_scan(db, "example")) == 6
     for term in TERMS:
         assert _found(db, term) == _scan(db, term), term
@@ -120,30 +135,35 @@ def test_every_term_finds_what_a_scan_finds_page_after_page(db, placed):
 
 
 def test_the_index_follows_changes_of_the_text_and_deleted_orders(db, placed):
-    number = placed[2]
-    db.write(lambda c: c.execute(
-        text("UPDATE orders SET search_text = :t WHERE number = :n"),
-        {"t": f"{number.lower()} renamed-customer", "n": number},
-    ))  # fmt: skip
-    assert _found(db, "renamed-cust") == [number]
+    search_index.catch_up(db, batch=4, budget=0)  # the first four orders are indexed
+    for number in (placed[2], placed[6]):  # one indexed, one not yet
+        db.write(lambda c, number=number: c.execute(
+            text("UPDATE orders SET search_text = :t WHERE number = :n"),
+            {"t": f"{number.lower()} renamed-customer", "n": number},
+        ))  # fmt: skip
+    assert _found(db, "renamed-cust") == [placed[6], placed[2]]
     assert _found(db, "chan@mail") == []
-    newest = placed[-1]
-
-    def delete(c):
-        oid = c.execute(text("SELECT id FROM orders WHERE number = :n"), {"n": newest}).scalar()
-        # The order's rows in every table that points at it, dependents first.
-        for table in reversed(Base.metadata.sorted_tables):
-            if "order_id" in table.c and table.name != "orders":
-                c.execute(table.delete().where(table.c.order_id == oid))
-        c.execute(text("DELETE FROM orders WHERE id = :o"), {"o": oid})
-
-    db.write(delete)
-    assert _found(db, "wang2@") == []
-    assert _found(db, "example") == _scan(db, "example")
+    assert _found(db, "zhang.jia") == []
+    for number in (placed[0], placed[-1]):
+        db.write(lambda c, number=number: _delete(c, number))
+    assert _found(db, "wang2@") == [] and _found(db, "wang@") == []
+    search_index.catch_up(db)
+    assert _found(db, "renamed-cust") == [placed[6], placed[2]]
+    for term in TERMS:
+        assert _found(db, term) == _scan(db, term), term
     if db.is_sqlite:  # FTS5's own check that the index holds exactly the table's text
         db.write(lambda c: c.execute(
             text("INSERT INTO orders_search (orders_search) VALUES ('integrity-check')")
         ))  # fmt: skip
+
+
+def _delete(c, number):
+    oid = c.execute(text("SELECT id FROM orders WHERE number = :n"), {"n": number}).scalar()
+    # The order's rows in every table that points at it, dependents first.
+    for table in reversed(Base.metadata.sorted_tables):
+        if "order_id" in table.c and table.name != "orders":
+            c.execute(table.delete().where(table.c.order_id == oid))
+    c.execute(text("DELETE FROM orders WHERE id = :o"), {"o": oid})
 
 
 def test_sqlite_looks_terms_up_in_the_trigram_index(db, placed):
@@ -154,6 +174,7 @@ def test_sqlite_looks_terms_up_in_the_trigram_index(db, placed):
     def record(conn, cursor, statement, *_):
         statements.append(statement)
 
+    worker.run_frequent(db)
     event.listen(db.read_engine, "before_cursor_execute", record)
     try:
         assert _found(db, "林美玲") == [placed[1]]

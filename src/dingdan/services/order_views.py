@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, column, insert, literal_column, select, table
+from sqlalchemy import Connection, insert, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Customer, Order, OrderEvent, OrderLine, Shipment
@@ -15,6 +15,7 @@ from dingdan.db.tables import Location, table_of
 from dingdan.domain.errors import NotFound, ValidationFailed
 from dingdan.domain.money import format_amount
 from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Status
+from dingdan.services import search_index
 from dingdan.services.common import Page, check_limit, decode_cursor, iso, like_pattern, page_of
 
 _INSERT_EVENT = Prepared(insert(table_of(OrderEvent)))
@@ -147,36 +148,6 @@ def _enum(value: str | None, allowed: type, field: str) -> str | None:
 # A whole email address (not a fragment): ``q`` then means "orders of this email".
 _WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
-# SQLite's trigram index of ``orders.search_text`` (FTS5, migration 0010).
-_ORDERS_SEARCH = table("orders_search", column("rowid"))
-_MATCH = literal_column("orders_search")
-_MAX_TRIGRAMS = 6
-
-
-def trigram_query(term: str) -> str | None:
-    """The FTS5 query for the orders whose ``search_text`` may hold ``term``: every one of a
-    few of its trigrams. None when the term is shorter than a trigram (the list scans).
-
-    Only candidates: the caller checks ``LIKE`` on them. So not every trigram is needed, and
-    fewer are faster: FTS5 walks one posting list per trigram, and the common ones ("+88"
-    of every phone, "com" of every email) hold nearly every order. Up to four distinct
-    trigrams are all used; past that the non-overlapping ones, which still cover every
-    character (at 1M orders a phone number took 20 ms this way against 60 ms with all
-    eleven of its trigrams), and of a long term its first and last three."""
-    if len(term) < 3:
-        return None
-    grams = list(dict.fromkeys(term[i : i + 3] for i in range(len(term) - 2)))
-    if len(grams) > 4:
-        cover = [term[i : i + 3] for i in range(0, len(term) - 2, 3)]
-        if len(term) % 3:
-            cover.append(term[-3:])
-        grams = list(dict.fromkeys(cover))
-    if len(grams) > _MAX_TRIGRAMS:
-        half = _MAX_TRIGRAMS // 2
-        grams = grams[:half] + grams[-half:]
-    # A double-quoted FTS5 string takes every character literally but the quote, doubled.
-    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
-
 
 def list_orders(
     db: Database,
@@ -201,18 +172,13 @@ def list_orders(
 
     A term of three characters or more is looked up in a trigram index: PostgreSQL's
     pg_trgm GIN index answers the ``LIKE`` itself; on SQLite the FTS5 table gives the
-    candidates newest first and ``LIKE`` checks each, so both answer exactly what a scan
-    would."""
+    indexed orders that may match, newest first, and ``LIKE`` checks each, while the
+    orders written since the worker last indexed are scanned (``services/search_index``).
+    Both answer exactly what a scan would."""
     check_limit(limit)
     after = decode_cursor(cursor, int)
     email = q.strip().lower() if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
-    match = trigram_query(q.lower()) if q and not email and db.is_sqlite else None
-    key = _ORDERS_SEARCH.c.rowid if match else Order.id
-    stmt = select(Order).order_by(key.desc()).limit(limit + 1)
-    if match:
-        # Driven by the index in rowid order, so a common term stops at the page's end.
-        stmt = stmt.select_from(_ORDERS_SEARCH).join(Order, Order.id == _ORDERS_SEARCH.c.rowid)
-        stmt = stmt.where(_MATCH.op("MATCH")(match))
+    match = search_index.trigram_query(q.lower()) if q and not email and db.is_sqlite else None
     filters = {
         Order.status: _enum(status, Status, "status"),
         Order.financial_status: _enum(financial_status, FinancialStatus, "financial_status"),
@@ -221,9 +187,10 @@ def list_orders(
         ),
         Order.channel: channel,
     }
-    for column_, value in filters.items():
+    stmt = select(Order)
+    for column, value in filters.items():
         if value is not None:
-            stmt = stmt.where(column_ == value)
+            stmt = stmt.where(column == value)
     if q:
         stmt = stmt.where(
             Order.search_text.like(like_pattern(q.strip() if email else q), escape="\\")
@@ -233,7 +200,7 @@ def list_orders(
     if created_to:
         stmt = stmt.where(Order.created_at < created_to)
     if after:
-        stmt = stmt.where(key < after[0])
+        stmt = stmt.where(Order.id < after[0])
 
     def work(conn: Connection) -> Page:
         query = stmt
@@ -242,11 +209,39 @@ def list_orders(
             if not ids:
                 return Page([], None)
             query = stmt.where(Order.customer_id.in_(ids))
-        rows = list(conn.execute(query))
+        indexed = search_index.indexed_up_to(conn) if match else None
+        if indexed is None:
+            rows = list(conn.execute(query.order_by(Order.id.desc()).limit(limit + 1)))
+        else:
+            rows = _search_sqlite(conn, query, match, indexed, after, limit + 1)
         page = page_of(rows, limit, lambda o: o, lambda o: (int(o.id),))
         return Page(views(conn, page.items), page.next_cursor)
 
     return db.read(work)
+
+
+def _search_sqlite(
+    conn: Connection, query: Any, match: Any, indexed: int, after: Any, wanted: int
+) -> list[Any]:
+    """The newest ``wanted`` orders ``query`` selects: those the index does not hold yet by
+    a scan (they are the newest), then the indexed ones through it, newest first. Driven by
+    the index in rowid order, a common term stops at the page's end."""
+    rows = list(
+        conn.execute(query.where(Order.id > indexed).order_by(Order.id.desc()).limit(wanted))
+    )
+    if len(rows) == wanted:
+        return rows
+    fts = search_index.TABLE
+    looked_up = (
+        query.select_from(fts)
+        .join(Order, Order.id == fts.c.rowid)
+        .where(search_index.MATCH.op("MATCH")(match), fts.c.rowid <= indexed)
+        .order_by(fts.c.rowid.desc())
+        .limit(wanted - len(rows))
+    )
+    if after:
+        looked_up = looked_up.where(fts.c.rowid < after[0])
+    return rows + list(conn.execute(looked_up))
 
 
 def events(db: Database, number: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Background work: drain the outbox, cancel unpaid bank transfers, purge old idempotency keys,
-render the PDFs people asked for (packing slips).
+"""Background work: drain the outbox, index new orders for search (SQLite), cancel unpaid
+bank transfers, purge old idempotency keys, render the PDFs people asked for (packing slips).
 
 Every job is idempotent and safe to run in several processes at once (`dingdan serve
 --workers N` runs one loop per process): outbox rows are claimed with FOR UPDATE SKIP LOCKED
@@ -23,7 +23,7 @@ from dingdan.db.tables import OutboxMessage
 from dingdan.db.types import utcnow
 from dingdan.domain.errors import DomainError
 from dingdan.domain.roles import Role
-from dingdan.services import documents, fulfilment
+from dingdan.services import documents, fulfilment, search_index
 from dingdan.services.common import Actor
 
 log = logging.getLogger("dingdan.worker")
@@ -129,9 +129,14 @@ def purge_idempotency_keys(db: Database, days: int = IDEMPOTENCY_DAYS) -> int:
     )
 
 
+def run_frequent(db: Database) -> dict[str, int]:
+    """What runs every second: the outbox, and the search index of the new orders."""
+    return {"outbox": drain_outbox(db), "search_indexed": search_index.catch_up(db)}
+
+
 def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
     return {
-        "outbox": drain_outbox(db),
+        **run_frequent(db),
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
         # Last: rendering takes the longest, and runs outside any transaction.
@@ -140,9 +145,10 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
 
 
 class WorkerThread:
-    """Runs ``run_once`` every ``interval`` seconds until stopped, and drains the outbox
-    every ``outbox_interval`` seconds in between (small, frequent drains instead of one
-    burst of a flash sale's messages every round); errors are logged."""
+    """Runs ``run_once`` every ``interval`` seconds until stopped, and ``run_frequent`` (the
+    outbox, the search index) every ``outbox_interval`` seconds in between (small, frequent
+    batches instead of one burst of a flash sale's orders every round); errors are
+    logged."""
 
     def __init__(
         self,
@@ -171,7 +177,7 @@ class WorkerThread:
                     next_round = time.monotonic() + self.interval
                     run_once(self.db, self.hours)
                 else:
-                    drain_outbox(self.db)
+                    run_frequent(self.db)
             except DomainError as exc:  # e.g. the database is down: try again next round
                 log.warning("worker round failed: %s", exc.detail)
             except Exception:  # noqa: BLE001 - keep the loop alive, but say what happened
