@@ -25,6 +25,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Table, text
 from sqlalchemy.engine import make_url
@@ -464,6 +465,7 @@ def _list_paths(n: int) -> dict[str, str]:
         "created_from (last 30 days)": f"/api/v1/orders?created_from={recent}&limit=50",
         "q=王 (common)": "/api/v1/orders?q=%E7%8E%8B&limit=50",
         "q=customer email": f"/api/v1/orders?q={cust['email']}&limit=50",
+        "q=customer phone": f"/api/v1/orders?q={quote(cust['phone'])}&limit=50",
         "q=order number": f"/api/v1/orders?q=DD{n // 3:07d}&limit=50",
         "q=no match": "/api/v1/orders?q=zz-no-such-order&limit=50",
     }  # fmt: skip
