@@ -81,6 +81,20 @@ def test_a_killed_worker_is_replaced_and_every_new_connection_is_answered(db_url
             assert answer.startswith(b"HTTP/1.1 200"), answer
 
 
+def test_an_idle_keep_alive_connection_outlives_the_clients_expiry(db_url):
+    """Idle past 5 s (httpx's expiry, and uvicorn's default timeout) the connection is still
+    open and answers: the client, not the server, is the one to close it."""
+    with Server(db_url, workers=2) as server:
+        sock, answer = _get(server.port, timeout=10)
+        try:
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            time.sleep(6)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        finally:
+            sock.close()
+
+
 def test_a_port_in_use_is_refused_at_start(db_url):
     port = free_port()
     holder = socket.socket()
