@@ -71,6 +71,10 @@ TERMS = [
     " 王",
     "no such order anywhere",
     "x" * 900,
+    # a NUL, which no stored text holds and FTS5 would take for the end of its query
+    "\x00wang",
+    "wa\x00ng",
+    "\x00",
 ]
 
 

@@ -177,6 +177,10 @@ def list_orders(
     Both answer exactly what a scan would."""
     check_limit(limit)
     after = decode_cursor(cursor, int)
+    if q and "\x00" in q:
+        # No order's text holds a NUL (PostgreSQL cannot store one, and the contact fields
+        # refuse control characters); FTS5 would read it as the end of its query.
+        return Page([], None)
     email = q.strip().lower() if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
     match = search_index.trigram_query(q.lower()) if q and not email and db.is_sqlite else None
     filters = {
