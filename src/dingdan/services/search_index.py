@@ -16,13 +16,14 @@ or its text changes.
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from sqlalchemy import Connection, column, literal_column, table, text
+from sqlalchemy import ColumnClause, Connection, column, literal_column, table, text
 
 from dingdan.db.engine import Database
 
 TABLE = table("orders_search", column("rowid"))
-MATCH = literal_column("orders_search")  # "orders_search MATCH '...'"
+MATCH: ColumnClause[Any] = literal_column("orders_search")  # "orders_search MATCH '...'"
 _MAX_TRIGRAMS = 6
 
 _INDEXED = text("SELECT value FROM counters WHERE name = 'orders_search'")
