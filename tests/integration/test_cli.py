@@ -79,3 +79,7 @@ def test_one_worker_round_reports_what_it_did(cli_db, tmp_path, monkeypatch):
     assert "outbox:" in result.output and "documents rendered: 0" in result.output
     sent = int(result.output.split("outbox: ")[1].split(" ")[0])
     assert sent > 0
+    # SQLite's search index takes the demo's orders (PostgreSQL's index needs no worker).
+    indexed = int(result.output.split("orders indexed for search: ")[1].split(",")[0])
+    orders = cli_db.read(lambda c: c.execute(text("SELECT COUNT(*) FROM orders")).scalar())
+    assert indexed == (orders if cli_db.is_sqlite else 0) and orders > 0

@@ -161,8 +161,8 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run one round and exit."),
     interval: float = typer.Option(5.0, help="Seconds between rounds."),
 ) -> None:
-    """Run the background worker (outbox, unpaid bank-transfer cancellation, PDF documents)
-    in the foreground."""
+    """Run the background worker (outbox, SQLite's order search index, unpaid bank-transfer
+    cancellation, PDF documents) in the foreground."""
     import time
 
     from dingdan.config import get_settings
@@ -173,7 +173,9 @@ def worker(
     while True:
         result = run(jobs.run_once, db, hours)
         out.print(
-            f"outbox: {result['outbox']} sent, cancelled: {len(result['cancelled'])}, "
+            f"outbox: {result['outbox']} sent, "
+            f"orders indexed for search: {result['search_indexed']}, "
+            f"cancelled: {len(result['cancelled'])}, "
             f"idempotency keys purged: {result['purged_keys']}, "
             f"documents rendered: {result['documents']}",
             highlight=False,
