@@ -170,6 +170,23 @@ def _delete(c, number):
     c.execute(text("DELETE FROM orders WHERE id = :o"), {"o": oid})
 
 
+def test_an_up_to_date_index_costs_the_worker_no_write_transaction(db, placed):
+    writes = []
+
+    def record(conn):
+        writes.append(conn)
+
+    event.listen(db.engine, "begin", record)
+    try:
+        assert search_index.catch_up(db) == (len(PEOPLE) if db.is_sqlite else 0)
+        assert bool(writes) == db.is_sqlite
+        writes.clear()
+        assert search_index.catch_up(db) == 0
+        assert writes == []
+    finally:
+        event.remove(db.engine, "begin", record)
+
+
 def test_sqlite_looks_terms_up_in_the_trigram_index(db, placed):
     if not db.is_sqlite:
         pytest.skip("the FTS5 table is SQLite's; PostgreSQL's index is pg_trgm (0003)")

@@ -30,6 +30,7 @@ _INDEXED = text("SELECT value FROM counters WHERE name = 'orders_search'")
 _NEXT_BATCH = text(
     "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM orders WHERE id > :done ORDER BY id LIMIT :n)"
 )
+_NEWER = text("SELECT 1 FROM orders WHERE id > :done LIMIT 1")
 _INDEX = text(
     "INSERT INTO orders_search (rowid, search_text) "
     "SELECT id, search_text FROM orders WHERE id > :done AND id <= :upto"
@@ -50,8 +51,8 @@ def catch_up(db: Database, batch: int = 2000, budget: float = 1.0) -> int:
     transaction each, so captures wait at most one batch) until none is left or ``budget``
     seconds have passed. Safe in several processes at once: each batch reads the counter in
     its own write transaction. Returns how many orders it indexed."""
-    if not db.is_sqlite:
-        return 0
+    if not db.is_sqlite or not db.read(_behind):
+        return 0  # nothing new: no write transaction, no turn at SQLite's write lock
     done = 0
     deadline = time.monotonic() + budget
     while True:
@@ -59,6 +60,11 @@ def catch_up(db: Database, batch: int = 2000, budget: float = 1.0) -> int:
         done += indexed
         if indexed < batch or time.monotonic() >= deadline:
             return done
+
+
+def _behind(conn: Connection) -> bool:
+    done = indexed_up_to(conn)
+    return done is not None and conn.execute(_NEWER, {"done": done}).first() is not None
 
 
 def _index_batch(conn: Connection, batch: int) -> int:
