@@ -135,13 +135,19 @@ def test_through_the_whole_app_the_fast_and_routed_answers_agree(api, stocked):
     assert routed.headers["content-security-policy"] == fast.headers["content-security-policy"]
 
 
-def test_no_more_captures_run_at_once_than_the_setting_allows(api, app, stocked, monkeypatch):
-    """capture_concurrency (PostgreSQL): the others wait their turn and are all answered.
+@pytest.mark.parametrize("path", ["short", "route"])
+def test_no_more_captures_run_at_once_than_the_setting_allows(
+    api, app, stocked, monkeypatch, path
+):
+    """capture_concurrency (PostgreSQL): the others wait their turn and are all answered,
+    whether the short path or the route (a token not yet cached here) takes the request.
     SQLite's captures are not limited: its writers queue for one group commit."""
-    from dingdan.services import orders
+    from dingdan.services import access, orders
 
     token = api.token("admin")
     assert api.get("/api/v1/orders").status_code == 200  # the token is now cached
+    if path == "route":
+        monkeypatch.setattr(access, "cached_actor", lambda token: None)
     app.state.settings = app.state.settings.model_copy(update={"capture_concurrency": 2})
     running, most = [0], [0]
     lock = threading.Lock()
@@ -166,7 +172,7 @@ def test_no_more_captures_run_at_once_than_the_setting_allows(api, app, stocked,
         await capture(scope, receive, send)
 
     async def go() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=asgi)
+        transport = httpx.ASGITransport(app=asgi if path == "short" else app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             body = dict(order_body(), lines=[{"sku": "TEA-001", "quantity": 1}])
             headers = {"Authorization": f"Bearer {token}"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import anyio
@@ -31,6 +32,7 @@ from dingdan.config import Settings
 from dingdan.domain.errors import DomainError
 from dingdan.domain.roles import Action
 from dingdan.services import access, orders
+from dingdan.services.common import Actor
 from dingdan.web.api.errors import JSONAnswer, domain_problem
 from dingdan.web.api.middleware import read_body, replaying
 from dingdan.web.api.order_schemas import OrderIn
@@ -55,6 +57,24 @@ def _limiter(settings: Settings) -> anyio.CapacityLimiter:
 
 
 KEY_MAX = 200  # the route's Header(max_length=...)
+
+
+async def capture(
+    state: Any, actor: Actor, data: dict[str, Any], idempotency_key: str | None
+) -> tuple[dict[str, Any], bool]:
+    """``orders.place_order`` in a worker thread, within the capture limit on PostgreSQL:
+    what this short path and the route both run."""
+    return await anyio.to_thread.run_sync(
+        functools.partial(
+            orders.place_order,
+            state.db,
+            actor,
+            data,
+            idempotency_key=idempotency_key,
+            prefix=state.settings.order_number_prefix,
+        ),
+        limiter=None if state.db.is_sqlite else _limiter(state.settings),
+    )
 
 
 class OrderCapture:
@@ -97,19 +117,8 @@ class OrderCapture:
             data = OrderIn.model_validate_json(body).model_dump(exclude_unset=True)
         except ValidationError:
             return None
-        state = scope["app"].state
         try:
-            order, created = await anyio.to_thread.run_sync(
-                functools.partial(
-                    orders.place_order,
-                    state.db,
-                    actor,
-                    data,
-                    idempotency_key=idempotency_key,
-                    prefix=state.settings.order_number_prefix,
-                ),
-                limiter=None if state.db.is_sqlite else _limiter(state.settings),
-            )
+            order, created = await capture(scope["app"].state, actor, data, idempotency_key)
         except DomainError as exc:
             return domain_problem(exc)
         return JSONAnswer(order, status_code=201 if created else 200)

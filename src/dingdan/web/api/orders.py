@@ -9,10 +9,11 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.roles import Action
-from dingdan.services import fulfilment, order_edits, order_views, orders, payments
+from dingdan.services import fulfilment, order_edits, order_views, payments
 from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import JSONAnswer, responses
+from dingdan.web.api.order_capture import capture
 from dingdan.web.api.order_schemas import (
     CancelIn,
     ExceptionIn,
@@ -40,15 +41,8 @@ async def place_order(
     idempotency_key: str | None = Header(None, max_length=200),
     actor: Actor = can(Action.MANAGE_ORDERS),
 ) -> dict[str, Any]:
-    prefix = request.app.state.settings.order_number_prefix
-    order, created = await run_in_threadpool(
-        lambda: orders.place_order(
-            db_of(request),
-            actor,
-            body.model_dump(exclude_unset=True),
-            idempotency_key=idempotency_key,
-            prefix=prefix,
-        )
+    order, created = await capture(
+        request.app.state, actor, body.model_dump(exclude_unset=True), idempotency_key
     )
     # Rendered here: the view is plain JSON already, so FastAPI's validation and encoding of
     # the return value (a dict[str, Any] response model) would only cost CPU.
