@@ -421,3 +421,15 @@ def test_address_is_immutable() -> None:
     assert address is not None
     with pytest.raises(FrozenInstanceError):
         address.city = "台北市"  # type: ignore[misc]
+
+
+def test_an_address_as_a_dict_is_what_asdict_gives_and_a_copy() -> None:
+    from dataclasses import asdict
+
+    from dingdan.domain.contact import Address
+
+    a = Address("王小明", "信義路五段7號", None, "台北市", None, "110", "TW", "+886912345678")
+    d = a.as_dict()
+    assert d == asdict(a) and list(d) == list(asdict(a))
+    d["city"] = "高雄市"
+    assert a.city == "台北市" and a.as_dict()["city"] == "台北市"

@@ -6,7 +6,6 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict
 from types import SimpleNamespace
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -282,7 +281,7 @@ def _customer(conn: Connection, data: order_input.OrderInput) -> int:
         row = _CUSTOMER_BY_EMAIL.first(conn, {"email": email})
     else:
         row = _CUSTOMER_BY_PHONE.first(conn, {"phone": data.phone})
-    address = asdict(data.address)
+    address = data.address.as_dict()
     if row is None:
         return int(
             _INSERT_CUSTOMER.first(
@@ -378,7 +377,7 @@ def _create(
         currency=data.currency,
         customer_id=customer_id,
         customer=customer,
-        shipping_address=asdict(data.address),
+        shipping_address=data.address.as_dict(),
         payment_method=data.payment_method,
         prices_include_tax=ship_rule.prices_include_tax,
         subtotal_minor=totals.subtotal,
@@ -454,7 +453,7 @@ def _write_in_one_call(
             "email": data.email.lower() if data.email else None,
             "phone": data.phone,
             "name": data.name,
-            "address": asdict(data.address),
+            "address": data.address.as_dict(),
         },
         "order": order,
         "lines": [{k: v for k, v in ln.items() if k != "order_id"} for ln in lines],
