@@ -187,6 +187,27 @@ def test_an_up_to_date_index_costs_the_worker_no_write_transaction(db, placed):
         event.remove(db.engine, "begin", record)
 
 
+def test_without_the_index_an_older_sqlite_scans_and_the_worker_has_nothing_to_do(db, placed):
+    """What migration 0010 leaves on a SQLite without FTS5's trigram tokenizer: no table,
+    no triggers, no counter."""
+    if not db.is_sqlite:
+        pytest.skip("the FTS5 table is SQLite's")
+
+    def drop(c):
+        for trigger in ("orders_search_delete", "orders_search_update"):
+            c.execute(text(f"DROP TRIGGER {trigger}"))
+        c.execute(text("DROP TABLE orders_search"))
+        c.execute(text("DELETE FROM counters WHERE name = 'orders_search'"))
+
+    db.write(drop)
+    assert _indexed(db) is None
+    assert worker.run_frequent(db)["search_indexed"] == 0
+    for term in TERMS:
+        assert _found(db, term) == _scan(db, term), term
+    db.write(lambda c: _delete(c, placed[0]))  # no trigger left to fail
+    assert _found(db, "wang@") == []
+
+
 def test_sqlite_looks_terms_up_in_the_trigram_index(db, placed):
     if not db.is_sqlite:
         pytest.skip("the FTS5 table is SQLite's; PostgreSQL's index is pg_trgm (0003)")
