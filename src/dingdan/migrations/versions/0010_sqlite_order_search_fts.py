@@ -12,8 +12,8 @@ the ``trigram`` tokenizer (SQLite 3.34 or later) over ``orders.search_text``:
 - ``orders_search`` is an *external content* table (``content='orders'``): it holds only the
   index, the text stays in ``orders``.
 - New orders are indexed in batches by the background worker, not as they are written:
-  indexing one order costs 0.1-0.3 ms inside SQLite's single write lock, which order
-  capture would pay for every order (it cost a third of the capture's throughput). The
+  indexing one order at a time costs 0.07-0.14 ms inside SQLite's single write lock, which
+  order capture would pay for every order (about a quarter of its throughput). The
   counter ``orders_search`` says up to which order id the index is complete; the search
   scans the orders above it (the last second's) and looks the rest up in the index
   (``services/search_index.py``).
