@@ -187,6 +187,33 @@ def test_an_up_to_date_index_costs_the_worker_no_write_transaction(db, placed):
         event.remove(db.engine, "begin", record)
 
 
+def test_an_order_that_takes_a_deleted_orders_id_is_found(db, placed):
+    """SQLite gives a new order the largest id + 1: after the newest indexed order is
+    deleted, the next one gets its id, and must still be found."""
+    search_index.catch_up(db)
+    newest = placed[-1]
+    db.write(lambda c: _delete(c, newest))
+    body = {
+        "channel": "web",
+        "currency": "TWD",
+        "customer": {"email": "reused.id@example.com", "name": "新客人", "phone": None},
+        "shipping_address": {"name": "新客人", "line1": "信義路五段7號", "city": "台北市",
+                             "postal_code": "110", "country": "TW", "phone": None},
+        "lines": [{"sku": "TEA-001", "quantity": 1}],
+        "payment_method": "card",
+    }  # fmt: skip
+    number = orders.place_order(db, ADMIN, body)[0]["number"]
+    assert _found(db, "reused.id") == [number]
+    search_index.catch_up(db)
+    assert _found(db, "reused.id") == [number]
+    for term in TERMS:
+        assert _found(db, term) == _scan(db, term), term
+    if db.is_sqlite:
+        db.write(lambda c: c.execute(
+            text("INSERT INTO orders_search (orders_search) VALUES ('integrity-check')")
+        ))  # fmt: skip
+
+
 def test_without_the_index_an_older_sqlite_scans_and_the_worker_has_nothing_to_do(db, placed):
     """What migration 0010 leaves on a SQLite without FTS5's trigram tokenizer: no table,
     no triggers, no counter."""

@@ -28,6 +28,8 @@ and copy") drops these triggers with the old table; it must create them again
 from __future__ import annotations
 
 from alembic import op
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 revision = "0010"
 down_revision = "0009"
@@ -38,11 +40,16 @@ TABLE = "orders_search"  # autogenerate comparisons skip it and its shadow table
 _INDEXED = "(SELECT value FROM counters WHERE name = 'orders_search')"
 
 _TRIGGERS = {
+    # Without AUTOINCREMENT, SQLite gives a new row the largest id + 1: once the newest
+    # indexed orders are deleted, a new order could get an id at or below the counter and
+    # never be indexed nor scanned. So the counter never stays above the largest id.
     "orders_search_delete": f"""
         CREATE TRIGGER orders_search_delete AFTER DELETE ON orders
         WHEN old.id <= {_INDEXED} BEGIN
             INSERT INTO orders_search (orders_search, rowid, search_text)
             VALUES ('delete', old.id, old.search_text);
+            UPDATE counters SET value = (SELECT COALESCE(MAX(id), 0) FROM orders)
+            WHERE name = 'orders_search' AND value > (SELECT COALESCE(MAX(id), 0) FROM orders);
         END""",
     "orders_search_update": f"""
         CREATE TRIGGER orders_search_update AFTER UPDATE OF id, search_text ON orders
@@ -59,15 +66,15 @@ def create_triggers() -> None:
         op.execute(sql)
 
 
-def trigram_available(conn: object) -> bool:
+def trigram_available(conn: Connection) -> bool:
     """FTS5 with the trigram tokenizer (SQLite 3.34 or later, built with FTS5)."""
     try:
-        conn.exec_driver_sql(  # type: ignore[attr-defined]
+        conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE temp.dingdan_fts_probe USING fts5(x, tokenize='trigram')"
         )
-    except Exception:  # noqa: BLE001 - OperationalError: no fts5, or no such tokenizer
+    except OperationalError:  # no fts5 module, or no such tokenizer
         return False
-    conn.exec_driver_sql("DROP TABLE temp.dingdan_fts_probe")  # type: ignore[attr-defined]
+    conn.exec_driver_sql("DROP TABLE temp.dingdan_fts_probe")
     return True
 
 
