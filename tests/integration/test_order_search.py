@@ -5,6 +5,8 @@ pg_trgm index)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import event, text
 
@@ -12,7 +14,7 @@ import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
 from dingdan.db.tables import Base
 from dingdan.services import order_views, orders, search_index, worker
 from dingdan.services.search_index import trigram_query
-from tests.helpers import ADMIN, location, product, receive
+from tests.helpers import ADMIN, location, product, receive, run_threads
 
 PEOPLE = [
     ("wang@example.com", "王小明", "+886912345678"),
@@ -212,6 +214,61 @@ def test_an_order_that_takes_a_deleted_orders_id_is_found(db, placed):
         db.write(lambda c: c.execute(
             text("INSERT INTO orders_search (orders_search) VALUES ('integrity-check')")
         ))  # fmt: skip
+
+
+def test_every_order_is_found_while_orders_are_placed_and_indexed_concurrently(db, placed):
+    """Real threads: three place orders, one indexes in small batches, two search for the
+    orders already acknowledged. Each must be found at once, exactly, whichever side of the
+    indexed id it is on at that moment."""
+    acknowledged: list[tuple[str, str]] = []
+    done = threading.Event()
+    misses: list[tuple[str, list[str]]] = []
+
+    def body(tag):
+        return {
+            "channel": "web",
+            "currency": "TWD",
+            "customer": {"email": f"{tag}@example.org", "name": "並行", "phone": None},
+            "shipping_address": {"name": "並行", "line1": "信義路五段7號", "city": "台北市",
+                                 "postal_code": "110", "country": "TW", "phone": None},
+            "lines": [{"sku": "TEA-001", "quantity": 1}],
+            "payment_method": "card",
+        }  # fmt: skip
+
+    def role(i):
+        if i < 3:  # placing
+            for n in range(12):
+                tag = f"cc{i}x{n:02d}q"
+                acknowledged.append((tag, orders.place_order(db, ADMIN, body(tag))[0]["number"]))
+        elif i == 3:  # indexing, a few orders at a time
+            while not done.is_set():
+                search_index.catch_up(db, batch=3, budget=0)
+        else:  # searching what was acknowledged
+            while not done.is_set():
+                for tag, number in list(acknowledged):
+                    found = _found(db, tag)
+                    if found != [number]:
+                        misses.append((tag, found))
+
+    placing = [3]
+    lock = threading.Lock()
+
+    def run(i):
+        try:
+            role(i)
+        finally:
+            if i < 3:
+                with lock:
+                    placing[0] -= 1
+                    if placing[0] == 0:
+                        done.set()
+
+    errors = run_threads(6, run)
+    assert errors == [] and misses == []
+    assert len(acknowledged) == 36
+    search_index.catch_up(db)
+    for tag, number in acknowledged:
+        assert _found(db, tag) == [number]
 
 
 def test_without_the_index_an_older_sqlite_scans_and_the_worker_has_nothing_to_do(db, placed):
