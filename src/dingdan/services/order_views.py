@@ -177,12 +177,6 @@ def list_orders(
     Both answer exactly what a scan would."""
     check_limit(limit)
     after = decode_cursor(cursor, int)
-    if q and "\x00" in q:
-        # No order's text holds a NUL (PostgreSQL cannot store one, and the contact fields
-        # refuse control characters); FTS5 would read it as the end of its query.
-        return Page([], None)
-    email = q.strip().lower() if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
-    match = search_index.trigram_query(q.lower()) if q and not email and db.is_sqlite else None
     filters = {
         Order.status: _enum(status, Status, "status"),
         Order.financial_status: _enum(financial_status, FinancialStatus, "financial_status"),
@@ -191,6 +185,12 @@ def list_orders(
         ),
         Order.channel: channel,
     }
+    if q and "\x00" in q:
+        # No order's text holds a NUL (PostgreSQL cannot store one, and the contact fields
+        # refuse control characters); FTS5 would read it as the end of its query.
+        return Page([], None)
+    email = q.strip().lower() if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
+    match = search_index.trigram_query(q.lower()) if q and not email and db.is_sqlite else None
     stmt = select(Order)
     for column, value in filters.items():
         if value is not None:
@@ -243,7 +243,7 @@ def _search_sqlite(
         .order_by(fts.c.rowid.desc())
         .limit(wanted - len(rows))
     )
-    if after:
+    if after:  # ``query`` has it on orders.id already; on the rowid FTS5 seeks to it
         looked_up = looked_up.where(fts.c.rowid < after[0])
     return rows + list(conn.execute(looked_up))
 
