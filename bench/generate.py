@@ -34,6 +34,7 @@ import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
 from dingdan import bootstrap
 from dingdan.db.engine import Database
 from dingdan.db.tables import Base
+from dingdan.services import search_index
 
 CUSTOMERS = 50_000
 SKUS = 5_000
@@ -351,12 +352,7 @@ def _finish_sql(url: str, n: int) -> None:
                 conn.exec_driver_sql(
                     f"UPDATE counters SET value = {n + 1000} WHERE name = 'order_number'"
                 )
-                # The search index in one go (the worker indexes 2,000 orders a batch).
-                conn.exec_driver_sql("INSERT INTO orders_search (orders_search) VALUES ('rebuild')")
-                conn.exec_driver_sql(
-                    "UPDATE counters SET value = (SELECT COALESCE(MAX(id), 0) FROM orders) "
-                    "WHERE name = 'orders_search'"
-                )
+                search_index.rebuild(conn)
                 conn.commit()
                 conn.exec_driver_sql("ANALYZE")
                 conn.commit()

@@ -63,6 +63,18 @@ def catch_up(db: Database, batch: int = 2000, budget: float = 1.0) -> int:
             return done
 
 
+def rebuild(conn: Connection) -> None:
+    """Index every order in one go, in the caller's transaction (after a bulk load: 4.4 s
+    for 1M orders, where the worker's batches take several times longer). Nothing to do
+    where there is no index (PostgreSQL; a SQLite without FTS5's trigram tokenizer)."""
+    if indexed_up_to(conn) is None:
+        return
+    conn.execute(text("INSERT INTO orders_search (orders_search) VALUES ('rebuild')"))
+    conn.execute(
+        _MOVE, {"upto": conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM orders")).scalar()}
+    )
+
+
 def _behind(conn: Connection) -> bool:
     done = indexed_up_to(conn)
     return done is not None and conn.execute(_NEWER, {"done": done}).first() is not None
