@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 
 import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
 from dingdan.db.tables import Base
+from dingdan.domain.errors import ValidationFailed
 from dingdan.services import order_views, orders, search_index, worker
 from dingdan.services.search_index import trigram_query
 from tests.helpers import ADMIN, location, product, receive, run_threads
@@ -85,19 +86,29 @@ def placed(db):
     product(db, "TEA-001", price="100.00")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 100})
-    numbers = []
-    for email, name, phone in PEOPLE:
-        body = {
-            "channel": "web",
-            "currency": "TWD",
-            "customer": {"email": email, "name": name, "phone": phone},
-            "shipping_address": {"name": name, "line1": "信義路五段7號", "city": "台北市",
-                                 "postal_code": "110", "country": "TW", "phone": phone},
-            "lines": [{"sku": "TEA-001", "quantity": 1}],
-            "payment_method": "card",
-        }  # fmt: skip
-        numbers.append(orders.place_order(db, ADMIN, body)[0]["number"])
-    return numbers
+    return [_place(db, email, name, phone) for email, name, phone in PEOPLE]
+
+
+def _place(db, email, name, phone=None):
+    """A one-line order of this customer; its number."""
+    body = {
+        "channel": "web",
+        "currency": "TWD",
+        "customer": {"email": email, "name": name, "phone": phone},
+        "shipping_address": {"name": name, "line1": "信義路五段7號", "city": "台北市",
+                             "postal_code": "110", "country": "TW", "phone": phone},
+        "lines": [{"sku": "TEA-001", "quantity": 1}],
+        "payment_method": "card",
+    }  # fmt: skip
+    return orders.place_order(db, ADMIN, body)[0]["number"]
+
+
+def _check_index(db):
+    """FTS5's own check that the index holds exactly the orders' text (SQLite)."""
+    if db.is_sqlite:
+        db.write(lambda c: c.execute(
+            text("INSERT INTO orders_search (orders_search) VALUES ('integrity-check')")
+        ))  # fmt: skip
 
 
 def _scan(db, term):
@@ -157,10 +168,7 @@ def test_the_index_follows_changes_of_the_text_and_deleted_orders(db, placed):
     assert _found(db, "renamed-cust") == [placed[6], placed[2]]
     for term in TERMS:
         assert _found(db, term) == _scan(db, term), term
-    if db.is_sqlite:  # FTS5's own check that the index holds exactly the table's text
-        db.write(lambda c: c.execute(
-            text("INSERT INTO orders_search (orders_search) VALUES ('integrity-check')")
-        ))  # fmt: skip
+    _check_index(db)
 
 
 def _delete(c, number):
@@ -195,25 +203,13 @@ def test_an_order_that_takes_a_deleted_orders_id_is_found(db, placed):
     search_index.catch_up(db)
     newest = placed[-1]
     db.write(lambda c: _delete(c, newest))
-    body = {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "reused.id@example.com", "name": "新客人", "phone": None},
-        "shipping_address": {"name": "新客人", "line1": "信義路五段7號", "city": "台北市",
-                             "postal_code": "110", "country": "TW", "phone": None},
-        "lines": [{"sku": "TEA-001", "quantity": 1}],
-        "payment_method": "card",
-    }  # fmt: skip
-    number = orders.place_order(db, ADMIN, body)[0]["number"]
+    number = _place(db, "reused.id@example.com", "新客人")
     assert _found(db, "reused.id") == [number]
     search_index.catch_up(db)
     assert _found(db, "reused.id") == [number]
     for term in TERMS:
         assert _found(db, term) == _scan(db, term), term
-    if db.is_sqlite:
-        db.write(lambda c: c.execute(
-            text("INSERT INTO orders_search (orders_search) VALUES ('integrity-check')")
-        ))  # fmt: skip
+    _check_index(db)
 
 
 def test_every_order_is_found_while_orders_are_placed_and_indexed_concurrently(db, placed):
@@ -224,22 +220,11 @@ def test_every_order_is_found_while_orders_are_placed_and_indexed_concurrently(d
     done = threading.Event()
     misses: list[tuple[str, list[str]]] = []
 
-    def body(tag):
-        return {
-            "channel": "web",
-            "currency": "TWD",
-            "customer": {"email": f"{tag}@example.org", "name": "並行", "phone": None},
-            "shipping_address": {"name": "並行", "line1": "信義路五段7號", "city": "台北市",
-                                 "postal_code": "110", "country": "TW", "phone": None},
-            "lines": [{"sku": "TEA-001", "quantity": 1}],
-            "payment_method": "card",
-        }  # fmt: skip
-
     def role(i):
         if i < 3:  # placing
             for n in range(12):
                 tag = f"cc{i}x{n:02d}q"
-                acknowledged.append((tag, orders.place_order(db, ADMIN, body(tag))[0]["number"]))
+                acknowledged.append((tag, _place(db, f"{tag}@example.org", "並行")))
         elif i == 3:  # indexing, a few orders at a time
             while not done.is_set():
                 search_index.catch_up(db, batch=3, budget=0)
@@ -311,6 +296,12 @@ def test_sqlite_looks_terms_up_in_the_trigram_index(db, placed):
         assert not [s for s in statements if "MATCH" in s]
     finally:
         event.remove(db.read_engine, "before_cursor_execute", record)
+
+
+def test_a_term_with_a_nul_still_has_its_other_filters_checked(db, placed):
+    with pytest.raises(ValidationFailed):
+        order_views.list_orders(db, q="wa\x00ng", status="nope")
+    assert order_views.list_orders(db, q="wa\x00ng", status="open").items == []
 
 
 def test_the_trigram_query_takes_few_trigrams_and_quotes_them():
