@@ -29,5 +29,11 @@ def test_a_generated_database_is_consistent_and_leaves_the_worker_idle(db_url):
             db.write(lambda c: c.execute(
                 text("INSERT INTO orders_search (orders_search) VALUES ('integrity-check')")
             ))  # fmt: skip
+            # ... and its CJK grams, each order's exactly.
+            texts = db.read(lambda c: c.execute(text("SELECT id, search_text FROM orders")).all())
+            made = db.read(lambda c: {(g, o) for g, o in c.execute(
+                text("SELECT gram, order_id FROM orders_search_grams"))})  # fmt: skip
+            assert made == {(g, oid) for oid, t in texts for g in search_index.grams(t)}
+            assert len(made) > 1500
     finally:
         db.dispose()

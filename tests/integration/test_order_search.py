@@ -1,7 +1,7 @@
 """The order list's search answers exactly what a substring scan of every order would, on
 both databases, whatever the term, however much of SQLite's index the worker has built
 (SQLite looks terms of three characters or more up in an FTS5 trigram index, PostgreSQL in a
-pg_trgm index)."""
+pg_trgm index; both look terms of one or two CJK characters up in an index of such grams)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
 from dingdan.db.tables import Base
 from dingdan.domain.errors import ValidationFailed
 from dingdan.services import order_views, orders, search_index, worker
-from dingdan.services.search_index import trigram_query
+from dingdan.services.search_index import gram_term, grams, trigram_query
 from tests.helpers import ADMIN, location, product, receive, run_threads
 
 PEOPLE = [
@@ -26,6 +26,7 @@ PEOPLE = [
     (None, "張家豪", "+886922333444"),
     ("zhang.jiahao@example.cn", "张家豪", "+8613800138000"),
     ("wang2@example.com", "王小明", "+886912345679"),
+    ("full.width@example.jp", "ｑｕｉｎｎ　山田", None),
 ]
 
 TERMS = [
@@ -47,6 +48,19 @@ TERMS = [
     "a",
     "王",
     "ng@",
+    # one or two CJK characters: the grams index (a surname, a given name, a whole name)
+    "陳",
+    "小明",
+    "明王",
+    "张家",
+    "張家",
+    "家豪",
+    "豪",
+    "沒有",
+    "ｑ",
+    "Ｑ",
+    "山田",
+    "　山",
     # what FTS5 would read as syntax, and LIKE's wildcards, all plain text here
     '"',
     '""',
@@ -142,7 +156,7 @@ def test_every_term_finds_what_a_scan_finds_page_after_page(db, placed, indexing
             lambda c: c.execute(text("SELECT id FROM orders ORDER BY id")).scalars().all()
         )
         assert _indexed(db) == {"none": 0, "some": ids[2], "all": ids[-1]}[indexing]
-    assert _found(db, "example") == _scan(db, "example") and len(_scan(db, "example")) == 6
+    assert _found(db, "example") == _scan(db, "example") and len(_scan(db, "example")) == 7
     for term in TERMS:
         assert _found(db, term) == _scan(db, term), term
     # A whole email address is "that customer's orders"; other filters still apply.
@@ -156,16 +170,18 @@ def test_the_index_follows_changes_of_the_text_and_deleted_orders(db, placed):
     for number in (placed[2], placed[6]):  # one indexed, one not yet
         db.write(lambda c, number=number: c.execute(
             text("UPDATE orders SET search_text = :t WHERE number = :n"),
-            {"t": f"{number.lower()} renamed-customer", "n": number},
+            {"t": f"{number.lower()} renamed-customer 改名客", "n": number},
         ))  # fmt: skip
     assert _found(db, "renamed-cust") == [placed[6], placed[2]]
+    assert _found(db, "名客") == [placed[6], placed[2]] and _found(db, "改") == _found(db, "名客")
     assert _found(db, "chan@mail") == []
     assert _found(db, "zhang.jia") == []
-    for number in (placed[0], placed[-1]):
+    for number in (placed[0], placed[7]):
         db.write(lambda c, number=number: _delete(c, number))
     assert _found(db, "wang2@") == [] and _found(db, "wang@") == []
     search_index.catch_up(db)
     assert _found(db, "renamed-cust") == [placed[6], placed[2]]
+    assert _found(db, "名客") == [placed[6], placed[2]]
     for term in TERMS:
         assert _found(db, term) == _scan(db, term), term
     _check_index(db)
@@ -316,3 +332,71 @@ def test_the_trigram_query_takes_few_trigrams_and_quotes_them():
     assert trigram_query("abcdefghijklmnopqrstu") == (
         '"abc" AND "def" AND "ghi" AND "mno" AND "pqr" AND "stu"'
     )
+
+
+SAMPLES = [
+    "dd000001 wang@example.com 王小明 +886912345678",
+    "ｑｕｉｎｎ　山田 かな カナ 한글",
+    "a王b小c",
+    "王王王",
+    "emoji 😀😀 ok",
+    "",
+    "x",
+]
+
+
+def test_the_grams_are_each_cjk_character_and_each_pair_of_them():
+    assert grams("dd01 王小明 ab") == {"王", "小", "明", "王小", "小明"}
+    assert grams("ａ　山") == {"ａ", "山"}  # U+3000, the ideographic space, is no gram
+    assert grams("plain ascii") == set()
+    assert gram_term("美玲") == "美玲" and gram_term("王") == "王"
+    assert gram_term("王 ") is None and gram_term("zq") is None and gram_term("王小明") is None
+    assert gram_term("　") is None and gram_term("") is None
+
+
+def test_the_database_makes_the_same_grams(db, placed):
+    """PostgreSQL's index function and SQLite's trigger for changed text agree with Python."""
+    if not db.is_sqlite:
+        for sample in SAMPLES:
+            made = db.read(lambda c, s=sample: c.execute(
+                text("SELECT dingdan_search_grams(:t)"), {"t": s}).scalar())  # fmt: skip
+            assert set(made) == grams(sample), sample
+        return
+    search_index.catch_up(db)
+    oid = db.read(lambda c: c.execute(text("SELECT MIN(id) FROM orders")).scalar())
+    change = text("UPDATE orders SET search_text = :t WHERE id = :o")
+    made_for = text("SELECT gram FROM orders_search_grams WHERE order_id = :o")
+    for sample in SAMPLES:
+        db.write(lambda c, s=sample: c.execute(change, {"t": s, "o": oid}))
+        made = db.read(lambda c: c.execute(made_for, {"o": oid}).scalars().all())
+        assert grams(sample) <= set(made), sample  # an earlier text's grams stay
+
+
+def test_short_cjk_terms_are_looked_up_in_the_grams_index(db, placed):
+    """SQLite joins its grams table; PostgreSQL's statement holds the expression of its GIN
+    index, so that the index can answer it (asked with sequential scans off, as a large
+    table would be)."""
+    worker.run_frequent(db)
+    statements = []
+
+    def record(conn, cursor, statement, parameters, *_):
+        statements.append((statement, parameters))
+
+    event.listen(db.read_engine, "before_cursor_execute", record)
+    try:
+        assert _found(db, "美玲") == [placed[1]]
+        assert _found(db, "zq") == []
+    finally:
+        event.remove(db.read_engine, "before_cursor_execute", record)
+    lookups = [(s, p) for s, p in statements if "search_grams" in s]
+    assert len(lookups) == 1  # 美玲's; "zq" is no gram: the scan
+    if db.is_sqlite:
+        assert "orders_search_grams" in lookups[0][0]
+        return
+    statement, parameters = lookups[0]
+
+    def plan(c):
+        c.execute(text("SET LOCAL enable_seqscan = off"))
+        return "\n".join(c.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+
+    assert "ix_orders_search_grams" in db.read(plan)
