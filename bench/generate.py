@@ -460,6 +460,10 @@ def _list_paths(n: int) -> dict[str, str]:
         "channel=store": "/api/v1/orders?channel=store&limit=50",
         "created_from (last 30 days)": f"/api/v1/orders?created_from={recent}&limit=50",
         "q=王 (common)": "/api/v1/orders?q=%E7%8E%8B&limit=50",
+        # Shorter than a trigram: the CJK grams index (migration 0011)
+        "q=林佳 (two CJK, 0.6% of orders)": f"/api/v1/orders?q={quote('林佳')}&limit=50",
+        "q=美志 (two CJK, no order)": f"/api/v1/orders?q={quote('美志')}&limit=50",
+        "q=諸 (one CJK, no order)": f"/api/v1/orders?q={quote('諸')}&limit=50",
         "q=customer email": f"/api/v1/orders?q={cust['email']}&limit=50",
         "q=customer phone": f"/api/v1/orders?q={quote(cust['phone'])}&limit=50",
         "q=order number": f"/api/v1/orders?q=DD{n // 3:07d}&limit=50",
