@@ -273,15 +273,20 @@ def test_every_order_is_found_while_orders_are_placed_and_indexed_concurrently(d
 
 
 def test_without_the_index_an_older_sqlite_scans_and_the_worker_has_nothing_to_do(db, placed):
-    """What migration 0010 leaves on a SQLite without FTS5's trigram tokenizer: no table,
-    no triggers, no counter."""
+    """What migrations 0010 and 0011 leave on a SQLite without FTS5's trigram tokenizer: no
+    tables, no triggers, no counter."""
     if not db.is_sqlite:
         pytest.skip("the FTS5 table is SQLite's")
 
     def drop(c):
-        for trigger in ("orders_search_delete", "orders_search_update"):
+        for trigger in (
+            "orders_search_delete",
+            "orders_search_update",
+            "orders_search_grams_update",
+        ):
             c.execute(text(f"DROP TRIGGER {trigger}"))
         c.execute(text("DROP TABLE orders_search"))
+        c.execute(text("DROP TABLE orders_search_grams"))
         c.execute(text("DELETE FROM counters WHERE name = 'orders_search'"))
 
     db.write(drop)
