@@ -1,4 +1,5 @@
-"""SQLite's trigram index of the orders' search text (FTS5, migration 0010).
+"""The indexes of the orders' search text that the order list looks terms up in: SQLite's
+trigram index (FTS5, migration 0010), and on both databases the CJK grams (migration 0011).
 
 PostgreSQL keeps its pg_trgm index as it writes; this one is kept by the background worker
 (``catch_up``, every second), because indexing each order inside order capture cost about a
