@@ -25,6 +25,7 @@ in a GIN index on ``dingdan_search_grams(search_text)``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnClause, Connection, Text, column, func, literal_column, table, text
@@ -38,19 +39,14 @@ MATCH: ColumnClause[Any] = literal_column("orders_search")  # "orders_search MAT
 _MAX_TRIGRAMS = 6
 
 _INDEXED = text("SELECT value FROM counters WHERE name = 'orders_search'")
-_NEXT_BATCH = text(
-    "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM orders WHERE id > :done ORDER BY id LIMIT :n)"
-)
+_NEXT_BATCH = text("SELECT id, search_text FROM orders WHERE id > :done ORDER BY id LIMIT :n")
 _NEWER = text("SELECT 1 FROM orders WHERE id > :done LIMIT 1")
-_INDEX = text(
-    "INSERT INTO orders_search (rowid, search_text) "
-    "SELECT id, search_text FROM orders WHERE id > :done AND id <= :upto"
-)
+_INDEX = "INSERT INTO orders_search (rowid, search_text) VALUES (?, ?)"
 _MOVE = text("UPDATE counters SET value = :upto WHERE name = 'orders_search'")
 
 GRAMS = table("orders_search_grams", column("gram"), column("order_id"))
 FIRST = 0x3040  # grams are made of characters from here on (migration 0011)
-_TEXTS = text("SELECT id, search_text FROM orders WHERE id > :done AND id <= :upto")
+_TEXTS = text("SELECT id, search_text FROM orders WHERE id <= :upto")
 _GRAMS = "INSERT OR IGNORE INTO orders_search_grams (gram, order_id) VALUES (?, ?)"
 
 
@@ -108,7 +104,9 @@ def rebuild(conn: Connection) -> None:
     conn.execute(text("INSERT INTO orders_search (orders_search) VALUES ('rebuild')"))
     upto = int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM orders")).scalar_one())
     conn.execute(text("DELETE FROM orders_search_grams"))
-    _index_grams(conn, 0, upto)
+    rows = conn.execute(_TEXTS, {"upto": upto})
+    while chunk := rows.fetchmany(10_000):
+        _index_grams(conn, chunk)
     conn.execute(_MOVE, {"upto": upto})
 
 
@@ -121,23 +119,22 @@ def _index_batch(conn: Connection, batch: int) -> int:
     done = indexed_up_to(conn)
     if done is None:
         return 0
-    upto, count = conn.execute(_NEXT_BATCH, {"done": done, "n": batch}).one()
-    if not count:
+    rows = [tuple(r) for r in conn.execute(_NEXT_BATCH, {"done": done, "n": batch})]
+    if not rows:
         return 0
-    conn.execute(_INDEX, {"done": done, "upto": upto})
-    _index_grams(conn, done, upto)
-    conn.execute(_MOVE, {"upto": upto})
-    return int(count)
+    # The orders are read once for both indexes.
+    conn.exec_driver_sql(_INDEX, rows)
+    _index_grams(conn, rows)
+    conn.execute(_MOVE, {"upto": rows[-1][0]})
+    return len(rows)
 
 
-def _index_grams(conn: Connection, done: int, upto: int) -> None:
-    """The grams of the orders after ``done`` up to ``upto``. OR IGNORE: an order that took
-    a deleted order's id may find some of its grams there already."""
-    rows = conn.execute(_TEXTS, {"done": done, "upto": upto})
-    while chunk := rows.fetchmany(10_000):
-        found = [(g, oid) for oid, value in chunk for g in grams(value or "")]
-        if found:
-            conn.exec_driver_sql(_GRAMS, found)
+def _index_grams(conn: Connection, rows: Sequence[Any]) -> None:
+    """The grams of these (id, search_text) rows. OR IGNORE: an order that took a deleted
+    order's id may find some of its grams there already."""
+    found = [(g, oid) for oid, value in rows for g in grams(value or "")]
+    if found:
+        conn.exec_driver_sql(_GRAMS, found)
 
 
 def trigram_query(term: str) -> str | None:
