@@ -151,20 +151,32 @@ def test_no_more_captures_run_at_once_than_the_setting_allows(
     app.state.settings = app.state.settings.model_copy(update={"capture_concurrency": 2})
     running, most = [0], [0]
     lock = threading.Lock()
-    real = orders.place_order
+    real, real_async = orders.place_order, orders.place_order_async
+
+    def counted(delta: int) -> None:
+        with lock:
+            running[0] += delta
+            most[0] = max(most[0], running[0])
 
     def slow_place_order(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
+        counted(1)
         try:
             time.sleep(0.05)
             return real(*args, **kwargs)
         finally:
-            with lock:
-                running[0] -= 1
+            counted(-1)
+
+    async def slow_place_order_async(*args: Any, **kwargs: Any) -> Any:
+        # PostgreSQL's captures run on the event loop (orders.place_order_async).
+        counted(1)
+        try:
+            await asyncio.sleep(0.05)
+            return await real_async(*args, **kwargs)
+        finally:
+            counted(-1)
 
     monkeypatch.setattr(orders, "place_order", slow_place_order)
+    monkeypatch.setattr(orders, "place_order_async", slow_place_order_async)
     capture = OrderCapture(Fallback())
 
     async def asgi(scope: Any, receive: Any, send: Any) -> None:

@@ -31,12 +31,13 @@ Dingdan still meet SQLite's own lock and busy timeout.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, Generic, TypeVar
 
@@ -46,6 +47,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from dingdan.db.async_pg import AsyncPool, AsyncStatements
 from dingdan.db.prepared import execute_raw
 from dingdan.domain.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 
@@ -114,6 +116,10 @@ class Database:
         self._autocommit_engine = (
             None if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        # PostgreSQL's asynchronous connections, one pool per event loop (write_statement_async).
+        self._pool_size = pool_size
+        self._async_pools: dict[asyncio.AbstractEventLoop, AsyncPool] = {}
+        self._async_pools_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -161,6 +167,38 @@ class Database:
         if self._autocommit_engine is None:
             return self.write(work)
         return self._run(self._autocommit_engine, work)
+
+    async def write_statement_async(self, work: Callable[[AsyncStatements], Awaitable[T]]) -> T:
+        """``write_statement`` on the running event loop, PostgreSQL only (db/async_pg.py):
+        ``work`` runs its statements on an asynchronous connection in autocommit mode, with
+        the same retries and the same errors as the threaded path."""
+        pool = self._async_pool()
+        for attempt in range(_ATTEMPTS):
+            try:
+                async with pool.connection() as statements:
+                    return await work(statements)
+            except (RetryTransaction, DomainError, DBAPIError) as exc:
+                delay = self._after_failure(exc, attempt)
+            if delay:
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _async_pool(self) -> AsyncPool:
+        if self.is_sqlite:
+            raise RuntimeError("SQLite has no asynchronous connections here")
+        loop = asyncio.get_running_loop()
+        pool = self._async_pools.get(loop)
+        if pool is None:
+            with self._async_pools_lock:
+                pool = self._async_pools.get(loop)
+                if pool is None:
+                    dialect = self.engine.dialect
+                    _, kwargs = dialect.create_connect_args(self.engine.url)
+                    kwargs.setdefault("connect_timeout", 5)  # as the threaded pool's
+                    pool = self._async_pools[loop] = AsyncPool(
+                        dict(kwargs), dialect, self._pool_size
+                    )
+        return pool
 
     def _lead(self) -> None:
         """Run the queued units (this caller's among them) as one group; wake their callers."""
@@ -246,6 +284,10 @@ class Database:
             with self._write_lock or nullcontext():
                 os.close(self._lock_fd)
                 self._lock_fd = None
+        with self._async_pools_lock:
+            pools, self._async_pools = list(self._async_pools.values()), {}
+        for pool in pools:
+            pool.close()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
@@ -255,27 +297,36 @@ class Database:
             try:
                 with engine.begin() as conn:
                     return work(conn)
-            except RetryTransaction as retry:
-                if attempt == _ATTEMPTS - 1:
-                    raise retry.final from None
-                continue
-            except DomainError:
-                raise
-            except (DataError, IntegrityError) as exc:
-                error = self.translate(exc)
-                assert error is not None
-                raise error from exc
-            except DBAPIError as exc:
-                if self._retryable(exc) and attempt < _ATTEMPTS - 1:
-                    time.sleep(min(0.5, 0.01 * 2**attempt) * (0.5 + random.random()))
-                    continue
-                if self._unavailable(exc):
-                    log.warning("database unavailable: %s", _short(exc))
-                    raise ServiceUnavailable(
-                        detail="The database is unavailable; try again shortly."
-                    ) from exc
-                raise
+            except (RetryTransaction, DomainError, DBAPIError) as exc:
+                delay = self._after_failure(exc, attempt)
+            if delay:
+                time.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _after_failure(self, exc: Exception, attempt: int) -> float:
+        """After attempt ``attempt`` failed with ``exc``: the seconds to wait before the
+        next attempt, or raises what the caller gets (the domain error a failed statement
+        stands for, 503 for a database that cannot be reached, or ``exc`` itself)."""
+        last = attempt == _ATTEMPTS - 1
+        if isinstance(exc, RetryTransaction):
+            if last:
+                raise exc.final from None
+            return 0.0
+        if isinstance(exc, DomainError):
+            raise exc
+        if isinstance(exc, (DataError, IntegrityError)):
+            error = self.translate(exc)
+            assert error is not None
+            raise error from exc
+        if isinstance(exc, DBAPIError):
+            if self._retryable(exc) and not last:
+                return min(0.5, 0.01 * 2**attempt) * (0.5 + random.random())
+            if self._unavailable(exc):
+                log.warning("database unavailable: %s", _short(exc))
+                raise ServiceUnavailable(
+                    detail="The database is unavailable; try again shortly."
+                ) from exc
+        raise exc
 
     def _retryable(self, exc: DBAPIError) -> bool:
         if self.is_sqlite:

@@ -108,6 +108,12 @@ class Prepared:
         dialect = conn.dialect
         if many and dialect.name != "sqlite":
             return None
+        return self.compiled(dialect, params)
+
+    def compiled(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
+        """The statement compiled for ``dialect`` (and, for an INSERT, the keys of
+        ``params``): its SQL, ``bind`` for its values and ``row_of`` for its rows (what
+        db/async_pg.py runs on an asynchronous connection)."""
         keys = frozenset(params) if self._per_keys else frozenset()
         compiled = self._compiled.get((dialect.name, keys))
         if compiled is None:

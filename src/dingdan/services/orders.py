@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from dingdan.db import stock as stock_sql
+from dingdan.db.async_pg import AsyncStatements
 from dingdan.db.engine import Database, RetryTransaction, json_text
 from dingdan.db.order_tables import (
     Allocation,
@@ -114,16 +116,20 @@ _CUSTOMER_BY_PHONE = Prepared(
 _INSERT_CUSTOMER = Prepared(insert(_C).returning(_C.c.id))
 _O = table_of(Order)
 _IK = table_of(IdempotencyKey)
-_IDEMPOTENCY = select(_IK.c.request_hash, _IK.c.order_id).where(
-    _IK.c.scope == bindparam("scope"), _IK.c.key == bindparam("key")
+_IDEMPOTENCY = Prepared(
+    select(_IK.c.request_hash, _IK.c.order_id).where(
+        _IK.c.scope == bindparam("scope"), _IK.c.key == bindparam("key")
+    )
 )
 _ORDER_BY_ID = select(_O).where(_O.c.id == bindparam("id"))
-_ORDER_BY_EXTERNAL_ID = select(_O).where(
-    _O.c.channel == bindparam("channel"), _O.c.external_id == bindparam("external_id")
+_BY_EXTERNAL_ID = (_O.c.channel == bindparam("channel")) & (
+    _O.c.external_id == bindparam("external_id")
 )
+_ORDER_BY_EXTERNAL_ID = select(_O).where(_BY_EXTERNAL_ID)
+_EXTERNAL_ID_TAKEN = Prepared(select(_O.c.id).where(_BY_EXTERNAL_ID))
 _NEXTVAL = text("SELECT nextval('order_number_seq')")
 # PostgreSQL: every write of the capture in one call (migrations 0007 and 0009,
-# _write_in_one_call).
+# _one_call_payload).
 _PLACE_ORDER_CALL = Prepared(text("SELECT dingdan_place_order(CAST(:p AS json))"))
 _STOCK_SHORT = "DD001"  # the SQLSTATE the function raises (migration 0009)
 _NEXT_COUNTER = Prepared(
@@ -171,11 +177,7 @@ def place_order(
     data = order_input.validate(body, channels)
     digest = request_hash(body) if idempotency_key else ""  # only a keyed request keeps one
 
-    key = (
-        dict(scope=actor.name, key=idempotency_key, request_hash=digest)
-        if idempotency_key
-        else None
-    )
+    key = _key_row(actor, idempotency_key, digest)
 
     def work(conn: Connection) -> tuple[Callable[[], dict[str, Any]], bool]:
         earlier = _earlier(conn, actor, idempotency_key, digest, data)
@@ -184,7 +186,7 @@ def place_order(
             return lambda: found, False
         return _create(conn, actor, data, prefix, key)[1], True
 
-    # PostgreSQL writes the whole order in one statement (_write_in_one_call), so the
+    # PostgreSQL writes the whole order in one statement (_one_call_payload), so the
     # capture needs no transaction block around it; SQLite writes it statement by statement.
     try:
         answer, created = db.write_statement(work)
@@ -197,16 +199,81 @@ def place_order(
     return answer(), created
 
 
+async def place_order_async(
+    db: Database,
+    actor: Actor,
+    body: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    prefix: str = "DD",
+) -> tuple[dict[str, Any], bool] | None:
+    """``place_order`` on the running event loop, PostgreSQL only (db/async_pg.py): the same
+    checks, statements and answer, with no worker thread. None when the request needs what
+    only ``place_order`` does, which then answers it: a channel of the seller's own (read
+    from the database first), or an earlier order to answer with (its Idempotency-Key or
+    external id was seen before)."""
+    if body.get("channel") not in rules.BUILTIN_CHANNELS:
+        return None
+    data = order_input.validate(body, set(rules.BUILTIN_CHANNELS))
+    digest = request_hash(body) if idempotency_key else ""
+    key = _key_row(actor, idempotency_key, digest)
+
+    async def work(statements: AsyncStatements) -> Callable[[], dict[str, Any]] | None:
+        if idempotency_key:
+            row = await statements.first(
+                _IDEMPOTENCY, {"scope": actor.name, "key": idempotency_key}
+            )
+            if row is not None:
+                _check_same_request(row, digest)
+                return None
+        if data.external_id:
+            params = {"channel": data.channel, "external_id": data.external_id}
+            if await statements.first(_EXTERNAL_ID_TAKEN, params) is not None:
+                return None
+        stmt, params = _products_query(data)
+        products, stock = _products_of(data, await statements.all(stmt, params))
+        overrides = _kept_tax_overrides(db.engine, stock.tax_version)
+        if overrides is None:
+            rates = await statements.all(_TAX_RATES)
+            overrides = _keep_tax_overrides(db.engine, stock.tax_version, rates)
+        draft = _draft(data, products, stock, overrides, None)
+        payload, lines = _one_call_payload(actor, draft, prefix, key)
+        try:
+            row = await statements.first(_PLACE_ORDER_CALL, {"p": json_text(payload)})
+        except DBAPIError as exc:
+            _raise_if_stock_short(exc)
+            raise
+        _one_call_done(draft, lines, row[0])
+        return _answer_of(draft, lines)
+
+    try:
+        answer = await db.write_statement_async(work)
+    except Conflict:  # as in place_order
+        answer = await db.write_statement_async(work)
+    return None if answer is None else (answer(), True)
+
+
+def _key_row(actor: Actor, idempotency_key: str | None, digest: str) -> dict[str, str] | None:
+    """The Idempotency-Key row stored with a keyed request's order."""
+    if not idempotency_key:
+        return None
+    return dict(scope=actor.name, key=idempotency_key, request_hash=digest)
+
+
+def _check_same_request(key_row: Any, digest: str) -> None:
+    if key_row.request_hash != digest:
+        raise IdempotencyConflict(
+            detail="This Idempotency-Key was used with a different request body."
+        )
+
+
 def _earlier(
     conn: Connection, actor: Actor, key: str | None, digest: str, data: order_input.OrderInput
 ) -> Any:
     if key:
-        row = conn.execute(_IDEMPOTENCY, {"scope": actor.name, "key": key}).first()
+        row = _IDEMPOTENCY.first(conn, {"scope": actor.name, "key": key})
         if row is not None:
-            if row.request_hash != digest:
-                raise IdempotencyConflict(
-                    detail="This Idempotency-Key was used with a different request body."
-                )
+            _check_same_request(row, digest)
             return conn.execute(_ORDER_BY_ID, {"id": row.order_id}).one()
     if data.external_id:
         return conn.execute(
@@ -215,11 +282,22 @@ def _earlier(
     return None
 
 
+def _products_query(data: order_input.OrderInput) -> tuple[Prepared, dict[str, str]]:
+    skus = sorted({ln.sku for ln in data.lines})
+    return _products_and_levels(len(skus)), {f"s{i}": s for i, s in enumerate(skus)}
+
+
 def _products(conn: Connection, data: order_input.OrderInput) -> tuple[list[Any], _Stock]:
+    stmt, params = _products_query(data)
+    return _products_of(data, stmt.all(conn, params))
+
+
+def _products_of(data: order_input.OrderInput, read: Sequence[Any]) -> tuple[list[Any], _Stock]:
+    """The order's products, line by line, and their stock, from the rows of
+    ``_products_query``; the lines whose product cannot be sold are refused."""
     rows: dict[str, Any] = {}
     stock = _Stock()
-    skus = sorted({ln.sku for ln in data.lines})
-    for r in _products_and_levels(len(skus)).all(conn, {f"s{i}": s for i, s in enumerate(skus)}):
+    for r in read:
         rows[r.sku] = r
         stock.tax_version = r.tax_version
         if r.location_id is not None:
@@ -310,7 +388,11 @@ def next_number(conn: Connection, prefix: str) -> str:
 
 def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
     """The seller's own rates, by (country, tax class); the defaults fill the rest."""
-    return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in _TAX_RATES.all(conn)}
+    return _overrides_of(_TAX_RATES.all(conn))
+
+
+def _overrides_of(rows: Sequence[Any]) -> dict[tuple[str, str], rules.TaxRule]:
+    return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in rows}
 
 
 # Per engine (one per database in a process): (tax table version, the rates at it).
@@ -323,14 +405,28 @@ def _current_tax_overrides(
     conn: Connection, version: int | None
 ) -> dict[tuple[str, str], rules.TaxRule]:
     """The seller's rates, read again only when the table's version is not the one kept."""
+    kept = _kept_tax_overrides(conn.engine, version)
+    if kept is not None:
+        return kept
+    return _keep_tax_overrides(conn.engine, version, _TAX_RATES.all(conn))
+
+
+def _kept_tax_overrides(
+    engine: Engine, version: int | None
+) -> dict[tuple[str, str], rules.TaxRule] | None:
+    """The rates kept for ``engine`` if they are at ``version``; None: read them."""
     if version is None:  # no counter row: read them every time
-        return tax_overrides(conn)
-    key = conn.engine
-    kept = _TAX_CACHE.get(key)
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    overrides = tax_overrides(conn)
-    _TAX_CACHE[key] = (version, overrides)
+        return None
+    kept = _TAX_CACHE.get(engine)
+    return kept[1] if kept is not None and kept[0] == version else None
+
+
+def _keep_tax_overrides(
+    engine: Engine, version: int | None, rows: Sequence[Any]
+) -> dict[tuple[str, str], rules.TaxRule]:
+    overrides = _overrides_of(rows)
+    if version is not None:
+        _TAX_CACHE[engine] = (version, overrides)
     return overrides
 
 
@@ -341,20 +437,30 @@ def create_order_in(
     return _create(conn, actor, data, prefix)[0]
 
 
-def _create(
-    conn: Connection,
-    actor: Actor,
+@dataclass
+class _Draft:
+    """The new order as computed from what the capture read, before it is written."""
+
+    data: order_input.OrderInput
+    products: list[Any]
+    stock: _Stock
+    prices: list[int]
+    totals: rules.Totals
+    plan: rules.Plan
+    values: dict[str, Any]  # the orders row, without its number (and id)
+    search_rest: str  # search_text after the number
+
+
+def _draft(
     data: order_input.OrderInput,
-    prefix: str,
-    idempotency: dict[str, str] | None = None,
-) -> tuple[int, Callable[[], dict[str, Any]]]:
-    """The new order's id and what builds its view from what was written (no re-read; the
-    caller builds it once its transaction is over). ``idempotency``: the request's
-    Idempotency-Key row (scope, key, request_hash), stored with the order."""
-    products, stock = _products(conn, data)
+    products: list[Any],
+    stock: _Stock,
+    overrides: dict[tuple[str, str], rules.TaxRule],
+    customer_id: int | None,
+) -> _Draft:
+    """Prices, taxes, totals and the allocation plan (refused when stock is short)."""
     prices = _prices(data, products)
     country = data.address.country
-    overrides = _current_tax_overrides(conn, stock.tax_version)
     amounts = [
         (price * ln.quantity, rules.tax_rule(country, p.tax_class, overrides))
         for price, ln, p in zip(prices, data.lines, products, strict=True)
@@ -362,8 +468,6 @@ def _create(
     ship_rule = rules.tax_rule(country, "standard", overrides)
     totals = rules.totals(amounts, data.shipping_minor, ship_rule)
     plan = _plan(data, products, stock)
-    one_call = conn.dialect.name == "postgresql"
-    customer_id = None if one_call else _customer(conn, data)
     fin = st.financial(totals.total, 0, 0)
     customer = {"email": data.email, "name": data.name, "phone": data.phone}
     rest = "".join(" " + x for x in (data.email, data.name, data.phone) if x).lower()
@@ -391,24 +495,52 @@ def _create(
         created_at=now,
         updated_at=now,
     )
-    if one_call:
-        order_id, number, lines = _write_in_one_call(
-            conn, actor, data, values, rest, prefix, products, prices, totals, plan, idempotency
-        )
-    else:
-        number = next_number(conn, prefix)
-        values["number"] = number
-        values["search_text"] = (number.lower() + rest)[:800]
-        order_id = int(_INSERT_ORDER.first(conn, values)[0])
-        lines = _line_rows(order_id, data, products, prices, totals, plan)
-        line_ids = _insert_lines(conn, lines)
-        for ln, line_id in zip(lines, line_ids, strict=True):
-            ln["id"] = line_id
-        _reserve(conn, actor, order_id, number, products, line_ids, plan)
-        _record_created(conn, actor, order_id, number, data, totals, plan)
-        if idempotency:
-            conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
-    where = stock.locations
+    return _Draft(data, products, stock, prices, totals, plan, values, rest)
+
+
+def _create(
+    conn: Connection,
+    actor: Actor,
+    data: order_input.OrderInput,
+    prefix: str,
+    idempotency: dict[str, str] | None = None,
+) -> tuple[int, Callable[[], dict[str, Any]]]:
+    """The new order's id and what builds its view from what was written (no re-read; the
+    caller builds it once its transaction is over). ``idempotency``: the request's
+    Idempotency-Key row (scope, key, request_hash), stored with the order."""
+    products, stock = _products(conn, data)
+    overrides = _current_tax_overrides(conn, stock.tax_version)
+    if conn.dialect.name == "postgresql":
+        draft = _draft(data, products, stock, overrides, None)
+        payload, lines = _one_call_payload(actor, draft, prefix, idempotency)
+        try:
+            out = _PLACE_ORDER_CALL.first(conn, {"p": json_text(payload)})[0]
+        except DBAPIError as exc:
+            _raise_if_stock_short(exc)
+            raise
+        order_id = _one_call_done(draft, lines, out)
+        return order_id, _answer_of(draft, lines)
+    draft = _draft(data, products, stock, overrides, _customer(conn, data))
+    values, totals, plan = draft.values, draft.totals, draft.plan
+    number = next_number(conn, prefix)
+    values["number"] = number
+    values["search_text"] = (number.lower() + draft.search_rest)[:800]
+    order_id = int(_INSERT_ORDER.first(conn, values)[0])
+    lines = _line_rows(order_id, data, products, draft.prices, totals, plan)
+    line_ids = _insert_lines(conn, lines)
+    for ln, line_id in zip(lines, line_ids, strict=True):
+        ln["id"] = line_id
+    _reserve(conn, actor, order_id, number, products, line_ids, plan)
+    _record_created(conn, actor, order_id, number, data, totals, plan)
+    if idempotency:
+        conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
+    return order_id, _answer_of(draft, lines)
+
+
+def _answer_of(draft: _Draft, lines: list[dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """What builds the new order's view from what was written."""
+    where = draft.stock.locations
+    data, plan, values = draft.data, draft.plan, draft.values
 
     def answer() -> dict[str, Any]:
         allocs = [
@@ -419,35 +551,27 @@ def _create(
         ]
         return view_of(SimpleNamespace(**values), [SimpleNamespace(**r) for r in lines], allocs)
 
-    return order_id, answer
+    return answer
 
 
-def _write_in_one_call(
-    conn: Connection,
-    actor: Actor,
-    data: order_input.OrderInput,
-    values: dict[str, Any],
-    rest: str,
-    prefix: str,
-    products: list[Any],
-    prices: list[int],
-    totals: rules.Totals,
-    plan: rules.Plan,
-    idempotency: dict[str, str] | None,
-) -> tuple[int, str, list[dict[str, Any]]]:
+def _one_call_payload(
+    actor: Actor, draft: _Draft, prefix: str, idempotency: dict[str, str] | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """PostgreSQL: every write of the capture in one statement (the function of migrations
     0007 and 0009): the customer, the numbered order, the Idempotency-Key, lines,
     allocations, the ledger, the events, the outbox row and last the conditional stock
     updates in lock order. What it writes is what ``_customer``, ``_reserve`` and
-    ``_record_created`` write on SQLite."""
-    lines = _line_rows(0, data, products, prices, totals, plan)
+    ``_record_created`` write on SQLite. Returns the function's payload and the lines
+    (their ids come back from the call: ``_one_call_done``)."""
+    data, products, plan, values = draft.data, draft.products, draft.plan, draft.values
+    lines = _line_rows(0, data, products, draft.prices, draft.totals, plan)
     ledger = _reservations(products, plan)
-    events, outbox = _created_events(data, totals, plan, "{number}")
+    events, outbox = _created_events(data, draft.totals, plan, "{number}")
     order = {k: v for k, v in values.items() if k not in ("created_at", "updated_at")}
     payload = {
         "now": values["created_at"].isoformat(),
         "prefix": prefix,
-        "search_rest": rest,
+        "search_rest": draft.search_rest,
         "actor": actor.name,
         "customer": {
             "email": data.email.lower() if data.email else None,
@@ -473,21 +597,25 @@ def _write_in_one_call(
         "outbox": outbox,
         "idempotency": idempotency,
     }
-    try:
-        out = _PLACE_ORDER_CALL.first(conn, {"p": json_text(payload)})[0]
-    except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) == _STOCK_SHORT:
-            # Another order took the stock between our read and our reservation; the
-            # statement failed whole: plan again.
-            raise RetryTransaction(
-                InsufficientStock(detail="Not enough stock for this order.")
-            ) from None
-        raise
-    order_id, number = int(out["id"]), str(out["number"])
-    values.update(number=number, customer_id=int(out["customer_id"]))
+    return payload, lines
+
+
+def _raise_if_stock_short(exc: DBAPIError) -> None:
+    if getattr(exc.orig, "sqlstate", None) == _STOCK_SHORT:
+        # Another order took the stock between our read and our reservation; the statement
+        # failed whole: plan again.
+        raise RetryTransaction(
+            InsufficientStock(detail="Not enough stock for this order.")
+        ) from None
+
+
+def _one_call_done(draft: _Draft, lines: list[dict[str, Any]], out: dict[str, Any]) -> int:
+    """What the function returned, put in the draft's order and lines; the order's id."""
+    order_id = int(out["id"])
+    draft.values.update(number=str(out["number"]), customer_id=int(out["customer_id"]))
     for ln, line_id in zip(lines, out["line_ids"], strict=True):
         ln["order_id"], ln["id"] = order_id, int(line_id)
-    return order_id, number, lines
+    return order_id
 
 
 def _reservations(products: list[Any], plan: rules.Plan) -> list[stock_sql.Move]:

@@ -62,19 +62,22 @@ KEY_MAX = 200  # the route's Header(max_length=...)
 async def capture(
     state: Any, actor: Actor, data: dict[str, Any], idempotency_key: str | None
 ) -> tuple[dict[str, Any], bool]:
-    """``orders.place_order`` in a worker thread, within the capture limit on PostgreSQL:
-    what this short path and the route both run."""
-    return await anyio.to_thread.run_sync(
-        functools.partial(
-            orders.place_order,
-            state.db,
-            actor,
-            data,
-            idempotency_key=idempotency_key,
-            prefix=state.settings.order_number_prefix,
-        ),
-        limiter=None if state.db.is_sqlite else _limiter(state.settings),
+    """What this short path and the route both run. PostgreSQL: within the capture limit,
+    ``orders.place_order_async`` on this event loop, or ``orders.place_order`` in a worker
+    thread for what only it answers. SQLite: ``orders.place_order`` in a worker thread."""
+    db, prefix = state.db, state.settings.order_number_prefix
+    threaded = functools.partial(
+        orders.place_order, db, actor, data, idempotency_key=idempotency_key, prefix=prefix
     )
+    if db.is_sqlite:
+        return await anyio.to_thread.run_sync(threaded)
+    async with _limiter(state.settings):
+        done = await orders.place_order_async(
+            db, actor, data, idempotency_key=idempotency_key, prefix=prefix
+        )
+        if done is not None:
+            return done
+        return await anyio.to_thread.run_sync(threaded)
 
 
 class OrderCapture:
