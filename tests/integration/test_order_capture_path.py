@@ -136,9 +136,7 @@ def test_through_the_whole_app_the_fast_and_routed_answers_agree(api, stocked):
 
 
 @pytest.mark.parametrize("path", ["short", "route"])
-def test_no_more_captures_run_at_once_than_the_setting_allows(
-    api, app, stocked, monkeypatch, path
-):
+def test_no_more_captures_run_at_once_than_the_setting_allows(api, app, stocked, monkeypatch, path):
     """capture_concurrency (PostgreSQL): the others wait their turn and are all answered,
     whether the short path or the route (a token not yet cached here) takes the request.
     SQLite's captures are not limited: its writers queue for one group commit."""
