@@ -31,12 +31,6 @@ CHECKS = [
 ]
 
 
-def _known_bug(response: Any) -> str | None:
-    """A response that fails a check because of a known bug in src (each has a strict xfail
-    test below, which turns into a failure once the bug is fixed; then remove it here)."""
-    return None
-
-
 @pytest.fixture
 def admin_token(db: Any) -> str:
     location(db, "TPE")
@@ -72,8 +66,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 )
 def test_every_operation_conforms_and_never_5xx(case: Any, admin_token: str) -> None:
     response = case.call(headers={"Authorization": f"Bearer {admin_token}"})
-    if _known_bug(response):
-        return
     case.validate_response(response, checks=CHECKS)
 
 
