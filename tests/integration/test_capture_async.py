@@ -309,6 +309,28 @@ def test_lost_connections_are_replaced_and_dispose_closes_every_one(pg_db: Datab
     assert _backends(name, admin_url) == []
 
 
+def test_an_ended_event_loop_leaves_no_connection_behind(pg_db: Database) -> None:
+    db = pg_db
+    product(db, "TEA-001", price="350.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+    name, admin_url = db.engine.url.database, _admin_url(db)
+    assert name
+    body = _body([{"sku": "TEA-001", "quantity": 1}])
+
+    async def place_and_name_the_connections() -> set[int]:
+        await orders.place_order_async(db, ADMIN, body)
+        pool = db._async_pool()
+        return {s.conn.info.backend_pid for s in pool._idle}
+
+    first = asyncio.run(place_and_name_the_connections())
+    assert first and first <= set(_backends(name, admin_url))
+    second = asyncio.run(place_and_name_the_connections())  # a new loop: the first has ended
+    assert second and not first & second
+    assert not first & set(_backends(name, admin_url))
+    assert _count(db, Order) == 2
+
+
 def test_a_database_that_cannot_be_reached_is_503(pg_db: Database) -> None:
     db = pg_db
     with socket.socket() as s:  # a port nothing listens on

@@ -192,6 +192,7 @@ class Database:
             with self._async_pools_lock:
                 pool = self._async_pools.get(loop)
                 if pool is None:
+                    self._close_pools_of_ended_loops()
                     dialect = self.engine.dialect
                     _, kwargs = dialect.create_connect_args(self.engine.url)
                     kwargs.setdefault("connect_timeout", 5)  # as the threaded pool's
@@ -199,6 +200,12 @@ class Database:
                         dict(kwargs), dialect, self._pool_size
                     )
         return pool
+
+    def _close_pools_of_ended_loops(self) -> None:
+        # A server has one loop per worker process for its life; tests and scripts that run
+        # asyncio.run() again and again would otherwise keep each ended loop's connections.
+        for loop in [loop for loop in self._async_pools if loop.is_closed()]:
+            self._async_pools.pop(loop).close()
 
     def _lead(self) -> None:
         """Run the queued units (this caller's among them) as one group; wake their callers."""
