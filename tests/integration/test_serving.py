@@ -15,6 +15,7 @@ import time
 import pytest
 
 from bench.server import ESTABLISHED, Server, cli, free_port, socket_inodes, tcp_sockets
+from dingdan.app import served_app
 from dingdan.cli import serving
 from dingdan.config import get_settings
 from dingdan.web.http_protocol import GatheringTransport
@@ -177,7 +178,7 @@ def test_a_served_worker_keeps_its_startup_heap_out_of_the_cycle_collector(
     monkeypatch.setenv("DINGDAN_DATABASE_URL", db_url)
     get_settings.cache_clear()
     try:
-        app = serving.served_app()
+        app = served_app()
         try:
             # Still tracked (freed as usual), but in no generation a collection goes through.
             assert gc.is_tracked(app)

@@ -16,7 +16,6 @@ instead of being silently shared.
 from __future__ import annotations
 
 import errno
-import gc
 import socket
 from typing import Any
 
@@ -34,27 +33,9 @@ HTTP_PROTOCOL = "dingdan.web.http_protocol:GatheringHttpToolsProtocol"
 KEEP_ALIVE_SECONDS = 75
 
 
-def served_app() -> Any:
-    """The application of a ``dingdan serve`` worker, with its startup heap frozen.
-
-    Most of a worker's objects are made as it starts (modules, the tables, the routes,
-    pydantic's validators) and live as long as it does. Python's cycle collector went through
-    all of them at every full collection, the event loop stopped meanwhile: 190-210 ms in
-    which none of the worker's requests moved (measured at 16 clients on PostgreSQL: the
-    slowest 1% of such a second's orders took 250 ms instead of 60). ``gc.freeze()`` puts
-    them out of its reach; a full collection then took 20-35 ms. They are still freed as
-    usual when nothing refers to them."""
-    from dingdan.app import create_app
-
-    app = create_app()
-    gc.collect()
-    gc.freeze()
-    return app
-
-
 def _options(host: str, port: int, workers: int) -> dict[str, Any]:
     return dict(
-        app="dingdan.cli.serving:served_app",
+        app="dingdan.app:served_app",
         factory=True,
         host=host,
         port=port,
