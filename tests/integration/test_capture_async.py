@@ -276,14 +276,20 @@ def _admin_url(db: Database) -> Any:
     return db.engine.url.set(database="postgres")
 
 
-def test_lost_connections_are_replaced_and_dispose_closes_every_one(pg_db: Database) -> None:
-    db = pg_db
+def _ten_teas(db: Database) -> tuple[str, Any, dict[str, Any]]:
+    """Ten units of one product; the database's name, a URL to watch its connections from,
+    and an order of one unit."""
     product(db, "TEA-001", price="350.00")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 10})
-    name, admin_url = db.engine.url.database, _admin_url(db)
+    name = db.engine.url.database
     assert name
-    body = _body([{"sku": "TEA-001", "quantity": 1}])
+    return name, _admin_url(db), _body([{"sku": "TEA-001", "quantity": 1}])
+
+
+def test_lost_connections_are_replaced_and_dispose_closes_every_one(pg_db: Database) -> None:
+    db = pg_db
+    name, admin_url, body = _ten_teas(db)
 
     async def around_a_lost_connection() -> list[str]:
         first, _ = await orders.place_order_async(db, ADMIN, body)
@@ -311,12 +317,7 @@ def test_lost_connections_are_replaced_and_dispose_closes_every_one(pg_db: Datab
 
 def test_an_ended_event_loop_leaves_no_connection_behind(pg_db: Database) -> None:
     db = pg_db
-    product(db, "TEA-001", price="350.00")
-    location(db, "TPE")
-    receive(db, "TPE", {"TEA-001": 10})
-    name, admin_url = db.engine.url.database, _admin_url(db)
-    assert name
-    body = _body([{"sku": "TEA-001", "quantity": 1}])
+    name, admin_url, body = _ten_teas(db)
 
     async def place_and_name_the_connections() -> set[int]:
         await orders.place_order_async(db, ADMIN, body)
