@@ -86,10 +86,10 @@ def served_app() -> FastAPI:
     Most of a worker's objects are made as it starts (modules, the tables, the routes,
     pydantic's validators) and live as long as it does. Python's cycle collector went through
     all of them at every full collection, the event loop stopped meanwhile: 190-210 ms in
-    which none of the worker's requests moved (measured at 16 clients on PostgreSQL: the
-    slowest 1% of such a second's orders took 250 ms instead of 60). ``gc.freeze()`` puts
-    them out of its reach; a full collection then took 20-35 ms. They are still freed as
-    usual when nothing refers to them."""
+    which none of the worker's requests moved (measured at 16 clients on PostgreSQL: in the
+    half-seconds with such a pause the slowest 1% of orders took 250 ms, elsewhere 44-90).
+    ``gc.freeze()`` puts them out of its reach; a full collection then took 20-35 ms. They
+    are still freed as usual when nothing refers to them."""
     app = create_app()
     gc.collect()
     gc.freeze()
