@@ -14,7 +14,7 @@ import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
 from dingdan.db.tables import Base
 from dingdan.domain.errors import ValidationFailed
 from dingdan.services import order_views, orders, search_index, worker
-from dingdan.services.search_index import gram_term, grams, trigram_query
+from dingdan.services.search_index import fts_query, gram_term, grams, trigrams
 from tests.helpers import ADMIN, location, product, receive, run_threads
 
 PEOPLE = [
@@ -325,18 +325,56 @@ def test_a_term_with_a_nul_still_has_its_other_filters_checked(db, placed):
     assert order_views.list_orders(db, q="wa\x00ng", status="open").items == []
 
 
-def test_the_trigram_query_takes_few_trigrams_and_quotes_them():
-    assert trigram_query("ab") is None
-    assert trigram_query("abc") == '"abc"'
-    assert trigram_query('a"b') == '"a""b"'
-    # Up to four distinct trigrams: all of them.
-    assert trigram_query("dd0333333") == '"dd0" AND "d03" AND "033" AND "333"'
-    # More: the non-overlapping ones, which cover every character, the last ending the term.
-    assert trigram_query("+886912345678") == ('"+88" AND "691" AND "234" AND "567" AND "678"')
-    # A long term: the first three and the last three of those.
-    assert trigram_query("abcdefghijklmnopqrstu") == (
-        '"abc" AND "def" AND "ghi" AND "mno" AND "pqr" AND "stu"'
-    )
+def test_trigrams_and_the_fts5_query_quote_every_character():
+    assert trigrams("ab") == [] and fts_query([]) is None
+    assert trigrams("abcabc") == ["abc", "bca", "cab"]
+    assert fts_query(trigrams("abc")) == '"abc"'
+    assert fts_query(trigrams('a"b')) == '"a""b"'
+    # pg_trgm's index holds trigrams of letters and digits as they are; "+88" is not one.
+    assert trigrams("+886912", words_only=True) == ["886", "869", "691", "912"]
+    assert trigrams("a-b.c", words_only=True) == []
+
+
+def test_a_term_is_looked_up_by_its_rarest_trigrams(db, placed):
+    """Of a phone number's eleven trigrams, the two held by the fewest of the newest orders
+    (every phone here starts "+88"): which orders hold which trigram is counted here from
+    the stored text."""
+    term = "+886912345678"
+    texts = db.read(lambda c: c.execute(text("SELECT search_text FROM orders")).scalars().all())
+    share = {g: sum(g in t for t in texts) for g in trigrams(term)}
+    chosen = db.read(lambda c: search_index.rarest(c, trigrams(term)))
+    assert len(chosen) == search_index.PROBES and set(chosen) <= set(share)
+    assert max(share[g] for g in chosen) <= min(share[g] for g in share if g not in chosen)
+    assert "+88" not in chosen and "886" not in chosen
+    assert db.read(lambda c: search_index.rarest(c, ["abc", "bcd"])) == ["abc", "bcd"]
+
+
+def test_postgresql_looks_up_only_the_rarest_trigrams_in_its_index(db, placed):
+    """The statement gives pg_trgm's index the two rare trigrams, and the whole term in a
+    form it cannot take (with it, the index would read the posting lists of "886" and
+    "869" too, which hold nearly every order)."""
+    if db.is_sqlite:
+        pytest.skip("SQLite's FTS5 query is built from the same trigrams (test above)")
+    statements = []
+
+    def record(conn, cursor, statement, parameters, *_):
+        statements.append((statement, parameters))
+
+    event.listen(db.read_engine, "before_cursor_execute", record)
+    try:
+        assert _found(db, "+886912345678") == [placed[0]]
+    finally:
+        event.remove(db.read_engine, "before_cursor_execute", record)
+    statement, parameters = next((s, p) for s, p in statements if "LIKE" in s)
+
+    def plan(c):
+        c.execute(text("SET LOCAL enable_seqscan = off"))
+        c.execute(text("SET LOCAL enable_indexscan = off"))
+        return c.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
+
+    looked_up = [line for line in db.read(plan) if "Index Cond" in line]
+    assert len(looked_up) == 1 and "+886912345678" not in looked_up[0]
+    assert looked_up[0].count("~~") == search_index.PROBES
 
 
 SAMPLES = [

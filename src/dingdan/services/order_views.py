@@ -191,16 +191,16 @@ def list_orders(
         # refuse control characters); FTS5 would read it as the end of its query.
         return Page([], None)
     email = q.strip().lower() if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
-    match = search_index.trigram_query(q.lower()) if q and not email and db.is_sqlite else None
     gram = search_index.gram_term(q.lower()) if q and not email else None
+    # The trigrams a term of three characters or more is looked up by (search_index.rarest).
+    grams = search_index.trigrams(q.lower(), not db.is_sqlite) if q and not email else []
+    pattern = like_pattern(q.strip() if email else q) if q else ""
     stmt = select(Order)
     for column, value in filters.items():
         if value is not None:
             stmt = stmt.where(column == value)
-    if q:
-        stmt = stmt.where(
-            Order.search_text.like(like_pattern(q.strip() if email else q), escape="\\")
-        )
+    if q and (db.is_sqlite or len(grams) <= search_index.PROBES):
+        stmt = stmt.where(Order.search_text.like(pattern, escape="\\"))
     if gram and not db.is_sqlite:
         stmt = stmt.where(search_index.pg_grams_hold(Order.search_text, gram))
     if created_from:
@@ -218,6 +218,19 @@ def list_orders(
             # how common the term is, can cost 100 times more (at 1M orders a two-character
             # term took 540 ms, ANDing the pg_trgm index, against 16 ms).
             conn.execute(_CUSTOM_PLAN)
+        match = None
+        if q and grams:
+            probes = search_index.rarest(conn, grams)
+            if db.is_sqlite:
+                match = search_index.fts_query(probes)
+            elif len(probes) < len(grams):
+                # pg_trgm's index looks the rarest trigrams up; the whole term is checked
+                # on what it finds, in a form the index cannot take (it would add every
+                # trigram of the term to its lookup).
+                query = query.where(
+                    *(Order.search_text.like(f"%{g}%") for g in probes),
+                    (Order.search_text + "").like(pattern, escape="\\"),
+                )
         if email:
             ids = conn.execute(select(Customer.id).where(Customer.email == email)).scalars().all()
             if not ids:

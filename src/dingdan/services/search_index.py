@@ -24,11 +24,23 @@ in a GIN index on ``dingdan_search_grams(search_text)``.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnClause, Connection, Text, column, func, literal_column, table, text
+from sqlalchemy import (
+    ColumnClause,
+    Connection,
+    Engine,
+    Text,
+    column,
+    func,
+    literal_column,
+    table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -36,7 +48,11 @@ from dingdan.db.engine import Database
 
 TABLE = table("orders_search", column("rowid"))
 MATCH: ColumnClause[Any] = literal_column("orders_search")  # "orders_search MATCH '...'"
-_MAX_TRIGRAMS = 6
+PROBES = 2  # trigrams a term is looked up by in a trigram index (``rarest``)
+_WORD_TRIGRAM = re.compile(r"[a-z0-9]{3}")
+_SAMPLE_SIZE = 1000
+_SAMPLE_SECONDS = 300.0
+_NEWEST_TEXTS = text("SELECT search_text FROM orders ORDER BY id DESC LIMIT :n")
 
 _INDEXED = text("SELECT value FROM counters WHERE name = 'orders_search'")
 _NEXT_BATCH = text("SELECT id, search_text FROM orders WHERE id > :done ORDER BY id LIMIT :n")
@@ -137,26 +153,64 @@ def _index_grams(conn: Connection, rows: Sequence[Any]) -> None:
         conn.exec_driver_sql(_GRAMS, found)
 
 
-def trigram_query(term: str) -> str | None:
-    """The FTS5 query for the orders whose ``search_text`` may hold ``term``: every one of a
-    few of its trigrams. None when the term is shorter than a trigram (the list scans).
+def trigrams(term: str, words_only: bool = False) -> list[str]:
+    """The distinct trigrams of ``term``, in order. ``words_only``: only those of three
+    ASCII letters or digits, the ones pg_trgm's index holds as they are (it keeps letters
+    and digits only, and pads words with blanks)."""
+    found = (term[i : i + 3] for i in range(len(term) - 2))
+    if words_only:
+        found = (g for g in found if _WORD_TRIGRAM.fullmatch(g))
+    return list(dict.fromkeys(found))
 
-    Only candidates: the caller checks ``LIKE`` on them. So not every trigram is needed, and
-    fewer are faster: FTS5 walks one posting list per trigram, and the common ones ("+88"
-    of every phone, "com" of every email) hold nearly every order. Up to four distinct
-    trigrams are all used; past that the non-overlapping ones, which still cover every
-    character (at 1M orders a phone number took 20 ms this way against 60 ms with all
-    eleven of its trigrams), and of a long term its first and last three."""
-    if len(term) < 3:
-        return None
-    grams = list(dict.fromkeys(term[i : i + 3] for i in range(len(term) - 2)))
-    if len(grams) > 4:
-        cover = [term[i : i + 3] for i in range(0, len(term) - 2, 3)]
-        if len(term) % 3:
-            cover.append(term[-3:])
-        grams = list(dict.fromkeys(cover))
-    if len(grams) > _MAX_TRIGRAMS:
-        half = _MAX_TRIGRAMS // 2
-        grams = grams[:half] + grams[-half:]
+
+def rarest(conn: Connection, grams: list[str]) -> list[str]:
+    """The trigrams of ``grams`` to look a term up by: all of them when there are at most
+    ``PROBES``, else the ``PROBES`` rarest in the newest orders (``_Sample``), in order.
+
+    Only candidates come out of the index: the caller checks the whole term with ``LIKE``.
+    So not every trigram is needed, and the rare ones are what make a lookup fast: the
+    index reads one posting list per trigram, and the common ones hold nearly every order
+    ("+88" and "886" of every phone in Taiwan, "dd0" of every number, "com" of every
+    email). At 1M orders a whole phone number took 30 ms in pg_trgm's index with its eleven
+    trigrams and 2.3 ms with its two rarest; the other nine only filter the candidates."""
+    if len(grams) <= PROBES:
+        return grams
+    sample = _sample(conn)
+    ranked = sorted(range(len(grams)), key=lambda i: (sample.share(grams[i]), -i))
+    return [grams[i] for i in sorted(ranked[:PROBES])]
+
+
+def fts_query(grams: list[str]) -> str | None:
+    """SQLite: the FTS5 query for the orders holding every one of ``grams`` (None: no
+    trigram, the list scans)."""
     # A double-quoted FTS5 string takes every character literally but the quote, doubled.
-    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams) or None
+
+
+class _Sample:
+    """The search text of the newest orders, to tell a term's rare trigrams from its common
+    ones by how many of them hold each (counted once per trigram, then kept)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.taken = time.monotonic()
+        self._shares: dict[str, int] = {}
+
+    def share(self, gram: str) -> int:
+        n = self._shares.get(gram)
+        if n is None:
+            n = self._shares[gram] = sum(1 for t in self.texts if gram in t)
+        return n
+
+
+# Per engine (one per database in a process), taken again after _SAMPLE_SECONDS.
+_SAMPLES: WeakKeyDictionary[Engine, _Sample] = WeakKeyDictionary()
+
+
+def _sample(conn: Connection) -> _Sample:
+    kept = _SAMPLES.get(conn.engine)
+    if kept is not None and time.monotonic() - kept.taken < _SAMPLE_SECONDS:
+        return kept
+    texts = conn.execute(_NEWEST_TEXTS, {"n": _SAMPLE_SIZE}).scalars()
+    sample = _SAMPLES[conn.engine] = _Sample([t or "" for t in texts])
+    return sample
