@@ -170,10 +170,11 @@ def list_orders(
     means, and it is an index lookup instead of a trigram scan whose posting lists
     (``@ex``, ``com``) hold nearly every order.
 
-    A term of three characters or more is looked up in a trigram index: PostgreSQL's
-    pg_trgm GIN index answers the ``LIKE`` itself; on SQLite the FTS5 table gives the
-    indexed orders that may match, newest first, and ``LIKE`` checks each, while the
-    orders written since the worker last indexed are scanned (``services/search_index``).
+    A term of three characters or more is looked up in a trigram index by its two rarest
+    trigrams (``search_index.rarest``), and ``LIKE`` checks the whole term on what it
+    finds: PostgreSQL's pg_trgm GIN index in the same statement; on SQLite the FTS5 table
+    gives the indexed orders that may match, newest first, while the orders written since
+    the worker last indexed are scanned (``services/search_index``).
     A term of one or two CJK characters (a surname, a given name, 李娜) is looked up in the
     index of such grams the same ways. Both answer exactly what a scan would."""
     check_limit(limit)
