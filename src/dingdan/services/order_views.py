@@ -170,7 +170,7 @@ def list_orders(
     means, and it is an index lookup instead of a trigram scan whose posting lists
     (``@ex``, ``com``) hold nearly every order.
 
-    A term of three characters or more is looked up in a trigram index by its two rarest
+    A term of three characters or more is looked up in a trigram index by its rarest
     trigrams (``search_index.rarest``), and ``LIKE`` checks the whole term on what it
     finds: PostgreSQL's pg_trgm GIN index in the same statement; on SQLite the FTS5 table
     gives the indexed orders that may match, newest first, while the orders written since
@@ -200,7 +200,7 @@ def list_orders(
     for column, value in filters.items():
         if value is not None:
             stmt = stmt.where(column == value)
-    if q and (db.is_sqlite or len(grams) <= search_index.PROBES):
+    if q and (db.is_sqlite or len(grams) <= search_index.FEW):
         stmt = stmt.where(Order.search_text.like(pattern, escape="\\"))
     if gram and not db.is_sqlite:
         stmt = stmt.where(search_index.pg_grams_hold(Order.search_text, gram))
@@ -226,7 +226,11 @@ def list_orders(
             probes = search_index.rarest(conn, grams)
             if db.is_sqlite:
                 match = search_index.fts_query(probes)
-            elif len(probes) < len(grams):
+            elif len(grams) <= search_index.FEW:
+                pass  # the one LIKE of ``stmt``
+            elif len(probes) == len(grams):
+                query = query.where(Order.search_text.like(pattern, escape="\\"))
+            else:
                 # pg_trgm's index looks the rarest trigrams up; the whole term is checked
                 # on what it finds, in a form the index cannot take (it would add every
                 # trigram of the term to its lookup).

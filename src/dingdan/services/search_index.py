@@ -24,6 +24,7 @@ in a GIN index on ``dingdan_search_grams(search_text)``.
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Text,
+    bindparam,
     column,
     func,
     literal_column,
@@ -48,11 +50,15 @@ from dingdan.db.engine import Database
 
 TABLE = table("orders_search", column("rowid"))
 MATCH: ColumnClause[Any] = literal_column("orders_search")  # "orders_search MATCH '...'"
-PROBES = 2  # trigrams a term is looked up by in a trigram index (``rarest``)
+FEW = 2  # a term with at most this many trigrams is looked up by all of them
+PROBES = 4  # at most, the trigrams a term is looked up by in a trigram index (``rarest``)
 _WORD_TRIGRAM = re.compile(r"[a-z0-9]{3}")
-_SAMPLE_SIZE = 1000
-_SAMPLE_SECONDS = 300.0
-_NEWEST_TEXTS = text("SELECT search_text FROM orders ORDER BY id DESC LIMIT :n")
+_SAMPLE_RUNS, _SAMPLE_RUN = 50, 20  # 1,000 orders
+_SAMPLE_SECONDS = 900.0
+_ID_RANGE = text("SELECT MIN(id), MAX(id) FROM orders")
+_TEXTS_OF = text("SELECT search_text FROM orders WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
 
 _INDEXED = text("SELECT value FROM counters WHERE name = 'orders_search'")
 _NEXT_BATCH = text("SELECT id, search_text FROM orders WHERE id > :done ORDER BY id LIMIT :n")
@@ -164,20 +170,30 @@ def trigrams(term: str, words_only: bool = False) -> list[str]:
 
 
 def rarest(conn: Connection, grams: list[str]) -> list[str]:
-    """The trigrams of ``grams`` to look a term up by: all of them when there are at most
-    ``PROBES``, else the ``PROBES`` rarest in the newest orders (``_Sample``), in order.
+    """The trigrams of ``grams`` to look a term up by, in order: the rarest first, then the
+    next rarest while some order of the sample (``_Sample``, 1,000 orders drawn from all)
+    holds every trigram chosen so far, up to ``PROBES``; never one that most orders hold.
+    All of them when there are at most ``FEW``.
 
     Only candidates come out of the index: the caller checks the whole term with ``LIKE``.
     So not every trigram is needed, and the rare ones are what make a lookup fast: the
     index reads one posting list per trigram, and the common ones hold nearly every order
-    ("+88" and "886" of every phone in Taiwan, "dd0" of every number, "com" of every
-    email). At 1M orders a whole phone number took 30 ms in pg_trgm's index with its eleven
-    trigrams and 2.3 ms with its two rarest; the other nine only filter the candidates."""
-    if len(grams) <= PROBES:
+    ("886" of every phone in Taiwan, "dd0" of every number, "com" of every email). At 1M
+    orders a whole phone number took 30 ms in pg_trgm's index with its eleven trigrams and
+    2-5 ms with two rare ones; the others only filter the candidates. A term of only common
+    trigrams keeps them all: intersecting them is what narrows it."""
+    if len(grams) <= FEW:
         return grams
     sample = _sample(conn)
-    ranked = sorted(range(len(grams)), key=lambda i: (sample.share(grams[i]), -i))
-    return [grams[i] for i in sorted(ranked[:PROBES])]
+    by_share = sorted(grams, key=lambda g: (sample.share(g), -grams.index(g)))
+    chosen = [by_share[0]]
+    for gram in by_share[1:PROBES]:
+        if not sample.holding(chosen) or sample.share(gram) * 2 > len(sample.texts):
+            break
+        chosen.append(gram)
+    if len(chosen) == 1 and sample.share(chosen[0]) * 2 > len(sample.texts):
+        return grams  # nothing rare to look up: every list narrows the candidates
+    return [g for g in grams if g in chosen]
 
 
 def fts_query(grams: list[str]) -> str | None:
@@ -188,8 +204,10 @@ def fts_query(grams: list[str]) -> str | None:
 
 
 class _Sample:
-    """The search text of the newest orders, to tell a term's rare trigrams from its common
-    ones by how many of them hold each (counted once per trigram, then kept)."""
+    """The search text of orders drawn at random from all (not the newest: numbers are
+    given in sequence, so the newest orders' trigrams are not those of older ones), to
+    tell a term's rare trigrams from its common ones by how many texts hold each (counted
+    once per trigram, then kept)."""
 
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
@@ -202,6 +220,10 @@ class _Sample:
             n = self._shares[gram] = sum(1 for t in self.texts if gram in t)
         return n
 
+    def holding(self, grams: list[str]) -> int:
+        """How many texts of the sample hold every one of ``grams``."""
+        return sum(1 for t in self.texts if all(g in t for g in grams))
+
 
 # Per engine (one per database in a process), taken again after _SAMPLE_SECONDS.
 _SAMPLES: WeakKeyDictionary[Engine, _Sample] = WeakKeyDictionary()
@@ -211,6 +233,16 @@ def _sample(conn: Connection) -> _Sample:
     kept = _SAMPLES.get(conn.engine)
     if kept is not None and time.monotonic() - kept.taken < _SAMPLE_SECONDS:
         return kept
-    texts = conn.execute(_NEWEST_TEXTS, {"n": _SAMPLE_SIZE}).scalars()
-    sample = _SAMPLES[conn.engine] = _Sample([t or "" for t in texts])
+    low, high = conn.execute(_ID_RANGE).one()
+    texts: list[str] = []
+    if low is not None:
+        # Runs of neighbouring ids from all over the table: a few pages each (1,000 ids
+        # one by one were 1,000 pages, 0.5-15 s with the table out of memory).
+        span = range(int(low), int(high) + 1, _SAMPLE_RUN)
+        starts = span if len(span) <= _SAMPLE_RUNS else random.sample(span, _SAMPLE_RUNS)
+        ids = [i for start in starts for i in range(start, start + _SAMPLE_RUN)]
+        for start in range(0, len(ids), 500):  # within SQLite's older limit of 999 values
+            chunk = list(ids[start : start + 500])
+            texts += [t or "" for t in conn.execute(_TEXTS_OF, {"ids": chunk}).scalars()]
+    sample = _SAMPLES[conn.engine] = _Sample(texts)
     return sample
