@@ -327,6 +327,17 @@ def test_sqlite_looks_terms_up_in_the_trigram_index(db, placed):
         assert not [s for s, _ in statements if "MATCH" in s]
 
 
+def test_a_phone_number_as_people_type_it_finds_the_orders_of_that_number(db, placed):
+    """The orders keep phones in E.164 (+886912345678); a person searches 0912-345-678."""
+    worker.run_frequent(db)
+    for typed in ("0912-345-678", "0912 345 678", "+886 912-345-678", "00886912345678"):
+        assert _found(db, typed) == [placed[0]], typed
+    # No country is assumed: Hong Kong's +85291234567, and every number holding its digits.
+    assert placed[2] in _found(db, "9123 4567") == _scan(db, "91234567")
+    assert _found(db, "138-0013-8000") == [placed[6]]
+    assert _found(db, "0911-111-111") == []
+
+
 def test_a_term_with_a_nul_still_has_its_other_filters_checked(db, placed):
     with pytest.raises(ValidationFailed):
         order_views.list_orders(db, q="wa\x00ng", status="nope")

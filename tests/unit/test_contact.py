@@ -13,6 +13,7 @@ from dingdan.domain.contact import (
     country_name,
     normalize_email,
     normalize_phone,
+    phone_as_stored,
     validate_address,
 )
 from dingdan.domain.errors import FieldErrors, ValidationFailed
@@ -433,3 +434,29 @@ def test_an_address_as_a_dict_is_what_asdict_gives_and_a_copy() -> None:
     assert d == asdict(a) and list(d) == list(asdict(a))
     d["city"] = "高雄市"
     assert a.city == "台北市" and a.as_dict()["city"] == "台北市"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored_part"),
+    [
+        ("0912-345-678", "912345678"),  # Taiwan mobile, national form
+        ("0912345678", "912345678"),
+        (" 0912 345 678 ", "912345678"),
+        ("(02) 2345-6789", "223456789"),  # Taipei landline, area code in brackets
+        ("+886 912 345 678", "+886912345678"),
+        ("00886912345678", "+886912345678"),  # the international prefix
+        ("9123 4567", "91234567"),  # Hong Kong: no trunk prefix
+        ("138 0013 8000", "13800138000"),  # mainland China mobile
+    ],
+)
+def test_a_phone_typed_into_a_search_becomes_part_of_its_stored_form(
+    typed: str, stored_part: str
+) -> None:
+    assert phone_as_stored(typed) == stored_part
+
+
+@pytest.mark.parametrize(
+    "typed", ["912345", "+8869", "dd0012345", "wang@example.com", "(+886)", "0912-345-678 x2"]
+)
+def test_what_is_not_a_whole_phone_number_is_searched_as_typed(typed: str) -> None:
+    assert phone_as_stored(typed) is None

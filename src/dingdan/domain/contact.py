@@ -114,6 +114,29 @@ def _e164(text: str, region: str | None) -> tuple[str | None, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
+_DIALLED = re.compile(r"\+?[0-9(][0-9 \-().]{6,}")
+
+
+def phone_as_stored(text: str) -> str | None:
+    """A phone number as someone types it into a search (``0912-345-678``, ``+886 912 345
+    678``, ``(02) 2345-6789``) turned into the part of the stored E.164 form it must be:
+    separators dropped, a national trunk ``0`` dropped (``912345678`` is in
+    ``+886912345678``), ``00`` read as ``+``. None when ``text`` is not such a number (at
+    least eight digits and nothing but digits, blanks, ``-().`` and a leading ``+``). No
+    country is assumed: the national number is matched in any country's numbers."""
+    text = text.strip()
+    if not _DIALLED.fullmatch(text):
+        return None
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) < 8:
+        return None
+    if text.startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    return digits[1:] if digits.startswith("0") else digits
+
+
 # --- country ----------------------------------------------------------------------------------
 
 _ALPHA2_RE = re.compile(r"[A-Z]{2}")

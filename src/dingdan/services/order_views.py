@@ -12,6 +12,7 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Customer, Order, OrderEvent, OrderLine, Shipment
 from dingdan.db.prepared import Prepared
 from dingdan.db.tables import Location, table_of
+from dingdan.domain.contact import phone_as_stored
 from dingdan.domain.errors import NotFound, ValidationFailed
 from dingdan.domain.money import format_amount
 from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Status
@@ -191,6 +192,8 @@ def list_orders(
         # No order's text holds a NUL (PostgreSQL cannot store one, and the contact fields
         # refuse control characters); FTS5 would read it as the end of its query.
         return Page([], None)
+    # A phone number as people write it means the orders of that number, stored in E.164.
+    q = (phone_as_stored(q) or q) if q else q
     email = q.strip().lower() if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
     gram = search_index.gram_term(q.lower()) if q and not email else None
     # The trigrams a term of three characters or more is looked up by (search_index.rarest).

@@ -60,7 +60,8 @@ async def list_orders(
         None,
         max_length=200,
         description="Case-insensitive substring of the number, email, name or phone; a whole "
-        "email address finds the orders of that email only.",
+        "email address finds the orders of that email only; a phone number as people write "
+        "it (0912-345-678, +886 912 345 678) finds the orders of that number.",
     ),
     created_from: datetime | None = None,
     created_to: datetime | None = None,
