@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from dingdan.config import Settings, get_settings
 from dingdan.db.engine import Database
@@ -18,6 +20,14 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
+
+
+def schema_is_current(db: Database) -> bool:
+    """Whether the database's schema is at the newest migration (``dingdan db upgrade``
+    brings it there)."""
+    head = ScriptDirectory.from_config(alembic_config(str(db.url))).get_current_head()
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() == head
 
 
 def database(settings: Settings | None = None) -> Database:

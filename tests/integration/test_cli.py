@@ -83,3 +83,31 @@ def test_one_worker_round_reports_what_it_did(cli_db, tmp_path, monkeypatch):
     indexed = int(result.output.split("orders indexed for search: ")[1].split(",")[0])
     orders = cli_db.read(lambda c: c.execute(text("SELECT COUNT(*) FROM orders")).scalar())
     assert indexed == (orders if cli_db.is_sqlite else 0) and orders > 0
+
+
+def test_a_command_on_a_database_never_migrated_says_to_upgrade_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("DINGDAN_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    get_settings.cache_clear()
+    try:
+        for command in (
+            ["demo"],
+            ["inventory", "verify"],
+            ["token", "create", "--name", "x", "--role", "viewer"],
+        ):
+            result = runner.invoke(app, command)
+            assert result.exit_code == 1, command
+            assert "dingdan db upgrade" in result.output and "Traceback" not in result.output
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        assert runner.invoke(app, ["demo"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_database_that_cannot_be_reached_is_a_reason_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("DINGDAN_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/x")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["inventory", "verify"])
+        assert result.exit_code == 1 and "cannot read the database" in result.output
+    finally:
+        get_settings.cache_clear()

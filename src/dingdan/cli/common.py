@@ -47,9 +47,28 @@ def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def database() -> Any:
+    """The configured database, once its schema is known to be current: a command on a
+    database that was never migrated (or is behind) exits with what to do, not with the
+    first statement's missing table."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from dingdan import bootstrap
 
-    return bootstrap.database()
+    db = bootstrap.database()
+    try:
+        current = bootstrap.schema_is_current(db)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err.print(f"[red]error:[/red] cannot read the database: {reason}", highlight=False)
+        raise typer.Exit(1) from None
+    if not current:
+        err.print(
+            "[red]error:[/red] the database's schema is not current: "
+            "run `dingdan db upgrade` first",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    return db
 
 
 def read_stdin_secret() -> str:
