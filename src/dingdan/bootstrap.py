@@ -26,7 +26,8 @@ def schema_is_current(db: Database) -> bool:
     """Whether the database's schema is at the newest migration (``dingdan db upgrade``
     brings it there)."""
     head = ScriptDirectory.from_config(alembic_config(str(db.url))).get_current_head()
-    with db.engine.connect() as conn:
+    # A reader: SQLite's writing engine begins with BEGIN IMMEDIATE, the write lock.
+    with db.read_engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() == head
 
 
