@@ -185,7 +185,9 @@ def rarest(conn: Connection, grams: list[str]) -> list[str]:
     if len(grams) <= FEW:
         return grams
     sample = _sample(conn)
-    by_share = sorted(grams, key=lambda g: (sample.share(g), -grams.index(g)))
+    # Rarest first; of equally rare ones the later in the term (the end of a phone or a
+    # number is what tells it apart).
+    by_share = [g for _, g in sorted(enumerate(grams), key=lambda x: (sample.share(x[1]), -x[0]))]
     chosen = [by_share[0]]
     for gram in by_share[1:PROBES]:
         if not sample.holding(chosen) or sample.share(gram) * 2 > len(sample.texts):
@@ -242,7 +244,7 @@ def _sample(conn: Connection) -> _Sample:
         starts = span if len(span) <= _SAMPLE_RUNS else random.sample(span, _SAMPLE_RUNS)
         ids = [i for start in starts for i in range(start, start + _SAMPLE_RUN)]
         for start in range(0, len(ids), 500):  # within SQLite's older limit of 999 values
-            chunk = list(ids[start : start + 500])
+            chunk = ids[start : start + 500]
             texts += [t or "" for t in conn.execute(_TEXTS_OF, {"ids": chunk}).scalars()]
     sample = _SAMPLES[conn.engine] = _Sample(texts)
     return sample
