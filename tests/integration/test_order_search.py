@@ -405,6 +405,45 @@ def test_postgresql_looks_up_only_the_rarest_trigrams_in_its_index(db, placed):
     assert looked_up[0].count("~~") == search_index.PROBES
 
 
+def test_a_common_term_is_searched_in_the_newest_ids_first_by_the_sample(monkeypatch):
+    # 林佳 in 6 of 1,000 sampled orders, over 1M ids: about 6,000 matches, searched first in
+    # the newest 34,000 ids, which should hold four pages of 51.
+    texts = ["dd0 林佳"] * 6 + ["dd0 王"] * 600 + ["dd0 陳"] + ["dd0"] * 393
+    sample = search_index._Sample(texts, ids=1_000_000)
+    monkeypatch.setattr(search_index, "_sample", lambda conn: sample)
+    assert search_index.newest_span(None, "林佳", 51) == 34_000
+    assert search_index.newest_span(None, "王", 51) == 340
+    # Rarer than 40 pages in all (about 1,000 here), or in no sampled order: all its matches.
+    assert search_index.newest_span(None, "陳", 51) is None
+    assert search_index.newest_span(None, "美志", 51) is None
+    assert search_index.newest_span(None, "林佳", 200) is None  # 6,000 < 40 pages of 201
+
+
+@pytest.mark.parametrize("pages", [0.3, 4.0])
+def test_postgresql_searches_the_newest_ids_first_with_the_same_answer(
+    db, placed, monkeypatch, pages
+):
+    """Every term, taken as common: page after page the answer is still the scan's, whether
+    the newest ids searched first fill the page (four pages' worth) or the older ones are
+    searched after them (a third of a page)."""
+    if db.is_sqlite:
+        pytest.skip("SQLite's indexes give their matches newest first")
+    with _statements(db) as statements:
+        assert _found(db, "example") == _scan(db, "example")
+    assert not [s for s, _ in statements if "max(" in s]  # nine orders: none is common
+    monkeypatch.setattr(search_index, "WINDOW_FROM", 0.0)
+    monkeypatch.setattr(search_index, "WINDOW_PAGES", pages)
+    with _statements(db) as statements:
+        for term in TERMS:
+            assert _found(db, term) == _scan(db, term), term
+    windows = [s for s, _ in statements if "orders.id >=" in s]
+    assert len(windows) > len(TERMS) / 2
+    # Older than the window: the rest of a page that was not full (a last page, or with a
+    # third of a page's worth any page); never more than one per page.
+    older = [s for s, _ in statements if "orders.id <" in s and "orders.id >=" not in s]
+    assert len(windows) >= len(older) > (len(windows) / 2 if pages < 1 else 0)
+
+
 SAMPLES = [
     "dd000001 wang@example.com 王小明 +886912345678",
     "ｑｕｉｎｎ　山田 かな カナ 한글",

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from dingdan.db.engine import Database
@@ -178,7 +178,9 @@ def list_orders(
     gives the indexed orders that may match, newest first, while the orders written since
     the worker last indexed are scanned (``services/search_index``).
     A term of one or two CJK characters (a surname, a given name, 李娜) is looked up in the
-    index of such grams the same ways. Both answer exactly what a scan would."""
+    index of such grams the same ways. On PostgreSQL a term the sample finds in many orders
+    is searched in the newest ids first (``search_index.newest_span``). Both answer exactly
+    what a scan would."""
     check_limit(limit)
     after = decode_cursor(cursor, int)
     filters = {
@@ -238,13 +240,34 @@ def list_orders(
         sqlite_index = db.is_sqlite and (match or gram)
         indexed = search_index.indexed_up_to(conn) if sqlite_index else None
         if indexed is None:
-            rows = list(conn.execute(query.order_by(Order.id.desc()).limit(limit + 1)))
+            span = None
+            if q and not db.is_sqlite and not email:
+                span = search_index.newest_span(conn, q.lower(), limit + 1)
+            rows = _newest(conn, query, limit + 1, span, after)
         else:
             rows = _search_sqlite(conn, query, match, gram, indexed, after, limit + 1)
         page = page_of(rows, limit, lambda o: o, lambda o: (int(o.id),))
         return Page(views(conn, page.items), page.next_cursor)
 
     return db.read(work)
+
+
+def _newest(conn: Connection, query: Any, wanted: int, span: int | None, after: Any) -> list[Any]:
+    """The newest ``wanted`` orders ``query`` selects; with a ``span``, those of the newest
+    ``span`` ids (below the cursor) first, then the older ones if the page is not full
+    (``search_index.newest_span``). The same rows either way."""
+    ordered = query.order_by(Order.id.desc())
+    top = after[0] if after else None
+    if span is not None and top is None:
+        newest = conn.execute(select(func.max(Order.id))).scalar()
+        top = None if newest is None else int(newest) + 1
+    if span is None or top is None:
+        return list(conn.execute(ordered.limit(wanted)))
+    edge = top - span
+    rows = list(conn.execute(ordered.where(Order.id >= edge).limit(wanted)))
+    if len(rows) < wanted:
+        rows += conn.execute(ordered.where(Order.id < edge).limit(wanted - len(rows)))
+    return rows
 
 
 def _pg_term(conn: Connection, grams: list[str], pattern: str) -> list[ColumnElement[bool]]:
