@@ -51,7 +51,7 @@ from dingdan.db.engine import Database
 
 TABLE = table("orders_search", column("rowid"))
 MATCH: ColumnClause[Any] = literal_column("orders_search")  # "orders_search MATCH '...'"
-FEW = 2  # a term with at most this many trigrams is looked up by all of them
+_FEW = 2  # a term with at most this many trigrams is looked up by all of them
 PROBES = 4  # at most, the trigrams a term is looked up by in a trigram index (``rarest``)
 _WORD_TRIGRAM = re.compile(r"[a-z0-9]{3}")
 _SAMPLE_RUNS, _SAMPLE_RUN = 50, 20  # 1,000 orders
@@ -178,7 +178,7 @@ def rarest(conn: Connection, grams: list[str]) -> list[str]:
     """The trigrams of ``grams`` to look a term up by, in order: the rarest first, then the
     next rarest while some order of the sample (``_Sample``, 1,000 orders drawn from all)
     holds every trigram chosen so far, up to ``PROBES``; never one that most orders hold.
-    All of them when there are at most ``FEW``.
+    All of them when there are at most ``_FEW``.
 
     Only candidates come out of the index: the caller checks the whole term with ``LIKE``.
     So not every trigram is needed, and the rare ones are what make a lookup fast: the
@@ -187,7 +187,7 @@ def rarest(conn: Connection, grams: list[str]) -> list[str]:
     orders a whole phone number took 30 ms in pg_trgm's index with its eleven trigrams and
     2-5 ms with two rare ones; the others only filter the candidates. A term of only common
     trigrams keeps them all: intersecting them is what narrows it."""
-    if len(grams) <= FEW:
+    if len(grams) <= _FEW:
         return grams
     sample = _sample(conn)
     # Rarest first; of equally rare ones the later in the term (the end of a phone or a
