@@ -274,6 +274,6 @@ def _sample(conn: Connection) -> _Sample:
         for start in range(0, len(ids), 500):  # within SQLite's older limit of 999 values
             chunk = ids[start : start + 500]
             texts += [t or "" for t in conn.execute(_TEXTS_OF, {"ids": chunk}).scalars()]
-    ids = 0 if low is None else int(high) - int(low) + 1
-    sample = _SAMPLES[conn.engine] = _Sample(texts, ids)
+    spread = 0 if low is None else int(high) - int(low) + 1
+    sample = _SAMPLES[conn.engine] = _Sample(texts, spread)
     return sample
