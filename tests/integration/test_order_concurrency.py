@@ -9,7 +9,7 @@ import random
 from collections import Counter, defaultdict
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from dingdan.db.order_tables import (
     Allocation,
@@ -330,6 +330,34 @@ def test_one_idempotency_key_sent_by_ten_threads_at_once_makes_one_order(db):
     stock = inventory.stock_of(db, "TEA-001")
     assert (stock["on_hand"], stock["reserved"]) == (30, 2)
     _assert_reservations_match_allocations(db)
+
+
+def test_a_replay_answers_the_order_as_it_is_now_read_outside_the_write_transaction(db):
+    """The same key again: the earlier order, as it is now (cancelled since), read after the
+    write transaction; on SQLite the writer's connection reads no line of it (the single
+    write lock is not held while the view is built)."""
+    product(db, "TEA-001", price="350.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 30})
+    body = _body([{"sku": "TEA-001", "quantity": 2}])
+    first, created = orders.place_order(db, ADMIN, body, idempotency_key="k-replay")
+    assert created and first["status"] == "open"
+    fulfilment.cancel_order(db, ADMIN, first["number"], "customer asked")
+    written: list[str] = []
+
+    def record(conn, cursor, statement, *_):
+        written.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        again, created = orders.place_order(db, ADMIN, body, idempotency_key="k-replay")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert not created and again["number"] == first["number"]
+    assert again["status"] == "cancelled" and again["lines"][0]["cancelled"] == 2
+    if db.is_sqlite:
+        assert written and not [s for s in written if "order_lines" in s]
+    assert _count(db, Order) == 1
 
 
 def test_one_channel_external_id_sent_by_ten_threads_at_once_makes_one_order(db):

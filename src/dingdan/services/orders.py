@@ -179,24 +179,27 @@ def place_order(
 
     key = _key_row(actor, idempotency_key, digest)
 
-    def work(conn: Connection) -> tuple[Callable[[], dict[str, Any]], bool]:
+    def work(conn: Connection) -> Callable[[], dict[str, Any]] | int:
+        """The new order's answer, or the id of the earlier order to answer with."""
         earlier = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
-            found = view(conn, earlier)
-            return lambda: found, False
-        return _create(conn, actor, data, prefix, key)[1], True
+            return int(earlier.id)
+        return _create(conn, actor, data, prefix, key)[1]
 
     # PostgreSQL writes the whole order in one statement (_one_call_payload), so the
     # capture needs no transaction block around it; SQLite writes it statement by statement.
     try:
-        answer, created = db.write_statement(work)
+        answer = db.write_statement(work)
     except Conflict:
         # A concurrent request with the same key, external id or new customer won the race;
         # running again finds what it committed.
-        answer, created = db.write_statement(work)
-    # Built after the commit: SQLite's one write lock (and a PostgreSQL connection) is not
-    # held for it.
-    return answer(), created
+        answer = db.write_statement(work)
+    # Built after the commit, an earlier order's view on a reader: SQLite's one write lock
+    # (and a PostgreSQL connection) is not held for it. (Orders are never deleted.)
+    if isinstance(answer, int):
+        order_id = answer
+        return db.read(lambda c: view(c, c.execute(_ORDER_BY_ID, {"id": order_id}).one())), False
+    return answer(), True
 
 
 async def place_order_async(
