@@ -214,8 +214,9 @@ def newest_span(conn: Connection, term: str, wanted: int) -> int | None:
     the grams' index gives every match, in no order, and each is read from the table to be
     sorted. At 1M orders 林佳 (0.6% of them) read 5,900 pages to return 51 rows, 6-7 ms
     warm and 68 ms at p95 under load; limited to the newest 34,000 ids, the index lookup is
-    ANDed with the primary key's range and reads 310 pages (2 ms). Most orders holding the
-    term (王 in one of ten): the planner walks the primary key newest first either way."""
+    ANDed with the primary key's range and reads 310 pages (2 ms). A term in a large share
+    of orders (王, one in sixteen) fills its page from the newest few hundred ids: the
+    planner walks the primary key newest first either way."""
     sample = _sample(conn)
     held = sample.share(term)
     if not held or held * sample.ids < WINDOW_FROM * wanted * len(sample.texts):
