@@ -50,7 +50,7 @@ from dingdan.domain.errors import (
 from dingdan.domain.money import format_amount, parse_amount
 from dingdan.domain.stock import MovementKind
 from dingdan.services.common import Actor
-from dingdan.services.order_views import add_events, view, view_of
+from dingdan.services.order_views import add_events, get_order, view_of
 
 # Statements of the capture path, built once (building them per order cost more CPU than
 # running them); the writes run on SQLite's cursor directly (db/prepared.py).
@@ -179,11 +179,11 @@ def place_order(
 
     key = _key_row(actor, idempotency_key, digest)
 
-    def work(conn: Connection) -> Callable[[], dict[str, Any]] | int:
-        """The new order's answer, or the id of the earlier order to answer with."""
+    def work(conn: Connection) -> Callable[[], dict[str, Any]] | str:
+        """The new order's answer, or the number of the earlier order to answer with."""
         earlier = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
-            return int(earlier.id)
+            return str(earlier.number)
         return _create(conn, actor, data, prefix, key)[1]
 
     # PostgreSQL writes the whole order in one statement (_one_call_payload), so the
@@ -195,10 +195,9 @@ def place_order(
         # running again finds what it committed.
         answer = db.write_statement(work)
     # Built after the commit, an earlier order's view on a reader: SQLite's one write lock
-    # (and a PostgreSQL connection) is not held for it. (Orders are never deleted.)
-    if isinstance(answer, int):
-        order_id = answer
-        return db.read(lambda c: view(c, c.execute(_ORDER_BY_ID, {"id": order_id}).one())), False
+    # (and a PostgreSQL connection) is not held for it.
+    if isinstance(answer, str):
+        return get_order(db, answer), False
     return answer(), True
 
 
