@@ -409,7 +409,7 @@ def test_a_common_term_is_searched_in_the_newest_ids_first_by_the_sample(monkeyp
     # 林佳 in 6 of 1,000 sampled orders, over 1M ids: about 6,000 matches, searched first in
     # the newest 34,000 ids, which should hold four pages of 51.
     texts = ["dd0 林佳"] * 6 + ["dd0 王"] * 600 + ["dd0 陳"] + ["dd0"] * 393
-    sample = search_index._Sample(texts, ids=1_000_000)
+    sample = search_index._Sample(texts, spread=1_000_000)
     monkeypatch.setattr(search_index, "_sample", lambda conn: sample)
     assert search_index.newest_span(None, "林佳", 51) == 34_000
     assert search_index.newest_span(None, "王", 51) == 340

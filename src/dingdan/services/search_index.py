@@ -219,7 +219,7 @@ def newest_span(conn: Connection, term: str, wanted: int) -> int | None:
     planner walks the primary key newest first either way."""
     sample = _sample(conn)
     held = sample.share(term)
-    if not held or held * sample.ids < WINDOW_FROM * wanted * len(sample.texts):
+    if not held or held * sample.spread < WINDOW_FROM * wanted * len(sample.texts):
         return None
     return math.ceil(WINDOW_PAGES * wanted * len(sample.texts) / held)
 
@@ -237,9 +237,9 @@ class _Sample:
     tell a term's rare trigrams from its common ones by how many texts hold each (counted
     once per trigram, then kept)."""
 
-    def __init__(self, texts: list[str], ids: int = 0) -> None:
+    def __init__(self, texts: list[str], spread: int = 0) -> None:
         self.texts = texts
-        self.ids = ids  # how many ids the table's orders spread over when it was taken
+        self.spread = spread  # how many ids the table's orders spread over when taken
         self.taken = time.monotonic()
         self._shares: dict[str, int] = {}
 
