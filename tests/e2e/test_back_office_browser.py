@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.builders import Buyer, address, lines, order_body
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ARGS = [
@@ -101,17 +103,13 @@ def _new_order(db: Any) -> dict[str, Any]:
     order, _ = orders.place_order(
         db,
         SYSTEM,
-        {
-            "channel": "web",
-            "currency": "TWD",
-            "payment_method": "bank_transfer",
-            "customer": {"email": "e2e@example.com", "name": "測試 顧客", "phone": "0911000111"},
-            "shipping_address": {"name": "測試 顧客", "line1": "忠孝東路一段1號",
-                                 "city": "台北市", "postal_code": "100", "country": "TW"},
-            "lines": [{"sku": "TEA-OOLONG-150", "quantity": 2}, {"sku": "CAKE-PINE-10",
-                                                                 "quantity": 1}],
-            "shipping_price": "60.00",
-        },
+        order_body(
+            lines(("TEA-OOLONG-150", 2), ("CAKE-PINE-10", 1)),
+            buyer=Buyer("e2e@example.com", "測試 顧客", "0911000111"),
+            shipping_address=address(
+                name="測試 顧客", line1="忠孝東路一段1號", postal_code="100", phone=None
+            ),
+        ),
     )
     return order
 

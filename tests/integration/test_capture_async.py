@@ -23,7 +23,8 @@ from dingdan.domain.errors import (
     ServiceUnavailable,
 )
 from dingdan.services import order_views, orders, settings_admin
-from tests.helpers import ADMIN, location, product, receive, run_threads
+from tests.builders import ADMIN, location, product, receive
+from tests.helpers import run_threads
 from tests.integration.test_capture_stale_plan import _take_after_first_plan
 from tests.integration.test_order_concurrency import (
     _assert_reservations_match_allocations,

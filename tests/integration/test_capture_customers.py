@@ -12,24 +12,17 @@ from sqlalchemy import select
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Customer, Order
 from dingdan.services import orders
-from tests.helpers import ADMIN, location, product, receive
+from tests.builders import ADMIN, OMIT, address, location, order_body, product, receive
 
 
 def _body(customer: dict[str, Any], line1: str = "信義路五段7號") -> dict[str, Any]:
-    return {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": customer,
-        "shipping_address": {
-            "name": "王小明",
-            "line1": line1,
-            "city": "台北市",
-            "postal_code": "110",
-            "country": "TW",
-        },
-        "lines": [{"sku": "CUS-1", "quantity": 1}],
-        "payment_method": "card",
-    }
+    return order_body(
+        [{"sku": "CUS-1", "quantity": 1}],
+        customer=customer,
+        shipping_address=address(line1=line1, phone=None),
+        payment_method="card",
+        shipping_price=OMIT,
+    )
 
 
 def _customers(db: Database) -> list[Any]:

@@ -22,7 +22,7 @@ from dingdan.db.order_tables import (
 from dingdan.db.tables import OutboxMessage, StockMovement
 from dingdan.domain.errors import InsufficientStock
 from dingdan.services import inventory, orders
-from tests.helpers import ADMIN, location, product, receive
+from tests.builders import ADMIN, address, location, order_body, product, receive
 
 
 @pytest.fixture
@@ -33,22 +33,14 @@ def pg_db(db):
 
 
 def _body(quantity: int) -> dict:
-    return {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "new-buyer@example.com", "name": "林小華"},
-        "shipping_address": {
-            "name": "林小華",
-            "line1": "中正路1號",
-            "city": "台中市",
-            "postal_code": "400",
-            "country": "TW",
-            "phone": "+886922333444",
-        },
-        "lines": [{"sku": "TEA-001", "quantity": quantity}],
-        "shipping_price": "60.00",
-        "payment_method": "bank_transfer",
-    }
+    return order_body(
+        [{"sku": "TEA-001", "quantity": quantity}],
+        customer={"email": "new-buyer@example.com", "name": "林小華"},
+        shipping_address=address(
+            name="林小華", line1="中正路1號", city="台中市", postal_code="400",
+            phone="+886922333444",
+        ),
+    )
 
 
 def _count(db, model) -> int:

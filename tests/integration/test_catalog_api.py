@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import product
+from tests.builders import product
 
 
 def test_a_product_is_created_and_read_back_with_its_money_as_a_string(api):

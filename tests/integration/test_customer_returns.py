@@ -6,7 +6,9 @@ import pytest
 
 from dingdan.domain.errors import NotFound, ValidationFailed
 from dingdan.services import customer_returns, order_views
-from tests.integration.test_returns_api import shipped_order, stocked  # noqa: F401
+from tests.builders import RETURNS_SHOP, shipped_order
+
+stocked = RETURNS_SHOP.fixture()
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

@@ -7,27 +7,19 @@ from datetime import timedelta
 from dingdan.db.engine import Database
 from dingdan.db.types import utcnow
 from dingdan.services import dashboard, orders
-from tests.helpers import ADMIN, location, product, receive
+from tests.builders import ADMIN, OMIT, address, location, order_body, product, receive
 
 
 def test_late_list_shows_the_fifty_longest_waiting_and_counts_all(db: Database) -> None:
     location(db, "TPE")
     product(db, "LATE-1")
     receive(db, "TPE", {"LATE-1": 100})
-    body = {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "late@example.com", "name": "王小明"},
-        "shipping_address": {
-            "name": "王小明",
-            "line1": "信義路五段7號",
-            "city": "台北市",
-            "postal_code": "110",
-            "country": "TW",
-        },
-        "lines": [{"sku": "LATE-1", "quantity": 1}],
-        "payment_method": "bank_transfer",
-    }
+    body = order_body(
+        [{"sku": "LATE-1", "quantity": 1}],
+        customer={"email": "late@example.com", "name": "王小明"},
+        shipping_address=address(phone=None),
+        shipping_price=OMIT,
+    )
     numbers = [orders.place_order(db, ADMIN, body)[0]["number"] for _ in range(53)]
 
     later = dashboard.summary(db, now=utcnow() + timedelta(hours=100))

@@ -8,7 +8,9 @@ import hashlib
 import pytest
 
 from dingdan.services import inventory
-from tests.integration.test_returns_api import shipped_order, stocked  # noqa: F401
+from tests.builders import RETURNS_SHOP, shipped_order
+
+stocked = RETURNS_SHOP.fixture()
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"0" * 32

@@ -19,8 +19,9 @@ from sqlalchemy import select, text
 from dingdan.db.document_tables import Document
 from dingdan.domain.roles import Role
 from dingdan.services import access, audit_log, documents, orders, payments, worker
-from tests.helpers import ADMIN, location, product, receive, run_threads
-from tests.pages.conftest import PASSWORD, Browser, order_body
+from tests.builders import ADMIN, LIN, location, order_body, product, receive
+from tests.helpers import run_threads
+from tests.pages.conftest import PASSWORD, Browser
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +43,7 @@ def paid(db) -> list[str]:
     numbers = []
     for qty in (1, 2):
         order, _ = orders.place_order(
-            db, ADMIN, order_body(lines=[{"sku": "TEA-001", "quantity": qty}])
+            db, ADMIN, order_body(buyer=LIN, lines=[{"sku": "TEA-001", "quantity": qty}])
         )
         payments.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
         numbers.append(order["number"])

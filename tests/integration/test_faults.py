@@ -26,8 +26,8 @@ from bench.load import order_body
 from bench.seed import check_ledger
 from bench.server import Server, cli
 from dingdan.services import access
+from tests.builders import ADMIN, location, product, receive
 from tests.conftest import BACKEND
-from tests.helpers import ADMIN, location, product, receive
 
 SKUS = [f"K{i:02d}" for i in range(12)]
 

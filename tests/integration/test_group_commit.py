@@ -22,7 +22,8 @@ from dingdan.domain.errors import (
     ValidationFailed,
 )
 from dingdan.services import inventory, orders
-from tests.helpers import ADMIN, location, product, receive, run_threads
+from tests.builders import ADMIN, OMIT, address, location, order_body, product, receive
+from tests.helpers import run_threads
 
 
 def _insert_channel(code: str) -> Any:
@@ -136,21 +137,14 @@ def test_racing_orders_in_groups_keep_stock_exact(db: Database) -> None:
     receive(db, "WH", {"GC-1": 30, "GC-2": 1000})
 
     def body(i: int) -> dict[str, Any]:
-        return {
-            "channel": "web",
-            "currency": "TWD",
-            "customer": {"email": f"g{i}@example.com", "name": "王小明"},
-            "shipping_address": {
-                "name": "王小明",
-                "line1": "信義路五段7號",
-                "city": "台北市",
-                "postal_code": "110",
-                "country": "TW",
-            },
-            "lines": [{"sku": "GC-1", "quantity": 1}, {"sku": "GC-2", "quantity": 2}],
-            "payment_method": "card",
-            "backorder": False,
-        }
+        return order_body(
+            [{"sku": "GC-1", "quantity": 1}, {"sku": "GC-2", "quantity": 2}],
+            customer={"email": f"g{i}@example.com", "name": "王小明"},
+            shipping_address=address(phone=None),
+            shipping_price=OMIT,
+            payment_method="card",
+            backorder=False,
+        )
 
     placed: list[str] = []
     refused: list[str] = []

@@ -18,7 +18,7 @@ from dingdan.domain.errors import ValidationFailed
 from dingdan.domain.stock import MovementKind
 from dingdan.services import catalog, imports, inventory
 from dingdan.services.imports import RowError
-from tests.helpers import ADMIN, location, product, receive
+from tests.builders import ADMIN, Shop, location, product
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -197,14 +197,11 @@ def test_missing_and_unknown_columns_refuse_the_whole_file(db, tmp_path):
 # --- stock ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def stocked(db: Database) -> Database:
-    for sku in ("TEA-1", "TEA-2"):
-        product(db, sku)
-    location(db, "TPE")
-    location(db, "KHH")
-    receive(db, "TPE", {"TEA-1": 10})
-    return db
+stocked = Shop(
+    products={"TEA-1": {}, "TEA-2": {}},
+    locations={"TPE": 0, "KHH": 0},
+    stock={"TPE": {"TEA-1": 10}},
+).fixture()
 
 
 def test_a_receipt_file_raises_levels_and_writes_receipt_ledger_rows(stocked, tmp_path):

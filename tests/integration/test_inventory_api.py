@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dingdan.services import inventory
-from tests.helpers import location, product, receive
+from tests.builders import location, product, receive
 
 
 def _setup(db):

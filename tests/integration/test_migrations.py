@@ -27,7 +27,7 @@ def test_the_schema_refuses_reserved_above_on_hand(db):
     from sqlalchemy import text
 
     from dingdan.domain.errors import Conflict
-    from tests.helpers import location, product, receive
+    from tests.builders import location, product, receive
 
     product(db, "A")
     location(db, "TPE")

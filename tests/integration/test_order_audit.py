@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from dingdan.db.tables import AuditEntry
-from tests.helpers import location, product, receive
-from tests.integration.test_orders_api import order_body
+from tests.builders import location, order_body, product, receive
 
 
 def _audit(db, entity_type):

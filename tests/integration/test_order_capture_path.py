@@ -14,16 +14,11 @@ import pytest
 
 from dingdan.services import order_views
 from dingdan.web.api.order_capture import OrderCapture
-from tests.helpers import location, product, receive
-from tests.integration.test_orders_api import order_body
+from tests.builders import Shop, order_body
 
-
-@pytest.fixture
-def stocked(db):
-    product(db, "TEA-001", price="350.00")
-    location(db, "TPE", priority=0)
-    receive(db, "TPE", {"TEA-001": 5})
-    return db
+stocked = Shop(
+    products={"TEA-001": "350.00"}, locations={"TPE": 0}, stock={"TPE": {"TEA-001": 5}}
+).fixture()
 
 
 class Fallback:

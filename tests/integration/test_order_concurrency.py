@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter, defaultdict
+from functools import partial
 
 import pytest
 from sqlalchemy import event, func, select
@@ -22,34 +23,16 @@ from dingdan.db.order_tables import (
 from dingdan.db.tables import Location, Product, StockLevel
 from dingdan.domain.errors import DomainError, InsufficientStock, ValidationFailed
 from dingdan.services import fulfilment, inventory, orders, payments
-from tests.helpers import ADMIN, location, product, receive, run_threads
+from tests.builders import ADMIN, location, order_body, product, receive
+from tests.helpers import run_threads
 
 
 def _run_threads(n, target):
     return run_threads(n, target, timeout=45)
 
 
-def _body(lines, **over):
-    body = {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "a@example.com", "name": "王小明"},
-        "shipping_address": {
-            "name": "王小明",
-            "line1": "信義路五段7號",
-            "line2": None,
-            "city": "台北市",
-            "region": None,
-            "postal_code": "110",
-            "country": "TW",
-            "phone": "+886912345678",
-        },
-        "lines": lines,
-        "shipping_price": "60.00",
-        "payment_method": "bank_transfer",
-    }
-    body.update(over)
-    return body
+# The contract's order body, its customer without a phone.
+_body = partial(order_body, customer={"email": "a@example.com", "name": "王小明"})
 
 
 def _count(db, model):

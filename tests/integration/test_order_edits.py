@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
-
 from dingdan.services import inventory
-from tests.helpers import location, product, receive
-from tests.integration.test_orders_api import order_body
+from tests.builders import Shop, order_body, post_order
 
-
-@pytest.fixture
-def stocked(db):
-    product(db, "TEA-001", price="350.00")
-    product(db, "MUG-01", price="500.00")
-    location(db, "TPE", priority=0)
-    location(db, "KHH", priority=1)
-    receive(db, "TPE", {"TEA-001": 3, "MUG-01": 1})
-    receive(db, "KHH", {"TEA-001": 5})
-    return db
+stocked = Shop(
+    products={"TEA-001": "350.00", "MUG-01": "500.00"},
+    locations={"TPE": 0, "KHH": 1},
+    stock={"TPE": {"TEA-001": 3, "MUG-01": 1}, "KHH": {"TEA-001": 5}},
+).fixture()
 
 
 def _place(api, **over):
-    r = api.post("/api/v1/orders", json=order_body(**over))
-    assert r.status_code == 201, r.text
-    return r.json()["number"]
+    return post_order(api, **over)["number"]
 
 
 def test_raising_a_quantity_reserves_more_and_recomputes_totals(api, stocked):

@@ -24,7 +24,7 @@ from dingdan.domain.errors import (
 )
 from dingdan.domain.money import format_amount
 from dingdan.services import fulfilment, inventory, orders, payments
-from tests.helpers import ADMIN, location, product, receive
+from tests.builders import ADMIN, address, location, order_body, product, receive
 
 # sku -> (price, allow_backorder)
 SKUS = {"A": ("350.00", False), "B": ("120.00", True), "C": ("45.50", True), "D": ("80.00", False)}
@@ -49,25 +49,16 @@ RESET = [
 ]
 
 
+LIN_KAOHSIUNG = {
+    "customer": {"email": "lin@example.com", "name": "林小姐"},
+    "shipping_address": address(
+        name="林小姐", line1="中山路一段1號", city="高雄市", postal_code="800"
+    ),
+}
+
+
 def _body(lines, method, shipping):
-    return {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "lin@example.com", "name": "林小姐"},
-        "shipping_address": {
-            "name": "林小姐",
-            "line1": "中山路一段1號",
-            "line2": None,
-            "city": "高雄市",
-            "region": None,
-            "postal_code": "800",
-            "country": "TW",
-            "phone": "+886912345678",
-        },
-        "lines": lines,
-        "shipping_price": shipping,
-        "payment_method": method,
-    }
+    return order_body(lines, shipping_price=shipping, payment_method=method, **LIN_KAOHSIUNG)
 
 
 def _available(db):

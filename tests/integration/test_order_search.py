@@ -16,7 +16,8 @@ from dingdan.db.tables import Base
 from dingdan.domain.errors import ValidationFailed
 from dingdan.services import order_views, orders, search_index, worker
 from dingdan.services.search_index import fts_query, gram_term, grams, trigrams
-from tests.helpers import ADMIN, location, product, receive, run_threads
+from tests.builders import ADMIN, OMIT, Buyer, location, order_body, product, receive
+from tests.helpers import run_threads
 
 PEOPLE = [
     ("wang@example.com", "王小明", "+886912345678"),
@@ -106,15 +107,12 @@ def placed(db):
 
 def _place(db, email, name, phone=None):
     """A one-line order of this customer; its number."""
-    body = {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": email, "name": name, "phone": phone},
-        "shipping_address": {"name": name, "line1": "信義路五段7號", "city": "台北市",
-                             "postal_code": "110", "country": "TW", "phone": phone},
-        "lines": [{"sku": "TEA-001", "quantity": 1}],
-        "payment_method": "card",
-    }  # fmt: skip
+    body = order_body(
+        [{"sku": "TEA-001", "quantity": 1}],
+        buyer=Buyer(email, name, phone),
+        shipping_price=OMIT,
+        payment_method="card",
+    )
     return orders.place_order(db, ADMIN, body)[0]["number"]
 
 

@@ -6,8 +6,7 @@ import copy
 
 import pytest
 
-from tests.helpers import location, product, receive
-from tests.integration.test_orders_api import order_body
+from tests.builders import Shop, order_body
 
 
 def _with(path, value):
@@ -53,13 +52,11 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def stocked(db):
-    product(db, "TEA-001", price="350.00")
-    product(db, "USD-ONLY", price="10.00", currency="USD")
-    location(db, "TPE")
-    receive(db, "TPE", {"TEA-001": 10, "USD-ONLY": 10})
-    return db
+stocked = Shop(
+    products={"TEA-001": "350.00", "USD-ONLY": {"price": "10.00", "currency": "USD"}},
+    locations={"TPE": 0},
+    stock={"TPE": {"TEA-001": 10, "USD-ONLY": 10}},
+).fixture()
 
 
 @pytest.mark.parametrize("path,value,field", CASES, ids=[f"{c[0]}={c[1]!r}" for c in CASES])

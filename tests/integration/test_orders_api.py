@@ -2,37 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from dingdan.services import inventory
-from tests.helpers import location, product, receive
+from tests.builders import TEA_SHOP, order_body, receive
 
-
-def order_body(**over):
-    body = {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "a@example.com", "name": "王小明", "phone": "+886912345678"},
-        "shipping_address": {"name": "王小明", "line1": "信義路五段7號", "line2": None,
-                             "city": "台北市", "region": None, "postal_code": "110",
-                             "country": "TW", "phone": "+886912345678"},
-        "lines": [{"sku": "TEA-001", "quantity": 2, "unit_price": "350.00"}],
-        "shipping_price": "60.00",
-        "payment_method": "bank_transfer",
-    }
-    body.update(over)
-    return body
-
-
-@pytest.fixture
-def stocked(db):
-    product(db, "TEA-001", price="350.00")
-    product(db, "TEA-002", price="120.00", allow_backorder=True)
-    location(db, "TPE", priority=0)
-    location(db, "KHH", priority=1)
-    receive(db, "TPE", {"TEA-001": 3, "TEA-002": 1})
-    receive(db, "KHH", {"TEA-001": 5})
-    return db
+stocked = TEA_SHOP.fixture()
 
 
 def test_an_order_is_placed_reserved_and_totalled_with_taiwan_tax_included(api, stocked):

@@ -8,34 +8,28 @@ import io
 import pytest
 
 from dingdan.services import inventory
-from tests.helpers import location, product, receive
-from tests.integration.test_orders_api import order_body
+from tests.builders import Shop, lines, order_body, post_order, product, receive
+from tests.builders import pay as pay_in_full
 
 TEA, GREEN, MUG = "TEA-001", "TEA-002", "MUG-01"
 TEA_EAN, GREEN_EAN, MUG_EAN = "4710000000011", "4710000000028", "4710000000035"
 
 
-@pytest.fixture
-def stocked(db):
-    product(db, TEA, price="350.00", name="凍頂烏龍茶 150g", barcode=TEA_EAN)
-    product(db, GREEN, price="120.00", name="碧螺春綠茶", barcode=GREEN_EAN)
-    product(db, MUG, price="500.00", name="=SUM(A1) 馬克杯", barcode=MUG_EAN)
-    location(db, "TPE", priority=0)
-    location(db, "KHH", priority=1)
-    receive(db, "TPE", {TEA: 10, GREEN: 10, MUG: 1})
-    receive(db, "KHH", {TEA: 10})
-    return db
+stocked = Shop(
+    products={
+        TEA: {"price": "350.00", "name": "凍頂烏龍茶 150g", "barcode": TEA_EAN},
+        GREEN: {"price": "120.00", "name": "碧螺春綠茶", "barcode": GREEN_EAN},
+        MUG: {"price": "500.00", "name": "=SUM(A1) 馬克杯", "barcode": MUG_EAN},
+    },
+    locations={"TPE": 0, "KHH": 1},
+    stock={"TPE": {TEA: 10, GREEN: 10, MUG: 1}, "KHH": {TEA: 10}},
+).fixture()
 
 
-def place(api, lines, *, pay=True, method="bank_transfer"):
-    r = api.post("/api/v1/orders", json=order_body(
-        lines=[{"sku": s, "quantity": q} for s, q in lines], payment_method=method))
-    assert r.status_code == 201, r.text
-    o = r.json()
+def place(api, pairs, *, pay=True, method="bank_transfer"):
+    o = post_order(api, order_body(lines(*pairs), payment_method=method))
     if pay:
-        p = api.post(f"/api/v1/orders/{o['number']}/payments", json={"amount": o["total"]},
-                     role="finance")
-        assert p.status_code == 201, p.text
+        pay_in_full(api, o)
     return o["number"]
 
 

@@ -10,9 +10,10 @@ from dingdan.db.order_tables import Order, Payment
 from dingdan.db.return_tables import Return
 from dingdan.domain.errors import InvalidTransition, ValidationFailed
 from dingdan.services import payments, return_settlement, returns, store_credit
-from tests.helpers import ADMIN
+from tests.builders import ADMIN, RETURNS_SHOP, shipped_order
 from tests.integration.test_order_concurrency import _run_threads
-from tests.integration.test_returns_api import shipped_order, stocked  # noqa: F401
+
+stocked = RETURNS_SHOP.fixture()
 
 
 def _received_return(api, n, qty=1):

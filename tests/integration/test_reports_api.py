@@ -11,8 +11,9 @@ from sqlalchemy import update
 
 from dingdan.db.order_tables import Order
 from dingdan.services import returns
-from tests.helpers import ADMIN
-from tests.integration.test_returns_api import shipped_order, stocked  # noqa: F401
+from tests.builders import ADMIN, RETURNS_SHOP, shipped_order
+
+stocked = RETURNS_SHOP.fixture()
 
 URL = "/api/v1/reports/returns"
 

@@ -12,49 +12,9 @@ from dingdan.db.order_tables import Shipment
 from dingdan.db.return_tables import QuarantinedUnit
 from dingdan.db.types import utcnow
 from dingdan.services import inventory
-from tests.helpers import location, product, receive
+from tests.builders import RETURNS_SHOP, order_body, shipped_order
 
-ADDRESS = {"name": "王小明", "line1": "信義路五段7號", "line2": None, "city": "台北市",
-           "region": None, "postal_code": "110", "country": "TW", "phone": "+886912345678"}
-
-
-def order_body(lines=None, **over):
-    body = {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "a@example.com", "name": "王小明", "phone": "+886912345678"},
-        "shipping_address": ADDRESS,
-        "lines": lines or [{"sku": "TEA-001", "quantity": 2, "unit_price": "350.00"}],
-        "shipping_price": "60.00",
-        "payment_method": "bank_transfer",
-    }
-    body.update(over)
-    return body
-
-
-@pytest.fixture
-def stocked(db):
-    product(db, "TEA-001", price="350.00")
-    product(db, "TEA-002", price="120.00", allow_backorder=True)
-    product(db, "CUP-001", price="500.00", category="clearance")
-    product(db, "POT-001", price="900.00")
-    location(db, "TPE", priority=0)
-    location(db, "KHH", priority=1)
-    receive(db, "TPE", {"TEA-001": 10, "TEA-002": 5, "CUP-001": 5, "POT-001": 5})
-    return db
-
-
-def shipped_order(api, lines=None, deliver=True):
-    """A paid order, shipped (and delivered); returns its number."""
-    o = api.post("/api/v1/orders", json=order_body(lines)).json()
-    n = o["number"]
-    r = api.post(f"/api/v1/orders/{n}/payments", json={"amount": o["total"]}, role="finance")
-    assert r.status_code == 201, r.text
-    s = api.post(f"/api/v1/orders/{n}/shipments", json={"carrier": "tcat"}, role="warehouse")
-    assert s.status_code == 201, s.text
-    if deliver:
-        api.post(f"/api/v1/shipments/{s.json()['id']}/delivered", role="warehouse")
-    return n
+stocked = RETURNS_SHOP.fixture()
 
 
 def request(api, n, lines, role="customer_service", **extra):

@@ -27,7 +27,7 @@ from dingdan.services import (
     return_settlement,
     returns,
 )
-from tests.helpers import ADMIN, location, product, receive
+from tests.builders import ADMIN, address, location, order_body, product, receive
 
 SKUS = {"A": "350.00", "B": "120.00"}
 LOCS = ["TPE", "KHH"]
@@ -53,25 +53,16 @@ RESET = [
 qty = st.integers(1, 3)
 
 
+LIN_TAICHUNG = {
+    "customer": {"email": "lin@example.com", "name": "林小姐"},
+    "shipping_address": address(
+        name="林小姐", line1="中山路一段1號", city="台中市", postal_code="400", phone=None
+    ),
+}
+
+
 def _body(lines):
-    return {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "lin@example.com", "name": "林小姐"},
-        "shipping_address": {
-            "name": "林小姐",
-            "line1": "中山路一段1號",
-            "line2": None,
-            "city": "台中市",
-            "region": None,
-            "postal_code": "400",
-            "country": "TW",
-            "phone": None,
-        },
-        "lines": lines,
-        "shipping_price": "30.00",
-        "payment_method": "bank_transfer",
-    }
+    return order_body(lines, shipping_price="30.00", **LIN_TAICHUNG)
 
 
 def _attempt(fn, *args):

@@ -9,16 +9,12 @@ from dingdan.domain.errors import ValidationFailed
 from dingdan.domain.orders import TaxRule
 from dingdan.services import carriers_admin
 from dingdan.services import orders as order_service
-from tests.helpers import location, product, receive
-from tests.integration.test_orders_api import order_body
+from tests.builders import Shop, order_body
 
-
-@pytest.fixture
-def stocked(db):
-    product(db, "TEA-001", price="350.00")
-    location(db, "TPE")
-    receive(db, "TPE", {"TEA-001": 10})
-    return db
+TEA_IN_TPE = Shop(
+    products={"TEA-001": "350.00"}, locations={"TPE": 0}, stock={"TPE": {"TEA-001": 10}}
+)
+stocked = TEA_IN_TPE.fixture()
 
 
 def put(api, url, role="admin", **kw):
@@ -118,9 +114,7 @@ def test_tax_overrides_are_what_order_pricing_reads(api, db):
 def test_an_order_is_taxed_at_the_rate_of_its_moment_whoever_changed_it(api, db):
     """Capture keeps the tax table per process and rereads it when its version (bumped by
     triggers, migration 0008) moves: by the API or by SQL typed into a console."""
-    product(db, "TEA-001", price="350.00")
-    location(db, "TPE")
-    receive(db, "TPE", {"TEA-001": 10})
+    TEA_IN_TPE.build(db)
 
     def tax_of_one_order():
         r = api.post("/api/v1/orders", json=order_body(shipping_price="0"))

@@ -10,7 +10,8 @@ from dingdan.db import stock as stock_sql
 from dingdan.db.tables import StockLevel
 from dingdan.domain.errors import InsufficientStock
 from dingdan.services import inventory
-from tests.helpers import location, product, receive, run_threads
+from tests.builders import location, product, receive
+from tests.helpers import run_threads
 
 
 def _run_threads(n, target):

@@ -14,7 +14,7 @@ from dingdan.db.tables import StockLevel
 from dingdan.domain.errors import InsufficientStock
 from dingdan.services import inventory
 from dingdan.services.common import SYSTEM
-from tests.helpers import location, product
+from tests.builders import location, product
 
 SKUS = ["A", "B"]
 LOCS = ["TPE", "KHH"]

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from dingdan.domain.roles import Role
 from dingdan.services import access, orders
-from tests.helpers import ADMIN, location, product, receive
+from tests.builders import ADMIN, LIN, Shop, order_body
 
 PASSWORD = "correct-horse-battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -47,39 +47,25 @@ class Browser:
         return self.client.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kw)
 
 
-def order_body(**over: Any) -> dict[str, Any]:
-    body = {
-        "channel": "web",
-        "currency": "TWD",
-        "customer": {"email": "lin@example.com", "name": "林美華", "phone": "+886912345678"},
-        "shipping_address": {
-            "name": "林美華",
-            "line1": "信義路五段7號",
-            "city": "台北市",
-            "postal_code": "110",
-            "country": "TW",
-            "phone": "+886912345678",
-        },
-        "lines": [{"sku": "TEA-001", "quantity": 2}],
-        "shipping_price": "60.00",
-        "payment_method": "bank_transfer",
-    }
-    body.update(over)
-    return body
+# The back office's shop: two products (one with a Chinese name) in TPE, TXG empty.
+PAGES_SHOP = Shop(
+    products={
+        "TEA-001": {"price": "350.00", "barcode": "4710000000017", "name": "凍頂烏龍茶"},
+        "MUG-001": {"price": "680.00", "barcode": "4710000000024"},
+    },
+    locations={"TPE": 0, "TXG": 1},
+    stock={"TPE": {"TEA-001": 20, "MUG-001": 5}},
+)
 
 
 @pytest.fixture
 def shop(db: Any) -> dict[str, Any]:
-    product(db, "TEA-001", price="350.00", barcode="4710000000017", name="凍頂烏龍茶")
-    product(db, "MUG-001", price="680.00", barcode="4710000000024")
-    location(db, "TPE", priority=0)
-    location(db, "TXG", priority=1)
-    receive(db, "TPE", {"TEA-001": 20, "MUG-001": 5})
+    PAGES_SHOP.build(db)
     for role in Role:
         access.create_user(
             db, ADMIN, email=f"{role.value}@example.com", role=role.value, password=PASSWORD
         )
-    order, _ = orders.place_order(db, ADMIN, order_body())
+    order, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN))
     return {"order": order}
 
 

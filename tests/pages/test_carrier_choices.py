@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from dingdan.services import carriers_admin
-from tests.helpers import ADMIN
+from tests.builders import ADMIN
 
 
 def _options(html: str) -> set[str]:

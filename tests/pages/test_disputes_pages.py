@@ -18,8 +18,7 @@ from dingdan.services import (
     orders,
     payments,
 )
-from tests.helpers import ADMIN
-from tests.pages.conftest import order_body
+from tests.builders import ADMIN, LIN, order_body
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -337,7 +336,7 @@ def test_an_unknown_dispute_is_404(shop, browser):
 
 
 def test_a_dispute_on_a_second_order_links_it(shop, browser, db):
-    other, _ = orders.place_order(db, ADMIN, order_body())
+    other, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN))
     did = _open(db, other["number"], type="quality")["id"]
     html = browser("viewer").get(f"/disputes/{did}").text
     assert f'href="/orders/{other["number"]}"' in html and "Quality" in html

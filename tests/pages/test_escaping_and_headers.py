@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from dingdan.services import customers, payments
-from tests.helpers import ADMIN, product, receive
-from tests.pages.conftest import order_body
+from tests.builders import ADMIN, address, order_body, product, receive
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -23,7 +22,7 @@ def _evil_shop(db):
         ADMIN,
         order_body(
             customer={"email": "evil@example.com", "name": EVIL, "phone": "+886911111111"},
-            shipping_address={**order_body()["shipping_address"], "name": EVIL, "line1": EVIL},
+            shipping_address=address(name=EVIL, line1=EVIL),
             lines=[{"sku": "EVIL-1", "quantity": 1}],
         ),
     )

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from dingdan.services import fulfilment, order_views, orders, payments
-from tests.helpers import ADMIN
-from tests.pages.conftest import order_body
+from tests.builders import ADMIN, LIN, order_body
 
 
 @pytest.fixture
 def two_lines(shop, db):
-    body = order_body(lines=[{"sku": "TEA-001", "quantity": 3}, {"sku": "MUG-001", "quantity": 1}])
+    body = order_body(
+        buyer=LIN, lines=[{"sku": "TEA-001", "quantity": 3}, {"sku": "MUG-001", "quantity": 1}]
+    )
     order, _ = orders.place_order(db, ADMIN, body)
     return order["number"]
 

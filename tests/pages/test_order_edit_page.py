@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dingdan.services import fulfilment, inventory, order_views, payments
-from tests.helpers import ADMIN
+from tests.builders import ADMIN
 
 
 class _FormReader(HTMLParser):

@@ -17,8 +17,7 @@ from dingdan.services import (
     packing_slips,
     payments,
 )
-from tests.helpers import ADMIN, product, receive
-from tests.pages.conftest import order_body
+from tests.builders import ADMIN, LIN, order_body, product, receive
 
 EVIL = "<script>alert(1)</script>"
 
@@ -39,7 +38,7 @@ def partly_shipped(shop, db):
         {"sku": "MUG-001", "quantity": 2},
         {"sku": "EVIL-1", "quantity": 1},
     ]
-    order, _ = orders.place_order(db, ADMIN, order_body(lines=lines))
+    order, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN, lines=lines))
     number = order["number"]
     payments.record_payment(db, ADMIN, number, {"amount": order["total"]})
     ship = {"sku": "TEA-001", "quantity": 1}, {"sku": "MUG-001", "quantity": 2}
@@ -93,7 +92,9 @@ def test_the_stylesheets_print_a4_and_100mm_labels(partly_shipped, browser):
 
 def test_one_slip_per_ship_from_location_and_a_location_filter(shop, browser, db):
     receive(db, "TXG", {"MUG-001": 5})
-    body = order_body(lines=[{"sku": "TEA-001", "quantity": 1}, {"sku": "MUG-001", "quantity": 7}])
+    body = order_body(
+        buyer=LIN, lines=[{"sku": "TEA-001", "quantity": 1}, {"sku": "MUG-001", "quantity": 7}]
+    )
     order, _ = orders.place_order(db, ADMIN, body)
     wh = browser("warehouse")
     html = wh.get(f"/orders/{order['number']}/packing-slip").text

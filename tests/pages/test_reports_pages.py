@@ -12,8 +12,7 @@ from sqlalchemy import update
 from dingdan.db.order_tables import Order
 from dingdan.domain.errors import ValidationFailed
 from dingdan.services import fulfilment, orders, payments, reports, returns
-from tests.helpers import ADMIN
-from tests.pages.conftest import order_body
+from tests.builders import ADMIN, LIN, order_body
 
 
 def _ship(db, number, amount, carrier="hct", tracking="HCT20260001"):
@@ -41,7 +40,9 @@ def _scene(db, shop):
     second, _ = orders.place_order(
         db,
         ADMIN,
-        order_body(lines=[{"sku": "TEA-001", "quantity": 2}, {"sku": "MUG-001", "quantity": 2}]),
+        order_body(
+            buyer=LIN, lines=[{"sku": "TEA-001", "quantity": 2}, {"sku": "MUG-001", "quantity": 2}]
+        ),
     )
     _ship(db, second["number"], second["total"], "tcat", "123456789012")
     _return(db, first, "TEA-001", 1, "defective", received=True)

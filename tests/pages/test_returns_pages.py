@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from dingdan.services import fulfilment, inventory, order_views, payments, return_views, returns
-from tests.helpers import ADMIN
+from tests.builders import ADMIN
 
 
 @pytest.fixture

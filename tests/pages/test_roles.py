@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dingdan.services import order_views, payments
-from tests.helpers import ADMIN
+from tests.builders import ADMIN
 
 ACTION_FORMS = {
     "payment-form": "finance",

@@ -11,8 +11,7 @@ import pytest
 
 from dingdan.domain.errors import ValidationFailed
 from dingdan.services import carriers_admin, fulfilment, orders, payments, settings_admin
-from tests.helpers import ADMIN
-from tests.pages.conftest import order_body
+from tests.builders import ADMIN, LIN, order_body
 
 PAGES = ("/settings/channels", "/settings/carriers", "/settings/taxes")
 WRITES = [
@@ -81,13 +80,13 @@ def test_a_created_channel_takes_orders_until_it_is_switched_off(shop, browser, 
     r = b.post("/settings/channels", {"code": "shopee", "name": "蝦皮購物"})
     assert r.status_code == 303 and r.headers["location"] == "/settings/channels"
     assert "蝦皮購物" in b.get("/settings/channels").text
-    order, _ = orders.place_order(db, ADMIN, order_body(channel="shopee"))
+    order, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN, channel="shopee"))
     assert order["channel"] == "shopee"
 
     assert b.post("/settings/channels/shopee", {"do": "deactivate"}).status_code == 303
     assert _channel(db, "shopee")["active"] is False
     with pytest.raises(ValidationFailed):
-        orders.place_order(db, ADMIN, order_body(channel="shopee"))
+        orders.place_order(db, ADMIN, order_body(buyer=LIN, channel="shopee"))
     assert b.post("/settings/channels/shopee", {"do": "activate"}).status_code == 303
     assert _channel(db, "shopee")["active"] is True
 
@@ -280,12 +279,12 @@ def test_a_tax_rate_of_your_own_taxes_new_orders_until_removed(shop, browser, db
     row = html.split('id="tax-TW-standard"', 1)[1].split("</tr>", 1)[0]
     assert "10%" in row and "Added to prices" in row and "Your own" in row
 
-    taxed, _ = orders.place_order(db, ADMIN, order_body())
+    taxed, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN))
     assert (taxed["total"], taxed["tax_total"]) == ("836.00", "76.00")
 
     assert b.post("/settings/taxes/TW/standard/delete").status_code == 303
     assert _overrides(db) == []
-    again, _ = orders.place_order(db, ADMIN, order_body())
+    again, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN))
     assert (again["total"], again["tax_total"]) == ("760.00", "36.19")
 
 

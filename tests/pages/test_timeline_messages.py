@@ -18,8 +18,7 @@ from dingdan.services import (
 )
 from dingdan.web import i18n
 from dingdan.web.pages.timeline import KINDS, Reader, event_text
-from tests.helpers import ADMIN, product, receive
-from tests.pages.conftest import order_body
+from tests.builders import ADMIN, LIN, order_body, product, receive
 
 
 def _tell(event, language="en", currency="TWD"):
@@ -107,7 +106,7 @@ def test_every_event_of_a_long_life_is_told_as_a_sentence(shop, db):
     disputes.transition(db, ADMIN, dispute["id"], {"status": "investigating"})
     product(db, "PRE-001", price="500.00", allow_backorder=True)
     backordered, _ = orders.place_order(
-        db, ADMIN, order_body(lines=[{"sku": "PRE-001", "quantity": 2}])
+        db, ADMIN, order_body(buyer=LIN, lines=[{"sku": "PRE-001", "quantity": 2}])
     )
     receive(db, "TPE", {"PRE-001": 2})  # the backorder is allocated when stock arrives
 

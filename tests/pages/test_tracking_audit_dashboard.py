@@ -7,7 +7,7 @@ from datetime import timedelta
 from dingdan.db.types import utcnow
 from dingdan.services import audit_log, customers, dashboard, fulfilment, payments, picking
 from dingdan.web.pages import tracking_page
-from tests.helpers import ADMIN
+from tests.builders import ADMIN
 
 
 def _shipped(db, number):

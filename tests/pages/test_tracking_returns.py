@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dingdan.services import customer_returns, fulfilment, payments, return_views
-from tests.helpers import ADMIN
+from tests.builders import ADMIN
 from tests.pages.conftest import csrf_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
