@@ -250,23 +250,6 @@ def test_packing_refuses_unpaid_and_strictly_typed_input(api, batch):
     assert pack(api, "DD999999", []).status_code == 404
 
 
-def _wired(name):
-    import inspect
-
-    from dingdan.services import fulfilment
-    return name in inspect.getsource(fulfilment)
-
-
-@pytest.mark.xfail(not _wired("link_latest_pack"), strict=True,
-                   reason="services.fulfilment.create_shipment does not link pack records yet")
-def test_a_shipment_takes_the_latest_pack_record_of_its_location(api, batch):
-    a = batch[0]
-    first = pack(api, a, [TEA, TEA, GREEN]).json()
-    s = api.post(f"/api/v1/orders/{a}/shipments", json={"carrier": "tcat"}).json()
-    records = api.get(f"/api/v1/orders/{a}/pack-records").json()["items"]
-    assert [(r["id"], r["shipment_id"]) for r in records] == [(first["id"], s["id"])]
-
-
 def test_control_characters_in_codes_are_refused_not_stored_or_crashed_on(api, batch):
     a = batch[0]
     assert pack(api, a, ["TEA\u0000"]).json()["errors"][0]["field"] == "scans[0]"

@@ -233,30 +233,6 @@ def test_resolve_carrier_and_tracking_numbers_follow_the_settings(api, db):
         assert exc.value.errors[0].field == field
 
 
-def _wired(name):
-    import inspect
-
-    from dingdan.services import fulfilment
-    return name in inspect.getsource(fulfilment)
-
-
-@pytest.mark.xfail(not _wired("shipment_carrier"), strict=True,
-                   reason="services.fulfilment.create_shipment does not read carrier settings yet")
-def test_shipments_use_custom_carriers_and_refuse_inactive_ones(api, stocked):
-    api.post("/api/v1/carriers", json={"code": "ups-tw", "name": "UPS 台灣",
-                                       "tracking_format": "ups"})
-    api.patch("/api/v1/carriers/dhl", json={"active": False})
-    o = api.post("/api/v1/orders", json=order_body(payment_method="cod")).json()
-    url = f"/api/v1/orders/{o['number']}/shipments"
-    for body, field in (({"carrier": "dhl"}, "carrier"),
-                        ({"carrier": "ups-tw", "tracking_number": "12345"}, "tracking_number")):
-        r = api.post(url, json=body)
-        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
-    r = api.post(url, json={"carrier": "UPS-TW", "tracking_number": "1z5r89390357567127"})
-    assert r.status_code == 201, r.text
-    assert (r.json()["carrier"], r.json()["tracking_number"]) == ("ups-tw", "1Z5R89390357567127")
-
-
 def test_a_carrier_named_in_chinese_or_unknown_to_the_settings_is_still_shipped_with(api, stocked):
     o = api.post("/api/v1/orders", json=order_body(payment_method="cod",
         lines=[{"sku": "TEA-001", "quantity": 1}])).json()
