@@ -36,6 +36,14 @@ def pytest_report_header(config: Any) -> str:
     return f"dingdan test database: {BACKEND}"
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    mark = item.get_closest_marker("shared_data_missing")
+    if mark is not None:
+        from tests.helpers import missing_shared_data
+
+        missing_shared_data(mark.args[0])
+
+
 def _pg_admin() -> Any:
     assert PG_URL
     # No pool: a connection kept across a server restart (the fault tests) would be dead.

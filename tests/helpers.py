@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
 
 # The builders live in tests/builders.py; these names stay importable from here for the
 # modules that have not moved yet.
 from tests.builders import ADMIN, location, product, receive
 
-__all__ = ["ADMIN", "location", "product", "receive", "run_threads", "shared_external"]
+__all__ = [
+    "ADMIN",
+    "location",
+    "missing_shared_data",
+    "product",
+    "receive",
+    "run_threads",
+    "shared_data_param",
+    "shared_external",
+]
 
 
 def shared_external() -> Path:
@@ -20,6 +31,26 @@ def shared_external() -> Path:
     if configured:
         return Path(configured) / "external"
     return Path(__file__).resolve().parents[2] / "shared/data/external"
+
+
+def under_ci() -> bool:
+    """CI sets ``CI=true`` (so does .ci/run)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def missing_shared_data(reason: str) -> NoReturn:
+    """A test whose shared data is missing: skipped on a developer's machine, failed under
+    CI, which must run it."""
+    if under_ci():
+        pytest.fail(f"{reason}; CI must have it (set DINGDAN_SHARED_DATA)", pytrace=False)
+    pytest.skip(reason)
+
+
+def shared_data_param(reason: str, **kw: Any) -> Any:
+    """The one parameter of a test whose shared cases could not be read: it runs, and
+    ``missing_shared_data`` (the ``shared_data_missing`` mark, tests/conftest.py) skips it
+    or, under CI, fails it."""
+    return pytest.param("", marks=pytest.mark.shared_data_missing(reason), **kw)
 
 
 def run_threads(n: int, target: Any, timeout: float = 120) -> list[BaseException]:

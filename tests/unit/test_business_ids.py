@@ -14,7 +14,7 @@ from dingdan.domain.business_ids import (
     is_valid_tw_ubn,
 )
 from dingdan.domain.errors import FieldErrors
-from tests.helpers import shared_external
+from tests.helpers import shared_data_param, shared_external
 
 VECTORS = shared_external() / "tw_cn_ids"
 
@@ -24,7 +24,7 @@ def _vector_cases(file_name: str, valid: bool) -> Sequence[object]:
     path = VECTORS / file_name
     if not path.is_file():
         reason = f"test vectors not found at {path} (shared data directory is not mounted)"
-        return [pytest.param("", marks=pytest.mark.skip(reason=reason), id="vectors-missing")]
+        return [shared_data_param(reason, id="vectors-missing")]
     data = json.loads(path.read_text(encoding="utf-8"))
     prefix = "valid_" if valid else "invalid_"
     cases = [

@@ -17,7 +17,7 @@ from dingdan.domain.carriers import (
 )
 from dingdan.domain.errors import ValidationFailed
 from dingdan.domain.tracking_checksums import mod7, mod10, s10
-from tests.helpers import shared_external
+from tests.helpers import missing_shared_data, shared_data_param, shared_external
 
 SHARED_COURIERS = shared_external() / "tracking/couriers"
 BUNDLED = resources.files("dingdan.domain.tracking_data")
@@ -37,7 +37,7 @@ def _test_numbers(courier: str, which: str) -> list[str]:
 def _cases(courier: str, which: str) -> list[object]:
     numbers = _test_numbers(courier, which)
     if not numbers:
-        return [pytest.param("", marks=pytest.mark.skip(reason=NO_SHARED_DATA))]
+        return [shared_data_param(NO_SHARED_DATA)]
     return [pytest.param(number, id=number.strip()) for number in numbers]
 
 
@@ -101,7 +101,7 @@ def test_every_invalid_s10_number_in_the_data_is_refused_for_chunghwa_post(numbe
 def test_the_bundled_courier_file_is_an_unchanged_copy_of_the_shared_one(courier: str) -> None:
     shared = SHARED_COURIERS / f"{courier}.json"
     if not shared.is_file():
-        pytest.skip(NO_SHARED_DATA)
+        missing_shared_data(NO_SHARED_DATA)
     assert BUNDLED.joinpath(f"{courier}.json").read_bytes() == shared.read_bytes()
 
 
@@ -218,7 +218,7 @@ def test_every_carrier_has_names_in_three_languages_and_a_url_template_with_the_
 def test_the_tracking_url_is_the_one_in_the_data(courier: str) -> None:
     path = SHARED_COURIERS / f"{courier}.json"
     if not path.is_file():
-        pytest.skip(NO_SHARED_DATA)
+        missing_shared_data(NO_SHARED_DATA)
     data = json.loads(path.read_text(encoding="utf-8"))
     urls = {kind.get("tracking_url") for kind in data["tracking_numbers"]} - {None}
     carrier = get_carrier(CARRIER_OF[courier])
