@@ -27,11 +27,21 @@ lint: install
 	$(BIN)/mypy src/dingdan
 	$(BIN)/lint-imports
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; tests of one xdist_group share a
+# process), then the tests marked `serial` (servers killed or PostgreSQL restarted under load,
+# multi-process servers, the browser) run alone. TEST_WORKERS=0: everything in one process.
+# Measured on a 2-core machine: docs/benchmarks.md, "Test suite time".
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial"
+PYTEST_SERIAL = $(BIN)/pytest -m serial
+
 test: lint
-	$(BIN)/pytest
+	$(PYTEST_PARALLEL)
+	$(PYTEST_SERIAL)
 	@if [ -n "$$DINGDAN_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
-		DINGDAN_TEST_BACKEND=postgresql $(BIN)/pytest; \
+		DINGDAN_TEST_BACKEND=postgresql $(PYTEST_PARALLEL) && \
+		DINGDAN_TEST_BACKEND=postgresql $(PYTEST_SERIAL); \
 	else \
 		echo "DINGDAN_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
 	fi

@@ -30,9 +30,12 @@ ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt install chromium)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt install chromium)"
+    ),
+    pytest.mark.serial,  # a browser and a server: alone, after the parallel run
+]
 
 
 @contextmanager

@@ -10,7 +10,10 @@ from tests.e2e.test_back_office_browser import CHROMIUM, _fits, _new_order, _sho
 
 server = office.server  # the same fixture: a demo shop behind a real server
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing"),
+    pytest.mark.serial,  # a browser and a server: alone, after the parallel run
+]
 
 CSV = (
     "sku,name,price,currency,category,allow_backorder\n"

@@ -12,7 +12,10 @@ from tests.e2e.test_back_office_browser import CHROMIUM, _fits, _new_order, _sho
 
 server = office.server  # the same fixture: a demo shop behind a real server
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing"),
+    pytest.mark.serial,  # a browser and a server: alone, after the parallel run
+]
 
 
 def _approved_return(db: Any) -> tuple[str, str]:

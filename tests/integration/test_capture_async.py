@@ -33,6 +33,10 @@ from tests.integration.test_order_concurrency import (
     _watch_deadlocks,
 )
 
+# Many threads (or processes) against one database: one such module at a time, on one
+# pytest-xdist worker, beside the ordinary tests of the other.
+pytestmark = pytest.mark.xdist_group("threads")
+
 
 @pytest.fixture
 def pg_db(db: Database) -> Database:

@@ -30,6 +30,9 @@ from tests.builders import ADMIN, location, product, receive
 from tests.conftest import BACKEND
 
 SKUS = [f"K{i:02d}" for i in range(12)]
+# Servers killed under load, PostgreSQL stopped and started (every other test's database
+# with it): alone, after the parallel run.
+pytestmark = pytest.mark.serial
 
 
 def _stock(db: Any, units: int = 100_000) -> str:

@@ -25,6 +25,10 @@ from dingdan.services import inventory, orders
 from tests.builders import ADMIN, OMIT, address, location, order_body, product, receive
 from tests.helpers import run_threads
 
+# Many threads (or processes) against one database: one such module at a time, on one
+# pytest-xdist worker, beside the ordinary tests of the other.
+pytestmark = pytest.mark.xdist_group("threads")
+
 
 def _insert_channel(code: str) -> Any:
     def work(conn: Connection) -> str:

@@ -26,6 +26,10 @@ from dingdan.services import fulfilment, inventory, orders, payments
 from tests.builders import ADMIN, location, order_body, product, receive
 from tests.helpers import run_threads
 
+# Many threads (or processes) against one database: one such module at a time, on one
+# pytest-xdist worker, beside the ordinary tests of the other.
+pytestmark = pytest.mark.xdist_group("threads")
+
 
 def _run_threads(n, target):
     return run_threads(n, target, timeout=45)

@@ -4,6 +4,7 @@ spent below zero."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from dingdan.db.order_tables import Order, Payment
@@ -12,6 +13,10 @@ from dingdan.domain.errors import InvalidTransition, ValidationFailed
 from dingdan.services import payments, return_settlement, returns, store_credit
 from tests.builders import ADMIN, RETURNS_SHOP, shipped_order
 from tests.integration.test_order_concurrency import _run_threads
+
+# Many threads (or processes) against one database: one such module at a time, on one
+# pytest-xdist worker, beside the ordinary tests of the other.
+pytestmark = pytest.mark.xdist_group("threads")
 
 stocked = RETURNS_SHOP.fixture()
 

@@ -20,9 +20,13 @@ from dingdan.cli import serving
 from dingdan.config import get_settings
 from dingdan.web.http_protocol import GatheringTransport
 
-pytestmark = pytest.mark.skipif(
-    not serving.spreads_connections(), reason="SO_REUSEPORT is not available here"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not serving.spreads_connections(), reason="SO_REUSEPORT is not available here"
+    ),
+    # Servers of two processes, connections counted per worker: alone, after the parallel run.
+    pytest.mark.serial,
+]
 
 
 def _get(port: int, timeout: float = 5) -> tuple[socket.socket, bytes]:

@@ -15,6 +15,10 @@ from sqlalchemy import func, insert, select
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Channel
 
+# Many threads (or processes) against one database: one such module at a time, on one
+# pytest-xdist worker, beside the ordinary tests of the other.
+pytestmark = pytest.mark.xdist_group("threads")
+
 HOLDER = """
 import sys, time
 from pathlib import Path

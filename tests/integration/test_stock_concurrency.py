@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from sqlalchemy import select
 
 from dingdan.db import stock as stock_sql
@@ -12,6 +13,10 @@ from dingdan.domain.errors import InsufficientStock
 from dingdan.services import inventory
 from tests.builders import location, product, receive
 from tests.helpers import run_threads
+
+# Many threads (or processes) against one database: one such module at a time, on one
+# pytest-xdist worker, beside the ordinary tests of the other.
+pytestmark = pytest.mark.xdist_group("threads")
 
 
 def _run_threads(n, target):
