@@ -182,6 +182,8 @@ FIELD_ERRORS: dict[str, str] = {
     "postal_code": N_("must be at most 12 letters, digits, spaces or dashes"),
     "invalid_ubn": N_("is not a valid Taiwan unified business number (統一編號)"),
     "invalid_uscc": N_("is not a valid unified social credit code (统一社会信用代码)"),
+    # named by the contract for the e-invoice carrier (手機條碼) the invoicing context will check
+    "invalid_carrier_id": N_("is not a valid e-invoice carrier ID (載具)"),
     # files
     "empty_file": N_("is empty"),
     "file_too_large": N_("is larger than %(max)s bytes"),

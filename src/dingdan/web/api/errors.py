@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,9 +29,11 @@ class FieldProblem(BaseModel):
     """One bad field: ``code`` is stable (shared/CONTRACT.md, "Errors carry codes per field"),
     ``message`` says it in English."""
 
-    field: str
-    code: str
-    message: str
+    field: str = Field(description="JSON path of the field, such as lines[1].quantity")
+    code: str = Field(
+        description="stable snake_case code: required, too_large, not_a_number, unknown_sku, ..."
+    )
+    message: str = Field(description="the code said in English, with its values")
 
 
 class Problem(BaseModel):
