@@ -41,7 +41,7 @@ def _insert_channel(code: str) -> Any:
 def _insert_then_fail(code: str) -> Any:
     def work(conn: Connection) -> str:
         conn.execute(insert(Channel).values(code=code, name=code, active=True))
-        raise ValidationFailed.on("code", "refused after writing")
+        raise ValidationFailed.on("code", "already_exists")
 
     return work
 

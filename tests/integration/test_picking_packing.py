@@ -172,7 +172,9 @@ def test_packing_refuses_wrong_extra_and_missing_items_listing_each_and_records_
         r = pack(api, a, scans)
         assert r.status_code == 422, r.text
         assert r.json()["code"] == "validation_error"
-        assert r.json()["errors"] == [{"field": "scans", "message": m} for m in expected]
+        got = r.json()["errors"]
+        assert [(e["field"], e["message"]) for e in got] == [("scans", m) for m in expected]
+        assert {e["code"] for e in got} <= {"scan_extra", "scan_missing", "scan_unknown"}
     assert api.get(f"/api/v1/orders/{a}/pack-records").json()["items"] == []
     assert "packed" not in kinds(api, a)
 
@@ -236,7 +238,9 @@ def test_packing_a_split_order_needs_its_location(api, stocked):
     assert pack(api, n, [TEA] * 5, location="NOPE").status_code == 422
     assert pack(api, n, [TEA] * 5, location="KHH").status_code == 201
     r = pack(api, n, [TEA] * 9, location="TPE")
-    assert r.json()["errors"] == [{"field": "scans", "message": "missing 1 × TEA-001"}]
+    assert r.json()["errors"] == [
+        {"field": "scans", "code": "scan_missing", "message": "missing 1 × TEA-001"}
+    ]
 
 
 def test_packing_refuses_unpaid_and_strictly_typed_input(api, batch):

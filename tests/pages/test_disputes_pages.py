@@ -126,11 +126,11 @@ def test_a_dispute_is_opened_from_the_queue_by_order_number(shipped, browser, db
 def test_an_unknown_order_or_a_bad_date_is_shown_and_nothing_is_opened(shipped, browser, db):
     cs = browser("customer_service")
     r = cs.get("/disputes/new?order=NOPE-1")
-    assert r.status_code == 422 and "no order with this number" in r.text
+    assert r.status_code == 422 and "no order numbered &#39;NOPE-1&#39;" in r.text
     r = cs.post(f"/orders/{shipped}/disputes/new", {"type": "lost", "due_date": "soon"})
     assert r.status_code == 422 and "must be a date such as 2026-12-31" in r.text
     r = cs.post(f"/orders/{shipped}/disputes/new", {"type": "bored"})
-    assert r.status_code == 422 and "not one of the choices" in r.text
+    assert r.status_code == 422 and "must be one of" in r.text
     assert disputes.list_disputes(db).items == []
 
 

@@ -169,7 +169,7 @@ def test_a_new_address_and_shipping_price_are_saved_normalised(number, browser, 
     ("changes", "status", "shown"),
     [
         ({"qty-0": "abc"}, 422, "must be a whole number"),
-        ({"add_sku-0": "NOPE-1"}, 422, "no product with SKU NOPE-1"),
+        ({"add_sku-0": "NOPE-1"}, 422, "no product with SKU &#39;NOPE-1&#39;"),
         ({"add_sku-0": "TEA-001"}, 422, "is already on the order"),
         ({"price-0": "12.345"}, 422, "TWD allows at most 2 decimal places"),
         ({"remove-0": "1"}, 422, "an order needs at least one line"),

@@ -73,11 +73,11 @@ def _compact(value: str) -> str:
 def check_tw_ubn(value: object, field: str, errors: FieldErrors) -> str | None:
     """A typed 統一編號 in its stored form (8 digits), or ``None`` with an error added."""
     if not isinstance(value, str):
-        errors.add(field, "must be text")
+        errors.add(field, "not_text")
         return None
     number = _compact(value)
     if not is_valid_tw_ubn(number):
-        errors.add(field, "is not a valid Taiwan unified business number (統一編號)")
+        errors.add(field, "invalid_ubn")
         return None
     return number
 
@@ -85,10 +85,10 @@ def check_tw_ubn(value: object, field: str, errors: FieldErrors) -> str | None:
 def check_cn_uscc(value: object, field: str, errors: FieldErrors) -> str | None:
     """A typed 统一社会信用代码 in its stored form (18 characters), or ``None`` with an error."""
     if not isinstance(value, str):
-        errors.add(field, "must be text")
+        errors.add(field, "not_text")
         return None
     code = _compact(value)
     if not is_valid_cn_uscc(code):
-        errors.add(field, "is not a valid unified social credit code (统一社会信用代码)")
+        errors.add(field, "invalid_uscc")
         return None
     return code

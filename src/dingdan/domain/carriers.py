@@ -190,15 +190,15 @@ def validate_tracking_number(carrier_code: str, number: str) -> str:
     """
     carrier = get_carrier(carrier_code) if isinstance(carrier_code, str) else None
     if carrier is None:
-        raise ValidationFailed.on("carrier", f"{carrier_code!r} is not a known carrier code")
+        raise ValidationFailed.on("carrier", "unknown_carrier", carrier=carrier_code)
     if not isinstance(number, str):
-        raise ValidationFailed.on("tracking_number", f"must be text for {carrier.name_en}")
+        raise ValidationFailed.on("tracking_number", "tracking_not_text", carrier=carrier.name_en)
     normalized = normalize_tracking_number(number)
     if not normalized:
-        raise ValidationFailed.on("tracking_number", f"is required for {carrier.name_en}")
+        raise ValidationFailed.on("tracking_number", "tracking_required", carrier=carrier.name_en)
     outcome = _format_outcome(carrier.tracking_format, normalized)
     if outcome is not _Outcome.VALID:
-        raise ValidationFailed.on("tracking_number", _reason(carrier, outcome))
+        raise _refused(carrier, outcome)
     return normalized
 
 
@@ -218,15 +218,14 @@ def detect_carriers(number: str) -> list[str]:
     ]
 
 
-def _reason(carrier: Carrier, outcome: _Outcome) -> str:
+def _refused(carrier: Carrier, outcome: _Outcome) -> ValidationFailed:
     if outcome is _Outcome.BAD_CHECK_DIGIT:
-        return (
-            f"is not a valid {carrier.name_en} tracking number: "
-            "its check digit does not match, so it probably has a typo"
-        )
+        return ValidationFailed.on("tracking_number", "bad_check_digit", carrier=carrier.name_en)
     fmt = carrier.tracking_format
     expected = GENERIC_DESCRIPTION if fmt is None else _FORMAT_DESCRIPTIONS[fmt]
-    return f"is not a valid {carrier.name_en} tracking number (expected {expected})"
+    return ValidationFailed.on(
+        "tracking_number", "invalid_tracking_number", carrier=carrier.name_en, expected=expected
+    )
 
 
 def _format_outcome(tracking_format: str | None, number: str) -> _Outcome:

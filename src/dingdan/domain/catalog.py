@@ -16,16 +16,12 @@ LOCATION_KINDS = ("warehouse", "store")
 
 def check_sku(sku: Any, field: str, errors: FieldErrors) -> None:
     if not isinstance(sku, str) or not SKU_RE.match(sku):
-        errors.add(
-            field, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        )
+        errors.add(field, "invalid_sku")
 
 
 def check_code(code: Any, field: str, errors: FieldErrors) -> None:
     if not isinstance(code, str) or not CODE_RE.match(code):
-        errors.add(
-            field, "must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        )
+        errors.add(field, "invalid_location_code")
 
 
 def check_text(
@@ -33,26 +29,26 @@ def check_text(
 ) -> None:
     if value is None:
         if required:
-            errors.add(field, "is required")
+            errors.add(field, "required")
         return
     if not isinstance(value, str) or (required and not value.strip()):
-        errors.add(field, "must not be empty")
+        errors.add(field, "not_empty")
     elif len(value) > max_len:
-        errors.add(field, f"must be at most {max_len} characters")
+        errors.add(field, "at_most_characters", max=max_len)
     elif any(ord(ch) < 32 for ch in value):
-        errors.add(field, "must not contain control characters")
+        errors.add(field, "control_characters")
 
 
 def check_currency(currency: Any, field: str, errors: FieldErrors) -> bool:
     if not money.is_currency(currency):
-        errors.add(field, "must be an ISO 4217 currency code such as TWD")
+        errors.add(field, "invalid_currency")
         return False
     return True
 
 
 def check_non_negative(value: Any, field: str, errors: FieldErrors) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        errors.add(field, "must be a whole number, zero or more")
+        errors.add(field, "below_zero")
 
 
 def price_minor(price: Any, currency: str, field: str, errors: FieldErrors) -> int | None:

@@ -45,7 +45,7 @@ def normalize_email(
         return None
     normalized, problem = _email(text)
     if problem is not None:
-        errors.add(field, problem)
+        errors.add(field, "invalid_email", reason=problem)
     return normalized
 
 
@@ -57,22 +57,21 @@ _REMEMBERED = 32768
 
 @lru_cache(maxsize=_REMEMBERED)
 def _email(text: str) -> tuple[str | None, str | None]:
+    """The normalised address, or None and what email-validator says is wrong."""
     try:
         return validate_email(text, check_deliverability=False).normalized, None
     except EmailNotValidError as exc:
-        return None, f"is not a valid e-mail address: {exc}"
+        return None, str(exc)
 
 
 # --- phone ------------------------------------------------------------------------------------
 
-_PARSE_MESSAGES = {
-    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: (
-        "must start with + and the country code (for example +886 912 345 678)"
-    ),
-    phonenumbers.NumberParseException.NOT_A_NUMBER: "is not a phone number",
-    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
-    phonenumbers.NumberParseException.TOO_SHORT_NSN: "is too short",
-    phonenumbers.NumberParseException.TOO_LONG: "is too long",
+_PARSE_CODES = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "phone_country_code",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "not_a_phone_number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "phone_too_short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "phone_too_short",
+    phonenumbers.NumberParseException.TOO_LONG: "phone_too_long",
 }
 
 
@@ -103,14 +102,15 @@ def normalize_phone(
 
 @lru_cache(maxsize=_REMEMBERED)
 def _e164(text: str, region: str | None) -> tuple[str | None, str | None]:
+    """The number in E.164 form, or None and the error code of what is wrong."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        return None, _PARSE_MESSAGES.get(exc.error_type, "is not a phone number")
+        return None, _PARSE_CODES.get(exc.error_type, "not_a_phone_number")
     if number.extension:
-        return None, "must not include an extension"
+        return None, "phone_extension"
     if not phonenumbers.is_valid_number(number):
-        return None, "is not a valid phone number"
+        return None, "invalid_phone"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
@@ -152,8 +152,7 @@ def check_country(value: object, field: str, errors: FieldErrors) -> str | None:
         return None
     code = text.upper()
     if not _ALPHA2_RE.fullmatch(code) or not _assigned(code):
-        hint = ' (use "GB" for the United Kingdom)' if code == "UK" else ""
-        errors.add(field, f"must be an ISO 3166-1 two-letter country code such as TW{hint}")
+        errors.add(field, "use_gb" if code == "UK" else "invalid_country")
         return None
     return code
 
@@ -196,8 +195,9 @@ def _uk_format(m: re.Match[str]) -> str:
 @dataclass(frozen=True)
 class _PostalRule:
     pattern: re.Pattern[str]
-    hint: str
+    code: str  # the field error's code, which says what is expected
     fmt: Callable[[re.Match[str]], str]
+    example: str = ""
 
 
 _CA_LETTER = "[ABCEGHJ-NPRSTV-Z]"
@@ -205,36 +205,34 @@ _POSTAL_RULES: dict[str, _PostalRule] = {
     # Taiwan: 3 digits (legacy), 3+2 (5 digits) or 3+3 (6 digits, since 2020); stored digits only.
     "TW": _PostalRule(
         re.compile(r"([0-9]{3})(?:[- ]?([0-9]{2,3}))?"),
-        "a Taiwan postal code of 3, 5 or 6 digits, such as 110, 11001 or 110208",
+        "postal_code_tw",
         _joined(""),
     ),
-    "CN": _PostalRule(re.compile(r"[0-9]{6}"), "six digits, such as 100000", _whole),
-    "SG": _PostalRule(re.compile(r"[0-9]{6}"), "six digits, such as 018956", _whole),
+    "CN": _PostalRule(re.compile(r"[0-9]{6}"), "postal_code_six_digits", _whole, "100000"),
+    "SG": _PostalRule(re.compile(r"[0-9]{6}"), "postal_code_six_digits", _whole, "018956"),
     "US": _PostalRule(
         re.compile(r"([0-9]{5})(?:[- ]?([0-9]{4}))?"),
-        "a ZIP code such as 12345 or 12345-6789",
+        "postal_code_us",
         _joined("-"),
     ),
-    "JP": _PostalRule(
-        re.compile(r"([0-9]{3})[- ]?([0-9]{4})"), "seven digits such as 123-4567", _joined("-")
-    ),
+    "JP": _PostalRule(re.compile(r"([0-9]{3})[- ]?([0-9]{4})"), "postal_code_jp", _joined("-")),
     "GB": _PostalRule(
         re.compile(
             r"GIR ?0AA|[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?|[0-9][A-HJKPS-UW])"
             r" ?[0-9][ABD-HJLNP-UW-Z]{2}"
         ),
-        "a UK postcode such as SW1A 1AA",
+        "postal_code_gb",
         _uk_format,
     ),
     "CA": _PostalRule(
         re.compile(rf"([ABCEGHJ-NPRSTVXY][0-9]{_CA_LETTER}) ?([0-9]{_CA_LETTER}[0-9])"),
-        "a Canadian postal code such as K1A 0B1",
+        "postal_code_ca",
         _joined(" "),
     ),
 }
 _GENERIC_RULE = _PostalRule(
     re.compile(r"[A-Z0-9][A-Z0-9 -]{0,11}"),
-    "at most 12 letters, digits, spaces or dashes",
+    "postal_code",
     _whole,
 )
 _POSTAL_REQUIRED = frozenset(_POSTAL_RULES)
@@ -268,12 +266,12 @@ def check_postal_code(
     cleaned = _clean_postal(text)
     if code in _NO_POSTAL_CODES:
         if cleaned not in _NO_POSTAL_CODES[code]:
-            errors.add(field, f"must be empty: {code} does not use postal codes")
+            errors.add(field, "no_postal_codes", country=code)
         return None
     rule = _POSTAL_RULES.get(code, _GENERIC_RULE)
     match = rule.pattern.fullmatch(cleaned)
     if match is None:
-        errors.add(field, f"must be {rule.hint}")
+        errors.add(field, rule.code, example=rule.example)
         return None
     return rule.fmt(match)
 
@@ -320,7 +318,7 @@ def validate_address(
     any field is bad; every problem is added to ``errors``.
     """
     if not isinstance(data, Mapping):
-        errors.add(prefix or "address", "must be an object")
+        errors.add(prefix or "address", "not_an_object")
         return None
     before = len(errors.items)
     text = {
@@ -362,11 +360,11 @@ def _present(value: object, field: str, errors: FieldErrors, required: bool) -> 
     elif value is None:
         text = ""
     else:
-        errors.add(field, "must be text")
+        errors.add(field, "not_text")
         return None
     if not text:
         if required:
-            errors.add(field, "is required")
+            errors.add(field, "required")
         return None
     return text
 
@@ -382,9 +380,9 @@ def _check_text(
     if text is None:
         return None
     if len(text) > max_length:
-        errors.add(field, f"must be at most {max_length} characters")
+        errors.add(field, "at_most_characters", max=max_length)
         return None
     if _CONTROL.search(text):
-        errors.add(field, "must not contain control characters such as line breaks")
+        errors.add(field, "control_characters")
         return None
     return text

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
+
+from dingdan.domain import error_codes
 
 
 @dataclass(frozen=True)
 class FieldError:
+    """One bad field: its path, the stable ``code`` (``error_codes.FIELD_ERRORS``), the English
+    message of that code filled with ``params``, and the params (the pages translate the code's
+    template and fill it with them)."""
+
     field: str
+    code: str
     message: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, field_name: str, code: str, **params: Any) -> FieldError:
+        return cls(field_name, code, error_codes.message(code, params), params)
 
 
 @dataclass
@@ -34,8 +48,9 @@ class ValidationFailed(DomainError):
     code: str = "validation_error"
 
     @classmethod
-    def on(cls, field_name: str, message: str) -> ValidationFailed:
-        return cls(detail=message, errors=[FieldError(field_name, message)])
+    def on(cls, field_name: str, code: str, **params: Any) -> ValidationFailed:
+        error = FieldError.of(field_name, code, **params)
+        return cls(detail=error.message, errors=[error])
 
 
 @dataclass
@@ -89,8 +104,8 @@ class FieldErrors:
     def __init__(self) -> None:
         self.items: list[FieldError] = []
 
-    def add(self, field_name: str, message: str) -> None:
-        self.items.append(FieldError(field_name, message))
+    def add(self, field_name: str, code: str, **params: Any) -> None:
+        self.items.append(FieldError.of(field_name, code, **params))
 
     def __bool__(self) -> bool:
         return bool(self.items)

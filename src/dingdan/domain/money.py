@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pycountry
 
@@ -35,6 +35,7 @@ _NOT_TRADED = {
     "XXX",
 }
 _DECIMAL_RE = re.compile(r"^-?\d{1,15}(\.\d+)?$")
+_TOO_LARGE = Decimal(10) ** 15
 
 
 def is_currency(code: object) -> bool:
@@ -56,17 +57,29 @@ def parse_amount(
 ) -> int:
     """Turn a decimal string like ``"1299.5"`` into minor units, refusing too many decimals."""
     if not isinstance(text, str) or not _DECIMAL_RE.match(text.strip()):
-        raise ValidationFailed.on(field, 'must be a decimal string such as "1299.00"')
+        raise ValidationFailed.on(field, "too_large" if is_too_large(text) else "not_a_number")
     value = Decimal(text.strip())
     places = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0  # type: ignore[operator]
     exp = exponent(currency)
     if places > exp:
-        raise ValidationFailed.on(field, f"{currency} allows at most {exp} decimal places")
+        raise ValidationFailed.on(field, "too_many_decimals", currency=currency, places=exp)
     if value < 0 and not allow_negative:
-        raise ValidationFailed.on(field, "must not be negative")
+        raise ValidationFailed.on(field, "must_not_be_negative")
     if value == 0 and not allow_zero:
-        raise ValidationFailed.on(field, "must be greater than zero")
+        raise ValidationFailed.on(field, "must_be_positive")
     return int(value.scaleb(exp))
+
+
+def is_too_large(text: object) -> bool:
+    """Whether ``text`` is a number (``"1e30"``, twenty digits) beyond the 15 digits before the
+    point that an amount may have: too large for the database, not malformed."""
+    if not isinstance(text, str) or len(text) > 100:
+        return False
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return False
+    return value.is_finite() and abs(value) >= _TOO_LARGE
 
 
 def format_amount(minor: int, currency: str) -> str:

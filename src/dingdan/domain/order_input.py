@@ -37,7 +37,7 @@ class OrderInput:
 
 def _customer(data: Any, country: str | None, errors: FieldErrors) -> tuple[Any, Any, Any]:
     if not isinstance(data, dict):
-        errors.add("customer", "is required: an email or a phone")
+        errors.add("customer", "customer_required")
         return None, None, None
     email = phone = None
     if data.get("email") is not None:
@@ -45,28 +45,28 @@ def _customer(data: Any, country: str | None, errors: FieldErrors) -> tuple[Any,
     if data.get("phone") is not None:
         phone = contact.normalize_phone(data["phone"], "customer.phone", errors, country)
     if data.get("email") is None and data.get("phone") is None:
-        errors.add("customer", "needs an email or a phone")
+        errors.add("customer", "customer_required")
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > 200):
-        errors.add("customer.name", "must be text of at most 200 characters")
+        errors.add("customer.name", "too_long", max=200)
     return email, phone, name.strip() if isinstance(name, str) else None
 
 
 def _lines(data: Any, errors: FieldErrors) -> tuple[LineInput, ...]:
     if not isinstance(data, list) or not data:
-        errors.add("lines", "must list at least one line")
+        errors.add("lines", "no_lines")
         return ()
     out = []
     for i, ln in enumerate(data):
         if not isinstance(ln, dict):
-            errors.add(f"lines[{i}]", "must be an object")
+            errors.add(f"lines[{i}]", "not_an_object")
             continue
         if not isinstance(ln.get("sku"), str) or not ln["sku"]:
-            errors.add(f"lines[{i}].sku", "is required")
+            errors.add(f"lines[{i}].sku", "required")
         check_quantity(ln.get("quantity"), f"lines[{i}].quantity", errors)
         price = ln.get("unit_price")
         if price is not None and not isinstance(price, str):
-            errors.add(f"lines[{i}].unit_price", "must be a decimal string")
+            errors.add(f"lines[{i}].unit_price", "not_a_number")
         out.append(LineInput(str(ln.get("sku")), ln.get("quantity") or 0, price))
     return tuple(out)
 
@@ -85,14 +85,14 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
     errors = FieldErrors()
     channel = body.get("channel")
     if channel not in channels:
-        errors.add("channel", f"must be one of {', '.join(sorted(channels))}")
+        errors.add("channel", "not_one_of", choices=", ".join(sorted(channels)))
     currency = body.get("currency")
     if not money.is_currency(currency):
-        errors.add("currency", "must be an ISO 4217 currency code such as TWD")
+        errors.add("currency", "invalid_currency")
         currency = None
     address = None
     if not isinstance(body.get("shipping_address"), dict):
-        errors.add("shipping_address", "is required")
+        errors.add("shipping_address", "required")
     else:
         address = contact.validate_address(body["shipping_address"], "shipping_address", errors)
     country = address.country if address else None
@@ -104,10 +104,10 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
     shipping = _money(body.get("shipping_price", "0"), currency, "shipping_price", errors)
     method = body.get("payment_method")
     if method not in _METHODS:
-        errors.add("payment_method", f"must be one of {', '.join(m.value for m in PaymentMethod)}")
+        errors.add("payment_method", "not_one_of", choices=", ".join(PaymentMethod))
     external = body.get("external_id")
     if external is not None and (not isinstance(external, str) or not 0 < len(external) <= 100):
-        errors.add("external_id", "must be text of 1 to 100 characters")
+        errors.add("external_id", "text_length", max=100)
     errors.raise_if_any()
     assert address is not None and isinstance(currency, str)
     return OrderInput(

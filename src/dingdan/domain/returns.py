@@ -3,6 +3,7 @@ returnable quantities, default refunds, and the kinds of evidence files we accep
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -83,11 +84,11 @@ class Policy:
 
 def _strings(value: Any, name: str, errors: FieldErrors, max_len: int) -> tuple[str, ...]:
     if not isinstance(value, list) or len(value) > 1000:
-        errors.add(name, "must be a list of at most 1000 texts")
+        errors.add(name, "too_many_texts", max=1000)
         return ()
     for i, v in enumerate(value):
         if not isinstance(v, str) or not v.strip() or len(v) > max_len:
-            errors.add(f"{name}[{i}]", f"must be text of 1 to {max_len} characters")
+            errors.add(f"{name}[{i}]", "text_length", max=max_len)
     return tuple(dict.fromkeys(v.strip() for v in value if isinstance(v, str) and v.strip()))
 
 
@@ -97,10 +98,10 @@ def parse_policy(data: dict[str, Any], base: Policy | None = None) -> Policy:
     errors = FieldErrors()
     unknown = set(data) - set(asdict(base))
     for name in sorted(unknown):
-        errors.add(name, "is not a field of the return policy")
+        errors.add(name, "not_a_field")
     days = data.get("window_days", base.window_days)
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
-        errors.add("window_days", "must be a whole number of days from 0 to 3650")
+        errors.add("window_days", "invalid_days")
     skus = _strings(
         data.get("non_returnable_skus", list(base.non_returnable_skus)),
         "non_returnable_skus",
@@ -116,9 +117,9 @@ def parse_policy(data: dict[str, Any], base: Policy | None = None) -> Policy:
     reasons = _strings(data.get("reasons", list(base.reasons)), "reasons", errors, 40)
     for i, r in enumerate(reasons):
         if not _CODE.match(r):
-            errors.add(f"reasons[{i}]", "must be a code of lower-case letters, digits and _")
+            errors.add(f"reasons[{i}]", "invalid_reason_code")
     if not reasons:
-        errors.add("reasons", "must list at least one reason")
+        errors.add("reasons", "no_reasons")
     errors.raise_if_any("The return policy has invalid fields.")
     return Policy(int(days), skus, cats, reasons)
 
@@ -133,9 +134,9 @@ def stored_policy(value: dict[str, Any] | None) -> Policy:
 
 @dataclass(frozen=True)
 class Breach:
-    rule: str  # return_window | non_returnable_sku | non_returnable_category
+    rule: str  # return_window | non_returnable_sku | non_returnable_category: the error code
     field: str
-    message: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -161,13 +162,13 @@ def breaches(policy: Policy, lines: Sequence[LineFacts], now: datetime) -> list[
     for i, ln in enumerate(lines):
         where = f"lines[{i}].sku"
         if ln.sku in policy.non_returnable_skus:
-            out.append(Breach("non_returnable_sku", where, f"{ln.sku} cannot be returned"))
+            out.append(Breach("non_returnable_sku", where, {"sku": ln.sku}))
         if ln.category and ln.category in policy.non_returnable_categories:
             out.append(
                 Breach(
                     "non_returnable_category",
                     where,
-                    f"products of category {ln.category!r} cannot be returned",
+                    {"category": ln.category},
                 )
             )
         closes = window_closes(ln.deliveries, policy.window_days)
@@ -176,8 +177,7 @@ def breaches(policy: Policy, lines: Sequence[LineFacts], now: datetime) -> list[
                 Breach(
                     "return_window",
                     where,
-                    f"the {policy.window_days}-day return window closed on "
-                    f"{closes.date().isoformat()}",
+                    {"days": policy.window_days, "date": closes.date().isoformat()},
                 )
             )
     return out

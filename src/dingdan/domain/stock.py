@@ -41,23 +41,23 @@ def reason_code(reason: str) -> AdjustmentReason:
 
 def check_quantity(value: Any, field: str, errors: FieldErrors) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        errors.add(field, "must be a whole number of at least 1")
+        errors.add(field, "below_one")
     elif value > 1_000_000_000:
-        errors.add(field, "is too large")
+        errors.add(field, "too_large")
 
 
 def check_lines(lines: Any, errors: FieldErrors, field: str = "lines") -> None:
     """``[{"sku", "quantity"}]``, non-empty, each SKU once."""
     if not isinstance(lines, list) or not lines:
-        errors.add(field, "must list at least one line")
+        errors.add(field, "no_lines")
         return
     seen: set[str] = set()
     for i, line in enumerate(lines):
         sku = line.get("sku") if isinstance(line, dict) else None
         if not isinstance(sku, str) or not sku:
-            errors.add(f"{field}[{i}].sku", "is required")
+            errors.add(f"{field}[{i}].sku", "required")
         elif sku in seen:
-            errors.add(f"{field}[{i}].sku", "appears twice; give each SKU once")
+            errors.add(f"{field}[{i}].sku", "duplicate_sku")
         else:
             seen.add(sku)
         check_quantity(

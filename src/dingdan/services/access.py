@@ -29,7 +29,7 @@ def _hash_token(secret: str) -> str:
 
 def _check_role(role: Any, errors: FieldErrors) -> None:
     if role not in {r.value for r in Role}:
-        errors.add("role", f"must be one of {', '.join(r.value for r in Role)}")
+        errors.add("role", "not_one_of", choices=", ".join(Role))
 
 
 def token_view(t: Any) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def create_token(db: Database, actor: Actor, name: Any, role: Any) -> tuple[str,
     """A new token: returns the secret (shown once) and its stored view."""
     errors = FieldErrors()
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        errors.add("name", "is required (at most 100 characters)")
+        errors.add("name", "required_text", max=100)
     _check_role(role, errors)
     errors.raise_if_any()
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -155,7 +155,7 @@ def _normal_email(email: Any, errors: FieldErrors) -> str | None:
     try:
         return str(validate_email(str(email), check_deliverability=False).normalized).lower()
     except EmailNotValidError as exc:
-        errors.add("email", str(exc))
+        errors.add("email", "invalid_email", reason=str(exc))
         return None
 
 
@@ -166,7 +166,7 @@ def create_user(
     normal = _normal_email(email, errors)
     _check_role(role, errors)
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        errors.add("password", f"must be at least {MIN_PASSWORD} characters")
+        errors.add("password", "password_too_short", min=MIN_PASSWORD)
     errors.raise_if_any()
     hashed = _hasher.hash(password)
 

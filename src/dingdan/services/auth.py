@@ -134,7 +134,7 @@ def get_user(db: Database, user_id: str) -> dict[str, Any]:
 
 def _check_password(new: Any) -> str:
     if not isinstance(new, str) or len(new) < MIN_PASSWORD or len(new) > 1000:
-        raise ValidationFailed.on("new_password", f"must be at least {MIN_PASSWORD} characters")
+        raise ValidationFailed.on("new_password", "password_too_short", min=MIN_PASSWORD)
     return new
 
 
@@ -145,7 +145,7 @@ def change_password(
     new = _check_password(new)
     row = db.read(lambda conn: _fetch(conn, user_id))
     if not _hasher.verify(str(current or "")[:1000], row.password_hash):
-        raise ValidationFailed.on("current_password", "is not your current password")
+        raise ValidationFailed.on("current_password", "wrong_password")
     return _store_password(db, actor, user_id, _hasher.hash(new))
 
 
@@ -199,7 +199,7 @@ def _update(db: Database, actor: Actor, user_id: str, values: dict[str, Any]) ->
 
 def set_role(db: Database, actor: Actor, user_id: str, role: Any) -> dict[str, Any]:
     if role not in {r.value for r in Role}:
-        raise ValidationFailed.on("role", "is not a known role")
+        raise ValidationFailed.on("role", "unknown_role")
     return _update(db, actor, user_id, {"role": role})
 
 
@@ -212,5 +212,5 @@ def set_active(db: Database, actor: Actor, user_id: str, active: bool) -> dict[s
 
 def set_language(db: Database, actor: Actor, user_id: str, language: Any) -> dict[str, Any]:
     if language not in LANGUAGES:
-        raise ValidationFailed.on("language", f"must be one of {', '.join(LANGUAGES)}")
+        raise ValidationFailed.on("language", "not_one_of", choices=", ".join(LANGUAGES))
     return _update(db, actor, user_id, {"language": language})

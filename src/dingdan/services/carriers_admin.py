@@ -100,10 +100,7 @@ def _check(data: dict[str, Any], errors: FieldErrors, *, creating: bool) -> None
         catalog_rules.check_text(data.get("name"), "name", errors, max_len=100, required=True)
     fmt = data.get("tracking_format")
     if fmt is not None and fmt not in TRACKING_FORMATS:
-        errors.add(
-            "tracking_format",
-            f"must be one of {', '.join(sorted(TRACKING_FORMATS))}, or null for the generic check",
-        )
+        errors.add("tracking_format", "not_one_of", choices=", ".join(sorted(TRACKING_FORMATS)))
     url = data.get("tracking_url")
     if url is not None and not (
         isinstance(url, str)
@@ -111,23 +108,17 @@ def _check(data: dict[str, Any], errors: FieldErrors, *, creating: bool) -> None
         and "{number}" in url
         and len(url) <= 300
     ):
-        errors.add(
-            "tracking_url", "must be an http(s) link of at most 300 characters with {number}"
-        )
+        errors.add("tracking_url", "invalid_tracking_url")
     for flag in ("store_pickup", "active"):
         if flag in data and not isinstance(data[flag], bool):
-            errors.add(flag, "must be true or false")
+            errors.add(flag, "not_a_boolean")
 
 
 def create_carrier(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     code = data.get("code")
     if not isinstance(code, str) or not CARRIER_CODE_RE.match(code):
-        errors.add(
-            "code",
-            "must be 1-50 lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit",
-        )
+        errors.add("code", "invalid_code", max=50)
     _check(data, errors, creating=True)
     errors.raise_if_any()
     code = str(code)
@@ -180,16 +171,16 @@ def resolve_carrier(conn: Connection, code: Any) -> tuple[str, str | None]:
     tracking-number check (sellers ship with local couriers we have never heard of); a
     deactivated one fails on the field ``carrier``."""
     if not isinstance(code, str) or not code.strip() or len(code) > 50:
-        raise ValidationFailed.on("carrier", "is required (at most 50 characters)")
+        raise ValidationFailed.on("carrier", "required_text", max=50)
     if any(ord(ch) < 32 for ch in code):
-        raise ValidationFailed.on("carrier", "must not contain control characters")
+        raise ValidationFailed.on("carrier", "control_characters")
     wanted = _by_name(conn, code.strip()) or code.strip().lower()
     row = conn.execute(select(CarrierRow).where(CarrierRow.code == wanted)).first()
     if row is None and known.get_carrier(wanted) is None:
         return code.strip(), None
     view = _view(wanted, row)
     if not view["active"]:
-        raise ValidationFailed.on("carrier", f"{wanted!r} is not active")
+        raise ValidationFailed.on("carrier", "inactive_carrier", carrier=wanted)
     return wanted, view["tracking_format"]
 
 
@@ -212,7 +203,7 @@ def check_tracking_number(code: str, tracking_format: str | None, number: Any) -
     """The normalised tracking number if ``tracking_format`` accepts it (None: the generic
     check), else ValidationFailed on ``tracking_number``."""
     if not isinstance(number, str) or not number.strip() or len(number) > 60:
-        raise ValidationFailed.on("tracking_number", "must be text of at most 60 characters")
+        raise ValidationFailed.on("tracking_number", "too_long", max=60)
     if tracking_format is None:
         checker = "other"
     elif known.get_carrier(code) is not None and _default_format(code) == tracking_format:

@@ -66,7 +66,7 @@ def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     for name in _OPTIONAL_INTS:
         rules.check_non_negative(data.get(name), name, errors)
     if "tax_class" in data and data["tax_class"] not in rules.TAX_CLASSES:
-        errors.add("tax_class", f"must be one of {', '.join(rules.TAX_CLASSES)}")
+        errors.add("tax_class", "not_one_of", choices=", ".join(rules.TAX_CLASSES))
     cols = {k: v for k, v in data.items() if k in EDITABLE and k not in ("price", "currency")}
     if creating or "price" in data or "currency" in data:
         currency = data.get("currency")

@@ -40,7 +40,7 @@ class Page:
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= 200:
-        raise ValidationFailed.on("limit", "must be between 1 and 200")
+        raise ValidationFailed.on("limit", "out_of_range", min=1, max=200)
     return limit
 
 
@@ -63,7 +63,7 @@ def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
         or len(key) != len(types)
         or not all(type(v) is t for v, t in zip(key, types, strict=True))
     ):
-        raise ValidationFailed.on("cursor", "is not a cursor this list gave out")
+        raise ValidationFailed.on("cursor", "invalid_cursor")
     return key
 
 

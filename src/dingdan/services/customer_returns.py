@@ -35,7 +35,7 @@ def _order_number(db: Database, token: str) -> str:
 def _checked(photos: list[tuple[str, bytes]]) -> list[tuple[str, bytes, str]]:
     if len(photos) > MAX_PHOTOS:
         errors = FieldErrors()
-        errors.add("photos", f"at most {MAX_PHOTOS} photos")
+        errors.add("photos", "too_many_photos", max=MAX_PHOTOS)
         errors.raise_if_any()
     return [
         (name, data, uploads.check_file(name, data, f"photos[{i}]", PHOTO_TYPES))

@@ -62,9 +62,9 @@ def set_stage_limits(db: Database, actor: Actor, data: dict[str, Any]) -> dict[s
         item = data.get(stage) or {}
         hours, owner = item.get("hours"), item.get("owner")
         if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 8760:
-            errors.add(f"{stage}.hours", "must be a number of hours from 1 to 8760")
+            errors.add(f"{stage}.hours", "invalid_hours")
         if owner not in {r.value for r in Role}:
-            errors.add(f"{stage}.owner", "is not a known role")
+            errors.add(f"{stage}.owner", "unknown_role")
         clean[stage] = {"hours": hours, "owner": owner}
     errors.raise_if_any()
 

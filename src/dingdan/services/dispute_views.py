@@ -147,9 +147,9 @@ def dispute_queue(
     check_limit(limit)
     after = decode_cursor(cursor, str, int)
     if status is not None and status not in {s.value for s in DisputeStatus}:
-        raise ValidationFailed.on("status", "is not a known dispute status")
+        raise ValidationFailed.on("status", "unknown_value")
     if type is not None and type not in {t.value for t in DisputeType}:
-        raise ValidationFailed.on("type", "is not a known dispute type")
+        raise ValidationFailed.on("type", "unknown_value")
     due = func.coalesce(Dispute.due_date, NO_DUE_DATE)
     stmt = select(Dispute).order_by(due, Dispute.id).limit(limit + 1)
     if status is not None:
@@ -164,7 +164,7 @@ def dispute_queue(
         try:
             day = date.fromisoformat(after[0])
         except ValueError:
-            raise ValidationFailed.on("cursor", "is not a cursor this list gave out") from None
+            raise ValidationFailed.on("cursor", "invalid_cursor") from None
         stmt = stmt.where(or_(due > day, and_(due == day, Dispute.id > after[1])))
 
     def key(d: Any) -> tuple[str, int]:
@@ -188,7 +188,7 @@ def max_upload_bytes() -> int:
 def _check_file(filename: Any, data: bytes, note: Any) -> str:
     errors = FieldErrors()
     if note is not None and (not isinstance(note, str) or len(note) > 1000):
-        errors.add("note", "must be text of at most 1000 characters")
+        errors.add("note", "too_long", max=1000)
     return uploads.check_file(
         filename, data, errors=errors, detail="The evidence file was refused."
     )

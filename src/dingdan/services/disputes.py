@@ -38,14 +38,14 @@ def _due_date(value: Any, errors: FieldErrors) -> date:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        errors.add("due_date", "must be a date such as 2026-12-31")
+        errors.add("due_date", "not_a_date")
         return utcnow().date()
 
 
 def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     if body.get("type") not in {t.value for t in DisputeType}:
-        errors.add("type", f"must be one of {', '.join(t.value for t in DisputeType)}")
+        errors.add("type", "not_one_of", choices=", ".join(DisputeType))
     check_text(body.get("owner"), "owner", 200, errors)
     check_text(body.get("summary"), "summary", 1000, errors)
     due = _due_date(body.get("due_date"), errors)
@@ -97,9 +97,9 @@ def list_disputes(
     check_limit(limit)
     after = decode_cursor(cursor, int)
     if status is not None and status not in {s.value for s in DisputeStatus}:
-        raise ValidationFailed.on("status", "is not a known dispute status")
+        raise ValidationFailed.on("status", "unknown_value")
     if type is not None and type not in {t.value for t in DisputeType}:
-        raise ValidationFailed.on("type", "is not a known dispute type")
+        raise ValidationFailed.on("type", "unknown_value")
     stmt = select(Dispute).order_by(Dispute.id.desc()).limit(limit + 1)
     for column, value in ((Dispute.status, status), (Dispute.type, type), (Dispute.owner, owner)):
         if value is not None:
@@ -121,7 +121,7 @@ def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) 
     records who changed what from what."""
     errors = FieldErrors()
     if body.get("owner") is None and body.get("due_date") is None:
-        errors.add("owner", "or due_date is required")
+        errors.add("owner", "owner_or_due_date")
     check_text(body.get("owner"), "owner", 200, errors)
     due = _due_date(body["due_date"], errors) if body.get("due_date") is not None else None
     errors.raise_if_any()
@@ -162,10 +162,10 @@ def add_message(
 ) -> dict[str, Any]:
     errors = FieldErrors()
     if body.get("direction") not in {d.value for d in rules.Direction}:
-        errors.add("direction", "must be inbound, outbound or note")
+        errors.add("direction", "not_one_of", choices="inbound, outbound, note")
     text = body.get("body")
     if not isinstance(text, str) or not text.strip() or len(text) > 10000:
-        errors.add("body", "is required (at most 10000 characters)")
+        errors.add("body", "required_text", max=10000)
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
@@ -194,14 +194,14 @@ def _check_transition(body: dict[str, Any]) -> DisputeStatus:
     errors = FieldErrors()
     status = body.get("status")
     if status not in {s.value for s in DisputeStatus}:
-        errors.add("status", "must be open, investigating, resolved or closed")
+        errors.add("status", "not_one_of", choices="open, investigating, resolved, closed")
     resolution = body.get("resolution")
     if status == DisputeStatus.RESOLVED and resolution not in {r.value for r in Resolution}:
-        errors.add("resolution", "is required to resolve: refund, reshipment or reject")
+        errors.add("resolution", "resolution_required")
     elif status != DisputeStatus.RESOLVED and resolution is not None:
-        errors.add("resolution", "is only given when resolving")
+        errors.add("resolution", "resolution_not_resolving")
     if resolution == Resolution.REFUND and body.get("amount") is None:
-        errors.add("amount", "is required for a refund")
+        errors.add("amount", "amount_required")
     if body.get("lines") is not None:
         check_lines(body["lines"], errors)
     check_text(body.get("note"), "note", 1000, errors)
@@ -299,5 +299,5 @@ def _reship_lines(conn: Connection, order: Any, body: dict[str, Any]) -> list[di
         .order_by(OrderLine.position)
     ).all()
     if not shipped:
-        raise ValidationFailed.on("lines", "are required: nothing of the order has shipped")
+        raise ValidationFailed.on("lines", "nothing_shipped")
     return [{"sku": s, "quantity": int(q)} for s, q in shipped]

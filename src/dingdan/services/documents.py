@@ -37,9 +37,9 @@ MAX_HTML_CHARS = 20_000_000
 
 def _check(kind: str, subject: str) -> None:
     if kind not in KINDS:
-        raise ValidationFailed.on("kind", f"must be one of {', '.join(KINDS)}")
+        raise ValidationFailed.on("kind", "not_one_of", choices=", ".join(KINDS))
     if not subject or len(subject) > 100:
-        raise ValidationFailed.on("subject", "must be text of 1 to 100 characters")
+        raise ValidationFailed.on("subject", "text_length", max=100)
 
 
 def request_pdf(
@@ -56,7 +56,7 @@ def request_pdf(
     queued twice."""
     _check(kind, subject)
     if not source or len(source) > MAX_HTML_CHARS:
-        raise ValidationFailed.on("html", "must be a document of at most 20 MB")
+        raise ValidationFailed.on("html", "document_too_large")
     values = {
         "html": source,
         "filename": filename[:255],

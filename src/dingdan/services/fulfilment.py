@@ -52,7 +52,7 @@ def _allocations(conn: Connection, order_id: int) -> list[Any]:
 
 def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> dict[str, Any]:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
-        raise ValidationFailed.on("reason", "is required (at most 500 characters)")
+        raise ValidationFailed.on("reason", "required_text", max=500)
 
     def work(conn: Connection) -> dict[str, Any]:
         order = fetch(conn, number, lock=True)
@@ -113,9 +113,7 @@ def _pick_location(allocs: list[Any], location: Any, number: str) -> str:
     if not codes:
         raise InvalidTransition(detail=f"Order {number} has nothing allocated left to ship.")
     if len(codes) > 1:
-        raise ValidationFailed.on(
-            "location", f"is required: the order is held at {', '.join(codes)}"
-        )
+        raise ValidationFailed.on("location", "held_elsewhere", locations=", ".join(codes))
     return codes[0]
 
 
@@ -135,9 +133,9 @@ def _shipment_lines(here: list[Any], lines: Any) -> dict[int, int]:
         held = by_sku.get(ln["sku"], [])
         total = sum(a.quantity for a in held)
         if not held:
-            errors.add(f"lines[{i}].sku", f"{ln['sku']} is not allocated at this location")
+            errors.add(f"lines[{i}].sku", "not_allocated_here", sku=ln["sku"])
         elif ln["quantity"] > total:
-            errors.add(f"lines[{i}].quantity", f"only {total} allocated here")
+            errors.add(f"lines[{i}].quantity", "only_allocated", allocated=total)
         else:
             need = ln["quantity"]
             for a in sorted(held, key=lambda a: a.line_id):
@@ -276,9 +274,9 @@ def record_exception(
     kind, note = body.get("kind"), body.get("note")
     errors = FieldErrors()
     if kind not in EXCEPTIONS:
-        errors.add("kind", f"must be one of {', '.join(EXCEPTIONS)}")
+        errors.add("kind", "not_one_of", choices=", ".join(EXCEPTIONS))
     if note is not None and (not isinstance(note, str) or len(note) > 1000):
-        errors.add("note", "must be text of at most 1000 characters")
+        errors.add("note", "too_long", max=1000)
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
@@ -312,7 +310,7 @@ def record_exception(
 
 def add_note(db: Database, actor: Actor, number: str, note: Any) -> dict[str, Any]:
     if not isinstance(note, str) or not note.strip() or len(note) > 1000:
-        raise ValidationFailed.on("note", "is required (at most 1000 characters)")
+        raise ValidationFailed.on("note", "required_text", max=1000)
 
     def work(conn: Connection) -> dict[str, Any]:
         order = fetch(conn, number)

@@ -45,11 +45,11 @@ def stage_upload(filename: str, data: bytes) -> str:
 def staged_rows(token: Any, filename: str) -> list[Row]:
     """The rows of a staged file; ValidationFailed when the token is bad or the file gone."""
     if not isinstance(token, str) or not _TOKEN.match(token):
-        raise _bad_file("was not uploaded; choose the file again")
+        raise _bad_file("not_uploaded")
     try:
         data = (_staged_dir() / token).read_bytes()
     except OSError:
-        raise _bad_file("was not uploaded; choose the file again") from None
+        raise _bad_file("not_uploaded") from None
     return _parse(filename, Path(token).suffix, data, MAX_UPLOAD_ROWS)
 
 

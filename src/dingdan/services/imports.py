@@ -54,6 +54,12 @@ STOCK_COLUMNS = STOCK_REQUIRED + ("reference", "reason")
 class RowError:
     row: int
     message: str  # "column: what is wrong"
+    code: str = field(default="", compare=False)  # of ``error_codes.FIELD_ERRORS``
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, row: int, error: FieldError) -> RowError:
+        return cls(row, f"{error.field}: {error.message}", error.code, error.params)
 
     @property
     def field(self) -> str:
@@ -85,16 +91,16 @@ class ImportResult:
         return {n: getattr(self, n) for n in names}
 
 
-def _bad_file(message: str) -> ValidationFailed:
+def _bad_file(code: str, **params: Any) -> ValidationFailed:
     return ValidationFailed(
-        detail="The file cannot be imported.", errors=[FieldError("file", message)]
+        detail="The file cannot be imported.", errors=[FieldError.of("file", code, **params)]
     )
 
 
 def _extension(name: str) -> str:
     ext = Path(name).suffix.lower()
     if ext not in (".csv", ".xlsx"):
-        raise _bad_file(f"must be a .csv or .xlsx file, not {Path(name).name!r}")
+        raise _bad_file("not_csv_or_xlsx", name=Path(name).name)
     return ext
 
 
@@ -105,9 +111,9 @@ def read_rows(path: str | Path) -> list[Row]:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise _bad_file(f"{p} does not exist") from None
+        raise _bad_file("file_not_found", name=str(p)) from None
     except OSError as exc:
-        raise _bad_file(f"{p} cannot be read: {exc.strerror or exc}") from None
+        raise _bad_file("unreadable_file", name=str(p), reason=exc.strerror or exc) from None
     return _parse(p.name, ext, data)
 
 
@@ -118,13 +124,13 @@ def read_upload(filename: Any, data: bytes, max_rows: int = MAX_UPLOAD_ROWS) -> 
 
     name = Path(filename).name if isinstance(filename, str) and filename.strip() else ""
     if not name or len(name) > 255:
-        raise _bad_file("needs a file name of at most 255 characters")
+        raise _bad_file("file_name")
     ext = _extension(name)
     limit = max_upload_bytes()
     if not data:
-        raise _bad_file("is empty")
+        raise _bad_file("empty_file")
     if len(data) > limit:
-        raise _bad_file(f"is larger than {limit} bytes")
+        raise _bad_file("file_too_large", max=limit)
     return _parse(name, ext, data, max_rows)
 
 
@@ -133,21 +139,20 @@ def _parse(name: str, ext: str, data: bytes, max_rows: int | None = None) -> lis
         records = _csv_records(name, data) if ext == ".csv" else _xlsx_records(name, data)
         return _keyed(records, max_rows)
     except OSError as exc:
-        raise _bad_file(f"{name} cannot be read: {exc.strerror or exc}") from None
+        raise _bad_file("unreadable_file", name=name, reason=exc.strerror or exc) from None
 
 
 def _csv_records(name: str, data: bytes) -> list[list[Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        msg = f"{name} is not UTF-8 text (bad byte at {exc.start}); save the CSV as UTF-8"
-        raise _bad_file(msg) from None
+        raise _bad_file("not_utf8", name=name, position=exc.start) from None
     if "\x00" in text:
-        raise _bad_file(f"{name} is not valid CSV: it holds NUL bytes")
+        raise _bad_file("invalid_csv", name=name, reason="it holds NUL bytes")
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise _bad_file(f"{name} is not valid CSV: {exc}") from None
+        raise _bad_file("invalid_csv", name=name, reason=exc) from None
 
 
 def _xlsx_records(name: str, data: bytes) -> Iterator[Sequence[Any]]:
@@ -159,8 +164,7 @@ def _xlsx_records(name: str, data: bytes) -> Iterator[Sequence[Any]]:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        msg = f"{name} is not a readable .xlsx workbook: {exc}"
-        raise _bad_file(msg) from None
+        raise _bad_file("invalid_xlsx", name=name, reason=exc) from None
     try:
         yield from wb.worksheets[0].iter_rows(min_row=1, values_only=True)
     finally:
@@ -190,12 +194,12 @@ def _keyed(records: Iterable[Sequence[Any]], max_rows: int | None = None) -> lis
         if not any(cells):
             continue
         if max_rows is not None and len(rows) >= max_rows:
-            raise _bad_file(f"has more than {max_rows} rows; split it into smaller files")
+            raise _bad_file("too_many_rows", max=max_rows)
         if header is None:
             header = [re.sub(r"[\s-]+", "_", (c or "").lower()) for c in cells]
             twice = sorted({h for h in header if h and header.count(h) > 1})
             if twice:
-                raise _bad_file(f"column {', '.join(twice)} appears twice")
+                raise _bad_file("duplicate_column", columns=", ".join(twice))
             continue
         row: Row = {h: v for h, v in zip(header, cells, strict=False) if h}
         row[ROW_KEY] = str(number)
@@ -205,22 +209,22 @@ def _keyed(records: Iterable[Sequence[Any]], max_rows: int | None = None) -> lis
 
 def _check_columns(rows: Sequence[Row], required: Sequence[str], known: Sequence[str]) -> None:
     if not rows:
-        raise _bad_file("has no data rows")
+        raise _bad_file("no_data_rows")
     seen = {k for r in rows for k in r if k != ROW_KEY}
     errors = FieldErrors()
     if missing := [c for c in required if c not in seen]:
-        errors.add("file", f"is missing the column(s) {', '.join(missing)}")
+        errors.add("file", "missing_columns", columns=", ".join(missing))
     if unknown := sorted(seen - set(known)):
         listed, expected = ", ".join(unknown), ", ".join(known)
-        errors.add("file", f"has unknown column(s) {listed}; the columns are {expected}")
+        errors.add("file", "unknown_columns", columns=listed, expected=expected)
     errors.raise_if_any("The file's columns are not the ones expected.")
 
 
 def _whole(text: str, name: str, errors: FieldErrors, minimum: int = 0) -> int | None:
     if not _DIGITS.match(text) or int(text) < minimum:
-        errors.add(name, f"must be a whole number, {minimum or 'zero'} or more")
+        errors.add(name, "below_one" if minimum else "below_zero")
     elif int(text) > _MAX_INT:
-        errors.add(name, "is too large")
+        errors.add(name, "too_large")
     else:
         return int(text)
     return None
@@ -229,7 +233,7 @@ def _whole(text: str, name: str, errors: FieldErrors, minimum: int = 0) -> int |
 def _flag(text: str, name: str, errors: FieldErrors) -> bool | None:
     if text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
-    errors.add(name, "must be true/false, yes/no, 1/0 or 是/否")
+    errors.add(name, "not_a_yes_no")
     return None
 
 
@@ -264,11 +268,11 @@ def _check_rows(rows: Sequence[Row], check: Check, ticker: _Ticker | None = None
         number = int(given) if given and given.isdigit() else i + 2
         value, key, errors = check(row, number)
         if key is not None and key in first:
-            errors.add("sku", f"{key} appears again (first on row {first[key]})")
+            errors.add("sku", "appears_again", key=key, row=first[key])
         elif key is not None:
             first[key] = number
         if errors:
-            bad += [RowError(number, f"{e.field}: {e.message}") for e in errors.items]
+            bad += [RowError.of(number, e) for e in errors.items]
         else:
             good.append(value)
         if ticker:
@@ -448,15 +452,15 @@ def _stock_checker(conn: Connection, rows: Sequence[Row], mode: str) -> Check:
         errors = FieldErrors()
         sku, code, qty_text = row.get("sku"), row.get("location"), row.get("quantity")
         if (pid := products.get(sku or "")) is None:
-            errors.add("sku", f"no product with SKU {sku!r}" if sku else "is required")
+            errors.add("sku", "unknown_sku" if sku else "required", sku=sku)
         if (loc := locations.get(code or "")) is None:
-            errors.add("location", f"no location with code {code!r}" if code else "is required")
+            errors.add("location", "unknown_location" if code else "required", location=code)
         if qty_text is None:
-            errors.add("quantity", "is required")
+            errors.add("quantity", "required")
         qty = _whole(qty_text, "quantity", errors, least) if qty_text is not None else None
         for name in ("reference", "reason"):
             if len(row.get(name) or "") > 200:
-                errors.add(name, "must be at most 200 characters")
+                errors.add(name, "at_most_characters", max=200)
         if errors or pid is None or loc is None or qty is None:
             return None, (f"{sku} at {code}" if sku and code else None), errors
         line = _StockLine(number, pid, loc, qty, row.get("reference"), row.get("reason"))
@@ -476,8 +480,10 @@ def _stock_moves(
         on_hand, reserved = level or (0, 0)
         delta = ln.quantity if mode == "receive" else ln.quantity - on_hand
         if mode == "set" and ln.quantity < reserved:
-            msg = f"quantity: the count {ln.quantity} is below the {reserved} reserved there"
-            result.errors.append(RowError(ln.row, f"{msg} for orders"))
+            error = FieldError.of(
+                "quantity", "below_reserved", count=ln.quantity, reserved=reserved
+            )
+            result.errors.append(RowError.of(ln.row, error))
         elif delta == 0:
             result.unchanged += 1
         else:
@@ -523,7 +529,7 @@ def import_inventory(
 ) -> ImportResult:
     """Receive stock (``mode="receive"``) or record counted quantities (``mode="set"``)."""
     if mode not in ("receive", "set"):
-        raise ValidationFailed.on("mode", "must be receive or set")
+        raise ValidationFailed.on("mode", "not_one_of", choices="receive, set")
     _check_columns(rows, STOCK_REQUIRED, STOCK_COLUMNS)
     ticker = _Ticker(progress)
 

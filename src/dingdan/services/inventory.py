@@ -25,7 +25,7 @@ def product_ids(conn: Connection, skus: Sequence[str], field: str = "lines") -> 
     errors = FieldErrors()
     for i, sku in enumerate(skus):
         if sku not in found:
-            errors.add(f"{field}[{i}].sku", f"no product with SKU {sku!r}")
+            errors.add(f"{field}[{i}].sku", "unknown_sku", sku=sku)
     errors.raise_if_any("The request names products that do not exist.")
     return {str(k): int(v) for k, v in found.items()}
 
@@ -81,9 +81,9 @@ def adjust(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     delta, reason = data.get("delta"), data.get("reason")
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
-        errors.add("delta", "must be a whole number other than 0")
+        errors.add("delta", "zero_delta")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
-        errors.add("reason", "is required (at most 200 characters)")
+        errors.add("reason", "required_text", max=200)
     errors.raise_if_any()
     assert isinstance(delta, int) and isinstance(reason, str)
 
@@ -114,10 +114,10 @@ def adjust(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 
 def _one_product(conn: Connection, sku: Any) -> int:
     if not isinstance(sku, str) or not sku:
-        raise ValidationFailed.on("sku", "is required")
+        raise ValidationFailed.on("sku", "required")
     pid = conn.execute(select(Product.id).where(Product.sku == sku)).scalar()
     if pid is None:
-        raise ValidationFailed.on("sku", f"no product with SKU {sku!r}")
+        raise ValidationFailed.on("sku", "unknown_sku", sku=sku)
     return int(pid)
 
 
@@ -126,7 +126,7 @@ def transfer(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]
     errors = FieldErrors()
     check_lines(data.get("lines"), errors)
     if data.get("from_location") == data.get("to_location"):
-        errors.add("to_location", "must differ from from_location")
+        errors.add("to_location", "same_location")
     errors.raise_if_any()
     lines = data["lines"]
 

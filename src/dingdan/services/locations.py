@@ -52,14 +52,14 @@ def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
             and country.isupper()
             and pycountry.countries.get(alpha_2=country)
         ):
-            errors.add("country", "must be an ISO 3166-1 alpha-2 code such as TW")
+            errors.add("country", "invalid_country")
     for name, max_len in _TEXT.items():
         rules.check_text(data.get(name), name, errors, max_len=max_len, required=False)
     if "kind" in data and data["kind"] not in rules.LOCATION_KINDS:
-        errors.add("kind", f"must be one of {', '.join(rules.LOCATION_KINDS)}")
+        errors.add("kind", "not_one_of", choices=", ".join(rules.LOCATION_KINDS))
     priority = data.get("priority")
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-        errors.add("priority", "must be a whole number")
+        errors.add("priority", "not_a_whole_number")
     errors.raise_if_any()
     cols = {k: v for k, v in data.items() if k in EDITABLE and not (k == "priority" and v is None)}
     if creating:
@@ -74,7 +74,7 @@ def fetch(conn: Connection, code: str, field: str | None = None) -> Row[Any]:
         if field:
             from dingdan.domain.errors import ValidationFailed
 
-            raise ValidationFailed.on(field, f"no location with code {code!r}")
+            raise ValidationFailed.on(field, "unknown_location", location=code)
         raise NotFound(detail=f"No location with code {code!r}.")
     return row
 

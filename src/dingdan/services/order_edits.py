@@ -127,7 +127,7 @@ def _add_units(
     if plan.short:
         raise InsufficientStock(
             detail=f"Not enough {product.sku} for this edit.",
-            errors=[FieldError(field, f"{plan.short[0]} short")],
+            errors=[FieldError.of(field, "short", short=plan.short[0])],
         )
     moves = [
         stock_sql.Move(product.id, loc, MovementKind.RESERVATION, 0, q)
@@ -204,7 +204,7 @@ def _check_edit(
     seen: set[str] = set()
     for i, ln in enumerate(lines):
         if ln.get("sku") in seen:
-            errors.add(f"lines[{i}].sku", "appears twice; give each SKU once")
+            errors.add(f"lines[{i}].sku", "duplicate_sku")
         seen.add(ln.get("sku"))
         if ln.get("quantity") != 0:
             check_quantity(ln.get("quantity"), f"lines[{i}].quantity", errors)
@@ -214,7 +214,7 @@ def _check_edit(
             except Exception as exc:  # noqa: BLE001
                 errors.items.extend(getattr(exc, "errors", []))
     if not (address or shipping is not None or lines):
-        errors.add("body", "names nothing to change")
+        errors.add("body", "nothing_to_change")
     errors.raise_if_any()
     return address, shipping, lines
 
@@ -275,9 +275,9 @@ def _product(conn: Connection, sku: Any, field: str) -> Any:
     ).first()
     errors = FieldErrors()
     if p is None:
-        errors.add(field, f"no product with SKU {sku!r}")
+        errors.add(field, "unknown_sku", sku=sku)
     elif not p.active:
-        errors.add(field, f"{sku} is not active")
+        errors.add(field, "inactive_sku", sku=sku)
     errors.raise_if_any()
     return p
 
@@ -299,9 +299,7 @@ def _apply_lines(
             continue
         effective = line.quantity - line.cancelled
         if want["quantity"] < line.shipped:
-            raise ValidationFailed.on(
-                f"lines[{i}].quantity", f"cannot be less than what has shipped ({line.shipped})"
-            )
+            raise ValidationFailed.on(f"lines[{i}].quantity", "below_shipped", shipped=line.shipped)
         delta = want["quantity"] - effective
         if delta < 0:
             _release(conn, actor, order, line, -delta, freed, cancel=False)
@@ -318,7 +316,7 @@ def _apply_lines(
             conn.execute(delete(OrderLine).where(OrderLine.id == line.id))
         changes.append({"sku": line.sku, "from": effective, "to": want["quantity"]})
     if not conn.execute(select(OrderLine.id).where(OrderLine.order_id == order.id)).first():
-        raise ValidationFailed.on("lines", "an order needs at least one line; cancel it instead")
+        raise ValidationFailed.on("lines", "last_line")
     return changes
 
 
@@ -329,9 +327,7 @@ def _new_line(
     if want["quantity"] == 0:
         return
     if "_price" not in want and p.currency != order.currency:
-        raise ValidationFailed.on(
-            f"lines[{i}].unit_price", f"is required: the product is priced in {p.currency}"
-        )
+        raise ValidationFailed.on(f"lines[{i}].unit_price", "price_required", currency=p.currency)
     line_id = conn.execute(
         insert(OrderLine)
         .values(
@@ -361,7 +357,7 @@ def cancel_line(
     reason = body.get("reason")
     errors = FieldErrors()
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
-        errors.add("reason", "is required (at most 500 characters)")
+        errors.add("reason", "required_text", max=500)
     if body.get("quantity") is not None:
         check_quantity(body["quantity"], "quantity", errors)
     errors.raise_if_any()

@@ -143,7 +143,7 @@ def get_order(db: Database, number: str) -> dict[str, Any]:
 
 def _enum(value: str | None, allowed: type, field: str) -> str | None:
     if value is not None and value not in {m.value for m in allowed}:  # type: ignore[attr-defined]
-        raise ValidationFailed.on(field, f"is not a known {field}")
+        raise ValidationFailed.on(field, "unknown_value")
     return value
 
 

@@ -310,14 +310,11 @@ def _products_of(data: order_input.OrderInput, read: Sequence[Any]) -> tuple[lis
     for i, ln in enumerate(data.lines):
         p = rows.get(ln.sku)
         if p is None:
-            errors.add(f"lines[{i}].sku", f"no product with SKU {ln.sku!r}")
+            errors.add(f"lines[{i}].sku", "unknown_sku", sku=ln.sku)
         elif not p.active:
-            errors.add(f"lines[{i}].sku", f"{ln.sku} is not active")
+            errors.add(f"lines[{i}].sku", "inactive_sku", sku=ln.sku)
         elif ln.unit_price is None and p.currency != data.currency:
-            errors.add(
-                f"lines[{i}].unit_price",
-                f"is required: the product is priced in {p.currency}, the order in {data.currency}",
-            )
+            errors.add(f"lines[{i}].unit_price", "price_required", currency=p.currency)
     errors.raise_if_any()
     return [rows[ln.sku] for ln in data.lines], stock
 
@@ -347,7 +344,10 @@ def _plan(data: order_input.OrderInput, products: list[Any], stock: _Stock) -> r
             have = data.lines[i].quantity - missing
             errors.add(
                 f"lines[{i}].quantity",
-                f"only {have} of {data.lines[i].sku} available, {missing} short",
+                "insufficient",
+                available=have,
+                sku=data.lines[i].sku,
+                short=missing,
             )
         raise InsufficientStock(detail="Not enough stock for this order.", errors=errors.items)
     return plan

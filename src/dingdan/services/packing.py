@@ -47,30 +47,38 @@ class Comparison:
         for sku in sorted(set(self.expected) | set(self.scanned)):
             diff = self.scanned[sku] - self.expected[sku]
             if diff < 0:
-                out.append(_diff("missing", -diff, sku, f"missing {-diff} × {sku}"))
+                out.append(_diff("missing", -diff, sku))
             elif diff > 0:
                 kind = "extra" if sku in self.expected else "wrong_item"
-                out.append(_diff(kind, diff, sku, f"extra {diff} × {sku}"))
+                out.append(_diff(kind, diff, sku))
         for code, n in sorted(self.unknown.items()):
-            times = f" ({n} scans)" if n > 1 else ""
-            out.append(_diff("unknown", n, None, f"unknown code {code}{times}", code))
+            out.append(_diff("unknown", n, None, code))
         return out
 
 
-def _diff(
-    kind: str, quantity: int, sku: str | None, message: str, code: str | None = None
-) -> dict[str, Any]:
-    return {"kind": kind, "sku": sku, "code": code, "quantity": quantity, "message": message}
+def _diff(kind: str, quantity: int, sku: str | None, code: str | None = None) -> dict[str, Any]:
+    error = _diff_error(kind, quantity, sku, code)
+    return {"kind": kind, "sku": sku, "code": code, "quantity": quantity, "message": error.message}
+
+
+def _diff_error(kind: str, quantity: int, sku: str | None, code: str | None) -> FieldError:
+    if kind == "missing":
+        return FieldError.of("scans", "scan_missing", quantity=quantity, sku=sku)
+    if kind != "unknown":
+        return FieldError.of("scans", "scan_extra", quantity=quantity, sku=sku)
+    if quantity > 1:
+        return FieldError.of("scans", "scan_unknown_times", scan=code, times=quantity)
+    return FieldError.of("scans", "scan_unknown", scan=code)
 
 
 def _scans(body: dict[str, Any]) -> list[str]:
     scans = body.get("scans")
     if not isinstance(scans, list) or len(scans) > MAX_SCANS:
-        raise ValidationFailed.on("scans", f"must be a list of at most {MAX_SCANS} scanned codes")
+        raise ValidationFailed.on("scans", "too_many_scans", max=MAX_SCANS)
     out = []
     for i, s in enumerate(scans):
         if not isinstance(s, str) or not s.strip() or len(s) > MAX_CODE or _control(s):
-            raise ValidationFailed.on(f"scans[{i}]", f"must be a code of 1-{MAX_CODE} characters")
+            raise ValidationFailed.on(f"scans[{i}]", "invalid_scan", max=MAX_CODE)
         out.append(s.strip())
     return out
 
@@ -91,7 +99,7 @@ def _held(conn: Connection, order: Any, location: Any) -> tuple[Any, Counter[str
     codes = sorted({r.code for r in rows})
     if location is not None:
         if not isinstance(location, str) or _control(location):
-            raise ValidationFailed.on("location", "must be a location code")
+            raise ValidationFailed.on("location", "not_a_location_code")
         loc = locations.fetch(conn, location, "location")
         if loc.code not in codes:
             raise InvalidTransition(
@@ -100,9 +108,7 @@ def _held(conn: Connection, order: Any, location: Any) -> tuple[Any, Counter[str
     elif not codes:
         raise InvalidTransition(detail=f"Order {order.number} has nothing allocated to pack.")
     elif len(codes) > 1:
-        raise ValidationFailed.on(
-            "location", f"is required: the order is held at {', '.join(codes)}"
-        )
+        raise ValidationFailed.on("location", "held_elsewhere", locations=", ".join(codes))
     else:
         loc = locations.fetch(conn, codes[0])
     expected: Counter[str] = Counter()
@@ -231,7 +237,7 @@ def pack_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
             raise ValidationFailed(
                 detail="The scanned items do not match the order: "
                 + "; ".join(d["message"] for d in diffs[:5]),
-                errors=[FieldError("scans", d["message"]) for d in diffs],
+                errors=[_diff_error(d["kind"], d["quantity"], d["sku"], d["code"]) for d in diffs],
             )
         lines = _lines(c, c.expected)
         _already_packed(conn, order.id, c, lines)

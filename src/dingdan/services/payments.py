@@ -50,9 +50,9 @@ def payment_view(p: Any, currency: str) -> dict[str, Any]:
 def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErrors) -> None:
     if value is None:
         if required:
-            errors.add(field, "is required")
+            errors.add(field, "required")
     elif not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
-        errors.add(field, f"must be text of at most {max_len} characters")
+        errors.add(field, "too_long", max=max_len)
 
 
 def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
     _text(body.get("reference"), "reference", 200, False, errors)
     method = body.get("method")
     if method is not None and method not in {m.value for m in PaymentMethod}:
-        errors.add("method", "is not a known payment method")
+        errors.add("method", "unknown_payment_method")
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
@@ -107,7 +107,7 @@ def _take(conn: Connection, order: Any, amount: int) -> None:
     ).rowcount
     if not done:
         due = format_amount(max(0, order.total_minor - order.paid_minor), order.currency)
-        raise ValidationFailed.on("amount", f"is more than the balance due ({due})")
+        raise ValidationFailed.on("amount", "exceeds_balance", due=due)
 
 
 def _succeeded(*results: ProviderResult) -> ProviderResult:
@@ -208,7 +208,7 @@ def refund_in(
     ).rowcount
     if not done:
         left = format_amount(order.paid_minor - order.refunded_minor, order.currency)
-        raise ValidationFailed.on("amount", f"is more than paid minus refunded ({left})")
+        raise ValidationFailed.on("amount", "exceeds_refundable", left=left)
     original = conn.execute(
         select(Payment.reference, Payment.provider)
         .where(Payment.order_id == order.id, Payment.kind == "payment")
@@ -273,7 +273,8 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
         if amount > due:
             raise ValidationFailed.on(
                 "amount",
-                f"is more than the balance due ({format_amount(max(0, due), order.currency)})",
+                "exceeds_balance",
+                due=format_amount(max(0, due), order.currency),
             )
         gateway = provider(body.get("provider"))
         result = _succeeded(
@@ -333,7 +334,7 @@ def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -
         if body.get("amount") is not None:
             amount = _amount(body["amount"], order.currency)
             if amount > auth.amount_minor:
-                raise ValidationFailed.on("amount", "is more than was authorized")
+                raise ValidationFailed.on("amount", "exceeds_authorized")
         _close_authorization(conn, auth, "captured")
         _take(conn, order, amount)
         gateway = provider(auth.provider)
@@ -365,7 +366,7 @@ def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> d
     _text(body.get("carrier"), "carrier", 50, True, errors)
     items = body.get("orders")
     if not isinstance(items, list) or not items:
-        errors.add("orders", "must list at least one order")
+        errors.add("orders", "no_orders")
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
@@ -373,14 +374,17 @@ def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> d
         for i, item in enumerate(items or []):
             order = conn.execute(select(Order).where(Order.number == item.get("number"))).first()
             if order is None:
-                raise ValidationFailed.on(f"orders[{i}].number", "no such order")
+                raise ValidationFailed.on(
+                    f"orders[{i}].number", "unknown_order", number=item.get("number")
+                )
             if order.payment_method != "cod":
-                raise ValidationFailed.on(f"orders[{i}].number", "is not a COD order")
+                raise ValidationFailed.on(f"orders[{i}].number", "not_cod")
             try:
                 amount = _amount(item.get("amount"), order.currency)
                 _take(conn, order, amount)
             except ValidationFailed as exc:
-                raise ValidationFailed.on(f"orders[{i}].amount", exc.errors[0].message) from None
+                bad = exc.errors[0]
+                raise ValidationFailed.on(f"orders[{i}].amount", bad.code, **bad.params) from None
             pid = _insert(conn, actor, order, "payment", amount, "cod", body["reference"], "manual")
             _paid(conn, actor, order, pid, amount, body["reference"])
             settled.append(

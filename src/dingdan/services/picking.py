@@ -45,14 +45,14 @@ def check_numbers(numbers: Any, field: str = "orders") -> list[str] | None:
     if numbers is None:
         return None
     if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
-        raise ValidationFailed.on(field, "must be a list of order numbers")
+        raise ValidationFailed.on(field, "not_order_numbers")
     if any(ch < " " or ch == "\x7f" for n in numbers for ch in n):
-        raise ValidationFailed.on(field, "must be order numbers, without control characters")
+        raise ValidationFailed.on(field, "control_characters")
     out = list(dict.fromkeys(n.strip() for n in numbers if n.strip()))
     if not out:
-        raise ValidationFailed.on(field, "must name at least one order")
+        raise ValidationFailed.on(field, "no_orders")
     if len(out) > MAX_ORDERS:
-        raise ValidationFailed.on(field, f"may name at most {MAX_ORDERS} orders")
+        raise ValidationFailed.on(field, "too_many_orders", max=MAX_ORDERS)
     return out
 
 
@@ -68,13 +68,13 @@ def _named_orders(conn: Connection, loc: Any, numbers: list[str]) -> list[Any]:
     for n in numbers:
         row = rows.get(n)
         if row is None:
-            errors.add("orders", f"no order numbered {n!r}")
+            errors.add("orders", "unknown_order", number=n)
         elif row.status != "open":
-            errors.add("orders", f"{n} is {row.status}")
+            errors.add("orders", "order_not_open", number=n, status=row.status)
         elif row.payment_method != "cod" and row.paid_minor < row.total_minor:
-            errors.add("orders", f"{n} is not paid in full")
+            errors.add("orders", "order_not_paid", number=n)
         elif n not in ok:
-            errors.add("orders", f"{n} has nothing to pick at {loc.code}")
+            errors.add("orders", "nothing_to_pick", number=n, location=loc.code)
     errors.raise_if_any("Some orders cannot be picked here.")
     return [ok[n] for n in numbers]
 
@@ -162,7 +162,7 @@ def mark_picked(
     """The pick list of these orders, recording a "picked" event on each."""
     numbers = check_numbers(order_numbers)
     if numbers is None:
-        raise ValidationFailed.on("orders", "is required")
+        raise ValidationFailed.on("orders", "required")
 
     def work(conn: Connection) -> dict[str, Any]:
         orders, data = _build(conn, location_code, numbers, MAX_ORDERS)

@@ -66,7 +66,8 @@ def pay_in(conn: Connection, actor: Actor, order: Any, amount: int, reference: s
         .values(paid_minor=Order.paid_minor + amount)
     ).rowcount
     if not done:
-        raise ValidationFailed.on("amount", "is more than the balance due")
+        due = format_amount(max(0, order.total_minor - order.paid_minor), order.currency)
+        raise ValidationFailed.on("amount", "exceeds_balance", due=due)
     conn.execute(
         insert(Payment).values(
             order_id=order.id,

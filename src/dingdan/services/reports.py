@@ -48,7 +48,7 @@ class Period:
         self, start: date | None = None, end: date | None = None, tz: tzinfo = BUSINESS_TZ
     ) -> None:
         if start is not None and end is not None and end < start:
-            raise ValidationFailed.on("to", "must not be before from")
+            raise ValidationFailed.on("to", "before_start")
         self.start, self.end, self.tz = start, end, tz
 
     def _instant(self, day: date) -> datetime | None:

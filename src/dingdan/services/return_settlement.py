@@ -39,7 +39,7 @@ def _check_refund(body: dict[str, Any]) -> str:
     errors = FieldErrors()
     to = body.get("to", RefundTarget.ORIGINAL.value)
     if to not in {t.value for t in RefundTarget}:
-        errors.add("to", "must be original or store_credit")
+        errors.add("to", "not_one_of", choices="original, store_credit")
     check_text(body.get("reason"), "reason", 500, errors)
     errors.raise_if_any()
     return str(to)

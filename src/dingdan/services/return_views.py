@@ -108,7 +108,7 @@ def list_returns(
     check_limit(limit)
     after = decode_cursor(cursor, int)
     if status is not None and status not in {s.value for s in ReturnStatus}:
-        raise ValidationFailed.on("status", "is not a known return status")
+        raise ValidationFailed.on("status", "unknown_value")
     stmt = select(Return).order_by(Return.id.desc()).limit(limit + 1)
     if status is not None:
         stmt = stmt.where(Return.status == status)

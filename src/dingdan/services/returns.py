@@ -35,7 +35,7 @@ def check_text(value: Any, field: str, max_len: int, errors: FieldErrors) -> Non
     if value is not None and (
         not isinstance(value, str) or not value.strip() or len(value) > max_len
     ):
-        errors.add(field, f"must be text of 1 to {max_len} characters")
+        errors.add(field, "text_length", max=max_len)
 
 
 def _check_request(actor: Actor, body: dict[str, Any]) -> None:
@@ -43,11 +43,11 @@ def _check_request(actor: Actor, body: dict[str, Any]) -> None:
     check_lines(body.get("lines"), errors)
     for i, ln in enumerate(body.get("lines") or []):
         if isinstance(ln, dict) and not isinstance(ln.get("reason"), str):
-            errors.add(f"lines[{i}].reason", "is required: a reason code of the return policy")
+            errors.add(f"lines[{i}].reason", "reason_required")
     check_text(body.get("note"), "note", 1000, errors)
     check_text(body.get("override_reason"), "override_reason", 500, errors)
     if body.get("override") and not body.get("override_reason"):
-        errors.add("override_reason", "is required when overriding the return policy")
+        errors.add("override_reason", "override_reason_required")
     errors.raise_if_any()
     if body.get("override") and not actor.may(Action.MANAGE_SETTINGS):
         raise Forbidden(detail=f"The role {actor.role.value!r} may not override the policy.")
@@ -97,16 +97,19 @@ def _check_lines(
     for i, ln in enumerate(lines):
         row = by_sku.get(ln["sku"])
         if ln["reason"] not in policy.reasons:
-            errors.add(f"lines[{i}].reason", f"must be one of {', '.join(policy.reasons)}")
+            errors.add(f"lines[{i}].reason", "not_one_of", choices=", ".join(policy.reasons))
         if row is None:
-            errors.add(f"lines[{i}].sku", f"{ln['sku']} is not on order {order.number}")
+            errors.add(f"lines[{i}].sku", "not_on_order", sku=ln["sku"], number=order.number)
             continue
         left = rules.returnable(row.shipped, [covered[row.id]])
         if ln["quantity"] > left:
             errors.add(
                 f"lines[{i}].quantity",
-                f"only {left} of {ln['sku']} can be returned (shipped {row.shipped}, "
-                f"earlier returns cover {covered[row.id]})",
+                "not_returnable_quantity",
+                left=left,
+                sku=ln["sku"],
+                shipped=row.shipped,
+                covered=covered[row.id],
             )
     errors.raise_if_any("The return asks for more than can be returned.")
     return [by_sku[ln["sku"]] for ln in lines]
@@ -142,7 +145,7 @@ def _refuse_or_override(breaches: list[rules.Breach], body: dict[str, Any]) -> s
 
 
 def _breach_error(b: rules.Breach) -> FieldError:
-    return FieldError(b.field, f"{b.rule}: {b.message}")
+    return FieldError.of(b.field, b.rule, **b.params)
 
 
 def request_return(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -264,7 +267,7 @@ def approve_return(db: Database, actor: Actor, return_id: str) -> dict[str, Any]
 
 def reject_return(db: Database, actor: Actor, return_id: str, reason: Any) -> dict[str, Any]:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
-        raise ValidationFailed.on("reason", "is required (at most 500 characters)")
+        raise ValidationFailed.on("reason", "required_text", max=500)
 
     def work(conn: Connection) -> dict[str, Any]:
         ret = fetch_return(conn, return_id)
@@ -285,27 +288,27 @@ def reject_return(db: Database, actor: Actor, return_id: str, reason: Any) -> di
 def _check_receipt(body: dict[str, Any]) -> None:
     errors = FieldErrors()
     if not isinstance(body.get("location"), str) or not body["location"]:
-        errors.add("location", "is required")
+        errors.add("location", "required")
     lines = body.get("lines")
     if not isinstance(lines, list) or not lines:
-        errors.add("lines", "must list at least one line")
+        errors.add("lines", "no_lines")
     seen: set[tuple[str, str]] = set()
     for i, ln in enumerate(lines or []):
         ln = ln if isinstance(ln, dict) else {}
         _check_receipt_line(ln, i, errors)
         key = (str(ln.get("sku")), str(ln.get("condition")))
         if key in seen:
-            errors.add(f"lines[{i}].sku", "appears twice with the same condition")
+            errors.add(f"lines[{i}].sku", "duplicate_line")
         seen.add(key)
     errors.raise_if_any()
 
 
 def _check_receipt_line(ln: dict[str, Any], i: int, errors: FieldErrors) -> None:
     if not isinstance(ln.get("sku"), str) or not ln["sku"]:
-        errors.add(f"lines[{i}].sku", "is required")
+        errors.add(f"lines[{i}].sku", "required")
     check_quantity(ln.get("quantity"), f"lines[{i}].quantity", errors)
     if ln.get("condition") not in {c.value for c in Condition}:
-        errors.add(f"lines[{i}].condition", "must be resellable or damaged")
+        errors.add(f"lines[{i}].condition", "not_one_of", choices="resellable, damaged")
 
 
 def _received(ret_lines: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, list[int]]:
@@ -314,12 +317,12 @@ def _received(ret_lines: dict[str, Any], lines: list[dict[str, Any]]) -> dict[st
     errors = FieldErrors()
     for i, ln in enumerate(lines):
         if ln["sku"] not in ret_lines:
-            errors.add(f"lines[{i}].sku", f"{ln['sku']} is not part of this return")
+            errors.add(f"lines[{i}].sku", "not_in_return", sku=ln["sku"])
             continue
         got[ln["sku"]][0 if ln["condition"] == Condition.RESELLABLE else 1] += ln["quantity"]
         wanted = ret_lines[ln["sku"]].quantity
         if sum(got[ln["sku"]]) > wanted:
-            errors.add(f"lines[{i}].quantity", f"more than the {wanted} requested")
+            errors.add(f"lines[{i}].quantity", "more_than_requested", requested=wanted)
     errors.raise_if_any("The receipt takes more than the return asked for.")
     return dict(got)
 

@@ -79,11 +79,7 @@ def create_channel(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
     errors = FieldErrors()
     code = data.get("code")
     if not isinstance(code, str) or not CHANNEL_CODE_RE.match(code):
-        errors.add(
-            "code",
-            "must be 1-32 lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit",
-        )
+        errors.add("code", "invalid_code", max=32)
     _channel_name(data, errors, required=True)
     errors.raise_if_any()
     code = str(code)
@@ -110,7 +106,7 @@ def update_channel(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
     _channel_name(data, errors, required=False)
     active = data.get("active")
     if "active" in data and not isinstance(active, bool):
-        errors.add("active", "must be true or false")
+        errors.add("active", "not_a_boolean")
     errors.raise_if_any()
     if not CHANNEL_CODE_RE.match(code):
         raise NotFound(detail=f"No channel with code {code!r}.")
@@ -150,12 +146,10 @@ def format_rate(rate_ppm: int) -> str:
 def parse_rate(rate: Any, field: str = "rate") -> int:
     """A percent string with at most 4 decimals, 0 to 100, as parts per million."""
     if not isinstance(rate, str) or not RATE_RE.match(rate):
-        raise ValidationFailed.on(
-            field, 'must be a percent as a decimal string with at most 4 decimals, such as "5.0"'
-        )
+        raise ValidationFailed.on(field, "invalid_percent")
     ppm = int(Decimal(rate) * PPM_PER_PERCENT)
     if ppm > 100 * PPM_PER_PERCENT:
-        raise ValidationFailed.on(field, "must be at most 100")
+        raise ValidationFailed.on(field, "not_at_most", max=100)
     return ppm
 
 
@@ -200,12 +194,9 @@ def list_tax_rates(db: Database) -> dict[str, Any]:
 
 def _check_tax_key(country: Any, tax_class: Any, errors: FieldErrors) -> None:
     if country not in ISO_COUNTRY_CODES:
-        errors.add("country", "must be an ISO 3166-1 alpha-2 code such as TW")
+        errors.add("country", "invalid_country")
     if tax_class not in SETTABLE_TAX_CLASSES:
-        errors.add(
-            "tax_class",
-            f"must be one of {', '.join(SETTABLE_TAX_CLASSES)} (zero and exempt are always 0%)",
-        )
+        errors.add("tax_class", "not_one_of", choices=", ".join(SETTABLE_TAX_CLASSES))
 
 
 def set_tax_rate(
@@ -215,7 +206,7 @@ def set_tax_rate(
     _check_tax_key(country, tax_class, errors)
     include = data.get("prices_include_tax")
     if not isinstance(include, bool):
-        errors.add("prices_include_tax", "must be true or false")
+        errors.add("prices_include_tax", "not_a_boolean")
     try:
         ppm = parse_rate(data.get("rate"))
     except ValidationFailed as exc:

@@ -42,7 +42,7 @@ def earn(
 ) -> None:
     """Credit the customer inside the caller's transaction."""
     if amount_minor <= 0:
-        raise ValidationFailed.on("amount", "must be greater than zero")
+        raise ValidationFailed.on("amount", "must_be_positive")
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(StoreCreditBalance).values(
         customer_id=customer_id, currency=currency, balance_minor=amount_minor
@@ -67,7 +67,7 @@ def spend_store_credit(
     """Take ``amount_minor`` from the customer's credit inside the caller's transaction, or
     raise ``ValidationFailed`` on ``amount`` when the balance does not cover it."""
     if amount_minor <= 0:
-        raise ValidationFailed.on("amount", "must be greater than zero")
+        raise ValidationFailed.on("amount", "must_be_positive")
     b = StoreCreditBalance
     done = conn.execute(
         update(b)
@@ -82,7 +82,8 @@ def spend_store_credit(
         have = balance(conn, customer_id, currency)
         raise ValidationFailed.on(
             "amount",
-            f"is more than the store credit balance ({format_amount(have, currency)} {currency})",
+            "exceeds_store_credit",
+            balance=f"{format_amount(have, currency)} {currency}",
         )
     _entry(conn, customer_id, currency, "spend", amount_minor, reference, actor)
 

@@ -46,13 +46,13 @@ def check_file(
     limit = max_upload_bytes()
     kind = sniff_type(data[:16])
     if not data:
-        errors.add(field, "is empty")
+        errors.add(field, "empty_file")
     elif len(data) > limit:
-        errors.add(field, f"is larger than {limit} bytes")
+        errors.add(field, "file_too_large", max=limit)
     elif kind is None or kind not in types:
-        errors.add(field, f"must be a {_kinds(types)} file")
+        errors.add(field, "wrong_file_type", kinds=_kinds(types))
     if not isinstance(filename, str) or not filename or len(filename) > 255:
-        errors.add(field, "needs a file name of at most 255 characters")
+        errors.add(field, "file_name")
     errors.raise_if_any(detail)
     assert kind is not None
     return kind

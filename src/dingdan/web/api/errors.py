@@ -3,40 +3,37 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dingdan.domain.errors import DomainError
+from dingdan.domain import money
+from dingdan.domain.errors import DomainError, FieldError
+from dingdan.web.error_status import STATUS, code_of
 
 log = logging.getLogger("dingdan.web")
 
-STATUS: dict[str, tuple[int, str]] = {
-    "validation_error": (422, "Invalid request"),
-    "unauthorized": (401, "Unauthorized"),
-    "forbidden": (403, "Forbidden"),
-    "not_found": (404, "Not found"),
-    "conflict": (409, "Conflict"),
-    "insufficient_stock": (409, "Insufficient stock"),
-    "invalid_transition": (409, "Invalid transition"),
-    "payment_required": (409, "Payment required"),
-    "idempotency_conflict": (409, "Idempotency conflict"),
-    "method_not_allowed": (405, "Method not allowed"),
-    "payload_too_large": (413, "Payload too large"),
-    "service_unavailable": (503, "Service unavailable"),
-    "internal_error": (500, "Internal error"),
-}
-_BY_STATUS = {status: code for code, (status, _) in STATUS.items()}
+# The first code of each status names the status (409 is a conflict, 503 the database).
+_BY_STATUS: dict[int, str] = {}
+for _code, (_status, _) in STATUS.items():
+    _BY_STATUS.setdefault(_status, _code)
 
 
 class FieldProblem(BaseModel):
-    field: str
-    message: str
+    """One bad field: ``code`` is stable (shared/CONTRACT.md, "Errors carry codes per field"),
+    ``message`` says it in English."""
+
+    field: str = Field(description="JSON path of the field, such as lines[1].quantity")
+    code: str = Field(
+        description="stable snake_case code: required, too_large, not_a_number, unknown_sku, ..."
+    )
+    message: str = Field(description="the code said in English, with its values")
 
 
 class Problem(BaseModel):
@@ -61,7 +58,7 @@ class JSONAnswer(JSONResponse):
 def problem(
     code: str,
     detail: str,
-    errors: list[dict[str, str]] | None = None,
+    errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     status, title = STATUS[code]
@@ -71,7 +68,7 @@ def problem(
         "status": status,
         "detail": detail,
         "code": code,
-        "errors": errors or [],
+        "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in errors or ()],
     }
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
@@ -92,27 +89,77 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out or "body"
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    items = []
-    for err in exc.errors():
-        loc = list(err.get("loc", ()))
-        kind = err.get("type", "")
-        if kind == "extra_forbidden":
-            message = "is not a field of this request"
-        elif kind == "json_invalid":
-            loc, message = ["body"], f"is not valid JSON: {err.get('ctx', {}).get('error', '')}"
-        elif kind == "missing":
-            message = "is required"
-        else:
-            message = str(err.get("msg", "is invalid"))
-        items.append({"field": field_path(loc), "message": message})
-    return items
+# pydantic's error types, by the field-error code they are answered with.
+_PYDANTIC_CODES: dict[str, str] = {
+    "missing": "required",
+    "extra_forbidden": "not_a_field",
+    "json_invalid": "invalid_json",
+    "int_type": "not_a_whole_number",
+    "int_parsing": "not_a_whole_number",
+    "int_from_float": "not_a_whole_number",
+    "float_type": "not_a_number",
+    "float_parsing": "not_a_number",
+    "decimal_type": "not_a_number",
+    "decimal_parsing": "not_a_number",
+    "string_type": "not_text",
+    "bool_type": "not_a_boolean",
+    "bool_parsing": "not_a_boolean",
+    "string_too_long": "too_long",
+    "string_too_short": "too_short",
+    "too_long": "too_many_items",
+    "too_short": "too_few_items",
+    "greater_than_equal": "too_small",
+    "greater_than": "not_greater_than",
+    "less_than_equal": "too_large",  # the bounds of numbers are the database's
+    "less_than": "too_large",
+    "literal_error": "not_one_of",
+    "enum": "not_one_of",
+    "dict_type": "not_an_object",
+    "model_type": "not_an_object",
+    "model_attributes_type": "not_an_object",
+    "list_type": "not_a_list",
+}
+# A string that is some kind of number (money, a rate) though not the one the pattern wants.
+_DECIMALISH = re.compile(r"^\s*-?[0-9.]+(?:[eE][+-]?[0-9]+)?\s*$")
+# The parameters of those codes, from pydantic's ``ctx``.
+_PYDANTIC_PARAMS: dict[str, tuple[tuple[str, str], ...]] = {
+    "invalid_json": (("reason", "error"),),
+    "too_long": (("max", "max_length"),),
+    "too_short": (("min", "min_length"),),
+    "too_many_items": (("max", "max_length"),),
+    "too_few_items": (("min", "min_length"),),
+    "too_small": (("min", "ge"),),
+    "not_greater_than": (("min", "gt"),),
+    "not_one_of": (("choices", "expected"),),
+}
+
+
+def _validation_error(err: Any) -> FieldError:
+    """One error of pydantic as a coded field error (``invalid`` with pydantic's words for
+    a type of error not listed)."""
+    loc = list(err.get("loc", ()))
+    ctx = err.get("ctx") or {}
+    kind = str(err.get("type", ""))
+    code = _PYDANTIC_CODES.get(kind, "invalid")
+    if kind == "string_pattern_mismatch" and _DECIMALISH.match(str(err.get("input", ""))):
+        code = "too_large" if money.is_too_large(err.get("input")) else "not_a_number"
+    if code == "invalid_json":
+        loc = ["body"]
+    if code == "invalid":
+        params = {"reason": str(err.get("msg", "")).rstrip(".")}
+    else:
+        params = {name: ctx.get(key, "") for name, key in _PYDANTIC_PARAMS.get(code, ())}
+    return FieldError.of(field_path(loc), code, **params)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    return [_validation_error(err) for err in exc.errors()]
 
 
 def domain_problem(exc: DomainError) -> JSONResponse:
     """The answer to a broken business rule (also sent by the order-capture fast path)."""
-    code = exc.code if exc.code in STATUS else "conflict"
-    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    code = code_of(exc)
+    errors = exc.errors
     headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
     if code == "service_unavailable":
         headers = {"Retry-After": "5"}
@@ -127,7 +174,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
         return problem("validation_error", detail or "The request is invalid.", errors)
 
     @app.exception_handler(StarletteHTTPException)
@@ -136,7 +183,7 @@ def install(app: FastAPI) -> None:
             return problem(
                 "validation_error",
                 "The request body could not be read.",
-                [{"field": "body", "message": str(exc.detail)}],
+                [FieldError.of("body", "unreadable_body", reason=exc.detail)],
             )
         code = _BY_STATUS.get(
             exc.status_code, "not_found" if exc.status_code < 500 else "internal_error"

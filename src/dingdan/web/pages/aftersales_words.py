@@ -57,25 +57,6 @@ FIELDS: dict[str, str] = {
     "to": N_("To"),
 }
 
-PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^must be a date such as "), N_("must be a date such as 2026-12-31")),
-    (re.compile(r"^must be inbound, outbound or note$"), N_("is not one of the choices")),
-    (re.compile(r"^is required to resolve"), N_("choose refund, reshipment or reject")),
-    (re.compile(r"^is required for a refund$"), N_("is required for a refund")),
-    (re.compile(r"^is empty$"), N_("is empty")),
-    (re.compile(r"^is larger than (?P<n>\d+) bytes$"), N_("is larger than %(n)s bytes")),
-    (re.compile(r"^must be a .* file$"), N_("must be a JPEG, PNG, WebP or PDF file")),
-    (re.compile(r"^needs a file name"), N_("needs a file name of at most 255 characters")),
-    (
-        re.compile(r"^are required: nothing of the order has shipped$"),
-        N_("are required: nothing of the order has shipped"),
-    ),
-    (re.compile(r"^choose at least one unit$"), N_("choose at least one unit")),
-    (re.compile(r"^is not a known dispute "), N_("is not one of the choices")),
-    (re.compile(r"^no order with this number$"), N_("no order with this number")),
-    (re.compile(r"^must not be before from$"), N_("must not be before the start date")),
-]
-
 
 def label(gettext: Any, value: Any) -> str:
     text = LABELS.get(str(value))
@@ -88,16 +69,10 @@ def _field(gettext: Any, name: str) -> str:
     return str(gettext(text)) if text else messages.field_label(gettext, name)
 
 
-def _message(gettext: Any, message: str) -> str:
-    for pattern, msgid in PATTERNS:
-        match = pattern.search(message)
-        if match:
-            return str(gettext(msgid, **match.groupdict()))
-    return messages.field_message(gettext, message)
-
-
 def describe(gettext: Any, exc: DomainError, language: str) -> dict[str, Any]:
     """As ``messages.describe``, with the disputes' fields and messages in words."""
     out = messages.describe(gettext, exc, language)
-    out["fields"] = [(_field(gettext, e.field), _message(gettext, e.message)) for e in exc.errors]
+    out["fields"] = [
+        (_field(gettext, e.field), messages.field_message(gettext, e)) for e in exc.errors
+    ]
     return out

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.errors import DomainError
 from dingdan.services import auth
 from dingdan.web import i18n
+from dingdan.web.error_status import status_of
 from dingdan.web.pages.core import (
     Anon,
     Form,
@@ -92,7 +93,7 @@ def change_password(request: Request, page: User, form: Form) -> Response:
             form.get("new_password"),
         )
     except DomainError as exc:
-        return page.render("account.html", status=422, error=page.error(exc))
+        return page.render("account.html", status=status_of(exc), error=page.error(exc))
     start_session(request, user)
     page.flash(page.gettext("Your password is changed."))
     return page.redirect("/account")

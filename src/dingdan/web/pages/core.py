@@ -25,6 +25,7 @@ from dingdan.domain.roles import Action, Role
 from dingdan.services import auth
 from dingdan.services.common import Actor
 from dingdan.web import i18n
+from dingdan.web.error_status import status_of
 from dingdan.web.pages import messages
 
 HERE = Path(__file__).parent
@@ -253,8 +254,7 @@ class PageRoute(APIRoute):
             except Forbidden as exc:
                 return _error_page(request, 403, exc, "forbidden")
             except DomainError as exc:
-                status = 503 if exc.code == "service_unavailable" else 409
-                return _error_page(request, status, exc, "error")
+                return _error_page(request, status_of(exc), exc, "error")
 
         return handler
 

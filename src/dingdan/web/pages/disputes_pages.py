@@ -18,6 +18,7 @@ from dingdan.domain.errors import DomainError, FieldErrors, Forbidden, NotFound,
 from dingdan.domain.returns import DisputeStatus, DisputeType, Resolution
 from dingdan.domain.roles import Action
 from dingdan.services import dispute_views, disputes, order_views
+from dingdan.web.error_status import status_of
 from dingdan.web.i18n import TIMEZONE
 from dingdan.web.pages import aftersales_words
 from dingdan.web.pages.core import Form, Page, PageRoute, User, form_text, posted
@@ -80,10 +81,10 @@ def dispute_new_for(request: Request, page: User) -> Response:
     number = (request.query_params.get("order") or "").strip()[:40]
     try:
         if not number:
-            raise ValidationFailed.on("order", "is required")
+            raise ValidationFailed.on("order", "required")
         order_views.get_order(request.app.state.db, number)
     except NotFound:
-        exc = ValidationFailed.on("order", "no order with this number")
+        exc = ValidationFailed.on("order", "unknown_order", number=number)
         return _new_page(page, None, {"order": number}, 422, _error(page, exc))
     except ValidationFailed as exc:
         status = 422 if "order" in request.query_params else 200
@@ -128,7 +129,8 @@ def open_dispute(request: Request, number: str, page: User, form: Form) -> Respo
     try:
         done = disputes.open_dispute(db, page.actor, number, {k: v for k, v in body.items() if v})
     except DomainError as exc:
-        return _new_page(page, order, {k: v or "" for k, v in body.items()}, 422, _error(page, exc))
+        values = {k: v or "" for k, v in body.items()}
+        return _new_page(page, order, values, status_of(exc), _error(page, exc))
     page.flash(page.gettext("Dispute %(id)s opened.", id=done["id"]))
     return page.redirect(f"/disputes/{done['id']}")
 
@@ -180,7 +182,7 @@ def _step(
     except (Forbidden, NotFound):
         raise
     except DomainError as exc:
-        status = 422 if exc.code == "validation_error" else 409
+        status = status_of(exc)
         v = {k: val for k, val in form.items() if k != "csrf_token"}
         return _detail(
             request, page, dispute_id, status, error=_error(page, exc), failed=which, v=v
@@ -288,7 +290,7 @@ def reship_lines(form: dict[str, Any]) -> list[dict[str, Any]] | None:
         if n:
             lines.append({"sku": sku, "quantity": n})
     if not lines and not errors:
-        errors.add("lines", "choose at least one unit")
+        errors.add("lines", "no_units")
     errors.raise_if_any()
     return lines
 
@@ -303,7 +305,7 @@ def resolution_body(page: Page, form: dict[str, Any]) -> dict[str, Any]:
     elif resolution == Resolution.RESHIPMENT:
         body["lines"] = reship_lines(form)
     elif resolution == Resolution.REJECT and note is None:
-        raise ValidationFailed.on("note", "is required")
+        raise ValidationFailed.on("note", "required")
     return {k: v for k, v in body.items() if v is not None}
 
 

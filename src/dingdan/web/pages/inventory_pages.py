@@ -21,7 +21,7 @@ def form_int(form: dict[str, Any], name: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise ValidationFailed.on(name, "must be a whole number") from None
+        raise ValidationFailed.on(name, "not_a_whole_number") from None
 
 
 @router.get("/inventory")

@@ -7,8 +7,9 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from dingdan.domain import error_codes
 from dingdan.domain.carriers import get_carrier
-from dingdan.domain.errors import DomainError
+from dingdan.domain.errors import DomainError, FieldError
 from dingdan.services import carriers_admin
 
 
@@ -211,110 +212,6 @@ CODES: dict[str, str] = {
 
 DEFAULT_ERROR = N_("This could not be done.")
 
-# Field messages of the services, as patterns, and what they say in our catalogs.
-PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^is required$"), N_("is required")),
-    (
-        re.compile(r"^is required \(at most (?P<n>\d+) characters\)$"),
-        N_("is required (at most %(n)s characters)"),
-    ),
-    (
-        re.compile(r"^must be text of at most (?P<n>\d+) characters$"),
-        N_("must be text of at most %(n)s characters"),
-    ),
-    (re.compile(r"^must be greater than zero$"), N_("must be greater than zero")),
-    (re.compile(r"^must not be negative$"), N_("must not be negative")),
-    (re.compile(r"^must be a decimal string"), N_("must be a number such as 1299.00")),
-    (
-        re.compile(r"^(?P<c>[A-Z]{3}) allows at most (?P<n>\d+) decimal places$"),
-        N_("%(c)s allows at most %(n)s decimal places"),
-    ),
-    (
-        re.compile(r"^is more than the balance due \((?P<v>[^)]*)\)$"),
-        N_("is more than the balance due (%(v)s)"),
-    ),
-    (
-        re.compile(r"^is more than paid minus refunded \((?P<v>[^)]*)\)$"),
-        N_("is more than paid minus refunded (%(v)s)"),
-    ),
-    (
-        re.compile(r"^must be at least (?P<n>\d+) characters$"),
-        N_("must be at least %(n)s characters"),
-    ),
-    (re.compile(r"^is not your current password$"), N_("is not your current password")),
-    (re.compile(r"^no product with SKU '(?P<v>.*)'$"), N_("no product with SKU %(v)s")),
-    (re.compile(r"^no location with code '(?P<v>.*)'$"), N_("no location with code %(v)s")),
-    (
-        re.compile(r"^must be a whole number other than 0$"),
-        N_("must be a whole number other than 0"),
-    ),
-    (re.compile(r"^must differ from from_location$"), N_("must differ from the source")),
-    (
-        re.compile(r"^only (?P<h>\d+) of (?P<s>\S+) available, (?P<m>\d+) short$"),
-        N_("only %(h)s of %(s)s available, %(m)s short"),
-    ),
-    (re.compile(r"^is not a known role$"), N_("is not a known role")),
-    (re.compile(r"^must be a whole number$"), N_("must be a whole number")),
-    (re.compile(r"^must be a number of hours"), N_("must be a number of hours from 1 to 8760")),
-    (re.compile(r"^the pick list is empty$"), N_("the pick list is empty")),
-    (re.compile(r"^must be one of "), N_("is not one of the choices")),
-    (re.compile(r"^is required: a reason code"), N_("needs a reason")),
-    (re.compile(r"^must list at least one line$"), N_("must list at least one line")),
-    (
-        re.compile(r"^only (?P<n>\d+) of (?P<s>\S+) can be returned"),
-        N_("only %(n)s of %(s)s can be returned"),
-    ),
-    (re.compile(r"^more than the (?P<n>\d+) requested$"), N_("more than the %(n)s requested")),
-    (
-        re.compile(r"^(?P<s>\S+) is not part of this return$"),
-        N_("%(s)s is not part of this return"),
-    ),
-    (re.compile(r"^(?P<s>\S+) is not on order "), N_("%(s)s is not on this order")),
-    (re.compile(r"^must be original or store_credit$"), N_("is not one of the choices")),
-    (
-        re.compile(r"^must be text of 1 to (?P<n>\d+) characters$"),
-        N_("must be text of at most %(n)s characters"),
-    ),
-    (re.compile(r"^return_window: "), N_("the return window has closed")),
-    (re.compile(r"^non_returnable_sku: "), N_("this product cannot be returned")),
-    (re.compile(r"^non_returnable_category: "), N_("products of this category cannot be returned")),
-    (
-        re.compile(r"is not a valid email address|must have an @-sign|There must be something"),
-        N_("is not a valid email address"),
-    ),
-    (re.compile(r"^must not be empty$"), N_("is required")),
-    (
-        re.compile(r"^must be at most (?P<n>\d+) characters$"),
-        N_("must be text of at most %(n)s characters"),
-    ),
-    (
-        re.compile(r"^must not contain control characters$"),
-        N_("must not contain control characters"),
-    ),
-    (
-        re.compile(r"^must be 1-(?P<n>\d+) lower-case letters, digits"),
-        N_(
-            "must be 1 to %(n)s lower-case letters, digits, dots, underscores or hyphens, "
-            "starting with a letter or digit"
-        ),
-    ),
-    (re.compile(r"^already exists$"), N_("is already taken")),
-    (
-        re.compile(r"^must be an http\(s\) link of at most (?P<n>\d+) characters"),
-        N_("must be an http:// or https:// link of at most %(n)s characters containing {number}"),
-    ),
-    (re.compile(r"^must be true or false$"), N_("must be yes or no")),
-    (
-        re.compile(r"^must be a percent as a decimal string"),
-        N_("must be a percentage with at most 4 decimals, such as 5 or 5.5"),
-    ),
-    (re.compile(r"^must be at most (?P<n>\d+)$"), N_("must be at most %(n)s")),
-    (
-        re.compile(r"^must be an ISO 3166-1 alpha-2 code"),
-        N_("must be a two-letter country code such as TW"),
-    ),
-]
-
 
 def label(_: Any, value: Any) -> str:
     text = LABELS.get(str(value))
@@ -327,17 +224,24 @@ def field_label(_: Any, name: str) -> str:
     return str(_(text)) if text else name
 
 
-def field_message(_: Any, message: str) -> str:
-    for pattern, msgid in PATTERNS:
-        match = pattern.search(message)
-        if match:
-            return str(_(msgid, **match.groupdict()))
-    return message
+def coded_message(_: Any, code: str, params: dict[str, Any], english: str) -> str:
+    """A field error's message in the reader's language: its code's template translated and
+    filled with its parameters (a parameter that is itself a code, a status, by its label)."""
+    template = error_codes.FIELD_ERRORS.get(code)
+    if template is None:  # not coded (an older stored message): as it was said
+        return english
+    coded = error_codes.CODE_PARAMS
+    values = {k: label(_, v).lower() if k in coded else v for k, v in params.items()}
+    return str(_(template, **values))
+
+
+def field_message(_: Any, error: FieldError) -> str:
+    return coded_message(_, error.code, error.params, error.message)
 
 
 def describe(_: Any, exc: DomainError, language: str) -> dict[str, Any]:
     """A domain error as ``{"message", "detail", "fields": [(label, message)]}``."""
-    fields = [(field_label(_, e.field), field_message(_, e.message)) for e in exc.errors]
+    fields = [(field_label(_, e.field), field_message(_, e)) for e in exc.errors]
     message = str(_(CODES.get(exc.code, DEFAULT_ERROR)))
     if exc.code == "validation_error" and fields:
         message = str(_("Please correct the fields below."))

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from dingdan.domain.errors import DomainError, FieldErrors
 from dingdan.domain.roles import Action
 from dingdan.services import order_edits, order_views
+from dingdan.web.error_status import status_of
 from dingdan.web.pages import messages
 from dingdan.web.pages.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.messages import N_
@@ -43,85 +44,8 @@ LABELS = {
     "lines": N_("Lines"),
 }
 
-# What edit_order and the address rules say, and what it says in our catalogs.
-PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(r"^cannot be less than what has shipped \((?P<n>\d+)\)$"),
-        N_("cannot be less than what has shipped (%(n)s)"),
-    ),
-    (
-        re.compile(r"^an order needs at least one line"),
-        N_("an order needs at least one line; cancel the order instead"),
-    ),
-    (
-        re.compile(r"^is required: the product is priced in (?P<c>[A-Z]{3})$"),
-        N_("is required: the product is priced in %(c)s"),
-    ),
-    (re.compile(r"^(?P<s>\S+) is not active$"), N_("%(s)s is not active")),
-    (re.compile(r"^appears twice"), N_("appears twice; give each SKU once")),
-    (re.compile(r"^(?P<n>\d+) short$"), N_("%(n)s short of stock")),
-    (
-        re.compile(r"^must be a whole number of at least 1$"),
-        N_("must be a whole number of at least 1"),
-    ),
-    (re.compile(r"^is too large$"), N_("is too large")),
-    (re.compile(r"^is already on the order"), N_("is already on the order; change its quantity")),
-    (
-        re.compile(r"^must be at most (?P<n>\d+) characters$"),
-        N_("must be at most %(n)s characters"),
-    ),
-    (
-        re.compile(r"^must not contain control characters"),
-        N_("must not contain control characters"),
-    ),
-    (
-        re.compile(r"^must be an ISO 3166-1 two-letter country code"),
-        N_("must be a two-letter country code such as TW"),
-    ),
-    (
-        re.compile(r"^must be a Taiwan postal code"),
-        N_("must be a Taiwan postal code of 3, 5 or 6 digits, such as 110, 11001 or 110208"),
-    ),
-    (
-        re.compile(r"^must be six digits, such as (?P<e>\d+)$"),
-        N_("must be six digits, such as %(e)s"),
-    ),
-    (re.compile(r"^must be a ZIP code"), N_("must be a ZIP code such as 12345 or 12345-6789")),
-    (re.compile(r"^must be seven digits"), N_("must be seven digits, such as 123-4567")),
-    (re.compile(r"^must be a UK postcode"), N_("must be a UK postcode such as SW1A 1AA")),
-    (
-        re.compile(r"^must be a Canadian postal code"),
-        N_("must be a Canadian postal code such as K1A 0B1"),
-    ),
-    (
-        re.compile(r"^must be at most 12 letters, digits, spaces or dashes$"),
-        N_("must be at most 12 letters, digits, spaces or dashes"),
-    ),
-    (
-        re.compile(r"^must be empty: (?P<c>[A-Z]{2}) does not use postal codes$"),
-        N_("must be empty: %(c)s does not use postal codes"),
-    ),
-    (
-        re.compile(r"^must start with \+ and the country code"),
-        N_("must start with + and the country code (for example +886 912 345 678)"),
-    ),
-    (re.compile(r"^is not a phone number$"), N_("is not a phone number")),
-    (re.compile(r"^is not a valid phone number$"), N_("is not a valid phone number")),
-    (re.compile(r"^is too short$"), N_("is too short")),
-    (re.compile(r"^is too long$"), N_("is too long")),
-    (re.compile(r"^must not include an extension$"), N_("must not include an extension")),
-]
-
 _LINE_KEY = re.compile(r"sku-\d{1,3}")
 _LINE_FIELD = re.compile(r"^lines\[(?P<i>\d+)\]\.(?P<name>\w+)$")
-
-
-def _message(page: Page, message: str) -> str:
-    for pattern, msgid in PATTERNS:
-        match = pattern.search(message)
-        if match:
-            return str(page.gettext(msgid, **match.groupdict()))
-    return messages.field_message(page.gettext, message)
 
 
 def _label(page: Page, field: str, skus: list[str]) -> str:
@@ -140,7 +64,9 @@ def _label(page: Page, field: str, skus: list[str]) -> str:
 
 def _describe(page: Page, exc: DomainError, skus: list[str], status: str) -> dict[str, Any]:
     d = page.error(exc)
-    d["fields"] = [(_label(page, e.field, skus), _message(page, e.message)) for e in exc.errors]
+    d["fields"] = [
+        (_label(page, e.field, skus), messages.field_message(page.gettext, e)) for e in exc.errors
+    ]
     if exc.code == "invalid_transition":
         d["message"] = page.gettext(
             "This order can no longer be edited: it is %(status)s.",
@@ -174,7 +100,7 @@ def _same_amount(a: Any, b: Any) -> bool:
 
 def _whole(text: str | None, field: str, errors: FieldErrors) -> int | None:
     if text is None or not text.isdigit():
-        errors.add(field, "must be a whole number")
+        errors.add(field, "not_a_whole_number")
         return None
     return min(int(text), 2_000_000_000)
 
@@ -205,7 +131,7 @@ def _changed_lines(
             continue
         field = f"lines[{len(lines)}]"
         if sku in current:
-            errors.add(f"{field}.sku", "is already on the order; change its quantity above")
+            errors.add(f"{field}.sku", "already_on_order")
         qty_text = form_text(form, f"add-qty-{j}", 12)
         qty = _whole(qty_text, f"{field}.quantity", errors) if qty_text else 1
         want = {"sku": sku, "quantity": qty}
@@ -310,7 +236,7 @@ def save_edit(request: Request, number: str, page: User, form: Form) -> Response
             )
         after = order_edits.edit_order(db, actor, number, body)
     except DomainError as exc:
-        status = 422 if exc.code == "validation_error" else 409
+        status = status_of(exc)
         return _page(page, order, form, status, error=_describe(page, exc, skus, order["status"]))
     request.session[RESULT] = _result(order, after, body)
     page.flash(

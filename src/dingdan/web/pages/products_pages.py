@@ -3,7 +3,6 @@ preview of every row, then confirm: all rows or none)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,6 +15,7 @@ from dingdan.domain.catalog import TAX_CLASSES
 from dingdan.domain.errors import DomainError, ValidationFailed
 from dingdan.domain.roles import Action
 from dingdan.services import catalog, import_uploads, imports, inventory, uploads
+from dingdan.web.error_status import status_of
 from dingdan.web.pages import messages
 from dingdan.web.pages.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.messages import N_
@@ -53,7 +53,7 @@ def _data(form: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             errors.append(name)
     if errors:
-        raise ValidationFailed.on(errors[0], "must be a whole number")
+        raise ValidationFailed.on(errors[0], "not_a_whole_number")
     if data["low_stock_threshold"] is None:
         data["low_stock_threshold"] = 0
     data["tax_class"] = form_text(form, "tax_class", 50) or "standard"
@@ -91,71 +91,6 @@ IMPORT_LABELS = {
     "allow_backorder": N_("Allow backorder"),
 }
 
-# What the import service says about a file or a row, and what it says in our catalogs.
-IMPORT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^must be a \.csv or \.xlsx file"), N_("must be a .csv or .xlsx file")),
-    (re.compile(r"is not UTF-8 text"), N_("is not UTF-8 text: save the CSV as CSV UTF-8")),
-    (re.compile(r"is not valid CSV"), N_("is not a valid CSV file")),
-    (re.compile(r"is not a readable \.xlsx workbook"), N_("is not a readable .xlsx workbook")),
-    (re.compile(r"cannot be read"), N_("cannot be read")),
-    (re.compile(r"^column (?P<c>.+) appears twice$"), N_("column %(c)s appears twice")),
-    (re.compile(r"^has no data rows$"), N_("has no data rows")),
-    (re.compile(r"^is empty$"), N_("is empty")),
-    (
-        re.compile(r"^is missing the column\(s\) (?P<c>.+)$"),
-        N_("is missing the column(s) %(c)s"),
-    ),
-    (
-        re.compile(r"^has unknown column\(s\) (?P<c>.+); the columns are (?P<k>.+)$"),
-        N_("has unknown column(s) %(c)s; the columns are %(k)s"),
-    ),
-    (re.compile(r"^is larger than (?P<n>\d+) bytes$"), N_("is larger than %(n)s bytes")),
-    (
-        re.compile(r"^has more than (?P<n>\d+) rows"),
-        N_("has more than %(n)s rows; split it into smaller files"),
-    ),
-    (
-        re.compile(r"^needs a file name"),
-        N_("needs a file name of at most 255 characters"),
-    ),
-    (
-        re.compile(r"^was not uploaded"),
-        N_("was not uploaded or has expired; choose the file again"),
-    ),
-    (
-        re.compile(r"^must be a whole number, zero or more$"),
-        N_("must be a whole number, zero or more"),
-    ),
-    (re.compile(r"^is too large$"), N_("is too large")),
-    (re.compile(r"^must be true/false"), N_("must be true/false, yes/no, 1/0 or 是/否")),
-    (
-        re.compile(r"^(?P<v>.+) appears again \(first on row (?P<n>\d+)\)$"),
-        N_("%(v)s appears again (first on row %(n)s)"),
-    ),
-    (
-        re.compile(r"^must be 1-64 letters"),
-        N_("must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"),
-    ),
-    (re.compile(r"^must not be empty$"), N_("must not be empty")),
-    (
-        re.compile(r"^must be at most (?P<n>\d+) characters$"),
-        N_("must be at most %(n)s characters"),
-    ),
-    (
-        re.compile(r"^must not contain control characters"),
-        N_("must not contain control characters"),
-    ),
-    (re.compile(r"^must be an ISO 4217 currency code"), N_("must be a currency code such as TWD")),
-]
-
-
-def import_message(page: Page, message: str) -> str:
-    for pattern, msgid in IMPORT_PATTERNS:
-        match = pattern.search(message)
-        if match:
-            return str(page.gettext(msgid, **match.groupdict()))
-    return messages.field_message(page.gettext, message)
-
 
 def import_label(page: Page, field: str) -> str:
     text = IMPORT_LABELS.get(field)
@@ -165,7 +100,7 @@ def import_label(page: Page, field: str) -> str:
 def _import_error(page: Page, exc: DomainError) -> dict[str, Any]:
     d = page.error(exc)
     d["fields"] = [
-        (import_label(page, e.field), import_message(page, e.message)) for e in exc.errors
+        (import_label(page, e.field), messages.field_message(page.gettext, e)) for e in exc.errors
     ]
     return d
 
@@ -185,7 +120,11 @@ def _import_page(page: Page, status: int = 200, **values: Any) -> Response:
         max_size=_size(uploads.max_upload_bytes()),
         max_rows=imports.MAX_UPLOAD_ROWS,
         preview_rows=PREVIEW_ROWS,
-        row_error=lambda e: (import_label(page, e.field), e.field, import_message(page, e.text)),
+        row_error=lambda e: (
+            import_label(page, e.field),
+            e.field,
+            messages.coded_message(page.gettext, e.code, e.params, e.text),
+        ),
         **{**defaults, **values},
     )
 
@@ -209,7 +148,7 @@ def import_template(page: User) -> Response:
 async def _uploaded(request: Request) -> tuple[str, bytes]:
     file = (await request.form()).get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        raise ValidationFailed.on("file", "is required")
+        raise ValidationFailed.on("file", "required")
     return file.filename, await file.read(uploads.max_upload_bytes() + 1)
 
 
@@ -223,7 +162,7 @@ async def import_preview(request: Request, page: User, form: Form) -> Response:
         rows = await run_in_threadpool(imports.read_upload, filename, data)
         preview = await run_in_threadpool(imports.preview_products, db, rows)
     except DomainError as exc:
-        return _import_page(page, 422, error=_import_error(page, exc))
+        return _import_page(page, status_of(exc), error=_import_error(page, exc))
     if preview.errors:
         request.session.pop(PENDING, None)
         return _import_page(page, 422, preview=preview, filename=filename)
@@ -240,14 +179,14 @@ def import_confirm(request: Request, page: User, form: Form) -> Response:
     pending = request.session.get(PENDING)
     token = form_text(form, "token", 100)
     if not isinstance(pending, dict) or pending.get("token") != token:
-        exc = ValidationFailed.on("file", "was not uploaded; choose the file again")
-        return _import_page(page, 422, error=_import_error(page, exc))
+        exc = ValidationFailed.on("file", "not_uploaded")
+        return _import_page(page, status_of(exc), error=_import_error(page, exc))
     name = str(pending.get("name") or "import")
     try:
         rows = import_uploads.staged_rows(token, name)
         result = imports.import_products(db, actor, rows, source=name)
     except DomainError as exc:
-        return _import_page(page, 422, error=_import_error(page, exc))
+        return _import_page(page, status_of(exc), error=_import_error(page, exc))
     if result.errors:
         preview = imports.preview_products(db, rows)
         return _import_page(page, 422, preview=preview, filename=name)
@@ -279,7 +218,7 @@ def create_product(request: Request, page: User, form: Form) -> Response:
         data = {**_data(form), "sku": values["sku"]}
         product = catalog.create_product(request.app.state.db, actor, data)
     except DomainError as exc:
-        return _form_page(page, None, values, status=422, error=page.error(exc))
+        return _form_page(page, None, values, status=status_of(exc), error=page.error(exc))
     page.flash(page.gettext("Product %(sku)s created.", sku=product["sku"]))
     return page.redirect(f"/products/{quote(product['sku'], safe='')}")
 
@@ -301,6 +240,8 @@ def update_product(request: Request, sku: str, page: User, form: Form) -> Respon
     except DomainError as exc:
         values = {**form, "sku": sku}
         stock = inventory.stock_of(db, sku)
-        return _form_page(page, product, values, status=422, error=page.error(exc), stock=stock)
+        return _form_page(
+            page, product, values, status=status_of(exc), error=page.error(exc), stock=stock
+        )
     page.flash(page.gettext("Product %(sku)s saved.", sku=sku))
     return page.redirect(f"/products/{quote(sku, safe='')}")

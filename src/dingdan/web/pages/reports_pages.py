@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.errors import DomainError, FieldErrors
 from dingdan.services import reports
+from dingdan.web.error_status import status_of
 from dingdan.web.pages import aftersales_words
 from dingdan.web.pages.core import PageRoute, User
 
@@ -23,7 +24,7 @@ def _day(text: str, name: str, errors: FieldErrors) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors.add(name, "must be a date such as 2026-12-31")
+        errors.add(name, "not_a_date")
         return None
 
 
@@ -32,6 +33,7 @@ def return_rates(request: Request, page: User) -> Response:
     db = request.app.state.db
     f = {k: (request.query_params.get(k) or "").strip()[:30] for k in ("from", "to")}
     error: dict[str, Any] | None = None
+    status = 200
     try:
         errors = FieldErrors()
         start, end = _day(f["from"], "from", errors), _day(f["to"], "to", errors)
@@ -39,7 +41,6 @@ def return_rates(request: Request, page: User) -> Response:
         data = reports.return_rates(db, start, end)
     except DomainError as exc:
         error = aftersales_words.describe(page.gettext, exc, page.language)
+        status = status_of(exc)
         data = reports.return_rates(db)
-    return page.render(
-        "report_returns.html", status=422 if error else 200, data=data, f=f, error=error
-    )
+    return page.render("report_returns.html", status=status, data=data, f=f, error=error)

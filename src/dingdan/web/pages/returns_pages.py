@@ -62,7 +62,7 @@ def _whole(form: dict[str, Any], name: str, field: str, errors: FieldErrors) -> 
     """A quantity field: blank is 0; anything but a whole number from 0 is refused."""
     text = form_text(form, name, 12) or "0"
     if not text.isdigit():
-        errors.add(field, "must be a whole number")
+        errors.add(field, "not_a_whole_number")
         return 0
     return int(text)
 

@@ -22,6 +22,7 @@ from dingdan.domain.errors import (
 )
 from dingdan.domain.roles import Action
 from dingdan.services import carriers_admin, settings_admin
+from dingdan.web.error_status import status_of
 from dingdan.web.pages import messages
 from dingdan.web.pages.core import Form, Page, PageRoute, User, form_text
 
@@ -43,9 +44,9 @@ def _refused(page: Page, exc: DomainError, show: Any, **kw: Any) -> Response:
     if isinstance(exc, NotFound):
         raise exc
     duplicate = kw.pop("duplicate", False)
+    status = status_of(exc)
     if isinstance(exc, Conflict) and duplicate:
-        exc = ValidationFailed(detail=exc.detail, errors=[FieldError("code", "already exists")])
-    status = 409 if isinstance(exc, Conflict) else 422
+        exc = ValidationFailed(detail=exc.detail, errors=[FieldError.of("code", "already_exists")])
     return show(page, status, error=page.error(exc), **kw)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from dingdan.domain.errors import DomainError, ValidationFailed
 from dingdan.domain.roles import Action, Role
 from dingdan.services import access, auth, dashboard, locations
+from dingdan.web.error_status import status_of
 from dingdan.web.pages.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -48,10 +49,10 @@ def create_location(request: Request, page: User, form: Form) -> Response:
         data["priority"] = None
     try:
         if data["priority"] is None:
-            raise ValidationFailed.on("priority", "must be a whole number")
+            raise ValidationFailed.on("priority", "not_a_whole_number")
         locations.create_location(request.app.state.db, actor, data)
     except DomainError as exc:
-        return _settings_page(page, 422, error=page.error(exc), v=form)
+        return _settings_page(page, status_of(exc), error=page.error(exc), v=form)
     page.flash(page.gettext("Location %(code)s created.", code=data["code"]))
     return page.redirect("/settings")
 
@@ -83,7 +84,7 @@ def stage_limits(request: Request, page: User, form: Form) -> Response:
     try:
         dashboard.set_stage_limits(request.app.state.db, actor, data)
     except DomainError as exc:
-        return _settings_page(page, 422, error=page.error(exc))
+        return _settings_page(page, status_of(exc), error=page.error(exc))
     page.flash(page.gettext("Time limits saved."))
     return page.redirect("/settings")
 
@@ -113,7 +114,7 @@ def create_user(request: Request, page: User, form: Form) -> Response:
         )
     except DomainError as exc:
         values = {k: v for k, v in form.items() if k != "password"}
-        return _users_page(page, 422, error=page.error(exc), v=values)
+        return _users_page(page, status_of(exc), error=page.error(exc), v=values)
     page.flash(page.gettext("User created."))
     return page.redirect("/settings/users")
 
@@ -131,7 +132,7 @@ def update_user(request: Request, user_id: str, page: User, form: Form) -> Respo
         elif what == "password":
             auth.reset_password(db, actor, user_id, form.get("new_password"))
         else:
-            raise ValidationFailed.on("do", "is not a known change")
+            raise ValidationFailed.on("do", "unknown_value")
     except DomainError as exc:
         page.flash_error(exc)
     else:

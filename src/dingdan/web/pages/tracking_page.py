@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 
 from dingdan.domain.errors import DomainError, NotFound
 from dingdan.services import customer_returns, return_policy, tracking
+from dingdan.web.error_status import status_of
 from dingdan.web.pages.core import Anon, Page, PageRoute, form_text, posted
 from dingdan.web.pages.returns_pages import request_lines
 
@@ -105,7 +106,7 @@ async def request_return(request: Request, token: str, page: Anon) -> Response:
         return page.render("track.html", status=404, t=None)
     except DomainError as exc:
         page.flash_error(exc)
-        return _render(request, page, token, status=422)
+        return _render(request, page, token, status=status_of(exc))
     page.flash(
         page.gettext("Your return request %(id)s is received. We will contact you.", id=done["id"])
     )

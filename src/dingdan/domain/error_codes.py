@@ -1,0 +1,215 @@
+"""The codes of field errors and their English messages.
+
+Every field error names one of these codes (shared/CONTRACT.md, "Errors carry codes per
+field"); the API answers ``{"field", "code", "message"}`` with the message below filled with
+the error's parameters, and the pages show the same template translated (the templates are
+msgids of the back office's catalogs: ``N_`` marks them for Babel). A code is a promise to
+clients: rename none; add one when a rule says something none of these says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts
+    return message
+
+
+FIELD_ERRORS: dict[str, str] = {
+    # presence and text
+    "required": N_("is required"),
+    "required_text": N_("is required (at most %(max)s characters)"),
+    "too_long": N_("must be text of at most %(max)s characters"),
+    "text_length": N_("must be text of 1 to %(max)s characters"),
+    "at_most_characters": N_("must be at most %(max)s characters"),
+    "not_empty": N_("must not be empty"),
+    "not_text": N_("must be text"),
+    "control_characters": N_("must not contain control characters"),
+    "not_an_object": N_("must be an object"),
+    "not_a_list": N_("must be a list"),
+    "not_a_field": N_("is not a field of this request"),
+    "invalid_json": N_("is not valid JSON: %(reason)s"),
+    "invalid": N_("is invalid: %(reason)s"),
+    "unreadable_body": N_("could not be read: %(reason)s"),
+    "too_short": N_("must be at least %(min)s characters"),
+    "too_many_items": N_("must list at most %(max)s items"),
+    "too_few_items": N_("must list at least %(min)s items"),
+    # numbers
+    "not_a_number": N_('must be a decimal string such as "1299.00"'),
+    "too_many_decimals": N_("%(currency)s allows at most %(places)s decimal places"),
+    "must_not_be_negative": N_("must not be negative"),
+    "must_be_positive": N_("must be greater than zero"),
+    "too_large": N_("is too large"),
+    "too_small": N_("must be at least %(min)s"),
+    "not_at_most": N_("must be at most %(max)s"),
+    "not_greater_than": N_("must be greater than %(min)s"),
+    "out_of_range": N_("must be between %(min)s and %(max)s"),
+    "not_a_whole_number": N_("must be a whole number"),
+    "below_one": N_("must be a whole number of at least 1"),
+    "below_zero": N_("must be a whole number, zero or more"),
+    "zero_delta": N_("must be a whole number other than 0"),
+    "invalid_hours": N_("must be a number of hours from 1 to 8760"),
+    "invalid_days": N_("must be a whole number of days from 0 to 3650"),
+    "invalid_percent": N_(
+        'must be a percent as a decimal string with at most 4 decimals, such as "5.0"'
+    ),
+    "not_a_boolean": N_("must be true or false"),
+    "not_a_yes_no": N_("must be true/false, yes/no, 1/0 or 是/否"),
+    "not_a_date": N_("must be a date such as 2026-12-31"),
+    "before_start": N_("must not be before the start date"),
+    # choices and codes
+    "not_one_of": N_("must be one of %(choices)s"),
+    "unknown_value": N_("is not one of the choices"),
+    "unknown_role": N_("is not a known role"),
+    "unknown_payment_method": N_("is not a known payment method"),
+    "invalid_cursor": N_("is not a cursor this list gave out"),
+    "invalid_sku": N_(
+        "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    ),
+    "invalid_location_code": N_(
+        "must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    ),
+    "invalid_code": N_(
+        "must be 1-%(max)s lower-case letters, digits, '.', '_' or '-', "
+        "starting with a letter or digit"
+    ),
+    "invalid_reason_code": N_("must be a code of lower-case letters, digits and _"),
+    "invalid_currency": N_("must be an ISO 4217 currency code such as TWD"),
+    "invalid_country": N_("must be an ISO 3166-1 two-letter country code such as TW"),
+    "use_gb": N_('must be an ISO 3166-1 two-letter country code: use "GB" for the United Kingdom'),
+    "already_exists": N_("is already taken"),
+    # what the request names
+    "unknown_sku": N_("no product with SKU '%(sku)s'"),
+    "unknown_location": N_("no location with code '%(location)s'"),
+    "unknown_order": N_("no order numbered '%(number)s'"),
+    "inactive_sku": N_("%(sku)s is not active"),
+    "price_required": N_("is required: the product is priced in %(currency)s"),
+    # lines and lists
+    "no_lines": N_("must list at least one line"),
+    "no_reasons": N_("must list at least one reason"),
+    "no_orders": N_("must name at least one order"),
+    "no_units": N_("choose at least one unit"),
+    "duplicate_sku": N_("appears twice; give each SKU once"),
+    "duplicate_line": N_("appears twice with the same condition"),
+    "too_many_texts": N_("must be a list of at most %(max)s texts"),
+    "too_many_orders": N_("may name at most %(max)s orders"),
+    "not_order_numbers": N_("must be a list of order numbers"),
+    "nothing_to_change": N_("names nothing to change"),
+    "already_on_order": N_("is already on the order; change its quantity above"),
+    "below_shipped": N_("cannot be less than what has shipped (%(shipped)s)"),
+    "last_line": N_("an order needs at least one line; cancel it instead"),
+    # money
+    "exceeds_balance": N_("is more than the balance due (%(due)s)"),
+    "exceeds_refundable": N_("is more than paid minus refunded (%(left)s)"),
+    "exceeds_authorized": N_("is more than was authorized"),
+    "exceeds_store_credit": N_("is more than the store credit balance (%(balance)s)"),
+    "not_cod": N_("is not a COD order"),
+    # stock, picking, packing, shipping
+    "insufficient": N_("only %(available)s of %(sku)s available, %(short)s short"),
+    "short": N_("%(short)s short of stock"),
+    "same_location": N_("must differ from from_location"),
+    "held_elsewhere": N_("is required: the order is held at %(locations)s"),
+    "not_allocated_here": N_("%(sku)s is not allocated at this location"),
+    "only_allocated": N_("only %(allocated)s allocated here"),
+    "order_not_open": N_("%(number)s is %(status)s"),
+    "order_not_paid": N_("%(number)s is not paid in full"),
+    "nothing_to_pick": N_("%(number)s has nothing to pick at %(location)s"),
+    "too_many_scans": N_("must be a list of at most %(max)s scanned codes"),
+    "invalid_scan": N_("must be a code of 1-%(max)s characters"),
+    "not_a_location_code": N_("must be a location code"),
+    "scan_missing": N_("missing %(quantity)s × %(sku)s"),
+    "scan_extra": N_("extra %(quantity)s × %(sku)s"),
+    "scan_unknown": N_("unknown code %(scan)s"),
+    "scan_unknown_times": N_("unknown code %(scan)s (%(times)s scans)"),
+    # carriers and tracking
+    "unknown_carrier": N_("'%(carrier)s' is not a known carrier code"),
+    "inactive_carrier": N_("'%(carrier)s' is not active"),
+    "tracking_not_text": N_("must be text for %(carrier)s"),
+    "tracking_required": N_("is required for %(carrier)s"),
+    "bad_check_digit": N_(
+        "is not a valid %(carrier)s tracking number: its check digit does not match, "
+        "so it probably has a typo"
+    ),
+    "invalid_tracking_number": N_(
+        "is not a valid %(carrier)s tracking number (expected %(expected)s)"
+    ),
+    "invalid_tracking_url": N_(
+        "must be an http:// or https:// link of at most 300 characters containing {number}"
+    ),
+    # returns
+    "reason_required": N_("is required: a reason code of the return policy"),
+    "override_reason_required": N_("is required when overriding the return policy"),
+    "not_on_order": N_("%(sku)s is not on order %(number)s"),
+    "not_returnable_quantity": N_(
+        "only %(left)s of %(sku)s can be returned (shipped %(shipped)s, "
+        "earlier returns cover %(covered)s)"
+    ),
+    "return_window": N_("the %(days)s-day return window closed on %(date)s"),
+    "non_returnable_sku": N_("%(sku)s cannot be returned"),
+    "non_returnable_category": N_("products of category '%(category)s' cannot be returned"),
+    "not_in_return": N_("%(sku)s is not part of this return"),
+    "more_than_requested": N_("more than the %(requested)s requested"),
+    "too_many_photos": N_("at most %(max)s photos"),
+    # disputes
+    "owner_or_due_date": N_("or due_date is required"),
+    "resolution_required": N_("is required to resolve: refund, reshipment or reject"),
+    "resolution_not_resolving": N_("is only given when resolving"),
+    "amount_required": N_("is required for a refund"),
+    "nothing_shipped": N_("are required: nothing of the order has shipped"),
+    # people
+    "customer_required": N_("is required: an email or a phone"),
+    "invalid_email": N_("is not a valid e-mail address: %(reason)s"),
+    "password_too_short": N_("must be at least %(min)s characters"),
+    "wrong_password": N_("is not your current password"),
+    "phone_country_code": N_(
+        "must start with + and the country code (for example +886 912 345 678)"
+    ),
+    "not_a_phone_number": N_("is not a phone number"),
+    "phone_too_short": N_("is too short"),
+    "phone_too_long": N_("is too long"),
+    "phone_extension": N_("must not include an extension"),
+    "invalid_phone": N_("is not a valid phone number"),
+    "no_postal_codes": N_("must be empty: %(country)s does not use postal codes"),
+    "postal_code_tw": N_(
+        "must be a Taiwan postal code of 3, 5 or 6 digits, such as 110, 11001 or 110208"
+    ),
+    "postal_code_six_digits": N_("must be six digits, such as %(example)s"),
+    "postal_code_us": N_("must be a ZIP code such as 12345 or 12345-6789"),
+    "postal_code_jp": N_("must be seven digits such as 123-4567"),
+    "postal_code_gb": N_("must be a UK postcode such as SW1A 1AA"),
+    "postal_code_ca": N_("must be a Canadian postal code such as K1A 0B1"),
+    "postal_code": N_("must be at most 12 letters, digits, spaces or dashes"),
+    "invalid_ubn": N_("is not a valid Taiwan unified business number (統一編號)"),
+    "invalid_uscc": N_("is not a valid unified social credit code (统一社会信用代码)"),
+    # named by the contract for the e-invoice carrier (手機條碼) the invoicing context will check
+    "invalid_carrier_id": N_("is not a valid e-invoice carrier ID (載具)"),
+    # files
+    "empty_file": N_("is empty"),
+    "file_too_large": N_("is larger than %(max)s bytes"),
+    "document_too_large": N_("must be a document of at most 20 MB"),
+    "wrong_file_type": N_("must be a %(kinds)s file"),
+    "file_name": N_("needs a file name of at most 255 characters"),
+    "not_uploaded": N_("was not uploaded; choose the file again"),
+    "not_csv_or_xlsx": N_("must be a .csv or .xlsx file, not '%(name)s'"),
+    "file_not_found": N_("%(name)s does not exist"),
+    "unreadable_file": N_("%(name)s cannot be read: %(reason)s"),
+    "not_utf8": N_("%(name)s is not UTF-8 text (bad byte at %(position)s); save the CSV as UTF-8"),
+    "invalid_csv": N_("%(name)s is not valid CSV: %(reason)s"),
+    "invalid_xlsx": N_("%(name)s is not a readable .xlsx workbook: %(reason)s"),
+    "too_many_rows": N_("has more than %(max)s rows; split it into smaller files"),
+    "duplicate_column": N_("column %(columns)s appears twice"),
+    "no_data_rows": N_("has no data rows"),
+    "missing_columns": N_("is missing the column(s) %(columns)s"),
+    "unknown_columns": N_("has unknown column(s) %(columns)s; the columns are %(expected)s"),
+    "appears_again": N_("%(key)s appears again (first on row %(row)s)"),
+    "below_reserved": N_("the count %(count)s is below the %(reserved)s reserved there for orders"),
+}
+
+# Parameters whose value is itself a code (a status): the pages show its label.
+CODE_PARAMS = frozenset({"status"})
+
+
+def message(code: str, params: dict[str, Any]) -> str:
+    """The English message of ``code`` (a ``KeyError`` for a code that is not listed)."""
+    return FIELD_ERRORS[code] % params
