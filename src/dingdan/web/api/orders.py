@@ -25,6 +25,15 @@ from dingdan.web.api.order_schemas import (
     RefundIn,
     ShipmentIn,
 )
+from dingdan.web.api.order_view_schemas import (
+    Order,
+    OrderEvents,
+    OrderPage,
+    PaymentList,
+    PaymentWithOrder,
+    Shipment,
+    ShipmentList,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 TRANSITION = ("forbidden", "not_found", "invalid_transition")
@@ -32,8 +41,16 @@ TRANSITION = ("forbidden", "not_found", "invalid_transition")
 
 @router.post(
     "/orders",
+    response_model=Order,
     status_code=201,
-    responses=responses("forbidden", "insufficient_stock", "idempotency_conflict", "conflict"),
+    responses={
+        **responses("forbidden", "insufficient_stock", "idempotency_conflict", "conflict"),
+        200: {
+            "model": Order,
+            "description": "The earlier order, unchanged: a replay of the same Idempotency-Key "
+            "with an equal body, or of the same channel and external_id.",
+        },
+    },
 )
 async def place_order(
     request: Request,
@@ -49,7 +66,7 @@ async def place_order(
     return JSONAnswer(order, status_code=201 if created else 200)  # type: ignore[return-value]
 
 
-@router.get("/orders", responses=responses("forbidden"))
+@router.get("/orders", response_model=OrderPage, responses=responses("forbidden"))
 async def list_orders(
     request: Request,
     status: str | None = None,
@@ -88,7 +105,7 @@ async def list_orders(
     return JSONAnswer(page.as_dict())  # type: ignore[return-value]
 
 
-@router.get("/orders/{number}", responses=responses("forbidden", "not_found"))
+@router.get("/orders/{number}", response_model=Order, responses=responses("forbidden", "not_found"))
 async def get_order(
     request: Request, number: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
@@ -96,7 +113,11 @@ async def get_order(
     return JSONAnswer(view)  # type: ignore[return-value]
 
 
-@router.get("/orders/{number}/events", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/orders/{number}/events",
+    response_model=OrderEvents,
+    responses=responses("forbidden", "not_found"),
+)
 async def order_events(
     request: Request, number: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
@@ -105,7 +126,10 @@ async def order_events(
 
 
 @router.post(
-    "/orders/{number}/notes", status_code=201, responses=responses("forbidden", "not_found")
+    "/orders/{number}/notes",
+    response_model=Order,
+    status_code=201,
+    responses=responses("forbidden", "not_found"),
 )
 async def add_note(
     request: Request, number: str, body: NoteIn, actor: Actor = can(Action.MANAGE_ORDERS)
@@ -113,7 +137,7 @@ async def add_note(
     return await run_in_threadpool(fulfilment.add_note, db_of(request), actor, number, body.note)
 
 
-@router.post("/orders/{number}/cancel", responses=responses(*TRANSITION))
+@router.post("/orders/{number}/cancel", response_model=Order, responses=responses(*TRANSITION))
 async def cancel_order(
     request: Request, number: str, body: CancelIn, actor: Actor = can(Action.MANAGE_ORDERS)
 ) -> dict[str, Any]:
@@ -122,7 +146,12 @@ async def cancel_order(
     )
 
 
-@router.post("/orders/{number}/payments", status_code=201, responses=responses(*TRANSITION))
+@router.post(
+    "/orders/{number}/payments",
+    response_model=PaymentWithOrder,
+    status_code=201,
+    responses=responses(*TRANSITION),
+)
 async def record_payment(
     request: Request, number: str, body: PaymentIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:
@@ -131,14 +160,23 @@ async def record_payment(
     )
 
 
-@router.get("/orders/{number}/payments", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/orders/{number}/payments",
+    response_model=PaymentList,
+    responses=responses("forbidden", "not_found"),
+)
 async def list_payments(
     request: Request, number: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     return await run_in_threadpool(payments.payments_of, db_of(request), number)
 
 
-@router.post("/orders/{number}/refunds", status_code=201, responses=responses(*TRANSITION))
+@router.post(
+    "/orders/{number}/refunds",
+    response_model=PaymentWithOrder,
+    status_code=201,
+    responses=responses(*TRANSITION),
+)
 async def record_refund(
     request: Request, number: str, body: RefundIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:
@@ -149,6 +187,7 @@ async def record_refund(
 
 @router.post(
     "/orders/{number}/shipments",
+    response_model=Shipment,
     status_code=201,
     responses=responses(*TRANSITION, "payment_required"),
 )
@@ -161,21 +200,29 @@ async def create_shipment(
     return await run_in_threadpool(fulfilment.create_shipment, db_of(request), actor, number, data)
 
 
-@router.get("/orders/{number}/shipments", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/orders/{number}/shipments",
+    response_model=ShipmentList,
+    responses=responses("forbidden", "not_found"),
+)
 async def list_shipments(
     request: Request, number: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     return await run_in_threadpool(order_views.shipments_of, db_of(request), number)
 
 
-@router.post("/shipments/{shipment_id}/delivered", responses=responses(*TRANSITION))
+@router.post(
+    "/shipments/{shipment_id}/delivered", response_model=Shipment, responses=responses(*TRANSITION)
+)
 async def mark_delivered(
     request: Request, shipment_id: str, actor: Actor = can(Action.FULFIL)
 ) -> dict[str, Any]:
     return await run_in_threadpool(fulfilment.mark_delivered, db_of(request), actor, shipment_id)
 
 
-@router.post("/shipments/{shipment_id}/exceptions", responses=responses(*TRANSITION))
+@router.post(
+    "/shipments/{shipment_id}/exceptions", response_model=Shipment, responses=responses(*TRANSITION)
+)
 async def record_exception(
     request: Request, shipment_id: str, body: ExceptionIn, actor: Actor = can(Action.FULFIL)
 ) -> dict[str, Any]:
@@ -188,7 +235,9 @@ async def record_exception(
     )
 
 
-@router.patch("/orders/{number}", responses=responses(*TRANSITION, "insufficient_stock"))
+@router.patch(
+    "/orders/{number}", response_model=Order, responses=responses(*TRANSITION, "insufficient_stock")
+)
 async def edit_order(
     request: Request, number: str, body: OrderEditIn, actor: Actor = can(Action.MANAGE_ORDERS)
 ) -> dict[str, Any]:
@@ -196,7 +245,9 @@ async def edit_order(
     return await run_in_threadpool(order_edits.edit_order, db_of(request), actor, number, data)
 
 
-@router.post("/orders/{number}/lines/{sku}/cancel", responses=responses(*TRANSITION))
+@router.post(
+    "/orders/{number}/lines/{sku}/cancel", response_model=Order, responses=responses(*TRANSITION)
+)
 async def cancel_line(
     request: Request,
     number: str,
