@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from dingdan.services.view_types import (
+    LocationLevelView,
+    OrderLineView,
+    OrderView,
+    ProductView,
+    StockView,
+)
+from dingdan.web.api.catalog_schemas import LocationLevel, Product, Stock
 from dingdan.web.api.openapi_links import LINKS
-from dingdan.web.api.order_view_schemas import Order, OrderEvents, OrderPage
+from dingdan.web.api.order_view_schemas import Order, OrderEvents, OrderLine, OrderPage
 from tests.helpers import location, product, receive
 
 BODILESS = {"204"}
@@ -122,3 +130,15 @@ def test_the_prebuilt_order_answers_match_their_models(api: Any, db: Any) -> Non
     Order.model_validate(api.get(f"/api/v1/orders/{number}").json())
     OrderPage.model_validate(api.get("/api/v1/orders").json())
     OrderEvents.model_validate(api.get(f"/api/v1/orders/{number}/events").json())
+
+
+def test_the_typed_service_views_and_the_response_models_name_the_same_fields() -> None:
+    pairs = [
+        (OrderView, Order),
+        (OrderLineView, OrderLine),
+        (ProductView, Product),
+        (StockView, Stock),
+        (LocationLevelView, LocationLevel),
+    ]
+    for view, model in pairs:
+        assert set(view.__annotations__) == set(model.model_fields), view.__name__

@@ -26,6 +26,7 @@ from dingdan.services.common import Actor, audit
 from dingdan.services.order_audit import audit_order
 from dingdan.services.order_views import event, fetch, shipment_view, view
 from dingdan.services.packing import link_latest_pack
+from dingdan.services.view_types import OrderView
 
 EXCEPTIONS = ("delayed", "damaged", "lost", "returned_to_sender")
 
@@ -50,11 +51,11 @@ def _allocations(conn: Connection, order_id: int) -> list[Any]:
     )
 
 
-def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> dict[str, Any]:
+def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> OrderView:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise ValidationFailed.on("reason", "is required (at most 500 characters)")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> OrderView:
         order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(
@@ -310,11 +311,11 @@ def record_exception(
     return db.write(work)
 
 
-def add_note(db: Database, actor: Actor, number: str, note: Any) -> dict[str, Any]:
+def add_note(db: Database, actor: Actor, number: str, note: Any) -> OrderView:
     if not isinstance(note, str) or not note.strip() or len(note) > 1000:
         raise ValidationFailed.on("note", "is required (at most 1000 characters)")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> OrderView:
         order = fetch(conn, number)
         event(conn, order.id, "note", actor.name, note.strip())
         return view(conn, order)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.roles import Action
 from dingdan.services import catalog, locations
 from dingdan.services.common import Actor
+from dingdan.services.view_types import ProductView
 from dingdan.web.api.catalog_schemas import Location, LocationPage, Product, ProductPage
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
@@ -27,7 +28,7 @@ Limit = Query(50, description="1 to 200")
 )
 async def create_product(
     request: Request, body: ProductIn, actor: Actor = can(Action.MANAGE_CATALOG)
-) -> dict[str, Any]:
+) -> ProductView:
     return await run_in_threadpool(catalog.create_product, db_of(request), actor, body.model_dump())
 
 
@@ -52,9 +53,7 @@ async def list_products(
 @router.get(
     "/products/{sku}", response_model=Product, responses=responses("forbidden", "not_found")
 )
-async def get_product(
-    request: Request, sku: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+async def get_product(request: Request, sku: str, actor: Actor = can(Action.READ)) -> ProductView:
     return await run_in_threadpool(catalog.get_product, db_of(request), sku)
 
 
@@ -63,7 +62,7 @@ async def get_product(
 )
 async def update_product(
     request: Request, sku: str, body: ProductPatch, actor: Actor = can(Action.MANAGE_CATALOG)
-) -> dict[str, Any]:
+) -> ProductView:
     return await run_in_threadpool(
         catalog.update_product, db_of(request), actor, sku, body.model_dump(exclude_unset=True)
     )
@@ -76,7 +75,7 @@ async def update_product(
 )
 async def deactivate_product(
     request: Request, sku: str, actor: Actor = can(Action.MANAGE_CATALOG)
-) -> dict[str, Any]:
+) -> ProductView:
     return await run_in_threadpool(
         catalog.update_product, db_of(request), actor, sku, {"active": False}
     )

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.roles import Action
 from dingdan.services import inventory
 from dingdan.services.common import Actor
+from dingdan.services.view_types import StockView
 from dingdan.web.api.catalog_schemas import (
     Adjustment,
     LevelPage,
@@ -74,7 +75,7 @@ async def levels(
 
 
 @router.get("/{sku}", response_model=Stock, responses=responses("forbidden", "not_found"))
-async def stock_of(request: Request, sku: str, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+async def stock_of(request: Request, sku: str, actor: Actor = can(Action.READ)) -> StockView:
     return await run_in_threadpool(inventory.stock_of, db_of(request), sku)
 
 

@@ -14,20 +14,20 @@ from dingdan.web.api.common_schemas import Amount, Cursor, OpenView, Timestamp, 
 
 
 class Customer(OpenView):
-    email: str | None
-    name: str | None
-    phone: str | None
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
 
 
 class Address(OpenView):
     name: str
     line1: str
-    line2: str | None
+    line2: str | None = None
     city: str
-    region: str | None
-    postal_code: str | None
+    region: str | None = None
+    postal_code: str | None = None
     country: str
-    phone: str | None
+    phone: str | None = None
 
 
 class OrderLine(View):

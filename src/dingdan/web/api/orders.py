@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.roles import Action
 from dingdan.services import fulfilment, order_edits, order_views, payments
 from dingdan.services.common import Actor
+from dingdan.services.view_types import OrderView
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import JSONAnswer, responses
 from dingdan.web.api.order_capture import capture
@@ -133,14 +134,14 @@ async def order_events(
 )
 async def add_note(
     request: Request, number: str, body: NoteIn, actor: Actor = can(Action.MANAGE_ORDERS)
-) -> dict[str, Any]:
+) -> OrderView:
     return await run_in_threadpool(fulfilment.add_note, db_of(request), actor, number, body.note)
 
 
 @router.post("/orders/{number}/cancel", response_model=Order, responses=responses(*TRANSITION))
 async def cancel_order(
     request: Request, number: str, body: CancelIn, actor: Actor = can(Action.MANAGE_ORDERS)
-) -> dict[str, Any]:
+) -> OrderView:
     return await run_in_threadpool(
         fulfilment.cancel_order, db_of(request), actor, number, body.reason
     )
@@ -240,7 +241,7 @@ async def record_exception(
 )
 async def edit_order(
     request: Request, number: str, body: OrderEditIn, actor: Actor = can(Action.MANAGE_ORDERS)
-) -> dict[str, Any]:
+) -> OrderView:
     data = body.model_dump(exclude_none=True)
     return await run_in_threadpool(order_edits.edit_order, db_of(request), actor, number, data)
 
@@ -254,7 +255,7 @@ async def cancel_line(
     sku: str,
     body: LineCancelIn,
     actor: Actor = can(Action.MANAGE_ORDERS),
-) -> dict[str, Any]:
+) -> OrderView:
     return await run_in_threadpool(
         order_edits.cancel_line,
         db_of(request),
