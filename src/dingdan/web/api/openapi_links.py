@@ -77,8 +77,7 @@ def _return_links() -> list[Link]:
                 "quantity": "$response.body#/lines/0/quantity",
                 "condition": "resellable",
             }
-        ],
-        "location": "$response.body#/location",
+        ]
     }
     return [
         ("GetReturn", "get", RETURN, p, None),
