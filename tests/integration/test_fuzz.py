@@ -276,3 +276,22 @@ def test_stateful_links_reach_the_order_logic(
 
 
 STATEFUL_EXAMPLES = 60
+
+
+def test_an_id_of_other_digits_is_404_not_a_server_error(client: Any, admin_token: str) -> None:
+    # "¹".isdigit() is true but int("¹") fails; a 20-digit id does not fit a database integer.
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    for url in (
+        "/api/v1/returns/%C2%B9",
+        "/api/v1/returns/%C2%B9/photos/%C2%B9",
+        "/api/v1/disputes/%C2%B9",
+        "/api/v1/customers/%C2%B9/store-credit",
+    ):
+        assert client.get(url, headers=auth).status_code == 404, url
+    for url in (
+        "/api/v1/returns/%C2%B9/approve",
+        "/api/v1/shipments/%C2%B9/delivered",
+        "/api/v1/tokens/%C2%B9/revoke",
+        "/api/v1/tokens/99999999999999999999999/revoke",
+    ):
+        assert client.post(url, headers=auth).status_code == 404, url

@@ -223,7 +223,7 @@ def _ship_allocation(conn: Connection, a: Any, q: int) -> None:
 
 
 def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -> Any:
-    sid = int(shipment_id) if shipment_id.isdigit() and len(shipment_id) < 19 else -1
+    sid = int(shipment_id) if shipment_id.isdecimal() and len(shipment_id) < 19 else -1
     stmt = select(Shipment).where(Shipment.id == sid)
     row = conn.execute(stmt.with_for_update() if lock else stmt).first()
     if row is None:

@@ -174,7 +174,7 @@ def _same_amount(a: Any, b: Any) -> bool:
 
 
 def _whole(text: str | None, field: str, errors: FieldErrors) -> int | None:
-    if text is None or not text.isdigit():
+    if text is None or not text.isdecimal():
         errors.add(field, "must be a whole number")
         return None
     return min(int(text), 2_000_000_000)
