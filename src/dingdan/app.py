@@ -17,7 +17,8 @@ import dingdan.web.api
 import dingdan.web.pages
 from dingdan import bootstrap
 from dingdan.config import Settings, get_settings
-from dingdan.web.api import errors
+from dingdan.web.api import errors, openapi_links
+from dingdan.web.api.common_schemas import Health
 from dingdan.web.api.middleware import BodyLimit
 from dingdan.web.api.order_capture import OrderCapture
 from dingdan.web.pages.security import SecurityHeaders, session_options
@@ -65,9 +66,11 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
     for router in _routers(dingdan.web.api) + _routers(dingdan.web.pages):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], response_model=Health)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    openapi_links.install(app)
 
     app.add_middleware(SessionMiddleware, **session_options(settings.secret_key))
     app.add_middleware(OrderCapture)

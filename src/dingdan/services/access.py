@@ -81,7 +81,7 @@ def list_tokens(db: Database) -> list[dict[str, Any]]:
 
 def revoke_token(db: Database, actor: Actor, token_id: str) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
-        tid = int(token_id) if token_id.isdigit() else -1
+        tid = int(token_id) if token_id.isdecimal() and len(token_id) < 19 else -1
         row = conn.execute(select(ApiToken).where(ApiToken.id == tid)).first()
         if row is None:
             raise NotFound(detail=f"No API token with id {token_id!r}.")

@@ -111,7 +111,7 @@ def _failed(conn: Connection, user_id: int, now: datetime) -> datetime | None:
 def session_user(db: Database, user_id: Any, user_stamp: Any) -> dict[str, Any] | None:
     """The signed-in user of a session, or None when the account is gone, deactivated or
     its password changed since the session began."""
-    if not isinstance(user_id, str) or not user_id.isdigit() or len(user_id) > 18:
+    if not isinstance(user_id, str) or not user_id.isdecimal() or len(user_id) > 18:
         return None
     row = db.read(lambda conn: conn.execute(select(User).where(User.id == int(user_id))).first())
     if row is None or not row.active or stamp(row.password_hash) != user_stamp:
@@ -121,7 +121,7 @@ def session_user(db: Database, user_id: Any, user_stamp: Any) -> dict[str, Any] 
 
 def _fetch(conn: Connection, user_id: str) -> Any:
     row = None
-    if user_id.isdigit() and len(user_id) < 19:
+    if user_id.isdecimal() and len(user_id) < 19:
         row = conn.execute(select(User).where(User.id == int(user_id))).first()
     if row is None:
         raise NotFound(detail=f"No user with id {user_id!r}.")

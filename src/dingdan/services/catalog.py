@@ -21,6 +21,7 @@ from dingdan.services.common import (
     like_pattern,
     page_of,
 )
+from dingdan.services.view_types import ProductView
 
 _OPTIONAL_INTS = ("weight_grams", "length_mm", "width_mm", "height_mm", "low_stock_threshold")
 _OPTIONAL_TEXT = {"barcode": 64, "category": 100, "brand": 100}
@@ -31,7 +32,7 @@ EDITABLE = (
 )
 
 
-def product_view(p: Row[Any] | Any) -> dict[str, Any]:
+def product_view(p: Row[Any] | Any) -> ProductView:
     return {
         "id": str(p.id),
         "sku": p.sku,
@@ -86,10 +87,10 @@ def _fetch(conn: Connection, sku: str) -> Row[Any]:
     return row
 
 
-def create_product(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_product(db: Database, actor: Actor, data: dict[str, Any]) -> ProductView:
     cols = _columns(data, creating=True)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ProductView:
         if conn.execute(select(Product.id).where(Product.sku == cols["sku"])).first():
             raise Conflict(detail=f"A product with SKU {cols['sku']!r} already exists.")
         conn.execute(insert(Product).values(**cols))
@@ -100,12 +101,12 @@ def create_product(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
     return db.write(work)
 
 
-def get_product(db: Database, sku: str) -> dict[str, Any]:
+def get_product(db: Database, sku: str) -> ProductView:
     return db.read(lambda conn: product_view(_fetch(conn, sku)))
 
 
-def update_product(db: Database, actor: Actor, sku: str, data: dict[str, Any]) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def update_product(db: Database, actor: Actor, sku: str, data: dict[str, Any]) -> ProductView:
+    def work(conn: Connection) -> ProductView:
         before = product_view(_fetch(conn, sku))
         merged = dict(data)
         if "price" in data and "currency" not in data:

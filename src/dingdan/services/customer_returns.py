@@ -91,7 +91,7 @@ def _attach(conn: Connection, actor: Actor, return_id: int, stored: list[tuple[A
 
 
 def photos_of(db: Database, return_id: str) -> list[dict[str, Any]]:
-    rid = int(return_id) if str(return_id).isdigit() and len(str(return_id)) < 19 else -1
+    rid = int(return_id) if str(return_id).isdecimal() and len(str(return_id)) < 19 else -1
     rows = db.read(
         lambda conn: conn.execute(
             select(ReturnPhoto).where(ReturnPhoto.return_id == rid).order_by(ReturnPhoto.id)
@@ -113,8 +113,8 @@ def photos_of(db: Database, return_id: str) -> list[dict[str, Any]]:
 
 def photo_file(db: Database, return_id: str, photo_id: str) -> tuple[bytes, str, str]:
     """(bytes, content type, file name) of one photo, for staff."""
-    rid = int(return_id) if return_id.isdigit() and len(return_id) < 19 else -1
-    pid = int(photo_id) if photo_id.isdigit() and len(photo_id) < 19 else -1
+    rid = int(return_id) if return_id.isdecimal() and len(return_id) < 19 else -1
+    pid = int(photo_id) if photo_id.isdecimal() and len(photo_id) < 19 else -1
     row = db.read(
         lambda conn: conn.execute(
             select(ReturnPhoto).where(ReturnPhoto.id == pid, ReturnPhoto.return_id == rid)

@@ -98,7 +98,7 @@ def get_customer(db: Database, customer_id: str) -> dict[str, Any]:
 
     def work(conn: Connection) -> dict[str, Any]:
         row = None
-        if customer_id.isdigit() and len(customer_id) < 19:
+        if customer_id.isdecimal() and len(customer_id) < 19:
             row = conn.execute(select(Customer).where(Customer.id == int(customer_id))).first()
         if row is None:
             raise NotFound(detail=f"No customer with id {customer_id!r}.")

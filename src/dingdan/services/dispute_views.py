@@ -41,7 +41,7 @@ from dingdan.services.order_views import event
 
 
 def parse_id(value: str) -> int:
-    return int(value) if value.isdigit() and len(value) < 19 else -1
+    return int(value) if value.isdecimal() and len(value) < 19 else -1
 
 
 def fetch_dispute(conn: Connection, dispute_id: str) -> Any:

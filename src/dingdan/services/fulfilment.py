@@ -26,6 +26,7 @@ from dingdan.services.common import Actor, audit
 from dingdan.services.order_audit import audit_order
 from dingdan.services.order_views import event, fetch, shipment_view, view
 from dingdan.services.packing import link_latest_pack
+from dingdan.services.view_types import OrderView
 
 EXCEPTIONS = ("delayed", "damaged", "lost", "returned_to_sender")
 
@@ -50,11 +51,11 @@ def _allocations(conn: Connection, order_id: int) -> list[Any]:
     )
 
 
-def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> dict[str, Any]:
+def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> OrderView:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise ValidationFailed.on("reason", "required_text", max=500)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> OrderView:
         order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(
@@ -220,7 +221,7 @@ def _ship_allocation(conn: Connection, a: Any, q: int) -> None:
 
 
 def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -> Any:
-    sid = int(shipment_id) if shipment_id.isdigit() and len(shipment_id) < 19 else -1
+    sid = int(shipment_id) if shipment_id.isdecimal() and len(shipment_id) < 19 else -1
     stmt = select(Shipment).where(Shipment.id == sid)
     row = conn.execute(stmt.with_for_update() if lock else stmt).first()
     if row is None:
@@ -308,11 +309,11 @@ def record_exception(
     return db.write(work)
 
 
-def add_note(db: Database, actor: Actor, number: str, note: Any) -> dict[str, Any]:
+def add_note(db: Database, actor: Actor, number: str, note: Any) -> OrderView:
     if not isinstance(note, str) or not note.strip() or len(note) > 1000:
         raise ValidationFailed.on("note", "required_text", max=1000)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> OrderView:
         order = fetch(conn, number)
         event(conn, order.id, "note", actor.name, note.strip())
         return view(conn, order)

@@ -265,7 +265,7 @@ def _check_rows(rows: Sequence[Row], check: Check, ticker: _Ticker | None = None
     first: dict[str, int] = {}
     for i, row in enumerate(rows):
         given = row.get(ROW_KEY)
-        number = int(given) if given and given.isdigit() else i + 2
+        number = int(given) if given and given.isdecimal() else i + 2
         value, key, errors = check(row, number)
         if key is not None and key in first:
             errors.add("sku", "appears_again", key=key, row=first[key])
@@ -398,7 +398,7 @@ def preview_products(db: Database, rows: Sequence[Row]) -> Preview:
     out = []
     for i, row in enumerate(rows):
         given = row.get(ROW_KEY)
-        number = int(given) if given and given.isdigit() else i + 2
+        number = int(given) if given and given.isdecimal() else i + 2
         errors = tuple(by_row.get(number, ()))
         sku = row.get("sku")
         action = "error" if errors else ("update" if sku in existing else "create")

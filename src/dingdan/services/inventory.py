@@ -15,6 +15,7 @@ from dingdan.domain.stock import MovementKind, check_lines, reason_code
 from dingdan.services import backorders
 from dingdan.services.common import Actor, Page, check_limit, decode_cursor, iso, page_of
 from dingdan.services.locations import fetch as fetch_location
+from dingdan.services.view_types import LocationLevelView, StockView
 
 
 def product_ids(conn: Connection, skus: Sequence[str], field: str = "lines") -> dict[str, int]:
@@ -160,10 +161,10 @@ def transfer(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]
     return db.write(work)
 
 
-def stock_of(db: Database, sku: str) -> dict[str, Any]:
+def stock_of(db: Database, sku: str) -> StockView:
     """The contract's stock view of one SKU, summed over locations."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StockView:
         pid = conn.execute(select(Product.id).where(Product.sku == sku)).scalar()
         if pid is None:
             raise NotFound(detail=f"No product with SKU {sku!r}.")
@@ -173,7 +174,7 @@ def stock_of(db: Database, sku: str) -> dict[str, Any]:
             .where(StockLevel.product_id == pid)
             .order_by(Location.priority, Location.code)
         ).all()
-        locs = [
+        locs: list[LocationLevelView] = [
             {"location": c, "on_hand": oh, "reserved": r, "available": oh - r} for c, oh, r in rows
         ]
         on_hand = sum(int(oh) for _, oh, _ in rows)

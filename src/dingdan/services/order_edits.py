@@ -31,6 +31,7 @@ from dingdan.services.common import Actor
 from dingdan.services.order_audit import audit_order
 from dingdan.services.order_views import event, fetch, view
 from dingdan.services.orders import tax_overrides
+from dingdan.services.view_types import OrderView
 
 
 def _editable(order: Any) -> None:
@@ -219,11 +220,11 @@ def _check_edit(
     return address, shipping, lines
 
 
-def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> OrderView:
     """``lines`` sets the quantity of each SKU named (0 removes the unshipped units; a new SKU
     adds a line); lines not named are unchanged."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> OrderView:
         order = fetch(conn, number, lock=True)
         _editable(order)
         address, shipping, wanted = _check_edit(body, order.currency)
@@ -352,7 +353,7 @@ def _new_line(
 
 def cancel_line(
     db: Database, actor: Actor, number: str, sku: str, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> OrderView:
     """Cancel unshipped units of one line (all of them unless ``quantity`` says fewer)."""
     reason = body.get("reason")
     errors = FieldErrors()
@@ -362,7 +363,7 @@ def cancel_line(
         check_quantity(body["quantity"], "quantity", errors)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> OrderView:
         order = fetch(conn, number, lock=True)
         _editable(order)
         line = next((ln for ln in _lines(conn, order.id) if ln.sku == sku), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.sql.elements import ColumnElement
@@ -19,6 +19,7 @@ from dingdan.domain.money import format_amount
 from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, Status
 from dingdan.services import search_index
 from dingdan.services.common import Page, check_limit, decode_cursor, iso, like_pattern, page_of
+from dingdan.services.view_types import OrderView
 
 _INSERT_EVENT = Prepared(insert(table_of(OrderEvent)))
 
@@ -65,11 +66,11 @@ def add_events(
     )
 
 
-def view(conn: Connection, order: Any) -> dict[str, Any]:
+def view(conn: Connection, order: Any) -> OrderView:
     return views(conn, [order])[0]
 
 
-def views(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
+def views(conn: Connection, orders: list[Any]) -> list[OrderView]:
     """The contract's view of each order, with two queries for the whole batch."""
     ids = [o.id for o in orders]
     lines: dict[int, list[Any]] = {i: [] for i in ids}
@@ -91,7 +92,7 @@ def views(conn: Connection, orders: list[Any]) -> list[dict[str, Any]]:
     return [view_of(o, lines[o.id], allocs[o.id]) for o in orders]
 
 
-def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> dict[str, Any]:
+def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> OrderView:
     """The view from rows already in hand (attribute access): ``lines`` in position order,
     ``allocs`` as (location code, sku, quantity) in the order ``views`` reads them."""
     cur = order.currency
@@ -137,7 +138,7 @@ def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> dict[str, Any]:
     }
 
 
-def get_order(db: Database, number: str) -> dict[str, Any]:
+def get_order(db: Database, number: str) -> OrderView:
     return db.read(lambda conn: view(conn, fetch(conn, number)))
 
 
@@ -247,7 +248,8 @@ def list_orders(
         else:
             rows = _search_sqlite(conn, query, match, gram, indexed, after, limit + 1)
         page = page_of(rows, limit, lambda o: o, lambda o: (int(o.id),))
-        return Page(views(conn, page.items), page.next_cursor)
+        # The views are plain dicts; a Page holds any.
+        return Page(cast("list[dict[str, Any]]", views(conn, page.items)), page.next_cursor)
 
     return db.read(work)
 

@@ -51,6 +51,7 @@ from dingdan.domain.money import format_amount, parse_amount
 from dingdan.domain.stock import MovementKind
 from dingdan.services.common import Actor
 from dingdan.services.order_views import add_events, get_order, view_of
+from dingdan.services.view_types import OrderView
 
 # Statements of the capture path, built once (building them per order cost more CPU than
 # running them); the writes run on SQLite's cursor directly (db/prepared.py).
@@ -167,7 +168,7 @@ def place_order(
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[OrderView, bool]:
     """Returns the order and whether it was created now (False: an earlier one answered)."""
     channels = (
         set(rules.BUILTIN_CHANNELS)
@@ -179,7 +180,7 @@ def place_order(
 
     key = _key_row(actor, idempotency_key, digest)
 
-    def work(conn: Connection) -> Callable[[], dict[str, Any]] | str:
+    def work(conn: Connection) -> Callable[[], OrderView] | str:
         """The new order's answer, or the number of the earlier order to answer with."""
         earlier = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
@@ -208,7 +209,7 @@ async def place_order_async(
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
-) -> tuple[dict[str, Any], bool] | None:
+) -> tuple[OrderView, bool] | None:
     """``place_order`` on the running event loop, PostgreSQL only (db/async_pg.py): the same
     checks, statements and answer, with no worker thread. None when the request needs what
     only ``place_order`` does, which then answers it: a channel of the seller's own (read
@@ -220,7 +221,7 @@ async def place_order_async(
     digest = request_hash(body) if idempotency_key else ""
     key = _key_row(actor, idempotency_key, digest)
 
-    async def work(statements: AsyncStatements) -> Callable[[], dict[str, Any]] | None:
+    async def work(statements: AsyncStatements) -> Callable[[], OrderView] | None:
         if idempotency_key:
             row = await statements.first(
                 _IDEMPOTENCY, {"scope": actor.name, "key": idempotency_key}
@@ -506,7 +507,7 @@ def _create(
     data: order_input.OrderInput,
     prefix: str,
     idempotency: dict[str, str] | None = None,
-) -> tuple[int, Callable[[], dict[str, Any]]]:
+) -> tuple[int, Callable[[], OrderView]]:
     """The new order's id and what builds its view from what was written (no re-read; the
     caller builds it once its transaction is over). ``idempotency``: the request's
     Idempotency-Key row (scope, key, request_hash), stored with the order."""
@@ -539,12 +540,12 @@ def _create(
     return order_id, _answer_of(draft, lines)
 
 
-def _answer_of(draft: _Draft, lines: list[dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+def _answer_of(draft: _Draft, lines: list[dict[str, Any]]) -> Callable[[], OrderView]:
     """What builds the new order's view from what was written."""
     where = draft.stock.locations
     data, plan, values = draft.data, draft.plan, draft.values
 
-    def answer() -> dict[str, Any]:
+    def answer() -> OrderView:
         allocs = [
             (where[loc][2], data.lines[i].sku, q)
             for i, loc, q in sorted(

@@ -17,7 +17,7 @@ from dingdan.services.common import Page, check_limit, decode_cursor, iso, page_
 
 
 def parse_id(value: str) -> int:
-    return int(value) if value.isdigit() and len(value) < 19 else -1
+    return int(value) if value.isdecimal() and len(value) < 19 else -1
 
 
 def fetch_return(conn: Connection, return_id: str) -> Any:

@@ -99,7 +99,7 @@ def balance(conn: Connection, customer_id: int, currency: str) -> int:
 
 
 def _customer_id(customer_id: str) -> int:
-    return int(customer_id) if customer_id.isdigit() and len(customer_id) < 19 else -1
+    return int(customer_id) if customer_id.isdecimal() and len(customer_id) < 19 else -1
 
 
 def store_credit_of(db: Database, customer_id: str) -> dict[str, Any]:

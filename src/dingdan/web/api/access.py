@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.roles import Action
 from dingdan.services import access
 from dingdan.services.common import Actor
+from dingdan.web.api.access_schemas import NewToken, Token, TokenList, User, UserList
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
 from dingdan.web.api.schemas import TokenIn, UserIn
@@ -17,7 +18,7 @@ from dingdan.web.api.schemas import TokenIn, UserIn
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
 
-@router.post("/tokens", status_code=201, responses=responses("forbidden"))
+@router.post("/tokens", response_model=NewToken, status_code=201, responses=responses("forbidden"))
 async def create_token(
     request: Request, body: TokenIn, actor: Actor = can(Action.MANAGE_USERS)
 ) -> dict[str, Any]:
@@ -27,7 +28,7 @@ async def create_token(
     return {**view, "token": secret}
 
 
-@router.get("/tokens", responses=responses("forbidden"))
+@router.get("/tokens", response_model=TokenList, responses=responses("forbidden"))
 async def list_tokens(request: Request, actor: Actor = can(Action.MANAGE_USERS)) -> dict[str, Any]:
     return {
         "items": await run_in_threadpool(access.list_tokens, db_of(request)),
@@ -35,14 +36,18 @@ async def list_tokens(request: Request, actor: Actor = can(Action.MANAGE_USERS))
     }
 
 
-@router.post("/tokens/{token_id}/revoke", responses=responses("forbidden", "not_found"))
+@router.post(
+    "/tokens/{token_id}/revoke", response_model=Token, responses=responses("forbidden", "not_found")
+)
 async def revoke_token(
     request: Request, token_id: str, actor: Actor = can(Action.MANAGE_USERS)
 ) -> dict[str, Any]:
     return await run_in_threadpool(access.revoke_token, db_of(request), actor, token_id)
 
 
-@router.post("/users", status_code=201, responses=responses("forbidden", "conflict"))
+@router.post(
+    "/users", response_model=User, status_code=201, responses=responses("forbidden", "conflict")
+)
 async def create_user(
     request: Request, body: UserIn, actor: Actor = can(Action.MANAGE_USERS)
 ) -> dict[str, Any]:
@@ -58,7 +63,7 @@ async def create_user(
     )
 
 
-@router.get("/users", responses=responses("forbidden"))
+@router.get("/users", response_model=UserList, responses=responses("forbidden"))
 async def list_users(request: Request, actor: Actor = can(Action.MANAGE_USERS)) -> dict[str, Any]:
     return {
         "items": await run_in_threadpool(access.list_users, db_of(request)),

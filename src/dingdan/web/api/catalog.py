@@ -10,6 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.roles import Action
 from dingdan.services import catalog, locations
 from dingdan.services.common import Actor
+from dingdan.services.view_types import ProductView
+from dingdan.web.api.catalog_schemas import Location, LocationPage, Product, ProductPage
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
 from dingdan.web.api.schemas import LocationIn, LocationPatch, ProductIn, ProductPatch
@@ -18,14 +20,19 @@ router = APIRouter(prefix="/api/v1", tags=["catalog"])
 Limit = Query(50, description="1 to 200")
 
 
-@router.post("/products", status_code=201, responses=responses("forbidden", "conflict"))
+@router.post(
+    "/products",
+    response_model=Product,
+    status_code=201,
+    responses=responses("forbidden", "conflict"),
+)
 async def create_product(
     request: Request, body: ProductIn, actor: Actor = can(Action.MANAGE_CATALOG)
-) -> dict[str, Any]:
+) -> ProductView:
     return await run_in_threadpool(catalog.create_product, db_of(request), actor, body.model_dump())
 
 
-@router.get("/products", responses=responses("forbidden"))
+@router.get("/products", response_model=ProductPage, responses=responses("forbidden"))
 async def list_products(
     request: Request,
     q: str | None = Query(None, max_length=200),
@@ -43,32 +50,43 @@ async def list_products(
     return page.as_dict()
 
 
-@router.get("/products/{sku}", responses=responses("forbidden", "not_found"))
-async def get_product(
-    request: Request, sku: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+@router.get(
+    "/products/{sku}", response_model=Product, responses=responses("forbidden", "not_found")
+)
+async def get_product(request: Request, sku: str, actor: Actor = can(Action.READ)) -> ProductView:
     return await run_in_threadpool(catalog.get_product, db_of(request), sku)
 
 
-@router.patch("/products/{sku}", responses=responses("forbidden", "not_found"))
+@router.patch(
+    "/products/{sku}", response_model=Product, responses=responses("forbidden", "not_found")
+)
 async def update_product(
     request: Request, sku: str, body: ProductPatch, actor: Actor = can(Action.MANAGE_CATALOG)
-) -> dict[str, Any]:
+) -> ProductView:
     return await run_in_threadpool(
         catalog.update_product, db_of(request), actor, sku, body.model_dump(exclude_unset=True)
     )
 
 
-@router.post("/products/{sku}/deactivate", responses=responses("forbidden", "not_found"))
+@router.post(
+    "/products/{sku}/deactivate",
+    response_model=Product,
+    responses=responses("forbidden", "not_found"),
+)
 async def deactivate_product(
     request: Request, sku: str, actor: Actor = can(Action.MANAGE_CATALOG)
-) -> dict[str, Any]:
+) -> ProductView:
     return await run_in_threadpool(
         catalog.update_product, db_of(request), actor, sku, {"active": False}
     )
 
 
-@router.post("/locations", status_code=201, responses=responses("forbidden", "conflict"))
+@router.post(
+    "/locations",
+    response_model=Location,
+    status_code=201,
+    responses=responses("forbidden", "conflict"),
+)
 async def create_location(
     request: Request, body: LocationIn, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
@@ -77,7 +95,7 @@ async def create_location(
     )
 
 
-@router.get("/locations", responses=responses("forbidden"))
+@router.get("/locations", response_model=LocationPage, responses=responses("forbidden"))
 async def list_locations(
     request: Request,
     active: bool | None = None,
@@ -91,14 +109,18 @@ async def list_locations(
     return page.as_dict()
 
 
-@router.get("/locations/{code}", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/locations/{code}", response_model=Location, responses=responses("forbidden", "not_found")
+)
 async def get_location(
     request: Request, code: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     return await run_in_threadpool(locations.get_location, db_of(request), code)
 
 
-@router.patch("/locations/{code}", responses=responses("forbidden", "not_found"))
+@router.patch(
+    "/locations/{code}", response_model=Location, responses=responses("forbidden", "not_found")
+)
 async def update_location(
     request: Request, code: str, body: LocationPatch, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dingdan.domain.roles import Action
 from dingdan.services import dispute_views, disputes
 from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
+from dingdan.web.api.dispute_schemas import Dispute, DisputePage, Evidence
 from dingdan.web.api.errors import responses
 from dingdan.web.api.return_schemas import (
     DisputeAssignIn,
@@ -22,9 +23,12 @@ from dingdan.web.api.return_schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["disputes"])
 STEP = ("forbidden", "not_found", "invalid_transition")
+BINARY = {"type": "string", "format": "binary"}
 
 
-@router.post("/orders/{number}/disputes", status_code=201, responses=responses(*STEP))
+@router.post(
+    "/orders/{number}/disputes", response_model=Dispute, status_code=201, responses=responses(*STEP)
+)
 async def open_dispute(
     request: Request, number: str, body: DisputeIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> dict[str, Any]:
@@ -33,7 +37,7 @@ async def open_dispute(
     )
 
 
-@router.get("/disputes", responses=responses("forbidden"))
+@router.get("/disputes", response_model=DisputePage, responses=responses("forbidden"))
 async def list_disputes(
     request: Request,
     status: str | None = Query(None, max_length=20),
@@ -58,14 +62,16 @@ async def list_disputes(
     return page.as_dict()
 
 
-@router.get("/disputes/{dispute_id}", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/disputes/{dispute_id}", response_model=Dispute, responses=responses("forbidden", "not_found")
+)
 async def get_dispute(
     request: Request, dispute_id: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     return await run_in_threadpool(disputes.get_dispute, db_of(request), dispute_id)
 
 
-@router.patch("/disputes/{dispute_id}", responses=responses(*STEP))
+@router.patch("/disputes/{dispute_id}", response_model=Dispute, responses=responses(*STEP))
 async def reassign(
     request: Request,
     dispute_id: str,
@@ -78,7 +84,12 @@ async def reassign(
     )
 
 
-@router.post("/disputes/{dispute_id}/messages", status_code=201, responses=responses(*STEP))
+@router.post(
+    "/disputes/{dispute_id}/messages",
+    response_model=Dispute,
+    status_code=201,
+    responses=responses(*STEP),
+)
 async def add_message(
     request: Request, dispute_id: str, body: MessageIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> dict[str, Any]:
@@ -87,7 +98,12 @@ async def add_message(
     )
 
 
-@router.post("/disputes/{dispute_id}/evidence", status_code=201, responses=responses(*STEP))
+@router.post(
+    "/disputes/{dispute_id}/evidence",
+    response_model=Evidence,
+    status_code=201,
+    responses=responses(*STEP),
+)
 async def add_evidence(
     request: Request,
     dispute_id: str,
@@ -106,7 +122,10 @@ async def add_evidence(
     "/disputes/{dispute_id}/evidence/{evidence_id}",
     responses={
         **responses("forbidden", "not_found", "conflict"),
-        200: {"description": "The file", "content": {"application/octet-stream": {}}},
+        200: {
+            "description": "The file",
+            "content": {"application/octet-stream": {"schema": BINARY}},
+        },
     },
     response_class=Response,
 )
@@ -125,7 +144,11 @@ async def get_evidence(
     return Response(content=data, media_type=kind, headers=headers)
 
 
-@router.post("/disputes/{dispute_id}/transition", responses=responses(*STEP, "insufficient_stock"))
+@router.post(
+    "/disputes/{dispute_id}/transition",
+    response_model=Dispute,
+    responses=responses(*STEP, "insufficient_stock"),
+)
 async def transition(
     request: Request,
     dispute_id: str,

@@ -10,6 +10,15 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.roles import Action
 from dingdan.services import inventory
 from dingdan.services.common import Actor
+from dingdan.services.view_types import StockView
+from dingdan.web.api.catalog_schemas import (
+    Adjustment,
+    LevelPage,
+    MovementPage,
+    Receipt,
+    Stock,
+    Transfer,
+)
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
 from dingdan.web.api.schemas import AdjustmentIn, ReceiptIn, TransferIn
@@ -17,7 +26,7 @@ from dingdan.web.api.schemas import AdjustmentIn, ReceiptIn, TransferIn
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 
 
-@router.post("/receipts", status_code=201, responses=responses("forbidden"))
+@router.post("/receipts", response_model=Receipt, status_code=201, responses=responses("forbidden"))
 async def receive(
     request: Request, body: ReceiptIn, actor: Actor = can(Action.MANAGE_STOCK)
 ) -> dict[str, Any]:
@@ -25,7 +34,10 @@ async def receive(
 
 
 @router.post(
-    "/adjustments", status_code=201, responses=responses("forbidden", "insufficient_stock")
+    "/adjustments",
+    response_model=Adjustment,
+    status_code=201,
+    responses=responses("forbidden", "insufficient_stock"),
 )
 async def adjust(
     request: Request, body: AdjustmentIn, actor: Actor = can(Action.MANAGE_STOCK)
@@ -33,14 +45,19 @@ async def adjust(
     return await run_in_threadpool(inventory.adjust, db_of(request), actor, body.model_dump())
 
 
-@router.post("/transfers", status_code=201, responses=responses("forbidden", "insufficient_stock"))
+@router.post(
+    "/transfers",
+    response_model=Transfer,
+    status_code=201,
+    responses=responses("forbidden", "insufficient_stock"),
+)
 async def transfer(
     request: Request, body: TransferIn, actor: Actor = can(Action.MANAGE_STOCK)
 ) -> dict[str, Any]:
     return await run_in_threadpool(inventory.transfer, db_of(request), actor, body.model_dump())
 
 
-@router.get("", responses=responses("forbidden"))
+@router.get("", response_model=LevelPage, responses=responses("forbidden"))
 async def levels(
     request: Request,
     location: str | None = Query(None, max_length=32),
@@ -57,12 +74,14 @@ async def levels(
     return page.as_dict()
 
 
-@router.get("/{sku}", responses=responses("forbidden", "not_found"))
-async def stock_of(request: Request, sku: str, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+@router.get("/{sku}", response_model=Stock, responses=responses("forbidden", "not_found"))
+async def stock_of(request: Request, sku: str, actor: Actor = can(Action.READ)) -> StockView:
     return await run_in_threadpool(inventory.stock_of, db_of(request), sku)
 
 
-@router.get("/{sku}/movements", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/{sku}/movements", response_model=MovementPage, responses=responses("forbidden", "not_found")
+)
 async def movements(
     request: Request,
     sku: str,

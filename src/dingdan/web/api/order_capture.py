@@ -32,6 +32,7 @@ from dingdan.domain.errors import DomainError
 from dingdan.domain.roles import Action
 from dingdan.services import access, orders
 from dingdan.services.common import Actor
+from dingdan.services.view_types import OrderView
 from dingdan.web.api.errors import JSONAnswer, domain_problem
 from dingdan.web.api.middleware import read_body, replaying
 from dingdan.web.api.order_schemas import OrderIn
@@ -62,7 +63,7 @@ KEY_MAX = 200  # the route's Header(max_length=...)
 
 async def capture(
     state: Any, actor: Actor, data: dict[str, Any], idempotency_key: str | None
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[OrderView, bool]:
     """What this short path and the route both run. PostgreSQL: within the capture limit,
     ``orders.place_order_async`` on this event loop, or ``orders.place_order`` in a worker
     thread for what only it answers. SQLite: ``orders.place_order`` in a worker thread."""

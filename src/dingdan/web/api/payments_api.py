@@ -13,12 +13,18 @@ from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
 from dingdan.web.api.order_schemas import AuthorizeIn, CaptureIn, RemittanceIn
+from dingdan.web.api.order_view_schemas import Payment, PaymentWithOrder, Remittance
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 TRANSITION = ("forbidden", "not_found", "invalid_transition", "payment_required")
 
 
-@router.post("/orders/{number}/authorizations", status_code=201, responses=responses(*TRANSITION))
+@router.post(
+    "/orders/{number}/authorizations",
+    response_model=Payment,
+    status_code=201,
+    responses=responses(*TRANSITION),
+)
 async def authorize(
     request: Request, number: str, body: AuthorizeIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:
@@ -27,7 +33,12 @@ async def authorize(
     )
 
 
-@router.post("/payments/{payment_id}/capture", status_code=201, responses=responses(*TRANSITION))
+@router.post(
+    "/payments/{payment_id}/capture",
+    response_model=PaymentWithOrder,
+    status_code=201,
+    responses=responses(*TRANSITION),
+)
 async def capture(
     request: Request, payment_id: str, body: CaptureIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:
@@ -36,14 +47,18 @@ async def capture(
     )
 
 
-@router.post("/payments/{payment_id}/void", responses=responses(*TRANSITION))
+@router.post(
+    "/payments/{payment_id}/void", response_model=Payment, responses=responses(*TRANSITION)
+)
 async def void(
     request: Request, payment_id: str, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:
     return await run_in_threadpool(payments.void, db_of(request), actor, payment_id)
 
 
-@router.post("/cod-remittances", status_code=201, responses=responses("forbidden"))
+@router.post(
+    "/cod-remittances", response_model=Remittance, status_code=201, responses=responses("forbidden")
+)
 async def cod_remittance(
     request: Request, body: RemittanceIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:

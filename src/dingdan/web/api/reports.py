@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.roles import Action
 from dingdan.services import reports
 from dingdan.services.common import Actor
+from dingdan.web.api.common_schemas import View
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 
-class RateRow(BaseModel):
+class RateRow(View):
     key: str = Field(description="The reason code, SKU or carrier code ('' if unknown)")
     returned: int = Field(description="Units received back on returns")
     shipped: int = Field(description="Units shipped")
@@ -26,7 +27,7 @@ class RateRow(BaseModel):
 
 
 class ReturnRates(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     date_from: date | None = Field(alias="from", description="First day of order placement")
     date_to: date | None = Field(alias="to", description="Last day of order placement")

@@ -13,11 +13,15 @@ from dingdan.services import customer_returns
 from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
+from dingdan.web.api.return_schemas import PhotoList
 
 router = APIRouter(prefix="/api/v1", tags=["returns"])
+BINARY = {"type": "string", "format": "binary"}
 
 
-@router.get("/returns/{return_id}/photos", responses=responses("forbidden"))
+@router.get(
+    "/returns/{return_id}/photos", response_model=PhotoList, responses=responses("forbidden")
+)
 async def list_photos(
     request: Request, return_id: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
@@ -30,7 +34,9 @@ async def list_photos(
     responses={
         **responses("forbidden", "not_found", "conflict"),
         200: {
-            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+            "content": {
+                kind: {"schema": BINARY} for kind in ("image/jpeg", "image/png", "image/webp")
+            },
             "description": "The photo",
         },
     },

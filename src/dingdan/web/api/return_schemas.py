@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from dingdan.web.api.common_schemas import Amount as AmountOut
+from dingdan.web.api.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.schemas import StockLine, Strict
 
 Amount = Field(default=None, max_length=30, description='decimal string, e.g. "350.00"')
@@ -80,3 +82,94 @@ class DisputeTransitionIn(Strict):
     amount: str | None = Amount
     lines: list[StockLine] | None = Field(default=None, min_length=1, max_length=500)
     note: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+# Answers ---------------------------------------------------------------------------------
+
+
+class ReturnLineOut(View):
+    sku: str
+    quantity: int
+    reason: str
+    unit_price: AmountOut
+    received: int = Field(description="resellable + damaged")
+    resellable: int
+    damaged: int
+
+
+class Override(View):
+    rules: list[str] = Field(description="the policy rules broken")
+    reason: str | None
+    by: str | None
+
+
+class ReturnRefundOut(View):
+    amount: AmountOut
+    to: str | None = Field(description="original or store_credit")
+
+
+class Return(View):
+    id: str
+    order: str = Field(description="the order's number")
+    status: str = Field(description="requested, approved, rejected, received, refunded, exchanged")
+    lines: list[ReturnLineOut]
+    currency: str
+    note: str | None
+    requested_by: str | None
+    override: Override | None
+    reject_reason: str | None
+    location: str | None = Field(description="where it was received")
+    refund: ReturnRefundOut | None
+    replacement_order: str | None = Field(description="an exchange's new order number")
+    received_at: Timestamp | None
+    refunded_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ReturnPage(View):
+    items: list[Return]
+    next_cursor: Cursor
+
+
+class ReturnPolicy(View):
+    window_days: int
+    non_returnable_skus: list[str]
+    non_returnable_categories: list[str]
+    reasons: list[str]
+
+
+class Photo(View):
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str | None
+    created_at: Timestamp
+
+
+class PhotoList(View):
+    items: list[Photo]
+    next_cursor: None = None
+
+
+class CreditBalance(View):
+    currency: str
+    balance: AmountOut
+
+
+class CreditEntry(View):
+    id: str
+    kind: str = Field(description="earn, spend")
+    amount: AmountOut
+    currency: str
+    reference: str | None
+    actor: str | None
+    created_at: Timestamp
+
+
+class StoreCredit(View):
+    customer: str = Field(description="the customer's id")
+    balances: list[CreditBalance]
+    entries: list[CreditEntry] = Field(description="the latest 50, newest first")

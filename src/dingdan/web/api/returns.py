@@ -16,21 +16,29 @@ from dingdan.web.api.return_schemas import (
     ExchangeIn,
     ReceiveIn,
     RejectIn,
+    Return,
     ReturnIn,
+    ReturnPage,
+    ReturnPolicy,
     ReturnPolicyIn,
     ReturnRefundIn,
+    StoreCredit,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["returns"])
 STEP = ("forbidden", "not_found", "invalid_transition")
 
 
-@router.get("/settings/return-policy", responses=responses("forbidden"))
+@router.get(
+    "/settings/return-policy", response_model=ReturnPolicy, responses=responses("forbidden")
+)
 async def get_return_policy(request: Request, actor: Actor = can(Action.READ)) -> dict[str, Any]:
     return await run_in_threadpool(return_policy.get_policy, db_of(request))
 
 
-@router.put("/settings/return-policy", responses=responses("forbidden"))
+@router.put(
+    "/settings/return-policy", response_model=ReturnPolicy, responses=responses("forbidden")
+)
 async def put_return_policy(
     request: Request, body: ReturnPolicyIn, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
@@ -39,7 +47,9 @@ async def put_return_policy(
     )
 
 
-@router.post("/orders/{number}/returns", status_code=201, responses=responses(*STEP))
+@router.post(
+    "/orders/{number}/returns", response_model=Return, status_code=201, responses=responses(*STEP)
+)
 async def request_return(
     request: Request, number: str, body: ReturnIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> dict[str, Any]:
@@ -48,7 +58,7 @@ async def request_return(
     return await run_in_threadpool(returns.request_return, db_of(request), actor, number, data)
 
 
-@router.get("/returns", responses=responses("forbidden"))
+@router.get("/returns", response_model=ReturnPage, responses=responses("forbidden"))
 async def list_returns(
     request: Request,
     status: str | None = Query(None, max_length=20),
@@ -65,21 +75,23 @@ async def list_returns(
     return page.as_dict()
 
 
-@router.get("/returns/{return_id}", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/returns/{return_id}", response_model=Return, responses=responses("forbidden", "not_found")
+)
 async def get_return(
     request: Request, return_id: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     return await run_in_threadpool(return_views.get_return, db_of(request), return_id)
 
 
-@router.post("/returns/{return_id}/approve", responses=responses(*STEP))
+@router.post("/returns/{return_id}/approve", response_model=Return, responses=responses(*STEP))
 async def approve_return(
     request: Request, return_id: str, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> dict[str, Any]:
     return await run_in_threadpool(returns.approve_return, db_of(request), actor, return_id)
 
 
-@router.post("/returns/{return_id}/reject", responses=responses(*STEP))
+@router.post("/returns/{return_id}/reject", response_model=Return, responses=responses(*STEP))
 async def reject_return(
     request: Request, return_id: str, body: RejectIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> dict[str, Any]:
@@ -88,7 +100,7 @@ async def reject_return(
     )
 
 
-@router.post("/returns/{return_id}/receive", responses=responses(*STEP))
+@router.post("/returns/{return_id}/receive", response_model=Return, responses=responses(*STEP))
 async def receive_return(
     request: Request, return_id: str, body: ReceiveIn, actor: Actor = can(Action.RECEIVE_RETURNS)
 ) -> dict[str, Any]:
@@ -96,7 +108,7 @@ async def receive_return(
     return await run_in_threadpool(returns.receive_return, db_of(request), actor, return_id, data)
 
 
-@router.post("/returns/{return_id}/refund", responses=responses(*STEP))
+@router.post("/returns/{return_id}/refund", response_model=Return, responses=responses(*STEP))
 async def refund_return(
     request: Request,
     return_id: str,
@@ -109,7 +121,11 @@ async def refund_return(
     )
 
 
-@router.post("/returns/{return_id}/exchange", responses=responses(*STEP, "insufficient_stock"))
+@router.post(
+    "/returns/{return_id}/exchange",
+    response_model=Return,
+    responses=responses(*STEP, "insufficient_stock"),
+)
 async def exchange_return(
     request: Request, return_id: str, body: ExchangeIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> dict[str, Any]:
@@ -120,7 +136,11 @@ async def exchange_return(
     )
 
 
-@router.get("/customers/{customer_id}/store-credit", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/customers/{customer_id}/store-credit",
+    response_model=StoreCredit,
+    responses=responses("forbidden", "not_found"),
+)
 async def customer_store_credit(
     request: Request, customer_id: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:

@@ -14,18 +14,24 @@ from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
 from dingdan.web.api.warehouse_schemas import (
+    Carrier,
     CarrierIn,
+    CarrierList,
     CarrierPatch,
+    Channel,
     ChannelIn,
+    ChannelList,
     ChannelPatch,
+    TaxRate,
     TaxRateIn,
+    TaxRateList,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["settings"])
 WRITE = ("forbidden", "not_found", "conflict")
 
 
-@router.get("/channels", responses=responses("forbidden"))
+@router.get("/channels", response_model=ChannelList, responses=responses("forbidden"))
 async def list_channels(
     request: Request, active: bool | None = None, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
@@ -34,7 +40,12 @@ async def list_channels(
     )
 
 
-@router.post("/channels", status_code=201, responses=responses("forbidden", "conflict"))
+@router.post(
+    "/channels",
+    response_model=Channel,
+    status_code=201,
+    responses=responses("forbidden", "conflict"),
+)
 async def create_channel(
     request: Request, body: ChannelIn, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
@@ -43,7 +54,7 @@ async def create_channel(
     )
 
 
-@router.patch("/channels/{code}", responses=responses(*WRITE))
+@router.patch("/channels/{code}", response_model=Channel, responses=responses(*WRITE))
 async def update_channel(
     request: Request, code: str, body: ChannelPatch, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
@@ -57,7 +68,7 @@ async def update_channel(
     )
 
 
-@router.get("/carriers", responses=responses("forbidden"))
+@router.get("/carriers", response_model=CarrierList, responses=responses("forbidden"))
 async def list_carriers(
     request: Request, active: bool | None = None, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
@@ -66,14 +77,21 @@ async def list_carriers(
     )
 
 
-@router.get("/carriers/{code}", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/carriers/{code}", response_model=Carrier, responses=responses("forbidden", "not_found")
+)
 async def get_carrier(
     request: Request, code: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     return await run_in_threadpool(carriers_admin.get_carrier, db_of(request), code)
 
 
-@router.post("/carriers", status_code=201, responses=responses("forbidden", "conflict"))
+@router.post(
+    "/carriers",
+    response_model=Carrier,
+    status_code=201,
+    responses=responses("forbidden", "conflict"),
+)
 async def create_carrier(
     request: Request, body: CarrierIn, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
@@ -82,7 +100,7 @@ async def create_carrier(
     )
 
 
-@router.patch("/carriers/{code}", responses=responses(*WRITE))
+@router.patch("/carriers/{code}", response_model=Carrier, responses=responses(*WRITE))
 async def update_carrier(
     request: Request, code: str, body: CarrierPatch, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
@@ -96,12 +114,16 @@ async def update_carrier(
     )
 
 
-@router.get("/tax-rates", responses=responses("forbidden"))
+@router.get("/tax-rates", response_model=TaxRateList, responses=responses("forbidden"))
 async def list_tax_rates(request: Request, actor: Actor = can(Action.READ)) -> dict[str, Any]:
     return await run_in_threadpool(settings_admin.list_tax_rates, db_of(request))
 
 
-@router.put("/tax-rates/{country}/{tax_class}", responses=responses("forbidden", "conflict"))
+@router.put(
+    "/tax-rates/{country}/{tax_class}",
+    response_model=TaxRate,
+    responses=responses("forbidden", "conflict"),
+)
 async def set_tax_rate(
     request: Request,
     country: str,

@@ -17,7 +17,14 @@ from dingdan.services import packing, picking
 from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
-from dingdan.web.api.warehouse_schemas import PackIn, PickIn
+from dingdan.web.api.warehouse_schemas import (
+    PackCheck,
+    PackIn,
+    PackRecord,
+    PackRecordList,
+    PickIn,
+    PickList,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["warehouse"])
 PACK_ERRORS = ("forbidden", "not_found", "invalid_transition", "payment_required")
@@ -42,8 +49,9 @@ def _csv_response(data: dict[str, Any]) -> Response:
 
 @router.get(
     "/locations/{code}/pick-list",
+    response_model=PickList,
     responses=responses("forbidden", "not_found")
-    | {200: {"content": {"application/json": {}, "text/csv": {}}}},
+    | {200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}},
 )
 async def pick_list(
     request: Request,
@@ -73,7 +81,11 @@ async def pick_list_page(
     return HTMLResponse(await run_in_threadpool(picking.pick_list_html, data))
 
 
-@router.post("/locations/{code}/pick-list", responses=responses("forbidden", "not_found"))
+@router.post(
+    "/locations/{code}/pick-list",
+    response_model=PickList,
+    responses=responses("forbidden", "not_found"),
+)
 async def mark_picked(
     request: Request, code: str, body: PickIn, actor: Actor = can(Action.FULFIL)
 ) -> dict[str, Any]:
@@ -82,7 +94,10 @@ async def mark_picked(
 
 
 @router.post(
-    "/orders/{number}/pack", status_code=201, responses=responses(*PACK_ERRORS, "conflict")
+    "/orders/{number}/pack",
+    response_model=PackRecord,
+    status_code=201,
+    responses=responses(*PACK_ERRORS, "conflict"),
 )
 async def pack_order(
     request: Request, number: str, body: PackIn, actor: Actor = can(Action.FULFIL)
@@ -94,7 +109,9 @@ async def pack_order(
     )
 
 
-@router.post("/orders/{number}/pack/check", responses=responses(*PACK_ERRORS))
+@router.post(
+    "/orders/{number}/pack/check", response_model=PackCheck, responses=responses(*PACK_ERRORS)
+)
 async def check_pack(
     request: Request, number: str, body: PackIn, actor: Actor = can(Action.FULFIL)
 ) -> dict[str, Any]:
@@ -104,7 +121,11 @@ async def check_pack(
     )
 
 
-@router.get("/orders/{number}/pack-records", responses=responses("forbidden", "not_found"))
+@router.get(
+    "/orders/{number}/pack-records",
+    response_model=PackRecordList,
+    responses=responses("forbidden", "not_found"),
+)
 async def pack_records(
     request: Request, number: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:

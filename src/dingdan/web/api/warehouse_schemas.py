@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from dingdan.web.api.common_schemas import Timestamp, View
 from dingdan.web.api.schemas import Strict
 
 OrderNumber = Field(min_length=1, max_length=40)
@@ -60,3 +61,126 @@ class TaxRateIn(Strict):
         max_length=10, description='percent as a decimal string, at most 4 decimals, e.g. "5.0"'
     )
     prices_include_tax: bool
+
+
+# Answers ---------------------------------------------------------------------------------
+
+
+class PickOrder(View):
+    order: str
+    quantity: int
+
+
+class PickLine(View):
+    sku: str
+    name: str
+    barcode: str | None
+    quantity: int
+    orders: list[PickOrder]
+
+
+class PickList(View):
+    location: str
+    location_name: str
+    generated_at: Timestamp
+    orders: list[str] = Field(description="order numbers")
+    lines: list[PickLine]
+    total_quantity: int
+
+
+class PackedLine(View):
+    sku: str
+    name: str
+    quantity: int
+
+
+class PackRecord(View):
+    id: str
+    order: str
+    location: str
+    lines: list[PackedLine]
+    actor: str | None
+    shipment_id: str | None
+    created_at: Timestamp
+
+
+class PackRecordList(View):
+    items: list[PackRecord]
+    next_cursor: None = None
+
+
+class ExpectedLine(View):
+    sku: str
+    name: str
+    quantity: int
+    barcode: str | None
+    scanned: int
+
+
+class PackDifference(View):
+    kind: str = Field(description="missing, extra, wrong_item, unknown_code")
+    sku: str | None
+    code: str | None = Field(description="a scanned code that is no product's")
+    quantity: int
+    message: str
+
+
+class PackCheck(View):
+    order: str
+    location: str
+    ok: bool
+    complete: bool
+    expected: list[ExpectedLine]
+    scanned: list[PackedLine]
+    differences: list[PackDifference]
+
+
+class Channel(View):
+    code: str
+    name: str
+    builtin: bool
+    active: bool
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
+
+
+class ChannelList(View):
+    items: list[Channel]
+    next_cursor: None = None
+
+
+class Carrier(View):
+    code: str
+    name: str
+    names: dict[str, str] = Field(description="the name per language: en, zh_Hant, zh_Hans")
+    tracking_format: str | None
+    tracking_url: str | None
+    store_pickup: bool
+    active: bool
+    builtin: bool
+    updated_at: Timestamp | None
+
+
+class CarrierList(View):
+    items: list[Carrier]
+    next_cursor: None = None
+
+
+class TaxRule(View):
+    rate: str = Field(description="percent as a decimal string")
+    prices_include_tax: bool
+
+
+class TaxRate(View):
+    country: str
+    tax_class: str
+    rate: str = Field(description="percent as a decimal string, the one that applies")
+    prices_include_tax: bool
+    source: str = Field(description="default or override")
+    default: TaxRule | None
+    updated_at: Timestamp | None
+
+
+class TaxRateList(View):
+    items: list[TaxRate]
+    next_cursor: None = None

@@ -4,7 +4,7 @@ resolve (refund, reshipment or reject) and close."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -93,7 +93,11 @@ def dispute_new_for(request: Request, page: User) -> Response:
 
 
 def _new_page(
-    page: Page, order: dict[str, Any] | None, v: dict[str, Any], status: int, error: Any = None
+    page: Page,
+    order: Mapping[str, Any] | None,
+    v: Mapping[str, Any],
+    status: int,
+    error: Any = None,
 ) -> Response:
     due = (datetime.now(TIMEZONE).date() + timedelta(days=disputes.DEFAULT_DUE_DAYS)).isoformat()
     values = {"owner": page.user["email"] if page.user else "", "due_date": due, **v}

@@ -22,7 +22,7 @@ def cancel_line(request: Request, number: str, page: User, form: Form) -> Respon
     try:
         errors = FieldErrors()
         text = form_text(form, "quantity", 12)
-        if text is not None and not text.isdigit():
+        if text is not None and not text.isdecimal():
             errors.add("quantity", "not_a_whole_number")
         errors.raise_if_any()
         body = {"reason": form_text(form, "reason", 600), "quantity": int(text) if text else None}

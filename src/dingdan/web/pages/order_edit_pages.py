@@ -6,6 +6,7 @@ changes nothing; the form comes back with what was typed and the reason, transla
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -79,7 +80,7 @@ def _effective(line: dict[str, Any]) -> int:
     return int(line["quantity"]) - int(line["cancelled"])
 
 
-def _values(order: dict[str, Any]) -> dict[str, Any]:
+def _values(order: Mapping[str, Any]) -> dict[str, Any]:
     """The form's fields as they are now."""
     v: dict[str, Any] = {"shipping_price": order["shipping_total"]}
     for i, ln in enumerate(order["lines"]):
@@ -99,14 +100,14 @@ def _same_amount(a: Any, b: Any) -> bool:
 
 
 def _whole(text: str | None, field: str, errors: FieldErrors) -> int | None:
-    if text is None or not text.isdigit():
+    if text is None or not text.isdecimal():
         errors.add(field, "not_a_whole_number")
         return None
     return min(int(text), 2_000_000_000)
 
 
 def _changed_lines(
-    form: dict[str, Any], order: dict[str, Any], errors: FieldErrors
+    form: dict[str, Any], order: Mapping[str, Any], errors: FieldErrors
 ) -> list[dict[str, Any]]:
     """The lines whose quantity or price the form changes, then the lines it adds."""
     current = {ln["sku"]: ln for ln in order["lines"]}
@@ -141,14 +142,14 @@ def _changed_lines(
     return lines
 
 
-def _address(form: dict[str, Any], order: dict[str, Any]) -> dict[str, Any] | None:
+def _address(form: dict[str, Any], order: Mapping[str, Any]) -> dict[str, Any] | None:
     """The address typed, when it differs from the order's."""
     typed = {n: form_text(form, f"addr-{n}", ADDRESS_LIMITS.get(n, 40) + 1) for n in ADDRESS}
     now = {n: (order["shipping_address"].get(n) or None) for n in ADDRESS}
     return typed if typed != now else None
 
 
-def _body(form: dict[str, Any], order: dict[str, Any], skus: list[str]) -> dict[str, Any]:
+def _body(form: dict[str, Any], order: Mapping[str, Any], skus: list[str]) -> dict[str, Any]:
     """The edit the form asks for; ``skus`` gets the SKU of each line named, in order, so
     that an error on ``lines[i]`` can name its SKU."""
     errors = FieldErrors()
@@ -166,7 +167,7 @@ def _body(form: dict[str, Any], order: dict[str, Any], skus: list[str]) -> dict[
     return body
 
 
-def _page(page: Page, order: dict[str, Any], v: dict[str, Any], status: int = 200, **kw: Any):  # type: ignore[no-untyped-def]
+def _page(page: Page, order: Mapping[str, Any], v: dict[str, Any], status: int = 200, **kw: Any):  # type: ignore[no-untyped-def]
     countries = list(COUNTRIES)
     if order["shipping_address"].get("country") not in countries:
         countries.append(order["shipping_address"]["country"])
@@ -191,7 +192,9 @@ def edit_form(request: Request, number: str, page: User) -> Response:
     return _page(page, order, _values(order), result=result)
 
 
-def _result(before: dict[str, Any], after: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+def _result(
+    before: Mapping[str, Any], after: Mapping[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
     """What the edit did to each line it named, and where the stock is now reserved."""
     was = {ln["sku"]: _effective(ln) for ln in before["lines"]}
     now = {ln["sku"]: ln for ln in after["lines"]}

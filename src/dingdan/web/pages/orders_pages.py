@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -65,7 +66,7 @@ def order_list(request: Request, page: User) -> Response:
     )
 
 
-def _ship_locations(order: dict[str, Any]) -> list[str]:
+def _ship_locations(order: Mapping[str, Any]) -> list[str]:
     return sorted({a["location"] for a in order["allocations"]})
 
 

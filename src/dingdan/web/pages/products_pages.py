@@ -3,6 +3,7 @@ preview of every row, then confirm: all rows or none)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -63,7 +64,7 @@ def _data(form: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _form_page(page: Page, product: dict[str, Any] | None, values: dict[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
+def _form_page(page: Page, product: Mapping[str, Any] | None, values: Mapping[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
     return page.render(
         "product_form.html",
         product=product,

@@ -61,7 +61,7 @@ def _step(page: Page, return_id: str, action: Action, work: Any, done: str) -> R
 def _whole(form: dict[str, Any], name: str, field: str, errors: FieldErrors) -> int:
     """A quantity field: blank is 0; anything but a whole number from 0 is refused."""
     text = form_text(form, name, 12) or "0"
-    if not text.isdigit():
+    if not text.isdecimal():
         errors.add(field, "not_a_whole_number")
         return 0
     return int(text)

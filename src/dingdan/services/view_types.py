@@ -1,0 +1,91 @@
+"""The shapes of the most-read service views, as TypedDicts: the order, the product, the
+stock of a SKU. Plain dicts at run time (the order read and capture paths build and encode
+them without a conversion), checked by mypy where they are built and read. The API's
+response models (``web/api/*_schemas.py``) describe the same fields for clients."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class OrderLineView(TypedDict):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    tax: str
+    allocated: int
+    backordered: int
+    shipped: int
+    returned: int
+    cancelled: int
+
+
+class AllocationView(TypedDict):
+    location: str
+    sku: str
+    quantity: int
+
+
+class OrderView(TypedDict):
+    number: str
+    channel: str
+    external_id: str | None
+    status: str
+    financial_status: str
+    fulfillment_status: str
+    currency: str
+    customer: dict[str, Any]
+    shipping_address: dict[str, Any]
+    payment_method: str
+    lines: list[OrderLineView]
+    allocations: list[AllocationView]
+    subtotal: str
+    shipping_total: str
+    tax_total: str
+    total: str
+    paid: str
+    refunded: str
+    balance_due: str
+    prices_include_tax: bool
+    cancel_reason: str | None
+    tracking_token: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class ProductView(TypedDict):
+    id: str
+    sku: str
+    name: str
+    barcode: str | None
+    price: str
+    currency: str
+    weight_grams: int | None
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
+    category: str | None
+    brand: str | None
+    tax_class: str
+    active: bool
+    allow_backorder: bool
+    low_stock_threshold: int
+    created_at: str | None
+    updated_at: str | None
+
+
+class LocationLevelView(TypedDict):
+    location: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class StockView(TypedDict):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    backordered: int
+    locations: list[LocationLevelView]
