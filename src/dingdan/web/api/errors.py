@@ -29,6 +29,7 @@ STATUS: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "Method not allowed"),
     "payload_too_large": (413, "Payload too large"),
     "service_unavailable": (503, "Service unavailable"),
+    "provider_unavailable": (503, "Provider unavailable"),
     "internal_error": (500, "Internal error"),
 }
 _BY_STATUS = {status: code for code, (status, _) in STATUS.items()}
@@ -114,7 +115,7 @@ def domain_problem(exc: DomainError) -> JSONResponse:
     code = exc.code if exc.code in STATUS else "conflict"
     errors = [{"field": e.field, "message": e.message} for e in exc.errors]
     headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
-    if code == "service_unavailable":
+    if code in ("service_unavailable", "provider_unavailable"):
         headers = {"Retry-After": "5"}
     return problem(code, exc.detail, errors, headers)
 

@@ -253,7 +253,8 @@ class PageRoute(APIRoute):
             except Forbidden as exc:
                 return _error_page(request, 403, exc, "forbidden")
             except DomainError as exc:
-                status = 503 if exc.code == "service_unavailable" else 409
+                unavailable = ("service_unavailable", "provider_unavailable")
+                status = 503 if exc.code in unavailable else 409
                 return _error_page(request, status, exc, "error")
 
         return handler
