@@ -128,7 +128,7 @@ def list_jobs(db: Database, status: str | None, limit: int = 50, cursor: str | N
         stmt = stmt.where(_OUTBOX.c.status == status)
     if after is not None:
         stmt = stmt.where(_OUTBOX.c.id < after[0])
-    rows = db.read(lambda conn: conn.execute(stmt).all())
+    rows = db.read(lambda conn: list(conn.execute(stmt).all()))
     return page_of(rows, limit, job_view, lambda r: (r.id,))
 
 
@@ -152,7 +152,9 @@ def replay(db: Database, job_id: str) -> dict[str, Any]:
             )
         ).rowcount
         if not done:
-            raise InvalidTransition(detail=f"Job {job_id} is {row.status}; only a dead one is replayed.")
+            raise InvalidTransition(
+                detail=f"Job {job_id} is {row.status}; only a dead one is replayed."
+            )
         return job_view(conn.execute(select(_OUTBOX).where(_OUTBOX.c.id == mid)).one())
 
     return db.write(work)

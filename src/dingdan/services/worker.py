@@ -20,9 +20,9 @@ from sqlalchemy import Connection, delete, select
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import IdempotencyKey, Order
 from dingdan.db.types import utcnow
-from dingdan.domain.errors import DomainError
+from dingdan.domain.errors import DomainError, ProviderUnavailable
 from dingdan.domain.roles import Role
-from dingdan.services import documents, fulfilment, outbox, search_index
+from dingdan.services import documents, fulfilment, outbox, payment_intents, payments, search_index
 from dingdan.services.common import Actor
 
 log = logging.getLogger("dingdan.worker")
@@ -56,7 +56,10 @@ def drain_outbox(db: Database, batch: int = 500, budget: float = 2.0) -> int:
         more = len(claimed) == batch and time.monotonic() < deadline
 
         def settle_and_claim(
-            conn: Connection, handled: list[int] = handled, failed: list[Any] = failed
+            conn: Connection,
+            handled: list[int] = handled,
+            failed: list[outbox.Failure] = failed,
+            more: bool = more,
         ) -> list[outbox.Claimed]:
             outbox.settle(conn, handled, failed)
             return outbox.claim(conn, batch, me) if more else []
@@ -75,6 +78,29 @@ def _run_handlers(claimed: list[outbox.Claimed]) -> tuple[list[int], list[outbox
             log.warning("outbox message %s (%s) failed: %s", message.id, message.topic, exc)
             failed.append(outbox.Failure(message, str(exc) or type(exc).__name__))
     return handled, failed
+
+
+def recover_payment_intents(db: Database) -> int:
+    """The worker's job: intents left pending for a minute (the provider did not answer, or
+    the process died between its answer and the record) are asked about again with their
+    own key, and the answer is recorded once. Returns how many were settled."""
+    settled = 0
+    for intent in db.read(payment_intents.stale):
+        try:
+            answer = payment_intents.ask(intent)
+        except ProviderUnavailable:
+            _touch(db, intent)
+            continue
+        try:
+            payments.settle_intent(db, intent, answer)
+        except DomainError as exc:  # declined, or refused on record: settled as failed
+            log.info("intent %s settled as failed: %s", intent.id, exc.detail)
+        settled += 1
+    return settled
+
+
+def _touch(db: Database, intent: payment_intents.Intent) -> None:
+    db.write(lambda conn: payment_intents.touch(conn, intent))
 
 
 def cancel_unpaid_bank_transfers(db: Database, hours: float) -> list[str]:
@@ -127,6 +153,7 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         **run_frequent(db),
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
+        "payment_intents": recover_payment_intents(db),
         # Last: rendering takes the longest, and runs outside any transaction.
         "documents": documents.render_pending(db),
     }
