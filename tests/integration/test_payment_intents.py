@@ -234,3 +234,57 @@ def test_the_manual_provider_gives_the_same_reference_for_the_same_key():
 
 def test_provider_unavailable_is_a_domain_error_with_its_code():
     assert ProviderUnavailable(detail="x").code == "provider_unavailable"
+
+
+@pytest.fixture
+def returned(api, db, gateway):
+    """A received return of an order paid through the counting gateway: (order, return id)."""
+    from tests.integration.test_refund_concurrency import _received_return
+
+    product(db, "TEA-001", price="350.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+    o = api.post("/api/v1/orders", json=order_body()).json()
+    n = o["number"]
+    paid = api.post(f"/api/v1/orders/{n}/payments", role="finance",
+                    json={"amount": o["total"], "provider": "counting"})
+    assert paid.status_code == 201, paid.text
+    s = api.post(f"/api/v1/orders/{n}/shipments", json={"carrier": "tcat"}, role="warehouse")
+    api.post(f"/api/v1/shipments/{s.json()['id']}/delivered", role="warehouse")
+    return n, _received_return(api, n)
+
+
+def test_a_returns_refund_asks_the_provider_once_when_its_transaction_runs_again(
+    api, db, gateway, returned, monkeypatch
+):
+    from dingdan.services import return_settlement
+
+    n, rid = returned
+    failed = _fail_once(monkeypatch, return_settlement, "move_status")
+    r = return_settlement.refund_return(db, ADMIN, rid, {})
+    assert failed == [1] and r["status"] == "refunded"
+    assert len(gateway.made("refund")) == 1
+    assert _money(db, n)[1] == 35000 and len(_payments(db, "refund")) == 1
+
+
+def test_a_crash_before_a_returns_refund_is_recorded_is_settled_by_the_worker(
+    api, db, gateway, returned, monkeypatch
+):
+    from dingdan.services import return_settlement
+
+    n, rid = returned
+    monkeypatch.setattr(payments, "_record", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        return_settlement.refund_return(db, ADMIN, rid, {})
+    monkeypatch.undo()
+    assert api.get(f"/api/v1/returns/{rid}").json()["status"] == "received"
+    again = api.post(f"/api/v1/returns/{rid}/refund", json={})
+    assert again.status_code == 409  # being refunded: not asked twice
+    assert len(gateway.made("refund")) == 1
+
+    _age_intents(db)
+    assert worker.recover_payment_intents(db) == 1
+    keys = gateway.made("refund")
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert api.get(f"/api/v1/returns/{rid}").json()["status"] == "refunded"
+    assert _money(db, n)[1] == 35000 and len(_payments(db, "refund")) == 1

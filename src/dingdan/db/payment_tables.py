@@ -22,6 +22,9 @@ class PaymentAttempt(Timestamps, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     kind: Mapped[str] = mapped_column(String(20))  # payment, refund
+    # What the answer is recorded as: "order" (a payment or refund of the order), "return"
+    # (a return's refund; ``reference`` is ``return:<id>``).
+    purpose: Mapped[str] = mapped_column(String(20), default="order")
     # pending (the provider's answer is not recorded yet), succeeded, failed
     status: Mapped[str] = mapped_column(String(20), default="pending")
     amount_minor: Mapped[int] = mapped_column(BigInteger)

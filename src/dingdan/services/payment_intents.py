@@ -41,6 +41,7 @@ class Intent:
     id: int
     key: str
     kind: str  # payment, refund
+    purpose: str  # order, return
     order_id: int
     order_number: str
     amount: int
@@ -72,14 +73,15 @@ def _pending(order_id: int, kind: str) -> Any:
 
 
 def open_intent(conn: Connection, actor: Actor, order: Any, **fields: Any) -> Intent:
-    """Write a pending intent for ``order`` (fields: kind, amount, provider, method,
-    reference, reason, original_reference)."""
+    """Write a pending intent for ``order`` (fields: kind, amount, provider, method, and
+    optionally purpose, reference, reason, original_reference)."""
     key = f"{fields['kind'][:3]}_{secrets.token_hex(16)}"
     iid = conn.execute(
         insert(PaymentAttempt)
         .values(
             order_id=order.id,
             kind=fields["kind"],
+            purpose=fields.get("purpose", "order"),
             amount_minor=fields["amount"],
             currency=order.currency,
             provider=fields["provider"],
@@ -102,6 +104,7 @@ def _intent(row: Any, number: str) -> Intent:
         id=row.id,
         key=row.idempotency_key,
         kind=row.kind,
+        purpose=row.purpose,
         order_id=row.order_id,
         order_number=number,
         amount=row.amount_minor,
@@ -169,6 +172,19 @@ def mark_failed(conn: Connection, intent: Intent, error: str, reference: str | N
             status="failed", error=error[:1000], provider_reference=reference, settled_at=utcnow()
         )
     )
+
+
+def pending_for(conn: Connection, order_id: int, purpose: str, reference: str) -> bool:
+    """Whether an intent of ``purpose`` for ``reference`` (a return) is still pending."""
+    found = conn.execute(
+        select(PaymentAttempt.id).where(
+            PaymentAttempt.order_id == order_id,
+            PaymentAttempt.status == "pending",
+            PaymentAttempt.purpose == purpose,
+            PaymentAttempt.reference == reference,
+        )
+    ).first()
+    return found is not None
 
 
 def recorded_payment_id(conn: Connection, intent: Intent) -> int | None:

@@ -7,6 +7,7 @@ the provider asked in between with none open (``services/payment_intents.py``)."
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -15,9 +16,11 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.tables import OutboxMessage
 from dingdan.domain.errors import (
+    DomainError,
     FieldErrors,
     InvalidTransition,
     PaymentRequired,
+    ServiceUnavailable,
     ValidationFailed,
 )
 from dingdan.domain.money import format_amount, parse_amount
@@ -130,13 +133,21 @@ def settle_intent(
         raise PaymentRequired(detail=f"The payment provider declined: {answer.message}")
     try:
         return db.write(lambda conn: _record(conn, intent, answer))
-    except ValidationFailed as exc:
+    except ServiceUnavailable:
+        raise  # the database: the intent stays pending and the worker records it later
+    except DomainError as exc:
         # The provider moved the money and the order can no longer take it (its total was
-        # lowered meanwhile): the intent keeps the provider's reference for staff.
+        # lowered, the return settled otherwise meanwhile): the intent keeps the provider's
+        # reference for staff.
         log.error("intent %s: %s succeeded but was refused: %s", intent.id, answer.reference, exc)
         why = f"the provider's {answer.reference} was not recorded: {exc}"
         db.write(lambda conn: payment_intents.mark_failed(conn, intent, why, answer.reference))
         raise
+
+
+Recorder = Callable[
+    [Connection, payment_intents.Intent, ProviderResult, Any], tuple[dict[str, Any], int]
+]
 
 
 def _record(
@@ -145,19 +156,29 @@ def _record(
     order = fetch(conn, intent.order_number, lock=True)
     if not payment_intents.mark_succeeded(conn, intent, answer):
         return _recorded_already(conn, intent, order)
+    answered, pid = RECORDERS[intent.purpose](conn, intent, answer, order)
+    payment_intents.link_payment(conn, intent, pid)
+    return answered
+
+
+def _record_for_order(
+    conn: Connection, intent: payment_intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    """An order's payment or refund, recorded as before intents existed."""
     actor, amount = intent.actor, intent.amount
     if intent.kind == "refund":
-        view = refund_in(
-            conn, actor, order, amount, intent.reason or "", intent.reference, answer=answer
-        )
-    else:
-        _take(conn, order, amount)
-        pid = _insert(
-            conn, actor, order, "payment", amount, intent.method, answer.reference, intent.provider
-        )
-        view = _paid(conn, actor, order, pid, amount, answer.reference)
-    payment_intents.link_payment(conn, intent, int(view["id"]))
-    return view
+        reason = intent.reason or ""
+        done = refund_in(conn, actor, order, amount, reason, intent.reference, answer=answer)
+        return done, int(done["id"])
+    _take(conn, order, amount)
+    pid = _insert(
+        conn, actor, order, "payment", amount, intent.method, answer.reference, intent.provider
+    )
+    return _paid(conn, actor, order, pid, amount, answer.reference), pid
+
+
+# How an intent's answer is recorded, by its purpose: other contexts add theirs (returns).
+RECORDERS: dict[str, Recorder] = {"order": _record_for_order}
 
 
 def _recorded_already(
@@ -165,8 +186,8 @@ def _recorded_already(
 ) -> dict[str, Any]:
     """Another settlement of the same intent got there first (the worker and the request)."""
     pid = payment_intents.recorded_payment_id(conn, intent)
-    if pid is None:
-        raise InvalidTransition(detail=f"The {intent.kind} was settled as failed meanwhile.")
+    if pid is None or intent.purpose != "order":
+        raise InvalidTransition(detail=f"The {intent.kind} was settled meanwhile.")
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()
     return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 
@@ -266,6 +287,20 @@ def _open_refund(
 ) -> payment_intents.Intent:
     order = fetch(conn, number, lock=True)
     amount = _amount(body.get("amount"), order.currency)
+    return open_refund(conn, actor, order, amount, body["reason"], body.get("reference"))
+
+
+def open_refund(
+    conn: Connection,
+    actor: Actor,
+    order: Any,
+    amount: int,
+    reason: str,
+    reference: str | None,
+    purpose: str = "order",
+) -> payment_intents.Intent:
+    """A refund's intent, once the amount fits in what was paid less what is refunded and
+    what pending refunds ask for (the caller holds the order's row)."""
     pending = payment_intents.pending_total(conn, order.id, "refund")
     if order.refunded_minor + pending + amount > order.paid_minor:
         _over_refunded(order, pending)
@@ -275,11 +310,12 @@ def _open_refund(
         actor,
         order,
         kind="refund",
+        purpose=purpose,
         amount=amount,
         provider=provider_of_record(original.provider if original else None).code,
         method=order.payment_method,
-        reason=body["reason"],
-        reference=body.get("reference"),
+        reason=reason,
+        reference=reference,
         original_reference=original.reference if original else None,
     )
 

@@ -23,6 +23,10 @@ from dingdan.db.types import utcnow
 from dingdan.domain.errors import DomainError, ProviderUnavailable
 from dingdan.domain.roles import Role
 from dingdan.services import documents, fulfilment, outbox, payment_intents, payments, search_index
+
+# Imported for payments.RECORDERS["return"]: how the refund of a return is recorded when
+# the worker settles its intent (the `dingdan worker` process imports no API module).
+from dingdan.services import return_settlement  # noqa: F401  # isort: skip
 from dingdan.services.common import Actor
 
 log = logging.getLogger("dingdan.worker")

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("id", BigId, nullable=False),
         sa.Column("order_id", BigId, nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("purpose", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
