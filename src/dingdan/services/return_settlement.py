@@ -79,9 +79,12 @@ def _open_refund(
 ) -> payment_intents.Intent | None:
     """The first transaction: the return may be refunded and is not being refunded, the
     amount fits; None when there is no money to move (nothing received)."""
+    order_id = fetch_return(conn, return_id).order_id
+    order = conn.execute(select(Order).where(Order.id == order_id).with_for_update()).one()
+    # Read again under the order's lock: a refund of this return that committed while this
+    # waited for it is seen (PostgreSQL reads each statement's own snapshot).
     ret = fetch_return(conn, return_id)
     rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
-    order = conn.execute(select(Order).where(Order.id == ret.order_id).with_for_update()).one()
     ref = f"return:{ret.id}"
     if payment_intents.pending_for(conn, order.id, "return", ref):
         raise InvalidTransition(detail=f"Return {return_id} is being refunded already.")
