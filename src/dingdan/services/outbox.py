@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
@@ -35,8 +35,9 @@ STATUSES = ("pending", "dead")
 _OUTBOX = table_of(OutboxMessage)
 
 
-@dataclass(frozen=True)
-class Claimed:
+class Claimed(NamedTuple):
+    """A leased message (a tuple: made for every message of every batch)."""
+
     id: int
     topic: str
     payload: dict[str, Any]
@@ -55,12 +56,18 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
 
 
-def claim(conn: Connection, batch: int, me: str, lease: timedelta = LEASE) -> list[Claimed]:
-    """Lease up to ``batch`` ready messages, oldest first, in one statement."""
+def claim(
+    conn: Connection, batch: int, me: str, lease: timedelta = LEASE, after: int = 0
+) -> list[Claimed]:
+    """Lease up to ``batch`` ready messages, oldest first, in one statement. ``after``: the
+    last id the caller claimed in this round, so the scan starts past the batches it has
+    just deleted (on PostgreSQL their index entries stay until a vacuum, and every claim
+    of a long backlog walked them again)."""
     now = utcnow()
     ready = (
         select(_OUTBOX.c.id)
         .where(
+            _OUTBOX.c.id > after,
             _OUTBOX.c.status == "pending",
             _OUTBOX.c.available_at <= now,
             or_(_OUTBOX.c.claimed_until.is_(None), _OUTBOX.c.claimed_until <= now),
@@ -81,7 +88,7 @@ def claim(conn: Connection, batch: int, me: str, lease: timedelta = LEASE) -> li
         .values(claimed_by=me, claimed_until=now + lease)
         .returning(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.payload, _OUTBOX.c.attempts)
     ).all()
-    return sorted((Claimed(*r) for r in rows), key=lambda m: m.id)
+    return sorted(map(Claimed._make, rows))
 
 
 def settle(conn: Connection, handled: Sequence[int], failed: Sequence[Failure]) -> None:

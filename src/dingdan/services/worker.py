@@ -64,9 +64,10 @@ def drain_outbox(db: Database, batch: int = 500, budget: float = 2.0) -> int:
             handled: list[int] = handled,
             failed: list[outbox.Failure] = failed,
             more: bool = more,
+            after: int = claimed[-1].id,
         ) -> list[outbox.Claimed]:
             outbox.settle(conn, handled, failed)
-            return outbox.claim(conn, batch, me) if more else []
+            return outbox.claim(conn, batch, me, after=after) if more else []
 
         claimed = db.write(settle_and_claim)
     return done
