@@ -9,7 +9,8 @@ claims a batch (a lease: ``claimed_by``, ``claimed_until``) in one short transac
 the handlers with none open, and deletes the handled messages in another. A message whose
 handler keeps failing becomes ``dead`` after its last attempt instead of being retried
 forever. ``ix_outbox_ready`` replaces ``ix_outbox_pending``: nothing sets ``processed_at``
-(a handled message is deleted), and the claim looks messages up by status and time.
+(a handled message is deleted), and the claim looks messages up by status and time. On
+PostgreSQL the outbox's pages keep half their room free for the leases' updates.
 
 ``payment_attempts`` holds what Dingdan asks a payment provider to do, written before the
 call and settled after it, each in its own transaction (see ``db/payment_tables.py``).
@@ -40,6 +41,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("claimed_until", Time, nullable=True))
         batch_op.drop_index("ix_outbox_pending")
         batch_op.create_index("ix_outbox_ready", ["status", "available_at"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # Room on each page for the lease's new row version: the update stays on the page
+        # without new index entries (a HOT update), and a backlog drains at 21-25,000
+        # messages/s instead of 15-21,000 (bench/drain_outbox.py).
+        op.execute("ALTER TABLE outbox SET (fillfactor = 50)")
     op.create_table(
         "payment_attempts",
         sa.Column("id", BigId, nullable=False),
@@ -86,6 +92,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_payment_attempts_status_created_at")
         batch_op.drop_index("ix_payment_attempts_order_id_status")
     op.drop_table("payment_attempts")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE outbox RESET (fillfactor)")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_ready")
         batch_op.create_index("ix_outbox_pending", ["processed_at", "available_at"], unique=False)
