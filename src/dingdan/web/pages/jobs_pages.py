@@ -22,8 +22,7 @@ def jobs_page(request: Request, page: User) -> Response:
     except DomainError as exc:
         page.flash_error(exc)
         result = outbox.list_jobs(db, "dead", 50)
-    waiting = outbox.list_jobs(db, "pending", 1)
-    return page.render("jobs.html", result=result, waiting=waiting, base="/jobs")
+    return page.render("jobs.html", result=result, base="/jobs")
 
 
 @router.post("/jobs/{job_id}/replay")
