@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, select
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import IdempotencyKey, Order
 from dingdan.db.types import utcnow
-from dingdan.domain.errors import DomainError, ProviderUnavailable
+from dingdan.domain.errors import DomainError, ProviderUnavailable, ServiceUnavailable
 from dingdan.domain.roles import Role
 from dingdan.services import documents, fulfilment, outbox, payment_intents, payments, search_index
 
@@ -98,6 +98,8 @@ def recover_payment_intents(db: Database) -> int:
             continue
         try:
             payments.settle_intent(db, intent, answer)
+        except ServiceUnavailable:
+            raise  # the database: the intent stays pending for a later round
         except DomainError as exc:  # declined, or refused on record: settled as failed
             log.info("intent %s settled as failed: %s", intent.id, exc.detail)
         settled += 1
