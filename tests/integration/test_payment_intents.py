@@ -14,7 +14,7 @@ from dingdan.db.order_tables import Order, Payment
 from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
 from dingdan.domain.errors import PaymentRequired, ProviderUnavailable, ValidationFailed
-from dingdan.services import orders, payments, worker
+from dingdan.services import orders, payment_records, payments, worker
 from dingdan.services.payment_providers import PROVIDERS, ProviderResult
 from tests.helpers import ADMIN, location, product, receive, run_threads
 from tests.integration.test_orders_api import order_body
@@ -115,7 +115,7 @@ def _age_intents(db, minutes=2):
 def test_the_provider_is_asked_once_when_the_recording_transaction_is_run_again(
     db, number, gateway, monkeypatch
 ):
-    failed = _fail_once(monkeypatch, payments, "_take")
+    failed = _fail_once(monkeypatch, payments, "take")
     paid = payments.record_payment(db, ADMIN, number, {"amount": "100.00", "provider": "counting"})
     assert failed == [1]  # the transaction that records did run twice
     assert len(gateway.made("authorize")) == 1 and len(gateway.made("capture")) == 1
@@ -129,7 +129,7 @@ def test_a_refund_asks_the_provider_once_when_its_transaction_is_run_again(
     db, number, gateway, monkeypatch
 ):
     payments.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
-    failed = _fail_once(monkeypatch, payments, "refresh_order")
+    failed = _fail_once(monkeypatch, payment_records, "refresh_order")
     refund = payments.record_refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
     assert failed == [1]
     assert len(gateway.made("refund")) == 1

@@ -17,7 +17,14 @@ from dingdan.domain.money import format_amount
 from dingdan.services.common import Actor
 from dingdan.services.order_views import event, fetch
 from dingdan.services.payment_providers import provider, provider_of_record
-from dingdan.services.payments import _amount, _insert, _paid, _succeeded, _take, payment_view
+from dingdan.services.payment_records import (
+    insert_payment,
+    payment_amount,
+    payment_view,
+    record_paid,
+    succeeded,
+    take,
+)
 
 
 def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -30,19 +37,19 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
         order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(detail=f"Order {number} is {order.status}.")
-        amount = _amount(body.get("amount"), order.currency)
+        amount = payment_amount(body.get("amount"), order.currency)
         due = order.total_minor - order.paid_minor
         if amount > due:
             raise ValidationFailed.on(
                 "amount",
                 f"is more than the balance due ({format_amount(max(0, due), order.currency)})",
             )
-        result = _succeeded(
+        result = succeeded(
             gateway.authorize(
                 number, amount, order.currency, body.get("reference"), idempotency_key=key
             )
         )
-        pid = _insert(
+        pid = insert_payment(
             conn,
             actor,
             order,
@@ -94,20 +101,20 @@ def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -
         auth, order = _authorization(conn, payment_id)
         amount = auth.amount_minor
         if body.get("amount") is not None:
-            amount = _amount(body["amount"], order.currency)
+            amount = payment_amount(body["amount"], order.currency)
             if amount > auth.amount_minor:
                 raise ValidationFailed.on("amount", "is more than was authorized")
         _close_authorization(conn, auth, "captured")
-        _take(conn, order, amount)
+        take(conn, order, amount)
         gateway = provider_of_record(auth.provider)
         key = f"capture:{auth.id}"  # the same for every run of this transaction
-        result = _succeeded(
+        result = succeeded(
             gateway.capture(auth.reference, amount, order.currency, idempotency_key=key)
         )
-        pid = _insert(
+        pid = insert_payment(
             conn, actor, order, "payment", amount, auth.method, result.reference, gateway.code
         )
-        return _paid(conn, actor, order, pid, amount, result.reference)
+        return record_paid(conn, actor, order, pid, amount, result.reference)
 
     return db.write(work)
 
@@ -117,7 +124,7 @@ def void(db: Database, actor: Actor, payment_id: str) -> dict[str, Any]:
         auth, order = _authorization(conn, payment_id)
         _close_authorization(conn, auth, "voided")
         gateway = provider_of_record(auth.provider)
-        _succeeded(gateway.void(auth.reference, idempotency_key=f"void:{auth.id}"))
+        succeeded(gateway.void(auth.reference, idempotency_key=f"void:{auth.id}"))
         event(conn, order.id, "voided", actor.name, f"Authorization {payment_id} voided")
         row = conn.execute(select(Payment).where(Payment.id == auth.id)).one()
         return payment_view(row, order.currency)

@@ -10,11 +10,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Payment
-from dingdan.db.tables import OutboxMessage
 from dingdan.domain.errors import (
     DomainError,
     FieldErrors,
@@ -23,37 +22,25 @@ from dingdan.domain.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from dingdan.domain.money import format_amount, parse_amount
+from dingdan.domain.money import format_amount
 from dingdan.domain.orders import PaymentMethod
 from dingdan.services import payment_intents
-from dingdan.services.allocations import refresh_order
-from dingdan.services.common import Actor, iso
-from dingdan.services.order_audit import audit_order
-from dingdan.services.order_views import event, fetch, view
+from dingdan.services.common import Actor
+from dingdan.services.order_views import fetch, view
 from dingdan.services.payment_providers import PROVIDERS, ProviderResult, provider_of_record
+from dingdan.services.payment_records import (
+    insert_payment,
+    original_payment,
+    over_refunded,
+    payment_amount,
+    payment_view,
+    record_paid,
+    refund_in,
+    take,
+)
 from dingdan.services.store_credit import spend_store_credit
 
 log = logging.getLogger("dingdan.payments")
-
-
-def _amount(value: Any, currency: str) -> int:
-    return parse_amount(value, currency, "amount", allow_zero=False)
-
-
-def payment_view(p: Any, currency: str) -> dict[str, Any]:
-    return {
-        "id": str(p.id),
-        "kind": p.kind,
-        "status": p.status,
-        "provider": p.provider,
-        "amount": format_amount(p.amount_minor, currency),
-        "currency": currency,
-        "method": p.method,
-        "reference": p.reference,
-        "reason": p.reason,
-        "actor": p.actor,
-        "created_at": iso(p.created_at),
-    }
 
 
 def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErrors) -> None:
@@ -84,18 +71,20 @@ def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, 
     order = fetch(conn, number, lock=True)
     if order.status == "cancelled":
         raise InvalidTransition(detail=f"Order {number} is cancelled; it takes no payment.")
-    return order, _amount(body.get("amount"), order.currency)
+    return order, payment_amount(body.get("amount"), order.currency)
 
 
 def _pay_with_store_credit(
     conn: Connection, actor: Actor, number: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     order, amount = _payable(conn, number, body)
-    _take(conn, order, amount)
+    take(conn, order, amount)
     reference = f"order:{number}"
     spend_store_credit(conn, order.customer_id, order.currency, amount, reference, actor.name)
-    pid = _insert(conn, actor, order, "payment", amount, "store_credit", reference, "internal")
-    return _paid(conn, actor, order, pid, amount, reference)
+    pid = insert_payment(
+        conn, actor, order, "payment", amount, "store_credit", reference, "internal"
+    )
+    return record_paid(conn, actor, order, pid, amount, reference)
 
 
 def _open_payment(
@@ -170,11 +159,11 @@ def _record_for_order(
         reason = intent.reason or ""
         done = refund_in(conn, actor, order, amount, reason, intent.reference, answer=answer)
         return done, int(done["id"])
-    _take(conn, order, amount)
-    pid = _insert(
+    take(conn, order, amount)
+    pid = insert_payment(
         conn, actor, order, "payment", amount, intent.method, answer.reference, intent.provider
     )
-    return _paid(conn, actor, order, pid, amount, answer.reference), pid
+    return record_paid(conn, actor, order, pid, amount, answer.reference), pid
 
 
 # How an intent's answer is recorded, by its purpose: other contexts add theirs (returns).
@@ -192,87 +181,6 @@ def _recorded_already(
     return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 
 
-def _take(conn: Connection, order: Any, amount: int) -> None:
-    """Add to ``paid`` unless that would pass the total less what pending intents ask for:
-    one conditional statement, so two payments at once cannot both squeeze under it."""
-    done = conn.execute(
-        update(Order)
-        .where(
-            Order.id == order.id,
-            Order.paid_minor + amount + payment_intents.pending_sum(order.id, "payment")
-            <= Order.total_minor,
-        )
-        .values(paid_minor=Order.paid_minor + amount)
-    ).rowcount
-    if not done:
-        pending = payment_intents.pending_total(conn, order.id, "payment")
-        left = max(0, order.total_minor - order.paid_minor - pending)
-        due = format_amount(left, order.currency)
-        raise ValidationFailed.on("amount", f"is more than the balance due ({due})")
-
-
-def _succeeded(*results: ProviderResult) -> ProviderResult:
-    """The last of the provider's answers, once every one of them is a success."""
-    for r in results:
-        if not r.ok:
-            raise PaymentRequired(detail=f"The payment provider declined: {r.message}")
-    return results[-1]
-
-
-def _insert(
-    conn: Connection,
-    actor: Actor,
-    order: Any,
-    kind: str,
-    amount: int,
-    method: str,
-    reference: str | None,
-    provider_code: str,
-    status: str = "succeeded",
-    reason: str | None = None,
-) -> int:
-    return int(
-        conn.execute(
-            insert(Payment)
-            .values(
-                order_id=order.id,
-                kind=kind,
-                status=status,
-                provider=provider_code,
-                amount_minor=amount,
-                method=method,
-                reference=reference,
-                reason=reason,
-                actor=actor.name,
-            )
-            .returning(Payment.id)
-        ).scalar_one()
-    )
-
-
-def _paid(
-    conn: Connection, actor: Actor, order: Any, pid: int, amount: int, reference: str | None
-) -> dict[str, Any]:
-    refresh_order(conn, order.id)
-    shown = format_amount(amount, order.currency)
-    event(
-        conn,
-        order.id,
-        "paid",
-        actor.name,
-        f"Payment of {shown} {order.currency}",
-        {"amount": shown, "reference": reference},
-    )
-    conn.execute(
-        insert(OutboxMessage).values(
-            topic="order.paid", payload={"number": order.number, "amount": shown}
-        )
-    )
-    audit_order(conn, actor, "payment", order, amount=shown, payment_id=str(pid))
-    row = conn.execute(select(Payment).where(Payment.id == pid)).one()
-    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
-
-
 def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     _text(body.get("reason"), "reason", 500, True, errors)
@@ -286,7 +194,7 @@ def _open_refund(
     conn: Connection, actor: Actor, number: str, body: dict[str, Any]
 ) -> payment_intents.Intent:
     order = fetch(conn, number, lock=True)
-    amount = _amount(body.get("amount"), order.currency)
+    amount = payment_amount(body.get("amount"), order.currency)
     return open_refund(conn, actor, order, amount, body["reason"], body.get("reference"))
 
 
@@ -303,8 +211,8 @@ def open_refund(
     what pending refunds ask for (the caller holds the order's row)."""
     pending = payment_intents.pending_total(conn, order.id, "refund")
     if order.refunded_minor + pending + amount > order.paid_minor:
-        _over_refunded(order, pending)
-    original = _original_payment(conn, order)
+        over_refunded(order, pending)
+    original = original_payment(conn, order)
     return payment_intents.open_intent(
         conn,
         actor,
@@ -318,91 +226,6 @@ def open_refund(
         reference=reference,
         original_reference=original.reference if original else None,
     )
-
-
-def _over_refunded(order: Any, pending: int) -> None:
-    left = format_amount(order.paid_minor - order.refunded_minor - pending, order.currency)
-    raise ValidationFailed.on("amount", f"is more than paid minus refunded ({left})")
-
-
-def _original_payment(conn: Connection, order: Any) -> Any:
-    return conn.execute(
-        select(Payment.reference, Payment.provider)
-        .where(Payment.order_id == order.id, Payment.kind == "payment")
-        .order_by(Payment.id)
-    ).first()
-
-
-def refund_in(
-    conn: Connection,
-    actor: Actor,
-    order: Any,
-    amount: int,
-    reason: str,
-    reference: str | None,
-    *,
-    method: str | None = None,
-    answer: ProviderResult | None = None,
-) -> dict[str, Any]:
-    """A refund inside the caller's transaction (returns use it too). ``method`` other than
-    the order's (store credit) moves no money through the payment provider; ``answer`` is
-    the provider's, when it was asked before this transaction (an order's refund)."""
-    pending = payment_intents.pending_sum(order.id, "refund")
-    done = conn.execute(
-        update(Order)
-        .where(
-            Order.id == order.id,
-            Order.refunded_minor + amount + pending <= Order.paid_minor,
-        )
-        .values(refunded_minor=Order.refunded_minor + amount)
-    ).rowcount
-    if not done:
-        _over_refunded(order, payment_intents.pending_total(conn, order.id, "refund"))
-    original = _original_payment(conn, order)
-    gateway = provider_of_record(original.provider if original else None)
-    if answer is None and (method is None or method == order.payment_method):
-        # Still asked inside the caller's transaction (returns, disputes, exchanges), with
-        # a key made of the refund's own reference: a transaction run again asks again
-        # with the same key, and the provider refunds once.
-        answer = _succeeded(
-            gateway.refund(
-                original.reference if original else None,
-                amount,
-                order.currency,
-                idempotency_key=f"refund:{order.number}:{reference}",
-            )
-        )
-    if answer is not None:
-        reference = reference or answer.reference
-    pid = _insert(
-        conn,
-        actor,
-        order,
-        "refund",
-        amount,
-        method or order.payment_method,
-        reference,
-        gateway.code if method is None else "internal",
-        reason=reason,
-    )
-    refresh_order(conn, order.id)
-    shown = format_amount(amount, order.currency)
-    event(
-        conn,
-        order.id,
-        "refunded",
-        actor.name,
-        f"Refund of {shown} {order.currency}: {reason}",
-        {"amount": shown, "reason": reason},
-    )
-    conn.execute(
-        insert(OutboxMessage).values(
-            topic="order.refunded", payload={"number": order.number, "amount": shown}
-        )
-    )
-    audit_order(conn, actor, "refund", order, amount=shown, reason=reason)
-    row = conn.execute(select(Payment).where(Payment.id == pid)).one()
-    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 
 
 def payments_of(db: Database, number: str) -> dict[str, Any]:
@@ -435,12 +258,14 @@ def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> d
             if order.payment_method != "cod":
                 raise ValidationFailed.on(f"orders[{i}].number", "is not a COD order")
             try:
-                amount = _amount(item.get("amount"), order.currency)
-                _take(conn, order, amount)
+                amount = payment_amount(item.get("amount"), order.currency)
+                take(conn, order, amount)
             except ValidationFailed as exc:
                 raise ValidationFailed.on(f"orders[{i}].amount", exc.errors[0].message) from None
-            pid = _insert(conn, actor, order, "payment", amount, "cod", body["reference"], "manual")
-            _paid(conn, actor, order, pid, amount, body["reference"])
+            pid = insert_payment(
+                conn, actor, order, "payment", amount, "cod", body["reference"], "manual"
+            )
+            record_paid(conn, actor, order, pid, amount, body["reference"])
             settled.append(
                 {"number": order.number, "amount": format_amount(amount, order.currency)}
             )
