@@ -1,7 +1,7 @@
 """Payments and refunds. Totals move by one conditional statement each, so two payments
 (or two refunds) racing can never together exceed what is due (or what was paid).
 
-A payment or an order's refund through a provider is an intent between two transactions,
+A payment or a refund through a provider is an intent between two transactions,
 the provider asked in between with none open (``services/payment_intents.py``)."""
 
 from __future__ import annotations
