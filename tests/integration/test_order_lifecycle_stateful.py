@@ -37,6 +37,7 @@ over = st.integers(0, 5).map(lambda n: n == 0)
 RESET = [
     "DELETE FROM pack_records",
     "DELETE FROM order_events",
+    "DELETE FROM payment_attempts",
     "DELETE FROM payments",
     "DELETE FROM shipments",
     "DELETE FROM allocations",

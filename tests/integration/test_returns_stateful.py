@@ -41,6 +41,7 @@ RESET = [
     "DELETE FROM store_credit",
     "DELETE FROM store_credit_balances",
     "DELETE FROM order_events",
+    "DELETE FROM payment_attempts",
     "DELETE FROM payments",
     "DELETE FROM shipments",
     "DELETE FROM allocations",

@@ -162,7 +162,7 @@ def worker(
     interval: float = typer.Option(5.0, help="Seconds between rounds."),
 ) -> None:
     """Run the background worker (outbox, SQLite's order search index, unpaid bank-transfer
-    cancellation, PDF documents) in the foreground."""
+    cancellation, payment intents left pending, PDF documents) in the foreground."""
     import time
 
     from dingdan.config import get_settings
@@ -177,6 +177,7 @@ def worker(
             f"orders indexed for search: {result['search_indexed']}, "
             f"cancelled: {len(result['cancelled'])}, "
             f"idempotency keys purged: {result['purged_keys']}, "
+            f"payment intents settled: {result['payment_intents']}, "
             f"documents rendered: {result['documents']}",
             highlight=False,
         )

@@ -196,8 +196,15 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # pending, or dead after its last attempt (kept to be seen and replayed). A server
+    # default: PostgreSQL's order capture function writes rows without naming it.
+    status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    # The lease of the worker running the message's handler: no other worker takes it until
+    # claimed_until has passed (a worker that died mid-handler lets it go that way).
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_outbox_pending", "processed_at", "available_at"),)
+    __table_args__ = (Index("ix_outbox_ready", "status", "available_at"),)
 
 
 class Setting(Base):

@@ -63,6 +63,7 @@ FIELD_ERRORS: dict[str, str] = {
     "unknown_value": N_("is not one of the choices"),
     "unknown_role": N_("is not a known role"),
     "unknown_payment_method": N_("is not a known payment method"),
+    "unknown_provider": N_("is not a known payment provider"),
     "invalid_cursor": N_("is not a cursor this list gave out"),
     "invalid_sku": N_(
         "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"

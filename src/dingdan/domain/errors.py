@@ -98,6 +98,14 @@ class ServiceUnavailable(DomainError):
     code: str = "service_unavailable"
 
 
+@dataclass
+class ProviderUnavailable(DomainError):
+    """An outside service (a payment provider) did not answer; what was asked is kept and
+    asked again by the worker."""
+
+    code: str = "provider_unavailable"
+
+
 class FieldErrors:
     """Collects every bad field of one input so that all are reported at once."""
 

@@ -1,50 +1,46 @@
 """Payments and refunds. Totals move by one conditional statement each, so two payments
-(or two refunds) racing can never together exceed what is due (or what was paid)."""
+(or two refunds) racing can never together exceed what is due (or what was paid).
+
+A payment or a refund through a provider is an intent between two transactions,
+the provider asked in between with none open (``services/payment_intents.py``)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Payment
-from dingdan.db.tables import OutboxMessage
 from dingdan.domain.errors import (
+    DomainError,
     FieldErrors,
     InvalidTransition,
-    NotFound,
     PaymentRequired,
+    ServiceUnavailable,
     ValidationFailed,
 )
-from dingdan.domain.money import format_amount, parse_amount
+from dingdan.domain.money import format_amount
 from dingdan.domain.orders import PaymentMethod
-from dingdan.services.allocations import refresh_order
-from dingdan.services.common import Actor, iso
-from dingdan.services.order_audit import audit_order
-from dingdan.services.order_views import event, fetch, view
-from dingdan.services.payment_providers import ProviderResult, provider
+from dingdan.services import payment_intents
+from dingdan.services.common import Actor
+from dingdan.services.order_views import fetch, view
+from dingdan.services.payment_providers import PROVIDERS, ProviderResult, provider_of_record
+from dingdan.services.payment_records import (
+    insert_payment,
+    original_payment,
+    over_refunded,
+    payment_amount,
+    payment_view,
+    record_paid,
+    refund_in,
+    take,
+)
 from dingdan.services.store_credit import spend_store_credit
 
-
-def _amount(value: Any, currency: str) -> int:
-    return parse_amount(value, currency, "amount", allow_zero=False)
-
-
-def payment_view(p: Any, currency: str) -> dict[str, Any]:
-    return {
-        "id": str(p.id),
-        "kind": p.kind,
-        "status": p.status,
-        "provider": p.provider,
-        "amount": format_amount(p.amount_minor, currency),
-        "currency": currency,
-        "method": p.method,
-        "reference": p.reference,
-        "reason": p.reason,
-        "actor": p.actor,
-        "created_at": iso(p.created_at),
-    }
+log = logging.getLogger("dingdan.payments")
 
 
 def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErrors) -> None:
@@ -61,113 +57,126 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
     method = body.get("method")
     if method is not None and method not in {m.value for m in PaymentMethod}:
         errors.add("method", "unknown_payment_method")
+    if body.get("provider") is not None and body["provider"] not in PROVIDERS:
+        errors.add("provider", "unknown_provider")
     errors.raise_if_any()
-
-    def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number, lock=True)
-        if order.status == "cancelled":
-            raise InvalidTransition(detail=f"Order {number} is cancelled; it takes no payment.")
-        amount = _amount(body.get("amount"), order.currency)
-        _take(conn, order, amount)
-        if method == PaymentMethod.STORE_CREDIT:
-            reference = f"order:{number}"
-            spend_store_credit(
-                conn, order.customer_id, order.currency, amount, reference, actor.name
-            )
-            pid = _insert(conn, actor, order, "payment", amount, method, reference, "internal")
-            return _paid(conn, actor, order, pid, amount, reference)
-        gateway = provider(body.get("provider"))
-        result = gateway.authorize(number, amount, order.currency, body.get("reference"))
-        result = _succeeded(result, gateway.capture(result.reference, amount, order.currency))
-        pid = _insert(
-            conn,
-            actor,
-            order,
-            "payment",
-            amount,
-            method or order.payment_method,
-            result.reference,
-            gateway.code,
-        )
-        return _paid(conn, actor, order, pid, amount, result.reference)
-
-    return db.write(work)
+    if method == PaymentMethod.STORE_CREDIT:
+        # No provider: the credit is spent and the payment recorded in one transaction.
+        return db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body))
+    intent = db.write(lambda conn: _open_payment(conn, actor, number, body))
+    return settle_intent(db, intent, payment_intents.ask(intent))
 
 
-def _take(conn: Connection, order: Any, amount: int) -> None:
-    """Add to ``paid`` unless that would pass the total: one conditional statement, so two
-    payments at once cannot both squeeze under it."""
-    done = conn.execute(
-        update(Order)
-        .where(
-            Order.id == order.id,
-            Order.paid_minor + amount <= Order.total_minor,
-        )
-        .values(paid_minor=Order.paid_minor + amount)
-    ).rowcount
-    if not done:
-        due = format_amount(max(0, order.total_minor - order.paid_minor), order.currency)
-        raise ValidationFailed.on("amount", "exceeds_balance", due=due)
+def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, int]:
+    order = fetch(conn, number, lock=True)
+    if order.status == "cancelled":
+        raise InvalidTransition(detail=f"Order {number} is cancelled; it takes no payment.")
+    return order, payment_amount(body.get("amount"), order.currency)
 
 
-def _succeeded(*results: ProviderResult) -> ProviderResult:
-    """The last of the provider's answers, once every one of them is a success."""
-    for r in results:
-        if not r.ok:
-            raise PaymentRequired(detail=f"The payment provider declined: {r.message}")
-    return results[-1]
-
-
-def _insert(
-    conn: Connection,
-    actor: Actor,
-    order: Any,
-    kind: str,
-    amount: int,
-    method: str,
-    reference: str | None,
-    provider_code: str,
-    status: str = "succeeded",
-    reason: str | None = None,
-) -> int:
-    return int(
-        conn.execute(
-            insert(Payment)
-            .values(
-                order_id=order.id,
-                kind=kind,
-                status=status,
-                provider=provider_code,
-                amount_minor=amount,
-                method=method,
-                reference=reference,
-                reason=reason,
-                actor=actor.name,
-            )
-            .returning(Payment.id)
-        ).scalar_one()
-    )
-
-
-def _paid(
-    conn: Connection, actor: Actor, order: Any, pid: int, amount: int, reference: str | None
+def _pay_with_store_credit(
+    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    refresh_order(conn, order.id)
-    shown = format_amount(amount, order.currency)
-    event(
+    order, amount = _payable(conn, number, body)
+    take(conn, order, amount)
+    reference = f"order:{number}"
+    spend_store_credit(conn, order.customer_id, order.currency, amount, reference, actor.name)
+    pid = insert_payment(
+        conn, actor, order, "payment", amount, "store_credit", reference, "internal"
+    )
+    return record_paid(conn, actor, order, pid, amount, reference)
+
+
+def _open_payment(
+    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+) -> payment_intents.Intent:
+    """The first transaction: the request checked against the balance due (less what
+    pending intents already ask for), and the intent written."""
+    order, amount = _payable(conn, number, body)
+    pending = payment_intents.pending_total(conn, order.id, "payment")
+    if order.paid_minor + pending + amount > order.total_minor:
+        due = format_amount(max(0, order.total_minor - order.paid_minor - pending), order.currency)
+        raise ValidationFailed.on("amount", "exceeds_balance", due=due)
+    return payment_intents.open_intent(
         conn,
-        order.id,
-        "paid",
-        actor.name,
-        f"Payment of {shown} {order.currency}",
-        {"amount": shown, "reference": reference},
+        actor,
+        order,
+        kind="payment",
+        amount=amount,
+        provider=body.get("provider") or "manual",
+        method=body.get("method") or order.payment_method,
+        reference=body.get("reference"),
     )
-    conn.execute(
-        insert(OutboxMessage).values(
-            topic="order.paid", payload={"number": order.number, "amount": shown}
+
+
+def settle_intent(
+    db: Database, intent: payment_intents.Intent, answer: ProviderResult
+) -> dict[str, Any]:
+    """The second transaction: the provider's answer recorded (or the intent failed)."""
+    if not answer.ok:
+        db.write(
+            lambda conn: payment_intents.mark_failed(
+                conn, intent, answer.message or "declined", answer.reference
+            )
         )
+        raise PaymentRequired(detail=f"The payment provider declined: {answer.message}")
+    try:
+        return db.write(lambda conn: _record(conn, intent, answer))
+    except ServiceUnavailable:
+        raise  # the database: the intent stays pending and the worker records it later
+    except DomainError as exc:
+        # The provider moved the money and the order can no longer take it (its total was
+        # lowered, the return settled otherwise meanwhile): the intent keeps the provider's
+        # reference for staff.
+        log.error("intent %s: %s succeeded but was refused: %s", intent.id, answer.reference, exc)
+        why = f"the provider's {answer.reference} was not recorded: {exc}"
+        db.write(lambda conn: payment_intents.mark_failed(conn, intent, why, answer.reference))
+        raise
+
+
+Recorder = Callable[
+    [Connection, payment_intents.Intent, ProviderResult, Any], tuple[dict[str, Any], int]
+]
+
+
+def _record(
+    conn: Connection, intent: payment_intents.Intent, answer: ProviderResult
+) -> dict[str, Any]:
+    order = fetch(conn, intent.order_number, lock=True)
+    if not payment_intents.mark_succeeded(conn, intent, answer):
+        return _recorded_already(conn, intent, order)
+    answered, pid = RECORDERS[intent.purpose](conn, intent, answer, order)
+    payment_intents.link_payment(conn, intent, pid)
+    return answered
+
+
+def _record_for_order(
+    conn: Connection, intent: payment_intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    """An order's payment or refund, recorded as before intents existed."""
+    actor, amount = intent.actor, intent.amount
+    if intent.kind == "refund":
+        reason = intent.reason or ""
+        done = refund_in(conn, actor, order, amount, reason, intent.reference, answer=answer)
+        return done, int(done["id"])
+    take(conn, order, amount)
+    pid = insert_payment(
+        conn, actor, order, "payment", amount, intent.method, answer.reference, intent.provider
     )
-    audit_order(conn, actor, "payment", order, amount=shown, payment_id=str(pid))
+    return record_paid(conn, actor, order, pid, amount, answer.reference), pid
+
+
+# How an intent's answer is recorded, by its purpose: other contexts add theirs (returns).
+RECORDERS: dict[str, Recorder] = {"order": _record_for_order}
+
+
+def _recorded_already(
+    conn: Connection, intent: payment_intents.Intent, order: Any
+) -> dict[str, Any]:
+    """Another settlement of the same intent got there first (the worker and the request)."""
+    pid = payment_intents.recorded_payment_id(conn, intent)
+    if pid is None or intent.purpose != "order":
+        raise InvalidTransition(detail=f"The {intent.kind} was settled meanwhile.")
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()
     return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 
@@ -177,77 +186,46 @@ def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any])
     _text(body.get("reason"), "reason", 500, True, errors)
     _text(body.get("reference"), "reference", 200, False, errors)
     errors.raise_if_any()
-
-    def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number, lock=True)
-        amount = _amount(body.get("amount"), order.currency)
-        return refund_in(conn, actor, order, amount, body["reason"], body.get("reference"))
-
-    return db.write(work)
+    intent = db.write(lambda conn: _open_refund(conn, actor, number, body))
+    return settle_intent(db, intent, payment_intents.ask(intent))
 
 
-def refund_in(
+def _open_refund(
+    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+) -> payment_intents.Intent:
+    order = fetch(conn, number, lock=True)
+    amount = payment_amount(body.get("amount"), order.currency)
+    return open_refund(conn, actor, order, amount, body["reason"], body.get("reference"))
+
+
+def open_refund(
     conn: Connection,
     actor: Actor,
     order: Any,
     amount: int,
     reason: str,
     reference: str | None,
-    *,
-    method: str | None = None,
-) -> dict[str, Any]:
-    """A refund inside the caller's transaction (returns use it too). ``method`` other than
-    the order's (store credit) moves no money through the payment provider."""
-    done = conn.execute(
-        update(Order)
-        .where(
-            Order.id == order.id,
-            Order.refunded_minor + amount <= Order.paid_minor,
-        )
-        .values(refunded_minor=Order.refunded_minor + amount)
-    ).rowcount
-    if not done:
-        left = format_amount(order.paid_minor - order.refunded_minor, order.currency)
-        raise ValidationFailed.on("amount", "exceeds_refundable", left=left)
-    original = conn.execute(
-        select(Payment.reference, Payment.provider)
-        .where(Payment.order_id == order.id, Payment.kind == "payment")
-        .order_by(Payment.id)
-    ).first()
-    gateway = provider(original.provider if original else None)
-    if method is None or method == order.payment_method:
-        result = gateway.refund(original.reference if original else None, amount, order.currency)
-        _succeeded(result)
-        reference = reference or result.reference
-    pid = _insert(
+    purpose: str = "order",
+) -> payment_intents.Intent:
+    """A refund's intent, once the amount fits in what was paid less what is refunded and
+    what pending refunds ask for (the caller holds the order's row)."""
+    pending = payment_intents.pending_total(conn, order.id, "refund")
+    if order.refunded_minor + pending + amount > order.paid_minor:
+        over_refunded(order, pending)
+    original = original_payment(conn, order)
+    return payment_intents.open_intent(
         conn,
         actor,
         order,
-        "refund",
-        amount,
-        method or order.payment_method,
-        reference,
-        gateway.code if method is None else "internal",
+        kind="refund",
+        purpose=purpose,
+        amount=amount,
+        provider=provider_of_record(original.provider if original else None).code,
+        method=order.payment_method,
         reason=reason,
+        reference=reference,
+        original_reference=original.reference if original else None,
     )
-    refresh_order(conn, order.id)
-    shown = format_amount(amount, order.currency)
-    event(
-        conn,
-        order.id,
-        "refunded",
-        actor.name,
-        f"Refund of {shown} {order.currency}: {reason}",
-        {"amount": shown, "reason": reason},
-    )
-    conn.execute(
-        insert(OutboxMessage).values(
-            topic="order.refunded", payload={"number": order.number, "amount": shown}
-        )
-    )
-    audit_order(conn, actor, "refund", order, amount=shown, reason=reason)
-    row = conn.execute(select(Payment).where(Payment.id == pid)).one()
-    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 
 
 def payments_of(db: Database, number: str) -> dict[str, Any]:
@@ -259,104 +237,6 @@ def payments_of(db: Database, number: str) -> dict[str, Any]:
         return {"items": [payment_view(p, order.currency) for p in rows], "next_cursor": None}
 
     return db.read(work)
-
-
-def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Hold money with the provider; it counts in ``paid`` only when captured."""
-
-    def work(conn: Connection) -> dict[str, Any]:
-        order = fetch(conn, number, lock=True)
-        if order.status != "open":
-            raise InvalidTransition(detail=f"Order {number} is {order.status}.")
-        amount = _amount(body.get("amount"), order.currency)
-        due = order.total_minor - order.paid_minor
-        if amount > due:
-            raise ValidationFailed.on(
-                "amount",
-                "exceeds_balance",
-                due=format_amount(max(0, due), order.currency),
-            )
-        gateway = provider(body.get("provider"))
-        result = _succeeded(
-            gateway.authorize(number, amount, order.currency, body.get("reference"))
-        )
-        pid = _insert(
-            conn,
-            actor,
-            order,
-            "authorization",
-            amount,
-            order.payment_method,
-            result.reference,
-            gateway.code,
-            status="authorized",
-        )
-        event(
-            conn,
-            order.id,
-            "authorized",
-            actor.name,
-            f"{format_amount(amount, order.currency)} {order.currency} authorized",
-        )
-        row = conn.execute(select(Payment).where(Payment.id == pid)).one()
-        return payment_view(row, order.currency)
-
-    return db.write(work)
-
-
-def _authorization(conn: Connection, payment_id: str) -> tuple[Any, Any]:
-    pid = int(payment_id) if payment_id.isdigit() and len(payment_id) < 19 else -1
-    row = conn.execute(
-        select(Payment).where(Payment.id == pid, Payment.kind == "authorization")
-    ).first()
-    if row is None:
-        raise NotFound(detail=f"No authorization with id {payment_id!r}.")
-    order = conn.execute(select(Order).where(Order.id == row.order_id)).one()
-    if row.status != "authorized":
-        raise InvalidTransition(detail=f"Authorization {payment_id} is {row.status}.")
-    return row, order
-
-
-def _close_authorization(conn: Connection, auth: Any, status: str) -> None:
-    done = conn.execute(
-        update(Payment)
-        .where(Payment.id == auth.id, Payment.status == "authorized")
-        .values(status=status)
-    ).rowcount
-    if not done:  # a concurrent capture or void got there first
-        raise InvalidTransition(detail=f"Authorization {auth.id} is no longer open.")
-
-
-def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
-        auth, order = _authorization(conn, payment_id)
-        amount = auth.amount_minor
-        if body.get("amount") is not None:
-            amount = _amount(body["amount"], order.currency)
-            if amount > auth.amount_minor:
-                raise ValidationFailed.on("amount", "exceeds_authorized")
-        _close_authorization(conn, auth, "captured")
-        _take(conn, order, amount)
-        gateway = provider(auth.provider)
-        result = _succeeded(gateway.capture(auth.reference, amount, order.currency))
-        pid = _insert(
-            conn, actor, order, "payment", amount, auth.method, result.reference, gateway.code
-        )
-        return _paid(conn, actor, order, pid, amount, result.reference)
-
-    return db.write(work)
-
-
-def void(db: Database, actor: Actor, payment_id: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
-        auth, order = _authorization(conn, payment_id)
-        _close_authorization(conn, auth, "voided")
-        _succeeded(provider(auth.provider).void(auth.reference))
-        event(conn, order.id, "voided", actor.name, f"Authorization {payment_id} voided")
-        row = conn.execute(select(Payment).where(Payment.id == auth.id)).one()
-        return payment_view(row, order.currency)
-
-    return db.write(work)
 
 
 def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
@@ -380,13 +260,15 @@ def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> d
             if order.payment_method != "cod":
                 raise ValidationFailed.on(f"orders[{i}].number", "not_cod")
             try:
-                amount = _amount(item.get("amount"), order.currency)
-                _take(conn, order, amount)
+                amount = payment_amount(item.get("amount"), order.currency)
+                take(conn, order, amount)
             except ValidationFailed as exc:
                 bad = exc.errors[0]
                 raise ValidationFailed.on(f"orders[{i}].amount", bad.code, **bad.params) from None
-            pid = _insert(conn, actor, order, "payment", amount, "cod", body["reference"], "manual")
-            _paid(conn, actor, order, pid, amount, body["reference"])
+            pid = insert_payment(
+                conn, actor, order, "payment", amount, "cod", body["reference"], "manual"
+            )
+            record_paid(conn, actor, order, pid, amount, body["reference"])
             settled.append(
                 {"number": order.number, "amount": format_amount(amount, order.currency)}
             )

@@ -9,18 +9,19 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import OrderLine
+from dingdan.db.order_tables import Order, OrderLine
 from dingdan.db.return_tables import Return, ReturnLine
 from dingdan.db.types import utcnow
 from dingdan.domain import returns as rules
-from dingdan.domain.errors import FieldErrors, Forbidden
+from dingdan.domain.errors import FieldErrors, Forbidden, InvalidTransition
 from dingdan.domain.money import format_amount, parse_amount
 from dingdan.domain.returns import RefundTarget, ReturnStatus
 from dingdan.domain.roles import Action
 from dingdan.domain.stock import check_lines
-from dingdan.services import replacements, store_credit
+from dingdan.services import payment_intents, payments, replacements, store_credit
 from dingdan.services.common import Actor
 from dingdan.services.order_views import event
+from dingdan.services.payment_providers import ProviderResult
 from dingdan.services.payments import refund_in
 from dingdan.services.return_views import fetch_return, return_view
 from dingdan.services.returns import check_text, move_status
@@ -48,48 +49,110 @@ def _check_refund(body: dict[str, Any]) -> str:
 def refund_return(
     db: Database, actor: Actor, return_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
+    """Money back to the original method goes through a payment intent: the provider is
+    asked between two transactions (``services/payment_intents.py``); store credit moves no
+    money and takes one transaction."""
     to = _check_refund(body)
+    if to == RefundTarget.ORIGINAL:
+        intent = db.write(lambda conn: _open_refund(conn, actor, return_id, body))
+        if intent is not None:
+            return payments.settle_intent(db, intent, payment_intents.ask(intent))
 
     def work(conn: Connection) -> dict[str, Any]:
         ret = fetch_return(conn, return_id)
         rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
         order = replacements.order_by_id(conn, ret.order_id)
-        amount = received_value(conn, ret.id)
-        if body.get("amount") is not None:
-            amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
-        move_status(
-            conn,
-            ret,
-            ReturnStatus.REFUNDED,
-            refund_minor=amount,
-            refund_to=to,
-            refunded_at=utcnow(),
-        )
-        if amount:
-            _pay_back(conn, actor, ret, order, amount, to, body.get("reason"))
-        shown = format_amount(amount, order.currency)
-        event(
-            conn,
-            order.id,
-            "return_refunded",
-            actor.name,
-            f"Return {ret.id} refunded: {shown} {order.currency} ({to})",
-            {"return_id": str(ret.id), "amount": shown, "to": to},
-        )
-        return return_view(conn, fetch_return(conn, return_id))
+        amount = _amount_of(conn, ret, order, body)
+        return _refund(conn, actor, ret, order, amount, to, body.get("reason"))[0]
 
     return db.write(work)
 
 
+def _amount_of(conn: Connection, ret: Any, order: Any, body: dict[str, Any]) -> int:
+    if body.get("amount") is not None:
+        return parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+    return received_value(conn, ret.id)
+
+
+def _open_refund(
+    conn: Connection, actor: Actor, return_id: str, body: dict[str, Any]
+) -> payment_intents.Intent | None:
+    """The first transaction: the return may be refunded and is not being refunded, the
+    amount fits; None when there is no money to move (nothing received)."""
+    order_id = fetch_return(conn, return_id).order_id
+    order = conn.execute(select(Order).where(Order.id == order_id).with_for_update()).one()
+    # Read again under the order's lock: a refund of this return that committed while this
+    # waited for it is seen (PostgreSQL reads each statement's own snapshot).
+    ret = fetch_return(conn, return_id)
+    rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
+    ref = f"return:{ret.id}"
+    if payment_intents.pending_for(conn, order.id, "return", ref):
+        raise InvalidTransition(detail=f"Return {return_id} is being refunded already.")
+    amount = _amount_of(conn, ret, order, body)
+    if not amount:
+        return None
+    reason = body.get("reason") or f"Return {ret.id}"
+    return payments.open_refund(conn, actor, order, amount, reason, ref, purpose="return")
+
+
+def _record_refund(
+    conn: Connection, intent: payment_intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    """The second transaction of a return's refund (the request's, or the worker's)."""
+    ret = fetch_return(conn, (intent.reference or "").removeprefix("return:"))
+    answered, pid = _refund(
+        conn, intent.actor, ret, order, intent.amount, "original", intent.reason, answer
+    )
+    assert pid is not None  # an amount was refunded to the original method
+    return answered, pid
+
+
+payments.RECORDERS["return"] = _record_refund
+
+
+def _refund(
+    conn: Connection,
+    actor: Actor,
+    ret: Any,
+    order: Any,
+    amount: int,
+    to: str,
+    reason: Any,
+    answer: ProviderResult | None = None,
+) -> tuple[dict[str, Any], int | None]:
+    """The return refunded: its status, the order's refund, the event. Returns the view and
+    the refund's payment id."""
+    move_status(
+        conn, ret, ReturnStatus.REFUNDED, refund_minor=amount, refund_to=to, refunded_at=utcnow()
+    )
+    pid = _pay_back(conn, actor, ret, order, amount, to, reason, answer) if amount else None
+    shown = format_amount(amount, order.currency)
+    event(
+        conn,
+        order.id,
+        "return_refunded",
+        actor.name,
+        f"Return {ret.id} refunded: {shown} {order.currency} ({to})",
+        {"return_id": str(ret.id), "amount": shown, "to": to},
+    )
+    return return_view(conn, fetch_return(conn, str(ret.id))), pid
+
+
 def _pay_back(
-    conn: Connection, actor: Actor, ret: Any, order: Any, amount: int, to: str, reason: Any
-) -> None:
+    conn: Connection,
+    actor: Actor,
+    ret: Any,
+    order: Any,
+    amount: int,
+    to: str,
+    reason: Any,
+    answer: ProviderResult | None,
+) -> int:
     ref = f"return:{ret.id}"
     why = reason or f"Return {ret.id}"
     to_credit = to == RefundTarget.STORE_CREDIT
-    paid = refund_in(
-        conn, actor, order, amount, why, ref, method="store_credit" if to_credit else None
-    )
+    method = "store_credit" if to_credit else None
+    paid = refund_in(conn, actor, order, amount, why, ref, method=method, answer=answer)
     if to_credit:
         # No money leaves: the refund is recorded on the order (its refunded grows, as the
         # contract says) and the same amount becomes the customer's store credit.
@@ -102,6 +165,7 @@ def _pay_back(
             f"Return {ret.id}: {paid['amount']} {order.currency} to store credit",
             {"return_id": str(ret.id), "amount": paid["amount"]},
         )
+    return int(paid["id"])
 
 
 def exchange_return(

@@ -2,8 +2,8 @@
 bank transfers, purge old idempotency keys, render the PDFs people asked for (packing slips).
 
 Every job is idempotent and safe to run in several processes at once (`dingdan serve
---workers N` runs one loop per process): outbox rows are claimed with FOR UPDATE SKIP LOCKED
-on PostgreSQL (SQLite has one writer), and a cancellation that lost a race is skipped.
+--workers N` runs one loop per process): outbox rows are leased before their handlers run
+(services/outbox.py), and a cancellation that lost a race is skipped.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import IdempotencyKey, Order
-from dingdan.db.tables import OutboxMessage
 from dingdan.db.types import utcnow
-from dingdan.domain.errors import DomainError
+from dingdan.domain.errors import DomainError, ProviderUnavailable, ServiceUnavailable
 from dingdan.domain.roles import Role
-from dingdan.services import documents, fulfilment, search_index
+from dingdan.services import documents, fulfilment, outbox, payment_intents, payments, search_index
+
+# Imported for payments.RECORDERS["return"]: how the refund of a return is recorded when
+# the worker settles its intent (the `dingdan worker` process imports no API module).
+from dingdan.services import return_settlement  # noqa: F401  # isort: skip
 from dingdan.services.common import Actor
 
 log = logging.getLogger("dingdan.worker")
@@ -40,53 +43,71 @@ HANDLERS: dict[str, Handler] = {}
 
 
 def drain_outbox(db: Database, batch: int = 500, budget: float = 2.0) -> int:
-    """Hand each pending message to its topic's handler; a failing one is retried later.
+    """Hand each ready message to its topic's handler; a failing one is retried later.
 
     Batch after batch until the outbox is empty or ``budget`` seconds have passed, so the
     worker keeps up with a flash sale (one batch per round let the outbox fall behind at
-    any rate above batch/interval); the handled messages of a batch are deleted in one
-    statement."""
+    any rate above batch/interval). Handlers run with no transaction open (they may be
+    slow, and may write themselves); settling one batch and claiming the next share one
+    short transaction, so a busy outbox costs one write transaction per batch as before."""
     done = 0
     deadline = time.monotonic() + budget
-    while True:
-        handled, taken = db.write(lambda conn: _drain_batch(conn, batch))
-        done += handled
-        if taken < batch or time.monotonic() >= deadline:
-            return done
+    me = outbox.worker_name()
+    claimed = db.write(lambda conn: outbox.claim(conn, batch, me))
+    while claimed:
+        handled, failed = _run_handlers(claimed)
+        done += len(handled)
+        more = len(claimed) == batch and time.monotonic() < deadline
+
+        def settle_and_claim(
+            conn: Connection,
+            handled: list[int] = handled,
+            failed: list[outbox.Failure] = failed,
+            more: bool = more,
+            after: int = claimed[-1].id,
+        ) -> list[outbox.Claimed]:
+            outbox.settle(conn, handled, failed)
+            return outbox.claim(conn, batch, me, after=after) if more else []
+
+        claimed = db.write(settle_and_claim)
+    return done
 
 
-def _drain_batch(conn: Connection, batch: int) -> tuple[int, int]:
-    """(messages handled, messages taken) of one batch, in one transaction."""
-    stmt = (
-        select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload)
-        .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= utcnow())
-        .order_by(OutboxMessage.id)
-        .limit(batch)
-    )
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = conn.execute(stmt).all()
-    handled = []
-    for mid, topic, payload in rows:
+def _run_handlers(claimed: list[outbox.Claimed]) -> tuple[list[int], list[outbox.Failure]]:
+    handled, failed = [], []
+    for message in claimed:
         try:
-            HANDLERS.get(topic, _log_only)(payload)
-            handled.append(mid)
+            HANDLERS.get(message.topic, _log_only)(message.payload)
+            handled.append(message.id)
         except Exception as exc:  # noqa: BLE001 - a handler's failure must not stop the rest
-            conn.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == mid)
-                .values(
-                    attempts=OutboxMessage.attempts + 1,
-                    last_error=str(exc)[:1000],
-                    available_at=utcnow() + timedelta(minutes=1),
-                )
-            )
-    if handled:
-        # A handled message is gone: the outbox is a queue (the order's events are its
-        # history), and it stays as small as what is pending. Deleting costs the database
-        # less than marking, whose index entries every row would need again.
-        conn.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(handled)))
-    return len(handled), len(rows)
+            log.warning("outbox message %s (%s) failed: %s", message.id, message.topic, exc)
+            failed.append(outbox.Failure(message, str(exc) or type(exc).__name__))
+    return handled, failed
+
+
+def recover_payment_intents(db: Database) -> int:
+    """The worker's job: intents left pending for a minute (the provider did not answer, or
+    the process died between its answer and the record) are asked about again with their
+    own key, and the answer is recorded once. Returns how many were settled."""
+    settled = 0
+    for intent in db.read(payment_intents.stale):
+        try:
+            answer = payment_intents.ask(intent)
+        except ProviderUnavailable:
+            _touch(db, intent)
+            continue
+        try:
+            payments.settle_intent(db, intent, answer)
+        except ServiceUnavailable:
+            raise  # the database: the intent stays pending for a later round
+        except DomainError as exc:  # declined, or refused on record: settled as failed
+            log.info("intent %s settled as failed: %s", intent.id, exc.detail)
+        settled += 1
+    return settled
+
+
+def _touch(db: Database, intent: payment_intents.Intent) -> None:
+    db.write(lambda conn: payment_intents.touch(conn, intent))
 
 
 def cancel_unpaid_bank_transfers(db: Database, hours: float) -> list[str]:
@@ -139,6 +160,7 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         **run_frequent(db),
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
+        "payment_intents": recover_payment_intents(db),
         # Last: rendering takes the longest, and runs outside any transaction.
         "documents": documents.render_pending(db),
     }

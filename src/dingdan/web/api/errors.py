@@ -161,7 +161,7 @@ def domain_problem(exc: DomainError) -> JSONResponse:
     code = code_of(exc)
     errors = exc.errors
     headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
-    if code == "service_unavailable":
+    if code in ("service_unavailable", "provider_unavailable"):
         headers = {"Retry-After": "5"}
     return problem(code, exc.detail, errors, headers)
 

@@ -52,6 +52,7 @@ class PaymentIn(Strict):
     amount: str = Field(max_length=30)
     reference: str | None = Field(default=None, max_length=200)
     method: str | None = Field(default=None, max_length=20)
+    provider: str | None = Field(default=None, max_length=30)
 
 
 class RefundIn(Strict):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.roles import Action
-from dingdan.services import payments
+from dingdan.services import authorizations, payments
 from dingdan.services.common import Actor
 from dingdan.web.api.deps import can, db_of
 from dingdan.web.api.errors import responses
@@ -29,7 +29,7 @@ async def authorize(
     request: Request, number: str, body: AuthorizeIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:
     return await run_in_threadpool(
-        payments.authorize, db_of(request), actor, number, body.model_dump(exclude_none=True)
+        authorizations.authorize, db_of(request), actor, number, body.model_dump(exclude_none=True)
     )
 
 
@@ -43,7 +43,11 @@ async def capture(
     request: Request, payment_id: str, body: CaptureIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:
     return await run_in_threadpool(
-        payments.capture, db_of(request), actor, payment_id, body.model_dump(exclude_none=True)
+        authorizations.capture,
+        db_of(request),
+        actor,
+        payment_id,
+        body.model_dump(exclude_none=True),
     )
 
 
@@ -53,7 +57,7 @@ async def capture(
 async def void(
     request: Request, payment_id: str, actor: Actor = can(Action.MANAGE_PAYMENTS)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(payments.void, db_of(request), actor, payment_id)
+    return await run_in_threadpool(authorizations.void, db_of(request), actor, payment_id)
 
 
 @router.post(

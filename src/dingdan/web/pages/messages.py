@@ -208,6 +208,9 @@ CODES: dict[str, str] = {
     "forbidden": N_("Your role may not do this."),
     "unauthorized": N_("Please sign in."),
     "service_unavailable": N_("The database is unavailable; try again shortly."),
+    "provider_unavailable": N_(
+        "The payment provider did not answer; the payment is kept and asked again shortly."
+    ),
 }
 
 DEFAULT_ERROR = N_("This could not be done.")
