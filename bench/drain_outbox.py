@@ -19,7 +19,7 @@ from bench.server import database
 from dingdan import bootstrap
 from dingdan.db.engine import Database
 from dingdan.db.tables import OutboxMessage
-from dingdan.services import worker
+from dingdan.services.jobs import worker
 
 PAYLOAD = {"number": "DD0001234", "total": "760.00", "currency": "TWD", "channel": "web"}
 

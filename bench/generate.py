@@ -34,7 +34,7 @@ import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
 from dingdan import bootstrap
 from dingdan.db.engine import Database
 from dingdan.db.tables import Base
-from dingdan.services import search_index
+from dingdan.services.orders import search_index
 
 CUSTOMERS = 50_000
 SKUS = 5_000
@@ -432,7 +432,7 @@ def _dashboard(url: str, repeat: int = 3) -> dict[str, float]:
                 conn.rollback()
                 out[name] = round(statistics.median(times) * 1000, 1)
         try:  # the back office's own dashboard service, where this version of Dingdan has one
-            from dingdan.services import dashboard
+            from dingdan.services.reports import dashboard
 
             times = []
             for _ in range(repeat):

@@ -58,7 +58,7 @@ def main() -> None:
 
     from dingdan.config import Settings
     from dingdan.db.engine import Database
-    from dingdan.services import orders
+    from dingdan.services.orders import capture
 
     skus = seed.uniform_skus(200)
     with database(args.backend, "ddprof") as fresh:
@@ -70,9 +70,9 @@ def main() -> None:
             from fastapi.testclient import TestClient
 
             from dingdan.app import create_app
-            from dingdan.services import access
+            from dingdan.services.access import accounts
 
-            secret, _ = access.create_token(db, seed.ACTOR, "prof", "admin")
+            secret, _ = accounts.create_token(db, seed.ACTOR, "prof", "admin")
             app = create_app(Settings(database_url=fresh.url), db=db)
             client = TestClient(app)
             headers = {"Authorization": f"Bearer {secret}"}
@@ -83,7 +83,7 @@ def main() -> None:
         else:
 
             def place() -> None:
-                orders.place_order(db, seed.ACTOR, load.order_body(skus, rng))
+                capture.place_order(db, seed.ACTOR, load.order_body(skus, rng))
 
         for _ in range(50):  # warm caches (compiled statements, pools)
             place()

@@ -13,9 +13,10 @@ from sqlalchemy import text
 from bench.server import cli
 from dingdan import bootstrap
 from dingdan.db.engine import Database
-from dingdan.domain.roles import Role
-from dingdan.services import catalog, inventory, locations
-from dingdan.services.common import Actor
+from dingdan.domain.access.roles import Role
+from dingdan.services.catalog import products
+from dingdan.services.inventory import locations, stock
+from dingdan.services.shared.common import Actor
 
 ACTOR = Actor("bench", Role.ADMIN)
 LOCATIONS = [("TPE", "台北倉", 0), ("TXG", "台中倉", 1), ("HKG", "香港倉", 2)]
@@ -48,11 +49,11 @@ def load_catalog_more(url: str, skus: list[str], units: int, chunk: int = 500) -
     db = Database(url)
     try:
         for sku in skus:
-            catalog.create_product(
+            products.create_product(
                 db, ACTOR, {"sku": sku, "name": f"商品 {sku}", "price": "100.00", "currency": "TWD"}
             )
         for i in range(0, len(skus), chunk):
-            inventory.receive(
+            stock.receive(
                 db,
                 ACTOR,
                 {

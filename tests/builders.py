@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 
 from dingdan.db.engine import Database
-from dingdan.domain.roles import Role
-from dingdan.services import catalog, inventory, locations
-from dingdan.services.common import Actor
+from dingdan.domain.access.roles import Role
+from dingdan.services.catalog import products as catalog
+from dingdan.services.inventory import locations
+from dingdan.services.inventory import stock as inventory
+from dingdan.services.shared.common import Actor
 
 ADMIN = Actor("test:admin", Role.ADMIN)
 

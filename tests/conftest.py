@@ -23,9 +23,9 @@ from sqlalchemy.pool import NullPool
 from dingdan import bootstrap
 from dingdan.config import Settings
 from dingdan.db.engine import Database
-from dingdan.domain.roles import Role
-from dingdan.services import access
-from dingdan.services.common import Actor
+from dingdan.domain.access.roles import Role
+from dingdan.services.access import accounts
+from dingdan.services.shared.common import Actor
 
 BACKEND = os.environ.get("DINGDAN_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("DINGDAN_TEST_DATABASE_URL")
@@ -120,7 +120,7 @@ class Api:
 
     def token(self, role: str) -> str:
         if role not in self._tokens:
-            secret, _ = access.create_token(self.db, ADMIN, f"test-{role}", role)
+            secret, _ = accounts.create_token(self.db, ADMIN, f"test-{role}", role)
             self._tokens[role] = secret
         return self._tokens[role]
 

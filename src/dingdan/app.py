@@ -17,20 +17,21 @@ import dingdan.web.api
 import dingdan.web.pages
 from dingdan import bootstrap
 from dingdan.config import Settings, get_settings
-from dingdan.web.api import errors, openapi_links
-from dingdan.web.api.common_schemas import Health
-from dingdan.web.api.middleware import BodyLimit
-from dingdan.web.api.order_capture import OrderCapture
-from dingdan.web.pages.security import SecurityHeaders, session_options
+from dingdan.web.api.orders.capture import OrderCapture
+from dingdan.web.api.shared import errors, openapi_links
+from dingdan.web.api.shared.common_schemas import Health
+from dingdan.web.api.shared.middleware import BodyLimit
+from dingdan.web.pages.shared.security import SecurityHeaders, session_options
 
 
 def _routers(package: Any) -> list[Any]:
-    """Every ``router`` of the package's modules, in module-name order: a new context
-    registers itself by defining a router, without editing this file."""
+    """Every ``router`` of the package's modules and of its context packages' modules, in
+    module-name order: a new context registers itself by defining a router in a module of
+    its folder, without editing this file."""
     found = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        router = getattr(module, "router", None)
+    names = pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}.")
+    for name in sorted(info.name for info in names):
+        router = getattr(importlib.import_module(name), "router", None)
         if router is not None:
             found.append(router)
     return found
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from dingdan.services.worker import WorkerThread
+        from dingdan.services.jobs.worker import WorkerThread
 
         worker = None
         if settings.run_worker:

@@ -79,7 +79,7 @@ def server(db_url: str) -> Iterator[dict[str, Any]]:
     from dingdan.config import Settings
     from dingdan.db.engine import Database
     from dingdan.services import demo
-    from dingdan.services.common import SYSTEM
+    from dingdan.services.shared.common import SYSTEM
 
     db = Database(db_url)
     creds = demo.load(db, SYSTEM)
@@ -100,10 +100,10 @@ def server(db_url: str) -> Iterator[dict[str, Any]]:
 
 
 def _new_order(db: Any) -> dict[str, Any]:
-    from dingdan.services import orders
-    from dingdan.services.common import SYSTEM
+    from dingdan.services.orders import capture
+    from dingdan.services.shared.common import SYSTEM
 
-    order, _ = orders.place_order(
+    order, _ = capture.place_order(
         db,
         SYSTEM,
         order_body(
@@ -233,9 +233,9 @@ def _flow(page: Any, expect: Any, base: str, number: str, server: Any, label: st
 
 
 def server_total(server: Any, number: str) -> str:
-    from dingdan.services import order_views
+    from dingdan.services.orders import queries
 
-    return str(order_views.get_order(server["db"], number)["balance_due"])
+    return str(queries.get_order(server["db"], number)["balance_due"])
 
 
 PAGES = ["/", "/orders", "/warehouse", "/inventory", "/inventory/TEA-OOLONG-150", "/products",

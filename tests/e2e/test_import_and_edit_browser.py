@@ -31,7 +31,8 @@ def test_import_then_edit_an_order_fit_the_screen(
 ):
     from playwright.sync_api import expect
 
-    from dingdan.services import catalog, order_views
+    from dingdan.services.catalog import products
+    from dingdan.services.orders import queries
 
     monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
     db = server["db"]
@@ -53,7 +54,7 @@ def test_import_then_edit_an_order_fit_the_screen(
         page.click("#confirm-form button[type=submit]")
         page.wait_for_url(f"{base}/products")
         expect(page.locator(".flash.ok")).to_be_visible()
-        assert catalog.get_product(db, f"E2E-CUP-{label}")["price"] == "320.50"
+        assert products.get_product(db, f"E2E-CUP-{label}")["price"] == "320.50"
 
         page.goto(f"{base}/orders/{number}")
         page.click("#edit-link")
@@ -72,7 +73,7 @@ def test_import_then_edit_an_order_fit_the_screen(
         expect(page.locator("#edit-result")).to_be_visible()
         assert _fits(page)
         _shot(page, f"order-edit-{label}-saved")
-    lines = {ln["sku"]: ln for ln in order_views.get_order(db, number)["lines"]}
+    lines = {ln["sku"]: ln for ln in queries.get_order(db, number)["lines"]}
     assert lines["TEA-OOLONG-150"]["quantity"] == 3
     assert lines[f"E2E-TEA-{label}"]["backordered"] == 1  # no stock yet; backorder allowed
     # The refused edit answers 422 on purpose; Chromium logs every 4xx page as an error.

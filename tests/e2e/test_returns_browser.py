@@ -19,14 +19,17 @@ pytestmark = [
 
 
 def _approved_return(db: Any) -> tuple[str, str]:
-    from dingdan.services import fulfilment, order_views, payments, returns
-    from dingdan.services.common import SYSTEM
+    from dingdan.services.after_sales import returns
+    from dingdan.services.fulfilment import shipments
+    from dingdan.services.orders import queries
+    from dingdan.services.payments import transactions
+    from dingdan.services.shared.common import SYSTEM
 
     number = _new_order(db)["number"]
-    due = order_views.get_order(db, number)["balance_due"]
-    payments.record_payment(db, SYSTEM, number, {"amount": due})
-    for loc in {a["location"] for a in order_views.get_order(db, number)["allocations"]}:
-        fulfilment.create_shipment(db, SYSTEM, number, {"carrier": "hct", "location": loc})
+    due = queries.get_order(db, number)["balance_due"]
+    transactions.record_payment(db, SYSTEM, number, {"amount": due})
+    for loc in {a["location"] for a in queries.get_order(db, number)["allocations"]}:
+        shipments.create_shipment(db, SYSTEM, number, {"carrier": "hct", "location": loc})
     body = {
         "lines": [
             {"sku": "TEA-OOLONG-150", "quantity": 1, "reason": "not_as_described"},
@@ -65,9 +68,9 @@ def test_the_returns_pages_fit_the_screen(server, label, width, height, locale):
         expect(page.locator("#return-refund-form")).to_be_visible()
         assert _fits(page)
         _shot(page, f"returns-{label}-received")
-        from dingdan.services import reports
+        from dingdan.services.reports import return_rates
 
-        returned = reports.return_rates(server["db"])["returned"]
+        returned = return_rates.return_rates(server["db"])["returned"]
         assert returned >= 2  # this return's two units (the demo may hold others)
         page.goto(f"{base}/reports/returns")
         expect(page.locator(".tile-value").nth(1)).to_have_text(str(returned))

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from bench.generate import generate
 from bench.seed import check_ledger
 from dingdan.db.engine import Database
-from dingdan.services import search_index, worker
+from dingdan.services.jobs import worker
+from dingdan.services.orders import search_index
 
 
 def test_a_generated_database_is_consistent_and_leaves_the_worker_idle(db_url):

@@ -17,12 +17,13 @@ from sqlalchemy.pool import NullPool
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Customer, IdempotencyKey, Order, OrderEvent, OrderLine
 from dingdan.db.tables import OutboxMessage, StockMovement
-from dingdan.domain.errors import (
+from dingdan.domain.shared.errors import (
     IdempotencyConflict,
     InsufficientStock,
     ServiceUnavailable,
 )
-from dingdan.services import order_views, orders, settings_admin
+from dingdan.services.catalog import channels_and_taxes
+from dingdan.services.orders import capture, queries
 from tests.builders import ADMIN, location, product, receive
 from tests.helpers import run_threads
 from tests.integration.test_capture_stale_plan import _take_after_first_plan
@@ -46,7 +47,7 @@ def pg_db(db: Database) -> Database:
 
 
 def _place(db: Database, body: dict[str, Any], **kw: Any) -> Any:
-    return asyncio.run(orders.place_order_async(db, ADMIN, body, **kw))
+    return asyncio.run(capture.place_order_async(db, ADMIN, body, **kw))
 
 
 def _stored(db: Database, number: str) -> dict[str, Any]:
@@ -102,12 +103,12 @@ def test_the_event_loop_stores_exactly_what_the_threaded_path_stores(pg_db: Data
     receive(db, "TPE", {"TEA-001": 4, "CUP-002": 10})
     receive(db, "KHH", {"TEA-001": 10})
     # A rate of the seller's own, read through the tax table's version.
-    settings_admin.set_tax_rate(
+    channels_and_taxes.set_tax_rate(
         db, ADMIN, "TW", "standard", {"rate": "10", "prices_include_tax": False}
     )
     lines = [{"sku": "TEA-001", "quantity": 2}, {"sku": "CUP-002", "quantity": 1}]
 
-    threaded, t_created = orders.place_order(db, ADMIN, _body(lines))
+    threaded, t_created = capture.place_order(db, ADMIN, _body(lines))
     looped, l_created = _place(db, _body(lines))
 
     assert t_created and l_created
@@ -115,7 +116,7 @@ def test_the_event_loop_stores_exactly_what_the_threaded_path_stores(pg_db: Data
     a = {k: v for k, v in threaded.items() if k not in varying}
     b = {k: v for k, v in looped.items() if k not in varying}
     assert a == b
-    assert looped == order_views.get_order(db, looped["number"])  # the answer is what is stored
+    assert looped == queries.get_order(db, looped["number"])  # the answer is what is stored
     assert looped["tax_total"] == "88.00"  # 10% on 350 x 2 + 120 + 60 shipping, added
     assert _stored(db, threaded["number"]) == _stored(db, looped["number"])
     # Both found the same customer: the one the first order made.
@@ -126,7 +127,7 @@ def test_the_event_loop_stores_exactly_what_the_threaded_path_stores(pg_db: Data
     lines = [{"sku": "SPL-3", "quantity": 3}]
     receive(db, "TPE", {"SPL-3": 2})
     receive(db, "KHH", {"SPL-3": 2})
-    threaded, _ = orders.place_order(db, ADMIN, _body(lines))
+    threaded, _ = capture.place_order(db, ADMIN, _body(lines))
     receive(db, "TPE", {"SPL-3": 2})
     receive(db, "KHH", {"SPL-3": 1})
     looped, _ = _place(db, _body(lines))
@@ -148,7 +149,7 @@ def test_what_only_the_threaded_path_answers_is_handed_to_it(pg_db: Database) ->
     assert created
     # The same key again: an earlier order answers, which the threaded path builds.
     assert _place(db, body, idempotency_key="k-1") is None
-    again, created = orders.place_order(db, ADMIN, body, idempotency_key="k-1")
+    again, created = capture.place_order(db, ADMIN, body, idempotency_key="k-1")
     assert (again["number"], created) == (first["number"], False)
     # The same key with another body is refused here already.
     with pytest.raises(IdempotencyConflict):
@@ -158,7 +159,7 @@ def test_what_only_the_threaded_path_answers_is_handed_to_it(pg_db: Database) ->
     assert _place(db, shop) is not None
     assert _place(db, shop) is None  # that channel's order SHOP-1 exists
 
-    settings_admin.create_channel(db, ADMIN, {"code": "line-shop", "name": "LINE 商店"})
+    channels_and_taxes.create_channel(db, ADMIN, {"code": "line-shop", "name": "LINE 商店"})
     assert _place(db, dict(body, channel="line-shop")) is None  # a channel of the seller's own
 
     assert _count(db, Order) == 2 and _count(db, IdempotencyKey) == 1
@@ -235,7 +236,7 @@ def test_eighty_buyers_on_four_event_loops_for_forty_units_make_exactly_forty_or
         body = _body([{"sku": "HOT-1", "quantity": 1 + n % 2}])
         body["customer"] = {"email": f"buyer{n % 10}@example.com", "name": f"買家{n}"}
         try:
-            view, created = await orders.place_order_async(db, ADMIN, body)
+            view, created = await capture.place_order_async(db, ADMIN, body)
         except InsufficientStock:
             return "short"
         assert created
@@ -297,7 +298,7 @@ def test_lost_connections_are_replaced_and_dispose_closes_every_one(pg_db: Datab
     name, admin_url, body = _ten_teas(db)
 
     async def around_a_lost_connection() -> list[str]:
-        first, _ = await orders.place_order_async(db, ADMIN, body)
+        first, _ = await capture.place_order_async(db, ADMIN, body)
         # The server ends every connection of this database (a restart, a proxy, an admin).
         terminator = create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         with terminator.connect() as conn:
@@ -309,7 +310,7 @@ def test_lost_connections_are_replaced_and_dispose_closes_every_one(pg_db: Datab
                 {"d": name},
             )
         terminator.dispose()
-        second, _ = await orders.place_order_async(db, ADMIN, body)
+        second, _ = await capture.place_order_async(db, ADMIN, body)
         return [first["number"], second["number"]]
 
     numbers = asyncio.run(around_a_lost_connection())
@@ -325,7 +326,7 @@ def test_an_ended_event_loop_leaves_no_connection_behind(pg_db: Database) -> Non
     name, admin_url, body = _ten_teas(db)
 
     async def place_and_name_the_connections() -> set[int]:
-        await orders.place_order_async(db, ADMIN, body)
+        await capture.place_order_async(db, ADMIN, body)
         pool = db._async_pool()
         return {s.conn.info.backend_pid for s in pool._idle}
 
@@ -347,7 +348,7 @@ def test_a_database_that_cannot_be_reached_is_503(pg_db: Database) -> None:
     try:
         with pytest.raises(ServiceUnavailable):
             asyncio.run(
-                orders.place_order_async(down, ADMIN, _body([{"sku": "TEA-001", "quantity": 1}]))
+                capture.place_order_async(down, ADMIN, _body([{"sku": "TEA-001", "quantity": 1}]))
             )
     finally:
         down.dispose()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Customer, Order
-from dingdan.services import orders
+from dingdan.services.orders import capture
 from tests.builders import ADMIN, OMIT, address, location, order_body, product, receive
 
 
@@ -40,7 +40,7 @@ def test_orders_find_their_customer_and_keep_the_addresses_newest_first(db: Data
     receive(db, "TPE", {"CUS-1": 100})
 
     def place(customer: dict[str, Any], line1: str = "信義路五段7號") -> str:
-        return str(orders.place_order(db, ADMIN, _body(customer, line1))[0]["number"])
+        return str(capture.place_order(db, ADMIN, _body(customer, line1))[0]["number"])
 
     # A phone-only customer, without a name.
     first = place({"phone": "+886912345678"})

@@ -20,8 +20,9 @@ from dingdan.db.order_tables import (
     OrderEvent,
 )
 from dingdan.db.tables import OutboxMessage, StockMovement
-from dingdan.domain.errors import InsufficientStock
-from dingdan.services import inventory, orders
+from dingdan.domain.shared.errors import InsufficientStock
+from dingdan.services.inventory import stock as inventory
+from dingdan.services.orders import capture
 from tests.builders import ADMIN, address, location, order_body, product, receive
 
 
@@ -50,7 +51,7 @@ def _count(db, model) -> int:
 def _take_after_first_plan(monkeypatch, db, location_code: str) -> list[int]:
     """After the capture's first plan, another connection reserves all of ``location_code``
     and commits. Returns the list of plans made (one entry per attempt)."""
-    real_plan = orders._plan
+    real_plan = capture._plan
     plans: list[int] = []
 
     def plan_then_race(data, products, stock):
@@ -67,7 +68,7 @@ def _take_after_first_plan(monkeypatch, db, location_code: str) -> list[int]:
                 )
         return plan
 
-    monkeypatch.setattr(orders, "_plan", plan_then_race)
+    monkeypatch.setattr(capture, "_plan", plan_then_race)
     return plans
 
 
@@ -79,7 +80,7 @@ def test_a_plan_made_stale_leaves_nothing_of_the_attempt_and_answers_409(pg_db, 
     plans = _take_after_first_plan(monkeypatch, db, "TPE")
 
     with pytest.raises(InsufficientStock):
-        orders.place_order(db, ADMIN, _body(3), idempotency_key="stale-1")
+        capture.place_order(db, ADMIN, _body(3), idempotency_key="stale-1")
 
     assert plans == [0]  # planned once; the second attempt found nothing to plan with
     for model in (Order, Customer, IdempotencyKey, Allocation, OrderEvent, OutboxMessage):
@@ -99,7 +100,7 @@ def test_a_plan_made_stale_is_made_again_from_the_stock_that_is_left(pg_db, monk
     receive(db, "KHH", {"TEA-001": 5})
     plans = _take_after_first_plan(monkeypatch, db, "TPE")
 
-    view, created = orders.place_order(db, ADMIN, _body(3), idempotency_key="stale-2")
+    view, created = capture.place_order(db, ADMIN, _body(3), idempotency_key="stale-2")
 
     assert created and plans == [0, 1]
     assert [(a["location"], a["quantity"]) for a in view["allocations"]] == [("KHH", 3)]
@@ -123,5 +124,5 @@ def test_a_plan_made_stale_is_made_again_from_the_stock_that_is_left(pg_db, monk
     )
     assert reserved == 3  # the ledger holds the order's reservation once
     # The same key again answers the stored order.
-    again, created_again = orders.place_order(db, ADMIN, _body(3), idempotency_key="stale-2")
+    again, created_again = capture.place_order(db, ADMIN, _body(3), idempotency_key="stale-2")
     assert not created_again and again["number"] == view["number"]

@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from dingdan.cli.main import app
 from dingdan.config import get_settings
-from dingdan.services import access, order_views
+from dingdan.services.access import accounts
+from dingdan.services.orders import queries
 
 runner = CliRunner()
 
@@ -26,7 +27,7 @@ def test_token_create_prints_the_token_alone_on_the_last_line(cli_db):
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("ddk_") and " " not in token
-    assert access.authenticate_token(cli_db, token).role == "warehouse"
+    assert accounts.authenticate_token(cli_db, token).role == "warehouse"
 
 
 def test_a_bad_role_exits_non_zero_with_a_reason(cli_db):
@@ -38,7 +39,7 @@ def test_user_create_reads_the_password_from_stdin(cli_db):
     result = runner.invoke(app, ["user", "create", "--email", "Ming@Example.com",
                                  "--role", "finance"], input="a-long-password\n")
     assert result.exit_code == 0, result.output
-    assert [u["email"] for u in access.list_users(cli_db)] == ["ming@example.com"]
+    assert [u["email"] for u in accounts.list_users(cli_db)] == ["ming@example.com"]
     short = runner.invoke(app, ["user", "create", "--email", "b@example.com", "--role",
                                 "viewer"], input="short\n")
     assert short.exit_code == 1 and "password" in short.output
@@ -48,7 +49,7 @@ def test_demo_fills_every_state_and_refuses_a_database_with_data(cli_db):
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     statuses = {(o["status"], o["fulfillment_status"])
-                for o in order_views.list_orders(cli_db, limit=100).items}
+                for o in queries.list_orders(cli_db, limit=100).items}
     assert {("open", "unfulfilled"), ("completed", "fulfilled"), ("cancelled", "unfulfilled"),
             ("open", "partially_fulfilled"), ("open", "fulfilled")} <= statuses
     assert runner.invoke(app, ["inventory", "verify"]).exit_code == 0

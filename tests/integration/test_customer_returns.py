@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dingdan.domain.errors import NotFound, ValidationFailed
-from dingdan.services import customer_returns, order_views
+from dingdan.domain.shared.errors import NotFound, ValidationFailed
+from dingdan.services.after_sales import customer_returns
+from dingdan.services.orders import queries
 from tests.builders import RETURNS_SHOP, shipped_order
 
 stocked = RETURNS_SHOP.fixture()
@@ -21,7 +22,7 @@ def uploads(tmp_path, monkeypatch):
 
 
 def _token(db, number):
-    return order_views.get_order(db, number)["tracking_token"]
+    return queries.get_order(db, number)["tracking_token"]
 
 
 def test_a_customer_requests_a_return_with_photos_that_staff_can_open(

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from dingdan.db.engine import Database
 from dingdan.db.types import utcnow
-from dingdan.services import dashboard, orders
+from dingdan.services.orders import capture
+from dingdan.services.reports import dashboard
 from tests.builders import ADMIN, OMIT, address, location, order_body, product, receive
 
 
@@ -20,7 +21,7 @@ def test_late_list_shows_the_fifty_longest_waiting_and_counts_all(db: Database) 
         shipping_address=address(phone=None),
         shipping_price=OMIT,
     )
-    numbers = [orders.place_order(db, ADMIN, body)[0]["number"] for _ in range(53)]
+    numbers = [capture.place_order(db, ADMIN, body)[0]["number"] for _ in range(53)]
 
     later = dashboard.summary(db, now=utcnow() + timedelta(hours=100))
     assert later["counts"]["payment"] == 53

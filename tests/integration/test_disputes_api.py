@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from dingdan.services import inventory
+from dingdan.services.inventory import stock
 from tests.builders import RETURNS_SHOP, shipped_order
 
 stocked = RETURNS_SHOP.fixture()
@@ -139,7 +139,7 @@ def test_a_reshipment_resolution_creates_a_replacement_order_paid_by_the_seller(
     pays = api.get(f"/api/v1/orders/{new['number']}/payments").json()["items"]
     assert pays[0]["reference"] == f"reship:{did}"
     assert api.get(f"/api/v1/orders/{n}").json()["refunded"] == "0.00"
-    assert inventory.verify(stocked) == []
+    assert stock.verify(stocked) == []
 
 
 def test_a_reject_resolution_moves_no_money(api, stocked):  # noqa: F811

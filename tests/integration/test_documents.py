@@ -17,8 +17,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from dingdan.db.document_tables import Document
-from dingdan.domain.roles import Role
-from dingdan.services import access, audit_log, documents, orders, payments, worker
+from dingdan.domain.access.roles import Role
+from dingdan.services.access import accounts, audit_log
+from dingdan.services.jobs import worker
+from dingdan.services.orders import capture
+from dingdan.services.payments import transactions
+from dingdan.services.shared import documents
 from tests.builders import ADMIN, LIN, location, order_body, product, receive
 from tests.helpers import run_threads
 from tests.pages.conftest import PASSWORD, Browser
@@ -37,15 +41,15 @@ def paid(db) -> list[str]:
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 10})
     for role in Role:
-        access.create_user(
+        accounts.create_user(
             db, ADMIN, email=f"{role.value}@example.com", role=role.value, password=PASSWORD
         )
     numbers = []
     for qty in (1, 2):
-        order, _ = orders.place_order(
+        order, _ = capture.place_order(
             db, ADMIN, order_body(buyer=LIN, lines=[{"sku": "TEA-001", "quantity": qty}])
         )
-        payments.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
+        transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
         numbers.append(order["number"])
     return numbers
 

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from bench.load import order_body
 from bench.seed import check_ledger
 from bench.server import Server, cli
-from dingdan.services import access
+from dingdan.services.access import accounts
 from tests.builders import ADMIN, location, product, receive
 from tests.conftest import BACKEND
 
@@ -40,7 +40,7 @@ def _stock(db: Any, units: int = 100_000) -> str:
     for sku in SKUS:
         product(db, sku)
     receive(db, "TPE", {sku: units for sku in SKUS})
-    secret, _ = access.create_token(db, ADMIN, "faults", "admin")
+    secret, _ = accounts.create_token(db, ADMIN, "faults", "admin")
     return secret
 
 

@@ -4,7 +4,7 @@ bodies the document describes (errors included; every 2xx body against its respo
 
 The app runs in-process on the test's fresh database, with an admin token and a little data
 (a location, products with stock) so that generated requests reach real objects too. The
-stateful test follows the document's links (``web/api/openapi_links.py``): from a placed
+stateful test follows the document's links (``web/api/shared/openapi_links.py``): from a placed
 order's number to its payments, shipments, returns..., so that the checks also run on the
 answers of the order logic, not only on 404s to made-up numbers.
 """
@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from dingdan.db.engine import Database
-from dingdan.services import access
+from dingdan.services.access import accounts
 from tests.helpers import ADMIN, location, product, receive
 
 CHECKS = [
@@ -51,7 +51,7 @@ def _stock(db: Any) -> str:
     for sku in ("TEA-001", "CAKE-002"):
         product(db, sku)
     receive(db, "TPE", {"TEA-001": 1000, "CAKE-002": 1000})
-    secret, _ = access.create_token(db, ADMIN, "fuzz", "admin")
+    secret, _ = accounts.create_token(db, ADMIN, "fuzz", "admin")
     return secret
 
 

@@ -16,12 +16,13 @@ from sqlalchemy import Connection, event, func, insert, select
 
 from dingdan.db.engine import Database, RetryTransaction
 from dingdan.db.order_tables import Channel, Order
-from dingdan.domain.errors import (
+from dingdan.domain.shared.errors import (
     Conflict,
     InsufficientStock,
     ValidationFailed,
 )
-from dingdan.services import inventory, orders
+from dingdan.services.inventory import stock
+from dingdan.services.orders import capture
 from tests.builders import ADMIN, OMIT, address, location, order_body, product, receive
 from tests.helpers import run_threads
 
@@ -157,7 +158,7 @@ def test_racing_orders_in_groups_keep_stock_exact(db: Database) -> None:
     def buyer(t: int) -> None:
         for k in range(10):
             try:
-                view, _ = orders.place_order(db, ADMIN, body(t * 100 + k))
+                view, _ = capture.place_order(db, ADMIN, body(t * 100 + k))
             except InsufficientStock:
                 with lock:
                     refused.append(f"{t}-{k}")
@@ -168,11 +169,11 @@ def test_racing_orders_in_groups_keep_stock_exact(db: Database) -> None:
     assert run_threads(8, buyer) == []
 
     assert len(placed) == 30 and len(refused) == 50
-    assert inventory.stock_of(db, "GC-1")["reserved"] == 30
-    assert inventory.stock_of(db, "GC-2")["reserved"] == 60
+    assert stock.stock_of(db, "GC-1")["reserved"] == 30
+    assert stock.stock_of(db, "GC-2")["reserved"] == 60
     stored = db.read(lambda c: c.execute(select(func.count()).select_from(Order)).scalar_one())
     assert stored == 30
-    assert inventory.verify(db) == [], "the ledger must equal the levels"
+    assert stock.verify(db) == [], "the ledger must equal the levels"
 
 
 @pytest.mark.parametrize("group_max", [1, 3])

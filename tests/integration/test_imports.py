@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database
 from dingdan.db.tables import AuditEntry, Product
-from dingdan.domain.errors import ValidationFailed
-from dingdan.domain.stock import MovementKind
-from dingdan.services import catalog, imports, inventory
-from dingdan.services.imports import RowError
+from dingdan.domain.inventory.stock import MovementKind
+from dingdan.domain.shared.errors import ValidationFailed
+from dingdan.services.catalog import imports, products
+from dingdan.services.catalog.imports import RowError
+from dingdan.services.inventory import stock
 from tests.builders import ADMIN, Shop, location, product
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -43,11 +44,11 @@ def product_count(db: Database) -> int:
 
 
 def movements_of(db: Database, sku: str) -> list[Any]:
-    return inventory.movements(db, sku, limit=200).items
+    return stock.movements(db, sku, limit=200).items
 
 
 def level(db: Database, sku: str, loc: str) -> tuple[int, int]:
-    for x in inventory.stock_of(db, sku)["locations"]:
+    for x in stock.stock_of(db, sku)["locations"]:
         if x["location"] == loc:
             return x["on_hand"], x["reserved"]
     return 0, 0
@@ -67,13 +68,13 @@ def import_stock_file(db: Database, path: Path, **kw: Any) -> imports.ImportResu
 def test_a_utf8_csv_with_a_bom_imports_products_with_chinese_names_intact(db):
     result = import_products_file(db, FIXTURES / "import_products_zh.csv")
     assert (result.created, result.updated, result.errors) == (3, 0, [])
-    tea = catalog.get_product(db, "TEA-002")
+    tea = products.get_product(db, "TEA-002")
     assert tea["name"] == "阿里山高山茶, 禮盒" and tea["price"] == "1280.50"
     assert tea["category"] == "茶葉" and tea["active"] is True and tea["allow_backorder"] is True
-    first = catalog.get_product(db, "TEA-001")
+    first = products.get_product(db, "TEA-001")
     assert first["name"] == "凍頂烏龍茶 150g" and first["barcode"] == "4710000000011"
     assert first["weight_grams"] == 150 and first["allow_backorder"] is False
-    cup = catalog.get_product(db, "CUP-001")
+    cup = products.get_product(db, "CUP-001")
     assert cup["currency"] == "TWD" and cup["active"] is True and cup["tax_class"] == "standard"
 
 
@@ -92,9 +93,9 @@ def test_an_xlsx_file_imports_numbers_as_text_and_keeps_decimal_prices(db, tmp_p
     assert rows[0]["weight_grams"] == "150" and rows[1]["price"] == "1200"
     result = imports.import_products(db, ADMIN, rows)
     assert (result.created, result.errors) == (2, [])
-    tea = catalog.get_product(db, "TEA-010")
+    tea = products.get_product(db, "TEA-010")
     assert tea["name"] == "東方美人茶" and tea["price"] == "350.50" and tea["active"] is False
-    assert catalog.get_product(db, "JP-1")["price"] == "1200"
+    assert products.get_product(db, "JP-1")["price"] == "1200"
 
 
 def test_an_existing_sku_is_updated_and_an_empty_cell_keeps_its_value(db, tmp_path):
@@ -107,10 +108,10 @@ def test_an_existing_sku_is_updated_and_an_empty_cell_keeps_its_value(db, tmp_pa
     )
     result = import_products_file(db, path)
     assert (result.created, result.updated, result.skipped) == (1, 1, 0)
-    updated = catalog.get_product(db, "TEA-001")
+    updated = products.get_product(db, "TEA-001")
     assert updated["name"] == "新名字" and updated["price"] == "120.50"
     assert updated["weight_grams"] == 25 and updated["barcode"] == "111"
-    assert catalog.get_product(db, "TEA-002")["barcode"] == "222"
+    assert products.get_product(db, "TEA-002")["barcode"] == "222"
     assert product_count(db) == 2
 
 
@@ -144,7 +145,7 @@ def test_skip_bad_imports_the_good_rows_and_reports_the_bad_ones(db, tmp_path):
     assert (result.created, result.updated, result.skipped) == (2, 0, 2)
     assert [e.row for e in result.errors] == [3, 4]
     assert result.errors[1].message.startswith("currency:")
-    assert [p["sku"] for p in catalog.list_products(db).items] == ["OK-1", "OK-3"]
+    assert [p["sku"] for p in products.list_products(db).items] == ["OK-1", "OK-3"]
 
 
 def test_a_product_import_writes_one_audit_entry_that_sums_it_up(db, tmp_path):
@@ -166,7 +167,7 @@ def test_thousands_of_rows_import_in_one_go_and_progress_counts_every_row(db, tm
     ticks: list[int] = []
     result = import_products_file(db, path, progress=ticks.append)
     assert result.created == 3000 and sum(ticks) == 3000
-    assert catalog.get_product(db, "S-02999")["price"] == "2999.50"
+    assert products.get_product(db, "S-02999")["price"] == "2999.50"
     again = import_products_file(db, path)
     assert (again.created, again.updated) == (0, 3000) and product_count(db) == 3000
 
@@ -214,7 +215,7 @@ def test_a_receipt_file_raises_levels_and_writes_receipt_ledger_rows(stocked, tm
     newest = movements_of(stocked, "TEA-1")[0]
     assert (newest["kind"], newest["on_hand_delta"], newest["reference"]) == ("receipt", 5, "PO-7")
     assert movements_of(stocked, "TEA-2")[0]["reference"] == "import:in.csv"
-    assert inventory.verify(stocked) == []
+    assert stock.verify(stocked) == []
 
 
 def test_a_count_file_writes_each_difference_as_a_cycle_count_adjustment(stocked, tmp_path):
@@ -237,13 +238,13 @@ def test_a_count_file_writes_each_difference_as_a_cycle_count_adjustment(stocked
         "cycle_count",
     )
     assert movements_of(stocked, "TEA-2")[0]["on_hand_delta"] == 4
-    assert inventory.verify(stocked) == []
+    assert stock.verify(stocked) == []
 
 
 def reserve(db: Database, sku: str, loc: str, qty: int) -> None:
     def work(conn: Any) -> None:
         pid = conn.execute(select(Product.id).where(Product.sku == sku)).scalar()
-        from dingdan.services.locations import fetch
+        from dingdan.services.inventory.locations import fetch
 
         move = stock_sql.Move(pid, fetch(conn, loc).id, MovementKind.RESERVATION, 0, qty)
         stock_sql.apply(conn, [move], actor="test", reason="order")
@@ -264,8 +265,8 @@ def test_a_big_receipt_spans_batches_and_progress_counts_every_row(db, tmp_path)
     assert (result.created, result.skipped) == (1200, 1) and sum(ticks) == 1201
     assert result.errors == [RowError(1202, "sku: B-0000 at TPE appears again (first on row 2)")]
     assert level(db, "B-1199", "TPE") == (1199 % 7 + 1, 0)
-    assert inventory.total_levels(db)["on_hand"] == sum(i % 7 + 1 for i in range(1200))
-    assert inventory.verify(db) == []
+    assert stock.total_levels(db)["on_hand"] == sum(i % 7 + 1 for i in range(1200))
+    assert stock.verify(db) == []
 
 
 def test_a_count_below_what_is_reserved_is_a_bad_row_and_nothing_changes(stocked, tmp_path):
@@ -280,7 +281,7 @@ def test_a_count_below_what_is_reserved_is_a_bad_row_and_nothing_changes(stocked
     skipped = import_stock_file(stocked, path, mode="set", skip_bad=True)
     assert (skipped.created, skipped.skipped) == (1, 1)
     assert level(stocked, "TEA-2", "TPE") == (3, 0) and level(stocked, "TEA-1", "TPE") == (10, 6)
-    assert inventory.verify(stocked) == []
+    assert stock.verify(stocked) == []
 
 
 def test_unknown_skus_locations_and_bad_quantities_are_bad_rows(stocked, tmp_path):
@@ -327,7 +328,7 @@ def test_products_import_prints_a_summary_and_exits_0(cli, db, tmp_path):
     r = run_cli(cli, "products", "import", str(FIXTURES / "import_products_zh.csv"))
     assert r.exit_code == 0, r.output
     assert "imported 3 products: 2 created, 1 updated" in r.stdout
-    assert catalog.get_product(db, "TEA-001")["name"] == "凍頂烏龍茶 150g"
+    assert products.get_product(db, "TEA-001")["name"] == "凍頂烏龍茶 150g"
 
 
 def test_products_import_with_a_bad_row_lists_it_and_exits_1(cli, db, tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dingdan.services import inventory
+from dingdan.services.inventory import stock as inventory
 from tests.builders import location, product, receive
 
 

@@ -26,7 +26,7 @@ def test_the_schema_refuses_reserved_above_on_hand(db):
     import pytest
     from sqlalchemy import text
 
-    from dingdan.domain.errors import Conflict
+    from dingdan.domain.shared.errors import Conflict
     from tests.builders import location, product, receive
 
     product(db, "A")

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from dingdan.services.view_types import (
+from dingdan.services.shared.view_types import (
     LocationLevelView,
     OrderLineView,
     OrderView,
     ProductView,
     StockView,
 )
-from dingdan.web.api.catalog_schemas import LocationLevel, Product, Stock
-from dingdan.web.api.openapi_links import LINKS
-from dingdan.web.api.order_view_schemas import Order, OrderEvents, OrderLine, OrderPage
+from dingdan.web.api.catalog.schemas import LocationLevel, Product, Stock
+from dingdan.web.api.orders.view_schemas import Order, OrderEvents, OrderLine, OrderPage
+from dingdan.web.api.shared.openapi_links import LINKS
 from tests.helpers import location, product, receive
 
 BODILESS = {"204"}

@@ -1,4 +1,4 @@
-"""The fast path of POST /api/v1/orders (web/api/order_capture.py) answers exactly as the
+"""The fast path of POST /api/v1/orders (web/api/orders/capture.py) answers exactly as the
 FastAPI route does, and hands the route everything it does not answer itself."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from dingdan.services import order_views
-from dingdan.web.api.order_capture import OrderCapture
+from dingdan.services.orders import queries
+from dingdan.web.api.orders.capture import OrderCapture
 from tests.builders import Shop, order_body
 
 stocked = Shop(
@@ -69,7 +69,7 @@ def test_a_cached_token_and_a_good_body_are_answered_without_the_route(api, app,
     r = post(app, fallback, token, json.dumps(order_body()).encode())
     assert r.status_code == 201, r.text
     assert fallback.bodies == []
-    stored = order_views.get_order(stocked, r.json()["number"])
+    stored = queries.get_order(stocked, r.json()["number"])
     assert r.json() == json.loads(json.dumps(stored))
     assert stored["lines"][0]["allocated"] == 2
 
@@ -102,7 +102,7 @@ def test_everything_else_reaches_the_route_with_the_body_intact(api, app, stocke
     r = post(app, fallback, "dd_unknown" if case == "unknown token" else token, raw, **headers)
     assert (r.status_code, r.text) == (599, "route")
     assert fallback.bodies == [raw]
-    assert order_views.list_orders(stocked).as_dict()["items"] == []
+    assert queries.list_orders(stocked).as_dict()["items"] == []
 
 
 def test_a_broken_rule_is_the_routes_problem_and_changes_nothing(api, app, stocked):
@@ -116,7 +116,7 @@ def test_a_broken_rule_is_the_routes_problem_and_changes_nothing(api, app, stock
     assert fast.headers["content-type"] == routed.headers["content-type"]
     assert fast.json() == routed.json()
     assert fast.json()["errors"][0]["field"] == "lines[0].quantity"
-    assert order_views.list_orders(stocked).as_dict()["items"] == []
+    assert queries.list_orders(stocked).as_dict()["items"] == []
 
 
 def test_through_the_whole_app_the_fast_and_routed_answers_agree(api, stocked):
@@ -135,12 +135,13 @@ def test_no_more_captures_run_at_once_than_the_setting_allows(api, app, stocked,
     """capture_concurrency (PostgreSQL): the others wait their turn and are all answered,
     whether the short path or the route (a token not yet cached here) takes the request.
     SQLite's captures are not limited: its writers queue for one group commit."""
-    from dingdan.services import access, orders
+    from dingdan.services.access import accounts
+    from dingdan.services.orders import capture as orders
 
     token = api.token("admin")
     assert api.get("/api/v1/orders").status_code == 200  # the token is now cached
     if path == "route":
-        monkeypatch.setattr(access, "cached_actor", lambda token: None)
+        monkeypatch.setattr(accounts, "cached_actor", lambda token: None)
     app.state.settings = app.state.settings.model_copy(update={"capture_concurrency": 2})
     running, most = [0], [0]
     lock = threading.Lock()
@@ -188,4 +189,4 @@ def test_no_more_captures_run_at_once_than_the_setting_allows(api, app, stocked,
     answers = asyncio.run(go())
     assert [r.status_code for r in answers] == [201] * 5
     assert most[0] == (5 if stocked.is_sqlite else 2)
-    assert len(order_views.list_orders(stocked, limit=10).items) == 5
+    assert len(queries.list_orders(stocked, limit=10).items) == 5

@@ -21,8 +21,11 @@ from dingdan.db.order_tables import (
     Payment,
 )
 from dingdan.db.tables import Location, Product, StockLevel
-from dingdan.domain.errors import DomainError, InsufficientStock, ValidationFailed
-from dingdan.services import fulfilment, inventory, orders, payments
+from dingdan.domain.shared.errors import DomainError, InsufficientStock, ValidationFailed
+from dingdan.services.fulfilment import shipments
+from dingdan.services.inventory import stock as inventory
+from dingdan.services.orders import capture
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN, location, order_body, product, receive
 from tests.helpers import run_threads
 
@@ -127,7 +130,7 @@ def test_eighty_buyers_for_forty_units_make_exactly_forty_orders(db):
             customer={"email": f"buyer{i}@example.com", "name": f"Buyer {i}"},
         )
         try:
-            view, created = orders.place_order(db, ADMIN, body)
+            view, created = capture.place_order(db, ADMIN, body)
         except InsufficientStock as exc:
             assert exc.errors[0].field == "lines[0].quantity"
             refused.append(i)
@@ -169,7 +172,7 @@ def test_orders_naming_the_same_skus_in_opposite_orders_never_deadlock_or_overse
             lines = [{"sku": s, "quantity": rng.randint(1, 4)} for s in skus]
             body = _body(lines, customer={"email": f"c{i}-{j}@example.com"})
             try:
-                view, created = orders.place_order(db, ADMIN, body)
+                view, created = capture.place_order(db, ADMIN, body)
             except InsufficientStock:
                 refused.append(i)
                 continue
@@ -204,7 +207,7 @@ def one_order(db):
     product(db, "TEA-001", price="350.00")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 10})
-    view, _ = orders.place_order(db, ADMIN, _body([{"sku": "TEA-001", "quantity": 2}]))
+    view, _ = capture.place_order(db, ADMIN, _body([{"sku": "TEA-001", "quantity": 2}]))
     assert view["total"] == "760.00"
     return view["number"]
 
@@ -216,10 +219,10 @@ def _race_payments(db, number, amounts, kind):
     def pay(i):
         try:
             if kind == "payment":
-                payments.record_payment(db, ADMIN, number, {"amount": amounts[i]})
+                transactions.record_payment(db, ADMIN, number, {"amount": amounts[i]})
             else:
                 body = {"amount": amounts[i], "reason": f"refund {i}"}
-                payments.record_refund(db, ADMIN, number, body)
+                transactions.record_refund(db, ADMIN, number, body)
             done.append(i)
         except ValidationFailed as exc:
             assert [e.field for e in exc.errors] == ["amount"]
@@ -244,12 +247,12 @@ def test_ten_payments_at_once_never_take_more_than_the_total(db, one_order):
     o = _order_row(db, one_order)
     assert o.paid_minor == 70_000 <= o.total_minor
     assert _payment_sums(db, one_order) == {"payment": 70_000}
-    payments.record_payment(db, ADMIN, one_order, {"amount": "60.00"})
+    transactions.record_payment(db, ADMIN, one_order, {"amount": "60.00"})
     assert _order_row(db, one_order).financial_status == "paid"
 
 
 def test_two_refunds_at_once_that_together_exceed_what_was_paid_return_only_one(db, one_order):
-    payments.record_payment(db, ADMIN, one_order, {"amount": "760.00"})
+    transactions.record_payment(db, ADMIN, one_order, {"amount": "760.00"})
     done, refused = _race_payments(db, one_order, ["500.00", "500.00"], "refund")
     assert len(done) == 1 and len(refused) == 1
     o = _order_row(db, one_order)
@@ -259,28 +262,28 @@ def test_two_refunds_at_once_that_together_exceed_what_was_paid_return_only_one(
 
 
 def test_ten_refunds_at_once_never_return_more_than_was_paid(db, one_order):
-    payments.record_payment(db, ADMIN, one_order, {"amount": "760.00"})
+    transactions.record_payment(db, ADMIN, one_order, {"amount": "760.00"})
     done, refused = _race_payments(db, one_order, ["100.00"] * 10, "refund")
     assert len(done) == 7 and len(refused) == 3
     o = _order_row(db, one_order)
     assert o.refunded_minor == 70_000 <= o.paid_minor == 76_000
     assert _payment_sums(db, one_order) == {"payment": 76_000, "refund": 70_000}
-    payments.record_refund(db, ADMIN, one_order, {"amount": "60.00", "reason": "rest"})
+    transactions.record_refund(db, ADMIN, one_order, {"amount": "60.00", "reason": "rest"})
     assert _order_row(db, one_order).financial_status == "refunded"
 
 
 def test_payments_and_refunds_racing_keep_refunded_within_paid_within_total(db, one_order):
-    payments.record_payment(db, ADMIN, one_order, {"amount": "300.00"})
+    transactions.record_payment(db, ADMIN, one_order, {"amount": "300.00"})
     kinds = ["payment" if i % 2 else "refund" for i in range(12)]
     taken = []
 
     def act(i):
         try:
             if kinds[i] == "payment":
-                payments.record_payment(db, ADMIN, one_order, {"amount": "90.00"})
+                transactions.record_payment(db, ADMIN, one_order, {"amount": "90.00"})
             else:
                 body = {"amount": "80.00", "reason": "goodwill"}
-                payments.record_refund(db, ADMIN, one_order, body)
+                transactions.record_refund(db, ADMIN, one_order, body)
             taken.append(kinds[i])
         except ValidationFailed as exc:
             assert [e.field for e in exc.errors] == ["amount"]
@@ -305,7 +308,7 @@ def test_one_idempotency_key_sent_by_ten_threads_at_once_makes_one_order(db):
     answers: list[tuple[str, bool]] = []
 
     def send(i):
-        view, created = orders.place_order(db, ADMIN, body, idempotency_key="same-key")
+        view, created = capture.place_order(db, ADMIN, body, idempotency_key="same-key")
         answers.append((view["number"], created))
 
     assert _run_threads(10, send) == []
@@ -327,9 +330,9 @@ def test_a_replay_answers_the_order_as_it_is_now_read_outside_the_write_transact
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 30})
     body = _body([{"sku": "TEA-001", "quantity": 2}])
-    first, created = orders.place_order(db, ADMIN, body, idempotency_key="k-replay")
+    first, created = capture.place_order(db, ADMIN, body, idempotency_key="k-replay")
     assert created and first["status"] == "open"
-    fulfilment.cancel_order(db, ADMIN, first["number"], "customer asked")
+    shipments.cancel_order(db, ADMIN, first["number"], "customer asked")
     written: list[str] = []
 
     def record(conn, cursor, statement, *_):
@@ -337,7 +340,7 @@ def test_a_replay_answers_the_order_as_it_is_now_read_outside_the_write_transact
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        again, created = orders.place_order(db, ADMIN, body, idempotency_key="k-replay")
+        again, created = capture.place_order(db, ADMIN, body, idempotency_key="k-replay")
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert not created and again["number"] == first["number"]
@@ -356,7 +359,7 @@ def test_one_channel_external_id_sent_by_ten_threads_at_once_makes_one_order(db)
     def send(i):
         # Different bodies on purpose: the (channel, external_id) answers whatever the body.
         body = _body([{"sku": "TEA-001", "quantity": i + 1}], external_id="SHOP-77")
-        view, created = orders.place_order(db, ADMIN, body)
+        view, created = capture.place_order(db, ADMIN, body)
         answers.append((view["number"], created, view["lines"][0]["quantity"]))
 
     assert _run_threads(10, send) == []
@@ -377,7 +380,7 @@ def test_the_same_customer_ordering_from_many_threads_at_once_gets_every_order(d
     placed: list[str] = []
 
     def send(i):
-        view, created = orders.place_order(db, ADMIN, _body([{"sku": "TEA-001", "quantity": 1}]))
+        view, created = capture.place_order(db, ADMIN, _body([{"sku": "TEA-001", "quantity": 1}]))
         assert created
         placed.append(view["number"])
 
@@ -425,13 +428,13 @@ def test_two_cancels_of_one_order_at_once_release_its_stock_only_once(db):
     product(db, "A")
     location(db, "TPE")
     receive(db, "TPE", {"A": 1000})
-    orders.place_order(db, ADMIN, _body([{"sku": "A", "quantity": 50}]))  # another order's hold
+    capture.place_order(db, ADMIN, _body([{"sku": "A", "quantity": 50}]))  # another order's hold
 
     def make():
-        return orders.place_order(db, ADMIN, _body([{"sku": "A", "quantity": 2}]))[0]["number"]
+        return capture.place_order(db, ADMIN, _body([{"sku": "A", "quantity": 2}]))[0]["number"]
 
     def cancel(number):
-        fulfilment.cancel_order(db, ADMIN, number, "customer changed their mind")
+        shipments.cancel_order(db, ADMIN, number, "customer changed their mind")
 
     results = _pairwise(db, 10, make, [cancel, cancel])
     assert set(results) <= {("InvalidTransition", "ok"), ("ok", "InvalidTransition")}
@@ -476,12 +479,12 @@ def test_a_cancel_racing_the_receipt_that_fills_its_backorder_leaves_nothing_hel
             body = {"location": "TPE", "sku": "B", "delta": -free, "reason": "cycle_count"}
             inventory.adjust(db, ADMIN, body)
         body = _body([{"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 1}])
-        view, _ = orders.place_order(db, ADMIN, body)
+        view, _ = capture.place_order(db, ADMIN, body)
         assert view["lines"][0]["backordered"] == 2
         return view["number"]
 
     def cancel(number):
-        fulfilment.cancel_order(db, ADMIN, number, "too slow")
+        shipments.cancel_order(db, ADMIN, number, "too slow")
 
     def restock(number):
         receive(db, "TPE", {"B": 2})
@@ -499,17 +502,17 @@ def test_a_cancel_racing_a_shipment_lets_one_win_and_refuses_the_other_as_a_tran
     product(db, "A")
     location(db, "TPE")
     receive(db, "TPE", {"A": 1000})
-    orders.place_order(db, ADMIN, _body([{"sku": "A", "quantity": 5}]))  # another order's hold
+    capture.place_order(db, ADMIN, _body([{"sku": "A", "quantity": 5}]))  # another order's hold
 
     def make():
         body = _body([{"sku": "A", "quantity": 2}], payment_method="cod")
-        return orders.place_order(db, ADMIN, body)[0]["number"]
+        return capture.place_order(db, ADMIN, body)[0]["number"]
 
     def cancel(number):
-        fulfilment.cancel_order(db, ADMIN, number, "customer asked")
+        shipments.cancel_order(db, ADMIN, number, "customer asked")
 
     def ship(number):
-        fulfilment.create_shipment(db, ADMIN, number, {"carrier": "tcat"})
+        shipments.create_shipment(db, ADMIN, number, {"carrier": "tcat"})
 
     results = _pairwise(db, 10, make, [cancel, ship])
     assert set(results) <= {("ok", "InvalidTransition"), ("InvalidTransition", "ok")}
@@ -527,11 +530,11 @@ def test_a_shipment_marked_delivered_by_five_threads_at_once_is_delivered_once(d
 
     def make():
         body = _body([{"sku": "A", "quantity": 1}], payment_method="cod")
-        number = orders.place_order(db, ADMIN, body)[0]["number"]
-        return fulfilment.create_shipment(db, ADMIN, number, {"carrier": "tcat"})["id"]
+        number = capture.place_order(db, ADMIN, body)[0]["number"]
+        return shipments.create_shipment(db, ADMIN, number, {"carrier": "tcat"})["id"]
 
     def deliver(shipment_id):
-        fulfilment.mark_delivered(db, ADMIN, shipment_id)
+        shipments.mark_delivered(db, ADMIN, shipment_id)
 
     results = _pairwise(db, 4, make, [deliver] * 5)
     assert all(sorted(r) == ["InvalidTransition"] * 4 + ["ok"] for r in results)
@@ -550,7 +553,7 @@ def test_an_order_of_450_lines_is_stored_line_by_line_in_order(db):
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 1000})
     body = _body([{"sku": "TEA-001", "quantity": 1 + i % 2} for i in range(450)])
-    view, created = orders.place_order(db, ADMIN, body)
+    view, created = capture.place_order(db, ADMIN, body)
     assert created and len(view["lines"]) == 450
     assert [ln["quantity"] for ln in view["lines"]] == [1 + i % 2 for i in range(450)]
     stored = db.read(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dingdan.services import inventory
+from dingdan.services.inventory import stock
 from tests.builders import Shop, order_body, post_order
 
 stocked = Shop(
@@ -25,10 +25,10 @@ def test_raising_a_quantity_reserves_more_and_recomputes_totals(api, stocked):
     assert o["subtotal"] == "1750.00" and o["total"] == "1810.00"
     assert sorted((a["location"], a["quantity"]) for a in o["allocations"]) == [
         ("KHH", 3), ("TPE", 2)]  # the added units come whole from one location
-    assert inventory.stock_of(stocked, "TEA-001")["reserved"] == 5
+    assert stock.stock_of(stocked, "TEA-001")["reserved"] == 5
     kinds = [e["kind"] for e in api.get(f"/api/v1/orders/{n}/events").json()["items"]]
     assert kinds[-1] == "edited"
-    assert inventory.verify(stocked) == []
+    assert stock.verify(stocked) == []
 
 
 def test_an_edit_needing_stock_that_is_not_there_is_refused_whole(api, stocked):
@@ -40,8 +40,8 @@ def test_an_edit_needing_stock_that_is_not_there_is_refused_whole(api, stocked):
     o = api.get(f"/api/v1/orders/{n}").json()
     assert [(ln["sku"], ln["quantity"]) for ln in o["lines"]] == [("TEA-001", 2)]
     assert o["total"] == "760.00"
-    assert inventory.stock_of(stocked, "TEA-001")["reserved"] == 2
-    assert inventory.stock_of(stocked, "MUG-01")["reserved"] == 0
+    assert stock.stock_of(stocked, "TEA-001")["reserved"] == 2
+    assert stock.stock_of(stocked, "MUG-01")["reserved"] == 0
 
 
 def test_lines_are_added_removed_and_the_address_changed(api, stocked):
@@ -55,8 +55,8 @@ def test_lines_are_added_removed_and_the_address_changed(api, stocked):
     o = r.json()
     assert [(ln["sku"], ln["quantity"]) for ln in o["lines"]] == [("MUG-01", 1)]
     assert o["shipping_address"]["city"] == "高雄市" and o["total"] == "560.00"
-    assert inventory.stock_of(stocked, "TEA-001")["reserved"] == 0
-    assert inventory.stock_of(stocked, "MUG-01")["reserved"] == 1
+    assert stock.stock_of(stocked, "TEA-001")["reserved"] == 0
+    assert stock.stock_of(stocked, "MUG-01")["reserved"] == 1
 
 
 def test_a_shipped_order_cannot_drop_below_what_shipped(api, stocked):
@@ -77,10 +77,10 @@ def test_cancelling_part_of_a_line_releases_stock_and_lowers_the_total(api, stoc
     assert o["total"] == "410.00" and o["status"] == "open"
     r = api.post(f"/api/v1/orders/{n}/lines/TEA-001/cancel", json={"reason": "all"})
     assert r.json()["status"] == "cancelled"
-    assert inventory.stock_of(stocked, "TEA-001")["reserved"] == 0
+    assert stock.stock_of(stocked, "TEA-001")["reserved"] == 0
     again = api.post(f"/api/v1/orders/{n}/lines/TEA-001/cancel", json={"reason": "x"})
     assert again.status_code == 409
-    assert inventory.verify(stocked) == []
+    assert stock.verify(stocked) == []
 
 
 def test_editing_is_for_order_roles_only(api, stocked):

@@ -15,15 +15,18 @@ from sqlalchemy import func, select
 
 from dingdan.db.order_tables import Allocation, Order, OrderLine, Payment, Shipment
 from dingdan.db.tables import Location, Product, StockLevel
-from dingdan.domain import order_status as derive
-from dingdan.domain.errors import (
+from dingdan.domain.orders import status as derive
+from dingdan.domain.shared.errors import (
     InsufficientStock,
     InvalidTransition,
     PaymentRequired,
     ValidationFailed,
 )
-from dingdan.domain.money import format_amount
-from dingdan.services import fulfilment, inventory, orders, payments
+from dingdan.domain.shared.money import format_amount
+from dingdan.services.fulfilment import shipments as fulfilment
+from dingdan.services.inventory import stock
+from dingdan.services.orders import capture
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN, address, location, order_body, product, receive
 
 # sku -> (price, allow_backorder)
@@ -140,7 +143,7 @@ def run_machine(db):
                 if got < q and not SKUS[s][1]
             }
             try:
-                view, created = orders.place_order(db, ADMIN, _body(lines, method, shipping))
+                view, created = capture.place_order(db, ADMIN, _body(lines, method, shipping))
             except InsufficientStock as exc:
                 assert short, f"refused although every line could be served: {picked} {before}"
                 assert {e.field for e in exc.errors} == short
@@ -176,7 +179,7 @@ def run_machine(db):
             due = o.total_minor - o.paid_minor
             amount = due + 1 if over or due == 0 else max(1, due * share // 100)
             try:
-                r = payments.record_payment(
+                r = transactions.record_payment(
                     db, ADMIN, number, {"amount": format_amount(amount, "TWD")}
                 )
             except InvalidTransition:
@@ -198,7 +201,7 @@ def run_machine(db):
             amount = left + 1 if over or left == 0 else max(1, left * share // 100)
             body = {"amount": format_amount(amount, "TWD"), "reason": "partial refund"}
             try:
-                r = payments.record_refund(db, ADMIN, number, body)
+                r = transactions.record_refund(db, ADMIN, number, body)
             except ValidationFailed as exc:
                 assert [e.field for e in exc.errors] == ["amount"]
                 assert amount > left
@@ -288,7 +291,7 @@ def run_machine(db):
 
         @invariant()
         def reservations_equal_allocations_and_levels_equal_the_ledger(self):
-            assert inventory.verify(db) == []
+            assert stock.verify(db) == []
             levels = db.read(
                 lambda c: c.execute(
                     select(
@@ -412,9 +415,9 @@ def test_an_order_with_two_lines_of_one_sku_ships_any_part_of_what_is_held_there
     location(db, "TPE")
     receive(db, "TPE", {"A": 10})
     lines = [{"sku": "A", "quantity": 2}, {"sku": "A", "quantity": 2}]
-    view, _ = orders.place_order(db, ADMIN, _body(lines, "cod", "0"))
+    view, _ = capture.place_order(db, ADMIN, _body(lines, "cod", "0"))
     assert [ln["allocated"] for ln in view["lines"]] == [2, 2]
     body = {"carrier": "tcat", "lines": [{"sku": "A", "quantity": 3}]}
     shipment = fulfilment.create_shipment(db, ADMIN, view["number"], body)
     assert sum(ln["quantity"] for ln in shipment["lines"]) == 3
-    assert inventory.stock_of(db, "A")["reserved"] == 1
+    assert stock.stock_of(db, "A")["reserved"] == 1

@@ -13,9 +13,10 @@ from sqlalchemy import event, text
 
 import dingdan.db.all_tables  # noqa: F401 - every table on Base.metadata
 from dingdan.db.tables import Base
-from dingdan.domain.errors import ValidationFailed
-from dingdan.services import order_views, orders, search_index, worker
-from dingdan.services.search_index import fts_query, gram_term, grams, trigrams
+from dingdan.domain.shared.errors import ValidationFailed
+from dingdan.services.jobs import worker
+from dingdan.services.orders import capture, queries, search_index
+from dingdan.services.orders.search_index import fts_query, gram_term, grams, trigrams
 from tests.builders import ADMIN, OMIT, Buyer, location, order_body, product, receive
 from tests.helpers import run_threads
 
@@ -113,7 +114,7 @@ def _place(db, email, name, phone=None):
         shipping_price=OMIT,
         payment_method="card",
     )
-    return orders.place_order(db, ADMIN, body)[0]["number"]
+    return capture.place_order(db, ADMIN, body)[0]["number"]
 
 
 def _check_index(db):
@@ -148,7 +149,7 @@ def _statements(db):
 def _found(db, term, **filters):
     numbers, cursor = [], None
     while True:
-        page = order_views.list_orders(db, q=term, limit=3, cursor=cursor, **filters)
+        page = queries.list_orders(db, q=term, limit=3, cursor=cursor, **filters)
         numbers += [o["number"] for o in page.items]
         if page.next_cursor is None:
             return numbers
@@ -338,8 +339,8 @@ def test_a_phone_number_as_people_type_it_finds_the_orders_of_that_number(db, pl
 
 def test_a_term_with_a_nul_still_has_its_other_filters_checked(db, placed):
     with pytest.raises(ValidationFailed):
-        order_views.list_orders(db, q="wa\x00ng", status="nope")
-    assert order_views.list_orders(db, q="wa\x00ng", status="open").items == []
+        queries.list_orders(db, q="wa\x00ng", status="nope")
+    assert queries.list_orders(db, q="wa\x00ng", status="open").items == []
 
 
 def test_trigrams_and_the_fts5_query_quote_every_character():

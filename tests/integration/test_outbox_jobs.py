@@ -13,8 +13,8 @@ from sqlalchemy import insert, select, update
 
 from dingdan.db.tables import OutboxMessage, Setting
 from dingdan.db.types import utcnow
-from dingdan.domain.retries import MAX_ATTEMPTS, RETRY_DELAYS
-from dingdan.services import outbox, worker
+from dingdan.domain.shared.retries import MAX_ATTEMPTS, RETRY_DELAYS
+from dingdan.services.jobs import outbox, worker
 from tests.helpers import run_threads
 
 

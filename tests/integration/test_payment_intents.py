@@ -13,9 +13,11 @@ from sqlalchemy.exc import OperationalError
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
-from dingdan.domain.errors import PaymentRequired, ProviderUnavailable, ValidationFailed
-from dingdan.services import orders, payment_records, payments, worker
-from dingdan.services.payment_providers import PROVIDERS, ProviderResult
+from dingdan.domain.shared.errors import PaymentRequired, ProviderUnavailable, ValidationFailed
+from dingdan.services.jobs import worker
+from dingdan.services.orders import capture as orders
+from dingdan.services.payments import records, transactions
+from dingdan.services.payments.providers import PROVIDERS, ProviderResult
 from tests.helpers import ADMIN, location, product, receive, run_threads
 from tests.integration.test_orders_api import order_body
 
@@ -95,8 +97,11 @@ def _fail_once(monkeypatch, module, name):
 
 
 def _money(db, number):
-    return db.read(lambda c: c.execute(select(Order.paid_minor, Order.refunded_minor)
-                                       .where(Order.number == number)).one())
+    return db.read(
+        lambda c: c.execute(
+            select(Order.paid_minor, Order.refunded_minor).where(Order.number == number)
+        ).one()
+    )
 
 
 def _payments(db, kind="payment"):
@@ -108,15 +113,20 @@ def _intents(db):
 
 
 def _age_intents(db, minutes=2):
-    db.write(lambda c: c.execute(update(PaymentAttempt).values(
-        updated_at=utcnow() - timedelta(minutes=minutes))))
+    db.write(
+        lambda c: c.execute(
+            update(PaymentAttempt).values(updated_at=utcnow() - timedelta(minutes=minutes))
+        )
+    )
 
 
 def test_the_provider_is_asked_once_when_the_recording_transaction_is_run_again(
     db, number, gateway, monkeypatch
 ):
-    failed = _fail_once(monkeypatch, payments, "take")
-    paid = payments.record_payment(db, ADMIN, number, {"amount": "100.00", "provider": "counting"})
+    failed = _fail_once(monkeypatch, transactions, "take")
+    paid = transactions.record_payment(
+        db, ADMIN, number, {"amount": "100.00", "provider": "counting"}
+    )
     assert failed == [1]  # the transaction that records did run twice
     assert len(gateway.made("authorize")) == 1 and len(gateway.made("capture")) == 1
     assert paid["provider"] == "counting" and paid["order"]["paid"] == "100.00"
@@ -128,9 +138,9 @@ def test_the_provider_is_asked_once_when_the_recording_transaction_is_run_again(
 def test_a_refund_asks_the_provider_once_when_its_transaction_is_run_again(
     db, number, gateway, monkeypatch
 ):
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
-    failed = _fail_once(monkeypatch, payment_records, "refresh_order")
-    refund = payments.record_refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
+    failed = _fail_once(monkeypatch, records, "refresh_order")
+    refund = transactions.record_refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
     assert failed == [1]
     assert len(gateway.made("refund")) == 1
     assert refund["provider"] == "counting" and refund["order"]["refunded"] == "60.00"
@@ -143,16 +153,16 @@ def test_a_crash_between_the_answer_and_the_record_is_settled_by_the_worker_once
     def crash(*args, **kwargs):
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(payments, "_record", crash)
+    monkeypatch.setattr(transactions, "_record", crash)
     with pytest.raises(RuntimeError):
-        payments.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
+        transactions.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
     monkeypatch.undo()
     assert _money(db, number) == (0, 0) and _payments(db) == []
     (intent,) = _intents(db)
     assert intent.status == "pending"
     # Nothing else can take the balance the pending intent holds.
     with pytest.raises(ValidationFailed):
-        payments.record_payment(db, ADMIN, number, {"amount": "1.00"})
+        transactions.record_payment(db, ADMIN, number, {"amount": "1.00"})
 
     assert worker.recover_payment_intents(db) == 0  # not a minute old: maybe still running
     _age_intents(db)
@@ -167,9 +177,9 @@ def test_a_crash_between_the_answer_and_the_record_is_settled_by_the_worker_once
 
 
 def test_workers_settling_one_intent_at_once_record_it_once(db, number, gateway, monkeypatch):
-    monkeypatch.setattr(payments, "_record", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(transactions, "_record", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        payments.record_payment(db, ADMIN, number, {"amount": "500.00", "provider": "counting"})
+        transactions.record_payment(db, ADMIN, number, {"amount": "500.00", "provider": "counting"})
     monkeypatch.undo()
     _age_intents(db)
     assert run_threads(4, lambda _i: worker.recover_payment_intents(db), timeout=60) == []
@@ -179,8 +189,11 @@ def test_workers_settling_one_intent_at_once_record_it_once(db, number, gateway,
 
 def test_a_provider_that_does_not_answer_is_503_and_nothing_is_paid(api, db, number, gateway):
     gateway.down = True
-    r = api.post(f"/api/v1/orders/{number}/payments",
-                 json={"amount": "760.00", "provider": "counting"}, role="finance")
+    r = api.post(
+        f"/api/v1/orders/{number}/payments",
+        json={"amount": "760.00", "provider": "counting"},
+        role="finance",
+    )
     assert r.status_code == 503, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == "provider_unavailable"
@@ -202,25 +215,29 @@ def test_a_provider_that_does_not_answer_is_503_and_nothing_is_paid(api, db, num
 def test_a_declined_payment_is_payment_required_and_its_intent_failed(db, number, gateway):
     gateway.decline = True
     with pytest.raises(PaymentRequired):
-        payments.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
+        transactions.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
     (intent,) = _intents(db)
     assert intent.status == "failed" and "declined" in intent.error
     assert _money(db, number) == (0, 0)
     gateway.decline = False
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
     assert _money(db, number) == (76000, 0)
 
 
 def test_an_unknown_provider_code_is_422_on_the_provider_field(api, db, number):
     for path in ("payments", "authorizations"):
-        r = api.post(f"/api/v1/orders/{number}/{path}",
-                     json={"amount": "100.00", "provider": "paypall"}, role="finance")
+        r = api.post(
+            f"/api/v1/orders/{number}/{path}",
+            json={"amount": "100.00", "provider": "paypall"},
+            role="finance",
+        )
         assert r.status_code == 422, r.text
         assert r.json()["code"] == "validation_error"
         assert [e["field"] for e in r.json()["errors"]] == ["provider"]
     assert api.get(f"/api/v1/orders/{number}").json()["paid"] == "0.00"
-    assert db.read(lambda c: c.execute(select(func.count()).select_from(PaymentAttempt))
-                   .scalar()) == 0
+    assert (
+        db.read(lambda c: c.execute(select(func.count()).select_from(PaymentAttempt)).scalar()) == 0
+    )
 
 
 def test_the_manual_provider_gives_the_same_reference_for_the_same_key():
@@ -246,8 +263,11 @@ def returned(api, db, gateway):
     receive(db, "TPE", {"TEA-001": 10})
     o = api.post("/api/v1/orders", json=order_body()).json()
     n = o["number"]
-    paid = api.post(f"/api/v1/orders/{n}/payments", role="finance",
-                    json={"amount": o["total"], "provider": "counting"})
+    paid = api.post(
+        f"/api/v1/orders/{n}/payments",
+        role="finance",
+        json={"amount": o["total"], "provider": "counting"},
+    )
     assert paid.status_code == 201, paid.text
     s = api.post(f"/api/v1/orders/{n}/shipments", json={"carrier": "tcat"}, role="warehouse")
     api.post(f"/api/v1/shipments/{s.json()['id']}/delivered", role="warehouse")
@@ -257,7 +277,7 @@ def returned(api, db, gateway):
 def test_a_returns_refund_asks_the_provider_once_when_its_transaction_runs_again(
     api, db, gateway, returned, monkeypatch
 ):
-    from dingdan.services import return_settlement
+    from dingdan.services.after_sales import return_settlement
 
     n, rid = returned
     failed = _fail_once(monkeypatch, return_settlement, "move_status")
@@ -270,10 +290,10 @@ def test_a_returns_refund_asks_the_provider_once_when_its_transaction_runs_again
 def test_a_crash_before_a_returns_refund_is_recorded_is_settled_by_the_worker(
     api, db, gateway, returned, monkeypatch
 ):
-    from dingdan.services import return_settlement
+    from dingdan.services.after_sales import return_settlement
 
     n, rid = returned
-    monkeypatch.setattr(payments, "_record", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(transactions, "_record", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         return_settlement.refund_return(db, ADMIN, rid, {})
     monkeypatch.undo()

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from dingdan.services import inventory
+from dingdan.services.inventory import stock
 from tests.builders import Shop, lines, order_body, post_order, product, receive
 from tests.builders import pay as pay_in_full
 
@@ -195,7 +195,7 @@ def test_packing_succeeds_with_skus_and_barcodes_mixed_and_only_once(api, stocke
     s = api.post(f"/api/v1/orders/{a}/shipments", json={"carrier": "tcat"}, role="warehouse")
     assert s.status_code == 201
     assert pack(api, a, []).status_code == 409  # nothing left to pack: invalid_transition
-    assert inventory.verify(stocked) == []
+    assert stock.verify(stocked) == []
 
 
 def test_the_check_endpoint_compares_each_scan_without_recording(api, batch):

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, text
 
 from dingdan.db.prepared import Prepared
 from dingdan.db.tables import OutboxMessage, table_of
-from dingdan.domain.errors import Conflict
+from dingdan.domain.shared.errors import Conflict
 
 OUTBOX = table_of(OutboxMessage)
 _PUT = Prepared(insert(OUTBOX).returning(OUTBOX.c.id))

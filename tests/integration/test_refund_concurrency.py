@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.return_tables import Return
-from dingdan.domain.errors import InvalidTransition, ValidationFailed
-from dingdan.services import payments, return_settlement, returns, store_credit
+from dingdan.domain.shared.errors import InvalidTransition, ValidationFailed
+from dingdan.services.after_sales import return_settlement, returns
+from dingdan.services.payments import store_credit, transactions
 from tests.builders import ADMIN, RETURNS_SHOP, shipped_order
 from tests.integration.test_order_concurrency import _run_threads
 
@@ -90,7 +91,7 @@ def test_return_and_order_refunds_racing_stay_within_paid(api, stocked):  # noqa
                 return_settlement.refund_return(stocked, ADMIN, rid, {})
             else:
                 body = {"amount": "100.00", "reason": "goodwill"}
-                payments.record_refund(stocked, ADMIN, n, body)
+                transactions.record_refund(stocked, ADMIN, n, body)
         except ValidationFailed:
             pass
 

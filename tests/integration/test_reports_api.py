@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from dingdan.db.order_tables import Order
-from dingdan.services import returns
+from dingdan.services.after_sales import returns
 from tests.builders import ADMIN, RETURNS_SHOP, shipped_order
 
 stocked = RETURNS_SHOP.fixture()

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from dingdan.db.order_tables import Shipment
 from dingdan.db.return_tables import QuarantinedUnit
 from dingdan.db.types import utcnow
-from dingdan.services import inventory
+from dingdan.services.inventory import stock as inventory
 from tests.builders import RETURNS_SHOP, order_body, shipped_order
 
 stocked = RETURNS_SHOP.fixture()
@@ -336,8 +336,8 @@ def test_an_exchange_without_stock_changes_nothing(api, stocked):
 
 
 def test_store_credit_is_spent_by_the_function_the_payments_use_never_below_zero(api, stocked):
-    from dingdan.domain.errors import ValidationFailed
-    from dingdan.services import store_credit
+    from dingdan.domain.shared.errors import ValidationFailed
+    from dingdan.services.payments import store_credit
 
     n = shipped_order(api)
     rid = _received(api, n, "TEA-001", 1)

@@ -16,17 +16,14 @@ from sqlalchemy import case, func, select
 
 from dingdan.db.order_tables import Order, OrderLine, Payment
 from dingdan.db.return_tables import Return, ReturnLine, StoreCreditBalance, StoreCreditEntry
-from dingdan.domain import returns as rules
-from dingdan.domain.errors import Conflict, DomainError
-from dingdan.domain.money import format_amount
-from dingdan.services import (
-    fulfilment,
-    inventory,
-    orders,
-    payments,
-    return_settlement,
-    returns,
-)
+from dingdan.domain.after_sales import returns as rules
+from dingdan.domain.shared.errors import Conflict, DomainError
+from dingdan.domain.shared.money import format_amount
+from dingdan.services.after_sales import return_settlement, returns
+from dingdan.services.fulfilment import shipments
+from dingdan.services.inventory import stock
+from dingdan.services.orders import capture
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN, address, location, order_body, product, receive
 
 SKUS = {"A": "350.00", "B": "120.00"}
@@ -93,15 +90,15 @@ def run_machine(db):
         @rule(a=st.integers(0, 3), b=st.integers(0, 3), ship_now=st.booleans())
         def place(self, a, b, ship_now):
             lines = [{"sku": s, "quantity": q} for s, q in (("A", a), ("B", b)) if q]
-            got = _attempt(orders.place_order, db, ADMIN, _body(lines)) if lines else None
+            got = _attempt(capture.place_order, db, ADMIN, _body(lines)) if lines else None
             if got:
                 n = got[0]["number"]
                 self.orders.append(n)
                 if ship_now:  # most returns need a paid, shipped order: get there often
-                    _attempt(payments.record_payment, db, ADMIN, n, {"amount": got[0]["total"]})
+                    _attempt(transactions.record_payment, db, ADMIN, n, {"amount": got[0]["total"]})
                     for loc in LOCS:
                         _attempt(
-                            fulfilment.create_shipment,
+                            shipments.create_shipment,
                             db,
                             ADMIN,
                             n,
@@ -117,14 +114,18 @@ def run_machine(db):
             if due > 0:
                 amount = max(1, due * share // 100)
                 _attempt(
-                    payments.record_payment, db, ADMIN, n, {"amount": format_amount(amount, "TWD")}
+                    transactions.record_payment,
+                    db,
+                    ADMIN,
+                    n,
+                    {"amount": format_amount(amount, "TWD")},
                 )
 
         @precondition(lambda self: self.orders)
         @rule(i=pick, loc=st.sampled_from(LOCS))
         def ship(self, i, loc):
             n = self.orders[i % len(self.orders)]
-            _attempt(fulfilment.create_shipment, db, ADMIN, n, {"carrier": "tcat", "location": loc})
+            _attempt(shipments.create_shipment, db, ADMIN, n, {"carrier": "tcat", "location": loc})
 
         @rule(sku=st.sampled_from(list(SKUS)), loc=st.sampled_from(LOCS), q=qty)
         def restock(self, sku, loc, q):
@@ -225,7 +226,7 @@ def run_machine(db):
         def order_refund(self, i, amount):
             n = self.orders[i % len(self.orders)]
             _attempt(
-                payments.record_refund,
+                transactions.record_refund,
                 db,
                 ADMIN,
                 n,
@@ -247,7 +248,7 @@ def run_machine(db):
 
         @invariant()
         def stock_equals_the_ledger(self):
-            assert inventory.verify(db) == []
+            assert stock.verify(db) == []
 
         @invariant()
         def store_credit_equals_its_ledger(self):

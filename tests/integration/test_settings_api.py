@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from dingdan.domain.errors import ValidationFailed
-from dingdan.domain.orders import TaxRule
-from dingdan.services import carriers_admin
-from dingdan.services import orders as order_service
+from dingdan.domain.orders.rules import TaxRule
+from dingdan.domain.shared.errors import ValidationFailed
+from dingdan.services.fulfilment import carriers
+from dingdan.services.orders import capture as order_service
 from tests.builders import Shop, order_body
 
 TEA_IN_TPE = Shop(
@@ -204,7 +204,7 @@ def test_a_default_carrier_can_be_changed_and_deactivated(api, db):
     assert r.json()["tracking_format"] == "dhl" and r.json()["builtin"] is True
     assert "dhl" not in [c["code"] for c in api.get("/api/v1/carriers?active=true").json()["items"]]
     with pytest.raises(ValidationFailed) as exc:
-        db.read(lambda conn: carriers_admin.resolve_carrier(conn, "DHL"))
+        db.read(lambda conn: carriers.resolve_carrier(conn, "DHL"))
     assert exc.value.errors[0].field == "carrier"
     r = api.patch("/api/v1/carriers/hct", json={"name": "HCT 新竹物流",
                                                 "tracking_url": "https://hct.example/{number}"})
@@ -217,12 +217,12 @@ def test_resolve_carrier_and_tracking_numbers_follow_the_settings(api, db):
                                        "tracking_format": "ups"})
 
     def resolve(code, tracking=None):
-        return db.read(lambda conn: carriers_admin.shipment_carrier(conn, code, tracking))
+        return db.read(lambda conn: carriers.shipment_carrier(conn, code, tracking))
 
     assert resolve(" TCAT ") == ("tcat", None)
     assert resolve("tcat", "1234 5678 9012") == ("tcat", "123456789012")
     assert resolve("ups-tw", "1z5r89390357567127") == ("ups-tw", "1Z5R89390357567127")
-    assert db.read(lambda conn: carriers_admin.resolve_carrier(conn, "ups-tw")) == (
+    assert db.read(lambda conn: carriers.resolve_carrier(conn, "ups-tw")) == (
         "ups-tw", "ups")
     assert resolve("Nope Express") == ("Nope Express", None)
     api.patch("/api/v1/carriers/hct", json={"active": False})

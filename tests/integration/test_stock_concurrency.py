@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from dingdan.db import stock as stock_sql
 from dingdan.db.tables import StockLevel
-from dingdan.domain.errors import InsufficientStock
-from dingdan.services import inventory
+from dingdan.domain.shared.errors import InsufficientStock
+from dingdan.services.inventory import stock as inventory
 from tests.builders import location, product, receive
 from tests.helpers import run_threads
 
@@ -76,7 +76,7 @@ def test_concurrent_transfers_and_adjustments_keep_the_ledger_exact(db):
     location(db, "KHH")
     receive(db, "TPE", {"A": 50})
     receive(db, "KHH", {"A": 50})
-    from dingdan.services.common import SYSTEM
+    from dingdan.services.shared.common import SYSTEM
 
     adjusted = []
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from dingdan.db import stock as stock_sql
 from dingdan.db.tables import StockLevel
-from dingdan.domain.errors import InsufficientStock
-from dingdan.services import inventory
-from dingdan.services.common import SYSTEM
+from dingdan.domain.shared.errors import InsufficientStock
+from dingdan.services.inventory import stock
+from dingdan.services.shared.common import SYSTEM
 from tests.builders import location, product
 
 SKUS = ["A", "B"]
@@ -54,7 +54,7 @@ def run_machine(db):
 
         @rule(sku=st.sampled_from(SKUS), loc=st.sampled_from(LOCS), q=qty)
         def receipt(self, sku, loc, q):
-            inventory.receive(db, SYSTEM, {"location": loc, "lines": [{"sku": sku, "quantity": q}]})
+            stock.receive(db, SYSTEM, {"location": loc, "lines": [{"sku": sku, "quantity": q}]})
             self.model[(sku, loc)][0] += q
 
         @rule(
@@ -62,7 +62,7 @@ def run_machine(db):
         )
         def adjustment(self, sku, loc, d):
             try:
-                inventory.adjust(
+                stock.adjust(
                     db, SYSTEM, {"location": loc, "sku": sku, "delta": d, "reason": "cycle_count"}
                 )
                 self.model[(sku, loc)][0] += d
@@ -74,7 +74,7 @@ def run_machine(db):
         def transfer(self, sku, src, q):
             dst = LOCS[1 - LOCS.index(src)]
             try:
-                inventory.transfer(
+                stock.transfer(
                     db,
                     SYSTEM,
                     {
@@ -103,7 +103,7 @@ def run_machine(db):
 
         @invariant()
         def levels_equal_ledger_and_model(self):
-            assert inventory.verify(db) == []
+            assert stock.verify(db) == []
             rows = db.read(
                 lambda c: c.execute(
                     select(

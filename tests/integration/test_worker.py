@@ -10,7 +10,10 @@ from sqlalchemy import select, update
 from dingdan.db.order_tables import IdempotencyKey, Order
 from dingdan.db.tables import OutboxMessage
 from dingdan.db.types import utcnow
-from dingdan.services import inventory, order_views, orders, payments, worker
+from dingdan.services.inventory import stock
+from dingdan.services.jobs import worker
+from dingdan.services.orders import capture, queries
+from dingdan.services.payments import transactions
 from tests.helpers import ADMIN, location, product, receive
 from tests.integration.test_orders_api import order_body
 
@@ -24,24 +27,24 @@ def test_unpaid_bank_transfers_are_cancelled_after_the_deadline_releasing_stock(
     product(db, "TEA-001")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 10})
-    old, _ = orders.place_order(db, ADMIN, order_body())
-    paid, _ = orders.place_order(db, ADMIN, order_body())
-    fresh, _ = orders.place_order(db, ADMIN, order_body())
-    cod, _ = orders.place_order(db, ADMIN, order_body(payment_method="cod"))
+    old, _ = capture.place_order(db, ADMIN, order_body())
+    paid, _ = capture.place_order(db, ADMIN, order_body())
+    fresh, _ = capture.place_order(db, ADMIN, order_body())
+    cod, _ = capture.place_order(db, ADMIN, order_body(payment_method="cod"))
     for o in (old, paid, cod):
         _age(db, o["number"], 80)
-    payments.record_payment(db, ADMIN, paid["number"], {"amount": "100.00"})
+    transactions.record_payment(db, ADMIN, paid["number"], {"amount": "100.00"})
 
     assert worker.cancel_unpaid_bank_transfers(db, 72) == [old["number"]]
-    cancelled = order_views.get_order(db, old["number"])
+    cancelled = queries.get_order(db, old["number"])
     assert cancelled["status"] == "cancelled" and cancelled["allocations"] == []
     assert "Unpaid bank transfer" in cancelled["cancel_reason"]
-    last = order_views.events(db, old["number"])["items"][-1]
+    last = queries.events(db, old["number"])["items"][-1]
     assert last["kind"] == "cancelled" and last["actor"] == "system:worker"
     for o in (paid, fresh, cod):
-        assert order_views.get_order(db, o["number"])["status"] == "open"
-    assert inventory.stock_of(db, "TEA-001")["reserved"] == 6
-    assert inventory.verify(db) == []
+        assert queries.get_order(db, o["number"])["status"] == "open"
+    assert stock.stock_of(db, "TEA-001")["reserved"] == 6
+    assert stock.verify(db) == []
     assert worker.cancel_unpaid_bank_transfers(db, 72) == []
 
 
@@ -49,8 +52,8 @@ def test_the_outbox_is_drained_once_and_old_idempotency_keys_are_purged(db):
     product(db, "TEA-001")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 10})
-    orders.place_order(db, ADMIN, order_body(), idempotency_key="old")
-    orders.place_order(db, ADMIN, order_body(), idempotency_key="new")
+    capture.place_order(db, ADMIN, order_body(), idempotency_key="old")
+    capture.place_order(db, ADMIN, order_body(), idempotency_key="new")
     db.write(lambda c: c.execute(update(IdempotencyKey).where(IdempotencyKey.key == "old")
                                  .values(created_at=utcnow() - timedelta(days=8))))
     seen = []
@@ -72,7 +75,7 @@ def test_a_failing_handler_keeps_the_message_for_a_later_try(db):
     product(db, "TEA-001")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 10})
-    orders.place_order(db, ADMIN, order_body())
+    capture.place_order(db, ADMIN, order_body())
 
     def boom(payload):
         raise RuntimeError("mail server down")
@@ -93,7 +96,7 @@ def test_one_round_drains_a_backlog_larger_than_a_batch(db):
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 100})
     for _ in range(7):
-        orders.place_order(db, ADMIN, order_body())
+        capture.place_order(db, ADMIN, order_body())
     seen = []
     worker.HANDLERS["order.created"] = seen.append
     try:
@@ -115,7 +118,7 @@ def test_the_worker_thread_drains_the_outbox_between_its_rounds(db):
     thread = worker.WorkerThread(db, 72, interval=600, outbox_interval=0.05)
     thread.start()
     try:
-        orders.place_order(db, ADMIN, order_body())
+        capture.place_order(db, ADMIN, order_body())
         deadline = time.monotonic() + 10
         left = [1]
         while left and time.monotonic() < deadline:

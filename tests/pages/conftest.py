@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from dingdan.domain.roles import Role
-from dingdan.services import access, orders
+from dingdan.domain.access.roles import Role
+from dingdan.services.access import accounts
+from dingdan.services.orders import capture
 from tests.builders import ADMIN, LIN, Shop, order_body
 
 PASSWORD = "correct-horse-battery"
@@ -62,10 +63,10 @@ PAGES_SHOP = Shop(
 def shop(db: Any) -> dict[str, Any]:
     PAGES_SHOP.build(db)
     for role in Role:
-        access.create_user(
+        accounts.create_user(
             db, ADMIN, email=f"{role.value}@example.com", role=role.value, password=PASSWORD
         )
-    order, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN))
+    order, _ = capture.place_order(db, ADMIN, order_body(buyer=LIN))
     return {"order": order}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from dingdan.services import carriers_admin
+from dingdan.services.fulfilment import carriers
 from tests.builders import ADMIN
 
 
@@ -15,8 +15,8 @@ def _options(html: str) -> set[str]:
 
 
 def test_the_ship_form_lists_the_active_carriers_of_the_settings(shop, browser, db):
-    carriers_admin.create_carrier(db, ADMIN, {"code": "bike_tpe", "name": "Taipei Bike Couriers"})
-    carriers_admin.update_carrier(db, ADMIN, "hct", {"active": False})
+    carriers.create_carrier(db, ADMIN, {"code": "bike_tpe", "name": "Taipei Bike Couriers"})
+    carriers.update_carrier(db, ADMIN, "hct", {"active": False})
     html = browser("warehouse").get(f"/orders/{shop['order']['number']}").text
     options = _options(html)
     assert "bike_tpe" in options and "tcat" in options and "hct" not in options

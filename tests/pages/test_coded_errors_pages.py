@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from dingdan.domain import error_codes
-from dingdan.domain.errors import FieldError
-from dingdan.services import catalog
+from dingdan.domain.shared import error_codes
+from dingdan.domain.shared.errors import FieldError
+from dingdan.services.catalog import products
 from dingdan.web import i18n
-from dingdan.web.pages import messages
+from dingdan.web.pages.shared import messages
 
 ZH_TW = {"Accept-Language": "zh-TW"}
 
@@ -28,14 +28,14 @@ def test_a_coded_error_is_shown_in_traditional_chinese(shop, browser, db):
 
 def test_a_page_answers_a_duplicate_with_the_apis_status(shop, browser, db):
     wh = browser("warehouse")
-    before = catalog.get_product(db, "TEA-001")
+    before = products.get_product(db, "TEA-001")
     r = wh.post(
         "/products",
         {"sku": "TEA-001", "name": "dup", "price": "1", "currency": "TWD"},
         headers=ZH_TW,
     )
     assert r.status_code == 409  # as POST /api/v1/products answers a duplicate SKU
-    assert catalog.get_product(db, "TEA-001") == before
+    assert products.get_product(db, "TEA-001") == before
 
 
 def test_a_parameter_that_is_a_status_is_shown_by_its_label():

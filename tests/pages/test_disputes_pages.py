@@ -9,15 +9,11 @@ import re
 
 import pytest
 
-from dingdan.services import (
-    dispute_views,
-    disputes,
-    fulfilment,
-    inventory,
-    order_views,
-    orders,
-    payments,
-)
+from dingdan.services.after_sales import dispute_queries, disputes
+from dingdan.services.fulfilment import shipments
+from dingdan.services.inventory import stock
+from dingdan.services.orders import capture, queries
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN, LIN, order_body
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -32,8 +28,8 @@ def uploads(tmp_path, monkeypatch):
 @pytest.fixture
 def shipped(shop, db):
     number = shop["order"]["number"]
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00"})
-    fulfilment.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT1"})
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00"})
+    shipments.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT1"})
     return number
 
 
@@ -50,7 +46,7 @@ def _ids(html):
 
 
 def _reserved(db, sku="TEA-001"):
-    return inventory.stock_of(db, sku)["reserved"]
+    return stock.stock_of(db, sku)["reserved"]
 
 
 def test_the_queue_is_sorted_by_due_date_marks_overdue_and_filters(shipped, browser, db):
@@ -78,9 +74,9 @@ def test_the_queue_is_sorted_by_due_date_marks_overdue_and_filters(shipped, brow
 def test_the_queue_pages_on_due_date_then_id(shipped, db):
     days = ("2030-01-02", "2030-01-01", "2030-01-02")
     made = [_open(db, shipped, due_date=d)["id"] for d in days]
-    first = dispute_views.dispute_queue(db, limit=2)
+    first = dispute_queries.dispute_queue(db, limit=2)
     assert [x["id"] for x in first.items] == [made[1], made[0]] and first.next_cursor
-    rest = dispute_views.dispute_queue(db, limit=2, cursor=first.next_cursor)
+    rest = dispute_queries.dispute_queue(db, limit=2, cursor=first.next_cursor)
     assert [x["id"] for x in rest.items] == [made[2]] and rest.next_cursor is None
 
 
@@ -119,7 +115,7 @@ def test_a_dispute_is_opened_from_the_queue_by_order_number(shipped, browser, db
         "2030-02-03",
         "open",
     )
-    events = [e["kind"] for e in order_views.events(db, shipped)["items"]]
+    events = [e["kind"] for e in queries.events(db, shipped)["items"]]
     assert "dispute_opened" in events
 
 
@@ -204,7 +200,7 @@ def test_investigate_refund_and_close_by_a_manager(shipped, browser, db):
     assert r.status_code == 303, r.text
     d = disputes.get_dispute(db, did)
     assert (d["status"], d["resolution"], d["amount"]) == ("resolved", "refund", "100.00")
-    order = order_views.get_order(db, shipped)
+    order = queries.get_order(db, shipped)
     assert order["refunded"] == "100.00" and order["financial_status"] == "partially_refunded"
     page = mgr.get(f"/disputes/{did}").text
     assert 'id="dispute-refund"' in page and 'id="close-form"' in page
@@ -213,7 +209,7 @@ def test_investigate_refund_and_close_by_a_manager(shipped, browser, db):
     assert _status(db, did) == "closed"
     page = mgr.get(f"/disputes/{did}").text
     assert 'id="message-form"' not in page and 'id="evidence-form"' not in page
-    kinds = [e["kind"] for e in order_views.events(db, shipped)["items"]]
+    kinds = [e["kind"] for e in queries.events(db, shipped)["items"]]
     assert {"dispute_investigating", "dispute_resolved", "dispute_closed"} <= set(kinds)
 
 
@@ -229,7 +225,7 @@ def test_a_refund_above_what_was_paid_is_refused_in_the_readers_language(shipped
         r = mgr.post(f"/disputes/{did}/resolve", {"resolution": "refund", "amount": bad})
         assert r.status_code == 422
     assert _status(db, did) == "open"
-    assert order_views.get_order(db, shipped)["refunded"] == "0.00"
+    assert queries.get_order(db, shipped)["refunded"] == "0.00"
 
 
 def test_customer_service_may_not_refund_but_may_reship_with_stock_reserved(shipped, browser, db):
@@ -247,12 +243,12 @@ def test_customer_service_may_not_refund_but_may_reship_with_stock_reserved(ship
     assert r.status_code == 303, r.text
     d = disputes.get_dispute(db, did)
     assert d["status"] == "resolved" and d["resolution"] == "reshipment"
-    new = order_views.get_order(db, d["replacement_order"])
+    new = queries.get_order(db, d["replacement_order"])
     assert [(ln["sku"], ln["quantity"]) for ln in new["lines"]] == [("TEA-001", 1)]
     assert new["financial_status"] == "paid"
     assert _reserved(db) == before + 1
     assert f'href="/orders/{d["replacement_order"]}"' in cs.get(f"/disputes/{did}").text
-    assert order_views.get_order(db, shipped)["refunded"] == "0.00"
+    assert queries.get_order(db, shipped)["refunded"] == "0.00"
 
 
 def test_a_reshipment_of_nothing_or_more_than_stock_changes_nothing(shipped, browser, db):
@@ -279,7 +275,7 @@ def test_a_reshipment_of_nothing_or_more_than_stock_changes_nothing(shipped, bro
 
 
 def orders_of(db):
-    return order_views.list_orders(db, limit=50).items
+    return queries.list_orders(db, limit=50).items
 
 
 def test_a_reject_needs_a_reason_and_keeps_it_in_the_history(shipped, browser, db):
@@ -293,7 +289,7 @@ def test_a_reject_needs_a_reason_and_keeps_it_in_the_history(shipped, browser, d
     assert (d["status"], d["resolution"]) == ("resolved", "reject")
     html = cs.get(f"/disputes/{did}").text
     assert "&lt;b&gt;signed for&lt;/b&gt;" in html
-    assert order_views.get_order(db, shipped)["refunded"] == "0.00"
+    assert queries.get_order(db, shipped)["refunded"] == "0.00"
 
 
 def test_a_step_out_of_order_is_a_message_not_a_change(shipped, browser, db):
@@ -326,7 +322,7 @@ def test_a_forged_step_of_another_role_gets_403_and_changes_nothing(
     assert r.status_code == 403
     d = disputes.get_dispute(db, did)
     assert d["status"] == "open" and d["messages"] == []
-    assert order_views.get_order(db, shipped)["refunded"] == "0.00"
+    assert queries.get_order(db, shipped)["refunded"] == "0.00"
 
 
 def test_an_unknown_dispute_is_404(shop, browser):
@@ -336,7 +332,7 @@ def test_an_unknown_dispute_is_404(shop, browser):
 
 
 def test_a_dispute_on_a_second_order_links_it(shop, browser, db):
-    other, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN))
+    other, _ = capture.place_order(db, ADMIN, order_body(buyer=LIN))
     did = _open(db, other["number"], type="quality")["id"]
     html = browser("viewer").get(f"/disputes/{did}").text
     assert f'href="/orders/{other["number"]}"' in html and "Quality" in html

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from dingdan.services import customers, payments
+from dingdan.services.orders import customers
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN, address, order_body, product, receive
 
 EVIL = "<script>alert(1)</script>"
@@ -15,9 +16,9 @@ INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
 def _evil_shop(db):
     product(db, "EVIL-1", price="100.00", name=EVIL, barcode="999000111")
     receive(db, "TPE", {"EVIL-1": 10})
-    from dingdan.services import orders
+    from dingdan.services.orders import capture
 
-    order, _ = orders.place_order(
+    order, _ = capture.place_order(
         db,
         ADMIN,
         order_body(
@@ -26,7 +27,7 @@ def _evil_shop(db):
             lines=[{"sku": "EVIL-1", "quantity": 1}],
         ),
     )
-    payments.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
+    transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
     return order
 
 
@@ -36,7 +37,7 @@ def test_a_product_and_a_customer_named_script_render_as_text_everywhere(shop, b
     cid = customers.list_customers(db, q="evil@").items[0]["id"]
     admin = browser("admin")
     admin.post(f"/orders/{n}/notes", {"note": EVIL})
-    from dingdan.services import disputes
+    from dingdan.services.after_sales import disputes
 
     did = disputes.open_dispute(db, ADMIN, n, {"type": "late", "owner": EVIL, "summary": EVIL})[
         "id"
@@ -78,7 +79,7 @@ def test_a_product_and_a_customer_named_script_render_as_text_everywhere(shop, b
 
 def test_a_scanned_code_with_markup_is_shown_as_text(shop, browser, db):
     n = shop["order"]["number"]
-    payments.record_payment(db, ADMIN, n, {"amount": "760.00"})
+    transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
     r = browser("warehouse").post(f"/warehouse/pack/{n}/scan", {"location": "TPE", "code": EVIL})
     assert EVIL not in r.text and ESCAPED in r.text
 

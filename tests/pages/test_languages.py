@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from dingdan.services import access
+from dingdan.services.access import accounts
 from dingdan.web import i18n
 from tests.pages.conftest import csrf_of
 
@@ -64,7 +64,7 @@ def test_the_users_choice_is_remembered_over_the_browsers_language(shop, browser
     assert b.post("/language", {"language": "zh_Hans", "next": "/orders"}).headers[
         "location"] == "/orders"
     assert "总览" in b.get("/", headers={"Accept-Language": "en"}).text
-    user = next(u for u in access.list_users(db) if u["email"] == "finance@example.com")
+    user = next(u for u in accounts.list_users(db) if u["email"] == "finance@example.com")
     assert user["language"] == "zh_Hans"
     again = browser("finance")  # a new browser session: the choice is the user's
     assert "总览" in again.get("/", headers={"Accept-Language": "zh-TW"}).text

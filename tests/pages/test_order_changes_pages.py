@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from dingdan.services import fulfilment, order_views, orders, payments
+from dingdan.services.fulfilment import shipments
+from dingdan.services.orders import capture, queries
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN, LIN, order_body
 
 
@@ -14,12 +16,12 @@ def two_lines(shop, db):
     body = order_body(
         buyer=LIN, lines=[{"sku": "TEA-001", "quantity": 3}, {"sku": "MUG-001", "quantity": 1}]
     )
-    order, _ = orders.place_order(db, ADMIN, body)
+    order, _ = capture.place_order(db, ADMIN, body)
     return order["number"]
 
 
 def _line(db, number, sku):
-    return next(ln for ln in order_views.get_order(db, number)["lines"] if ln["sku"] == sku)
+    return next(ln for ln in queries.get_order(db, number)["lines"] if ln["sku"] == sku)
 
 
 def test_customer_service_cancels_part_of_a_line(two_lines, browser, db):
@@ -63,15 +65,15 @@ def test_a_forged_line_cancel_gets_403(two_lines, browser, db, role):
 @pytest.fixture
 def shipment(shop, db):
     number = shop["order"]["number"]
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00"})
-    s = fulfilment.create_shipment(
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00"})
+    s = shipments.create_shipment(
         db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT20260001"}
     )
     return number, str(s["id"])
 
 
 def _shipment(db, number):
-    return order_views.shipments_of(db, number)["items"][0]
+    return queries.shipments_of(db, number)["items"][0]
 
 
 def test_the_warehouse_records_a_delivery_exception(shipment, browser, db):

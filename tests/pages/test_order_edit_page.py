@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
-from dingdan.services import fulfilment, inventory, order_views, payments
+from dingdan.services.fulfilment import shipments
+from dingdan.services.inventory import stock
+from dingdan.services.orders import queries
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN
 
 
@@ -64,13 +67,13 @@ def edit(b: Any, number: str, **changes: str) -> Any:
 
 
 def reserved(db: Any, sku: str) -> int:
-    return sum(x["reserved"] for x in inventory.stock_of(db, sku)["locations"])
+    return sum(x["reserved"] for x in stock.stock_of(db, sku)["locations"])
 
 
 def lines_of(db: Any, number: str) -> dict[str, int]:
     return {
         ln["sku"]: ln["quantity"] - ln["cancelled"]
-        for ln in order_views.get_order(db, number)["lines"]
+        for ln in queries.get_order(db, number)["lines"]
     }
 
 
@@ -101,7 +104,7 @@ def test_raising_a_quantity_reserves_more_stock_and_shows_where(number, browser,
     r = edit(cs, number, **{"qty-0": "5"})
     assert r.status_code == 303 and r.headers["location"] == f"/orders/{number}/edit"
     assert lines_of(db, number) == {"TEA-001": 5} and reserved(db, "TEA-001") == 5
-    order = order_views.get_order(db, number)
+    order = queries.get_order(db, number)
     assert order["total"] == "1810.00"  # 5 × 350 + 60 shipping
     shown = cs.get(r.headers["location"]).text
     assert 'id="edit-result"' in shown and "2 → 5" in shown and "TPE 5" in shown
@@ -115,33 +118,33 @@ def test_a_line_is_added_by_sku_and_another_removed_in_one_save(number, browser,
     assert r.status_code == 303, r.text
     assert lines_of(db, number) == {"MUG-001": 2}
     assert reserved(db, "TEA-001") == 0 and reserved(db, "MUG-001") == 2
-    assert order_views.get_order(db, number)["total"] == "1420.00"
+    assert queries.get_order(db, number)["total"] == "1420.00"
     shown = cs.get(r.headers["location"]).text
     assert "(removed)" in shown and "0 → 2" in shown
 
 
 def test_not_enough_stock_refuses_the_whole_edit_and_keeps_what_was_typed(number, browser, db):
     cs = browser("customer_service")
-    before = order_views.get_order(db, number)
+    before = queries.get_order(db, number)
     r = edit(cs, number, **{"qty-0": "3", "add_sku-0": "MUG-001", "add_qty-0": "9"})
     assert r.status_code == 409
     assert "There is not enough stock for this." in r.text
     assert "MUG-001 · Quantity" in r.text and "4 short of stock" in r.text
     assert 'name="add-sku-0" maxlength="64" autocomplete="off" value="MUG-001"' in r.text
     assert 'value="9"' in r.text and 'name="qty-0" type="number" min="0" max="1000000"' in r.text
-    assert order_views.get_order(db, number) == before
+    assert queries.get_order(db, number) == before
     assert reserved(db, "TEA-001") == 2 and reserved(db, "MUG-001") == 0
 
 
 def test_an_invalid_postal_code_is_shown_and_nothing_changes(number, browser, db):
     cs = browser("customer_service")
-    before = order_views.get_order(db, number)
+    before = queries.get_order(db, number)
     r = edit(cs, number, **{"qty-0": "4", "addr_postal_code": "12", "addr_city": "新北市"})
     assert r.status_code == 422
     assert "Shipping address · Postal code" in r.text
     assert "must be a Taiwan postal code of 3, 5 or 6 digits" in r.text
     assert 'value="12"' in r.text and 'value="新北市"' in r.text
-    assert order_views.get_order(db, number) == before and reserved(db, "TEA-001") == 2
+    assert queries.get_order(db, number) == before and reserved(db, "TEA-001") == 2
 
 
 def test_a_new_address_and_shipping_price_are_saved_normalised(number, browser, db):
@@ -154,7 +157,7 @@ def test_a_new_address_and_shipping_price_are_saved_normalised(number, browser, 
         "shipping_price": "0",
     }
     assert edit(cs, number, **changes).status_code == 303
-    order = order_views.get_order(db, number)
+    order = queries.get_order(db, number)
     address = order["shipping_address"]
     assert (address["postal_code"], address["city"], address["phone"]) == (
         "22001",
@@ -180,15 +183,15 @@ def test_a_new_address_and_shipping_price_are_saved_normalised(number, browser, 
 def test_bad_input_is_shown_translated_and_nothing_changes(
     number, browser, db, changes, status, shown
 ):
-    before = order_views.get_order(db, number)
+    before = queries.get_order(db, number)
     r = edit(browser("customer_service"), number, **changes)
     assert r.status_code == status and shown in r.text, r.text[-3000:]
-    assert order_views.get_order(db, number) == before
+    assert queries.get_order(db, number) == before
 
 
 def test_a_quantity_below_what_has_shipped_is_refused(number, browser, db):
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00"})
-    fulfilment.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT1"})
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00"})
+    shipments.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT1"})
     cs = browser("customer_service")
     html = cs.get(f"/orders/{number}/edit").text
     assert 'name="remove-0"' not in html  # a shipped line cannot be removed
@@ -198,7 +201,7 @@ def test_a_quantity_below_what_has_shipped_is_refused(number, browser, db):
 
 
 def test_a_cancelled_order_cannot_be_edited_and_offers_no_edit(number, browser, db):
-    fulfilment.cancel_order(db, ADMIN, number, "customer asked")
+    shipments.cancel_order(db, ADMIN, number, "customer asked")
     cs = browser("customer_service")
     assert f'href="/orders/{number}/edit"' not in cs.get(f"/orders/{number}").text
     page = cs.get(f"/orders/{number}/edit").text

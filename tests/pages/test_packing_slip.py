@@ -8,15 +8,11 @@ import re
 
 import pytest
 
-from dingdan.services import (
-    audit_log,
-    documents,
-    fulfilment,
-    order_views,
-    orders,
-    packing_slips,
-    payments,
-)
+from dingdan.services.access import audit_log
+from dingdan.services.fulfilment import packing_slips, shipments
+from dingdan.services.orders import capture, queries
+from dingdan.services.payments import transactions
+from dingdan.services.shared import documents
 from tests.builders import ADMIN, LIN, order_body, product, receive
 
 EVIL = "<script>alert(1)</script>"
@@ -38,14 +34,14 @@ def partly_shipped(shop, db):
         {"sku": "MUG-001", "quantity": 2},
         {"sku": "EVIL-1", "quantity": 1},
     ]
-    order, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN, lines=lines))
+    order, _ = capture.place_order(db, ADMIN, order_body(buyer=LIN, lines=lines))
     number = order["number"]
-    payments.record_payment(db, ADMIN, number, {"amount": order["total"]})
+    transactions.record_payment(db, ADMIN, number, {"amount": order["total"]})
     ship = {"sku": "TEA-001", "quantity": 1}, {"sku": "MUG-001", "quantity": 2}
-    fulfilment.create_shipment(
+    shipments.create_shipment(
         db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT1", "lines": list(ship)}
     )
-    return order_views.get_order(db, number)
+    return queries.get_order(db, number)
 
 
 def _rows(html: str) -> dict[str, str]:
@@ -95,7 +91,7 @@ def test_one_slip_per_ship_from_location_and_a_location_filter(shop, browser, db
     body = order_body(
         buyer=LIN, lines=[{"sku": "TEA-001", "quantity": 1}, {"sku": "MUG-001", "quantity": 7}]
     )
-    order, _ = orders.place_order(db, ADMIN, body)
+    order, _ = capture.place_order(db, ADMIN, body)
     wh = browser("warehouse")
     html = wh.get(f"/orders/{order['number']}/packing-slip").text
     assert html.count('<article class="slip"') == 2
@@ -182,8 +178,8 @@ def test_a_pdf_is_asked_for_then_offered_once_the_worker_made_it(partly_shipped,
 
 def test_nothing_left_to_pack_says_so_and_queues_no_pdf(shop, browser, db):
     number = shop["order"]["number"]
-    payments.record_payment(db, ADMIN, number, {"amount": shop["order"]["total"]})
-    fulfilment.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT2"})
+    transactions.record_payment(db, ADMIN, number, {"amount": shop["order"]["total"]})
+    shipments.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT2"})
     wh = browser("warehouse")
     page = wh.get(f"/orders/{number}/packing-slip").text
     assert "Nothing is left to pack for this order." in page and "<article" not in page

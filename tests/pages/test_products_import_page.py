@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dingdan.db.tables import AuditEntry, Product
-from dingdan.services import catalog
+from dingdan.services.catalog import products
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,14 +91,14 @@ def test_a_csv_with_chinese_names_is_previewed_then_imported_on_confirm(shop, br
     assert done.status_code == 303 and done.headers["location"] == "/products"
     listed = wh.get("/products").text
     assert "Imported 2 products from 新品.csv: 2 created, 0 updated." in listed
-    oolong = catalog.get_product(db, "OOLONG-150")
+    oolong = products.get_product(db, "OOLONG-150")
     assert (oolong["name"], oolong["price"], oolong["category"]) == (
         "凍頂烏龍茶 150g",
         "450.00",
         "茶葉",
     )
     assert oolong["allow_backorder"] is True
-    puer = catalog.get_product(db, "PUER-357")
+    puer = products.get_product(db, "PUER-357")
     assert (puer["name"], puer["price"], puer["currency"]) == (
         "云南普洱茶饼 357克",
         "268.50",
@@ -124,18 +124,18 @@ def test_an_xlsx_workbook_creates_new_products_and_updates_existing_ones(
     r = upload(wh, "products.xlsx", data, XLSX)
     assert r.status_code == 200, r.text
     assert "Update</span>" in r.text and "New product</span>" in r.text
-    assert catalog.get_product(db, "TEA-001")["price"] == "350.00"
+    assert products.get_product(db, "TEA-001")["price"] == "350.00"
     assert len(list((upload_dir / "imports").glob("*.xlsx"))) == 1
     done = wh.post("/products/import/confirm", {"token": token_of(r.text)})
     assert done.status_code == 303
-    tea = catalog.get_product(db, "TEA-001")
+    tea = products.get_product(db, "TEA-001")
     assert (tea["name"], tea["price"], tea["weight_grams"]) == (
         "凍頂烏龍茶 (新包裝)",
         "399.50",
         160,
     )
     assert tea["barcode"] == "4710000000017"  # not in the file: kept
-    assert catalog.get_product(db, "CUP-9")["name"] == "品茗杯"
+    assert products.get_product(db, "CUP-9")["name"] == "品茗杯"
     assert list((upload_dir / "imports").glob("*.xlsx")) == []  # the staged file is gone
 
 
@@ -238,4 +238,4 @@ def test_the_template_lists_the_columns_and_imports_once_filled_in(shop, browser
     r = upload(wh, "template.csv", filled)
     assert r.status_code == 200
     assert wh.post("/products/import/confirm", {"token": token_of(r.text)}).status_code == 303
-    assert catalog.get_product(db, "TPL-1")["name"] == "範本商品"
+    assert products.get_product(db, "TPL-1")["name"] == "範本商品"

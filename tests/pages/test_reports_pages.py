@@ -10,14 +10,18 @@ import pytest
 from sqlalchemy import update
 
 from dingdan.db.order_tables import Order
-from dingdan.domain.errors import ValidationFailed
-from dingdan.services import fulfilment, orders, payments, reports, returns
+from dingdan.domain.shared.errors import ValidationFailed
+from dingdan.services.after_sales import returns
+from dingdan.services.fulfilment import shipments
+from dingdan.services.orders import capture
+from dingdan.services.payments import transactions
+from dingdan.services.reports import return_rates
 from tests.builders import ADMIN, LIN, order_body
 
 
 def _ship(db, number, amount, carrier="hct", tracking="HCT20260001"):
-    payments.record_payment(db, ADMIN, number, {"amount": amount})
-    fulfilment.create_shipment(db, ADMIN, number, {"carrier": carrier, "tracking_number": tracking})
+    transactions.record_payment(db, ADMIN, number, {"amount": amount})
+    shipments.create_shipment(db, ADMIN, number, {"carrier": carrier, "tracking_number": tracking})
 
 
 def _return(db, number, sku, n, reason, received):
@@ -37,7 +41,7 @@ def _placed(db, number, when):
 def _scene(db, shop):
     first = shop["order"]["number"]  # 2 × TEA-001
     _ship(db, first, "760.00")
-    second, _ = orders.place_order(
+    second, _ = capture.place_order(
         db,
         ADMIN,
         order_body(
@@ -57,7 +61,7 @@ def _scene(db, shop):
 
 def test_the_return_rate_counts_received_units_by_reason_sku_and_carrier(shop, db):
     _scene(db, shop)
-    data = reports.return_rates(db)
+    data = return_rates.return_rates(db)
     assert (data["shipped"], data["returned"], data["rate"]) == (6, 2, "33.3")
     by = {
         k: {r["key"]: (r["returned"], r["shipped"], r["rate"]) for r in data[k]}
@@ -69,9 +73,9 @@ def test_the_return_rate_counts_received_units_by_reason_sku_and_carrier(shop, d
 
 
 def test_nothing_shipped_has_no_rate(shop, db):
-    data = reports.return_rates(db)
+    data = return_rates.return_rates(db)
     assert data["rate"] is None and data["by_reason"] == [] and data["by_carrier"] == []
-    assert reports.rate(0, 0) is None and reports.rate(1, 3) == "33.3"
+    assert return_rates.rate(0, 0) is None and return_rates.rate(1, 3) == "33.3"
 
 
 def test_every_role_reads_the_report_page_in_its_language(shop, browser, db):
@@ -92,21 +96,21 @@ def test_signed_out_visitors_cannot_read_the_report(shop, browser):
 
 def test_a_date_range_counts_the_orders_placed_in_it(shop, db):
     _scene(db, shop)
-    feb = reports.return_rates(db, date(2026, 2, 1), None)
+    feb = return_rates.return_rates(db, date(2026, 2, 1), None)
     assert (feb["shipped"], feb["returned"], feb["rate"]) == (4, 1, "25.0")
     assert feb["from"] == "2026-02-01" and feb["to"] is None
     assert {r["key"]: r["returned"] for r in feb["by_reason"]} == {"changed_mind": 1}
     assert {r["key"]: (r["returned"], r["shipped"]) for r in feb["by_carrier"]} == {"tcat": (1, 4)}
-    jan = reports.return_rates(db, None, date(2026, 1, 31))
+    jan = return_rates.return_rates(db, None, date(2026, 1, 31))
     assert (jan["shipped"], jan["returned"], jan["rate"]) == (2, 1, "50.0")
     assert {r["key"]: (r["returned"], r["shipped"]) for r in jan["by_sku"]} == {"TEA-001": (1, 2)}
-    one_day = reports.return_rates(db, date(2026, 1, 10), date(2026, 1, 10))
+    one_day = return_rates.return_rates(db, date(2026, 1, 10), date(2026, 1, 10))
     assert one_day["shipped"] == 2
-    assert reports.return_rates(db, date(2025, 1, 1), date(2025, 12, 31))["shipped"] == 0
-    wide = reports.return_rates(db, date.min, date.max)
+    assert return_rates.return_rates(db, date(2025, 1, 1), date(2025, 12, 31))["shipped"] == 0
+    wide = return_rates.return_rates(db, date.min, date.max)
     assert (wide["shipped"], wide["returned"]) == (6, 2)
     with pytest.raises(ValidationFailed) as err:
-        reports.return_rates(db, date(2026, 2, 1), date(2026, 1, 1))
+        return_rates.return_rates(db, date(2026, 2, 1), date(2026, 1, 1))
     assert err.value.errors[0].field == "to"
 
 
@@ -135,9 +139,9 @@ def test_a_bad_range_is_a_message_and_the_whole_report(shop, browser, db, query,
 
 
 def test_a_sellers_own_carrier_is_named_as_in_the_settings(shop, db, browser):
-    from dingdan.services import carriers_admin
+    from dingdan.services.fulfilment import carriers
 
-    carriers_admin.create_carrier(db, ADMIN, {"code": "mylocal", "name": "巷口快遞"})
+    carriers.create_carrier(db, ADMIN, {"code": "mylocal", "name": "巷口快遞"})
     number = shop["order"]["number"]
     _ship(db, number, "760.00", "mylocal", "ML-0001")
     _return(db, number, "TEA-001", 1, "defective", received=True)

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from dingdan.services import fulfilment, inventory, order_views, payments, return_views, returns
+from dingdan.services.after_sales import return_queries, returns
+from dingdan.services.fulfilment import shipments
+from dingdan.services.inventory import stock
+from dingdan.services.orders import queries
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN
 
 
 @pytest.fixture
 def shipped(shop, db):
     number = shop["order"]["number"]
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00"})
-    fulfilment.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT1"})
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00"})
+    shipments.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT1"})
     return number
 
 
@@ -24,7 +28,7 @@ def _request(db, number, quantity=1, reason="defective"):
 
 
 def _on_hand(db, sku="TEA-001", loc="TPE"):
-    items = inventory.stock_of(db, sku)["locations"]
+    items = stock.stock_of(db, sku)["locations"]
     return sum(i["on_hand"] for i in items if i["location"] == loc)
 
 
@@ -40,7 +44,7 @@ def test_customer_service_requests_a_return_from_the_order_page(shipped, browser
     page = cs.get(r.headers["location"]).text
     assert "&lt;b&gt;cracked&lt;/b&gt;" in page and "<b>cracked" not in page
     assert 'id="approve-form"' in page and 'id="reject-form"' in page
-    listed = return_views.list_returns(db, order=shipped).items
+    listed = return_queries.list_returns(db, order=shipped).items
     assert [(ln["sku"], ln["quantity"], ln["reason"]) for ln in listed[0]["lines"]] == [
         ("TEA-001", 1, "defective")
     ]
@@ -60,7 +64,7 @@ def test_a_bad_return_request_is_shown_and_nothing_is_stored(shipped, browser, d
     r = cs.post(f"/orders/{shipped}/returns", data)
     assert r.status_code == 303 and r.headers["location"].endswith("#return-form")
     assert shown in cs.get(f"/orders/{shipped}").text
-    assert return_views.list_returns(db, order=shipped).items == []
+    assert return_queries.list_returns(db, order=shipped).items == []
 
 
 def test_a_bad_request_reads_in_traditional_chinese(shipped, browser):
@@ -74,7 +78,7 @@ def test_a_bad_request_reads_in_traditional_chinese(shipped, browser):
 def test_the_whole_flow_approve_receive_refund_by_each_role(shipped, browser, db):
     rid = _request(db, shipped, 2)["id"]
     assert browser("customer_service").post(f"/returns/{rid}/approve").status_code == 303
-    assert return_views.get_return(db, rid)["status"] == "approved"
+    assert return_queries.get_return(db, rid)["status"] == "approved"
     wh = browser("warehouse")
     page = wh.get(f"/returns/{rid}").text
     assert 'id="receive-form"' in page and 'id="approve-form"' not in page
@@ -84,19 +88,19 @@ def test_the_whole_flow_approve_receive_refund_by_each_role(shipped, browser, db
         {"location": "TPE", "sku": "TEA-001", "resellable-0": "1", "damaged-0": "1"},
     )
     assert r.status_code == 303
-    ret = return_views.get_return(db, rid)
+    ret = return_queries.get_return(db, rid)
     assert ret["status"] == "received" and ret["lines"][0]["resellable"] == 1
     assert ret["lines"][0]["damaged"] == 1 and _on_hand(db) == before + 1
     fin = browser("finance")
     assert 'id="return-refund-form"' in fin.get(f"/returns/{rid}").text
     r = fin.post(f"/returns/{rid}/refund", {"amount": "", "to": "store_credit"})
     assert r.status_code == 303
-    ret = return_views.get_return(db, rid)
+    ret = return_queries.get_return(db, rid)
     assert ret["status"] == "refunded" and ret["refund"] == {
         "amount": "700.00",
         "to": "store_credit",
     }
-    assert order_views.get_order(db, shipped)["refunded"] == "700.00"
+    assert queries.get_order(db, shipped)["refunded"] == "700.00"
 
 
 def test_receiving_more_than_requested_is_refused_and_nothing_moves(shipped, browser, db):
@@ -108,7 +112,7 @@ def test_receiving_more_than_requested_is_refused_and_nothing_moves(shipped, bro
         wh.post(f"/returns/{rid}/receive", {"location": "TPE", "sku": "TEA-001", **bad})
         html = wh.get(f"/returns/{rid}").text
         assert 'class="flash error"' in html
-    assert return_views.get_return(db, rid)["status"] == "approved" and _on_hand(db) == before
+    assert return_queries.get_return(db, rid)["status"] == "approved" and _on_hand(db) == before
 
 
 def test_reject_needs_a_reason_and_then_rejects(shipped, browser, db):
@@ -116,11 +120,11 @@ def test_reject_needs_a_reason_and_then_rejects(shipped, browser, db):
     cs = browser("customer_service")
     cs.post(f"/returns/{rid}/reject", {"reason": ""})
     assert "Reason" in cs.get(f"/returns/{rid}").text
-    assert return_views.get_return(db, rid)["status"] == "requested"
+    assert return_queries.get_return(db, rid)["status"] == "requested"
     cs.post(f"/returns/{rid}/reject", {"reason": "<script>alert(1)</script>"})
     html = cs.get(f"/returns/{rid}").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
-    assert return_views.get_return(db, rid)["status"] == "rejected"
+    assert return_queries.get_return(db, rid)["status"] == "rejected"
 
 
 def test_an_exchange_places_a_replacement_order(shipped, browser, db):
@@ -135,7 +139,7 @@ def test_an_exchange_places_a_replacement_order(shipped, browser, db):
     assert (
         cs.post(f"/returns/{rid}/exchange", {"sku": "TEA-001", "quantity": "1"}).status_code == 303
     )
-    ret = return_views.get_return(db, rid)
+    ret = return_queries.get_return(db, rid)
     assert ret["status"] == "exchanged" and ret["replacement_order"]
     assert ret["replacement_order"] in cs.get(f"/returns/{rid}").text
 
@@ -183,7 +187,7 @@ def test_a_forged_step_of_another_role_gets_403_and_changes_nothing(
     assert f'action="/returns/{rid}/{step}"' not in b.get(f"/returns/{rid}").text
     r = b.post(f"/returns/{rid}/{step}", data)
     assert r.status_code == 403
-    assert return_views.get_return(db, rid)["status"] == status
+    assert return_queries.get_return(db, rid)["status"] == status
 
 
 @pytest.mark.parametrize("role", ["warehouse", "finance", "viewer"])
@@ -194,7 +198,7 @@ def test_only_returns_roles_may_request_a_return(shipped, browser, db, role):
         f"/orders/{shipped}/returns", {"sku": "TEA-001", "quantity-0": "1", "reason-0": "defective"}
     )
     assert r.status_code == 403
-    assert return_views.list_returns(db, order=shipped).items == []
+    assert return_queries.list_returns(db, order=shipped).items == []
 
 
 def test_the_queue_filters_by_status_and_every_role_may_read_it(shipped, browser, db):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dingdan.services import order_views, payments
+from dingdan.services.orders import queries
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN
 
 ACTION_FORMS = {
@@ -38,14 +39,14 @@ def test_warehouse_cannot_record_a_payment_and_a_forged_post_gets_403(shop, brow
     assert f'action="/orders/{number}/payments"' not in wh.get(f"/orders/{number}").text
     r = wh.post(f"/orders/{number}/payments", {"amount": "760.00"})
     assert r.status_code == 403
-    assert order_views.get_order(db, number)["paid"] == "0.00"
+    assert queries.get_order(db, number)["paid"] == "0.00"
 
 
 def test_finance_records_a_payment(shop, browser, db):
     number = shop["order"]["number"]
     r = browser("finance").post(f"/orders/{number}/payments", {"amount": "760.00"})
     assert r.status_code == 303 and r.headers["location"] == f"/orders/{number}"
-    order = order_views.get_order(db, number)
+    order = queries.get_order(db, number)
     assert order["paid"] == "760.00" and order["financial_status"] == "paid"
 
 
@@ -107,7 +108,7 @@ def test_the_menu_shows_only_the_pages_of_the_role(shop, browser, role):
 
 def test_warehouse_picks_packs_with_a_wrong_scan_refused_and_ships(shop, browser, db):
     n = shop["order"]["number"]
-    payments.record_payment(db, ADMIN, n, {"amount": "760.00"})
+    transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
     wh = browser("warehouse")
     html = wh.get("/warehouse?location=TPE").text
     assert "TEA-001" in html and n in html
@@ -128,11 +129,11 @@ def test_warehouse_picks_packs_with_a_wrong_scan_refused_and_ships(shop, browser
     r = wh.post(f"/orders/{n}/shipments", {"location": "TPE", "carrier": "hct",
                                            "tracking_number": "HCT12345678"})
     assert r.status_code == 303
-    assert order_views.get_order(db, n)["fulfillment_status"] == "fulfilled"
-    shipped = order_views.shipments_of(db, n)["items"][0]
+    assert queries.get_order(db, n)["fulfillment_status"] == "fulfilled"
+    shipped = queries.shipments_of(db, n)["items"][0]
     r = wh.post(f"/shipments/{shipped['id']}/delivered", {"order": n})
     assert r.status_code == 303
-    assert order_views.get_order(db, n)["status"] == "completed"
+    assert queries.get_order(db, n)["status"] == "completed"
 
 
 def test_a_refused_action_shows_a_readable_message_not_an_error_page(shop, browser, db):
@@ -154,13 +155,13 @@ def test_customer_service_cancels_and_adds_a_note(shop, browser, db):
     cs = browser("customer_service")
     assert cs.post(f"/orders/{n}/notes", {"note": "客人來電詢問"}).status_code == 303
     assert cs.post(f"/orders/{n}/cancel", {"reason": "客人取消"}).status_code == 303
-    assert order_views.get_order(db, n)["status"] == "cancelled"
+    assert queries.get_order(db, n)["status"] == "cancelled"
     html = cs.get(f"/orders/{n}").text
     assert "客人來電詢問" in html and 'id="cancel-form"' not in html
 
 
 def test_warehouse_receives_adjusts_and_transfers_stock(shop, browser, db):
-    from dingdan.services import inventory
+    from dingdan.services.inventory import stock as inventory
 
     wh = browser("warehouse")
     assert wh.post("/inventory/receive", {"location": "TXG", "sku": "MUG-001",
@@ -179,7 +180,7 @@ def test_warehouse_receives_adjusts_and_transfers_stock(shop, browser, db):
 
 
 def test_warehouse_creates_and_edits_a_product(shop, browser, db):
-    from dingdan.services import catalog
+    from dingdan.services.catalog import products
 
     wh = browser("warehouse")
     r = wh.post("/products", {"sku": "SOAP-1", "name": "手工皂", "price": "180", "currency": "TWD",
@@ -188,23 +189,23 @@ def test_warehouse_creates_and_edits_a_product(shop, browser, db):
     r = wh.post("/products/SOAP-1", {"name": "苦茶油手工皂", "price": "200.00", "currency": "TWD",
                                      "active": ["0", "1"]})
     assert r.status_code == 303
-    p = catalog.get_product(db, "SOAP-1")
+    p = products.get_product(db, "SOAP-1")
     assert (p["name"], p["price"], p["active"]) == ("苦茶油手工皂", "200.00", True)
     r = wh.post("/products", {"sku": "SOAP-1", "name": "dup", "price": "1", "currency": "TWD"})
     assert r.status_code == 409 and "This conflicts with data already stored." in r.text
 
 
 def test_admin_creates_a_user_and_sets_a_role(shop, browser, db):
-    from dingdan.services import access
+    from dingdan.services.access import accounts
 
     admin = browser("admin")
     r = admin.post("/settings/users", {"email": "new@example.com", "role": "finance",
                                        "password": "a-long-password", "name": "新同事"})
     assert r.status_code == 303
-    uid = next(u["id"] for u in access.list_users(db) if u["email"] == "new@example.com")
+    uid = next(u["id"] for u in accounts.list_users(db) if u["email"] == "new@example.com")
     r = admin.post(f"/settings/users/{uid}", {"do": "role", "role": "manager"})
     assert r.status_code == 303
-    assert next(u for u in access.list_users(db) if u["id"] == uid)["role"] == "manager"
+    assert next(u for u in accounts.list_users(db) if u["id"] == uid)["role"] == "manager"
     r = admin.post("/settings/users", {"email": "bad", "role": "finance", "password": "short"})
     assert r.status_code == 422 and "Please correct the fields below." in r.text
 

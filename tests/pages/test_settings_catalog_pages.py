@@ -9,8 +9,12 @@ import re
 
 import pytest
 
-from dingdan.domain.errors import ValidationFailed
-from dingdan.services import carriers_admin, fulfilment, orders, payments, settings_admin
+from dingdan.domain.shared.errors import ValidationFailed
+from dingdan.services.catalog import channels_and_taxes
+from dingdan.services.fulfilment import carriers
+from dingdan.services.fulfilment import shipments as fulfilment
+from dingdan.services.orders import capture
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN, LIN, order_body
 
 PAGES = ("/settings/channels", "/settings/carriers", "/settings/taxes")
@@ -28,15 +32,17 @@ WRITES = [
 
 
 def _carrier(db, code):
-    return next((c for c in carriers_admin.list_carriers(db)["items"] if c["code"] == code), None)
+    return next((c for c in carriers.list_carriers(db)["items"] if c["code"] == code), None)
 
 
 def _channel(db, code):
-    return next((c for c in settings_admin.list_channels(db)["items"] if c["code"] == code), None)
+    return next(
+        (c for c in channels_and_taxes.list_channels(db)["items"] if c["code"] == code), None
+    )
 
 
 def _overrides(db):
-    return [r for r in settings_admin.list_tax_rates(db)["items"] if r["source"] == "override"]
+    return [r for r in channels_and_taxes.list_tax_rates(db)["items"] if r["source"] == "override"]
 
 
 def _ship_options(html):
@@ -62,7 +68,7 @@ def test_other_roles_may_neither_see_nor_change_these_settings(shop, browser, db
     b = browser(role)
     for url in PAGES:
         assert b.get(url).status_code == 403, url
-    settings_admin.set_tax_rate(
+    channels_and_taxes.set_tax_rate(
         db, ADMIN, "TW", "standard", {"rate": "7", "prices_include_tax": True}
     )
     for url, data in WRITES:
@@ -80,13 +86,13 @@ def test_a_created_channel_takes_orders_until_it_is_switched_off(shop, browser, 
     r = b.post("/settings/channels", {"code": "shopee", "name": "蝦皮購物"})
     assert r.status_code == 303 and r.headers["location"] == "/settings/channels"
     assert "蝦皮購物" in b.get("/settings/channels").text
-    order, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN, channel="shopee"))
+    order, _ = capture.place_order(db, ADMIN, order_body(buyer=LIN, channel="shopee"))
     assert order["channel"] == "shopee"
 
     assert b.post("/settings/channels/shopee", {"do": "deactivate"}).status_code == 303
     assert _channel(db, "shopee")["active"] is False
     with pytest.raises(ValidationFailed):
-        orders.place_order(db, ADMIN, order_body(buyer=LIN, channel="shopee"))
+        capture.place_order(db, ADMIN, order_body(buyer=LIN, channel="shopee"))
     assert b.post("/settings/channels/shopee", {"do": "activate"}).status_code == 303
     assert _channel(db, "shopee")["active"] is True
 
@@ -111,12 +117,12 @@ def test_a_built_in_channel_is_renamed_but_not_switched_off(shop, browser, db):
     ],
 )
 def test_a_bad_channel_is_shown_and_not_saved(shop, browser, db, data, shown):
-    before = settings_admin.list_channels(db)["items"]
+    before = channels_and_taxes.list_channels(db)["items"]
     r = browser("manager").post("/settings/channels", data)
     assert r.status_code == (409 if shown == "is already taken" else 422)  # as the API
     assert "Please correct the fields below." in r.text and shown in r.text
     assert f'value="{data["code"]}"' in r.text  # what was typed is kept
-    assert settings_admin.list_channels(db)["items"] == before
+    assert channels_and_taxes.list_channels(db)["items"] == before
 
 
 def test_an_empty_rename_is_refused(shop, browser, db):
@@ -156,7 +162,7 @@ def test_a_created_carrier_is_offered_when_shipping_until_switched_off(shop, bro
 
 def test_a_carrier_is_edited_and_a_default_switched_off(shop, browser, db):
     b = browser("admin")
-    carriers_admin.create_carrier(db, ADMIN, {"code": "bike", "name": "Bike"})
+    carriers.create_carrier(db, ADMIN, {"code": "bike", "name": "Bike"})
     r = b.post(
         "/settings/carriers/bike",
         {
@@ -199,11 +205,11 @@ def test_a_carrier_is_edited_and_a_default_switched_off(shop, browser, db):
     ],
 )
 def test_a_bad_carrier_is_shown_and_not_saved(shop, browser, db, data, shown):
-    before = carriers_admin.list_carriers(db)["items"]
+    before = carriers.list_carriers(db)["items"]
     r = browser("manager").post("/settings/carriers", data)
     assert r.status_code == (409 if shown == "is already taken" else 422)  # as the API
     assert "Please correct the fields below." in r.text and shown in r.text
-    assert carriers_admin.list_carriers(db)["items"] == before
+    assert carriers.list_carriers(db)["items"] == before
 
 
 def test_a_bad_carrier_edit_keeps_the_form_open_and_changes_nothing(shop, browser, db):
@@ -228,7 +234,7 @@ def test_an_unknown_carrier_is_404(shop, browser):
 
 
 def test_a_custom_carrier_is_named_and_linked_on_the_tracking_and_order_pages(shop, browser, db):
-    carriers_admin.create_carrier(
+    carriers.create_carrier(
         db,
         ADMIN,
         {
@@ -238,7 +244,7 @@ def test_a_custom_carrier_is_named_and_linked_on_the_tracking_and_order_pages(sh
         },
     )
     order = shop["order"]
-    payments.record_payment(db, ADMIN, order["number"], {"amount": "760.00"})
+    transactions.record_payment(db, ADMIN, order["number"], {"amount": "760.00"})
     fulfilment.create_shipment(
         db, ADMIN, order["number"], {"carrier": "kerry_tw", "tracking_number": "KR12345678"}
     )
@@ -252,9 +258,9 @@ def test_a_custom_carrier_is_named_and_linked_on_the_tracking_and_order_pages(sh
 
 
 def test_a_renamed_default_carrier_shows_the_new_name_to_the_customer(shop, browser, db):
-    carriers_admin.update_carrier(db, ADMIN, "hct", {"name": "新竹物流 HCT", "active": True})
+    carriers.update_carrier(db, ADMIN, "hct", {"name": "新竹物流 HCT", "active": True})
     order = shop["order"]
-    payments.record_payment(db, ADMIN, order["number"], {"amount": "760.00"})
+    transactions.record_payment(db, ADMIN, order["number"], {"amount": "760.00"})
     fulfilment.create_shipment(db, ADMIN, order["number"], {"carrier": "hct"})
     track = browser().get(f"/track/{order['tracking_token']}").text
     assert "<strong>新竹物流 HCT</strong>" in track
@@ -279,12 +285,12 @@ def test_a_tax_rate_of_your_own_taxes_new_orders_until_removed(shop, browser, db
     row = html.split('id="tax-TW-standard"', 1)[1].split("</tr>", 1)[0]
     assert "10%" in row and "Added to prices" in row and "Your own" in row
 
-    taxed, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN))
+    taxed, _ = capture.place_order(db, ADMIN, order_body(buyer=LIN))
     assert (taxed["total"], taxed["tax_total"]) == ("836.00", "76.00")
 
     assert b.post("/settings/taxes/TW/standard/delete").status_code == 303
     assert _overrides(db) == []
-    again, _ = orders.place_order(db, ADMIN, order_body(buyer=LIN))
+    again, _ = capture.place_order(db, ADMIN, order_body(buyer=LIN))
     assert (again["total"], again["tax_total"]) == ("760.00", "36.19")
 
 

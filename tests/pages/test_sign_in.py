@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dingdan.db.types import utcnow
-from dingdan.services import access, auth
+from dingdan.services.access import accounts, sign_in
 from tests.pages.conftest import PASSWORD, csrf_of
 
 
@@ -84,25 +84,25 @@ def test_htmx_requests_may_send_the_csrf_token_as_a_header(shop, browser):
 
 def test_repeated_failures_lock_the_account_with_a_growing_wait(shop, browser, db):
     b = browser()
-    for _ in range(auth.LOCK_AFTER):
+    for _ in range(sign_in.LOCK_AFTER):
         b.sign_in("finance@example.com", "not-the-password")
     r = b.sign_in("finance@example.com")  # the right password, but locked now
     assert r.status_code == 200 and "Too many failed attempts" in r.text
     assert b.get("/", follow_redirects=False).status_code == 303
     later = utcnow() + timedelta(minutes=2)
-    assert auth.sign_in(db, "finance@example.com", "wrong again", now=later).user is None
-    locked = auth.sign_in(db, "finance@example.com", PASSWORD, now=later + timedelta(seconds=1))
+    assert sign_in.sign_in(db, "finance@example.com", "wrong again", now=later).user is None
+    locked = sign_in.sign_in(db, "finance@example.com", PASSWORD, now=later + timedelta(seconds=1))
     assert locked.user is None and locked.locked_until is not None
     assert locked.locked_until - later >= timedelta(minutes=2)  # doubled after another failure
-    ok = auth.sign_in(db, "finance@example.com", PASSWORD, now=later + timedelta(hours=2))
+    ok = sign_in.sign_in(db, "finance@example.com", PASSWORD, now=later + timedelta(hours=2))
     assert ok.user is not None and ok.user["email"] == "finance@example.com"
 
 
 def test_lock_time_doubles_up_to_an_hour():
-    assert auth.lock_time(auth.LOCK_AFTER - 1) is None
-    assert auth.lock_time(auth.LOCK_AFTER) == timedelta(minutes=1)
-    assert auth.lock_time(auth.LOCK_AFTER + 2) == timedelta(minutes=4)
-    assert auth.lock_time(auth.LOCK_AFTER + 30) == timedelta(hours=1)
+    assert sign_in.lock_time(sign_in.LOCK_AFTER - 1) is None
+    assert sign_in.lock_time(sign_in.LOCK_AFTER) == timedelta(minutes=1)
+    assert sign_in.lock_time(sign_in.LOCK_AFTER + 2) == timedelta(minutes=4)
+    assert sign_in.lock_time(sign_in.LOCK_AFTER + 30) == timedelta(hours=1)
 
 
 def test_sign_out_ends_the_session(shop, browser):
@@ -126,7 +126,7 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(sho
 def test_a_deactivated_user_is_signed_out_and_cannot_sign_in(shop, browser, db):
     victim = browser("warehouse")
     admin = browser("admin")
-    uid = next(u["id"] for u in access.list_users(db) if u["email"] == "warehouse@example.com")
+    uid = next(u["id"] for u in accounts.list_users(db) if u["email"] == "warehouse@example.com")
     assert admin.post(f"/settings/users/{uid}", {"do": "deactivate"}).status_code == 303
     assert victim.get("/", follow_redirects=False).status_code == 303
     assert browser().sign_in("warehouse@example.com").status_code == 200

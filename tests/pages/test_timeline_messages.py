@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from dingdan.services import (
-    carriers_admin,
-    disputes,
-    fulfilment,
-    order_edits,
-    order_views,
-    orders,
-    payments,
-    return_settlement,
-    returns,
-)
+from dingdan.services.after_sales import disputes, return_settlement, returns
+from dingdan.services.fulfilment import carriers, shipments
+from dingdan.services.orders import capture, edits, queries
+from dingdan.services.payments import transactions
 from dingdan.web import i18n
-from dingdan.web.pages.timeline import KINDS, Reader, event_text
+from dingdan.web.pages.orders.timeline import KINDS, Reader, event_text
 from tests.builders import ADMIN, LIN, order_body, product, receive
 
 
@@ -37,13 +30,13 @@ def _timeline(html):
 
 @pytest.fixture
 def shipped(shop, db):
-    carriers_admin.create_carrier(db, ADMIN, {"code": "kerry_tw", "name": "嘉里大榮物流"})
+    carriers.create_carrier(db, ADMIN, {"code": "kerry_tw", "name": "嘉里大榮物流"})
     number = shop["order"]["number"]
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00", "reference": "ATM-0423"})
-    fulfilment.create_shipment(
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00", "reference": "ATM-0423"})
+    shipments.create_shipment(
         db, ADMIN, number, {"carrier": "kerry_tw", "tracking_number": "KR12345678"}
     )
-    fulfilment.add_note(db, ADMIN, number, "客人要求週六送達")
+    shipments.add_note(db, ADMIN, number, "客人要求週六送達")
     return number
 
 
@@ -74,7 +67,7 @@ def test_the_timeline_reads_in_simplified_chinese_and_english(shipped, browser):
 
 def test_what_people_typed_is_escaped_in_the_sentence(shop, browser, db):
     number = shop["order"]["number"]
-    fulfilment.cancel_order(db, ADMIN, number, "<script>x</script>")
+    shipments.cancel_order(db, ADMIN, number, "<script>x</script>")
     told = _timeline(browser("customer_service").get(f"/orders/{number}").text)
     assert "Order cancelled: &lt;script&gt;x&lt;/script&gt;" in told
     assert "<script>x" not in told
@@ -83,14 +76,14 @@ def test_what_people_typed_is_escaped_in_the_sentence(shop, browser, db):
 def test_every_event_of_a_long_life_is_told_as_a_sentence(shop, db):
     """Events as the services really write them: none falls back to the stored message."""
     number = shop["order"]["number"]
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00"})
-    order_edits.edit_order(db, ADMIN, number, {"lines": [{"sku": "TEA-001", "quantity": 3}]})
-    payments.record_payment(db, ADMIN, number, {"amount": "350.00"})
-    order_edits.cancel_line(db, ADMIN, number, "TEA-001", {"reason": "客人改變心意", "quantity": 1})
-    payments.record_refund(db, ADMIN, number, {"amount": "350.00", "reason": "少寄一件"})
-    shipment = fulfilment.create_shipment(db, ADMIN, number, {"carrier": "hct"})
-    fulfilment.record_exception(db, ADMIN, shipment["id"], {"kind": "delayed", "note": "颱風"})
-    fulfilment.mark_delivered(db, ADMIN, shipment["id"])
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00"})
+    edits.edit_order(db, ADMIN, number, {"lines": [{"sku": "TEA-001", "quantity": 3}]})
+    transactions.record_payment(db, ADMIN, number, {"amount": "350.00"})
+    edits.cancel_line(db, ADMIN, number, "TEA-001", {"reason": "客人改變心意", "quantity": 1})
+    transactions.record_refund(db, ADMIN, number, {"amount": "350.00", "reason": "少寄一件"})
+    shipment = shipments.create_shipment(db, ADMIN, number, {"carrier": "hct"})
+    shipments.record_exception(db, ADMIN, shipment["id"], {"kind": "delayed", "note": "颱風"})
+    shipments.mark_delivered(db, ADMIN, shipment["id"])
     body = {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "defective"}]}
     rid = returns.request_return(db, ADMIN, number, body)["id"]
     returns.approve_return(db, ADMIN, rid)
@@ -105,13 +98,13 @@ def test_every_event_of_a_long_life_is_told_as_a_sentence(shop, db):
     disputes.add_message(db, ADMIN, dispute["id"], {"direction": "inbound", "body": "茶葉受潮"})
     disputes.transition(db, ADMIN, dispute["id"], {"status": "investigating"})
     product(db, "PRE-001", price="500.00", allow_backorder=True)
-    backordered, _ = orders.place_order(
+    backordered, _ = capture.place_order(
         db, ADMIN, order_body(buyer=LIN, lines=[{"sku": "PRE-001", "quantity": 2}])
     )
     receive(db, "TPE", {"PRE-001": 2})  # the backorder is allocated when stock arrives
 
-    events = order_views.events(db, number)["items"]
-    events += order_views.events(db, backordered["number"])["items"]
+    events = queries.events(db, number)["items"]
+    events += queries.events(db, backordered["number"])["items"]
     kinds = {e["kind"] for e in events}
     assert {
         "created",

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dingdan.db.types import utcnow
-from dingdan.services import audit_log, customers, dashboard, fulfilment, payments, picking
-from dingdan.web.pages import tracking_page
+from dingdan.services.access import audit_log
+from dingdan.services.fulfilment import picking, shipments
+from dingdan.services.orders import customers
+from dingdan.services.payments import transactions
+from dingdan.services.reports import dashboard
+from dingdan.web.pages.orders import tracking
 from tests.builders import ADMIN
 
 
 def _shipped(db, number):
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00"})
-    return fulfilment.create_shipment(
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00"})
+    return shipments.create_shipment(
         db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT20260001"}
     )
 
@@ -41,14 +45,14 @@ def test_a_wrong_tracking_token_is_404(shop, browser):
 
 
 def test_the_tracking_page_is_rate_limited_per_address(shop, browser, app):
-    app.state.track_limiter = tracking_page.RateLimit(limit=3, window=60)
+    app.state.track_limiter = tracking.RateLimit(limit=3, window=60)
     b = browser()
     codes = [b.get("/track/" + "y" * 32).status_code for _ in range(5)]
     assert codes == [404, 404, 404, 429, 429]
 
 
 def test_the_rate_limit_window_slides():
-    limit = tracking_page.RateLimit(limit=2, window=10)
+    limit = tracking.RateLimit(limit=2, window=10)
     assert limit.allow("a", 0) and limit.allow("a", 1) and not limit.allow("a", 2)
     assert limit.allow("b", 2)
     assert limit.allow("a", 10.5)
@@ -82,7 +86,7 @@ def test_writes_through_the_pages_are_audited_with_before_and_after(shop, browse
 
 
 def test_the_customer_page_shows_order_history_and_lifetime_value(shop, browser, db):
-    payments.record_payment(db, ADMIN, shop["order"]["number"], {"amount": "760.00"})
+    transactions.record_payment(db, ADMIN, shop["order"]["number"], {"amount": "760.00"})
     c = customers.list_customers(db, q="林").items[0]
     assert c["orders"] == 1 and c["lifetime_value"] == [{"currency": "TWD", "amount": "760.00"}]
     html = browser("viewer").get(f"/customers/{c['id']}").text
@@ -99,7 +103,7 @@ def test_the_dashboard_counts_orders_by_stage_and_flags_late_ones(shop, browser,
     assert [(r["number"], r["stage"], r["owner"]) for r in later["late"]] == [
         (n, "payment", "finance")
     ]
-    payments.record_payment(db, ADMIN, n, {"amount": "760.00"})
+    transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
     assert dashboard.summary(db)["counts"]["picking"] == 1
     picking.mark_picked(db, ADMIN, "TPE", [n])
     assert dashboard.summary(db)["counts"]["packing"] == 1

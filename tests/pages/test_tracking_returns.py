@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dingdan.services import customer_returns, fulfilment, payments, return_views
+from dingdan.services.after_sales import customer_returns, return_queries
+from dingdan.services.fulfilment import shipments
+from dingdan.services.payments import transactions
 from tests.builders import ADMIN
 from tests.pages.conftest import csrf_of
 
@@ -10,8 +12,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _shipped(db, number):
-    payments.record_payment(db, ADMIN, number, {"amount": "760.00"})
-    fulfilment.create_shipment(db, ADMIN, number, {"carrier": "tcat"})
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00"})
+    shipments.create_shipment(db, ADMIN, number, {"carrier": "tcat"})
 
 
 def test_a_customer_requests_a_return_with_a_photo_from_the_tracking_page(
@@ -34,7 +36,7 @@ def test_a_customer_requests_a_return_with_a_photo_from_the_tracking_page(
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
-    listed = return_views.list_returns(db, order=order["number"]).items
+    listed = return_queries.list_returns(db, order=order["number"]).items
     assert [(ln["sku"], ln["quantity"]) for ln in listed[0]["lines"]] == [("TEA-001", 1)]
     assert listed[0]["requested_by"] == f"customer:{order['number']}"
     photos = customer_returns.photos_of(db, listed[0]["id"])
@@ -55,11 +57,11 @@ def test_a_request_outside_what_shipped_is_refused_on_the_page_and_stores_nothin
     r = b.client.post(f"{url}/returns", data={
         "csrf_token": token, "sku": "TEA-001", "quantity-0": "9", "reason-0": "damaged"})
     assert r.status_code == 422
-    assert return_views.list_returns(db, order=order["number"]).items == []
+    assert return_queries.list_returns(db, order=order["number"]).items == []
     forged = b.client.post(f"{url}/returns", data={
         "sku": "TEA-001", "quantity-0": "1", "reason-0": "damaged"})
     assert forged.status_code == 403
-    assert return_views.list_returns(db, order=order["number"]).items == []
+    assert return_queries.list_returns(db, order=order["number"]).items == []
 
 
 def test_no_return_form_before_anything_shipped(shop, browser):

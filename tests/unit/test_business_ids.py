@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from dingdan.domain.business_ids import (
+from dingdan.domain.shared.business_ids import (
     check_cn_uscc,
     check_tw_ubn,
     is_valid_cn_uscc,
     is_valid_tw_ubn,
 )
-from dingdan.domain.errors import FieldErrors
+from dingdan.domain.shared.errors import FieldErrors
 from tests.helpers import shared_data_param, shared_external
 
 VECTORS = shared_external() / "tw_cn_ids"

@@ -1,4 +1,4 @@
-"""Carriers and their tracking-number checks (dingdan.domain.carriers)."""
+"""Carriers and their tracking-number checks (dingdan.domain.fulfilment.carriers)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from dingdan.domain.carriers import (
+from dingdan.domain.fulfilment.carriers import (
     DEFAULT_CARRIERS,
     ISO_COUNTRY_CODES,
     detect_carriers,
@@ -15,12 +15,12 @@ from dingdan.domain.carriers import (
     normalize_tracking_number,
     validate_tracking_number,
 )
-from dingdan.domain.errors import ValidationFailed
-from dingdan.domain.tracking_checksums import mod7, mod10, s10
+from dingdan.domain.fulfilment.tracking_checksums import mod7, mod10, s10
+from dingdan.domain.shared.errors import ValidationFailed
 from tests.helpers import missing_shared_data, shared_data_param, shared_external
 
 SHARED_COURIERS = shared_external() / "tracking/couriers"
-BUNDLED = resources.files("dingdan.domain.tracking_data")
+BUNDLED = resources.files("dingdan.domain.fulfilment.tracking_data")
 NO_SHARED_DATA = f"the shared tracking-number data is missing ({SHARED_COURIERS})"
 # Courier file -> the default carrier whose format it describes.
 CARRIER_OF = {"dhl": "dhl", "fedex": "fedex", "ups": "ups", "s10": "chunghwa_post"}

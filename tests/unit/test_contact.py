@@ -6,7 +6,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from dingdan.domain.contact import (
+from dingdan.domain.shared.contact import (
     Address,
     check_country,
     check_postal_code,
@@ -16,7 +16,7 @@ from dingdan.domain.contact import (
     phone_as_stored,
     validate_address,
 )
-from dingdan.domain.errors import FieldErrors, ValidationFailed
+from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 
 
 def _fields(errors: FieldErrors) -> list[str]:
@@ -427,7 +427,7 @@ def test_address_is_immutable() -> None:
 def test_an_address_as_a_dict_is_what_asdict_gives_and_a_copy() -> None:
     from dataclasses import asdict
 
-    from dingdan.domain.contact import Address
+    from dingdan.domain.shared.contact import Address
 
     a = Address("王小明", "信義路五段7號", None, "台北市", None, "110", "TW", "+886912345678")
     d = a.as_dict()

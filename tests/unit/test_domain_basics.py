@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dingdan.domain import money
-from dingdan.domain.errors import FieldErrors, ValidationFailed
-from dingdan.domain.roles import Action, Role, may
-from dingdan.domain.stock import AdjustmentReason, check_lines, reason_code
+from dingdan.domain.access.roles import Action, Role, may
+from dingdan.domain.inventory.stock import AdjustmentReason, check_lines, reason_code
+from dingdan.domain.shared import money
+from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 
 
 def test_amounts_become_minor_units_by_the_currency_exponent():

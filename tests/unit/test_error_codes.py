@@ -13,10 +13,10 @@ import pytest
 from babel.messages.pofile import read_po
 
 import dingdan
-from dingdan.domain import contact, error_codes
-from dingdan.domain.errors import DomainError, FieldErrors, ValidationFailed
+from dingdan.domain.shared import contact, error_codes
+from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
 from dingdan.web import i18n
-from dingdan.web.api import errors as api_errors
+from dingdan.web.api.shared import errors as api_errors
 from dingdan.web.error_status import STATUS, status_of
 
 SRC = Path(dingdan.__file__).parent

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dingdan.domain import order_status as os_
-from dingdan.domain import orders as rules
-from dingdan.domain.order_status import FinancialStatus, FulfillmentStatus, LineQty, Status
-from dingdan.domain.orders import TaxRule, Want, plan_allocation, tax_of, tax_rule, totals
+from dingdan.domain.orders import rules as rules
+from dingdan.domain.orders import status as os_
+from dingdan.domain.orders.rules import TaxRule, Want, plan_allocation, tax_of, tax_rule, totals
+from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, LineQty, Status
 
 TW = rules.DEFAULT_TAX[("TW", "standard")]
 EXCLUSIVE_5 = TaxRule(50_000, False)

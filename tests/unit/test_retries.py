@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dingdan.domain.retries import MAX_ATTEMPTS, RETRY_DELAYS, retry_delay
+from dingdan.domain.shared.retries import MAX_ATTEMPTS, RETRY_DELAYS, retry_delay
 
 
 def test_the_first_retry_comes_within_30_seconds_and_the_delays_grow():

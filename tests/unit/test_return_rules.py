@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dingdan.domain import returns as r
-from dingdan.domain.errors import InvalidTransition, ValidationFailed
+from dingdan.domain.after_sales import returns as r
+from dingdan.domain.shared.errors import InvalidTransition, ValidationFailed
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 

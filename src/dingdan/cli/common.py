@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from dingdan.domain.errors import DomainError
-from dingdan.domain.roles import Role
-from dingdan.services.common import Actor
+from dingdan.domain.access.roles import Role
+from dingdan.domain.shared.errors import DomainError
+from dingdan.services.shared.common import Actor
 
 T = TypeVar("T")
 err = Console(stderr=True, soft_wrap=True)

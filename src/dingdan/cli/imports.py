@@ -20,7 +20,7 @@ from rich.progress import (
 from dingdan.cli.common import cli_actor, database, err, out, reported
 
 if TYPE_CHECKING:
-    from dingdan.services.imports import ImportResult
+    from dingdan.services.catalog.imports import ImportResult
 
 FILE_HELP = "A .csv (UTF-8) or .xlsx file whose first row names the columns."
 SKIP_HELP = "Import the good rows and list the bad ones, instead of importing nothing."
@@ -45,7 +45,7 @@ def _bar() -> Progress:
 
 def _run(path: Path, what: str, do: Callable[[Any, list[Any], Callable[[int], Any]], Any]) -> Any:
     """Read ``path`` and run ``do(db, rows, progress)`` under a progress bar on stderr."""
-    from dingdan.services import imports
+    from dingdan.services.catalog import imports
 
     with reported(), _bar() as bar:
         task = bar.add_task(f"reading {path.name}", total=None)
@@ -72,7 +72,7 @@ def products_import(
     skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_HELP),
 ) -> None:
     """Create or update products from a file (columns sku, name, price, currency, ...)."""
-    from dingdan.services import imports
+    from dingdan.services.catalog import imports
 
     result = _run(
         file,
@@ -98,7 +98,7 @@ def inventory_import(
     skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_HELP),
 ) -> None:
     """Receive or count stock from a file (columns sku, location, quantity, reference, reason)."""
-    from dingdan.services import imports
+    from dingdan.services.catalog import imports
 
     result = _run(
         file,

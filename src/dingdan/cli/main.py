@@ -70,9 +70,9 @@ def token_create(
     ),
 ) -> None:
     """Create an API token; prints the token alone on the last line."""
-    from dingdan.services import access
+    from dingdan.services.access import accounts
 
-    secret, view = run(access.create_token, database(), cli_actor(), name, role)
+    secret, view = run(accounts.create_token, database(), cli_actor(), name, role)
     out.print(
         f"Created token {view['name']!r} with role {view['role']} (shown only once):",
         highlight=False,
@@ -87,11 +87,11 @@ def user_create(
     name: str = typer.Option(None, help="Display name."),
 ) -> None:
     """Create a back-office user; reads the password from stdin."""
-    from dingdan.services import access
+    from dingdan.services.access import accounts
 
     password = common.read_stdin_secret()
     view = run(
-        lambda: access.create_user(
+        lambda: accounts.create_user(
             database(), cli_actor(), email=email, role=role, password=password, name=name
         )
     )
@@ -101,9 +101,9 @@ def user_create(
 @inventory_app.command("verify")
 def inventory_verify() -> None:
     """Recompute every stock level from the ledger; non-zero exit listing each difference."""
-    from dingdan.services import inventory
+    from dingdan.services.inventory import stock
 
-    diffs = run(inventory.verify, database())
+    diffs = run(stock.verify, database())
     if not diffs:
         out.print("all stock levels agree with the ledger")
         return
@@ -166,7 +166,7 @@ def worker(
     import time
 
     from dingdan.config import get_settings
-    from dingdan.services import worker as jobs
+    from dingdan.services.jobs import worker as jobs
 
     db = database()
     hours = get_settings().bank_transfer_timeout_hours

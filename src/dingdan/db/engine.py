@@ -49,7 +49,7 @@ from sqlalchemy.pool import NullPool
 
 from dingdan.db.async_pg import AsyncPool, AsyncStatements
 from dingdan.db.prepared import execute_raw
-from dingdan.domain.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
+from dingdan.domain.shared.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 
 try:
     import fcntl

@@ -50,7 +50,7 @@ class Order(Timestamps, Base):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     channel: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str | None] = mapped_column(String(100))
-    # Cached results of dingdan.domain.order_status.derive(); written only by services.orders.
+    # Cached results of dingdan.domain.orders.status.derive(); written only by services.orders.
     status: Mapped[str] = mapped_column(String(20), default="open")
     financial_status: Mapped[str] = mapped_column(String(20), default="pending")
     fulfillment_status: Mapped[str] = mapped_column(String(20), default="unfulfilled")
@@ -216,7 +216,7 @@ class Counter(Base):
 
 
 class CarrierRow(Timestamps, Base):
-    """Carriers the seller ships with; defaults come from dingdan.domain.carriers."""
+    """Carriers the seller ships with; defaults come from dingdan.domain.fulfilment.carriers."""
 
     __tablename__ = "carriers"
 

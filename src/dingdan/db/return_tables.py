@@ -29,7 +29,7 @@ from dingdan.db.types import utcnow
 
 class Return(Timestamps, Base):
     """A return of shipped units: requested → approved → received → refunded | exchanged,
-    or rejected (see dingdan.domain.returns)."""
+    or rejected (see dingdan.domain.after_sales.returns)."""
 
     __tablename__ = "returns"
 

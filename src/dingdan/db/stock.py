@@ -21,7 +21,7 @@ from sqlalchemy import Connection, and_, func, insert, literal, select, text, un
 from dingdan.db.prepared import Prepared
 from dingdan.db.tables import StockLevel, StockMovement
 from dingdan.db.types import utcnow
-from dingdan.domain.errors import InsufficientStock
+from dingdan.domain.shared.errors import InsufficientStock
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 
 from dingdan.db.engine import Database
 from dingdan.db.tables import Product
-from dingdan.services import access, catalog, inventory, locations
-from dingdan.services.common import Actor
+from dingdan.services.access import accounts
+from dingdan.services.catalog import products
+from dingdan.services.inventory import locations, stock
+from dingdan.services.shared.common import Actor
 
 DEMO_PASSWORD = "dingdan-demo-2026"
 DEMO_ADMIN = "admin@example.com"
@@ -90,7 +92,7 @@ def load(db: Database, actor: Actor) -> dict[str, Any]:
     for loc in LOCATIONS:
         locations.create_location(db, actor, loc)
     for i, (sku, name, price, category, grams, backorder) in enumerate(PRODUCTS):
-        catalog.create_product(
+        products.create_product(
             db,
             actor,
             {
@@ -106,7 +108,7 @@ def load(db: Database, actor: Actor) -> dict[str, Any]:
             },
         )
     for code, lines in STOCK.items():
-        inventory.receive(
+        stock.receive(
             db,
             actor,
             {
@@ -124,10 +126,10 @@ def load(db: Database, actor: Actor) -> dict[str, Any]:
         ("viewer@example.com", "viewer", "訪客"),
     ]
     for email, role, name in users:
-        access.create_user(db, actor, email=email, role=role, password=DEMO_PASSWORD, name=name)
+        accounts.create_user(db, actor, email=email, role=role, password=DEMO_PASSWORD, name=name)
     placed = _orders(db, actor)
     _after_sales(db, actor, placed)
-    secret, _ = access.create_token(db, actor, "demo admin", "admin")
+    secret, _ = accounts.create_token(db, actor, "demo admin", "admin")
     return {"admin_email": DEMO_ADMIN, "password": DEMO_PASSWORD, "token": secret}
 
 
@@ -166,7 +168,9 @@ ORDER_PLAN: list[tuple[int, str, str, list[tuple[str, int]], str]] = [
 
 def _orders(db: Database, actor: Actor) -> dict[str, list[str]]:
     """Place the demo orders; their numbers by what happened to them."""
-    from dingdan.services import fulfilment, orders, payments
+    from dingdan.services.fulfilment import shipments
+    from dingdan.services.orders import capture
+    from dingdan.services.payments import transactions
 
     placed: dict[str, list[str]] = {}
 
@@ -189,20 +193,20 @@ def _orders(db: Database, actor: Actor) -> dict[str, list[str]]:
             "lines": [{"sku": sku, "quantity": q} for sku, q in lines],
             "shipping_price": "0" if country == "TW" else "150.00",
         }
-        order, _ = orders.place_order(db, actor, body)
+        order, _ = capture.place_order(db, actor, body)
         number, total = order["number"], order["total"]
         placed.setdefault(outcome, []).append(number)
         if outcome in ("paid", "shipped", "completed", "refunded", "partial") and method != "cod":
-            payments.record_payment(db, actor, number, {"amount": total, "reference": "DEMO"})
+            transactions.record_payment(db, actor, number, {"amount": total, "reference": "DEMO"})
         if outcome == "cancelled":
-            fulfilment.cancel_order(db, actor, number, "客戶改變心意 / customer changed mind")
+            shipments.cancel_order(db, actor, number, "客戶改變心意 / customer changed mind")
         if outcome in ("shipped", "completed", "refunded"):
-            shipment = fulfilment.create_shipment(db, actor, number, {"carrier": "tcat"})
+            shipment = shipments.create_shipment(db, actor, number, {"carrier": "tcat"})
             if outcome != "shipped":
-                fulfilment.mark_delivered(db, actor, shipment["id"])
+                shipments.mark_delivered(db, actor, shipment["id"])
         if outcome == "partial":
             first = order["allocations"][0]
-            fulfilment.create_shipment(
+            shipments.create_shipment(
                 db,
                 actor,
                 number,
@@ -213,7 +217,7 @@ def _orders(db: Database, actor: Actor) -> dict[str, list[str]]:
                 },
             )
         if outcome == "refunded":
-            payments.record_refund(
+            transactions.record_refund(
                 db, actor, number, {"amount": total, "reason": "商品瑕疵 / defective"}
             )
     return placed
@@ -222,9 +226,10 @@ def _orders(db: Database, actor: Actor) -> dict[str, list[str]]:
 def _after_sales(db: Database, actor: Actor, placed: dict[str, list[str]]) -> None:
     """A seller's own carrier, a return received back into stock, and a dispute being
     worked on, so that those pages show something on a fresh demo."""
-    from dingdan.services import carriers_admin, disputes, fulfilment, returns
+    from dingdan.services.after_sales import disputes, returns
+    from dingdan.services.fulfilment import carriers, shipments
 
-    carriers_admin.create_carrier(
+    carriers.create_carrier(
         db,
         actor,
         {
@@ -234,7 +239,7 @@ def _after_sales(db: Database, actor: Actor, placed: dict[str, list[str]]) -> No
         },
     )
     shipped = placed["shipped"][0]
-    fulfilment.create_shipment(
+    shipments.create_shipment(
         db, actor, placed["paid"][0], {"carrier": "city_courier", "tracking_number": "CC2026001"}
     )
     completed = placed["completed"][0]

@@ -6,7 +6,7 @@ a page answers a broken rule with the status the API gives for it.
 
 from __future__ import annotations
 
-from dingdan.domain.errors import DomainError
+from dingdan.domain.shared.errors import DomainError
 
 STATUS: dict[str, tuple[int, str]] = {
     "validation_error": (422, "Invalid request"),

@@ -4,7 +4,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-22 04:25:00
 
-`services/orders.py` plans the order in Python (products, prices, tax, allocation) and then,
+`services/orders/capture.py` plans the order in Python (products, prices, tax, allocation) and then,
 on PostgreSQL, sends every write of the capture as ONE statement: `SELECT
 dingdan_place_order(:p)`. The function finds or creates the customer, inserts the order
 (numbered from `order_number_seq`), its lines, allocations, the conditional stock updates

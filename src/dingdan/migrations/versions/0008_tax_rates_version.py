@@ -5,7 +5,7 @@ Revises: 0007
 Create Date: 2026-11-30 10:30:00
 
 Order capture reads the seller's tax rates for every order; they change when an admin edits
-them, a few times a year. `services/orders.py` keeps them per process and reads only the
+them, a few times a year. `services/orders/capture.py` keeps them per process and reads only the
 counter `tax_rates` (with the order's products, in the same statement) to know whether its
 copy is still the table's. Triggers bump the counter on every insert, update and delete,
 whoever writes (the API, the back office, psql), in the writer's own transaction.

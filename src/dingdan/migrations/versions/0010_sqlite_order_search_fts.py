@@ -16,7 +16,7 @@ the ``trigram`` tokenizer (SQLite 3.34 or later) over ``orders.search_text``:
   order capture would pay for every order (about a quarter of its throughput). The
   counter ``orders_search`` says up to which order id the index is complete; the search
   scans the orders above it (the last second's) and looks the rest up in the index
-  (``services/search_index.py``).
+  (``services/orders/search_index.py``).
 - Triggers keep indexed orders in step when one is deleted or its text changes, in the
   writer's own transaction, whoever writes.
 

@@ -1,0 +1,4 @@
+"""Who may do what: API tokens, users, sign-in, the audit trail.
+
+This package: the context's rules without a database.
+"""

@@ -1,0 +1,125 @@
+"""Checks of an order request that need no database; every bad field is reported at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dingdan.domain.inventory.stock import check_quantity
+from dingdan.domain.orders.rules import PaymentMethod
+from dingdan.domain.shared import contact, money
+from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
+
+_METHODS = frozenset(m.value for m in PaymentMethod)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str
+    quantity: int
+    unit_price: str | None  # checked against the currency once the product is known
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    channel: str
+    external_id: str | None
+    currency: str
+    email: str | None
+    phone: str | None
+    name: str | None
+    address: contact.Address
+    lines: tuple[LineInput, ...]
+    shipping_minor: int
+    payment_method: str
+    note: str | None
+
+
+def _customer(data: Any, country: str | None, errors: FieldErrors) -> tuple[Any, Any, Any]:
+    if not isinstance(data, dict):
+        errors.add("customer", "customer_required")
+        return None, None, None
+    email = phone = None
+    if data.get("email") is not None:
+        email = contact.normalize_email(data["email"], "customer.email", errors)
+    if data.get("phone") is not None:
+        phone = contact.normalize_phone(data["phone"], "customer.phone", errors, country)
+    if data.get("email") is None and data.get("phone") is None:
+        errors.add("customer", "customer_required")
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or len(name) > 200):
+        errors.add("customer.name", "too_long", max=200)
+    return email, phone, name.strip() if isinstance(name, str) else None
+
+
+def _lines(data: Any, errors: FieldErrors) -> tuple[LineInput, ...]:
+    if not isinstance(data, list) or not data:
+        errors.add("lines", "no_lines")
+        return ()
+    out = []
+    for i, ln in enumerate(data):
+        if not isinstance(ln, dict):
+            errors.add(f"lines[{i}]", "not_an_object")
+            continue
+        if not isinstance(ln.get("sku"), str) or not ln["sku"]:
+            errors.add(f"lines[{i}].sku", "required")
+        check_quantity(ln.get("quantity"), f"lines[{i}].quantity", errors)
+        price = ln.get("unit_price")
+        if price is not None and not isinstance(price, str):
+            errors.add(f"lines[{i}].unit_price", "not_a_number")
+        out.append(LineInput(str(ln.get("sku")), ln.get("quantity") or 0, price))
+    return tuple(out)
+
+
+def _money(value: Any, currency: str | None, field: str, errors: FieldErrors) -> int:
+    if value is None or currency is None:
+        return 0
+    try:
+        return money.parse_amount(value, currency, field)
+    except ValidationFailed as exc:
+        errors.items.extend(exc.errors)
+        return 0
+
+
+def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
+    errors = FieldErrors()
+    channel = body.get("channel")
+    if channel not in channels:
+        errors.add("channel", "not_one_of", choices=", ".join(sorted(channels)))
+    currency = body.get("currency")
+    if not money.is_currency(currency):
+        errors.add("currency", "invalid_currency")
+        currency = None
+    address = None
+    if not isinstance(body.get("shipping_address"), dict):
+        errors.add("shipping_address", "required")
+    else:
+        address = contact.validate_address(body["shipping_address"], "shipping_address", errors)
+    country = address.country if address else None
+    email, phone, name = _customer(body.get("customer"), country, errors)
+    lines = _lines(body.get("lines"), errors)
+    for i, ln in enumerate(lines):
+        if ln.unit_price is not None:
+            _money(ln.unit_price, currency, f"lines[{i}].unit_price", errors)
+    shipping = _money(body.get("shipping_price", "0"), currency, "shipping_price", errors)
+    method = body.get("payment_method")
+    if method not in _METHODS:
+        errors.add("payment_method", "not_one_of", choices=", ".join(PaymentMethod))
+    external = body.get("external_id")
+    if external is not None and (not isinstance(external, str) or not 0 < len(external) <= 100):
+        errors.add("external_id", "text_length", max=100)
+    errors.raise_if_any()
+    assert address is not None and isinstance(currency, str)
+    return OrderInput(
+        channel=str(channel),
+        external_id=external,
+        currency=currency,
+        email=email,
+        phone=phone,
+        name=name or address.name,
+        address=address,
+        lines=lines,
+        shipping_minor=shipping,
+        payment_method=str(method),
+        note=body.get("note"),
+    )

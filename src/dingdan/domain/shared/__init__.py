@@ -1,0 +1,4 @@
+"""What every context uses: money, errors, contact data, uploads, documents.
+
+This package: the context's rules without a database.
+"""

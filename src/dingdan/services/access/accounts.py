@@ -1,0 +1,191 @@
+"""API tokens and back-office users. Token secrets are shown once and stored only hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from pwdlib import PasswordHash
+from sqlalchemy import Connection, insert, select, update
+
+from dingdan.db.engine import Database
+from dingdan.db.tables import ApiToken, User
+from dingdan.db.types import utcnow
+from dingdan.domain.access.roles import Role
+from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, Unauthorized
+from dingdan.services.shared.common import Actor, audit, iso
+
+_hasher = PasswordHash.recommended()
+TOKEN_PREFIX = "ddk_"
+MIN_PASSWORD = 10
+
+
+def _hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_role(role: Any, errors: FieldErrors) -> None:
+    if role not in {r.value for r in Role}:
+        errors.add("role", "not_one_of", choices=", ".join(Role))
+
+
+def token_view(t: Any) -> dict[str, Any]:
+    return {
+        "id": str(t.id),
+        "name": t.name,
+        "role": t.role,
+        "prefix": t.prefix,
+        "created_by": t.created_by,
+        "created_at": iso(t.created_at),
+        "revoked_at": iso(t.revoked_at),
+    }
+
+
+def create_token(db: Database, actor: Actor, name: Any, role: Any) -> tuple[str, dict[str, Any]]:
+    """A new token: returns the secret (shown once) and its stored view."""
+    errors = FieldErrors()
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        errors.add("name", "required_text", max=100)
+    _check_role(role, errors)
+    errors.raise_if_any()
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        result = conn.execute(
+            insert(ApiToken)
+            .values(
+                name=name.strip(),
+                role=role,
+                token_hash=_hash_token(secret),
+                prefix=secret[:12],
+                created_by=actor.name,
+            )
+            .returning(ApiToken.id)
+        )
+        tid = result.scalar_one()
+        view = token_view(conn.execute(select(ApiToken).where(ApiToken.id == tid)).one())
+        audit(conn, actor, "create", "api_token", str(tid), after=view)
+        return view
+
+    return secret, db.write(work)
+
+
+def list_tokens(db: Database) -> list[dict[str, Any]]:
+    return db.read(
+        lambda conn: [token_view(t) for t in conn.execute(select(ApiToken).order_by(ApiToken.id))]
+    )
+
+
+def revoke_token(db: Database, actor: Actor, token_id: str) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, Any]:
+        tid = int(token_id) if token_id.isdecimal() and len(token_id) < 19 else -1
+        row = conn.execute(select(ApiToken).where(ApiToken.id == tid)).first()
+        if row is None:
+            raise NotFound(detail=f"No API token with id {token_id!r}.")
+        if row.revoked_at is None:
+            conn.execute(update(ApiToken).where(ApiToken.id == tid).values(revoked_at=utcnow()))
+            audit(conn, actor, "revoke", "api_token", token_id)
+        return token_view(conn.execute(select(ApiToken).where(ApiToken.id == tid)).one())
+
+    view = db.write(work)
+    _token_cache.clear()
+    return view
+
+
+# token hash -> (actor, monotonic expiry): saves a query on every API request. A revocation
+# clears this process's entry at once and other processes' within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 5.0
+_token_cache: dict[str, tuple[Actor, float]] = {}
+
+
+def authenticate_token(db: Database, secret: str) -> Actor:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        raise Unauthorized(detail="The API token is not valid.")
+    digest = _hash_token(secret)
+    cached = _token_cache.get(digest)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    actor = _lookup_token(db, digest)
+    if len(_token_cache) > 10_000:
+        _token_cache.clear()
+    _token_cache[digest] = (actor, time.monotonic() + TOKEN_CACHE_SECONDS)
+    return actor
+
+
+def cached_actor(secret: str) -> Actor | None:
+    """The actor of a token this process accepted within TOKEN_CACHE_SECONDS, or None:
+    memory only (no I/O), so an async caller may use it without a thread-pool hop."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    cached = _token_cache.get(_hash_token(secret))
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    return None
+
+
+def _lookup_token(db: Database, digest: str) -> Actor:
+    row = db.read(
+        lambda conn: conn.execute(
+            select(ApiToken.name, ApiToken.role, ApiToken.prefix, ApiToken.revoked_at).where(
+                ApiToken.token_hash == digest
+            )
+        ).first()
+    )
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized(detail="The API token is not valid.")
+    return Actor(f"token:{row.name}", Role(row.role))
+
+
+def user_view(u: Any) -> dict[str, Any]:
+    return {
+        "id": str(u.id),
+        "email": u.email,
+        "name": u.name,
+        "role": u.role,
+        "active": u.active,
+        "language": u.language,
+        "created_at": iso(u.created_at),
+    }
+
+
+def _normal_email(email: Any, errors: FieldErrors) -> str | None:
+    try:
+        return str(validate_email(str(email), check_deliverability=False).normalized).lower()
+    except EmailNotValidError as exc:
+        errors.add("email", "invalid_email", reason=str(exc))
+        return None
+
+
+def create_user(
+    db: Database, actor: Actor, *, email: Any, role: Any, password: Any, name: str | None = None
+) -> dict[str, Any]:
+    errors = FieldErrors()
+    normal = _normal_email(email, errors)
+    _check_role(role, errors)
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        errors.add("password", "password_too_short", min=MIN_PASSWORD)
+    errors.raise_if_any()
+    hashed = _hasher.hash(password)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        if conn.execute(select(User.id).where(User.email == normal)).first():
+            raise Conflict(detail=f"A user with email {normal} already exists.")
+        uid = conn.execute(
+            insert(User)
+            .values(email=normal, role=role, password_hash=hashed, name=name)
+            .returning(User.id)
+        ).scalar_one()
+        view = user_view(conn.execute(select(User).where(User.id == uid)).one())
+        audit(conn, actor, "create", "user", normal or "", after=view)
+        return view
+
+    return db.write(work)
+
+
+def list_users(db: Database) -> list[dict[str, Any]]:
+    return db.read(
+        lambda conn: [user_view(u) for u in conn.execute(select(User).order_by(User.email))]
+    )

@@ -1,0 +1,304 @@
+"""Disputes: opened on an order with a type, an owner and a due date; a log of messages;
+evidence files; open → investigating → resolved (refund, reshipment or reject) → closed.
+A resolution does what it names in the same transaction: the refund, or a replacement order
+paid in full by the seller (reference ``reship:{id}``)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.return_tables import Dispute, DisputeMessage
+from dingdan.db.types import utcnow
+from dingdan.domain.access.roles import Action
+from dingdan.domain.after_sales import returns as rules
+from dingdan.domain.after_sales.returns import DisputeStatus, DisputeType, Resolution
+from dingdan.domain.inventory.stock import check_lines
+from dingdan.domain.shared.errors import FieldErrors, Forbidden, InvalidTransition, ValidationFailed
+from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.services.after_sales import replacements
+from dingdan.services.after_sales.dispute_queries import dispute_view, fetch_dispute
+from dingdan.services.after_sales.returns import check_text
+from dingdan.services.orders.events import event
+from dingdan.services.orders.queries import fetch
+from dingdan.services.payments.transactions import refund_in
+from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, page_of
+
+DEFAULT_DUE_DAYS = 7
+
+
+def _due_date(value: Any, errors: FieldErrors) -> date:
+    if value is None:
+        return utcnow().date() + timedelta(days=DEFAULT_DUE_DAYS)
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.add("due_date", "not_a_date")
+        return utcnow().date()
+
+
+def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+    errors = FieldErrors()
+    if body.get("type") not in {t.value for t in DisputeType}:
+        errors.add("type", "not_one_of", choices=", ".join(DisputeType))
+    check_text(body.get("owner"), "owner", 200, errors)
+    check_text(body.get("summary"), "summary", 1000, errors)
+    due = _due_date(body.get("due_date"), errors)
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        order = fetch(conn, number)
+        did = conn.execute(
+            insert(Dispute)
+            .values(
+                order_id=order.id,
+                type=body["type"],
+                status=DisputeStatus.OPEN.value,
+                owner=body.get("owner") or actor.name,
+                due_date=due,
+                summary=body.get("summary"),
+                opened_by=actor.name,
+            )
+            .returning(Dispute.id)
+        ).scalar_one()
+        event(
+            conn,
+            order.id,
+            "dispute_opened",
+            actor.name,
+            f"Dispute {did} opened: {body['type']}",
+            {"dispute_id": str(did), "type": body["type"], "due_date": due.isoformat()},
+        )
+        return dispute_view(conn, fetch_dispute(conn, str(did)), full=True)
+
+    return db.write(work)
+
+
+def get_dispute(db: Database, dispute_id: str) -> dict[str, Any]:
+    return db.read(lambda conn: dispute_view(conn, fetch_dispute(conn, dispute_id), full=True))
+
+
+def list_disputes(
+    db: Database,
+    *,
+    status: str | None = None,
+    type: str | None = None,
+    owner: str | None = None,
+    order: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Newest first, keyset-paged on the dispute id."""
+    check_limit(limit)
+    after = decode_cursor(cursor, int)
+    if status is not None and status not in {s.value for s in DisputeStatus}:
+        raise ValidationFailed.on("status", "unknown_value")
+    if type is not None and type not in {t.value for t in DisputeType}:
+        raise ValidationFailed.on("type", "unknown_value")
+    stmt = select(Dispute).order_by(Dispute.id.desc()).limit(limit + 1)
+    for column, value in ((Dispute.status, status), (Dispute.type, type), (Dispute.owner, owner)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if order is not None:
+        stmt = stmt.join(Order, Order.id == Dispute.order_id).where(Order.number == order)
+    if after:
+        stmt = stmt.where(Dispute.id < after[0])
+
+    def work(conn: Connection) -> Page:
+        rows = list(conn.execute(stmt))
+        return page_of(rows, limit, lambda d: dispute_view(conn, d), lambda d: (int(d.id),))
+
+    return db.read(work)
+
+
+def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Give a dispute that is not closed another owner and/or due date; the order's timeline
+    records who changed what from what."""
+    errors = FieldErrors()
+    if body.get("owner") is None and body.get("due_date") is None:
+        errors.add("owner", "owner_or_due_date")
+    check_text(body.get("owner"), "owner", 200, errors)
+    due = _due_date(body["due_date"], errors) if body.get("due_date") is not None else None
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        d = fetch_dispute(conn, dispute_id)
+        if d.status == DisputeStatus.CLOSED:
+            raise InvalidTransition(detail=f"Dispute {d.id} is closed.")
+        values: dict[str, Any] = {}
+        if body.get("owner") is not None and body["owner"] != d.owner:
+            values["owner"] = body["owner"]
+        if due is not None and due != d.due_date:
+            values["due_date"] = due
+        if not values:
+            return dispute_view(conn, d, full=True)
+        conn.execute(
+            update(Dispute).where(Dispute.id == d.id).values(**values, updated_at=utcnow())
+        )
+        data: dict[str, Any] = {"dispute_id": str(d.id)}
+        if "owner" in values:
+            data |= {"owner": values["owner"], "owner_before": d.owner}
+        if "due_date" in values:
+            before = d.due_date.isoformat() if d.due_date else None
+            data |= {"due_date": due.isoformat() if due else None, "due_date_before": before}
+        changes = ", ".join(
+            f"{k} {data.get(k + '_before')} → {data[k]}" for k in ("owner", "due_date") if k in data
+        )
+        event(
+            conn, d.order_id, "dispute_reassigned", actor.name, f"Dispute {d.id}: {changes}", data
+        )
+        return dispute_view(conn, fetch_dispute(conn, dispute_id), full=True)
+
+    return db.write(work)
+
+
+def add_message(
+    db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    errors = FieldErrors()
+    if body.get("direction") not in {d.value for d in rules.Direction}:
+        errors.add("direction", "not_one_of", choices="inbound, outbound, note")
+    text = body.get("body")
+    if not isinstance(text, str) or not text.strip() or len(text) > 10000:
+        errors.add("body", "required_text", max=10000)
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        d = fetch_dispute(conn, dispute_id)
+        if d.status == DisputeStatus.CLOSED:
+            raise InvalidTransition(detail=f"Dispute {d.id} is closed.")
+        conn.execute(
+            insert(DisputeMessage).values(
+                dispute_id=d.id, author=actor.name, direction=body["direction"], body=text
+            )
+        )
+        event(
+            conn,
+            d.order_id,
+            "dispute_message",
+            actor.name,
+            f"Dispute {d.id}: {body['direction']} message",
+            {"dispute_id": str(d.id), "direction": body["direction"]},
+        )
+        return dispute_view(conn, fetch_dispute(conn, dispute_id), full=True)
+
+    return db.write(work)
+
+
+def _check_transition(body: dict[str, Any]) -> DisputeStatus:
+    errors = FieldErrors()
+    status = body.get("status")
+    if status not in {s.value for s in DisputeStatus}:
+        errors.add("status", "not_one_of", choices="open, investigating, resolved, closed")
+    resolution = body.get("resolution")
+    if status == DisputeStatus.RESOLVED and resolution not in {r.value for r in Resolution}:
+        errors.add("resolution", "resolution_required")
+    elif status != DisputeStatus.RESOLVED and resolution is not None:
+        errors.add("resolution", "resolution_not_resolving")
+    if resolution == Resolution.REFUND and body.get("amount") is None:
+        errors.add("amount", "amount_required")
+    if body.get("lines") is not None:
+        check_lines(body["lines"], errors)
+    check_text(body.get("note"), "note", 1000, errors)
+    errors.raise_if_any()
+    return DisputeStatus(str(status))
+
+
+def transition(
+    db: Database, actor: Actor, dispute_id: str, body: dict[str, Any], prefix: str = "DD"
+) -> dict[str, Any]:
+    target = _check_transition(body)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        d = fetch_dispute(conn, dispute_id)
+        rules.check_dispute_transition(d.status, target, dispute_id)
+        values: dict[str, Any] = {"status": target.value, "updated_at": utcnow()}
+        if target == DisputeStatus.RESOLVED:
+            values |= _resolve(conn, actor, d, body, prefix)
+        if target == DisputeStatus.CLOSED:
+            values["closed_at"] = utcnow()
+        done = conn.execute(
+            update(Dispute).where(Dispute.id == d.id, Dispute.status == d.status).values(**values)
+        ).rowcount
+        if not done:
+            raise InvalidTransition(detail=f"Dispute {d.id} changed meanwhile; reload it.")
+        _transition_event(conn, actor, d, target, body)
+        return dispute_view(conn, fetch_dispute(conn, dispute_id), full=True)
+
+    return db.write(work)
+
+
+def _transition_event(
+    conn: Connection, actor: Actor, d: Any, target: DisputeStatus, body: dict[str, Any]
+) -> None:
+    what = target.value + (f" ({body['resolution']})" if body.get("resolution") else "")
+    note = f": {body['note']}" if body.get("note") else ""
+    event(
+        conn,
+        d.order_id,
+        f"dispute_{target.value}",
+        actor.name,
+        f"Dispute {d.id} {what}{note}",
+        {
+            "dispute_id": str(d.id),
+            "status": target.value,
+            "resolution": body.get("resolution"),
+            "note": body.get("note"),
+        },
+    )
+
+
+def _resolve(
+    conn: Connection, actor: Actor, d: Any, body: dict[str, Any], prefix: str
+) -> dict[str, Any]:
+    resolution = Resolution(body["resolution"])
+    order = replacements.order_by_id(conn, d.order_id)
+    values: dict[str, Any] = {"resolution": resolution.value, "resolved_at": utcnow()}
+    if resolution == Resolution.REFUND:
+        if not actor.may(Action.MANAGE_PAYMENTS):
+            raise Forbidden(detail="Resolving with a refund needs a role that may refund.")
+        amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+        refund_in(conn, actor, order, amount, f"Dispute {d.id} ({d.type})", f"dispute:{d.id}")
+        values["resolution_minor"] = amount
+    elif resolution == Resolution.RESHIPMENT:
+        new = replacements.create_replacement(
+            conn,
+            actor,
+            order,
+            _reship_lines(conn, order, body),
+            prefix,
+            f"reship for dispute {d.id}",
+        )
+        if new.total_minor > 0:
+            replacements.pay_in(conn, actor, new, new.total_minor, f"reship:{d.id}")
+        values |= {"replacement_order_id": new.id, "resolution_minor": new.total_minor}
+        event(
+            conn,
+            order.id,
+            "reshipment",
+            actor.name,
+            f"Dispute {d.id}: reshipped as order {new.number} "
+            f"({format_amount(new.total_minor, order.currency)} {order.currency})",
+            {"dispute_id": str(d.id), "replacement": new.number},
+        )
+    return values
+
+
+def _reship_lines(conn: Connection, order: Any, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The lines named, or else every shipped unit of the order."""
+    if body.get("lines"):
+        return list(body["lines"])
+    shipped = conn.execute(
+        select(OrderLine.sku, OrderLine.shipped)
+        .where(OrderLine.order_id == order.id, OrderLine.shipped > 0)
+        .order_by(OrderLine.position)
+    ).all()
+    if not shipped:
+        raise ValidationFailed.on("lines", "nothing_shipped")
+    return [{"sku": s, "quantity": int(q)} for s, q in shipped]

@@ -1,0 +1,220 @@
+"""Settling a received return: a refund (to the original method or to store credit) or an
+exchange for a replacement order. Both move the return's status conditionally first, so a
+return is settled once even when two requests race."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.return_tables import Return, ReturnLine
+from dingdan.db.types import utcnow
+from dingdan.domain.access.roles import Action
+from dingdan.domain.after_sales import returns as rules
+from dingdan.domain.after_sales.returns import RefundTarget, ReturnStatus
+from dingdan.domain.inventory.stock import check_lines
+from dingdan.domain.shared.errors import FieldErrors, Forbidden, InvalidTransition
+from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.services.after_sales import replacements
+from dingdan.services.after_sales.return_queries import fetch_return, return_view
+from dingdan.services.after_sales.returns import check_text, move_status
+from dingdan.services.orders.events import event
+from dingdan.services.payments import intents, store_credit, transactions
+from dingdan.services.payments.providers import ProviderResult
+from dingdan.services.payments.transactions import refund_in
+from dingdan.services.shared.common import Actor
+
+
+def received_value(conn: Connection, return_id: int) -> int:
+    rows = conn.execute(
+        select(ReturnLine.resellable + ReturnLine.damaged, OrderLine.unit_price_minor)
+        .join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
+        .where(ReturnLine.return_id == return_id)
+    ).all()
+    return rules.default_refund((int(u), int(p)) for u, p in rows)
+
+
+def _check_refund(body: dict[str, Any]) -> str:
+    errors = FieldErrors()
+    to = body.get("to", RefundTarget.ORIGINAL.value)
+    if to not in {t.value for t in RefundTarget}:
+        errors.add("to", "not_one_of", choices="original, store_credit")
+    check_text(body.get("reason"), "reason", 500, errors)
+    errors.raise_if_any()
+    return str(to)
+
+
+def refund_return(
+    db: Database, actor: Actor, return_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Money back to the original method goes through a payment intent: the provider is
+    asked between two transactions (``services/payments/intents.py``); store credit moves no
+    money and takes one transaction."""
+    to = _check_refund(body)
+    if to == RefundTarget.ORIGINAL:
+        intent = db.write(lambda conn: _open_refund(conn, actor, return_id, body))
+        if intent is not None:
+            return transactions.settle_intent(db, intent, intents.ask(intent))
+
+    def work(conn: Connection) -> dict[str, Any]:
+        ret = fetch_return(conn, return_id)
+        rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
+        order = replacements.order_by_id(conn, ret.order_id)
+        amount = _amount_of(conn, ret, order, body)
+        return _refund(conn, actor, ret, order, amount, to, body.get("reason"))[0]
+
+    return db.write(work)
+
+
+def _amount_of(conn: Connection, ret: Any, order: Any, body: dict[str, Any]) -> int:
+    if body.get("amount") is not None:
+        return parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+    return received_value(conn, ret.id)
+
+
+def _open_refund(
+    conn: Connection, actor: Actor, return_id: str, body: dict[str, Any]
+) -> intents.Intent | None:
+    """The first transaction: the return may be refunded and is not being refunded, the
+    amount fits; None when there is no money to move (nothing received)."""
+    order_id = fetch_return(conn, return_id).order_id
+    order = conn.execute(select(Order).where(Order.id == order_id).with_for_update()).one()
+    # Read again under the order's lock: a refund of this return that committed while this
+    # waited for it is seen (PostgreSQL reads each statement's own snapshot).
+    ret = fetch_return(conn, return_id)
+    rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
+    ref = f"return:{ret.id}"
+    if intents.pending_for(conn, order.id, "return", ref):
+        raise InvalidTransition(detail=f"Return {return_id} is being refunded already.")
+    amount = _amount_of(conn, ret, order, body)
+    if not amount:
+        return None
+    reason = body.get("reason") or f"Return {ret.id}"
+    return transactions.open_refund(conn, actor, order, amount, reason, ref, purpose="return")
+
+
+def _record_refund(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    """The second transaction of a return's refund (the request's, or the worker's)."""
+    ret = fetch_return(conn, (intent.reference or "").removeprefix("return:"))
+    answered, pid = _refund(
+        conn, intent.actor, ret, order, intent.amount, "original", intent.reason, answer
+    )
+    assert pid is not None  # an amount was refunded to the original method
+    return answered, pid
+
+
+transactions.RECORDERS["return"] = _record_refund
+
+
+def _refund(
+    conn: Connection,
+    actor: Actor,
+    ret: Any,
+    order: Any,
+    amount: int,
+    to: str,
+    reason: Any,
+    answer: ProviderResult | None = None,
+) -> tuple[dict[str, Any], int | None]:
+    """The return refunded: its status, the order's refund, the event. Returns the view and
+    the refund's payment id."""
+    move_status(
+        conn, ret, ReturnStatus.REFUNDED, refund_minor=amount, refund_to=to, refunded_at=utcnow()
+    )
+    pid = _pay_back(conn, actor, ret, order, amount, to, reason, answer) if amount else None
+    shown = format_amount(amount, order.currency)
+    event(
+        conn,
+        order.id,
+        "return_refunded",
+        actor.name,
+        f"Return {ret.id} refunded: {shown} {order.currency} ({to})",
+        {"return_id": str(ret.id), "amount": shown, "to": to},
+    )
+    return return_view(conn, fetch_return(conn, str(ret.id))), pid
+
+
+def _pay_back(
+    conn: Connection,
+    actor: Actor,
+    ret: Any,
+    order: Any,
+    amount: int,
+    to: str,
+    reason: Any,
+    answer: ProviderResult | None,
+) -> int:
+    ref = f"return:{ret.id}"
+    why = reason or f"Return {ret.id}"
+    to_credit = to == RefundTarget.STORE_CREDIT
+    method = "store_credit" if to_credit else None
+    paid = refund_in(conn, actor, order, amount, why, ref, method=method, answer=answer)
+    if to_credit:
+        # No money leaves: the refund is recorded on the order (its refunded grows, as the
+        # contract says) and the same amount becomes the customer's store credit.
+        store_credit.earn(conn, order.customer_id, order.currency, amount, ref, actor.name)
+        event(
+            conn,
+            order.id,
+            "store_credit",
+            actor.name,
+            f"Return {ret.id}: {paid['amount']} {order.currency} to store credit",
+            {"return_id": str(ret.id), "amount": paid["amount"]},
+        )
+    return int(paid["id"])
+
+
+def exchange_return(
+    db: Database, actor: Actor, return_id: str, body: dict[str, Any], prefix: str = "DD"
+) -> dict[str, Any]:
+    """Settle a received return with a replacement order. The returned value pays for the
+    replacement; a dearer one leaves the difference due on it, a cheaper one refunds the
+    difference on the original order."""
+    errors = FieldErrors()
+    check_lines(body.get("lines"), errors)
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        ret = fetch_return(conn, return_id)
+        move_status(conn, ret, ReturnStatus.EXCHANGED)
+        original = replacements.order_by_id(conn, ret.order_id)
+        new = replacements.create_replacement(
+            conn, actor, original, body["lines"], prefix, f"exchange for return {ret.id}"
+        )
+        back = _settle_difference(conn, actor, ret, original, new)
+        conn.execute(
+            update(Return)
+            .where(Return.id == ret.id)
+            .values(replacement_order_id=new.id, refund_minor=back or None)
+        )
+        event(
+            conn,
+            original.id,
+            "return_exchanged",
+            actor.name,
+            f"Return {ret.id} exchanged for order {new.number}",
+            {"return_id": str(ret.id), "replacement": new.number},
+        )
+        return return_view(conn, fetch_return(conn, return_id))
+
+    return db.write(work)
+
+
+def _settle_difference(conn: Connection, actor: Actor, ret: Any, original: Any, new: Any) -> int:
+    """Pay the replacement with the returned value; refund what is left over on the original.
+    Returns the refunded difference."""
+    value = received_value(conn, ret.id)
+    ref = f"exchange:{ret.id}"
+    if min(value, new.total_minor) > 0:
+        replacements.pay_in(conn, actor, new, min(value, new.total_minor), ref)
+    back = max(0, value - new.total_minor)
+    if back and not actor.may(Action.MANAGE_PAYMENTS):
+        raise Forbidden(detail="The exchange refunds a difference; that needs a refund role.")
+    if back:
+        refund_in(conn, actor, original, back, f"Exchange for return {ret.id}", ref)
+    return back

@@ -1,0 +1,154 @@
+"""Products: create, read, update, deactivate, list with search and keyset paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
+
+from dingdan.db.engine import Database
+from dingdan.db.tables import Product
+from dingdan.domain.catalog import products as rules
+from dingdan.domain.shared import money
+from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
+from dingdan.services.shared.common import (
+    Actor,
+    Page,
+    audit,
+    check_limit,
+    decode_cursor,
+    iso,
+    like_pattern,
+    page_of,
+)
+from dingdan.services.shared.view_types import ProductView
+
+_OPTIONAL_INTS = ("weight_grams", "length_mm", "width_mm", "height_mm", "low_stock_threshold")
+_OPTIONAL_TEXT = {"barcode": 64, "category": 100, "brand": 100}
+EDITABLE = (
+    {"name", "price", "currency", "tax_class", "active", "allow_backorder"}
+    | set(_OPTIONAL_INTS)
+    | set(_OPTIONAL_TEXT)
+)
+
+
+def product_view(p: Row[Any] | Any) -> ProductView:
+    return {
+        "id": str(p.id),
+        "sku": p.sku,
+        "name": p.name,
+        "barcode": p.barcode,
+        "price": money.format_amount(p.price_minor, p.currency),
+        "currency": p.currency,
+        "weight_grams": p.weight_grams,
+        "length_mm": p.length_mm,
+        "width_mm": p.width_mm,
+        "height_mm": p.height_mm,
+        "category": p.category,
+        "brand": p.brand,
+        "tax_class": p.tax_class,
+        "active": p.active,
+        "allow_backorder": p.allow_backorder,
+        "low_stock_threshold": p.low_stock_threshold,
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
+    }
+
+
+def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Check the fields given and turn them into column values, reporting every bad one."""
+    errors = FieldErrors()
+    if creating:
+        rules.check_sku(data.get("sku"), "sku", errors)
+    if creating or "name" in data:
+        rules.check_text(data.get("name"), "name", errors, max_len=300, required=True)
+    for name, max_len in _OPTIONAL_TEXT.items():
+        rules.check_text(data.get(name), name, errors, max_len=max_len, required=False)
+    for name in _OPTIONAL_INTS:
+        rules.check_non_negative(data.get(name), name, errors)
+    if "tax_class" in data and data["tax_class"] not in rules.TAX_CLASSES:
+        errors.add("tax_class", "not_one_of", choices=", ".join(rules.TAX_CLASSES))
+    cols = {k: v for k, v in data.items() if k in EDITABLE and k not in ("price", "currency")}
+    if creating or "price" in data or "currency" in data:
+        currency = data.get("currency")
+        if rules.check_currency(currency, "currency", errors) and isinstance(currency, str):
+            minor = rules.price_minor(data.get("price"), currency, "price", errors)
+            cols.update(price_minor=minor, currency=currency)
+    errors.raise_if_any()
+    if creating:
+        cols["sku"] = data["sku"]
+    return cols
+
+
+def _fetch(conn: Connection, sku: str) -> Row[Any]:
+    row = conn.execute(select(Product).where(Product.sku == sku)).first()
+    if row is None:
+        raise NotFound(detail=f"No product with SKU {sku!r}.")
+    return row
+
+
+def create_product(db: Database, actor: Actor, data: dict[str, Any]) -> ProductView:
+    cols = _columns(data, creating=True)
+
+    def work(conn: Connection) -> ProductView:
+        if conn.execute(select(Product.id).where(Product.sku == cols["sku"])).first():
+            raise Conflict(detail=f"A product with SKU {cols['sku']!r} already exists.")
+        conn.execute(insert(Product).values(**cols))
+        view = product_view(_fetch(conn, cols["sku"]))
+        audit(conn, actor, "create", "product", view["sku"], after=view)
+        return view
+
+    return db.write(work)
+
+
+def get_product(db: Database, sku: str) -> ProductView:
+    return db.read(lambda conn: product_view(_fetch(conn, sku)))
+
+
+def update_product(db: Database, actor: Actor, sku: str, data: dict[str, Any]) -> ProductView:
+    def work(conn: Connection) -> ProductView:
+        before = product_view(_fetch(conn, sku))
+        merged = dict(data)
+        if "price" in data and "currency" not in data:
+            merged["currency"] = before["currency"]
+        if "currency" in data and "price" not in data:
+            merged["price"] = before["price"]
+        cols = _columns(merged, creating=False)
+        if cols:
+            conn.execute(update(Product).where(Product.sku == sku).values(**cols))
+        after = product_view(_fetch(conn, sku))
+        audit(conn, actor, "update", "product", sku, before=before, after=after)
+        return after
+
+    return db.write(work)
+
+
+def list_products(
+    db: Database,
+    *,
+    q: str | None = None,
+    active: bool | None = None,
+    category: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    check_limit(limit)
+    after = decode_cursor(cursor, str)
+    stmt = select(Product).order_by(Product.sku).limit(limit + 1)
+    if q:
+        pattern = like_pattern(q)
+        stmt = stmt.where(
+            or_(
+                func.lower(Product.sku).like(pattern, escape="\\"),
+                func.lower(Product.name).like(pattern, escape="\\"),
+                Product.barcode == q,
+            )
+        )
+    if active is not None:
+        stmt = stmt.where(Product.active == active)
+    if category:
+        stmt = stmt.where(Product.category == category)
+    if after:
+        stmt = stmt.where(Product.sku > str(after[0]))
+    rows = db.read(lambda conn: list(conn.execute(stmt)))
+    return page_of(rows, limit, product_view, lambda r: (r.sku,))

@@ -1,0 +1,227 @@
+"""Carriers a seller ships with: the defaults of ``domain.carriers`` merged with the
+``carriers`` table, where the seller adds carriers and changes or deactivates defaults.
+
+A row whose code is a default's overrides that default (name, format, link, active); any other
+row is the seller's own carrier.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import CarrierRow
+from dingdan.domain.catalog import products as catalog_rules
+from dingdan.domain.fulfilment import carriers as known
+from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from dingdan.services.shared.common import Actor, audit, iso
+
+CARRIER_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,49}$")
+# Formats domain.carriers can check, each with a default carrier that uses it.
+TRACKING_FORMATS: dict[str, str] = {
+    c.tracking_format: c.code for c in known.DEFAULT_CARRIERS if c.tracking_format
+}
+_EDITABLE = ("name", "tracking_format", "tracking_url", "store_pickup", "active")
+
+
+def _view(code: str, row: Any | None) -> dict[str, Any]:
+    default = known.get_carrier(code)
+    if default is not None:
+        base = {
+            "name": default.name_en,
+            "names": {
+                "en": default.name_en,
+                "zh_Hant": default.name_zh_hant,
+                "zh_Hans": default.name_zh_hans,
+            },
+            "tracking_format": default.tracking_format,
+            "tracking_url": default.tracking_url,
+            "store_pickup": default.store_pickup,
+            "active": True,
+        }
+    else:
+        base = {"names": {}}
+    if row is not None:
+        base |= {k: getattr(row, k) for k in _EDITABLE}
+        if default is None or row.name != default.name_en:
+            base["names"] = {"en": row.name, "zh_Hant": row.name, "zh_Hans": row.name}
+    return {
+        "code": code,
+        **base,
+        "builtin": default is not None,
+        "updated_at": iso(row.updated_at) if row is not None else None,
+    }
+
+
+def _rows(conn: Connection) -> dict[str, Any]:
+    return {r.code: r for r in conn.execute(select(CarrierRow).order_by(CarrierRow.code))}
+
+
+def list_carriers(db: Database, *, active: bool | None = None) -> dict[str, Any]:
+    """Defaults first (in their fixed order), then the seller's carriers by code."""
+
+    def work(conn: Connection) -> dict[str, Any]:
+        rows = _rows(conn)
+        codes = [c.code for c in known.DEFAULT_CARRIERS]
+        codes += [c for c in rows if known.get_carrier(c) is None]
+        items = [_view(c, rows.get(c)) for c in codes]
+        if active is not None:
+            items = [i for i in items if i["active"] is active]
+        return {"items": items, "next_cursor": None}
+
+    return db.read(work)
+
+
+def _known_code(code: str) -> str:
+    """``code`` from a URL, refused as not found before it reaches the database when no
+    carrier could have it."""
+    if not CARRIER_CODE_RE.match(code):
+        raise NotFound(detail=f"No carrier with code {code!r}.")
+    return code
+
+
+def get_carrier(db: Database, code: str) -> dict[str, Any]:
+    _known_code(code)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        row = conn.execute(select(CarrierRow).where(CarrierRow.code == code)).first()
+        if row is None and known.get_carrier(code) is None:
+            raise NotFound(detail=f"No carrier with code {code!r}.")
+        return _view(code, row)
+
+    return db.read(work)
+
+
+def _check(data: dict[str, Any], errors: FieldErrors, *, creating: bool) -> None:
+    if creating or "name" in data:
+        catalog_rules.check_text(data.get("name"), "name", errors, max_len=100, required=True)
+    fmt = data.get("tracking_format")
+    if fmt is not None and fmt not in TRACKING_FORMATS:
+        errors.add("tracking_format", "not_one_of", choices=", ".join(sorted(TRACKING_FORMATS)))
+    url = data.get("tracking_url")
+    if url is not None and not (
+        isinstance(url, str)
+        and re.fullmatch(r"https?://[!-~]+", url)
+        and "{number}" in url
+        and len(url) <= 300
+    ):
+        errors.add("tracking_url", "invalid_tracking_url")
+    for flag in ("store_pickup", "active"):
+        if flag in data and not isinstance(data[flag], bool):
+            errors.add(flag, "not_a_boolean")
+
+
+def create_carrier(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    errors = FieldErrors()
+    code = data.get("code")
+    if not isinstance(code, str) or not CARRIER_CODE_RE.match(code):
+        errors.add("code", "invalid_code", max=50)
+    _check(data, errors, creating=True)
+    errors.raise_if_any()
+    code = str(code)
+    values = {k: data[k] for k in _EDITABLE if data.get(k) is not None}
+    values["name"] = data["name"].strip()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        exists = conn.execute(select(CarrierRow.id).where(CarrierRow.code == code)).first()
+        if exists or known.get_carrier(code) is not None:
+            raise Conflict(detail=f"A carrier with code {code!r} already exists.")
+        conn.execute(insert(CarrierRow).values(code=code, **values))
+        view = _view(code, _rows(conn)[code])
+        audit(conn, actor, "create", "carrier", code, after=view)
+        return view
+
+    return db.write(work)
+
+
+def update_carrier(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Changes the given fields; a default's first change stores its row."""
+    _known_code(code)
+    errors = FieldErrors()
+    _check(data, errors, creating=False)
+    errors.raise_if_any()
+    changes = {k: data[k] for k in _EDITABLE if k in data}
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        row = conn.execute(select(CarrierRow).where(CarrierRow.code == code)).first()
+        default = known.get_carrier(code)
+        if row is None and default is None:
+            raise NotFound(detail=f"No carrier with code {code!r}.")
+        before = _view(code, row)
+        if row is None:
+            start = {k: before[k] for k in _EDITABLE}
+            conn.execute(insert(CarrierRow).values(code=code, **(start | changes)))
+        elif changes:
+            conn.execute(update(CarrierRow).where(CarrierRow.code == code).values(**changes))
+        after = _view(code, _rows(conn)[code])
+        audit(conn, actor, "update", "carrier", code, before=before, after=after)
+        return after
+
+    return db.write(work)
+
+
+def resolve_carrier(conn: Connection, code: Any) -> tuple[str, str | None]:
+    """The carrier's code and tracking format, for a shipment naming ``code`` or a carrier's
+    name (any case). A carrier the settings do not know is kept as written, with the generic
+    tracking-number check (sellers ship with local couriers we have never heard of); a
+    deactivated one fails on the field ``carrier``."""
+    if not isinstance(code, str) or not code.strip() or len(code) > 50:
+        raise ValidationFailed.on("carrier", "required_text", max=50)
+    if any(ord(ch) < 32 for ch in code):
+        raise ValidationFailed.on("carrier", "control_characters")
+    wanted = _by_name(conn, code.strip()) or code.strip().lower()
+    row = conn.execute(select(CarrierRow).where(CarrierRow.code == wanted)).first()
+    if row is None and known.get_carrier(wanted) is None:
+        return code.strip(), None
+    view = _view(wanted, row)
+    if not view["active"]:
+        raise ValidationFailed.on("carrier", "inactive_carrier", carrier=wanted)
+    return wanted, view["tracking_format"]
+
+
+def _by_name(conn: Connection, text: str) -> str | None:
+    """The code of the carrier whose code or name (in any language) is ``text``."""
+    folded = text.casefold()
+    for code, row in _rows(conn).items():
+        view = _view(code, row)
+        names = [view["name"], *view.get("names", {}).values()]
+        if folded == code.casefold() or folded in (str(n).casefold() for n in names if n):
+            return code
+    for carrier in known.DEFAULT_CARRIERS:
+        known_names = (carrier.code, carrier.name_en, carrier.name_zh_hant, carrier.name_zh_hans)
+        if folded in (n.casefold() for n in known_names):
+            return carrier.code
+    return None
+
+
+def check_tracking_number(code: str, tracking_format: str | None, number: Any) -> str:
+    """The normalised tracking number if ``tracking_format`` accepts it (None: the generic
+    check), else ValidationFailed on ``tracking_number``."""
+    if not isinstance(number, str) or not number.strip() or len(number) > 60:
+        raise ValidationFailed.on("tracking_number", "too_long", max=60)
+    if tracking_format is None:
+        checker = "other"
+    elif known.get_carrier(code) is not None and _default_format(code) == tracking_format:
+        checker = code
+    else:
+        checker = TRACKING_FORMATS[tracking_format]
+    return known.validate_tracking_number(checker, number)
+
+
+def _default_format(code: str) -> str | None:
+    default = known.get_carrier(code)
+    return default.tracking_format if default is not None else None
+
+
+def shipment_carrier(conn: Connection, carrier: Any, tracking: Any) -> tuple[str, str | None]:
+    """What ``fulfilment.create_shipment`` stores: the carrier's code and the normalised
+    tracking number (or None when none was given)."""
+    code, tracking_format = resolve_carrier(conn, carrier)
+    if tracking is None:
+        return code, None
+    return code, check_tracking_number(code, tracking_format, tracking)

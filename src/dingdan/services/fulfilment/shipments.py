@@ -1,0 +1,322 @@
+"""Cancellation, shipments, delivery and delivery exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from dingdan.db import stock as stock_sql
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import Allocation, Order, OrderLine, Shipment
+from dingdan.db.tables import Location, OutboxMessage
+from dingdan.db.types import utcnow
+from dingdan.domain.inventory.stock import MovementKind, check_lines
+from dingdan.domain.shared.errors import (
+    FieldErrors,
+    InvalidTransition,
+    NotFound,
+    PaymentRequired,
+    ValidationFailed,
+)
+from dingdan.services.fulfilment.carriers import shipment_carrier
+from dingdan.services.fulfilment.packing import link_latest_pack
+from dingdan.services.orders import backorders
+from dingdan.services.orders.allocation import refresh_order
+from dingdan.services.orders.audit import audit_order
+from dingdan.services.orders.events import event
+from dingdan.services.orders.queries import fetch, shipment_view, view
+from dingdan.services.shared.common import Actor, audit
+from dingdan.services.shared.view_types import OrderView
+
+EXCEPTIONS = ("delayed", "damaged", "lost", "returned_to_sender")
+
+
+def _allocations(conn: Connection, order_id: int) -> list[Any]:
+    return list(
+        conn.execute(
+            select(
+                Allocation.id,
+                Allocation.line_id,
+                Allocation.product_id,
+                Allocation.location_id,
+                Allocation.quantity,
+                OrderLine.sku,
+                Location.code,
+            )
+            .join(OrderLine, OrderLine.id == Allocation.line_id)
+            .join(Location, Location.id == Allocation.location_id)
+            .where(Allocation.order_id == order_id)
+            .order_by(Allocation.product_id, Allocation.location_id)
+        )
+    )
+
+
+def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> OrderView:
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        raise ValidationFailed.on("reason", "required_text", max=500)
+
+    def work(conn: Connection) -> OrderView:
+        order = fetch(conn, number, lock=True)
+        if order.status != "open":
+            raise InvalidTransition(
+                detail=f"Order {number} is {order.status}; it cannot be cancelled."
+            )
+        shipped = conn.execute(
+            select(OrderLine.id).where(OrderLine.order_id == order.id, OrderLine.shipped > 0)
+        ).first()
+        if shipped:
+            raise InvalidTransition(
+                detail=f"Order {number} has shipped lines; cancel the "
+                "unshipped lines instead, or take a return."
+            )
+        freed = _release_all(conn, actor, order)
+        conn.execute(
+            update(OrderLine)
+            .where(OrderLine.order_id == order.id)
+            .values(cancelled=OrderLine.quantity, allocated=0, backordered=0)
+        )
+        conn.execute(
+            update(Order)
+            .where(Order.id == order.id)
+            .values(status="cancelled", cancel_reason=reason.strip())
+        )
+        refresh_order(conn, order.id)
+        event(conn, order.id, "cancelled", actor.name, reason.strip())
+        conn.execute(
+            insert(OutboxMessage).values(topic="order.cancelled", payload={"number": number})
+        )
+        backorders.allocate(conn, actor, freed)
+        audit_order(conn, actor, "cancel", order, reason=reason.strip())
+        return view(conn, fetch(conn, number))
+
+    return db.write(work)
+
+
+def _release_all(conn: Connection, actor: Actor, order: Any) -> list[tuple[int, int]]:
+    allocs = _allocations(conn, order.id)
+    moves = [
+        stock_sql.Move(a.product_id, a.location_id, MovementKind.RELEASE, 0, -a.quantity)
+        for a in allocs
+    ]
+    stock_sql.apply(conn, moves, actor=actor.name, reason="cancel", reference=order.number)
+    conn.execute(delete(Allocation).where(Allocation.order_id == order.id))
+    return [(a.product_id, a.location_id) for a in allocs]
+
+
+def _pick_location(allocs: list[Any], location: Any, number: str) -> str:
+    codes = sorted({a.code for a in allocs})
+    if location is not None:
+        if location not in codes:
+            raise InvalidTransition(
+                detail=f"Order {number} has nothing left to ship at {location}."
+            )
+        return str(location)
+    if not codes:
+        raise InvalidTransition(detail=f"Order {number} has nothing allocated left to ship.")
+    if len(codes) > 1:
+        raise ValidationFailed.on("location", "held_elsewhere", locations=", ".join(codes))
+    return codes[0]
+
+
+def _shipment_lines(here: list[Any], lines: Any) -> dict[int, int]:
+    """Allocation id → quantity to ship, checked against what is allocated here. A SKU held
+    by several lines of the order is taken from them in line order."""
+    if lines is None:
+        return {a.id: a.quantity for a in here}
+    errors = FieldErrors()
+    check_lines(lines, errors)
+    errors.raise_if_any()
+    by_sku: dict[str, list[Any]] = {}
+    for a in here:
+        by_sku.setdefault(a.sku, []).append(a)
+    out: dict[int, int] = {}
+    for i, ln in enumerate(lines):
+        held = by_sku.get(ln["sku"], [])
+        total = sum(a.quantity for a in held)
+        if not held:
+            errors.add(f"lines[{i}].sku", "not_allocated_here", sku=ln["sku"])
+        elif ln["quantity"] > total:
+            errors.add(f"lines[{i}].quantity", "only_allocated", allocated=total)
+        else:
+            need = ln["quantity"]
+            for a in sorted(held, key=lambda a: a.line_id):
+                take = min(need, a.quantity)
+                if take:
+                    out[a.id] = take
+                    need -= take
+    errors.raise_if_any()
+    return out
+
+
+def create_shipment(
+    db: Database, actor: Actor, number: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, Any]:
+        carrier, tracking = shipment_carrier(conn, body.get("carrier"), body.get("tracking_number"))
+        order = fetch(conn, number, lock=True)
+        if order.status != "open":
+            raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
+        if order.payment_method != "cod" and order.paid_minor < order.total_minor:
+            raise PaymentRequired(
+                detail=f"Order {number} is not paid in full; record the payment before shipping."
+            )
+        allocs = _allocations(conn, order.id)
+        code = _pick_location(allocs, body.get("location"), number)
+        here = [a for a in allocs if a.code == code]
+        qty = _shipment_lines(here, body.get("lines"))
+        moves = []
+        for a in here:
+            q = qty.get(a.id, 0)
+            if not q:
+                continue
+            moves.append(stock_sql.Move(a.product_id, a.location_id, MovementKind.SHIPMENT, -q, -q))
+            _ship_allocation(conn, a, q)
+        stock_sql.apply(conn, moves, actor=actor.name, reason="shipment", reference=number)
+        shipped = [{"sku": a.sku, "quantity": qty[a.id]} for a in here if qty.get(a.id)]
+        sid = conn.execute(
+            insert(Shipment)
+            .values(
+                order_id=order.id,
+                location_id=here[0].location_id,
+                carrier=carrier,
+                tracking_number=tracking,
+                status="shipped",
+                lines=shipped,
+            )
+            .returning(Shipment.id)
+        ).scalar_one()
+        pack_id = link_latest_pack(conn, order.id, here[0].location_id, sid)
+        refresh_order(conn, order.id)
+        event(
+            conn,
+            order.id,
+            "shipped",
+            actor.name,
+            f"Shipped from {code} with {carrier}" + (f" ({tracking})" if tracking else ""),
+            {"shipment_id": str(sid), "lines": shipped, "pack_id": pack_id and str(pack_id)},
+        )
+        conn.execute(
+            insert(OutboxMessage).values(
+                topic="order.shipped", payload={"number": number, "shipment_id": str(sid)}
+            )
+        )
+        audit_order(conn, actor, "ship", order, shipment_id=str(sid))
+        return shipment_view(conn, conn.execute(select(Shipment).where(Shipment.id == sid)).one())
+
+    return db.write(work)
+
+
+def _ship_allocation(conn: Connection, a: Any, q: int) -> None:
+    if q == a.quantity:
+        conn.execute(delete(Allocation).where(Allocation.id == a.id))
+    else:
+        conn.execute(
+            update(Allocation).where(Allocation.id == a.id).values(quantity=Allocation.quantity - q)
+        )
+    conn.execute(
+        update(OrderLine)
+        .where(OrderLine.id == a.line_id)
+        .values(allocated=OrderLine.allocated - q, shipped=OrderLine.shipped + q)
+    )
+
+
+def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -> Any:
+    sid = int(shipment_id) if shipment_id.isdecimal() and len(shipment_id) < 19 else -1
+    stmt = select(Shipment).where(Shipment.id == sid)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
+    if row is None:
+        raise NotFound(detail=f"No shipment with id {shipment_id!r}.")
+    return row
+
+
+def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, Any]:
+        s = _fetch_shipment(conn, shipment_id, lock=True)
+        if s.status == "delivered":
+            raise InvalidTransition(detail=f"Shipment {shipment_id} is already delivered.")
+        if s.exception in ("lost", "returned_to_sender"):
+            raise InvalidTransition(detail=f"Shipment {shipment_id} was {s.exception}.")
+        conn.execute(
+            update(Shipment)
+            .where(Shipment.id == s.id)
+            .values(status="delivered", delivered_at=utcnow())
+        )
+        refresh_order(conn, s.order_id)
+        event(
+            conn,
+            s.order_id,
+            "delivered",
+            actor.name,
+            f"Shipment {shipment_id} delivered",
+            {"shipment_id": shipment_id},
+        )
+        conn.execute(
+            insert(OutboxMessage).values(
+                topic="shipment.delivered", payload={"shipment_id": shipment_id}
+            )
+        )
+        audit(
+            conn,
+            actor,
+            "deliver",
+            "shipment",
+            shipment_id,
+            before={"status": s.status, "exception": s.exception},
+            after=dict(shipment_view(conn, _fetch_shipment(conn, shipment_id))),
+        )
+        return shipment_view(conn, _fetch_shipment(conn, shipment_id))
+
+    return db.write(work)
+
+
+def record_exception(
+    db: Database, actor: Actor, shipment_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    kind, note = body.get("kind"), body.get("note")
+    errors = FieldErrors()
+    if kind not in EXCEPTIONS:
+        errors.add("kind", "not_one_of", choices=", ".join(EXCEPTIONS))
+    if note is not None and (not isinstance(note, str) or len(note) > 1000):
+        errors.add("note", "too_long", max=1000)
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        s = _fetch_shipment(conn, shipment_id, lock=True)
+        if s.status == "delivered":
+            raise InvalidTransition(detail=f"Shipment {shipment_id} is already delivered.")
+        conn.execute(
+            update(Shipment).where(Shipment.id == s.id).values(status="exception", exception=kind)
+        )
+        event(
+            conn,
+            s.order_id,
+            "exception",
+            actor.name,
+            f"Shipment {shipment_id}: {kind}" + (f" ({note})" if note else ""),
+            {"shipment_id": shipment_id, "kind": kind, "note": note},
+        )
+        audit(
+            conn,
+            actor,
+            "delivery_exception",
+            "shipment",
+            shipment_id,
+            before={"status": s.status, "exception": s.exception},
+            after=dict(shipment_view(conn, _fetch_shipment(conn, shipment_id))),
+        )
+        return shipment_view(conn, _fetch_shipment(conn, shipment_id))
+
+    return db.write(work)
+
+
+def add_note(db: Database, actor: Actor, number: str, note: Any) -> OrderView:
+    if not isinstance(note, str) or not note.strip() or len(note) > 1000:
+        raise ValidationFailed.on("note", "required_text", max=1000)
+
+    def work(conn: Connection) -> OrderView:
+        order = fetch(conn, number)
+        event(conn, order.id, "note", actor.name, note.strip())
+        return view(conn, order)
+
+    return db.write(work)

@@ -1,0 +1,209 @@
+"""Background work: drain the outbox, index new orders for search (SQLite), cancel unpaid
+bank transfers, purge old idempotency keys, render the PDFs people asked for (packing slips).
+
+Every job is idempotent and safe to run in several processes at once (`dingdan serve
+--workers N` runs one loop per process): outbox rows are leased before their handlers run
+(services/jobs/outbox.py), and a cancellation that lost a race is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import IdempotencyKey, Order
+from dingdan.db.types import utcnow
+from dingdan.domain.access.roles import Role
+from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, ServiceUnavailable
+
+# Imported for payments.RECORDERS["return"]: how the refund of a return is recorded when
+# the worker settles its intent (the `dingdan worker` process imports no API module).
+from dingdan.services.fulfilment import shipments
+from dingdan.services.jobs import outbox
+from dingdan.services.orders import search_index
+from dingdan.services.payments import intents, transactions
+from dingdan.services.shared import documents
+from dingdan.services.shared.common import Actor
+
+log = logging.getLogger("dingdan.worker")
+WORKER = Actor("system:worker", Role.ADMIN)
+Handler = Callable[[dict[str, Any]], None]
+IDEMPOTENCY_DAYS = 7
+
+
+def _log_only(payload: dict[str, Any]) -> None:
+    log.info("event %s", payload)
+
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def drain_outbox(db: Database, batch: int = 500, budget: float = 2.0) -> int:
+    """Hand each ready message to its topic's handler; a failing one is retried later.
+
+    Batch after batch until the outbox is empty or ``budget`` seconds have passed, so the
+    worker keeps up with a flash sale (one batch per round let the outbox fall behind at
+    any rate above batch/interval). Handlers run with no transaction open (they may be
+    slow, and may write themselves); settling one batch and claiming the next share one
+    short transaction, so a busy outbox costs one write transaction per batch as before."""
+    done = 0
+    deadline = time.monotonic() + budget
+    me = outbox.worker_name()
+    claimed = db.write(lambda conn: outbox.claim(conn, batch, me))
+    while claimed:
+        handled, failed = _run_handlers(claimed)
+        done += len(handled)
+        more = len(claimed) == batch and time.monotonic() < deadline
+
+        def settle_and_claim(
+            conn: Connection,
+            handled: list[int] = handled,
+            failed: list[outbox.Failure] = failed,
+            more: bool = more,
+            after: int = claimed[-1].id,
+        ) -> list[outbox.Claimed]:
+            outbox.settle(conn, handled, failed)
+            return outbox.claim(conn, batch, me, after=after) if more else []
+
+        claimed = db.write(settle_and_claim)
+    return done
+
+
+def _run_handlers(claimed: list[outbox.Claimed]) -> tuple[list[int], list[outbox.Failure]]:
+    handled, failed = [], []
+    for message in claimed:
+        try:
+            HANDLERS.get(message.topic, _log_only)(message.payload)
+            handled.append(message.id)
+        except Exception as exc:  # noqa: BLE001 - a handler's failure must not stop the rest
+            log.warning("outbox message %s (%s) failed: %s", message.id, message.topic, exc)
+            failed.append(outbox.Failure(message, str(exc) or type(exc).__name__))
+    return handled, failed
+
+
+def recover_payment_intents(db: Database) -> int:
+    """The worker's job: intents left pending for a minute (the provider did not answer, or
+    the process died between its answer and the record) are asked about again with their
+    own key, and the answer is recorded once. Returns how many were settled."""
+    settled = 0
+    for intent in db.read(intents.stale):
+        try:
+            answer = intents.ask(intent)
+        except ProviderUnavailable:
+            _touch(db, intent)
+            continue
+        try:
+            transactions.settle_intent(db, intent, answer)
+        except ServiceUnavailable:
+            raise  # the database: the intent stays pending for a later round
+        except DomainError as exc:  # declined, or refused on record: settled as failed
+            log.info("intent %s settled as failed: %s", intent.id, exc.detail)
+        settled += 1
+    return settled
+
+
+def _touch(db: Database, intent: intents.Intent) -> None:
+    db.write(lambda conn: intents.touch(conn, intent))
+
+
+def cancel_unpaid_bank_transfers(db: Database, hours: float) -> list[str]:
+    """Cancel open bank-transfer orders with nothing paid after ``hours``; returns numbers."""
+    cutoff = utcnow() - timedelta(hours=hours)
+    numbers = db.read(
+        lambda conn: list(
+            conn.execute(
+                select(Order.number)
+                .where(
+                    Order.status == "open",
+                    Order.payment_method == "bank_transfer",
+                    Order.paid_minor == 0,
+                    Order.fulfillment_status == "unfulfilled",
+                    Order.created_at < cutoff,
+                )
+                .order_by(Order.id)
+                .limit(500)
+            ).scalars()
+        )
+    )
+    cancelled = []
+    for number in numbers:
+        try:
+            shipments.cancel_order(
+                db, WORKER, number, f"Unpaid bank transfer: no payment within {hours:g} hours"
+            )
+            cancelled.append(number)
+        except DomainError as exc:  # paid or cancelled meanwhile
+            log.info("skipped %s: %s", number, exc.detail)
+    return cancelled
+
+
+def purge_idempotency_keys(db: Database, days: int = IDEMPOTENCY_DAYS) -> int:
+    cutoff = utcnow() - timedelta(days=days)
+    return db.write(
+        lambda conn: (
+            conn.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
+        )
+    )
+
+
+def run_frequent(db: Database) -> dict[str, int]:
+    """What runs every second: the outbox, and the search index of the new orders."""
+    return {"outbox": drain_outbox(db), "search_indexed": search_index.catch_up(db)}
+
+
+def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
+    return {
+        **run_frequent(db),
+        "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
+        "purged_keys": purge_idempotency_keys(db),
+        "payment_intents": recover_payment_intents(db),
+        # Last: rendering takes the longest, and runs outside any transaction.
+        "documents": documents.render_pending(db),
+    }
+
+
+class WorkerThread:
+    """Runs ``run_once`` every ``interval`` seconds until stopped, and ``run_frequent`` (the
+    outbox, the search index) every ``outbox_interval`` seconds in between (small, frequent
+    batches instead of one burst of a flash sale's orders every round); errors are
+    logged."""
+
+    def __init__(
+        self,
+        db: Database,
+        bank_transfer_hours: float,
+        interval: float = 5.0,
+        outbox_interval: float = 1.0,
+    ) -> None:
+        self.db, self.hours, self.interval = db, bank_transfer_hours, interval
+        self.outbox_interval = min(outbox_interval, interval)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="dingdan-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        next_round = time.monotonic() + self.interval
+        while not self._stop.wait(self.outbox_interval):
+            try:
+                if time.monotonic() >= next_round:
+                    next_round = time.monotonic() + self.interval
+                    run_once(self.db, self.hours)
+                else:
+                    run_frequent(self.db)
+            except DomainError as exc:  # e.g. the database is down: try again next round
+                log.warning("worker round failed: %s", exc.detail)
+            except Exception:  # noqa: BLE001 - keep the loop alive, but say what happened
+                log.exception("worker round failed")

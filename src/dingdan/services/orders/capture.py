@@ -1,0 +1,776 @@
+"""Order capture: check, price, allocate, reserve and record an order in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
+
+from dingdan.db import stock as stock_sql
+from dingdan.db.async_pg import AsyncStatements
+from dingdan.db.engine import Database, RetryTransaction, json_text
+from dingdan.db.order_tables import (
+    Allocation,
+    Channel,
+    Counter,
+    Customer,
+    IdempotencyKey,
+    Order,
+    OrderLine,
+    TaxRate,
+)
+from dingdan.db.prepared import Prepared
+from dingdan.db.tables import Location, OutboxMessage, Product, StockLevel, table_of
+from dingdan.db.types import utcnow
+from dingdan.domain.inventory.stock import MovementKind
+from dingdan.domain.orders import capture_input
+from dingdan.domain.orders import rules as rules
+from dingdan.domain.orders import status as st
+from dingdan.domain.shared.errors import (
+    Conflict,
+    FieldErrors,
+    IdempotencyConflict,
+    InsufficientStock,
+)
+from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.services.orders.events import add_events
+from dingdan.services.orders.queries import get_order, view_of
+from dingdan.services.shared.common import Actor
+from dingdan.services.shared.view_types import OrderView
+
+# Statements of the capture path, built once (building them per order cost more CPU than
+# running them); the writes run on SQLite's cursor directly (db/prepared.py).
+_INSERT_ORDER = Prepared(insert(table_of(Order)).returning(table_of(Order).c.id))
+_INSERT_ALLOCATION = Prepared(insert(table_of(Allocation)))
+_INSERT_OUTBOX = Prepared(insert(table_of(OutboxMessage)))
+_INSERT_IDEMPOTENCY = insert(table_of(IdempotencyKey))
+
+_P = table_of(Product)
+_SL = table_of(StockLevel)
+_LOC = table_of(Location)
+_C = table_of(Customer)
+_TAX = table_of(TaxRate)
+_CN = table_of(Counter)
+# Bumped by triggers on every change of tax_rates (migration 0008): read with the products,
+# it tells whether this process's copy of the tax table is still current.
+_TAX_VERSION = (
+    select(_CN.c.value).where(_CN.c.name == "tax_rates").scalar_subquery().label("tax_version")
+)
+# The products of the order with their stock levels at active locations, in one query
+# (a level at an inactive location comes back with code NULL and is not offered).
+_PRODUCTS_AND_LEVELS = select(
+    _P.c.id,
+    _P.c.sku,
+    _P.c.name,
+    _P.c.price_minor,
+    _P.c.currency,
+    _P.c.active,
+    _P.c.allow_backorder,
+    _P.c.tax_class,
+    _SL.c.location_id,
+    _SL.c.on_hand,
+    _SL.c.reserved,
+    _LOC.c.code,
+    _LOC.c.priority,
+    _TAX_VERSION,
+).select_from(
+    _P.outerjoin(_SL, _SL.c.product_id == _P.c.id).outerjoin(
+        _LOC, (_LOC.c.id == _SL.c.location_id) & _LOC.c.active.is_(True)
+    )
+)
+_BY_COUNT: dict[int, Prepared] = {}
+
+
+def _products_and_levels(n: int) -> Prepared:
+    """The query for n SKUs (one compiled statement per count: an expanding IN would be
+    compiled again on every call)."""
+    stmt = _BY_COUNT.get(n)
+    if stmt is None:
+        skus = [bindparam(f"s{i}", type_=_P.c.sku.type) for i in range(n)]
+        stmt = _BY_COUNT[n] = Prepared(_PRODUCTS_AND_LEVELS.where(_P.c.sku.in_(skus)))
+    return stmt
+
+
+_TAX_RATES = Prepared(
+    select(_TAX.c.country, _TAX.c.tax_class, _TAX.c.rate_ppm, _TAX.c.prices_include_tax)
+)
+_CUSTOMER_COLUMNS = (_C.c.id, _C.c.email, _C.c.phone, _C.c.name, _C.c.addresses)
+_CUSTOMER_BY_EMAIL = Prepared(select(*_CUSTOMER_COLUMNS).where(_C.c.email == bindparam("email")))
+_CUSTOMER_BY_PHONE = Prepared(
+    select(*_CUSTOMER_COLUMNS).where(_C.c.phone == bindparam("phone")).order_by(_C.c.id).limit(1)
+)
+_INSERT_CUSTOMER = Prepared(insert(_C).returning(_C.c.id))
+_O = table_of(Order)
+_IK = table_of(IdempotencyKey)
+_IDEMPOTENCY = Prepared(
+    select(_IK.c.request_hash, _IK.c.order_id).where(
+        _IK.c.scope == bindparam("scope"), _IK.c.key == bindparam("key")
+    )
+)
+_ORDER_BY_ID = select(_O).where(_O.c.id == bindparam("id"))
+_BY_EXTERNAL_ID = (_O.c.channel == bindparam("channel")) & (
+    _O.c.external_id == bindparam("external_id")
+)
+_ORDER_BY_EXTERNAL_ID = select(_O).where(_BY_EXTERNAL_ID)
+_EXTERNAL_ID_TAKEN = Prepared(select(_O.c.id).where(_BY_EXTERNAL_ID))
+_NEXTVAL = text("SELECT nextval('order_number_seq')")
+# PostgreSQL: every write of the capture in one call (migrations 0007 and 0009,
+# _one_call_payload).
+_PLACE_ORDER_CALL = Prepared(text("SELECT dingdan_place_order(CAST(:p AS json))"))
+_STOCK_SHORT = "DD001"  # the SQLSTATE the function raises (migration 0009)
+_NEXT_COUNTER = Prepared(
+    text("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value")
+)
+
+
+class _Stock:
+    """What the capture read about stock: available units by (product, location) and the
+    active locations holding the order's products, with their (priority, id, code)."""
+
+    def __init__(self) -> None:
+        self.available: dict[tuple[int, int], int] = {}
+        self.locations: dict[int, tuple[int, int, str]] = {}
+        self.tax_version: int | None = None  # of the tax table, read in the same statement
+
+    def ordered_locations(self) -> list[int]:
+        return sorted(self.locations, key=lambda loc: self.locations[loc][:2])
+
+
+def channel_codes(conn: Connection) -> set[str]:
+    custom = conn.execute(select(Channel.code).where(Channel.active.is_(True))).scalars()
+    return set(rules.BUILTIN_CHANNELS) | set(custom)
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def place_order(
+    db: Database,
+    actor: Actor,
+    body: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    prefix: str = "DD",
+) -> tuple[OrderView, bool]:
+    """Returns the order and whether it was created now (False: an earlier one answered)."""
+    channels = (
+        set(rules.BUILTIN_CHANNELS)
+        if body.get("channel") in rules.BUILTIN_CHANNELS
+        else db.read(channel_codes)
+    )
+    data = capture_input.validate(body, channels)
+    digest = request_hash(body) if idempotency_key else ""  # only a keyed request keeps one
+
+    key = _key_row(actor, idempotency_key, digest)
+
+    def work(conn: Connection) -> Callable[[], OrderView] | str:
+        """The new order's answer, or the number of the earlier order to answer with."""
+        earlier = _earlier(conn, actor, idempotency_key, digest, data)
+        if earlier is not None:
+            return str(earlier.number)
+        return _create(conn, actor, data, prefix, key)[1]
+
+    # PostgreSQL writes the whole order in one statement (_one_call_payload), so the
+    # capture needs no transaction block around it; SQLite writes it statement by statement.
+    try:
+        answer = db.write_statement(work)
+    except Conflict:
+        # A concurrent request with the same key, external id or new customer won the race;
+        # running again finds what it committed.
+        answer = db.write_statement(work)
+    # Built after the commit, an earlier order's view on a reader: SQLite's one write lock
+    # (and a PostgreSQL connection) is not held for it.
+    if isinstance(answer, str):
+        return get_order(db, answer), False
+    return answer(), True
+
+
+async def place_order_async(
+    db: Database,
+    actor: Actor,
+    body: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    prefix: str = "DD",
+) -> tuple[OrderView, bool] | None:
+    """``place_order`` on the running event loop, PostgreSQL only (db/async_pg.py): the same
+    checks, statements and answer, with no worker thread. None when the request needs what
+    only ``place_order`` does, which then answers it: a channel of the seller's own (read
+    from the database first), or an earlier order to answer with (its Idempotency-Key or
+    external id was seen before)."""
+    if body.get("channel") not in rules.BUILTIN_CHANNELS:
+        return None
+    data = capture_input.validate(body, set(rules.BUILTIN_CHANNELS))
+    digest = request_hash(body) if idempotency_key else ""
+    key = _key_row(actor, idempotency_key, digest)
+
+    async def work(statements: AsyncStatements) -> Callable[[], OrderView] | None:
+        if idempotency_key:
+            row = await statements.first(
+                _IDEMPOTENCY, {"scope": actor.name, "key": idempotency_key}
+            )
+            if row is not None:
+                _check_same_request(row, digest)
+                return None
+        if data.external_id:
+            params = {"channel": data.channel, "external_id": data.external_id}
+            if await statements.first(_EXTERNAL_ID_TAKEN, params) is not None:
+                return None
+        stmt, params = _products_query(data)
+        products, stock = _products_of(data, await statements.all(stmt, params))
+        overrides = _kept_tax_overrides(db.engine, stock.tax_version)
+        if overrides is None:
+            rates = await statements.all(_TAX_RATES)
+            overrides = _keep_tax_overrides(db.engine, stock.tax_version, rates)
+        draft = _draft(data, products, stock, overrides, None)
+        payload, lines = _one_call_payload(actor, draft, prefix, key)
+        try:
+            row = await statements.first(_PLACE_ORDER_CALL, {"p": json_text(payload)})
+        except DBAPIError as exc:
+            _raise_if_stock_short(exc)
+            raise
+        _one_call_done(draft, lines, row[0])
+        return _answer_of(draft, lines)
+
+    try:
+        answer = await db.write_statement_async(work)
+    except Conflict:  # as in place_order
+        answer = await db.write_statement_async(work)
+    return None if answer is None else (answer(), True)
+
+
+def _key_row(actor: Actor, idempotency_key: str | None, digest: str) -> dict[str, str] | None:
+    """The Idempotency-Key row stored with a keyed request's order."""
+    if not idempotency_key:
+        return None
+    return dict(scope=actor.name, key=idempotency_key, request_hash=digest)
+
+
+def _check_same_request(key_row: Any, digest: str) -> None:
+    if key_row.request_hash != digest:
+        raise IdempotencyConflict(
+            detail="This Idempotency-Key was used with a different request body."
+        )
+
+
+def _earlier(
+    conn: Connection, actor: Actor, key: str | None, digest: str, data: capture_input.OrderInput
+) -> Any:
+    if key:
+        row = _IDEMPOTENCY.first(conn, {"scope": actor.name, "key": key})
+        if row is not None:
+            _check_same_request(row, digest)
+            return conn.execute(_ORDER_BY_ID, {"id": row.order_id}).one()
+    if data.external_id:
+        return conn.execute(
+            _ORDER_BY_EXTERNAL_ID, {"channel": data.channel, "external_id": data.external_id}
+        ).first()
+    return None
+
+
+def _products_query(data: capture_input.OrderInput) -> tuple[Prepared, dict[str, str]]:
+    skus = sorted({ln.sku for ln in data.lines})
+    return _products_and_levels(len(skus)), {f"s{i}": s for i, s in enumerate(skus)}
+
+
+def _products(conn: Connection, data: capture_input.OrderInput) -> tuple[list[Any], _Stock]:
+    stmt, params = _products_query(data)
+    return _products_of(data, stmt.all(conn, params))
+
+
+def _products_of(data: capture_input.OrderInput, read: Sequence[Any]) -> tuple[list[Any], _Stock]:
+    """The order's products, line by line, and their stock, from the rows of
+    ``_products_query``; the lines whose product cannot be sold are refused."""
+    rows: dict[str, Any] = {}
+    stock = _Stock()
+    for r in read:
+        rows[r.sku] = r
+        stock.tax_version = r.tax_version
+        if r.location_id is not None:
+            stock.available[(r.id, r.location_id)] = r.on_hand - r.reserved
+            if r.code is not None:
+                stock.locations[r.location_id] = (r.priority, r.location_id, r.code)
+    errors = FieldErrors()
+    for i, ln in enumerate(data.lines):
+        p = rows.get(ln.sku)
+        if p is None:
+            errors.add(f"lines[{i}].sku", "unknown_sku", sku=ln.sku)
+        elif not p.active:
+            errors.add(f"lines[{i}].sku", "inactive_sku", sku=ln.sku)
+        elif ln.unit_price is None and p.currency != data.currency:
+            errors.add(f"lines[{i}].unit_price", "price_required", currency=p.currency)
+    errors.raise_if_any()
+    return [rows[ln.sku] for ln in data.lines], stock
+
+
+def _prices(data: capture_input.OrderInput, products: list[Any]) -> list[int]:
+    return [
+        p.price_minor
+        if ln.unit_price is None
+        else parse_amount(ln.unit_price, data.currency, f"lines[{i}].unit_price")
+        for i, (ln, p) in enumerate(zip(data.lines, products, strict=True))
+    ]
+
+
+def _plan(data: capture_input.OrderInput, products: list[Any], stock: _Stock) -> rules.Plan:
+    """Active locations without a level of any of the products can allocate nothing (every
+    quantity is at least 1), so the locations that hold them are all the planner needs."""
+    available = stock.available
+    locations = stock.ordered_locations()
+    wants = [
+        rules.Want(i, p.id, ln.quantity, p.allow_backorder)
+        for i, (ln, p) in enumerate(zip(data.lines, products, strict=True))
+    ]
+    plan = rules.plan_allocation(wants, available, locations)
+    if plan.short:
+        errors = FieldErrors()
+        for i, missing in sorted(plan.short.items()):
+            have = data.lines[i].quantity - missing
+            errors.add(
+                f"lines[{i}].quantity",
+                "insufficient",
+                available=have,
+                sku=data.lines[i].sku,
+                short=missing,
+            )
+        raise InsufficientStock(detail="Not enough stock for this order.", errors=errors.items)
+    return plan
+
+
+def _customer(conn: Connection, data: capture_input.OrderInput) -> int:
+    """Found by email; by phone only when the order gives no email (a phone shared by a
+    household must not merge two people who gave different emails)."""
+    email = data.email.lower() if data.email else None
+    if email:
+        row = _CUSTOMER_BY_EMAIL.first(conn, {"email": email})
+    else:
+        row = _CUSTOMER_BY_PHONE.first(conn, {"phone": data.phone})
+    address = data.address.as_dict()
+    if row is None:
+        return int(
+            _INSERT_CUSTOMER.first(
+                conn, dict(email=email, phone=data.phone, name=data.name, addresses=[address])
+            )[0]
+        )
+    addresses = list(row.addresses or [])
+    changes: dict[str, Any] = {}
+    if address not in addresses:
+        changes["addresses"] = ([address] + addresses)[:10]
+    for col, value in (("email", email), ("phone", data.phone), ("name", data.name)):
+        if value and not getattr(row, col):
+            changes[col] = value
+    if changes:
+        conn.execute(update(_C).where(_C.c.id == row.id).values(**changes))
+    return int(row.id)
+
+
+def next_number(conn: Connection, prefix: str) -> str:
+    if conn.dialect.name == "postgresql":
+        n = conn.execute(_NEXTVAL).scalar_one()
+    else:
+        n = _NEXT_COUNTER.first(conn)[0]
+    return f"{prefix}{int(n):06d}"
+
+
+def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
+    """The seller's own rates, by (country, tax class); the defaults fill the rest."""
+    return _overrides_of(_TAX_RATES.all(conn))
+
+
+def _overrides_of(rows: Sequence[Any]) -> dict[tuple[str, str], rules.TaxRule]:
+    return {(c, t): rules.TaxRule(int(r), bool(inc)) for c, t, r, inc in rows}
+
+
+# Per engine (one per database in a process): (tax table version, the rates at it).
+_TAX_CACHE: WeakKeyDictionary[Engine, tuple[int, dict[tuple[str, str], rules.TaxRule]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _current_tax_overrides(
+    conn: Connection, version: int | None
+) -> dict[tuple[str, str], rules.TaxRule]:
+    """The seller's rates, read again only when the table's version is not the one kept."""
+    kept = _kept_tax_overrides(conn.engine, version)
+    if kept is not None:
+        return kept
+    return _keep_tax_overrides(conn.engine, version, _TAX_RATES.all(conn))
+
+
+def _kept_tax_overrides(
+    engine: Engine, version: int | None
+) -> dict[tuple[str, str], rules.TaxRule] | None:
+    """The rates kept for ``engine`` if they are at ``version``; None: read them."""
+    if version is None:  # no counter row: read them every time
+        return None
+    kept = _TAX_CACHE.get(engine)
+    return kept[1] if kept is not None and kept[0] == version else None
+
+
+def _keep_tax_overrides(
+    engine: Engine, version: int | None, rows: Sequence[Any]
+) -> dict[tuple[str, str], rules.TaxRule]:
+    overrides = _overrides_of(rows)
+    if version is not None:
+        _TAX_CACHE[engine] = (version, overrides)
+    return overrides
+
+
+def create_order_in(
+    conn: Connection, actor: Actor, data: capture_input.OrderInput, prefix: str
+) -> int:
+    """Create a checked order inside the caller's transaction (exchanges, reshipments)."""
+    return _create(conn, actor, data, prefix)[0]
+
+
+@dataclass
+class _Draft:
+    """The new order as computed from what the capture read, before it is written."""
+
+    data: capture_input.OrderInput
+    products: list[Any]
+    stock: _Stock
+    prices: list[int]
+    totals: rules.Totals
+    plan: rules.Plan
+    values: dict[str, Any]  # the orders row, without its number (and id)
+    search_rest: str  # search_text after the number
+
+
+def _draft(
+    data: capture_input.OrderInput,
+    products: list[Any],
+    stock: _Stock,
+    overrides: dict[tuple[str, str], rules.TaxRule],
+    customer_id: int | None,
+) -> _Draft:
+    """Prices, taxes, totals and the allocation plan (refused when stock is short)."""
+    prices = _prices(data, products)
+    country = data.address.country
+    amounts = [
+        (price * ln.quantity, rules.tax_rule(country, p.tax_class, overrides))
+        for price, ln, p in zip(prices, data.lines, products, strict=True)
+    ]
+    ship_rule = rules.tax_rule(country, "standard", overrides)
+    totals = rules.totals(amounts, data.shipping_minor, ship_rule)
+    plan = _plan(data, products, stock)
+    fin = st.financial(totals.total, 0, 0)
+    customer = {"email": data.email, "name": data.name, "phone": data.phone}
+    rest = "".join(" " + x for x in (data.email, data.name, data.phone) if x).lower()
+    now = utcnow()
+    values: dict[str, Any] = dict(
+        channel=data.channel,
+        external_id=data.external_id,
+        status="open",
+        financial_status=fin.value,
+        fulfillment_status="unfulfilled",
+        currency=data.currency,
+        customer_id=customer_id,
+        customer=customer,
+        shipping_address=data.address.as_dict(),
+        payment_method=data.payment_method,
+        prices_include_tax=ship_rule.prices_include_tax,
+        subtotal_minor=totals.subtotal,
+        shipping_minor=totals.shipping,
+        tax_minor=totals.tax,
+        total_minor=totals.total,
+        tracking_token=secrets.token_urlsafe(24),
+        paid_minor=0,
+        refunded_minor=0,
+        cancel_reason=None,
+        created_at=now,
+        updated_at=now,
+    )
+    return _Draft(data, products, stock, prices, totals, plan, values, rest)
+
+
+def _create(
+    conn: Connection,
+    actor: Actor,
+    data: capture_input.OrderInput,
+    prefix: str,
+    idempotency: dict[str, str] | None = None,
+) -> tuple[int, Callable[[], OrderView]]:
+    """The new order's id and what builds its view from what was written (no re-read; the
+    caller builds it once its transaction is over). ``idempotency``: the request's
+    Idempotency-Key row (scope, key, request_hash), stored with the order."""
+    products, stock = _products(conn, data)
+    overrides = _current_tax_overrides(conn, stock.tax_version)
+    if conn.dialect.name == "postgresql":
+        draft = _draft(data, products, stock, overrides, None)
+        payload, lines = _one_call_payload(actor, draft, prefix, idempotency)
+        try:
+            out = _PLACE_ORDER_CALL.first(conn, {"p": json_text(payload)})[0]
+        except DBAPIError as exc:
+            _raise_if_stock_short(exc)
+            raise
+        order_id = _one_call_done(draft, lines, out)
+        return order_id, _answer_of(draft, lines)
+    draft = _draft(data, products, stock, overrides, _customer(conn, data))
+    values, totals, plan = draft.values, draft.totals, draft.plan
+    number = next_number(conn, prefix)
+    values["number"] = number
+    values["search_text"] = (number.lower() + draft.search_rest)[:800]
+    order_id = int(_INSERT_ORDER.first(conn, values)[0])
+    lines = _line_rows(order_id, data, products, draft.prices, totals, plan)
+    line_ids = _insert_lines(conn, lines)
+    for ln, line_id in zip(lines, line_ids, strict=True):
+        ln["id"] = line_id
+    _reserve(conn, actor, order_id, number, products, line_ids, plan)
+    _record_created(conn, actor, order_id, number, data, totals, plan)
+    if idempotency:
+        conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
+    return order_id, _answer_of(draft, lines)
+
+
+def _answer_of(draft: _Draft, lines: list[dict[str, Any]]) -> Callable[[], OrderView]:
+    """What builds the new order's view from what was written."""
+    where = draft.stock.locations
+    data, plan, values = draft.data, draft.plan, draft.values
+
+    def answer() -> OrderView:
+        allocs = [
+            (where[loc][2], data.lines[i].sku, q)
+            for i, loc, q in sorted(
+                plan.allocations, key=lambda a: (a[0], where[a[1]][0], where[a[1]][2])
+            )
+        ]
+        return view_of(SimpleNamespace(**values), [SimpleNamespace(**r) for r in lines], allocs)
+
+    return answer
+
+
+def _one_call_payload(
+    actor: Actor, draft: _Draft, prefix: str, idempotency: dict[str, str] | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """PostgreSQL: every write of the capture in one statement (the function of migrations
+    0007 and 0009): the customer, the numbered order, the Idempotency-Key, lines,
+    allocations, the ledger, the events, the outbox row and last the conditional stock
+    updates in lock order. What it writes is what ``_customer``, ``_reserve`` and
+    ``_record_created`` write on SQLite. Returns the function's payload and the lines
+    (their ids come back from the call: ``_one_call_done``)."""
+    data, products, plan, values = draft.data, draft.products, draft.plan, draft.values
+    lines = _line_rows(0, data, products, draft.prices, draft.totals, plan)
+    ledger = _reservations(products, plan)
+    events, outbox = _created_events(data, draft.totals, plan, "{number}")
+    order = {k: v for k, v in values.items() if k not in ("created_at", "updated_at")}
+    payload = {
+        "now": values["created_at"].isoformat(),
+        "prefix": prefix,
+        "search_rest": draft.search_rest,
+        "actor": actor.name,
+        "customer": {
+            "email": data.email.lower() if data.email else None,
+            "phone": data.phone,
+            "name": data.name,
+            "address": data.address.as_dict(),
+        },
+        "order": order,
+        "lines": [{k: v for k, v in ln.items() if k != "order_id"} for ln in lines],
+        "allocations": [
+            {"line": i, "product_id": products[i].id, "location_id": loc, "quantity": q}
+            for i, loc, q in plan.allocations
+        ],
+        "moves": [
+            {"product_id": m.product_id, "location_id": m.location_id, "reserved": m.reserved_delta}
+            for m in stock_sql.merge(ledger)
+        ],
+        "ledger": [
+            {"product_id": m.product_id, "location_id": m.location_id, "reserved": m.reserved_delta}
+            for m in ledger
+        ],
+        "events": [{"kind": k, "message": m, "data": d} for k, m, d in events],
+        "outbox": outbox,
+        "idempotency": idempotency,
+    }
+    return payload, lines
+
+
+def _raise_if_stock_short(exc: DBAPIError) -> None:
+    if getattr(exc.orig, "sqlstate", None) == _STOCK_SHORT:
+        # Another order took the stock between our read and our reservation; the statement
+        # failed whole: plan again.
+        raise RetryTransaction(
+            InsufficientStock(detail="Not enough stock for this order.")
+        ) from None
+
+
+def _one_call_done(draft: _Draft, lines: list[dict[str, Any]], out: dict[str, Any]) -> int:
+    """What the function returned, put in the draft's order and lines; the order's id."""
+    order_id = int(out["id"])
+    draft.values.update(number=str(out["number"]), customer_id=int(out["customer_id"]))
+    for ln, line_id in zip(lines, out["line_ids"], strict=True):
+        ln["order_id"], ln["id"] = order_id, int(line_id)
+    return order_id
+
+
+def _reservations(products: list[Any], plan: rules.Plan) -> list[stock_sql.Move]:
+    """One reservation per allocation of the plan (the ledger rows; merged per level for
+    the conditional updates)."""
+    return [
+        stock_sql.Move(products[i].id, loc, MovementKind.RESERVATION, 0, q)
+        for i, loc, q in plan.allocations
+    ]
+
+
+_OL = table_of(OrderLine)
+_LINES_BY_SHAPE: dict[tuple[int, tuple[str, ...]], Prepared] = {}
+_LINES_PER_INSERT = 200
+
+
+def _insert_lines(conn: Connection, lines: list[dict[str, Any]]) -> list[int]:
+    """The lines in one INSERT of several rows (200 at most, within SQLite's limit of bound
+    values); their ids in the order given (matched by position: the order of RETURNING's
+    rows is not promised)."""
+    if len(lines) > _LINES_PER_INSERT:
+        return [
+            line_id
+            for start in range(0, len(lines), _LINES_PER_INSERT)
+            for line_id in _insert_lines(conn, lines[start : start + _LINES_PER_INSERT])
+        ]
+    keys = tuple(sorted(lines[0]))
+    stmt = _LINES_BY_SHAPE.get((len(lines), keys))
+    if stmt is None:
+        rows = [
+            {k: bindparam(f"{k}_{i}", type_=_OL.c[k].type) for k in keys} for i in range(len(lines))
+        ]
+        stmt = _LINES_BY_SHAPE[(len(lines), keys)] = Prepared(
+            insert(_OL).values(rows).returning(_OL.c.id, _OL.c.position), per_keys=False
+        )
+    params = {f"{k}_{i}": ln[k] for i, ln in enumerate(lines) for k in keys}
+    ids = {int(r.position): int(r.id) for r in stmt.all(conn, params)}
+    return [ids[ln["position"]] for ln in lines]
+
+
+def _line_rows(
+    order_id: int,
+    data: capture_input.OrderInput,
+    products: list[Any],
+    prices: list[int],
+    totals: rules.Totals,
+    plan: rules.Plan,
+) -> list[dict[str, Any]]:
+    rows = []
+    for i, (ln, p, price) in enumerate(zip(data.lines, products, prices, strict=True)):
+        back = plan.backordered.get(i, 0)
+        rows.append(
+            {
+                "order_id": order_id,
+                "position": i,
+                "product_id": p.id,
+                "sku": p.sku,
+                "name": p.name,
+                "quantity": ln.quantity,
+                "unit_price_minor": price,
+                "tax_minor": totals.line_taxes[i],
+                "allocated": ln.quantity - back,
+                "backordered": back,
+                "shipped": 0,
+                "returned": 0,
+                "cancelled": 0,
+            }
+        )
+    return rows
+
+
+def _reserve(
+    conn: Connection,
+    actor: Actor,
+    order_id: int,
+    number: str,
+    products: list[Any],
+    line_ids: list[int],
+    plan: rules.Plan,
+) -> None:
+    if not plan.allocations:
+        return
+    _INSERT_ALLOCATION.run_many(
+        conn,
+        [
+            {
+                "order_id": order_id,
+                "line_id": line_ids[i],
+                "product_id": products[i].id,
+                "location_id": loc,
+                "quantity": q,
+            }
+            for i, loc, q in plan.allocations
+        ],
+    )
+    moves = _reservations(products, plan)
+    if not stock_sql.try_apply_all(conn, moves, actor=actor.name, reason="order", reference=number):
+        # Another order took the stock between our read and our reservation: plan again.
+        raise RetryTransaction(InsufficientStock(detail="Not enough stock for this order."))
+
+
+def _record_created(
+    conn: Connection,
+    actor: Actor,
+    order_id: int,
+    number: str,
+    data: capture_input.OrderInput,
+    totals: rules.Totals,
+    plan: rules.Plan,
+) -> None:
+    events, outbox = _created_events(data, totals, plan, number)
+    add_events(conn, order_id, actor.name, events)
+    _INSERT_OUTBOX.run(conn, dict(topic="order.created", payload={"number": number, **outbox}))
+
+
+def _created_events(
+    data: capture_input.OrderInput, totals: rules.Totals, plan: rules.Plan, number: str
+) -> tuple[list[tuple[str, str | None, dict[str, Any] | None]], dict[str, Any]]:
+    """The events of a new order and its outbox payload (without the number)."""
+    total = format_amount(totals.total, data.currency)
+    items: list[tuple[str, str | None, dict[str, Any] | None]] = [
+        (
+            "created",
+            f"Order {number} placed on {data.channel}",
+            {"total": total, "currency": data.currency},
+        )
+    ]
+    if plan.allocations:
+        items.append(
+            (
+                "allocated",
+                None,
+                {
+                    "allocations": [
+                        {"line": i, "location_id": loc, "quantity": q}
+                        for i, loc, q in plan.allocations
+                    ]
+                },
+            )
+        )
+    if plan.backordered:
+        items.append(
+            (
+                "backordered",
+                None,
+                {
+                    "lines": [
+                        {"sku": data.lines[i].sku, "quantity": q}
+                        for i, q in plan.backordered.items()
+                    ]
+                },
+            )
+        )
+    return items, {"total": total, "currency": data.currency, "channel": data.channel}

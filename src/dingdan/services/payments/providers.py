@@ -1,0 +1,104 @@
+"""The payment-provider interface. A provider moves money; Dingdan records what it did.
+
+The built-in ``manual`` provider is for money that staff see arrive by other means (a bank
+transfer on the statement, cash in the store, a carrier's COD remittance, a card terminal):
+every call succeeds and returns the reference staff typed. Gateways (ECPay, NewebPay,
+LINE Pay, Stripe ...) implement the same four calls and register under their own code.
+
+Every call carries an ``idempotency_key``: asked twice with the same key (a request retried,
+the worker asking again after a crash), a provider answers as it did the first time and
+moves the money once. Providers are called outside any database transaction
+(``services/payments/intents.py``); a call may take seconds or fail with an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from dingdan.domain.shared.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    ok: bool
+    reference: str  # the provider's id of the transaction
+    message: str = ""
+
+
+class PaymentProvider(Protocol):
+    code: str
+
+    def authorize(
+        self,
+        order: str,
+        amount_minor: int,
+        currency: str,
+        reference: str | None,
+        *,
+        idempotency_key: str,
+    ) -> ProviderResult: ...
+
+    def capture(
+        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
+    ) -> ProviderResult: ...
+
+    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult: ...
+
+    def refund(
+        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
+    ) -> ProviderResult: ...
+
+
+class ManualProvider:
+    """Records what staff report; never fails. Without a reference it makes one from the
+    idempotency key, so asking again with the same key gives the same reference."""
+
+    code = "manual"
+
+    @staticmethod
+    def _ref(reference: str | None, key: str) -> str:
+        return reference or f"manual-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+    def authorize(
+        self,
+        order: str,
+        amount_minor: int,
+        currency: str,
+        reference: str | None,
+        *,
+        idempotency_key: str,
+    ) -> ProviderResult:
+        return ProviderResult(True, self._ref(reference, idempotency_key))
+
+    def capture(
+        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
+    ) -> ProviderResult:
+        return ProviderResult(True, authorization)
+
+    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult:
+        return ProviderResult(True, authorization)
+
+    def refund(
+        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
+    ) -> ProviderResult:
+        return ProviderResult(True, self._ref(None, idempotency_key))
+
+
+PROVIDERS: dict[str, PaymentProvider] = {"manual": ManualProvider()}
+
+
+def provider(code: str | None) -> PaymentProvider:
+    """The provider a request names (``manual`` when it names none); an unknown code is the
+    request's fault (422 on ``provider``), never a silent fallback."""
+    found = PROVIDERS.get(code or "manual")
+    if found is None:
+        raise ValidationFailed.on("provider", "unknown_provider")
+    return found
+
+
+def provider_of_record(code: str | None) -> PaymentProvider:
+    """The provider of a stored payment; ``internal`` ones (store credit) and providers no
+    longer registered are settled by hand, as ``manual``."""
+    return PROVIDERS.get(code or "manual", PROVIDERS["manual"])

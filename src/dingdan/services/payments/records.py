@@ -1,0 +1,209 @@
+"""How a payment or a refund is written: the conditional updates of an order's ``paid`` and
+``refunded``, the payment row, the events, the audit entry and the outbox message. Shared
+by the use cases of payments, authorizations, returns and disputes, inside their own
+transactions; none of it calls a payment provider except ``refund_in`` when it is not
+given the provider's answer (see there)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from dingdan.db.order_tables import Order, Payment
+from dingdan.db.tables import OutboxMessage
+from dingdan.domain.shared.errors import PaymentRequired, ValidationFailed
+from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.services.orders.allocation import refresh_order
+from dingdan.services.orders.audit import audit_order
+from dingdan.services.orders.events import event
+from dingdan.services.orders.queries import fetch, view
+from dingdan.services.payments import intents
+from dingdan.services.payments.providers import ProviderResult, provider_of_record
+from dingdan.services.shared.common import Actor, iso
+
+
+def payment_amount(value: Any, currency: str) -> int:
+    return parse_amount(value, currency, "amount", allow_zero=False)
+
+
+def payment_view(p: Any, currency: str) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "kind": p.kind,
+        "status": p.status,
+        "provider": p.provider,
+        "amount": format_amount(p.amount_minor, currency),
+        "currency": currency,
+        "method": p.method,
+        "reference": p.reference,
+        "reason": p.reason,
+        "actor": p.actor,
+        "created_at": iso(p.created_at),
+    }
+
+
+def take(conn: Connection, order: Any, amount: int) -> None:
+    """Add to ``paid`` unless that would pass the total less what pending intents ask for:
+    one conditional statement, so two payments at once cannot both squeeze under it."""
+    done = conn.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.paid_minor + amount + intents.pending_sum(order.id, "payment")
+            <= Order.total_minor,
+        )
+        .values(paid_minor=Order.paid_minor + amount)
+    ).rowcount
+    if not done:
+        pending = intents.pending_total(conn, order.id, "payment")
+        left = max(0, order.total_minor - order.paid_minor - pending)
+        due = format_amount(left, order.currency)
+        raise ValidationFailed.on("amount", "exceeds_balance", due=due)
+
+
+def succeeded(*results: ProviderResult) -> ProviderResult:
+    """The last of the provider's answers, once every one of them is a success."""
+    for r in results:
+        if not r.ok:
+            raise PaymentRequired(detail=f"The payment provider declined: {r.message}")
+    return results[-1]
+
+
+def insert_payment(
+    conn: Connection,
+    actor: Actor,
+    order: Any,
+    kind: str,
+    amount: int,
+    method: str,
+    reference: str | None,
+    provider_code: str,
+    status: str = "succeeded",
+    reason: str | None = None,
+) -> int:
+    return int(
+        conn.execute(
+            insert(Payment)
+            .values(
+                order_id=order.id,
+                kind=kind,
+                status=status,
+                provider=provider_code,
+                amount_minor=amount,
+                method=method,
+                reference=reference,
+                reason=reason,
+                actor=actor.name,
+            )
+            .returning(Payment.id)
+        ).scalar_one()
+    )
+
+
+def record_paid(
+    conn: Connection, actor: Actor, order: Any, pid: int, amount: int, reference: str | None
+) -> dict[str, Any]:
+    refresh_order(conn, order.id)
+    shown = format_amount(amount, order.currency)
+    event(
+        conn,
+        order.id,
+        "paid",
+        actor.name,
+        f"Payment of {shown} {order.currency}",
+        {"amount": shown, "reference": reference},
+    )
+    conn.execute(
+        insert(OutboxMessage).values(
+            topic="order.paid", payload={"number": order.number, "amount": shown}
+        )
+    )
+    audit_order(conn, actor, "payment", order, amount=shown, payment_id=str(pid))
+    row = conn.execute(select(Payment).where(Payment.id == pid)).one()
+    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
+
+
+def over_refunded(order: Any, pending: int) -> None:
+    left = format_amount(order.paid_minor - order.refunded_minor - pending, order.currency)
+    raise ValidationFailed.on("amount", "exceeds_refundable", left=left)
+
+
+def original_payment(conn: Connection, order: Any) -> Any:
+    return conn.execute(
+        select(Payment.reference, Payment.provider)
+        .where(Payment.order_id == order.id, Payment.kind == "payment")
+        .order_by(Payment.id)
+    ).first()
+
+
+def refund_in(
+    conn: Connection,
+    actor: Actor,
+    order: Any,
+    amount: int,
+    reason: str,
+    reference: str | None,
+    *,
+    method: str | None = None,
+    answer: ProviderResult | None = None,
+) -> dict[str, Any]:
+    """A refund inside the caller's transaction (returns use it too). ``method`` other than
+    the order's (store credit) moves no money through the payment provider; ``answer`` is
+    the provider's, when it was asked before this transaction (an order's refund)."""
+    pending = intents.pending_sum(order.id, "refund")
+    done = conn.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.refunded_minor + amount + pending <= Order.paid_minor,
+        )
+        .values(refunded_minor=Order.refunded_minor + amount)
+    ).rowcount
+    if not done:
+        over_refunded(order, intents.pending_total(conn, order.id, "refund"))
+    original = original_payment(conn, order)
+    gateway = provider_of_record(original.provider if original else None)
+    if answer is None and (method is None or method == order.payment_method):
+        # Still asked inside the caller's transaction (returns, disputes, exchanges), with
+        # a key made of the refund's own reference: a transaction run again asks again
+        # with the same key, and the provider refunds once.
+        answer = succeeded(
+            gateway.refund(
+                original.reference if original else None,
+                amount,
+                order.currency,
+                idempotency_key=f"refund:{order.number}:{reference}",
+            )
+        )
+    if answer is not None:
+        reference = reference or answer.reference
+    pid = insert_payment(
+        conn,
+        actor,
+        order,
+        "refund",
+        amount,
+        method or order.payment_method,
+        reference,
+        gateway.code if method is None else "internal",
+        reason=reason,
+    )
+    refresh_order(conn, order.id)
+    shown = format_amount(amount, order.currency)
+    event(
+        conn,
+        order.id,
+        "refunded",
+        actor.name,
+        f"Refund of {shown} {order.currency}: {reason}",
+        {"amount": shown, "reason": reason},
+    )
+    conn.execute(
+        insert(OutboxMessage).values(
+            topic="order.refunded", payload={"number": order.number, "amount": shown}
+        )
+    )
+    audit_order(conn, actor, "refund", order, amount=shown, reason=reason)
+    row = conn.execute(select(Payment).where(Payment.id == pid)).one()
+    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}

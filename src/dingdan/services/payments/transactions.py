@@ -1,0 +1,277 @@
+"""Payments and refunds. Totals move by one conditional statement each, so two payments
+(or two refunds) racing can never together exceed what is due (or what was paid).
+
+A payment or a refund through a provider is an intent between two transactions,
+the provider asked in between with none open (``services/payments/intents.py``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import Order, Payment
+from dingdan.domain.orders.rules import PaymentMethod
+from dingdan.domain.shared.errors import (
+    DomainError,
+    FieldErrors,
+    InvalidTransition,
+    PaymentRequired,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from dingdan.domain.shared.money import format_amount
+from dingdan.services.orders.queries import fetch, view
+from dingdan.services.payments import intents
+from dingdan.services.payments.providers import PROVIDERS, ProviderResult, provider_of_record
+from dingdan.services.payments.records import (
+    insert_payment,
+    original_payment,
+    over_refunded,
+    payment_amount,
+    payment_view,
+    record_paid,
+    refund_in,
+    take,
+)
+from dingdan.services.payments.store_credit import spend_store_credit
+from dingdan.services.shared.common import Actor
+
+log = logging.getLogger("dingdan.payments")
+
+
+def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErrors) -> None:
+    if value is None:
+        if required:
+            errors.add(field, "required")
+    elif not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
+        errors.add(field, "too_long", max=max_len)
+
+
+def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+    errors = FieldErrors()
+    _text(body.get("reference"), "reference", 200, False, errors)
+    method = body.get("method")
+    if method is not None and method not in {m.value for m in PaymentMethod}:
+        errors.add("method", "unknown_payment_method")
+    if body.get("provider") is not None and body["provider"] not in PROVIDERS:
+        errors.add("provider", "unknown_provider")
+    errors.raise_if_any()
+    if method == PaymentMethod.STORE_CREDIT:
+        # No provider: the credit is spent and the payment recorded in one transaction.
+        return db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body))
+    intent = db.write(lambda conn: _open_payment(conn, actor, number, body))
+    return settle_intent(db, intent, intents.ask(intent))
+
+
+def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, int]:
+    order = fetch(conn, number, lock=True)
+    if order.status == "cancelled":
+        raise InvalidTransition(detail=f"Order {number} is cancelled; it takes no payment.")
+    return order, payment_amount(body.get("amount"), order.currency)
+
+
+def _pay_with_store_credit(
+    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    order, amount = _payable(conn, number, body)
+    take(conn, order, amount)
+    reference = f"order:{number}"
+    spend_store_credit(conn, order.customer_id, order.currency, amount, reference, actor.name)
+    pid = insert_payment(
+        conn, actor, order, "payment", amount, "store_credit", reference, "internal"
+    )
+    return record_paid(conn, actor, order, pid, amount, reference)
+
+
+def _open_payment(
+    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+) -> intents.Intent:
+    """The first transaction: the request checked against the balance due (less what
+    pending intents already ask for), and the intent written."""
+    order, amount = _payable(conn, number, body)
+    pending = intents.pending_total(conn, order.id, "payment")
+    if order.paid_minor + pending + amount > order.total_minor:
+        due = format_amount(max(0, order.total_minor - order.paid_minor - pending), order.currency)
+        raise ValidationFailed.on("amount", "exceeds_balance", due=due)
+    return intents.open_intent(
+        conn,
+        actor,
+        order,
+        kind="payment",
+        amount=amount,
+        provider=body.get("provider") or "manual",
+        method=body.get("method") or order.payment_method,
+        reference=body.get("reference"),
+    )
+
+
+def settle_intent(
+    db: Database, intent: intents.Intent, answer: ProviderResult
+) -> dict[str, Any]:
+    """The second transaction: the provider's answer recorded (or the intent failed)."""
+    if not answer.ok:
+        db.write(
+            lambda conn: intents.mark_failed(
+                conn, intent, answer.message or "declined", answer.reference
+            )
+        )
+        raise PaymentRequired(detail=f"The payment provider declined: {answer.message}")
+    try:
+        return db.write(lambda conn: _record(conn, intent, answer))
+    except ServiceUnavailable:
+        raise  # the database: the intent stays pending and the worker records it later
+    except DomainError as exc:
+        # The provider moved the money and the order can no longer take it (its total was
+        # lowered, the return settled otherwise meanwhile): the intent keeps the provider's
+        # reference for staff.
+        log.error("intent %s: %s succeeded but was refused: %s", intent.id, answer.reference, exc)
+        why = f"the provider's {answer.reference} was not recorded: {exc}"
+        db.write(lambda conn: intents.mark_failed(conn, intent, why, answer.reference))
+        raise
+
+
+Recorder = Callable[
+    [Connection, intents.Intent, ProviderResult, Any], tuple[dict[str, Any], int]
+]
+
+
+def _record(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult
+) -> dict[str, Any]:
+    order = fetch(conn, intent.order_number, lock=True)
+    if not intents.mark_succeeded(conn, intent, answer):
+        return _recorded_already(conn, intent, order)
+    answered, pid = RECORDERS[intent.purpose](conn, intent, answer, order)
+    intents.link_payment(conn, intent, pid)
+    return answered
+
+
+def _record_for_order(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    """An order's payment or refund, recorded as before intents existed."""
+    actor, amount = intent.actor, intent.amount
+    if intent.kind == "refund":
+        reason = intent.reason or ""
+        done = refund_in(conn, actor, order, amount, reason, intent.reference, answer=answer)
+        return done, int(done["id"])
+    take(conn, order, amount)
+    pid = insert_payment(
+        conn, actor, order, "payment", amount, intent.method, answer.reference, intent.provider
+    )
+    return record_paid(conn, actor, order, pid, amount, answer.reference), pid
+
+
+# How an intent's answer is recorded, by its purpose: other contexts add theirs (returns).
+RECORDERS: dict[str, Recorder] = {"order": _record_for_order}
+
+
+def _recorded_already(
+    conn: Connection, intent: intents.Intent, order: Any
+) -> dict[str, Any]:
+    """Another settlement of the same intent got there first (the worker and the request)."""
+    pid = intents.recorded_payment_id(conn, intent)
+    if pid is None or intent.purpose != "order":
+        raise InvalidTransition(detail=f"The {intent.kind} was settled meanwhile.")
+    row = conn.execute(select(Payment).where(Payment.id == pid)).one()
+    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
+
+
+def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+    errors = FieldErrors()
+    _text(body.get("reason"), "reason", 500, True, errors)
+    _text(body.get("reference"), "reference", 200, False, errors)
+    errors.raise_if_any()
+    intent = db.write(lambda conn: _open_refund(conn, actor, number, body))
+    return settle_intent(db, intent, intents.ask(intent))
+
+
+def _open_refund(
+    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+) -> intents.Intent:
+    order = fetch(conn, number, lock=True)
+    amount = payment_amount(body.get("amount"), order.currency)
+    return open_refund(conn, actor, order, amount, body["reason"], body.get("reference"))
+
+
+def open_refund(
+    conn: Connection,
+    actor: Actor,
+    order: Any,
+    amount: int,
+    reason: str,
+    reference: str | None,
+    purpose: str = "order",
+) -> intents.Intent:
+    """A refund's intent, once the amount fits in what was paid less what is refunded and
+    what pending refunds ask for (the caller holds the order's row)."""
+    pending = intents.pending_total(conn, order.id, "refund")
+    if order.refunded_minor + pending + amount > order.paid_minor:
+        over_refunded(order, pending)
+    original = original_payment(conn, order)
+    return intents.open_intent(
+        conn,
+        actor,
+        order,
+        kind="refund",
+        purpose=purpose,
+        amount=amount,
+        provider=provider_of_record(original.provider if original else None).code,
+        method=order.payment_method,
+        reason=reason,
+        reference=reference,
+        original_reference=original.reference if original else None,
+    )
+
+
+def payments_of(db: Database, number: str) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, Any]:
+        order = fetch(conn, number)
+        rows = conn.execute(
+            select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)
+        ).all()
+        return {"items": [payment_view(p, order.currency) for p in rows], "next_cursor": None}
+
+    return db.read(work)
+
+
+def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+    """A carrier's COD remittance: one payment per order it lists, all or none."""
+    errors = FieldErrors()
+    _text(body.get("reference"), "reference", 200, True, errors)
+    _text(body.get("carrier"), "carrier", 50, True, errors)
+    items = body.get("orders")
+    if not isinstance(items, list) or not items:
+        errors.add("orders", "no_orders")
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        settled = []
+        for i, item in enumerate(items or []):
+            order = conn.execute(select(Order).where(Order.number == item.get("number"))).first()
+            if order is None:
+                raise ValidationFailed.on(
+                    f"orders[{i}].number", "unknown_order", number=item.get("number")
+                )
+            if order.payment_method != "cod":
+                raise ValidationFailed.on(f"orders[{i}].number", "not_cod")
+            try:
+                amount = payment_amount(item.get("amount"), order.currency)
+                take(conn, order, amount)
+            except ValidationFailed as exc:
+                bad = exc.errors[0]
+                raise ValidationFailed.on(f"orders[{i}].amount", bad.code, **bad.params) from None
+            pid = insert_payment(
+                conn, actor, order, "payment", amount, "cod", body["reference"], "manual"
+            )
+            record_paid(conn, actor, order, pid, amount, body["reference"])
+            settled.append(
+                {"number": order.number, "amount": format_amount(amount, order.currency)}
+            )
+        return {"carrier": body["carrier"], "reference": body["reference"], "orders": settled}
+
+    return db.write(work)

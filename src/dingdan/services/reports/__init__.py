@@ -1,0 +1,4 @@
+"""Reports and the dashboard: read everything, write only their own settings.
+
+This package: the context's use cases.
+"""

@@ -1,0 +1,223 @@
+"""The manager's view of the day: orders and revenue today, how many open orders wait at
+each stage, backorders, low stock, and orders over their stage's time limit with its owner.
+
+Stages of an open order, first match wins:
+  payment     not paid in full and not cash on delivery
+  allocation  some units backordered (no location holds them yet)
+  shipping    packed, waiting for the carrier
+  packing     picked (its pick list is done), not yet packed
+  picking     may ship and holds allocations, not yet on a pick list
+Time limits and owners per stage live in the ``settings`` table under ``stage_limits``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import Allocation, Order, OrderEvent, OrderLine, PackRecord
+from dingdan.db.tables import Product, Setting
+from dingdan.db.types import utcnow
+from dingdan.domain.access.roles import Role
+from dingdan.domain.shared.errors import FieldErrors
+from dingdan.domain.shared.money import format_amount
+from dingdan.services.inventory import stock
+from dingdan.services.shared.common import Actor, audit, iso
+
+STAGES = ("payment", "allocation", "picking", "packing", "shipping")
+DEFAULT_LIMITS: dict[str, dict[str, Any]] = {
+    "payment": {"hours": 72, "owner": "finance"},
+    "allocation": {"hours": 48, "owner": "manager"},
+    "picking": {"hours": 24, "owner": "warehouse"},
+    "packing": {"hours": 8, "owner": "warehouse"},
+    "shipping": {"hours": 24, "owner": "warehouse"},
+}
+# The sellers are in Taiwan, Hong Kong and China: "today" starts at midnight UTC+8.
+BUSINESS_TZ = ZoneInfo("Asia/Taipei")
+SETTING_KEY = "stage_limits"
+
+
+def stage_limits(db: Database) -> dict[str, dict[str, Any]]:
+    stored = db.read(
+        lambda conn: conn.execute(select(Setting.value).where(Setting.key == SETTING_KEY)).scalar()
+    )
+    limits = {k: dict(v) for k, v in DEFAULT_LIMITS.items()}
+    for stage, value in (stored or {}).items():
+        if stage in limits and isinstance(value, dict):
+            limits[stage].update(value)
+    return limits
+
+
+def set_stage_limits(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` maps each stage to ``{"hours": number > 0, "owner": role}``."""
+    errors = FieldErrors()
+    clean: dict[str, dict[str, Any]] = {}
+    for stage in STAGES:
+        item = data.get(stage) or {}
+        hours, owner = item.get("hours"), item.get("owner")
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 8760:
+            errors.add(f"{stage}.hours", "invalid_hours")
+        if owner not in {r.value for r in Role}:
+            errors.add(f"{stage}.owner", "unknown_role")
+        clean[stage] = {"hours": hours, "owner": owner}
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        before = conn.execute(select(Setting.value).where(Setting.key == SETTING_KEY)).scalar()
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(Setting).values(key=SETTING_KEY, value=clean, updated_at=utcnow())
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["key"], set_={"value": clean, "updated_at": utcnow()}
+            )
+        )
+        audit(conn, actor, "update", "setting", SETTING_KEY, before=before, after=clean)
+        return clean
+
+    return db.write(work)
+
+
+def _today(conn: Connection, start: datetime) -> dict[str, Any]:
+    rows = conn.execute(
+        select(Order.currency, func.count(), func.coalesce(func.sum(Order.total_minor), 0))
+        .where(Order.created_at >= start, Order.status != "cancelled")
+        .group_by(Order.currency)
+        .order_by(Order.currency)
+    ).all()
+    return {
+        "orders": sum(int(n) for _, n, _ in rows),
+        "revenue": [{"currency": c, "amount": format_amount(int(t), c)} for c, _, t in rows],
+    }
+
+
+def _last_event(conn: Connection, kind: str) -> dict[int, datetime]:
+    rows = conn.execute(
+        select(OrderEvent.order_id, func.max(OrderEvent.created_at))
+        .join(Order, Order.id == OrderEvent.order_id)
+        .where(OrderEvent.kind == kind, Order.status == "open")
+        .group_by(OrderEvent.order_id)
+    )
+    return {int(o): t for o, t in rows}
+
+
+def _open_sets(conn: Connection) -> dict[str, Any]:
+    open_ids = select(Order.id).where(Order.status == "open")
+    backordered = set(
+        conn.execute(
+            select(OrderLine.order_id)
+            .where(OrderLine.backordered > 0, OrderLine.order_id.in_(open_ids))
+            .distinct()
+        ).scalars()
+    )
+    allocated = set(
+        conn.execute(
+            select(Allocation.order_id).where(Allocation.order_id.in_(open_ids)).distinct()
+        ).scalars()
+    )
+    packed = dict(
+        conn.execute(
+            select(PackRecord.order_id, func.max(PackRecord.created_at))
+            .where(PackRecord.shipment_id.is_(None), PackRecord.order_id.in_(open_ids))
+            .group_by(PackRecord.order_id)
+        ).all()
+    )
+    return {"backordered": backordered, "allocated": allocated, "packed": packed}
+
+
+def _stage(o: Any, sets: dict[str, Any], paid: dict[int, datetime], picking: dict) -> Any:
+    """(stage, since when) of an open order, or None when nothing waits on the seller."""
+    if o.payment_method != "cod" and o.paid_minor < o.total_minor:
+        return "payment", o.created_at
+    if o.id in sets["backordered"]:
+        return "allocation", o.created_at
+    if o.id in sets["packed"]:
+        return "shipping", sets["packed"][o.id]
+    if o.id not in sets["allocated"]:
+        return None
+    ready_since = paid.get(o.id, o.created_at)
+    if o.id in picking and picking[o.id] >= ready_since:
+        return "packing", picking[o.id]
+    return "picking", ready_since
+
+
+def _stages(conn: Connection, now: datetime, limits: dict[str, Any]) -> dict[str, Any]:
+    sets = _open_sets(conn)
+    paid, picking = _last_event(conn, "paid"), _last_event(conn, "picked")
+    counts = dict.fromkeys(STAGES, 0)
+    allowed = {stage: timedelta(hours=float(limits[stage]["hours"])) for stage in STAGES}
+    late: list[tuple[timedelta, str, str, datetime]] = []
+    orders = conn.execute(
+        select(
+            Order.id,
+            Order.number,
+            Order.created_at,
+            Order.payment_method,
+            Order.paid_minor,
+            Order.total_minor,
+        ).where(Order.status == "open")
+    )
+    for o in orders:
+        found = _stage(o, sets, paid, picking)
+        if found is None:
+            continue
+        stage, since = found
+        counts[stage] += 1
+        waited = now - since
+        if waited > allowed[stage]:
+            late.append((waited, o.number, stage, since))
+    # Only the 50 shown are formatted (at a million orders thousands can be late).
+    shown = heapq.nlargest(50, late, key=lambda r: r[0])
+    return {
+        "counts": counts,
+        "late": [
+            {
+                "number": number,
+                "stage": stage,
+                "since": iso(since),
+                "hours": round(waited.total_seconds() / 3600, 1),
+                "owner": limits[stage]["owner"],
+            }
+            for waited, number, stage, since in shown
+        ],
+        "late_total": len(late),
+    }
+
+
+def _backorders(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(
+            OrderLine.sku,
+            Product.name,
+            func.sum(OrderLine.backordered),
+            func.count(func.distinct(OrderLine.order_id)),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .where(OrderLine.backordered > 0, Order.status == "open")
+        .group_by(OrderLine.sku, Product.name)
+        .order_by(func.sum(OrderLine.backordered).desc(), OrderLine.sku)
+        .limit(20)
+    )
+    return [{"sku": s, "name": n, "units": int(u), "orders": int(c)} for s, n, u, c in rows]
+
+
+def summary(db: Database, now: datetime | None = None, tz: tzinfo = BUSINESS_TZ) -> dict[str, Any]:
+    now = now or utcnow()
+    local = now.astimezone(tz)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    limits = stage_limits(db)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        per_stage = _stages(conn, now, limits)
+        return {"today": _today(conn, start), **per_stage, "backorders": _backorders(conn)}
+
+    out = db.read(work)
+    low = stock.levels(db, low_stock=True, limit=200).items
+    out.update(low_stock=low[:30], low_stock_total=len(low), limits=limits)
+    return out

@@ -1,0 +1,110 @@
+"""What every use case shares: who acts, pages of lists, and the audit trail."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from dingdan.db.tables import AuditEntry
+from dingdan.domain.access.roles import Action, Role, may
+from dingdan.domain.shared.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user, an API token or the system. ``name`` goes into every record."""
+
+    name: str
+    role: Role
+
+    def may(self, action: Action) -> bool:
+        return may(self.role, action)
+
+
+SYSTEM = Actor("system", Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "next_cursor": self.next_cursor}
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= 200:
+        raise ValidationFailed.on("limit", "out_of_range", min=1, max=200)
+    return limit
+
+
+def encode_cursor(*key: Any) -> str:
+    raw = json.dumps(list(key), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
+    """The key a cursor carries, checked against the types of the list's sort key."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = None
+    if (
+        not isinstance(key, list)
+        or len(key) != len(types)
+        or not all(type(v) is t for v, t in zip(key, types, strict=True))
+    ):
+        raise ValidationFailed.on("cursor", "invalid_cursor")
+    return key
+
+
+def page_of(rows: list[Any], limit: int, item, key) -> Page:  # type: ignore[no-untyped-def]
+    """Build a page from ``limit + 1`` fetched rows: the extra row only says there is more."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(*key(rows[-1])) if more and rows else None
+    return Page([item(r) for r in rows], cursor)
+
+
+def audit(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(AuditEntry).values(
+            actor=actor.name,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def iso(dt: Any) -> str | None:
+    """RFC 3339 in UTC with a ``Z``."""
+    if dt is None:
+        return None
+    return str(dt.isoformat().replace("+00:00", "Z"))
+
+
+def like_pattern(q: str) -> str:
+    """A case-insensitive substring pattern for LIKE with ``escape='\\'``."""
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

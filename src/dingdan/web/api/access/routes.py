@@ -1,0 +1,71 @@
+"""API tokens and users (admin only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.access.roles import Action
+from dingdan.services.access import accounts
+from dingdan.services.shared.common import Actor
+from dingdan.web.api.access.schemas import NewToken, Token, TokenList, User, UserList
+from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.schemas import TokenIn, UserIn
+
+router = APIRouter(prefix="/api/v1", tags=["access"])
+
+
+@router.post("/tokens", response_model=NewToken, status_code=201, responses=responses("forbidden"))
+async def create_token(
+    request: Request, body: TokenIn, actor: Actor = can(Action.MANAGE_USERS)
+) -> dict[str, Any]:
+    secret, view = await run_in_threadpool(
+        accounts.create_token, db_of(request), actor, body.name, body.role
+    )
+    return {**view, "token": secret}
+
+
+@router.get("/tokens", response_model=TokenList, responses=responses("forbidden"))
+async def list_tokens(request: Request, actor: Actor = can(Action.MANAGE_USERS)) -> dict[str, Any]:
+    return {
+        "items": await run_in_threadpool(accounts.list_tokens, db_of(request)),
+        "next_cursor": None,
+    }
+
+
+@router.post(
+    "/tokens/{token_id}/revoke", response_model=Token, responses=responses("forbidden", "not_found")
+)
+async def revoke_token(
+    request: Request, token_id: str, actor: Actor = can(Action.MANAGE_USERS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(accounts.revoke_token, db_of(request), actor, token_id)
+
+
+@router.post(
+    "/users", response_model=User, status_code=201, responses=responses("forbidden", "conflict")
+)
+async def create_user(
+    request: Request, body: UserIn, actor: Actor = can(Action.MANAGE_USERS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        lambda: accounts.create_user(
+            db_of(request),
+            actor,
+            email=body.email,
+            role=body.role,
+            password=body.password,
+            name=body.name,
+        )
+    )
+
+
+@router.get("/users", response_model=UserList, responses=responses("forbidden"))
+async def list_users(request: Request, actor: Actor = can(Action.MANAGE_USERS)) -> dict[str, Any]:
+    return {
+        "items": await run_in_threadpool(accounts.list_users, db_of(request)),
+        "next_cursor": None,
+    }

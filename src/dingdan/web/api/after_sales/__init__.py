@@ -1,0 +1,4 @@
+"""Returns, exchanges, refunds for returns, disputes and their evidence.
+
+This package: the context's HTTP API routes.
+"""

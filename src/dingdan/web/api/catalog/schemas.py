@@ -1,0 +1,181 @@
+"""Answers of the catalog (products, locations) and stock endpoints; the request bodies of
+sales channels and tax rates."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from dingdan.web.api.shared.common_schemas import Amount, Cursor, StockLineOut, Timestamp, View
+from dingdan.web.api.shared.schemas import Strict
+
+
+class Product(View):
+    id: str
+    sku: str
+    name: str
+    barcode: str | None
+    price: Amount
+    currency: str
+    weight_grams: int | None
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
+    category: str | None
+    brand: str | None
+    tax_class: str
+    active: bool
+    allow_backorder: bool
+    low_stock_threshold: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ProductPage(View):
+    items: list[Product]
+    next_cursor: Cursor
+
+
+class Location(View):
+    id: str
+    code: str
+    name: str
+    kind: str
+    line1: str | None
+    line2: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str
+    phone: str | None
+    priority: int
+    active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class LocationPage(View):
+    items: list[Location]
+    next_cursor: Cursor
+
+
+
+
+class LocationLevel(View):
+    location: str
+    on_hand: int
+    reserved: int
+    available: int = Field(description="on_hand - reserved")
+
+
+class SkuLevel(LocationLevel):
+    sku: str
+
+
+class Receipt(View):
+    location: str
+    reference: str | None
+    lines: list[StockLineOut]
+    levels: list[SkuLevel] = Field(description="each line's level at the location afterwards")
+
+
+class Adjustment(SkuLevel):
+    delta: int
+    reason: str
+    reason_code: str
+
+
+class Transfer(View):
+    from_location: str
+    to_location: str
+    reference: str | None
+    lines: list[StockLineOut]
+
+
+class Stock(View):
+    """The contract's stock view of one SKU, summed over locations."""
+
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    backordered: int = Field(description="ordered and not yet allocated")
+    locations: list[LocationLevel]
+
+
+class LevelRow(SkuLevel):
+    name: str
+    low_stock_threshold: int
+
+
+class LevelPage(View):
+    items: list[LevelRow]
+    next_cursor: Cursor
+
+
+class Movement(View):
+    id: str
+    sku: str
+    location: str
+    kind: str
+    on_hand_delta: int
+    reserved_delta: int
+    reason: str | None
+    reference: str | None
+    actor: str | None
+    created_at: Timestamp
+
+
+class MovementPage(View):
+    items: list[Movement]
+    next_cursor: Cursor
+
+
+class ChannelIn(Strict):
+    code: str = Field(min_length=1, max_length=32, description="lower case, e.g. shopee")
+    name: str = Field(min_length=1, max_length=100)
+
+
+class ChannelPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    active: bool | None = None
+
+
+class TaxRateIn(Strict):
+    rate: str = Field(
+        max_length=10, description='percent as a decimal string, at most 4 decimals, e.g. "5.0"'
+    )
+    prices_include_tax: bool
+
+
+class Channel(View):
+    code: str
+    name: str
+    builtin: bool
+    active: bool
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
+
+
+class ChannelList(View):
+    items: list[Channel]
+    next_cursor: None = None
+
+
+class TaxRule(View):
+    rate: str = Field(description="percent as a decimal string")
+    prices_include_tax: bool
+
+
+class TaxRate(View):
+    country: str
+    tax_class: str
+    rate: str = Field(description="percent as a decimal string, the one that applies")
+    prices_include_tax: bool
+    source: str = Field(description="default or override")
+    default: TaxRule | None
+    updated_at: Timestamp | None
+
+
+class TaxRateList(View):
+    items: list[TaxRate]
+    next_cursor: None = None

@@ -1,0 +1,4 @@
+"""Pick, pack, ship and deliver; carriers and packing slips.
+
+This package: the context's HTTP API routes.
+"""

@@ -1,0 +1,115 @@
+"""Request bodies of the order endpoints (shape only; services check the rules)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from dingdan.web.api.shared.schemas import StockLine, Strict
+
+Text = Field(default=None, max_length=300)
+
+
+class CustomerIn(Strict):
+    email: str | None = Field(default=None, max_length=254)
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class AddressIn(Strict):
+    name: str = Field(max_length=200)
+    line1: str = Field(max_length=300)
+    line2: str | None = Text
+    city: str = Field(max_length=200)
+    region: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str = Field(max_length=2)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class OrderLineIn(Strict):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=1_000_000)
+    unit_price: str | None = Field(default=None, max_length=30)
+
+
+class OrderIn(Strict):
+    channel: str = Field(max_length=32)
+    external_id: str | None = Field(default=None, max_length=100)
+    currency: str = Field(max_length=3)
+    customer: CustomerIn
+    shipping_address: AddressIn
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    shipping_price: str = Field(default="0", max_length=30)
+    payment_method: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class CancelIn(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PaymentIn(Strict):
+    amount: str = Field(max_length=30)
+    reference: str | None = Field(default=None, max_length=200)
+    method: str | None = Field(default=None, max_length=20)
+    provider: str | None = Field(default=None, max_length=30)
+
+
+class RefundIn(Strict):
+    amount: str = Field(max_length=30)
+    reason: str = Field(min_length=1, max_length=500)
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class ShipmentIn(Strict):
+    carrier: str = Field(min_length=1, max_length=50)
+    tracking_number: str | None = Field(default=None, max_length=60)
+    location: str | None = Field(default=None, max_length=32)
+    lines: list[StockLine] | None = Field(default=None, min_length=1, max_length=500)
+
+
+class ExceptionIn(Strict):
+    kind: str = Field(max_length=30)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class NoteIn(Strict):
+    note: str = Field(min_length=1, max_length=1000)
+
+
+class EditLineIn(Strict):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=0, le=1_000_000, description="new quantity; 0 removes the line")
+    unit_price: str | None = Field(default=None, max_length=30)
+
+
+class OrderEditIn(Strict):
+    lines: list[EditLineIn] | None = Field(default=None, min_length=1, max_length=500)
+    shipping_address: AddressIn | None = None
+    shipping_price: str | None = Field(default=None, max_length=30)
+
+
+class LineCancelIn(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+    quantity: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class AuthorizeIn(Strict):
+    amount: str = Field(max_length=30)
+    provider: str | None = Field(default=None, max_length=30)
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class CaptureIn(Strict):
+    amount: str | None = Field(default=None, max_length=30)
+
+
+class RemittanceOrderIn(Strict):
+    number: str = Field(min_length=1, max_length=40)
+    amount: str = Field(max_length=30)
+
+
+class RemittanceIn(Strict):
+    carrier: str = Field(min_length=1, max_length=50)
+    reference: str = Field(min_length=1, max_length=200)
+    orders: list[RemittanceOrderIn] = Field(min_length=1, max_length=2000)

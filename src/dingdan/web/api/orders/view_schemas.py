@@ -1,0 +1,157 @@
+"""Answers of the order endpoints: the order (the contract's view), its events, payments and
+shipments. ``POST /orders`` and the order reads answer with prebuilt JSON (``JSONAnswer``),
+which FastAPI does not validate: these models document it, and the schemathesis run checks
+every answer against them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from dingdan.web.api.shared.common_schemas import (
+    Amount,
+    Cursor,
+    OpenView,
+    StockLineOut,
+    Timestamp,
+    View,
+)
+
+
+class Customer(OpenView):
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+
+
+class Address(OpenView):
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = None
+    postal_code: str | None = None
+    country: str
+    phone: str | None = None
+
+
+class OrderLine(View):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Amount
+    tax: Amount
+    allocated: int
+    backordered: int = Field(description="ordered and not yet allocated")
+    shipped: int
+    returned: int
+    cancelled: int
+
+
+class Allocation(View):
+    location: str
+    sku: str
+    quantity: int = Field(description="reserved there and not yet shipped")
+
+
+class Order(View):
+    number: str
+    channel: str
+    external_id: str | None
+    status: str = Field(description="open, completed, cancelled")
+    financial_status: str = Field(
+        description="pending, partially_paid, paid, partially_refunded, refunded"
+    )
+    fulfillment_status: str = Field(description="unfulfilled, partially_fulfilled, fulfilled")
+    currency: str
+    customer: Customer
+    shipping_address: Address
+    payment_method: str
+    lines: list[OrderLine]
+    allocations: list[Allocation]
+    subtotal: Amount
+    shipping_total: Amount
+    tax_total: Amount
+    total: Amount
+    paid: Amount
+    refunded: Amount
+    balance_due: Amount = Field(description="total - paid, at least 0")
+    prices_include_tax: bool
+    cancel_reason: str | None
+    tracking_token: str | None = Field(description="the customer's tracking page key")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class OrderPage(View):
+    items: list[Order]
+    next_cursor: Cursor
+
+
+class OrderEvent(View):
+    id: str
+    kind: str
+    actor: str | None
+    message: str | None
+    data: dict[str, Any] | None = Field(description="what the event changed, by kind")
+    created_at: Timestamp
+
+
+class OrderEvents(View):
+    items: list[OrderEvent]
+    next_cursor: None = None
+
+
+class Payment(View):
+    """A payment, refund or authorization."""
+
+    id: str
+    kind: str = Field(description="payment, refund, authorization")
+    status: str
+    provider: str | None
+    amount: Amount
+    currency: str
+    method: str | None
+    reference: str | None
+    reason: str | None
+    actor: str | None
+    created_at: Timestamp
+
+
+class PaymentWithOrder(Payment):
+    order: Order = Field(description="the order afterwards")
+
+
+class PaymentList(View):
+    items: list[Payment]
+    next_cursor: None = None
+
+
+class Shipment(View):
+    id: str
+    order: str = Field(description="the order's number")
+    location: str
+    carrier: str
+    tracking_number: str | None
+    status: str = Field(description="shipped, delivered, exception")
+    lines: list[StockLineOut]
+    exception: str | None
+    created_at: Timestamp
+    delivered_at: Timestamp | None
+
+
+class ShipmentList(View):
+    items: list[Shipment]
+    next_cursor: None = None
+
+
+class RemittedOrder(View):
+    number: str
+    amount: Amount
+
+
+class Remittance(View):
+    carrier: str
+    reference: str
+    orders: list[RemittedOrder]

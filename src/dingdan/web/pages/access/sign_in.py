@@ -1,0 +1,99 @@
+"""Sign-in, sign-out, language, and the signed-in person's own account."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.shared.errors import DomainError
+from dingdan.services.access import sign_in
+from dingdan.web import i18n
+from dingdan.web.error_status import status_of
+from dingdan.web.pages.shared.core import (
+    Anon,
+    Form,
+    Page,
+    PageRoute,
+    User,
+    anonymous,
+    form_text,
+    safe_next,
+    session_user,
+    start_session,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@router.get("/login")
+def login_form(request: Request, page: Anon, next: str = "/") -> Response:
+    if session_user(request) is not None:
+        return page.redirect(safe_next(next))
+    return page.render("access/login.html", next=safe_next(next), email="", message=None)
+
+
+@router.post("/login")
+async def login(request: Request, form: Form) -> Response:
+    page = anonymous(request)
+    email = form_text(form, "email", 254) or ""
+    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    result = await run_in_threadpool(sign_in.sign_in, request.app.state.db, email, password)
+    if result.user is None:
+        if result.locked_until is not None:
+            minutes = max(1, round((result.locked_until - datetime.now(UTC)).total_seconds() / 60))
+            message = page.gettext(
+                "Too many failed attempts. Try again in %(minutes)s minutes.", minutes=minutes
+            )
+        else:
+            message = page.gettext("The email or password is not right.")
+        return page.render(
+            "access/login.html", next=safe_next(form.get("next")), email=email, message=message
+        )
+    start_session(request, result.user)
+    return page.redirect(safe_next(form.get("next")))
+
+
+@router.post("/logout")
+def logout(request: Request, form: Form) -> Response:
+    request.session.clear()
+    return anonymous(request).redirect("/login")
+
+
+@router.post("/language")
+def choose_language(request: Request, form: Form) -> Response:
+    language = form.get("language")
+    page = anonymous(request)
+    if language in i18n.LANGUAGES:
+        user = session_user(request)
+        if user is None:
+            request.session["lang"] = language
+        else:
+            signed = Page(request, str(language), user)
+            sign_in.set_language(request.app.state.db, signed.actor, user["id"], language)
+    return page.redirect(safe_next(form.get("next")))
+
+
+@router.get("/account")
+def account(page: User) -> Response:
+    return page.render("access/account.html", error=None)
+
+
+@router.post("/account/password")
+def change_password(request: Request, page: User, form: Form) -> Response:
+    assert page.user is not None
+    try:
+        user = sign_in.change_password(
+            request.app.state.db,
+            page.actor,
+            page.user["id"],
+            form.get("current_password"),
+            form.get("new_password"),
+        )
+    except DomainError as exc:
+        return page.render("access/account.html", status=status_of(exc), error=page.error(exc))
+    start_session(request, user)
+    page.flash(page.gettext("Your password is changed."))
+    return page.redirect("/account")

@@ -1,0 +1,347 @@
+"""Disputes: the queue (soonest due first, overdue marked), opening one on an order, and the
+dispute page with its messages, evidence files, history and each step: investigate,
+resolve (refund, reshipment or reject) and close."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from dingdan.domain.access.roles import Action
+from dingdan.domain.after_sales.returns import DisputeStatus, DisputeType, Resolution
+from dingdan.domain.shared.errors import (
+    DomainError,
+    FieldErrors,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from dingdan.services.after_sales import dispute_evidence, dispute_queries, disputes
+from dingdan.services.orders import queries
+from dingdan.web.error_status import status_of
+from dingdan.web.i18n import TIMEZONE
+from dingdan.web.pages.after_sales import words
+from dingdan.web.pages.after_sales.returns import _list, _whole
+from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text, posted
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+STATUSES = [s.value for s in DisputeStatus]
+TYPES = [t.value for t in DisputeType]
+DIRECTIONS = ["inbound", "outbound", "note"]
+UNSETTLED = (DisputeStatus.OPEN.value, DisputeStatus.INVESTIGATING.value)
+
+
+def _words(page: Page) -> dict[str, Any]:
+    """Template helpers that know the disputes' codes."""
+    return {"label": lambda v: words.label(page.gettext, v)}
+
+
+def _error(page: Page, exc: DomainError) -> dict[str, Any]:
+    return words.describe(page.gettext, exc, page.language)
+
+
+def _choice(value: str | None, allowed: list[str]) -> str | None:
+    return value if value in allowed else None
+
+
+@router.get("/disputes")
+def dispute_list(request: Request, page: User) -> Response:
+    q = request.query_params
+    f: dict[str, Any] = {
+        "status": _choice(q.get("status"), STATUSES),
+        "type": _choice(q.get("type"), TYPES),
+        "owner": (q.get("owner") or "").strip()[:200] or None,
+        "overdue": q.get("overdue") == "1",
+    }
+    db = request.app.state.db
+    try:
+        result = dispute_queries.dispute_queue(db, **f, limit=50, cursor=q.get("cursor") or None)
+    except DomainError as exc:
+        page.flash(_error(page, exc)["message"], "error")
+        result = dispute_queries.dispute_queue(db, **f, limit=50)
+    shown = {k: ("1" if v is True else v) for k, v in f.items() if v}
+    base = "/disputes" + ("?" + urlencode(shown) if shown else "")
+    mine = page.user["email"] if page.user else ""
+    return page.render(
+        "after_sales/disputes.html",
+        disputes=result,
+        f=f,
+        statuses=STATUSES,
+        types=TYPES,
+        base=base,
+        mine=mine,
+        **_words(page),
+    )
+
+
+@router.get("/disputes/new")
+def dispute_new_for(request: Request, page: User) -> Response:
+    """The queue's "open a dispute": which order, then that order's form."""
+    page.require(Action.MANAGE_RETURNS)
+    number = (request.query_params.get("order") or "").strip()[:40]
+    try:
+        if not number:
+            raise ValidationFailed.on("order", "required")
+        queries.get_order(request.app.state.db, number)
+    except NotFound:
+        exc = ValidationFailed.on("order", "unknown_order", number=number)
+        return _new_page(page, None, {"order": number}, 422, _error(page, exc))
+    except ValidationFailed as exc:
+        status = 422 if "order" in request.query_params else 200
+        return _new_page(page, None, {}, status, _error(page, exc) if status == 422 else None)
+    return page.redirect(f"/orders/{quote(number, safe='')}/disputes/new")
+
+
+def _new_page(
+    page: Page,
+    order: Mapping[str, Any] | None,
+    v: Mapping[str, Any],
+    status: int,
+    error: Any = None,
+) -> Response:
+    due = (datetime.now(TIMEZONE).date() + timedelta(days=disputes.DEFAULT_DUE_DAYS)).isoformat()
+    values = {"owner": page.user["email"] if page.user else "", "due_date": due, **v}
+    return page.render(
+        "after_sales/dispute_new.html",
+        status=status,
+        order=order,
+        v=values,
+        types=TYPES,
+        error=error,
+        **_words(page),
+    )
+
+
+@router.get("/orders/{number}/disputes/new")
+def dispute_form(request: Request, number: str, page: User) -> Response:
+    page.require(Action.MANAGE_RETURNS)
+    order = queries.get_order(request.app.state.db, number)
+    return _new_page(page, order, {}, 200)
+
+
+@router.post("/orders/{number}/disputes/new")
+def open_dispute(request: Request, number: str, page: User, form: Form) -> Response:
+    page.require(Action.MANAGE_RETURNS)
+    db = request.app.state.db
+    order = queries.get_order(db, number)
+    body = {
+        "type": form_text(form, "type", 20),
+        "owner": form_text(form, "owner", 300),
+        "due_date": form_text(form, "due_date", 30),
+        "summary": form_text(form, "summary", 1100),
+    }
+    try:
+        done = disputes.open_dispute(db, page.actor, number, {k: v for k, v in body.items() if v})
+    except DomainError as exc:
+        values = {k: v or "" for k, v in body.items()}
+        return _new_page(page, order, values, status_of(exc), _error(page, exc))
+    page.flash(page.gettext("Dispute %(id)s opened.", id=done["id"]))
+    return page.redirect(f"/disputes/{done['id']}")
+
+
+def _detail(
+    request: Request, page: Page, dispute_id: str, status: int = 200, **extra: Any
+) -> Response:
+    db = request.app.state.db
+    d = disputes.get_dispute(db, dispute_id)
+    order = queries.get_order(db, d["order"])
+    history = [
+        e
+        for e in queries.events(db, d["order"])["items"]
+        if (e.get("data") or {}).get("dispute_id") == d["id"]
+    ]
+    values = {"v": {}, "error": None, "failed": None, **extra}
+    return page.render(
+        "after_sales/dispute.html",
+        status=status,
+        d=d,
+        order=order,
+        history=history,
+        directions=DIRECTIONS,
+        unsettled=d["status"] in UNSETTLED,
+        **values,
+        **_words(page),
+    )
+
+
+@router.get("/disputes/{dispute_id}")
+def dispute_detail(request: Request, dispute_id: str, page: User) -> Response:
+    return _detail(request, page, dispute_id)
+
+
+def _step(
+    request: Request,
+    page: Page,
+    dispute_id: str,
+    which: str,
+    form: dict[str, Any],
+    work: Callable[[], Any],
+    done: str,
+) -> Response:
+    """One step on the dispute page: done → back to the page with a message; refused → the
+    page again with the message beside the form, and the values typed kept."""
+    page.require(Action.MANAGE_RETURNS)
+    try:
+        work()
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        status = status_of(exc)
+        v = {k: val for k, val in form.items() if k != "csrf_token"}
+        return _detail(
+            request, page, dispute_id, status, error=_error(page, exc), failed=which, v=v
+        )
+    page.flash(done)
+    return page.redirect(f"/disputes/{quote(dispute_id, safe='')}")
+
+
+@router.post("/disputes/{dispute_id}/assign")
+def reassign(request: Request, dispute_id: str, page: User, form: Form) -> Response:
+    body = {"owner": form_text(form, "owner", 201), "due_date": form_text(form, "due_date", 11)}
+    return _step(
+        request,
+        page,
+        dispute_id,
+        "assign",
+        form,
+        lambda: disputes.reassign(request.app.state.db, page.actor, dispute_id, body),
+        page.gettext("The owner and due date are saved."),
+    )
+
+
+@router.post("/disputes/{dispute_id}/messages")
+def add_message(request: Request, dispute_id: str, page: User, form: Form) -> Response:
+    body = {"direction": form_text(form, "direction", 20), "body": form_text(form, "body", 10001)}
+    return _step(
+        request,
+        page,
+        dispute_id,
+        "message",
+        form,
+        lambda: disputes.add_message(request.app.state.db, page.actor, dispute_id, body),
+        page.gettext("The message is added."),
+    )
+
+
+@router.post("/disputes/{dispute_id}/evidence")
+async def add_evidence(request: Request, dispute_id: str, page: User) -> Response:
+    form = await posted(request)
+    page.require(Action.MANAGE_RETURNS)
+    upload = (await request.form()).get("file")
+    name: str | None = None
+    data = b""
+    if isinstance(upload, UploadFile):
+        name = upload.filename
+        data = await upload.read(dispute_evidence.max_upload_bytes() + 1)
+    note = form_text(form, "note", 1001)
+
+    def work() -> Any:
+        return dispute_evidence.add_evidence(
+            request.app.state.db, page.actor, dispute_id, name, data, note
+        )
+
+    def step() -> Response:
+        return _step(
+            request, page, dispute_id, "evidence", form, work, page.gettext("The file is stored.")
+        )
+
+    return await run_in_threadpool(step)
+
+
+@router.get("/disputes/{dispute_id}/evidence/{evidence_id}")
+def evidence_file(request: Request, dispute_id: str, evidence_id: str, page: User) -> Response:
+    """The stored file, to signed-in staff only, as a download (never shown inline)."""
+    page.require(Action.READ)
+    data, kind, name = dispute_evidence.evidence_file(request.app.state.db, dispute_id, evidence_id)
+    ascii_name = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-"))
+    disposition = f'attachment; filename="{ascii_name or "evidence"}"; ' + (
+        f"filename*=UTF-8''{quote(name, safe='')}"
+    )
+    # nosniff and the CSP come from the SecurityHeaders middleware.
+    headers = {"Content-Disposition": disposition, "Cache-Control": "private, no-store"}
+    return Response(content=data, media_type=kind, headers=headers)
+
+
+def _move(page: Page, request: Request, dispute_id: str, body: dict[str, Any]) -> Any:
+    prefix = request.app.state.settings.order_number_prefix
+    return disputes.transition(request.app.state.db, page.actor, dispute_id, body, prefix)
+
+
+@router.post("/disputes/{dispute_id}/investigate")
+def investigate(request: Request, dispute_id: str, page: User, form: Form) -> Response:
+    body = {"status": "investigating", "note": form_text(form, "note", 1001)}
+    return _step(
+        request,
+        page,
+        dispute_id,
+        "investigate",
+        form,
+        lambda: _move(page, request, dispute_id, {k: v for k, v in body.items() if v}),
+        page.gettext("The investigation is started."),
+    )
+
+
+def reship_lines(form: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The units to send again, per SKU; None when the form names no SKU (then the service
+    reships every shipped unit)."""
+    skus = _list(form, "sku")
+    if not skus:
+        return None
+    errors = FieldErrors()
+    lines: list[dict[str, Any]] = []
+    for i, sku in enumerate(skus):
+        n = _whole(form, f"quantity-{i}", f"lines[{len(lines)}].quantity", errors)
+        if n:
+            lines.append({"sku": sku, "quantity": n})
+    if not lines and not errors:
+        errors.add("lines", "no_units")
+    errors.raise_if_any()
+    return lines
+
+
+def resolution_body(page: Page, form: dict[str, Any]) -> dict[str, Any]:
+    resolution = form_text(form, "resolution", 20)
+    note = form_text(form, "note", 1001)
+    body: dict[str, Any] = {"status": "resolved", "resolution": resolution, "note": note}
+    if resolution == Resolution.REFUND:
+        page.require(Action.MANAGE_PAYMENTS)
+        body["amount"] = form_text(form, "amount", 30)
+    elif resolution == Resolution.RESHIPMENT:
+        body["lines"] = reship_lines(form)
+    elif resolution == Resolution.REJECT and note is None:
+        raise ValidationFailed.on("note", "required")
+    return {k: v for k, v in body.items() if v is not None}
+
+
+@router.post("/disputes/{dispute_id}/resolve")
+def resolve(request: Request, dispute_id: str, page: User, form: Form) -> Response:
+    return _step(
+        request,
+        page,
+        dispute_id,
+        "resolve",
+        form,
+        lambda: _move(page, request, dispute_id, resolution_body(page, form)),
+        page.gettext("The dispute is resolved."),
+    )
+
+
+@router.post("/disputes/{dispute_id}/close")
+def close(request: Request, dispute_id: str, page: User, form: Form) -> Response:
+    body = {"status": "closed", "note": form_text(form, "note", 1001)}
+    return _step(
+        request,
+        page,
+        dispute_id,
+        "close",
+        form,
+        lambda: _move(page, request, dispute_id, {k: v for k, v in body.items() if v}),
+        page.gettext("The dispute is closed."),
+    )

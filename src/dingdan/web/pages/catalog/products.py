@@ -1,0 +1,250 @@
+"""Products: list with search, create, edit, and import from a CSV or XLSX file (upload,
+preview of every row, then confirm: all rows or none)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from dingdan.domain.access.roles import Action
+from dingdan.domain.catalog.products import TAX_CLASSES
+from dingdan.domain.shared.errors import DomainError, ValidationFailed
+from dingdan.services.catalog import import_uploads, imports, products
+from dingdan.services.inventory import stock as inventory
+from dingdan.services.shared import uploads
+from dingdan.web.error_status import status_of
+from dingdan.web.pages.shared import messages
+from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.messages import N_
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+CURRENCIES = ("TWD", "HKD", "CNY", "USD", "JPY", "SGD", "MOP")
+INTS = ("weight_grams", "low_stock_threshold")
+TEXTS = {"name": 300, "barcode": 64, "category": 100, "brand": 100, "price": 30, "currency": 3}
+
+
+@router.get("/products")
+def product_list(
+    request: Request, page: User, q: str | None = None, cursor: str | None = None
+) -> Response:
+    db = request.app.state.db
+    q = (q or "").strip()[:200]
+    try:
+        result = products.list_products(db, q=q or None, limit=50, cursor=cursor)
+    except DomainError as exc:
+        page.flash_error(exc)
+        result = products.list_products(db, q=q or None, limit=50)
+    block = "results" if request.headers.get("hx-target") == "results" else None
+    base = "/products?" + urlencode({"q": q} if q else {})
+    return page.render("catalog/products.html", block=block, result=result, q=q, base=base)
+
+
+def _data(form: dict[str, Any]) -> dict[str, Any]:
+    """Form fields → the service's product fields (empty optional fields become None)."""
+    data: dict[str, Any] = {k: form_text(form, k, n) for k, n in TEXTS.items()}
+    errors = []
+    for name in INTS:
+        text = form_text(form, name, 12)
+        try:
+            data[name] = int(text) if text else None
+        except ValueError:
+            errors.append(name)
+    if errors:
+        raise ValidationFailed.on(errors[0], "not_a_whole_number")
+    if data["low_stock_threshold"] is None:
+        data["low_stock_threshold"] = 0
+    data["tax_class"] = form_text(form, "tax_class", 50) or "standard"
+    data["allow_backorder"] = form.get("allow_backorder") == "1"
+    active = form.get("active", "1")
+    data["active"] = active == "1" or (isinstance(active, list) and "1" in active)
+    return data
+
+
+def _form_page(page: Page, product: Mapping[str, Any] | None, values: Mapping[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
+    return page.render(
+        "catalog/product_form.html",
+        product=product,
+        v=values,
+        currencies=CURRENCIES,
+        tax_classes=TAX_CLASSES,
+        **{"error": None, "stock": None, **kw},
+    )
+
+
+# --- import: declared before /products/{sku}, which would match "import" ----------------
+
+PENDING = "product_import"  # session key: the staged file awaiting confirmation
+PREVIEW_ROWS = 300  # good rows listed in a preview; rows with errors are always listed
+TEMPLATE_HEADER = ",".join(imports.PRODUCT_COLUMNS)
+
+IMPORT_LABELS = {
+    "file": N_("File"),
+    "brand": N_("Brand"),
+    "tax_class": N_("Tax class"),
+    "length_mm": N_("Length (mm)"),
+    "width_mm": N_("Width (mm)"),
+    "height_mm": N_("Height (mm)"),
+    "active": N_("Active"),
+    "allow_backorder": N_("Allow backorder"),
+}
+
+
+def import_label(page: Page, field: str) -> str:
+    text = IMPORT_LABELS.get(field)
+    return str(page.gettext(text)) if text else messages.field_label(page.gettext, field)
+
+
+def _import_error(page: Page, exc: DomainError) -> dict[str, Any]:
+    d = page.error(exc)
+    d["fields"] = [
+        (import_label(page, e.field), messages.field_message(page.gettext, e)) for e in exc.errors
+    ]
+    return d
+
+
+def _size(n: int) -> str:
+    mb = 1024 * 1024
+    return f"{n // mb} MB" if n >= mb and n % mb == 0 else f"{max(1, n // 1024)} KB"
+
+
+def _import_page(page: Page, status: int = 200, **values: Any) -> Response:
+    defaults: dict[str, Any] = {"error": None, "preview": None, "token": None, "filename": None}
+    return page.render(
+        "catalog/products_import.html",
+        status=status,
+        required=imports.PRODUCT_REQUIRED,
+        optional=[c for c in imports.PRODUCT_COLUMNS if c not in imports.PRODUCT_REQUIRED],
+        max_size=_size(uploads.max_upload_bytes()),
+        max_rows=imports.MAX_UPLOAD_ROWS,
+        preview_rows=PREVIEW_ROWS,
+        row_error=lambda e: (
+            import_label(page, e.field),
+            e.field,
+            messages.coded_message(page.gettext, e.code, e.params, e.text),
+        ),
+        **{**defaults, **values},
+    )
+
+
+@router.get("/products/import")
+def import_form(page: User) -> Response:
+    page.require(Action.MANAGE_CATALOG)
+    return _import_page(page)
+
+
+@router.get("/products/import/template.csv")
+def import_template(page: User) -> Response:
+    # A BOM so that Excel opens the file as UTF-8 (Chinese names intact).
+    return Response(
+        "\ufeff" + TEMPLATE_HEADER + "\r\n",
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="products-template.csv"'},
+    )
+
+
+async def _uploaded(request: Request) -> tuple[str, bytes]:
+    file = (await request.form()).get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        raise ValidationFailed.on("file", "required")
+    return file.filename, await file.read(uploads.max_upload_bytes() + 1)
+
+
+@router.post("/products/import")
+async def import_preview(request: Request, page: User, form: Form) -> Response:
+    """Check the uploaded file and show what importing it would do; nothing is written."""
+    page.require(Action.MANAGE_CATALOG)
+    db = request.app.state.db
+    try:
+        filename, data = await _uploaded(request)
+        rows = await run_in_threadpool(imports.read_upload, filename, data)
+        preview = await run_in_threadpool(imports.preview_products, db, rows)
+    except DomainError as exc:
+        return _import_page(page, status_of(exc), error=_import_error(page, exc))
+    if preview.errors:
+        request.session.pop(PENDING, None)
+        return _import_page(page, 422, preview=preview, filename=filename)
+    token = await run_in_threadpool(import_uploads.stage_upload, filename, data)
+    request.session[PENDING] = {"token": token, "name": filename[:255]}
+    return _import_page(page, preview=preview, token=token, filename=filename)
+
+
+@router.post("/products/import/confirm")
+def import_confirm(request: Request, page: User, form: Form) -> Response:
+    """Import the previewed file: every row or, if any row is now bad, none."""
+    actor = page.require(Action.MANAGE_CATALOG)
+    db = request.app.state.db
+    pending = request.session.get(PENDING)
+    token = form_text(form, "token", 100)
+    if not isinstance(pending, dict) or pending.get("token") != token:
+        exc = ValidationFailed.on("file", "not_uploaded")
+        return _import_page(page, status_of(exc), error=_import_error(page, exc))
+    name = str(pending.get("name") or "import")
+    try:
+        rows = import_uploads.staged_rows(token, name)
+        result = imports.import_products(db, actor, rows, source=name)
+    except DomainError as exc:
+        return _import_page(page, status_of(exc), error=_import_error(page, exc))
+    if result.errors:
+        preview = imports.preview_products(db, rows)
+        return _import_page(page, 422, preview=preview, filename=name)
+    request.session.pop(PENDING, None)
+    import_uploads.discard_staged(token)
+    page.flash(
+        page.gettext(
+            "Imported %(n)s products from %(file)s: %(created)s created, %(updated)s updated.",
+            n=result.imported,
+            file=name,
+            created=result.created,
+            updated=result.updated,
+        )
+    )
+    return page.redirect("/products")
+
+
+@router.get("/products/new")
+def new_product(page: User) -> Response:
+    page.require(Action.MANAGE_CATALOG)
+    return _form_page(page, None, {"currency": "TWD", "active": True, "tax_class": "standard"})
+
+
+@router.post("/products")
+def create_product(request: Request, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_CATALOG)
+    values = {**form, "sku": form_text(form, "sku", 64)}
+    try:
+        data = {**_data(form), "sku": values["sku"]}
+        product = products.create_product(request.app.state.db, actor, data)
+    except DomainError as exc:
+        return _form_page(page, None, values, status=status_of(exc), error=page.error(exc))
+    page.flash(page.gettext("Product %(sku)s created.", sku=product["sku"]))
+    return page.redirect(f"/products/{quote(product['sku'], safe='')}")
+
+
+@router.get("/products/{sku}")
+def product_detail(request: Request, sku: str, page: User) -> Response:
+    db = request.app.state.db
+    product = products.get_product(db, sku)
+    return _form_page(page, product, product, stock=inventory.stock_of(db, sku))
+
+
+@router.post("/products/{sku}")
+def update_product(request: Request, sku: str, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_CATALOG)
+    db = request.app.state.db
+    product = products.get_product(db, sku)
+    try:
+        products.update_product(db, actor, sku, _data(form))
+    except DomainError as exc:
+        values = {**form, "sku": sku}
+        stock = inventory.stock_of(db, sku)
+        return _form_page(
+            page, product, values, status=status_of(exc), error=page.error(exc), stock=stock
+        )
+    page.flash(page.gettext("Product %(sku)s saved.", sku=sku))
+    return page.redirect(f"/products/{quote(sku, safe='')}")

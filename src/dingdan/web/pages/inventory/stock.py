@@ -1,0 +1,141 @@
+"""Inventory: levels per location, receive, adjust, transfer, and the ledger of a SKU."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from dingdan.domain.access.roles import Action
+from dingdan.domain.shared.errors import DomainError, ValidationFailed
+from dingdan.services.catalog import products
+from dingdan.services.inventory import locations
+from dingdan.services.inventory import stock as inventory
+from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def form_int(form: dict[str, Any], name: str) -> int:
+    text = form_text(form, name, 12) or ""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationFailed.on(name, "not_a_whole_number") from None
+
+
+@router.get("/inventory")
+def levels(
+    request: Request,
+    page: User,
+    location: str | None = None,
+    low_stock: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    db = request.app.state.db
+    locs = locations.list_locations(db, limit=200).items
+    location = location if location in {loc["code"] for loc in locs} else None
+    try:
+        result = inventory.levels(
+            db, location=location, low_stock=bool(low_stock), limit=100, cursor=cursor
+        )
+    except DomainError as exc:
+        page.flash_error(exc)
+        result = inventory.levels(db, location=location, low_stock=bool(low_stock), limit=100)
+    query = {k: v for k, v in {"location": location, "low_stock": low_stock}.items() if v}
+    return page.render(
+        "inventory/inventory.html",
+        result=result,
+        locations=locs,
+        location=location,
+        low_stock=bool(low_stock),
+        base="/inventory?" + urlencode(query),
+    )
+
+
+def _stock_action(page: Page, work: Any, done: str, back: str) -> Response:
+    page.require(Action.MANAGE_STOCK)
+    try:
+        work()
+    except DomainError as exc:
+        page.flash_error(exc)
+    else:
+        page.flash(done)
+    return page.redirect(back)
+
+
+def _back(form: dict[str, Any]) -> str:
+    sku = form_text(form, "back_sku", 64)
+    return f"/inventory/{quote(sku, safe='')}" if sku else "/inventory"
+
+
+@router.post("/inventory/receive")
+def receive(request: Request, page: User, form: Form) -> Response:
+    def work() -> None:
+        body = {
+            "location": form_text(form, "location", 32),
+            "reference": form_text(form, "reference", 200),
+            "lines": [{"sku": form_text(form, "sku", 64), "quantity": form_int(form, "quantity")}],
+        }
+        inventory.receive(request.app.state.db, page.actor, body)
+
+    return _stock_action(page, work, page.gettext("Stock received."), _back(form))
+
+
+@router.post("/inventory/adjust")
+def adjust(request: Request, page: User, form: Form) -> Response:
+    def work() -> None:
+        body = {
+            "location": form_text(form, "location", 32),
+            "sku": form_text(form, "sku", 64),
+            "delta": form_int(form, "delta"),
+            "reason": form_text(form, "reason", 200),
+        }
+        inventory.adjust(request.app.state.db, page.actor, body)
+
+    return _stock_action(page, work, page.gettext("Stock adjusted."), _back(form))
+
+
+@router.post("/inventory/transfer")
+def transfer(request: Request, page: User, form: Form) -> Response:
+    def work() -> None:
+        body = {
+            "from_location": form_text(form, "from_location", 32),
+            "to_location": form_text(form, "to_location", 32),
+            "reference": form_text(form, "reference", 200),
+            "lines": [{"sku": form_text(form, "sku", 64), "quantity": form_int(form, "quantity")}],
+        }
+        inventory.transfer(request.app.state.db, page.actor, body)
+
+    return _stock_action(page, work, page.gettext("Stock transferred."), _back(form))
+
+
+@router.get("/inventory/{sku}")
+def ledger(
+    request: Request,
+    sku: str,
+    page: User,
+    location: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    db = request.app.state.db
+    stock = inventory.stock_of(db, sku)
+    product = products.get_product(db, sku)
+    try:
+        moves = inventory.movements(db, sku, location=location, limit=50, cursor=cursor)
+    except DomainError as exc:
+        page.flash_error(exc)
+        moves = inventory.movements(db, sku, location=location, limit=50)
+    locs = locations.list_locations(db, limit=200).items
+    base = f"/inventory/{quote(sku, safe='')}?" + urlencode({"location": location or ""})
+    return page.render(
+        "inventory/ledger.html",
+        stock=stock,
+        product=product,
+        moves=moves,
+        location=location,
+        locations=locs,
+        base=base,
+    )

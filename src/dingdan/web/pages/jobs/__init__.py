@@ -1,0 +1,4 @@
+"""Background work: the outbox, scheduled jobs, the worker loop.
+
+This package: the context's back-office pages.
+"""

@@ -1,0 +1,4 @@
+"""Orders: capture, edits, queries, events, customers, search, allocation and backorders.
+
+This package: the context's back-office pages.
+"""

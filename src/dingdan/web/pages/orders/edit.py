@@ -1,0 +1,253 @@
+"""Editing an open order from the back office: line quantities and prices, a line added by
+SKU, a line removed, the shipping price and the shipping address. One call of
+``order_edits.edit_order``: stock is re-reserved in the same transaction, so a refused edit
+changes nothing; the form comes back with what was typed and the reason, translated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from dingdan.domain.access.roles import Action
+from dingdan.domain.shared.errors import DomainError, FieldErrors
+from dingdan.services.orders import edits, queries
+from dingdan.web.error_status import status_of
+from dingdan.web.pages.shared import messages
+from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.messages import N_
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+ADD_ROWS = 3  # empty "add a product" rows in the form
+RESULT = "order_edit_result"  # session key: what the last save reserved, shown once
+ADDRESS = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+ADDRESS_LIMITS = {"name": 200, "line1": 300, "line2": 300, "city": 200, "region": 200}
+COUNTRIES = ("TW", "HK", "MO", "CN", "SG", "MY", "JP", "KR", "US", "CA", "GB", "AU")
+
+LABELS = {
+    "name": N_("Name"),
+    "line1": N_("Address line 1"),
+    "line2": N_("Address line 2"),
+    "city": N_("City"),
+    "region": N_("Region"),
+    "postal_code": N_("Postal code"),
+    "country": N_("Country"),
+    "phone": N_("Phone"),
+    "quantity": N_("Quantity"),
+    "unit_price": N_("Unit price"),
+    "sku": N_("SKU"),
+    "shipping_price": N_("Shipping price"),
+    "lines": N_("Lines"),
+}
+
+_LINE_KEY = re.compile(r"sku-\d{1,3}")
+_LINE_FIELD = re.compile(r"^lines\[(?P<i>\d+)\]\.(?P<name>\w+)$")
+
+
+def _label(page: Page, field: str, skus: list[str]) -> str:
+    """``lines[1].quantity`` → ``MUG-001 · Quantity``; ``shipping_address.city`` → ``Shipping
+    address · City``."""
+    name = field.rsplit(".", 1)[-1]
+    text = LABELS.get(name)
+    base = str(page.gettext(text)) if text else messages.field_label(page.gettext, field)
+    line = _LINE_FIELD.match(field)
+    if line and int(line["i"]) < len(skus):
+        return f"{skus[int(line['i'])]} · {base}"
+    if field.startswith("shipping_address."):
+        return f"{page.gettext('Shipping address')} · {base}"
+    return base
+
+
+def _describe(page: Page, exc: DomainError, skus: list[str], status: str) -> dict[str, Any]:
+    d = page.error(exc)
+    d["fields"] = [
+        (_label(page, e.field, skus), messages.field_message(page.gettext, e)) for e in exc.errors
+    ]
+    if exc.code == "invalid_transition":
+        d["message"] = page.gettext(
+            "This order can no longer be edited: it is %(status)s.",
+            status=messages.label(page.gettext, status).lower(),
+        )
+    return d
+
+
+def _effective(line: dict[str, Any]) -> int:
+    return int(line["quantity"]) - int(line["cancelled"])
+
+
+def _values(order: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's fields as they are now."""
+    v: dict[str, Any] = {"shipping_price": order["shipping_total"]}
+    for i, ln in enumerate(order["lines"]):
+        v[f"sku-{i}"] = ln["sku"]
+        v[f"qty-{i}"] = str(_effective(ln))
+        v[f"price-{i}"] = ln["unit_price"]
+    for name in ADDRESS:
+        v[f"addr-{name}"] = order["shipping_address"].get(name) or ""
+    return v
+
+
+def _same_amount(a: Any, b: Any) -> bool:
+    try:
+        return Decimal(str(a)) == Decimal(str(b))
+    except InvalidOperation:
+        return False
+
+
+def _whole(text: str | None, field: str, errors: FieldErrors) -> int | None:
+    if text is None or not text.isdecimal():
+        errors.add(field, "not_a_whole_number")
+        return None
+    return min(int(text), 2_000_000_000)
+
+
+def _changed_lines(
+    form: dict[str, Any], order: Mapping[str, Any], errors: FieldErrors
+) -> list[dict[str, Any]]:
+    """The lines whose quantity or price the form changes, then the lines it adds."""
+    current = {ln["sku"]: ln for ln in order["lines"]}
+    lines: list[dict[str, Any]] = []
+    for i in sorted(int(k[4:]) for k in form if _LINE_KEY.fullmatch(k)):
+        sku = form_text(form, f"sku-{i}", 64)
+        if sku is None or sku not in current:
+            continue
+        ln = current[sku]
+        field = f"lines[{len(lines)}]"
+        removed = form.get(f"remove-{i}") == "1"
+        qty = 0 if removed else _whole(form_text(form, f"qty-{i}", 12), f"{field}.quantity", errors)
+        price = form_text(form, f"price-{i}", 30)
+        want: dict[str, Any] = {"sku": sku, "quantity": qty}
+        if price is not None and not _same_amount(price, ln["unit_price"]):
+            want["unit_price"] = price
+        if qty != _effective(ln) or "unit_price" in want:
+            lines.append(want)
+    for j in range(ADD_ROWS):
+        sku = form_text(form, f"add-sku-{j}", 64)
+        if sku is None:
+            continue
+        field = f"lines[{len(lines)}]"
+        if sku in current:
+            errors.add(f"{field}.sku", "already_on_order")
+        qty_text = form_text(form, f"add-qty-{j}", 12)
+        qty = _whole(qty_text, f"{field}.quantity", errors) if qty_text else 1
+        want = {"sku": sku, "quantity": qty}
+        if price := form_text(form, f"add-price-{j}", 30):
+            want["unit_price"] = price
+        lines.append(want)
+    return lines
+
+
+def _address(form: dict[str, Any], order: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The address typed, when it differs from the order's."""
+    typed = {n: form_text(form, f"addr-{n}", ADDRESS_LIMITS.get(n, 40) + 1) for n in ADDRESS}
+    now = {n: (order["shipping_address"].get(n) or None) for n in ADDRESS}
+    return typed if typed != now else None
+
+
+def _body(form: dict[str, Any], order: Mapping[str, Any], skus: list[str]) -> dict[str, Any]:
+    """The edit the form asks for; ``skus`` gets the SKU of each line named, in order, so
+    that an error on ``lines[i]`` can name its SKU."""
+    errors = FieldErrors()
+    body: dict[str, Any] = {}
+    lines = _changed_lines(form, order, errors)
+    skus.extend(ln["sku"] for ln in lines)
+    if lines:
+        body["lines"] = lines
+    if address := _address(form, order):
+        body["shipping_address"] = address
+    shipping = form_text(form, "shipping_price", 30)
+    if shipping is not None and not _same_amount(shipping, order["shipping_total"]):
+        body["shipping_price"] = shipping
+    errors.raise_if_any()
+    return body
+
+
+def _page(page: Page, order: Mapping[str, Any], v: dict[str, Any], status: int = 200, **kw: Any):  # type: ignore[no-untyped-def]
+    countries = list(COUNTRIES)
+    if order["shipping_address"].get("country") not in countries:
+        countries.append(order["shipping_address"]["country"])
+    return page.render(
+        "orders/order_edit.html",
+        status=status,
+        o=order,
+        v=v,
+        add_rows=ADD_ROWS,
+        countries=[(c, page.fmt.country(c)) for c in countries],
+        **{"error": None, "result": None, **kw},
+    )
+
+
+@router.get("/orders/{number}/edit")
+def edit_form(request: Request, number: str, page: User) -> Response:
+    page.require(Action.MANAGE_ORDERS)
+    order = queries.get_order(request.app.state.db, number)
+    result = request.session.pop(RESULT, None)
+    if not isinstance(result, dict) or result.get("number") != number:
+        result = None
+    return _page(page, order, _values(order), result=result)
+
+
+def _result(
+    before: Mapping[str, Any], after: Mapping[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """What the edit did to each line it named, and where the stock is now reserved."""
+    was = {ln["sku"]: _effective(ln) for ln in before["lines"]}
+    now = {ln["sku"]: ln for ln in after["lines"]}
+    lines = []
+    for want in body.get("lines", [])[:20]:
+        ln = now.get(want["sku"])
+        places = [
+            [a["location"], a["quantity"]] for a in after["allocations"] if a["sku"] == want["sku"]
+        ]
+        lines.append(
+            {
+                "sku": want["sku"],
+                "before": was.get(want["sku"], 0),
+                "after": _effective(ln) if ln else 0,
+                "allocated": ln["allocated"] if ln else 0,
+                "backordered": ln["backordered"] if ln else 0,
+                "places": places,
+            }
+        )
+    return {
+        "number": after["number"],
+        "lines": lines,
+        "total_before": before["total"],
+        "total_after": after["total"],
+        "currency": after["currency"],
+        "address": "shipping_address" in body,
+    }
+
+
+@router.post("/orders/{number}/edit")
+def save_edit(request: Request, number: str, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_ORDERS)
+    db = request.app.state.db
+    order = queries.get_order(db, number)
+    body: dict[str, Any] = {}
+    skus: list[str] = []
+    try:
+        body = _body(form, order, skus)
+        if not body:
+            return _page(
+                page, order, form, 422, error={"message": page.gettext("Nothing was changed.")}
+            )
+        after = edits.edit_order(db, actor, number, body)
+    except DomainError as exc:
+        status = status_of(exc)
+        return _page(page, order, form, status, error=_describe(page, exc, skus, order["status"]))
+    request.session[RESULT] = _result(order, after, body)
+    page.flash(
+        page.gettext(
+            "Order %(number)s is saved. Total: %(before)s → %(after)s.",
+            number=number,
+            before=page.fmt.money(order["total"], order["currency"]),
+            after=page.fmt.money(after["total"], after["currency"]),
+        )
+    )
+    return page.redirect(f"/orders/{quote(number, safe='')}/edit")

@@ -1,0 +1,114 @@
+"""The customer's tracking page, ``/track/{token}``: no sign-in, no personal details, and
+rate-limited per client address (in memory: one process is enough to slow a guesser)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from dingdan.domain.shared.errors import DomainError, NotFound
+from dingdan.services.after_sales import customer_returns, return_policy
+from dingdan.services.orders import tracking
+from dingdan.web.error_status import status_of
+from dingdan.web.pages.after_sales.returns import request_lines
+from dingdan.web.pages.shared.core import Anon, Page, PageRoute, form_text, posted
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+class RateLimit:
+    """At most ``limit`` requests per ``window`` seconds per key (sliding window)."""
+
+    def __init__(self, limit: int = 30, window: float = 60.0, keys: int = 10_000) -> None:
+        self.limit, self.window, self.max_keys = limit, window, keys
+        self.hits: OrderedDict[str, deque[float]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            q = self.hits.pop(key, None) or deque()
+            while q and q[0] <= now - self.window:
+                q.popleft()
+            allowed = len(q) < self.limit
+            if allowed:
+                q.append(now)
+            self.hits[key] = q
+            while len(self.hits) > self.max_keys:
+                self.hits.popitem(last=False)
+            return allowed
+
+
+def limiter_of(request: Request) -> RateLimit:
+    """One limiter per application (so each app, and each test, counts on its own)."""
+    state = request.app.state
+    if getattr(state, "track_limiter", None) is None:
+        state.track_limiter = RateLimit()
+    return state.track_limiter  # type: ignore[no-any-return]
+
+
+@router.get("/track/{token}")
+def track(request: Request, token: str, page: Anon) -> Response:
+    client = request.client.host if request.client else "unknown"
+    if not limiter_of(request).allow(client):
+        return HTMLResponse(
+            str(page.gettext("Too many requests. Try again in a minute.")),
+            status_code=429,
+            headers={"Retry-After": "60"},
+        )
+    return _render(request, page, token)
+
+
+def _render(request: Request, page: Page, token: str, status: int = 200) -> Response:
+    db = request.app.state.db
+    try:
+        data = tracking.tracking_view(db, token)
+    except NotFound:
+        return page.render("orders/track.html", status=404, t=None)
+    reasons = return_policy.get_policy(db)["reasons"]
+    return page.render(
+        "orders/track.html",
+        status=status,
+        t=data,
+        token=token,
+        reasons=reasons,
+    )
+
+
+@router.post("/track/{token}/returns")
+async def request_return(request: Request, token: str, page: Anon) -> Response:
+    """The customer's return request: lines with quantities and reasons, optional photos."""
+    client = request.client.host if request.client else "unknown"
+    if not limiter_of(request).allow(client):
+        return HTMLResponse(
+            str(page.gettext("Too many requests. Try again in a minute.")),
+            status_code=429,
+            headers={"Retry-After": "60"},
+        )
+    form = await posted(request)
+    photos = [
+        (f.filename or "photo", await f.read())
+        for f in (await request.form()).getlist("photos")
+        if isinstance(f, UploadFile) and f.filename
+    ]
+    db = request.app.state.db
+    try:
+        body = {"lines": request_lines(form), "note": form_text(form, "note", 1000)}
+        done = await run_in_threadpool(
+            customer_returns.request_from_customer, db, token, body, photos
+        )
+    except NotFound:
+        return page.render("orders/track.html", status=404, t=None)
+    except DomainError as exc:
+        page.flash_error(exc)
+        return _render(request, page, token, status=status_of(exc))
+    page.flash(
+        page.gettext("Your return request %(id)s is received. We will contact you.", id=done["id"])
+    )
+    return page.redirect(f"/track/{token}")

@@ -1,0 +1,4 @@
+"""Payments, refunds, providers and store credit.
+
+This package: the context's back-office pages.
+"""

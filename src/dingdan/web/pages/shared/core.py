@@ -1,0 +1,277 @@
+"""What every back-office page shares: the signed-in user, CSRF, language, templates, and
+turning errors into pages (never a 500, never problem+json for a person)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block
+
+from dingdan.domain.access.roles import Action, Role
+from dingdan.domain.shared.errors import DomainError, Forbidden, NotFound
+from dingdan.services.access import sign_in
+from dingdan.services.shared.common import Actor
+from dingdan.web import i18n
+from dingdan.web.error_status import status_of
+from dingdan.web.pages.shared import messages
+
+HERE = Path(__file__).parents[1]  # web/pages: templates/ and static/
+SESSION_SECONDS = 12 * 3600
+CSRF_HEADER = "x-csrf-token"
+
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"], default=True),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class SignInRequired(Exception):  # noqa: N818 - a signal to redirect
+    pass
+
+
+class CsrfFailed(Exception):  # noqa: N818
+    pass
+
+
+@dataclass
+class Page:
+    """One request's view of the back office: who, in which language, with what helpers."""
+
+    request: Request
+    language: str
+    user: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._ = i18n.gettext_for(self.language)  # for templates: Markup, values escaped
+        self.gettext = i18n.text_for(self.language)  # for Python: plain text
+        self.fmt = i18n.Formatter(self.language)
+
+    @property
+    def actor(self) -> Actor:
+        assert self.user is not None
+        return Actor(f"user:{self.user['email']}", Role(self.user["role"]))
+
+    @cached_property
+    def carrier_directory(self) -> dict[str, dict[str, Any]]:
+        """The seller's carriers by code, read once per request and only when a page names
+        a carrier (their own carriers and renamed defaults are named as the settings say)."""
+        return messages.carrier_directory(self.request.app.state.db)
+
+    def carrier_name(self, code: str | None) -> str:
+        return messages.carrier_name(self.language, code, self.carrier_directory)
+
+    def carrier_url(self, code: str | None, number: str | None) -> str | None:
+        return messages.carrier_url(code, number, self.carrier_directory)
+
+    def carriers(self) -> list[tuple[str, str]]:
+        """The active carriers for a drop-down, named in the reader's language."""
+        return messages.carriers(self.carrier_directory, self.language)
+
+    def may(self, action: Action | str) -> bool:
+        return self.user is not None and self.actor.may(Action(action))
+
+    def require(self, action: Action) -> Actor:
+        if not self.may(action):
+            raise Forbidden(detail=f"The role may not {action.value}.")
+        return self.actor
+
+    def flash(self, message: str, kind: str = "ok") -> None:
+        # Assigned, not appended in place: the session notices only assignments.
+        shown = list(self.request.session.get("flash") or [])[-4:]
+        self.request.session["flash"] = [*shown, [kind, str(message)]]
+
+    def error(self, exc: DomainError) -> dict[str, Any]:
+        return messages.describe(self.gettext, exc, self.language)
+
+    def flash_error(self, exc: DomainError) -> None:
+        d = self.error(exc)
+        parts = [d["message"]] + [f"{lbl}: {msg}" for lbl, msg in d["fields"]]
+        if d["detail"]:
+            parts.append(d["detail"])
+        self.flash(" ".join(parts), "error")
+
+    def context(self, **values: Any) -> dict[str, Any]:
+        s = self.request.session
+        return {
+            "request": self.request,
+            "user": self.user,
+            "page": self,
+            "lang": self.language,
+            "html_lang": i18n.HTML_LANG[self.language],
+            "languages": i18n.NAMES,
+            "csrf": csrf_token(self.request),
+            "flashes": s.pop("flash", []),
+            "_": self._,
+            "gettext": self._,
+            "ngettext": i18n.ngettext_for(self.language),
+            "fmt": self.fmt,
+            "label": lambda v: messages.label(self.gettext, v),
+            "carrier_name": self.carrier_name,
+            "carrier_url": self.carrier_url,
+            "now_iso": datetime.now(UTC).isoformat(),
+            "may": self.may,
+            "A": Action,
+            **self.extra,
+            **values,
+        }
+
+    def render(
+        self, template: str, status: int = 200, block: str | None = None, **values: Any
+    ) -> HTMLResponse:
+        ctx = self.context(**values)
+        if block is not None:
+            html = render_block(env, template, block, ctx)
+        else:
+            html = env.get_template(template).render(ctx)
+        return HTMLResponse(html, status_code=status)
+
+    def redirect(self, url: str) -> Response:
+        return see_other(self.request, url)
+
+
+def see_other(request: Request, url: str) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str) or len(token) < 20:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def language_of(request: Request, user: dict[str, Any] | None) -> str:
+    if user and user.get("language") in i18n.LANGUAGES:
+        return str(user["language"])
+    chosen = request.session.get("lang")
+    if chosen in i18n.LANGUAGES:
+        return str(chosen)
+    return i18n.from_accept_language(request.headers.get("accept-language"))
+
+
+def session_user(request: Request) -> dict[str, Any] | None:
+    s = request.session
+    started = s.get("at")
+    if not isinstance(started, int | float) or time.time() - started > SESSION_SECONDS:
+        return None
+    return sign_in.session_user(request.app.state.db, s.get("uid"), s.get("stamp"))
+
+
+def start_session(request: Request, user: dict[str, Any]) -> None:
+    csrf = csrf_token(request)
+    request.session.clear()
+    request.session.update(uid=user["id"], stamp=user["stamp"], at=int(time.time()), csrf=csrf)
+
+
+def anonymous(request: Request) -> Page:
+    return Page(request, language_of(request, None))
+
+
+def signed_in(request: Request) -> Page:
+    user = session_user(request)
+    if user is None:
+        raise SignInRequired()
+    return Page(request, language_of(request, user), user)
+
+
+async def posted(request: Request) -> dict[str, Any]:
+    """The form of a POST, after its CSRF token (field or header) matched the session's."""
+    form = await request.form()
+    sent = request.headers.get(CSRF_HEADER) or form.get("csrf_token")
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str):
+        raise CsrfFailed()
+    if not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfFailed()
+    out: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            if key in out:
+                out[key] = [*out[key], value] if isinstance(out[key], list) else [out[key], value]
+            else:
+                out[key] = value
+    return out
+
+
+Anon = Annotated[Page, Depends(anonymous)]
+User = Annotated[Page, Depends(signed_in)]
+Form = Annotated[dict[str, Any], Depends(posted)]
+
+
+def _error_page(request: Request, status: int, exc: DomainError | None, title: str) -> Response:
+    user = None
+    try:
+        user = session_user(request)
+    except DomainError:
+        user = None
+    page = Page(request, language_of(request, user), user)
+    return page.render(
+        "error.html", status=status, title=title, error=page.error(exc) if exc else None
+    )
+
+
+class PageRoute(APIRoute):
+    """Routes of the back office: errors become pages in the reader's language."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except SignInRequired:
+                target = request.url.path
+                if request.url.query:
+                    target += "?" + request.url.query
+                url = "/login" if target == "/" else f"/login?next={quote(target, safe='')}"
+                return see_other(request, url)
+            except CsrfFailed:
+                return _error_page(request, 403, None, "csrf")
+            except RequestValidationError:
+                return _error_page(request, 422, None, "invalid")
+            except NotFound as exc:
+                return _error_page(request, 404, exc, "not_found")
+            except Forbidden as exc:
+                return _error_page(request, 403, exc, "forbidden")
+            except DomainError as exc:
+                return _error_page(request, status_of(exc), exc, "error")
+
+        return handler
+
+
+def form_text(form: dict[str, Any], name: str, max_len: int = 1000) -> str | None:
+    value = form.get(name)
+    if isinstance(value, list):
+        value = value[-1]
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:max_len]
+
+
+def safe_next(value: Any, default: str = "/") -> str:
+    """Only a path on this site (no scheme, no host, no backslash tricks)."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return default
+    if "\\" in value or any(ord(c) < 32 for c in value):
+        return default
+    return value[:500]

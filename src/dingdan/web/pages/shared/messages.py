@@ -1,0 +1,304 @@
+"""Words the pages show for the system's codes (statuses, roles, stages, kinds, fields) and
+domain errors turned into translated, readable messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from dingdan.domain.fulfilment.carriers import get_carrier
+from dingdan.domain.shared import error_codes
+from dingdan.domain.shared.errors import DomainError, FieldError
+from dingdan.services.fulfilment import carriers as carriers_admin
+
+
+def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts
+    return message
+
+
+LABELS: dict[str, str] = {
+    # order status
+    "open": N_("Open"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
+    # financial status
+    "pending": N_("Payment pending"),
+    "partially_paid": N_("Partially paid"),
+    "paid": N_("Paid"),
+    "partially_refunded": N_("Partially refunded"),
+    "refunded": N_("Refunded"),
+    # fulfillment status
+    "unfulfilled": N_("Unfulfilled"),
+    "partially_fulfilled": N_("Partially fulfilled"),
+    "fulfilled": N_("Fulfilled"),
+    # shipments
+    "shipped": N_("Shipped"),
+    "delivered": N_("Delivered"),
+    "exception": N_("Delivery exception"),
+    # roles
+    "admin": N_("Admin"),
+    "manager": N_("Manager"),
+    "customer_service": N_("Customer service"),
+    "warehouse": N_("Warehouse"),
+    "finance": N_("Finance"),
+    "viewer": N_("Viewer"),
+    # stages
+    "payment": N_("Payment"),
+    "allocation": N_("Allocation"),
+    "picking": N_("Picking"),
+    "packing": N_("Packing"),
+    "shipping": N_("To ship"),
+    # channels
+    "web": N_("Web shop"),
+    "app": N_("App"),
+    "phone": N_("Phone"),
+    "store": N_("Store"),
+    "marketplace": N_("Marketplace"),
+    "email": N_("Email"),
+    # payment methods
+    "card": N_("Card"),
+    "bank_transfer": N_("Bank transfer"),
+    "cod": N_("Cash on delivery"),
+    "e_wallet": N_("E-wallet"),
+    "cash": N_("Cash"),
+    "other": N_("Other"),
+    "store_credit": N_("Store credit"),
+    # stock movements
+    "receipt": N_("Receipt"),
+    "adjustment": N_("Adjustment"),
+    "transfer_out": N_("Transfer out"),
+    "transfer_in": N_("Transfer in"),
+    "reservation": N_("Reservation"),
+    "release": N_("Release"),
+    "shipment": N_("Shipment"),
+    "return_restock": N_("Return restocked"),
+    "write_off": N_("Write-off"),
+    # order events
+    "created": N_("Order placed"),
+    "allocated": N_("Allocated"),
+    "backordered": N_("Backordered"),
+    "note": N_("Note"),
+    "picked": N_("Picked"),
+    "packed": N_("Packed"),
+    "edited": N_("Edited"),
+    "authorized": N_("Payment authorized"),
+    "voided": N_("Voided"),
+    "replacement": N_("Replacement"),
+    "reshipment": N_("Reshipment"),
+    "dispute_opened": N_("Dispute opened"),
+    "dispute_message": N_("Dispute message"),
+    "dispute_evidence": N_("Dispute evidence"),
+    "return_requested": N_("Return requested"),
+    "return_approved": N_("Return approved"),
+    "return_rejected": N_("Return rejected"),
+    "return_received": N_("Return received"),
+    "return_refunded": N_("Return refunded"),
+    "return_exchanged": N_("Return exchanged"),
+    "return_quarantined": N_("Return quarantined"),
+    "return_policy_overridden": N_("Return policy overridden"),
+    "return_photos": N_("Return photos"),
+    "dispute_investigating": N_("Investigation started"),
+    "dispute_resolved": N_("Dispute resolved"),
+    "dispute_closed": N_("Dispute closed"),
+    "payment_kind": N_("Payment"),
+    "refund": N_("Refund"),
+    # returns: statuses, reason codes, conditions, refund targets
+    "requested": N_("Requested"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "received": N_("Received"),
+    "exchanged": N_("Exchanged"),
+    "damaged": N_("Damaged"),
+    "defective": N_("Defective"),
+    "wrong_item": N_("Wrong item"),
+    "not_as_described": N_("Not as described"),
+    "changed_mind": N_("Changed mind"),
+    "size_fit": N_("Size or fit"),
+    "late": N_("Arrived late"),
+    "resellable": N_("Resellable"),
+    # delivery exceptions
+    "delayed": N_("Delayed"),
+    "lost": N_("Lost"),
+    "returned_to_sender": N_("Returned to sender"),
+    "original": N_("Original payment"),
+    # audit actions
+    "create": N_("Created"),
+    "update": N_("Updated"),
+    "view": N_("Viewed"),
+    "revoke": N_("Revoked"),
+    "sign_in": N_("Signed in"),
+    "sign_in_failed": N_("Failed sign-in"),
+    "change_password": N_("Password changed"),
+    # audit entity types
+    "order": N_("Order"),
+    "customer": N_("Customer"),
+    "product": N_("Product"),
+    "location": N_("Location"),
+    "user": N_("User"),
+    "api_token": N_("API token"),
+    "setting": N_("Setting"),
+    "channel": N_("Sales channel"),
+    "carrier": N_("Carrier"),
+    "tax_rate": N_("Tax rate"),
+    "set": N_("Set"),
+    "delete": N_("Deleted"),
+    # tax classes
+    "standard": N_("Standard rate"),
+    "reduced": N_("Reduced rate"),
+    # dispute types (the others are return reasons above)
+    "quality": N_("Quality"),
+    "chargeback": N_("Chargeback"),
+}
+
+FIELDS: dict[str, str] = {
+    "amount": N_("Amount"),
+    "reference": N_("Reference"),
+    "reason": N_("Reason"),
+    "note": N_("Note"),
+    "carrier": N_("Carrier"),
+    "tracking_number": N_("Tracking number"),
+    "location": N_("Location"),
+    "from_location": N_("From"),
+    "to_location": N_("To"),
+    "sku": N_("SKU"),
+    "name": N_("Name"),
+    "price": N_("Price"),
+    "currency": N_("Currency"),
+    "barcode": N_("Barcode"),
+    "delta": N_("Change"),
+    "quantity": N_("Quantity"),
+    "email": N_("Email"),
+    "password": N_("Password"),
+    "role": N_("Role"),
+    "current_password": N_("Current password"),
+    "new_password": N_("New password"),
+    "language": N_("Language"),
+    "code": N_("Code"),
+    "country": N_("Country"),
+    "priority": N_("Priority"),
+    "weight_grams": N_("Weight (g)"),
+    "low_stock_threshold": N_("Low-stock threshold"),
+    "category": N_("Category"),
+    "orders": N_("Orders"),
+    "hours": N_("Hours"),
+    "owner": N_("Owner"),
+    "lines": N_("Lines"),
+    "condition": N_("Condition"),
+    "to": N_("Refund to"),
+    "override_reason": N_("Override reason"),
+    "status": N_("Status"),
+    "kind": N_("Kind"),
+    "tracking_format": N_("Tracking number check"),
+    "tracking_url": N_("Tracking link"),
+    "store_pickup": N_("Store pickup"),
+    "active": N_("Active"),
+    "tax_class": N_("Tax class"),
+    "rate": N_("Rate (%)"),
+    "prices_include_tax": N_("Prices include tax"),
+}
+
+CODES: dict[str, str] = {
+    "validation_error": N_("Some fields are not valid."),
+    "not_found": N_("We could not find that."),
+    "conflict": N_("This conflicts with data already stored."),
+    "insufficient_stock": N_("There is not enough stock for this."),
+    "invalid_transition": N_("This step is not possible in the current state."),
+    "payment_required": N_("The order is not paid in full: record the payment before shipping."),
+    "forbidden": N_("Your role may not do this."),
+    "unauthorized": N_("Please sign in."),
+    "service_unavailable": N_("The database is unavailable; try again shortly."),
+    "provider_unavailable": N_(
+        "The payment provider did not answer; the payment is kept and asked again shortly."
+    ),
+}
+
+DEFAULT_ERROR = N_("This could not be done.")
+
+
+def label(_: Any, value: Any) -> str:
+    text = LABELS.get(str(value))
+    return str(_(text)) if text else str(value or "")
+
+
+def field_label(_: Any, name: str) -> str:
+    base = re.sub(r"^.*\.", "", re.sub(r"\[\d+\]", "", name))
+    text = FIELDS.get(base)
+    return str(_(text)) if text else name
+
+
+def coded_message(_: Any, code: str, params: dict[str, Any], english: str) -> str:
+    """A field error's message in the reader's language: its code's template translated and
+    filled with its parameters (a parameter that is itself a code, a status, by its label)."""
+    template = error_codes.FIELD_ERRORS.get(code)
+    if template is None:  # not coded (an older stored message): as it was said
+        return english
+    coded = error_codes.CODE_PARAMS
+    values = {k: label(_, v).lower() if k in coded else v for k, v in params.items()}
+    return str(_(template, **values))
+
+
+def field_message(_: Any, error: FieldError) -> str:
+    return coded_message(_, error.code, error.params, error.message)
+
+
+def describe(_: Any, exc: DomainError, language: str) -> dict[str, Any]:
+    """A domain error as ``{"message", "detail", "fields": [(label, message)]}``."""
+    fields = [(field_label(_, e.field), field_message(_, e)) for e in exc.errors]
+    message = str(_(CODES.get(exc.code, DEFAULT_ERROR)))
+    if exc.code == "validation_error" and fields:
+        message = str(_("Please correct the fields below."))
+    # The English detail names the record; it is shown as is only to English readers.
+    detail = exc.detail if language == "en" and not fields else None
+    return {"message": message, "detail": detail, "fields": fields, "code": exc.code}
+
+
+def carrier_directory(db: Any) -> dict[str, dict[str, Any]]:
+    """Every carrier of the settings by code, active or not (a shipment keeps the carrier it
+    went with after the carrier is switched off)."""
+    return {c["code"]: c for c in carriers_admin.list_carriers(db)["items"]}
+
+
+def _carrier_view(
+    code: str | None, directory: dict[str, dict[str, Any]] | None
+) -> dict[str, Any] | None:
+    return (directory or {}).get(code or "")
+
+
+def carrier_name(
+    language: str, code: str | None, directory: dict[str, dict[str, Any]] | None = None
+) -> str:
+    """The carrier's name in ``language``: as the settings name it when they are known (the
+    seller's own carriers, a renamed default), else the default's name, else the code."""
+    view = _carrier_view(code, directory)
+    if view is not None:
+        return str((view.get("names") or {}).get(language) or view.get("name") or code or "")
+    c = get_carrier(code or "")
+    if c is None:
+        return code or ""
+    return {"zh_Hant": c.name_zh_hant, "zh_Hans": c.name_zh_hans}.get(language, c.name_en)
+
+
+def carrier_url(
+    code: str | None, number: str | None, directory: dict[str, dict[str, Any]] | None = None
+) -> str | None:
+    """The carrier's tracking link for ``number``, from the settings when they are known."""
+    view = _carrier_view(code, directory)
+    if view is not None:
+        template = view.get("tracking_url")
+    else:
+        c = get_carrier(code or "")
+        template = c.tracking_url if c is not None else None
+    if not template or not number:
+        return None
+    return str(template).replace("{number}", quote(number, safe=""))
+
+
+def carriers(directory: dict[str, dict[str, Any]], language: str) -> list[tuple[str, str]]:
+    """The active carriers of ``carrier_directory`` (defaults and the seller's own) for a
+    drop-down, named in ``language``."""
+    return [
+        (code, carrier_name(language, code, directory))
+        for code, c in directory.items()
+        if c["active"]
+    ]

@@ -1,0 +1,144 @@
+"""Settings: locations and stage time limits (manage_settings), users (manage_users)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from dingdan.domain.access.roles import Action, Role
+from dingdan.domain.shared.errors import DomainError, ValidationFailed
+from dingdan.services.access import accounts, sign_in
+from dingdan.services.inventory import locations
+from dingdan.services.reports import dashboard
+from dingdan.web.error_status import status_of
+from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _settings_page(page: Page, status: int = 200, **kw: Any) -> Response:
+    db = page.request.app.state.db
+    return page.render(
+        "settings.html",
+        status=status,
+        locations=locations.list_locations(db, limit=200).items,
+        limits=dashboard.stage_limits(db),
+        stages=dashboard.STAGES,
+        roles=[r.value for r in Role],
+        **{"error": None, "v": {}, **kw},
+    )
+
+
+@router.get("/settings")
+def settings(page: User) -> Response:
+    if not (page.may(Action.MANAGE_SETTINGS) or page.may(Action.MANAGE_USERS)):
+        page.require(Action.MANAGE_SETTINGS)
+    return _settings_page(page)
+
+
+@router.post("/settings/locations")
+def create_location(request: Request, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_SETTINGS)
+    data: dict[str, Any] = {
+        k: form_text(form, k, 300) for k in ("code", "name", "country", "city", "line1")
+    }
+    try:
+        text = form_text(form, "priority", 6)
+        data["priority"] = int(text) if text else 0
+    except ValueError:
+        data["priority"] = None
+    try:
+        if data["priority"] is None:
+            raise ValidationFailed.on("priority", "not_a_whole_number")
+        locations.create_location(request.app.state.db, actor, data)
+    except DomainError as exc:
+        return _settings_page(page, status_of(exc), error=page.error(exc), v=form)
+    page.flash(page.gettext("Location %(code)s created.", code=data["code"]))
+    return page.redirect("/settings")
+
+
+@router.post("/settings/locations/{code}")
+def toggle_location(request: Request, code: str, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_SETTINGS)
+    try:
+        locations.update_location(
+            request.app.state.db, actor, code, {"active": form.get("active") == "1"}
+        )
+    except DomainError as exc:
+        page.flash_error(exc)
+    return page.redirect("/settings")
+
+
+@router.post("/settings/stage-limits")
+def stage_limits(request: Request, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_SETTINGS)
+    data: dict[str, Any] = {}
+    for stage in dashboard.STAGES:
+        text = form_text(form, f"{stage}_hours", 10) or ""
+        try:
+            hours: Any = float(text)
+            hours = int(hours) if hours == int(hours) else hours
+        except ValueError:
+            hours = None
+        data[stage] = {"hours": hours, "owner": form_text(form, f"{stage}_owner", 30)}
+    try:
+        dashboard.set_stage_limits(request.app.state.db, actor, data)
+    except DomainError as exc:
+        return _settings_page(page, status_of(exc), error=page.error(exc))
+    page.flash(page.gettext("Time limits saved."))
+    return page.redirect("/settings")
+
+
+def _users_page(page: Page, status: int = 200, **kw: Any) -> Response:
+    users = accounts.list_users(page.request.app.state.db)
+    return page.render(
+        "access/users.html", status=status, users=users, **{"error": None, "v": {}, **kw}
+    )
+
+
+@router.get("/settings/users")
+def users(page: User) -> Response:
+    page.require(Action.MANAGE_USERS)
+    return _users_page(page)
+
+
+@router.post("/settings/users")
+def create_user(request: Request, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_USERS)
+    try:
+        accounts.create_user(
+            request.app.state.db,
+            actor,
+            email=form_text(form, "email", 254) or "",
+            role=form_text(form, "role", 30),
+            password=form.get("password") if isinstance(form.get("password"), str) else "",
+            name=form_text(form, "name", 200),
+        )
+    except DomainError as exc:
+        values = {k: v for k, v in form.items() if k != "password"}
+        return _users_page(page, status_of(exc), error=page.error(exc), v=values)
+    page.flash(page.gettext("User created."))
+    return page.redirect("/settings/users")
+
+
+@router.post("/settings/users/{user_id}")
+def update_user(request: Request, user_id: str, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_USERS)
+    db = request.app.state.db
+    what = form.get("do")
+    try:
+        if what == "role":
+            sign_in.set_role(db, actor, user_id, form_text(form, "role", 30))
+        elif what in ("activate", "deactivate"):
+            sign_in.set_active(db, actor, user_id, what == "activate")
+        elif what == "password":
+            sign_in.reset_password(db, actor, user_id, form.get("new_password"))
+        else:
+            raise ValidationFailed.on("do", "unknown_value")
+    except DomainError as exc:
+        page.flash_error(exc)
+    else:
+        page.flash(page.gettext("User updated."))
+    return page.redirect("/settings/users")
