@@ -15,12 +15,12 @@ def test_the_first_retry_comes_within_30_seconds_and_the_delays_grow():
     assert RETRY_DELAYS[-1] == timedelta(hours=24)
 
 
-def test_jitter_only_shortens_a_delay_by_up_to_a_quarter():
+def test_jitter_only_shortens_a_delay_by_up_to_15_percent():
     for n in range(1, MAX_ATTEMPTS):
         base = RETRY_DELAYS[n - 1]
         for rand in (0.0, 0.3, 0.7, 0.9999):
             delay = retry_delay(n, rand)
-            assert delay is not None and base * 0.75 <= delay <= base
+            assert delay is not None and base * 0.85 <= delay <= base
 
 
 def test_after_the_last_attempt_a_job_is_dead():
@@ -28,3 +28,12 @@ def test_after_the_last_attempt_a_job_is_dead():
     assert retry_delay(MAX_ATTEMPTS - 1, 0.5) is not None
     assert retry_delay(MAX_ATTEMPTS, 0.5) is None
     assert retry_delay(MAX_ATTEMPTS + 3, 0.5) is None
+
+
+def test_the_waits_of_one_message_grow_whatever_the_jitter():
+    """The longest wait after a failure is shorter than the shortest after the next one."""
+    for attempts in range(1, MAX_ATTEMPTS - 1):
+        longest = retry_delay(attempts, 0.0)
+        shortest_next = retry_delay(attempts + 1, 0.999999)
+        assert longest is not None and shortest_next is not None
+        assert longest < shortest_next, attempts

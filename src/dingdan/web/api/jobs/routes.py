@@ -5,31 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.jobs import outbox
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.jobs.schemas import Job, JobPage
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
-
-
-class Job(BaseModel):
-    id: str
-    topic: str
-    status: str
-    attempts: int
-    last_error: str | None
-    available_at: str
-    created_at: str
-
-
-class JobPage(BaseModel):
-    items: list[Job]
-    next_cursor: str | None
 
 
 @router.get("/jobs", response_model=JobPage, responses=responses("forbidden"))
