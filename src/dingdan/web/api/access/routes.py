@@ -10,10 +10,17 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.roles import Action
 from dingdan.services.access import accounts
 from dingdan.services.shared.common import Actor
-from dingdan.web.api.access.schemas import NewToken, Token, TokenList, User, UserList
+from dingdan.web.api.access.schemas import (
+    NewToken,
+    Token,
+    TokenIn,
+    TokenList,
+    User,
+    UserIn,
+    UserList,
+)
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
-from dingdan.web.api.shared.schemas import TokenIn, UserIn
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from dingdan.web.api.shared.common_schemas import Timestamp, View
+from dingdan.web.api.shared.schemas import Strict
 
 
 class Token(View):
@@ -39,3 +40,15 @@ class User(View):
 class UserList(View):
     items: list[User]
     next_cursor: None = None
+
+
+class TokenIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    role: str
+
+
+class UserIn(Strict):
+    email: str = Field(min_length=3, max_length=254)
+    role: str
+    password: str = Field(min_length=1, max_length=500)
+    name: str | None = Field(default=None, max_length=200)

@@ -12,10 +12,18 @@ from dingdan.services.catalog import products
 from dingdan.services.inventory import locations
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.view_types import ProductView
-from dingdan.web.api.catalog.schemas import Location, LocationPage, Product, ProductPage
+from dingdan.web.api.catalog.schemas import (
+    Location,
+    LocationIn,
+    LocationPage,
+    LocationPatch,
+    Product,
+    ProductIn,
+    ProductPage,
+    ProductPatch,
+)
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
-from dingdan.web.api.shared.schemas import LocationIn, LocationPatch, ProductIn, ProductPatch
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 Limit = Query(50, description="1 to 200")

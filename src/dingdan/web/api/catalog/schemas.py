@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from dingdan.web.api.shared.common_schemas import Amount, Cursor, StockLineOut, Timestamp, View
-from dingdan.web.api.shared.schemas import Strict
+from dingdan.web.api.shared.schemas import Money, Strict
 
 
 class Product(View):
@@ -56,8 +56,6 @@ class Location(View):
 class LocationPage(View):
     items: list[Location]
     next_cursor: Cursor
-
-
 
 
 class LocationLevel(View):
@@ -179,3 +177,67 @@ class TaxRate(View):
 class TaxRateList(View):
     items: list[TaxRate]
     next_cursor: None = None
+
+
+class ProductIn(Strict):
+    sku: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=300)
+    price: str = Money
+    currency: str = Field(min_length=3, max_length=3)
+    barcode: str | None = Field(default=None, max_length=64)
+    weight_grams: int | None = Field(default=None, ge=0)
+    length_mm: int | None = Field(default=None, ge=0)
+    width_mm: int | None = Field(default=None, ge=0)
+    height_mm: int | None = Field(default=None, ge=0)
+    category: str | None = Field(default=None, max_length=100)
+    brand: str | None = Field(default=None, max_length=100)
+    tax_class: str = "standard"
+    active: bool = True
+    allow_backorder: bool = False
+    low_stock_threshold: int = Field(default=0, ge=0)
+
+
+class ProductPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    price: str | None = Money
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    barcode: str | None = Field(default=None, max_length=64)
+    weight_grams: int | None = Field(default=None, ge=0)
+    length_mm: int | None = Field(default=None, ge=0)
+    width_mm: int | None = Field(default=None, ge=0)
+    height_mm: int | None = Field(default=None, ge=0)
+    category: str | None = Field(default=None, max_length=100)
+    brand: str | None = Field(default=None, max_length=100)
+    tax_class: str | None = None
+    active: bool | None = None
+    allow_backorder: bool | None = None
+    low_stock_threshold: int | None = Field(default=None, ge=0)
+
+
+class LocationIn(Strict):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(min_length=2, max_length=2)
+    priority: int = 0
+    kind: str = "warehouse"
+    line1: str | None = Field(default=None, max_length=300)
+    line2: str | None = Field(default=None, max_length=300)
+    city: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    active: bool = True
+
+
+class LocationPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    priority: int | None = None
+    kind: str | None = None
+    line1: str | None = Field(default=None, max_length=300)
+    line2: str | None = Field(default=None, max_length=300)
+    city: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    active: bool | None = None

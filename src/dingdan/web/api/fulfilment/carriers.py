@@ -27,9 +27,7 @@ WRITE = ("forbidden", "not_found", "conflict")
 async def list_carriers(
     request: Request, active: bool | None = None, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(
-        lambda: carriers.list_carriers(db_of(request), active=active)
-    )
+    return await run_in_threadpool(lambda: carriers.list_carriers(db_of(request), active=active))
 
 
 @router.get(
@@ -67,5 +65,3 @@ async def update_carrier(
         code,
         body.model_dump(exclude_unset=True),
     )
-
-

@@ -26,10 +26,6 @@ class PackIn(Strict):
     )
 
 
-
-
-
-
 class CarrierIn(Strict):
     code: str = Field(min_length=1, max_length=50, description="lower case, e.g. kerry")
     name: str = Field(min_length=1, max_length=100)
@@ -47,8 +43,6 @@ class CarrierPatch(Strict):
     tracking_url: str | None = Field(default=None, max_length=300)
     store_pickup: bool | None = None
     active: bool | None = None
-
-
 
 
 # Answers ---------------------------------------------------------------------------------
@@ -123,10 +117,6 @@ class PackCheck(View):
     differences: list[PackDifference]
 
 
-
-
-
-
 class Carrier(View):
     code: str
     name: str
@@ -142,9 +132,3 @@ class Carrier(View):
 class CarrierList(View):
     items: list[Carrier]
     next_cursor: None = None
-
-
-
-
-
-

@@ -19,9 +19,9 @@ from dingdan.web.api.catalog.schemas import (
     Stock,
     Transfer,
 )
+from dingdan.web.api.inventory.schemas import AdjustmentIn, ReceiptIn, TransferIn
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
-from dingdan.web.api.shared.schemas import AdjustmentIn, ReceiptIn, TransferIn
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 
