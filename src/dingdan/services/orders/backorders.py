@@ -4,7 +4,7 @@ becomes available at a location, inside the transaction that made it available."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -13,9 +13,8 @@ from dingdan.db.order_tables import Order, OrderEvent, OrderLine
 from dingdan.db.tables import Location, StockLevel
 from dingdan.db.types import utcnow
 from dingdan.domain.inventory.stock import MovementKind
-
-if TYPE_CHECKING:
-    from dingdan.services.shared.common import Actor
+from dingdan.services.orders.allocation import add_allocation, refresh_order
+from dingdan.services.shared.common import Actor
 
 
 def backordered_quantity(conn: Connection, product_id: int) -> int:
@@ -98,8 +97,6 @@ def allocate(conn: Connection, actor: Actor, pairs: Iterable[tuple[int, int]]) -
 
 
 def _record(conn: Connection, actor: Actor, line: Any, location_id: int, qty: int) -> None:
-    from dingdan.services.orders.allocation import add_allocation, refresh_order
-
     conn.execute(
         update(OrderLine)
         .where(OrderLine.id == line.id)
