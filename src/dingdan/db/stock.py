@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, literal, select, text, union
 
@@ -115,7 +116,16 @@ def _write_ledger(
     reference: str | None,
 ) -> None:
     now = utcnow()
-    rows = [
+    rows = [dict(row, created_at=now) for row in ledger_rows(moves, actor, reason, reference)]
+    _LEDGER.run_many(conn, rows)
+
+
+def ledger_rows(
+    moves: Sequence[Move], actor: str, reason: str | None, reference: str | None
+) -> list[dict[str, Any]]:
+    """The ledger's rows for ``moves`` (a move that changes nothing has none), without their
+    time; PostgreSQL's capture function writes them as given (db/sql/place_order.sql)."""
+    return [
         {
             "product_id": m.product_id,
             "location_id": m.location_id,
@@ -125,12 +135,10 @@ def _write_ledger(
             "reason": reason,
             "reference": reference,
             "actor": actor,
-            "created_at": now,
         }
         for m in moves
         if m.on_hand_delta or m.reserved_delta
     ]
-    _LEDGER.run_many(conn, rows)
 
 
 def merge(moves: Iterable[Move]) -> list[Move]:

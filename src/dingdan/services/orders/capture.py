@@ -12,9 +12,11 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
     bindparam,
+    column,
     insert,
     select,
     text,
@@ -130,10 +132,29 @@ _BY_EXTERNAL_ID = (_O.c.channel == bindparam("channel")) & (
 _ORDER_BY_EXTERNAL_ID = select(_O).where(_BY_EXTERNAL_ID)
 _EXTERNAL_ID_TAKEN = Prepared(select(_O.c.id).where(_BY_EXTERNAL_ID))
 _NEXTVAL = text("SELECT nextval('order_number_seq')")
-# PostgreSQL: every write of the capture in one call (migrations 0007 and 0009,
-# _one_call_payload).
+# PostgreSQL: every write of the capture in one call (db/sql/place_order.sql, created by
+# migration 0013; _one_call_payload), after one read of the customer and the order's number.
 _PLACE_ORDER_CALL = Prepared(text("SELECT dingdan_place_order(CAST(:p AS json))"))
-_STOCK_SHORT = "DD001"  # the SQLSTATE the function raises (migration 0009)
+_STOCK_SHORT = "DD001"  # the SQLSTATE the function raises
+_CUSTOMER_COLS = "c.id, c.email, c.phone, c.name, c.addresses"
+# Typed so that the rows come back as named tuples with the columns' own conversions.
+_NUMBER_AND_CUSTOMER_COLUMNS = (
+    column("n", BigInteger()),
+    *(column(c.key, c.type) for c in _CUSTOMER_COLUMNS),
+)
+_NUMBER_AND_CUSTOMER_BY_EMAIL = Prepared(
+    text(
+        f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
+        " FROM (VALUES (1)) AS one (x) LEFT JOIN customers c ON c.email = :email"
+    ).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
+)
+_NUMBER_AND_CUSTOMER_BY_PHONE = Prepared(
+    text(
+        f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
+        " FROM (VALUES (1)) AS one (x) LEFT JOIN LATERAL (SELECT id, email, phone, name,"
+        " addresses FROM customers WHERE phone = :phone ORDER BY id LIMIT 1) c ON true"
+    ).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
+)
 _NEXT_COUNTER = Prepared(
     text("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value")
 )
@@ -241,7 +262,9 @@ async def place_order_async(
             rates = await statements.all(_TAX_RATES)
             overrides = _keep_tax_overrides(db.engine, stock.tax_version, rates)
         draft = _draft(data, products, stock, overrides, None)
-        payload, lines = _one_call_payload(actor, draft, prefix, key)
+        found_stmt, found_params = _number_and_customer_query(data)
+        found = await statements.first(found_stmt, found_params)
+        payload, lines = _one_call_payload(actor, draft, prefix, key, found)
         try:
             row = await statements.first(_PLACE_ORDER_CALL, {"p": json_text(payload)})
         except DBAPIError as exc:
@@ -355,20 +378,24 @@ def _plan(data: capture_input.OrderInput, products: list[Any], stock: _Stock) ->
     return plan
 
 
-def _customer(conn: Connection, data: capture_input.OrderInput) -> int:
-    """Found by email; by phone only when the order gives no email (a phone shared by a
-    household must not merge two people who gave different emails)."""
+@dataclass
+class CustomerMatch:
+    """Who the order belongs to, as decided from the customer row found (or none): the
+    existing customer's id and the columns to change, or no id and the new row's values."""
+
+    id: int | None
+    values: dict[str, Any]
+
+
+def match_customer(row: Any, data: capture_input.OrderInput) -> CustomerMatch:
+    """``row``: the customer found by ``_customer_lookup`` (None: a new one). A new address
+    goes first, ten at most, the same one is not kept twice; empty contact fields are
+    filled from the order, filled ones are kept."""
     email = data.email.lower() if data.email else None
-    if email:
-        row = _CUSTOMER_BY_EMAIL.first(conn, {"email": email})
-    else:
-        row = _CUSTOMER_BY_PHONE.first(conn, {"phone": data.phone})
     address = data.address.as_dict()
-    if row is None:
-        return int(
-            _INSERT_CUSTOMER.first(
-                conn, dict(email=email, phone=data.phone, name=data.name, addresses=[address])
-            )[0]
+    if row is None or row.id is None:
+        return CustomerMatch(
+            None, dict(email=email, phone=data.phone, name=data.name, addresses=[address])
         )
     addresses = list(row.addresses or [])
     changes: dict[str, Any] = {}
@@ -377,9 +404,43 @@ def _customer(conn: Connection, data: capture_input.OrderInput) -> int:
     for col, value in (("email", email), ("phone", data.phone), ("name", data.name)):
         if value and not getattr(row, col):
             changes[col] = value
-    if changes:
-        conn.execute(update(_C).where(_C.c.id == row.id).values(**changes))
-    return int(row.id)
+    return CustomerMatch(int(row.id), changes)
+
+
+def _customer_lookup(data: capture_input.OrderInput) -> tuple[str, dict[str, Any]]:
+    """Found by email; by phone only when the order gives no email (a phone shared by a
+    household must not merge two people who gave different emails)."""
+    if data.email:
+        return "email", {"email": data.email.lower()}
+    return "phone", {"phone": data.phone}
+
+
+def _customer(conn: Connection, data: capture_input.OrderInput) -> int:
+    by, params = _customer_lookup(data)
+    stmt = _CUSTOMER_BY_EMAIL if by == "email" else _CUSTOMER_BY_PHONE
+    match = match_customer(stmt.first(conn, params), data)
+    if match.id is None:
+        return int(_INSERT_CUSTOMER.first(conn, match.values)[0])
+    if match.values:
+        conn.execute(update(_C).where(_C.c.id == match.id).values(**match.values))
+    return match.id
+
+
+def _number_and_customer_query(data: capture_input.OrderInput) -> tuple[Prepared, dict[str, Any]]:
+    """PostgreSQL: the order's next number and its customer's row, in one read."""
+    by, params = _customer_lookup(data)
+    stmt = _NUMBER_AND_CUSTOMER_BY_EMAIL if by == "email" else _NUMBER_AND_CUSTOMER_BY_PHONE
+    return stmt, params
+
+
+def format_number(prefix: str, n: int) -> str:
+    """The order number: the prefix and at least six digits."""
+    return f"{prefix}{int(n):06d}"
+
+
+def search_text(number: str, rest: str) -> str:
+    """The orders row's search_text: the number and the draft's contact words, lower case."""
+    return (number.lower() + rest)[:800]
 
 
 def next_number(conn: Connection, prefix: str) -> str:
@@ -387,7 +448,7 @@ def next_number(conn: Connection, prefix: str) -> str:
         n = conn.execute(_NEXTVAL).scalar_one()
     else:
         n = _NEXT_COUNTER.first(conn)[0]
-    return f"{prefix}{int(n):06d}"
+    return format_number(prefix, n)
 
 
 def tax_overrides(conn: Connection) -> dict[tuple[str, str], rules.TaxRule]:
@@ -508,15 +569,22 @@ def _create(
     data: capture_input.OrderInput,
     prefix: str,
     idempotency: dict[str, str] | None = None,
+    *,
+    one_call: bool | None = None,
 ) -> tuple[int, Callable[[], OrderView]]:
     """The new order's id and what builds its view from what was written (no re-read; the
     caller builds it once its transaction is over). ``idempotency``: the request's
-    Idempotency-Key row (scope, key, request_hash), stored with the order."""
+    Idempotency-Key row (scope, key, request_hash), stored with the order. ``one_call``
+    (PostgreSQL's default): every write in one call of the database's function, which writes
+    what this module decided; otherwise statement by statement (SQLite; on PostgreSQL only
+    the parity test does that, see docs/architecture.md)."""
     products, stock = _products(conn, data)
     overrides = _current_tax_overrides(conn, stock.tax_version)
-    if conn.dialect.name == "postgresql":
+    if one_call if one_call is not None else conn.dialect.name == "postgresql":
         draft = _draft(data, products, stock, overrides, None)
-        payload, lines = _one_call_payload(actor, draft, prefix, idempotency)
+        stmt, params = _number_and_customer_query(data)
+        found = stmt.first(conn, params)
+        payload, lines = _one_call_payload(actor, draft, prefix, idempotency, found)
         try:
             out = _PLACE_ORDER_CALL.first(conn, {"p": json_text(payload)})[0]
         except DBAPIError as exc:
@@ -528,14 +596,14 @@ def _create(
     values, totals, plan = draft.values, draft.totals, draft.plan
     number = next_number(conn, prefix)
     values["number"] = number
-    values["search_text"] = (number.lower() + draft.search_rest)[:800]
+    values["search_text"] = search_text(number, draft.search_rest)
     order_id = int(_INSERT_ORDER.first(conn, values)[0])
     lines = _line_rows(order_id, data, products, draft.prices, totals, plan)
     line_ids = _insert_lines(conn, lines)
     for ln, line_id in zip(lines, line_ids, strict=True):
         ln["id"] = line_id
     _reserve(conn, actor, order_id, number, products, line_ids, plan)
-    _record_created(conn, actor, order_id, number, data, totals, plan)
+    _record_created(conn, actor, order_id, number, draft)
     if idempotency:
         conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
     return order_id, _answer_of(draft, lines)
@@ -559,30 +627,32 @@ def _answer_of(draft: _Draft, lines: list[dict[str, Any]]) -> Callable[[], Order
 
 
 def _one_call_payload(
-    actor: Actor, draft: _Draft, prefix: str, idempotency: dict[str, str] | None
+    actor: Actor,
+    draft: _Draft,
+    prefix: str,
+    idempotency: dict[str, str] | None,
+    found: Any,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """PostgreSQL: every write of the capture in one statement (the function of migrations
-    0007 and 0009): the customer, the numbered order, the Idempotency-Key, lines,
-    allocations, the ledger, the events, the outbox row and last the conditional stock
-    updates in lock order. What it writes is what ``_customer``, ``_reserve`` and
-    ``_record_created`` write on SQLite. Returns the function's payload and the lines
-    (their ids come back from the call: ``_one_call_done``)."""
+    """PostgreSQL: every write of the capture in one statement (db/sql/place_order.sql):
+    the customer, the numbered order, the Idempotency-Key, lines, allocations, the ledger,
+    the events, the outbox row and last the conditional stock updates in lock order.
+    ``found``: the row of ``_number_and_customer_query`` (the number's sequence value and
+    the customer found, if any). Everything the function writes is decided here, by the
+    same code as SQLite's path; it adds nothing but ids and the time. Returns the payload
+    and the lines (their ids come back from the call: ``_one_call_done``)."""
     data, products, plan, values = draft.data, draft.products, draft.plan, draft.values
+    number = format_number(prefix, found.n)
+    values["number"] = number
+    values["search_text"] = search_text(number, draft.search_rest)
+    match = match_customer(found, data)
     lines = _line_rows(0, data, products, draft.prices, draft.totals, plan)
     ledger = _reservations(products, plan)
-    events, outbox = _created_events(data, draft.totals, plan, "{number}")
-    order = {k: v for k, v in values.items() if k not in ("created_at", "updated_at")}
+    order = {
+        k: v for k, v in values.items() if k not in ("created_at", "updated_at", "customer_id")
+    }
     payload = {
         "now": values["created_at"].isoformat(),
-        "prefix": prefix,
-        "search_rest": draft.search_rest,
-        "actor": actor.name,
-        "customer": {
-            "email": data.email.lower() if data.email else None,
-            "phone": data.phone,
-            "name": data.name,
-            "address": data.address.as_dict(),
-        },
+        "customer": {"id": match.id, "values": match.values},
         "order": order,
         "lines": [{k: v for k, v in ln.items() if k != "order_id"} for ln in lines],
         "allocations": [
@@ -593,12 +663,12 @@ def _one_call_payload(
             {"product_id": m.product_id, "location_id": m.location_id, "reserved": m.reserved_delta}
             for m in stock_sql.merge(ledger)
         ],
-        "ledger": [
-            {"product_id": m.product_id, "location_id": m.location_id, "reserved": m.reserved_delta}
-            for m in ledger
+        "ledger": stock_sql.ledger_rows(ledger, actor.name, _RESERVED_FOR, number),
+        "events": [
+            {"kind": k, "actor": actor.name, "message": m, "data": d}
+            for k, m, d in _created_events(actor, draft, number)
         ],
-        "events": [{"kind": k, "message": m, "data": d} for k, m, d in events],
-        "outbox": outbox,
+        "outbox": [_created_outbox(draft, number)],
         "idempotency": idempotency,
     }
     return payload, lines
@@ -616,7 +686,7 @@ def _raise_if_stock_short(exc: DBAPIError) -> None:
 def _one_call_done(draft: _Draft, lines: list[dict[str, Any]], out: dict[str, Any]) -> int:
     """What the function returned, put in the draft's order and lines; the order's id."""
     order_id = int(out["id"])
-    draft.values.update(number=str(out["number"]), customer_id=int(out["customer_id"]))
+    draft.values["customer_id"] = int(out["customer_id"])
     for ln, line_id in zip(lines, out["line_ids"], strict=True):
         ln["order_id"], ln["id"] = order_id, int(line_id)
     return order_id
@@ -716,30 +786,43 @@ def _reserve(
         ],
     )
     moves = _reservations(products, plan)
-    if not stock_sql.try_apply_all(conn, moves, actor=actor.name, reason="order", reference=number):
+    if not stock_sql.try_apply_all(
+        conn, moves, actor=actor.name, reason=_RESERVED_FOR, reference=number
+    ):
         # Another order took the stock between our read and our reservation: plan again.
         raise RetryTransaction(InsufficientStock(detail="Not enough stock for this order."))
 
 
 def _record_created(
-    conn: Connection,
-    actor: Actor,
-    order_id: int,
-    number: str,
-    data: capture_input.OrderInput,
-    totals: rules.Totals,
-    plan: rules.Plan,
+    conn: Connection, actor: Actor, order_id: int, number: str, draft: _Draft
 ) -> None:
-    events, outbox = _created_events(data, totals, plan, number)
-    add_events(conn, order_id, actor.name, events)
-    _INSERT_OUTBOX.run(conn, dict(topic="order.created", payload={"number": number, **outbox}))
+    add_events(conn, order_id, actor.name, _created_events(actor, draft, number))
+    _INSERT_OUTBOX.run(conn, _created_outbox(draft, number))
+
+
+_RESERVED_FOR = "order"  # the ledger's reason for a capture's reservations
+
+
+def _created_outbox(draft: _Draft, number: str) -> dict[str, Any]:
+    data = draft.data
+    total = format_amount(draft.totals.total, data.currency)
+    return dict(
+        topic="order.created",
+        payload={
+            "number": number,
+            "total": total,
+            "currency": data.currency,
+            "channel": data.channel,
+        },
+    )
 
 
 def _created_events(
-    data: capture_input.OrderInput, totals: rules.Totals, plan: rules.Plan, number: str
-) -> tuple[list[tuple[str, str | None, dict[str, Any] | None]], dict[str, Any]]:
-    """The events of a new order and its outbox payload (without the number)."""
-    total = format_amount(totals.total, data.currency)
+    actor: Actor, draft: _Draft, number: str
+) -> list[tuple[str, str | None, dict[str, Any] | None]]:
+    """The events of a new order, (kind, message, data) in timeline order."""
+    data, plan = draft.data, draft.plan
+    total = format_amount(draft.totals.total, data.currency)
     items: list[tuple[str, str | None, dict[str, Any] | None]] = [
         (
             "created",
@@ -773,4 +856,4 @@ def _created_events(
                 },
             )
         )
-    return items, {"total": total, "currency": data.currency, "channel": data.channel}
+    return items
