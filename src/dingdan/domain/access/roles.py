@@ -26,6 +26,7 @@ class Action(StrEnum):
     RECEIVE_RETURNS = "receive_returns"
     MANAGE_PAYMENTS = "manage_payments"  # payments and refunds
     VIEW_AUDIT = "view_audit"
+    PRICING = "pricing"  # order lines priced below their product's price (CONTRACT.md)
 
 
 _ALL = frozenset(Action)

@@ -86,6 +86,9 @@ FIELD_ERRORS: dict[str, str] = {
     "unknown_order": N_("no order numbered '%(number)s'"),
     "inactive_sku": N_("%(sku)s is not active"),
     "price_required": N_("is required: the product is priced in %(currency)s"),
+    "below_list_price": N_(
+        "is below the product's price (%(list_price)s): that needs the pricing permission"
+    ),
     # lines and lists
     "no_lines": N_("must list at least one line"),
     "no_reasons": N_("must list at least one reason"),

@@ -51,6 +51,7 @@ from dingdan.domain.shared.errors import (
     InsufficientStock,
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.services.orders import pricing, replays
 from dingdan.services.orders.events import add_events
 from dingdan.services.orders.queries import get_order, view_of
 from dingdan.services.shared.common import Actor
@@ -202,11 +203,12 @@ def place_order(
 
     key = _key_row(actor, idempotency_key, digest)
 
-    def work(conn: Connection) -> Callable[[], OrderView] | str:
-        """The new order's answer, or the number of the earlier order to answer with."""
-        earlier = _earlier(conn, actor, idempotency_key, digest, data)
+    def work(conn: Connection) -> Callable[[], OrderView] | tuple[str, bool]:
+        """The new order's answer, or the number of the earlier order to answer with and
+        whether it was found by its external id (not by the Idempotency-Key)."""
+        earlier, by_key = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
-            return str(earlier.number)
+            return str(earlier.number), not by_key
         return _create(conn, actor, data, prefix, key)[1]
 
     # PostgreSQL writes the whole order in one statement (_one_call_payload), so the
@@ -219,8 +221,11 @@ def place_order(
         answer = db.write_statement(work)
     # Built after the commit, an earlier order's view on a reader: SQLite's one write lock
     # (and a PostgreSQL connection) is not held for it.
-    if isinstance(answer, str):
-        return get_order(db, answer), False
+    if isinstance(answer, tuple):
+        number, by_external_id = answer
+        if by_external_id:
+            replays.record_if_different(db, actor, number, data)
+        return get_order(db, number), False
     return answer(), True
 
 
@@ -261,7 +266,7 @@ async def place_order_async(
         if overrides is None:
             rates = await statements.all(_TAX_RATES)
             overrides = _keep_tax_overrides(db.engine, stock.tax_version, rates)
-        draft = _draft(data, products, stock, overrides, None)
+        draft = _draft(data, products, stock, overrides, None, actor)
         found_stmt, found_params = _number_and_customer_query(data)
         found = await statements.first(found_stmt, found_params)
         payload, lines = _one_call_payload(actor, draft, prefix, key, found)
@@ -296,17 +301,18 @@ def _check_same_request(key_row: Any, digest: str) -> None:
 
 def _earlier(
     conn: Connection, actor: Actor, key: str | None, digest: str, data: capture_input.OrderInput
-) -> Any:
+) -> tuple[Any, bool]:
+    """The earlier order to answer with (None: there is none), and whether its
+    Idempotency-Key found it (else its channel and external id)."""
     if key:
         row = _IDEMPOTENCY.first(conn, {"scope": actor.name, "key": key})
         if row is not None:
             _check_same_request(row, digest)
-            return conn.execute(_ORDER_BY_ID, {"id": row.order_id}).one()
+            return conn.execute(_ORDER_BY_ID, {"id": row.order_id}).one(), True
     if data.external_id:
-        return conn.execute(
-            _ORDER_BY_EXTERNAL_ID, {"channel": data.channel, "external_id": data.external_id}
-        ).first()
-    return None
+        params = {"channel": data.channel, "external_id": data.external_id}
+        return conn.execute(_ORDER_BY_EXTERNAL_ID, params).first(), False
+    return None, False
 
 
 def _products_query(data: capture_input.OrderInput) -> tuple[Prepared, dict[str, str]]:
@@ -499,7 +505,7 @@ def create_order_in(
     conn: Connection, actor: Actor, data: capture_input.OrderInput, prefix: str
 ) -> int:
     """Create a checked order inside the caller's transaction (exchanges, reshipments)."""
-    return _create(conn, actor, data, prefix)[0]
+    return _create(conn, actor, data, prefix, check_prices=False)[0]
 
 
 @dataclass
@@ -514,6 +520,7 @@ class _Draft:
     plan: rules.Plan
     values: dict[str, Any]  # the orders row, without its number (and id)
     search_rest: str  # search_text after the number
+    below: list[pricing.BelowList]  # lines priced below their product's price
 
 
 def _draft(
@@ -522,9 +529,25 @@ def _draft(
     stock: _Stock,
     overrides: dict[tuple[str, str], rules.TaxRule],
     customer_id: int | None,
+    priced_by: Actor | None = None,
 ) -> _Draft:
-    """Prices, taxes, totals and the allocation plan (refused when stock is short)."""
+    """Prices, taxes, totals and the allocation plan (refused when stock is short).
+    ``priced_by``: who sent the prices, refused when a price is below its product's and
+    they may not set such prices (None: the caller decided the prices, e.g. an exchange)."""
     prices = _prices(data, products)
+    below = [
+        b
+        for i, (ln, p, price) in enumerate(zip(data.lines, products, prices, strict=True))
+        if ln.unit_price is not None
+        and (
+            b := pricing.below_list(
+                f"lines[{i}].unit_price", p.sku, price, data.currency, p.price_minor, p.currency
+            )
+        )
+        is not None
+    ]
+    if priced_by is not None:
+        pricing.require_pricing(priced_by, below)
     country = data.address.country
     amounts = [
         (price * ln.quantity, rules.tax_rule(country, p.tax_class, overrides))
@@ -560,7 +583,7 @@ def _draft(
         created_at=now,
         updated_at=now,
     )
-    return _Draft(data, products, stock, prices, totals, plan, values, rest)
+    return _Draft(data, products, stock, prices, totals, plan, values, rest, below)
 
 
 def _create(
@@ -571,17 +594,20 @@ def _create(
     idempotency: dict[str, str] | None = None,
     *,
     one_call: bool | None = None,
+    check_prices: bool = True,
 ) -> tuple[int, Callable[[], OrderView]]:
     """The new order's id and what builds its view from what was written (no re-read; the
     caller builds it once its transaction is over). ``idempotency``: the request's
     Idempotency-Key row (scope, key, request_hash), stored with the order. ``one_call``
     (PostgreSQL's default): every write in one call of the database's function, which writes
     what this module decided; otherwise statement by statement (SQLite; on PostgreSQL only
-    the parity test does that, see docs/architecture.md)."""
+    the parity test does that, see docs/architecture.md). ``check_prices``: refuse prices
+    below the product's that ``actor`` may not set (False: the caller set them)."""
     products, stock = _products(conn, data)
     overrides = _current_tax_overrides(conn, stock.tax_version)
+    priced_by = actor if check_prices else None
     if one_call if one_call is not None else conn.dialect.name == "postgresql":
-        draft = _draft(data, products, stock, overrides, None)
+        draft = _draft(data, products, stock, overrides, None, priced_by)
         stmt, params = _number_and_customer_query(data)
         found = stmt.first(conn, params)
         payload, lines = _one_call_payload(actor, draft, prefix, idempotency, found)
@@ -592,7 +618,7 @@ def _create(
             raise
         order_id = _one_call_done(draft, lines, out)
         return order_id, _answer_of(draft, lines)
-    draft = _draft(data, products, stock, overrides, _customer(conn, data))
+    draft = _draft(data, products, stock, overrides, _customer(conn, data), priced_by)
     values, totals, plan = draft.values, draft.totals, draft.plan
     number = next_number(conn, prefix)
     values["number"] = number
@@ -830,6 +856,8 @@ def _created_events(
             {"total": total, "currency": data.currency},
         )
     ]
+    if draft.below:
+        items.append(pricing.event(draft.below))
     if plan.allocations:
         items.append(
             (

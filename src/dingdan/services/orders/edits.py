@@ -25,7 +25,7 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
-from dingdan.services.orders import backorders
+from dingdan.services.orders import backorders, pricing
 from dingdan.services.orders.allocation import add_allocation, refresh_order
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.capture import tax_overrides
@@ -230,7 +230,9 @@ def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
         _editable(order)
         address, shipping, wanted = _check_edit(body, order.currency)
         freed: list[tuple[int, int]] = []
-        changes = _apply_lines(conn, actor, order, wanted, freed)
+        below: list[pricing.BelowList] = []
+        changes = _apply_lines(conn, actor, order, wanted, freed, below)
+        pricing.require_pricing(actor, below)
         values: dict[str, Any] = {}
         if address:
             values["shipping_address"] = address
@@ -253,6 +255,9 @@ def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
                 "total_after": format_amount(after.total_minor, order.currency),
             },
         )
+        if below:
+            kind, message, data = pricing.event(below)
+            event(conn, order.id, kind, actor.name, message, data)
         conn.execute(
             insert(OutboxMessage).values(topic="order.updated", payload={"number": number})
         )
@@ -290,13 +295,15 @@ def _apply_lines(
     order: Any,
     wanted: list[dict[str, Any]],
     freed: list[tuple[int, int]],
+    below: list[pricing.BelowList],
 ) -> list[dict[str, Any]]:
+    """The lines' changes; ``below`` receives the prices set below their product's."""
     existing = {ln.sku: ln for ln in _lines(conn, order.id)}
     changes = []
     for i, want in enumerate(wanted):
         line = existing.get(want["sku"])
         if line is None:
-            _new_line(conn, actor, order, want, i, len(existing) + i)
+            _new_line(conn, actor, order, want, i, len(existing) + i, below)
             changes.append({"sku": want["sku"], "from": 0, "to": want["quantity"]})
             continue
         effective = line.quantity - line.cancelled
@@ -308,6 +315,8 @@ def _apply_lines(
         elif delta > 0:
             p = _product(conn, line.sku, f"lines[{i}].sku")
             _add_units(conn, actor, order, line.id, p, delta, f"lines[{i}].quantity")
+        if "_price" in want and want["_price"] != line.unit_price_minor:
+            _note_below(conn, order, line.product_id, line.sku, want["_price"], i, below)
         if "_price" in want:
             conn.execute(
                 update(OrderLine)
@@ -322,12 +331,40 @@ def _apply_lines(
     return changes
 
 
+def _note_below(
+    conn: Connection,
+    order: Any,
+    product_id: int,
+    sku: str,
+    price: int,
+    i: int,
+    below: list[pricing.BelowList],
+) -> None:
+    """Adds the line's new price to ``below`` if it is below its product's price."""
+    listed = conn.execute(
+        select(Product.price_minor, Product.currency).where(Product.id == product_id)
+    ).one()
+    found = pricing.below_list(
+        f"lines[{i}].unit_price", sku, price, order.currency, listed.price_minor, listed.currency
+    )
+    if found is not None:
+        below.append(found)
+
+
 def _new_line(
-    conn: Connection, actor: Actor, order: Any, want: dict[str, Any], i: int, position: int
+    conn: Connection,
+    actor: Actor,
+    order: Any,
+    want: dict[str, Any],
+    i: int,
+    position: int,
+    below: list[pricing.BelowList],
 ) -> None:
     p = _product(conn, want["sku"], f"lines[{i}].sku")
     if want["quantity"] == 0:
         return
+    if "_price" in want:
+        _note_below(conn, order, p.id, p.sku, want["_price"], i, below)
     if "_price" not in want and p.currency != order.currency:
         raise ValidationFailed.on(f"lines[{i}].unit_price", "price_required", currency=p.currency)
     line_id = conn.execute(

@@ -127,4 +127,14 @@ class OrderCapture:
             order, created = await capture(scope["app"].state, actor, data, idempotency_key)
         except DomainError as exc:
             return domain_problem(exc)
-        return JSONAnswer(order, status_code=201 if created else 200)
+        return answer_of(order, created)
+
+
+REPLAYED = {"Idempotent-Replayed": "true"}  # shared/CONTRACT.md, "Replays say so"
+
+
+def answer_of(order: OrderView, created: bool) -> JSONAnswer:
+    """``201`` and the new order, or ``200``, the earlier order and the replay header."""
+    if created:
+        return JSONAnswer(order, status_code=201)
+    return JSONAnswer(order, status_code=200, headers=REPLAYED)

@@ -14,7 +14,7 @@ from dingdan.services.orders import edits, queries
 from dingdan.services.payments import transactions
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.view_types import OrderView
-from dingdan.web.api.orders.capture import capture
+from dingdan.web.api.orders.capture import answer_of, capture
 from dingdan.web.api.orders.schemas import (
     CancelIn,
     ExceptionIn,
@@ -51,7 +51,14 @@ TRANSITION = ("forbidden", "not_found", "invalid_transition")
         200: {
             "model": Order,
             "description": "The earlier order, unchanged: a replay of the same Idempotency-Key "
-            "with an equal body, or of the same channel and external_id.",
+            "with an equal body, or of the same channel and external_id (a body that differs "
+            "is recorded in the order's events as `replay_differs`).",
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "Always `true`: this answer replays an earlier request.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            },
         },
     },
 )
@@ -67,7 +74,7 @@ async def place_order(
     # Rendered here: the view is plain JSON already, and FastAPI neither validates nor encodes
     # a returned Response (the CPU it would cost). ``Order`` documents the body; the schemathesis
     # run and test_openapi_responses check that the two agree.
-    return JSONAnswer(order, status_code=201 if created else 200)
+    return answer_of(order, created)
 
 
 @router.get("/orders", response_model=OrderPage, responses=responses("forbidden"))

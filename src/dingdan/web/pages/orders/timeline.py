@@ -163,6 +163,41 @@ def _edited(e: dict[str, Any], r: Reader) -> list[Sentence]:
     return out
 
 
+def _priced_below_list(e: dict[str, Any], r: Reader) -> list[Sentence]:
+    return [
+        (
+            N_("%(sku)s priced at %(price)s, below the product's price of %(list_price)s."),
+            {
+                "sku": ln["sku"],
+                "price": r.money(ln["unit_price"]),
+                "list_price": r.fmt.money(ln["list_price"], ln["list_currency"]),
+            },
+        )
+        for ln in e["data"]["lines"]
+    ]
+
+
+def _replay_differs(e: dict[str, Any], r: Reader) -> list[Sentence]:
+    d = e["data"]
+    out: list[Sentence] = [
+        (
+            N_("Sent again as %(external_id)s on %(channel)s; the changes were not applied."),
+            {"external_id": d["external_id"], "channel": r.label(d["channel"])},
+        )
+    ]
+    for ln in d["lines"]:
+        msgid = N_("%(sku)s: %(order)s on the order, %(sent)s sent.")
+        out.append((msgid, {"sku": ln["sku"], "order": ln["order"], "sent": ln["sent"]}))
+    for p in d["prices"]:
+        msgid = N_("%(sku)s price: %(order)s on the order, %(sent)s sent.")
+        values = {"sku": p["sku"], "order": r.money(p["order"]), "sent": r.money(p["sent"])}
+        out.append((msgid, values))
+    if d["fields"]:
+        names = ", ".join(messages.field_label(r.gettext, f["field"]) for f in d["fields"])
+        out.append((N_("Also different: %(fields)s."), {"fields": names}))
+    return out
+
+
 def _replacement(e: dict[str, Any], r: Reader) -> list[Sentence]:
     original = e["data"]["original"]
     note = _after(f"Replacement for order {original}: ", e.get("message"))
@@ -311,6 +346,8 @@ KINDS: dict[str, Callable[[dict[str, Any], Reader], list[Sentence] | None]] = {
     "delivered": _simple(N_("Shipment %(id)s delivered."), id="shipment_id"),
     "exception": _exception,
     "edited": _edited,
+    "priced_below_list": _priced_below_list,
+    "replay_differs": _replay_differs,
     "replacement": _replacement,
     "reshipment": _simple(
         N_("Dispute %(id)s: reshipped as order %(number)s."), id="dispute_id", number="replacement"

@@ -82,6 +82,8 @@ LABELS: dict[str, str] = {
     "picked": N_("Picked"),
     "packed": N_("Packed"),
     "edited": N_("Edited"),
+    "priced_below_list": N_("Priced below the product's price"),
+    "replay_differs": N_("Sent again with changes"),
     "authorized": N_("Payment authorized"),
     "voided": N_("Voided"),
     "replacement": N_("Replacement"),
@@ -196,6 +198,10 @@ FIELDS: dict[str, str] = {
     "tax_class": N_("Tax class"),
     "rate": N_("Rate (%)"),
     "prices_include_tax": N_("Prices include tax"),
+    "customer": N_("Customer"),
+    "shipping_address": N_("Shipping address"),
+    "shipping_price": N_("Shipping"),
+    "payment_method": N_("Payment method"),
 }
 
 CODES: dict[str, str] = {
