@@ -39,3 +39,21 @@ def test_a_price_below_the_products_is_in_the_timeline_with_who_set_it(shop, bro
     told = _timeline(browser("customer_service").get(f"/orders/{n}").text)
     assert "MUG-001 priced at NT$500.00, below the product&#39;s price of NT$680.00." in told
     assert "user:manager@example.com" in told
+
+
+def test_the_edit_form_refuses_a_lower_price_beside_the_line_and_keeps_it(shop, browser, db):
+    from dingdan.services.orders import queries
+    from tests.pages.test_order_edit_page import edit
+
+    number = shop["order"]["number"]
+    before = queries.get_order(db, number)
+    b = browser("customer_service")
+    b.post("/language", {"language": "zh_Hant", "next": "/"})
+    r = edit(b, number, **{"price-0": "10.00"})
+    assert r.status_code == 403
+    assert "低於商品售價" in r.text and "調整價格" in r.text
+    assert 'value="10.00"' in r.text  # what was typed is kept
+    assert queries.get_order(db, number) == before
+    r = edit(browser("manager"), number, **{"price-0": "10.00"})
+    assert r.status_code == 303, r.text
+    assert queries.get_order(db, number)["lines"][0]["unit_price"] == "10.00"
