@@ -1,5 +1,6 @@
-"""Who an order belongs to, written by the capture: on PostgreSQL by the function of
-migration 0007, on SQLite statement by statement. The same rules on both: found by email,
+"""Who an order belongs to, decided by the capture (``match_customer``) and written on
+PostgreSQL by the function of db/sql/place_order.sql, on SQLite statement by statement. The
+same rules on both: found by email,
 by phone only when the order gives no email; a new address goes first, ten at most, the
 same address is not kept twice; empty contact fields are filled, filled ones kept."""
 
