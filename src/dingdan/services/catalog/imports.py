@@ -448,6 +448,12 @@ def _stock_checker(conn: Connection, rows: Sequence[Row], mode: str) -> Check:
     products = _ids(conn, Product.sku, Product.id, {r.get("sku") or "" for r in rows})
     locations = _ids(conn, Location.code, Location.id, {r.get("location") or "" for r in rows})
     least = 1 if mode == "receive" else 0
+    # Stock is not received into a deactivated location (a count there may still be set).
+    closed: set[str] = set()
+    if mode == "receive":
+        closed = set(
+            conn.execute(select(Location.code).where(Location.active.is_(False))).scalars()
+        )
 
     def check(row: Row, number: int) -> tuple[Any, str | None, FieldErrors]:
         errors = FieldErrors()
@@ -456,6 +462,8 @@ def _stock_checker(conn: Connection, rows: Sequence[Row], mode: str) -> Check:
             errors.add("sku", "unknown_sku" if sku else "required", sku=sku)
         if (loc := locations.get(code or "")) is None:
             errors.add("location", "unknown_location" if code else "required", location=code)
+        elif code in closed:
+            errors.add("location", "inactive_location", location=code)
         if qty_text is None:
             errors.add("quantity", "required")
         qty = _whole(qty_text, "quantity", errors, least) if qty_text is not None else None
