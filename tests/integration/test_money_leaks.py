@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import insert
 
 from dingdan.db.tables import Product
-from dingdan.domain.shared.errors import Conflict
+from dingdan.domain.shared.errors import Conflict, ValidationFailed
+from dingdan.services.after_sales import disputes
 from dingdan.services.inventory import stock as inventory
-from tests.builders import RETURNS_SHOP, order_body, post_order, shipped_order
+from tests.builders import ADMIN, RETURNS_SHOP, order_body, post_order, shipped_order
+from tests.helpers import run_threads
 
 stocked = RETURNS_SHOP.fixture()
 
@@ -72,6 +74,24 @@ def test_what_was_reshipped_is_not_reshipped_again(api, stocked):
     assert [(ln["sku"], ln["quantity"]) for ln in new["lines"]] == [("TEA-001", 1)]
     none_left = reship(api, n)
     assert none_left.status_code == 422 and fields(none_left) == [("lines", "nothing_to_reship")]
+
+
+def test_two_reshipments_resolved_at_once_send_the_shipped_units_once(api, stocked):
+    n = shipped_order(api)  # 2 × TEA-001
+    ids = [dispute(api, n) for _ in range(4)]
+    body = {"status": "resolved", "resolution": "reshipment"}
+
+    def resolve(i):
+        disputes.transition(stocked, ADMIN, ids[i], body)
+
+    errors = run_threads(4, resolve)
+    assert len(errors) == 3, errors
+    assert all(isinstance(e, ValidationFailed) for e in errors), errors
+    assert {e.errors[0].code for e in errors} == {"nothing_to_reship"}
+    orders = api.get("/api/v1/orders").json()["items"]
+    assert len(orders) == 2  # the original and one replacement of 2 units
+    assert sum(ln["quantity"] for o in orders for ln in o["lines"] if o["number"] != n) == 2
+    assert inventory.verify(stocked) == []
 
 
 def test_units_refunded_on_a_return_are_not_reshipped(api, stocked):
@@ -187,3 +207,26 @@ def test_the_database_holds_one_product_per_barcode(db):
     with pytest.raises(Conflict) as caught:
         db.write(add("B"))
     assert [(e.field, e.code) for e in caught.value.errors] == [("barcode", "barcode_taken")]
+
+
+def test_an_import_refuses_a_barcode_another_product_holds(stocked):
+    from dingdan.services.catalog import imports
+    from tests.builders import product
+
+    product(stocked, "MUG-001", barcode="4710000000017")
+    rows = [
+        {"sku": "MUG-002", "name": "Mug 2", "price": "200", "currency": "TWD",
+         "barcode": "4710000000017"},
+        {"sku": "MUG-003", "name": "Mug 3", "price": "200", "currency": "TWD",
+         "barcode": "4710000000031"},
+        {"sku": "MUG-004", "name": "Mug 4", "price": "200", "currency": "TWD",
+         "barcode": "4710000000031"},
+        {"sku": "MUG-001", "name": "Mug 1", "price": "210", "currency": "TWD",
+         "barcode": "4710000000017"},
+    ]
+    result = imports.import_products(stocked, ADMIN, rows)
+    assert [(e.row, e.code) for e in result.errors] == [(2, "barcode_taken"),
+                                                       (4, "barcode_taken")]
+    assert result.created == 0
+    result = imports.import_products(stocked, ADMIN, rows, skip_bad=True)
+    assert (result.created, result.updated, result.skipped) == (1, 1, 2)
