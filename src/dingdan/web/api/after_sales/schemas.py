@@ -45,7 +45,14 @@ class ReceiveIn(Strict):
 class ReturnRefundIn(Strict):
     amount: str | None = Amount
     to: Literal["original", "store_credit"] = "original"
-    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="why; needed (from a manager or an admin) to refund more than the "
+        "returned goods are worth: received units × unit price, tax as the order charged "
+        "it, plus the shipping share of the return policy",
+    )
 
 
 class ExchangeIn(Strict):
