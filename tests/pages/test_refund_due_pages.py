@@ -27,6 +27,7 @@ def test_a_cancelled_paid_order_shows_its_refund_due_and_sits_in_the_finance_que
     assert r.status_code == 303
     page = manager.get(f"/orders/{paid}").text
     assert 'id="refund-due"' in page and "760" in page
+    assert 'name="amount" inputmode="decimal" required value="760.00"' in page  # prefilled
     finance = browser("finance")
     home = finance.get("/").text
     assert 'id="refunds-due"' in home and f"/orders/{paid}" in home
