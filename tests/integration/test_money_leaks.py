@@ -230,3 +230,27 @@ def test_an_import_refuses_a_barcode_another_product_holds(stocked):
     assert result.created == 0
     result = imports.import_products(stocked, ADMIN, rows, skip_bad=True)
     assert (result.created, result.updated, result.skipped) == (1, 1, 2)
+
+
+def test_migration_0013_leaves_a_shared_barcode_on_the_oldest_product(db_url):
+    from alembic import command
+    from sqlalchemy import create_engine, select
+
+    from dingdan import bootstrap
+    from dingdan.db.tables import AuditEntry
+
+    config = bootstrap.alembic_config(db_url)
+    command.downgrade(config, "0012")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for sku, barcode in (("A", "X-1"), ("B", "X-1"), ("C", ""), ("D", ""), ("E", "X-2")):
+            conn.execute(insert(Product).values(
+                sku=sku, name=sku, price_minor=100, currency="TWD", barcode=barcode))
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        codes = {s: b for s, b in conn.execute(select(Product.sku, Product.barcode))}
+        cleared = conn.execute(
+            select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.before)).all()
+    engine.dispose()
+    assert codes == {"A": "X-1", "B": None, "C": None, "D": None, "E": "X-2"}
+    assert [tuple(r) for r in cleared] == [("B", "barcode_cleared", {"barcode": "X-1"})]
