@@ -131,7 +131,13 @@ def test_the_refund_amount_may_be_given_and_never_exceeds_paid_minus_refunded(ap
     assert r.status_code == 422
     r = api.post(f"/api/v1/returns/{rid}/refund", json={"amount": 410}, role="finance")
     assert r.status_code == 422
-    r = api.post(f"/api/v1/returns/{rid}/refund", json={"amount": "410.00"}, role="finance")
+    # Beyond the returned goods (350.00 and half the shipping) only a manager, with a reason,
+    # and never beyond what was paid (760.00).
+    r = api.post(f"/api/v1/returns/{rid}/refund", role="manager",
+                 json={"amount": "800.00", "reason": "goodwill"})
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "exceeds_refundable"
+    r = api.post(f"/api/v1/returns/{rid}/refund", role="manager",
+                 json={"amount": "410.00", "reason": "shipping back too"})
     assert r.status_code == 200 and r.json()["refund"]["amount"] == "410.00"
     assert api.get(f"/api/v1/orders/{n}").json()["refunded"] == "410.00"
 

@@ -49,7 +49,13 @@ from sqlalchemy.pool import NullPool
 
 from dingdan.db.async_pg import AsyncPool, AsyncStatements
 from dingdan.db.prepared import execute_raw
-from dingdan.domain.shared.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
+from dingdan.domain.shared.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 
 try:
     import fcntl
@@ -61,6 +67,9 @@ log = logging.getLogger("dingdan.db")
 
 _PG_RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 _ATTEMPTS = 8
+# Unique indexes that stand for a field of a request: how each database names the broken one
+# (PostgreSQL the index, SQLite the column), the field, and its error code.
+_UNIQUE_FIELDS = ((("uq_products_barcode", "products.barcode"), "barcode", "barcode_taken"),)
 GROUP_MAX = 64  # units of work in one SQLite group commit
 
 
@@ -283,6 +292,12 @@ class Database:
                 f"(such as a NUL character): {_short(exc)}"
             )
         if isinstance(exc, IntegrityError):
+            said = str(exc.orig)
+            for marks, field, code in _UNIQUE_FIELDS:
+                if any(m in said for m in marks):
+                    return Conflict(
+                        detail=f"The {field} is already taken.", errors=[FieldError.of(field, code)]
+                    )
             return Conflict(detail=f"The change conflicts with stored data: {_short(exc)}")
         return None
 

@@ -58,7 +58,8 @@ class Product(Timestamps, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(300))
-    barcode: Mapped[str | None] = mapped_column(String(64), index=True)
+    # One product per barcode (a packing scan names one SKU); many may have none.
+    barcode: Mapped[str | None] = mapped_column(String(64))
     price_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     weight_grams: Mapped[int | None]
@@ -76,6 +77,7 @@ class Product(Timestamps, Base):
     __table_args__ = (
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
         CheckConstraint("low_stock_threshold >= 0", name="threshold_not_negative"),
+        Index("uq_products_barcode", "barcode", unique=True),
     )
 
 

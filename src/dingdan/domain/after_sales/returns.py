@@ -77,6 +77,9 @@ class Policy:
     non_returnable_skus: tuple[str, ...] = ()
     non_returnable_categories: tuple[str, ...] = ()
     reasons: tuple[str, ...] = DEFAULT_REASONS
+    # How much of the order's shipping a return may refund: "proportional" (its share of the
+    # goods' value) or "none".
+    refund_shipping: str = "proportional"
 
     def as_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -120,8 +123,11 @@ def parse_policy(data: dict[str, Any], base: Policy | None = None) -> Policy:
             errors.add(f"reasons[{i}]", "invalid_reason_code")
     if not reasons:
         errors.add("reasons", "no_reasons")
+    shipping = data.get("refund_shipping", base.refund_shipping)
+    if shipping not in SHIPPING_SHARES:
+        errors.add("refund_shipping", "not_one_of", choices=", ".join(SHIPPING_SHARES))
     errors.raise_if_any("The return policy has invalid fields.")
-    return Policy(int(days), skus, cats, reasons)
+    return Policy(int(days), skus, cats, reasons, str(shipping))
 
 
 def stored_policy(value: dict[str, Any] | None) -> Policy:
@@ -201,6 +207,47 @@ def returnable(shipped: int, earlier: Iterable[int]) -> int:
 def default_refund(lines: Iterable[tuple[int, int]]) -> int:
     """Received units times their unit price, over ``(units, unit_price_minor)``."""
     return sum(units * price for units, price in lines)
+
+
+SHIPPING_SHARES = ("proportional", "none")
+
+
+@dataclass(frozen=True)
+class ReturnedLine:
+    """One order line of a return: units received back, and the line as the order charged
+    it (units not cancelled, unit price, the line's tax)."""
+
+    units: int
+    unit_price: int
+    charged_units: int
+    tax: int
+
+
+def _share(amount: int, part: int, whole: int) -> int:
+    """``amount * part / whole``, rounded down (a cap never rounds up)."""
+    return amount * part // whole if whole > 0 else 0
+
+
+def refund_cap(
+    lines: Sequence[ReturnedLine],
+    *,
+    prices_include_tax: bool,
+    subtotal: int,
+    shipping_charged: int,
+    refund_shipping: str,
+) -> int:
+    """The most a return may refund: the received units at their unit price, with the tax the
+    order added on top of its prices (none when prices include it), plus the share of the
+    shipping charged (tax included) that the policy gives: ``proportional`` to the returned
+    goods' part of the order's goods."""
+    goods = sum(ln.units * ln.unit_price for ln in lines)
+    tax = 0
+    if not prices_include_tax:
+        tax = sum(_share(ln.tax, ln.units, ln.charged_units) for ln in lines)
+    shipping = 0
+    if refund_shipping == "proportional":
+        shipping = _share(shipping_charged, goods, subtotal)
+    return goods + tax + shipping
 
 
 class DisputeType(StrEnum):

@@ -83,6 +83,8 @@ FIELD_ERRORS: dict[str, str] = {
     # what the request names
     "unknown_sku": N_("no product with SKU '%(sku)s'"),
     "unknown_location": N_("no location with code '%(location)s'"),
+    "inactive_location": N_("location '%(location)s' is deactivated"),
+    "barcode_taken": N_("is already the barcode of another product"),
     "unknown_order": N_("no order numbered '%(number)s'"),
     "inactive_sku": N_("%(sku)s is not active"),
     "price_required": N_("is required: the product is priced in %(currency)s"),
@@ -109,6 +111,20 @@ FIELD_ERRORS: dict[str, str] = {
     "exceeds_authorized": N_("is more than was authorized"),
     "exceeds_store_credit": N_("is more than the store credit balance (%(balance)s)"),
     "not_cod": N_("is not a COD order"),
+    "exceeds_return_value": N_(
+        "is more than the returned goods are worth (%(max)s); a manager may refund more with a"
+        " reason"
+    ),
+    "exceeds_open_authorizations": N_(
+        "with what is already authorized (%(held)s) is more than the balance due (%(due)s)"
+    ),
+    "exceeds_reshippable": N_(
+        "%(sku)s: only %(left)s can be sent again (shipped, less what was reshipped or"
+        " refunded); more needs a new order"
+    ),
+    "nothing_to_reship": N_(
+        "are required: everything shipped has already been reshipped or refunded"
+    ),
     # stock, picking, packing, shipping
     "insufficient": N_("only %(available)s of %(sku)s available, %(short)s short"),
     "short": N_("%(short)s short of stock"),

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.order_tables import Order
 from dingdan.db.return_tables import Dispute, DisputeMessage
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Action
@@ -20,7 +20,7 @@ from dingdan.domain.after_sales.returns import DisputeStatus, DisputeType, Resol
 from dingdan.domain.inventory.stock import check_lines
 from dingdan.domain.shared.errors import FieldErrors, Forbidden, InvalidTransition, ValidationFailed
 from dingdan.domain.shared.money import format_amount, parse_amount
-from dingdan.services.after_sales import replacements
+from dingdan.services.after_sales import replacements, reshipments
 from dingdan.services.after_sales.dispute_queries import dispute_view, fetch_dispute
 from dingdan.services.after_sales.returns import check_text
 from dingdan.services.orders.events import event
@@ -291,14 +291,5 @@ def _resolve(
 
 
 def _reship_lines(conn: Connection, order: Any, body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The lines named, or else every shipped unit of the order."""
-    if body.get("lines"):
-        return list(body["lines"])
-    shipped = conn.execute(
-        select(OrderLine.sku, OrderLine.shipped)
-        .where(OrderLine.order_id == order.id, OrderLine.shipped > 0)
-        .order_by(OrderLine.position)
-    ).all()
-    if not shipped:
-        raise ValidationFailed.on("lines", "nothing_shipped")
-    return [{"sku": s, "quantity": int(q)} for s, q in shipped]
+    """The lines named, or else every unit that may still be reshipped (``reshipments``)."""
+    return reshipments.reship_lines(conn, order, body.get("lines"))

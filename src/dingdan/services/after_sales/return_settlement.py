@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderLine
@@ -16,9 +16,14 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.after_sales import returns as rules
 from dingdan.domain.after_sales.returns import RefundTarget, ReturnStatus
 from dingdan.domain.inventory.stock import check_lines
-from dingdan.domain.shared.errors import FieldErrors, Forbidden, InvalidTransition
+from dingdan.domain.shared.errors import (
+    FieldErrors,
+    Forbidden,
+    InvalidTransition,
+    ValidationFailed,
+)
 from dingdan.domain.shared.money import format_amount, parse_amount
-from dingdan.services.after_sales import replacements
+from dingdan.services.after_sales import replacements, return_policy
 from dingdan.services.after_sales.return_queries import fetch_return, return_view
 from dingdan.services.after_sales.returns import check_text, move_status
 from dingdan.services.orders.events import event
@@ -63,16 +68,57 @@ def refund_return(
         ret = fetch_return(conn, return_id)
         rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
         order = replacements.order_by_id(conn, ret.order_id)
-        amount = _amount_of(conn, ret, order, body)
+        amount = _amount_of(conn, ret, order, body, actor)
         return _refund(conn, actor, ret, order, amount, to, body.get("reason"))[0]
 
     return db.write(work)
 
 
-def _amount_of(conn: Connection, ret: Any, order: Any, body: dict[str, Any]) -> int:
-    if body.get("amount") is not None:
-        return parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
-    return received_value(conn, ret.id)
+def refund_cap(conn: Connection, ret: Any, order: Any) -> int:
+    """The most a return refunds without a manager: the received goods at their price, tax as
+    the order charged it, and the share of shipping the return policy gives."""
+    rows = conn.execute(
+        select(
+            ReturnLine.resellable + ReturnLine.damaged,
+            OrderLine.unit_price_minor,
+            OrderLine.quantity - OrderLine.cancelled,
+            OrderLine.tax_minor,
+        )
+        .join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
+        .where(ReturnLine.return_id == ret.id)
+    ).all()
+    line_taxes = conn.execute(
+        select(func.coalesce(func.sum(OrderLine.tax_minor), 0)).where(
+            OrderLine.order_id == order.id
+        )
+    ).scalar_one()
+    added_tax = 0 if order.prices_include_tax else int(line_taxes)
+    return rules.refund_cap(
+        [rules.ReturnedLine(int(u), int(p), int(c), int(t)) for u, p, c, t in rows],
+        prices_include_tax=order.prices_include_tax,
+        subtotal=order.subtotal_minor,
+        shipping_charged=max(0, order.total_minor - order.subtotal_minor - added_tax),
+        refund_shipping=return_policy.load(conn).refund_shipping,
+    )
+
+
+def _amount_of(conn: Connection, ret: Any, order: Any, body: dict[str, Any], actor: Actor) -> int:
+    if body.get("amount") is None:
+        return received_value(conn, ret.id)
+    amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+    cap = refund_cap(conn, ret, order)
+    if amount <= cap:
+        return amount
+    if not body.get("reason"):
+        raise ValidationFailed.on(
+            "amount", "exceeds_return_value", max=format_amount(cap, order.currency)
+        )
+    if not actor.may(Action.MANAGE_SETTINGS):
+        raise Forbidden(
+            detail=f"Refunding more than the returned goods are worth "
+            f"({format_amount(cap, order.currency)}) needs a manager or an admin."
+        )
+    return amount
 
 
 def _open_refund(
@@ -89,7 +135,7 @@ def _open_refund(
     ref = f"return:{ret.id}"
     if intents.pending_for(conn, order.id, "return", ref):
         raise InvalidTransition(detail=f"Return {return_id} is being refunded already.")
-    amount = _amount_of(conn, ret, order, body)
+    amount = _amount_of(conn, ret, order, body, actor)
     if not amount:
         return None
     reason = body.get("reason") or f"Return {ret.id}"

@@ -32,7 +32,7 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.services.after_sales import return_policy
 from dingdan.services.after_sales.return_queries import fetch_return, return_view
-from dingdan.services.inventory.locations import fetch as fetch_location
+from dingdan.services.inventory.locations import receiving
 from dingdan.services.orders import backorders
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor
@@ -342,7 +342,7 @@ def receive_return(
     def work(conn: Connection) -> dict[str, Any]:
         ret = fetch_return(conn, return_id)
         rules.check_return_transition(ret.status, ReturnStatus.RECEIVED, return_id)
-        loc = fetch_location(conn, body["location"], field="location")
+        loc = receiving(conn, body["location"], field="location")
         ret_lines = {
             r.sku: r for r in conn.execute(select(ReturnLine).where(ReturnLine.return_id == ret.id))
         }

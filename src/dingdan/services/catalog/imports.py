@@ -309,6 +309,35 @@ def _product_row(row: Row, _number: int) -> tuple[Any, str | None, FieldErrors]:
     return cols, row.get("sku"), errors
 
 
+def _barcode_owners(db: Database, rows: Sequence[Row]) -> dict[str, str]:
+    """The SKU holding each barcode the rows name, in the database."""
+    codes = sorted({b for r in rows if (b := (r.get("barcode") or "").strip())})
+
+    def work(conn: Connection) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(codes):
+            stmt = select(Product.barcode, Product.sku).where(Product.barcode.in_(chunk))
+            found.update((str(b), str(s)) for b, s in conn.execute(stmt))
+        return found
+
+    return db.read(work) if codes else {}
+
+
+def _product_checker(owners: dict[str, str]) -> Check:
+    """``_product_row``, and a barcode is one product's: one another SKU holds (in the
+    database, or on an earlier row) makes the row bad."""
+    held = dict(owners)
+
+    def check(row: Row, number: int) -> tuple[Any, str | None, FieldErrors]:
+        cols, key, errors = _product_row(row, number)
+        barcode = (cols or {}).get("barcode")
+        if barcode and held.setdefault(barcode, str(key)) != key:
+            errors.add("barcode", "barcode_taken")
+        return cols, key, errors
+
+    return check
+
+
 def _grouped(rows: Iterable[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
     """Rows by their set of columns, so each group is one executemany."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -347,7 +376,7 @@ def import_products(
 ) -> ImportResult:
     """Create new SKUs and update existing ones; all or nothing unless ``skip_bad``."""
     _check_columns(rows, PRODUCT_REQUIRED, PRODUCT_COLUMNS)
-    good, bad = _check_rows(rows, _product_row, _Ticker(progress))
+    good, bad = _check_rows(rows, _product_checker(_barcode_owners(db, rows)), _Ticker(progress))
     if bad and (not skip_bad or not good):
         return ImportResult(errors=bad)
 
@@ -390,7 +419,7 @@ class Preview:
 def preview_products(db: Database, rows: Sequence[Row]) -> Preview:
     """What ``import_products`` would do with these rows, without writing anything."""
     _check_columns(rows, PRODUCT_REQUIRED, PRODUCT_COLUMNS)
-    _, bad = _check_rows(rows, _product_row)
+    _, bad = _check_rows(rows, _product_checker(_barcode_owners(db, rows)))
     by_row: dict[int, list[RowError]] = {}
     for e in bad:
         by_row.setdefault(e.row, []).append(e)
@@ -448,6 +477,12 @@ def _stock_checker(conn: Connection, rows: Sequence[Row], mode: str) -> Check:
     products = _ids(conn, Product.sku, Product.id, {r.get("sku") or "" for r in rows})
     locations = _ids(conn, Location.code, Location.id, {r.get("location") or "" for r in rows})
     least = 1 if mode == "receive" else 0
+    # Stock is not received into a deactivated location (a count there may still be set).
+    closed: set[str] = set()
+    if mode == "receive":
+        closed = set(
+            conn.execute(select(Location.code).where(Location.active.is_(False))).scalars()
+        )
 
     def check(row: Row, number: int) -> tuple[Any, str | None, FieldErrors]:
         errors = FieldErrors()
@@ -456,6 +491,8 @@ def _stock_checker(conn: Connection, rows: Sequence[Row], mode: str) -> Check:
             errors.add("sku", "unknown_sku" if sku else "required", sku=sku)
         if (loc := locations.get(code or "")) is None:
             errors.add("location", "unknown_location" if code else "required", location=code)
+        elif code in closed:
+            errors.add("location", "inactive_location", location=code)
         if qty_text is None:
             errors.add("quantity", "required")
         qty = _whole(qty_text, "quantity", errors, least) if qty_text is not None else None

@@ -10,7 +10,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import Product
 from dingdan.domain.catalog import products as rules
 from dingdan.domain.shared import money
-from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
+from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, NotFound
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -77,7 +77,24 @@ def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     errors.raise_if_any()
     if creating:
         cols["sku"] = data["sku"]
+    if "barcode" in cols and not (cols["barcode"] or "").strip():
+        cols["barcode"] = None  # no barcode, not an empty one every product could share
     return cols
+
+
+def check_barcode(conn: Connection, barcode: Any, sku: str) -> None:
+    """A barcode belongs to one product: a packing scan must name one SKU. The unique index
+    ``uq_products_barcode`` holds it against races; this names the field and the owner."""
+    if not barcode:
+        return
+    owner = conn.execute(
+        select(Product.sku).where(Product.barcode == barcode, Product.sku != sku)
+    ).scalar()
+    if owner is not None:
+        raise Conflict(
+            detail=f"Barcode {barcode!r} is already the barcode of {owner}.",
+            errors=[FieldError.of("barcode", "barcode_taken")],
+        )
 
 
 def _fetch(conn: Connection, sku: str) -> Row[Any]:
@@ -93,6 +110,7 @@ def create_product(db: Database, actor: Actor, data: dict[str, Any]) -> ProductV
     def work(conn: Connection) -> ProductView:
         if conn.execute(select(Product.id).where(Product.sku == cols["sku"])).first():
             raise Conflict(detail=f"A product with SKU {cols['sku']!r} already exists.")
+        check_barcode(conn, cols.get("barcode"), cols["sku"])
         conn.execute(insert(Product).values(**cols))
         view = product_view(_fetch(conn, cols["sku"]))
         audit(conn, actor, "create", "product", view["sku"], after=view)
@@ -114,6 +132,7 @@ def update_product(db: Database, actor: Actor, sku: str, data: dict[str, Any]) -
         if "currency" in data and "price" not in data:
             merged["price"] = before["price"]
         cols = _columns(merged, creating=False)
+        check_barcode(conn, cols.get("barcode"), sku)
         if cols:
             conn.execute(update(Product).where(Product.sku == sku).values(**cols))
         after = product_view(_fetch(conn, sku))

@@ -87,6 +87,17 @@ def fetch(conn: Connection, code: str, field: str | None = None) -> Row[Any]:
     return row
 
 
+def receiving(conn: Connection, code: str, field: str) -> Row[Any]:
+    """The active location named ``code`` in a body's ``field``, where stock may arrive: a
+    deactivated one takes none (nothing would source orders from it)."""
+    row = fetch(conn, code, field=field)
+    if not row.active:
+        from dingdan.domain.shared.errors import ValidationFailed
+
+        raise ValidationFailed.on(field, "inactive_location", location=code)
+    return row
+
+
 def create_location(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     cols = _columns(data, creating=True)
 

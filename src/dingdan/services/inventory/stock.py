@@ -13,6 +13,7 @@ from dingdan.db.tables import Location, Product, StockLevel, StockMovement
 from dingdan.domain.inventory.stock import MovementKind, check_lines, reason_code
 from dingdan.domain.shared.errors import FieldErrors, InsufficientStock, NotFound, ValidationFailed
 from dingdan.services.inventory.locations import fetch as fetch_location
+from dingdan.services.inventory.locations import receiving
 from dingdan.services.orders import backorders
 from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, iso, page_of
 from dingdan.services.shared.view_types import LocationLevelView, StockView
@@ -58,7 +59,7 @@ def receive(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     lines = data["lines"]
 
     def work(conn: Connection) -> dict[str, Any]:
-        loc = fetch_location(conn, data.get("location") or "", field="location")
+        loc = receiving(conn, data.get("location") or "", field="location")
         ids = product_ids(conn, [ln["sku"] for ln in lines])
         moves = [
             stock_sql.Move(ids[ln["sku"]], loc.id, MovementKind.RECEIPT, ln["quantity"])
@@ -133,7 +134,7 @@ def transfer(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]
 
     def work(conn: Connection) -> dict[str, Any]:
         src = fetch_location(conn, data.get("from_location") or "", field="from_location")
-        dst = fetch_location(conn, data.get("to_location") or "", field="to_location")
+        dst = receiving(conn, data.get("to_location") or "", field="to_location")
         ids = product_ids(conn, [ln["sku"] for ln in lines])
         moves = []
         for ln in lines:

@@ -39,8 +39,19 @@ def fetch(conn: Connection, number: str, *, lock: bool = False) -> Any:
     return row
 
 
+def refund_due_minor(order: Any) -> int:
+    """What the order owes back: paid less refunded beyond what it is owed (its total, or
+    nothing once cancelled), at least 0."""
+    owed = 0 if order.status == Status.CANCELLED else order.total_minor
+    return max(0, order.paid_minor - order.refunded_minor - owed)
 
 
+def refund_due_clause() -> ColumnElement[bool]:
+    """Orders that owe money back (``refund_due_minor`` > 0), for lists and the dashboard."""
+    kept = Order.paid_minor - Order.refunded_minor
+    return ((Order.status == Status.CANCELLED.value) & (kept > 0)) | (
+        (Order.status != Status.CANCELLED.value) & (kept > Order.total_minor)
+    )
 
 
 def view(conn: Connection, order: Any) -> OrderView:
@@ -107,6 +118,7 @@ def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> OrderView:
         "paid": format_amount(order.paid_minor, cur),
         "refunded": format_amount(order.refunded_minor, cur),
         "balance_due": format_amount(max(0, order.total_minor - order.paid_minor), cur),
+        "refund_due": format_amount(refund_due_minor(order), cur),
         "prices_include_tax": order.prices_include_tax,
         "cancel_reason": order.cancel_reason,
         "tracking_token": order.tracking_token,
@@ -139,10 +151,12 @@ def list_orders(
     q: str | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    refund_due: bool | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
-    """Newest first, keyset-paged on the order id.
+    """Newest first, keyset-paged on the order id. ``refund_due`` keeps the orders that owe
+    money back (the finance queue).
 
     ``q`` is a case-insensitive substring of the order number, the customer's email, name
     and phone, except that a whole email address finds the orders of that email only (not
@@ -188,6 +202,8 @@ def list_orders(
         stmt = stmt.where(Order.search_text.like(pattern, escape="\\"))
     if gram and not db.is_sqlite:
         stmt = stmt.where(search_index.pg_grams_hold(Order.search_text, gram))
+    if refund_due:
+        stmt = stmt.where(refund_due_clause())
     if created_from:
         stmt = stmt.where(Order.created_at >= created_from)
     if created_to:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Payment
@@ -44,6 +44,7 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
             raise ValidationFailed.on(
                 "amount", "exceeds_balance", due=format_amount(max(0, due), order.currency)
             )
+        check_open_authorizations(conn, order, amount)
         result = succeeded(
             gateway.authorize(
                 number, amount, order.currency, body.get("reference"), idempotency_key=key
@@ -71,6 +72,27 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
         return payment_view(row, order.currency)
 
     return db.write(work)
+
+
+def check_open_authorizations(conn: Connection, order: Any, amount: int) -> None:
+    """Authorizations still open hold money towards the same balance: together with
+    ``amount`` they may not exceed it (the caller holds the order's row)."""
+    held = conn.execute(
+        select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+            Payment.order_id == order.id,
+            Payment.kind == "authorization",
+            Payment.status == "authorized",
+        )
+    ).scalar_one()
+    due = order.total_minor - order.paid_minor
+    if held and amount + int(held) > due:
+        cur = order.currency
+        raise ValidationFailed.on(
+            "amount",
+            "exceeds_open_authorizations",
+            held=format_amount(int(held), cur),
+            due=format_amount(max(0, due), cur),
+        )
 
 
 def _authorization(conn: Connection, payment_id: str) -> tuple[Any, Any]:

@@ -47,6 +47,7 @@ class OrderView(TypedDict):
     paid: str
     refunded: str
     balance_due: str
+    refund_due: str
     prices_include_tax: bool
     cancel_reason: str | None
     tracking_token: str | None

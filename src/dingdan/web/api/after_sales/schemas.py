@@ -45,7 +45,14 @@ class ReceiveIn(Strict):
 class ReturnRefundIn(Strict):
     amount: str | None = Amount
     to: Literal["original", "store_credit"] = "original"
-    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="why; needed (from a manager or an admin) to refund more than the "
+        "returned goods are worth: received units × unit price, tax as the order charged "
+        "it, plus the shipping share of the return policy",
+    )
 
 
 class ExchangeIn(Strict):
@@ -57,6 +64,11 @@ class ReturnPolicyIn(Strict):
     non_returnable_skus: list[str] = Field(default_factory=list, max_length=1000)
     non_returnable_categories: list[str] = Field(default_factory=list, max_length=1000)
     reasons: list[str] | None = Field(default=None, min_length=1, max_length=200)
+    refund_shipping: Literal["proportional", "none"] = Field(
+        default="proportional",
+        description="the share of the order's shipping a return may refund: proportional to "
+        "the returned goods' value, or none",
+    )
 
 
 class DisputeIn(Strict):
@@ -137,6 +149,7 @@ class ReturnPolicy(View):
     non_returnable_skus: list[str]
     non_returnable_categories: list[str]
     reasons: list[str]
+    refund_shipping: str
 
 
 class Photo(View):

@@ -93,6 +93,9 @@ async def list_orders(
     ),
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    refund_due: bool | None = Query(
+        None, description="true: only the orders that owe money back (refund_due > 0)"
+    ),
     limit: int = 50,
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
@@ -107,6 +110,7 @@ async def list_orders(
             q=q,
             created_from=created_from,
             created_to=created_to,
+            refund_due=refund_due,
             limit=limit,
             cursor=cursor,
         )

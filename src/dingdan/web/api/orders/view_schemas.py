@@ -77,6 +77,10 @@ class Order(View):
     paid: Amount
     refunded: Amount
     balance_due: Amount = Field(description="total - paid, at least 0")
+    refund_due: Amount = Field(
+        description="paid - refunded - what the order is owed (its total; nothing once "
+        "cancelled), at least 0: money to give back"
+    )
     prices_include_tax: bool
     cancel_reason: str | None
     tracking_token: str | None = Field(description="the customer's tracking page key")

@@ -12,6 +12,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import edits
+from dingdan.web.pages.orders import refund_difference
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -28,11 +29,14 @@ def cancel_line(request: Request, number: str, page: User, form: Form) -> Respon
         errors.raise_if_any()
         body = {"reason": form_text(form, "reason", 600), "quantity": int(text) if text else None}
         sku = form_text(form, "sku", 100) or ""
-        edits.cancel_line(request.app.state.db, actor, number, sku, body)
+        after = edits.cancel_line(request.app.state.db, actor, number, sku, body)
     except DomainError as exc:
         page.flash_error(exc)
     else:
         page.flash(page.gettext("The line is cancelled."))
+        if refund_difference.asked(form):
+            why = page.gettext("%(sku)s cancelled: %(reason)s", sku=sku, reason=body["reason"])
+            refund_difference.refund_after_change(page, number, after["currency"], why)
     return page.redirect(f"/orders/{quote(number, safe='')}")
 
 

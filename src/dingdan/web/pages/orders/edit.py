@@ -18,6 +18,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.orders import edits, queries
 from dingdan.web.error_status import status_of
+from dingdan.web.pages.orders import refund_difference
 from dingdan.web.pages.shared import messages
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.messages import N_
@@ -250,4 +251,11 @@ def save_edit(request: Request, number: str, page: User, form: Form) -> Response
             after=page.fmt.money(after["total"], after["currency"]),
         )
     )
+    if refund_difference.asked(form):
+        why = page.gettext(
+            "Order edited: total %(before)s → %(after)s",
+            before=order["total"],
+            after=after["total"],
+        )
+        refund_difference.refund_after_change(page, number, after["currency"], why)
     return page.redirect(f"/orders/{quote(number, safe='')}/edit")

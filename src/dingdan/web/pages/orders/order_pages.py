@@ -18,6 +18,7 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import queries
 from dingdan.services.payments import transactions
 from dingdan.web.pages.after_sales.returns import order_returns
+from dingdan.web.pages.orders import refund_difference
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -44,14 +45,16 @@ def order_list(request: Request, page: User) -> Response:
     filters = _filters(request)
     q = (request.query_params.get("q") or "").strip()[:200]
     cursor = request.query_params.get("cursor") or None
+    # The finance queue: orders that owe money back.
+    owes = request.query_params.get("refund_due") == "1"
+    kw = {**filters, "q": q or None, "refund_due": owes or None, "limit": 50}
     try:
-        result = queries.list_orders(
-            request.app.state.db, **filters, q=q or None, limit=50, cursor=cursor
-        )
+        result = queries.list_orders(request.app.state.db, **kw, cursor=cursor)
     except DomainError as exc:
         page.flash_error(exc)
-        result = queries.list_orders(request.app.state.db, **filters, q=q or None, limit=50)
-    base = "/orders?" + urlencode({**filters, **({"q": q} if q else {})})
+        result = queries.list_orders(request.app.state.db, **kw)
+    shown = {**filters, **({"q": q} if q else {}), **({"refund_due": "1"} if owes else {})}
+    base = "/orders?" + urlencode(shown)
     block = "results" if request.headers.get("hx-target") == "results" else None
     return page.render(
         "orders/orders.html",
@@ -59,6 +62,7 @@ def order_list(request: Request, page: User) -> Response:
         orders=result,
         filters=filters,
         q=q,
+        refund_due=owes,
         base=base,
         choices={
             "status": [s.value for s in Status],
@@ -139,13 +143,20 @@ def record_refund(request: Request, number: str, page: User, form: Form) -> Resp
 @router.post("/orders/{number}/cancel")
 def cancel(request: Request, number: str, page: User, form: Form) -> Response:
     reason = form_text(form, "reason", 500)
-    return _act(
+    done: list[Any] = []
+    answer = _act(
         page,
         number,
         Action.MANAGE_ORDERS,
-        lambda: shipments.cancel_order(request.app.state.db, page.actor, number, reason),
+        lambda: done.append(
+            shipments.cancel_order(request.app.state.db, page.actor, number, reason)
+        ),
         page.gettext("The order is cancelled."),
     )
+    if done and refund_difference.asked(form):
+        why = page.gettext("Order cancelled: %(reason)s", reason=reason or "")
+        refund_difference.refund_after_change(page, number, done[0]["currency"], why)
+    return answer
 
 
 @router.post("/orders/{number}/notes")
