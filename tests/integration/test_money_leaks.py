@@ -232,7 +232,7 @@ def test_an_import_refuses_a_barcode_another_product_holds(stocked):
     assert (result.created, result.updated, result.skipped) == (1, 1, 2)
 
 
-def test_migration_0013_leaves_a_shared_barcode_on_the_oldest_product(db_url):
+def test_migration_0014_leaves_a_shared_barcode_on_the_oldest_product(db_url):
     from alembic import command
     from sqlalchemy import create_engine, select
 
@@ -240,7 +240,7 @@ def test_migration_0013_leaves_a_shared_barcode_on_the_oldest_product(db_url):
     from dingdan.db.tables import AuditEntry
 
     config = bootstrap.alembic_config(db_url)
-    command.downgrade(config, "0012")
+    command.downgrade(config, "0013")
     engine = create_engine(db_url)
     with engine.begin() as conn:
         for sku, barcode in (("A", "X-1"), ("B", "X-1"), ("C", ""), ("D", ""), ("E", "X-2")):

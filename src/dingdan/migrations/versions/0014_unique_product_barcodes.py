@@ -1,7 +1,7 @@
 """One product per barcode
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 00:40:00
 
 A packing scan of a barcode must name one SKU, so ``products.barcode`` becomes unique
@@ -20,8 +20,8 @@ from alembic import op
 
 import dingdan.db.types
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -55,7 +55,7 @@ def _clear_shared_barcodes(conn: sa.Connection) -> None:
         conn.execute(sa.update(_products).where(_products.c.id == pid).values(barcode=None))
         conn.execute(
             sa.insert(_audit).values(
-                actor="migration:0013",
+                actor="migration:0014",
                 action="barcode_cleared",
                 entity_type="product",
                 entity_id=sku,
