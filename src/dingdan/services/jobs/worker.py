@@ -23,12 +23,18 @@ from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, ServiceUnavailable
 
-# Imported for payments.RECORDERS["return"]: how the refund of a return is recorded when
-# the worker settles its intent (the `dingdan worker` process imports no API module).
+# Imported for transactions.RECORDERS: how the intents of returns, exchanges, disputes and
+# authorizations are recorded when the worker settles them (the `dingdan worker` process
+# imports no API module).
+from dingdan.services.after_sales import disputes, return_settlement  # noqa: F401
 from dingdan.services.fulfilment import shipments
 from dingdan.services.jobs import outbox
 from dingdan.services.orders import search_index
-from dingdan.services.payments import intents, transactions
+from dingdan.services.payments import (
+    authorizations,  # noqa: F401
+    intents,
+    transactions,
+)
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
 
@@ -103,8 +109,8 @@ def recover_payment_intents(db: Database) -> int:
             transactions.settle_intent(db, intent, answer)
         except ServiceUnavailable:
             raise  # the database: the intent stays pending for a later round
-        except DomainError as exc:  # declined, or refused on record: settled as failed
-            log.info("intent %s settled as failed: %s", intent.id, exc.detail)
+        except DomainError as exc:  # declined (failed), or refused on record (attention)
+            log.info("intent %s not recorded: %s", intent.id, exc.detail)
         settled += 1
     return settled
 

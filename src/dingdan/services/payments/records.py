@@ -1,8 +1,8 @@
 """How a payment or a refund is written: the conditional updates of an order's ``paid`` and
 ``refunded``, the payment row, the events, the audit entry and the outbox message. Shared
 by the use cases of payments, authorizations, returns and disputes, inside their own
-transactions; none of it calls a payment provider except ``refund_in`` when it is not
-given the provider's answer (see there)."""
+transactions; none of it calls a payment provider (the provider's answer is given to it,
+asked between two transactions: ``services/payments/intents.py``)."""
 
 from __future__ import annotations
 
@@ -148,9 +148,9 @@ def refund_in(
     method: str | None = None,
     answer: ProviderResult | None = None,
 ) -> dict[str, Any]:
-    """A refund inside the caller's transaction (returns use it too). ``method`` other than
-    the order's (store credit) moves no money through the payment provider; ``answer`` is
-    the provider's, when it was asked before this transaction (an order's refund)."""
+    """A refund inside the caller's transaction (returns, disputes and exchanges use it too).
+    ``method`` other than the order's (store credit) moves no money through the payment
+    provider; otherwise ``answer`` is the provider's, asked before this transaction."""
     pending = intents.pending_sum(order.id, "refund")
     done = conn.execute(
         update(Order)
@@ -165,17 +165,9 @@ def refund_in(
     original = original_payment(conn, order)
     gateway = provider_of_record(original.provider if original else None)
     if answer is None and (method is None or method == order.payment_method):
-        # Still asked inside the caller's transaction (returns, disputes, exchanges), with
-        # a key made of the refund's own reference: a transaction run again asks again
-        # with the same key, and the provider refunds once.
-        answer = succeeded(
-            gateway.refund(
-                original.reference if original else None,
-                amount,
-                order.currency,
-                idempotency_key=f"refund:{order.number}:{reference}",
-            )
-        )
+        # Money back to the original method is an intent: the provider is asked between two
+        # transactions, never inside one (services/payments/intents.py).
+        raise RuntimeError("a refund to the original method is recorded with its answer")
     if answer is not None:
         reference = reference or answer.reference
     pid = insert_payment(
