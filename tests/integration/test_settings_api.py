@@ -225,7 +225,8 @@ def test_resolve_carrier_and_tracking_numbers_follow_the_settings(api, db):
     assert db.read(lambda conn: carriers.resolve_carrier(conn, "ups-tw")) == (
         "ups-tw", "ups")
     api.patch("/api/v1/carriers/hct", json={"active": False})
-    for code, tracking, field in (("Nope Express", None, "carrier"), ("hct", None, "carrier"), ("ups-tw", "12345", "tracking_number"),
+    for code, tracking, field in (("Nope Express", None, "carrier"), ("hct", None, "carrier"),
+                                  ("ups-tw", "12345", "tracking_number"),
                                   ("tcat", "12345", "tracking_number")):
         with pytest.raises(ValidationFailed) as exc:
             resolve(code, tracking)

@@ -140,7 +140,7 @@ def _declined(conn: Connection, intent: intents.Intent, answer: ProviderResult) 
 def _needs_attention(
     conn: Connection, intent: intents.Intent, answer: ProviderResult, exc: DomainError
 ) -> None:
-    why = str(exc)
+    why = str(exc)[:500]
     if not intents.mark_attention(conn, intent, str(why), answer.reference):
         return  # settled meanwhile by another recording
     shown = format_amount(intent.amount, intent.currency)
