@@ -34,7 +34,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("details", sa.JSON(), nullable=True))
     op.create_table(
         "request_replays",
-        sa.Column("scope", sa.String(length=100), nullable=False),
+        sa.Column("scope", sa.String(length=200), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),

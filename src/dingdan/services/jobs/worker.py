@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import IdempotencyKey, Order
+from dingdan.db.tables import RequestReplay
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, ServiceUnavailable
@@ -151,10 +152,12 @@ def cancel_unpaid_bank_transfers(db: Database, hours: float) -> list[str]:
 
 
 def purge_idempotency_keys(db: Database, days: int = IDEMPOTENCY_DAYS) -> int:
+    """Order capture's keys and the kept answers of other keyed POSTs, after ``days``."""
     cutoff = utcnow() - timedelta(days=days)
     return db.write(
         lambda conn: (
             conn.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
+            + conn.execute(delete(RequestReplay).where(RequestReplay.created_at < cutoff)).rowcount
         )
     )
 
