@@ -192,3 +192,36 @@ async def _answer_earlier(
         await send({"type": "http.response.body", "body": body, "more_body": False})
         return
     await domain_problem(refused)(scope, receive, send)
+
+
+def document(spec: dict[str, Any]) -> dict[str, Any]:
+    """``/openapi.json`` says it too: every POST this middleware serves takes the header,
+    may answer 409 ``idempotency_conflict``, and a 201 operation may answer a replay 200."""
+    for path, operations in spec.get("paths", {}).items():
+        op = operations.get("post")
+        if op is None or not path.startswith("/api/v1/") or path in OWN_KEYS:
+            continue
+        op.setdefault("parameters", []).append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Sent again with the same request, the first answer is replayed "
+                "(200, Idempotent-Replayed: true) and nothing is done twice.",
+                "schema": {"type": "string", "maxLength": KEY_MAX},
+            }
+        )
+        answers = op.setdefault("responses", {})
+        if "409" not in answers:
+            answers["409"] = {
+                "description": "Idempotency conflict",
+                "content": {
+                    "application/problem+json": {},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+                },
+            }
+        created = answers.get("201")
+        if created is not None and "200" not in answers:
+            answers["200"] = {**created, "description": "A replay of the same Idempotency-Key"}
+            answers["200"].pop("links", None)
+    return spec
