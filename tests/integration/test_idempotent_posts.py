@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from dingdan.db.order_tables import Order, Payment
 from tests.builders import order_body, pay, post_order, shipped_order
 from tests.helpers import location, product, receive
-from tests.integration.test_refund_concurrency import _received_return
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ORDER_CAPTURE = "/api/v1/orders"  # its own keys, tests/integration/test_orders_api.py
