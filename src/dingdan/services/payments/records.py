@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.tables import OutboxMessage
-from dingdan.domain.shared.errors import PaymentRequired, ValidationFailed
+from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.orders.allocation import refresh_order
 from dingdan.services.orders.audit import audit_order
@@ -60,14 +60,6 @@ def take(conn: Connection, order: Any, amount: int) -> None:
         left = max(0, order.total_minor - order.paid_minor - pending)
         due = format_amount(left, order.currency)
         raise ValidationFailed.on("amount", "exceeds_balance", due=due)
-
-
-def succeeded(*results: ProviderResult) -> ProviderResult:
-    """The last of the provider's answers, once every one of them is a success."""
-    for r in results:
-        if not r.ok:
-            raise PaymentRequired(detail=f"The payment provider declined: {r.message}")
-    return results[-1]
 
 
 def insert_payment(

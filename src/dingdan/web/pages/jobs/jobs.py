@@ -61,9 +61,7 @@ def record_intent(request: Request, intent_id: str, page: User, form: Form) -> R
 def close_intent(request: Request, intent_id: str, page: User, form: Form) -> Response:
     page.require(Action.MANAGE_PAYMENTS)
     try:
-        intent_review.close(
-            request.app.state.db, page.actor, intent_id, {"note": form.get("note")}
-        )
+        intent_review.close(request.app.state.db, page.actor, intent_id, {"note": form.get("note")})
         page.flash(page.gettext("Payment intent %(id)s is closed.", id=intent_id))
     except DomainError as exc:
         page.flash_error(exc)
