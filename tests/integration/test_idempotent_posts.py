@@ -22,6 +22,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ORDER_CAPTURE = "/api/v1/orders"  # its own keys, tests/integration/test_orders_api.py
 
 
+@pytest.fixture(autouse=True)
+def uploads(tmp_path, monkeypatch):
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+
+
 @pytest.fixture
 def shop(db):
     product(db, "TEA-001", price="350.00")

@@ -42,3 +42,5 @@ def add_events(
             for k, m, d in items
         ],
     )
+
+

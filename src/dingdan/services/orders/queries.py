@@ -39,6 +39,10 @@ def fetch(conn: Connection, number: str, *, lock: bool = False) -> Any:
     return row
 
 
+
+
+
+
 def view(conn: Connection, order: Any) -> OrderView:
     return views(conn, [order])[0]
 
