@@ -21,6 +21,7 @@ from dingdan.web.api.orders.capture import OrderCapture
 from dingdan.web.api.shared import errors, openapi_links
 from dingdan.web.api.shared.common_schemas import Health
 from dingdan.web.api.shared.middleware import BodyLimit
+from dingdan.web.api.shared.replays import Replays
 from dingdan.web.pages.shared.security import SecurityHeaders, session_options
 
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
     openapi_links.install(app)
 
     app.add_middleware(SessionMiddleware, **session_options(settings.secret_key))
+    app.add_middleware(Replays)
     app.add_middleware(OrderCapture)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(

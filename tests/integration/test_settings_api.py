@@ -224,16 +224,16 @@ def test_resolve_carrier_and_tracking_numbers_follow_the_settings(api, db):
     assert resolve("ups-tw", "1z5r89390357567127") == ("ups-tw", "1Z5R89390357567127")
     assert db.read(lambda conn: carriers.resolve_carrier(conn, "ups-tw")) == (
         "ups-tw", "ups")
-    assert resolve("Nope Express") == ("Nope Express", None)
     api.patch("/api/v1/carriers/hct", json={"active": False})
-    for code, tracking, field in (("hct", None, "carrier"), ("ups-tw", "12345", "tracking_number"),
+    for code, tracking, field in (("Nope Express", None, "carrier"), ("hct", None, "carrier"),
+                                  ("ups-tw", "12345", "tracking_number"),
                                   ("tcat", "12345", "tracking_number")):
         with pytest.raises(ValidationFailed) as exc:
             resolve(code, tracking)
         assert exc.value.errors[0].field == field
 
 
-def test_a_carrier_named_in_chinese_or_unknown_to_the_settings_is_still_shipped_with(api, stocked):
+def test_a_carrier_named_in_chinese_is_shipped_with_and_an_unknown_one_is_refused(api, stocked):
     o = api.post("/api/v1/orders", json=order_body(payment_method="cod",
         lines=[{"sku": "TEA-001", "quantity": 1}])).json()
     url = f"/api/v1/orders/{o['number']}/shipments"
@@ -241,9 +241,17 @@ def test_a_carrier_named_in_chinese_or_unknown_to_the_settings_is_still_shipped_
     assert r.status_code == 201 and r.json()["carrier"] == "tcat", r.text
     o = api.post("/api/v1/orders", json=order_body(payment_method="cod",
         lines=[{"sku": "TEA-001", "quantity": 1}])).json()
-    r = api.post(f"/api/v1/orders/{o['number']}/shipments",
-                 json={"carrier": "Pigeon Post", "tracking_number": "PP-123456"})
-    assert r.status_code == 201 and r.json()["carrier"] == "Pigeon Post", r.text
+    url = f"/api/v1/orders/{o['number']}/shipments"
+    r = api.post(url, json={"carrier": "Pigeon Post", "tracking_number": "PP-123456"})
+    assert r.status_code == 422, r.text
+    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [
+        ("carrier", "unknown_carrier")]
+    assert api.get(f"/api/v1/orders/{o['number']}/shipments").json()["items"] == []
+    # once the seller adds the courier in the settings, it ships with it
+    assert api.post("/api/v1/carriers", json={"code": "pigeon", "name": "Pigeon Post"}
+                    ).status_code == 201
+    r = api.post(url, json={"carrier": "Pigeon Post", "tracking_number": "PP-123456"})
+    assert r.status_code == 201 and r.json()["carrier"] == "pigeon", r.text
 
 
 def test_control_characters_are_refused_not_crashed_on(api):

@@ -9,8 +9,9 @@ may retry. Its ``idempotency_key`` goes with every call for it: asking again aft
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dingdan.db.tables import Base, BigId, Timestamps
@@ -25,7 +26,9 @@ class PaymentAttempt(Timestamps, Base):
     # What the answer is recorded as: "order" (a payment or refund of the order), "return"
     # (a return's refund; ``reference`` is ``return:<id>``).
     purpose: Mapped[str] = mapped_column(String(20), default="order")
-    # pending (the provider's answer is not recorded yet), succeeded, failed
+    # pending (the provider's answer is not recorded yet), succeeded, failed, attention (the
+    # provider moved the money and Dingdan could not record it: staff decide, see intents.py),
+    # resolved (an attention intent staff settled by hand)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -44,6 +47,9 @@ class PaymentAttempt(Timestamps, Base):
     actor: Mapped[str] = mapped_column(String(200))
     actor_role: Mapped[str] = mapped_column(String(30))
     settled_at: Mapped[datetime | None]
+    # What the record needs beyond the money (migration 0013): a dispute's note and the
+    # status it is resolved from; the authorization a capture or a void is for.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (
         Index("ix_payment_attempts_order_id_status", "order_id", "status"),

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -183,6 +184,23 @@ class AuditEntry(Base):
         Index("ix_audit_log_entity", "entity_type", "entity_id"),
         Index("ix_audit_log_created_at", "created_at"),
     )
+
+
+class RequestReplay(Base):
+    """The answer to a POST sent with an ``Idempotency-Key`` (migration 0013): ``running``
+    while the first request runs, ``done`` with its answer, ``unknown`` when it ended
+    without one (a 5xx, a crash): replayed, or refused, never run twice."""
+
+    __tablename__ = "request_replays"
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(10))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class OutboxMessage(Base):

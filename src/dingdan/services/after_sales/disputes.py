@@ -1,7 +1,11 @@
 """Disputes: opened on an order with a type, an owner and a due date; a log of messages;
 evidence files; open → investigating → resolved (refund, reshipment or reject) → closed.
-A resolution does what it names in the same transaction: the refund, or a replacement order
-paid in full by the seller (reference ``reship:{id}``)."""
+A reshipment is resolved in one transaction with its replacement order, paid in full by the
+seller (reference ``reship:{id}``). A refund moves money through the payment provider, so it
+is a payment intent (``services/payments/intents.py``): the first transaction checks the
+transition and writes the intent (purpose ``dispute``, reference ``dispute:{id}``), the
+provider is asked with no transaction open, and the second transaction records the refund
+and resolves the dispute, unless it changed meanwhile (the intent is then left for staff)."""
 
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ from dingdan.services.after_sales.dispute_queries import dispute_view, fetch_dis
 from dingdan.services.after_sales.returns import check_text
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
+from dingdan.services.payments import intents, transactions
+from dingdan.services.payments.providers import ProviderResult
 from dingdan.services.payments.transactions import refund_in
 from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, page_of
 
@@ -214,10 +220,16 @@ def transition(
     db: Database, actor: Actor, dispute_id: str, body: dict[str, Any], prefix: str = "DD"
 ) -> dict[str, Any]:
     target = _check_transition(body)
+    if target == DisputeStatus.RESOLVED and body.get("resolution") == Resolution.REFUND:
+        intent = db.write(lambda conn: _open_refund(conn, actor, dispute_id, body))
+        transactions.settle_intent(db, intent, intents.ask(intent))
+        return get_dispute(db, dispute_id)
 
     def work(conn: Connection) -> dict[str, Any]:
         d = fetch_dispute(conn, dispute_id)
         rules.check_dispute_transition(d.status, target, dispute_id)
+        if intents.pending_for(conn, d.order_id, "dispute", f"dispute:{d.id}"):
+            raise InvalidTransition(detail=f"Dispute {d.id} is being refunded; wait for it.")
         values: dict[str, Any] = {"status": target.value, "updated_at": utcnow()}
         if target == DisputeStatus.RESOLVED:
             values |= _resolve(conn, actor, d, body, prefix)
@@ -260,13 +272,7 @@ def _resolve(
     resolution = Resolution(body["resolution"])
     order = replacements.order_by_id(conn, d.order_id)
     values: dict[str, Any] = {"resolution": resolution.value, "resolved_at": utcnow()}
-    if resolution == Resolution.REFUND:
-        if not actor.may(Action.MANAGE_PAYMENTS):
-            raise Forbidden(detail="Resolving with a refund needs a role that may refund.")
-        amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
-        refund_in(conn, actor, order, amount, f"Dispute {d.id} ({d.type})", f"dispute:{d.id}")
-        values["resolution_minor"] = amount
-    elif resolution == Resolution.RESHIPMENT:
+    if resolution == Resolution.RESHIPMENT:
         new = replacements.create_replacement(
             conn,
             actor,
@@ -288,6 +294,59 @@ def _resolve(
             {"dispute_id": str(d.id), "replacement": new.number},
         )
     return values
+
+
+def _open_refund(
+    conn: Connection, actor: Actor, dispute_id: str, body: dict[str, Any]
+) -> intents.Intent:
+    """The first transaction of a refund resolution: the dispute may be resolved, the
+    actor may refund, no refund of it is pending, the amount fits what was paid."""
+    d = fetch_dispute(conn, dispute_id)
+    rules.check_dispute_transition(d.status, DisputeStatus.RESOLVED, dispute_id)
+    if not actor.may(Action.MANAGE_PAYMENTS):
+        raise Forbidden(detail="Resolving with a refund needs a role that may refund.")
+    order = conn.execute(select(Order).where(Order.id == d.order_id).with_for_update()).one()
+    ref = f"dispute:{d.id}"
+    if intents.pending_for(conn, order.id, "dispute", ref):
+        raise InvalidTransition(detail=f"Dispute {d.id} is being refunded already.")
+    amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+    reason = f"Dispute {d.id} ({d.type})"
+    details = {"from": d.status, "note": body.get("note")}
+    return transactions.open_refund(
+        conn, actor, order, amount, reason, ref, purpose="dispute", details=details
+    )
+
+
+def _record_refund(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    """The second transaction (the request's, or the worker's): the refund recorded and the
+    dispute resolved, if it is still where the first transaction found it."""
+    d = fetch_dispute(conn, (intent.reference or "").removeprefix("dispute:"))
+    if d.status != intent.details.get("from"):
+        raise InvalidTransition(detail=f"Dispute {d.id} changed meanwhile; reload it.")
+    actor = intent.actor
+    paid = refund_in(
+        conn, actor, order, intent.amount, intent.reason or "", intent.reference, answer=answer
+    )
+    now = utcnow()
+    conn.execute(
+        update(Dispute)
+        .where(Dispute.id == d.id, Dispute.status == d.status)
+        .values(
+            status=DisputeStatus.RESOLVED.value,
+            resolution=Resolution.REFUND.value,
+            resolution_minor=intent.amount,
+            resolved_at=now,
+            updated_at=now,
+        )
+    )
+    body = {"resolution": Resolution.REFUND.value, "note": intent.details.get("note")}
+    _transition_event(conn, actor, d, DisputeStatus.RESOLVED, body)
+    return dispute_view(conn, fetch_dispute(conn, str(d.id)), full=True), int(paid["id"])
+
+
+transactions.RECORDERS["dispute"] = _record_refund
 
 
 def _reship_lines(conn: Connection, order: Any, body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,12 +4,14 @@ return is settled once even when two requests race."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.return_tables import Return, ReturnLine
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Action
@@ -17,6 +19,7 @@ from dingdan.domain.after_sales import returns as rules
 from dingdan.domain.after_sales.returns import RefundTarget, ReturnStatus
 from dingdan.domain.inventory.stock import check_lines
 from dingdan.domain.shared.errors import (
+    DomainError,
     FieldErrors,
     Forbidden,
     InvalidTransition,
@@ -220,19 +223,26 @@ def exchange_return(
 ) -> dict[str, Any]:
     """Settle a received return with a replacement order. The returned value pays for the
     replacement; a dearer one leaves the difference due on it, a cheaper one refunds the
-    difference on the original order."""
+    difference on the original order.
+
+    The exchange (the return's status, the replacement order and its payment) is one
+    transaction; the difference goes back through a refund intent written in it (purpose
+    ``exchange``): the provider is asked after the commit with no transaction open, and the
+    refund is recorded in a second one. The answer is the exchanged return whatever the
+    provider says: a provider that does not answer leaves the refund pending for the worker,
+    and one that declines leaves it for staff (an ``attention`` intent, in the timeline)."""
     errors = FieldErrors()
     check_lines(body.get("lines"), errors)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> intents.Intent | None:
         ret = fetch_return(conn, return_id)
         move_status(conn, ret, ReturnStatus.EXCHANGED)
         original = replacements.order_by_id(conn, ret.order_id)
         new = replacements.create_replacement(
             conn, actor, original, body["lines"], prefix, f"exchange for return {ret.id}"
         )
-        back = _settle_difference(conn, actor, ret, original, new)
+        back, intent = _settle_difference(conn, actor, ret, original, new)
         conn.execute(
             update(Return)
             .where(Return.id == ret.id)
@@ -246,14 +256,22 @@ def exchange_return(
             f"Return {ret.id} exchanged for order {new.number}",
             {"return_id": str(ret.id), "replacement": new.number},
         )
-        return return_view(conn, fetch_return(conn, return_id))
+        return intent
 
-    return db.write(work)
+    intent = db.write(work)
+    if intent is not None:
+        # The exchange stands; a refund not made is pending (the provider or the database
+        # did not answer: the worker settles it) or left for staff (declined, refused).
+        with contextlib.suppress(DomainError):
+            transactions.settle_intent(db, intent, intents.ask(intent))
+    return db.read(lambda conn: return_view(conn, fetch_return(conn, return_id)))
 
 
-def _settle_difference(conn: Connection, actor: Actor, ret: Any, original: Any, new: Any) -> int:
-    """Pay the replacement with the returned value; refund what is left over on the original.
-    Returns the refunded difference."""
+def _settle_difference(
+    conn: Connection, actor: Actor, ret: Any, original: Any, new: Any
+) -> tuple[int, intents.Intent | None]:
+    """Pay the replacement with the returned value; the intent of refunding what is left over
+    on the original. Returns the difference and its intent."""
     value = received_value(conn, ret.id)
     ref = f"exchange:{ret.id}"
     if min(value, new.total_minor) > 0:
@@ -261,6 +279,55 @@ def _settle_difference(conn: Connection, actor: Actor, ret: Any, original: Any, 
     back = max(0, value - new.total_minor)
     if back and not actor.may(Action.MANAGE_PAYMENTS):
         raise Forbidden(detail="The exchange refunds a difference; that needs a refund role.")
-    if back:
-        refund_in(conn, actor, original, back, f"Exchange for return {ret.id}", ref)
-    return back
+    if not back:
+        return 0, None
+    locked = conn.execute(select(Order).where(Order.id == original.id).with_for_update()).one()
+    reason = f"Exchange for return {ret.id}"
+    return back, transactions.open_refund(
+        conn, actor, locked, back, reason, ref, purpose="exchange"
+    )
+
+
+def _record_difference(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    """The second transaction of an exchange's refund (the request's, or the worker's)."""
+    paid = refund_in(
+        conn,
+        intent.actor,
+        order,
+        intent.amount,
+        intent.reason or "",
+        intent.reference,
+        answer=answer,
+    )
+    return paid, int(paid["id"])
+
+
+def _difference_declined(conn: Connection, intent: intents.Intent) -> None:
+    """The exchange is done and its difference still owed: left for staff, not failed."""
+    conn.execute(
+        update(PaymentAttempt)
+        .where(PaymentAttempt.id == intent.id, PaymentAttempt.status == "failed")
+        .values(status="attention")
+    )
+    shown = format_amount(intent.amount, intent.currency)
+    event(
+        conn,
+        intent.order_id,
+        "payment_unrecorded",
+        "system",
+        f"The provider declined the refund of {shown} {intent.currency} for "
+        f"{intent.reference}; it is still owed",
+        {
+            "intent_id": str(intent.id),
+            "kind": "refund",
+            "amount": shown,
+            "reference": None,
+            "reason": "declined",
+        },
+    )
+
+
+transactions.RECORDERS["exchange"] = _record_difference
+transactions.ON_DECLINED["exchange"] = _difference_declined

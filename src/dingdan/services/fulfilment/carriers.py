@@ -167,9 +167,10 @@ def update_carrier(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
 
 def resolve_carrier(conn: Connection, code: Any) -> tuple[str, str | None]:
     """The carrier's code and tracking format, for a shipment naming ``code`` or a carrier's
-    name (any case). A carrier the settings do not know is kept as written, with the generic
-    tracking-number check (sellers ship with local couriers we have never heard of); a
-    deactivated one fails on the field ``carrier``."""
+    name (any case). A carrier the settings do not know fails on the field ``carrier``
+    (``unknown_carrier``): kept as written it became a carrier of its own in the reports, one
+    per spelling. A seller's own courier is added in the settings first. A deactivated one
+    fails too (``inactive_carrier``)."""
     if not isinstance(code, str) or not code.strip() or len(code) > 50:
         raise ValidationFailed.on("carrier", "required_text", max=50)
     if any(ord(ch) < 32 for ch in code):
@@ -177,7 +178,7 @@ def resolve_carrier(conn: Connection, code: Any) -> tuple[str, str | None]:
     wanted = _by_name(conn, code.strip()) or code.strip().lower()
     row = conn.execute(select(CarrierRow).where(CarrierRow.code == wanted)).first()
     if row is None and known.get_carrier(wanted) is None:
-        return code.strip(), None
+        raise ValidationFailed.on("carrier", "unknown_carrier", carrier=code.strip())
     view = _view(wanted, row)
     if not view["active"]:
         raise ValidationFailed.on("carrier", "inactive_carrier", carrier=wanted)

@@ -19,16 +19,23 @@ from sqlalchemy import Connection, delete, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import IdempotencyKey, Order
+from dingdan.db.tables import RequestReplay
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, ServiceUnavailable
 
-# Imported for payments.RECORDERS["return"]: how the refund of a return is recorded when
-# the worker settles its intent (the `dingdan worker` process imports no API module).
+# Imported for transactions.RECORDERS: how the intents of returns, exchanges, disputes and
+# authorizations are recorded when the worker settles them (the `dingdan worker` process
+# imports no API module).
+from dingdan.services.after_sales import disputes, return_settlement  # noqa: F401
 from dingdan.services.fulfilment import shipments
 from dingdan.services.jobs import outbox
 from dingdan.services.orders import search_index
-from dingdan.services.payments import intents, transactions
+from dingdan.services.payments import (
+    authorizations,  # noqa: F401
+    intents,
+    transactions,
+)
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
 
@@ -103,8 +110,8 @@ def recover_payment_intents(db: Database) -> int:
             transactions.settle_intent(db, intent, answer)
         except ServiceUnavailable:
             raise  # the database: the intent stays pending for a later round
-        except DomainError as exc:  # declined, or refused on record: settled as failed
-            log.info("intent %s settled as failed: %s", intent.id, exc.detail)
+        except DomainError as exc:  # declined (failed), or refused on record (attention)
+            log.info("intent %s not recorded: %s", intent.id, exc.detail)
         settled += 1
     return settled
 
@@ -145,10 +152,12 @@ def cancel_unpaid_bank_transfers(db: Database, hours: float) -> list[str]:
 
 
 def purge_idempotency_keys(db: Database, days: int = IDEMPOTENCY_DAYS) -> int:
+    """Order capture's keys and the kept answers of other keyed POSTs, after ``days``."""
     cutoff = utcnow() - timedelta(days=days)
     return db.write(
         lambda conn: (
             conn.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
+            + conn.execute(delete(RequestReplay).where(RequestReplay.created_at < cutoff)).rowcount
         )
     )
 

@@ -1,11 +1,13 @@
 """Authorizations: money held with a provider (authorize), then taken (capture) or let go
-(void). These still ask the provider inside their transaction; each call's idempotency key
-is the same for every run of it (made before the transaction, or from the authorization's
-id), so a transaction the engine runs again asks the provider again with the same key."""
+(void). Each is a payment intent (``services/payments/intents.py``): a first transaction
+checks the request and writes the intent (a capture or a void also marks the authorization
+``capturing`` or ``voiding``, so a second capture or void of it is refused meanwhile), the
+provider is asked with the intent's own key and no transaction open, and a second
+transaction records the answer. A crash in between is settled by the worker, asking again
+with the same key; a declined capture or void opens the authorization again."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -16,25 +18,23 @@ from dingdan.domain.shared.errors import InvalidTransition, NotFound, Validation
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
-from dingdan.services.payments.providers import provider, provider_of_record
+from dingdan.services.payments import intents, transactions
+from dingdan.services.payments.providers import ProviderResult, provider
 from dingdan.services.payments.records import (
     insert_payment,
     payment_amount,
     payment_view,
     record_paid,
-    succeeded,
     take,
 )
 from dingdan.services.shared.common import Actor
 
 
 def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Hold money with the provider; it counts in ``paid`` only when captured. The key is
-    made before the transaction, so a transaction run again asks with the same one."""
+    """Hold money with the provider; it counts in ``paid`` only when captured."""
     gateway = provider(body.get("provider"))
-    key = f"aut_{secrets.token_hex(16)}"
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def first(conn: Connection) -> intents.Intent:
         order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(detail=f"Order {number} is {order.status}.")
@@ -45,33 +45,47 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
                 "amount", "exceeds_balance", due=format_amount(max(0, due), order.currency)
             )
         check_open_authorizations(conn, order, amount)
-        result = succeeded(
-            gateway.authorize(
-                number, amount, order.currency, body.get("reference"), idempotency_key=key
-            )
-        )
-        pid = insert_payment(
+        return intents.open_intent(
             conn,
             actor,
             order,
-            "authorization",
-            amount,
-            order.payment_method,
-            result.reference,
-            gateway.code,
-            status="authorized",
+            kind="authorization",
+            purpose="authorization",
+            amount=amount,
+            provider=gateway.code,
+            method=order.payment_method,
+            reference=body.get("reference"),
         )
-        event(
-            conn,
-            order.id,
-            "authorized",
-            actor.name,
-            f"{format_amount(amount, order.currency)} {order.currency} authorized",
-        )
-        row = conn.execute(select(Payment).where(Payment.id == pid)).one()
-        return payment_view(row, order.currency)
 
-    return db.write(work)
+    intent = db.write(first)
+    return transactions.settle_intent(db, intent, intents.ask(intent))
+
+
+def _record_authorization(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    if order.status != "open":
+        raise InvalidTransition(detail=f"Order {order.number} is {order.status}.")
+    pid = insert_payment(
+        conn,
+        intent.actor,
+        order,
+        "authorization",
+        intent.amount,
+        intent.method,
+        answer.reference,
+        intent.provider,
+        status="authorized",
+    )
+    event(
+        conn,
+        order.id,
+        "authorized",
+        intent.actor.name,
+        f"{format_amount(intent.amount, order.currency)} {order.currency} authorized",
+    )
+    row = conn.execute(select(Payment).where(Payment.id == pid)).one()
+    return payment_view(row, order.currency), pid
 
 
 def check_open_authorizations(conn: Connection, order: Any, amount: int) -> None:
@@ -81,7 +95,7 @@ def check_open_authorizations(conn: Connection, order: Any, amount: int) -> None
         select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
             Payment.order_id == order.id,
             Payment.kind == "authorization",
-            Payment.status == "authorized",
+            Payment.status.in_(("authorized", "capturing", "voiding")),
         )
     ).scalar_one()
     due = order.total_minor - order.paid_minor
@@ -96,59 +110,122 @@ def check_open_authorizations(conn: Connection, order: Any, amount: int) -> None
 
 
 def _authorization(conn: Connection, payment_id: str) -> tuple[Any, Any]:
-    pid = int(payment_id) if payment_id.isdigit() and len(payment_id) < 19 else -1
+    pid = int(payment_id) if payment_id.isdecimal() and len(payment_id) < 19 else -1
     row = conn.execute(
         select(Payment).where(Payment.id == pid, Payment.kind == "authorization")
     ).first()
     if row is None:
         raise NotFound(detail=f"No authorization with id {payment_id!r}.")
-    order = conn.execute(select(Order).where(Order.id == row.order_id)).one()
+    order = conn.execute(select(Order).where(Order.id == row.order_id).with_for_update()).one()
     if row.status != "authorized":
         raise InvalidTransition(detail=f"Authorization {payment_id} is {row.status}.")
     return row, order
 
 
-def _close_authorization(conn: Connection, auth: Any, status: str) -> None:
+def _move_authorization(conn: Connection, auth_id: int, before: str, after: str) -> None:
     done = conn.execute(
-        update(Payment)
-        .where(Payment.id == auth.id, Payment.status == "authorized")
-        .values(status=status)
+        update(Payment).where(Payment.id == auth_id, Payment.status == before).values(status=after)
     ).rowcount
     if not done:  # a concurrent capture or void got there first
-        raise InvalidTransition(detail=f"Authorization {auth.id} is no longer open.")
+        raise InvalidTransition(detail=f"Authorization {auth_id} is no longer {before}.")
 
 
 def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+    def first(conn: Connection) -> intents.Intent:
         auth, order = _authorization(conn, payment_id)
         amount = auth.amount_minor
         if body.get("amount") is not None:
             amount = payment_amount(body["amount"], order.currency)
             if amount > auth.amount_minor:
                 raise ValidationFailed.on("amount", "exceeds_authorized")
-        _close_authorization(conn, auth, "captured")
-        take(conn, order, amount)
-        gateway = provider_of_record(auth.provider)
-        key = f"capture:{auth.id}"  # the same for every run of this transaction
-        result = succeeded(
-            gateway.capture(auth.reference, amount, order.currency, idempotency_key=key)
+        pending = intents.pending_total(conn, order.id, "payment")
+        if order.paid_minor + pending + amount > order.total_minor:
+            left = max(0, order.total_minor - order.paid_minor - pending)
+            raise ValidationFailed.on(
+                "amount", "exceeds_balance", due=format_amount(left, order.currency)
+            )
+        _move_authorization(conn, auth.id, "authorized", "capturing")
+        return intents.open_intent(
+            conn,
+            actor,
+            order,
+            kind="capture",
+            purpose="capture",
+            amount=amount,
+            provider=auth.provider or "manual",
+            method=auth.method,
+            original_reference=auth.reference,
+            details={"authorization": auth.id},
         )
-        pid = insert_payment(
-            conn, actor, order, "payment", amount, auth.method, result.reference, gateway.code
-        )
-        return record_paid(conn, actor, order, pid, amount, result.reference)
 
-    return db.write(work)
+    intent = db.write(first)
+    return transactions.settle_intent(db, intent, intents.ask(intent))
+
+
+def _record_capture(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    _move_authorization(conn, intent.details["authorization"], "capturing", "captured")
+    take(conn, order, intent.amount)
+    pid = insert_payment(
+        conn,
+        intent.actor,
+        order,
+        "payment",
+        intent.amount,
+        intent.method,
+        answer.reference,
+        intent.provider,
+    )
+    return record_paid(conn, intent.actor, order, pid, intent.amount, answer.reference), pid
 
 
 def void(db: Database, actor: Actor, payment_id: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+    def first(conn: Connection) -> intents.Intent:
         auth, order = _authorization(conn, payment_id)
-        _close_authorization(conn, auth, "voided")
-        gateway = provider_of_record(auth.provider)
-        succeeded(gateway.void(auth.reference, idempotency_key=f"void:{auth.id}"))
-        event(conn, order.id, "voided", actor.name, f"Authorization {payment_id} voided")
-        row = conn.execute(select(Payment).where(Payment.id == auth.id)).one()
-        return payment_view(row, order.currency)
+        _move_authorization(conn, auth.id, "authorized", "voiding")
+        return intents.open_intent(
+            conn,
+            actor,
+            order,
+            kind="void",
+            purpose="void",
+            amount=auth.amount_minor,
+            provider=auth.provider or "manual",
+            method=auth.method,
+            original_reference=auth.reference,
+            details={"authorization": auth.id},
+        )
 
-    return db.write(work)
+    intent = db.write(first)
+    return transactions.settle_intent(db, intent, intents.ask(intent))
+
+
+def _record_void(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[dict[str, Any], int]:
+    auth_id = intent.details["authorization"]
+    _move_authorization(conn, auth_id, "voiding", "voided")
+    event(conn, order.id, "voided", intent.actor.name, f"Authorization {auth_id} voided")
+    row = conn.execute(select(Payment).where(Payment.id == auth_id)).one()
+    return payment_view(row, order.currency), auth_id
+
+
+def _reopen(conn: Connection, intent: intents.Intent) -> None:
+    """A declined capture or void: the authorization is open again."""
+    conn.execute(
+        update(Payment)
+        .where(
+            Payment.id == intent.details["authorization"],
+            Payment.status.in_(("capturing", "voiding")),
+        )
+        .values(status="authorized")
+    )
+
+
+transactions.RECORDERS |= {
+    "authorization": _record_authorization,
+    "capture": _record_capture,
+    "void": _record_void,
+}
+transactions.ON_DECLINED |= {"capture": _reopen, "void": _reopen}

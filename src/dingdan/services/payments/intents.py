@@ -12,6 +12,20 @@
 A provider that does not answer leaves the intent pending (``503 provider_unavailable``); a
 crash between 2 and 3 does too. The worker asks again, with the same key, about intents
 pending for more than a minute, and records the answer as the request would have.
+
+Kinds: ``payment`` (authorize and capture at once), ``refund``, ``authorization`` (money
+held), ``capture`` and ``void`` (of an authorization, ``details["authorization"]``). What the
+answer is recorded as is the intent's ``purpose`` (``transactions.RECORDERS``: an order's
+payment or refund, a return's, a dispute's, an exchange's difference, an authorization's).
+
+When the provider moved the money and the second transaction refuses to record it (the
+order was cancelled or its total lowered meanwhile, the dispute was resolved otherwise),
+the intent becomes ``attention`` with the provider's reference and the reason, and the
+order's timeline says so. Nothing reverses it by itself: whether the customer gets the money
+back, or the order is put right so the payment fits, is the seller's call. Staff see these
+intents (``GET /api/v1/payment-intents?status=attention``, the jobs page), record them again
+once the order is put right (the provider asked with the same key, so nothing moves twice)
+or close them with a note.
 """
 
 from __future__ import annotations
@@ -28,7 +42,7 @@ from dingdan.db.order_tables import Order
 from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
-from dingdan.domain.shared.errors import ProviderUnavailable
+from dingdan.domain.shared.errors import NotFound, ProviderUnavailable
 from dingdan.services.payments.providers import ProviderResult, provider_of_record
 from dingdan.services.shared.common import Actor
 
@@ -52,6 +66,7 @@ class Intent:
     reason: str | None
     original_reference: str | None
     actor: Actor
+    details: dict[str, Any]
 
 
 def pending_total(conn: Connection, order_id: int, kind: str) -> int:
@@ -64,17 +79,21 @@ def pending_sum(order_id: int, kind: str) -> Any:
     return _pending(order_id, kind).scalar_subquery()
 
 
+# A capture's intent holds its part of the balance as a payment's does.
+_COUNTED = {"payment": ("payment", "capture"), "refund": ("refund",)}
+
+
 def _pending(order_id: int, kind: str) -> Any:
     return select(func.coalesce(func.sum(PaymentAttempt.amount_minor), 0)).where(
         PaymentAttempt.order_id == order_id,
-        PaymentAttempt.kind == kind,
+        PaymentAttempt.kind.in_(_COUNTED[kind]),
         PaymentAttempt.status == "pending",
     )
 
 
 def open_intent(conn: Connection, actor: Actor, order: Any, **fields: Any) -> Intent:
     """Write a pending intent for ``order`` (fields: kind, amount, provider, method, and
-    optionally purpose, reference, reason, original_reference)."""
+    optionally purpose, reference, reason, original_reference, details)."""
     key = f"{fields['kind'][:3]}_{secrets.token_hex(16)}"
     iid = conn.execute(
         insert(PaymentAttempt)
@@ -90,6 +109,7 @@ def open_intent(conn: Connection, actor: Actor, order: Any, **fields: Any) -> In
             reference=fields.get("reference"),
             reason=fields.get("reason"),
             original_reference=fields.get("original_reference"),
+            details=fields.get("details"),
             actor=actor.name,
             actor_role=actor.role.value,
         )
@@ -115,6 +135,7 @@ def _intent(row: Any, number: str) -> Intent:
         reason=row.reason,
         original_reference=row.original_reference,
         actor=Actor(row.actor, Role(row.actor_role)),
+        details=dict(row.details or {}),
     )
 
 
@@ -128,6 +149,11 @@ def ask(intent: Intent) -> ProviderResult:
             return gateway.refund(
                 intent.original_reference, intent.amount, intent.currency, idempotency_key=key
             )
+        if intent.kind == "capture":
+            held_ref = intent.original_reference or ""
+            return gateway.capture(held_ref, intent.amount, intent.currency, idempotency_key=key)
+        if intent.kind == "void":
+            return gateway.void(intent.original_reference or "", idempotency_key=key)
         held = gateway.authorize(
             intent.order_number,
             intent.amount,
@@ -135,7 +161,7 @@ def ask(intent: Intent) -> ProviderResult:
             intent.reference,
             idempotency_key=key,
         )
-        if not held.ok:
+        if not held.ok or intent.kind == "authorization":
             return held
         return gateway.capture(held.reference, intent.amount, intent.currency, idempotency_key=key)
     except Exception as exc:  # noqa: BLE001 - any failure of the call leaves the intent pending
@@ -172,6 +198,31 @@ def mark_failed(conn: Connection, intent: Intent, error: str, reference: str | N
             status="failed", error=error[:1000], provider_reference=reference, settled_at=utcnow()
         )
     )
+
+
+def mark_attention(conn: Connection, intent: Intent, error: str, reference: str | None) -> bool:
+    """The provider moved the money and the record was refused: kept for staff to decide."""
+    return bool(
+        conn.execute(
+            update(PaymentAttempt)
+            .where(PaymentAttempt.id == intent.id, PaymentAttempt.status == "pending")
+            .values(status="attention", error=error[:1000], provider_reference=reference)
+        ).rowcount
+    )
+
+
+def by_id(conn: Connection, intent_id: str, lock: bool = False) -> tuple[Intent, str]:
+    """The intent and its status; NotFound for an id that is none."""
+    iid = int(intent_id) if intent_id.isdecimal() and len(intent_id) < 19 else -1
+    stmt = (
+        select(PaymentAttempt, Order.number)
+        .join(Order, Order.id == PaymentAttempt.order_id)
+        .where(PaymentAttempt.id == iid)
+    )
+    row = conn.execute(stmt.with_for_update(of=PaymentAttempt) if lock else stmt).first()
+    if row is None:
+        raise NotFound(detail=f"No payment intent with id {intent_id!r}.")
+    return _intent(row, row.number), str(row.status)
 
 
 def pending_for(conn: Connection, order_id: int, purpose: str, reference: str) -> bool:

@@ -1,8 +1,8 @@
 """How a payment or a refund is written: the conditional updates of an order's ``paid`` and
 ``refunded``, the payment row, the events, the audit entry and the outbox message. Shared
 by the use cases of payments, authorizations, returns and disputes, inside their own
-transactions; none of it calls a payment provider except ``refund_in`` when it is not
-given the provider's answer (see there)."""
+transactions; none of it calls a payment provider (the provider's answer is given to it,
+asked between two transactions: ``services/payments/intents.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.tables import OutboxMessage
-from dingdan.domain.shared.errors import PaymentRequired, ValidationFailed
+from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.orders.allocation import refresh_order
 from dingdan.services.orders.audit import audit_order
@@ -60,14 +60,6 @@ def take(conn: Connection, order: Any, amount: int) -> None:
         left = max(0, order.total_minor - order.paid_minor - pending)
         due = format_amount(left, order.currency)
         raise ValidationFailed.on("amount", "exceeds_balance", due=due)
-
-
-def succeeded(*results: ProviderResult) -> ProviderResult:
-    """The last of the provider's answers, once every one of them is a success."""
-    for r in results:
-        if not r.ok:
-            raise PaymentRequired(detail=f"The payment provider declined: {r.message}")
-    return results[-1]
 
 
 def insert_payment(
@@ -148,9 +140,9 @@ def refund_in(
     method: str | None = None,
     answer: ProviderResult | None = None,
 ) -> dict[str, Any]:
-    """A refund inside the caller's transaction (returns use it too). ``method`` other than
-    the order's (store credit) moves no money through the payment provider; ``answer`` is
-    the provider's, when it was asked before this transaction (an order's refund)."""
+    """A refund inside the caller's transaction (returns, disputes and exchanges use it too).
+    ``method`` other than the order's (store credit) moves no money through the payment
+    provider; otherwise ``answer`` is the provider's, asked before this transaction."""
     pending = intents.pending_sum(order.id, "refund")
     done = conn.execute(
         update(Order)
@@ -165,17 +157,9 @@ def refund_in(
     original = original_payment(conn, order)
     gateway = provider_of_record(original.provider if original else None)
     if answer is None and (method is None or method == order.payment_method):
-        # Still asked inside the caller's transaction (returns, disputes, exchanges), with
-        # a key made of the refund's own reference: a transaction run again asks again
-        # with the same key, and the provider refunds once.
-        answer = succeeded(
-            gateway.refund(
-                original.reference if original else None,
-                amount,
-                order.currency,
-                idempotency_key=f"refund:{order.number}:{reference}",
-            )
-        )
+        # Money back to the original method is an intent: the provider is asked between two
+        # transactions, never inside one (services/payments/intents.py).
+        raise RuntimeError("a refund to the original method is recorded with its answer")
     if answer is not None:
         reference = reference or answer.reference
     pid = insert_payment(

@@ -24,6 +24,7 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.domain.shared.money import format_amount
+from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, view
 from dingdan.services.payments import intents
 from dingdan.services.payments.providers import PROVIDERS, ProviderResult, provider_of_record
@@ -109,16 +110,10 @@ def _open_payment(
     )
 
 
-def settle_intent(
-    db: Database, intent: intents.Intent, answer: ProviderResult
-) -> dict[str, Any]:
+def settle_intent(db: Database, intent: intents.Intent, answer: ProviderResult) -> dict[str, Any]:
     """The second transaction: the provider's answer recorded (or the intent failed)."""
     if not answer.ok:
-        db.write(
-            lambda conn: intents.mark_failed(
-                conn, intent, answer.message or "declined", answer.reference
-            )
-        )
+        db.write(lambda conn: _declined(conn, intent, answer))
         raise PaymentRequired(detail=f"The payment provider declined: {answer.message}")
     try:
         return db.write(lambda conn: _record(conn, intent, answer))
@@ -126,22 +121,50 @@ def settle_intent(
         raise  # the database: the intent stays pending and the worker records it later
     except DomainError as exc:
         # The provider moved the money and the order can no longer take it (its total was
-        # lowered, the return settled otherwise meanwhile): the intent keeps the provider's
-        # reference for staff.
+        # lowered, it was cancelled, the dispute or return settled otherwise meanwhile):
+        # nothing is recorded and nothing is reversed by itself; the intent waits for staff
+        # with the provider's reference, and the order's timeline says so.
         log.error("intent %s: %s succeeded but was refused: %s", intent.id, answer.reference, exc)
-        why = f"the provider's {answer.reference} was not recorded: {exc}"
-        db.write(lambda conn: intents.mark_failed(conn, intent, why, answer.reference))
+        refused = exc
+        db.write(lambda conn: _needs_attention(conn, intent, answer, refused))
         raise
 
 
-Recorder = Callable[
-    [Connection, intents.Intent, ProviderResult, Any], tuple[dict[str, Any], int]
-]
+def _declined(conn: Connection, intent: intents.Intent, answer: ProviderResult) -> None:
+    intents.mark_failed(conn, intent, answer.message or "declined", answer.reference)
+    undo = ON_DECLINED.get(intent.purpose)
+    if undo is not None:
+        undo(conn, intent)
 
 
-def _record(
-    conn: Connection, intent: intents.Intent, answer: ProviderResult
-) -> dict[str, Any]:
+def _needs_attention(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, exc: DomainError
+) -> None:
+    why = str(exc)[:500]
+    if not intents.mark_attention(conn, intent, str(why), answer.reference):
+        return  # settled meanwhile by another recording
+    shown = format_amount(intent.amount, intent.currency)
+    event(
+        conn,
+        intent.order_id,
+        "payment_unrecorded",
+        "system",
+        f"The provider's {intent.kind} {answer.reference} of {shown} {intent.currency} "
+        f"could not be recorded: {why}",
+        {
+            "intent_id": str(intent.id),
+            "kind": intent.kind,
+            "amount": shown,
+            "reference": answer.reference,
+            "reason": why,
+        },
+    )
+
+
+Recorder = Callable[[Connection, intents.Intent, ProviderResult, Any], tuple[dict[str, Any], int]]
+
+
+def _record(conn: Connection, intent: intents.Intent, answer: ProviderResult) -> dict[str, Any]:
     order = fetch(conn, intent.order_number, lock=True)
     if not intents.mark_succeeded(conn, intent, answer):
         return _recorded_already(conn, intent, order)
@@ -166,13 +189,15 @@ def _record_for_order(
     return record_paid(conn, actor, order, pid, amount, answer.reference), pid
 
 
-# How an intent's answer is recorded, by its purpose: other contexts add theirs (returns).
+# How an intent's answer is recorded, by its purpose: other contexts add theirs (returns,
+# disputes, exchanges, authorizations).
 RECORDERS: dict[str, Recorder] = {"order": _record_for_order}
+# What a purpose puts back when the provider declined its intent (an authorization being
+# captured or voided is open again).
+ON_DECLINED: dict[str, Callable[[Connection, intents.Intent], None]] = {}
 
 
-def _recorded_already(
-    conn: Connection, intent: intents.Intent, order: Any
-) -> dict[str, Any]:
+def _recorded_already(conn: Connection, intent: intents.Intent, order: Any) -> dict[str, Any]:
     """Another settlement of the same intent got there first (the worker and the request)."""
     pid = intents.recorded_payment_id(conn, intent)
     if pid is None or intent.purpose != "order":
@@ -206,6 +231,7 @@ def open_refund(
     reason: str,
     reference: str | None,
     purpose: str = "order",
+    details: dict[str, Any] | None = None,
 ) -> intents.Intent:
     """A refund's intent, once the amount fits in what was paid less what is refunded and
     what pending refunds ask for (the caller holds the order's row)."""
@@ -225,6 +251,7 @@ def open_refund(
         reason=reason,
         reference=reference,
         original_reference=original.reference if original else None,
+        details=details,
     )
 
 

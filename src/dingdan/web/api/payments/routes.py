@@ -1,17 +1,19 @@
-"""Authorizations (hold, capture, void) and carriers' COD remittances."""
+"""Authorizations (hold, capture, void), carriers' COD remittances, and payment intents for
+staff (those the provider answered and Dingdan could not record)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.payments import authorizations, transactions
+from dingdan.services.payments import authorizations, intent_review, transactions
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.orders.schemas import AuthorizeIn, CaptureIn, RemittanceIn
 from dingdan.web.api.orders.view_schemas import Payment, PaymentWithOrder, Remittance
+from dingdan.web.api.payments.schemas import CloseIntentIn, PaymentIntent, PaymentIntentPage
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -68,4 +70,47 @@ async def cod_remittance(
 ) -> dict[str, Any]:
     return await run_in_threadpool(
         transactions.record_cod_remittance, db_of(request), actor, body.model_dump()
+    )
+
+
+@router.get("/payment-intents", response_model=PaymentIntentPage, responses=responses("forbidden"))
+async def list_payment_intents(
+    request: Request,
+    status: str | None = Query(
+        None, max_length=20, description="pending, succeeded, failed, attention, resolved"
+    ),
+    limit: int = 50,
+    cursor: str | None = Query(None, max_length=500),
+    actor: Actor = can(Action.MANAGE_PAYMENTS),
+) -> dict[str, Any]:
+    page = await run_in_threadpool(
+        intent_review.list_intents, db_of(request), status, limit, cursor
+    )
+    return page.as_dict()
+
+
+@router.post(
+    "/payment-intents/{intent_id}/record",
+    response_model=PaymentIntent,
+    responses=responses(*TRANSITION, "provider_unavailable"),
+)
+async def record_payment_intent(
+    request: Request, intent_id: str, actor: Actor = can(Action.MANAGE_PAYMENTS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(intent_review.record_again, db_of(request), actor, intent_id)
+
+
+@router.post(
+    "/payment-intents/{intent_id}/close",
+    response_model=PaymentIntent,
+    responses=responses("forbidden", "not_found", "invalid_transition"),
+)
+async def close_payment_intent(
+    request: Request,
+    intent_id: str,
+    body: CloseIntentIn,
+    actor: Actor = can(Action.MANAGE_PAYMENTS),
+) -> dict[str, Any]:
+    return await run_in_threadpool(
+        intent_review.close, db_of(request), actor, intent_id, body.model_dump()
     )

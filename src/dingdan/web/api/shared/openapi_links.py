@@ -13,6 +13,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from dingdan.web.api.shared import replays
+
 V1 = "/api/v1"
 ORDER = f"{V1}/orders/{{number}}"
 RETURN = f"{V1}/returns/{{return_id}}"
@@ -292,7 +294,7 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = add_links(generate())
+            app.openapi_schema = replays.document(add_links(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

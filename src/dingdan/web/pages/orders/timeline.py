@@ -331,6 +331,15 @@ def _backordered(e: dict[str, Any], r: Reader) -> list[Sentence]:
     return [(N_("Backordered: %(lines)s."), {"lines": _lines(e["data"]["lines"])})]
 
 
+def _payment_unrecorded(e: dict[str, Any], r: Reader) -> list[Sentence]:
+    d = e["data"]
+    msgid = N_(
+        "Payment intent %(id)s: the provider moved %(amount)s and it could not be recorded; "
+        "finance decides on the background jobs page."
+    )
+    return [(msgid, {"id": d["intent_id"], "amount": r.money(d["amount"])})]
+
+
 KINDS: dict[str, Callable[[dict[str, Any], Reader], list[Sentence] | None]] = {
     "created": _created,
     "allocated": _allocated,
@@ -339,6 +348,11 @@ KINDS: dict[str, Callable[[dict[str, Any], Reader], list[Sentence] | None]] = {
     "refunded": _refunded,
     "authorized": _authorized,
     "voided": _voided,
+    "payment_unrecorded": _payment_unrecorded,
+    "payment_retried": _simple(N_("Payment intent %(id)s recorded again."), id="intent_id"),
+    "payment_resolved": _simple(
+        N_("Payment intent %(id)s settled by hand: %(note)s"), id="intent_id", note="note"
+    ),
     "cancelled": _cancelled,
     "picked": _simple(N_("Picked at %(location)s."), location="location"),
     "packed": _simple(N_("Packed at %(location)s."), location="location"),

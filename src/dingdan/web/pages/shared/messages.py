@@ -86,6 +86,13 @@ LABELS: dict[str, str] = {
     "replay_differs": N_("Sent again with changes"),
     "authorized": N_("Payment authorized"),
     "voided": N_("Voided"),
+    "payment_unrecorded": N_("Payment not recorded"),
+    "payment_retried": N_("Payment recorded again"),
+    "payment_resolved": N_("Payment settled by hand"),
+    # payment intents
+    "authorization": N_("Authorization"),
+    "capture": N_("Capture"),
+    "void": N_("Void"),
     "replacement": N_("Replacement"),
     "reshipment": N_("Reshipment"),
     "dispute_opened": N_("Dispute opened"),
