@@ -221,30 +221,64 @@ def label(_: Any, value: Any) -> str:
     return str(_(text)) if text else str(value or "")
 
 
+ACTOR_KINDS: dict[str, str] = {
+    "cli": N_("Command line (%(name)s)"),
+    "token": N_("API token %(name)s"),
+    "customer": N_("Customer"),
+    "system": N_("System"),
+    "anonymous": N_("Visitor"),
+    "channel": N_("Sales channel %(name)s"),
+    "import": N_("Import %(name)s"),
+}
+
+
+def actor_label(_: Any, actor: Any) -> str:
+    """Who did something, as staff read it: a user by their email, the command line, an API
+    token, the system, the customer (never ``user:`` or ``cli:`` prefixes)."""
+    text = str(actor or "")
+    kind, _sep, name = text.partition(":")
+    if kind == "user" and name:
+        return name
+    if kind == "system" or text == "system":
+        return str(_(ACTOR_KINDS["system"]))
+    template = ACTOR_KINDS.get(kind)
+    if template is None:
+        return text
+    return str(_(template, name=name)) if "%(name)s" in template else str(_(template))
+
+
 def field_label(_: Any, name: str) -> str:
     base = re.sub(r"^.*\.", "", re.sub(r"\[\d+\]", "", name))
     text = FIELDS.get(base)
     return str(_(text)) if text else name
 
 
-def coded_message(_: Any, code: str, params: dict[str, Any], english: str) -> str:
+def coded_message(
+    _: Any, code: str, params: dict[str, Any], english: str, language: str | None = None
+) -> str:
     """A field error's message in the reader's language: its code's template translated and
-    filled with its parameters (a parameter that is itself a code, a status, by its label)."""
+    filled with its parameters (a parameter that is itself a code, a status, by its label;
+    an English phrase, such as a tracking format, translated; a carrier by its name in
+    ``language``)."""
     template = error_codes.FIELD_ERRORS.get(code)
     if template is None:  # not coded (an older stored message): as it was said
         return english
     coded = error_codes.CODE_PARAMS
     values = {k: label(_, v).lower() if k in coded else v for k, v in params.items()}
+    for k in error_codes.PHRASE_PARAMS & values.keys():
+        values[k] = str(_(str(values[k])))
+    if language and params.get("carrier_code") and get_carrier(str(params["carrier_code"])):
+        values["carrier"] = carrier_name(language, str(params["carrier_code"]))
     return str(_(template, **values))
 
 
-def field_message(_: Any, error: FieldError) -> str:
-    return coded_message(_, error.code, error.params, error.message)
+def field_message(_: Any, error: FieldError, language: str | None = None) -> str:
+    return coded_message(_, error.code, error.params, error.message, language)
 
 
 def describe(_: Any, exc: DomainError, language: str) -> dict[str, Any]:
     """A domain error as ``{"message", "detail", "fields": [(label, message)]}``."""
-    fields = [(field_label(_, e.field), field_message(_, e)) for e in exc.errors]
+    fields = [(field_label(_, e.field), field_message(_, e, language)) for e in exc.errors]
     message = str(_(CODES.get(exc.code, DEFAULT_ERROR)))
     if exc.code == "validation_error" and fields:
         message = str(_("Please correct the fields below."))
