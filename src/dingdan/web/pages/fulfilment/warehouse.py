@@ -28,13 +28,17 @@ def pick_list(request: Request, page: User, location: str | None = None) -> Resp
     db = request.app.state.db
     locs = locations.list_locations(db, active=True, limit=200).items
     code = location or (locs[0]["code"] if locs else None)
-    data = None
+    data, picked = None, {}
     if code:
         try:
             data = picking.pick_list(db, code, limit=100)
         except DomainError as exc:
             page.flash_error(exc)
-    return page.render("fulfilment/warehouse.html", locations=locs, code=code, data=data)
+        else:
+            picked = picking.picked_orders(db, data["location"], data["orders"])
+    return page.render(
+        "fulfilment/warehouse.html", locations=locs, code=code, data=data, picked=picked
+    )
 
 
 @router.post("/warehouse/{code}/picked")
