@@ -81,7 +81,9 @@ def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> OrderView:
         "financial_status": order.financial_status,
         "fulfillment_status": order.fulfillment_status,
         "currency": cur,
-        "customer": order.customer,
+        # The stored snapshot of the customer as ordered, with the customer's id
+        # (``GET /api/v1/customers?q=`` finds the same customer).
+        "customer": {**(order.customer or {}), "id": str(order.customer_id)},
         "shipping_address": order.shipping_address,
         "payment_method": order.payment_method,
         "lines": [
