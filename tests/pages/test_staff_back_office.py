@@ -146,3 +146,32 @@ def test_a_shipped_order_still_offers_its_packing_slip(shop, browser, db):
     assert 'id="packing-slip-link"' in html and 'id="ship-blocked"' not in html
     slip = wh.get(f"/orders/{number}/packing-slip").text
     assert '<article class="slip reprint"' in slip and "HCT9" in slip
+
+
+# ---- 28: inventory -----------------------------------------------------------------------
+
+
+def test_inventory_lists_every_active_product_and_searches_them(shop, browser, db):
+    from tests.builders import product
+
+    product(db, "NEW-9", price="800.00", name="東方美人茶", barcode="4719999999990")
+    wh = browser("warehouse")
+    html = wh.get("/inventory").text
+    assert "NEW-9" in html and "No stock yet" in html  # no stock record, still listed
+    assert 'href="/inventory/NEW-9#receive-form"' in html
+    for q in ("東方", "new-9", "4719999999990"):
+        found = wh.get("/inventory", params={"q": q}).text
+        assert "NEW-9" in found and "TEA-001" not in found, q
+    fragment = wh.get("/inventory", params={"q": "TEA"}, headers={"HX-Target": "stock-results"})
+    assert fragment.text.lstrip().startswith('<section class="card" id="stock-results">')
+    assert "TEA-001" in fragment.text and "MUG-001" not in fragment.text
+
+
+def test_inventory_rows_are_compact_blocks_on_a_phone(shop, browser):
+    wh = browser("warehouse")
+    html = wh.get("/inventory").text
+    assert '<table class="rows stock-list">' in html
+    row = html[html.index("<tbody>") : html.index("</tr>")]
+    assert row.count("<td") == 6 and row.count("data-label") == 3  # SKU, name, where: bare
+    css = wh.get("/static/app.css").text
+    assert "table.stock-list tr { display: grid;" in css
