@@ -175,3 +175,38 @@ def test_inventory_rows_are_compact_blocks_on_a_phone(shop, browser):
     assert row.count("<td") == 6 and row.count("data-label") == 3  # SKU, name, where: bare
     css = wh.get("/static/app.css").text
     assert "table.stock-list tr { display: grid;" in css
+
+
+# ---- 22: return photos -------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_the_return_page_shows_the_customers_photos_to_staff(shop, browser, db, tmp_path, monkeypatch):
+    from dingdan.services.after_sales import customer_returns
+
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    number = _paid(db)
+    shipments.create_shipment(db, ADMIN, number, {"carrier": "tcat"})
+    token = queries.get_order(db, number)["tracking_token"]
+    ret = customer_returns.request_from_customer(
+        db,
+        token,
+        {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "damaged"}]},
+        [("破損.png", PNG)],
+    )
+    photo = ret["photos"][0]
+    cs = browser("customer_service")
+    html = cs.get(f"/returns/{ret['id']}", headers=ZH).text
+    url = f"/returns/{ret['id']}/photos/{photo['id']}"
+    assert 'id="return-photos"' in html and f'<img src="{url}"' in html and 'class="thumb"' in html
+    assert f'<a href="{url}" target="_blank"' in html  # full size
+    assert "破損.png" in html and f"customer:{number}" not in html
+    full = cs.get(url)
+    assert full.status_code == 200 and full.content == PNG
+    assert full.headers["content-type"] == "image/png"
+    assert full.headers["cache-control"] == "private, no-store"
+    assert full.headers["x-content-type-options"] == "nosniff"
+    signed_out = browser().get(url, follow_redirects=False)
+    assert signed_out.status_code == 303 and signed_out.headers["location"].startswith("/login")
+    assert cs.get(f"/returns/{ret['id']}/photos/999").status_code == 404
