@@ -74,7 +74,10 @@ def test_the_customers_page_finds_a_phone_as_people_type_it(placed, app):
     from tests.pages.conftest import Browser
 
     accounts.create_user(
-        placed and app.state.db, ADMIN, email="cs@example.com", role="customer_service",
+        placed and app.state.db,
+        ADMIN,
+        email="cs@example.com",
+        role="customer_service",
         password="correct-horse-battery",
     )
     with TestClient(app) as client:

@@ -182,7 +182,9 @@ def test_inventory_rows_are_compact_blocks_on_a_phone(shop, browser):
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def test_the_return_page_shows_the_customers_photos_to_staff(shop, browser, db, tmp_path, monkeypatch):
+def test_the_return_page_shows_the_customers_photos_to_staff(
+    shop, browser, db, tmp_path, monkeypatch
+):
     from dingdan.services.after_sales import customer_returns
 
     monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))

@@ -115,6 +115,7 @@ DEFAULT_CARRIERS: tuple[Carrier, ...] = (
 
 _BY_CODE: dict[str, Carrier] = {carrier.code: carrier for carrier in DEFAULT_CARRIERS}
 
+
 def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts (pages translate these)
     return message
 
@@ -201,14 +202,20 @@ def validate_tracking_number(carrier_code: str, number: str) -> str:
         raise ValidationFailed.on("carrier", "unknown_carrier", carrier=carrier_code)
     if not isinstance(number, str):
         raise ValidationFailed.on(
-            "tracking_number", "tracking_not_text", carrier=carrier.name_en, carrier_code=carrier.code
+            "tracking_number",
+            "tracking_not_text",
+            carrier=carrier.name_en,
+            carrier_code=carrier.code,
         )
     normalized = normalize_tracking_number(number)
     if carrier.tracking_format is not None:
         normalized = _SEPARATORS.sub("", normalized)
     if not normalized:
         raise ValidationFailed.on(
-            "tracking_number", "tracking_required", carrier=carrier.name_en, carrier_code=carrier.code
+            "tracking_number",
+            "tracking_required",
+            carrier=carrier.name_en,
+            carrier_code=carrier.code,
         )
     outcome = _format_outcome(carrier.tracking_format, normalized)
     if outcome is not _Outcome.VALID:

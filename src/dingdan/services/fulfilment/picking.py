@@ -156,7 +156,9 @@ def pick_list(
     return db.read(lambda conn: _build(conn, location_code, numbers, limit)[1])
 
 
-def picked_orders(db: Database, location_code: str, numbers: list[str]) -> dict[str, dict[str, Any]]:
+def picked_orders(
+    db: Database, location_code: str, numbers: list[str]
+) -> dict[str, dict[str, Any]]:
     """Which of these orders were marked as picked at this location: number -> the last
     ``picked`` event there (``at``, ``actor``). Read from the orders' timelines."""
     if not numbers:

@@ -39,10 +39,6 @@ def fetch(conn: Connection, number: str, *, lock: bool = False) -> Any:
     return row
 
 
-
-
-
-
 def view(conn: Connection, order: Any) -> OrderView:
     return views(conn, [order])[0]
 
@@ -307,6 +303,20 @@ def _search_sqlite(
     if after:  # ``query`` has it on orders.id already; on the index's key it seeks to it
         looked_up = looked_up.where(key < after[0])
     return rows + list(conn.execute(looked_up))
+
+
+def existing_numbers(db: Database, candidates: list[Any]) -> set[str]:
+    """Which of these texts (a ledger's references) are order numbers: the pages link them."""
+    wanted = {c for c in candidates if isinstance(c, str) and 0 < len(c) <= 40}
+    if not wanted:
+        return set()
+    return set(
+        db.read(
+            lambda conn: (
+                conn.execute(select(Order.number).where(Order.number.in_(wanted))).scalars().all()
+            )
+        )
+    )
 
 
 def events(db: Database, number: str) -> dict[str, Any]:

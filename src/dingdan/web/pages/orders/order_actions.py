@@ -13,8 +13,7 @@ from dingdan.web.pages.shared.messages import N_
 
 NOT_OPEN = N_("The order is %(status)s: nothing more can be shipped.")
 NOT_PAID = N_(
-    "Not paid in full yet (balance due %(due)s): record the payment before packing and "
-    "shipping."
+    "Not paid in full yet (balance due %(due)s): record the payment before packing and shipping."
 )
 NOTHING_ALLOCATED = N_("Nothing is allocated and unshipped: there is nothing to pack or ship.")
 

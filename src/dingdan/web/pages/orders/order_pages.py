@@ -17,8 +17,8 @@ from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import notes, queries
 from dingdan.services.payments import transactions
-from dingdan.web.pages.after_sales.returns import order_returns
 from dingdan.web.error_status import status_of
+from dingdan.web.pages.after_sales.returns import order_returns
 from dingdan.web.pages.orders import order_actions
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
