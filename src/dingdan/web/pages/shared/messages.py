@@ -278,7 +278,8 @@ def actor_label(_: Any, actor: Any) -> str:
     if kind == "user" and name:
         return name
     if kind == "system" or text == "system":
-        return str(_(ACTOR_KINDS["system"]))
+        template = ACTOR_KINDS["system"]
+        return str(_(template))
     template = ACTOR_KINDS.get(kind)
     if template is None:
         return text
