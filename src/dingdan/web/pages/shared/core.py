@@ -135,6 +135,7 @@ class Page:
             "label": lambda v: messages.label(self.gettext, v),
             "actor_name": lambda v: messages.actor_label(self.gettext, v),
             "field_name": lambda v: messages.field_label(self.gettext, str(v)),
+            "value_words": lambda v: messages.value_words(self.gettext, v),
             "carrier_name": self.carrier_name,
             "carrier_url": self.carrier_url,
             "now_iso": datetime.now(UTC).isoformat(),

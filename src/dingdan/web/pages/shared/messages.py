@@ -11,6 +11,7 @@ from dingdan.domain.fulfilment.carriers import get_carrier
 from dingdan.domain.shared import error_codes
 from dingdan.domain.shared.errors import DomainError, FieldError
 from dingdan.services.fulfilment import carriers as carriers_admin
+from dingdan.web.pages.shared.vocabulary import ALL_CODES
 
 
 def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts
@@ -278,12 +279,20 @@ def actor_label(_: Any, actor: Any) -> str:
     if kind == "user" and name:
         return name
     if kind == "system" or text == "system":
-        template = ACTOR_KINDS["system"]
-        return str(_(template))
+        system = ACTOR_KINDS["system"]
+        return str(_(system))
     template = ACTOR_KINDS.get(kind)
     if template is None:
         return text
     return str(_(template, name=name)) if "%(name)s" in template else str(_(template))
+
+
+def value_words(_: Any, value: Any) -> Any:
+    """A recorded value (an audit entry's before or after) as a person reads it: a code of the
+    registry by its label, anything else as recorded."""
+    if isinstance(value, str) and value in ALL_CODES:
+        return label(_, value)
+    return value
 
 
 def field_label(_: Any, name: str) -> str:
