@@ -45,7 +45,10 @@ def partly_shipped(shop, db):
 
 
 def _rows(html: str) -> dict[str, str]:
-    """SKU → quantity to pack, read from the slip's table."""
+    """SKU → quantity to pack, read from the slips' tables (not the reprints of shipments)."""
+    html = "".join(
+        a for a in re.findall(r"<article.*?</article>", html, re.S) if "slip reprint" not in a
+    )
     found = re.findall(
         r'<td class="slip-sku">([^<]+).*?<td class="slip-qty">([^<]+)</td>', html, re.S
     )
@@ -176,18 +179,23 @@ def test_a_pdf_is_asked_for_then_offered_once_the_worker_made_it(partly_shipped,
     assert packing_slips.code128_svg(number) in source and _rows(source)["TEA-001"] == "2"
 
 
-def test_nothing_left_to_pack_says_so_and_queues_no_pdf(shop, browser, db):
+def test_nothing_left_to_pack_says_so_and_the_shipment_slip_can_be_printed_again(
+    shop, browser, db
+):
     number = shop["order"]["number"]
     transactions.record_payment(db, ADMIN, number, {"amount": shop["order"]["total"]})
     shipments.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT2"})
     wh = browser("warehouse")
     page = wh.get(f"/orders/{number}/packing-slip").text
-    assert "Nothing is left to pack for this order." in page and "<article" not in page
-    assert f'action="/orders/{number}/packing-slip.pdf"' not in page
+    assert "Nothing is left to pack for this order." in page
+    assert '<article class="slip"' not in page  # nothing to pack
+    # The shipment's own slip, for a reprint: what it took, its carrier and number.
+    assert page.count('<article class="slip reprint"') == 1
+    assert "Reprint: shipped" in page and "HCT2" in page and "TEA-001" in page
+    assert f'action="/orders/{number}/packing-slip.pdf"' in page
     r = wh.post(f"/orders/{number}/packing-slip.pdf")
     assert r.status_code == 303
-    assert "Nothing is left to pack" in wh.get(r.headers["location"]).text
-    assert documents.pdf_state(db, "packing_slip", number)["pending"] is False
+    assert documents.pdf_state(db, "packing_slip", number)["pending"] is True
 
 
 def test_the_pick_list_links_to_the_slips_of_its_orders(partly_shipped, shop, browser, db):

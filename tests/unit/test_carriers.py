@@ -252,3 +252,23 @@ def test_the_s10_country_list_is_iso_3166_and_includes_taiwan() -> None:
     assert len(ISO_COUNTRY_CODES) == 249
     assert {"TW", "CN", "HK", "MO", "JP", "US"} <= ISO_COUNTRY_CODES
     assert "XX" not in ISO_COUNTRY_CODES
+
+
+def test_a_number_as_printed_with_dashes_or_dots_is_read_for_a_known_format() -> None:
+    # T-cat prints 9012-3456-7890 on its labels; people copy it with the dashes.
+    assert validate_tracking_number("tcat", "9012-3456-7890") == "901234567890"
+    assert validate_tracking_number("tcat", "9012.3456.7890") == "901234567890"
+    assert validate_tracking_number("tcat", "９０１２－３４５６－７８９０") == "901234567890"
+    assert validate_tracking_number("chunghwa_post", "RR-123-456-785-TW") == "RR123456785TW"
+    assert detect_carriers("9012-3456-7890") == detect_carriers("901234567890")
+
+
+def test_dashes_do_not_make_a_short_number_valid_and_stay_for_generic_carriers() -> None:
+    _assert_refused("tcat", "9012-3456-789")
+    assert validate_tracking_number("hct", "HCT-1234-5") == "HCT-1234-5"
+
+
+def test_the_refusal_names_the_carrier_code_for_pages_to_name_it_in_their_language() -> None:
+    error = _refusal("tcat", "12-34")
+    assert error.errors[0].params["carrier_code"] == "tcat"
+    assert error.errors[0].params["expected"] == "12 digits"

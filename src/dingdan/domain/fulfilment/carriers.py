@@ -115,20 +115,29 @@ DEFAULT_CARRIERS: tuple[Carrier, ...] = (
 
 _BY_CODE: dict[str, Carrier] = {carrier.code: carrier for carrier in DEFAULT_CARRIERS}
 
-GENERIC_DESCRIPTION = "4 to 40 letters, digits or dashes"
+
+def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts (pages translate these)
+    return message
+
+
+GENERIC_DESCRIPTION = N_("4 to 40 letters, digits or dashes")
 _GENERIC = re.compile(r"(?=[A-Z0-9-]*[A-Z0-9])[A-Z0-9-]{4,40}")
 _LOCAL_FORMATS: dict[str, re.Pattern[str]] = {"tcat": re.compile(r"[0-9]{12}")}
 _DATA_PACKAGE = "dingdan.domain.fulfilment.tracking_data"
 _DATA_FORMATS = frozenset({"dhl", "fedex", "ups", "s10"})  # each is the name of a JSON file
 _FORMAT_DESCRIPTIONS: dict[str, str] = {
-    "tcat": "12 digits",
-    "s10": "2 letters, 9 digits and a country code, such as RR123456785TW",
-    "ups": "1Z and 16 letters or digits, or a waybill such as K1506235620",
-    "fedex": "12, 15, 18, 22, 32 or 34 digits",
-    "dhl": "a waybill of 10 or 11 digits, 14 digits, a piece ID or an e-commerce number",
+    "tcat": N_("12 digits"),
+    "s10": N_("2 letters, 9 digits and a country code, such as RR123456785TW"),
+    "ups": N_("1Z and 16 letters or digits, or a waybill such as K1506235620"),
+    "fedex": N_("12, 15, 18, 22, 32 or 34 digits"),
+    "dhl": N_("a waybill of 10 or 11 digits, 14 digits, a piece ID or an e-commerce number"),
 }
 _MAX_LENGTH = 64  # longer than any format; refused before any regex runs
 _WHITESPACE = re.compile(r"\s+")
+# Separators people and labels put between groups of digits (9012-3456-7890, 9012.3456.7890):
+# no known format has them, so they are dropped before a known format is checked. Dashes
+# stay for carriers checked only generically, whose numbers may hold them.
+_SEPARATORS = re.compile(r"[-.\u2010-\u2015\u2212\u30fc\uff0d]")
 _PCRE_NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
 
 # ISO 3166-1 alpha-2, officially assigned codes (249, as in pycountry 26.2.16).
@@ -192,10 +201,22 @@ def validate_tracking_number(carrier_code: str, number: str) -> str:
     if carrier is None:
         raise ValidationFailed.on("carrier", "unknown_carrier", carrier=carrier_code)
     if not isinstance(number, str):
-        raise ValidationFailed.on("tracking_number", "tracking_not_text", carrier=carrier.name_en)
+        raise ValidationFailed.on(
+            "tracking_number",
+            "tracking_not_text",
+            carrier=carrier.name_en,
+            carrier_code=carrier.code,
+        )
     normalized = normalize_tracking_number(number)
+    if carrier.tracking_format is not None:
+        normalized = _SEPARATORS.sub("", normalized)
     if not normalized:
-        raise ValidationFailed.on("tracking_number", "tracking_required", carrier=carrier.name_en)
+        raise ValidationFailed.on(
+            "tracking_number",
+            "tracking_required",
+            carrier=carrier.name_en,
+            carrier_code=carrier.code,
+        )
     outcome = _format_outcome(carrier.tracking_format, normalized)
     if outcome is not _Outcome.VALID:
         raise _refused(carrier, outcome)
@@ -208,6 +229,7 @@ def detect_carriers(number: str) -> list[str]:
     Carriers checked only generically (HCT, store pickup, "other", ...) are never listed.
     """
     normalized = normalize_tracking_number(number) if isinstance(number, str) else ""
+    normalized = _SEPARATORS.sub("", normalized)
     if not normalized:
         return []
     return [
@@ -220,11 +242,17 @@ def detect_carriers(number: str) -> list[str]:
 
 def _refused(carrier: Carrier, outcome: _Outcome) -> ValidationFailed:
     if outcome is _Outcome.BAD_CHECK_DIGIT:
-        return ValidationFailed.on("tracking_number", "bad_check_digit", carrier=carrier.name_en)
+        return ValidationFailed.on(
+            "tracking_number", "bad_check_digit", carrier=carrier.name_en, carrier_code=carrier.code
+        )
     fmt = carrier.tracking_format
     expected = GENERIC_DESCRIPTION if fmt is None else _FORMAT_DESCRIPTIONS[fmt]
     return ValidationFailed.on(
-        "tracking_number", "invalid_tracking_number", carrier=carrier.name_en, expected=expected
+        "tracking_number",
+        "invalid_tracking_number",
+        carrier=carrier.name_en,
+        carrier_code=carrier.code,
+        expected=expected,
     )
 
 

@@ -228,6 +228,8 @@ FIELD_ERRORS: dict[str, str] = {
 
 # Parameters whose value is itself a code (a status): the pages show its label.
 CODE_PARAMS = frozenset({"status"})
+# Parameters whose value is an English phrase marked for translation (a tracking format).
+PHRASE_PARAMS = frozenset({"expected"})
 
 
 def message(code: str, params: dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """Payment intents keep what their record needs; replays of keyed POST requests
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 00:30:00
 
 ``payment_attempts.details``: what the second transaction of an intent needs beyond the
@@ -21,8 +21,8 @@ from alembic import op
 
 import dingdan.db.types
 
-revision = "0013"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Allocation, Order, OrderLine
+from dingdan.db.order_tables import Allocation, Order, OrderLine, Shipment
 from dingdan.db.tables import Location, Product
 from dingdan.services.fulfilment import picking
 from dingdan.services.inventory import locations
+from dingdan.services.orders.notes import notes_in
 from dingdan.services.orders.queries import fetch
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -76,12 +77,60 @@ def _slips(conn: Connection, orders: list[Any], location_id: int | None) -> list
     for o in orders:
         for (oid, lid), lines in groups.items():
             if oid == o.id:
-                out.append(_slip(o, locs[lid], lines))
+                out.append(_slip(o, locs[lid], lines, notes_in(conn, o.id)))
     return out
 
 
-def _slip(order: Any, loc: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:
+def _shipped_slips(conn: Connection, order: Any) -> list[dict[str, Any]]:
+    """A slip per shipment of the order, for a reprint: what that shipment took, from where,
+    with its carrier and tracking number."""
+    shipped = list(
+        conn.execute(select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id))
+    )
+    if not shipped:
+        return []
+    lines = {
+        r.sku: r
+        for r in conn.execute(
+            select(OrderLine.sku, OrderLine.name, OrderLine.quantity, Product.barcode)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(OrderLine.order_id == order.id)
+        )
+    }
+    loc_ids = {s.location_id for s in shipped}
+    locs = {loc.id: loc for loc in conn.execute(select(Location).where(Location.id.in_(loc_ids)))}
+    notes = notes_in(conn, order.id)
+    out = []
+    for s in shipped:
+        rows = []
+        for item in s.lines or []:
+            ln = lines.get(item.get("sku"))
+            rows.append(
+                {
+                    "sku": item.get("sku"),
+                    "name": ln.name if ln else item.get("sku"),
+                    "barcode": ln.barcode if ln else None,
+                    "ordered": ln.quantity if ln else item.get("quantity"),
+                    "to_pack": int(item.get("quantity") or 0),
+                }
+            )
+        slip = _slip(order, locs[s.location_id], rows, notes)
+        slip["shipment"] = {
+            "id": str(s.id),
+            "carrier": s.carrier,
+            "tracking_number": s.tracking_number,
+            "shipped_at": iso(s.created_at),
+        }
+        out.append(slip)
+    return out
+
+
+def _slip(
+    order: Any, loc: Any, lines: list[dict[str, Any]], notes: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
+        "shipment": None,
+        "notes": notes,
         "number": order.number,
         "channel": order.channel,
         "external_id": order.external_id,
@@ -98,18 +147,24 @@ def _slip(order: Any, loc: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def order_slips(db: Database, number: str, location: str | None = None) -> dict[str, Any]:
-    """The slips of one order (one per location still holding units of it), or only the one
-    of ``location``; no slips when nothing is left to pack."""
+    """The slips of one order: one per location still holding units of it (or only the one
+    of ``location``), then one per shipment already made (``shipment`` set), so a slip can
+    always be printed again after shipping."""
 
     def work(conn: Connection) -> dict[str, Any]:
         order = fetch(conn, number)
         loc = locations.fetch(conn, location) if location else None
+        shipped = [
+            s
+            for s in _shipped_slips(conn, order)
+            if loc is None or s["ship_from"]["code"] == loc.code
+        ]
         return {
             "number": order.number,
             "status": order.status,
             "ready_to_ship": _ready_to_ship(order),
             "location": loc.code if loc else None,
-            "slips": _slips(conn, [order], loc.id if loc else None),
+            "slips": _slips(conn, [order], loc.id if loc else None) + shipped,
         }
 
     return db.read(work)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Allocation, Order, PackRecord
+from dingdan.db.order_tables import Allocation, Order, OrderEvent, PackRecord
 from dingdan.db.tables import Product
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
@@ -154,6 +154,30 @@ def pick_list(
     check_limit(limit)
     numbers = check_numbers(order_numbers)
     return db.read(lambda conn: _build(conn, location_code, numbers, limit)[1])
+
+
+def picked_orders(
+    db: Database, location_code: str, numbers: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Which of these orders were marked as picked at this location: number -> the last
+    ``picked`` event there (``at``, ``actor``). Read from the orders' timelines."""
+    if not numbers:
+        return {}
+
+    def work(conn: Connection) -> dict[str, dict[str, Any]]:
+        rows = conn.execute(
+            select(Order.number, OrderEvent.actor, OrderEvent.created_at, OrderEvent.data)
+            .join(OrderEvent, OrderEvent.order_id == Order.id)
+            .where(Order.number.in_(numbers), OrderEvent.kind == "picked")
+            .order_by(OrderEvent.id)
+        )
+        out: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            if (r.data or {}).get("location") == location_code:
+                out[r.number] = {"at": iso(r.created_at), "actor": r.actor}
+        return out
+
+    return db.read(work)
 
 
 def mark_picked(

@@ -53,6 +53,7 @@ from dingdan.domain.shared.errors import (
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.orders import pricing, replays
 from dingdan.services.orders.events import add_events
+from dingdan.services.orders.notes import customer_note
 from dingdan.services.orders.queries import get_order, view_of
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.view_types import OrderView
@@ -858,6 +859,9 @@ def _created_events(
     ]
     if draft.below:
         items.append(pricing.event(draft.below))
+    note = customer_note(data.note)
+    if note:
+        items.append(("customer_note", note, None))
     if plan.allocations:
         items.append(
             (

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Customer, Order
+from dingdan.domain.shared.contact import phone_as_stored
 from dingdan.domain.shared.errors import NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.shared.common import (
@@ -62,11 +63,16 @@ def customer_view(c: Any, stats: dict[str, Any]) -> dict[str, Any]:
 def list_customers(
     db: Database, *, q: str | None = None, limit: int = 50, cursor: str | None = None
 ) -> Page:
-    """Newest first; ``q`` is a case-insensitive substring of name, email or phone."""
+    """Newest first; ``q`` is a case-insensitive substring of name, email or phone, a phone
+    as people type it (``0912-345-678``, ``0912345678``) read the way the orders search
+    reads it (``contact.phone_as_stored``: one matcher for both)."""
     check_limit(limit)
     after = decode_cursor(cursor, int)
     stmt = select(Customer).order_by(Customer.id.desc()).limit(limit + 1)
+    if q and "\x00" in q:
+        return Page([], None)
     if q:
+        q = phone_as_stored(q) or q
         pattern = like_pattern(q.strip())
         stmt = stmt.where(
             or_(

@@ -92,7 +92,9 @@ def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> OrderView:
         "financial_status": order.financial_status,
         "fulfillment_status": order.fulfillment_status,
         "currency": cur,
-        "customer": order.customer,
+        # The stored snapshot of the customer as ordered, with the customer's id
+        # (``GET /api/v1/customers?q=`` finds the same customer).
+        "customer": {**(order.customer or {}), "id": str(order.customer_id)},
         "shipping_address": order.shipping_address,
         "payment_method": order.payment_method,
         "lines": [
@@ -321,6 +323,20 @@ def _search_sqlite(
     if after:  # ``query`` has it on orders.id already; on the index's key it seeks to it
         looked_up = looked_up.where(key < after[0])
     return rows + list(conn.execute(looked_up))
+
+
+def existing_numbers(db: Database, candidates: list[Any]) -> set[str]:
+    """Which of these texts (a ledger's references) are order numbers: the pages link them."""
+    wanted = {c for c in candidates if isinstance(c, str) and 0 < len(c) <= 40}
+    if not wanted:
+        return set()
+    return set(
+        db.read(
+            lambda conn: (
+                conn.execute(select(Order.number).where(Order.number.in_(wanted))).scalars().all()
+            )
+        )
+    )
 
 
 def events(db: Database, number: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from dingdan.web.api.shared.common_schemas import (
 
 
 class Customer(OpenView):
+    id: str | None = Field(default=None, description="the customer's id (GET /customers)")
     email: str | None = None
     name: str | None = None
     phone: str | None = None

@@ -12,7 +12,13 @@ from fastapi.responses import Response
 from dingdan.domain.access.roles import Action
 from dingdan.domain.after_sales.returns import RefundTarget, ReturnStatus
 from dingdan.domain.shared.errors import DomainError, FieldErrors
-from dingdan.services.after_sales import return_policy, return_queries, return_settlement, returns
+from dingdan.services.after_sales import (
+    customer_returns,
+    return_policy,
+    return_queries,
+    return_settlement,
+    returns,
+)
 from dingdan.services.inventory import locations
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
@@ -45,8 +51,26 @@ def return_detail(request: Request, return_id: str, page: User) -> Response:
     if page.may(Action.RECEIVE_RETURNS) and ret["status"] == ReturnStatus.APPROVED:
         locs = locations.list_locations(db, active=True, limit=200).items
     return page.render(
-        "after_sales/return.html", r=ret, locations=locs, targets=[t.value for t in RefundTarget]
+        "after_sales/return.html",
+        r=ret,
+        locations=locs,
+        targets=[t.value for t in RefundTarget],
+        photos=customer_returns.photos_of(db, ret["id"]),
     )
+
+
+@router.get("/returns/{return_id}/photos/{photo_id}")
+def return_photo(request: Request, return_id: str, photo_id: str, page: User) -> Response:
+    """A photo the customer attached, full size, to signed-in staff only (the return page
+    shows it as a thumbnail); its type was checked by its first bytes when it was stored."""
+    page.require(Action.READ)
+    data, kind, name = customer_returns.photo_file(request.app.state.db, return_id, photo_id)
+    ascii_name = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-"))
+    disposition = f'inline; filename="{ascii_name or "photo"}"; ' + (
+        f"filename*=UTF-8''{quote(name, safe='')}"
+    )
+    headers = {"Content-Disposition": disposition, "Cache-Control": "private, no-store"}
+    return Response(content=data, media_type=kind, headers=headers)
 
 
 def _step(page: Page, return_id: str, action: Action, work: Any, done: str) -> Response:

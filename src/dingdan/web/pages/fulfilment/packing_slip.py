@@ -74,6 +74,7 @@ def _document_html(page: Page, size: str, **values: Any) -> str:
         "ngettext": i18n.ngettext_for(page.language),
         "fmt": page.fmt,
         "label": lambda v: messages.label(page.gettext, v),
+        "carrier_name": page.carrier_name,
         "pdf": True,
         "css": Markup(_css(size).replace("</", "<\\/")),  # noqa: S704 - our own file
         "size": size,

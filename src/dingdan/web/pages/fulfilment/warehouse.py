@@ -11,8 +11,12 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
-from dingdan.services.fulfilment import packing, picking
+from dingdan.services.fulfilment import packing, picking, shipments
 from dingdan.services.inventory import locations
+from dingdan.services.orders import notes, queries
+from dingdan.web.error_status import status_of
+from dingdan.web.pages.orders import order_actions
+from dingdan.web.pages.orders.order_pages import shipment_body
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -24,13 +28,17 @@ def pick_list(request: Request, page: User, location: str | None = None) -> Resp
     db = request.app.state.db
     locs = locations.list_locations(db, active=True, limit=200).items
     code = location or (locs[0]["code"] if locs else None)
-    data = None
+    data, picked = None, {}
     if code:
         try:
             data = picking.pick_list(db, code, limit=100)
         except DomainError as exc:
             page.flash_error(exc)
-    return page.render("fulfilment/warehouse.html", locations=locs, code=code, data=data)
+        else:
+            picked = picking.picked_orders(db, data["location"], data["orders"])
+    return page.render(
+        "fulfilment/warehouse.html", locations=locs, code=code, data=data, picked=picked
+    )
 
 
 @router.post("/warehouse/{code}/picked")
@@ -75,8 +83,10 @@ def _pack_page(
     db = page.request.app.state.db
     result = packing.check_pack(db, number, {"location": location, "scans": scans})
     block = "panel" if page.request.headers.get("hx-request") else None
+    status = extra.pop("status", 200)
     return page.render(
         "fulfilment/pack.html",
+        status=status,
         block=block,
         number=number,
         location=result["location"],
@@ -84,13 +94,26 @@ def _pack_page(
         scans=scans,
         packed=_packed_here(db, number, result["location"]),
         carriers=page.carriers(),
-        **{"refusal": None, "last": None, **extra},
+        notes=notes.notes_of(db, number),
+        **{"refusal": None, "last": None, "ship_error": None, "ship_values": {}, **extra},
     )
 
 
 @router.get("/warehouse/pack/{number}")
 def pack_screen(request: Request, number: str, page: User, location: str | None = None) -> Response:
     page.require(Action.FULFIL)
+    order = queries.get_order(request.app.state.db, number)
+    check = order_actions.can_ship(order)
+    if not check["ok"]:
+        # Not packable (unpaid, cancelled, nothing allocated): said here, not after the scans.
+        return page.render(
+            "fulfilment/pack.html",
+            number=number,
+            location=location or "",
+            blocked=check,
+            o=order,
+            notes=notes.notes_of(request.app.state.db, number),
+        )
     try:
         return _pack_page(page, number, location, [])
     except DomainError as exc:
@@ -98,6 +121,28 @@ def pack_screen(request: Request, number: str, page: User, location: str | None 
             raise
         page.flash_error(exc)
         return page.redirect(f"/orders/{quote(number, safe='')}")
+
+
+@router.post("/warehouse/pack/{number}/ship")
+def ship_packed(request: Request, number: str, page: User, form: Form) -> Response:
+    """Ship what was packed here; a refused number comes back beside its field, as typed,
+    and the packer stays on the pack screen."""
+    actor = page.require(Action.FULFIL)
+    body = shipment_body(form)
+    try:
+        shipments.create_shipment(request.app.state.db, actor, number, body)
+    except DomainError as exc:
+        return _pack_page(
+            page,
+            number,
+            body["location"],
+            [],
+            status=status_of(exc),
+            ship_error=page.form_error(exc),
+            ship_values={**body, "tracking_number": form_text(form, "tracking_number", 60)},
+        )
+    page.flash(page.gettext("Shipment created."))
+    return page.redirect(f"/orders/{quote(number, safe='')}")
 
 
 @router.post("/warehouse/pack/{number}/scan")

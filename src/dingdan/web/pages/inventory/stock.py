@@ -11,8 +11,9 @@ from fastapi.responses import Response
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, ValidationFailed
 from dingdan.services.catalog import products
-from dingdan.services.inventory import locations
+from dingdan.services.inventory import locations, stock_overview
 from dingdan.services.inventory import stock as inventory
+from dingdan.services.orders import queries
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -32,25 +33,29 @@ def levels(
     page: User,
     location: str | None = None,
     low_stock: str | None = None,
+    q: str | None = None,
     cursor: str | None = None,
 ) -> Response:
     db = request.app.state.db
     locs = locations.list_locations(db, limit=200).items
     location = location if location in {loc["code"] for loc in locs} else None
+    q = (q or "").strip()[:100] or None
+    wanted: dict[str, Any] = {"q": q, "location": location, "low_stock": bool(low_stock)}
     try:
-        result = inventory.levels(
-            db, location=location, low_stock=bool(low_stock), limit=100, cursor=cursor
-        )
+        result = stock_overview.stock_by_product(db, **wanted, limit=100, cursor=cursor)
     except DomainError as exc:
         page.flash_error(exc)
-        result = inventory.levels(db, location=location, low_stock=bool(low_stock), limit=100)
-    query = {k: v for k, v in {"location": location, "low_stock": low_stock}.items() if v}
+        result = stock_overview.stock_by_product(db, **wanted, limit=100)
+    query = {k: v for k, v in {"q": q, "location": location, "low_stock": low_stock}.items() if v}
+    block = "results" if request.headers.get("hx-target") == "stock-results" else None
     return page.render(
         "inventory/inventory.html",
+        block=block,
         result=result,
         locations=locs,
         location=location,
         low_stock=bool(low_stock),
+        q=q or "",
         base="/inventory?" + urlencode(query),
     )
 
@@ -138,4 +143,5 @@ def ledger(
         location=location,
         locations=locs,
         base=base,
+        order_refs=queries.existing_numbers(db, [m["reference"] for m in moves.items]),
     )

@@ -15,10 +15,11 @@ from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Sta
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import shipments
-from dingdan.services.orders import queries
+from dingdan.services.orders import notes, queries
 from dingdan.services.payments import transactions
+from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import order_returns
-from dingdan.web.pages.orders import refund_difference
+from dingdan.web.pages.orders import order_actions, refund_difference
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -79,11 +80,18 @@ def _ship_locations(order: Mapping[str, Any]) -> list[str]:
 
 @router.get("/orders/{number}")
 def order_detail(request: Request, number: str, page: User) -> Response:
-    db = request.app.state.db
+    return detail_page(page, number)
+
+
+def detail_page(page: Page, number: str, status: int = 200, **extra: Any) -> Response:
+    """The order page; a refused form comes back in it with ``extra`` (its error beside its
+    fields and what was typed)."""
+    db = page.request.app.state.db
     order = queries.get_order(db, number)
     audit_log.record_view(db, page.actor, "order", number)
     return page.render(
         "orders/order.html",
+        status=status,
         o=order,
         events=queries.events(db, number)["items"],
         shipments=queries.shipments_of(db, number)["items"],
@@ -93,6 +101,9 @@ def order_detail(request: Request, number: str, page: User) -> Response:
         methods=[m.value for m in PaymentMethod],
         **order_returns(db, number),
         exception_kinds=list(shipments.EXCEPTIONS),
+        notes=notes.notes_of(db, number),
+        can_ship_check=order_actions.can_ship(order),
+        **{"ship_error": None, "ship_values": {}, **extra},
     )
 
 
@@ -171,20 +182,29 @@ def add_note(request: Request, number: str, page: User, form: Form) -> Response:
     )
 
 
-@router.post("/orders/{number}/shipments")
-def ship(request: Request, number: str, page: User, form: Form) -> Response:
-    body = {
+def shipment_body(form: dict[str, Any]) -> dict[str, Any]:
+    return {
         "carrier": form_text(form, "carrier", 50),
         "tracking_number": form_text(form, "tracking_number", 60),
         "location": form_text(form, "location", 32),
     }
-    return _act(
-        page,
-        number,
-        Action.FULFIL,
-        lambda: shipments.create_shipment(request.app.state.db, page.actor, number, body),
-        page.gettext("Shipment created."),
-    )
+
+
+@router.post("/orders/{number}/shipments")
+def ship(request: Request, number: str, page: User, form: Form) -> Response:
+    actor = page.require(Action.FULFIL)
+    body = shipment_body(form)
+    try:
+        shipments.create_shipment(request.app.state.db, actor, number, body)
+    except DomainError as exc:
+        if not exc.errors:  # a rule of the order, not of a field: said at the top
+            page.flash_error(exc)
+            return page.redirect(f"/orders/{quote(number, safe='')}")
+        return detail_page(
+            page, number, status_of(exc), ship_error=page.form_error(exc), ship_values=body
+        )
+    page.flash(page.gettext("Shipment created."))
+    return page.redirect(f"/orders/{quote(number, safe='')}")
 
 
 @router.post("/shipments/{shipment_id}/delivered")

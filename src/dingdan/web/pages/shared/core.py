@@ -100,6 +100,16 @@ class Page:
     def error(self, exc: DomainError) -> dict[str, Any]:
         return messages.describe(self.gettext, exc, self.language)
 
+    def form_error(self, exc: DomainError) -> dict[str, Any]:
+        """A refusal for a form shown again: the general message and each field's message in
+        the reader's language (``by_field``, for the macro ``field_error`` beside the field;
+        fields the form does not show stay in ``fields`` for the box at its top)."""
+        d = self.error(exc)
+        d["by_field"] = {
+            e.field: messages.field_message(self.gettext, e, self.language) for e in exc.errors
+        }
+        return d
+
     def flash_error(self, exc: DomainError) -> None:
         d = self.error(exc)
         parts = [d["message"]] + [f"{lbl}: {msg}" for lbl, msg in d["fields"]]
@@ -123,6 +133,9 @@ class Page:
             "ngettext": i18n.ngettext_for(self.language),
             "fmt": self.fmt,
             "label": lambda v: messages.label(self.gettext, v),
+            "actor_name": lambda v: messages.actor_label(self.gettext, v),
+            "field_name": lambda v: messages.field_label(self.gettext, str(v)),
+            "value_words": lambda v: messages.value_words(self.gettext, v),
             "carrier_name": self.carrier_name,
             "carrier_url": self.carrier_url,
             "now_iso": datetime.now(UTC).isoformat(),

@@ -1,0 +1,128 @@
+"""Every vocabulary of codes the back office shows to a person, in one registry: statuses,
+roles, channels, payment methods, stock movements and their reasons, tax classes, audit
+actions and records, the order timeline's kinds, returns and disputes. A code shown on a
+page goes through ``messages.label``; ``tests/pages/test_vocabulary.py`` checks that every
+code here has a label translated in both Chinese catalogs, that the codes the source writes
+(events, audit actions, ledger reasons) are all here, and that pages show no raw code."""
+
+from __future__ import annotations
+
+from dingdan.domain.access.roles import Role
+from dingdan.domain.after_sales.returns import (
+    Condition,
+    DisputeStatus,
+    DisputeType,
+    RefundTarget,
+    ReturnStatus,
+)
+from dingdan.domain.catalog.products import TAX_CLASSES
+from dingdan.domain.inventory.stock import AdjustmentReason, MovementKind
+from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
+from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Status
+
+
+def _values(enum: type) -> frozenset[str]:
+    return frozenset(str(v.value) for v in enum)  # type: ignore[attr-defined]
+
+
+VOCABULARIES: dict[str, frozenset[str]] = {
+    "order_status": _values(Status),
+    "financial_status": _values(FinancialStatus),
+    "fulfillment_status": _values(FulfillmentStatus),
+    "role": _values(Role),
+    "channel": frozenset(BUILTIN_CHANNELS),
+    "payment_method": _values(PaymentMethod) | {"store_credit"},
+    "movement_kind": _values(MovementKind),
+    # what the ledger's reason column holds: the use case that moved stock, or an
+    # adjustment's reason code (free text typed by staff is shown as typed)
+    "stock_reason": frozenset(
+        {"receipt", "shipment", "order", "order edit", "backorder", "return", "cancel", "transfer"}
+    )
+    | _values(AdjustmentReason),
+    "tax_class": frozenset(TAX_CLASSES),
+    "audit_action": frozenset(
+        {
+            "create",
+            "update",
+            "delete",
+            "set",
+            "view",
+            "revoke",
+            "import",
+            "sign_in",
+            "sign_in_failed",
+            "change_password",
+            "ship",
+            "edit",
+            "cancel",
+            "cancel_line",
+            "deliver",
+            "delivery_exception",
+            "payment",
+            "refund",
+        }
+    ),  # fmt: skip
+    "audit_record": frozenset(
+        {
+            "order",
+            "customer",
+            "product",
+            "location",
+            "user",
+            "api_token",
+            "setting",
+            "channel",
+            "carrier",
+            "tax_rate",
+            "stock",
+            "shipment",
+        }
+    ),  # fmt: skip
+    "order_event": frozenset(
+        {
+            "created",
+            "allocated",
+            "backordered",
+            "customer_note",
+            "note",
+            "picked",
+            "packed",
+            "shipped",
+            "delivered",
+            "exception",
+            "edited",
+            "cancelled",
+            "paid",
+            "refunded",
+            "authorized",
+            "voided",
+            "store_credit",
+            "replacement",
+            "reshipment",
+            "dispute_opened",
+            "dispute_message",
+            "dispute_evidence",
+            "dispute_reassigned",
+            "dispute_investigating",
+            "dispute_resolved",
+            "dispute_closed",
+            "return_requested",
+            "return_approved",
+            "return_rejected",
+            "return_received",
+            "return_refunded",
+            "return_exchanged",
+            "return_quarantined",
+            "return_policy_overridden",
+            "return_photos",
+        }
+    ),  # fmt: skip
+    "return_status": _values(ReturnStatus),
+    "return_condition": _values(Condition),
+    "refund_target": _values(RefundTarget),
+    "dispute_type": _values(DisputeType),
+    "dispute_status": _values(DisputeStatus),
+    "delivery_exception": frozenset({"delayed", "damaged", "lost", "returned_to_sender"}),
+}
+
+ALL_CODES: frozenset[str] = frozenset().union(*VOCABULARIES.values())
