@@ -184,6 +184,8 @@ LABELS: dict[str, str] = {
     "cancel_line": N_("Line cancelled"),
     "import": N_("Imported"),
     "delivery_exception": N_("Delivery exception"),
+    "close_intent": N_("Payment intent closed"),
+    "barcode_cleared": N_("Barcode cleared"),
     "stock": N_("Stock"),
     # order events
     "customer_note": N_("Customer's note"),

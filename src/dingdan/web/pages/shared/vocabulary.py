@@ -60,6 +60,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "delivery_exception",
             "payment",
             "refund",
+            "close_intent",
+            "barcode_cleared",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -96,6 +98,11 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "refunded",
             "authorized",
             "voided",
+            "payment_unrecorded",
+            "payment_retried",
+            "payment_resolved",
+            "priced_below_list",
+            "replay_differs",
             "store_credit",
             "replacement",
             "reshipment",
