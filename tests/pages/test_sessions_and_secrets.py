@@ -81,7 +81,7 @@ def _password_hash(db: Any, user_id: int) -> str:
     from dingdan.db.tables import User
 
     return db.read(
-        lambda conn: conn.execute(select(User.password_hash).where(User.id == user_id)).scalar()
+        lambda conn: conn.execute(select(User.password_hash).where(User.id == int(user_id))).scalar()
     )
 
 

@@ -175,17 +175,19 @@ def _token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(db: Database, user_id: int, now: datetime | None = None) -> str:
-    """A new session of ``user_id``; the token its cookie carries (stored only hashed)."""
+def start_session(db: Database, user_id: int | str, now: datetime | None = None) -> str:
+    """A new session of ``user_id`` (a view's id, so a string); the token its cookie carries
+    (stored only hashed)."""
     now = now or utcnow()
+    uid = int(user_id)
     token = secrets.token_urlsafe(32)
 
     def work(conn: Connection) -> None:
-        conn.execute(delete(Session).where(Session.user_id == user_id, Session.expires_at <= now))
+        conn.execute(delete(Session).where(Session.user_id == uid, Session.expires_at <= now))
         conn.execute(
             insert(Session).values(
                 id=_token_id(token),
-                user_id=user_id,
+                user_id=uid,
                 created_at=now,
                 expires_at=now + SESSION_LIFETIME,
             )
