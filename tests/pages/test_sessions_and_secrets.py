@@ -80,9 +80,8 @@ def _password_hash(db: Any, user_id: int) -> str:
 
     from dingdan.db.tables import User
 
-    return db.read(
-        lambda conn: conn.execute(select(User.password_hash).where(User.id == int(user_id))).scalar()
-    )
+    query = select(User.password_hash).where(User.id == int(user_id))
+    return db.read(lambda conn: conn.execute(query).scalar())
 
 
 # 14. Sign-out ends the session on the server; the CSRF token changes at sign-in.
