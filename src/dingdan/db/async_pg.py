@@ -78,6 +78,12 @@ class AsyncStatements:
         return rows[0] if rows else None
 
 
+class _Connection(psycopg.AsyncConnection[Any]):
+    """A pooled connection that keeps its ``AsyncStatements`` (its one cursor)."""
+
+    statements: AsyncStatements | None = None
+
+
 class AsyncPool:
     """At most ``size`` asynchronous connections of one event loop: ``psycopg_pool``'s
     ``AsyncConnectionPool``, opened on first use in the loop that uses it.
@@ -91,11 +97,9 @@ class AsyncPool:
         self._dialect = dialect
         # Every connection the pool opened, to close without an event loop (``close``).
         self._opened: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
-        self._statements: weakref.WeakKeyDictionary[
-            psycopg.AsyncConnection[Any], AsyncStatements
-        ] = weakref.WeakKeyDictionary()
-        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+        self._pool: AsyncConnectionPool[_Connection] = AsyncConnectionPool(
             kwargs={**connect_kwargs, "autocommit": True},
+            connection_class=_Connection,
             min_size=0,
             max_size=size,
             open=False,
@@ -110,7 +114,7 @@ class AsyncPool:
         self._opening: asyncio.Lock | None = None
         self._closed = False
 
-    async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+    async def _configure(self, conn: _Connection) -> None:
         self._opened.add(conn)
 
     @asynccontextmanager
@@ -124,10 +128,9 @@ class AsyncPool:
             # connection stays busy): not a lost connection to retry on, unavailable.
             raise _as_dbapi_error(exc, "connect", None, False) from exc
         try:
-            statements = self._statements.get(conn)
-            if statements is None:
-                statements = self._statements[conn] = AsyncStatements(conn, self._dialect)
-            yield statements
+            if conn.statements is None:
+                conn.statements = AsyncStatements(conn, self._dialect)
+            yield conn.statements
         finally:
             await self._pool.putconn(conn)
 
