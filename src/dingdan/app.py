@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import dingdan.web.api
 import dingdan.web.pages
@@ -83,6 +84,13 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.upload_max_bytes,
     )
+    if settings.forwarded_allow_ips.strip():
+        # Outermost: every layer sees the client's address that a configured proxy sent.
+        # Forwarded headers from any other peer are ignored (uvicorn's own reading of them
+        # is off, see cli/serving.py: it trusted 127.0.0.1 by default).
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips.strip()
+        )
     return app
 
 

@@ -7,6 +7,10 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_SECRET_KEY = "change-me-in-production"
+# What public_url means while it is not set (`dingdan serve` sets it for its workers).
+LOCAL_PUBLIC_URL = "http://127.0.0.1:8000"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DINGDAN_", env_file=".env", extra="ignore")
@@ -22,8 +26,17 @@ class Settings(BaseSettings):
     # PostgreSQL: orders a worker process captures at once (POST /api/v1/orders); more wait
     # their turn. Past a few per core the database spends its CPU switching between them.
     capture_concurrency: int = Field(default=8, ge=1)
-    # Secret for signing back-office sessions; set it in production.
-    secret_key: str = "change-me-in-production"
+    # Secret for signing back-office sessions; `dingdan serve` refuses the default on any
+    # address but a loopback one.
+    secret_key: str = DEFAULT_SECRET_KEY
+    # Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed (comma-separated IPs or networks, "*" for any); empty: none, the peer's
+    # address is the client's.
+    forwarded_allow_ips: str = ""
+    # The address customers reach Dingdan at (printed QR codes, links in stored PDFs), such
+    # as https://shop.example.com; never taken from a request's Host header. Empty: `dingdan
+    # serve` on a loopback address uses http://<host>:<port>; elsewhere it must be set.
+    public_url: str = ""
     order_number_prefix: str = "DD"
     # Unpaid bank-transfer orders are cancelled after this many hours.
     bank_transfer_timeout_hours: float = 72.0
@@ -34,6 +47,10 @@ class Settings(BaseSettings):
     upload_dir: str = "uploads"
     # Largest uploaded file; multipart requests may be this large (plus form overhead).
     upload_max_bytes: int = 5 * 1024 * 1024
+
+    def public_base_url(self) -> str:
+        """``public_url`` without a trailing slash (``LOCAL_PUBLIC_URL`` when unset)."""
+        return (self.public_url or LOCAL_PUBLIC_URL).rstrip("/")
 
 
 @lru_cache

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import http.client
 import os
 import signal
 import socket
@@ -119,6 +120,37 @@ def test_a_port_in_use_is_refused_at_start(db_url):
 def test_workers_below_one_are_refused(db_url):
     done = cli(db_url, "serve", "--workers", "0", check=False, timeout=60)
     assert done.returncode == 2 and "at least 1" in done.stderr
+
+
+def test_the_default_secret_key_is_refused_off_loopback(db_url, monkeypatch):
+    monkeypatch.delenv("DINGDAN_SECRET_KEY", raising=False)
+    monkeypatch.delenv("DINGDAN_PUBLIC_URL", raising=False)
+    port = str(free_port())
+    done = cli(db_url, "serve", "--host", "0.0.0.0", "--port", port, check=False, timeout=60)
+    assert done.returncode == 2 and "DINGDAN_SECRET_KEY" in done.stderr, done.stderr
+    # A key of the seller's own, but nowhere to point printed links at: refused too.
+    monkeypatch.setenv("DINGDAN_SECRET_KEY", "a-long-random-value-0123456789abcdef")
+    done = cli(db_url, "serve", "--host", "0.0.0.0", "--port", port, check=False, timeout=60)
+    assert done.returncode == 2 and "DINGDAN_PUBLIC_URL" in done.stderr, done.stderr
+
+
+def test_a_local_client_cannot_pick_its_address_with_x_forwarded_for(db_url):
+    """Served with no DINGDAN_FORWARDED_ALLOW_IPS, a client on 127.0.0.1 is 127.0.0.1 whatever
+    X-Forwarded-For it sends: the tracking page's limit (30 a minute) still counts it."""
+    with Server(db_url) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        codes = []
+        try:
+            for i in range(32):
+                conn.request(
+                    "GET", "/track/" + "y" * 32, headers={"X-Forwarded-For": f"192.0.2.{i}"}
+                )
+                answer = conn.getresponse()
+                answer.read()
+                codes.append(answer.status)
+        finally:
+            conn.close()
+    assert codes[:30] == [404] * 30 and codes[30:] == [429, 429]
 
 
 # ------------------------------------------------------------------ one write per turn

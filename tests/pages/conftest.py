@@ -34,11 +34,14 @@ class Browser:
 
     def sign_in(self, email: str, password: str = PASSWORD) -> Any:
         self.csrf = csrf_of(self.client.get("/login").text)
-        return self.client.post(
+        r = self.client.post(
             "/login",
             data={"email": email, "password": password, "csrf_token": self.csrf},
             follow_redirects=False,
         )
+        if r.status_code == 303:  # signed in: the session has a new CSRF token
+            self.csrf = csrf_of(self.client.get("/account").text)
+        return r
 
     def get(self, url: str, **kw: Any) -> Any:
         return self.client.get(url, **kw)

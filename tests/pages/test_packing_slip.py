@@ -67,7 +67,7 @@ def test_the_slip_shows_what_is_left_to_pack_of_a_partly_shipped_order(partly_sh
     # The order number as Code128 (SVG) and as text; the tracking page as a QR code.
     assert packing_slips.code128_svg(number) in html and f'aria-label="{number}"' in html
     assert f'<p class="slip-number">{number}</p>' in html
-    track = f"http://testserver/track/{partly_shipped['tracking_token']}"
+    track = f"http://127.0.0.1:8000/track/{partly_shipped['tracking_token']}"  # public URL unset
     assert packing_slips.qr_svg(track) in html
     # A print page: its own stylesheet, no navigation, no inline style or script.
     assert "/static/packing_slip.css" in html and 'class="nav"' not in html

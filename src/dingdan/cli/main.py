@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from dingdan.cli import common
@@ -50,10 +52,20 @@ def serve(
     """Run the web app (API + back office); applies pending migrations first. With
     several workers, each listens on its own socket and the kernel spreads connections."""
     from dingdan.cli import serving
+    from dingdan.config import get_settings
 
     if workers < 1:
         err.print("[red]error:[/red] --workers must be at least 1")
         raise typer.Exit(2)
+    settings = get_settings()
+    reason = serving.refusal(host, port, settings)
+    if reason is not None:
+        err.print(f"[red]error:[/red] {reason}", highlight=False)
+        raise typer.Exit(2)
+    if not settings.public_url:
+        # The workers (and this process) read it from the environment.
+        os.environ["DINGDAN_PUBLIC_URL"] = serving.local_public_url(host, port)
+        get_settings.cache_clear()
     _upgrade()
     if workers > 1 and serving.spreads_connections() and serving.port_in_use(host, port):
         err.print(f"[red]error:[/red] {host}:{port} is already in use")

@@ -16,11 +16,14 @@ instead of being silently shared.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 from typing import Any
 
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
+
+from dingdan.config import DEFAULT_SECRET_KEY, Settings
 
 # uvicorn's httptools protocol sending a response's head and body in one write.
 HTTP_PROTOCOL = "dingdan.web.http_protocol:GatheringHttpToolsProtocol"
@@ -43,9 +46,47 @@ def _options(host: str, port: int, workers: int) -> dict[str, Any]:
         loop="uvloop",
         http=HTTP_PROTOCOL,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # Forwarded headers are read by the app, from DINGDAN_FORWARDED_ALLOW_IPS only
+        # (app.py); uvicorn's own default believed any client on 127.0.0.1.
+        proxy_headers=False,
         log_level="warning",
         access_log=False,
     )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(host: str, port: int, settings: Settings) -> str | None:
+    """Why ``dingdan serve`` must not start on ``host`` with these settings, or None. The
+    defaults are for a machine's own use (`make run`): anywhere else the session key must be
+    the seller's own and the public address known."""
+    if is_loopback(host):
+        return None
+    if settings.secret_key == DEFAULT_SECRET_KEY:
+        return (
+            f"DINGDAN_SECRET_KEY is the default; set it to a long random value before serving "
+            f"on {host} (only a loopback address may use the default)."
+        )
+    if not settings.public_url:
+        return (
+            f"DINGDAN_PUBLIC_URL is not set; set it to the address customers reach this "
+            f"server at (such as https://shop.example.com) before serving on {host}."
+        )
+    return None
+
+
+def local_public_url(host: str, port: int) -> str:
+    """What DINGDAN_PUBLIC_URL means on a loopback address when it is not set."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
 
 
 def spreads_connections() -> bool:

@@ -166,6 +166,32 @@ class User(Timestamps, Base):
     locked_until: Mapped[datetime | None]
 
 
+class Session(Base):
+    """A signed-in browser: the SHA-256 of its cookie's token, whose it is, and when it ends
+    whatever the cookie says (migration 0013)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per key (an email at an address, an address) and the time before
+    which the key may not try again; kept for unknown emails alike (migration 0013)."""
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (Index("ix_sign_in_throttle_updated_at", "updated_at"),)
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     """Who did what to which record, with the values before and after."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -19,7 +19,10 @@ from dingdan.web.pages.shared.core import (
     PageRoute,
     User,
     anonymous,
+    client_address,
+    end_session,
     form_text,
+    now_of,
     safe_next,
     session_user,
     start_session,
@@ -40,10 +43,18 @@ async def login(request: Request, form: Form) -> Response:
     page = anonymous(request)
     email = form_text(form, "email", 254) or ""
     password = form.get("password") if isinstance(form.get("password"), str) else ""
-    result = await run_in_threadpool(sign_in.sign_in, request.app.state.db, email, password)
+    result = await run_in_threadpool(
+        sign_in.sign_in,
+        request.app.state.db,
+        email,
+        password,
+        client_address(request),
+        now_of(request),
+    )
     if result.user is None:
         if result.locked_until is not None:
-            minutes = max(1, round((result.locked_until - datetime.now(UTC)).total_seconds() / 60))
+            wait = (result.locked_until - now_of(request)).total_seconds()
+            minutes = max(1, math.ceil(wait / 60))
             message = page.gettext(
                 "Too many failed attempts. Try again in %(minutes)s minutes.", minutes=minutes
             )
@@ -52,13 +63,13 @@ async def login(request: Request, form: Form) -> Response:
         return page.render(
             "access/login.html", next=safe_next(form.get("next")), email=email, message=message
         )
-    start_session(request, result.user)
+    await run_in_threadpool(start_session, request, result.user)
     return page.redirect(safe_next(form.get("next")))
 
 
 @router.post("/logout")
 def logout(request: Request, form: Form) -> Response:
-    request.session.clear()
+    end_session(request)
     return anonymous(request).redirect("/login")
 
 

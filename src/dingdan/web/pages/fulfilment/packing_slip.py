@@ -47,7 +47,9 @@ def _safe_name(text: str) -> str:
 def _with_codes(request: Request, slips: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each slip with its order-number barcode and tracking-page QR code (inline SVG built
     from digits and path data only, so marking it safe cannot let text through)."""
-    base = str(request.base_url).rstrip("/")
+    # The configured public address, never the request's Host header (anyone can send
+    # one; a printed QR code and a stored PDF outlive the request).
+    base = request.app.state.settings.public_base_url()
     out = []
     for s in slips:
         url = f"{base}/track/{quote(s['tracking_token'], safe='')}"

@@ -17,7 +17,14 @@ from dingdan.services.after_sales import customer_returns, return_policy
 from dingdan.services.orders import tracking
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import request_lines
-from dingdan.web.pages.shared.core import Anon, Page, PageRoute, form_text, posted
+from dingdan.web.pages.shared.core import (
+    Anon,
+    Page,
+    PageRoute,
+    client_address,
+    form_text,
+    posted,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -55,7 +62,7 @@ def limiter_of(request: Request) -> RateLimit:
 
 @router.get("/track/{token}")
 def track(request: Request, token: str, page: Anon) -> Response:
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     if not limiter_of(request).allow(client):
         return HTMLResponse(
             str(page.gettext("Too many requests. Try again in a minute.")),
@@ -84,7 +91,7 @@ def _render(request: Request, page: Page, token: str, status: int = 200) -> Resp
 @router.post("/track/{token}/returns")
 async def request_return(request: Request, token: str, page: Anon) -> Response:
     """The customer's return request: lines with quantities and reasons, optional photos."""
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     if not limiter_of(request).allow(client):
         return HTMLResponse(
             str(page.gettext("Too many requests. Try again in a minute.")),

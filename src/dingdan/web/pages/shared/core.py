@@ -4,7 +4,6 @@ turning errors into pages (never a 500, never problem+json for a person)."""
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +28,6 @@ from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared import messages
 
 HERE = Path(__file__).parents[1]  # web/pages: templates/ and static/
-SESSION_SECONDS = 12 * 3600
 CSRF_HEADER = "x-csrf-token"
 
 env = Environment(
@@ -182,18 +180,42 @@ def language_of(request: Request, user: dict[str, Any] | None) -> str:
     return i18n.from_accept_language(request.headers.get("accept-language"))
 
 
+def now_of(request: Request) -> datetime:
+    """The time for this request: ``app.state.clock`` when set (tests move it), else now."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or what a configured proxy forwarded
+    (``DINGDAN_FORWARDED_ALLOW_IPS``; see app.py)."""
+    return request.client.host if request.client else "unknown"
+
+
 def session_user(request: Request) -> dict[str, Any] | None:
+    """The signed-in user: the session must exist on the server and not have expired
+    (services/access/sign_in.py); the cookie only names it."""
     s = request.session
-    started = s.get("at")
-    if not isinstance(started, int | float) or time.time() - started > SESSION_SECONDS:
-        return None
-    return sign_in.session_user(request.app.state.db, s.get("uid"), s.get("stamp"))
+    return sign_in.session_user(
+        request.app.state.db, s.get("sid"), s.get("stamp"), now=now_of(request)
+    )
 
 
 def start_session(request: Request, user: dict[str, Any]) -> None:
-    csrf = csrf_token(request)
+    """A new server-side session for ``user`` (the one this browser had is ended) with a new
+    CSRF token: a token planted in the browser before sign-in is worth nothing after it.
+    Blocking: call it from a thread."""
+    db = request.app.state.db
+    sign_in.end_session(db, request.session.get("sid"))
+    token = sign_in.start_session(db, user["id"], now=now_of(request))
     request.session.clear()
-    request.session.update(uid=user["id"], stamp=user["stamp"], at=int(time.time()), csrf=csrf)
+    request.session.update(sid=token, stamp=user["stamp"], csrf=secrets.token_urlsafe(32))
+
+
+def end_session(request: Request) -> None:
+    """Sign-out: the session ends on the server too. Blocking: call it from a thread."""
+    sign_in.end_session(request.app.state.db, request.session.get("sid"))
+    request.session.clear()
 
 
 def anonymous(request: Request) -> Page:

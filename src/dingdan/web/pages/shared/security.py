@@ -1,5 +1,9 @@
 """Security headers on every response, and the session middleware's settings.
 
+Every answer but the static files is ``Cache-Control: no-store`` unless its route says
+otherwise: pages and API answers carry customers' names, addresses and phones, which no
+browser or proxy cache should keep (a shared computer's back button, a proxy's disk).
+
 The Content-Security-Policy allows no inline script (every script is a file under
 /static), and no framing. The API documentation pages of fastapi-offline need their inline
 bootstrap script, so /docs and /redoc get the same headers without a script rule.
@@ -27,6 +31,7 @@ CSP = "; ".join(
 )
 DOCS_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
 DOCS_PATHS = ("/docs", "/redoc")
+CACHEABLE_PATHS = ("/static/",)
 
 SESSION_COOKIE = "dingdan_session"
 
@@ -57,6 +62,7 @@ class SecurityHeaders:
         https = scope.get("scheme") == "https"
         csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
         referrer = b"no-referrer" if path.startswith("/track/") else b"same-origin"
+        no_store = not path.startswith(CACHEABLE_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -80,6 +86,8 @@ class SecurityHeaders:
                 headers = [(k, v) for k, v in headers if k.lower() not in names] + ours
                 if https:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
+                if no_store and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 
