@@ -114,7 +114,7 @@ def record_payment(request: Request, number: str, page: User, form: Form) -> Res
     return _act(
         page,
         number,
-        Action.MANAGE_PAYMENTS,
+        Action.RECORD_PAYMENTS,
         lambda: transactions.record_payment(request.app.state.db, page.actor, number, body),
         page.gettext("Payment recorded."),
     )
