@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -17,11 +18,21 @@ from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import queries
 from dingdan.services.payments import transactions
+from dingdan.web import i18n
 from dingdan.web.pages.after_sales.returns import order_returns
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FILTERS = ("status", "financial_status", "fulfillment_status", "channel")
+
+
+def _placed(request: Request) -> dict[str, Any]:
+    """``placed=today``: the orders placed since midnight in Taipei (the dashboard's
+    "Orders today" opens this list)."""
+    if request.query_params.get("placed") != "today":
+        return {}
+    midnight = datetime.now(i18n.TIMEZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {"created_from": midnight.astimezone(UTC)}
 
 
 def _filters(request: Request) -> dict[str, Any]:
@@ -44,20 +55,25 @@ def order_list(request: Request, page: User) -> Response:
     filters = _filters(request)
     q = (request.query_params.get("q") or "").strip()[:200]
     cursor = request.query_params.get("cursor") or None
+    placed = _placed(request)
     try:
         result = queries.list_orders(
-            request.app.state.db, **filters, q=q or None, limit=50, cursor=cursor
+            request.app.state.db, **filters, **placed, q=q or None, limit=50, cursor=cursor
         )
     except DomainError as exc:
         page.flash_error(exc)
-        result = queries.list_orders(request.app.state.db, **filters, q=q or None, limit=50)
-    base = "/orders?" + urlencode({**filters, **({"q": q} if q else {})})
+        result = queries.list_orders(
+            request.app.state.db, **filters, **placed, q=q or None, limit=50
+        )
+    kept = {**filters, **({"placed": "today"} if placed else {}), **({"q": q} if q else {})}
+    base = "/orders?" + urlencode(kept)
     block = "results" if request.headers.get("hx-target") == "results" else None
     return page.render(
         "orders/orders.html",
         block=block,
         orders=result,
         filters=filters,
+        placed_today=bool(placed),
         q=q,
         base=base,
         choices={
