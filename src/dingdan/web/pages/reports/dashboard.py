@@ -34,7 +34,7 @@ def home(request: Request, page: User) -> Response:
         stages=dashboard.STAGES,
         most=most,
         mine=mine,
-        work_pages=WORK_PAGES,
+        work_page=next((WORK_PAGES[s] for s in mine if s in WORK_PAGES), None),
         show_money=page.may(Action.MANAGE_PAYMENTS),
     )
 
