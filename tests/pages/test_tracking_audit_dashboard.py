@@ -165,3 +165,19 @@ def test_the_packer_sees_pick_pack_ship_first_and_no_money(shop, browser, db):
         assert f'id="mine-{stage}"' in html
     assert 'id="mine-payment"' not in html
     assert 'href="/warehouse"' in html.split('id="my-work"')[1].split("</section>")[0]
+
+
+def test_customer_service_sees_the_return_requests_to_review_first(shop, browser, db):
+    from dingdan.services.after_sales import returns
+    from dingdan.services.fulfilment import shipments as ship
+
+    n = shop["order"]["number"]
+    transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
+    ship.create_shipment(db, ADMIN, n, {"carrier": "tcat"})
+    returns.request_return(db, ADMIN, n, {"lines": [{"sku": "TEA-001", "quantity": 1,
+                                                     "reason": "damaged"}]})
+    html = browser("customer_service").get("/").text
+    mine = html.split('id="my-work"')[1].split("</section>")[0]
+    assert 'href="/returns?status=requested"' in mine
+    assert ">1<" in mine.split('id="mine-returns-requested"')[1]
+    assert "Money received today" not in html  # refunds and the day's money: finance's

@@ -29,6 +29,7 @@ from dingdan.db.order_tables import (
     PackRecord,
     Payment,
 )
+from dingdan.db.return_tables import Return
 from dingdan.db.tables import Product, Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
@@ -280,7 +281,20 @@ def summary(db: Database, now: datetime | None = None, tz: tzinfo = BUSINESS_TZ)
 
     def work(conn: Connection) -> dict[str, Any]:
         per_stage = _stages(conn, now, limits)
-        return {"today": _today(conn, start), **per_stage, "backorders": _backorders(conn)}
+        returns = dict(
+            conn.execute(
+                select(Return.status, func.count())
+                .where(Return.status.in_(("requested", "approved")))
+                .group_by(Return.status)
+            ).all()
+        )
+        return {
+            "today": _today(conn, start),
+            **per_stage,
+            "backorders": _backorders(conn),
+            # Returns waiting on a person: to review (requested), to receive (approved).
+            "returns": {k: int(returns.get(k, 0)) for k in ("requested", "approved")},
+        }
 
     out = db.read(work)
     low = stock.levels(db, low_stock=True, limit=200).items

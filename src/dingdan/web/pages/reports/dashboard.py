@@ -28,8 +28,23 @@ def home(request: Request, page: User) -> Response:
         if role in (Role.ADMIN, Role.MANAGER)
         else [s for s in dashboard.STAGES if data["limits"][s]["owner"] == role.value]
     )
+    # Returns waiting on this role: customer service reviews requests, the warehouse
+    # receives approved ones.
+    own_returns = (
+        []
+        if role in (Role.ADMIN, Role.MANAGER)
+        else [
+            status
+            for status, action in (
+                ("requested", Action.MANAGE_RETURNS),
+                ("approved", Action.RECEIVE_RETURNS),
+            )
+            if page.may(action)
+        ]
+    )
     return page.render(
         "reports/dashboard.html",
+        own_returns=own_returns,
         d=data,
         stages=dashboard.STAGES,
         most=most,
