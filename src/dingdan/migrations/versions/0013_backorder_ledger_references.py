@@ -1,4 +1,4 @@
-"""Backorder reservations in the ledger name their order by number
+"""Backorder reservations in the ledger name their order by number; payments by time
 
 Revision ID: 0013
 Revises: 0012
@@ -8,7 +8,10 @@ A reservation made when stock arrived for a backorder was written with the order
 internal id as its reference (``order:17``) where every other movement names the order by
 its number (``DD001017``). New ones are written with the number; this rewrites the old
 ones, so that the ledger reads the same everywhere and a search for a number finds them.
-Data only: the schema does not change, and a downgrade leaves the references as they are.
+A downgrade leaves the references as they are.
+
+``ix_payments_created_at``: the dashboard sums the day's payments and refunds (money
+received today) without reading every payment.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("payments") as batch_op:
+        batch_op.create_index("ix_payments_created_at", ["created_at"], unique=False)
     op.execute(
         """
         UPDATE stock_movements
@@ -40,4 +45,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass  # the numbers are as true as the ids were
+    with op.batch_alter_table("payments") as batch_op:
+        batch_op.drop_index("ix_payments_created_at")
+    # The references keep the numbers: they are as true as the ids were.
