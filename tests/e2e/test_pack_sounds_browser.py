@@ -74,10 +74,11 @@ def test_a_refused_scan_and_a_good_one_play_different_tones(server):  # noqa: F8
             page.goto(f"{base}/warehouse/pack/{number}?location=TPE")
             assert page.evaluate("window.__tones") == []  # nothing scanned, nothing heard
             _scan(page, NOT_IN_ORDER)
-            expect(page.locator(".scan-refused")).to_be_visible()
+            # Sounded once htmx settled the answer (app.js marks it data-played).
+            expect(page.locator(".scan-refused[data-played]")).to_have_count(1)
             refused = page.evaluate("window.__tones")
             _scan(page, OOLONG)
-            expect(page.locator("#pack-panel .flash.ok")).to_be_visible()
+            expect(page.locator("#pack-panel .flash.ok[data-played]")).to_have_count(1)
             both = page.evaluate("window.__tones")
         finally:
             browser.close()
