@@ -54,6 +54,11 @@ def test_a_product_that_allows_backorder_keeps_the_rest_backordered_until_stock_
     stock = api.get("/api/v1/inventory/TEA-002").json()
     assert stock["backordered"] == 0 and stock["reserved"] == 3 and stock["on_hand"] == 6
     assert inventory.verify(stocked) == []
+    # The ledger names the order by its number, the backorder's reservation as the first.
+    ledger = api.get("/api/v1/inventory/TEA-002/movements?limit=200").json()["items"]
+    reservations = [m for m in ledger if m["kind"] == "reservation"]
+    assert len(reservations) == 2
+    assert {m["reference"] for m in reservations} == {o["number"]}
 
 
 def test_idempotency_key_replays_the_same_order_and_refuses_another_body(api, stocked):

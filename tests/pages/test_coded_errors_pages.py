@@ -27,9 +27,9 @@ def test_a_coded_error_is_shown_in_traditional_chinese(shop, browser, db):
 
 
 def test_a_page_answers_a_duplicate_with_the_apis_status(shop, browser, db):
-    wh = browser("warehouse")
+    mgr = browser("manager")  # a new product's price needs `pricing`: not the warehouse's
     before = products.get_product(db, "TEA-001")
-    r = wh.post(
+    r = mgr.post(
         "/products",
         {"sku": "TEA-001", "name": "dup", "price": "1", "currency": "TWD"},
         headers=ZH_TW,

@@ -118,10 +118,17 @@ def test_every_string_of_the_pages_is_in_the_catalogs(language):
 
 def test_money_dates_and_numbers_follow_the_locale():
     hant, hans, en = (i18n.Formatter(x) for x in ("zh_Hant", "zh_Hans", "en"))
-    assert en.money("1299.00", "TWD") == "NT$1,299.00"
-    assert hant.money("1299.00", "TWD") == "$1,299.00"
+    # NT$ in every language (zh_Hant_TW's own "$" is ambiguous), without the cents Taiwan
+    # does not write, unless an amount has some; HK$ and the yuan with their two decimals.
+    assert en.money("1299.00", "TWD") == "NT$1,299"
+    assert hant.money("1320.00", "TWD") == "NT$1,320"
+    assert hans.money("1320.00", "TWD") == "NT$1,320"
+    assert hant.money("1320.50", "TWD") == "NT$1,320.50"  # an exact amount is not rounded
+    assert hant.money("-60.00", "TWD") == "-NT$60"
     assert hans.money("1299.00", "CNY") == "¥1,299.00"
+    assert hant.money("1299.00", "CNY") == "CN¥1,299.00"
     assert hant.money("1299.00", "HKD") == "HK$1,299.00"
+    assert en.money("9.99", "USD") == "$9.99" and hant.money("9.99", "USD") == "US$9.99"
     assert en.number(1234567) == "1,234,567"
     when = "2026-01-31T16:30:00Z"  # 00:30 on 1 February in Taipei
     assert hant.date(when) == "2026年2月1日"
@@ -137,3 +144,35 @@ def test_a_service_error_is_translated(shop, browser):
     n = shop["order"]["number"]
     r = fin.post(f"/orders/{n}/payments", {"amount": "9999.00"}, follow_redirects=True)
     assert "超過應付餘額（760.00）" in r.text and "請修正以下欄位。" in r.text
+
+
+def test_phones_and_addresses_are_written_as_people_there_write_them():
+    assert i18n.phone_text("+886912345678") == "0912 345 678"
+    assert i18n.phone_text("+886912345678", "HK") == "+886 912 345 678"  # not theirs
+    assert i18n.phone_text("+85291234567", "HK") == "9123 4567"
+    assert i18n.phone_text("+886******678") == "+886******678"  # masked: as stored
+    taipei = {"postal_code": "110", "city": "台北市", "region": "TW-TPE",
+              "line1": "信義區信義路五段7號", "line2": "5樓", "country": "TW"}
+    assert i18n.address_lines(taipei) == ["110 台北市信義區信義路五段7號", "5樓"]
+    shenzhen = {"postal_code": "518000", "city": "深圳市", "region": "广东省",
+                "line1": "南山区科技园路1号", "country": "CN"}
+    assert i18n.address_lines(shenzhen) == ["广东省深圳市南山区科技园路1号", "518000"]
+    kowloon = {"city": "香港", "region": "九龍", "line1": "旺角彌敦道700號", "country": "HK"}
+    assert i18n.address_lines(kowloon) == ["香港 九龍", "旺角彌敦道700號"]
+    boston = {"postal_code": "02110", "city": "Boston", "region": "MA",
+              "line1": "1 Main St", "country": "US"}
+    assert i18n.address_lines(boston) == ["1 Main St", "Boston MA 02110"]
+
+
+def test_the_order_page_and_form_follow_the_countrys_conventions(shop, browser):
+    number = shop["order"]["number"]
+    b = browser("customer_service")
+    b.post("/language", {"language": "zh_Hant", "next": "/"})
+    html = b.get(f"/orders/{number}").text
+    assert "110 台北市信義路五段7號" in html and "0912 345 678" in html
+    assert "NT$760" in html and "NT$760.00" not in html and "$760.00" not in html
+    form = b.get(f"/orders/{number}/edit").text
+    order = [form.index(f'id="addr-{f}"') for f in ("postal_code", "city", "line1")]
+    assert order == sorted(order)  # 郵遞區號、縣市、地址
+    assert '<label for="addr-city">縣市</label>' in form
+    assert "城市" not in form.split('id="addr-name"')[1]

@@ -44,9 +44,9 @@ def test_the_timeline_reads_in_traditional_chinese(shipped, browser):
     b = browser("customer_service")
     b.post("/language", {"language": "zh_Hant", "next": "/"})
     told = _timeline(b.get(f"/orders/{shipped}").text)
-    assert "已於官網下單，總額 $760.00。" in told
+    assert "已於官網下單，總額 NT$760。" in told
     assert "已從庫存保留 2 件。" in told
-    assert "已收款 $760.00（ATM-0423）。" in told
+    assert "已收款 NT$760（ATM-0423）。" in told
     assert "已從 TPE 交由嘉里大榮物流出貨，追蹤號碼 KR12345678。" in told
     assert "客人要求週六送達" in told  # a note is shown as it was written
     for english in ("placed on", "Payment of", "Shipped from", "kerry_tw"):
@@ -56,13 +56,13 @@ def test_the_timeline_reads_in_traditional_chinese(shipped, browser):
 def test_the_timeline_reads_in_simplified_chinese_and_english(shipped, browser):
     b = browser("finance")
     en = _timeline(b.get(f"/orders/{shipped}").text)
-    assert "Order placed on Web shop, total NT$760.00." in en
-    assert "Payment of NT$760.00 recorded (ATM-0423)." in en
+    assert "Order placed on Web shop, total NT$760." in en
+    assert "Payment of NT$760 recorded (ATM-0423)." in en
     assert "Shipped from TPE with 嘉里大榮物流, tracking number KR12345678." in en
     b.post("/language", {"language": "zh_Hans", "next": "/"})
     hans = _timeline(b.get(f"/orders/{shipped}").text)
     assert "已从 TPE 交由嘉里大榮物流发货，运单号 KR12345678。" in hans  # the name as given
-    assert "已收款 NT$760.00（ATM-0423）。" in hans
+    assert "已收款 NT$760（ATM-0423）。" in hans
 
 
 def test_what_people_typed_is_escaped_in_the_sentence(shop, browser, db):
@@ -169,8 +169,8 @@ def test_every_event_of_a_long_life_is_told_as_a_sentence(shop, db):
         ),
         (
             {"kind": "authorized", "message": "1299.00 TWD authorized", "data": None},
-            "NT$1,299.00 authorized.",
-            "已授權 $1,299.00。",
+            "NT$1,299 authorized.",
+            "已授權 NT$1,299。",
         ),
         (
             {

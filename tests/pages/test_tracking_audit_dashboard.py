@@ -91,14 +91,15 @@ def test_the_customer_page_shows_order_history_and_lifetime_value(shop, browser,
     c = customers.list_customers(db, q="林").items[0]
     assert c["orders"] == 1 and c["lifetime_value"] == [{"currency": "TWD", "amount": "760.00"}]
     html = browser("viewer").get(f"/customers/{c['id']}").text
-    assert shop["order"]["number"] in html and "NT$760.00" in html
+    assert shop["order"]["number"] in html and "NT$760" in html
 
 
 def test_the_dashboard_counts_orders_by_stage_and_flags_late_ones(shop, browser, db):
     n = shop["order"]["number"]
     d = dashboard.summary(db)
     assert d["today"]["orders"] == 1
-    assert d["today"]["revenue"] == [{"currency": "TWD", "amount": "760.00"}]
+    assert d["today"]["sales"] == [{"currency": "TWD", "amount": "760.00"}]
+    assert d["today"]["received"] == []  # nothing paid yet
     assert d["counts"]["payment"] == 1 and d["late"] == []
     later = dashboard.summary(db, now=utcnow() + timedelta(hours=73))
     assert [(r["number"], r["stage"], r["owner"]) for r in later["late"]] == [
@@ -123,3 +124,61 @@ def test_stage_limits_are_set_in_settings_by_a_manager(shop, browser, db):
     assert late and late[0]["owner"] == "manager"
     bad = browser("manager").post("/settings/stage-limits", {**data, "payment_hours": "-1"})
     assert bad.status_code == 422 and "must be a number of hours" in bad.text
+
+
+def test_money_received_today_is_payments_less_refunds_beside_sales(shop, browser, db):
+    n = shop["order"]["number"]
+    transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
+    today = dashboard.summary(db)["today"]
+    assert today["received"] == [{"currency": "TWD", "amount": "760.00"}]
+    transactions.record_refund(db, ADMIN, n, {"amount": "760.00", "reason": "out of stock"})
+    today = dashboard.summary(db)["today"]
+    assert today["received"] == [{"currency": "TWD", "amount": "0.00"}]
+    assert today["sales"] == [{"currency": "TWD", "amount": "0.00"}]  # refunded in full
+    html = browser("finance").get("/").text
+    assert "Money received today" in html and "Sales today" in html
+    assert "Revenue today" not in html
+
+
+def test_each_stage_count_opens_the_list_of_its_orders(shop, browser, db):
+    n = shop["order"]["number"]
+    b = browser("manager")
+    home = b.get("/").text
+    for stage in dashboard.STAGES:
+        assert f'href="/stages/{stage}"' in home
+    assert 'href="/orders?placed=today"' in home
+    listed = b.get("/stages/payment").text
+    assert f'href="/orders/{n}"' in listed
+    assert f'href="/orders/{n}"' not in b.get("/stages/picking").text
+    assert f'href="/orders/{n}"' in b.get("/orders?placed=today").text
+    assert b.get("/stages/nowhere").status_code == 404
+
+
+def test_the_packer_sees_pick_pack_ship_first_and_no_money(shop, browser, db):
+    n = shop["order"]["number"]
+    transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
+    html = browser("warehouse").get("/").text
+    assert "Money received today" not in html and "Sales today" not in html
+    assert "NT$760" not in html
+    mine = html.index('id="my-work"')
+    assert mine < html.index('id="orders-today"')
+    for stage in ("picking", "packing", "shipping"):
+        assert f'id="mine-{stage}"' in html
+    assert 'id="mine-payment"' not in html
+    assert 'href="/warehouse"' in html.split('id="my-work"')[1].split("</section>")[0]
+
+
+def test_customer_service_sees_the_return_requests_to_review_first(shop, browser, db):
+    from dingdan.services.after_sales import returns
+    from dingdan.services.fulfilment import shipments as ship
+
+    n = shop["order"]["number"]
+    transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
+    ship.create_shipment(db, ADMIN, n, {"carrier": "tcat"})
+    returns.request_return(db, ADMIN, n, {"lines": [{"sku": "TEA-001", "quantity": 1,
+                                                     "reason": "damaged"}]})
+    html = browser("customer_service").get("/").text
+    mine = html.split('id="my-work"')[1].split("</section>")[0]
+    assert 'href="/returns?status=requested"' in mine
+    assert ">1<" in mine.split('id="mine-returns-requested"')[1]
+    assert "Money received today" not in html  # refunds and the day's money: finance's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dingdan.domain.access.roles import Action, Role, may
+from dingdan.domain.access.roles import Action, Role, differences, effective, may
 from dingdan.domain.inventory.stock import AdjustmentReason, check_lines, reason_code
 from dingdan.domain.shared import money
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
@@ -56,6 +56,20 @@ def test_the_permission_table_matches_the_contract():
     assert [a for a in Action if may(Role.VIEWER, a)] == [Action.READ]
     assert all(may(r, Action.READ) for r in Role)
     assert not may("nobody", Action.READ)
+
+
+def test_prices_are_for_admin_and_manager_and_customer_service_records_payments():
+    assert [r for r in Role if may(r, Action.PRICING)] == [Role.ADMIN, Role.MANAGER]
+    assert may(Role.CUSTOMER_SERVICE, Action.RECORD_PAYMENTS)
+    assert not may(Role.CUSTOMER_SERVICE, Action.MANAGE_PAYMENTS)
+
+
+def test_a_roles_changes_are_stored_as_differences_and_reading_is_kept():
+    wanted = set(effective(Role.WAREHOUSE, {})) | {Action.PRICING}
+    assert differences(Role.WAREHOUSE, wanted) == {"pricing": True}
+    assert Action.PRICING in effective(Role.WAREHOUSE, {"pricing": True, "fly": True})
+    assert differences(Role.VIEWER, set()) == {}  # reading cannot be taken away
+    assert effective(Role.ADMIN, {"manage_users": False}) == effective(Role.ADMIN, {})
 
 
 def test_free_text_reasons_fall_back_to_other():

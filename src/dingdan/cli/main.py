@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
 
@@ -168,6 +169,16 @@ def demo(
     out.print(f"API admin token: {info['token']}", highlight=False)
 
 
+def _outbox_said(drained: Any) -> str:
+    """What the outbox round did, in words: a message no handler exists for is only logged
+    and marked done, which is not the same as sent."""
+    return (
+        f"outbox: {drained.handled} handled, "
+        f"{drained.unhandled} message(s) had no handler and were marked done, "
+        f"{drained.failed} failed (retried later)"
+    )
+
+
 @app.command()
 def worker(
     once: bool = typer.Option(False, "--once", help="Run one round and exit."),
@@ -185,7 +196,7 @@ def worker(
     while True:
         result = run(jobs.run_once, db, hours)
         out.print(
-            f"outbox: {result['outbox']} sent, "
+            f"{_outbox_said(result['outbox'])}, "
             f"orders indexed for search: {result['search_indexed']}, "
             f"cancelled: {len(result['cancelled'])}, "
             f"idempotency keys purged: {result['purged_keys']}, "

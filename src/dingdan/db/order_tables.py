@@ -160,7 +160,11 @@ class Payment(Base):
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        # The dashboard's money received today: the day's payments and refunds.
+        Index("ix_payments_created_at", "created_at"),
+    )
 
 
 class Shipment(Timestamps, Base):

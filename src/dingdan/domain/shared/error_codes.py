@@ -96,6 +96,7 @@ FIELD_ERRORS: dict[str, str] = {
     "no_reasons": N_("must list at least one reason"),
     "no_orders": N_("must name at least one order"),
     "no_units": N_("choose at least one unit"),
+    "choose_reason": N_("choose a reason"),
     "duplicate_sku": N_("appears twice; give each SKU once"),
     "duplicate_line": N_("appears twice with the same condition"),
     "too_many_texts": N_("must be a list of at most %(max)s texts"),

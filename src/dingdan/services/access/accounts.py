@@ -16,6 +16,7 @@ from dingdan.db.tables import ApiToken, User
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, Unauthorized
+from dingdan.services.access import permissions
 from dingdan.services.shared.common import Actor, audit, iso
 
 _hasher = PasswordHash.recommended()
@@ -99,6 +100,7 @@ def revoke_token(db: Database, actor: Actor, token_id: str) -> dict[str, Any]:
 # clears this process's entry at once and other processes' within TOKEN_CACHE_SECONDS.
 TOKEN_CACHE_SECONDS = 5.0
 _token_cache: dict[str, tuple[Actor, float]] = {}
+permissions.ON_CHANGE.append(_token_cache.clear)  # the actors carry their permissions
 
 
 def authenticate_token(db: Database, secret: str) -> Actor:
@@ -136,7 +138,7 @@ def _lookup_token(db: Database, digest: str) -> Actor:
     )
     if row is None or row.revoked_at is not None:
         raise Unauthorized(detail="The API token is not valid.")
-    return Actor(f"token:{row.name}", Role(row.role))
+    return permissions.actor(db, f"token:{row.name}", row.role)
 
 
 def user_view(u: Any) -> dict[str, Any]:

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Order
+from dingdan.db.order_tables import Order, Shipment
 from dingdan.db.return_tables import Return, ReturnPhoto
 from dingdan.domain.access.roles import Role
+from dingdan.domain.after_sales import returns as rules
 from dingdan.domain.shared.errors import FieldErrors, NotFound
-from dingdan.services.after_sales import returns
+from dingdan.services.after_sales import return_policy, return_queries, returns
 from dingdan.services.orders.events import event
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor, iso
@@ -62,6 +63,45 @@ def request_from_customer(
         ]
         db.write(lambda conn: _attach(conn, customer, int(ret["id"]), stored))
     return {**ret, "photos": photos_of(db, ret["id"])}
+
+
+def for_customer(db: Database, token: str) -> dict[str, Any]:
+    """What the tracking page shows of returns: the order's return requests and where each
+    stands (so that a customer who reloads sees the request, not an empty form), and the
+    return window: its days, and the date it closes once everything was delivered."""
+
+    def work(conn: Connection) -> dict[str, Any]:
+        order_id = conn.execute(select(Order.id).where(Order.tracking_token == token)).scalar()
+        if order_id is None or len(token) > 100:
+            raise NotFound(detail="No order has this tracking link.")
+        policy = return_policy.load(conn)
+        delivered = list(
+            conn.execute(
+                select(Shipment.delivered_at).where(Shipment.order_id == order_id)
+            ).scalars()
+        )
+        closes = rules.window_closes(delivered, policy.window_days)
+        listed = [
+            {
+                "id": r["id"],
+                "status": r["status"],
+                "created_at": r["created_at"],
+                "lines": [
+                    {"sku": ln["sku"], "quantity": ln["quantity"], "reason": ln["reason"]}
+                    for ln in r["lines"]
+                ],
+                "refund": r["refund"]["amount"] if r["refund"] else None,
+                "currency": r["currency"],
+            }
+            for r in return_queries.returns_of_order(conn, order_id)
+        ]
+        return {
+            "returns": listed,
+            "window_days": policy.window_days,
+            "window_closes": iso(closes),
+        }
+
+    return db.read(work)
 
 
 def _attach(conn: Connection, actor: Actor, return_id: int, stored: list[tuple[Any, ...]]) -> None:

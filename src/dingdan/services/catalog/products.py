@@ -8,9 +8,10 @@ from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from dingdan.db.engine import Database
 from dingdan.db.tables import Product
+from dingdan.domain.access.roles import Action
 from dingdan.domain.catalog import products as rules
 from dingdan.domain.shared import money
-from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, NotFound
+from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -104,8 +105,14 @@ def _fetch(conn: Connection, sku: str) -> Row[Any]:
     return row
 
 
+def _check_pricing(actor: Actor) -> None:
+    if not actor.may(Action.PRICING):
+        raise Forbidden(detail="Setting a product's price needs the pricing permission.")
+
+
 def create_product(db: Database, actor: Actor, data: dict[str, Any]) -> ProductView:
     cols = _columns(data, creating=True)
+    _check_pricing(actor)  # a new product's price is set here
 
     def work(conn: Connection) -> ProductView:
         if conn.execute(select(Product.id).where(Product.sku == cols["sku"])).first():
@@ -132,6 +139,12 @@ def update_product(db: Database, actor: Actor, sku: str, data: dict[str, Any]) -
         if "currency" in data and "price" not in data:
             merged["price"] = before["price"]
         cols = _columns(merged, creating=False)
+        row = _fetch(conn, sku)
+        if "price_minor" in cols and (cols["price_minor"], cols["currency"]) != (
+            row.price_minor,
+            row.currency,
+        ):
+            _check_pricing(actor)  # the same price sent again (a whole form) needs none
         check_barcode(conn, cols.get("barcode"), sku)
         if cols:
             conn.execute(update(Product).where(Product.sku == sku).values(**cols))

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -45,28 +46,43 @@ Handler = Callable[[dict[str, Any]], None]
 IDEMPOTENCY_DAYS = 7
 
 
-def _log_only(payload: dict[str, Any]) -> None:
-    log.info("event %s", payload)
-
-
 HANDLERS: dict[str, Handler] = {}
 
 
+@dataclass
+class Drained:
+    """What one drain did: messages a handler took, messages no handler exists for (logged
+    and marked done: nothing was sent), and failures left for a later try."""
+
+    handled: int = 0
+    unhandled: int = 0
+    failed: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.handled + self.unhandled
+
+
 def drain_outbox(db: Database, batch: int = 500, budget: float = 2.0) -> int:
-    """Hand each ready message to its topic's handler; a failing one is retried later.
+    """The messages done (handled, or marked done for want of a handler); see ``drain``."""
+    return drain(db, batch, budget).done
+
+
+def drain(db: Database, batch: int = 500, budget: float = 2.0) -> Drained:
+    """Hand each ready message to its topic's handler; a failing one is retried later. A
+    topic with no handler yet is logged and marked done, and counted apart (nothing left).
 
     Batch after batch until the outbox is empty or ``budget`` seconds have passed, so the
     worker keeps up with a flash sale (one batch per round let the outbox fall behind at
     any rate above batch/interval). Handlers run with no transaction open (they may be
     slow, and may write themselves); settling one batch and claiming the next share one
     short transaction, so a busy outbox costs one write transaction per batch as before."""
-    done = 0
+    tally = Drained()
     deadline = time.monotonic() + budget
     me = outbox.worker_name()
     claimed = db.write(lambda conn: outbox.claim(conn, batch, me))
     while claimed:
-        handled, failed = _run_handlers(claimed)
-        done += len(handled)
+        handled, failed = _run_handlers(claimed, tally)
         more = len(claimed) == batch and time.monotonic() < deadline
 
         def settle_and_claim(
@@ -80,18 +96,28 @@ def drain_outbox(db: Database, batch: int = 500, budget: float = 2.0) -> int:
             return outbox.claim(conn, batch, me, after=after) if more else []
 
         claimed = db.write(settle_and_claim)
-    return done
+    return tally
 
 
-def _run_handlers(claimed: list[outbox.Claimed]) -> tuple[list[int], list[outbox.Failure]]:
+def _run_handlers(
+    claimed: list[outbox.Claimed], tally: Drained
+) -> tuple[list[int], list[outbox.Failure]]:
     handled, failed = [], []
     for message in claimed:
-        try:
-            HANDLERS.get(message.topic, _log_only)(message.payload)
+        handler = HANDLERS.get(message.topic)
+        if handler is None:
+            log.info("no handler for %s: marked done %s", message.topic, message.payload)
             handled.append(message.id)
+            tally.unhandled += 1
+            continue
+        try:
+            handler(message.payload)
+            handled.append(message.id)
+            tally.handled += 1
         except Exception as exc:  # noqa: BLE001 - a handler's failure must not stop the rest
             log.warning("outbox message %s (%s) failed: %s", message.id, message.topic, exc)
             failed.append(outbox.Failure(message, str(exc) or type(exc).__name__))
+            tally.failed += 1
     return handled, failed
 
 
@@ -162,9 +188,9 @@ def purge_idempotency_keys(db: Database, days: int = IDEMPOTENCY_DAYS) -> int:
     )
 
 
-def run_frequent(db: Database) -> dict[str, int]:
+def run_frequent(db: Database) -> dict[str, Any]:
     """What runs every second: the outbox, and the search index of the new orders."""
-    return {"outbox": drain_outbox(db), "search_indexed": search_index.catch_up(db)}
+    return {"outbox": drain(db), "search_indexed": search_index.catch_up(db)}
 
 
 def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:

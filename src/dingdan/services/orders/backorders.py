@@ -58,6 +58,7 @@ def _waiting(conn: Connection, product_id: int) -> list[Any]:
                 OrderLine.product_id,
                 OrderLine.backordered,
                 OrderLine.sku,
+                Order.number,
             )
             .join(Order, Order.id == OrderLine.order_id)
             .where(
@@ -88,7 +89,7 @@ def allocate(conn: Connection, actor: Actor, pairs: Iterable[tuple[int, int]]) -
                 [move],
                 actor=actor.name,
                 reason="backorder",
-                reference=f"order:{line.order_id}",
+                reference=line.number,
             ):
                 break
             _record(conn, actor, line, location_id, qty)

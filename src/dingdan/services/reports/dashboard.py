@@ -17,15 +17,23 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Allocation, Order, OrderEvent, OrderLine, PackRecord
+from dingdan.db.order_tables import (
+    Allocation,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PackRecord,
+    Payment,
+)
+from dingdan.db.return_tables import Return
 from dingdan.db.tables import Product, Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
-from dingdan.domain.shared.errors import FieldErrors
+from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.inventory import stock
 from dingdan.services.shared.common import Actor, audit, iso
@@ -84,15 +92,37 @@ def set_stage_limits(db: Database, actor: Actor, data: dict[str, Any]) -> dict[s
 
 
 def _today(conn: Connection, start: datetime) -> dict[str, Any]:
+    """Orders placed today and, per currency, two sums that are not the same thing:
+    ``sales`` as the sales report counts them (orders placed today, cancelled ones left
+    out, their totals less what was refunded on them) and ``received``, the money that
+    came in today (payments taken today less refunds paid out today, whatever the order's
+    date). The old "revenue" counted unpaid and refunded orders as money."""
     rows = conn.execute(
-        select(Order.currency, func.count(), func.coalesce(func.sum(Order.total_minor), 0))
+        select(
+            Order.currency,
+            func.count(),
+            func.coalesce(func.sum(Order.total_minor - Order.refunded_minor), 0),
+        )
         .where(Order.created_at >= start, Order.status != "cancelled")
+        .group_by(Order.currency)
+        .order_by(Order.currency)
+    ).all()
+    signed = case((Payment.kind == "refund", -Payment.amount_minor), else_=Payment.amount_minor)
+    moved = conn.execute(
+        select(Order.currency, func.coalesce(func.sum(signed), 0))
+        .join(Order, Order.id == Payment.order_id)
+        .where(
+            Payment.created_at >= start,
+            Payment.kind.in_(("payment", "refund")),
+            Payment.status == "succeeded",
+        )
         .group_by(Order.currency)
         .order_by(Order.currency)
     ).all()
     return {
         "orders": sum(int(n) for _, n, _ in rows),
-        "revenue": [{"currency": c, "amount": format_amount(int(t), c)} for c, _, t in rows],
+        "sales": [{"currency": c, "amount": format_amount(int(t), c)} for c, _, t in rows],
+        "received": [{"currency": c, "amount": format_amount(int(t), c)} for c, t in moved],
     }
 
 
@@ -146,12 +176,10 @@ def _stage(o: Any, sets: dict[str, Any], paid: dict[int, datetime], picking: dic
     return "picking", ready_since
 
 
-def _stages(conn: Connection, now: datetime, limits: dict[str, Any]) -> dict[str, Any]:
+def _waiting(conn: Connection) -> list[tuple[Any, str, datetime]]:
+    """Every open order that waits on the seller: (order row, stage, since when)."""
     sets = _open_sets(conn)
     paid, picking = _last_event(conn, "paid"), _last_event(conn, "picked")
-    counts = dict.fromkeys(STAGES, 0)
-    allowed = {stage: timedelta(hours=float(limits[stage]["hours"])) for stage in STAGES}
-    late: list[tuple[timedelta, str, str, datetime]] = []
     orders = conn.execute(
         select(
             Order.id,
@@ -162,11 +190,19 @@ def _stages(conn: Connection, now: datetime, limits: dict[str, Any]) -> dict[str
             Order.total_minor,
         ).where(Order.status == "open")
     )
+    out = []
     for o in orders:
         found = _stage(o, sets, paid, picking)
-        if found is None:
-            continue
-        stage, since = found
+        if found is not None:
+            out.append((o, found[0], found[1]))
+    return out
+
+
+def _stages(conn: Connection, now: datetime, limits: dict[str, Any]) -> dict[str, Any]:
+    counts = dict.fromkeys(STAGES, 0)
+    allowed = {stage: timedelta(hours=float(limits[stage]["hours"])) for stage in STAGES}
+    late: list[tuple[timedelta, str, str, datetime]] = []
+    for o, stage, since in _waiting(conn):
         counts[stage] += 1
         waited = now - since
         if waited > allowed[stage]:
@@ -186,6 +222,36 @@ def _stages(conn: Connection, now: datetime, limits: dict[str, Any]) -> dict[str
             for waited, number, stage, since in shown
         ],
         "late_total": len(late),
+    }
+
+
+def stage_orders(
+    db: Database, stage: str, now: datetime | None = None, limit: int = 200
+) -> dict[str, Any]:
+    """The open orders waiting at ``stage`` (the list behind its count on the dashboard),
+    the longest waiting first: number, since when, hours waited, over the limit or not."""
+    if stage not in STAGES:
+        raise NotFound(detail=f"No stage {stage!r}.")
+    now = now or utcnow()
+    limits = stage_limits(db)
+    allowed = timedelta(hours=float(limits[stage]["hours"]))
+    found = sorted(
+        ((since, o.number) for o, s, since in db.read(_waiting) if s == stage),
+        key=lambda r: (r[0], r[1]),
+    )
+    return {
+        "stage": stage,
+        "total": len(found),
+        "limit": limits[stage],
+        "items": [
+            {
+                "number": number,
+                "since": iso(since),
+                "hours": round((now - since).total_seconds() / 3600, 1),
+                "late": now - since > allowed,
+            }
+            for since, number in found[:limit]
+        ],
     }
 
 
@@ -215,7 +281,20 @@ def summary(db: Database, now: datetime | None = None, tz: tzinfo = BUSINESS_TZ)
 
     def work(conn: Connection) -> dict[str, Any]:
         per_stage = _stages(conn, now, limits)
-        return {"today": _today(conn, start), **per_stage, "backorders": _backorders(conn)}
+        returns = dict(
+            conn.execute(
+                select(Return.status, func.count())
+                .where(Return.status.in_(("requested", "approved")))
+                .group_by(Return.status)
+            ).all()
+        )
+        return {
+            "today": _today(conn, start),
+            **per_stage,
+            "backorders": _backorders(conn),
+            # Returns waiting on a person: to review (requested), to receive (approved).
+            "returns": {k: int(returns.get(k, 0)) for k in ("requested", "approved")},
+        }
 
     out = db.read(work)
     low = stock.levels(db, low_stock=True, limit=200).items

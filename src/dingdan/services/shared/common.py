@@ -22,8 +22,13 @@ class Actor:
 
     name: str
     role: Role
+    # The role's permissions as the settings make them (read when the actor signs in or
+    # its token is looked up); None: the role table's defaults (the system, the CLI).
+    allowed: frozenset[Action] | None = None
 
     def may(self, action: Action) -> bool:
+        if self.allowed is not None:
+            return action in self.allowed
         return may(self.role, action)
 
 

@@ -166,7 +166,7 @@ async def cancel_order(
     responses=responses(*TRANSITION),
 )
 async def record_payment(
-    request: Request, number: str, body: PaymentIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
+    request: Request, number: str, body: PaymentIn, actor: Actor = can(Action.RECORD_PAYMENTS)
 ) -> dict[str, Any]:
     return await run_in_threadpool(
         transactions.record_payment,

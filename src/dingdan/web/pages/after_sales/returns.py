@@ -187,7 +187,12 @@ def request_lines(form: dict[str, Any]) -> list[dict[str, Any]]:
     for i, sku in enumerate(_list(form, "sku")):
         n = _whole(form, f"quantity-{i}", f"lines[{len(lines)}].quantity", errors)
         if n:
-            lines.append({"sku": sku, "quantity": n, "reason": form_text(form, f"reason-{i}", 40)})
+            # No reason is chosen for the customer or the clerk: a default would be the
+            # answer of everyone who did not look, and skew the return-reason report.
+            reason = form_text(form, f"reason-{i}", 40)
+            if reason is None:
+                errors.add(f"lines[{len(lines)}].reason", "choose_reason")
+            lines.append({"sku": sku, "quantity": n, "reason": reason})
     errors.raise_if_any()
     return lines
 

@@ -210,6 +210,7 @@ def import_confirm(request: Request, page: User, form: Form) -> Response:
 @router.get("/products/new")
 def new_product(page: User) -> Response:
     page.require(Action.MANAGE_CATALOG)
+    page.require(Action.PRICING)  # a new product's price is set here
     return _form_page(page, None, {"currency": "TWD", "active": True, "tax_class": "standard"})
 
 

@@ -179,6 +179,12 @@ def _page(page: Page, order: Mapping[str, Any], v: dict[str, Any], status: int =
         v=v,
         add_rows=ADD_ROWS,
         countries=[(c, page.fmt.country(c)) for c in countries],
+        address_fields=[
+            (name, page._(text))
+            for name, text in messages.address_fields(
+                v.get("addr-country") or order["shipping_address"].get("country")
+            )
+        ],
         **{"error": None, "result": None, **kw},
     )
 

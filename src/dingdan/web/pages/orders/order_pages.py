@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -17,6 +18,7 @@ from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import notes, queries
 from dingdan.services.payments import transactions
+from dingdan.web import i18n
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import order_returns
 from dingdan.web.pages.orders import order_actions, refund_difference
@@ -24,6 +26,15 @@ from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FILTERS = ("status", "financial_status", "fulfillment_status", "channel")
+
+
+def _placed(request: Request) -> dict[str, Any]:
+    """``placed=today``: the orders placed since midnight in Taipei (the dashboard's
+    "Orders today" opens this list)."""
+    if request.query_params.get("placed") != "today":
+        return {}
+    midnight = datetime.now(i18n.TIMEZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {"created_from": midnight.astimezone(UTC)}
 
 
 def _filters(request: Request) -> dict[str, Any]:
@@ -46,15 +57,21 @@ def order_list(request: Request, page: User) -> Response:
     filters = _filters(request)
     q = (request.query_params.get("q") or "").strip()[:200]
     cursor = request.query_params.get("cursor") or None
+    placed = _placed(request)
     # The finance queue: orders that owe money back.
     owes = request.query_params.get("refund_due") == "1"
-    kw = {**filters, "q": q or None, "refund_due": owes or None, "limit": 50}
+    kw = {**filters, **placed, "q": q or None, "refund_due": owes or None, "limit": 50}
     try:
         result = queries.list_orders(request.app.state.db, **kw, cursor=cursor)
     except DomainError as exc:
         page.flash_error(exc)
         result = queries.list_orders(request.app.state.db, **kw)
-    shown = {**filters, **({"q": q} if q else {}), **({"refund_due": "1"} if owes else {})}
+    shown = {
+        **filters,
+        **({"placed": "today"} if placed else {}),
+        **({"q": q} if q else {}),
+        **({"refund_due": "1"} if owes else {}),
+    }
     base = "/orders?" + urlencode(shown)
     block = "results" if request.headers.get("hx-target") == "results" else None
     return page.render(
@@ -62,6 +79,7 @@ def order_list(request: Request, page: User) -> Response:
         block=block,
         orders=result,
         filters=filters,
+        placed_today=bool(placed),
         q=q,
         refund_due=owes,
         base=base,
@@ -129,7 +147,7 @@ def record_payment(request: Request, number: str, page: User, form: Form) -> Res
     return _act(
         page,
         number,
-        Action.MANAGE_PAYMENTS,
+        Action.RECORD_PAYMENTS,
         lambda: transactions.record_payment(request.app.state.db, page.actor, number, body),
         page.gettext("Payment recorded."),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -72,7 +73,13 @@ def track(request: Request, token: str, page: Anon) -> Response:
     return _render(request, page, token)
 
 
-def _render(request: Request, page: Page, token: str, status: int = 200) -> Response:
+def _render(
+    request: Request,
+    page: Page,
+    token: str,
+    status: int = 200,
+    values: dict[str, Any] | None = None,
+) -> Response:
     db = request.app.state.db
     try:
         data = tracking.tracking_view(db, token)
@@ -85,6 +92,8 @@ def _render(request: Request, page: Page, token: str, status: int = 200) -> Resp
         t=data,
         token=token,
         reasons=reasons,
+        r=customer_returns.for_customer(db, token),
+        v=values or {},
     )
 
 
@@ -114,7 +123,7 @@ async def request_return(request: Request, token: str, page: Anon) -> Response:
         return page.render("orders/track.html", status=404, t=None)
     except DomainError as exc:
         page.flash_error(exc)
-        return _render(request, page, token, status=status_of(exc))
+        return _render(request, page, token, status=status_of(exc), values=form)
     page.flash(
         page.gettext("Your return request %(id)s is received. We will contact you.", id=done["id"])
     )

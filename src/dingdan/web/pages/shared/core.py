@@ -21,7 +21,7 @@ from jinja2_fragments import render_block
 
 from dingdan.domain.access.roles import Action, Role
 from dingdan.domain.shared.errors import DomainError, Forbidden, NotFound
-from dingdan.services.access import sign_in
+from dingdan.services.access import permissions, sign_in
 from dingdan.services.shared.common import Actor
 from dingdan.web import i18n
 from dingdan.web.error_status import status_of
@@ -64,7 +64,8 @@ class Page:
     @property
     def actor(self) -> Actor:
         assert self.user is not None
-        return Actor(f"user:{self.user['email']}", Role(self.user["role"]))
+        db = self.request.app.state.db
+        return permissions.actor(db, f"user:{self.user['email']}", Role(self.user["role"]))
 
     @cached_property
     def carrier_directory(self) -> dict[str, dict[str, Any]]:

@@ -265,6 +265,45 @@ CODES: dict[str, str] = {
 
 DEFAULT_ERROR = N_("This could not be done.")
 
+# The fields of an address form in the order people of each country fill them in, with
+# what each field holds there (Taiwan: 郵遞區號、縣市、鄉鎮市區與地址; China: 省、市、区).
+# ``region`` keeps its meaning everywhere (a subdivision; locations are routed on it).
+ADDRESS_FIELDS: dict[str, list[tuple[str, str]]] = {
+    "TW": [
+        ("postal_code", N_("Postal code")),
+        ("city", N_("County or city")),
+        ("line1", N_("District, street and number")),
+        ("line2", N_("Floor, room")),
+        ("region", N_("Subdivision code")),
+    ],
+    "CN": [
+        ("region", N_("Province")),
+        ("city", N_("City")),
+        ("line1", N_("District and street address")),
+        ("line2", N_("Address line 2")),
+        ("postal_code", N_("Postal code")),
+    ],
+    "HK": [
+        ("city", N_("Territory")),
+        ("region", N_("District")),
+        ("line1", N_("Street and building")),
+        ("line2", N_("Floor and flat")),
+        ("postal_code", N_("Postal code")),
+    ],
+    "": [
+        ("line1", N_("Address line 1")),
+        ("line2", N_("Address line 2")),
+        ("city", N_("City")),
+        ("region", N_("Region")),
+        ("postal_code", N_("Postal code")),
+    ],
+}
+ADDRESS_FIELDS["MO"] = ADDRESS_FIELDS["HK"]
+
+
+def address_fields(country: Any) -> list[tuple[str, str]]:
+    return ADDRESS_FIELDS.get(str(country or "").upper(), ADDRESS_FIELDS[""])
+
 
 def label(_: Any, value: Any) -> str:
     text = LABELS.get(str(value))

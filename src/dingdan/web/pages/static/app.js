@@ -22,6 +22,47 @@
   document.addEventListener("htmx:afterSettle", focusScan);
   document.addEventListener("DOMContentLoaded", focusScan);
 
+  // The pack screen speaks: the packer looks at the parcel, not at the screen. A refused
+  // scan gives a low, longer buzz; a good one a short high beep. Both are made here with
+  // Web Audio (no sound file to load). The element that says what happened carries
+  // data-tone="error" or "ok" (fulfilment/pack.html).
+  var TONES = {
+    error: { freq: 180, type: "square", seconds: 0.4 },
+    ok: { freq: 1320, type: "sine", seconds: 0.08 }
+  };
+  var audio = null;
+  function tone(kind) {
+    var t = TONES[kind];
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!t || !Ctx) return;
+    try {
+      audio = audio || new Ctx();
+      if (audio.state === "suspended" && audio.resume) audio.resume();
+      var now = audio.currentTime;
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      osc.type = t.type;
+      osc.frequency.setValueAtTime(t.freq, now);
+      gain.gain.setValueAtTime(0.25, now);
+      gain.gain.exponentialRampToValueAtTime(0.001, now + t.seconds);
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      osc.start(now);
+      osc.stop(now + t.seconds);
+    } catch (err) {
+      // No sound is better than a broken pack screen.
+    }
+  }
+  // Each answer sounds once, however many elements htmx settles.
+  function announce() {
+    var said = document.querySelector("#pack-panel [data-tone]:not([data-played])");
+    if (!said) return;
+    said.setAttribute("data-played", "");
+    tone(said.getAttribute("data-tone"));
+  }
+  document.addEventListener("htmx:afterSettle", announce);
+  document.addEventListener("DOMContentLoaded", announce);
+
   // A form sent through htmx is locked until the answer arrives (no double submits).
   document.addEventListener("htmx:beforeRequest", function (e) {
     var f = e.target.closest && e.target.closest("form");
