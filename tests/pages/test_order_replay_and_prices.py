@@ -37,7 +37,7 @@ def test_a_price_below_the_products_is_in_the_timeline_with_who_set_it(shop, bro
     body = order_body([{"sku": "MUG-001", "quantity": 1, "unit_price": "500.00"}], buyer=LIN)
     n = capture.place_order(db, MANAGER, body)[0]["number"]
     told = _timeline(browser("customer_service").get(f"/orders/{n}").text)
-    assert "MUG-001 priced at NT$500.00, below the product&#39;s price of NT$680.00." in told
+    assert "MUG-001 priced at NT$500, below the product&#39;s price of NT$680." in told
     assert "manager@example.com" in told and "user:" not in told
 
 

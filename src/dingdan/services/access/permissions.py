@@ -12,6 +12,7 @@ when they change here.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,7 +28,11 @@ from dingdan.services.shared.common import Actor, audit
 
 SETTING_KEY = "role_permissions"
 CACHE_SECONDS = 5.0
-_cache: dict[str, Any] = {}
+# Per database (a process may hold several, as the tests do): the stored changes and when
+# they go stale.
+_cache: weakref.WeakKeyDictionary[Database, tuple[dict[str, dict[str, bool]], float]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _stored(conn: Connection) -> dict[str, dict[str, bool]]:
@@ -39,11 +44,11 @@ def _stored(conn: Connection) -> dict[str, dict[str, bool]]:
 
 def changes(db: Database) -> dict[str, dict[str, bool]]:
     """The stored differences from the defaults, by role (cached for CACHE_SECONDS)."""
-    hit = _cache.get("changes")
+    hit = _cache.get(db)
     if hit is not None and hit[1] > time.monotonic():
         return dict(hit[0])
     stored = db.read(_stored)
-    _cache["changes"] = (stored, time.monotonic() + CACHE_SECONDS)
+    _cache[db] = (stored, time.monotonic() + CACHE_SECONDS)
     return stored
 
 
