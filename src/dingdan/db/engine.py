@@ -276,14 +276,20 @@ class Database:
 
     def translate(self, exc: DBAPIError) -> DomainError | None:
         """The domain error a failed statement stands for (None: transient or unknown)."""
+        # The database's own message names tables, constraints and values: it goes to the
+        # log, and the client gets a message of its own.
         if isinstance(exc, DataError):
-            # e.g. a NUL character, which PostgreSQL text cannot hold: the input's fault.
+            # e.g. a value out of a column's range that a check missed: the input's fault.
+            log.warning("value refused by the database: %s", _short(exc))
             return ValidationFailed(
-                detail="The request holds a value the database cannot store "
-                f"(such as a NUL character): {_short(exc)}"
+                detail="The request holds a value the database cannot store."
             )
         if isinstance(exc, IntegrityError):
-            return Conflict(detail=f"The change conflicts with stored data: {_short(exc)}")
+            log.warning("change refused by the database: %s", _short(exc))
+            return Conflict(
+                detail="The change conflicts with stored data (it may exist already, or "
+                "another request changed it first); reload and try again."
+            )
         return None
 
     def dispose(self) -> None:

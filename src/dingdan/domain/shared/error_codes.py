@@ -26,6 +26,7 @@ FIELD_ERRORS: dict[str, str] = {
     "not_empty": N_("must not be empty"),
     "not_text": N_("must be text"),
     "control_characters": N_("must not contain control characters"),
+    "invisible_text": N_("must contain visible characters, not only blanks or invisible marks"),
     "not_an_object": N_("must be an object"),
     "not_a_list": N_("must be a list"),
     "not_a_field": N_("is not a field of this request"),
@@ -163,6 +164,7 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_email": N_("is not a valid e-mail address: %(reason)s"),
     "password_too_short": N_("must be at least %(min)s characters"),
     "wrong_password": N_("is not your current password"),
+    "password_blank": N_("must not be only spaces"),
     "phone_country_code": N_(
         "must start with + and the country code (for example +886 912 345 678)"
     ),

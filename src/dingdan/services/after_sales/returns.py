@@ -118,7 +118,12 @@ def _check_lines(
                 shipped=row.shipped,
                 covered=covered[row.id],
             )
-    errors.raise_if_any("The return asks for more than can be returned.")
+    only_quantities = all(e.code == "not_returnable_quantity" for e in errors.items)
+    errors.raise_if_any(
+        "The return asks for more than can be returned."
+        if only_quantities
+        else "The request has invalid fields."
+    )
     return [by_sku[ln["sku"]] for ln in lines]
 
 

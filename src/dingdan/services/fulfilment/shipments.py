@@ -19,6 +19,7 @@ from dingdan.domain.shared.errors import (
     PaymentRequired,
     ValidationFailed,
 )
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.fulfilment.carriers import shipment_carrier
 from dingdan.services.fulfilment.packing import link_latest_pack
 from dingdan.services.orders import backorders
@@ -222,7 +223,7 @@ def _ship_allocation(conn: Connection, a: Any, q: int) -> None:
 
 
 def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -> Any:
-    sid = int(shipment_id) if shipment_id.isdecimal() and len(shipment_id) < 19 else -1
+    sid = row_id(shipment_id)
     stmt = select(Shipment).where(Shipment.id == sid)
     row = conn.execute(stmt.with_for_update() if lock else stmt).first()
     if row is None:
