@@ -37,12 +37,13 @@ import os
 import random
 import threading
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, Generic, TypeVar
 
 from pydantic_core import to_json
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, literal_column
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -423,6 +424,18 @@ class _Savepoint:
         execute_raw(self.conn, "RELEASE dingdan_unit")
 
 
+def _nfkc(value: Any) -> Any:
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
+def nfkc(db: Database, column: Any) -> Any:
+    """``column`` after NFKC, in SQL: a search compares the stored text as NFKC reads it (a
+    full-width ``ＡＢＣ`` is found by ``abc``) while the text itself is kept as sent."""
+    if db.is_sqlite:
+        return func.nfkc(column)
+    return func.normalize(column, literal_column("NFKC"))
+
+
 def json_text(value: Any) -> str:
     """JSON columns' text: pydantic-core's serializer (compact UTF-8), four times faster than
     the standard library's; what it writes reads back the same."""
@@ -458,6 +471,8 @@ def _sqlite_engine(
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
         cur.close()
+        # PostgreSQL's normalize(text, NFKC), for searches of text as people type it.
+        dbapi_conn.create_function("nfkc", 1, _nfkc, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -201,6 +201,14 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_csv": N_("%(name)s is not valid CSV: %(reason)s"),
     "invalid_xlsx": N_("%(name)s is not a readable .xlsx workbook: %(reason)s"),
     "too_many_rows": N_("has more than %(max)s rows; split it into smaller files"),
+    "too_many_columns": N_("has more than %(max)s columns; keep only the import's columns"),
+    "xlsx_too_large": N_(
+        "%(name)s unpacks to more than %(max)s MB or is packed unusually tightly; "
+        "save it again with only the data, or as CSV"
+    ),
+    "file_too_slow": N_(
+        "took more than %(seconds)s seconds to read; save it again with only the data, or as CSV"
+    ),
     "duplicate_column": N_("column %(columns)s appears twice"),
     "no_data_rows": N_("has no data rows"),
     "missing_columns": N_("is missing the column(s) %(columns)s"),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
 import pycountry
 
 from dingdan.domain.shared.errors import ValidationFailed
+from dingdan.domain.shared.numbers import ascii_text
 
 # ISO 4217 minor-unit exponents that differ from 2 (CLDR differs from ISO for some, e.g. IQD).
 _ZERO = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG")
@@ -58,10 +58,10 @@ def parse_amount(
 ) -> int:
     """Turn a decimal string like ``"1299.5"`` into minor units, refusing too many decimals.
 
-    The text is read after NFKC: full-width digits (``１２９９``) are the digits they look like;
-    no other script's digits are."""
+    Full-width characters are read after NFKC (``１２９９`` is 1299); no other form or
+    script's digits are read as digits (``numbers.ascii_text``)."""
     if isinstance(text, str):
-        text = unicodedata.normalize("NFKC", text).strip()
+        text = ascii_text(text)
     if not isinstance(text, str) or not _DECIMAL_RE.match(text):
         raise ValidationFailed.on(field, "too_large" if is_too_large(text) else "not_a_number")
     value = Decimal(text)

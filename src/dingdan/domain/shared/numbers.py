@@ -1,9 +1,10 @@
 """Numbers as people type them, and the bounds every stored number keeps.
 
-One reader for the whole numbers and the amounts of forms (pages, imports): the text is read
-after NFKC, so full-width digits typed with a CJK input method (``１２``) are the digits they
-look like, and then only ASCII digits count: ``²``, ``³`` or ``½`` are not whole numbers
-(``str.isdigit`` says they are and ``int`` then fails), and neither are ``inf`` or ``nan``.
+One reader for the whole numbers and the amounts of forms (pages, imports): full-width
+characters are read after NFKC, so digits typed with a CJK input method (``１２``) are the
+digits they look like, and then only ASCII digits count: ``²``, ``³`` or ``½`` are not whole
+numbers (``str.isdigit`` says they are and ``int`` then fails; NFKC would make ``²`` a 2, a
+digit the person did not mean), and neither are ``inf`` or ``nan``.
 Money may carry thousands separators as people type it and spreadsheets write it (``1,320``).
 
 The bounds are the database's: PostgreSQL's ``integer`` columns hold up to 2,147,483,647 and
@@ -35,9 +36,14 @@ _MAX_DIGITS = 40
 
 
 def ascii_text(text: str) -> str:
-    """``text`` after NFKC with the surrounding whitespace removed: full-width digits, signs
-    and separators become ASCII (``－１，３２０．５`` is ``-1,320.5``)."""
-    return unicodedata.normalize("NFKC", text).strip()
+    """``text`` with its full-width characters read after NFKC (``－１，３２０．５`` is
+    ``-1,320.5``) and the surrounding whitespace removed. Only the width is folded: other
+    compatibility forms (``²``, ``①``) stay as typed, so that a superscript is refused
+    rather than read as a digit it only resembles."""
+    return "".join(
+        unicodedata.normalize("NFKC", ch) if unicodedata.east_asian_width(ch) == "F" else ch
+        for ch in text
+    ).strip()
 
 
 def read_whole(

@@ -90,3 +90,18 @@ def folded(text: str) -> str:
     """``text`` as it is compared and searched: NFKC (full-width letters and digits are the
     ASCII ones, compatibility forms their plain letters), then case folding."""
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell of a CSV a person opens in a spreadsheet: text that it would run as a formula
+    (``=``, ``+``, ``-``, ``@`` first, also after leading blanks or as a full-width sign;
+    a tab or carriage return first) gets a leading apostrophe. Other values are unchanged."""
+    if not isinstance(value, str) or not value:
+        return value
+    first = unicodedata.normalize("NFKC", value.lstrip()[:1])
+    if value[0] in "\t\r" or first.startswith(_FORMULA_START):
+        return "'" + value
+    return value

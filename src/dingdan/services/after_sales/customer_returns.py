@@ -124,4 +124,5 @@ def photo_file(db: Database, return_id: str, photo_id: str) -> tuple[bytes, str,
     )
     if row is None:
         raise NotFound(detail=f"Return {return_id} has no photo {photo_id!r}.")
-    return uploads.read(row.storage_path, row.sha256), row.content_type, row.filename
+    data = uploads.read(row.storage_path, row.sha256)
+    return data, row.content_type, uploads.download_name(row.filename, row.content_type)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
-from dingdan.db.engine import Database
+from dingdan.db.engine import Database, nfkc
 from dingdan.db.tables import Product
 from dingdan.domain.catalog import products as rules
 from dingdan.domain.shared import money
@@ -139,8 +139,8 @@ def list_products(
         pattern = like_pattern(q)
         stmt = stmt.where(
             or_(
-                func.lower(Product.sku).like(pattern, escape="\\"),
-                func.lower(Product.name).like(pattern, escape="\\"),
+                func.lower(nfkc(db, Product.sku)).like(pattern, escape="\\"),
+                func.lower(nfkc(db, Product.name)).like(pattern, escape="\\"),
                 Product.barcode == q,
             )
         )
