@@ -203,7 +203,15 @@ def _xlsx_records(name: str, data: bytes, max_rows: int | None = None) -> Iterat
         raise _bad_file("invalid_xlsx", name=name, reason=exc) from None
     last = None if max_rows is None else max_rows + 1 + MAX_BLANK_ROWS
     try:
-        yield from wb.worksheets[0].iter_rows(
+        sheet = wb.worksheets[0]
+        # The sheet's <dimension> (None when it has none): a sheet says how far its cells
+        # go, and cells beyond what may be read are refused rather than left unread.
+        rows, columns = sheet.max_row, sheet.max_column
+        if isinstance(columns, int) and columns > MAX_COLUMNS:
+            raise _bad_file("too_many_columns", max=MAX_COLUMNS)
+        if last is not None and isinstance(rows, int) and rows > last:
+            raise _bad_file("too_many_rows", max=max_rows)
+        yield from sheet.iter_rows(
             min_row=1, max_row=last, max_col=MAX_COLUMNS + 1, values_only=True
         )
     finally:
@@ -232,11 +240,11 @@ def _keyed(records: Iterable[Sequence[Any]], max_rows: int | None = None) -> lis
     for number, record in enumerate(records, start=1):
         if number % 256 == 0 and clock.monotonic() > deadline:
             raise _bad_file("file_too_slow", seconds=int(MAX_READ_SECONDS))
-        cells = [_cell(v) for v in record[: MAX_COLUMNS + 1]]
+        if any(_cell(v) for v in record[MAX_COLUMNS:]):
+            raise _bad_file("too_many_columns", max=MAX_COLUMNS)
+        cells = [_cell(v) for v in record[:MAX_COLUMNS]]
         if not any(cells):
             continue
-        if len(cells) > MAX_COLUMNS and any(cells[MAX_COLUMNS:]):
-            raise _bad_file("too_many_columns", max=MAX_COLUMNS)
         if max_rows is not None and len(rows) >= max_rows:
             raise _bad_file("too_many_rows", max=max_rows)
         if header is None:
