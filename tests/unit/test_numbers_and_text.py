@@ -167,3 +167,11 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(cell, safe):
 )
 def test_downloads_are_named_with_the_extension_of_the_detected_type(name, kind, served):
     assert download_name(name, kind) == served
+
+
+def test_a_tax_rate_reads_full_width_digits_and_no_other_script():
+    from dingdan.services.catalog.channels_and_taxes import PPM_PER_PERCENT, parse_rate
+
+    assert parse_rate("５.５") == parse_rate("5.5") == 55 * PPM_PER_PERCENT // 10
+    with pytest.raises(ValidationFailed):
+        parse_rate("٥")
