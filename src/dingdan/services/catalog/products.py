@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, or_, select, update
@@ -136,7 +137,8 @@ def list_products(
     after = decode_cursor(cursor, str)
     stmt = select(Product).order_by(Product.sku).limit(limit + 1)
     if q:
-        pattern = like_pattern(q)
+        # The term and the names both after NFKC: ``ＴＥＡ`` finds ``tea`` and back.
+        pattern = like_pattern(unicodedata.normalize("NFKC", q))
         stmt = stmt.where(
             or_(
                 func.lower(nfkc(db, Product.sku)).like(pattern, escape="\\"),

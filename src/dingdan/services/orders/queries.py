@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Any, cast
 
@@ -175,8 +174,6 @@ def list_orders(
         # refuse control characters); FTS5 would read it as the end of its query.
         return Page([], None)
     # A phone number as people write it means the orders of that number, stored in E.164.
-    # Searched after NFKC: full-width letters and digits find the ASCII ones they look like.
-    q = unicodedata.normalize("NFKC", q) if q else q
     q = (phone_as_stored(q) or q) if q else q
     email = q.strip().lower() if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
     gram = search_index.gram_term(q.lower()) if q and not email else None

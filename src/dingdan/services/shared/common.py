@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -106,8 +105,6 @@ def iso(dt: Any) -> str | None:
 
 
 def like_pattern(q: str) -> str:
-    """A case-insensitive substring pattern for LIKE with ``escape='\\'``, of the term after
-    NFKC (a full-width ``ＴＥＡ`` finds ``tea``)."""
-    folded = unicodedata.normalize("NFKC", q).lower()
-    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """A case-insensitive substring pattern for LIKE with ``escape='\\'``."""
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
