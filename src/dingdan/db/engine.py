@@ -37,12 +37,13 @@ import os
 import random
 import threading
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, Generic, TypeVar
 
 from pydantic_core import to_json
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, literal_column
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -285,11 +286,13 @@ class Database:
 
     def translate(self, exc: DBAPIError) -> DomainError | None:
         """The domain error a failed statement stands for (None: transient or unknown)."""
+        # The database's own message names tables, constraints and values: it goes to the
+        # log, and the client gets a message of its own.
         if isinstance(exc, DataError):
-            # e.g. a NUL character, which PostgreSQL text cannot hold: the input's fault.
+            # e.g. a value out of a column's range that a check missed: the input's fault.
+            log.warning("value refused by the database: %s", _short(exc))
             return ValidationFailed(
-                detail="The request holds a value the database cannot store "
-                f"(such as a NUL character): {_short(exc)}"
+                detail="The request holds a value the database cannot store."
             )
         if isinstance(exc, IntegrityError):
             said = str(exc.orig)
@@ -298,7 +301,11 @@ class Database:
                     return Conflict(
                         detail=f"The {field} is already taken.", errors=[FieldError.of(field, code)]
                     )
-            return Conflict(detail=f"The change conflicts with stored data: {_short(exc)}")
+            log.warning("change refused by the database: %s", _short(exc))
+            return Conflict(
+                detail="The change conflicts with stored data (it may exist already, or "
+                "another request changed it first); reload and try again."
+            )
         return None
 
     def dispose(self) -> None:
@@ -432,6 +439,18 @@ class _Savepoint:
         execute_raw(self.conn, "RELEASE dingdan_unit")
 
 
+def _nfkc(value: Any) -> Any:
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
+def nfkc(db: Database, column: Any) -> Any:
+    """``column`` after NFKC, in SQL: a search compares the stored text as NFKC reads it (a
+    full-width ``ＡＢＣ`` is found by ``abc``) while the text itself is kept as sent."""
+    if db.is_sqlite:
+        return func.nfkc(column)
+    return func.normalize(column, literal_column("NFKC"))
+
+
 def json_text(value: Any) -> str:
     """JSON columns' text: pydantic-core's serializer (compact UTF-8), four times faster than
     the standard library's; what it writes reads back the same."""
@@ -467,6 +486,8 @@ def _sqlite_engine(
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
         cur.close()
+        # PostgreSQL's normalize(text, NFKC), for searches of text as people type it.
+        dbapi_conn.create_function("nfkc", 1, _nfkc, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

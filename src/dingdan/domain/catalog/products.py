@@ -7,6 +7,8 @@ from typing import Any
 
 from dingdan.domain.shared import money
 from dingdan.domain.shared.errors import FieldErrors
+from dingdan.domain.shared.numbers import MAX_INT
+from dingdan.domain.shared.text import check_clean
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -35,8 +37,8 @@ def check_text(
         errors.add(field, "not_empty")
     elif len(value) > max_len:
         errors.add(field, "at_most_characters", max=max_len)
-    elif any(ord(ch) < 32 for ch in value):
-        errors.add(field, "control_characters")
+    else:
+        check_clean(value, field, errors)
 
 
 def check_currency(currency: Any, field: str, errors: FieldErrors) -> bool:
@@ -49,6 +51,8 @@ def check_currency(currency: Any, field: str, errors: FieldErrors) -> bool:
 def check_non_negative(value: Any, field: str, errors: FieldErrors) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         errors.add(field, "below_zero")
+    elif value is not None and value > MAX_INT:
+        errors.add(field, "too_large")
 
 
 def price_minor(price: Any, currency: str, field: str, errors: FieldErrors) -> int | None:

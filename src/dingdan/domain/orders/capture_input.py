@@ -9,6 +9,7 @@ from dingdan.domain.inventory.stock import check_quantity
 from dingdan.domain.orders.rules import PaymentMethod
 from dingdan.domain.shared import contact, money
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
+from dingdan.domain.shared.text import check_clean
 
 _METHODS = frozenset(m.value for m in PaymentMethod)
 
@@ -49,6 +50,8 @@ def _customer(data: Any, country: str | None, errors: FieldErrors) -> tuple[Any,
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > 200):
         errors.add("customer.name", "too_long", max=200)
+    else:
+        check_clean(name, "customer.name", errors)
     return email, phone, name.strip() if isinstance(name, str) else None
 
 
@@ -81,6 +84,15 @@ def _money(value: Any, currency: str | None, field: str, errors: FieldErrors) ->
         return 0
 
 
+def _country(data: Any) -> str | None:
+    """The address's country when it is valid although another field of the address is not:
+    a phone without ``+`` is still read as a number of that country, so that a bad postal
+    code is reported on the postal code alone (not on a valid phone too)."""
+    if not isinstance(data, dict):
+        return None
+    return contact.check_country(data.get("country"), "", FieldErrors())
+
+
 def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
     errors = FieldErrors()
     channel = body.get("channel")
@@ -95,7 +107,7 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
         errors.add("shipping_address", "required")
     else:
         address = contact.validate_address(body["shipping_address"], "shipping_address", errors)
-    country = address.country if address else None
+    country = address.country if address else _country(body.get("shipping_address"))
     email, phone, name = _customer(body.get("customer"), country, errors)
     lines = _lines(body.get("lines"), errors)
     for i, ln in enumerate(lines):
@@ -108,6 +120,13 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
     external = body.get("external_id")
     if external is not None and (not isinstance(external, str) or not 0 < len(external) <= 100):
         errors.add("external_id", "text_length", max=100)
+    else:
+        check_clean(external, "external_id", errors)
+    note = body.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 1000):
+        errors.add("note", "too_long", max=1000)
+    else:
+        check_clean(note, "note", errors, multiline=True)
     errors.raise_if_any()
     assert address is not None and isinstance(currency, str)
     return OrderInput(

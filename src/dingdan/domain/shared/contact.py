@@ -22,6 +22,7 @@ import pycountry
 from email_validator import EmailNotValidError, validate_email
 
 from dingdan.domain.shared.errors import FieldErrors
+from dingdan.domain.shared.text import check_text
 
 MAX_NAME_LENGTH = 200
 MAX_LINE_LENGTH = 300
@@ -369,20 +370,7 @@ def _present(value: object, field: str, errors: FieldErrors, required: bool) -> 
     return text
 
 
-# Unicode's control characters (category Cc): U+0000-U+001F and U+007F-U+009F.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 def _check_text(
     value: object, field: str, errors: FieldErrors, required: bool, max_length: int
 ) -> str | None:
-    text = _present(value, field, errors, required)
-    if text is None:
-        return None
-    if len(text) > max_length:
-        errors.add(field, "at_most_characters", max=max_length)
-        return None
-    if _CONTROL.search(text):
-        errors.add(field, "control_characters")
-        return None
-    return text
+    return check_text(value, field, errors, max_length=max_length, required=required)

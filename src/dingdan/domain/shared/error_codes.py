@@ -26,6 +26,7 @@ FIELD_ERRORS: dict[str, str] = {
     "not_empty": N_("must not be empty"),
     "not_text": N_("must be text"),
     "control_characters": N_("must not contain control characters"),
+    "invisible_text": N_("must contain visible characters, not only blanks or invisible marks"),
     "not_an_object": N_("must be an object"),
     "not_a_list": N_("must be a list"),
     "not_a_field": N_("is not a field of this request"),
@@ -183,6 +184,7 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_email": N_("is not a valid e-mail address: %(reason)s"),
     "password_too_short": N_("must be at least %(min)s characters"),
     "wrong_password": N_("is not your current password"),
+    "password_blank": N_("must not be only spaces"),
     "phone_country_code": N_(
         "must start with + and the country code (for example +886 912 345 678)"
     ),
@@ -219,6 +221,14 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_csv": N_("%(name)s is not valid CSV: %(reason)s"),
     "invalid_xlsx": N_("%(name)s is not a readable .xlsx workbook: %(reason)s"),
     "too_many_rows": N_("has more than %(max)s rows; split it into smaller files"),
+    "too_many_columns": N_("has more than %(max)s columns; keep only the import's columns"),
+    "xlsx_too_large": N_(
+        "%(name)s unpacks to more than %(max)s MB or is packed unusually tightly; "
+        "save it again with only the data, or as CSV"
+    ),
+    "file_too_slow": N_(
+        "took more than %(seconds)s seconds to read; save it again with only the data, or as CSV"
+    ),
     "duplicate_column": N_("column %(columns)s appears twice"),
     "no_data_rows": N_("has no data rows"),
     "missing_columns": N_("is missing the column(s) %(columns)s"),

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 
 from dingdan.domain.shared.errors import ValidationFailed
+from dingdan.domain.shared.numbers import ascii_text
 
 # ISO 4217 minor-unit exponents that differ from 2 (CLDR differs from ISO for some, e.g. IQD).
 _ZERO = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG")
@@ -34,7 +35,7 @@ _NOT_TRADED = {
     "XUA",
     "XXX",
 }
-_DECIMAL_RE = re.compile(r"^-?\d{1,15}(\.\d+)?$")
+_DECIMAL_RE = re.compile(r"^-?[0-9]{1,15}(\.[0-9]+)?$", re.ASCII)
 _TOO_LARGE = Decimal(10) ** 15
 
 
@@ -55,10 +56,15 @@ def exponent(currency: str) -> int:
 def parse_amount(
     text: str, currency: str, field: str, *, allow_zero: bool = True, allow_negative: bool = False
 ) -> int:
-    """Turn a decimal string like ``"1299.5"`` into minor units, refusing too many decimals."""
-    if not isinstance(text, str) or not _DECIMAL_RE.match(text.strip()):
+    """Turn a decimal string like ``"1299.5"`` into minor units, refusing too many decimals.
+
+    Full-width characters are read after NFKC (``１２９９`` is 1299); no other form or
+    script's digits are read as digits (``numbers.ascii_text``)."""
+    if isinstance(text, str):
+        text = ascii_text(text)
+    if not isinstance(text, str) or not _DECIMAL_RE.match(text):
         raise ValidationFailed.on(field, "too_large" if is_too_large(text) else "not_a_number")
-    value = Decimal(text.strip())
+    value = Decimal(text)
     places = -value.as_tuple().exponent if value.as_tuple().exponent < 0 else 0  # type: ignore[operator]
     exp = exponent(currency)
     if places > exp:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import unicodedata
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -16,6 +17,8 @@ from dingdan.db.tables import ApiToken, User
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, Unauthorized
+from dingdan.domain.shared.numbers import whole_or_none
+from dingdan.domain.shared.text import check_clean
 from dingdan.services.access import permissions
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -50,6 +53,8 @@ def create_token(db: Database, actor: Actor, name: Any, role: Any) -> tuple[str,
     errors = FieldErrors()
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         errors.add("name", "required_text", max=100)
+    else:
+        check_clean(name, "name", errors)
     _check_role(role, errors)
     errors.raise_if_any()
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -82,7 +87,7 @@ def list_tokens(db: Database) -> list[dict[str, Any]]:
 
 def revoke_token(db: Database, actor: Actor, token_id: str) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
-        tid = int(token_id) if token_id.isdecimal() and len(token_id) < 19 else -1
+        tid = whole_or_none(token_id) or -1
         row = conn.execute(select(ApiToken).where(ApiToken.id == tid)).first()
         if row is None:
             raise NotFound(detail=f"No API token with id {token_id!r}.")
@@ -153,12 +158,26 @@ def user_view(u: Any) -> dict[str, Any]:
     }
 
 
+def email_key(email: Any) -> str:
+    """An address as users are told apart and found: NFKC (a full-width look-alike of an
+    address is that address), then case folding, surrounding blanks dropped."""
+    return unicodedata.normalize("NFKC", str(email or "")).strip().casefold()
+
+
 def _normal_email(email: Any, errors: FieldErrors) -> str | None:
     try:
-        return str(validate_email(str(email), check_deliverability=False).normalized).lower()
+        return email_key(validate_email(email_key(email), check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         errors.add("email", "invalid_email", reason=str(exc))
         return None
+
+
+def check_password(password: Any, field: str, errors: FieldErrors) -> None:
+    """At least MIN_PASSWORD characters, at most 1000, and not only blanks."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 1000:
+        errors.add(field, "password_too_short", min=MIN_PASSWORD)
+    elif not password.strip():
+        errors.add(field, "password_blank")
 
 
 def create_user(
@@ -167,8 +186,7 @@ def create_user(
     errors = FieldErrors()
     normal = _normal_email(email, errors)
     _check_role(role, errors)
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        errors.add("password", "password_too_short", min=MIN_PASSWORD)
+    check_password(password, "password", errors)
     errors.raise_if_any()
     hashed = _hasher.hash(password)
 

@@ -35,8 +35,9 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import Session, SignInThrottle, User
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
-from dingdan.domain.shared.errors import Conflict, NotFound, ValidationFailed
-from dingdan.services.access.accounts import MIN_PASSWORD, user_view
+from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from dingdan.domain.shared.numbers import whole_or_none
+from dingdan.services.access.accounts import check_password, email_key, user_view
 from dingdan.services.shared.common import Actor, audit
 
 LANGUAGES = ("zh_Hant", "zh_Hans", "en")
@@ -110,7 +111,7 @@ def sign_in(
 ) -> SignIn:
     """Check ``email`` and ``password`` tried from ``address`` (the client's address)."""
     now = now or utcnow()
-    email = str(email or "").strip().lower()[:254]
+    email = email_key(email)[:254]
     password = str(password or "")[:1000]
     keys = _keys(email, str(address or ""))
 
@@ -227,8 +228,8 @@ def session_user(
 
 def _fetch(conn: Connection, user_id: str) -> Any:
     row = None
-    if user_id.isdecimal() and len(user_id) < 19:
-        row = conn.execute(select(User).where(User.id == int(user_id))).first()
+    if (uid := whole_or_none(user_id)) is not None:
+        row = conn.execute(select(User).where(User.id == uid)).first()
     if row is None:
         raise NotFound(detail=f"No user with id {user_id!r}.")
     return row
@@ -239,9 +240,10 @@ def get_user(db: Database, user_id: str) -> dict[str, Any]:
 
 
 def _check_password(new: Any) -> str:
-    if not isinstance(new, str) or len(new) < MIN_PASSWORD or len(new) > 1000:
-        raise ValidationFailed.on("new_password", "password_too_short", min=MIN_PASSWORD)
-    return new
+    errors = FieldErrors()
+    check_password(new, "new_password", errors)
+    errors.raise_if_any()
+    return str(new)
 
 
 def change_password(

@@ -14,6 +14,7 @@ from dingdan.db.return_tables import Return, ReturnPhoto
 from dingdan.domain.access.roles import Role
 from dingdan.domain.after_sales import returns as rules
 from dingdan.domain.shared.errors import FieldErrors, NotFound
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.after_sales import return_policy, return_queries, returns
 from dingdan.services.orders.events import event
 from dingdan.services.shared import uploads
@@ -132,7 +133,7 @@ def _attach(conn: Connection, actor: Actor, return_id: int, stored: list[tuple[A
 
 
 def photos_of(db: Database, return_id: str) -> list[dict[str, Any]]:
-    rid = int(return_id) if str(return_id).isdecimal() and len(str(return_id)) < 19 else -1
+    rid = row_id(return_id)
     rows = db.read(
         lambda conn: conn.execute(
             select(ReturnPhoto).where(ReturnPhoto.return_id == rid).order_by(ReturnPhoto.id)
@@ -154,8 +155,8 @@ def photos_of(db: Database, return_id: str) -> list[dict[str, Any]]:
 
 def photo_file(db: Database, return_id: str, photo_id: str) -> tuple[bytes, str, str]:
     """(bytes, content type, file name) of one photo, for staff."""
-    rid = int(return_id) if return_id.isdecimal() and len(return_id) < 19 else -1
-    pid = int(photo_id) if photo_id.isdecimal() and len(photo_id) < 19 else -1
+    rid = row_id(return_id)
+    pid = row_id(photo_id)
     row = db.read(
         lambda conn: conn.execute(
             select(ReturnPhoto).where(ReturnPhoto.id == pid, ReturnPhoto.return_id == rid)
@@ -163,4 +164,5 @@ def photo_file(db: Database, return_id: str, photo_id: str) -> tuple[bytes, str,
     )
     if row is None:
         raise NotFound(detail=f"Return {return_id} has no photo {photo_id!r}.")
-    return uploads.read(row.storage_path, row.sha256), row.content_type, row.filename
+    data = uploads.read(row.storage_path, row.sha256)
+    return data, row.content_type, uploads.download_name(row.filename, row.content_type)

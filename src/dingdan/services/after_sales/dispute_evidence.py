@@ -17,6 +17,7 @@ from dingdan.domain.shared.errors import (
     InvalidTransition,
     NotFound,
 )
+from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales.dispute_queries import evidence_view, fetch_dispute, parse_id
 from dingdan.services.orders.events import event
 from dingdan.services.shared import uploads
@@ -37,6 +38,8 @@ def _check_file(filename: Any, data: bytes, note: Any) -> str:
     errors = FieldErrors()
     if note is not None and (not isinstance(note, str) or len(note) > 1000):
         errors.add("note", "too_long", max=1000)
+    else:
+        check_clean(note, "note", errors, multiline=True)
     return uploads.check_file(
         filename, data, errors=errors, detail="The evidence file was refused."
     )
@@ -106,6 +109,6 @@ def evidence_file(db: Database, dispute_id: str, evidence_id: str) -> tuple[byte
         raise NotFound(detail=f"The file of evidence {evidence_id} is missing.") from exc
     if hashlib.sha256(data).hexdigest() != row.sha256:
         raise Conflict(detail=f"The file of evidence {evidence_id} fails its checksum.")
-    return data, row.content_type, row.filename
+    return data, row.content_type, uploads.download_name(row.filename, row.content_type)
 
 

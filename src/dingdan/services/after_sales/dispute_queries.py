@@ -22,6 +22,7 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.shared.common import (
     Page,
     check_limit,
@@ -33,7 +34,7 @@ from dingdan.services.shared.common import (
 
 
 def parse_id(value: str) -> int:
-    return int(value) if value.isdecimal() and len(value) < 19 else -1
+    return row_id(value)
 
 
 def fetch_dispute(conn: Connection, dispute_id: str) -> Any:

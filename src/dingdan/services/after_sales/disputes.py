@@ -24,6 +24,7 @@ from dingdan.domain.after_sales.returns import DisputeStatus, DisputeType, Resol
 from dingdan.domain.inventory.stock import check_lines
 from dingdan.domain.shared.errors import FieldErrors, Forbidden, InvalidTransition, ValidationFailed
 from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales import replacements, reshipments
 from dingdan.services.after_sales.dispute_queries import dispute_view, fetch_dispute
 from dingdan.services.after_sales.returns import check_text
@@ -173,6 +174,8 @@ def add_message(
     text = body.get("body")
     if not isinstance(text, str) or not text.strip() or len(text) > 10000:
         errors.add("body", "required_text", max=10000)
+    else:
+        check_clean(text, "body", errors, multiline=True)
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from dingdan.db.tables import Location
 from dingdan.domain.after_sales.returns import ReturnStatus
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.shared.common import Page, check_limit, decode_cursor, iso, page_of
 
 
 def parse_id(value: str) -> int:
-    return int(value) if value.isdecimal() and len(value) < 19 else -1
+    return row_id(value)
 
 
 def fetch_return(conn: Connection, return_id: str) -> Any:

@@ -30,6 +30,7 @@ from dingdan.domain.shared.errors import (
     NotFound,
     ValidationFailed,
 )
+from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales import return_policy
 from dingdan.services.after_sales.return_queries import fetch_return, return_view
 from dingdan.services.inventory.locations import receiving
@@ -43,6 +44,8 @@ def check_text(value: Any, field: str, max_len: int, errors: FieldErrors) -> Non
         not isinstance(value, str) or not value.strip() or len(value) > max_len
     ):
         errors.add(field, "text_length", max=max_len)
+    else:
+        check_clean(value, field, errors, multiline=True)
 
 
 def _check_request(actor: Actor, body: dict[str, Any]) -> None:
@@ -118,7 +121,12 @@ def _check_lines(
                 shipped=row.shipped,
                 covered=covered[row.id],
             )
-    errors.raise_if_any("The return asks for more than can be returned.")
+    only_quantities = all(e.code == "not_returnable_quantity" for e in errors.items)
+    errors.raise_if_any(
+        "The return asks for more than can be returned."
+        if only_quantities
+        else "The request has invalid fields."
+    )
     return [by_sku[ln["sku"]] for ln in lines]
 
 

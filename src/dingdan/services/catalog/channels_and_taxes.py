@@ -19,6 +19,7 @@ from dingdan.domain.catalog import products as catalog_rules
 from dingdan.domain.fulfilment.carriers import ISO_COUNTRY_CODES
 from dingdan.domain.orders import rules as rules
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from dingdan.domain.shared.numbers import ascii_text
 from dingdan.services.shared.common import Actor, audit, iso
 
 # Lower-case so that "Shopee" and "shopee" can never be two channels of one order table.
@@ -33,7 +34,7 @@ BUILTIN_CHANNEL_NAMES = {
 }
 # Classes whose rate can be set; "zero" and "exempt" are 0% by definition (domain.orders).
 SETTABLE_TAX_CLASSES = ("standard", "reduced")
-RATE_RE = re.compile(r"^\d{1,3}(\.\d{1,4})?$")
+RATE_RE = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,4})?$", re.ASCII)
 PPM_PER_PERCENT = 10_000
 
 
@@ -145,6 +146,8 @@ def format_rate(rate_ppm: int) -> str:
 
 def parse_rate(rate: Any, field: str = "rate") -> int:
     """A percent string with at most 4 decimals, 0 to 100, as parts per million."""
+    if isinstance(rate, str):
+        rate = ascii_text(rate)  # full-width digits are digits; no other script's are
     if not isinstance(rate, str) or not RATE_RE.match(rate):
         raise ValidationFailed.on(field, "invalid_percent")
     ppm = int(Decimal(rate) * PPM_PER_PERCENT)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time as clock
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -29,6 +31,7 @@ from dingdan.db.order_tables import Order, OrderLine
 from dingdan.db.tables import Location, Product, StockLevel
 from dingdan.domain.inventory.stock import MovementKind
 from dingdan.domain.shared.errors import FieldError, FieldErrors, ValidationFailed
+from dingdan.domain.shared.numbers import ascii_text, plain_decimal
 from dingdan.services.catalog import products as catalog
 from dingdan.services.orders import backorders
 from dingdan.services.shared.common import Actor, audit
@@ -39,6 +42,15 @@ ROW_KEY = "#row"  # the spreadsheet row number read_rows adds to each row
 _CHUNK = 500
 MAX_UPLOAD_ROWS = 20_000  # rows of one file imported from the back office
 _MAX_INT = 2_147_483_647
+# What one file may make the server do, whatever it declares: an .xlsx is a zip of XML, and a
+# sheet that declares A1:XFD1048576 (or a member that inflates a thousandfold) would have
+# openpyxl walk millions of empty cells or fill memory from a small upload.
+MAX_COLUMNS = 64  # the importers know 16 columns; room for notes beside them
+MAX_BLANK_ROWS = 1_000  # empty rows read beyond the row limit before the sheet is deemed done
+MAX_XLSX_BYTES = 100 * 1024 * 1024  # all members of the zip, uncompressed
+MAX_XLSX_RATIO = 100  # uncompressed bytes per compressed byte, for members over 1 MB
+MAX_READ_SECONDS = 30.0  # reading one file's rows
+_RATIO_FROM = 1024 * 1024
 _DIGITS = re.compile(r"^[0-9]+$")
 _TRUE, _FALSE = {"true", "yes", "1", "是"}, {"false", "no", "0", "否"}
 
@@ -137,7 +149,10 @@ def read_upload(filename: Any, data: bytes, max_rows: int = MAX_UPLOAD_ROWS) -> 
 
 def _parse(name: str, ext: str, data: bytes, max_rows: int | None = None) -> list[Row]:
     try:
-        records = _csv_records(name, data) if ext == ".csv" else _xlsx_records(name, data)
+        if ext == ".csv":
+            records: Iterable[Sequence[Any]] = _csv_records(name, data)
+        else:
+            records = _xlsx_records(name, data, max_rows)
         return _keyed(records, max_rows)
     except OSError as exc:
         raise _bad_file("unreadable_file", name=name, reason=exc.strerror or exc) from None
@@ -156,18 +171,49 @@ def _csv_records(name: str, data: bytes) -> list[list[Any]]:
         raise _bad_file("invalid_csv", name=name, reason=exc) from None
 
 
-def _xlsx_records(name: str, data: bytes) -> Iterator[Sequence[Any]]:
-    import zipfile
+def _check_zip(name: str, data: bytes) -> None:
+    """Refuse, before openpyxl opens it, a workbook whose members inflate beyond
+    MAX_XLSX_BYTES in all or by more than MAX_XLSX_RATIO each (sizes from the zip's
+    directory; zipfile itself stops reading a member at its declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _bad_file("invalid_xlsx", name=name, reason=exc) from None
+    total = sum(m.file_size for m in members)
+    inflating = any(
+        m.file_size > _RATIO_FROM and m.file_size > MAX_XLSX_RATIO * max(m.compress_size, 1)
+        for m in members
+    )
+    if total > MAX_XLSX_BYTES or inflating:
+        raise _bad_file("xlsx_too_large", name=name, max=MAX_XLSX_BYTES // (1024 * 1024))
 
+
+def _xlsx_records(name: str, data: bytes, max_rows: int | None = None) -> Iterator[Sequence[Any]]:
+    """The first sheet's rows, at most MAX_COLUMNS + 1 cells each (a value beyond is refused
+    in ``_keyed``), and no row past ``max_rows`` + header + MAX_BLANK_ROWS: the sheet's
+    declared dimension is not trusted."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_zip(name, data)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise _bad_file("invalid_xlsx", name=name, reason=exc) from None
+    last = None if max_rows is None else max_rows + 1 + MAX_BLANK_ROWS
     try:
-        yield from wb.worksheets[0].iter_rows(min_row=1, values_only=True)
+        sheet = wb.worksheets[0]
+        # The sheet's <dimension> (None when it has none): a sheet says how far its cells
+        # go, and cells beyond what may be read are refused rather than left unread.
+        rows, columns = sheet.max_row, sheet.max_column
+        if isinstance(columns, int) and columns > MAX_COLUMNS:
+            raise _bad_file("too_many_columns", max=MAX_COLUMNS)
+        if last is not None and isinstance(rows, int) and rows > last:
+            raise _bad_file("too_many_rows", max=max_rows)
+        yield from sheet.iter_rows(
+            min_row=1, max_row=last, max_col=MAX_COLUMNS + 1, values_only=True
+        )
     finally:
         wb.close()
 
@@ -190,8 +236,13 @@ def _cell(value: Any) -> str | None:
 def _keyed(records: Iterable[Sequence[Any]], max_rows: int | None = None) -> list[Row]:
     header: list[str] | None = None
     rows: list[Row] = []
+    deadline = clock.monotonic() + MAX_READ_SECONDS
     for number, record in enumerate(records, start=1):
-        cells = [_cell(v) for v in record]
+        if number % 256 == 0 and clock.monotonic() > deadline:
+            raise _bad_file("file_too_slow", seconds=int(MAX_READ_SECONDS))
+        if any(_cell(v) for v in record[MAX_COLUMNS:]):
+            raise _bad_file("too_many_columns", max=MAX_COLUMNS)
+        cells = [_cell(v) for v in record[:MAX_COLUMNS]]
         if not any(cells):
             continue
         if max_rows is not None and len(rows) >= max_rows:
@@ -222,6 +273,7 @@ def _check_columns(rows: Sequence[Row], required: Sequence[str], known: Sequence
 
 
 def _whole(text: str, name: str, errors: FieldErrors, minimum: int = 0) -> int | None:
+    text = ascii_text(text)  # full-width digits are digits
     if not _DIGITS.match(text) or int(text) < minimum:
         errors.add(name, "below_one" if minimum else "below_zero")
     elif int(text) > _MAX_INT:
@@ -295,6 +347,8 @@ def _product_row(row: Row, _number: int) -> tuple[Any, str | None, FieldErrors]:
     data: dict[str, Any] = {k: row[k] for k in PRODUCT_REQUIRED + _PRODUCT_TEXT if row.get(k)}
     if "currency" in data:
         data["currency"] = str(data["currency"]).upper()
+    if "price" in data:  # as spreadsheets write it: "1,320"
+        data["price"] = plain_decimal(data["price"])
     for name in _PRODUCT_INTS:
         if (text := row.get(name)) is not None and (n := _whole(text, name, errors)) is not None:
             data[name] = n

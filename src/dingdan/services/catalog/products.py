@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
-from dingdan.db.engine import Database
+from dingdan.db.engine import Database, nfkc
 from dingdan.db.tables import Product
 from dingdan.domain.access.roles import Action
 from dingdan.domain.catalog import products as rules
@@ -168,11 +169,12 @@ def list_products(
     after = decode_cursor(cursor, str)
     stmt = select(Product).order_by(Product.sku).limit(limit + 1)
     if q:
-        pattern = like_pattern(q)
+        # The term and the names both after NFKC: ``ＴＥＡ`` finds ``tea`` and back.
+        pattern = like_pattern(unicodedata.normalize("NFKC", q))
         stmt = stmt.where(
             or_(
-                func.lower(Product.sku).like(pattern, escape="\\"),
-                func.lower(Product.name).like(pattern, escape="\\"),
+                func.lower(nfkc(db, Product.sku)).like(pattern, escape="\\"),
+                func.lower(nfkc(db, Product.name)).like(pattern, escape="\\"),
                 Product.barcode == q,
             )
         )

@@ -20,6 +20,7 @@ from dingdan.db.order_tables import Allocation, Order, OrderEvent, PackRecord
 from dingdan.db.tables import Product
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
+from dingdan.domain.shared.text import spreadsheet_safe
 from dingdan.services.inventory import locations
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor, check_limit, iso
@@ -213,14 +214,11 @@ def mark_picked(
 # ---- documents ---------------------------------------------------------------------------
 
 CSV_HEADER = ("sku", "name", "barcode", "total_quantity", "order", "quantity")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
     """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return spreadsheet_safe(value)
 
 
 def pick_list_csv(data: dict[str, Any]) -> str:

@@ -19,6 +19,8 @@ from dingdan.domain.shared.errors import (
     PaymentRequired,
     ValidationFailed,
 )
+from dingdan.domain.shared.numbers import row_id
+from dingdan.domain.shared.text import check_clean
 from dingdan.services.fulfilment.carriers import shipment_carrier
 from dingdan.services.fulfilment.packing import link_latest_pack
 from dingdan.services.orders import backorders
@@ -222,7 +224,7 @@ def _ship_allocation(conn: Connection, a: Any, q: int) -> None:
 
 
 def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -> Any:
-    sid = int(shipment_id) if shipment_id.isdecimal() and len(shipment_id) < 19 else -1
+    sid = row_id(shipment_id)
     stmt = select(Shipment).where(Shipment.id == sid)
     row = conn.execute(stmt.with_for_update() if lock else stmt).first()
     if row is None:
@@ -279,6 +281,8 @@ def record_exception(
         errors.add("kind", "not_one_of", choices=", ".join(EXCEPTIONS))
     if note is not None and (not isinstance(note, str) or len(note) > 1000):
         errors.add("note", "too_long", max=1000)
+    else:
+        check_clean(note, "note", errors, multiline=True)
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
@@ -313,6 +317,9 @@ def record_exception(
 def add_note(db: Database, actor: Actor, number: str, note: Any) -> OrderView:
     if not isinstance(note, str) or not note.strip() or len(note) > 1000:
         raise ValidationFailed.on("note", "required_text", max=1000)
+    errors = FieldErrors()
+    check_clean(note, "note", errors, multiline=True)
+    errors.raise_if_any()
 
     def work(conn: Connection) -> OrderView:
         order = fetch(conn, number)

@@ -10,6 +10,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import Location
 from dingdan.domain.catalog import products as rules
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
+from dingdan.domain.shared.numbers import MAX_INT
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -68,6 +69,8 @@ def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     priority = data.get("priority")
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
         errors.add("priority", "not_a_whole_number")
+    elif priority is not None and abs(priority) > MAX_INT:
+        errors.add("priority", "too_large" if priority > 0 else "too_small", min=-MAX_INT)
     errors.raise_if_any()
     cols = {k: v for k, v in data.items() if k in EDITABLE and not (k == "priority" and v is None)}
     if creating:

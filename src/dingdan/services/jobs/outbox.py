@@ -27,6 +27,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import OutboxMessage, table_of
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
+from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.retries import retry_delay
 from dingdan.services.shared.common import Page, check_limit, decode_cursor, iso, page_of
 
@@ -146,7 +147,7 @@ def list_jobs(db: Database, status: str | None, limit: int = 50, cursor: str | N
 
 def replay(db: Database, job_id: str) -> dict[str, Any]:
     """A dead message back in the queue, its attempts counted from zero again."""
-    mid = int(job_id) if job_id.isdigit() and len(job_id) < 19 else -1
+    mid = row_id(job_id)
 
     def work(conn: Connection) -> dict[str, Any]:
         row = conn.execute(select(_OUTBOX).where(_OUTBOX.c.id == mid)).first()

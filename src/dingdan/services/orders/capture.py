@@ -51,6 +51,7 @@ from dingdan.domain.shared.errors import (
     InsufficientStock,
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.domain.shared.numbers import check_amounts
 from dingdan.services.orders import pricing, replays
 from dingdan.services.orders.events import add_events
 from dingdan.services.orders.notes import customer_note
@@ -554,6 +555,11 @@ def _draft(
         (price * ln.quantity, rules.tax_rule(country, p.tax_class, overrides))
         for price, ln, p in zip(prices, data.lines, products, strict=True)
     ]
+    check_amounts(
+        [(f"lines[{i}].quantity", a) for i, (a, _) in enumerate(amounts)]
+        + [("shipping_price", data.shipping_minor)],
+        "lines",
+    )
     ship_rule = rules.tax_rule(country, "standard", overrides)
     totals = rules.totals(amounts, data.shipping_minor, ship_rule)
     plan = _plan(data, products, stock)

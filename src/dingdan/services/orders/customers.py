@@ -14,6 +14,7 @@ from dingdan.db.order_tables import Customer, Order
 from dingdan.domain.shared.contact import phone_as_stored
 from dingdan.domain.shared.errors import NotFound
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.shared.common import (
     Page,
     check_limit,
@@ -111,8 +112,8 @@ def get_customer(db: Database, customer_id: str) -> dict[str, Any]:
 
     def work(conn: Connection) -> dict[str, Any]:
         row = None
-        if customer_id.isdecimal() and len(customer_id) < 19:
-            row = conn.execute(select(Customer).where(Customer.id == int(customer_id))).first()
+        if (cid := row_id(customer_id)) >= 0:
+            row = conn.execute(select(Customer).where(Customer.id == cid)).first()
         if row is None:
             raise NotFound(detail=f"No customer with id {customer_id!r}.")
         orders = conn.execute(

@@ -25,6 +25,7 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.domain.shared.numbers import check_amounts
 from dingdan.services.orders import backorders, pricing
 from dingdan.services.orders.allocation import add_allocation, refresh_order
 from dingdan.services.orders.audit import audit_order
@@ -171,6 +172,10 @@ def retotal(conn: Connection, order_id: int, country: str, shipping_minor: int) 
     amounts = [
         ((q - c) * price, rules.tax_rule(country, tc, overrides)) for _, q, c, price, tc in lines
     ]
+    check_amounts(
+        [("lines", a) for a, _ in amounts] + [("shipping_price", shipping_minor)],
+        "lines",
+    )
     ship_rule = rules.tax_rule(country, "standard", overrides)
     totals = rules.totals(amounts, shipping_minor, ship_rule)
     for (line_id, *_), tax in zip(lines, totals.line_taxes, strict=True):

@@ -16,6 +16,7 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Payment
 from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
 from dingdan.services.payments import intents, transactions
@@ -110,7 +111,7 @@ def check_open_authorizations(conn: Connection, order: Any, amount: int) -> None
 
 
 def _authorization(conn: Connection, payment_id: str) -> tuple[Any, Any]:
-    pid = int(payment_id) if payment_id.isdecimal() and len(payment_id) < 19 else -1
+    pid = row_id(payment_id)
     row = conn.execute(
         select(Payment).where(Payment.id == pid, Payment.kind == "authorization")
     ).first()

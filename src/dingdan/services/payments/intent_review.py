@@ -19,6 +19,7 @@ from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, InvalidTransition, ValidationFailed
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.text import check_clean
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.payments import intents, transactions
@@ -113,6 +114,8 @@ def close(db: Database, actor: Actor, intent_id: str, body: dict[str, Any]) -> d
     errors = FieldErrors()
     if not isinstance(note, str) or not note.strip() or len(note) > 500:
         errors.add("note", "required_text", max=500)
+    else:
+        check_clean(note, "note", errors, multiline=True)
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:

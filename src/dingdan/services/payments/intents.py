@@ -43,6 +43,7 @@ from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import NotFound, ProviderUnavailable
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.payments.providers import ProviderResult, provider_of_record
 from dingdan.services.shared.common import Actor
 
@@ -213,7 +214,7 @@ def mark_attention(conn: Connection, intent: Intent, error: str, reference: str 
 
 def by_id(conn: Connection, intent_id: str, lock: bool = False) -> tuple[Intent, str]:
     """The intent and its status; NotFound for an id that is none."""
-    iid = int(intent_id) if intent_id.isdecimal() and len(intent_id) < 19 else -1
+    iid = row_id(intent_id)
     stmt = (
         select(PaymentAttempt, Order.number)
         .join(Order, Order.id == PaymentAttempt.order_id)

@@ -14,6 +14,7 @@ from dingdan.db.order_tables import Customer
 from dingdan.db.return_tables import StoreCreditBalance, StoreCreditEntry
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.shared.common import iso
 
 
@@ -99,7 +100,7 @@ def balance(conn: Connection, customer_id: int, currency: str) -> int:
 
 
 def _customer_id(customer_id: str) -> int:
-    return int(customer_id) if customer_id.isdecimal() and len(customer_id) < 19 else -1
+    return row_id(customer_id)
 
 
 def store_credit_of(db: Database, customer_id: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.text import check_clean
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, view
 from dingdan.services.payments import intents
@@ -50,6 +51,8 @@ def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErr
             errors.add(field, "required")
     elif not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
         errors.add(field, "too_long", max=max_len)
+    else:
+        check_clean(value, field, errors, multiline=field == "reason")
 
 
 def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -63,13 +63,13 @@ def stage_limits(db: Database) -> dict[str, dict[str, Any]]:
 
 
 def set_stage_limits(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` maps each stage to ``{"hours": number > 0, "owner": role}``."""
+    """``data`` maps each stage to ``{"hours": 1 to 8760, "owner": role}``."""
     errors = FieldErrors()
     clean: dict[str, dict[str, Any]] = {}
     for stage in STAGES:
         item = data.get(stage) or {}
         hours, owner = item.get("hours"), item.get("owner")
-        if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 8760:
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or not 1 <= hours <= 8760:
             errors.add(f"{stage}.hours", "invalid_hours")
         if owner not in {r.value for r in Role}:
             errors.add(f"{stage}.owner", "unknown_role")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from dingdan.config import Settings
@@ -25,6 +25,23 @@ def max_upload_bytes() -> int:
 
 
 _NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "application/pdf": "PDF"}
+
+
+_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+}
+
+
+def download_name(filename: str, kind: str) -> str:
+    """The name a stored file is downloaded under: the name it was uploaded with, its
+    extension replaced by that of the type detected from its bytes (``invoice.html`` holding
+    a PNG is served as ``invoice.png``), so that nothing opens it as what it is not."""
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    return (stem.strip(". ") or "file") + _EXTENSIONS.get(kind, ".bin")
 
 
 def _kinds(types: dict[str, str]) -> str:

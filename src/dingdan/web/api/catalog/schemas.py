@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from dingdan.domain.shared.numbers import MAX_INT
 from dingdan.web.api.shared.common_schemas import Amount, Cursor, StockLineOut, Timestamp, View
-from dingdan.web.api.shared.schemas import Money, Strict
+from dingdan.web.api.shared.schemas import Money, MoneyText, Strict
 
 
 class Product(View):
@@ -185,40 +186,40 @@ class ProductIn(Strict):
     price: str = Money
     currency: str = Field(min_length=3, max_length=3)
     barcode: str | None = Field(default=None, max_length=64)
-    weight_grams: int | None = Field(default=None, ge=0)
-    length_mm: int | None = Field(default=None, ge=0)
-    width_mm: int | None = Field(default=None, ge=0)
-    height_mm: int | None = Field(default=None, ge=0)
+    weight_grams: int | None = Field(default=None, ge=0, le=MAX_INT)
+    length_mm: int | None = Field(default=None, ge=0, le=MAX_INT)
+    width_mm: int | None = Field(default=None, ge=0, le=MAX_INT)
+    height_mm: int | None = Field(default=None, ge=0, le=MAX_INT)
     category: str | None = Field(default=None, max_length=100)
     brand: str | None = Field(default=None, max_length=100)
     tax_class: str = "standard"
     active: bool = True
     allow_backorder: bool = False
-    low_stock_threshold: int = Field(default=0, ge=0)
+    low_stock_threshold: int = Field(default=0, ge=0, le=MAX_INT)
 
 
 class ProductPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=300)
-    price: str | None = Money
+    price: MoneyText | None = None
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     barcode: str | None = Field(default=None, max_length=64)
-    weight_grams: int | None = Field(default=None, ge=0)
-    length_mm: int | None = Field(default=None, ge=0)
-    width_mm: int | None = Field(default=None, ge=0)
-    height_mm: int | None = Field(default=None, ge=0)
+    weight_grams: int | None = Field(default=None, ge=0, le=MAX_INT)
+    length_mm: int | None = Field(default=None, ge=0, le=MAX_INT)
+    width_mm: int | None = Field(default=None, ge=0, le=MAX_INT)
+    height_mm: int | None = Field(default=None, ge=0, le=MAX_INT)
     category: str | None = Field(default=None, max_length=100)
     brand: str | None = Field(default=None, max_length=100)
     tax_class: str | None = None
     active: bool | None = None
     allow_backorder: bool | None = None
-    low_stock_threshold: int | None = Field(default=None, ge=0)
+    low_stock_threshold: int | None = Field(default=None, ge=0, le=MAX_INT)
 
 
 class LocationIn(Strict):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     country: str = Field(min_length=2, max_length=2)
-    priority: int = 0
+    priority: int = Field(default=0, ge=-MAX_INT, le=MAX_INT)
     kind: str = "warehouse"
     line1: str | None = Field(default=None, max_length=300)
     line2: str | None = Field(default=None, max_length=300)
@@ -232,7 +233,7 @@ class LocationIn(Strict):
 class LocationPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     country: str | None = Field(default=None, min_length=2, max_length=2)
-    priority: int | None = None
+    priority: int | None = Field(default=None, ge=-MAX_INT, le=MAX_INT)
     kind: str | None = None
     line1: str | None = Field(default=None, max_length=300)
     line2: str | None = Field(default=None, max_length=300)

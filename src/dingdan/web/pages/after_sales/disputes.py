@@ -30,6 +30,7 @@ from dingdan.web.i18n import TIMEZONE
 from dingdan.web.pages.after_sales import words
 from dingdan.web.pages.after_sales.returns import _list, _whole
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text, posted
+from dingdan.web.pages.shared.fields import form_amount
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STATUSES = [s.value for s in DisputeStatus]
@@ -312,7 +313,7 @@ def resolution_body(page: Page, form: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {"status": "resolved", "resolution": resolution, "note": note}
     if resolution == Resolution.REFUND:
         page.require(Action.MANAGE_PAYMENTS)
-        body["amount"] = form_text(form, "amount", 30)
+        body["amount"] = form_amount(form, "amount")
     elif resolution == Resolution.RESHIPMENT:
         body["lines"] = reship_lines(form)
     elif resolution == Resolution.REJECT and note is None:

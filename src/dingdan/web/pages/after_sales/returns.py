@@ -21,6 +21,7 @@ from dingdan.services.after_sales import (
 )
 from dingdan.services.inventory import locations
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.fields import form_amount, form_whole
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STATUSES = [s.value for s in ReturnStatus]
@@ -87,11 +88,7 @@ def _step(page: Page, return_id: str, action: Action, work: Any, done: str) -> R
 
 def _whole(form: dict[str, Any], name: str, field: str, errors: FieldErrors) -> int:
     """A quantity field: blank is 0; anything but a whole number from 0 is refused."""
-    text = form_text(form, name, 12) or "0"
-    if not text.isdecimal():
-        errors.add(field, "not_a_whole_number")
-        return 0
-    return int(text)
+    return form_whole(form, name, errors, field=field, blank=0) or 0
 
 
 def _list(form: dict[str, Any], name: str) -> list[str]:
@@ -150,7 +147,7 @@ def receive(request: Request, return_id: str, page: User, form: Form) -> Respons
 @router.post("/returns/{return_id}/refund")
 def refund(request: Request, return_id: str, page: User, form: Form) -> Response:
     body = {
-        "amount": form_text(form, "amount", 30),
+        "amount": form_amount(form, "amount"),
         "to": form_text(form, "to", 20) or RefundTarget.ORIGINAL.value,
         "reason": form_text(form, "reason", 600),
     }

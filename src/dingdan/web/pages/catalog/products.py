@@ -14,13 +14,14 @@ from starlette.datastructures import UploadFile
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.catalog.products import TAX_CLASSES
-from dingdan.domain.shared.errors import DomainError, ValidationFailed
+from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
 from dingdan.services.catalog import import_uploads, imports, products
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.shared import uploads
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared import messages
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.fields import MAX_INT, form_amount, form_whole
 from dingdan.web.pages.shared.messages import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -48,15 +49,12 @@ def product_list(
 def _data(form: dict[str, Any]) -> dict[str, Any]:
     """Form fields → the service's product fields (empty optional fields become None)."""
     data: dict[str, Any] = {k: form_text(form, k, n) for k, n in TEXTS.items()}
-    errors = []
+    data["price"] = form_amount(form, "price")
+    errors = FieldErrors()
     for name in INTS:
-        text = form_text(form, name, 12)
-        try:
-            data[name] = int(text) if text else None
-        except ValueError:
-            errors.append(name)
-    if errors:
-        raise ValidationFailed.on(errors[0], "not_a_whole_number")
+        blank = form_text(form, name) is None
+        data[name] = None if blank else form_whole(form, name, errors, maximum=MAX_INT)
+    errors.raise_if_any()
     if data["low_stock_threshold"] is None:
         data["low_stock_threshold"] = 0
     data["tax_class"] = form_text(form, "tax_class", 50) or "standard"

@@ -9,22 +9,25 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
-from dingdan.domain.shared.errors import DomainError, ValidationFailed
+from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.catalog import products
 from dingdan.services.inventory import locations, stock_overview
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.orders import queries
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.fields import MAX_QUANTITY, form_whole
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 def form_int(form: dict[str, Any], name: str) -> int:
-    text = form_text(form, name, 12) or ""
-    try:
-        return int(text)
-    except ValueError:
-        raise ValidationFailed.on(name, "not_a_whole_number") from None
+    """A quantity (or, for ``delta``, a change of stock, which may be negative)."""
+    errors = FieldErrors()
+    lowest = -MAX_QUANTITY if name == "delta" else 0
+    value = form_whole(form, name, errors, minimum=lowest, maximum=MAX_QUANTITY)
+    errors.raise_if_any()
+    assert value is not None
+    return value
 
 
 @router.get("/inventory")

@@ -14,6 +14,7 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import edits
 from dingdan.web.pages.orders import refund_difference
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
+from dingdan.web.pages.shared.fields import form_whole
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -23,11 +24,9 @@ def cancel_line(request: Request, number: str, page: User, form: Form) -> Respon
     actor = page.require(Action.MANAGE_ORDERS)
     try:
         errors = FieldErrors()
-        text = form_text(form, "quantity", 12)
-        if text is not None and not text.isdecimal():
-            errors.add("quantity", "not_a_whole_number")
+        quantity = form_whole(form, "quantity", errors, minimum=1, blank=0)
         errors.raise_if_any()
-        body = {"reason": form_text(form, "reason", 600), "quantity": int(text) if text else None}
+        body = {"reason": form_text(form, "reason", 600), "quantity": quantity or None}
         sku = form_text(form, "sku", 100) or ""
         after = edits.cancel_line(request.app.state.db, actor, number, sku, body)
     except DomainError as exc:

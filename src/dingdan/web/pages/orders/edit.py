@@ -21,6 +21,7 @@ from dingdan.web.error_status import status_of
 from dingdan.web.pages.orders import refund_difference
 from dingdan.web.pages.shared import messages
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.fields import form_amount, form_whole
 from dingdan.web.pages.shared.messages import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -100,11 +101,6 @@ def _same_amount(a: Any, b: Any) -> bool:
         return False
 
 
-def _whole(text: str | None, field: str, errors: FieldErrors) -> int | None:
-    if text is None or not text.isdecimal():
-        errors.add(field, "not_a_whole_number")
-        return None
-    return min(int(text), 2_000_000_000)
 
 
 def _changed_lines(
@@ -120,8 +116,8 @@ def _changed_lines(
         ln = current[sku]
         field = f"lines[{len(lines)}]"
         removed = form.get(f"remove-{i}") == "1"
-        qty = 0 if removed else _whole(form_text(form, f"qty-{i}", 12), f"{field}.quantity", errors)
-        price = form_text(form, f"price-{i}", 30)
+        qty = 0 if removed else form_whole(form, f"qty-{i}", errors, field=f"{field}.quantity")
+        price = form_amount(form, f"price-{i}")
         want: dict[str, Any] = {"sku": sku, "quantity": qty}
         if price is not None and not _same_amount(price, ln["unit_price"]):
             want["unit_price"] = price
@@ -134,10 +130,9 @@ def _changed_lines(
         field = f"lines[{len(lines)}]"
         if sku in current:
             errors.add(f"{field}.sku", "already_on_order")
-        qty_text = form_text(form, f"add-qty-{j}", 12)
-        qty = _whole(qty_text, f"{field}.quantity", errors) if qty_text else 1
+        qty = form_whole(form, f"add-qty-{j}", errors, field=f"{field}.quantity", blank=1)
         want = {"sku": sku, "quantity": qty}
-        if price := form_text(form, f"add-price-{j}", 30):
+        if price := form_amount(form, f"add-price-{j}"):
             want["unit_price"] = price
         lines.append(want)
     return lines
@@ -161,7 +156,7 @@ def _body(form: dict[str, Any], order: Mapping[str, Any], skus: list[str]) -> di
         body["lines"] = lines
     if address := _address(form, order):
         body["shipping_address"] = address
-    shipping = form_text(form, "shipping_price", 30)
+    shipping = form_amount(form, "shipping_price")
     if shipping is not None and not _same_amount(shipping, order["shipping_total"]):
         body["shipping_price"] = shipping
     errors.raise_if_any()

@@ -23,6 +23,7 @@ from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import order_returns
 from dingdan.web.pages.orders import order_actions, refund_difference
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.fields import form_amount
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FILTERS = ("status", "financial_status", "fulfillment_status", "channel")
@@ -140,7 +141,7 @@ def _act(page: Page, number: str, action: Action, work: Any, done: str) -> Respo
 @router.post("/orders/{number}/payments")
 def record_payment(request: Request, number: str, page: User, form: Form) -> Response:
     body = {
-        "amount": form_text(form, "amount", 30) or "",
+        "amount": form_amount(form, "amount") or "",
         "reference": form_text(form, "reference", 200),
         "method": form_text(form, "method", 20),
     }
@@ -156,7 +157,7 @@ def record_payment(request: Request, number: str, page: User, form: Form) -> Res
 @router.post("/orders/{number}/refunds")
 def record_refund(request: Request, number: str, page: User, form: Form) -> Response:
     body = {
-        "amount": form_text(form, "amount", 30) or "",
+        "amount": form_amount(form, "amount") or "",
         "reason": form_text(form, "reason", 500),
         "reference": form_text(form, "reference", 200),
     }

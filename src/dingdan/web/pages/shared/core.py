@@ -149,6 +149,9 @@ class Page:
     ) -> HTMLResponse:
         ctx = self.context(**values)
         if block is not None:
+            # A block rendered alone skips the template's top, where the macros are
+            # imported ("m"): import them into the block's context the same way.
+            ctx.setdefault("m", env.get_template("_macros.html").make_module(ctx))
             html = render_block(env, template, block, ctx)
         else:
             html = env.get_template(template).render(ctx)

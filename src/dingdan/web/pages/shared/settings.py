@@ -8,12 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action, Role
-from dingdan.domain.shared.errors import DomainError, ValidationFailed
+from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
+from dingdan.domain.shared.numbers import read_whole
 from dingdan.services.access import accounts, sign_in
 from dingdan.services.inventory import locations
 from dingdan.services.reports import dashboard
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.fields import MAX_INT, form_whole
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -44,14 +46,12 @@ def create_location(request: Request, page: User, form: Form) -> Response:
     data: dict[str, Any] = {
         k: form_text(form, k, 300) for k in ("code", "name", "country", "city", "line1")
     }
+    errors = FieldErrors()
+    data["priority"] = form_whole(
+        form, "priority", errors, minimum=-MAX_INT, maximum=MAX_INT, blank=0
+    )
     try:
-        text = form_text(form, "priority", 6)
-        data["priority"] = int(text) if text else 0
-    except ValueError:
-        data["priority"] = None
-    try:
-        if data["priority"] is None:
-            raise ValidationFailed.on("priority", "not_a_whole_number")
+        errors.raise_if_any()
         locations.create_location(request.app.state.db, actor, data)
     except DomainError as exc:
         return _settings_page(page, status_of(exc), error=page.error(exc), v=form)
@@ -76,12 +76,10 @@ def stage_limits(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
     data: dict[str, Any] = {}
     for stage in dashboard.STAGES:
+        # Whole hours, 1 to 8760, as the form says; anything else reaches the service as
+        # text, which it refuses with the field's message.
         text = form_text(form, f"{stage}_hours", 10) or ""
-        try:
-            hours: Any = float(text)
-            hours = int(hours) if hours == int(hours) else hours
-        except ValueError:
-            hours = None
+        hours: Any = read_whole(text, f"{stage}_hours", FieldErrors(), minimum=1, maximum=8760)
         data[stage] = {"hours": hours, "owner": form_text(form, f"{stage}_owner", 30)}
     try:
         dashboard.set_stage_limits(request.app.state.db, actor, data)
