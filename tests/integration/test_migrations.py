@@ -77,9 +77,9 @@ def test_old_search_text_and_customer_emails_are_folded(db, db_url):
     product(db, "TEA-001")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 10})
-    order, _ = capture.place_order(db, ADMIN, order_body(
-        [{"sku": "TEA-001", "quantity": 1}], buyer=Buyer("ｑｕｉｎｎ@example.jp", "ＱＵＩＮＮ", None),
-    ))  # fmt: skip
+    buyer = Buyer("ｑｕｉｎｎ@example.jp", "ＱＵＩＮＮ", None)
+    body = order_body([{"sku": "TEA-001", "quantity": 1}], buyer=buyer)
+    order, _ = capture.place_order(db, ADMIN, body)
     # As the code before 0018 wrote them: lower case, the full-width forms kept.
     old = f"{order['number'].lower()} ｑｕｉｎｎ@example.jp ｑｕｉｎｎ"
     db.write(lambda c: c.execute(update(Order).values(search_text=old)))
