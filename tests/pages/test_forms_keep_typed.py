@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from dingdan.services.inventory import stock
 from dingdan.services.orders import capture, queries
 from dingdan.services.payments import transactions
 from tests.builders import ADMIN, LIN, order_body
@@ -66,3 +67,36 @@ def test_a_refused_note_stays_on_the_order_beside_the_note_as_typed(shop, browse
     assert textarea and "易碎" in textarea.group(1) and "請加泡泡紙" in textarea.group(1)
     kinds = [e["kind"] for e in queries.events(db, order["number"])["items"]]
     assert "note" not in kinds
+
+
+def test_a_refused_receipt_stays_on_the_inventory_page_beside_the_quantity(shop, browser, db):
+    r = browser("warehouse").post(
+        "/inventory/receive",
+        {"location": "TPE", "sku": "TEA-001", "quantity": "0", "reference": "PO-7788"},
+        headers=ZH,
+    )
+    assert r.status_code == 422, r.text[:500]
+    assert "必須是至少為 1 的整數" in _field_error(r.text, "r-qty")
+    assert 'id="r-qty" name="quantity"' in r.text and 'value="0"' in r.text
+    assert 'value="PO-7788"' in r.text and '<option value="TPE" selected>' in r.text
+    assert "must be a whole" not in r.text
+
+
+def test_a_refused_adjustment_stays_on_the_ledger_beside_the_change(shop, browser, db):
+    before = stock.stock_of(db, "TEA-001")
+    r = browser("warehouse").post(
+        "/inventory/adjust",
+        {
+            "location": "TPE",
+            "sku": "TEA-001",
+            "delta": "0",
+            "reason": "damaged",
+            "back_sku": "TEA-001",
+        },
+        headers=ZH,
+    )
+    assert r.status_code == 422, r.text[:500]
+    assert "必須是不為 0 的整數" in _field_error(r.text, "a-delta")
+    assert 'name="delta" type="number" inputmode="numeric" required value="0"' in r.text
+    assert '<option value="damaged" selected>' in r.text
+    assert stock.stock_of(db, "TEA-001") == before
