@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -14,6 +15,7 @@ from dingdan.services.catalog import products
 from dingdan.services.inventory import locations, stock_overview
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.orders import queries
+from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import MAX_QUANTITY, form_whole
 
@@ -39,6 +41,19 @@ def levels(
     q: str | None = None,
     cursor: str | None = None,
 ) -> Response:
+    return _levels(page, location, low_stock, q, cursor)
+
+
+def _levels(
+    page: Page,
+    location: str | None = None,
+    low_stock: str | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    request = page.request
     db = request.app.state.db
     locs = locations.list_locations(db, limit=200).items
     location = location if location in {loc["code"] for loc in locs} else None
@@ -53,6 +68,7 @@ def levels(
     block = "results" if request.headers.get("hx-target") == "stock-results" else None
     return page.render(
         "inventory/inventory.html",
+        status=status,
         block=block,
         result=result,
         locations=locs,
@@ -60,23 +76,43 @@ def levels(
         low_stock=bool(low_stock),
         q=q or "",
         base="/inventory?" + urlencode(query),
+        **_no_refusal(extra),
     )
 
 
-def _stock_action(page: Page, work: Any, done: str, back: str) -> Response:
+def _no_refusal(extra: dict[str, Any]) -> dict[str, Any]:
+    return {"stock_errors": {}, "stock_values": {}, **extra}
+
+
+def _stock_action(
+    page: Page, work: Any, done: str, form: dict[str, Any], form_id: str | None, *typed: str
+) -> Response:
+    """Run one stock form. A refusal of its fields answers with the page again (the message
+    beside the field, what was typed kept); any other refusal is said at the top."""
     page.require(Action.MANAGE_STOCK)
+    back_sku = form_text(form, "back_sku", 64)
     try:
         work()
     except DomainError as exc:
-        page.flash_error(exc)
+        if form_id is None or not exc.errors:  # transfer: not shown again yet
+            page.flash_error(exc)
+        else:
+            refusal = page.form_error(exc)
+            # The service names a line's field ``lines[0].sku``; the form has one line.
+            refusal["by_field"] = {
+                re.sub(r"^lines\[0\]\.", "", name): message
+                for name, message in refusal["by_field"].items()
+            }
+            extra: dict[str, Any] = {
+                "stock_errors": {form_id: refusal},
+                "stock_values": {form_id: {name: form_text(form, name, 200) for name in typed}},
+            }
+            if back_sku:
+                return _ledger(page, back_sku, status=status_of(exc), **extra)
+            return _levels(page, status=status_of(exc), **extra)
     else:
         page.flash(done)
-    return page.redirect(back)
-
-
-def _back(form: dict[str, Any]) -> str:
-    sku = form_text(form, "back_sku", 64)
-    return f"/inventory/{quote(sku, safe='')}" if sku else "/inventory"
+    return page.redirect(f"/inventory/{quote(back_sku, safe='')}" if back_sku else "/inventory")
 
 
 @router.post("/inventory/receive")
@@ -89,7 +125,17 @@ def receive(request: Request, page: User, form: Form) -> Response:
         }
         inventory.receive(request.app.state.db, page.actor, body)
 
-    return _stock_action(page, work, page.gettext("Stock received."), _back(form))
+    return _stock_action(
+        page,
+        work,
+        page.gettext("Stock received."),
+        form,
+        "receive",
+        "location",
+        "sku",
+        "quantity",
+        "reference",
+    )
 
 
 @router.post("/inventory/adjust")
@@ -103,7 +149,17 @@ def adjust(request: Request, page: User, form: Form) -> Response:
         }
         inventory.adjust(request.app.state.db, page.actor, body)
 
-    return _stock_action(page, work, page.gettext("Stock adjusted."), _back(form))
+    return _stock_action(
+        page,
+        work,
+        page.gettext("Stock adjusted."),
+        form,
+        "adjust",
+        "location",
+        "sku",
+        "delta",
+        "reason",
+    )
 
 
 @router.post("/inventory/transfer")
@@ -117,7 +173,7 @@ def transfer(request: Request, page: User, form: Form) -> Response:
         }
         inventory.transfer(request.app.state.db, page.actor, body)
 
-    return _stock_action(page, work, page.gettext("Stock transferred."), _back(form))
+    return _stock_action(page, work, page.gettext("Stock transferred."), form, None)
 
 
 @router.get("/inventory/{sku}")
@@ -128,7 +184,18 @@ def ledger(
     location: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    db = request.app.state.db
+    return _ledger(page, sku, location, cursor)
+
+
+def _ledger(
+    page: Page,
+    sku: str,
+    location: str | None = None,
+    cursor: str | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    db = page.request.app.state.db
     stock = inventory.stock_of(db, sku)
     product = products.get_product(db, sku)
     try:
@@ -140,6 +207,7 @@ def ledger(
     base = f"/inventory/{quote(sku, safe='')}?" + urlencode({"location": location or ""})
     return page.render(
         "inventory/ledger.html",
+        status=status,
         stock=stock,
         product=product,
         moves=moves,
@@ -147,4 +215,5 @@ def ledger(
         locations=locs,
         base=base,
         order_refs=queries.existing_numbers(db, [m["reference"] for m in moves.items]),
+        **_no_refusal(extra),
     )

@@ -122,20 +122,44 @@ def detail_page(page: Page, number: str, status: int = 200, **extra: Any) -> Res
         exception_kinds=list(shipments.EXCEPTIONS),
         notes=notes.notes_of(db, number),
         can_ship_check=order_actions.can_ship(order),
-        **{"ship_error": None, "ship_values": {}, **extra},
+        **{"ship_error": None, "ship_values": {}, "form_errors": {}, "form_values": {}, **extra},
     )
 
 
-def _act(page: Page, number: str, action: Action, work: Any, done: str) -> Response:
-    """Run one action of the order page; a refusal comes back as a message on the page."""
+def _act(
+    page: Page,
+    number: str,
+    action: Action,
+    work: Any,
+    done: str,
+    form_id: str | None = None,
+    typed: dict[str, Any] | None = None,
+) -> Response:
+    """Run one action of the order page. A refusal of a field of the form ``form_id`` answers
+    with the page again: the message beside the field and what was ``typed`` kept; any other
+    refusal comes back as a message at the top."""
     page.require(action)
     try:
         work()
     except DomainError as exc:
-        page.flash_error(exc)
+        if form_id is None or not exc.errors:
+            page.flash_error(exc)
+        else:
+            return detail_page(
+                page,
+                number,
+                status_of(exc),
+                form_errors={form_id: page.form_error(exc)},
+                form_values={form_id: typed or {}},
+            )
     else:
         page.flash(done)
     return page.redirect(f"/orders/{quote(number, safe='')}")
+
+
+def _typed(form: dict[str, Any], *names: str) -> dict[str, str]:
+    """What was typed into a form's fields, as typed (shown again when it is refused)."""
+    return {name: form_text(form, name, 1000) or "" for name in names}
 
 
 @router.post("/orders/{number}/payments")
@@ -151,6 +175,8 @@ def record_payment(request: Request, number: str, page: User, form: Form) -> Res
         Action.RECORD_PAYMENTS,
         lambda: transactions.record_payment(request.app.state.db, page.actor, number, body),
         page.gettext("Payment recorded."),
+        "payment",
+        _typed(form, "amount", "reference", "method"),
     )
 
 
@@ -167,6 +193,8 @@ def record_refund(request: Request, number: str, page: User, form: Form) -> Resp
         Action.MANAGE_PAYMENTS,
         lambda: transactions.record_refund(request.app.state.db, page.actor, number, body),
         page.gettext("Refund recorded."),
+        "refund",
+        _typed(form, "amount", "reason", "reference"),
     )
 
 
@@ -198,6 +226,8 @@ def add_note(request: Request, number: str, page: User, form: Form) -> Response:
         Action.MANAGE_ORDERS,
         lambda: shipments.add_note(request.app.state.db, page.actor, number, note),
         page.gettext("Note added."),
+        "note",
+        _typed(form, "note"),
     )
 
 
