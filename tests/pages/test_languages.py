@@ -144,7 +144,8 @@ def test_a_service_error_is_translated(shop, browser):
     n = shop["order"]["number"]
     r = fin.post(f"/orders/{n}/payments", {"amount": "9999.00"})
     assert r.status_code == 422  # the page again, the message beside the amount
-    assert '<p class="field-error" id="pay-amount-error" role="alert">超過應付餘額（760.00）' in r.text
+    beside = '<p class="field-error" id="pay-amount-error" role="alert">'
+    assert beside + "超過應付餘額（760.00）" in r.text
 
 
 def test_phones_and_addresses_are_written_as_people_there_write_them():
