@@ -328,7 +328,7 @@ def test_an_ended_event_loop_leaves_no_connection_behind(pg_db: Database) -> Non
     async def place_and_name_the_connections() -> set[int]:
         await capture.place_order_async(db, ADMIN, body)
         pool = db._async_pool()
-        return {conn.info.backend_pid for conn in pool._opened if not conn.closed}
+        return {s.conn.info.backend_pid for s in pool._idle}
 
     first = asyncio.run(place_and_name_the_connections())
     assert first and first <= set(_backends(name, admin_url))

@@ -7,10 +7,10 @@ checkout and checkin as much as for its own Python: measured with py-spy under 1
 those were about a fifth of the server's CPU per order. Here the same statements run on
 psycopg's ``AsyncConnection`` in the request's own task.
 
-- ``AsyncPool``: one per event loop (a uvicorn worker has one; tests make many), over
-  ``psycopg_pool.AsyncConnectionPool``. At most ``size`` connections, opened when first
-  needed in autocommit mode: each statement is its own transaction, as for
-  ``write_statement``. A connection that is broken or closed is not reused.
+- ``AsyncPool``: one per event loop (a uvicorn worker has one; tests make many). At most
+  ``size`` connections, idle ones reused last-in first-out, opened when first needed in
+  autocommit mode: each statement is its own transaction, as for ``write_statement``. A
+  connection that is broken, closed, or left inside a transaction is not reused.
 - ``AsyncStatements``: runs a ``Prepared`` statement with SQLAlchemy's compiled SQL, value
   conversion and row conversion, so the values stored and the rows read are exactly the
   threaded path's.
@@ -22,20 +22,16 @@ psycopg's ``AsyncConnection`` in the request's own task.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Dialect
 from sqlalchemy.exc import DBAPIError
 
 from dingdan.db.prepared import Prepared
-
-# How long a capture waits for a connection before the database counts as unavailable.
-_WAIT_SECONDS = 10.0
 
 
 def _as_dbapi_error(exc: psycopg.Error, sql: str, params: Any, lost: bool) -> DBAPIError:
@@ -78,78 +74,54 @@ class AsyncStatements:
         return rows[0] if rows else None
 
 
-class _Connection(psycopg.AsyncConnection[Any]):
-    """A pooled connection that keeps its ``AsyncStatements`` (its one cursor)."""
-
-    statements: AsyncStatements | None = None
-
-
 class AsyncPool:
-    """At most ``size`` asynchronous connections of one event loop: ``psycopg_pool``'s
-    ``AsyncConnectionPool``, opened on first use in the loop that uses it.
-
-    No connection is opened ahead of need (``min_size=0``): tests and scripts make a pool per
-    ``asyncio.run``. Connections are in autocommit mode; one that is broken or closed is not
-    reused, one left inside a transaction is rolled back by the pool before reuse.
-    """
+    """At most ``size`` asynchronous connections of one event loop."""
 
     def __init__(self, connect_kwargs: dict[str, Any], dialect: Dialect, size: int) -> None:
+        self._kwargs = connect_kwargs
         self._dialect = dialect
-        # Every connection the pool opened, to close without an event loop (``close``).
-        self._opened: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
-        self._pool: AsyncConnectionPool[_Connection] = AsyncConnectionPool(
-            kwargs={**connect_kwargs, "autocommit": True},
-            connection_class=_Connection,
-            min_size=0,
-            max_size=size,
-            open=False,
-            configure=self._configure,
-            # A caller waiting longer than this for a connection gets the database's
-            # unavailability, as one whose connection attempt failed (connect_timeout).
-            timeout=_WAIT_SECONDS,
-            # Retry opening a connection for as long as a caller may wait for it.
-            reconnect_timeout=_WAIT_SECONDS,
-            name="capture",
-        )
-        self._opening: asyncio.Lock | None = None
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[AsyncStatements] = []
         self._closed = False
-
-    async def _configure(self, conn: _Connection) -> None:
-        self._opened.add(conn)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncStatements]:
-        if self._closed or self._pool.closed:
-            await self._open()
-        try:
-            conn = await self._pool.getconn()
-        except psycopg.Error as exc:
-            # No connection within the wait (the database is unreachable or every
-            # connection stays busy): not a lost connection to retry on, unavailable.
-            raise _as_dbapi_error(exc, "connect", None, False) from exc
-        try:
-            if conn.statements is None:
-                conn.statements = AsyncStatements(conn, self._dialect)
-            yield conn.statements
-        finally:
-            await self._pool.putconn(conn)
+        async with self._slots:
+            statements = self._idle.pop() if self._idle else await self._connect()
+            try:
+                yield statements
+            finally:
+                self._give_back(statements)
 
-    async def _open(self) -> None:
-        if self._closed:
-            raise _as_dbapi_error(psycopg.OperationalError("pool closed"), "connect", None, False)
-        if self._opening is None:
-            self._opening = asyncio.Lock()
-        async with self._opening:
-            if self._pool.closed:
-                await self._pool.open()
+    async def _connect(self) -> AsyncStatements:
+        try:
+            conn = await psycopg.AsyncConnection.connect(**self._kwargs, autocommit=True)
+        except psycopg.Error as exc:
+            # As when the threaded pool cannot connect: not a lost connection to retry on,
+            # the database is unavailable.
+            raise _as_dbapi_error(exc, "connect", None, False) from exc
+        return AsyncStatements(conn, self._dialect)
+
+    def _give_back(self, statements: AsyncStatements) -> None:
+        conn = statements.conn
+        reusable = (
+            not self._closed
+            and not conn.closed
+            and not conn.broken
+            and conn.info.transaction_status == TransactionStatus.IDLE
+        )
+        if reusable:
+            self._idle.append(statements)
+        else:
+            _finish(conn)
 
     def close(self) -> None:
-        """Close every connection the pool opened, now. Needs no event loop
-        (``Database.dispose`` runs after the loops may have ended; the pool's own tasks end
-        with their loop)."""
+        """Close the idle connections now and each one in use when it is given back. Needs
+        no event loop (``Database.dispose`` runs after the loops may have ended)."""
         self._closed = True
-        for conn in list(self._opened):
-            _finish(conn)
+        idle, self._idle = self._idle, []
+        for statements in idle:
+            _finish(statements.conn)
 
 
 def _finish(conn: psycopg.AsyncConnection[Any]) -> None:
