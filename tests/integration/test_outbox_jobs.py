@@ -23,13 +23,20 @@ def handlers():
     """Handlers installed for one test only."""
     installed: dict = {}
     yield installed
-    for topic in installed:
-        worker.HANDLERS.pop(topic, None)
+    for topic, fn in installed.items():
+        worker.unsubscribe(topic, fn)
 
 
 def _install(handlers, topic, fn):
-    handlers[topic] = fn
-    worker.HANDLERS[topic] = fn
+    """``fn`` (taking the payload) becomes the topic's one consumer for this test."""
+    if topic in handlers:
+        worker.unsubscribe(topic, handlers[topic])
+
+    def consume(event):
+        return fn(event.payload)
+
+    handlers[topic] = consume
+    worker.subscribe(topic, consume)
 
 
 def _put(db, topic, n=1):

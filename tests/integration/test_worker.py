@@ -57,13 +57,13 @@ def test_the_outbox_is_drained_once_and_old_idempotency_keys_are_purged(db):
     db.write(lambda c: c.execute(update(IdempotencyKey).where(IdempotencyKey.key == "old")
                                  .values(created_at=utcnow() - timedelta(days=8))))
     seen = []
-    worker.HANDLERS["order.created"] = seen.append
+    worker.subscribe("order.created", seen.append)
     try:
         assert worker.drain_outbox(db) == 2
         assert worker.drain_outbox(db) == 0
     finally:
-        del worker.HANDLERS["order.created"]
-    assert len(seen) == 2 and {p["currency"] for p in seen} == {"TWD"}
+        worker.unsubscribe("order.created", seen.append)
+    assert len(seen) == 2 and {e.payload["currency"] for e in seen} == {"TWD"}
     left = db.read(lambda c: c.execute(select(OutboxMessage.id)).all())
     assert left == []  # handled messages leave the queue
     assert worker.purge_idempotency_keys(db) == 1
@@ -80,11 +80,11 @@ def test_a_failing_handler_keeps_the_message_for_a_later_try(db):
     def boom(payload):
         raise RuntimeError("mail server down")
 
-    worker.HANDLERS["order.created"] = boom
+    worker.subscribe("order.created", boom)
     try:
         assert worker.drain_outbox(db) == 0
     finally:
-        del worker.HANDLERS["order.created"]
+        worker.unsubscribe("order.created", boom)
     row = db.read(lambda c: c.execute(select(OutboxMessage)).one())
     assert row.processed_at is None and row.attempts == 1 and "mail server" in row.last_error
 
@@ -98,11 +98,11 @@ def test_one_round_drains_a_backlog_larger_than_a_batch(db):
     for _ in range(7):
         capture.place_order(db, ADMIN, order_body())
     seen = []
-    worker.HANDLERS["order.created"] = seen.append
+    worker.subscribe("order.created", seen.append)
     try:
         assert worker.drain_outbox(db, batch=3) == 7
     finally:
-        del worker.HANDLERS["order.created"]
+        worker.unsubscribe("order.created", seen.append)
     assert len(seen) == 7
     pending = db.read(lambda c: c.execute(select(OutboxMessage.id).where(
         OutboxMessage.processed_at.is_(None))).all())

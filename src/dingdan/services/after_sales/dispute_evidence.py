@@ -110,5 +110,3 @@ def evidence_file(db: Database, dispute_id: str, evidence_id: str) -> tuple[byte
     if hashlib.sha256(data).hexdigest() != row.sha256:
         raise Conflict(detail=f"The file of evidence {evidence_id} fails its checksum.")
     return data, row.content_type, uploads.download_name(row.filename, row.content_type)
-
-

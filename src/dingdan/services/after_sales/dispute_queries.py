@@ -168,15 +168,3 @@ def dispute_queue(
         return page_of(rows, limit, lambda d: dispute_view(conn, d), key)
 
     return db.read(work)
-
-
-
-
-
-
-
-
-
-
-
-

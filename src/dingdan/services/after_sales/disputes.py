@@ -34,6 +34,7 @@ from dingdan.services.payments import intents, transactions
 from dingdan.services.payments.providers import ProviderResult
 from dingdan.services.payments.transactions import refund_in
 from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, page_of
+from dingdan.services.shared.outbox_events import emit
 
 DEFAULT_DUE_DAYS = 7
 
@@ -82,6 +83,7 @@ def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) 
             f"Dispute {did} opened: {body['type']}",
             {"dispute_id": str(did), "type": body["type"], "due_date": due.isoformat()},
         )
+        emit(conn, "dispute.opened", {"number": order.number, "dispute_id": str(did)})
         return dispute_view(conn, fetch_dispute(conn, str(did)), full=True)
 
     return db.write(work)

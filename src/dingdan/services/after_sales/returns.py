@@ -37,6 +37,7 @@ from dingdan.services.inventory.locations import receiving
 from dingdan.services.orders import backorders
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor
+from dingdan.services.shared.outbox_events import emit
 
 
 def check_text(value: Any, field: str, max_len: int, errors: FieldErrors) -> None:
@@ -234,6 +235,7 @@ def _requested_events(
         f"Return {rid} requested: {summary}",
         {"return_id": str(rid), "lines": listed},
     )
+    emit(conn, "return.requested", {"number": order.number, "return_id": str(rid)})
     if overridden:
         event(
             conn,
@@ -247,6 +249,11 @@ def _requested_events(
                 "reason": body["override_reason"],
             },
         )
+
+
+def _return_event(conn: Connection, ret: Any) -> dict[str, Any]:
+    number = conn.execute(select(Order.number).where(Order.id == ret.order_id)).scalar_one()
+    return {"number": number, "return_id": str(ret.id)}
 
 
 def move_status(conn: Connection, ret: Any, target: ReturnStatus, **values: Any) -> None:
@@ -275,6 +282,7 @@ def approve_return(db: Database, actor: Actor, return_id: str) -> dict[str, Any]
             f"Return {ret.id} approved",
             {"return_id": str(ret.id)},
         )
+        emit(conn, "return.approved", _return_event(conn, ret))
         return return_view(conn, fetch_return(conn, return_id))
 
     return db.write(work)
@@ -295,6 +303,7 @@ def reject_return(db: Database, actor: Actor, return_id: str, reason: Any) -> di
             f"Return {ret.id} rejected: {reason.strip()}",
             {"return_id": str(ret.id), "reason": reason.strip()},
         )
+        emit(conn, "return.rejected", _return_event(conn, ret))
         return return_view(conn, fetch_return(conn, return_id))
 
     return db.write(work)
@@ -406,6 +415,7 @@ def _received_events(
         f"Return {ret.id} received at {code}: {summary}",
         {"return_id": str(ret.id), "location": code, "lines": lines},
     )
+    emit(conn, "return.received", _return_event(conn, ret))
     damaged = [{"sku": s, "quantity": b} for s, (_, b) in got.items() if b]
     if damaged:
         listed = ", ".join(f"{d['quantity']} × {d['sku']}" for d in damaged)

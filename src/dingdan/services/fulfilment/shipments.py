@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Order, OrderLine, Shipment
-from dingdan.db.tables import Location, OutboxMessage
+from dingdan.db.tables import Location
 from dingdan.db.types import utcnow
 from dingdan.domain.inventory.stock import MovementKind, check_lines
 from dingdan.domain.shared.errors import (
@@ -29,6 +29,7 @@ from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, shipment_view, view
 from dingdan.services.shared.common import Actor, audit
+from dingdan.services.shared.outbox_events import emit
 from dingdan.services.shared.view_types import OrderView
 
 EXCEPTIONS = ("delayed", "damaged", "lost", "returned_to_sender")
@@ -85,9 +86,7 @@ def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> OrderV
         )
         refresh_order(conn, order.id)
         event(conn, order.id, "cancelled", actor.name, reason.strip())
-        conn.execute(
-            insert(OutboxMessage).values(topic="order.cancelled", payload={"number": number})
-        )
+        emit(conn, "order.cancelled", {"number": number, "reason": reason.strip()})
         backorders.allocate(conn, actor, freed)
         audit_order(conn, actor, "cancel", order, reason=reason.strip())
         return view(conn, fetch(conn, number))
@@ -198,11 +197,7 @@ def create_shipment(
             f"Shipped from {code} with {carrier}" + (f" ({tracking})" if tracking else ""),
             {"shipment_id": str(sid), "lines": shipped, "pack_id": pack_id and str(pack_id)},
         )
-        conn.execute(
-            insert(OutboxMessage).values(
-                topic="order.shipped", payload={"number": number, "shipment_id": str(sid)}
-            )
-        )
+        emit(conn, "order.shipped", {"number": number, "shipment_id": str(sid)})
         audit_order(conn, actor, "ship", order, shipment_id=str(sid))
         return shipment_view(conn, conn.execute(select(Shipment).where(Shipment.id == sid)).one())
 
@@ -253,11 +248,8 @@ def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, An
             f"Shipment {shipment_id} delivered",
             {"shipment_id": shipment_id},
         )
-        conn.execute(
-            insert(OutboxMessage).values(
-                topic="shipment.delivered", payload={"shipment_id": shipment_id}
-            )
-        )
+        number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
+        emit(conn, "order.delivered", {"number": number, "shipment_id": shipment_id})
         audit(
             conn,
             actor,

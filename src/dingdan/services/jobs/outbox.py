@@ -18,7 +18,7 @@ import socket
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func, or_, select, update
@@ -37,12 +37,15 @@ _OUTBOX = table_of(OutboxMessage)
 
 
 class Claimed(NamedTuple):
-    """A leased message (a tuple: made for every message of every batch)."""
+    """A leased message (a tuple: made for every message of every batch). ``id`` is the
+    event's identity for its consumers (a message is handled at least once: a consumer
+    keys what it writes by it), ``created_at`` when the change that caused it committed."""
 
     id: int
     topic: str
     payload: dict[str, Any]
     attempts: int
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,13 @@ def claim(
         update(_OUTBOX)
         .where(chosen)
         .values(claimed_by=me, claimed_until=now + lease)
-        .returning(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.payload, _OUTBOX.c.attempts)
+        .returning(
+            _OUTBOX.c.id,
+            _OUTBOX.c.topic,
+            _OUTBOX.c.payload,
+            _OUTBOX.c.attempts,
+            _OUTBOX.c.created_at,
+        )
     ).all()
     return sorted(map(Claimed._make, rows))
 

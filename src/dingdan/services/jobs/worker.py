@@ -42,11 +42,29 @@ from dingdan.services.shared.common import Actor
 
 log = logging.getLogger("dingdan.worker")
 WORKER = Actor("system:worker", Role.ADMIN)
-Handler = Callable[[dict[str, Any]], None]
 IDEMPOTENCY_DAYS = 7
 
+# What hears the outbox's events: webhooks, customer messages, staff notifications, each
+# subscribed to a topic (or "*", every topic). A consumer gets the event (id, topic,
+# payload, created_at) after the commit that wrote it, at least once: it keys what it
+# records by the event's id, so a second run (a worker that died before settling, or a
+# fellow consumer that failed and made the event retry) adds nothing.
+Consumer = Callable[[outbox.Claimed], None]
+CONSUMERS: dict[str, list[Consumer]] = {}
 
-HANDLERS: dict[str, Handler] = {}
+
+def subscribe(topic: str, consumer: Consumer) -> None:
+    if consumer not in CONSUMERS.setdefault(topic, []):
+        CONSUMERS[topic].append(consumer)
+
+
+def unsubscribe(topic: str, consumer: Consumer) -> None:
+    if consumer in CONSUMERS.get(topic, []):
+        CONSUMERS[topic].remove(consumer)
+
+
+def consumers_of(topic: str) -> list[Consumer]:
+    return CONSUMERS.get(topic, []) + CONSUMERS.get("*", [])
 
 
 @dataclass
@@ -69,8 +87,9 @@ def drain_outbox(db: Database, batch: int = 500, budget: float = 2.0) -> int:
 
 
 def drain(db: Database, batch: int = 500, budget: float = 2.0) -> Drained:
-    """Hand each ready message to its topic's handler; a failing one is retried later. A
-    topic with no handler yet is logged and marked done, and counted apart (nothing left).
+    """Hand each ready message to its topic's consumers; a failing one makes the message
+    retry later (every consumer runs again: each is idempotent by the event's id). A topic
+    nobody consumes is logged and marked done, and counted apart (nothing left).
 
     Batch after batch until the outbox is empty or ``budget`` seconds have passed, so the
     worker keeps up with a flash sale (one batch per round let the outbox fall behind at
@@ -104,14 +123,15 @@ def _run_handlers(
 ) -> tuple[list[int], list[outbox.Failure]]:
     handled, failed = [], []
     for message in claimed:
-        handler = HANDLERS.get(message.topic)
-        if handler is None:
-            log.info("no handler for %s: marked done %s", message.topic, message.payload)
+        consumers = consumers_of(message.topic)
+        if not consumers:
+            log.info("no consumer of %s: marked done %s", message.topic, message.payload)
             handled.append(message.id)
             tally.unhandled += 1
             continue
         try:
-            handler(message.payload)
+            for consume in consumers:
+                consume(message)
             handled.append(message.id)
             tally.handled += 1
         except Exception as exc:  # noqa: BLE001 - a handler's failure must not stop the rest

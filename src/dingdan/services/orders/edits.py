@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database, RetryTransaction
 from dingdan.db.order_tables import Allocation, Order, OrderLine
-from dingdan.db.tables import Location, OutboxMessage, Product, StockLevel
+from dingdan.db.tables import Location, Product, StockLevel
 from dingdan.domain.inventory.stock import MovementKind, check_quantity
 from dingdan.domain.orders import rules as rules
 from dingdan.domain.shared import contact
@@ -33,6 +33,7 @@ from dingdan.services.orders.capture import tax_overrides
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, view
 from dingdan.services.shared.common import Actor
+from dingdan.services.shared.outbox_events import emit
 from dingdan.services.shared.view_types import OrderView
 
 
@@ -263,9 +264,7 @@ def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
         if below:
             kind, message, data = pricing.event(below)
             event(conn, order.id, kind, actor.name, message, data)
-        conn.execute(
-            insert(OutboxMessage).values(topic="order.updated", payload={"number": number})
-        )
+        emit(conn, "order.updated", {"number": number})
         audit_order(conn, actor, "edit", order, lines=changes)
         backorders.allocate(conn, actor, freed)
         return view(conn, fetch(conn, number))

@@ -42,5 +42,3 @@ def add_events(
             for k, m, d in items
         ],
     )
-
-

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from dingdan.db.order_tables import Order, Payment
-from dingdan.db.tables import OutboxMessage
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.orders.allocation import refresh_order
@@ -21,6 +20,7 @@ from dingdan.services.orders.queries import fetch, view
 from dingdan.services.payments import intents
 from dingdan.services.payments.providers import ProviderResult, provider_of_record
 from dingdan.services.shared.common import Actor, iso
+from dingdan.services.shared.outbox_events import emit
 
 
 def payment_amount(value: Any, currency: str) -> int:
@@ -106,11 +106,7 @@ def record_paid(
         f"Payment of {shown} {order.currency}",
         {"amount": shown, "reference": reference},
     )
-    conn.execute(
-        insert(OutboxMessage).values(
-            topic="order.paid", payload={"number": order.number, "amount": shown}
-        )
-    )
+    emit(conn, "order.paid", {"number": order.number, "amount": shown, "payment_id": str(pid)})
     audit_order(conn, actor, "payment", order, amount=shown, payment_id=str(pid))
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()
     return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
@@ -183,10 +179,10 @@ def refund_in(
         f"Refund of {shown} {order.currency}: {reason}",
         {"amount": shown, "reason": reason},
     )
-    conn.execute(
-        insert(OutboxMessage).values(
-            topic="order.refunded", payload={"number": order.number, "amount": shown}
-        )
+    emit(
+        conn,
+        "refund.created",
+        {"number": order.number, "amount": shown, "reason": reason, "payment_id": str(pid)},
     )
     audit_order(conn, actor, "refund", order, amount=shown, reason=reason)
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()

@@ -1,0 +1,1 @@
+"""Other systems: outgoing webhooks (and, later, inbound channels)."""

@@ -1,0 +1,1 @@
+"""Messages to customers and staff: templates, email, LINE and SMS, notifications."""
