@@ -294,7 +294,9 @@ class Generator:
             "prices_include_tax": True, "subtotal_minor": subtotal, "shipping_minor": shipping,
             "tax_minor": round(total * 5 / 105), "total_minor": total, "paid_minor": paid,
             "refunded_minor": refunded,
-            "search_text": " ".join((number, c["email"], c["name"], c["phone"])).lower(),
+            "search_text": search_index.search_fold(
+                " ".join((number, c["email"], c["name"], c["phone"]))
+            ),
             "tracking_token": secrets.token_urlsafe(24),
             "cancel_reason": "customer asked" if status == "cancelled" else None,
             "created_at": created, "updated_at": created + timedelta(days=2),

@@ -65,3 +65,27 @@ def test_orders_find_their_customer_and_keep_the_addresses_newest_first(db: Data
         place({"email": "ming@example.com"}, f"民生路{n}號")
     kept = [a["line1"] for a in _customers(db)[1].addresses]
     assert kept == [f"民生路{n}號" for n in range(10, 0, -1)]
+
+
+def test_a_full_width_or_otherwise_cased_email_is_the_same_customer(db: Database) -> None:
+    """Emails are compared after NFKC and case folding; the order keeps the one it was sent."""
+    location(db, "TPE")
+    product(db, "CUS-1")
+    receive(db, "TPE", {"CUS-1": 100})
+
+    def place(customer: dict[str, Any]) -> dict[str, Any]:
+        return capture.place_order(db, ADMIN, _body(customer))[0]
+
+    first = place({"email": "wang@example.com", "name": "王小明"})
+    look_alike = place({"email": "ＷＡＮＧ@example.com"})
+    cased = place({"email": "Wang@EXAMPLE.com"})
+    assert len(_customers(db)) == 1
+    assert _owner(db, first["number"]) == _owner(db, look_alike["number"])
+    assert _owner(db, cased["number"]) == _owner(db, first["number"])
+    assert look_alike["customer"]["email"] == "ＷＡＮＧ@example.com"  # stored as sent
+    # A first order with the look-alike: the customer is found by the plain address later.
+    other = place({"email": "ｌｉｎ@example.com"})
+    assert _owner(db, place({"email": "LIN@example.com"})["number"]) == _owner(
+        db, other["number"]
+    )
+    assert len(_customers(db)) == 2

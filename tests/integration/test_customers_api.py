@@ -35,6 +35,15 @@ def test_a_phone_as_people_type_it_finds_the_customer_and_their_orders_alike(pla
     assert [o["customer"]["id"] for o in orders] == [items[0]["id"]]
 
 
+@pytest.mark.parametrize("q", ["ＣＨＥＮ＠ｅｘａｍｐｌｅ", "Ｃｈｅｎ", "chen@EXAMPLE.com"])
+def test_a_full_width_or_otherwise_cased_email_finds_the_customer_and_orders(placed, api, q):
+    """Emails and the term are compared after NFKC and case folding."""
+    items = api.get("/api/v1/customers", params={"q": q}).json()["items"]
+    assert [c["name"] for c in items] == ["陳家豪"]
+    orders = api.get("/api/v1/orders", params={"q": q}).json()["items"]
+    assert [o["customer"]["id"] for o in orders] == [items[0]["id"]]
+
+
 def test_the_orders_customer_carries_its_id_in_every_answer(placed, api):
     order = placed["李娜"]
     assert order["customer"]["id"].isdecimal()

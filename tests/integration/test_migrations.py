@@ -63,3 +63,33 @@ def test_old_backorder_reservations_are_renamed_by_order_number(db, db_url):
     refs = db.read(lambda c: c.execute(select(StockMovement.reference).where(
         StockMovement.reason == "backorder")).scalars().all())
     assert refs == [order["number"]]
+
+
+def test_old_search_text_and_customer_emails_are_folded(db, db_url):
+    from alembic import command
+    from sqlalchemy import select, update
+
+    from dingdan import bootstrap
+    from dingdan.db.order_tables import Customer, Order
+    from dingdan.services.orders import capture, queries
+    from tests.builders import ADMIN, Buyer, location, order_body, product, receive
+
+    product(db, "TEA-001")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 10})
+    buyer = Buyer("ｑｕｉｎｎ@example.jp", "ＱＵＩＮＮ", None)
+    body = order_body([{"sku": "TEA-001", "quantity": 1}], buyer=buyer)
+    order, _ = capture.place_order(db, ADMIN, body)
+    # As the code before 0018 wrote them: lower case, the full-width forms kept.
+    old = f"{order['number'].lower()} ｑｕｉｎｎ@example.jp ｑｕｉｎｎ"
+    db.write(lambda c: c.execute(update(Order).values(search_text=old)))
+    db.write(lambda c: c.execute(update(Customer).values(email="ｑｕｉｎｎ@example.jp")))
+    db.dispose()
+    config = bootstrap.alembic_config(db_url)
+    command.downgrade(config, "0017")
+    command.upgrade(config, "head")
+    texts = db.read(lambda c: c.execute(select(Order.search_text)).scalars().all())
+    assert texts == [f"{order['number'].lower()} quinn@example.jp quinn"]
+    emails = db.read(lambda c: c.execute(select(Customer.email)).scalars().all())
+    assert emails == ["quinn@example.jp"]
+    assert [o["number"] for o in queries.list_orders(db, q="quinn").items] == [order["number"]]

@@ -126,9 +126,11 @@ def _check_index(db):
 
 
 def _scan(db, term):
-    """What a scan answers: the numbers of the orders whose text holds the term, newest first."""
+    """What a scan answers: the numbers of the orders whose text holds the term (both after
+    NFKC and case folding), newest first."""
     rows = db.read(lambda c: c.execute(text("SELECT id, number, search_text FROM orders")).all())
-    return [r.number for r in sorted(rows, key=lambda r: -r.id) if term.lower() in r.search_text]
+    folded = search_index.search_fold(term)  # the text is stored folded, the term read so
+    return [r.number for r in sorted(rows, key=lambda r: -r.id) if folded in r.search_text]
 
 
 @contextmanager
@@ -335,6 +337,21 @@ def test_a_phone_number_as_people_type_it_finds_the_orders_of_that_number(db, pl
     assert placed[2] in _found(db, "9123 4567") == _scan(db, "91234567")
     assert _found(db, "138-0013-8000") == [placed[6]]
     assert _found(db, "0911-111-111") == []
+
+
+@pytest.mark.parametrize("indexing", ["none", "all"])
+def test_full_width_and_half_width_find_each_other(db, placed, indexing):
+    """Text is searched after NFKC and case folding: a full-width term finds half-width
+    text, a half-width term full-width text."""
+    if indexing == "all":
+        worker.run_frequent(db)
+    assert _found(db, "ＷＡＮＧ＠ＥＸＡＭＰＬＥ") == [placed[0]]
+    assert _found(db, "ＷＡＮＧ") == [placed[7], placed[0]]
+    assert _found(db, "ｗａｎｇ") == _found(db, "wang") != []
+    assert _found(db, "quinn") == _found(db, "ＱＵＩＮＮ") == [placed[8]]
+    assert _found(db, "quinn 山") == [placed[8]]  # the ideographic space is a space
+    assert _found(db, "ｗａｎｇ@example.com") == [placed[0]]  # a whole email
+    assert _found(db, "ｄｄ") == _found(db, "dd") and len(_found(db, "ｄｄ")) == len(PEOPLE)
 
 
 def test_a_term_with_a_nul_still_has_its_other_filters_checked(db, placed):

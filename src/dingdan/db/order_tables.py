@@ -66,7 +66,7 @@ class Order(Timestamps, Base):
     total_minor: Mapped[int] = mapped_column(BigInteger)
     paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Lower-cased "number email name phone" for the list's substring search.
+    # "number email name phone" after NFKC and case folding, for the list's substring search.
     search_text: Mapped[str] = mapped_column(String(800))
     tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))

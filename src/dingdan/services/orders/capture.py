@@ -52,10 +52,12 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.domain.shared.numbers import check_amounts
+from dingdan.domain.shared.text import folded
 from dingdan.services.orders import pricing, replays
 from dingdan.services.orders.events import add_events
 from dingdan.services.orders.notes import customer_note
 from dingdan.services.orders.queries import get_order, view_of
+from dingdan.services.orders.search_index import search_fold
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.view_types import OrderView
 
@@ -399,7 +401,7 @@ def match_customer(row: Any, data: capture_input.OrderInput) -> CustomerMatch:
     """``row``: the customer found by ``_customer_lookup`` (None: a new one). A new address
     goes first, ten at most, the same one is not kept twice; empty contact fields are
     filled from the order, filled ones are kept."""
-    email = data.email.lower() if data.email else None
+    email = email_key(data.email)
     address = data.address.as_dict()
     if row is None or row.id is None:
         return CustomerMatch(
@@ -419,8 +421,19 @@ def _customer_lookup(data: capture_input.OrderInput) -> tuple[str, dict[str, Any
     """Found by email; by phone only when the order gives no email (a phone shared by a
     household must not merge two people who gave different emails)."""
     if data.email:
-        return "email", {"email": data.email.lower()}
+        return "email", {"email": email_key(data.email)}
     return "phone", {"phone": data.phone}
+
+
+def email_key(email: str | None) -> str | None:
+    """A customer's email as customers are told apart and found by: NFKC, then case
+    folding (``ＷＡＮＧ@example.com`` and ``Wang@example.com`` are one customer). The order
+    keeps the address as it was sent. The rare address that NFKC makes longer than the
+    column holds is matched lower-cased, as before."""
+    if not email:
+        return None
+    key = folded(email.strip())
+    return key if len(key) <= 254 else email.strip().lower()
 
 
 def _customer(conn: Connection, data: capture_input.OrderInput) -> int:
@@ -447,8 +460,9 @@ def format_number(prefix: str, n: int) -> str:
 
 
 def search_text(number: str, rest: str) -> str:
-    """The orders row's search_text: the number and the draft's contact words, lower case."""
-    return (number.lower() + rest)[:800]
+    """The orders row's search_text: the number and the draft's contact words, after NFKC
+    and case folding (``search_fold``)."""
+    return (search_fold(number) + rest)[:800]
 
 
 def next_number(conn: Connection, prefix: str) -> str:
@@ -565,7 +579,7 @@ def _draft(
     plan = _plan(data, products, stock)
     fin = st.financial(totals.total, 0, 0)
     customer = {"email": data.email, "name": data.name, "phone": data.phone}
-    rest = "".join(" " + x for x in (data.email, data.name, data.phone) if x).lower()
+    rest = search_fold("".join(" " + x for x in (data.email, data.name, data.phone) if x))
     now = utcnow()
     values: dict[str, Any] = dict(
         channel=data.channel,

@@ -15,6 +15,7 @@ from dingdan.domain.shared.contact import phone_as_stored
 from dingdan.domain.shared.errors import NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
+from dingdan.domain.shared.text import folded
 from dingdan.services.shared.common import (
     Page,
     check_limit,
@@ -73,7 +74,8 @@ def list_customers(
     if q and "\x00" in q:
         return Page([], None)
     if q:
-        q = phone_as_stored(q) or q
+        # Emails are kept folded (order capture's ``email_key``): the term is folded alike.
+        q = folded(phone_as_stored(q) or q)
         pattern = like_pattern(q.strip())
         stmt = stmt.where(
             or_(

@@ -16,6 +16,7 @@ from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Sta
 from dingdan.domain.shared.contact import phone_as_stored
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.text import folded
 from dingdan.services.orders import search_index
 from dingdan.services.shared.common import (
     Page,
@@ -191,10 +192,13 @@ def list_orders(
         return Page([], None)
     # A phone number as people write it means the orders of that number, stored in E.164.
     q = (phone_as_stored(q) or q) if q else q
-    email = q.strip().lower() if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
-    gram = search_index.gram_term(q.lower()) if q and not email else None
+    # Compared as the stored text is written: after NFKC and case folding (a full-width
+    # term finds half-width text and the other way round).
+    q = search_index.search_fold(q) if q else q
+    email = folded(q.strip()) if q and _WHOLE_EMAIL.fullmatch(q.strip()) else None
+    gram = search_index.gram_term(q) if q and not email else None
     # The trigrams a term of three characters or more is looked up by (search_index.rarest).
-    grams = search_index.trigrams(q.lower(), not db.is_sqlite) if q and not email else []
+    grams = search_index.trigrams(q, not db.is_sqlite) if q and not email else []
     pattern = like_pattern(q.strip() if email else q) if q else ""
     stmt = select(Order)
     for column, value in filters.items():
@@ -238,7 +242,7 @@ def list_orders(
         if indexed is None:
             span = None
             if q and not db.is_sqlite and not email:
-                span = search_index.newest_span(conn, q.lower(), limit + 1)
+                span = search_index.newest_span(conn, q, limit + 1)
             rows = _newest(conn, query, limit + 1, span, after)
         else:
             rows = _search_sqlite(conn, query, match, gram, indexed, after, limit + 1)

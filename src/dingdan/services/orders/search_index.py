@@ -28,6 +28,7 @@ import math
 import random
 import re
 import time
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -75,6 +76,14 @@ GRAMS = table("orders_search_grams", column("gram"), column("order_id"))
 FIRST = 0x3040  # grams are made of characters from here on (migration 0011)
 _TEXTS = text("SELECT id, search_text FROM orders WHERE id <= :upto")
 _GRAMS = "INSERT OR IGNORE INTO orders_search_grams (gram, order_id) VALUES (?, ?)"
+
+
+def search_fold(value: str) -> str:
+    """Text as the orders' search compares it, the stored ``search_text`` (order capture)
+    and the term alike: NFKC, then case folding, so that a full-width term finds half-width
+    text and the other way round (``ｑ`` finds ``quinn``, ``Ｑ`` finds ``ｑｕｉｎｎ``). Not
+    remembered as ``domain.shared.text.folded`` is: each order's text is its own."""
+    return unicodedata.normalize("NFKC", value).casefold()
 
 
 def grams(value: str) -> set[str]:
