@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -24,8 +26,17 @@ from dingdan import bootstrap
 from dingdan.config import Settings
 from dingdan.db.engine import Database
 from dingdan.domain.access.roles import Role
-from dingdan.services.access import accounts
+from dingdan.services.access import accounts, sign_in
 from dingdan.services.shared.common import Actor
+
+# Passwords in tests are hashed with argon2 at its cheapest: the recommended parameters
+# take 0.1 s a hash on purpose, and the page tests make a user per role and sign in for
+# almost every test (minutes of the suite on two databases). The code paths are the same;
+# only the cost parameters written in each hash differ.
+_CHEAP_HASHER = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=64, parallelism=1),))
+accounts._hasher = _CHEAP_HASHER
+sign_in._hasher = _CHEAP_HASHER
+sign_in._DUMMY_HASH = _CHEAP_HASHER.hash("dingdan-no-such-user")
 
 BACKEND = os.environ.get("DINGDAN_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("DINGDAN_TEST_DATABASE_URL")
