@@ -178,6 +178,24 @@ def test_a_password_of_spaces_is_refused(db):
     assert accounts.list_users(db) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("a\x00b", "control_characters"), ("\u200b\u202e", "invisible_text"),
+     ("名" * 201, "at_most_characters"), (42, "not_text")],
+)
+def test_a_users_name_is_checked_like_every_text(db, name, code):
+    with pytest.raises(ValidationFailed) as caught:
+        accounts.create_user(
+            db, ADMIN, email="n@example.com", role="viewer", password=PASSWORD, name=name
+        )
+    assert [(e.field, e.code) for e in caught.value.errors] == [("name", code)]
+    assert accounts.list_users(db) == []
+    made = accounts.create_user(
+        db, ADMIN, email="n@example.com", role="viewer", password=PASSWORD, name="  林小明 "
+    )
+    assert made["name"] == "林小明"
+
+
 def test_evidence_is_downloaded_under_the_extension_of_its_detected_type(
     api, db, stocked, tmp_path, monkeypatch
 ):

@@ -69,6 +69,17 @@ def test_a_refused_note_stays_on_the_order_beside_the_note_as_typed(shop, browse
     assert "note" not in kinds
 
 
+def test_a_note_longer_than_the_limit_is_refused_not_cut(shop, browser, db):
+    order = _order(db)
+    r = browser("customer_service").post(
+        f"/orders/{order['number']}/notes", {"note": "長" * 1001}, headers=ZH
+    )
+    assert r.status_code == 422, r.text[:500]
+    assert "1000" in _field_error(r.text, "note")
+    kinds = [e["kind"] for e in queries.events(db, order["number"])["items"]]
+    assert "note" not in kinds
+
+
 def test_a_refused_receipt_stays_on_the_inventory_page_beside_the_quantity(shop, browser, db):
     r = browser("warehouse").post(
         "/inventory/receive",

@@ -18,7 +18,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, Unauthorized
 from dingdan.domain.shared.numbers import whole_or_none
-from dingdan.domain.shared.text import check_clean
+from dingdan.domain.shared.text import check_clean, check_text
 from dingdan.services.access import permissions
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -181,12 +181,13 @@ def check_password(password: Any, field: str, errors: FieldErrors) -> None:
 
 
 def create_user(
-    db: Database, actor: Actor, *, email: Any, role: Any, password: Any, name: str | None = None
+    db: Database, actor: Actor, *, email: Any, role: Any, password: Any, name: Any = None
 ) -> dict[str, Any]:
     errors = FieldErrors()
     normal = _normal_email(email, errors)
     _check_role(role, errors)
     check_password(password, "password", errors)
+    name = check_text(name, "name", errors, max_length=200)
     errors.raise_if_any()
     hashed = _hasher.hash(password)
 

@@ -219,7 +219,7 @@ def cancel(request: Request, number: str, page: User, form: Form) -> Response:
 
 @router.post("/orders/{number}/notes")
 def add_note(request: Request, number: str, page: User, form: Form) -> Response:
-    note = form_text(form, "note", 1000)
+    note = form_text(form, "note", 1001)
     return _act(
         page,
         number,

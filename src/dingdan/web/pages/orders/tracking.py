@@ -115,7 +115,7 @@ async def request_return(request: Request, token: str, page: Anon) -> Response:
     ]
     db = request.app.state.db
     try:
-        body = {"lines": request_lines(form), "note": form_text(form, "note", 1000)}
+        body = {"lines": request_lines(form), "note": form_text(form, "note", 1001)}
         done = await run_in_threadpool(
             customer_returns.request_from_customer, db, token, body, photos
         )
