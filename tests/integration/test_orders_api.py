@@ -24,6 +24,15 @@ def test_an_order_is_placed_reserved_and_totalled_with_taiwan_tax_included(api, 
     assert api.get(f"/api/v1/orders/{o['number']}").json()["number"] == o["number"]
 
 
+def test_the_customers_note_is_in_the_order_as_captured_read_and_listed(api, stocked):
+    noted = api.post("/api/v1/orders", json=order_body(note="  請下午送達，謝謝 ")).json()
+    plain = api.post("/api/v1/orders", json=order_body()).json()
+    assert noted["note"] == "請下午送達，謝謝" and plain["note"] is None
+    assert api.get(f"/api/v1/orders/{noted['number']}").json()["note"] == "請下午送達，謝謝"
+    listed = {o["number"]: o["note"] for o in api.get("/api/v1/orders").json()["items"]}
+    assert listed == {noted["number"]: "請下午送達，謝謝", plain["number"]: None}
+
+
 def test_one_location_fills_the_whole_order_where_it_can_else_the_order_is_split(api, stocked):
     r = api.post("/api/v1/orders", json=order_body(lines=[{"sku": "TEA-001", "quantity": 4}]))
     assert r.json()["allocations"] == [{"location": "KHH", "sku": "TEA-001", "quantity": 4}]

@@ -668,7 +668,12 @@ def _answer_of(draft: _Draft, lines: list[dict[str, Any]]) -> Callable[[], Order
                 plan.allocations, key=lambda a: (a[0], where[a[1]][0], where[a[1]][2])
             )
         ]
-        return view_of(SimpleNamespace(**values), [SimpleNamespace(**r) for r in lines], allocs)
+        return view_of(
+            SimpleNamespace(**values),
+            [SimpleNamespace(**r) for r in lines],
+            allocs,
+            customer_note(data.note),
+        )
 
     return answer
 

@@ -78,12 +78,22 @@ def views(conn: Connection, orders: list[Any]) -> list[OrderView]:
         .order_by(Allocation.order_id, OrderLine.position, Location.priority, Location.code)
     ):
         allocs[row.order_id].append(row[1:])
-    return [view_of(o, lines[o.id], allocs[o.id]) for o in orders]
+    notes = dict(
+        conn.execute(
+            select(OrderEvent.order_id, OrderEvent.message).where(
+                OrderEvent.order_id.in_(ids), OrderEvent.kind == "customer_note"
+            )
+        ).all()
+    )
+    return [view_of(o, lines[o.id], allocs[o.id], notes.get(o.id)) for o in orders]
 
 
-def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> OrderView:
+def view_of(
+    order: Any, lines: list[Any], allocs: list[Any], note: str | None = None
+) -> OrderView:
     """The view from rows already in hand (attribute access): ``lines`` in position order,
-    ``allocs`` as (location code, sku, quantity) in the order ``views`` reads them."""
+    ``allocs`` as (location code, sku, quantity) in the order ``views`` reads them, ``note``
+    the customer's note sent with the order."""
     cur = order.currency
     return {
         "number": order.number,
@@ -98,6 +108,7 @@ def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> OrderView:
         "customer": {**(order.customer or {}), "id": str(order.customer_id)},
         "shipping_address": order.shipping_address,
         "payment_method": order.payment_method,
+        "note": note,
         "lines": [
             {
                 "sku": ln.sku,

@@ -69,6 +69,7 @@ class Order(View):
     customer: Customer
     shipping_address: Address
     payment_method: str
+    note: str | None = Field(description="the customer's note sent with the order")
     lines: list[OrderLine]
     allocations: list[Allocation]
     subtotal: Amount
