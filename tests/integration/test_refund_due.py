@@ -60,3 +60,31 @@ def test_refunding_the_difference_goes_through_the_refund_service(api, stocked):
     assert after["financial_status"] == "refunded"
     pays = api.get(f"/api/v1/orders/{n}/payments").json()["items"]
     assert [p["kind"] for p in pays] == ["payment", "refund"]
+
+
+def test_the_queue_and_the_filter_read_the_partial_index_not_every_order(db):
+    """Both statements hold the index's own condition, so each database can answer them
+    from the few orders that owe money (PostgreSQL asked with sequential scans off, as a
+    table of a million orders would make it choose)."""
+    from sqlalchemy import select, text
+
+    from dingdan.db.order_tables import Order
+    from dingdan.services.orders.queries import refund_due_clause
+
+    queue_count = select(Order.id).where(refund_due_clause()).order_by(Order.id).limit(20)
+    listed = (
+        select(Order.id)
+        .where(refund_due_clause())
+        .order_by(Order.id.desc())
+        .limit(51)
+    )
+    for stmt in (queue_count, listed):
+        sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+
+        def plan(c, sql=sql):
+            if db.is_sqlite:
+                return str(c.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all())
+            c.execute(text("SET LOCAL enable_seqscan = off"))
+            return "\n".join(c.exec_driver_sql("EXPLAIN " + sql).scalars())
+
+        assert "ix_orders_refund_due" in db.read(plan), db.read(plan)
