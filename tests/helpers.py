@@ -75,3 +75,56 @@ def run_threads(n: int, target: Any, timeout: float = 120) -> list[BaseException
         t.join(timeout)
     assert not any(t.is_alive() for t in threads), "a thread hung"
     return errors
+
+
+class RecordingProvider:
+    """A payment gateway for tests: it answers every call approved with a reference made of
+    the call and its key, and remembers each (call, key). ``down`` makes it time out,
+    ``decline`` decline; ``during`` runs once while it "works"; given ``db``, a call that
+    comes while the database has a connection checked out or SQLite's write lock held (a
+    transaction open) is noted in ``inside``."""
+
+    def __init__(self, code: str, db: Any = None) -> None:
+        self.code, self.db = code, db
+        self.calls: list[tuple[str, str]] = []
+        self.inside: list[str] = []
+        self.down = False
+        self.decline = False
+        self.during: Any = None
+
+    def _answer(self, call: str, key: str) -> Any:
+        from dingdan.services.payments.providers import ProviderResult
+
+        if self.db is not None:
+            engines = {id(e): e for e in (self.db.engine, self.db.read_engine)}.values()
+            lock = getattr(self.db, "_write_lock", None)
+            if sum(e.pool.checkedout() for e in engines) or (lock is not None and lock.locked()):
+                self.inside.append(call)
+        self.calls.append((call, key))
+        if self.during is not None:
+            during, self.during = self.during, None
+            during()
+        if self.down:
+            raise TimeoutError("no answer in 15 s")
+        if self.decline:
+            return ProviderResult(False, f"{call}-{key}", "card declined")
+        return ProviderResult(True, f"{call}-{key}")
+
+    def authorize(self, order: Any, amount_minor: int, currency: str, reference: Any, *,
+                  idempotency_key: str) -> Any:
+        return self._answer("authorize", idempotency_key)
+
+    def capture(self, authorization: Any, amount_minor: int, currency: str, *,
+                idempotency_key: str) -> Any:
+        return self._answer("capture", idempotency_key)
+
+    def void(self, authorization: Any, *, idempotency_key: str) -> Any:
+        return self._answer("void", idempotency_key)
+
+    def refund(self, payment: Any, amount_minor: int, currency: str, *,
+               idempotency_key: str) -> Any:
+        return self._answer("refund", idempotency_key)
+
+    def keys(self, call: str) -> list[str]:
+        """The keys of the calls of one kind, in order."""
+        return [k for c, k in self.calls if c == call]

@@ -17,48 +17,14 @@ from dingdan.domain.shared.errors import PaymentRequired, ProviderUnavailable, V
 from dingdan.services.jobs import worker
 from dingdan.services.orders import capture as orders
 from dingdan.services.payments import records, transactions
-from dingdan.services.payments.providers import PROVIDERS, ProviderResult
-from tests.helpers import ADMIN, location, product, receive, run_threads
+from dingdan.services.payments.providers import PROVIDERS
+from tests.helpers import ADMIN, RecordingProvider, location, product, receive, run_threads
 from tests.integration.test_orders_api import order_body
-
-
-class CountingProvider:
-    """A gateway that remembers every call and its key; ``down`` makes it time out."""
-
-    code = "counting"
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self.down = False
-        self.decline = False
-
-    def _answer(self, call: str, key: str) -> ProviderResult:
-        self.calls.append((call, key))
-        if self.down:
-            raise TimeoutError("no answer in 15 s")
-        if self.decline:
-            return ProviderResult(False, f"{call}-{key}", "card declined")
-        return ProviderResult(True, f"{call}-{key}")
-
-    def authorize(self, order, amount_minor, currency, reference, *, idempotency_key):
-        return self._answer("authorize", idempotency_key)
-
-    def capture(self, authorization, amount_minor, currency, *, idempotency_key):
-        return self._answer("capture", idempotency_key)
-
-    def void(self, authorization, *, idempotency_key):
-        return self._answer("void", idempotency_key)
-
-    def refund(self, payment, amount_minor, currency, *, idempotency_key):
-        return self._answer("refund", idempotency_key)
-
-    def made(self, call: str) -> list[str]:
-        return [key for c, key in self.calls if c == call]
 
 
 @pytest.fixture
 def gateway():
-    g = CountingProvider()
+    g = RecordingProvider("counting")
     PROVIDERS[g.code] = g
     yield g
     del PROVIDERS[g.code]
@@ -128,11 +94,11 @@ def test_the_provider_is_asked_once_when_the_recording_transaction_is_run_again(
         db, ADMIN, number, {"amount": "100.00", "provider": "counting"}
     )
     assert failed == [1]  # the transaction that records did run twice
-    assert len(gateway.made("authorize")) == 1 and len(gateway.made("capture")) == 1
+    assert len(gateway.keys("authorize")) == 1 and len(gateway.keys("capture")) == 1
     assert paid["provider"] == "counting" and paid["order"]["paid"] == "100.00"
     (intent,) = _intents(db)
     assert intent.status == "succeeded" and intent.payment_id == int(paid["id"])
-    assert gateway.made("authorize") == [intent.idempotency_key]
+    assert gateway.keys("authorize") == [intent.idempotency_key]
 
 
 def test_a_refund_asks_the_provider_once_when_its_transaction_is_run_again(
@@ -142,7 +108,7 @@ def test_a_refund_asks_the_provider_once_when_its_transaction_is_run_again(
     failed = _fail_once(monkeypatch, records, "refresh_order")
     refund = transactions.record_refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
     assert failed == [1]
-    assert len(gateway.made("refund")) == 1
+    assert len(gateway.keys("refund")) == 1
     assert refund["provider"] == "counting" and refund["order"]["refunded"] == "60.00"
     assert _money(db, number) == (76000, 6000)
 
@@ -167,7 +133,7 @@ def test_a_crash_between_the_answer_and_the_record_is_settled_by_the_worker_once
     assert worker.recover_payment_intents(db) == 0  # not a minute old: maybe still running
     _age_intents(db)
     assert worker.recover_payment_intents(db) == 1
-    assert gateway.made("authorize") == [intent.idempotency_key] * 2  # the same key again
+    assert gateway.keys("authorize") == [intent.idempotency_key] * 2  # the same key again
     (payment,) = _payments(db)
     assert payment.amount_minor == 76000 and payment.provider == "counting"
     assert _money(db, number) == (76000, 0)
@@ -283,7 +249,7 @@ def test_a_returns_refund_asks_the_provider_once_when_its_transaction_runs_again
     failed = _fail_once(monkeypatch, return_settlement, "move_status")
     r = return_settlement.refund_return(db, ADMIN, rid, {})
     assert failed == [1] and r["status"] == "refunded"
-    assert len(gateway.made("refund")) == 1
+    assert len(gateway.keys("refund")) == 1
     assert _money(db, n)[1] == 35000 and len(_payments(db, "refund")) == 1
 
 
@@ -300,11 +266,11 @@ def test_a_crash_before_a_returns_refund_is_recorded_is_settled_by_the_worker(
     assert api.get(f"/api/v1/returns/{rid}").json()["status"] == "received"
     again = api.post(f"/api/v1/returns/{rid}/refund", json={})
     assert again.status_code == 409  # being refunded: not asked twice
-    assert len(gateway.made("refund")) == 1
+    assert len(gateway.keys("refund")) == 1
 
     _age_intents(db)
     assert worker.recover_payment_intents(db) == 1
-    keys = gateway.made("refund")
+    keys = gateway.keys("refund")
     assert len(keys) == 2 and keys[0] == keys[1]
     assert api.get(f"/api/v1/returns/{rid}").json()["status"] == "refunded"
     assert _money(db, n)[1] == 35000 and len(_payments(db, "refund")) == 1

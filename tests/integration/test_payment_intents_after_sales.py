@@ -18,55 +18,15 @@ from dingdan.services.after_sales import disputes, return_settlement
 from dingdan.services.fulfilment import shipments
 from dingdan.services.jobs import worker
 from dingdan.services.payments import authorizations, transactions
-from dingdan.services.payments.providers import PROVIDERS, ProviderResult
+from dingdan.services.payments.providers import PROVIDERS
 from tests.builders import order_body
-from tests.helpers import ADMIN, location, product, receive
+from tests.helpers import ADMIN, RecordingProvider, location, product, receive
 from tests.integration.test_refund_concurrency import _received_return
-
-
-class OutsideProvider:
-    """A gateway that counts its calls and fails the test if one comes while the database
-    has a connection checked out or SQLite's write lock held: a transaction open."""
-
-    code = "outside"
-
-    def __init__(self, db) -> None:
-        self.db = db
-        self.calls: list[tuple[str, str]] = []
-        self.inside: list[str] = []
-        self.during = None  # something to do while the provider "works" (no transaction)
-
-    def _answer(self, call: str, key: str) -> ProviderResult:
-        engines = {id(e): e for e in (self.db.engine, self.db.read_engine)}.values()
-        busy = sum(e.pool.checkedout() for e in engines)
-        lock = getattr(self.db, "_write_lock", None)
-        if busy or (lock is not None and lock.locked()):
-            self.inside.append(call)
-        self.calls.append((call, key))
-        if self.during is not None:
-            during, self.during = self.during, None
-            during()
-        return ProviderResult(True, f"{call}-{key}")
-
-    def authorize(self, order, amount_minor, currency, reference, *, idempotency_key):
-        return self._answer("authorize", idempotency_key)
-
-    def capture(self, authorization, amount_minor, currency, *, idempotency_key):
-        return self._answer("capture", idempotency_key)
-
-    def void(self, authorization, *, idempotency_key):
-        return self._answer("void", idempotency_key)
-
-    def refund(self, payment, amount_minor, currency, *, idempotency_key):
-        return self._answer("refund", idempotency_key)
-
-    def keys(self, call: str) -> list[str]:
-        return [k for c, k in self.calls if c == call]
 
 
 @pytest.fixture
 def gateway(db):
-    g = OutsideProvider(db)
+    g = RecordingProvider("outside", db)
     PROVIDERS[g.code] = g
     yield g
     del PROVIDERS[g.code]
