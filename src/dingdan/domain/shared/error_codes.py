@@ -58,6 +58,7 @@ FIELD_ERRORS: dict[str, str] = {
     "not_a_boolean": N_("must be true or false"),
     "not_a_yes_no": N_("must be true/false, yes/no, 1/0 or 是/否"),
     "not_a_date": N_("must be a date such as 2026-12-31"),
+    "not_a_resource": N_("must be a type and an id such as order:DD001001"),
     "before_start": N_("must not be before the start date"),
     # choices and codes
     "not_one_of": N_("must be one of %(choices)s"),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from dingdan.db.engine import Database
 from dingdan.db.tables import AuditEntry
+from dingdan.domain.shared.errors import FieldErrors
 from dingdan.services.shared.common import (
+    SELLER_TIMEZONE,
     Actor,
     Page,
     audit,
@@ -75,6 +77,68 @@ def list_entries(
         stmt = stmt.where(AuditEntry.id < after[0])
     rows = db.read(lambda conn: list(conn.execute(stmt)))
     return page_of(rows, limit, entry_view, lambda e: (int(e.id),))
+
+
+def trail_view(v: dict[str, Any]) -> dict[str, Any]:
+    """An entry as the API shows it: the resource as ``type:id`` (``order:DD001001``)."""
+    return {
+        "id": v["id"],
+        "at": v["created_at"],
+        "actor": v["actor"],
+        "action": v["action"],
+        "resource": f"{v['entity_type']}:{v['entity_id']}",
+        "before": v["before"],
+        "after": v["after"],
+    }
+
+
+def _day(value: str | None, field: str, errors: FieldErrors, plus: int = 0) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        errors.add(field, "not_a_date")
+        return None
+    return datetime.combine(day + timedelta(days=plus), time(), tzinfo=SELLER_TIMEZONE)
+
+
+def trail(
+    db: Database,
+    *,
+    resource: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    day_from: str | None = None,
+    day_to: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """The API's audit trail: ``resource`` ``type:id`` (or ``type`` alone), days in the
+    seller's time zone from ``day_from`` to ``day_to`` included; newest first."""
+    errors = FieldErrors()
+    entity_type, entity_id = None, None
+    if resource:
+        entity_type, _, entity_id = resource.partition(":")
+        if not entity_type or ":" in entity_id:
+            errors.add("resource", "not_a_resource")
+    start = _day(day_from, "from", errors)
+    end = _day(day_to, "to", errors, plus=1)
+    if start and end and end <= start:
+        errors.add("to", "before_start")
+    errors.raise_if_any()
+    page = list_entries(
+        db,
+        actor=actor,
+        action=action,
+        entity_type=entity_type or None,
+        entity_id=entity_id or None,
+        created_from=start,
+        created_to=end,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page([trail_view(v) for v in page.items], page.next_cursor)
 
 
 def choices(db: Database) -> dict[str, list[str]]:

@@ -1,16 +1,17 @@
-"""API tokens and users (admin only)."""
+"""API tokens and users (admin only), and the audit trail."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.access import accounts
+from dingdan.services.access import accounts, audit_log
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.access.schemas import (
+    AuditPage,
     NewToken,
     Token,
     TokenIn,
@@ -76,3 +77,34 @@ async def list_users(request: Request, actor: Actor = can(Action.MANAGE_USERS)) 
         "items": await run_in_threadpool(accounts.list_users, db_of(request)),
         "next_cursor": None,
     }
+
+
+@router.get("/audit", response_model=AuditPage, responses=responses("forbidden"))
+async def audit_trail(
+    request: Request,
+    resource: str | None = Query(
+        None, max_length=120, description="type:id (order:DD001001, customer:12) or a type"
+    ),
+    actor_name: str | None = Query(None, alias="actor", max_length=200),
+    action: str | None = Query(None, max_length=40, description="create, edit, view, ..."),
+    day_from: str | None = Query(None, alias="from", max_length=10, description="YYYY-MM-DD"),
+    day_to: str | None = Query(None, alias="to", max_length=10, description="YYYY-MM-DD"),
+    limit: int = 50,
+    cursor: str | None = Query(None, max_length=500),
+    actor: Actor = can(Action.VIEW_AUDIT),
+) -> dict[str, Any]:
+    """Who changed or viewed what, newest first; days in the seller's time zone, ``to``
+    included."""
+    page = await run_in_threadpool(
+        lambda: audit_log.trail(
+            db_of(request),
+            resource=resource,
+            actor=actor_name,
+            action=action,
+            day_from=day_from,
+            day_to=day_to,
+            limit=limit,
+            cursor=cursor,
+        )
+    )
+    return page.as_dict()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
-from dingdan.web.api.shared.common_schemas import Timestamp, View
+from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.schemas import Strict
 
 
@@ -52,3 +54,18 @@ class UserIn(Strict):
     role: str
     password: str = Field(min_length=1, max_length=500)
     name: str | None = Field(default=None, max_length=200)
+
+
+class AuditEntry(View):
+    id: str
+    at: Timestamp
+    actor: str = Field(description="user:<email>, token:<name>, cli:<user> or system:<job>")
+    action: str = Field(description="create, edit, cancel, ship, view, ...")
+    resource: str = Field(description="type:id, e.g. order:DD001001")
+    before: dict[str, Any] | None = Field(description="what changed, before the change")
+    after: dict[str, Any] | None = Field(description="what changed, after the change")
+
+
+class AuditPage(View):
+    items: list[AuditEntry]
+    next_cursor: Cursor
