@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from dingdan import bootstrap
@@ -80,9 +83,37 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     bootstrap.migrate(url)
     yield name
+    for dropping in _DROPS:
+        dropping.result()
+    _DROPPER.shutdown()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+# DROP DATABASE makes PostgreSQL checkpoint (a second or more on a busy machine): each
+# test's database is dropped by this thread while the next tests run, and all are gone
+# before the template is.
+_DROPPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-database")
+_DROPS: list[Future[None]] = []
+
+
+def _drop(name: str) -> None:
+    """Drop one test's database; while the fault tests have the server restarting, try
+    again for up to a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        admin = _pg_admin()
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+        finally:
+            admin.dispose()
 
 
 @pytest.fixture
@@ -96,10 +127,9 @@ def db_url(template: str, tmp_path: Path) -> Iterator[str]:
     admin = _pg_admin()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    _DROPS.append(_DROPPER.submit(_drop, name))
 
 
 @pytest.fixture
