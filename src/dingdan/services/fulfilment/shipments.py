@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -11,6 +12,7 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Order, OrderLine, Shipment
 from dingdan.db.tables import Location
 from dingdan.db.types import utcnow
+from dingdan.domain.fulfilment.tracking import EXCEPTION_KINDS, FINAL_EXCEPTIONS
 from dingdan.domain.inventory.stock import MovementKind, check_lines
 from dingdan.domain.shared.errors import (
     FieldErrors,
@@ -32,7 +34,8 @@ from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.outbox_events import emit
 from dingdan.services.shared.view_types import OrderView
 
-EXCEPTIONS = ("delayed", "damaged", "lost", "returned_to_sender")
+# What staff may record by hand: the kinds carriers report too (domain.fulfilment.tracking).
+EXCEPTIONS = tuple(k for k in EXCEPTION_KINDS if k != "other")
 
 
 def _allocations(conn: Connection, order_id: int) -> list[Any]:
@@ -227,29 +230,44 @@ def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -
     return row
 
 
+def deliver(
+    conn: Connection,
+    s: Any,
+    actor: str,
+    at: datetime,
+    message: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> str:
+    """Shipment ``s`` delivered at ``at``: its order's status follows (completed when paid
+    and everything is delivered), the timeline says so and ``order.delivered`` is emitted,
+    once (the caller has checked that ``s`` was not delivered). Staff marking it by hand and
+    a carrier's tracking event both come here. The order's number."""
+    sid = str(s.id)
+    conn.execute(
+        update(Shipment).where(Shipment.id == s.id).values(status="delivered", delivered_at=at)
+    )
+    refresh_order(conn, s.order_id)
+    event(
+        conn,
+        s.order_id,
+        "delivered",
+        actor,
+        message or f"Shipment {sid} delivered",
+        {"shipment_id": sid, **(data or {})},
+    )
+    number: str = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
+    emit(conn, "order.delivered", {"number": number, "shipment_id": sid})
+    return number
+
+
 def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         s = _fetch_shipment(conn, shipment_id, lock=True)
         if s.status == "delivered":
             raise InvalidTransition(detail=f"Shipment {shipment_id} is already delivered.")
-        if s.exception in ("lost", "returned_to_sender"):
+        if s.exception in FINAL_EXCEPTIONS:
             raise InvalidTransition(detail=f"Shipment {shipment_id} was {s.exception}.")
-        conn.execute(
-            update(Shipment)
-            .where(Shipment.id == s.id)
-            .values(status="delivered", delivered_at=utcnow())
-        )
-        refresh_order(conn, s.order_id)
-        event(
-            conn,
-            s.order_id,
-            "delivered",
-            actor.name,
-            f"Shipment {shipment_id} delivered",
-            {"shipment_id": shipment_id},
-        )
-        number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
-        emit(conn, "order.delivered", {"number": number, "shipment_id": shipment_id})
+        deliver(conn, s, actor.name, utcnow())
         audit(
             conn,
             actor,

@@ -1,0 +1,488 @@
+"""Carrier tracking events in: by signed webhook (``receive_webhook``), by file
+(``import_file``) or by the API (``record_list``). Each event is stored once, matched to
+its shipment by carrier and tracking number (or kept as unmatched, for staff to see), and
+may move the shipment (domain.fulfilment.tracking.moves): out for delivery and exceptions
+emit ``order.out_for_delivery`` and ``order.delivery_exception``; delivered goes the way
+staff marking it by hand goes (``shipments.deliver``: the order's status, the timeline,
+``order.delivered`` once).
+
+One batch (a webhook delivery, a file, an API request) is one transaction, applied in the
+order the events happened. A file with a bad row stores nothing and lists every bad row,
+unless ``skip_bad``. Two deliveries of one event at once store it once: the insert is an
+insert-if-absent on the event's key, and the shipment row is locked before it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import CarrierRow, Order, Shipment
+from dingdan.db.tracking_tables import CarrierWebhookDelivery, TrackingEventRow
+from dingdan.domain.fulfilment import tracking as rules
+from dingdan.domain.fulfilment import tracking_hooks
+from dingdan.domain.fulfilment.tracking import TrackingEvent
+from dingdan.domain.shared.errors import (
+    DomainError,
+    FieldError,
+    FieldErrors,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
+from dingdan.domain.shared.numbers import row_id
+from dingdan.services.catalog import imports
+from dingdan.services.catalog.imports import ROW_KEY, RowError
+from dingdan.services.fulfilment.carriers import CARRIER_CODE_RE, resolve_carrier
+from dingdan.services.fulfilment.shipments import deliver
+from dingdan.services.orders.events import event as timeline
+from dingdan.services.shared.common import Actor, audit, iso
+from dingdan.services.shared.outbox_events import emit
+
+COLUMNS_REQUIRED = ("carrier", "tracking_number", "status", "time")
+COLUMNS = (*COLUMNS_REQUIRED, "location", "exception", "description", "id")
+MAX_EVENTS = 1000  # in one webhook delivery or API request
+_SEPARATORS = re.compile(r"[-.]")
+
+
+@dataclass
+class Outcome:
+    """What a batch did: counts, the stored events, and (files) the bad rows."""
+
+    applied: int = 0  # stored and moved its shipment
+    stored: int = 0  # stored, matched to a shipment, shipment unchanged (late or not forward)
+    duplicates: int = 0  # stored before: nothing new
+    unmatched: int = 0  # stored, no shipment has this carrier and tracking number
+    events: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    skipped: int = 0  # bad rows left out (skip_bad)
+    replayed: bool = False  # a webhook delivery seen before
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "unmatched": self.unmatched,
+            "skipped": self.skipped,
+            "events": self.events,
+            "errors": [
+                {"row": e.row, "field": e.field, "code": e.code, "message": e.text}
+                for e in self.errors
+            ],
+        }
+
+
+# ---- storing and applying -----------------------------------------------------------------
+
+
+def _insert_if_absent(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(table.id)
+    )
+    return conn.execute(stmt).scalar()
+
+
+def _shipment(conn: Connection, carrier: str, number: str) -> Any:
+    forms = sorted({number, _SEPARATORS.sub("", number)})
+    return conn.execute(
+        select(Shipment)
+        .where(Shipment.carrier == carrier, Shipment.tracking_number.in_(forms))
+        .order_by(Shipment.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def _last_applied(conn: Connection, shipment_id: int) -> Any:
+    return conn.execute(
+        select(TrackingEventRow.occurred_at)
+        .where(TrackingEventRow.shipment_id == shipment_id, TrackingEventRow.applied.is_(True))
+        .order_by(TrackingEventRow.occurred_at.desc())
+        .limit(1)
+    ).scalar()
+
+
+def _store_one(
+    conn: Connection, carrier: str, ev: TrackingEvent, source: str, actor: str, out: Outcome
+) -> None:
+    s = _shipment(conn, carrier, ev.tracking_number)
+    values = {
+        "key": ev.key(carrier),
+        "shipment_id": s.id if s is not None else None,
+        "carrier": carrier,
+        "tracking_number": ev.tracking_number,
+        "status": ev.status,
+        "exception": ev.exception,
+        "occurred_at": ev.occurred_at,
+        "location": ev.location,
+        "description": ev.description,
+        "external_id": ev.external_id,
+        "source": source,
+        "applied": False,
+    }
+    event_id = _insert_if_absent(conn, TrackingEventRow, values, ["key"])
+    brief = {"tracking_number": ev.tracking_number, "status": ev.status, "matched": s is not None}
+    if event_id is None:
+        out.duplicates += 1
+        out.events.append({"id": None, **brief, "outcome": "duplicate"})
+        return
+    if s is None:
+        out.unmatched += 1
+        out.events.append({"id": str(event_id), **brief, "outcome": "unmatched"})
+        return
+    applied = rules.moves(s.status, s.exception, _last_applied(conn, s.id), ev)
+    if applied:
+        conn.execute(
+            update(TrackingEventRow).where(TrackingEventRow.id == event_id).values(applied=True)
+        )
+        _apply(conn, s, carrier, ev, event_id, actor)
+        out.applied += 1
+    else:
+        _note(conn, s, carrier, ev, event_id, actor, applied=False)
+        out.stored += 1
+    outcome = "applied" if applied else "stored"
+    out.events.append({"id": str(event_id), **brief, "outcome": outcome})
+
+
+def _data(s: Any, carrier: str, ev: TrackingEvent, event_id: int) -> dict[str, Any]:
+    return {
+        "shipment_id": str(s.id),
+        "tracking_event_id": str(event_id),
+        "carrier": carrier,
+        "tracking_number": ev.tracking_number,
+        "status": ev.status,
+        "exception": ev.exception,
+        "occurred_at": iso(ev.occurred_at),
+        "location": ev.location,
+    }
+
+
+def _message(s: Any, ev: TrackingEvent) -> str:
+    what = ev.status + (f" ({ev.exception})" if ev.exception else "")
+    where = f" at {ev.location}" if ev.location else ""
+    return f"Shipment {s.id}: {what}{where}"
+
+
+def _note(
+    conn: Connection,
+    s: Any,
+    carrier: str,
+    ev: TrackingEvent,
+    event_id: int,
+    actor: str,
+    *,
+    applied: bool,
+) -> None:
+    data = {**_data(s, carrier, ev, event_id), "applied": applied}
+    timeline(conn, s.order_id, "tracking", actor, _message(s, ev), data)
+
+
+def _apply(
+    conn: Connection, s: Any, carrier: str, ev: TrackingEvent, event_id: int, actor: str
+) -> None:
+    if ev.status == "delivered":
+        if s.exception is not None:
+            conn.execute(update(Shipment).where(Shipment.id == s.id).values(exception=None))
+        deliver(conn, s, actor, ev.occurred_at, _message(s, ev), _data(s, carrier, ev, event_id))
+        return
+    conn.execute(
+        update(Shipment).where(Shipment.id == s.id).values(status=ev.status, exception=ev.exception)
+    )
+    _note(conn, s, carrier, ev, event_id, actor, applied=True)
+    changed = (s.status, s.exception) != (ev.status, ev.exception)
+    topic = {"out_for_delivery": "order.out_for_delivery", "exception": "order.delivery_exception"}
+    if changed and ev.status in topic:
+        number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
+        payload = {"number": number, **_data(s, carrier, ev, event_id)}
+        emit(conn, topic[ev.status], payload)
+
+
+def _ordered(batch: Sequence[tuple[str, TrackingEvent]]) -> list[tuple[str, TrackingEvent]]:
+    return sorted(batch, key=lambda item: item[1].occurred_at)  # stable: ties keep their order
+
+
+def _store_batch(
+    conn: Connection,
+    batch: Sequence[tuple[str, TrackingEvent]],
+    source: str,
+    actor: str,
+    out: Outcome,
+) -> Outcome:
+    for carrier, ev in _ordered(batch):
+        _store_one(conn, carrier, ev, source, actor, out)
+    return out
+
+
+# ---- webhook ------------------------------------------------------------------------------
+
+
+def _secret(db: Database, code: str) -> str | None:
+    if not CARRIER_CODE_RE.match(code):
+        return None
+    return db.read(  # type: ignore[no-any-return]
+        lambda conn: conn.execute(
+            select(CarrierRow.webhook_secret).where(
+                CarrierRow.code == code, CarrierRow.active.is_(True)
+            )
+        ).scalar()
+    )
+
+
+def parse_body(body: bytes) -> list[TrackingEvent]:
+    """The events of a delivery: ``{"type": "tracking.updated", "data": {...}}`` or a list
+    of such objects; every bad field is listed."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed.on("body", "invalid_json", reason=str(exc)[:100]) from None
+    items = doc if isinstance(doc, list) else [doc]
+    many = isinstance(doc, list)
+    errors = FieldErrors()
+    if not items:
+        errors.add("body", "too_few_items", min=1)
+    if len(items) > MAX_EVENTS:
+        errors.add("body", "too_many_items", max=MAX_EVENTS)
+    errors.raise_if_any()
+    events: list[TrackingEvent] = []
+    for i, item in enumerate(items):
+        at = f"[{i}]." if many else ""
+        if not isinstance(item, Mapping):
+            errors.add(at.rstrip(".") or "body", "not_an_object")
+            continue
+        if item.get("type") != "tracking.updated":
+            errors.add(f"{at}type", "not_one_of", choices="tracking.updated")
+        ev = rules.check_event(item.get("data"), f"{at}data.", errors)
+        if ev is not None:
+            events.append(ev)
+    errors.raise_if_any("The delivery holds invalid tracking events.")
+    return events
+
+
+def receive_webhook(
+    db: Database, code: str, headers: Mapping[str, str], body: bytes, now: float
+) -> Outcome:
+    """A carrier's signed delivery. A bad or missing signature, a stale timestamp, a carrier
+    without a secret: Unauthorized, nothing stored. A ``webhook-id`` seen before: nothing
+    new (``replayed``)."""
+    secret = _secret(db, code)
+    msg_id = headers.get("webhook-id")
+    why = (
+        "the carrier has no webhook secret"
+        if secret is None
+        else tracking_hooks.verify(
+            secret,
+            msg_id,
+            headers.get("webhook-timestamp"),
+            headers.get("webhook-signature"),
+            body,
+            now,
+        )
+    )
+    if why is not None:
+        raise Unauthorized(detail=f"The delivery's signature is not valid: {why}.")
+    assert msg_id is not None
+    events = parse_body(body)
+
+    def work(conn: Connection) -> Outcome:
+        values = {"carrier": code, "webhook_id": msg_id, "events": len(events)}
+        first = _insert_if_absent(conn, CarrierWebhookDelivery, values, ["carrier", "webhook_id"])
+        if first is None:
+            return Outcome(replayed=True)
+        return _store_batch(
+            conn, [(code, e) for e in events], "webhook", f"carrier:{code}", Outcome()
+        )
+
+    return db.write(work)
+
+
+# ---- API list and files -------------------------------------------------------------------
+
+
+def _carrier_of(conn: Connection, value: Any, field_name: str, errors: FieldErrors) -> str | None:
+    try:
+        return resolve_carrier(conn, value)[0]
+    except ValidationFailed as exc:
+        for e in exc.errors:
+            errors.items.append(FieldError(field_name, e.code, e.message, e.params))
+        return None
+
+
+def record_list(db: Database, actor: Actor, items: Any) -> Outcome:
+    """``[{"carrier", "tracking_number", "status", "occurred_at", ...}]``, all or nothing."""
+    if not isinstance(items, list) or not items or len(items) > MAX_EVENTS:
+        raise ValidationFailed.on("items", "too_many_items", max=MAX_EVENTS)
+
+    def work(conn: Connection) -> Outcome:
+        errors = FieldErrors()
+        batch: list[tuple[str, TrackingEvent]] = []
+        for i, item in enumerate(items):
+            carrier = _carrier_of(conn, (item or {}).get("carrier"), f"items[{i}].carrier", errors)
+            ev = rules.check_event(item, f"items[{i}].", errors)
+            if carrier is not None and ev is not None:
+                batch.append((carrier, ev))
+        errors.raise_if_any("Some tracking events are not valid.")
+        out = _store_batch(conn, batch, "api", actor.name, Outcome())
+        audit(conn, actor, "import", "tracking_events", "api", after=_counts(out))
+        return out
+
+    return db.write(work)
+
+
+def _counts(out: Outcome) -> dict[str, int]:
+    names = ("applied", "stored", "duplicates", "unmatched", "skipped")
+    return {n: getattr(out, n) for n in names}
+
+
+def _row_event(conn: Connection, row: imports.Row, carriers: dict[str, Any]) -> Any:
+    """(carrier code, event, errors) of one row; errors name the file's columns."""
+    given = str(row.get("carrier") or "")
+    if given not in carriers:
+        found = FieldErrors()
+        carriers[given] = (_carrier_of(conn, row.get("carrier"), "carrier", found), found.items)
+    code, carrier_errors = carriers[given]
+    checked = FieldErrors()
+    data = {k: v for k, v in row.items() if k not in (ROW_KEY, "time")}
+    ev = rules.check_event({**data, "occurred_at": row.get("time")}, "", checked)
+    errors = FieldErrors()
+    errors.items = list(carrier_errors) + [
+        FieldError("time", e.code, e.message, e.params) if e.field == "occurred_at" else e
+        for e in checked.items
+    ]
+    return code, ev, errors
+
+
+def _check_columns(rows: Sequence[imports.Row]) -> None:
+    errors = FieldErrors()
+    if not rows:
+        errors.add("file", "no_data_rows")
+    seen = {k for r in rows for k in r if k != ROW_KEY}
+    if missing := [c for c in COLUMNS_REQUIRED if c not in seen]:
+        errors.add("file", "missing_columns", columns=", ".join(missing))
+    if unknown := sorted(seen - set(COLUMNS)):
+        listed, expected = ", ".join(unknown), ", ".join(COLUMNS)
+        errors.add("file", "unknown_columns", columns=listed, expected=expected)
+    errors.raise_if_any("The file's columns are not the ones expected.")
+
+
+def import_file(
+    db: Database, actor: Actor, filename: Any, data: bytes, *, skip_bad: bool = False
+) -> Outcome:
+    """A CSV (UTF-8, with or without BOM) or XLSX file of tracking events, one per row:
+    ``carrier, tracking_number, status, time`` and optionally ``location, exception,
+    description, id``. A bad row stops the file (nothing stored, every bad row listed by
+    number and column) unless ``skip_bad``."""
+    rows = imports.read_upload(filename, data)
+    _check_columns(rows)
+
+    def work(conn: Connection) -> Outcome:
+        out = Outcome()
+        cache: dict[str, Any] = {}
+        batch: list[tuple[str, TrackingEvent]] = []
+        for i, row in enumerate(rows):
+            number = int(row.get(ROW_KEY) or i + 2)
+            code, ev, errors = _row_event(conn, row, cache)
+            if errors:
+                out.errors += [RowError.of(number, e) for e in errors.items]
+                out.skipped += 1
+            else:
+                batch.append((code, ev))
+        if out.errors and not skip_bad:
+            raise _RowsRefused(out)
+        _store_batch(conn, batch, "csv", actor.name, out)
+        name = str(filename)[:100]
+        audit(conn, actor, "import", "tracking_events", name, after=_counts(out))
+        return out
+
+    try:
+        return db.write(work)
+    except _RowsRefused as refused:
+        refused.outcome.skipped = 0
+        return refused.outcome
+
+
+class _RowsRefused(DomainError):
+    """Rolls the file's transaction back; the rows are reported, not raised."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(detail="The file has bad rows.")
+        self.outcome = outcome
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def event_view(e: Any, order: str | None = None) -> dict[str, Any]:
+    return {
+        "id": str(e.id),
+        "carrier": e.carrier,
+        "tracking_number": e.tracking_number,
+        "shipment_id": str(e.shipment_id) if e.shipment_id is not None else None,
+        "order": order,
+        "status": e.status,
+        "exception": e.exception,
+        "occurred_at": iso(e.occurred_at),
+        "location": e.location,
+        "description": e.description,
+        "source": e.source,
+        "applied": e.applied,
+        "received_at": iso(e.received_at),
+    }
+
+
+def events_of_shipment(db: Database, shipment_id: str) -> dict[str, Any]:
+    sid = row_id(shipment_id)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        order = conn.execute(
+            select(Order.number)
+            .join(Shipment, Shipment.order_id == Order.id)
+            .where(Shipment.id == sid)
+        ).scalar()
+        if order is None:
+            raise NotFound(detail=f"No shipment with id {shipment_id!r}.")
+        rows = conn.execute(
+            select(TrackingEventRow)
+            .where(TrackingEventRow.shipment_id == sid)
+            .order_by(TrackingEventRow.occurred_at.desc(), TrackingEventRow.id.desc())
+        )
+        return {"items": [event_view(r, order) for r in rows], "next_cursor": None}
+
+    return db.read(work)
+
+
+def list_events(
+    db: Database, *, unmatched: bool | None = None, carrier: str | None = None, limit: int = 100
+) -> dict[str, Any]:
+    """The latest events received, newest first; ``unmatched`` those no shipment took."""
+    limit = max(1, min(int(limit), 500))
+
+    def work(conn: Connection) -> dict[str, Any]:
+        stmt = (
+            select(*TrackingEventRow.__table__.c, Order.number.label("order_number"))
+            .outerjoin(Shipment, Shipment.id == TrackingEventRow.shipment_id)
+            .outerjoin(Order, Order.id == Shipment.order_id)
+            .order_by(TrackingEventRow.id.desc())
+            .limit(limit)
+        )
+        if unmatched is True:
+            stmt = stmt.where(TrackingEventRow.shipment_id.is_(None))
+        elif unmatched is False:
+            stmt = stmt.where(TrackingEventRow.shipment_id.is_not(None))
+        if carrier:
+            stmt = stmt.where(TrackingEventRow.carrier == carrier)
+        items = [event_view(row, row.order_number) for row in conn.execute(stmt)]
+        return {"items": items, "next_cursor": None}
+
+    return db.read(work)
