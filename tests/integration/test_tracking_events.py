@@ -270,3 +270,22 @@ def test_one_event_delivered_twice_at_once_is_stored_once(db: Any, shipped: dict
     assert count(db, TrackingEventRow) == 1
     assert count(db, CarrierWebhookDelivery) == 2
     assert len(outbox(db, "order.delivered")) == 1
+
+
+def test_an_xlsx_file_is_read_like_a_csv(api: Any, shipped: dict[str, Any]) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["carrier", "tracking_number", "status", "time", "location"])
+    sheet.append(["tcat", NUMBER, "delivered", datetime(2026, 12, 7, 18, 5), "新北市"])
+    data = io.BytesIO()
+    book.save(data)
+    files = {"file": ("events.xlsx", data.getvalue(), "application/octet-stream")}
+    r = api.post("/api/v1/tracking-events/import", files=files, role="warehouse")
+    assert r.status_code == 200 and r.json()["applied"] == 1, r.text
+    shipment = api.get(f"/api/v1/orders/{shipped['number']}/shipments").json()["items"][0]
+    assert shipment["delivered_at"] == "2026-12-07T10:05:00Z"  # 18:05 in Taipei

@@ -245,7 +245,7 @@ def parse_body(body: bytes) -> list[TrackingEvent]:
     of such objects; every bad field is listed."""
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ValidationFailed.on("body", "invalid_json", reason=str(exc)[:100]) from None
     items = doc if isinstance(doc, list) else [doc]
     many = isinstance(doc, list)
@@ -321,7 +321,9 @@ def _carrier_of(conn: Connection, value: Any, field_name: str, errors: FieldErro
 
 def record_list(db: Database, actor: Actor, items: Any) -> Outcome:
     """``[{"carrier", "tracking_number", "status", "occurred_at", ...}]``, all or nothing."""
-    if not isinstance(items, list) or not items or len(items) > MAX_EVENTS:
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed.on("items", "too_few_items", min=1)
+    if len(items) > MAX_EVENTS:
         raise ValidationFailed.on("items", "too_many_items", max=MAX_EVENTS)
 
     def work(conn: Connection) -> Outcome:
