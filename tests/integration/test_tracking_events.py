@@ -289,3 +289,14 @@ def test_an_xlsx_file_is_read_like_a_csv(api: Any, shipped: dict[str, Any]) -> N
     assert r.status_code == 200 and r.json()["applied"] == 1, r.text
     shipment = api.get(f"/api/v1/orders/{shipped['number']}/shipments").json()["items"][0]
     assert shipment["delivered_at"] == "2026-12-07T10:05:00Z"  # 18:05 in Taipei
+
+
+def test_an_exception_staff_record_is_announced_too_without_their_note(
+    api: Any, db: Any, shipped: dict[str, Any]
+) -> None:
+    body = {"kind": "refused", "note": "客人說不要了"}
+    r = api.post(f"/api/v1/shipments/{shipped['shipment']}/exceptions", json=body, role="warehouse")
+    assert r.status_code == 200, r.text
+    (payload,) = outbox(db, "order.delivery_exception")
+    assert payload["number"] == shipped["number"] and payload["exception"] == "refused"
+    assert "note" not in payload

@@ -310,6 +310,10 @@ def record_exception(
             f"Shipment {shipment_id}: {kind}" + (f" ({note})" if note else ""),
             {"shipment_id": shipment_id, "kind": kind, "note": note},
         )
+        number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
+        # The staff's note stays inside: it may say what the customer is not to read.
+        payload = {"number": number, "shipment_id": shipment_id, "exception": kind}
+        emit(conn, "order.delivery_exception", payload | {"status": "exception"})
         audit(
             conn,
             actor,
