@@ -188,15 +188,30 @@ def test_a_late_event_is_kept_and_shown_but_does_not_move_the_shipment_back(
     assert shipment["delivered_at"] == "2026-12-07T04:00:00Z"
 
 
-def test_an_unknown_tracking_number_is_acknowledged_and_kept_as_unmatched(
+def test_an_unknown_tracking_number_is_kept_as_unmatched_until_its_shipment_is_recorded(
     api: Any, client: Any, shipped: dict[str, Any]
 ) -> None:
-    body = event("in_transit", "2026-12-07T09:00:00+08:00")
-    body["data"]["tracking_number"] = "999999999999"
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    body = event("in_transit", an_hour_ago, location="桃園")
+    body["data"]["tracking_number"] = "9999 9999 9999"
     r = send(client, shipped["secret"], body)
     assert r.status_code == 200 and r.json()["unmatched"] == 1
     items = api.get("/api/v1/tracking-events?unmatched=true").json()["items"]
     assert [(e["tracking_number"], e["shipment_id"]) for e in items] == [("999999999999", None)]
+
+    o = post_order(api, order_body())
+    pay(api, o)
+    s = api.post(
+        f"/api/v1/orders/{o['number']}/shipments",
+        json={"carrier": "tcat", "tracking_number": "9999-9999-9999"},
+        role="warehouse",
+    )
+    assert s.status_code == 201, s.text
+    assert api.get("/api/v1/tracking-events?unmatched=true").json()["items"] == []
+    (adopted,) = api.get(f"/api/v1/shipments/{s.json()['id']}/tracking-events").json()["items"]
+    assert adopted["applied"] and adopted["location"] == "桃園"
+    shipment = api.get(f"/api/v1/orders/{o['number']}/shipments").json()["items"][0]
+    assert shipment["status"] == "in_transit"
 
 
 def test_a_file_with_bad_rows_stores_nothing_and_lists_them_unless_skip_bad(

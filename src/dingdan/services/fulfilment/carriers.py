@@ -167,9 +167,7 @@ def update_carrier(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
     return db.write(work)
 
 
-def set_webhook_secret(
-    db: Database, actor: Actor, code: str, secret: Any = None
-) -> dict[str, Any]:
+def set_webhook_secret(db: Database, actor: Actor, code: str, secret: Any = None) -> dict[str, Any]:
     """The ``whsec_`` secret the carrier signs its tracking webhooks with: ``secret`` when
     given (one the carrier issued), else a new random one. Shown only in this answer; the
     old one stops working at once."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -23,7 +22,9 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.text import check_clean
+from dingdan.services.fulfilment import tracking_events
 from dingdan.services.fulfilment.carriers import shipment_carrier
+from dingdan.services.fulfilment.delivery import deliver
 from dingdan.services.fulfilment.packing import link_latest_pack
 from dingdan.services.orders import backorders
 from dingdan.services.orders.allocation import refresh_order
@@ -201,6 +202,9 @@ def create_shipment(
             {"shipment_id": str(sid), "lines": shipped, "pack_id": pack_id and str(pack_id)},
         )
         emit(conn, "order.shipped", {"number": number, "shipment_id": str(sid)})
+        if tracking:
+            # The carrier may have scanned the parcel before it was recorded here.
+            tracking_events.adopt_unmatched(conn, sid, f"carrier:{carrier}")
         audit_order(conn, actor, "ship", order, shipment_id=str(sid))
         return shipment_view(conn, conn.execute(select(Shipment).where(Shipment.id == sid)).one())
 
@@ -228,36 +232,6 @@ def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -
     if row is None:
         raise NotFound(detail=f"No shipment with id {shipment_id!r}.")
     return row
-
-
-def deliver(
-    conn: Connection,
-    s: Any,
-    actor: str,
-    at: datetime,
-    message: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> str:
-    """Shipment ``s`` delivered at ``at``: its order's status follows (completed when paid
-    and everything is delivered), the timeline says so and ``order.delivered`` is emitted,
-    once (the caller has checked that ``s`` was not delivered). Staff marking it by hand and
-    a carrier's tracking event both come here. The order's number."""
-    sid = str(s.id)
-    conn.execute(
-        update(Shipment).where(Shipment.id == s.id).values(status="delivered", delivered_at=at)
-    )
-    refresh_order(conn, s.order_id)
-    event(
-        conn,
-        s.order_id,
-        "delivered",
-        actor,
-        message or f"Shipment {sid} delivered",
-        {"shipment_id": sid, **(data or {})},
-    )
-    number: str = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
-    emit(conn, "order.delivered", {"number": number, "shipment_id": sid})
-    return number
 
 
 def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, Any]:

@@ -18,14 +18,16 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import CarrierRow, Order, Shipment
 from dingdan.db.tracking_tables import CarrierWebhookDelivery, TrackingEventRow
+from dingdan.db.types import utcnow
 from dingdan.domain.fulfilment import tracking as rules
 from dingdan.domain.fulfilment import tracking_hooks
 from dingdan.domain.fulfilment.tracking import TrackingEvent
@@ -41,7 +43,7 @@ from dingdan.domain.shared.numbers import row_id
 from dingdan.services.catalog import imports
 from dingdan.services.catalog.imports import ROW_KEY, RowError
 from dingdan.services.fulfilment.carriers import CARRIER_CODE_RE, resolve_carrier
-from dingdan.services.fulfilment.shipments import deliver
+from dingdan.services.fulfilment.delivery import deliver
 from dingdan.services.orders.events import event as timeline
 from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.outbox_events import emit
@@ -49,6 +51,7 @@ from dingdan.services.shared.outbox_events import emit
 COLUMNS_REQUIRED = ("carrier", "tracking_number", "status", "time")
 COLUMNS = (*COLUMNS_REQUIRED, "location", "exception", "description", "id")
 MAX_EVENTS = 1000  # in one webhook delivery or API request
+ADOPT_DAYS = 14  # unmatched events a new shipment takes: carriers reuse numbers later
 _SEPARATORS = re.compile(r"[-.]")
 
 
@@ -223,6 +226,49 @@ def _store_batch(
     for carrier, ev in _ordered(batch):
         _store_one(conn, carrier, ev, source, actor, out)
     return out
+
+
+def adopt_unmatched(conn: Connection, shipment_id: int, actor: str) -> int:
+    """Events of the new shipment's carrier and tracking number that arrived before it was
+    recorded (a carrier may scan a parcel first), of the last ``ADOPT_DAYS`` days (numbers
+    are reused): matched to it and applied in the order they happened. How many."""
+    s = conn.execute(select(Shipment).where(Shipment.id == shipment_id)).one()
+    plain = func.replace(func.replace(TrackingEventRow.tracking_number, "-", ""), ".", "")
+    rows = conn.execute(
+        select(TrackingEventRow)
+        .where(
+            TrackingEventRow.shipment_id.is_(None),
+            TrackingEventRow.carrier == s.carrier,
+            or_(
+                TrackingEventRow.tracking_number == s.tracking_number,
+                plain == s.tracking_number,
+            ),
+            TrackingEventRow.occurred_at >= utcnow() - timedelta(days=ADOPT_DAYS),
+        )
+        .order_by(TrackingEventRow.occurred_at, TrackingEventRow.id)
+    ).all()
+    for r in rows:
+        s = conn.execute(select(Shipment).where(Shipment.id == shipment_id)).one()
+        ev = TrackingEvent(
+            r.tracking_number,
+            r.status,
+            r.occurred_at,
+            r.exception,
+            r.location,
+            r.description,
+            r.external_id,
+        )
+        applied = rules.moves(s.status, s.exception, _last_applied(conn, s.id), ev)
+        conn.execute(
+            update(TrackingEventRow)
+            .where(TrackingEventRow.id == r.id)
+            .values(shipment_id=s.id, applied=applied)
+        )
+        if applied:
+            _apply(conn, s, r.carrier, ev, r.id, actor)
+        else:
+            _note(conn, s, r.carrier, ev, r.id, actor, applied=False)
+    return len(rows)
 
 
 # ---- webhook ------------------------------------------------------------------------------
