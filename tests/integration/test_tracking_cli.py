@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from dingdan.cli.main import app
 from dingdan.config import get_settings
-from dingdan.services.fulfilment import shipments, tracking_events
+from dingdan.services.fulfilment import shipments, tracking_queries
 from dingdan.services.orders import capture
 from dingdan.services.payments import transactions
 from tests.builders import ADMIN, TEA_SHOP, order_body
@@ -41,7 +41,7 @@ def test_the_command_stores_good_rows_only_when_told_to_skip_the_bad(cli_db: Any
     )
     r = runner.invoke(app, ["tracking", "import", str(path)])
     assert r.exit_code == 1 and "row 3: status" in r.output
-    assert tracking_events.events_of_shipment(cli_db, s["id"])["items"] == []
+    assert tracking_queries.events_of_shipment(cli_db, s["id"])["items"] == []
     r = runner.invoke(app, ["tracking", "import", str(path), "--skip-bad"])
     assert r.exit_code == 0, r.output
     assert "applied 1" in r.output and "1 bad row(s) skipped" in r.output

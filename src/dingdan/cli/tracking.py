@@ -23,7 +23,7 @@ def tracking_import(
     ),
 ) -> None:
     """Store tracking events and move their shipments, as the carriers' webhook does."""
-    from dingdan.services.fulfilment import tracking_events
+    from dingdan.services.fulfilment import tracking_imports
 
     try:
         data = file.read_bytes()
@@ -31,7 +31,7 @@ def tracking_import(
         err.print(f"[red]error:[/red] {file}: {exc.strerror or exc}", highlight=False)
         raise typer.Exit(1) from None
     with reported():
-        result = tracking_events.import_file(
+        result = tracking_imports.import_file(
             database(), cli_actor(), file.name, data, skip_bad=skip_bad
         )
     for e in result.errors:

@@ -1,9 +1,10 @@
-"""Carrier tracking events in: by signed webhook (``receive_webhook``), by file
-(``import_file``) or by the API (``record_list``). Each event is stored once, matched to
+"""Carrier tracking events in: by signed webhook (``receive_webhook``), by file or API list
+(``tracking_imports``), or taken by a shipment recorded after them (``adopt_unmatched``).
+Each event is stored once, matched to
 its shipment by carrier and tracking number (or kept as unmatched, for staff to see), and
 may move the shipment (domain.fulfilment.tracking.moves): out for delivery and exceptions
 emit ``order.out_for_delivery`` and ``order.delivery_exception``; delivered goes the way
-staff marking it by hand goes (``shipments.deliver``: the order's status, the timeline,
+staff marking it by hand goes (``delivery.deliver``: the order's status, the timeline,
 ``order.delivered`` once).
 
 One batch (a webhook delivery, a file, an API request) is one transaction, applied in the
@@ -32,24 +33,17 @@ from dingdan.domain.fulfilment import tracking as rules
 from dingdan.domain.fulfilment import tracking_hooks
 from dingdan.domain.fulfilment.tracking import TrackingEvent
 from dingdan.domain.shared.errors import (
-    DomainError,
-    FieldError,
     FieldErrors,
-    NotFound,
     Unauthorized,
     ValidationFailed,
 )
-from dingdan.domain.shared.numbers import row_id
-from dingdan.services.catalog import imports
-from dingdan.services.catalog.imports import ROW_KEY, RowError
-from dingdan.services.fulfilment.carriers import CARRIER_CODE_RE, resolve_carrier
+from dingdan.services.catalog.imports import RowError
+from dingdan.services.fulfilment.carriers import CARRIER_CODE_RE
 from dingdan.services.fulfilment.delivery import deliver
 from dingdan.services.orders.events import event as timeline
-from dingdan.services.shared.common import Actor, audit, iso
+from dingdan.services.shared.common import iso
 from dingdan.services.shared.outbox_events import emit
 
-COLUMNS_REQUIRED = ("carrier", "tracking_number", "status", "time")
-COLUMNS = (*COLUMNS_REQUIRED, "location", "exception", "description", "id")
 MAX_EVENTS = 1000  # in one webhook delivery or API request
 ADOPT_DAYS = 14  # unmatched events a new shipment takes: carriers reuse numbers later
 _SEPARATORS = re.compile(r"[-.]")
@@ -216,7 +210,7 @@ def _ordered(batch: Sequence[tuple[str, TrackingEvent]]) -> list[tuple[str, Trac
     return sorted(batch, key=lambda item: item[1].occurred_at)  # stable: ties keep their order
 
 
-def _store_batch(
+def store_batch(
     conn: Connection,
     batch: Sequence[tuple[str, TrackingEvent]],
     source: str,
@@ -346,191 +340,8 @@ def receive_webhook(
         first = _insert_if_absent(conn, CarrierWebhookDelivery, values, ["carrier", "webhook_id"])
         if first is None:
             return Outcome(replayed=True)
-        return _store_batch(
+        return store_batch(
             conn, [(code, e) for e in events], "webhook", f"carrier:{code}", Outcome()
         )
 
     return db.write(work)
-
-
-# ---- API list and files -------------------------------------------------------------------
-
-
-def _carrier_of(conn: Connection, value: Any, field_name: str, errors: FieldErrors) -> str | None:
-    try:
-        return resolve_carrier(conn, value)[0]
-    except ValidationFailed as exc:
-        for e in exc.errors:
-            errors.items.append(FieldError(field_name, e.code, e.message, e.params))
-        return None
-
-
-def record_list(db: Database, actor: Actor, items: Any) -> Outcome:
-    """``[{"carrier", "tracking_number", "status", "occurred_at", ...}]``, all or nothing."""
-    if not isinstance(items, list) or not items:
-        raise ValidationFailed.on("items", "too_few_items", min=1)
-    if len(items) > MAX_EVENTS:
-        raise ValidationFailed.on("items", "too_many_items", max=MAX_EVENTS)
-
-    def work(conn: Connection) -> Outcome:
-        errors = FieldErrors()
-        batch: list[tuple[str, TrackingEvent]] = []
-        for i, item in enumerate(items):
-            carrier = _carrier_of(conn, (item or {}).get("carrier"), f"items[{i}].carrier", errors)
-            ev = rules.check_event(item, f"items[{i}].", errors)
-            if carrier is not None and ev is not None:
-                batch.append((carrier, ev))
-        errors.raise_if_any("Some tracking events are not valid.")
-        out = _store_batch(conn, batch, "api", actor.name, Outcome())
-        audit(conn, actor, "import", "tracking_events", "api", after=_counts(out))
-        return out
-
-    return db.write(work)
-
-
-def _counts(out: Outcome) -> dict[str, int]:
-    names = ("applied", "stored", "duplicates", "unmatched", "skipped")
-    return {n: getattr(out, n) for n in names}
-
-
-def _row_event(conn: Connection, row: imports.Row, carriers: dict[str, Any]) -> Any:
-    """(carrier code, event, errors) of one row; errors name the file's columns."""
-    given = str(row.get("carrier") or "")
-    if given not in carriers:
-        found = FieldErrors()
-        carriers[given] = (_carrier_of(conn, row.get("carrier"), "carrier", found), found.items)
-    code, carrier_errors = carriers[given]
-    checked = FieldErrors()
-    data = {k: v for k, v in row.items() if k not in (ROW_KEY, "time")}
-    ev = rules.check_event({**data, "occurred_at": row.get("time")}, "", checked)
-    errors = FieldErrors()
-    errors.items = list(carrier_errors) + [
-        FieldError("time", e.code, e.message, e.params) if e.field == "occurred_at" else e
-        for e in checked.items
-    ]
-    return code, ev, errors
-
-
-def _check_columns(rows: Sequence[imports.Row]) -> None:
-    errors = FieldErrors()
-    if not rows:
-        errors.add("file", "no_data_rows")
-    seen = {k for r in rows for k in r if k != ROW_KEY}
-    if missing := [c for c in COLUMNS_REQUIRED if c not in seen]:
-        errors.add("file", "missing_columns", columns=", ".join(missing))
-    if unknown := sorted(seen - set(COLUMNS)):
-        listed, expected = ", ".join(unknown), ", ".join(COLUMNS)
-        errors.add("file", "unknown_columns", columns=listed, expected=expected)
-    errors.raise_if_any("The file's columns are not the ones expected.")
-
-
-def import_file(
-    db: Database, actor: Actor, filename: Any, data: bytes, *, skip_bad: bool = False
-) -> Outcome:
-    """A CSV (UTF-8, with or without BOM) or XLSX file of tracking events, one per row:
-    ``carrier, tracking_number, status, time`` and optionally ``location, exception,
-    description, id``. A bad row stops the file (nothing stored, every bad row listed by
-    number and column) unless ``skip_bad``."""
-    rows = imports.read_upload(filename, data)
-    _check_columns(rows)
-
-    def work(conn: Connection) -> Outcome:
-        out = Outcome()
-        cache: dict[str, Any] = {}
-        batch: list[tuple[str, TrackingEvent]] = []
-        for i, row in enumerate(rows):
-            number = int(row.get(ROW_KEY) or i + 2)
-            code, ev, errors = _row_event(conn, row, cache)
-            if errors:
-                out.errors += [RowError.of(number, e) for e in errors.items]
-                out.skipped += 1
-            else:
-                batch.append((code, ev))
-        if out.errors and not skip_bad:
-            raise _RowsRefused(out)
-        _store_batch(conn, batch, "csv", actor.name, out)
-        name = str(filename)[:100]
-        audit(conn, actor, "import", "tracking_events", name, after=_counts(out))
-        return out
-
-    try:
-        return db.write(work)
-    except _RowsRefused as refused:
-        refused.outcome.skipped = 0
-        return refused.outcome
-
-
-class _RowsRefused(DomainError):
-    """Rolls the file's transaction back; the rows are reported, not raised."""
-
-    def __init__(self, outcome: Outcome) -> None:
-        super().__init__(detail="The file has bad rows.")
-        self.outcome = outcome
-
-
-# ---- reading ------------------------------------------------------------------------------
-
-
-def event_view(e: Any, order: str | None = None) -> dict[str, Any]:
-    return {
-        "id": str(e.id),
-        "carrier": e.carrier,
-        "tracking_number": e.tracking_number,
-        "shipment_id": str(e.shipment_id) if e.shipment_id is not None else None,
-        "order": order,
-        "status": e.status,
-        "exception": e.exception,
-        "occurred_at": iso(e.occurred_at),
-        "location": e.location,
-        "description": e.description,
-        "source": e.source,
-        "applied": e.applied,
-        "received_at": iso(e.received_at),
-    }
-
-
-def events_of_shipment(db: Database, shipment_id: str) -> dict[str, Any]:
-    sid = row_id(shipment_id)
-
-    def work(conn: Connection) -> dict[str, Any]:
-        order = conn.execute(
-            select(Order.number)
-            .join(Shipment, Shipment.order_id == Order.id)
-            .where(Shipment.id == sid)
-        ).scalar()
-        if order is None:
-            raise NotFound(detail=f"No shipment with id {shipment_id!r}.")
-        rows = conn.execute(
-            select(TrackingEventRow)
-            .where(TrackingEventRow.shipment_id == sid)
-            .order_by(TrackingEventRow.occurred_at.desc(), TrackingEventRow.id.desc())
-        )
-        return {"items": [event_view(r, order) for r in rows], "next_cursor": None}
-
-    return db.read(work)
-
-
-def list_events(
-    db: Database, *, unmatched: bool | None = None, carrier: str | None = None, limit: int = 100
-) -> dict[str, Any]:
-    """The latest events received, newest first; ``unmatched`` those no shipment took."""
-    limit = max(1, min(int(limit), 500))
-
-    def work(conn: Connection) -> dict[str, Any]:
-        stmt = (
-            select(*TrackingEventRow.__table__.c, Order.number.label("order_number"))
-            .outerjoin(Shipment, Shipment.id == TrackingEventRow.shipment_id)
-            .outerjoin(Order, Order.id == Shipment.order_id)
-            .order_by(TrackingEventRow.id.desc())
-            .limit(limit)
-        )
-        if unmatched is True:
-            stmt = stmt.where(TrackingEventRow.shipment_id.is_(None))
-        elif unmatched is False:
-            stmt = stmt.where(TrackingEventRow.shipment_id.is_not(None))
-        if carrier:
-            stmt = stmt.where(TrackingEventRow.carrier == carrier)
-        items = [event_view(row, row.order_number) for row in conn.execute(stmt)]
-        return {"items": items, "next_cursor": None}
-
-    return db.read(work)

@@ -13,7 +13,12 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import FieldError, ValidationFailed
-from dingdan.services.fulfilment import carriers, tracking_events
+from dingdan.services.fulfilment import (
+    carriers,
+    tracking_events,
+    tracking_imports,
+    tracking_queries,
+)
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.uploads import max_upload_bytes
 from dingdan.web.api.fulfilment.tracking_schemas import (
@@ -79,7 +84,7 @@ async def record_events(
 ) -> dict[str, Any]:
     """Tracking events typed in or sent by a system of the seller's, all or nothing."""
     items = [item.model_dump(exclude_none=True) for item in body]
-    outcome = await run_in_threadpool(tracking_events.record_list, db_of(request), actor, items)
+    outcome = await run_in_threadpool(tracking_imports.record_list, db_of(request), actor, items)
     return outcome.view()
 
 
@@ -99,7 +104,7 @@ async def import_events(
     bad row listed as ``rows[N].column``) unless ``skip_bad=true``."""
     data = await file.read(max_upload_bytes() + 1)
     outcome = await run_in_threadpool(
-        lambda: tracking_events.import_file(
+        lambda: tracking_imports.import_file(
             db_of(request), actor, file.filename, data, skip_bad=skip_bad
         )
     )
@@ -126,7 +131,7 @@ async def list_events(
 ) -> dict[str, Any]:
     """The latest events received, newest first; ``unmatched=true``: those no shipment took."""
     return await run_in_threadpool(
-        lambda: tracking_events.list_events(
+        lambda: tracking_queries.list_events(
             db_of(request), unmatched=unmatched, carrier=carrier, limit=limit
         )
     )
@@ -141,4 +146,4 @@ async def shipment_events(
     request: Request, shipment_id: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
     """The shipment's tracking events, latest first."""
-    return await run_in_threadpool(tracking_events.events_of_shipment, db_of(request), shipment_id)
+    return await run_in_threadpool(tracking_queries.events_of_shipment, db_of(request), shipment_id)

@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, ValidationFailed
-from dingdan.services.fulfilment import tracking_events
+from dingdan.services.fulfilment import tracking_imports, tracking_queries
 from dingdan.services.shared import uploads
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared import messages
@@ -26,14 +26,16 @@ PATH = "/warehouse/tracking"
 def _page(page: Page, status: int = 200, **values: Any) -> Response:
     db = page.request.app.state.db
     unmatched = page.request.query_params.get("unmatched") == "1"
-    listed = tracking_events.list_events(db, unmatched=True if unmatched else None, limit=100)
+    listed = tracking_queries.list_events(db, unmatched=True if unmatched else None, limit=100)
     return page.render(
         "fulfilment/tracking_events.html",
         status=status,
         events=listed["items"],
         unmatched=unmatched,
-        required=tracking_events.COLUMNS_REQUIRED,
-        optional=[c for c in tracking_events.COLUMNS if c not in tracking_events.COLUMNS_REQUIRED],
+        required=tracking_imports.COLUMNS_REQUIRED,
+        optional=[
+            c for c in tracking_imports.COLUMNS if c not in tracking_imports.COLUMNS_REQUIRED
+        ],
         row_error=lambda e: (
             messages.field_label(page.gettext, e.field),
             e.field,
@@ -60,7 +62,7 @@ async def import_file(request: Request, page: User, form: Form) -> Response:
             raise ValidationFailed.on("file", "required")
         name, data = file.filename, await file.read(uploads.max_upload_bytes() + 1)
         result = await run_in_threadpool(
-            lambda: tracking_events.import_file(db, actor, name, data, skip_bad=skip_bad)
+            lambda: tracking_imports.import_file(db, actor, name, data, skip_bad=skip_bad)
         )
     except DomainError as exc:
         status, shown = status_of(exc), page.form_error(exc)
