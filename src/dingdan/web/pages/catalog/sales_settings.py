@@ -151,7 +151,7 @@ def create_carrier(request: Request, page: User, form: Form) -> Response:
 def update_carrier(request: Request, code: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
     if form.get("do") == "webhook_secret":
-        # Shown once, on this page (never flashed into the session, never stored readable).
+        # Shown once, on this page: never flashed into the session cookie.
         made = carriers_admin.set_webhook_secret(request.app.state.db, actor, code)
         return _carriers_page(page, new_secret=made)
     data = _change(form, "edit", lambda: _carrier_fields(form))
