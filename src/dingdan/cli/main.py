@@ -133,9 +133,10 @@ def inventory_verify() -> None:
 
 
 def _register_more() -> None:
-    from dingdan.cli import imports
+    from dingdan.cli import imports, tracking
 
     imports.register(products_app, inventory_app)
+    app.add_typer(tracking.tracking_app, name="tracking")
 
 
 _register_more()

@@ -248,6 +248,8 @@ class CarrierRow(Timestamps, Base):
     tracking_url: Mapped[str | None] = mapped_column(String(300))
     store_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The whsec_ secret the carrier signs its tracking webhooks with (None: none accepted).
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
 
 
 class TaxRate(Timestamps, Base):

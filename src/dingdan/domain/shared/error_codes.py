@@ -59,6 +59,8 @@ FIELD_ERRORS: dict[str, str] = {
     "not_a_yes_no": N_("must be true/false, yes/no, 1/0 or 是/否"),
     "not_a_date": N_("must be a date such as 2026-12-31"),
     "not_a_resource": N_("must be a type and an id such as order:DD001001"),
+    "not_a_time": N_("must be a date and time such as 2026-12-07T14:30:00+08:00"),
+    "not_a_webhook_secret": N_("must be a secret of the form whsec_ and base64"),
     "before_start": N_("must not be before the start date"),
     # choices and codes
     "not_one_of": N_("must be one of %(choices)s"),

@@ -16,6 +16,7 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import CarrierRow
 from dingdan.domain.catalog import products as catalog_rules
 from dingdan.domain.fulfilment import carriers as known
+from dingdan.domain.fulfilment import tracking_hooks
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -52,6 +53,7 @@ def _view(code: str, row: Any | None) -> dict[str, Any]:
         "code": code,
         **base,
         "builtin": default is not None,
+        "webhook_secret_set": bool(row is not None and row.webhook_secret),
         "updated_at": iso(row.updated_at) if row is not None else None,
     }
 
@@ -161,6 +163,32 @@ def update_carrier(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
         after = _view(code, _rows(conn)[code])
         audit(conn, actor, "update", "carrier", code, before=before, after=after)
         return after
+
+    return db.write(work)
+
+
+def set_webhook_secret(db: Database, actor: Actor, code: str, secret: Any = None) -> dict[str, Any]:
+    """The ``whsec_`` secret the carrier signs its tracking webhooks with: ``secret`` when
+    given (one the carrier issued), else a new random one. Shown only in this answer; the
+    old one stops working at once."""
+    _known_code(code)
+    if secret is not None and not tracking_hooks.is_secret(secret):
+        raise ValidationFailed.on("secret", "not_a_webhook_secret")
+    value = str(secret) if secret is not None else tracking_hooks.new_secret()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        row = conn.execute(select(CarrierRow).where(CarrierRow.code == code)).first()
+        if row is None and known.get_carrier(code) is None:
+            raise NotFound(detail=f"No carrier with code {code!r}.")
+        if row is None:
+            start = {k: _view(code, None)[k] for k in _EDITABLE}
+            conn.execute(insert(CarrierRow).values(code=code, webhook_secret=value, **start))
+        else:
+            conn.execute(
+                update(CarrierRow).where(CarrierRow.code == code).values(webhook_secret=value)
+            )
+        audit(conn, actor, "update", "carrier", code, after={"webhook_secret": "(new)"})
+        return {"code": code, "secret": value}
 
     return db.write(work)
 

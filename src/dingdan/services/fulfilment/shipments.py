@@ -11,6 +11,7 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Order, OrderLine, Shipment
 from dingdan.db.tables import Location
 from dingdan.db.types import utcnow
+from dingdan.domain.fulfilment.tracking import EXCEPTION_KINDS, FINAL_EXCEPTIONS
 from dingdan.domain.inventory.stock import MovementKind, check_lines
 from dingdan.domain.shared.errors import (
     FieldErrors,
@@ -21,7 +22,9 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.text import check_clean
+from dingdan.services.fulfilment import tracking_events
 from dingdan.services.fulfilment.carriers import shipment_carrier
+from dingdan.services.fulfilment.delivery import deliver
 from dingdan.services.fulfilment.packing import link_latest_pack
 from dingdan.services.orders import backorders
 from dingdan.services.orders.allocation import refresh_order
@@ -32,7 +35,8 @@ from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.outbox_events import emit
 from dingdan.services.shared.view_types import OrderView
 
-EXCEPTIONS = ("delayed", "damaged", "lost", "returned_to_sender")
+# What staff may record by hand: the kinds carriers report too (domain.fulfilment.tracking).
+EXCEPTIONS = tuple(k for k in EXCEPTION_KINDS if k != "other")
 
 
 def _allocations(conn: Connection, order_id: int) -> list[Any]:
@@ -198,6 +202,9 @@ def create_shipment(
             {"shipment_id": str(sid), "lines": shipped, "pack_id": pack_id and str(pack_id)},
         )
         emit(conn, "order.shipped", {"number": number, "shipment_id": str(sid)})
+        if tracking:
+            # The carrier may have scanned the parcel before it was recorded here.
+            tracking_events.adopt_unmatched(conn, sid, f"carrier:{carrier}")
         audit_order(conn, actor, "ship", order, shipment_id=str(sid))
         return shipment_view(conn, conn.execute(select(Shipment).where(Shipment.id == sid)).one())
 
@@ -232,24 +239,9 @@ def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, An
         s = _fetch_shipment(conn, shipment_id, lock=True)
         if s.status == "delivered":
             raise InvalidTransition(detail=f"Shipment {shipment_id} is already delivered.")
-        if s.exception in ("lost", "returned_to_sender"):
+        if s.exception in FINAL_EXCEPTIONS:
             raise InvalidTransition(detail=f"Shipment {shipment_id} was {s.exception}.")
-        conn.execute(
-            update(Shipment)
-            .where(Shipment.id == s.id)
-            .values(status="delivered", delivered_at=utcnow())
-        )
-        refresh_order(conn, s.order_id)
-        event(
-            conn,
-            s.order_id,
-            "delivered",
-            actor.name,
-            f"Shipment {shipment_id} delivered",
-            {"shipment_id": shipment_id},
-        )
-        number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
-        emit(conn, "order.delivered", {"number": number, "shipment_id": shipment_id})
+        deliver(conn, s, actor.name, utcnow())
         audit(
             conn,
             actor,
@@ -292,6 +284,10 @@ def record_exception(
             f"Shipment {shipment_id}: {kind}" + (f" ({note})" if note else ""),
             {"shipment_id": shipment_id, "kind": kind, "note": note},
         )
+        number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
+        # The staff's note stays inside: it may say what the customer is not to read.
+        payload = {"number": number, "shipment_id": shipment_id, "exception": kind}
+        emit(conn, "order.delivery_exception", payload | {"status": "exception"})
         audit(
             conn,
             actor,

@@ -1,5 +1,6 @@
 """What a customer may see of an order through its unguessable tracking token: status,
-items and shipments. Never an email, a phone or an address beyond city and country."""
+items, shipments and their carriers' tracking events. Never an email, a phone or an
+address beyond city and country."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderLine, Shipment
+from dingdan.db.tracking_tables import TrackingEventRow
 from dingdan.domain.shared.errors import NotFound
 from dingdan.services.shared.common import iso
 
@@ -34,7 +36,8 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
         )
         shipments = conn.execute(
             select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
-        )
+        ).all()
+        events = _events(conn, [s.id for s in shipments])
         address = order.shipping_address or {}
         return {
             "number": order.number,
@@ -54,9 +57,33 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
                     "lines": s.lines,
                     "shipped_at": iso(s.created_at),
                     "delivered_at": iso(s.delivered_at),
+                    "events": events.get(s.id, []),
                 }
                 for s in shipments
             ],
         }
 
     return db.read(work)
+
+
+def _events(conn: Connection, shipment_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each shipment's tracking events, latest first (what the carrier said, where, when)."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not shipment_ids:
+        return out
+    rows = conn.execute(
+        select(TrackingEventRow)
+        .where(TrackingEventRow.shipment_id.in_(shipment_ids))
+        .order_by(TrackingEventRow.occurred_at.desc(), TrackingEventRow.id.desc())
+    )
+    for e in rows:
+        out.setdefault(e.shipment_id, []).append(
+            {
+                "status": e.status,
+                "exception": e.exception,
+                "occurred_at": iso(e.occurred_at),
+                "location": e.location,
+                "description": e.description,
+            }
+        )
+    return out

@@ -126,6 +126,9 @@ class Carrier(View):
     store_pickup: bool
     active: bool
     builtin: bool
+    webhook_secret_set: bool = Field(
+        default=False, description="whether the carrier may send signed tracking webhooks"
+    )
     updated_at: Timestamp | None
 
 

@@ -140,7 +140,7 @@ class Shipment(View):
     location: str
     carrier: str
     tracking_number: str | None
-    status: str = Field(description="shipped, delivered, exception")
+    status: str = Field(description="shipped, in_transit, out_for_delivery, delivered, exception")
     lines: list[StockLineOut]
     exception: str | None
     created_at: Timestamp

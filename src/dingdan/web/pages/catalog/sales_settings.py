@@ -116,7 +116,7 @@ def _carriers_page(page: Page, status: int = 200, **kw: Any) -> Response:
         status=status,
         carriers=carriers_admin.list_carriers(db)["items"],
         formats=sorted(carriers_admin.TRACKING_FORMATS.items()),
-        **{"error": None, "v": {}, "edit": None, **kw},
+        **{"error": None, "v": {}, "edit": None, "new_secret": None, **kw},
     )
 
 
@@ -150,6 +150,10 @@ def create_carrier(request: Request, page: User, form: Form) -> Response:
 @router.post("/settings/carriers/{code}")
 def update_carrier(request: Request, code: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
+    if form.get("do") == "webhook_secret":
+        # Shown once, on this page: never flashed into the session cookie.
+        made = carriers_admin.set_webhook_secret(request.app.state.db, actor, code)
+        return _carriers_page(page, new_secret=made)
     data = _change(form, "edit", lambda: _carrier_fields(form))
     try:
         carriers_admin.update_carrier(request.app.state.db, actor, code, data)

@@ -150,6 +150,22 @@ def _exception(e: dict[str, Any], r: Reader) -> list[Sentence]:
     return [(N_("Shipment %(id)s: %(kind)s."), values)]
 
 
+def _tracking(e: dict[str, Any], r: Reader) -> list[Sentence]:
+    d = e["data"]
+    what = r.label(d["status"])
+    if d.get("exception"):
+        what = f"{what} ({r.label(d['exception'])})"
+    values = {"id": d["shipment_id"], "status": what}
+    if d.get("location"):
+        msgid = N_("Shipment %(id)s: %(status)s at %(location)s (carrier tracking).")
+        out = [(msgid, {**values, "location": d["location"]})]
+    else:
+        out = [(N_("Shipment %(id)s: %(status)s (carrier tracking)."), values)]
+    if d.get("applied") is False:
+        out.append((N_("Recorded only: the shipment was already further along."), {}))
+    return out
+
+
 def _edited(e: dict[str, Any], r: Reader) -> list[Sentence]:
     d = e["data"]
     out: list[Sentence] = []
@@ -359,6 +375,7 @@ KINDS: dict[str, Callable[[dict[str, Any], Reader], list[Sentence] | None]] = {
     "shipped": _shipped,
     "delivered": _simple(N_("Shipment %(id)s delivered."), id="shipment_id"),
     "exception": _exception,
+    "tracking": _tracking,
     "edited": _edited,
     "priced_below_list": _priced_below_list,
     "replay_differs": _replay_differs,

@@ -37,6 +37,8 @@ LABELS: dict[str, str] = {
     "shipped": N_("Shipped"),
     "delivered": N_("Delivered"),
     "exception": N_("Delivery exception"),
+    "in_transit": N_("In transit"),
+    "out_for_delivery": N_("Out for delivery"),
     # roles
     "admin": N_("Admin"),
     "manager": N_("Manager"),
@@ -131,6 +133,11 @@ LABELS: dict[str, str] = {
     "delayed": N_("Delayed"),
     "lost": N_("Lost"),
     "returned_to_sender": N_("Returned to sender"),
+    "failed_attempt": N_("Delivery attempt failed"),
+    "refused": N_("Refused by the recipient"),
+    "address_issue": N_("Address problem"),
+    "tracking": N_("Tracking update"),
+    "tracking_events": N_("Tracking events"),
     "original": N_("Original payment"),
     # audit actions
     "create": N_("Created"),
@@ -322,6 +329,7 @@ ACTOR_KINDS: dict[str, str] = {
     "anonymous": N_("Visitor"),
     "channel": N_("Sales channel %(name)s"),
     "import": N_("Import %(name)s"),
+    "carrier": N_("Carrier %(name)s"),
 }
 
 

@@ -16,6 +16,7 @@ from dingdan.domain.after_sales.returns import (
     ReturnStatus,
 )
 from dingdan.domain.catalog.products import TAX_CLASSES
+from dingdan.domain.fulfilment.tracking import EXCEPTION_KINDS, STATUSES
 from dingdan.domain.inventory.stock import AdjustmentReason, MovementKind
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
 from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Status
@@ -78,6 +79,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "tax_rate",
             "stock",
             "shipment",
+            "tracking_events",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -92,6 +94,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "shipped",
             "delivered",
             "exception",
+            "tracking",
             "edited",
             "cancelled",
             "paid",
@@ -129,7 +132,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
     "refund_target": _values(RefundTarget),
     "dispute_type": _values(DisputeType),
     "dispute_status": _values(DisputeStatus),
-    "delivery_exception": frozenset({"delayed", "damaged", "lost", "returned_to_sender"}),
+    "delivery_exception": frozenset(EXCEPTION_KINDS),
+    "shipment_status": frozenset({"shipped", *STATUSES}),
 }
 
 ALL_CODES: frozenset[str] = frozenset().union(*VOCABULARIES.values())
