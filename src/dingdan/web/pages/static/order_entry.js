@@ -1,0 +1,160 @@
+// Order entry (/orders/new), keyboard first: Enter moves to the next field, Enter in the
+// product field adds what it names (a barcode scanner types a code and Enter), Ctrl+Enter
+// places the order. Searches run as one types; nothing typed is ever cleared by a refusal.
+(function () {
+  "use strict";
+  var form = document.getElementById("entry-form");
+  if (!form || !window.htmx) return;
+  var productQ = document.getElementById("product-q");
+  var timers = {};
+
+  function search(input) {
+    var url = input.getAttribute("data-entry-search");
+    var target = "#" + input.getAttribute("data-entry-target");
+    clearTimeout(timers[url]);
+    timers[url] = setTimeout(function () {
+      htmx.ajax("GET", url + "?q=" + encodeURIComponent(input.value.trim()), {
+        target: target, swap: "outerHTML"
+      });
+    }, 250);
+  }
+
+  function addProduct(extra) {
+    // The whole form goes with it: the lines come back with the product added, typed
+    // quantities and prices kept.
+    return htmx.ajax("POST", "/orders/new/lines", {
+      source: productQ, target: "#lines", swap: "outerHTML", values: extra || {}
+    });
+  }
+
+  function fields() {
+    return Array.prototype.filter.call(
+      form.querySelectorAll("input, select, textarea, button"),
+      function (el) {
+        return !el.disabled && el.type !== "hidden" && !el.hidden &&
+          el.offsetParent !== null && !el.classList.contains("link");
+      }
+    );
+  }
+
+  function next(el) {
+    var all = fields();
+    var i = all.indexOf(el);
+    for (var j = i + 1; j < all.length; j++) {
+      if (all[j].tagName !== "BUTTON" || all[j].id === "place-order") {
+        all[j].focus();
+        if (all[j].select && all[j].tagName === "INPUT") all[j].select();
+        return;
+      }
+    }
+  }
+
+  form.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.isComposing) return; // an IME choosing characters
+    var el = e.target;
+    if ((e.ctrlKey || e.metaKey) && el.tagName !== "BUTTON") {
+      e.preventDefault();
+      document.getElementById("place-order").click();
+      return;
+    }
+    if (el === productQ) {
+      e.preventDefault();
+      if (el.value.trim()) addProduct();
+      return;
+    }
+    if (el.id === "customer-q") {
+      e.preventDefault();
+      var first = document.querySelector("#customer-results .pick");
+      if (first) first.click(); else next(el);
+      return;
+    }
+    if (el.tagName === "TEXTAREA" || el.tagName === "BUTTON") return;
+    e.preventDefault();
+    next(el);
+  });
+
+  form.addEventListener("input", function (e) {
+    var el = e.target;
+    if (el.hasAttribute("data-entry-search")) search(el);
+    if (el.classList.contains("price")) {
+      var reason = el.parentNode.querySelector(".reason");
+      if (reason) reason.hidden = !el.value.trim();
+    }
+  });
+
+  form.addEventListener("click", function (e) {
+    var pick = e.target.closest(".pick");
+    if (pick && pick.hasAttribute("data-add-sku")) {
+      e.preventDefault();
+      productQ.value = pick.getAttribute("data-add-sku");
+      addProduct();
+      return;
+    }
+    if (pick && pick.hasAttribute("data-customer-phone")) {
+      e.preventDefault();
+      ["name", "phone", "email"].forEach(function (k) {
+        document.getElementById("cust-" + k).value = pick.getAttribute("data-customer-" + k);
+      });
+      document.getElementById("customer-results").innerHTML = "";
+      productQ.focus();
+      return;
+    }
+    var remove = e.target.closest("[data-remove-line]");
+    if (remove) {
+      e.preventDefault();
+      htmx.ajax("POST", "/orders/new/lines", {
+        source: productQ, target: "#lines", swap: "outerHTML",
+        values: { remove: remove.getAttribute("data-remove-line"), "product-q": "" }
+      });
+    }
+  });
+
+  // A product added: the field is emptied for the next scan and keeps the focus.
+  document.body.addEventListener("htmx:afterRequest", function (e) {
+    var xhr = e.detail.xhr;
+    if (!xhr || e.detail.requestConfig.path !== "/orders/new/lines") return;
+    if (xhr.getResponseHeader("X-Line-Added") === "1") {
+      productQ.value = "";
+      var results = document.getElementById("product-results");
+      if (results) results.innerHTML = "";
+    }
+    productQ.focus();
+  });
+
+  // Taiwan: the districts of the county or city chosen, and the postal code they give.
+  var data = document.getElementById("tw-postal-data");
+  var cities = data ? JSON.parse(data.textContent) : [];
+  var city = document.getElementById("addr-tw-city");
+  var district = document.getElementById("addr-tw-district");
+  var postal = document.getElementById("addr-tw-postal");
+  function showPostal() {
+    var opt = district.options[district.selectedIndex];
+    postal.textContent = (opt && opt.getAttribute("data-postal")) || "—";
+  }
+  if (city && district) {
+    city.addEventListener("change", function () {
+      var found = cities.filter(function (c) { return c.city === city.value; })[0];
+      district.length = 1;
+      (found ? found.districts : []).forEach(function (d) {
+        var o = new Option(d[1] + " " + d[0], d[0]);
+        o.setAttribute("data-postal", d[1]);
+        district.add(o);
+      });
+      showPostal();
+    });
+    district.addEventListener("change", showPostal);
+  }
+
+  var country = document.querySelector("[data-entry-country]");
+  if (country) {
+    country.addEventListener("change", function () {
+      var tw = country.value === "TW";
+      ["addr-tw", "addr-other"].forEach(function (id) {
+        var set = document.getElementById(id);
+        var on = (id === "addr-tw") === tw;
+        set.hidden = !on;
+        set.disabled = !on;
+      });
+    });
+  }
+})();
