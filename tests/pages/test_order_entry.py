@@ -28,7 +28,9 @@ def _scan(b: Any, fields: dict[str, str], code: str) -> tuple[dict[str, str], An
     r = b.post("/orders/new/lines", {**fields, "product-q": code})
     assert r.status_code == 200, r.text
     kept = {k: v for k, v in fields.items() if not k.startswith("line-")}
-    lines = dict(re.findall(r'name="(line-(?:sku|qty|price|reason)-\d+)"[^>]*?value="([^"]*)"', r.text))
+    lines = dict(
+        re.findall(r'name="(line-(?:sku|qty|price|reason)-\d+)"[^>]*?value="([^"]*)"', r.text)
+    )
     return {**kept, **lines, "product-q": ""}, r
 
 
@@ -86,7 +88,10 @@ def test_a_phone_order_with_a_scanned_barcode_is_placed_and_paid_now(shop, brows
     ]
     a = order["shipping_address"]
     assert (a["postal_code"], a["city"], a["line1"], a["line2"]) == (
-        "110", "臺北市", "信義區松仁路100號", "5樓"
+        "110",
+        "臺北市",
+        "信義區松仁路100號",
+        "5樓",
     )
     assert a["name"] == "張志明" and a["phone"] == "+886933222111"
     assert order["customer"]["phone"] == "+886933222111"
@@ -140,7 +145,12 @@ def test_refusals_are_shown_beside_their_fields_with_everything_typed(shop, brow
     fields, _r = _scan(b, _start(b), BARCODE)
     sent = _phone_order(
         fields,
-        **{"cust-phone": "12", "addr-tw-district": "西屯區", "line-qty-0": "兩", "shipping_price": "x"},
+        **{
+            "cust-phone": "12",
+            "addr-tw-district": "西屯區",
+            "line-qty-0": "兩",
+            "shipping_price": "x",
+        },
     )
     r = b.post("/orders/new", sent)
     assert r.status_code == 422

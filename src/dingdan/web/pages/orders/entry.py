@@ -194,9 +194,7 @@ def _body(page: Page, form: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     errors = FieldErrors()
     shown = ef.shown_lines(page.request.app.state.db, ef.read_lines(form))
     lines, reasons = ef.body_lines(shown, errors, page.may(Action.PRICING))
-    customer = {
-        k: form_text(form, f"cust-{k}", 300) for k in ("name", "email", "phone")
-    }
+    customer = {k: form_text(form, f"cust-{k}", 300) for k in ("name", "email", "phone")}
     body: dict[str, Any] = {
         "channel": form_text(form, "channel", 50) or "",
         "currency": _currency(shown),
@@ -234,7 +232,9 @@ def _form_error(page: Page, exc: DomainError, country: str) -> dict[str, Any]:
     d["by_field"] = by_field
     d["fields"] = rest
     if exc.code == "forbidden" and by_field:
-        d["message"] = page.gettext("A price below the product's price needs the pricing permission.")
+        d["message"] = page.gettext(
+            "A price below the product's price needs the pricing permission."
+        )
     return d
 
 

@@ -57,7 +57,7 @@ def lines_values(lines: list[dict[str, str]]) -> dict[str, str]:
 
 def stock_by_location(db: Any, sku: str) -> list[dict[str, Any]]:
     try:
-        return list(stock.stock_of(db, sku)["locations"])
+        return [dict(s) for s in stock.stock_of(db, sku)["locations"]]
     except NotFound:
         return []
 
@@ -105,10 +105,10 @@ def add(lines: list[dict[str, str]], sku: str) -> None:
     """One more unit of ``sku``: a second scan of a product adds to its line."""
     for ln in lines:
         if ln["sku"] == sku:
-            try:
-                ln["qty"] = str(int(Decimal(ln["qty"] or "0")) + 1)
-            except (InvalidOperation, ValueError):
-                pass  # a quantity that is not a number stays as typed, to be refused beside it
+            # A quantity that is not a whole number stays as typed, to be refused beside it.
+            qty = ln["qty"] or "0"
+            if qty.isascii() and qty.isdigit() and len(qty) < 9:
+                ln["qty"] = str(int(qty) + 1)
             return
     if len(lines) < MAX_LINES:
         lines.append({"sku": sku, "qty": "1", "price": "", "reason": ""})
@@ -209,8 +209,12 @@ def values_of_order(order: dict[str, Any]) -> dict[str, str]:
     else:
         v.update({f"addr-{n}": a.get(n) or "" for n in OTHER_ADDRESS})
     lines = [
-        {"sku": ln["sku"], "qty": str(int(ln["quantity"]) - int(ln.get("cancelled") or 0)),
-         "price": "", "reason": ""}
+        {
+            "sku": ln["sku"],
+            "qty": str(int(ln["quantity"]) - int(ln.get("cancelled") or 0)),
+            "price": "",
+            "reason": "",
+        }
         for ln in order.get("lines") or []
         if int(ln["quantity"]) - int(ln.get("cancelled") or 0) > 0
     ]
