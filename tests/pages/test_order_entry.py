@@ -45,7 +45,7 @@ def _phone_order(fields: dict[str, str], **over: str) -> dict[str, str]:
         "addr-tw-district": "信義區",
         "addr-tw-street": "松仁路100號",
         "addr-line2": "5樓",
-        "shipping_method": "black_cat",
+        "shipping_method": "tcat",
         "shipping_price": "100",
         "payment_method": "cash",
         "note": "下午送",
@@ -98,7 +98,7 @@ def test_a_phone_order_with_a_scanned_barcode_is_placed_and_paid_now(shop, brows
     assert order["total"] == "1480.00" and order["paid"] == "1480.00"
     assert order["note"] == "下午送"
     detail = b.get(f"/orders/{number}").text
-    assert "黑貓" in detail or "black_cat" in detail.lower() or "Black" in detail
+    assert "Shipping method: T-cat" in detail
     # Sent twice (a double click, the back button): one order.
     again = b.post("/orders/new", {**_phone_order(fields), "paid-now": "1"})
     assert again.headers["location"].endswith(number)
@@ -150,11 +150,13 @@ def test_refusals_are_shown_beside_their_fields_with_everything_typed(shop, brow
             "addr-tw-district": "西屯區",
             "line-qty-0": "兩",
             "shipping_price": "x",
+            "shipping_method": "pigeon",
         },
     )
     r = b.post("/orders/new", sent)
     assert r.status_code == 422
-    for field in ("cust-phone", "addr-tw-district", "line-qty-0", "shipping_price"):
+    fields_refused = ("cust-phone", "addr-tw-district", "line-qty-0", "shipping_price")
+    for field in (*fields_refused, "shipping_method"):
         assert f'id="{field}-error"' in r.text, field
     kept = form_fields(r.text, "entry-form")
     assert kept["line-qty-0"] == "兩" and kept["cust-phone"] == "12"

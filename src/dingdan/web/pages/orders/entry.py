@@ -206,6 +206,10 @@ def _body(page: Page, form: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     }
     if note := form_text(form, "note", 1001):
         body["note"] = note
+    carriers = dict(page.carriers())
+    method = form_text(form, "shipping_method", 50)
+    if method is not None and method not in carriers:
+        errors.add("shipping_method", "not_one_of", choices=", ".join(carriers))
     if errors:
         channels = {c["code"] for c in _channels(page.request.app.state.db)}
         try:

@@ -236,6 +236,7 @@ _FIELDS = {
     "customer.email": "cust-email",
     "lines": "product-q",
     "shipping_price": "shipping_price",
+    "shipping_method": "shipping_method",
     "payment_method": "payment_method",
     "channel": "channel",
     "note": "note",

@@ -19,12 +19,26 @@
     }, 250);
   }
 
-  function addProduct(extra) {
+  // Scans are sent one after another, each with the lines the last answer gave: a scanner
+  // typing faster than the server answers loses no unit.
+  var queue = [];
+  var busy = false;
+  var current = null;
+  function pump() {
+    if (busy || !queue.length) return;
+    busy = true;
+    current = queue.shift();
+    clearTimeout(timers["/orders/new/products"]);
     // The whole form goes with it: the lines come back with the product added, typed
     // quantities and prices kept.
-    return htmx.ajax("POST", "/orders/new/lines", {
-      source: productQ, target: "#lines", swap: "outerHTML", values: extra || {}
-    });
+    htmx.ajax("POST", "/orders/new/lines", {
+      source: productQ, target: "#lines", swap: "outerHTML", values: { "product-q": current }
+    }).finally(function () { busy = false; current = null; pump(); });
+  }
+  function addProduct(code) {
+    queue.push(code);
+    productQ.value = "";
+    pump();
   }
 
   function fields() {
@@ -59,7 +73,7 @@
     }
     if (el === productQ) {
       e.preventDefault();
-      if (el.value.trim()) addProduct();
+      if (el.value.trim()) addProduct(el.value.trim());
       return;
     }
     if (el.id === "customer-q") {
@@ -86,8 +100,7 @@
     var pick = e.target.closest(".pick");
     if (pick && pick.hasAttribute("data-add-sku")) {
       e.preventDefault();
-      productQ.value = pick.getAttribute("data-add-sku");
-      addProduct();
+      addProduct(pick.getAttribute("data-add-sku"));
       return;
     }
     if (pick && pick.hasAttribute("data-customer-phone")) {
@@ -109,14 +122,16 @@
     }
   });
 
-  // A product added: the field is emptied for the next scan and keeps the focus.
+  // A product added: the search list is closed and the field keeps the focus for the next
+  // scan. A code that named no product comes back into the field, to be corrected.
   document.body.addEventListener("htmx:afterRequest", function (e) {
     var xhr = e.detail.xhr;
     if (!xhr || e.detail.requestConfig.path !== "/orders/new/lines") return;
+    var results = document.getElementById("product-results");
     if (xhr.getResponseHeader("X-Line-Added") === "1") {
-      productQ.value = "";
-      var results = document.getElementById("product-results");
       if (results) results.innerHTML = "";
+    } else if (current && !productQ.value) {
+      productQ.value = current;
     }
     productQ.focus();
   });
