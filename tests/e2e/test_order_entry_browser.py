@@ -25,9 +25,7 @@ PASSWORD = "correct-horse-battery-staple"
     ("label", "width", "height", "locale"),
     [("phone", 390, 844, "zh-TW"), ("desktop", 1366, 768, "en-US")],
 )
-def test_a_phone_order_is_entered_with_a_scanned_barcode(
-    server, label, width, height, locale
-):
+def test_a_phone_order_is_entered_with_a_scanned_barcode(server, label, width, height, locale):
     from playwright.sync_api import expect
 
     from dingdan.services.access import accounts
