@@ -165,6 +165,30 @@ def test_refusals_are_shown_beside_their_fields_with_everything_typed(shop, brow
     assert "No product has this name" in _r.text and _r.headers["X-Line-Added"] == "0"
 
 
+def test_not_enough_stock_is_refused_beside_the_quantity(shop, browser, db):
+    b = browser("customer_service")
+    fields, _r = _scan(b, _start(b), "MUG-001")  # 5 in TPE, no backorder
+    r = b.post("/orders/new", _phone_order(fields, **{"line-qty-0": "9"}))
+    assert r.status_code == 409
+    assert re.search(r'id="line-qty-0-error"[^>]*>[^<]*5', r.text), r.text[-3000:]
+    assert form_fields(r.text, "entry-form")["line-qty-0"] == "9"
+
+
+def test_a_form_sent_again_after_a_change_places_a_second_order_only_when_asked(shop, browser, db):
+    b = browser("customer_service")
+    fields, _r = _scan(b, _start(b), BARCODE)
+    first = b.post("/orders/new", _phone_order(fields))
+    assert first.status_code == 303
+    changed = _phone_order(fields, **{"line-qty-0": "3"})
+    r = b.post("/orders/new", changed)  # the back button, a change, and Place order
+    assert r.status_code == 409 and "placed an order already" in r.text
+    again = form_fields(r.text, "entry-form")
+    assert again["entry-key"] != changed["entry-key"] and again["line-qty-0"] == "3"
+    second = b.post("/orders/new", {**changed, "entry-key": again["entry-key"]})
+    assert second.status_code == 303
+    assert second.headers["location"] != first.headers["location"]
+
+
 def test_another_country_uses_the_usual_address_fields(shop, browser, db):
     b = browser("customer_service")
     fields, _r = _scan(b, _start(b), BARCODE)

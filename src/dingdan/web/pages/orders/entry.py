@@ -287,9 +287,15 @@ def place(request: Request, page: User, form: Form) -> Response:
             request.app.state.db, actor, body, idempotency_key=f"entry:{key}" if key else None
         )
     except DomainError as exc:
-        return _render(
-            page, dict(form), status=status_of(exc), error=_form_error(page, exc, country)
-        )
+        v, error = dict(form), _form_error(page, exc, country)
+        if exc.code == "idempotency_conflict":
+            # This form placed an order already and was changed since (the back button):
+            # sent again as it is now, it places another one.
+            v["entry-key"] = secrets.token_urlsafe(16)
+            error["message"] = page.gettext(
+                "This form has placed an order already. Place order again to place another."
+            )
+        return _render(page, v, status=status_of(exc), error=error)
     if created:
         _after_placing(page, form, order, reasons)
     page.flash(
