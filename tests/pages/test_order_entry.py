@@ -226,3 +226,28 @@ def test_roles_that_may_not_take_orders_see_no_entry(shop, browser):
     assert b.get("/orders/new").status_code == 403
     r = b.post("/orders/new", {"cust-phone": "0912345678"})
     assert r.status_code == 403
+
+
+def test_nothing_typed_into_the_lines_answers_a_5xx(shop, browser):
+    b = browser("manager")
+    fields, _r = _scan(b, _start(b), BARCODE)
+    for weird in ("inf", "nan", "1e400", "-1", "１２", "²", "\x00", "9" * 40, "\u202e1", " "):
+        sent = _phone_order(
+            fields,
+            **{
+                "line-qty-0": weird,
+                "line-price-0": weird,
+                "line-reason-0": weird,
+                "shipping_price": weird,
+                "addr-tw-city": weird,
+                "cust-phone": weird,
+                "line-sku-1": weird,
+                "line-sku-99": weird,
+            },
+        )
+        assert b.post("/orders/new", sent).status_code < 500, weird
+        assert b.post("/orders/new/lines", {**sent, "product-q": weird}).status_code < 500
+        assert b.post("/orders/new/lines", {**sent, "remove": weird}).status_code < 500
+        assert b.get("/orders/new/customers", params={"q": weird}).status_code < 500
+        assert b.get("/orders/new/products", params={"q": weird}).status_code < 500
+        assert b.get("/orders/new", params={"from": weird}).status_code < 500

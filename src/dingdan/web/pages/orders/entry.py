@@ -97,7 +97,8 @@ def _lines_total(lines: list[dict[str, Any]]) -> str | None:
             total += price * int(ln["qty"] or "1")
         except (InvalidOperation, ValueError):
             return None
-    return str(total)
+    # A guide only: a sum no order could have (1e400 typed somewhere) is not shown.
+    return str(total) if total.is_finite() and abs(total) < Decimal("1e15") else None
 
 
 def _blank() -> dict[str, Any]:
@@ -161,7 +162,7 @@ def _changed_lines(page: Page, form: dict[str, Any]) -> tuple[dict[str, Any], st
     note = None
     added = False
     remove = form_text(form, "remove", 5)
-    if remove is not None and remove.isdigit() and int(remove) < len(lines):
+    if remove is not None and remove.isascii() and remove.isdigit() and int(remove) < len(lines):
         del lines[int(remove)]
     elif q := form_text(form, "product-q", 100):
         product, matches = ef.find_one(page.request.app.state.db, q)
