@@ -51,6 +51,9 @@ def test_a_phone_order_is_entered_with_a_scanned_barcode(server, label, width, h
         expect(page.locator("#customer-results .pick").first).to_be_visible()
         page.press("#customer-q", "Enter")
         expect(page.locator("#cust-name")).to_have_value("王小明")
+        # ... and the address of their last order, its district found from its postal code.
+        expect(page.locator("#addr-tw-street")).to_have_value("信義路五段7號")
+        expect(page.locator("#addr-tw-postal")).to_have_text("110")
         expect(page.locator("#product-q")).to_be_focused()
 
         # A scanner types the barcode and Enter; then twice more, faster than the server

@@ -61,6 +61,8 @@ def test_postal_codes_cover_every_district_of_the_22_counties_and_cities():
     assert tw_postal.postal_code("高雄市", "那瑪夏區") == "849"
     assert tw_postal.postal_code("臺北市", "西屯區") is None
     assert tw_postal.split_line("台北市", "信義區信義路五段7號") == ("信義區", "信義路五段7號")
+    assert tw_postal.district_of("台北市", "110") == "信義區"
+    assert tw_postal.district_of("新竹市", "300") == ""  # three districts share it
 
 
 def test_a_phone_order_with_a_scanned_barcode_is_placed_and_paid_now(shop, browser, db):
@@ -218,6 +220,19 @@ def test_a_past_order_is_duplicated_into_the_form(shop, browser):
     assert fields["cust-email"] == "lin@example.com"
     assert fields["line-sku-0"] == "TEA-001" and fields["line-qty-0"] == "2"
     assert fields["addr-tw-city"] == "臺北市" and fields["addr-tw-street"] == "信義路五段7號"
+
+
+def test_a_customer_picked_brings_the_address_of_their_last_order(shop, browser, db):
+    from dingdan.services.orders import customers
+
+    b = browser("customer_service")
+    lin = customers.list_customers(db, q="lin@example.com").items[0]
+    r = b.get("/orders/new/address", params={"customer": lin["id"]})
+    assert r.status_code == 200
+    assert 'id="address-block"' in r.text
+    assert 'value="信義路五段7號"' in r.text
+    assert re.search(r'<option value="信義區" data-postal="110"\s+selected', r.text)
+    assert b.get("/orders/new/address", params={"customer": "x"}).status_code == 200
 
 
 def test_roles_that_may_not_take_orders_see_no_entry(shop, browser):

@@ -49,3 +49,11 @@ def split_line(city_name: str | None, line1: str | None) -> tuple[str, str]:
             if text.startswith(spelled):
                 return name, text[len(spelled) :].strip()
     return "", text
+
+
+def district_of(city_name: str | None, code: str | None) -> str:
+    """The district a postal code names in a city, when only one there has it (all of
+    新竹市 is 300, all of 嘉義市 600); else ""."""
+    c = city(city_name)
+    names = [name for name, dc in (c["districts"] if c else []) if dc == (code or "").strip()]
+    return names[0] if len(names) == 1 else ""

@@ -145,6 +145,25 @@ def customer_results(request: Request, page: User, q: str | None = None) -> Resp
     return page.render(TEMPLATE, block="customer_results", found=found, q=q)
 
 
+@router.get("/orders/new/address")
+def last_address(request: Request, page: User, customer: str | None = None) -> Response:
+    """The address fields filled from the customer's last order (a customer picked from
+    the search whose address was not typed yet)."""
+    page.require(Action.MANAGE_ORDERS)
+    db = request.app.state.db
+    v = _blank()
+    try:
+        found = customers.get_customer(db, (customer or "")[:30])
+        if found["order_list"]:
+            last = dict(queries.get_order(db, found["order_list"][0]["number"]))
+            v.update(
+                {k: val for k, val in ef.values_of_order(last).items() if k.startswith("addr-")}
+            )
+    except NotFound:
+        pass
+    return _render(page, v, block="address")
+
+
 @router.get("/orders/new/products")
 def product_results(request: Request, page: User, q: str | None = None) -> Response:
     page.require(Action.MANAGE_ORDERS)

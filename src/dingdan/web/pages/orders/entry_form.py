@@ -198,6 +198,7 @@ def values_of_order(order: dict[str, Any]) -> dict[str, str]:
     }
     if v["addr-country"] == "TW":
         district, street = tw_postal.split_line(a.get("city"), a.get("line1"))
+        district = district or tw_postal.district_of(a.get("city"), a.get("postal_code"))
         found = tw_postal.city(a.get("city"))
         v.update(
             {

@@ -109,6 +109,16 @@
         document.getElementById("cust-" + k).value = pick.getAttribute("data-customer-" + k);
       });
       document.getElementById("customer-results").innerHTML = "";
+      // The address of the customer's last order, unless one is typed already.
+      var typed = ["addr-tw-street", "addr-line1", "addr-tw-city"].some(function (id) {
+        var el = document.getElementById(id);
+        return el && el.value.trim();
+      });
+      if (!typed) {
+        htmx.ajax("GET", "/orders/new/address?customer=" +
+          encodeURIComponent(pick.getAttribute("data-customer-id")),
+          { target: "#address-block", swap: "outerHTML" });
+      }
       productQ.focus();
       return;
     }
@@ -139,37 +149,36 @@
   // Taiwan: the districts of the county or city chosen, and the postal code they give.
   var data = document.getElementById("tw-postal-data");
   var cities = data ? JSON.parse(data.textContent) : [];
-  var city = document.getElementById("addr-tw-city");
-  var district = document.getElementById("addr-tw-district");
-  var postal = document.getElementById("addr-tw-postal");
-  function showPostal() {
+  function showPostal(district) {
     var opt = district.options[district.selectedIndex];
-    postal.textContent = (opt && opt.getAttribute("data-postal")) || "—";
+    document.getElementById("addr-tw-postal").textContent =
+      (opt && opt.getAttribute("data-postal")) || "—";
   }
-  if (city && district) {
-    city.addEventListener("change", function () {
-      var found = cities.filter(function (c) { return c.city === city.value; })[0];
-      district.length = 1;
-      (found ? found.districts : []).forEach(function (d) {
-        var o = new Option(d[1] + " " + d[0], d[0]);
-        o.setAttribute("data-postal", d[1]);
-        district.add(o);
-      });
-      showPostal();
+  function showDistricts(city) {
+    var district = document.getElementById("addr-tw-district");
+    var found = cities.filter(function (c) { return c.city === city.value; })[0];
+    district.length = 1;
+    (found ? found.districts : []).forEach(function (d) {
+      var o = new Option(d[1] + " " + d[0], d[0]);
+      o.setAttribute("data-postal", d[1]);
+      district.add(o);
     });
-    district.addEventListener("change", showPostal);
+    showPostal(district);
   }
-
-  var country = document.querySelector("[data-entry-country]");
-  if (country) {
-    country.addEventListener("change", function () {
-      var tw = country.value === "TW";
-      ["addr-tw", "addr-other"].forEach(function (id) {
-        var set = document.getElementById(id);
-        var on = (id === "addr-tw") === tw;
-        set.hidden = !on;
-        set.disabled = !on;
-      });
+  function showCountry(country) {
+    var tw = country.value === "TW";
+    ["addr-tw", "addr-other"].forEach(function (id) {
+      var set = document.getElementById(id);
+      var on = (id === "addr-tw") === tw;
+      set.hidden = !on;
+      set.disabled = !on;
     });
   }
+  // Delegated: the address block is replaced when a customer's last address is filled in.
+  form.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.id === "addr-tw-city") showDistricts(el);
+    else if (el.id === "addr-tw-district") showPostal(el);
+    else if (el.hasAttribute("data-entry-country")) showCountry(el);
+  });
 })();
