@@ -13,6 +13,7 @@ from dingdan.domain.shared import tw_postal
 from dingdan.domain.shared.errors import DomainError, FieldErrors, NotFound
 from dingdan.services.catalog import products
 from dingdan.services.inventory import stock
+from dingdan.web.i18n import phone_text
 from dingdan.web.pages.shared.core import form_text
 from dingdan.web.pages.shared.fields import form_amount, form_whole
 
@@ -188,11 +189,11 @@ def values_of_order(order: dict[str, Any]) -> dict[str, str]:
     v = {
         "channel": order.get("channel") or "",
         "cust-name": c.get("name") or "",
-        "cust-phone": c.get("phone") or "",
+        "cust-phone": phone_text(c.get("phone"), a.get("country")),
         "cust-email": c.get("email") or "",
         "payment_method": order.get("payment_method") or "",
         "addr-name": a.get("name") or "",
-        "addr-phone": a.get("phone") or "",
+        "addr-phone": phone_text(a.get("phone"), a.get("country")),
         "addr-country": a.get("country") or "TW",
         "addr-line2": a.get("line2") or "",
     }
