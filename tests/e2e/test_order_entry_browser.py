@@ -46,6 +46,14 @@ def test_a_phone_order_is_entered_with_a_scanned_barcode(server, label, width, h
         assert _fits(page)
         _shot(page, f"entry-{label}-empty")
 
+        # A number nobody has starts a new customer: Enter carries it into the phone field.
+        page.locator("#customer-q").press_sequentially("0955 000 111")
+        expect(page.locator("#customer-results .hint")).to_be_visible()
+        page.press("#customer-q", "Enter")
+        expect(page.locator("#cust-phone")).to_have_value("0955 000 111")
+        expect(page.locator("#cust-name")).to_be_focused()
+        page.fill("#cust-phone", "")
+        page.fill("#customer-q", "")
         # The customer, by the phone number as it is typed; Enter takes the first found.
         page.locator("#customer-q").press_sequentially("0912-345")
         expect(page.locator("#customer-results .pick").first).to_be_visible()

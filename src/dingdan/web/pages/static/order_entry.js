@@ -79,7 +79,16 @@
     if (el.id === "customer-q") {
       e.preventDefault();
       var first = document.querySelector("#customer-results .pick");
-      if (first) first.click(); else next(el);
+      if (first) { first.click(); return; }
+      // Nobody found: what was typed starts the new customer.
+      var term = el.value.trim();
+      var kind = /@/.test(term) ? "email" : /^[0-9\s\-()+.]+$/.test(term) ? "phone" : "name";
+      var into = document.getElementById("cust-" + kind);
+      if (term && !into.value.trim()) into.value = term;
+      var empty = ["phone", "name", "email"].map(function (k) {
+        return document.getElementById("cust-" + k);
+      }).filter(function (f) { return !f.value.trim(); })[0];
+      if (empty) empty.focus(); else next(el);
       return;
     }
     if (el.tagName === "TEXTAREA" || el.tagName === "BUTTON") return;
