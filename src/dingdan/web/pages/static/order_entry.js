@@ -6,6 +6,9 @@
   var form = document.getElementById("entry-form");
   if (!form || !window.htmx) return;
   var productQ = document.getElementById("product-q");
+  // A refused order: the first field refused has the focus.
+  var refused = form.querySelector("[aria-invalid=true]");
+  if (refused) refused.focus();
   var timers = {};
 
   function search(input) {
