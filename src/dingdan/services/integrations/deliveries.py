@@ -111,6 +111,21 @@ def _detail(conn: Connection, row: Any) -> dict[str, Any]:
     }
 
 
+def attempts_of(db: Database, delivery_ids: list[int]) -> dict[str, list[dict[str, Any]]]:
+    """The attempt log of each delivery of a page, by delivery id, oldest attempt first."""
+    if not delivery_ids:
+        return {}
+    rows = db.read(
+        lambda conn: conn.execute(
+            select(_AT).where(_AT.c.delivery_id.in_(delivery_ids)).order_by(_AT.c.id)
+        ).all()
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(str(row.delivery_id), []).append(attempt_view(row))
+    return out
+
+
 def get_delivery(db: Database, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
     return db.read(lambda conn: _detail(conn, _fetch(conn, endpoint_id, delivery_id)))
 

@@ -62,6 +62,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "refund",
             "close_intent",
             "barcode_cleared",
+            "rotate_secret",
+            "replay",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -78,6 +80,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "tax_rate",
             "stock",
             "shipment",
+            "webhook_endpoint",
+            "webhook_delivery",
         }
     ),  # fmt: skip
     "order_event": frozenset(
