@@ -327,3 +327,30 @@ def test_order_capture_does_not_wait_for_a_slow_endpoint(api, stocked, private_o
                 is not None
             )
         )
+
+
+def test_a_first_attempt_waits_for_an_earlier_event_not_yet_fanned_out(
+    api, stocked, private_ok, receiver
+):
+    from dingdan.db.tables import OutboxMessage
+
+    add_endpoint(api, receiver.url)
+    order = post_order(api)
+    worker.drain(api.db)
+    # Another worker holds an earlier event of the order, not yet handed to the consumers.
+    earlier = utcnow() - timedelta(seconds=1)
+    api.db.write(
+        lambda c: c.execute(
+            OutboxMessage.__table__.insert().values(
+                topic="order.updated",
+                payload={"number": order["number"]},
+                created_at=earlier,
+                available_at=utcnow() + timedelta(hours=1),
+                claimed_by="another worker",
+                claimed_until=utcnow() + timedelta(minutes=5),
+            )
+        )
+    )
+    assert delivery.send_due(api.db)["delivered"] == 0 and receiver.received == []
+    api.db.write(lambda c: c.execute(OutboxMessage.__table__.delete()))  # handed over
+    assert delivery.send_due(api.db)["delivered"] == 1

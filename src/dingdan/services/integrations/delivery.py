@@ -7,7 +7,9 @@
   receiver drops the copy by its id. What was answered 2xx and recorded is never sent again.
 - First attempts go out in event order for one order and endpoint: a delivery is not
   claimed while an earlier one of the same endpoint and order is still waiting for its
-  first attempt's answer. A retry holds nothing back.
+  first attempt's answer, nor while an earlier event is still in the outbox untried (its
+  delivery may not be written yet: workers fan out side by side). A retry holds nothing
+  back.
 - 2xx delivers. ``410`` disables the endpoint (its pending deliveries wait until it is
   enabled again). Anything else, or no answer within 15 s, is retried on the schedule of
   domain/shared/retries.py, then the delivery is dead (replayable).
@@ -35,7 +37,7 @@ import httpx
 from sqlalchemy import Connection, exists, func, insert, or_, select, update
 
 from dingdan.db.engine import Database
-from dingdan.db.tables import table_of
+from dingdan.db.tables import OutboxMessage, table_of
 from dingdan.db.types import utcnow
 from dingdan.db.webhook_tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from dingdan.domain.shared.retries import retry_delay
@@ -51,6 +53,7 @@ USER_AGENT = "Dingdan-Webhooks/1"
 _EP = table_of(WebhookEndpoint)
 _DL = table_of(WebhookDelivery)
 _AT = table_of(WebhookAttempt)
+_OUTBOX = table_of(OutboxMessage)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,14 @@ def claim(conn: Connection, batch: int, me: str, lease: timedelta = LEASE) -> li
         )
         .correlate(_DL)
     )
+    # An event recorded before this one and not yet handed to the consumers at all (its
+    # outbox row untried; another worker may be fanning it out this moment) may be an
+    # earlier event of the same order whose delivery does not exist yet: wait for it.
+    untried = (
+        select(func.min(_OUTBOX.c.created_at))
+        .where(_OUTBOX.c.status == "pending", _OUTBOX.c.attempts == 0)
+        .scalar_subquery()
+    )
     ready = (
         select(_DL.c.id)
         .join(_EP, _EP.c.id == _DL.c.endpoint_id)
@@ -110,7 +121,11 @@ def claim(conn: Connection, batch: int, me: str, lease: timedelta = LEASE) -> li
             _DL.c.next_attempt_at <= now,
             or_(_DL.c.claimed_until.is_(None), _DL.c.claimed_until <= now),
             _EP.c.status == "active",
-            or_(_DL.c.first_attempt_at.is_not(None), _DL.c.order_number.is_(None), ~held),
+            or_(
+                _DL.c.first_attempt_at.is_not(None),
+                _DL.c.order_number.is_(None),
+                ~held & or_(untried.is_(None), _DL.c.event_at <= untried),
+            ),
         )
         .order_by(_DL.c.next_attempt_at, _DL.c.id)
         .limit(batch)
