@@ -79,7 +79,7 @@ def test_an_order_event_arrives_signed_and_the_standardwebhooks_library_verifies
     hook = add_endpoint(api, receiver.url, ["order.created", "order.paid"])
     assert hook["secret"].startswith("whsec_") and hook["status"] == "active"
     order = post_order(api)
-    assert run(db=api.db) == {"delivered": 1, "pending": 0, "dead": 0}
+    assert run(db=api.db) == {"delivered": 1, "pending": 0, "dead": 0, "gone": 0}
 
     [got] = receiver.received
     payload = Webhook(hook["secret"]).verify(got.raw, got.headers)
@@ -106,7 +106,7 @@ def test_an_order_event_arrives_signed_and_the_standardwebhooks_library_verifies
     assert attempt["duration_ms"] >= 0
     # An event the endpoint does not hear is not sent; a second round sends nothing again.
     api.post(f"/api/v1/orders/{order['number']}/notes", json={"text": "gift wrap"})
-    assert run(api.db) == {"delivered": 0, "pending": 0, "dead": 0}
+    assert run(api.db) == {"delivered": 0, "pending": 0, "dead": 0, "gone": 0}
     assert len(receiver.received) == 1
 
 
@@ -132,7 +132,7 @@ def test_a_failed_delivery_is_retried_on_schedule_with_the_same_webhook_id_and_b
         hook = add_endpoint(api, receiver.url, ["order.created"])
         post_order(api)
         before = utcnow()
-        assert run(api.db) == {"delivered": 0, "pending": 1, "dead": 0}
+        assert run(api.db) == {"delivered": 0, "pending": 1, "dead": 0, "gone": 0}
         [d] = deliveries_of(api, hook)
         assert d["status"] == "pending" and d["last_status_code"] == 500
         wait = _iso(d["next_attempt_at"]) - before
@@ -168,7 +168,7 @@ def test_after_the_last_retry_a_delivery_is_dead_and_a_replay_sends_it_again(
         worker.drain(api.db)
         # Nine failures already: the tenth attempt is the last one the schedule allows.
         api.db.write(lambda c: c.execute(update(WebhookDelivery).values(failures=MAX_ATTEMPTS - 1)))
-        assert delivery.send_due(api.db) == {"delivered": 0, "pending": 0, "dead": 1}
+        assert delivery.send_due(api.db) == {"delivered": 0, "pending": 0, "dead": 1, "gone": 0}
         [d] = deliveries_of(api, hook)
         assert d["status"] == "dead" and d["next_attempt_at"] is None
         assert api.get(f"/api/v1/webhooks/{hook['id']}/deliveries?status=dead").json()["items"]
@@ -199,7 +199,7 @@ def test_a_410_disables_the_endpoint_and_its_deliveries_wait_until_it_is_enabled
         assert shown["status"] == "disabled" and "410" in shown["disabled_reason"]
         pay(api, order)  # a disabled endpoint hears nothing new
         due_now(api.db)
-        assert run(api.db) == {"delivered": 0, "pending": 0, "dead": 0}
+        assert run(api.db) == {"delivered": 0, "pending": 0, "dead": 0, "gone": 0}
         assert len(receiver.received) == 1
 
         gone.clear()
@@ -354,3 +354,17 @@ def test_a_first_attempt_waits_for_an_earlier_event_not_yet_fanned_out(
     assert delivery.send_due(api.db)["delivered"] == 0 and receiver.received == []
     api.db.write(lambda c: c.execute(OutboxMessage.__table__.delete()))  # handed over
     assert delivery.send_due(api.db)["delivered"] == 1
+
+
+def test_an_endpoint_deleted_while_its_delivery_is_in_flight_records_nothing(
+    api, stocked, private_ok
+):
+    def delete_meanwhile(_r: Any, _n: int) -> tuple[int, str]:
+        assert api.request("DELETE", f"/api/v1/webhooks/{hook['id']}").status_code == 204
+        return 200, ""
+
+    with Receiver(delete_meanwhile) as receiver:
+        hook = add_endpoint(api, receiver.url)
+        post_order(api)
+        assert run(api.db) == {"delivered": 0, "pending": 0, "dead": 0, "gone": 1}
+        assert len(receiver.received) == 1

@@ -230,8 +230,16 @@ def _ms(started: float) -> int:
 
 
 def record(conn: Connection, due: Due, outcome: Outcome, me: str) -> str:
-    """The attempt in the log and its consequence; returns the delivery's status."""
+    """The attempt in the log and its consequence; returns the delivery's status ("gone"
+    when its endpoint was deleted meanwhile: nothing to record)."""
     now = utcnow()
+    # Locked (PostgreSQL) so that a deletion of the endpoint waits for this record or
+    # comes first; SQLite's single writer does the same.
+    row = select(_DL.c.id).where(_DL.c.id == due.id)
+    if conn.dialect.name == "postgresql":
+        row = row.with_for_update()
+    if conn.execute(row).first() is None:
+        return "gone"
     conn.execute(
         insert(_AT).values(
             delivery_id=due.id,
@@ -293,7 +301,7 @@ def deliver(db: Database, due: Due, me: str, http: httpx.Client | None = None) -
 def send_due(db: Database, batch: int = 50, budget: float = 5.0) -> dict[str, int]:
     """Send what is due in the caller's thread, batch after batch (a batch's posts run side
     by side) until nothing is due or ``budget`` seconds have passed; counts by outcome."""
-    counts = {"delivered": 0, "pending": 0, "dead": 0}
+    counts = {"delivered": 0, "pending": 0, "dead": 0, "gone": 0}
     deadline = time.monotonic() + budget
     me = holder()
     while time.monotonic() < deadline:
