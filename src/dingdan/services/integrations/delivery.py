@@ -49,6 +49,7 @@ TIMEOUT = 15.0  # seconds without an answer: a failed attempt
 LEASE = timedelta(seconds=60)  # longer than any post may take (TIMEOUT per phase)
 EXCERPT = 1000  # characters of an answer kept in the attempt log
 THREADS = 8
+CHAIN_SECONDS = 5.0  # senders go on to the next due delivery this long after a pump call
 USER_AGENT = "Dingdan-Webhooks/1"
 _EP = table_of(WebhookEndpoint)
 _DL = table_of(WebhookDelivery)
@@ -321,6 +322,7 @@ class _Pump:
         self.lock = threading.Lock()
         self.busy = 0
         self.pool: ThreadPoolExecutor | None = None
+        self.called = 0.0  # when the worker last called ``pump``
 
     def run(self, db: Database) -> int:
         with self.lock:
@@ -345,8 +347,12 @@ class _Pump:
         finally:
             with self.lock:
                 self.busy -= 1
+        # The next due (an order's next event) without waiting for the worker's next round,
+        # while the worker still calls: once it stops (a shutdown), so does the chain.
+        if time.monotonic() - self.called > CHAIN_SECONDS:
+            return
         try:
-            self.run(db)  # the next due (an order's next event) without waiting a round
+            self.run(db)
         except Exception:  # noqa: BLE001 - the worker's next round claims it
             log.exception("webhook pump failed")
 
@@ -356,4 +362,5 @@ _PUMP = _Pump()
 
 def pump(db: Database) -> int:
     """Hand due deliveries to the background senders; returns how many were handed."""
+    _PUMP.called = time.monotonic()
     return _PUMP.run(db)
