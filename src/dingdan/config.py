@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     upload_dir: str = "uploads"
     # Largest uploaded file; multipart requests may be this large (plus form overhead).
     upload_max_bytes: int = 5 * 1024 * 1024
+    # Outgoing webhooks may be posted to loopback, private and link-local addresses (for
+    # development and tests only: in production an endpoint could reach the inside network).
+    webhook_allow_private: bool = False
 
     def public_base_url(self) -> str:
         """``public_url`` without a trailing slash (``LOCAL_PUBLIC_URL`` when unset)."""

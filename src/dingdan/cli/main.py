@@ -186,7 +186,8 @@ def worker(
     interval: float = typer.Option(5.0, help="Seconds between rounds."),
 ) -> None:
     """Run the background worker (outbox, SQLite's order search index, unpaid bank-transfer
-    cancellation, payment intents left pending, PDF documents) in the foreground."""
+    cancellation, payment intents left pending, PDF documents, outgoing webhooks) in the
+    foreground."""
     import time
 
     from dingdan.config import get_settings
@@ -202,7 +203,8 @@ def worker(
             f"cancelled: {len(result['cancelled'])}, "
             f"idempotency keys purged: {result['purged_keys']}, "
             f"payment intents settled: {result['payment_intents']}, "
-            f"documents rendered: {result['documents']}",
+            f"documents rendered: {result['documents']}, "
+            f"webhook deliveries started: {result['webhooks']}",
             highlight=False,
         )
         if once:

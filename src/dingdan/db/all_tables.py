@@ -4,6 +4,7 @@ import dingdan.db.document_tables  # noqa: F401
 import dingdan.db.payment_tables  # noqa: F401
 import dingdan.db.return_tables  # noqa: F401
 import dingdan.db.tracking_tables  # noqa: F401
+import dingdan.db.webhook_tables  # noqa: F401
 from dingdan.db import order_tables, tables
 
 __all__ = ["order_tables", "tables"]

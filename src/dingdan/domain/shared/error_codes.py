@@ -159,6 +159,11 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_tracking_number": N_(
         "is not a valid %(carrier)s tracking number (expected %(expected)s)"
     ),
+    "invalid_webhook_url": N_("must be an http:// or https:// URL of at most %(max)s characters"),
+    "private_address": N_(
+        "points at %(address)s, a loopback, private or link-local address, where webhooks "
+        "are not sent"
+    ),
     "invalid_tracking_url": N_(
         "must be an http:// or https:// link of at most 300 characters containing {number}"
     ),

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,8 @@ from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, Servi
 # imports no API module).
 from dingdan.services.after_sales import disputes, return_settlement  # noqa: F401
 from dingdan.services.fulfilment import shipments
+from dingdan.services.integrations import delivery as webhook_delivery
+from dingdan.services.integrations import webhooks
 from dingdan.services.jobs import outbox
 from dingdan.services.orders import search_index
 from dingdan.services.payments import (
@@ -97,6 +100,7 @@ def drain(db: Database, batch: int = 500, budget: float = 2.0) -> Drained:
     slow, and may write themselves); settling one batch and claiming the next share one
     short transaction, so a busy outbox costs one write transaction per batch as before."""
     tally = Drained()
+    _draining.set(db)  # for the consumers that write (the webhooks' fan-out)
     deadline = time.monotonic() + budget
     me = outbox.worker_name()
     claimed = db.write(lambda conn: outbox.claim(conn, batch, me))
@@ -208,9 +212,32 @@ def purge_idempotency_keys(db: Database, days: int = IDEMPOTENCY_DAYS) -> int:
     )
 
 
+# Outgoing webhooks (services/integrations) -------------------------------------------------
+# Every event is fanned out to the webhook endpoints that hear it: one delivery row per
+# endpoint, keyed by the event's id (a consumer gets no database: it is the one ``drain`` is
+# draining, held in a context variable). run_frequent then hands due deliveries to the
+# webhook senders' threads, which post outside any transaction and record the answers.
+_draining: ContextVar[Database] = ContextVar("draining")
+
+
+def _fan_out_webhooks(message: outbox.Claimed) -> None:
+    webhooks.fan_out(
+        _draining.get(), message.id, message.topic, message.payload, message.created_at
+    )
+
+
+subscribe("*", _fan_out_webhooks)
+# ---------------------------------------------------------------------------------------------
+
+
 def run_frequent(db: Database) -> dict[str, Any]:
-    """What runs every second: the outbox, and the search index of the new orders."""
-    return {"outbox": drain(db), "search_indexed": search_index.catch_up(db)}
+    """What runs every second: the outbox, the search index of the new orders, and the
+    webhook deliveries that are due (handed to their own threads)."""
+    return {
+        "outbox": drain(db),
+        "search_indexed": search_index.catch_up(db),
+        "webhooks": webhook_delivery.pump(db),
+    }
 
 
 def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:

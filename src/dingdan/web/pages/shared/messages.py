@@ -194,6 +194,11 @@ LABELS: dict[str, str] = {
     "close_intent": N_("Payment intent closed"),
     "barcode_cleared": N_("Barcode cleared"),
     "stock": N_("Stock"),
+    # audit actions on outgoing webhooks, and their records
+    "rotate_secret": N_("Secret rotated"),
+    "replay": N_("Sent again"),
+    "webhook_endpoint": N_("Webhook endpoint"),
+    "webhook_delivery": N_("Webhook delivery"),
     # order events
     "customer_note": N_("Customer's note"),
     "dispute_reassigned": N_("Dispute reassigned"),

@@ -63,6 +63,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "refund",
             "close_intent",
             "barcode_cleared",
+            "rotate_secret",
+            "replay",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -80,6 +82,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "stock",
             "shipment",
             "tracking_events",
+            "webhook_endpoint",
+            "webhook_delivery",
         }
     ),  # fmt: skip
     "order_event": frozenset(

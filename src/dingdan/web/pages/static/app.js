@@ -12,6 +12,15 @@
   document.addEventListener("click", function (e) {
     var el = e.target;
     if (el && el.hasAttribute && el.hasAttribute("data-print")) window.print();
+    // A copy button (a webhook's secret, shown once): data-copy names the field to copy.
+    if (el && el.hasAttribute && el.hasAttribute("data-copy")) {
+      var field = document.querySelector(el.getAttribute("data-copy"));
+      if (!field) return;
+      field.select();
+      var said = function () { el.textContent = el.getAttribute("data-copied") || el.textContent; };
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(said);
+      else if (document.execCommand("copy")) said();
+    }
   });
 
   // The scan field keeps the focus so that a USB scanner (keys + Enter) can go on scanning.
