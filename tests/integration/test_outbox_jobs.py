@@ -174,3 +174,15 @@ def test_a_message_leased_by_a_worker_that_died_is_taken_again_when_the_lease_ru
     assert worker.drain_outbox(db) == 1
     assert sorted(p["n"] for p in seen) == [0, 1]
     assert _rows(db) == []
+
+
+def test_an_event_id_is_never_given_again_once_the_queue_is_empty(db, handlers):
+    """Consumers key what they write by the event's id: an emptied outbox (SQLite's plain
+    rowid restarted at 1) must not give a later event an earlier one's id."""
+    _install(handlers, "test.seen", lambda payload: None)
+    _put(db, "test.seen", 3)
+    first = [r.id for r in _rows(db)]
+    assert worker.drain_outbox(db) == 3 and _rows(db) == []
+    _put(db, "test.seen")
+    (later,) = [r.id for r in _rows(db)]
+    assert later > max(first)

@@ -250,7 +250,13 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_outbox_ready", "status", "available_at"),)
+    # AUTOINCREMENT on SQLite: an id is never used again once the queue is empty (a plain
+    # rowid restarts at 1), so an event's id stays its identity for the consumers that key
+    # what they write by it. PostgreSQL's identity never goes back.
+    __table_args__ = (
+        Index("ix_outbox_ready", "status", "available_at"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class Setting(Base):
