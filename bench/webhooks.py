@@ -24,7 +24,7 @@ from bench import load, seed
 from bench.server import Server, create_token, database, free_port
 from dingdan.db.engine import Database
 from dingdan.db.webhook_tables import WebhookDelivery, WebhookEndpoint
-from dingdan.services.integrations import signing
+from dingdan.domain.shared import standard_webhooks as signing
 
 SKUS = seed.uniform_skus(200)
 

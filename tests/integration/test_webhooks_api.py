@@ -10,7 +10,8 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from dingdan.config import get_settings
-from dingdan.services.integrations import addresses, signing
+from dingdan.domain.shared import standard_webhooks as signing
+from dingdan.services.integrations import addresses
 from tests.helpers import shared_data_param, shared_external
 
 VECTORS = shared_external() / "vectors/standardwebhooks.json"
@@ -31,7 +32,8 @@ def test_signatures_match_the_published_standard_webhooks_vectors(case):
         assert signing.sign(given["secret"], msg_id, ts, payload) == expected["signature"]
     elif case["kind"] == "stdwh_verify":
         header = given["webhook_signature_header"]
-        assert signing.verify(given["secret"], msg_id, ts, payload, header) is expected["valid"]
+        matches = signing.signature_matches(given["secret"], msg_id, ts, payload, header)
+        assert matches is expected["valid"]
     else:  # the same key written with and without padding or prefix
         signed = {signing.sign(s, msg_id, ts, payload) for s in given["secrets"]}
         assert signed == {expected["derived_signature"]}

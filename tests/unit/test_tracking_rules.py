@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from standardwebhooks import Webhook
 
-from dingdan.domain.fulfilment import tracking_hooks
 from dingdan.domain.fulfilment.tracking import TrackingEvent, moves, parse_time
+from dingdan.domain.shared import standard_webhooks as tracking_hooks
 
 T0 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
@@ -42,13 +42,13 @@ def test_signatures_of_the_standard_webhooks_library_verify_and_others_do_not() 
     now = datetime.now(UTC)
     ts = str(int(now.timestamp()))
     signed = Webhook(secret).sign("msg_1", now, body.decode())
-    assert tracking_hooks.verify(secret, "msg_1", ts, signed, body, now.timestamp()) is None
+    assert tracking_hooks.check_delivery(secret, "msg_1", ts, signed, body, now.timestamp()) is None
     assert tracking_hooks.sign(secret, "msg_1", int(ts), body) == signed
     both = f"v1,bm90IGl0 {signed}"  # one of several signatures (a rotated key) suffices
-    assert tracking_hooks.verify(secret, "msg_1", ts, both, body, now.timestamp()) is None
-    assert tracking_hooks.verify(secret, "msg_2", ts, signed, body, now.timestamp())
-    assert tracking_hooks.verify(secret, "msg_1", ts, signed, body + b" ", now.timestamp())
-    assert tracking_hooks.verify(secret, "msg_1", ts, signed, body, now.timestamp() + 301)
-    assert tracking_hooks.verify(secret, "msg_1", "abc", signed, body, now.timestamp())
-    assert tracking_hooks.verify(secret, None, ts, signed, body, now.timestamp())
+    assert tracking_hooks.check_delivery(secret, "msg_1", ts, both, body, now.timestamp()) is None
+    assert tracking_hooks.check_delivery(secret, "msg_2", ts, signed, body, now.timestamp())
+    assert tracking_hooks.check_delivery(secret, "msg_1", ts, signed, body + b" ", now.timestamp())
+    assert tracking_hooks.check_delivery(secret, "msg_1", ts, signed, body, now.timestamp() + 301)
+    assert tracking_hooks.check_delivery(secret, "msg_1", "abc", signed, body, now.timestamp())
+    assert tracking_hooks.check_delivery(secret, None, ts, signed, body, now.timestamp())
     assert not tracking_hooks.is_secret("whsec_not base64!") and not tracking_hooks.is_secret("x")

@@ -16,7 +16,7 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import CarrierRow
 from dingdan.domain.catalog import products as catalog_rules
 from dingdan.domain.fulfilment import carriers as known
-from dingdan.domain.fulfilment import tracking_hooks
+from dingdan.domain.shared import standard_webhooks
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -172,9 +172,9 @@ def set_webhook_secret(db: Database, actor: Actor, code: str, secret: Any = None
     given (one the carrier issued), else a new random one. Shown only in this answer; the
     old one stops working at once."""
     _known_code(code)
-    if secret is not None and not tracking_hooks.is_secret(secret):
+    if secret is not None and not standard_webhooks.is_secret(secret):
         raise ValidationFailed.on("secret", "not_a_webhook_secret")
-    value = str(secret) if secret is not None else tracking_hooks.new_secret()
+    value = str(secret) if secret is not None else standard_webhooks.new_secret()
 
     def work(conn: Connection) -> dict[str, Any]:
         row = conn.execute(select(CarrierRow).where(CarrierRow.code == code)).first()

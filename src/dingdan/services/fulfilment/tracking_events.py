@@ -30,8 +30,8 @@ from dingdan.db.order_tables import CarrierRow, Order, Shipment
 from dingdan.db.tracking_tables import CarrierWebhookDelivery, TrackingEventRow
 from dingdan.db.types import utcnow
 from dingdan.domain.fulfilment import tracking as rules
-from dingdan.domain.fulfilment import tracking_hooks
 from dingdan.domain.fulfilment.tracking import TrackingEvent
+from dingdan.domain.shared import standard_webhooks
 from dingdan.domain.shared.errors import (
     FieldErrors,
     Unauthorized,
@@ -321,7 +321,7 @@ def receive_webhook(
     why = (
         "the carrier has no webhook secret"
         if secret is None
-        else tracking_hooks.verify(
+        else standard_webhooks.check_delivery(
             secret,
             msg_id,
             headers.get("webhook-timestamp"),

@@ -40,8 +40,9 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import OutboxMessage, table_of
 from dingdan.db.types import utcnow
 from dingdan.db.webhook_tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from dingdan.domain.shared import standard_webhooks as signing
 from dingdan.domain.shared.retries import retry_delay
-from dingdan.services.integrations import addresses, signing
+from dingdan.services.integrations import addresses
 
 log = logging.getLogger("dingdan.webhooks")
 

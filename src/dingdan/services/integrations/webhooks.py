@@ -21,10 +21,11 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import table_of
 from dingdan.db.types import utcnow
 from dingdan.db.webhook_tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from dingdan.domain.shared import standard_webhooks as signing
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.after_sales import return_queries
-from dingdan.services.integrations import addresses, signing
+from dingdan.services.integrations import addresses
 from dingdan.services.orders import queries as order_queries
 from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.outbox_events import EVENT_TYPES
