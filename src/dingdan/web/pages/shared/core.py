@@ -132,6 +132,12 @@ class Page:
         d["by_field"] = {
             e.field: messages.field_message(self.gettext, e, self.language) for e in exc.errors
         }
+        # The same with each field's name, so that the top of the form lists only those it
+        # does not show beside a field (the macro ``refusal``).
+        d["named"] = [
+            (e.field, label, message)
+            for e, (label, message) in zip(exc.errors, d["fields"], strict=True)
+        ]
         return d
 
     def keep(
@@ -147,6 +153,7 @@ class Page:
         error = self.form_error(exc)
         if rename is not None:
             error["by_field"] = {rename(k): v for k, v in error["by_field"].items()}
+            error["named"] = [(rename(n), label, msg) for n, label, msg in error["named"]]
         self.forms[form_id] = Kept(error, dict(typed))
 
     def kept(self, form_id: str) -> Kept:
@@ -156,13 +163,14 @@ class Page:
         self,
         work: Callable[[], Any],
         *,
-        done: str | Callable[[Any], str],
+        done: str | Callable[[Any], str] | None,
         back: str,
         form_id: str,
         typed: Mapping[str, Any],
         again: Callable[[int], Response],
         rename: Callable[[str], str] | None = None,
         then: Callable[[Any], str] | None = None,
+        whole_form: bool = False,
     ) -> Response:
         """Run ``work`` (one use case) for the form ``form_id`` and answer as every form of
         the back office does. Done: ``done`` flashed (or ``done(result)``), see ``back`` (or
@@ -170,18 +178,20 @@ class Page:
         422), each message beside its field in the reader's language and what was ``typed``
         kept (``kept(form_id)`` in the template). Refused for a rule of the thing acted on
         (a transition, a conflict): the message at the top of ``back``, in the reader's
-        language."""
+        language; with ``whole_form`` (a form that creates something: a taken code is
+        about what was typed), the page again with the message at the top of the form."""
         try:
             result = work()
         except DomainError as exc:
             if isinstance(exc, NotFound | Forbidden):
                 raise
-            if exc.errors:
+            if exc.errors or whole_form:
                 self.keep(form_id, exc, typed, rename)
                 return again(status_of(exc))
             self.flash_error(exc)
             return self.redirect(back)
-        self.flash(done if isinstance(done, str) else done(result))
+        if done is not None:
+            self.flash(done if isinstance(done, str) else done(result))
         return self.redirect(back if then is None else then(result))
 
     def flash_error(self, exc: DomainError) -> None:

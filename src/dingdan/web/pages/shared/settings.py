@@ -46,29 +46,45 @@ def create_location(request: Request, page: User, form: Form) -> Response:
     data: dict[str, Any] = {
         k: form_text(form, k, 300) for k in ("code", "name", "country", "city", "line1")
     }
-    errors = FieldErrors()
-    data["priority"] = form_whole(
-        form, "priority", errors, minimum=-MAX_INT, maximum=MAX_INT, blank=0
-    )
-    try:
+
+    def work() -> None:
+        errors = FieldErrors()
+        data["priority"] = form_whole(
+            form, "priority", errors, minimum=-MAX_INT, maximum=MAX_INT, blank=0
+        )
         errors.raise_if_any()
         locations.create_location(request.app.state.db, actor, data)
-    except DomainError as exc:
-        return _settings_page(page, status_of(exc), error=page.error(exc), v=form)
-    page.flash(page.gettext("Location %(code)s created.", code=data["code"]))
-    return page.redirect("/settings")
+
+    return page.attempt(
+        work,
+        done=page.gettext("Location %(code)s created.", code=data["code"]),
+        back="/settings",
+        form_id="location",
+        typed=_typed(form),
+        again=lambda status: _settings_page(page, status),
+        whole_form=True,
+    )
+
+
+def _typed(form: dict[str, Any]) -> dict[str, Any]:
+    """What a form sent, to show it again: never its token, never a password."""
+    return {k: v for k, v in form.items() if k != "csrf_token" and "password" not in k}
 
 
 @router.post("/settings/locations/{code}")
 def toggle_location(request: Request, code: str, page: User, form: Form) -> Response:
-    actor = page.require(Action.MANAGE_SETTINGS)
-    try:
-        locations.update_location(
-            request.app.state.db, actor, code, {"active": form.get("active") == "1"}
-        )
-    except DomainError as exc:
-        page.flash_error(exc)
-    return page.redirect("/settings")
+    page.require(Action.MANAGE_SETTINGS)
+    active = form.get("active") == "1"
+    return page.attempt(
+        lambda: locations.update_location(
+            request.app.state.db, page.actor, code, {"active": active}
+        ),
+        done=None,
+        back="/settings",
+        form_id=f"location-{code}",
+        typed=_typed(form),
+        again=lambda status: _settings_page(page, status),
+    )
 
 
 @router.post("/settings/stage-limits")
@@ -105,20 +121,22 @@ def users(page: User) -> Response:
 @router.post("/settings/users")
 def create_user(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_USERS)
-    try:
-        accounts.create_user(
+    return page.attempt(
+        lambda: accounts.create_user(
             request.app.state.db,
             actor,
             email=form_text(form, "email", 254) or "",
             role=form_text(form, "role", 30),
             password=form.get("password") if isinstance(form.get("password"), str) else "",
             name=form_text(form, "name", 200),
-        )
-    except DomainError as exc:
-        values = {k: v for k, v in form.items() if k != "password"}
-        return _users_page(page, status_of(exc), error=page.error(exc), v=values)
-    page.flash(page.gettext("User created."))
-    return page.redirect("/settings/users")
+        ),
+        done=page.gettext("User created."),
+        back="/settings/users",
+        form_id="new-user",
+        typed=_typed(form),
+        again=lambda status: _users_page(page, status),
+        whole_form=True,
+    )
 
 
 @router.post("/settings/users/{user_id}")
@@ -126,7 +144,8 @@ def update_user(request: Request, user_id: str, page: User, form: Form) -> Respo
     actor = page.require(Action.MANAGE_USERS)
     db = request.app.state.db
     what = form.get("do")
-    try:
+
+    def work() -> None:
         if what == "role":
             sign_in.set_role(db, actor, user_id, form_text(form, "role", 30))
         elif what in ("activate", "deactivate"):
@@ -135,8 +154,13 @@ def update_user(request: Request, user_id: str, page: User, form: Form) -> Respo
             sign_in.reset_password(db, actor, user_id, form.get("new_password"))
         else:
             raise ValidationFailed.on("do", "unknown_value")
-    except DomainError as exc:
-        page.flash_error(exc)
-    else:
-        page.flash(page.gettext("User updated."))
-    return page.redirect("/settings/users")
+
+    # Each row's forms are one form here: a refusal is said beside the field it is about.
+    return page.attempt(
+        work,
+        done=page.gettext("User updated."),
+        back="/settings/users",
+        form_id=f"user-{user_id}",
+        typed=_typed(form),
+        again=lambda status: _users_page(page, status),
+    )
