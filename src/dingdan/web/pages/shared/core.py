@@ -80,6 +80,8 @@ class Page:
     user: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     forms: dict[str, Kept] = field(default_factory=dict)  # refused forms, by form id
+    # A context's own words for its errors (disputes name their fields their own way).
+    describe_with: Callable[[DomainError], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self._ = i18n.gettext_for(self.language)  # for templates: Markup, values escaped
@@ -122,6 +124,8 @@ class Page:
         self.request.session["flash"] = [*shown, [kind, str(message)]]
 
     def error(self, exc: DomainError) -> dict[str, Any]:
+        if self.describe_with is not None:
+            return self.describe_with(exc)
         return messages.describe(self.gettext, exc, self.language)
 
     def form_error(self, exc: DomainError) -> dict[str, Any]:
@@ -129,9 +133,11 @@ class Page:
         the reader's language (``by_field``, for the macro ``field_error`` beside the field;
         fields the form does not show stay in ``fields`` for the box at its top)."""
         d = self.error(exc)
-        d["by_field"] = {
-            e.field: messages.field_message(self.gettext, e, self.language) for e in exc.errors
-        }
+        by_field: dict[str, str] = {}
+        for e in exc.errors:  # a field refused twice (a file empty and unnamed) says both
+            said = messages.field_message(self.gettext, e, self.language)
+            by_field[e.field] = f"{by_field[e.field]}; {said}" if e.field in by_field else said
+        d["by_field"] = by_field
         # The same with each field's name, so that the top of the form lists only those it
         # does not show beside a field (the macro ``refusal``).
         d["named"] = [
