@@ -189,7 +189,7 @@ class Page:
         try:
             result = work()
         except DomainError as exc:
-            if isinstance(exc, NotFound | Forbidden):
+            if isinstance(exc, Forbidden):
                 raise
             if exc.errors or whole_form:
                 self.keep(form_id, exc, typed, rename)
