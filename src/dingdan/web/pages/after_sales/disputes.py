@@ -310,7 +310,9 @@ def investigate(request: Request, dispute_id: str, page: User, form: Form) -> Re
     )
 
 
-def reship_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[dict[str, Any]] | None:
+def reship_lines(
+    form: dict[str, Any], rows: list[Any] | None = None
+) -> list[dict[str, Any]] | None:
     """The units to send again, per SKU; None when the form names no SKU (then the service
     reships every shipped unit)."""
     skus = _list(form, "sku")

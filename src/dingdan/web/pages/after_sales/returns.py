@@ -143,9 +143,7 @@ def reject(request: Request, return_id: str, page: User, form: Form) -> Response
     )
 
 
-def receipt_lines(
-    form: dict[str, Any], rows: list[Any] | None = None
-) -> list[dict[str, Any]]:
+def receipt_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[dict[str, Any]]:
     """Per SKU, the resellable and the damaged count become up to two receipt lines (each
     line's form row and field appended to ``rows``)."""
     errors = FieldErrors()

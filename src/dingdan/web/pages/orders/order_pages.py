@@ -201,7 +201,10 @@ def cancel(request: Request, number: str, page: User, form: Form) -> Response:
         ),
         page.gettext("The order is cancelled."),
         "cancel",
-        {**_typed(form, "reason"), "refund_difference": "1" if refund_difference.asked(form) else ""},
+        {
+            **_typed(form, "reason"),
+            "refund_difference": "1" if refund_difference.asked(form) else "",
+        },
     )
     if done and refund_difference.asked(form):
         why = page.gettext("Order cancelled: %(reason)s", reason=reason or "")

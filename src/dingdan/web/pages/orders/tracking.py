@@ -19,6 +19,7 @@ from dingdan.services.orders import tracking
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import request_lines
 from dingdan.web.pages.shared.core import (
+    line_fields,
     Anon,
     Page,
     PageRoute,
@@ -114,15 +115,18 @@ async def request_return(request: Request, token: str, page: Anon) -> Response:
         if isinstance(f, UploadFile) and f.filename
     ]
     db = request.app.state.db
+    rows: list[Any] = []
     try:
-        body = {"lines": request_lines(form), "note": form_text(form, "note", 1000)}
+        body = {"lines": request_lines(form, rows), "note": form_text(form, "note", 1000)}
         done = await run_in_threadpool(
             customer_returns.request_from_customer, db, token, body, photos
         )
     except NotFound:
         return page.render("orders/track.html", status=404, t=None)
     except DomainError as exc:
-        page.flash_error(exc)
+        # As Page.attempt does (this one awaits): the message beside the field, typed kept.
+        lines = line_fields(rows)
+        page.keep("return", exc, form, lambda f: "photos" if f.startswith("photos") else lines(f))
         return _render(request, page, token, status=status_of(exc), values=form)
     page.flash(
         page.gettext("Your return request %(id)s is received. We will contact you.", id=done["id"])
