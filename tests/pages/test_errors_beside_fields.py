@@ -44,7 +44,8 @@ def _state(db: Any) -> dict[str, list[tuple[str, ...]]]:
 
 def _shipped(db: Any, number: str) -> str:
     transactions.record_payment(db, ADMIN, number, {"amount": "760.00"})
-    s = shipments.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT00001"})
+    body = {"carrier": "hct", "tracking_number": "HCT00001"}
+    s = shipments.create_shipment(db, ADMIN, number, body)
     return str(s["id"])
 
 

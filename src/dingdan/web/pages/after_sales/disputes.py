@@ -19,13 +19,11 @@ from dingdan.domain.after_sales.returns import DisputeStatus, DisputeType, Resol
 from dingdan.domain.shared.errors import (
     DomainError,
     FieldErrors,
-    Forbidden,
     NotFound,
     ValidationFailed,
 )
 from dingdan.services.after_sales import dispute_evidence, dispute_queries, disputes
 from dingdan.services.orders import queries
-from dingdan.web.error_status import status_of
 from dingdan.web.i18n import TIMEZONE
 from dingdan.web.pages.after_sales import words
 from dingdan.web.pages.after_sales.returns import _list, _whole

@@ -27,7 +27,7 @@ def cancel_line(request: Request, number: str, page: User, form: Form) -> Respon
     actor = page.require(Action.MANAGE_ORDERS)
     sku = form_text(form, "sku", 100) or ""
     reason = form_text(form, "reason", 600)
-    done: list[dict[str, Any]] = []
+    done: list[Any] = []
 
     def work() -> None:
         errors = FieldErrors()

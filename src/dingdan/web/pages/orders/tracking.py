@@ -19,12 +19,12 @@ from dingdan.services.orders import tracking
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import request_lines
 from dingdan.web.pages.shared.core import (
-    line_fields,
     Anon,
     Page,
     PageRoute,
     client_address,
     form_text,
+    line_fields,
     posted,
 )
 

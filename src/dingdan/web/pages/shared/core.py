@@ -180,12 +180,14 @@ class Page:
     ) -> Response:
         """Run ``work`` (one use case) for the form ``form_id`` and answer as every form of
         the back office does. Done: ``done`` flashed (or ``done(result)``), see ``back`` (or
-        ``then(result)``, ``result`` what ``work`` returned). Refused for its fields: the page again (``again(status)``,
-        422), each message beside its field in the reader's language and what was ``typed``
-        kept (``kept(form_id)`` in the template). Refused for a rule of the thing acted on
-        (a transition, a conflict): the message at the top of ``back``, in the reader's
-        language; with ``whole_form`` (a form that creates something: a taken code is
-        about what was typed), the page again with the message at the top of the form."""
+        ``then(result)``, ``result`` what ``work`` returned). Refused for its fields: the
+        page again (``again(status)``, 422), each message beside its field in the reader's
+        language and what was ``typed`` kept (``kept(form_id)`` in the template; ``rename``
+        turns the service's field names into the form's). Refused for a rule of the thing
+        acted on (a transition, a conflict, a value that names nothing): the message at the
+        top of ``back``, in the reader's language; with ``whole_form`` (a form that creates
+        something: a taken code is about what was typed), the page again with the message
+        at the top of the form."""
         try:
             result = work()
         except DomainError as exc:
