@@ -243,3 +243,11 @@ def test_a_refusal_of_the_order_not_of_a_field_is_said_at_the_top_in_chinese(sho
     page = cs.get(r.headers["location"], headers=ZH).text
     box = re.search(r"<p class=\"flash error\"[^>]*>(.*?)</p>", page, re.S)
     assert box and CJK.search(box.group(1)) and "Invalid" not in box.group(1)
+
+
+def test_a_date_filter_that_is_no_date_is_said_beside_it_in_chinese(shop, browser):
+    r = browser("admin").get("/audit?date_from=2026-02-31&actor=lin", headers=ZH)
+    assert r.status_code == 422
+    said = re.search(r'<p class="field-error" id="audit-from-error"[^>]*>([^<]*)</p>', r.text)
+    assert said and CJK.search(said.group(1))
+    assert 'value="2026-02-31" aria-invalid="true" aria-describedby="audit-from-error"' in r.text
