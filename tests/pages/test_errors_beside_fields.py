@@ -173,6 +173,14 @@ CASES = {
         "loc-priority",
         "高雄倉",
     ),
+    "stage limits": Case(
+        "admin",
+        lambda db, n: "/settings/stage-limits",
+        {"payment_hours": "三天", "payment_owner": "finance", "picking_hours": "24",
+         "picking_owner": "warehouse"},
+        "payment_hours",
+        'value="三天"',
+    ),
     "new user": Case(
         "admin",
         lambda db, n: "/settings/users",

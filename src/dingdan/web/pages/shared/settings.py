@@ -8,12 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action, Role
-from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
+from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.numbers import read_whole
 from dingdan.services.access import accounts, sign_in
 from dingdan.services.inventory import locations
 from dingdan.services.reports import dashboard
-from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import MAX_INT, form_whole
 
@@ -29,7 +28,7 @@ def _settings_page(page: Page, status: int = 200, **kw: Any) -> Response:
         limits=dashboard.stage_limits(db),
         stages=dashboard.STAGES,
         roles=[r.value for r in Role],
-        **{"error": None, "v": {}, **kw},
+        **kw,
     )
 
 
@@ -97,12 +96,16 @@ def stage_limits(request: Request, page: User, form: Form) -> Response:
         text = form_text(form, f"{stage}_hours", 10) or ""
         hours: Any = read_whole(text, f"{stage}_hours", FieldErrors(), minimum=1, maximum=8760)
         data[stage] = {"hours": hours, "owner": form_text(form, f"{stage}_owner", 30)}
-    try:
-        dashboard.set_stage_limits(request.app.state.db, actor, data)
-    except DomainError as exc:
-        return _settings_page(page, status_of(exc), error=page.error(exc))
-    page.flash(page.gettext("Time limits saved."))
-    return page.redirect("/settings")
+    return page.attempt(
+        lambda: dashboard.set_stage_limits(request.app.state.db, actor, data),
+        done=page.gettext("Time limits saved."),
+        back="/settings",
+        form_id="limits",
+        typed=_typed(form),
+        again=lambda status: _settings_page(page, status),
+        rename=lambda name: name.replace(".", "_"),  # packed.hours → the form's packed_hours
+        whole_form=True,
+    )
 
 
 def _users_page(page: Page, status: int = 200, **kw: Any) -> Response:
