@@ -142,7 +142,7 @@ class Page:
         # does not show beside a field (the macro ``refusal``).
         d["named"] = [
             (e.field, label, message)
-            for e, (label, message) in zip(exc.errors, d["fields"], strict=True)
+            for e, (label, message) in zip(exc.errors, d["fields"], strict=False)
         ]
         return d
 
@@ -157,8 +157,12 @@ class Page:
         its error beside its fields (the service's field names turned into the form's by
         ``rename``) and what was ``typed``."""
         error = self.form_error(exc)
-        if rename is not None:
-            error["by_field"] = {rename(k): v for k, v in error["by_field"].items()}
+        if rename is not None:  # two names of the service may be one field of the form
+            by_field: dict[str, str] = {}
+            for name, said in error["by_field"].items():
+                shown = rename(name)
+                by_field[shown] = f"{by_field[shown]}; {said}" if shown in by_field else said
+            error["by_field"] = by_field
             error["named"] = [(rename(n), label, msg) for n, label, msg in error["named"]]
         self.forms[form_id] = Kept(error, dict(typed))
 
