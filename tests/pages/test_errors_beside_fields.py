@@ -21,7 +21,7 @@ from dingdan.services.after_sales import disputes, returns
 from dingdan.services.fulfilment import shipments
 from dingdan.services.payments import transactions
 from tests.builders import ADMIN
-from tests.pages.conftest import csrf_of
+from tests.pages.conftest import PASSWORD, csrf_of
 
 ZH = {"Accept-Language": "zh-TW"}
 # What a page may write while it answers a refusal: who looked, the session, counters.
@@ -193,6 +193,12 @@ CASES = {
         lambda db, n: f"/settings/users/{_user_id(db, 'viewer@example.com')}",
         {"do": "password", "new_password": "短"},
         lambda db, n: f"new-password-{_user_id(db, 'viewer@example.com')}",
+    ),
+    "own password": Case(
+        "viewer",
+        lambda db, n: "/account/password",
+        {"current_password": PASSWORD, "new_password": "短"},
+        "new_password",
     ),
     "product form": Case(
         "admin",
