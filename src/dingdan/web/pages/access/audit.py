@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
-from dingdan.domain.shared.errors import DomainError
+from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
 from dingdan.services.access import audit_log
 from dingdan.web.i18n import TIMEZONE
-from dingdan.web.pages.shared.core import PageRoute, User
+from dingdan.web.pages.shared.core import Page, PageRoute, User
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FIELDS = ("actor", "action", "entity_type", "entity_id", "date_from", "date_to")
@@ -48,6 +48,26 @@ def audit_page(request: Request, page: User) -> Response:
         page.flash_error(exc)
         result = audit_log.list_entries(db, **kwargs, limit=50)
     base = "/audit?" + urlencode({k: v for k, v in f.items() if v})
+    status = _keep_bad_dates(page, f)
     return page.render(
-        "access/audit.html", result=result, f=f, choices=audit_log.choices(db), base=base
+        "access/audit.html",
+        status=status,
+        result=result,
+        f=f,
+        choices=audit_log.choices(db),
+        base=base,
     )
+
+
+def _keep_bad_dates(page: Page, f: dict[str, str]) -> int:
+    """A date filter that is no date is said beside it (the list is shown without it)."""
+    errors = FieldErrors()
+    for name in ("date_from", "date_to"):
+        if f[name] and _day(f[name]) is None:
+            errors.add(name, "not_a_date")
+    try:
+        errors.raise_if_any()
+    except ValidationFailed as exc:
+        page.keep("audit-filters", exc, f)
+        return 422
+    return 200

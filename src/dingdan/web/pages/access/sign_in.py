@@ -8,10 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import sign_in
 from dingdan.web import i18n
-from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import (
     Anon,
     Form,
@@ -95,16 +93,20 @@ def account(page: User) -> Response:
 @router.post("/account/password")
 def change_password(request: Request, page: User, form: Form) -> Response:
     assert page.user is not None
-    try:
-        user = sign_in.change_password(
-            request.app.state.db,
-            page.actor,
-            page.user["id"],
-            form.get("current_password"),
-            form.get("new_password"),
-        )
-    except DomainError as exc:
-        return page.render("access/account.html", status=status_of(exc), error=page.error(exc))
-    start_session(request, user)
-    page.flash(page.gettext("Your password is changed."))
-    return page.redirect("/account")
+    user_id = page.user["id"]
+
+    def work() -> None:
+        db = request.app.state.db
+        current, new = form.get("current_password"), form.get("new_password")
+        # A new session first: it clears the old one, and the flash goes in the new one.
+        start_session(request, sign_in.change_password(db, page.actor, user_id, current, new))
+
+    return page.attempt(
+        work,
+        done=page.gettext("Your password is changed."),
+        back="/account",
+        form_id="password",
+        typed={},  # a password is never sent back into a form
+        again=lambda status: page.render("access/account.html", status=status, error=None),
+        whole_form=True,
+    )

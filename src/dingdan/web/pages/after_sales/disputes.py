@@ -19,17 +19,23 @@ from dingdan.domain.after_sales.returns import DisputeStatus, DisputeType, Resol
 from dingdan.domain.shared.errors import (
     DomainError,
     FieldErrors,
-    Forbidden,
     NotFound,
     ValidationFailed,
 )
 from dingdan.services.after_sales import dispute_evidence, dispute_queries, disputes
 from dingdan.services.orders import queries
-from dingdan.web.error_status import status_of
 from dingdan.web.i18n import TIMEZONE
 from dingdan.web.pages.after_sales import words
 from dingdan.web.pages.after_sales.returns import _list, _whole
-from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text, posted
+from dingdan.web.pages.shared.core import (
+    Form,
+    Page,
+    PageRoute,
+    User,
+    form_text,
+    line_fields,
+    posted,
+)
 from dingdan.web.pages.shared.fields import form_amount
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -108,7 +114,10 @@ def _new_page(
     error: Any = None,
 ) -> Response:
     due = (datetime.now(TIMEZONE).date() + timedelta(days=disputes.DEFAULT_DUE_DAYS)).isoformat()
+    kept = page.kept("dispute")
     values = {"owner": page.user["email"] if page.user else "", "due_date": due, **v}
+    values.update(kept.values)
+    error = kept.error or error
     return page.render(
         "after_sales/dispute_new.html",
         status=status,
@@ -138,13 +147,17 @@ def open_dispute(request: Request, number: str, page: User, form: Form) -> Respo
         "due_date": form_text(form, "due_date", 30),
         "summary": form_text(form, "summary", 1100),
     }
-    try:
-        done = disputes.open_dispute(db, page.actor, number, {k: v for k, v in body.items() if v})
-    except DomainError as exc:
-        values = {k: v or "" for k, v in body.items()}
-        return _new_page(page, order, values, status_of(exc), _error(page, exc))
-    page.flash(page.gettext("Dispute %(id)s opened.", id=done["id"]))
-    return page.redirect(f"/disputes/{done['id']}")
+    page.describe_with = lambda exc: _error(page, exc)
+    return page.attempt(
+        lambda: disputes.open_dispute(db, page.actor, number, {k: v for k, v in body.items() if v}),
+        done=lambda done: page.gettext("Dispute %(id)s opened.", id=done["id"]),
+        back=f"/orders/{quote(number, safe='')}/disputes/new",
+        then=lambda done: f"/disputes/{done['id']}",
+        form_id="dispute",
+        typed={k: v or "" for k, v in body.items()},
+        again=lambda status: _new_page(page, order, {}, status),
+        whole_form=True,
+    )
 
 
 def _detail(
@@ -158,7 +171,10 @@ def _detail(
         for e in queries.events(db, d["order"])["items"]
         if (e.get("data") or {}).get("dispute_id") == d["id"]
     ]
-    values = {"v": {}, "error": None, "failed": None, **extra}
+    failed = extra.get("failed")
+    kept = page.kept(failed) if failed else None
+    values = {"v": kept.values if kept else {}, "error": kept.error if kept else None, **extra}
+    values.setdefault("failed", None)
     return page.render(
         "after_sales/dispute.html",
         status=status,
@@ -185,22 +201,25 @@ def _step(
     form: dict[str, Any],
     work: Callable[[], Any],
     done: str,
+    rename: Callable[[str], str] | None = None,
 ) -> Response:
-    """One step on the dispute page: done → back to the page with a message; refused → the
-    page again with the message beside the form, and the values typed kept."""
+    """One step on the dispute page (``Page.attempt``): done → back to the page with a
+    message; refused → the page again with the message beside the field (or at the top of
+    the form), and the values typed kept."""
     page.require(Action.MANAGE_RETURNS)
-    try:
-        work()
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        status = status_of(exc)
-        v = {k: val for k, val in form.items() if k != "csrf_token"}
-        return _detail(
-            request, page, dispute_id, status, error=_error(page, exc), failed=which, v=v
-        )
-    page.flash(done)
-    return page.redirect(f"/disputes/{quote(dispute_id, safe='')}")
+    page.describe_with = lambda exc: _error(page, exc)
+    if which == "resolve":  # three forms post here: the one refused is named by its resolution
+        which = f"resolve-{form_text(form, 'resolution', 20) or ''}"
+    return page.attempt(
+        work,
+        done=done,
+        back=f"/disputes/{quote(dispute_id, safe='')}",
+        form_id=which,
+        typed={k: val for k, val in form.items() if k != "csrf_token"},
+        again=lambda status: _detail(request, page, dispute_id, status, failed=which),
+        rename=rename,
+        whole_form=True,
+    )
 
 
 @router.post("/disputes/{dispute_id}/assign")
@@ -289,7 +308,9 @@ def investigate(request: Request, dispute_id: str, page: User, form: Form) -> Re
     )
 
 
-def reship_lines(form: dict[str, Any]) -> list[dict[str, Any]] | None:
+def reship_lines(
+    form: dict[str, Any], rows: list[Any] | None = None
+) -> list[dict[str, Any]] | None:
     """The units to send again, per SKU; None when the form names no SKU (then the service
     reships every shipped unit)."""
     skus = _list(form, "sku")
@@ -298,16 +319,20 @@ def reship_lines(form: dict[str, Any]) -> list[dict[str, Any]] | None:
     errors = FieldErrors()
     lines: list[dict[str, Any]] = []
     for i, sku in enumerate(skus):
-        n = _whole(form, f"quantity-{i}", f"lines[{len(lines)}].quantity", errors)
+        n = _whole(form, f"quantity-{i}", f"quantity-{i}", errors)
         if n:
             lines.append({"sku": sku, "quantity": n})
+            if rows is not None:
+                rows.append(i)  # the form's row of the body's line
     if not lines and not errors:
         errors.add("lines", "no_units")
     errors.raise_if_any()
     return lines
 
 
-def resolution_body(page: Page, form: dict[str, Any]) -> dict[str, Any]:
+def resolution_body(
+    page: Page, form: dict[str, Any], rows: list[Any] | None = None
+) -> dict[str, Any]:
     resolution = form_text(form, "resolution", 20)
     note = form_text(form, "note", 1001)
     body: dict[str, Any] = {"status": "resolved", "resolution": resolution, "note": note}
@@ -315,7 +340,7 @@ def resolution_body(page: Page, form: dict[str, Any]) -> dict[str, Any]:
         page.require(Action.MANAGE_PAYMENTS)
         body["amount"] = form_amount(form, "amount")
     elif resolution == Resolution.RESHIPMENT:
-        body["lines"] = reship_lines(form)
+        body["lines"] = reship_lines(form, rows)
     elif resolution == Resolution.REJECT and note is None:
         raise ValidationFailed.on("note", "required")
     return {k: v for k, v in body.items() if v is not None}
@@ -323,14 +348,16 @@ def resolution_body(page: Page, form: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/disputes/{dispute_id}/resolve")
 def resolve(request: Request, dispute_id: str, page: User, form: Form) -> Response:
+    rows: list[Any] = []  # the reshipment form's rows of the body's lines
     return _step(
         request,
         page,
         dispute_id,
         "resolve",
         form,
-        lambda: _move(page, request, dispute_id, resolution_body(page, form)),
+        lambda: _move(page, request, dispute_id, resolution_body(page, form, rows)),
         page.gettext("The dispute is resolved."),
+        line_fields(rows),
     )
 
 

@@ -20,7 +20,7 @@ from dingdan.services.after_sales import (
     returns,
 )
 from dingdan.services.inventory import locations
-from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text, line_fields
 from dingdan.web.pages.shared.fields import form_amount, form_whole
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -46,13 +46,18 @@ def return_list(request: Request, page: User, status: str | None = None) -> Resp
 
 @router.get("/returns/{return_id}")
 def return_detail(request: Request, return_id: str, page: User) -> Response:
-    db = request.app.state.db
+    return _return_page(page, return_id)
+
+
+def _return_page(page: Page, return_id: str, status: int = 200) -> Response:
+    db = page.request.app.state.db
     ret = return_queries.get_return(db, return_id)
     locs = []
     if page.may(Action.RECEIVE_RETURNS) and ret["status"] == ReturnStatus.APPROVED:
         locs = locations.list_locations(db, active=True, limit=200).items
     return page.render(
         "after_sales/return.html",
+        status=status,
         r=ret,
         locations=locs,
         targets=[t.value for t in RefundTarget],
@@ -74,16 +79,30 @@ def return_photo(request: Request, return_id: str, photo_id: str, page: User) ->
     return Response(content=data, media_type=kind, headers=headers)
 
 
-def _step(page: Page, return_id: str, action: Action, work: Any, done: str) -> Response:
-    """One step of the return page; a refusal comes back as a message on the page."""
+def _step(
+    page: Page,
+    return_id: str,
+    action: Action,
+    work: Any,
+    done: str,
+    form_id: str,
+    form: dict[str, Any],
+    rename: Any = None,
+) -> Response:
+    """One step of the return page (``Page.attempt``): refused for a field, the page again
+    with the message beside it and what was typed; refused by the return's status, a message
+    at the top."""
     page.require(action)
-    try:
-        work()
-    except DomainError as exc:
-        page.flash_error(exc)
-    else:
-        page.flash(done)
-    return page.redirect(f"/returns/{quote(return_id, safe='')}")
+    typed = {k: v for k, v in form.items() if k != "csrf_token"}
+    return page.attempt(
+        work,
+        done=done,
+        back=f"/returns/{quote(return_id, safe='')}",
+        form_id=form_id,
+        typed=typed,
+        again=lambda status: _return_page(page, return_id, status),
+        rename=rename,
+    )
 
 
 def _whole(form: dict[str, Any], name: str, field: str, errors: FieldErrors) -> int:
@@ -105,6 +124,8 @@ def approve(request: Request, return_id: str, page: User, form: Form) -> Respons
         Action.MANAGE_RETURNS,
         lambda: returns.approve_return(request.app.state.db, page.actor, return_id),
         page.gettext("The return is approved."),
+        "approve",
+        form,
     )
 
 
@@ -117,31 +138,38 @@ def reject(request: Request, return_id: str, page: User, form: Form) -> Response
         Action.MANAGE_RETURNS,
         lambda: returns.reject_return(request.app.state.db, page.actor, return_id, reason),
         page.gettext("The return is rejected."),
+        "reject",
+        form,
     )
 
 
-def receipt_lines(form: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per SKU, the resellable and the damaged count become up to two receipt lines."""
+def receipt_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Per SKU, the resellable and the damaged count become up to two receipt lines (each
+    line's form row and field appended to ``rows``)."""
     errors = FieldErrors()
     lines: list[dict[str, Any]] = []
     for i, sku in enumerate(_list(form, "sku")):
         for cond in ("resellable", "damaged"):
-            n = _whole(form, f"{cond}-{i}", f"lines[{i}].quantity", errors)
+            n = _whole(form, f"{cond}-{i}", f"{cond}-{i}", errors)
             if n:
                 lines.append({"sku": sku, "quantity": n, "condition": cond})
+                if rows is not None:
+                    rows.append((i, cond))
     errors.raise_if_any()
     return lines
 
 
 @router.post("/returns/{return_id}/receive")
 def receive(request: Request, return_id: str, page: User, form: Form) -> Response:
+    rows: list[Any] = []
+
     def work() -> None:
-        body = {"location": form_text(form, "location", 32), "lines": receipt_lines(form)}
+        body = {"location": form_text(form, "location", 32), "lines": receipt_lines(form, rows)}
         returns.receive_return(request.app.state.db, page.actor, return_id, body)
 
-    return _step(
-        page, return_id, Action.RECEIVE_RETURNS, work, page.gettext("The return is received.")
-    )
+    done = page.gettext("The return is received.")
+    rename = line_fields(rows)
+    return _step(page, return_id, Action.RECEIVE_RETURNS, work, done, "receive", form, rename)
 
 
 @router.post("/returns/{return_id}/refund")
@@ -158,6 +186,8 @@ def refund(request: Request, return_id: str, page: User, form: Form) -> Response
         Action.MANAGE_PAYMENTS,
         lambda: return_settlement.refund_return(request.app.state.db, page.actor, return_id, body),
         page.gettext("The return is refunded."),
+        "refund",
+        form,
     )
 
 
@@ -167,45 +197,58 @@ def exchange(request: Request, return_id: str, page: User, form: Form) -> Respon
 
     def work() -> None:
         errors = FieldErrors()
-        qty = _whole(form, "quantity", "lines[0].quantity", errors)
+        qty = _whole(form, "quantity", "quantity", errors)
         errors.raise_if_any()
         body = {"lines": [{"sku": form_text(form, "sku", 100) or "", "quantity": qty}]}
         return_settlement.exchange_return(request.app.state.db, page.actor, return_id, body, prefix)
 
-    return _step(
-        page, return_id, Action.MANAGE_RETURNS, work, page.gettext("A replacement order is placed.")
-    )
+    done = page.gettext("A replacement order is placed.")
+    rename = line_fields([0])  # the form's one line
+    return _step(page, return_id, Action.MANAGE_RETURNS, work, done, "exchange", form, rename)
 
 
-def request_lines(form: dict[str, Any]) -> list[dict[str, Any]]:
-    """The order lines given a quantity above 0, each with its reason code."""
+def request_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The order lines given a quantity above 0, each with its reason code (each line's form
+    row appended to ``rows``: ``line_fields(rows)`` names the service's errors as the form)."""
     errors = FieldErrors()
     lines: list[dict[str, Any]] = []
+    rows = [] if rows is None else rows
     for i, sku in enumerate(_list(form, "sku")):
-        n = _whole(form, f"quantity-{i}", f"lines[{len(lines)}].quantity", errors)
+        n = _whole(form, f"quantity-{i}", f"quantity-{i}", errors)
         if n:
             # No reason is chosen for the customer or the clerk: a default would be the
             # answer of everyone who did not look, and skew the return-reason report.
             reason = form_text(form, f"reason-{i}", 40)
             if reason is None:
-                errors.add(f"lines[{len(lines)}].reason", "choose_reason")
+                errors.add(f"reason-{i}", "choose_reason")
             lines.append({"sku": sku, "quantity": n, "reason": reason})
+            rows.append(i)
     errors.raise_if_any()
     return lines
 
 
 @router.post("/orders/{number}/returns")
 def request_return(request: Request, number: str, page: User, form: Form) -> Response:
+    from dingdan.web.pages.orders.order_pages import detail_page  # it shows this form
+
     page.require(Action.MANAGE_RETURNS)
     db = request.app.state.db
-    try:
-        body = {"lines": request_lines(form), "note": form_text(form, "note", 1100)}
-        done = returns.request_return(db, page.actor, number, body)
-    except DomainError as exc:
-        page.flash_error(exc)
-        return page.redirect(f"/orders/{quote(number, safe='')}#return-form")
-    page.flash(page.gettext("Return %(id)s requested.", id=done["id"]))
-    return page.redirect(f"/returns/{done['id']}")
+    rows: list[Any] = []
+
+    def work() -> dict[str, Any]:
+        body = {"lines": request_lines(form, rows), "note": form_text(form, "note", 1100)}
+        return returns.request_return(db, page.actor, number, body)
+
+    return page.attempt(
+        work,
+        done=lambda done: page.gettext("Return %(id)s requested.", id=done["id"]),
+        back=f"/orders/{quote(number, safe='')}#return-form",
+        then=lambda done: f"/returns/{done['id']}",
+        form_id="return",
+        typed={k: v for k, v in form.items() if k != "csrf_token"},
+        again=lambda status: detail_page(page, number, status),
+        rename=line_fields(rows),
+    )
 
 
 def order_returns(db: Any, number: str) -> dict[str, Any]:

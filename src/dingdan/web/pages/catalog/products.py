@@ -215,14 +215,17 @@ def new_product(page: User) -> Response:
 @router.post("/products")
 def create_product(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_CATALOG)
-    values = {**form, "sku": form_text(form, "sku", 64)}
-    try:
-        data = {**_data(form), "sku": values["sku"]}
-        product = products.create_product(request.app.state.db, actor, data)
-    except DomainError as exc:
-        return _form_page(page, None, values, status=status_of(exc), error=page.error(exc))
-    page.flash(page.gettext("Product %(sku)s created.", sku=product["sku"]))
-    return page.redirect(f"/products/{quote(product['sku'], safe='')}")
+    sku = form_text(form, "sku", 64)
+    return page.attempt(
+        lambda: products.create_product(request.app.state.db, actor, {**_data(form), "sku": sku}),
+        done=lambda product: page.gettext("Product %(sku)s created.", sku=product["sku"]),
+        back="/products/new",
+        then=lambda product: f"/products/{quote(product['sku'], safe='')}",
+        form_id="product",
+        typed={**form, "sku": sku},
+        again=lambda status: _form_page(page, None, {**form, "sku": sku}, status=status),
+        whole_form=True,
+    )
 
 
 @router.get("/products/{sku}")
@@ -237,13 +240,14 @@ def update_product(request: Request, sku: str, page: User, form: Form) -> Respon
     actor = page.require(Action.MANAGE_CATALOG)
     db = request.app.state.db
     product = products.get_product(db, sku)
-    try:
-        products.update_product(db, actor, sku, _data(form))
-    except DomainError as exc:
-        values = {**form, "sku": sku}
-        stock = inventory.stock_of(db, sku)
-        return _form_page(
-            page, product, values, status=status_of(exc), error=page.error(exc), stock=stock
-        )
-    page.flash(page.gettext("Product %(sku)s saved.", sku=sku))
-    return page.redirect(f"/products/{quote(sku, safe='')}")
+    return page.attempt(
+        lambda: products.update_product(db, actor, sku, _data(form)),
+        done=page.gettext("Product %(sku)s saved.", sku=sku),
+        back=f"/products/{quote(sku, safe='')}",
+        form_id="product",
+        typed={**form, "sku": sku},
+        again=lambda status: _form_page(
+            page, product, {**form, "sku": sku}, status=status, stock=inventory.stock_of(db, sku)
+        ),
+        whole_form=True,
+    )

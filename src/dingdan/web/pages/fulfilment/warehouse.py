@@ -14,7 +14,6 @@ from dingdan.domain.shared.errors import DomainError
 from dingdan.services.fulfilment import packing, picking, shipments
 from dingdan.services.inventory import locations
 from dingdan.services.orders import notes, queries
-from dingdan.web.error_status import status_of
 from dingdan.web.pages.orders import order_actions
 from dingdan.web.pages.orders.order_pages import shipment_body
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -25,7 +24,11 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 @router.get("/warehouse")
 def pick_list(request: Request, page: User, location: str | None = None) -> Response:
     page.require(Action.FULFIL)
-    db = request.app.state.db
+    return _pick_page(page, location)
+
+
+def _pick_page(page: Page, location: str | None, status: int = 200) -> Response:
+    db = page.request.app.state.db
     locs = locations.list_locations(db, active=True, limit=200).items
     code = location or (locs[0]["code"] if locs else None)
     data, picked = None, {}
@@ -37,7 +40,12 @@ def pick_list(request: Request, page: User, location: str | None = None) -> Resp
         else:
             picked = picking.picked_orders(db, data["location"], data["orders"])
     return page.render(
-        "fulfilment/warehouse.html", locations=locs, code=code, data=data, picked=picked
+        "fulfilment/warehouse.html",
+        status=status,
+        locations=locs,
+        code=code,
+        data=data,
+        picked=picked,
     )
 
 
@@ -46,13 +54,16 @@ def mark_picked(request: Request, code: str, page: User, form: Form) -> Response
     actor = page.require(Action.FULFIL)
     orders = form.get("orders") or []
     orders = orders if isinstance(orders, list) else [orders]
-    try:
-        done = picking.mark_picked(request.app.state.db, actor, code, orders)
-    except DomainError as exc:
-        page.flash_error(exc)
-    else:
-        page.flash(page.gettext("%(count)s orders marked as picked.", count=len(done["orders"])))
-    return page.redirect(f"/warehouse?location={quote(code, safe='')}")
+    return page.attempt(
+        lambda: picking.mark_picked(request.app.state.db, actor, code, orders),
+        done=lambda done: page.gettext(
+            "%(count)s orders marked as picked.", count=len(done["orders"])
+        ),
+        back=f"/warehouse?location={quote(code, safe='')}",
+        form_id="picked",
+        typed={"orders": orders},
+        again=lambda status: _pick_page(page, code, status),
+    )
 
 
 def _scans(form: dict[str, Any]) -> list[str]:
@@ -95,7 +106,7 @@ def _pack_page(
         packed=_packed_here(db, number, result["location"]),
         carriers=page.carriers(),
         notes=notes.notes_of(db, number),
-        **{"refusal": None, "last": None, "ship_error": None, "ship_values": {}, **extra},
+        **{"refusal": None, "last": None, **extra},
     )
 
 
@@ -127,22 +138,17 @@ def pack_screen(request: Request, number: str, page: User, location: str | None 
 def ship_packed(request: Request, number: str, page: User, form: Form) -> Response:
     """Ship what was packed here; a refused number comes back beside its field, as typed,
     and the packer stays on the pack screen."""
-    actor = page.require(Action.FULFIL)
+    page.require(Action.FULFIL)
     body = shipment_body(form)
-    try:
-        shipments.create_shipment(request.app.state.db, actor, number, body)
-    except DomainError as exc:
-        return _pack_page(
-            page,
-            number,
-            body["location"],
-            [],
-            status=status_of(exc),
-            ship_error=page.form_error(exc),
-            ship_values={**body, "tracking_number": form_text(form, "tracking_number", 60)},
-        )
-    page.flash(page.gettext("Shipment created."))
-    return page.redirect(f"/orders/{quote(number, safe='')}")
+    return page.attempt(
+        lambda: shipments.create_shipment(request.app.state.db, page.actor, number, body),
+        done=page.gettext("Shipment created."),
+        back=f"/orders/{quote(number, safe='')}",
+        form_id="ship",
+        typed={**body, "tracking_number": form_text(form, "tracking_number", 1000) or ""},
+        again=lambda status: _pack_page(page, number, body["location"], [], status=status),
+        whole_form=True,  # the packer stays on the pack screen
+    )
 
 
 @router.post("/warehouse/pack/{number}/scan")
@@ -166,13 +172,15 @@ def scan(request: Request, number: str, page: User, form: Form) -> Response:
 def pack(request: Request, number: str, page: User, form: Form) -> Response:
     actor = page.require(Action.FULFIL)
     location = form_text(form, "location", 32)
-    try:
-        packing.pack_order(
-            request.app.state.db, actor, number, {"location": location, "scans": _scans(form)}
-        )
-    except DomainError as exc:
-        page.flash_error(exc)
-    else:
-        page.flash(page.gettext("Packed. Hand the parcel to the carrier and ship it."))
+    scans = _scans(form)
     where = quote(location or "", safe="")
-    return page.redirect(f"/warehouse/pack/{quote(number, safe='')}?location={where}")
+    return page.attempt(
+        lambda: packing.pack_order(
+            request.app.state.db, actor, number, {"location": location, "scans": scans}
+        ),
+        done=page.gettext("Packed. Hand the parcel to the carrier and ship it."),
+        back=f"/warehouse/pack/{quote(number, safe='')}?location={where}",
+        form_id="pack",
+        typed={"location": location or "", "scans": scans},
+        again=lambda status: _pack_page(page, number, location, scans, status=status),
+    )

@@ -15,7 +15,6 @@ from dingdan.services.catalog import products
 from dingdan.services.inventory import locations, stock_overview
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.orders import queries
-from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import MAX_QUANTITY, form_whole
 
@@ -76,43 +75,29 @@ def _levels(
         low_stock=bool(low_stock),
         q=q or "",
         base="/inventory?" + urlencode(query),
-        **_no_refusal(extra),
+        **extra,
     )
 
 
-def _no_refusal(extra: dict[str, Any]) -> dict[str, Any]:
-    return {"stock_errors": {}, "stock_values": {}, **extra}
-
-
-def _stock_action(
-    page: Page, work: Any, done: str, form: dict[str, Any], form_id: str | None, *typed: str
-) -> Response:
-    """Run one stock form. A refusal of its fields answers with the page again (the message
-    beside the field, what was typed kept); any other refusal is said at the top."""
+def _stock_action(page: Page, work: Any, done: str, form: dict[str, Any], form_id: str) -> Response:
+    """Run one stock form (``Page.attempt``): refused for its fields, the page again with
+    the message beside the field and what was typed kept; any other refusal at the top."""
     page.require(Action.MANAGE_STOCK)
     back_sku = form_text(form, "back_sku", 64)
-    try:
-        work()
-    except DomainError as exc:
-        if form_id is None or not exc.errors:  # transfer: not shown again yet
-            page.flash_error(exc)
-        else:
-            refusal = page.form_error(exc)
-            # The service names a line's field ``lines[0].sku``; the form has one line.
-            refusal["by_field"] = {
-                re.sub(r"^lines\[0\]\.", "", name): message
-                for name, message in refusal["by_field"].items()
-            }
-            extra: dict[str, Any] = {
-                "stock_errors": {form_id: refusal},
-                "stock_values": {form_id: {name: form_text(form, name, 200) for name in typed}},
-            }
-            if back_sku:
-                return _ledger(page, back_sku, status=status_of(exc), **extra)
-            return _levels(page, status=status_of(exc), **extra)
-    else:
-        page.flash(done)
-    return page.redirect(f"/inventory/{quote(back_sku, safe='')}" if back_sku else "/inventory")
+
+    def again(status: int) -> Response:
+        return _ledger(page, back_sku, status=status) if back_sku else _levels(page, status=status)
+
+    return page.attempt(
+        work,
+        done=done,
+        back=f"/inventory/{quote(back_sku, safe='')}" if back_sku else "/inventory",
+        form_id=form_id,
+        typed={k: v for k, v in form.items() if k != "csrf_token"},
+        again=again,
+        # The service names a line's field ``lines[0].sku``; the form has one line.
+        rename=lambda name: re.sub(r"^lines\[0\]\.", "", name),
+    )
 
 
 @router.post("/inventory/receive")
@@ -125,17 +110,7 @@ def receive(request: Request, page: User, form: Form) -> Response:
         }
         inventory.receive(request.app.state.db, page.actor, body)
 
-    return _stock_action(
-        page,
-        work,
-        page.gettext("Stock received."),
-        form,
-        "receive",
-        "location",
-        "sku",
-        "quantity",
-        "reference",
-    )
+    return _stock_action(page, work, page.gettext("Stock received."), form, "receive")
 
 
 @router.post("/inventory/adjust")
@@ -149,17 +124,7 @@ def adjust(request: Request, page: User, form: Form) -> Response:
         }
         inventory.adjust(request.app.state.db, page.actor, body)
 
-    return _stock_action(
-        page,
-        work,
-        page.gettext("Stock adjusted."),
-        form,
-        "adjust",
-        "location",
-        "sku",
-        "delta",
-        "reason",
-    )
+    return _stock_action(page, work, page.gettext("Stock adjusted."), form, "adjust")
 
 
 @router.post("/inventory/transfer")
@@ -173,7 +138,7 @@ def transfer(request: Request, page: User, form: Form) -> Response:
         }
         inventory.transfer(request.app.state.db, page.actor, body)
 
-    return _stock_action(page, work, page.gettext("Stock transferred."), form, None)
+    return _stock_action(page, work, page.gettext("Stock transferred."), form, "transfer")
 
 
 @router.get("/inventory/{sku}")
@@ -215,5 +180,5 @@ def _ledger(
         locations=locs,
         base=base,
         order_refs=queries.existing_numbers(db, [m["reference"] for m in moves.items]),
-        **_no_refusal(extra),
+        **extra,
     )

@@ -19,7 +19,6 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import notes, queries
 from dingdan.services.payments import transactions
 from dingdan.web import i18n
-from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import order_returns
 from dingdan.web.pages.orders import order_actions, refund_difference
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -122,7 +121,7 @@ def detail_page(page: Page, number: str, status: int = 200, **extra: Any) -> Res
         exception_kinds=list(shipments.EXCEPTIONS),
         notes=notes.notes_of(db, number),
         can_ship_check=order_actions.can_ship(order),
-        **{"ship_error": None, "ship_values": {}, "form_errors": {}, "form_values": {}, **extra},
+        **extra,
     )
 
 
@@ -132,29 +131,20 @@ def _act(
     action: Action,
     work: Any,
     done: str,
-    form_id: str | None = None,
+    form_id: str,
     typed: dict[str, Any] | None = None,
 ) -> Response:
-    """Run one action of the order page. A refusal of a field of the form ``form_id`` answers
-    with the page again: the message beside the field and what was ``typed`` kept; any other
-    refusal comes back as a message at the top."""
+    """Run one action of the order page (``Page.attempt``): refused for a field of the form
+    ``form_id``, the order page again with the message beside it and what was ``typed``."""
     page.require(action)
-    try:
-        work()
-    except DomainError as exc:
-        if form_id is None or not exc.errors:
-            page.flash_error(exc)
-        else:
-            return detail_page(
-                page,
-                number,
-                status_of(exc),
-                form_errors={form_id: page.form_error(exc)},
-                form_values={form_id: typed or {}},
-            )
-    else:
-        page.flash(done)
-    return page.redirect(f"/orders/{quote(number, safe='')}")
+    return page.attempt(
+        work,
+        done=done,
+        back=f"/orders/{quote(number, safe='')}",
+        form_id=form_id,
+        typed=typed or {},
+        again=lambda status: detail_page(page, number, status),
+    )
 
 
 def _typed(form: dict[str, Any], *names: str) -> dict[str, str]:
@@ -210,6 +200,11 @@ def cancel(request: Request, number: str, page: User, form: Form) -> Response:
             shipments.cancel_order(request.app.state.db, page.actor, number, reason)
         ),
         page.gettext("The order is cancelled."),
+        "cancel",
+        {
+            **_typed(form, "reason"),
+            "refund_difference": "1" if refund_difference.asked(form) else "",
+        },
     )
     if done and refund_difference.asked(form):
         why = page.gettext("Order cancelled: %(reason)s", reason=reason or "")
@@ -241,19 +236,16 @@ def shipment_body(form: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/orders/{number}/shipments")
 def ship(request: Request, number: str, page: User, form: Form) -> Response:
-    actor = page.require(Action.FULFIL)
     body = shipment_body(form)
-    try:
-        shipments.create_shipment(request.app.state.db, actor, number, body)
-    except DomainError as exc:
-        if not exc.errors:  # a rule of the order, not of a field: said at the top
-            page.flash_error(exc)
-            return page.redirect(f"/orders/{quote(number, safe='')}")
-        return detail_page(
-            page, number, status_of(exc), ship_error=page.form_error(exc), ship_values=body
-        )
-    page.flash(page.gettext("Shipment created."))
-    return page.redirect(f"/orders/{quote(number, safe='')}")
+    return _act(
+        page,
+        number,
+        Action.FULFIL,
+        lambda: shipments.create_shipment(request.app.state.db, page.actor, number, body),
+        page.gettext("Shipment created."),
+        "ship",
+        {**body, "tracking_number": form_text(form, "tracking_number", 1000) or ""},
+    )
 
 
 @router.post("/shipments/{shipment_id}/delivered")
@@ -265,4 +257,5 @@ def delivered(request: Request, shipment_id: str, page: User, form: Form) -> Res
         Action.FULFIL,
         lambda: shipments.mark_delivered(request.app.state.db, page.actor, shipment_id),
         page.gettext("Marked as delivered."),
+        f"delivered-{shipment_id}",
     )

@@ -24,6 +24,7 @@ from dingdan.web.pages.shared.core import (
     PageRoute,
     client_address,
     form_text,
+    line_fields,
     posted,
 )
 
@@ -114,15 +115,18 @@ async def request_return(request: Request, token: str, page: Anon) -> Response:
         if isinstance(f, UploadFile) and f.filename
     ]
     db = request.app.state.db
+    rows: list[Any] = []
     try:
-        body = {"lines": request_lines(form), "note": form_text(form, "note", 1001)}
+        body = {"lines": request_lines(form, rows), "note": form_text(form, "note", 1001)}
         done = await run_in_threadpool(
             customer_returns.request_from_customer, db, token, body, photos
         )
     except NotFound:
         return page.render("orders/track.html", status=404, t=None)
     except DomainError as exc:
-        page.flash_error(exc)
+        # As Page.attempt does (this one awaits): the message beside the field, typed kept.
+        lines = line_fields(rows)
+        page.keep("return", exc, form, lambda f: "photos" if f.startswith("photos") else lines(f))
         return _render(request, page, token, status=status_of(exc), values=form)
     page.flash(
         page.gettext("Your return request %(id)s is received. We will contact you.", id=done["id"])

@@ -3,8 +3,9 @@ turning errors into pages (never a 500, never problem+json for a person)."""
 
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -33,7 +34,7 @@ CSRF_HEADER = "x-csrf-token"
 env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"], default=True),
-    extensions=["jinja2.ext.i18n"],
+    extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -48,6 +49,29 @@ class CsrfFailed(Exception):  # noqa: N818
 
 
 @dataclass
+class Kept:
+    """A refused form shown again (``kept(form_id)`` in templates): ``error`` is
+    ``Page.form_error`` (each field's message for the macros ``field_error``/``invalid``
+    beside it), ``values`` what was typed. Not refused: no error, every value its default."""
+
+    error: dict[str, Any] | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+    def value(self, name: str, default: Any = "") -> Any:
+        """What was typed into ``name`` when the form was refused, else ``default``."""
+        if self.error is None:
+            return default
+        typed = self.values.get(name)
+        return "" if typed is None else typed
+
+
+NOT_KEPT = Kept()
+
+
+@dataclass
 class Page:
     """One request's view of the back office: who, in which language, with what helpers."""
 
@@ -55,6 +79,9 @@ class Page:
     language: str
     user: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    forms: dict[str, Kept] = field(default_factory=dict)  # refused forms, by form id
+    # A context's own words for its errors (disputes name their fields their own way).
+    describe_with: Callable[[DomainError], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self._ = i18n.gettext_for(self.language)  # for templates: Markup, values escaped
@@ -97,6 +124,8 @@ class Page:
         self.request.session["flash"] = [*shown, [kind, str(message)]]
 
     def error(self, exc: DomainError) -> dict[str, Any]:
+        if self.describe_with is not None:
+            return self.describe_with(exc)
         return messages.describe(self.gettext, exc, self.language)
 
     def form_error(self, exc: DomainError) -> dict[str, Any]:
@@ -104,10 +133,78 @@ class Page:
         the reader's language (``by_field``, for the macro ``field_error`` beside the field;
         fields the form does not show stay in ``fields`` for the box at its top)."""
         d = self.error(exc)
-        d["by_field"] = {
-            e.field: messages.field_message(self.gettext, e, self.language) for e in exc.errors
-        }
+        by_field: dict[str, str] = {}
+        for e in exc.errors:  # a field refused twice (a file empty and unnamed) says both
+            said = messages.field_message(self.gettext, e, self.language)
+            by_field[e.field] = f"{by_field[e.field]}; {said}" if e.field in by_field else said
+        d["by_field"] = by_field
+        # The same with each field's name, so that the top of the form lists only those it
+        # does not show beside a field (the macro ``refusal``).
+        d["named"] = [
+            (e.field, label, message)
+            for e, (label, message) in zip(exc.errors, d["fields"], strict=False)
+        ]
         return d
+
+    def keep(
+        self,
+        form_id: str,
+        exc: DomainError,
+        typed: Mapping[str, Any],
+        rename: Callable[[str], str] | None = None,
+    ) -> None:
+        """Keep the refused form ``form_id`` for the page rendered next in this request:
+        its error beside its fields (the service's field names turned into the form's by
+        ``rename``) and what was ``typed``."""
+        error = self.form_error(exc)
+        if rename is not None:  # two names of the service may be one field of the form
+            by_field: dict[str, str] = {}
+            for name, said in error["by_field"].items():
+                shown = rename(name)
+                by_field[shown] = f"{by_field[shown]}; {said}" if shown in by_field else said
+            error["by_field"] = by_field
+            error["named"] = [(rename(n), label, msg) for n, label, msg in error["named"]]
+        self.forms[form_id] = Kept(error, dict(typed))
+
+    def kept(self, form_id: str) -> Kept:
+        return self.forms.get(form_id, NOT_KEPT)
+
+    def attempt(
+        self,
+        work: Callable[[], Any],
+        *,
+        done: str | Callable[[Any], str] | None,
+        back: str,
+        form_id: str,
+        typed: Mapping[str, Any],
+        again: Callable[[int], Response],
+        rename: Callable[[str], str] | None = None,
+        then: Callable[[Any], str] | None = None,
+        whole_form: bool = False,
+    ) -> Response:
+        """Run ``work`` (one use case) for the form ``form_id`` and answer as every form of
+        the back office does. Done: ``done`` flashed (or ``done(result)``), see ``back`` (or
+        ``then(result)``, ``result`` what ``work`` returned). Refused for its fields: the
+        page again (``again(status)``, 422), each message beside its field in the reader's
+        language and what was ``typed`` kept (``kept(form_id)`` in the template; ``rename``
+        turns the service's field names into the form's). Refused for a rule of the thing
+        acted on (a transition, a conflict, a value that names nothing): the message at the
+        top of ``back``, in the reader's language; with ``whole_form`` (a form that creates
+        something: a taken code is about what was typed), the page again with the message
+        at the top of the form."""
+        try:
+            result = work()
+        except DomainError as exc:
+            if isinstance(exc, Forbidden):
+                raise
+            if exc.errors or whole_form:
+                self.keep(form_id, exc, typed, rename)
+                return again(status_of(exc))
+            self.flash_error(exc)
+            return self.redirect(back)
+        if done is not None:
+            self.flash(done if isinstance(done, str) else done(result))
+        return self.redirect(back if then is None else then(result))
 
     def flash_error(self, exc: DomainError) -> None:
         d = self.error(exc)
@@ -139,6 +236,7 @@ class Page:
             "carrier_url": self.carrier_url,
             "now_iso": datetime.now(UTC).isoformat(),
             "may": self.may,
+            "kept": self.kept,
             "A": Action,
             **self.extra,
             **values,
@@ -296,6 +394,23 @@ class PageRoute(APIRoute):
                 return _error_page(request, status_of(exc), exc, "error")
 
         return handler
+
+
+def line_fields(rows: list[Any]) -> Callable[[str], str]:
+    """A service's name of a line's field (``lines[j].quantity``) → the form's
+    (``quantity-<rows[j]>``: the form's row ``rows[j]`` became the body's line ``j``; a row may
+    be a tuple, e.g. ``(row, "damaged")`` → ``damaged-<row>``). Other names stay."""
+
+    def rename(name: str) -> str:
+        found = re.fullmatch(r"lines\[(\d+)\]\.(\w+)", name)
+        if found is None or int(found[1]) >= len(rows):
+            return name
+        row = rows[int(found[1])]
+        if isinstance(row, tuple):
+            return f"{row[1]}-{row[0]}"
+        return f"{found[2]}-{row}"
+
+    return rename
 
 
 def form_text(form: dict[str, Any], name: str, max_len: int = 1000) -> str | None:

@@ -363,7 +363,8 @@ def value_words(_: Any, value: Any) -> Any:
 
 
 def field_label(_: Any, name: str) -> str:
-    base = re.sub(r"^.*\.", "", re.sub(r"\[\d+\]", "", name))
+    # ``lines[0].quantity`` (a body's line) and ``quantity-0`` (a form's row) are a quantity
+    base = re.sub(r"-\d+$", "", re.sub(r"^.*\.", "", re.sub(r"\[\d+\]", "", name)))
     text = FIELDS.get(base)
     return str(_(text)) if text else name
 

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action, Role
-from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
+from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.numbers import read_whole
 from dingdan.services.access import accounts, sign_in
 from dingdan.services.inventory import locations
 from dingdan.services.reports import dashboard
-from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import MAX_INT, form_whole
 
@@ -29,7 +28,7 @@ def _settings_page(page: Page, status: int = 200, **kw: Any) -> Response:
         limits=dashboard.stage_limits(db),
         stages=dashboard.STAGES,
         roles=[r.value for r in Role],
-        **{"error": None, "v": {}, **kw},
+        **kw,
     )
 
 
@@ -46,29 +45,45 @@ def create_location(request: Request, page: User, form: Form) -> Response:
     data: dict[str, Any] = {
         k: form_text(form, k, 300) for k in ("code", "name", "country", "city", "line1")
     }
-    errors = FieldErrors()
-    data["priority"] = form_whole(
-        form, "priority", errors, minimum=-MAX_INT, maximum=MAX_INT, blank=0
-    )
-    try:
+
+    def work() -> None:
+        errors = FieldErrors()
+        data["priority"] = form_whole(
+            form, "priority", errors, minimum=-MAX_INT, maximum=MAX_INT, blank=0
+        )
         errors.raise_if_any()
         locations.create_location(request.app.state.db, actor, data)
-    except DomainError as exc:
-        return _settings_page(page, status_of(exc), error=page.error(exc), v=form)
-    page.flash(page.gettext("Location %(code)s created.", code=data["code"]))
-    return page.redirect("/settings")
+
+    return page.attempt(
+        work,
+        done=page.gettext("Location %(code)s created.", code=data["code"]),
+        back="/settings",
+        form_id="location",
+        typed=_typed(form),
+        again=lambda status: _settings_page(page, status),
+        whole_form=True,
+    )
+
+
+def _typed(form: dict[str, Any]) -> dict[str, Any]:
+    """What a form sent, to show it again: never its token, never a password."""
+    return {k: v for k, v in form.items() if k != "csrf_token" and "password" not in k}
 
 
 @router.post("/settings/locations/{code}")
 def toggle_location(request: Request, code: str, page: User, form: Form) -> Response:
-    actor = page.require(Action.MANAGE_SETTINGS)
-    try:
-        locations.update_location(
-            request.app.state.db, actor, code, {"active": form.get("active") == "1"}
-        )
-    except DomainError as exc:
-        page.flash_error(exc)
-    return page.redirect("/settings")
+    page.require(Action.MANAGE_SETTINGS)
+    active = form.get("active") == "1"
+    return page.attempt(
+        lambda: locations.update_location(
+            request.app.state.db, page.actor, code, {"active": active}
+        ),
+        done=None,
+        back="/settings",
+        form_id=f"location-{code}",
+        typed=_typed(form),
+        again=lambda status: _settings_page(page, status),
+    )
 
 
 @router.post("/settings/stage-limits")
@@ -81,12 +96,16 @@ def stage_limits(request: Request, page: User, form: Form) -> Response:
         text = form_text(form, f"{stage}_hours", 10) or ""
         hours: Any = read_whole(text, f"{stage}_hours", FieldErrors(), minimum=1, maximum=8760)
         data[stage] = {"hours": hours, "owner": form_text(form, f"{stage}_owner", 30)}
-    try:
-        dashboard.set_stage_limits(request.app.state.db, actor, data)
-    except DomainError as exc:
-        return _settings_page(page, status_of(exc), error=page.error(exc))
-    page.flash(page.gettext("Time limits saved."))
-    return page.redirect("/settings")
+    return page.attempt(
+        lambda: dashboard.set_stage_limits(request.app.state.db, actor, data),
+        done=page.gettext("Time limits saved."),
+        back="/settings",
+        form_id="limits",
+        typed=_typed(form),
+        again=lambda status: _settings_page(page, status),
+        rename=lambda name: name.replace(".", "_"),  # packed.hours → the form's packed_hours
+        whole_form=True,
+    )
 
 
 def _users_page(page: Page, status: int = 200, **kw: Any) -> Response:
@@ -105,20 +124,22 @@ def users(page: User) -> Response:
 @router.post("/settings/users")
 def create_user(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_USERS)
-    try:
-        accounts.create_user(
+    return page.attempt(
+        lambda: accounts.create_user(
             request.app.state.db,
             actor,
             email=form_text(form, "email", 254) or "",
             role=form_text(form, "role", 30),
             password=form.get("password") if isinstance(form.get("password"), str) else "",
             name=form_text(form, "name", 200),
-        )
-    except DomainError as exc:
-        values = {k: v for k, v in form.items() if k != "password"}
-        return _users_page(page, status_of(exc), error=page.error(exc), v=values)
-    page.flash(page.gettext("User created."))
-    return page.redirect("/settings/users")
+        ),
+        done=page.gettext("User created."),
+        back="/settings/users",
+        form_id="new-user",
+        typed=_typed(form),
+        again=lambda status: _users_page(page, status),
+        whole_form=True,
+    )
 
 
 @router.post("/settings/users/{user_id}")
@@ -126,7 +147,8 @@ def update_user(request: Request, user_id: str, page: User, form: Form) -> Respo
     actor = page.require(Action.MANAGE_USERS)
     db = request.app.state.db
     what = form.get("do")
-    try:
+
+    def work() -> None:
         if what == "role":
             sign_in.set_role(db, actor, user_id, form_text(form, "role", 30))
         elif what in ("activate", "deactivate"):
@@ -135,8 +157,13 @@ def update_user(request: Request, user_id: str, page: User, form: Form) -> Respo
             sign_in.reset_password(db, actor, user_id, form.get("new_password"))
         else:
             raise ValidationFailed.on("do", "unknown_value")
-    except DomainError as exc:
-        page.flash_error(exc)
-    else:
-        page.flash(page.gettext("User updated."))
-    return page.redirect("/settings/users")
+
+    # Each row's forms are one form here: a refusal is said beside the field it is about.
+    return page.attempt(
+        work,
+        done=page.gettext("User updated."),
+        back="/settings/users",
+        form_id=f"user-{user_id}",
+        typed=_typed(form),
+        again=lambda status: _users_page(page, status),
+    )
