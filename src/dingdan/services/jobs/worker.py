@@ -31,6 +31,7 @@ from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, Servi
 from dingdan.services.after_sales import disputes, return_settlement  # noqa: F401
 from dingdan.services.fulfilment import shipments
 from dingdan.services.jobs import outbox
+from dingdan.services.messaging import outbound, sending
 from dingdan.services.orders import search_index
 from dingdan.services.payments import (
     authorizations,  # noqa: F401
@@ -67,6 +68,26 @@ def consumers_of(topic: str) -> list[Consumer]:
     return CONSUMERS.get(topic, []) + CONSUMERS.get("*", [])
 
 
+# The database of the drain running in this thread: a consumer that writes (customer
+# messages) gets it here, the Consumer signature staying the event alone.
+_ROUND = threading.local()
+
+
+def current_db() -> Database:
+    db: Database | None = getattr(_ROUND, "db", None)
+    if db is None:
+        raise RuntimeError("no outbox drain is running in this thread")
+    return db
+
+
+def _queue_customer_message(event: outbox.Claimed) -> None:
+    outbound.on_event(current_db(), event)
+
+
+for _topic in outbound.TOPICS:
+    subscribe(_topic, _queue_customer_message)
+
+
 @dataclass
 class Drained:
     """What one drain did: messages a handler took, messages no handler exists for (logged
@@ -97,6 +118,7 @@ def drain(db: Database, batch: int = 500, budget: float = 2.0) -> Drained:
     slow, and may write themselves); settling one batch and claiming the next share one
     short transaction, so a busy outbox costs one write transaction per batch as before."""
     tally = Drained()
+    _ROUND.db = db
     deadline = time.monotonic() + budget
     me = outbox.worker_name()
     claimed = db.write(lambda conn: outbox.claim(conn, batch, me))
@@ -209,13 +231,19 @@ def purge_idempotency_keys(db: Database, days: int = IDEMPOTENCY_DAYS) -> int:
 
 
 def run_frequent(db: Database) -> dict[str, Any]:
-    """What runs every second: the outbox, and the search index of the new orders."""
-    return {"outbox": drain(db), "search_indexed": search_index.catch_up(db)}
+    """What runs every second: the outbox, the search index of the new orders, and the
+    customer messages due (after the outbox, which writes them)."""
+    return {
+        "outbox": drain(db),
+        "search_indexed": search_index.catch_up(db),
+        "messages": sending.send_due(db, outbox.worker_name()),
+    }
 
 
 def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
     return {
         **run_frequent(db),
+        "payment_reminders": outbound.queue_payment_reminders(db, bank_transfer_hours),
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
         "payment_intents": recover_payment_intents(db),

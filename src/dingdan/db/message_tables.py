@@ -1,0 +1,70 @@
+"""Messages to customers (email now; LINE and SMS later): the table is its own queue.
+
+A consumer of the outbox writes one ``messages`` row per message, already rendered, keyed by
+what caused it (``source``: the outbox event's id, or the reminder's order) so that a second
+run of the consumer adds nothing; the sender leases due rows, sends outside any transaction
+and records the outcome. ``message_templates`` holds the seller's own wording per message
+kind and language (the defaults ship with the code).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dingdan.db.tables import Base, BigId
+from dingdan.db.types import utcnow
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # What caused it: "event:<outbox id>", "reminder:<order number>", "test:<uuid>".
+    source: Mapped[str] = mapped_column(String(80))
+    order_number: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10), default="email")
+    locale: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(500))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    # pending → sent, or dead after its last attempt; not_configured: no mail server was
+    # set when it came due (kept, never claimed as sent; retried once one is set).
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    # The Message-ID header, fixed when the row is written: a resend after a crash carries
+    # the same one, so the receiving side can tell it is the same message.
+    message_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("source", "kind", "channel", "recipient", name="uq_messages_source"),
+        Index("ix_messages_due", "status", "next_attempt_at"),
+        Index("ix_messages_order_number_id", "order_number", "id"),
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'dead', 'not_configured')", name="status_known"
+        ),
+    )
+
+
+class MessageTemplate(Base):
+    """The seller's wording of one message kind in one language (Jinja, sandboxed)."""
+
+    __tablename__ = "message_templates"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(10), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,94 @@
+"""Bodies and answers of the message endpoints: the message log, templates, shop settings."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
+
+
+class Message(View):
+    id: str
+    order: str | None
+    kind: str
+    channel: str = Field(description="email")
+    locale: str = Field(description="zh-Hant, zh-Hans or en")
+    recipient: str
+    subject: str
+    status: str = Field(description="pending, sent, dead or not_configured")
+    attempts: int
+    last_error: str | None
+    next_attempt_at: Timestamp | None
+    created_at: Timestamp
+    sent_at: Timestamp | None
+
+
+class MessagePage(View):
+    items: list[Message]
+    next_cursor: Cursor
+
+
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str = Field(max_length=500)
+    text: str = Field(max_length=50_000)
+    html: str = Field(max_length=100_000)
+
+
+class Template(View):
+    kind: str
+    locale: str
+    subject: str
+    text: str
+    html: str
+    is_default: bool
+    updated_by: str | None
+    updated_at: Timestamp | None
+    variables: list[str]
+
+
+class TemplateSummary(View):
+    kind: str
+    locale: str
+    is_default: bool
+
+
+class TemplateList(View):
+    items: list[TemplateSummary]
+    next_cursor: Cursor
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order: str = Field(max_length=40, description="An order's number")
+    subject: str | None = Field(None, max_length=500, description="A draft, not saved")
+    text: str | None = Field(None, max_length=50_000)
+    html: str | None = Field(None, max_length=100_000)
+
+
+class Preview(View):
+    kind: str
+    locale: str
+    order: str
+    subject: str
+    text: str
+    html: str
+
+
+class TestSendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(max_length=254)
+    order: str | None = Field(None, max_length=40)
+
+
+class Shop(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("", max_length=100)
+    logo_url: str = Field("", max_length=500)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=40)
+    address: str = Field("", max_length=300)
+    bank_name: str = Field("", max_length=100)
+    bank_code: str = Field("", max_length=10)
+    account_name: str = Field("", max_length=100)
+    account_number: str = Field("", max_length=40)
