@@ -297,3 +297,48 @@ def test_templates_are_checked_when_saved_previewed_with_an_order_and_reset(
     r = api.request("DELETE", url)
     assert r.status_code == 200 and r.json()["is_default"]
     assert api.get("/api/v1/message-templates/nope/en").status_code == 404
+
+
+def test_an_order_carries_the_language_of_its_messages_given_or_from_its_country(
+    api: Any, stocked: Any, inbox: Inbox
+) -> None:
+    assert post_order(api)["locale"] == "zh-Hant"  # shipped to TW
+    sg = order_body(
+        shipping_address=order_body()["shipping_address"]
+        | {"country": "SG", "postal_code": "018956"}
+    )
+    assert post_order(api, sg)["locale"] == "zh-Hans"
+    english = post_order(api, order_body(locale="en"))
+    assert english["locale"] == "en"
+    assert api.get(f"/api/v1/orders/{english['number']}").json()["locale"] == "en"
+    r = api.post("/api/v1/orders", json=order_body(locale="fr"))
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["locale"]
+    worker.run_frequent(api.db)
+    [row] = _rows(api.db, order_number=english["number"])
+    assert row.locale == "en" and row.subject == f"Order {english['number']} confirmed"
+
+
+def test_store_credit_issued_for_a_return_is_an_event_of_its_order(api: Any, stocked: Any) -> None:
+    from dingdan.db.tables import OutboxMessage
+    from dingdan.services.payments import store_credit
+
+    number = post_order(api)["number"]
+    order = _order_row(api.db, number)
+    api.db.write(lambda c: store_credit.earn(c, order.customer_id, "TWD", 5000, "manual"))
+    events = api.db.read(
+        lambda c: [
+            r.payload
+            for r in c.execute(
+                select(OutboxMessage).where(OutboxMessage.topic == "store_credit.issued")
+            )
+        ]
+    )
+    assert events == [
+        {
+            "number": None,
+            "customer_id": str(order.customer_id),
+            "currency": "TWD",
+            "amount": "50.00",
+            "reference": "manual",
+        }
+    ]

@@ -45,16 +45,13 @@ TOPICS: dict[str, str] = {
     "refund.created": "refund_issued",
     "store_credit.issued": "store_credit_issued",
 }
-_LOCALE_OF_COUNTRY = {"TW": "zh-Hant", "HK": "zh-Hant", "MO": "zh-Hant"}
-_LOCALE_OF_COUNTRY |= {"CN": "zh-Hans", "SG": "zh-Hans"}
 _HTML_LANG = {"zh-Hant": "zh-Hant", "zh-Hans": "zh-Hans", "en": "en"}
 
 
 def locale_of(order: Any) -> str:
-    """The order's language: from its shipping country (the contract's default), as orders
-    do not carry a locale of their own yet."""
-    country = str((order.shipping_address or {}).get("country") or "").upper()
-    return _LOCALE_OF_COUNTRY.get(country, "en")
+    """The order's language (orders.locale: the capture's "locale", or by default from
+    the shipping country)."""
+    return order.locale if order.locale in templating.LOCALES else "en"
 
 
 def tracking_url(order: Any) -> str:

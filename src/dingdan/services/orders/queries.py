@@ -97,6 +97,7 @@ def view_of(order: Any, lines: list[Any], allocs: list[Any]) -> OrderView:
         "customer": {**(order.customer or {}), "id": str(order.customer_id)},
         "shipping_address": order.shipping_address,
         "payment_method": order.payment_method,
+        "locale": order.locale,
         "lines": [
             {
                 "sku": ln.sku,

@@ -38,6 +38,7 @@ class OrderView(TypedDict):
     customer: dict[str, Any]
     shipping_address: dict[str, Any]
     payment_method: str
+    locale: str
     lines: list[OrderLineView]
     allocations: list[AllocationView]
     subtotal: str

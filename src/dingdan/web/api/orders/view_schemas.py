@@ -69,6 +69,7 @@ class Order(View):
     customer: Customer
     shipping_address: Address
     payment_method: str
+    locale: str = Field(description="zh-Hant, zh-Hans or en: the language of its messages")
     lines: list[OrderLine]
     allocations: list[Allocation]
     subtotal: Amount
