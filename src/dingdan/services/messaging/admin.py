@@ -94,7 +94,16 @@ def retry(db: Database, actor: Actor, message: str) -> dict[str, Any]:
             raise InvalidTransition(
                 detail=f"Message {message} is {row.status}; only a dead one is retried."
             )
-        audit(conn, actor, "retry", "message", str(mid))
+        if row.order_number:
+            audit(
+                conn,
+                actor,
+                "update",
+                "order",
+                row.order_number,
+                None,
+                {"message_retried": str(mid)},
+            )
         return message_view(conn.execute(select(Message).where(Message.id == mid)).one())
 
     return db.write(work)
@@ -168,7 +177,7 @@ def put_template(
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(MessageTemplate).values(kind=kind, locale=locale, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["kind", "locale"], set_=values))
-        audit(conn, actor, "update", "message_template", f"{kind}/{locale}")
+        audit(conn, actor, "update", "setting", f"message_template/{kind}/{locale}", None, fields)
         return _template_view(kind, locale, _row(conn, kind, locale))
 
     return db.write(work)
@@ -183,7 +192,7 @@ def reset_template(db: Database, actor: Actor, kind: str, locale: str) -> dict[s
                 MessageTemplate.kind == kind, MessageTemplate.locale == locale
             )
         )
-        audit(conn, actor, "reset", "message_template", f"{kind}/{locale}")
+        audit(conn, actor, "delete", "setting", f"message_template/{kind}/{locale}")
         return _template_view(kind, locale, None)
 
     return db.write(work)
@@ -239,7 +248,7 @@ def test_send(
         full = outbound.compose(conn, kind, locale, ctx)
         values = outbound.message_values(f"test:{uuid.uuid4().hex}", kind, locale, to, None, full)
         outbound.insert_message(conn, values)
-        audit(conn, actor, "test_send", "message_template", f"{kind}/{locale}")
+        audit(conn, actor, "create", "setting", f"message_test/{kind}/{locale}", None, {"to": to})
         row = conn.execute(select(Message).where(Message.source == values["source"])).one()
         return message_view(row)
 
