@@ -63,3 +63,53 @@ def test_the_messages_settings_are_for_those_who_manage_settings(shop, browser):
     assert browser("admin").get("/settings/messages").status_code == 200
     for role in ("warehouse", "viewer", "customer_service"):
         assert browser(role).get("/settings/messages").status_code == 403
+
+
+def test_the_delivered_message_links_to_a_rating_given_once_and_shown_on_the_order(
+    shop, browser, db
+):
+    import re
+
+    from sqlalchemy import select
+
+    from dingdan.db.message_tables import Message
+    from dingdan.services.fulfilment import shipments
+    from dingdan.services.payments import transactions
+    from tests.builders import ADMIN
+
+    number = shop["order"]["number"]
+    transactions.record_payment(db, ADMIN, number, {"amount": shop["order"]["total"]})
+    shipped = shipments.create_shipment(db, ADMIN, number, {"carrier": "tcat"})
+    shipments.mark_delivered(db, ADMIN, shipped["id"])
+    worker.run_frequent(db)
+    html = db.read(
+        lambda c: c.execute(
+            select(Message.html_body).where(Message.kind == "delivered")
+        ).scalar_one()
+    )
+    links = re.findall(r'href="(http[^"]+/rating\?sig=[0-9a-f]+(?:&amp;|&)score=(\d))"', html)
+    assert [s for _, s in links] == ["1", "2", "3", "4", "5"]
+    path = "/" + links[3][0].replace("&amp;", "&").split("/", 3)[3]
+
+    customer = browser()
+    page = customer.get(path)
+    assert page.status_code == 200 and 'value="4" required checked' in page.text
+    from tests.pages.conftest import csrf_of
+
+    customer.csrf = csrf_of(page.text)
+    assert "訂單" in page.text  # the order's language (shipped to TW)
+    forged = path.replace("sig=", "sig=0")
+    assert customer.get(forged).status_code == 404
+    r = customer.client.post(path.split("?")[0], data={"csrf_token": "x", "rating": "4"})
+    assert r.status_code == 403
+    r = customer.post(
+        path.split("?")[0], {"sig": path.split("sig=")[1].split("&")[0], "rating": "9"}
+    )
+    assert r.status_code == 422 and 'id="rating-error"' in r.text
+    sig = path.split("sig=")[1].split("&")[0]
+    r = customer.post(path.split("?")[0], {"sig": sig, "rating": "4", "comment": "很快，謝謝"})
+    assert r.status_code == 303
+    again = customer.post(path.split("?")[0], {"sig": sig, "rating": "1"})
+    assert again.status_code == 409
+    panel = browser("manager").get(f"/orders/{number}/messages").text
+    assert "4/5" in panel and "很快，謝謝" in panel

@@ -4,14 +4,23 @@ A consumer of the outbox writes one ``messages`` row per message, already render
 what caused it (``source``: the outbox event's id, or the reminder's order) so that a second
 run of the consumer adds nothing; the sender leases due rows, sends outside any transaction
 and records the outcome. ``message_templates`` holds the seller's own wording per message
-kind and language (the defaults ship with the code).
+kind and language (the defaults ship with the code); ``order_ratings`` the customer's one
+satisfaction rating of a delivered order.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dingdan.db.tables import Base, BigId
@@ -68,3 +77,18 @@ class MessageTemplate(Base):
     html: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderRating(Base):
+    """The customer's satisfaction with a delivered order (1 to 5, and a word), given once
+    from the link of the delivered message: the CSAT figure's source."""
+
+    __tablename__ = "order_ratings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)

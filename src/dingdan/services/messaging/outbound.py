@@ -26,8 +26,8 @@ from dingdan.db.order_tables import CarrierRow, Order, OrderLine, Shipment
 from dingdan.db.types import utcnow
 from dingdan.domain.fulfilment import carriers as known
 from dingdan.domain.shared.money import format_amount
+from dingdan.services.messaging import ratings, templating
 from dingdan.services.messaging import shop as shop_settings
-from dingdan.services.messaging import templating
 
 log = logging.getLogger("dingdan.messaging")
 
@@ -129,7 +129,7 @@ def context(
         "bank": {k: shop[k] for k in ("bank_name", "bank_code", "account_name", "account_number")},
         "order": _order_context(conn, order),
         "tracking_url": url,
-        "rating_url": f"{url}#rating",
+        "rating_url": ratings.rating_url(get_settings().public_base_url(), order.tracking_token),
         "shipment": _shipment_context(conn, payload.get("shipment_id"))
         or dict.fromkeys(templating.VARIABLES["shipment"], ""),
         "rma": {"id": str(payload.get("return_id") or ""), "status": ""},

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
-from dingdan.services.messaging import admin, shop, templating
+from dingdan.services.messaging import admin, ratings, shop, templating
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
 from dingdan.web.pages.shared.messages import N_
 
@@ -230,6 +230,7 @@ def order_messages(request: Request, number: str, page: User) -> Response:
         "messaging/order_messages.html" if partial else "messaging/order_messages_page.html",
         number=number,
         log=log,
+        rating=ratings.rating_of(request.app.state.db, number[:40]),
         may_retry=page.may(Action.MANAGE_ORDERS),
         **_words(page),
     )
