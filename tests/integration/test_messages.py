@@ -342,3 +342,34 @@ def test_store_credit_issued_for_a_return_is_an_event_of_its_order(api: Any, sto
             "reference": "manual",
         }
     ]
+
+
+def test_one_orders_messages_go_in_the_order_they_were_written(api: Any, stocked: Any) -> None:
+    number = post_order(api)["number"]
+    worker.drain(api.db)  # the confirmation
+    order = _order_row(api.db, number)
+    api.db.write(lambda c: outbound.queue(c, "test:later", "payment_received", order, {}))
+    confirmation, later = _rows(api.db)
+    waiting = utcnow() + timedelta(minutes=5)  # the first is waiting for a retry
+    api.db.write(
+        lambda c: c.execute(
+            update(Message).where(Message.id == confirmation.id).values(next_attempt_at=waiting)
+        )
+    )
+
+    class Recorder:
+        channel = "email"
+
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        def send(self, message: Any) -> sending.Outcome:
+            self.sent.append(message.kind)
+            return sending.Outcome()
+
+    recorder = Recorder()
+    me = outbox.worker_name()
+    assert sending.send_due(api.db, me, senders={"email": recorder}).sent == 0
+    api.db.write(lambda c: c.execute(update(Message).values(next_attempt_at=utcnow())))
+    assert sending.send_due(api.db, me, senders={"email": recorder}).sent == 2
+    assert recorder.sent == ["order_confirmation", "payment_received"]

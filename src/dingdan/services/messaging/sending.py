@@ -19,12 +19,13 @@ import random
 import smtplib
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
@@ -114,7 +115,7 @@ def deliver(config: SmtpConfig, msg: EmailMessage) -> None:
         smtp.send_message(msg)
 
 
-def _due(now: Any, batch: int) -> Any:
+def _due(now: Any, batch: int, channels: Sequence[str]) -> Any:
     earlier = aliased(_M)
     blocked = exists().where(
         earlier.c.order_number == _M.c.order_number,
@@ -125,6 +126,7 @@ def _due(now: Any, batch: int) -> Any:
         select(_M.c.id)
         .where(
             _M.c.status.in_(WAITING),
+            _M.c.channel.in_(list(channels)),
             _M.c.next_attempt_at <= now,
             or_(_M.c.claimed_until.is_(None), _M.c.claimed_until <= now),
             or_(_M.c.order_number.is_(None), ~blocked),
@@ -134,9 +136,11 @@ def _due(now: Any, batch: int) -> Any:
     )
 
 
-def claim(conn: Connection, me: str, batch: int, lease: timedelta = LEASE) -> list[Any]:
+def claim(
+    conn: Connection, me: str, batch: int, channels: Sequence[str], lease: timedelta = LEASE
+) -> list[Any]:
     now = utcnow()
-    ready = _due(now, batch)
+    ready = _due(now, batch, channels)
     chosen: Any = _M.c.id.in_(ready.scalar_subquery())
     if conn.dialect.name == "postgresql":
         locked = ready.with_for_update(skip_locked=True).scalar_subquery()
@@ -147,12 +151,17 @@ def claim(conn: Connection, me: str, batch: int, lease: timedelta = LEASE) -> li
     return list(conn.execute(select(_M).where(_M.c.id.in_(list(ids))).order_by(_M.c.id)).all())
 
 
-def _mark_not_configured(conn: Connection) -> int:
+def _mark_not_configured(conn: Connection, channels: Sequence[str]) -> int:
+    """Due messages of a channel with no sender set up: kept, and said to be."""
     now = utcnow()
     return conn.execute(
         update(_M)
-        .where(_M.c.status == "pending", _M.c.next_attempt_at <= now)
-        .values(status="not_configured", last_error="No mail server (DINGDAN_SMTP_URL) is set.")
+        .where(
+            _M.c.status == "pending",
+            _M.c.next_attempt_at <= now,
+            _M.c.channel.not_in(list(channels)),
+        )
+        .values(status="not_configured", last_error="No sender is set up for this channel.")
     ).rowcount
 
 
@@ -176,26 +185,81 @@ class Sent:
     not_configured: int = 0
 
 
-def send_due(db: Database, me: str, batch: int = 50, budget: float = 5.0) -> Sent:
+@dataclass(frozen=True)
+class Outcome:
+    """What a sender said: nothing wrong (sent), or the error and whether a retry is
+    pointless (a permanent refusal)."""
+
+    error: str | None = None
+    permanent: bool = False
+
+
+class Notifier(Protocol):
+    """A way to a customer: email here; LINE or SMS fit the same shape (a channel name and
+    one call per message, outside any transaction, answering an Outcome)."""
+
+    channel: str
+
+    def send(self, message: Any) -> Outcome: ...
+
+
+class EmailNotifier:
+    channel = "email"
+
+    def __init__(self, config: SmtpConfig, shop_name: str) -> None:
+        self.config, self.shop_name = config, shop_name
+
+    def send(self, message: Any) -> Outcome:
+        try:
+            deliver(self.config, build(message, self.shop_name, self.config.mail_from))
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [c for c, _ in exc.recipients.values()]
+            return Outcome(f"refused: {exc.recipients}", all(c >= 500 for c in codes))
+        except smtplib.SMTPResponseException as exc:
+            raw = exc.smtp_error
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            # 5xx is final, but 530 (authentication required) is our configuration.
+            final = 500 <= exc.smtp_code < 600 and exc.smtp_code != 530
+            return Outcome(f"{exc.smtp_code} {text}", final)
+        except (OSError, smtplib.SMTPException) as exc:
+            return Outcome(f"{type(exc).__name__}: {exc}")
+        return Outcome()
+
+
+def notifiers(db: Database) -> dict[str, Notifier]:
+    """The channels set up now, by name."""
+    found: dict[str, Notifier] = {}
+    config = configured()
+    if config is not None:
+        found["email"] = EmailNotifier(config, db.read(shop_settings.load)["name"])
+    return found
+
+
+def send_due(
+    db: Database,
+    me: str,
+    batch: int = 50,
+    budget: float = 5.0,
+    senders: dict[str, Notifier] | None = None,
+) -> Sent:
     """The worker's job: send what is due, batch after batch within ``budget`` seconds."""
     tally = Sent()
-    config = configured()
-    if config is None:
-        tally.not_configured = db.write(_mark_not_configured)
-        return tally
-    shop_name = db.read(shop_settings.load)["name"]
+    senders = notifiers(db) if senders is None else senders
+    channels = sorted(senders)
+    tally.not_configured = db.write(lambda conn: _mark_not_configured(conn, channels))
     deadline = time.monotonic() + budget
-    while time.monotonic() < deadline:
-        rows = db.write(lambda conn: claim(conn, me, batch))
+    while channels and time.monotonic() < deadline:
+        rows = db.write(lambda conn: claim(conn, me, batch, channels))
         if not rows:
             break
         for row in rows:
-            error, permanent = _send_one(config, row, shop_name)
-            if error is None:
+            outcome = senders[row.channel].send(row)
+            if outcome.error is None:
                 tally.sent += 1
+                log.info("sent message %s (%s) by %s", row.id, row.kind, row.channel)
             else:
                 tally.failed += 1
-            _settle(db, row, me, error, permanent)
+            _settle(db, row, me, outcome.error, outcome.permanent)
         # Not "fewer than a batch: done": a claim takes one message per order (the next
         # waits for it), so an order's second message is due only in the next round.
     return tally
@@ -203,23 +267,3 @@ def send_due(db: Database, me: str, batch: int = 50, budget: float = 5.0) -> Sen
 
 def _settle(db: Database, row: Any, me: str, error: str | None, permanent: bool) -> None:
     db.write(lambda conn: _record(conn, row, me, error, permanent))
-
-
-def _send_one(config: SmtpConfig, row: Any, shop_name: str) -> tuple[str | None, bool]:
-    """(error, permanent): None when the server accepted the message."""
-    try:
-        deliver(config, build(row, shop_name, config.mail_from))
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [c for c, _ in exc.recipients.values()]
-        return f"refused: {exc.recipients}", all(c >= 500 for c in codes)
-    except smtplib.SMTPResponseException as exc:
-        text = (
-            exc.smtp_error.decode("utf-8", "replace")
-            if isinstance(exc.smtp_error, bytes)
-            else str(exc.smtp_error)
-        )
-        return f"{exc.smtp_code} {text}", 500 <= exc.smtp_code < 600 and exc.smtp_code != 530
-    except (OSError, smtplib.SMTPException) as exc:
-        return f"{type(exc).__name__}: {exc}", False
-    log.info("sent message %s (%s) to %s", row.id, row.kind, row.recipient)
-    return None, False
