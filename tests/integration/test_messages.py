@@ -148,13 +148,16 @@ def test_every_message_in_every_language_is_sent_as_text_and_html_with_its_links
 def test_an_order_placed_and_shipped_mails_its_customer_once_through_the_worker(
     api: Any, stocked: Any, inbox: Inbox
 ) -> None:
+    bank = {"name": "茶舖", "bank_name": "台灣銀行", "bank_code": "004", "account_number": "123"}
+    assert api.request("PUT", "/api/v1/settings/shop", json=bank).status_code == 200
     order = post_order(api)
     worker.run_frequent(api.db)
     worker.run_frequent(api.db)  # nothing new: the event was consumed once
     assert len(inbox.messages) == 1
     msg = _parsed(inbox.messages[0])
     assert str(msg["Subject"]) == f"訂單 {order['number']} 已成立"
-    assert "銀行轉帳" in msg.get_body(("plain",)).get_content()
+    text = msg.get_body(("plain",)).get_content()
+    assert "銀行轉帳" in text and "帳號：123" in text and "台灣銀行（004）" in text
 
     r = api.post(
         f"/api/v1/orders/{order['number']}/payments",

@@ -92,3 +92,21 @@ class OrderRating(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+
+class CustomerMessageChannel(Base):
+    """How a customer agreed to hear from the shop: email (the default, no row needed),
+    LINE (to their LINE user id) or SMS (to their phone)."""
+
+    __tablename__ = "customer_message_channels"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    line_user_id: Mapped[str | None] = mapped_column(String(64))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'line', 'sms')", name="channel_known"),
+        CheckConstraint("channel <> 'line' OR line_user_id IS NOT NULL", name="line_has_user"),
+    )

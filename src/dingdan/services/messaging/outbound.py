@@ -26,7 +26,7 @@ from dingdan.db.order_tables import CarrierRow, Order, OrderLine, Shipment
 from dingdan.db.types import utcnow
 from dingdan.domain.fulfilment import carriers as known
 from dingdan.domain.shared.money import format_amount
-from dingdan.services.messaging import ratings, templating
+from dingdan.services.messaging import channels, ratings, templating
 from dingdan.services.messaging import shop as shop_settings
 
 log = logging.getLogger("dingdan.messaging")
@@ -210,13 +210,24 @@ def queue(
     payload: dict[str, Any],
     extra: dict[str, Any] | None = None,
 ) -> bool:
-    """Write the message of ``kind`` about ``order`` to its customer, once per source."""
-    recipient = (order.customer or {}).get("email")
-    if not recipient:
+    """Write the message of ``kind`` about ``order`` to its customer, once per source, by
+    the channel the customer agreed to (email unless they chose LINE or SMS)."""
+    customer = order.customer or {}
+    channel, line_user = channels.channel_of(conn, order.customer_id)
+    recipient = {"email": customer.get("email"), "line": line_user, "sms": customer.get("phone")}
+    if not recipient.get(channel):
+        channel = "email"  # the agreed channel has no address on this order
+    if not recipient[channel]:
         return False
     locale = locale_of(order)
-    body = compose(conn, kind, locale, context(conn, order, payload, extra))
-    return insert_message(conn, message_values(source, kind, locale, recipient, order.number, body))
+    ctx = context(conn, order, payload, extra)
+    body = compose(conn, kind, locale, ctx)
+    if channel == "sms":  # a text message: the subject and the tracking page
+        body = {**body, "text": f"{body['subject']}\n{ctx['tracking_url']}", "html": ""}
+    elif channel == "line":  # the text, under its subject
+        body = {**body, "text": f"{body['subject']}\n\n{body['text']}", "html": ""}
+    values = message_values(source, kind, locale, str(recipient[channel]), order.number, body)
+    return insert_message(conn, {**values, "channel": channel})
 
 
 def message_values(

@@ -227,8 +227,11 @@ class EmailNotifier:
 
 
 def notifiers(db: Database) -> dict[str, Notifier]:
-    """The channels set up now, by name."""
-    found: dict[str, Notifier] = {}
+    """The channels set up now, by name: email from the environment, LINE and SMS from the
+    back office's providers (channels.py)."""
+    from dingdan.services.messaging import channels  # it builds on this module's Outcome
+
+    found: dict[str, Notifier] = db.read(channels.notifiers)
     config = configured()
     if config is not None:
         found["email"] = EmailNotifier(config, db.read(shop_settings.load)["name"])

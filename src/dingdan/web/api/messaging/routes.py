@@ -9,13 +9,17 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.messaging import admin, shop
+from dingdan.services.messaging import admin, channels, shop
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.messaging.schemas import (
+    CustomerChannel,
+    CustomerChannelIn,
     Message,
     MessagePage,
     Preview,
     PreviewIn,
+    Providers,
+    ProvidersIn,
     Shop,
     Template,
     TemplateIn,
@@ -133,3 +137,54 @@ async def put_shop(
 ) -> dict[str, Any]:
     """The shop's name, logo, contact and bank account, as customer messages show them."""
     return await run_in_threadpool(shop.put_shop, db_of(request), actor, body.model_dump())
+
+
+@router.get(
+    "/settings/message-providers", response_model=Providers, responses=responses("forbidden")
+)
+async def get_providers(
+    request: Request, actor: Actor = can(Action.MANAGE_SETTINGS)
+) -> dict[str, Any]:
+    return await run_in_threadpool(channels.get_providers, db_of(request))
+
+
+@router.put(
+    "/settings/message-providers", response_model=Providers, responses=responses("forbidden")
+)
+async def put_providers(
+    request: Request, body: ProvidersIn, actor: Actor = can(Action.MANAGE_SETTINGS)
+) -> dict[str, Any]:
+    """LINE (a channel access token) and SMS (Twilio: account SID, auth token, sender
+    number). A secret left out or sent back as shown ("••••") is kept."""
+    return await run_in_threadpool(
+        channels.put_providers, db_of(request), actor, body.model_dump(exclude_none=True)
+    )
+
+
+@router.get(
+    "/customers/{customer_id}/message-channel",
+    response_model=CustomerChannel,
+    responses=responses("forbidden", "not_found"),
+)
+async def get_customer_channel(
+    request: Request, customer_id: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(channels.get_customer_channel, db_of(request), customer_id)
+
+
+@router.put(
+    "/customers/{customer_id}/message-channel",
+    response_model=CustomerChannel,
+    responses=responses("forbidden", "not_found"),
+)
+async def put_customer_channel(
+    request: Request,
+    customer_id: str,
+    body: CustomerChannelIn,
+    actor: Actor = can(Action.MANAGE_ORDERS),
+) -> dict[str, Any]:
+    """The channel the customer agreed to hear from the shop by: email (the default), line
+    (to their LINE user id) or sms (to the phone of each order)."""
+    return await run_in_threadpool(
+        channels.put_customer_channel, db_of(request), actor, customer_id, body.model_dump()
+    )

@@ -92,3 +92,54 @@ class Shop(BaseModel):
     bank_code: str = Field("", max_length=10)
     account_name: str = Field("", max_length=100)
     account_number: str = Field("", max_length=40)
+
+
+class CustomerChannelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: str = Field(max_length=10, description="email, line or sms")
+    line_user_id: str | None = Field(None, max_length=64, description="With line: U and 32 hex")
+
+
+class CustomerChannel(View):
+    customer: str
+    channel: str
+    line_user_id: str | None
+
+
+class LineProviderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel_access_token: str | None = Field(None, max_length=500)
+    api_base: str | None = Field(None, max_length=500)
+
+
+class SmsProviderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account_sid: str | None = Field(None, max_length=100, description="Twilio's account SID")
+    auth_token: str | None = Field(None, max_length=500)
+    from_number: str | None = Field(None, max_length=40)
+    api_base: str | None = Field(None, max_length=500)
+
+
+class ProvidersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line: LineProviderIn | None = None
+    sms: SmsProviderIn | None = None
+
+
+class LineProvider(View):
+    channel_access_token: str = Field(description="shown as •••• once set")
+    api_base: str
+    configured: bool
+
+
+class SmsProvider(View):
+    account_sid: str
+    auth_token: str = Field(description="shown as •••• once set")
+    from_number: str
+    api_base: str
+    configured: bool
+
+
+class Providers(View):
+    line: LineProvider
+    sms: SmsProvider
