@@ -113,3 +113,38 @@ def test_the_delivered_message_links_to_a_rating_given_once_and_shown_on_the_ord
     assert again.status_code == 409
     panel = browser("manager").get(f"/orders/{number}/messages").text
     assert "4/5" in panel and "很快，謝謝" in panel
+
+
+def test_the_line_and_sms_providers_are_set_up_from_the_page_secrets_not_shown(shop, browser):
+    manager = browser("manager")
+    form = {
+        "line-channel_access_token": "line-secret",
+        "sms-account_sid": "AC123",
+        "sms-auth_token": "twilio-secret",
+        "sms-from_number": "+15005550006",
+    }
+    assert manager.post("/settings/messages/providers", form).status_code == 303
+    page = manager.get("/settings/messages").text
+    assert "line-secret" not in page and "twilio-secret" not in page and "AC123" in page
+    kept = {**form, "line-channel_access_token": "••••", "sms-auth_token": "••••"}
+    assert manager.post("/settings/messages/providers", kept).status_code == 303
+    from dingdan.services.messaging import channels
+
+    db = manager.client.app.state.db
+    saved = db.read(channels.load)
+    assert saved["line"]["channel_access_token"] == "line-secret"
+    assert saved["sms"]["auth_token"] == "twilio-secret"
+
+
+def test_the_customer_page_sets_the_channel_the_customer_agreed_to(shop, browser):
+    cid = shop["order"]["customer"]["id"]
+    cs = browser("customer_service")
+    assert f'hx-get="/customers/{cid}/message-channel"' in cs.get(f"/customers/{cid}").text
+    r = cs.post(f"/customers/{cid}/message-channel", {"channel": "line", "line_user_id": "x"})
+    assert r.status_code == 400 and 'id="mc-line-error"' in r.text
+    line = "U" + "a" * 32
+    r = cs.post(f"/customers/{cid}/message-channel", {"channel": "line", "line_user_id": line})
+    assert r.status_code == 303
+    assert line in cs.get(f"/customers/{cid}/message-channel").text
+    viewer = browser("viewer").get(f"/customers/{cid}/message-channel").text
+    assert "LINE" in viewer and line not in viewer and 'id="channel-form"' not in viewer

@@ -169,7 +169,11 @@ async def put_providers(
 async def get_customer_channel(
     request: Request, customer_id: str, actor: Actor = can(Action.READ)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(channels.get_customer_channel, db_of(request), customer_id)
+    """The LINE user id is masked for roles that may not manage orders."""
+    found = await run_in_threadpool(channels.get_customer_channel, db_of(request), customer_id)
+    if found["line_user_id"] and not actor.may(Action.MANAGE_ORDERS):
+        found["line_user_id"] = "••••"
+    return found
 
 
 @router.put(

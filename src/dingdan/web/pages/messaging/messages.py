@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
-from dingdan.services.messaging import admin, ratings, shop, templating
+from dingdan.services.messaging import admin, channels, ratings, shop, templating
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
 from dingdan.web.pages.shared.messages import N_
 
@@ -60,6 +60,7 @@ def _words(page: Any) -> dict[str, Any]:
         "locale_name": lambda loc: LOCALE_NAMES.get(loc, loc),
         "status_name": lambda s: g(STATUS_NAMES[s]) if s in STATUS_NAMES else s,
         "shop_fields": [(k, g(v)) for k, v in SHOP_FIELDS.items()],
+        "provider_fields": [(k, g(v)) for k, v in PROVIDER_FIELDS.items()],
     }
 
 
@@ -87,6 +88,7 @@ def _messages_page(
         "messaging/messages.html",
         status=400 if error else 200,
         shop=typed if typed is not None else shop.get_shop(db),
+        providers=channels.get_providers(db),
         templates=admin.list_templates(db)["items"],
         log=log,
         chosen=status,
@@ -106,6 +108,29 @@ def save_shop(request: Request, page: User, form: Form) -> Response:
     except DomainError as exc:
         return _messages_page(request, page, error=page.form_error(exc), typed=body)
     page.flash(page.gettext("The shop's details are saved."))
+    return page.redirect(BASE)
+
+
+PROVIDER_FIELDS: dict[str, str] = {
+    "line.channel_access_token": N_("LINE channel access token"),
+    "sms.account_sid": N_("Twilio account SID"),
+    "sms.auth_token": N_("Twilio auth token"),
+    "sms.from_number": N_("Twilio sender number"),
+}
+
+
+@router.post(BASE + "/providers")
+def save_providers(request: Request, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_SETTINGS)
+    body: dict[str, dict[str, Any]] = {"line": {}, "sms": {}}
+    for key in PROVIDER_FIELDS:
+        provider, field = key.split(".")
+        body[provider][field] = form_text(form, key.replace(".", "-"), 500)
+    try:
+        channels.put_providers(request.app.state.db, actor, body)
+    except DomainError as exc:
+        return _messages_page(request, page, error=page.form_error(exc))
+    page.flash(page.gettext("The LINE and SMS providers are saved."))
     return page.redirect(BASE)
 
 
@@ -234,3 +259,43 @@ def order_messages(request: Request, number: str, page: User) -> Response:
         may_retry=page.may(Action.MANAGE_ORDERS),
         **_words(page),
     )
+
+
+CHANNEL_NAMES = {"email": N_("Email"), "line": "LINE", "sms": N_("SMS (text message)")}
+
+
+def _channel_panel(request: Request, page: Any, customer_id: str, error: Any = None) -> Response:
+    page.require(Action.READ)
+    current = channels.get_customer_channel(request.app.state.db, customer_id[:20])
+    g = page.gettext
+    return page.render(
+        "messaging/customer_channel.html",
+        status=400 if error else 200,
+        current=current,
+        names={k: g(v) for k, v in CHANNEL_NAMES.items()},
+        may_edit=page.may(Action.MANAGE_ORDERS),
+        error=error,
+    )
+
+
+@router.get("/customers/{customer_id}/message-channel")
+def customer_channel(request: Request, customer_id: str, page: User) -> Response:
+    """The customer page's panel (loaded by htmx): the channel they agreed to."""
+    return _channel_panel(request, page, customer_id)
+
+
+@router.post("/customers/{customer_id}/message-channel")
+def save_customer_channel(request: Request, customer_id: str, page: User, form: Form) -> Response:
+    actor = page.require(Action.MANAGE_ORDERS)
+    body = {
+        "channel": form_text(form, "channel", 10),
+        "line_user_id": form_text(form, "line_user_id", 64),
+    }
+    try:
+        channels.put_customer_channel(request.app.state.db, actor, customer_id[:20], body)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return _channel_panel(request, page, customer_id, error=page.form_error(exc))
+    page.flash(page.gettext("The customer's channel is saved."))
+    return page.redirect(f"/customers/{customer_id[:20]}")
