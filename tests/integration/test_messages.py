@@ -376,3 +376,37 @@ def test_one_orders_messages_go_in_the_order_they_were_written(api: Any, stocked
     api.db.write(lambda c: c.execute(update(Message).values(next_attempt_at=utcnow())))
     assert sending.send_due(api.db, me, senders={"email": recorder}).sent == 2
     assert recorder.sent == ["order_confirmation", "payment_received"]
+
+
+def test_a_return_refunded_to_store_credit_tells_the_customer_each_step(api: Any, db: Any) -> None:
+    from tests.builders import RETURNS_SHOP, shipped_order
+
+    RETURNS_SHOP.build(db)
+    number = shipped_order(api)
+    rid = api.post(
+        f"/api/v1/orders/{number}/returns",
+        json={"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "defective"}]},
+        role="customer_service",
+    ).json()["id"]
+    assert api.post(f"/api/v1/returns/{rid}/approve").status_code == 200
+    received = {
+        "location": "TPE",
+        "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "resellable"}],
+    }
+    assert (
+        api.post(f"/api/v1/returns/{rid}/receive", role="warehouse", json=received).status_code
+        == 200
+    )
+    r = api.post(f"/api/v1/returns/{rid}/refund", json={"to": "store_credit"}, role="finance")
+    assert r.status_code == 200, r.text
+    worker.drain(db)
+    rows = _rows(db, order_number=number)
+    kinds = [r.kind for r in rows]
+    assert kinds[-4:] == [
+        "return_approved",
+        "return_received",
+        "refund_issued",
+        "store_credit_issued",
+    ]
+    credit = rows[-1]
+    assert "350.00 TWD" in credit.subject and number in credit.subject
