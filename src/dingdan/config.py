@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     order_number_prefix: str = "DD"
     # Unpaid bank-transfer orders are cancelled after this many hours.
     bank_transfer_timeout_hours: float = 72.0
+    # Where customer email goes out: smtp://user:pass@host:port, smtp://host:port?starttls=true
+    # or smtps://user:pass@host:port. Empty: messages are kept as "not_configured", unsent.
+    smtp_url: str = ""
+    # The From address of customer email (the shop's name from its settings goes beside it).
+    mail_from: str = ""
     # Run the outbox/housekeeping worker inside `dingdan serve`.
     run_worker: bool = True
     log_level: str = "info"

@@ -32,7 +32,7 @@ def _install(handlers, topic, fn):
     if topic in handlers:
         worker.unsubscribe(topic, handlers[topic])
 
-    def consume(event):
+    def consume(db, event):
         return fn(event.payload)
 
     handlers[topic] = consume

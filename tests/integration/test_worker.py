@@ -57,12 +57,16 @@ def test_the_outbox_is_drained_once_and_old_idempotency_keys_are_purged(db):
     db.write(lambda c: c.execute(update(IdempotencyKey).where(IdempotencyKey.key == "old")
                                  .values(created_at=utcnow() - timedelta(days=8))))
     seen = []
-    worker.subscribe("order.created", seen.append)
+
+    def consume(db, event):
+        seen.append(event)
+
+    worker.subscribe("order.created", consume)
     try:
         assert worker.drain_outbox(db) == 2
         assert worker.drain_outbox(db) == 0
     finally:
-        worker.unsubscribe("order.created", seen.append)
+        worker.unsubscribe("order.created", consume)
     assert len(seen) == 2 and {e.payload["currency"] for e in seen} == {"TWD"}
     left = db.read(lambda c: c.execute(select(OutboxMessage.id)).all())
     assert left == []  # handled messages leave the queue
@@ -77,7 +81,7 @@ def test_a_failing_handler_keeps_the_message_for_a_later_try(db):
     receive(db, "TPE", {"TEA-001": 10})
     capture.place_order(db, ADMIN, order_body())
 
-    def boom(payload):
+    def boom(db, event):
         raise RuntimeError("mail server down")
 
     worker.subscribe("order.created", boom)
@@ -98,11 +102,15 @@ def test_one_round_drains_a_backlog_larger_than_a_batch(db):
     for _ in range(7):
         capture.place_order(db, ADMIN, order_body())
     seen = []
-    worker.subscribe("order.created", seen.append)
+
+    def consume(db, event):
+        seen.append(event)
+
+    worker.subscribe("order.created", consume)
     try:
         assert worker.drain_outbox(db, batch=3) == 7
     finally:
-        worker.unsubscribe("order.created", seen.append)
+        worker.unsubscribe("order.created", consume)
     assert len(seen) == 7
     pending = db.read(lambda c: c.execute(select(OutboxMessage.id).where(
         OutboxMessage.processed_at.is_(None))).all())

@@ -180,6 +180,15 @@ def _outbox_said(drained: Any) -> str:
     )
 
 
+def _messages_said(m: Any, reminders: list[str]) -> str:
+    """Customer emails: delivered means a mail server accepted them; without one configured
+    they are kept (status not_configured), and said to be."""
+    said = f"customer emails: {m.sent} delivered, {m.failed} failed (retried later)"
+    if m.not_configured:
+        said += f", {m.not_configured} kept undelivered (no DINGDAN_SMTP_URL)"
+    return said + f", payment reminders queued: {len(reminders)}"
+
+
 @app.command()
 def worker(
     once: bool = typer.Option(False, "--once", help="Run one round and exit."),
@@ -204,7 +213,8 @@ def worker(
             f"idempotency keys purged: {result['purged_keys']}, "
             f"payment intents settled: {result['payment_intents']}, "
             f"documents rendered: {result['documents']}, "
-            f"webhook deliveries started: {result['webhooks']}",
+            f"webhook deliveries started: {result['webhooks']}, "
+            f"{_messages_said(result['messages'], result['payment_reminders'])}",
             highlight=False,
         )
         if once:

@@ -67,6 +67,9 @@ class Order(Timestamps, Base):
     customer: Mapped[dict[str, Any]]
     shipping_address: Mapped[dict[str, Any]]
     payment_method: Mapped[str] = mapped_column(String(20))
+    # The language of the customer's messages: zh-Hant, zh-Hans or en (the capture's
+    # "locale", by default from the shipping country).
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
     subtotal_minor: Mapped[int] = mapped_column(BigInteger)
     shipping_minor: Mapped[int] = mapped_column(BigInteger)

@@ -6,7 +6,7 @@
 --
 -- The one source of the function: migration 0013 creates it from this file, and
 -- tests/integration/test_capture_parity.py checks that the database's function is this one.
--- A change here needs a migration that runs this file again.
+-- A change here needs a migration that runs this file again (the last: 0020, locale).
 CREATE OR REPLACE FUNCTION dingdan_place_order(p_text json) RETURNS json
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -39,14 +39,14 @@ BEGIN
 
     INSERT INTO orders (
         number, channel, external_id, status, financial_status, fulfillment_status, currency,
-        customer_id, customer, shipping_address, payment_method, prices_include_tax,
+        customer_id, customer, shipping_address, payment_method, locale, prices_include_tax,
         subtotal_minor, shipping_minor, tax_minor, total_minor, paid_minor, refunded_minor,
         search_text, tracking_token, cancel_reason, created_at, updated_at
     ) VALUES (
         o ->> 'number', o ->> 'channel', o ->> 'external_id', o ->> 'status',
         o ->> 'financial_status', o ->> 'fulfillment_status', o ->> 'currency',
         v_customer_id, (o -> 'customer')::json, (o -> 'shipping_address')::json,
-        o ->> 'payment_method',
+        o ->> 'payment_method', COALESCE(o ->> 'locale', 'en'),
         (o ->> 'prices_include_tax')::boolean, (o ->> 'subtotal_minor')::bigint,
         (o ->> 'shipping_minor')::bigint, (o ->> 'tax_minor')::bigint,
         (o ->> 'total_minor')::bigint, (o ->> 'paid_minor')::bigint,

@@ -12,6 +12,15 @@ from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import check_clean
 
 _METHODS = frozenset(m.value for m in PaymentMethod)
+# The languages an order's messages may be in, and the default by shipping country.
+LOCALES = ("zh-Hant", "zh-Hans", "en")
+_LOCALE_OF_COUNTRY = {"TW": "zh-Hant", "HK": "zh-Hant", "MO": "zh-Hant", "CN": "zh-Hans"}
+_LOCALE_OF_COUNTRY["SG"] = "zh-Hans"
+
+
+def default_locale(country: str | None) -> str:
+    """The contract's default: TW, HK, MO → zh-Hant; CN, SG → zh-Hans; else en."""
+    return _LOCALE_OF_COUNTRY.get((country or "").upper(), "en")
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class OrderInput:
     shipping_minor: int
     payment_method: str
     note: str | None
+    locale: str = "en"  # the language of the customer's messages
 
 
 def _customer(data: Any, country: str | None, errors: FieldErrors) -> tuple[Any, Any, Any]:
@@ -127,6 +137,9 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
         errors.add("note", "too_long", max=1000)
     else:
         check_clean(note, "note", errors, multiline=True)
+    locale = body.get("locale")
+    if locale is not None and locale not in LOCALES:
+        errors.add("locale", "not_one_of", choices=", ".join(LOCALES))
     errors.raise_if_any()
     assert address is not None and isinstance(currency, str)
     return OrderInput(
@@ -141,4 +154,5 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
         shipping_minor=shipping,
         payment_method=str(method),
         note=body.get("note"),
+        locale=locale or default_locale(address.country),
     )

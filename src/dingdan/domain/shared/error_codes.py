@@ -32,6 +32,11 @@ FIELD_ERRORS: dict[str, str] = {
     "not_a_field": N_("is not a field of this request"),
     "invalid_json": N_("is not valid JSON: %(reason)s"),
     "invalid": N_("is invalid: %(reason)s"),
+    # message templates
+    "template_syntax": N_("is not a valid template: %(reason)s (line %(line)s)"),
+    "template_unknown_variable": N_("uses %(name)s, which is not one of the documented variables"),
+    "template_not_allowed": N_("uses %(what)s, which a message template may not use"),
+    "template_fails": N_("cannot be rendered: %(reason)s"),
     "unreadable_body": N_("could not be read: %(reason)s"),
     "too_short": N_("must be at least %(min)s characters"),
     "too_many_items": N_("must list at most %(max)s items"),

@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,6 +33,7 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
 from dingdan.services.integrations import webhooks
 from dingdan.services.jobs import outbox
+from dingdan.services.messaging import outbound, sending
 from dingdan.services.orders import search_index
 from dingdan.services.payments import (
     authorizations,  # noqa: F401
@@ -48,11 +48,11 @@ WORKER = Actor("system:worker", Role.ADMIN)
 IDEMPOTENCY_DAYS = 7
 
 # What hears the outbox's events: webhooks, customer messages, staff notifications, each
-# subscribed to a topic (or "*", every topic). A consumer gets the event (id, topic,
-# payload, created_at) after the commit that wrote it, at least once: it keys what it
+# subscribed to a topic (or "*", every topic). A consumer gets the database and the event
+# (id, topic, payload, created_at) after the commit that wrote it, at least once: it keys what it
 # records by the event's id, so a second run (a worker that died before settling, or a
 # fellow consumer that failed and made the event retry) adds nothing.
-Consumer = Callable[[outbox.Claimed], None]
+Consumer = Callable[[Database, outbox.Claimed], None]
 CONSUMERS: dict[str, list[Consumer]] = {}
 
 
@@ -68,6 +68,14 @@ def unsubscribe(topic: str, consumer: Consumer) -> None:
 
 def consumers_of(topic: str) -> list[Consumer]:
     return CONSUMERS.get(topic, []) + CONSUMERS.get("*", [])
+
+
+def _queue_customer_message(db: Database, event: outbox.Claimed) -> None:
+    outbound.on_event(db, event)
+
+
+for _topic in outbound.TOPICS:
+    subscribe(_topic, _queue_customer_message)
 
 
 @dataclass
@@ -100,12 +108,11 @@ def drain(db: Database, batch: int = 500, budget: float = 2.0) -> Drained:
     slow, and may write themselves); settling one batch and claiming the next share one
     short transaction, so a busy outbox costs one write transaction per batch as before."""
     tally = Drained()
-    _draining.set(db)  # for the consumers that write (the webhooks' fan-out)
     deadline = time.monotonic() + budget
     me = outbox.worker_name()
     claimed = db.write(lambda conn: outbox.claim(conn, batch, me))
     while claimed:
-        handled, failed = _run_handlers(claimed, tally)
+        handled, failed = _run_handlers(db, claimed, tally)
         more = len(claimed) == batch and time.monotonic() < deadline
 
         def settle_and_claim(
@@ -123,7 +130,7 @@ def drain(db: Database, batch: int = 500, budget: float = 2.0) -> Drained:
 
 
 def _run_handlers(
-    claimed: list[outbox.Claimed], tally: Drained
+    db: Database, claimed: list[outbox.Claimed], tally: Drained
 ) -> tuple[list[int], list[outbox.Failure]]:
     handled, failed = [], []
     for message in claimed:
@@ -135,7 +142,7 @@ def _run_handlers(
             continue
         try:
             for consume in consumers:
-                consume(message)
+                consume(db, message)
             handled.append(message.id)
             tally.handled += 1
         except Exception as exc:  # noqa: BLE001 - a handler's failure must not stop the rest
@@ -214,16 +221,10 @@ def purge_idempotency_keys(db: Database, days: int = IDEMPOTENCY_DAYS) -> int:
 
 # Outgoing webhooks (services/integrations) -------------------------------------------------
 # Every event is fanned out to the webhook endpoints that hear it: one delivery row per
-# endpoint, keyed by the event's id (a consumer gets no database: it is the one ``drain`` is
-# draining, held in a context variable). run_frequent then hands due deliveries to the
-# webhook senders' threads, which post outside any transaction and record the answers.
-_draining: ContextVar[Database] = ContextVar("draining")
-
-
-def _fan_out_webhooks(message: outbox.Claimed) -> None:
-    webhooks.fan_out(
-        _draining.get(), message.id, message.topic, message.payload, message.created_at
-    )
+# endpoint, keyed by the event's id. run_frequent then hands due deliveries to the webhook
+# senders' threads, which post outside any transaction and record the answers.
+def _fan_out_webhooks(db: Database, message: outbox.Claimed) -> None:
+    webhooks.fan_out(db, message.id, message.topic, message.payload, message.created_at)
 
 
 subscribe("*", _fan_out_webhooks)
@@ -232,17 +233,20 @@ subscribe("*", _fan_out_webhooks)
 
 def run_frequent(db: Database) -> dict[str, Any]:
     """What runs every second: the outbox, the search index of the new orders, and the
-    webhook deliveries that are due (handed to their own threads)."""
+    webhook deliveries that are due (handed to their own threads), and the customer messages
+    due (after the outbox, which writes them)."""
     return {
         "outbox": drain(db),
         "search_indexed": search_index.catch_up(db),
         "webhooks": webhook_delivery.pump(db),
+        "messages": sending.send_due(db, outbox.worker_name()),
     }
 
 
 def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
     return {
         **run_frequent(db),
+        "payment_reminders": outbound.queue_payment_reminders(db, bank_transfer_hours),
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
         "payment_intents": recover_payment_intents(db),

@@ -592,6 +592,7 @@ def _draft(
         customer=customer,
         shipping_address=data.address.as_dict(),
         payment_method=data.payment_method,
+        locale=data.locale,
         prices_include_tax=ship_rule.prices_include_tax,
         subtotal_minor=totals.subtotal,
         shipping_minor=totals.shipping,

@@ -115,6 +115,7 @@ def view_of(
         "shipping_address": order.shipping_address,
         "payment_method": order.payment_method,
         "note": note,
+        "locale": order.locale,
         "lines": [
             {
                 "sku": ln.sku,

@@ -10,12 +10,13 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Customer
-from dingdan.db.return_tables import StoreCreditBalance, StoreCreditEntry
+from dingdan.db.order_tables import Customer, Order
+from dingdan.db.return_tables import Return, StoreCreditBalance, StoreCreditEntry
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.shared.common import iso
+from dingdan.services.shared.outbox_events import emit
 
 
 def _entry(
@@ -55,6 +56,27 @@ def earn(
         )
     )
     _entry(conn, customer_id, currency, "earn", amount_minor, reference, actor)
+    emit(conn, "store_credit.issued", _issued(conn, customer_id, currency, amount_minor, reference))
+
+
+def _issued(
+    conn: Connection, customer_id: int, currency: str, amount_minor: int, reference: str | None
+) -> dict[str, Any]:
+    """The event's payload: the order it came from (a return's order), when there is one."""
+    number = None
+    if reference and reference.startswith("return:") and reference[7:].isdigit():
+        number = conn.execute(
+            select(Order.number)
+            .join(Return, Return.order_id == Order.id)
+            .where(Return.id == int(reference[7:]))
+        ).scalar()
+    return {
+        "number": number,
+        "customer_id": str(customer_id),
+        "currency": currency,
+        "amount": format_amount(amount_minor, currency),
+        "reference": reference,
+    }
 
 
 def spend_store_credit(

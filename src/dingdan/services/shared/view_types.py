@@ -39,6 +39,7 @@ class OrderView(TypedDict):
     shipping_address: dict[str, Any]
     payment_method: str
     note: str | None
+    locale: str
     lines: list[OrderLineView]
     allocations: list[AllocationView]
     subtotal: str

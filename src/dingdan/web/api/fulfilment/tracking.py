@@ -22,6 +22,7 @@ from dingdan.services.fulfilment import (
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.uploads import max_upload_bytes
 from dingdan.web.api.fulfilment.tracking_schemas import (
+    CarrierHookResult,
     TrackingEventIn,
     TrackingEventList,
     TrackingResult,
@@ -37,6 +38,7 @@ API = "/api/v1"
 
 @router.post(
     "/hooks/carriers/{code}",
+    response_model=CarrierHookResult,
     responses={
         **responses("unauthorized", "validation_error"),
         200: {"description": "Received (or a delivery seen before: nothing new)"},

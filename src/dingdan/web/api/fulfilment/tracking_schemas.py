@@ -94,5 +94,18 @@ class TrackingResult(View):
     )
 
 
+class CarrierHookResult(View):
+    """A carrier's delivery taken (the counts of ``TrackingResult``), or one seen before."""
+
+    replayed: bool = Field(False, description="a webhook-id seen before: nothing new")
+    applied: int | None = None
+    stored: int | None = None
+    duplicates: int | None = None
+    unmatched: int | None = None
+    skipped: int | None = None
+    events: list[EventOutcome] | None = None
+    errors: list[RowProblem] | None = None
+
+
 def result_view(outcome: Any) -> dict[str, Any]:
     return outcome.view()  # type: ignore[no-any-return]

@@ -42,6 +42,12 @@ class OrderIn(Strict):
     shipping_price: str = Field(default="0", max_length=30)
     payment_method: str = Field(max_length=20)
     note: str | None = Field(default=None, max_length=1000)
+    locale: str | None = Field(
+        default=None,
+        max_length=10,
+        description="zh-Hant, zh-Hans or en: the language of the customer's messages "
+        "(default from the shipping country: TW, HK, MO zh-Hant; CN, SG zh-Hans; else en)",
+    )
 
 
 class CancelIn(Strict):

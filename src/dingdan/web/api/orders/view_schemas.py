@@ -70,6 +70,7 @@ class Order(View):
     shipping_address: Address
     payment_method: str
     note: str | None = Field(description="the customer's note sent with the order")
+    locale: str = Field(description="zh-Hant, zh-Hans or en: the language of its messages")
     lines: list[OrderLine]
     allocations: list[Allocation]
     subtotal: Amount
