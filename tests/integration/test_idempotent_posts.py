@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dingdan.db.order_tables import Order, Payment
+from dingdan.db.tables import RequestReplay
 from tests.builders import order_body, pay, post_order, shipped_order
 from tests.helpers import location, product, receive
 
@@ -134,6 +135,9 @@ RECIPES: dict[str, Recipe] = {
     "/api/v1/payments/{payment_id}/capture": lambda api: (
         f"/api/v1/payments/{_authorization(api)}/capture", {"json": {"amount": "700.00"}},
         {"json": {}}),
+    "/api/v1/webhooks": lambda api: (
+        "/api/v1/webhooks", {"json": {"url": "https://example.com/a", "events": ["*"]}},
+        {"json": {"url": "https://example.com/b", "events": ["*"]}}),
     "/api/v1/cod-remittances": lambda api: (
         "/api/v1/cod-remittances",
         {"json": {"carrier": "tcat", "reference": "R-1",
@@ -175,6 +179,15 @@ def test_a_replayed_post_answers_the_same_resource_and_creates_nothing(api, shop
     assert again.headers["idempotent-replayed"] == "true"
     if path == "/api/v1/tokens":  # its secret is shown once and kept nowhere
         assert again.json() == first.json() | {"token": ""}
+    elif path == "/api/v1/webhooks":  # so is a webhook's signing secret
+        assert first.json()["secret"].startswith("whsec_")
+        assert again.json() == first.json() | {"secret": ""}
+        kept = api.db.read(lambda c: c.execute(select(RequestReplay.body)).scalars().all())
+        assert kept and not any(b"whsec_" in (b or b"") for b in kept)
+        rotated = f"/api/v1/webhooks/{first.json()['id']}/rotate-secret"
+        answer = api.post(rotated, headers={"Idempotency-Key": "rotate-1"})
+        assert answer.status_code == 200 and answer.json()["secret"].startswith("whsec_")
+        assert api.post(rotated, headers={"Idempotency-Key": "rotate-1"}).json()["secret"] == ""
     else:
         assert again.json() == first.json()
     # The same key with another request: 409, nothing done.

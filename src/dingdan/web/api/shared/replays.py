@@ -11,13 +11,14 @@ still running, or ended without an answer (a 5xx: it may have done its work, and
 must not be made twice; send a new key once you have checked). A refused request (4xx) does
 not use up its key. Without a valid token the request goes to the route as it is (401).
 
-A new API token's secret is shown only in the first answer: the kept answer has it blanked
-(no secret is stored), so a replay shows the token without it.
+A new API token's secret, or a webhook's signing secret, is shown only in the first answer:
+the kept answer has it blanked (no secret is stored), so a replay shows the rest without it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import anyio.to_thread
@@ -33,7 +34,13 @@ from dingdan.web.api.shared.middleware import read_body, replaying
 KEY_MAX = 200
 REPLAYED = (b"idempotent-replayed", b"true")
 OWN_KEYS = frozenset({"/api/v1/orders"})  # order capture: keys in the order's transaction
-SECRETS = {"/api/v1/tokens": "token"}  # answers whose field is shown once, never kept
+# Answers with a field shown once (a token, a signing secret), never kept: (path, field).
+SECRETS = (
+    (re.compile(r"/api/v1/tokens"), "token"),
+    (re.compile(r"/api/v1/webhooks"), "secret"),
+    (re.compile(r"/api/v1/webhooks/[^/]+/rotate-secret"), "secret"),
+    (re.compile(r"/api/v1/carriers/[^/]+/webhook-secret"), "secret"),
+)
 
 
 class Replays:
@@ -148,7 +155,7 @@ def _header(start: Message, name: bytes) -> str:
 
 
 def _without_secret(path: str, body: bytes) -> bytes:
-    field = SECRETS.get(path)
+    field = next((f for pattern, f in SECRETS if pattern.fullmatch(path)), None)
     if field is None:
         return body
     try:
