@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+import tracemalloc
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +21,7 @@ from dingdan.db.tables import AuditEntry
 from dingdan.services.catalog import imports
 from dingdan.services.catalog import products as catalog
 from dingdan.services.reports import export_files, exports
+from dingdan.services.shared.common import SYSTEM
 from tests.builders import ADMIN, LIN, WANG, Shop, lines, order_body, post_order
 
 SHOP = Shop(
@@ -270,3 +273,44 @@ def test_export_of_nothing_is_the_header_alone(db: Any, api: Any) -> None:
     assert xlsx_rows(get(api, "movements", "xlsx")) == [list(exports.MOVEMENT_HEADER)]
     count = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "view")
     assert db.read(lambda c: c.execute(count).scalar()) == 0
+
+
+# ---- memory ----------------------------------------------------------------------------------
+
+
+def _peak_bytes(db: Any, fmt: str, **params: str) -> tuple[int, int]:
+    """tracemalloc's peak while exporting the orders, and the file's size."""
+    tracemalloc.start()
+    try:
+        size = sum(len(c) for c in exports.start(db, SYSTEM, "orders", fmt, params).chunks)
+        return tracemalloc.get_traced_memory()[1], size
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_export_reads_in_pages_in_constant_memory(
+    db: Any, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders inserted in bulk (bench/generate.py with a small catalogue, spread over 2024
+    and 2025), exported in pages of 25: the peak of all of them is that of the first
+    half year's (a quarter as many). The 100,000-order measurement (a
+    few minutes) is bench/export_memory.py, its results in docs/benchmarks.md."""
+    from bench import generate as gen
+
+    monkeypatch.setattr(gen, "CUSTOMERS", 100)
+    monkeypatch.setattr(gen, "SKUS", 20)
+    monkeypatch.setattr(exports, "BATCH", 25)
+    monkeypatch.setattr(export_files, "CHUNK_BYTES", 16 * 1024)
+    started = time.perf_counter()
+    gen.generate(db_url, 800, migrate=False)
+    print(f"generated in {time.perf_counter() - started:.1f} s")
+    first_half = {"from": "2024-01-01", "to": "2024-06-30"}
+    _peak_bytes(db, "csv", **first_half)  # what is made once (statements, caches) made
+    peak_few, size_few = _peak_bytes(db, "csv", **first_half)
+    started = time.perf_counter()
+    peak_all, size_all = _peak_bytes(db, "csv")
+    print(f"exported in {time.perf_counter() - started:.1f} s")
+    assert size_all > 3 * size_few > 0
+    assert peak_all < 1.5 * peak_few + 256 * 1024, (peak_all, peak_few)
+    peak_xlsx, size_xlsx = _peak_bytes(db, "xlsx")
+    assert peak_xlsx < 2 * peak_all + 1024 * 1024, (peak_xlsx, peak_all)

@@ -101,6 +101,9 @@ def spreadsheet_safe(value: object) -> object:
     a tab or carriage return first) gets a leading apostrophe. Other values are unchanged."""
     if not isinstance(value, str) or not value:
         return value
+    head = value[0]
+    if head.isascii() and not head.isspace():  # the common case, without normalising
+        return "'" + value if head in "=+-@" else value
     first = unicodedata.normalize("NFKC", value.lstrip()[:1])
     if value[0] in "\t\r" or first.startswith(_FORMULA_START):
         return "'" + value
