@@ -133,9 +133,10 @@ def inventory_verify() -> None:
 
 
 def _register_more() -> None:
-    from dingdan.cli import imports
+    from dingdan.cli import exports, imports
 
     imports.register(products_app, inventory_app)
+    exports.register(app)
 
 
 _register_more()
