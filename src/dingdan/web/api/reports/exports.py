@@ -21,7 +21,10 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 FILES = {
     200: {
         "description": "The file, streamed",
-        "content": {CSV_TYPE: {"schema": {"type": "string"}}, XLSX_TYPE: {"schema": {}}},
+        "content": {
+            CSV_TYPE: {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
     }
 }
 
