@@ -60,16 +60,6 @@ def csv_chunks(header: Sequence[str], rows: Rows) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_cell(value: Any) -> Any:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    cell = _text(value)
-    if isinstance(cell, str):
-        # XML cannot hold most control characters; openpyxl refuses them.
-        return ILLEGAL_CHARACTERS_RE.sub("", cell)
-    return cell
-
-
 def _sheet_title(base: str, number: int) -> str:
     title = base[:25]
     return title if number == 1 else f"{title} {number}"
@@ -79,6 +69,12 @@ def xlsx_chunks(header: Sequence[str], rows: Rows, title: str) -> Iterator[bytes
     """The workbook's bytes; the rows fill sheets ``title``, ``title 2``, ... of at most
     ``ROWS_PER_SHEET`` rows each, the header first on each."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(value: Any) -> Any:
+        text = _text(value)
+        # XML cannot hold most control characters; openpyxl refuses them.
+        return ILLEGAL_CHARACTERS_RE.sub("", text) if isinstance(text, str) else text
 
     workbook = Workbook(write_only=True)
     sheet: Any = None
@@ -91,7 +87,7 @@ def xlsx_chunks(header: Sequence[str], rows: Rows, title: str) -> Iterator[bytes
             sheet = workbook.create_sheet(_sheet_title(title, sheets))
             sheet.append(list(header))
             used = 1
-        sheet.append([_xlsx_cell(v) for v in row])
+        sheet.append([cell(v) for v in row])
         used += 1
     if sheet is None:
         workbook.create_sheet(_sheet_title(title, 1)).append(list(header))
