@@ -336,3 +336,26 @@ def test_the_export_command_writes_the_file_and_products_import_reads_it_back(
         assert [p.name for p in target.parent.iterdir()] == [target.name], "no partial file"
     finally:
         get_settings.cache_clear()
+
+
+def test_returns_export_has_a_row_per_return_line_with_the_lists_status_filter(
+    stocked: Any, api: Any
+) -> None:
+    from tests.builders import shipped_order
+
+    n = shipped_order(api, lines(("TEA-001", 2), ("EQ-001", 1)))
+    body = {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "defective"},
+                      {"sku": "EQ-001", "quantity": 1, "reason": "damaged"}],
+            "note": "=HYPERLINK(\"x\")"}  # fmt: skip
+    r = api.post(f"/api/v1/orders/{n}/returns", json=body, role="customer_service")
+    assert r.status_code == 201, r.text
+    header, *rows = csv_rows(get(api, "returns"))
+    assert tuple(header) == exports.RETURN_HEADER
+    got = [dict(zip(header, row, strict=True)) for row in rows]
+    assert [(g["order"], g["sku"], g["reason"], g["status"]) for g in got] == [
+        (n, "TEA-001", "defective", "requested"),
+        (n, "EQ-001", "damaged", "requested"),
+    ]
+    assert got[0]["note"] == "'=HYPERLINK(\"x\")"
+    _, *rows = csv_rows(get(api, "returns", status="approved"))
+    assert rows == []

@@ -38,6 +38,8 @@ def test_every_list_page_links_its_exports_with_its_filters(shop: Any, browser: 
     assert "/exports/products.csv?q=TEA" in links(admin.get("/products?q=TEA").text)
     inventory = links(admin.get("/inventory?location=TPE&low_stock=1").text)
     assert "/exports/inventory.xlsx?location=TPE&low_stock=1" in inventory
+    returns = links(admin.get("/returns?status=requested").text)
+    assert "/exports/returns.csv?status=requested" in returns
     ledger = links(admin.get("/inventory/TEA-001?location=TPE").text)
     assert "/exports/movements.csv?sku=TEA-001&location=TPE" in ledger
 

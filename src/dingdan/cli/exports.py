@@ -19,7 +19,7 @@ FILTER_HELP = (
 
 def export(
     kind: str = typer.Argument(
-        ..., help="orders, order-lines, customers, products, inventory or movements"
+        ..., help="orders, order-lines, customers, products, inventory, movements or returns"
     ),
     format: str = typer.Option("csv", "--format", "-f", help="csv (UTF-8 with a BOM) or xlsx"),
     date_from: str | None = typer.Option(None, "--from", help="From this day (YYYY-MM-DD)"),

@@ -1,6 +1,6 @@
 """Exports of the lists as CSV or XLSX (shared/CONTRACT.md, "Order import and export"):
-orders, order lines, customers, products, inventory and stock movements, with the list's
-own filters, streamed.
+orders, order lines, customers, products, inventory and stock movements (the contract's
+kinds), and returns (a row per return line), with the list's own filters, streamed.
 
 Each export reads its list the way the list does (the same service function, so the same
 filters and the same order), one page of ``BATCH`` rows per short read transaction, keyset
@@ -28,6 +28,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import Location, Product, StockMovement
 from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_masked
 from dingdan.domain.shared.errors import Forbidden, NotFound, ValidationFailed
+from dingdan.services.after_sales import return_queries
 from dingdan.services.catalog import products
 from dingdan.services.catalog.imports import PRODUCT_COLUMNS
 from dingdan.services.inventory import stock_overview
@@ -64,6 +65,11 @@ CUSTOMER_HEADER = ("id", "name", "email", "phone", "orders", "lifetime_value", "
 INVENTORY_HEADER = (
     "sku", "name", "barcode", "location", "on_hand", "reserved", "available",
     "low_stock_threshold",
+)  # fmt: skip
+RETURN_HEADER = (
+    "id", "order", "status", "created_at", "received_at", "refunded_at", "location",
+    "currency", "sku", "quantity", "reason", "unit_price", "resellable", "damaged",
+    "refund", "refund_to", "note",
 )  # fmt: skip
 MOVEMENT_HEADER = (
     "id", "created_at", "sku", "location", "kind", "on_hand_delta", "reserved_delta",
@@ -184,6 +190,13 @@ def _inventory(db: Database, params: Params) -> Fetch:
     )
 
 
+def _returns(db: Database, params: Params) -> Fetch:
+    status, order = _text(params, "status"), _text(params, "order", 50)
+    return lambda cursor: return_queries.list_returns(
+        db, status=status, order=order, limit=BATCH, cursor=cursor
+    )
+
+
 def _movements(db: Database, params: Params) -> Fetch:
     """The ledger of every SKU (or of ``sku``), newest first, of ``location`` if given."""
     start, end = _period(params)
@@ -290,6 +303,20 @@ def _inventory_rows(s: dict[str, Any]) -> Iterable[Sequence[Any]]:
         )
 
 
+def _return_rows(r: dict[str, Any]) -> Iterable[Sequence[Any]]:
+    """One row per line of the return."""
+    refund = r["refund"] or {}
+    head = (
+        r["id"], r["order"], r["status"], local_time(r["created_at"]),
+        local_time(r["received_at"]), local_time(r["refunded_at"]), r["location"], r["currency"],
+    )  # fmt: skip
+    for ln in r["lines"]:
+        yield head + (
+            ln["sku"], ln["quantity"], ln["reason"], ln["unit_price"], ln["resellable"],
+            ln["damaged"], refund.get("amount"), refund.get("to"), r["note"],
+        )  # fmt: skip
+
+
 def _movement_rows(m: dict[str, Any]) -> Iterable[Sequence[Any]]:
     yield (
         str(m["id"]), local_time(m["created_at"]), m["sku"], m["location_code"], m["kind"],
@@ -315,6 +342,7 @@ KINDS: dict[str, Kind] = {
     "products": Kind(PRODUCT_COLUMNS, _products, lambda _: _product_rows),
     "inventory": Kind(INVENTORY_HEADER, _inventory, lambda _: _inventory_rows),
     "movements": Kind(MOVEMENT_HEADER, _movements, lambda _: _movement_rows),
+    "returns": Kind(RETURN_HEADER, _returns, lambda _: _return_rows),
 }
 
 

@@ -55,14 +55,15 @@ async def export(
     ),
     actor: Actor = can(Action.READ),
 ) -> Any:
-    """The list ``kind`` (orders, order-lines, customers, products, inventory, movements)
-    with the list's own filters as query parameters: orders and order-lines take
+    """The list ``kind`` (orders, order-lines, customers, products, inventory, movements,
+    returns) with the list's own filters as query parameters: orders and order-lines take
     ``status``, ``financial_status``, ``fulfillment_status``, ``channel``, ``q``,
     ``refund_due``; customers ``q``; products ``q``, ``active``, ``category``; inventory
-    ``q``, ``location``, ``low_stock``; movements ``sku``, ``location``. ``from`` and ``to``
-    pick orders and movements by day. A text a spreadsheet would run as a formula is written
-    with a leading apostrophe; times are in the seller's time zone; money is a decimal
-    string. The customers export is refused to the roles that see emails masked."""
+    ``q``, ``location``, ``low_stock``; movements ``sku``, ``location``; returns ``status``,
+    ``order``. ``from`` and ``to`` pick orders and movements by day. A text a spreadsheet
+    would run as a formula is written with a leading apostrophe; times are in the seller's
+    time zone; money is a decimal string. The customers export is refused to the roles that
+    see emails masked."""
     params = dict(request.query_params)
     started = await run_in_threadpool(
         exports.start, db_of(request), actor, kind, format, params
