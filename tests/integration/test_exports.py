@@ -137,6 +137,8 @@ def test_bad_kind_format_or_filter_is_a_problem_not_a_broken_file(stocked: Any, 
         ({"from": "2026-12-02", "to": "2026-12-01"}, "to"),
         ({"status": "lost"}, "status"),
         ({"refund_due": "perhaps"}, "refund_due"),
+        ({"channel": "web\x00"}, "channel"),
+        ({"q": "a" * 201}, "q"),
     ]:
         r = api.get("/api/v1/exports/orders", params=params)
         assert r.status_code == 422, (params, r.text)

@@ -28,6 +28,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import Location, Product, StockMovement
 from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_masked
 from dingdan.domain.shared.errors import Forbidden, NotFound, ValidationFailed
+from dingdan.domain.shared.text import has_control
 from dingdan.services.after_sales import return_queries
 from dingdan.services.catalog import products
 from dingdan.services.catalog.imports import PRODUCT_COLUMNS
@@ -95,6 +96,8 @@ def _text(params: Params, name: str, longest: int = 200) -> str | None:
     value = (params.get(name) or "").strip()
     if len(value) > longest:
         raise ValidationFailed.on(name, "too_long", max=longest)
+    if has_control(value):  # a NUL above all, which PostgreSQL cannot compare
+        raise ValidationFailed.on(name, "control_characters")
     return value or None
 
 
