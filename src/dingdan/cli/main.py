@@ -133,10 +133,11 @@ def inventory_verify() -> None:
 
 
 def _register_more() -> None:
-    from dingdan.cli import imports, tracking
+    from dingdan.cli import exports, imports, tracking
 
     imports.register(products_app, inventory_app)
     app.add_typer(tracking.tracking_app, name="tracking")
+    exports.register(app)
 
 
 _register_more()

@@ -101,7 +101,26 @@ def spreadsheet_safe(value: object) -> object:
     a tab or carriage return first) gets a leading apostrophe. Other values are unchanged."""
     if not isinstance(value, str) or not value:
         return value
+    head = value[0]
+    if head.isascii() and not head.isspace():  # the common case, without normalising
+        return "'" + value if head in "=+-@" else value
     first = unicodedata.normalize("NFKC", value.lstrip()[:1])
     if value[0] in "\t\r" or first.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def export_cell(value: object) -> object:
+    """A text cell of an export a person may open and import again: ``spreadsheet_safe``,
+    and a text that already starts with an apostrophe gets one more, so that an import,
+    which strips one leading apostrophe (``from_spreadsheet``), gives back the text as it
+    was (``'Tis`` → ``''Tis`` → ``'Tis``)."""
+    if isinstance(value, str) and value.startswith("'"):
+        return "'" + value
+    return spreadsheet_safe(value)
+
+
+def from_spreadsheet(text: str) -> str:
+    """A cell as an import reads it: one leading apostrophe (which an export or a person
+    put there so that a spreadsheet keeps the text as text) is dropped."""
+    return text[1:] if text.startswith("'") else text

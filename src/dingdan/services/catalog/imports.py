@@ -32,6 +32,7 @@ from dingdan.db.tables import Location, Product, StockLevel
 from dingdan.domain.inventory.stock import MovementKind
 from dingdan.domain.shared.errors import FieldError, FieldErrors, ValidationFailed
 from dingdan.domain.shared.numbers import ascii_text, plain_decimal
+from dingdan.domain.shared.text import from_spreadsheet
 from dingdan.services.catalog import products as catalog
 from dingdan.services.orders import backorders
 from dingdan.services.shared.common import Actor, audit
@@ -219,7 +220,9 @@ def _xlsx_records(name: str, data: bytes, max_rows: int | None = None) -> Iterat
 
 
 def _cell(value: Any) -> str | None:
-    """A cell as trimmed text; whole numbers without ``.0``; empty as None."""
+    """A cell as trimmed text; whole numbers without ``.0``; empty as None. A leading
+    apostrophe is dropped (an export writes one before text a spreadsheet would run as a
+    formula: shared/CONTRACT.md, "Order import and export")."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -229,7 +232,7 @@ def _cell(value: Any) -> str | None:
     elif isinstance(value, datetime | date | time):
         text = value.isoformat()
     else:
-        text = str(value)
+        text = from_spreadsheet(str(value).strip())
     return text.strip() or None
 
 
