@@ -44,6 +44,19 @@ def test_a_full_width_or_otherwise_cased_email_finds_the_customer_and_orders(pla
     assert [o["customer"]["id"] for o in orders] == [items[0]["id"]]
 
 
+@pytest.mark.parametrize("q", ["ann lin", "ＡＮＮ", "Ann Ｌｉｎ"])
+def test_a_name_typed_full_width_or_half_width_finds_the_customer_written_either_way(
+    stocked, api, q
+):
+    """Names are stored as typed and compared after NFKC and case folding."""
+    ann = Buyer("ann@example.com", "ＡＮＮ ＬＩＮ", "+886911111111")
+    wide = post_order(api, order_body([{"sku": "TEA-001", "quantity": 1}], buyer=ann))
+    post_order(api, order_body([{"sku": "TEA-001", "quantity": 1}], buyer=CHEN))
+    items = api.get("/api/v1/customers", params={"q": q}).json()["items"]
+    assert [c["id"] for c in items] == [wide["customer"]["id"]]
+    assert items[0]["name"] == "ＡＮＮ ＬＩＮ"  # kept as it was typed
+
+
 def test_the_orders_customer_carries_its_id_in_every_answer(placed, api):
     order = placed["李娜"]
     assert order["customer"]["id"].isdecimal()

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from dingdan.db.engine import Database
+from dingdan.db.engine import Database, nfkc
 from dingdan.db.order_tables import Customer, Order
 from dingdan.domain.shared.contact import phone_as_stored
 from dingdan.domain.shared.errors import NotFound
@@ -79,7 +79,9 @@ def list_customers(
         pattern = like_pattern(q.strip())
         stmt = stmt.where(
             or_(
-                func.lower(Customer.name).like(pattern, escape="\\"),
+                # Names as typed: compared after NFKC (a full-width name is found by its
+                # half-width letters and the other way round), as the orders search does.
+                func.lower(nfkc(db, Customer.name)).like(pattern, escape="\\"),
                 func.lower(Customer.email).like(pattern, escape="\\"),
                 Customer.phone.like(pattern, escape="\\"),
             )
