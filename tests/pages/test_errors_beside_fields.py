@@ -208,6 +208,27 @@ CASES = {
         "weight_grams",
         "東方美人茶",
     ),
+    "sales channel": Case(
+        "admin",
+        lambda db, n: "/settings/channels",
+        {"code": "shopee", "name": "\u200b\u200b"},
+        "ch-name",
+        'value="shopee"',
+    ),
+    "tax rate": Case(
+        "admin",
+        lambda db, n: "/settings/taxes",
+        {"country": "TW", "tax_class": "standard", "rate": "十", "prices_include_tax": "1"},
+        "tx-rate",
+        'value="十"',
+    ),
+    "carrier": Case(
+        "admin",
+        lambda db, n: "/settings/carriers",
+        {"code": "kerry_tw", "name": "嘉里大榮", "tracking_format": "nope"},
+        "cr-new-format",
+        "嘉里大榮",
+    ),
     "tracking page return": Case(
         None,
         lambda db, n: (_shipped(db, n), "/track/{token}/returns")[1],

@@ -48,7 +48,7 @@ def _refused(page: Page, exc: DomainError, show: Any, **kw: Any) -> Response:
     status = status_of(exc)
     if isinstance(exc, Conflict) and duplicate:
         exc = ValidationFailed(detail=exc.detail, errors=[FieldError.of("code", "already_exists")])
-    return show(page, status, error=page.error(exc), **kw)
+    return show(page, status, error=page.form_error(exc), **kw)
 
 
 def _change(form: dict[str, Any], edit: str, fields: Callable[[], dict[str, Any]]) -> Any:
