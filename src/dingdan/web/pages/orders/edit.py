@@ -65,10 +65,33 @@ def _label(page: Page, field: str, skus: list[str]) -> str:
     return base
 
 
-def _describe(page: Page, exc: DomainError, skus: list[str], status: str) -> dict[str, Any]:
-    d = page.error(exc)
+def _form_field(field: str, rows: list[tuple[str, int]]) -> str:
+    """The form's own name of a service's field, for the message beside it:
+    ``lines[1].quantity`` → ``qty-3`` (or ``add-qty-0`` for an added line),
+    ``shipping_address.city`` → ``addr-city``; other fields keep their name."""
+    line = _LINE_FIELD.match(field)
+    if line and int(line["i"]) < len(rows):
+        prefix, n = rows[int(line["i"])]
+        name = {"quantity": "qty", "unit_price": "price", "sku": "sku"}.get(line["name"])
+        if name and not (name == "sku" and not prefix):
+            return f"{prefix}{name}-{n}"
+    if field.startswith("shipping_address."):
+        return "addr-" + field.split(".", 1)[1]
+    return field
+
+
+def _describe(
+    page: Page, exc: DomainError, skus: list[str], rows: list[tuple[str, int]], status: str
+) -> dict[str, Any]:
+    d = page.form_error(exc)
     d["fields"] = [
         (_label(page, e.field, skus), messages.field_message(page.gettext, e)) for e in exc.errors
+    ]
+    # Beside each field of the form (``by_field``), the rest at its top (``named``).
+    d["by_field"] = {_form_field(f, rows): msg for f, msg in d["by_field"].items()}
+    d["named"] = [
+        (_form_field(e.field, rows), label, msg)
+        for e, (label, msg) in zip(exc.errors, d["fields"], strict=False)
     ]
     if exc.code == "invalid_transition":
         d["message"] = page.gettext(
@@ -104,9 +127,14 @@ def _same_amount(a: Any, b: Any) -> bool:
 
 
 def _changed_lines(
-    form: dict[str, Any], order: Mapping[str, Any], errors: FieldErrors
+    form: dict[str, Any],
+    order: Mapping[str, Any],
+    errors: FieldErrors,
+    rows: list[tuple[str, int]],
 ) -> list[dict[str, Any]]:
-    """The lines whose quantity or price the form changes, then the lines it adds."""
+    """The lines whose quantity or price the form changes, then the lines it adds; ``rows``
+    gets the form row of each (``("", i)`` a line of the order, ``("add-", j)`` an added
+    one), in the same order."""
     current = {ln["sku"]: ln for ln in order["lines"]}
     lines: list[dict[str, Any]] = []
     for i in sorted(int(k[4:]) for k in form if _LINE_KEY.fullmatch(k)):
@@ -123,6 +151,7 @@ def _changed_lines(
             want["unit_price"] = price
         if qty != _effective(ln) or "unit_price" in want:
             lines.append(want)
+            rows.append(("", i))
     for j in range(ADD_ROWS):
         sku = form_text(form, f"add-sku-{j}", 64)
         if sku is None:
@@ -135,6 +164,7 @@ def _changed_lines(
         if price := form_amount(form, f"add-price-{j}"):
             want["unit_price"] = price
         lines.append(want)
+        rows.append(("add-", j))
     return lines
 
 
@@ -145,12 +175,14 @@ def _address(form: dict[str, Any], order: Mapping[str, Any]) -> dict[str, Any] |
     return typed if typed != now else None
 
 
-def _body(form: dict[str, Any], order: Mapping[str, Any], skus: list[str]) -> dict[str, Any]:
+def _body(
+    form: dict[str, Any], order: Mapping[str, Any], skus: list[str], rows: list[tuple[str, int]]
+) -> dict[str, Any]:
     """The edit the form asks for; ``skus`` gets the SKU of each line named, in order, so
-    that an error on ``lines[i]`` can name its SKU."""
+    that an error on ``lines[i]`` can name its SKU, and ``rows`` its form row."""
     errors = FieldErrors()
     body: dict[str, Any] = {}
-    lines = _changed_lines(form, order, errors)
+    lines = _changed_lines(form, order, errors, rows)
     skus.extend(ln["sku"] for ln in lines)
     if lines:
         body["lines"] = lines
@@ -233,8 +265,9 @@ def save_edit(request: Request, number: str, page: User, form: Form) -> Response
     order = queries.get_order(db, number)
     body: dict[str, Any] = {}
     skus: list[str] = []
+    rows: list[tuple[str, int]] = []
     try:
-        body = _body(form, order, skus)
+        body = _body(form, order, skus, rows)
         if not body:
             return _page(
                 page, order, form, 422, error={"message": page.gettext("Nothing was changed.")}
@@ -242,7 +275,8 @@ def save_edit(request: Request, number: str, page: User, form: Form) -> Response
         after = edits.edit_order(db, actor, number, body)
     except DomainError as exc:
         status = status_of(exc)
-        return _page(page, order, form, status, error=_describe(page, exc, skus, order["status"]))
+        error = _describe(page, exc, skus, rows, order["status"])
+        return _page(page, order, form, status, error=error)
     request.session[RESULT] = _result(order, after, body)
     page.flash(
         page.gettext(
