@@ -110,6 +110,25 @@ def test_new_order_and_return_requested_told_once_to_their_roles(
     assert row["link"] == f"/orders/{order['number']}" and not row["read"]
     assert notifications.unread_count(db, staff["manager"]) == 1
 
+    # A return request (the payload returns.py emits), twice: once each, to its roles.
+    returned = type(
+        "E",
+        (),
+        {
+            "id": event_id + 1000,
+            "topic": "return.requested",
+            "payload": {"number": order["number"], "return_id": "7"},
+        },
+    )
+    notifications.on_event(db, returned)
+    notifications.on_event(db, returned)
+    told = _who(db, "return_requested")
+    assert told == dict.fromkeys(_ids(staff, "manager", "customer_service", "admin"), 1)
+    mails = [m for m in _emails(db) if m.kind == "staff.return_requested"]
+    assert [(m.recipient, m.locale) for m in mails] == [("manager@example.com", "zh-Hant")]
+    assert mails[0].subject == f"{order['number']} 申請退貨"
+    assert mails[0].text_body.endswith("/returns/7\n")
+
 
 def test_scans_tell_once_and_email_managers_in_their_language(
     stocked: Database, staff: dict[str, int]

@@ -62,15 +62,19 @@ def stuck_orders(db: Database, now: datetime | None = None) -> int:
 
     def work(conn: Connection) -> int:
         new = 0
+        audiences: dict[str, Any] = {}
         for stage, item in late:
             number = item["number"]
+            owner = str(limits[stage]["owner"])
+            if owner not in audiences:
+                audiences[owner] = notifications.recipients(conn, "stuck_order", [owner])
             new += notifications.notify(
                 conn,
                 "stuck_order",
                 f"stuck:{number}:{stage}",
                 {"number": number, "stage": stage, "hours": limits[stage]["hours"]},
                 f"/orders/{number}",
-                extra_roles=[limits[stage]["owner"]],
+                audience=audiences[owner],
             )
         return new
 
@@ -96,6 +100,7 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
                     delete(NotificationCondition).where(NotificationCondition.key.in_(gone))
                 )
         new = 0
+        audience = notifications.recipients(conn, "low_stock")
         at = now or utcnow()
         for key, item in low.items():
             since = known.get(key)
@@ -120,6 +125,7 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
                     "threshold": threshold,
                 },
                 f"/inventory/{item['sku']}",
+                audience=audience,
             )
         return new
 
@@ -142,6 +148,7 @@ def backorders(db: Database, now: datetime | None = None) -> int:
             .limit(BATCH)
         ).scalars()
         new = 0
+        audience = notifications.recipients(conn, "backorder_waiting")
         for number in list(numbers):
             new += notifications.notify(
                 conn,
@@ -149,6 +156,7 @@ def backorders(db: Database, now: datetime | None = None) -> int:
                 f"backorder:{number}",
                 {"number": number, "days": f"{days:g}"},
                 f"/orders/{number}",
+                audience=audience,
             )
         return new
 
@@ -171,6 +179,7 @@ def disputes_due(db: Database, now: datetime | None = None) -> int:
             .limit(BATCH)
         ).all()
         new = 0
+        audience = notifications.recipients(conn, "dispute_due")
         for did, due, number in rows:
             if due is None:
                 continue
@@ -180,6 +189,7 @@ def disputes_due(db: Database, now: datetime | None = None) -> int:
                 f"dispute_due:{did}:{due.isoformat()}",
                 {"number": number, "due": due.isoformat(), "dispute_id": str(did)},
                 f"/disputes/{did}",
+                audience=audience,
             )
         return new
 
@@ -203,6 +213,7 @@ def webhooks_failing(db: Database, now: datetime | None = None) -> int:
             .limit(BATCH)
         ).all()
         new = 0
+        audience = notifications.recipients(conn, "webhook_failing")
         for eid, url, status in rows:
             reason = "disabled" if status == "disabled" else "dead_deliveries"
             new += notifications.notify(
@@ -211,6 +222,7 @@ def webhooks_failing(db: Database, now: datetime | None = None) -> int:
                 f"webhook_failing:{eid}:{today}",
                 {"url": url, "reason": reason, "endpoint_id": str(eid)},
                 "/settings/webhooks",
+                audience=audience,
             )
         return new
 

@@ -211,13 +211,17 @@ def notify(
     params: dict[str, Any],
     link: str = "",
     extra_roles: Iterable[str] = (),
+    audience: list[tuple[Any, bool, bool]] | None = None,
 ) -> int:
     """Tell every user who wants ``kind``, once per (user, ``key``); returns how many rows
     were new. A user who wants it only by email still gets the row (read at once), so that
-    a second run knows it was told."""
+    a second run knows it was told. ``audience``: ``recipients(conn, kind, extra_roles)``
+    read once by a caller that tells many occurrences of one kind."""
     now = utcnow()
     new = 0
-    for user, in_app, email in recipients(conn, kind, extra_roles):
+    if audience is None:
+        audience = recipients(conn, kind, extra_roles)
+    for user, in_app, email in audience:
         nid = _insert(
             conn,
             {
