@@ -24,6 +24,7 @@ from dingdan.services.jobs import staff_alerts, worker
 from dingdan.services.messaging import notifications
 from dingdan.services.orders import capture
 from tests.builders import ADMIN, TEA_SHOP, WANG, order_body
+from tests.helpers import run_threads
 
 stocked = TEA_SHOP.fixture()
 PASSWORD = "correct-horse-battery"
@@ -259,3 +260,24 @@ def test_mark_read_and_preferences(stocked: Database, staff: dict[str, int]) -> 
         "stuck_order", {"number": "DD1", "stage": "picking", "hours": 24}, "zh_Hant"
     )
     assert title == "訂單 DD1 在揀貨階段逾時"
+
+
+def test_two_workers_scanning_at_once_tell_a_crossing_once(
+    stocked: Database, staff: dict[str, int]
+) -> None:
+    db = stocked
+    db.write(
+        lambda conn: conn.execute(
+            update(Product).where(Product.sku == "TEA-001").values(low_stock_threshold=4)
+        )
+    )
+    assert run_threads(2, lambda i: staff_alerts.low_stock(db)) == []
+    assert _who(db, "low_stock") == {staff["manager"]: 1, staff["admin"]: 1, staff["warehouse"]: 1}
+    events = db.read(
+        lambda conn: conn.execute(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.topic == "inventory.low_stock")
+        ).scalar()
+    )
+    assert events == 1

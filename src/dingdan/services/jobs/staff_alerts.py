@@ -17,8 +17,10 @@ import logging
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db.engine import Database
 from dingdan.db.notification_tables import NotificationCondition
@@ -73,12 +75,30 @@ def stuck_orders(db: Database, now: datetime | None = None) -> int:
                 "stuck_order",
                 f"stuck:{number}:{stage}",
                 {"number": number, "stage": stage, "hours": limits[stage]["hours"]},
-                f"/orders/{number}",
+                f"/orders/{quote(number, safe='')}",
                 audience=audiences[owner],
             )
         return new
 
     return db.write(work) if late else 0
+
+
+def _raise_condition(conn: Connection, key: str, at: datetime) -> datetime:
+    """Insert-if-absent: ``at`` when this call made the row, else the time already kept
+    (a fellow worker's scan saw the same crossing first)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    made = conn.execute(
+        dialect.insert(NotificationCondition)
+        .values(key=key, since=at)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(NotificationCondition.key)
+    ).first()
+    if made is not None:
+        return at
+    kept = conn.execute(
+        select(NotificationCondition.since).where(NotificationCondition.key == key)
+    ).scalar()
+    return kept or at
 
 
 def low_stock(db: Database, now: datetime | None = None) -> int:
@@ -107,13 +127,13 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
             available = int(item["available"])
             threshold = int(item["low_stock_threshold"] or 0)
             if since is None:
-                since = at
-                conn.execute(insert(NotificationCondition).values(key=key, since=at))
-                emit(
-                    conn,
-                    "inventory.low_stock",
-                    {"sku": item["sku"], "available": available, "threshold": threshold},
-                )
+                since = _raise_condition(conn, key, at)
+                if since == at:  # this round saw the crossing (another worker may have too)
+                    emit(
+                        conn,
+                        "inventory.low_stock",
+                        {"sku": item["sku"], "available": available, "threshold": threshold},
+                    )
             new += notifications.notify(
                 conn,
                 "low_stock",
@@ -124,7 +144,7 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
                     "available": available,
                     "threshold": threshold,
                 },
-                f"/inventory/{item['sku']}",
+                f"/inventory/{quote(item['sku'], safe='')}",
                 audience=audience,
             )
         return new
@@ -155,7 +175,7 @@ def backorders(db: Database, now: datetime | None = None) -> int:
                 "backorder_waiting",
                 f"backorder:{number}",
                 {"number": number, "days": f"{days:g}"},
-                f"/orders/{number}",
+                f"/orders/{quote(number, safe='')}",
                 audience=audience,
             )
         return new

@@ -25,6 +25,7 @@ from gettext import NullTranslations
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -274,10 +275,10 @@ def on_event(db: Database, event: Any) -> None:
     if kind is None or not number:
         return
     params: dict[str, Any] = {"number": number}
-    link = f"/orders/{number}"
+    link = f"/orders/{quote(str(number), safe='')}"
     if kind == "return_requested" and payload.get("return_id"):
         params["return_id"] = str(payload["return_id"])
-        link = f"/returns/{payload['return_id']}"
+        link = f"/returns/{quote(str(payload['return_id']), safe='')}"
     db.write(lambda conn: notify(conn, kind, f"{kind}:{event.id}", params, link))
 
 
