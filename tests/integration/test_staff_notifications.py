@@ -260,6 +260,11 @@ def test_mark_read_and_preferences(stocked: Database, staff: dict[str, int]) -> 
         "stuck_order", {"number": "DD1", "stage": "picking", "hours": 24}, "zh_Hant"
     )
     assert title == "訂單 DD1 在揀貨階段逾時"
+    title, text = notifications.render(
+        "webhook_failing", {"url": "https://h.example", "reason": "disabled"}, "zh_Hans"
+    )
+    assert title == "Webhook 端点出现问题：https://h.example"
+    assert text == "Webhook 端点 https://h.example 出现问题：已停用。"
 
 
 def test_two_workers_scanning_at_once_tell_a_crossing_once(

@@ -24,6 +24,8 @@ def test_list_badge_mark_read_and_zh_hant(db: Database, shop: dict[str, Any], br
     assert 'hx-get="/notifications/badge"' in manager.get("/").text
     assert ">2</span>" in manager.get("/notifications/badge").text
 
+    assert manager.post("/notifications/read", {"id": "9" * 40}).status_code == 303
+    assert manager.get("/notifications?unread=x").status_code in (200, 422)
     r = manager.post("/notifications/read", {"all": "1"})
     assert r.status_code == 303
     assert "badge" not in manager.get("/notifications/badge").text
@@ -63,4 +65,6 @@ def test_api_token_has_no_user(api: Any, shop: dict[str, Any]) -> None:
     r = api.post("/api/v1/notifications/read", json={"all": True}, role="manager")
     assert r.status_code == 200 and r.json() == {"marked": 0}
     r = api.post("/api/v1/notifications/read", json={"ids": "x"}, role="manager")
+    assert r.status_code == 422
+    r = api.post("/api/v1/notifications/read", json={"ids": [2**70]}, role="manager")
     assert r.status_code == 422

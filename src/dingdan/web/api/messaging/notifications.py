@@ -8,7 +8,7 @@ user's notifications with no change here (``notifications.user_id_of`` maps the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import Field
@@ -42,7 +42,9 @@ class NotificationList(View):
 
 
 class ReadIn(View):
-    ids: list[int] = Field(default_factory=list, max_length=500)
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+        default_factory=list, max_length=500
+    )
     all: bool = False
 
 

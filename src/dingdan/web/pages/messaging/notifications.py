@@ -43,7 +43,8 @@ def notification_read(request: Request, page: User, form: Form) -> Response:
         notifications.mark_read(db, _user_id(page), everything=True)
     else:
         raw = form.get("id")
-        ids = [int(raw)] if isinstance(raw, str) and raw.isdigit() else []
+        ok = isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 19
+        ids = [int(str(raw))] if ok else []
         notifications.mark_read(db, _user_id(page), ids)
     nxt = form.get("next")
     if isinstance(nxt, str) and nxt.startswith("/") and not nxt.startswith("//"):
