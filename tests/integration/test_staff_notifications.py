@@ -20,6 +20,7 @@ from dingdan.db.types import utcnow
 from dingdan.db.webhook_tables import WebhookEndpoint
 from dingdan.domain.access.roles import Role
 from dingdan.services.access import accounts
+from dingdan.services.after_sales import disputes
 from dingdan.services.jobs import staff_alerts, worker
 from dingdan.services.messaging import notifications
 from dingdan.services.orders import capture
@@ -286,3 +287,20 @@ def test_two_workers_scanning_at_once_tell_a_crossing_once(
         ).scalar()
     )
     assert events == 1
+
+
+def test_dispute_opened_told_through_the_outbox(stocked: Database, staff: dict[str, int]) -> None:
+    db = stocked
+    order, _ = capture.place_order(db, ADMIN, order_body(buyer=WANG))
+    dispute = disputes.open_dispute(db, ADMIN, order["number"], {"type": "damaged"})
+    worker.drain(db)
+    worker.drain(db)
+    told = _who(db, "dispute_opened")
+    assert told == dict.fromkeys(_ids(staff, "manager", "finance", "customer_service", "admin"), 1)
+    (row,) = [
+        r
+        for r in notifications.listing(db, staff["finance"], "en")
+        if r["kind"] == "dispute_opened"
+    ]
+    assert row["title"] == f"Dispute opened on {order['number']}"
+    assert row["link"] == f"/disputes/{dispute['id']}"

@@ -1,6 +1,7 @@
 """Staff notifications (issue 20): who is told what, in the app and by email.
 
-A producer (the outbox consumer ``on_event`` here, the worker's periodic scans in
+A producer (the outbox consumer ``on_event`` here: new orders, return requests, disputes
+opened; the worker's periodic scans in
 services/jobs/staff_alerts.py) calls ``notify(conn, kind, key, params, link)``: one row per
 user who wants ``kind`` in the app or by email, insert-if-absent on (user, ``key``), so a
 producer run twice (the outbox gives each event at least once, the scans find the same late
@@ -67,6 +68,10 @@ KINDS: dict[str, tuple[str, str]] = {
         N_("Return requested on %(number)s"),
         N_("A return was requested on order %(number)s."),
     ),
+    "dispute_opened": (
+        N_("Dispute opened on %(number)s"),
+        N_("A dispute was opened on order %(number)s."),
+    ),
     "dispute_due": (
         N_("Dispute on %(number)s due %(due)s"),
         N_("The dispute on order %(number)s must be answered by %(due)s."),
@@ -98,13 +103,18 @@ DEFAULTS: dict[str, frozenset[Role]] = {
     "low_stock": frozenset({Role.MANAGER, Role.WAREHOUSE}),
     "backorder_waiting": frozenset({Role.MANAGER, Role.WAREHOUSE}),
     "return_requested": frozenset({Role.MANAGER, Role.CUSTOMER_SERVICE}),
+    "dispute_opened": frozenset({Role.MANAGER, Role.FINANCE, Role.CUSTOMER_SERVICE}),
     "dispute_due": frozenset({Role.MANAGER, Role.FINANCE, Role.CUSTOMER_SERVICE}),
     "webhook_failing": frozenset({Role.MANAGER, Role.ADMIN}),
 }
 EMAIL_DEFAULT_OFF = frozenset({"new_order"})
 
 # Outbox events that become a notification: topic → kind.
-TOPICS = {"order.created": "new_order", "return.requested": "return_requested"}
+TOPICS = {
+    "order.created": "new_order",
+    "return.requested": "return_requested",
+    "dispute.opened": "dispute_opened",
+}
 
 CATALOG_DIR = Path(dingdan.__file__).parent / "translations"
 LANGUAGES = ("zh_Hant", "zh_Hans", "en")
@@ -165,6 +175,7 @@ def kind_label(kind: str, language: str | None) -> str:
         "low_stock": _(N_("Low stock")),
         "backorder_waiting": _(N_("Backorders waiting")),
         "return_requested": _(N_("Returns requested")),
+        "dispute_opened": _(N_("Disputes opened")),
         "dispute_due": _(N_("Disputes coming due")),
         "webhook_failing": _(N_("Webhook endpoints failing")),
     }[kind]
@@ -279,6 +290,9 @@ def on_event(db: Database, event: Any) -> None:
     if kind == "return_requested" and payload.get("return_id"):
         params["return_id"] = str(payload["return_id"])
         link = f"/returns/{quote(str(payload['return_id']), safe='')}"
+    if kind == "dispute_opened" and payload.get("dispute_id"):
+        params["dispute_id"] = str(payload["dispute_id"])
+        link = f"/disputes/{quote(str(payload['dispute_id']), safe='')}"
     db.write(lambda conn: notify(conn, kind, f"{kind}:{event.id}", params, link))
 
 
