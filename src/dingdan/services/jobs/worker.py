@@ -32,8 +32,8 @@ from dingdan.services.after_sales import disputes, return_settlement  # noqa: F4
 from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
 from dingdan.services.integrations import webhooks
-from dingdan.services.jobs import outbox
-from dingdan.services.messaging import outbound, sending
+from dingdan.services.jobs import outbox, staff_alerts
+from dingdan.services.messaging import notifications, outbound, sending
 from dingdan.services.orders import search_index
 from dingdan.services.payments import (
     authorizations,  # noqa: F401
@@ -231,6 +231,19 @@ subscribe("*", _fan_out_webhooks)
 # ---------------------------------------------------------------------------------------------
 
 
+# Staff notifications (services/messaging/notifications.py) ---------------------------------
+# New orders and return requests from the outbox (one per user and event); the periodic
+# scans (late orders, low stock, backorders waiting, disputes coming due, failing webhook
+# endpoints) in run_once, at most once a minute (services/jobs/staff_alerts.py).
+def _notify_staff(db: Database, message: outbox.Claimed) -> None:
+    notifications.on_event(db, message)
+
+
+for _topic in notifications.TOPICS:
+    subscribe(_topic, _notify_staff)
+# ---------------------------------------------------------------------------------------------
+
+
 def run_frequent(db: Database) -> dict[str, Any]:
     """What runs every second: the outbox, the search index of the new orders, and the
     webhook deliveries that are due (handed to their own threads), and the customer messages
@@ -250,6 +263,7 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
         "payment_intents": recover_payment_intents(db),
+        "staff_alerts": staff_alerts.run(db),
         # Last: rendering takes the longest, and runs outside any transaction.
         "documents": documents.render_pending(db),
     }
