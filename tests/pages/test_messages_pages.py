@@ -148,3 +148,34 @@ def test_the_customer_page_sets_the_channel_the_customer_agreed_to(shop, browser
     assert line in cs.get(f"/customers/{cid}/message-channel").text
     viewer = browser("viewer").get(f"/customers/{cid}/message-channel").text
     assert "LINE" in viewer and line not in viewer and 'id="channel-form"' not in viewer
+
+
+def test_the_tracking_page_offers_the_rating_once_delivered_and_then_shows_it(shop, browser, db):
+    import re
+
+    from dingdan.services.fulfilment import shipments
+    from dingdan.services.payments import transactions
+    from tests.builders import ADMIN
+    from tests.pages.conftest import csrf_of
+
+    order = shop["order"]
+    url = f"/track/{order['tracking_token']}"
+    customer = browser()
+    zh = {"Accept-Language": "zh-TW"}
+    transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
+    shipped = shipments.create_shipment(db, ADMIN, order["number"], {"carrier": "tcat"})
+    assert 'id="rating"' not in customer.get(url, headers=zh).text  # not before delivery
+    shipments.mark_delivered(db, ADMIN, shipped["id"])
+    page = customer.get(url, headers=zh).text
+    assert "這次購物還滿意嗎？" in page
+    links = re.findall(r'href="(/track/[^"]+/rating\?sig=[0-9a-f]+&amp;score=(\d))"', page)
+    assert [s for _, s in links] == ["1", "2", "3", "4", "5"]
+    path = links[4][0].replace("&amp;", "&")
+    rating = customer.get(path, headers=zh)
+    assert rating.status_code == 200 and 'value="5" required checked' in rating.text
+    customer.csrf = csrf_of(rating.text)
+    sig = path.split("sig=")[1].split("&")[0]
+    assert customer.post(path.split("?")[0], {"sig": sig, "rating": "5"}).status_code == 303
+    after = customer.get(url, headers=zh).text
+    assert "5" in re.search(r'id="rating">(.*?)</section>', after, re.S).group(1)
+    assert "score=" not in after  # rated once: no more score links

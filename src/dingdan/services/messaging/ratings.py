@@ -1,33 +1,31 @@
 """The customer's satisfaction rating of a delivered order: 1 to 5 and an optional comment,
 given once from the signed link of the delivered message (the tracking token alone opens
-the tracking page; the rating link also carries an HMAC of it under the secret key, so a
-link that was only guessed or shared from the tracking page cannot rate)."""
+the tracking page; the rating link also carries an HMAC of it under the secret key, which
+the delivered message and the tracking page (once delivered) hold: a guessed one cannot rate)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dingdan.config import get_settings
 from dingdan.db.engine import Database
 from dingdan.db.message_tables import OrderRating
 from dingdan.db.order_tables import Order
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
 from dingdan.domain.shared.text import check_clean
+from dingdan.services.orders import tracking
 from dingdan.services.shared.common import iso
 
 
 def signature(tracking_token: str) -> str:
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, f"rating:{tracking_token}".encode(), hashlib.sha256).hexdigest()[:32]
+    return tracking.rating_signature(tracking_token)
 
 
 def rating_url(base: str, tracking_token: str) -> str:
-    return f"{base}/track/{tracking_token}/rating?sig={signature(tracking_token)}"
+    return base + tracking.rating_path(tracking_token)
 
 
 def _order(conn: Connection, token: str, sig: Any) -> Any:

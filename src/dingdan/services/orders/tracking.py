@@ -4,15 +4,30 @@ address beyond city and country."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from dingdan.config import get_settings
 from dingdan.db.engine import Database
+from dingdan.db.message_tables import OrderRating
 from dingdan.db.order_tables import Order, OrderLine, Shipment
 from dingdan.db.tracking_tables import TrackingEventRow
 from dingdan.domain.shared.errors import NotFound
 from dingdan.services.shared.common import iso
+
+
+def rating_signature(tracking_token: str) -> str:
+    """The key of an order's rating page (an HMAC of its tracking token under the secret
+    key): the delivered message's links and the tracking page carry it."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"rating:{tracking_token}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def rating_path(tracking_token: str) -> str:
+    return f"/track/{tracking_token}/rating?sig={rating_signature(tracking_token)}"
 
 
 def tracking_view(db: Database, token: str) -> dict[str, Any]:
@@ -39,6 +54,14 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
         ).all()
         events = _events(conn, [s.id for s in shipments])
         address = order.shipping_address or {}
+        # Once something was delivered the customer may rate the order, once: the page
+        # offers the scores (the rating page takes them) or shows the rating given.
+        rating = None
+        if any(s.status == "delivered" for s in shipments):
+            given = conn.execute(
+                select(OrderRating.rating).where(OrderRating.order_id == order.id)
+            ).scalar()
+            rating = {"path": rating_path(token), "given": given}
         return {
             "number": order.number,
             "status": order.status,
@@ -61,6 +84,7 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
                 }
                 for s in shipments
             ],
+            "rating": rating,
         }
 
     return db.read(work)
