@@ -257,16 +257,17 @@ def run_frequent(db: Database) -> dict[str, Any]:
 
 
 def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
-    return {
-        **run_frequent(db),
-        "payment_reminders": outbound.queue_payment_reminders(db, bank_transfer_hours),
+    # First the jobs that may write events or messages (a cancellation, a settled payment,
+    # a low-stock crossing, a reminder), so that this round's outbox drain and senders take
+    # them; last the documents (rendering takes the longest, outside any transaction).
+    done: dict[str, Any] = {
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
-        "purged_keys": purge_idempotency_keys(db),
         "payment_intents": recover_payment_intents(db),
         "staff_alerts": staff_alerts.run(db),
-        # Last: rendering takes the longest, and runs outside any transaction.
-        "documents": documents.render_pending(db),
+        "payment_reminders": outbound.queue_payment_reminders(db, bank_transfer_hours),
+        "purged_keys": purge_idempotency_keys(db),
     }
+    return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 
 
 class WorkerThread:
