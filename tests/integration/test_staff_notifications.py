@@ -304,3 +304,22 @@ def test_dispute_opened_told_through_the_outbox(stocked: Database, staff: dict[s
     ]
     assert row["title"] == f"Dispute opened on {order['number']}"
     assert row["link"] == f"/disputes/{dispute['id']}"
+
+
+def test_a_channel_delivery_needing_attention_is_told_through_the_outbox(
+    stocked: Database, staff: dict[str, int]
+) -> None:
+    db = stocked
+    payload = {"channel": "shopify", "external_id": "450789469", "reason": "unknown SKU X-1"}
+    db.write(lambda conn: conn.execute(
+        insert(OutboxMessage).values(topic="inbound.needs_attention", payload=payload)))
+    worker.drain(db)
+    worker.drain(db)
+    told = _who(db, "inbound_attention")
+    assert told == dict.fromkeys(_ids(staff, "manager", "customer_service", "admin"), 1)
+    (row,) = notifications.listing(db, staff["customer_service"], "en")
+    assert row["title"] == "Channel order needs attention: shopify 450789469"
+    assert "unknown SKU X-1" in row["text"]
+    assert row["link"] == "/inbound?status=needs_attention"
+    (zh,) = notifications.listing(db, staff["manager"], "zh_Hant")
+    assert "shopify" in zh["title"] and zh["title"] != row["title"]

@@ -80,6 +80,11 @@ KINDS: dict[str, tuple[str, str]] = {
         N_("Webhook endpoint failing: %(url)s"),
         N_("The webhook endpoint %(url)s is failing: %(reason)s."),
     ),
+    "inbound_attention": (
+        N_("Channel order needs attention: %(channel)s %(external_id)s"),
+        N_("A delivery from %(channel)s (order %(external_id)s) could not become an order: "
+           "%(reason)s."),
+    ),
 }
 # The stages' names in texts (the dashboard's words).
 STAGE_WORDS = {
@@ -106,6 +111,7 @@ DEFAULTS: dict[str, frozenset[Role]] = {
     "dispute_opened": frozenset({Role.MANAGER, Role.FINANCE, Role.CUSTOMER_SERVICE}),
     "dispute_due": frozenset({Role.MANAGER, Role.FINANCE, Role.CUSTOMER_SERVICE}),
     "webhook_failing": frozenset({Role.MANAGER, Role.ADMIN}),
+    "inbound_attention": frozenset({Role.MANAGER, Role.CUSTOMER_SERVICE}),
 }
 EMAIL_DEFAULT_OFF = frozenset({"new_order"})
 
@@ -114,6 +120,7 @@ TOPICS = {
     "order.created": "new_order",
     "return.requested": "return_requested",
     "dispute.opened": "dispute_opened",
+    "inbound.needs_attention": "inbound_attention",
 }
 
 CATALOG_DIR = Path(dingdan.__file__).parent / "translations"
@@ -178,6 +185,7 @@ def kind_label(kind: str, language: str | None) -> str:
         "dispute_opened": _(N_("Disputes opened")),
         "dispute_due": _(N_("Disputes coming due")),
         "webhook_failing": _(N_("Webhook endpoints failing")),
+        "inbound_attention": _(N_("Channel orders needing attention")),
     }[kind]
 
 
@@ -282,6 +290,11 @@ def on_event(db: Database, event: Any) -> None:
     """The outbox consumer (the worker subscribes it to ``TOPICS``), keyed by the event id."""
     kind = TOPICS.get(event.topic)
     payload = event.payload or {}
+    if kind == "inbound_attention":  # a channel's delivery: no order yet
+        said = {k: str(payload.get(k) or "") for k in ("channel", "external_id", "reason")}
+        there = "/inbound?status=needs_attention"
+        db.write(lambda conn: notify(conn, "inbound_attention", f"{kind}:{event.id}", said, there))
+        return
     number = payload.get("number")
     if kind is None or not number:
         return

@@ -39,6 +39,7 @@ EVENT_TYPES: dict[str, str] = {
     "invoice.voided": "An invoice was voided.",
     "inventory.low_stock": "A product's available stock fell to its low-stock threshold.",
     "purchase_order.received": "Goods of a purchase order were received.",
+    "inbound.needs_attention": "A channel's delivery could not become an order (kept to retry).",
 }
 
 _INSERT = Prepared(insert(table_of(OutboxMessage)))
