@@ -31,7 +31,7 @@ from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, Servi
 from dingdan.services.after_sales import disputes, return_settlement  # noqa: F401
 from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
-from dingdan.services.integrations import webhooks
+from dingdan.services.integrations import inbound, webhooks
 from dingdan.services.jobs import outbox, staff_alerts
 from dingdan.services.messaging import notifications, outbound, sending
 from dingdan.services.orders import search_index
@@ -264,6 +264,7 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "purged_keys": purge_idempotency_keys(db),
         "payment_intents": recover_payment_intents(db),
         "staff_alerts": staff_alerts.run(db),
+        "inbound_bodies_purged": inbound.purge_raw_bodies(db),
         # Last: rendering takes the longest, and runs outside any transaction.
         "documents": documents.render_pending(db),
     }
