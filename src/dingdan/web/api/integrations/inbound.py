@@ -33,6 +33,12 @@ class InboundDelivery(View):
     received_at: str | None
 
 
+class HookAnswer(View):
+    status: str = Field(description="accepted, duplicate, needs_attention, rejected or ping")
+    order: str | None = None
+    reason: str | None = None
+
+
 class InboundPage(View):
     items: list[InboundDelivery]
     next_cursor: None = None
@@ -49,7 +55,11 @@ class Alias(View):
     sku: str
 
 
-@router.post("/hooks/{channel_code}", responses=responses("unauthorized", "not_found"))
+@router.post(
+    "/hooks/{channel_code}",
+    response_model=HookAnswer,
+    responses=responses("unauthorized", "not_found"),
+)
 async def receive_hook(request: Request, channel_code: str) -> dict[str, Any]:
     """A channel's delivery; 200 once it is kept (a delivery seen before: 200, nothing new)."""
     body = await request.body()

@@ -1,0 +1,68 @@
+"""The inbound log page: a delivery that needs attention shown with why, a SKU alias saved
+from the page, then retried into an order; for admin, manager and customer service only."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from dingdan.services.catalog import channels_and_taxes
+from tests.builders import ADMIN
+
+SECRET = "page-test-secret"
+
+
+def _deliver(client: Any) -> None:
+    order = {
+        "id": 9001,
+        "currency": "TWD",
+        "email": "lin@example.com",
+        "financial_status": "paid",
+        "shipping_address": {
+            "name": "林小姐",
+            "address1": "信義路五段7號",
+            "city": "台北市",
+            "zip": "110",
+            "country_code": "TW",
+        },
+        "line_items": [{"sku": "SHOP-TEA", "quantity": 1, "price": "350.00"}],
+        "shipping_lines": [{"price": "60.00"}],
+    }
+    raw = json.dumps(order).encode()
+    mac = base64.b64encode(hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()).decode()
+    r = client.post(
+        "/hooks/myshop",
+        content=raw,
+        headers={
+            "X-Shopify-Hmac-Sha256": mac,
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Webhook-Id": "p1",
+        },
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_needs_attention_alias_and_retry_from_the_page(shop, browser, db):
+    channels_and_taxes.create_channel(
+        db,
+        ADMIN,
+        {"code": "myshop", "name": "My shop", "kind": "shopify", "webhook_secret": SECRET},
+    )
+    cs = browser("customer_service")
+    _deliver(cs.client)
+    page = cs.get("/inbound?status=needs_attention").text
+    assert "Unknown SKU" in page and "SHOP-TEA" in page and "/retry" in page
+    r = cs.post(
+        "/inbound/aliases", {"channel": "myshop", "channel_sku": "SHOP-TEA", "sku": "TEA-001"}
+    )
+    assert r.status_code == 303
+    assert "SKU alias is saved" in cs.get("/inbound").text
+    delivery_id = page.split('id="inbound-')[1].split('"')[0]
+    r = cs.post(f"/inbound/{delivery_id}/retry")
+    assert r.status_code == 303
+    after = cs.get("/inbound").text
+    assert "is accepted" in after and "Accepted" in after and 'href="/orders/' in after
+    assert browser("warehouse").get("/inbound").status_code == 403
