@@ -265,6 +265,27 @@ def test_bad_address_is_kept_and_raw_bodies_are_purged_after_30_days(shop: Any) 
     assert shopify(shop.client, o).status_code == 200
     [d] = shop.get("/api/v1/inbound?status=needs_attention").json()["items"]
     assert d["reason"].startswith("bad_address")
+    bad = shop.request(
+        "PUT",
+        f"/api/v1/inbound/{d['id']}/address",
+        json={"name": "Bob", "line1": "1 Main St", "city": "Louisville", "country": "ZZ"},
+    )
+    assert bad.status_code == 422
+    fixed = {
+        "name": "Bob Norman",
+        "line1": "Chestnut Street 92",
+        "city": "Louisville",
+        "region": "KY",
+        "postal_code": "40202",
+        "country": "US",
+    }
+    r = shop.request("PUT", f"/api/v1/inbound/{d['id']}/address", json=fixed)
+    assert r.status_code == 200, r.text
+    r = shop.post(f"/api/v1/inbound/{d['id']}/retry")
+    assert r.json()["status"] == "accepted", r.text
+    got = shop.get(f"/api/v1/orders/{r.json()['order']}").json()
+    assert got["shipping_address"]["country"] == "US"
+    assert got["shipping_address"]["line1"] == "Chestnut Street 92"
     assert inbound.purge_raw_bodies(shop.db, days=30) == 0
     assert inbound.purge_raw_bodies(shop.db, days=-1) == 1
     assert ADMIN

@@ -15,7 +15,7 @@ from tests.builders import ADMIN
 SECRET = "page-test-secret"
 
 
-def _deliver(client: Any) -> None:
+def _deliver(client: Any, sku: str = "SHOP-TEA", zip_code: str = "110") -> None:
     order = {
         "id": 9001,
         "currency": "TWD",
@@ -25,10 +25,10 @@ def _deliver(client: Any) -> None:
             "name": "林小姐",
             "address1": "信義路五段7號",
             "city": "台北市",
-            "zip": "110",
+            "zip": zip_code,
             "country_code": "TW",
         },
-        "line_items": [{"sku": "SHOP-TEA", "quantity": 1, "price": "350.00"}],
+        "line_items": [{"sku": sku, "quantity": 1, "price": "350.00"}],
         "shipping_lines": [{"price": "60.00"}],
     }
     raw = json.dumps(order).encode()
@@ -66,3 +66,26 @@ def test_needs_attention_alias_and_retry_from_the_page(shop, browser, db):
     after = cs.get("/inbound").text
     assert "is accepted" in after and "Accepted" in after and 'href="/orders/' in after
     assert browser("warehouse").get("/inbound").status_code == 403
+
+
+def test_a_bad_address_is_edited_on_the_page_and_the_delivery_retried(shop, browser, db):
+    channels_and_taxes.create_channel(
+        db,
+        ADMIN,
+        {"code": "myshop", "name": "My shop", "kind": "shopify", "webhook_secret": SECRET},
+    )
+    cs = browser("manager")
+    _deliver(cs.client, sku="TEA-001", zip_code="ABCDEFG")
+    page = cs.get("/inbound?status=needs_attention").text
+    assert "Bad address" in page and "Edit the address" in page
+    delivery_id = page.split('id="inbound-')[1].split('"')[0]
+    form = {
+        "name": "林小姐",
+        "line1": "信義路五段7號",
+        "city": "台北市",
+        "postal_code": "110",
+        "country": "TW",
+    }
+    assert cs.post(f"/inbound/{delivery_id}/address", form).status_code == 303
+    after = cs.get("/inbound").text
+    assert "is accepted" in after and 'href="/orders/' in after

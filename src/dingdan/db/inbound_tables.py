@@ -8,8 +8,9 @@ twice at once, is stored once and makes one order.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dingdan.db.tables import Base, BigId
@@ -28,6 +29,8 @@ class InboundDelivery(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     order_number: Mapped[str | None] = mapped_column(String(40))
     raw_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The shipping address staff typed for a delivery whose own was bad (used on retry).
+    address_override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (

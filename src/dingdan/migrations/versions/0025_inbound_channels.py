@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("order_number", sa.String(length=40), nullable=True),
         sa.Column("raw_body", sa.LargeBinary(), nullable=True),
+        sa.Column("address_override", sa.JSON(), nullable=True),
         sa.Column("received_at", _AT, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_deliveries")),
         sa.UniqueConstraint(

@@ -16,6 +16,7 @@ import hmac
 import html
 import json
 import re
+from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -215,6 +216,7 @@ def process(db: Database, delivery_id: int) -> dict[str, Any]:
                 InboundDelivery.channel,
                 InboundDelivery.topic,
                 InboundDelivery.raw_body,
+                InboundDelivery.address_override,
                 Channel.kind,
             )
             .join(Channel, Channel.code == InboundDelivery.channel)
@@ -224,7 +226,9 @@ def process(db: Database, delivery_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(detail=f"No inbound delivery {delivery_id}.")
     try:
-        status, number = _apply(db, row.kind, row.channel, row.topic, row.raw_body or b"")
+        status, number = _apply(
+            db, row.kind, row.channel, row.topic, row.raw_body or b"", row.address_override
+        )
     except NeedsAttention as exc:
         _set(db, delivery_id, status="needs_attention", reason=exc.reason)
         return {"status": "needs_attention", "reason": exc.reason}
@@ -457,7 +461,14 @@ def _external(kind: str, data: dict[str, Any]) -> str:
     return str(value)
 
 
-def _apply(db: Database, kind: str, channel: str, topic: str, raw: bytes) -> tuple[str, str | None]:
+def _apply(
+    db: Database,
+    kind: str,
+    channel: str,
+    topic: str,
+    raw: bytes,
+    address: dict[str, Any] | None = None,
+) -> tuple[str, str | None]:
     action = _TOPICS[kind].get(topic)
     if action is None:
         return "rejected", None
@@ -473,6 +484,8 @@ def _apply(db: Database, kind: str, channel: str, topic: str, raw: bytes) -> tup
             cancel_order(db, actor, order.number, f"cancelled by channel {channel}")
         return "accepted", str(order.number)
     body, paid = _order_body(db, kind, channel, data)
+    if address:
+        body["shipping_address"] = address
     order = _captured(db, channel, str(body.get("external_id")))
     if action == UPDATE and order is not None:
         _update(db, actor, order, body)
@@ -594,6 +607,27 @@ def retry(db: Database, actor: Actor, delivery_id: int) -> dict[str, Any]:
             conn.execute(select(InboundDelivery).where(InboundDelivery.id == delivery_id)).one()
         )
     )
+
+
+def set_address(db: Database, actor: Actor, delivery_id: int, address: Any) -> dict[str, Any]:
+    """The shipping address to use instead of the delivery's own (then retry it)."""
+    errors = FieldErrors()
+    checked = contact.validate_address(address if isinstance(address, dict) else {}, "", errors)
+    errors.raise_if_any()
+    assert checked is not None
+    value = asdict(checked)
+
+    def work(conn: Connection) -> None:
+        done = conn.execute(
+            update(InboundDelivery)
+            .where(InboundDelivery.id == delivery_id)
+            .values(address_override=value)
+        ).rowcount
+        if not done:
+            raise NotFound(detail=f"No inbound delivery {delivery_id}.")
+
+    db.write(work)
+    return value
 
 
 def set_alias(

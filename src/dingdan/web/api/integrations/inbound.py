@@ -92,6 +92,42 @@ async def retry_inbound(
     return await run_in_threadpool(inbound.retry, db_of(request), actor, delivery_id)
 
 
+class AddressIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=300)
+    line2: str | None = Field(default=None, max_length=300)
+    city: str = Field(min_length=1, max_length=200)
+    region: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str = Field(min_length=2, max_length=2)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class AddressOut(View):
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    region: str | None
+    postal_code: str | None
+    country: str
+    phone: str | None
+
+
+@router.put(
+    "/api/v1/inbound/{delivery_id}/address",
+    response_model=AddressOut,
+    responses=responses("forbidden", "not_found"),
+)
+async def set_inbound_address(
+    request: Request, delivery_id: int, body: AddressIn, actor: Actor = can(ORDERS)
+) -> dict[str, Any]:
+    """The shipping address a retry of this delivery uses instead of the channel's."""
+    return await run_in_threadpool(
+        inbound.set_address, db_of(request), actor, delivery_id, body.model_dump()
+    )
+
+
 @router.put(
     "/api/v1/channels/{channel}/sku-aliases",
     response_model=Alias,

@@ -4,13 +4,15 @@ SKU to a Dingdan SKU, and a retry button."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.integrations import inbound
-from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
+from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 BASE = "/inbound"
@@ -52,15 +54,34 @@ def add_alias(request: Request, page: User, form: Form) -> Response:
     return page.redirect(BASE + "?status=needs_attention")
 
 
+@router.post(BASE + "/{delivery_id}/address")
+def fix_address(request: Request, delivery_id: int, page: User, form: Form) -> Response:
+    """The address typed in place of the delivery's, then the delivery retried."""
+    actor = page.require(Action.MANAGE_ORDERS)
+    db = request.app.state.db
+    fields = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+    address = {f: form_text(form, f, 300) for f in fields}
+    try:
+        inbound.set_address(db, actor, delivery_id, address)
+        return _retried(page, inbound.retry(db, actor, delivery_id), delivery_id)
+    except DomainError as exc:
+        page.flash_error(exc)
+    return page.redirect(BASE + "?status=needs_attention")
+
+
+def _retried(page: Page, done: dict[str, Any], delivery_id: int) -> Response:
+    if done["status"] == "needs_attention":
+        page.flash(page.gettext("Delivery %(id)s still needs attention.", id=delivery_id))
+    else:
+        page.flash(page.gettext("Delivery %(id)s is accepted.", id=delivery_id))
+    return page.redirect(BASE + "?status=needs_attention")
+
+
 @router.post(BASE + "/{delivery_id}/retry")
 def retry_delivery(request: Request, delivery_id: int, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_ORDERS)
     try:
-        done = inbound.retry(request.app.state.db, actor, delivery_id)
-        if done["status"] == "needs_attention":
-            page.flash(page.gettext("Delivery %(id)s still needs attention.", id=delivery_id))
-        else:
-            page.flash(page.gettext("Delivery %(id)s is accepted.", id=delivery_id))
+        return _retried(page, inbound.retry(request.app.state.db, actor, delivery_id), delivery_id)
     except DomainError as exc:
         page.flash_error(exc)
     return page.redirect(BASE + "?status=needs_attention")
