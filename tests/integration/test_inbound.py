@@ -154,7 +154,6 @@ def test_each_kind_refuses_bad_missing_and_stale_signatures_storing_nothing(shop
     )
     assert std(c, body).status_code == 200
     items = shop.get("/api/v1/inbound").json()["items"]
-    print(items)
     assert sorted((i["channel"], i["status"]) for i in items) == [
         ("shop", "accepted"),
         ("std", "accepted"),
@@ -289,3 +288,29 @@ def test_bad_address_is_kept_and_raw_bodies_are_purged_after_30_days(shop: Any) 
     assert inbound.purge_raw_bodies(shop.db, days=30) == 0
     assert inbound.purge_raw_bodies(shop.db, days=-1) == 1
     assert ADMIN
+
+
+def test_channel_kinds_need_a_secret_and_refused_stock_is_kept(shop: Any) -> None:
+    r = shop.post("/api/v1/channels", json={"code": "nosecret", "name": "x", "kind": "shopify"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "webhook_secret"
+    r = shop.post(
+        "/api/v1/channels",
+        json={
+            "code": "badstd",
+            "name": "x",
+            "kind": "standard",
+            "webhook_secret": "not-a-whsec-secret",
+        },
+    )
+    assert r.status_code == 422
+    assert (
+        shop.post("/api/v1/channels", json={"code": "plain", "name": "x"}).json()["kind"]
+        == "manual"
+    )
+    assert shop.client.post("/hooks/plain", content=b"{}").status_code == 404
+    body = order_body(
+        lines=[{"sku": "TEA-001", "quantity": 500, "unit_price": "350.00"}], external_id="S-2"
+    )
+    assert std(shop.client, body, wid="big").status_code == 200
+    [d] = shop.get("/api/v1/inbound?channel=std").json()["items"]
+    assert (d["status"], d["reason"], d["order"]) == ("needs_attention", "refused_stock", None)
