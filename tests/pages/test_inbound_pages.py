@@ -89,3 +89,20 @@ def test_a_bad_address_is_edited_on_the_page_and_the_delivery_retried(shop, brow
     assert cs.post(f"/inbound/{delivery_id}/address", form).status_code == 303
     after = cs.get("/inbound").text
     assert "is accepted" in after and 'href="/orders/' in after
+
+
+def test_a_webhook_channel_is_created_on_the_settings_page(shop, browser, db):
+    admin = browser("admin")
+    page = admin.get("/settings/channels").text
+    assert 'name="kind"' in page and 'name="webhook_secret"' in page
+    r = admin.post("/settings/channels", {"code": "woo2", "name": "Woo", "kind": "woocommerce"})
+    assert r.status_code == 422 and 'id="ch-secret-error"' in r.text
+    r = admin.post(
+        "/settings/channels",
+        {"code": "woo2", "name": "Woo", "kind": "woocommerce", "webhook_secret": SECRET},
+    )
+    assert r.status_code == 303
+    listed = channels_and_taxes.list_channels(db)["items"]
+    assert {"code": "woo2", "kind": "woocommerce"}.items() <= next(
+        c for c in listed if c["code"] == "woo2"
+    ).items()
