@@ -53,6 +53,7 @@ def test_needs_attention_alias_and_retry_from_the_page(shop, browser, db):
     )
     cs = browser("customer_service")
     _deliver(cs.client)
+    assert 'href="/inbound"' in cs.get("/").text
     page = cs.get("/inbound?status=needs_attention").text
     assert "Unknown SKU" in page and "SHOP-TEA" in page and "/retry" in page
     r = cs.post(
