@@ -291,9 +291,7 @@ class Database:
         if isinstance(exc, DataError):
             # e.g. a value out of a column's range that a check missed: the input's fault.
             log.warning("value refused by the database: %s", _short(exc))
-            return ValidationFailed(
-                detail="The request holds a value the database cannot store."
-            )
+            return ValidationFailed(detail="The request holds a value the database cannot store.")
         if isinstance(exc, IntegrityError):
             said = str(exc.orig)
             for marks, field, code in _UNIQUE_FIELDS:

@@ -39,6 +39,10 @@ class Channel(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(100))
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How orders arrive (issue 21): "manual", or by webhook "shopify" | "woocommerce" |
+    # "standard", whose deliveries are signed with webhook_secret.
+    kind: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
 
 
 class Customer(Timestamps, Base):

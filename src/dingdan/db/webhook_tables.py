@@ -85,9 +85,7 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None]
 
     __table_args__ = (
-        UniqueConstraint(
-            "endpoint_id", "event_id", "event_at", name="uq_webhook_delivery_event"
-        ),
+        UniqueConstraint("endpoint_id", "event_id", "event_at", name="uq_webhook_delivery_event"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_order", "endpoint_id", "order_number", "event_at"),
         Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),

@@ -28,8 +28,7 @@ def has_control(text: str, *, multiline: bool = False) -> bool:
     """Whether ``text`` holds a control character (category Cc); line breaks and tabs are
     allowed when ``multiline``."""
     return any(
-        unicodedata.category(ch) == "Cc" and not (multiline and ch in _LINE_BREAKS)
-        for ch in text
+        unicodedata.category(ch) == "Cc" and not (multiline and ch in _LINE_BREAKS) for ch in text
     )
 
 

@@ -21,9 +21,7 @@ down_revision = "0018"
 branch_labels = None
 depends_on = None
 
-_WHERE = (
-    "paid_minor - refunded_minor > CASE WHEN status = 'cancelled' THEN 0 ELSE total_minor END"
-)
+_WHERE = "paid_minor - refunded_minor > CASE WHEN status = 'cancelled' THEN 0 ELSE total_minor END"
 
 
 def upgrade() -> None:

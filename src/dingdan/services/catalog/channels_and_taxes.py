@@ -18,6 +18,7 @@ from dingdan.db.order_tables import Channel, TaxRate
 from dingdan.domain.catalog import products as catalog_rules
 from dingdan.domain.fulfilment.carriers import ISO_COUNTRY_CODES
 from dingdan.domain.orders import rules as rules
+from dingdan.domain.shared import standard_webhooks
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import ascii_text
 from dingdan.services.shared.common import Actor, audit, iso
@@ -32,6 +33,8 @@ BUILTIN_CHANNEL_NAMES = {
     "marketplace": "Marketplace",
     "email": "Email",
 }
+# How a channel's orders arrive: typed in, or by a signed webhook (issue 21).
+CHANNEL_KINDS = ("manual", "shopify", "woocommerce", "standard")
 # Classes whose rate can be set; "zero" and "exempt" are 0% by definition (domain.orders).
 SETTABLE_TAX_CLASSES = ("standard", "reduced")
 RATE_RE = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,4})?$", re.ASCII)
@@ -48,6 +51,7 @@ def _channel_view(code: str, row: Any | None) -> dict[str, Any]:
         "name": row.name if row is not None else BUILTIN_CHANNEL_NAMES.get(code, code),
         "builtin": builtin,
         "active": True if builtin or row is None else bool(row.active),
+        "kind": (row.kind if row is not None else None) or "manual",
         "created_at": iso(row.created_at) if row is not None else None,
         "updated_at": iso(row.updated_at) if row is not None else None,
     }
@@ -82,9 +86,19 @@ def create_channel(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
     if not isinstance(code, str) or not CHANNEL_CODE_RE.match(code):
         errors.add("code", "invalid_code", max=32)
     _channel_name(data, errors, required=True)
+    kind = data.get("kind") or "manual"
+    secret = data.get("webhook_secret")
+    if kind not in CHANNEL_KINDS:
+        errors.add("kind", "not_one_of", choices=", ".join(CHANNEL_KINDS))
+    elif kind != "manual":
+        if not isinstance(secret, str) or not 8 <= len(secret) <= 200:
+            errors.add("webhook_secret", "required_text", max=200)
+        elif kind == "standard" and not standard_webhooks.is_secret(secret):
+            errors.add("webhook_secret", "not_a_webhook_secret")
     errors.raise_if_any()
     code = str(code)
     name = data["name"].strip()
+    secret = secret if kind != "manual" else None
 
     def work(conn: Connection) -> dict[str, Any]:
         taken = (
@@ -93,7 +107,11 @@ def create_channel(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
         )
         if taken:
             raise Conflict(detail=f"A channel with code {code!r} already exists.")
-        conn.execute(insert(Channel).values(code=code, name=name, builtin=False, active=True))
+        conn.execute(
+            insert(Channel).values(
+                code=code, name=name, builtin=False, active=True, kind=kind, webhook_secret=secret
+            )
+        )
         view = _channel_view(code, _channel_rows(conn)[code])
         audit(conn, actor, "create", "channel", code, after=view)
         return view

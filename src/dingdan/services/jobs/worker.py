@@ -31,7 +31,7 @@ from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, Servi
 from dingdan.services.after_sales import disputes, return_settlement  # noqa: F401
 from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
-from dingdan.services.integrations import webhooks
+from dingdan.services.integrations import inbound, webhooks
 from dingdan.services.jobs import outbox, staff_alerts
 from dingdan.services.messaging import notifications, outbound, sending
 from dingdan.services.orders import search_index
@@ -266,6 +266,7 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "staff_alerts": staff_alerts.run(db),
         "payment_reminders": outbound.queue_payment_reminders(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
+        "inbound_bodies_purged": inbound.purge_raw_bodies(db),
     }
     return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 

@@ -94,9 +94,7 @@ def views(conn: Connection, orders: list[Any]) -> list[OrderView]:
     return [view_of(o, lines[o.id], allocs[o.id], notes.get(o.id)) for o in orders]
 
 
-def view_of(
-    order: Any, lines: list[Any], allocs: list[Any], note: str | None = None
-) -> OrderView:
+def view_of(order: Any, lines: list[Any], allocs: list[Any], note: str | None = None) -> OrderView:
     """The view from rows already in hand (attribute access): ``lines`` in position order,
     ``allocs`` as (location code, sku, quantity) in the order ``views`` reads them, ``note``
     the customer's note sent with the order."""

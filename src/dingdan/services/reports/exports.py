@@ -188,9 +188,7 @@ def _inventory(db: Database, params: Params) -> Fetch:
         "location": _text(params, "location", 50),
         "low_stock": bool(_flag(params, "low_stock")),
     }
-    return lambda cursor: stock_overview.stock_by_product(
-        db, **wanted, limit=BATCH, cursor=cursor
-    )
+    return lambda cursor: stock_overview.stock_by_product(db, **wanted, limit=BATCH, cursor=cursor)
 
 
 def _returns(db: Database, params: Params) -> Fetch:
@@ -302,7 +300,11 @@ def _inventory_rows(s: dict[str, Any]) -> Iterable[Sequence[Any]]:
     for where in s["locations"] or [{"location": None, "on_hand": 0, "reserved": 0}]:
         on_hand, reserved = where["on_hand"], where["reserved"]
         yield head + (
-            where["location"], on_hand, reserved, on_hand - reserved, s["low_stock_threshold"]
+            where["location"],
+            on_hand,
+            reserved,
+            on_hand - reserved,
+            s["low_stock_threshold"],
         )
 
 
@@ -403,7 +405,5 @@ def start(
     first = fetch(None)  # a bad filter is refused here, before the answer starts
     to_rows = spec.rows(actor)
     rows = (row for item in _items(db, actor, spec, fetch, first) for row in to_rows(item))
-    chunks = (
-        csv_chunks(spec.header, rows) if fmt == "csv" else xlsx_chunks(spec.header, rows, kind)
-    )
+    chunks = csv_chunks(spec.header, rows) if fmt == "csv" else xlsx_chunks(spec.header, rows, kind)
     return Export(kind, fmt, filename(kind, fmt, now), MEDIA_TYPES[fmt], chunks)

@@ -3,6 +3,8 @@ sales channels and tax rates."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from dingdan.domain.shared.numbers import MAX_INT
@@ -132,6 +134,10 @@ class MovementPage(View):
 class ChannelIn(Strict):
     code: str = Field(min_length=1, max_length=32, description="lower case, e.g. shopee")
     name: str = Field(min_length=1, max_length=100)
+    kind: Literal["manual", "shopify", "woocommerce", "standard"] = "manual"
+    webhook_secret: str | None = Field(
+        default=None, max_length=200, description="needed by every kind but manual"
+    )
 
 
 class ChannelPatch(Strict):
@@ -151,6 +157,7 @@ class Channel(View):
     name: str
     builtin: bool
     active: bool
+    kind: str = "manual"
     created_at: Timestamp | None
     updated_at: Timestamp | None
 

@@ -91,8 +91,6 @@ async def movements(
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:
     page = await run_in_threadpool(
-        lambda: stock.movements(
-            db_of(request), sku, location=location, limit=limit, cursor=cursor
-        )
+        lambda: stock.movements(db_of(request), sku, location=location, limit=limit, cursor=cursor)
     )
     return page.as_dict()

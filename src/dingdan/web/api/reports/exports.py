@@ -50,9 +50,7 @@ async def export(
     date_from: str | None = Query(
         None, alias="from", description="From this day (YYYY-MM-DD, the seller's time zone)"
     ),
-    date_to: str | None = Query(
-        None, alias="to", description="To this day, included (YYYY-MM-DD)"
-    ),
+    date_to: str | None = Query(None, alias="to", description="To this day, included (YYYY-MM-DD)"),
     actor: Actor = can(Action.READ),
 ) -> Any:
     """The list ``kind`` (orders, order-lines, customers, products, inventory, movements,
@@ -65,7 +63,5 @@ async def export(
     time zone; money is a decimal string. The customers export is refused to the roles that
     see emails masked."""
     params = dict(request.query_params)
-    started = await run_in_threadpool(
-        exports.start, db_of(request), actor, kind, format, params
-    )
+    started = await run_in_threadpool(exports.start, db_of(request), actor, kind, format, params)
     return streamed(started)

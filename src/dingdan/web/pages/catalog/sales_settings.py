@@ -85,7 +85,12 @@ def channels(page: User) -> Response:
 @router.post("/settings/channels")
 def create_channel(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    data = {"code": form_text(form, "code", TEXT_MAX), "name": form_text(form, "name", TEXT_MAX)}
+    data = {
+        "code": form_text(form, "code", TEXT_MAX),
+        "name": form_text(form, "name", TEXT_MAX),
+        "kind": form_text(form, "kind", 20) or "manual",
+        "webhook_secret": form_text(form, "webhook_secret", 200),
+    }
     try:
         channels_and_taxes.create_channel(request.app.state.db, actor, data)
     except DomainError as exc:

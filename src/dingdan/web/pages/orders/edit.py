@@ -124,8 +124,6 @@ def _same_amount(a: Any, b: Any) -> bool:
         return False
 
 
-
-
 def _changed_lines(
     form: dict[str, Any],
     order: Mapping[str, Any],
