@@ -552,3 +552,61 @@ def _historical_rows(
         for i, (ln, p, price) in enumerate(zip(data.lines, items, prices, strict=True))
     ]
     return row, lines
+
+
+# --- the back office's preview -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    row: int
+    channel: str | None
+    external_id: str | None
+    sku: str | None
+    quantity: str | None
+    unit_price: str | None
+    errors: list[RowError]
+
+
+@dataclass(frozen=True)
+class OrderPreview:
+    rows: list[PreviewRow]
+    orders: int  # good orders, as the import would take them
+
+    @property
+    def errors(self) -> list[RowError]:
+        return [e for r in self.rows for e in r.errors]
+
+    @property
+    def bad_rows(self) -> int:
+        return sum(1 for r in self.rows if r.errors)
+
+
+def preview_orders(db: Database, rows: Sequence[Row], historical: bool) -> OrderPreview:
+    """Every row with its errors, as ``import_orders`` would check them; nothing is written."""
+    required = ORDER_REQUIRED + (() if historical else ADDRESS_COLUMNS)
+    _check_columns(rows, required, ORDER_COLUMNS)
+
+    def read(conn: Connection) -> tuple[set[str], dict[str, Any]]:
+        return capture.channel_codes(conn), _products(conn, rows)
+
+    channels, products = db.read(read)
+    good, bad, _ = _check(rows, channels, products, historical)
+    by_row: dict[int, list[RowError]] = {}
+    for e in bad:
+        by_row.setdefault(e.row, []).append(e)
+    out = []
+    for i, r in enumerate(rows):
+        n = _number(r, i)
+        out.append(
+            PreviewRow(
+                n,
+                r.get("channel"),
+                r.get("external_id"),
+                r.get("sku"),
+                r.get("quantity"),
+                r.get("unit_price"),
+                by_row.get(n, []),
+            )
+        )
+    return OrderPreview(out, len(good))
