@@ -174,6 +174,9 @@ def test_csv_with_and_without_bom_and_xlsx_agree(stocked, tmp_path, db_url):
     bom = imports.read_rows(write_csv(tmp_path / "b.csv", SAMPLE, bom=True))
     xlsx = imports.read_rows(write_xlsx(tmp_path / "c.xlsx", SAMPLE))
     assert plain == bom == xlsx
+    # the CLI's reader, row by row, reads them the same
+    for name in ("a.csv", "b.csv", "c.xlsx"):
+        assert list(imports.stream_rows(tmp_path / name)) == plain
     result = order_imports.import_orders(stocked, ADMIN, xlsx, historical=True)
     assert result.imported == 3
 
@@ -275,6 +278,16 @@ def test_cli_imports_and_prints_the_count_last(cli, stocked, tmp_path):
     r = run_cli(cli, "orders", "import", str(path), "--historical")
     assert r.exit_code == 0, r.output
     assert r.stdout.strip().splitlines()[-1] == "imported 3 orders"
+
+
+def test_cli_refuses_big5_with_a_message(cli, stocked, tmp_path):
+    path = tmp_path / "big5.csv"
+    text = ",".join(HEADER) + "\n" + ",".join(str(v) for v in line("B-1")) + "\n"
+    path.write_bytes(text.encode("big5"))
+    r = run_cli(cli, "orders", "import", str(path), "--historical")
+    assert r.exit_code == 1
+    assert "is not UTF-8" in r.stderr
+    assert count(stocked, Order) == 0
 
 
 def test_cli_lists_bad_rows_and_exits_1(cli, stocked, tmp_path):

@@ -136,23 +136,27 @@ def orders_import(
     created_at, currency, customer_email, customer_phone, customer_name, country, sku,
     quantity, unit_price; city, postal_code, line1, shipping_price, payment_method)."""
     from dingdan.config import get_settings
-    from dingdan.services.catalog import order_imports
+    from dingdan.services.catalog import imports, order_imports
 
     prefix = get_settings().order_number_prefix
-    result = _run(
-        file,
-        "order lines",
-        lambda db, rows, progress: order_imports.import_orders(
-            db,
+    with reported(), _bar() as bar:
+        # The file is read twice, row by row (never held whole): checked, then imported.
+        task = bar.add_task(f"checking {file.name}", total=None)
+
+        def started(total: int) -> None:
+            bar.update(task, description="importing orders", total=total, completed=0)
+
+        result = order_imports.import_orders(
+            database(),
             cli_actor(),
-            rows,
+            lambda: imports.stream_rows(file),
             historical=historical,
             skip_bad=skip_bad,
-            progress=progress,
+            progress=lambda n: bar.advance(task, n),
+            started=started,
             prefix=prefix,
             source=file.name,
-        ),
-    )
+        )
     for e in result.errors:
         err.print(f"row {e.row}: {e.message}", markup=False, highlight=False)
     bad = len({e.row for e in result.errors})

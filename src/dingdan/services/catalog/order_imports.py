@@ -22,7 +22,7 @@ Lives in the catalog context (above orders) because it reuses the catalog's file
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +94,7 @@ def _number(row: Row, i: int) -> int:
     return int(given) if given and given.isdecimal() else i + 2
 
 
-def _groups(rows: Sequence[Row]) -> Iterator[tuple[list[int], list[Row], RowError | None]]:
+def _groups(rows: Iterable[Row]) -> Iterator[tuple[list[int], list[Row], RowError | None]]:
     """The rows of each order, with the error of a row whose order appeared earlier apart."""
     seen: dict[tuple[str, str], int] = {}
     key: tuple[str, str] | None = None
@@ -215,42 +215,106 @@ def _row_errors(numbers: list[int], errors: Sequence[FieldError]) -> list[RowErr
     return out
 
 
+Rows = Sequence[Row] | Callable[[], Iterable[Row]]  # rows, or what reads them afresh
+
+
+class _Products:
+    """The file's products by SKU (None: no such product), looked up a chunk at a time."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.known: dict[str, Any] = {}
+
+    def load(self, skus: set[str]) -> None:
+        missing = sorted(skus - self.known.keys())
+        if missing:
+            found = self.db.read(lambda conn: _products(conn, missing))
+            self.known.update({sku: found.get(sku) for sku in missing})
+
+    def get(self, sku: str) -> Any:
+        return self.known.get(sku)
+
+
+_Checked = tuple["_Order | None", list[RowError], int]  # the order (None: bad), errors, rows
+
+
+def _check_group(
+    numbers: list[int],
+    group: list[Row],
+    channels: set[str],
+    products: _Products,
+    historical: bool,
+) -> _Checked:
+    errors = FieldErrors()
+    created_at = _created_at(group[0].get("created_at"), errors)
+    found = [RowError.of(numbers[0], e) for e in errors.items]
+    body = _body(group, historical)
+    data = None
+    try:
+        data = capture_input.validate(body, channels)
+    except ValidationFailed as exc:
+        found += _row_errors(numbers, exc.errors)
+    for n, r in zip(numbers, group, strict=True):
+        sku = r.get("sku")
+        if sku and products.get(sku) is None:
+            found.append(RowError.of(n, FieldError.of("sku", "unknown_sku", sku=sku)))
+    if found:
+        return None, found, len(group)
+    gaps = {c for c in ADDRESS_COLUMNS if not group[0].get(c)}
+    return _Order(numbers, body, created_at, data, gaps), [], len(group)
+
+
+def _checked(
+    rows: Iterable[Row], channels: set[str], products: _Products, historical: bool
+) -> Iterator[_Checked]:
+    """Each order of the file, checked, a chunk of orders at a time (their SKUs looked up
+    together)."""
+    chunk: list[tuple[list[int], list[Row], RowError | None]] = []
+
+    def flush() -> Iterator[_Checked]:
+        products.load({s for _, group, _ in chunk for r in group if (s := r.get("sku"))})
+        for numbers, group, apart in chunk:
+            if apart is not None:
+                yield None, [apart], 1
+            else:
+                yield _check_group(numbers, group, channels, products, historical)
+        chunk.clear()
+
+    for item in _groups(rows):
+        chunk.append(item)
+        if len(chunk) >= BATCH:
+            yield from flush()
+    yield from flush()
+
+
+def _columns_checked(rows: Iterable[Row], historical: bool) -> Iterator[Row]:
+    """The rows, once the first one showed the file's columns are the ones expected."""
+    it = iter(rows)
+    first = next(it, None)
+    required = ORDER_REQUIRED + (() if historical else ADDRESS_COLUMNS)
+    _check_columns([first] if first is not None else [], required, ORDER_COLUMNS)
+    assert first is not None
+    yield first
+    yield from it
+
+
 def _check(
-    rows: Sequence[Row], channels: set[str], products: dict[str, Any], historical: bool
+    rows: Sequence[Row], channels: set[str], products: _Products, historical: bool
 ) -> tuple[list[_Order], list[RowError], int]:
     """The good orders, every bad row's errors, and how many rows were bad."""
     good: list[_Order] = []
     bad: list[RowError] = []
     bad_rows = 0
-    for numbers, group, apart in _groups(rows):
-        if apart is not None:
-            bad.append(apart)
-            bad_rows += 1
-            continue
-        errors = FieldErrors()
-        created_at = _created_at(group[0].get("created_at"), errors)
-        found = [RowError.of(numbers[0], e) for e in errors.items]
-        body = _body(group, historical)
-        data = None
-        try:
-            data = capture_input.validate(body, channels)
-        except ValidationFailed as exc:
-            found += _row_errors(numbers, exc.errors)
-        for n, r in zip(numbers, group, strict=True):
-            sku = r.get("sku")
-            if sku and sku not in products:
-                found.append(RowError.of(n, FieldError.of("sku", "unknown_sku", sku=sku)))
-        if found:
-            bad += found
-            bad_rows += len({e.row for e in found})
-            continue
-        gaps = {c for c in ADDRESS_COLUMNS if not group[0].get(c)}
-        good.append(_Order(numbers, body, created_at, data, gaps))
+    for order, errors, _ in _checked(rows, channels, products, historical):
+        if order is None:
+            bad += errors
+            bad_rows += len({e.row for e in errors})
+        else:
+            good.append(order)
     return good, bad, bad_rows
 
 
-def _products(conn: Connection, rows: Sequence[Row]) -> dict[str, Any]:
-    skus = sorted({s for r in rows if (s := r.get("sku"))})
+def _products(conn: Connection, skus: Sequence[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for i in range(0, len(skus), 500):
         stmt = select(_P.c.id, _P.c.sku, _P.c.name, _P.c.tax_class, _P.c.price_minor).where(
@@ -263,30 +327,50 @@ def _products(conn: Connection, rows: Sequence[Row]) -> dict[str, Any]:
 def import_orders(
     db: Database,
     actor: Actor,
-    rows: Sequence[Row],
+    rows: Rows,
     *,
     historical: bool = False,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    started: Progress | None = None,
     prefix: str = "DD",
     source: str | None = None,
 ) -> OrderImportResult:
-    required = ORDER_REQUIRED + (() if historical else ADDRESS_COLUMNS)
-    _check_columns(rows, required, ORDER_COLUMNS)
-
-    def read(conn: Connection) -> tuple[set[str], dict[str, Any]]:
-        return capture.channel_codes(conn), _products(conn, rows)
-
-    channels, products = db.read(read)
-    good, bad, bad_rows = _check(rows, channels, products, historical)
-    result = OrderImportResult(errors=bad)
-    if bad and not skip_bad:
+    """Check every row (first pass), then import (second pass). ``rows``: the rows, or a
+    function that reads them afresh (``imports.stream_rows``: the file is read twice and
+    never held whole). ``progress(n)``: n more rows checked, then imported; ``started(n)``:
+    the file has n rows and the import begins."""
+    read_rows: Callable[[], Iterable[Row]] = rows if callable(rows) else (lambda: rows)
+    channels = db.read(capture.channel_codes)
+    products = _Products(db)
+    result = OrderImportResult()
+    total = 0
+    for order, errors, n in _checked(
+        _columns_checked(read_rows(), historical), channels, products, historical
+    ):
+        total += n
+        if order is None:
+            result.errors += errors
+            result.skipped += len({e.row for e in errors})
+        if progress:
+            progress(n)
+    if result.errors and not skip_bad:
+        result.skipped = 0
         return result
-    result.skipped = bad_rows
+    if started:
+        started(total)
+
+    def good() -> Iterator[_Order]:
+        for order, _, n in _checked(read_rows(), channels, products, historical):
+            if order is not None:
+                yield order
+            elif progress:
+                progress(n)
+
     if historical:
-        _store_historical(db, actor, good, products, result, progress, prefix)
+        _store_historical(db, actor, good(), products, result, progress, prefix)
     else:
-        _capture(db, actor, good, result, progress, prefix)
+        _capture(db, actor, good(), result, progress, prefix)
     if result.imported:
         db.write(
             lambda conn: audit(
@@ -304,7 +388,7 @@ def import_orders(
 def _capture(
     db: Database,
     actor: Actor,
-    orders: list[_Order],
+    orders: Iterable[_Order],
     result: OrderImportResult,
     progress: Progress | None,
     prefix: str,
@@ -323,16 +407,22 @@ def _capture(
             progress(len(order.rows))
 
 
-def _batches(items: list[_Order]) -> Iterator[list[_Order]]:
-    for i in range(0, len(items), BATCH):
-        yield items[i : i + BATCH]
+def _batches(items: Iterable[_Order]) -> Iterator[list[_Order]]:
+    batch: list[_Order] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _store_historical(
     db: Database,
     actor: Actor,
-    orders: list[_Order],
-    products: dict[str, Any],
+    orders: Iterable[_Order],
+    products: _Products,
     result: OrderImportResult,
     progress: Progress | None,
     prefix: str,
@@ -398,7 +488,7 @@ def _write_batch(
     conn: Connection,
     actor: Actor,
     batch: list[_Order],
-    products: dict[str, Any],
+    products: _Products,
     overrides: dict[tuple[str, str], rules.TaxRule],
     prefix: str,
 ) -> tuple[int, int]:
@@ -487,11 +577,11 @@ def _historical_rows(
     order: _Order,
     customer_id: int,
     number: str,
-    products: dict[str, Any],
+    products: _Products,
     overrides: dict[tuple[str, str], rules.TaxRule],
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     country = data.address.country
-    items = [products[ln.sku] for ln in data.lines]
+    items = [products.get(ln.sku) for ln in data.lines]
     prices = [
         p.price_minor
         if ln.unit_price is None
@@ -584,14 +674,9 @@ class OrderPreview:
 
 def preview_orders(db: Database, rows: Sequence[Row], historical: bool) -> OrderPreview:
     """Every row with its errors, as ``import_orders`` would check them; nothing is written."""
-    required = ORDER_REQUIRED + (() if historical else ADDRESS_COLUMNS)
-    _check_columns(rows, required, ORDER_COLUMNS)
-
-    def read(conn: Connection) -> tuple[set[str], dict[str, Any]]:
-        return capture.channel_codes(conn), _products(conn, rows)
-
-    channels, products = db.read(read)
-    good, bad, _ = _check(rows, channels, products, historical)
+    channels = db.read(capture.channel_codes)
+    rows = list(_columns_checked(rows, historical))
+    good, bad, _ = _check(rows, channels, _Products(db), historical)
     by_row: dict[int, list[RowError]] = {}
     for e in bad:
         by_row.setdefault(e.row, []).append(e)
