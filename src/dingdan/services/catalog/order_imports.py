@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, tuple_, update
@@ -462,25 +463,51 @@ def _numbers(conn: Connection, prefix: str, n: int) -> list[str]:
     return [capture.format_number(prefix, v) for v in values]
 
 
+_CUSTOMER_COLUMNS = (_C.c.id, _C.c.email, _C.c.phone, _C.c.name, _C.c.addresses)
+
+
 def _customers(conn: Connection, datas: list[capture_input.OrderInput]) -> list[int]:
-    """Each order's customer, found or created as capture finds or creates one."""
-    ids = []
-    columns = (_C.c.id, _C.c.email, _C.c.phone, _C.c.name, _C.c.addresses)
+    """Each order's customer, found or created as capture finds or creates one (by email; by
+    phone when the order gives none, the oldest with that phone), read for the whole batch
+    in two queries; an order sees the customers made or changed by the batch's earlier
+    ones."""
+    emails = sorted({k for d in datas if (k := capture.email_key(d.email))})
+    phones = sorted({d.phone for d in datas if not d.email and d.phone})
+    by_email: dict[str, SimpleNamespace] = {}
+    by_phone: dict[str, SimpleNamespace] = {}
+    for i in range(0, len(emails), 500):
+        stmt = select(*_CUSTOMER_COLUMNS).where(_C.c.email.in_(emails[i : i + 500]))
+        by_email.update({r.email: SimpleNamespace(**r._mapping) for r in conn.execute(stmt)})
+    for i in range(0, len(phones), 500):
+        stmt = (
+            select(*_CUSTOMER_COLUMNS)
+            .where(_C.c.phone.in_(phones[i : i + 500]))
+            .order_by(_C.c.id.desc())
+        )
+        by_phone.update({r.phone: SimpleNamespace(**r._mapping) for r in conn.execute(stmt)})
+    ids, changed = [], {}
     for data in datas:
-        email = capture.email_key(data.email)
-        if email:
-            stmt = select(*columns).where(_C.c.email == email)
-        else:
-            stmt = select(*columns).where(_C.c.phone == data.phone).order_by(_C.c.id).limit(1)
-        match = capture.match_customer(conn.execute(stmt).first(), data)
+        key = capture.email_key(data.email)
+        row = by_email.get(key) if key else by_phone.get(data.phone or "")
+        match = capture.match_customer(row, data)
         if match.id is None:
-            ids.append(
-                int(conn.execute(insert(_C).values(**match.values).returning(_C.c.id)).scalar_one())
-            )
-        else:
-            if match.values:
-                conn.execute(update(_C).where(_C.c.id == match.id).values(**match.values))
-            ids.append(match.id)
+            new_id = conn.execute(insert(_C).values(**match.values).returning(_C.c.id)).scalar_one()
+            row = SimpleNamespace(id=int(new_id), **match.values)
+            if key:
+                by_email[key] = row
+            if row.phone and row.phone not in by_phone:
+                by_phone[row.phone] = row
+            ids.append(row.id)
+            continue
+        assert row is not None
+        for col, value in match.values.items():
+            setattr(row, col, value)
+        if match.values:
+            changed[row.id] = row
+        ids.append(match.id)
+    for row in changed.values():
+        values = dict(email=row.email, phone=row.phone, name=row.name, addresses=row.addresses)
+        conn.execute(update(_C).where(_C.c.id == row.id).values(**values))
     return ids
 
 
