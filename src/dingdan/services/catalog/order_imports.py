@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, tuple_, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Customer, Order, OrderEvent, OrderLine, Payment, Shipment
@@ -444,9 +444,10 @@ def _store_historical(
 def _existing(conn: Connection, batch: list[_Order]) -> set[tuple[str, str]]:
     keys = [(o.body["channel"], o.body["external_id"]) for o in batch]
     stmt = select(_O.c.channel, _O.c.external_id).where(
-        tuple_(_O.c.channel, _O.c.external_id).in_(keys)
+        _O.c.channel.in_(sorted({k[0] for k in keys})),
+        _O.c.external_id.in_(sorted({k[1] for k in keys})),
     )
-    return {(r.channel, r.external_id) for r in conn.execute(stmt)}
+    return {(r.channel, r.external_id) for r in conn.execute(stmt)} & set(keys)
 
 
 def _numbers(conn: Connection, prefix: str, n: int) -> list[str]:
@@ -511,6 +512,18 @@ def _customers(conn: Connection, datas: list[capture_input.OrderInput]) -> list[
     return ids
 
 
+def _insert_all(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """The rows in bulk: on PostgreSQL with RETURNING, which has SQLAlchemy send INSERTs of
+    many rows each ("insertmanyvalues"; psycopg's own executemany sends one statement per
+    row), on SQLite by executemany (one prepared statement run per row, in process)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    conn.execute(insert(table).returning(table.c.id), rows).all()
+
+
 def _write_batch(
     conn: Connection,
     actor: Actor,
@@ -537,7 +550,7 @@ def _write_batch(
         row, lines = _historical_rows(data, order, customer_id, number, products, overrides)
         order_rows.append(row)
         line_rows.append(lines)
-    conn.execute(insert(_O), order_rows)
+    _insert_all(conn, _O, order_rows)
     ids = dict(
         (r.number, r.id)
         for r in conn.execute(select(_O.c.number, _O.c.id).where(_O.c.number.in_(numbers)))
@@ -590,12 +603,10 @@ def _write_batch(
                 created_at=when,
             )
         )
-    conn.execute(insert(_OL), lines_all)
-    if payments:
-        conn.execute(insert(_PAY), payments)
-    if shipments:
-        conn.execute(insert(_SHIP), shipments)
-    conn.execute(insert(_EV), events)
+    _insert_all(conn, _OL, lines_all)
+    _insert_all(conn, _PAY, payments)
+    _insert_all(conn, _SHIP, shipments)
+    _insert_all(conn, _EV, events)
     return len(new), len(batch) - len(new)
 
 
