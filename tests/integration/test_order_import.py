@@ -20,6 +20,7 @@ from dingdan.db.tables import OutboxMessage, table_of
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.catalog import imports, order_imports
 from dingdan.services.inventory import stock
+from dingdan.services.orders.queries import get_order
 from tests.builders import ADMIN, Shop
 
 SHOP = Shop(
@@ -157,6 +158,16 @@ def test_historical_import_stores_past_orders_as_they_were(stocked, tmp_path):
     # no stock moves, nothing sent
     assert on_hand(stocked, "TEA-001") == (5, 0)
     assert count(stocked, OutboxMessage) == outbox_before
+    # the order reads as any other (its view: lines, payment, shipment)
+    number = stocked.read(
+        lambda c: c.execute(
+            select(table_of(Order).c.number).where(table_of(Order).c.external_id == "A-1")
+        ).scalar_one()
+    )
+    view = get_order(stocked, number)
+    assert (view["status"], view["total"]) == ("completed", "1410.00")
+    assert (view["paid"], view["balance_due"]) == ("1410.00", "0.00")
+    assert [ln["shipped"] for ln in view["lines"]] == [1, 2]
 
 
 def test_the_same_file_twice_adds_nothing(stocked, tmp_path):

@@ -62,6 +62,10 @@ def test_preview_then_confirm_imports_past_orders(shop, browser, db):
     assert done.status_code == 303 and done.headers["location"] == "/orders"
     assert orders(db) == before + 2
     assert "Imported 2 orders from orders.csv" in b.get("/orders").text
+    stmt = select(Order.number).where(Order.external_id == "P-1")
+    number = db.read(lambda c: c.execute(stmt).scalar_one())
+    detail = b.get(f"/orders/{number}")
+    assert detail.status_code == 200 and "MUG-001" in detail.text
 
 
 def test_a_bad_row_is_shown_and_nothing_can_be_confirmed(shop, browser, db):
