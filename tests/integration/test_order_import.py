@@ -220,6 +220,7 @@ def test_every_bad_row_is_listed_and_skip_bad_imports_the_rest(stocked, tmp_path
         line("C-3", quantity="two"),
         line("C-4", created_at="yesterday"),
         line("C-5"),
+        line("", sku="CUP-001", customer_email="x@example.com"),
     ]
     path = write_csv(tmp_path / "o.csv", rows)
     result = run(stocked, path, historical=True)
@@ -227,10 +228,11 @@ def test_every_bad_row_is_listed_and_skip_bad_imports_the_rest(stocked, tmp_path
         (3, "channel"),
         (4, "quantity"),
         (5, "created_at"),
+        (7, "external_id"),
     ]
     assert count(stocked, Order) == 0
     skipped = run(stocked, path, historical=True, skip_bad=True)
-    assert (skipped.imported, skipped.skipped) == (2, 3)
+    assert (skipped.imported, skipped.skipped) == (2, 4)
 
 
 def test_the_rows_of_an_order_stand_together(stocked, tmp_path):

@@ -248,6 +248,8 @@ def _check_group(
 ) -> _Checked:
     errors = FieldErrors()
     created_at = _created_at(group[0].get("created_at"), errors)
+    if not group[0].get("external_id"):  # what makes importing a file twice add nothing
+        errors.add("external_id", "required")
     found = [RowError.of(numbers[0], e) for e in errors.items]
     body = _body(group, historical)
     data = None
