@@ -122,6 +122,62 @@ def inventory_import(
     _finish(result, summary)
 
 
+def orders_import(
+    file: Path = typer.Argument(..., help=FILE_HELP),
+    historical: bool = typer.Option(
+        False,
+        "--historical",
+        help="Past orders: stored as they were (created_at kept, completed, paid and "
+        "shipped), with no stock moves and nothing sent, issued or held for them.",
+    ),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_HELP),
+) -> None:
+    """Import orders from a file, one row per order line (columns channel, external_id,
+    created_at, currency, customer_email, customer_phone, customer_name, country, sku,
+    quantity, unit_price; city, postal_code, line1, shipping_price, payment_method)."""
+    from dingdan.config import get_settings
+    from dingdan.services.catalog import imports, order_imports
+
+    prefix = get_settings().order_number_prefix
+    with reported(), _bar() as bar:
+        # The file is read twice, row by row (never held whole): checked, then imported.
+        task = bar.add_task(f"checking {file.name}", total=None)
+
+        def started(total: int) -> None:
+            bar.update(task, description="importing orders", total=total, completed=0)
+
+        result = order_imports.import_orders(
+            database(),
+            cli_actor(),
+            lambda: imports.stream_rows(file),
+            historical=historical,
+            skip_bad=skip_bad,
+            progress=lambda n: bar.advance(task, n),
+            started=started,
+            prefix=prefix,
+            source=file.name,
+        )
+    for e in result.errors:
+        err.print(f"row {e.row}: {e.message}", markup=False, highlight=False)
+    bad = len({e.row for e in result.errors})
+    if result.errors and not skip_bad:
+        err.print(f"[red]nothing imported:[/red] {bad} bad row(s)", highlight=False)
+        raise typer.Exit(1)
+    for key in result.refused:
+        err.print(f"refused for stock: {key}", markup=False, highlight=False)
+    if bad:
+        err.print(f"{bad} bad row(s) skipped", highlight=False)
+    if result.existing:
+        err.print(f"{result.existing} order(s) already imported, left as they were")
+    out.print(f"imported {result.imported} orders", highlight=False, markup=False)
+    if result.refused:
+        raise typer.Exit(1)
+
+
+orders_app = typer.Typer(help="Orders: import.", no_args_is_help=True)
+
+
 def register(products_app: typer.Typer, inventory_app: typer.Typer) -> None:
     products_app.command("import")(products_import)
     inventory_app.command("import")(inventory_import)
+    orders_app.command("import")(orders_import)

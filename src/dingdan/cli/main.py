@@ -136,6 +136,7 @@ def _register_more() -> None:
     from dingdan.cli import exports, imports, tracking
 
     imports.register(products_app, inventory_app)
+    app.add_typer(imports.orders_app, name="orders")
     app.add_typer(tracking.tracking_app, name="tracking")
     exports.register(app)
 

@@ -172,12 +172,13 @@ def _csv_records(name: str, data: bytes) -> list[list[Any]]:
         raise _bad_file("invalid_csv", name=name, reason=exc) from None
 
 
-def _check_zip(name: str, data: bytes) -> None:
+def _check_zip(name: str, data: bytes | Path) -> None:
     """Refuse, before openpyxl opens it, a workbook whose members inflate beyond
     MAX_XLSX_BYTES in all or by more than MAX_XLSX_RATIO each (sizes from the zip's
     directory; zipfile itself stops reading a member at its declared size)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        source = data if isinstance(data, Path) else io.BytesIO(data)
+        with zipfile.ZipFile(source) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise _bad_file("invalid_xlsx", name=name, reason=exc) from None
@@ -190,7 +191,9 @@ def _check_zip(name: str, data: bytes) -> None:
         raise _bad_file("xlsx_too_large", name=name, max=MAX_XLSX_BYTES // (1024 * 1024))
 
 
-def _xlsx_records(name: str, data: bytes, max_rows: int | None = None) -> Iterator[Sequence[Any]]:
+def _xlsx_records(
+    name: str, data: bytes | Path, max_rows: int | None = None
+) -> Iterator[Sequence[Any]]:
     """The first sheet's rows, at most MAX_COLUMNS + 1 cells each (a value beyond is refused
     in ``_keyed``), and no row past ``max_rows`` + header + MAX_BLANK_ROWS: the sheet's
     declared dimension is not trusted."""
@@ -199,7 +202,8 @@ def _xlsx_records(name: str, data: bytes, max_rows: int | None = None) -> Iterat
 
     _check_zip(name, data)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        source = data if isinstance(data, Path) else io.BytesIO(data)
+        wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise _bad_file("invalid_xlsx", name=name, reason=exc) from None
     last = None if max_rows is None else max_rows + 1 + MAX_BLANK_ROWS
@@ -237,18 +241,26 @@ def _cell(value: Any) -> str | None:
 
 
 def _keyed(records: Iterable[Sequence[Any]], max_rows: int | None = None) -> list[Row]:
+    return list(_keyed_rows(records, max_rows, MAX_READ_SECONDS))
+
+
+def _keyed_rows(
+    records: Iterable[Sequence[Any]], max_rows: int | None, seconds: float | None
+) -> Iterator[Row]:
+    """The data rows one by one, keyed by the header; ``seconds``: the most reading may take
+    (None: a file streamed by the CLI, read while it is imported)."""
     header: list[str] | None = None
-    rows: list[Row] = []
-    deadline = clock.monotonic() + MAX_READ_SECONDS
+    count = 0
+    deadline = None if seconds is None else clock.monotonic() + seconds
     for number, record in enumerate(records, start=1):
-        if number % 256 == 0 and clock.monotonic() > deadline:
+        if deadline is not None and number % 256 == 0 and clock.monotonic() > deadline:
             raise _bad_file("file_too_slow", seconds=int(MAX_READ_SECONDS))
         if any(_cell(v) for v in record[MAX_COLUMNS:]):
             raise _bad_file("too_many_columns", max=MAX_COLUMNS)
         cells = [_cell(v) for v in record[:MAX_COLUMNS]]
         if not any(cells):
             continue
-        if max_rows is not None and len(rows) >= max_rows:
+        if max_rows is not None and count >= max_rows:
             raise _bad_file("too_many_rows", max=max_rows)
         if header is None:
             header = [re.sub(r"[\s-]+", "_", (c or "").lower()) for c in cells]
@@ -258,8 +270,42 @@ def _keyed(records: Iterable[Sequence[Any]], max_rows: int | None = None) -> lis
             continue
         row: Row = {h: v for h, v in zip(header, cells, strict=False) if h}
         row[ROW_KEY] = str(number)
-        rows.append(row)
-    return rows
+        count += 1
+        yield row
+
+
+def stream_rows(path: str | Path) -> Iterator[Row]:
+    """The data rows of a ``.csv`` (UTF-8, with or without BOM) or ``.xlsx`` file as
+    ``read_rows`` reads them, one at a time: memory does not grow with the file."""
+    p = Path(path)
+    ext = _extension(p.name)
+    if not p.is_file():
+        raise _bad_file("file_not_found", name=str(p))
+    try:
+        if ext == ".csv":
+            yield from _keyed_rows(_csv_stream(p), None, None)
+        else:
+            yield from _keyed_rows(_xlsx_records(p.name, p), None, None)
+    except OSError as exc:
+        raise _bad_file("unreadable_file", name=p.name, reason=exc.strerror or exc) from None
+
+
+def _csv_stream(p: Path) -> Iterator[list[str]]:
+    with p.open(encoding="utf-8-sig", newline="") as fh:
+        lines = _checked_lines(fh, p.name)
+        try:
+            yield from csv.reader(lines)
+        except UnicodeDecodeError as exc:
+            raise _bad_file("not_utf8", name=p.name, position=exc.start) from None
+        except csv.Error as exc:
+            raise _bad_file("invalid_csv", name=p.name, reason=exc) from None
+
+
+def _checked_lines(fh: Iterable[str], name: str) -> Iterator[str]:
+    for line in fh:
+        if "\x00" in line:
+            raise _bad_file("invalid_csv", name=name, reason="it holds NUL bytes")
+        yield line
 
 
 def _check_columns(rows: Sequence[Row], required: Sequence[str], known: Sequence[str]) -> None:
