@@ -19,9 +19,9 @@ from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared import messages
-from dingdan.web.pages.shared.core import Form, Page, User, form_text
+from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
-router = APIRouter()
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PENDING = "order_import"  # session key: the staged file awaiting confirmation
 PREVIEW_ROWS = 300  # good rows listed in a preview; rows with errors are always listed
