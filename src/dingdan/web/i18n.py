@@ -15,7 +15,6 @@ from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from babel import Locale
@@ -33,6 +32,7 @@ from babel.support import Translations
 from markupsafe import Markup, escape
 
 import dingdan
+from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 
 LANGUAGES = ("zh_Hant", "zh_Hans", "en")
 DEFAULT = "en"
@@ -40,7 +40,7 @@ LOCALES = {"zh_Hant": "zh_Hant_TW", "zh_Hans": "zh_Hans_CN", "en": "en"}
 HTML_LANG = {"zh_Hant": "zh-Hant", "zh_Hans": "zh-Hans", "en": "en"}
 NAMES = {"zh_Hant": "繁體中文", "zh_Hans": "简体中文", "en": "English"}
 CATALOG_DIR = Path(dingdan.__file__).parent / "translations"
-TIMEZONE = ZoneInfo("Asia/Taipei")
+TIMEZONE = SELLER_TIMEZONE
 
 _TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
 _SIMPLIFIED_REGIONS = {"cn", "sg"}

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from dingdan.domain.fulfilment.carriers import normalize_tracking_number
 from dingdan.domain.shared.errors import FieldErrors
 from dingdan.domain.shared.text import check_clean
+from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 
 STATUSES = ("in_transit", "out_for_delivery", "delivered", "exception")
 # What went wrong, for status "exception"; staff record the same kinds by hand.
@@ -37,7 +38,7 @@ EXCEPTION_KINDS = (
 FINAL_EXCEPTIONS = ("lost", "returned_to_sender")
 SOURCES = ("webhook", "csv", "api")
 # A time written without an offset is the seller's (Taiwan first, as the rest of the system).
-SELLER_TIME_ZONE = ZoneInfo("Asia/Taipei")
+SELLER_TIME_ZONE = SELLER_TIMEZONE
 _RANK = {"shipped": 0, "in_transit": 1, "out_for_delivery": 2, "delivered": 3}
 TEXT_MAX = 200
 ID_MAX = 100

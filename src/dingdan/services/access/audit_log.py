@@ -10,8 +10,8 @@ from sqlalchemy import Connection, func, select
 from dingdan.db.engine import Database
 from dingdan.db.tables import AuditEntry
 from dingdan.domain.shared.errors import FieldErrors
+from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.shared.common import (
-    SELLER_TIMEZONE,
     Actor,
     Page,
     audit,

@@ -42,10 +42,11 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.catalog.imports import ROW_KEY, Row, RowError, _check_columns
 from dingdan.services.orders import capture
 from dingdan.services.orders.search_index import search_fold
-from dingdan.services.shared.common import SELLER_TIMEZONE, Actor, audit
+from dingdan.services.shared.common import Actor, audit
 
 Progress = Callable[[int], Any]
 BATCH = 1_000  # historical orders per transaction

@@ -15,7 +15,6 @@ from __future__ import annotations
 import heapq
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,6 +34,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.money import format_amount
+from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.inventory import stock
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -47,7 +47,7 @@ DEFAULT_LIMITS: dict[str, dict[str, Any]] = {
     "shipping": {"hours": 24, "owner": "warehouse"},
 }
 # The sellers are in Taiwan, Hong Kong and China: "today" starts at midnight UTC+8.
-BUSINESS_TZ = ZoneInfo("Asia/Taipei")
+BUSINESS_TZ = SELLER_TIMEZONE
 SETTING_KEY = "stage_limits"
 
 

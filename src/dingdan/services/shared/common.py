@@ -8,7 +8,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert
 
@@ -35,8 +34,6 @@ class Actor:
 
 SYSTEM = Actor("system", Role.ADMIN)
 
-# The seller's time zone: days in filters and reports begin at its midnight.
-SELLER_TIMEZONE = ZoneInfo("Asia/Taipei")
 
 
 @dataclass(frozen=True)
