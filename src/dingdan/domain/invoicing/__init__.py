@@ -1,0 +1,1 @@
+"""Invoices: what they say, Taiwan e-invoice rules and messages (pure)."""

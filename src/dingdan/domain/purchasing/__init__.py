@@ -1,0 +1,1 @@
+"""Purchasing and planning: reorder points, ABC/XYZ, forecast arithmetic (pure)."""

@@ -1,0 +1,1 @@
+"""Invoicing: invoices, credit notes and allowances, Taiwan e-invoice numbers and centres."""

@@ -1,0 +1,1 @@
+"""Purchasing: suppliers, purchase orders, receiving, replenishment and forecasts."""

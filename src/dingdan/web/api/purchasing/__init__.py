@@ -1,0 +1,1 @@
+"""Purchasing, replenishment and forecast endpoints."""
