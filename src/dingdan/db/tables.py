@@ -212,6 +212,19 @@ class AuditEntry(Base):
     )
 
 
+class AuditSeal(Base):
+    """One link of the audit trail's hash chain (migration 0026): entry ``entry_id`` sealed
+    as the ``seq``-th, ``hash`` = SHA-256 of the previous link's hash and the entry. Like
+    ``audit_log``, append-only (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_seals"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(BigId, unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class RequestReplay(Base):
     """The answer to a POST sent with an ``Idempotency-Key`` (migration 0013): ``running``
     while the first request runs, ``done`` with its answer, ``unknown`` when it ended

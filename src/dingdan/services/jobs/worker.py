@@ -28,6 +28,7 @@ from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, Servi
 # Imported for transactions.RECORDERS: how the intents of returns, exchanges, disputes and
 # authorizations are recorded when the worker settles them (the `dingdan worker` process
 # imports no API module).
+from dingdan.services.access import audit_chain
 from dingdan.services.after_sales import disputes, return_settlement  # noqa: F401
 from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
@@ -267,6 +268,7 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "payment_reminders": outbound.queue_payment_reminders(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
         "inbound_bodies_purged": inbound.purge_raw_bodies(db),
+        "audit_sealed": audit_chain.seal(db),
     }
     return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 
