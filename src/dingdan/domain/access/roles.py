@@ -28,6 +28,8 @@ class Action(StrEnum):
     RECORD_PAYMENTS = "record_payments"  # money received: a bank transfer, cash
     MANAGE_PAYMENTS = "manage_payments"  # refunds, card authorizations, COD remittances
     VIEW_AUDIT = "view_audit"
+    EXPORT_CUSTOMERS = "export_customers"  # a customer's personal data, whole
+    ERASE_CUSTOMERS = "erase_customers"
 
 
 _ALL = frozenset(Action)
@@ -38,9 +40,15 @@ _ALL = frozenset(Action)
 # cash it is told of (in a shop of three, it is the one who checks the bank account).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _ALL,
-    Role.MANAGER: _ALL - {Action.MANAGE_USERS},
+    Role.MANAGER: _ALL - {Action.MANAGE_USERS, Action.ERASE_CUSTOMERS},
     Role.CUSTOMER_SERVICE: frozenset(
-        {Action.READ, Action.MANAGE_ORDERS, Action.MANAGE_RETURNS, Action.RECORD_PAYMENTS}
+        {
+            Action.READ,
+            Action.MANAGE_ORDERS,
+            Action.MANAGE_RETURNS,
+            Action.RECORD_PAYMENTS,
+            Action.EXPORT_CUSTOMERS,
+        }
     ),
     Role.WAREHOUSE: frozenset(
         {

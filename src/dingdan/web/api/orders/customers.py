@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_masked
 from dingdan.domain.access.roles import Action
-from dingdan.services.orders import customers
+from dingdan.services.orders import customer_rights, customers
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import Amount, Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
@@ -70,3 +70,129 @@ async def list_customers(
         "items": [_summary(c, masked) for c in page.items],
         "next_cursor": page.next_cursor,
     }
+
+
+# --- the customer's rights: a copy of their data, and erasure --------------------------------
+
+
+class ExportedCustomer(View):
+    id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    addresses: list[dict[str, Any]]
+    created_at: Timestamp
+
+
+class ExportedChannel(View):
+    channel: str
+    line_user_id: str | None
+
+
+class ExportedLine(View):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Amount
+
+
+class ExportedPayment(View):
+    kind: str
+    method: str
+    status: str
+    amount: Amount
+    created_at: Timestamp
+
+
+class ExportedOrder(View):
+    number: str
+    channel: str
+    created_at: Timestamp
+    status: str
+    financial_status: str
+    fulfillment_status: str
+    currency: str
+    customer: dict[str, Any]
+    shipping_address: dict[str, Any]
+    payment_method: str
+    total: Amount
+    paid: Amount
+    refunded: Amount
+    lines: list[ExportedLine]
+    payments: list[ExportedPayment]
+
+
+class ExportedReturn(View):
+    id: str
+    order: str
+    status: str
+    note: str | None
+    created_at: Timestamp
+
+
+class ExportedMessage(View):
+    order: str | None
+    kind: str
+    channel: str
+    recipient: str
+    subject: str
+    status: str
+    created_at: Timestamp
+
+
+class ExportedRating(View):
+    order: str
+    rating: int
+    comment: str | None
+    created_at: Timestamp
+
+
+class CustomerExport(View):
+    customer: ExportedCustomer
+    message_channel: ExportedChannel
+    orders: list[ExportedOrder]
+    returns: list[ExportedReturn]
+    messages: list[ExportedMessage]
+    ratings: list[ExportedRating]
+    exported_at: Timestamp
+
+
+class Erased(View):
+    id: str
+    erased: bool
+    orders: int
+    events: int
+    messages: int
+    webhook_deliveries: int
+
+
+@router.get(
+    "/customers/{customer_id}/export",
+    response_model=CustomerExport,
+    responses=responses("forbidden", "not_found"),
+)
+async def export_customer(
+    request: Request, customer_id: str, actor: Actor = can(Action.EXPORT_CUSTOMERS)
+) -> dict[str, Any]:
+    """All the customer's personal data and orders, as JSON (the right of access); each
+    export is in the audit trail."""
+    return await run_in_threadpool(
+        customer_rights.export_customer, db_of(request), actor, customer_id
+    )
+
+
+@router.post(
+    "/customers/{customer_id}/erase",
+    response_model=Erased,
+    responses=responses("forbidden", "not_found", "conflict"),
+)
+async def erase_customer(
+    request: Request, customer_id: str, actor: Actor = can(Action.ERASE_CUSTOMERS)
+) -> dict[str, Any]:
+    """Replace the customer's name, email, phone and addresses with placeholders on the
+    customer, every order and every copy kept (messages, webhook bodies, documents...),
+    keeping amounts; `409` while an order, return or dispute of theirs is open. Doing it
+    again changes nothing more."""
+    return await run_in_threadpool(
+        customer_rights.erase_customer, db_of(request), actor, customer_id
+    )

@@ -33,6 +33,8 @@ ACTION_LABELS: dict[str, str] = {
     Action.RECORD_PAYMENTS: N_("Record payments received (bank transfer, cash)"),
     Action.MANAGE_PAYMENTS: N_("Refunds, card payments, COD remittances"),
     Action.VIEW_AUDIT: N_("Read the audit trail"),
+    Action.EXPORT_CUSTOMERS: N_("Export a customer's personal data"),
+    Action.ERASE_CUSTOMERS: N_("Erase a customer's personal data"),
 }
 
 

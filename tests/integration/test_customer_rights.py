@@ -1,0 +1,133 @@
+"""A customer's rights: a copy of all their data, and erasure that keeps the money records
+(shared/CONTRACT.md, "Routing, pickup, risk, personal data"; issue 26, part 5)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from dingdan.db.message_tables import Message
+from dingdan.db.order_tables import Customer, Order
+from dingdan.db.webhook_tables import WebhookDelivery
+from dingdan.services.access import audit_log
+from dingdan.services.jobs import worker
+from tests.builders import TEA_SHOP, order_body, pay, post_order
+
+stocked = TEA_SHOP.fixture()
+
+EMAIL, PHONE, NAME = "a@example.com", "+886912345678", "王小明"
+
+
+def _order_and_customer(api, **over):
+    order = post_order(api, order_body(**over))
+    return order, order["customer"]["id"]
+
+
+def _personal(db, number: str) -> str:
+    """Everything stored for one order where a person's data could be, as one text."""
+
+    def work(c):
+        o = c.execute(select(Order).where(Order.number == number)).one()
+        messages = c.execute(select(Message).where(Message.order_number == number)).all()
+        hooks = c.execute(
+            select(WebhookDelivery.body).where(WebhookDelivery.order_number == number)
+        ).scalars().all()
+        return json.dumps(
+            [o.customer, o.shipping_address, o.search_text,
+             [(m.recipient, m.subject, m.text_body, m.html_body) for m in messages], hooks],
+            ensure_ascii=False,
+        )
+
+    return db.read(work)
+
+
+def test_export_gives_every_order_and_message_and_is_audited(api, stocked):
+    api.post("/api/v1/webhooks", json={"url": "https://hooks.example.com/x", "events": ["*"]})
+    order, cid = _order_and_customer(api)
+    worker.drain(api.db)  # the confirmation message and the webhook deliveries
+    r = api.get(f"/api/v1/customers/{cid}/export", role="customer_service")
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["customer"] == {**data["customer"], "id": cid, "email": EMAIL, "phone": PHONE,
+                                "name": NAME}
+    [exported] = data["orders"]
+    assert exported["number"] == order["number"] and exported["total"] == order["total"]
+    assert exported["lines"] == [{"sku": "TEA-001", "name": exported["lines"][0]["name"],
+                                  "quantity": 2, "unit_price": "350.00"}]
+    assert exported["shipping_address"]["line1"] == "信義路五段7號"
+    assert [m["recipient"] for m in data["messages"]] == [EMAIL]
+    trail = audit_log.list_entries(api.db, entity_type="customer", entity_id=cid).items
+    assert [(e["action"], e["actor"]) for e in trail][:1] == [("export", trail[0]["actor"])]
+    assert api.get(f"/api/v1/customers/{cid}/export", role="warehouse").status_code == 403
+    assert api.get(f"/api/v1/customers/{cid}/export", role="viewer").status_code == 403
+    assert api.get("/api/v1/customers/999999/export").status_code == 404
+
+
+def test_erase_is_refused_while_an_order_is_open_and_changes_nothing(api, stocked):
+    order, cid = _order_and_customer(api)
+    before = _personal(api.db, order["number"])
+    r = api.post(f"/api/v1/customers/{cid}/erase")
+    assert r.status_code == 409, r.text
+    assert order["number"] in r.json()["detail"]
+    assert _personal(api.db, order["number"]) == before
+    assert api.post(f"/api/v1/customers/{cid}/erase", role="manager").status_code == 403
+
+
+def test_erase_replaces_the_person_everywhere_and_keeps_the_money(api, stocked):
+    api.post("/api/v1/webhooks", json={"url": "https://hooks.example.com/x", "events": ["*"]})
+    order, cid = _order_and_customer(api)
+    pay(api, order)
+    cancelled, _ = _order_and_customer(api)
+    assert api.post(f"/api/v1/orders/{cancelled['number']}/cancel",
+                    json={"reason": "changed mind"}).status_code == 200
+    shipped = api.post(f"/api/v1/orders/{order['number']}/shipments",
+                       json={"carrier": "tcat"}, role="warehouse")
+    assert shipped.status_code == 201, shipped.text
+    worker.drain(api.db)
+    delivered = api.post(f"/api/v1/shipments/{shipped.json()['id']}/delivered",
+                         role="warehouse")
+    assert delivered.status_code == 200, delivered.text
+    worker.drain(api.db)
+    assert EMAIL in _personal(api.db, order["number"])
+
+    r = api.post(f"/api/v1/customers/{cid}/erase")
+    assert r.status_code == 200, r.text
+    assert r.json()["orders"] == 2
+
+    for number in (order["number"], cancelled["number"]):
+        stored = _personal(api.db, number)
+        for value in (EMAIL, NAME, "912345678", "信義路五段7號"):
+            assert value not in stored, (value, stored)
+    got = api.get(f"/api/v1/orders/{order['number']}").json()
+    assert (got["total"], got["paid"], got["financial_status"]) == (
+        order["total"], order["total"], "paid")
+    assert got["shipping_address"]["country"] == "TW"
+    assert got["shipping_address"]["postal_code"] == "110"
+    assert got["customer"]["email"] is None and got["customer"]["name"] == "(erased)"
+    customer = api.db.read(lambda c: c.execute(
+        select(Customer).where(Customer.id == int(cid))).one())
+    assert (customer.name, customer.email, customer.phone) == ("(erased)", None, None)
+    # Search no longer finds them by what they were; the order number still finds it.
+    assert api.get("/api/v1/orders", params={"q": EMAIL}).json()["items"] == []
+    assert [o["number"] for o in api.get(
+        "/api/v1/orders", params={"q": order["number"]}).json()["items"]] == [order["number"]]
+    # Once more: nothing left to change, same answer.
+    again = api.post(f"/api/v1/customers/{cid}/erase")
+    assert again.status_code == 200 and again.json()["orders"] == 2
+    erased = [e for e in audit_log.list_entries(api.db, entity_type="customer",
+                                                entity_id=cid).items if e["action"] == "erase"]
+    assert len(erased) == 2 and EMAIL not in json.dumps(erased[0], ensure_ascii=False)
+
+
+@pytest.mark.parametrize("value", [
+    {"name": "王小明", "note": "call 0912345678", "city": "台北市"},
+])
+def test_scrub_replaces_personal_keys_and_the_persons_words(value):
+    from dingdan.services.orders.customer_rights import scrub
+
+    assert scrub(value, ["0912345678"]) == {
+        "name": "(erased)", "note": "(erased)", "city": "台北市"}
+    assert scrub({"events": [{"message": "王小明 called"}]}, ["王小明"]) == {
+        "events": [{"message": "(erased) called"}]}
