@@ -5,6 +5,9 @@ last three digits (``+886******678``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import phonenumbers
 
 from dingdan.domain.access.roles import Role
@@ -38,3 +41,28 @@ def mask_phone(phone: str | None) -> str | None:
     rest = digits[len(code) :] if code and digits.startswith(code) else digits
     shown = rest[-3:]
     return ("+" + code if code else "") + "*" * (len(rest) - len(shown)) + shown
+
+
+# Roles that see the shipping address in full, its phone included: labels and hand-overs
+# need it (shared/CONTRACT.md). Every other masked role sees that phone masked too.
+SEES_SHIPPING_ADDRESS = frozenset({Role.WAREHOUSE})
+
+
+def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
+    """An order view (or an order of a list) as ``role`` may see it: the customer's email and
+    phone masked for the masked roles, and the shipping address's phone too unless the role
+    ships. The view is not changed: a copy is answered when anything is masked."""
+    if not sees_masked(role):
+        return view
+    out = dict(view)
+    customer = out.get("customer")
+    if isinstance(customer, dict):
+        out["customer"] = {
+            **customer,
+            "email": mask_email(customer.get("email")),
+            "phone": mask_phone(customer.get("phone")),
+        }
+    address = out.get("shipping_address")
+    if isinstance(address, dict) and role not in SEES_SHIPPING_ADDRESS:
+        out["shipping_address"] = {**address, "phone": mask_phone(address.get("phone"))}
+    return out
