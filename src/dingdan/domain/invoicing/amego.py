@@ -129,7 +129,9 @@ def issue_data(invoice: EInvoice) -> dict[str, Any]:
     return {
         "OrderId": invoice.number,
         "BuyerIdentifier": invoice.buyer.ubn or B2C_BUYER_UBN,
-        "BuyerName": invoice.buyer.name[:60] if invoice.is_b2b else (invoice.buyer.name or "消費者")[:60],
+        "BuyerName": invoice.buyer.name[:60]
+        if invoice.is_b2b
+        else (invoice.buyer.name or "消費者")[:60],
         "BuyerAddress": (invoice.buyer.address or "")[:100],
         "BuyerTelephoneNumber": (invoice.buyer.phone or "")[:26],
         "BuyerEmailAddress": (invoice.buyer.email or "")[:80],
