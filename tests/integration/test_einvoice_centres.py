@@ -27,7 +27,13 @@ from dingdan.domain.invoicing.documents import (
     Party,
 )
 from dingdan.services.invoicing.centre_exchanges import exchanges_of
-from dingdan.services.invoicing.centres import AmegoCentre, EcpayCentre, centre_from_settings
+from dingdan.services.invoicing.centres import (
+    AmegoCentre,
+    EcpayCentre,
+    centre_from_settings,
+    verify_love_code,
+    verify_mobile_barcode,
+)
 from tests.einvoice_fakes import ECPAY_BAD_FIELD, FakeAmego, FakeEcpay
 
 NOW = 1_796_000_000  # 2026-11-30, a fixed clock so request bytes are reproducible
@@ -270,6 +276,20 @@ def test_ecpay_envelope_refused_for_a_wrong_merchant(db, ecpay):
     centre = EcpayCentre(db, url=ecpay.url, merchant_id="3002607", clock=lambda: NOW)
     answer = centre.issue(invoice())
     assert not answer.ok and not answer.retryable and answer.code.startswith("TransCode")
+
+
+def test_carriers_are_checked_online_and_by_format_offline(db, ecpay):
+    centre = _ecpay_centre(db, ecpay)
+    assert verify_mobile_barcode(centre, "/TRM+O+P") is True
+    assert verify_mobile_barcode(centre, "/ABC1234") is False  # well formed, unknown to ECPay
+    assert verify_mobile_barcode(centre, "ABC") is False  # never asked
+    assert verify_love_code(centre, "168001") is True and verify_love_code(centre, "8585") is False
+    asked = len(ecpay.received)
+    ecpay.mode = "down"  # offline: the format decides
+    assert verify_mobile_barcode(centre, "/ABC1234") is True
+    assert verify_love_code(centre, "8585") is True and verify_love_code(centre, "12") is False
+    assert verify_mobile_barcode(None, "/ABC1234") is True
+    assert len(ecpay.received) == asked  # the stand-in was down: nothing reached it
 
 
 # ---- Amego ---------------------------------------------------------------------------------

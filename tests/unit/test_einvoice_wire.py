@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from dingdan.domain.invoicing import amego as am
+from dingdan.domain.invoicing import carrier_formats
 from dingdan.domain.invoicing import ecpay_einvoice as ec
 from dingdan.domain.invoicing.documents import (
     Allowance,
@@ -23,7 +24,7 @@ from dingdan.domain.invoicing.documents import (
     Line,
     Party,
 )
-from tests.helpers import missing_shared_data, shared_external
+from tests.helpers import missing_shared_data, shared_data_param, shared_external
 
 VECTORS = shared_external() / "vectors"
 AT = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 2026-12-01 01:30 in Taipei
@@ -266,3 +267,36 @@ def test_amego_allowance_lines_add_up():
     assert am.void_data(InvoiceVoid("AA26513024", AT, AT, "x", "24634102", None)) == [
         {"CancelInvoiceNumber": "AA26513024"}
     ]
+
+
+# ---- carrier formats (offline rules) -------------------------------------------------------
+
+
+def _format_cases() -> list[Any]:
+    path = VECTORS / "taiwan_einvoice.json"
+    if not path.is_file():
+        return [shared_data_param(f"test vectors not found at {path}", id="vectors-missing")]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        pytest.param(
+            v["inputs"]["type"], v["inputs"]["value"], v["expected"]["format_valid"], id=v["id"]
+        )
+        for v in data["vectors"]
+        if v["kind"] == "tw_format"
+    ]
+
+
+@pytest.mark.parametrize(("kind", "value", "valid"), _format_cases())
+def test_carrier_donation_and_number_formats_follow_the_vectors(kind, value, valid):
+    check = {
+        "mobile_barcode": carrier_formats.is_mobile_barcode,
+        "love_code": carrier_formats.is_love_code,
+        "invoice_number": carrier_formats.is_invoice_number,
+    }[kind]
+    assert check(value) is valid
+
+
+def test_citizen_certificate_carrier_format():
+    assert carrier_formats.is_certificate_carrier("AB12345678901234")
+    assert not carrier_formats.is_certificate_carrier("ab12345678901234")
+    assert not carrier_formats.is_certificate_carrier("AB1234567890123")

@@ -30,6 +30,7 @@ from typing import Any
 from dingdan.config import Settings
 from dingdan.db.engine import Database
 from dingdan.domain.invoicing import amego as am
+from dingdan.domain.invoicing import carrier_formats
 from dingdan.domain.invoicing import ecpay_einvoice as ec
 from dingdan.domain.invoicing.centres import Centre, CentreAnswer
 from dingdan.domain.invoicing.documents import Allowance, AllowanceVoid, EInvoice, InvoiceVoid
@@ -312,6 +313,29 @@ class AmegoCentre:
 
     def check_love_code(self, love_code: str) -> bool | None:
         return None  # Amego has no lookup: the format rule applies
+
+
+# ---- carrier and donation checks ----------------------------------------------------------
+
+
+def verify_mobile_barcode(centre: Centre | None, barcode: str) -> bool:
+    """A mobile barcode that has the format and, when the centre can be asked, exists there;
+    offline (no centre, or it did not answer) the format rule alone decides."""
+    if not carrier_formats.is_mobile_barcode(barcode):
+        return False
+    lookup = getattr(centre, "check_mobile_barcode", None)
+    found = lookup(barcode) if lookup is not None else None
+    return True if found is None else bool(found)
+
+
+def verify_love_code(centre: Centre | None, love_code: str) -> bool:
+    """A donation code (愛心碼) that has the format and, when the centre can be asked, is
+    registered; offline the format rule alone decides."""
+    if not carrier_formats.is_love_code(love_code):
+        return False
+    lookup = getattr(centre, "check_love_code", None)
+    found = lookup(love_code) if lookup is not None else None
+    return True if found is None else bool(found)
 
 
 # ---- from the settings ---------------------------------------------------------------------
