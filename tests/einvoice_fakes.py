@@ -174,6 +174,10 @@ class FakeEcpay(_Base):
             return "an invoice with a carrier is not printed"
         if d.get("CarrierType") in ("2", "3") and not d.get("CarrierNum"):
             return "CarrierNum is required"
+        if d.get("Print") == "1" and not (d.get("CustomerName") and d.get("CustomerAddr")):
+            return "Because print mark is yes. Customer name and address can not be empty."
+        if not (d.get("CustomerPhone") or d.get("CustomerEmail")):
+            return "You should be settings either of customer phone and email."
         return None
 
     def _issue(self, d: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +210,10 @@ class FakeEcpay(_Base):
         return next((i for i in self.invoices.values() if i["InvoiceNo"] == number), None)
 
     def _get_issue(self, d: dict[str, Any]) -> dict[str, Any]:
-        inv = self.invoices.get(d.get("RelateNumber") or "")
+        if d.get("RelateNumber"):
+            inv = self.invoices.get(d["RelateNumber"])
+        else:
+            inv = self._by_number(d.get("InvoiceNo") or "")
         if inv is None:
             return self._refuse(ECPAY_NOT_FOUND, "查無發票資料")
         return {
@@ -374,11 +381,14 @@ class FakeAmego(_Base):
         return self._reply(0)
 
     def _query(self, d: dict[str, Any]) -> bytes:
-        inv = self.invoices.get(d.get("order_id") or "")
+        if d.get("type") == "invoice":
+            inv = self._by_number(d.get("invoice_number") or "")
+        else:
+            inv = self.invoices.get(d.get("order_id") or "")
         if inv is None:
             return self._reply(AMEGO_NOT_FOUND, "查無資料")
         public = {k: v for k, v in inv.items() if k != "total"}
-        return self._reply(0, data={"order_id": d["order_id"], **public})
+        return self._reply(0, data=public)
 
     def _barcode(self, d: dict[str, Any]) -> bytes:
         if d.get("barCode") in self.barcodes:

@@ -134,7 +134,9 @@ def test_ecpay_b2b_and_donation_invoices_carry_their_fields(db, ecpay):
     centre = _ecpay_centre(db, ecpay)
     b2b = invoice(
         "DD000200",
-        buyer=Party("茶葉股份有限公司", ubn="12345675"),
+        buyer=Party(
+            "茶葉股份有限公司", ubn="12345675", address="台北市中山區", email="ap@example.com"
+        ),
         carrier_type=None,
         carrier_id=None,
     )
@@ -254,6 +256,23 @@ def test_ecpay_void_allowance_and_allowance_void_round_trip(db, ecpay):
     assert {x["operation"] for x in exchanges_of(db, "AL0001")} == {"allowance", "void_allowance"}
 
 
+def test_ecpay_void_taken_before_a_lost_answer_is_found_void(db, ecpay):
+    centre = _ecpay_centre(db, ecpay)
+    number = centre.issue(invoice()).invoice_number
+    assert number
+    ecpay.invoices["DD000123"]["void"] = True  # taken, but its answer never came back
+    answer = centre.void(InvoiceVoid(number, AT, AT, "訂單取消", "24634102", None))
+    assert answer.ok and answer.message == "already void"
+    assert ecpay.received[-1].data == {
+        "MerchantID": ec.SANDBOX_MERCHANT_ID,
+        "InvoiceNo": number,
+        "InvoiceDate": "2026-11-30",
+    }
+    # An invoice the centre does not know stays refused.
+    unknown = centre.void(InvoiceVoid("AB99999999", AT, AT, "x", "24634102", None))
+    assert not unknown.ok and not unknown.retryable
+
+
 def test_ecpay_allowance_void_of_an_allowance_it_never_took_is_refused(db, ecpay):
     centre = _ecpay_centre(db, ecpay)
     answer = centre.void_allowance(AllowanceVoid("AL9999", AT, AT, "x", "24634102", None))
@@ -342,6 +361,16 @@ def test_amego_round_trip_and_repeats(db, amego):
     again = amego_db_only.issue(invoice())
     assert again.ok and again.invoice_number == number
     assert [r.path for r in amego.received[-2:]] == ["/json/f0401", "/json/invoice_query"]
+
+
+def test_amego_void_taken_before_a_lost_answer_is_found_void(db, amego):
+    centre = _amego_centre(db, amego)
+    number = centre.issue(invoice()).invoice_number
+    assert number
+    amego.invoices["DD000123"]["invoice_type"] = "C0501"
+    answer = centre.void(InvoiceVoid(number, AT, AT, "訂單取消", "24634102", None))
+    assert answer.ok and answer.message == "already void"
+    assert amego.received[-1].data == {"type": "invoice", "invoice_number": number}
 
 
 def test_amego_bad_key_is_refused_and_down_is_retried(db, amego):

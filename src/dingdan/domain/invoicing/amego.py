@@ -145,7 +145,7 @@ def issue_data(invoice: EInvoice) -> dict[str, Any]:
         "FreeTaxSalesAmount": _int(invoice.total) if invoice.tax_type == "exempt" else 0,
         "ZeroTaxSalesAmount": _int(invoice.total) if invoice.tax_type == "zero_rated" else 0,
         "TaxType": TAX_TYPES[invoice.tax_type],
-        "TaxRate": str(TAX_RATE) if taxable else "0",
+        "TaxRate": float(TAX_RATE) if taxable else 0,
         "TaxAmount": _int(tax),
         "TotalAmount": _int(invoice.total),
         "DetailVat": 1,
@@ -155,6 +155,15 @@ def issue_data(invoice: EInvoice) -> dict[str, Any]:
 def query_data(invoice_number: str) -> dict[str, Any]:
     """``invoice_query`` by our key (``OrderId``): what Amego issued under it."""
     return {"type": "order", "order_id": invoice_number}
+
+
+def query_number_data(invoice_number: str) -> dict[str, Any]:
+    """``invoice_query`` by the invoice's number (its ``invoice_type`` says F0501/C0501 once
+    void)."""
+    return {"type": "invoice", "invoice_number": invoice_number}
+
+
+VOID_TYPES = frozenset({"F0501", "C0501", "A0501"})
 
 
 def void_data(void: InvoiceVoid) -> list[dict[str, Any]]:

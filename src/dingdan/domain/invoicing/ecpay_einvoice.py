@@ -266,6 +266,12 @@ def get_issue_data(merchant_id: str, invoice_number: str) -> dict[str, Any]:
     return {"MerchantID": merchant_id, "RelateNumber": relate_number(invoice_number)}
 
 
+def get_issue_by_number_data(merchant_id: str, number: str, issued_at: datetime) -> dict[str, Any]:
+    """``/B2CInvoice/GetIssue`` by the centre's number and the invoice's day (its answer's
+    ``IIS_Invalid_Status`` is 1 once void)."""
+    return {"MerchantID": merchant_id, "InvoiceNo": number, "InvoiceDate": _day(issued_at)}
+
+
 def void_data(merchant_id: str, void: InvoiceVoid) -> dict[str, Any]:
     """``/B2CInvoice/Invalid``: the invoice's number and date, and why (at most 20)."""
     return {

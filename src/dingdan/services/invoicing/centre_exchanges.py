@@ -110,6 +110,7 @@ class Exchanges:
         error: str | None = None,
     ) -> None:
         """Record the answer of ``sent`` and what it meant: ok, refused or retry."""
+        problem = error or sent.error
         values = {
             "outcome": outcome,
             "http_status": sent.status,
@@ -118,7 +119,7 @@ class Exchanges:
             if answer is None
             else json.dumps(answer, ensure_ascii=False, default=str)[:MAX_TEXT],
             "code": None if code is None else str(code)[:40],
-            "error": (error or sent.error or None) and str(error or sent.error)[:1000],
+            "error": str(problem)[:1000] if problem else None,
             "answered_at": utcnow(),
         }
         self.db.write(
@@ -130,9 +131,8 @@ class Exchanges:
         )
         if outcome != "ok":
             log.info(
-                "e-invoice %s %s %s: %s (%s)",
+                "e-invoice centre %s, exchange %s: %s (%s)",
                 self.centre,
-                "request",
                 sent.exchange_id,
                 outcome,
                 values["error"] or values["code"],

@@ -150,6 +150,15 @@ class EcpayCentre:
         if self.exchanges.last_ok("void", void.number) is not None:
             return CentreAnswer(ok=True, code=str(ec.SUCCESS), message="already void")
         answer, _ = self._run("void", void.number, ec.void_data(self.merchant_id, void))
+        if answer.ok or answer.retryable:
+            return answer
+        # Refused: perhaps because an earlier attempt was taken (already void).
+        data = ec.get_issue_by_number_data(self.merchant_id, void.number, void.issued_at)
+        held, found = self._run("get_issue", void.number, data)
+        if held.retryable:
+            return held
+        if held.ok and str((found or {}).get("IIS_Invalid_Status")) == "1":
+            return CentreAnswer(ok=True, code=str(ec.SUCCESS), message="already void")
         return answer
 
     def allowance(self, allowance: Allowance) -> CentreAnswer:
@@ -290,6 +299,14 @@ class AmegoCentre:
         if self.exchanges.last_ok("void", void.number) is not None:
             return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
         answer, _ = self._run("void", void.number, am.void_data(void))
+        if answer.ok or answer.retryable:
+            return answer
+        held, reply = self._run("query", void.number, am.query_number_data(void.number))
+        if held.retryable:
+            return held
+        found = reply.get("data") if held.ok else None
+        if isinstance(found, dict) and found.get("invoice_type") in am.VOID_TYPES:
+            return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
         return answer
 
     def allowance(self, allowance: Allowance) -> CentreAnswer:
