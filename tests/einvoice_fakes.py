@@ -46,6 +46,8 @@ class _Base:
     # Refuse the next request to a path with (code, message).
     refuse_next: dict[str, tuple[int, str]] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    # Called with (path, body) as each request arrives, before it is answered.
+    on_receive: Callable[[str, bytes], None] | None = None
     _release: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,6 +67,8 @@ class _Base:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if fake.on_receive is not None:
+                    fake.on_receive(self.path, body)
                 if fake.mode == "hang":
                     fake._release.wait(30)
                     return

@@ -35,6 +35,7 @@ from dingdan.services.invoicing.centres import (
     verify_mobile_barcode,
 )
 from tests.einvoice_fakes import ECPAY_BAD_FIELD, FakeAmego, FakeEcpay
+from tests.helpers import run_threads
 
 NOW = 1_796_000_000  # 2026-11-30, a fixed clock so request bytes are reproducible
 AT = datetime.fromtimestamp(NOW, UTC)
@@ -128,6 +129,30 @@ def test_ecpay_issue_sends_the_documented_envelope_and_keeps_the_assigned_number
     assert row.outcome == "ok" and row.http_status == 200 and row.code == "1"
     assert json.loads(row.answer)["InvoiceNo"] == answer.invoice_number
     assert json.loads(row.response_body)["TransCode"] == 1
+
+
+def test_the_request_is_recorded_before_it_goes_out(db, ecpay):
+    seen: list[tuple[str, str, bytes]] = []
+
+    def look(path: str, body: bytes) -> None:  # in the stand-in, as the request arrives
+        for row in _rows(db):
+            seen.append((row.operation, row.outcome, row.request_body.encode()))
+        assert seen and seen[-1][2] == body
+
+    ecpay.on_receive = look
+    assert _ecpay_centre(db, ecpay).issue(invoice()).ok
+    assert seen == [("issue", "pending", ecpay.received[0].body)]
+    assert [r.outcome for r in _rows(db)] == ["ok"]
+
+
+def test_two_workers_issuing_one_invoice_at_once_get_one_number(db, ecpay):
+    answers = []
+    errors = run_threads(4, lambda i: answers.append(_ecpay_centre(db, ecpay).issue(invoice())))
+    assert errors == []
+    assert len(ecpay.invoices) == 1
+    number = ecpay.invoices["DD000123"]["InvoiceNo"]
+    assert [a.ok for a in answers] == [True] * 4
+    assert {a.invoice_number for a in answers} == {number}
 
 
 def test_ecpay_b2b_and_donation_invoices_carry_their_fields(db, ecpay):
