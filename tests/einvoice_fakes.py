@@ -27,7 +27,7 @@ ECPAY_DUPLICATE = 5000006  # RelateNumber already used
 ECPAY_BAD_FIELD = 2000001
 ECPAY_NOT_FOUND = 1600003
 AMEGO_DUPLICATE = 1001
-AMEGO_BAD_SIGN = 1002
+AMEGO_BAD_SIGN = 16  # Amego's code for a sign that does not verify
 AMEGO_NOT_FOUND = 1003
 TIME_WINDOW = 600  # seconds a request's timestamp may be off
 

@@ -300,3 +300,20 @@ def test_citizen_certificate_carrier_format():
     assert carrier_formats.is_certificate_carrier("AB12345678901234")
     assert not carrier_formats.is_certificate_carrier("ab12345678901234")
     assert not carrier_formats.is_certificate_carrier("AB1234567890123")
+
+
+def test_amego_b2b_amounts_match_amegos_own_example():
+    # invoice.amego.tw/api_doc/example: items 170 and -2 tax included, to 統編 28080623:
+    # SalesAmount 160, TaxAmount 8, TotalAmount 168.
+    lines = (
+        Line(1, "測試商品1", Decimal(1), Decimal(170), Decimal(170)),
+        Line(2, "會員折抵", Decimal(1), Decimal(-2), Decimal(-2)),
+    )
+    data = am.issue_data(
+        invoice(
+            buyer=Party("光貿科技股份有限公司", ubn="28080623"), lines=lines, total=Decimal(168)
+        )
+    )
+    assert (data["SalesAmount"], data["TaxAmount"], data["TotalAmount"]) == (160, 8, 168)
+    assert (data["TaxType"], data["TaxRate"]) == (1, "0.05")
+    assert [i["Amount"] for i in data["ProductItem"]] == [170, -2]

@@ -145,7 +145,7 @@ def issue_data(invoice: EInvoice) -> dict[str, Any]:
         "FreeTaxSalesAmount": _int(invoice.total) if invoice.tax_type == "exempt" else 0,
         "ZeroTaxSalesAmount": _int(invoice.total) if invoice.tax_type == "zero_rated" else 0,
         "TaxType": TAX_TYPES[invoice.tax_type],
-        "TaxRate": float(TAX_RATE) if taxable else 0,
+        "TaxRate": str(TAX_RATE) if taxable else "0",  # as Amego's own example writes it
         "TaxAmount": _int(tax),
         "TotalAmount": _int(invoice.total),
         "DetailVat": 1,
