@@ -136,7 +136,10 @@ class FakeEcpay(_Base):
         except (ValueError, KeyError, TypeError):
             return 200, self._answer(None, 9999, "Data decrypt failed")
         self.received.append(Received(path, body, data))
-        stamp = (outer.get("RqHeader") or {}).get("Timestamp")
+        header = outer.get("RqHeader") or {}
+        stamp = header.get("Timestamp")
+        if header.get("Revision") != ec.REVISION:
+            return 200, self._answer(None, 9999, "RqHeader.Revision must be 3.0.0")
         if (
             outer.get("MerchantID") != self.merchant_id
             or data.get("MerchantID") != self.merchant_id

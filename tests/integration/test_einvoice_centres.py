@@ -118,7 +118,7 @@ def test_ecpay_issue_sends_the_documented_envelope_and_keeps_the_assigned_number
     assert got.path == "/B2CInvoice/Issue"
     outer = json.loads(got.body)
     assert list(outer) == ["MerchantID", "RqHeader", "Data"]
-    assert outer["RqHeader"] == {"Timestamp": NOW}
+    assert outer["RqHeader"] == {"Timestamp": NOW, "Revision": "3.0.0"}
     assert got.data == ec.issue_data(ec.SANDBOX_MERCHANT_ID, invoice())
     assert got.data["CarrierType"] == "3" and got.data["CarrierNum"] == "/TRM+O+P"
     assert got.data["Print"] == "0" and got.data["SalesAmount"] == 800

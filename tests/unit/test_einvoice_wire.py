@@ -113,7 +113,8 @@ def test_ecpay_envelope_and_reply():
         "2000132", {"MerchantID": "2000132"}, ec.SANDBOX_HASH_KEY, ec.SANDBOX_HASH_IV, 1
     )
     outer = json.loads(body)
-    assert outer["MerchantID"] == "2000132" and outer["RqHeader"] == {"Timestamp": 1}
+    assert outer["MerchantID"] == "2000132"
+    assert outer["RqHeader"] == {"Timestamp": 1, "Revision": "3.0.0"}
     answer = json.dumps(
         {
             "TransCode": 1,

@@ -1,7 +1,8 @@
 """ECPay (綠界) B2C e-invoice 2.0: the bytes on the wire, no HTTP.
 
-Every call is a JSON POST of ``{"MerchantID", "RqHeader": {"Timestamp"}, "Data"}`` where
-``Data`` is the request's JSON, URL-encoded the way PHP's ``urlencode`` does (uppercase
+Every call is a JSON POST of ``{"MerchantID", "RqHeader": {"Timestamp", "Revision"}, "Data"}``
+(``Revision`` "3.0.0", the B2C e-invoice API's version; ``Timestamp`` Unix seconds, which ECPay
+accepts within 10 minutes of its clock) where ``Data`` is the request's JSON, URL-encoded the way PHP's ``urlencode`` does (uppercase
 ``%XX``, space ``+``, everything but ``A-Z a-z 0-9 - _ .`` escaped), then AES-128-CBC with
 PKCS7 padding under the merchant's HashKey (key) and HashIV (IV), then base64. The answer is
 ``{"TransCode", "TransMsg", "Data"}``: ``TransCode`` 1 means the envelope was taken, and the
@@ -60,6 +61,7 @@ CARRIER_TYPES = {"member": "1", "certificate": "2", "mobile": "3"}
 # TaxType: 1 taxable, 2 zero-rated, 3 exempt (9 mixed and 4 special rate are not used here).
 TAX_TYPES: dict[TaxType, str] = {"taxable": "1", "zero_rated": "2", "exempt": "3"}
 INVOICE_TYPE = "07"  # 一般稅額
+REVISION = "3.0.0"  # RqHeader.Revision of the B2C e-invoice API
 RELATE_NUMBER_MAX = 30
 
 
@@ -131,7 +133,7 @@ def envelope(merchant_id: str, data: dict[str, Any], key: str, iv: str, timestam
     """The request body: the envelope with ``Data`` encrypted."""
     body = {
         "MerchantID": merchant_id,
-        "RqHeader": {"Timestamp": timestamp},
+        "RqHeader": {"Timestamp": timestamp, "Revision": REVISION},
         "Data": encrypt_data(data, key, iv),
     }
     return dump_json(body).encode("utf-8")
