@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me-in-production"
@@ -55,6 +55,24 @@ class Settings(BaseSettings):
     # Outgoing webhooks may be posted to loopback, private and link-local addresses (for
     # development and tests only: in production an endpoint could reach the inside network).
     webhook_allow_private: bool = False
+
+    # E-invoice value-added centre (加值中心) the invoices are uploaded through: "ecpay",
+    # "amego", or "" for none. The defaults of the keys are the centres' published sandbox
+    # accounts (ECPay's B2C e-invoice test shop 2000132; Amego's test UBN 12345678), so a fresh
+    # install talks to the sandboxes only; production sets its own and the production URL.
+    einvoice_centre: str = ""
+    einvoice_ecpay_url: str = "https://einvoice-stage.ecpay.com.tw"
+    einvoice_ecpay_merchant_id: str = "2000132"
+    einvoice_ecpay_hash_key: SecretStr = SecretStr("ejCk326UnaZWKisg")
+    einvoice_ecpay_hash_iv: SecretStr = SecretStr("q9jcZX8Ib9LM8wYk")
+    einvoice_amego_url: str = "https://invoice-api.amego.tw"
+    einvoice_amego_ubn: str = "12345678"
+    einvoice_amego_app_key: SecretStr = SecretStr("sHeq7t8G1wiQvhAuIM27")
+    # Seconds to wait for a centre (connect and each read); past it the upload is retried.
+    einvoice_centre_timeout: float = Field(default=10.0, gt=0)
+    # The seller's AES key for the printed proof's QR code: the 32 hex digits MOF's genKey
+    # prints for the seed registered on the e-invoice platform (or the 16 bytes in base64).
+    einvoice_qr_aes_key: SecretStr = SecretStr("")
 
     def public_base_url(self) -> str:
         """``public_url`` without a trailing slash (``LOCAL_PUBLIC_URL`` when unset)."""

@@ -1,0 +1,387 @@
+"""The e-invoice value-added centres over HTTP: ECPay B2C e-invoice 2.0 and Amego.
+
+Both implement ``domain.invoicing.centres.Centre``. What each answer means:
+
+- the centre took it → ``CentreAnswer(ok=True)``, with the number and random code it
+  assigned for an issue;
+- no answer (refused connection, timeout, broken transfer), an HTTP 5xx, 403/408/429 (ECPay
+  answers 403 when called too fast), or an answer that cannot be read → ``ok=False,
+  retryable=True``: the invoice stays pending upload and the worker tries again;
+- the centre's own refusal (ECPay ``RtnCode`` not 1 or ``TransCode`` not 1, Amego ``code``
+  not 0) → ``ok=False, retryable=False`` with the centre's code and message, for a person.
+
+Every call is idempotent by document number. A document already taken (an ``ok`` exchange
+of the same operation and number) is answered from the log without a request. An issue the
+centre refuses is looked up by our key (ECPay ``GetIssue`` by ``RelateNumber``, Amego
+``invoice_query`` by ``OrderId``): when the centre holds it (an earlier attempt that timed out
+after the centre took it), the answer is ok with its number and random code.
+
+For an issue, ``EInvoice.number`` is our key at the centre (ECPay's ``RelateNumber``,
+Amego's ``OrderId``), since both assign the invoice number; void, allowance and allowance
+void name the centre's invoice number.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from dingdan.config import Settings
+from dingdan.db.engine import Database
+from dingdan.domain.invoicing import amego as am
+from dingdan.domain.invoicing import carrier_formats
+from dingdan.domain.invoicing import ecpay_einvoice as ec
+from dingdan.domain.invoicing.centres import Centre, CentreAnswer
+from dingdan.domain.invoicing.documents import Allowance, AllowanceVoid, EInvoice, InvoiceVoid
+from dingdan.services.invoicing.centre_exchanges import Exchanges, Sent
+
+Clock = Callable[[], float]
+
+
+def _retry(sent: Sent, exchanges: Exchanges, error: str | None = None) -> CentreAnswer:
+    message = error or sent.error or f"HTTP {sent.status}"
+    exchanges.finish(sent, "retry", error=message)
+    return CentreAnswer(ok=False, code=None, message=message, retryable=True)
+
+
+# ---- ECPay ---------------------------------------------------------------------------------
+
+
+class EcpayCentre:
+    """ECPay B2C e-invoice 2.0 (綠界). ECPay assigns the numbers."""
+
+    name = "ecpay"
+    assigns_numbers = True
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        url: str = ec.SANDBOX_URL,
+        merchant_id: str = ec.SANDBOX_MERCHANT_ID,
+        hash_key: str = ec.SANDBOX_HASH_KEY,
+        hash_iv: str = ec.SANDBOX_HASH_IV,
+        timeout: float = 10.0,
+        clock: Clock = time.time,
+    ) -> None:
+        self.exchanges = Exchanges(db, self.name)
+        self.url = url.rstrip("/")
+        self.merchant_id = merchant_id
+        self._key = hash_key
+        self._iv = hash_iv
+        self.timeout = timeout
+        self.clock = clock
+
+    def __repr__(self) -> str:  # never the keys
+        return f"EcpayCentre(url={self.url!r}, merchant_id={self.merchant_id!r})"
+
+    def request_body(self, data: dict[str, Any]) -> bytes:
+        """The exact bytes posted for ``data`` now."""
+        return ec.envelope(self.merchant_id, data, self._key, self._iv, int(self.clock()))
+
+    def _call(self, operation: str, number: str, data: dict[str, Any]) -> tuple[Sent, Any]:
+        """Post; (what was sent and came back, the opened Reply or a CentreAnswer to retry)."""
+        sent = self.exchanges.post(
+            operation,
+            number,
+            self.url + ec.PATHS[operation],
+            self.request_body(data),
+            {"Content-Type": "application/json"},
+            self.timeout,
+        )
+        if sent.transient or sent.body is None:
+            return sent, _retry(sent, self.exchanges)
+        if sent.status != 200:
+            self.exchanges.finish(
+                sent, "refused", code=str(sent.status), error=f"HTTP {sent.status}"
+            )
+            return sent, CentreAnswer(
+                ok=False, code=str(sent.status), message=f"HTTP {sent.status}"
+            )
+        try:
+            reply = ec.open_reply(sent.body, self._key, self._iv)
+        except ec.EcpayWireError as exc:
+            return sent, _retry(sent, self.exchanges, f"unreadable answer: {exc}")
+        return sent, reply
+
+    def _settle(self, sent: Sent, reply: ec.Reply) -> CentreAnswer:
+        """Record a readable answer as ok or refused; the answer it gives."""
+        if reply.ok:
+            self.exchanges.finish(sent, "ok", answer=reply.data, code=str(reply.rtn_code))
+            return CentreAnswer(ok=True, code=str(reply.rtn_code), message=reply.rtn_msg)
+        if reply.trans_code != ec.SUCCESS:
+            code, message = f"TransCode {reply.trans_code}", reply.trans_msg
+        else:
+            code, message = str(reply.rtn_code), reply.rtn_msg
+        self.exchanges.finish(sent, "refused", answer=reply.data, code=code, error=message)
+        return CentreAnswer(ok=False, code=code, message=message)
+
+    def _run(self, operation: str, number: str, data: dict[str, Any]) -> tuple[CentreAnswer, Any]:
+        sent, reply = self._call(operation, number, data)
+        if isinstance(reply, CentreAnswer):
+            return reply, None
+        return self._settle(sent, reply), reply.data
+
+    # -- the Centre protocol
+
+    def issue(self, invoice: EInvoice) -> CentreAnswer:
+        done = self.exchanges.last_ok("issue", invoice.number)
+        if done is not None:
+            return _issued(done.get("InvoiceNo"), done.get("RandomNumber"), "already issued")
+        answer, data = self._run("issue", invoice.number, ec.issue_data(self.merchant_id, invoice))
+        if answer.ok:
+            return _issued(
+                (data or {}).get("InvoiceNo"), (data or {}).get("RandomNumber"), answer.message
+            )
+        if answer.retryable:
+            return answer
+        # Refused: perhaps because an earlier attempt was taken (a repeated RelateNumber).
+        held, found = self._run(
+            "get_issue", invoice.number, ec.get_issue_data(self.merchant_id, invoice.number)
+        )
+        if held.retryable:
+            return held
+        if held.ok and found and found.get("IIS_Number"):
+            return _issued(found["IIS_Number"], found.get("IIS_Random_Number"), "already issued")
+        return answer
+
+    def void(self, void: InvoiceVoid) -> CentreAnswer:
+        if self.exchanges.last_ok("void", void.number) is not None:
+            return CentreAnswer(ok=True, code=str(ec.SUCCESS), message="already void")
+        answer, _ = self._run("void", void.number, ec.void_data(self.merchant_id, void))
+        if answer.ok or answer.retryable:
+            return answer
+        # Refused: perhaps because an earlier attempt was taken (already void).
+        data = ec.get_issue_by_number_data(self.merchant_id, void.number, void.issued_at)
+        held, found = self._run("get_issue", void.number, data)
+        if held.retryable:
+            return held
+        if held.ok and str((found or {}).get("IIS_Invalid_Status")) == "1":
+            return CentreAnswer(ok=True, code=str(ec.SUCCESS), message="already void")
+        return answer
+
+    def allowance(self, allowance: Allowance) -> CentreAnswer:
+        done = self.exchanges.last_ok("allowance", allowance.number)
+        if done is not None:
+            return CentreAnswer(ok=True, code=str(ec.SUCCESS), message="already taken")
+        answer, _ = self._run(
+            "allowance", allowance.number, ec.allowance_data(self.merchant_id, allowance)
+        )
+        return answer
+
+    def void_allowance(self, void: AllowanceVoid) -> CentreAnswer:
+        if self.exchanges.last_ok("void_allowance", void.number) is not None:
+            return CentreAnswer(ok=True, code=str(ec.SUCCESS), message="already void")
+        taken = self.exchanges.last_ok("allowance", void.number) or {}
+        centre_number = str(taken.get("IA_Allow_No") or "")
+        invoice_number = str(taken.get("IA_Invoice_No") or "")
+        if not centre_number:
+            return CentreAnswer(
+                ok=False, code="unknown_allowance", message="ECPay never took this allowance"
+            )
+        data = ec.void_allowance_data(self.merchant_id, void, invoice_number, centre_number)
+        answer, _ = self._run("void_allowance", void.number, data)
+        return answer
+
+    # -- lookups: True or False, None when ECPay could not be asked (format rules apply)
+
+    def check_mobile_barcode(self, barcode: str) -> bool | None:
+        return self._exists(
+            "check_barcode", barcode, ec.check_barcode_data(self.merchant_id, barcode)
+        )
+
+    def check_love_code(self, love_code: str) -> bool | None:
+        return self._exists(
+            "check_love_code", love_code, ec.check_love_code_data(self.merchant_id, love_code)
+        )
+
+    def _exists(self, operation: str, value: str, data: dict[str, Any]) -> bool | None:
+        answer, found = self._run(operation, value, data)
+        if not answer.ok or found is None:
+            return None
+        return str(found.get("IsExist") or "").upper() == "Y"
+
+
+def _issued(number: Any, random_code: Any, message: str | None) -> CentreAnswer:
+    return CentreAnswer(
+        ok=True,
+        code="1",
+        message=message,
+        invoice_number=str(number) if number else None,
+        random_code=str(random_code) if random_code else None,
+    )
+
+
+# ---- Amego ---------------------------------------------------------------------------------
+
+
+class AmegoCentre:
+    """Amego (光貿). Amego assigns the numbers from the ranges registered there."""
+
+    name = "amego"
+    assigns_numbers = True
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        url: str = am.URL,
+        ubn: str = am.SANDBOX_UBN,
+        app_key: str = am.SANDBOX_APP_KEY,
+        timeout: float = 10.0,
+        clock: Clock = time.time,
+    ) -> None:
+        self.exchanges = Exchanges(db, self.name)
+        self.url = url.rstrip("/")
+        self.ubn = ubn
+        self._app_key = app_key
+        self.timeout = timeout
+        self.clock = clock
+
+    def __repr__(self) -> str:  # never the key
+        return f"AmegoCentre(url={self.url!r}, ubn={self.ubn!r})"
+
+    def request_body(self, data: Any) -> bytes:
+        return am.form_body(self.ubn, data, int(self.clock()), self._app_key)
+
+    def _run(self, operation: str, number: str, data: Any) -> tuple[CentreAnswer, dict[str, Any]]:
+        sent = self.exchanges.post(
+            operation,
+            number,
+            self.url + am.PATHS[operation],
+            self.request_body(data),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            self.timeout,
+        )
+        if sent.transient or sent.body is None:
+            return _retry(sent, self.exchanges), {}
+        if sent.status != 200:
+            self.exchanges.finish(
+                sent, "refused", code=str(sent.status), error=f"HTTP {sent.status}"
+            )
+            return CentreAnswer(ok=False, code=str(sent.status), message=f"HTTP {sent.status}"), {}
+        try:
+            reply = am.open_reply(sent.body)
+        except ValueError as exc:
+            return _retry(sent, self.exchanges, f"unreadable answer: {exc}"), {}
+        code = am.code_of(reply)
+        message = str(reply.get("msg") or "")
+        if code == am.SUCCESS:
+            self.exchanges.finish(sent, "ok", answer=reply, code=str(code))
+            return CentreAnswer(ok=True, code=str(code), message=message), reply
+        self.exchanges.finish(sent, "refused", answer=reply, code=str(code), error=message)
+        return CentreAnswer(ok=False, code=str(code), message=message), reply
+
+    def _held(self, number: str) -> tuple[CentreAnswer, dict[str, Any]]:
+        """What Amego holds under our key (``invoice_query`` by order)."""
+        answer, reply = self._run("query", number, am.query_data(number))
+        found = reply.get("data") if answer.ok else None
+        return answer, found if isinstance(found, dict) else {}
+
+    def issue(self, invoice: EInvoice) -> CentreAnswer:
+        done = self.exchanges.last_ok("issue", invoice.number)
+        if done is not None:
+            return _issued(done.get("invoice_number"), done.get("random_number"), "already issued")
+        answer, reply = self._run("issue", invoice.number, am.issue_data(invoice))
+        if answer.ok:
+            return _issued(reply.get("invoice_number"), reply.get("random_number"), answer.message)
+        if answer.retryable:
+            return answer
+        held, found = self._held(invoice.number)
+        if held.retryable:
+            return held
+        if found.get("invoice_number"):
+            return _issued(found["invoice_number"], found.get("random_number"), "already issued")
+        return answer
+
+    def void(self, void: InvoiceVoid) -> CentreAnswer:
+        if self.exchanges.last_ok("void", void.number) is not None:
+            return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
+        answer, _ = self._run("void", void.number, am.void_data(void))
+        if answer.ok or answer.retryable:
+            return answer
+        held, reply = self._run("query", void.number, am.query_number_data(void.number))
+        if held.retryable:
+            return held
+        found = reply.get("data") if held.ok else None
+        if isinstance(found, dict) and found.get("invoice_type") in am.VOID_TYPES:
+            return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
+        return answer
+
+    def allowance(self, allowance: Allowance) -> CentreAnswer:
+        if self.exchanges.last_ok("allowance", allowance.number) is not None:
+            return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already taken")
+        answer, _ = self._run("allowance", allowance.number, am.allowance_data(allowance))
+        return answer
+
+    def void_allowance(self, void: AllowanceVoid) -> CentreAnswer:
+        if self.exchanges.last_ok("void_allowance", void.number) is not None:
+            return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
+        answer, _ = self._run("void_allowance", void.number, am.void_allowance_data(void))
+        return answer
+
+    def check_mobile_barcode(self, barcode: str) -> bool | None:
+        """Amego answers code 0 for a barcode that exists; None when it could not be asked."""
+        answer, _ = self._run("check_barcode", barcode, am.check_barcode_data(barcode))
+        if answer.retryable:
+            return None
+        return answer.ok
+
+    def check_love_code(self, love_code: str) -> bool | None:
+        return None  # Amego has no lookup: the format rule applies
+
+
+# ---- carrier and donation checks ----------------------------------------------------------
+
+
+def verify_mobile_barcode(centre: Centre | None, barcode: str) -> bool:
+    """A mobile barcode that has the format and, when the centre can be asked, exists there;
+    offline (no centre, or it did not answer) the format rule alone decides."""
+    if not carrier_formats.is_mobile_barcode(barcode):
+        return False
+    lookup = getattr(centre, "check_mobile_barcode", None)
+    found = lookup(barcode) if lookup is not None else None
+    return True if found is None else bool(found)
+
+
+def verify_love_code(centre: Centre | None, love_code: str) -> bool:
+    """A donation code (愛心碼) that has the format and, when the centre can be asked, is
+    registered; offline the format rule alone decides."""
+    if not carrier_formats.is_love_code(love_code):
+        return False
+    lookup = getattr(centre, "check_love_code", None)
+    found = lookup(love_code) if lookup is not None else None
+    return True if found is None else bool(found)
+
+
+# ---- from the settings ---------------------------------------------------------------------
+
+CENTRES = ("ecpay", "amego")
+
+
+def centre_from_settings(db: Database, settings: Settings) -> Centre | None:
+    """The centre ``DINGDAN_EINVOICE_CENTRE`` names (``ecpay`` or ``amego``), configured from
+    the ``DINGDAN_EINVOICE_*`` settings; None when no centre is set (invoices are then kept
+    for a Turnkey upload by other means). ValueError for a name that is not a centre."""
+    name = settings.einvoice_centre.strip().lower()
+    if not name:
+        return None
+    if name == "ecpay":
+        return EcpayCentre(
+            db,
+            url=settings.einvoice_ecpay_url,
+            merchant_id=settings.einvoice_ecpay_merchant_id,
+            hash_key=settings.einvoice_ecpay_hash_key.get_secret_value(),
+            hash_iv=settings.einvoice_ecpay_hash_iv.get_secret_value(),
+            timeout=settings.einvoice_centre_timeout,
+        )
+    if name == "amego":
+        return AmegoCentre(
+            db,
+            url=settings.einvoice_amego_url,
+            ubn=settings.einvoice_amego_ubn,
+            app_key=settings.einvoice_amego_app_key.get_secret_value(),
+            timeout=settings.einvoice_centre_timeout,
+        )
+    raise ValueError(f"DINGDAN_EINVOICE_CENTRE must be one of {', '.join(CENTRES)} or empty")

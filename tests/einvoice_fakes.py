@@ -1,0 +1,403 @@
+"""Local stand-ins for the e-invoice centres: real HTTP servers on 127.0.0.1, in a thread.
+
+``FakeEcpay`` plays ECPay's B2C e-invoice 2.0 API (the AES envelope under the same keys,
+``TransCode``/``RtnCode``, numbers and random codes it assigns, a repeated ``RelateNumber``
+refused, ``GetIssue``, void, allowances against the remaining amount, the barcode and love
+code lookups); ``FakeAmego`` plays Amego's (the md5 ``sign``, ``f0401``/``f0501``/``g0401``
+/``g0501``, ``invoice_query``). Both check what they receive as the real services do and
+keep every request. ``mode`` makes them misbehave: ``down`` answers 503, ``hang`` holds the
+answer until the test ends (the client times out), ``garbage`` answers a proxy's HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from dingdan.domain.invoicing import amego as am
+from dingdan.domain.invoicing import ecpay_einvoice as ec
+
+# Error codes of the stand-ins' refusals (the adapters never depend on their values).
+ECPAY_DUPLICATE = 5000006  # RelateNumber already used
+ECPAY_BAD_FIELD = 2000001
+ECPAY_NOT_FOUND = 1600003
+AMEGO_DUPLICATE = 1001
+AMEGO_BAD_SIGN = 16  # Amego's code for a sign that does not verify
+AMEGO_NOT_FOUND = 1003
+TIME_WINDOW = 600  # seconds a request's timestamp may be off
+
+
+@dataclass
+class Received:
+    path: str
+    body: bytes
+    data: Any  # the decrypted Data (ECPay) or the parsed data field (Amego)
+
+
+@dataclass
+class _Base:
+    mode: str = "up"  # up, down, hang, garbage
+    received: list[Received] = field(default_factory=list)
+    # Refuse the next request to a path with (code, message).
+    refuse_next: dict[str, tuple[int, str]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+    # Called with (path, body) as each request arrives, before it is answered.
+    on_receive: Callable[[str, bytes], None] | None = None
+    _release: threading.Event = field(default_factory=threading.Event)
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> _Base:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if fake.on_receive is not None:
+                    fake.on_receive(self.path, body)
+                if fake.mode == "hang":
+                    fake._release.wait(30)
+                    return
+                if fake.mode == "down":
+                    self._send(503, b"Service Unavailable", "text/plain")
+                    return
+                if fake.mode == "garbage":
+                    self._send(200, b"<html>502 Bad Gateway</html>", "text/html")
+                    return
+                with fake._lock:
+                    status, answer = fake.handle(self.path, body)
+                self._send(status, answer, "application/json")
+
+            def _send(self, status: int, body: bytes, kind: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def handle(self, path: str, body: bytes) -> tuple[int, bytes]:
+        raise NotImplementedError
+
+
+# ---- ECPay ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeEcpay(_Base):
+    merchant_id: str = ec.SANDBOX_MERCHANT_ID
+    key: str = ec.SANDBOX_HASH_KEY
+    iv: str = ec.SANDBOX_HASH_IV
+    barcodes: set[str] = field(default_factory=lambda: {"/TRM+O+P"})
+    love_codes: set[str] = field(default_factory=lambda: {"168001"})
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)  # by RelateNumber
+    allowances: dict[str, dict[str, Any]] = field(default_factory=dict)  # by IA_Allow_No
+    next_number: int = 10000000
+
+    def _answer(self, data: dict[str, Any] | None, trans_code: int = 1, msg: str = "") -> bytes:
+        outer = {
+            "PlatformID": "",
+            "MerchantID": self.merchant_id,
+            "RpHeader": {"Timestamp": int(self.clock())},
+            "TransCode": trans_code,
+            "TransMsg": msg or ("Success" if trans_code == 1 else "Fail"),
+            "Data": ec.encrypt_data(data, self.key, self.iv) if data is not None else "",
+        }
+        return ec.dump_json(outer).encode()
+
+    def handle(self, path: str, body: bytes) -> tuple[int, bytes]:
+        try:
+            outer = json.loads(body)
+            data = ec.decrypt_data(outer["Data"], self.key, self.iv)
+        except (ValueError, KeyError, TypeError):
+            return 200, self._answer(None, 9999, "Data decrypt failed")
+        self.received.append(Received(path, body, data))
+        header = outer.get("RqHeader") or {}
+        stamp = header.get("Timestamp")
+        if header.get("Revision") != ec.REVISION:
+            return 200, self._answer(None, 9999, "RqHeader.Revision must be 3.0.0")
+        if (
+            outer.get("MerchantID") != self.merchant_id
+            or data.get("MerchantID") != self.merchant_id
+        ):
+            return 200, self._answer(None, 9999, "MerchantID mismatch")
+        if not isinstance(stamp, int) or abs(stamp - self.clock()) > TIME_WINDOW:
+            return 200, self._answer(None, 9999, "Timestamp out of range")
+        if path in self.refuse_next:
+            code, msg = self.refuse_next.pop(path)
+            return 200, self._answer({"RtnCode": code, "RtnMsg": msg})
+        route = {
+            "/B2CInvoice/Issue": self._issue,
+            "/B2CInvoice/GetIssue": self._get_issue,
+            "/B2CInvoice/Invalid": self._invalid,
+            "/B2CInvoice/Allowance": self._allowance,
+            "/B2CInvoice/AllowanceInvalid": self._allowance_invalid,
+            "/B2CInvoice/CheckBarcode": lambda d: self._exists(d.get("BarCode"), self.barcodes),
+            "/B2CInvoice/CheckLoveCode": lambda d: self._exists(d.get("LoveCode"), self.love_codes),
+        }.get(path)
+        if route is None:
+            return 404, b"{}"
+        return 200, self._answer(route(data))
+
+    @staticmethod
+    def _refuse(code: int, msg: str) -> dict[str, Any]:
+        return {"RtnCode": code, "RtnMsg": msg}
+
+    def _issue_rules(self, d: dict[str, Any]) -> str | None:
+        items = d.get("Items") or []
+        if not d.get("RelateNumber") or not items:
+            return "RelateNumber and Items are required"
+        if sum(int(i["ItemAmount"]) for i in items) != int(d.get("SalesAmount") or -1):
+            return "the items do not add up to SalesAmount"
+        if d.get("CustomerIdentifier") and (d.get("Print") != "1" or d.get("Donation") == "1"):
+            return "a B2B invoice is printed and not donated"
+        if d.get("Donation") == "1" and (not d.get("LoveCode") or d.get("Print") == "1"):
+            return "a donation needs a LoveCode and is not printed"
+        if d.get("CarrierType") and d.get("Print") == "1":
+            return "an invoice with a carrier is not printed"
+        if d.get("CarrierType") in ("2", "3") and not d.get("CarrierNum"):
+            return "CarrierNum is required"
+        if d.get("Print") == "1" and not (d.get("CustomerName") and d.get("CustomerAddr")):
+            return "Because print mark is yes. Customer name and address can not be empty."
+        if not (d.get("CustomerPhone") or d.get("CustomerEmail")):
+            return "You should be settings either of customer phone and email."
+        return None
+
+    def _issue(self, d: dict[str, Any]) -> dict[str, Any]:
+        problem = self._issue_rules(d)
+        if problem:
+            return self._refuse(ECPAY_BAD_FIELD, problem)
+        if d["RelateNumber"] in self.invoices:
+            return self._refuse(ECPAY_DUPLICATE, "RelateNumber 重複")
+        number = f"AB{self.next_number}"
+        self.next_number += 1
+        random_code = f"{(self.next_number * 7919) % 10000:04d}"
+        self.invoices[d["RelateNumber"]] = {
+            "InvoiceNo": number,
+            "RandomNumber": random_code,
+            "InvoiceDate": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock())),
+            "remaining": int(d["SalesAmount"]),
+            "void": False,
+            "request": d,
+        }
+        inv = self.invoices[d["RelateNumber"]]
+        return {
+            "RtnCode": 1,
+            "RtnMsg": "開立發票成功",
+            "InvoiceNo": number,
+            "InvoiceDate": inv["InvoiceDate"],
+            "RandomNumber": random_code,
+        }
+
+    def _by_number(self, number: str) -> dict[str, Any] | None:
+        return next((i for i in self.invoices.values() if i["InvoiceNo"] == number), None)
+
+    def _get_issue(self, d: dict[str, Any]) -> dict[str, Any]:
+        if d.get("RelateNumber"):
+            inv = self.invoices.get(d["RelateNumber"])
+        else:
+            inv = self._by_number(d.get("InvoiceNo") or "")
+        if inv is None:
+            return self._refuse(ECPAY_NOT_FOUND, "查無發票資料")
+        return {
+            "RtnCode": 1,
+            "RtnMsg": "查詢成功",
+            "IIS_Number": inv["InvoiceNo"],
+            "IIS_Random_Number": inv["RandomNumber"],
+            "IIS_Invalid_Status": "1" if inv["void"] else "0",
+            "IIS_Remain_Allowance_Amt": inv["remaining"],
+        }
+
+    def _invalid(self, d: dict[str, Any]) -> dict[str, Any]:
+        inv = self._by_number(d.get("InvoiceNo") or "")
+        if inv is None or not d.get("Reason"):
+            return self._refuse(ECPAY_NOT_FOUND, "查無發票資料")
+        if inv["void"]:
+            return self._refuse(ECPAY_BAD_FIELD, "發票已作廢")
+        inv["void"] = True
+        return {"RtnCode": 1, "RtnMsg": "作廢發票成功", "InvoiceNo": inv["InvoiceNo"]}
+
+    def _allowance(self, d: dict[str, Any]) -> dict[str, Any]:
+        inv = self._by_number(d.get("InvoiceNo") or "")
+        if inv is None or inv["void"]:
+            return self._refuse(ECPAY_NOT_FOUND, "查無發票資料")
+        amount = int(d.get("AllowanceAmount") or 0)
+        if sum(int(i["ItemAmount"]) for i in d.get("Items") or []) != amount:
+            return self._refuse(ECPAY_BAD_FIELD, "the items do not add up to AllowanceAmount")
+        if amount <= 0 or amount > inv["remaining"]:
+            return self._refuse(ECPAY_BAD_FIELD, "折讓金額超過可折讓金額")
+        inv["remaining"] -= amount
+        allow_no = f"{2026120700000000 + len(self.allowances) + 1}"
+        self.allowances[allow_no] = {"invoice": inv["InvoiceNo"], "amount": amount, "void": False}
+        return {
+            "RtnCode": 1,
+            "RtnMsg": "折讓成功",
+            "IA_Allow_No": allow_no,
+            "IA_Invoice_No": inv["InvoiceNo"],
+            "IA_Date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock())),
+            "IA_Remain_Allowance_Amt": inv["remaining"],
+        }
+
+    def _allowance_invalid(self, d: dict[str, Any]) -> dict[str, Any]:
+        allowance = self.allowances.get(d.get("AllowanceNo") or "")
+        if allowance is None or allowance["invoice"] != d.get("InvoiceNo"):
+            return self._refuse(ECPAY_NOT_FOUND, "查無折讓資料")
+        if allowance["void"]:
+            return self._refuse(ECPAY_BAD_FIELD, "折讓已作廢")
+        allowance["void"] = True
+        inv = self._by_number(allowance["invoice"])
+        assert inv is not None
+        inv["remaining"] += allowance["amount"]
+        return {"RtnCode": 1, "RtnMsg": "作廢折讓成功", "IA_Invoice_No": allowance["invoice"]}
+
+    def _exists(self, value: Any, known: set[str]) -> dict[str, Any]:
+        return {"RtnCode": 1, "RtnMsg": "執行成功", "IsExist": "Y" if value in known else "N"}
+
+
+# ---- Amego ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeAmego(_Base):
+    ubn: str = am.SANDBOX_UBN
+    app_key: str = am.SANDBOX_APP_KEY
+    barcodes: set[str] = field(default_factory=lambda: {"/TRM+O+P"})
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)  # by OrderId
+    allowances: dict[str, dict[str, Any]] = field(default_factory=dict)  # by AllowanceNumber
+    next_number: int = 26513024
+
+    @staticmethod
+    def _reply(code: int, msg: str = "", **extra: Any) -> bytes:
+        return am.dump_json({"code": code, "msg": msg, **extra}).encode()
+
+    def handle(self, path: str, body: bytes) -> tuple[int, bytes]:
+        fields = am.read_form(body)
+        try:
+            data = json.loads(fields.get("data", ""))
+        except json.JSONDecodeError:
+            data = None
+        self.received.append(Received(path, body, data))
+        if fields.get("invoice") != self.ubn or not am.verify(fields, self.app_key):
+            return 200, self._reply(AMEGO_BAD_SIGN, "sign 驗證錯誤")
+        if abs(int(fields["time"]) - self.clock()) > TIME_WINDOW:
+            return 200, self._reply(AMEGO_BAD_SIGN, "time 逾時")
+        if path in self.refuse_next:
+            code, msg = self.refuse_next.pop(path)
+            return 200, self._reply(code, msg)
+        route = {
+            "/json/f0401": self._issue,
+            "/json/f0501": self._void,
+            "/json/g0401": self._allowance,
+            "/json/g0501": self._void_allowance,
+            "/json/invoice_query": self._query,
+            "/json/barcode": self._barcode,
+        }.get(path)
+        if route is None:
+            return 404, b"{}"
+        return 200, route(data)
+
+    def _issue(self, d: dict[str, Any]) -> bytes:
+        items = d.get("ProductItem") or []
+        total = int(d.get("TotalAmount") or 0)
+        if not items or sum(int(i["Amount"]) for i in items) != total:
+            return self._reply(1010, "ProductItem 金額加總錯誤")
+        if (
+            int(d["SalesAmount"])
+            + int(d["TaxAmount"])
+            + int(d["FreeTaxSalesAmount"])
+            + int(d["ZeroTaxSalesAmount"])
+            != total
+        ):
+            return self._reply(1011, "金額錯誤")
+        if d["OrderId"] in self.invoices:
+            return self._reply(AMEGO_DUPLICATE, "訂單編號重複")
+        number = f"AA{self.next_number}"
+        self.next_number += 1
+        random_code = f"{(self.next_number * 7919) % 10000:04d}"
+        self.invoices[d["OrderId"]] = {
+            "invoice_number": number,
+            "random_number": random_code,
+            "invoice_type": "C0401",
+            "total": total,
+            "allowance": [],
+        }
+        return self._reply(
+            0,
+            invoice_number=number,
+            invoice_time=int(self.clock()),
+            random_number=random_code,
+        )
+
+    def _by_number(self, number: str) -> dict[str, Any] | None:
+        return next((i for i in self.invoices.values() if i["invoice_number"] == number), None)
+
+    def _void(self, d: list[dict[str, Any]]) -> bytes:
+        inv = self._by_number(d[0].get("CancelInvoiceNumber", ""))
+        if inv is None:
+            return self._reply(AMEGO_NOT_FOUND, "發票不存在")
+        if inv["invoice_type"] == "C0501":
+            return self._reply(1020, "發票已作廢")
+        inv["invoice_type"] = "C0501"
+        return self._reply(0)
+
+    def _allowance(self, d: list[dict[str, Any]]) -> bytes:
+        a = d[0]
+        items = a.get("ProductItem") or []
+        inv = self._by_number(items[0]["OriginalInvoiceNumber"]) if items else None
+        if inv is None or inv["invoice_type"] != "C0401":
+            return self._reply(AMEGO_NOT_FOUND, "發票不存在")
+        if a["AllowanceNumber"] in self.allowances:
+            return self._reply(AMEGO_DUPLICATE, "折讓單號重複")
+        if int(a["TotalAmount"]) != sum(int(i["Amount"]) for i in items) or int(
+            a["TaxAmount"]
+        ) != sum(int(i["Tax"]) for i in items):
+            return self._reply(1030, "折讓金額錯誤")
+        self.allowances[a["AllowanceNumber"]] = {"invoice": inv, "void": False}
+        inv["allowance"].append({"allowance_number": a["AllowanceNumber"], "invoice_type": "D0401"})
+        return self._reply(0)
+
+    def _void_allowance(self, d: list[dict[str, Any]]) -> bytes:
+        allowance = self.allowances.get(d[0].get("CancelAllowanceNumber", ""))
+        if allowance is None or allowance["void"]:
+            return self._reply(AMEGO_NOT_FOUND, "折讓單不存在")
+        allowance["void"] = True
+        return self._reply(0)
+
+    def _query(self, d: dict[str, Any]) -> bytes:
+        if d.get("type") == "invoice":
+            inv = self._by_number(d.get("invoice_number") or "")
+        else:
+            inv = self.invoices.get(d.get("order_id") or "")
+        if inv is None:
+            return self._reply(AMEGO_NOT_FOUND, "查無資料")
+        public = {k: v for k, v in inv.items() if k != "total"}
+        return self._reply(0, data=public)
+
+    def _barcode(self, d: dict[str, Any]) -> bytes:
+        if d.get("barCode") in self.barcodes:
+            return self._reply(0)
+        return self._reply(1040, "手機條碼不存在")
