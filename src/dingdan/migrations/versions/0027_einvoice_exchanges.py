@@ -3,9 +3,6 @@
 Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-07 07:00:00
-
-The lead re-chains this revision on merge (down_revision is "0025" on the h-einvoice branch,
-which has no 0026, so that its own chain runs; it belongs after "0026").
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from alembic import op
 import dingdan.db.types
 
 revision = "0027"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
