@@ -66,3 +66,21 @@ def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
     if isinstance(address, dict) and role not in SEES_SHIPPING_ADDRESS:
         out["shipping_address"] = {**address, "phone": mask_phone(address.get("phone"))}
     return out
+
+
+def masked_customer(customer: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
+    """A customer (list item or details) as ``role`` may see it: email, phone and the
+    phones of the saved addresses masked for the masked roles."""
+    if not sees_masked(role):
+        return customer
+    out = {
+        **customer,
+        "email": mask_email(customer.get("email")),
+        "phone": mask_phone(customer.get("phone")),
+    }
+    if isinstance(customer.get("addresses"), list):
+        out["addresses"] = [
+            {**a, "phone": mask_phone(a.get("phone"))} if isinstance(a, dict) else a
+            for a in customer["addresses"]
+        ]
+    return out

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from dingdan.db.engine import Database
 from dingdan.db.tables import AuditEntry
-from dingdan.domain.shared.errors import FieldErrors
+from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.shared.common import (
     Actor,
@@ -31,6 +31,23 @@ def record_view(db: Database, actor: Actor, entity_type: str, entity_id: str) ->
     if entity_type not in VIEWED:
         raise ValueError(f"views of {entity_type} are not audited")
     db.write(lambda conn: audit(conn, actor, "view", entity_type, entity_id))
+
+
+def reveal(
+    db: Database, actor: Actor, entity_type: str, entity_id: str, reason: str | None
+) -> None:
+    """Record that ``actor`` asked to see a record's masked details in full, and why; the
+    reason is required (it is what an auditor reads)."""
+    if entity_type not in VIEWED:
+        raise ValueError(f"reveals of {entity_type} are not audited")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.on("reason", "required")
+    if len(reason) > 500:
+        raise ValidationFailed.on("reason", "too_long", max=500)
+    db.write(
+        lambda conn: audit(conn, actor, "reveal", entity_type, entity_id, after={"reason": reason})
+    )
 
 
 def entry_view(e: Any) -> dict[str, Any]:

@@ -3,11 +3,13 @@ Every view of a customer's details is written to the audit trail."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from dingdan.domain.access.personal_data import masked_customer, sees_masked
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
 from dingdan.services.orders import customers
@@ -27,6 +29,9 @@ def customer_list(
     except DomainError as exc:
         page.flash_error(exc)
         result = customers.list_customers(db, q=q or None, limit=50)
+    if sees_masked(page.actor.role):
+        role = page.actor.role
+        result = replace(result, items=[dict(masked_customer(c, role)) for c in result.items])
     block = "results" if request.headers.get("hx-target") == "results" else None
     base = "/customers?" + urlencode({"q": q} if q else {})
     return page.render("orders/customers.html", block=block, result=result, q=q, base=base)
@@ -37,4 +42,4 @@ def customer_detail(request: Request, customer_id: str, page: User) -> Response:
     db = request.app.state.db
     customer = customers.get_customer(db, customer_id)
     audit_log.record_view(db, page.actor, "customer", customer["id"])
-    return page.render("orders/customer.html", c=customer)
+    return page.render("orders/customer.html", c=masked_customer(customer, page.actor.role))

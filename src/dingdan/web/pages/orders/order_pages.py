@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -10,6 +11,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from dingdan.domain.access.personal_data import masked_order, sees_masked
 from dingdan.domain.access.roles import Action
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
 from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Status
@@ -19,6 +21,7 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import notes, queries
 from dingdan.services.payments import transactions
 from dingdan.web import i18n
+from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import order_returns
 from dingdan.web.pages.orders import order_actions, refund_difference
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -66,6 +69,9 @@ def order_list(request: Request, page: User) -> Response:
     except DomainError as exc:
         page.flash_error(exc)
         result = queries.list_orders(request.app.state.db, **kw)
+    if sees_masked(page.actor.role):
+        role = page.actor.role
+        result = replace(result, items=[dict(masked_order(o, role)) for o in result.items])
     shown = {
         **filters,
         **({"placed": "today"} if placed else {}),
@@ -101,16 +107,21 @@ def order_detail(request: Request, number: str, page: User) -> Response:
     return detail_page(page, number)
 
 
-def detail_page(page: Page, number: str, status: int = 200, **extra: Any) -> Response:
+def detail_page(
+    page: Page, number: str, status: int = 200, reveal: bool = False, **extra: Any
+) -> Response:
     """The order page; a refused form comes back in it with ``extra`` (its error beside its
-    fields and what was typed)."""
+    fields and what was typed). The roles that see emails and phones masked see them so,
+    unless they asked to ``reveal`` them (with a reason, in the audit trail)."""
     db = page.request.app.state.db
     order = queries.get_order(db, number)
     audit_log.record_view(db, page.actor, "order", number)
+    shown = order if reveal else masked_order(order, page.actor.role)
     return page.render(
         "orders/order.html",
         status=status,
-        o=order,
+        o=shown,
+        masked=shown is not order,
         events=queries.events(db, number)["items"],
         shipments=queries.shipments_of(db, number)["items"],
         payments=transactions.payments_of(db, number)["items"],
@@ -123,6 +134,20 @@ def detail_page(page: Page, number: str, status: int = 200, **extra: Any) -> Res
         can_ship_check=order_actions.can_ship(order),
         **extra,
     )
+
+
+@router.post("/orders/{number}/reveal")
+def reveal_contact(request: Request, number: str, page: User, form: Form) -> Response:
+    """The customer's full email and phone, for this page only, once a reason is given."""
+    db = request.app.state.db
+    number = queries.get_order(db, number)["number"]  # 404 before anything is recorded
+    reason = form_text(form, "reason", 1000)
+    try:
+        audit_log.reveal(db, page.actor, "order", number, reason)
+    except DomainError as exc:
+        page.keep("reveal", exc, {"reason": reason or ""})
+        return detail_page(page, number, status_of(exc))
+    return detail_page(page, number, reveal=True)
 
 
 def _act(
