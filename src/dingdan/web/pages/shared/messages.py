@@ -197,6 +197,10 @@ LABELS: dict[str, str] = {
     # audit actions on outgoing webhooks, and their records
     "rotate_secret": N_("Secret rotated"),
     "replay": N_("Sent again"),
+    # audit actions on a customer's personal data
+    "export": N_("Personal data exported"),
+    "erase": N_("Personal data erased"),
+    "reveal": N_("Full email and phone shown"),
     "webhook_endpoint": N_("Webhook endpoint"),
     "webhook_delivery": N_("Webhook delivery"),
     # order events

@@ -65,6 +65,9 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "barcode_cleared",
             "rotate_secret",
             "replay",
+            "export",
+            "erase",
+            "reveal",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
