@@ -25,6 +25,9 @@ class Rule:
     antecedent: str
     consequent: str
     together: int  # baskets holding both
+    antecedent_baskets: int
+    consequent_baskets: int
+    baskets: int
     support: Fraction
     confidence: Fraction
     lift: Fraction
@@ -56,6 +59,9 @@ def rules(
                     antecedent=a,
                     consequent=b,
                     together=both,
+                    antecedent_baskets=single[a],
+                    consequent_baskets=single[b],
+                    baskets=n,
                     support=Fraction(both, n),
                     confidence=Fraction(both, single[a]),
                     lift=Fraction(both * n, single[a] * single[b]),
