@@ -196,16 +196,28 @@ def _customer_exists(conn: Connection, cid: int) -> bool:
     return conn.execute(select(Customer.id).where(Customer.id == cid)).first() is not None
 
 
+def yesterday() -> date:
+    """The last complete day: the worker's and the customer page's calibration end (a fit
+    to today would miss the rest of today's orders, and be kept)."""
+    return today() - timedelta(days=1)
+
+
 def for_customer(
     db: Database, customer_id: str, calibration_end: date | None = None
 ) -> dict[str, Any]:
     """One customer's predictions under the fit of ``calibration_end`` (default: the newest
-    kept fit, or one to today when none is kept). A customer with no purchase by then is
-    predicted nothing (no data to predict from): ``expected_purchases`` 0."""
+    kept fit, or one to yesterday when none is kept). A customer with no purchase by then is
+    predicted nothing (no data to predict from): ``expected_purchases`` 0, the rest null."""
     cid = row_id(customer_id)
     if cid < 0 or not db.read(lambda conn: _customer_exists(conn, cid)):
         raise NotFound(detail=f"No customer with id {customer_id!r}.")
-    model = fit(db, calibration_end) if calibration_end else (latest(db) or fit(db, today()))
+    end = calibration_end or yesterday()
+    try:
+        model = fit(db, calibration_end) if calibration_end else (latest(db) or fit(db, end))
+    except ValidationFailed as exc:
+        if exc.errors[0].code != "no_purchases":
+            raise
+        return _nothing(cid, end)
     row = db.read(
         lambda conn: conn.execute(
             select(ClvCustomer).where(
@@ -227,6 +239,18 @@ def for_customer(
         "expected_purchases": row.expected_purchases if row else 0.0,
         "probability_alive": row.probability_alive if row else None,
         "expected_value": value,
+    }
+
+
+def _nothing(cid: int, end: date) -> dict[str, Any]:
+    return {
+        "customer_id": str(cid),
+        "calibration_end": end.isoformat(),
+        "horizon_weeks": HORIZON_WEEKS,
+        "repeat_purchases": 0,
+        "expected_purchases": 0.0,
+        "probability_alive": None,
+        "expected_value": None,
     }
 
 

@@ -96,13 +96,14 @@ def compute(db: Database) -> int:
 
 
 def run_if_due(db: Database) -> dict[str, Any]:
-    """The worker's daily jobs: product pairs, and the customer-value fit to today."""
+    """The worker's daily jobs: product pairs, and the customer-value fit to yesterday (the
+last complete day)."""
     done: dict[str, Any] = {}
     if claim(db, "product_pairs"):
         done["product_pairs"] = compute(db)
     if claim(db, "clv"):
         try:
-            done["clv"] = clv.fit(db, clv.today()).calibration_end.isoformat()
+            done["clv"] = clv.fit(db, clv.yesterday()).calibration_end.isoformat()
         except Exception as exc:  # noqa: BLE001 - no purchases yet: nothing to fit
             log.info("customer value not fitted: %s", exc)
     return done
