@@ -129,18 +129,18 @@ def test_rfm_lists_scores_and_segments_paged_filtered_and_masked(history, api):
     r = api.get("/api/v1/reports/customers", params={"sort": "orders"})
     assert r.status_code == 200, r.text
     items = {c["name"]: c for c in r.json()["items"]}
-    # Scores with n = 3: 1 + ⌊5 · worse / 3⌋, so 1, 2 and 4.
-    # Orders not cancelled: Amy 5, Cat 2, Ben 1; so F = 4, 2, 1.
+    # Scores of three distinct values: 1 + ⌊5 · (worse + 1/2) / 3⌋, so 1, 3 and 5.
+    # Orders not cancelled: Amy 5, Cat 2, Ben 1; so F = 5, 3, 1.
     assert [c["name"] for c in r.json()["items"]] == ["Amy", "Cat", "Ben"]
     assert (items["Amy"]["orders"], items["Cat"]["orders"], items["Ben"]["orders"]) == (5, 2, 1)
-    assert (items["Amy"]["f"], items["Cat"]["f"], items["Ben"]["f"]) == (4, 2, 1)
-    # Last orders: Amy 30 March, Ben 8 March, Cat 2 March (Taipei): R = 4, 2, 1.
-    assert (items["Amy"]["r"], items["Ben"]["r"], items["Cat"]["r"]) == (4, 2, 1)
+    assert (items["Amy"]["f"], items["Cat"]["f"], items["Ben"]["f"]) == (5, 3, 1)
+    # Last orders: Amy 30 March, Ben 8 March, Cat 2 March (Taipei): R = 5, 3, 1.
+    assert (items["Amy"]["r"], items["Ben"]["r"], items["Cat"]["r"]) == (5, 3, 1)
     assert items["Amy"]["segment"] == "champions"  # R >= 4, F >= 4
-    assert items["Ben"]["segment"] == "hibernating"  # R = 2, F <= 2
-    assert items["Cat"]["segment"] == "lost"  # R = 1, F <= 2
+    assert items["Ben"]["segment"] == "new"  # R >= 3, F <= 2
+    assert items["Cat"]["segment"] == "at_risk"  # R <= 2, F >= 3
     assert items["Ben"]["monetary"] == {"currency": "TWD", "amount": "960.00"}  # 900 + 60
-    one = api.get("/api/v1/reports/customers", params={"segment": "hibernating"}).json()
+    one = api.get("/api/v1/reports/customers", params={"segment": "new"}).json()
     assert [c["name"] for c in one["items"]] == ["Ben"]
     first = api.get("/api/v1/reports/customers", params={"limit": 2, "sort": "name"}).json()
     assert [c["name"] for c in first["items"]] == ["Amy", "Ben"]

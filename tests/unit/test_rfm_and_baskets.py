@@ -9,11 +9,14 @@ from dingdan.domain.crm import baskets, rfm
 from dingdan.domain.crm.rfm import Facts, Segment
 
 
-def test_quintile_score_counts_the_strictly_worse_values() -> None:
-    # n = 5: 1 + ⌊5 · worse / 5⌋ = 1 + worse; the two 20s share 2 (one value below them).
-    assert rfm.quintile_scores([10, 20, 20, 40, 50]) == [1, 2, 2, 4, 5]
-    # n = 10: 1 + ⌊worse / 2⌋.
+def test_quintile_score_is_the_mid_rank_percentile() -> None:
+    # n = 5: 1 + ⌊5 · (worse + equal/2) / 5⌋; distinct values: 1 + ⌊worse + 1/2⌋ = 1 + worse.
+    # The two 20s: one value below, two equal: 1 + ⌊1 + 1⌋ = 3.
+    assert rfm.quintile_scores([10, 20, 20, 40, 50]) == [1, 3, 3, 4, 5]
+    # n = 10, distinct: 1 + ⌊(worse + 1/2) / 2⌋.
     assert rfm.quintile_scores(list(range(10))) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    # Six of ten tied at the top: 1 + ⌊5 · (4 + 3) / 10⌋ = 4; the four below 1, 1, 2, 2.
+    assert rfm.quintile_scores([1, 2, 3, 4, 9, 9, 9, 9, 9, 9]) == [1, 1, 2, 2, 4, 4, 4, 4, 4, 4]
 
 
 def test_segments_follow_the_documented_rules() -> None:
@@ -38,9 +41,10 @@ def test_hand_built_customers_fall_in_their_segments() -> None:
         Facts(days_since_last=300, orders=1, monetary=500),  # E: once, long ago
     ]
     # Recency (fewer days better): A 5, B 4, C 3, D 2, E 1.
-    # Frequency: C and E (1 order) 1, B 3, D 4, A 5. Monetary: E 1, C 2, B 3, D 4, A 5.
+    # Frequency: C and E (1 order, tied): 1 + ⌊5 · (0 + 1) / 5⌋ = 2; B 3, D 4, A 5.
+    # Monetary: E 1, C 2, B 3, D 4, A 5.
     got = rfm.score(customers)
-    assert [(s.r, s.f, s.m) for s in got] == [(5, 5, 5), (4, 3, 3), (3, 1, 2), (2, 4, 4), (1, 1, 1)]
+    assert [(s.r, s.f, s.m) for s in got] == [(5, 5, 5), (4, 3, 3), (3, 2, 2), (2, 4, 4), (1, 2, 1)]
     assert [s.segment for s in got] == [
         Segment.CHAMPIONS,
         Segment.LOYAL,
@@ -65,6 +69,7 @@ def test_association_rules_on_a_hand_built_basket_set() -> None:
     # n(cup,honey) = 1 (below min_count: no rule).
     tea_cup = got[("tea", "cup")]
     assert tea_cup.together == 3
+    assert (tea_cup.antecedent_baskets, tea_cup.consequent_baskets, tea_cup.baskets) == (4, 4, 6)
     assert tea_cup.support == Fraction(3, 6)
     assert tea_cup.confidence == Fraction(3, 4)
     assert tea_cup.lift == Fraction(3 * 6, 4 * 4)  # 9/8

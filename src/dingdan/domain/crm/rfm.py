@@ -1,11 +1,14 @@
 """RFM: recency, frequency and monetary scores from 1 to 5, and the segment they put a
 customer in.
 
-Scores are relative to the shop's own customers (quintiles): a customer's score on a
-measure is 1 + ⌊5 · worse / n⌋ (at most 5), where ``worse`` counts the customers whose
-value is strictly worse and ``n`` all customers scored. Customers with equal values share a
-score, so the scores of a hand-built set can be worked out on paper. Worse means: a longer
-time since the last order (recency), fewer orders (frequency), less net value (monetary).
+Scores are relative to the shop's own customers (quintiles of the mid-rank percentile): a
+customer's score on a measure is 1 + ⌊5 · (worse + equal/2) / n⌋ (at most 5), where
+``worse`` counts the customers whose value is strictly worse, ``equal`` those with the same
+value (the customer included) and ``n`` all customers scored. Customers with equal values
+share a score, the middle of the places they hold together (most customers with one order
+are not all put at the bottom, nor all the customers who bought today at the top), and the
+scores of a hand-built set can be worked out on paper. Worse means: a longer time since the
+last order (recency), fewer orders (frequency), less net value (monetary).
 
 Segments, the first rule that holds (R, F are the recency and frequency scores):
 
@@ -20,7 +23,7 @@ Monetary does not choose the segment; it is shown beside it (and sorts the lists
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -56,10 +59,14 @@ class Scores:
 
 
 def quintile_scores(values: Sequence[float]) -> list[int]:
-    """Per value, 1 + ⌊5 · (values strictly smaller) / n⌋, at most 5 (larger is better)."""
+    """Per value, 1 + ⌊5 · (smaller + equal/2) / n⌋, at most 5 (larger is better)."""
     ordered = sorted(values)
     n = len(ordered)
-    return [min(5, 1 + (5 * bisect_left(ordered, v)) // n) for v in values]
+    out = []
+    for v in values:
+        below, upto = bisect_left(ordered, v), bisect_right(ordered, v)
+        out.append(min(5, 1 + (5 * (2 * below + (upto - below))) // (2 * n)))
+    return out
 
 
 def segment_of(r: int, f: int) -> Segment:

@@ -131,14 +131,22 @@ def tag_counts(db: Database) -> list[tuple[str, int]]:
 
 def _rating_rows(conn: Connection, where: list[Any], limit: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(OrderRating, Order.number, Order.customer_id, Customer.name)
+        select(
+            OrderRating.id,
+            OrderRating.rating,
+            OrderRating.comment,
+            OrderRating.created_at,
+            Order.number,
+            Order.customer_id,
+            Customer.name,
+        )
         .join(Order, Order.id == OrderRating.order_id)
         .join(Customer, Customer.id == Order.customer_id)
         .where(*where)
         .order_by(OrderRating.id.desc())
         .limit(limit)
     ).all()
-    ids = [r.OrderRating.id for r in rows]
+    ids = [r.id for r in rows]
     replies: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
         for rep in conn.execute(
@@ -149,14 +157,14 @@ def _rating_rows(conn: Connection, where: list[Any], limit: int) -> list[dict[st
             )
     return [
         {
-            "id": str(r.OrderRating.id),
-            "rating": r.OrderRating.rating,
-            "comment": r.OrderRating.comment,
-            "created_at": iso(r.OrderRating.created_at),
+            "id": str(r.id),
+            "rating": r.rating,
+            "comment": r.comment,
+            "created_at": iso(r.created_at),
             "number": r.number,
             "customer_id": str(r.customer_id),
             "customer_name": r.name,
-            "replies": replies[r.OrderRating.id],
+            "replies": replies[r.id],
         }
         for r in rows
     ]
@@ -202,7 +210,14 @@ def reply_to_rating(db: Database, actor: Actor, rating_id: str, body: Any) -> di
 
 def _returns(conn: Connection, cid: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(Return, Order.number, Order.currency)
+        select(
+            Return.id,
+            Return.status,
+            Return.refund_minor,
+            Return.created_at,
+            Order.number,
+            Order.currency,
+        )
         .join(Order, Order.id == Return.order_id)
         .where(Order.customer_id == cid)
         .order_by(Return.id.desc())
@@ -210,16 +225,14 @@ def _returns(conn: Connection, cid: int) -> list[dict[str, Any]]:
     ).all()
     return [
         {
-            "id": str(r.Return.id),
+            "id": str(r.id),
             "number": r.number,
-            "status": r.Return.status,
+            "status": r.status,
             "refund": (
-                format_amount(r.Return.refund_minor, r.currency)
-                if r.Return.refund_minor is not None
-                else None
+                format_amount(r.refund_minor, r.currency) if r.refund_minor is not None else None
             ),
             "currency": r.currency,
-            "created_at": iso(r.Return.created_at),
+            "created_at": iso(r.created_at),
         }
         for r in rows
     ]
@@ -227,7 +240,14 @@ def _returns(conn: Connection, cid: int) -> list[dict[str, Any]]:
 
 def _disputes(conn: Connection, cid: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(Dispute, Order.number)
+        select(
+            Dispute.id,
+            Dispute.type,
+            Dispute.status,
+            Dispute.summary,
+            Dispute.created_at,
+            Order.number,
+        )
         .join(Order, Order.id == Dispute.order_id)
         .where(Order.customer_id == cid)
         .order_by(Dispute.id.desc())
@@ -235,12 +255,12 @@ def _disputes(conn: Connection, cid: int) -> list[dict[str, Any]]:
     ).all()
     return [
         {
-            "id": str(r.Dispute.id),
+            "id": str(r.id),
             "number": r.number,
-            "type": r.Dispute.type,
-            "status": r.Dispute.status,
-            "summary": r.Dispute.summary,
-            "created_at": iso(r.Dispute.created_at),
+            "type": r.type,
+            "status": r.status,
+            "summary": r.summary,
+            "created_at": iso(r.created_at),
         }
         for r in rows
     ]

@@ -60,7 +60,7 @@ class BoughtWithList(View):
 
 
 RULES = (
-    "Scores 1-5 are quintiles among the shop's customers (1 + ⌊5 × customers strictly worse "
+    "Scores 1-5 are quintiles among the shop's customers (1 + ⌊5 × (customers worse + equal/2) "
     "/ all⌋). Segments, the first rule that holds: champions R≥4 and F≥4; loyal R≥3 and F≥3; "
     "new R≥3 and F≤2; at_risk R≤2 and F≥3; hibernating R=2; lost R=1."
 )
