@@ -174,3 +174,32 @@ def test_bought_together_comes_from_the_workers_rules(history, api, db):
     assert cup["lift"] == pytest.approx(4 * 8 / (7 * 4))
     both = api.get("/api/v1/reports/bought-together", params={"sku": ["TEA-001", "CUP-001"]})
     assert both.json()["items"] == []
+
+
+def test_the_rfm_and_clv_reports_come_as_csv_and_xlsx_files(history, api):
+    import io
+
+    from openpyxl import load_workbook
+
+    r = api.get("/api/v1/reports/customers", params={"format": "csv", "sort": "name"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:5] == ["customer_id", "name", "email", "phone", "orders"]
+    assert [row.split(",")[1] for row in lines[1:]] == ["Amy", "Ben", "Cat"]
+    assert lines[2].split(",")[-1] == "new" and "960.00" in lines[2]
+    masked = api.get(
+        "/api/v1/reports/customers", params={"format": "csv", "sort": "name"}, role="warehouse"
+    )
+    assert "a***@example.com" in masked.text and "amy@example.com" not in masked.text
+    x = api.get("/api/v1/reports/customers", params={"format": "xlsx", "segment": "champions"})
+    sheet = load_workbook(io.BytesIO(x.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("customer_id", "name") and [r[1] for r in rows[1:]] == ["Amy"]
+    fit = api.get("/api/v1/reports/clv", params={"calibration_end": END.isoformat()}).json()
+    c = api.get("/api/v1/reports/clv", params={"calibration_end": END.isoformat(), "format": "csv"})
+    header, row = c.content.decode("utf-8-sig").splitlines()
+    assert header == "model,calibration_end,customers,r,alpha,a,b,log_likelihood"
+    values = row.split(",")
+    assert values[:3] == ["bg_nbd", "2026-03-29", "3"]
+    assert float(values[3]) == fit["params"]["r"]

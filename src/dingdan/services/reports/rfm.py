@@ -17,6 +17,7 @@ from sqlalchemy import Connection, case, func, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Customer, Order
+from dingdan.domain.access.personal_data import mask_email, mask_phone
 from dingdan.domain.crm import rfm
 from dingdan.domain.crm.rfm import SEGMENTS, Facts, Segment
 from dingdan.domain.shared.errors import ValidationFailed
@@ -156,6 +157,48 @@ def customers(
     chunk = items[start : start + limit]
     more = start + limit < len(items)
     return Page(chunk, encode_cursor(start + limit) if more else None)
+
+
+FILE_HEADER = (
+    "customer_id",
+    "name",
+    "email",
+    "phone",
+    "orders",
+    "last_order_at",
+    "recency_days",
+    "currency",
+    "monetary",
+    "r",
+    "f",
+    "m",
+    "segment",
+)
+
+
+def every_customer(
+    db: Database, *, segment: str | None = None, sort: str = "value", masked: bool = False
+) -> list[list[Any]]:
+    """Every scored customer (``segment`` only if given) in the ``sort`` order, as the rows
+    of a CSV or XLSX file under ``FILE_HEADER`` (contacts masked when ``masked``)."""
+    wanted = check_segment(segment)
+    if sort not in SORTS:
+        raise ValidationFailed.on("sort", "not_one_of", choices=", ".join(SORTS))
+    items, _ = scored(db)
+    items = [c for c in items if wanted is None or c["segment"] == wanted.value]
+    items.sort(key=_sort_key(sort))
+    rows = []
+    for c in items:
+        email, phone = c["email"], c["phone"]
+        if masked:
+            email, phone = mask_email(email), mask_phone(phone)
+        money = c["monetary"] or {"currency": None, "amount": None}
+        rows.append(
+            [c["customer_id"], c["name"], email, phone, c["orders"], c["last_order_at"]]
+            + [c["recency_days"], money["currency"], money["amount"], c["r"], c["f"], c["m"]]
+            + [c["segment"]]
+        )
+    return rows
 
 
 def segment_counts(db: Database, today: date | None = None) -> dict[str, int]:

@@ -4,7 +4,7 @@ customer's purchases up to ``calibration_end``, and one customer's predictions."
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
@@ -14,6 +14,7 @@ from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_mas
 from dingdan.domain.access.roles import Action
 from dingdan.services.reports import clv
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.reports.report_files import FILES, file_answer
 from dingdan.web.api.shared.common_schemas import Amount, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -79,19 +80,30 @@ class LikelyCustomers(View):
     items: list[LikelyCustomer]
 
 
-@router.get("/reports/clv", response_model=ClvModel, responses=responses("forbidden"))
+CLV_HEADER = ("model", "calibration_end", "customers", "r", "alpha", "a", "b", "log_likelihood")
+
+
+@router.get("/reports/clv", response_model=ClvModel, responses={**responses("forbidden"), **FILES})
 async def clv_model(
     request: Request,
     calibration_end: date = Query(
         description="The last day (seller's time zone) of the purchases fitted, YYYY-MM-DD"
     ),
+    format: Literal["json", "csv", "xlsx"] = "json",
     actor: Actor = can(Action.READ),
 ) -> Any:
     """The BG/NBD model (Fader, Hardie and Lee, 2005) fitted on every customer's purchases
     up to ``calibration_end`` (cancelled orders left out, repeat purchases counted in distinct
     days, time in weeks). The first question for a day fits (up to a minute on a large
-    shop); the fit is kept and later questions answer from it."""
-    return await run_in_threadpool(clv.report, db_of(request), calibration_end)
+    shop); the fit is kept and later questions answer from it. ``format=csv|xlsx``: the
+    model as one row."""
+    body = await run_in_threadpool(clv.report, db_of(request), calibration_end)
+    if format == "json":
+        return body
+    p = body["params"]
+    row = [body["model"], body["calibration_end"], body["customers"]]
+    row += [repr(p["r"]), repr(p["alpha"]), repr(p["a"]), repr(p["b"])]
+    return file_answer("clv", format, CLV_HEADER, [row + [repr(body["log_likelihood"])]])
 
 
 @router.get(

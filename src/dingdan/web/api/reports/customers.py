@@ -14,6 +14,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.services.reports import recommendations, rfm
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.reports.clv import Money
+from dingdan.web.api.reports.report_files import FILES, file_answer
 from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -66,17 +67,30 @@ RULES = (
 )
 
 
-@router.get("/reports/customers", response_model=RfmPage, responses=responses("forbidden"))
+@router.get(
+    "/reports/customers",
+    response_model=RfmPage,
+    responses={**responses("forbidden"), **FILES},
+)
 async def rfm_customers(
     request: Request,
     segment: SegmentName | None = Query(None, description=RULES),
     sort: Literal["value", "orders", "last_order", "segment", "name"] = "value",
     limit: int = 50,
     cursor: str | None = Query(None, max_length=500),
+    format: Literal["json", "csv", "xlsx"] = "json",
     actor: Actor = can(Action.READ),
 ) -> Any:
     """Recency, frequency and monetary scores and the RFM segment of every customer with an
-    order (cancelled orders left out). Warehouse and viewer see contacts masked."""
+    order (cancelled orders left out). Warehouse and viewer see contacts masked. With
+    ``format=csv|xlsx``, every customer of the segment as one file (``limit`` and ``cursor``
+    are for the JSON pages)."""
+    if format != "json":
+        masked = sees_masked(actor.role)
+        rows = await run_in_threadpool(
+            lambda: rfm.every_customer(db_of(request), segment=segment, sort=sort, masked=masked)
+        )
+        return file_answer("customers-rfm", format, rfm.FILE_HEADER, rows)
     page = await run_in_threadpool(
         lambda: rfm.customers(
             db_of(request), segment=segment, sort=sort, limit=limit, cursor=cursor
