@@ -136,11 +136,12 @@ def customers(
     limit: int = 50,
     cursor: str | None = None,
     today: date | None = None,
+    every: list[dict[str, Any]] | None = None,
 ) -> Page:
     """One page of scored customers, ``segment`` only if given, in the ``sort`` order
     (``value``: monetary, largest first; ``orders``: most first; ``last_order``: latest
     first; ``segment``: champions first, then by value; ``name``). The cursor holds the
-    position in that order."""
+    position in that order. ``every``: what ``scored`` gave, when the caller has it."""
     check_limit(limit)
     wanted = check_segment(segment)
     if sort not in SORTS:
@@ -150,9 +151,8 @@ def customers(
         start = (decode_cursor(cursor, int) or [0])[0]
         if start < 0:
             raise ValidationFailed.on("cursor", "invalid_cursor")
-    items, _ = scored(db, today)
-    if wanted is not None:
-        items = [c for c in items if c["segment"] == wanted.value]
+    items = every if every is not None else scored(db, today)[0]
+    items = [c for c in items if wanted is None or c["segment"] == wanted.value]
     items.sort(key=_sort_key(sort))
     chunk = items[start : start + limit]
     more = start + limit < len(items)
@@ -201,8 +201,10 @@ def every_customer(
     return rows
 
 
-def segment_counts(db: Database, today: date | None = None) -> dict[str, int]:
-    items, _ = scored(db, today)
+def segment_counts(
+    db: Database, today: date | None = None, every: list[dict[str, Any]] | None = None
+) -> dict[str, int]:
+    items = every if every is not None else scored(db, today)[0]
     counts = Counter(c["segment"] for c in items)
     return {s.value: counts.get(s.value, 0) for s in SEGMENTS}
 

@@ -75,17 +75,18 @@ def customer_list(
     db = request.app.state.db
     segment = segment if segment in SEGMENT_NAMES else None
     sort = sort if sort in rfm.SORTS else "value"
+    every, _ = rfm.scored(db)  # once for the page and the segments' counts
     try:
-        result = rfm.customers(db, segment=segment, sort=sort, limit=50, cursor=cursor)
+        result = rfm.customers(db, segment=segment, sort=sort, cursor=cursor, every=every)
     except DomainError as exc:
         page.flash_error(exc)
-        result = rfm.customers(db, segment=segment, sort=sort, limit=50)
+        result = rfm.customers(db, segment=segment, sort=sort, every=every)
     query = {k: v for k, v in (("segment", segment), ("sort", sort)) if v}
     return page.render(
         "reports/customers.html",
         items=[_masked(page, c) for c in result.items],
         result=result,
-        counts=rfm.segment_counts(db),
+        counts=rfm.segment_counts(db, every=every),
         segments=[s.value for s in SEGMENTS],
         segment=segment,
         sort=sort,
