@@ -97,7 +97,7 @@ def compute(db: Database) -> int:
 
 def run_if_due(db: Database) -> dict[str, Any]:
     """The worker's daily jobs: product pairs, and the customer-value fit to yesterday (the
-last complete day)."""
+    last complete day)."""
     done: dict[str, Any] = {}
     if claim(db, "product_pairs"):
         done["product_pairs"] = compute(db)
