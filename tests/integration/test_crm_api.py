@@ -203,3 +203,19 @@ def test_the_rfm_and_clv_reports_come_as_csv_and_xlsx_files(history, api):
     values = row.split(",")
     assert values[:3] == ["bg_nbd", "2026-03-29", "3"]
     assert float(values[3]) == fit["params"]["r"]
+
+
+def test_the_worker_computes_pairs_and_the_fit_once_a_day(history, api, db):
+    from dingdan.services.jobs import worker
+    from dingdan.services.reports import clv as clv_service
+
+    first = worker.run_once(db, bank_transfer_hours=1_000_000)
+    assert first["crm"] == {
+        "product_pairs": 2,
+        "clv": clv_service.yesterday().isoformat(),
+    }
+    assert worker.run_once(db, bank_transfer_hours=1_000_000)["crm"] == {}  # once a day
+    kept = db.read(lambda c: c.execute(select(ClvFit.calibration_end)).scalars().all())
+    assert kept == [clv_service.yesterday()]
+    r = api.get(f"/api/v1/customers/{history['amy']}/clv")
+    assert r.json()["calibration_end"] == clv_service.yesterday().isoformat()
