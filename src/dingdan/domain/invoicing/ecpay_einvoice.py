@@ -2,8 +2,9 @@
 
 Every call is a JSON POST of ``{"MerchantID", "RqHeader": {"Timestamp", "Revision"}, "Data"}``
 (``Revision`` "3.0.0", the B2C e-invoice API's version; ``Timestamp`` Unix seconds, which ECPay
-accepts within 10 minutes of its clock) where ``Data`` is the request's JSON, URL-encoded the way PHP's ``urlencode`` does (uppercase
-``%XX``, space ``+``, everything but ``A-Z a-z 0-9 - _ .`` escaped), then AES-128-CBC with
+accepts within 10 minutes of its clock) where ``Data`` is the request's JSON, URL-encoded
+the way PHP's ``urlencode`` does (uppercase ``%XX``, space ``+``, everything but
+``A-Z a-z 0-9 - _ .`` escaped), then AES-128-CBC with
 PKCS7 padding under the merchant's HashKey (key) and HashIV (IV), then base64. The answer is
 ``{"TransCode", "TransMsg", "Data"}``: ``TransCode`` 1 means the envelope was taken, and the
 decrypted ``Data`` carries the business result, ``RtnCode`` 1 for success.

@@ -41,6 +41,7 @@ from dingdan.services.payments import (
     intents,
     transactions,
 )
+from dingdan.services.reports import recommendations
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
 
@@ -269,6 +270,8 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "purged_keys": purge_idempotency_keys(db),
         "inbound_bodies_purged": inbound.purge_raw_bodies(db),
         "audit_sealed": audit_chain.seal(db),
+        # Once a day in the deployment: products bought together, the customer-value fit.
+        "crm": recommendations.run_if_due(db),
     }
     return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 
