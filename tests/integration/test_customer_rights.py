@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from dingdan.db.crm_tables import CustomerNote
 from dingdan.db.message_tables import Message
 from dingdan.db.order_tables import Customer, Order
 from dingdan.db.webhook_tables import WebhookDelivery
@@ -92,9 +93,13 @@ def test_erase_replaces_the_person_everywhere_and_keeps_the_money(api, stocked):
     worker.drain(api.db)
     assert EMAIL in _personal(api.db, order["number"])
 
+    api.db.write(lambda c: c.execute(insert(CustomerNote).values(
+        customer_id=int(cid), body="王小明 prefers calls on 0912345678", actor="test")))
     r = api.post(f"/api/v1/customers/{cid}/erase")
     assert r.status_code == 200, r.text
     assert r.json()["orders"] == 2
+    assert api.db.read(lambda c: c.execute(select(CustomerNote.body)).scalars().all()) == [
+        "(erased)"]
 
     for number in (order["number"], cancelled["number"]):
         stored = _personal(api.db, number)

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, cast, delete, or_, select, update
 
+from dingdan.db.crm_tables import CustomerNote, RatingReply
 from dingdan.db.document_tables import Document
 from dingdan.db.engine import Database
 from dingdan.db.inbound_tables import InboundDelivery
@@ -253,6 +254,15 @@ def erase_customer(db: Database, actor: Actor, customer_id: str) -> dict[str, An
             update(OrderRating)
             .where(OrderRating.order_id.in_(ids), OrderRating.comment.is_not(None))
             .values(comment=ERASED)
+        )
+        # Staff's words about the customer: notes go (tags, a shop's own labels, stay);
+        # replies to their ratings lose the person's name, email and phone.
+        conn.execute(
+            update(CustomerNote).where(CustomerNote.customer_id == c.id).values(body=ERASED)
+        )
+        ratings = select(OrderRating.id).where(OrderRating.order_id.in_(ids))
+        _scrub_rows(
+            conn, RatingReply, RatingReply.rating_id.in_(ratings), words, text_cols=("body",)
         )
         conn.execute(
             update(Return)
