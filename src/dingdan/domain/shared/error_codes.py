@@ -117,6 +117,7 @@ FIELD_ERRORS: dict[str, str] = {
     "last_line": N_("an order needs at least one line; cancel it instead"),
     # money
     "exceeds_balance": N_("is more than the balance due (%(due)s)"),
+    "nothing_due": N_("nothing is due on this order"),
     "exceeds_refundable": N_("is more than paid minus refunded (%(left)s)"),
     "exceeds_authorized": N_("is more than was authorized"),
     "exceeds_store_credit": N_("is more than the store credit balance (%(balance)s)"),
@@ -145,6 +146,7 @@ FIELD_ERRORS: dict[str, str] = {
     "order_not_open": N_("%(number)s is %(status)s"),
     "order_not_paid": N_("%(number)s is not paid in full"),
     "nothing_to_pick": N_("%(number)s has nothing to pick at %(location)s"),
+    "nothing_to_pack": N_("%(number)s has nothing left to pack"),
     "too_many_scans": N_("must be a list of at most %(max)s scanned codes"),
     "invalid_scan": N_("must be a code of 1-%(max)s characters"),
     "not_a_location_code": N_("must be a location code"),

@@ -65,6 +65,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "barcode_cleared",
             "rotate_secret",
             "replay",
+            "tag",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -84,6 +85,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "tracking_events",
             "webhook_endpoint",
             "webhook_delivery",
+            "channel_stock_rule",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -95,6 +97,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "note",
             "picked",
             "packed",
+            "tagged",
             "shipped",
             "delivered",
             "exception",
