@@ -226,6 +226,8 @@ FIELD_ERRORS: dict[str, str] = {
     "empty_file": N_("is empty"),
     "file_too_large": N_("is larger than %(max)s bytes"),
     "document_too_large": N_("must be a document of at most 20 MB"),
+    "not_an_image": N_("is not an image that can be read"),
+    "image_too_large": N_("is an image of more than %(max)s pixels"),
     "wrong_file_type": N_("must be a %(kinds)s file"),
     "file_name": N_("needs a file name of at most 255 characters"),
     "not_uploaded": N_("was not uploaded; choose the file again"),
