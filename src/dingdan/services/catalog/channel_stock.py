@@ -99,6 +99,18 @@ def active_rules(conn: Connection) -> list[Rule]:
     return [_rule(c, rows.get(c)) for c in codes]
 
 
+def rule_views(db: Database) -> dict[str, dict[str, Any]]:
+    """Every channel's rule as ``get_rule`` shows it, by code (a channel without a row has
+    the default), for the channels page."""
+
+    def work(conn: Connection) -> dict[str, dict[str, Any]]:
+        rows = {r.channel: r for r in conn.execute(select(ChannelStockRule))}
+        codes = set(rules.BUILTIN_CHANNELS) | set(conn.execute(select(Channel.code)).scalars())
+        return {c: _rule(c, rows.get(c)).view() for c in codes}
+
+    return db.read(work)
+
+
 def get_rule(db: Database, code: str) -> dict[str, Any]:
     return db.read(lambda conn: rule_of(conn, code).view())
 
