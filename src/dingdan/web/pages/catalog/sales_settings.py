@@ -126,7 +126,8 @@ def set_channel_stock(request: Request, code: str, page: User, form: Form) -> Re
     raw = form_text(form, "buffer", 20) or "0"
     data = {
         "buffer_kind": form_text(form, "buffer_kind", 10) or "units",
-        "buffer": int(raw) if raw.isdigit() and len(raw) < 10 else raw,
+        # Whole ASCII digits only ("²" is a digit to str.isdigit): else the service says why.
+        "buffer": int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else raw,
         "skus": _names(form_text(form, "skus", 70_000)),
         "locations": _names(form_text(form, "locations", 35_000)),
     }
