@@ -33,6 +33,7 @@ from dingdan.services.after_sales import disputes, return_settlement  # noqa: F4
 from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
 from dingdan.services.integrations import inbound, webhooks
+from dingdan.services.inventory import channel_feed
 from dingdan.services.jobs import outbox, staff_alerts
 from dingdan.services.messaging import notifications, outbound, sending
 from dingdan.services.orders import search_index
@@ -247,10 +248,13 @@ for _topic in notifications.TOPICS:
 
 
 def run_frequent(db: Database) -> dict[str, Any]:
-    """What runs every second: the outbox, the search index of the new orders, and the
-    webhook deliveries that are due (handed to their own threads), and the customer messages
-    due (after the outbox, which writes them)."""
+    """What runs every second: the stock changes channels hear of (``inventory.changed``),
+    the outbox, the search index of the new orders, and the webhook deliveries that are due
+    (handed to their own threads), and the customer messages due (after the outbox, which
+    writes them)."""
     return {
+        # Before the drain, so that this round's webhooks carry the stock it saw change.
+        "inventory_changed": channel_feed.emit_changes(db),
         "outbox": drain(db),
         "search_indexed": search_index.catch_up(db),
         "webhooks": webhook_delivery.pump(db),

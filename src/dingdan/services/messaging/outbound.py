@@ -115,6 +115,16 @@ def _shipment_context(conn: Connection, shipment_id: Any) -> dict[str, Any]:
     }
 
 
+def _shop_context(shop: dict[str, str]) -> dict[str, str]:
+    """The shop as messages show it: its logo elsewhere, else the one Dingdan serves (by
+    its public address: a message is read far from this server)."""
+    keys = ("name", "email", "phone", "line_id", "address", "return_policy", "return_address")
+    logo = shop["logo_url"] or (
+        get_settings().public_base_url() + shop["logo"] if shop.get("logo") else ""
+    )
+    return {**{k: shop[k] for k in keys}, "logo_url": logo}
+
+
 def context(
     conn: Connection, order: Any, payload: dict[str, Any], extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -125,7 +135,7 @@ def context(
     empty = {k: ("" if v is None else v) for k, v in templating.sample().items()}
     return {
         **{k: {f: "" for f in v} if isinstance(v, dict) else "" for k, v in empty.items()},
-        "shop": {k: shop[k] for k in ("name", "logo_url", "email", "phone", "address")},
+        "shop": _shop_context(shop),
         "bank": {k: shop[k] for k in ("bank_name", "bank_code", "account_name", "account_number")},
         "order": _order_context(conn, order),
         "tracking_url": url,

@@ -47,7 +47,16 @@ _LINE = {"sku": None, "name": None, "quantity": None, "unit_price": None, "amoun
 # Every variable a template may use; None is a value, a dict has fields, a one-item list
 # is a list of such items. The same for every kind (one that does not apply is empty).
 VARIABLES: dict[str, Any] = {
-    "shop": {"name": None, "logo_url": None, "email": None, "phone": None, "address": None},
+    "shop": {
+        "name": None,
+        "logo_url": None,
+        "email": None,
+        "phone": None,
+        "line_id": None,
+        "address": None,
+        "return_policy": None,
+        "return_address": None,
+    },
     "bank": {"bank_name": None, "bank_code": None, "account_name": None, "account_number": None},
     "order": {
         "number": None,
@@ -214,7 +223,10 @@ def sample() -> dict[str, Any]:
             "logo_url": "https://shop.example.com/logo.png",
             "email": "hello@example.com",
             "phone": "+886 2 1234 5678",
+            "line_id": "@dingdantea",
             "address": "台北市信義路五段7號",
+            "return_policy": "七天鑑賞期 7 days to return unused items.",
+            "return_address": "台北市信義路五段7號 退貨組",
         },
         "bank": {
             "bank_name": "Bank",

@@ -135,7 +135,8 @@ async def get_shop(request: Request, actor: Actor = can(Action.READ)) -> dict[st
 async def put_shop(
     request: Request, body: Shop, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
-    """The shop's name, logo, contact and bank account, as customer messages show them."""
+    """The shop's name, logo, colours, contact, return policy and address and bank account,
+    as customer messages, the tracking page and packing slips show them."""
     return await run_in_threadpool(shop.put_shop, db_of(request), actor, body.model_dump())
 
 

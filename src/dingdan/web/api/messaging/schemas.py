@@ -84,14 +84,25 @@ class TestSendIn(BaseModel):
 class Shop(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field("", max_length=100)
-    logo_url: str = Field("", max_length=500)
+    logo_url: str = Field("", max_length=500, description="a logo elsewhere (http(s))")
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=40)
+    line_id: str = Field("", max_length=100, description="the shop's LINE ID, e.g. @dingdantea")
     address: str = Field("", max_length=300)
+    color: str = Field("", max_length=7, description="#rrggbb, the shop's own colour")
+    accent_color: str = Field("", max_length=7, description="#rrggbb")
+    return_policy: str = Field("", max_length=2000)
+    return_address: str = Field("", max_length=300)
     bank_name: str = Field("", max_length=100)
     bank_code: str = Field("", max_length=10)
     account_name: str = Field("", max_length=100)
     account_number: str = Field("", max_length=40)
+    logo: str = Field(
+        "",
+        max_length=100,
+        description="read only (ignored in a PUT): where Dingdan serves the logo uploaded"
+        " to /api/v1/settings/shop/logo, or empty",
+    )
 
 
 class CustomerChannelIn(BaseModel):

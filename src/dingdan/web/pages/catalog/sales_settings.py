@@ -7,6 +7,7 @@ fields' messages, and nothing is saved.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from dingdan.domain.shared.errors import (
     NotFound,
     ValidationFailed,
 )
-from dingdan.services.catalog import channels_and_taxes
+from dingdan.services.catalog import channel_stock, channels_and_taxes
 from dingdan.services.fulfilment import carriers as carriers_admin
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared import messages
@@ -72,6 +73,7 @@ def _channels_page(page: Page, status: int = 200, **kw: Any) -> Response:
         status=status,
         channels=channels_and_taxes.list_channels(db)["items"],
         builtin_names=channels_and_taxes.BUILTIN_CHANNEL_NAMES,
+        stock_rules=channel_stock.rule_views(db),
         **{"error": None, "v": {}, "edit": None, **kw},
     )
 
@@ -108,6 +110,32 @@ def update_channel(request: Request, code: str, page: User, form: Form) -> Respo
     except DomainError as exc:
         return _refused(page, exc, _channels_page, edit={"code": code, **form})
     page.flash(page.gettext("Sales channel %(code)s saved.", code=code))
+    return page.redirect("/settings/channels")
+
+
+def _names(text: str | None) -> list[str] | None:
+    """SKUs or location codes as typed (commas, spaces or lines between them); none: all."""
+    names = [n for n in re.split(r"[\s,，、]+", text or "") if n]
+    return names or None
+
+
+@router.post("/settings/channels/{code}/stock")
+def set_channel_stock(request: Request, code: str, page: User, form: Form) -> Response:
+    """What the channel may sell: its buffer and the SKUs and locations it sells from."""
+    actor = page.require(Action.MANAGE_SETTINGS)
+    raw = form_text(form, "buffer", 20) or "0"
+    data = {
+        "buffer_kind": form_text(form, "buffer_kind", 10) or "units",
+        # Whole ASCII digits only ("²" is a digit to str.isdigit): else the service says why.
+        "buffer": int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else raw,
+        "skus": _names(form_text(form, "skus", 70_000)),
+        "locations": _names(form_text(form, "locations", 35_000)),
+    }
+    try:
+        channel_stock.set_rule(request.app.state.db, actor, code, data)
+    except DomainError as exc:
+        return _refused(page, exc, _channels_page, edit={"code": code, "stock": "1", **form})
+    page.flash(page.gettext("Stock offered by %(code)s saved.", code=code))
     return page.redirect("/settings/channels")
 
 

@@ -5,6 +5,7 @@ page queues it, shows "being prepared", then offers the download."""
 
 from __future__ import annotations
 
+import base64
 import re
 from functools import lru_cache
 from typing import Any
@@ -15,9 +16,10 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from dingdan.domain.access.roles import Action
+from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import packing_slips
-from dingdan.services.shared import documents
+from dingdan.services.shared import documents, shop
 from dingdan.web import i18n
 from dingdan.web.pages.shared import messages
 from dingdan.web.pages.shared.core import HERE, Form, Page, PageRoute, User, env, form_text
@@ -64,6 +66,20 @@ def _with_codes(request: Request, slips: list[dict[str, Any]]) -> list[dict[str,
     return out
 
 
+def shop_face(db: Any) -> dict[str, str]:
+    """The shop's name, contact and return policy for its slips, with the uploaded logo as a
+    ``data:`` URL (the PDF renderer fetches nothing else; the page's CSP allows it)."""
+    face = dict(shop.get_shop(db))
+    face["logo_data"] = ""
+    if face["logo"]:
+        try:
+            data, _sha = shop.logo_bytes(db)
+        except DomainError:  # the file is gone or damaged: the slip is printed without it
+            return face
+        face["logo_data"] = "data:image/png;base64," + base64.b64encode(data).decode()
+    return face
+
+
 def _document_html(page: Page, size: str, **values: Any) -> str:
     """The same template as the page, self-contained for WeasyPrint: CSS inline, no script,
     no toolbar."""
@@ -80,6 +96,7 @@ def _document_html(page: Page, size: str, **values: Any) -> str:
         "pdf": True,
         "css": Markup(_css(size).replace("</", "<\\/")),  # noqa: S704 - our own file
         "size": size,
+        "shop": shop_face(page.request.app.state.db),
         **values,
     }
     return env.get_template(TEMPLATE).render(ctx)
@@ -158,6 +175,7 @@ def order_slip(
         TEMPLATE,
         pdf=False,
         size=size,
+        shop=shop_face(db),
         title=page.gettext("Packing slip %(number)s", number=data["number"]),
         slips=_with_codes(request, data["slips"]),
         order=data,
@@ -247,6 +265,7 @@ def batch_slips(request: Request, code: str, page: User, size: str | None = None
         TEMPLATE,
         pdf=False,
         size=size,
+        shop=shop_face(db),
         title=page.gettext("Packing slips · %(location)s", location=data["location"]),
         slips=_with_codes(request, data["slips"]),
         batch=data,

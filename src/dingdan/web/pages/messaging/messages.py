@@ -9,10 +9,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.messaging import admin, channels, ratings, shop, templating
+from dingdan.services.shared import shop as shared_shop
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
 from dingdan.web.pages.shared.messages import N_
 
@@ -39,7 +42,12 @@ SHOP_FIELDS: dict[str, str] = {
     "logo_url": N_("Logo address (https://…)"),
     "email": N_("Contact email"),
     "phone": N_("Contact phone"),
-    "address": N_("Address (where returns are sent)"),
+    "line_id": N_("LINE ID (e.g. @dingdantea)"),
+    "address": N_("Address"),
+    "color": N_("Colour (#rrggbb)"),
+    "accent_color": N_("Link colour (#rrggbb)"),
+    "return_policy": N_("Return policy"),
+    "return_address": N_("Return address (where returns are sent)"),
     "bank_name": N_("Bank"),
     "bank_code": N_("Bank code"),
     "account_name": N_("Account name"),
@@ -102,12 +110,34 @@ def _messages_page(
 @router.post(BASE + "/shop")
 def save_shop(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    body = {k: form_text(form, k, 600) or "" for k in shop.FIELDS}
+    body = {k: form_text(form, k, shop.FIELDS[k] + 100) or "" for k in shop.FIELDS}
     try:
         shop.put_shop(request.app.state.db, actor, body)
     except DomainError as exc:
         return _messages_page(request, page, error=page.form_error(exc), typed=body)
     page.flash(page.gettext("The shop's details are saved."))
+    return page.redirect(BASE)
+
+
+@router.post(BASE + "/shop/logo")
+async def upload_logo(request: Request, page: User, form: Form) -> Response:
+    """The shop's logo: checked, resized and served by Dingdan (services/shared/shop.py)."""
+    actor = page.require(Action.MANAGE_SETTINGS)
+    db = request.app.state.db
+    if form_text(form, "remove", 5) == "1":
+        await run_in_threadpool(shared_shop.remove_logo, db, actor)
+        page.flash(page.gettext("The logo is removed."))
+        return page.redirect(BASE)
+    upload = (await request.form()).get("logo")
+    name, data = None, b""
+    if isinstance(upload, UploadFile):
+        name, data = upload.filename, await upload.read(shared_shop.LOGO_MAX_BYTES + 1)
+    try:
+        await run_in_threadpool(shared_shop.set_logo, db, actor, name, data)
+    except DomainError as exc:
+        error = page.form_error(exc)
+        return await run_in_threadpool(_messages_page, request, page, error)
+    page.flash(page.gettext("The logo is saved."))
     return page.redirect(BASE)
 
 

@@ -18,7 +18,7 @@ from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Sta
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import shipments
-from dingdan.services.orders import notes, queries
+from dingdan.services.orders import bulk, notes, queries
 from dingdan.services.payments import transactions
 from dingdan.web import i18n
 from dingdan.web.error_status import status_of
@@ -80,6 +80,7 @@ def order_list(request: Request, page: User) -> Response:
     }
     base = "/orders?" + urlencode(shown)
     block = "results" if request.headers.get("hx-target") == "results" else None
+    numbers = [o["number"] for o in result.items]
     return page.render(
         "orders/orders.html",
         block=block,
@@ -89,6 +90,10 @@ def order_list(request: Request, page: User) -> Response:
         q=q,
         refund_due=owes,
         base=base,
+        shown=shown,
+        tags=bulk.tags_of(request.app.state.db, numbers),
+        bulk_max=bulk.MAX_ORDERS,
+        methods=[m.value for m in PaymentMethod],
         choices={
             "status": [s.value for s in Status],
             "financial_status": [s.value for s in FinancialStatus],

@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.after_sales import customer_returns, return_policy
 from dingdan.services.orders import tracking
+from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import request_lines
 from dingdan.web.pages.shared.core import (
@@ -85,11 +86,12 @@ def _render(
     try:
         data = tracking.tracking_view(db, token)
     except NotFound:
-        return page.render("orders/track.html", status=404, t=None)
+        return page.render("orders/track.html", status=404, t=None, shop=shop.get_shop(db))
     reasons = return_policy.get_policy(db)["reasons"]
     return page.render(
         "orders/track.html",
         status=status,
+        shop=shop.get_shop(db),
         t=data,
         token=token,
         reasons=reasons,
@@ -122,7 +124,7 @@ async def request_return(request: Request, token: str, page: Anon) -> Response:
             customer_returns.request_from_customer, db, token, body, photos
         )
     except NotFound:
-        return page.render("orders/track.html", status=404, t=None)
+        return page.render("orders/track.html", status=404, t=None, shop=shop.get_shop(db))
     except DomainError as exc:
         # As Page.attempt does (this one awaits): the message beside the field, typed kept.
         lines = line_fields(rows)

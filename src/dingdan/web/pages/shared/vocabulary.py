@@ -68,6 +68,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "export",
             "erase",
             "reveal",
+            "tag",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -87,6 +88,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "tracking_events",
             "webhook_endpoint",
             "webhook_delivery",
+            "channel_stock_rule",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -98,6 +100,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "note",
             "picked",
             "packed",
+            "tagged",
             "shipped",
             "delivered",
             "exception",

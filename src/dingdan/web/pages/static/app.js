@@ -72,6 +72,14 @@
   document.addEventListener("htmx:afterSettle", announce);
   document.addEventListener("DOMContentLoaded", announce);
 
+  // The order list: a tick in the head ticks (or clears) every order of the page.
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (!el || !el.hasAttribute || !el.hasAttribute("data-select-all") || !el.form) return;
+    var boxes = el.form.querySelectorAll('input[type="checkbox"][name="orders"]');
+    for (var i = 0; i < boxes.length; i++) boxes[i].checked = el.checked;
+  });
+
   // A form sent through htmx is locked until the answer arrives (no double submits).
   document.addEventListener("htmx:beforeRequest", function (e) {
     var f = e.target.closest && e.target.closest("form");
