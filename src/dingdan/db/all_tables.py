@@ -1,6 +1,7 @@
 """Imports every table module so that Base.metadata knows the whole schema (Alembic, tests)."""
 
 import dingdan.db.document_tables  # noqa: F401
+import dingdan.db.forecast_tables  # noqa: F401
 import dingdan.db.inbound_tables  # noqa: F401
 import dingdan.db.message_tables  # noqa: F401
 import dingdan.db.notification_tables  # noqa: F401
