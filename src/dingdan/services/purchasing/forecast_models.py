@@ -12,6 +12,7 @@ the whole history (domain/purchasing/forecasting.py).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -54,7 +55,9 @@ def predict(name: str, history: Sequence[float], horizon: int) -> list[float] | 
     if name in ("AutoETS", "Theta") and len(history) < 2 * SEASON:
         return None
     try:
-        answer = _model(name).forecast(y=np.asarray(history, dtype=float), h=horizon)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            answer = _model(name).forecast(y=np.asarray(history, dtype=float), h=horizon)
     except Exception:  # noqa: BLE001 - a model that cannot fit this series is no candidate
         return None
     values = [float(v) for v in answer["mean"]]
@@ -97,6 +100,8 @@ def compute(
     if klass == "none":
         return Computed("Zero", klass, len(history), horizon, None, None, 0.0, start, [0.0] * days)
     uplifts = calendar.learn_uplifts(first_day, history, promotions)
+    # A short history holds out fewer days (at least a week) so that a model is still chosen.
+    horizon = min(horizon, max(SEASON, len(history) - fc.MIN_TRAIN_DAYS))
     test = backtest(history, first_day, candidates_for(klass), horizon, uplifts, promotions)
     model = test.model if test else FALLBACK
     values = predict(model, history, days) or predict(FALLBACK, history, days) or [0.0] * days
