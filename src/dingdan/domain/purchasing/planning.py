@@ -7,8 +7,9 @@ zero or below runs out today.
 
 Orders at risk: each stage is a queue served oldest first. From how the stage runs now (the
 median hours an order spent in it recently, and how many orders left it per hour), an
-order waiting at position ``i`` (``i`` orders ahead of it) is expected out at the later of
-``since + median`` and ``now + (i + 1) / rate``. It is at risk when that is after its limit
+order with ``i`` orders ahead of it is expected out at the later of ``since + median`` and
+``now + i / rate`` (the queue ahead cleared at the recent pace). A stage the customer, not
+the staff, moves on (payment) has no rate: only its median counts. It is at risk when that is after its limit
 (``since + limit``) and it is not late yet (late ones are already on the dashboard).
 """
 
@@ -113,5 +114,5 @@ def _expected(now: datetime, since: datetime, ahead: int, speed: StagePace) -> d
     if speed.median_hours is not None:
         candidates.append(since + timedelta(hours=speed.median_hours))
     if speed.per_hour:
-        candidates.append(now + timedelta(hours=(ahead + 1) / speed.per_hour))
+        candidates.append(now + timedelta(hours=ahead / speed.per_hour))
     return max(candidates)
