@@ -40,7 +40,7 @@ def _forecast(db, sku, location, per_day, today):
         "daily": [per_day] * 366,
         "computed_at": utcnow(),
     }
-    db.write(lambda c: forecasts._store(c, [row]))
+    db.write(lambda c: forecasts._store(c, rows=[row]))
 
 
 def test_stockout_days_per_sku_and_location(db, stocked):
@@ -82,8 +82,6 @@ def test_orders_at_risk_from_how_long_payment_takes_now(api, stocked):
     _created(api.db, late["number"], now - timedelta(hours=75))  # late already: not listed
     found = at_risk.orders_at_risk(api.db, now + timedelta(seconds=1))
     assert round(found["paces"]["payment"]["median_hours"]) == 80
-    assert [(i["number"], i["stage"]) for i in found["items"]] == [
-        (waiting["number"], "payment")
-    ]
+    assert [(i["number"], i["stage"]) for i in found["items"]] == [(waiting["number"], "payment")]
     expected = datetime.fromisoformat(found["items"][0]["expected"].replace("Z", "+00:00"))
     assert abs(expected - (now + timedelta(hours=60))) < timedelta(minutes=1)

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 ADI_CUT = 1.32
@@ -91,7 +91,7 @@ class Backtest:
 
 
 def choose(
-    train: Sequence[float], actual: Sequence[float], forecasts: dict[str, Sequence[float]]
+    train: Sequence[float], actual: Sequence[float], forecasts: Mapping[str, Sequence[float]]
 ) -> Backtest:
     """The candidate with the smallest error on the holdout (ties: the first given), with
     its MASE and the naive forecast's MASE."""

@@ -9,8 +9,9 @@ Orders at risk: each stage is a queue served oldest first. From how the stage ru
 median hours an order spent in it recently, and how many orders left it per hour), an
 order with ``i`` orders ahead of it is expected out at the later of ``since + median`` and
 ``now + i / rate`` (the queue ahead cleared at the recent pace). A stage the customer, not
-the staff, moves on (payment) has no rate: only its median counts. It is at risk when that is after its limit
-(``since + limit``) and it is not late yet (late ones are already on the dashboard).
+the staff, moves on (payment) has no rate: only its median counts. It is at risk when that
+is after its limit (``since + limit``) and it is not late yet (late ones are already on the
+dashboard).
 """
 
 from __future__ import annotations

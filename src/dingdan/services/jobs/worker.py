@@ -40,6 +40,7 @@ from dingdan.services.payments import (
     intents,
     transactions,
 )
+from dingdan.services.purchasing import forecasts
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
 
@@ -267,6 +268,8 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "payment_reminders": outbound.queue_payment_reminders(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
         "inbound_bodies_purged": inbound.purge_raw_bodies(db),
+        # Demand forecasts: nightly every SKU, hourly the SKUs with new sales (own thread).
+        "forecasts_started": forecasts.start_scheduled(db),
     }
     return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 

@@ -13,14 +13,16 @@ location also gets one forecast per location (with one location, that one is the
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from multiprocessing import get_context
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db.engine import Database
@@ -56,7 +58,7 @@ def promotions(conn: Connection) -> list[calendar.Promotion]:
 Job = tuple[int, list[str], list[float], date]  # product, locations, history, first day
 
 
-def _jobs(conn: Connection, product_ids: Sequence[int], today: date) -> list[Job]:
+def _jobs(conn: Connection, *, product_ids: Sequence[int], today: date) -> list[Job]:
     """The series to forecast for these products: the total, and each location when the
     product sold from more than one (from one location, that one's is the total's: computed
     once, stored under both); products with no demand get the total (zeros)."""
@@ -106,7 +108,7 @@ def _row(product_id: int, loc: str, c: forecast_models.Computed) -> dict[str, An
     }
 
 
-def _store(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _store(conn: Connection, *, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -134,13 +136,13 @@ def compute_products(
     try:
         for start in range(0, len(product_ids), BATCH):
             chunk = list(product_ids[start : start + BATCH])
-            jobs = db.read(lambda conn, chunk=chunk: _jobs(conn, chunk, today))
+            jobs = db.read(partial(_jobs, product_ids=chunk, today=today))
             if pool is not None:
                 results = list(pool.map(_compute, jobs, [promos] * len(jobs), chunksize=4))
             else:
                 results = [_compute(job, promos) for job in jobs]
             rows = [_row(pid, loc, c) for pid, locs, c in results for loc in locs]
-            db.write(lambda conn, rows=rows: _store(conn, rows))
+            db.write(partial(_store, rows=rows))
             done += len(rows)
             if progress is not None:
                 progress(len(chunk))
@@ -242,13 +244,41 @@ def scheduled(db: Database, now: datetime | None = None) -> dict[str, Any] | Non
 
     def finish(conn: Connection) -> None:
         conn.execute(
-            ForecastRun.__table__.update()
+            update(ForecastRun)
             .where(ForecastRun.id == run_id)
             .values(finished_at=utcnow(), skus=count)
         )
 
     db.write(finish)
     return {"kind": kind, "slot": slot, "series": count}
+
+
+_running = threading.Lock()
+_last_slot: dict[str, str] = {}
+
+
+def start_scheduled(db: Database, now: datetime | None = None) -> bool:
+    """The worker's round: start ``scheduled`` in a thread of its own when its hour has
+    come (a full run may take most of an hour; the outbox must not wait), at most one at a
+    time per process. Returns whether one was started."""
+    local = (now or utcnow()).astimezone(demand.SELLER_TIMEZONE)
+    slot = local.strftime("%Y-%m-%dT%H")
+    if _last_slot.get("slot") == slot or not _running.acquire(blocking=False):
+        return False
+    _last_slot["slot"] = slot
+
+    def work() -> None:
+        try:
+            found = scheduled(db, now)
+            if found:
+                log.info("forecasts: %s", found)
+        except Exception:  # noqa: BLE001 - the next hour tries again
+            log.exception("forecast run failed")
+        finally:
+            _running.release()
+
+    threading.Thread(target=work, name="dingdan-forecasts", daemon=True).start()
+    return True
 
 
 # Reading -------------------------------------------------------------------------------------
@@ -356,11 +386,7 @@ def _backtest_for(db: Database, row: Any, horizon: int, now) -> tuple[Any, Any]:
         current = _stored(conn, row.product_id, row.location)
         if current is not None:
             merged = {**(current.backtests or {}), str(horizon): found}
-            conn.execute(
-                Forecast.__table__.update()
-                .where(Forecast.id == current.id)
-                .values(backtests=merged)
-            )
+            conn.execute(update(Forecast).where(Forecast.id == current.id).values(backtests=merged))
 
     db.write(keep)
     return found["mase"], found["naive_mase"]
@@ -399,7 +425,7 @@ def forecast_demand(
     L days the error's deviation is about ``stdev * sqrt(L)`` (independent days)."""
     days = max(1, min(int(days), MAX_HORIZON))
     found = forecast(db, sku, days, location, now)
-    total = sum(Decimal(d["quantity"]) for d in found["daily"])
+    total = sum((Decimal(d["quantity"]) for d in found["daily"]), Decimal(0))
     row = db.read(lambda conn: _stored(conn, _product(conn, sku), _check_location(conn, location)))
     spread = Decimal(str(row.error_stdev)) if row is not None else Decimal(0)
     return (total / days).quantize(Decimal("0.0001")), spread.quantize(Decimal("0.0001"))

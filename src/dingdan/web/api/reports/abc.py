@@ -78,9 +78,7 @@ async def abc_report(
         return found
     data = abc.rows(found)
     chunks = (
-        csv_chunks(abc.HEADER, data)
-        if format == "csv"
-        else xlsx_chunks(abc.HEADER, data, "ABC")
+        csv_chunks(abc.HEADER, data) if format == "csv" else xlsx_chunks(abc.HEADER, data, "ABC")
     )
     headers = {"Content-Disposition": f'attachment; filename="abc.{format}"'}
     return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
