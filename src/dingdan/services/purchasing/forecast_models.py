@@ -28,11 +28,14 @@ BACKTEST_DAYS = 28
 FORECAST_DAYS = 366  # from the day after the history: a year's horizon from tomorrow
 MAX_HISTORY_DAYS = 730
 SEASON = 7
+FIT_DAYS = 364
 
 
-def _model(name: str) -> Any:
+def _model(name: str, spec: str | None = None) -> Any:
     from statsforecast import models as m
 
+    if name == "AutoETS" and spec:  # the form the backtest chose: one fit, no search
+        return m.AutoETS(season_length=SEASON, model=spec[:3], damped=spec.endswith("d"))
     made: dict[str, Any] = {
         "AutoETS": lambda: m.AutoETS(season_length=SEASON),
         "SeasonalNaive": lambda: m.SeasonalNaive(season_length=SEASON),
@@ -46,24 +49,48 @@ def _model(name: str) -> Any:
     return made[name]()
 
 
-def predict(name: str, history: Sequence[float], horizon: int) -> list[float] | None:
-    """The model's forecast, or None when it cannot forecast this history (too short)."""
+def _ets_spec(fitted: Any) -> str | None:
+    """ "ETS(A,Ad,M)" -> "AAMd": the error, trend and season AutoETS chose."""
+    method = str(getattr(fitted, "model_", {}).get("method", ""))
+    parts = method.removeprefix("ETS(").removesuffix(")").split(",")
+    if len(parts) != 3:
+        return None
+    damped = parts[1].endswith("d")
+    return parts[0] + parts[1][:1] + parts[2] + ("d" if damped else "")
+
+
+def fit_predict(
+    name: str, history: Sequence[float], horizon: int, spec: str | None = None
+) -> tuple[list[float] | None, str | None]:
+    """The model's forecast (None when it cannot forecast this history, too short) and,
+    for AutoETS, the form it chose (to refit without searching again)."""
     import numpy as np
 
     if name == "SeasonalNaive" and len(history) < SEASON:
-        return None
+        return None, None
     if name in ("AutoETS", "Theta") and len(history) < 2 * SEASON:
-        return None
+        return None, None
+    # Smooth models see the last FIT_DAYS: a weekly season needs no more, and the year's
+    # peaks come from the uplift (learned on the whole history).
+    y = np.asarray(history[-FIT_DAYS:] if name in SMOOTH else history, dtype=float)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            answer = _model(name).forecast(y=np.asarray(history, dtype=float), h=horizon)
+            model = _model(name, spec)
+            model.fit(y=y)
+            answer = model.predict(h=horizon)
     except Exception:  # noqa: BLE001 - a model that cannot fit this series is no candidate
-        return None
+        return None, None
     values = [float(v) for v in answer["mean"]]
     if len(values) != horizon or not all(math.isfinite(v) for v in values):
-        return None
-    return fc.clean(values)
+        return None, None
+    return fc.clean(values), _ets_spec(model) if name == "AutoETS" else None
+
+
+def predict(
+    name: str, history: Sequence[float], horizon: int, spec: str | None = None
+) -> list[float] | None:
+    return fit_predict(name, history, horizon, spec)[0]
 
 
 @dataclass
@@ -102,9 +129,14 @@ def compute(
     uplifts = calendar.learn_uplifts(first_day, history, promotions)
     # A short history holds out fewer days (at least a week) so that a model is still chosen.
     horizon = min(horizon, max(SEASON, len(history) - fc.MIN_TRAIN_DAYS))
-    test = backtest(history, first_day, candidates_for(klass), horizon, uplifts, promotions)
+    specs: dict[str, str] = {}
+    test = backtest(history, first_day, candidates_for(klass), horizon, uplifts, promotions, specs)
     model = test.model if test else FALLBACK
-    values = predict(model, history, days) or predict(FALLBACK, history, days) or [0.0] * days
+    values = (
+        predict(model, history, days, specs.get(model))
+        or predict(FALLBACK, history, days)
+        or [0.0] * days
+    )
     values = fc.clean(calendar.apply_uplifts(start, values, uplifts, promotions))
     return Computed(
         model,
@@ -127,20 +159,24 @@ def backtest(
     horizon: int,
     uplifts: dict[str, float] | None = None,
     promotions: Sequence[calendar.Promotion] = (),
+    specs: dict[str, str] | None = None,
 ) -> fc.Backtest | None:
     """The candidates' forecasts of the last ``horizon`` days from the days before; None
-    when the history is too short to hold those days out."""
+    when the history is too short to hold those days out. ``specs`` (AutoETS's chosen form,
+    by model) is read, and filled with what the fits chose."""
     train, actual = fc.split(history, horizon)
     if len(train) < fc.MIN_TRAIN_DAYS or len(actual) < horizon:
         return None
     holdout_start = first_day + timedelta(days=len(train))
     forecasts = {}
     for name in models:
-        found = predict(name, train, horizon)
+        found, spec = fit_predict(name, train, horizon, (specs or {}).get(name))
         if found is not None:
             forecasts[name] = calendar.apply_uplifts(
                 holdout_start, found, uplifts or {}, promotions
             )
+            if spec is not None and specs is not None:
+                specs[name] = spec
     if not forecasts:
         return None
     return fc.choose(train, actual, forecasts)

@@ -39,6 +39,7 @@ log = logging.getLogger("dingdan.forecasts")
 MAX_HORIZON = 365
 BATCH = 100  # SKUs read and written per transaction in a run
 CENT = Decimal("0.01")
+MIN_FOR_PROCESSES = 40
 
 
 def seller_today(now: datetime | None = None) -> date:
@@ -131,7 +132,9 @@ def compute_products(
     many series were computed. ``processes`` > 1 fits the models in that many processes."""
     today = seller_today(now)
     promos = db.read(promotions)
-    pool = ProcessPoolExecutor(processes, get_context("spawn")) if processes > 1 else None
+    # Starting a process costs seconds (statsforecast's import): worth it for many SKUs only.
+    many = processes > 1 and len(product_ids) >= MIN_FOR_PROCESSES
+    pool = ProcessPoolExecutor(processes, get_context("spawn")) if many else None
     done = 0
     try:
         for start in range(0, len(product_ids), BATCH):
