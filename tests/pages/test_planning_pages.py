@@ -52,6 +52,9 @@ def test_the_forecast_page_shows_chart_accuracy_and_classes(db, shop, browser):
     assert found.headers["location"].endswith("/planning/forecasts/TEA-001")
     missing = b.get("/planning/forecasts/NOPE-9")
     assert missing.status_code == 404
+    sheet = b.get("/planning/abc.csv")
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert sheet.content.decode("utf-8-sig").splitlines()[1].startswith("TEA-001,")
 
 
 def test_planning_in_traditional_chinese(db, shop, browser):

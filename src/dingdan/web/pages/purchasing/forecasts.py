@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.purchasing import abc, forecasts, planning
 from dingdan.services.reports import at_risk
+from dingdan.services.reports.export_files import CSV_TYPE, csv_chunks
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import PageRoute, User
 
@@ -36,6 +37,30 @@ def planning_page(request: Request, page: User) -> Response:
         running_out=planning.running_out(db)[:100],
         risk=at_risk.orders_at_risk(db),
         lead_time=db.read(planning.lead_time_days),
+    )
+
+
+@router.get("/planning/abc.csv")
+def abc_file(request: Request, page: User) -> Response:
+    """The ABC/XYZ report of the last 365 days as CSV, for the signed-in back office (the
+    API's ``/api/v1/reports/abc?format=csv`` takes a token)."""
+    db = request.app.state.db
+    end = forecasts.seller_today() - timedelta(days=1)
+    currency = (request.query_params.get("currency") or "").strip()[:3] or None
+    try:
+        found = abc.report(db, end - timedelta(days=364), end, currency)
+    except DomainError as exc:
+        return page.render(
+            "purchasing/forecast.html",
+            status=status_of(exc),
+            error=page.error(exc),
+            sku="",
+            data=None,
+        )
+    return StreamingResponse(
+        csv_chunks(abc.HEADER, abc.rows(found)),
+        media_type=CSV_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="abc.csv"'},
     )
 
 
