@@ -151,7 +151,11 @@ def test_runs_all_then_only_the_skus_with_new_sales(db, api, history):
 
     tea = db.read(lambda c: c.execute(select(Product.id).where(Product.sku == "TEA-001")).scalar())
     assert forecasts.changed_products(db) == [tea]
+    before = db.read(lambda c: c.execute(select(Forecast.model, Forecast.computed_at)).all())
     assert forecasts.run(db, "changed") == 2
+    after = db.read(lambda c: c.execute(select(Forecast.model, Forecast.computed_at)).all())
+    assert sorted(m for m, _ in after) == sorted(m for m, _ in before)  # refitted, not chosen
+    assert len({t for _, t in after} - {t for _, t in before}) >= 1
 
 
 def test_the_worker_claims_a_night_once(db, history):

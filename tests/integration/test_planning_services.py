@@ -28,6 +28,7 @@ def _forecast(db, sku, location, per_day, today):
         "product_id": pid,
         "location": location,
         "model": "Hand",
+        "spec": None,
         "demand_class": "smooth",
         "history_days": 30,
         "horizon": 28,

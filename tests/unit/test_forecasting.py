@@ -127,3 +127,40 @@ def test_the_uplift_of_past_peaks_lifts_the_future_ones():
     assert "double_12" not in uplifts or uplifts["double_12"] == pytest.approx(1.0)
     ahead = calendar.apply_uplifts(date(2026, 11, 10), [10.0, 10.0, 10.0], uplifts)
     assert ahead == [10.0, 40.0, 10.0]
+
+
+def test_a_peak_the_history_holds_only_part_of_teaches_nothing():
+    # Ends on 2025-05-05: two of the seven days before Mother's Day (2025-05-11).
+    first = date(2025, 1, 6)
+    series = [10.0] * 120
+    series[-2:] = [2.0, 2.0]
+    assert "mothers_day" not in calendar.learn_uplifts(first, series)
+
+
+def test_a_refit_keeps_the_chosen_model_and_its_backtest():
+    history = _weekly(120)
+    kept = fm.Kept("SeasonalNaive", None, "smooth", 28, 0.4, 1.2, 1.5)
+    found = fm.compute(history, START, kept=kept)
+    assert (found.model, found.mase, found.naive_mase, found.error_stdev) == (
+        "SeasonalNaive",
+        0.4,
+        1.2,
+        1.5,
+    )
+    # Seasonal naive: next week repeats the last one.
+    assert found.daily[:7] == pytest.approx(history[-7:])
+    # A demand class that changed chooses again.
+    other = fm.compute(
+        history, START, kept=fm.Kept("CrostonSBA", None, "intermittent", 28, 1, 1, 1)
+    )
+    assert other.model in fm.SMOOTH and other.mase != 1
+
+
+def test_autoets_refits_the_form_its_backtest_chose():
+    found = fm.compute(_weekly(120, seed=4), START)
+    if found.model == "AutoETS":
+        assert found.spec is not None and len(found.spec) in (3, 4)
+    values, spec = fm.fit_predict("AutoETS", _weekly(120, seed=4), 7)
+    assert values is not None and spec is not None
+    again, same = fm.fit_predict("AutoETS", _weekly(120, seed=4), 7, spec)
+    assert same == spec and again == pytest.approx(values)

@@ -17,7 +17,9 @@ forecasts_app = typer.Typer(help="Demand forecasts.", no_args_is_help=True)
 def forecasts_run(
     every: bool = typer.Option(False, "--all", help="Every SKU (the default)."),
     changed: bool = typer.Option(
-        False, "--changed", help="Only SKUs with sales since their last forecast."
+        False,
+        "--changed",
+        help="Only SKUs with sales since their last forecast, refitting their chosen model.",
     ),
     processes: int = typer.Option(1, help="Processes fitting the models (one per core)."),
 ) -> None:
@@ -44,7 +46,11 @@ def forecasts_run(
         ) as bar:
             task = bar.add_task("forecasting", total=len(ids))
             series = forecasts.compute_products(
-                db, ids, processes=processes, progress=lambda n: bar.advance(task, n)
+                db,
+                ids,
+                processes=processes,
+                progress=lambda n: bar.advance(task, n),
+                refit=changed,
             )
     seconds = time.perf_counter() - started
     out.print(

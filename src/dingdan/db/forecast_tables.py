@@ -26,6 +26,9 @@ class Forecast(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     location: Mapped[str] = mapped_column(String(32), default="")
     model: Mapped[str] = mapped_column(String(30))
+    # AutoETS's form (error, trend, season, "d" when damped: "AAA", "MAMd"), refitted as is
+    # by the run of the SKUs with new sales.
+    spec: Mapped[str | None] = mapped_column(String(10))
     # smooth | erratic | intermittent | lumpy | none (domain/purchasing/forecasting.py)
     demand_class: Mapped[str] = mapped_column(String(20))
     history_days: Mapped[int] = mapped_column(Integer)

@@ -114,16 +114,22 @@ def peak_days(start: date, end: date, promotions: Iterable[Promotion] = ()) -> d
 def learn_uplifts(
     first_day: date, history: Sequence[float], promotions: Iterable[Promotion] = ()
 ) -> dict[str, float]:
-    """Per kind of peak seen in the history: the median over its occurrences of (mean
+    """Per kind of peak seen whole in the history: the median over its occurrences of (mean
     demand on the peak days) / (mean demand of the ``BASELINE_DAYS`` either side that are
-    no peak). Kinds never seen, or with no demand around them, are left out (no uplift)."""
+    no peak). Kinds never seen whole, or with no demand around them, are left out (no
+    uplift)."""
     if not history:
         return {}
     last_day = first_day + timedelta(days=len(history) - 1)
-    peaks = peak_days(first_day, last_day, promotions)
+    # Seen beyond the history's ends, so that an occurrence it holds only part of (the days
+    # of a peak it starts or ends in) is known as such and left out: a part is biased.
+    margin = timedelta(days=60)
+    peaks = peak_days(first_day - margin, last_day + margin, promotions)
     ratios: dict[str, list[float]] = {}
     for kind, days in _occurrences(peaks).items():
         for occurrence in days:
+            if occurrence[0] < first_day or occurrence[-1] > last_day:
+                continue
             ratio = _ratio(first_day, history, occurrence, peaks)
             if ratio is not None:
                 ratios.setdefault(kind, []).append(ratio)

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("product_id", _ID, nullable=False),
         sa.Column("location", sa.String(length=32), nullable=False),
         sa.Column("model", sa.String(length=30), nullable=False),
+        sa.Column("spec", sa.String(length=10), nullable=True),
         sa.Column("demand_class", sa.String(length=20), nullable=False),
         sa.Column("history_days", sa.Integer(), nullable=False),
         sa.Column("horizon", sa.Integer(), nullable=False),

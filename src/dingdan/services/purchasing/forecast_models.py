@@ -105,6 +105,21 @@ class Computed:
     first_day: date
     daily: list[float]
     uplifts: dict[str, float] = field(default_factory=dict)
+    spec: str | None = None  # AutoETS's form (e.g. "AAA", "AAAd")
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A SKU's last choice, for a refit without the backtest (the nightly run of the SKUs
+    with new sales): the model, its form, and its backtest's measures."""
+
+    model: str
+    spec: str | None
+    demand_class: str
+    horizon: int
+    mase: float | None
+    naive_mase: float | None
+    error_stdev: float
 
 
 def candidates_for(demand_class: str) -> tuple[str, ...]:
@@ -117,9 +132,11 @@ def compute(
     promotions: Sequence[calendar.Promotion] = (),
     horizon: int = BACKTEST_DAYS,
     days: int = FORECAST_DAYS,
+    kept: Kept | None = None,
 ) -> Computed:
     """``history`` is the demand per day from ``first_day`` to the day before the forecast
-    starts (``first_day + len(history)``)."""
+    starts (``first_day + len(history)``). With ``kept`` (the last choice, of the same
+    demand class), the kept model is refitted on the new history without a backtest."""
     start = first_day + timedelta(days=len(history))
     history = [float(v) for v in history[-MAX_HISTORY_DAYS:]]
     first_day = start - timedelta(days=len(history))
@@ -127,6 +144,23 @@ def compute(
     if klass == "none":
         return Computed("Zero", klass, len(history), horizon, None, None, 0.0, start, [0.0] * days)
     uplifts = calendar.learn_uplifts(first_day, history, promotions)
+    if kept is not None and kept.demand_class == klass and kept.model in candidates_for(klass):
+        found = predict(kept.model, history, days, kept.spec)
+        if found is not None:
+            values = fc.clean(calendar.apply_uplifts(start, found, uplifts, promotions))
+            return Computed(
+                kept.model,
+                klass,
+                len(history),
+                kept.horizon,
+                kept.mase,
+                kept.naive_mase,
+                kept.error_stdev,
+                start,
+                values,
+                uplifts,
+                kept.spec,
+            )
     # A short history holds out fewer days (at least a week) so that a model is still chosen.
     horizon = min(horizon, max(SEASON, len(history) - fc.MIN_TRAIN_DAYS))
     specs: dict[str, str] = {}
@@ -149,6 +183,7 @@ def compute(
         start,
         values,
         uplifts,
+        specs.get(model),
     )
 
 

@@ -56,10 +56,13 @@ def promotions(conn: Connection) -> list[calendar.Promotion]:
 
 
 # Computing -----------------------------------------------------------------------------------
-Job = tuple[int, list[str], list[float], date]  # product, locations, history, first day
+# product, locations, history, first day, the last choice (for a refit without backtest)
+Job = tuple[int, list[str], list[float], date, forecast_models.Kept | None]
 
 
-def _jobs(conn: Connection, *, product_ids: Sequence[int], today: date) -> list[Job]:
+def _jobs(
+    conn: Connection, *, product_ids: Sequence[int], today: date, refit: bool = False
+) -> list[Job]:
     """The series to forecast for these products: the total, and each location when the
     product sold from more than one (from one location, that one's is the total's: computed
     once, stored under both); products with no demand get the total (zeros)."""
@@ -70,6 +73,7 @@ def _jobs(conn: Connection, *, product_ids: Sequence[int], today: date) -> list[
     for pid, loc in units:
         if loc != ALL:
             locations.setdefault(pid, []).append(loc)
+    kept = _kept(conn, product_ids) if refit else {}
     jobs: list[Job] = []
     for product_id in product_ids:
         places = sorted(locations.get(product_id, []))
@@ -78,16 +82,41 @@ def _jobs(conn: Connection, *, product_ids: Sequence[int], today: date) -> list[
             series = demand.as_series(
                 units.get((product_id, group[-1]), {}), until, forecast_models.MAX_HISTORY_DAYS
             )
+            last = kept.get((product_id, group[-1]))
             if series is None:
-                jobs.append((product_id, group, [], today))
+                jobs.append((product_id, group, [], today, None))
             else:
-                jobs.append((product_id, group, series.values, series.first_day))
+                jobs.append((product_id, group, series.values, series.first_day, last))
     return jobs
 
 
+def _kept(
+    conn: Connection, product_ids: Sequence[int]
+) -> dict[tuple[int, str], forecast_models.Kept]:
+    rows = conn.execute(
+        select(
+            Forecast.product_id,
+            Forecast.location,
+            Forecast.model,
+            Forecast.spec,
+            Forecast.demand_class,
+            Forecast.horizon,
+            Forecast.mase,
+            Forecast.naive_mase,
+            Forecast.error_stdev,
+        ).where(Forecast.product_id.in_(list(product_ids)))
+    )
+    return {
+        (r.product_id, r.location): forecast_models.Kept(
+            r.model, r.spec, r.demand_class, r.horizon, r.mase, r.naive_mase, r.error_stdev
+        )
+        for r in rows
+    }
+
+
 def _compute(job: Job, promos: Sequence[calendar.Promotion]) -> tuple[int, list[str], Any]:
-    product_id, locs, history, first_day = job
-    return product_id, locs, forecast_models.compute(history, first_day, promos)
+    product_id, locs, history, first_day, kept = job
+    return product_id, locs, forecast_models.compute(history, first_day, promos, kept=kept)
 
 
 def _row(product_id: int, loc: str, c: forecast_models.Computed) -> dict[str, Any]:
@@ -95,6 +124,7 @@ def _row(product_id: int, loc: str, c: forecast_models.Computed) -> dict[str, An
         "product_id": product_id,
         "location": loc,
         "model": c.model,
+        "spec": c.spec,
         "demand_class": c.demand_class,
         "history_days": c.history_days,
         "horizon": c.horizon,
@@ -127,9 +157,13 @@ def compute_products(
     now: datetime | None = None,
     processes: int = 1,
     progress: Callable[[int], None] | None = None,
+    refit: bool = False,
 ) -> int:
     """Forecast these products (every series of each) and keep the results; returns how
-    many series were computed. ``processes`` > 1 fits the models in that many processes."""
+    many series were computed. ``processes`` > 1 fits the models in that many processes.
+    ``refit``: a series already computed refits its model on the new days, without the
+    backtest that chose it (the nightly run of the SKUs with new sales; the full run
+    chooses again)."""
     today = seller_today(now)
     promos = db.read(promotions)
     # Starting a process costs seconds (statsforecast's import): worth it for many SKUs only.
@@ -139,7 +173,7 @@ def compute_products(
     try:
         for start in range(0, len(product_ids), BATCH):
             chunk = list(product_ids[start : start + BATCH])
-            jobs = db.read(partial(_jobs, product_ids=chunk, today=today))
+            jobs = db.read(partial(_jobs, product_ids=chunk, today=today, refit=refit))
             if pool is not None:
                 results = list(pool.map(_compute, jobs, [promos] * len(jobs), chunksize=4))
             else:
@@ -211,7 +245,7 @@ def run(
     """``all``: every product; ``changed``: the products with sales since their last
     computation (and those never computed). Returns the series computed."""
     ids = all_products(db) if mode == "all" else changed_products(db)
-    return compute_products(db, ids, now, processes, progress)
+    return compute_products(db, ids, now, processes, progress, refit=mode != "all")
 
 
 # The worker's schedule -----------------------------------------------------------------------
