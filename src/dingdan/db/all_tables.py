@@ -4,6 +4,7 @@ import dingdan.db.channel_tables  # noqa: F401
 import dingdan.db.crm_tables  # noqa: F401
 import dingdan.db.document_tables  # noqa: F401
 import dingdan.db.einvoice_exchange_tables  # noqa: F401
+import dingdan.db.forecast_tables  # noqa: F401
 import dingdan.db.inbound_tables  # noqa: F401
 import dingdan.db.message_tables  # noqa: F401
 import dingdan.db.notification_tables  # noqa: F401

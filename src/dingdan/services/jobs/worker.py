@@ -42,6 +42,7 @@ from dingdan.services.payments import (
     intents,
     transactions,
 )
+from dingdan.services.purchasing import forecasts
 from dingdan.services.reports import recommendations
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
@@ -276,6 +277,8 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "audit_sealed": audit_chain.seal(db),
         # Once a day in the deployment: products bought together, the customer-value fit.
         "crm": recommendations.run_if_due(db),
+        # Demand forecasts: nightly every SKU, hourly the SKUs with new sales (own thread).
+        "forecasts_started": forecasts.start_scheduled(db),
     }
     return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 

@@ -198,6 +198,10 @@ def _waiting(conn: Connection) -> list[tuple[Any, str, datetime]]:
     return out
 
 
+# For the orders-at-risk list (services/reports/at_risk.py): the same stages as here.
+waiting_orders = _waiting
+
+
 def _stages(conn: Connection, now: datetime, limits: dict[str, Any]) -> dict[str, Any]:
     counts = dict.fromkeys(STAGES, 0)
     allowed = {stage: timedelta(hours=float(limits[stage]["hours"])) for stage in STAGES}
