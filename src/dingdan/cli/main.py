@@ -209,7 +209,7 @@ def worker(
     db = database()
     hours = get_settings().bank_transfer_timeout_hours
     while True:
-        result = run(jobs.run_once, db, hours)
+        result = run(jobs.run_once, db, hours, background=not once)
         out.print(
             f"{_outbox_said(result['outbox'])}, "
             f"orders indexed for search: {result['search_indexed']}, "

@@ -263,7 +263,12 @@ def run_frequent(db: Database) -> dict[str, Any]:
     }
 
 
-def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
+def run_once(
+    db: Database, bank_transfer_hours: float, background: bool = False
+) -> dict[str, Any]:
+    """One round. ``background``: also start the work that runs in threads of its own (the
+    demand forecasts), as the long-running worker does; one round alone (tests, ``worker
+    --once``) leaves it out, so that no thread outlives the round."""
     # First the jobs that may write events or messages (a cancellation, a settled payment,
     # a low-stock crossing, a reminder), so that this round's outbox drain and senders take
     # them; last the documents (rendering takes the longest, outside any transaction).
@@ -278,7 +283,7 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         # Once a day in the deployment: products bought together, the customer-value fit.
         "crm": recommendations.run_if_due(db),
         # Demand forecasts: nightly every SKU, hourly the SKUs with new sales (own thread).
-        "forecasts_started": forecasts.start_scheduled(db),
+        "forecasts_started": background and forecasts.start_scheduled(db),
     }
     return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 
@@ -314,7 +319,7 @@ class WorkerThread:
             try:
                 if time.monotonic() >= next_round:
                     next_round = time.monotonic() + self.interval
-                    run_once(self.db, self.hours)
+                    run_once(self.db, self.hours, background=True)
                 else:
                     run_frequent(self.db)
             except DomainError as exc:  # e.g. the database is down: try again next round
