@@ -117,8 +117,14 @@ def f0401(invoice: EInvoice) -> bytes:
     amount = b.tree(b.root, "Amount")
     taxable = invoice.tax_type == "taxable"
     b.add(amount, "SalesAmount", _number(sales if taxable else Decimal(0)))
-    b.add(amount, "FreeTaxSalesAmount", _number(sales if invoice.tax_type == "exempt" else 0))
-    b.add(amount, "ZeroTaxSalesAmount", _number(sales if invoice.tax_type == "zero_rated" else 0))
+    b.add(
+        amount, "FreeTaxSalesAmount", _number(sales if invoice.tax_type == "exempt" else Decimal(0))
+    )
+    b.add(
+        amount,
+        "ZeroTaxSalesAmount",
+        _number(sales if invoice.tax_type == "zero_rated" else Decimal(0)),
+    )
     b.add(amount, "TaxType", tax_type)
     b.add(amount, "TaxRate", str(TAX_RATE) if taxable else "0")
     b.add(amount, "TaxAmount", _number(tax))

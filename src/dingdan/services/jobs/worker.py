@@ -32,6 +32,7 @@ from dingdan.services.after_sales import disputes, return_settlement  # noqa: F4
 from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
 from dingdan.services.integrations import inbound, webhooks
+from dingdan.services.invoicing import consumers as invoicing
 from dingdan.services.jobs import outbox, staff_alerts
 from dingdan.services.messaging import notifications, outbound, sending
 from dingdan.services.orders import search_index
@@ -241,6 +242,17 @@ def _notify_staff(db: Database, message: outbox.Claimed) -> None:
 
 for _topic in notifications.TOPICS:
     subscribe(_topic, _notify_staff)
+# ---------------------------------------------------------------------------------------------
+
+
+# Invoices (services/invoicing): issued when an order is paid in full or shipped (setting),
+# voided or given an allowance when it changes or is refunded, numbered when a range comes.
+def _invoice(db: Database, message: outbox.Claimed) -> None:
+    invoicing.on_event(db, message)
+
+
+for _topic in invoicing.TOPICS:
+    subscribe(_topic, _invoice)
 # ---------------------------------------------------------------------------------------------
 
 

@@ -37,6 +37,8 @@ EVENT_TYPES: dict[str, str] = {
     "dispute.opened": "A payment dispute was opened on an order.",
     "invoice.issued": "An invoice was issued.",
     "invoice.voided": "An invoice was voided.",
+    "einvoice.range_added": "An e-invoice number range (字軌) was added.",
+    "einvoice.range_low": "An e-invoice number range is 80% used: ask for the next one.",
     "inventory.low_stock": "A product's available stock fell to its low-stock threshold.",
     "purchase_order.received": "Goods of a purchase order were received.",
     "inbound.needs_attention": "A channel's delivery could not become an order (kept to retry).",
