@@ -55,7 +55,7 @@ class _Builder:
     def __init__(self, message: str, root: str) -> None:
         self.root = etree.Element(root, nsmap={None: NS.format(message)})
 
-    def add(self, parent: etree._Element, name: str, value: str | None) -> etree._Element | None:
+    def put(self, parent: etree._Element, name: str, value: str | None) -> etree._Element | None:
         """A child with text; None (an optional element without value) adds nothing."""
         if value is None:
             return None
@@ -75,60 +75,60 @@ class _Builder:
 def _party(b: _Builder, main: etree._Element, tag: str, party: Party, *, buyer: bool) -> None:
     el = b.tree(main, tag)
     ubn = party.ubn or B2C_BUYER_UBN
-    b.add(el, "Identifier", ubn)
+    b.put(el, "Identifier", ubn)
     # A consumer buyer without a name is written as the B2C identifier, as the samples do.
-    b.add(el, "Name", party.name or (B2C_BUYER_UBN if buyer else ""))
-    b.add(el, "Address", party.address)
-    b.add(el, "TelephoneNumber", party.phone)
-    b.add(el, "EmailAddress", party.email)
+    b.put(el, "Name", party.name or (B2C_BUYER_UBN if buyer else ""))
+    b.put(el, "Address", party.address)
+    b.put(el, "TelephoneNumber", party.phone)
+    b.put(el, "EmailAddress", party.email)
 
 
 def f0401(invoice: EInvoice) -> bytes:
     """The issue message (F0401) of one e-invoice."""
     b = _Builder("F0401", "Invoice")
     main = b.tree(b.root, "Main")
-    b.add(main, "InvoiceNumber", invoice.number)
-    b.add(main, "InvoiceDate", _date(invoice.issued_at))
-    b.add(main, "InvoiceTime", _time(invoice.issued_at))
+    b.put(main, "InvoiceNumber", invoice.number)
+    b.put(main, "InvoiceDate", _date(invoice.issued_at))
+    b.put(main, "InvoiceTime", _time(invoice.issued_at))
     _party(b, main, "Seller", invoice.seller, buyer=False)
     _party(b, main, "Buyer", invoice.buyer, buyer=True)
-    b.add(main, "BuyerRemark", invoice.buyer_remark)
-    b.add(main, "InvoiceType", INVOICE_TYPE)
-    b.add(main, "DonateMark", "1" if invoice.donation_code else "0")
+    b.put(main, "BuyerRemark", invoice.buyer_remark)
+    b.put(main, "InvoiceType", INVOICE_TYPE)
+    b.put(main, "DonateMark", "1" if invoice.donation_code else "0")
     if invoice.carrier_type is not None:
-        b.add(main, "CarrierType", _CARRIER_TYPE[invoice.carrier_type])
-        b.add(main, "CarrierId1", invoice.carrier_id)
-        b.add(main, "CarrierId2", invoice.carrier_id)
-    b.add(main, "PrintMark", "Y" if invoice.printed else "N")
-    b.add(main, "NPOBAN", invoice.donation_code)
-    b.add(main, "RandomNumber", invoice.random_code)
+        b.put(main, "CarrierType", _CARRIER_TYPE[invoice.carrier_type])
+        b.put(main, "CarrierId1", invoice.carrier_id)
+        b.put(main, "CarrierId2", invoice.carrier_id)
+    b.put(main, "PrintMark", "Y" if invoice.printed else "N")
+    b.put(main, "NPOBAN", invoice.donation_code)
+    b.put(main, "RandomNumber", invoice.random_code)
     details = b.tree(b.root, "Details")
     tax_type = _TAX_TYPE[invoice.tax_type]
     for line in invoice.lines:
         item = b.tree(details, "ProductItem")
-        b.add(item, "Description", line.description)
-        b.add(item, "Quantity", _number(line.quantity))
-        b.add(item, "Unit", line.unit)
-        b.add(item, "UnitPrice", _number(line.unit_price))
-        b.add(item, "TaxType", tax_type)
-        b.add(item, "Amount", _number(whole(line.amount)))
-        b.add(item, "SequenceNumber", f"{line.sequence:03d}")
+        b.put(item, "Description", line.description)
+        b.put(item, "Quantity", _number(line.quantity))
+        b.put(item, "Unit", line.unit)
+        b.put(item, "UnitPrice", _number(line.unit_price))
+        b.put(item, "TaxType", tax_type)
+        b.put(item, "Amount", _number(whole(line.amount)))
+        b.put(item, "SequenceNumber", f"{line.sequence:03d}")
     sales, tax = tax_split(invoice.total, b2b=invoice.is_b2b, tax_type=invoice.tax_type)
     amount = b.tree(b.root, "Amount")
     taxable = invoice.tax_type == "taxable"
-    b.add(amount, "SalesAmount", _number(sales if taxable else Decimal(0)))
-    b.add(
+    b.put(amount, "SalesAmount", _number(sales if taxable else Decimal(0)))
+    b.put(
         amount, "FreeTaxSalesAmount", _number(sales if invoice.tax_type == "exempt" else Decimal(0))
     )
-    b.add(
+    b.put(
         amount,
         "ZeroTaxSalesAmount",
         _number(sales if invoice.tax_type == "zero_rated" else Decimal(0)),
     )
-    b.add(amount, "TaxType", tax_type)
-    b.add(amount, "TaxRate", str(TAX_RATE) if taxable else "0")
-    b.add(amount, "TaxAmount", _number(tax))
-    b.add(amount, "TotalAmount", _number(sales + tax))
+    b.put(amount, "TaxType", tax_type)
+    b.put(amount, "TaxRate", str(TAX_RATE) if taxable else "0")
+    b.put(amount, "TaxAmount", _number(tax))
+    b.put(amount, "TotalAmount", _number(sales + tax))
     return b.bytes()
 
 
@@ -144,15 +144,15 @@ def _cancel(
 ) -> bytes:
     voided_at, reason, seller_ubn, buyer_ubn = cancel
     b = _Builder(message, root)
-    b.add(b.root, number_tag, number)
+    b.put(b.root, number_tag, number)
     if allowance_type:
-        b.add(b.root, "AllowanceType", SELLER_ALLOWANCE)
-    b.add(b.root, date_tag, _date(issued))
-    b.add(b.root, "BuyerId", buyer_ubn or B2C_BUYER_UBN)
-    b.add(b.root, "SellerId", seller_ubn)
-    b.add(b.root, "CancelDate", _date(voided_at))
-    b.add(b.root, "CancelTime", _time(voided_at))
-    b.add(b.root, "CancelReason", reason[:20])  # MIG: at most 20 characters
+        b.put(b.root, "AllowanceType", SELLER_ALLOWANCE)
+    b.put(b.root, date_tag, _date(issued))
+    b.put(b.root, "BuyerId", buyer_ubn or B2C_BUYER_UBN)
+    b.put(b.root, "SellerId", seller_ubn)
+    b.put(b.root, "CancelDate", _date(voided_at))
+    b.put(b.root, "CancelTime", _time(voided_at))
+    b.put(b.root, "CancelReason", reason[:20])  # MIG: at most 20 characters
     return b.bytes()
 
 
@@ -186,29 +186,29 @@ def g0401(allowance: Allowance) -> bytes:
     """The allowance message (G0401): lines' amounts without tax, the tax apart."""
     b = _Builder("G0401", "Allowance")
     main = b.tree(b.root, "Main")
-    b.add(main, "AllowanceNumber", allowance.number)
-    b.add(main, "AllowanceDate", _date(allowance.issued_at))
+    b.put(main, "AllowanceNumber", allowance.number)
+    b.put(main, "AllowanceDate", _date(allowance.issued_at))
     _party(b, main, "Seller", allowance.seller, buyer=False)
     _party(b, main, "Buyer", allowance.buyer, buyer=True)
-    b.add(main, "AllowanceType", SELLER_ALLOWANCE)
+    b.put(main, "AllowanceType", SELLER_ALLOWANCE)
     details = b.tree(b.root, "Details")
     tax_type = _TAX_TYPE[allowance.tax_type]
     rows = allowance_lines(allowance)
     for line, amount, tax in rows:
         item = b.tree(details, "ProductItem")
-        b.add(item, "OriginalInvoiceDate", _date(allowance.invoice_issued_at))
-        b.add(item, "OriginalInvoiceNumber", allowance.invoice_number)
-        b.add(item, "OriginalDescription", line.description)
-        b.add(item, "Quantity", _number(line.quantity))
-        b.add(item, "Unit", line.unit)
-        b.add(item, "UnitPrice", _number(line.unit_price))
-        b.add(item, "Amount", _number(amount))
-        b.add(item, "Tax", _number(tax))
-        b.add(item, "AllowanceSequenceNumber", str(line.sequence))
-        b.add(item, "TaxType", tax_type)
+        b.put(item, "OriginalInvoiceDate", _date(allowance.invoice_issued_at))
+        b.put(item, "OriginalInvoiceNumber", allowance.invoice_number)
+        b.put(item, "OriginalDescription", line.description)
+        b.put(item, "Quantity", _number(line.quantity))
+        b.put(item, "Unit", line.unit)
+        b.put(item, "UnitPrice", _number(line.unit_price))
+        b.put(item, "Amount", _number(amount))
+        b.put(item, "Tax", _number(tax))
+        b.put(item, "AllowanceSequenceNumber", str(line.sequence))
+        b.put(item, "TaxType", tax_type)
     total = b.tree(b.root, "Amount")
-    b.add(total, "TaxAmount", _number(sum((t for _, _, t in rows), Decimal(0))))
-    b.add(total, "TotalAmount", _number(sum((a for _, a, _ in rows), Decimal(0))))
+    b.put(total, "TaxAmount", _number(sum((t for _, _, t in rows), Decimal(0))))
+    b.put(total, "TotalAmount", _number(sum((a for _, a, _ in rows), Decimal(0))))
     return b.bytes()
 
 
