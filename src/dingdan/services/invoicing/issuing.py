@@ -31,7 +31,7 @@ from dingdan.domain.access.roles import Role
 from dingdan.domain.invoicing import documents, mig, rules
 from dingdan.domain.shared.errors import Conflict, FieldError, NotFound
 from dingdan.domain.shared.money import format_amount
-from dingdan.services.invoicing import building, numbers
+from dingdan.services.invoicing import building, numbers, pdf
 from dingdan.services.invoicing import settings as invoicing_settings
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor, audit
@@ -160,6 +160,7 @@ def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str 
     )
     if low is not None:
         emit(conn, "einvoice.range_low", {**low, "number": order_number})
+    pdf.queue(conn, building.invoice_row(conn, invoice_id), cfg, SYSTEM.name)
     return number
 
 
@@ -221,6 +222,7 @@ def _void(conn: Connection, inv: Any, reason: str, cfg: dict[str, Any], actor: A
     )
     emit(conn, "invoice.voided", {"number": order_number, "invoice": inv.number, "reason": reason})
     audit(conn, actor, "void", "invoice", inv.number, {"status": "issued"}, {"status": "void"})
+    pdf.queue(conn, building.invoice_row(conn, inv.id), cfg, actor.name)
 
 
 def _window_open(inv: Any, cfg: dict[str, Any], now: datetime) -> bool:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.invoicing import issuing, queries
+from dingdan.services.invoicing import issuing, pdf, queries
 from dingdan.services.invoicing import settings as invoicing_settings
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.invoicing.schemas import (
@@ -123,6 +123,28 @@ async def get_mig(request: Request, number: str, actor: Actor = can(Action.READ)
         media_type="application/xml",
         headers={"Cache-Control": "private, no-store"},
     )
+
+
+@router.get(
+    "/invoices/{number}/pdf",
+    response_class=Response,
+    responses={
+        **responses("forbidden", "not_found"),
+        200: {
+            "description": "The A4 invoice (404 until the worker has rendered it)",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
+)
+async def get_pdf(request: Request, number: str, actor: Actor = can(Action.READ)) -> Response:
+    data, filename = await run_in_threadpool(pdf.download, db_of(request), actor, number)
+    safe = "".join(c for c in filename if c.isascii() and (c.isalnum() or c in "._-"))
+    headers = {
+        "Content-Disposition": f'attachment; filename="{safe or "invoice.pdf"}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    return Response(content=data, media_type="application/pdf", headers=headers)
 
 
 @router.post(

@@ -3,8 +3,9 @@ rules)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from dingdan.web.api.shared.common_schemas import View
 from dingdan.web.api.shared.schemas import Strict
 
 
@@ -24,7 +25,7 @@ class InvoicingSettingsIn(Strict):
     )
 
 
-class InvoicingSettings(BaseModel):
+class InvoicingSettings(View):
     seller_name: str
     seller_ubn: str | None
     seller_address: str | None
@@ -43,7 +44,7 @@ class TrackIn(Strict):
     end: str = Field(max_length=8, description="eight digits ending in 49 or 99")
 
 
-class Track(BaseModel):
+class Track(View):
     id: str
     period: str
     prefix: str
@@ -55,11 +56,11 @@ class Track(BaseModel):
     created_at: str | None
 
 
-class TrackList(BaseModel):
+class TrackList(View):
     items: list[Track]
 
 
-class Invoice(BaseModel):
+class Invoice(View):
     number: str | None = Field(description="null while pending")
     random_code: str | None
     status: str = Field(description="pending, issued or void")
@@ -82,11 +83,11 @@ class Invoice(BaseModel):
     void_reason: str | None
 
 
-class InvoiceList(BaseModel):
+class InvoiceList(View):
     items: list[Invoice]
 
 
-class InvoiceLine(BaseModel):
+class InvoiceLine(View):
     sequence: int
     description: str
     quantity: int
@@ -94,7 +95,7 @@ class InvoiceLine(BaseModel):
     amount: str
 
 
-class AllowanceOut(BaseModel):
+class AllowanceOut(View):
     number: str
     amount: str
     tax: str
@@ -104,7 +105,7 @@ class AllowanceOut(BaseModel):
     upload_status: str
 
 
-class AllowanceList(BaseModel):
+class AllowanceList(View):
     items: list[AllowanceOut]
 
 
