@@ -309,14 +309,90 @@ def test_void_within_the_window_and_refused_after_it(api, shop, db):
     assert _invoices(api, c)[0]["number"] == "AB10000002"
 
 
+def _edit(api: Any, n: str, quantity: int) -> None:
+    r = api.patch(f"/api/v1/orders/{n}", json={"lines": [{"sku": "TEA-001", "quantity": quantity}]})
+    assert r.status_code == 200, r.text
+
+
 def test_an_order_edited_after_its_invoice_is_voided_and_issued_again(api, shop, db):
     _settings(api)
     _track(api)
     n = _paid_order(api)
     worker.drain(db)
-    [first] = _invoices(api, n)
+    _edit(api, n, 1)
+    worker.drain(db)
+    old, new = _invoices(api, n)
+    assert (old["number"], old["status"]) == ("AB10000000", "void")
+    assert (new["number"], new["status"], new["total"]) == ("AB10000001", "issued", "410.00")
+    kept = db.read(
+        lambda c: c.execute(
+            select(Invoice.void_xml).where(Invoice.number == "AB10000000")
+        ).scalar_one()
+    )
+    assert "urn:GEINV:eInvoiceMessage:F0501:4.0" in kept
+
+
+def test_an_order_edited_after_the_void_window_gets_an_allowance(api, shop, db):
+    _settings(api)
+    _track(api)
+    n = _paid_order(api)
+    worker.drain(db)
+    old = rules.period_of(utcnow() - timedelta(days=120))
+    db.write(lambda c: c.execute(update(Invoice).values(period=old)))
+    _edit(api, n, 1)
+    worker.drain(db)
+    [inv] = _invoices(api, n)
+    assert inv["status"] == "issued"
+    items = api.get(f"/api/v1/invoices/{inv['number']}/allowances").json()["items"]
+    assert [(a["amount"], a["status"]) for a in items] == [("350.00", "issued")]
+    issuing.on_order_changed(db, n, "edit:again", cancelled=False)  # nothing new went down
+    assert len(api.get(f"/api/v1/invoices/{inv['number']}/allowances").json()["items"]) == 1
+
+
+def test_a_cancelled_pending_invoice_is_voided_without_a_number(api, shop, db):
+    _settings(api)
+    n = _paid_order(api)  # no range yet: pending
+    worker.drain(db)
     issuing.on_order_changed(db, n, "edit:test", cancelled=True)
-    [voided] = _invoices(api, n)
-    assert voided["status"] == "void" and voided["number"] == first["number"]
+    [inv] = _invoices(api, n)
+    assert (inv["status"], inv["number"]) == ("void", None)
     count = db.read(lambda c: c.execute(select(func.count()).select_from(Invoice)).scalar_one())
     assert count == 1
+
+
+def test_the_a4_pdf_is_rendered_by_the_worker_with_chinese_text(
+    api, shop, db, tmp_path, monkeypatch
+):
+    import subprocess
+
+    from dingdan.services.shared import documents
+
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    _settings(api, seller_address="台北市信義區信義路五段7號")
+    _track(api)
+    n = _paid_order(api, invoice={"type": "b2b", "buyer_ubn": SELLER_UBN, "buyer_name": "甲公司"})
+    worker.drain(db)
+    [inv] = _invoices(api, n)
+    assert api.get(f"/api/v1/invoices/{inv['number']}/pdf").status_code == 404  # not yet made
+    assert documents.render_pending(db) == 1
+    r = api.get(f"/api/v1/invoices/{inv['number']}/pdf", role="viewer")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    pdf = tmp_path / "invoice.pdf"
+    pdf.write_bytes(r.content)
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "茶行有限公司" in text and "甲公司" in text and inv["number"] in text
+    assert "760.00" in text and "36.00" in text  # the total, and the B2B tax shown apart
+    downloads = db.read(
+        lambda c: (
+            c.execute(
+                select(AuditEntry.actor).where(
+                    AuditEntry.entity_type == "invoice", AuditEntry.action == "download"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    )
+    assert len(downloads) == 1
