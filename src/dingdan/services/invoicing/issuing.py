@@ -206,10 +206,11 @@ def _void(conn: Connection, inv: Any, reason: str, cfg: dict[str, Any], actor: A
     inv = building.invoice_row(conn, inv.id)
     if inv.einvoice:
         xml = mig.f0501(building.void_of(inv, reason)).decode()
+        # The centre hears of the void once it has the invoice: an issue not yet uploaded
+        # goes first (uploads.py), then the void.
+        upload = "pending_void" if inv.upload_status == "uploaded" else "pending"
         conn.execute(
-            update(Invoice)
-            .where(Invoice.id == inv.id)
-            .values(void_xml=xml, upload_status="pending")
+            update(Invoice).where(Invoice.id == inv.id).values(void_xml=xml, upload_status=upload)
         )
     order_number = _order_number(conn, inv.order_id)
     event(

@@ -33,6 +33,7 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
 from dingdan.services.integrations import inbound, webhooks
 from dingdan.services.invoicing import consumers as invoicing
+from dingdan.services.invoicing import uploads as invoice_uploads
 from dingdan.services.jobs import outbox, staff_alerts
 from dingdan.services.messaging import notifications, outbound, sending
 from dingdan.services.orders import search_index
@@ -279,6 +280,7 @@ def run_once(db: Database, bank_transfer_hours: float) -> dict[str, Any]:
         "payment_reminders": outbound.queue_payment_reminders(db, bank_transfer_hours),
         "purged_keys": purge_idempotency_keys(db),
         "inbound_bodies_purged": inbound.purge_raw_bodies(db),
+        "einvoice_uploads": invoice_uploads.upload_pending(db),
     }
     return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 

@@ -79,7 +79,9 @@ class Invoice(View):
     buyer_name: str | None
     seller_ubn: str | None
     seller_name: str
-    upload_status: str = Field(description="not_required, pending, uploaded or failed")
+    upload_status: str = Field(
+        description="not_required, pending, pending_void (the void is left), uploaded or failed"
+    )
     void_reason: str | None
 
 
