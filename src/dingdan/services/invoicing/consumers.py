@@ -8,6 +8,7 @@ from typing import Any
 
 from dingdan.db.engine import Database
 from dingdan.services.invoicing import issuing
+from dingdan.services.invoicing import settings as invoicing_settings
 
 TOPICS = (
     "order.paid",
@@ -23,6 +24,8 @@ def on_event(db: Database, event: Any) -> None:
     """``event``: the outbox's claimed message (id, topic, payload, created_at)."""
     topic, payload = event.topic, event.payload or {}
     number = payload.get("number")
+    if not invoicing_settings.get(db)["configured"]:
+        return  # no invoice before the seller has said who it is (settings)
     if topic == "einvoice.range_added":
         issuing.issue_pending(db)
     elif not isinstance(number, str):

@@ -58,8 +58,10 @@ def issue_for_order(db: Database, order_number: str, trigger: str) -> str | None
         order = building.order_of(conn, order_number)
         if order is None or order.status == "cancelled" or order.total_minor <= 0:
             return None
-        if trigger == "payment" and order.financial_status != "paid":
-            return None  # paid in full only
+        if trigger == "payment" and order.paid_minor < order.total_minor:
+            # Paid in full only (a refund since then is an allowance once it is issued:
+            # its event comes after this one).
+            return None
         if _live(conn, order.id) is not None:
             return None
         invoice_id = create(conn, order, cfg)
