@@ -65,6 +65,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "barcode_cleared",
             "rotate_secret",
             "replay",
+            "download",
+            "void",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -84,6 +86,9 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "tracking_events",
             "webhook_endpoint",
             "webhook_delivery",
+            "invoice",
+            "invoicing_settings",
+            "einvoice_track",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -129,6 +134,10 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "return_quarantined",
             "return_policy_overridden",
             "return_photos",
+            "invoice_request",
+            "invoice_issued",
+            "invoice_voided",
+            "invoice_allowance",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),
