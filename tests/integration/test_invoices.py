@@ -42,10 +42,12 @@ def _settings(api: Any, **over: Any) -> None:
     assert r.status_code == 200, r.text
 
 
-def _track(api: Any, start: str = "10000000", end: str = "10000049", **over: Any) -> Any:
+def _track(
+    api: Any, start: str = "10000000", end: str = "10000049", role: str = "finance", **over: Any
+) -> Any:
     period = rules.period_of(utcnow())
     body = {"period": period, "prefix": "AB", "start": start, "end": end} | over
-    return api.post("/api/v1/einvoice/tracks", json=body, role="finance")
+    return api.post("/api/v1/einvoice/tracks", json=body, role=role)
 
 
 def _paid_order(api: Any, **over: Any) -> str:
@@ -100,7 +102,8 @@ def test_tracks_follow_the_contract_and_an_overlap_is_a_conflict(api):
         ("AB", "10000000", 50),
         ("AC", "10000000", 50),
     ]
-    assert _track(api, prefix="AD", role="customer_service").status_code == 422  # not a field
+    assert _track(api, prefix="AD", role="customer_service").status_code == 403
+    assert _track(api, prefix="AD", colour="red").status_code == 422  # not a field
 
 
 @pytest.mark.parametrize(
