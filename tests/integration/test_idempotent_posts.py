@@ -185,6 +185,11 @@ RECIPES: dict[str, Recipe] = {
         {"json": {"period": "2026-11", "prefix": "AB", "start": "10000000", "end": "10000049"}},
         {"json": {"period": "2026-11", "prefix": "AC", "start": "10000000", "end": "10000049"}},
     ),
+    "/api/v1/einvoice/tracks/import": lambda api: (
+        "/api/v1/einvoice/tracks/import",
+        {"json": {"csv": "期別,字軌,起號,迄號\n11511,AB,10000000,10000049\n"}},
+        {"json": {"csv": "期別,字軌,起號,迄號\n11511,AC,10000000,10000049\n"}},
+    ),
     "/api/v1/cod-remittances": lambda api: (
         "/api/v1/cod-remittances",
         {

@@ -399,3 +399,25 @@ def test_the_a4_pdf_is_rendered_by_the_worker_with_chinese_text(
         )
     )
     assert len(downloads) == 1
+
+
+def test_ranges_are_imported_from_the_tax_platforms_csv_all_or_none(api):
+    csv = "期別,字軌,起號,迄號,本數\n11511,AB,10000000,10000049,1\n115/11,AC,20000050,20000149,2\n"
+    r = api.post("/api/v1/einvoice/tracks/import", json={"csv": csv}, role="finance")
+    assert r.status_code == 201, r.text
+    assert [(t["period"], t["prefix"], t["remaining"]) for t in r.json()["items"]] == [
+        ("2026-11", "AB", 50),
+        ("2026-11", "AC", 100),
+    ]
+    bad = "period,prefix,start,end\n2027-01,AD,10000000,10000049\n2027-01,AD,10000001,1\n"
+    r = api.post("/api/v1/einvoice/tracks/import", json={"csv": bad}, role="finance")
+    assert r.status_code == 422 and ("rows[3].start", "invalid_track_number") in _codes(r)
+    again = "period,prefix,start,end\n2027-01,AE,10000000,10000049\n2026-11,AB,10000000,10000049\n"
+    assert (
+        api.post("/api/v1/einvoice/tracks/import", json={"csv": again}, role="finance").status_code
+        == 409
+    )
+    listed = api.get("/api/v1/einvoice/tracks", role="finance").json()["items"]
+    assert {t["prefix"] for t in listed} == {"AB", "AC"}  # nothing of the refused files
+    r = api.post("/api/v1/einvoice/tracks/import", json={"csv": "a,b\n1,2\n"}, role="finance")
+    assert r.status_code == 422 and ("csv", "missing_columns") in _codes(r)

@@ -19,7 +19,7 @@ from dingdan.db.tables import Setting, table_of
 from dingdan.db.types import utcnow
 from dingdan.domain.invoicing import rules
 from dingdan.domain.shared.business_ids import is_valid_tw_ubn
-from dingdan.domain.shared.errors import Conflict, FieldErrors
+from dingdan.domain.shared.errors import Conflict, FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.outbox_events import emit
@@ -135,38 +135,39 @@ def add_track(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any
     and period is a 409 conflict."""
     track = rules.check_track(body)
 
-    def work(conn: Connection) -> dict[str, Any]:
-        overlap = conn.execute(
-            select(EInvoiceTrack.id).where(
-                EInvoiceTrack.period == track.period,
-                EInvoiceTrack.prefix == track.prefix,
-                and_(EInvoiceTrack.start_no <= track.end, EInvoiceTrack.end_no >= track.start),
-            )
-        ).first()
-        if overlap is not None:
-            raise Conflict(
-                detail=f"The range overlaps another range of {track.prefix} in {track.period}."
-            )
-        row = conn.execute(
-            insert(EInvoiceTrack)
-            .values(
-                period=track.period,
-                prefix=track.prefix,
-                start_no=track.start,
-                end_no=track.end,
-                next_no=track.start,
-                low_alerted=False,
-                created_by=actor.name,
-                created_at=utcnow(),
-            )
-            .returning(*table_of(EInvoiceTrack).c)
-        ).one()
-        view = track_view(row)
-        audit(conn, actor, "create", "einvoice_track", view["id"], None, view)
-        emit(conn, "einvoice.range_added", {"period": track.period, "track_id": view["id"]})
-        return view
+    return db.write(lambda conn: _insert_track(conn, actor, track))
 
-    return db.write(work)
+
+def _insert_track(conn: Connection, actor: Actor, track: rules.TrackInput) -> dict[str, Any]:
+    overlap = conn.execute(
+        select(EInvoiceTrack.id).where(
+            EInvoiceTrack.period == track.period,
+            EInvoiceTrack.prefix == track.prefix,
+            and_(EInvoiceTrack.start_no <= track.end, EInvoiceTrack.end_no >= track.start),
+        )
+    ).first()
+    if overlap is not None:
+        raise Conflict(
+            detail=f"The range overlaps another range of {track.prefix} in {track.period}."
+        )
+    row = conn.execute(
+        insert(EInvoiceTrack)
+        .values(
+            period=track.period,
+            prefix=track.prefix,
+            start_no=track.start,
+            end_no=track.end,
+            next_no=track.start,
+            low_alerted=False,
+            created_by=actor.name,
+            created_at=utcnow(),
+        )
+        .returning(*table_of(EInvoiceTrack).c)
+    ).one()
+    view = track_view(row)
+    audit(conn, actor, "create", "einvoice_track", view["id"], None, view)
+    emit(conn, "einvoice.range_added", {"period": track.period, "track_id": view["id"]})
+    return view
 
 
 def list_tracks(db: Database, period: str | None = None) -> dict[str, Any]:
@@ -179,3 +180,68 @@ def list_tracks(db: Database, period: str | None = None) -> dict[str, Any]:
         return {"items": [track_view(t) for t in conn.execute(stmt).all()]}
 
     return db.read(work)
+
+
+# The tax platform's assignment file (字軌配號), by its header's names (Chinese or English):
+# the period (ROC "11511" or "115/11", or "2026-11"), the prefix, the first and last number.
+_CSV_COLUMNS = {
+    "period": ("period", "期別", "發票期別", "年期別"),
+    "prefix": ("prefix", "字軌", "發票字軌"),
+    "start": ("start", "起號", "發票起號"),
+    "end": ("end", "迄號", "發票迄號"),
+}
+MAX_CSV_CHARS = 200_000
+
+
+def _period_of_csv(value: str) -> str:
+    """ "11511" or "115/11" (ROC year 115, November) → "2026-11"; anything else as given."""
+    compact = value.strip().replace("/", "")
+    if compact.isdigit() and len(compact) == 5:
+        return f"{int(compact[:3]) + 1911:04d}-{compact[3:]}"
+    return value.strip()
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_CSV_CHARS:
+        raise ValidationFailed.on("csv", "text_length", max=MAX_CSV_CHARS)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    header = [h.strip().lower() for h in rows[0]]
+    where = {}
+    for key, names in _CSV_COLUMNS.items():
+        found = [i for i, h in enumerate(header) if h in names]
+        if not found:
+            raise ValidationFailed.on("csv", "missing_columns", columns=key)
+        where[key] = found[0]
+    out = []
+    for row in rows[1:]:
+        if not any(c.strip() for c in row):
+            continue
+        cells = {k: (row[i].strip() if i < len(row) else "") for k, i in where.items()}
+        cells["period"] = _period_of_csv(cells["period"])
+        out.append(cells)
+    if not out:
+        raise ValidationFailed.on("csv", "no_data_rows")
+    return out
+
+
+def import_tracks(db: Database, actor: Actor, text: str) -> dict[str, Any]:
+    """Every range of the file, all or none (one transaction): a bad row is refused on its
+    row (``rows[2].start``), an overlap is 409 as for one range."""
+    bodies = _csv_rows(text)
+    tracks = []
+    errors = FieldErrors()
+    for i, body in enumerate(bodies, start=2):
+        try:
+            tracks.append(rules.check_track(body))
+        except ValidationFailed as exc:
+            for e in exc.errors:
+                errors.add(f"rows[{i}].{e.field}", e.code, **e.params)
+    errors.raise_if_any()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        return {"items": [_insert_track(conn, actor, t) for t in tracks]}
+
+    return db.write(work)

@@ -22,6 +22,7 @@ from dingdan.web.api.invoicing.schemas import (
     InvoicingSettings,
     InvoicingSettingsIn,
     Track,
+    TrackImportIn,
     TrackIn,
     TrackList,
     VoidIn,
@@ -62,6 +63,22 @@ async def add_track(request: Request, body: TrackIn, actor: Actor = can(MANAGE))
     prefix and period is 409. Invoices waiting for numbers are issued from it."""
     return await run_in_threadpool(
         invoicing_settings.add_track, db_of(request), actor, body.model_dump()
+    )
+
+
+@router.post(
+    "/einvoice/tracks/import",
+    response_model=TrackList,
+    status_code=201,
+    responses=responses("forbidden", "conflict"),
+)
+async def import_tracks(
+    request: Request, body: TrackImportIn, actor: Actor = can(MANAGE)
+) -> dict[str, Any]:
+    """Every range of the tax platform's file, all or none; a bad row is refused on its row
+    (``rows[2].start``), an overlap is 409 as for one range."""
+    return await run_in_threadpool(
+        invoicing_settings.import_tracks, db_of(request), actor, body.csv
     )
 
 

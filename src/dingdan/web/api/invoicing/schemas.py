@@ -44,6 +44,14 @@ class TrackIn(Strict):
     end: str = Field(max_length=8, description="eight digits ending in 49 or 99")
 
 
+class TrackImportIn(Strict):
+    csv: str = Field(
+        max_length=200_000,
+        description="the tax platform's assignment file (字軌配號) as CSV text: a header naming "
+        "the period (期別: 11511, 115/11 or 2026-11), prefix (字軌), start (起號) and end (迄號)",
+    )
+
+
 class Track(View):
     id: str
     period: str
