@@ -94,19 +94,29 @@ def _seen(conn: Connection, actor: Actor, number: str, what: str = "view") -> No
 
 
 def order_invoices(db: Database, actor: Actor, order_number: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+    """The order's invoices, oldest first; the numbered ones' views audited (an order
+    without any costs a read only)."""
+
+    def read(conn: Connection) -> list[Any]:
         order_id = conn.execute(select(Order.id).where(Order.number == order_number)).scalar()
         if order_id is None:
             raise NotFound(detail=f"Order {order_number} not found.")
-        rows = conn.execute(
-            select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.id)
-        ).all()
-        for inv in rows:
-            if inv.number:
-                _seen(conn, actor, inv.number)
-        return {"items": [invoice_view(inv) for inv in rows]}
+        return list(
+            conn.execute(
+                select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.id)
+            ).all()
+        )
 
-    return db.write(work)
+    rows = db.read(read)
+    numbered = [inv.number for inv in rows if inv.number]
+    if numbered:
+
+        def seen(conn: Connection) -> None:
+            for number in numbered:
+                _seen(conn, actor, number)
+
+        db.write(seen)
+    return {"items": [invoice_view(inv) for inv in rows]}
 
 
 def get_invoice(db: Database, actor: Actor, number: str) -> dict[str, Any]:
