@@ -31,8 +31,10 @@ log = logging.getLogger("dingdan.invoicing")
 BATCH = 50
 
 
-def centre_of(settings: dict[str, Any]) -> Centre | None:
-    """The centre the seller's settings name (None: none is set up; documents wait)."""
+def centre_of(db: Database) -> Centre | None:
+    """The centre the seller set up (None: none is; documents wait ``pending``). The one
+    place an adapter is chosen: at merge, ``services.invoicing.centres.centre_from_settings(
+    db, get_settings())``."""
     return None
 
 
@@ -98,7 +100,7 @@ def _upload_allowance(db: Database, centre: Centre, a: Any, cfg: dict[str, Any])
 def upload_pending(db: Database, centre: Centre | None = None) -> int:
     """Hand the pending documents to the centre; how many it took."""
     cfg = invoicing_settings.get(db)
-    centre = centre or centre_of(cfg)
+    centre = centre or centre_of(db)
     if centre is None:
         return 0
     invoices = db.read(
