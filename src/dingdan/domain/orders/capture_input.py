@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dingdan.domain.inventory.stock import check_quantity
+from dingdan.domain.orders import invoice_request
 from dingdan.domain.orders.rules import PaymentMethod
 from dingdan.domain.shared import contact, money
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
@@ -44,6 +45,8 @@ class OrderInput:
     payment_method: str
     note: str | None
     locale: str = "en"  # the language of the customer's messages
+    # The invoice asked for (None: a printed B2C invoice), kept in the order's events.
+    invoice: invoice_request.InvoiceRequest | None = None
 
 
 def _customer(data: Any, country: str | None, errors: FieldErrors) -> tuple[Any, Any, Any]:
@@ -140,6 +143,7 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
     locale = body.get("locale")
     if locale is not None and locale not in LOCALES:
         errors.add("locale", "not_one_of", choices=", ".join(LOCALES))
+    invoice = invoice_request.check(body.get("invoice"), errors)
     errors.raise_if_any()
     assert address is not None and isinstance(currency, str)
     return OrderInput(
@@ -155,4 +159,5 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
         payment_method=str(method),
         note=body.get("note"),
         locale=locale or default_locale(address.country),
+        invoice=invoice,
     )

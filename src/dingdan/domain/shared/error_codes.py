@@ -224,6 +224,23 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_uscc": N_("is not a valid unified social credit code (统一社会信用代码)"),
     # named by the contract for the e-invoice carrier (手機條碼) the invoicing context will check
     "invalid_carrier_id": N_("is not a valid e-invoice carrier ID (載具)"),
+    "invalid_donation_code": N_("is not a valid donation code (愛心碼): 3 to 7 digits"),
+    "invoice_carrier_and_donation": N_(
+        "cannot be given with a carrier: an invoice is either kept on a carrier or donated"
+    ),
+    "invoice_b2b_no_carrier": N_("cannot be given for a company (B2B) invoice"),
+    # e-invoice number ranges (字軌) and invoices
+    "invalid_einvoice_period": N_(
+        "must be the first month of a two-month period, an odd month such as 2026-11"
+    ),
+    "invalid_track_prefix": N_("must be two capital letters, such as AB"),
+    "invalid_track_number": N_("must be eight digits ending in %(endings)s"),
+    "track_end_before_start": N_("must not be before the start of the range"),
+    "void_window_closed": N_(
+        "the invoice can no longer be voided (the window closed on %(closed)s); "
+        "an allowance is given instead"
+    ),
+    "invoice_not_voidable": N_("an invoice that is %(status)s cannot be voided"),
     # files
     "empty_file": N_("is empty"),
     "file_too_large": N_("is larger than %(max)s bytes"),

@@ -34,6 +34,8 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
 from dingdan.services.integrations import inbound, webhooks
 from dingdan.services.inventory import channel_feed
+from dingdan.services.invoicing import consumers as invoicing
+from dingdan.services.invoicing import uploads as invoice_uploads
 from dingdan.services.jobs import outbox, staff_alerts
 from dingdan.services.messaging import notifications, outbound, sending
 from dingdan.services.orders import search_index
@@ -248,6 +250,17 @@ for _topic in notifications.TOPICS:
 # ---------------------------------------------------------------------------------------------
 
 
+# Invoices (services/invoicing): issued when an order is paid in full or shipped (setting),
+# voided or given an allowance when it changes or is refunded, numbered when a range comes.
+def _invoice(db: Database, message: outbox.Claimed) -> None:
+    invoicing.on_event(db, message)
+
+
+for _topic in invoicing.TOPICS:
+    subscribe(_topic, _invoice)
+# ---------------------------------------------------------------------------------------------
+
+
 def run_frequent(db: Database) -> dict[str, Any]:
     """What runs every second: the stock changes channels hear of (``inventory.changed``),
     the outbox, the search index of the new orders, and the webhook deliveries that are due
@@ -284,6 +297,7 @@ def run_once(
         "crm": recommendations.run_if_due(db),
         # Demand forecasts: nightly every SKU, hourly the SKUs with new sales (own thread).
         "forecasts_started": background and forecasts.start_scheduled(db),
+        "einvoice_uploads": invoice_uploads.upload_pending(db),
     }
     return {**done, **run_frequent(db), "documents": documents.render_pending(db)}
 

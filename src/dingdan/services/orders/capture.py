@@ -854,6 +854,7 @@ def _record_created(
 
 
 _RESERVED_FOR = "order"  # the ledger's reason for a capture's reservations
+INVOICE_REQUEST_EVENT = "invoice_request"  # the order's event holding its invoice request
 
 
 def _created_outbox(draft: _Draft, number: str) -> dict[str, Any]:
@@ -888,6 +889,10 @@ def _created_events(
     note = customer_note(data.note)
     if note:
         items.append(("customer_note", note, None))
+    if data.invoice is not None:
+        # The invoicing context reads the newest of these when it issues the invoice; an
+        # event is written by both capture paths (PostgreSQL's function writes the list).
+        items.append((INVOICE_REQUEST_EVENT, None, data.invoice.as_dict()))
     if plan.allocations:
         items.append(
             (

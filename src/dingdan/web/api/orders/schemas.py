@@ -32,6 +32,21 @@ class OrderLineIn(Strict):
     unit_price: str | None = Field(default=None, max_length=30)
 
 
+class InvoiceIn(Strict):
+    """The invoice asked for: ``b2c`` with a carrier, a donation code or neither (printed),
+    or ``b2b`` with the buyer's business number and name (the rules: domain/orders/
+    invoice_request.py)."""
+
+    type: str = Field(max_length=10, description="b2c or b2b")
+    carrier_type: str | None = Field(
+        default=None, max_length=20, description="mobile, certificate, member or null"
+    )
+    carrier_id: str | None = Field(default=None, max_length=64)
+    donation_code: str | None = Field(default=None, max_length=20)
+    buyer_ubn: str | None = Field(default=None, max_length=20)
+    buyer_name: str | None = Field(default=None, max_length=200)
+
+
 class OrderIn(Strict):
     channel: str = Field(max_length=32)
     external_id: str | None = Field(default=None, max_length=100)
@@ -48,6 +63,7 @@ class OrderIn(Strict):
         description="zh-Hant, zh-Hans or en: the language of the customer's messages "
         "(default from the shipping country: TW, HK, MO zh-Hant; CN, SG zh-Hans; else en)",
     )
+    invoice: InvoiceIn | None = None
 
 
 class CancelIn(Strict):

@@ -209,6 +209,15 @@ LABELS: dict[str, str] = {
     # order events
     "customer_note": N_("Customer's note"),
     "dispute_reassigned": N_("Dispute reassigned"),
+    # invoicing: order events, audit actions and records
+    "invoice_request": N_("Invoice requested"),
+    "invoice_issued": N_("Invoice issued"),
+    "invoice_voided": N_("Invoice voided"),
+    "invoice_allowance": N_("Allowance given"),
+    "download": N_("Downloaded"),
+    "invoice": N_("Invoice"),
+    "invoicing_settings": N_("Invoicing settings"),
+    "einvoice_track": N_("E-invoice number range"),
 }
 
 # Codes that were shown without a label since the process started (a code a page showed raw;

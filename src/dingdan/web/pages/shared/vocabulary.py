@@ -69,6 +69,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "erase",
             "reveal",
             "tag",
+            "download",
+            "void",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -89,6 +91,9 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "webhook_endpoint",
             "webhook_delivery",
             "channel_stock_rule",
+            "invoice",
+            "invoicing_settings",
+            "einvoice_track",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -135,6 +140,10 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "return_quarantined",
             "return_policy_overridden",
             "return_photos",
+            "invoice_request",
+            "invoice_issued",
+            "invoice_voided",
+            "invoice_allowance",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),

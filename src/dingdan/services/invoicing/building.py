@@ -1,0 +1,174 @@
+"""What an order's invoice says: its lines and amounts, from the order as it is now, and
+the ``documents.py`` values (EInvoice, Allowance) an issued invoice's rows become."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from dingdan.db.invoice_tables import Invoice, InvoiceLine
+from dingdan.db.order_tables import Order, OrderEvent, OrderLine
+from dingdan.domain.invoicing import documents, rules
+from dingdan.domain.orders.invoice_request import InvoiceRequest
+from dingdan.services.orders.capture import INVOICE_REQUEST_EVENT
+
+SHIPPING = "運費"  # the shipping line's description (Taiwan's invoices are in Chinese)
+TAX_LINE = "營業稅"  # prices without tax: the tax as a line of its own
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    description: str
+    quantity: int
+    unit_price_minor: int
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    lines: tuple[LineDraft, ...]
+    total_minor: int
+    tax_minor: int
+    einvoice: bool
+
+
+def request_of(conn: Connection, order_id: int) -> InvoiceRequest:
+    """The newest invoice request of the order (none: a printed B2C invoice)."""
+    data = conn.execute(
+        select(OrderEvent.data)
+        .where(OrderEvent.order_id == order_id, OrderEvent.kind == INVOICE_REQUEST_EVENT)
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    ).scalar()
+    return InvoiceRequest.of(data if isinstance(data, dict) else None)
+
+
+def gets_einvoice(order: Any, settings: dict[str, Any]) -> bool:
+    """A TWD order shipped to TW, with e-invoice on (the contract)."""
+    country = (order.shipping_address or {}).get("country")
+    return bool(settings["einvoice"]) and order.currency == "TWD" and country == "TW"
+
+
+def _nt(minor: int) -> int:
+    """TWD minor units rounded to whole NT$ (half up), in minor units again."""
+    return int(rules.nt_dollars(minor)) * 100
+
+
+def draft(conn: Connection, order: Any, settings: dict[str, Any]) -> Draft:
+    """The invoice of the order as it stands (cancelled units left out)."""
+    einvoice = gets_einvoice(order, settings)
+    rows = conn.execute(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
+    ).all()
+    lines = []
+    for ln in rows:
+        qty = ln.quantity - ln.cancelled
+        if qty <= 0:
+            continue
+        price, amount = ln.unit_price_minor, ln.unit_price_minor * qty
+        if einvoice:
+            price, amount = _nt(price), _nt(amount)
+        lines.append(LineDraft(ln.name, qty, price, amount))
+    if order.shipping_minor:
+        ship = _nt(order.shipping_minor) if einvoice else order.shipping_minor
+        lines.append(LineDraft(SHIPPING, 1, ship, ship))
+    if not order.prices_include_tax and order.tax_minor:
+        tax = _nt(order.tax_minor) if einvoice else order.tax_minor
+        lines.append(LineDraft(TAX_LINE, 1, tax, tax))
+    total = sum(ln.amount_minor for ln in lines)
+    if einvoice:
+        b2b = request_of(conn, order.id).type == "b2b"
+        _, tax = documents.tax_split(Decimal(total) / 100, b2b=b2b)
+        return Draft(tuple(lines), total, int(tax) * 100, True)
+    return Draft(tuple(lines), total, order.tax_minor, False)
+
+
+def _party_seller(settings: dict[str, Any]) -> documents.Party:
+    return documents.Party(
+        name=settings["seller_name"],
+        ubn=settings["seller_ubn"],
+        address=settings.get("seller_address"),
+        phone=settings.get("seller_phone"),
+        email=settings.get("seller_email"),
+    )
+
+
+def _buyer(inv: Any) -> documents.Party:
+    if inv.type == "b2b":
+        return documents.Party(name=inv.buyer_name or "", ubn=inv.buyer_ubn)
+    return documents.Party(name=inv.buyer_name or documents.B2C_BUYER_UBN)
+
+
+def _doc_lines(conn: Connection, invoice_id: int) -> tuple[documents.Line, ...]:
+    rows = conn.execute(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id == invoice_id)
+        .order_by(InvoiceLine.sequence)
+    ).all()
+    return tuple(
+        documents.Line(
+            sequence=r.sequence,
+            description=r.description,
+            quantity=Decimal(r.quantity),
+            unit_price=Decimal(r.unit_price_minor) / 100,
+            amount=Decimal(r.amount_minor) / 100,
+        )
+        for r in rows
+    )
+
+
+def einvoice_of(conn: Connection, inv: Any, settings: dict[str, Any]) -> documents.EInvoice:
+    """The issued e-invoice row as the plain value MIG and the centres are built from."""
+    return documents.EInvoice(
+        number=inv.number,
+        issued_at=inv.issued_at,
+        random_code=inv.random_code,
+        seller=_party_seller(settings),
+        buyer=_buyer(inv),
+        lines=_doc_lines(conn, inv.id),
+        total=Decimal(inv.total_minor) / 100,
+        carrier_type=inv.carrier_type,
+        carrier_id=inv.carrier_id,
+        donation_code=inv.donation_code,
+    )
+
+
+def void_of(inv: Any, reason: str) -> documents.InvoiceVoid:
+    return documents.InvoiceVoid(
+        number=inv.number,
+        issued_at=inv.issued_at,
+        voided_at=inv.voided_at,
+        reason=reason,
+        seller_ubn=inv.seller_ubn or "",
+        buyer_ubn=inv.buyer_ubn,
+    )
+
+
+def allowance_of(
+    inv: Any,
+    number: str,
+    issued_at: Any,
+    lines: tuple[documents.Line, ...],
+    settings: dict[str, Any],
+) -> documents.Allowance:
+    return documents.Allowance(
+        number=number,
+        issued_at=issued_at,
+        invoice_number=inv.number,
+        invoice_issued_at=inv.issued_at,
+        seller=_party_seller(settings),
+        buyer=_buyer(inv),
+        lines=lines,
+        total=sum((ln.amount for ln in lines), Decimal(0)),
+    )
+
+
+def order_of(conn: Connection, number: str) -> Any:
+    return conn.execute(select(Order).where(Order.number == number)).first()
+
+
+def invoice_row(conn: Connection, invoice_id: int) -> Any:
+    return conn.execute(select(Invoice).where(Invoice.id == invoice_id)).one()

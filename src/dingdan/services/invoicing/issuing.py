@@ -1,0 +1,390 @@
+"""Issuing invoices, voiding them and giving allowances (折讓), from the outbox's events.
+
+- ``order.paid`` (``issue_on`` payment) or ``order.shipped`` (``issue_on`` shipment): the
+  order's invoice, once (``invoices.live_order_id`` is unique: a second run of the event,
+  or a second worker, finds it or loses the race and finds it on its retry).
+- ``einvoice.range_added``: the invoices left ``pending`` for want of numbers get theirs,
+  oldest first.
+- ``order.updated``: an invoiced order whose amounts changed is voided and issued again
+  within the void window, else given an allowance for what it went down by.
+- ``refund.created``: an allowance (G0401) for the refunded amount, keyed by the refund's
+  payment id, never more than what the invoice has left.
+- ``order.cancelled``: the invoice is voided within the window (else a full allowance).
+
+Each runs in one transaction; the MIG message is built and kept in it. Uploading to a
+value-added centre happens after, from the worker (services/invoicing/uploads.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from dingdan.db.engine import Database
+from dingdan.db.invoice_tables import Allowance, AllowanceLine, Invoice, InvoiceLine
+from dingdan.db.types import utcnow
+from dingdan.domain.access.roles import Role
+from dingdan.domain.invoicing import documents, mig, rules
+from dingdan.domain.shared.errors import Conflict, FieldError, NotFound
+from dingdan.domain.shared.money import format_amount
+from dingdan.services.invoicing import building, numbers, pdf
+from dingdan.services.invoicing import settings as invoicing_settings
+from dingdan.services.orders.events import event
+from dingdan.services.shared.common import Actor, audit
+from dingdan.services.shared.outbox_events import emit
+
+log = logging.getLogger("dingdan.invoicing")
+SYSTEM = Actor("system:invoicing", Role.ADMIN)
+INVOICE_SERIES = "INV"
+ALLOWANCE_SERIES = "AL"
+
+
+def _live(conn: Connection, order_id: int) -> Any:
+    return conn.execute(select(Invoice).where(Invoice.live_order_id == order_id)).first()
+
+
+def issue_for_order(db: Database, order_number: str, trigger: str) -> str | None:
+    """The order's invoice if it is due now (``trigger``: payment or shipment, as the
+    settings say); the invoice's number (None: not due, already there, or pending)."""
+
+    def work(conn: Connection) -> str | None:
+        cfg = invoicing_settings.read(conn)
+        if not cfg["configured"] or cfg["issue_on"] != trigger:
+            return None
+        order = building.order_of(conn, order_number)
+        if order is None or order.status == "cancelled" or order.total_minor <= 0:
+            return None
+        if trigger == "payment" and order.paid_minor < order.total_minor:
+            # Paid in full only (a refund since then is an allowance once it is issued:
+            # its event comes after this one).
+            return None
+        if _live(conn, order.id) is not None:
+            return None
+        invoice_id = create(conn, order, cfg)
+        return issue_number(conn, invoice_id, cfg)
+
+    return db.write(work)
+
+
+def create(conn: Connection, order: Any, cfg: dict[str, Any]) -> int:
+    """A pending invoice of the order as it stands (its number comes from issue_number)."""
+    d = building.draft(conn, order, cfg)
+    req = building.request_of(conn, order.id)
+    b2b = req.type == "b2b"
+    invoice_id = int(
+        conn.execute(
+            insert(Invoice)
+            .values(
+                order_id=order.id,
+                live_order_id=order.id,
+                number=None,
+                einvoice=d.einvoice,
+                status="pending",
+                type=req.type,
+                carrier_type=req.carrier_type,
+                carrier_id=req.carrier_id,
+                donation_code=req.donation_code,
+                buyer_ubn=req.buyer_ubn if b2b else None,
+                buyer_name=req.buyer_name if b2b else (order.customer or {}).get("name"),
+                seller_ubn=cfg["seller_ubn"],
+                seller_name=cfg["seller_name"],
+                currency=order.currency,
+                total_minor=d.total_minor,
+                tax_minor=d.tax_minor,
+                upload_status="pending" if d.einvoice else "not_required",
+                created_at=utcnow(),
+            )
+            .returning(Invoice.id)
+        ).scalar_one()
+    )
+    if d.lines:
+        conn.execute(
+            insert(InvoiceLine),
+            [
+                {
+                    "invoice_id": invoice_id,
+                    "sequence": i,
+                    "description": ln.description[:500],
+                    "quantity": ln.quantity,
+                    "unit_price_minor": ln.unit_price_minor,
+                    "amount_minor": ln.amount_minor,
+                }
+                for i, ln in enumerate(d.lines, start=1)
+            ],
+        )
+    return invoice_id
+
+
+def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str | None:
+    """Number and issue a pending invoice now; None when no e-invoice number is left (it
+    stays pending until a range is added)."""
+    inv = building.invoice_row(conn, invoice_id)
+    now = utcnow()
+    period = rules.period_of(now)
+    low = None
+    if inv.einvoice:
+        taken = numbers.take_einvoice_number(conn, period)
+        if taken is None:
+            log.warning("no e-invoice number left for %s: invoice %s pending", period, inv.id)
+            return None
+        number, code = taken.number, rules.random_code()
+        if taken.low:
+            low = {"period": period, "prefix": number[:2], "remaining": taken.remaining}
+    else:
+        number, code = numbers.next_in_series(conn, INVOICE_SERIES, rules.local(now).year), None
+    conn.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id, Invoice.status == "pending")
+        .values(number=number, random_code=code, period=period, issued_at=now, status="issued")
+    )
+    inv = building.invoice_row(conn, invoice_id)
+    if inv.einvoice:
+        xml = mig.f0401(building.einvoice_of(conn, inv, cfg)).decode()
+        conn.execute(update(Invoice).where(Invoice.id == invoice_id).values(mig_xml=xml))
+    order_number = _order_number(conn, inv.order_id)
+    total = format_amount(inv.total_minor, inv.currency)
+    event(
+        conn,
+        inv.order_id,
+        "invoice_issued",
+        SYSTEM.name,
+        f"Invoice {number} issued",
+        {"invoice": number, "total": total},
+    )
+    emit(
+        conn,
+        "invoice.issued",
+        {"number": order_number, "invoice": number, "total": total, "currency": inv.currency},
+    )
+    if low is not None:
+        emit(conn, "einvoice.range_low", {**low, "number": order_number})
+    pdf.queue(conn, building.invoice_row(conn, invoice_id), cfg, SYSTEM.name)
+    return number
+
+
+def _order_number(conn: Connection, order_id: int) -> str:
+    from dingdan.db.order_tables import Order
+
+    return str(conn.execute(select(Order.number).where(Order.id == order_id)).scalar_one())
+
+
+def issue_pending(db: Database) -> int:
+    """Number the pending invoices, oldest first, one transaction each, until numbers run
+    out; how many were issued."""
+    done = 0
+    while True:
+
+        def work(conn: Connection) -> bool | None:
+            cfg = invoicing_settings.read(conn)
+            row = conn.execute(
+                select(Invoice.id).where(Invoice.status == "pending").order_by(Invoice.id).limit(1)
+            ).first()
+            if row is None:
+                return None
+            return issue_number(conn, int(row.id), cfg) is not None
+
+        issued = db.write(work)
+        if not issued:
+            return done
+        done += 1
+
+
+# Voids ----------------------------------------------------------------------------------------
+
+
+def _void(conn: Connection, inv: Any, reason: str, cfg: dict[str, Any], actor: Actor) -> None:
+    now = utcnow()
+    conn.execute(
+        update(Invoice)
+        .where(Invoice.id == inv.id)
+        .values(status="void", live_order_id=None, voided_at=now, void_reason=reason[:200])
+    )
+    if inv.status != "issued":
+        return  # a pending invoice had no number: nothing was issued to void
+    inv = building.invoice_row(conn, inv.id)
+    if inv.einvoice:
+        xml = mig.f0501(building.void_of(inv, reason)).decode()
+        # The centre hears of the void once it has the invoice: an issue not yet uploaded
+        # goes first (uploads.py), then the void.
+        upload = "pending_void" if inv.upload_status == "uploaded" else "pending"
+        conn.execute(
+            update(Invoice).where(Invoice.id == inv.id).values(void_xml=xml, upload_status=upload)
+        )
+    order_number = _order_number(conn, inv.order_id)
+    event(
+        conn,
+        inv.order_id,
+        "invoice_voided",
+        actor.name,
+        f"Invoice {inv.number} voided: {reason}",
+        {"invoice": inv.number, "reason": reason},
+    )
+    emit(conn, "invoice.voided", {"number": order_number, "invoice": inv.number, "reason": reason})
+    audit(conn, actor, "void", "invoice", inv.number, {"status": "issued"}, {"status": "void"})
+    pdf.queue(conn, building.invoice_row(conn, inv.id), cfg, actor.name)
+
+
+def _window_open(inv: Any, cfg: dict[str, Any], now: datetime) -> bool:
+    return inv.period is None or rules.may_void(inv.period, now, cfg["void_closing_day"])
+
+
+def void(db: Database, actor: Actor, number: str, reason: str) -> dict[str, Any]:
+    """Void an issued invoice within the void window (its number is never used again)."""
+    from dingdan.services.invoicing import queries
+
+    def work(conn: Connection) -> dict[str, Any]:
+        cfg = invoicing_settings.read(conn)
+        inv = conn.execute(select(Invoice).where(Invoice.number == number)).first()
+        if inv is None:
+            raise NotFound(detail=f"Invoice {number} not found.")
+        if inv.status != "issued":
+            raise Conflict(
+                detail=f"Invoice {number} is {inv.status}.",
+                errors=[FieldError.of("number", "invoice_not_voidable", status=inv.status)],
+            )
+        if not _window_open(inv, cfg, utcnow()):
+            closed = rules.void_deadline(inv.period, cfg["void_closing_day"])
+            raise Conflict(
+                detail=f"Invoice {number} can no longer be voided.",
+                errors=[
+                    FieldError.of("number", "void_window_closed", closed=closed.date().isoformat())
+                ],
+            )
+        _void(conn, inv, reason, cfg, actor)
+        return queries.invoice_detail(conn, number)
+
+    return db.write(work)
+
+
+# Allowances -----------------------------------------------------------------------------------
+
+
+def _allowed_left(conn: Connection, inv: Any) -> int:
+    given = conn.execute(
+        select(func.coalesce(func.sum(Allowance.amount_minor), 0)).where(
+            Allowance.invoice_id == inv.id, Allowance.status == "issued"
+        )
+    ).scalar_one()
+    return int(inv.total_minor) - int(given)
+
+
+def give_allowance(
+    conn: Connection, inv: Any, amount_minor: int, source: str, reason: str, cfg: dict[str, Any]
+) -> str | None:
+    """An allowance of ``amount_minor`` (capped at what the invoice has left) against an
+    issued invoice, keyed by ``source``; its number (None: nothing left, or given before)."""
+    if conn.execute(select(Allowance.id).where(Allowance.source == source)).first() is not None:
+        return None
+    if inv.einvoice:
+        amount_minor = int(rules.nt_dollars(amount_minor)) * 100
+    amount = min(amount_minor, _allowed_left(conn, inv))
+    if amount <= 0:
+        return None
+    now = utcnow()
+    number = numbers.next_in_series(conn, ALLOWANCE_SERIES, rules.local(now).year)
+    line = documents.Line(
+        1, reason[:100] or "折讓", Decimal(1), Decimal(amount) / 100, Decimal(amount) / 100
+    )
+    doc = building.allowance_of(inv, number, now, (line,), cfg)
+    _, tax = documents.tax_split(doc.total, b2b=True)
+    xml = mig.g0401(doc).decode() if inv.einvoice else None
+    allowance_id = conn.execute(
+        insert(Allowance)
+        .values(
+            invoice_id=inv.id,
+            number=number,
+            source=source,
+            status="issued",
+            amount_minor=amount,
+            tax_minor=int(tax) * 100 if inv.einvoice else 0,
+            reason=reason[:500],
+            upload_status="pending" if inv.einvoice else "not_required",
+            mig_xml=xml,
+            issued_at=now,
+        )
+        .returning(Allowance.id)
+    ).scalar_one()
+    conn.execute(
+        insert(AllowanceLine).values(
+            allowance_id=allowance_id,
+            sequence=1,
+            description=line.description,
+            quantity=1,
+            unit_price_minor=amount,
+            amount_minor=amount,
+            tax_minor=int(tax) * 100 if inv.einvoice else 0,
+        )
+    )
+    shown = format_amount(amount, inv.currency)
+    event(
+        conn,
+        inv.order_id,
+        "invoice_allowance",
+        SYSTEM.name,
+        f"Allowance {number} of {shown} {inv.currency} on invoice {inv.number}",
+        {"invoice": inv.number, "allowance": number, "amount": shown},
+    )
+    return number
+
+
+def on_refund(db: Database, order_number: str, amount: str, payment_id: str, reason: str) -> None:
+    def work(conn: Connection) -> None:
+        cfg = invoicing_settings.read(conn)
+        order = building.order_of(conn, order_number)
+        if order is None:
+            return
+        inv = _live(conn, order.id)
+        if inv is None or inv.status != "issued":
+            return
+        minor = _minor(amount, order.currency)
+        give_allowance(conn, inv, minor, f"refund:{payment_id}", f"退款 {reason}", cfg)
+
+    db.write(work)
+
+
+def _minor(amount: str, currency: str) -> int:
+    from dingdan.domain.shared.money import parse_amount
+
+    return parse_amount(amount, currency, "amount")
+
+
+def on_order_changed(db: Database, order_number: str, source: str, cancelled: bool) -> None:
+    """An invoiced order was edited (or cancelled): within the void window the invoice is
+    voided and (unless cancelled) issued again as the order now stands; after it, an
+    allowance for what the order went down by."""
+
+    def work(conn: Connection) -> None:
+        cfg = invoicing_settings.read(conn)
+        order = building.order_of(conn, order_number)
+        if order is None or not cfg["configured"]:
+            return
+        inv = _live(conn, order.id)
+        if inv is None:
+            return
+        d = building.draft(conn, order, cfg)
+        if not cancelled and d.total_minor == inv.total_minor:
+            return
+        if inv.status == "pending" or _window_open(inv, cfg, utcnow()):
+            reason = "訂單取消" if cancelled else "訂單修改"
+            _void(conn, inv, reason, cfg, SYSTEM)
+            if not cancelled and d.total_minor > 0:
+                new_id = create(conn, order, cfg)
+                conn.execute(update(Invoice).where(Invoice.id == inv.id).values(replaced_by=new_id))
+                issue_number(conn, new_id, cfg)
+            return
+        edits = conn.execute(
+            select(func.coalesce(func.sum(Allowance.amount_minor), 0)).where(
+                Allowance.invoice_id == inv.id,
+                Allowance.status == "issued",
+                Allowance.source.like("edit:%"),
+            )
+        ).scalar_one()
+        down = inv.total_minor - int(edits) - (0 if cancelled else d.total_minor)
+        if down > 0:
+            give_allowance(conn, inv, down, source, "訂單修改", cfg)
+
+    db.write(work)

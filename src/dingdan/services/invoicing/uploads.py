@@ -1,0 +1,165 @@
+"""Uploading e-invoice documents to a value-added centre (加值中心), from the worker.
+
+Issued invoices, voids and allowances are written with ``upload_status`` ``pending`` in the
+transaction that made them; ``upload_pending`` hands each to the centre that
+``centre_of`` gives for the settings, outside any transaction, and records the answer: ok
+→ ``uploaded`` (a void whose invoice went first: ``pending_void`` until the void goes
+too); a retryable answer (the centre down, a timeout) stays ``pending`` with the
+error kept, for the next round; a refusal → ``failed`` with the centre's message, for a
+person to see. Nothing is lost: a crash between the call and the record calls again, and
+every centre answers a repeated document as done (domain/invoicing/centres.py).
+
+``centre_of`` is the one place an adapter is chosen (ECPay, Amego: their adapters are not
+in this module). Without one, documents wait ``pending``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from dingdan.db.engine import Database
+from dingdan.db.invoice_tables import Allowance, Invoice
+from dingdan.domain.invoicing.centres import Centre, CentreAnswer
+from dingdan.services.invoicing import building
+from dingdan.services.invoicing import settings as invoicing_settings
+
+log = logging.getLogger("dingdan.invoicing")
+BATCH = 50
+
+
+def centre_of(db: Database) -> Centre | None:
+    """The centre the seller set up (``DINGDAN_EINVOICE_CENTRE``; None: none is, documents
+    wait ``pending``). The one place an adapter is chosen."""
+    from dingdan.config import get_settings
+    from dingdan.services.invoicing.centres import centre_from_settings
+
+    return centre_from_settings(db, get_settings())
+
+
+def _status(answer: CentreAnswer) -> tuple[str, str | None]:
+    if answer.ok:
+        return "uploaded", None
+    said = f"{answer.code or ''} {answer.message or ''}".strip()[:1000] or "refused"
+    return ("pending" if answer.retryable else "failed"), said
+
+
+def _ask(call: Callable[[], CentreAnswer]) -> CentreAnswer:
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - an adapter that raised: try again next round
+        log.warning("e-invoice centre failed: %s", exc)
+        return CentreAnswer(ok=False, message=str(exc)[:500], retryable=True)
+
+
+def _upload_invoice(db: Database, centre: Centre, inv: Any, cfg: dict[str, Any]) -> str:
+    """The invoice's pending document(s): its issue, then (voided) its void."""
+
+    def read(conn: Connection) -> Any:
+        return building.einvoice_of(conn, inv, cfg)
+
+    def record(status: str, error: str | None) -> None:
+        db.write(
+            lambda conn: conn.execute(
+                update(Invoice)
+                .where(Invoice.id == inv.id, Invoice.status == inv.status)
+                .values(upload_status=status, upload_error=error)
+            )
+        )
+
+    if inv.upload_status == "pending":
+        doc = db.read(read)
+        status, error = _status(_ask(lambda: centre.issue(doc)))
+        if status == "uploaded" and inv.status == "void":
+            status = "pending_void"
+        record(status, error)
+        if status != "pending_void":
+            return status
+    void = building.void_of(inv, inv.void_reason or "")
+    status, error = _status(_ask(lambda: centre.void(void)))
+    record(status, error)
+    return status
+
+
+def _upload_allowance(db: Database, centre: Centre, a: Any, cfg: dict[str, Any]) -> str:
+    def read(conn: Connection) -> Any:
+        return _allowance_doc(conn, a, cfg)
+
+    doc = db.read(read)
+    answer = _ask(lambda: centre.allowance(doc))
+    status, _ = _status(answer)
+
+    def record(conn: Connection) -> None:
+        conn.execute(update(Allowance).where(Allowance.id == a.id).values(upload_status=status))
+
+    db.write(record)
+    return status
+
+
+def upload_pending(db: Database, centre: Centre | None = None) -> int:
+    """Hand the pending documents to the centre; how many it took."""
+    cfg = invoicing_settings.get(db)
+    centre = centre or centre_of(db)
+    if centre is None:
+        return 0
+    invoices = db.read(
+        lambda c: c.execute(
+            select(Invoice)
+            .where(
+                Invoice.upload_status.in_(("pending", "pending_void")),
+                Invoice.status.in_(("issued", "void")),
+            )
+            .order_by(Invoice.id)
+            .limit(BATCH)
+        ).all()
+    )
+    # The centre down (a retryable answer): the rest waits for the next round, instead of
+    # each document waiting out its own timeout in this one.
+    done = 0
+    for inv in invoices:
+        status = _upload_invoice(db, centre, inv, cfg)
+        if status == "pending":
+            return done
+        done += status == "uploaded"
+    allowances = db.read(
+        lambda c: c.execute(
+            select(Allowance)
+            .where(Allowance.upload_status == "pending")
+            .order_by(Allowance.id)
+            .limit(BATCH)
+        ).all()
+    )
+    for a in allowances:
+        status = _upload_allowance(db, centre, a, cfg)
+        if status == "pending":
+            break
+        done += status == "uploaded"
+    return done
+
+
+def _allowance_doc(conn: Connection, a: Any, cfg: dict[str, Any]) -> Any:
+    from decimal import Decimal
+
+    from dingdan.db.invoice_tables import AllowanceLine
+    from dingdan.domain.invoicing import documents
+
+    inv = building.invoice_row(conn, a.invoice_id)
+    rows = conn.execute(
+        select(AllowanceLine)
+        .where(AllowanceLine.allowance_id == a.id)
+        .order_by(AllowanceLine.sequence)
+    ).all()
+    lines = tuple(
+        documents.Line(
+            r.sequence,
+            r.description,
+            Decimal(r.quantity),
+            Decimal(r.unit_price_minor) / 100,
+            Decimal(r.amount_minor) / 100,
+        )
+        for r in rows
+    )
+    return building.allowance_of(inv, a.number, a.issued_at, lines, cfg)

@@ -1,0 +1,177 @@
+"""Invoices and Taiwan e-invoices (shared/CONTRACT.md, "Invoices and Taiwan e-invoices").
+
+Settings, number ranges and voids need ``manage_payments`` (the contract's finance,
+manager and admin); reading invoices needs ``read``. Every read of an invoice is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.access.roles import Action
+from dingdan.services.invoicing import issuing, pdf, queries
+from dingdan.services.invoicing import settings as invoicing_settings
+from dingdan.services.shared.common import Actor
+from dingdan.web.api.invoicing.schemas import (
+    AllowanceList,
+    InvoiceDetail,
+    InvoiceList,
+    InvoicingSettings,
+    InvoicingSettingsIn,
+    Track,
+    TrackImportIn,
+    TrackIn,
+    TrackList,
+    VoidIn,
+)
+from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.errors import responses
+
+router = APIRouter(prefix="/api/v1", tags=["invoicing"])
+MANAGE = Action.MANAGE_PAYMENTS  # finance, manager, admin
+
+
+@router.get(
+    "/settings/invoicing", response_model=InvoicingSettings, responses=responses("forbidden")
+)
+async def get_settings(request: Request, actor: Actor = can(MANAGE)) -> dict[str, Any]:
+    return await run_in_threadpool(invoicing_settings.get, db_of(request))
+
+
+@router.put(
+    "/settings/invoicing", response_model=InvoicingSettings, responses=responses("forbidden")
+)
+async def put_settings(
+    request: Request, body: InvoicingSettingsIn, actor: Actor = can(MANAGE)
+) -> dict[str, Any]:
+    """The seller's name and business number (checked with the 2023 rule), e-invoice on or
+    off, and when invoices are issued (payment in full, or shipment)."""
+    return await run_in_threadpool(invoicing_settings.put, db_of(request), actor, body.model_dump())
+
+
+@router.post(
+    "/einvoice/tracks",
+    response_model=Track,
+    status_code=201,
+    responses=responses("forbidden", "conflict"),
+)
+async def add_track(request: Request, body: TrackIn, actor: Actor = can(MANAGE)) -> dict[str, Any]:
+    """A number range (字軌) of a two-month period; one overlapping another range of the same
+    prefix and period is 409. Invoices waiting for numbers are issued from it."""
+    return await run_in_threadpool(
+        invoicing_settings.add_track, db_of(request), actor, body.model_dump()
+    )
+
+
+@router.post(
+    "/einvoice/tracks/import",
+    response_model=TrackList,
+    status_code=201,
+    responses=responses("forbidden", "conflict"),
+)
+async def import_tracks(
+    request: Request, body: TrackImportIn, actor: Actor = can(MANAGE)
+) -> dict[str, Any]:
+    """Every range of the tax platform's file, all or none; a bad row is refused on its row
+    (``rows[2].start``), an overlap is 409 as for one range."""
+    return await run_in_threadpool(
+        invoicing_settings.import_tracks, db_of(request), actor, body.csv
+    )
+
+
+@router.get("/einvoice/tracks", response_model=TrackList, responses=responses("forbidden"))
+async def list_tracks(
+    request: Request, period: str | None = None, actor: Actor = can(MANAGE)
+) -> dict[str, Any]:
+    return await run_in_threadpool(invoicing_settings.list_tracks, db_of(request), period)
+
+
+@router.get(
+    "/orders/{number}/invoices",
+    response_model=InvoiceList,
+    responses=responses("forbidden", "not_found"),
+)
+async def order_invoices(
+    request: Request, number: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(queries.order_invoices, db_of(request), actor, number)
+
+
+@router.get(
+    "/invoices/{number}",
+    response_model=InvoiceDetail,
+    responses=responses("forbidden", "not_found"),
+)
+async def get_invoice(
+    request: Request, number: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(queries.get_invoice, db_of(request), actor, number)
+
+
+@router.get(
+    "/invoices/{number}/allowances",
+    response_model=AllowanceList,
+    responses=responses("forbidden", "not_found"),
+)
+async def list_allowances(
+    request: Request, number: str, actor: Actor = can(Action.READ)
+) -> dict[str, Any]:
+    return await run_in_threadpool(queries.allowances, db_of(request), actor, number)
+
+
+@router.get(
+    "/invoices/{number}/mig",
+    response_class=Response,
+    responses={
+        **responses("forbidden", "not_found"),
+        200: {
+            "description": "The MIG 4.0 F0401 message",
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        },
+    },
+)
+async def get_mig(request: Request, number: str, actor: Actor = can(Action.READ)) -> Response:
+    xml = await run_in_threadpool(queries.mig_xml, db_of(request), actor, number)
+    return Response(
+        content=xml.encode(),
+        media_type="application/xml",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+@router.get(
+    "/invoices/{number}/pdf",
+    response_class=Response,
+    responses={
+        **responses("forbidden", "not_found"),
+        200: {
+            "description": "The A4 invoice (404 until the worker has rendered it)",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
+)
+async def get_pdf(request: Request, number: str, actor: Actor = can(Action.READ)) -> Response:
+    data, filename = await run_in_threadpool(pdf.download, db_of(request), actor, number)
+    safe = "".join(c for c in filename if c.isascii() and (c.isalnum() or c in "._-"))
+    headers = {
+        "Content-Disposition": f'attachment; filename="{safe or "invoice.pdf"}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    return Response(content=data, media_type="application/pdf", headers=headers)
+
+
+@router.post(
+    "/invoices/{number}/void",
+    response_model=InvoiceDetail,
+    responses=responses("forbidden", "not_found", "conflict"),
+)
+async def void_invoice(
+    request: Request, number: str, body: VoidIn, actor: Actor = can(MANAGE)
+) -> dict[str, Any]:
+    """Void an issued invoice (F0501) within the void window; its number is never used
+    again. After the window: 409 with ``void_window_closed``."""
+    return await run_in_threadpool(issuing.void, db_of(request), actor, number, body.reason)

@@ -1,0 +1,62 @@
+"""The order page loads the order's invoices from the invoicing pages (by URL); the panel
+shows the number, random code and amounts, in the reader's language; each view is
+audited; signed out it sends to the sign-in page."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from dingdan.db.tables import AuditEntry
+from dingdan.db.types import utcnow
+from dingdan.domain.invoicing import rules
+from dingdan.services.invoicing import settings as invoicing_settings
+from dingdan.services.jobs import worker
+from dingdan.services.payments import transactions
+from tests.builders import ADMIN
+
+
+def test_the_order_page_shows_its_invoices(db, shop, browser):
+    invoicing_settings.put(
+        db, ADMIN, {"seller_name": "茶行有限公司", "seller_ubn": "04595257", "einvoice": True}
+    )
+    invoicing_settings.add_track(
+        db,
+        ADMIN,
+        {
+            "period": rules.period_of(utcnow()),
+            "prefix": "AB",
+            "start": "10000000",
+            "end": "10000049",
+        },
+    )
+    order = shop["order"]
+    transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
+    worker.drain(db)
+    viewer = browser("viewer")
+    page = viewer.get(f"/orders/{order['number']}").text
+    assert f'hx-get="/orders/{order["number"]}/invoices"' in page
+    panel = viewer.get(
+        f"/orders/{order['number']}/invoices",
+        headers={"HX-Request": "true", "Accept-Language": "zh-TW"},
+    )
+    assert panel.status_code == 200
+    assert "AB10000000" in panel.text and "隨機碼" in panel.text and "已開立" in panel.text
+    full = viewer.get(f"/orders/{order['number']}/invoices").text
+    assert "<html" in full and "AB10000000" in full
+    seen = db.read(
+        lambda c: (
+            c.execute(
+                select(AuditEntry.actor).where(
+                    AuditEntry.entity_type == "invoice", AuditEntry.action == "view"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    )
+    assert len(seen) == 2 and all("viewer" in a for a in seen)
+
+
+def test_signed_out_the_invoice_panel_sends_to_sign_in(shop, browser):
+    r = browser().get(f"/orders/{shop['order']['number']}/invoices", follow_redirects=False)
+    assert r.status_code in (302, 303) and "/login" in r.headers["location"]
