@@ -218,7 +218,11 @@ def test_stateful_links_reach_the_order_logic(
 
     # The order logic and what hangs off an order; the catalog and settings get the budget of
     # the stateless test. (Revoking a made-up token id could also revoke the test's own.)
-    schema = api_schema.include(path_regex=r"^/api/v1/(orders|shipments|returns|payments|disputes)")
+    # An order's invoices are read-only here and have their own tests: left out, so that the
+    # budget goes to the order's own steps.
+    schema = api_schema.include(
+        path_regex=r"^/api/v1/(orders|shipments|returns|payments|disputes)(?!.*/invoices$)"
+    )
     # Valid data only: a malformed request stops a chain at its first step, and the stateless
     # test above sends malformed requests to every operation already.
     modes = list(schema.config.generation.modes)
