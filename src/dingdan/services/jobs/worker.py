@@ -40,6 +40,7 @@ from dingdan.services.payments import (
     intents,
     transactions,
 )
+from dingdan.services.reports import rollups
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
 
@@ -228,6 +229,9 @@ def _fan_out_webhooks(db: Database, message: outbox.Claimed) -> None:
 
 
 subscribe("*", _fan_out_webhooks)
+
+for _topic in rollups.TOPICS:  # the reports' daily rollups (services/reports/rollups.py)
+    subscribe(_topic, rollups.on_event)
 # ---------------------------------------------------------------------------------------------
 
 
