@@ -133,11 +133,12 @@ def inventory_verify() -> None:
 
 
 def _register_more() -> None:
-    from dingdan.cli import exports, imports, tracking
+    from dingdan.cli import exports, imports, reports, tracking
 
     imports.register(products_app, inventory_app)
     app.add_typer(imports.orders_app, name="orders")
     app.add_typer(tracking.tracking_app, name="tracking")
+    app.add_typer(reports.reports_app, name="reports")
     exports.register(app)
 
 

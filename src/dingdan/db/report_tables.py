@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dingdan.db.tables import Base, BigId
@@ -31,6 +31,11 @@ class ReportDaily(Base):
     orders: Mapped[int] = mapped_column(BigInteger, default=0)
     units: Mapped[int] = mapped_column(BigInteger, default=0)
     revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        # The customers' sales, paged by key: each key's days together.
+        Index("ix_report_daily_dimension_key", "dimension", "currency", "key", "day"),
+    )
 
 
 class ReportOrderFacts(Base):

@@ -67,6 +67,8 @@ FIELD_ERRORS: dict[str, str] = {
     "not_a_time": N_("must be a date and time such as 2026-12-07T14:30:00+08:00"),
     "not_a_webhook_secret": N_("must be a secret of the form whsec_ and base64"),
     "before_start": N_("must not be before the start date"),
+    "currency_required": N_("is required: orders in %(currencies)s fall in the range"),
+    "range_too_long": N_("must be at most %(days)s days before the end date"),
     # choices and codes
     "not_one_of": N_("must be one of %(choices)s"),
     "unknown_value": N_("is not one of the choices"),

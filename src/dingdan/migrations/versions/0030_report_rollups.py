@@ -34,6 +34,10 @@ def upgrade() -> None:
             "dimension", "day", "currency", "key", name=op.f("pk_report_daily")
         ),
     )
+    with op.batch_alter_table("report_daily", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_report_daily_dimension_key", ["dimension", "currency", "key", "day"], unique=False
+        )
     op.create_table(
         "report_order_facts",
         sa.Column("order_id", _ID, nullable=False),

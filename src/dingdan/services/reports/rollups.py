@@ -148,7 +148,7 @@ def apply(conn: Connection, ids: Sequence[int]) -> int:
         currency = state.currency if state else ""
         before = old.get(oid)
         same = before is not None and (before.day, before.currency) == (day, currency)
-        if same and [list(f) for f in new] == [list(f) for f in before.rows]:
+        if same and before is not None and [list(f) for f in new] == list(before.rows):
             continue
         if before is not None:
             _add(delta, before.day, before.currency, before.rows, -1)
