@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from dingdan.db.message_tables import OrderRating
 from dingdan.db.order_tables import Order, Shipment
@@ -98,8 +98,10 @@ def shop(api, stocked):
     transactions.record_refund(db, ADMIN, o2, {"amount": "100.00", "reason": "late"})
     shipments.cancel_order(db, ADMIN, o3, "customer asked")
     edits.cancel_line(db, ADMIN, o5, "TEA-002", {"quantity": 1, "reason": "no stock"})
-    ids = {n: db.read(lambda c, n=n: c.execute(
-        Order.__table__.select().where(Order.number == n)).one().id) for n in (o1, o2, o4)}  # fmt: skip
+    ids = {
+        n: db.read(lambda c, n=n: c.execute(select(Order.id).where(Order.number == n)).scalar())
+        for n in (o1, o2, o4)
+    }
     db.write(lambda c: c.execute(insert(OrderRating), [
         {"order_id": ids[o1], "rating": 5}, {"order_id": ids[o2], "rating": 3},
         {"order_id": ids[o4], "rating": 1}]))  # fmt: skip
