@@ -64,133 +64,85 @@ Recipe = Callable[[Any], tuple[str, dict[str, Any], dict[str, Any]]]
 # path template -> (url, the request's keyword arguments, another request to the same url)
 RECIPES: dict[str, Recipe] = {
     "/api/v1/tokens": lambda api: (
-        "/api/v1/tokens",
-        {"json": {"name": "shop-a", "role": "viewer"}},
-        {"json": {"name": "shop-b", "role": "viewer"}},
-    ),
+        "/api/v1/tokens", {"json": {"name": "shop-a", "role": "viewer"}},
+        {"json": {"name": "shop-b", "role": "viewer"}}),
     "/api/v1/users": lambda api: (
         "/api/v1/users",
         {"json": {"email": "a@example.com", "role": "viewer", "password": "long passphrase 1"}},
-        {"json": {"email": "b@example.com", "role": "viewer", "password": "long passphrase 1"}},
-    ),
+        {"json": {"email": "b@example.com", "role": "viewer", "password": "long passphrase 1"}}),
     "/api/v1/orders/{number}/disputes": lambda api: (
-        f"/api/v1/orders/{_order(api)}/disputes",
-        {"json": {"type": "lost"}},
-        {"json": {"type": "late"}},
-    ),
+        f"/api/v1/orders/{_order(api)}/disputes", {"json": {"type": "lost"}},
+        {"json": {"type": "late"}}),
     "/api/v1/disputes/{dispute_id}/messages": lambda api: (
         f"/api/v1/disputes/{_dispute(api)}/messages",
         {"json": {"direction": "note", "body": "called the carrier"}},
-        {"json": {"direction": "note", "body": "called again"}},
-    ),
+        {"json": {"direction": "note", "body": "called again"}}),
     "/api/v1/disputes/{dispute_id}/evidence": lambda api: (
         f"/api/v1/disputes/{_dispute(api)}/evidence",
         {"files": {"file": ("photo.png", PNG, "image/png")}, "data": {"note": "box"}},
-        {"files": {"file": ("photo.png", PNG + b"1", "image/png")}, "data": {"note": "box"}},
-    ),
+        {"files": {"file": ("photo.png", PNG + b"1", "image/png")}, "data": {"note": "box"}}),
     "/api/v1/orders/{number}/returns": lambda api: (
         f"/api/v1/orders/{shipped_order(api)}/returns",
         {"json": {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "defective"}]}},
-        {"json": {"lines": [{"sku": "TEA-001", "quantity": 2, "reason": "defective"}]}},
-    ),
+        {"json": {"lines": [{"sku": "TEA-001", "quantity": 2, "reason": "defective"}]}}),
     "/api/v1/products": lambda api: (
         "/api/v1/products",
         {"json": {"sku": "NEW-1", "name": "烏龍", "price": "120.00", "currency": "TWD"}},
-        {"json": {"sku": "NEW-2", "name": "烏龍", "price": "120.00", "currency": "TWD"}},
-    ),
+        {"json": {"sku": "NEW-2", "name": "烏龍", "price": "120.00", "currency": "TWD"}}),
     "/api/v1/locations": lambda api: (
-        "/api/v1/locations",
-        {"json": {"code": "TNN", "name": "台南", "country": "TW"}},
-        {"json": {"code": "TXG", "name": "台中", "country": "TW"}},
-    ),
+        "/api/v1/locations", {"json": {"code": "TNN", "name": "台南", "country": "TW"}},
+        {"json": {"code": "TXG", "name": "台中", "country": "TW"}}),
     "/api/v1/channels": lambda api: (
-        "/api/v1/channels",
-        {"json": {"code": "shopee", "name": "蝦皮購物"}},
-        {"json": {"code": "momo", "name": "momo"}},
-    ),
+        "/api/v1/channels", {"json": {"code": "shopee", "name": "蝦皮購物"}},
+        {"json": {"code": "momo", "name": "momo"}}),
     "/api/v1/carriers": lambda api: (
-        "/api/v1/carriers",
-        {"json": {"code": "pigeon", "name": "Pigeon Post"}},
-        {"json": {"code": "crow", "name": "Crow Post"}},
-    ),
+        "/api/v1/carriers", {"json": {"code": "pigeon", "name": "Pigeon Post"}},
+        {"json": {"code": "crow", "name": "Crow Post"}}),
     "/api/v1/orders/{number}/pack": lambda api: (
         f"/api/v1/orders/{_paid(api)}/pack",
         {"json": {"location": "TPE", "scans": ["TEA-001", "TEA-001"]}},
-        {"json": {"location": "TPE", "scans": ["TEA-001"]}},
-    ),
+        {"json": {"location": "TPE", "scans": ["TEA-001"]}}),
     "/api/v1/inventory/receipts": lambda api: (
         "/api/v1/inventory/receipts",
         {"json": {"location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 5}]}},
-        {"json": {"location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 6}]}},
-    ),
+        {"json": {"location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 6}]}}),
     "/api/v1/inventory/adjustments": lambda api: (
         "/api/v1/inventory/adjustments",
         {"json": {"location": "TPE", "sku": "TEA-001", "delta": 3, "reason": "count"}},
-        {"json": {"location": "TPE", "sku": "TEA-001", "delta": 4, "reason": "count"}},
-    ),
+        {"json": {"location": "TPE", "sku": "TEA-001", "delta": 4, "reason": "count"}}),
     "/api/v1/inventory/transfers": lambda api: (
         "/api/v1/inventory/transfers",
-        {
-            "json": {
-                "from_location": "TPE",
-                "to_location": "KHH",
-                "lines": [{"sku": "TEA-001", "quantity": 2}],
-            }
-        },
-        {
-            "json": {
-                "from_location": "TPE",
-                "to_location": "KHH",
-                "lines": [{"sku": "TEA-001", "quantity": 3}],
-            }
-        },
-    ),
+        {"json": {"from_location": "TPE", "to_location": "KHH",
+                  "lines": [{"sku": "TEA-001", "quantity": 2}]}},
+        {"json": {"from_location": "TPE", "to_location": "KHH",
+                  "lines": [{"sku": "TEA-001", "quantity": 3}]}}),
     "/api/v1/orders/{number}/notes": lambda api: (
-        f"/api/v1/orders/{_order(api)}/notes",
-        {"json": {"note": "gift wrap"}},
-        {"json": {"note": "no gift wrap"}},
-    ),
+        f"/api/v1/orders/{_order(api)}/notes", {"json": {"note": "gift wrap"}},
+        {"json": {"note": "no gift wrap"}}),
     "/api/v1/orders/{number}/payments": lambda api: (
-        f"/api/v1/orders/{_order(api)}/payments",
-        {"json": {"amount": "100.00"}},
-        {"json": {"amount": "200.00"}},
-    ),
+        f"/api/v1/orders/{_order(api)}/payments", {"json": {"amount": "100.00"}},
+        {"json": {"amount": "200.00"}}),
     "/api/v1/orders/{number}/refunds": lambda api: (
-        f"/api/v1/orders/{_paid(api)}/refunds",
-        {"json": {"amount": "60.00", "reason": "late"}},
-        {"json": {"amount": "50.00", "reason": "late"}},
-    ),
+        f"/api/v1/orders/{_paid(api)}/refunds", {"json": {"amount": "60.00", "reason": "late"}},
+        {"json": {"amount": "50.00", "reason": "late"}}),
     "/api/v1/orders/{number}/shipments": lambda api: (
         f"/api/v1/orders/{_paid(api)}/shipments",
         {"json": {"carrier": "tcat", "lines": [{"sku": "TEA-001", "quantity": 1}]}},
-        {"json": {"carrier": "tcat", "lines": [{"sku": "TEA-001", "quantity": 2}]}},
-    ),
+        {"json": {"carrier": "tcat", "lines": [{"sku": "TEA-001", "quantity": 2}]}}),
     "/api/v1/orders/{number}/authorizations": lambda api: (
         f"/api/v1/orders/{_order(api, payment_method='card')}/authorizations",
-        {"json": {"amount": "100.00"}},
-        {"json": {"amount": "200.00"}},
-    ),
+        {"json": {"amount": "100.00"}}, {"json": {"amount": "200.00"}}),
     "/api/v1/payments/{payment_id}/capture": lambda api: (
-        f"/api/v1/payments/{_authorization(api)}/capture",
-        {"json": {"amount": "700.00"}},
-        {"json": {}},
-    ),
+        f"/api/v1/payments/{_authorization(api)}/capture", {"json": {"amount": "700.00"}},
+        {"json": {}}),
     "/api/v1/webhooks": lambda api: (
-        "/api/v1/webhooks",
-        {"json": {"url": "https://example.com/a", "events": ["*"]}},
-        {"json": {"url": "https://example.com/b", "events": ["*"]}},
-    ),
+        "/api/v1/webhooks", {"json": {"url": "https://example.com/a", "events": ["*"]}},
+        {"json": {"url": "https://example.com/b", "events": ["*"]}}),
     "/api/v1/cod-remittances": lambda api: (
         "/api/v1/cod-remittances",
-        {
-            "json": {
-                "carrier": "tcat",
-                "reference": "R-1",
-                "orders": [{"number": _order(api, payment_method="cod"), "amount": "760.00"}],
-            }
-        },
-        {"json": {"carrier": "tcat", "reference": "R-2", "orders": []}},
-    ),
+        {"json": {"carrier": "tcat", "reference": "R-1",
+                  "orders": [{"number": _order(api, payment_method="cod"), "amount": "760.00"}]}},
+        {"json": {"carrier": "tcat", "reference": "R-2", "orders": []}}),
 }
 
 
@@ -250,21 +202,13 @@ def test_a_replayed_post_answers_the_same_resource_and_creates_nothing(api, shop
 
 
 def _money(db, number):
-    return tuple(
-        db.read(
-            lambda c: c.execute(
-                select(Order.paid_minor, Order.refunded_minor).where(Order.number == number)
-            ).one()
-        )
-    )
+    return tuple(db.read(lambda c: c.execute(
+        select(Order.paid_minor, Order.refunded_minor).where(Order.number == number)).one()))
 
 
 def _count(db, kind):
-    return db.read(
-        lambda c: c.execute(
-            select(func.count()).select_from(Payment).where(Payment.kind == kind)
-        ).scalar_one()
-    )
+    return db.read(lambda c: c.execute(
+        select(func.count()).select_from(Payment).where(Payment.kind == kind)).scalar_one())
 
 
 def test_a_refund_sent_twice_with_one_key_refunds_once(api, shop, db):
@@ -281,17 +225,14 @@ def test_a_refund_sent_twice_with_one_key_refunds_once(api, shop, db):
 def test_a_refused_request_does_not_use_up_its_key(api, shop, db):
     n = _order(api)
     key = {"Idempotency-Key": "pay-1"}
-    too_much = api.post(
-        f"/api/v1/orders/{n}/payments", json={"amount": "9999.00"}, headers=key, role="finance"
-    )
+    too_much = api.post(f"/api/v1/orders/{n}/payments", json={"amount": "9999.00"}, headers=key,
+                        role="finance")
     assert too_much.status_code == 422
-    ok = api.post(
-        f"/api/v1/orders/{n}/payments", json={"amount": "9999.00"}, headers=key, role="finance"
-    )
+    ok = api.post(f"/api/v1/orders/{n}/payments", json={"amount": "9999.00"}, headers=key,
+                  role="finance")
     assert ok.status_code == 422  # the same refusal, not a replay of it
-    ok = api.post(
-        f"/api/v1/orders/{n}/payments", json={"amount": "100.00"}, headers=key, role="finance"
-    )
+    ok = api.post(f"/api/v1/orders/{n}/payments", json={"amount": "100.00"}, headers=key,
+                  role="finance")
     assert ok.status_code == 201, ok.text
 
 
@@ -305,24 +246,19 @@ def test_a_request_that_ended_without_an_answer_is_not_run_again(api, shop, db, 
         raise RuntimeError("the process died after the provider answered")
 
     monkeypatch.setattr(transactions, "_record", crash)
-    r = api.post(
-        f"/api/v1/orders/{n}/payments", json={"amount": "100.00"}, headers=key, role="finance"
-    )
+    r = api.post(f"/api/v1/orders/{n}/payments", json={"amount": "100.00"}, headers=key,
+                 role="finance")
     assert r.status_code == 500
     monkeypatch.undo()
-    again = api.post(
-        f"/api/v1/orders/{n}/payments", json={"amount": "100.00"}, headers=key, role="finance"
-    )
+    again = api.post(f"/api/v1/orders/{n}/payments", json={"amount": "100.00"}, headers=key,
+                     role="finance")
     assert again.status_code == 409 and again.json()["code"] == "idempotency_conflict"
     assert _count(db, "payment") == 0  # the worker records the pending intent, once
 
 
 def test_an_over_long_key_is_422_on_the_header(api, shop):
-    r = api.post(
-        "/api/v1/inventory/receipts",
-        headers={"Idempotency-Key": "k" * 201},
-        json={"location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 1}]},
-    )
+    r = api.post("/api/v1/inventory/receipts", headers={"Idempotency-Key": "k" * 201},
+                 json={"location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 1}]})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
@@ -334,14 +270,8 @@ def test_two_requests_with_one_key_at_once_make_one_payment(api, shop, db):
 
     def send() -> None:
         barrier.wait()
-        answers.append(
-            api.post(
-                f"/api/v1/orders/{n}/payments",
-                json={"amount": "100.00"},
-                headers={"Idempotency-Key": "same"},
-                role="finance",
-            )
-        )
+        answers.append(api.post(f"/api/v1/orders/{n}/payments", json={"amount": "100.00"},
+                                headers={"Idempotency-Key": "same"}, role="finance"))
 
     threads = [threading.Thread(target=send) for _ in range(6)]
     for t in threads:

@@ -311,11 +311,8 @@ def test_a_channel_delivery_needing_attention_is_told_through_the_outbox(
 ) -> None:
     db = stocked
     payload = {"channel": "shopify", "external_id": "450789469", "reason": "unknown SKU X-1"}
-    db.write(
-        lambda conn: conn.execute(
-            insert(OutboxMessage).values(topic="inbound.needs_attention", payload=payload)
-        )
-    )
+    db.write(lambda conn: conn.execute(
+        insert(OutboxMessage).values(topic="inbound.needs_attention", payload=payload)))
     worker.drain(db)
     worker.drain(db)
     told = _who(db, "inbound_attention")
