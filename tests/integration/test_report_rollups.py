@@ -23,6 +23,7 @@ from tests.builders import ADMIN, address, location, order_body, product, receiv
 
 RESET = [
     "DELETE FROM report_order_facts",
+    "DELETE FROM report_monthly",
     "DELETE FROM report_daily",
     "DELETE FROM pack_records",
     "DELETE FROM order_events",
@@ -35,11 +36,12 @@ RESET = [
     "DELETE FROM orders",
     "DELETE FROM outbox",
 ]
-# 23:59 and 00:01 in Taipei on either side of midnight, and an afternoon.
+# 23:59 and 00:01 in Taipei on either side of two midnights (one ends February).
 TIMES = [
+    datetime(2026, 2, 28, 15, 59, tzinfo=UTC),
+    datetime(2026, 2, 28, 16, 1, tzinfo=UTC),
     datetime(2026, 3, 1, 15, 59, tzinfo=UTC),
     datetime(2026, 3, 1, 16, 1, tzinfo=UTC),
-    datetime(2026, 3, 2, 6, 0, tzinfo=UTC),
 ]
 CITIES = [("台北市", "110"), ("高雄市", "800")]
 
@@ -138,9 +140,11 @@ def test_rollups_equal_a_recomputation_after_random_histories(db):
         worker.drain(db)
         expected = db.read(rollups.recomputed)
         assert db.read(rollups.daily_rows) == expected
-        db.write(lambda c: [c.exec_driver_sql(sql) for sql in RESET[:2]])
+        assert db.read(rollups.monthly_rows) == rollups.by_month(expected)
+        db.write(lambda c: [c.exec_driver_sql(sql) for sql in RESET[:3]])
         rollups.rebuild(db, batch=2)
         assert db.read(rollups.daily_rows) == expected
+        assert db.read(rollups.monthly_rows) == rollups.by_month(expected)
         assert rollups.rebuild(db) == 0
 
     run()

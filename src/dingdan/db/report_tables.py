@@ -4,9 +4,10 @@ them, and the carriers' promised transit days.
 ``report_daily`` holds, per seller-local day (Asia/Taipei) and currency, one row per
 dimension and key (``("channel", "web")``, ``("product", "TEA-001")``, ``("hour", "23")``,
 ``("placed", "")``...) with three sums: ``orders`` (a count), ``units`` and
-``revenue_minor``. ``report_order_facts`` keeps what each order added to it (its day,
-currency and rows), so that an order that changes is taken out and put back exactly
-(services/reports/rollups.py). Reports read these, never the orders.
+``revenue_minor``; ``report_monthly`` the same by month. ``report_order_facts`` keeps what
+each order added to them (its day, currency and rows), so that an order that changes is
+taken out and put back exactly (services/reports/rollups.py). Reports read these, never the
+orders.
 """
 
 from __future__ import annotations
@@ -36,6 +37,21 @@ class ReportDaily(Base):
         # The customers' sales, paged by key: each key's days together.
         Index("ix_report_daily_dimension_key", "dimension", "currency", "key", "day"),
     )
+
+
+class ReportMonthly(Base):
+    """``report_daily`` summed by month (``month``: its first day), kept beside it in the same
+    transactions: a long range reads its whole months here and only its ragged ends by day."""
+
+    __tablename__ = "report_monthly"
+
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    orders: Mapped[int] = mapped_column(BigInteger, default=0)
+    units: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ReportOrderFacts(Base):

@@ -1,4 +1,4 @@
-"""report_daily, report_order_facts, report_carrier_promises: the reports' daily rollups
+"""report_daily, report_monthly, report_order_facts, report_carrier_promises: the reports' daily rollups
 
 Revision ID: 0030
 Revises: 0025
@@ -39,6 +39,19 @@ def upgrade() -> None:
             "ix_report_daily_dimension_key", ["dimension", "currency", "key", "day"], unique=False
         )
     op.create_table(
+        "report_monthly",
+        sa.Column("dimension", sa.String(length=20), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("orders", sa.BigInteger(), nullable=False),
+        sa.Column("units", sa.BigInteger(), nullable=False),
+        sa.Column("revenue_minor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "dimension", "month", "currency", "key", name=op.f("pk_report_monthly")
+        ),
+    )
+    op.create_table(
         "report_order_facts",
         sa.Column("order_id", _ID, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -61,4 +74,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("report_carrier_promises")
     op.drop_table("report_order_facts")
+    op.drop_table("report_monthly")
     op.drop_table("report_daily")

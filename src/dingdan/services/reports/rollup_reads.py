@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, union_all
 
-from dingdan.db.report_tables import ReportDaily
+from dingdan.db.report_tables import ReportDaily, ReportMonthly
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.domain.shared.money import format_amount, is_currency
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
@@ -24,6 +24,7 @@ from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 LONGEST_DAYS = 3660  # ten years: a report answers whole, at most 10,000 items
 DEFAULT_DAYS = 30
 R = ReportDaily
+M = ReportMonthly
 
 
 @dataclass(frozen=True)
@@ -107,24 +108,66 @@ def currencies(conn: Connection, start: date, end: date) -> list[str]:
     return [str(c) for c in rows.scalars()]
 
 
-def _where(rng: Range, dimension: str) -> list[Any]:
-    return [R.dimension == dimension, R.day >= rng.start, R.day <= rng.end,
-            R.currency == (rng.currency or "")]  # fmt: skip
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _sums() -> tuple[Any, Any, Any]:
-    return func.sum(R.orders), func.sum(R.units), func.sum(R.revenue_minor)
+def split(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """The range as its ragged ends, read by day, and its whole months (first days of the
+    first and last), read by month."""
+    first = start if start.day == 1 else _next_month(start)
+    after = _next_month(end)
+    last_end = end if after - timedelta(days=1) == end else end.replace(day=1) - timedelta(days=1)
+    if first > last_end:
+        return [(start, end)], None
+    days = [(start, first - timedelta(days=1)), (_next_month(last_end), end)]
+    return [(a, b) for a, b in days if a <= b], (first, last_end.replace(day=1))
+
+
+def source(rng: Range, dimension: str, after: str | None = None) -> Any:
+    """The rows of one dimension in the range (``key, orders, units, revenue_minor``): whole
+    months from ``report_monthly``, the rest from ``report_daily``; keys after ``after``
+    only, when given."""
+    cur = rng.currency or ""
+    days, months = split(rng.start, rng.end)
+    parts = [
+        select(R.key, R.orders, R.units, R.revenue_minor).where(
+            R.dimension == dimension,
+            R.currency == cur,
+            R.day >= a,
+            R.day <= b,
+            *([R.key > after] if after is not None else []),
+        )  # fmt: skip
+        for a, b in days
+    ]
+    if months is not None:
+        parts.append(
+            select(M.key, M.orders, M.units, M.revenue_minor).where(
+                M.dimension == dimension,
+                M.currency == cur,
+                M.month >= months[0],
+                M.month <= months[1],
+                *([M.key > after] if after is not None else []),
+            )  # fmt: skip
+        )
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 
 
 def by_key(conn: Connection, rng: Range, dimension: str) -> dict[str, Sums]:
     """key -> the range's sums of one dimension."""
-    stmt = select(R.key, *_sums()).where(*_where(rng, dimension)).group_by(R.key)
+    s = source(rng, dimension)
+    stmt = select(
+        s.c.key, func.sum(s.c.orders), func.sum(s.c.units), func.sum(s.c.revenue_minor)
+    ).group_by(s.c.key)
     return {k: Sums(int(o or 0), int(u or 0), int(r or 0)) for k, o, u, r in conn.execute(stmt)}
 
 
 def by_day(conn: Connection, rng: Range, dimension: str) -> dict[tuple[date, str], Sums]:
     """(day, key) -> sums of one dimension, per day."""
-    stmt = select(R.day, R.key, R.orders, R.units, R.revenue_minor).where(*_where(rng, dimension))
+    stmt = select(R.day, R.key, R.orders, R.units, R.revenue_minor).where(
+        R.dimension == dimension, R.day >= rng.start, R.day <= rng.end,
+        R.currency == (rng.currency or ""),
+    )  # fmt: skip
     return {(d, k): Sums(int(o), int(u), int(r)) for d, k, o, u, r in conn.execute(stmt)}
 
 

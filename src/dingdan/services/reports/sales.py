@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from dingdan.db.engine import Database
-from dingdan.db.report_tables import ReportDaily
 from dingdan.db.tables import Product
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.reports import rollup_reads as rr
@@ -28,7 +27,6 @@ GROUPS = ("day", "week", "month", "channel", "country", "region", "product", "ca
           "brand", "customer")  # fmt: skip
 KEYED = {"channel": "channel", "country": "country", "region": "region", "product": "product"}
 TIME = {"day": date.isoformat, "week": rr.week_key, "month": rr.month_key}
-R = ReportDaily
 
 
 def _item(rng: rr.Range, key: str, label: str, s: rr.Sums) -> dict[str, Any]:
@@ -50,16 +48,12 @@ def _totals(rng: rr.Range, s: rr.Sums) -> dict[str, Any]:
 def by_product_field(conn: Connection, rng: rr.Range, field: str) -> dict[str, rr.Sums]:
     """category or brand -> sums of its products' lines ("" for none)."""
     column = Product.category if field == "category" else Product.brand
+    src = rr.source(rng, "product")
+    sums = (func.sum(src.c.orders), func.sum(src.c.units), func.sum(src.c.revenue_minor))
     stmt = (
-        select(column, func.sum(R.orders), func.sum(R.units), func.sum(R.revenue_minor))
-        .select_from(R)
-        .outerjoin(Product, Product.sku == R.key)
-        .where(
-            R.dimension == "product",
-            R.day >= rng.start,
-            R.day <= rng.end,
-            R.currency == (rng.currency or ""),
-        )  # fmt: skip
+        select(column, *sums)
+        .select_from(src)
+        .outerjoin(Product, Product.sku == src.c.key)
         .group_by(column)
     )
     out: dict[str, rr.Sums] = defaultdict(rr.Sums)
@@ -126,20 +120,14 @@ def _customer_page(
     if not 1 <= limit <= 200:
         raise ValidationFailed.on("limit", "out_of_range", min=1, max=200)
     after = decode_cursor(cursor, str)
+    src = rr.source(rng, "customer", after[0] if after else None)
     stmt = (
-        select(R.key, func.sum(R.orders), func.sum(R.units), func.sum(R.revenue_minor))
-        .where(
-            R.dimension == "customer",
-            R.currency == (rng.currency or ""),
-            R.day >= rng.start,
-            R.day <= rng.end,
-        )  # fmt: skip
-        .group_by(R.key)
-        .order_by(R.key)
+        select(src.c.key, func.sum(src.c.orders), func.sum(src.c.units),
+               func.sum(src.c.revenue_minor))
+        .group_by(src.c.key)
+        .order_by(src.c.key)
         .limit(limit + 1)
-    )
-    if after:
-        stmt = stmt.where(R.key > after[0])
+    )  # fmt: skip
     rows = {k: rr.Sums(int(o), int(u), int(r)) for k, o, u, r in conn.execute(stmt)}
     keys = list(rows)
     if len(keys) > limit:

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from dingdan.db.engine import Database
-from dingdan.db.report_tables import ReportDaily
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.reports import rollup_reads as rr
 from dingdan.services.reports.labels import labels
@@ -22,26 +21,21 @@ DIMENSIONS = {
 }  # fmt: skip
 ALL = (*DIMENSIONS, "categories", "brands", "days", "weekdays")
 METRICS = {"revenue": "revenue_minor", "units": "units", "orders": "orders"}
-R = ReportDaily
 
 
 def _largest(
     conn: Connection, rng: rr.Range, dimension: str, metric: str, limit: int
 ) -> dict[str, rr.Sums]:
     """The ``limit`` largest keys of a stored dimension, summed in the database."""
-    value = func.sum(getattr(R, METRICS[metric]))
+    src = rr.source(rng, dimension)
+    value = func.sum(getattr(src.c, METRICS[metric]))
     stmt = (
-        select(R.key, func.sum(R.orders), func.sum(R.units), func.sum(R.revenue_minor))
-        .where(
-            R.dimension == dimension,
-            R.day >= rng.start,
-            R.day <= rng.end,
-            R.currency == (rng.currency or ""),
-        )  # fmt: skip
-        .group_by(R.key)
-        .order_by(value.desc(), R.key)
+        select(src.c.key, func.sum(src.c.orders), func.sum(src.c.units),
+               func.sum(src.c.revenue_minor))
+        .group_by(src.c.key)
+        .order_by(value.desc(), src.c.key)
         .limit(limit)
-    )
+    )  # fmt: skip
     return {k: rr.Sums(int(o), int(u), int(r)) for k, o, u, r in conn.execute(stmt)}
 
 
