@@ -282,3 +282,28 @@ def test_bad_parameters_are_422_naming_the_field(api, stocked, params, field, co
     r = api.get("/api/v1/reports/sales", params=params)
     assert r.status_code == 422, r.text
     assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [(field, code)]
+
+
+def test_whole_months_are_read_by_month_and_ragged_ends_by_day(api, shop):
+    for start, end in [("2026-02-01", "2026-03-31"), ("2026-02-15", "2026-04-10"),
+                       ("2026-03-01", "2026-03-02"), ("2025-12-31", "2026-03-01")]:  # fmt: skip
+        body = _get(api, "sales", group_by="channel", currency="TWD", **{"from": start, "to": end})
+        expected = ("web", 1, 2, "760.00") if end == "2026-03-01" else ("web", 3, 4, "1400.00")
+        assert [(i["key"], i["orders"], i["units"], i["revenue"]) for i in body["items"]] == [
+            expected
+        ], (start, end)
+
+
+def test_a_range_splits_into_ragged_days_and_whole_months():
+    from datetime import date
+
+    from dingdan.services.reports.rollup_reads import split
+
+    d = date
+    assert split(d(2026, 3, 1), d(2026, 3, 31)) == ([], (d(2026, 3, 1), d(2026, 3, 1)))
+    assert split(d(2026, 2, 15), d(2026, 4, 10)) == (
+        [(d(2026, 2, 15), d(2026, 2, 28)), (d(2026, 4, 1), d(2026, 4, 10))],
+        (d(2026, 3, 1), d(2026, 3, 1)),
+    )
+    assert split(d(2026, 3, 2), d(2026, 3, 30)) == ([(d(2026, 3, 2), d(2026, 3, 30))], None)
+    assert split(d(2025, 12, 1), d(2026, 2, 28)) == ([], (d(2025, 12, 1), d(2026, 2, 1)))

@@ -69,12 +69,12 @@ def test_plotly_is_served_from_the_installed_package(sold, browser):
 def test_the_sales_page_shows_the_period_and_the_one_before(sold, browser):
     b = browser("manager")
     html = b.get("/reports/sales?range=30d").text
-    assert "760.00" in html  # the shop's order: 2 × 350.00 + 60.00
+    assert "NT$760" in html  # the shop's order: 2 × 350.00 + 60.00
     assert "Compared with the 30 days before." in html
     week = b.get("/reports/sales?range=90d&group_by=week&currency=TWD").text
-    assert "760.00" in week and 'data-label="Week"' in week
+    assert "NT$760" in week and 'data-label="Week"' in week
     usd = b.get("/reports/sales?range=90d&currency=USD").text
-    assert "17.00" in usd and "760.00" not in usd  # 11.00 + 6.00 shipping
+    assert "17.00" in usd and "NT$760" not in usd  # 11.00 + 6.00 shipping
     two = b.get("/reports/sales?range=90d")
     assert two.status_code == 422 and "TWD, USD" in two.text
 

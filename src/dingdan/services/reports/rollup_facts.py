@@ -9,9 +9,9 @@ day. A cancelled order adds only to ``placed`` and ``cancelled``.
 Dimensions:
 
 - sales (not cancelled): ``total`` (key ""), ``channel``, ``country``, ``region`` (ISO
-  3166-2, "" unknown), ``customer`` (id), ``hour`` (0-23, local): 1 order, its units
-  (ordered less cancelled) and revenue (total with shipping and tax, less refunds);
-  ``product`` (SKU): 1 order, units, line amount (units × unit price).
+  3166-2, "" unknown), ``customer`` (id), ``weekday_hour`` (``"7|23"``: Sunday, 23:00
+  local): 1 order, its units (ordered less cancelled) and revenue (total with shipping
+  and tax, less refunds); ``product`` (SKU): 1 order, units, line amount (units × unit price).
 - KPIs: ``placed`` (every order; units ordered), ``cancelled``, ``backorder`` (an order with
   units backordered at capture; those units), ``shipped`` (an order with a shipment; units
   shipped), ``returned`` (units received back), ``ship_hours`` (key: whole hours from
@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from dingdan.domain.shared import tw_postal
@@ -84,17 +85,24 @@ def local_day(instant: datetime) -> date:
 def region_of(address: dict[str, Any]) -> str:
     """The ISO 3166-2 code of the 縣市 (Taiwan) from the address's city, else from its postal
     code; elsewhere the address's region when it is already such a code; else ""."""
-    country = str(address.get("country") or "").upper()
+    return _region(
+        str(address.get("country") or "").upper(),
+        str(address.get("city") or ""),
+        str(address.get("postal_code") or "").strip()[:3],
+        str(address.get("region") or "").strip().upper(),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _region(country: str, city: str, code: str, region: str) -> str:
     if country == "TW":
-        found = tw_postal.city(str(address.get("city") or ""))
+        found = tw_postal.city(city)
         if found is None:
-            code = str(address.get("postal_code") or "").strip()[:3]
             found = next(
                 (c for c in tw_postal.cities() if any(dc == code for _n, dc in c["districts"])),
                 None,
             )
         return str(found["iso"]) if found else ""
-    region = str(address.get("region") or "").strip().upper()
     return region if region.startswith(f"{country}-") and len(region) <= 10 else ""
 
 
@@ -127,13 +135,13 @@ def _sorted(out: dict[tuple[str, str], list[int]]) -> list[Fact]:
 def _sales(order: OrderState, add: Any) -> None:
     units = sum(ln.quantity - ln.cancelled for ln in order.lines)
     revenue = order.total_minor - order.refunded_minor
-    hour = order.created_at.astimezone(SELLER_TIMEZONE).hour
+    local = order.created_at.astimezone(SELLER_TIMEZONE)
     add("total", "", 1, units, revenue)
     add("channel", order.channel, 1, units, revenue)
     add("country", str(order.address.get("country") or "").upper(), 1, units, revenue)
     add("region", region_of(order.address), 1, units, revenue)
     add("customer", str(order.customer_id), 1, units, revenue)
-    add("hour", str(hour), 1, units, revenue)
+    add("weekday_hour", f"{local.isoweekday()}|{local.hour}", 1, units, revenue)
     by_sku: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for ln in order.lines:
         kept = ln.quantity - ln.cancelled

@@ -24,9 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, delete, func, insert, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderEvent, OrderLine, Shipment
@@ -194,40 +192,42 @@ def _upsert(conn: Connection, delta: dict[Key, list[int]]) -> None:
     _upsert_into(conn, ReportMonthly, "month", months)
 
 
+_UPSERT = (
+    "INSERT INTO {table} (dimension, {when}, currency, key, orders, units, revenue_minor) "
+    "VALUES ({marks}) ON CONFLICT (dimension, {when}, currency, key) DO UPDATE SET "
+    "orders = {table}.orders + excluded.orders, units = {table}.units + excluded.units, "
+    "revenue_minor = {table}.revenue_minor + excluded.revenue_minor"
+)
+_DELETE_EMPTY = (
+    "DELETE FROM {table} WHERE dimension = {m} AND {when} = {m} AND currency = {m} "
+    "AND key = {m} AND orders = 0 AND units = 0 AND revenue_minor = 0"
+)
+
+
 def _upsert_into(conn: Connection, table: Any, when: str, delta: dict[Key, list[int]]) -> None:
-    rows: list[dict[str, Any]] = [
-        {"dimension": k[0], when: k[1], "currency": k[2], "key": k[3],
-         "orders": v[0], "units": v[1], "revenue_minor": v[2]}
+    """One statement for many rows, through the driver (SQLAlchemy's compilation of a
+    many-row insert cost more than the database's work)."""
+    pg = conn.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    name = table.__tablename__
+
+    def day(d: date) -> Any:
+        return d if pg else d.isoformat()  # SQLite keeps dates as ISO text
+
+    rows = [
+        (k[0], day(k[1]), k[2], k[3], v[0], v[1], v[2])
         for k, v in sorted(delta.items())
         if v != [0, 0, 0]
-    ]  # fmt: skip
+    ]
     if not rows:
         return
-    make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = make(table)
-    t = table.__table__.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[t.dimension, t[when], t.currency, t.key],
-        set_={
-            "orders": t.orders + stmt.excluded.orders,
-            "units": t.units + stmt.excluded.units,
-            "revenue_minor": t.revenue_minor + stmt.excluded.revenue_minor,
-        },
-    )
-    conn.execute(stmt, rows)
+    sql = _UPSERT.format(table=name, when=when, marks=", ".join([mark] * 7))
+    conn.exec_driver_sql(sql, rows)
     # A row an order left empty goes, so a report never lists a key with nothing in it:
     # only a row that lost something can have become empty.
-    shrunk = [r for r in rows if min(r["orders"], r["units"], r["revenue_minor"]) < 0]
+    shrunk = [r[:4] for r in rows if min(r[4], r[5], r[6]) < 0]
     if shrunk:
-        conn.execute(
-            delete(table).where(
-                t.dimension == bindparam("d"), t[when] == bindparam("w"),
-                t.currency == bindparam("c"), t.key == bindparam("k"),
-                t.orders == 0, t.units == 0, t.revenue_minor == 0,
-            ),
-            [{"d": r["dimension"], "w": r[when], "c": r["currency"], "k": r["key"]}
-             for r in shrunk],
-        )  # fmt: skip
+        conn.exec_driver_sql(_DELETE_EMPTY.format(table=name, when=when, m=mark), shrunk)
 
 
 # ---- the worker's consumer and the rebuild -----------------------------------------------

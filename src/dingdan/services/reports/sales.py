@@ -145,8 +145,9 @@ def heatmap(
     def work(conn: Connection) -> dict[str, Any]:
         rng = rr.period(conn, date_from, date_to, currency)
         cells: dict[tuple[int, int], rr.Sums] = defaultdict(rr.Sums)
-        for (day, key), s in rr.by_day(conn, rng, "hour").items():
-            cells[(day.isoweekday(), int(key))] += s
+        for key, s in rr.by_key(conn, rng, "weekday_hour").items():
+            weekday, hour = key.split("|")
+            cells[(int(weekday), int(hour))] += s
         return {
             **rng.as_dict(),
             "cells": [

@@ -17,9 +17,9 @@ from dingdan.services.reports.sales import by_product_field
 
 DIMENSIONS = {
     "products": "product", "customers": "customer", "countries": "country",
-    "regions": "region", "channels": "channel", "hours": "hour",
+    "regions": "region", "channels": "channel",
 }  # fmt: skip
-ALL = (*DIMENSIONS, "categories", "brands", "days", "weekdays")
+ALL = (*DIMENSIONS, "categories", "brands", "days", "weekdays", "hours")
 METRICS = {"revenue": "revenue_minor", "units": "units", "orders": "orders"}
 
 
@@ -44,8 +44,12 @@ def _rows(conn: Connection, rng: rr.Range, dimension: str, metric: str, limit: i
         return _largest(conn, rng, DIMENSIONS[dimension], metric, limit)
     if dimension in ("categories", "brands"):
         return by_product_field(conn, rng, "brand" if dimension == "brands" else "category")
-    days = rr.by_day(conn, rng, "total")
     out: dict[str, rr.Sums] = defaultdict(rr.Sums)
+    if dimension == "hours":
+        for key, s in rr.by_key(conn, rng, "weekday_hour").items():
+            out[key.split("|")[1]] += s
+        return out
+    days = rr.by_day(conn, rng, "total")
     for (day, _k), s in days.items():
         out[day.isoformat() if dimension == "days" else str(day.isoweekday())] += s
     return out

@@ -117,11 +117,12 @@ def _sales_chart(page: Page, data: dict[str, Any], group: str) -> dict[str, Any]
     items = data["items"][:50]
     x = [i["label"] or "—" for i in items]
     traces = [{"type": "bar" if group not in sales.TIME else "scatter", "name": page.gettext(
-        "This period"), "x": x, "y": [i["revenue"] for i in items]}]  # fmt: skip
+        "This period"), "x": x, "y": [float(i["revenue"]) for i in items]}]  # fmt: skip
     if data.get("previous_items"):
         prev = data["previous_items"][: len(items)]
+        ys = [float(i["revenue"]) for i in prev]
         traces.append({"type": "scatter", "name": page.gettext("Previous period"), "x": x,
-                       "y": [i["revenue"] for i in prev], "line": {"dash": "dot"}})  # fmt: skip
+                       "y": ys, "line": {"dash": "dot"}})  # fmt: skip
     return {"traces": traces, "title": page.gettext("Revenue")}
 
 
@@ -139,7 +140,8 @@ def top_page(request: Request, page: User) -> Response:
     chart = None
     if data:
         items = list(reversed(data["items"]))
-        chart = {"traces": [{"type": "bar", "orientation": "h", "x": [i["value"] for i in items],
+        xs = [float(i["value"]) for i in items]
+        chart = {"traces": [{"type": "bar", "orientation": "h", "x": xs,
                  "y": [i["label"] or "—" for i in items]}], "title": ""}  # fmt: skip
     return _page(page, "top", f, data, error, status, chart, dimensions=top.ALL,
                  metrics=tuple(top.METRICS))  # fmt: skip

@@ -16,7 +16,7 @@
       yaxis: { automargin: true },
       xaxis: { automargin: true }
     };
-    window.Plotly.newPlot(box, spec.traces, layout, { responsive: true, displaylogo: false });
+    window.Plotly.newPlot(box, spec.traces, layout, { responsive: true, displaylogo: false, displayModeBar: false });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", draw);
