@@ -114,7 +114,7 @@ def _previous(report: dict[str, Any]) -> tuple[str, str]:
 
 
 def _sales_chart(page: Page, data: dict[str, Any], group: str) -> dict[str, Any]:
-    items = data["items"][:50]
+    items = data["items"] if group in sales.TIME else data["items"][:50]
     x = [i["label"] or "—" for i in items]
     traces = [{"type": "bar" if group not in sales.TIME else "scatter", "name": page.gettext(
         "This period"), "x": x, "y": [float(i["revenue"]) for i in items]}]  # fmt: skip
@@ -177,7 +177,7 @@ def heatmap_page(request: Request, page: User) -> Response:
         for c in data["cells"]:
             grid[c["weekday"] - 1][c["hour"]] = float(c[f["metric"]])
         chart = {"traces": [{"type": "heatmap", "z": grid, "x": list(range(24)),
-                 "y": [weekday(w, page.language) for w in range(1, 8)], "colorscale": "Blues"}],
+                 "y": [weekday(w, page.language) for w in range(1, 8)], "colorscale": "Blues", "reversescale": True}],
                  "title": ""}  # fmt: skip
     days = [weekday(w, page.language) for w in range(1, 8)]
     return _page(page, "heatmap", f, data, error, status, chart, days=days)
