@@ -171,15 +171,14 @@ def heatmap_page(request: Request, page: User) -> Response:
     f = _filters(request, "metric")
     f["metric"] = f["metric"] if f["metric"] in ("orders", "units", "revenue") else "orders"
     data, error, status = _run(page, lambda: sales.heatmap(db, f["from"], f["to"], f["currency"]))
+    days = [weekday(w, page.language) for w in range(1, 8)]
     chart = None
     if data:
         grid = [[0.0] * 24 for _ in range(7)]
         for c in data["cells"]:
             grid[c["weekday"] - 1][c["hour"]] = float(c[f["metric"]])
-        chart = {"traces": [{"type": "heatmap", "z": grid, "x": list(range(24)),
-                 "y": [weekday(w, page.language) for w in range(1, 8)], "colorscale": "Blues", "reversescale": True}],
-                 "title": ""}  # fmt: skip
-    days = [weekday(w, page.language) for w in range(1, 8)]
+        chart = {"traces": [{"type": "heatmap", "z": grid, "x": list(range(24)), "y": days,
+                 "colorscale": "Blues", "reversescale": True}], "title": ""}  # fmt: skip
     return _page(page, "heatmap", f, data, error, status, chart, days=days)
 
 
