@@ -276,6 +276,8 @@ def test_a_report_as_csv_and_xlsx(api, shop):
         ({"group_by": "planet"}, "group_by", "unknown_value"),
         ({"format": "pdf"}, "format", "unknown_value"),
         ({"currency": "XX"}, "currency", "invalid_currency"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from", "out_of_range"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "from", "out_of_range"),
     ],
 )
 def test_bad_parameters_are_422_naming_the_field(api, stocked, params, field, code):

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, delete, insert, select
 from dingdan.db.engine import Database
 from dingdan.db.report_tables import CarrierPromise
 from dingdan.domain.shared.errors import FieldErrors
+from dingdan.domain.shared.text import has_control
 from dingdan.services.reports import rollup_reads as rr
 from dingdan.services.shared.common import Actor, audit
 
@@ -44,9 +45,9 @@ def set_promise(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, A
     carrier = str(body.get("carrier") or "").strip()
     region = str(body.get("region") or "").strip().upper()
     days = body.get("days")
-    if not carrier or len(carrier) > 50:
+    if not carrier or len(carrier) > 50 or has_control(carrier):
         errors.add("carrier", "required_text", max=50)
-    if len(region) > 10:
+    if len(region) > 10 or has_control(region):
         errors.add("region", "too_long", max=10)
     if days is not None and (isinstance(days, bool) or not isinstance(days, int)
                              or not 0 <= days <= 60):  # fmt: skip

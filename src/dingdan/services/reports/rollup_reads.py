@@ -67,22 +67,30 @@ def today() -> date:
     return datetime.now(SELLER_TIMEZONE).date()
 
 
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)  # far from the calendar's ends
+
+
 def _day(value: Any, field: str) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationFailed.on(field, "not_a_date") from None
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationFailed.on(field, "not_a_date") from None
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationFailed.on(field, "out_of_range", min=EARLIEST, max=LATEST)
+    return day
 
 
 def period(conn: Connection, date_from: Any, date_to: Any, currency: Any) -> Range:
     """The range asked for: ``to`` today and ``from`` 29 days before it unless given; the
     currency given, else the only one in the range (422 on ``currency`` when several)."""
+    given = _day(date_from, "from")
     end = _day(date_to, "to") or today()
-    start = _day(date_from, "from") or end - timedelta(days=DEFAULT_DAYS - 1)
+    start = given or end - timedelta(days=DEFAULT_DAYS - 1)
     if end < start:
         raise ValidationFailed.on("to", "before_start")
     if (end - start).days >= LONGEST_DAYS:
