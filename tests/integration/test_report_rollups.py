@@ -6,7 +6,7 @@ rebuild changes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -148,3 +148,32 @@ def test_rollups_equal_a_recomputation_after_random_histories(db):
         assert rollups.rebuild(db) == 0
 
     run()
+
+
+def test_the_rebuild_command_rolls_up_orders_that_sent_no_event(db, db_url, monkeypatch):
+    """As after a historical import: orders in the database, nothing in the rollups."""
+    from typer.testing import CliRunner
+
+    from dingdan.cli.main import app
+    from dingdan.config import get_settings
+
+    product(db, "A", price="350.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"A": 5})
+    for when in TIMES[:2]:
+        _place(db, [("A", 1)], "TWD", when, CITIES[0])
+    db.write(lambda c: c.exec_driver_sql("DELETE FROM outbox"))  # no event reaches the worker
+    assert db.read(rollups.daily_rows) == {}
+    monkeypatch.setenv("DINGDAN_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["reports", "rebuild", "--batch", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "2 order(s) changed" in result.output
+    rows = db.read(rollups.daily_rows)
+    assert rows == db.read(rollups.recomputed)
+    feb, mar = TIMES[0].date(), TIMES[1].date() + timedelta(days=1)  # Taipei: 28 Feb, 1 Mar
+    assert rows[("total", feb, "TWD", "")] == (1, 1, 41000)
+    assert rows[("total", mar, "TWD", "")] == (1, 1, 41000)
