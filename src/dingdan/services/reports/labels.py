@@ -31,8 +31,10 @@ def labels(conn: Connection, dimension: str, keys: Iterable[str], locale: str) -
     """key -> label for the keys of a report's dimension (the key itself when unnamed)."""
     keys = [k for k in keys if k != ""]
     if dimension in ("product", "products"):
-        rows = conn.execute(select(Product.sku, Product.name).where(Product.sku.in_(keys)))
-        return {str(k): str(n) for k, n in rows}
+        stmt = select(Product.sku, Product.name)
+        if len(keys) <= 500:  # many: the whole catalog in one scan beats a long IN list
+            stmt = stmt.where(Product.sku.in_(keys))
+        return {str(k): str(n) for k, n in conn.execute(stmt)}
     if dimension in ("customer", "customers"):
         ids = [int(k) for k in keys if k.isdigit()]
         rows = conn.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))

@@ -215,6 +215,8 @@ def average(rng: Range, revenue: int, orders: int) -> str | None:
     """revenue / orders as an amount of the currency, rounded half up to its minor unit."""
     if orders <= 0:
         return None
+    if revenue >= 0:  # whole numbers: half up is floor((2r + n) / 2n), and no Decimal
+        return format_amount((2 * revenue + orders) // (2 * orders), rng.currency or "TWD")
     value = (Decimal(revenue) / Decimal(orders)).quantize(Decimal(1), ROUND_HALF_UP)
     return format_amount(int(value), rng.currency or "TWD")
 
