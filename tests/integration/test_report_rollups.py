@@ -177,3 +177,33 @@ def test_the_rebuild_command_rolls_up_orders_that_sent_no_event(db, db_url, monk
     feb, mar = TIMES[0].date(), TIMES[1].date() + timedelta(days=1)  # Taipei: 28 Feb, 1 Mar
     assert rows[("total", feb, "TWD", "")] == (1, 1, 41000)
     assert rows[("total", mar, "TWD", "")] == (1, 1, 41000)
+
+
+def test_rebuilds_racing_in_threads_count_every_order_once(db):
+    """Four rebuilds at once over the same orders (as workers handling events of the same
+    orders): each order's share is swapped under its lock, so none is counted twice."""
+    import threading
+
+    product(db, "A", price="350.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"A": 20})
+    for i in range(8):
+        _place(db, [("A", 1)], "TWD", TIMES[i % len(TIMES)], CITIES[i % 2])
+    db.write(lambda c: c.exec_driver_sql("DELETE FROM outbox"))
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            rollups.rebuild(db, batch=3)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    rows = db.read(rollups.daily_rows)
+    assert rows == db.read(rollups.recomputed)
+    assert sum(v[0] for k, v in rows.items() if k[0] == "total") == 8
