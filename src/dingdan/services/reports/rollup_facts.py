@@ -110,21 +110,21 @@ def facts(order: OrderState) -> list[Fact]:
     """The rows ``order`` adds, summed per (dimension, key), sorted."""
     out: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
 
-    def add(dim: str, key: str, orders: int = 0, units: int = 0, revenue: int = 0) -> None:
+    def put(dim: str, key: str, orders: int = 0, units: int = 0, revenue: int = 0) -> None:
         row = out[(dim, key[:120])]
         row[0] += orders
         row[1] += units
         row[2] += revenue
 
-    add("placed", "", 1, sum(ln.quantity for ln in order.lines))
+    put("placed", "", 1, sum(ln.quantity for ln in order.lines))
     if order.status == "cancelled":
-        add("cancelled", "", 1)
-        _stockouts(order, add)
+        put("cancelled", "", 1)
+        _stockouts(order, put)
         return _sorted(out)
-    _sales(order, add)
-    _stockouts(order, add)
-    _fulfilment(order, add)
-    _carriers(order, add)
+    _sales(order, put)
+    _stockouts(order, put)
+    _fulfilment(order, put)
+    _carriers(order, put)
     return _sorted(out)
 
 
@@ -132,16 +132,16 @@ def _sorted(out: dict[tuple[str, str], list[int]]) -> list[Fact]:
     return [(d, k, o, u, r) for (d, k), (o, u, r) in sorted(out.items()) if o or u or r]
 
 
-def _sales(order: OrderState, add: Any) -> None:
+def _sales(order: OrderState, put: Any) -> None:
     units = sum(ln.quantity - ln.cancelled for ln in order.lines)
     revenue = order.total_minor - order.refunded_minor
     local = order.created_at.astimezone(SELLER_TIMEZONE)
-    add("total", "", 1, units, revenue)
-    add("channel", order.channel, 1, units, revenue)
-    add("country", str(order.address.get("country") or "").upper(), 1, units, revenue)
-    add("region", region_of(order.address), 1, units, revenue)
-    add("customer", str(order.customer_id), 1, units, revenue)
-    add("weekday_hour", f"{local.isoweekday()}|{local.hour}", 1, units, revenue)
+    put("total", "", 1, units, revenue)
+    put("channel", order.channel, 1, units, revenue)
+    put("country", str(order.address.get("country") or "").upper(), 1, units, revenue)
+    put("region", region_of(order.address), 1, units, revenue)
+    put("customer", str(order.customer_id), 1, units, revenue)
+    put("weekday_hour", f"{local.isoweekday()}|{local.hour}", 1, units, revenue)
     by_sku: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for ln in order.lines:
         kept = ln.quantity - ln.cancelled
@@ -149,52 +149,52 @@ def _sales(order: OrderState, add: Any) -> None:
             by_sku[ln.sku][0] += kept
             by_sku[ln.sku][1] += kept * ln.unit_price_minor
     for sku, (u, amount) in by_sku.items():
-        add("product", sku, 1, u, amount)
+        put("product", sku, 1, u, amount)
 
 
-def _stockouts(order: OrderState, add: Any) -> None:
+def _stockouts(order: OrderState, put: Any) -> None:
     if not order.backordered:
         return
-    add("backorder", "", 1, sum(order.backordered.values()))
+    put("backorder", "", 1, sum(order.backordered.values()))
     for sku, back in order.backordered.items():
         lines = [ln for ln in order.lines if ln.sku == sku]
         price = lines[0].unit_price_minor if lines else 0
-        add("stockout", sku, 1, back, back * price)
+        put("stockout", sku, 1, back, back * price)
         lost = min(back, sum(ln.cancelled for ln in lines))
         if lost > 0:
-            add("stockout_lost", sku, 1, lost, lost * price)
+            put("stockout_lost", sku, 1, lost, lost * price)
 
 
-def _fulfilment(order: OrderState, add: Any) -> None:
+def _fulfilment(order: OrderState, put: Any) -> None:
     shipped = sum(ln.shipped for ln in order.lines)
-    add("returned", "", 0, sum(ln.returned for ln in order.lines))
+    put("returned", "", 0, sum(ln.returned for ln in order.lines))
     if not order.parcels:
         return
-    add("shipped", "", 1, shipped)
+    put("shipped", "", 1, shipped)
     first = min(p.shipped_at for p in order.parcels)
     hours = max(0, int((first - order.created_at).total_seconds() // 3600))
-    add("ship_hours", str(hours), 1)
+    put("ship_hours", str(hours), 1)
     complete = all(ln.shipped == ln.quantity - ln.cancelled for ln in order.lines)
     clean = not any(p.exception for p in order.parcels)
     bad = any(reason in BAD_RETURN_REASONS and n > 0 for _s, reason, n in order.returned)
     if complete and clean and not bad:
-        add("perfect_hours", str(hours), 1)
+        put("perfect_hours", str(hours), 1)
 
 
-def _carriers(order: OrderState, add: Any) -> None:
+def _carriers(order: OrderState, put: Any) -> None:
     region = region_of(order.address)
     first_carrier: dict[str, str] = {}
     for p in sorted(order.parcels, key=lambda p: p.shipped_at):
-        add("carrier", p.carrier, 1, sum(p.skus.values()))
+        put("carrier", p.carrier, 1, sum(p.skus.values()))
         for sku in p.skus:
             first_carrier.setdefault(sku, p.carrier)
         if p.exception:
-            add("carrier_exception", p.carrier, 1)
+            put("carrier_exception", p.carrier, 1)
         if p.exception == "lost":
-            add("carrier_lost", p.carrier, 1)
+            put("carrier_lost", p.carrier, 1)
         if p.delivered_at is not None:
             days = max(0, (local_day(p.delivered_at) - local_day(p.shipped_at)).days)
-            add("carrier_transit", f"{p.carrier}|{region}|{days}", 1)
+            put("carrier_transit", f"{p.carrier}|{region}|{days}", 1)
     for sku, _reason, n in order.returned:
         if sku in first_carrier and n > 0:
-            add("carrier_returned", first_carrier[sku], 0, n)
+            put("carrier_returned", first_carrier[sku], 0, n)
