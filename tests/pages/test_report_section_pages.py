@@ -79,6 +79,13 @@ def test_the_sales_page_shows_the_period_and_the_one_before(sold, browser):
     assert two.status_code == 422 and "TWD, USD" in two.text
 
 
+def test_the_top_page_sets_each_key_beside_the_period_before(sold, browser):
+    html = browser("viewer").get("/reports/top?range=30d&dimension=products&metric=units").text
+    assert "Previous period" in html and "凍頂烏龍茶" in html
+    # The USD order 40 days ago is in the period before 30d, in another currency: no 422.
+    assert browser("viewer").get("/reports/top?range=30d").status_code == 200
+
+
 def test_kpi_definitions_are_one_click_away(sold, browser):
     html = browser("viewer").get("/reports/kpis").text
     assert html.count('<details class="definition">') >= 12

@@ -97,7 +97,7 @@ def sales_page(request: Request, page: User) -> Response:
     def make() -> dict[str, Any]:
         now = sales.sales(db, group, f["from"], f["to"], f["currency"], locale=page.language,
                           cursor=f["cursor"] or None)  # fmt: skip
-        if group in sales.TIME:
+        if group in sales.TIME and now["currency"]:
             before = sales.sales(db, group, *_previous(now), now["currency"], locale=page.language)
             now["previous_items"] = before["items"]
         return now
@@ -134,9 +134,18 @@ def top_page(request: Request, page: User) -> Response:
     f["metric"] = f["metric"] if f["metric"] in top.METRICS else "revenue"
     limit = int(f["limit"]) if f["limit"].isdigit() and 1 <= int(f["limit"]) <= 100 else 10
     f["limit"] = str(limit)
-    data, error, status = _run(page, lambda: top.top(
-        db, f["dimension"], f["metric"], limit, f["from"], f["to"], f["currency"],
-        locale=page.language))  # fmt: skip
+
+    def make() -> dict[str, Any]:
+        now = top.top(db, f["dimension"], f["metric"], limit, f["from"], f["to"], f["currency"],
+                      locale=page.language)  # fmt: skip
+        now["previous"] = {}
+        if now["currency"]:
+            before = top.top(db, f["dimension"], f["metric"], 1000, *_previous(now),
+                             now["currency"], locale=page.language)  # fmt: skip
+            now["previous"] = {i["key"]: i["value"] for i in before["items"]}
+        return now
+
+    data, error, status = _run(page, make)
     chart = None
     if data:
         items = list(reversed(data["items"]))
