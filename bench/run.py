@@ -272,7 +272,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--uniform-skus", type=int, default=1000)
     p.add_argument("--hot-skus", type=int, default=10)
     p.add_argument("--no-full-script", action="store_true", help="skip pgbench's full script")
-    p.add_argument("--skip", default="", help="comma list of: limit,http,scale")
+    p.add_argument("--skip", default="", help="comma list of: limit,http,scale,reports")
     p.add_argument("--scale-orders", type=int, default=1_000_000)
     p.add_argument("--scale-backends", default="postgresql,sqlite")
     p.add_argument("--list-requests", type=int, default=30, help="GETs per list/search query")
@@ -317,8 +317,19 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"== scale: {args.scale_orders:,} orders ==", flush=True)
         results["scale"] = generate.scale_bench(args)
+    if "reports" not in args.skip and args.scale_orders > 0:
+        from bench import reports
+
+        print(f"== reports: {args.scale_orders:,} orders ==", flush=True)
+        results["reports"] = [
+            reports.run(b, args.scale_orders, 10, 2000)
+            for b in args.scale_backends.split(",")
+            if b and (b != "postgresql" or pg_available())
+        ]
     results["wall_s"] = round(time.perf_counter() - started, 1)
     text = report(results)
+    if results.get("reports"):
+        text += "\n\n### Reports (p50 / p95 ms)\n\n" + reports.table(results["reports"])
     print()
     print(text)
     print(f"\nwall time {results['wall_s']} s")

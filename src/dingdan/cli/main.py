@@ -133,13 +133,14 @@ def inventory_verify() -> None:
 
 
 def _register_more() -> None:
-    from dingdan.cli import audit, exports, forecasts, imports, tracking
+    from dingdan.cli import audit, exports, forecasts, imports, reports, tracking
 
     app.add_typer(audit.audit_app, name="audit")
     imports.register(products_app, inventory_app)
     app.add_typer(imports.orders_app, name="orders")
     app.add_typer(tracking.tracking_app, name="tracking")
     app.add_typer(forecasts.forecasts_app, name="forecasts")
+    app.add_typer(reports.reports_app, name="reports")
     exports.register(app)
 
 

@@ -69,6 +69,8 @@ FIELD_ERRORS: dict[str, str] = {
     "before_start": N_("must not be before the start date"),
     "in_future": N_("must not be after today"),
     "no_purchases": N_("no customer bought anything on or before this day"),
+    "currency_required": N_("is required: orders in %(currencies)s fall in the range"),
+    "range_too_long": N_("must be at most %(days)s days before the end date"),
     # choices and codes
     "not_one_of": N_("must be one of %(choices)s"),
     "unknown_value": N_("is not one of the choices"),

@@ -45,7 +45,7 @@ from dingdan.services.payments import (
     transactions,
 )
 from dingdan.services.purchasing import forecasts
-from dingdan.services.reports import recommendations
+from dingdan.services.reports import recommendations, rollups
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
 
@@ -234,6 +234,9 @@ def _fan_out_webhooks(db: Database, message: outbox.Claimed) -> None:
 
 
 subscribe("*", _fan_out_webhooks)
+
+for _topic in rollups.TOPICS:  # the reports' daily rollups (services/reports/rollups.py)
+    subscribe(_topic, rollups.on_event)
 # ---------------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ browser or proxy cache should keep (a shared computer's back button, a proxy's d
 
 The Content-Security-Policy allows no inline script (every script is a file under
 /static), and no framing. The API documentation pages of fastapi-offline need their inline
-bootstrap script, so /docs and /redoc get the same headers without a script rule.
+bootstrap script, so /docs and /redoc get the same headers without a script rule; the
+reports' charts (plotly.js) need style attributes, allowed on /reports/ only.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ CSP = "; ".join(
     ]
 )
 DOCS_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+# The reports' pages draw with plotly.js, which positions its layers with style attributes
+# and writes its own <style> element: inline styles are allowed there (only there, and
+# only styles: scripts stay files).
+REPORTS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+REPORTS_PATHS = ("/reports/",)
 DOCS_PATHS = ("/docs", "/redoc")
 CACHEABLE_PATHS = ("/static/",)
 
@@ -61,6 +67,8 @@ class SecurityHeaders:
         path: str = scope.get("path", "")
         https = scope.get("scheme") == "https"
         csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
+        if path.startswith(REPORTS_PATHS):
+            csp = REPORTS_CSP
         referrer = b"no-referrer" if path.startswith("/track/") else b"same-origin"
         no_store = not path.startswith(CACHEABLE_PATHS)
 

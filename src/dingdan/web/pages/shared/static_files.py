@@ -1,5 +1,6 @@
 """Static files of the back office: our CSS and JS, and htmx from its Python package
-(``django-js-lib-htmx`` ships ``htmx.min.js`` as package data; nothing from a CDN)."""
+(``django-js-lib-htmx`` ships ``htmx.min.js`` as package data, ``plotly`` its
+``plotly.min.js``; nothing from a CDN)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 HERE = Path(__file__).parents[1] / "static"
-VENDOR = {"htmx.min.js": Path(str(files("js_lib_htmx") / "static" / "htmx" / "htmx.min.js"))}
+VENDOR = {
+    "htmx.min.js": Path(str(files("js_lib_htmx") / "static" / "htmx" / "htmx.min.js")),
+    # The reports' charts: plotly.js as the plotly package ships it (package_data).
+    "plotly.min.js": Path(str(files("plotly") / "package_data" / "plotly.min.js")),
+}
 TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 
 router = APIRouter(include_in_schema=False)
