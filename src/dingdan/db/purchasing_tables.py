@@ -13,12 +13,15 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Connection,
     Date,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    func,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +29,7 @@ from dingdan.db.tables import Base, BigId, Timestamps
 from dingdan.db.types import utcnow
 
 PO_STATUSES = ("draft", "sent", "partially_received", "received", "closed", "cancelled")
+ON_ORDER_STATUSES = ("sent", "partially_received")
 
 
 class Supplier(Timestamps, Base):
@@ -152,3 +156,29 @@ class PurchaseReceiptLine(Base):
         CheckConstraint("quantity >= 1", name="quantity_positive"),
         Index("ix_purchase_receipt_lines_receipt_id", "receipt_id"),
     )
+
+
+def on_order(
+    conn: Connection, product_ids: list[int], location_id: int | None = None
+) -> dict[int, int]:
+    """Units on sent and partially received POs not yet received, per product (at one
+    location, or all): what inventory shows as ``on_order``. A closed PO's missing units
+    are no longer on order. A query of the db layer, so the inventory context (below
+    purchasing) reads it without importing purchasing's services."""
+    if not product_ids:
+        return {}
+    stmt = (
+        select(
+            PurchaseOrderLine.product_id,
+            func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received),
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(
+            PurchaseOrderLine.product_id.in_(product_ids),
+            PurchaseOrder.status.in_(ON_ORDER_STATUSES),
+        )
+        .group_by(PurchaseOrderLine.product_id)
+    )
+    if location_id is not None:
+        stmt = stmt.where(PurchaseOrder.location_id == location_id)
+    return {int(p): int(q or 0) for p, q in conn.execute(stmt)}

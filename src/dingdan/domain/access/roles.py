@@ -28,6 +28,7 @@ class Action(StrEnum):
     RECORD_PAYMENTS = "record_payments"  # money received: a bank transfer, cash
     MANAGE_PAYMENTS = "manage_payments"  # refunds, card authorizations, COD remittances
     VIEW_AUDIT = "view_audit"
+    MANAGE_PURCHASING = "manage_purchasing"  # suppliers, purchase orders and their receipts
 
 
 _ALL = frozenset(Action)
@@ -47,6 +48,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.READ,
             Action.MANAGE_CATALOG,
             Action.MANAGE_STOCK,
+            Action.MANAGE_PURCHASING,
             Action.FULFIL,
             Action.RECEIVE_RETURNS,
         }

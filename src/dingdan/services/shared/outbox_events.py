@@ -38,6 +38,7 @@ EVENT_TYPES: dict[str, str] = {
     "invoice.issued": "An invoice was issued.",
     "invoice.voided": "An invoice was voided.",
     "inventory.low_stock": "A product's available stock fell to its low-stock threshold.",
+    "purchase_order.sent": "A purchase order was sent to its supplier.",
     "purchase_order.received": "Goods of a purchase order were received.",
     "inbound.needs_attention": "A channel's delivery could not become an order (kept to retry).",
 }

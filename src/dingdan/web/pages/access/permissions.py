@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.RECORD_PAYMENTS: N_("Record payments received (bank transfer, cash)"),
     Action.MANAGE_PAYMENTS: N_("Refunds, card payments, COD remittances"),
     Action.VIEW_AUDIT: N_("Read the audit trail"),
+    Action.MANAGE_PURCHASING: N_("Suppliers, purchase orders and receiving them"),
 }
 
 
