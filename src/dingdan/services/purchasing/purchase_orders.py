@@ -277,10 +277,8 @@ def insert_purchase_order(
             location_id=location.id,
             status=POStatus.DRAFT.value,
             currency=supplier.currency,
-            freight_minor=0,
-            duty_minor=0,
             created_by=actor.name,
-            **header,
+            **{"freight_minor": 0, "duty_minor": 0, **header},
         )
         .returning(PurchaseOrder.id)
     ).scalar_one()

@@ -51,7 +51,9 @@ def _check(lines: list[dict[str, Any]], po_lines: dict[str, Any]) -> None:
 
 
 def _update_costs(conn: Connection, po: Any, arrived: list[tuple[Any, int, int]]) -> None:
-    """Moving average cost per product: (line, quantity, landed micros) of what arrived."""
+    """Moving average cost per product: (line, quantity, landed micros) of what arrived
+    (each product once: a receipt names each SKU once). Run before the stock moves, so
+    the levels read are what was on hand before."""
     pids = sorted({line.product_id for line, _, _ in arrived})
     products = {
         p.id: p
@@ -78,8 +80,6 @@ def _update_costs(conn: Connection, po: Any, arrived: list[tuple[Any, int, int]]
             .where(Product.id == p.id)
             .values(cost_micros=cost, cost_currency=po.currency)
         )
-        on_hand[p.id] = int(on_hand.get(p.id) or 0) + qty
-        products[p.id] = p._replace(cost_micros=cost, cost_currency=po.currency)
 
 
 def receive(db: Database, actor: Actor, ref: str, data: dict[str, Any]) -> dict[str, Any]:
