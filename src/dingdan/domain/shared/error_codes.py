@@ -256,7 +256,6 @@ FIELD_ERRORS: dict[str, str] = {
     "inactive_supplier": N_("supplier '%(supplier)s' is deactivated"),
     "not_on_purchase_order": N_("%(sku)s is not on this purchase order"),
     "exceeds_outstanding": N_("is more than ordered minus received (%(left)s)"),
-    "currency_differs": N_("must be the supplier's currency, %(currency)s"),
 }
 
 # Parameters whose value is itself a code (a status): the pages show its label.
