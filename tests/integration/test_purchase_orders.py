@@ -354,3 +354,31 @@ def test_sending_records_the_event_for_the_supplier_email(api, shop, db):
     )
     assert [(t, p["number"]) for t, p in events] == [("purchase_order.sent", po["number"])]
     receive(db, "TPE", {"TEA-001": 1})  # an ordinary receipt still works beside POs
+
+
+def test_a_sent_po_becomes_a_pdf_and_an_email_in_the_suppliers_language(api, shop, db):
+    from dingdan.db.message_tables import Message
+    from dingdan.services.jobs import worker
+    from dingdan.services.shared import documents
+
+    _supplier(api, language="zh-Hant")
+    r = api.request("PUT", "/api/v1/suppliers/ALISHAN/products/TEA-001",
+                    json={"supplier_sku": "AL-OOLONG-150"})
+    assert r.status_code == 200, r.text
+    po = _po(api, notes="請附出貨單")
+    api.post(f"/api/v1/purchase-orders/{po['id']}/send", role="warehouse")
+    worker.drain(db)
+    worker.drain(db)  # a second run adds nothing
+    mails = db.read(lambda c: c.execute(
+        select(Message.recipient, Message.subject, Message.text_body, Message.html_body,
+               Message.locale)).all())
+    assert len(mails) == 1
+    recipient, subject, text, html, locale = mails[0]
+    assert (recipient, locale) == ("orders@alishan.example", "zh-Hant")
+    assert po["number"] in subject and "採購單" in subject
+    assert "AL-OOLONG-150" in text and "TEA-001" in text and "1200.00 TWD" in text
+    assert "請附出貨單" in html
+    assert documents.pdf_state(db, "purchase_order", po["number"])["pending"]
+    assert documents.render_pending(db, render=lambda html: b"%PDF-1.7 " + html.encode()) == 1
+    pdf = documents.latest_pdf(db, "purchase_order", po["number"])
+    assert pdf["data"].startswith(b"%PDF") and "AL-OOLONG-150".encode() in pdf["data"]

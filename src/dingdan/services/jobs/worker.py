@@ -33,7 +33,7 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.integrations import delivery as webhook_delivery
 from dingdan.services.integrations import inbound, webhooks
 from dingdan.services.jobs import outbox, staff_alerts
-from dingdan.services.messaging import notifications, outbound, sending
+from dingdan.services.messaging import notifications, outbound, sending, supplier_orders
 from dingdan.services.orders import search_index
 from dingdan.services.payments import (
     authorizations,  # noqa: F401
@@ -241,6 +241,14 @@ def _notify_staff(db: Database, message: outbox.Claimed) -> None:
 
 for _topic in notifications.TOPICS:
     subscribe(_topic, _notify_staff)
+
+
+# A sent purchase order: its PDF and the e-mail to the supplier (services/messaging).
+def _send_to_supplier(db: Database, message: outbox.Claimed) -> None:
+    supplier_orders.on_sent(db, message)
+
+
+subscribe("purchase_order.sent", _send_to_supplier)
 # ---------------------------------------------------------------------------------------------
 
 

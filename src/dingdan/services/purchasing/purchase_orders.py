@@ -241,7 +241,7 @@ def _expected(value: Any, errors: FieldErrors) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        errors.add("expected_date", "invalid", reason="not a date YYYY-MM-DD")
+        errors.add("expected_date", "not_a_date")
         return None
 
 
@@ -370,6 +370,9 @@ def update_purchase_order(
 # ---- status changes ------------------------------------------------------------------------
 
 
+_AUDIT_ACTIONS = {POStatus.SENT: "send", POStatus.CANCELLED: "cancel_po", POStatus.CLOSED: "close"}
+
+
 def _change(db: Database, actor: Actor, ref: str, target: POStatus) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         po = fetch(conn, ref, lock=True)
@@ -385,7 +388,7 @@ def _change(db: Database, actor: Actor, ref: str, target: POStatus) -> dict[str,
         audit(
             conn,
             actor,
-            target.value,
+            _AUDIT_ACTIONS[target],
             "purchase_order",
             po.number,
             before={"status": po.status},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -98,14 +97,18 @@ class PurchaseOrderIn(Strict):
     supplier: str = Field(min_length=1, max_length=32)
     location: str = Field(min_length=1, max_length=32)
     lines: list[POLineIn] = Field(min_length=1, max_length=1000)
-    expected_date: date | None = None
+    expected_date: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD"
+    )
     freight: MoneyText | None = None
     duty: MoneyText | None = None
     notes: str | None = Field(default=None, max_length=2000)
 
 
 class PurchaseOrderPatch(Strict):
-    expected_date: date | None = None
+    expected_date: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD"
+    )
     freight: MoneyText | None = None
     duty: MoneyText | None = None
     notes: str | None = Field(default=None, max_length=2000)

@@ -197,6 +197,17 @@ LABELS: dict[str, str] = {
     # audit actions on outgoing webhooks, and their records
     "rotate_secret": N_("Secret rotated"),
     "replay": N_("Sent again"),
+    # purchasing: PO statuses, audit actions and records, the ledger's reason
+    "draft": N_("Draft"),
+    "sent": N_("Sent"),
+    "partially_received": N_("Partially received"),
+    "send": N_("Sent to the supplier"),
+    "close": N_("Closed short"),
+    "receive": N_("Goods received"),
+    "cancel_po": N_("Purchase order cancelled"),
+    "purchase_order": N_("Purchase order"),
+    "supplier": N_("Supplier"),
+    "supplier_product": N_("Supplier's product"),
     "webhook_endpoint": N_("Webhook endpoint"),
     "webhook_delivery": N_("Webhook delivery"),
     # order events
