@@ -71,10 +71,10 @@ def _language(code: str | None) -> str:
 
 def render(po: dict[str, Any], supplier: dict[str, Any], shop: dict[str, str]) -> dict[str, str]:
     """The subject, plain text and HTML document of ``po`` in the supplier's language."""
-    _ = notifications.translator(_language(supplier.get("language")))
+    tr = notifications.translator(_language(supplier.get("language")))
     links = {ln["sku"]: ln for ln in supplier.get("products", [])}
     cur = po["currency"]
-    title = _(WORDS["title"]) % {"number": po["number"]}
+    title = tr(WORDS["title"]) % {"number": po["number"]}
     rows, text_rows = [], []
     for ln in po["lines"]:
         amount = _amount(ln["unit_cost"], ln["quantity"])
@@ -86,46 +86,46 @@ def render(po: dict[str, Any], supplier: dict[str, Any], shop: dict[str, str]) -
         )
         text_rows.append(f"{ln['sku']}  {their}  × {ln['quantity']}  @ {ln['unit_cost']} {cur}")
     head = [
-        f"<th>{_(WORDS['sku'])}</th><th>{_(WORDS['supplier_sku'])}</th>",
-        f"<th class=num>{_(WORDS['quantity'])}</th><th class=num>{_(WORDS['unit_cost'])} ({cur})",
-        f"</th><th class=num>{_(WORDS['amount'])} ({cur})</th>",
+        f"<th>{tr(WORDS['sku'])}</th><th>{tr(WORDS['supplier_sku'])}</th>",
+        f"<th class=num>{tr(WORDS['quantity'])}</th><th class=num>{tr(WORDS['unit_cost'])} ({cur})",
+        f"</th><th class=num>{tr(WORDS['amount'])} ({cur})</th>",
     ]
     details = [
-        (_(WORDS["deliver_to"]), po["location"]),
-        (_(WORDS["expected"]), po.get("expected_date") or "—"),
-        (_(WORDS["terms"]), supplier.get("payment_terms") or "—"),
+        (tr(WORDS["deliver_to"]), po["location"]),
+        (tr(WORDS["expected"]), po.get("expected_date") or "—"),
+        (tr(WORDS["terms"]), supplier.get("payment_terms") or "—"),
     ]
     lang = {"zh_Hant": "zh-Hant", "zh_Hans": "zh-Hans"}.get(_language(supplier.get("language")))
     html = (
         f'<!doctype html><html lang="{lang or "en"}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
-        f'<div class="parties"><div><strong>{_(WORDS["from"])}</strong><br>'
+        f'<div class="parties"><div><strong>{tr(WORDS["from"])}</strong><br>'
         f"{escape(shop.get('name', ''))}<br>{escape(shop.get('address', ''))}<br>"
         f"{escape(shop.get('email', ''))} {escape(shop.get('phone', ''))}</div>"
-        f"<div><strong>{_(WORDS['to'])}</strong><br>{escape(supplier['name'])}<br>"
+        f"<div><strong>{tr(WORDS['to'])}</strong><br>{escape(supplier['name'])}<br>"
         f"{escape(supplier.get('contact') or '')}<br>"
         f"{escape(supplier.get('email') or '')}</div></div>"
-        f"<p>{_(WORDS['intro'])}</p>"
+        f"<p>{tr(WORDS['intro'])}</p>"
         + "".join(f"<p><span class=muted>{k}:</span> {escape(str(v))}</p>" for k, v in details)
         + f"<table><thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(rows)}</tbody>"
-        f"<tfoot><tr><th colspan=4>{_(WORDS['total'])}</th>"
+        f"<tfoot><tr><th colspan=4>{tr(WORDS['total'])}</th>"
         f"<th class=num>{po['total']} {cur}</th></tr></tfoot></table>"
         + (
-            f"<p><strong>{_(WORDS['notes'])}:</strong> {escape(po['notes'])}</p>"
+            f"<p><strong>{tr(WORDS['notes'])}:</strong> {escape(po['notes'])}</p>"
             if po.get("notes")
             else ""
         )
         + "</body></html>"
     )
     text = "\n".join(
-        [title, "", _(WORDS["intro"]), ""]
+        [title, "", tr(WORDS["intro"]), ""]
         + [f"{k}: {v}" for k, v in details]
         + [""]
         + text_rows
-        + ["", f"{_(WORDS['total'])}: {po['total']} {cur}"]
+        + ["", f"{tr(WORDS['total'])}: {po['total']} {cur}"]
     )
-    subject = _(WORDS["subject"]) % {"number": po["number"], "shop": shop.get("name", "")}
+    subject = tr(WORDS["subject"]) % {"number": po["number"], "shop": shop.get("name", "")}
     return {"subject": subject, "text": text, "html": html}
 
 
