@@ -14,6 +14,11 @@ from dingdan.services.inventory import stock as inventory
 from tests.builders import location, order_body, post_order, product, receive
 
 
+@pytest.fixture(autouse=True)
+def uploads(tmp_path, monkeypatch):
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+
+
 @pytest.fixture
 def shop(db):
     product(db, "TEA-001", price="350.00")

@@ -60,7 +60,8 @@ def test_an_admin_changes_a_roles_permissions_stored_as_differences(shop, api, b
     admin = browser("admin")
     page = admin.get("/settings/permissions")
     assert page.status_code == 200 and 'id="role-warehouse"' in page.text
-    wh_defaults = ["read", "manage_catalog", "manage_stock", "fulfil", "receive_returns"]
+    wh_defaults = ["read", "manage_catalog", "manage_stock", "fulfil", "receive_returns",
+                   "manage_purchasing"]
     r = admin.post("/settings/permissions", {"role": "warehouse",
                                              "actions": [*wh_defaults, "pricing"]})
     assert r.status_code == 303
@@ -95,7 +96,7 @@ def test_no_setting_takes_reading_or_the_admins_user_management_away(shop, brows
     assert set(_stored(db)["admin"]) <= {"manage_settings", "manage_catalog", "pricing",
                                          "manage_stock", "fulfil", "manage_returns",
                                          "receive_returns", "record_payments",
-                                         "manage_payments", "view_audit"}
+                                         "manage_payments", "view_audit", "manage_purchasing"}
 
 
 def test_only_an_admin_sets_permissions_and_bad_input_changes_nothing(shop, browser, db):
