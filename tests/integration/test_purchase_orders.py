@@ -367,16 +367,25 @@ def test_a_sent_po_becomes_a_pdf_and_an_email_in_the_suppliers_language(api, sho
     from dingdan.services.shared import documents
 
     _supplier(api, language="zh-Hant")
-    r = api.request("PUT", "/api/v1/suppliers/ALISHAN/products/TEA-001",
-                    json={"supplier_sku": "AL-OOLONG-150"})
+    r = api.request(
+        "PUT", "/api/v1/suppliers/ALISHAN/products/TEA-001", json={"supplier_sku": "AL-OOLONG-150"}
+    )
     assert r.status_code == 200, r.text
     po = _po(api, notes="請附出貨單")
     api.post(f"/api/v1/purchase-orders/{po['id']}/send", role="warehouse")
     worker.drain(db)
     worker.drain(db)  # a second run adds nothing
-    mails = db.read(lambda c: c.execute(
-        select(Message.recipient, Message.subject, Message.text_body, Message.html_body,
-               Message.locale)).all())
+    mails = db.read(
+        lambda c: c.execute(
+            select(
+                Message.recipient,
+                Message.subject,
+                Message.text_body,
+                Message.html_body,
+                Message.locale,
+            )
+        ).all()
+    )
     assert len(mails) == 1
     recipient, subject, text, html, locale = mails[0]
     assert (recipient, locale) == ("orders@alishan.example", "zh-Hant")
