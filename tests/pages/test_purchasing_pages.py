@@ -55,15 +55,23 @@ def test_a_po_is_typed_in_sent_and_received_with_the_scanner(shop, browser, db):
     assert wh.post(f"{url}/send").status_code == 303
     screen = wh.get(f"{url}/receive")
     assert screen.status_code == 200 and 'id="code"' in screen.text
-    # Scan the tea's barcode twice and the mug's SKU once; a stranger and a fourth tea refused.
+    # Scan the tea's barcode twice and the mug's SKU twice; a stranger and a third mug refused.
     counts = {"quantity-0": "0", "quantity-1": "0"}
-    for code, expect in (("4710000000017", "1"), ("4710000000017", "2"), ("MUG-001", "1")):
+    for code, field, expect in (
+        ("4710000000017", "quantity-0", "1"),
+        ("4710000000017", "quantity-0", "2"),
+        ("MUG-001", "quantity-1", "1"),
+        ("MUG-001", "quantity-1", "2"),
+    ):
         r = wh.post(f"{url}/receive/scan", {**counts, "code": code})
         assert r.status_code == 200
         counts = {k: _value(r.text, k) for k in counts}
-    assert counts == {"quantity-0": "2", "quantity-1": "1"}
-    refused = wh.post(f"{url}/receive/scan", {**counts, "code": "NOPE"})
-    assert "scan-refused" in refused.text
+        assert counts[field] == expect
+    for code in ("NOPE", "MUG-001"):
+        refused = wh.post(f"{url}/receive/scan", {**counts, "code": code})
+        assert "scan-refused" in refused.text
+        assert {k: _value(refused.text, k) for k in counts} == counts
+    counts["quantity-1"] = "1"  # the receiver corrects a count by hand
     r = wh.post(f"{url}/receive", {**counts, "reference": "DN-1"})
     assert r.status_code == 303, r.text
     po = purchase_orders.get_purchase_order(db, url.rsplit("/", 1)[1])
