@@ -29,7 +29,12 @@ from dingdan.domain.catalog import products as rules
 from dingdan.domain.inventory.stock import check_lines
 from dingdan.domain.purchasing.purchase_orders import POStatus, check_transition
 from dingdan.domain.shared import money
-from dingdan.domain.shared.errors import FieldErrors, NotFound, ValidationFailed
+from dingdan.domain.shared.errors import (
+    FieldErrors,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.inventory.locations import receiving
 from dingdan.services.inventory.stock import product_ids
@@ -351,8 +356,6 @@ def update_purchase_order(
     def work(conn: Connection) -> dict[str, Any]:
         po = fetch(conn, ref, lock=True)
         if po.status in (POStatus.RECEIVED, POStatus.CLOSED, POStatus.CANCELLED):
-            from dingdan.domain.shared.errors import InvalidTransition
-
             raise InvalidTransition(detail=f"A purchase order that is {po.status} is final.")
         errors = FieldErrors()
         cols = _header(data, po.currency, errors)

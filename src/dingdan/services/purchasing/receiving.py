@@ -28,7 +28,7 @@ from dingdan.db.tables import Product, StockLevel
 from dingdan.domain.inventory.stock import MovementKind, check_lines
 from dingdan.domain.purchasing import purchase_orders as rules
 from dingdan.domain.shared import money
-from dingdan.domain.shared.errors import FieldErrors
+from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.services.orders import backorders
 from dingdan.services.purchasing.purchase_orders import fetch, lines_of, po_view
 from dingdan.services.shared.common import Actor, audit, iso
@@ -82,70 +82,89 @@ def _update_costs(conn: Connection, po: Any, arrived: list[tuple[Any, int, int]]
         )
 
 
+Arrived = list[tuple[Any, int, int]]  # (PO line, units, landed unit cost in micros)
+
+
+def _arrived(po: Any, all_lines: list[Any], lines: list[dict[str, Any]]) -> Arrived:
+    landed = rules.landed_unit_costs(
+        [(ln.quantity, ln.unit_cost_minor) for ln in all_lines],
+        po.freight_minor + po.duty_minor,
+        money.exponent(po.currency),
+    )
+    cost_of = {ln.id: cost for ln, cost in zip(all_lines, landed, strict=True)}
+    by_sku = {ln.sku: ln for ln in all_lines}
+    return [(by_sku[ln["sku"]], ln["quantity"], cost_of[by_sku[ln["sku"]].id]) for ln in lines]
+
+
+def _count(conn: Connection, arrived: Arrived) -> None:
+    """Each line's ``received`` grows by one conditional statement. Under the PO's lock it
+    cannot fail; the condition (and the CHECK) hold the line against anything that did not
+    take that lock, and a refusal is still the request's 422, never a 5xx."""
+    for i, (line, qty, _) in enumerate(arrived):
+        done = conn.execute(
+            update(PurchaseOrderLine)
+            .where(
+                PurchaseOrderLine.id == line.id,
+                PurchaseOrderLine.received + qty <= PurchaseOrderLine.quantity,
+            )
+            .values(received=PurchaseOrderLine.received + qty)
+        ).rowcount
+        if done != 1:
+            raise ValidationFailed.on(
+                f"lines[{i}].quantity", "exceeds_outstanding", left=line.quantity - line.received
+            )
+
+
+def _record(
+    conn: Connection, po: Any, actor: Actor, arrived: Arrived, reference: str | None
+) -> Any:
+    """The receipt and its lines; (id, created_at) of the receipt."""
+    receipt = conn.execute(
+        insert(PurchaseReceipt)
+        .values(purchase_order_id=po.id, received_by=actor.name, reference=reference)
+        .returning(PurchaseReceipt.id, PurchaseReceipt.created_at)
+    ).one()
+    conn.execute(
+        insert(PurchaseReceiptLine),
+        [
+            {
+                "receipt_id": receipt.id,
+                "line_id": line.id,
+                "quantity": qty,
+                "landed_unit_cost_micros": cost,
+            }
+            for line, qty, cost in arrived
+        ],
+    )
+    return receipt
+
+
+def _stock_arrives(conn: Connection, po: Any, actor: Actor, arrived: Arrived) -> None:
+    moves = [
+        stock_sql.Move(line.product_id, po.location_id, MovementKind.RECEIPT, qty)
+        for line, qty, _ in arrived
+    ]
+    stock_sql.apply(conn, moves, actor=actor.name, reason="purchase_order", reference=po.number)
+    backorders.allocate(conn, actor, [(m.product_id, po.location_id) for m in moves])
+
+
 def receive(db: Database, actor: Actor, ref: str, data: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     check_lines(data.get("lines"), errors)
     errors.raise_if_any()
     lines: list[dict[str, Any]] = data["lines"]
+    reference = data.get("reference")
 
     def work(conn: Connection) -> dict[str, Any]:
         po = fetch(conn, ref, lock=True)
         rules.check_receivable(po.status)
         all_lines = lines_of(conn, po.id)
-        by_sku = {ln.sku: ln for ln in all_lines}
-        _check(lines, by_sku)
-        landed = dict(
-            zip(
-                [ln.id for ln in all_lines],
-                rules.landed_unit_costs(
-                    [(ln.quantity, ln.unit_cost_minor) for ln in all_lines],
-                    po.freight_minor + po.duty_minor,
-                    money.exponent(po.currency),
-                ),
-                strict=True,
-            )
-        )
-        arrived = [
-            (by_sku[ln["sku"]], ln["quantity"], landed[by_sku[ln["sku"]].id]) for ln in lines
-        ]
-        for line, qty, _ in arrived:
-            # The PO row is locked, so this cannot fail; the condition (and the CHECK) hold
-            # the line against anything that did not take that lock.
-            done = conn.execute(
-                update(PurchaseOrderLine)
-                .where(
-                    PurchaseOrderLine.id == line.id,
-                    PurchaseOrderLine.received + qty <= PurchaseOrderLine.quantity,
-                )
-                .values(received=PurchaseOrderLine.received + qty)
-            ).rowcount
-            assert done == 1, "a PO line changed under the PO's lock"
-        receipt_id = conn.execute(
-            insert(PurchaseReceipt)
-            .values(
-                purchase_order_id=po.id, received_by=actor.name, reference=data.get("reference")
-            )
-            .returning(PurchaseReceipt.id, PurchaseReceipt.created_at)
-        ).one()
-        conn.execute(
-            insert(PurchaseReceiptLine),
-            [
-                {
-                    "receipt_id": receipt_id.id,
-                    "line_id": line.id,
-                    "quantity": qty,
-                    "landed_unit_cost_micros": cost,
-                }
-                for line, qty, cost in arrived
-            ],
-        )
-        _update_costs(conn, po, arrived)
-        moves = [
-            stock_sql.Move(line.product_id, po.location_id, MovementKind.RECEIPT, qty)
-            for line, qty, _ in arrived
-        ]
-        stock_sql.apply(conn, moves, actor=actor.name, reason="purchase_order", reference=po.number)
-        backorders.allocate(conn, actor, [(m.product_id, po.location_id) for m in moves])
+        _check(lines, {ln.sku: ln for ln in all_lines})
+        arrived = _arrived(po, all_lines, lines)
+        _count(conn, arrived)
+        receipt = _record(conn, po, actor, arrived, reference)
+        _update_costs(conn, po, arrived)  # before the stock moves: it reads what was on hand
+        _stock_arrives(conn, po, actor, arrived)
         status = rules.after_receipt([(ln.quantity, ln.received) for ln in lines_of(conn, po.id)])
         conn.execute(
             update(PurchaseOrder).where(PurchaseOrder.id == po.id).values(status=status.value)
@@ -153,24 +172,19 @@ def receive(db: Database, actor: Actor, ref: str, data: dict[str, Any]) -> dict[
         view = po_view(conn, fetch(conn, str(po.id)))
         received = [{"sku": line.sku, "quantity": qty} for line, qty, _ in arrived]
         audit(conn, actor, "receive", "purchase_order", po.number, after={"lines": received})
+        event = {"id": view["id"], "number": po.number, "receipt_id": str(receipt.id)}
         emit(
             conn,
             "purchase_order.received",
-            {
-                "id": view["id"],
-                "number": po.number,
-                "receipt_id": str(receipt_id.id),
-                "location": view["location"],
-                "lines": received,
-            },
+            {**event, "location": view["location"], "lines": received},
         )
         return {
-            "id": str(receipt_id.id),
+            "id": str(receipt.id),
             "purchase_order": view,
             "lines": received,
             "received_by": actor.name,
-            "reference": data.get("reference"),
-            "created_at": iso(receipt_id.created_at),
+            "reference": reference,
+            "created_at": iso(receipt.created_at),
         }
 
     return db.write(work)
