@@ -243,9 +243,17 @@ def suggestions(db: Database, *, location: str | None = None) -> dict[str, Any]:
 def low_stock(
     db: Database, *, location: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
-    """For the dashboard: the suggestions that run out first (no stock-out date last)."""
+    """For the dashboard: the suggestions that run out first; those without demand (no
+    stock-out date) after them, least available first."""
     items = suggestions(db, location=location)["items"]
-    items.sort(key=lambda s: (s["stockout_date"] is None, s["stockout_date"] or "", s["sku"]))
+    items.sort(
+        key=lambda s: (
+            s["stockout_date"] is None,
+            s["stockout_date"] or "",
+            s["available"],
+            s["sku"],
+        )
+    )
     return items[:limit]
 
 
