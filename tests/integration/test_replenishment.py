@@ -136,3 +136,13 @@ def test_one_click_makes_draft_pos_grouped_by_preferred_supplier(api, history):
 def test_low_stock_lists_what_runs_out_first(history):
     items = replenishment.low_stock(history)
     assert [i["sku"] for i in items] == ["TEA-001", "BAG-001", "CUP-001"]
+
+
+def test_a_draft_reaches_the_suppliers_minimum_amount_in_whole_packs(api, history):
+    r = api.patch("/api/v1/suppliers/S1", json={"minimum_order": "2000.00"})
+    assert r.status_code == 200 and r.json()["minimum_order"] == "2000.00"
+    made = api.post("/api/v1/replenishment/purchase-orders", json={"location": "TPE"}).json()
+    s1 = next(p for p in made["items"] if p["supplier"] == "S1")
+    # 18 × 80.00 = 1,440.00; packs of 6 (480.00): one round makes 1,920.00, one more 2,400.00.
+    assert s1["lines"] == [{"sku": "TEA-001", "quantity": 30, "received": 0, "unit_cost": "80.00"}]
+    assert s1["total"] == "2400.00"

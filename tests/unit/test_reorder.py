@@ -89,3 +89,13 @@ def test_the_status_table_allows_only_its_transitions():
         po.check_receivable("draft")
     assert po.after_receipt([(10, 10), (5, 5)]) is po.POStatus.RECEIVED
     assert po.after_receipt([(10, 10), (5, 4)]) is po.POStatus.PARTIALLY_RECEIVED
+
+
+def test_a_draft_is_topped_up_by_whole_packs_to_the_suppliers_minimum_amount():
+    # 6 × 1.00 + 10 × 0.50 = 11.00; to 20.00 in packs of 2: three rounds (+3.00 each).
+    assert reorder.top_up_to_amount([6, 10], [100, 50], 2, 2000) == [12, 16]
+    # To 21.00: three rounds make 20.00, one more pack of the first line makes 22.00.
+    assert reorder.top_up_to_amount([6, 10], [100, 50], 2, 2100) == [14, 16]
+    assert reorder.top_up_to_amount([6, 10], [100, 50], 2, 1000) == [6, 10]  # already there
+    assert reorder.top_up_to_amount([6, 3], [0, 50], 1, 1000) == [6, 20]  # only paid lines
+    assert reorder.top_up_to_amount([6], [0], 1, 1000) == [6]

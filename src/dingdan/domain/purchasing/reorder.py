@@ -82,3 +82,29 @@ def suggested_quantity(
     wanted = max(1, target - position.total)
     wanted = max(wanted, minimum_quantity)
     return round_to_pack(wanted, pack_size)
+
+
+def top_up_to_amount(
+    quantities: list[int], unit_costs: list[int], pack_size: int, minimum_minor: int
+) -> list[int]:
+    """Quantities raised by whole packs until the order's value (Σ quantity × unit cost,
+    minor units) reaches the supplier's minimum amount: whole rounds of one pack on every
+    line that has a cost, then one pack a line in order until it is reached. Lines without
+    a cost cannot help (an order of them is left as it is)."""
+    out = list(quantities)
+    pack = max(1, pack_size)
+    payable = [i for i, c in enumerate(unit_costs) if c > 0]
+    total = sum(q * c for q, c in zip(out, unit_costs, strict=True))
+    if not payable or total >= minimum_minor:
+        return out
+    per_round = pack * sum(unit_costs[i] for i in payable)
+    rounds = (minimum_minor - total) // per_round
+    for i in payable:
+        out[i] += rounds * pack
+    total += rounds * per_round
+    for i in payable:
+        if total >= minimum_minor:
+            break
+        out[i] += pack
+        total += pack * unit_costs[i]
+    return out

@@ -282,7 +282,8 @@ def _unit_cost(conn: Connection, supplier: Any, product_id: int) -> int:
 
 def create_drafts(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """One draft PO per (preferred supplier, location) of the current suggestions (only the
-    ``skus`` named, when given); SKUs without a preferred supplier are listed as skipped."""
+    ``skus`` named, when given), topped up by whole packs to the supplier's minimum amount;
+    SKUs without a preferred supplier are listed as skipped."""
     wanted = data.get("skus")
     items = suggestions(db, location=data.get("location"))["items"]
     if wanted is not None:
@@ -320,6 +321,14 @@ def create_drafts(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str,
                 }
                 for s in lines
             ]
+            topped = reorder.top_up_to_amount(
+                [ln["quantity"] for ln in checked],
+                [ln["unit_cost_minor"] for ln in checked],
+                int(supplier.pack_size),
+                int(supplier.minimum_order_minor),
+            )
+            for ln, quantity in zip(checked, topped, strict=True):
+                ln["quantity"] = quantity
             po_id = insert_purchase_order(conn, actor, supplier, location, checked, {})
             view = po_view(conn, fetch_po(conn, str(po_id)))
             audit(conn, actor, "create", "purchase_order", view["number"], after=view)
