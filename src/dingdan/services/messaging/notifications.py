@@ -82,10 +82,8 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
     "inbound_attention": (
         N_("Channel order needs attention: %(channel)s %(external_id)s"),
-        N_(
-            "A delivery from %(channel)s (order %(external_id)s) could not become an order: "
-            "%(reason)s."
-        ),
+        N_("A delivery from %(channel)s (order %(external_id)s) could not become an order: "
+           "%(reason)s."),
     ),
 }
 # The stages' names in texts (the dashboard's words).

@@ -35,6 +35,7 @@ class Actor:
 SYSTEM = Actor("system", Role.ADMIN)
 
 
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
