@@ -60,6 +60,29 @@ def _authorization(api: Any) -> str:
     return str(r.json()["id"])
 
 
+def _supplier(api: Any) -> str:
+    r = api.post("/api/v1/suppliers",
+                 json={"code": "S-1", "name": "茶園", "lead_time_days": 5, "currency": "TWD"})
+    assert r.status_code == 201, r.text
+    return "S-1"
+
+
+def _sent_po(api: Any) -> str:
+    r = api.post("/api/v1/purchase-orders", json={
+        "supplier": _supplier(api), "location": "TPE",
+        "lines": [{"sku": "TEA-001", "quantity": 10, "unit_cost": "90.00"}]})
+    assert r.status_code == 201, r.text
+    assert api.post(f"/api/v1/purchase-orders/{r.json()['id']}/send").status_code == 200
+    return str(r.json()["id"])
+
+
+def _to_reorder(api: Any) -> dict[str, Any]:
+    r = api.patch("/api/v1/products/TEA-001",
+                  json={"supplier": _supplier(api), "reorder_point": 500})
+    assert r.status_code == 200, r.text
+    return {"location": "TPE"}
+
+
 Recipe = Callable[[Any], tuple[str, dict[str, Any], dict[str, Any]]]
 # path template -> (url, the request's keyword arguments, another request to the same url)
 RECIPES: dict[str, Recipe] = {
@@ -190,6 +213,23 @@ RECIPES: dict[str, Recipe] = {
         {"json": {"csv": "期別,字軌,起號,迄號\n11511,AB,10000000,10000049\n"}},
         {"json": {"csv": "期別,字軌,起號,迄號\n11511,AC,10000000,10000049\n"}},
     ),
+    "/api/v1/suppliers": lambda api: (
+        "/api/v1/suppliers",
+        {"json": {"code": "ALISHAN", "name": "阿里山", "lead_time_days": 7, "currency": "TWD"}},
+        {"json": {"code": "YUSHAN", "name": "玉山", "lead_time_days": 7, "currency": "TWD"}}),
+    "/api/v1/purchase-orders": lambda api: (
+        "/api/v1/purchase-orders",
+        {"json": {"supplier": _supplier(api), "location": "TPE",
+                  "lines": [{"sku": "TEA-001", "quantity": 10, "unit_cost": "90.00"}]}},
+        {"json": {"supplier": "S-1", "location": "TPE",
+                  "lines": [{"sku": "TEA-001", "quantity": 11, "unit_cost": "90.00"}]}}),
+    "/api/v1/purchase-orders/{po_id}/receipts": lambda api: (
+        f"/api/v1/purchase-orders/{_sent_po(api)}/receipts",
+        {"json": {"lines": [{"sku": "TEA-001", "quantity": 4}]}},
+        {"json": {"lines": [{"sku": "TEA-001", "quantity": 5}]}}),
+    "/api/v1/replenishment/purchase-orders": lambda api: (
+        "/api/v1/replenishment/purchase-orders", {"json": _to_reorder(api)},
+        {"json": {"location": "KHH"}}),
     "/api/v1/cod-remittances": lambda api: (
         "/api/v1/cod-remittances",
         {

@@ -30,6 +30,7 @@ def test_a_receipt_puts_stock_on_hand_and_writes_the_ledger(api, db):
         "reserved": 0,
         "available": 12,
         "backordered": 0,
+        "on_order": 0,
         "locations": [{"location": "TPE", "on_hand": 12, "reserved": 0, "available": 12}],
     }
     ledger = api.get("/api/v1/inventory/TEA-001/movements").json()["items"]

@@ -60,7 +60,8 @@ def test_an_admin_changes_a_roles_permissions_stored_as_differences(shop, api, b
     admin = browser("admin")
     page = admin.get("/settings/permissions")
     assert page.status_code == 200 and 'id="role-warehouse"' in page.text
-    wh_defaults = ["read", "manage_catalog", "manage_stock", "fulfil", "receive_returns"]
+    wh_defaults = ["read", "manage_catalog", "manage_stock", "fulfil", "receive_returns",
+                   "manage_purchasing"]
     r = admin.post("/settings/permissions", {"role": "warehouse",
                                              "actions": [*wh_defaults, "pricing"]})
     assert r.status_code == 303

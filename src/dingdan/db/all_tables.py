@@ -10,6 +10,7 @@ import dingdan.db.invoice_tables  # noqa: F401
 import dingdan.db.message_tables  # noqa: F401
 import dingdan.db.notification_tables  # noqa: F401
 import dingdan.db.payment_tables  # noqa: F401
+import dingdan.db.purchasing_tables  # noqa: F401
 import dingdan.db.report_tables  # noqa: F401
 import dingdan.db.return_tables  # noqa: F401
 import dingdan.db.tracking_tables  # noqa: F401

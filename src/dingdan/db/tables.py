@@ -74,6 +74,15 @@ class Product(Timestamps, Base):
     allow_backorder: Mapped[bool] = mapped_column(Boolean, default=False)
     # Available units at or below which the product counts as low on stock.
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=0)
+    # Purchasing (issue 23): the reorder point set by hand (None: computed from demand and
+    # the lead time), the preferred supplier (suppliers.id; no foreign key, so the catalog's
+    # table does not depend on purchasing's), and the moving average cost of a unit, in
+    # millionths of ``cost_currency``'s unit, updated on every PO receipt. (No CHECK: adding
+    # one would rebuild the products table on SQLite; the service refuses a negative.)
+    reorder_point: Mapped[int | None] = mapped_column(Integer)
+    preferred_supplier_id: Mapped[int | None] = mapped_column(BigInteger)
+    cost_micros: Mapped[int | None] = mapped_column(BigInteger)
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
 
     __table_args__ = (
         CheckConstraint("price_minor >= 0", name="price_not_negative"),

@@ -30,6 +30,7 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     EXPORT_CUSTOMERS = "export_customers"  # a customer's personal data, whole
     ERASE_CUSTOMERS = "erase_customers"
+    MANAGE_PURCHASING = "manage_purchasing"  # suppliers, purchase orders and their receipts
 
 
 _ALL = frozenset(Action)
@@ -55,6 +56,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.READ,
             Action.MANAGE_CATALOG,
             Action.MANAGE_STOCK,
+            Action.MANAGE_PURCHASING,
             Action.FULFIL,
             Action.RECEIVE_RETURNS,
         }

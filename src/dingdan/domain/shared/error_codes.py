@@ -273,6 +273,14 @@ FIELD_ERRORS: dict[str, str] = {
     "unknown_columns": N_("has unknown column(s) %(columns)s; the columns are %(expected)s"),
     "appears_again": N_("%(key)s appears again (first on row %(row)s)"),
     "below_reserved": N_("the count %(count)s is below the %(reserved)s reserved there for orders"),
+    # purchasing
+    "invalid_supplier_code": N_(
+        "must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    ),
+    "unknown_supplier": N_("no supplier with code '%(supplier)s'"),
+    "inactive_supplier": N_("supplier '%(supplier)s' is deactivated"),
+    "not_on_purchase_order": N_("%(sku)s is not on this purchase order"),
+    "exceeds_outstanding": N_("is more than ordered minus received (%(left)s)"),
 }
 
 # Parameters whose value is itself a code (a status): the pages show its label.

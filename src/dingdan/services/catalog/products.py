@@ -8,11 +8,20 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from dingdan.db.engine import Database, nfkc
+from dingdan.db.purchasing_tables import Supplier, SupplierProduct
 from dingdan.db.tables import Product
 from dingdan.domain.access.roles import Action
 from dingdan.domain.catalog import products as rules
+from dingdan.domain.purchasing.purchase_orders import micros_text
 from dingdan.domain.shared import money
-from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound
+from dingdan.domain.shared.errors import (
+    Conflict,
+    FieldError,
+    FieldErrors,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -25,7 +34,14 @@ from dingdan.services.shared.common import (
 )
 from dingdan.services.shared.view_types import ProductView
 
-_OPTIONAL_INTS = ("weight_grams", "length_mm", "width_mm", "height_mm", "low_stock_threshold")
+_OPTIONAL_INTS = (
+    "weight_grams",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "low_stock_threshold",
+    "reorder_point",
+)
 _OPTIONAL_TEXT = {"barcode": 64, "category": 100, "brand": 100}
 EDITABLE = (
     {"name", "price", "currency", "tax_class", "active", "allow_backorder"}
@@ -52,6 +68,12 @@ def product_view(p: Row[Any] | Any) -> ProductView:
         "active": p.active,
         "allow_backorder": p.allow_backorder,
         "low_stock_threshold": p.low_stock_threshold,
+        "reorder_point": p.reorder_point,
+        "supplier": p.supplier_code,
+        "cost": None
+        if p.cost_micros is None or p.cost_currency is None
+        else micros_text(p.cost_micros, money.exponent(p.cost_currency)),
+        "cost_currency": p.cost_currency,
         "created_at": iso(p.created_at),
         "updated_at": iso(p.updated_at),
     }
@@ -99,11 +121,42 @@ def check_barcode(conn: Connection, barcode: Any, sku: str) -> None:
         )
 
 
+# A product with its preferred supplier's code (purchasing's table, read at the db level:
+# the catalog context is below purchasing and imports none of its services).
+_SUPPLIER_CODE = (
+    select(Supplier.code)
+    .where(Supplier.id == Product.preferred_supplier_id)
+    .scalar_subquery()
+    .label("supplier_code")
+)
+_WITH_SUPPLIER = select(Product, _SUPPLIER_CODE)
+
+
 def _fetch(conn: Connection, sku: str) -> Row[Any]:
-    row = conn.execute(select(Product).where(Product.sku == sku)).first()
+    row = conn.execute(_WITH_SUPPLIER.where(Product.sku == sku)).first()
     if row is None:
         raise NotFound(detail=f"No product with SKU {sku!r}.")
     return row
+
+
+def _preferred_supplier(conn: Connection, product_id: int, code: Any) -> int | None:
+    """The id of the supplier ``code`` (None clears it); the supplier is recorded as
+    supplying the product if it was not yet."""
+    if code is None:
+        return None
+    if not isinstance(code, str):
+        raise ValidationFailed.on("supplier", "not_text")
+    supplier_id = conn.execute(select(Supplier.id).where(Supplier.code == code)).scalar()
+    if supplier_id is None:
+        raise ValidationFailed.on("supplier", "unknown_supplier", supplier=code)
+    linked = conn.execute(
+        select(SupplierProduct.id).where(
+            SupplierProduct.supplier_id == supplier_id, SupplierProduct.product_id == product_id
+        )
+    ).first()
+    if linked is None:
+        conn.execute(insert(SupplierProduct).values(supplier_id=supplier_id, product_id=product_id))
+    return int(supplier_id)
 
 
 def _check_pricing(actor: Actor) -> None:
@@ -147,6 +200,8 @@ def update_product(db: Database, actor: Actor, sku: str, data: dict[str, Any]) -
         ):
             _check_pricing(actor)  # the same price sent again (a whole form) needs none
         check_barcode(conn, cols.get("barcode"), sku)
+        if "supplier" in data:
+            cols["preferred_supplier_id"] = _preferred_supplier(conn, row.id, data["supplier"])
         if cols:
             conn.execute(update(Product).where(Product.sku == sku).values(**cols))
         after = product_view(_fetch(conn, sku))
@@ -167,7 +222,7 @@ def list_products(
 ) -> Page:
     check_limit(limit)
     after = decode_cursor(cursor, str)
-    stmt = select(Product).order_by(Product.sku).limit(limit + 1)
+    stmt = _WITH_SUPPLIER.order_by(Product.sku).limit(limit + 1)
     if q:
         # The term and the names both after NFKC: ``ＴＥＡ`` finds ``tea`` and back.
         pattern = like_pattern(unicodedata.normalize("NFKC", q))

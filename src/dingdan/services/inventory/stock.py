@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from dingdan.db import stock as stock_sql
 from dingdan.db.engine import Database
+from dingdan.db.purchasing_tables import on_order
 from dingdan.db.tables import Location, Product, StockLevel, StockMovement
 from dingdan.domain.inventory.stock import MovementKind, check_lines, reason_code
 from dingdan.domain.shared.errors import FieldErrors, InsufficientStock, NotFound, ValidationFailed
@@ -186,6 +187,7 @@ def stock_of(db: Database, sku: str) -> StockView:
             "reserved": reserved,
             "available": on_hand - reserved,
             "backordered": backorders.backordered_quantity(conn, int(pid)),
+            "on_order": on_order(conn, [int(pid)]).get(int(pid), 0),
             "locations": locs,
         }
 

@@ -37,7 +37,7 @@ from dingdan.services.inventory import channel_feed
 from dingdan.services.invoicing import consumers as invoicing
 from dingdan.services.invoicing import uploads as invoice_uploads
 from dingdan.services.jobs import outbox, staff_alerts
-from dingdan.services.messaging import notifications, outbound, sending
+from dingdan.services.messaging import notifications, outbound, sending, supplier_orders
 from dingdan.services.orders import search_index
 from dingdan.services.payments import (
     authorizations,  # noqa: F401
@@ -250,6 +250,14 @@ def _notify_staff(db: Database, message: outbox.Claimed) -> None:
 
 for _topic in notifications.TOPICS:
     subscribe(_topic, _notify_staff)
+
+
+# A sent purchase order: its PDF and the e-mail to the supplier (services/messaging).
+def _send_to_supplier(db: Database, message: outbox.Claimed) -> None:
+    supplier_orders.on_sent(db, message)
+
+
+subscribe("purchase_order.sent", _send_to_supplier)
 # ---------------------------------------------------------------------------------------------
 
 

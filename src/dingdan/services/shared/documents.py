@@ -25,7 +25,7 @@ from dingdan.services.shared.common import Actor, iso
 
 log = logging.getLogger("dingdan.documents")
 
-KINDS = ("packing_slip", "packing_slips", "pick_lists")
+KINDS = ("packing_slip", "packing_slips", "pick_lists", "purchase_order")
 MAX_ATTEMPTS = 3
 # A claim older than this is taken as lost (the worker died while rendering).
 CLAIM_MINUTES = 10

@@ -44,6 +44,7 @@ EVENT_TYPES: dict[str, str] = {
         "A product's available stock changed: what each channel may sell of it now"
         " (one event per SKU per worker round)."
     ),
+    "purchase_order.sent": "A purchase order was sent to its supplier.",
     "purchase_order.received": "Goods of a purchase order were received.",
     "inbound.needs_attention": "A channel's delivery could not become an order (kept to retry).",
 }

@@ -74,6 +74,10 @@ class ProductView(TypedDict):
     active: bool
     allow_backorder: bool
     low_stock_threshold: int
+    reorder_point: int | None
+    supplier: str | None
+    cost: str | None
+    cost_currency: str | None
     created_at: str | None
     updated_at: str | None
 
@@ -91,4 +95,5 @@ class StockView(TypedDict):
     reserved: int
     available: int
     backordered: int
+    on_order: int
     locations: list[LocationLevelView]

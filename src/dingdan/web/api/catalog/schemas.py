@@ -29,6 +29,10 @@ class Product(View):
     active: bool
     allow_backorder: bool
     low_stock_threshold: int
+    reorder_point: int | None = Field(description="set by hand; null: computed from demand")
+    supplier: str | None = Field(description="the preferred supplier's code")
+    cost: Amount | None = Field(description="moving average unit cost, landed")
+    cost_currency: str | None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -100,6 +104,7 @@ class Stock(View):
     reserved: int
     available: int
     backordered: int = Field(description="ordered and not yet allocated")
+    on_order: int = Field(description="on sent and partially received POs, not yet received")
     locations: list[LocationLevel]
 
 
@@ -220,6 +225,12 @@ class ProductPatch(Strict):
     active: bool | None = None
     allow_backorder: bool | None = None
     low_stock_threshold: int | None = Field(default=None, ge=0, le=MAX_INT)
+    reorder_point: int | None = Field(
+        default=None, ge=0, le=MAX_INT, description="units; null: computed from demand"
+    )
+    supplier: str | None = Field(
+        default=None, max_length=32, description="the preferred supplier's code; null: none"
+    )
 
 
 class LocationIn(Strict):

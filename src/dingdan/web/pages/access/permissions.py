@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.VIEW_AUDIT: N_("Read the audit trail"),
     Action.EXPORT_CUSTOMERS: N_("Export a customer's personal data"),
     Action.ERASE_CUSTOMERS: N_("Erase a customer's personal data"),
+    Action.MANAGE_PURCHASING: N_("Suppliers, purchase orders and receiving them"),
 }
 
 

@@ -26,7 +26,7 @@ from dingdan.web.pages.shared.messages import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 CURRENCIES = ("TWD", "HKD", "CNY", "USD", "JPY", "SGD", "MOP")
-INTS = ("weight_grams", "low_stock_threshold")
+INTS = ("weight_grams", "low_stock_threshold", "reorder_point")
 TEXTS = {"name": 300, "barcode": 64, "category": 100, "brand": 100, "price": 30, "currency": 3}
 
 
@@ -57,6 +57,8 @@ def _data(form: dict[str, Any]) -> dict[str, Any]:
     errors.raise_if_any()
     if data["low_stock_threshold"] is None:
         data["low_stock_threshold"] = 0
+    if "supplier" in form:  # the preferred supplier's code, on an existing product's form
+        data["supplier"] = form_text(form, "supplier", 32)
     data["tax_class"] = form_text(form, "tax_class", 50) or "standard"
     data["allow_backorder"] = form.get("allow_backorder") == "1"
     active = form.get("active", "1")

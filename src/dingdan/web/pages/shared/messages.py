@@ -204,6 +204,17 @@ LABELS: dict[str, str] = {
     "export": N_("Personal data exported"),
     "erase": N_("Personal data erased"),
     "reveal": N_("Full email and phone shown"),
+    # purchasing: PO statuses, audit actions and records, the ledger's reason
+    "draft": N_("Draft"),
+    "sent": N_("Sent"),
+    "partially_received": N_("Partially received"),
+    "send": N_("Sent to the supplier"),
+    "close": N_("Closed short"),
+    "receive": N_("Goods received"),
+    "cancel_po": N_("Purchase order cancelled"),
+    "purchase_order": N_("Purchase order"),
+    "supplier": N_("Supplier"),
+    "supplier_product": N_("Supplier's product"),
     "webhook_endpoint": N_("Webhook endpoint"),
     "webhook_delivery": N_("Webhook delivery"),
     # order events

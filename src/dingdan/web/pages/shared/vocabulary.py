@@ -20,6 +20,7 @@ from dingdan.domain.fulfilment.tracking import EXCEPTION_KINDS, STATUSES
 from dingdan.domain.inventory.stock import AdjustmentReason, MovementKind
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
 from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Status
+from dingdan.domain.purchasing.purchase_orders import POStatus
 
 
 def _values(enum: type) -> frozenset[str]:
@@ -37,7 +38,17 @@ VOCABULARIES: dict[str, frozenset[str]] = {
     # what the ledger's reason column holds: the use case that moved stock, or an
     # adjustment's reason code (free text typed by staff is shown as typed)
     "stock_reason": frozenset(
-        {"receipt", "shipment", "order", "order edit", "backorder", "return", "cancel", "transfer"}
+        {
+            "receipt",
+            "shipment",
+            "order",
+            "order edit",
+            "backorder",
+            "return",
+            "cancel",
+            "transfer",
+            "purchase_order",
+        }
     )
     | _values(AdjustmentReason),
     "tax_class": frozenset(TAX_CLASSES),
@@ -71,6 +82,10 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "tag",
             "download",
             "void",
+            "send",
+            "close",
+            "receive",
+            "cancel_po",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -94,6 +109,9 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "invoice",
             "invoicing_settings",
             "einvoice_track",
+            "supplier",
+            "supplier_product",
+            "purchase_order",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -153,6 +171,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
     "dispute_status": _values(DisputeStatus),
     "delivery_exception": frozenset(EXCEPTION_KINDS),
     "shipment_status": frozenset({"shipped", *STATUSES}),
+    "purchase_order_status": _values(POStatus),
 }
 
 ALL_CODES: frozenset[str] = frozenset().union(*VOCABULARIES.values())
