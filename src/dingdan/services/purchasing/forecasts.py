@@ -466,3 +466,29 @@ def forecast_demand(
     row = db.read(lambda conn: _stored(conn, _product(conn, sku), _check_location(conn, location)))
     spread = Decimal(str(row.error_stdev)) if row is not None else Decimal(0)
     return (total / days).quantize(Decimal("0.0001")), spread.quantize(Decimal("0.0001"))
+
+
+def kept_demand(
+    db: Database, sku: str, location: str | None, days: int, now: datetime | None = None
+) -> tuple[float, float] | None:
+    """Like ``forecast_demand`` but from the worker's kept forecast only (never a fit here:
+    replenishment lists every SKU at once); None when there is none covering ``days`` days
+    from tomorrow, so that the caller falls back to recent history."""
+    days = max(1, min(int(days), MAX_HORIZON))
+    tomorrow = seller_today(now) + timedelta(days=1)
+
+    def work(conn: Connection) -> Any:
+        found = conn.execute(select(Product.id).where(Product.sku == sku)).scalar()
+        if found is None:
+            return None
+        return _stored(conn, int(found), location or ALL)
+
+    row = db.read(work)
+    if row is None:
+        return None
+    offset = (tomorrow - row.first_day).days
+    values = list(row.daily[offset : offset + days]) if offset >= 0 else []
+    if len(values) < days:
+        return None
+    mean = sum(float(v) for v in values) / days
+    return mean, float(row.error_stdev or 0.0)

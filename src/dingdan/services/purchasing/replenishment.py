@@ -36,6 +36,7 @@ from dingdan.domain.shared.errors import FieldErrors
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.inventory.locations import fetch as fetch_location
 from dingdan.services.inventory.locations import receiving
+from dingdan.services.purchasing import forecasts
 from dingdan.services.purchasing.purchase_orders import fetch as fetch_po
 from dingdan.services.purchasing.purchase_orders import insert_purchase_order, po_view
 from dingdan.services.shared.common import Actor, audit
@@ -110,7 +111,12 @@ def daily_demand(
     db: Database, sku: str, location: str | None, now: datetime | None = None
 ) -> tuple[float, float]:
     """(mean, standard deviation) of units ordered per day of ``sku`` at ``location`` (all
-    locations when None) over the last ``HISTORY_DAYS`` whole days."""
+    locations when None): from the worker's kept demand forecast over the next
+    ``HISTORY_DAYS`` days where there is one (the deviation its backtest's daily error),
+    else over the last ``HISTORY_DAYS`` whole days."""
+    kept = forecasts.kept_demand(db, sku, location, HISTORY_DAYS, now)
+    if kept is not None:
+        return kept
 
     def work(conn: Connection) -> tuple[float, float]:
         pid = conn.execute(select(Product.id).where(Product.sku == sku)).scalar()
