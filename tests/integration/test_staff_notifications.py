@@ -323,3 +323,22 @@ def test_a_channel_delivery_needing_attention_is_told_through_the_outbox(
     assert row["link"] == "/inbound?status=needs_attention"
     (zh,) = notifications.listing(db, staff["manager"], "zh_Hant")
     assert "shopify" in zh["title"] and zh["title"] != row["title"]
+
+
+def test_an_einvoice_range_running_out_is_told_to_finance_and_managers(
+    stocked: Database, staff: dict[str, int]
+) -> None:
+    db = stocked
+    payload = {"period": "2026-11", "prefix": "AB", "remaining": 10, "number": "DD001001"}
+    db.write(lambda conn: conn.execute(
+        insert(OutboxMessage).values(topic="einvoice.range_low", payload=payload)))
+    worker.drain(db)
+    worker.drain(db)  # the same event again: nobody told twice
+    told = _who(db, "einvoice_range_low")
+    assert told == dict.fromkeys(_ids(staff, "manager", "finance", "admin"), 1)
+    (row,) = notifications.listing(db, staff["finance"], "en")
+    assert row["title"] == "E-invoice numbers running out: AB, 2026-11"
+    assert "80% used (10 numbers left)" in row["text"]
+    assert row["link"] == "/settings/invoicing"
+    (zh,) = notifications.listing(db, staff["manager"], "zh_Hant")
+    assert zh["title"] == "電子發票號碼即將用完：AB，2026-11"

@@ -8,6 +8,7 @@ want of numbers (services/invoicing/issuing.py).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select
@@ -196,7 +197,7 @@ MAX_CSV_CHARS = 200_000
 def _period_of_csv(value: str) -> str:
     """ "11511" or "115/11" (ROC year 115, November) → "2026-11"; anything else as given."""
     compact = value.strip().replace("/", "")
-    if compact.isdigit() and len(compact) == 5:
+    if re.fullmatch(r"[0-9]{5}", compact):
         return f"{int(compact[:3]) + 1911:04d}-{compact[3:]}"
     return value.strip()
 

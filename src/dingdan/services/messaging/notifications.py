@@ -85,6 +85,11 @@ KINDS: dict[str, tuple[str, str]] = {
         N_("A delivery from %(channel)s (order %(external_id)s) could not become an order: "
            "%(reason)s."),
     ),
+    "einvoice_range_low": (
+        N_("E-invoice numbers running out: %(prefix)s, %(period)s"),
+        N_("The e-invoice number range %(prefix)s for the period from %(period)s is 80%% "
+           "used (%(remaining)s numbers left): get the next range and add it."),
+    ),
 }
 # The stages' names in texts (the dashboard's words).
 STAGE_WORDS = {
@@ -112,6 +117,7 @@ DEFAULTS: dict[str, frozenset[Role]] = {
     "dispute_due": frozenset({Role.MANAGER, Role.FINANCE, Role.CUSTOMER_SERVICE}),
     "webhook_failing": frozenset({Role.MANAGER, Role.ADMIN}),
     "inbound_attention": frozenset({Role.MANAGER, Role.CUSTOMER_SERVICE}),
+    "einvoice_range_low": frozenset({Role.MANAGER, Role.FINANCE}),
 }
 EMAIL_DEFAULT_OFF = frozenset({"new_order"})
 
@@ -121,6 +127,7 @@ TOPICS = {
     "return.requested": "return_requested",
     "dispute.opened": "dispute_opened",
     "inbound.needs_attention": "inbound_attention",
+    "einvoice.range_low": "einvoice_range_low",
 }
 
 CATALOG_DIR = Path(dingdan.__file__).parent / "translations"
@@ -186,6 +193,7 @@ def kind_label(kind: str, language: str | None) -> str:
         "dispute_due": _(N_("Disputes coming due")),
         "webhook_failing": _(N_("Webhook endpoints failing")),
         "inbound_attention": _(N_("Channel orders needing attention")),
+        "einvoice_range_low": _(N_("E-invoice number ranges running out")),
     }[kind]
 
 
@@ -294,6 +302,11 @@ def on_event(db: Database, event: Any) -> None:
         said = {k: str(payload.get(k) or "") for k in ("channel", "external_id", "reason")}
         there = "/inbound?status=needs_attention"
         db.write(lambda conn: notify(conn, "inbound_attention", f"{kind}:{event.id}", said, there))
+        return
+    if kind == "einvoice_range_low":  # a number range, not an order
+        said = {k: str(payload.get(k) or "") for k in ("prefix", "period", "remaining")}
+        there = "/settings/invoicing"
+        db.write(lambda conn: notify(conn, kind, f"{kind}:{event.id}", said, there))
         return
     number = payload.get("number")
     if kind is None or not number:

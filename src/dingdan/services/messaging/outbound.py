@@ -10,6 +10,7 @@ true when it happened, and the sender only has to send bytes.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,7 +98,7 @@ def _order_context(conn: Connection, order: Any) -> dict[str, Any]:
 
 
 def _shipment_context(conn: Connection, shipment_id: Any) -> dict[str, Any]:
-    if shipment_id is None or not str(shipment_id).isdigit():
+    if shipment_id is None or not re.fullmatch(r"[0-9]{1,18}", str(shipment_id)):
         return {}
     s = conn.execute(select(Shipment).where(Shipment.id == int(shipment_id))).first()
     if s is None:

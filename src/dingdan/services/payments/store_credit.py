@@ -4,6 +4,7 @@ can never take it below zero (``CHECK balance_minor >= 0`` is the last guard).""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -64,7 +65,7 @@ def _issued(
 ) -> dict[str, Any]:
     """The event's payload: the order it came from (a return's order), when there is one."""
     number = None
-    if reference and reference.startswith("return:") and reference[7:].isdigit():
+    if reference and re.fullmatch(r"return:[0-9]{1,18}", reference):
         number = conn.execute(
             select(Order.number)
             .join(Return, Return.order_id == Order.id)

@@ -3,6 +3,7 @@ in the reader's language), Taiwan's 縣市, weekdays and hours."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 
@@ -36,7 +37,7 @@ def labels(conn: Connection, dimension: str, keys: Iterable[str], locale: str) -
             stmt = stmt.where(Product.sku.in_(keys))
         return {str(k): str(n) for k, n in conn.execute(stmt)}
     if dimension in ("customer", "customers"):
-        ids = [int(k) for k in keys if k.isdigit()]
+        ids = [int(k) for k in keys if re.fullmatch(r"[0-9]{1,18}", k)]
         rows = conn.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))
         return {str(i): str(n or i) for i, n in rows}
     if dimension in ("channel", "channels"):

@@ -4,6 +4,7 @@ and Enter, as on the pack screen; quantities may also be typed)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -216,7 +217,7 @@ def _counts(form: dict[str, Any], po: dict[str, Any]) -> dict[str, int]:
     out = {}
     for i, ln in enumerate(po["lines"]):
         value = form_text(form, f"quantity-{i}", 12) or "0"
-        out[ln["sku"]] = int(value) if value.isdigit() else 0
+        out[ln["sku"]] = int(value) if re.fullmatch(r"[0-9]{1,9}", value) else 0
     return out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -132,7 +133,8 @@ def top_page(request: Request, page: User) -> Response:
     f = _filters(request, "dimension", "metric", "limit")
     f["dimension"] = f["dimension"] if f["dimension"] in top.ALL else "products"
     f["metric"] = f["metric"] if f["metric"] in top.METRICS else "revenue"
-    limit = int(f["limit"]) if f["limit"].isdigit() and 1 <= int(f["limit"]) <= 100 else 10
+    digits = re.fullmatch(r"[0-9]{1,3}", f["limit"])
+    limit = int(f["limit"]) if digits and 1 <= int(f["limit"]) <= 100 else 10
     f["limit"] = str(limit)
 
     def make() -> dict[str, Any]:
