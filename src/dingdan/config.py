@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     order_number_prefix: str = "DD"
     # Unpaid bank-transfer orders are cancelled after this many hours.
     bank_transfer_timeout_hours: float = 72.0
+    # Customers with no order for this many years are anonymised by the worker, once a day
+    # (as the erase endpoint does; one with anything open is skipped). 0: never.
+    retention_years: int = 0
     # Where customer email goes out: smtp://user:pass@host:port, smtp://host:port?starttls=true
     # or smtps://user:pass@host:port. Empty: messages are kept as "not_configured", unsent.
     smtp_url: str = ""

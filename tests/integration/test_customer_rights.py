@@ -136,3 +136,51 @@ def test_scrub_replaces_personal_keys_and_the_persons_words(value):
         "name": "(erased)", "note": "(erased)", "city": "台北市"}
     assert scrub({"events": [{"message": "王小明 called"}]}, ["王小明"]) == {
         "events": [{"message": "(erased) called"}]}
+
+
+def test_retention_anonymises_customers_inactive_for_the_set_years(api, stocked,
+                                                                   monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from dingdan.config import get_settings
+    from dingdan.services.orders import customer_rights
+    from tests.builders import LIN, Buyer
+
+    old, old_cid = _order_and_customer(api)
+    _, recent_cid = _order_and_customer(api, buyer=LIN)
+    still_open, open_cid = _order_and_customer(api, buyer=Buyer("c@example.com", "陳大文"))
+    four_years_ago = datetime.now(UTC) - timedelta(days=4 * 366)
+
+    def age(c):
+        for number in (old["number"], still_open["number"]):
+            c.execute(update(Order).where(Order.number == number)
+                      .values(created_at=four_years_ago))
+        c.execute(update(Order).where(Order.number == old["number"]).values(status="completed"))
+        c.execute(update(Customer).where(Customer.id.in_([int(old_cid), int(open_cid)]))
+                  .values(created_at=four_years_ago))
+
+    api.db.write(age)
+    assert customer_rights.anonymise_inactive(api.db, 0) == []  # off
+    assert customer_rights.anonymise_inactive(api.db, 5) == []  # not yet
+    # Three years: the old customer goes; the recent one stays; the open order is waited for.
+    monkeypatch.setenv("DINGDAN_RETENTION_YEARS", "3")
+    get_settings.cache_clear()
+    monkeypatch.setattr(worker, "_retention_ran", {})
+    try:
+        assert worker.apply_retention(api.db) == 1
+        assert worker.apply_retention(api.db) == 0  # once a day
+    finally:
+        get_settings.cache_clear()
+
+    def who(c):
+        return {str(r.id): (r.name, r.email) for r in c.execute(select(Customer))}
+
+    people = api.db.read(who)
+    assert people[old_cid] == ("(erased)", None)
+    assert people[recent_cid] == ("林美華", "lin@example.com")
+    assert people[open_cid] == ("陳大文", "c@example.com")
+    assert EMAIL not in _personal(api.db, old["number"])
+    trail = audit_log.list_entries(api.db, action="erase").items
+    assert [(e["entity_id"], e["actor"]) for e in trail] == [(old_cid, "system:retention")]

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
@@ -24,6 +24,7 @@ from dingdan.db.tables import RequestReplay
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import DomainError, ProviderUnavailable, ServiceUnavailable
+from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 
 # Imported for transactions.RECORDERS: how the intents of returns, exchanges, disputes and
 # authorizations are recorded when the worker settles them (the `dingdan worker` process
@@ -38,7 +39,7 @@ from dingdan.services.invoicing import consumers as invoicing
 from dingdan.services.invoicing import uploads as invoice_uploads
 from dingdan.services.jobs import outbox, staff_alerts
 from dingdan.services.messaging import notifications, outbound, sending, supplier_orders
-from dingdan.services.orders import search_index
+from dingdan.services.orders import customer_rights, search_index
 from dingdan.services.payments import (
     authorizations,  # noqa: F401
     intents,
@@ -272,6 +273,22 @@ for _topic in invoicing.TOPICS:
 # ---------------------------------------------------------------------------------------------
 
 
+_retention_ran: dict[str, str] = {}
+
+
+def apply_retention(db: Database, now: datetime | None = None) -> int:
+    """Once a seller day per process: anonymise the customers inactive for
+    ``DINGDAN_RETENTION_YEARS`` (services/orders/customer_rights.py); 0 turns it off."""
+    from dingdan.config import get_settings
+
+    years = get_settings().retention_years
+    day = (now or datetime.now(UTC)).astimezone(SELLER_TIMEZONE).date().isoformat()
+    if years <= 0 or _retention_ran.get("day") == day:
+        return 0
+    _retention_ran["day"] = day
+    return len(customer_rights.anonymise_inactive(db, years, now))
+
+
 def run_frequent(db: Database) -> dict[str, Any]:
     """What runs every second: the stock changes channels hear of (``inventory.changed``),
     the outbox, the search index of the new orders, and the webhook deliveries that are due
@@ -304,6 +321,7 @@ def run_once(
         "purged_keys": purge_idempotency_keys(db),
         "inbound_bodies_purged": inbound.purge_raw_bodies(db),
         "audit_sealed": audit_chain.seal(db),
+        "customers_anonymised": apply_retention(db),
         # Once a day in the deployment: products bought together, the customer-value fit.
         "crm": recommendations.run_if_due(db),
         # Demand forecasts: nightly every SKU, hourly the SKUs with new sales (own thread).

@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Text, cast, delete, or_, select, update
@@ -37,6 +38,7 @@ from dingdan.db.return_tables import Dispute, DisputeMessage, Return
 from dingdan.db.tables import OutboxMessage, RequestReplay
 from dingdan.db.types import utcnow
 from dingdan.db.webhook_tables import WebhookDelivery
+from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import Conflict, NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
@@ -44,6 +46,7 @@ from dingdan.services.orders.capture import search_text
 from dingdan.services.shared.common import Actor, audit, iso
 
 ERASED = "(erased)"
+RETENTION = Actor("system:retention", Role.ADMIN)
 # Keys whose values are a person's: replaced wherever they appear in stored JSON.
 PERSONAL_KEYS = frozenset(
     {
@@ -401,3 +404,43 @@ def _erase_documents(conn: Connection, numbers: list[str]) -> list[str]:
                 .values(html=None, status="erased", storage_path=None)
             )
     return files
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+def anonymise_inactive(
+    db: Database, years: int, now: datetime | None = None, batch: int = 200
+) -> list[str]:
+    """The retention setting: erase every customer with no order (and no account of them)
+    for ``years`` years, a ``batch`` at a time; one with anything open is left for a later
+    day. Answers the ids erased."""
+    if years <= 0:
+        return []
+    cutoff = (now or utcnow()) - timedelta(days=round(365.25 * years))
+    recent = (
+        select(Order.id)
+        .where(Order.customer_id == Customer.id, Order.created_at >= cutoff)
+        .exists()
+    )
+    not_yet = or_(Customer.name != ERASED, Customer.email.is_not(None), Customer.phone.is_not(None))
+    ids = db.read(
+        lambda conn: (
+            conn.execute(
+                select(Customer.id)
+                .where(Customer.created_at < cutoff, ~recent, not_yet)
+                .order_by(Customer.id)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+    )
+    erased = []
+    for cid in ids:
+        try:
+            erase_customer(db, RETENTION, str(cid))
+        except Conflict:  # an order, a return or a dispute still open
+            continue
+        erased.append(str(cid))
+    return erased
