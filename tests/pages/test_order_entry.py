@@ -266,3 +266,28 @@ def test_nothing_typed_into_the_lines_answers_a_5xx(shop, browser):
         assert b.get("/orders/new/customers", params={"q": weird}).status_code < 500
         assert b.get("/orders/new/products", params={"q": weird}).status_code < 500
         assert b.get("/orders/new", params={"from": weird}).status_code < 500
+
+
+def test_the_invoice_the_customer_asks_for_is_checked_beside_its_field_and_kept(
+    shop, browser, db
+):
+    from dingdan.services.orders import queries as order_queries
+
+    b = browser("customer_service")
+    fields, _ = _scan(b, _start(b), BARCODE)
+    bad = b.post("/orders/new", _phone_order(fields, **{
+        "inv-kind": "b2b", "inv-ubn": "12345678", "inv-buyer": "茶舖有限公司"}))
+    assert bad.status_code == 422
+    assert 'id="inv-ubn-error"' in bad.text or 'aria-describedby="inv-ubn-error"' in bad.text
+    assert 'value="茶舖有限公司"' in bad.text  # nothing typed lost
+    mobile = b.post("/orders/new", _phone_order(fields, **{
+        "inv-kind": "mobile", "inv-carrier": "ABC1234"}))  # no leading "/"
+    assert mobile.status_code == 422 and 'aria-describedby="inv-carrier-error"' in mobile.text
+    ok = b.post("/orders/new", _phone_order(fields, **{
+        "inv-kind": "b2b", "inv-ubn": "04595257", "inv-buyer": "茶舖有限公司"}))
+    assert ok.status_code == 303, ok.text[-2000:]
+    number = ok.headers["location"].rsplit("/", 1)[1]
+    asked = [e for e in order_queries.events(db, number)["items"]
+             if e["kind"] == "invoice_request"]
+    assert [e["data"] for e in asked] == [
+        {"type": "b2b", "buyer_ubn": "04595257", "buyer_name": "茶舖有限公司"}]

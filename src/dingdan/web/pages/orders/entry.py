@@ -226,6 +226,8 @@ def _body(page: Page, form: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     }
     if note := form_text(form, "note", 1001):
         body["note"] = note
+    if (asked := ef.invoice(form)) is not None:
+        body["invoice"] = asked
     carriers = dict(page.carriers())
     method = form_text(form, "shipping_method", 50)
     if method is not None and method not in carriers:

@@ -244,7 +244,38 @@ _FIELDS = {
     "note": "note",
     "currency": "product-q",
     "shipping_address": "addr-name",
+    "invoice": "inv-kind",
+    "invoice.type": "inv-kind",
+    "invoice.carrier_type": "inv-kind",
+    "invoice.carrier_id": "inv-carrier",
+    "invoice.donation_code": "inv-donation",
+    "invoice.buyer_ubn": "inv-ubn",
+    "invoice.buyer_name": "inv-buyer",
 }
+# The invoice the customer asks for, as the page offers it: printed (no carrier), a mobile
+# barcode or citizen certificate carrier, a donation, or a company invoice.
+INVOICE_KINDS = ("printed", "mobile", "certificate", "donation", "b2b")
+
+
+def invoice(form: dict[str, Any]) -> dict[str, Any] | None:
+    """The capture's ``invoice`` from the page's fields (None: a printed B2C invoice); a
+    kind the page does not offer is sent as a type, for the capture to refuse."""
+    kind = (form_text(form, "inv-kind", 20) or "printed").strip()
+
+    def typed(name: str) -> str | None:
+        return (form_text(form, name, 100) or "").strip() or None
+
+    if kind == "printed":
+        return None
+    if kind in ("mobile", "certificate"):
+        return {"type": "b2c", "carrier_type": kind, "carrier_id": typed("inv-carrier")}
+    if kind == "donation":
+        return {"type": "b2c", "donation_code": typed("inv-donation")}
+    if kind == "b2b":
+        return {"type": "b2b", "buyer_ubn": typed("inv-ubn"), "buyer_name": typed("inv-buyer")}
+    return {"type": kind}
+
+
 _LINE_NAMES = {
     "sku": "line-sku",
     "quantity": "line-qty",
