@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from dingdan.db.invoice_tables import EInvoiceTrack, Invoice
 from dingdan.db.tables import AuditEntry, OutboxMessage
@@ -17,6 +17,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.invoicing import rules
 from dingdan.services.invoicing import consumers, issuing
 from dingdan.services.jobs import worker
+from tests.builders import ADMIN as ADMIN_ACTOR
 from tests.builders import order_body, pay, post_order
 from tests.helpers import location, product, receive
 
@@ -421,3 +422,38 @@ def test_ranges_are_imported_from_the_tax_platforms_csv_all_or_none(api):
     assert {t["prefix"] for t in listed} == {"AB", "AC"}  # nothing of the refused files
     r = api.post("/api/v1/einvoice/tracks/import", json={"csv": "a,b\n1,2\n"}, role="finance")
     assert r.status_code == 422 and ("csv", "missing_columns") in _codes(r)
+
+
+def test_blank_numbers_are_each_ranges_unused_tail_and_their_e0402(api, db):
+    from dingdan.services.invoicing import settings as invoicing_settings
+
+    invoicing_settings.put(db, ADMIN_ACTOR, {"seller_name": "茶舖", "seller_ubn": "04595257",
+                                             "einvoice": True})
+    for prefix, start, end in (("AB", "10000000", "10000049"), ("AC", "20000000", "20000099")):
+        r = api.post("/api/v1/einvoice/tracks", json={"period": "2026-11", "prefix": prefix,
+                                                      "start": start, "end": end})
+        assert r.status_code == 201, r.text
+    # Three numbers of AB used, as issuing takes them.
+    db.write(lambda c: c.execute(text(
+        "UPDATE einvoice_tracks SET next_no = 10000003 WHERE prefix = 'AB'")))
+    blanks = api.get("/api/v1/einvoice/blanks", params={"period": "2026-11"}, role="finance")
+    assert blanks.status_code == 200, blanks.text
+    assert blanks.json() == {"period": "2026-11", "total": 147, "items": [
+        {"prefix": "AB", "start": "10000003", "end": "10000049", "count": 47},
+        {"prefix": "AC", "start": "20000000", "end": "20000099", "count": 100}]}
+    assert api.get("/api/v1/einvoice/blanks", params={"period": "2026-12"}).status_code == 422
+    assert api.get("/api/v1/einvoice/blanks", params={"period": "2026-11"},
+                   role="warehouse").status_code == 403
+    xml = api.get("/api/v1/einvoice/blanks/AB/mig", params={"period": "2026-11"})
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+    root = etree.fromstring(xml.content)
+    ns = {"m": "urn:GEINV:eInvoiceMessage:E0402:4.0"}
+    assert [el.tag.split("}")[1] for el in root] == ["Main", "Details"]
+    assert [(el.tag.split("}")[1], el.text) for el in root.find("m:Main", ns)] == [
+        ("HeadBan", "04595257"), ("BranchBan", "04595257"), ("InvoiceType", "07"),
+        ("YearMonth", "11512"), ("InvoiceTrack", "AB")]
+    items = root.findall("m:Details/m:BranchTrackBlankItem", ns)
+    assert [(i.findtext("m:InvoiceBeginNo", namespaces=ns), i.findtext("m:InvoiceEndNo",
+             namespaces=ns)) for i in items] == [("10000003", "10000049")]
+    assert api.get("/api/v1/einvoice/blanks/ab/mig",
+                   params={"period": "2026-11"}).status_code == 422

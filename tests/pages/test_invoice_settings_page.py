@@ -42,3 +42,18 @@ def test_ranges_typed_and_pasted_are_listed_with_their_use(shop, browser, db):
             ] == [("AB", 50), ("AC", 50), ("AD", 100)]
     listed = finance.get("/settings/invoicing").text
     assert "AB10000000" in listed and "20000000–20000049" in listed
+
+
+def test_each_ranges_blank_numbers_download_as_e0402(shop, browser, db):
+    finance = browser("finance")
+    assert finance.post("/settings/invoicing", GOOD).status_code == 303
+    finance.post("/settings/invoicing/tracks", {"period": "2026-11", "prefix": "AB",
+                                                "start": "10000000", "end": "10000049"})
+    page = finance.get("/settings/invoicing").text
+    link = "/settings/invoicing/blanks/AB.xml?period=2026-11"
+    assert link in page and "E0402 (50)" in page
+    xml = finance.get(link)
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+    assert b"<InvoiceBeginNo>10000000</InvoiceBeginNo>" in xml.content
+    assert b"<YearMonth>11512</YearMonth>" in xml.content
+    assert finance.get("/settings/invoicing/blanks/AB.xml?period=2026-12").status_code == 422

@@ -224,3 +224,28 @@ def g0501(void: AllowanceVoid) -> bytes:
         date_tag="AllowanceDate",
         allowance_type=True,
     )
+
+
+def roc_year_month(period: str) -> str:
+    """A two-month period named by its first month (``2026-11``) as MIG writes it: the ROC
+    year and the period's even (last) month, ``11512``."""
+    year, month = (int(p) for p in period.split("-"))
+    return f"{year - 1911:03d}{month + 1:02d}"
+
+
+def e0402(seller_ubn: str, period: str, prefix: str, blanks: list[tuple[int, int]]) -> bytes:
+    """The blank (unused) numbers of one prefix in one period (E0402, 空白未使用字軌), for the
+    upload after the period closes: each run of numbers never issued, first and last."""
+    b = _Builder("E0402", "BranchTrackBlank")
+    main = b.tree(b.root, "Main")
+    b.put(main, "HeadBan", seller_ubn)
+    b.put(main, "BranchBan", seller_ubn)
+    b.put(main, "InvoiceType", INVOICE_TYPE)
+    b.put(main, "YearMonth", roc_year_month(period))
+    b.put(main, "InvoiceTrack", prefix)
+    details = b.tree(b.root, "Details")
+    for first, last in blanks:
+        item = b.tree(details, "BranchTrackBlankItem")
+        b.put(item, "InvoiceBeginNo", f"{first:08d}")
+        b.put(item, "InvoiceEndNo", f"{last:08d}")
+    return b.bytes()

@@ -18,7 +18,7 @@ from dingdan.db.engine import Database
 from dingdan.db.invoice_tables import EInvoiceTrack
 from dingdan.db.tables import Setting, table_of
 from dingdan.db.types import utcnow
-from dingdan.domain.invoicing import rules
+from dingdan.domain.invoicing import mig, rules
 from dingdan.domain.shared.business_ids import is_valid_tw_ubn
 from dingdan.domain.shared.errors import Conflict, FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import check_clean
@@ -246,3 +246,46 @@ def import_tracks(db: Database, actor: Actor, text: str) -> dict[str, Any]:
         return {"items": [_insert_track(conn, actor, t) for t in tracks]}
 
     return db.write(work)
+
+
+# Blank numbers -------------------------------------------------------------------------------
+
+
+def blank_numbers(db: Database, period: str) -> dict[str, Any]:
+    """The numbers of ``period``'s ranges never issued (each range's ``next``..``end``): what
+    is reported as blank (E0402) once the period has closed. Numbers are taken in order and
+    a void keeps its number, so a range's unused numbers are always its tail."""
+    if not isinstance(period, str) or rules.PERIOD.fullmatch(period) is None:
+        raise ValidationFailed.on("period", "invalid_einvoice_period")
+
+    def work(conn: Connection) -> dict[str, Any]:
+        tracks = conn.execute(
+            select(EInvoiceTrack)
+            .where(EInvoiceTrack.period == period)
+            .order_by(EInvoiceTrack.prefix, EInvoiceTrack.start_no)
+        ).all()
+        items = [
+            {
+                "prefix": t.prefix,
+                "start": f"{t.next_no:08d}",
+                "end": f"{t.end_no:08d}",
+                "count": t.end_no - t.next_no + 1,
+            }
+            for t in tracks
+            if t.next_no <= t.end_no
+        ]
+        return {"period": period, "items": items, "total": sum(i["count"] for i in items)}
+
+    return db.read(work)
+
+
+def blank_numbers_mig(db: Database, period: str, prefix: str) -> bytes:
+    """E0402 for one prefix of ``period``; the seller's business number from the settings."""
+    if not isinstance(prefix, str) or rules.PREFIX.fullmatch(prefix) is None:
+        raise ValidationFailed.on("prefix", "invalid_track_prefix")
+    found = blank_numbers(db, period)
+    cfg = get(db)
+    if not cfg.get("seller_ubn"):
+        raise ValidationFailed.on("seller_ubn", "required")
+    runs = [(int(i["start"]), int(i["end"])) for i in found["items"] if i["prefix"] == prefix]
+    return mig.e0402(cfg["seller_ubn"], period, prefix, runs)

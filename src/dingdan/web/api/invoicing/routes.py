@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
@@ -17,6 +17,7 @@ from dingdan.services.invoicing import settings as invoicing_settings
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.invoicing.schemas import (
     AllowanceList,
+    BlankNumbers,
     InvoiceDetail,
     InvoiceList,
     InvoicingSettings,
@@ -80,6 +81,44 @@ async def import_tracks(
     return await run_in_threadpool(
         invoicing_settings.import_tracks, db_of(request), actor, body.csv
     )
+
+
+@router.get(
+    "/einvoice/blanks",
+    response_model=BlankNumbers,
+    responses=responses("forbidden"),
+)
+async def blank_numbers(
+    request: Request,
+    period: str = Query(..., max_length=7, description="the period's first month, YYYY-MM"),
+    actor: Actor = can(MANAGE),
+) -> dict[str, Any]:
+    """The numbers of the period's ranges never issued, per prefix: what the seller reports
+    as blank (空白未使用字軌) once the period has closed."""
+    return await run_in_threadpool(invoicing_settings.blank_numbers, db_of(request), period)
+
+
+@router.get(
+    "/einvoice/blanks/{prefix}/mig",
+    response_class=Response,
+    responses={
+        **responses("forbidden"),
+        200: {
+            "description": "The MIG 4.0 E0402 message of the prefix's blank numbers",
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        },
+    },
+)
+async def blank_numbers_mig(
+    request: Request,
+    prefix: str,
+    period: str = Query(..., max_length=7, description="the period's first month, YYYY-MM"),
+    actor: Actor = can(MANAGE),
+) -> Response:
+    xml = await run_in_threadpool(
+        invoicing_settings.blank_numbers_mig, db_of(request), period, prefix
+    )
+    return Response(content=xml, media_type="application/xml")
 
 
 @router.get("/einvoice/tracks", response_model=TrackList, responses=responses("forbidden"))

@@ -68,6 +68,19 @@ class TrackList(View):
     items: list[Track]
 
 
+class BlankRun(View):
+    prefix: str
+    start: str = Field(description="the first number never issued, 8 digits")
+    end: str
+    count: int
+
+
+class BlankNumbers(View):
+    period: str
+    items: list[BlankRun]
+    total: int
+
+
 class Invoice(View):
     number: str | None = Field(description="null while pending")
     random_code: str | None

@@ -99,3 +99,17 @@ def import_tracks(request: Request, page: User, form: Form) -> Response:
         again=lambda status: _page(page, status),
         whole_form=True,
     )
+
+
+@router.get(HERE + "/blanks/{prefix}.xml")
+def blank_numbers_mig(request: Request, page: User, prefix: str, period: str = "") -> Response:
+    """The E0402 message of a prefix's blank numbers in a period, to upload once it closed."""
+    page.require(MANAGE)
+    period, prefix = period[:7], prefix[:2]
+    xml = invoicing_settings.blank_numbers_mig(request.app.state.db, period, prefix)
+    name = f"E0402-{period}-{prefix}.xml"
+    return Response(
+        content=xml,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
