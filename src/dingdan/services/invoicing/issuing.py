@@ -26,6 +26,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from dingdan.db.engine import Database
 from dingdan.db.invoice_tables import Allowance, AllowanceLine, Invoice, InvoiceLine
+from dingdan.db.order_tables import Order
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.invoicing import documents, mig, rules
@@ -62,6 +63,11 @@ def issue_for_order(db: Database, order_number: str, trigger: str) -> str | None
             # Paid in full only (a refund since then is an allowance once it is issued:
             # its event comes after this one).
             return None
+        if conn.dialect.name == "postgresql":
+            # The customer may change the invoice request from the tracking page until the
+            # invoice is issued (services/orders/invoice_choice.py locks the order too):
+            # whichever comes second sees the other's work.
+            conn.execute(select(Order.id).where(Order.id == order.id).with_for_update())
         if _live(conn, order.id) is not None:
             return None
         invoice_id = create(conn, order, cfg)

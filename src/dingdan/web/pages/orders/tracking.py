@@ -15,10 +15,11 @@ from starlette.datastructures import UploadFile
 
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.after_sales import customer_returns, return_policy
-from dingdan.services.orders import tracking
+from dingdan.services.orders import invoice_choice, tracking
 from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import request_lines
+from dingdan.web.pages.orders import entry_form
 from dingdan.web.pages.shared.core import (
     Anon,
     Page,
@@ -96,6 +97,7 @@ def _render(
         token=token,
         reasons=reasons,
         r=customer_returns.for_customer(db, token),
+        inv=invoice_choice.choice(db, token),
         v=values or {},
     )
 
@@ -133,4 +135,27 @@ async def request_return(request: Request, token: str, page: Anon) -> Response:
     page.flash(
         page.gettext("Your return request %(id)s is received. We will contact you.", id=done["id"])
     )
+    return page.redirect(f"/track/{token}")
+
+
+@router.post("/track/{token}/invoice")
+async def choose_invoice(request: Request, token: str, page: Anon) -> Response:
+    """The invoice the customer wants (a carrier, a donation, a company invoice), until it is
+    issued; refused beside its field with what was typed kept."""
+    if not limiter_of(request).allow(client_address(request)):
+        return HTMLResponse(
+            str(page.gettext("Too many requests. Try again in a minute.")),
+            status_code=429,
+            headers={"Retry-After": "60"},
+        )
+    form = await posted(request)
+    db = request.app.state.db
+    try:
+        await run_in_threadpool(invoice_choice.ask, db, token, entry_form.invoice(form))
+    except NotFound:
+        return page.render("orders/track.html", status=404, t=None, shop=shop.get_shop(db))
+    except DomainError as exc:
+        page.keep("invoice", exc, form, lambda f: entry_form.form_field(f, "TW") or f)
+        return _render(request, page, token, status=status_of(exc), values=form)
+    page.flash(page.gettext("Your invoice choice is saved."))
     return page.redirect(f"/track/{token}")

@@ -204,6 +204,7 @@ LABELS: dict[str, str] = {
     "export": N_("Personal data exported"),
     "erase": N_("Personal data erased"),
     "reveal": N_("Full email and phone shown"),
+    "set_carrier_promise": N_("Carrier's promised days set"),
     # purchasing: PO statuses, audit actions and records, the ledger's reason
     "draft": N_("Draft"),
     "sent": N_("Sent"),

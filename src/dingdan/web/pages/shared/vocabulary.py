@@ -79,6 +79,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "export",
             "erase",
             "reveal",
+            "set_carrier_promise",
             "tag",
             "download",
             "void",
