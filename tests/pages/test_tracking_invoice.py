@@ -54,3 +54,41 @@ def _period() -> str:
     today = seller_today()
     first = today.month if today.month % 2 else today.month - 1
     return f"{today.year}-{first:02d}"
+
+
+def test_staff_print_the_e_invoice_proof_once_the_qr_key_is_set(shop, browser, db,
+                                                                   monkeypatch):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from dingdan.config import get_settings
+
+    order = shop["order"]
+    invoicing_settings.put(db, ADMIN, {"seller_name": "茶舖", "seller_ubn": "04595257",
+                                       "einvoice": True})
+    invoicing_settings.add_track(db, ADMIN, {"period": _period(), "prefix": "AB",
+                                             "start": "10000000", "end": "10000049"})
+    transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
+    worker.drain(db)
+    [invoice] = invoice_queries.order_invoices(db, ADMIN, order["number"])["items"]
+    staff = browser("customer_service")
+    panel = staff.get(f"/orders/{order['number']}/invoices").text
+    url = f"/invoices/{invoice['number']}/proof.pdf"
+    assert url in panel
+    monkeypatch.setenv("DINGDAN_EINVOICE_QR_AES_KEY", "")
+    get_settings.cache_clear()
+    try:
+        assert staff.get(url).status_code == 409  # no QR key: said, not a 500
+        monkeypatch.setenv("DINGDAN_EINVOICE_QR_AES_KEY", "0123456789ABCDEF0123456789ABCDEF")
+        get_settings.cache_clear()
+        got = staff.get(url)
+    finally:
+        get_settings.cache_clear()
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    text = subprocess.run(["pdftotext", "-", "-"], input=got.content, capture_output=True,
+                          check=True).stdout.decode()
+    assert "電子發票證明聯" in text and "AB-10000000" in text

@@ -16,10 +16,14 @@ from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import Connection
 
 from dingdan.config import Settings, get_settings
+from dingdan.db.engine import Database
 from dingdan.domain.invoicing import proof, qr
 from dingdan.domain.invoicing.documents import EInvoice
+from dingdan.domain.shared.errors import Conflict
+from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.documents import html_to_pdf
 
 Paper = Literal["thermal", "a4"]
@@ -123,3 +127,29 @@ def render_proof(
     ``paper`` says otherwise. The QR key is ``qr_key`` or the settings'."""
     key = qr_key if qr_key is not None else qr_key_from(settings or get_settings())
     return html_to_pdf(proof_html(einvoice, key, paper))
+
+
+def proof_of(db: Database, actor: Actor, number: str) -> tuple[bytes, str]:
+    """The printed proof (證明聯) of an issued e-invoice, rendered now; the download is in
+    the audit trail. An invoice that is not an issued e-invoice has no proof (409); without
+    the seller's QR key the proof cannot be made (409, saying which setting)."""
+    from dingdan.services.invoicing import building, queries
+    from dingdan.services.invoicing import settings as invoicing_settings
+
+    def read(conn: Connection) -> EInvoice:
+        inv = queries._by_number(conn, number)
+        if not inv.einvoice or inv.status != "issued":
+            raise Conflict(detail=f"Invoice {number} is not an issued e-invoice: no proof.")
+        return building.einvoice_of(conn, inv, invoicing_settings.read(conn))
+
+    doc = db.read(read)
+    try:
+        key = qr_key_from(get_settings())
+    except qr.QrKeyError:
+        raise Conflict(
+            detail="The proof's QR codes need the seller's QR key: set "
+            "DINGDAN_EINVOICE_QR_AES_KEY (docs/einvoice-centres.md)."
+        ) from None
+    data = render_proof(doc, qr_key=key)
+    db.write(lambda conn: audit(conn, actor, "download", "invoice", number))
+    return data, f"einvoice-proof-{number}.pdf"

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.invoicing import pdf, queries
+from dingdan.services.invoicing import pdf, proof, queries
 from dingdan.web.pages.shared.core import Page, PageRoute, User
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -43,6 +43,24 @@ async def invoice_pdf(request: Request, number: str, page: User) -> Response:
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{safe or "invoice.pdf"}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/invoices/{number}/proof.pdf")
+async def invoice_proof(request: Request, number: str, page: User) -> Response:
+    """The printed e-invoice proof (證明聯) for a buyer who wants paper."""
+    actor = page.require(Action.READ)
+    data, filename = await run_in_threadpool(
+        proof.proof_of, request.app.state.db, actor, number[:20]
+    )
+    return Response(
+        content=data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },
