@@ -42,7 +42,7 @@ def test_a_masked_role_reveals_with_a_reason_logged(shop, browser, db):
     # Only that page: the next one is masked again.
     assert EMAIL not in b.get(f"/orders/{number}").text
     [entry] = audit_log.list_entries(db, action="reveal").items
-    assert (entry["entity_type"], entity_id := entry["entity_id"]) == ("order", number)
-    assert entry["after"] == {"reason": "courier needs to call"} and entity_id
-    assert entry["actor"].startswith("warehouse@example.com") or "warehouse" in entry["actor"]
+    assert (entry["entity_type"], entry["entity_id"]) == ("order", number)
+    assert entry["after"] == {"reason": "courier needs to call"}
+    assert "warehouse@example.com" in entry["actor"]
     assert b.post("/orders/DD999999/reveal", {"reason": "x"}).status_code == 404

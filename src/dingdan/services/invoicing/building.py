@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from dingdan.db.invoice_tables import Invoice, InvoiceLine
-from dingdan.db.order_tables import Order, OrderEvent, OrderLine
+from dingdan.db.order_tables import Order, OrderLine
 from dingdan.domain.invoicing import documents, rules
 from dingdan.domain.orders.invoice_request import InvoiceRequest
-from dingdan.services.orders.capture import INVOICE_REQUEST_EVENT
+from dingdan.services.orders import invoice_choice
 
 SHIPPING = "運費"  # the shipping line's description (Taiwan's invoices are in Chinese)
 TAX_LINE = "營業稅"  # prices without tax: the tax as a line of its own
@@ -37,13 +37,7 @@ class Draft:
 
 def request_of(conn: Connection, order_id: int) -> InvoiceRequest:
     """The newest invoice request of the order (none: a printed B2C invoice)."""
-    data = conn.execute(
-        select(OrderEvent.data)
-        .where(OrderEvent.order_id == order_id, OrderEvent.kind == INVOICE_REQUEST_EVENT)
-        .order_by(OrderEvent.id.desc())
-        .limit(1)
-    ).scalar()
-    return InvoiceRequest.of(data if isinstance(data, dict) else None)
+    return InvoiceRequest.of(invoice_choice.current_request(conn, order_id))
 
 
 def gets_einvoice(order: Any, settings: dict[str, Any]) -> bool:

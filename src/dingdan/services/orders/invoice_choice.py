@@ -43,7 +43,9 @@ def _invoiced(conn: Connection, order_id: int) -> bool:
     )
 
 
-def _current(conn: Connection, order_id: int) -> dict[str, Any]:
+def current_request(conn: Connection, order_id: int) -> dict[str, Any]:
+    """The order's newest invoice request as stored (none: a printed B2C invoice); the
+    invoicing context reads it here when it issues."""
     data = conn.execute(
         select(OrderEvent.data)
         .where(OrderEvent.order_id == order_id, OrderEvent.kind == INVOICE_REQUEST_EVENT)
@@ -62,7 +64,7 @@ def choice(db: Database, token: str) -> dict[str, Any]:
         country = (order.shipping_address or {}).get("country")
         open_tw = order.status == "open" and order.currency == "TWD" and country == "TW"
         return {
-            "request": _current(conn, int(order.id)),
+            "request": current_request(conn, int(order.id)),
             "changeable": open_tw and not _invoiced(conn, int(order.id)),
             "taiwan": order.currency == "TWD" and country == "TW",
         }
@@ -85,7 +87,7 @@ def ask(db: Database, token: str, body: dict[str, Any] | None) -> dict[str, Any]
             raise Conflict(detail="Only an order shipped in Taiwan gets an e-invoice.")
         if order.status != "open" or _invoiced(conn, int(order.id)):
             raise Conflict(detail="The invoice of this order is issued already.")
-        if _current(conn, int(order.id)) != data:
+        if current_request(conn, int(order.id)) != data:
             event(conn, int(order.id), INVOICE_REQUEST_EVENT, ACTOR, "Invoice request", data)
         return data
 
