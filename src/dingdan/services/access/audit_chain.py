@@ -63,6 +63,15 @@ def link(previous: str, entry: Any) -> str:
 def seal(db: Database, batch: int = BATCH) -> int:
     """Seal the entries not yet in the chain (at most ``batch``); answers how many."""
 
+    def waiting(conn: Connection) -> bool:
+        floor = conn.execute(select(func.max(AuditSeal.entry_id))).scalar() or 0
+        sealed = exists().where(AuditSeal.entry_id == AuditEntry.id)
+        unsealed = select(AuditEntry.id).where(AuditEntry.id > floor - LOOKBACK, ~sealed)
+        return conn.execute(unsealed.limit(1)).first() is not None
+
+    if not db.read(waiting):  # most rounds: nothing new, and no write transaction
+        return 0
+
     def work(conn: Connection) -> int:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})

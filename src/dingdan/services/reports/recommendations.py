@@ -34,6 +34,11 @@ MIN_TOGETHER = 2
 def claim(db: Database, name: str, every: timedelta = EVERY) -> bool:
     """Whether this worker may run the job ``name`` now (and records that it does)."""
     now = utcnow()
+    last = db.read(
+        lambda conn: conn.execute(select(CrmJobRun.ran_at).where(CrmJobRun.name == name)).scalar()
+    )
+    if last is not None and last > now - every:
+        return False  # every round but one a day: a read, no write transaction
 
     def work(conn: Connection) -> bool:
         moved = conn.execute(
