@@ -394,3 +394,32 @@ def test_line_pay_not_answering_keeps_the_intent_pending(db, fake, order):
         intents.ask(intent)
     assert _intents(db)[0].status == "pending"
     assert _exchanges(db, "check")[0].outcome == "retry"
+
+
+def test_the_channel_is_set_through_the_api(api, db):
+    r = api.request(
+        "PUT",
+        "/api/v1/settings/linepay",
+        json={
+            "channel_id": "1656",
+            "channel_secret": "s3cret",
+            "api_base": "https://api-pay.line.me",
+        },
+        role="manager",
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "channel_id": "1656",
+        "channel_secret": "••••",
+        "api_base": "https://api-pay.line.me",
+        "configured": True,
+    }
+    assert db.read(linepay_gateway.channel_secret) == "s3cret"
+    r = api.request("PUT", "/api/v1/settings/linepay", json={"channel_id": "1656"}, role="manager")
+    assert r.json()["api_base"] == "https://sandbox-api-pay.line.me"  # the default again
+    assert db.read(linepay_gateway.channel_secret) == "s3cret"  # kept
+    assert api.get("/api/v1/settings/linepay", role="warehouse").status_code == 403
+    bad = api.request(
+        "PUT", "/api/v1/settings/linepay", json={"api_base": "ftp://x"}, role="manager"
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "api_base"
