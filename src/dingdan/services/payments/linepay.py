@@ -170,8 +170,10 @@ def _started(conn: Connection, intent: intents.Intent, tid: str, url: str) -> No
 
 
 def _find(conn: Connection, token: str, tid: str) -> tuple[intents.Intent, str, Any] | None:
+    if lp.transaction_id(tid) is None:
+        return None  # not a transaction id at all (not even looked up)
     order = conn.execute(select(Order).where(Order.tracking_token == token)).first()
-    if order is None or not tid:
+    if order is None:
         return None
     row = conn.execute(
         select(PaymentAttempt).where(
@@ -215,7 +217,7 @@ def confirm_linepay(db: Database, token: str, transaction_id: str, order_id: str
     if found is None or found[0].key != order_id:
         intent_id = found[0].id if found else None
         order = found[2].id if found else None
-        about = For(intent_id, None, order, transaction_id)
+        about = For(intent_id, None, order, lp.transaction_id(transaction_id))
         why = "unknown transaction" if found is None else "orderId is not the transaction's"
         linepay_gateway.record_refusal(db, about, query, why)
         raise NotFound(detail="No LINE Pay payment of this order has this transaction.")

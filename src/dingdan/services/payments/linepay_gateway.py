@@ -40,6 +40,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.payments import linepay as lp
 from dingdan.domain.shared.errors import FieldErrors
 from dingdan.domain.shared.money import exponent
+from dingdan.domain.shared.text import check_clean
 from dingdan.services.payments.providers import PROVIDERS, ProviderResult
 from dingdan.services.shared.common import Actor, audit
 
@@ -115,6 +116,8 @@ def put_settings(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, 
         v = body.get(field)
         if v is not None and (not isinstance(v, str) or len(v) > 500):
             errors.add(field, "too_long", max=500)
+        elif v is not None:
+            check_clean(v, field, errors)
     base = body.get("api_base")
     if isinstance(base, str) and base and not base.startswith(("https://", "http://")):
         errors.add("api_base", "invalid", reason="an http(s) address")
