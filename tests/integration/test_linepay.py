@@ -18,7 +18,7 @@ from dingdan.db.linepay_tables import LinePayExchange
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
-from dingdan.domain.shared.errors import ProviderUnavailable
+from dingdan.domain.shared.errors import InvalidTransition, ProviderUnavailable
 from dingdan.services.jobs import worker
 from dingdan.services.orders import capture as orders
 from dingdan.services.orders import edits
@@ -423,3 +423,31 @@ def test_the_channel_is_set_through_the_api(api, db):
         "PUT", "/api/v1/settings/linepay", json={"api_base": "ftp://x"}, role="manager"
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "api_base"
+
+
+def test_pay_links_are_rate_limited_and_the_button_needs_its_form_token(app, client, order):
+    from dingdan.web.pages.orders.tracking import RateLimit
+
+    app.state.track_limiter = RateLimit(limit=2)
+    token = order["tracking_token"]
+    assert client.post(f"/pay/{token}/linepay", follow_redirects=False).status_code == 403
+    assert client.get(f"/pay/{token}/linepay/cancel").status_code == 404
+    assert client.get(f"/pay/{token}/linepay/confirm").status_code == 404
+    r = client.get(f"/pay/{token}/linepay", follow_redirects=False)
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+
+
+def test_starts_at_the_same_time_make_one_request(db, fake, order):
+    token = order["tracking_token"]
+    urls, refused = [], []
+
+    def start(_):
+        try:
+            urls.append(linepay.start_linepay(db, token))
+        except InvalidTransition:
+            refused.append(1)  # "being started": the customer clicks again
+
+    assert run_threads(4, start) == []
+    assert len(fake.calls("/v3/payments/request")) == 1
+    assert len(_intents(db)) == 1
+    assert len(set(urls)) == 1 and len(urls) + len(refused) == 4
