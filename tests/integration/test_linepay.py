@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from dingdan.db.linepay_tables import LinePayExchange
-from dingdan.db.order_tables import Order, Payment
+from dingdan.db.order_tables import Order, OrderEvent, Payment
 from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import InvalidTransition, ProviderUnavailable
@@ -199,16 +199,31 @@ def test_unknown_or_tampered_transactions_are_refused_and_kept(client, db, fake,
     assert _state(_back(client, token, tid, key)) == "paid"  # the real return still pays
 
 
-def test_a_confirm_answer_for_another_amount_is_refused(client, db, fake, order):
+def test_a_confirm_answer_for_another_amount_is_not_recorded_and_waits_for_staff(
+    client, db, fake, order
+):
     token = order["tracking_token"]
     tid = _tid(fake, _start(client, token))
     fake.approve(tid)
     fake.pay_info_amount = 1
     r = _back(client, token, tid, _intents(db)[0].idempotency_key)
-    assert _state(r) == "failed"
+    assert _state(r) == "attention"
     intent = _intents(db)[0]
-    assert intent.status == "failed" and intent.error.startswith("amount_mismatch")
+    assert intent.status == "attention" and "amount_mismatch" in intent.error
+    assert intent.provider_reference == tid  # for staff: LINE Pay's transaction
     assert _row(db, order["number"]).paid_minor == 0 and _payments(db) == []
+    events = db.read(
+        lambda c: (
+            c.execute(select(OrderEvent.kind).where(OrderEvent.order_id == intent.order_id))
+            .scalars()
+            .all()
+        )
+    )
+    assert "payment_unrecorded" in events
+    # Asked again, it stays as it is: nothing recorded, LINE Pay not asked.
+    calls = len(fake.received)
+    assert _state(_back(client, token, tid, intent.idempotency_key)) == "attention"
+    assert len(fake.received) == calls
 
 
 def test_line_pay_refuses_to_confirm_an_amount_other_than_requested(client, db, fake, order):

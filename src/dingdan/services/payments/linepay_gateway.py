@@ -47,6 +47,8 @@ from dingdan.services.shared.common import Actor, audit
 log = logging.getLogger("dingdan.payments.linepay")
 
 KEY = "linepay"
+# The start of a confirm's message when LINE Pay's answer names another amount.
+AMOUNT_MISMATCH = "amount_mismatch"
 MAX_TEXT = 200_000
 
 
@@ -393,7 +395,7 @@ class LinePayProvider:
                 amount_minor,
             )
             return ProviderResult(
-                False, tid, f"amount_mismatch: LINE Pay confirmed {paid}, not {amount_minor}"
+                False, tid, f"{AMOUNT_MISMATCH}: LINE Pay confirmed {paid}, not {amount_minor}"
             )
         return ProviderResult(True, tid)
 
