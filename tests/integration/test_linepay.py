@@ -22,7 +22,7 @@ from dingdan.domain.shared.errors import InvalidTransition, ProviderUnavailable
 from dingdan.services.jobs import worker
 from dingdan.services.orders import capture as orders
 from dingdan.services.orders import edits
-from dingdan.services.payments import intents, linepay, linepay_gateway
+from dingdan.services.payments import intents, linepay, linepay_settings
 from dingdan.services.payments.providers import PROVIDERS
 from tests.builders import order_body
 from tests.helpers import ADMIN, location, product, receive, run_threads
@@ -38,7 +38,7 @@ def fake():
 
 @pytest.fixture
 def order(db, fake):
-    linepay_gateway.put_settings(
+    linepay_settings.put_settings(
         db,
         ADMIN,
         {"channel_id": fake.channel_id, "channel_secret": fake.secret, "api_base": fake.url},
@@ -369,7 +369,7 @@ def test_line_pay_down_leaves_nothing_changed(client, db, fake, order):
 
 
 def test_a_wrong_signature_is_refused_by_line_pay(client, db, fake, order):
-    linepay_gateway.put_settings(
+    linepay_settings.put_settings(
         db, ADMIN, {"channel_id": fake.channel_id, "channel_secret": "wrong", "api_base": fake.url}
     )
     r = client.get(f"/pay/{order['tracking_token']}/linepay", follow_redirects=False)
@@ -391,13 +391,13 @@ def test_nothing_due_and_unknown_links(client, db, fake, order, api):
 
 
 def test_the_secret_is_never_shown(db, fake, order):
-    shown = linepay_gateway.get_settings_view(db)
+    shown = linepay_settings.get_settings_view(db)
     assert shown["channel_secret"] == "••••" and fake.secret not in json.dumps(shown)
     assert shown["configured"] is True
-    linepay_gateway.put_settings(
+    linepay_settings.put_settings(
         db, ADMIN, {"channel_id": "1", "channel_secret": "••••", "api_base": fake.url}
     )
-    assert db.read(linepay_gateway.channel_secret) == fake.secret
+    assert db.read(linepay_settings.channel_secret) == fake.secret
 
 
 def test_line_pay_not_answering_keeps_the_intent_pending(db, fake, order):
@@ -429,10 +429,10 @@ def test_the_channel_is_set_through_the_api(api, db):
         "api_base": "https://api-pay.line.me",
         "configured": True,
     }
-    assert db.read(linepay_gateway.channel_secret) == "s3cret"
+    assert db.read(linepay_settings.channel_secret) == "s3cret"
     r = api.request("PUT", "/api/v1/settings/linepay", json={"channel_id": "1656"}, role="manager")
     assert r.json()["api_base"] == "https://sandbox-api-pay.line.me"  # the default again
-    assert db.read(linepay_gateway.channel_secret) == "s3cret"  # kept
+    assert db.read(linepay_settings.channel_secret) == "s3cret"  # kept
     assert api.get("/api/v1/settings/linepay", role="warehouse").status_code == 403
     bad = api.request(
         "PUT", "/api/v1/settings/linepay", json={"api_base": "ftp://x"}, role="manager"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.payments import linepay_gateway
+from dingdan.services.payments import linepay_settings
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import View
 from dingdan.web.api.shared.deps import can, db_of
@@ -43,7 +43,7 @@ class LinePaySettings(View):
 async def get_linepay(
     request: Request, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(linepay_gateway.get_settings_view, db_of(request))
+    return await run_in_threadpool(linepay_settings.get_settings_view, db_of(request))
 
 
 @router.put(
@@ -57,5 +57,5 @@ async def put_linepay(
     """The channel LINE Pay payments go through. A secret left out or sent back as shown
     ("••••") is kept."""
     return await run_in_threadpool(
-        linepay_gateway.put_settings, db_of(request), actor, body.model_dump(exclude_none=True)
+        linepay_settings.put_settings, db_of(request), actor, body.model_dump(exclude_none=True)
     )
