@@ -12,7 +12,8 @@ import phonenumbers
 
 from dingdan.domain.access.roles import Role
 
-MASKED_ROLES = frozenset({Role.WAREHOUSE, Role.VIEWER})
+# Drivers (a role of their own once deliveries have one) are masked as the warehouse is.
+MASKED_ROLES = frozenset(r for r in Role if r.value in {"warehouse", "viewer", "driver"})
 
 
 def sees_masked(role: Role) -> bool:
@@ -45,7 +46,28 @@ def mask_phone(phone: str | None) -> str | None:
 
 # Roles that see the shipping address in full, its phone included: labels and hand-overs
 # need it (shared/CONTRACT.md). Every other masked role sees that phone masked too.
-SEES_SHIPPING_ADDRESS = frozenset({Role.WAREHOUSE})
+SEES_SHIPPING_ADDRESS = frozenset(r for r in Role if r.value in {"warehouse", "driver"})
+
+
+def mask_contact(value: str | None) -> str | None:
+    """A message's recipient (an email, a phone, a LINE user id) as the masked roles see
+    it: an email or a phone as above, anything else as its first four characters."""
+    if not value:
+        return value
+    if "@" in value:
+        return mask_email(value)
+    if value.lstrip("+").replace(" ", "").replace("-", "").isdigit():
+        return mask_phone(value)
+    return value[:4] + "***"
+
+
+def masked_items(items: list[dict[str, Any]], role: Role, *fields: str) -> list[dict[str, Any]]:
+    """List items (messages, deliveries, rows of a report) with ``fields`` masked as
+    contacts for the masked roles; unchanged for the others."""
+    if not sees_masked(role):
+        return items
+    return [{**item, **{f: mask_contact(item.get(f)) for f in fields if f in item}}
+            for item in items]
 
 
 def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
