@@ -39,8 +39,10 @@ PHONE_SEEN = _digits_pattern(PHONE)
 ADDRESS_PHONE_SEEN = _digits_pattern(ADDRESS_PHONE)
 # Paths whose answer is a document rendered by the worker or a file of another kind: their
 # HTML sources are walked instead (the packing slip page renders the same template).
-SKIPPED = re.compile(r"\.pdf$|/pdf$|/pdf-state$|/state$|^/docs|^/redoc|^/static|/openapi.json$"
-                     r"|^/shop/|^/favicon|/photos/|/evidence/|^/login$|/mig$|\.xml$")
+SKIPPED = re.compile(
+    r"\.pdf$|/pdf$|/pdf-state$|/state$|^/docs|^/redoc|^/static|/openapi.json$"
+    r"|^/shop/|^/favicon|/photos/|/evidence/|^/login$|/mig$|\.xml$"
+)
 TOP_VIEWS = ("dimension=customers", "dimension=products")
 
 
@@ -62,14 +64,19 @@ def _demo_shop(db: Any) -> dict[str, str]:
     placed()
     line = [{"sku": "TEA-001", "quantity": 1, "reason": "defective"}]
     ret = returns.request_return(db, ADMIN, shipped["number"], {"lines": line})
-    dispute = disputes.open_dispute(db, ADMIN, shipped["number"],
-                                    {"type": "chargeback", "owner": "x", "summary": "y"})
+    dispute = disputes.open_dispute(
+        db, ADMIN, shipped["number"], {"type": "chargeback", "owner": "x", "summary": "y"}
+    )
     worker.run_once(db, 48)
     return {
-        "number": shipped["number"], "waiting": waiting["number"],
-        "customer_id": str(shipped["customer"]["id"]), "return_id": str(ret["id"]),
-        "dispute_id": str(dispute["id"]), "shipment_id": str(shipment["id"]),
-        "code": "TPE", "sku": "TEA-001",
+        "number": shipped["number"],
+        "waiting": waiting["number"],
+        "customer_id": str(shipped["customer"]["id"]),
+        "return_id": str(ret["id"]),
+        "dispute_id": str(dispute["id"]),
+        "shipment_id": str(shipment["id"]),
+        "code": "TPE",
+        "sku": "TEA-001",
     }
 
 
@@ -100,16 +107,25 @@ def _urls(app: Any, ids: dict[str, str]) -> tuple[list[str], list[str]]:
     searched by the demo's email too, the exports of every kind, the top customers."""
     api_paths = [p for p, ops in app.openapi()["paths"].items() if "get" in ops]
     api = [u for p in api_paths if (u := _fill(p, ids)) and not SKIPPED.search(u)]
-    api += [f"/api/v1/exports/{k}" for k in KINDS] + [f"/api/v1/exports/{k}?format=xlsx"
-                                                       for k in KINDS]
-    api += [f"/api/v1/orders?q={EMAIL}", f"/api/v1/customers?q={EMAIL}",
-            f"/api/v1/orders?q={PHONE[4:]}", *(f"/api/v1/reports/top?{v}" for v in TOP_VIEWS)]
+    api += [f"/api/v1/exports/{k}" for k in KINDS] + [
+        f"/api/v1/exports/{k}?format=xlsx" for k in KINDS
+    ]
+    api += [
+        f"/api/v1/orders?q={EMAIL}",
+        f"/api/v1/customers?q={EMAIL}",
+        f"/api/v1/orders?q={PHONE[4:]}",
+        *(f"/api/v1/reports/top?{v}" for v in TOP_VIEWS),
+    ]
     pages = [u for p in set(_page_paths(app)) if (u := _fill(p, ids)) and not SKIPPED.search(u)]
     pages += [f"/exports/{k}.{fmt}" for k in KINDS for fmt in ("csv", "xlsx")]
-    pages += [f"/orders?q={EMAIL}", f"/customers?q={EMAIL}", f"/orders?q={PHONE[4:]}",
-              *(f"/reports/top?{v}" for v in TOP_VIEWS),
-              *(f"/reports/top/download.{f}?{v}" for v in TOP_VIEWS for f in ("csv", "xlsx")),
-              f"/api/v1/locations/{ids['code']}/pick-list.html"]
+    pages += [
+        f"/orders?q={EMAIL}",
+        f"/customers?q={EMAIL}",
+        f"/orders?q={PHONE[4:]}",
+        *(f"/reports/top?{v}" for v in TOP_VIEWS),
+        *(f"/reports/top/download.{f}?{v}" for v in TOP_VIEWS for f in ("csv", "xlsx")),
+        f"/api/v1/locations/{ids['code']}/pick-list.html",
+    ]
     return sorted(set(api)), sorted(set(pages))
 
 
@@ -117,8 +133,9 @@ def _text(r: Any) -> str:
     """The answer as text; a spreadsheet's sheets and shared strings unzipped."""
     if r.content[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(r.content)) as z:
-            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist()
-                           if n.endswith(".xml"))
+            return "".join(
+                z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml")
+            )
     return str(r.text)
 
 
@@ -128,8 +145,12 @@ def _searched_removed(url: str, body: str) -> str:
     typed = parse_qs(urlsplit(url).query).get("q")
     if not typed:
         return body
-    echoes = [f'value="{typed[0]}"', f'value="{urlsplit(url).path}?q={typed[0]}"',
-              f"q={quote(typed[0], safe='')}", f"q={typed[0]}\""]
+    echoes = [
+        f'value="{typed[0]}"',
+        f'value="{urlsplit(url).path}?q={typed[0]}"',
+        f"q={quote(typed[0], safe='')}",
+        f'q={typed[0]}"',
+    ]
     for echo in echoes:
         body = body.replace(echo, "")
     return body
@@ -173,12 +194,20 @@ def test_masked_roles_never_see_the_demo_customers_email_or_phone(shop, api, bro
                 leaks.append((role.value, url, found))
     assert leaks == [], "\n".join(map(str, leaks))
     manager = answered["manager"]
-    for url in (f"/api/v1/orders/{ids['number']}", f"/orders/{ids['number']}",
-                f"/api/v1/customers/{ids['customer_id']}/export", f"/customers?q={EMAIL}",
-                f"/customers/{ids['customer_id']}", "/exports/orders.csv",
-                f"/api/v1/orders?q={EMAIL}"):
+    for url in (
+        f"/api/v1/orders/{ids['number']}",
+        f"/orders/{ids['number']}",
+        f"/api/v1/customers/{ids['customer_id']}/export",
+        f"/customers?q={EMAIL}",
+        f"/customers/{ids['customer_id']}",
+        "/exports/orders.csv",
+        f"/api/v1/orders?q={EMAIL}",
+    ):
         assert url in manager, url
-    assert f"/orders/{ids['number']}/packing-slip" in labels and "/warehouse/TPE/packing-slips" in labels
+    assert (
+        f"/orders/{ids['number']}/packing-slip" in labels
+        and "/warehouse/TPE/packing-slips" in labels
+    )
     # The masked roles did read the pages that show customers (not a walk of 403s).
     for role in MASKED_ROLES:
         assert f"/api/v1/orders/{ids['number']}" in answered[role.value]

@@ -66,8 +66,9 @@ def masked_items(items: list[dict[str, Any]], role: Role, *fields: str) -> list[
     contacts for the masked roles; unchanged for the others."""
     if not sees_masked(role):
         return items
-    return [{**item, **{f: mask_contact(item.get(f)) for f in fields if f in item}}
-            for item in items]
+    return [
+        {**item, **{f: mask_contact(item.get(f)) for f in fields if f in item}} for item in items
+    ]
 
 
 def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
