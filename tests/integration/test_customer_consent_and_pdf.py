@@ -42,23 +42,36 @@ def test_the_pdf_holds_what_the_json_export_holds(api, stocked, db):
 def test_consent_is_recorded_with_its_history_and_gates_marketing(api, stocked, db):
     cid = _customer(api)
     url = f"/api/v1/customers/{cid}/consent"
-    assert api.get(url).json() == {"customer": cid, "marketing": False, "since": None,
-                                   "source": None, "history": []}
+    assert api.get(url).json() == {
+        "customer": cid,
+        "marketing": False,
+        "since": None,
+        "source": None,
+        "history": [],
+    }
     assert not db.read(lambda c: consent.has_marketing_consent(c, int(cid)))
-    given = _put(api, url + "/marketing", json={"granted": True, "source": "checkout box"},
-                    role="customer_service")
+    given = _put(
+        api,
+        url + "/marketing",
+        json={"granted": True, "source": "checkout box"},
+        role="customer_service",
+    )
     assert given.status_code == 200, given.text
     assert given.json()["marketing"] is True and given.json()["source"] == "checkout box"
     assert db.read(lambda c: consent.has_marketing_consent(c, int(cid)))
     again = _put(api, url + "/marketing", json={"granted": True}, role="customer_service")
     assert len(again.json()["history"]) == 1  # the same state adds nothing
-    _put(api, url + "/marketing", json={"granted": False, "source": "unsubscribe link"},
-            role="manager")
+    _put(
+        api,
+        url + "/marketing",
+        json={"granted": False, "source": "unsubscribe link"},
+        role="manager",
+    )
     now = api.get(url, role="viewer").json()
     assert now["marketing"] is False
-    assert [(h["granted"], h["source"], h["actor"].rpartition("test-")[2])
-            for h in now["history"]] == [(False, "unsubscribe link", "manager"),
-                                         (True, "checkout box", "customer_service")]
+    assert [
+        (h["granted"], h["source"], h["actor"].rpartition("test-")[2]) for h in now["history"]
+    ] == [(False, "unsubscribe link", "manager"), (True, "checkout box", "customer_service")]
     assert not db.read(lambda c: consent.has_marketing_consent(c, int(cid)))
     exported = api.get(f"/api/v1/customers/{cid}/export").json()
     assert [c["granted"] for c in exported["consents"]] == [True, False]
@@ -70,6 +83,8 @@ def test_consent_input_is_checked_and_needs_the_right(api, stocked):
     assert _put(api, url, json={"granted": "yes"}).status_code == 422
     assert _put(api, url, json={"granted": True, "source": ""}).status_code == 422
     assert _put(api, url, json={"granted": True}, role="warehouse").status_code == 403
-    assert _put(api, "/api/v1/customers/999999/consent/marketing",
-                   json={"granted": True}).status_code == 404
+    assert (
+        _put(api, "/api/v1/customers/999999/consent/marketing", json={"granted": True}).status_code
+        == 404
+    )
     assert api.get("/api/v1/customers/abc/consent").status_code == 404

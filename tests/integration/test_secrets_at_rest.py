@@ -53,8 +53,9 @@ def _stored(db) -> list[str]:
             t = sa.table(table, *(sa.column(c, sa.String) for c in cols))
             for row in conn.execute(sa.select(t)).all():
                 out += [v for v in row if v]
-        value = conn.execute(sa.text(
-            "SELECT value FROM settings WHERE key = 'message_providers'")).scalar()
+        value = conn.execute(
+            sa.text("SELECT value FROM settings WHERE key = 'message_providers'")
+        ).scalar()
         out.append(str(value))
         return out
 
@@ -62,16 +63,24 @@ def _stored(db) -> list[str]:
 
 
 def _secrets_everywhere(db) -> str:
-    channels_and_taxes.create_channel(db, ADMIN, {"code": "shop", "name": "Shop",
-                                                  "kind": "standard",
-                                                  "webhook_secret": CHANNEL_SECRET})
+    channels_and_taxes.create_channel(
+        db,
+        ADMIN,
+        {"code": "shop", "name": "Shop", "kind": "standard", "webhook_secret": CHANNEL_SECRET},
+    )
     carriers.set_webhook_secret(db, ADMIN, "tcat", CARRIER_SECRET)
-    made = webhooks.create_endpoint(db, ADMIN, {"url": "https://example.com/hook",
-                                                "events": ["order.created"]})
+    made = webhooks.create_endpoint(
+        db, ADMIN, {"url": "https://example.com/hook", "events": ["order.created"]}
+    )
     webhooks.rotate_secret(db, ADMIN, made["id"])
-    channels.put_providers(db, ADMIN, {"line": {"channel_access_token": LINE_TOKEN},
-                                       "sms": {"account_sid": "AC1", "auth_token": SMS_TOKEN,
-                                               "from_number": "+886900000000"}})
+    channels.put_providers(
+        db,
+        ADMIN,
+        {
+            "line": {"channel_access_token": LINE_TOKEN},
+            "sms": {"account_sid": "AC1", "auth_token": SMS_TOKEN, "from_number": "+886900000000"},
+        },
+    )
     return str(made["secret"])
 
 
@@ -82,8 +91,9 @@ def _read_back(db, endpoint_secret: str) -> None:
     def read(conn):
         return (
             conn.execute(sa.select(Channel.webhook_secret).where(Channel.code == "shop")).scalar(),
-            conn.execute(sa.select(CarrierRow.webhook_secret)
-                         .where(CarrierRow.code == "tcat")).scalar(),
+            conn.execute(
+                sa.select(CarrierRow.webhook_secret).where(CarrierRow.code == "tcat")
+            ).scalar(),
             conn.execute(sa.select(WebhookEndpoint.previous_secret)).scalar(),
             channels.load(conn),
         )
@@ -106,9 +116,14 @@ def test_secrets_are_stored_encrypted_and_read_back(db, keys):
     assert shown["line"]["channel_access_token"] == "••••4f2a"
     assert shown["sms"]["auth_token"] == "••••77aa"
     # Sent back as shown, a secret is kept.
-    channels.put_providers(db, ADMIN, {"line": {"channel_access_token": "••••4f2a"},
-                                       "sms": {"account_sid": "AC1", "auth_token": "••••",
-                                               "from_number": "+886900000000"}})
+    channels.put_providers(
+        db,
+        ADMIN,
+        {
+            "line": {"channel_access_token": "••••4f2a"},
+            "sms": {"account_sid": "AC1", "auth_token": "••••", "from_number": "+886900000000"},
+        },
+    )
     _read_back(db, first)
 
 
@@ -152,8 +167,12 @@ def test_the_migration_encrypts_the_secrets_stored_before_it(db, db_url, keys):
 
 def test_a_value_stored_in_the_clear_is_read_and_sealed_by_the_rotation(db, keys):
     _secrets_everywhere(db)
-    db.write(lambda c: c.execute(sa.text(
-        "UPDATE carriers SET webhook_secret = :s WHERE code = 'tcat'"), {"s": CARRIER_SECRET}))
+    db.write(
+        lambda c: c.execute(
+            sa.text("UPDATE carriers SET webhook_secret = :s WHERE code = 'tcat'"),
+            {"s": CARRIER_SECRET},
+        )
+    )
     assert carriers.get_carrier(db, "tcat")["webhook_secret_set"]
     result = runner.invoke(cli, ["secrets", "rotate"])
     assert "(1 of them were stored unencrypted)" in result.output, result.output

@@ -17,9 +17,7 @@ class CustomerConsent(Base):
     __tablename__ = "customer_consents"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("customers.id", ondelete="CASCADE")
-    )
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
     # What it is consent to: "marketing" (messages that are not about an order).
     purpose: Mapped[str] = mapped_column(String(20))
     granted: Mapped[bool] = mapped_column(Boolean)

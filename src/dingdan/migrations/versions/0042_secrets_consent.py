@@ -67,16 +67,16 @@ def _convert(change: object) -> None:
     if isinstance(value, dict):
         new = {
             p: (
-                {f: (change(v) if f in PROVIDER_SECRETS.get(p, ()) else v)  # type: ignore[operator]
-                 for f, v in fields.items()}
+                {
+                    f: (change(v) if f in PROVIDER_SECRETS.get(p, ()) else v)  # type: ignore[operator]
+                    for f, v in fields.items()
+                }
                 if isinstance(fields, dict)
                 else fields
             )
             for p, fields in value.items()
         }
-        conn.execute(
-            sa.update(settings).where(settings.c.key == PROVIDERS_KEY).values(value=new)
-        )
+        conn.execute(sa.update(settings).where(settings.c.key == PROVIDERS_KEY).values(value=new))
 
 
 def upgrade() -> None:

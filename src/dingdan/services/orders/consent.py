@@ -34,8 +34,12 @@ def _customer_id(conn: Connection, customer_id: str) -> int:
 
 
 def _entry(row: Any) -> dict[str, Any]:
-    return {"granted": bool(row.granted), "at": iso(row.at), "source": row.source,
-            "actor": row.actor}
+    return {
+        "granted": bool(row.granted),
+        "at": iso(row.at),
+        "source": row.source,
+        "actor": row.actor,
+    }
 
 
 def _history(conn: Connection, cid: int) -> list[dict[str, Any]]:
@@ -95,8 +99,12 @@ def set_marketing_consent(
             return consent_view(conn, cid)
         conn.execute(
             insert(CustomerConsent).values(
-                customer_id=cid, purpose=MARKETING, granted=granted,
-                source=str(source).strip(), actor=actor.name[:200], at=utcnow(),
+                customer_id=cid,
+                purpose=MARKETING,
+                granted=granted,
+                source=str(source).strip(),
+                actor=actor.name[:200],
+                at=utcnow(),
             )
         )
         audit(conn, actor, "update", "customer", str(cid), after={"marketing_consent": granted})

@@ -58,15 +58,15 @@ def _reseal_columns(conn: Connection, ring: Any, counts: list[int]) -> None:
 def _reseal_settings(conn: Connection, ring: Any, counts: list[int]) -> None:
     settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.JSON))
     for name, sections in SECRET_SETTINGS.items():
-        value = conn.execute(
-            sa.select(settings.c.value).where(settings.c.key == name)
-        ).scalar()
+        value = conn.execute(sa.select(settings.c.value).where(settings.c.key == name)).scalar()
         if not isinstance(value, dict):
             continue
         new = {k: (dict(v) if isinstance(v, dict) else v) for k, v in value.items()}
         for section, fields in sections.items():
             for f in fields:
-                stored = (new.get(section) or {}).get(f) if isinstance(new.get(section), dict) else None
+                stored = (
+                    (new.get(section) or {}).get(f) if isinstance(new.get(section), dict) else None
+                )
                 if stored:
                     new[section][f] = sealing.reseal(stored, ring)
                     counts[0] += 1

@@ -33,7 +33,9 @@ class Consent(View):
 class ConsentIn(Strict):
     granted: bool
     source: str = Field(
-        default="api", min_length=1, max_length=100,
+        default="api",
+        min_length=1,
+        max_length=100,
         description="how the customer gave or withdrew it: checkout, unsubscribe link, ...",
     )
 
