@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from dingdan.cli.main import app as cli
 from dingdan.config import get_settings
 from dingdan.db import secrets as sealing
+from dingdan.services.catalog import channels_and_taxes
 from dingdan.services.fulfilment import carriers
 from dingdan.services.integrations import webhooks
 from dingdan.services.messaging import channels
-from dingdan.services.catalog import channels_and_taxes
 from tests.builders import ADMIN
 
 runner = CliRunner()

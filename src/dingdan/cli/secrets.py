@@ -13,12 +13,11 @@ secrets_app = typer.Typer(help="Secrets stored encrypted in the database.", no_a
 def secrets_rotate() -> None:
     """Re-encrypt every stored secret with DINGDAN_SECRET_KEY, opening the ones encrypted
     with a key of DINGDAN_SECRET_KEY_OLD; then that old key may be removed."""
-    from dingdan.db.secrets import SecretKeyMismatch
     from dingdan.services.shared import secrets
 
     try:
         done = run(secrets.rotate, database())
-    except SecretKeyMismatch as exc:
+    except secrets.SecretKeyMismatch as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from None
     out.print(

@@ -32,6 +32,7 @@ SECRET_SETTINGS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 shown = sealing.shown_secret
+SecretKeyMismatch = sealing.SecretKeyMismatch
 
 
 @dataclass(frozen=True)
