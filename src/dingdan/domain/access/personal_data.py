@@ -88,6 +88,13 @@ def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
     address = out.get("shipping_address")
     if isinstance(address, dict) and role not in SEES_SHIPPING_ADDRESS:
         out["shipping_address"] = {**address, "phone": mask_phone(address.get("phone"))}
+    billing = out.get("billing_address")  # no label needs it: masked for every masked role
+    if isinstance(billing, dict):
+        out["billing_address"] = {
+            **billing,
+            "phone": mask_phone(billing.get("phone")),
+            **({"email": mask_email(billing.get("email"))} if billing.get("email") else {}),
+        }
     return out
 
 
