@@ -92,8 +92,8 @@ def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
     if isinstance(billing, dict):
         out["billing_address"] = {
             **billing,
-            "phone": mask_phone(billing.get("phone")),
-            **({"email": mask_email(billing.get("email"))} if billing.get("email") else {}),
+            **{k: mask_phone(billing[k]) for k in ("phone",) if billing.get(k)},
+            **{k: mask_email(billing[k]) for k in ("email",) if billing.get(k)},
         }
     return out
 
