@@ -12,8 +12,7 @@ import phonenumbers
 
 from dingdan.domain.access.roles import Role
 
-# Drivers (a role of their own once deliveries have one) are masked as the warehouse is.
-MASKED_ROLES = frozenset(r for r in Role if r.value in {"warehouse", "viewer", "driver"})
+MASKED_ROLES = frozenset({Role.WAREHOUSE, Role.VIEWER, Role.DRIVER})
 
 
 def sees_masked(role: Role) -> bool:
@@ -46,7 +45,7 @@ def mask_phone(phone: str | None) -> str | None:
 
 # Roles that see the shipping address in full, its phone included: labels and hand-overs
 # need it (shared/CONTRACT.md). Every other masked role sees that phone masked too.
-SEES_SHIPPING_ADDRESS = frozenset(r for r in Role if r.value in {"warehouse", "driver"})
+SEES_SHIPPING_ADDRESS = frozenset({Role.WAREHOUSE, Role.DRIVER})
 
 
 def mask_contact(value: str | None) -> str | None:
