@@ -5,6 +5,8 @@ re-encrypted with a new key by `dingdan secrets rotate`."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
@@ -156,7 +158,8 @@ def test_the_migration_encrypts_the_secrets_stored_before_it(db, db_url, keys):
     first = _secrets_everywhere(db)
     db.dispose()
     config = bootstrap.alembic_config(db_url)
-    command.downgrade(config, "0033")  # as stored before: in the clear
+    before = importlib.import_module("dingdan.migrations.versions.0042_secrets_consent")
+    command.downgrade(config, before.down_revision)  # as stored before: in the clear
     plain = _stored(db)
     assert CHANNEL_SECRET in plain and any(LINE_TOKEN in s for s in plain)
     command.upgrade(config, "head")

@@ -8,7 +8,7 @@ demo's secrets are encrypted all the same, and `dingdan secrets rotate` re-encry
 once a real key is set (with the default in DINGDAN_SECRET_KEY_OLD).
 
 Revision ID: 0042
-Revises: 0033
+Revises: 0034
 Create Date: 2026-12-07 10:00:00
 
 """
@@ -22,7 +22,7 @@ import dingdan.db.types
 from dingdan.db import secrets
 
 revision = "0042"
-down_revision = "0033"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
