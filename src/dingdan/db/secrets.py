@@ -15,6 +15,7 @@ encryption existed, or by hand) is read as it is and sealed by the next rotation
 from __future__ import annotations
 
 import base64
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy import String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+log = logging.getLogger("dingdan.secrets")
 PREFIX = "enc:"
 _LABEL = b"dingdan:secrets-at-rest:v1"
 STORED_LENGTH = 500  # a Fernet token of a 200-character secret, with room
@@ -89,6 +91,17 @@ def unseal(stored: str | None, ring: MultiFernet | None = None) -> str | None:
         raise SecretKeyMismatch(_MISMATCH) from None
 
 
+def unseal_or_none(stored: str | None) -> str | None:
+    """As ``unseal``, but a value no configured key opens reads as not set (None), with an
+    error in the log (never the value): a wrong key then refuses signed webhooks and leaves
+    the providers unconfigured instead of failing every page that lists a channel."""
+    try:
+        return unseal(stored)
+    except SecretKeyMismatch as exc:
+        log.error("%s", exc)
+        return None
+
+
 def reseal(stored: str | None, ring: MultiFernet | None = None) -> str | None:
     """A stored value sealed again with the current key (a plain one sealed)."""
     if not stored:
@@ -123,4 +136,4 @@ class EncryptedText(TypeDecorator[str]):
         return seal(str(value))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return unseal(value)
+        return unseal_or_none(value)

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from dingdan.db.engine import Database
 from dingdan.db.message_tables import CustomerMessageChannel
 from dingdan.db.order_tables import Customer
-from dingdan.db.secrets import seal, shown_secret, unseal
+from dingdan.db.secrets import seal, shown_secret, unseal_or_none
 from dingdan.db.tables import Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, NotFound
@@ -61,7 +61,7 @@ def _kept(value: Any) -> bool:
 
 
 def _opened(field: str, value: str) -> str:
-    return (unseal(value) or "") if field in SECRETS else value
+    return (unseal_or_none(value) or "") if field in SECRETS else value
 
 
 def _stored(providers: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
