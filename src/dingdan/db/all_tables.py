@@ -1,6 +1,7 @@
 """Imports every table module so that Base.metadata knows the whole schema (Alembic, tests)."""
 
 import dingdan.db.channel_tables  # noqa: F401
+import dingdan.db.consent_tables  # noqa: F401
 import dingdan.db.crm_tables  # noqa: F401
 import dingdan.db.document_tables  # noqa: F401
 import dingdan.db.einvoice_exchange_tables  # noqa: F401

@@ -1,6 +1,7 @@
 """LINE Pay's channel: the channel id and secret and the API's address, stored in
 ``settings`` under ``linepay``; the environment's ``DINGDAN_LINEPAY_*`` give the defaults.
-The secret is read in one place, ``channel_secret``; it is never shown back."""
+The secret is read in one place, ``channel_secret``; it is stored encrypted (db/secrets.py)
+and never shown back."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from dingdan.db import secrets as sealing
 from dingdan.db.engine import Database
 from dingdan.db.tables import Setting
 from dingdan.db.types import utcnow
@@ -64,7 +66,7 @@ def channel(conn: Connection) -> Channel:
 
 def channel_secret(conn: Connection) -> str:
     """The channel secret: the only reader of it (the stored one, else the environment's)."""
-    stored = _stored(conn).get("channel_secret")
+    stored = sealing.unseal_or_none(_stored(conn).get("channel_secret"))
     return str(stored) if stored else LinePayEnv().channel_secret.get_secret_value()
 
 
@@ -101,9 +103,10 @@ def put_settings(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, 
         secret = body.get("channel_secret")
         value = {
             "channel_id": str(body.get("channel_id") or "").strip(),
+            # Stored encrypted (db/secrets.py), as every secret at rest.
             "channel_secret": before.get("channel_secret", "")
             if secret in (None, "••••")
-            else str(secret).strip(),
+            else sealing.seal(str(secret).strip()),
             "api_base": str(body.get("api_base") or "").strip(),
         }
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
