@@ -31,6 +31,10 @@ class Action(StrEnum):
     EXPORT_CUSTOMERS = "export_customers"  # a customer's personal data, whole
     ERASE_CUSTOMERS = "erase_customers"
     MANAGE_PURCHASING = "manage_purchasing"  # suppliers, purchase orders and their receipts
+    # Own delivery: deliver the stops of a run and hand in the cash; a driver, only on their
+    # own runs (services/fulfilment/delivery_runs.py). Planning runs is ``fulfil``, closing
+    # them (COD payments) ``manage_payments``.
+    DELIVER_RUNS = "deliver_runs"
 
 
 _ALL = frozenset(Action)
