@@ -68,7 +68,7 @@ def create_run(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, An
     try:
         day: date | None = parse_date(body.get("date"))
     except ValidationFailed as exc:
-        errors.errors.extend(exc.errors)
+        errors.items.extend(exc.errors)
         day = None
     currency = body.get("currency") or "TWD"
     if not is_currency(currency):
@@ -270,12 +270,12 @@ def _check_proof(photo: tuple[Any, bytes] | None, signature: bytes | None) -> tu
         try:
             photo_kind = uploads.check_file(photo[0], photo[1], "photo", PHOTO_TYPES)
         except ValidationFailed as exc:
-            errors.errors.extend(exc.errors)
+            errors.items.extend(exc.errors)
     if signature:
         try:
             sig_kind = uploads.check_file("signature.png", signature, "signature", SIGNATURE_TYPES)
         except ValidationFailed as exc:
-            errors.errors.extend(exc.errors)
+            errors.items.extend(exc.errors)
     errors.raise_if_any("The proof of delivery was refused.")
     return photo_kind, sig_kind
 
