@@ -29,6 +29,18 @@ from dingdan.web.api.fulfilment.delivery_runs import record_cod
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, now_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts
+    return message
+
+
+# A stop's status in the driver's words ("pending" elsewhere means a payment pending).
+STOP_LABELS = {
+    "pending": N_("To deliver"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Not delivered"),
+}
 PATH = "/delivery-runs"
 TAIPEI = ZoneInfo("Asia/Taipei")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -37,6 +49,10 @@ _DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
 
 def _db(page: Page) -> Any:
     return page.request.app.state.db
+
+
+def _stop_label(page: Page) -> Any:
+    return lambda status: page._(STOP_LABELS.get(status, status))
 
 
 def _may_see(page: Page) -> None:
@@ -110,7 +126,11 @@ def _run(page: Page, run_id: str) -> dict[str, Any]:
 def _run_page(page: Page, run_id: str, status: int = 200) -> Response:
     run = _run(page, run_id)
     return page.render(
-        "fulfilment/delivery_run.html", status=status, run=run, reasons=FAIL_REASONS
+        "fulfilment/delivery_run.html",
+        status=status,
+        run=run,
+        reasons=FAIL_REASONS,
+        stop_label=_stop_label(page),
     )
 
 
@@ -125,13 +145,17 @@ def route_sheet(page: User, run_id: str) -> Response:
     _may_see(page)
     run = _run(page, run_id)
     total = sum((Decimal(s["cod_due"]) for s in run["stops"]), Decimal(0))
-    return page.render("fulfilment/delivery_sheet.html", run=run, cod_total=total)
+    return page.render(
+        "fulfilment/delivery_sheet.html", run=run, cod_total=total, stop_label=_stop_label(page)
+    )
 
 
 @router.get(PATH + "/{run_id}/phone")
 def phone_page(page: User, run_id: str) -> Response:
     _may_see(page)
-    return page.render("fulfilment/delivery_phone.html", run=_run(page, run_id))
+    return page.render(
+        "fulfilment/delivery_phone.html", run=_run(page, run_id), stop_label=_stop_label(page)
+    )
 
 
 def _one_stop(run: dict[str, Any], stop_id: str) -> dict[str, Any]:
@@ -149,6 +173,7 @@ def _stop_page(page: Page, run_id: str, stop_id: str, status: int = 200) -> Resp
         run=run,
         stop=_one_stop(run, stop_id),
         reasons=FAIL_REASONS,
+        stop_label=_stop_label(page),
     )
 
 
