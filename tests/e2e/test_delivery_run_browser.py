@@ -134,8 +134,8 @@ def test_a_driver_marks_a_stop_delivered_with_a_photo_and_a_signature(
     assert (uploads / row.photo_path).read_bytes() == photo.read_bytes()
     assert (uploads / row.signature_path).read_bytes().startswith(b"\x89PNG")
     statuses = db.read(
-        lambda c: c.execute(
-            select(Shipment.status).where(Shipment.id == row.shipment_id)
-        ).scalars().all()
+        lambda c: (
+            c.execute(select(Shipment.status).where(Shipment.id == row.shipment_id)).scalars().all()
+        )
     )
     assert statuses == ["delivered"]

@@ -46,7 +46,9 @@ def driver(api: Any, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def shipped(api: Any, postal: str, line1: str, *, cod: bool = False, carrier: str = "own_delivery") -> str:
+def shipped(
+    api: Any, postal: str, line1: str, *, cod: bool = False, carrier: str = "own_delivery"
+) -> str:
     body = order_body(
         shipping_address=address(postal_code=postal, line1=line1),
         payment_method="cod" if cod else "bank_transfer",
@@ -68,12 +70,18 @@ def new_run(api: Any, email: str, orders: list[str], day: str = DAY) -> dict[str
     return dict(r.json())
 
 
-def deliver(client: Any, headers: dict[str, str], run: dict[str, Any], stop: dict[str, Any],
-            **data: Any) -> Any:
-    files = {"photo": ("door.png", PNG, "image/png"), "signature": ("s.png", SIGNATURE, "image/png")}
+def deliver(
+    client: Any, headers: dict[str, str], run: dict[str, Any], stop: dict[str, Any], **data: Any
+) -> Any:
+    files = {
+        "photo": ("door.png", PNG, "image/png"),
+        "signature": ("s.png", SIGNATURE, "image/png"),
+    }
     return client.post(
         f"/api/v1/delivery-runs/{run['id']}/stops/{stop['id']}/deliver",
-        headers=headers, files=files, data=data,
+        headers=headers,
+        files=files,
+        data=data,
     )
 
 
@@ -102,18 +110,22 @@ def test_assignment_is_refused_for_what_is_not_own_delivery_or_already_on_a_run(
     tcat = shipped(api, "100", "忠孝東路一段1號", carrier="tcat")
     mine = shipped(api, "100", "忠孝東路一段2號")
     new_run(api, "d1@example.com", [mine])
-    r = api.post("/api/v1/delivery-runs",
-                 json={"driver": "d2@example.com", "date": DAY, "orders": [mine]})
+    r = api.post(
+        "/api/v1/delivery-runs", json={"driver": "d2@example.com", "date": DAY, "orders": [mine]}
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "on_another_run"
-    r = api.post("/api/v1/delivery-runs",
-                 json={"driver": "d2@example.com", "date": DAY, "orders": [tcat]})
+    r = api.post(
+        "/api/v1/delivery-runs", json={"driver": "d2@example.com", "date": DAY, "orders": [tcat]}
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "not_own_delivery"
     r = api.post("/api/v1/delivery-runs", json={"driver": "a@example.com", "date": DAY})
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "not_a_driver"
     r = api.post("/api/v1/delivery-runs", json={"driver": "d2@example.com", "date": "2026-13-01"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "date"
     # Nothing of the refused requests was stored.
-    assert api.get("/api/v1/delivery-runs").json()["items"][0]["driver"]["email"] == "d1@example.com"
+    assert (
+        api.get("/api/v1/delivery-runs").json()["items"][0]["driver"]["email"] == "d1@example.com"
+    )
     assert len(api.get("/api/v1/delivery-runs").json()["items"]) == 1
 
 
@@ -148,7 +160,8 @@ def test_proof_of_delivery_is_stored_and_the_shipment_delivered(api, client, sho
     run = new_run(api, "d1@example.com", [number])
     stop = run["stops"][0]
     refused = client.post(
-        f"/api/v1/delivery-runs/{run['id']}/stops/{stop['id']}/deliver", headers=headers,
+        f"/api/v1/delivery-runs/{run['id']}/stops/{stop['id']}/deliver",
+        headers=headers,
         data={"note": "x"},
     )
     assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "proof_required"
@@ -165,11 +178,15 @@ def test_proof_of_delivery_is_stored_and_the_shipment_delivered(api, client, sho
     assert status.status == "delivered" and status.delivered_at is not None
     order = api.get(f"/api/v1/orders/{number}").json()
     assert order["status"] == "completed"  # paid and delivered
-    events = db.read(lambda c: c.execute(
-        select(OrderEvent.data).where(OrderEvent.kind == "delivered")).scalars().all())
+    events = db.read(
+        lambda c: (
+            c.execute(select(OrderEvent.data).where(OrderEvent.kind == "delivered")).scalars().all()
+        )
+    )
     assert events[0]["photo_sha256"] == row.photo_sha256
-    photo = client.get(f"/api/v1/delivery-runs/{run['id']}/stops/{stop['id']}/photo",
-                       headers=headers)
+    photo = client.get(
+        f"/api/v1/delivery-runs/{run['id']}/stops/{stop['id']}/photo", headers=headers
+    )
     assert photo.status_code == 200 and photo.content == PNG
     assert deliver(client, headers, run, stop).status_code == 409  # once
 
@@ -204,8 +221,9 @@ def test_the_days_cash_is_reconciled_and_closing_records_the_cod_payments(api, c
     assert deliver(client, headers, run, stops[b], cod_collected="700.00").status_code == 200
     assert deliver(client, headers, run, stops[paid]).status_code == 200
     assert api.post(close, json={}, role="finance").status_code == 409  # no cash handed in
-    r = client.post(f"/api/v1/delivery-runs/{run['id']}/cash", headers=headers,
-                    json={"amount": "1400.00"})
+    r = client.post(
+        f"/api/v1/delivery-runs/{run['id']}/cash", headers=headers, json={"amount": "1400.00"}
+    )
     assert r.status_code == 200, r.text
     cash = r.json()["cash"]
     assert cash["expected"] == "1520.00" and cash["collected"] == "1460.00"
@@ -223,14 +241,21 @@ def test_the_days_cash_is_reconciled_and_closing_records_the_cod_payments(api, c
     assert r.json()["status"] == "closed" and r.json()["closed_by"] == "token:test-finance"
     money = dict(db.read(lambda c: c.execute(select(Order.number, Order.paid_minor)).all()))
     assert money[a] == 76000 and money[b] == 70000
-    refs = db.read(lambda c: c.execute(
-        select(Payment.reference, Payment.method).where(Payment.method == "cod")).all())
+    refs = db.read(
+        lambda c: c.execute(
+            select(Payment.reference, Payment.method).where(Payment.method == "cod")
+        ).all()
+    )
     assert sorted(refs) == [(f"delivery-run-{run['id']}", "cod")] * 2
     assert api.get(f"/api/v1/orders/{a}").json()["status"] == "completed"
     # Closed: nothing changes any more.
     assert api.post(close, json={"note": "x"}, role="finance").status_code == 409
-    assert client.post(f"/api/v1/delivery-runs/{run['id']}/cash", headers=headers,
-                       json={"amount": "1.00"}).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/delivery-runs/{run['id']}/cash", headers=headers, json={"amount": "1.00"}
+        ).status_code
+        == 409
+    )
 
 
 def test_a_driver_sees_and_delivers_only_their_own_runs(api, client, shop):
@@ -250,12 +275,19 @@ def test_a_driver_sees_and_delivers_only_their_own_runs(api, client, shop):
     viewer = api.get(f"/api/v1/delivery-runs/{mine['id']}", role="viewer").json()
     assert viewer["stops"][0]["recipient"]["phone"] != "+886912345678"
     # A driver plans nothing, and the customer's email and phone stay masked for them.
-    r = client.post("/api/v1/delivery-runs", headers=mine_h,
-                    json={"driver": "d1@example.com", "date": "2026-12-09"})
+    r = client.post(
+        "/api/v1/delivery-runs",
+        headers=mine_h,
+        json={"driver": "d1@example.com", "date": "2026-12-09"},
+    )
     assert r.status_code == 403
     order = client.get(f"/api/v1/orders/{mine['stops'][0]['order']}", headers=mine_h).json()
     assert order["customer"]["email"] == "a***@example.com"
     assert order["shipping_address"]["phone"] == "+886912345678"
     # The warehouse may plan but not deliver.
-    assert deliver(client, {"Authorization": f"Bearer {api.token('warehouse')}"},
-                   mine, mine["stops"][0]).status_code == 403
+    assert (
+        deliver(
+            client, {"Authorization": f"Bearer {api.token('warehouse')}"}, mine, mine["stops"][0]
+        ).status_code
+        == 403
+    )

@@ -26,8 +26,9 @@ def uploads_dir(tmp_path, monkeypatch):
 
 def _cod_shipped(db, postal: str) -> str:
     order, _ = capture.place_order(
-        db, ADMIN, order_body(buyer=LIN, payment_method="cod",
-                              shipping_address=address(postal_code=postal))
+        db,
+        ADMIN,
+        order_body(buyer=LIN, payment_method="cod", shipping_address=address(postal_code=postal)),
     )
     shipments.create_shipment(db, ADMIN, order["number"], {"carrier": "own_delivery"})
     return str(order["number"])
@@ -83,12 +84,15 @@ def test_a_driver_cannot_open_another_drivers_run_nor_plan(shop, browser, db):
     wh = browser("warehouse")
     from dingdan.services.access import accounts
 
-    accounts.create_user(db, ADMIN, email="other@example.com", role="driver",
-                         password="correct-horse-battery")
+    accounts.create_user(
+        db, ADMIN, email="other@example.com", role="driver", password="correct-horse-battery"
+    )
     r = wh.post("/delivery-runs", {"driver": "other@example.com", "date": DAY, "orders": number})
     run_id = r.headers["location"].rsplit("/", 1)[1]
     driver = browser("driver")
     assert driver.get(f"/delivery-runs/{run_id}/phone").status_code == 404
-    assert driver.post("/delivery-runs", {"driver": "driver@example.com",
-                                          "date": DAY}).status_code == 403
+    assert (
+        driver.post("/delivery-runs", {"driver": "driver@example.com", "date": DAY}).status_code
+        == 403
+    )
     assert browser("viewer").get("/delivery-runs").status_code == 403

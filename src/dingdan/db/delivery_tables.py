@@ -73,7 +73,5 @@ class DeliveryStop(Timestamps, Base):
             sqlite_where=text(_LIVE_STOP),
             postgresql_where=text(_LIVE_STOP),
         ),
-        CheckConstraint(
-            "cod_due_minor >= 0 AND cod_collected_minor >= 0", name="cod_not_negative"
-        ),
+        CheckConstraint("cod_due_minor >= 0 AND cod_collected_minor >= 0", name="cod_not_negative"),
     )

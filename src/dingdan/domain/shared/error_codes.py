@@ -291,7 +291,9 @@ FIELD_ERRORS: dict[str, str] = {
     "more_than_due": N_("must be at most the %(due)s due"),
     "unknown_reason": N_("must be one of %(reasons)s"),
     "signature_data": N_("must be a PNG image as a data URL"),
-    "difference_needs_note": N_("is required: the cash differs from what was collected by %(difference)s"),
+    "difference_needs_note": N_(
+        "is required: the cash differs from what was collected by %(difference)s"
+    ),
 }
 
 # Parameters whose value is itself a code (a status): the pages show its label.

@@ -152,9 +152,7 @@ def run_view(conn: Connection, actor: Actor, run: Any) -> dict[str, Any]:
         "note": run.note,
         "created_by": run.created_by,
         "created_at": iso(run.created_at),
-        "counts": {
-            s.value: sum(1 for x in stops if x["status"] == s) for s in rules.StopStatus
-        },
+        "counts": {s.value: sum(1 for x in stops if x["status"] == s) for s in rules.StopStatus},
         "stops": stops,
         "cash": {
             "expected": money(cash.expected),
@@ -268,9 +266,7 @@ def _summary(r: Any, counts: dict[str, int]) -> dict[str, Any]:
 
 def waiting(conn: Connection) -> list[Any]:
     """Own-delivery shipments on the road that no run holds (or only as a failed stop)."""
-    live = select(DeliveryStop.shipment_id).where(
-        DeliveryStop.status != rules.StopStatus.FAILED
-    )
+    live = select(DeliveryStop.shipment_id).where(DeliveryStop.status != rules.StopStatus.FAILED)
     return list(
         conn.execute(
             select(Shipment.id, Shipment.order_id, Order.number, Order.shipping_address)

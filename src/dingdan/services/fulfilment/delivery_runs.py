@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from dingdan.db.delivery_tables import DeliveryRun, DeliveryStop
 from dingdan.db.engine import Database
@@ -208,9 +208,7 @@ def assign_area(db: Database, actor: Actor, run_id: str, area: Any) -> dict[str,
     def work(conn: Connection) -> dict[str, Any]:
         run = _open_run(conn, actor, run_id)
         numbers = [
-            s.number
-            for s in waiting(conn)
-            if rules.area_of(s.shipping_address or {}).key == area
+            s.number for s in waiting(conn) if rules.area_of(s.shipping_address or {}).key == area
         ]
         if not numbers:
             raise ValidationFailed.on("area", "not_empty")
@@ -237,7 +235,7 @@ def remove_order(db: Database, actor: Actor, run_id: str, number: str) -> dict[s
         if any(s.status != rules.StopStatus.PENDING for s in stops):
             raise InvalidTransition(detail=f"Order {number} was already visited on this run.")
         conn.execute(
-            DeliveryStop.__table__.delete().where(
+            delete(DeliveryStop).where(
                 DeliveryStop.run_id == run.id, DeliveryStop.order_id == order.id
             )
         )
@@ -344,7 +342,9 @@ def deliver_stop(
             "photo_sha256": stored_photo and stored_photo[0],
             "signature_sha256": stored_sig and stored_sig[0],
         }
-        deliver(conn, shipment, actor.name, now, f"Delivered by {actor.name} on run {run.id}", proof)
+        deliver(
+            conn, shipment, actor.name, now, f"Delivered by {actor.name} on run {run.id}", proof
+        )
         audit(conn, actor, "deliver", "shipment", str(shipment.id), after=proof)
         return run_view(conn, actor, run)
 
@@ -410,7 +410,9 @@ def hand_in_cash(db: Database, actor: Actor, run_id: str, amount: Any) -> dict[s
             str(run.id),
             after={"amount": format_amount(minor, run.currency)},
         )
-        return run_view(conn, actor, conn.execute(select(DeliveryRun).where(DeliveryRun.id == run.id)).one())
+        return run_view(
+            conn, actor, conn.execute(select(DeliveryRun).where(DeliveryRun.id == run.id)).one()
+        )
 
     return db.write(work)
 
@@ -460,7 +462,14 @@ def close_run(
                 close_note=note_text,
             )
         )
-        audit(conn, actor, "close", "delivery_run", str(run.id), after=view["cash"] | {"orders": len(stops)})
+        audit(
+            conn,
+            actor,
+            "close",
+            "delivery_run",
+            str(run.id),
+            after=view["cash"] | {"orders": len(stops)},
+        )
         closed = conn.execute(select(DeliveryRun).where(DeliveryRun.id == run.id)).one()
         return run_view(conn, actor, closed)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from decimal import Decimal
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
