@@ -2,7 +2,7 @@
 the cash handed in)
 
 Revision ID: 0040
-Revises: 0033
+Revises: 0034
 Create Date: 2026-12-07 10:00:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 import dingdan.db.types
 
 revision = "0040"
-down_revision = "0033"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
