@@ -28,7 +28,7 @@ pytestmark = [
     ),
     pytest.mark.serial,
 ]
-DRIVER, PASSWORD = "driver@example.com", "long passphrase 1"
+DRIVER, PASSWORD = "ming@example.com", "long passphrase 1"
 
 
 def _png() -> bytes:
