@@ -291,3 +291,42 @@ def test_a_driver_sees_and_delivers_only_their_own_runs(api, client, shop):
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kw"),
+    [
+        ("GET", "/api/v1/delivery-runs/²", {}),
+        ("GET", "/api/v1/delivery-runs/99999999999999999999999", {}),
+        ("GET", "/api/v1/delivery-runs?date=2026-02-30", {}),
+        ("GET", "/api/v1/delivery-runs?limit=0", {}),
+        ("GET", "/api/v1/delivery-runs?cursor=%E2%80%AE", {}),
+        ("GET", "/api/v1/delivery-planning?date=１２", {}),
+        ("GET", "/api/v1/delivery-runs/1/stops/x/photo", {}),
+        ("POST", "/api/v1/delivery-runs/1/cash", {"json": {"amount": "1e400"}}),
+        ("POST", "/api/v1/delivery-runs/1/stops/²/deliver", {"data": {"cod_collected": "inf"}}),
+        ("POST", "/api/v1/delivery-runs", {"json": {"driver": "\x00", "date": "2026-12-08"}}),
+        ("POST", "/api/v1/delivery-runs", {"json": {"driver": "d@x", "date": 20261208}}),
+        ("DELETE", "/api/v1/delivery-runs/1/orders/DD001001", {}),
+    ],
+)
+def test_odd_input_is_answered_4xx(api, shop, method, url, kw):
+    r = api.request(method, url, **kw)
+    assert 400 <= r.status_code < 500, r.text
+
+
+def test_odd_amounts_on_a_real_stop_are_422_and_change_nothing(api, client, shop, db):
+    headers = driver(api, "d1@example.com")
+    run = new_run(api, "d1@example.com", [shipped(api, "100", "忠孝東路一段1號", cod=True)])
+    stop = run["stops"][0]
+    for amount in ("1e400", "-1", "nan", "1.001", "²"):
+        r = deliver(client, headers, run, stop, cod_collected=amount)
+        assert r.status_code == 422, (amount, r.text)
+    cash = client.post(
+        f"/api/v1/delivery-runs/{run['id']}/cash",
+        headers=headers,
+        json={"amount": "99999999999999999999"},
+    )
+    assert cash.status_code == 422
+    row = db.read(lambda c: c.execute(select(DeliveryStop)).one())
+    assert row.status == "pending" and row.photo_path is None
