@@ -1,5 +1,5 @@
-"""The driver's run on a phone (Debian Chromium, 390×844): open the route sheet, open a
-stop, take the photo (a small PNG set on the camera's file input), sign with the finger on
+"""The driver's run on a phone (Debian Chromium, 390×844): open the route sheet and the
+run's phone page, open a stop, take the photo (a small PNG set on the camera's file input), sign with the finger on
 the pad (pointer events), mark it delivered; the order is delivered."""
 
 from __future__ import annotations
@@ -99,6 +99,11 @@ def test_a_driver_marks_a_stop_delivered_with_a_photo_and_a_signature(
             page.fill("#password", PASSWORD)
             page.click("form[action='/login'] button[type=submit]")
             page.wait_for_url(f"{base}/")
+            page.goto(f"{base}/delivery-runs/{run_id}/sheet")
+            expect(page.locator("#sheet-stops tbody tr")).to_have_count(1)
+            expect(page.locator("#sheet-stops")).to_contain_text(number)
+            assert _fits(page)
+            _shot(page, "phone-delivery-sheet")
             page.goto(f"{base}/delivery-runs/{run_id}/phone")
             stop = page.locator("#phone-stops li.stop").first
             expect(stop).to_contain_text("陳小姐")
