@@ -1,6 +1,7 @@
 """The driver's run on a phone (Debian Chromium, 390×844): open the route sheet and the
-run's phone page, open a stop, take the photo (a small PNG set on the camera's file input), sign with the finger on
-the pad (pointer events), mark it delivered; the order is delivered."""
+run's phone page, open a stop, take the photo (a small PNG set on the camera's file input),
+sign with the finger on the pad (pointer events), mark it delivered; the order is
+delivered."""
 
 from __future__ import annotations
 
