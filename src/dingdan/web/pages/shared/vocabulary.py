@@ -16,6 +16,7 @@ from dingdan.domain.after_sales.returns import (
     ReturnStatus,
 )
 from dingdan.domain.catalog.products import TAX_CLASSES
+from dingdan.domain.fulfilment.delivery_runs import FAIL_REASONS, RunStatus
 from dingdan.domain.fulfilment.tracking import EXCEPTION_KINDS, STATUSES
 from dingdan.domain.inventory.stock import AdjustmentReason, MovementKind
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
@@ -87,6 +88,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "close",
             "receive",
             "cancel_po",
+            "hand_in_cash",
+            "delivery_failed",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -113,6 +116,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "supplier",
             "supplier_product",
             "purchase_order",
+            "delivery_run",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -163,6 +167,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "invoice_issued",
             "invoice_voided",
             "invoice_allowance",
+            "delivery_run",
+            "delivery_failed",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),
@@ -173,6 +179,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
     "delivery_exception": frozenset(EXCEPTION_KINDS),
     "shipment_status": frozenset({"shipped", *STATUSES}),
     "purchase_order_status": _values(POStatus),
+    "delivery_run_status": _values(RunStatus),
+    "delivery_fail_reason": frozenset(FAIL_REASONS),
 }
 
 ALL_CODES: frozenset[str] = frozenset().union(*VOCABULARIES.values())
