@@ -31,6 +31,7 @@ class Action(StrEnum):
     EXPORT_CUSTOMERS = "export_customers"  # a customer's personal data, whole
     ERASE_CUSTOMERS = "erase_customers"
     MANAGE_PURCHASING = "manage_purchasing"  # suppliers, purchase orders and their receipts
+    MOVE_ALLOCATIONS = "move_allocations"  # an order's allocation to another location
 
 
 _ALL = frozenset(Action)

@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.EXPORT_CUSTOMERS: N_("Export a customer's personal data"),
     Action.ERASE_CUSTOMERS: N_("Erase a customer's personal data"),
     Action.MANAGE_PURCHASING: N_("Suppliers, purchase orders and receiving them"),
+    Action.MOVE_ALLOCATIONS: N_("Move an order's allocation to another location"),
 }
 
 
