@@ -215,6 +215,18 @@ def test_the_one_call_and_the_statement_paths_route_alike(shop, db_url):
     )
 
 
+def test_the_event_loop_capture_routes_as_the_threaded_one(shop):
+    if shop.engine.dialect.name != "postgresql":
+        pytest.skip("the event-loop capture is PostgreSQL's")
+    import asyncio
+
+    body = order_body([{"sku": "TEA-001", "quantity": 2}], shipping_address=HK_ADDRESS)
+    view, _ = asyncio.run(capture.place_order_async(shop, ADMIN, body))
+    assert _where(view) == [("HK", "TEA-001", 2)]
+    message, data = _route_event(shop, view["number"])
+    assert message == "Filled from HK: serves HK and holds everything"
+
+
 @pytest.mark.xdist_group("threads")
 def test_buyers_racing_for_a_serving_location_running_low_fall_back_never_oversold(db):
     product(db, "HOT", price="199.00")
