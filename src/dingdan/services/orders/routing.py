@@ -102,3 +102,13 @@ def ship_together_at(db: Database, location_code: str) -> list[dict[str, Any]]:
         ]
 
     return db.read(work)
+
+
+def active_location_codes(db: Database) -> list[str]:
+    """The active locations' codes, by priority: where an allocation may be moved to."""
+    stmt = (
+        select(Location.code)
+        .where(Location.active.is_(True))
+        .order_by(Location.priority, Location.code)
+    )
+    return list(db.read(lambda conn: conn.execute(stmt).scalars().all()))

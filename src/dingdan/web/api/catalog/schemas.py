@@ -57,8 +57,7 @@ class Location(View):
     priority: int
     active: bool
     regions: list[str] = Field(
-        description="ISO 3166-1 or 3166-2 codes of the addresses it serves first; empty:"
-        " everywhere"
+        description="ISO 3166-1 or 3166-2 codes of the addresses it serves first; empty: everywhere"
     )
     created_at: Timestamp
     updated_at: Timestamp
