@@ -26,7 +26,7 @@ pytestmark = [
 ]
 
 
-def test_regions_and_a_move_on_a_phone(server: Any) -> None:
+def test_regions_and_a_move_on_a_phone(server: Any) -> None:  # noqa: F811
     from dingdan.services.inventory import locations
 
     db = server["db"]
