@@ -107,6 +107,9 @@ class Location(Timestamps, Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # ISO 3166 codes of the addresses it serves first (domain/shared/regions.py); empty:
+    # everywhere. Read with the stock levels by the capture (one query).
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class StockLevel(Base):

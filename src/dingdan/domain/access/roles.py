@@ -36,6 +36,7 @@ class Action(StrEnum):
     # own runs (services/fulfilment/delivery_runs.py). Planning runs is ``fulfil``, closing
     # them (COD payments) ``manage_payments``.
     DELIVER_RUNS = "deliver_runs"
+    MOVE_ALLOCATIONS = "move_allocations"  # an order's allocation to another location
 
 
 _ALL = frozenset(Action)

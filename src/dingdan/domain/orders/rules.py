@@ -103,23 +103,62 @@ class Want:
     allow_backorder: bool
 
 
+class Route(StrEnum):
+    """How the planner chose the locations of an order (the order's "allocated" event)."""
+
+    ONE_SERVING = "one_serving"  # one location serving the address holds everything
+    SPLIT_SERVING = "split_serving"  # no serving location holds it all; they do together
+    FALLBACK = "fallback"  # the serving locations could not fill it: all locations
+    NONE = "none"  # nothing allocated (all backordered)
+
+
 @dataclass
 class Plan:
     allocations: list[tuple[int, int, int]] = field(default_factory=list)  # line, loc, qty
     backordered: dict[int, int] = field(default_factory=dict)  # line -> qty
     short: dict[int, int] = field(default_factory=dict)  # line -> qty missing, no backorder
+    route: Route = Route.NONE
+
+    def locations(self) -> list[int]:
+        """The locations allocated from, in the order first used."""
+        return list(dict.fromkeys(loc for _, loc, _ in self.allocations))
 
 
 def plan_allocation(
+    wants: Sequence[Want],
+    available: dict[tuple[int, int], int],
+    locations: Sequence[int],
+    serving: Sequence[int] | None = None,
+) -> Plan:
+    """The core rule applied to ``serving`` first (the locations that serve the order's
+    address, in priority order; None: every location serves it), and only when they cannot
+    fill the order, to all ``locations`` (in priority order) with the serving ones first.
+
+    The core rule: one location for the whole order where one can fill it, otherwise each
+    line split over the locations in their order; what none holds is backordered where the
+    product allows it and short otherwise."""
+    order = list(locations) if serving is None else list(serving)
+    plan = _core(wants, available, order)
+    if serving is None or not (plan.short or plan.backordered):
+        return plan
+    rest = [loc for loc in locations if loc not in set(order)]
+    if not rest:
+        return plan
+    wider = _core(wants, available, order + rest)
+    if sum(q for *_, q in wider.allocations) <= sum(q for *_, q in plan.allocations):
+        return plan  # the other locations add nothing: the serving ones' plan stands
+    wider.route = Route.FALLBACK
+    return wider
+
+
+def _core(
     wants: Sequence[Want], available: dict[tuple[int, int], int], locations: Sequence[int]
 ) -> Plan:
-    """Locations in priority order; one location for the whole order where one can fill it,
-    otherwise each line split over locations in priority order; what no location holds is
-    backordered where the product allows it and short otherwise."""
     plan = Plan()
     for loc in locations:
         if all(available.get((w.product_id, loc), 0) >= w.quantity for w in _merged(wants)):
             plan.allocations = [(w.line, loc, w.quantity) for w in wants]
+            plan.route = Route.ONE_SERVING
             return plan
     left = dict(available)
     for w in wants:
@@ -134,7 +173,25 @@ def plan_allocation(
                 break
         if need:
             (plan.backordered if w.allow_backorder else plan.short)[w.line] = need
+    plan.route = Route.SPLIT_SERVING if plan.allocations else Route.NONE
     return plan
+
+
+def route_message(route: Route, used: Sequence[str], matched: Sequence[str], served: bool) -> str:
+    """Why an order was filled from ``used`` (location codes, first used first), in English
+    for the event's message; ``matched``: the regions of the first that hold the address
+    (none: it serves everywhere); ``served``: whether any of ``used`` serves the address."""
+    where = ", ".join(used)
+    if route == Route.ONE_SERVING:
+        serves = ", ".join(matched) or "everywhere"
+        return f"Filled from {where}: serves {serves} and holds everything"
+    if route == Route.SPLIT_SERVING:
+        return f"Split: no serving location holds it all; filled from {where}"
+    if route == Route.FALLBACK and not served:
+        return f"No serving location had stock: filled from {where}"
+    if route == Route.FALLBACK:
+        return f"The serving locations could not fill it: filled from {where}"
+    return "Nothing allocated"
 
 
 def _merged(wants: Sequence[Want]) -> list[Want]:

@@ -91,12 +91,19 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_reason_code": N_("must be a code of lower-case letters, digits and _"),
     "invalid_currency": N_("must be an ISO 4217 currency code such as TWD"),
     "invalid_country": N_("must be an ISO 3166-1 two-letter country code such as TW"),
+    "invalid_region": N_(
+        "'%(value)s' is not an ISO 3166-1 country or ISO 3166-2 subdivision code such as TW"
+        " or TW-TPE"
+    ),
     "use_gb": N_('must be an ISO 3166-1 two-letter country code: use "GB" for the United Kingdom'),
     "already_exists": N_("is already taken"),
     # what the request names
     "unknown_sku": N_("no product with SKU '%(sku)s'"),
     "unknown_location": N_("no location with code '%(location)s'"),
     "inactive_location": N_("location '%(location)s' is deactivated"),
+    "same_as_from": N_("must be another location than '%(location)s'"),
+    "nothing_allocated": N_("the order has nothing allocated at '%(location)s'"),
+    "more_than_allocated": N_("only %(allocated)s × %(sku)s are allocated there"),
     "barcode_taken": N_("is already the barcode of another product"),
     "unknown_order": N_("no order numbered '%(number)s'"),
     "inactive_sku": N_("%(sku)s is not active"),

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 from dingdan.db.engine import Database
 from dingdan.db.tables import Location
 from dingdan.domain.catalog import products as rules
+from dingdan.domain.shared import regions
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
 from dingdan.domain.shared.numbers import MAX_INT
 from dingdan.services.shared.common import (
@@ -22,7 +23,7 @@ from dingdan.services.shared.common import (
 )
 
 _TEXT = {"line1": 300, "line2": 300, "city": 100, "region": 100, "postal_code": 20, "phone": 20}
-EDITABLE = {"name", "kind", "country", "priority", "active", *_TEXT}
+EDITABLE = {"name", "kind", "country", "priority", "active", "regions", *_TEXT}
 
 
 def location_view(loc: Row[Any] | Any) -> dict[str, Any]:
@@ -40,6 +41,7 @@ def location_view(loc: Row[Any] | Any) -> dict[str, Any]:
         "phone": loc.phone,
         "priority": loc.priority,
         "active": loc.active,
+        "regions": list(loc.regions or []),
         "created_at": iso(loc.created_at),
         "updated_at": iso(loc.updated_at),
     }
@@ -71,6 +73,8 @@ def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         errors.add("priority", "not_a_whole_number")
     elif priority is not None and abs(priority) > MAX_INT:
         errors.add("priority", "too_large" if priority > 0 else "too_small", min=-MAX_INT)
+    if "regions" in data:
+        data = {**data, "regions": regions.check_regions(data["regions"], "regions", errors)}
     errors.raise_if_any()
     cols = {k: v for k, v in data.items() if k in EDITABLE and not (k == "priority" and v is None)}
     if creating:

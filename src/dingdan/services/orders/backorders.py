@@ -1,5 +1,7 @@
-"""Backorders: units ordered that no location held, allocated oldest order first when stock
-becomes available at a location, inside the transaction that made it available."""
+"""Backorders: units ordered that no location held, allocated when stock becomes available at
+a location, inside the transaction that made it available: first to the orders whose address
+the location serves (its regions, domain/shared/regions.py), oldest first, then to the
+others, oldest first."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dingdan.db.order_tables import Order, OrderEvent, OrderLine
 from dingdan.db.tables import Location, StockLevel
 from dingdan.db.types import utcnow
 from dingdan.domain.inventory.stock import MovementKind
+from dingdan.domain.shared import regions
 from dingdan.services.orders.allocation import add_allocation, refresh_order
 from dingdan.services.shared.common import Actor
 
@@ -37,10 +40,11 @@ def _available(conn: Connection, product_id: int, location_id: int) -> int:
     return int(row[0]) if row else 0
 
 
-def _waiting(conn: Connection, product_id: int) -> list[Any]:
-    """Backordered lines of open orders, oldest order first. Their order rows are locked
-    first and the lines read afresh after, so that a cancel or an edit that committed while
-    we waited is seen (a line of a cancelled order is never allocated)."""
+def _waiting(conn: Connection, product_id: int, serves: list[str] | None = None) -> list[Any]:
+    """Backordered lines of open orders: those whose address a location serving ``serves``
+    serves first (empty or None: every address), oldest order first in each. Their order
+    rows are locked first and the lines read afresh after, so that a cancel or an edit that
+    committed while we waited is seen (a line of a cancelled order is never allocated)."""
     candidates = select(OrderLine.order_id).where(
         OrderLine.product_id == product_id, OrderLine.backordered > 0
     )
@@ -50,7 +54,7 @@ def _waiting(conn: Connection, product_id: int) -> list[Any]:
         .order_by(Order.id)
         .with_for_update()
     ).all()
-    return list(
+    lines = list(
         conn.execute(
             select(
                 OrderLine.id,
@@ -59,6 +63,7 @@ def _waiting(conn: Connection, product_id: int) -> list[Any]:
                 OrderLine.backordered,
                 OrderLine.sku,
                 Order.number,
+                Order.shipping_address,
             )
             .join(Order, Order.id == OrderLine.order_id)
             .where(
@@ -69,6 +74,12 @@ def _waiting(conn: Connection, product_id: int) -> list[Any]:
             .order_by(OrderLine.order_id, OrderLine.id)
         )
     )
+    if not serves:
+        return lines
+    here = [regions.serves(serves, regions.address_regions(ln.shipping_address)) for ln in lines]
+    return [ln for ln, ok in zip(lines, here, strict=True) if ok] + [
+        ln for ln, ok in zip(lines, here, strict=True) if not ok
+    ]
 
 
 def allocate(conn: Connection, actor: Actor, pairs: Iterable[tuple[int, int]]) -> int:
@@ -76,9 +87,12 @@ def allocate(conn: Connection, actor: Actor, pairs: Iterable[tuple[int, int]]) -
     Returns the units allocated. The caller's transaction makes it atomic with the arrival."""
     total = 0
     for product_id, location_id in sorted(set(pairs)):
-        if not conn.execute(select(Location.active).where(Location.id == location_id)).scalar():
+        loc = conn.execute(
+            select(Location.active, Location.regions).where(Location.id == location_id)
+        ).first()
+        if loc is None or not loc.active:
             continue
-        for line in _waiting(conn, product_id):
+        for line in _waiting(conn, product_id, loc.regions):
             free = _available(conn, product_id, location_id)
             if free <= 0:
                 break

@@ -45,6 +45,7 @@ from dingdan.domain.orders import capture_input
 from dingdan.domain.orders import delivery as delivery_rules
 from dingdan.domain.orders import rules as rules
 from dingdan.domain.orders import status as st
+from dingdan.domain.shared import regions
 from dingdan.domain.shared.errors import (
     Conflict,
     FieldErrors,
@@ -97,6 +98,7 @@ _PRODUCTS_AND_LEVELS = select(
     _SL.c.reserved,
     _LOC.c.code,
     _LOC.c.priority,
+    _LOC.c.regions,
     _TAX_VERSION,
 ).select_from(
     _P.outerjoin(_SL, _SL.c.product_id == _P.c.id).outerjoin(
@@ -174,6 +176,8 @@ class _Stock:
     def __init__(self) -> None:
         self.available: dict[tuple[int, int], int] = {}
         self.locations: dict[int, tuple[int, int, str]] = {}
+        self.regions: dict[int, list[str]] = {}  # the regions each location serves
+        self.where: frozenset[str] | None = None  # the regions the address lies in
         self.tax_version: int | None = None  # of the tax table, read in the same statement
 
     def ordered_locations(self) -> list[int]:
@@ -360,6 +364,8 @@ def _products_of(data: capture_input.OrderInput, read: Sequence[Any]) -> tuple[l
             stock.available[(r.id, r.location_id)] = r.on_hand - r.reserved
             if r.code is not None:
                 stock.locations[r.location_id] = (r.priority, r.location_id, r.code)
+                if r.regions:
+                    stock.regions[r.location_id] = r.regions
     errors = FieldErrors()
     for i, ln in enumerate(data.lines):
         p = rows.get(ln.sku)
@@ -391,7 +397,7 @@ def _plan(data: capture_input.OrderInput, products: list[Any], stock: _Stock) ->
         rules.Want(i, p.id, ln.quantity, p.allow_backorder)
         for i, (ln, p) in enumerate(zip(data.lines, products, strict=True))
     ]
-    plan = rules.plan_allocation(wants, available, locations)
+    plan = rules.plan_allocation(wants, available, locations, _serving(data, stock, locations))
     if plan.short:
         errors = FieldErrors()
         for i, missing in sorted(plan.short.items()):
@@ -405,6 +411,17 @@ def _plan(data: capture_input.OrderInput, products: list[Any], stock: _Stock) ->
             )
         raise InsufficientStock(detail="Not enough stock for this order.", errors=errors.items)
     return plan
+
+
+def _serving(
+    data: capture_input.OrderInput, stock: _Stock, locations: list[int]
+) -> list[int] | None:
+    """The locations (of ``locations``, in their order) that serve the order's address;
+    None when every location serves everywhere (no location names regions)."""
+    if not stock.regions:
+        return None
+    where = stock.where = regions.address_regions(data.address.as_dict())
+    return [loc for loc in locations if regions.serves(stock.regions.get(loc), where)]
 
 
 @dataclass
@@ -895,6 +912,28 @@ def _created_outbox(draft: _Draft, number: str) -> dict[str, Any]:
     )
 
 
+def _route_of(draft: _Draft) -> tuple[str, dict[str, Any]]:
+    """Why the order was filled from where it was: the "allocated" event's message and its
+    ``route`` data (the rule, the locations by code, the regions that made them serve)."""
+    stock, plan, where = draft.stock, draft.plan, draft.stock.where
+    code = {loc: stock.locations[loc][2] for loc in stock.locations}
+    used = plan.locations()
+    serving = [
+        loc
+        for loc in stock.ordered_locations()
+        if where is None or regions.serves(stock.regions.get(loc), where)
+    ]
+    matched = regions.matching(stock.regions.get(used[0]), where or ()) if used else []
+    served = bool(set(used) & set(serving))
+    message = rules.route_message(plan.route, [code[loc] for loc in used], matched, served)
+    return message, {
+        "route": plan.route.value,
+        "locations": [code[loc] for loc in used],
+        "serving": [code[loc] for loc in serving],
+        "regions": matched,
+    }
+
+
 def _created_events(
     actor: Actor, draft: _Draft, number: str
 ) -> list[tuple[str, str | None, dict[str, Any] | None]]:
@@ -918,18 +957,11 @@ def _created_events(
         # event is written by both capture paths (PostgreSQL's function writes the list).
         items.append((INVOICE_REQUEST_EVENT, None, data.invoice.as_dict()))
     if plan.allocations:
-        items.append(
-            (
-                "allocated",
-                None,
-                {
-                    "allocations": [
-                        {"line": i, "location_id": loc, "quantity": q}
-                        for i, loc, q in plan.allocations
-                    ]
-                },
-            )
-        )
+        message, route = _route_of(draft)
+        allocations = [
+            {"line": i, "location_id": loc, "quantity": q} for i, loc, q in plan.allocations
+        ]
+        items.append(("allocated", message, {"allocations": allocations, **route}))
     if plan.backordered:
         items.append(
             (

@@ -56,6 +56,9 @@ class Location(View):
     phone: str | None
     priority: int
     active: bool
+    regions: list[str] = Field(
+        description="ISO 3166-1 or 3166-2 codes of the addresses it serves first; empty: everywhere"
+    )
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -246,6 +249,12 @@ class LocationIn(Strict):
     postal_code: str | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=20)
     active: bool = True
+    regions: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description='ISO 3166-1 or 3166-2 codes it serves first ("TW", "HK", "TW-TPE");'
+        " empty: everywhere",
+    )
 
 
 class LocationPatch(Strict):
@@ -260,3 +269,4 @@ class LocationPatch(Strict):
     postal_code: str | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=20)
     active: bool | None = None
+    regions: list[str] | None = Field(default=None, max_length=100)

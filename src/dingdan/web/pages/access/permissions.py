@@ -37,6 +37,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.ERASE_CUSTOMERS: N_("Erase a customer's personal data"),
     Action.MANAGE_PURCHASING: N_("Suppliers, purchase orders and receiving them"),
     Action.DELIVER_RUNS: N_("Deliver the stops of delivery runs, hand in the cash"),
+    Action.MOVE_ALLOCATIONS: N_("Move an order's allocation to another location"),
 }
 
 

@@ -13,7 +13,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.fulfilment import packing, picking, shipments
 from dingdan.services.inventory import locations
-from dingdan.services.orders import notes, queries
+from dingdan.services.orders import notes, queries, routing
 from dingdan.web.pages.orders import order_actions
 from dingdan.web.pages.orders.order_pages import shipment_body
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -46,6 +46,7 @@ def _pick_page(page: Page, location: str | None, status: int = 200) -> Response:
         code=code,
         data=data,
         picked=picked,
+        together=routing.ship_together_at(db, code) if data and code else [],
     )
 
 

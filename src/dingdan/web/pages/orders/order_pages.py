@@ -137,8 +137,15 @@ def detail_page(
         exception_kinds=list(shipments.EXCEPTIONS),
         notes=notes.notes_of(db, number),
         can_ship_check=order_actions.can_ship(order),
+        **_allocation_panel(db, number),
         **extra,
     )
+
+
+def _allocation_panel(db: Any, number: str) -> dict[str, Any]:
+    from dingdan.web.pages.orders.allocation_moves import allocation_panel
+
+    return allocation_panel(db, number)
 
 
 @router.post("/orders/{number}/reveal")

@@ -78,13 +78,43 @@ def _allocated(e: dict[str, Any], r: Reader) -> list[Sentence]:
     d = e["data"]
     if "allocations" in d:
         n = sum(int(a["quantity"]) for a in d["allocations"])
-        return [(N_("%(n)s units reserved from stock."), {"n": n})]
+        return [(N_("%(n)s units reserved from stock."), {"n": n}), *_route(d)]
     return [
         (
             N_("%(quantity)s × %(sku)s allocated from backorder."),
             {"quantity": d["quantity"], "sku": d["sku"]},
         )
     ]
+
+
+def _route(d: dict[str, Any]) -> list[Sentence]:
+    """Why the capture chose the locations it did (its ``route``, services/orders/capture)."""
+    where = ", ".join(d.get("locations") or [])
+    route = d.get("route")
+    if route == "one_serving":
+        serves = ", ".join(d.get("regions") or [])
+        if serves:
+            msgid = N_("Filled from %(where)s: it serves %(serves)s and holds everything.")
+            return [(msgid, {"where": where, "serves": serves})]
+        return [(N_("Filled from %(where)s: it serves everywhere and holds everything."),
+                 {"where": where})]  # fmt: skip
+    if route == "split_serving":
+        msgid = N_("Split: no serving location holds it all; filled from %(where)s.")
+        return [(msgid, {"where": where})]
+    if route == "fallback":
+        serving = set(d.get("serving") or [])
+        if serving & set(d.get("locations") or []):
+            msgid = N_("The serving locations could not fill it: filled from %(where)s.")
+        else:
+            msgid = N_("No serving location had stock: filled from %(where)s.")
+        return [(msgid, {"where": where})]
+    return []
+
+
+def _allocation_moved(e: dict[str, Any], r: Reader) -> list[Sentence]:
+    d = e["data"]
+    values = {"from": d["from"], "to": d["to"], "lines": _lines(d["lines"])}
+    return [(N_("Allocation moved from %(from)s to %(to)s: %(lines)s."), values)]
 
 
 def _paid(e: dict[str, Any], r: Reader) -> list[Sentence]:
@@ -360,6 +390,7 @@ KINDS: dict[str, Callable[[dict[str, Any], Reader], list[Sentence] | None]] = {
     "created": _created,
     "allocated": _allocated,
     "backordered": _backordered,
+    "allocation_moved": _allocation_moved,
     "paid": _paid,
     "refunded": _refunded,
     "authorized": _authorized,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -45,6 +46,7 @@ def create_location(request: Request, page: User, form: Form) -> Response:
     data: dict[str, Any] = {
         k: form_text(form, k, 300) for k in ("code", "name", "country", "city", "line1")
     }
+    data["regions"] = region_codes(form)
 
     def work() -> None:
         errors = FieldErrors()
@@ -62,6 +64,34 @@ def create_location(request: Request, page: User, form: Form) -> Response:
         typed=_typed(form),
         again=lambda status: _settings_page(page, status),
         whole_form=True,
+        rename=_region_field,
+    )
+
+
+def region_codes(form: dict[str, Any]) -> list[str]:
+    """The form's ``regions``: codes separated by commas, blanks or 、 (TW-TPE, TW-NWT)."""
+    text = form_text(form, "regions", 2000) or ""
+    return [c for c in re.split(r"[\s,，、;]+", text) if c]
+
+
+def _region_field(name: str) -> str:
+    """The service's ``regions[2]`` is the form's one ``regions`` field."""
+    return "regions" if name.startswith("regions[") else name
+
+
+@router.post("/settings/locations/{code}/regions")
+def location_regions(request: Request, code: str, page: User, form: Form) -> Response:
+    page.require(Action.MANAGE_SETTINGS)
+    return page.attempt(
+        lambda: locations.update_location(
+            request.app.state.db, page.actor, code, {"regions": region_codes(form)}
+        ),
+        done=page.gettext("Regions of %(code)s saved.", code=code),
+        back="/settings",
+        form_id=f"regions-{code}",
+        typed=_typed(form),
+        again=lambda status: _settings_page(page, status),
+        rename=_region_field,
     )
 
 
