@@ -8,7 +8,7 @@ them. A range is entered as its first and last number *as printed* by the carrie
 Check digits: a range's ``check_digit`` says how its numbers end.
 
 * ``mod7``: the last digit is the rest of the number without it divided by 7 (the scheme of
-  Yamato, whose system T-cat runs: ``12345678901`` + ``12345678901 % 7`` = ``123456789015``).
+  Yamato, whose system T-cat runs: ``12345678901`` + ``12345678901 % 7`` = ``123456789013``).
   Consecutive numbers of such a range differ in their serial (all digits but the last), so the
   range runs over serials and each number gets its digit appended.
 * ``none``: the numbers are plain consecutive integers.
@@ -107,14 +107,13 @@ def check_range(body: dict[str, Any]) -> RangeInput:
     numbers: dict[str, str] = {}
     for key in ("start", "end"):
         value = body.get(key)
-        if not isinstance(value, str) or not _DIGITS.fullmatch(value.strip()):
+        text = value.strip() if isinstance(value, str) else ""
+        if not _DIGITS.fullmatch(text) or len(text) not in fmt.digits:
             errors.add(key, "invalid_label_number", lengths=_lengths(fmt))
-        elif len(value.strip()) not in fmt.digits:
-            errors.add(key, "invalid_label_number", lengths=_lengths(fmt))
-        elif check == "mod7" and not has_valid_mod7(value.strip()):
+        elif check == "mod7" and not has_valid_mod7(text):
             errors.add(key, "label_check_digit")
         else:
-            numbers[key] = value.strip()
+            numbers[key] = text
     errors.raise_if_any()
     start, end = numbers["start"], numbers["end"]
     if len(start) != len(end):
@@ -122,7 +121,8 @@ def check_range(body: dict[str, Any]) -> RangeInput:
     elif serial_of(end, check) < serial_of(start, check):
         errors.add("end", "track_end_before_start")
     errors.raise_if_any()
-    return RangeInput(fmt.carrier, serial_of(start, check), serial_of(end, check), len(start), check)
+    first, last = serial_of(start, check), serial_of(end, check)
+    return RangeInput(fmt.carrier, first, last, len(start), check)
 
 
 def _lengths(fmt: LabelFormat) -> str:

@@ -22,7 +22,7 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.text import check_clean
-from dingdan.services.fulfilment import tracking_events
+from dingdan.services.fulfilment import logistics, tracking_events
 from dingdan.services.fulfilment.carriers import shipment_carrier
 from dingdan.services.fulfilment.delivery import deliver
 from dingdan.services.fulfilment.packing import link_latest_pack
@@ -191,6 +191,8 @@ def create_shipment(
             )
             .returning(Shipment.id)
         ).scalar_one()
+        if tracking is None:
+            tracking = _assigned_number(conn, sid, carrier, order, here[0].location_id, shipped)
         pack_id = link_latest_pack(conn, order.id, here[0].location_id, sid)
         refresh_order(conn, order.id)
         event(
@@ -209,6 +211,22 @@ def create_shipment(
         return shipment_view(conn, conn.execute(select(Shipment).where(Shipment.id == sid)).one())
 
     return db.write(work)
+
+
+def _assigned_number(
+    conn: Connection, sid: int, carrier: str, order: Any, location_id: int, lines: Any
+) -> str | None:
+    """The number the carrier's logistics provider gives (pre-assigned ranges: T-cat, HCT),
+    written on the shipment; None when it has none to give."""
+    location = conn.execute(select(Location).where(Location.id == location_id)).one()
+    request = logistics.ShipmentRequest(sid, carrier, order, location, lines)
+    assigned = logistics.assign(conn, request)
+    if assigned is None:
+        return None
+    conn.execute(
+        update(Shipment).where(Shipment.id == sid).values(tracking_number=assigned.number)
+    )
+    return assigned.number
 
 
 def _ship_allocation(conn: Connection, a: Any, q: int) -> None:
