@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -155,10 +156,22 @@ def _shipment_lines(here: list[Any], lines: Any) -> dict[int, int]:
 
 
 def create_shipment(
-    db: Database, actor: Actor, number: str, body: dict[str, Any]
+    db: Database,
+    actor: Actor,
+    number: str,
+    body: dict[str, Any],
+    *,
+    own_carrier: str | None = None,
+    within: Callable[[Connection, int], None] | None = None,
 ) -> dict[str, Any]:
+    """``own_carrier``: a carrier code of the system's own (a store pickup's hand-over), not
+    looked up in the settings. ``within(conn, shipment_id)`` runs in the same transaction
+    once the shipment is written; what it raises refuses the whole shipment."""
+
     def work(conn: Connection) -> dict[str, Any]:
-        carrier, tracking = shipment_carrier(conn, body.get("carrier"), body.get("tracking_number"))
+        carrier, tracking = (own_carrier, None) if own_carrier else shipment_carrier(
+            conn, body.get("carrier"), body.get("tracking_number")
+        )
         order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
@@ -208,6 +221,8 @@ def create_shipment(
             # The carrier may have scanned the parcel before it was recorded here.
             tracking_events.adopt_unmatched(conn, sid, f"carrier:{carrier}")
         audit_order(conn, actor, "ship", order, shipment_id=str(sid))
+        if within is not None:
+            within(conn, int(sid))
         return shipment_view(conn, conn.execute(select(Shipment).where(Shipment.id == sid)).one())
 
     return db.write(work)
