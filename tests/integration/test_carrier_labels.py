@@ -9,13 +9,13 @@ import subprocess
 
 import pytest
 
+from dingdan.domain.access.roles import Role
 from dingdan.domain.fulfilment import labels as rules
 from dingdan.domain.shared.errors import Conflict
 from dingdan.services.fulfilment import labels, shipments
 from dingdan.services.orders import capture
 from dingdan.services.payments import transactions
 from dingdan.services.shared.common import Actor
-from dingdan.domain.access.roles import Role
 from tests.builders import ADMIN, Shop, lines, order_body, pay, post_order
 from tests.helpers import run_threads
 from tests.pages.conftest import PASSWORD, Browser

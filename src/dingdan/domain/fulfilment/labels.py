@@ -128,4 +128,3 @@ def check_range(body: dict[str, Any]) -> RangeInput:
 def _lengths(fmt: LabelFormat) -> str:
     low, high = min(fmt.digits), max(fmt.digits)
     return str(low) if low == high else f"{low} to {high}"
-

@@ -92,9 +92,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_store_pickups")),
         sa.UniqueConstraint("open_code", name=op.f("uq_store_pickups_open_code")),
     )
-    op.create_index(
-        "ix_store_pickups_location_status", "store_pickups", ["location_id", "status"]
-    )
+    op.create_index("ix_store_pickups_location_status", "store_pickups", ["location_id", "status"])
     with op.batch_alter_table("channels", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pick_priority", sa.Integer(), nullable=True))
 

@@ -152,7 +152,9 @@ def update_channel(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
         if row is None and not builtin:
             raise NotFound(detail=f"No channel with code {code!r}.")
         before = _channel_view(code, row)
-        changes = {k: data[k] for k in ("name", "active") if k in data and not builtin}
+        changes: dict[str, Any] = {
+            k: data[k] for k in ("name", "active") if k in data and not builtin
+        }
         if "name" in data:
             changes["name"] = data["name"].strip()
         if "pick_priority" in data:

@@ -72,8 +72,9 @@ def add_range(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any
 
     def work(conn: Connection) -> dict[str, Any]:
         for r in conn.execute(select(LabelRange).where(LabelRange.carrier == new.carrier)):
-            first, last = rules.number_of(r.start_no, r.width, r.check_digit), rules.number_of(
-                r.end_no, r.width, r.check_digit
+            first, last = (
+                rules.number_of(r.start_no, r.width, r.check_digit),
+                rules.number_of(r.end_no, r.width, r.check_digit),
             )
             mine = (
                 rules.number_of(new.start, new.width, new.check_digit),
@@ -239,4 +240,3 @@ def _label(conn: Connection, shipment_id: str) -> dict[str, Any]:
         "width_mm": fmt.width_mm if fmt else 100,
         "height_mm": fmt.height_mm if fmt else 100,
     }
-

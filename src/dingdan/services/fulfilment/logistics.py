@@ -43,7 +43,8 @@ class Assigned:
 
 
 class LogisticsProvider(Protocol):
-    carrier: str
+    @property
+    def carrier(self) -> str: ...
 
     def create_shipment(self, conn: Connection, request: ShipmentRequest) -> Assigned | None: ...
 

@@ -169,8 +169,10 @@ def create_shipment(
     once the shipment is written; what it raises refuses the whole shipment."""
 
     def work(conn: Connection) -> dict[str, Any]:
-        carrier, tracking = (own_carrier, None) if own_carrier else shipment_carrier(
-            conn, body.get("carrier"), body.get("tracking_number")
+        carrier, tracking = (
+            (own_carrier, None)
+            if own_carrier
+            else shipment_carrier(conn, body.get("carrier"), body.get("tracking_number"))
         )
         order = fetch(conn, number, lock=True)
         if order.status != "open":
@@ -238,9 +240,7 @@ def _assigned_number(
     assigned = logistics.assign(conn, request)
     if assigned is None:
         return None
-    conn.execute(
-        update(Shipment).where(Shipment.id == sid).values(tracking_number=assigned.number)
-    )
+    conn.execute(update(Shipment).where(Shipment.id == sid).values(tracking_number=assigned.number))
     return assigned.number
 
 

@@ -87,6 +87,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "close",
             "receive",
             "cancel_po",
+            "hand_over",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -113,6 +114,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "supplier",
             "supplier_product",
             "purchase_order",
+            "label_range",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -163,6 +165,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "invoice_issued",
             "invoice_voided",
             "invoice_allowance",
+            "ready_for_pickup",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),
