@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.roles import Action
 from dingdan.services.fulfilment import labels
 from dingdan.services.shared.common import Actor
-from dingdan.web.api.shared.common_schemas import Cursor, OpenView, Timestamp, View
+from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 from dingdan.web.api.shared.schemas import Strict
@@ -53,9 +53,15 @@ class LabelRangeList(View):
     next_cursor: Cursor
 
 
-class LabelAddress(OpenView):
+class LabelAddress(View):
     name: str
     phone: str
+    postal_code: str
+    region: str
+    city: str
+    line1: str
+    line2: str
+    country: str
 
 
 class Label(View):

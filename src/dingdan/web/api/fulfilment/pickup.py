@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.roles import Action
 from dingdan.services.fulfilment import pickup_handover
 from dingdan.services.shared.common import Actor
-from dingdan.web.api.shared.common_schemas import OpenView, Timestamp, View
+from dingdan.web.api.shared.common_schemas import Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 from dingdan.web.api.shared.schemas import Strict
@@ -23,9 +23,16 @@ class PickupIn(Strict):
     code: str = Field(min_length=1, max_length=40, description="as scanned or typed")
 
 
-class PickupPlace(OpenView):
+class PickupPlace(View):
     code: str
     name: str
+    line1: str | None
+    line2: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str
+    phone: str | None
 
 
 class Pickup(View):
