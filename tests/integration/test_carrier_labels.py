@@ -204,6 +204,8 @@ def test_the_printed_label_barcode_reads_back_as_the_tracking_number(
                          password=PASSWORD)
     browser = Browser(client)
     assert browser.sign_in("pack@example.com").status_code == 303
+    order_page = client.get(f"/orders/{o['number']}")
+    assert f'href="/shipments/{s["id"]}/label"' in order_page.text
     html = client.get(f"/shipments/{s['id']}/label")
     assert html.status_code == 200
     assert tcat(123456) in html.text and "<svg" in html.text and "王小明" in html.text

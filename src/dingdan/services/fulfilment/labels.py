@@ -196,6 +196,21 @@ def provider(carrier: str) -> RangeLabels | None:
 # ---- the label ------------------------------------------------------------------------------
 
 
+def labelled(db: Database, shipment_ids: list[str]) -> set[str]:
+    """Which of these shipments have a label to print."""
+    ids = [row_id(i) for i in shipment_ids]
+    if not ids:
+        return set()
+    return db.read(
+        lambda conn: {
+            str(i)
+            for i in conn.execute(
+                select(ShipmentLabel.shipment_id).where(ShipmentLabel.shipment_id.in_(ids))
+            ).scalars()
+        }
+    )
+
+
 def label_of(db: Database, actor: Actor, shipment_id: str) -> dict[str, Any]:
     """What the label prints: carrier, number, sender, recipient, amount to collect, the
     order and its pieces. 404 for a shipment without a label. The read of the recipient's
