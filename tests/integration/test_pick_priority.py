@@ -51,3 +51,21 @@ def test_a_channels_priority_is_a_setting(api, stocked):
         "pick_priority"] == 10
     assert queue(api) == [store, web, phone]
     assert api.get("/api/v1/locations/TPE/pick-list?limit=1").json()["orders"] == [store]
+
+
+def test_the_channel_settings_page_sets_the_pick_priority(api, stocked, client):
+    from dingdan.services.access import accounts
+    from tests.builders import ADMIN
+    from tests.pages.conftest import PASSWORD, Browser
+
+    accounts.create_user(api.db, ADMIN, email="boss@example.com", role="manager",
+                         password=PASSWORD)
+    b = Browser(client)
+    assert b.sign_in("boss@example.com").status_code == 303
+    form = {"do": "rename", "name": "Phone", "pick_priority": "3"}
+    assert b.post("/settings/channels/phone", form).status_code == 303
+    assert api.get("/api/v1/channels").json()["items"][2]["pick_priority"] == 3
+    refused = b.post("/settings/channels/phone", form | {"pick_priority": "²"})
+    assert refused.status_code == 422
+    assert b.post("/settings/channels/phone", form | {"pick_priority": ""}).status_code == 303
+    assert api.get("/api/v1/channels").json()["items"][2]["pick_priority"] == 10

@@ -250,6 +250,7 @@ FIELDS: dict[str, str] = {
     "note": N_("Note"),
     "carrier": N_("Carrier"),
     "tracking_number": N_("Tracking number"),
+    "pick_priority": N_("Pick priority"),
     "location": N_("Location"),
     "from_location": N_("From"),
     "to_location": N_("To"),
