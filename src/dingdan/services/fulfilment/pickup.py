@@ -112,14 +112,10 @@ def _place(loc: Any) -> dict[str, Any]:
 
 def pickup_of(conn: Connection, order_id: int) -> dict[str, Any] | None:
     """The order's pickup: code, status, where (the location's name and address), when."""
-    row = conn.execute(
-        select(StorePickup, Location)
-        .join(Location, Location.id == StorePickup.location_id)
-        .where(StorePickup.order_id == order_id)
-    ).first()
-    if row is None:
+    p = conn.execute(select(StorePickup).where(StorePickup.order_id == order_id)).first()
+    if p is None:
         return None
-    p, loc = row.StorePickup, row.Location
+    loc = conn.execute(select(Location).where(Location.id == p.location_id)).one()
     return {
         "code": p.code,
         "status": p.status,
