@@ -221,6 +221,11 @@ RECIPES: dict[str, Recipe] = {
         {"json": {"csv": "期別,字軌,起號,迄號\n11511,AB,10000000,10000049\n"}},
         {"json": {"csv": "期別,字軌,起號,迄號\n11511,AC,10000000,10000049\n"}},
     ),
+    "/api/v1/label-ranges": lambda api: (
+        "/api/v1/label-ranges",
+        {"json": {"carrier": "tcat", "start": "000000001002", "end": "000000001993"}},
+        {"json": {"carrier": "hct", "start": "8800000001", "end": "8800000099"}},
+    ),
     "/api/v1/suppliers": lambda api: (
         "/api/v1/suppliers",
         {"json": {"code": "ALISHAN", "name": "阿里山", "lead_time_days": 7, "currency": "TWD"}},

@@ -9,6 +9,7 @@ import dingdan.db.einvoice_exchange_tables  # noqa: F401
 import dingdan.db.forecast_tables  # noqa: F401
 import dingdan.db.inbound_tables  # noqa: F401
 import dingdan.db.invoice_tables  # noqa: F401
+import dingdan.db.label_tables  # noqa: F401
 import dingdan.db.linepay_tables  # noqa: F401
 import dingdan.db.message_tables  # noqa: F401
 import dingdan.db.notification_tables  # noqa: F401

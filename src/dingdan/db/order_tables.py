@@ -45,6 +45,9 @@ class Channel(Timestamps, Base):
     # "standard", whose deliveries are signed with webhook_secret.
     kind: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
     webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    # Where the channel's orders come in the pick queue, lowest first (issue 25); None: the
+    # default of services/fulfilment/picking.py (store and pos first).
+    pick_priority: Mapped[int | None] = mapped_column(Integer)
 
 
 class Customer(Timestamps, Base):

@@ -245,6 +245,12 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_track_prefix": N_("must be two capital letters, such as AB"),
     "invalid_track_number": N_("must be eight digits ending in %(endings)s"),
     "track_end_before_start": N_("must not be before the start of the range"),
+    # carriers' pre-assigned label numbers (T-cat, HCT)
+    "invalid_label_number": N_("must be a number of %(lengths)s digits as the carrier printed it"),
+    "label_check_digit": N_("does not end in its check digit (the rest divided by 7)"),
+    "label_range_length": N_("must have as many digits as the start of the range"),
+    # store pickup
+    "wrong_pickup_code": N_("is not this order's pickup code"),
     "void_window_closed": N_(
         "the invoice can no longer be voided (the window closed on %(closed)s); "
         "an allowance is given instead"

@@ -17,6 +17,7 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Channel, TaxRate
 from dingdan.domain.catalog import products as catalog_rules
 from dingdan.domain.fulfilment.carriers import ISO_COUNTRY_CODES
+from dingdan.domain.fulfilment.pick_priority import HIGHEST, LOWEST, default_pick_priority
 from dingdan.domain.orders import rules as rules
 from dingdan.domain.shared import standard_webhooks
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
@@ -52,6 +53,11 @@ def _channel_view(code: str, row: Any | None) -> dict[str, Any]:
         "builtin": builtin,
         "active": True if builtin or row is None else bool(row.active),
         "kind": (row.kind if row is not None else None) or "manual",
+        "pick_priority": (
+            row.pick_priority
+            if row is not None and row.pick_priority is not None
+            else default_pick_priority(code)
+        ),
         "created_at": iso(row.created_at) if row is not None else None,
         "updated_at": iso(row.updated_at) if row is not None else None,
     }
@@ -120,9 +126,17 @@ def create_channel(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
 
 
 def update_channel(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
-    """``name`` and ``active``; a built-in may be renamed but never deactivated."""
+    """``name``, ``active`` and ``pick_priority`` (null: the default); a built-in may be
+    renamed but never deactivated."""
     errors = FieldErrors()
     _channel_name(data, errors, required=False)
+    priority = data.get("pick_priority")
+    if priority is not None and (
+        not isinstance(priority, int)
+        or isinstance(priority, bool)
+        or not LOWEST <= priority <= HIGHEST
+    ):
+        errors.add("pick_priority", "out_of_range", min=LOWEST, max=HIGHEST)
     active = data.get("active")
     if "active" in data and not isinstance(active, bool):
         errors.add("active", "not_a_boolean")
@@ -138,11 +152,16 @@ def update_channel(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
         if row is None and not builtin:
             raise NotFound(detail=f"No channel with code {code!r}.")
         before = _channel_view(code, row)
-        changes = {k: data[k] for k in ("name", "active") if k in data and not builtin}
+        changes: dict[str, Any] = {
+            k: data[k] for k in ("name", "active") if k in data and not builtin
+        }
         if "name" in data:
             changes["name"] = data["name"].strip()
+        if "pick_priority" in data:
+            changes["pick_priority"] = priority
         if row is None and changes:  # a built-in's first rename stores its row
-            conn.execute(insert(Channel).values(code=code, builtin=True, active=True, **changes))
+            start = {"name": before["name"]} | changes
+            conn.execute(insert(Channel).values(code=code, builtin=True, active=True, **start))
         elif changes:
             conn.execute(update(Channel).where(Channel.code == code).values(**changes))
         after = _channel_view(code, _channel_rows(conn).get(code))

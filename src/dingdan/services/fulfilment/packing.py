@@ -25,6 +25,7 @@ from dingdan.domain.shared.errors import (
     PaymentRequired,
     ValidationFailed,
 )
+from dingdan.services.fulfilment import pickup
 from dingdan.services.inventory import locations
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
@@ -255,6 +256,7 @@ def pack_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
             f"Packed at {c.location}",
             {"pack_id": str(pid), "location": c.location, "lines": lines},
         )
+        pickup.mark_ready(conn, actor.name, order, c.location_id, c.location)
         row = conn.execute(select(PackRecord).where(PackRecord.id == pid)).one()
         return pack_view(conn, row, number)
 

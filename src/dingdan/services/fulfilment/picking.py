@@ -13,12 +13,13 @@ import csv
 import io
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Allocation, Order, OrderEvent, PackRecord
+from dingdan.db.order_tables import Allocation, Channel, Order, OrderEvent, PackRecord
 from dingdan.db.tables import Product
 from dingdan.db.types import utcnow
+from dingdan.domain.fulfilment import pick_priority
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import spreadsheet_safe
 from dingdan.services.inventory import locations
@@ -80,8 +81,17 @@ def _named_orders(conn: Connection, loc: Any, numbers: list[str]) -> list[Any]:
     return [ok[n] for n in numbers]
 
 
+def channel_priority() -> Any:
+    """An order's place in the pick queue: its channel's ``pick_priority``, else the default
+    (store and pos first: domain/fulfilment/pick_priority.py). Lower first."""
+    default = case((Order.channel.in_(pick_priority.FIRST_CHANNELS), pick_priority.FIRST))
+    chosen = select(Channel.pick_priority).where(Channel.code == Order.channel).scalar_subquery()
+    return func.coalesce(chosen, default, pick_priority.OTHERS)
+
+
 def _oldest_orders(conn: Connection, loc: Any, limit: int) -> list[Any]:
-    """Oldest first, leaving out orders already packed here and waiting for their shipment."""
+    """By channel priority (store and pos first), then oldest first, leaving out orders
+    already packed here and waiting for their shipment."""
     packed = (
         select(PackRecord.id)
         .where(
@@ -94,7 +104,7 @@ def _oldest_orders(conn: Connection, loc: Any, limit: int) -> list[Any]:
     stmt = (
         select(Order.id, Order.number)
         .where(*_pickable(loc.id), ~packed)
-        .order_by(Order.id)
+        .order_by(channel_priority(), Order.id)
         .limit(limit)
     )
     return list(conn.execute(stmt))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -22,7 +23,7 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.text import check_clean
-from dingdan.services.fulfilment import tracking_events
+from dingdan.services.fulfilment import logistics, tracking_events
 from dingdan.services.fulfilment.carriers import shipment_carrier
 from dingdan.services.fulfilment.delivery import deliver
 from dingdan.services.fulfilment.packing import link_latest_pack
@@ -155,10 +156,24 @@ def _shipment_lines(here: list[Any], lines: Any) -> dict[int, int]:
 
 
 def create_shipment(
-    db: Database, actor: Actor, number: str, body: dict[str, Any]
+    db: Database,
+    actor: Actor,
+    number: str,
+    body: dict[str, Any],
+    *,
+    own_carrier: str | None = None,
+    within: Callable[[Connection, int], None] | None = None,
 ) -> dict[str, Any]:
+    """``own_carrier``: a carrier code of the system's own (a store pickup's hand-over), not
+    looked up in the settings. ``within(conn, shipment_id)`` runs in the same transaction
+    once the shipment is written; what it raises refuses the whole shipment."""
+
     def work(conn: Connection) -> dict[str, Any]:
-        carrier, tracking = shipment_carrier(conn, body.get("carrier"), body.get("tracking_number"))
+        carrier, tracking = (
+            (own_carrier, None)
+            if own_carrier
+            else shipment_carrier(conn, body.get("carrier"), body.get("tracking_number"))
+        )
         order = fetch(conn, number, lock=True)
         if order.status != "open":
             raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
@@ -191,6 +206,8 @@ def create_shipment(
             )
             .returning(Shipment.id)
         ).scalar_one()
+        if tracking is None:
+            tracking = _assigned_number(conn, sid, carrier, order, here[0].location_id, shipped)
         pack_id = link_latest_pack(conn, order.id, here[0].location_id, sid)
         refresh_order(conn, order.id)
         event(
@@ -206,9 +223,25 @@ def create_shipment(
             # The carrier may have scanned the parcel before it was recorded here.
             tracking_events.adopt_unmatched(conn, sid, f"carrier:{carrier}")
         audit_order(conn, actor, "ship", order, shipment_id=str(sid))
+        if within is not None:
+            within(conn, int(sid))
         return shipment_view(conn, conn.execute(select(Shipment).where(Shipment.id == sid)).one())
 
     return db.write(work)
+
+
+def _assigned_number(
+    conn: Connection, sid: int, carrier: str, order: Any, location_id: int, lines: Any
+) -> str | None:
+    """The number the carrier's logistics provider gives (pre-assigned ranges: T-cat, HCT),
+    written on the shipment; None when it has none to give."""
+    location = conn.execute(select(Location).where(Location.id == location_id)).one()
+    request = logistics.ShipmentRequest(sid, carrier, order, location, lines)
+    assigned = logistics.assign(conn, request)
+    if assigned is None:
+        return None
+    conn.execute(update(Shipment).where(Shipment.id == sid).values(tracking_number=assigned.number))
+    return assigned.number
 
 
 def _ship_allocation(conn: Connection, a: Any, q: int) -> None:

@@ -27,6 +27,7 @@ from dingdan.db.order_tables import CarrierRow, Order, OrderLine, Shipment
 from dingdan.db.types import utcnow
 from dingdan.domain.fulfilment import carriers as known
 from dingdan.domain.shared.money import format_amount
+from dingdan.services.fulfilment import pickup
 from dingdan.services.messaging import channels, ratings, templating
 from dingdan.services.messaging import shop as shop_settings
 
@@ -40,6 +41,7 @@ TOPICS: dict[str, str] = {
     "order.out_for_delivery": "out_for_delivery",
     "order.delivery_exception": "delivery_exception",
     "order.delivered": "delivered",
+    "order.ready_for_pickup": "ready_for_pickup",
     "order.cancelled": "order_cancelled",
     "return.approved": "return_approved",
     "return.received": "return_received",
@@ -116,6 +118,21 @@ def _shipment_context(conn: Connection, shipment_id: Any) -> dict[str, Any]:
     }
 
 
+def _pickup_context(conn: Connection, order: Any) -> dict[str, str]:
+    """The store-pickup order's code and where to collect it (empty for other orders)."""
+    found = pickup.pickup_of(conn, order.id)
+    if found is None:
+        return dict.fromkeys(templating.VARIABLES["pickup"], "")
+    loc = found["location"]
+    parts = (loc["postal_code"], loc["region"], loc["city"], loc["line1"], loc["line2"])
+    return {
+        "code": found["code"],
+        "location": loc["name"] or loc["code"],
+        "address": " ".join(p for p in parts if p),
+        "phone": loc["phone"] or "",
+    }
+
+
 def _shop_context(shop: dict[str, str]) -> dict[str, str]:
     """The shop as messages show it: its logo elsewhere, else the one Dingdan serves (by
     its public address: a message is read far from this server)."""
@@ -150,6 +167,7 @@ def context(
         },
         "credit": {"amount": str(payload.get("amount") or ""), "currency": cur},
         "cancel": {"reason": payload.get("reason") or "", "deadline": ""},
+        "pickup": _pickup_context(conn, order),
         **(extra or {}),
     }
 
@@ -262,6 +280,15 @@ def message_values(
     }
 
 
+def _handed_over_at_store(conn: Connection, kind: str, payload: dict[str, Any]) -> bool:
+    """A store pickup's hand-over ships and delivers at once: its "shipped" says nothing."""
+    sid = str((payload or {}).get("shipment_id") or "")
+    if kind != "shipped" or not re.fullmatch(r"[0-9]{1,18}", sid):
+        return False
+    carrier = conn.execute(select(Shipment.carrier).where(Shipment.id == int(sid))).scalar()
+    return carrier == pickup.CARRIER
+
+
 def on_event(db: Database, event: Any) -> None:
     """The outbox consumer: ``event`` has ``id``, ``topic`` and ``payload``."""
     kind = TOPICS.get(event.topic)
@@ -271,7 +298,7 @@ def on_event(db: Database, event: Any) -> None:
 
     def work(conn: Connection) -> None:
         order = conn.execute(select(Order).where(Order.number == number)).first()
-        if order is not None:
+        if order is not None and not _handed_over_at_store(conn, kind, event.payload):
             queue(conn, f"event:{event.id}", kind, order, event.payload)
 
     db.write(work)

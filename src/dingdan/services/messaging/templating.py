@@ -36,6 +36,7 @@ KINDS = (
     "out_for_delivery",
     "delivery_exception",
     "delivered",
+    "ready_for_pickup",
     "return_approved",
     "return_received",
     "refund_issued",
@@ -86,6 +87,7 @@ VARIABLES: dict[str, Any] = {
     "refund": {"amount": None, "reason": None},
     "credit": {"amount": None, "currency": None},
     "cancel": {"reason": None, "deadline": None},
+    "pickup": {"code": None, "location": None, "address": None, "phone": None},
 }
 _LOOP = {k: None for k in ("index", "index0", "first", "last", "length", "revindex")}
 _REFUSED = {
@@ -262,4 +264,10 @@ def sample() -> dict[str, Any]:
         "refund": {"amount": "760.00", "reason": "Return"},
         "credit": {"amount": "760.00", "currency": "TWD"},
         "cancel": {"reason": "Unpaid", "deadline": "2026-12-10 10:00"},
+        "pickup": {
+            "code": "K7HM4Q",
+            "location": "信義門市",
+            "address": "110 台北市信義路五段7號",
+            "phone": "+886 2 1234 5678",
+        },
     }

@@ -392,7 +392,7 @@ def _plan(data: capture_input.OrderInput, products: list[Any], stock: _Stock) ->
     """Active locations without a level of any of the products can allocate nothing (every
     quantity is at least 1), so the locations that hold them are all the planner needs."""
     available = stock.available
-    locations = stock.ordered_locations()
+    locations = _pickup_store_first(data, stock, stock.ordered_locations())
     wants = [
         rules.Want(i, p.id, ln.quantity, p.allow_backorder)
         for i, (ln, p) in enumerate(zip(data.lines, products, strict=True))
@@ -417,11 +417,24 @@ def _serving(
     data: capture_input.OrderInput, stock: _Stock, locations: list[int]
 ) -> list[int] | None:
     """The locations (of ``locations``, in their order) that serve the order's address;
-    None when every location serves everywhere (no location names regions)."""
+    None when every location serves everywhere (no location names regions). A store
+    pickup is served by its store alone, whatever the regions."""
+    d = data.delivery
+    if d and d.get("type") == delivery_rules.STORE_PICKUP:
+        return [loc for loc in locations if stock.locations[loc][2] == d.get("location")]
     if not stock.regions:
         return None
     where = stock.where = regions.address_regions(data.address.as_dict())
     return [loc for loc in locations if regions.serves(stock.regions.get(loc), where)]
+def _pickup_store_first(
+    data: capture_input.OrderInput, stock: _Stock, locations: list[int]
+) -> list[int]:
+    """A store-pickup order is filled from its store first (then as any order)."""
+    d = data.delivery
+    if not d or d.get("type") != delivery_rules.STORE_PICKUP:
+        return locations
+    here = [loc for loc in locations if stock.locations[loc][2] == d.get("location")]
+    return here + [loc for loc in locations if loc not in here]
 
 
 @dataclass

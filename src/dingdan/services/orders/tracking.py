@@ -1,6 +1,6 @@
 """What a customer may see of an order through its unguessable tracking token: status,
-items, shipments and their carriers' tracking events. Never an email, a phone or an
-address beyond city and country."""
+items, shipments and their carriers' tracking events, and for a store pickup the store and
+the pickup code. Never the customer's email, phone or address beyond city and country."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from sqlalchemy import Connection, select
 
 from dingdan.config import get_settings
 from dingdan.db.engine import Database
+from dingdan.db.label_tables import StorePickup
 from dingdan.db.message_tables import OrderRating
 from dingdan.db.order_tables import Order, OrderLine, Shipment
+from dingdan.db.tables import Location
 from dingdan.db.tracking_tables import TrackingEventRow
 from dingdan.domain.shared.errors import NotFound
 from dingdan.services.shared.common import iso
@@ -85,9 +87,27 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
                 for s in shipments
             ],
             "rating": rating,
+            "pickup": _pickup(conn, order),
         }
 
     return db.read(work)
+
+
+def _pickup(conn: Connection, order: Any) -> dict[str, Any] | None:
+    """Where a store-pickup order is collected, and its pickup code once it is ready there
+    (services/fulfilment/pickup.py); None for an order delivered otherwise."""
+    delivery = getattr(order, "delivery", None)
+    if not isinstance(delivery, dict) or delivery.get("type") != "store_pickup":
+        return None
+    loc = conn.execute(select(Location).where(Location.code == delivery.get("location"))).first()
+    p = conn.execute(select(StorePickup).where(StorePickup.order_id == order.id)).first()
+    keys = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+    return {
+        "location": {k: getattr(loc, k) for k in keys} if loc is not None else None,
+        "status": p.status if p is not None else "preparing",
+        "code": p.code if p is not None and p.status == "ready" else None,
+        "handed_over_at": iso(p.handed_over_at) if p is not None else None,
+    }
 
 
 def _events(conn: Connection, shipment_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -151,6 +151,9 @@ class ChannelIn(Strict):
 class ChannelPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     active: bool | None = None
+    pick_priority: int | None = Field(
+        default=None, ge=0, le=99, description="lower is picked first; null: the default"
+    )
 
 
 class TaxRateIn(Strict):
@@ -166,6 +169,9 @@ class Channel(View):
     builtin: bool
     active: bool
     kind: str = "manual"
+    pick_priority: int = Field(
+        default=10, description="the pick queue's order, lower first (store and pos: 0)"
+    )
     created_at: Timestamp | None
     updated_at: Timestamp | None
 

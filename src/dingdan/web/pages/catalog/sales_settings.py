@@ -104,13 +104,28 @@ def create_channel(request: Request, page: User, form: Form) -> Response:
 @router.post("/settings/channels/{code}")
 def update_channel(request: Request, code: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    data = _change(form, "rename", lambda: {"name": form_text(form, "name", TEXT_MAX)})
+    data = _change(
+        form,
+        "rename",
+        lambda: {
+            "name": form_text(form, "name", TEXT_MAX),
+            "pick_priority": _priority(form_text(form, "pick_priority", 20)),
+        },
+    )
     try:
         channels_and_taxes.update_channel(request.app.state.db, actor, code, data)
     except DomainError as exc:
         return _refused(page, exc, _channels_page, edit={"code": code, **form})
     page.flash(page.gettext("Sales channel %(code)s saved.", code=code))
     return page.redirect("/settings/channels")
+
+
+def _priority(text: str | None) -> Any:
+    """The pick priority as typed: a whole number, none (the default), or the text itself
+    for the service to refuse."""
+    if text is None:
+        return None
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else text
 
 
 def _names(text: str | None) -> list[str] | None:

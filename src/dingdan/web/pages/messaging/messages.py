@@ -32,6 +32,7 @@ KIND_NAMES: dict[str, str] = {
     "out_for_delivery": N_("Out for delivery"),
     "delivery_exception": N_("Delivery exception"),
     "delivered": N_("Delivered (with the rating link)"),
+    "ready_for_pickup": N_("Ready for pickup at the store (with the pickup code)"),
     "return_approved": N_("Return approved"),
     "return_received": N_("Return received"),
     "refund_issued": N_("Refund issued"),

@@ -17,7 +17,7 @@ from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
 from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Status
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
-from dingdan.services.fulfilment import shipments
+from dingdan.services.fulfilment import labels, shipments
 from dingdan.services.orders import bulk, notes, queries
 from dingdan.services.payments import transactions
 from dingdan.web import i18n
@@ -122,13 +122,15 @@ def detail_page(
     order = queries.get_order(db, number)
     audit_log.record_view(db, page.actor, "order", number)
     shown = order if reveal else masked_order(order, page.actor.role)
+    shipped = queries.shipments_of(db, number)["items"]
     return page.render(
         "orders/order.html",
         status=status,
         o=shown,
         masked=shown is not order,
         events=queries.events(db, number)["items"],
-        shipments=queries.shipments_of(db, number)["items"],
+        shipments=shipped,
+        labelled=labels.labelled(db, [s["id"] for s in shipped]),
         payments=transactions.payments_of(db, number)["items"],
         ship_locations=_ship_locations(order),
         carriers=page.carriers(),

@@ -11,6 +11,7 @@ from dingdan.domain.fulfilment.carriers import get_carrier
 from dingdan.domain.shared import error_codes
 from dingdan.domain.shared.errors import DomainError, FieldError
 from dingdan.services.fulfilment import carriers as carriers_admin
+from dingdan.web import i18n
 from dingdan.web.pages.shared.vocabulary import ALL_CODES
 
 
@@ -243,6 +244,11 @@ LABELS: dict[str, str] = {
     "not_home": N_("Nobody at home"),
     "wrong_address": N_("Wrong address"),
     "unreachable": N_("Recipient could not be reached"),
+    # carriers' labels and store pickup: audit records and actions, order events
+    "label_range": N_("Carrier's number range"),
+    "ready_for_pickup": N_("Ready for pickup"),
+    "hand_over": N_("Handed over at the store"),
+    "store_pickup": N_("Store pickup"),
 }
 
 # Codes that were shown without a label since the process started (a code a page showed raw;
@@ -257,6 +263,7 @@ FIELDS: dict[str, str] = {
     "note": N_("Note"),
     "carrier": N_("Carrier"),
     "tracking_number": N_("Tracking number"),
+    "pick_priority": N_("Pick priority"),
     "location": N_("Location"),
     "from_location": N_("From"),
     "to_location": N_("To"),
@@ -467,6 +474,8 @@ def carrier_name(
     if view is not None:
         return str((view.get("names") or {}).get(language) or view.get("name") or code or "")
     c = get_carrier(code or "")
+    if c is None and code == "store_pickup":  # a store pickup's hand-over (not a setting)
+        return str(i18n.text_for(language)(LABELS["store_pickup"]))
     if c is None:
         return code or ""
     return {"zh_Hant": c.name_zh_hant, "zh_Hans": c.name_zh_hans}.get(language, c.name_en)

@@ -92,6 +92,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "cancel_po",
             "hand_in_cash",
             "delivery_failed",
+            "hand_over",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -119,6 +120,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "supplier_product",
             "purchase_order",
             "delivery_run",
+            "label_range",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -172,6 +174,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "invoice_allowance",
             "delivery_run",
             "delivery_failed",
+            "ready_for_pickup",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),
