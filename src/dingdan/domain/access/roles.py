@@ -31,6 +31,7 @@ class Action(StrEnum):
     EXPORT_CUSTOMERS = "export_customers"  # a customer's personal data, whole
     ERASE_CUSTOMERS = "erase_customers"
     MANAGE_PURCHASING = "manage_purchasing"  # suppliers, purchase orders and their receipts
+    REVIEW_RISK = "review_risk"  # release orders held for a risk review; the block list
 
 
 _ALL = frozenset(Action)

@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.EXPORT_CUSTOMERS: N_("Export a customer's personal data"),
     Action.ERASE_CUSTOMERS: N_("Erase a customer's personal data"),
     Action.MANAGE_PURCHASING: N_("Suppliers, purchase orders and receiving them"),
+    Action.REVIEW_RISK: N_("Release orders held for a risk review; the block list"),
 }
 
 

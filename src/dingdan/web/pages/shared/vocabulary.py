@@ -18,6 +18,7 @@ from dingdan.domain.after_sales.returns import (
 from dingdan.domain.catalog.products import TAX_CLASSES
 from dingdan.domain.fulfilment.tracking import EXCEPTION_KINDS, STATUSES
 from dingdan.domain.inventory.stock import AdjustmentReason, MovementKind
+from dingdan.domain.orders.risk import BLOCK_KINDS, HOLD, LEVELS, RULES
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
 from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Status
 from dingdan.domain.purchasing.purchase_orders import POStatus
@@ -48,6 +49,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "cancel",
             "transfer",
             "purchase_order",
+            "risk_block",
         }
     )
     | _values(AdjustmentReason),
@@ -87,6 +89,9 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "close",
             "receive",
             "cancel_po",
+            "approve_risk",
+            "block",
+            "unblock",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -163,6 +168,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "invoice_issued",
             "invoice_voided",
             "invoice_allowance",
+            "risk_held",
+            "risk_approved",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),
@@ -173,6 +180,10 @@ VOCABULARIES: dict[str, frozenset[str]] = {
     "delivery_exception": frozenset(EXCEPTION_KINDS),
     "shipment_status": frozenset({"shipped", *STATUSES}),
     "purchase_order_status": _values(POStatus),
+    "risk_level": frozenset(LEVELS),
+    "risk_reason": frozenset({*RULES, "blocklist"}),
+    "risk_block_kind": frozenset(BLOCK_KINDS),
+    "hold": frozenset({HOLD}),
 }
 
 ALL_CODES: frozenset[str] = frozenset().union(*VOCABULARIES.values())
