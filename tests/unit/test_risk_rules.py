@@ -57,14 +57,14 @@ def test_ip_and_card_velocity_need_the_fact_present():
 
 
 def test_a_first_order_above_the_amount_fires_but_not_a_returning_customers():
-    big = 10000 * 100  # 10,000.00 TWD in minor units
+    big = 30000 * 100  # 30,000.00 TWD in minor units
     assert codes(rk.score(with_(earlier_orders=0, total_minor=big), S)) == ["first_order_amount"]
     assert codes(rk.score(with_(earlier_orders=0, total_minor=big - 1), S)) == []
     assert codes(rk.score(with_(earlier_orders=1, total_minor=big), S)) == []
 
 
 def test_the_first_order_amount_is_in_whole_units_of_the_orders_currency():
-    yen = with_(earlier_orders=0, total_minor=10000, decimals=0, currency="JPY")
+    yen = with_(earlier_orders=0, total_minor=30000, decimals=0, currency="JPY")
     assert codes(rk.score(yen, S)) == ["first_order_amount"]
 
 
@@ -85,17 +85,21 @@ def test_a_disposable_email_domain_and_its_subdomains_fire():
 
 
 def test_failed_payments_and_cod_refusals_fire_at_their_limits():
-    assert codes(rk.score(with_(failed_payments=2), S)) == []
-    assert codes(rk.score(with_(failed_payments=3), S)) == ["failed_payments"]
-    assert codes(rk.score(with_(cod_refusals=1), S)) == ["cod_refusals"]
+    assert codes(rk.score(with_(failed_payments=4), S)) == []
+    assert codes(rk.score(with_(failed_payments=5), S)) == ["failed_payments"]
+    assert codes(rk.score(with_(cod_refusals=1), S)) == []
+    assert codes(rk.score(with_(cod_refusals=2), S)) == ["cod_refusals"]
 
 
 def test_levels_follow_the_thresholds_and_high_holds():
-    # velocity_email 30 → medium (30); + cod_refusals 40 → 70, high (60)
-    medium = rk.score(with_(orders_by_email=3), S)
-    assert (medium.score, medium.level, medium.hold) == (30, "medium", None)
-    high = rk.score(with_(orders_by_email=3, cod_refusals=2), S)
-    assert (high.score, high.level, high.hold) == (70, "high", rk.HOLD)
+    # the three velocity rules: 65, medium (40); + cod_refusals 40 → 105 → 100, high (80)
+    busy = with_(orders_by_email=5, orders_by_phone=5, orders_by_address=5)
+    low = rk.score(with_(orders_by_email=5), S)
+    assert (low.score, low.level, low.hold) == (25, "low", None)
+    medium = rk.score(busy, S)
+    assert (medium.score, medium.level, medium.hold) == (65, "medium", None)
+    high = rk.score(rk.Facts(**{**busy.__dict__, "cod_refusals": 2}), S)
+    assert (high.score, high.level, high.hold) == (100, "high", rk.HOLD)
 
 
 def test_the_score_is_capped_at_100():
@@ -135,7 +139,7 @@ def test_settings_change_points_limits_thresholds_and_turn_rules_off():
 def test_settings_round_trip_and_keep_defaults_for_what_is_left_out():
     s = rk.parse_settings({"window_hours": 6})
     assert rk.parse_settings(s.as_dict()) == s
-    assert s.rules == rk.Settings().rules and s.high == 60
+    assert s.rules == rk.Settings().rules and s.high == 80
 
 
 @pytest.mark.parametrize(

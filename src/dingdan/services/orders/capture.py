@@ -54,6 +54,7 @@ from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.domain.shared.numbers import check_amounts
 from dingdan.domain.shared.text import folded
 from dingdan.services.orders import pricing, replays
+from dingdan.services.orders import risk as order_risk
 from dingdan.services.orders.events import add_events
 from dingdan.services.orders.notes import customer_note
 from dingdan.services.orders.queries import get_order, view_of
@@ -195,8 +196,10 @@ def place_order(
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
+    score_risk: bool = True,
 ) -> tuple[OrderView, bool]:
-    """Returns the order and whether it was created now (False: an earlier one answered)."""
+    """Returns the order and whether it was created now (False: an earlier one answered).
+    ``score_risk=False``: no risk score and no hold (an import of past orders)."""
     channels = (
         set(rules.BUILTIN_CHANNELS)
         if body.get("channel") in rules.BUILTIN_CHANNELS
@@ -213,7 +216,7 @@ def place_order(
         earlier, by_key = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
             return str(earlier.number), not by_key
-        return _create(conn, actor, data, prefix, key)[1]
+        return _create(conn, actor, data, prefix, key, score_risk=score_risk)[1]
 
     # PostgreSQL writes the whole order in one statement (_one_call_payload), so the
     # capture needs no transaction block around it; SQLite writes it statement by statement.
@@ -271,6 +274,7 @@ async def place_order_async(
             rates = await statements.all(_TAX_RATES)
             overrides = _keep_tax_overrides(db.engine, stock.tax_version, rates)
         draft = _draft(data, products, stock, overrides, None, actor)
+        _with_risk(draft, await order_risk.assess_async(db.engine, statements.first, _facts(draft)))
         found_stmt, found_params = _number_and_customer_query(data)
         found = await statements.first(found_stmt, found_params)
         payload, lines = _one_call_payload(actor, draft, prefix, key, found)
@@ -537,6 +541,7 @@ class _Draft:
     values: dict[str, Any]  # the orders row, without its number (and id)
     search_rest: str  # search_text after the number
     below: list[pricing.BelowList]  # lines priced below their product's price
+    risk: Any = None  # the order's risk (domain/orders/risk.Risk), None when not scored
 
 
 def _draft(
@@ -617,6 +622,7 @@ def _create(
     *,
     one_call: bool | None = None,
     check_prices: bool = True,
+    score_risk: bool = False,
 ) -> tuple[int, Callable[[], OrderView]]:
     """The new order's id and what builds its view from what was written (no re-read; the
     caller builds it once its transaction is over). ``idempotency``: the request's
@@ -624,12 +630,16 @@ def _create(
     (PostgreSQL's default): every write in one call of the database's function, which writes
     what this module decided; otherwise statement by statement (SQLite; on PostgreSQL only
     the parity test does that, see docs/architecture.md). ``check_prices``: refuse prices
-    below the product's that ``actor`` may not set (False: the caller set them)."""
+    below the product's that ``actor`` may not set (False: the caller set them). ``score_risk``:
+    score the order's risk and hold it when high (orders placed, not imported or made by
+    staff for an exchange)."""
     products, stock = _products(conn, data)
     overrides = _current_tax_overrides(conn, stock.tax_version)
     priced_by = actor if check_prices else None
     if one_call if one_call is not None else conn.dialect.name == "postgresql":
         draft = _draft(data, products, stock, overrides, None, priced_by)
+        if score_risk:
+            _with_risk(draft, order_risk.assess(conn, _facts(draft)))
         stmt, params = _number_and_customer_query(data)
         found = stmt.first(conn, params)
         payload, lines = _one_call_payload(actor, draft, prefix, idempotency, found)
@@ -641,6 +651,8 @@ def _create(
         order_id = _one_call_done(draft, lines, out)
         return order_id, _answer_of(draft, lines)
     draft = _draft(data, products, stock, overrides, _customer(conn, data), priced_by)
+    if score_risk:
+        _with_risk(draft, order_risk.assess(conn, _facts(draft)))
     values, totals, plan = draft.values, draft.totals, draft.plan
     number = next_number(conn, prefix)
     values["number"] = number
@@ -655,6 +667,30 @@ def _create(
     if idempotency:
         conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
     return order_id, _answer_of(draft, lines)
+
+
+def _facts(draft: _Draft) -> order_risk.OrderFacts:
+    """What the risk rules need of the new order (its history is read by order_risk)."""
+    data = draft.data
+    billing = getattr(data, "billing_address", None)
+    return order_risk.OrderFacts(
+        email=email_key(data.email),
+        phone=data.phone,
+        line1=data.address.line1 or None,
+        line2=data.address.line2,
+        shipping_country=data.address.country,
+        billing_country=getattr(billing, "country", None),
+        client_ip=getattr(data, "client_ip", None),
+        total_minor=draft.totals.total,
+        currency=data.currency,
+    )
+
+
+def _with_risk(draft: _Draft, risk: Any) -> None:
+    """The order's risk and hold, in the row both capture paths write."""
+    draft.risk = risk
+    draft.values["risk"] = risk.as_dict()
+    draft.values["hold"] = risk.hold
 
 
 def _answer_of(draft: _Draft, lines: list[dict[str, Any]]) -> Callable[[], OrderView]:
@@ -893,6 +929,9 @@ def _created_events(
         # The invoicing context reads the newest of these when it issues the invoice; an
         # event is written by both capture paths (PostgreSQL's function writes the list).
         items.append((INVOICE_REQUEST_EVENT, None, data.invoice.as_dict()))
+    held = order_risk.created_event(draft.risk) if draft.risk is not None else None
+    if held is not None:
+        items.append(held)
     if plan.allocations:
         items.append(
             (

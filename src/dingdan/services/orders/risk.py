@@ -16,7 +16,19 @@ from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import JSON, Connection, Engine, Integer, bindparam, column, delete, select, text
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Integer,
+    bindparam,
+    column,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -27,11 +39,20 @@ from dingdan.db.risk_tables import RiskBlock
 from dingdan.db.tables import Setting, table_of
 from dingdan.db.types import UTCDateTime, utcnow
 from dingdan.domain.orders import risk as rk
-from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
-from dingdan.domain.shared.money import exponent
+from dingdan.domain.shared.errors import (
+    Conflict,
+    FieldErrors,
+    InvalidTransition,
+    NotFound,
+    OnHold,
+    ValidationFailed,
+)
+from dingdan.domain.shared.money import exponent, format_amount
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.orders.events import event
+from dingdan.services.orders.queries import get_order
 from dingdan.services.shared.common import Actor, audit, iso
+from dingdan.services.shared.view_types import OrderView
 
 KEY = "risk"  # the settings row
 MAX_BLOCKS_LISTED = 500
@@ -359,3 +380,140 @@ def remove_block(db: Database, actor: Actor, block_id: int) -> None:
 # --- holds -------------------------------------------------------------------------------------
 
 _O = table_of(Order)
+
+
+def refuse_if_held(conn: Connection, order_id: int) -> None:
+    """Raises OnHold (409 ``on_hold``) when the order is held: called by picking, packing
+    and shipping inside their write transaction, after the order row is read there."""
+    row = conn.execute(
+        select(_O.c.number, _O.c.hold, _O.c.risk).where(_O.c.id == order_id)
+    ).first()
+    if row is None or row.hold is None:
+        return
+    reasons = ", ".join(r.get("code", "") for r in (row.risk or {}).get("reasons", []))
+    why = f" ({reasons})" if reasons else ""
+    raise OnHold(
+        detail=f"Order {row.number} is held for a risk review{why}: "
+        "approve it (or cancel it) before picking, packing or shipping."
+    )
+
+
+def _held_order(conn: Connection, number: str) -> Any:
+    stmt = select(_O.c.id, _O.c.status, _O.c.hold, _O.c.risk).where(_O.c.number == number)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFound(detail=f"No order numbered {number!r}.")
+    if row.status != "open":
+        raise InvalidTransition(detail=f"Order {number} is {row.status}; nothing to release.")
+    if row.hold != rk.HOLD:
+        raise InvalidTransition(detail=f"Order {number} is not held for a risk review.")
+    return row
+
+
+def approve_in(conn: Connection, actor: Actor, number: str, note: str | None = None) -> None:
+    """Releases the order's risk hold (it is pickable at once); audited, in its events."""
+    row = _held_order(conn, number)
+    conn.execute(update(_O).where(_O.c.id == row.id).values(hold=None, updated_at=utcnow()))
+    event(conn, row.id, "risk_approved", actor.name, note, {"risk": row.risk})
+    audit(conn, actor, "approve_risk", "order", number, {"hold": row.hold}, {"hold": None})
+
+
+def approve(db: Database, actor: Actor, number: str, note: str | None = None) -> OrderView:
+    db.write(lambda conn: approve_in(conn, actor, number, note))
+    return get_order(db, number)
+
+
+# --- the review queue --------------------------------------------------------------------------
+
+MAX_QUEUE = 100
+_SIMILAR = 10
+
+
+def _brief(row: Any) -> dict[str, Any]:
+    return {
+        "number": row.number,
+        "status": row.status,
+        "financial_status": row.financial_status,
+        "fulfillment_status": row.fulfillment_status,
+        "total": format_amount(row.total_minor, row.currency),
+        "currency": row.currency,
+        "created_at": iso(row.created_at),
+        "hold": row.hold,
+    }
+
+
+_BRIEF_COLUMNS = (
+    "id",
+    "number",
+    "status",
+    "financial_status",
+    "fulfillment_status",
+    "total_minor",
+    "currency",
+    "created_at",
+    "hold",
+)
+
+
+def held_count(db: Database) -> int:
+    """Open orders held for review (the nav's count)."""
+    return int(
+        db.read(
+            lambda conn: conn.execute(
+                select(func.count())
+                .select_from(_O)
+                .where(_O.c.hold.is_not(None), _O.c.status == "open")
+            ).scalar_one()
+        )
+    )
+
+
+def _similar(conn: Connection, row: Any) -> list[dict[str, Any]]:
+    """Other orders with the same email (customer), phone or first address line, newest
+    first: each read on its index."""
+    dialect = conn.dialect.name
+    cols = ", ".join(_BRIEF_COLUMNS)
+    phone = (row.customer or {}).get("phone")
+    line1 = (row.shipping_address or {}).get("line1")
+    found: dict[int, Any] = {}
+    for where, params in (
+        ("customer_id = :v", {"v": row.customer_id}),
+        (f"{_PHONE[dialect]} = :v", {"v": phone}),
+        (f"{_LINE1[dialect]} = :v", {"v": line1}),
+    ):
+        if params["v"] is None:
+            continue
+        sql = text(
+            f"SELECT {cols} FROM orders WHERE {where} AND id <> :id ORDER BY id DESC LIMIT :n"
+        ).columns(*(_O.c[c] for c in _BRIEF_COLUMNS))
+        for r in conn.execute(sql, {**params, "id": row.id, "n": _SIMILAR}):
+            found.setdefault(int(r.id), r)
+    return [_brief(found[i]) for i in sorted(found, reverse=True)[:_SIMILAR]]
+
+
+def review_queue(db: Database, limit: int = MAX_QUEUE) -> list[dict[str, Any]]:
+    """Open orders held for review, oldest first, each with its risk, its customer and
+    the other orders by the same email, phone or address."""
+
+    def work(conn: Connection) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            select(_O)
+            .where(_O.c.hold.is_not(None), _O.c.status == "open")
+            .order_by(_O.c.id)
+            .limit(limit)
+        ).all()
+        return [
+            {
+                **_brief(r),
+                "risk": r.risk or {},
+                "customer": r.customer or {},
+                "shipping_address": r.shipping_address or {},
+                "payment_method": r.payment_method,
+                "similar": _similar(conn, r),
+            }
+            for r in rows
+        ]
+
+    return db.read(work)
