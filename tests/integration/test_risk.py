@@ -59,8 +59,14 @@ def codes(order: dict[str, Any]) -> list[str]:
     return [r["code"] for r in order["risk"]["reasons"]]
 
 
-def body_of(n: int, *, email: str | None = None, phone: str | None = None, line1: str | None = None,
-            **over: Any) -> dict[str, Any]:
+def body_of(
+    n: int,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    line1: str | None = None,
+    **over: Any,
+) -> dict[str, Any]:
     """An order by buyer ``n`` (own email, phone and address unless given)."""
     phone = phone or f"+8869120001{n:02d}"
     customer = {"name": f"客人{n}", "email": email or f"b{n}@example.com", "phone": phone}
@@ -116,9 +122,13 @@ def test_velocity_by_phone_and_by_address_across_customers(shop, placer):
 def test_orders_before_the_window_do_not_count(shop, placer):
     only(shop, "velocity_email", limit=1)
     first = placer(body_of(1))
-    shop.write(lambda c: c.execute(
-        update(Order).where(Order.number == first["number"])
-        .values(created_at=utcnow() - timedelta(hours=25))))
+    shop.write(
+        lambda c: c.execute(
+            update(Order)
+            .where(Order.number == first["number"])
+            .values(created_at=utcnow() - timedelta(hours=25))
+        )
+    )
     assert codes(placer(body_of(1))) == []
     assert codes(placer(body_of(1))) == ["velocity_email"]
 
@@ -140,24 +150,45 @@ def test_a_disposable_email_domain(shop, placer):
 def test_failed_payment_attempts_of_the_customer(shop, placer):
     only(shop, "failed_payments", limit=2)
     earlier = placer(body_of(1))
-    oid = shop.read(lambda c: c.execute(
-        select(Order.id).where(Order.number == earlier["number"])).scalar_one())
+    oid = shop.read(
+        lambda c: c.execute(select(Order.id).where(Order.number == earlier["number"])).scalar_one()
+    )
     for i in range(2):
-        shop.write(lambda c, i=i: c.execute(PaymentAttempt.__table__.insert().values(
-            order_id=oid, kind="payment", status="failed", amount_minor=76000, currency="TWD",
-            provider="fake", method="card", idempotency_key=f"fail-{i}", actor="t",
-            actor_role="admin", created_at=utcnow(), updated_at=utcnow())))
+        shop.write(
+            lambda c, i=i: c.execute(
+                PaymentAttempt.__table__.insert().values(
+                    order_id=oid,
+                    kind="payment",
+                    status="failed",
+                    amount_minor=76000,
+                    currency="TWD",
+                    provider="fake",
+                    method="card",
+                    idempotency_key=f"fail-{i}",
+                    actor="t",
+                    actor_role="admin",
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+        )
     assert codes(placer(body_of(1))) == ["failed_payments"]
     assert codes(placer(body_of(2))) == []
 
 
 def _refused_parcel(db, api, body: dict[str, Any], kind: str) -> None:
     o = place(db, {**body, "payment_method": "cod"})
-    s = api.post(f"/api/v1/orders/{o['number']}/shipments", json={"carrier": "tcat"},
-                 role="warehouse")
+    s = api.post(
+        f"/api/v1/orders/{o['number']}/shipments", json={"carrier": "tcat"}, role="warehouse"
+    )
     assert s.status_code == 201, s.text
-    db.write(lambda c: c.execute(update(Shipment).where(Shipment.id == int(s.json()["id"]))
-                                 .values(status="exception", exception=kind)))
+    db.write(
+        lambda c: c.execute(
+            update(Shipment)
+            .where(Shipment.id == int(s.json()["id"]))
+            .values(status="exception", exception=kind)
+        )
+    )
 
 
 def test_cod_refusals_by_the_customer_or_at_the_address(shop, api, placer):
@@ -171,8 +202,16 @@ def test_cod_refusals_by_the_customer_or_at_the_address(shop, api, placer):
 
 
 def test_thresholds_decide_the_level(shop, placer):
-    order_risk.put_settings(shop, ADMIN, {**QUIET, "medium": 20, "high": 90, "rules": {
-        **QUIET["rules"], "disposable_email": {"points": 30}}})
+    order_risk.put_settings(
+        shop,
+        ADMIN,
+        {
+            **QUIET,
+            "medium": 20,
+            "high": 90,
+            "rules": {**QUIET["rules"], "disposable_email": {"points": 30}},
+        },
+    )
     o = placer(body_of(1, email="x@yopmail.com"))
     assert (o["risk"]["score"], o["risk"]["level"], o["hold"]) == (30, "medium", None)
 
@@ -183,8 +222,11 @@ def test_scoring_off_leaves_only_the_block_list(shop, api, placer):
     r = api.post("/api/v1/risk/blocklist", json={"kind": "email", "value": "X@Mailinator.com"})
     assert r.status_code == 201, r.text
     held = placer(body_of(1, email="x@mailinator.com"))
-    assert (held["risk"]["level"], held["hold"], codes(held)) == ("low", "risk_review",
-                                                                   ["blocklist"])
+    assert (held["risk"]["level"], held["hold"], codes(held)) == (
+        "low",
+        "risk_review",
+        ["blocklist"],
+    )
 
 
 @pytest.mark.parametrize(
@@ -209,9 +251,15 @@ def test_a_block_list_match_holds_the_order(shop, api, placer, kind, listed, bod
 def test_the_held_event_is_in_the_orders_timeline(shop, placer):
     only(shop, "disposable_email")
     o = placer(body_of(1, email="a@guerrillamail.com"))
-    events = shop.read(lambda c: c.execute(text(
-        "SELECT e.kind, e.data FROM order_events e JOIN orders o ON o.id = e.order_id"
-        " WHERE o.number = :n ORDER BY e.id"), {"n": o["number"]}).all())
+    events = shop.read(
+        lambda c: c.execute(
+            text(
+                "SELECT e.kind, e.data FROM order_events e JOIN orders o ON o.id = e.order_id"
+                " WHERE o.number = :n ORDER BY e.id"
+            ),
+            {"n": o["number"]},
+        ).all()
+    )
     held = [e for e in events if e.kind == "risk_held"]
     assert len(held) == 1
 
@@ -219,10 +267,12 @@ def test_the_held_event_is_in_the_orders_timeline(shop, placer):
 def test_an_exchange_or_replacement_order_is_not_scored(shop):
     only(shop, "disposable_email")
     from dingdan.domain.orders import capture_input
+
     data = capture_input.validate(body_of(1, email="a@mailinator.com"), {"web"})
     oid = shop.write(lambda c: capture.create_order_in(c, ADMIN, data, "DD"))
-    row = shop.read(lambda c: c.execute(select(Order.risk, Order.hold)
-                                        .where(Order.id == oid)).one())
+    row = shop.read(
+        lambda c: c.execute(select(Order.risk, Order.hold).where(Order.id == oid)).one()
+    )
     assert row.hold is None
 
 
@@ -232,8 +282,9 @@ def test_an_exchange_or_replacement_order_is_not_scored(shop):
 def held_order(db, api, *, cod: bool = False) -> str:
     """A paid (or COD) order held for review by the block list."""
     api.post("/api/v1/risk/blocklist", json={"kind": "email", "value": "held@example.com"})
-    o = post_order(api, body_of(9, email="held@example.com",
-                                payment_method="cod" if cod else "bank_transfer"))
+    o = post_order(
+        api, body_of(9, email="held@example.com", payment_method="cod" if cod else "bank_transfer")
+    )
     assert o["hold"] == "risk_review"
     if not cod:
         pay(api, o)
@@ -248,15 +299,17 @@ def test_a_held_order_is_not_picked_packed_or_shipped(shop, api):
     assert [e.code for e in err.value.errors] == ["order_held"]
     r = api.post("/api/v1/locations/TPE/pick-list", json={"orders": [number]}, role="warehouse")
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "order_held", r.text
-    packed = api.post(f"/api/v1/orders/{number}/pack",
-                      json={"scans": ["TEA-001", "TEA-001"]}, role="warehouse")
+    packed = api.post(
+        f"/api/v1/orders/{number}/pack", json={"scans": ["TEA-001", "TEA-001"]}, role="warehouse"
+    )
     assert packed.status_code == 409 and packed.json()["code"] == "on_hold", packed.text
     with pytest.raises(OnHold):
         packing.pack_order(shop, ADMIN, number, {"scans": ["TEA-001", "TEA-001"]})
     with pytest.raises(OnHold):
         packing.check_pack(shop, number, {"scans": []})
-    ship = api.post(f"/api/v1/orders/{number}/shipments", json={"carrier": "tcat"},
-                    role="warehouse")
+    ship = api.post(
+        f"/api/v1/orders/{number}/shipments", json={"carrier": "tcat"}, role="warehouse"
+    )
     assert ship.status_code == 409 and ship.json()["code"] == "on_hold", ship.text
     assert "risk review" in ship.json()["detail"] and "blocklist" in ship.json()["detail"]
     with pytest.raises(OnHold):
@@ -269,29 +322,34 @@ def test_an_order_held_after_its_pick_list_was_printed_is_refused_at_packing(sho
     pay(api, o)
     number = o["number"]
     assert number in picking.pick_list(shop, "TPE")["orders"]
-    shop.write(lambda c: c.execute(update(Order).where(Order.number == number)
-                                   .values(hold="risk_review")))
+    shop.write(
+        lambda c: c.execute(update(Order).where(Order.number == number).values(hold="risk_review"))
+    )
     with pytest.raises(OnHold):
         packing.pack_order(shop, ADMIN, number, {"scans": ["TEA-001", "TEA-001"]})
-    r = api.post(f"/api/v1/orders/{number}/shipments", json={"carrier": "tcat"},
-                 role="warehouse")
+    r = api.post(f"/api/v1/orders/{number}/shipments", json={"carrier": "tcat"}, role="warehouse")
     assert r.status_code == 409 and r.json()["code"] == "on_hold"
 
 
 def test_approving_releases_the_hold_at_once(shop, api):
     number = held_order(shop, api)
-    r = api.post(f"/api/v1/orders/{number}/risk/approve", json={"note": "called the buyer"},
-                 role="manager")
+    r = api.post(
+        f"/api/v1/orders/{number}/risk/approve", json={"note": "called the buyer"}, role="manager"
+    )
     assert r.status_code == 200, r.text
     assert r.json()["hold"] is None and r.json()["risk"]["reasons"]
     assert number in picking.pick_list(shop, "TPE")["orders"]
-    s = api.post(f"/api/v1/orders/{number}/shipments", json={"carrier": "tcat"},
-                 role="warehouse")
+    s = api.post(f"/api/v1/orders/{number}/shipments", json={"carrier": "tcat"}, role="warehouse")
     assert s.status_code == 201, s.text
     again = api.post(f"/api/v1/orders/{number}/risk/approve", role="manager")
     assert again.status_code == 409
-    audit = shop.read(lambda c: c.execute(select(AuditEntry.action, AuditEntry.actor).where(
-        AuditEntry.entity_id == number, AuditEntry.action == "approve_risk")).all())
+    audit = shop.read(
+        lambda c: c.execute(
+            select(AuditEntry.action, AuditEntry.actor).where(
+                AuditEntry.entity_id == number, AuditEntry.action == "approve_risk"
+            )
+        ).all()
+    )
     assert len(audit) == 1
     kinds = [e["kind"] for e in api.get(f"/api/v1/orders/{number}/events").json()["items"]]
     assert "risk_held" in kinds and "risk_approved" in kinds
@@ -304,9 +362,17 @@ def test_a_held_order_can_be_cancelled(shop, api):
     assert api.post(f"/api/v1/orders/{number}/risk/approve").status_code == 409
 
 
-@pytest.mark.parametrize(("role", "status"), [
-    ("admin", 200), ("manager", 200), ("customer_service", 403), ("warehouse", 403),
-    ("finance", 403), ("viewer", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("admin", 200),
+        ("manager", 200),
+        ("customer_service", 403),
+        ("warehouse", 403),
+        ("finance", 403),
+        ("viewer", 403),
+    ],
+)
 def test_only_managers_and_admins_approve(shop, api, role, status):
     number = held_order(shop, api)
     assert api.post(f"/api/v1/orders/{number}/risk/approve", role=role).status_code == status
@@ -322,8 +388,10 @@ def test_approving_an_unknown_or_unheld_order(shop, api):
 
 
 def test_the_block_list_api(shop, api):
-    r = api.post("/api/v1/risk/blocklist",
-                 json={"kind": "phone", "value": "+886 912 000 111", "note": "refused 3x"})
+    r = api.post(
+        "/api/v1/risk/blocklist",
+        json={"kind": "phone", "value": "+886 912 000 111", "note": "refused 3x"},
+    )
     assert r.status_code == 201, r.text
     entry = r.json()
     assert entry["kind"] == "phone" and entry["value"] == "+886 912 000 111"
@@ -335,46 +403,67 @@ def test_the_block_list_api(shop, api):
     assert api.request("DELETE", f"/api/v1/risk/blocklist/{entry['id']}").status_code == 204
     assert api.request("DELETE", f"/api/v1/risk/blocklist/{entry['id']}").status_code == 404
     assert api.get("/api/v1/risk/blocklist").json()["items"] == []
-    actions = shop.read(lambda c: c.execute(select(AuditEntry.action).where(
-        AuditEntry.entity_type == "risk_block").order_by(AuditEntry.id)).scalars().all())
+    actions = shop.read(
+        lambda c: (
+            c.execute(
+                select(AuditEntry.action)
+                .where(AuditEntry.entity_type == "risk_block")
+                .order_by(AuditEntry.id)
+            )
+            .scalars()
+            .all()
+        )
+    )
     assert actions == ["block", "unblock"]
 
 
-@pytest.mark.parametrize("body", [
-    {"kind": "card", "value": "x"},
-    {"kind": "email", "value": ""},
-    {"kind": "email"},
-    {"kind": "phone", "value": "abc"},
-    {"kind": "email", "value": "a\x00b"},
-    {"kind": "email", "value": "x" * 301},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "card", "value": "x"},
+        {"kind": "email", "value": ""},
+        {"kind": "email"},
+        {"kind": "phone", "value": "abc"},
+        {"kind": "email", "value": "a\x00b"},
+        {"kind": "email", "value": "x" * 301},
+    ],
+)
 def test_a_bad_block_entry_is_422(shop, api, body):
     r = api.post("/api/v1/risk/blocklist", json=body)
     assert r.status_code == 422, r.text
     assert api.get("/api/v1/risk/blocklist").json()["items"] == []
 
 
-@pytest.mark.parametrize(("role", "status"), [
-    ("admin", 201), ("manager", 201), ("customer_service", 403), ("warehouse", 403),
-    ("viewer", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("admin", 201),
+        ("manager", 201),
+        ("customer_service", 403),
+        ("warehouse", 403),
+        ("viewer", 403),
+    ],
+)
 def test_block_list_permissions(shop, api, role, status):
-    r = api.post("/api/v1/risk/blocklist", json={"kind": "email", "value": f"{role}@x.com"},
-                 role=role)
+    r = api.post(
+        "/api/v1/risk/blocklist", json={"kind": "email", "value": f"{role}@x.com"}, role=role
+    )
     assert r.status_code == status
     assert api.get("/api/v1/risk/blocklist", role=role).status_code == (
-        200 if status == 201 else 403)
+        200 if status == 201 else 403
+    )
 
 
 def test_risk_settings_api(shop, api):
     assert api.get("/api/v1/risk/settings").json()["high"] == 80
-    r = api.request("PUT", "/api/v1/risk/settings",
-                    json={"high": 70, "rules": {"velocity_ip": {"limit": 3}}})
+    r = api.request(
+        "PUT", "/api/v1/risk/settings", json={"high": 70, "rules": {"velocity_ip": {"limit": 3}}}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["rules"]["velocity_ip"] == {"points": 20, "limit": 3, "enabled": True}
     bad = api.request("PUT", "/api/v1/risk/settings", json={"rules": {"nope": {}}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "rules.nope"
-    assert api.request("PUT", "/api/v1/risk/settings", json={}, role="warehouse"
-                       ).status_code == 403
+    assert api.request("PUT", "/api/v1/risk/settings", json={}, role="warehouse").status_code == 403
     assert api.get("/api/v1/risk/settings").json()["high"] == 70
 
 

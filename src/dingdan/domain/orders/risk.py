@@ -293,9 +293,7 @@ def disposable_domains() -> frozenset[str]:
     """The disposable email domains shipped with the package (data/disposable_domains.txt)."""
     text = resources.files("dingdan.domain.orders").joinpath("data/disposable_domains.txt")
     lines = text.read_text(encoding="utf-8").splitlines()
-    return frozenset(
-        ln.strip().casefold() for ln in lines if ln.strip() and not ln.startswith("#")
-    )
+    return frozenset(ln.strip().casefold() for ln in lines if ln.strip() and not ln.startswith("#"))
 
 
 def is_disposable(domain: str) -> bool:

@@ -63,7 +63,9 @@ def _columns_indexes(bind: sa.Connection) -> None:
     when that migration ran first (else the statements are left to it)."""
     columns = {c["name"] for c in sa.inspect(bind).get_columns("orders")}
     if "client_ip" in columns:
-        op.execute("CREATE INDEX IF NOT EXISTS ix_orders_client_ip_expr ON orders (client_ip, created_at)")
+        op.execute(
+            "CREATE INDEX IF NOT EXISTS ix_orders_client_ip_expr ON orders (client_ip, created_at)"
+        )
     if "hold" in columns:
         op.execute(
             "CREATE INDEX IF NOT EXISTS ix_orders_hold_expr ON orders (hold, id)"

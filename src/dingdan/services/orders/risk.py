@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnClause
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order
@@ -118,7 +119,7 @@ def _sql(dialect: str, by_email: bool, with_ip: bool) -> str:
   (SELECT 1 FROM risk_blocks WHERE kind = 'address' AND key = :address_key) AS block_address"""
 
 
-_COLUMNS = (
+_COLUMNS: tuple[ColumnClause[Any], ...] = (
     column("settings", JSON()),
     *(
         column(name, Integer())
@@ -385,9 +386,7 @@ _O = table_of(Order)
 def refuse_if_held(conn: Connection, order_id: int) -> None:
     """Raises OnHold (409 ``on_hold``) when the order is held: called by picking, packing
     and shipping inside their write transaction, after the order row is read there."""
-    row = conn.execute(
-        select(_O.c.number, _O.c.hold, _O.c.risk).where(_O.c.id == order_id)
-    ).first()
+    row = conn.execute(select(_O.c.number, _O.c.hold, _O.c.risk).where(_O.c.id == order_id)).first()
     if row is None or row.hold is None:
         return
     reasons = ", ".join(r.get("code", "") for r in (row.risk or {}).get("reasons", []))

@@ -4,6 +4,7 @@ block list; Settings → Risk (``manage_settings``)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -83,10 +84,8 @@ def cancel(request: Request, number: str, page: User, form: Form) -> Response:
         for kind in kinds:
             if not values[kind]:
                 continue
-            try:
+            with contextlib.suppress(Conflict):  # listed already
                 risk.add_block(db, actor, {"kind": kind, "value": values[kind], "note": number})
-            except Conflict:
-                pass
 
     return page.attempt(
         work,

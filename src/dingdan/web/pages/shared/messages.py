@@ -323,7 +323,9 @@ CODES: dict[str, str] = {
     "forbidden": N_("Your role may not do this."),
     "unauthorized": N_("Please sign in."),
     "service_unavailable": N_("The database is unavailable; try again shortly."),
-    "on_hold": N_("The order is held for a risk review: release it before picking, packing or shipping."),
+    "on_hold": N_(
+        "The order is held for a risk review: release it before picking, packing or shipping."
+    ),
     "provider_unavailable": N_(
         "The payment provider did not answer; the payment is kept and asked again shortly."
     ),
