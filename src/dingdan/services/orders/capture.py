@@ -148,18 +148,18 @@ _NUMBER_AND_CUSTOMER_COLUMNS = (
     column("n", BigInteger()),
     *(column(c.key, c.type) for c in _CUSTOMER_COLUMNS),
 )
+_NUMBER_AND_CUSTOMER_SQL = {
+    "email": f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
+    " FROM (VALUES (1)) AS one (x) LEFT JOIN customers c ON c.email = :email",
+    "phone": f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
+    " FROM (VALUES (1)) AS one (x) LEFT JOIN LATERAL (SELECT id, email, phone, name,"
+    " addresses FROM customers WHERE phone = :phone ORDER BY id LIMIT 1) c ON true",
+}
 _NUMBER_AND_CUSTOMER_BY_EMAIL = Prepared(
-    text(
-        f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
-        " FROM (VALUES (1)) AS one (x) LEFT JOIN customers c ON c.email = :email"
-    ).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
+    text(_NUMBER_AND_CUSTOMER_SQL["email"]).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
 )
 _NUMBER_AND_CUSTOMER_BY_PHONE = Prepared(
-    text(
-        f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
-        " FROM (VALUES (1)) AS one (x) LEFT JOIN LATERAL (SELECT id, email, phone, name,"
-        " addresses FROM customers WHERE phone = :phone ORDER BY id LIMIT 1) c ON true"
-    ).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
+    text(_NUMBER_AND_CUSTOMER_SQL["phone"]).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
 )
 _NEXT_COUNTER = Prepared(
     text("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value")
@@ -274,9 +274,13 @@ async def place_order_async(
             rates = await statements.all(_TAX_RATES)
             overrides = _keep_tax_overrides(db.engine, stock.tax_version, rates)
         draft = _draft(data, products, stock, overrides, None, actor)
-        _with_risk(draft, await order_risk.assess_async(db.engine, statements.first, _facts(draft)))
-        found_stmt, found_params = _number_and_customer_query(data)
+        facts = _facts(draft)
+        found_stmt, found_params, kept = _number_and_customer_query(data, facts, db.engine)
         found = await statements.first(found_stmt, found_params)
+        risk = order_risk.decide(db.engine, facts, kept, found)
+        if risk is None:  # the settings' window changed: count again
+            risk = await order_risk.assess_async(db.engine, statements.first, facts)
+        _with_risk(draft, risk)
         payload, lines = _one_call_payload(actor, draft, prefix, key, found)
         try:
             row = await statements.first(_PLACE_ORDER_CALL, {"p": json_text(payload)})
@@ -451,11 +455,18 @@ def _customer(conn: Connection, data: capture_input.OrderInput) -> int:
     return match.id
 
 
-def _number_and_customer_query(data: capture_input.OrderInput) -> tuple[Prepared, dict[str, Any]]:
-    """PostgreSQL: the order's next number and its customer's row, in one read."""
+def _number_and_customer_query(
+    data: capture_input.OrderInput, facts: order_risk.OrderFacts | None = None, engine: Any = None
+) -> tuple[Prepared, dict[str, Any], Any]:
+    """PostgreSQL: the order's next number and its customer's row, in one read; with
+    ``facts``, the order's risk facts in the same read (order_risk.decide reads them; the
+    third value is what it needs besides)."""
     by, params = _customer_lookup(data)
+    if facts is not None:
+        sql, columns = _NUMBER_AND_CUSTOMER_SQL[by], _NUMBER_AND_CUSTOMER_COLUMNS
+        return order_risk.with_facts(engine, facts, sql, columns, params)
     stmt = _NUMBER_AND_CUSTOMER_BY_EMAIL if by == "email" else _NUMBER_AND_CUSTOMER_BY_PHONE
-    return stmt, params
+    return stmt, params, None
 
 
 def format_number(prefix: str, n: int) -> str:
@@ -638,10 +649,12 @@ def _create(
     priced_by = actor if check_prices else None
     if one_call if one_call is not None else conn.dialect.name == "postgresql":
         draft = _draft(data, products, stock, overrides, None, priced_by)
-        if score_risk:
-            _with_risk(draft, order_risk.assess(conn, _facts(draft)))
-        stmt, params = _number_and_customer_query(data)
+        facts = _facts(draft) if score_risk else None
+        stmt, params, kept = _number_and_customer_query(data, facts, conn.engine)
         found = stmt.first(conn, params)
+        if facts is not None:
+            risk = order_risk.decide(conn.engine, facts, kept, found)
+            _with_risk(draft, risk or order_risk.assess(conn, facts))
         payload, lines = _one_call_payload(actor, draft, prefix, idempotency, found)
         try:
             out = _PLACE_ORDER_CALL.first(conn, {"p": json_text(payload)})[0]

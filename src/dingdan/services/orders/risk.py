@@ -85,6 +85,10 @@ class OrderFacts:
 
 
 def _sql(dialect: str, by_email: bool, with_ip: bool) -> str:
+    return "SELECT" + _select_list(dialect, by_email, with_ip)
+
+
+def _select_list(dialect: str, by_email: bool, with_ip: bool) -> str:
     phone, line1 = _PHONE[dialect], _LINE1[dialect]
     if by_email:
         customer_orders = (
@@ -103,7 +107,7 @@ def _sql(dialect: str, by_email: bool, with_ip: bool) -> str:
         if with_ip
         else "NULL"
     )
-    return f"""SELECT
+    return f"""
   (SELECT value FROM settings WHERE key = '{KEY}') AS settings,
   {in_window} AS by_email,
   (SELECT count(*) FROM ({customer_orders}) e) AS earlier,
@@ -173,7 +177,33 @@ def _statement(engine: Engine, order: OrderFacts) -> tuple[Prepared, dict[str, A
     return stmt, params, raw
 
 
-def _decide(engine: Engine, order: OrderFacts, kept: Any, row: Any) -> rk.Risk | None:
+_WITH_NUMBER: dict[tuple[str, bool, bool], Prepared] = {}
+
+
+def with_facts(
+    engine: Engine,
+    order: OrderFacts,
+    sql: str,
+    columns: tuple[ColumnClause[Any], ...],
+    params: dict[str, Any],
+) -> tuple[Prepared, dict[str, Any], Any]:
+    """PostgreSQL's capture: its read of the order's number and customer (``sql``, one row
+    of ``columns`` with ``params``) and the risk facts in one statement, so the facts cost
+    no round trip of their own. Returns the statement, its parameters and what ``decide``
+    needs besides the row."""
+    _, facts_params, kept = _statement(engine, order)
+    key = (sql, bool(order.email), bool(order.client_ip))
+    stmt = _WITH_NUMBER.get(key)
+    if stmt is None:
+        select_list = _select_list(engine.dialect.name, key[1], key[2])
+        combined = text(f"SELECT b.*, {select_list} FROM ({sql}) AS b").bindparams(
+            bindparam("since", type_=UTCDateTime(timezone=True))
+        )
+        stmt = _WITH_NUMBER[key] = Prepared(combined.columns(*columns, *_COLUMNS))
+    return stmt, {**facts_params, **params}, kept
+
+
+def decide(engine: Engine, order: OrderFacts, kept: Any, row: Any) -> rk.Risk | None:
     """The order's risk from the facts' row; None when the settings changed the window
     since they were kept (count again)."""
     raw = row.settings
@@ -217,7 +247,7 @@ def assess(conn: Connection, order: OrderFacts) -> rk.Risk:
     when the settings' window changed since this process last read them)."""
     for _ in range(2):
         stmt, params, kept = _statement(conn.engine, order)
-        risk = _decide(conn.engine, order, kept, stmt.first(conn, params))
+        risk = decide(conn.engine, order, kept, stmt.first(conn, params))
         if risk is not None:
             return risk
     raise AssertionError("the risk settings changed twice during one capture")
@@ -229,7 +259,7 @@ async def assess_async(
     """``assess`` on an asynchronous connection (``first``: its ``AsyncStatements.first``)."""
     for _ in range(2):
         stmt, params, kept = _statement(engine, order)
-        risk = _decide(engine, order, kept, await first(stmt, params))
+        risk = decide(engine, order, kept, await first(stmt, params))
         if risk is not None:
             return risk
     raise AssertionError("the risk settings changed twice during one capture")
@@ -281,7 +311,7 @@ _B = table_of(RiskBlock)
 
 def block_view(row: Any) -> dict[str, Any]:
     return {
-        "id": int(row.id),
+        "id": str(row.id),
         "kind": row.kind,
         "value": row.value,
         "note": row.note,

@@ -35,7 +35,7 @@ class BlockIn(Strict):
 
 
 class Block(View):
-    id: int
+    id: str
     kind: BlockKind
     value: str
     note: str | None
