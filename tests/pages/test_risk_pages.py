@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dingdan.domain.orders.risk import DEFAULT_RULES
 from dingdan.services.fulfilment import picking
 from dingdan.services.orders import capture, queries
 from dingdan.services.orders import risk as order_risk
@@ -92,10 +93,14 @@ def test_settings_page_saves_and_refuses_beside_the_field(shop, browser, db):
     page = admin.get("/settings/risk")
     assert page.status_code == 200 and 'id="risk-form"' in page.text
     form = {"enabled": "1", "window_hours": "12", "medium": "30", "high": "70"}
-    for name, (points, limit) in {"velocity_email": (40, 2), "cod_refusals": (50, 1)}.items():
+    # What the browser sends: every rule's fields, ticked but for velocity_ip.
+    rules = {**DEFAULT_RULES, "velocity_email": (40, 2), "cod_refusals": (50, 1)}
+    for name, (points, limit) in rules.items():
         form[f"rules.{name}.points"] = str(points)
-        form[f"rules.{name}.limit"] = str(limit)
-        form[f"rules.{name}.enabled"] = "1"
+        if limit is not None:
+            form[f"rules.{name}.limit"] = str(limit)
+        if name != "velocity_ip":
+            form[f"rules.{name}.enabled"] = "1"
     r = admin.post("/settings/risk", form)
     assert r.status_code == 303, r.text
     saved = order_risk.get_settings(db)
