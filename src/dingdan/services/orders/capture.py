@@ -709,15 +709,15 @@ def _create(
 def _facts(draft: _Draft) -> order_risk.OrderFacts:
     """What the risk rules need of the new order (its history is read by order_risk)."""
     data = draft.data
-    billing = getattr(data, "billing_address", None)
+    billing = data.billing_address
     return order_risk.OrderFacts(
         email=email_key(data.email),
         phone=data.phone,
         line1=data.address.line1 or None,
         line2=data.address.line2,
         shipping_country=data.address.country,
-        billing_country=getattr(billing, "country", None),
-        client_ip=getattr(data, "client_ip", None),
+        billing_country=billing.country if billing else None,
+        client_ip=data.client_ip,
         total_minor=draft.totals.total,
         currency=data.currency,
     )

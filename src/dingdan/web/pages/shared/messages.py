@@ -243,7 +243,6 @@ LABELS: dict[str, str] = {
     "low": N_("Low"),
     "medium": N_("Medium"),
     "high": N_("High"),
-    "risk_review": N_("Held for a risk review"),
     "velocity_email": N_("Many orders by this email"),
     "velocity_phone": N_("Many orders by this phone"),
     "velocity_address": N_("Many orders to this address"),
