@@ -133,6 +133,34 @@ def test_orders_before_the_window_do_not_count(shop, placer):
     assert codes(placer(body_of(1))) == ["velocity_email"]
 
 
+def test_velocity_by_client_ip(shop, placer):
+    only(shop, "velocity_ip", limit=2)
+    assert codes(placer(body_of(1, client_ip="203.0.113.7"))) == []
+    assert codes(placer(body_of(2, client_ip="203.0.113.7"))) == []
+    assert codes(placer(body_of(3, client_ip="203.0.113.7"))) == ["velocity_ip"]
+    assert codes(placer(body_of(4, client_ip="203.0.113.8"))) == []
+    assert placer(body_of(5))["risk"]["reasons"] == []  # no IP: the rule has no fact
+
+
+US_BILLING = {
+    "name": "Jane Doe",
+    "line1": "1 Main St",
+    "city": "Springfield",
+    "postal_code": "62701",
+    "region": "IL",
+    "country": "US",
+}
+
+
+def test_shipping_to_another_country_than_billing(shop, placer):
+    only(shop, "country_mismatch")
+    o = placer(body_of(1, billing_address=US_BILLING))
+    assert codes(o) == ["country_mismatch"]
+    assert o["risk"]["reasons"][0]["detail"] == "ships to TW, billed in US"
+    same = placer(body_of(2, billing_address={**US_BILLING, "country": "TW", "postal_code": "110"}))
+    assert codes(same) == []
+
+
 def test_a_large_first_order_but_not_a_returning_customers(shop, placer):
     only(shop, "first_order_amount", limit=1000)
     big = [{"sku": "TEA-001", "quantity": 3, "unit_price": "350.00"}]
