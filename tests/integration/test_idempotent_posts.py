@@ -259,6 +259,10 @@ RECIPES: dict[str, Recipe] = {
         },
         {"json": {"carrier": "tcat", "reference": "R-2", "orders": []}},
     ),
+    "/api/v1/risk/blocklist": lambda api: (
+        "/api/v1/risk/blocklist",
+        {"json": {"kind": "email", "value": "fraud@example.com"}},
+        {"json": {"kind": "phone", "value": "+886912000111"}}),
 }
 
 

@@ -18,7 +18,7 @@ def test_a_convenience_store_pickup_needs_only_name_phone_and_country(api, stock
     o = r.json()
     assert o["delivery"] == CVS
     assert o["shipping_address"]["phone"] == "+886912345678"
-    assert o["risk"] is None and o["hold"] is None
+    assert o["risk"] == {"score": 0, "level": "low", "reasons": []} and o["hold"] is None
     again = api.get(f"/api/v1/orders/{o['number']}").json()
     assert again["delivery"] == CVS and again["hold"] is None
     listed = api.get("/api/v1/orders").json()["items"][0]

@@ -37,6 +37,7 @@ class Action(StrEnum):
     # them (COD payments) ``manage_payments``.
     DELIVER_RUNS = "deliver_runs"
     MOVE_ALLOCATIONS = "move_allocations"  # an order's allocation to another location
+    REVIEW_RISK = "review_risk"  # release orders held for a risk review; the block list
 
 
 _ALL = frozenset(Action)

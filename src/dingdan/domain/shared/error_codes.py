@@ -157,6 +157,7 @@ FIELD_ERRORS: dict[str, str] = {
     "order_not_open": N_("%(number)s is %(status)s"),
     "order_not_paid": N_("%(number)s is not paid in full"),
     "nothing_to_pick": N_("%(number)s has nothing to pick at %(location)s"),
+    "order_held": N_("%(number)s is held for a risk review"),
     "nothing_to_pack": N_("%(number)s has nothing left to pack"),
     "too_many_scans": N_("must be a list of at most %(max)s scanned codes"),
     "invalid_scan": N_("must be a code of 1-%(max)s characters"),

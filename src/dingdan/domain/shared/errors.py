@@ -79,6 +79,13 @@ class PaymentRequired(DomainError):
 
 
 @dataclass
+class OnHold(DomainError):
+    """The order is held (for a risk review): not picked, packed or shipped until released."""
+
+    code: str = "on_hold"
+
+
+@dataclass
 class IdempotencyConflict(DomainError):
     code: str = "idempotency_conflict"
 

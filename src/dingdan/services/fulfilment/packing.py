@@ -29,6 +29,7 @@ from dingdan.services.fulfilment import pickup
 from dingdan.services.inventory import locations
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
+from dingdan.services.orders.risk import refuse_if_held
 from dingdan.services.shared.common import Actor, iso
 
 MAX_SCANS = 5000
@@ -152,6 +153,7 @@ def _compare(conn: Connection, order: Any, body: dict[str, Any]) -> Comparison:
         raise PaymentRequired(
             detail=f"Order {order.number} is not paid in full; it cannot be packed to ship."
         )
+    refuse_if_held(conn, order.id)  # also when it was on a pick list printed before the hold
     scans = _scans(body)
     loc, expected = _held(conn, order, body.get("location") or None)
     scanned, unknown = _resolve(conn, scans, expected)

@@ -37,6 +37,7 @@ def _pickable(location_id: int) -> Any:
     )
     return (
         Order.status == "open",
+        Order.hold.is_(None),  # held for a risk review: on no pick list until released
         or_(Order.payment_method == "cod", Order.paid_minor >= Order.total_minor),
         held_here,
     )
@@ -75,6 +76,8 @@ def _named_orders(conn: Connection, loc: Any, numbers: list[str]) -> list[Any]:
             errors.add("orders", "order_not_open", number=n, status=row.status)
         elif row.payment_method != "cod" and row.paid_minor < row.total_minor:
             errors.add("orders", "order_not_paid", number=n)
+        elif row.hold is not None:
+            errors.add("orders", "order_held", number=n)
         elif n not in ok:
             errors.add("orders", "nothing_to_pick", number=n, location=loc.code)
     errors.raise_if_any("Some orders cannot be picked here.")

@@ -32,6 +32,7 @@ from dingdan.services.orders.allocation import refresh_order
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, shipment_view, view
+from dingdan.services.orders.risk import refuse_if_held
 from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.outbox_events import emit
 from dingdan.services.shared.view_types import OrderView
@@ -181,6 +182,7 @@ def create_shipment(
             raise PaymentRequired(
                 detail=f"Order {number} is not paid in full; record the payment before shipping."
             )
+        refuse_if_held(conn, order.id)
         allocs = _allocations(conn, order.id)
         code = _pick_location(allocs, body.get("location"), number)
         here = [a for a in allocs if a.code == code]

@@ -57,6 +57,7 @@ from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.domain.shared.numbers import check_amounts
 from dingdan.domain.shared.text import folded
 from dingdan.services.orders import pricing, replays
+from dingdan.services.orders import risk as order_risk
 from dingdan.services.orders.events import add_events
 from dingdan.services.orders.notes import customer_note
 from dingdan.services.orders.queries import get_order, view_of
@@ -151,18 +152,18 @@ _NUMBER_AND_CUSTOMER_COLUMNS = (
     column("n", BigInteger()),
     *(column(c.key, c.type) for c in _CUSTOMER_COLUMNS),
 )
+_NUMBER_AND_CUSTOMER_SQL = {
+    "email": f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
+    " FROM (VALUES (1)) AS one (x) LEFT JOIN customers c ON c.email = :email",
+    "phone": f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
+    " FROM (VALUES (1)) AS one (x) LEFT JOIN LATERAL (SELECT id, email, phone, name,"
+    " addresses FROM customers WHERE phone = :phone ORDER BY id LIMIT 1) c ON true",
+}
 _NUMBER_AND_CUSTOMER_BY_EMAIL = Prepared(
-    text(
-        f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
-        " FROM (VALUES (1)) AS one (x) LEFT JOIN customers c ON c.email = :email"
-    ).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
+    text(_NUMBER_AND_CUSTOMER_SQL["email"]).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
 )
 _NUMBER_AND_CUSTOMER_BY_PHONE = Prepared(
-    text(
-        f"SELECT nextval('order_number_seq') AS n, {_CUSTOMER_COLS}"
-        " FROM (VALUES (1)) AS one (x) LEFT JOIN LATERAL (SELECT id, email, phone, name,"
-        " addresses FROM customers WHERE phone = :phone ORDER BY id LIMIT 1) c ON true"
-    ).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
+    text(_NUMBER_AND_CUSTOMER_SQL["phone"]).columns(*_NUMBER_AND_CUSTOMER_COLUMNS)
 )
 _NEXT_COUNTER = Prepared(
     text("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value")
@@ -201,8 +202,10 @@ def place_order(
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
+    score_risk: bool = True,
 ) -> tuple[OrderView, bool]:
-    """Returns the order and whether it was created now (False: an earlier one answered)."""
+    """Returns the order and whether it was created now (False: an earlier one answered).
+    ``score_risk=False``: no risk score and no hold (an import of past orders)."""
     channels = (
         set(rules.BUILTIN_CHANNELS)
         if body.get("channel") in rules.BUILTIN_CHANNELS
@@ -221,7 +224,7 @@ def place_order(
         earlier, by_key = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
             return str(earlier.number), not by_key
-        return _create(conn, actor, data, prefix, key)[1]
+        return _create(conn, actor, data, prefix, key, score_risk=score_risk)[1]
 
     # PostgreSQL writes the whole order in one statement (_one_call_payload), so the
     # capture needs no transaction block around it; SQLite writes it statement by statement.
@@ -281,8 +284,13 @@ async def place_order_async(
             rates = await statements.all(_TAX_RATES)
             overrides = _keep_tax_overrides(db.engine, stock.tax_version, rates)
         draft = _draft(data, products, stock, overrides, None, actor)
-        found_stmt, found_params = _number_and_customer_query(data)
+        facts = _facts(draft)
+        found_stmt, found_params, kept = _number_and_customer_query(data, facts, db.engine)
         found = await statements.first(found_stmt, found_params)
+        risk = order_risk.decide(db.engine, facts, kept, found)
+        if risk is None:  # the settings' window changed: count again
+            risk = await order_risk.assess_async(db.engine, statements.first, facts)
+        _with_risk(draft, risk)
         payload, lines = _one_call_payload(actor, draft, prefix, key, found)
         try:
             row = await statements.first(_PLACE_ORDER_CALL, {"p": json_text(payload)})
@@ -496,11 +504,18 @@ def _customer(conn: Connection, data: capture_input.OrderInput) -> int:
     return match.id
 
 
-def _number_and_customer_query(data: capture_input.OrderInput) -> tuple[Prepared, dict[str, Any]]:
-    """PostgreSQL: the order's next number and its customer's row, in one read."""
+def _number_and_customer_query(
+    data: capture_input.OrderInput, facts: order_risk.OrderFacts | None = None, engine: Any = None
+) -> tuple[Prepared, dict[str, Any], Any]:
+    """PostgreSQL: the order's next number and its customer's row, in one read; with
+    ``facts``, the order's risk facts in the same read (order_risk.decide reads them; the
+    third value is what it needs besides)."""
     by, params = _customer_lookup(data)
+    if facts is not None:
+        sql, columns = _NUMBER_AND_CUSTOMER_SQL[by], _NUMBER_AND_CUSTOMER_COLUMNS
+        return order_risk.with_facts(engine, facts, sql, columns, params)
     stmt = _NUMBER_AND_CUSTOMER_BY_EMAIL if by == "email" else _NUMBER_AND_CUSTOMER_BY_PHONE
-    return stmt, params
+    return stmt, params, None
 
 
 def format_number(prefix: str, n: int) -> str:
@@ -586,6 +601,7 @@ class _Draft:
     values: dict[str, Any]  # the orders row, without its number (and id)
     search_rest: str  # search_text after the number
     below: list[pricing.BelowList]  # lines priced below their product's price
+    risk: Any = None  # the order's risk (domain/orders/risk.Risk), None when not scored
 
 
 def _draft(
@@ -671,6 +687,7 @@ def _create(
     *,
     one_call: bool | None = None,
     check_prices: bool = True,
+    score_risk: bool = False,
 ) -> tuple[int, Callable[[], OrderView]]:
     """The new order's id and what builds its view from what was written (no re-read; the
     caller builds it once its transaction is over). ``idempotency``: the request's
@@ -678,14 +695,20 @@ def _create(
     (PostgreSQL's default): every write in one call of the database's function, which writes
     what this module decided; otherwise statement by statement (SQLite; on PostgreSQL only
     the parity test does that, see docs/architecture.md). ``check_prices``: refuse prices
-    below the product's that ``actor`` may not set (False: the caller set them)."""
+    below the product's that ``actor`` may not set (False: the caller set them). ``score_risk``:
+    score the order's risk and hold it when high (orders placed, not imported or made by
+    staff for an exchange)."""
     products, stock = _products(conn, data)
     overrides = _current_tax_overrides(conn, stock.tax_version)
     priced_by = actor if check_prices else None
     if one_call if one_call is not None else conn.dialect.name == "postgresql":
         draft = _draft(data, products, stock, overrides, None, priced_by)
-        stmt, params = _number_and_customer_query(data)
+        facts = _facts(draft) if score_risk else None
+        stmt, params, kept = _number_and_customer_query(data, facts, conn.engine)
         found = stmt.first(conn, params)
+        if facts is not None:
+            risk = order_risk.decide(conn.engine, facts, kept, found)
+            _with_risk(draft, risk or order_risk.assess(conn, facts))
         payload, lines = _one_call_payload(actor, draft, prefix, idempotency, found)
         try:
             out = _PLACE_ORDER_CALL.first(conn, {"p": json_text(payload)})[0]
@@ -695,6 +718,8 @@ def _create(
         order_id = _one_call_done(draft, lines, out)
         return order_id, _answer_of(draft, lines)
     draft = _draft(data, products, stock, overrides, _customer(conn, data), priced_by)
+    if score_risk:
+        _with_risk(draft, order_risk.assess(conn, _facts(draft)))
     values, totals, plan = draft.values, draft.totals, draft.plan
     number = next_number(conn, prefix)
     values["number"] = number
@@ -709,6 +734,30 @@ def _create(
     if idempotency:
         conn.execute(_INSERT_IDEMPOTENCY, dict(idempotency, order_id=order_id))
     return order_id, _answer_of(draft, lines)
+
+
+def _facts(draft: _Draft) -> order_risk.OrderFacts:
+    """What the risk rules need of the new order (its history is read by order_risk)."""
+    data = draft.data
+    billing = data.billing_address
+    return order_risk.OrderFacts(
+        email=email_key(data.email),
+        phone=data.phone,
+        line1=data.address.line1 or None,
+        line2=data.address.line2,
+        shipping_country=data.address.country,
+        billing_country=billing.country if billing else None,
+        client_ip=data.client_ip,
+        total_minor=draft.totals.total,
+        currency=data.currency,
+    )
+
+
+def _with_risk(draft: _Draft, risk: Any) -> None:
+    """The order's risk and hold, in the row both capture paths write."""
+    draft.risk = risk
+    draft.values["risk"] = risk.as_dict()
+    draft.values["hold"] = risk.hold
 
 
 def _answer_of(draft: _Draft, lines: list[dict[str, Any]]) -> Callable[[], OrderView]:
@@ -969,6 +1018,9 @@ def _created_events(
         # The invoicing context reads the newest of these when it issues the invoice; an
         # event is written by both capture paths (PostgreSQL's function writes the list).
         items.append((INVOICE_REQUEST_EVENT, None, data.invoice.as_dict()))
+    held = order_risk.created_event(draft.risk) if draft.risk is not None else None
+    if held is not None:
+        items.append(held)
     if plan.allocations:
         message, route = _route_of(draft)
         allocations = [

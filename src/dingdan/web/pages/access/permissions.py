@@ -38,6 +38,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.MANAGE_PURCHASING: N_("Suppliers, purchase orders and receiving them"),
     Action.DELIVER_RUNS: N_("Deliver the stops of delivery runs, hand in the cash"),
     Action.MOVE_ALLOCATIONS: N_("Move an order's allocation to another location"),
+    Action.REVIEW_RISK: N_("Release orders held for a risk review; the block list"),
 }
 
 

@@ -249,6 +249,28 @@ LABELS: dict[str, str] = {
     "ready_for_pickup": N_("Ready for pickup"),
     "hand_over": N_("Handed over at the store"),
     "store_pickup": N_("Store pickup"),
+    # risk: order events, audit actions and records, levels, holds, reasons, block kinds
+    "risk_held": N_("Held for a risk review"),
+    "risk_approved": N_("Risk review: approved"),
+    "approve_risk": N_("Risk hold released"),
+    "block": N_("Added to the block list"),
+    "unblock": N_("Removed from the block list"),
+    "risk_block": N_("Block-list entry"),
+    "low": N_("Low"),
+    "medium": N_("Medium"),
+    "high": N_("High"),
+    "velocity_email": N_("Many orders by this email"),
+    "velocity_phone": N_("Many orders by this phone"),
+    "velocity_address": N_("Many orders to this address"),
+    "velocity_ip": N_("Many orders from this IP address"),
+    "velocity_card": N_("Many orders with this card"),
+    "first_order_amount": N_("Large first order"),
+    "country_mismatch": N_("Shipping and billing countries differ"),
+    "disposable_email": N_("Disposable email address"),
+    "failed_payments": N_("Failed payment attempts"),
+    "cod_refusals": N_("Parcels refused or returned"),
+    "blocklist": N_("On the block list"),
+    "address": N_("Address"),
 }
 
 # Codes that were shown without a label since the process started (a code a page showed raw;
@@ -320,6 +342,9 @@ CODES: dict[str, str] = {
     "forbidden": N_("Your role may not do this."),
     "unauthorized": N_("Please sign in."),
     "service_unavailable": N_("The database is unavailable; try again shortly."),
+    "on_hold": N_(
+        "The order is held for a risk review: release it before picking, packing or shipping."
+    ),
     "provider_unavailable": N_(
         "The payment provider did not answer; the payment is kept and asked again shortly."
     ),

@@ -19,6 +19,7 @@ from dingdan.domain.catalog.products import TAX_CLASSES
 from dingdan.domain.fulfilment.delivery_runs import FAIL_REASONS, RunStatus
 from dingdan.domain.fulfilment.tracking import EXCEPTION_KINDS, STATUSES
 from dingdan.domain.inventory.stock import AdjustmentReason, MovementKind
+from dingdan.domain.orders.risk import BLOCK_KINDS, HOLD, LEVELS, RULES
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
 from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Status
 from dingdan.domain.purchasing.purchase_orders import POStatus
@@ -50,6 +51,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "cancel",
             "transfer",
             "purchase_order",
+            "risk_block",
         }
     )
     | _values(AdjustmentReason),
@@ -93,6 +95,9 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "hand_in_cash",
             "delivery_failed",
             "hand_over",
+            "approve_risk",
+            "block",
+            "unblock",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -175,6 +180,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "delivery_run",
             "delivery_failed",
             "ready_for_pickup",
+            "risk_held",
+            "risk_approved",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),
@@ -187,6 +194,10 @@ VOCABULARIES: dict[str, frozenset[str]] = {
     "purchase_order_status": _values(POStatus),
     "delivery_run_status": _values(RunStatus),
     "delivery_fail_reason": frozenset(FAIL_REASONS),
+    "risk_level": frozenset(LEVELS),
+    "risk_reason": frozenset({*RULES, "blocklist"}),
+    "risk_block_kind": frozenset(BLOCK_KINDS),
+    "hold": frozenset({HOLD}),
 }
 
 ALL_CODES: frozenset[str] = frozenset().union(*VOCABULARIES.values())
