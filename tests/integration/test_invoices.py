@@ -422,6 +422,10 @@ def test_ranges_are_imported_from_the_tax_platforms_csv_all_or_none(api):
     assert {t["prefix"] for t in listed} == {"AB", "AC"}  # nothing of the refused files
     r = api.post("/api/v1/einvoice/tracks/import", json={"csv": "a,b\n1,2\n"}, role="finance")
     assert r.status_code == 422 and ("csv", "missing_columns") in _codes(r)
+    # A line break inside a field with no quotes, a quote never closed: the file's fault.
+    for broken in ('period,prefix\r1\n"a\rb', 'a,"b\n1,2'):
+        r = api.post("/api/v1/einvoice/tracks/import", json={"csv": broken}, role="finance")
+        assert r.status_code == 422, r.text
 
 
 def test_blank_numbers_are_each_ranges_unused_tail_and_their_e0402(api, db):

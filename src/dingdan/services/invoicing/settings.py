@@ -208,7 +208,12 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
 
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_CSV_CHARS:
         raise ValidationFailed.on("csv", "text_length", max=MAX_CSV_CHARS)
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    try:
+        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    except csv.Error as exc:  # a broken quote, a stray line break: the file's fault
+        raise ValidationFailed.on("csv", "invalid", reason=str(exc)) from None
+    if not rows:
+        raise ValidationFailed.on("csv", "no_data_rows")
     header = [h.strip().lower() for h in rows[0]]
     where = {}
     for key, names in _CSV_COLUMNS.items():
