@@ -102,3 +102,7 @@ def provider_of_record(code: str | None) -> PaymentProvider:
     """The provider of a stored payment; ``internal`` ones (store credit) and providers no
     longer registered are settled by hand, as ``manual``."""
     return PROVIDERS.get(code or "manual", PROVIDERS["manual"])
+
+
+# Registered gateways (each module puts itself in PROVIDERS when imported).
+from dingdan.services.payments import ecpay as _ecpay  # noqa: E402,F401
