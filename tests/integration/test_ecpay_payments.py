@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 
 from dingdan.config import get_settings
-from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
+from dingdan.db.ecpay_tables import PaymentExchange
 from dingdan.domain.payments import ecpay as ec
 from dingdan.services.jobs import worker
 from dingdan.services.orders import queries
@@ -68,9 +68,7 @@ def _checkout(client: Any, fake: Any, token: str, choice: str) -> str:
     to ECPay (the stand-in). Returns the MerchantTradeNo."""
     page = client.get(f"/pay/{token}")
     assert page.status_code == 200
-    r = client.post(
-        f"/pay/{token}/ecpay", data={"csrf_token": _csrf(page.text), "choice": choice}
-    )
+    r = client.post(f"/pay/{token}/ecpay", data={"csrf_token": _csrf(page.text), "choice": choice})
     assert r.status_code == 200, r.text
     assert f"form-action 'self' {fake.url}" in r.headers["content-security-policy"]
     action = re.search(r'<form method="post" action="([^"]+)" id="checkout-form"', r.text)
@@ -111,7 +109,9 @@ def test_the_checkout_form_is_signed_with_the_documented_fields(api, client, db,
     assert "CheckMacValue=" in kept[0].request_body
 
 
-def test_a_card_payment_is_recorded_once_and_replays_change_nothing(api, client, db, stocked, ecpay_on):
+def test_a_card_payment_is_recorded_once_and_replays_change_nothing(
+    api, client, db, stocked, ecpay_on
+):
     o = _order(api)
     trade = _checkout(client, ecpay_on, o["tracking_token"], "card")
     assert ecpay_on.pay(trade) == "1|OK"
@@ -133,7 +133,9 @@ def test_a_card_payment_is_recorded_once_and_replays_change_nothing(api, client,
     assert 'id="pay-paid"' in page.text and "pay-ecpay-card" not in page.text
 
 
-def test_tampered_and_different_amount_callbacks_are_refused_and_kept(api, client, db, stocked, ecpay_on):
+def test_tampered_and_different_amount_callbacks_are_refused_and_kept(
+    api, client, db, stocked, ecpay_on
+):
     o = _order(api)
     trade = _checkout(client, ecpay_on, o["tracking_token"], "card")
     good = ecpay_on.signed(ecpay_on.result_fields(trade))
@@ -156,7 +158,9 @@ def test_tampered_and_different_amount_callbacks_are_refused_and_kept(api, clien
     assert all(x.response_body == "0|error" for x in kept)
 
 
-def test_an_atm_account_is_shown_and_its_payment_marks_the_order_paid(api, client, db, stocked, ecpay_on):
+def test_an_atm_account_is_shown_and_its_payment_marks_the_order_paid(
+    api, client, db, stocked, ecpay_on
+):
     o = _order(api)
     token = o["tracking_token"]
     trade = _checkout(client, ecpay_on, token, "atm")
@@ -167,12 +171,20 @@ def test_an_atm_account_is_shown_and_its_payment_marks_the_order_paid(api, clien
         assert account in page.text and "812" in page.text, path
     # The same account again is fine; another account for the same attempt is not.
     assert ecpay_on.give_info(trade) == "1|OK"
-    assert ecpay_on.post(
-        ecpay_on.trades[trade].form["PaymentInfoURL"],
-        ecpay_on.signed(
-            {**ecpay_on.result_fields(trade), "RtnCode": "2", "BankCode": "812", "vAccount": "1"}
-        ),
-    ) == "0|error"
+    assert (
+        ecpay_on.post(
+            ecpay_on.trades[trade].form["PaymentInfoURL"],
+            ecpay_on.signed(
+                {
+                    **ecpay_on.result_fields(trade),
+                    "RtnCode": "2",
+                    "BankCode": "812",
+                    "vAccount": "1",
+                }
+            ),
+        )
+        == "0|error"
+    )
     assert ecpay_on.pay(trade) == "1|OK"
     paid = queries.get_order(db, o["number"])
     assert paid["financial_status"] == "paid"
@@ -182,7 +194,9 @@ def test_an_atm_account_is_shown_and_its_payment_marks_the_order_paid(api, clien
     assert 'id="track-pay"' not in client.get(f"/track/{token}").text
 
 
-def test_an_expired_account_cancels_the_order_and_a_waiting_one_keeps_it(api, client, db, stocked, ecpay_on):
+def test_an_expired_account_cancels_the_order_and_a_waiting_one_keeps_it(
+    api, client, db, stocked, ecpay_on
+):
     expired = _order(api)
     waiting = _order(api)
     t1 = _checkout(client, ecpay_on, expired["tracking_token"], "atm")
@@ -240,9 +254,11 @@ def test_a_card_payment_is_refunded_through_do_action_once(api, client, db, stoc
     )
     assert r.status_code in (201, 402), r.text
     kept = db.read(
-        lambda c: c.execute(
-            select(PaymentExchange.outcome).where(PaymentExchange.operation == "refund")
-        ).scalars().all()
+        lambda c: (
+            c.execute(select(PaymentExchange.outcome).where(PaymentExchange.operation == "refund"))
+            .scalars()
+            .all()
+        )
     )
     assert kept[0] == "ok"
 

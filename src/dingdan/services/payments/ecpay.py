@@ -482,7 +482,8 @@ def deadlines_passed(conn: Connection, now: datetime, limit: int = 500) -> list[
     )
     seen: dict[int, datetime] = {}
     for order_id, expires in conn.execute(latest):
-        seen.setdefault(order_id, expires)
+        if expires is not None:
+            seen.setdefault(order_id, expires)
     due = [oid for oid, expires in seen.items() if expires < now]
     if not due:
         return []

@@ -33,8 +33,7 @@ _FORM: dict[str, Any] = {
 }
 _ANSWER: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "`1|OK` when taken (also for the same result again), `0|error` when "
-        "refused",
+        "description": "`1|OK` when taken (also for the same result again), `0|error` when refused",
         "content": {"text/plain": {"schema": {"type": "string", "enum": ["1|OK", "0|error"]}}},
     }
 }

@@ -80,7 +80,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 if path.startswith(PAY_PATHS):
                     own = [
-                        v for k, v in message.get("headers", [])
+                        v
+                        for k, v in message.get("headers", [])
                         if k.lower() == b"content-security-policy"
                     ]
                     csp = own[0].decode() if own else csp
