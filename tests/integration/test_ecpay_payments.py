@@ -278,3 +278,22 @@ def test_the_tracking_page_links_to_the_pay_page_while_something_is_due(api, cli
     assert f'href="/pay/{o["tracking_token"]}"' in page.text
     # Without ECPay set up, the pay page says to contact the shop.
     assert "Contact the shop to pay" in client.get(f"/pay/{o['tracking_token']}").text
+
+
+def test_the_confirmation_of_an_unpaid_order_links_to_the_pay_page(api, db, stocked):
+    from dingdan.db.message_tables import Message
+
+    unpaid = _order(api)
+    cod = _order(api, payment_method="cod")
+    worker.drain(db)
+    bodies = dict(
+        db.read(
+            lambda c: c.execute(
+                select(Message.order_number, Message.text_body).where(
+                    Message.kind == "order_confirmation"
+                )
+            ).all()
+        )
+    )
+    assert f"/pay/{unpaid['tracking_token']}" in bodies[unpaid["number"]]
+    assert "/pay/" not in bodies[cod["number"]]
