@@ -297,3 +297,40 @@ def test_the_confirmation_of_an_unpaid_order_links_to_the_pay_page(api, db, stoc
     )
     assert f"/pay/{unpaid['tracking_token']}" in bodies[unpaid["number"]]
     assert "/pay/" not in bodies[cod["number"]]
+
+
+def test_the_same_result_posted_twice_at_once_records_one_payment(
+    api, client, db, stocked, ecpay_on
+):
+    import threading
+
+    o = _order(api)
+    trade = _checkout(client, ecpay_on, o["tracking_token"], "card")
+    body = urllib.parse.urlencode(ecpay_on.signed(ecpay_on.result_fields(trade))).encode()
+    answers: list[str] = []
+    start = threading.Barrier(2)
+
+    def post() -> None:
+        start.wait()
+        answers.append(ecpay.receive(db, "result", body))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == ["1|OK", "1|OK"]
+    assert queries.get_order(db, o["number"])["paid"] == "760.00"
+    assert len(api.get(f"/api/v1/orders/{o['number']}/payments").json()["items"]) == 1
+
+
+def test_a_callback_that_is_not_ecpay_s_is_refused_never_a_server_error(client, db, ecpay_on):
+    for body in (b"", b"\xff\xfe", b"MerchantTradeNo=A%00B&RtnCode=1", b"RtnCode=" + b"9" * 500):
+        r = client.post(
+            "/hooks/ecpay/result",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert (r.status_code, r.text) == (200, "0|error")
+    kept = db.read(lambda c: c.execute(select(PaymentExchange.outcome)).scalars().all())
+    assert kept == ["refused"] * 4

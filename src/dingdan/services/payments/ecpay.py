@@ -96,7 +96,8 @@ def _text(body: str | bytes | None) -> str | None:
         return None
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
-    return body[:MAX_TEXT]
+    # PostgreSQL's text holds no NUL: kept visibly instead (a callback may carry anything).
+    return body[:MAX_TEXT].replace("\x00", "\\x00")
 
 
 def _exchange(
@@ -109,7 +110,7 @@ def _exchange(
                 provider=CODE,
                 operation=operation,
                 direction=direction,
-                reference=reference[:40],
+                reference=(_text(reference) or "-")[:40],
                 url=url[:500],
                 request_body=_text(body) or "",
                 outcome="pending",
@@ -125,7 +126,9 @@ def _finish(db: Database, exchange_id: int, outcome: str, **values: Any) -> None
     if values.get("response_body") is not None:
         values["response_body"] = _text(values["response_body"])
     if values.get("error"):
-        values["error"] = str(values["error"])[:1000]
+        values["error"] = (_text(str(values["error"])) or "")[:1000]
+    if values.get("code") is not None:
+        values["code"] = (_text(str(values["code"])) or "")[:40]
     db.write(
         lambda conn: conn.execute(
             update(PaymentExchange)
@@ -354,6 +357,8 @@ def _checked(form: Mapping[str, str]) -> ec.Result:
     if cfg is None:
         raise Refused("ECPay is not set up")
     key, iv = hash_keys()
+    if any("\x00" in k or "\x00" in v for k, v in form.items()):
+        raise Refused("a NUL character")
     if not ec.is_signed(form, key, iv):
         raise Refused("CheckMacValue does not match")
     if form.get("MerchantID") != cfg.merchant_id:
