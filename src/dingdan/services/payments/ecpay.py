@@ -17,16 +17,13 @@ convenience-store code), ECPay's callbacks, card refunds (docs/payments-ecpay.md
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import Connection, insert, select, update
 
 from dingdan.config import get_settings
@@ -38,134 +35,36 @@ from dingdan.domain.access.roles import Role
 from dingdan.domain.payments import ecpay as ec
 from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
-from dingdan.services.payments.providers import PROVIDERS, ProviderResult
+from dingdan.services.payments.ecpay_log import (
+    CODE,
+    config,
+    configured,
+    exchange,
+    exchanges_of,
+    finish,
+    hash_keys,
+)
+from dingdan.services.payments.ecpay_refunds import PROVIDER, EcpayProvider, form_of
+from dingdan.services.payments.providers import PROVIDERS
 from dingdan.services.payments.records import insert_payment, record_paid, take
 from dingdan.services.shared.common import Actor, iso
 
+__all__ = [
+    "PROVIDER",
+    "EcpayProvider",
+    "config",
+    "exchanges_of",
+    "form_of",
+    "hash_keys",
+    "pay_view",
+    "receive",
+    "start_checkout",
+]
 log = logging.getLogger("dingdan.payments.ecpay")
 ECPAY = Actor("system:ecpay", Role.ADMIN)
-CODE = "ecpay"
-MAX_TEXT = 100_000
 # The order's payment method recorded for each way of paying through ECPay.
 METHODS = {"card": "card", "atm": "bank_transfer", "cvs": "other"}
-
-
-# ---- settings ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Config:
-    mode: str  # stage, production
-    merchant_id: str
-    url: str  # the service's address, without a trailing slash
-    timeout: float
-
-    def __repr__(self) -> str:  # the keys are never part of it
-        return f"ecpay.Config(mode={self.mode!r}, merchant_id={self.merchant_id!r})"
-
-
-def config() -> Config | None:
-    """ECPay's settings (``DINGDAN_ECPAY_*``); None while ``DINGDAN_ECPAY_MODE`` is empty
-    (the pay page then offers no ECPay way to pay)."""
-    s = get_settings()
-    mode = s.ecpay_mode.strip().lower()
-    if mode not in ("stage", "production"):
-        return None
-    url = s.ecpay_url.strip() or (ec.STAGE_URL if mode == "stage" else ec.PRODUCTION_URL)
-    return Config(mode, s.ecpay_merchant_id.strip(), url.rstrip("/"), s.ecpay_timeout)
-
-
-def hash_keys() -> tuple[str, str]:
-    """HashKey and HashIV: the one place that reads ECPay's secrets."""
-    s = get_settings()
-    return s.ecpay_hash_key.get_secret_value(), s.ecpay_hash_iv.get_secret_value()
-
-
-def _configured() -> Config:
-    found = config()
-    if found is None:
-        raise InvalidTransition(detail="ECPay is not set up (DINGDAN_ECPAY_MODE).")
-    return found
-
-
-# ---- the exchanges log ---------------------------------------------------------------------
-
-
-def _text(body: str | bytes | None) -> str | None:
-    if body is None:
-        return None
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    # PostgreSQL's text holds no NUL: kept visibly instead (a callback may carry anything).
-    return body[:MAX_TEXT].replace("\x00", "\\x00")
-
-
-def _exchange(
-    conn: Connection, operation: str, direction: str, reference: str, url: str, body: str
-) -> int:
-    return int(
-        conn.execute(
-            insert(PaymentExchange)
-            .values(
-                provider=CODE,
-                operation=operation,
-                direction=direction,
-                reference=(_text(reference) or "-")[:40],
-                url=url[:500],
-                request_body=_text(body) or "",
-                outcome="pending",
-                at=utcnow(),
-            )
-            .returning(PaymentExchange.id)
-        ).scalar_one()
-    )
-
-
-def _finish(db: Database, exchange_id: int, outcome: str, **values: Any) -> None:
-    values = {k: v for k, v in values.items()}
-    if values.get("response_body") is not None:
-        values["response_body"] = _text(values["response_body"])
-    if values.get("error"):
-        values["error"] = (_text(str(values["error"])) or "")[:1000]
-    if values.get("code") is not None:
-        values["code"] = (_text(str(values["code"])) or "")[:40]
-    db.write(
-        lambda conn: conn.execute(
-            update(PaymentExchange)
-            .where(PaymentExchange.id == exchange_id)
-            .values(outcome=outcome, answered_at=utcnow(), **values)
-        )
-    )
-
-
-def exchanges_of(db: Database, number: str) -> list[dict[str, Any]]:
-    """Every exchange about the order's attempts, oldest first (staff's view)."""
-
-    def work(conn: Connection) -> list[Any]:
-        trades = select(EcpayTrade.merchant_trade_no).join(Order, Order.id == EcpayTrade.order_id)
-        return list(
-            conn.execute(
-                select(PaymentExchange)
-                .where(PaymentExchange.reference.in_(trades.where(Order.number == number)))
-                .order_by(PaymentExchange.id)
-            ).all()
-        )
-
-    return [
-        {
-            "id": str(x.id),
-            "operation": x.operation,
-            "direction": x.direction,
-            "reference": x.reference,
-            "outcome": x.outcome,
-            "code": x.code,
-            "error": x.error,
-            "request_body": x.request_body,
-            "response_body": x.response_body,
-            "at": iso(x.at),
-        }
-        for x in db.read(work)
-    ]
+PROVIDERS[CODE] = PROVIDER
 
 
 # ---- the checkout --------------------------------------------------------------------------
@@ -235,7 +134,7 @@ def start_checkout(
 ) -> dict[str, Any]:
     """A new attempt at paying what the order owes through ECPay: ``{"action", "fields"}``,
     the signed form the customer's browser posts to ECPay."""
-    cfg = _configured()
+    cfg = configured()
     if choice not in ec.CHOICES:
         raise ValidationFailed.on("choice", "not_one_of", choices=", ".join(ec.CHOICES))
     at = now or datetime.now(UTC)
@@ -289,7 +188,7 @@ def start_checkout(
             )
         )
         action = cfg.url + ec.CHECKOUT_PATH
-        xid = _exchange(conn, "checkout", "out", trade, action, urllib.parse.urlencode(fields))
+        xid = exchange(conn, "checkout", "out", trade, action, urllib.parse.urlencode(fields))
         # Handed to the customer's browser: ECPay answers the browser, and the result
         # comes back as the callbacks below.
         conn.execute(
@@ -309,12 +208,6 @@ class Refused(Exception):  # noqa: N818 - a callback we do not take
     pass
 
 
-def form_of(body: bytes) -> dict[str, str]:
-    """A posted ``application/x-www-form-urlencoded`` body (UTF-8), the last value of a name."""
-    text = body.decode("utf-8", errors="replace")
-    return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
-
-
 def _canonical(form: Mapping[str, str]) -> str:
     return json.dumps(
         {k: v for k, v in form.items() if k != "CheckMacValue"}, sort_keys=True, ensure_ascii=False
@@ -328,7 +221,7 @@ def receive(db: Database, operation: str, body: bytes) -> str:
     reference = form.get("MerchantTradeNo") or "-"
     path = "/hooks/ecpay/result" if operation == "result" else "/hooks/ecpay/payment-info"
     xid = db.write(
-        lambda conn: _exchange(
+        lambda conn: exchange(
             conn, operation, "in", reference, path, body.decode("utf-8", "replace")
         )
     )
@@ -338,7 +231,7 @@ def receive(db: Database, operation: str, body: bytes) -> str:
         db.write(lambda conn: handle(conn, result, form))
     except Refused as exc:
         log.warning("ECPay %s for %s refused: %s", operation, reference, exc)
-        _finish(
+        finish(
             db,
             xid,
             "refused",
@@ -348,7 +241,7 @@ def receive(db: Database, operation: str, body: bytes) -> str:
             code=form.get("RtnCode"),
         )
         return ec.ERROR_ANSWER
-    _finish(db, xid, "ok", http_status=200, response_body=ec.OK_ANSWER, code=form.get("RtnCode"))
+    finish(db, xid, "ok", http_status=200, response_body=ec.OK_ANSWER, code=form.get("RtnCode"))
     return ec.OK_ANSWER
 
 
@@ -511,129 +404,4 @@ def orders_with_deadline() -> Any:
     subquery for the worker, which leaves them out of the bank-transfer hours."""
     return select(EcpayTrade.order_id).where(
         EcpayTrade.status == "waiting", EcpayTrade.expires_at.is_not(None)
-    )
-
-
-# ---- the provider: card refunds ------------------------------------------------------------
-
-
-class EcpayProvider:
-    """ECPay behind the payment interface. Payments come from the customer's checkout and
-    its callbacks, never from a call of ours: ``authorize`` declines. ``refund`` of a card
-    payment asks CreditDetail/DoAction (Action R); ATM and CVS payments cannot be given back
-    through ECPay, so their refunds are recorded as staff make them (a bank transfer), as
-    the manual provider does."""
-
-    code = CODE
-
-    def __init__(self) -> None:
-        self._db: Database | None = None
-
-    def bind(self, db: Database) -> None:
-        self._db = db
-
-    def database(self) -> Database:
-        """The database the app or worker gave (``bind``), else the settings' one."""
-        if self._db is None:
-            self._db = Database(get_settings().database_url)
-        return self._db
-
-    def authorize(
-        self,
-        order: str,
-        amount_minor: int,
-        currency: str,
-        reference: str | None,
-        *,
-        idempotency_key: str,
-    ) -> ProviderResult:
-        return ProviderResult(False, "", "ECPay payments are taken on the customer's pay page")
-
-    def capture(
-        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
-    ) -> ProviderResult:
-        return ProviderResult(False, authorization, "ECPay captures card payments itself")
-
-    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult:
-        return ProviderResult(False, authorization, "ECPay payments are refunded, not voided")
-
-    def refund(
-        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
-    ) -> ProviderResult:
-        return refund(self.database(), payment, amount_minor, currency, idempotency_key)
-
-
-PROVIDER = EcpayProvider()
-PROVIDERS[CODE] = PROVIDER
-
-
-def _manual_reference(key: str) -> str:
-    return f"manual-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-
-
-def refund(
-    db: Database, trade_no: str | None, amount_minor: int, currency: str, key: str
-) -> ProviderResult:
-    """A refund of the ECPay payment ``trade_no`` (ECPay's TradeNo), once per ``key``."""
-    trade = db.read(
-        lambda conn: conn.execute(
-            select(EcpayTrade).where(EcpayTrade.trade_no == trade_no, EcpayTrade.status == "paid")
-        ).first()
-    )
-    if trade is None or trade.choice != "card":
-        return ProviderResult(True, _manual_reference(key), "refund by bank transfer")
-    earlier = db.read(
-        lambda conn: conn.execute(
-            select(PaymentExchange)
-            .where(PaymentExchange.operation == "refund", PaymentExchange.reference == key[:40])
-            .order_by(PaymentExchange.id.desc())
-        ).first()
-    )
-    if earlier is not None and earlier.outcome == "ok":
-        return ProviderResult(True, str(trade.trade_no))
-    if earlier is not None and earlier.outcome == "pending":
-        # Sent once with no answer recorded: asking again might refund twice.
-        return ProviderResult(
-            False, "", "an earlier refund request got no answer: check ECPay's back office"
-        )
-    cfg = _configured()
-    hk, iv = hash_keys()
-    try:
-        dollars = ec.whole_dollars(amount_minor, currency)
-    except ValueError:
-        return ProviderResult(False, "", "ECPay refunds whole New Taiwan dollars")
-    fields = ec.signed(
-        ec.refund_params(cfg.merchant_id, trade.merchant_trade_no, trade.trade_no, dollars), hk, iv
-    )
-    url = cfg.url + ec.DO_ACTION_PATH
-    body = urllib.parse.urlencode(fields)
-    xid = db.write(lambda conn: _exchange(conn, "refund", "out", key, url, body))
-    try:
-        with httpx.Client(timeout=cfg.timeout, follow_redirects=False) as client:
-            answer = client.post(
-                url,
-                content=body.encode(),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-    except httpx.TimeoutException:
-        raise  # ECPay may have refunded: the exchange stays pending, for staff to check
-    except httpx.HTTPError as exc:
-        _finish(db, xid, "retry", error=f"{type(exc).__name__}: {exc}")
-        raise
-    got = form_of(answer.content)
-    code = got.get("RtnCode")
-    ok = answer.status_code == 200 and code == "1"
-    _finish(
-        db,
-        xid,
-        "ok" if ok else "refused",
-        http_status=answer.status_code,
-        response_body=answer.content,
-        code=code,
-        error=None if ok else (got.get("RtnMsg") or f"HTTP {answer.status_code}"),
-    )
-    if ok:
-        return ProviderResult(True, str(trade.trade_no))
-    return ProviderResult(
-        False, str(trade.trade_no), got.get("RtnMsg") or f"HTTP {answer.status_code}"
     )
