@@ -81,6 +81,18 @@ class Settings(BaseSettings):
     # prints for the seed registered on the e-invoice platform (or the 16 bytes in base64).
     einvoice_qr_aes_key: SecretStr = SecretStr("")
 
+    # ECPay all-in-one payments (綠界 全方位金流) on the customer's pay page: "stage" (ECPay's
+    # test service), "production", or "" for none. The defaults of the keys are ECPay's
+    # published test shop (3002607); production sets its own. ecpay_url replaces the
+    # service's address (a local stand-in in tests).
+    ecpay_mode: str = ""
+    ecpay_merchant_id: str = "3002607"
+    ecpay_hash_key: SecretStr = SecretStr("pwFHCqoQZGmho4w6")
+    ecpay_hash_iv: SecretStr = SecretStr("EkRm7iFT261dpevs")
+    ecpay_url: str = ""
+    # Seconds to wait for ECPay's answer to a refund.
+    ecpay_timeout: float = Field(default=10.0, gt=0)
+
     def public_base_url(self) -> str:
         """``public_url`` without a trailing slash (``LOCAL_PUBLIC_URL`` when unset)."""
         return (self.public_url or LOCAL_PUBLIC_URL).rstrip("/")

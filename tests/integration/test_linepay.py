@@ -466,3 +466,23 @@ def test_starts_at_the_same_time_make_one_request(db, fake, order):
     assert len(fake.calls("/v3/payments/request")) == 1
     assert len(_intents(db)) == 1
     assert len(set(urls)) == 1 and len(urls) + len(refused) == 4
+
+
+def test_the_pay_page_offers_line_pay_and_its_button_goes_there(client, db, fake, order):
+    from tests.pages.conftest import csrf_of
+
+    token = order["tracking_token"]
+    page = client.get(f"/pay/{token}")
+    assert page.status_code == 200 and 'id="pay-linepay"' in page.text
+    r = client.post(
+        f"/pay/{token}/linepay", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith(fake.url)
+    # The browser may follow the button's redirect to LINE Pay: its origin is allowed.
+    origin = "/".join(fake.url.split("/")[:3])
+    assert f"form-action 'self' {origin}" in r.headers["content-security-policy"]
+    # Not configured: not offered.
+    linepay_settings.put_settings(
+        db, ADMIN, {"channel_id": "", "channel_secret": "", "api_base": fake.url}
+    )
+    assert 'id="pay-linepay"' not in client.get(f"/pay/{token}").text

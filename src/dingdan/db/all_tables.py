@@ -5,6 +5,7 @@ import dingdan.db.consent_tables  # noqa: F401
 import dingdan.db.crm_tables  # noqa: F401
 import dingdan.db.delivery_tables  # noqa: F401
 import dingdan.db.document_tables  # noqa: F401
+import dingdan.db.ecpay_tables  # noqa: F401
 import dingdan.db.einvoice_exchange_tables  # noqa: F401
 import dingdan.db.forecast_tables  # noqa: F401
 import dingdan.db.inbound_tables  # noqa: F401

@@ -1,1 +1,2 @@
-"""Payments: the rules of the payment services, pure (signatures, amounts, answers)."""
+"""Payments: the rules of the payment services Dingdan talks to, pure (signatures, amounts,
+answers; no I/O)."""

@@ -129,6 +129,7 @@ FIELD_ERRORS: dict[str, str] = {
     # money
     "exceeds_balance": N_("is more than the balance due (%(due)s)"),
     "nothing_due": N_("nothing is due on this order"),
+    "ecpay_whole_twd": N_("ECPay takes whole New Taiwan dollars only"),
     "exceeds_refundable": N_("is more than paid minus refunded (%(left)s)"),
     "exceeds_authorized": N_("is more than was authorized"),
     "exceeds_store_credit": N_("is more than the store credit balance (%(balance)s)"),

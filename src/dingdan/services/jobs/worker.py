@@ -42,6 +42,7 @@ from dingdan.services.messaging import notifications, outbound, sending, supplie
 from dingdan.services.orders import customer_rights, search_index
 from dingdan.services.payments import (
     authorizations,  # noqa: F401
+    ecpay,
     intents,
     transactions,
 )
@@ -186,30 +187,37 @@ def _touch(db: Database, intent: intents.Intent) -> None:
 
 
 def cancel_unpaid_bank_transfers(db: Database, hours: float) -> list[str]:
-    """Cancel open bank-transfer orders with nothing paid after ``hours``; returns numbers."""
-    cutoff = utcnow() - timedelta(hours=hours)
-    numbers = db.read(
-        lambda conn: list(
-            conn.execute(
-                select(Order.number)
-                .where(
-                    Order.status == "open",
-                    Order.payment_method == "bank_transfer",
-                    Order.paid_minor == 0,
-                    Order.fulfillment_status == "unfulfilled",
-                    Order.created_at < cutoff,
-                )
-                .order_by(Order.id)
-                .limit(500)
-            ).scalars()
-        )
-    )
-    cancelled = []
-    for number in numbers:
-        try:
-            shipments.cancel_order(
-                db, WORKER, number, f"Unpaid bank transfer: no payment within {hours:g} hours"
+    """Cancel open orders with nothing paid past their payment deadline; returns numbers.
+    The deadline of an order given an ECPay virtual account or payment code is that
+    account's or code's (ExpireDate, services/payments/ecpay.py), whatever its method;
+    other bank-transfer orders have ``hours`` from their creation."""
+    now = utcnow()
+    cutoff = now - timedelta(hours=hours)
+
+    def due(conn: Connection) -> list[tuple[str, str]]:
+        by_hours = conn.execute(
+            select(Order.number)
+            .where(
+                Order.status == "open",
+                Order.payment_method == "bank_transfer",
+                Order.paid_minor == 0,
+                Order.fulfillment_status == "unfulfilled",
+                Order.created_at < cutoff,
+                Order.id.not_in(ecpay.orders_with_deadline()),
             )
+            .order_by(Order.id)
+            .limit(500)
+        ).scalars()
+        why = f"Unpaid bank transfer: no payment within {hours:g} hours"
+        expired = "Unpaid: the payment account or code expired"
+        return [(n, why) for n in by_hours] + [
+            (n, expired) for n in ecpay.deadlines_passed(conn, now)
+        ]
+
+    cancelled = []
+    for number, reason in db.read(due):
+        try:
+            shipments.cancel_order(db, WORKER, number, reason)
             cancelled.append(number)
         except DomainError as exc:  # paid or cancelled meanwhile
             log.info("skipped %s: %s", number, exc.detail)

@@ -61,6 +61,15 @@ def tracking_url(order: Any) -> str:
     return f"{get_settings().public_base_url()}/track/{order.tracking_token}"
 
 
+def pay_url(order: Any) -> str:
+    """The customer's pay page (``/pay/{token}``) while the order owes something it is to
+    pay before it ships; empty otherwise."""
+    owes = order.paid_minor < order.total_minor and order.status != "cancelled"
+    if not owes or order.payment_method == "cod":
+        return ""
+    return f"{get_settings().public_base_url()}/pay/{order.tracking_token}"
+
+
 def _when(dt: datetime | None) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else ""
 
@@ -157,6 +166,7 @@ def context(
         "bank": {k: shop[k] for k in ("bank_name", "bank_code", "account_name", "account_number")},
         "order": _order_context(conn, order),
         "tracking_url": url,
+        "pay_url": pay_url(order),
         "rating_url": ratings.rating_url(get_settings().public_base_url(), order.tracking_token),
         "shipment": _shipment_context(conn, payload.get("shipment_id"))
         or dict.fromkeys(templating.VARIABLES["shipment"], ""),

@@ -76,6 +76,8 @@ VARIABLES: dict[str, Any] = {
         "country": None,
     },
     "tracking_url": None,
+    # The customer's pay page while something is due (empty once paid, cancelled or COD).
+    "pay_url": None,
     "rating_url": None,
     "shipment": {
         "carrier": None,
@@ -253,6 +255,7 @@ def sample() -> dict[str, Any]:
             "country": "TW",
         },
         "tracking_url": "https://shop.example.com/track/abc",
+        "pay_url": "https://shop.example.com/pay/abc",
         "rating_url": "https://shop.example.com/track/abc#rating",
         "shipment": {
             "carrier": "tcat",

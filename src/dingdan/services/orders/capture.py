@@ -434,6 +434,8 @@ def _serving(
         return None
     where = stock.where = regions.address_regions(data.address.as_dict())
     return [loc for loc in locations if regions.serves(stock.regions.get(loc), where)]
+
+
 def _pickup_store_first(
     data: capture_input.OrderInput, stock: _Stock, locations: list[int]
 ) -> list[int]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from dingdan.config import get_settings
+from dingdan.db.ecpay_tables import EcpayTrade
 from dingdan.db.engine import Database
 from dingdan.db.label_tables import StorePickup
 from dingdan.db.message_tables import OrderRating
@@ -18,6 +19,7 @@ from dingdan.db.order_tables import Order, OrderLine, Shipment
 from dingdan.db.tables import Location
 from dingdan.db.tracking_tables import TrackingEventRow
 from dingdan.domain.shared.errors import NotFound
+from dingdan.domain.shared.money import format_amount
 from dingdan.services.shared.common import iso
 
 
@@ -88,6 +90,7 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
             ],
             "rating": rating,
             "pickup": _pickup(conn, order),
+            "pay": _pay(conn, order),
         }
 
     return db.read(work)
@@ -107,6 +110,32 @@ def _pickup(conn: Connection, order: Any) -> dict[str, Any] | None:
         "status": p.status if p is not None else "preparing",
         "code": p.code if p is not None and p.status == "ready" else None,
         "handed_over_at": iso(p.handed_over_at) if p is not None else None,
+    }
+
+
+def _pay(conn: Connection, order: Any) -> dict[str, Any]:
+    """What is due and how: the pay page (``/pay/{token}``) while something is due, and the
+    ATM account or convenience-store code ECPay gave, once given."""
+    due = max(0, order.total_minor - order.paid_minor)
+    waiting = conn.execute(
+        select(EcpayTrade)
+        .where(EcpayTrade.order_id == order.id, EcpayTrade.status == "waiting")
+        .order_by(EcpayTrade.id.desc())
+        .limit(1)
+    ).first()
+    return {
+        "payable": order.status != "cancelled" and due > 0,
+        "due": format_amount(due, order.currency),
+        "currency": order.currency,
+        "path": f"/pay/{order.tracking_token}",
+        "waiting": None
+        if waiting is None or due == 0
+        else {
+            "bank_code": waiting.bank_code,
+            "v_account": waiting.v_account,
+            "payment_no": waiting.payment_no,
+            "expires_at": iso(waiting.expires_at),
+        },
     }
 
 

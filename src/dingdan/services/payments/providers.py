@@ -104,4 +104,6 @@ def provider_of_record(code: str | None) -> PaymentProvider:
     return PROVIDERS.get(code or "manual", PROVIDERS["manual"])
 
 
+# Registered gateways (each module puts itself in PROVIDERS when imported).
+from dingdan.services.payments import ecpay as _ecpay  # noqa: E402,F401
 from dingdan.services.payments import linepay_gateway as _linepay  # noqa: E402, F401 registers "linepay"

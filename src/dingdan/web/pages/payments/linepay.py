@@ -6,6 +6,7 @@ page. ``GET`` starts too (a link), ``POST`` is the pay page's button (CSRF check
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +18,7 @@ from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.orders.tracking import limiter_of
 from dingdan.web.pages.shared.core import Anon, Page, PageRoute, client_address, posted
+from dingdan.web.pages.shared.security import CSP
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 TEMPLATE = "payments/linepay.html"
@@ -49,7 +51,14 @@ async def _start(request: Request, page: Page, token: str) -> Response:
         return _render(request, page, token, 404, state="not_found")
     except DomainError as exc:
         return _render(request, page, token, status_of(exc), state="error", detail=exc.detail)
-    return RedirectResponse(url, status_code=303)
+    answer = RedirectResponse(url, status_code=303)
+    # The pay page's button posts here: a browser follows this redirect only if the page's
+    # form-action allows LINE Pay's origin too (a /pay/ page keeps its own policy).
+    target = urlsplit(url)
+    answer.headers["content-security-policy"] = CSP.replace(
+        "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}"
+    )
+    return answer
 
 
 @router.get("/pay/{token}/linepay")

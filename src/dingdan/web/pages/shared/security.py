@@ -38,6 +38,9 @@ REPORTS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"
 REPORTS_PATHS = ("/reports/",)
 DOCS_PATHS = ("/docs", "/redoc")
 CACHEABLE_PATHS = ("/static/",)
+# The customer's pay page posts the signed checkout form to the payment service: its route
+# sets its own policy (ours with that service's address in form-action), kept as it is.
+PAY_PATHS = ("/pay/",)
 
 SESSION_COOKIE = "dingdan_session"
 
@@ -69,11 +72,19 @@ class SecurityHeaders:
         csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
         if path.startswith(REPORTS_PATHS):
             csp = REPORTS_CSP
-        referrer = b"no-referrer" if path.startswith("/track/") else b"same-origin"
+        referrer = b"no-referrer" if path.startswith(("/track/", "/pay/")) else b"same-origin"
         no_store = not path.startswith(CACHEABLE_PATHS)
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal csp
             if message["type"] == "http.response.start":
+                if path.startswith(PAY_PATHS):
+                    own = [
+                        v
+                        for k, v in message.get("headers", [])
+                        if k.lower() == b"content-security-policy"
+                    ]
+                    csp = own[0].decode() if own else csp
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"set-cookie"
                 ]

@@ -1,0 +1,407 @@
+"""ECPay (綠界) as a payment provider: the customer's checkout (card, ATM virtual account,
+convenience-store code), ECPay's callbacks, card refunds (docs/payments-ecpay.md).
+
+- **Checkout** (``start_checkout``): one transaction writes the attempt (``ecpay_trades``,
+  a new ``MerchantTradeNo``) and the signed form as an exchange; the customer's browser
+  posts it to ECPay. Nothing is called from here.
+- **Callbacks** (``receive``: ReturnURL and PaymentInfoURL): the form is kept first
+  (``payment_exchanges``, its own transaction), then checked and recorded in one
+  transaction, then our answer is kept beside it. Refused (``0|error``, nothing changed):
+  a wrong CheckMacValue or MerchantID, an unknown MerchantTradeNo, an amount other than the
+  attempt's, a replay whose content differs from what was recorded. A replay of the same
+  content is ``1|OK`` and records nothing (ECPay posts until it reads ``1|OK``).
+- **Refunds** (``EcpayProvider.refund``, asked by the refund intents of
+  ``services/payments/intents.py`` with no transaction open): CreditDetail/DoAction with
+  Action ``R`` for a card payment, each request and answer kept, once per idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.parse
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from dingdan.config import get_settings
+from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
+from dingdan.db.engine import Database
+from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.types import utcnow
+from dingdan.domain.access.roles import Role
+from dingdan.domain.payments import ecpay as ec
+from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
+from dingdan.domain.shared.money import format_amount
+from dingdan.services.payments.ecpay_log import (
+    CODE,
+    config,
+    configured,
+    exchange,
+    exchanges_of,
+    finish,
+    hash_keys,
+)
+from dingdan.services.payments.ecpay_refunds import PROVIDER, EcpayProvider, form_of
+from dingdan.services.payments.providers import PROVIDERS
+from dingdan.services.payments.records import insert_payment, record_paid, take
+from dingdan.services.shared.common import Actor, iso
+
+__all__ = [
+    "PROVIDER",
+    "EcpayProvider",
+    "config",
+    "exchanges_of",
+    "form_of",
+    "hash_keys",
+    "pay_view",
+    "receive",
+    "start_checkout",
+]
+log = logging.getLogger("dingdan.payments.ecpay")
+ECPAY = Actor("system:ecpay", Role.ADMIN)
+# The order's payment method recorded for each way of paying through ECPay.
+METHODS = {"card": "card", "atm": "bank_transfer", "cvs": "other"}
+PROVIDERS[CODE] = PROVIDER
+
+
+# ---- the checkout --------------------------------------------------------------------------
+
+
+def _order_by_token(conn: Connection, token: str, lock: bool = False) -> Any:
+    if not isinstance(token, str) or not 16 <= len(token) <= 64:
+        raise NotFound(detail="No order has this link.")
+    stmt = select(Order).where(Order.tracking_token == token)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
+    if row is None:
+        raise NotFound(detail="No order has this link.")
+    return row
+
+
+def _trade_view(t: Any) -> dict[str, Any]:
+    return {
+        "merchant_trade_no": t.merchant_trade_no,
+        "choice": t.choice,
+        "status": t.status,
+        "amount": format_amount(t.amount_minor, t.currency),
+        "currency": t.currency,
+        "bank_code": t.bank_code,
+        "v_account": t.v_account,
+        "payment_no": t.payment_no,
+        "expires_at": iso(t.expires_at),
+        "created_at": iso(t.created_at),
+    }
+
+
+def waiting_of(conn: Connection, order_id: int) -> dict[str, Any] | None:
+    """The order's latest ATM account or CVS code still waiting for the money."""
+    row = conn.execute(
+        select(EcpayTrade)
+        .where(EcpayTrade.order_id == order_id, EcpayTrade.status == "waiting")
+        .order_by(EcpayTrade.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _trade_view(row)
+
+
+def pay_view(db: Database, token: str) -> dict[str, Any]:
+    """What the pay page shows: the order's number, what is due, whether it is paid, the
+    account or code given, and whether ECPay can take the payment."""
+
+    def work(conn: Connection) -> dict[str, Any]:
+        order = _order_by_token(conn, token)
+        due = max(0, order.total_minor - order.paid_minor)
+        return {
+            "number": order.number,
+            "status": order.status,
+            "financial_status": order.financial_status,
+            "currency": order.currency,
+            "total": format_amount(order.total_minor, order.currency),
+            "due": format_amount(due, order.currency),
+            "paid": due == 0,
+            "payable": order.status != "cancelled" and due > 0,
+            "waiting": waiting_of(conn, order.id),
+            "ecpay": config() is not None and order.currency == "TWD" and due % 100 == 0,
+        }
+
+    return db.read(work)
+
+
+def start_checkout(
+    db: Database, token: str, choice: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """A new attempt at paying what the order owes through ECPay: ``{"action", "fields"}``,
+    the signed form the customer's browser posts to ECPay."""
+    cfg = configured()
+    if choice not in ec.CHOICES:
+        raise ValidationFailed.on("choice", "not_one_of", choices=", ".join(ec.CHOICES))
+    at = now or datetime.now(UTC)
+    key, iv = hash_keys()
+    base = get_settings().public_base_url()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        order = _order_by_token(conn, token, lock=True)
+        if order.status == "cancelled":
+            raise InvalidTransition(detail=f"Order {order.number} is cancelled.")
+        due = order.total_minor - order.paid_minor
+        if due <= 0:
+            raise InvalidTransition(detail=f"Order {order.number} is paid.")
+        try:
+            dollars = ec.whole_dollars(due, order.currency)
+        except ValueError:
+            raise ValidationFailed.on("amount", "ecpay_whole_twd") from None
+        names = conn.execute(
+            select(OrderLine.name, OrderLine.quantity)
+            .where(OrderLine.order_id == order.id)
+            .order_by(OrderLine.position)
+        ).all()
+        trade = ec.trade_no(order.number)
+        params = ec.checkout_params(
+            ec.Checkout(
+                merchant_id=cfg.merchant_id,
+                merchant_trade_no=trade,
+                at=at,
+                amount=dollars,
+                description=f"Order {order.number}",
+                items=[f"{n} x {q}" for n, q in names],
+                choice=choice,
+                return_url=f"{base}/hooks/ecpay/result",
+                client_back_url=f"{base}/pay/{token}",
+                order_result_url=f"{base}/pay/{token}/result",
+                payment_info_url=f"{base}/hooks/ecpay/payment-info",
+            )
+        )
+        fields = ec.signed(params, key, iv)
+        conn.execute(
+            insert(EcpayTrade).values(
+                order_id=order.id,
+                merchant_trade_no=trade,
+                choice=choice,
+                amount_minor=due,
+                currency=order.currency,
+                status="started",
+                expires_at=ec.deadline_after(at, choice),
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
+        action = cfg.url + ec.CHECKOUT_PATH
+        xid = exchange(conn, "checkout", "out", trade, action, urllib.parse.urlencode(fields))
+        # Handed to the customer's browser: ECPay answers the browser, and the result
+        # comes back as the callbacks below.
+        conn.execute(
+            update(PaymentExchange)
+            .where(PaymentExchange.id == xid)
+            .values(outcome="ok", answered_at=utcnow())
+        )
+        return {"action": action, "fields": fields, "merchant_trade_no": trade}
+
+    return db.write(work)
+
+
+# ---- callbacks -----------------------------------------------------------------------------
+
+
+class Refused(Exception):  # noqa: N818 - a callback we do not take
+    pass
+
+
+def _canonical(form: Mapping[str, str]) -> str:
+    return json.dumps(
+        {k: v for k, v in form.items() if k != "CheckMacValue"}, sort_keys=True, ensure_ascii=False
+    )
+
+
+def receive(db: Database, operation: str, body: bytes) -> str:
+    """A callback from ECPay (``result``: ReturnURL; ``payment_info``: PaymentInfoURL), kept
+    before it is read; the answer ECPay is to be given (``1|OK`` or ``0|error``)."""
+    form = form_of(body)
+    reference = form.get("MerchantTradeNo") or "-"
+    path = "/hooks/ecpay/result" if operation == "result" else "/hooks/ecpay/payment-info"
+    xid = db.write(
+        lambda conn: exchange(
+            conn, operation, "in", reference, path, body.decode("utf-8", "replace")
+        )
+    )
+    try:
+        result = _checked(form)
+        handle = _record_result if operation == "result" else _record_info
+        db.write(lambda conn: handle(conn, result, form))
+    except Refused as exc:
+        log.warning("ECPay %s for %s refused: %s", operation, reference, exc)
+        finish(
+            db,
+            xid,
+            "refused",
+            http_status=200,
+            response_body=ec.ERROR_ANSWER,
+            error=str(exc),
+            code=form.get("RtnCode"),
+        )
+        return ec.ERROR_ANSWER
+    finish(db, xid, "ok", http_status=200, response_body=ec.OK_ANSWER, code=form.get("RtnCode"))
+    return ec.OK_ANSWER
+
+
+def _checked(form: Mapping[str, str]) -> ec.Result:
+    cfg = config()
+    if cfg is None:
+        raise Refused("ECPay is not set up")
+    key, iv = hash_keys()
+    if any("\x00" in k or "\x00" in v for k, v in form.items()):
+        raise Refused("a NUL character")
+    if not ec.is_signed(form, key, iv):
+        raise Refused("CheckMacValue does not match")
+    if form.get("MerchantID") != cfg.merchant_id:
+        raise Refused("another MerchantID")
+    try:
+        return ec.read_result(form)
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+
+
+def _trade(conn: Connection, result: ec.Result) -> Any:
+    row = conn.execute(
+        select(EcpayTrade)
+        .where(EcpayTrade.merchant_trade_no == result.merchant_trade_no)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise Refused("unknown MerchantTradeNo")
+    if result.amount is None or result.amount * 100 != row.amount_minor:
+        raise Refused(f"TradeAmt {result.amount} is not the {row.amount_minor // 100} asked")
+    return row
+
+
+def _record_result(conn: Connection, result: ec.Result, form: Mapping[str, str]) -> None:
+    trade = _trade(conn, result)
+    canonical = _canonical(form)
+    if trade.status == "paid":
+        if trade.paid_form != canonical:
+            raise Refused("a replay that differs from the result recorded")
+        return  # the same result again: taken once
+    if result.rtn_code != ec.RTN_PAID:
+        conn.execute(
+            update(EcpayTrade)
+            .where(EcpayTrade.id == trade.id)
+            .values(
+                status="failed",
+                rtn_code=result.rtn_code,
+                rtn_msg=result.rtn_msg[:200],
+                updated_at=utcnow(),
+            )
+        )
+        return
+    order = conn.execute(select(Order).where(Order.id == trade.order_id).with_for_update()).one()
+    if order.status == "cancelled":
+        raise Refused(f"order {order.number} is cancelled")
+    try:
+        take(conn, order, trade.amount_minor)
+    except ValidationFailed as exc:
+        raise Refused(f"more than order {order.number} owes: {exc}") from None
+    pid = insert_payment(
+        conn,
+        ECPAY,
+        order,
+        "payment",
+        trade.amount_minor,
+        METHODS[trade.choice],
+        result.trade_no,
+        CODE,
+    )
+    conn.execute(
+        update(EcpayTrade)
+        .where(EcpayTrade.id == trade.id)
+        .values(
+            status="paid",
+            trade_no=result.trade_no[:20],
+            rtn_code=result.rtn_code,
+            rtn_msg=result.rtn_msg[:200],
+            paid_form=canonical,
+            payment_id=pid,
+            updated_at=utcnow(),
+        )
+    )
+    record_paid(conn, ECPAY, order, pid, trade.amount_minor, result.trade_no)
+
+
+def _record_info(conn: Connection, result: ec.Result, form: Mapping[str, str]) -> None:
+    trade = _trade(conn, result)
+    if result.rtn_code not in (ec.RTN_ATM_INFO, ec.RTN_CVS_INFO):
+        if trade.status == "started":
+            conn.execute(
+                update(EcpayTrade)
+                .where(EcpayTrade.id == trade.id)
+                .values(
+                    status="failed",
+                    rtn_code=result.rtn_code,
+                    rtn_msg=result.rtn_msg[:200],
+                    updated_at=utcnow(),
+                )
+            )
+        return
+    given = {
+        "bank_code": result.bank_code,
+        "v_account": result.v_account,
+        "payment_no": result.payment_no,
+        "expires_at": result.expires_at or trade.expires_at,
+    }
+    if trade.status != "started":
+        before = {k: getattr(trade, k) for k in given}
+        if before != given and trade.status == "waiting":
+            raise Refused("a replay that differs from the account or code recorded")
+        return
+    conn.execute(
+        update(EcpayTrade)
+        .where(EcpayTrade.id == trade.id)
+        .values(
+            status="waiting",
+            trade_no=result.trade_no[:20] or None,
+            rtn_code=result.rtn_code,
+            rtn_msg=result.rtn_msg[:200],
+            updated_at=utcnow(),
+            **given,
+        )
+    )
+
+
+# ---- payment deadlines ---------------------------------------------------------------------
+
+
+def deadlines_passed(conn: Connection, now: datetime, limit: int = 500) -> list[str]:
+    """Open orders with nothing paid whose latest ECPay account or code (ATM, CVS) has
+    expired: the worker cancels them, as it does unpaid bank transfers."""
+    latest = (
+        select(EcpayTrade.order_id, EcpayTrade.expires_at)
+        .where(EcpayTrade.status == "waiting", EcpayTrade.expires_at.is_not(None))
+        .order_by(EcpayTrade.order_id, EcpayTrade.id.desc())
+    )
+    seen: dict[int, datetime] = {}
+    for order_id, expires in conn.execute(latest):
+        if expires is not None:
+            seen.setdefault(order_id, expires)
+    due = [oid for oid, expires in seen.items() if expires < now]
+    if not due:
+        return []
+    return list(
+        conn.execute(
+            select(Order.number)
+            .where(
+                Order.id.in_(due[:limit]),
+                Order.status == "open",
+                Order.paid_minor == 0,
+                Order.fulfillment_status == "unfulfilled",
+            )
+            .order_by(Order.id)
+        ).scalars()
+    )
+
+
+def orders_with_deadline() -> Any:
+    """The ids of orders whose deadline is ECPay's (an account or code is waiting): a
+    subquery for the worker, which leaves them out of the bank-transfer hours."""
+    return select(EcpayTrade.order_id).where(
+        EcpayTrade.status == "waiting", EcpayTrade.expires_at.is_not(None)
+    )

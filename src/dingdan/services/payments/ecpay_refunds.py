@@ -1,0 +1,145 @@
+"""ECPay behind the payment interface: card refunds through CreditDetail/DoAction (Action
+``R``), asked by the refund intents of ``services/payments/intents.py`` with no transaction
+open, each request and answer kept, once per idempotency key."""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.parse
+
+import httpx
+from sqlalchemy import select
+
+from dingdan.config import get_settings
+from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
+from dingdan.db.engine import Database
+from dingdan.domain.payments import ecpay as ec
+from dingdan.services.payments.ecpay_log import CODE, configured, exchange, finish, hash_keys
+from dingdan.services.payments.providers import ProviderResult
+
+
+def form_of(body: bytes) -> dict[str, str]:
+    """A posted ``application/x-www-form-urlencoded`` body (UTF-8), the last value of a name."""
+    text = body.decode("utf-8", errors="replace")
+    return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+
+
+class EcpayProvider:
+    """ECPay behind the payment interface. Payments come from the customer's checkout and
+    its callbacks, never from a call of ours: ``authorize`` declines. ``refund`` of a card
+    payment asks CreditDetail/DoAction (Action R); ATM and CVS payments cannot be given back
+    through ECPay, so their refunds are recorded as staff make them (a bank transfer), as
+    the manual provider does."""
+
+    code = CODE
+
+    def __init__(self) -> None:
+        self._db: Database | None = None
+
+    def bind(self, db: Database) -> None:
+        self._db = db
+
+    def database(self) -> Database:
+        """The database the app or worker gave (``bind``), else the settings' one."""
+        if self._db is None:
+            self._db = Database(get_settings().database_url)
+        return self._db
+
+    def authorize(
+        self,
+        order: str,
+        amount_minor: int,
+        currency: str,
+        reference: str | None,
+        *,
+        idempotency_key: str,
+    ) -> ProviderResult:
+        return ProviderResult(False, "", "ECPay payments are taken on the customer's pay page")
+
+    def capture(
+        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
+    ) -> ProviderResult:
+        return ProviderResult(False, authorization, "ECPay captures card payments itself")
+
+    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult:
+        return ProviderResult(False, authorization, "ECPay payments are refunded, not voided")
+
+    def refund(
+        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
+    ) -> ProviderResult:
+        return refund(self.database(), payment, amount_minor, currency, idempotency_key)
+
+
+PROVIDER = EcpayProvider()
+
+
+def _manual_reference(key: str) -> str:
+    return f"manual-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def refund(
+    db: Database, trade_no: str | None, amount_minor: int, currency: str, key: str
+) -> ProviderResult:
+    """A refund of the ECPay payment ``trade_no`` (ECPay's TradeNo), once per ``key``."""
+    trade = db.read(
+        lambda conn: conn.execute(
+            select(EcpayTrade).where(EcpayTrade.trade_no == trade_no, EcpayTrade.status == "paid")
+        ).first()
+    )
+    if trade is None or trade.choice != "card":
+        return ProviderResult(True, _manual_reference(key), "refund by bank transfer")
+    earlier = db.read(
+        lambda conn: conn.execute(
+            select(PaymentExchange)
+            .where(PaymentExchange.operation == "refund", PaymentExchange.reference == key[:40])
+            .order_by(PaymentExchange.id.desc())
+        ).first()
+    )
+    if earlier is not None and earlier.outcome == "ok":
+        return ProviderResult(True, str(trade.trade_no))
+    if earlier is not None and earlier.outcome == "pending":
+        # Sent once with no answer recorded: asking again might refund twice.
+        return ProviderResult(
+            False, "", "an earlier refund request got no answer: check ECPay's back office"
+        )
+    cfg = configured()
+    hk, iv = hash_keys()
+    try:
+        dollars = ec.whole_dollars(amount_minor, currency)
+    except ValueError:
+        return ProviderResult(False, "", "ECPay refunds whole New Taiwan dollars")
+    fields = ec.signed(
+        ec.refund_params(cfg.merchant_id, trade.merchant_trade_no, trade.trade_no, dollars), hk, iv
+    )
+    url = cfg.url + ec.DO_ACTION_PATH
+    body = urllib.parse.urlencode(fields)
+    xid = db.write(lambda conn: exchange(conn, "refund", "out", key, url, body))
+    try:
+        with httpx.Client(timeout=cfg.timeout, follow_redirects=False) as client:
+            answer = client.post(
+                url,
+                content=body.encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+    except httpx.TimeoutException:
+        raise  # ECPay may have refunded: the exchange stays pending, for staff to check
+    except httpx.HTTPError as exc:
+        finish(db, xid, "retry", error=f"{type(exc).__name__}: {exc}")
+        raise
+    got = form_of(answer.content)
+    code = got.get("RtnCode")
+    ok = answer.status_code == 200 and code == "1"
+    finish(
+        db,
+        xid,
+        "ok" if ok else "refused",
+        http_status=answer.status_code,
+        response_body=answer.content,
+        code=code,
+        error=None if ok else (got.get("RtnMsg") or f"HTTP {answer.status_code}"),
+    )
+    if ok:
+        return ProviderResult(True, str(trade.trade_no))
+    return ProviderResult(
+        False, str(trade.trade_no), got.get("RtnMsg") or f"HTTP {answer.status_code}"
+    )
