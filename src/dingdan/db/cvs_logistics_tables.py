@@ -52,10 +52,10 @@ class EcpayParcel(Timestamps, Base):
     actor: Mapped[str] = mapped_column(String(200))
 
     __table_args__ = (
+        CheckConstraint("state IN ('pending', 'created', 'refused')", name="state_known"),
         CheckConstraint(
-            "state IN ('pending', 'created', 'refused')", name="state_known"
+            "collection_amount >= 0 AND goods_amount >= 0", name="amounts_not_negative"
         ),
-        CheckConstraint("collection_amount >= 0 AND goods_amount >= 0", name="amounts_not_negative"),
     )
 
 
