@@ -16,7 +16,8 @@ Where each tracking-number rule comes from:
   12 digits, and the T-cat numbers in public integrations are 12 digits.
 * HCT, SF Express, 7-ELEVEN, FamilyMart, Hi-Life and OK mart store pickup, and "other": no
   format we could confirm, so only the permissive generic check (4 to 40 of A-Z, 0-9 and "-",
-  at least one letter or digit). SF Express is left generic on purpose: its older waybills are all digits.
+  at least one letter or digit). SF Express is left generic on purpose: its older waybills
+  are all digits.
 * Tracking URLs: UPS, FedEx and DHL from the data (``%s`` becomes ``{number}``); T-cat's
   TraceDetail page is the one several independent integrations link to. Others have no link
   that takes the number, so ``None``.
