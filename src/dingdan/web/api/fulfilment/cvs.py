@@ -1,0 +1,229 @@
+"""Convenience-store pickup through ECPay logistics: the store (map or typed), parcels and
+their labels, ECPay's notices (``/hooks/ecpay/logistics/...``: no bearer token, the
+``CheckMacValue`` is the authentication; the map's reply comes through the customer's
+browser and is bound to the order by its tracking token), and the COD payout reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.access.roles import Action
+from dingdan.domain.shared.errors import DomainError
+from dingdan.services.fulfilment import ecpay_logistics
+from dingdan.services.payments import cod_settlement
+from dingdan.services.shared.common import Actor
+from dingdan.services.shared.uploads import max_upload_bytes
+from dingdan.web.api.fulfilment.cvs_schemas import (
+    BrowserForm,
+    CvsDelivery,
+    CvsShipment,
+    CvsShipmentIn,
+    Parcels,
+    PayoutDifferences,
+    PayoutReport,
+    StoreIn,
+)
+from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.errors import responses
+
+router = APIRouter(tags=["convenience-store pickup"])
+API = "/api/v1"
+HOOKS = "/hooks/ecpay/logistics"
+MAX_FORM_FIELDS = 60
+
+
+def client_of(request: Request) -> ecpay_logistics.Client:
+    return ecpay_logistics.Client.from_settings(request.app.state.settings)
+
+
+@router.get(
+    API + "/orders/{number}/cvs-map",
+    response_model=BrowserForm,
+    responses=responses("forbidden", "not_found"),
+)
+async def cvs_map(
+    request: Request,
+    number: str,
+    brand: str | None = None,
+    mobile: bool = False,
+    actor: Actor = can(Action.MANAGE_ORDERS),
+) -> dict[str, Any]:
+    """What to post from the browser to open ECPay's store map for the order (``brand``: one
+    of 7-ELEVEN, FamilyMart, Hi-Life, OK; default the order's). The choice comes back to the
+    map hook and becomes the order's ``delivery``."""
+    db = db_of(request)
+    token = await run_in_threadpool(ecpay_logistics.token_of, db, number)
+    return await run_in_threadpool(
+        lambda: ecpay_logistics.map_form(
+            db, client_of(request), token, brand, staff=True, mobile=mobile
+        )
+    )
+
+
+@router.post(
+    API + "/orders/{number}/cvs-store",
+    response_model=CvsDelivery,
+    responses=responses("forbidden", "not_found", "invalid_transition", "conflict"),
+)
+async def set_store(
+    request: Request, number: str, body: StoreIn, actor: Actor = can(Action.MANAGE_ORDERS)
+) -> dict[str, Any]:
+    """The pickup store typed by staff: the order's ``delivery`` becomes ``{"type":
+    "cvs_pickup", "brand", "store_id", "store_name", "address"}``. Refused (409) while a
+    parcel is on its way to a store that has not closed."""
+    return await run_in_threadpool(
+        ecpay_logistics.set_store, db_of(request), actor, number, body.model_dump()
+    )
+
+
+@router.post(
+    API + "/orders/{number}/cvs-shipments",
+    response_model=CvsShipment,
+    status_code=201,
+    responses=responses(
+        "forbidden", "not_found", "invalid_transition", "payment_required", "provider_unavailable"
+    ),
+)
+async def create_cvs_shipment(
+    request: Request, number: str, body: CvsShipmentIn, actor: Actor = can(Action.FULFIL)
+) -> dict[str, Any]:
+    """A parcel made through ECPay logistics (``Express/Create``, B2C or C2C as the account
+    is) to the order's store, recorded as the order's shipment with the brand's carrier and
+    ECPay's shipment number. A COD order's balance is collected on pickup unless ``collect``
+    is false. ECPay down: 503, nothing shipped; asked again, the same parcel is sent."""
+    data: dict[str, Any] = {"location": body.location, "collect": body.collect}
+    if body.lines is not None:
+        data["lines"] = [ln.model_dump() for ln in body.lines]
+    return await run_in_threadpool(
+        ecpay_logistics.ship, db_of(request), client_of(request), actor, number, data
+    )
+
+
+@router.get(
+    API + "/orders/{number}/cvs-parcels",
+    response_model=Parcels,
+    responses=responses("forbidden", "not_found"),
+)
+async def parcels(request: Request, number: str, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+    """The order's parcels at ECPay and every exchange with ECPay about them."""
+    db = db_of(request)
+    items = await run_in_threadpool(ecpay_logistics.parcels_of, db, number)
+    exchanges = await run_in_threadpool(ecpay_logistics.exchanges_of, db, number)
+    return {"items": items, "exchanges": exchanges}
+
+
+@router.get(
+    API + "/shipments/{shipment_id}/cvs-label",
+    response_model=BrowserForm,
+    responses=responses("forbidden", "not_found"),
+)
+async def cvs_label(
+    request: Request, shipment_id: str, actor: Actor = can(Action.FULFIL)
+) -> dict[str, Any]:
+    """What to post from the browser to ECPay's label page for the shipment (signed)."""
+    return await run_in_threadpool(
+        ecpay_logistics.label_form, db_of(request), client_of(request), shipment_id
+    )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+    return {k: v[:2000] for k, v in form.items() if isinstance(v, str)}
+
+
+@router.post(
+    HOOKS + "/status",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "1|OK"}, 400: {"description": "0|CheckMacValue error"}},
+)
+async def status_notice(request: Request) -> Response:
+    """ECPay's status notice (the ``ServerReplyURL`` of every parcel): a form signed with
+    ``CheckMacValue`` (MD5). Answered ``1|OK``; a bad MAC ``0|...`` with 400, nothing
+    changed."""
+    form = await _form(request)
+    status, text = await run_in_threadpool(
+        ecpay_logistics.receive_status, db_of(request), client_of(request), form
+    )
+    return PlainTextResponse(text, status_code=status)
+
+
+@router.post(
+    HOOKS + "/store-change",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "1|OK"}, 400: {"description": "0|CheckMacValue error"}},
+)
+async def store_change_notice(request: Request) -> Response:
+    """ECPay's C2C store notice (``LogisticsC2CReplyURL``): the pickup store closed or its
+    number changed."""
+    form = await _form(request)
+    status, text = await run_in_threadpool(
+        ecpay_logistics.receive_store_change, db_of(request), client_of(request), form
+    )
+    return PlainTextResponse(text, status_code=status)
+
+
+@router.post(
+    HOOKS + "/map/{token}",
+    response_class=RedirectResponse,
+    status_code=303,
+    responses={
+        303: {"description": "to the tracking page (or the order's page when staff asked)"},
+        404: {"description": "no such order"},
+        422: {"description": "not a store ECPay's map sends"},
+    },
+)
+async def map_reply(request: Request, token: str) -> Response:
+    """The store chosen on ECPay's map, posted back through the browser (``CVSStoreID``,
+    ``CVSStoreName``, ``CVSAddress``, ``LogisticsSubType``)."""
+    form = await _form(request)
+    try:
+        number, staff = await run_in_threadpool(
+            ecpay_logistics.store_from_map, db_of(request), token, form
+        )
+    except DomainError as exc:
+        from dingdan.web.error_status import status_of
+
+        return PlainTextResponse(exc.detail or exc.code, status_code=status_of(exc))
+    target = f"/orders/{number}/cvs" if staff else f"/track/{token}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post(
+    API + "/cod-payouts",
+    response_model=PayoutReport,
+    status_code=201,
+    responses=responses("forbidden", "conflict"),
+    tags=["payments"],
+)
+async def import_payouts(
+    request: Request,
+    file: UploadFile = File(..., description="ECPay's COD payout report, CSV (UTF-8)"),
+    reference: str | None = Form(default=None, max_length=200),
+    actor: Actor = can(Action.MANAGE_PAYMENTS),
+) -> dict[str, Any]:
+    """ECPay's COD payout report (超商取貨付款 撥款): each row matched to its parcel and
+    paid to its order as a COD payment when the amount is the one collected; every other row
+    is listed as a difference. Columns: 廠商交易編號/MerchantTradeNo or
+    物流交易編號/AllPayLogisticsID, 代收金額/CollectionAmount, optional 撥款日期/PayoutDate.
+    A report (``reference``, default the file's name) is imported once (409 again)."""
+    data = await file.read(max_upload_bytes() + 1)
+    return await run_in_threadpool(
+        cod_settlement.import_report, db_of(request), actor, file.filename, data, reference
+    )
+
+
+@router.get(
+    API + "/cod-payouts/differences",
+    response_model=PayoutDifferences,
+    responses=responses("forbidden"),
+    tags=["payments"],
+)
+async def payout_differences(
+    request: Request, actor: Actor = can(Action.MANAGE_PAYMENTS)
+) -> dict[str, Any]:
+    """Rows of the imported COD payout reports that paid nothing, newest first."""
+    return await run_in_threadpool(cod_settlement.differences, db_of(request))
