@@ -1,30 +1,26 @@
 """Convenience-store pickup through ECPay logistics: the store (map or typed), parcels and
 their labels, ECPay's notices (``/hooks/ecpay/logistics/...``: no bearer token, the
 ``CheckMacValue`` is the authentication; the map's reply comes through the customer's
-browser and is bound to the order by its tracking token), and the COD payout reports."""
+browser and is bound to the order by its tracking token)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.fulfilment import ecpay_logistics
-from dingdan.services.payments import cod_settlement
 from dingdan.services.shared.common import Actor
-from dingdan.services.shared.uploads import max_upload_bytes
 from dingdan.web.api.fulfilment.cvs_schemas import (
     BrowserForm,
     CvsDelivery,
     CvsShipment,
     CvsShipmentIn,
     Parcels,
-    PayoutDifferences,
-    PayoutReport,
     StoreIn,
 )
 from dingdan.web.api.shared.deps import can, db_of
@@ -190,40 +186,3 @@ async def map_reply(request: Request, token: str) -> Response:
         return PlainTextResponse(exc.detail or exc.code, status_code=status_of(exc))
     target = f"/orders/{number}/cvs" if staff else f"/track/{token}"
     return RedirectResponse(target, status_code=303)
-
-
-@router.post(
-    API + "/cod-payouts",
-    response_model=PayoutReport,
-    status_code=201,
-    responses=responses("forbidden", "conflict"),
-    tags=["payments"],
-)
-async def import_payouts(
-    request: Request,
-    file: UploadFile = File(..., description="ECPay's COD payout report, CSV (UTF-8)"),
-    reference: str | None = Form(default=None, max_length=200),
-    actor: Actor = can(Action.MANAGE_PAYMENTS),
-) -> dict[str, Any]:
-    """ECPay's COD payout report (超商取貨付款 撥款): each row matched to its parcel and
-    paid to its order as a COD payment when the amount is the one collected; every other row
-    is listed as a difference. Columns: 廠商交易編號/MerchantTradeNo or
-    物流交易編號/AllPayLogisticsID, 代收金額/CollectionAmount, optional 撥款日期/PayoutDate.
-    A report (``reference``, default the file's name) is imported once (409 again)."""
-    data = await file.read(max_upload_bytes() + 1)
-    return await run_in_threadpool(
-        cod_settlement.import_report, db_of(request), actor, file.filename, data, reference
-    )
-
-
-@router.get(
-    API + "/cod-payouts/differences",
-    response_model=PayoutDifferences,
-    responses=responses("forbidden"),
-    tags=["payments"],
-)
-async def payout_differences(
-    request: Request, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
-    """Rows of the imported COD payout reports that paid nothing, newest first."""
-    return await run_in_threadpool(cod_settlement.differences, db_of(request))

@@ -86,39 +86,3 @@ class Exchange(View):
 class Parcels(View):
     items: list[Parcel]
     exchanges: list[Exchange]
-
-
-class PayoutLine(View):
-    row: int
-    order: str | None
-    trade_no: str | None
-    amount: str
-    outcome: str
-
-
-class PayoutReport(View):
-    reference: str
-    matched: int
-    differences: int
-    lines: list[PayoutLine]
-
-
-class PayoutDifference(View):
-    report: str
-    row: int
-    order: str | None
-    trade_no: str | None
-    logistics_id: str | None
-    amount: str
-    expected: str | None
-    payout_date: str | None
-    outcome: str = Field(
-        description="amount_differs, unknown_parcel, not_cod, not_collected, already_settled, "
-        "over_balance"
-    )
-    at: Timestamp
-
-
-class PayoutDifferences(View):
-    items: list[PayoutDifference]
-    next_cursor: str | None
