@@ -740,3 +740,58 @@ def store_closed(db: Database, number: str) -> bool:
         return row is not None
 
     return db.read(work)  # type: ignore[no-any-return]
+
+
+def customer_view(db: Database, token: str) -> dict[str, Any] | None:
+    """What the tracking page shows of a store pickup: the store, whether its store closed
+    (choose another), and whether the customer may choose (open, not on its way to a store
+    that is open). None: the order is not a store pickup."""
+
+    def work(conn: Connection) -> dict[str, Any] | None:
+        row = conn.execute(select(Order).where(Order.tracking_token == token)).first()
+        if row is None:
+            return None
+        closed = conn.execute(
+            select(EcpayParcel.id).where(
+                EcpayParcel.order_id == row.id, EcpayParcel.store_closed_at.is_not(None)
+            )
+        ).first()
+        store = _cvs(row)
+        if store is None and closed is None:
+            return None
+        on_way = _open_parcel(conn, row.id) is not None
+        return {
+            "delivery": store,
+            "store_closed": closed is not None,
+            "may_choose": row.status == "open" and not on_way,
+            "brands": ec.BRANDS,
+        }
+
+    return db.read(work)  # type: ignore[no-any-return]
+
+
+def staff_view(db: Database, number: str) -> dict[str, Any]:
+    """The order's store pickup for its back-office page."""
+
+    def work(conn: Connection) -> dict[str, Any]:
+        order = fetch(conn, number)
+        closed = conn.execute(
+            select(EcpayParcel.id).where(
+                EcpayParcel.order_id == order.id, EcpayParcel.store_closed_at.is_not(None)
+            )
+        ).first()
+        return {
+            "number": order.number,
+            "status": order.status,
+            "payment_method": order.payment_method,
+            "delivery": _cvs(order),
+            "store_closed": closed is not None,
+            "on_its_way": _open_parcel(conn, order.id) is not None,
+            "token": order.tracking_token,
+        }
+
+    view = db.read(work)
+    view["parcels"] = parcels_of(db, number)
+    view["exchanges"] = exchanges_of(db, number)
+    view["brands"] = ec.BRANDS
+    return view  # type: ignore[no-any-return]

@@ -39,6 +39,11 @@ REPORTS_PATHS = ("/reports/",)
 DOCS_PATHS = ("/docs", "/redoc")
 CACHEABLE_PATHS = ("/static/",)
 
+# A page that hands the browser on to an outside service's form (ECPay's store map and label
+# pages take a POST) names that origin in this response header; it is added to
+# ``form-action`` for that response only and not sent on.
+FORM_ACTION_HEADER = b"x-dingdan-form-action"
+
 SESSION_COOKIE = "dingdan_session"
 
 
@@ -74,8 +79,15 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                page_csp = csp
+                for k, v in message.get("headers", []):
+                    if k.lower() == FORM_ACTION_HEADER and v.startswith(b"https://"):
+                        origin = v.decode("latin-1").split()[0]
+                        page_csp = csp.replace("form-action 'self'", f"form-action 'self' {origin}")
                 headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"set-cookie"
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"set-cookie", FORM_ACTION_HEADER)
                 ]
                 for k, v in message.get("headers", []):
                     if k.lower() == b"set-cookie":
@@ -83,7 +95,7 @@ class SecurityHeaders:
                             v += b"; Secure"
                         headers.append((k, v))
                 ours = [
-                    (b"content-security-policy", csp.encode()),
+                    (b"content-security-policy", page_csp.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", referrer),
