@@ -230,6 +230,7 @@ LABELS: dict[str, str] = {
     "invoice": N_("Invoice"),
     "invoicing_settings": N_("Invoicing settings"),
     "einvoice_track": N_("E-invoice number range"),
+    "cod_payout": N_("COD payout report"),
 }
 
 # Codes that were shown without a label since the process started (a code a page showed raw;
@@ -288,6 +289,13 @@ FIELDS: dict[str, str] = {
     "shipping_address": N_("Shipping address"),
     "shipping_price": N_("Shipping"),
     "payment_method": N_("Payment method"),
+    "brand": N_("Store chain"),
+    "store_id": N_("Store number"),
+    "store_name": N_("Store name"),
+    "delivery": N_("Delivery"),
+    "sender_phone": N_("Sender's mobile"),
+    "goods_amount": N_("Goods amount"),
+    "ecpay": N_("ECPay"),
 }
 
 CODES: dict[str, str] = {

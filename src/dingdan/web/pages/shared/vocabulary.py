@@ -113,6 +113,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "supplier",
             "supplier_product",
             "purchase_order",
+            "cod_payout",
         }
     ),  # fmt: skip
     "order_event": frozenset(
