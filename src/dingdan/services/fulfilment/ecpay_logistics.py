@@ -411,6 +411,9 @@ def _parcel_params(conn: Connection, client: Client, parcel: Any) -> dict[str, s
     sender_phone = ec.cell_phone(client.sender_phone or the_shop.get("phone"))
     if not sender_phone:
         raise ValidationFailed.on("sender_phone", "not_a_tw_mobile")
+    sender = ec.person_name(client.sender_name or the_shop.get("name") or "")
+    if not sender:
+        raise ValidationFailed.on("sender_name", "required")
     parcel_in = ec.Parcel(
         trade_no=parcel.trade_no,
         brand=parcel.brand,
@@ -421,7 +424,7 @@ def _parcel_params(conn: Connection, client: Client, parcel: Any) -> dict[str, s
         receiver_name=str(address.get("name") or customer.get("name") or ""),
         receiver_cell_phone=phone,
         receiver_email=str(customer.get("email") or ""),
-        sender_name=client.sender_name or the_shop.get("name") or "",
+        sender_name=sender,
         sender_cell_phone=sender_phone,
         created_at=parcel.created_at,
     )

@@ -294,6 +294,7 @@ FIELDS: dict[str, str] = {
     "store_name": N_("Store name"),
     "delivery": N_("Delivery"),
     "sender_phone": N_("Sender's mobile"),
+    "sender_name": N_("Sender's name"),
     "goods_amount": N_("Goods amount"),
     "ecpay": N_("ECPay"),
 }
