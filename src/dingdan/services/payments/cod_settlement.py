@@ -212,18 +212,18 @@ def differences(db: Database, limit: int = 500) -> dict[str, Any]:
 
     items = [
         {
-            "report": r.CodPayoutLine.report,
-            "row": r.CodPayoutLine.row,
+            "report": r.report,
+            "row": r.row,
             "order": r.number,
-            "trade_no": r.CodPayoutLine.trade_no,
-            "logistics_id": r.CodPayoutLine.logistics_id,
-            "amount": format_amount(r.CodPayoutLine.amount_minor, "TWD"),
+            "trade_no": r.trade_no,
+            "logistics_id": r.logistics_id,
+            "amount": format_amount(r.amount_minor, "TWD"),
             "expected": None
-            if r.CodPayoutLine.expected_minor is None
-            else format_amount(r.CodPayoutLine.expected_minor, "TWD"),
-            "payout_date": r.CodPayoutLine.payout_date,
-            "outcome": r.CodPayoutLine.outcome,
-            "at": iso(r.CodPayoutLine.created_at),
+            if r.expected_minor is None
+            else format_amount(r.expected_minor, "TWD"),
+            "payout_date": r.payout_date,
+            "outcome": r.outcome,
+            "at": iso(r.created_at),
         }
         for r in db.read(work)
     ]
