@@ -1,18 +1,17 @@
 """Convenience-store pickup through ECPay logistics: the store (map or typed), parcels and
 their labels, ECPay's notices (``/hooks/ecpay/logistics/...``: no bearer token, the
-``CheckMacValue`` is the authentication; the map's reply comes through the customer's
-browser and is bound to the order by its tracking token)."""
+``CheckMacValue`` is the authentication). The map's reply comes through the browser to a
+page (``web/pages/fulfilment/cvs.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.domain.shared.errors import DomainError
 from dingdan.services.fulfilment import ecpay_logistics
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.fulfilment.cvs_schemas import (
@@ -160,29 +159,3 @@ async def store_change_notice(request: Request) -> Response:
         ecpay_logistics.receive_store_change, db_of(request), client_of(request), form
     )
     return PlainTextResponse(text, status_code=status)
-
-
-@router.post(
-    HOOKS + "/map/{token}",
-    response_class=RedirectResponse,
-    status_code=303,
-    responses={
-        303: {"description": "to the tracking page (or the order's page when staff asked)"},
-        404: {"description": "no such order"},
-        422: {"description": "not a store ECPay's map sends"},
-    },
-)
-async def map_reply(request: Request, token: str) -> Response:
-    """The store chosen on ECPay's map, posted back through the browser (``CVSStoreID``,
-    ``CVSStoreName``, ``CVSAddress``, ``LogisticsSubType``)."""
-    form = await _form(request)
-    try:
-        number, staff = await run_in_threadpool(
-            ecpay_logistics.store_from_map, db_of(request), token, form
-        )
-    except DomainError as exc:
-        from dingdan.web.error_status import status_of
-
-        return PlainTextResponse(exc.detail or exc.code, status_code=status_of(exc))
-    target = f"/orders/{number}/cvs" if staff else f"/track/{token}"
-    return RedirectResponse(target, status_code=303)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
@@ -130,3 +131,23 @@ def label(request: Request, page: User, shipment_id: str) -> Response:
     except DomainError as exc:
         return page.render("error.html", status=status_of(exc), title="not_found", error=None)
     return _to_ecpay(page, form, str(page.gettext("Print the label")))
+
+
+@router.post("/hooks/ecpay/logistics/map/{token}")
+async def map_reply(request: Request, token: str, page: Anon) -> Response:
+    """The store chosen on ECPay's map, posted back through the browser from ECPay's page
+    (``CVSStoreID``, ``CVSStoreName``, ``CVSAddress``, ``LogisticsSubType``): a cross-site
+    form without our CSRF token, bound to the order by its tracking token instead. The
+    store becomes the order's delivery; the browser goes back to the tracking page (or the
+    store pickup page when staff asked)."""
+    raw = await request.form(max_fields=60, max_files=0)
+    form = {k: v[:2000] for k, v in raw.items() if isinstance(v, str)}
+    db = request.app.state.db
+    try:
+        number, staff = await run_in_threadpool(ecpay_logistics.store_from_map, db, token, form)
+    except NotFound:
+        return page.render("orders/track.html", status=404, t=None, shop={})
+    except DomainError as exc:
+        page.flash_error(exc)
+        return page.redirect(f"/track/{token}")
+    return page.redirect(f"/orders/{number}/cvs" if staff else f"/track/{token}")

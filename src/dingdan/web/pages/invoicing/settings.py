@@ -73,8 +73,10 @@ def save(request: Request, page: User, form: Form) -> Response:
 @router.post(HERE + "/tracks")
 def add_track(request: Request, page: User, form: Form) -> Response:
     page.require(MANAGE)
-    body = {name: (form_text(form, name, 20) or "").strip() for name in ("period", "prefix",
-                                                                           "start", "end")}
+    body = {
+        name: (form_text(form, name, 20) or "").strip()
+        for name in ("period", "prefix", "start", "end")
+    }
     return page.attempt(
         lambda: invoicing_settings.add_track(request.app.state.db, page.actor, body),
         done=page.gettext("Number range added."),
