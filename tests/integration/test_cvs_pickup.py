@@ -72,7 +72,8 @@ def _choose_on_map(api: Any, ecpay: FakeEcpayLogistics, number: str, brand: str)
     page = httpx.post(form["url"], data=form["fields"]).text
     action, fields = map_reply(page)
     assert action.startswith("http://testserver/hooks/ecpay/logistics/map/")
-    return api.client.post(action.removeprefix("http://testserver"), data=fields)
+    path = action.removeprefix("http://testserver")
+    return api.client.post(path, data=fields, follow_redirects=False)
 
 
 def _ship(api: Any, number: str, **body: Any) -> dict[str, Any]:
@@ -100,11 +101,13 @@ def test_a_cvs_pickup_order_from_the_map_to_pickup_and_cod_settlement(
     number = _cod_order(api)["number"]
     back = _choose_on_map(api, ecpay, number, "7-ELEVEN")
     assert back.status_code == 303 and back.headers["location"] == f"/orders/{number}/cvs"
-    order = api.get(f"/api/v1/orders/{number}").json()
-    assert order["delivery"]["brand"] == "7-ELEVEN"
-    assert order["delivery"]["store_id"] == "991182"
-    assert order["delivery"]["store_name"] == "馥樺門市"
-    assert _order_row(db, number).delivery["address"] == "台北市南港區三重路23號1樓"
+    assert _order_row(db, number).delivery == {
+        "type": "cvs_pickup",
+        "brand": "7-ELEVEN",
+        "store_id": "991182",
+        "store_name": "馥樺門市",
+        "address": "台北市南港區三重路23號1樓",
+    }
 
     made = _ship(api, number)
     parcel, shipment = made["parcel"], made["shipment"]
@@ -209,7 +212,10 @@ def test_a_notice_with_a_wrong_mac_is_refused_and_the_order_unchanged(
         lambda c: c.execute(
             select(func.count())
             .select_from(EcpayLogisticsExchange)
-            .where(EcpayLogisticsExchange.direction == "in", EcpayLogisticsExchange.outcome == "refused")
+            .where(
+                EcpayLogisticsExchange.direction == "in",
+                EcpayLogisticsExchange.outcome == "refused",
+            )
         ).scalar_one()
     )
     assert refused == 3
@@ -240,9 +246,20 @@ def test_a_closed_store_asks_the_customer_to_choose_another(
         json={"brand": "FamilyMart", "store_id": "001779", "store_name": "新店"},
     )
     assert refused.status_code == 409
+    worker.drain(db)
     assert _notice(api, ecpay, lid, "2101", "2026/12/09 10:00:00").text == "1|OK"
+    assert _notice(api, ecpay, lid, "2101", "2026/12/09 10:00:00").text == "1|OK"  # again
     s = _shipment(db, sid)
     assert (s.status, s.exception) == ("exception", "address_issue")
+    worker.drain(db)
+    told = db.read(
+        lambda c: c.execute(
+            select(Message.kind, Message.text_body).where(Message.order_number == number)
+        ).all()
+    )
+    choose = [t for k, t in told if k == "choose_store"]
+    assert len(choose) == 1 and "/cvs-map" in choose[0]
+    assert "delivery_exception" not in [k for k, _ in told]
     parcels = api.get(f"/api/v1/orders/{number}/cvs-parcels").json()["items"]
     assert parcels[0]["store_closed"] is True
     token = _order_row(db, number).tracking_token

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from dingdan.config import Settings
 from dingdan.db.cvs_logistics_tables import EcpayLogisticsExchange, EcpayParcel
@@ -39,7 +39,7 @@ from dingdan.db.order_tables import Order, Shipment
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.fulfilment import ecpay_logistics as ec
-from dingdan.domain.fulfilment.tracking import TrackingEvent
+from dingdan.domain.fulfilment.tracking import FINAL_EXCEPTIONS, TrackingEvent
 from dingdan.domain.shared import ecpay_mac
 from dingdan.domain.shared.errors import (
     Conflict,
@@ -56,6 +56,7 @@ from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
 from dingdan.services.shared import shop
 from dingdan.services.shared.common import Actor, iso
+from dingdan.services.shared.outbox_events import emit
 
 log = logging.getLogger("dingdan.ecpay_logistics")
 MAX_TEXT = 100_000
@@ -621,21 +622,66 @@ def _event_of(parcel: Any, form: Mapping[str, str], kind: str) -> TrackingEvent 
     )
 
 
-def _store_closed(conn: Connection, parcel: Any) -> None:
+def _store_closed(conn: Connection, parcel: Any, why: str) -> None:
+    """The parcel's pickup store closed: the parcel flagged (until a new store is chosen),
+    its shipment in ``exception`` ``address_issue``, the timeline, and
+    ``order.store_closed`` (the customer's message with the link to the map). Once: a
+    parcel already flagged is left as it is (the caller holds its row)."""
     if parcel.store_closed_at is not None:
         return
     conn.execute(
         update(EcpayParcel).where(EcpayParcel.id == parcel.id).values(store_closed_at=utcnow())
     )
+    if parcel.shipment_id is not None:
+        conn.execute(
+            update(Shipment)
+            .where(
+                Shipment.id == parcel.shipment_id,
+                Shipment.status != "delivered",
+                or_(Shipment.exception.is_(None), Shipment.exception.not_in(FINAL_EXCEPTIONS)),
+            )
+            .values(status="exception", exception="address_issue")
+        )
     event(
         conn,
         parcel.order_id,
         "exception",
         CARRIER_ACTOR,
-        f"ECPay: pickup store {parcel.brand} {parcel.store_id} closed; "
+        f"ECPay: pickup store {parcel.brand} {parcel.store_id} closed ({why}); "
         "the customer is asked to choose another store",
-        {"trade_no": parcel.trade_no, "store_closed": True},
+        {
+            "trade_no": parcel.trade_no,
+            "store_closed": True,
+            "shipment_id": parcel.shipment_id and str(parcel.shipment_id),
+        },
     )
+    number = conn.execute(select(Order.number).where(Order.id == parcel.order_id)).scalar_one()
+    emit(
+        conn,
+        "order.store_closed",
+        {
+            "number": number,
+            "shipment_id": parcel.shipment_id and str(parcel.shipment_id),
+            "brand": parcel.brand,
+            "store_id": parcel.store_id,
+        },
+    )
+
+
+def _seen(conn: Connection, operation: str, form: Mapping[str, str], parcel: Any) -> bool:
+    """Whether this very notice (same fields, same MAC) was taken before: ECPay sends a
+    notice again until it reads ``1|OK``."""
+    body = urlencode(dict(form))[:MAX_TEXT]
+    found = conn.execute(
+        select(EcpayLogisticsExchange.id).where(
+            EcpayLogisticsExchange.direction == "in",
+            EcpayLogisticsExchange.operation == operation,
+            EcpayLogisticsExchange.outcome == "ok",
+            EcpayLogisticsExchange.trade_no == parcel.trade_no,
+            EcpayLogisticsExchange.request_body == body,
+        )
+    ).first()
+    return found is not None
 
 
 def receive_status(db: Database, client: Client, form: Mapping[str, str]) -> tuple[int, str]:
@@ -656,9 +702,14 @@ def receive_status(db: Database, client: Client, form: Mapping[str, str]) -> tup
         if parcel is None:
             _log_in(conn, "status", form, "ok", OK_ANSWER, error="no such parcel")
             return
+        if _seen(conn, "status", form, parcel):
+            return
         _log_in(conn, "status", form, "ok", OK_ANSWER, parcel)
         code = str(form.get("RtnCode") or "")[:10]
         kind = ec.status_kind(code)
+        if kind == ec.STORE_CLOSED:
+            _store_closed(conn, parcel, f"RtnCode {code}")
+            return
         ev = _event_of(parcel, form, kind) if kind else None
         if ev is None:
             return
@@ -672,8 +723,6 @@ def receive_status(db: Database, client: Client, form: Mapping[str, str]) -> tup
             .where(EcpayParcel.id == parcel.id)
             .values(last_code=code, last_message=str(form.get("RtnMsg") or "")[:200] or None)
         )
-        if kind == ec.STORE_CLOSED:
-            _store_closed(conn, parcel)
 
     db.write(work)
     return 200, OK_ANSWER
@@ -698,27 +747,14 @@ def receive_store_change(db: Database, client: Client, form: Mapping[str, str]) 
 
     def work(conn: Connection) -> None:
         parcel = _find_parcel(conn, form)
+        if parcel is not None and _seen(conn, "store_change", form, parcel):
+            return
         _log_in(conn, "store_change", form, "ok", OK_ANSWER, parcel)
         if parcel is None or form.get("StoreType") != "01":
             return
         status = form.get("Status")
         if status in ec.STORE_CHANGE_CLOSED:
-            if parcel.shipment_id is not None:
-                s = conn.execute(select(Shipment).where(Shipment.id == parcel.shipment_id)).one()
-                stamp = str(form.get("UpdateStatusDate") or status)
-                ev = TrackingEvent(
-                    tracking_number=tracking_number_of(parcel),
-                    status="exception",
-                    occurred_at=utcnow(),
-                    exception="address_issue",
-                    description="ECPay: pickup store closed",
-                    external_id=f"ecpay:{parcel.logistics_id}:store:{status}:{stamp}"[:100],
-                )
-                if s.status != "delivered":
-                    tracking_events.store_batch(
-                        conn, [(s.carrier, ev)], "webhook", CARRIER_ACTOR, tracking_events.Outcome()
-                    )
-            _store_closed(conn, parcel)
+            _store_closed(conn, parcel, f"store notice {status}")
         elif status == "02" and form.get("StoreID"):
             order = conn.execute(select(Order).where(Order.id == parcel.order_id)).one()
             current = _cvs(order)

@@ -40,6 +40,7 @@ TOPICS: dict[str, str] = {
     "order.out_for_delivery": "out_for_delivery",
     "order.delivery_exception": "delivery_exception",
     "order.delivered": "delivered",
+    "order.store_closed": "choose_store",
     "order.cancelled": "order_cancelled",
     "return.approved": "return_approved",
     "return.received": "return_received",

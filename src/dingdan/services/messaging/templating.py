@@ -35,6 +35,7 @@ KINDS = (
     "shipped",
     "out_for_delivery",
     "delivery_exception",
+    "choose_store",
     "delivered",
     "return_approved",
     "return_received",

@@ -29,6 +29,7 @@ KIND_NAMES: dict[str, str] = {
     "shipped": N_("Shipped"),
     "out_for_delivery": N_("Out for delivery"),
     "delivery_exception": N_("Delivery exception"),
+    "choose_store": N_("Pickup store closed: choose another"),
     "delivered": N_("Delivered (with the rating link)"),
     "return_approved": N_("Return approved"),
     "return_received": N_("Return received"),
