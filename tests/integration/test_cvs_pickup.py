@@ -17,10 +17,12 @@ from dingdan.db.cvs_logistics_tables import EcpayLogisticsExchange, EcpayParcel
 from dingdan.db.message_tables import Message
 from dingdan.db.order_tables import Order, OrderEvent, Shipment
 from dingdan.db.tracking_tables import TrackingEventRow
+from dingdan.domain.shared.errors import DomainError
+from dingdan.services.fulfilment import ecpay_logistics
 from dingdan.services.jobs import worker
 from tests.builders import order_body, post_order
 from tests.ecpay_logistics_fake import FakeEcpayLogistics, map_reply
-from tests.helpers import location, product, receive
+from tests.helpers import ADMIN, location, product, receive, run_threads
 
 HOOK = "/hooks/ecpay/logistics/status"
 SEVEN = {"type": "cvs_pickup", "brand": "FamilyMart", "store_id": "006598", "store_name": "南港"}
@@ -309,3 +311,17 @@ def test_a_store_typed_by_staff_is_the_orders_delivery(api: Any, shop: Any) -> N
         json={"brand": "OK", "store_id": "13 28", "store_name": "x"},
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "store_id"
+
+
+def test_two_requests_at_once_make_one_parcel_and_one_shipment(
+    api: Any, db: Any, shop: Any, ecpay: FakeEcpayLogistics, settings: Settings
+) -> None:
+    number = _cod_order(api)["number"]
+    client = ecpay_logistics.Client.from_settings(settings)
+    errors = run_threads(3, lambda i: ecpay_logistics.ship(db, client, ADMIN, number, {}))
+    assert len(errors) == 2 and all(isinstance(e, DomainError) for e in errors), errors
+    assert _count(db, Shipment) == 1
+    parcels = db.read(lambda c: c.execute(select(EcpayParcel)).all())
+    assert [(p.state, p.shipment_id is not None) for p in parcels] == [("created", True)]
+    made = [r for r in ecpay.received if r.path == "/Express/Create"]
+    assert len(ecpay.parcels) == 1 and len(made) >= 1

@@ -465,13 +465,18 @@ def _ask_ecpay(db: Database, client: Client, parcel: Any) -> Any:
     code = answer.fields.get("RtnCode")
     if not answer.ok:
         _finish(db, exchange, "refused", response.status_code, text, code, answer.message)
-        db.write(
+        # Only a parcel still waiting: one made meanwhile by a request running beside this
+        # one (ECPay refuses its MerchantTradeNo the second time) stays made.
+        refused = db.write(
             lambda conn: conn.execute(
                 update(EcpayParcel)
-                .where(EcpayParcel.id == parcel.id)
+                .where(EcpayParcel.id == parcel.id, EcpayParcel.state == "pending")
                 .values(state="refused", last_message=(answer.message or "")[:200])
-            )
+            ).rowcount
         )
+        now = db.read(lambda conn: _parcel(conn, parcel.id))
+        if not refused and now.state == "created":
+            return now
         raise ValidationFailed.on("ecpay", "ecpay_refused", message=answer.message or "")
     _finish(db, exchange, "ok", response.status_code, text, code)
     f = answer.fields
