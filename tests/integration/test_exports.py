@@ -361,3 +361,39 @@ def test_returns_export_has_a_row_per_return_line_with_the_lists_status_filter(
     assert got[0]["note"] == "'=HYPERLINK(\"x\")"
     _, *rows = csv_rows(get(api, "returns", status="approved"))
     assert rows == []
+
+
+def test_payments_export_lists_payments_and_refunds_with_their_filters(
+    orders: Any, api: Any
+) -> None:
+    first, second = orders
+    for o in orders:
+        r = api.post(
+            f"/api/v1/orders/{o['number']}/payments",
+            json={"amount": o["total"], "reference": "=HYPERLINK(1)"},
+            role="finance",
+        )
+        assert r.status_code == 201, r.text
+    r = api.post(
+        f"/api/v1/orders/{second['number']}/refunds",
+        json={"amount": "100.00", "reason": "破損補償"},
+        role="finance",
+    )
+    assert r.status_code == 201, r.text
+    header, *rows = csv_rows(get(api, "payments"))
+    assert tuple(header) == exports.PAYMENT_HEADER
+    got = [(r[2], r[3], r[7], r[8], r[10]) for r in rows]
+    assert got == [
+        (second["number"], "refund", "TWD", "100.00", "破損補償"),
+        (second["number"], "payment", "TWD", second["total"], ""),
+        (first["number"], "payment", "TWD", first["total"], ""),
+    ]
+    # A reference that a spreadsheet would run is written as text.
+    assert rows[1][9] == "'=HYPERLINK(1)"
+    table = xlsx_rows(get(api, "payments", "xlsx", type="refund"))
+    assert [(r[2], r[3], r[8]) for r in table[1:]] == [(second["number"], "refund", "100.00")]
+    today = datetime.now(exports.BUSINESS_TZ).date()
+    _, *rows = csv_rows(get(api, "payments", **{"to": str(today - timedelta(days=1))}))
+    assert rows == []
+    bad = api.get("/api/v1/exports/payments", params={"type": "gift"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "type"

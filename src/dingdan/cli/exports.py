@@ -19,7 +19,8 @@ FILTER_HELP = (
 
 def export(
     kind: str = typer.Argument(
-        ..., help="orders, order-lines, customers, products, inventory, movements or returns"
+        ...,
+        help="orders, order-lines, customers, products, inventory, movements, returns or payments",
     ),
     format: str = typer.Option("csv", "--format", "-f", help="csv (UTF-8 with a BOM) or xlsx"),
     date_from: str | None = typer.Option(None, "--from", help="From this day (YYYY-MM-DD)"),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -85,9 +86,28 @@ class Order(Timestamps, Base):
     search_text: Mapped[str] = mapped_column(String(800))
     tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # Pickup instead of delivery to the address (shared/CONTRACT.md, "Pickup"): {"type":
+    # "cvs_pickup", "brand", "store_id", "store_name"[, "address"]} or {"type":
+    # "store_pickup", "location"}; null: shipped to shipping_address.
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The capture's risk assessment {"score", "level", "reasons"} (null: not assessed, e.g.
+    # an imported historical order).
+    risk: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Why the order may not be picked, packed or shipped (e.g. "risk_review"); null: free.
+    hold: Mapped[str | None] = mapped_column(String(32))
+    # Where the order came from and whom it bills, when the channel tells (risk rules).
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
+        # Only the held orders (few): the review queue reads them here.
+        Index(
+            "ix_orders_held",
+            "id",
+            sqlite_where=text("hold IS NOT NULL"),
+            postgresql_where=text("hold IS NOT NULL"),
+        ),
         CheckConstraint("paid_minor >= 0 AND refunded_minor >= 0", name="money_not_negative"),
         CheckConstraint("refunded_minor <= paid_minor", name="refunded_within_paid"),
         Index("ix_orders_created_at_id", "created_at", "id"),

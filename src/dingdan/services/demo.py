@@ -124,6 +124,7 @@ def load(db: Database, actor: Actor) -> dict[str, Any]:
         ("warehouse@example.com", "warehouse", "倉管 阿明"),
         ("finance@example.com", "finance", "財務 陳小姐"),
         ("viewer@example.com", "viewer", "訪客"),
+        ("driver@example.com", "driver", "司機 阿德"),
     ]
     for email, role, name in users:
         accounts.create_user(db, actor, email=email, role=role, password=DEMO_PASSWORD, name=name)

@@ -6,7 +6,8 @@
 --
 -- The one source of the function: migration 0013 creates it from this file, and
 -- tests/integration/test_capture_parity.py checks that the database's function is this one.
--- A change here needs a migration that runs this file again (the last: 0020, locale).
+-- A change here needs a migration that runs this file again (the last: 0034: delivery, risk,
+-- hold, client_ip, billing_address).
 CREATE OR REPLACE FUNCTION dingdan_place_order(p_text json) RETURNS json
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -41,7 +42,8 @@ BEGIN
         number, channel, external_id, status, financial_status, fulfillment_status, currency,
         customer_id, customer, shipping_address, payment_method, locale, prices_include_tax,
         subtotal_minor, shipping_minor, tax_minor, total_minor, paid_minor, refunded_minor,
-        search_text, tracking_token, cancel_reason, created_at, updated_at
+        search_text, tracking_token, cancel_reason, delivery, risk, hold, client_ip,
+        billing_address, created_at, updated_at
     ) VALUES (
         o ->> 'number', o ->> 'channel', o ->> 'external_id', o ->> 'status',
         o ->> 'financial_status', o ->> 'fulfillment_status', o ->> 'currency',
@@ -51,7 +53,8 @@ BEGIN
         (o ->> 'shipping_minor')::bigint, (o ->> 'tax_minor')::bigint,
         (o ->> 'total_minor')::bigint, (o ->> 'paid_minor')::bigint,
         (o ->> 'refunded_minor')::bigint, o ->> 'search_text', o ->> 'tracking_token',
-        o ->> 'cancel_reason', ts, ts
+        o ->> 'cancel_reason', (o -> 'delivery')::json, (o -> 'risk')::json, o ->> 'hold',
+        o ->> 'client_ip', (o -> 'billing_address')::json, ts, ts
     ) RETURNING id INTO v_order_id;
 
     IF k IS NOT NULL AND jsonb_typeof(k) = 'object' THEN

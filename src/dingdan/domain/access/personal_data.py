@@ -12,7 +12,7 @@ import phonenumbers
 
 from dingdan.domain.access.roles import Role
 
-MASKED_ROLES = frozenset({Role.WAREHOUSE, Role.VIEWER})
+MASKED_ROLES = frozenset({Role.WAREHOUSE, Role.VIEWER, Role.DRIVER})
 
 
 def sees_masked(role: Role) -> bool:
@@ -45,7 +45,7 @@ def mask_phone(phone: str | None) -> str | None:
 
 # Roles that see the shipping address in full, its phone included: labels and hand-overs
 # need it (shared/CONTRACT.md). Every other masked role sees that phone masked too.
-SEES_SHIPPING_ADDRESS = frozenset({Role.WAREHOUSE})
+SEES_SHIPPING_ADDRESS = frozenset({Role.WAREHOUSE, Role.DRIVER})
 
 
 def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:

@@ -12,6 +12,7 @@ class Role(StrEnum):
     WAREHOUSE = "warehouse"  # products, stock, pick/pack/ship/deliver, receiving returns
     FINANCE = "finance"  # payments and refunds
     VIEWER = "viewer"  # read only
+    DRIVER = "driver"  # the seller's own delivery: delivery runs (sees addresses, not emails)
 
 
 class Action(StrEnum):
@@ -63,6 +64,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     ),
     Role.FINANCE: frozenset({Action.READ, Action.RECORD_PAYMENTS, Action.MANAGE_PAYMENTS}),
     Role.VIEWER: frozenset({Action.READ}),
+    Role.DRIVER: frozenset({Action.READ}),
 }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 from dingdan.domain.inventory.stock import check_quantity
+from dingdan.domain.orders import delivery as delivery_rules
 from dingdan.domain.orders import invoice_request
 from dingdan.domain.orders.rules import PaymentMethod
 from dingdan.domain.shared import contact, money
@@ -47,6 +49,11 @@ class OrderInput:
     locale: str = "en"  # the language of the customer's messages
     # The invoice asked for (None: a printed B2C invoice), kept in the order's events.
     invoice: invoice_request.InvoiceRequest | None = None
+    # Pickup instead of delivery to the address (domain/orders/delivery.py); None: shipped.
+    delivery: dict[str, str] | None = None
+    # What the channel tells of the buyer, for the risk rules.
+    client_ip: str | None = None
+    billing_address: contact.Address | None = None
 
 
 def _customer(data: Any, country: str | None, errors: FieldErrors) -> tuple[Any, Any, Any]:
@@ -115,11 +122,14 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
     if not money.is_currency(currency):
         errors.add("currency", "invalid_currency")
         currency = None
+    delivery = delivery_rules.check(body.get("delivery"), errors)
     address = None
     if not isinstance(body.get("shipping_address"), dict):
         errors.add("shipping_address", "required")
     else:
-        address = contact.validate_address(body["shipping_address"], "shipping_address", errors)
+        address = contact.validate_address(
+            body["shipping_address"], "shipping_address", errors, pickup=_picked_up(body)
+        )
     country = address.country if address else _country(body.get("shipping_address"))
     email, phone, name = _customer(body.get("customer"), country, errors)
     lines = _lines(body.get("lines"), errors)
@@ -144,6 +154,10 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
     if locale is not None and locale not in LOCALES:
         errors.add("locale", "not_one_of", choices=", ".join(LOCALES))
     invoice = invoice_request.check(body.get("invoice"), errors)
+    client_ip = _client_ip(body.get("client_ip"), errors)
+    billing = None
+    if body.get("billing_address") is not None:
+        billing = contact.validate_address(body["billing_address"], "billing_address", errors)
     errors.raise_if_any()
     assert address is not None and isinstance(currency, str)
     return OrderInput(
@@ -160,4 +174,27 @@ def validate(body: dict[str, Any], channels: set[str]) -> OrderInput:
         note=body.get("note"),
         locale=locale or default_locale(address.country),
         invoice=invoice,
+        delivery=delivery,
+        client_ip=client_ip,
+        billing_address=billing,
     )
+
+
+def _picked_up(body: dict[str, Any]) -> bool:
+    """Whether the order asks for a pickup (its other delivery fields may still be wrong):
+    the shipping address then needs only name, phone and country."""
+    d = body.get("delivery")
+    return isinstance(d, dict) and d.get("type") in delivery_rules.TYPES
+
+
+def _client_ip(value: Any, errors: FieldErrors) -> str | None:
+    """The buyer's IP address as the channel saw it (IPv4 or IPv6), written canonically."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) <= 45:
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            pass
+    errors.add("client_ip", "invalid", reason="an IPv4 or IPv6 address")
+    return None

@@ -309,29 +309,40 @@ _ADDRESS_TEXT_FIELDS: dict[str, tuple[bool, int]] = {
 
 
 def validate_address(
-    data: Mapping[str, object], prefix: str, errors: FieldErrors
+    data: Mapping[str, object], prefix: str, errors: FieldErrors, *, pickup: bool = False
 ) -> Address | None:
     """Validate one postal address, reporting each bad field as ``f"{prefix}.{field}"``.
 
     Required: name, line1, city, country, and postal_code where the country uses them.
     Optional: line2, region, phone (normalised to E.164 with the address country as the
-    default region). Keys other than the Address fields are ignored. Returns ``None`` when
-    any field is bad; every problem is added to ``errors``.
+    default region). ``pickup``: the parcel is collected (a store), so only name, phone and
+    country are required; what else is given is checked. Keys other than the Address
+    fields are ignored. Returns ``None`` when any field is bad; every problem is added to
+    ``errors``.
     """
     if not isinstance(data, Mapping):
         errors.add(prefix or "address", "not_an_object")
         return None
     before = len(errors.items)
     text = {
-        name: _check_text(data.get(name), _path(prefix, name), errors, required, limit)
+        name: _check_text(
+            data.get(name),
+            _path(prefix, name),
+            errors,
+            required and name == "name" if pickup else required,
+            limit,
+        )
         for name, (required, limit) in _ADDRESS_TEXT_FIELDS.items()
     }
     country = check_country(data.get("country"), _path(prefix, "country"), errors)
-    postal_code = check_postal_code(
-        country, data.get("postal_code"), _path(prefix, "postal_code"), errors
-    )
+    if pickup and data.get("postal_code") in (None, ""):
+        postal_code = None
+    else:
+        postal_code = check_postal_code(
+            country, data.get("postal_code"), _path(prefix, "postal_code"), errors
+        )
     phone = normalize_phone(
-        data.get("phone"), _path(prefix, "phone"), errors, country, required=False
+        data.get("phone"), _path(prefix, "phone"), errors, country, required=pickup
     )
     if len(errors.items) > before or country is None:
         return None

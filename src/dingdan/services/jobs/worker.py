@@ -304,9 +304,7 @@ def run_frequent(db: Database) -> dict[str, Any]:
     }
 
 
-def run_once(
-    db: Database, bank_transfer_hours: float, background: bool = False
-) -> dict[str, Any]:
+def run_once(db: Database, bank_transfer_hours: float, background: bool = False) -> dict[str, Any]:
     """One round. ``background``: also start the work that runs in threads of its own (the
     demand forecasts), as the long-running worker does; one round alone (tests, ``worker
     --once``) leaves it out, so that no thread outlives the round."""

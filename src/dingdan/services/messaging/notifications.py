@@ -82,13 +82,17 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
     "inbound_attention": (
         N_("Channel order needs attention: %(channel)s %(external_id)s"),
-        N_("A delivery from %(channel)s (order %(external_id)s) could not become an order: "
-           "%(reason)s."),
+        N_(
+            "A delivery from %(channel)s (order %(external_id)s) could not become an order: "
+            "%(reason)s."
+        ),
     ),
     "einvoice_range_low": (
         N_("E-invoice numbers running out: %(prefix)s, %(period)s"),
-        N_("The e-invoice number range %(prefix)s for the period from %(period)s is 80%% "
-           "used (%(remaining)s numbers left): get the next range and add it."),
+        N_(
+            "The e-invoice number range %(prefix)s for the period from %(period)s is 80%% "
+            "used (%(remaining)s numbers left): get the next range and add it."
+        ),
     ),
 }
 # The stages' names in texts (the dashboard's words).

@@ -42,6 +42,7 @@ from dingdan.db.tables import Location, OutboxMessage, Product, StockLevel, tabl
 from dingdan.db.types import utcnow
 from dingdan.domain.inventory.stock import MovementKind
 from dingdan.domain.orders import capture_input
+from dingdan.domain.orders import delivery as delivery_rules
 from dingdan.domain.orders import rules as rules
 from dingdan.domain.orders import status as st
 from dingdan.domain.shared.errors import (
@@ -49,6 +50,7 @@ from dingdan.domain.shared.errors import (
     FieldErrors,
     IdempotencyConflict,
     InsufficientStock,
+    ValidationFailed,
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.domain.shared.numbers import check_amounts
@@ -203,6 +205,8 @@ def place_order(
         else db.read(channel_codes)
     )
     data = capture_input.validate(body, channels)
+    if data.delivery and data.delivery["type"] == delivery_rules.STORE_PICKUP:
+        db.read(lambda conn: check_pickup_location(conn, data.delivery))
     digest = request_hash(body) if idempotency_key else ""  # only a keyed request keeps one
 
     key = _key_row(actor, idempotency_key, digest)
@@ -249,6 +253,8 @@ async def place_order_async(
     if body.get("channel") not in rules.BUILTIN_CHANNELS:
         return None
     data = capture_input.validate(body, set(rules.BUILTIN_CHANNELS))
+    if data.delivery and data.delivery["type"] == delivery_rules.STORE_PICKUP:
+        return None  # its location is checked by place_order
     digest = request_hash(body) if idempotency_key else ""
     key = _key_row(actor, idempotency_key, digest)
 
@@ -287,6 +293,19 @@ async def place_order_async(
     except Conflict:  # as in place_order
         answer = await db.write_statement_async(work)
     return None if answer is None else (answer(), True)
+
+
+def check_pickup_location(conn: Connection, delivery: dict[str, Any] | None) -> None:
+    """A ``store_pickup`` names an active location of the seller (422 on
+    ``delivery.location`` otherwise)."""
+    if not delivery or delivery.get("type") != delivery_rules.STORE_PICKUP:
+        return
+    code = delivery.get("location")
+    found = conn.execute(
+        select(_LOC.c.id).where(_LOC.c.code == code, _LOC.c.active.is_(True))
+    ).first()
+    if found is None:
+        raise ValidationFailed.on("delivery.location", "unknown_location", location=code)
 
 
 def _key_row(actor: Actor, idempotency_key: str | None, digest: str) -> dict[str, str] | None:
@@ -602,6 +621,11 @@ def _draft(
         paid_minor=0,
         refunded_minor=0,
         cancel_reason=None,
+        delivery=data.delivery,
+        risk=None,
+        hold=None,
+        client_ip=data.client_ip,
+        billing_address=data.billing_address.as_dict() if data.billing_address else None,
         created_at=now,
         updated_at=now,
     )

@@ -141,6 +141,9 @@ def view_of(order: Any, lines: list[Any], allocs: list[Any], note: str | None = 
         "prices_include_tax": order.prices_include_tax,
         "cancel_reason": order.cancel_reason,
         "tracking_token": order.tracking_token,
+        "delivery": order.delivery,
+        "risk": order.risk,
+        "hold": order.hold,
         "created_at": iso(order.created_at),
         "updated_at": iso(order.updated_at),
     }

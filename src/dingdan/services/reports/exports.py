@@ -1,6 +1,7 @@
 """Exports of the lists as CSV or XLSX (shared/CONTRACT.md, "Order import and export"):
 orders, order lines, customers, products, inventory and stock movements (the contract's
-kinds), and returns (a row per return line), with the list's own filters, streamed.
+kinds), returns (a row per return line) and payments (payments, refunds and
+authorizations, a row each), with the list's own filters, streamed.
 
 Each export reads its list the way the list does (the same service function, so the same
 filters and the same order), one page of ``BATCH`` rows per short read transaction, keyset
@@ -25,9 +26,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from dingdan.db.engine import Database
-from dingdan.db.tables import Location, Product, StockMovement
+from dingdan.db.order_tables import Order, Payment
+from dingdan.db.tables import Location, Product, StockMovement, table_of
 from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_masked
 from dingdan.domain.shared.errors import Forbidden, NotFound, ValidationFailed
+from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.text import has_control
 from dingdan.services.after_sales import return_queries
 from dingdan.services.catalog import products
@@ -72,6 +75,11 @@ RETURN_HEADER = (
     "currency", "sku", "quantity", "reason", "unit_price", "resellable", "damaged",
     "refund", "refund_to", "note",
 )  # fmt: skip
+PAYMENT_HEADER = (
+    "id", "created_at", "order", "kind", "status", "provider", "method", "currency", "amount",
+    "reference", "reason", "actor",
+)  # fmt: skip
+PAYMENT_KINDS = ("payment", "refund", "authorization")
 MOVEMENT_HEADER = (
     "id", "created_at", "sku", "location", "kind", "on_hand_delta", "reserved_delta",
     "reason", "reference", "actor",
@@ -218,10 +226,46 @@ def _movements(db: Database, params: Params) -> Fetch:
     if end:
         stmt = stmt.where(StockMovement.created_at < end)
 
+    return _newest_first(db, stmt, StockMovement.id)
+
+
+def _payments(db: Database, params: Params) -> Fetch:
+    """Every payment, refund and authorization of every order, newest first; ``type``
+    (payment, refund, authorization), ``provider`` and ``method`` narrow it, ``from``/``to``
+    bound the day it was recorded."""
+    start, end = _period(params)
+    kind = _text(params, "type", 20)
+    if kind is not None and kind not in PAYMENT_KINDS:
+        raise ValidationFailed.on("type", "not_one_of", choices=", ".join(PAYMENT_KINDS))
+    provider, method = _text(params, "provider", 30), _text(params, "method", 20)
+    stmt = (
+        select(
+            *[c for c in table_of(Payment).c if c.name != "order_id"], Order.number, Order.currency
+        )
+        .join(Order, Order.id == Payment.order_id)
+        .order_by(Payment.id.desc())
+        .limit(BATCH + 1)
+    )
+    for column, value in ((Payment.kind, kind), (Payment.provider, provider)):
+        if value:
+            stmt = stmt.where(column == value)
+    if method:
+        stmt = stmt.where(Payment.method == method)
+    if start:
+        stmt = stmt.where(Payment.created_at >= start)
+    if end:
+        stmt = stmt.where(Payment.created_at < end)
+    return _newest_first(db, stmt, Payment.id)
+
+
+def _newest_first(db: Database, stmt: Any, id_column: Any) -> Fetch:
+    """Pages of ``stmt`` (ordered by ``id_column`` descending, limited to BATCH + 1) by
+    keyset: each page starts below the last id of the one before."""
+
     def fetch(cursor: str | None) -> Page:
         check_limit(BATCH)
         after = decode_cursor(cursor, int)
-        query = stmt.where(StockMovement.id < after[0]) if after else stmt
+        query = stmt.where(id_column < after[0]) if after else stmt
 
         def work(conn: Connection) -> list[Any]:
             return list(conn.execute(query))
@@ -322,6 +366,14 @@ def _return_rows(r: dict[str, Any]) -> Iterable[Sequence[Any]]:
         )  # fmt: skip
 
 
+def _payment_rows(p: dict[str, Any]) -> Iterable[Sequence[Any]]:
+    yield (
+        str(p["id"]), local_time(p["created_at"]), p["number"], p["kind"], p["status"],
+        p["provider"], p["method"], p["currency"], format_amount(p["amount_minor"], p["currency"]),
+        p["reference"], p["reason"], p["actor"],
+    )  # fmt: skip
+
+
 def _movement_rows(m: dict[str, Any]) -> Iterable[Sequence[Any]]:
     yield (
         str(m["id"]), local_time(m["created_at"]), m["sku"], m["location_code"], m["kind"],
@@ -348,6 +400,7 @@ KINDS: dict[str, Kind] = {
     "inventory": Kind(INVENTORY_HEADER, _inventory, lambda _: _inventory_rows),
     "movements": Kind(MOVEMENT_HEADER, _movements, lambda _: _movement_rows),
     "returns": Kind(RETURN_HEADER, _returns, lambda _: _return_rows),
+    "payments": Kind(PAYMENT_HEADER, _payments, lambda _: _payment_rows),
 }
 
 

@@ -35,7 +35,6 @@ class Actor:
 SYSTEM = Actor("system", Role.ADMIN)
 
 
-
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]

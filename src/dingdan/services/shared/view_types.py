@@ -53,6 +53,10 @@ class OrderView(TypedDict):
     prices_include_tax: bool
     cancel_reason: str | None
     tracking_token: str | None
+    # Pickup instead of delivery (shared/CONTRACT.md, "Pickup"); None: shipped to the address.
+    delivery: dict[str, Any] | None
+    risk: dict[str, Any] | None  # {"score", "level", "reasons"}; None: not assessed
+    hold: str | None  # e.g. "risk_review": not picked, packed or shipped while set
     created_at: str | None
     updated_at: str | None
 

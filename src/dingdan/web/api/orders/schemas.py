@@ -16,10 +16,13 @@ class CustomerIn(Strict):
 
 
 class AddressIn(Strict):
+    """A postal address; line1 and city (and the postal code where the country has them)
+    are required unless the order is picked up (``delivery``): the service says which."""
+
     name: str = Field(max_length=200)
-    line1: str = Field(max_length=300)
+    line1: str | None = Field(default=None, max_length=300)
     line2: str | None = Text
-    city: str = Field(max_length=200)
+    city: str | None = Field(default=None, max_length=200)
     region: str | None = Field(default=None, max_length=200)
     postal_code: str | None = Field(default=None, max_length=20)
     country: str = Field(max_length=2)
@@ -47,6 +50,21 @@ class InvoiceIn(Strict):
     buyer_name: str | None = Field(default=None, max_length=200)
 
 
+class DeliveryIn(Strict):
+    """Pickup instead of delivery (the rules: domain/orders/delivery.py)."""
+
+    type: str = Field(max_length=20, description="cvs_pickup or store_pickup")
+    brand: str | None = Field(
+        default=None, max_length=20, description="7-ELEVEN, FamilyMart, Hi-Life or OK"
+    )
+    store_id: str | None = Field(default=None, max_length=20)
+    store_name: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=200, description="the store's")
+    location: str | None = Field(
+        default=None, max_length=32, description="store_pickup: the location's code"
+    )
+
+
 class OrderIn(Strict):
     channel: str = Field(max_length=32)
     external_id: str | None = Field(default=None, max_length=100)
@@ -64,6 +82,13 @@ class OrderIn(Strict):
         "(default from the shipping country: TW, HK, MO zh-Hant; CN, SG zh-Hans; else en)",
     )
     invoice: InvoiceIn | None = None
+    delivery: DeliveryIn | None = Field(
+        default=None, description="pickup at a convenience store or a store location"
+    )
+    client_ip: str | None = Field(
+        default=None, max_length=45, description="the buyer's IP address, for the risk rules"
+    )
+    billing_address: AddressIn | None = None
 
 
 class CancelIn(Strict):

@@ -28,13 +28,34 @@ class Customer(OpenView):
 
 class Address(OpenView):
     name: str
-    line1: str
+    line1: str | None = Field(default=None, description="absent only for a pickup")
     line2: str | None = None
-    city: str
+    city: str | None = Field(default=None, description="absent only for a pickup")
     region: str | None = None
     postal_code: str | None = None
     country: str
     phone: str | None = None
+
+
+class Delivery(View):
+    type: str = Field(description="cvs_pickup or store_pickup")
+    brand: str | None = Field(default=None, description="7-ELEVEN, FamilyMart, Hi-Life or OK")
+    store_id: str | None = None
+    store_name: str | None = None
+    address: str | None = None
+    location: str | None = Field(default=None, description="store_pickup: the location")
+
+
+class RiskReason(View):
+    code: str = Field(description="the rule, e.g. velocity_email, blocklist")
+    points: int
+    detail: str | None = None
+
+
+class Risk(View):
+    score: int = Field(description="0-100")
+    level: str = Field(description="low, medium or high")
+    reasons: list[RiskReason]
 
 
 class OrderLine(View):
@@ -87,6 +108,13 @@ class Order(View):
     prices_include_tax: bool
     cancel_reason: str | None
     tracking_token: str | None = Field(description="the customer's tracking page key")
+    delivery: Delivery | None = Field(
+        description="pickup instead of delivery to the address; null: shipped"
+    )
+    risk: Risk | None = Field(description="the capture's risk assessment; null: not assessed")
+    hold: str | None = Field(
+        description="why it is not picked, packed or shipped (risk_review); null: free"
+    )
     created_at: Timestamp
     updated_at: Timestamp
 

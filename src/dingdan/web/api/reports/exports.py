@@ -54,11 +54,12 @@ async def export(
     actor: Actor = can(Action.READ),
 ) -> Any:
     """The list ``kind`` (orders, order-lines, customers, products, inventory, movements,
-    returns) with the list's own filters as query parameters: orders and order-lines take
+    returns, payments) with the list's own filters as query parameters: orders and order-lines take
     ``status``, ``financial_status``, ``fulfillment_status``, ``channel``, ``q``,
     ``refund_due``; customers ``q``; products ``q``, ``active``, ``category``; inventory
     ``q``, ``location``, ``low_stock``; movements ``sku``, ``location``; returns ``status``,
-    ``order``. ``from`` and ``to`` pick orders and movements by day. A text a spreadsheet
+    ``order``; payments ``type`` (payment, refund, authorization), ``provider``,
+    ``method``. ``from`` and ``to`` pick orders, movements and payments by day. A text a spreadsheet
     would run as a formula is written with a leading apostrophe; times are in the seller's
     time zone; money is a decimal string. The customers export is refused to the roles that
     see emails masked."""

@@ -46,6 +46,9 @@ LABELS: dict[str, str] = {
     "warehouse": N_("Warehouse"),
     "finance": N_("Finance"),
     "viewer": N_("Viewer"),
+    "driver": N_("Driver"),
+    # holds
+    "risk_review": N_("risk review"),
     # stages
     "payment": N_("Payment"),
     "allocation": N_("Allocation"),
