@@ -35,7 +35,7 @@ class EcpayParcel(Timestamps, Base):
     trade_no: Mapped[str] = mapped_column(String(20), unique=True)  # MerchantTradeNo
     subtype: Mapped[str] = mapped_column(String(20))  # LogisticsSubType
     brand: Mapped[str] = mapped_column(String(20))
-    store_id: Mapped[str] = mapped_column(String(10))
+    store_id: Mapped[str] = mapped_column(String(20))
     goods_amount: Mapped[int] = mapped_column(Integer)  # NT$
     collection_amount: Mapped[int] = mapped_column(Integer)  # NT$, 0: not collected
     location: Mapped[str | None] = mapped_column(String(50))  # where it ships from

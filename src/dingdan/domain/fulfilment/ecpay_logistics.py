@@ -106,13 +106,15 @@ class Store:
 
     def delivery(self) -> dict[str, Any]:
         """The contract's ``delivery`` object for this store."""
-        return {
+        out = {
             "type": "cvs_pickup",
             "brand": self.brand,
             "store_id": self.store_id,
             "store_name": self.store_name,
-            "address": self.address,
         }
+        if self.address:
+            out["address"] = self.address
+        return out
 
 
 def _text(value: Any, field: str, max_len: int, errors: FieldErrors, required: bool) -> str | None:

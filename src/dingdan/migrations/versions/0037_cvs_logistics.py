@@ -88,7 +88,7 @@ def upgrade() -> None:
         sa.Column("trade_no", sa.String(length=20), nullable=False),
         sa.Column("subtype", sa.String(length=20), nullable=False),
         sa.Column("brand", sa.String(length=20), nullable=False),
-        sa.Column("store_id", sa.String(length=10), nullable=False),
+        sa.Column("store_id", sa.String(length=20), nullable=False),
         sa.Column("goods_amount", sa.Integer(), nullable=False),
         sa.Column("collection_amount", sa.Integer(), nullable=False),
         sa.Column("location", sa.String(length=50), nullable=True),
