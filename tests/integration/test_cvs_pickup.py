@@ -103,6 +103,12 @@ def test_a_cvs_pickup_order_from_the_map_to_pickup_and_cod_settlement(
     number = _cod_order(api)["number"]
     back = _choose_on_map(api, ecpay, number, "7-ELEVEN")
     assert back.status_code == 303 and back.headers["location"] == f"/orders/{number}/cvs"
+    seen = api.get(f"/api/v1/orders/{number}").json()["delivery"]
+    assert (seen["brand"], seen["store_id"], seen["store_name"]) == (
+        "7-ELEVEN",
+        "991182",
+        "馥樺門市",
+    )
     assert _order_row(db, number).delivery == {
         "type": "cvs_pickup",
         "brand": "7-ELEVEN",

@@ -26,7 +26,7 @@ class CvsDelivery(View):
     brand: str
     store_id: str
     store_name: str
-    address: str | None
+    address: str | None = None
 
 
 class BrowserForm(View):
