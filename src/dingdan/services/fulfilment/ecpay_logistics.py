@@ -468,11 +468,13 @@ def _ask_ecpay(db: Database, client: Client, parcel: Any) -> Any:
         # Only a parcel still waiting: one made meanwhile by a request running beside this
         # one (ECPay refuses its MerchantTradeNo the second time) stays made.
         refused = db.write(
-            lambda conn: conn.execute(
-                update(EcpayParcel)
-                .where(EcpayParcel.id == parcel.id, EcpayParcel.state == "pending")
-                .values(state="refused", last_message=(answer.message or "")[:200])
-            ).rowcount
+            lambda conn: (
+                conn.execute(
+                    update(EcpayParcel)
+                    .where(EcpayParcel.id == parcel.id, EcpayParcel.state == "pending")
+                    .values(state="refused", last_message=(answer.message or "")[:200])
+                ).rowcount
+            )
         )
         now = db.read(lambda conn: _parcel(conn, parcel.id))
         if not refused and now.state == "created":
