@@ -13,12 +13,8 @@
   ``pending`` one is asked again with the same ``MerchantTradeNo``, a ``created`` one not
   yet recorded as a shipment is recorded without asking ECPay again.
 - The label (``label_form``): the print page ECPay serves, posted by the browser.
-- Status notices (``receive_status``, ``receive_store_change``): verified (MD5
-  ``CheckMacValue``), kept, and applied as carrier tracking events
-  (``tracking_events.store_batch``): sent, arrived at the store, picked up (delivered), not
-  picked up (returned to sender). A closed store marks the parcel and the shipment
-  (``address_issue``) and emits ``order.delivery_exception``; the tracking page then asks the
-  customer to choose another store.
+- Status notices: ``ecpay_notices`` (verified, kept, applied as tracking events; a closed
+  store asks the customer to choose another).
 """
 
 from __future__ import annotations
@@ -30,16 +26,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from dingdan.config import Settings
 from dingdan.db.cvs_logistics_tables import EcpayLogisticsExchange, EcpayParcel
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Order, Shipment
+from dingdan.db.order_tables import Order
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.fulfilment import ecpay_logistics as ec
-from dingdan.domain.fulfilment.tracking import FINAL_EXCEPTIONS, TrackingEvent
 from dingdan.domain.shared import ecpay_mac
 from dingdan.domain.shared.errors import (
     Conflict,
@@ -50,13 +45,12 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.domain.shared.numbers import row_id
-from dingdan.services.fulfilment import shipments, tracking_events
+from dingdan.services.fulfilment import shipments
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
 from dingdan.services.shared import shop
 from dingdan.services.shared.common import Actor, iso
-from dingdan.services.shared.outbox_events import emit
 
 log = logging.getLogger("dingdan.ecpay_logistics")
 MAX_TEXT = 100_000
@@ -159,7 +153,7 @@ def _finish(
     )
 
 
-def _log_in(
+def log_notice(
     conn: Connection,
     operation: str,
     form: Mapping[str, str],
@@ -229,7 +223,7 @@ def exchanges_of(db: Database, number: str) -> list[dict[str, Any]]:
 # ---- the store -----------------------------------------------------------------------------
 
 
-def _cvs(order: Any) -> dict[str, Any] | None:
+def cvs_of(order: Any) -> dict[str, Any] | None:
     d = order.delivery
     return d if isinstance(d, dict) and d.get("type") == "cvs_pickup" else None
 
@@ -314,7 +308,7 @@ def map_form(
         return _by_token(conn, token)
 
     order = db.read(work)
-    current = _cvs(order) or {}
+    current = cvs_of(order) or {}
     name = brand if isinstance(brand, str) and brand else current.get("brand") or "7-ELEVEN"
     if ec.brand(name) is None:
         raise ValidationFailed.on("brand", "not_one_of", choices=", ".join(ec.BRANDS))
@@ -351,7 +345,7 @@ def _parcel_for(
     order = fetch(conn, number, lock=True)
     if order.status != "open":
         raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
-    store = _cvs(order)
+    store = cvs_of(order)
     if store is None:
         raise ValidationFailed.on("delivery", "no_cvs_store")
     if order.payment_method != "cod" and order.paid_minor < order.total_minor:
@@ -585,209 +579,6 @@ def label_form(db: Database, client: Client, shipment_id: str) -> dict[str, Any]
     return {"url": client.url + path, "fields": client.signed(params)}
 
 
-# ---- status notices ------------------------------------------------------------------------
-
-OK_ANSWER = "1|OK"
-BAD_MAC_ANSWER = "0|CheckMacValue error"
-
-
-def _find_parcel(conn: Connection, form: Mapping[str, str]) -> Any:
-    lid = form.get("AllPayLogisticsID")
-    if lid:
-        row = conn.execute(
-            select(EcpayParcel).where(EcpayParcel.logistics_id == lid).with_for_update()
-        ).first()
-        if row is not None:
-            return row
-    trade_no = form.get("MerchantTradeNo")
-    if trade_no:
-        return conn.execute(
-            select(EcpayParcel).where(EcpayParcel.trade_no == trade_no).with_for_update()
-        ).first()
-    return None
-
-
-def _event_of(parcel: Any, form: Mapping[str, str], kind: str) -> TrackingEvent | None:
-    mapped = ec.tracking_status(kind)
-    if mapped is None:
-        return None
-    status, exception = mapped
-    when = ec.parse_ecpay_time(form.get("UpdateStatusDate")) or utcnow()
-    code = str(form.get("RtnCode") or "")
-    stamp = str(form.get("UpdateStatusDate") or "")
-    location = None
-    if kind == ec.ARRIVED:
-        location = f"{parcel.brand} {parcel.store_id}"
-    return TrackingEvent(
-        tracking_number=tracking_number_of(parcel),
-        status=status,
-        occurred_at=when,
-        exception=exception,
-        location=location,
-        description=str(form.get("RtnMsg") or "")[:200] or None,
-        external_id=f"ecpay:{parcel.logistics_id}:{code}:{stamp}"[:100],
-    )
-
-
-def _store_closed(conn: Connection, parcel: Any, why: str) -> None:
-    """The parcel's pickup store closed: the parcel flagged (until a new store is chosen),
-    its shipment in ``exception`` ``address_issue``, the timeline, and
-    ``order.store_closed`` (the customer's message with the link to the map). Once: a
-    parcel already flagged is left as it is (the caller holds its row)."""
-    if parcel.store_closed_at is not None:
-        return
-    conn.execute(
-        update(EcpayParcel).where(EcpayParcel.id == parcel.id).values(store_closed_at=utcnow())
-    )
-    if parcel.shipment_id is not None:
-        conn.execute(
-            update(Shipment)
-            .where(
-                Shipment.id == parcel.shipment_id,
-                Shipment.status != "delivered",
-                or_(Shipment.exception.is_(None), Shipment.exception.not_in(FINAL_EXCEPTIONS)),
-            )
-            .values(status="exception", exception="address_issue")
-        )
-    event(
-        conn,
-        parcel.order_id,
-        "exception",
-        CARRIER_ACTOR,
-        f"ECPay: pickup store {parcel.brand} {parcel.store_id} closed ({why}); "
-        "the customer is asked to choose another store",
-        {
-            "trade_no": parcel.trade_no,
-            "store_closed": True,
-            "shipment_id": parcel.shipment_id and str(parcel.shipment_id),
-        },
-    )
-    number = conn.execute(select(Order.number).where(Order.id == parcel.order_id)).scalar_one()
-    emit(
-        conn,
-        "order.store_closed",
-        {
-            "number": number,
-            "shipment_id": parcel.shipment_id and str(parcel.shipment_id),
-            "brand": parcel.brand,
-            "store_id": parcel.store_id,
-        },
-    )
-
-
-def _seen(conn: Connection, operation: str, form: Mapping[str, str], parcel: Any) -> bool:
-    """Whether this very notice (same fields, same MAC) was taken before: ECPay sends a
-    notice again until it reads ``1|OK``."""
-    body = urlencode(dict(form))[:MAX_TEXT]
-    found = conn.execute(
-        select(EcpayLogisticsExchange.id).where(
-            EcpayLogisticsExchange.direction == "in",
-            EcpayLogisticsExchange.operation == operation,
-            EcpayLogisticsExchange.outcome == "ok",
-            EcpayLogisticsExchange.trade_no == parcel.trade_no,
-            EcpayLogisticsExchange.request_body == body,
-        )
-    ).first()
-    return found is not None
-
-
-def receive_status(db: Database, client: Client, form: Mapping[str, str]) -> tuple[int, str]:
-    """A status notice ECPay posted to our ``ServerReplyURL``: (HTTP status, answer). A bad
-    ``CheckMacValue`` is refused (kept, nothing else changes); a notice seen before changes
-    nothing (the tracking event's key is ECPay's logistics id, code and time)."""
-    if not client.verify(form):
-
-        def refuse(conn: Connection) -> None:
-            _log_in(conn, "status", form, "refused", BAD_MAC_ANSWER, error="bad CheckMacValue")
-
-        db.write(refuse)
-        log.warning("ECPay logistics notice with a bad CheckMacValue refused")
-        return 400, BAD_MAC_ANSWER
-
-    def work(conn: Connection) -> None:
-        parcel = _find_parcel(conn, form)
-        if parcel is None:
-            _log_in(conn, "status", form, "ok", OK_ANSWER, error="no such parcel")
-            return
-        if _seen(conn, "status", form, parcel):
-            return
-        _log_in(conn, "status", form, "ok", OK_ANSWER, parcel)
-        code = str(form.get("RtnCode") or "")[:10]
-        kind = ec.status_kind(code)
-        if kind == ec.STORE_CLOSED:
-            _store_closed(conn, parcel, f"RtnCode {code}")
-            return
-        ev = _event_of(parcel, form, kind) if kind else None
-        if ev is None:
-            return
-        out = tracking_events.store_batch(
-            conn, [(_carrier(parcel), ev)], "webhook", CARRIER_ACTOR, tracking_events.Outcome()
-        )
-        if out.duplicates:
-            return
-        conn.execute(
-            update(EcpayParcel)
-            .where(EcpayParcel.id == parcel.id)
-            .values(last_code=code, last_message=str(form.get("RtnMsg") or "")[:200] or None)
-        )
-
-    db.write(work)
-    return 200, OK_ANSWER
-
-
-def _carrier(parcel: Any) -> str:
-    b = ec.brand(parcel.brand)
-    assert b is not None
-    return b.carrier
-
-
-def receive_store_change(db: Database, client: Client, form: Mapping[str, str]) -> tuple[int, str]:
-    """A C2C store notice (``LogisticsC2CReplyURL``): the pickup store closed (Status 01 or
-    04) → as a store-closed status; its number changed (02) → the order's store follows."""
-    if not client.verify(form):
-        db.write(
-            lambda conn: _log_in(
-                conn, "store_change", form, "refused", BAD_MAC_ANSWER, error="bad CheckMacValue"
-            )
-        )
-        return 400, BAD_MAC_ANSWER
-
-    def work(conn: Connection) -> None:
-        parcel = _find_parcel(conn, form)
-        if parcel is not None and _seen(conn, "store_change", form, parcel):
-            return
-        _log_in(conn, "store_change", form, "ok", OK_ANSWER, parcel)
-        if parcel is None or form.get("StoreType") != "01":
-            return
-        status = form.get("Status")
-        if status in ec.STORE_CHANGE_CLOSED:
-            _store_closed(conn, parcel, f"store notice {status}")
-        elif status == "02" and form.get("StoreID"):
-            order = conn.execute(select(Order).where(Order.id == parcel.order_id)).one()
-            current = _cvs(order)
-            if current is not None:
-                moved = {**current, "store_id": str(form["StoreID"])[:10]}
-                conn.execute(update(Order).where(Order.id == order.id).values(delivery=moved))
-
-    db.write(work)
-    return 200, OK_ANSWER
-
-
-def store_closed(db: Database, number: str) -> bool:
-    """Whether the order waits for the customer to choose another store."""
-
-    def work(conn: Connection) -> bool:
-        order = fetch(conn, number)
-        row = conn.execute(
-            select(EcpayParcel.id).where(
-                EcpayParcel.order_id == order.id, EcpayParcel.store_closed_at.is_not(None)
-            )
-        ).first()
-        return row is not None
-
-    return db.read(work)  # type: ignore[no-any-return]
-
-
 def customer_view(db: Database, token: str) -> dict[str, Any] | None:
     """What the tracking page shows of a store pickup: the store, whether its store closed
     (choose another), and whether the customer may choose (open, not on its way to a store
@@ -802,7 +593,7 @@ def customer_view(db: Database, token: str) -> dict[str, Any] | None:
                 EcpayParcel.order_id == row.id, EcpayParcel.store_closed_at.is_not(None)
             )
         ).first()
-        store = _cvs(row)
+        store = cvs_of(row)
         if store is None and closed is None:
             return None
         on_way = _open_parcel(conn, row.id) is not None
@@ -830,7 +621,7 @@ def staff_view(db: Database, number: str) -> dict[str, Any]:
             "number": order.number,
             "status": order.status,
             "payment_method": order.payment_method,
-            "delivery": _cvs(order),
+            "delivery": cvs_of(order),
             "store_closed": closed is not None,
             "on_its_way": _open_parcel(conn, order.id) is not None,
             "token": order.tracking_token,

@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.fulfilment import ecpay_logistics
+from dingdan.services.fulfilment import ecpay_logistics, ecpay_notices
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.fulfilment.cvs_schemas import (
     BrowserForm,
@@ -141,7 +141,7 @@ async def status_notice(request: Request) -> Response:
     changed."""
     form = await _form(request)
     status, text = await run_in_threadpool(
-        ecpay_logistics.receive_status, db_of(request), client_of(request), form
+        ecpay_notices.receive_status, db_of(request), client_of(request), form
     )
     return PlainTextResponse(text, status_code=status)
 
@@ -156,6 +156,6 @@ async def store_change_notice(request: Request) -> Response:
     number changed."""
     form = await _form(request)
     status, text = await run_in_threadpool(
-        ecpay_logistics.receive_store_change, db_of(request), client_of(request), form
+        ecpay_notices.receive_store_change, db_of(request), client_of(request), form
     )
     return PlainTextResponse(text, status_code=status)
