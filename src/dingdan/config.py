@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # Secret for signing back-office sessions; `dingdan serve` refuses the default on any
     # address but a loopback one.
     secret_key: str = DEFAULT_SECRET_KEY
+    # The key(s) DINGDAN_SECRET_KEY replaced (comma-separated): the secrets stored encrypted
+    # with them are still read until `dingdan secrets rotate` has re-encrypted them
+    # (db/secrets.py, docs/operations.md "Secrets at rest").
+    secret_key_old: str = ""
     # Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are
     # believed (comma-separated IPs or networks, "*" for any); empty: none, the peer's
     # address is the client's.

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.tables import RequestReplay
-from tests.builders import order_body, pay, post_order, shipped_order
+from tests.builders import ADMIN, order_body, pay, post_order, shipped_order
 from tests.helpers import location, product, receive
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -102,6 +102,14 @@ def _to_reorder(api: Any) -> dict[str, Any]:
                   json={"supplier": _supplier(api), "reorder_point": 500})
     assert r.status_code == 200, r.text
     return {"location": "TPE"}
+
+
+def _driver(api: Any) -> str:
+    from dingdan.services.access import accounts
+
+    accounts.create_user(api.db, ADMIN, email="driver@example.com", role="driver",
+                         password="long passphrase 1")
+    return "driver@example.com"
 
 
 Recipe = Callable[[Any], tuple[str, dict[str, Any], dict[str, Any]]]
@@ -258,6 +266,10 @@ RECIPES: dict[str, Recipe] = {
         "/api/v1/cod-payouts",
         {"files": {"file": ("payout.csv", COD_REPORT, "text/csv")}},
         {"files": {"file": ("payout.csv", COD_REPORT + b"X2,9\n", "text/csv")}},
+    "/api/v1/delivery-runs": lambda api: (
+        "/api/v1/delivery-runs",
+        {"json": {"driver": _driver(api), "date": "2026-12-08"}},
+        {"json": {"driver": "driver@example.com", "date": "2026-12-09"}},
     ),
     "/api/v1/cod-remittances": lambda api: (
         "/api/v1/cod-remittances",

@@ -147,6 +147,12 @@ def test_scans_tell_once_and_email_managers_in_their_language(
             update(Product).where(Product.sku == "TEA-001").values(low_stock_threshold=4)
         )
     )
+    # TEA-001: 3 available at TPE, none on order, a reorder point of 5 set by hand.
+    db.write(
+        lambda conn: conn.execute(
+            update(Product).where(Product.sku == "TEA-001").values(reorder_point=5)
+        )
+    )
     order_id = db.read(
         lambda conn: conn.execute(select(Order.id).where(Order.number == number)).scalar()
     )
@@ -178,6 +184,21 @@ def test_scans_tell_once_and_email_managers_in_their_language(
     assert set(_who(db, "stuck_order")) == _ids(staff, "manager", "finance", "admin")
     assert set(_who(db, "low_stock")) == _ids(staff, "manager", "warehouse", "admin")
     assert set(_who(db, "backorder_waiting")) == _ids(staff, "manager", "warehouse", "admin")
+    assert set(_who(db, "reorder_point")) == _ids(staff, "manager", "warehouse", "admin")
+    reorder = db.read(
+        lambda conn: conn.execute(
+            select(Notification.params, Notification.link).where(
+                Notification.kind == "reorder_point"
+            )
+        ).all()
+    )
+    tea = [r for r in reorder if (r.params["sku"], r.params["location"]) == ("TEA-001", "TPE")]
+    assert tea and all(
+        (r.params["available"], r.params["on_order"], r.params["reorder_point"]) == (3, 0, 5)
+        and r.params["quantity"] >= 2
+        and r.link == "/replenishment?location=TPE"
+        for r in tea
+    ), tea
     assert set(_who(db, "dispute_due")) == _ids(
         staff, "manager", "finance", "customer_service", "admin"
     )
@@ -191,6 +212,7 @@ def test_scans_tell_once_and_email_managers_in_their_language(
     assert kinds == {
         "staff.stuck_order",
         "staff.low_stock",
+        "staff.reorder_point",
         "staff.backorder_waiting",
         "staff.dispute_due",
         "staff.webhook_failing",

@@ -205,6 +205,7 @@ def test_the_default_carriers_are_the_expected_ones_with_unique_codes() -> None:
         "dhl",
         "fedex",
         "ups",
+        "own_delivery",
         "other",
     }
     assert {c.code for c in DEFAULT_CARRIERS if c.store_pickup} == {

@@ -133,7 +133,7 @@ def inventory_verify() -> None:
 
 
 def _register_more() -> None:
-    from dingdan.cli import audit, exports, forecasts, imports, reports, tracking
+    from dingdan.cli import audit, exports, forecasts, imports, reports, secrets, tracking
 
     app.add_typer(audit.audit_app, name="audit")
     imports.register(products_app, inventory_app)
@@ -141,6 +141,7 @@ def _register_more() -> None:
     app.add_typer(tracking.tracking_app, name="tracking")
     app.add_typer(forecasts.forecasts_app, name="forecasts")
     app.add_typer(reports.reports_app, name="reports")
+    app.add_typer(secrets.secrets_app, name="secrets")
     exports.register(app)
 
 

@@ -1,13 +1,16 @@
 """Imports every table module so that Base.metadata knows the whole schema (Alembic, tests)."""
 
 import dingdan.db.channel_tables  # noqa: F401
+import dingdan.db.consent_tables  # noqa: F401
 import dingdan.db.crm_tables  # noqa: F401
 import dingdan.db.cvs_logistics_tables  # noqa: F401
+import dingdan.db.delivery_tables  # noqa: F401
 import dingdan.db.document_tables  # noqa: F401
 import dingdan.db.einvoice_exchange_tables  # noqa: F401
 import dingdan.db.forecast_tables  # noqa: F401
 import dingdan.db.inbound_tables  # noqa: F401
 import dingdan.db.invoice_tables  # noqa: F401
+import dingdan.db.linepay_tables  # noqa: F401
 import dingdan.db.message_tables  # noqa: F401
 import dingdan.db.notification_tables  # noqa: F401
 import dingdan.db.payment_tables  # noqa: F401

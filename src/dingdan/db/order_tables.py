@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dingdan.db.secrets import EncryptedText
 from dingdan.db.tables import Base, BigId, Timestamps
 from dingdan.db.types import utcnow
 
@@ -43,7 +44,7 @@ class Channel(Timestamps, Base):
     # How orders arrive (issue 21): "manual", or by webhook "shopify" | "woocommerce" |
     # "standard", whose deliveries are signed with webhook_secret.
     kind: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
-    webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
 
 
 class Customer(Timestamps, Base):
@@ -276,7 +277,7 @@ class CarrierRow(Timestamps, Base):
     store_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The whsec_ secret the carrier signs its tracking webhooks with (None: none accepted).
-    webhook_secret: Mapped[str | None] = mapped_column(String(100))
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
 
 
 class TaxRate(Timestamps, Base):

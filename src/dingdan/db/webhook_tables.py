@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dingdan.db.secrets import EncryptedText
 from dingdan.db.tables import Base, BigId
 from dingdan.db.types import utcnow
 
@@ -42,8 +43,8 @@ class WebhookEndpoint(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     # "whsec_" + base64 of the key. After a rotation the previous secret still signs (a
     # second signature in the header) until ``previous_until``.
-    secret: Mapped[str] = mapped_column(String(100))
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(EncryptedText)
+    previous_secret: Mapped[str | None] = mapped_column(EncryptedText)
     previous_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

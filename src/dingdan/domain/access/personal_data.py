@@ -48,6 +48,28 @@ def mask_phone(phone: str | None) -> str | None:
 SEES_SHIPPING_ADDRESS = frozenset({Role.WAREHOUSE, Role.DRIVER})
 
 
+def mask_contact(value: str | None) -> str | None:
+    """A message's recipient (an email, a phone, a LINE user id) as the masked roles see
+    it: an email or a phone as above, anything else as its first four characters."""
+    if not value:
+        return value
+    if "@" in value:
+        return mask_email(value)
+    if value.lstrip("+").replace(" ", "").replace("-", "").isdigit():
+        return mask_phone(value)
+    return value[:4] + "***"
+
+
+def masked_items(items: list[dict[str, Any]], role: Role, *fields: str) -> list[dict[str, Any]]:
+    """List items (messages, deliveries, rows of a report) with ``fields`` masked as
+    contacts for the masked roles; unchanged for the others."""
+    if not sees_masked(role):
+        return items
+    return [
+        {**item, **{f: mask_contact(item.get(f)) for f in fields if f in item}} for item in items
+    ]
+
+
 def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
     """An order view (or an order of a list) as ``role`` may see it: the customer's email and
     phone masked for the masked roles, and the shipping address's phone too unless the role
@@ -65,6 +87,13 @@ def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
     address = out.get("shipping_address")
     if isinstance(address, dict) and role not in SEES_SHIPPING_ADDRESS:
         out["shipping_address"] = {**address, "phone": mask_phone(address.get("phone"))}
+    billing = out.get("billing_address")  # no label needs it: masked for every masked role
+    if isinstance(billing, dict):
+        out["billing_address"] = {
+            **billing,
+            **{k: mask_phone(billing[k]) for k in ("phone",) if billing.get(k)},
+            **{k: mask_email(billing[k]) for k in ("email",) if billing.get(k)},
+        }
     return out
 
 

@@ -32,6 +32,10 @@ class Action(StrEnum):
     EXPORT_CUSTOMERS = "export_customers"  # a customer's personal data, whole
     ERASE_CUSTOMERS = "erase_customers"
     MANAGE_PURCHASING = "manage_purchasing"  # suppliers, purchase orders and their receipts
+    # Own delivery: deliver the stops of a run and hand in the cash; a driver, only on their
+    # own runs (services/fulfilment/delivery_runs.py). Planning runs is ``fulfil``, closing
+    # them (COD payments) ``manage_payments``.
+    DELIVER_RUNS = "deliver_runs"
 
 
 _ALL = frozenset(Action)
@@ -64,7 +68,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     ),
     Role.FINANCE: frozenset({Action.READ, Action.RECORD_PAYMENTS, Action.MANAGE_PAYMENTS}),
     Role.VIEWER: frozenset({Action.READ}),
-    Role.DRIVER: frozenset({Action.READ}),
+    # A driver delivers the stops of their own runs and hands in the day's cash.
+    Role.DRIVER: frozenset({Action.READ, Action.DELIVER_RUNS}),
 }
 
 

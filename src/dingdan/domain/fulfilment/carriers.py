@@ -14,10 +14,10 @@ Where each tracking-number rule comes from:
 * T-cat (黑貓宅急便): 12 digits, without a check digit (none is published). Not in the data:
   third-party logistics-API integration notes give T-cat's 託運單號 (and return numbers) as
   12 digits, and the T-cat numbers in public integrations are 12 digits.
-* HCT, SF Express, 7-ELEVEN, FamilyMart, Hi-Life and OK mart store pickup, and "other": no
-  format we could confirm, so only the permissive generic check (4 to 40 of A-Z, 0-9 and "-",
-  at least one letter or digit). SF Express is left generic on purpose: its older waybills
-  are all digits.
+* HCT, SF Express, 7-ELEVEN, FamilyMart, Hi-Life and OK mart store pickup, own delivery and
+  "other": no format we could confirm, so only the permissive generic check (4 to 40 of A-Z,
+  0-9 and "-", at least one letter or digit). SF Express is left generic on purpose: its
+  older waybills are all digits.
 * Tracking URLs: UPS, FedEx and DHL from the data (``%s`` becomes ``{number}``); T-cat's
   TraceDetail page is the one several independent integrations link to. Others have no link
   that takes the number, so ``None``.
@@ -121,6 +121,8 @@ DEFAULT_CARRIERS: tuple[Carrier, ...] = (
         "https://wwwapps.ups.com/WebTracking/track?track=yes&trackNums={number}",
         False,
     ),
+    # The seller's own drivers (自有配送): delivery runs, proof of delivery on the phone.
+    Carrier("own_delivery", "Own delivery", "自有配送", "自有配送", None, None, False),
     Carrier("other", "Other carrier", "其他物流", "其他物流", None, None, False),
 )
 

@@ -289,6 +289,19 @@ FIELD_ERRORS: dict[str, str] = {
     "inactive_supplier": N_("supplier '%(supplier)s' is deactivated"),
     "not_on_purchase_order": N_("%(sku)s is not on this purchase order"),
     "exceeds_outstanding": N_("is more than ordered minus received (%(left)s)"),
+    # own delivery
+    "not_a_driver": N_("must be the email of an active user with the driver role"),
+    "not_own_delivery": N_("order %(number)s has no own-delivery shipment waiting for a run"),
+    "on_another_run": N_("order %(number)s is already on delivery run %(run)s"),
+    "run_currency": N_("order %(number)s is in %(currency)s; the run is in %(run_currency)s"),
+    "not_on_run": N_("order %(number)s is not on this run"),
+    "proof_required": N_("is required: a photo or a signature"),
+    "more_than_due": N_("must be at most the %(due)s due"),
+    "unknown_reason": N_("must be one of %(reasons)s"),
+    "signature_data": N_("must be a PNG image as a data URL"),
+    "difference_needs_note": N_(
+        "is required: the cash differs from what was collected by %(difference)s"
+    ),
 }
 
 # Parameters whose value is itself a code (a status): the pages show its label.

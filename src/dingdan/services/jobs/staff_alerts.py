@@ -1,7 +1,8 @@
 """The worker's periodic scans for staff notifications (services/messaging/notifications.py):
-orders late at a stage, low stock, backorders waiting, disputes coming due, webhook
-endpoints failing. Each finds at most a few hundred rows, and keys each occurrence
-("stuck:DD001001:picking", "low:TEA-001:MAIN:<since>", "backorder:DD001001",
+orders late at a stage, low stock, SKUs at their reorder point (at most hourly), backorders
+waiting, disputes coming due, webhook endpoints failing. Each finds at most a few hundred
+rows, and keys each occurrence ("stuck:DD001001:picking", "low:TEA-001:MAIN:<since>",
+"reorder:TEA-001:MAIN:<since>", "backorder:DD001001",
 "dispute_due:17:2026-12-08", "webhook_failing:3:<date>") so that every round after the first
 adds nothing. ``run`` does them all at most once a minute per process (``every``).
 
@@ -32,6 +33,7 @@ from dingdan.db.webhook_tables import WebhookDelivery, WebhookEndpoint
 from dingdan.services.after_sales.dispute_queries import UNSETTLED
 from dingdan.services.inventory import stock
 from dingdan.services.messaging import notifications
+from dingdan.services.purchasing import replenishment
 from dingdan.services.reports import dashboard
 from dingdan.services.shared.outbox_events import emit
 
@@ -101,24 +103,31 @@ def _raise_condition(conn: Connection, key: str, at: datetime) -> datetime:
     return kept or at
 
 
+def _remembered(conn: Connection, prefix: str, now_true: Any, complete: bool) -> dict[str, Any]:
+    """The conditions kept under ``prefix`` (key → since). When ``complete`` (the scan saw
+    every row for which the condition holds), those no longer in ``now_true`` are
+    forgotten, so that their next crossing is told again."""
+    known = dict(
+        conn.execute(
+            select(NotificationCondition.key, NotificationCondition.since).where(
+                NotificationCondition.key.like(f"{prefix}%")
+            )
+        ).all()
+    )
+    if complete:
+        gone = [k for k in known if k not in now_true]
+        if gone:
+            conn.execute(delete(NotificationCondition).where(NotificationCondition.key.in_(gone)))
+    return known
+
+
 def low_stock(db: Database, now: datetime | None = None) -> int:
     page = stock.levels(db, low_stock=True, limit=BATCH)
     low = {f"low:{i['sku']}:{i['location']}": i for i in page.items}
 
     def work(conn: Connection) -> int:
-        known = dict(
-            conn.execute(
-                select(NotificationCondition.key, NotificationCondition.since).where(
-                    NotificationCondition.key.like("low:%")
-                )
-            ).all()
-        )
-        if page.next_cursor is None:  # every low one seen: the others are back above threshold
-            gone = [k for k in known if k not in low]
-            if gone:
-                conn.execute(
-                    delete(NotificationCondition).where(NotificationCondition.key.in_(gone))
-                )
+        # Every low one seen: the others are back above threshold.
+        known = _remembered(conn, "low:", low, complete=page.next_cursor is None)
         new = 0
         audience = notifications.recipients(conn, "low_stock")
         at = now or utcnow()
@@ -145,6 +154,44 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
                     "threshold": threshold,
                 },
                 f"/inventory/{quote(item['sku'], safe='')}",
+                audience=audience,
+            )
+        return new
+
+    return db.write(work)
+
+
+REORDER_EVERY = 3600.0  # seconds: the replenishment scan reads each SKU's demand
+_last_reorder = float("-inf")
+
+
+def reorder_points(db: Database, now: datetime | None = None) -> int:
+    """SKUs whose available plus on-order stock fell to their reorder point at a location
+    (services/purchasing/replenishment.py, the planning page's suggestions): told once per
+    crossing, with the quantity to order, to the roles that buy."""
+    items = replenishment.suggestions(db)["items"]
+    due = {f"reorder:{i['sku']}:{i['location']}": i for i in items}
+
+    def work(conn: Connection) -> int:
+        known = _remembered(conn, "reorder:", due, complete=True)
+        new = 0
+        audience = notifications.recipients(conn, "reorder_point")
+        at = now or utcnow()
+        for key, item in due.items():
+            since = known.get(key) or _raise_condition(conn, key, at)
+            new += notifications.notify(
+                conn,
+                "reorder_point",
+                f"{key}:{since:%Y%m%dT%H%M%S}",
+                {
+                    "sku": item["sku"],
+                    "location": item["location"],
+                    "available": item["available"],
+                    "on_order": item["on_order"],
+                    "reorder_point": item["reorder_point"],
+                    "quantity": item["suggested_quantity"],
+                },
+                f"/replenishment?location={quote(str(item['location']), safe='')}",
                 audience=audience,
             )
         return new
@@ -252,6 +299,7 @@ def webhooks_failing(db: Database, now: datetime | None = None) -> int:
 SCANS = {
     "stuck_order": stuck_orders,
     "low_stock": low_stock,
+    "reorder_point": reorder_points,
     "backorder_waiting": backorders,
     "dispute_due": disputes_due,
     "webhook_failing": webhooks_failing,
@@ -266,8 +314,11 @@ def scan(db: Database, now: datetime | None = None) -> dict[str, int]:
 def run(db: Database, every: float = 60.0) -> dict[str, Any] | None:
     """``scan`` when ``every`` seconds have passed since this process last did (the worker's
     5-second round is cheap most of the time)."""
-    global _last_run
+    global _last_run, _last_reorder
     if time.monotonic() - _last_run < every:
         return None
     _last_run = time.monotonic()
-    return scan(db)
+    hourly = _last_run - _last_reorder >= REORDER_EVERY  # the reorder scan, at most hourly
+    if hourly:
+        _last_reorder = _last_run
+    return {name: fn(db) for name, fn in SCANS.items() if hourly or name != "reorder_point"}

@@ -143,7 +143,8 @@ def _run_handlers(
     for message in claimed:
         consumers = consumers_of(message.topic)
         if not consumers:
-            log.info("no consumer of %s: marked done %s", message.topic, message.payload)
+            # The id, not the payload: an event may carry a customer's email or phone.
+            log.info("no consumer of %s: marked done message %s", message.topic, message.id)
             handled.append(message.id)
             tally.unhandled += 1
             continue

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from dingdan.db.engine import Database
 from dingdan.db.message_tables import CustomerMessageChannel
 from dingdan.db.order_tables import Customer
+from dingdan.db.secrets import seal, shown_secret, unseal_or_none
 from dingdan.db.tables import Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, NotFound
@@ -49,14 +50,31 @@ LINE_TEXT_MAX = 5000
 def load(conn: Connection) -> dict[str, dict[str, str]]:
     value = conn.execute(select(Setting.value).where(Setting.key == KEY)).scalar() or {}
     return {
-        p: {f: str((value.get(p) or {}).get(f) or "") for f in fs}
+        p: {f: _opened(f, str((value.get(p) or {}).get(f) or "")) for f in fs}
         for p, fs in PROVIDER_FIELDS.items()
+    }
+
+
+def _kept(value: Any) -> bool:
+    """A secret left out or sent back as shown ("••••" and its last characters)."""
+    return value is None or (isinstance(value, str) and value.startswith("••••"))
+
+
+def _opened(field: str, value: str) -> str:
+    return (unseal_or_none(value) or "") if field in SECRETS else value
+
+
+def _stored(providers: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The providers as stored: the secret fields encrypted (db/secrets.py)."""
+    return {
+        p: {f: ((seal(v) or "") if f in SECRETS else v) for f, v in fields.items()}
+        for p, fields in providers.items()
     }
 
 
 def _shown(providers: dict[str, dict[str, str]]) -> dict[str, Any]:
     return {
-        p: {f: ("••••" if f in SECRETS and v else v) for f, v in fields.items()}
+        p: {f: (shown_secret(v) if f in SECRETS and v else v) for f, v in fields.items()}
         | {"configured": _ready(p, fields)}
         for p, fields in providers.items()
     }
@@ -94,7 +112,7 @@ def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str,
             p: {
                 f: (
                     before[p][f]
-                    if f in SECRETS and (body.get(p) or {}).get(f) in (None, "••••")
+                    if f in SECRETS and _kept((body.get(p) or {}).get(f))
                     else str((body.get(p) or {}).get(f) or "").strip()
                 )
                 for f in fs
@@ -102,10 +120,11 @@ def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str,
             for p, fs in PROVIDER_FIELDS.items()
         }
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(Setting).values(key=KEY, value=after, updated_at=utcnow())
+        stored = _stored(after)
+        stmt = dialect.insert(Setting).values(key=KEY, value=stored, updated_at=utcnow())
         conn.execute(
             stmt.on_conflict_do_update(
-                index_elements=["key"], set_={"value": after, "updated_at": utcnow()}
+                index_elements=["key"], set_={"value": stored, "updated_at": utcnow()}
             )
         )
         audit(conn, actor, "update", "setting", KEY)

@@ -60,6 +60,13 @@ KINDS: dict[str, tuple[str, str]] = {
         N_("Low stock: %(sku)s"),
         N_("%(sku)s at %(location)s has %(available)s available (threshold %(threshold)s)."),
     ),
+    "reorder_point": (
+        N_("Time to reorder: %(sku)s"),
+        N_(
+            "%(sku)s at %(location)s: %(available)s available and %(on_order)s on order, at "
+            "or below its reorder point of %(reorder_point)s. Suggested order: %(quantity)s."
+        ),
+    ),
     "backorder_waiting": (
         N_("Backorder waiting: %(number)s"),
         N_("Order %(number)s has waited for backordered stock over %(days)s days."),
@@ -115,6 +122,7 @@ DEFAULTS: dict[str, frozenset[Role]] = {
     # And the stage's owner role (settings, stage limits): see ``recipients(extra_roles=)``.
     "stuck_order": frozenset({Role.MANAGER}),
     "low_stock": frozenset({Role.MANAGER, Role.WAREHOUSE}),
+    "reorder_point": frozenset({Role.MANAGER, Role.WAREHOUSE}),
     "backorder_waiting": frozenset({Role.MANAGER, Role.WAREHOUSE}),
     "return_requested": frozenset({Role.MANAGER, Role.CUSTOMER_SERVICE}),
     "dispute_opened": frozenset({Role.MANAGER, Role.FINANCE, Role.CUSTOMER_SERVICE}),
@@ -191,6 +199,7 @@ def kind_label(kind: str, language: str | None) -> str:
         "new_order": _(N_("New orders")),
         "stuck_order": _(N_("Orders late at a stage")),
         "low_stock": _(N_("Low stock")),
+        "reorder_point": _(N_("SKUs to reorder")),
         "backorder_waiting": _(N_("Backorders waiting")),
         "return_requested": _(N_("Returns requested")),
         "dispute_opened": _(N_("Disputes opened")),

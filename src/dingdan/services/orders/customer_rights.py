@@ -42,6 +42,7 @@ from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import Conflict, NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.orders import consent
 from dingdan.services.orders.capture import search_text
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -131,6 +132,7 @@ def export_customer(db: Database, actor: Actor, customer_id: str) -> dict[str, A
                 }
                 for r in conn.execute(select(OrderRating).where(OrderRating.order_id.in_(ids)))
             ],
+            "consents": list(reversed(consent.consent_view(conn, int(c.id))["history"])),
             "exported_at": iso(utcnow()),
         }
 

@@ -102,3 +102,6 @@ def provider_of_record(code: str | None) -> PaymentProvider:
     """The provider of a stored payment; ``internal`` ones (store credit) and providers no
     longer registered are settled by hand, as ``manual``."""
     return PROVIDERS.get(code or "manual", PROVIDERS["manual"])
+
+
+from dingdan.services.payments import linepay_gateway as _linepay  # noqa: E402, F401 registers "linepay"

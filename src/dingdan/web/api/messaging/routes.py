@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from dingdan.domain.access.personal_data import masked_items
 from dingdan.domain.access.roles import Action
 from dingdan.services.messaging import admin, channels, shop
 from dingdan.services.shared.common import Actor
@@ -47,7 +48,7 @@ async def list_messages(
     page = await run_in_threadpool(
         admin.list_messages, db_of(request), order, status, limit, cursor
     )
-    return page.as_dict()
+    return {**page.as_dict(), "items": masked_items(page.items, actor.role, "recipient")}
 
 
 @router.post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_masked
@@ -147,6 +148,13 @@ class ExportedRating(View):
     created_at: Timestamp
 
 
+class ConsentEntry(View):
+    granted: bool = Field(description="true: consent given; false: withdrawn")
+    at: Timestamp
+    source: str = Field(description="how it was given or withdrawn, as recorded")
+    actor: str = Field(description="who recorded it (staff or token), never the customer")
+
+
 class CustomerExport(View):
     customer: ExportedCustomer
     message_channel: ExportedChannel
@@ -154,6 +162,7 @@ class CustomerExport(View):
     returns: list[ExportedReturn]
     messages: list[ExportedMessage]
     ratings: list[ExportedRating]
+    consents: list[ConsentEntry] = Field(description="marketing consent, oldest first")
     exported_at: Timestamp
 
 

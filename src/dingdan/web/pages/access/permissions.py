@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.EXPORT_CUSTOMERS: N_("Export a customer's personal data"),
     Action.ERASE_CUSTOMERS: N_("Erase a customer's personal data"),
     Action.MANAGE_PURCHASING: N_("Suppliers, purchase orders and receiving them"),
+    Action.DELIVER_RUNS: N_("Deliver the stops of delivery runs, hand in the cash"),
 }
 
 

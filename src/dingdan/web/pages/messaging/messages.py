@@ -5,6 +5,7 @@ the order page loads."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from dingdan.domain.access.personal_data import masked_items
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.messaging import admin, channels, ratings, shop, templating
@@ -281,6 +283,7 @@ def order_messages(request: Request, number: str, page: User) -> Response:
     """The order page's panel (loaded by htmx): what was sent to the customer."""
     page.require(Action.READ)
     log = admin.list_messages(request.app.state.db, number[:40], None, 100)
+    log = replace(log, items=masked_items(log.items, page.actor.role, "recipient"))
     partial = bool(request.headers.get("hx-request"))
     return page.render(
         "messaging/order_messages.html" if partial else "messaging/order_messages_page.html",

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from dingdan.domain.access.personal_data import masked_customer, sees_masked
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
-from dingdan.services.orders import customers
+from dingdan.services.orders import consent, customers
 from dingdan.web.pages.shared.core import PageRoute, User
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -42,4 +42,8 @@ def customer_detail(request: Request, customer_id: str, page: User) -> Response:
     db = request.app.state.db
     customer = customers.get_customer(db, customer_id)
     audit_log.record_view(db, page.actor, "customer", customer["id"])
-    return page.render("orders/customer.html", c=masked_customer(customer, page.actor.role))
+    return page.render(
+        "orders/customer.html",
+        c=masked_customer(customer, page.actor.role),
+        consent=consent.get_consent(db, customer["id"]),
+    )

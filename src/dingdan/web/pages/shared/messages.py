@@ -234,6 +234,13 @@ LABELS: dict[str, str] = {
     "invoicing_settings": N_("Invoicing settings"),
     "einvoice_track": N_("E-invoice number range"),
     "cod_payout": N_("COD payout report"),
+    # own delivery
+    "delivery_run": N_("Delivery run"),
+    "delivery_failed": N_("Not delivered"),
+    "hand_in_cash": N_("Cash handed in"),
+    "not_home": N_("Nobody at home"),
+    "wrong_address": N_("Wrong address"),
+    "unreachable": N_("Recipient could not be reached"),
 }
 
 # Codes that were shown without a label since the process started (a code a page showed raw;

@@ -16,6 +16,7 @@ from dingdan.domain.after_sales.returns import (
     ReturnStatus,
 )
 from dingdan.domain.catalog.products import TAX_CLASSES
+from dingdan.domain.fulfilment.delivery_runs import FAIL_REASONS, RunStatus
 from dingdan.domain.fulfilment.tracking import EXCEPTION_KINDS, STATUSES
 from dingdan.domain.inventory.stock import AdjustmentReason, MovementKind
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS, PaymentMethod
@@ -87,6 +88,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "close",
             "receive",
             "cancel_po",
+            "hand_in_cash",
+            "delivery_failed",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -114,6 +117,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "supplier_product",
             "purchase_order",
             "cod_payout",
+            "delivery_run",
         }
     ),  # fmt: skip
     "order_event": frozenset(
@@ -164,6 +168,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "invoice_issued",
             "invoice_voided",
             "invoice_allowance",
+            "delivery_run",
+            "delivery_failed",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),
@@ -174,6 +180,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
     "delivery_exception": frozenset(EXCEPTION_KINDS),
     "shipment_status": frozenset({"shipped", *STATUSES}),
     "purchase_order_status": _values(POStatus),
+    "delivery_run_status": _values(RunStatus),
+    "delivery_fail_reason": frozenset(FAIL_REASONS),
 }
 
 ALL_CODES: frozenset[str] = frozenset().union(*VOCABULARIES.values())

@@ -1,0 +1,1 @@
+"""Payments: the rules of the payment services, pure (signatures, amounts, answers)."""

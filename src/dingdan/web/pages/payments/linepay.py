@@ -1,0 +1,94 @@
+"""The customer's LINE Pay pages: ``/pay/{token}/linepay`` starts the payment (303 to LINE
+Pay's payment page), ``/confirm`` and ``/cancel`` are where LINE Pay sends the customer
+back. No sign-in: the order's tracking token is the customer's key, as on the tracking
+page. ``GET`` starts too (a link), ``POST`` is the pay page's button (CSRF checked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from dingdan.domain.shared.errors import DomainError, NotFound
+from dingdan.services.payments import linepay
+from dingdan.services.shared import shop
+from dingdan.web.error_status import status_of
+from dingdan.web.pages.orders.tracking import limiter_of
+from dingdan.web.pages.shared.core import Anon, Page, PageRoute, client_address, posted
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+TEMPLATE = "payments/linepay.html"
+MAX_PARAM = 100
+
+
+def _render(request: Request, page: Page, token: str, status: int, **values: Any) -> Response:
+    db = request.app.state.db
+    return page.render(TEMPLATE, status=status, shop=shop.get_shop(db), token=token, **values)
+
+
+def _too_many(request: Request, page: Page) -> Response | None:
+    """The tracking page's limit per client address (a guesser of links is slowed)."""
+    if limiter_of(request).allow(client_address(request)):
+        return None
+    return HTMLResponse(
+        str(page.gettext("Too many requests. Try again in a minute.")),
+        status_code=429,
+        headers={"Retry-After": "60"},
+    )
+
+
+async def _start(request: Request, page: Page, token: str) -> Response:
+    db = request.app.state.db
+    if (refused := _too_many(request, page)) is not None:
+        return refused
+    try:
+        url = await run_in_threadpool(linepay.start_linepay, db, token)
+    except NotFound:
+        return _render(request, page, token, 404, state="not_found")
+    except DomainError as exc:
+        return _render(request, page, token, status_of(exc), state="error", detail=exc.detail)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/pay/{token}/linepay")
+async def start_link(request: Request, token: str, page: Anon) -> Response:
+    return await _start(request, page, token)
+
+
+@router.post("/pay/{token}/linepay")
+async def start_button(request: Request, token: str, page: Anon) -> Response:
+    await posted(request)
+    return await _start(request, page, token)
+
+
+def _param(request: Request, name: str) -> str:
+    value = request.query_params.get(name) or ""
+    return value[:MAX_PARAM]
+
+
+@router.get("/pay/{token}/linepay/confirm")
+async def confirm(request: Request, token: str, page: Anon) -> Response:
+    db = request.app.state.db
+    if (refused := _too_many(request, page)) is not None:
+        return refused
+    tid, order_id = _param(request, "transactionId"), _param(request, "orderId")
+    try:
+        outcome = await run_in_threadpool(linepay.confirm_linepay, db, token, tid, order_id)
+    except NotFound:
+        return _render(request, page, token, 404, state="not_found")
+    return _render(request, page, token, 200, state=outcome.state, o=outcome)
+
+
+@router.get("/pay/{token}/linepay/cancel")
+async def cancel(request: Request, token: str, page: Anon) -> Response:
+    db = request.app.state.db
+    if (refused := _too_many(request, page)) is not None:
+        return refused
+    tid = _param(request, "transactionId") or None
+    outcome = await run_in_threadpool(linepay.cancel_linepay, db, token, tid)
+    if outcome is None:
+        return _render(request, page, token, 404, state="not_found")
+    state = "cancelled" if outcome.state == "failed" else outcome.state
+    return _render(request, page, token, 200, state=state, o=outcome)
