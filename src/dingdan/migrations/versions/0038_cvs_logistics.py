@@ -1,7 +1,7 @@
 """ecpay_parcels, ecpay_logistics_exchanges, cod_payout_lines
 
-Revision ID: 0037
-Revises: 0033
+Revision ID: 0038
+Revises: 0037
 Create Date: 2026-12-07 09:56:20.033691
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import dingdan.db.types
 
-revision = "0037"
-down_revision = "0033"
+revision = "0038"
+down_revision = "0037"
 branch_labels = None
 depends_on = None
 
