@@ -266,6 +266,7 @@ RECIPES: dict[str, Recipe] = {
         "/api/v1/cod-payouts",
         {"files": {"file": ("payout.csv", COD_REPORT, "text/csv")}},
         {"files": {"file": ("payout.csv", COD_REPORT + b"X2,9\n", "text/csv")}},
+    ),
     "/api/v1/delivery-runs": lambda api: (
         "/api/v1/delivery-runs",
         {"json": {"driver": _driver(api), "date": "2026-12-08"}},
