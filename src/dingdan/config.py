@@ -92,6 +92,21 @@ class Settings(BaseSettings):
     ecpay_url: str = ""
     # Seconds to wait for ECPay's answer to a refund.
     ecpay_timeout: float = Field(default=10.0, gt=0)
+    # ECPay logistics (物流整合) for convenience-store pickup: the store map, parcels made
+    # through Express/Create, labels and status notices (MD5 CheckMacValue). The defaults are
+    # ECPay's published B2C logistics test shop; a C2C (店到店) contract sets
+    # ``ecpay_logistics_c2c`` and its own keys (the C2C test shop is 2000933 /
+    # XBERn1YOvpM9nfZc / h1ONHk4P4yqbl5LK). Sender name and mobile go on every parcel (empty:
+    # the shop's name and phone from its settings).
+    ecpay_logistics_url: str = "https://logistics-stage.ecpay.com.tw"
+    ecpay_logistics_merchant_id: str = "2000132"
+    ecpay_logistics_hash_key: SecretStr = SecretStr("5294y06JbISpM5x9")
+    ecpay_logistics_hash_iv: SecretStr = SecretStr("v77hoKGq4kWxNNIS")
+    ecpay_logistics_c2c: bool = False
+    ecpay_logistics_sender_name: str = ""
+    ecpay_logistics_sender_phone: str = ""
+    # Seconds to wait for ECPay (connect and each read).
+    ecpay_logistics_timeout: float = Field(default=10.0, gt=0)
 
     def public_base_url(self) -> str:
         """``public_url`` without a trailing slash (``LOCAL_PUBLIC_URL`` when unset)."""

@@ -76,6 +76,27 @@ def _sent_po(api: Any) -> str:
     return str(r.json()["id"])
 
 
+COD_REPORT = "廠商交易編號,代收金額\nX1,100\n".encode()
+
+
+def _cvs_order(api: Any) -> str:
+    """An order to a convenience store, with ECPay logistics played by the local stand-in
+    (left running: a daemon thread)."""
+    from tests.ecpay_logistics_fake import FakeEcpayLogistics
+
+    fake = FakeEcpayLogistics().start()
+    state = api.client.app.state
+    state.settings = state.settings.model_copy(
+        update={
+            "ecpay_logistics_url": fake.url,
+            "ecpay_logistics_sender_name": "茶行",
+            "ecpay_logistics_sender_phone": "0987654321",
+        }
+    )
+    store = {"type": "cvs_pickup", "brand": "OK", "store_id": "1328", "store_name": "南港"}
+    return _order(api, payment_method="cod", delivery=store)
+
+
 def _to_reorder(api: Any) -> dict[str, Any]:
     r = api.patch("/api/v1/products/TEA-001",
                   json={"supplier": _supplier(api), "reorder_point": 500})
@@ -243,6 +264,14 @@ RECIPES: dict[str, Recipe] = {
     "/api/v1/replenishment/purchase-orders": lambda api: (
         "/api/v1/replenishment/purchase-orders", {"json": _to_reorder(api)},
         {"json": {"location": "KHH"}}),
+    "/api/v1/orders/{number}/cvs-shipments": lambda api: (
+        f"/api/v1/orders/{_cvs_order(api)}/cvs-shipments", {"json": {}},
+        {"json": {"collect": False}}),
+    "/api/v1/cod-payouts": lambda api: (
+        "/api/v1/cod-payouts",
+        {"files": {"file": ("payout.csv", COD_REPORT, "text/csv")}},
+        {"files": {"file": ("payout.csv", COD_REPORT + b"X2,9\n", "text/csv")}},
+    ),
     "/api/v1/delivery-runs": lambda api: (
         "/api/v1/delivery-runs",
         {"json": {"driver": _driver(api), "date": "2026-12-08"}},

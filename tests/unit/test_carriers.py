@@ -199,6 +199,8 @@ def test_the_default_carriers_are_the_expected_ones_with_unique_codes() -> None:
         "chunghwa_post",
         "seven_eleven",
         "family_mart",
+        "hi_life",
+        "ok_mart",
         "sf_express",
         "dhl",
         "fedex",
@@ -206,7 +208,12 @@ def test_the_default_carriers_are_the_expected_ones_with_unique_codes() -> None:
         "own_delivery",
         "other",
     }
-    assert {c.code for c in DEFAULT_CARRIERS if c.store_pickup} == {"seven_eleven", "family_mart"}
+    assert {c.code for c in DEFAULT_CARRIERS if c.store_pickup} == {
+        "seven_eleven",
+        "family_mart",
+        "hi_life",
+        "ok_mart",
+    }
 
 
 def test_every_carrier_has_names_in_three_languages_and_a_url_template_with_the_number() -> None:

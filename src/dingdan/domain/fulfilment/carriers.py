@@ -14,9 +14,10 @@ Where each tracking-number rule comes from:
 * T-cat (黑貓宅急便): 12 digits, without a check digit (none is published). Not in the data:
   third-party logistics-API integration notes give T-cat's 託運單號 (and return numbers) as
   12 digits, and the T-cat numbers in public integrations are 12 digits.
-* HCT, SF Express, 7-ELEVEN and FamilyMart store pickup, own delivery and "other": no format
-  we could confirm, so only the permissive generic check (4 to 40 of A-Z, 0-9 and "-", at least one
-  letter or digit). SF Express is left generic on purpose: its older waybills are all digits.
+* HCT, SF Express, 7-ELEVEN, FamilyMart, Hi-Life and OK mart store pickup, own delivery and
+  "other": no format we could confirm, so only the permissive generic check (4 to 40 of A-Z,
+  0-9 and "-", at least one letter or digit). SF Express is left generic on purpose: its
+  older waybills are all digits.
 * Tracking URLs: UPS, FedEx and DHL from the data (``%s`` becomes ``{number}``); T-cat's
   TraceDetail page is the one several independent integrations link to. Others have no link
   that takes the number, so ``None``.
@@ -82,6 +83,16 @@ DEFAULT_CARRIERS: tuple[Carrier, ...] = (
         None,
         True,
     ),
+    Carrier(
+        "hi_life",
+        "Hi-Life store pickup",
+        "萊爾富超商取貨",
+        "莱尔富超商取货",
+        None,
+        None,
+        True,
+    ),
+    Carrier("ok_mart", "OK mart store pickup", "OK超商取貨", "OK超商取货", None, None, True),
     Carrier("sf_express", "SF Express", "順豐速運", "顺丰速运", None, None, False),
     Carrier(
         "dhl",

@@ -288,6 +288,14 @@ FIELD_ERRORS: dict[str, str] = {
     "unknown_columns": N_("has unknown column(s) %(columns)s; the columns are %(expected)s"),
     "appears_again": N_("%(key)s appears again (first on row %(row)s)"),
     "below_reserved": N_("the count %(count)s is below the %(reserved)s reserved there for orders"),
+    # convenience-store pickup (ECPay logistics)
+    "invalid_store_id": N_("must be the store's number: 1 to 10 letters or digits"),
+    "no_cvs_store": N_("the order has no convenience store to ship to; choose one first"),
+    "cvs_needs_twd": N_("convenience-store parcels are in TWD, not %(currency)s"),
+    "cvs_amount_range": N_("must be 1 to %(max)s TWD for a convenience-store parcel"),
+    "not_a_tw_mobile": N_("must be a Taiwan mobile number (09 and 8 digits)"),
+    "ecpay_refused": N_("ECPay refused it: %(message)s"),
+    "missing_columns_any": N_("needs one of the columns %(columns)s"),
     # purchasing
     "invalid_supplier_code": N_(
         "must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"

@@ -125,6 +125,12 @@ def _shipped_slips(conn: Connection, order: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _pickup(order: Any) -> dict[str, Any] | None:
+    """The convenience store the parcel goes to, when the order is a store pickup."""
+    d = getattr(order, "delivery", None)
+    return dict(d) if isinstance(d, dict) and d.get("type") == "cvs_pickup" else None
+
+
 def _slip(
     order: Any, loc: Any, lines: list[dict[str, Any]], notes: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -140,6 +146,7 @@ def _slip(
         "tracking_token": order.tracking_token,
         "customer_name": (order.customer or {}).get("name"),
         "ship_to": dict(order.shipping_address or {}),
+        "pickup": _pickup(order),
         "ship_from": _ship_from(loc),
         "lines": lines,
         "units": sum(ln["to_pack"] for ln in lines),

@@ -42,6 +42,7 @@ TOPICS: dict[str, str] = {
     "order.delivery_exception": "delivery_exception",
     "order.delivered": "delivered",
     "order.ready_for_pickup": "ready_for_pickup",
+    "order.store_closed": "choose_store",
     "order.cancelled": "order_cancelled",
     "return.approved": "return_approved",
     "return.received": "return_received",

@@ -35,6 +35,7 @@ KINDS = (
     "shipped",
     "out_for_delivery",
     "delivery_exception",
+    "choose_store",
     "delivered",
     "ready_for_pickup",
     "return_approved",

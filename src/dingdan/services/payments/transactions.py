@@ -280,28 +280,33 @@ def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> d
     errors.raise_if_any()
 
     def work(conn: Connection) -> dict[str, Any]:
-        settled = []
-        for i, item in enumerate(items or []):
-            order = conn.execute(select(Order).where(Order.number == item.get("number"))).first()
-            if order is None:
-                raise ValidationFailed.on(
-                    f"orders[{i}].number", "unknown_order", number=item.get("number")
-                )
-            if order.payment_method != "cod":
-                raise ValidationFailed.on(f"orders[{i}].number", "not_cod")
-            try:
-                amount = payment_amount(item.get("amount"), order.currency)
-                take(conn, order, amount)
-            except ValidationFailed as exc:
-                bad = exc.errors[0]
-                raise ValidationFailed.on(f"orders[{i}].amount", bad.code, **bad.params) from None
-            pid = insert_payment(
-                conn, actor, order, "payment", amount, "cod", body["reference"], "manual"
-            )
-            record_paid(conn, actor, order, pid, amount, body["reference"])
-            settled.append(
-                {"number": order.number, "amount": format_amount(amount, order.currency)}
-            )
+        settled = settle_remittance(conn, actor, body["reference"], items or [])
         return {"carrier": body["carrier"], "reference": body["reference"], "orders": settled}
 
     return db.write(work)
+
+
+def settle_remittance(
+    conn: Connection, actor: Actor, reference: str, items: list[Any]
+) -> list[dict[str, Any]]:
+    """One COD payment per item (``{"number", "amount"}``) in the caller's transaction; the
+    first bad item refuses them all."""
+    settled = []
+    for i, item in enumerate(items):
+        order = conn.execute(select(Order).where(Order.number == item.get("number"))).first()
+        if order is None:
+            raise ValidationFailed.on(
+                f"orders[{i}].number", "unknown_order", number=item.get("number")
+            )
+        if order.payment_method != "cod":
+            raise ValidationFailed.on(f"orders[{i}].number", "not_cod")
+        try:
+            amount = payment_amount(item.get("amount"), order.currency)
+            take(conn, order, amount)
+        except ValidationFailed as exc:
+            bad = exc.errors[0]
+            raise ValidationFailed.on(f"orders[{i}].amount", bad.code, **bad.params) from None
+        pid = insert_payment(conn, actor, order, "payment", amount, "cod", reference, "manual")
+        record_paid(conn, actor, order, pid, amount, reference)
+        settled.append({"number": order.number, "amount": format_amount(amount, order.currency)})
+    return settled

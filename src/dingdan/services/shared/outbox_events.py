@@ -29,6 +29,8 @@ EVENT_TYPES: dict[str, str] = {
     "order.delivery_exception": "A shipment has a delivery exception (lost, refused, delayed).",
     "order.delivered": "A shipment of the order was delivered.",
     "order.ready_for_pickup": "A store-pickup order is packed and waits at its store.",
+    "order.store_closed": "The convenience store a parcel was going to closed: the customer "
+    "is asked to choose another.",
     "return.requested": "A customer or staff member asked for a return.",
     "return.approved": "A return was approved.",
     "return.rejected": "A return was rejected.",

@@ -31,6 +31,7 @@ KIND_NAMES: dict[str, str] = {
     "shipped": N_("Shipped"),
     "out_for_delivery": N_("Out for delivery"),
     "delivery_exception": N_("Delivery exception"),
+    "choose_store": N_("Pickup store closed: choose another"),
     "delivered": N_("Delivered (with the rating link)"),
     "ready_for_pickup": N_("Ready for pickup at the store (with the pickup code)"),
     "return_approved": N_("Return approved"),

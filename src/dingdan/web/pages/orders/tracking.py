@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.after_sales import customer_returns, return_policy
+from dingdan.services.fulfilment import ecpay_logistics
 from dingdan.services.orders import invoice_choice, tracking
 from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
@@ -98,6 +99,7 @@ def _render(
         reasons=reasons,
         r=customer_returns.for_customer(db, token),
         inv=invoice_choice.choice(db, token),
+        cvs=ecpay_logistics.customer_view(db, token),
         v=values or {},
     )
 

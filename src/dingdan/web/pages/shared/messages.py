@@ -237,6 +237,7 @@ LABELS: dict[str, str] = {
     "invoice": N_("Invoice"),
     "invoicing_settings": N_("Invoicing settings"),
     "einvoice_track": N_("E-invoice number range"),
+    "cod_payout": N_("COD payout report"),
     # own delivery
     "delivery_run": N_("Delivery run"),
     "delivery_failed": N_("Not delivered"),
@@ -330,6 +331,14 @@ FIELDS: dict[str, str] = {
     "shipping_address": N_("Shipping address"),
     "shipping_price": N_("Shipping"),
     "payment_method": N_("Payment method"),
+    "brand": N_("Store chain"),
+    "store_id": N_("Store number"),
+    "store_name": N_("Store name"),
+    "delivery": N_("Delivery"),
+    "sender_phone": N_("Sender's mobile"),
+    "sender_name": N_("Sender's name"),
+    "goods_amount": N_("Goods amount"),
+    "ecpay": N_("ECPay"),
 }
 
 CODES: dict[str, str] = {

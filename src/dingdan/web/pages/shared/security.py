@@ -42,6 +42,11 @@ CACHEABLE_PATHS = ("/static/",)
 # sets its own policy (ours with that service's address in form-action), kept as it is.
 PAY_PATHS = ("/pay/",)
 
+# A page that hands the browser on to an outside service's form (ECPay's store map and label
+# pages take a POST) names that origin in this response header; it is added to
+# ``form-action`` for that response only and not sent on.
+FORM_ACTION_HEADER = b"x-dingdan-form-action"
+
 SESSION_COOKIE = "dingdan_session"
 
 
@@ -85,8 +90,15 @@ class SecurityHeaders:
                         if k.lower() == b"content-security-policy"
                     ]
                     csp = own[0].decode() if own else csp
+                page_csp = csp
+                for k, v in message.get("headers", []):
+                    if k.lower() == FORM_ACTION_HEADER and v.startswith(b"https://"):
+                        origin = v.decode("latin-1").split()[0]
+                        page_csp = csp.replace("form-action 'self'", f"form-action 'self' {origin}")
                 headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"set-cookie"
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"set-cookie", FORM_ACTION_HEADER)
                 ]
                 for k, v in message.get("headers", []):
                     if k.lower() == b"set-cookie":
@@ -94,7 +106,7 @@ class SecurityHeaders:
                             v += b"; Secure"
                         headers.append((k, v))
                 ours = [
-                    (b"content-security-policy", csp.encode()),
+                    (b"content-security-policy", page_csp.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", referrer),

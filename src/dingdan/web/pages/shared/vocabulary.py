@@ -124,6 +124,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "supplier",
             "supplier_product",
             "purchase_order",
+            "cod_payout",
             "delivery_run",
             "label_range",
         }
