@@ -163,6 +163,30 @@ def test_an_order_no_location_can_fill_is_split_in_priority_order():
     assert plan.short == {} and plan.backordered == {}
 
 
+def test_a_split_uses_the_fewest_locations_that_hold_it_all_together():
+    # TPE first by priority holds little: TXG and KHH together hold everything, so the
+    # order is split over those two rather than over all three in priority order.
+    avail = {(P, TPE): 1, (Q, TPE): 1, (P, TXG): 4, (Q, TXG): 0, (P, KHH): 0, (Q, KHH): 3}
+    wants = [Want(0, P, 4, False), Want(1, Q, 3, False)]
+    plan = plan_allocation(wants, avail, [TPE, TXG, KHH])
+    assert plan.allocations == [(0, TXG, 4), (1, KHH, 3)]
+    # Of two pairs that would do, the first in priority order.
+    avail = {(P, TPE): 3, (P, TXG): 3, (P, KHH): 3}
+    assert plan_allocation([Want(0, P, 5, False)], avail, [TPE, TXG, KHH]).allocations == [
+        (0, TPE, 3),
+        (0, TXG, 2),
+    ]
+
+
+def test_too_many_locations_to_search_split_in_priority_order():
+    from dingdan.domain.orders import rules
+
+    many = list(range(100, 100 + rules.SPLIT_SEARCH_LOCATIONS + 1))
+    avail = {(P, loc): 1 for loc in many} | {(P, many[-1]): 5, (P, many[-2]): 5}
+    plan = plan_allocation([Want(0, P, 6, False)], avail, many)
+    assert plan.allocations == [(0, loc, 1) for loc in many[:6]]
+
+
 def test_a_split_order_splits_each_line_on_its_own_in_priority_order():
     avail = {(P, TPE): 1, (Q, TPE): 5, (P, KHH): 5, (Q, KHH): 0}
     plan = plan_allocation([Want(0, P, 3, False), Want(1, Q, 2, False)], avail, [TPE, KHH])

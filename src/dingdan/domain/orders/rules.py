@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import combinations
 
 
 class PaymentMethod(StrEnum):
@@ -134,9 +135,11 @@ def plan_allocation(
     address, in priority order; None: every location serves it), and only when they cannot
     fill the order, to all ``locations`` (in priority order) with the serving ones first.
 
-    The core rule: one location for the whole order where one can fill it, otherwise each
-    line split over the locations in their order; what none holds is backordered where the
-    product allows it and short otherwise."""
+    The core rule: one location for the whole order where one can fill it, otherwise the
+    fewest locations that hold it all together (the first such set in priority order), each
+    line split over them in their order; when no few locations hold it all, each line split
+    over every location in order. What none holds is backordered where the product allows
+    it and short otherwise."""
     order = list(locations) if serving is None else list(serving)
     plan = _core(wants, available, order)
     if serving is None or not (plan.short or plan.backordered):
@@ -151,15 +154,43 @@ def plan_allocation(
     return wider
 
 
+# The fewest locations a split may use are searched among at most this many locations and
+# up to SPLIT_SEARCH_SIZE of them together (a few thousand checks at worst, only for orders
+# no single location can fill); beyond, the split takes the locations in priority order.
+SPLIT_SEARCH_LOCATIONS = 12
+SPLIT_SEARCH_SIZE = 3
+
+
+def _fewest(
+    merged: Sequence[Want], available: dict[tuple[int, int], int], locations: Sequence[int]
+) -> list[int] | None:
+    """The first set (in priority order) of the fewest locations that together hold the whole
+    order, at most SPLIT_SEARCH_SIZE of them; None when no such set is found."""
+    if len(locations) > SPLIT_SEARCH_LOCATIONS:
+        return None
+    for size in range(2, min(SPLIT_SEARCH_SIZE, len(locations)) + 1):
+        for group in combinations(locations, size):  # in priority order, lowest first
+            if all(
+                sum(max(0, available.get((w.product_id, loc), 0)) for loc in group) >= w.quantity
+                for w in merged
+            ):
+                return list(group)
+    return None
+
+
 def _core(
     wants: Sequence[Want], available: dict[tuple[int, int], int], locations: Sequence[int]
 ) -> Plan:
     plan = Plan()
+    merged = _merged(wants)
     for loc in locations:
-        if all(available.get((w.product_id, loc), 0) >= w.quantity for w in _merged(wants)):
+        if all(available.get((w.product_id, loc), 0) >= w.quantity for w in merged):
             plan.allocations = [(w.line, loc, w.quantity) for w in wants]
             plan.route = Route.ONE_SERVING
             return plan
+    # Fewest splits first: the fewest locations that hold it all together, each line then
+    # split over them in priority order.
+    locations = _fewest(merged, available, locations) or locations
     left = dict(available)
     for w in wants:
         need = w.quantity
