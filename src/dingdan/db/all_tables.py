@@ -2,6 +2,7 @@
 
 import dingdan.db.channel_tables  # noqa: F401
 import dingdan.db.crm_tables  # noqa: F401
+import dingdan.db.cycle_count_tables  # noqa: F401
 import dingdan.db.document_tables  # noqa: F401
 import dingdan.db.einvoice_exchange_tables  # noqa: F401
 import dingdan.db.forecast_tables  # noqa: F401

@@ -281,6 +281,10 @@ FIELD_ERRORS: dict[str, str] = {
     "inactive_supplier": N_("supplier '%(supplier)s' is deactivated"),
     "not_on_purchase_order": N_("%(sku)s is not on this purchase order"),
     "exceeds_outstanding": N_("is more than ordered minus received (%(left)s)"),
+    # cycle counts
+    "no_skus_due": N_("no SKU is due for counting at %(location)s"),
+    "not_on_count_sheet": N_("%(sku)s is not on this count sheet"),
+    "nothing_counted": N_("no line of this count has been counted yet"),
 }
 
 # Parameters whose value is itself a code (a status): the pages show its label.
