@@ -148,7 +148,7 @@ def test_counted_lines_post_their_differences_through_the_ledger(api, stocked):
             )
         ).scalars().all()
     )
-    assert sorted(actions) == ["create", "post"]
+    assert sorted(actions) == ["create", "post_count"]
 
 
 def test_stock_moving_after_the_count_is_kept(api, stocked):

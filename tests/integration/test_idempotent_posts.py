@@ -230,6 +230,9 @@ RECIPES: dict[str, Recipe] = {
     "/api/v1/replenishment/purchase-orders": lambda api: (
         "/api/v1/replenishment/purchase-orders", {"json": _to_reorder(api)},
         {"json": {"location": "KHH"}}),
+    "/api/v1/cycle-counts": lambda api: (
+        "/api/v1/cycle-counts", {"json": {"location": "TPE"}},
+        {"json": {"location": "TPE", "skus": ["TEA-001"]}}),
     "/api/v1/cod-remittances": lambda api: (
         "/api/v1/cod-remittances",
         {

@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db import stock as stock_sql
@@ -320,20 +320,24 @@ def check_counted(value: Any, field: str = "counted") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed.on(field, "required")
     if value < 0:
-        raise ValidationFailed.on(field, "must_not_be_negative")
+        raise ValidationFailed.on(field, "below_zero")
     if value > MAX_COUNTED:
         raise ValidationFailed.on(field, "too_large")
     return value
 
 
-def record(db: Database, actor: Actor, count_id: str | int, data: dict[str, Any]) -> dict[str, Any]:
+def record(
+    db: Database, actor: Actor, count_id: str | int, data: dict[str, Any], *, scan: bool = False
+) -> dict[str, Any]:
     """Enter one line's counted quantity (by SKU or barcode) and the on-hand of this moment;
-    counting a line again replaces its count."""
+    counting a line again replaces its count. ``scan``: one unit more than counted so far
+    (a scanner reads each unit), added in the statement so two counters scanning at once
+    lose none."""
     cid = _count_id(count_id)
     code = data.get("sku")
     if not isinstance(code, str) or not code or len(code) > 64:
         raise ValidationFailed.on("sku", "text_length", max=64)
-    counted = check_counted(data.get("counted"))
+    counted = 1 if scan else check_counted(data.get("counted"))
 
     def work(conn: Connection) -> dict[str, Any]:
         head = _count_row(conn, cid)
@@ -360,7 +364,7 @@ def record(db: Database, actor: Actor, count_id: str | int, data: dict[str, Any]
             update(CycleCountLine)
             .where(CycleCountLine.id == line.id)
             .values(
-                counted=counted,
+                counted=(func.coalesce(CycleCountLine.counted, 0) + 1) if scan else counted,
                 on_hand_at_count=int(on_hand or 0),
                 counted_by=actor.name,
                 counted_at=utcnow(),
@@ -405,7 +409,7 @@ def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
         if pairs:
             backorders.allocate(conn, actor, pairs)
         view = _view(conn, cid)
-        audit(conn, actor, "post", "cycle_count", str(cid), after=_summary(view))
+        audit(conn, actor, "post_count", "cycle_count", str(cid), after=_summary(view))
         return view
 
     return db.write(work)

@@ -87,6 +87,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "close",
             "receive",
             "cancel_po",
+            "post_count",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -113,6 +114,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "supplier",
             "supplier_product",
             "purchase_order",
+            "cycle_count",
         }
     ),  # fmt: skip
     "order_event": frozenset(
