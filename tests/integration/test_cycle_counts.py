@@ -92,9 +92,7 @@ def test_the_sheet_lists_what_is_due_by_class_and_last_count(api, sales):
 
     # B every 30 days from the settings: BAG is due as well.
     api.db.write(
-        lambda c: c.execute(
-            insert(Setting).values(key="cycle_count_intervals", value={"B": 30})
-        )
+        lambda c: c.execute(insert(Setting).values(key="cycle_count_intervals", value={"B": 30}))
     )
     again = api.post(URL, json={"location": "TPE"}).json()
     assert [ln["sku"] for ln in again["lines"]] == ["CUP-001", "BAG-001", "NEW-001", "POT-001"]
@@ -142,11 +140,15 @@ def test_counted_lines_post_their_differences_through_the_ledger(api, stocked):
     late = api.post(f"{URL}/{cid}/lines", json={"sku": "POT-001", "counted": 1})
     assert late.status_code == 409
     actions = api.db.read(
-        lambda c: c.execute(
-            select(AuditEntry.action).where(
-                AuditEntry.entity_type == "cycle_count", AuditEntry.entity_id == cid
+        lambda c: (
+            c.execute(
+                select(AuditEntry.action).where(
+                    AuditEntry.entity_type == "cycle_count", AuditEntry.entity_id == cid
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     )
     assert sorted(actions) == ["create", "post_count"]
 
@@ -156,7 +158,8 @@ def test_stock_moving_after_the_count_is_kept(api, stocked):
     api.post(f"{URL}/{cid}/lines", json={"sku": "TEA-001", "counted": 48})
     order = post_order(api, order_body([{"sku": "TEA-001", "quantity": 5}]))
     assert order["status"]
-    inventory.adjust(api.db, ADMIN, {"sku": "TEA-001", "location": "TPE", "delta": -1, "reason": "damaged"})
+    damaged = {"sku": "TEA-001", "location": "TPE", "delta": -1, "reason": "damaged"}
+    inventory.adjust(api.db, ADMIN, damaged)
     assert _level(api, "TEA-001") == (49, 5)
     r = api.post(f"{URL}/{cid}/post")
     assert r.status_code == 200, r.text

@@ -30,9 +30,10 @@ def intervals(stored: Any) -> dict[str, int]:
     if isinstance(stored, dict):
         for key in CLASSES:
             value = stored.get(key, stored.get(key.lower()))
-            if isinstance(value, int) and not isinstance(value, bool):
-                if 1 <= value <= MAX_INTERVAL_DAYS:
-                    out[key] = value
+            if not isinstance(value, int) or isinstance(value, bool):
+                continue
+            if 1 <= value <= MAX_INTERVAL_DAYS:
+                out[key] = value
     return out
 
 

@@ -103,10 +103,7 @@ def create(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 
     def work(conn: Connection) -> dict[str, Any]:
         loc = fetch_location(conn, code, field="location")
-        if skus is not None:
-            chosen = _named(conn, skus)
-        else:
-            chosen = _stocked(conn, loc.id)
+        chosen = _named(conn, skus) if skus is not None else _stocked(conn, loc.id)
         last = _last_counted(conn, loc.id)
         candidates = [
             rules.Candidate(sku, classes.get(sku, {}).get("class", "C"), last.get(pid))
@@ -280,7 +277,7 @@ def list_counts(
             stmt = stmt.where(CycleCount.status == status)
         if after:
             stmt = stmt.where(CycleCount.id < after[0])
-        rows = conn.execute(stmt).all()
+        rows = list(conn.execute(stmt).all())
         totals = _line_totals(conn, [int(r.id) for r in rows])
         return page_of(
             rows,
@@ -399,9 +396,7 @@ def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
         for ln in lines:
             delta = rules.difference(ln.counted, ln.on_hand_at_count)
             conn.execute(
-                update(CycleCountLine)
-                .where(CycleCountLine.id == ln.id)
-                .values(posted_delta=delta)
+                update(CycleCountLine).where(CycleCountLine.id == ln.id).values(posted_delta=delta)
             )
             _mark_counted(conn, ln.product_id, loc_id, ln.counted_at, cid)
             if delta > 0:

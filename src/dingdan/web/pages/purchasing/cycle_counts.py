@@ -97,9 +97,7 @@ def count_line(request: Request, count_id: str, page: User, form: Form) -> Respo
             if raw is None or not _DIGITS.fullmatch(raw):
                 raise ValidationFailed.on("counted", "below_zero")
             body["counted"] = int(raw)
-        return cycle_counts.record(
-            request.app.state.db, actor, count_id, body, scan=scan
-        )
+        return cycle_counts.record(request.app.state.db, actor, count_id, body, scan=scan)
 
     return page.attempt(
         work,
