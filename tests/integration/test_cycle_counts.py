@@ -3,6 +3,7 @@ lines post counted - on_hand_at_count through the ledger, never below what is re
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,10 @@ from sqlalchemy import insert, select, update
 from dingdan.db.cycle_count_tables import StockCountDate
 from dingdan.db.order_tables import Order
 from dingdan.db.tables import AuditEntry, Location, Product, Setting, StockMovement
+from dingdan.domain.access.roles import Role
 from dingdan.services.inventory import stock as inventory
+from dingdan.services.purchasing import cycle_counts
+from dingdan.services.shared.common import Actor
 from tests.builders import ADMIN, Shop, order_body, post_order
 
 SHOP = Shop(
@@ -202,3 +206,34 @@ def test_warehouse_counts_and_a_viewer_may_not(api, stocked):
     assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "not_on_count_sheet"
     none = api.post(f"{URL}/{cid}/post")
     assert none.status_code == 422 and none.json()["errors"][0]["code"] == "nothing_counted"
+
+
+def test_two_counters_scanning_at_once_lose_no_unit_and_one_posting_wins(api, stocked):
+    cid = api.post(URL, json={"location": "TPE", "skus": ["TEA-001"]}).json()["id"]
+
+    def scan(name):
+        actor = Actor(name, Role.WAREHOUSE)
+        for _ in range(10):
+            cycle_counts.record(api.db, actor, cid, {"sku": "TEA-001"}, scan=True)
+
+    threads = [threading.Thread(target=scan, args=(f"counter-{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert api.get(f"{URL}/{cid}").json()["lines"][0]["counted"] == 20
+
+    answers = []
+
+    def post():
+        answers.append(api.post(f"{URL}/{cid}/post").status_code)
+
+    posters = [threading.Thread(target=post) for _ in range(2)]
+    for t in posters:
+        t.start()
+    for t in posters:
+        t.join()
+    assert sorted(answers) == [200, 409]
+    assert _level(api, "TEA-001") == (20, 0)
+    assert len(_movements(api.db, f"cycle-count:{cid}")) == 1
+    assert inventory.verify(api.db) == []
