@@ -92,7 +92,10 @@ def test_the_sheet_lists_what_is_due_by_class_and_last_count(api, sales):
     assert got == [("CUP-001", "A"), ("NEW-001", "C"), ("POT-001", "C")]
     assert r.json()["status"] == "open"
     assert r.json()["lines"][0]["last_counted_at"] is not None
-    assert {ln["xyz"] for ln in r.json()["lines"]} <= {"X", "Y", "Z", None}
+    xyz = {ln["sku"]: ln["xyz"] for ln in r.json()["lines"]}
+    assert xyz["CUP-001"] in {"X", "Y", "Z"} and xyz["NEW-001"] is None
+    kept = api.get(f"{URL}/{r.json()['id']}").json()
+    assert {ln["sku"]: ln["xyz"] for ln in kept["lines"]} == xyz
 
     # B every 30 days from the settings: BAG is due as well.
     api.db.write(

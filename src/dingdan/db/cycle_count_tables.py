@@ -38,8 +38,9 @@ class CycleCountLine(Base):
     count_id: Mapped[int] = mapped_column(ForeignKey("cycle_counts.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     position: Mapped[int] = mapped_column(Integer)
-    # The SKU's ABC class when the sheet was made, and when it had last been counted.
+    # The SKU's ABC (and XYZ) class when the sheet was made, and when it had last been counted.
     abc_class: Mapped[str] = mapped_column(String(1))
+    xyz_class: Mapped[str | None] = mapped_column(String(1))
     last_counted_at: Mapped[datetime | None] = mapped_column()
     counted: Mapped[int | None] = mapped_column(Integer)
     # The level's on_hand when the quantity was entered: posting adds counted minus this,

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("product_id", _ID, nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("abc_class", sa.String(length=1), nullable=False),
+        sa.Column("xyz_class", sa.String(length=1), nullable=True),
         sa.Column("last_counted_at", _AT, nullable=True),
         sa.Column("counted", sa.Integer(), nullable=True),
         sa.Column("on_hand_at_count", sa.Integer(), nullable=True),

@@ -129,12 +129,13 @@ def create(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
                     "product_id": pid_of[c.sku],
                     "position": i,
                     "abc_class": c.klass,
+                    "xyz_class": classes.get(c.sku, {}).get("xyz"),
                     "last_counted_at": at_of.get(pid_of[c.sku]),
                 }
                 for i, c in enumerate(candidates)
             ],
         )
-        view = _view(conn, count_id, classes)
+        view = _view(conn, count_id)
         audit(conn, actor, "create", "cycle_count", str(count_id), after=_summary(view))
         return view
 
@@ -205,9 +206,7 @@ def _count_row(conn: Connection, count_id: int) -> Any:
     return row
 
 
-def _view(
-    conn: Connection, count_id: int, classes: dict[str, dict[str, Any]] | None = None
-) -> dict[str, Any]:
+def _view(conn: Connection, count_id: int) -> dict[str, Any]:
     head = _count_row(conn, count_id)
     rows = conn.execute(
         select(CycleCountLine, Product.sku, Product.name, Product.barcode)
@@ -224,7 +223,7 @@ def _view(
                 "name": r.name,
                 "barcode": r.barcode,
                 "class": r.abc_class,
-                "xyz": (classes or {}).get(r.sku, {}).get("xyz"),
+                "xyz": r.xyz_class,
                 "last_counted_at": iso(r.last_counted_at),
                 "counted": counted,
                 "on_hand_at_count": snap,

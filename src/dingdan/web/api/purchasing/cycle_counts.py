@@ -41,7 +41,7 @@ class CycleCountLineOut(View):
     name: str
     barcode: str | None
     class_: str = Field(alias="class", description="ABC class when the sheet was made")
-    xyz: str | None = Field(description="XYZ class (on the answer to the creation only)")
+    xyz: str | None = Field(description="XYZ class when the sheet was made (null: no sales)")
     last_counted_at: Timestamp | None
     counted: int | None
     on_hand_at_count: int | None = Field(description="on_hand when the line was counted")
