@@ -10,7 +10,6 @@ Intervals per class live in ``settings`` under ``cycle_count_intervals`` (days:
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from dingdan.db import stock as stock_sql
 from dingdan.db.cycle_count_tables import CycleCount, CycleCountLine, StockCountDate
 from dingdan.db.engine import Database
-from dingdan.db.tables import Location, Product, Setting, StockLevel
+from dingdan.db.tables import Product, Setting, StockLevel
 from dingdan.db.types import utcnow
 from dingdan.domain.inventory.stock import MovementKind
 from dingdan.domain.purchasing import cycle_counts as rules
@@ -30,27 +29,24 @@ from dingdan.domain.shared.errors import (
     FieldError,
     FieldErrors,
     InsufficientStock,
-    NotFound,
     ValidationFailed,
 )
 from dingdan.services.inventory.locations import fetch as fetch_location
 from dingdan.services.orders import backorders
 from dingdan.services.purchasing import abc, demand
+from dingdan.services.purchasing import cycle_count_views as views
+from dingdan.services.purchasing.cycle_count_views import get, list_counts
 from dingdan.services.shared.common import (
     Actor,
-    Page,
     audit,
-    check_limit,
-    decode_cursor,
-    iso,
-    page_of,
 )
+
+__all__ = ["all_classes", "create", "get", "intervals", "list_counts", "post", "record"]
 
 SETTING_KEY = "cycle_count_intervals"
 REASON = "cycle_count"
 MAX_SKUS = 1000
 MAX_COUNTED = 1_000_000_000
-_ID_RE = re.compile(r"[0-9]{1,18}")
 
 
 def reference(count_id: int) -> str:
@@ -135,8 +131,8 @@ def create(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
                 for i, c in enumerate(candidates)
             ],
         )
-        view = _view(conn, count_id)
-        audit(conn, actor, "create", "cycle_count", str(count_id), after=_summary(view))
+        view = views.view(conn, count_id)
+        audit(conn, actor, "create", "cycle_count", str(count_id), after=views.summary(view))
         return view
 
     return db.write(work)
@@ -176,142 +172,6 @@ def _last_counted(conn: Connection, location_id: int) -> dict[int, Any]:
     return {pid: demand.local_day(at) for pid, at in _last_counted_at(conn, location_id).items()}
 
 
-def _summary(view: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "location": view["location"],
-        "status": view["status"],
-        "lines": [
-            {k: ln[k] for k in ("sku", "class", "counted", "on_hand_at_count", "difference")}
-            for ln in view["lines"]
-        ],
-    }
-
-
-def _count_id(value: str | int) -> int:
-    if isinstance(value, int):
-        return value
-    if not _ID_RE.fullmatch(value):
-        raise NotFound(detail=f"No cycle count {value!r}.")
-    return int(value)
-
-
-def _count_row(conn: Connection, count_id: int) -> Any:
-    row = conn.execute(
-        select(CycleCount, Location.code.label("location"))
-        .join(Location, Location.id == CycleCount.location_id)
-        .where(CycleCount.id == count_id)
-    ).first()
-    if row is None:
-        raise NotFound(detail=f"No cycle count {count_id}.")
-    return row
-
-
-def _view(conn: Connection, count_id: int) -> dict[str, Any]:
-    head = _count_row(conn, count_id)
-    rows = conn.execute(
-        select(CycleCountLine, Product.sku, Product.name, Product.barcode)
-        .join(Product, Product.id == CycleCountLine.product_id)
-        .where(CycleCountLine.count_id == count_id)
-        .order_by(CycleCountLine.position)
-    ).all()
-    lines = []
-    for r in rows:
-        counted, snap = r.counted, r.on_hand_at_count
-        lines.append(
-            {
-                "sku": r.sku,
-                "name": r.name,
-                "barcode": r.barcode,
-                "class": r.abc_class,
-                "xyz": r.xyz_class,
-                "last_counted_at": iso(r.last_counted_at),
-                "counted": counted,
-                "on_hand_at_count": snap,
-                "difference": None if counted is None else rules.difference(counted, snap),
-                "counted_by": r.counted_by,
-                "counted_at": iso(r.counted_at),
-                "posted_delta": r.posted_delta,
-            }
-        )
-    return {
-        "id": str(head.id),
-        "location": head.location,
-        "status": head.status,
-        "created_by": head.created_by,
-        "created_at": iso(head.created_at),
-        "posted_by": head.posted_by,
-        "posted_at": iso(head.posted_at),
-        "lines": lines,
-    }
-
-
-def get(db: Database, count_id: str | int) -> dict[str, Any]:
-    cid = _count_id(count_id)
-    return db.read(lambda conn: _view(conn, cid))
-
-
-def list_counts(
-    db: Database,
-    *,
-    location: str | None = None,
-    status: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> Page:
-    check_limit(limit)
-    if status is not None and status not in ("open", "posted"):
-        raise ValidationFailed.on("status", "invalid", reason="open or posted")
-    after = decode_cursor(cursor, int)
-
-    def work(conn: Connection) -> Page:
-        stmt = (
-            select(CycleCount, Location.code.label("location"))
-            .join(Location, Location.id == CycleCount.location_id)
-            .order_by(CycleCount.id.desc())
-            .limit(limit + 1)
-        )
-        if location:
-            stmt = stmt.where(Location.code == location)
-        if status:
-            stmt = stmt.where(CycleCount.status == status)
-        if after:
-            stmt = stmt.where(CycleCount.id < after[0])
-        rows = list(conn.execute(stmt).all())
-        totals = _line_totals(conn, [int(r.id) for r in rows])
-        return page_of(
-            rows,
-            limit,
-            lambda r: {
-                "id": str(r.id),
-                "location": r.location,
-                "status": r.status,
-                "created_by": r.created_by,
-                "created_at": iso(r.created_at),
-                "posted_at": iso(r.posted_at),
-                "lines": totals.get(int(r.id), (0, 0))[0],
-                "counted": totals.get(int(r.id), (0, 0))[1],
-            },
-            lambda r: (int(r.id),),
-        )
-
-    return db.read(work)
-
-
-def _line_totals(conn: Connection, ids: list[int]) -> dict[int, tuple[int, int]]:
-    if not ids:
-        return {}
-    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    rows = conn.execute(
-        select(CycleCountLine.count_id, CycleCountLine.counted).where(
-            CycleCountLine.count_id.in_(ids)
-        )
-    ).all()
-    for cid, counted in rows:
-        out[int(cid)][0] += 1
-        out[int(cid)][1] += counted is not None
-    return {k: (v[0], v[1]) for k, v in out.items()}
-
-
 def check_counted(value: Any, field: str = "counted") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed.on(field, "required")
@@ -329,14 +189,14 @@ def record(
     counting a line again replaces its count. ``scan``: one unit more than counted so far
     (a scanner reads each unit), added in the statement so two counters scanning at once
     lose none."""
-    cid = _count_id(count_id)
+    cid = views.count_id_of(count_id)
     code = data.get("sku")
     if not isinstance(code, str) or not code or len(code) > 64:
         raise ValidationFailed.on("sku", "text_length", max=64)
     counted = 1 if scan else check_counted(data.get("counted"))
 
     def work(conn: Connection) -> dict[str, Any]:
-        head = _count_row(conn, cid)
+        head = views.count_row(conn, cid)
         if head.status != "open":
             raise Conflict(detail=f"Cycle count {cid} is already posted.")
         line = conn.execute(
@@ -366,17 +226,17 @@ def record(
                 counted_at=utcnow(),
             )
         )
-        return _view(conn, cid)
+        return views.view(conn, cid)
 
     return db.write(work)
 
 
 def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
     """Post the counted lines' differences through the ledger, all or nothing."""
-    cid = _count_id(count_id)
+    cid = views.count_id_of(count_id)
 
     def work(conn: Connection) -> dict[str, Any]:
-        head = _count_row(conn, cid)
+        head = views.count_row(conn, cid)
         now = utcnow()
         # The conditional update is the lock: a second posting finds the count posted.
         taken = conn.execute(
@@ -402,8 +262,8 @@ def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
                 pairs.append((int(ln.product_id), loc_id))
         if pairs:
             backorders.allocate(conn, actor, pairs)
-        view = _view(conn, cid)
-        audit(conn, actor, "post_count", "cycle_count", str(cid), after=_summary(view))
+        view = views.view(conn, cid)
+        audit(conn, actor, "post_count", "cycle_count", str(cid), after=views.summary(view))
         return view
 
     return db.write(work)
