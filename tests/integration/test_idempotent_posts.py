@@ -277,6 +277,9 @@ RECIPES: dict[str, Recipe] = {
         {"json": {"driver": _driver(api), "date": "2026-12-08"}},
         {"json": {"driver": "driver@example.com", "date": "2026-12-09"}},
     ),
+    "/api/v1/cycle-counts": lambda api: (
+        "/api/v1/cycle-counts", {"json": {"location": "TPE"}},
+        {"json": {"location": "TPE", "skus": ["TEA-001"]}}),
     "/api/v1/cod-remittances": lambda api: (
         "/api/v1/cod-remittances",
         {

@@ -4,6 +4,7 @@ import dingdan.db.channel_tables  # noqa: F401
 import dingdan.db.consent_tables  # noqa: F401
 import dingdan.db.crm_tables  # noqa: F401
 import dingdan.db.cvs_logistics_tables  # noqa: F401
+import dingdan.db.cycle_count_tables  # noqa: F401
 import dingdan.db.delivery_tables  # noqa: F401
 import dingdan.db.document_tables  # noqa: F401
 import dingdan.db.ecpay_tables  # noqa: F401

@@ -317,6 +317,10 @@ FIELD_ERRORS: dict[str, str] = {
     "difference_needs_note": N_(
         "is required: the cash differs from what was collected by %(difference)s"
     ),
+    # cycle counts
+    "no_skus_due": N_("no SKU is due for counting at %(location)s"),
+    "not_on_count_sheet": N_("%(sku)s is not on this count sheet"),
+    "nothing_counted": N_("no line of this count has been counted yet"),
 }
 
 # Parameters whose value is itself a code (a status): the pages show its label.

@@ -17,6 +17,7 @@ from dingdan.domain.catalog.products import TAX_CLASSES
 from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
 from dingdan.services.catalog import import_uploads, imports, products
 from dingdan.services.inventory import stock as inventory
+from dingdan.services.purchasing import abc
 from dingdan.services.shared import uploads
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared import messages
@@ -73,7 +74,7 @@ def _form_page(page: Page, product: Mapping[str, Any] | None, values: Mapping[st
         v=values,
         currencies=CURRENCIES,
         tax_classes=TAX_CLASSES,
-        **{"error": None, "stock": None, **kw},
+        **{"error": None, "stock": None, "abc_class": None, **kw},
     )
 
 
@@ -234,7 +235,8 @@ def create_product(request: Request, page: User, form: Form) -> Response:
 def product_detail(request: Request, sku: str, page: User) -> Response:
     db = request.app.state.db
     product = products.get_product(db, sku)
-    return _form_page(page, product, product, stock=inventory.stock_of(db, sku))
+    stock = inventory.stock_of(db, sku)
+    return _form_page(page, product, product, stock=stock, abc_class=abc.classes(db, sku))
 
 
 @router.post("/products/{sku}")

@@ -220,6 +220,7 @@ LABELS: dict[str, str] = {
     "close": N_("Closed short"),
     "receive": N_("Goods received"),
     "cancel_po": N_("Purchase order cancelled"),
+    "post_count": N_("Count posted"),
     "purchase_order": N_("Purchase order"),
     "supplier": N_("Supplier"),
     "supplier_product": N_("Supplier's product"),

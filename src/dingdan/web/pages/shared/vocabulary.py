@@ -98,6 +98,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "approve_risk",
             "block",
             "unblock",
+            "post_count",
         }
     ),  # fmt: skip
     "audit_record": frozenset(
@@ -127,6 +128,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "cod_payout",
             "delivery_run",
             "label_range",
+            "cycle_count",
         }
     ),  # fmt: skip
     "order_event": frozenset(
