@@ -98,7 +98,9 @@ class Settings(BaseSettings):
     # ``ecpay_logistics_c2c`` and its own keys (the C2C test shop is 2000933 /
     # XBERn1YOvpM9nfZc / h1ONHk4P4yqbl5LK). Sender name and mobile go on every parcel (empty:
     # the shop's name and phone from its settings).
-    ecpay_logistics_url: str = "https://logistics-stage.ecpay.com.tw"
+    # Empty: not configured, nothing is sent (https://logistics-stage.ecpay.com.tw: ECPay's
+    # test shop, with the keys below).
+    ecpay_logistics_url: str = ""
     ecpay_logistics_merchant_id: str = "2000132"
     ecpay_logistics_hash_key: SecretStr = SecretStr("5294y06JbISpM5x9")
     ecpay_logistics_hash_iv: SecretStr = SecretStr("v77hoKGq4kWxNNIS")

@@ -294,7 +294,7 @@ FIELD_ERRORS: dict[str, str] = {
     "cvs_needs_twd": N_("convenience-store parcels are in TWD, not %(currency)s"),
     "cvs_amount_range": N_("must be 1 to %(max)s TWD for a convenience-store parcel"),
     "not_a_tw_mobile": N_("must be a Taiwan mobile number (09 and 8 digits)"),
-    "ecpay_refused": N_("ECPay refused it: %(message)s"),
+    "ecpay_refused": N_("ECPay refused it: %(answer)s"),
     "missing_columns_any": N_("needs one of the columns %(columns)s"),
     # purchasing
     "invalid_supplier_code": N_(

@@ -211,7 +211,9 @@ def list_runs(
     check_limit(limit)
     day = None if on is None else parse_date(on)
     if status is not None and status not in {s.value for s in rules.RunStatus}:
-        raise ValidationFailed.on("status", "unknown_status")
+        raise ValidationFailed.on(
+            "status", "not_one_of", choices=", ".join(s.value for s in rules.RunStatus)
+        )
     key = decode_cursor(cursor, str, int)
 
     def work(conn: Connection) -> Page:

@@ -95,6 +95,17 @@ class Client:
     def verify(self, params: Mapping[str, object]) -> bool:
         return ecpay_mac.verify(params, self.hash_key, self.hash_iv, "md5")
 
+    def base(self) -> str:
+        """ECPay logistics' address; refused (409) when none is configured: nothing is ever
+        sent to ECPay (its stage server either) unless the seller set
+        ``DINGDAN_ECPAY_LOGISTICS_URL``."""
+        if not self.url:
+            raise Conflict(
+                detail="ECPay logistics is not configured: set DINGDAN_ECPAY_LOGISTICS_URL "
+                "(https://logistics-stage.ecpay.com.tw for its test shop)."
+            )
+        return self.url
+
     @property
     def status_url(self) -> str:
         return f"{self.public_url}/hooks/ecpay/logistics/status"
@@ -322,7 +333,7 @@ def map_form(
         extra="staff" if staff else "",
         mobile=mobile,
     )
-    return {"url": client.url + ec.MAP_PATH, "fields": params}
+    return {"url": client.base() + ec.MAP_PATH, "fields": params}
 
 
 def token_of(db: Database, number: str) -> str:
@@ -438,7 +449,7 @@ def _ask_ecpay(db: Database, client: Client, parcel: Any) -> Any:
     came back; the parcel row afterwards."""
     params = db.read(lambda conn: _parcel_params(conn, client, parcel))
     body = urlencode(params)
-    url = client.url + ec.CREATE_PATH
+    url = client.base() + ec.CREATE_PATH
     exchange = _log_out(db, "create", parcel, url, body)
     try:
         with httpx.Client(timeout=client.timeout, follow_redirects=False) as http:
@@ -473,7 +484,7 @@ def _ask_ecpay(db: Database, client: Client, parcel: Any) -> Any:
         now = db.read(lambda conn: _parcel(conn, parcel.id))
         if not refused and now.state == "created":
             return now
-        raise ValidationFailed.on("ecpay", "ecpay_refused", message=answer.message or "")
+        raise ValidationFailed.on("ecpay", "ecpay_refused", answer=answer.message or "")
     _finish(db, exchange, "ok", response.status_code, text, code)
     f = answer.fields
     values = {
@@ -502,6 +513,7 @@ def ship(
     db: Database, client: Client, actor: Actor, number: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     """The order's parcel made at ECPay and recorded as a shipment (see the module)."""
+    client.base()  # refused before anything is written when ECPay is not configured
     parcel = db.write(lambda conn: _parcel_for(conn, actor, number, body, client.c2c))
     if parcel.state == "pending":
         parcel = _ask_ecpay(db, client, parcel)
@@ -576,7 +588,7 @@ def label_form(db: Database, client: Client, shipment_id: str) -> dict[str, Any]
         parcel.payment_no or "",
         parcel.validation_no or "",
     )
-    return {"url": client.url + path, "fields": client.signed(params)}
+    return {"url": client.base() + path, "fields": client.signed(params)}
 
 
 def customer_view(db: Database, token: str) -> dict[str, Any] | None:

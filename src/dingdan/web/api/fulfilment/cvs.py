@@ -38,7 +38,7 @@ def client_of(request: Request) -> ecpay_logistics.Client:
 @router.get(
     API + "/orders/{number}/cvs-map",
     response_model=BrowserForm,
-    responses=responses("forbidden", "not_found"),
+    responses=responses("forbidden", "not_found", "conflict"),
 )
 async def cvs_map(
     request: Request,
@@ -80,7 +80,12 @@ async def set_store(
     response_model=CvsShipment,
     status_code=201,
     responses=responses(
-        "forbidden", "not_found", "invalid_transition", "payment_required", "provider_unavailable"
+        "forbidden",
+        "not_found",
+        "invalid_transition",
+        "conflict",
+        "payment_required",
+        "provider_unavailable",
     ),
 )
 async def create_cvs_shipment(
@@ -114,7 +119,7 @@ async def parcels(request: Request, number: str, actor: Actor = can(Action.READ)
 @router.get(
     API + "/shipments/{shipment_id}/cvs-label",
     response_model=BrowserForm,
-    responses=responses("forbidden", "not_found"),
+    responses=responses("forbidden", "not_found", "conflict"),
 )
 async def cvs_label(
     request: Request, shipment_id: str, actor: Actor = can(Action.FULFIL)
