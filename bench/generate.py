@@ -111,7 +111,10 @@ class Writer:
             if c.default is not None and c.default.is_scalar:
                 fill[c.name] = c.default.arg
             elif c.default is not None:
-                fill[c.name] = "@created_at"
+                # A callable default: the time (written as the row's created_at), or a value
+                # made fresh per row such as an empty list (locations.regions).
+                made = c.default.arg(None)
+                fill[c.name] = "@created_at" if isinstance(made, datetime) else made
             else:
                 fill[c.name] = None
 
