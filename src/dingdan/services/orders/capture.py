@@ -400,7 +400,7 @@ def _plan(data: capture_input.OrderInput, products: list[Any], stock: _Stock) ->
     """Active locations without a level of any of the products can allocate nothing (every
     quantity is at least 1), so the locations that hold them are all the planner needs."""
     available = stock.available
-    locations = _pickup_store_first(data, stock, stock.ordered_locations())
+    locations = stock.ordered_locations()
     wants = [
         rules.Want(i, p.id, ln.quantity, p.allow_backorder)
         for i, (ln, p) in enumerate(zip(data.lines, products, strict=True))
@@ -434,17 +434,6 @@ def _serving(
         return None
     where = stock.where = regions.address_regions(data.address.as_dict())
     return [loc for loc in locations if regions.serves(stock.regions.get(loc), where)]
-
-
-def _pickup_store_first(
-    data: capture_input.OrderInput, stock: _Stock, locations: list[int]
-) -> list[int]:
-    """A store-pickup order is filled from its store first (then as any order)."""
-    d = data.delivery
-    if not d or d.get("type") != delivery_rules.STORE_PICKUP:
-        return locations
-    here = [loc for loc in locations if stock.locations[loc][2] == d.get("location")]
-    return here + [loc for loc in locations if loc not in here]
 
 
 @dataclass
