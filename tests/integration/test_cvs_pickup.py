@@ -20,7 +20,7 @@ from dingdan.db.tracking_tables import TrackingEventRow
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.fulfilment import ecpay_logistics
 from dingdan.services.jobs import worker
-from tests.builders import order_body, post_order
+from tests.builders import Buyer, order_body, post_order
 from tests.ecpay_logistics_fake import FakeEcpayLogistics, map_reply
 from tests.helpers import ADMIN, location, product, receive, run_threads
 
@@ -331,3 +331,40 @@ def test_two_requests_at_once_make_one_parcel_and_one_shipment(
     assert [(p.state, p.shipment_id is not None) for p in parcels] == [("created", True)]
     made = [r for r in ecpay.received if r.path == "/Express/Create"]
     assert len(ecpay.parcels) == 1 and len(made) >= 1
+
+
+def test_a_held_order_asks_ecpay_for_nothing(
+    api: Any, db: Any, shop: Any, ecpay: FakeEcpayLogistics
+) -> None:
+    """A parcel is made at ECPay only for an order that may ship: an order held for risk
+    review is refused before anything is sent, and ships once the hold is released."""
+    r = api.post("/api/v1/risk/blocklist", json={"kind": "email", "value": "held@example.com"})
+    assert r.status_code == 201, r.text
+    number = _cod_order(api, buyer=Buyer("held@example.com", "王小明"))["number"]
+    assert _order_row(db, number).hold == "risk_review"
+    r = api.post(f"/api/v1/orders/{number}/cvs-shipments", json={})
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "on_hold"
+    assert [x for x in ecpay.received if x.path == "/Express/Create"] == []
+    assert (_count(db, EcpayParcel), _count(db, Shipment)) == (0, 0)
+    assert api.post(f"/api/v1/orders/{number}/risk/approve", json={}).status_code == 200
+    made = _ship(api, number)
+    assert _shipment(db, made["shipment"]["id"]).status == "shipped"
+    parcel = db.read(lambda c: c.execute(select(EcpayParcel)).one())
+    assert parcel.shipment_id == int(made["shipment"]["id"])
+
+
+def test_a_notice_with_nul_characters_is_refused_and_kept(
+    api: Any, db: Any, shop: Any, ecpay: FakeEcpayLogistics
+) -> None:
+    """PostgreSQL's text refuses U+0000: a hostile notice is answered 0|, not a 500, and
+    still kept in the exchange log."""
+    form = {"MerchantTradeNo": "X\x00Y", "RtnCode": "30\x0022", "CheckMacValue": "0" * 32}
+    r = api.client.post(HOOK, data=form)
+    assert r.status_code == 400 and r.text.startswith("0|"), r.text
+    kept = db.read(
+        lambda c: c.execute(
+            select(EcpayLogisticsExchange).where(EcpayLogisticsExchange.direction == "in")
+        ).one()
+    )
+    assert (kept.outcome, kept.trade_no, kept.code) == ("refused", "X\\x00Y", "30\\x0022")

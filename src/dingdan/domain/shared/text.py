@@ -123,3 +123,9 @@ def from_spreadsheet(text: str) -> str:
     """A cell as an import reads it: one leading apostrophe (which an export or a person
     put there so that a spreadsheet keeps the text as text) is dropped."""
     return text[1:] if text.startswith("'") else text
+
+
+def storable(text: str, limit: int) -> str:
+    """Text received from outside (a callback's field, a raw body) as a log keeps it: NUL,
+    which PostgreSQL's text cannot hold, written visibly as ``\\x00``, then cut to ``limit``."""
+    return text.replace("\x00", "\\x00")[:limit]

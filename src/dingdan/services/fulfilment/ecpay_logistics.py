@@ -40,12 +40,13 @@ from dingdan.domain.shared.errors import (
     Conflict,
     InvalidTransition,
     NotFound,
-    PaymentRequired,
     ProviderUnavailable,
     ValidationFailed,
 )
 from dingdan.domain.shared.numbers import row_id
+from dingdan.domain.shared.text import storable
 from dingdan.services.fulfilment import shipments
+from dingdan.services.fulfilment.carriers import shipment_carrier
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
@@ -183,8 +184,8 @@ def log_notice(
             request_body=urlencode(dict(form))[:MAX_TEXT],
             outcome=outcome,
             response_body=answer,
-            code=str(form.get("RtnCode") or form.get("Status") or "")[:20] or None,
-            error=error,
+            code=storable(str(form.get("RtnCode") or form.get("Status") or ""), 20) or None,
+            error=None if error is None else storable(error, 1000),
             at=utcnow(),
             answered_at=utcnow(),
         )
@@ -195,7 +196,7 @@ def _trade_no_of(parcel: Any, form: Mapping[str, str]) -> str | None:
     if parcel is not None:
         return str(parcel.trade_no)
     given = form.get("MerchantTradeNo")
-    return str(given)[:20] if given else None
+    return storable(str(given), 20) if given else None
 
 
 def exchanges_of(db: Database, number: str) -> list[dict[str, Any]]:
@@ -352,17 +353,17 @@ def _whole_twd(minor: int, currency: str) -> int:
 def _parcel_for(
     conn: Connection, actor: Actor, number: str, body: dict[str, Any], c2c: bool
 ) -> Any:
-    """The order's parcel to ask ECPay for: one not finished before, or a new intent."""
-    order = fetch(conn, number, lock=True)
-    if order.status != "open":
-        raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
+    """The order's parcel to ask ECPay for: one not finished before, or a new intent. The
+    order is checked as any shipment is (open, paid unless COD, not held, the location and
+    lines) before ECPay is asked for anything, and the brand's carrier must be one staff can
+    ship with."""
+    order, location, _here, _qty = shipments.check_shippable(conn, number, body)
     store = cvs_of(order)
     if store is None:
         raise ValidationFailed.on("delivery", "no_cvs_store")
-    if order.payment_method != "cod" and order.paid_minor < order.total_minor:
-        raise PaymentRequired(
-            detail=f"Order {number} is not paid in full; record the payment before shipping."
-        )
+    brand = ec.brand(store["brand"])
+    if brand is not None:
+        shipment_carrier(conn, brand.carrier, None)
     unfinished = conn.execute(
         select(EcpayParcel)
         .where(
@@ -375,8 +376,6 @@ def _parcel_for(
     ).first()
     if unfinished is not None:
         return unfinished
-    allocs = shipments._allocations(conn, order.id)
-    location = shipments._pick_location(allocs, body.get("location"), number)
     goods = _whole_twd(order.total_minor, order.currency)
     collect = 0
     if order.payment_method == "cod" and body.get("collect", True) is not False:
@@ -526,14 +525,15 @@ def ship(
     }
     if body.get("lines") is not None:
         shipment_body["lines"] = body["lines"]
-    shipment = shipments.create_shipment(db, actor, number, shipment_body)
-    db.write(
-        lambda conn: conn.execute(
-            update(EcpayParcel)
-            .where(EcpayParcel.id == parcel.id)
-            .values(shipment_id=int(shipment["id"]))
+
+    def link(conn: Connection, shipment_id: int) -> None:
+        # In the shipment's own transaction: a crash cannot leave a shipment whose parcel
+        # still looks unfinished (and would be shipped a second time).
+        conn.execute(
+            update(EcpayParcel).where(EcpayParcel.id == parcel.id).values(shipment_id=shipment_id)
         )
-    )
+
+    shipment = shipments.create_shipment(db, actor, number, shipment_body, within=link)
     return {"shipment": shipment, "parcel": parcel_view(db.read(lambda c: _parcel(c, parcel.id)))}
 
 

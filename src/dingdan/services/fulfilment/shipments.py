@@ -156,6 +156,28 @@ def _shipment_lines(here: list[Any], lines: Any) -> dict[int, int]:
     return out
 
 
+def check_shippable(
+    conn: Connection, number: str, body: dict[str, Any]
+) -> tuple[Any, str, list[Any], dict[int, int]]:
+    """What may ship now, refused otherwise (the order locked): an open order, paid in full
+    unless cash on delivery, not held, the location (``body["location"]``, or the only one
+    holding its allocations) and the quantities per allocation (``body["lines"]``, or all
+    that is allocated there). Every way of shipping (a shipment recorded by staff, a parcel
+    asked of a carrier's service) checks through this before anything leaves."""
+    order = fetch(conn, number, lock=True)
+    if order.status != "open":
+        raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
+    if order.payment_method != "cod" and order.paid_minor < order.total_minor:
+        raise PaymentRequired(
+            detail=f"Order {number} is not paid in full; record the payment before shipping."
+        )
+    refuse_if_held(conn, order.id)
+    allocs = _allocations(conn, order.id)
+    code = _pick_location(allocs, body.get("location"), number)
+    here = [a for a in allocs if a.code == code]
+    return order, code, here, _shipment_lines(here, body.get("lines"))
+
+
 def create_shipment(
     db: Database,
     actor: Actor,
@@ -175,18 +197,7 @@ def create_shipment(
             if own_carrier
             else shipment_carrier(conn, body.get("carrier"), body.get("tracking_number"))
         )
-        order = fetch(conn, number, lock=True)
-        if order.status != "open":
-            raise InvalidTransition(detail=f"Order {number} is {order.status}; nothing ships.")
-        if order.payment_method != "cod" and order.paid_minor < order.total_minor:
-            raise PaymentRequired(
-                detail=f"Order {number} is not paid in full; record the payment before shipping."
-            )
-        refuse_if_held(conn, order.id)
-        allocs = _allocations(conn, order.id)
-        code = _pick_location(allocs, body.get("location"), number)
-        here = [a for a in allocs if a.code == code]
-        qty = _shipment_lines(here, body.get("lines"))
+        order, code, here, qty = check_shippable(conn, number, body)
         moves = []
         for a in here:
             q = qty.get(a.id, 0)

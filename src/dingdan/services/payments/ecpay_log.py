@@ -16,6 +16,7 @@ from dingdan.db.order_tables import Order
 from dingdan.db.types import utcnow
 from dingdan.domain.payments import ecpay as ec
 from dingdan.domain.shared.errors import InvalidTransition
+from dingdan.domain.shared.text import storable
 from dingdan.services.shared.common import iso
 
 CODE = "ecpay"
@@ -68,8 +69,7 @@ def text(body: str | bytes | None) -> str | None:
         return None
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
-    # PostgreSQL's text holds no NUL: kept visibly instead (a callback may carry anything).
-    return body[:MAX_TEXT].replace("\x00", "\\x00")
+    return storable(body, MAX_TEXT)
 
 
 def exchange(
