@@ -33,6 +33,8 @@ from tests.conftest import BACKEND
 from tests.helpers import under_ci
 
 REPLICA_URL = os.environ.get("DINGDAN_TEST_REPLICA_URL")
+# Two of these tests pause the replica's replay: in one process, one after the other.
+pytestmark = pytest.mark.xdist_group("replica")
 stocked = Shop(
     products={"TEA-001": "350.00", "CUP-001": "500.00"},
     locations={"TPE": 0},
