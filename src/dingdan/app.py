@@ -42,6 +42,7 @@ def _routers(package: Any) -> list[Any]:
 def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or bootstrap.database(settings)
+    reports_db = bootstrap.reports_database(settings, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
         yield
         if worker is not None:
             worker.stop()
+        if reports_db is not database:
+            reports_db.dispose()
         if db is None:
             database.dispose()
 
@@ -64,6 +67,8 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.db = database
+    # Reports and exports read here: the primary, or its replica (DINGDAN_REPORTS_DATABASE_URL).
+    app.state.reports_db = reports_db
     app.state.settings = settings
     errors.install(app)
     for router in _routers(dingdan.web.api) + _routers(dingdan.web.pages):

@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 
 from dingdan.config import Settings, get_settings
 from dingdan.db.engine import Database
+from dingdan.db.replica import ReportsDatabase
 
 
 def alembic_config(url: str) -> Config:
@@ -38,4 +39,29 @@ def database(settings: Settings | None = None) -> Database:
         pool_size=s.db_pool_size,
         sqlite_synchronous=s.sqlite_synchronous,
         sqlite_busy_timeout=s.sqlite_busy_timeout,
+    )
+
+
+def reports_database(
+    settings: Settings | None = None, primary: Database | None = None
+) -> Database | ReportsDatabase:
+    """Where reports and exports read: ``primary`` (the configured database when not given),
+    or, with ``DINGDAN_REPORTS_DATABASE_URL`` set, its PostgreSQL streaming replica while
+    that keeps within the lag bound (db/replica.py)."""
+    s = settings or get_settings()
+    main = primary or database(s)
+    if not s.reports_database_url:
+        return main
+    replica = Database(s.reports_database_url, pool_size=s.db_pool_size)
+    if main.is_sqlite or replica.is_sqlite:
+        replica.dispose()
+        raise ValueError(
+            "DINGDAN_REPORTS_DATABASE_URL names a PostgreSQL streaming replica of a PostgreSQL "
+            "DINGDAN_DATABASE_URL; SQLite has no replicas"
+        )
+    return ReportsDatabase(
+        main,
+        replica,
+        max_lag=s.reports_max_lag_seconds,
+        check_every=s.reports_lag_check_seconds,
     )

@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     # Seconds a writer waits for SQLite's single write lock before retrying.
     sqlite_busy_timeout: float = 10.0
     db_pool_size: int = 10
+    # Reports and exports read from this PostgreSQL streaming replica of database_url's server
+    # (a hot standby; the URL names the same database) while it keeps within
+    # reports_max_lag_seconds of the primary; beyond that, or unreachable, they read from the
+    # primary and a warning is logged. The lag is measured at most every
+    # reports_lag_check_seconds per process (db/replica.py). Empty: reports read the primary.
+    reports_database_url: str = ""
+    reports_max_lag_seconds: float = Field(default=30.0, ge=0)
+    reports_lag_check_seconds: float = Field(default=5.0, ge=0)
     # PostgreSQL: orders a worker process captures at once (POST /api/v1/orders); more wait
     # their turn. Past a few per core the database spends its CPU switching between them.
     capture_concurrency: int = Field(default=8, ge=1)

@@ -71,6 +71,14 @@ def database() -> Any:
     return db
 
 
+def reports_database() -> Any:
+    """Where reports and exports read: the configured database, or its streaming replica
+    while it keeps up (``DINGDAN_REPORTS_DATABASE_URL``)."""
+    from dingdan import bootstrap
+
+    return bootstrap.reports_database(primary=database())
+
+
 def read_stdin_secret() -> str:
     data = sys.stdin.readline()
     return data.rstrip("\r\n")

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.progress import DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from dingdan.cli.common import cli_actor, database, err, out, reported
+from dingdan.cli.common import cli_actor, err, out, reported, reports_database
 
 FILTER_HELP = (
     "One of the list's filters as NAME=VALUE (status=open, q=王, location=TPE); repeatable."
@@ -42,7 +42,7 @@ def export(
         params[name.strip()] = value
     params |= {k: v for k, v in {"from": date_from, "to": date_to}.items() if v}
     with reported():
-        started = exports.start(database(), cli_actor(), kind, format, params)
+        started = exports.start(reports_database(), cli_actor(), kind, format, params)
         target = output or Path(started.filename)
         folder = target.resolve().parent
         fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)

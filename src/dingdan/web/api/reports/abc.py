@@ -22,7 +22,7 @@ from dingdan.services.reports.export_files import (
 )
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import Amount, View
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, reports_db_of
 from dingdan.web.api.shared.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -73,7 +73,9 @@ async def abc_report(
     ``xyz`` by the coefficient of variation of its weekly units (X under 0.5, Y under 1)."""
     if format not in (None, "csv", "xlsx"):
         raise ValidationFailed.on("format", "invalid", reason="csv or xlsx")
-    found = await run_in_threadpool(abc.report, db_of(request), date_from, date_to, currency)
+    found = await run_in_threadpool(
+        abc.report, reports_db_of(request), date_from, date_to, currency
+    )
     if format is None:
         return found
     data = abc.rows(found)

@@ -22,7 +22,7 @@ from dingdan.web.api.reports.report_common import (
     Rate,
     answer,
 )
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, db_of, reports_db_of
 from dingdan.web.api.shared.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -88,7 +88,7 @@ async def carriers(
     """Per carrier, of the orders placed in the range: shipments, transit days (the
     distribution, median and 90th percentile), the on-time rate against the promised days,
     and the exception, loss and return rates."""
-    db = db_of(request)
+    db = reports_db_of(request)
     return await answer(
         "carriers", format, lambda: reports.carriers(db, date_from, date_to, currency)
     )

@@ -16,7 +16,7 @@ from dingdan.services.shared.common import Actor
 from dingdan.web.api.reports.clv import Money
 from dingdan.web.api.reports.report_files import FILES, file_answer
 from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, db_of, reports_db_of
 from dingdan.web.api.shared.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -88,12 +88,14 @@ async def rfm_customers(
     if format != "json":
         masked = sees_masked(actor.role)
         rows = await run_in_threadpool(
-            lambda: rfm.every_customer(db_of(request), segment=segment, sort=sort, masked=masked)
+            lambda: rfm.every_customer(
+                reports_db_of(request), segment=segment, sort=sort, masked=masked
+            )
         )
         return file_answer("customers-rfm", format, rfm.FILE_HEADER, rows)
     page = await run_in_threadpool(
         lambda: rfm.customers(
-            db_of(request), segment=segment, sort=sort, limit=limit, cursor=cursor
+            reports_db_of(request), segment=segment, sort=sort, limit=limit, cursor=cursor
         )
     )
     masked = sees_masked(actor.role)

@@ -13,7 +13,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.services.reports import exports
 from dingdan.services.reports.export_files import CSV_TYPE, XLSX_TYPE
 from dingdan.services.shared.common import Actor
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, reports_db_of
 from dingdan.web.api.shared.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -64,5 +64,7 @@ async def export(
     time zone; money is a decimal string. The customers export is refused to the roles that
     see emails masked."""
     params = dict(request.query_params)
-    started = await run_in_threadpool(exports.start, db_of(request), actor, kind, format, params)
+    started = await run_in_threadpool(
+        exports.start, reports_db_of(request), actor, kind, format, params
+    )
     return streamed(started)

@@ -21,7 +21,7 @@ from dingdan.web.api.reports.report_common import (
     answer,
 )
 from dingdan.web.api.shared.common_schemas import Amount
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, reports_db_of
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -63,5 +63,5 @@ async def kpis(
 ) -> Any:
     """The KPIs of the orders placed in the range, and of the period just before
     (``previous``). Definitions: the back office's KPI page, and services/reports/kpis.py."""
-    db = db_of(request)
+    db = reports_db_of(request)
     return await answer("kpis", format, lambda: reports.kpis(db, date_from, date_to, currency))

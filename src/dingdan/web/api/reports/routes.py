@@ -13,7 +13,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.services.reports import return_rates as reports
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import View
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, reports_db_of
 from dingdan.web.api.shared.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -52,4 +52,4 @@ async def return_rates(
 ) -> Any:
     """The return rate: units received back on returns over units shipped, of the orders
     placed from ``from`` to ``to`` (days in the business time zone, both included)."""
-    return await run_in_threadpool(reports.return_rates, db_of(request), date_from, date_to)
+    return await run_in_threadpool(reports.return_rates, reports_db_of(request), date_from, date_to)

@@ -22,7 +22,7 @@ from dingdan.web.api.reports.report_common import (
     answer,
 )
 from dingdan.web.api.shared.common_schemas import Amount, Cursor
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, reports_db_of
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -73,7 +73,7 @@ async def sales(
     """Orders, units and revenue net of refunds, grouped; ``previous`` is the total of as
     many days just before. Customers are paged by id (as text); every other grouping
     answers whole."""
-    db = db_of(request)
+    db = reports_db_of(request)
     return await answer(
         "sales",
         format,
@@ -93,7 +93,7 @@ async def heatmap(
     actor: Actor = can(Action.READ),
 ) -> Any:
     """Orders, units and revenue by weekday (1 Monday) and hour, every cell present."""
-    db = db_of(request)
+    db = reports_db_of(request)
     return await answer(
         "heatmap", format, lambda: reports.heatmap(db, date_from, date_to, currency)
     )

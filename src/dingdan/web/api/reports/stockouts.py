@@ -21,7 +21,7 @@ from dingdan.web.api.reports.report_common import (
     answer,
 )
 from dingdan.web.api.shared.common_schemas import Amount
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, reports_db_of
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -54,7 +54,7 @@ async def stockouts(
 ) -> Any:
     """SKUs by stock-out days (days an order of it was placed with units backordered), then
     by revenue lost (backordered units later cancelled)."""
-    db = db_of(request)
+    db = reports_db_of(request)
     return await answer(
         "stockouts",
         format,

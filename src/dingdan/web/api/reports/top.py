@@ -19,7 +19,7 @@ from dingdan.web.api.reports.report_common import (
     Ranged,
     answer,
 )
-from dingdan.web.api.shared.deps import can, db_of
+from dingdan.web.api.shared.deps import can, reports_db_of
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -55,7 +55,7 @@ async def top(
     actor: Actor = can(Action.READ),
 ) -> Any:
     """The largest keys of a dimension by a metric, largest first (ties by key)."""
-    db = db_of(request)
+    db = reports_db_of(request)
     return await answer(
         "top",
         format,

@@ -21,6 +21,12 @@ def db_of(request: Request) -> Any:
     return request.app.state.db
 
 
+def reports_db_of(request: Request) -> Any:
+    """Where reports and exports read: the primary, or its streaming replica while it keeps
+    up (``DINGDAN_REPORTS_DATABASE_URL``); their writes still go to the primary."""
+    return request.app.state.reports_db
+
+
 def require(action: Action) -> Callable[..., Any]:
     async def dependency(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)

@@ -28,7 +28,7 @@ def _params(request: Request) -> dict[str, str]:
 @router.get("/exports/{kind}.{fmt}")
 async def export_file(request: Request, kind: str, fmt: str, page: User) -> StreamingResponse:
     started = await run_in_threadpool(
-        exports.start, request.app.state.db, page.actor, kind, fmt, _params(request)
+        exports.start, request.app.state.reports_db, page.actor, kind, fmt, _params(request)
     )
     headers = {
         "Content-Disposition": f'attachment; filename="{started.filename}"',

@@ -90,7 +90,7 @@ def index(request: Request, page: User) -> Response:
 
 @router.get("/reports/sales")
 def sales_page(request: Request, page: User) -> Response:
-    db = request.app.state.db
+    db = request.app.state.reports_db
     f = _filters(request, "group_by", "cursor")
     group = f["group_by"] if f["group_by"] in sales.GROUPS else "day"
     f["group_by"] = group
@@ -129,7 +129,7 @@ def _sales_chart(page: Page, data: dict[str, Any], group: str) -> dict[str, Any]
 
 @router.get("/reports/top")
 def top_page(request: Request, page: User) -> Response:
-    db = request.app.state.db
+    db = request.app.state.reports_db
     f = _filters(request, "dimension", "metric", "limit")
     f["dimension"] = f["dimension"] if f["dimension"] in top.ALL else "products"
     f["metric"] = f["metric"] if f["metric"] in top.METRICS else "revenue"
@@ -160,7 +160,7 @@ def top_page(request: Request, page: User) -> Response:
 
 @router.get("/reports/kpis")
 def kpis_page(request: Request, page: User) -> Response:
-    db = request.app.state.db
+    db = request.app.state.reports_db
     f = _filters(request)
     data, error, status = _run(page, lambda: kpis.kpis(db, f["from"], f["to"], f["currency"]))
     chart = None
@@ -178,7 +178,7 @@ def kpis_page(request: Request, page: User) -> Response:
 
 @router.get("/reports/heatmap")
 def heatmap_page(request: Request, page: User) -> Response:
-    db = request.app.state.db
+    db = request.app.state.reports_db
     f = _filters(request, "metric")
     f["metric"] = f["metric"] if f["metric"] in ("orders", "units", "revenue") else "orders"
     data, error, status = _run(page, lambda: sales.heatmap(db, f["from"], f["to"], f["currency"]))
@@ -195,7 +195,7 @@ def heatmap_page(request: Request, page: User) -> Response:
 
 @router.get("/reports/carriers")
 def carriers_page(request: Request, page: User) -> Response:
-    db = request.app.state.db
+    db = request.app.state.reports_db
     f = _filters(request)
     data, error, status = _run(
         page, lambda: carrier_reports.carriers(db, f["from"], f["to"], f["currency"])
@@ -207,12 +207,12 @@ def carriers_page(request: Request, page: User) -> Response:
                  "y": [t["shipments"] for t in i["transit_days"]]} for i in data["items"]],
                  "title": page.gettext("Days in transit")}  # fmt: skip
     return _page(page, "carriers", f, data, error, status, chart,
-                 promises=carrier_reports.list_promises(db))  # fmt: skip
+                 promises=carrier_reports.list_promises(request.app.state.db))  # fmt: skip
 
 
 @router.get("/reports/stockouts")
 def stockouts_page(request: Request, page: User) -> Response:
-    db = request.app.state.db
+    db = request.app.state.reports_db
     f = _filters(request)
     data, error, status = _run(
         page, lambda: stockouts.stockouts(db, f["from"], f["to"], f["currency"], 50)
@@ -246,7 +246,7 @@ async def download(request: Request, name: str, fmt: str, page: User) -> Respons
     if name not in MAKERS or fmt not in ("csv", "xlsx"):
         return Response("Not found", status_code=404, media_type="text/plain")
     f = _filters(request, "group_by", "dimension", "metric")
-    db = request.app.state.db
+    db = request.app.state.reports_db
     try:
         report = await run_in_threadpool(MAKERS[name], db, f, page.language)
     except ValidationFailed as exc:

@@ -30,7 +30,7 @@ def _day(text: str, name: str, errors: FieldErrors) -> date | None:
 
 @router.get("/reports/returns")
 def return_rates(request: Request, page: User) -> Response:
-    db = request.app.state.db
+    db = request.app.state.reports_db
     f = {k: (request.query_params.get(k) or "").strip()[:30] for k in ("from", "to")}
     error: dict[str, Any] | None = None
     status = 200
