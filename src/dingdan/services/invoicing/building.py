@@ -3,7 +3,7 @@ the ``documents.py`` values (EInvoice, Allowance) an issued invoice's rows becom
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from dingdan.db.invoice_tables import Invoice, InvoiceLine
 from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.types import utcnow
 from dingdan.domain.invoicing import documents, rules
 from dingdan.domain.orders.invoice_request import InvoiceRequest
 from dingdan.services.orders import invoice_choice
@@ -114,14 +115,38 @@ def _doc_lines(conn: Connection, invoice_id: int) -> tuple[documents.Line, ...]:
     )
 
 
-def einvoice_of(conn: Connection, inv: Any, settings: dict[str, Any]) -> documents.EInvoice:
-    """The issued e-invoice row as the plain value MIG and the centres are built from."""
+def _with_contact(conn: Connection, inv: Any, buyer: documents.Party) -> documents.Party:
+    """The buyer with the order's email, phone and address: what a centre needs to send the
+    invoice (ECPay asks for an email or a phone, and an address when printed)."""
+    order = conn.execute(
+        select(Order.customer, Order.shipping_address).where(Order.id == inv.order_id)
+    ).one()
+    customer, addr = order.customer or {}, order.shipping_address or {}
+    parts = (addr.get(k) for k in ("postal_code", "city", "line1", "line2"))
+    return replace(
+        buyer,
+        name=buyer.name or str(addr.get("name") or ""),
+        address=" ".join(str(p) for p in parts if p) or None,
+        phone=customer.get("phone") or addr.get("phone"),
+        email=customer.get("email"),
+    )
+
+
+def einvoice_of(
+    conn: Connection, inv: Any, settings: dict[str, Any], *, for_centre: bool = False
+) -> documents.EInvoice:
+    """The issued e-invoice row as the plain value MIG and the centres are built from.
+    ``for_centre``: the buyer's contact details too, and for an invoice whose number the
+    centre assigns and has not yet answered, our key at the centre as its number."""
+    buyer = _buyer(inv)
+    if for_centre:
+        buyer = _with_contact(conn, inv, buyer)
     return documents.EInvoice(
-        number=inv.number,
-        issued_at=inv.issued_at,
-        random_code=inv.random_code,
+        number=inv.number or inv.centre_key,
+        issued_at=inv.issued_at or utcnow(),
+        random_code=inv.random_code or "",
         seller=_party_seller(settings),
-        buyer=_buyer(inv),
+        buyer=buyer,
         lines=_doc_lines(conn, inv.id),
         total=Decimal(inv.total_minor) / 100,
         carrier_type=inv.carrier_type,

@@ -30,9 +30,10 @@ from dingdan.db.order_tables import Order
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.invoicing import documents, mig, rules
+from dingdan.domain.invoicing.centres import CentreAnswer
 from dingdan.domain.shared.errors import Conflict, FieldError, NotFound
 from dingdan.domain.shared.money import format_amount
-from dingdan.services.invoicing import building, numbers, pdf
+from dingdan.services.invoicing import building, numbers, pdf, proof
 from dingdan.services.invoicing import settings as invoicing_settings
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor, audit
@@ -125,14 +126,27 @@ def create(conn: Connection, order: Any, cfg: dict[str, Any]) -> int:
     return invoice_id
 
 
+def numbering_centre() -> str | None:
+    """The centre that assigns the e-invoice numbers (ECPay), None: the local ranges do."""
+    from dingdan.config import get_settings
+    from dingdan.services.invoicing.centres import numbering_centre as of_settings
+
+    return of_settings(get_settings())
+
+
 def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str | None:
     """Number and issue a pending invoice now; None when no e-invoice number is left (it
-    stays pending until a range is added)."""
+    stays pending until a range is added) or when the centre assigns the number (it stays
+    pending until the centre answers: services/invoicing/uploads.py)."""
     inv = building.invoice_row(conn, invoice_id)
     now = utcnow()
     period = rules.period_of(now)
     low = None
     if inv.einvoice:
+        centre = numbering_centre()
+        if centre is not None:
+            _await_centre(conn, inv, centre)
+            return None
         taken = numbers.take_einvoice_number(conn, period)
         if taken is None:
             log.warning("no e-invoice number left for %s: invoice %s pending", period, inv.id)
@@ -147,12 +161,86 @@ def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str 
         .where(Invoice.id == invoice_id, Invoice.status == "pending")
         .values(number=number, random_code=code, period=period, issued_at=now, status="issued")
     )
+    order_number = announce(conn, invoice_id, cfg)
+    if low is not None:
+        emit(conn, "einvoice.range_low", {**low, "number": order_number})
+    return number
+
+
+def _await_centre(conn: Connection, inv: Any, centre: str) -> None:
+    """The invoice waits (pending) for the number the centre assigns: the worker sends it
+    under our key and records the answer (uploads.py); the local ranges are not used."""
+    if inv.centre_key is not None:
+        return
+    key = rules.centre_key(_order_number(conn, inv.order_id))
+    conn.execute(
+        update(Invoice)
+        .where(Invoice.id == inv.id)
+        .values(centre=centre, centre_key=key, upload_status="pending", upload_error=None)
+    )
+
+
+def numbered_by_centre(
+    conn: Connection, invoice_id: int, answer: CentreAnswer, cfg: dict[str, Any]
+) -> str:
+    """Keep the number and random code the centre assigned (its answer to our issue) on the
+    invoice that waited for them; the invoice's upload status after it: ``uploaded`` (now
+    issued), ``pending_void`` (voided while it waited: the void follows) or ``failed`` (the
+    answer holds no usable number, for a person to see)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(Invoice.id).where(Invoice.id == invoice_id).with_for_update())
+    inv = building.invoice_row(conn, invoice_id)
+    if inv.number is not None:  # another worker recorded the same answer first
+        return str(inv.upload_status)
+    number, code = answer.invoice_number or "", answer.random_code or ""
+    problem = None
+    if rules.EINVOICE_NUMBER.fullmatch(number) is None or rules.RANDOM_CODE.fullmatch(code) is None:
+        problem = f"the centre answered no usable number ({number!r}, {code!r})"
+    elif conn.execute(select(Invoice.id).where(Invoice.number == number)).first() is not None:
+        problem = f"the centre's number {number} is already another invoice's"
+    if problem is not None:
+        log.error("invoice %s: %s", invoice_id, problem)
+        conn.execute(
+            update(Invoice)
+            .where(Invoice.id == invoice_id)
+            .values(upload_status="failed", upload_error=problem)
+        )
+        return "failed"
+    at = answer.issued_at or utcnow()
+    values: dict[str, Any] = {
+        "number": number,
+        "random_code": code,
+        "issued_at": at,
+        "period": rules.period_of(at),
+        "upload_error": None,
+    }
+    if inv.status == "pending":
+        values.update(status="issued", upload_status="uploaded")
+        conn.execute(update(Invoice).where(Invoice.id == invoice_id).values(**values))
+        announce(conn, invoice_id, cfg)
+        return "uploaded"
+    conn.execute(update(Invoice).where(Invoice.id == invoice_id).values(**values))
+    inv = building.invoice_row(conn, invoice_id)
+    xml = mig.f0401(building.einvoice_of(conn, inv, cfg)).decode()
+    void_xml = mig.f0501(building.void_of(inv, inv.void_reason or "")).decode()
+    conn.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id)
+        .values(mig_xml=xml, void_xml=void_xml, upload_status="pending_void")
+    )
+    return "pending_void"
+
+
+def announce(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str:
+    """What follows a number given (here, or by the centre's answer): the F0401 message
+    kept, the order's event, ``invoice.issued``, the PDFs queued; the order's number."""
     inv = building.invoice_row(conn, invoice_id)
     if inv.einvoice:
         xml = mig.f0401(building.einvoice_of(conn, inv, cfg)).decode()
         conn.execute(update(Invoice).where(Invoice.id == invoice_id).values(mig_xml=xml))
     order_number = _order_number(conn, inv.order_id)
     total = format_amount(inv.total_minor, inv.currency)
+    number = inv.number
     event(
         conn,
         inv.order_id,
@@ -166,10 +254,10 @@ def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str 
         "invoice.issued",
         {"number": order_number, "invoice": number, "total": total, "currency": inv.currency},
     )
-    if low is not None:
-        emit(conn, "einvoice.range_low", {**low, "number": order_number})
-    pdf.queue(conn, building.invoice_row(conn, invoice_id), cfg, SYSTEM.name)
-    return number
+    inv = building.invoice_row(conn, invoice_id)
+    pdf.queue(conn, inv, cfg, SYSTEM.name)
+    proof.queue(conn, inv, cfg, SYSTEM.name)
+    return order_number
 
 
 def _order_number(conn: Connection, order_id: int) -> str:
@@ -187,11 +275,17 @@ def issue_pending(db: Database) -> int:
         def work(conn: Connection) -> bool | None:
             cfg = invoicing_settings.read(conn)
             row = conn.execute(
-                select(Invoice.id).where(Invoice.status == "pending").order_by(Invoice.id).limit(1)
+                select(Invoice.id)
+                .where(Invoice.status == "pending", Invoice.centre_key.is_(None))
+                .order_by(Invoice.id)
+                .limit(1)
             ).first()
             if row is None:
                 return None
-            return issue_number(conn, int(row.id), cfg) is not None
+            if issue_number(conn, int(row.id), cfg) is not None:
+                return True
+            # Not numbered: out of numbers (stop), or handed to the centre (go on).
+            return building.invoice_row(conn, int(row.id)).centre_key is not None
 
         issued = db.write(work)
         if not issued:

@@ -37,6 +37,8 @@ def invoice_view(inv: Any) -> dict[str, Any]:
         "seller_name": inv.seller_name,
         "upload_status": inv.upload_status,
         "void_reason": inv.void_reason,
+        "centre": inv.centre,
+        "supplement_of": None,
     }
 
 

@@ -79,6 +79,11 @@ class BlankNumbers(View):
     period: str
     items: list[BlankRun]
     total: int
+    numbered_by: str | None = Field(
+        None,
+        description="the centre that assigned the period's numbers (ecpay, amego): it "
+        "reports their blanks, so none are listed here",
+    )
 
 
 class Invoice(View):
@@ -104,6 +109,12 @@ class Invoice(View):
         description="not_required, pending, pending_void (the void is left), uploaded or failed"
     )
     void_reason: str | None
+    centre: str | None = Field(
+        None, description="the value-added centre that assigned the number (ecpay, amego)"
+    )
+    supplement_of: str | None = Field(
+        None, description="the invoice this one adds to (an order raised after its void window)"
+    )
 
 
 class InvoiceList(View):
