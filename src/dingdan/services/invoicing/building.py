@@ -18,6 +18,8 @@ from dingdan.services.orders import invoice_choice
 
 SHIPPING = "運費"  # the shipping line's description (Taiwan's invoices are in Chinese)
 TAX_LINE = "營業稅"  # prices without tax: the tax as a line of its own
+REFUND_LINE = "退款"  # refunded before the invoice was issued: a line taking it off
+ADJUSTMENT = "訂單調整"  # a supplementary invoice's rest that no line of the order explains
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,66 @@ def draft(conn: Connection, order: Any, settings: dict[str, Any]) -> Draft:
     if not order.prices_include_tax and order.tax_minor:
         tax = _nt(order.tax_minor) if einvoice else order.tax_minor
         lines.append(LineDraft(TAX_LINE, 1, tax, tax))
+    refunded = refunds_kept_off(order)
+    if refunded:
+        off = -(_nt(refunded) if einvoice else refunded)
+        lines.append(LineDraft(REFUND_LINE, 1, off, off))
+    return of_lines(conn, order, tuple(lines), einvoice)
+
+
+def refunds_kept_off(order: Any) -> int:
+    """What the refunds take off the invoice (minor units): the refunds beyond what was
+    paid over the order's total. An order edited down and the difference refunded keeps
+    its (smaller) total; money refunded from an order as it stands (a goodwill refund, a
+    refund before shipping with "issue on shipment") is not invoiced."""
+    overpaid = max(0, int(order.paid_minor) - int(order.total_minor))
+    return max(0, int(order.refunded_minor) - overpaid)
+
+
+def of_lines(conn: Connection, order: Any, lines: tuple[LineDraft, ...], einvoice: bool) -> Draft:
+    """The draft of these lines: the total, and the tax (an e-invoice's from its total, as
+    the specification rounds it; another invoice's, the order's in the same share)."""
     total = sum(ln.amount_minor for ln in lines)
     if einvoice:
         b2b = request_of(conn, order.id).type == "b2b"
-        _, tax = documents.tax_split(Decimal(total) / 100, b2b=b2b)
-        return Draft(tuple(lines), total, int(tax) * 100, True)
-    return Draft(tuple(lines), total, order.tax_minor, False)
+        _, tax = documents.tax_split(Decimal(max(total, 0)) / 100, b2b=b2b)
+        return Draft(lines, total, int(tax) * 100, True)
+    whole = int(order.total_minor)
+    tax = int(order.tax_minor) if total == whole or whole <= 0 else order.tax_minor * total // whole
+    return Draft(lines, total, max(0, int(tax)), False)
+
+
+def added_lines(
+    before: list[LineDraft], after: tuple[LineDraft, ...], amount: int
+) -> tuple[LineDraft, ...]:
+    """A supplementary invoice's lines for ``amount`` more than ``before`` invoiced: the
+    units each line of ``after`` has more than before (same description and price), and
+    what that leaves of ``amount`` as one adjustment line (a price raised, a line less)."""
+    had: dict[tuple[str, int], int] = {}
+    for ln in before:
+        if ln.description != REFUND_LINE:
+            key = (ln.description, ln.unit_price_minor)
+            had[key] = had.get(key, 0) + ln.quantity
+    out = []
+    for ln in after:
+        more = ln.quantity - had.get((ln.description, ln.unit_price_minor), 0)
+        if ln.description != REFUND_LINE and more > 0 and ln.unit_price_minor > 0:
+            out.append(
+                LineDraft(ln.description, more, ln.unit_price_minor, ln.unit_price_minor * more)
+            )
+    rest = amount - sum(ln.amount_minor for ln in out)
+    if rest:
+        out.append(LineDraft(ADJUSTMENT, 1, rest, rest))
+    return tuple(out)
+
+
+def lines_of(conn: Connection, invoice_ids: list[int]) -> list[LineDraft]:
+    rows = conn.execute(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id.in_(invoice_ids))
+        .order_by(InvoiceLine.invoice_id, InvoiceLine.sequence)
+    ).all()
+    return [LineDraft(r.description, r.quantity, r.unit_price_minor, r.amount_minor) for r in rows]
 
 
 def _party_seller(settings: dict[str, Any]) -> documents.Party:

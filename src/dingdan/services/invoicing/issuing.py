@@ -71,15 +71,25 @@ def issue_for_order(db: Database, order_number: str, trigger: str) -> str | None
             conn.execute(select(Order.id).where(Order.id == order.id).with_for_update())
         if _live(conn, order.id) is not None:
             return None
-        invoice_id = create(conn, order, cfg)
+        d = building.draft(conn, order, cfg)
+        if d.total_minor <= 0:
+            return None  # refunded in full before its invoice: nothing is invoiced
+        invoice_id = create(conn, order, cfg, d)
         return issue_number(conn, invoice_id, cfg)
 
     return db.write(work)
 
 
-def create(conn: Connection, order: Any, cfg: dict[str, Any]) -> int:
-    """A pending invoice of the order as it stands (its number comes from issue_number)."""
-    d = building.draft(conn, order, cfg)
+def create(
+    conn: Connection,
+    order: Any,
+    cfg: dict[str, Any],
+    d: building.Draft | None = None,
+    supplement_of: int | None = None,
+) -> int:
+    """A pending invoice of the order as it stands, or of the draft ``d`` (its number comes
+    from issue_number). A supplementary invoice is not the order's live one."""
+    d = d or building.draft(conn, order, cfg)
     req = building.request_of(conn, order.id)
     b2b = req.type == "b2b"
     invoice_id = int(
@@ -87,7 +97,8 @@ def create(conn: Connection, order: Any, cfg: dict[str, Any]) -> int:
             insert(Invoice)
             .values(
                 order_id=order.id,
-                live_order_id=order.id,
+                live_order_id=None if supplement_of else order.id,
+                supplement_of=supplement_of,
                 number=None,
                 einvoice=d.einvoice,
                 status="pending",
@@ -431,17 +442,64 @@ def give_allowance(
     return number
 
 
+def _family(conn: Connection, main: Any) -> list[Any]:
+    """The order's live invoice and its supplementary invoices not void, oldest first."""
+    more = conn.execute(
+        select(Invoice)
+        .where(Invoice.supplement_of == main.id, Invoice.status != "void")
+        .order_by(Invoice.id)
+    ).all()
+    return [main, *more]
+
+
+def _effective(conn: Connection, invoices: list[Any]) -> int:
+    """What the invoices say the buyer owes: their totals less their allowances."""
+    return sum(_allowed_left(conn, inv) for inv in invoices)
+
+
+def _give_down(
+    conn: Connection,
+    invoices: list[Any],
+    amount: int,
+    source: str,
+    reason: str,
+    cfg: dict[str, Any],
+) -> None:
+    """Allowances for ``amount`` against the issued invoices, the newest first, each up to
+    what it has left (keyed ``source``, ``source#1``, ...)."""
+    issued = [inv for inv in reversed(invoices) if inv.status == "issued"]
+    for i, inv in enumerate(issued):
+        if amount <= 0:
+            return
+        take = min(amount, _allowed_left(conn, inv))
+        if take > 0:
+            give_allowance(conn, inv, take, source if i == 0 else f"{source}#{i}", reason, cfg)
+            amount -= take
+
+
 def on_refund(db: Database, order_number: str, amount: str, payment_id: str, reason: str) -> None:
+    """A refund: an allowance for what the invoices now hold beyond what the order keeps
+    (at most the refund). Refunded before the invoice: the invoice, when issued, leaves it
+    out (building.refunds_kept_off); an invoice still waiting for its number is made
+    again as the order now stands."""
+
     def work(conn: Connection) -> None:
         cfg = invoicing_settings.read(conn)
         order = building.order_of(conn, order_number)
-        if order is None:
+        if order is None or not cfg["configured"]:
             return
-        inv = _live(conn, order.id)
-        if inv is None or inv.status != "issued":
+        main = _live(conn, order.id)
+        if main is None:
             return
-        minor = _minor(amount, order.currency)
-        give_allowance(conn, inv, minor, f"refund:{payment_id}", f"退款 {reason}", cfg)
+        if main.status == "pending":
+            _reconcile(conn, order, main, f"refund:{payment_id}", cfg)
+            return
+        invoices = _family(conn, main)
+        target = building.draft(conn, order, cfg).total_minor
+        excess = _effective(conn, invoices) - max(target, 0)
+        give = min(_minor(amount, order.currency), excess)
+        if give > 0:
+            _give_down(conn, invoices, give, f"refund:{payment_id}", f"退款 {reason}", cfg)
 
     db.write(work)
 
@@ -455,36 +513,67 @@ def _minor(amount: str, currency: str) -> int:
 def on_order_changed(db: Database, order_number: str, source: str, cancelled: bool) -> None:
     """An invoiced order was edited (or cancelled): within the void window the invoice is
     voided and (unless cancelled) issued again as the order now stands; after it, an
-    allowance for what the order went down by."""
+    allowance for what the order went down by, or a supplementary invoice for what it
+    went up by (a closed period's invoice cannot be voided: the difference is a new
+    invoice)."""
 
     def work(conn: Connection) -> None:
         cfg = invoicing_settings.read(conn)
         order = building.order_of(conn, order_number)
         if order is None or not cfg["configured"]:
             return
-        inv = _live(conn, order.id)
-        if inv is None:
+        main = _live(conn, order.id)
+        if main is None:
             return
-        d = building.draft(conn, order, cfg)
-        if not cancelled and d.total_minor == inv.total_minor:
-            return
-        if inv.status == "pending" or _window_open(inv, cfg, utcnow()):
-            reason = "訂單取消" if cancelled else "訂單修改"
-            _void(conn, inv, reason, cfg, SYSTEM)
-            if not cancelled and d.total_minor > 0:
-                new_id = create(conn, order, cfg)
-                conn.execute(update(Invoice).where(Invoice.id == inv.id).values(replaced_by=new_id))
-                issue_number(conn, new_id, cfg)
-            return
-        edits = conn.execute(
-            select(func.coalesce(func.sum(Allowance.amount_minor), 0)).where(
-                Allowance.invoice_id == inv.id,
-                Allowance.status == "issued",
-                Allowance.source.like("edit:%"),
-            )
-        ).scalar_one()
-        down = inv.total_minor - int(edits) - (0 if cancelled else d.total_minor)
-        if down > 0:
-            give_allowance(conn, inv, down, source, "訂單修改", cfg)
+        if cancelled:
+            _cancel(conn, main, source, cfg)
+        else:
+            _reconcile(conn, order, main, source, cfg)
 
     db.write(work)
+
+
+def _cancel(conn: Connection, main: Any, source: str, cfg: dict[str, Any]) -> None:
+    """Each invoice voided while it may be, else an allowance for all it has left."""
+    now = utcnow()
+    for i, inv in enumerate(reversed(_family(conn, main))):
+        if inv.status == "pending" or _window_open(inv, cfg, now):
+            _void(conn, inv, "訂單取消", cfg, SYSTEM)
+        else:
+            left = _allowed_left(conn, inv)
+            if left > 0:
+                give_allowance(conn, inv, left, f"{source}#{i}" if i else source, "訂單取消", cfg)
+
+
+def _reconcile(conn: Connection, order: Any, main: Any, source: str, cfg: dict[str, Any]) -> None:
+    """Bring the invoices to the order as it stands (see on_order_changed)."""
+    d = building.draft(conn, order, cfg)
+    invoices = _family(conn, main)
+    effective = _effective(conn, invoices)
+    if d.total_minor == effective:
+        return
+    if main.status == "pending" or _window_open(main, cfg, utcnow()):
+        for inv in reversed(invoices):
+            _void(conn, inv, "訂單修改", cfg, SYSTEM)
+        if d.total_minor > 0:
+            new_id = create(conn, order, cfg, d)
+            conn.execute(update(Invoice).where(Invoice.id == main.id).values(replaced_by=new_id))
+            issue_number(conn, new_id, cfg)
+        return
+    waiting = [inv for inv in invoices[1:] if inv.status == "pending"]
+    if waiting:
+        # A supplement still without its number is made again for the whole difference.
+        for inv in waiting:
+            _void(conn, inv, "訂單修改", cfg, SYSTEM)
+        invoices = _family(conn, main)
+        effective = _effective(conn, invoices)
+        if d.total_minor == effective:
+            return
+    if d.total_minor < effective:
+        _give_down(conn, invoices, effective - d.total_minor, source, "訂單修改", cfg)
+        return
+    before = building.lines_of(conn, [inv.id for inv in invoices])
+    lines = building.added_lines(before, d.lines, d.total_minor - effective)
+    extra = building.of_lines(conn, order, lines, d.einvoice)
+    new_id = create(conn, order, cfg, extra, supplement_of=main.id)
+    issue_number(conn, new_id, cfg)
