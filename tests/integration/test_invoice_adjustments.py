@@ -65,6 +65,10 @@ def test_an_order_raised_after_the_void_window_gets_a_supplementary_invoice(api,
     assert _allowances(api, extra["number"]) == [("350.00", "issued")]
     assert _allowances(api, main["number"]) == [("350.00", "issued")]
     assert [i["status"] for i in _invoices(api, n)] == ["issued", "issued"]
+    # The invoice choice no longer changes once invoiced.
+    b2b = {"type": "b2b", "buyer_ubn": "04595257", "buyer_name": "甲公司"}
+    r = api.patch(f"/api/v1/orders/{n}", json={"invoice": b2b})
+    assert r.status_code == 409 and r.json()["errors"][0]["code"] == "invoice_already_issued"
 
 
 def test_a_refund_before_the_invoice_on_shipment_is_left_out_of_it(api, shop, db):
