@@ -43,6 +43,15 @@ log = logging.getLogger("dingdan.invoicing")
 SYSTEM = Actor("system:invoicing", Role.ADMIN)
 INVOICE_SERIES = "INV"
 ALLOWANCE_SERIES = "AL"
+# Hong Kong has no VAT and no uniform invoice: an order shipped there gets a receipt
+# (收據), numbered in its own series (RCT-2026-000001), with no tax on it.
+RECEIPT_SERIES = "RCT"
+RECEIPT_COUNTRIES = frozenset({"HK"})
+
+
+def _receipt(conn: Connection, order_id: int) -> bool:
+    address = conn.execute(select(Order.shipping_address).where(Order.id == order_id)).scalar()
+    return (address or {}).get("country") in RECEIPT_COUNTRIES
 
 
 def _live(conn: Connection, order_id: int) -> Any:
@@ -166,7 +175,8 @@ def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str 
         if taken.low:
             low = {"period": period, "prefix": number[:2], "remaining": taken.remaining}
     else:
-        number, code = numbers.next_in_series(conn, INVOICE_SERIES, rules.local(now).year), None
+        series = RECEIPT_SERIES if _receipt(conn, inv.order_id) else INVOICE_SERIES
+        number, code = numbers.next_in_series(conn, series, rules.local(now).year), None
     conn.execute(
         update(Invoice)
         .where(Invoice.id == invoice_id, Invoice.status == "pending")

@@ -39,6 +39,7 @@ def invoice_view(inv: Any, supplement_of: str | None = None) -> dict[str, Any]:
         "upload_status": inv.upload_status,
         "void_reason": inv.void_reason,
         "centre": inv.centre,
+        "document": "receipt" if (inv.number or "").startswith("RCT-") else "invoice",
         "supplement_of": supplement_of,
     }
 
