@@ -97,11 +97,13 @@ def of_lines(conn: Connection, order: Any, lines: tuple[LineDraft, ...], einvoic
     total = sum(ln.amount_minor for ln in lines)
     if einvoice:
         b2b = request_of(conn, order.id).type == "b2b"
-        _, tax = documents.tax_split(Decimal(max(total, 0)) / 100, b2b=b2b)
-        return Draft(lines, total, int(tax) * 100, True)
+        _, split = documents.tax_split(Decimal(max(total, 0)) / 100, b2b=b2b)
+        return Draft(lines, total, int(split) * 100, True)
     whole = int(order.total_minor)
-    tax = int(order.tax_minor) if total == whole or whole <= 0 else order.tax_minor * total // whole
-    return Draft(lines, total, max(0, int(tax)), False)
+    share = int(order.tax_minor)
+    if total != whole and whole > 0:
+        share = share * total // whole
+    return Draft(lines, total, max(0, share), False)
 
 
 def added_lines(

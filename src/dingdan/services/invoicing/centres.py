@@ -433,5 +433,5 @@ def numbering_centre(settings: Settings) -> str | None:
     numbers itself (ECPay, Amego: their numbers come from the ranges registered there, so
     the local ranges are not used); None: numbers come from the local ranges."""
     name = settings.einvoice_centre.strip().lower()
-    adapter = {"ecpay": EcpayCentre, "amego": AmegoCentre}.get(name)
-    return name if adapter is not None and adapter.assigns_numbers else None
+    assigns = {"ecpay": EcpayCentre.assigns_numbers, "amego": AmegoCentre.assigns_numbers}
+    return name if assigns.get(name) else None
