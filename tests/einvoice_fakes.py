@@ -199,7 +199,8 @@ class FakeEcpay(_Base):
         self.invoices[d["RelateNumber"]] = {
             "InvoiceNo": number,
             "RandomNumber": random_code,
-            "InvoiceDate": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock())),
+            # ECPay answers in Taiwan's time (UTC+8, no summer time).
+            "InvoiceDate": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock() + 8 * 3600)),
             "remaining": int(d["SalesAmount"]),
             "void": False,
             "request": d,
@@ -228,6 +229,7 @@ class FakeEcpay(_Base):
             "RtnMsg": "查詢成功",
             "IIS_Number": inv["InvoiceNo"],
             "IIS_Random_Number": inv["RandomNumber"],
+            "IIS_Create_Date": inv["InvoiceDate"],
             "IIS_Invalid_Status": "1" if inv["void"] else "0",
             "IIS_Remain_Allowance_Amt": inv["remaining"],
         }

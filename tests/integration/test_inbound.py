@@ -320,3 +320,43 @@ def test_channel_kinds_need_a_secret_and_refused_stock_is_kept(shop: Any) -> Non
     assert std(shop.client, body, wid="big").status_code == 200
     [d] = shop.get("/api/v1/inbound?channel=std").json()["items"]
     assert (d["status"], d["reason"], d["order"]) == ("needs_attention", "refused_stock", None)
+
+
+def test_the_invoice_choice_in_note_attributes_and_meta_is_captured(shop: Any) -> None:
+    from dingdan.db.order_tables import OrderEvent
+    from dingdan.services.orders.invoice_choice import current_request
+
+    o = shopify_order()
+    o["note_attributes"] = [
+        {"name": "統一編號", "value": "04595257"},
+        {"name": "公司抬頭", "value": "甲公司"},
+    ]
+    assert shopify(shop.client, o).status_code == 200
+    w = woo_order()
+    w["line_items"] = w["line_items"][:1]
+    w["meta_data"] = [
+        {"id": 1, "key": "_wooecpay_invoice_type", "value": "c"},
+        {"id": 2, "key": "_wooecpay_invoice_customer_identifier", "value": "04595258"},
+    ]
+    assert woo(shop.client, w).status_code == 200
+    numbers = {d["channel"]: d["order"] for d in shop.get("/api/v1/inbound").json()["items"]}
+
+    def request_of(number: str) -> tuple[Any, Any]:
+        return shop.db.read(
+            lambda c: (
+                current_request(
+                    c, c.execute(select(Order.id).where(Order.number == number)).scalar_one()
+                ),
+                c.execute(
+                    select(OrderEvent.message)
+                    .join(Order, Order.id == OrderEvent.order_id)
+                    .where(Order.number == number, OrderEvent.kind == "customer_note")
+                ).scalar(),
+            )
+        )
+
+    asked, _ = request_of(numbers["shop"])
+    assert asked == {"type": "b2b", "buyer_ubn": "04595257", "buyer_name": "甲公司"}
+    # A UBN failing its check does not hold the order: printed, and the reason noted.
+    asked, note = request_of(numbers["woo"])
+    assert asked == {"type": "b2c"} and "buyer_ubn invalid_ubn" in (note or "")

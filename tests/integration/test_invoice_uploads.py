@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from dingdan.db.invoice_tables import Allowance, Invoice
 from dingdan.domain.invoicing.centres import CentreAnswer
-from dingdan.services.invoicing import issuing, uploads
+from dingdan.services.invoicing import uploads
 from dingdan.services.jobs import worker
 from tests.integration.test_invoices import _invoices, _paid_order, _settings, _track, shop
 
@@ -110,7 +110,13 @@ def test_a_void_goes_after_its_invoice_and_allowances_go_too(api, db, issued):
     other = _paid_order(api)
     worker.drain(db)
     second = _invoices(api, other)[0]["number"]
-    issuing.on_refund(db, other, "100.00", "p-1", "破損")
+    r = api.post(
+        f"/api/v1/orders/{other}/refunds",
+        json={"amount": "100.00", "reason": "破損"},
+        role="finance",
+    )
+    assert r.status_code == 201, r.text
+    worker.drain(db)
     centre.calls.clear()
     uploads.upload_pending(db, centre)
     [allowance] = db.read(

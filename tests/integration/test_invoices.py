@@ -442,7 +442,7 @@ def test_blank_numbers_are_each_ranges_unused_tail_and_their_e0402(api, db):
         "UPDATE einvoice_tracks SET next_no = 10000003 WHERE prefix = 'AB'")))
     blanks = api.get("/api/v1/einvoice/blanks", params={"period": "2026-11"}, role="finance")
     assert blanks.status_code == 200, blanks.text
-    assert blanks.json() == {"period": "2026-11", "total": 147, "items": [
+    assert blanks.json() == {"period": "2026-11", "total": 147, "numbered_by": None, "items": [
         {"prefix": "AB", "start": "10000003", "end": "10000049", "count": 47},
         {"prefix": "AC", "start": "20000000", "end": "20000099", "count": 100}]}
     assert api.get("/api/v1/einvoice/blanks", params={"period": "2026-12"}).status_code == 422

@@ -60,3 +60,38 @@ def test_the_order_page_shows_its_invoices(db, shop, browser):
 def test_signed_out_the_invoice_panel_sends_to_sign_in(shop, browser):
     r = browser().get(f"/orders/{shop['order']['number']}/invoices", follow_redirects=False)
     assert r.status_code in (302, 303) and "/login" in r.headers["location"]
+
+
+def test_the_printed_proof_is_rendered_by_the_worker_and_served_from_the_store(
+    db, shop, browser, monkeypatch, tmp_path
+):
+    from dingdan.config import get_settings
+    from dingdan.services.invoicing import proof
+    from dingdan.services.shared import documents
+
+    monkeypatch.setenv("DINGDAN_EINVOICE_QR_AES_KEY", "FE05F029154F6AA67A78B338ED2F6601")
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    get_settings.cache_clear()
+    try:
+        invoicing_settings.put(
+            db, ADMIN, {"seller_name": "茶行有限公司", "seller_ubn": "04595257", "einvoice": True}
+        )
+        period = rules.period_of(utcnow())
+        track = {"period": period, "prefix": "AB", "start": "10000000", "end": "10000049"}
+        invoicing_settings.add_track(db, ADMIN, track)
+        order = shop["order"]  # no carrier, no donation: a printed invoice, paper wanted
+        transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
+        worker.drain(db)
+        assert documents.pdf_state(db, proof.KIND, "AB10000000")["pending"]
+        assert documents.render_pending(db) == 2  # the A4 invoice and the proof
+
+        def never(*args, **kwargs):  # the request must not render
+            raise AssertionError("rendered on demand")
+
+        monkeypatch.setattr(proof, "render_proof", never)
+        r = browser("viewer").get("/invoices/AB10000000/proof.pdf")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+        assert r.content == documents.latest_pdf(db, proof.KIND, "AB10000000")["data"]
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -225,3 +225,46 @@ def test_a_forged_edit_from_a_role_that_may_not_is_refused_with_403(number, brow
     no_csrf = cs.client.post(f"/orders/{number}/edit", data={**fields, "csrf_token": "x" * 40})
     assert no_csrf.status_code == 403
     assert lines_of(db, number) == {"TEA-001": 2} and reserved(db, "TEA-001") == 2
+
+
+def test_the_invoice_choice_is_edited_as_at_entry_until_the_invoice_is_issued(number, browser, db):
+    from dingdan.db.types import utcnow
+    from dingdan.domain.invoicing import rules
+    from dingdan.services.invoicing import settings as invoicing_settings
+    from dingdan.services.jobs import worker
+    from dingdan.services.orders import invoice_choice
+
+    cs = browser("customer_service")
+    page = cs.get(f"/orders/{number}/edit").text
+    assert form_fields(page)["inv-kind"] == "printed"
+    before = queries.get_order(db, number)
+    bad = {"qty-0": "4", "inv-kind": "b2b", "inv-ubn": "04595258", "inv-buyer": "甲公司"}
+    r = edit(cs, number, **bad)
+    assert r.status_code == 422
+    assert re.search(r'id="inv-ubn-error"[^>]*>', r.text)
+    assert 'value="04595258"' in r.text and 'value="甲公司"' in r.text
+    assert queries.get_order(db, number) == before  # nothing changed, the quantity neither
+    r = edit(cs, number, **{"inv-kind": "b2b", "inv-ubn": "04595257", "inv-buyer": "甲公司"})
+    assert r.status_code == 303, r.text
+    assert invoice_choice.for_order(db, number)["request"] == {
+        "type": "b2b",
+        "buyer_ubn": "04595257",
+        "buyer_name": "甲公司",
+    }
+    assert form_fields(cs.get(f"/orders/{number}/edit").text)["inv-ubn"] == "04595257"
+    # Once the invoice is issued the choice is no longer on the form.
+    invoicing_settings.put(
+        db, ADMIN, {"seller_name": "茶行", "seller_ubn": "04595257", "einvoice": True}
+    )
+    track = {
+        "period": rules.period_of(utcnow()),
+        "prefix": "AB",
+        "start": "10000000",
+        "end": "10000049",
+    }
+    invoicing_settings.add_track(db, ADMIN, track)
+    order = queries.get_order(db, number)
+    transactions.record_payment(db, ADMIN, number, {"amount": order["total"]})
+    worker.drain(db)
+    page = cs.get(f"/orders/{number}/edit").text
+    assert 'id="invoice-issued"' in page and "inv-ubn" not in form_fields(page)

@@ -96,6 +96,13 @@ class Invoice(Base):
     void_xml: Mapped[str | None] = mapped_column(Text)  # F0501
     void_reason: Mapped[str | None] = mapped_column(String(200))
     replaced_by: Mapped[int | None] = mapped_column(BigId)  # the reissued invoice's id
+    # A value-added centre that assigns the number itself (ECPay): its name, and our key of
+    # the invoice there (ECPay's RelateNumber) while the number is awaited and after.
+    centre: Mapped[str | None] = mapped_column(String(20))
+    centre_key: Mapped[str | None] = mapped_column(String(30), unique=True)
+    # A supplementary invoice (an order raised after its invoice's void window): the
+    # invoice it adds to. Its live_order_id is NULL (the order's live invoice is that one).
+    supplement_of: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]

@@ -11,6 +11,7 @@ centre was down, timed out or answered a transient error) leaves the invoice's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from dingdan.domain.invoicing.documents import Allowance, AllowanceVoid, EInvoice, InvoiceVoid
@@ -25,6 +26,7 @@ class CentreAnswer:
     # A centre that assigns numbers itself (ECPay) answers with its number and random code.
     invoice_number: str | None = None
     random_code: str | None = None
+    issued_at: datetime | None = None  # when the centre issued it, as it says (aware)
 
 
 class Centre(Protocol):

@@ -21,6 +21,8 @@ from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 PERIOD = re.compile(r"([0-9]{4})-(0[13579]|11)", re.ASCII)
 PREFIX = re.compile(r"[A-Z]{2}", re.ASCII)
 EIGHT_DIGITS = re.compile(r"[0-9]{8}", re.ASCII)
+EINVOICE_NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}", re.ASCII)
+RANDOM_CODE = re.compile(r"[0-9]{4}", re.ASCII)
 LOW_SHARE = Decimal("0.8")  # a range 80% used is told to staff
 DEFAULT_VOID_CLOSING_DAY = 15  # the filing deadline: the 15th of the month after a period
 
@@ -59,6 +61,15 @@ def may_void(period: str, now: datetime, closing_day: int) -> bool:
 def random_code() -> str:
     """The invoice's four-digit random code (隨機碼)."""
     return f"{secrets.randbelow(10000):04d}"
+
+
+def centre_key(order_number: str) -> str:
+    """Our key of an invoice at a centre that assigns the numbers (ECPay's RelateNumber:
+    letters and digits, at most 30): the order's number and a random part, so that an
+    order's reissued invoice, or another database's order of the same number, never
+    collides with it."""
+    base = "".join(ch for ch in order_number if ch.isascii() and ch.isalnum())[:20]
+    return f"{base}{secrets.token_hex(4).upper()}"
 
 
 def einvoice_number(prefix: str, number: int) -> str:

@@ -258,6 +258,12 @@ FIELD_ERRORS: dict[str, str] = {
         "an allowance is given instead"
     ),
     "invoice_not_voidable": N_("an invoice that is %(status)s cannot be voided"),
+    "invoice_already_issued": N_(
+        "the invoice is issued already: it is voided and reissued, or given an allowance"
+    ),
+    "einvoice_blanks_at_centre": N_(
+        "the numbers of this period are assigned by %(centre)s, which reports the blank ones"
+    ),
     # files
     "empty_file": N_("is empty"),
     "file_too_large": N_("is larger than %(max)s bytes"),

@@ -41,6 +41,7 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.services.fulfilment.shipments import cancel_order
+from dingdan.services.integrations import inbound_invoice
 from dingdan.services.orders.capture import place_order
 from dingdan.services.orders.edits import edit_order
 from dingdan.services.payments.transactions import record_payment
@@ -385,6 +386,7 @@ def shopify_order(db: Database, channel: str, o: dict[str, Any]) -> tuple[dict[s
     }
     if o.get("note"):
         body["note"] = str(o["note"])[:1000]
+    inbound_invoice.apply(body, inbound_invoice.shopify(o, email))
     return body, o.get("financial_status") == "paid"
 
 
@@ -430,6 +432,7 @@ def woocommerce_order(db: Database, channel: str, o: dict[str, Any]) -> tuple[di
     }
     if o.get("customer_note"):
         body["note"] = str(o["customer_note"])[:1000]
+    inbound_invoice.apply(body, inbound_invoice.woocommerce(o, billing.get("email") or None))
     paid = bool(o.get("date_paid")) or o.get("status") in ("processing", "completed")
     return body, paid
 

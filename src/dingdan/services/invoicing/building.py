@@ -3,7 +3,7 @@ the ``documents.py`` values (EInvoice, Allowance) an issued invoice's rows becom
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -11,12 +11,15 @@ from sqlalchemy import Connection, select
 
 from dingdan.db.invoice_tables import Invoice, InvoiceLine
 from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.types import utcnow
 from dingdan.domain.invoicing import documents, rules
 from dingdan.domain.orders.invoice_request import InvoiceRequest
 from dingdan.services.orders import invoice_choice
 
 SHIPPING = "運費"  # the shipping line's description (Taiwan's invoices are in Chinese)
 TAX_LINE = "營業稅"  # prices without tax: the tax as a line of its own
+REFUND_LINE = "退款"  # refunded before the invoice was issued: a line taking it off
+ADJUSTMENT = "訂單調整"  # a supplementary invoice's rest that no line of the order explains
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,68 @@ def draft(conn: Connection, order: Any, settings: dict[str, Any]) -> Draft:
     if not order.prices_include_tax and order.tax_minor:
         tax = _nt(order.tax_minor) if einvoice else order.tax_minor
         lines.append(LineDraft(TAX_LINE, 1, tax, tax))
+    refunded = refunds_kept_off(order)
+    if refunded:
+        off = -(_nt(refunded) if einvoice else refunded)
+        lines.append(LineDraft(REFUND_LINE, 1, off, off))
+    return of_lines(conn, order, tuple(lines), einvoice)
+
+
+def refunds_kept_off(order: Any) -> int:
+    """What the refunds take off the invoice (minor units): the refunds beyond what was
+    paid over the order's total. An order edited down and the difference refunded keeps
+    its (smaller) total; money refunded from an order as it stands (a goodwill refund, a
+    refund before shipping with "issue on shipment") is not invoiced."""
+    overpaid = max(0, int(order.paid_minor) - int(order.total_minor))
+    return max(0, int(order.refunded_minor) - overpaid)
+
+
+def of_lines(conn: Connection, order: Any, lines: tuple[LineDraft, ...], einvoice: bool) -> Draft:
+    """The draft of these lines: the total, and the tax (an e-invoice's from its total, as
+    the specification rounds it; another invoice's, the order's in the same share)."""
     total = sum(ln.amount_minor for ln in lines)
     if einvoice:
         b2b = request_of(conn, order.id).type == "b2b"
-        _, tax = documents.tax_split(Decimal(total) / 100, b2b=b2b)
-        return Draft(tuple(lines), total, int(tax) * 100, True)
-    return Draft(tuple(lines), total, order.tax_minor, False)
+        _, split = documents.tax_split(Decimal(max(total, 0)) / 100, b2b=b2b)
+        return Draft(lines, total, int(split) * 100, True)
+    whole = int(order.total_minor)
+    share = int(order.tax_minor)
+    if total != whole and whole > 0:
+        share = share * total // whole
+    return Draft(lines, total, max(0, share), False)
+
+
+def added_lines(
+    before: list[LineDraft], after: tuple[LineDraft, ...], amount: int
+) -> tuple[LineDraft, ...]:
+    """A supplementary invoice's lines for ``amount`` more than ``before`` invoiced: the
+    units each line of ``after`` has more than before (same description and price), and
+    what that leaves of ``amount`` as one adjustment line (a price raised, a line less)."""
+    had: dict[tuple[str, int], int] = {}
+    for ln in before:
+        if ln.description != REFUND_LINE:
+            key = (ln.description, ln.unit_price_minor)
+            had[key] = had.get(key, 0) + ln.quantity
+    out = []
+    for ln in after:
+        more = ln.quantity - had.get((ln.description, ln.unit_price_minor), 0)
+        if ln.description != REFUND_LINE and more > 0 and ln.unit_price_minor > 0:
+            out.append(
+                LineDraft(ln.description, more, ln.unit_price_minor, ln.unit_price_minor * more)
+            )
+    rest = amount - sum(ln.amount_minor for ln in out)
+    if rest:
+        out.append(LineDraft(ADJUSTMENT, 1, rest, rest))
+    return tuple(out)
+
+
+def lines_of(conn: Connection, invoice_ids: list[int]) -> list[LineDraft]:
+    rows = conn.execute(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id.in_(invoice_ids))
+        .order_by(InvoiceLine.invoice_id, InvoiceLine.sequence)
+    ).all()
+    return [LineDraft(r.description, r.quantity, r.unit_price_minor, r.amount_minor) for r in rows]
 
 
 def _party_seller(settings: dict[str, Any]) -> documents.Party:
@@ -114,14 +173,38 @@ def _doc_lines(conn: Connection, invoice_id: int) -> tuple[documents.Line, ...]:
     )
 
 
-def einvoice_of(conn: Connection, inv: Any, settings: dict[str, Any]) -> documents.EInvoice:
-    """The issued e-invoice row as the plain value MIG and the centres are built from."""
+def _with_contact(conn: Connection, inv: Any, buyer: documents.Party) -> documents.Party:
+    """The buyer with the order's email, phone and address: what a centre needs to send the
+    invoice (ECPay asks for an email or a phone, and an address when printed)."""
+    order = conn.execute(
+        select(Order.customer, Order.shipping_address).where(Order.id == inv.order_id)
+    ).one()
+    customer, addr = order.customer or {}, order.shipping_address or {}
+    parts = (addr.get(k) for k in ("postal_code", "city", "line1", "line2"))
+    return replace(
+        buyer,
+        name=buyer.name or str(addr.get("name") or ""),
+        address=" ".join(str(p) for p in parts if p) or None,
+        phone=customer.get("phone") or addr.get("phone"),
+        email=customer.get("email"),
+    )
+
+
+def einvoice_of(
+    conn: Connection, inv: Any, settings: dict[str, Any], *, for_centre: bool = False
+) -> documents.EInvoice:
+    """The issued e-invoice row as the plain value MIG and the centres are built from.
+    ``for_centre``: the buyer's contact details too, and for an invoice whose number the
+    centre assigns and has not yet answered, our key at the centre as its number."""
+    buyer = _buyer(inv)
+    if for_centre:
+        buyer = _with_contact(conn, inv, buyer)
     return documents.EInvoice(
-        number=inv.number,
-        issued_at=inv.issued_at,
-        random_code=inv.random_code,
+        number=inv.number or inv.centre_key,
+        issued_at=inv.issued_at or utcnow(),
+        random_code=inv.random_code or "",
         seller=_party_seller(settings),
-        buyer=_buyer(inv),
+        buyer=buyer,
         lines=_doc_lines(conn, inv.id),
         total=Decimal(inv.total_minor) / 100,
         carrier_type=inv.carrier_type,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from dingdan.config import Settings
@@ -34,6 +35,7 @@ from dingdan.domain.invoicing import carrier_formats
 from dingdan.domain.invoicing import ecpay_einvoice as ec
 from dingdan.domain.invoicing.centres import Centre, CentreAnswer
 from dingdan.domain.invoicing.documents import Allowance, AllowanceVoid, EInvoice, InvoiceVoid
+from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.invoicing.centre_exchanges import Exchanges, Sent
 
 Clock = Callable[[], float]
@@ -128,11 +130,20 @@ class EcpayCentre:
     def issue(self, invoice: EInvoice) -> CentreAnswer:
         done = self.exchanges.last_ok("issue", invoice.number)
         if done is not None:
-            return _issued(done.get("InvoiceNo"), done.get("RandomNumber"), "already issued")
+            return _issued(
+                done.get("InvoiceNo"),
+                done.get("RandomNumber"),
+                "already issued",
+                done.get("InvoiceDate"),
+            )
         answer, data = self._run("issue", invoice.number, ec.issue_data(self.merchant_id, invoice))
         if answer.ok:
+            got = data or {}
             return _issued(
-                (data or {}).get("InvoiceNo"), (data or {}).get("RandomNumber"), answer.message
+                got.get("InvoiceNo"),
+                got.get("RandomNumber"),
+                answer.message,
+                got.get("InvoiceDate"),
             )
         if answer.retryable:
             return answer
@@ -143,7 +154,12 @@ class EcpayCentre:
         if held.retryable:
             return held
         if held.ok and found and found.get("IIS_Number"):
-            return _issued(found["IIS_Number"], found.get("IIS_Random_Number"), "already issued")
+            return _issued(
+                found["IIS_Number"],
+                found.get("IIS_Random_Number"),
+                "already issued",
+                found.get("IIS_Create_Date"),
+            )
         return answer
 
     def void(self, void: InvoiceVoid) -> CentreAnswer:
@@ -203,14 +219,29 @@ class EcpayCentre:
         return str(found.get("IsExist") or "").upper() == "Y"
 
 
-def _issued(number: Any, random_code: Any, message: str | None) -> CentreAnswer:
+def _issued(number: Any, random_code: Any, message: str | None, at: Any = None) -> CentreAnswer:
     return CentreAnswer(
         ok=True,
         code="1",
         message=message,
         invoice_number=str(number) if number else None,
         random_code=str(random_code) if random_code else None,
+        issued_at=_when(at),
     )
+
+
+def _when(at: Any) -> datetime | None:
+    """The centre's issue time: ECPay's ``InvoiceDate`` (``2026-12-07 10:00:00``, Taiwan's
+    time), Amego's ``invoice_time`` (Unix seconds); None when absent or unreadable."""
+    if isinstance(at, int | float) and not isinstance(at, bool):
+        return datetime.fromtimestamp(at, UTC)
+    if isinstance(at, str):
+        try:
+            local = datetime.strptime(at.strip()[:19], "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return None
+        return local.replace(tzinfo=SELLER_TIMEZONE).astimezone(UTC)
+    return None
 
 
 # ---- Amego ---------------------------------------------------------------------------------
@@ -282,10 +313,20 @@ class AmegoCentre:
     def issue(self, invoice: EInvoice) -> CentreAnswer:
         done = self.exchanges.last_ok("issue", invoice.number)
         if done is not None:
-            return _issued(done.get("invoice_number"), done.get("random_number"), "already issued")
+            return _issued(
+                done.get("invoice_number"),
+                done.get("random_number"),
+                "already issued",
+                done.get("invoice_time"),
+            )
         answer, reply = self._run("issue", invoice.number, am.issue_data(invoice))
         if answer.ok:
-            return _issued(reply.get("invoice_number"), reply.get("random_number"), answer.message)
+            return _issued(
+                reply.get("invoice_number"),
+                reply.get("random_number"),
+                answer.message,
+                reply.get("invoice_time"),
+            )
         if answer.retryable:
             return answer
         held, found = self._held(invoice.number)
@@ -385,3 +426,12 @@ def centre_from_settings(db: Database, settings: Settings) -> Centre | None:
             timeout=settings.einvoice_centre_timeout,
         )
     raise ValueError(f"DINGDAN_EINVOICE_CENTRE must be one of {', '.join(CENTRES)} or empty")
+
+
+def numbering_centre(settings: Settings) -> str | None:
+    """The name of the centre ``DINGDAN_EINVOICE_CENTRE`` names when it assigns the invoice
+    numbers itself (ECPay, Amego: their numbers come from the ranges registered there, so
+    the local ranges are not used); None: numbers come from the local ranges."""
+    name = settings.einvoice_centre.strip().lower()
+    assigns = {"ecpay": EcpayCentre.assigns_numbers, "amego": AmegoCentre.assigns_numbers}
+    return name if assigns.get(name) else None

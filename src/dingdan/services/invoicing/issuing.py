@@ -30,9 +30,10 @@ from dingdan.db.order_tables import Order
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.invoicing import documents, mig, rules
+from dingdan.domain.invoicing.centres import CentreAnswer
 from dingdan.domain.shared.errors import Conflict, FieldError, NotFound
 from dingdan.domain.shared.money import format_amount
-from dingdan.services.invoicing import building, numbers, pdf
+from dingdan.services.invoicing import building, numbers, pdf, proof
 from dingdan.services.invoicing import settings as invoicing_settings
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor, audit
@@ -42,6 +43,15 @@ log = logging.getLogger("dingdan.invoicing")
 SYSTEM = Actor("system:invoicing", Role.ADMIN)
 INVOICE_SERIES = "INV"
 ALLOWANCE_SERIES = "AL"
+# Hong Kong has no VAT and no uniform invoice: an order shipped there gets a receipt
+# (收據), numbered in its own series (RCT-2026-000001), with no tax on it.
+RECEIPT_SERIES = "RCT"
+RECEIPT_COUNTRIES = frozenset({"HK"})
+
+
+def _receipt(conn: Connection, order_id: int) -> bool:
+    address = conn.execute(select(Order.shipping_address).where(Order.id == order_id)).scalar()
+    return (address or {}).get("country") in RECEIPT_COUNTRIES
 
 
 def _live(conn: Connection, order_id: int) -> Any:
@@ -70,15 +80,25 @@ def issue_for_order(db: Database, order_number: str, trigger: str) -> str | None
             conn.execute(select(Order.id).where(Order.id == order.id).with_for_update())
         if _live(conn, order.id) is not None:
             return None
-        invoice_id = create(conn, order, cfg)
+        d = building.draft(conn, order, cfg)
+        if d.total_minor <= 0:
+            return None  # refunded in full before its invoice: nothing is invoiced
+        invoice_id = create(conn, order, cfg, d)
         return issue_number(conn, invoice_id, cfg)
 
     return db.write(work)
 
 
-def create(conn: Connection, order: Any, cfg: dict[str, Any]) -> int:
-    """A pending invoice of the order as it stands (its number comes from issue_number)."""
-    d = building.draft(conn, order, cfg)
+def create(
+    conn: Connection,
+    order: Any,
+    cfg: dict[str, Any],
+    d: building.Draft | None = None,
+    supplement_of: int | None = None,
+) -> int:
+    """A pending invoice of the order as it stands, or of the draft ``d`` (its number comes
+    from issue_number). A supplementary invoice is not the order's live one."""
+    d = d or building.draft(conn, order, cfg)
     req = building.request_of(conn, order.id)
     b2b = req.type == "b2b"
     invoice_id = int(
@@ -86,7 +106,8 @@ def create(conn: Connection, order: Any, cfg: dict[str, Any]) -> int:
             insert(Invoice)
             .values(
                 order_id=order.id,
-                live_order_id=order.id,
+                live_order_id=None if supplement_of else order.id,
+                supplement_of=supplement_of,
                 number=None,
                 einvoice=d.einvoice,
                 status="pending",
@@ -125,14 +146,27 @@ def create(conn: Connection, order: Any, cfg: dict[str, Any]) -> int:
     return invoice_id
 
 
+def numbering_centre() -> str | None:
+    """The centre that assigns the e-invoice numbers (ECPay), None: the local ranges do."""
+    from dingdan.config import get_settings
+    from dingdan.services.invoicing.centres import numbering_centre as of_settings
+
+    return of_settings(get_settings())
+
+
 def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str | None:
     """Number and issue a pending invoice now; None when no e-invoice number is left (it
-    stays pending until a range is added)."""
+    stays pending until a range is added) or when the centre assigns the number (it stays
+    pending until the centre answers: services/invoicing/uploads.py)."""
     inv = building.invoice_row(conn, invoice_id)
     now = utcnow()
     period = rules.period_of(now)
     low = None
     if inv.einvoice:
+        centre = numbering_centre()
+        if centre is not None:
+            _await_centre(conn, inv, centre)
+            return None
         taken = numbers.take_einvoice_number(conn, period)
         if taken is None:
             log.warning("no e-invoice number left for %s: invoice %s pending", period, inv.id)
@@ -141,18 +175,93 @@ def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str 
         if taken.low:
             low = {"period": period, "prefix": number[:2], "remaining": taken.remaining}
     else:
-        number, code = numbers.next_in_series(conn, INVOICE_SERIES, rules.local(now).year), None
+        series = RECEIPT_SERIES if _receipt(conn, inv.order_id) else INVOICE_SERIES
+        number, code = numbers.next_in_series(conn, series, rules.local(now).year), None
     conn.execute(
         update(Invoice)
         .where(Invoice.id == invoice_id, Invoice.status == "pending")
         .values(number=number, random_code=code, period=period, issued_at=now, status="issued")
     )
+    order_number = announce(conn, invoice_id, cfg)
+    if low is not None:
+        emit(conn, "einvoice.range_low", {**low, "number": order_number})
+    return number
+
+
+def _await_centre(conn: Connection, inv: Any, centre: str) -> None:
+    """The invoice waits (pending) for the number the centre assigns: the worker sends it
+    under our key and records the answer (uploads.py); the local ranges are not used."""
+    if inv.centre_key is not None:
+        return
+    key = rules.centre_key(_order_number(conn, inv.order_id))
+    conn.execute(
+        update(Invoice)
+        .where(Invoice.id == inv.id)
+        .values(centre=centre, centre_key=key, upload_status="pending", upload_error=None)
+    )
+
+
+def numbered_by_centre(
+    conn: Connection, invoice_id: int, answer: CentreAnswer, cfg: dict[str, Any]
+) -> str:
+    """Keep the number and random code the centre assigned (its answer to our issue) on the
+    invoice that waited for them; the invoice's upload status after it: ``uploaded`` (now
+    issued), ``pending_void`` (voided while it waited: the void follows) or ``failed`` (the
+    answer holds no usable number, for a person to see)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(Invoice.id).where(Invoice.id == invoice_id).with_for_update())
+    inv = building.invoice_row(conn, invoice_id)
+    if inv.number is not None:  # another worker recorded the same answer first
+        return str(inv.upload_status)
+    number, code = answer.invoice_number or "", answer.random_code or ""
+    problem = None
+    if rules.EINVOICE_NUMBER.fullmatch(number) is None or rules.RANDOM_CODE.fullmatch(code) is None:
+        problem = f"the centre answered no usable number ({number!r}, {code!r})"
+    elif conn.execute(select(Invoice.id).where(Invoice.number == number)).first() is not None:
+        problem = f"the centre's number {number} is already another invoice's"
+    if problem is not None:
+        log.error("invoice %s: %s", invoice_id, problem)
+        conn.execute(
+            update(Invoice)
+            .where(Invoice.id == invoice_id)
+            .values(upload_status="failed", upload_error=problem)
+        )
+        return "failed"
+    at = answer.issued_at or utcnow()
+    values: dict[str, Any] = {
+        "number": number,
+        "random_code": code,
+        "issued_at": at,
+        "period": rules.period_of(at),
+        "upload_error": None,
+    }
+    if inv.status == "pending":
+        values.update(status="issued", upload_status="uploaded")
+        conn.execute(update(Invoice).where(Invoice.id == invoice_id).values(**values))
+        announce(conn, invoice_id, cfg)
+        return "uploaded"
+    conn.execute(update(Invoice).where(Invoice.id == invoice_id).values(**values))
+    inv = building.invoice_row(conn, invoice_id)
+    xml = mig.f0401(building.einvoice_of(conn, inv, cfg)).decode()
+    void_xml = mig.f0501(building.void_of(inv, inv.void_reason or "")).decode()
+    conn.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id)
+        .values(mig_xml=xml, void_xml=void_xml, upload_status="pending_void")
+    )
+    return "pending_void"
+
+
+def announce(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str:
+    """What follows a number given (here, or by the centre's answer): the F0401 message
+    kept, the order's event, ``invoice.issued``, the PDFs queued; the order's number."""
     inv = building.invoice_row(conn, invoice_id)
     if inv.einvoice:
         xml = mig.f0401(building.einvoice_of(conn, inv, cfg)).decode()
         conn.execute(update(Invoice).where(Invoice.id == invoice_id).values(mig_xml=xml))
     order_number = _order_number(conn, inv.order_id)
     total = format_amount(inv.total_minor, inv.currency)
+    number = inv.number
     event(
         conn,
         inv.order_id,
@@ -166,10 +275,10 @@ def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str 
         "invoice.issued",
         {"number": order_number, "invoice": number, "total": total, "currency": inv.currency},
     )
-    if low is not None:
-        emit(conn, "einvoice.range_low", {**low, "number": order_number})
-    pdf.queue(conn, building.invoice_row(conn, invoice_id), cfg, SYSTEM.name)
-    return number
+    inv = building.invoice_row(conn, invoice_id)
+    pdf.queue(conn, inv, cfg, SYSTEM.name)
+    proof.queue(conn, inv, cfg, SYSTEM.name)
+    return order_number
 
 
 def _order_number(conn: Connection, order_id: int) -> str:
@@ -187,11 +296,17 @@ def issue_pending(db: Database) -> int:
         def work(conn: Connection) -> bool | None:
             cfg = invoicing_settings.read(conn)
             row = conn.execute(
-                select(Invoice.id).where(Invoice.status == "pending").order_by(Invoice.id).limit(1)
+                select(Invoice.id)
+                .where(Invoice.status == "pending", Invoice.centre_key.is_(None))
+                .order_by(Invoice.id)
+                .limit(1)
             ).first()
             if row is None:
                 return None
-            return issue_number(conn, int(row.id), cfg) is not None
+            if issue_number(conn, int(row.id), cfg) is not None:
+                return True
+            # Not numbered: out of numbers (stop), or handed to the centre (go on).
+            return building.invoice_row(conn, int(row.id)).centre_key is not None
 
         issued = db.write(work)
         if not issued:
@@ -337,17 +452,64 @@ def give_allowance(
     return number
 
 
+def _family(conn: Connection, main: Any) -> list[Any]:
+    """The order's live invoice and its supplementary invoices not void, oldest first."""
+    more = conn.execute(
+        select(Invoice)
+        .where(Invoice.supplement_of == main.id, Invoice.status != "void")
+        .order_by(Invoice.id)
+    ).all()
+    return [main, *more]
+
+
+def _effective(conn: Connection, invoices: list[Any]) -> int:
+    """What the invoices say the buyer owes: their totals less their allowances."""
+    return sum(_allowed_left(conn, inv) for inv in invoices)
+
+
+def _give_down(
+    conn: Connection,
+    invoices: list[Any],
+    amount: int,
+    source: str,
+    reason: str,
+    cfg: dict[str, Any],
+) -> None:
+    """Allowances for ``amount`` against the issued invoices, the newest first, each up to
+    what it has left (keyed ``source``, ``source#1``, ...)."""
+    issued = [inv for inv in reversed(invoices) if inv.status == "issued"]
+    for i, inv in enumerate(issued):
+        if amount <= 0:
+            return
+        take = min(amount, _allowed_left(conn, inv))
+        if take > 0:
+            give_allowance(conn, inv, take, source if i == 0 else f"{source}#{i}", reason, cfg)
+            amount -= take
+
+
 def on_refund(db: Database, order_number: str, amount: str, payment_id: str, reason: str) -> None:
+    """A refund: an allowance for what the invoices now hold beyond what the order keeps
+    (at most the refund). Refunded before the invoice: the invoice, when issued, leaves it
+    out (building.refunds_kept_off); an invoice still waiting for its number is made
+    again as the order now stands."""
+
     def work(conn: Connection) -> None:
         cfg = invoicing_settings.read(conn)
         order = building.order_of(conn, order_number)
-        if order is None:
+        if order is None or not cfg["configured"]:
             return
-        inv = _live(conn, order.id)
-        if inv is None or inv.status != "issued":
+        main = _live(conn, order.id)
+        if main is None:
             return
-        minor = _minor(amount, order.currency)
-        give_allowance(conn, inv, minor, f"refund:{payment_id}", f"退款 {reason}", cfg)
+        if main.status == "pending":
+            _reconcile(conn, order, main, f"refund:{payment_id}", cfg)
+            return
+        invoices = _family(conn, main)
+        target = building.draft(conn, order, cfg).total_minor
+        excess = _effective(conn, invoices) - max(target, 0)
+        give = min(_minor(amount, order.currency), excess)
+        if give > 0:
+            _give_down(conn, invoices, give, f"refund:{payment_id}", f"退款 {reason}", cfg)
 
     db.write(work)
 
@@ -361,36 +523,67 @@ def _minor(amount: str, currency: str) -> int:
 def on_order_changed(db: Database, order_number: str, source: str, cancelled: bool) -> None:
     """An invoiced order was edited (or cancelled): within the void window the invoice is
     voided and (unless cancelled) issued again as the order now stands; after it, an
-    allowance for what the order went down by."""
+    allowance for what the order went down by, or a supplementary invoice for what it
+    went up by (a closed period's invoice cannot be voided: the difference is a new
+    invoice)."""
 
     def work(conn: Connection) -> None:
         cfg = invoicing_settings.read(conn)
         order = building.order_of(conn, order_number)
         if order is None or not cfg["configured"]:
             return
-        inv = _live(conn, order.id)
-        if inv is None:
+        main = _live(conn, order.id)
+        if main is None:
             return
-        d = building.draft(conn, order, cfg)
-        if not cancelled and d.total_minor == inv.total_minor:
-            return
-        if inv.status == "pending" or _window_open(inv, cfg, utcnow()):
-            reason = "訂單取消" if cancelled else "訂單修改"
-            _void(conn, inv, reason, cfg, SYSTEM)
-            if not cancelled and d.total_minor > 0:
-                new_id = create(conn, order, cfg)
-                conn.execute(update(Invoice).where(Invoice.id == inv.id).values(replaced_by=new_id))
-                issue_number(conn, new_id, cfg)
-            return
-        edits = conn.execute(
-            select(func.coalesce(func.sum(Allowance.amount_minor), 0)).where(
-                Allowance.invoice_id == inv.id,
-                Allowance.status == "issued",
-                Allowance.source.like("edit:%"),
-            )
-        ).scalar_one()
-        down = inv.total_minor - int(edits) - (0 if cancelled else d.total_minor)
-        if down > 0:
-            give_allowance(conn, inv, down, source, "訂單修改", cfg)
+        if cancelled:
+            _cancel(conn, main, source, cfg)
+        else:
+            _reconcile(conn, order, main, source, cfg)
 
     db.write(work)
+
+
+def _cancel(conn: Connection, main: Any, source: str, cfg: dict[str, Any]) -> None:
+    """Each invoice voided while it may be, else an allowance for all it has left."""
+    now = utcnow()
+    for i, inv in enumerate(reversed(_family(conn, main))):
+        if inv.status == "pending" or _window_open(inv, cfg, now):
+            _void(conn, inv, "訂單取消", cfg, SYSTEM)
+        else:
+            left = _allowed_left(conn, inv)
+            if left > 0:
+                give_allowance(conn, inv, left, f"{source}#{i}" if i else source, "訂單取消", cfg)
+
+
+def _reconcile(conn: Connection, order: Any, main: Any, source: str, cfg: dict[str, Any]) -> None:
+    """Bring the invoices to the order as it stands (see on_order_changed)."""
+    d = building.draft(conn, order, cfg)
+    invoices = _family(conn, main)
+    effective = _effective(conn, invoices)
+    if d.total_minor == effective:
+        return
+    if main.status == "pending" or _window_open(main, cfg, utcnow()):
+        for inv in reversed(invoices):
+            _void(conn, inv, "訂單修改", cfg, SYSTEM)
+        if d.total_minor > 0:
+            new_id = create(conn, order, cfg, d)
+            conn.execute(update(Invoice).where(Invoice.id == main.id).values(replaced_by=new_id))
+            issue_number(conn, new_id, cfg)
+        return
+    waiting = [inv for inv in invoices[1:] if inv.status == "pending"]
+    if waiting:
+        # A supplement still without its number is made again for the whole difference.
+        for inv in waiting:
+            _void(conn, inv, "訂單修改", cfg, SYSTEM)
+        invoices = _family(conn, main)
+        effective = _effective(conn, invoices)
+        if d.total_minor == effective:
+            return
+    if d.total_minor < effective:
+        _give_down(conn, invoices, effective - d.total_minor, source, "訂單修改", cfg)
+        return
+    before = building.lines_of(conn, [inv.id for inv in invoices])
+    lines = building.added_lines(before, d.lines, d.total_minor - effective)
+    extra = building.of_lines(conn, order, lines, d.einvoice)
+    new_id = create(conn, order, cfg, extra, supplement_of=main.id)
+    issue_number(conn, new_id, cfg)

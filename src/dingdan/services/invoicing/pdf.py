@@ -42,7 +42,8 @@ dl { margin: 0; } dt { color: #555; font-size: 8.5pt; } dd { margin: 0 0 2mm; }
 <h1>{{ title }}</h1>
 {% if inv.status == "void" %}<p class="void">已作廢 VOID — {{ inv.void_reason }}</p>{% endif %}
 <dl>
-<dt>發票號碼 Invoice number</dt><dd>{{ inv.number }}</dd>
+<dt>{% if receipt %}收據號碼 Receipt number{% else %}發票號碼 Invoice number{% endif %}</dt>
+<dd>{{ inv.number }}</dd>
 {% if inv.random_code %}<dt>隨機碼 Random code</dt><dd>{{ inv.random_code }}</dd>{% endif %}
 <dt>開立日期 Issued</dt><dd>{{ issued }}</dd>
 <dt>訂單 Order</dt><dd>{{ order_number }}</dd>
@@ -65,7 +66,7 @@ dl { margin: 0; } dt { color: #555; font-size: 8.5pt; } dd { margin: 0 0 2mm; }
 <td class="n">{{ ln.amount }}</td></tr>{% endfor %}
 </tbody>
 <tbody class="totals">
-{% if inv.type == "b2b" %}<tr><td colspan="4" class="n">銷售額 Sales</td>
+{% if inv.type == "b2b" and not receipt %}<tr><td colspan="4" class="n">銷售額 Sales</td>
 <td class="n">{{ sales }}</td></tr>
 <tr><td colspan="4" class="n">營業稅 Tax</td><td class="n">{{ tax }}</td></tr>{% endif %}
 <tr><td colspan="4" class="n"><b>總計 Total ({{ inv.currency }})</b></td>
@@ -93,8 +94,11 @@ def invoice_html(conn: Connection, inv: Any, settings: dict[str, Any]) -> str:
         for k in ("seller_address", "seller_phone", "seller_email")
         if settings.get(k)
     ]
+    receipt = (inv.number or "").startswith("RCT-")
+    title = "收據 Receipt" if receipt else "發票 Invoice"
     return _TEMPLATE.render(
-        title="電子發票 E-invoice" if inv.einvoice else "發票 Invoice",
+        title="電子發票 E-invoice" if inv.einvoice else title,
+        receipt=receipt,
         inv=inv,
         issued=issued,
         order_number=order_number,

@@ -16,13 +16,14 @@ from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert, select
 
 from dingdan.config import Settings, get_settings
 from dingdan.db.engine import Database
 from dingdan.domain.invoicing import proof, qr
 from dingdan.domain.invoicing.documents import EInvoice
-from dingdan.domain.shared.errors import Conflict
+from dingdan.domain.shared.errors import Conflict, NotFound
+from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.documents import html_to_pdf
 
@@ -129,10 +130,48 @@ def render_proof(
     return html_to_pdf(proof_html(einvoice, key, paper))
 
 
+KIND = "einvoice_proof"
+
+
+def queue(conn: Connection, inv: Any, settings: dict[str, Any], actor: str) -> None:
+    """The proof of a newly issued e-invoice, for the worker to render into the documents
+    store (services/shared/documents.py), as the A4 PDF is: only where paper is wanted (a
+    printed B2C invoice, or B2B), and only once the seller's QR key is set (without it the
+    proof cannot be made; ``proof_of`` then says which setting is missing)."""
+    from dingdan.db.document_tables import Document
+    from dingdan.db.order_tables import Order
+    from dingdan.services.invoicing import building
+
+    if not inv.einvoice or inv.status != "issued" or not inv.number:
+        return
+    doc = building.einvoice_of(conn, inv, settings)
+    if not doc.printed:
+        return
+    try:
+        key = qr_key_from(get_settings())
+    except qr.QrKeyError:
+        return
+    order_number = conn.execute(select(Order.number).where(Order.id == inv.order_id)).scalar_one()
+    conn.execute(
+        insert(Document).values(
+            kind=KIND,
+            subject=inv.number,
+            status="pending",
+            attempts=0,
+            html=proof_html(doc, key),
+            filename=f"einvoice-proof-{inv.number}.pdf",
+            requested_by=actor,
+            order_numbers=[order_number],
+        )
+    )
+
+
 def proof_of(db: Database, actor: Actor, number: str) -> tuple[bytes, str]:
-    """The printed proof (證明聯) of an issued e-invoice, rendered now; the download is in
-    the audit trail. An invoice that is not an issued e-invoice has no proof (409); without
-    the seller's QR key the proof cannot be made (409, saying which setting)."""
+    """The printed proof (證明聯) of an issued e-invoice: the file the worker rendered, or
+    (none yet, e.g. a carrier invoice whose buyer asks for paper after all) rendered now;
+    the download is in the audit trail. An invoice that is not an issued e-invoice has no
+    proof (409); without the seller's QR key the proof cannot be made (409, saying which
+    setting)."""
     from dingdan.services.invoicing import building, queries
     from dingdan.services.invoicing import settings as invoicing_settings
 
@@ -143,13 +182,17 @@ def proof_of(db: Database, actor: Actor, number: str) -> tuple[bytes, str]:
         return building.einvoice_of(conn, inv, invoicing_settings.read(conn))
 
     doc = db.read(read)
+    filename = f"einvoice-proof-{number}.pdf"
     try:
-        key = qr_key_from(get_settings())
-    except qr.QrKeyError:
-        raise Conflict(
-            detail="The proof's QR codes need the seller's QR key: set "
-            "DINGDAN_EINVOICE_QR_AES_KEY (docs/einvoice-centres.md)."
-        ) from None
-    data = render_proof(doc, qr_key=key)
+        data = documents.latest_pdf(db, KIND, number)["data"]
+    except NotFound:
+        try:
+            key = qr_key_from(get_settings())
+        except qr.QrKeyError:
+            raise Conflict(
+                detail="The proof's QR codes need the seller's QR key: set "
+                "DINGDAN_EINVOICE_QR_AES_KEY (docs/einvoice-centres.md)."
+            ) from None
+        data = render_proof(doc, qr_key=key)
     db.write(lambda conn: audit(conn, actor, "download", "invoice", number))
-    return data, f"einvoice-proof-{number}.pdf"
+    return data, filename

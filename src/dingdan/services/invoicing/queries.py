@@ -15,7 +15,8 @@ from dingdan.domain.shared.money import format_amount
 from dingdan.services.shared.common import Actor, audit, iso
 
 
-def invoice_view(inv: Any) -> dict[str, Any]:
+def invoice_view(inv: Any, supplement_of: str | None = None) -> dict[str, Any]:
+    """``supplement_of``: the number of the invoice a supplementary one adds to."""
     return {
         "number": inv.number,
         "random_code": inv.random_code,
@@ -37,6 +38,9 @@ def invoice_view(inv: Any) -> dict[str, Any]:
         "seller_name": inv.seller_name,
         "upload_status": inv.upload_status,
         "void_reason": inv.void_reason,
+        "centre": inv.centre,
+        "document": "receipt" if (inv.number or "").startswith("RCT-") else "invoice",
+        "supplement_of": supplement_of,
     }
 
 
@@ -72,8 +76,13 @@ def invoice_detail(conn: Connection, number: str) -> dict[str, Any]:
         select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.sequence)
     ).all()
     order_number = conn.execute(select(Order.number).where(Order.id == inv.order_id)).scalar_one()
+    added_to = None
+    if inv.supplement_of is not None:
+        added_to = conn.execute(
+            select(Invoice.number).where(Invoice.id == inv.supplement_of)
+        ).scalar()
     return {
-        **invoice_view(inv),
+        **invoice_view(inv, added_to),
         "order_number": order_number,
         "lines": [
             {
@@ -116,7 +125,8 @@ def order_invoices(db: Database, actor: Actor, order_number: str) -> dict[str, A
                 _seen(conn, actor, number)
 
         db.write(seen)
-    return {"items": [invoice_view(inv) for inv in rows]}
+    numbers = {inv.id: inv.number for inv in rows}
+    return {"items": [invoice_view(inv, numbers.get(inv.supplement_of)) for inv in rows]}
 
 
 def get_invoice(db: Database, actor: Actor, number: str) -> dict[str, Any]:

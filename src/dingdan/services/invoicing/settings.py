@@ -15,12 +15,12 @@ from sqlalchemy import Connection, and_, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db.engine import Database
-from dingdan.db.invoice_tables import EInvoiceTrack
+from dingdan.db.invoice_tables import EInvoiceTrack, Invoice
 from dingdan.db.tables import Setting, table_of
 from dingdan.db.types import utcnow
 from dingdan.domain.invoicing import mig, rules
 from dingdan.domain.shared.business_ids import is_valid_tw_ubn
-from dingdan.domain.shared.errors import Conflict, FieldErrors, ValidationFailed
+from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.outbox_events import emit
@@ -256,14 +256,34 @@ def import_tracks(db: Database, actor: Actor, text: str) -> dict[str, Any]:
 # Blank numbers -------------------------------------------------------------------------------
 
 
+def _numbered_by(conn: Connection, period: str) -> str | None:
+    """The centre that assigns the numbers of ``period`` (now, or for an invoice of the
+    period): its ranges are registered there and it reports their blanks itself."""
+    from dingdan.services.invoicing.issuing import numbering_centre
+
+    return (
+        numbering_centre()
+        or conn.execute(
+            select(Invoice.centre)
+            .where(Invoice.period == period, Invoice.centre.is_not(None))
+            .limit(1)
+        ).scalar()
+    )
+
+
 def blank_numbers(db: Database, period: str) -> dict[str, Any]:
     """The numbers of ``period``'s ranges never issued (each range's ``next``..``end``): what
     is reported as blank (E0402) once the period has closed. Numbers are taken in order and
-    a void keeps its number, so a range's unused numbers are always its tail."""
+    a void keeps its number, so a range's unused numbers are always its tail. A period whose
+    numbers a centre assigns (ECPay) has none here: the centre holds the ranges and reports
+    the blanks (``numbered_by``)."""
     if not isinstance(period, str) or rules.PERIOD.fullmatch(period) is None:
         raise ValidationFailed.on("period", "invalid_einvoice_period")
 
     def work(conn: Connection) -> dict[str, Any]:
+        centre = _numbered_by(conn, period)
+        if centre is not None:
+            return {"period": period, "items": [], "total": 0, "numbered_by": centre}
         tracks = conn.execute(
             select(EInvoiceTrack)
             .where(EInvoiceTrack.period == period)
@@ -279,7 +299,8 @@ def blank_numbers(db: Database, period: str) -> dict[str, Any]:
             for t in tracks
             if t.next_no <= t.end_no
         ]
-        return {"period": period, "items": items, "total": sum(i["count"] for i in items)}
+        total = sum(i["count"] for i in items)
+        return {"period": period, "items": items, "total": total, "numbered_by": None}
 
     return db.read(work)
 
@@ -289,6 +310,14 @@ def blank_numbers_mig(db: Database, period: str, prefix: str) -> bytes:
     if not isinstance(prefix, str) or rules.PREFIX.fullmatch(prefix) is None:
         raise ValidationFailed.on("prefix", "invalid_track_prefix")
     found = blank_numbers(db, period)
+    if found["numbered_by"] is not None:
+        raise Conflict(
+            detail=f"The numbers of {period} are assigned by {found['numbered_by']}, "
+            "which reports their blanks itself.",
+            errors=[
+                FieldError.of("period", "einvoice_blanks_at_centre", centre=found["numbered_by"])
+            ],
+        )
     cfg = get(db)
     if not cfg.get("seller_ubn"):
         raise ValidationFailed.on("seller_ubn", "required")

@@ -19,8 +19,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
+from dingdan.db.einvoice_exchange_tables import EinvoiceExchange
 from dingdan.db.engine import Database
 from dingdan.db.invoice_tables import Allowance, Invoice
 from dingdan.domain.invoicing.centres import Centre, CentreAnswer
@@ -55,33 +56,80 @@ def _ask(call: Callable[[], CentreAnswer]) -> CentreAnswer:
         return CentreAnswer(ok=False, message=str(exc)[:500], retryable=True)
 
 
-def _upload_invoice(db: Database, centre: Centre, inv: Any, cfg: dict[str, Any]) -> str:
-    """The invoice's pending document(s): its issue, then (voided) its void."""
-
-    def read(conn: Connection) -> Any:
-        return building.einvoice_of(conn, inv, cfg)
-
-    def record(status: str, error: str | None) -> None:
-        db.write(
-            lambda conn: conn.execute(
-                update(Invoice)
-                .where(Invoice.id == inv.id, Invoice.status == inv.status)
-                .values(upload_status=status, upload_error=error)
-            )
+def _record(db: Database, inv: Any, status: str, error: str | None) -> None:
+    db.write(
+        lambda conn: conn.execute(
+            update(Invoice)
+            .where(Invoice.id == inv.id, Invoice.status == inv.status)
+            .values(upload_status=status, upload_error=error)
         )
+    )
 
-    if inv.upload_status == "pending":
+
+def _upload_invoice(db: Database, centre: Centre, inv: Any, cfg: dict[str, Any]) -> str:
+    """The invoice's pending document(s): its issue, then (voided) its void. An invoice
+    whose number the centre assigns is issued first, and numbered from the answer."""
+    if inv.number is None:
+        status, inv = _numbered_by_centre(db, centre, inv, cfg)
+        if status != "pending_void":
+            return status
+    elif inv.upload_status == "pending":
+
+        def read(conn: Connection) -> Any:
+            return building.einvoice_of(conn, inv, cfg, for_centre=True)
+
         doc = db.read(read)
         status, error = _status(_ask(lambda: centre.issue(doc)))
         if status == "uploaded" and inv.status == "void":
             status = "pending_void"
-        record(status, error)
+        _record(db, inv, status, error)
         if status != "pending_void":
             return status
     void = building.void_of(inv, inv.void_reason or "")
     status, error = _status(_ask(lambda: centre.void(void)))
-    record(status, error)
+    _record(db, inv, status, error)
     return status
+
+
+def _ever_sent(db: Database, centre: Centre, key: str) -> bool:
+    return (
+        db.read(
+            lambda conn: conn.execute(
+                select(EinvoiceExchange.id)
+                .where(
+                    EinvoiceExchange.centre == centre.name,
+                    EinvoiceExchange.operation == "issue",
+                    EinvoiceExchange.document_number == key,
+                )
+                .limit(1)
+            ).first()
+        )
+        is not None
+    )
+
+
+def _numbered_by_centre(
+    db: Database, centre: Centre, inv: Any, cfg: dict[str, Any]
+) -> tuple[str, Any]:
+    """Issue at the centre an invoice that waits for the centre's number, under our key,
+    and keep the number and random code it answers: the invoice becomes ``issued`` (or,
+    voided while it waited, gets its number and ``pending_void``, for the void to follow).
+    A void invoice never sent has nothing to void: ``not_required``."""
+    if inv.centre_key is None or (
+        inv.status == "void" and not _ever_sent(db, centre, inv.centre_key)
+    ):
+        _record(db, inv, "not_required", None)
+        return "not_required", inv
+    doc = db.read(lambda conn: building.einvoice_of(conn, inv, cfg, for_centre=True))
+    answer = _ask(lambda: centre.issue(doc))
+    if not answer.ok:
+        status, error = _status(answer)
+        _record(db, inv, status, error)
+        return status, inv
+    from dingdan.services.invoicing import issuing
+
+    status = db.write(lambda conn: issuing.numbered_by_centre(conn, inv.id, answer, cfg))
+    return status, db.read(lambda conn: building.invoice_row(conn, inv.id))
 
 
 def _upload_allowance(db: Database, centre: Centre, a: Any, cfg: dict[str, Any]) -> str:
@@ -105,12 +153,21 @@ def upload_pending(db: Database, centre: Centre | None = None) -> int:
     centre = centre or centre_of(db)
     if centre is None:
         return 0
+    if getattr(centre, "assigns_numbers", False):
+        from dingdan.services.invoicing import issuing
+
+        # Invoices left waiting for local numbers before the centre took over numbering.
+        if issuing.numbering_centre() is not None:
+            issuing.issue_pending(db)
     invoices = db.read(
         lambda c: c.execute(
             select(Invoice)
             .where(
                 Invoice.upload_status.in_(("pending", "pending_void")),
-                Invoice.status.in_(("issued", "void")),
+                or_(
+                    Invoice.status.in_(("issued", "void")),
+                    Invoice.centre_key.is_not(None),  # pending: awaits the centre's number
+                ),
             )
             .order_by(Invoice.id)
             .limit(BATCH)

@@ -14,6 +14,7 @@ from dingdan.db.engine import Database, RetryTransaction
 from dingdan.db.order_tables import Allocation, Order, OrderLine
 from dingdan.db.tables import Location, Product, StockLevel
 from dingdan.domain.inventory.stock import MovementKind, check_quantity
+from dingdan.domain.orders import invoice_request
 from dingdan.domain.orders import rules as rules
 from dingdan.domain.shared import contact
 from dingdan.domain.shared.errors import (
@@ -26,7 +27,7 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.domain.shared.numbers import check_amounts
-from dingdan.services.orders import backorders, pricing
+from dingdan.services.orders import backorders, invoice_choice, pricing
 from dingdan.services.orders.allocation import add_allocation, refresh_order
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.capture import tax_overrides
@@ -196,8 +197,12 @@ def retotal(conn: Connection, order_id: int, country: str, shipping_minor: int) 
 
 def _check_edit(
     body: dict[str, Any], currency: str
-) -> tuple[dict[str, Any] | None, int | None, list[dict[str, Any]]]:
+) -> tuple[dict[str, Any] | None, int | None, list[dict[str, Any]], dict[str, Any] | None]:
     errors = FieldErrors()
+    invoice = None
+    if body.get("invoice") is not None:
+        asked = invoice_request.check(body["invoice"], errors)
+        invoice = asked.as_dict() if asked is not None else None
     address = None
     if body.get("shipping_address") is not None:
         checked = contact.validate_address(body["shipping_address"], "shipping_address", errors)
@@ -221,10 +226,10 @@ def _check_edit(
                 ln["_price"] = parse_amount(ln["unit_price"], currency, f"lines[{i}].unit_price")
             except Exception as exc:  # noqa: BLE001
                 errors.items.extend(getattr(exc, "errors", []))
-    if not (address or shipping is not None or lines):
+    if not (address or shipping is not None or lines or body.get("invoice") is not None):
         errors.add("body", "nothing_to_change")
     errors.raise_if_any()
-    return address, shipping, lines
+    return address, shipping, lines, invoice
 
 
 def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> OrderView:
@@ -234,7 +239,7 @@ def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
     def work(conn: Connection) -> OrderView:
         order = fetch(conn, number, lock=True)
         _editable(order)
-        address, shipping, wanted = _check_edit(body, order.currency)
+        address, shipping, wanted, invoice = _check_edit(body, order.currency)
         freed: list[tuple[int, int]] = []
         below: list[pricing.BelowList] = []
         changes = _apply_lines(conn, actor, order, wanted, freed, below)
@@ -247,6 +252,9 @@ def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
         country = (address or order.shipping_address)["country"]
         retotal(conn, order.id, country, order.shipping_minor if shipping is None else shipping)
         refresh_order(conn, order.id)
+        invoice_changed = invoice is not None and invoice_choice.set_by_staff(
+            conn, order.id, invoice, actor.name
+        )
         after = fetch(conn, number)
         event(
             conn,
@@ -257,6 +265,7 @@ def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
             {
                 "lines": changes,
                 "shipping_address_changed": bool(address),
+                "invoice_changed": invoice_changed,
                 "total_before": format_amount(order.total_minor, order.currency),
                 "total_after": format_amount(after.total_minor, order.currency),
             },

@@ -15,7 +15,7 @@ from dingdan.db.engine import Database
 from dingdan.db.invoice_tables import Invoice
 from dingdan.db.order_tables import Order, OrderEvent
 from dingdan.domain.orders import invoice_request
-from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
+from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, NotFound
 from dingdan.services.orders.capture import INVOICE_REQUEST_EVENT
 from dingdan.services.orders.events import event
 
@@ -55,6 +55,22 @@ def current_request(conn: Connection, order_id: int) -> dict[str, Any]:
     return data if isinstance(data, dict) else {"type": "b2c"}
 
 
+def for_order(db: Database, number: str) -> dict[str, Any]:
+    """The order's invoice request and whether the shop may still change it (no invoice
+    of the order yet), for the order's edit page."""
+
+    def work(conn: Connection) -> dict[str, Any]:
+        order_id = conn.execute(select(Order.id).where(Order.number == number)).scalar()
+        if order_id is None:
+            raise NotFound(detail=f"Order {number} not found.")
+        return {
+            "request": current_request(conn, int(order_id)),
+            "changeable": not _invoiced(conn, int(order_id)),
+        }
+
+    return db.read(work)
+
+
 def choice(db: Database, token: str) -> dict[str, Any]:
     """What the tracking page shows: the request as it stands and whether it may change
     (a Taiwan order in TWD, open, not invoiced yet)."""
@@ -92,3 +108,18 @@ def ask(db: Database, token: str, body: dict[str, Any] | None) -> dict[str, Any]
         return data
 
     return db.write(work)
+
+
+def set_by_staff(conn: Connection, order_id: int, data: dict[str, Any], actor: str) -> bool:
+    """The shop's change of the order's invoice request (the order edit, joining its
+    transaction, which holds the order's lock); whether it changed. Refused (409) once the
+    order has an invoice: a change is then a void and reissue, or an allowance."""
+    if current_request(conn, order_id) == data:
+        return False
+    if _invoiced(conn, order_id):
+        raise Conflict(
+            detail="The invoice of this order is issued already.",
+            errors=[FieldError.of("invoice", "invoice_already_issued")],
+        )
+    event(conn, order_id, INVOICE_REQUEST_EVENT, actor, "Invoice request", data)
+    return True

@@ -12,12 +12,14 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.invoicing import issuing, pdf, queries
+from dingdan.services.invoicing import fapiao_requests, issuing, pdf, queries
 from dingdan.services.invoicing import settings as invoicing_settings
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.invoicing.schemas import (
     AllowanceList,
     BlankNumbers,
+    FapiaoIn,
+    FapiaoOut,
     InvoiceDetail,
     InvoiceList,
     InvoicingSettings,
@@ -214,3 +216,58 @@ async def void_invoice(
     """Void an issued invoice (F0501) within the void window; its number is never used
     again. After the window: 409 with ``void_window_closed``."""
     return await run_in_threadpool(issuing.void, db_of(request), actor, number, body.reason)
+
+
+@router.put(
+    "/orders/{number}/fapiao",
+    response_model=FapiaoOut,
+    responses=responses("forbidden", "not_found", "conflict"),
+)
+async def put_fapiao(
+    request: Request, number: str, body: FapiaoIn, actor: Actor = can(Action.MANAGE_ORDERS)
+) -> dict[str, Any]:
+    """A mainland China order's fapiao request, kept for the seller's tax system (422 for an
+    order not shipped to CN, or a USCC failing its check character)."""
+    return await run_in_threadpool(
+        fapiao_requests.set_request,
+        db_of(request),
+        actor,
+        number,
+        body.model_dump(exclude_none=True),
+    )
+
+
+@router.get(
+    "/fapiao/requests",
+    response_class=Response,
+    responses={
+        **responses("forbidden"),
+        200: {
+            "description": "The fapiao requests of the orders placed in the range",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        },
+    },
+)
+async def export_fapiao(
+    request: Request,
+    format: str = Query("csv", max_length=10, description="csv (UTF-8 with a BOM) or xlsx"),
+    date_from: str | None = Query(None, alias="from", max_length=10, description="YYYY-MM-DD"),
+    date_to: str | None = Query(None, alias="to", max_length=10, description="YYYY-MM-DD"),
+    actor: Actor = can(MANAGE),
+) -> Response:
+    """The orders' fapiao requests (title, tax ID, email) placed from ``from`` to ``to``
+    (the seller's days, default the last 31), for the seller to upload to their
+    tax-control system; cancelled orders are left out."""
+    data, media, name = await run_in_threadpool(
+        fapiao_requests.export, db_of(request), actor, date_from, date_to, format
+    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "private, no-store",
+    }
+    return Response(content=data, media_type=media, headers=headers)

@@ -79,6 +79,11 @@ class BlankNumbers(View):
     period: str
     items: list[BlankRun]
     total: int
+    numbered_by: str | None = Field(
+        None,
+        description="the centre that assigned the period's numbers (ecpay, amego): it "
+        "reports their blanks, so none are listed here",
+    )
 
 
 class Invoice(View):
@@ -104,6 +109,15 @@ class Invoice(View):
         description="not_required, pending, pending_void (the void is left), uploaded or failed"
     )
     void_reason: str | None
+    centre: str | None = Field(
+        None, description="the value-added centre that assigned the number (ecpay, amego)"
+    )
+    supplement_of: str | None = Field(
+        None, description="the invoice this one adds to (an order raised after its void window)"
+    )
+    document: str = Field(
+        "invoice", description="invoice, or receipt (收據: an order shipped to Hong Kong, no tax)"
+    )
 
 
 class InvoiceList(View):
@@ -140,3 +154,20 @@ class InvoiceDetail(Invoice):
 
 class VoidIn(Strict):
     reason: str = Field(min_length=1, max_length=200)
+
+
+class FapiaoIn(Strict):
+    """A mainland China order's fapiao request (发票): ``company`` with the unified social
+    credit code (checked with its check character), or ``personal`` without one."""
+
+    buyer_type: str | None = Field(default=None, max_length=20, description="company or personal")
+    title: str | None = Field(default=None, max_length=200, description="抬头")
+    tax_id: str | None = Field(default=None, max_length=40, description="统一社会信用代码")
+    email: str | None = Field(default=None, max_length=254)
+
+
+class FapiaoOut(View):
+    buyer_type: str
+    title: str
+    tax_id: str | None
+    email: str

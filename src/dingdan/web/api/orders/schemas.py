@@ -134,6 +134,10 @@ class OrderEditIn(Strict):
     lines: list[EditLineIn] | None = Field(default=None, min_length=1, max_length=500)
     shipping_address: AddressIn | None = None
     shipping_price: str | None = Field(default=None, max_length=30)
+    invoice: InvoiceIn | None = Field(
+        default=None,
+        description="the invoice asked for, as at capture; 409 once the order is invoiced",
+    )
 
 
 class LineCancelIn(Strict):

@@ -16,9 +16,9 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, FieldErrors
-from dingdan.services.orders import edits, queries
+from dingdan.services.orders import edits, invoice_choice, queries
 from dingdan.web.error_status import status_of
-from dingdan.web.pages.orders import refund_difference
+from dingdan.web.pages.orders import entry_form, refund_difference
 from dingdan.web.pages.shared import messages
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import form_amount, form_whole
@@ -77,6 +77,8 @@ def _form_field(field: str, rows: list[tuple[str, int]]) -> str:
             return f"{prefix}{name}-{n}"
     if field.startswith("shipping_address."):
         return "addr-" + field.split(".", 1)[1]
+    if field == "invoice" or field.startswith("invoice."):
+        return entry_form.form_field(field, "TW") or "inv-kind"
     return field
 
 
@@ -105,7 +107,7 @@ def _effective(line: dict[str, Any]) -> int:
     return int(line["quantity"]) - int(line["cancelled"])
 
 
-def _values(order: Mapping[str, Any]) -> dict[str, Any]:
+def _values(order: Mapping[str, Any], invoice: Mapping[str, Any]) -> dict[str, Any]:
     """The form's fields as they are now."""
     v: dict[str, Any] = {"shipping_price": order["shipping_total"]}
     for i, ln in enumerate(order["lines"]):
@@ -114,7 +116,18 @@ def _values(order: Mapping[str, Any]) -> dict[str, Any]:
         v[f"price-{i}"] = ln["unit_price"]
     for name in ADDRESS:
         v[f"addr-{name}"] = order["shipping_address"].get(name) or ""
+    v.update(entry_form.invoice_values(invoice["request"]))
     return v
+
+
+def _invoice_asked(form: dict[str, Any], invoice: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The invoice request the form asks for, when it differs from the order's (and the
+    order has no invoice yet: after that the fields are not on the form)."""
+    if not invoice["changeable"] or "inv-kind" not in form:
+        return None
+    asked = entry_form.invoice(form) or {"type": "b2c"}
+    typed = {k: val for k, val in asked.items() if val is not None}
+    return typed if typed != invoice["request"] else None
 
 
 def _same_amount(a: Any, b: Any) -> bool:
@@ -174,7 +187,11 @@ def _address(form: dict[str, Any], order: Mapping[str, Any]) -> dict[str, Any] |
 
 
 def _body(
-    form: dict[str, Any], order: Mapping[str, Any], skus: list[str], rows: list[tuple[str, int]]
+    form: dict[str, Any],
+    order: Mapping[str, Any],
+    skus: list[str],
+    rows: list[tuple[str, int]],
+    invoice: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The edit the form asks for; ``skus`` gets the SKU of each line named, in order, so
     that an error on ``lines[i]`` can name its SKU, and ``rows`` its form row."""
@@ -189,11 +206,20 @@ def _body(
     shipping = form_amount(form, "shipping_price")
     if shipping is not None and not _same_amount(shipping, order["shipping_total"]):
         body["shipping_price"] = shipping
+    if (asked := _invoice_asked(form, invoice)) is not None:
+        body["invoice"] = asked
     errors.raise_if_any()
     return body
 
 
-def _page(page: Page, order: Mapping[str, Any], v: dict[str, Any], status: int = 200, **kw: Any):  # type: ignore[no-untyped-def]
+def _page(  # type: ignore[no-untyped-def]
+    page: Page,
+    order: Mapping[str, Any],
+    invoice: Mapping[str, Any],
+    v: dict[str, Any],
+    status: int = 200,
+    **kw: Any,
+):
     countries = list(COUNTRIES)
     if order["shipping_address"].get("country") not in countries:
         countries.append(order["shipping_address"]["country"])
@@ -201,6 +227,7 @@ def _page(page: Page, order: Mapping[str, Any], v: dict[str, Any], status: int =
         "orders/order_edit.html",
         status=status,
         o=order,
+        invoice=invoice,
         v=v,
         add_rows=ADD_ROWS,
         countries=[(c, page.fmt.country(c)) for c in countries],
@@ -218,10 +245,11 @@ def _page(page: Page, order: Mapping[str, Any], v: dict[str, Any], status: int =
 def edit_form(request: Request, number: str, page: User) -> Response:
     page.require(Action.MANAGE_ORDERS)
     order = queries.get_order(request.app.state.db, number)
+    invoice = invoice_choice.for_order(request.app.state.db, number)
     result = request.session.pop(RESULT, None)
     if not isinstance(result, dict) or result.get("number") != number:
         result = None
-    return _page(page, order, _values(order), result=result)
+    return _page(page, order, invoice, _values(order, invoice), result=result)
 
 
 def _result(
@@ -253,6 +281,7 @@ def _result(
         "total_after": after["total"],
         "currency": after["currency"],
         "address": "shipping_address" in body,
+        "invoice": "invoice" in body,
     }
 
 
@@ -261,20 +290,20 @@ def save_edit(request: Request, number: str, page: User, form: Form) -> Response
     actor = page.require(Action.MANAGE_ORDERS)
     db = request.app.state.db
     order = queries.get_order(db, number)
+    invoice = invoice_choice.for_order(db, number)
     body: dict[str, Any] = {}
     skus: list[str] = []
     rows: list[tuple[str, int]] = []
     try:
-        body = _body(form, order, skus, rows)
+        body = _body(form, order, skus, rows, invoice)
         if not body:
-            return _page(
-                page, order, form, 422, error={"message": page.gettext("Nothing was changed.")}
-            )
+            nothing = {"message": page.gettext("Nothing was changed.")}
+            return _page(page, order, invoice, form, 422, error=nothing)
         after = edits.edit_order(db, actor, number, body)
     except DomainError as exc:
         status = status_of(exc)
         error = _describe(page, exc, skus, rows, order["status"])
-        return _page(page, order, form, status, error=error)
+        return _page(page, order, invoice, form, status, error=error)
     request.session[RESULT] = _result(order, after, body)
     page.flash(
         page.gettext(

@@ -276,6 +276,24 @@ def invoice(form: dict[str, Any]) -> dict[str, Any] | None:
     return {"type": kind}
 
 
+def invoice_values(request: dict[str, Any]) -> dict[str, str]:
+    """The page's invoice fields showing a stored request (the capture's ``invoice``)."""
+    carrier = request.get("carrier_type")
+    if request.get("type") == "b2b":
+        kind = "b2b"
+    elif carrier in ("mobile", "certificate"):
+        kind = str(carrier)
+    else:
+        kind = "donation" if request.get("donation_code") else "printed"
+    return {
+        "inv-kind": kind,
+        "inv-carrier": request.get("carrier_id") or "",
+        "inv-donation": request.get("donation_code") or "",
+        "inv-ubn": request.get("buyer_ubn") or "",
+        "inv-buyer": request.get("buyer_name") or "",
+    }
+
+
 _LINE_NAMES = {
     "sku": "line-sku",
     "quantity": "line-qty",

@@ -98,10 +98,15 @@ def _render(
         token=token,
         reasons=reasons,
         r=customer_returns.for_customer(db, token),
-        inv=invoice_choice.choice(db, token),
+        inv=_invoice(db, token),
         cvs=ecpay_logistics.customer_view(db, token),
         v=values or {},
     )
+
+
+def _invoice(db: Any, token: str) -> dict[str, Any]:
+    inv = invoice_choice.choice(db, token)
+    return {**inv, "form": entry_form.invoice_values(inv["request"])}
 
 
 @router.post("/track/{token}/returns")

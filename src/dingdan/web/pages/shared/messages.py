@@ -231,6 +231,7 @@ LABELS: dict[str, str] = {
     "dispute_reassigned": N_("Dispute reassigned"),
     # invoicing: order events, audit actions and records
     "invoice_request": N_("Invoice requested"),
+    "fapiao_request": N_("Fapiao requested"),
     "invoice_issued": N_("Invoice issued"),
     "invoice_voided": N_("Invoice voided"),
     "invoice_allowance": N_("Allowance given"),

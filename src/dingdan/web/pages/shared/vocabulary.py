@@ -177,6 +177,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "return_policy_overridden",
             "return_photos",
             "invoice_request",
+            "fapiao_request",
             "invoice_issued",
             "invoice_voided",
             "invoice_allowance",
