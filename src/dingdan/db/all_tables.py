@@ -21,6 +21,7 @@ import dingdan.db.purchasing_tables  # noqa: F401
 import dingdan.db.report_tables  # noqa: F401
 import dingdan.db.return_tables  # noqa: F401
 import dingdan.db.risk_tables  # noqa: F401
+import dingdan.db.style_tables  # noqa: F401
 import dingdan.db.tracking_tables  # noqa: F401
 import dingdan.db.webhook_tables  # noqa: F401
 from dingdan.db import order_tables, tables

@@ -170,24 +170,36 @@ def set_rule(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dic
     def work(conn: Connection) -> dict[str, Any]:
         before = rule_of(conn, code).view()
         _check_names(conn, skus, locations)
-        values = {
-            "buffer_kind": buffer.kind,
-            "buffer_value": buffer.value,
-            "skus": skus,
-            "locations": locations,
-            "updated_at": utcnow(),
-        }
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(
-            dialect.insert(ChannelStockRule)
-            .values(channel=code, **values)
-            .on_conflict_do_update(index_elements=["channel"], set_=values)
-        )
+        save_rule(conn, code, buffer, skus, locations)
         after = rule_of(conn, code).view()
         audit(conn, actor, "set", "channel_stock_rule", code, before, after)
         return after
 
     return db.write(work)
+
+
+def save_rule(
+    conn: Connection,
+    code: str,
+    buffer: Buffer,
+    skus: list[str] | None,
+    locations: list[str] | None,
+) -> None:
+    """Writes the channel's rule (checked by the caller); the channel listings
+    (services/catalog/listings.py) change its SKU subset through it too."""
+    values = {
+        "buffer_kind": buffer.kind,
+        "buffer_value": buffer.value,
+        "skus": skus,
+        "locations": locations,
+        "updated_at": utcnow(),
+    }
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(ChannelStockRule)
+        .values(channel=code, **values)
+        .on_conflict_do_update(index_elements=["channel"], set_=values)
+    )
 
 
 # ---- the numbers -------------------------------------------------------------------------

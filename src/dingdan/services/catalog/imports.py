@@ -33,6 +33,7 @@ from dingdan.domain.inventory.stock import MovementKind
 from dingdan.domain.shared.errors import FieldError, FieldErrors, ValidationFailed
 from dingdan.domain.shared.numbers import ascii_text, plain_decimal
 from dingdan.domain.shared.text import from_spreadsheet
+from dingdan.services.catalog import import_styles
 from dingdan.services.catalog import products as catalog
 from dingdan.services.orders import backorders
 from dingdan.services.shared.common import Actor, audit
@@ -59,7 +60,9 @@ PRODUCT_REQUIRED = ("sku", "name", "price", "currency")
 _PRODUCT_TEXT = ("barcode", "category", "brand", "tax_class")
 _PRODUCT_INTS = ("weight_grams", "length_mm", "width_mm", "height_mm", "low_stock_threshold")
 _PRODUCT_BOOLS = ("active", "allow_backorder")
-PRODUCT_COLUMNS = PRODUCT_REQUIRED + _PRODUCT_TEXT + _PRODUCT_INTS + _PRODUCT_BOOLS
+# A variant's style (its code and name) and option values, "尺寸=M; 顏色=紅" (issue 21, part 9).
+STYLE_COLUMNS = ("style", "style_name", "options")
+PRODUCT_COLUMNS = PRODUCT_REQUIRED + _PRODUCT_TEXT + _PRODUCT_INTS + _PRODUCT_BOOLS + STYLE_COLUMNS
 STOCK_REQUIRED = ("sku", "location", "quantity")
 STOCK_COLUMNS = STOCK_REQUIRED + ("reference", "reason")
 
@@ -426,9 +429,10 @@ def _barcode_owners(db: Database, rows: Sequence[Row]) -> dict[str, str]:
     return db.read(work) if codes else {}
 
 
-def _product_checker(owners: dict[str, str]) -> Check:
+def _product_checker(owners: dict[str, str], styles: import_styles.Known) -> Check:
     """``_product_row``, and a barcode is one product's: one another SKU holds (in the
-    database, or on an earlier row) makes the row bad."""
+    database, or on an earlier row) makes the row bad; a style's columns agree with the
+    style's options (import_styles.py)."""
     held = dict(owners)
 
     def check(row: Row, number: int) -> tuple[Any, str | None, FieldErrors]:
@@ -436,6 +440,9 @@ def _product_checker(owners: dict[str, str]) -> Check:
         barcode = (cols or {}).get("barcode")
         if barcode and held.setdefault(barcode, str(key)) != key:
             errors.add("barcode", "barcode_taken")
+        style = styles.check(row, errors)
+        if cols is not None and style is not None:
+            cols[import_styles.KEY] = style
         return cols, key, errors
 
     return check
@@ -457,6 +464,15 @@ def _existing(conn: Connection, skus: Iterable[str]) -> set[str]:
 
 
 def _write_products(conn: Connection, good: list[dict[str, Any]]) -> tuple[int, int]:
+    # Not popped: a transaction retried whole writes the same rows again.
+    styled = [(c["sku"], c[import_styles.KEY]) for c in good if import_styles.KEY in c]
+    plain = [{k: v for k, v in c.items() if k != import_styles.KEY} for c in good]
+    created, updated = _write_product_rows(conn, plain)
+    import_styles.write(conn, styled)
+    return created, updated
+
+
+def _write_product_rows(conn: Connection, good: list[dict[str, Any]]) -> tuple[int, int]:
     existing = _existing(conn, (c["sku"] for c in good))
     new = [c for c in good if c["sku"] not in existing]
     for group in _grouped(new):
@@ -479,7 +495,8 @@ def import_products(
 ) -> ImportResult:
     """Create new SKUs and update existing ones; all or nothing unless ``skip_bad``."""
     _check_columns(rows, PRODUCT_REQUIRED, PRODUCT_COLUMNS)
-    good, bad = _check_rows(rows, _product_checker(_barcode_owners(db, rows)), _Ticker(progress))
+    check = _product_checker(_barcode_owners(db, rows), import_styles.known(db, rows))
+    good, bad = _check_rows(rows, check, _Ticker(progress))
     if bad and (not skip_bad or not good):
         return ImportResult(errors=bad)
 
@@ -522,7 +539,8 @@ class Preview:
 def preview_products(db: Database, rows: Sequence[Row]) -> Preview:
     """What ``import_products`` would do with these rows, without writing anything."""
     _check_columns(rows, PRODUCT_REQUIRED, PRODUCT_COLUMNS)
-    _, bad = _check_rows(rows, _product_checker(_barcode_owners(db, rows)))
+    check = _product_checker(_barcode_owners(db, rows), import_styles.known(db, rows))
+    _, bad = _check_rows(rows, check)
     by_row: dict[int, list[RowError]] = {}
     for e in bad:
         by_row.setdefault(e.row, []).append(e)

@@ -1,4 +1,5 @@
-"""Products: create, read, update, deactivate, list with search and keyset paging."""
+"""Products: create, read, update, deactivate, list with search and keyset paging. A product
+is one SKU; a variant's view names its style and option values (services/catalog/styles.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from dingdan.db.engine import Database, nfkc
 from dingdan.db.purchasing_tables import Supplier, SupplierProduct
+from dingdan.db.style_tables import ProductStyle, ProductVariant
 from dingdan.db.tables import Product
 from dingdan.domain.access.roles import Action
 from dingdan.domain.catalog import products as rules
+from dingdan.domain.catalog.styles import option_map
 from dingdan.domain.purchasing.purchase_orders import micros_text
 from dingdan.domain.shared import money
 from dingdan.domain.shared.errors import (
@@ -51,6 +54,7 @@ EDITABLE = (
 
 
 def product_view(p: Row[Any] | Any) -> ProductView:
+    style = getattr(p, "style_code", None)
     return {
         "id": str(p.id),
         "sku": p.sku,
@@ -74,6 +78,9 @@ def product_view(p: Row[Any] | Any) -> ProductView:
         if p.cost_micros is None or p.cost_currency is None
         else micros_text(p.cost_micros, money.exponent(p.cost_currency)),
         "cost_currency": p.cost_currency,
+        "style": style,
+        "style_name": p.style_name if style else None,
+        "options": option_map(p.style_options, p.option_values) if style else None,
         "created_at": iso(p.created_at),
         "updated_at": iso(p.updated_at),
     }
@@ -129,7 +136,20 @@ _SUPPLIER_CODE = (
     .scalar_subquery()
     .label("supplier_code")
 )
-_WITH_SUPPLIER = select(Product, _SUPPLIER_CODE)
+# ... and its style and option values when it is a variant (issue 21, part 9).
+_WITH_SUPPLIER = (
+    select(
+        Product,
+        _SUPPLIER_CODE,
+        ProductStyle.code.label("style_code"),
+        ProductStyle.name.label("style_name"),
+        ProductStyle.options.label("style_options"),
+        ProductVariant.option_values,
+    )
+    .select_from(Product)
+    .outerjoin(ProductVariant, ProductVariant.product_id == Product.id)
+    .outerjoin(ProductStyle, ProductStyle.id == ProductVariant.style_id)
+)
 
 
 def _fetch(conn: Connection, sku: str) -> Row[Any]:
@@ -217,6 +237,8 @@ def list_products(
     q: str | None = None,
     active: bool | None = None,
     category: str | None = None,
+    brand: str | None = None,
+    style: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
@@ -237,6 +259,10 @@ def list_products(
         stmt = stmt.where(Product.active == active)
     if category:
         stmt = stmt.where(Product.category == category)
+    if brand:
+        stmt = stmt.where(Product.brand == brand)
+    if style:
+        stmt = stmt.where(ProductStyle.code == style)
     if after:
         stmt = stmt.where(Product.sku > str(after[0]))
     rows = db.read(lambda conn: list(conn.execute(stmt)))

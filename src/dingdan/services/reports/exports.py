@@ -29,6 +29,7 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.tables import Location, Product, StockMovement, table_of
 from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_masked
+from dingdan.domain.catalog.styles import options_text
 from dingdan.domain.shared.errors import Forbidden, NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.text import has_control
@@ -186,6 +187,8 @@ def _products(db: Database, params: Params) -> Fetch:
         "q": _text(params, "q"),
         "active": _flag(params, "active"),
         "category": _text(params, "category"),
+        "brand": _text(params, "brand"),
+        "style": _text(params, "style"),
     }
     return lambda cursor: products.list_products(db, **wanted, limit=BATCH, cursor=cursor)
 
@@ -335,7 +338,10 @@ def _customer_rows(c: dict[str, Any]) -> Iterable[Sequence[Any]]:
 
 
 def _product_rows(p: dict[str, Any]) -> Iterable[Sequence[Any]]:
-    yield tuple(p[name] for name in PRODUCT_COLUMNS)
+    # A variant's options as one cell, "尺寸=M; 顏色=紅", as the import reads them.
+    yield tuple(
+        options_text(p["options"]) if name == "options" else p[name] for name in PRODUCT_COLUMNS
+    )
 
 
 def _inventory_rows(s: dict[str, Any]) -> Iterable[Sequence[Any]]:

@@ -11,6 +11,7 @@ import babel
 from sqlalchemy import Connection, select
 
 from dingdan.db.order_tables import Channel, Customer
+from dingdan.db.style_tables import ProductStyle
 from dingdan.db.tables import Product
 from dingdan.domain.shared import tw_postal
 from dingdan.domain.shared.contact import country_name
@@ -36,6 +37,14 @@ def labels(conn: Connection, dimension: str, keys: Iterable[str], locale: str) -
         if len(keys) <= 500:  # many: the whole catalog in one scan beats a long IN list
             stmt = stmt.where(Product.sku.in_(keys))
         return {str(k): str(n) for k, n in conn.execute(stmt)}
+    if dimension == "style":  # a style's code, or the SKU of a product of no style
+        names = {
+            str(k): str(n)
+            for k, n in conn.execute(select(Product.sku, Product.name).where(Product.sku.in_(keys)))
+        }
+        styles = select(ProductStyle.code, ProductStyle.name).where(ProductStyle.code.in_(keys))
+        names.update((str(k), str(n)) for k, n in conn.execute(styles))
+        return names
     if dimension in ("customer", "customers"):
         ids = [int(k) for k in keys if re.fullmatch(r"[0-9]{1,18}", k)]
         rows = conn.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))

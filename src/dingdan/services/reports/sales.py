@@ -1,11 +1,11 @@
 """Sales (shared/CONTRACT.md, "Reports"): orders, units and revenue net of refunds by day,
-ISO week, month, channel, country, region, product, category, brand or customer, from the
-daily rollups; and by weekday and hour (the heat map).
+ISO week, month, channel, country, region, product, style (variants rolled up to their
+product), category, brand or customer, from the daily rollups; and by weekday and hour.
 
 ``revenue`` is the orders' totals (lines, shipping and tax) less their refunds, on the
-order's day; for product, category and brand, line amounts (units × unit price). A category
-or brand is the product's as it is now; its ``orders`` count an order once per product of
-it. Cancelled orders are left out.
+order's day; for product, style, category and brand, line amounts (units × unit price). A
+style, category or brand is the product's as it is now; its ``orders`` count an order once
+per product of it. Cancelled orders are left out.
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from dingdan.db.engine import Database
+from dingdan.db.style_tables import ProductStyle, ProductVariant
 from dingdan.db.tables import Product
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.reports import rollup_reads as rr
 from dingdan.services.reports.labels import labels
 from dingdan.services.shared.common import decode_cursor, encode_cursor
 
-GROUPS = ("day", "week", "month", "channel", "country", "region", "product", "category",
-          "brand", "customer")  # fmt: skip
+GROUPS = ("day", "week", "month", "channel", "country", "region", "product", "style",
+          "category", "brand", "customer")  # fmt: skip
 KEYED = {"channel": "channel", "country": "country", "region": "region", "product": "product"}
 TIME = {"day": date.isoformat, "week": rr.week_key, "month": rr.month_key}
 
@@ -62,6 +63,25 @@ def by_product_field(conn: Connection, rng: rr.Range, field: str) -> dict[str, r
     return dict(out)
 
 
+def by_style(conn: Connection, rng: rr.Range) -> dict[str, rr.Sums]:
+    """The products' lines rolled up to their style (its code), a SKU of no style on its own
+    (its SKU): the variants of a T-shirt are one row."""
+    src = rr.source(rng, "product")
+    key = func.coalesce(ProductStyle.code, src.c.key)
+    sums = (func.sum(src.c.orders), func.sum(src.c.units), func.sum(src.c.revenue_minor))
+    stmt = (
+        select(key, *sums)
+        .select_from(src)
+        .outerjoin(Product, Product.sku == src.c.key)
+        .outerjoin(ProductVariant, ProductVariant.product_id == Product.id)
+        .outerjoin(ProductStyle, ProductStyle.id == ProductVariant.style_id)
+        .group_by(key)
+    )
+    return {
+        str(k): rr.Sums(int(o or 0), int(u or 0), int(r or 0)) for k, o, u, r in conn.execute(stmt)
+    }
+
+
 def grouped(conn: Connection, rng: rr.Range, group_by: str) -> dict[str, rr.Sums]:
     """key -> sums for a grouping other than customer."""
     if group_by in TIME:
@@ -69,6 +89,8 @@ def grouped(conn: Connection, rng: rr.Range, group_by: str) -> dict[str, rr.Sums
         return rr.group_days(days, TIME[group_by], rng)
     if group_by in KEYED:
         return rr.by_key(conn, rng, KEYED[group_by])
+    if group_by == "style":
+        return by_style(conn, rng)
     return by_product_field(conn, rng, group_by)
 
 

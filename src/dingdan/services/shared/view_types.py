@@ -82,6 +82,9 @@ class ProductView(TypedDict):
     supplier: str | None
     cost: str | None
     cost_currency: str | None
+    style: str | None  # the style's code when the SKU is a variant of one
+    style_name: str | None
+    options: dict[str, str] | None  # {"尺寸": "M", "顏色": "紅"}
     created_at: str | None
     updated_at: str | None
 

@@ -48,14 +48,23 @@ async def list_products(
     request: Request,
     q: str | None = Query(None, max_length=200),
     active: bool | None = None,
-    category: str | None = None,
+    category: str | None = Query(None, max_length=100),
+    brand: str | None = Query(None, max_length=100),
+    style: str | None = Query(None, max_length=64, description="the SKUs of one style"),
     limit: int = Limit,
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:
     page = await run_in_threadpool(
         lambda: products.list_products(
-            db_of(request), q=q, active=active, category=category, limit=limit, cursor=cursor
+            db_of(request),
+            q=q,
+            active=active,
+            category=category,
+            brand=brand,
+            style=style,
+            limit=limit,
+            cursor=cursor,
         )
     )
     return page.as_dict()

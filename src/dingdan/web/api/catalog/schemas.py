@@ -33,6 +33,11 @@ class Product(View):
     supplier: str | None = Field(description="the preferred supplier's code")
     cost: Amount | None = Field(description="moving average unit cost, landed")
     cost_currency: str | None
+    style: str | None = Field(None, description="the style's code when the SKU is a variant")
+    style_name: str | None = None
+    options: dict[str, str] | None = Field(
+        None, description='the variant\'s option values, e.g. {"尺寸": "M", "顏色": "紅"}'
+    )
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -59,8 +59,9 @@ async def sales(
     request: Request,
     group_by: str = Query(
         "day",
-        description="day, week, month, channel, country, region, product, category, brand "
-        "or customer (paged)",
+        description="day, week, month, channel, country, region, product, style (the "
+        "variants of a style rolled up; a SKU of no style on its own), category, brand or "
+        "customer (paged)",
     ),
     date_from: str | None = FROM,
     date_to: str | None = TO,

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from dingdan.domain.access.roles import Action
 from dingdan.domain.catalog.products import TAX_CLASSES
 from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
-from dingdan.services.catalog import import_uploads, imports, products
+from dingdan.services.catalog import import_uploads, imports, photos, products, styles
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.purchasing import abc
 from dingdan.services.shared import uploads
@@ -33,18 +33,52 @@ TEXTS = {"name": 300, "barcode": 64, "category": 100, "brand": 100, "price": 30,
 
 @router.get("/products")
 def product_list(
-    request: Request, page: User, q: str | None = None, cursor: str | None = None
+    request: Request,
+    page: User,
+    q: str | None = None,
+    cursor: str | None = None,
+    category: str | None = None,
+    brand: str | None = None,
+    style: str | None = None,
 ) -> Response:
     db = request.app.state.db
     q = (q or "").strip()[:200]
+    # Filters of the list: a category, a brand (chosen from those products have), a style.
+    filters = {
+        k: v.strip()[:100]
+        for k, v in (("category", category), ("brand", brand), ("style", style))
+        if v and v.strip()
+    }
+
+    def listed(after: str | None) -> Any:
+        return products.list_products(
+            db,
+            q=q or None,
+            category=filters.get("category"),
+            brand=filters.get("brand"),
+            style=filters.get("style"),
+            limit=50,
+            cursor=after,
+        )
+
     try:
-        result = products.list_products(db, q=q or None, limit=50, cursor=cursor)
+        result = listed(cursor)
     except DomainError as exc:
         page.flash_error(exc)
-        result = products.list_products(db, q=q or None, limit=50)
+        result = listed(None)
     block = "results" if request.headers.get("hx-target") == "results" else None
-    base = "/products?" + urlencode({"q": q} if q else {})
-    return page.render("catalog/products.html", block=block, result=result, q=q, base=base)
+    base = "/products?" + urlencode({**({"q": q} if q else {}), **filters})
+    thumbs = photos.thumbnails(db, [p["sku"] for p in result.items])
+    return page.render(
+        "catalog/products.html",
+        block=block,
+        result=result,
+        q=q,
+        base=base,
+        filters=filters,
+        facets=styles.facets(db),
+        thumbs=thumbs,
+    )
 
 
 def _data(form: dict[str, Any]) -> dict[str, Any]:
@@ -68,12 +102,15 @@ def _data(form: dict[str, Any]) -> dict[str, Any]:
 
 
 def _form_page(page: Page, product: Mapping[str, Any] | None, values: Mapping[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
+    db = page.request.app.state.db
     return page.render(
         "catalog/product_form.html",
         product=product,
         v=values,
         currencies=CURRENCIES,
         tax_classes=TAX_CLASSES,
+        facets=styles.facets(db),
+        photos=photos.photos_of(db, sku=product["sku"]) if product else [],
         **{"error": None, "stock": None, "abc_class": None, **kw},
     )
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
+from dingdan.services.catalog import photos
 from dingdan.services.fulfilment import packing, picking, shipments
 from dingdan.services.inventory import locations
 from dingdan.services.orders import notes, queries, routing
@@ -47,6 +48,7 @@ def _pick_page(page: Page, location: str | None, status: int = 200) -> Response:
         data=data,
         picked=picked,
         together=routing.ship_together_at(db, code) if data and code else [],
+        thumbs=photos.thumbnails(db, [ln["sku"] for ln in data["lines"]]) if data else {},
     )
 
 
@@ -107,6 +109,7 @@ def _pack_page(
         packed=_packed_here(db, number, result["location"]),
         carriers=page.carriers(),
         notes=notes.notes_of(db, number),
+        thumbs=photos.thumbnails(db, [ln["sku"] for ln in result["expected"]]),
         **{"refusal": None, "last": None, **extra},
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from dingdan.domain.shared import tw_postal
 from dingdan.domain.shared.errors import DomainError, FieldErrors, NotFound
-from dingdan.services.catalog import products
+from dingdan.services.catalog import photos, products
 from dingdan.services.inventory import stock
 from dingdan.web.i18n import phone_text
 from dingdan.web.pages.shared.core import form_text
@@ -88,7 +88,11 @@ def search(db: Any, q: str, limit: int = 8) -> list[dict[str, Any]]:
         items = products.list_products(db, q=q, active=True, limit=limit).items
     except DomainError:
         return []
-    return [{**dict(p), "stock": stock_by_location(db, p["sku"])} for p in items]
+    thumbs = photos.thumbnails(db, [p["sku"] for p in items])
+    return [
+        {**dict(p), "stock": stock_by_location(db, p["sku"]), "photo": thumbs.get(p["sku"])}
+        for p in items
+    ]
 
 
 def find_one(db: Any, q: str) -> tuple[dict[str, Any] | None, int]:
