@@ -33,8 +33,8 @@ from dingdan.services.orders.queries import fetch
 from dingdan.services.payments import intents, transactions
 from dingdan.services.payments.providers import ProviderResult
 from dingdan.services.payments.transactions import refund_in
-from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, page_of
 from dingdan.services.shared import live_changes
+from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, page_of
 from dingdan.services.shared.outbox_events import emit
 
 DEFAULT_DUE_DAYS = 7

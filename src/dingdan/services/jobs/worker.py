@@ -304,9 +304,9 @@ def apply_retention(db: Database, now: datetime | None = None) -> int:
 
 def run_frequent(db: Database) -> dict[str, Any]:
     """What runs every second: the stock changes channels hear of (``inventory.changed``),
-    the outbox and the live pages' names of what it changed, the search index of the new orders, and the webhook deliveries that are due
-    (handed to their own threads), and the customer messages due (after the outbox, which
-    writes them)."""
+    the outbox and the live pages' names of what it changed, the search index of the new
+    orders, and the webhook deliveries that are due (handed to their own threads), and the
+    customer messages due (after the outbox, which writes them)."""
     return {
         # Before the drain, so that this round's webhooks carry the stock it saw change.
         "inventory_changed": channel_feed.emit_changes(db),

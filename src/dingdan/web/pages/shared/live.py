@@ -11,6 +11,7 @@ its own fragment again through htmx, with the reader's permissions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ router = APIRouter(include_in_schema=False)
 
 HEARTBEAT_SECONDS = 20.0  # a comment line, and the session checked again
 RETRY_MS = 2000  # how soon a browser reconnects by itself after a drop
+LISTEN_WAIT_SECONDS = 5.0  # at most, for the broker's first read (the database is slow)
 
 
 class Busy(Exception):  # noqa: N818 - a signal: the process holds its limit of streams
@@ -75,6 +77,9 @@ class Broker:
         self._subs: set[Subscription] = set()
         self._thread: threading.Thread | None = None
         self._closed = False
+        # Set once the thread listens and has read the counters: a change committed after
+        # that is heard (the stream's first byte waits for it).
+        self.listening = threading.Event()
 
     @property
     def streams(self) -> int:
@@ -88,6 +93,7 @@ class Broker:
                 raise Busy()
             self._subs.add(sub)
             if self._thread is None:
+                self.listening.clear()
                 self._thread = threading.Thread(target=self._run, name="dingdan-live", daemon=True)
                 self._thread.start()
         return sub
@@ -122,6 +128,7 @@ class Broker:
                     if waiter is None:  # listen first, then read: nothing falls between
                         waiter = live_changes.waiter(self.db)
                         seen, read_at = live_changes.marks(self.db), time.monotonic()
+                        self.listening.set()
                     heard = waiter.wait(1.0)
                     if not heard and time.monotonic() - read_at < live_changes.PG_SAFETY_SECONDS:
                         continue
@@ -156,10 +163,8 @@ def _call(sub: Subscription, fn: Any, *args: Any) -> bool:
 
 
 def _close_quietly(waiter: live_changes.Waiter) -> None:
-    try:
+    with contextlib.suppress(Exception):  # a connection already lost
         waiter.close()
-    except Exception:  # noqa: BLE001, S110 - a connection already lost
-        pass
 
 
 _BROKERS: weakref.WeakSet[Broker] = weakref.WeakSet()
@@ -256,4 +261,6 @@ async def live(request: Request) -> Response:
             media_type="text/plain",
             headers={"Retry-After": "30"},
         )
+    # Listening before the first byte: a page that saw its stream open misses no change.
+    await run_in_threadpool(broker.listening.wait, LISTEN_WAIT_SECONDS)
     return _Stream(request, broker, sub)
