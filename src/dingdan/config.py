@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # PostgreSQL: orders a worker process captures at once (POST /api/v1/orders); more wait
     # their turn. Past a few per core the database spends its CPU switching between them.
     capture_concurrency: int = Field(default=8, ge=1)
+    # Live pages: open event streams (GET /live) one process serves at once; more are
+    # answered 503 and their screens fall back to a refresh link.
+    live_max_streams: int = Field(default=200, ge=1)
     # Secret for signing back-office sessions; `dingdan serve` refuses the default on any
     # address but a loopback one.
     secret_key: str = DEFAULT_SECRET_KEY

@@ -38,10 +38,11 @@ def _digits_pattern(phone: str) -> re.Pattern[str]:
 PHONE_SEEN = _digits_pattern(PHONE)
 ADDRESS_PHONE_SEEN = _digits_pattern(ADDRESS_PHONE)
 # Paths whose answer is a document rendered by the worker or a file of another kind: their
-# HTML sources are walked instead (the packing slip page renders the same template).
+# HTML sources are walked instead (the packing slip page renders the same template). /live
+# is an event stream that stays open (it carries names only: tests/integration/test_live_pages.py).
 SKIPPED = re.compile(
     r"\.pdf$|/pdf$|/pdf-state$|/state$|^/docs|^/redoc|^/static|/openapi.json$"
-    r"|^/shop/|^/favicon|/photos/|/evidence/|^/login$|/mig$|\.xml$"
+    r"|^/shop/|^/favicon|/photos/|/evidence/|^/login$|/mig$|\.xml$|^/live$"
 )
 TOP_VIEWS = ("dimension=customers", "dimension=products")
 

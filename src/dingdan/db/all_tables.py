@@ -14,6 +14,7 @@ import dingdan.db.inbound_tables  # noqa: F401
 import dingdan.db.invoice_tables  # noqa: F401
 import dingdan.db.label_tables  # noqa: F401
 import dingdan.db.linepay_tables  # noqa: F401
+import dingdan.db.live_tables  # noqa: F401
 import dingdan.db.message_tables  # noqa: F401
 import dingdan.db.notification_tables  # noqa: F401
 import dingdan.db.payment_tables  # noqa: F401

@@ -15,6 +15,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from dingdan.web.pages.shared import live
+
 
 class GatheringTransport:
     """A transport whose writes of one loop turn become one write of the real transport;
@@ -57,5 +59,11 @@ class GatheringTransport:
 
 
 class GatheringHttpToolsProtocol(HttpToolsProtocol):
+    def shutdown(self) -> None:
+        # uvicorn's graceful shutdown waits for every response in progress to finish; the
+        # live pages' event streams never would by themselves (web/pages/shared/live.py).
+        live.end_streams()
+        super().shutdown()
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(GatheringTransport(transport, self.loop))  # type: ignore[arg-type]

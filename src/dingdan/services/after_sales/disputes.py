@@ -33,6 +33,7 @@ from dingdan.services.orders.queries import fetch
 from dingdan.services.payments import intents, transactions
 from dingdan.services.payments.providers import ProviderResult
 from dingdan.services.payments.transactions import refund_in
+from dingdan.services.shared import live_changes
 from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, page_of
 from dingdan.services.shared.outbox_events import emit
 
@@ -162,6 +163,7 @@ def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) 
         event(
             conn, d.order_id, "dispute_reassigned", actor.name, f"Dispute {d.id}: {changes}", data
         )
+        live_changes.touch(conn, ("disputes",))  # no outbox event: the list's screens
         return dispute_view(conn, fetch_dispute(conn, dispute_id), full=True)
 
     return db.write(work)
@@ -269,6 +271,7 @@ def _transition_event(
             "note": body.get("note"),
         },
     )
+    live_changes.touch(conn, ("disputes",))  # no outbox event: the list's screens
 
 
 def _resolve(

@@ -24,6 +24,7 @@ from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import spreadsheet_safe
 from dingdan.services.inventory import locations
 from dingdan.services.orders.events import event
+from dingdan.services.shared import live_changes
 from dingdan.services.shared.common import Actor, check_limit, iso
 
 MAX_ORDERS = 200
@@ -219,6 +220,7 @@ def mark_picked(
                 f"Picked at {data['location']}",
                 {"location": data["location"], "lines": share},
             )
+        live_changes.touch(conn, ("warehouse",))  # no outbox event: the pick lists' screens
         return data
 
     return db.write(work)

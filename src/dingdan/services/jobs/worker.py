@@ -48,7 +48,7 @@ from dingdan.services.payments import (
 )
 from dingdan.services.purchasing import forecasts
 from dingdan.services.reports import recommendations, rollups
-from dingdan.services.shared import documents
+from dingdan.services.shared import documents, live_changes
 from dingdan.services.shared.common import Actor
 
 log = logging.getLogger("dingdan.worker")
@@ -247,6 +247,10 @@ subscribe("*", _fan_out_webhooks)
 
 for _topic in rollups.TOPICS:  # the reports' daily rollups (services/reports/rollups.py)
     subscribe(_topic, rollups.on_event)
+
+# The live pages (services/shared/live_changes.py): the names of what each event changed,
+# published once per drain by run_frequent.
+subscribe("*", live_changes.on_event)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -300,13 +304,15 @@ def apply_retention(db: Database, now: datetime | None = None) -> int:
 
 def run_frequent(db: Database) -> dict[str, Any]:
     """What runs every second: the stock changes channels hear of (``inventory.changed``),
-    the outbox, the search index of the new orders, and the webhook deliveries that are due
-    (handed to their own threads), and the customer messages due (after the outbox, which
-    writes them)."""
+    the outbox and the live pages' names of what it changed, the search index of the new
+    orders, and the webhook deliveries that are due (handed to their own threads), and the
+    customer messages due (after the outbox, which writes them)."""
     return {
         # Before the drain, so that this round's webhooks carry the stock it saw change.
         "inventory_changed": channel_feed.emit_changes(db),
         "outbox": drain(db),
+        # What the drain's events changed, told to the open back-office screens.
+        "live": live_changes.publish(db),
         "search_indexed": search_index.catch_up(db),
         "webhooks": webhook_delivery.pump(db),
         "messages": sending.send_due(db, outbox.worker_name()),

@@ -13,6 +13,9 @@ from fastapi.responses import FileResponse, Response
 HERE = Path(__file__).parents[1] / "static"
 VENDOR = {
     "htmx.min.js": Path(str(files("js_lib_htmx") / "static" / "htmx" / "htmx.min.js")),
+    # The live pages' connection (sse-connect, reconnection): htmx's SSE extension from the
+    # same package (docs/architecture.md, "Live pages", on which version it is).
+    "sse.js": Path(str(files("js_lib_htmx") / "static" / "htmx" / "ext" / "sse.js")),
     # The reports' charts: plotly.js as the plotly package ships it (package_data).
     "plotly.min.js": Path(str(files("plotly") / "package_data" / "plotly.min.js")),
 }
