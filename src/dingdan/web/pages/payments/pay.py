@@ -1,7 +1,8 @@
 """The customer's pay page, ``/pay/{token}`` (the order's tracking token; no sign-in,
 mobile first): what is due, the ways to pay, the ATM account or convenience-store code once
 given, "paid" once paid. ECPay's checkout starts here (``POST /pay/{token}/ecpay``): the
-signed form is handed to the browser, which posts it to ECPay by itself.
+signed form is handed to the browser, which posts it to ECPay by itself (``hand_off``: that
+page's form-action names ECPay's address).
 
 Other providers add their way to pay to ``WAYS`` (a button posting to
 ``/pay/{token}/<path>``, their own route): LINE Pay's is ``/pay/{token}/linepay``.
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,7 +25,7 @@ from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.orders.tracking import limiter_of
 from dingdan.web.pages.shared.core import Anon, Page, PageRoute, client_address, posted
-from dingdan.web.pages.shared.security import CSP
+from dingdan.web.pages.shared.security import hand_off
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -110,15 +110,10 @@ async def start_ecpay(request: Request, token: str, page: Anon) -> Response:
     except DomainError as exc:
         page.flash_error(exc)
         return _render(request, page, token, status=status_of(exc))
-    target = urlsplit(checkout["action"])
-    origin = f"{target.scheme}://{target.netloc}"
     response = page.render(
         "payments/checkout.html", c=checkout, token=token, shop=shop.get_shop(db)
     )
-    response.headers["content-security-policy"] = CSP.replace(
-        "form-action 'self'", f"form-action 'self' {origin}"
-    )
-    return response
+    return hand_off(response, checkout["action"])
 
 
 @router.post("/pay/{token}/result")
