@@ -18,13 +18,15 @@ from sqlalchemy import select, update
 
 from dingdan.config import get_settings
 from dingdan.db.ecpay_tables import PaymentExchange
+from dingdan.db.order_tables import Order, OrderEvent
+from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.domain.payments import ecpay as ec
 from dingdan.services.jobs import worker
 from dingdan.services.orders import queries
-from dingdan.services.payments import ecpay
+from dingdan.services.payments import ecpay, intent_review, intents
 from tests.builders import TEA_SHOP, order_body, post_order
 from tests.ecpay_payment_fake import FakeEcpayPayments
-from tests.helpers import form_action_allows
+from tests.helpers import ADMIN, form_action_allows
 
 stocked = TEA_SHOP.fixture()
 
@@ -159,6 +161,75 @@ def test_tampered_and_different_amount_callbacks_are_refused_and_kept(
     assert [x.outcome for x in kept] == ["refused"] * 4
     assert "CheckMacValue" in kept[0].error and "TradeAmt" in kept[1].error
     assert all(x.response_body == "0|error" for x in kept)
+
+
+def _ecpay_intents(db: Any) -> list[Any]:
+    return db.read(
+        lambda c: c.execute(
+            select(PaymentAttempt)
+            .where(PaymentAttempt.provider == "ecpay")
+            .order_by(PaymentAttempt.id)
+        ).all()
+    )
+
+
+def _unrecorded_events(db: Any, number: str) -> list[Any]:
+    return db.read(
+        lambda c: c.execute(
+            select(OrderEvent)
+            .join(Order, Order.id == OrderEvent.order_id)
+            .where(Order.number == number, OrderEvent.kind == "payment_unrecorded")
+        ).all()
+    )
+
+
+def test_money_ecpay_took_for_another_amount_waits_for_staff_and_is_recorded_again(
+    api, client, db, stocked, ecpay_on
+):
+    o = _order(api)
+    trade = _checkout(client, ecpay_on, o["tracking_token"], "card")
+    # ECPay says it took 700 of the 760 asked: refused, and kept for staff, once however
+    # often ECPay posts it.
+    assert ecpay_on.pay(trade, TradeAmt="700") == "0|error"
+    assert ecpay_on.pay(trade, TradeAmt="700") == "0|error"
+    assert queries.get_order(db, o["number"])["paid"] == "0.00"
+    (kept,) = _ecpay_intents(db)
+    assert (kept.status, kept.kind, kept.amount_minor) == ("attention", "payment", 70000)
+    assert kept.reference == trade
+    assert kept.provider_reference == ecpay_on.trades[trade].trade_no
+    assert "TradeAmt 700" in kept.error
+    assert len(_unrecorded_events(db, o["number"])) == 1
+    # Staff record it: the kept result answers for ECPay, the 700 is paid once.
+    intent_review.record_again(db, ADMIN, str(kept.id))
+    assert queries.get_order(db, o["number"])["paid"] == "700.00"
+    assert [i.status for i in _ecpay_intents(db)] == ["succeeded"]
+
+
+def test_a_checkout_asks_only_what_no_pending_intent_holds_and_a_second_tab_waits_for_staff(
+    api, client, db, stocked, ecpay_on
+):
+    o = _order(api)
+    token = o["tracking_token"]
+    order = db.read(lambda c: c.execute(select(Order).where(Order.number == o["number"])).one())
+    # A payment under way elsewhere (LINE Pay's, a card terminal's) holds 200 of the 760.
+    db.write(
+        lambda c: intents.open_intent(
+            c, ADMIN, order, kind="payment", amount=20000, provider="manual", method="card"
+        )
+    )
+    first = ecpay.start_checkout(db, token, "card")
+    second = ecpay.start_checkout(db, token, "card")  # the same page in another tab
+    assert first["fields"]["TotalAmount"] == second["fields"]["TotalAmount"] == "560"
+    for c in (first, second):
+        assert httpx.post(c["action"], data=c["fields"]).status_code == 200
+    assert ecpay_on.pay(first["merchant_trade_no"]) == "1|OK"
+    # Both tabs paid: the second payment does not fit, and is not lost.
+    assert ecpay_on.pay(second["merchant_trade_no"]) == "0|error"
+    assert queries.get_order(db, o["number"])["paid"] == "560.00"
+    (kept,) = _ecpay_intents(db)
+    assert (kept.status, kept.amount_minor) == ("attention", 56000)
+    assert kept.reference == second["merchant_trade_no"] and "owes" in kept.error
+    assert len(_unrecorded_events(db, o["number"])) == 1
 
 
 def test_an_atm_account_is_shown_and_its_payment_marks_the_order_paid(

@@ -250,7 +250,7 @@ def _settle(db: Database, intent: intents.Intent) -> Outcome:
         # LINE Pay confirmed another amount than asked: not recorded, and not dropped
         # either (money may have moved): the intent waits for staff, the timeline says so.
         refused = InvalidTransition(detail=answer.message)
-        db.write(lambda conn: transactions._needs_attention(conn, intent, answer, refused))
+        db.write(lambda conn: transactions.needs_attention(conn, intent, answer, refused))
         return _outcome(intent, _status(db, intent))
     # Declined (failed), refused on record (attention) or settled meanwhile: the intent's
     # status says which.

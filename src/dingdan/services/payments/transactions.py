@@ -129,7 +129,7 @@ def settle_intent(db: Database, intent: intents.Intent, answer: ProviderResult) 
         # with the provider's reference, and the order's timeline says so.
         log.error("intent %s: %s succeeded but was refused: %s", intent.id, answer.reference, exc)
         refused = exc
-        db.write(lambda conn: _needs_attention(conn, intent, answer, refused))
+        db.write(lambda conn: needs_attention(conn, intent, answer, refused))
         raise
 
 
@@ -140,7 +140,7 @@ def _declined(conn: Connection, intent: intents.Intent, answer: ProviderResult) 
         undo(conn, intent)
 
 
-def _needs_attention(
+def needs_attention(
     conn: Connection, intent: intents.Intent, answer: ProviderResult, exc: DomainError
 ) -> None:
     why = str(exc)[:500]
