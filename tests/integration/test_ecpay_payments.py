@@ -292,6 +292,26 @@ def test_an_expired_account_cancels_the_order_and_a_waiting_one_keeps_it(
     assert queries.get_order(db, expired["number"])["paid"] == "0.00"
 
 
+def test_orders_no_longer_open_never_crowd_out_an_expired_account_that_is_due(
+    api, client, db, stocked, ecpay_on
+):
+    numbers = []
+    for _ in range(3):
+        o = _order(api)
+        trade = _checkout(client, ecpay_on, o["tracking_token"], "atm")
+        yesterday = (datetime.now(UTC) - timedelta(days=1)).astimezone(ec.TAIPEI)
+        assert ecpay_on.give_info(trade, expire=yesterday.strftime("%Y/%m/%d")) == "1|OK"
+        numbers.append(o["number"])
+    # The two oldest were cancelled by hand: their expired accounts stay waiting.
+    db.write(
+        lambda c: c.execute(
+            update(Order).where(Order.number.in_(numbers[:2])).values(status="cancelled")
+        )
+    )
+    now = datetime.now(UTC)
+    assert db.read(lambda c: ecpay.deadlines_passed(c, now, limit=2)) == [numbers[2]]
+
+
 def _age(db: Any, numbers: list[str], hours: int) -> None:
     from dingdan.db.order_tables import Order
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from dingdan.config import get_settings
 from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
@@ -428,29 +428,27 @@ def _record_info(conn: Connection, result: ec.Result, form: Mapping[str, str]) -
 
 def deadlines_passed(conn: Connection, now: datetime, limit: int = 500) -> list[str]:
     """Open orders with nothing paid whose latest ECPay account or code (ATM, CVS) has
-    expired: the worker cancels them, as it does unpaid bank transfers."""
+    expired: the worker cancels them, as it does unpaid bank transfers. Every condition is
+    in the query before its limit, so orders no longer open (whose expired accounts stay
+    ``waiting``) never crowd out the ones due."""
     latest = (
-        select(EcpayTrade.order_id, EcpayTrade.expires_at)
+        select(func.max(EcpayTrade.id))
         .where(EcpayTrade.status == "waiting", EcpayTrade.expires_at.is_not(None))
-        .order_by(EcpayTrade.order_id, EcpayTrade.id.desc())
+        .group_by(EcpayTrade.order_id)
     )
-    seen: dict[int, datetime] = {}
-    for order_id, expires in conn.execute(latest):
-        if expires is not None:
-            seen.setdefault(order_id, expires)
-    due = [oid for oid, expires in seen.items() if expires < now]
-    if not due:
-        return []
     return list(
         conn.execute(
             select(Order.number)
+            .join(EcpayTrade, EcpayTrade.order_id == Order.id)
             .where(
-                Order.id.in_(due[:limit]),
+                EcpayTrade.id.in_(latest),
+                EcpayTrade.expires_at < now,
                 Order.status == "open",
                 Order.paid_minor == 0,
                 Order.fulfillment_status == "unfulfilled",
             )
             .order_by(Order.id)
+            .limit(limit)
         ).scalars()
     )
 
