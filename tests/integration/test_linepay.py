@@ -319,6 +319,60 @@ def test_a_refund_asked_again_with_its_key_refunds_once(client, db, fake, order)
     assert not refused.ok and "1150" in refused.message
 
 
+def _paid(client, db, fake, order):
+    token = order["tracking_token"]
+    tid = _tid(fake, _start(client, token))
+    fake.approve(tid)
+    _back(client, token, tid, _intents(db)[0].idempotency_key)
+    return tid
+
+
+def _long_ago(db):
+    """The refund intent and its exchanges as if a worker round had passed."""
+    _make_stale(db)
+    db.write(
+        lambda c: c.execute(update(LinePayExchange).values(at=utcnow() - timedelta(minutes=5)))
+    )
+
+
+@pytest.mark.parametrize("lost", ["dropped", "lost"])
+def test_a_refund_without_an_answer_is_looked_up_at_line_pay_never_sent_blindly(
+    api, client, db, fake, order, lost
+):
+    tid = _paid(client, db, fake, order)
+    number = order["number"]
+    fake.refund_answer = lost  # LINE Pay made the refund (dropped) or never got it (lost)
+    r = api.post(
+        f"/api/v1/orders/{number}/refunds",
+        json={"amount": "100.00", "reason": "Damaged box"},
+        role="finance",
+    )
+    assert r.status_code == 503, r.text
+    (kept,) = _exchanges(db, "refund")
+    assert kept.outcome == "pending"  # not "retry": it may have been made
+    fake.refund_answer = "answer"
+    worker.recover_payment_intents(db)  # moments later: not asked yet
+    details = [c for c in fake.received if c.path.startswith("/v3/payments?")]
+    assert len(fake.calls("/refund")) == 1 and details == []
+    _long_ago(db)
+    worker.recover_payment_intents(db)
+    # Refunded once at LINE Pay and recorded once, whichever happened.
+    assert fake.transactions[tid].refunded == 100
+    assert _row(db, number).refunded_minor == 10000
+    (refund,) = _payments(db, "refund")
+    assert [i.status for i in _intents(db) if i.kind == "refund"] == ["succeeded"]
+    (rid, _amount) = fake.transactions[tid].refunds[0]
+    assert refund.reference == str(rid)
+    (asked,) = _exchanges(db, "details")
+    assert asked.outcome == "ok" and asked.url.endswith(f"/v3/payments?transactionId={tid}")
+    if lost == "dropped":
+        assert len(fake.calls("/refund")) == 1
+        assert [x.outcome for x in _exchanges(db, "refund")] == ["pending"]
+    else:  # LINE Pay lists no refund: sent again, once
+        assert len(fake.calls("/refund")) == 2
+        assert [x.outcome for x in _exchanges(db, "refund")] == ["retry", "ok"]
+
+
 def _make_stale(db):
     db.write(
         lambda c: c.execute(
