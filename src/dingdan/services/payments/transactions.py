@@ -302,11 +302,21 @@ def settle_remittance(
             raise ValidationFailed.on(f"orders[{i}].number", "not_cod")
         try:
             amount = payment_amount(item.get("amount"), order.currency)
-            take(conn, order, amount)
+            settle_cod(conn, actor, order, amount, reference)
         except ValidationFailed as exc:
             bad = exc.errors[0]
             raise ValidationFailed.on(f"orders[{i}].amount", bad.code, **bad.params) from None
-        pid = insert_payment(conn, actor, order, "payment", amount, "cod", reference, "manual")
-        record_paid(conn, actor, order, pid, amount, reference)
         settled.append({"number": order.number, "amount": format_amount(amount, order.currency)})
     return settled
+
+
+def settle_cod(
+    conn: Connection, actor: Actor, order: Any, amount_minor: int, reference: str
+) -> None:
+    """One COD payment in the caller's transaction: the money a carrier's remittance, ECPay's
+    payout report or a delivery run's driver brought in for ``order`` (method ``cod``,
+    provider ``manual``: no provider is asked, the money is in hand). More than the order
+    owes is refused (``exceeds_balance`` on ``amount``), nothing written."""
+    take(conn, order, amount_minor)
+    pid = insert_payment(conn, actor, order, "payment", amount_minor, "cod", reference, "manual")
+    record_paid(conn, actor, order, pid, amount_minor, reference)
