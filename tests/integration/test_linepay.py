@@ -446,6 +446,20 @@ def test_nothing_due_and_unknown_links(client, db, fake, order, api):
     assert client.get(f"/pay/{token}/linepay/cancel").status_code == 404
 
 
+@pytest.mark.parametrize("token", ["", "short", "x" * 65, "x" * 40])
+def test_line_pay_and_ecpay_find_the_order_of_a_link_alike(db, order, token):
+    from dingdan.domain.shared.errors import NotFound
+    from dingdan.services.payments import ecpay
+
+    refused = []
+    for start in (lambda: linepay.start_linepay(db, token), lambda: ecpay.pay_view(db, token)):
+        with pytest.raises(NotFound) as exc:
+            start()
+        refused.append(exc.value.detail)
+    assert refused == ["No order has this link."] * 2
+    assert _intents(db) == []
+
+
 def test_the_secret_is_never_shown(db, fake, order):
     shown = linepay_settings.get_settings_view(db)
     assert shown["channel_secret"] == "••••" and fake.secret not in json.dumps(shown)

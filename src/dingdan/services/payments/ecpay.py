@@ -38,7 +38,7 @@ from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.payments import ecpay as ec
-from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
+from dingdan.domain.shared.errors import InvalidTransition, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.payments import intents
 from dingdan.services.payments.ecpay_log import (
@@ -52,7 +52,7 @@ from dingdan.services.payments.ecpay_log import (
 )
 from dingdan.services.payments.ecpay_refunds import PROVIDER, EcpayProvider, form_of
 from dingdan.services.payments.providers import PROVIDERS, ProviderResult
-from dingdan.services.payments.records import insert_payment, record_paid, take
+from dingdan.services.payments.records import insert_payment, order_by_token, record_paid, take
 from dingdan.services.shared.common import Actor, iso
 
 __all__ = [
@@ -74,16 +74,6 @@ PROVIDERS[CODE] = PROVIDER
 
 
 # ---- the checkout --------------------------------------------------------------------------
-
-
-def _order_by_token(conn: Connection, token: str, lock: bool = False) -> Any:
-    if not isinstance(token, str) or not 16 <= len(token) <= 64:
-        raise NotFound(detail="No order has this link.")
-    stmt = select(Order).where(Order.tracking_token == token)
-    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
-    if row is None:
-        raise NotFound(detail="No order has this link.")
-    return row
 
 
 def _trade_view(t: Any) -> dict[str, Any]:
@@ -117,7 +107,7 @@ def pay_view(db: Database, token: str) -> dict[str, Any]:
     account or code given, and whether ECPay can take the payment."""
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = _order_by_token(conn, token)
+        order = order_by_token(conn, token)
         due = max(0, order.total_minor - order.paid_minor)
         return {
             "number": order.number,
@@ -148,7 +138,7 @@ def start_checkout(
     base = get_settings().public_base_url()
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = _order_by_token(conn, token, lock=True)
+        order = order_by_token(conn, token, lock=True)
         if order.status == "cancelled":
             raise InvalidTransition(detail=f"Order {order.number} is cancelled.")
         # What pending intents ask for (a LINE Pay payment under way) is not due here.

@@ -49,6 +49,7 @@ from dingdan.domain.shared.errors import (
 from dingdan.domain.shared.money import exponent, format_amount
 from dingdan.services.payments import intents, linepay_gateway, transactions
 from dingdan.services.payments.linepay_gateway import For
+from dingdan.services.payments.records import order_by_token
 from dingdan.services.shared.common import Actor
 
 CUSTOMER = Actor("customer:linepay", Role.VIEWER)
@@ -75,14 +76,6 @@ class Outcome:
     currency: str
 
 
-def _order_by_token(conn: Connection, token: str, lock: bool = False) -> Any:
-    stmt = select(Order).where(Order.tracking_token == token)
-    row = conn.execute(stmt.with_for_update() if lock else stmt).first() if token else None
-    if row is None:
-        raise NotFound(detail="No order with this link.")
-    return row
-
-
 def _linepay_intents(conn: Connection, order_id: int, status: str = "pending") -> list[Any]:
     return list(
         conn.execute(
@@ -106,7 +99,7 @@ def _units(order: Any, amount: int) -> int | Any:
 
 
 def _open(conn: Connection, token: str) -> Started:
-    order = _order_by_token(conn, token, lock=True)
+    order = order_by_token(conn, token, lock=True)
     if order.status == "cancelled":
         raise InvalidTransition(detail=f"Order {order.number} is cancelled; it takes no payment.")
     for pending in _linepay_intents(conn, order.id):

@@ -14,15 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.payments import linepay
 from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
-from dingdan.web.pages.orders.tracking import limiter_of
-from dingdan.web.pages.shared.core import Anon, Page, PageRoute, client_address, posted
+from dingdan.web.pages.orders.tracking import too_many
+from dingdan.web.pages.shared.core import Anon, Page, PageRoute, posted
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 TEMPLATE = "payments/linepay.html"
@@ -34,20 +34,9 @@ def _render(request: Request, page: Page, token: str, status: int, **values: Any
     return page.render(TEMPLATE, status=status, shop=shop.get_shop(db), token=token, **values)
 
 
-def _too_many(request: Request, page: Page) -> Response | None:
-    """The tracking page's limit per client address (a guesser of links is slowed)."""
-    if limiter_of(request).allow(client_address(request)):
-        return None
-    return HTMLResponse(
-        str(page.gettext("Too many requests. Try again in a minute.")),
-        status_code=429,
-        headers={"Retry-After": "60"},
-    )
-
-
 async def _start(request: Request, page: Page, token: str, button: bool) -> Response:
     db = request.app.state.db
-    if (refused := _too_many(request, page)) is not None:
+    if (refused := too_many(request, page)) is not None:
         return refused
     try:
         url = await run_in_threadpool(linepay.start_linepay, db, token)
@@ -80,7 +69,7 @@ def _param(request: Request, name: str) -> str:
 @router.get("/pay/{token}/linepay/confirm")
 async def confirm(request: Request, token: str, page: Anon) -> Response:
     db = request.app.state.db
-    if (refused := _too_many(request, page)) is not None:
+    if (refused := too_many(request, page)) is not None:
         return refused
     tid, order_id = _param(request, "transactionId"), _param(request, "orderId")
     try:
@@ -93,7 +82,7 @@ async def confirm(request: Request, token: str, page: Anon) -> Response:
 @router.get("/pay/{token}/linepay/cancel")
 async def cancel(request: Request, token: str, page: Anon) -> Response:
     db = request.app.state.db
-    if (refused := _too_many(request, page)) is not None:
+    if (refused := too_many(request, page)) is not None:
         return refused
     tid = _param(request, "transactionId") or None
     outcome = await run_in_threadpool(linepay.cancel_linepay, db, token, tid)

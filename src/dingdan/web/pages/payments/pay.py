@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.payments import linepay as linepay_rules
@@ -23,8 +23,8 @@ from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.payments import ecpay, linepay_settings
 from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
-from dingdan.web.pages.orders.tracking import limiter_of
-from dingdan.web.pages.shared.core import Anon, Page, PageRoute, client_address, posted
+from dingdan.web.pages.orders.tracking import too_many
+from dingdan.web.pages.shared.core import Anon, Page, PageRoute, posted
 from dingdan.web.pages.shared.security import hand_off
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -63,16 +63,6 @@ WAYS: list[Way] = [
 ]
 
 
-def _limited(request: Request, page: Page) -> Response | None:
-    if limiter_of(request).allow(client_address(request)):
-        return None
-    return HTMLResponse(
-        str(page.gettext("Too many requests. Try again in a minute.")),
-        status_code=429,
-        headers={"Retry-After": "60"},
-    )
-
-
 def _render(request: Request, page: Page, token: str, status: int = 200) -> Response:
     db = request.app.state.db
     try:
@@ -90,14 +80,14 @@ def _render(request: Request, page: Page, token: str, status: int = 200) -> Resp
 
 @router.get("/pay/{token}")
 def pay_page(request: Request, token: str, page: Anon) -> Response:
-    return _limited(request, page) or _render(request, page, token)
+    return too_many(request, page) or _render(request, page, token)
 
 
 @router.post("/pay/{token}/ecpay")
 async def start_ecpay(request: Request, token: str, page: Anon) -> Response:
     """The customer chose card, ATM or a CVS code: the signed checkout form, posted to
     ECPay by the browser (a script file; a button without scripts)."""
-    limited = _limited(request, page)
+    limited = too_many(request, page)
     if limited is not None:
         return limited
     form = await posted(request)
