@@ -51,7 +51,6 @@ def ecpay_on(monkeypatch: Any, fake: Any, db: Any) -> Any:
     monkeypatch.setenv("DINGDAN_ECPAY_MODE", "stage")
     monkeypatch.setenv("DINGDAN_ECPAY_URL", fake.url)
     get_settings.cache_clear()
-    ecpay.PROVIDER.bind(db)
     yield fake
     get_settings.cache_clear()
 

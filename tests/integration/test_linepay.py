@@ -310,12 +310,12 @@ def test_a_refund_asked_again_with_its_key_refunds_once(client, db, fake, order)
     fake.approve(tid)
     _back(client, token, tid, _intents(db)[0].idempotency_key)
     gateway = PROVIDERS["linepay"]
-    first = gateway.refund(tid, 20000, "TWD", idempotency_key="ref_same")
-    again = gateway.refund(tid, 20000, "TWD", idempotency_key="ref_same")
+    first = gateway.refund(tid, 20000, "TWD", idempotency_key="ref_same", db=db)
+    again = gateway.refund(tid, 20000, "TWD", idempotency_key="ref_same", db=db)
     assert first.ok and again.ok and first.reference == again.reference
     assert fake.transactions[tid].refunded == 200
     assert len(fake.calls("/refund")) == 1
-    refused = gateway.refund("2026120799999999999", 100, "TWD", idempotency_key="ref_other")
+    refused = gateway.refund("2026120799999999999", 100, "TWD", idempotency_key="ref_other", db=db)
     assert not refused.ok and "1150" in refused.message
 
 
@@ -476,9 +476,63 @@ def test_line_pay_not_answering_keeps_the_intent_pending(db, fake, order):
     fake.mode = "down"
     (intent,) = db.read(lambda c: [intents.by_id(c, str(_intents(db)[0].id))[0]])
     with pytest.raises(ProviderUnavailable):
-        intents.ask(intent)
+        intents.ask(db, intent)
     assert _intents(db)[0].status == "pending"
     assert _exchanges(db, "check")[0].outcome == "retry"
+
+
+@pytest.fixture
+def other_db(template, tmp_path):
+    """A second shop's database in the same process, from the same template."""
+    import shutil
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from dingdan.db.engine import Database
+    from tests import conftest
+
+    if conftest.BACKEND == "sqlite":
+        shutil.copy(template, tmp_path / "other.db")
+        url = f"sqlite:///{tmp_path / 'other.db'}"
+    else:
+        name = f"dd_t_{uuid.uuid4().hex[:12]}"
+        admin = conftest._pg_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        admin.dispose()
+        url = make_url(conftest.PG_URL).set(database=name).render_as_string(hide_password=False)
+    other = Database(url)
+    yield other
+    other.dispose()
+    if conftest.BACKEND != "sqlite":
+        conftest._drop(name)
+
+
+def test_the_provider_keeps_its_exchanges_in_the_database_it_is_asked_for(
+    db, fake, order, other_db
+):
+    tid = _tid(fake, linepay.start_linepay(db, order["tracking_token"]))
+    fake.approve(tid)
+    # Another shop in the same process starts a LINE Pay payment meanwhile.
+    channel = {"channel_id": fake.channel_id, "channel_secret": fake.secret, "api_base": fake.url}
+    linepay_settings.put_settings(other_db, ADMIN, channel)
+    product(other_db, "TEA-001", price="350.00")
+    location(other_db, "TPE")
+    receive(other_db, "TPE", {"TEA-001": 20})
+    theirs, _ = orders.place_order(other_db, ADMIN, order_body(payment_method="e_wallet"))
+    linepay.start_linepay(other_db, theirs["tracking_token"])
+    # Our worker completes our customer's payment: every exchange is ours, none theirs.
+    _make_stale(db)
+    assert worker.recover_payment_intents(db) == 1
+    assert _intents(db)[0].status == "succeeded"
+    assert [(x.operation, x.intent_id) for x in _exchanges(db)] == [
+        ("request", _intents(db)[0].id),
+        ("check", _intents(db)[0].id),
+        ("confirm", _intents(db)[0].id),
+    ]
+    assert [x.operation for x in _exchanges(other_db)] == ["request"]
 
 
 def test_the_channel_is_set_through_the_api(api, db):

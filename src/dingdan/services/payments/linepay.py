@@ -129,7 +129,6 @@ def _open(conn: Connection, token: str) -> Started:
 
 def start_linepay(db: Database, tracking_token: str) -> str:
     """The LINE Pay page to send the customer to, for what the order still owes."""
-    linepay_gateway.bind(db)
     started = db.write(lambda conn: _open(conn, tracking_token))
     if started.url is not None:
         return started.url
@@ -204,7 +203,6 @@ def confirm_linepay(db: Database, token: str, transaction_id: str, order_id: str
     """The customer back from LINE Pay having approved: the payment confirmed and recorded
     once. An unknown transaction, or one whose ``orderId`` is not its own, is NotFound (kept
     and logged, nothing asked)."""
-    linepay_gateway.bind(db)
     query = urlencode({"transactionId": transaction_id, "orderId": order_id})
     found = db.read(lambda conn: _find(conn, token, transaction_id))
     if found is None or found[0].key != order_id:
@@ -236,7 +234,7 @@ def _amount(intent: intents.Intent) -> tuple[str, str]:
 
 def _settle(db: Database, intent: intents.Intent) -> Outcome:
     try:
-        answer = intents.ask(intent)
+        answer = intents.ask(db, intent)
     except ProviderUnavailable:
         return _outcome(intent, _status(db, intent))
     if not answer.ok and answer.message.startswith(linepay_gateway.AMOUNT_MISMATCH):
@@ -256,7 +254,6 @@ def cancel_linepay(db: Database, token: str, transaction_id: str | None) -> Outc
     """The customer back from LINE Pay without paying. The intent fails once LINE Pay says
     the payment was cancelled or failed; one the customer did approve is confirmed as at
     the confirm address. None when the order has no LINE Pay payment under way."""
-    linepay_gateway.bind(db)
 
     def find(conn: Connection) -> tuple[intents.Intent, str, Any] | None:
         if transaction_id:

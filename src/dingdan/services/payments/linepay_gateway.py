@@ -14,9 +14,8 @@
   again blindly; its exchange stays ``pending`` and, asked again, LINE Pay's Payment Details
   say whether it was made (then it is answered from there) or not (then it is sent again).
 
-The provider is called without a database (``intents.ask``); it uses the database the LINE
-Pay pages bound (``bind``), else the one the settings name (``dingdan serve``, ``dingdan
-worker``).
+The provider is given the database of the intent it is asked about (``intents.ask``), and
+keeps its exchanges and reads the channel there.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, insert, select, update
 
-from dingdan.config import get_settings
 from dingdan.db.engine import Database
 from dingdan.db.linepay_tables import LinePayExchange
 from dingdan.db.payment_tables import PaymentAttempt
@@ -48,32 +46,6 @@ MAX_TEXT = 200_000
 # A refund sent this long ago without an answer is looked for in LINE Pay's Payment Details
 # (its call times out well before; until then it may still be under way).
 UNANSWERED_AFTER = timedelta(minutes=1)
-
-
-# ---- the database the provider uses --------------------------------------------------------
-
-_bound: list[Database] = []
-
-
-def bind(db: Database) -> None:
-    """The database LINE Pay's exchanges and settings are in, for calls made through the
-    payment intents (which carry none)."""
-    if not _bound or _bound[0] is not db:
-        _bound[:] = [db]
-
-
-def _database() -> Database:
-    if not _bound:
-        s = get_settings()
-        _bound.append(
-            Database(
-                s.database_url,
-                pool_size=s.db_pool_size,
-                sqlite_synchronous=s.sqlite_synchronous,
-                sqlite_busy_timeout=s.sqlite_busy_timeout,
-            )
-        )
-    return _bound[0]
 
 
 # ---- one call, kept ------------------------------------------------------------------------
@@ -257,11 +229,11 @@ class LinePayProvider:
         reference: str | None,
         *,
         idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         """Confirm the transaction ``reference`` once its customer approved it."""
         if not reference:
             return ProviderResult(False, "", "The payment never reached LINE Pay.")
-        db = _database()
         about = For(_intent_id(db, idempotency_key), idempotency_key, None, reference)
         checked = self.status(db, reference, about)
         if checked.transient:
@@ -307,19 +279,36 @@ class LinePayProvider:
         return ProviderResult(True, tid)
 
     def capture(
-        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        authorization: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         return ProviderResult(True, authorization)  # confirm captures at once
 
-    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult:
+    def void(
+        self,
+        authorization: str,
+        *,
+        idempotency_key: str,
+        db: Database,
+    ) -> ProviderResult:
         return ProviderResult(False, authorization, "LINE Pay payments are captured at once.")
 
     def refund(
-        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        payment: str | None,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         if not payment:
             return ProviderResult(False, "", "No LINE Pay transaction to refund.")
-        db = _database()
         done = _refunded(db, idempotency_key)
         if done is not None:
             return ProviderResult(True, done)

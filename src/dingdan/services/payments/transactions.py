@@ -68,7 +68,7 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
         # No provider: the credit is spent and the payment recorded in one transaction.
         return db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body))
     intent = db.write(lambda conn: _open_payment(conn, actor, number, body))
-    return settle_intent(db, intent, intents.ask(intent))
+    return settle_intent(db, intent, intents.ask(db, intent))
 
 
 def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, int]:
@@ -215,7 +215,7 @@ def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any])
     _text(body.get("reference"), "reference", 200, False, errors)
     errors.raise_if_any()
     intent = db.write(lambda conn: _open_refund(conn, actor, number, body))
-    return settle_intent(db, intent, intents.ask(intent))
+    return settle_intent(db, intent, intents.ask(db, intent))
 
 
 def _open_refund(
