@@ -46,7 +46,6 @@ from dingdan.services.payments.ecpay_log import (
     config,
     configured,
     exchange,
-    exchanges_of,
     finish,
     hash_keys,
 )
@@ -59,7 +58,6 @@ __all__ = [
     "PROVIDER",
     "EcpayProvider",
     "config",
-    "exchanges_of",
     "form_of",
     "hash_keys",
     "pay_view",

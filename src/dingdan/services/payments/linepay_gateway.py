@@ -24,7 +24,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy import Connection, insert, select, update
@@ -192,20 +191,6 @@ def record_refusal(db: Database, about: For, query: str, why: str) -> None:
     }
     db.write(lambda conn: conn.execute(insert(LinePayExchange).values(**values)))
     log.warning("LINE Pay return refused (transaction %s): %s", about.transaction_id, why)
-
-
-def exchanges_of(db: Database, intent_id: int) -> list[dict[str, Any]]:
-    def work(conn: Connection) -> list[dict[str, Any]]:
-        rows = conn.execute(
-            select(LinePayExchange)
-            .where(LinePayExchange.intent_id == intent_id)
-            .order_by(LinePayExchange.id)
-        ).all()
-        return [
-            {"operation": r.operation, "outcome": r.outcome, "code": r.return_code} for r in rows
-        ]
-
-    return db.read(work)
 
 
 # ---- the provider --------------------------------------------------------------------------
