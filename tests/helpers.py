@@ -111,20 +111,40 @@ class RecordingProvider:
         return ProviderResult(True, f"{call}-{key}")
 
     def authorize(self, order: Any, amount_minor: int, currency: str, reference: Any, *,
-                  idempotency_key: str) -> Any:
+                  idempotency_key: str, db: Any = None) -> Any:
         return self._answer("authorize", idempotency_key)
 
     def capture(self, authorization: Any, amount_minor: int, currency: str, *,
-                idempotency_key: str) -> Any:
+                idempotency_key: str, db: Any = None) -> Any:
         return self._answer("capture", idempotency_key)
 
-    def void(self, authorization: Any, *, idempotency_key: str) -> Any:
+    def void(self, authorization: Any, *, idempotency_key: str, db: Any = None) -> Any:
         return self._answer("void", idempotency_key)
 
     def refund(self, payment: Any, amount_minor: int, currency: str, *,
-               idempotency_key: str) -> Any:
+               idempotency_key: str, db: Any = None) -> Any:
         return self._answer("refund", idempotency_key)
 
     def keys(self, call: str) -> list[str]:
         """The keys of the calls of one kind, in order."""
         return [k for c, k in self.calls if c == call]
+
+
+def form_action_allows(csp: str, url: str, own: str = "http://testserver") -> bool:
+    """Whether a page under the Content-Security-Policy ``csp`` may submit a form to ``url``
+    (and follow a redirect there: Chromium checks each redirect after a submission too), as a
+    browser decides: ``'self'`` is the page's own origin ``own``, another origin must be
+    named. form-action does not fall back to default-src."""
+    from urllib.parse import urljoin, urlsplit
+
+    directives = {}
+    for part in csp.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0].lower()] = words[1:]
+    sources = directives.get("form-action")
+    if sources is None:
+        return True
+    target = urlsplit(urljoin(own + "/", url))
+    origin = f"{target.scheme}://{target.netloc}"
+    return ("'self'" in sources and origin == own) or origin in sources

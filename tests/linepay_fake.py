@@ -6,7 +6,11 @@ nonce)), computed here on its own) and answers as the published API does: ``retu
 ``0000`` with ``info``, or an error code of LINE Pay's list (1106 header info error, 1150 no
 such transaction, 1153 amount differs from the request, 1164/1165 refunds, 1172 an orderId
 or transaction already used). ``approve`` and ``cancel`` play the customer on LINE Pay's
-page. ``mode = "down"`` answers 503. Every call is kept in ``received``.
+page. ``mode = "down"`` answers 503. ``refund_answer`` ``"dropped"`` makes a refund and drops
+the connection without answering, ``"lost"`` drops it without making the refund (what a
+timeout looks like from our side). Payment Details (``GET /v3/payments?transactionId=``) list
+a transaction with its ``refundList`` (amounts negative, as LINE Pay writes them). Every call
+is kept in ``received``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 HEADER_ERROR = "1106"
 NOT_FOUND = "1150"
@@ -47,6 +51,7 @@ class Transaction:
     currency: str
     status: str = "requested"  # requested, authorized, confirmed, cancelled
     refunded: Any = 0
+    refunds: list[tuple[int, Any]] = field(default_factory=list)  # (refundTransactionId, amount)
 
 
 @dataclass
@@ -56,6 +61,7 @@ class FakeLinePay:
     mode: str = "up"  # up, down
     # A confirm answered with this payInfo amount instead of the confirmed one.
     pay_info_amount: Any = None
+    refund_answer: str = "answer"  # answer, dropped, lost
     received: list[Call] = field(default_factory=list)
     transactions: dict[str, Transaction] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(2026120700000000001))
@@ -99,6 +105,9 @@ class FakeLinePay:
 
             def _serve(self, method: str, raw: bytes) -> None:
                 status, answer = fake.answer(method, self.path, raw, dict(self.headers))
+                if status == 0:  # no answer at all: the connection is dropped
+                    self.close_connection = True
+                    return
                 data = json.dumps(answer).encode() if answer is not None else b"down"
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -147,7 +156,12 @@ class FakeLinePay:
             if len(parts) == 4 and parts[3] == "confirm":
                 return 200, self._confirm(parts[2], data)
             if len(parts) == 4 and parts[3] == "refund":
-                return 200, self._refund(parts[2], data)
+                if self.refund_answer == "lost":
+                    return 0, None
+                answer = self._refund(parts[2], data)
+                return (0 if self.refund_answer == "dropped" else 200), answer
+            if parts == ["v3", "payments"] and method == "GET":
+                return 200, self._details(parse_qs(urlsplit(path).query))
             return 404, _error("2101", "Parameter error.")
 
     def _request(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -217,15 +231,38 @@ class FakeLinePay:
         if amount > t.amount - t.refunded:
             return _error(OVER_REFUND, "Refund amount exceeds the limit.")
         t.refunded += amount
+        refund_id = int(next(self._ids))
+        t.refunds.append((refund_id, amount))
         return _ok(
-            {
-                "refundTransactionId": int(next(self._ids)),
-                "refundTransactionDate": "2026-12-07T10:00:00Z",
-            }
+            {"refundTransactionId": refund_id, "refundTransactionDate": "2026-12-07T10:00:00Z"}
         )
 
+    def _details(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        tid = (query.get("transactionId") or [""])[0]
+        t = self.transactions.get(tid)
+        if t is None:
+            return _error(NOT_FOUND, "Transaction record not found.")
+        refunds = [
+            {
+                "refundTransactionId": rid,
+                "transactionType": "PARTIAL_REFUND",
+                "refundAmount": -amount,
+                "refundTransactionDate": "2026-12-07T10:00:00Z",
+            }
+            for rid, amount in t.refunds
+        ]
+        item = {
+            "transactionId": int(tid),
+            "transactionType": "PAYMENT",
+            "orderId": t.order_id,
+            "currency": t.currency,
+            "payInfo": [{"method": "BALANCE", "amount": t.amount}],
+            "refundList": refunds,
+        }
+        return _ok([item])
 
-def _ok(info: dict[str, Any]) -> dict[str, Any]:
+
+def _ok(info: Any) -> dict[str, Any]:
     return {"returnCode": "0000", "returnMessage": "Success.", "info": info}
 
 

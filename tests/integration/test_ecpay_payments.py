@@ -18,12 +18,15 @@ from sqlalchemy import select, update
 
 from dingdan.config import get_settings
 from dingdan.db.ecpay_tables import PaymentExchange
+from dingdan.db.order_tables import Order, OrderEvent
+from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.domain.payments import ecpay as ec
 from dingdan.services.jobs import worker
 from dingdan.services.orders import queries
-from dingdan.services.payments import ecpay
+from dingdan.services.payments import ecpay, intent_review, intents
 from tests.builders import TEA_SHOP, order_body, post_order
 from tests.ecpay_payment_fake import FakeEcpayPayments
+from tests.helpers import ADMIN, form_action_allows
 
 stocked = TEA_SHOP.fixture()
 
@@ -48,7 +51,6 @@ def ecpay_on(monkeypatch: Any, fake: Any, db: Any) -> Any:
     monkeypatch.setenv("DINGDAN_ECPAY_MODE", "stage")
     monkeypatch.setenv("DINGDAN_ECPAY_URL", fake.url)
     get_settings.cache_clear()
-    ecpay.PROVIDER.bind(db)
     yield fake
     get_settings.cache_clear()
 
@@ -70,9 +72,11 @@ def _checkout(client: Any, fake: Any, token: str, choice: str) -> str:
     assert page.status_code == 200
     r = client.post(f"/pay/{token}/ecpay", data={"csrf_token": _csrf(page.text), "choice": choice})
     assert r.status_code == 200, r.text
-    assert f"form-action 'self' {fake.url}" in r.headers["content-security-policy"]
     action = re.search(r'<form method="post" action="([^"]+)" id="checkout-form"', r.text)
     assert action and html.unescape(action[1]) == fake.url + ec.CHECKOUT_PATH
+    # The browser posts it only if the page's policy names ECPay's origin.
+    assert form_action_allows(r.headers["content-security-policy"], html.unescape(action[1]))
+    assert "x-dingdan-form-action" not in r.headers
     form = r.text[action.end() : r.text.index("</form>", action.end())]
     fields = {
         html.unescape(k): html.unescape(v)
@@ -158,6 +162,75 @@ def test_tampered_and_different_amount_callbacks_are_refused_and_kept(
     assert all(x.response_body == "0|error" for x in kept)
 
 
+def _ecpay_intents(db: Any) -> list[Any]:
+    return db.read(
+        lambda c: c.execute(
+            select(PaymentAttempt)
+            .where(PaymentAttempt.provider == "ecpay")
+            .order_by(PaymentAttempt.id)
+        ).all()
+    )
+
+
+def _unrecorded_events(db: Any, number: str) -> list[Any]:
+    return db.read(
+        lambda c: c.execute(
+            select(OrderEvent)
+            .join(Order, Order.id == OrderEvent.order_id)
+            .where(Order.number == number, OrderEvent.kind == "payment_unrecorded")
+        ).all()
+    )
+
+
+def test_money_ecpay_took_for_another_amount_waits_for_staff_and_is_recorded_again(
+    api, client, db, stocked, ecpay_on
+):
+    o = _order(api)
+    trade = _checkout(client, ecpay_on, o["tracking_token"], "card")
+    # ECPay says it took 700 of the 760 asked: refused, and kept for staff, once however
+    # often ECPay posts it.
+    assert ecpay_on.pay(trade, TradeAmt="700") == "0|error"
+    assert ecpay_on.pay(trade, TradeAmt="700") == "0|error"
+    assert queries.get_order(db, o["number"])["paid"] == "0.00"
+    (kept,) = _ecpay_intents(db)
+    assert (kept.status, kept.kind, kept.amount_minor) == ("attention", "payment", 70000)
+    assert kept.reference == trade
+    assert kept.provider_reference == ecpay_on.trades[trade].trade_no
+    assert "TradeAmt 700" in kept.error
+    assert len(_unrecorded_events(db, o["number"])) == 1
+    # Staff record it: the kept result answers for ECPay, the 700 is paid once.
+    intent_review.record_again(db, ADMIN, str(kept.id))
+    assert queries.get_order(db, o["number"])["paid"] == "700.00"
+    assert [i.status for i in _ecpay_intents(db)] == ["succeeded"]
+
+
+def test_a_checkout_asks_only_what_no_pending_intent_holds_and_a_second_tab_waits_for_staff(
+    api, client, db, stocked, ecpay_on
+):
+    o = _order(api)
+    token = o["tracking_token"]
+    order = db.read(lambda c: c.execute(select(Order).where(Order.number == o["number"])).one())
+    # A payment under way elsewhere (LINE Pay's, a card terminal's) holds 200 of the 760.
+    db.write(
+        lambda c: intents.open_intent(
+            c, ADMIN, order, kind="payment", amount=20000, provider="manual", method="card"
+        )
+    )
+    first = ecpay.start_checkout(db, token, "card")
+    second = ecpay.start_checkout(db, token, "card")  # the same page in another tab
+    assert first["fields"]["TotalAmount"] == second["fields"]["TotalAmount"] == "560"
+    for c in (first, second):
+        assert httpx.post(c["action"], data=c["fields"]).status_code == 200
+    assert ecpay_on.pay(first["merchant_trade_no"]) == "1|OK"
+    # Both tabs paid: the second payment does not fit, and is not lost.
+    assert ecpay_on.pay(second["merchant_trade_no"]) == "0|error"
+    assert queries.get_order(db, o["number"])["paid"] == "560.00"
+    (kept,) = _ecpay_intents(db)
+    assert (kept.status, kept.amount_minor) == ("attention", 56000)
+    assert kept.reference == second["merchant_trade_no"] and "owes" in kept.error
+    assert len(_unrecorded_events(db, o["number"])) == 1
+
+
 def test_an_atm_account_is_shown_and_its_payment_marks_the_order_paid(
     api, client, db, stocked, ecpay_on
 ):
@@ -218,6 +291,26 @@ def test_an_expired_account_cancels_the_order_and_a_waiting_one_keeps_it(
     assert queries.get_order(db, expired["number"])["paid"] == "0.00"
 
 
+def test_orders_no_longer_open_never_crowd_out_an_expired_account_that_is_due(
+    api, client, db, stocked, ecpay_on
+):
+    numbers = []
+    for _ in range(3):
+        o = _order(api)
+        trade = _checkout(client, ecpay_on, o["tracking_token"], "atm")
+        yesterday = (datetime.now(UTC) - timedelta(days=1)).astimezone(ec.TAIPEI)
+        assert ecpay_on.give_info(trade, expire=yesterday.strftime("%Y/%m/%d")) == "1|OK"
+        numbers.append(o["number"])
+    # The two oldest were cancelled by hand: their expired accounts stay waiting.
+    db.write(
+        lambda c: c.execute(
+            update(Order).where(Order.number.in_(numbers[:2])).values(status="cancelled")
+        )
+    )
+    now = datetime.now(UTC)
+    assert db.read(lambda c: ecpay.deadlines_passed(c, now, limit=2)) == [numbers[2]]
+
+
 def _age(db: Any, numbers: list[str], hours: int) -> None:
     from dingdan.db.order_tables import Order
 
@@ -246,21 +339,29 @@ def test_a_card_payment_is_refunded_through_do_action_once(api, client, db, stoc
     assert sent[0]["TradeNo"] == ecpay_on.trades[trade].trade_no
     assert ec.is_signed(sent[0], ec.STAGE_HASH_KEY, ec.STAGE_HASH_IV)
     assert ecpay_on.trades[trade].refunded == 200
-    # More than is left at ECPay: ECPay refuses, nothing is recorded.
+    # 100 more was refunded in ECPay's back office by hand: the 560 we still owe back is
+    # more than is left at ECPay, which declines (409 payment_required): nothing is recorded.
+    ecpay_on.trades[trade].refunded += 100
     r = api.post(
         f"/api/v1/orders/{o['number']}/refunds",
         json={"amount": "560.00", "reason": "all of it"},
         role="finance",
     )
-    assert r.status_code in (201, 402), r.text
+    assert r.status_code == 409 and r.json()["code"] == "payment_required", r.text
+    assert queries.get_order(db, o["number"])["refunded"] == "200.00"
+    assert ecpay_on.trades[trade].refunded == 300 and len(ecpay_on.refunds) == 2
     kept = db.read(
         lambda c: (
-            c.execute(select(PaymentExchange.outcome).where(PaymentExchange.operation == "refund"))
+            c.execute(
+                select(PaymentExchange.outcome)
+                .where(PaymentExchange.operation == "refund")
+                .order_by(PaymentExchange.id)
+            )
             .scalars()
             .all()
         )
     )
-    assert kept[0] == "ok"
+    assert kept == ["ok", "refused"]
 
 
 def test_the_pay_page_is_in_traditional_chinese_and_fits_a_phone(api, client, stocked, ecpay_on):

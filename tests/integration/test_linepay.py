@@ -7,7 +7,9 @@ came back."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,7 +27,7 @@ from dingdan.services.orders import edits
 from dingdan.services.payments import intents, linepay, linepay_settings
 from dingdan.services.payments.providers import PROVIDERS
 from tests.builders import order_body
-from tests.helpers import ADMIN, location, product, receive, run_threads
+from tests.helpers import ADMIN, form_action_allows, location, product, receive, run_threads
 from tests.linepay_fake import FakeLinePay
 
 
@@ -308,13 +310,67 @@ def test_a_refund_asked_again_with_its_key_refunds_once(client, db, fake, order)
     fake.approve(tid)
     _back(client, token, tid, _intents(db)[0].idempotency_key)
     gateway = PROVIDERS["linepay"]
-    first = gateway.refund(tid, 20000, "TWD", idempotency_key="ref_same")
-    again = gateway.refund(tid, 20000, "TWD", idempotency_key="ref_same")
+    first = gateway.refund(tid, 20000, "TWD", idempotency_key="ref_same", db=db)
+    again = gateway.refund(tid, 20000, "TWD", idempotency_key="ref_same", db=db)
     assert first.ok and again.ok and first.reference == again.reference
     assert fake.transactions[tid].refunded == 200
     assert len(fake.calls("/refund")) == 1
-    refused = gateway.refund("2026120799999999999", 100, "TWD", idempotency_key="ref_other")
+    refused = gateway.refund("2026120799999999999", 100, "TWD", idempotency_key="ref_other", db=db)
     assert not refused.ok and "1150" in refused.message
+
+
+def _paid(client, db, fake, order):
+    token = order["tracking_token"]
+    tid = _tid(fake, _start(client, token))
+    fake.approve(tid)
+    _back(client, token, tid, _intents(db)[0].idempotency_key)
+    return tid
+
+
+def _long_ago(db):
+    """The refund intent and its exchanges as if a worker round had passed."""
+    _make_stale(db)
+    db.write(
+        lambda c: c.execute(update(LinePayExchange).values(at=utcnow() - timedelta(minutes=5)))
+    )
+
+
+@pytest.mark.parametrize("lost", ["dropped", "lost"])
+def test_a_refund_without_an_answer_is_looked_up_at_line_pay_never_sent_blindly(
+    api, client, db, fake, order, lost
+):
+    tid = _paid(client, db, fake, order)
+    number = order["number"]
+    fake.refund_answer = lost  # LINE Pay made the refund (dropped) or never got it (lost)
+    r = api.post(
+        f"/api/v1/orders/{number}/refunds",
+        json={"amount": "100.00", "reason": "Damaged box"},
+        role="finance",
+    )
+    assert r.status_code == 503, r.text
+    (kept,) = _exchanges(db, "refund")
+    assert kept.outcome == "pending"  # not "retry": it may have been made
+    fake.refund_answer = "answer"
+    worker.recover_payment_intents(db)  # moments later: not asked yet
+    details = [c for c in fake.received if c.path.startswith("/v3/payments?")]
+    assert len(fake.calls("/refund")) == 1 and details == []
+    _long_ago(db)
+    worker.recover_payment_intents(db)
+    # Refunded once at LINE Pay and recorded once, whichever happened.
+    assert fake.transactions[tid].refunded == 100
+    assert _row(db, number).refunded_minor == 10000
+    (refund,) = _payments(db, "refund")
+    assert [i.status for i in _intents(db) if i.kind == "refund"] == ["succeeded"]
+    (rid, _amount) = fake.transactions[tid].refunds[0]
+    assert refund.reference == str(rid)
+    (asked,) = _exchanges(db, "details")
+    assert asked.outcome == "ok" and asked.url.endswith(f"/v3/payments?transactionId={tid}")
+    if lost == "dropped":
+        assert len(fake.calls("/refund")) == 1
+        assert [x.outcome for x in _exchanges(db, "refund")] == ["pending"]
+    else:  # LINE Pay lists no refund: sent again, once
+        assert len(fake.calls("/refund")) == 2
+        assert [x.outcome for x in _exchanges(db, "refund")] == ["retry", "ok"]
 
 
 def _make_stale(db):
@@ -390,6 +446,20 @@ def test_nothing_due_and_unknown_links(client, db, fake, order, api):
     assert client.get(f"/pay/{token}/linepay/cancel").status_code == 404
 
 
+@pytest.mark.parametrize("token", ["", "short", "x" * 65, "x" * 40])
+def test_line_pay_and_ecpay_find_the_order_of_a_link_alike(db, order, token):
+    from dingdan.domain.shared.errors import NotFound
+    from dingdan.services.payments import ecpay
+
+    refused = []
+    for start in (lambda: linepay.start_linepay(db, token), lambda: ecpay.pay_view(db, token)):
+        with pytest.raises(NotFound) as exc:
+            start()
+        refused.append(exc.value.detail)
+    assert refused == ["No order has this link."] * 2
+    assert _intents(db) == []
+
+
 def test_the_secret_is_never_shown(db, fake, order):
     shown = linepay_settings.get_settings_view(db)
     assert shown["channel_secret"] == "••••" and fake.secret not in json.dumps(shown)
@@ -406,9 +476,63 @@ def test_line_pay_not_answering_keeps_the_intent_pending(db, fake, order):
     fake.mode = "down"
     (intent,) = db.read(lambda c: [intents.by_id(c, str(_intents(db)[0].id))[0]])
     with pytest.raises(ProviderUnavailable):
-        intents.ask(intent)
+        intents.ask(db, intent)
     assert _intents(db)[0].status == "pending"
     assert _exchanges(db, "check")[0].outcome == "retry"
+
+
+@pytest.fixture
+def other_db(template, tmp_path):
+    """A second shop's database in the same process, from the same template."""
+    import shutil
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from dingdan.db.engine import Database
+    from tests import conftest
+
+    if conftest.BACKEND == "sqlite":
+        shutil.copy(template, tmp_path / "other.db")
+        url = f"sqlite:///{tmp_path / 'other.db'}"
+    else:
+        name = f"dd_t_{uuid.uuid4().hex[:12]}"
+        admin = conftest._pg_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        admin.dispose()
+        url = make_url(conftest.PG_URL).set(database=name).render_as_string(hide_password=False)
+    other = Database(url)
+    yield other
+    other.dispose()
+    if conftest.BACKEND != "sqlite":
+        conftest._drop(name)
+
+
+def test_the_provider_keeps_its_exchanges_in_the_database_it_is_asked_for(
+    db, fake, order, other_db
+):
+    tid = _tid(fake, linepay.start_linepay(db, order["tracking_token"]))
+    fake.approve(tid)
+    # Another shop in the same process starts a LINE Pay payment meanwhile.
+    channel = {"channel_id": fake.channel_id, "channel_secret": fake.secret, "api_base": fake.url}
+    linepay_settings.put_settings(other_db, ADMIN, channel)
+    product(other_db, "TEA-001", price="350.00")
+    location(other_db, "TPE")
+    receive(other_db, "TPE", {"TEA-001": 20})
+    theirs, _ = orders.place_order(other_db, ADMIN, order_body(payment_method="e_wallet"))
+    linepay.start_linepay(other_db, theirs["tracking_token"])
+    # Our worker completes our customer's payment: every exchange is ours, none theirs.
+    _make_stale(db)
+    assert worker.recover_payment_intents(db) == 1
+    assert _intents(db)[0].status == "succeeded"
+    assert [(x.operation, x.intent_id) for x in _exchanges(db)] == [
+        ("request", _intents(db)[0].id),
+        ("check", _intents(db)[0].id),
+        ("confirm", _intents(db)[0].id),
+    ]
+    assert [x.operation for x in _exchanges(other_db)] == ["request"]
 
 
 def test_the_channel_is_set_through_the_api(api, db):
@@ -474,13 +598,25 @@ def test_the_pay_page_offers_line_pay_and_its_button_goes_there(client, db, fake
     token = order["tracking_token"]
     page = client.get(f"/pay/{token}")
     assert page.status_code == 200 and 'id="pay-linepay"' in page.text
-    r = client.post(
-        f"/pay/{token}/linepay", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+    csp = page.headers["content-security-policy"]
+    action = re.search(
+        r'<form method="post" action="([^"]+)"[^>]*>\s*<input[^>]*>\s*'
+        r'<button type="submit" id="pay-linepay"',
+        page.text,
     )
-    assert r.status_code == 303 and r.headers["location"].startswith(fake.url)
-    # The browser may follow the button's redirect to LINE Pay: its origin is allowed.
-    origin = "/".join(fake.url.split("/")[:3])
-    assert f"form-action 'self' {origin}" in r.headers["content-security-policy"]
+    assert action and action[1] == f"/pay/{token}/linepay"
+    assert form_action_allows(csp, action[1])
+    r = client.post(action[1], data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    # A redirect to LINE Pay answering the button's form would be checked against the pay
+    # page's form-action, which does not name LINE Pay: a page with a link instead.
+    url = _intents(db)[0].details["payment_url"]
+    assert url.startswith(fake.url + "/web/payment/") and not form_action_allows(csp, url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    link = re.search(r'<a href="([^"]+)" id="checkout-link"[^>]*data-autofollow', r.text)
+    assert link and html.unescape(link[1]) == url
+    actions = re.findall(r'<form[^>]* action="([^"]+)"', r.text)
+    assert all(form_action_allows(r.headers["content-security-policy"], a) for a in actions)
+    assert '<script src="/static/autosubmit.js"' in r.text
     # Not configured: not offered.
     linepay_settings.put_settings(
         db, ADMIN, {"channel_id": "", "channel_secret": "", "api_base": fake.url}

@@ -206,13 +206,14 @@ def test_an_unknown_provider_code_is_422_on_the_provider_field(api, db, number):
     )
 
 
-def test_the_manual_provider_gives_the_same_reference_for_the_same_key():
+def test_the_manual_provider_gives_the_same_reference_for_the_same_key(db):
     manual = PROVIDERS["manual"]
-    a = manual.authorize("DD1", 100, "TWD", None, idempotency_key="k1")
-    b = manual.authorize("DD1", 100, "TWD", None, idempotency_key="k1")
-    c = manual.authorize("DD1", 100, "TWD", None, idempotency_key="k2")
+    a = manual.authorize("DD1", 100, "TWD", None, idempotency_key="k1", db=db)
+    b = manual.authorize("DD1", 100, "TWD", None, idempotency_key="k1", db=db)
+    c = manual.authorize("DD1", 100, "TWD", None, idempotency_key="k2", db=db)
     assert a.reference == b.reference != c.reference
-    assert manual.authorize("DD1", 100, "TWD", "BANK-1", idempotency_key="k3").reference == "BANK-1"
+    bank = manual.authorize("DD1", 100, "TWD", "BANK-1", idempotency_key="k3", db=db)
+    assert bank.reference == "BANK-1"
 
 
 def test_provider_unavailable_is_a_domain_error_with_its_code():

@@ -75,3 +75,43 @@ def test_payments_are_for_finance(api, order):
     r = api.post(f"/api/v1/orders/{order}/authorizations", json={"amount": "1.00"},
                  role="customer_service")
     assert r.status_code == 403
+
+
+def test_one_cod_settlement_records_the_payment_and_refuses_more_than_is_owed(api, db):
+    """transactions.settle_cod is the one COD settlement: remittances, ECPay's payout report
+    and delivery runs record their money through it."""
+    from sqlalchemy import select
+
+    from dingdan.db.order_tables import Order, OrderEvent, Payment
+    from dingdan.domain.shared.errors import ValidationFailed
+    from dingdan.services.payments import transactions
+    from tests.helpers import ADMIN
+
+    product(db, "TEA-001", price="350.00")
+    location(db, "TPE")
+    receive(db, "TPE", {"TEA-001": 20})
+    number = api.post("/api/v1/orders", json=order_body(payment_method="cod")).json()["number"]
+
+    def settle(amount: int):
+        def work(conn):
+            order = conn.execute(select(Order).where(Order.number == number)).one()
+            transactions.settle_cod(conn, ADMIN, order, amount, "RUN-7")
+
+        return db.write(work)
+
+    with pytest.raises(ValidationFailed) as refused:
+        settle(76001)
+    assert refused.value.errors[0].code == "exceeds_balance"
+    settle(76000)
+    o = api.get(f"/api/v1/orders/{number}").json()
+    assert o["paid"] == "760.00" and o["financial_status"] == "paid"
+    (paid,) = db.read(lambda c: c.execute(select(Payment)).all())
+    assert (paid.kind, paid.method, paid.provider, paid.reference, paid.amount_minor) == (
+        "payment",
+        "cod",
+        "manual",
+        "RUN-7",
+        76000,
+    )
+    kinds = db.read(lambda c: c.execute(select(OrderEvent.kind)).scalars().all())
+    assert kinds.count("paid") == 1

@@ -98,6 +98,11 @@ def test_ecpay_lowercase_hex_variant_of_the_example_decrypts_to_the_same_json():
 
 
 def test_ecpay_encoding_escapes_what_php_urlencode_escapes():
+    from dingdan.domain.shared import ecpay_mac
+
+    # One encoding for ECPay: the e-invoice's and the CheckMacValue's (published vectors of
+    # both: test_einvoice_wire.py, test_ecpay_mac.py).
+    assert ec.php_urlencode is ecpay_mac.php_urlencode
     assert ec.php_urlencode("a b~!*'()-_.") == "a+b%7E%21%2A%27%28%29-_."
     assert ec.php_urlencode("茶") == "%E8%8C%B6"
 

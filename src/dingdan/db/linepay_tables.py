@@ -25,8 +25,9 @@ class LinePayExchange(Base):
     __tablename__ = "linepay_exchanges"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # request, check, confirm, refund; return (the customer back at our confirm address,
-    # refused before any call)
+    # request, check, confirm, refund, details (Payment Details, asked about a refund sent
+    # without an answer); return (the customer back at our confirm address, refused before
+    # any call)
     operation: Mapped[str] = mapped_column(String(20))
     # The payment intent (payment_attempts.id) the call is for, and its idempotency key
     # (the orderId sent to LINE Pay for a request; a refund's own key).
@@ -37,7 +38,8 @@ class LinePayExchange(Base):
     method: Mapped[str] = mapped_column(String(6))  # GET, POST
     url: Mapped[str] = mapped_column(String(1000))
     request_body: Mapped[str] = mapped_column(Text)
-    # pending (sent, no answer recorded yet), ok, refused, retry
+    # pending (sent, no answer recorded yet; a refund whose answer did not say), ok,
+    # refused, retry
     outcome: Mapped[str] = mapped_column(String(10), default="pending")
     http_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)

@@ -36,6 +36,7 @@ from dingdan.domain.invoicing.documents import (
     TaxType,
     whole,
 )
+from dingdan.domain.shared.ecpay_mac import php_urlencode
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE as TAIPEI
 
 # ECPay's published sandbox shop (developers.ecpay.com.tw, B2C e-invoice 2.0 test account).
@@ -71,11 +72,6 @@ class EcpayWireError(ValueError):
 
 
 # ---- the AES envelope ----------------------------------------------------------------------
-
-
-def php_urlencode(text: str) -> str:
-    """PHP ``urlencode``: space ``+``, uppercase ``%XX``, only ``A-Za-z0-9-_.`` left as is."""
-    return urllib.parse.quote_plus(text, safe="").replace("~", "%7E")
 
 
 def _cipher(key: str, iv: str) -> Any:

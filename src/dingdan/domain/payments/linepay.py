@@ -24,6 +24,8 @@ SANDBOX_API = "https://sandbox-api-pay.line.me"
 PRODUCTION_API = "https://api-pay.line.me"
 
 REQUEST_PATH = "/v3/payments/request"
+# Payment Details (GET, ``transactionId`` in the query): a transaction with its refundList.
+DETAILS_PATH = "/v3/payments"
 
 # Currencies LINE Pay takes, and those it takes in whole units only.
 CURRENCIES = frozenset({"TWD", "JPY", "THB", "USD"})
@@ -55,6 +57,10 @@ def refund_path(transaction_id: str) -> str:
 
 def check_path(transaction_id: str) -> str:
     return f"/v3/payments/requests/{transaction_id}/check"
+
+
+def details_query(transaction_id: str) -> str:
+    return f"transactionId={transaction_id}"
 
 
 def signature(channel_secret: str, uri: str, body_or_query: str, nonce: str) -> str:
@@ -154,6 +160,7 @@ class Answer:
     code: str
     message: str
     info: dict[str, Any]
+    listed: tuple[dict[str, Any], ...] = ()  # ``info`` when it is a list (Payment Details)
 
     @property
     def ok(self) -> bool:
@@ -172,10 +179,12 @@ def parse(text: bytes | str | None) -> Answer | None:
     if not isinstance(data, dict) or not isinstance(data.get("returnCode"), str):
         return None
     info = data.get("info")
+    listed = tuple(i for i in info if isinstance(i, dict)) if isinstance(info, list) else ()
     return Answer(
         code=data["returnCode"],
         message=str(data.get("returnMessage") or ""),
         info=info if isinstance(info, dict) else {},
+        listed=listed,
     )
 
 
@@ -199,3 +208,24 @@ def paid_minor(info: dict[str, Any], exponent: int) -> int | None:
             return None
         total += amount
     return total
+
+
+def refunds_listed(answer: Answer, payment: str, exponent: int) -> list[tuple[str, int]] | None:
+    """The refunds a Payment Details answer lists for the transaction ``payment``: its
+    ``refundList`` as (``refundTransactionId``, amount in minor units, positive: LINE Pay
+    writes refunds as negative amounts). None when the answer does not list that payment or
+    a refund cannot be read: nothing can be concluded from it."""
+    for item in answer.listed:
+        if transaction_id(item.get("transactionId")) != payment:
+            continue
+        found = []
+        for refund in item.get("refundList") or []:
+            if not isinstance(refund, dict):
+                return None
+            rid = transaction_id(refund.get("refundTransactionId"))
+            amount = to_minor(refund.get("refundAmount"), exponent)
+            if rid is None or amount is None:
+                return None
+            found.append((rid, abs(amount)))
+        return found
+    return None

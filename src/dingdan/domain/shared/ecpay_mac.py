@@ -28,8 +28,15 @@ Method = Literal["sha256", "md5"]
 _DOTNET_KEPT = {"%2d": "-", "%5f": "_", "%2e": ".", "%21": "!", "%2a": "*", "%28": "(", "%29": ")"}
 
 
+def php_urlencode(text: str) -> str:
+    """PHP ``urlencode``: space ``+``, UTF-8 bytes as uppercase ``%XX``, only ``A-Za-z0-9-_.``
+    left as is (``~`` too is escaped). ECPay's one URL encoding: the CheckMacValue's (step 3)
+    and the e-invoice API's, before its AES (``domain/invoicing/ecpay_einvoice.py``)."""
+    return urllib.parse.quote_plus(text, safe="").replace("~", "%7E")
+
+
 def _encoded(text: str) -> str:
-    out = urllib.parse.quote_plus(text, safe="").replace("~", "%7E").lower()
+    out = php_urlencode(text).lower()
     for escaped, char in _DOTNET_KEPT.items():
         out = out.replace(escaped, char)
     return out

@@ -229,7 +229,7 @@ def transition(
     target = _check_transition(body)
     if target == DisputeStatus.RESOLVED and body.get("resolution") == Resolution.REFUND:
         intent = db.write(lambda conn: _open_refund(conn, actor, dispute_id, body))
-        transactions.settle_intent(db, intent, intents.ask(intent))
+        transactions.settle_intent(db, intent, intents.ask(db, intent))
         return get_dispute(db, dispute_id)
 
     def work(conn: Connection) -> dict[str, Any]:

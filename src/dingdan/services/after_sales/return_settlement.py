@@ -65,7 +65,7 @@ def refund_return(
     if to == RefundTarget.ORIGINAL:
         intent = db.write(lambda conn: _open_refund(conn, actor, return_id, body))
         if intent is not None:
-            return transactions.settle_intent(db, intent, intents.ask(intent))
+            return transactions.settle_intent(db, intent, intents.ask(db, intent))
 
     def work(conn: Connection) -> dict[str, Any]:
         ret = fetch_return(conn, return_id)
@@ -263,7 +263,7 @@ def exchange_return(
         # The exchange stands; a refund not made is pending (the provider or the database
         # did not answer: the worker settles it) or left for staff (declined, refused).
         with contextlib.suppress(DomainError):
-            transactions.settle_intent(db, intent, intents.ask(intent))
+            transactions.settle_intent(db, intent, intents.ask(db, intent))
     return db.read(lambda conn: return_view(conn, fetch_return(conn, return_id)))
 
 

@@ -46,7 +46,8 @@ from dingdan.services.shared.common import Actor, audit
 # What a photo of a delivery may be, and a signature (the phone's canvas as PNG).
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 SIGNATURE_TYPES = {"image/png": ".png"}
-# record_cod(conn, actor, order_row, amount_minor, reference): one COD payment recorded.
+# record_cod(conn, actor, order_row, amount_minor, reference): one COD payment recorded
+# (payments' ``transactions.settle_cod``, passed in by the web layer).
 RecordCod = Callable[[Connection, Actor, Any, int, str], None]
 
 

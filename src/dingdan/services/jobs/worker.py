@@ -168,7 +168,7 @@ def recover_payment_intents(db: Database) -> int:
     settled = 0
     for intent in db.read(intents.stale):
         try:
-            answer = intents.ask(intent)
+            answer = intents.ask(db, intent)
         except ProviderUnavailable:
             _touch(db, intent)
             continue

@@ -59,7 +59,7 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
         )
 
     intent = db.write(first)
-    return transactions.settle_intent(db, intent, intents.ask(intent))
+    return transactions.settle_intent(db, intent, intents.ask(db, intent))
 
 
 def _record_authorization(
@@ -160,7 +160,7 @@ def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -
         )
 
     intent = db.write(first)
-    return transactions.settle_intent(db, intent, intents.ask(intent))
+    return transactions.settle_intent(db, intent, intents.ask(db, intent))
 
 
 def _record_capture(
@@ -199,7 +199,7 @@ def void(db: Database, actor: Actor, payment_id: str) -> dict[str, Any]:
         )
 
     intent = db.write(first)
-    return transactions.settle_intent(db, intent, intents.ask(intent))
+    return transactions.settle_intent(db, intent, intents.ask(db, intent))
 
 
 def _record_void(

@@ -1,5 +1,5 @@
 """Pay-on-pickup (超商取貨付款) settlement: ECPay's COD payout report imported and matched to
-orders as COD payments (``transactions.settle_remittance``, as a carrier's remittance is).
+orders as COD payments (``transactions.settle_cod``, as a carrier's remittance is).
 
 The report is the CSV ECPay's back office exports (物流對帳 / 代收款撥款), UTF-8, one row per
 parcel. Columns read (the header in Chinese as ECPay writes it, or in English; others are
@@ -34,7 +34,7 @@ from dingdan.db.order_tables import Order
 from dingdan.domain.shared.errors import Conflict, FieldErrors, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.catalog import imports
-from dingdan.services.payments.transactions import settle_remittance
+from dingdan.services.payments.transactions import settle_cod
 from dingdan.services.shared.common import Actor, audit, iso
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -140,8 +140,7 @@ def _settle_line(
         ).first()
     outcome = _outcome(conn, line, parcel, order)
     if outcome == "matched" and order is not None:
-        amount = format_amount(line["amount_minor"], order.currency)
-        settle_remittance(conn, actor, reference, [{"number": order.number, "amount": amount}])
+        settle_cod(conn, actor, order, line["amount_minor"], reference)
     conn.execute(
         insert(CodPayoutLine).values(
             report=reference,

@@ -9,7 +9,11 @@ convenience-store code), ECPay's callbacks, card refunds (docs/payments-ecpay.md
   transaction, then our answer is kept beside it. Refused (``0|error``, nothing changed):
   a wrong CheckMacValue or MerchantID, an unknown MerchantTradeNo, an amount other than the
   attempt's, a replay whose content differs from what was recorded. A replay of the same
-  content is ``1|OK`` and records nothing (ECPay posts until it reads ``1|OK``).
+  content is ``1|OK`` and records nothing (ECPay posts until it reads ``1|OK``). A signed
+  result saying ECPay took the money (RtnCode 1) that cannot be recorded (another amount,
+  the order cancelled or owing less meanwhile, two tabs paying twice) is refused too, and
+  kept for staff: a payment intent in ``attention`` with ECPay's TradeNo and the reason,
+  ``payment_unrecorded`` in the order's timeline (once, however often ECPay posts it).
 - **Refunds** (``EcpayProvider.refund``, asked by the refund intents of
   ``services/payments/intents.py`` with no transaction open): CreditDetail/DoAction with
   Action ``R`` for a card payment, each request and answer kept, once per idempotency key.
@@ -24,36 +28,36 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from dingdan.config import get_settings
 from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.payments import ecpay as ec
-from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
+from dingdan.domain.shared.errors import InvalidTransition, ValidationFailed
 from dingdan.domain.shared.money import format_amount
+from dingdan.services.payments import intents
 from dingdan.services.payments.ecpay_log import (
     CODE,
     config,
     configured,
     exchange,
-    exchanges_of,
     finish,
     hash_keys,
 )
 from dingdan.services.payments.ecpay_refunds import PROVIDER, EcpayProvider, form_of
-from dingdan.services.payments.providers import PROVIDERS
-from dingdan.services.payments.records import insert_payment, record_paid, take
+from dingdan.services.payments.providers import PROVIDERS, ProviderResult
+from dingdan.services.payments.records import insert_payment, order_by_token, record_paid, take
 from dingdan.services.shared.common import Actor, iso
 
 __all__ = [
     "PROVIDER",
     "EcpayProvider",
     "config",
-    "exchanges_of",
     "form_of",
     "hash_keys",
     "pay_view",
@@ -68,16 +72,6 @@ PROVIDERS[CODE] = PROVIDER
 
 
 # ---- the checkout --------------------------------------------------------------------------
-
-
-def _order_by_token(conn: Connection, token: str, lock: bool = False) -> Any:
-    if not isinstance(token, str) or not 16 <= len(token) <= 64:
-        raise NotFound(detail="No order has this link.")
-    stmt = select(Order).where(Order.tracking_token == token)
-    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
-    if row is None:
-        raise NotFound(detail="No order has this link.")
-    return row
 
 
 def _trade_view(t: Any) -> dict[str, Any]:
@@ -111,7 +105,7 @@ def pay_view(db: Database, token: str) -> dict[str, Any]:
     account or code given, and whether ECPay can take the payment."""
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = _order_by_token(conn, token)
+        order = order_by_token(conn, token)
         due = max(0, order.total_minor - order.paid_minor)
         return {
             "number": order.number,
@@ -142,12 +136,15 @@ def start_checkout(
     base = get_settings().public_base_url()
 
     def work(conn: Connection) -> dict[str, Any]:
-        order = _order_by_token(conn, token, lock=True)
+        order = order_by_token(conn, token, lock=True)
         if order.status == "cancelled":
             raise InvalidTransition(detail=f"Order {order.number} is cancelled.")
-        due = order.total_minor - order.paid_minor
+        # What pending intents ask for (a LINE Pay payment under way) is not due here.
+        pending = intents.pending_total(conn, order.id, "payment")
+        due = order.total_minor - order.paid_minor - pending
         if due <= 0:
-            raise InvalidTransition(detail=f"Order {order.number} is paid.")
+            detail = "is paid" if pending == 0 else "has a payment under way"
+            raise InvalidTransition(detail=f"Order {order.number} {detail}.")
         try:
             dollars = ec.whole_dollars(due, order.currency)
         except ValueError:
@@ -208,6 +205,15 @@ class Refused(Exception):  # noqa: N818 - a callback we do not take
     pass
 
 
+class Unrecorded(Refused):
+    """A result saying ECPay took the money that cannot be recorded: refused, and kept for
+    staff (the money moved)."""
+
+    def __init__(self, why: str, trade: Any, result: ec.Result) -> None:
+        super().__init__(why)
+        self.trade, self.result = trade, result
+
+
 def _canonical(form: Mapping[str, str]) -> str:
     return json.dumps(
         {k: v for k, v in form.items() if k != "CheckMacValue"}, sort_keys=True, ensure_ascii=False
@@ -231,6 +237,9 @@ def receive(db: Database, operation: str, body: bytes) -> str:
         db.write(lambda conn: handle(conn, result, form))
     except Refused as exc:
         log.warning("ECPay %s for %s refused: %s", operation, reference, exc)
+        if isinstance(exc, Unrecorded):
+            unrecorded = exc
+            db.write(lambda conn: _keep_for_staff(conn, unrecorded))
         finish(
             db,
             xid,
@@ -262,7 +271,7 @@ def _checked(form: Mapping[str, str]) -> ec.Result:
         raise Refused(str(exc)) from None
 
 
-def _trade(conn: Connection, result: ec.Result) -> Any:
+def _trade(conn: Connection, result: ec.Result, paid: bool = False) -> Any:
     row = conn.execute(
         select(EcpayTrade)
         .where(EcpayTrade.merchant_trade_no == result.merchant_trade_no)
@@ -271,12 +280,15 @@ def _trade(conn: Connection, result: ec.Result) -> Any:
     if row is None:
         raise Refused("unknown MerchantTradeNo")
     if result.amount is None or result.amount * 100 != row.amount_minor:
-        raise Refused(f"TradeAmt {result.amount} is not the {row.amount_minor // 100} asked")
+        why = f"TradeAmt {result.amount} is not the {row.amount_minor // 100} asked"
+        if paid and result.amount and row.status != "paid":
+            raise Unrecorded(why, row, result)
+        raise Refused(why)
     return row
 
 
 def _record_result(conn: Connection, result: ec.Result, form: Mapping[str, str]) -> None:
-    trade = _trade(conn, result)
+    trade = _trade(conn, result, paid=result.rtn_code == ec.RTN_PAID)
     canonical = _canonical(form)
     if trade.status == "paid":
         if trade.paid_form != canonical:
@@ -296,11 +308,11 @@ def _record_result(conn: Connection, result: ec.Result, form: Mapping[str, str])
         return
     order = conn.execute(select(Order).where(Order.id == trade.order_id).with_for_update()).one()
     if order.status == "cancelled":
-        raise Refused(f"order {order.number} is cancelled")
+        raise Unrecorded(f"order {order.number} is cancelled", trade, result)
     try:
         take(conn, order, trade.amount_minor)
     except ValidationFailed as exc:
-        raise Refused(f"more than order {order.number} owes: {exc}") from None
+        raise Unrecorded(f"more than order {order.number} owes: {exc}", trade, result) from None
     pid = insert_payment(
         conn,
         ECPAY,
@@ -325,6 +337,38 @@ def _record_result(conn: Connection, result: ec.Result, form: Mapping[str, str])
         )
     )
     record_paid(conn, ECPAY, order, pid, trade.amount_minor, result.trade_no)
+
+
+def _keep_for_staff(conn: Connection, refused: Unrecorded) -> None:
+    """A payment intent in ``attention`` for the money ECPay took and we could not record
+    (its reference our MerchantTradeNo, the provider's ECPay's TradeNo), once per trade."""
+    # Imported here: transactions imports the providers, which register this module.
+    from dingdan.services.payments import transactions
+
+    trade, result = refused.trade, refused.result
+    kept = conn.execute(
+        select(PaymentAttempt.id).where(
+            PaymentAttempt.provider == CODE,
+            PaymentAttempt.kind == "payment",
+            PaymentAttempt.reference == trade.merchant_trade_no,
+        )
+    ).first()
+    if kept is not None:
+        return  # ECPay posting the same result again
+    order = conn.execute(select(Order).where(Order.id == trade.order_id).with_for_update()).one()
+    intent = intents.open_intent(
+        conn,
+        ECPAY,
+        order,
+        kind="payment",
+        amount=(result.amount or 0) * 100,
+        provider=CODE,
+        method=METHODS[trade.choice],
+        reference=trade.merchant_trade_no,
+    )
+    answer = ProviderResult(True, result.trade_no[:20], result.rtn_msg[:200])
+    why = InvalidTransition(detail=f"ECPay took the payment; {refused}")
+    transactions.needs_attention(conn, intent, answer, why)
 
 
 def _record_info(conn: Connection, result: ec.Result, form: Mapping[str, str]) -> None:
@@ -372,29 +416,27 @@ def _record_info(conn: Connection, result: ec.Result, form: Mapping[str, str]) -
 
 def deadlines_passed(conn: Connection, now: datetime, limit: int = 500) -> list[str]:
     """Open orders with nothing paid whose latest ECPay account or code (ATM, CVS) has
-    expired: the worker cancels them, as it does unpaid bank transfers."""
+    expired: the worker cancels them, as it does unpaid bank transfers. Every condition is
+    in the query before its limit, so orders no longer open (whose expired accounts stay
+    ``waiting``) never crowd out the ones due."""
     latest = (
-        select(EcpayTrade.order_id, EcpayTrade.expires_at)
+        select(func.max(EcpayTrade.id))
         .where(EcpayTrade.status == "waiting", EcpayTrade.expires_at.is_not(None))
-        .order_by(EcpayTrade.order_id, EcpayTrade.id.desc())
+        .group_by(EcpayTrade.order_id)
     )
-    seen: dict[int, datetime] = {}
-    for order_id, expires in conn.execute(latest):
-        if expires is not None:
-            seen.setdefault(order_id, expires)
-    due = [oid for oid, expires in seen.items() if expires < now]
-    if not due:
-        return []
     return list(
         conn.execute(
             select(Order.number)
+            .join(EcpayTrade, EcpayTrade.order_id == Order.id)
             .where(
-                Order.id.in_(due[:limit]),
+                EcpayTrade.id.in_(latest),
+                EcpayTrade.expires_at < now,
                 Order.status == "open",
                 Order.paid_minor == 0,
                 Order.fulfillment_status == "unfulfilled",
             )
             .order_by(Order.id)
+            .limit(limit)
         ).scalars()
     )
 

@@ -7,17 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from dingdan.config import get_settings
-from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
+from dingdan.db.ecpay_tables import PaymentExchange
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Order
 from dingdan.db.types import utcnow
 from dingdan.domain.payments import ecpay as ec
 from dingdan.domain.shared.errors import InvalidTransition
 from dingdan.domain.shared.text import storable
-from dingdan.services.shared.common import iso
 
 CODE = "ecpay"
 MAX_TEXT = 100_000
@@ -108,33 +106,3 @@ def finish(db: Database, exchange_id: int, outcome: str, **values: Any) -> None:
             .values(outcome=outcome, answered_at=utcnow(), **values)
         )
     )
-
-
-def exchanges_of(db: Database, number: str) -> list[dict[str, Any]]:
-    """Every exchange about the order's attempts, oldest first (staff's view)."""
-
-    def work(conn: Connection) -> list[Any]:
-        trades = select(EcpayTrade.merchant_trade_no).join(Order, Order.id == EcpayTrade.order_id)
-        return list(
-            conn.execute(
-                select(PaymentExchange)
-                .where(PaymentExchange.reference.in_(trades.where(Order.number == number)))
-                .order_by(PaymentExchange.id)
-            ).all()
-        )
-
-    return [
-        {
-            "id": str(x.id),
-            "operation": x.operation,
-            "direction": x.direction,
-            "reference": x.reference,
-            "outcome": x.outcome,
-            "code": x.code,
-            "error": x.error,
-            "request_body": x.request_body,
-            "response_body": x.response_body,
-            "at": iso(x.at),
-        }
-        for x in db.read(work)
-    ]

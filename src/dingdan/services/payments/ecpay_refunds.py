@@ -10,7 +10,6 @@ import urllib.parse
 import httpx
 from sqlalchemy import select
 
-from dingdan.config import get_settings
 from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
 from dingdan.db.engine import Database
 from dingdan.domain.payments import ecpay as ec
@@ -33,18 +32,6 @@ class EcpayProvider:
 
     code = CODE
 
-    def __init__(self) -> None:
-        self._db: Database | None = None
-
-    def bind(self, db: Database) -> None:
-        self._db = db
-
-    def database(self) -> Database:
-        """The database the app or worker gave (``bind``), else the settings' one."""
-        if self._db is None:
-            self._db = Database(get_settings().database_url)
-        return self._db
-
     def authorize(
         self,
         order: str,
@@ -53,24 +40,87 @@ class EcpayProvider:
         reference: str | None,
         *,
         idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
+        """ECPay's payments come from the customer's checkout, never from a call of ours. One
+        ECPay reported taken (a signed ReturnURL result, RtnCode 1) that could not be recorded
+        is kept for staff as an intent whose reference is our MerchantTradeNo: asked again
+        (staff record it once the order is put right), that kept result answers."""
+        taken = paid_result(db, reference, amount_minor) if reference else None
+        if taken is not None:
+            return ProviderResult(True, taken)
         return ProviderResult(False, "", "ECPay payments are taken on the customer's pay page")
 
     def capture(
-        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        authorization: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
-        return ProviderResult(False, authorization, "ECPay captures card payments itself")
+        # ECPay captures card payments itself: what ``authorize`` answered (a payment ECPay
+        # took) needs nothing more.
+        return ProviderResult(True, authorization)
 
-    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult:
+    def void(
+        self,
+        authorization: str,
+        *,
+        idempotency_key: str,
+        db: Database,
+    ) -> ProviderResult:
         return ProviderResult(False, authorization, "ECPay payments are refunded, not voided")
 
     def refund(
-        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        payment: str | None,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
-        return refund(self.database(), payment, amount_minor, currency, idempotency_key)
+        return refund(db, payment, amount_minor, currency, idempotency_key)
 
 
 PROVIDER = EcpayProvider()
+
+
+def paid_result(db: Database, merchant_trade_no: str, amount_minor: int) -> str | None:
+    """ECPay's TradeNo of a kept ReturnURL result for ``merchant_trade_no`` that says it took
+    ``amount_minor`` (signed with our keys, RtnCode 1), else None."""
+    bodies = db.read(
+        lambda conn: (
+            conn.execute(
+                select(PaymentExchange.request_body)
+                .where(
+                    PaymentExchange.provider == CODE,
+                    PaymentExchange.operation == "result",
+                    PaymentExchange.direction == "in",
+                    PaymentExchange.reference == merchant_trade_no[:40],
+                )
+                .order_by(PaymentExchange.id)
+            )
+            .scalars()
+            .all()
+        )
+    )
+    key, iv = hash_keys()
+    for body in bodies:
+        form = form_of(body.encode())
+        amount = form.get("TradeAmt") or ""
+        if (
+            ec.is_signed(form, key, iv)
+            and form.get("RtnCode") == ec.RTN_PAID
+            and amount.isascii()
+            and amount.isdigit()
+            and int(amount) * 100 == amount_minor
+            and form.get("TradeNo")
+        ):
+            return form["TradeNo"][:20]
+    return None
 
 
 def _manual_reference(key: str) -> str:

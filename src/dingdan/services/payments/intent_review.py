@@ -103,7 +103,7 @@ def record_again(db: Database, actor: Actor, intent_id: str) -> dict[str, Any]:
         return intent
 
     intent = db.write(first)
-    transactions.settle_intent(db, intent, intents.ask(intent))
+    transactions.settle_intent(db, intent, intents.ask(db, intent))
     return db.read(lambda conn: _get(conn, intent_id))
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order
 from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.db.types import utcnow
@@ -140,31 +141,29 @@ def _intent(row: Any, number: str) -> Intent:
     )
 
 
-def ask(intent: Intent) -> ProviderResult:
+def ask(db: Database, intent: Intent) -> ProviderResult:
     """The provider's answer for the intent, asked with its key (call with no transaction
-    open). A provider that raises or times out is ``ProviderUnavailable``."""
+    open; ``db`` is the intent's, which the provider keeps its exchanges in). A provider that
+    raises or times out is ``ProviderUnavailable``."""
     gateway = provider_of_record(intent.provider)
     key = intent.key
+    amount, currency = intent.amount, intent.currency
     try:
         if intent.kind == "refund":
             return gateway.refund(
-                intent.original_reference, intent.amount, intent.currency, idempotency_key=key
+                intent.original_reference, amount, currency, idempotency_key=key, db=db
             )
         if intent.kind == "capture":
             held_ref = intent.original_reference or ""
-            return gateway.capture(held_ref, intent.amount, intent.currency, idempotency_key=key)
+            return gateway.capture(held_ref, amount, currency, idempotency_key=key, db=db)
         if intent.kind == "void":
-            return gateway.void(intent.original_reference or "", idempotency_key=key)
+            return gateway.void(intent.original_reference or "", idempotency_key=key, db=db)
         held = gateway.authorize(
-            intent.order_number,
-            intent.amount,
-            intent.currency,
-            intent.reference,
-            idempotency_key=key,
+            intent.order_number, amount, currency, intent.reference, idempotency_key=key, db=db
         )
         if not held.ok or intent.kind == "authorization":
             return held
-        return gateway.capture(held.reference, intent.amount, intent.currency, idempotency_key=key)
+        return gateway.capture(held.reference, amount, currency, idempotency_key=key, db=db)
     except Exception as exc:  # noqa: BLE001 - any failure of the call leaves the intent pending
         log.warning("payment provider %s failed for intent %s: %s", gateway.code, intent.id, exc)
         raise ProviderUnavailable(

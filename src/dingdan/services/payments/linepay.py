@@ -49,6 +49,7 @@ from dingdan.domain.shared.errors import (
 from dingdan.domain.shared.money import exponent, format_amount
 from dingdan.services.payments import intents, linepay_gateway, transactions
 from dingdan.services.payments.linepay_gateway import For
+from dingdan.services.payments.records import order_by_token
 from dingdan.services.shared.common import Actor
 
 CUSTOMER = Actor("customer:linepay", Role.VIEWER)
@@ -75,14 +76,6 @@ class Outcome:
     currency: str
 
 
-def _order_by_token(conn: Connection, token: str, lock: bool = False) -> Any:
-    stmt = select(Order).where(Order.tracking_token == token)
-    row = conn.execute(stmt.with_for_update() if lock else stmt).first() if token else None
-    if row is None:
-        raise NotFound(detail="No order with this link.")
-    return row
-
-
 def _linepay_intents(conn: Connection, order_id: int, status: str = "pending") -> list[Any]:
     return list(
         conn.execute(
@@ -106,7 +99,7 @@ def _units(order: Any, amount: int) -> int | Any:
 
 
 def _open(conn: Connection, token: str) -> Started:
-    order = _order_by_token(conn, token, lock=True)
+    order = order_by_token(conn, token, lock=True)
     if order.status == "cancelled":
         raise InvalidTransition(detail=f"Order {order.number} is cancelled; it takes no payment.")
     for pending in _linepay_intents(conn, order.id):
@@ -136,7 +129,6 @@ def _open(conn: Connection, token: str) -> Started:
 
 def start_linepay(db: Database, tracking_token: str) -> str:
     """The LINE Pay page to send the customer to, for what the order still owes."""
-    linepay_gateway.bind(db)
     started = db.write(lambda conn: _open(conn, tracking_token))
     if started.url is not None:
         return started.url
@@ -211,7 +203,6 @@ def confirm_linepay(db: Database, token: str, transaction_id: str, order_id: str
     """The customer back from LINE Pay having approved: the payment confirmed and recorded
     once. An unknown transaction, or one whose ``orderId`` is not its own, is NotFound (kept
     and logged, nothing asked)."""
-    linepay_gateway.bind(db)
     query = urlencode({"transactionId": transaction_id, "orderId": order_id})
     found = db.read(lambda conn: _find(conn, token, transaction_id))
     if found is None or found[0].key != order_id:
@@ -243,14 +234,14 @@ def _amount(intent: intents.Intent) -> tuple[str, str]:
 
 def _settle(db: Database, intent: intents.Intent) -> Outcome:
     try:
-        answer = intents.ask(intent)
+        answer = intents.ask(db, intent)
     except ProviderUnavailable:
         return _outcome(intent, _status(db, intent))
     if not answer.ok and answer.message.startswith(linepay_gateway.AMOUNT_MISMATCH):
         # LINE Pay confirmed another amount than asked: not recorded, and not dropped
         # either (money may have moved): the intent waits for staff, the timeline says so.
         refused = InvalidTransition(detail=answer.message)
-        db.write(lambda conn: transactions._needs_attention(conn, intent, answer, refused))
+        db.write(lambda conn: transactions.needs_attention(conn, intent, answer, refused))
         return _outcome(intent, _status(db, intent))
     # Declined (failed), refused on record (attention) or settled meanwhile: the intent's
     # status says which.
@@ -263,7 +254,6 @@ def cancel_linepay(db: Database, token: str, transaction_id: str | None) -> Outc
     """The customer back from LINE Pay without paying. The intent fails once LINE Pay says
     the payment was cancelled or failed; one the customer did approve is confirmed as at
     the confirm address. None when the order has no LINE Pay payment under way."""
-    linepay_gateway.bind(db)
 
     def find(conn: Connection) -> tuple[intents.Intent, str, Any] | None:
         if transaction_id:

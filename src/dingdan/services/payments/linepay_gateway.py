@@ -9,11 +9,13 @@
   asks LINE Pay for the transaction's status and confirms it once the customer approved it
   (so the worker, finding a pending intent of a customer who approved and never came back,
   completes it; one still waiting stays pending); ``refund`` refunds through LINE Pay, once
-  per idempotency key.
+  per idempotency key. LINE Pay takes no idempotency key for refunds: a refund sent without
+  an answer that says what happened (a timeout, a dropped connection, a 5xx) is never sent
+  again blindly; its exchange stays ``pending`` and, asked again, LINE Pay's Payment Details
+  say whether it was made (then it is answered from there) or not (then it is sent again).
 
-The provider is called without a database (``intents.ask``); it uses the database the LINE
-Pay pages bound (``bind``), else the one the settings name (``dingdan serve``, ``dingdan
-worker``).
+The provider is given the database of the intent it is asked about (``intents.ask``), and
+keeps its exchanges and reads the channel there.
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import Connection, insert, select, update
 
-from dingdan.config import get_settings
 from dingdan.db.engine import Database
 from dingdan.db.linepay_tables import LinePayExchange
 from dingdan.db.payment_tables import PaymentAttempt
@@ -41,32 +42,9 @@ log = logging.getLogger("dingdan.payments.linepay")
 # The start of a confirm's message when LINE Pay's answer names another amount.
 AMOUNT_MISMATCH = "amount_mismatch"
 MAX_TEXT = 200_000
-
-
-# ---- the database the provider uses --------------------------------------------------------
-
-_bound: list[Database] = []
-
-
-def bind(db: Database) -> None:
-    """The database LINE Pay's exchanges and settings are in, for calls made through the
-    payment intents (which carry none)."""
-    if not _bound or _bound[0] is not db:
-        _bound[:] = [db]
-
-
-def _database() -> Database:
-    if not _bound:
-        s = get_settings()
-        _bound.append(
-            Database(
-                s.database_url,
-                pool_size=s.db_pool_size,
-                sqlite_synchronous=s.sqlite_synchronous,
-                sqlite_busy_timeout=s.sqlite_busy_timeout,
-            )
-        )
-    return _bound[0]
+# A refund sent this long ago without an answer is looked for in LINE Pay's Payment Details
+# (its call times out well before; until then it may still be under way).
+UNANSWERED_AFTER = timedelta(minutes=1)
 
 
 # ---- one call, kept ------------------------------------------------------------------------
@@ -78,6 +56,7 @@ class Reply:
     status: int | None
     answer: lp.Answer | None
     error: str | None
+    sent: bool = True  # False: the call never reached LINE Pay (no connection)
 
     @property
     def transient(self) -> bool:
@@ -114,7 +93,7 @@ def call(db: Database, operation: str, method: str, path: str, body: str, about:
     exchange_id = _write_intent(db, operation, method, url, body, about)
     nonce = str(uuid.uuid4())
     headers = lp.headers(ch.channel_id, secret, path, body, nonce)
-    status, raw, error = None, None, None
+    status, raw, error, sent = None, None, None, True
     try:
         with httpx.Client(timeout=ch.timeout, follow_redirects=False) as client:
             if method == "GET":
@@ -123,11 +102,14 @@ def call(db: Database, operation: str, method: str, path: str, body: str, about:
                 response = client.post(url, content=body.encode(), headers=headers)
         status, raw = response.status_code, response.content
     except httpx.HTTPError as exc:
+        # Only a connection never made is sure not to have reached LINE Pay; a timeout or a
+        # dropped answer may come after LINE Pay acted.
+        sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         error = f"{type(exc).__name__}: {exc}"[:1000]
     answer = lp.parse(raw) if status is not None and status < 500 else None
     if answer is None and error is None:
         error = f"HTTP {status}: not a LINE Pay answer"
-    reply = Reply(exchange_id, status, answer, error)
+    reply = Reply(exchange_id, status, answer, error, sent)
     _write_answer(db, operation, reply, raw)
     return reply
 
@@ -158,7 +140,8 @@ def _write_intent(
 
 def _outcome(operation: str, reply: Reply) -> str:
     if reply.transient:
-        return "retry"
+        # A refund that may have been made stays pending: sending it again could refund twice.
+        return "pending" if operation == "refund" and reply.sent else "retry"
     code = reply.code or ""
     if code == lp.OK or (operation == "check" and code.startswith("01")):
         return "ok"
@@ -210,20 +193,6 @@ def record_refusal(db: Database, about: For, query: str, why: str) -> None:
     log.warning("LINE Pay return refused (transaction %s): %s", about.transaction_id, why)
 
 
-def exchanges_of(db: Database, intent_id: int) -> list[dict[str, Any]]:
-    def work(conn: Connection) -> list[dict[str, Any]]:
-        rows = conn.execute(
-            select(LinePayExchange)
-            .where(LinePayExchange.intent_id == intent_id)
-            .order_by(LinePayExchange.id)
-        ).all()
-        return [
-            {"operation": r.operation, "outcome": r.outcome, "code": r.return_code} for r in rows
-        ]
-
-    return db.read(work)
-
-
 # ---- the provider --------------------------------------------------------------------------
 
 
@@ -245,11 +214,11 @@ class LinePayProvider:
         reference: str | None,
         *,
         idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         """Confirm the transaction ``reference`` once its customer approved it."""
         if not reference:
             return ProviderResult(False, "", "The payment never reached LINE Pay.")
-        db = _database()
         about = For(_intent_id(db, idempotency_key), idempotency_key, None, reference)
         checked = self.status(db, reference, about)
         if checked.transient:
@@ -295,25 +264,47 @@ class LinePayProvider:
         return ProviderResult(True, tid)
 
     def capture(
-        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        authorization: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         return ProviderResult(True, authorization)  # confirm captures at once
 
-    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult:
+    def void(
+        self,
+        authorization: str,
+        *,
+        idempotency_key: str,
+        db: Database,
+    ) -> ProviderResult:
         return ProviderResult(False, authorization, "LINE Pay payments are captured at once.")
 
     def refund(
-        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        payment: str | None,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         if not payment:
             return ProviderResult(False, "", "No LINE Pay transaction to refund.")
-        db = _database()
         done = _refunded(db, idempotency_key)
         if done is not None:
             return ProviderResult(True, done)
+        about = For(_intent_id(db, idempotency_key), idempotency_key, None, payment)
+        unanswered = _unanswered(db, idempotency_key)
+        if unanswered:
+            made = _made_meanwhile(db, payment, amount_minor, currency, unanswered, about)
+            if made is not None:
+                return ProviderResult(True, made)
         units = lp.to_units(amount_minor, currency, exponent(currency))
         body = lp.dumps({"refundAmount": units})
-        about = For(_intent_id(db, idempotency_key), idempotency_key, None, payment)
         reply = call(db, "refund", "POST", lp.refund_path(payment), body, about)
         if reply.transient:
             raise LinePayUnavailable(reply.error or f"LINE Pay answered {reply.code}")
@@ -322,6 +313,41 @@ class LinePayProvider:
             return ProviderResult(False, payment, said(reply))
         refund_id = lp.transaction_id(reply.answer.info.get("refundTransactionId"))
         return ProviderResult(True, refund_id or payment)
+
+
+def _made_meanwhile(
+    db: Database,
+    payment: str,
+    amount_minor: int,
+    currency: str,
+    unanswered: dict[int, datetime],
+    about: For,
+) -> str | None:
+    """Whether the refund sent without an answer was made: LINE Pay's Payment Details list
+    a refund of this amount that no other refund of ours accounts for (its id), or none was
+    made (None: its exchanges become ``retry`` and it may be sent again). Anything less
+    certain leaves the intent pending (asked again in a minute)."""
+    if max(unanswered.values()) > utcnow() - UNANSWERED_AFTER:
+        raise LinePayUnavailable("a refund was sent moments ago without an answer")
+    query = lp.details_query(payment)
+    reply = call(db, "details", "GET", lp.DETAILS_PATH, query, about)
+    listed = None
+    if reply.answer is not None and reply.answer.ok:
+        listed = lp.refunds_listed(reply.answer, payment, exponent(currency))
+    if listed is None:
+        raise LinePayUnavailable(f"LINE Pay's payment details do not say: {said(reply)}")
+    known = _known_refunds(db, payment)
+    for refund_id, amount in listed:
+        if amount == amount_minor and refund_id not in known:
+            return refund_id
+    db.write(
+        lambda conn: conn.execute(
+            update(LinePayExchange)
+            .where(LinePayExchange.id.in_(list(unanswered)), LinePayExchange.outcome == "pending")
+            .values(outcome="retry", error="not in LINE Pay's payment details: not made")
+        )
+    )
+    return None
 
 
 def said(reply: Reply) -> str:
@@ -335,6 +361,50 @@ def _intent_id(db: Database, key: str) -> int | None:
             select(PaymentAttempt.id).where(PaymentAttempt.idempotency_key == key)
         ).scalar()
     )
+
+
+def _unanswered(db: Database, key: str) -> dict[int, datetime]:
+    """The refunds sent with this key whose answer never said what happened, and when."""
+    rows = db.read(
+        lambda conn: conn.execute(
+            select(LinePayExchange.id, LinePayExchange.at).where(
+                LinePayExchange.idempotency_key == key,
+                LinePayExchange.operation == "refund",
+                LinePayExchange.outcome == "pending",
+            )
+        ).all()
+    )
+    return {r.id: r.at for r in rows}
+
+
+def _known_refunds(db: Database, payment: str) -> set[str]:
+    """The refunds of the transaction ``payment`` that ours account for: answered, or
+    recorded on a refund intent."""
+
+    def work(conn: Connection) -> set[str]:
+        bodies = conn.execute(
+            select(LinePayExchange.response_body).where(
+                LinePayExchange.transaction_id == payment,
+                LinePayExchange.operation == "refund",
+                LinePayExchange.outcome == "ok",
+            )
+        ).scalars()
+        known = {
+            lp.transaction_id(answer.info.get("refundTransactionId"))
+            for answer in map(lp.parse, bodies)
+            if answer is not None
+        }
+        recorded = conn.execute(
+            select(PaymentAttempt.provider_reference).where(
+                PaymentAttempt.provider == LinePayProvider.code,
+                PaymentAttempt.kind == "refund",
+                PaymentAttempt.original_reference == payment,
+                PaymentAttempt.status == "succeeded",
+            )
+        ).scalars()
+        return {k for k in known | set(recorded) if k}
+
+    return db.read(work)
 
 
 def _refunded(db: Database, key: str) -> str | None:

@@ -8,7 +8,9 @@ LINE Pay, Stripe ...) implement the same four calls and register under their own
 Every call carries an ``idempotency_key``: asked twice with the same key (a request retried,
 the worker asking again after a crash), a provider answers as it did the first time and
 moves the money once. Providers are called outside any database transaction
-(``services/payments/intents.py``); a call may take seconds or fail with an exception.
+(``services/payments/intents.py``); a call may take seconds or fail with an exception. Each
+call is given the ``Database`` it is for (the app's or the worker's): a provider that keeps
+its exchanges or reads its settings there uses that one, never one bound earlier.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from dingdan.db.engine import Database
 from dingdan.domain.shared.errors import ValidationFailed
 
 
@@ -38,16 +41,35 @@ class PaymentProvider(Protocol):
         reference: str | None,
         *,
         idempotency_key: str,
+        db: Database,
     ) -> ProviderResult: ...
 
     def capture(
-        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        authorization: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult: ...
 
-    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult: ...
+    def void(
+        self,
+        authorization: str,
+        *,
+        idempotency_key: str,
+        db: Database,
+    ) -> ProviderResult: ...
 
     def refund(
-        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        payment: str | None,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult: ...
 
 
@@ -69,19 +91,38 @@ class ManualProvider:
         reference: str | None,
         *,
         idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         return ProviderResult(True, self._ref(reference, idempotency_key))
 
     def capture(
-        self, authorization: str, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        authorization: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         return ProviderResult(True, authorization)
 
-    def void(self, authorization: str, *, idempotency_key: str) -> ProviderResult:
+    def void(
+        self,
+        authorization: str,
+        *,
+        idempotency_key: str,
+        db: Database,
+    ) -> ProviderResult:
         return ProviderResult(True, authorization)
 
     def refund(
-        self, payment: str | None, amount_minor: int, currency: str, *, idempotency_key: str
+        self,
+        payment: str | None,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
     ) -> ProviderResult:
         return ProviderResult(True, self._ref(None, idempotency_key))
 

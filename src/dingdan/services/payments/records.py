@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from dingdan.db.order_tables import Order, Payment
-from dingdan.domain.shared.errors import ValidationFailed
+from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.orders.allocation import refresh_order
 from dingdan.services.orders.audit import audit_order
@@ -21,6 +21,18 @@ from dingdan.services.payments import intents
 from dingdan.services.payments.providers import ProviderResult, provider_of_record
 from dingdan.services.shared.common import Actor, iso
 from dingdan.services.shared.outbox_events import emit
+
+
+def order_by_token(conn: Connection, token: str, lock: bool = False) -> Any:
+    """The order whose tracking token (the customer's pay link) is ``token``: NotFound for
+    any other, and a token that cannot be one (16 to 64 characters) is not looked up."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 64:
+        raise NotFound(detail="No order has this link.")
+    stmt = select(Order).where(Order.tracking_token == token)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
+    if row is None:
+        raise NotFound(detail="No order has this link.")
+    return row
 
 
 def payment_amount(value: Any, currency: str) -> int:

@@ -68,7 +68,7 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
         # No provider: the credit is spent and the payment recorded in one transaction.
         return db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body))
     intent = db.write(lambda conn: _open_payment(conn, actor, number, body))
-    return settle_intent(db, intent, intents.ask(intent))
+    return settle_intent(db, intent, intents.ask(db, intent))
 
 
 def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, int]:
@@ -129,7 +129,7 @@ def settle_intent(db: Database, intent: intents.Intent, answer: ProviderResult) 
         # with the provider's reference, and the order's timeline says so.
         log.error("intent %s: %s succeeded but was refused: %s", intent.id, answer.reference, exc)
         refused = exc
-        db.write(lambda conn: _needs_attention(conn, intent, answer, refused))
+        db.write(lambda conn: needs_attention(conn, intent, answer, refused))
         raise
 
 
@@ -140,7 +140,7 @@ def _declined(conn: Connection, intent: intents.Intent, answer: ProviderResult) 
         undo(conn, intent)
 
 
-def _needs_attention(
+def needs_attention(
     conn: Connection, intent: intents.Intent, answer: ProviderResult, exc: DomainError
 ) -> None:
     why = str(exc)[:500]
@@ -215,7 +215,7 @@ def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any])
     _text(body.get("reference"), "reference", 200, False, errors)
     errors.raise_if_any()
     intent = db.write(lambda conn: _open_refund(conn, actor, number, body))
-    return settle_intent(db, intent, intents.ask(intent))
+    return settle_intent(db, intent, intents.ask(db, intent))
 
 
 def _open_refund(
@@ -302,11 +302,21 @@ def settle_remittance(
             raise ValidationFailed.on(f"orders[{i}].number", "not_cod")
         try:
             amount = payment_amount(item.get("amount"), order.currency)
-            take(conn, order, amount)
+            settle_cod(conn, actor, order, amount, reference)
         except ValidationFailed as exc:
             bad = exc.errors[0]
             raise ValidationFailed.on(f"orders[{i}].amount", bad.code, **bad.params) from None
-        pid = insert_payment(conn, actor, order, "payment", amount, "cod", reference, "manual")
-        record_paid(conn, actor, order, pid, amount, reference)
         settled.append({"number": order.number, "amount": format_amount(amount, order.currency)})
     return settled
+
+
+def settle_cod(
+    conn: Connection, actor: Actor, order: Any, amount_minor: int, reference: str
+) -> None:
+    """One COD payment in the caller's transaction: the money a carrier's remittance, ECPay's
+    payout report or a delivery run's driver brought in for ``order`` (method ``cod``,
+    provider ``manual``: no provider is asked, the money is in hand). More than the order
+    owes is refused (``exceeds_balance`` on ``amount``), nothing written."""
+    take(conn, order, amount_minor)
+    pid = insert_payment(conn, actor, order, "payment", amount_minor, "cod", reference, "manual")
+    record_paid(conn, actor, order, pid, amount_minor, reference)

@@ -11,13 +11,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.fulfilment import delivery_run_queries as queries
 from dingdan.services.fulfilment import delivery_runs
-from dingdan.services.payments import records
+from dingdan.services.payments import transactions
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.fulfilment.delivery_run_schemas import (
@@ -37,13 +36,6 @@ from dingdan.web.api.shared.errors import responses
 router = APIRouter(prefix="/api/v1", tags=["delivery runs"])
 STEP = ("forbidden", "not_found", "invalid_transition")
 BINARY = {"type": "string", "format": "binary"}
-
-
-def record_cod(conn: Connection, actor: Actor, order: Any, amount: int, reference: str) -> None:
-    """One COD payment, recorded as a carrier's COD remittance records each of its orders."""
-    records.take(conn, order, amount)
-    pid = records.insert_payment(conn, actor, order, "payment", amount, "cod", reference, "manual")
-    records.record_paid(conn, actor, order, pid, amount, reference)
 
 
 @router.post(
@@ -219,5 +211,5 @@ async def close_run(
 ) -> dict[str, Any]:
     """Every stop visited and the cash handed in: one COD payment per order collected."""
     return await run_in_threadpool(
-        delivery_runs.close_run, db_of(request), actor, run_id, body.note, record_cod
+        delivery_runs.close_run, db_of(request), actor, run_id, body.note, transactions.settle_cod
     )

@@ -42,7 +42,6 @@ _ANSWER: dict[int | str, dict[str, Any]] = {
 async def _receive(request: Request, operation: str) -> PlainTextResponse:
     body = await request.body()
     db = db_of(request)
-    ecpay.PROVIDER.bind(db)
     answer = await run_in_threadpool(ecpay.receive, db, operation, body)
     return PlainTextResponse(answer)
 

@@ -5,7 +5,6 @@ typed, the parcel made through ECPay, its label, every exchange with ECPay)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,7 +24,7 @@ from dingdan.web.pages.shared.core import (
     client_address,
     form_text,
 )
-from dingdan.web.pages.shared.security import FORM_ACTION_HEADER
+from dingdan.web.pages.shared.security import hand_off
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -37,9 +36,7 @@ def _client(request: Request) -> ecpay_logistics.Client:
 def _to_ecpay(page: Page, form: dict[str, Any], title: str) -> Response:
     """A page that posts ``form`` on to ECPay (at once, with a button without scripts)."""
     response = page.render("fulfilment/cvs_post.html", form=form, title=title)
-    parts = urlsplit(form["url"])
-    response.headers[FORM_ACTION_HEADER.decode()] = f"{parts.scheme}://{parts.netloc}"
-    return response
+    return hand_off(response, form["url"])
 
 
 @router.get("/track/{token}/cvs-map")

@@ -24,8 +24,8 @@ from dingdan.domain.shared.errors import DomainError, NotFound, ValidationFailed
 from dingdan.services.access import accounts
 from dingdan.services.fulfilment import delivery_run_queries as queries
 from dingdan.services.fulfilment import delivery_runs
+from dingdan.services.payments import transactions
 from dingdan.services.shared import uploads
-from dingdan.web.api.fulfilment.delivery_runs import record_cod
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, now_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -307,7 +307,7 @@ def close_run(page: User, form: Form, run_id: str) -> Response:
     actor = page.require(Action.MANAGE_PAYMENTS)
     return page.attempt(
         lambda: delivery_runs.close_run(
-            _db(page), actor, run_id, form.get("note") or None, record_cod
+            _db(page), actor, run_id, form.get("note") or None, transactions.settle_cod
         ),
         done=page.gettext("Delivery run closed; the COD payments are recorded."),
         back=f"{PATH}/{run_id}",

@@ -65,6 +65,18 @@ def limiter_of(request: Request) -> RateLimit:
     return state.track_limiter  # type: ignore[no-any-return]
 
 
+def too_many(request: Request, page: Page) -> Response | None:
+    """The customer's pages' limit per client address (a guesser of links is slowed): the
+    429 answer once it is passed, else None."""
+    if limiter_of(request).allow(client_address(request)):
+        return None
+    return HTMLResponse(
+        str(page.gettext("Too many requests. Try again in a minute.")),
+        status_code=429,
+        headers={"Retry-After": "60"},
+    )
+
+
 @router.get("/track/{token}")
 def track(request: Request, token: str, page: Anon) -> Response:
     client = client_address(request)

@@ -1,7 +1,8 @@
 """The customer's pay page, ``/pay/{token}`` (the order's tracking token; no sign-in,
 mobile first): what is due, the ways to pay, the ATM account or convenience-store code once
 given, "paid" once paid. ECPay's checkout starts here (``POST /pay/{token}/ecpay``): the
-signed form is handed to the browser, which posts it to ECPay by itself.
+signed form is handed to the browser, which posts it to ECPay by itself (``hand_off``: that
+page's form-action names ECPay's address).
 
 Other providers add their way to pay to ``WAYS`` (a button posting to
 ``/pay/{token}/<path>``, their own route): LINE Pay's is ``/pay/{token}/linepay``.
@@ -12,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.payments import linepay as linepay_rules
@@ -23,9 +23,9 @@ from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.payments import ecpay, linepay_settings
 from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
-from dingdan.web.pages.orders.tracking import limiter_of
-from dingdan.web.pages.shared.core import Anon, Page, PageRoute, client_address, posted
-from dingdan.web.pages.shared.security import CSP
+from dingdan.web.pages.orders.tracking import too_many
+from dingdan.web.pages.shared.core import Anon, Page, PageRoute, posted
+from dingdan.web.pages.shared.security import hand_off
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -63,16 +63,6 @@ WAYS: list[Way] = [
 ]
 
 
-def _limited(request: Request, page: Page) -> Response | None:
-    if limiter_of(request).allow(client_address(request)):
-        return None
-    return HTMLResponse(
-        str(page.gettext("Too many requests. Try again in a minute.")),
-        status_code=429,
-        headers={"Retry-After": "60"},
-    )
-
-
 def _render(request: Request, page: Page, token: str, status: int = 200) -> Response:
     db = request.app.state.db
     try:
@@ -90,14 +80,14 @@ def _render(request: Request, page: Page, token: str, status: int = 200) -> Resp
 
 @router.get("/pay/{token}")
 def pay_page(request: Request, token: str, page: Anon) -> Response:
-    return _limited(request, page) or _render(request, page, token)
+    return too_many(request, page) or _render(request, page, token)
 
 
 @router.post("/pay/{token}/ecpay")
 async def start_ecpay(request: Request, token: str, page: Anon) -> Response:
     """The customer chose card, ATM or a CVS code: the signed checkout form, posted to
     ECPay by the browser (a script file; a button without scripts)."""
-    limited = _limited(request, page)
+    limited = too_many(request, page)
     if limited is not None:
         return limited
     form = await posted(request)
@@ -110,15 +100,10 @@ async def start_ecpay(request: Request, token: str, page: Anon) -> Response:
     except DomainError as exc:
         page.flash_error(exc)
         return _render(request, page, token, status=status_of(exc))
-    target = urlsplit(checkout["action"])
-    origin = f"{target.scheme}://{target.netloc}"
     response = page.render(
         "payments/checkout.html", c=checkout, token=token, shop=shop.get_shop(db)
     )
-    response.headers["content-security-policy"] = CSP.replace(
-        "form-action 'self'", f"form-action 'self' {origin}"
-    )
-    return response
+    return hand_off(response, checkout["action"])
 
 
 @router.post("/pay/{token}/result")

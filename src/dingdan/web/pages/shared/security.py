@@ -12,8 +12,11 @@ reports' charts (plotly.js) need style attributes, allowed on /reports/ only.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = "; ".join(
@@ -38,16 +41,24 @@ REPORTS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"
 REPORTS_PATHS = ("/reports/",)
 DOCS_PATHS = ("/docs", "/redoc")
 CACHEABLE_PATHS = ("/static/",)
-# The customer's pay page posts the signed checkout form to the payment service: its route
-# sets its own policy (ours with that service's address in form-action), kept as it is.
-PAY_PATHS = ("/pay/",)
-
-# A page that hands the browser on to an outside service's form (ECPay's store map and label
-# pages take a POST) names that origin in this response header; it is added to
-# ``form-action`` for that response only and not sent on.
+# A page that hands the browser on to an outside service's form (ECPay's checkout, its store
+# map and label pages take a POST) names that origin in this response header (``hand_off``);
+# it is added to ``form-action`` for that response only and not sent on. It is the one way
+# a page widens ``form-action``: Chromium applies form-action to the redirects that follow a
+# form's submission too, so a form posted to us and answered by a redirect elsewhere is
+# blocked; such a hand-off answers a page instead (a form posted on, or a link).
 FORM_ACTION_HEADER = b"x-dingdan-form-action"
+_ORIGIN = re.compile(rb"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 SESSION_COOKIE = "dingdan_session"
+
+
+def hand_off(response: Response, url: str) -> Response:
+    """Let ``response``'s page post a form to the origin of ``url`` (an outside service's
+    address from our settings, never from the request)."""
+    parts = urlsplit(url)
+    response.headers[FORM_ACTION_HEADER.decode()] = f"{parts.scheme}://{parts.netloc}"
+    return response
 
 
 def session_options(secret_key: str) -> dict[str, Any]:
@@ -81,19 +92,11 @@ class SecurityHeaders:
         no_store = not path.startswith(CACHEABLE_PATHS)
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal csp
             if message["type"] == "http.response.start":
-                if path.startswith(PAY_PATHS):
-                    own = [
-                        v
-                        for k, v in message.get("headers", [])
-                        if k.lower() == b"content-security-policy"
-                    ]
-                    csp = own[0].decode() if own else csp
                 page_csp = csp
                 for k, v in message.get("headers", []):
-                    if k.lower() == FORM_ACTION_HEADER and v.startswith(b"https://"):
-                        origin = v.decode("latin-1").split()[0]
+                    if k.lower() == FORM_ACTION_HEADER and _ORIGIN.fullmatch(v):
+                        origin = v.decode("ascii")
                         page_csp = csp.replace("form-action 'self'", f"form-action 'self' {origin}")
                 headers = [
                     (k, v)
