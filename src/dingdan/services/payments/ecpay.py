@@ -30,8 +30,10 @@ from dingdan.config import get_settings
 from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.secrets import card_fingerprint_key
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
+from dingdan.domain.payments import cards
 from dingdan.domain.payments import ecpay as ec
 from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
@@ -46,7 +48,7 @@ from dingdan.services.payments.ecpay_log import (
 )
 from dingdan.services.payments.ecpay_refunds import PROVIDER, EcpayProvider, form_of
 from dingdan.services.payments.providers import PROVIDERS
-from dingdan.services.payments.records import insert_payment, record_paid, take
+from dingdan.services.payments.records import insert_payment, record_card, record_paid, take
 from dingdan.services.shared.common import Actor, iso
 
 __all__ = [
@@ -311,6 +313,12 @@ def _record_result(conn: Connection, result: ec.Result, form: Mapping[str, str])
         result.trade_no,
         CODE,
     )
+    if trade.choice == "card":
+        # NeedExtraPaidInfo=Y: the card's first six and last four digits (domain/payments/cards).
+        card = cards.from_digits(
+            card_fingerprint_key(), CODE, form.get("card6no"), form.get("card4no")
+        )
+        record_card(conn, ECPAY, order, pid, card)
     conn.execute(
         update(EcpayTrade)
         .where(EcpayTrade.id == trade.id)
