@@ -112,6 +112,8 @@ def pay_view(db: Database, token: str) -> dict[str, Any]:
     """What the pay page shows: the order's number, what is due, whether it is paid, the
     account or code given, and whether ECPay can take the payment."""
 
+    on = config(db) is not None
+
     def work(conn: Connection) -> dict[str, Any]:
         order = _order_by_token(conn, token)
         due = max(0, order.total_minor - order.paid_minor)
@@ -125,7 +127,7 @@ def pay_view(db: Database, token: str) -> dict[str, Any]:
             "paid": due == 0,
             "payable": order.status != "cancelled" and due > 0,
             "waiting": waiting_of(conn, order.id),
-            "ecpay": config() is not None and order.currency == "TWD" and due % 100 == 0,
+            "ecpay": on and order.currency == "TWD" and due % 100 == 0,
         }
 
     return db.read(work)
@@ -136,11 +138,11 @@ def start_checkout(
 ) -> dict[str, Any]:
     """A new attempt at paying what the order owes through ECPay: ``{"action", "fields"}``,
     the signed form the customer's browser posts to ECPay."""
-    cfg = configured()
+    cfg = configured(db)
     if choice not in ec.CHOICES:
         raise ValidationFailed.on("choice", "not_one_of", choices=", ".join(ec.CHOICES))
     at = now or datetime.now(UTC)
-    key, iv = hash_keys()
+    key, iv = hash_keys(db)
     base = get_settings().public_base_url()
 
     def work(conn: Connection) -> dict[str, Any]:
@@ -228,7 +230,7 @@ def receive(db: Database, operation: str, body: bytes) -> str:
         )
     )
     try:
-        result = _checked(form)
+        result = _checked(db, form)
         handle = _record_result if operation == "result" else _record_info
         db.write(lambda conn: handle(conn, result, form))
     except Refused as exc:
@@ -247,11 +249,11 @@ def receive(db: Database, operation: str, body: bytes) -> str:
     return ec.OK_ANSWER
 
 
-def _checked(form: Mapping[str, str]) -> ec.Result:
-    cfg = config()
+def _checked(db: Database, form: Mapping[str, str]) -> ec.Result:
+    cfg = config(db)
     if cfg is None:
         raise Refused("ECPay is not set up")
-    key, iv = hash_keys()
+    key, iv = hash_keys(db)
     if any("\x00" in k or "\x00" in v for k, v in form.items()):
         raise Refused("a NUL character")
     if not ec.is_signed(form, key, iv):

@@ -102,8 +102,8 @@ def refund(
         return ProviderResult(
             False, "", "an earlier refund request got no answer: check ECPay's back office"
         )
-    cfg = configured()
-    hk, iv = hash_keys()
+    cfg = configured(db)
+    hk, iv = hash_keys(db)
     try:
         dollars = ec.whole_dollars(amount_minor, currency)
     except ValueError:
