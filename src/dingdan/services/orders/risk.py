@@ -1,11 +1,14 @@
 """Risk at capture (the facts, read in one statement inside the capture's transaction), the
-block list, the risk settings, releasing a held order, and the review queue.
+order scored again when a card payment arrives, the block list, the risk settings,
+releasing a held order, and the review queue.
 
-The facts are one SELECT of scalar subqueries, each on an index: the customer's orders by
-email (customers.email, orders.customer_id), orders by phone and by the address's first
-line (expression indexes on the JSON columns, migration 0041), by client IP, the
-customer's failed payment attempts and refused or returned parcels, the block list, and
-the settings row itself (so a capture needs no second read to learn the settings).
+The facts are one SELECT of scalar subqueries, each on an index and bounded: whether the
+customer has an earlier order (LIMIT 1), orders in the window by email (customers.email,
+orders.customer_id), by phone and by the address's first line (expression indexes on the
+JSON columns, migration 0041), by client IP, the customer's failed payment attempts in the
+window and the refused or returned parcels of the customer's and the address's latest
+orders (each counted up to its rule's limit), the block list, and the settings row itself
+(so a capture needs no second read to learn the settings).
 """
 
 from __future__ import annotations
