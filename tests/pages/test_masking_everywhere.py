@@ -227,10 +227,13 @@ def _pdf_text(data: bytes) -> str:
     return done.stdout.decode("utf-8", "replace")
 
 
-def test_the_pdfs_a_masked_role_opens_do_not_show_the_customers_email_or_phone(shop, browser, db):
+def test_the_pdfs_a_masked_role_opens_do_not_show_the_customers_email_or_phone(
+    shop, browser, db, tmp_path, monkeypatch
+):
     """The documents the warehouse prints (packing slips of one order and of a location, a
-    pick list), for one demo order, read back from the PDFs; the
-    customer's copy of their data (a PDF too) is not for the masked roles at all."""
+    pick list), for one demo order, read back from the PDFs; the customer's copy of their
+    data (a PDF too) is not for the masked roles at all."""
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))  # the PDFs' files
     body = order_body(buyer=DEMO, shipping_address=DEMO.address(phone=ADDRESS_PHONE))
     order = capture.place_order(db, ADMIN, body)[0]
     number = order["number"]
