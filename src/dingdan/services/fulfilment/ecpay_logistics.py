@@ -78,7 +78,7 @@ class Client:
     def from_settings(cls, s: Settings, db: Database) -> Client:
         """The client of ``s``, with the account's keys as an admin stored them, else the
         environment's (services/shared/provider_keys.py: the one reader of them)."""
-        keys = provider_keys.read_keys(db, "ecpay_logistics")
+        keys = provider_keys.read_keys(db, "ecpay_logistics", s)
         return cls(
             url=s.ecpay_logistics_url.rstrip("/"),
             merchant_id=keys["merchant_id"],

@@ -370,7 +370,7 @@ def centre_from_settings(db: Database, settings: Settings) -> Centre | None:
         return None
     if name == "ecpay":
         # The keys as an admin stored them, else the environment's (provider_keys).
-        keys = provider_keys.read_keys(db, "einvoice_ecpay")
+        keys = provider_keys.read_keys(db, "einvoice_ecpay", settings)
         return EcpayCentre(
             db,
             url=settings.einvoice_ecpay_url,
@@ -380,7 +380,7 @@ def centre_from_settings(db: Database, settings: Settings) -> Centre | None:
             timeout=settings.einvoice_centre_timeout,
         )
     if name == "amego":
-        keys = provider_keys.read_keys(db, "einvoice_amego")
+        keys = provider_keys.read_keys(db, "einvoice_amego", settings)
         return AmegoCentre(
             db,
             url=settings.einvoice_amego_url,

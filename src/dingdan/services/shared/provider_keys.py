@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dingdan.config import get_settings
+from dingdan.config import Settings, get_settings
 from dingdan.db import secrets as sealing
 from dingdan.db.engine import Database
 from dingdan.db.tables import Setting
@@ -74,8 +74,8 @@ def _stored(conn: Connection) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _env(field: Field) -> str:
-    value = getattr(get_settings(), field.env)
+def _env(field: Field, settings: Settings | None = None) -> str:
+    value = getattr(settings or get_settings(), field.env)
     return str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
 
 
@@ -86,15 +86,15 @@ def _opened(stored: dict[str, Any], provider: str, field: Field) -> str:
     return str((sealing.unseal_or_none(raw) if field.secret else raw) or "")
 
 
-def keys(conn: Connection, provider: str) -> dict[str, str]:
-    """The provider's configuration: each field as stored here, else the environment's.
-    The one reader of these keys."""
+def keys(conn: Connection, provider: str, settings: Settings | None = None) -> dict[str, str]:
+    """The provider's configuration: each field as stored here, else the environment's
+    (``settings``, by default the process's). The one reader of these keys."""
     stored = _stored(conn)
-    return {f.name: _opened(stored, provider, f) or _env(f) for f in PROVIDERS[provider]}
+    return {f.name: _opened(stored, provider, f) or _env(f, settings) for f in PROVIDERS[provider]}
 
 
-def read_keys(db: Database, provider: str) -> dict[str, str]:
-    return db.read(lambda conn: keys(conn, provider))
+def read_keys(db: Database, provider: str, settings: Settings | None = None) -> dict[str, str]:
+    return db.read(lambda conn: keys(conn, provider, settings))
 
 
 def view(conn: Connection) -> dict[str, list[dict[str, Any]]]:
