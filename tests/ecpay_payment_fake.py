@@ -178,6 +178,29 @@ class FakeEcpayPayments:
             "CustomField2": "",
             "CustomField3": "",
             "CustomField4": "",
+            **self._extra_paid_info(trade),
+        }
+
+    def _extra_paid_info(self, trade: Trade) -> dict[str, str]:
+        """NeedExtraPaidInfo=Y on a card trade: ECPay's extra fields, the stage's test card
+        (4311-9522-2222-2222) as card6no and card4no."""
+        if trade.form.get("NeedExtraPaidInfo") != "Y" or trade.form["ChoosePayment"] != "Credit":
+            return {}
+        return {
+            "gwsr": "11943456",
+            "process_date": "2026/12/07 18:30:00",
+            "auth_code": "777777",
+            "amount": trade.form["TotalAmount"],
+            "eci": "0",
+            "card4no": "2222",
+            "card6no": "431195",
+            "stage": "0",
+            "stast": "0",
+            "staed": "0",
+            "red_dan": "0",
+            "red_de_amt": "0",
+            "red_ok_amt": "0",
+            "red_yet": "0",
         }
 
     def post(self, url: str, fields: dict[str, str]) -> str:

@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from dingdan.db.crm_tables import CustomerNote
 from dingdan.db.message_tables import Message
-from dingdan.db.order_tables import Customer, Order
+from dingdan.db.order_tables import Customer, Order, Payment
 from dingdan.db.webhook_tables import WebhookDelivery
 from dingdan.services.access import audit_log
 from dingdan.services.jobs import worker
-from tests.builders import TEA_SHOP, order_body, pay, post_order
+from tests.builders import TEA_SHOP, order_body, post_order
 
 stocked = TEA_SHOP.fixture()
 
 EMAIL, PHONE, NAME = "a@example.com", "+886912345678", "王小明"
+IP = "203.0.113.9"
+BILLING = {"name": "Wang Hsiao-ming", "line1": "1 Main St", "city": "Springfield",
+           "postal_code": "62701", "region": "IL", "country": "US"}
 
 
 def _order_and_customer(api, **over):
@@ -35,8 +38,13 @@ def _personal(db, number: str) -> str:
         hooks = c.execute(
             select(WebhookDelivery.body).where(WebhookDelivery.order_number == number)
         ).scalars().all()
+        cards = c.execute(
+            select(Payment.card_bin, Payment.card_last4, Payment.card_fingerprint)
+            .where(Payment.order_id == o.id)
+        ).all()
         return json.dumps(
-            [o.customer, o.shipping_address, o.search_text,
+            [o.customer, o.shipping_address, o.billing_address, o.client_ip,
+             [list(card) for card in cards], o.search_text,
              [(m.recipient, m.subject, m.text_body, m.html_body) for m in messages], hooks],
             ensure_ascii=False,
         )
@@ -46,8 +54,9 @@ def _personal(db, number: str) -> str:
 
 def test_export_gives_every_order_and_message_and_is_audited(api, stocked):
     api.post("/api/v1/webhooks", json={"url": "https://hooks.example.com/x", "events": ["*"]})
-    order, cid = _order_and_customer(api)
+    order, cid = _order_and_customer(api, client_ip=IP, billing_address=BILLING)
     worker.drain(api.db)  # the confirmation message and the webhook deliveries
+    _paid_by_card(api, order)
     r = api.get(f"/api/v1/customers/{cid}/export", role="customer_service")
     assert r.status_code == 200, r.text
     data = r.json()
@@ -58,6 +67,9 @@ def test_export_gives_every_order_and_message_and_is_audited(api, stocked):
     assert exported["lines"] == [{"sku": "TEA-001", "name": exported["lines"][0]["name"],
                                   "quantity": 2, "unit_price": "350.00"}]
     assert exported["shipping_address"]["line1"] == "信義路五段7號"
+    assert exported["billing_address"]["line1"] == "1 Main St" and exported["client_ip"] == IP
+    assert [p["card"] for p in exported["payments"]] == [
+        {"first6": "431195", "last4": "2222", "country": "US"}]
     assert [m["recipient"] for m in data["messages"]] == [EMAIL]
     trail = audit_log.list_entries(api.db, entity_type="customer", entity_id=cid).items
     assert [e["action"] for e in trail][:1] == ["export"]
@@ -65,6 +77,16 @@ def test_export_gives_every_order_and_message_and_is_audited(api, stocked):
     assert api.get(f"/api/v1/customers/{cid}/export", role="warehouse").status_code == 403
     assert api.get(f"/api/v1/customers/{cid}/export", role="viewer").status_code == 403
     assert api.get("/api/v1/customers/999999/export").status_code == 404
+
+
+def _paid_by_card(api, order):
+    """Paid by card through a gateway; the card's digits as ECPay's callback keeps them."""
+    r = api.post(f"/api/v1/orders/{order['number']}/payments", role="finance", json={
+        "amount": order["total"], "method": "card", "card_fingerprint": "tok_wang_card",
+        "card_country": "US"})
+    assert r.status_code == 201, r.text
+    api.db.write(lambda c: c.execute(update(Payment).where(Payment.id == int(r.json()["id"]))
+                                     .values(card_bin="431195", card_last4="2222")))
 
 
 def test_erase_is_refused_while_an_order_is_open_and_changes_nothing(api, stocked):
@@ -79,8 +101,8 @@ def test_erase_is_refused_while_an_order_is_open_and_changes_nothing(api, stocke
 
 def test_erase_replaces_the_person_everywhere_and_keeps_the_money(api, stocked):
     api.post("/api/v1/webhooks", json={"url": "https://hooks.example.com/x", "events": ["*"]})
-    order, cid = _order_and_customer(api)
-    pay(api, order)
+    order, cid = _order_and_customer(api, client_ip=IP, billing_address=BILLING)
+    _paid_by_card(api, order)
     cancelled, _ = _order_and_customer(api)
     assert api.post(f"/api/v1/orders/{cancelled['number']}/cancel",
                     json={"reason": "changed mind"}).status_code == 200
@@ -104,7 +126,8 @@ def test_erase_replaces_the_person_everywhere_and_keeps_the_money(api, stocked):
 
     for number in (order["number"], cancelled["number"]):
         stored = _personal(api.db, number)
-        for value in (EMAIL, NAME, "912345678", "信義路五段7號"):
+        for value in (EMAIL, NAME, "912345678", "信義路五段7號", "1 Main St", "Wang", IP,
+                      "431195", "2222"):
             assert value not in stored, (value, stored)
     got = api.get(f"/api/v1/orders/{order['number']}").json()
     assert (got["total"], got["paid"], got["financial_status"]) == (

@@ -323,7 +323,7 @@ def test_two_requests_at_once_make_one_parcel_and_one_shipment(
     api: Any, db: Any, shop: Any, ecpay: FakeEcpayLogistics, settings: Settings
 ) -> None:
     number = _cod_order(api)["number"]
-    client = ecpay_logistics.Client.from_settings(settings)
+    client = ecpay_logistics.Client.from_settings(settings, db)
     errors = run_threads(3, lambda i: ecpay_logistics.ship(db, client, ADMIN, number, {}))
     assert len(errors) == 2 and all(isinstance(e, DomainError) for e in errors), errors
     assert _count(db, Shipment) == 1

@@ -18,11 +18,12 @@ from sqlalchemy import select, update
 
 from dingdan.config import get_settings
 from dingdan.db.ecpay_tables import PaymentExchange
-from dingdan.db.order_tables import Order, OrderEvent
+from dingdan.db.order_tables import Order, OrderEvent, Payment
 from dingdan.db.payment_tables import PaymentAttempt
 from dingdan.domain.payments import ecpay as ec
 from dingdan.services.jobs import worker
 from dingdan.services.orders import queries
+from dingdan.services.orders import risk as order_risk
 from dingdan.services.payments import ecpay, intent_review, intents
 from tests.builders import TEA_SHOP, order_body, post_order
 from tests.ecpay_payment_fake import FakeEcpayPayments
@@ -435,3 +436,39 @@ def test_a_callback_that_is_not_ecpay_s_is_refused_never_a_server_error(client, 
         assert (r.status_code, r.text) == (200, "0|error")
     kept = db.read(lambda c: c.execute(select(PaymentExchange.outcome)).scalars().all())
     assert kept == ["refused"] * 4
+
+
+def test_a_card_payment_keeps_the_card_and_the_same_card_twice_holds_the_second_order(
+    api, client, db, stocked, ecpay_on
+):
+    order_risk.put_settings(db, ADMIN, {"rules": {"velocity_card": {"limit": 1, "points": 90}}})
+    first, second, third = (_order(api) for _ in range(3))
+    paid = []
+    for o, card4no in ((first, "2222"), (second, "2222"), (third, "1111")):
+        trade = _checkout(client, ecpay_on, o["tracking_token"], "card")
+        assert ecpay_on.trades[trade].form["NeedExtraPaidInfo"] == "Y"
+        assert ecpay_on.pay(trade, card4no=card4no) == "1|OK"
+        paid.append(db.read(lambda c, n=o["number"]: _card_of(c, n)))
+    # The digits kept apart; the fingerprint is a keyed hash, never the digits.
+    assert [(p.card_bin, p.card_last4) for p in paid] == [
+        ("431195", "2222"),
+        ("431195", "2222"),
+        ("431195", "1111"),
+    ]
+    assert paid[0].card_fingerprint == paid[1].card_fingerprint != paid[2].card_fingerprint
+    assert "431195" not in paid[0].card_fingerprint and paid[0].card_country is None
+    held = queries.get_order(db, second["number"])
+    assert held["hold"] == "risk_review" and held["financial_status"] == "paid"
+    assert [r["code"] for r in held["risk"]["reasons"]] == ["velocity_card"]
+    assert queries.get_order(db, first["number"])["hold"] is None
+    assert queries.get_order(db, third["number"])["hold"] is None
+    shown = api.get(f"/api/v1/orders/{second['number']}/payments").json()["items"][0]["card"]
+    assert shown == {"last4": "2222", "country": None, "fingerprint": paid[1].card_fingerprint}
+
+
+def _card_of(conn: Any, number: str) -> Any:
+    return conn.execute(
+        select(Payment.card_bin, Payment.card_last4, Payment.card_fingerprint, Payment.card_country)
+        .join(Order, Order.id == Payment.order_id)
+        .where(Order.number == number)
+    ).one()

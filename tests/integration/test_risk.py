@@ -3,15 +3,16 @@ and ship (both databases, both capture paths), releasing a hold, and the API's p
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
 
-from dingdan.db.order_tables import Order, Shipment
+from dingdan.db.order_tables import Order, Payment, Shipment
 from dingdan.db.payment_tables import PaymentAttempt
-from dingdan.db.tables import AuditEntry
+from dingdan.db.tables import AuditEntry, Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import OnHold, ValidationFailed
 from dingdan.services.fulfilment import packing, picking, shipments
@@ -502,3 +503,147 @@ def test_the_review_queue_shows_reasons_and_similar_orders(shop, api):
     assert [o["number"] for o in queue] == [number]
     assert [s["number"] for s in queue[0]["similar"]] == [earlier["number"]]
     assert order_risk.held_count(shop) == 1
+
+
+# ---- a card payment scores the order again ----------------------------------------------------
+
+
+def pay_by_card(api, order: dict[str, Any], **card: Any) -> Any:
+    """The order's total recorded by an integrating gateway, with its card facts."""
+    return api.post(
+        f"/api/v1/orders/{order['number']}/payments",
+        json={"amount": order["total"], "method": "card", "provider": "manual", **card},
+        role="finance",
+    )
+
+
+def events_of(api, number: str) -> list[str]:
+    return [e["kind"] for e in api.get(f"/api/v1/orders/{number}/events").json()["items"]]
+
+
+def test_two_orders_paid_with_the_same_card_in_the_window_hold_the_second(shop, api):
+    only(shop, "velocity_card", limit=1)
+    first, second, third = (post_order(api, body_of(n)) for n in (1, 2, 3))
+    r = pay_by_card(api, first, card_fingerprint="tok_SameCard01")
+    assert r.status_code == 201, r.text
+    card = r.json()["card"]
+    assert card["country"] is None and re.fullmatch(r"[0-9a-f]{64}", card["fingerprint"])
+    assert "SameCard" not in card["fingerprint"]  # kept hashed with the provider
+    assert r.json()["order"]["hold"] is None
+    r = pay_by_card(api, second, card_fingerprint="tok_SameCard01")
+    assert r.status_code == 201, r.text
+    held = r.json()["order"]
+    assert held["hold"] == "risk_review" and held["risk"]["level"] == "high"
+    assert held["risk"]["reasons"] == [
+        {"code": "velocity_card", "points": 60, "detail": "1 other orders with this card in 24 h"}
+    ]
+    assert r.json()["card"]["fingerprint"] == card["fingerprint"]
+    assert "risk_held" in events_of(api, second["number"])
+    assert second["number"] not in picking.pick_list(shop, "TPE")["orders"]
+    audit = shop.read(
+        lambda c: (
+            c.execute(select(AuditEntry.action).where(AuditEntry.entity_id == second["number"]))
+            .scalars()
+            .all()
+        )
+    )
+    assert "hold_risk" in audit
+    # Another card, or the same one after the window: nothing.
+    assert pay_by_card(api, third, card_fingerprint="tok_OtherCard")
+    assert queries.get_order(shop, third["number"])["hold"] is None
+    shop.write(
+        lambda c: c.execute(update(Payment).values(created_at=utcnow() - timedelta(hours=25)))
+    )
+    fourth = post_order(api, body_of(4))
+    assert pay_by_card(api, fourth, card_fingerprint="tok_SameCard01").status_code == 201
+    assert queries.get_order(shop, fourth["number"])["hold"] is None
+
+
+def test_a_card_from_another_country_than_the_shipping_holds_the_order(shop, api):
+    only(shop, "country_mismatch")
+    o = post_order(api, body_of(1))
+    r = pay_by_card(api, o, card_country="us")
+    assert r.status_code == 201, r.text
+    assert r.json()["card"] == {"last4": None, "country": "US", "fingerprint": None}
+    order = r.json()["order"]
+    assert order["hold"] == "risk_review"
+    assert order["risk"]["reasons"][0]["detail"] == "ships to TW, billed in US"
+    same = post_order(api, body_of(2))
+    assert pay_by_card(api, same, card_country="TW").json()["order"]["hold"] is None
+
+
+def test_a_shipped_order_is_flagged_not_held(shop, api):
+    only(shop, "velocity_card", limit=1)
+    first = post_order(api, body_of(1))
+    assert pay_by_card(api, first, card_fingerprint="tok_SameCard02").status_code == 201
+    cod = post_order(api, body_of(2, payment_method="cod"))
+    s = api.post(
+        f"/api/v1/orders/{cod['number']}/shipments", json={"carrier": "tcat"}, role="warehouse"
+    )
+    assert s.status_code == 201, s.text
+    r = pay_by_card(api, cod, card_fingerprint="tok_SameCard02")
+    assert r.status_code == 201, r.text
+    after = r.json()["order"]
+    assert after["hold"] is None and after["risk"]["level"] == "high"
+    assert "risk_flagged" in events_of(api, cod["number"])
+    assert "risk_held" not in events_of(api, cod["number"])
+
+
+def test_an_approved_order_is_not_held_again_and_the_rule_can_be_off(shop, api):
+    only(shop, "velocity_card", limit=1)
+    first = post_order(api, body_of(1))
+    pay_by_card(api, first, card_fingerprint="tok_SameCard03")
+    second = post_order(api, body_of(2))
+    pay_by_card(api, second, card_fingerprint="tok_SameCard03")
+    assert api.post(f"/api/v1/orders/{second['number']}/risk/approve").status_code == 200
+    half = {"amount": "10.00", "method": "card", "card_fingerprint": "tok_SameCard03"}
+    third = post_order(api, body_of(3))
+    r = api.post(f"/api/v1/orders/{third['number']}/payments", json=half, role="finance")
+    assert r.json()["order"]["hold"] == "risk_review"  # 2 other orders
+    api.post(f"/api/v1/orders/{third['number']}/risk/approve")
+    r = api.post(f"/api/v1/orders/{third['number']}/payments", json=half, role="finance")
+    assert r.status_code == 201 and r.json()["order"]["hold"] is None  # high already
+    only(shop, "velocity_card", limit=1, enabled=False)
+    fourth = post_order(api, body_of(4))
+    assert (
+        pay_by_card(api, fourth, card_fingerprint="tok_SameCard03").json()["order"]["hold"] is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("card", "field", "code"),
+    [
+        ({"card_fingerprint": "4311952222222222"}, "card_fingerprint", "card_fingerprint_format"),
+        ({"card_fingerprint": "short"}, "card_fingerprint", "card_fingerprint_format"),
+        ({"card_fingerprint": "tok with blanks"}, "card_fingerprint", "card_fingerprint_format"),
+        ({"card_country": "XX"}, "card_country", "invalid_country"),
+        ({"card_country": "TW", "method": "cash"}, "card_country", "not_a_field"),
+    ],
+)
+def test_bad_card_facts_are_422_and_record_nothing(shop, api, card, field, code):
+    o = post_order(api, body_of(1))
+    r = pay_by_card(api, o, **card)
+    assert r.status_code == 422, r.text
+    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [(field, code)]
+    assert api.get(f"/api/v1/orders/{o['number']}/payments").json()["items"] == []
+
+
+def test_the_facts_are_counted_again_when_another_process_changed_the_window(shop, placer):
+    only(shop, "velocity_email", limit=2)
+    first = placer(body_of(1))
+    shop.write(
+        lambda c: c.execute(
+            update(Order)
+            .where(Order.number == first["number"])
+            .values(created_at=utcnow() - timedelta(hours=30))
+        )
+    )
+    assert codes(placer(body_of(1, phone="+886912000701", line1="別的路7號"))) == []
+    # Another process widens the window: this one kept 24 h and learns it from the row.
+    wider = {**order_risk.get_settings(shop), "window_hours": 48}
+    shop.write(
+        lambda c: c.execute(update(Setting).where(Setting.key == "risk").values(value=wider))
+    )
+    third = placer(body_of(1, phone="+886912000702", line1="別的路8號"))
+    assert codes(third) == ["velocity_email"]
+    assert third["risk"]["reasons"][0]["detail"] == "2 orders by this email in 48 h"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from dingdan.services.jobs import worker
 from dingdan.services.orders import capture
 from dingdan.services.payments import transactions
 from dingdan.services.reports.exports import KINDS
+from dingdan.web.pages.fulfilment import bulk as bulk_pages
 from tests.builders import ADMIN, Buyer, order_body
 
 EMAIL = "mei.demo@example.com"
@@ -215,3 +217,53 @@ def test_masked_roles_never_see_the_demo_customers_email_or_phone(shop, api, bro
     for role in MASKED_ROLES:
         assert f"/api/v1/orders/{ids['number']}" in answered[role.value]
         assert f"/orders?q={EMAIL}" in answered[role.value]
+
+
+def _pdf_text(data: bytes) -> str:
+    """A PDF's text, as pdftotext reads it (layout kept, so digits stay together)."""
+    assert data[:5] == b"%PDF-", data[:40]
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    )
+    return done.stdout.decode("utf-8", "replace")
+
+
+def test_the_pdfs_a_masked_role_opens_do_not_show_the_customers_email_or_phone(
+    shop, browser, db, tmp_path, monkeypatch
+):
+    """The documents the warehouse prints (packing slips of one order and of a location, a
+    pick list), for one demo order, read back from the PDFs; the customer's copy of their
+    data (a PDF too) is not for the masked roles at all."""
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))  # the PDFs' files
+    body = order_body(buyer=DEMO, shipping_address=DEMO.address(phone=ADDRESS_PHONE))
+    order = capture.place_order(db, ADMIN, body)[0]
+    number = order["number"]
+    transactions.record_payment(db, ADMIN, number, {"amount": order["total"]})
+    warehouse = browser(Role.WAREHOUSE.value)
+    for url, data in (
+        (f"/orders/{number}/packing-slip.pdf", {}),
+        ("/warehouse/TPE/packing-slips.pdf", {}),
+        ("/bulk/orders/pick-lists", {"orders": [number]}),
+    ):
+        assert warehouse.post(url, data).status_code in (200, 303), url
+    worker.run_once(db, 48)  # the documents are rendered by the worker
+    subject = bulk_pages.subject_of([number])
+    pdfs = [
+        f"/orders/{number}/packing-slip.pdf",
+        "/warehouse/TPE/packing-slips.pdf",
+        f"/bulk/documents/{bulk_pages.PICK_KIND}/{subject}.pdf",
+    ]
+    texts = []
+    for url in pdfs:
+        r = warehouse.get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+        text = _pdf_text(r.content)
+        assert number in text.replace(" ", ""), (url, text[:500])
+        assert _leaks(text, Role.WAREHOUSE) == [], (url, text)
+        texts.append(text)
+    # The packing slip shows the address's phone (the carrier needs it): the reading is real.
+    assert ADDRESS_PHONE_SEEN.search(texts[0]), texts[0]
+    customer = order["customer"]["id"]
+    for role in MASKED_ROLES:
+        b = warehouse if role == Role.WAREHOUSE else browser(role.value)
+        assert b.get(f"/customers/{customer}/export.pdf").status_code == 403, role

@@ -176,3 +176,72 @@ def test_block_keys_normalize_what_people_type():
     )
     assert rk.block_key("address", "信義路五段７號") == rk.address_key("信義路五段7號")
     assert rk.block_key("phone", "abc") is None
+
+
+# ---- a card payment ---------------------------------------------------------------------------
+
+CAPTURED = {
+    "score": 40,
+    "level": "medium",
+    "reasons": [
+        {"code": "velocity_email", "points": 25, "detail": "5 orders by this email in 24 h"},
+        {"code": "country_mismatch", "points": 15, "detail": "ships to TW, billed in US"},
+    ],
+}
+
+
+def card(**kw: object) -> rk.CardFacts:
+    base = {
+        "orders_by_card": 0,
+        "card_country": None,
+        "shipping_country": "TW",
+        "billing_country": None,
+    }
+    return rk.CardFacts(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_a_card_payment_decides_the_card_rules_again_and_keeps_the_others():
+    calm = rk.with_card(CAPTURED, card(), S)
+    # The billing country no longer differs (none stored): that reason goes, email stays.
+    assert codes(calm) == ["velocity_email"] and calm.score == 25 and calm.hold is None
+    busy = rk.with_card(CAPTURED, card(orders_by_card=5, card_country="JP"), S)
+    assert codes(busy) == ["velocity_email", "velocity_card", "country_mismatch"]
+    assert (busy.score, busy.level, busy.hold) == (70, "medium", None)
+    high = rk.with_card(
+        CAPTURED, card(orders_by_card=5, billing_country="US"), rk.Settings(high=70)
+    )
+    assert (high.level, high.hold) == ("high", rk.HOLD)
+    assert high.reasons[-1]["detail"] == "ships to TW, billed in US"
+
+
+def test_an_order_high_already_is_not_held_again_and_scoring_off_changes_nothing():
+    was_high = {**CAPTURED, "level": "high", "score": 90}
+    again = rk.with_card(was_high, card(orders_by_card=9), rk.Settings(high=40))
+    assert again.level == "high" and again.hold is None
+    off = rk.with_card(CAPTURED, card(orders_by_card=9), rk.Settings(enabled=False))
+    assert (off.score, off.level, off.reasons, off.hold) == (
+        40,
+        "medium",
+        CAPTURED["reasons"],
+        None,
+    )
+
+
+def test_card_fingerprints_are_keyed_and_never_hold_the_digits():
+    from dingdan.domain.payments import cards
+    from dingdan.domain.shared.errors import FieldErrors
+
+    a = cards.from_digits(b"k" * 32, "ecpay", "431195", "2222")
+    assert (a.bin, a.last4) == ("431195", "2222") and len(a.fingerprint or "") == 64
+    assert "431195" not in (a.fingerprint or "") and "2222" not in (a.fingerprint or "")
+    assert cards.from_digits(b"k" * 32, "ecpay", "431195", "2222") == a
+    assert cards.from_digits(b"x" * 32, "ecpay", "431195", "2222").fingerprint != a.fingerprint
+    assert cards.from_digits(b"k" * 32, "other", "431195", "2222").fingerprint != a.fingerprint
+    assert cards.from_digits(b"k" * 32, "ecpay", "43119", None) == cards.Card()
+    errors = FieldErrors()
+    given = cards.given_card(
+        "manual", {"card_fingerprint": "tok_abc123", "card_country": "jp"}, errors
+    )
+    assert not errors and given.country == "JP"
+    assert given.fingerprint == cards.given_fingerprint("manual", "tok_abc123")
+    assert given.fingerprint != cards.given_fingerprint("linepay", "tok_abc123")

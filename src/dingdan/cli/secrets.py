@@ -25,3 +25,5 @@ def secrets_rotate() -> None:
         f"({done.plain_sealed} of them were stored unencrypted)",
         highlight=False,
     )
+    if done.fingerprints:
+        out.print(f"{done.fingerprints} card fingerprints computed with it", highlight=False)

@@ -206,11 +206,27 @@ class Payment(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The card a payment was made with, as its provider reports it (migration 0044): the
+    # first six and last four digits (ECPay's card6no, card4no), the fingerprint the card
+    # velocity rule matches (services/orders/risk.py: a keyed hash, never the digits), and
+    # the country that issued the card when the provider tells it.
+    card_bin: Mapped[str | None] = mapped_column(String(6))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    card_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    card_country: Mapped[str | None] = mapped_column(String(2))
 
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         # The dashboard's money received today: the day's payments and refunds.
         Index("ix_payments_created_at", "created_at"),
+        # The card velocity rule: payments with the same card in the window.
+        Index(
+            "ix_payments_card_fingerprint",
+            "card_fingerprint",
+            "created_at",
+            sqlite_where=text("card_fingerprint IS NOT NULL"),
+            postgresql_where=text("card_fingerprint IS NOT NULL"),
+        ),
     )
 
 

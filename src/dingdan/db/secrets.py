@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 log = logging.getLogger("dingdan.secrets")
 PREFIX = "enc:"
 _LABEL = b"dingdan:secrets-at-rest:v1"
+_CARD_LABEL = b"dingdan:card-fingerprint:v1"
 STORED_LENGTH = 500  # a Fernet token of a 200-character secret, with room
 
 
@@ -47,6 +48,19 @@ def fernet_key(secret_key: str) -> bytes:
     """The storage key derived from a configured secret key (any string)."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL)
     return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode("utf-8")))
+
+
+@lru_cache(maxsize=8)
+def _card_key_of(secret_key: str) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_CARD_LABEL)
+    return hkdf.derive(secret_key.encode("utf-8"))
+
+
+def card_fingerprint_key() -> bytes:
+    """The key of the cards' fingerprints (domain/payments/cards.py), derived from
+    ``DINGDAN_SECRET_KEY`` with a label of its own. A new secret key gives new fingerprints:
+    ``dingdan secrets rotate`` computes the stored ones again from the digits kept."""
+    return _card_key_of(configured_keys()[0])
 
 
 @lru_cache(maxsize=8)

@@ -87,13 +87,6 @@ def masked_order(view: Mapping[str, Any], role: Role) -> Mapping[str, Any]:
     address = out.get("shipping_address")
     if isinstance(address, dict) and role not in SEES_SHIPPING_ADDRESS:
         out["shipping_address"] = {**address, "phone": mask_phone(address.get("phone"))}
-    billing = out.get("billing_address")  # no label needs it: masked for every masked role
-    if isinstance(billing, dict):
-        out["billing_address"] = {
-            **billing,
-            **{k: mask_phone(billing[k]) for k in ("phone",) if billing.get(k)},
-            **{k: mask_email(billing[k]) for k in ("email",) if billing.get(k)},
-        }
     return out
 
 

@@ -167,8 +167,10 @@ class Facts:
     shipping_country: str | None = None
     billing_country: str | None = None
     card_country: str | None = None
-    failed_payments: int = 0  # the customer's failed payment attempts
-    cod_refusals: int = 0  # parcels refused or returned to sender, by customer or address
+    failed_payments: int = 0  # the customer's failed payment attempts in the window
+    # Parcels refused or returned to sender, by customer or address (both counted only up
+    # to their rule's limit: all the rule needs).
+    cod_refusals: int = 0
     blocked: tuple[str, ...] = ()  # the kinds (email, phone, address) on the block list
 
 
@@ -195,15 +197,34 @@ def _reason(code: str, points: int, detail: str) -> dict[str, Any]:
     return {"code": code, "points": points, "detail": detail}
 
 
+def _fire(
+    out: list[dict[str, Any]], s: Settings, code: str, value: int | None, detail: str
+) -> None:
+    """``code``'s reason in ``out`` when its rule is on and ``value`` reaches its limit."""
+    rule = s.rules[code]
+    if not rule.enabled or rule.points <= 0 or value is None:
+        return
+    if rule.limit is None or value >= rule.limit:
+        out.append(_reason(code, rule.points, detail))
+
+
+def _country_mismatch(
+    out: list[dict[str, Any]],
+    s: Settings,
+    shipping: str | None,
+    billing: str | None,
+    card: str | None,
+) -> None:
+    others = sorted({c for c in (billing, card) if c} - {shipping})
+    if shipping and others:
+        _fire(out, s, "country_mismatch", 1, f"ships to {shipping}, billed in {', '.join(others)}")
+
+
 def _reasons(f: Facts, s: Settings) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
     def fire(code: str, value: int | None, detail: str) -> None:
-        rule = s.rules[code]
-        if not rule.enabled or rule.points <= 0 or value is None:
-            return
-        if rule.limit is None or value >= rule.limit:
-            out.append(_reason(code, rule.points, detail))
+        _fire(out, s, code, value, detail)
 
     w = s.window_hours
     fire("velocity_email", f.orders_by_email, f"{f.orders_by_email} orders by this email in {w} h")
@@ -218,16 +239,23 @@ def _reasons(f: Facts, s: Settings) -> list[dict[str, Any]]:
     if f.earlier_orders == 0:
         whole = f.total_minor // (10**f.decimals)
         fire("first_order_amount", whole, f"first order of {whole} {f.currency}")
-    others = sorted({c for c in (f.billing_country, f.card_country) if c} - {f.shipping_country})
-    if f.shipping_country and others:
-        detail = f"ships to {f.shipping_country}, billed in {', '.join(others)}"
-        fire("country_mismatch", 1, detail)
+    _country_mismatch(out, s, f.shipping_country, f.billing_country, f.card_country)
     domain = email_domain(f.email)
     if domain and is_disposable(domain):
         fire("disposable_email", 1, f"disposable email domain {domain}")
-    fire("failed_payments", f.failed_payments, f"{f.failed_payments} failed payment attempts")
-    fire("cod_refusals", f.cod_refusals, f"{f.cod_refusals} parcels refused or returned")
+    # Counted up to the rule's limit (services/orders/risk.py bounds the count): "at least".
+    fire(
+        "failed_payments",
+        f.failed_payments,
+        f"at least {f.failed_payments} failed payment attempts in {w} h",
+    )
+    fire("cod_refusals", f.cod_refusals, f"at least {f.cod_refusals} parcels refused or returned")
     return out
+
+
+def _scored(reasons: list[dict[str, Any]], settings: Settings) -> tuple[int, str]:
+    total = min(MAX_POINTS, sum(int(r.get("points") or 0) for r in reasons))
+    return total, level_of(total, settings)
 
 
 def score(facts: Facts, settings: Settings) -> Risk:
@@ -236,10 +264,48 @@ def score(facts: Facts, settings: Settings) -> Risk:
     reasons = _reasons(facts, settings) if settings.enabled else []
     for kind in facts.blocked:
         reasons.append(_reason("blocklist", 0, f"{kind} is on the block list"))
-    total = min(MAX_POINTS, sum(r["points"] for r in reasons))
-    level = level_of(total, settings)
+    total, level = _scored(reasons, settings)
     hold = HOLD if level == "high" or facts.blocked else None
     return Risk(total, level, reasons, hold)
+
+
+# --- a card payment ------------------------------------------------------------------------
+
+# The rules a card payment's facts decide again (the others keep what the capture found).
+CARD_RULES = ("velocity_card", "country_mismatch")
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a card payment tells about the order: how many other orders were paid with the
+    same card in the window (None: the payment carries no fingerprint), the card's country
+    as the provider reports it, and the order's own countries."""
+
+    orders_by_card: int | None
+    card_country: str | None
+    shipping_country: str | None
+    billing_country: str | None
+
+
+def with_card(previous: dict[str, Any], facts: CardFacts, settings: Settings) -> Risk:
+    """The order's risk once a card payment arrived: the capture's reasons kept, those of
+    ``CARD_RULES`` decided again with the card's facts. ``hold`` is ``HOLD`` when the level
+    became ``high`` now (it was not high before): the caller holds the order unless it has
+    shipped. With risk scoring off the order's risk stays as it was."""
+    reasons = [dict(r) for r in previous.get("reasons", []) if isinstance(r, dict)]
+    was = str(previous.get("level") or "low")
+    if not settings.enabled:
+        return Risk(int(previous.get("score") or 0), was, reasons, None)
+    reasons = [r for r in reasons if r.get("code") not in CARD_RULES]
+    w = settings.window_hours
+    n = facts.orders_by_card
+    _fire(reasons, settings, "velocity_card", n, f"{n} other orders with this card in {w} h")
+    _country_mismatch(
+        reasons, settings, facts.shipping_country, facts.billing_country, facts.card_country
+    )
+    total, level = _scored(reasons, settings)
+    was_high = was == "high"
+    return Risk(total, level, reasons, HOLD if level == "high" and not was_high else None)
 
 
 # --- the block list's keys -----------------------------------------------------------------

@@ -11,6 +11,8 @@ the signature is ``domain/shared/ecpay_mac.py`` (SHA256, EncryptType 1); the ser
   ``ExpireDate`` in days, 1-60), ``CVS`` (a convenience-store payment code, with
   ``StoreExpireDate`` in minutes); ATM and CVS give their account or code to
   ``PaymentInfoURL`` (RtnCode 2 and 10100073) and the payment to ``ReturnURL`` later.
+- ``NeedExtraPaidInfo=Y`` (card): ReturnURL adds the card's details, among them ``card6no``
+  (the first six digits) and ``card4no`` (the last four).
 - ``ReturnURL`` answers ``1|OK`` (plain text) when the result is taken, ``0|<message>``
   otherwise; ECPay posts again until it reads ``1|OK``.
 """
@@ -122,7 +124,10 @@ def checkout_params(c: Checkout) -> dict[str, str]:
         "ChoosePayment": CHOICES[c.choice],
         "EncryptType": "1",
     }
-    if c.choice == "atm":
+    if c.choice == "card":
+        # ReturnURL then also tells the card's card6no and card4no (the card risk rules).
+        params["NeedExtraPaidInfo"] = "Y"
+    elif c.choice == "atm":
         params["ExpireDate"] = str(ATM_DAYS)
         params["PaymentInfoURL"] = c.payment_info_url
     elif c.choice == "cvs":

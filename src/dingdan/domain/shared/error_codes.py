@@ -91,6 +91,10 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_reason_code": N_("must be a code of lower-case letters, digits and _"),
     "invalid_currency": N_("must be an ISO 4217 currency code such as TWD"),
     "invalid_country": N_("must be an ISO 3166-1 two-letter country code such as TW"),
+    "card_fingerprint_format": N_(
+        "must be the gateway's card fingerprint: 8 to 64 letters, digits, - or _ (never the "
+        "card number)"
+    ),
     "invalid_region": N_(
         "'%(value)s' is not an ISO 3166-1 country or ISO 3166-2 subdivision code such as TW"
         " or TW-TPE"

@@ -37,6 +37,7 @@ from dingdan.domain.invoicing.centres import Centre, CentreAnswer
 from dingdan.domain.invoicing.documents import Allowance, AllowanceVoid, EInvoice, InvoiceVoid
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.invoicing.centre_exchanges import Exchanges, Sent
+from dingdan.services.shared import provider_keys
 
 Clock = Callable[[], float]
 
@@ -409,20 +410,23 @@ def centre_from_settings(db: Database, settings: Settings) -> Centre | None:
     if not name:
         return None
     if name == "ecpay":
+        # The keys as an admin stored them, else the environment's (provider_keys).
+        keys = provider_keys.read_keys(db, "einvoice_ecpay", settings)
         return EcpayCentre(
             db,
             url=settings.einvoice_ecpay_url,
-            merchant_id=settings.einvoice_ecpay_merchant_id,
-            hash_key=settings.einvoice_ecpay_hash_key.get_secret_value(),
-            hash_iv=settings.einvoice_ecpay_hash_iv.get_secret_value(),
+            merchant_id=keys["merchant_id"],
+            hash_key=keys["hash_key"],
+            hash_iv=keys["hash_iv"],
             timeout=settings.einvoice_centre_timeout,
         )
     if name == "amego":
+        keys = provider_keys.read_keys(db, "einvoice_amego", settings)
         return AmegoCentre(
             db,
             url=settings.einvoice_amego_url,
-            ubn=settings.einvoice_amego_ubn,
-            app_key=settings.einvoice_amego_app_key.get_secret_value(),
+            ubn=keys["ubn"],
+            app_key=keys["app_key"],
             timeout=settings.einvoice_centre_timeout,
         )
     raise ValueError(f"DINGDAN_EINVOICE_CENTRE must be one of {', '.join(CENTRES)} or empty")

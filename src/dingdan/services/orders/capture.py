@@ -202,10 +202,9 @@ def place_order(
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
-    score_risk: bool = True,
 ) -> tuple[OrderView, bool]:
     """Returns the order and whether it was created now (False: an earlier one answered).
-    ``score_risk=False``: no risk score and no hold (an import of past orders)."""
+    Every order placed is scored for risk (and held when high)."""
     channels = (
         set(rules.BUILTIN_CHANNELS)
         if body.get("channel") in rules.BUILTIN_CHANNELS
@@ -224,7 +223,7 @@ def place_order(
         earlier, by_key = _earlier(conn, actor, idempotency_key, digest, data)
         if earlier is not None:
             return str(earlier.number), not by_key
-        return _create(conn, actor, data, prefix, key, score_risk=score_risk)[1]
+        return _create(conn, actor, data, prefix, key, score_risk=True)[1]
 
     # PostgreSQL writes the whole order in one statement (_one_call_payload), so the
     # capture needs no transaction block around it; SQLite writes it statement by statement.

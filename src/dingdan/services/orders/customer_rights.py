@@ -1,20 +1,23 @@
 """A customer's rights over their personal data: a copy of all of it, and erasure.
 
 Export (``GET /api/v1/customers/{id}/export``): the customer, every order with its lines,
-addresses and payments, the returns, the messages sent to them and their ratings, as one
-JSON document; each export is in the audit trail (``export`` of ``customer:<id>``).
+addresses (shipping, billing), client IP and payments (with the card's digits kept), the
+returns, the messages sent to them and their ratings, as one JSON document; each export is
+in the audit trail (``export`` of ``customer:<id>``).
 
 Erase (``POST /api/v1/customers/{id}/erase``, admin): the customer's name, email, phone and
-addresses are replaced by placeholders on the customer and on every order, and wherever a
-copy of them was kept: the order's search text, its timeline, the messages sent (recipient
-and bodies), ratings' comments, return notes, dispute messages from the customer, the raw
-bodies of the channel deliveries that made the orders, outgoing webhook bodies, stored
-answers of repeated requests, and rendered documents (packing slips). Amounts, lines,
-dates, the country, region, city and postal code are kept: they are the money and tax
-records the law requires and what the reports count. Refused (409) while an order, a return
-or a dispute of the customer is open. The audit trail keeps ids only for reads, but an
-order's address change is recorded with the address before and after: that record, kept
-for accountability and append-only, is not rewritten (docs/architecture.md, "Audit").
+addresses (shipping and billing) are replaced by placeholders on the customer and on every
+order, the orders' client IP and their payments' card digits and fingerprint removed, and
+wherever a copy of them was kept: the order's search text, its timeline, the messages sent
+(recipient and bodies), ratings' comments, return notes, dispute messages from the
+customer, the raw bodies of the channel deliveries that made the orders, outgoing webhook
+bodies, stored answers of repeated requests, and rendered documents (packing slips).
+Amounts, lines, dates, the country, region, city and postal code are kept: they are the
+money and tax records the law requires and what the reports count. Refused (409) while an
+order, a return or a dispute of the customer is open. The audit trail keeps ids only for
+reads, but an order's address change is recorded with the address before and after: that
+record, kept for accountability and append-only, is not rewritten (docs/architecture.md,
+"Audit").
 """
 
 from __future__ import annotations
@@ -167,6 +170,8 @@ def _order(o: Any, lines: list[Any], payments: list[Any]) -> dict[str, Any]:
         "currency": o.currency,
         "customer": o.customer,
         "shipping_address": o.shipping_address,
+        "billing_address": o.billing_address,
+        "client_ip": o.client_ip,
         "payment_method": o.payment_method,
         "total": money(o.total_minor),
         "paid": money(o.paid_minor),
@@ -187,6 +192,11 @@ def _order(o: Any, lines: list[Any], payments: list[Any]) -> dict[str, Any]:
                 "status": p.status,
                 "amount": money(p.amount_minor),
                 "created_at": iso(p.created_at),
+                "card": (
+                    {"first6": p.card_bin, "last4": p.card_last4, "country": p.card_country}
+                    if p.card_bin or p.card_last4 or p.card_country
+                    else None
+                ),
             }
             for p in payments
         ],
@@ -243,9 +253,17 @@ def erase_customer(db: Database, actor: Actor, customer_id: str) -> dict[str, An
                 .values(
                     customer={**scrub(o.customer or {}), "email": None, "phone": None},
                     shipping_address=scrub(o.shipping_address or {}),
+                    billing_address=scrub(o.billing_address) if o.billing_address else None,
+                    client_ip=None,
                     search_text=search_text(o.number, ""),
                 )
             )
+        # The card's digits and fingerprint go; the payments' amounts and methods stay.
+        conn.execute(
+            update(Payment)
+            .where(Payment.order_id.in_(ids))
+            .values(card_bin=None, card_last4=None, card_fingerprint=None, card_country=None)
+        )
         counts["events"] = _scrub_rows(
             conn, OrderEvent, OrderEvent.order_id.in_(ids), words, json_cols=("data",),
             text_cols=("message",),
@@ -324,7 +342,7 @@ def _refuse_while_open(conn: Connection, orders: list[Any], ids: list[int]) -> N
 def _personal_words(c: Any, orders: list[Any]) -> list[str]:
     words = {c.name, c.email, c.phone}
     for o in orders:
-        for source in (o.customer or {}, o.shipping_address or {}):
+        for source in (o.customer or {}, o.shipping_address or {}, o.billing_address or {}):
             words.update(v for k, v in source.items() if k in PERSONAL_KEYS and isinstance(v, str))
     # Longest first: a full name before a part of it.
     return sorted((w for w in words if w and w != ERASED), key=len, reverse=True)

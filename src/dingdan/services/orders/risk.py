@@ -1,11 +1,14 @@
 """Risk at capture (the facts, read in one statement inside the capture's transaction), the
-block list, the risk settings, releasing a held order, and the review queue.
+order scored again when a card payment arrives, the block list, the risk settings,
+releasing a held order, and the review queue.
 
-The facts are one SELECT of scalar subqueries, each on an index: the customer's orders by
-email (customers.email, orders.customer_id), orders by phone and by the address's first
-line (expression indexes on the JSON columns, migration 0041), by client IP, the
-customer's failed payment attempts and refused or returned parcels, the block list, and
-the settings row itself (so a capture needs no second read to learn the settings).
+The facts are one SELECT of scalar subqueries, each on an index and bounded: whether the
+customer has an earlier order (LIMIT 1), orders in the window by email (customers.email,
+orders.customer_id), by phone and by the address's first line (expression indexes on the
+JSON columns, migration 0041), by client IP, the customer's failed payment attempts in the
+window and the refused or returned parcels of the customer's and the address's latest
+orders (each counted up to its rule's limit), the block list, and the settings row itself
+(so a capture needs no second read to learn the settings).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
 from dingdan.db.engine import Database
-from dingdan.db.order_tables import Order
+from dingdan.db.order_tables import Order, Payment
 from dingdan.db.prepared import Prepared
 from dingdan.db.risk_tables import RiskBlock
 from dingdan.db.tables import Setting, table_of
@@ -56,6 +59,7 @@ from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.view_types import OrderView
 
 KEY = "risk"  # the settings row
+HISTORY = 500  # the latest orders of a customer and of an address whose refusals count
 MAX_BLOCKS_LISTED = 500
 
 _PHONE = {
@@ -99,25 +103,37 @@ def _select_list(dialect: str, by_email: bool, with_ip: bool) -> str:
             "(SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id"
             " WHERE c.email = :email AND o.created_at >= :since)"
         )
+        owner = "o.customer_id IN (SELECT id FROM customers WHERE email = :email)"
     else:
         customer_orders = f"SELECT id FROM orders WHERE {phone} = :phone"
         in_window = "0"
+        owner = phone.replace("(customer", "(o.customer") + " = :phone"
     by_ip = (
         "(SELECT count(*) FROM orders WHERE client_ip = :ip AND created_at >= :since)"
         if with_ip
         else "NULL"
     )
+    # Bounded: whether the customer has any order at all (LIMIT 1); their failed payment
+    # attempts in the window and their refused parcels counted only up to the rule's limit,
+    # all the rule needs (:failed_cap, :cod_cap), the refusals among the latest orders of
+    # the customer and of the address.
+    recent_customer = f"SELECT id FROM ({customer_orders} ORDER BY 1 DESC LIMIT {HISTORY}) h1"
+    recent_address = (
+        f"SELECT id FROM (SELECT id FROM orders WHERE {line1} = :line1"
+        f" ORDER BY created_at DESC LIMIT {HISTORY}) h2"
+    )
     return f"""
   (SELECT value FROM settings WHERE key = '{KEY}') AS settings,
   {in_window} AS by_email,
-  (SELECT count(*) FROM ({customer_orders}) e) AS earlier,
+  (SELECT count(*) FROM ({customer_orders} LIMIT 1) e) AS earlier,
   (SELECT count(*) FROM orders WHERE {phone} = :phone AND created_at >= :since) AS by_phone,
   (SELECT count(*) FROM orders WHERE {line1} = :line1 AND created_at >= :since) AS by_address,
   {by_ip} AS by_ip,
-  (SELECT count(*) FROM payment_attempts WHERE order_id IN ({customer_orders})
-     AND kind = 'payment' AND status = 'failed') AS failed_payments,
-  (SELECT count(*) FROM shipments WHERE exception IN {_REFUSED} AND order_id IN
-     ({customer_orders} UNION SELECT id FROM orders WHERE {line1} = :line1)) AS cod_refusals,
+  (SELECT count(*) FROM (SELECT 1 FROM payment_attempts pa JOIN orders o ON o.id = pa.order_id
+     WHERE pa.status = 'failed' AND pa.kind = 'payment' AND pa.created_at >= :since
+     AND {owner} LIMIT :failed_cap) f) AS failed_payments,
+  (SELECT count(*) FROM (SELECT 1 FROM shipments WHERE exception IN {_REFUSED} AND order_id IN
+     ({recent_customer} UNION {recent_address}) LIMIT :cod_cap) r) AS cod_refusals,
   (SELECT 1 FROM risk_blocks WHERE kind = 'email' AND key = :email_key) AS block_email,
   (SELECT 1 FROM risk_blocks WHERE kind = 'phone' AND key = :phone_key) AS block_phone,
   (SELECT 1 FROM risk_blocks WHERE kind = 'address' AND key = :address_key) AS block_address"""
@@ -159,14 +175,33 @@ def _query(dialect: str, by_email: bool, with_ip: bool) -> Prepared:
 _SETTINGS: WeakKeyDictionary[Engine, tuple[Any, rk.Settings]] = WeakKeyDictionary()
 
 
+def _cap(settings: rk.Settings, rule: str) -> int:
+    """How far a bounded count goes: the rule's limit (0 when the rule cannot fire)."""
+    r = settings.rules[rule]
+    return int(r.limit or 0) if settings.enabled and r.enabled and r.points > 0 else 0
+
+
+def _counting(settings: rk.Settings) -> tuple[int, int, int]:
+    """What of the settings the facts' statement counts with: when another process changed
+    it, the facts are counted again."""
+    return (
+        settings.window_hours,
+        _cap(settings, "failed_payments"),
+        _cap(settings, "cod_refusals"),
+    )
+
+
 def _statement(engine: Engine, order: OrderFacts) -> tuple[Prepared, dict[str, Any], Any]:
     raw, settings = _SETTINGS.get(engine, (None, rk.Settings()))
+    hours, failed_cap, cod_cap = _counting(settings)
     params = {
         "email": order.email,
         "phone": order.phone,
         "line1": order.line1,
         "ip": order.client_ip,
-        "since": utcnow() - timedelta(hours=settings.window_hours),
+        "failed_cap": failed_cap,
+        "cod_cap": cod_cap,
+        "since": utcnow() - timedelta(hours=hours),
         "email_key": rk.email_key(order.email),
         "phone_key": rk.phone_key(order.phone),
         "address_key": rk.address_key(order.line1, order.line2),
@@ -204,14 +239,14 @@ def with_facts(
 
 
 def decide(engine: Engine, order: OrderFacts, kept: Any, row: Any) -> rk.Risk | None:
-    """The order's risk from the facts' row; None when the settings changed the window
-    since they were kept (count again)."""
+    """The order's risk from the facts' row; None when the settings changed what is counted
+    (the window, the limits of the bounded counts) since they were kept (count again)."""
     raw = row.settings
     if raw != kept or engine not in _SETTINGS:
         settings = rk.stored_settings(raw)
         old = _SETTINGS.get(engine, (None, rk.Settings()))[1]
         _SETTINGS[engine] = (raw, settings)
-        if settings.window_hours != old.window_hours:
+        if _counting(settings) != _counting(old):
             return None
     settings = _SETTINGS[engine][1]
     blocked = tuple(
@@ -244,7 +279,7 @@ def decide(engine: Engine, order: OrderFacts, kept: Any, row: Any) -> rk.Risk | 
 
 def assess(conn: Connection, order: OrderFacts) -> rk.Risk:
     """The new order's risk, read inside the capture's transaction (one statement; two
-    when the settings' window changed since this process last read them)."""
+    when the settings' counting changed since this process last read them)."""
     for _ in range(2):
         stmt, params, kept = _statement(conn.engine, order)
         risk = decide(conn.engine, order, kept, stmt.first(conn, params))
@@ -263,6 +298,96 @@ async def assess_async(
         if risk is not None:
             return risk
     raise AssertionError("the risk settings changed twice during one capture")
+
+
+# --- a card payment ------------------------------------------------------------------------
+
+_P = table_of(Payment)
+
+
+def orders_by_card(conn: Connection, order_id: int, fingerprint: str, hours: int) -> int:
+    """Other orders paid with the card of ``fingerprint`` in the last ``hours`` (on the
+    index of payments by fingerprint and time)."""
+    since = utcnow() - timedelta(hours=hours)
+    return int(
+        conn.execute(
+            select(func.count(_P.c.order_id.distinct())).where(
+                _P.c.card_fingerprint == fingerprint,
+                _P.c.created_at >= since,
+                _P.c.kind == "payment",
+                _P.c.order_id != order_id,
+            )
+        ).scalar_one()
+    )
+
+
+def on_card_payment(
+    conn: Connection,
+    actor: Actor,
+    order_id: int,
+    fingerprint: str | None,
+    card_country: str | None,
+) -> rk.Risk | None:
+    """Scores the order again once a card payment told its card (in the payment's
+    transaction, the order's row held): the card velocity and card country rules decided
+    with the card's facts, the capture's other reasons kept. When the level becomes high,
+    the order is held exactly as at capture (``risk_held`` event, audited), unless it has
+    shipped or is no longer open: then the order is flagged (``risk_flagged``), not held.
+    Orders not scored at capture (staff's exchanges, replacements) are left alone. Returns
+    the new risk, None when nothing changed."""
+    if not fingerprint and not card_country:
+        return None
+    row = conn.execute(
+        select(
+            _O.c.number,
+            _O.c.status,
+            _O.c.fulfillment_status,
+            _O.c.risk,
+            _O.c.hold,
+            _O.c.shipping_address,
+            _O.c.billing_address,
+        ).where(_O.c.id == order_id)
+    ).first()
+    if row is None or not isinstance(row.risk, dict):
+        return None
+    settings = load_settings(conn)
+    by_card = None
+    if fingerprint:
+        by_card = orders_by_card(conn, order_id, fingerprint, settings.window_hours)
+    facts = rk.CardFacts(
+        orders_by_card=by_card,
+        card_country=card_country,
+        shipping_country=(row.shipping_address or {}).get("country"),
+        billing_country=(row.billing_address or {}).get("country"),
+    )
+    risk = rk.with_card(row.risk, facts, settings)
+    if risk.as_dict() == row.risk:
+        return None
+    shipped = row.status != "open" or row.fulfillment_status != "unfulfilled"
+    hold = row.hold
+    if risk.hold and hold is None and not shipped:
+        hold = risk.hold
+    conn.execute(
+        update(_O)
+        .where(_O.c.id == order_id)
+        .values(risk=risk.as_dict(), hold=hold, updated_at=utcnow())
+    )
+    if hold != row.hold:
+        event(conn, order_id, "risk_held", actor.name, None, {**risk.as_dict(), "hold": hold})
+        audit(
+            conn,
+            actor,
+            "hold_risk",
+            "order",
+            row.number,
+            {"hold": row.hold, "risk": row.risk},
+            {"hold": hold, "risk": risk.as_dict()},
+        )
+    elif risk.hold:
+        # High now, but shipped (or held already): the seller is told, nothing is stopped.
+        event(conn, order_id, "risk_flagged", actor.name, None, risk.as_dict())
+        audit(conn, actor, "flag_risk", "order", row.number, {"risk": row.risk}, risk.as_dict())
+    return risk
 
 
 def created_event(risk: rk.Risk) -> tuple[str, str | None, dict[str, Any]] | None:

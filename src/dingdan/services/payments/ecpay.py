@@ -35,8 +35,10 @@ from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderLine
 from dingdan.db.payment_tables import PaymentAttempt
+from dingdan.db.secrets import card_fingerprint_key
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
+from dingdan.domain.payments import cards
 from dingdan.domain.payments import ecpay as ec
 from dingdan.domain.shared.errors import InvalidTransition, ValidationFailed
 from dingdan.domain.shared.money import format_amount
@@ -51,7 +53,13 @@ from dingdan.services.payments.ecpay_log import (
 )
 from dingdan.services.payments.ecpay_refunds import PROVIDER, EcpayProvider, form_of
 from dingdan.services.payments.providers import PROVIDERS, ProviderResult
-from dingdan.services.payments.records import insert_payment, order_by_token, record_paid, take
+from dingdan.services.payments.records import (
+    insert_payment,
+    order_by_token,
+    record_card,
+    record_paid,
+    take,
+)
 from dingdan.services.shared.common import Actor, iso
 
 __all__ = [
@@ -104,6 +112,8 @@ def pay_view(db: Database, token: str) -> dict[str, Any]:
     """What the pay page shows: the order's number, what is due, whether it is paid, the
     account or code given, and whether ECPay can take the payment."""
 
+    on = config(db) is not None
+
     def work(conn: Connection) -> dict[str, Any]:
         order = order_by_token(conn, token)
         due = max(0, order.total_minor - order.paid_minor)
@@ -117,7 +127,7 @@ def pay_view(db: Database, token: str) -> dict[str, Any]:
             "paid": due == 0,
             "payable": order.status != "cancelled" and due > 0,
             "waiting": waiting_of(conn, order.id),
-            "ecpay": config() is not None and order.currency == "TWD" and due % 100 == 0,
+            "ecpay": on and order.currency == "TWD" and due % 100 == 0,
         }
 
     return db.read(work)
@@ -128,11 +138,11 @@ def start_checkout(
 ) -> dict[str, Any]:
     """A new attempt at paying what the order owes through ECPay: ``{"action", "fields"}``,
     the signed form the customer's browser posts to ECPay."""
-    cfg = configured()
+    cfg = configured(db)
     if choice not in ec.CHOICES:
         raise ValidationFailed.on("choice", "not_one_of", choices=", ".join(ec.CHOICES))
     at = now or datetime.now(UTC)
-    key, iv = hash_keys()
+    key, iv = hash_keys(db)
     base = get_settings().public_base_url()
 
     def work(conn: Connection) -> dict[str, Any]:
@@ -232,7 +242,7 @@ def receive(db: Database, operation: str, body: bytes) -> str:
         )
     )
     try:
-        result = _checked(form)
+        result = _checked(db, form)
         handle = _record_result if operation == "result" else _record_info
         db.write(lambda conn: handle(conn, result, form))
     except Refused as exc:
@@ -254,11 +264,11 @@ def receive(db: Database, operation: str, body: bytes) -> str:
     return ec.OK_ANSWER
 
 
-def _checked(form: Mapping[str, str]) -> ec.Result:
-    cfg = config()
+def _checked(db: Database, form: Mapping[str, str]) -> ec.Result:
+    cfg = config(db)
     if cfg is None:
         raise Refused("ECPay is not set up")
-    key, iv = hash_keys()
+    key, iv = hash_keys(db)
     if any("\x00" in k or "\x00" in v for k, v in form.items()):
         raise Refused("a NUL character")
     if not ec.is_signed(form, key, iv):
@@ -323,6 +333,12 @@ def _record_result(conn: Connection, result: ec.Result, form: Mapping[str, str])
         result.trade_no,
         CODE,
     )
+    if trade.choice == "card":
+        # NeedExtraPaidInfo=Y: the card's first six and last four digits (domain/payments/cards).
+        card = cards.from_digits(
+            card_fingerprint_key(), CODE, form.get("card6no"), form.get("card4no")
+        )
+        record_card(conn, ECPAY, order, pid, card)
     conn.execute(
         update(EcpayTrade)
         .where(EcpayTrade.id == trade.id)

@@ -16,8 +16,10 @@ from dingdan.db.types import utcnow
 from dingdan.domain.payments import ecpay as ec
 from dingdan.domain.shared.errors import InvalidTransition
 from dingdan.domain.shared.text import storable
+from dingdan.services.shared import provider_keys
 
 CODE = "ecpay"
+KEYS = "ecpay_payments"  # its section of the stored provider keys
 MAX_TEXT = 100_000
 
 
@@ -35,25 +37,28 @@ class Config:
         return f"ecpay.Config(mode={self.mode!r}, merchant_id={self.merchant_id!r})"
 
 
-def config() -> Config | None:
-    """ECPay's settings (``DINGDAN_ECPAY_*``); None while ``DINGDAN_ECPAY_MODE`` is empty
-    (the pay page then offers no ECPay way to pay)."""
+def config(db: Database) -> Config | None:
+    """ECPay's settings (``DINGDAN_ECPAY_*``; the MerchantID as an admin stored it, else the
+    environment's); None while ``DINGDAN_ECPAY_MODE`` is empty (the pay page then offers no
+    ECPay way to pay)."""
     s = get_settings()
     mode = s.ecpay_mode.strip().lower()
     if mode not in ("stage", "production"):
         return None
     url = s.ecpay_url.strip() or (ec.STAGE_URL if mode == "stage" else ec.PRODUCTION_URL)
-    return Config(mode, s.ecpay_merchant_id.strip(), url.rstrip("/"), s.ecpay_timeout)
+    merchant_id = provider_keys.read_keys(db, KEYS)["merchant_id"]
+    return Config(mode, merchant_id, url.rstrip("/"), s.ecpay_timeout)
 
 
-def hash_keys() -> tuple[str, str]:
-    """HashKey and HashIV: the one place that reads ECPay's secrets."""
-    s = get_settings()
-    return s.ecpay_hash_key.get_secret_value(), s.ecpay_hash_iv.get_secret_value()
+def hash_keys(db: Database) -> tuple[str, str]:
+    """HashKey and HashIV: the one place that reads ECPay's secrets (stored by an admin,
+    else the environment's: services/shared/provider_keys.py)."""
+    keys = provider_keys.read_keys(db, KEYS)
+    return keys["hash_key"], keys["hash_iv"]
 
 
-def configured() -> Config:
-    found = config()
+def configured(db: Database) -> Config:
+    found = config(db)
     if found is None:
         raise InvalidTransition(detail="ECPay is not set up (DINGDAN_ECPAY_MODE).")
     return found

@@ -107,7 +107,7 @@ def paid_result(db: Database, merchant_trade_no: str, amount_minor: int) -> str 
             .all()
         )
     )
-    key, iv = hash_keys()
+    key, iv = hash_keys(db)
     for body in bodies:
         form = form_of(body.encode())
         amount = form.get("TradeAmt") or ""
@@ -152,8 +152,8 @@ def refund(
         return ProviderResult(
             False, "", "an earlier refund request got no answer: check ECPay's back office"
         )
-    cfg = configured()
-    hk, iv = hash_keys()
+    cfg = configured(db)
+    hk, iv = hash_keys(db)
     try:
         dollars = ec.whole_dollars(amount_minor, currency)
     except ValueError:

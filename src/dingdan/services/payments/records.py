@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from dingdan.db.order_tables import Order, Payment
+from dingdan.domain.payments.cards import Card
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount, parse_amount
+from dingdan.services.orders import risk as order_risk
 from dingdan.services.orders.allocation import refresh_order
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
@@ -52,7 +54,26 @@ def payment_view(p: Any, currency: str) -> dict[str, Any]:
         "reason": p.reason,
         "actor": p.actor,
         "created_at": iso(p.created_at),
+        "card": _card_view(p),
     }
+
+
+def _card_view(p: Any) -> dict[str, Any] | None:
+    last4, country = getattr(p, "card_last4", None), getattr(p, "card_country", None)
+    fingerprint = getattr(p, "card_fingerprint", None)
+    if not (last4 or country or fingerprint):
+        return None
+    return {"last4": last4, "country": country, "fingerprint": fingerprint}
+
+
+def record_card(conn: Connection, actor: Actor, order: Any, pid: int, card: Card) -> None:
+    """The card payment ``pid`` was made with, kept on it; the order's risk scored again
+    with it (services/orders/risk.py: on_card_payment), which may hold the order. Call
+    before ``record_paid`` so that the answer shows the hold."""
+    if not card.known:
+        return
+    conn.execute(update(Payment).where(Payment.id == pid).values(**card.columns()))
+    order_risk.on_card_payment(conn, actor, order.id, card.fingerprint, card.country)
 
 
 def take(conn: Connection, order: Any, amount: int) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Payment
 from dingdan.domain.orders.rules import PaymentMethod
+from dingdan.domain.payments import cards
 from dingdan.domain.shared.errors import (
     DomainError,
     FieldErrors,
@@ -35,6 +36,7 @@ from dingdan.services.payments.records import (
     over_refunded,
     payment_amount,
     payment_view,
+    record_card,
     record_paid,
     refund_in,
     take,
@@ -63,7 +65,15 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
         errors.add("method", "unknown_payment_method")
     if body.get("provider") is not None and body["provider"] not in PROVIDERS:
         errors.add("provider", "unknown_provider")
+    card = cards.given_card(str(body.get("provider") or "manual"), body, errors)
+    if card.known and method is not None and method != PaymentMethod.CARD:
+        for field in ("card_fingerprint", "card_country"):
+            if body.get(field) is not None:
+                errors.add(field, "not_a_field")
     errors.raise_if_any()
+    if card.known:
+        # Kept with the intent: the worker records a recovered intent as the request would.
+        body = {**body, "card": {"fingerprint": card.fingerprint, "country": card.country}}
     if method == PaymentMethod.STORE_CREDIT:
         # No provider: the credit is spent and the payment recorded in one transaction.
         return db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body))
@@ -110,6 +120,7 @@ def _open_payment(
         provider=body.get("provider") or "manual",
         method=body.get("method") or order.payment_method,
         reference=body.get("reference"),
+        details={"card": body["card"]} if body.get("card") else None,
     )
 
 
@@ -189,6 +200,9 @@ def _record_for_order(
     pid = insert_payment(
         conn, actor, order, "payment", amount, intent.method, answer.reference, intent.provider
     )
+    given = intent.details.get("card") or {}
+    card = cards.Card(fingerprint=given.get("fingerprint"), country=given.get("country"))
+    record_card(conn, actor, order, pid, card)
     return record_paid(conn, actor, order, pid, amount, answer.reference), pid
 
 

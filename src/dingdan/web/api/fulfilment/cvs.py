@@ -31,8 +31,9 @@ HOOKS = "/hooks/ecpay/logistics"
 MAX_FORM_FIELDS = 60
 
 
-def client_of(request: Request) -> ecpay_logistics.Client:
-    return ecpay_logistics.Client.from_settings(request.app.state.settings)
+async def client_of(request: Request) -> ecpay_logistics.Client:
+    settings = request.app.state.settings
+    return await run_in_threadpool(ecpay_logistics.Client.from_settings, settings, db_of(request))
 
 
 @router.get(
@@ -52,10 +53,9 @@ async def cvs_map(
     map hook and becomes the order's ``delivery``."""
     db = db_of(request)
     token = await run_in_threadpool(ecpay_logistics.token_of, db, number)
+    client = await client_of(request)
     return await run_in_threadpool(
-        lambda: ecpay_logistics.map_form(
-            db, client_of(request), token, brand, staff=True, mobile=mobile
-        )
+        lambda: ecpay_logistics.map_form(db, client, token, brand, staff=True, mobile=mobile)
     )
 
 
@@ -99,7 +99,7 @@ async def create_cvs_shipment(
     if body.lines is not None:
         data["lines"] = [ln.model_dump() for ln in body.lines]
     return await run_in_threadpool(
-        ecpay_logistics.ship, db_of(request), client_of(request), actor, number, data
+        ecpay_logistics.ship, db_of(request), await client_of(request), actor, number, data
     )
 
 
@@ -126,7 +126,7 @@ async def cvs_label(
 ) -> dict[str, Any]:
     """What to post from the browser to ECPay's label page for the shipment (signed)."""
     return await run_in_threadpool(
-        ecpay_logistics.label_form, db_of(request), client_of(request), shipment_id
+        ecpay_logistics.label_form, db_of(request), await client_of(request), shipment_id
     )
 
 
@@ -146,7 +146,7 @@ async def status_notice(request: Request) -> Response:
     changed."""
     form = await _form(request)
     status, text = await run_in_threadpool(
-        ecpay_notices.receive_status, db_of(request), client_of(request), form
+        ecpay_notices.receive_status, db_of(request), await client_of(request), form
     )
     return PlainTextResponse(text, status_code=status)
 
@@ -161,6 +161,6 @@ async def store_change_notice(request: Request) -> Response:
     number changed."""
     form = await _form(request)
     status, text = await run_in_threadpool(
-        ecpay_notices.receive_store_change, db_of(request), client_of(request), form
+        ecpay_notices.receive_store_change, db_of(request), await client_of(request), form
     )
     return PlainTextResponse(text, status_code=status)

@@ -97,12 +97,19 @@ class ExportedLine(View):
     unit_price: Amount
 
 
+class ExportedCard(View):
+    first6: str | None = Field(description="the card's first six digits (its issuer's BIN)")
+    last4: str | None
+    country: str | None = Field(description="the issuing country, as the provider told it")
+
+
 class ExportedPayment(View):
     kind: str
     method: str
     status: str
     amount: Amount
     created_at: Timestamp
+    card: ExportedCard | None = None
 
 
 class ExportedOrder(View):
@@ -115,6 +122,8 @@ class ExportedOrder(View):
     currency: str
     customer: dict[str, Any]
     shipping_address: dict[str, Any]
+    billing_address: dict[str, Any] | None = None
+    client_ip: str | None = Field(default=None, description="where the order was placed from")
     payment_method: str
     total: Amount
     paid: Amount

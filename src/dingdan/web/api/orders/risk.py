@@ -139,11 +139,16 @@ async def put_settings(
     request: Request, body: RiskSettingsIn, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
     """Replaces the risk settings; fields left out take their defaults. Rules:
-    `velocity_email`, `velocity_phone`, `velocity_address`, `velocity_ip`, `velocity_card`
-    (earlier orders in the window reaching `limit`), `first_order_amount` (a first order's
-    total reaching `limit` whole units of its currency), `country_mismatch`,
-    `disposable_email`, `failed_payments`, `cod_refusals` (the customer's history reaching
-    `limit`). The score is the sum of the points of the rules that fire (at most 100);
-    `medium` and `high` are its thresholds."""
+    `velocity_email`, `velocity_phone`, `velocity_address`, `velocity_ip` (earlier orders in
+    the window reaching `limit`), `velocity_card` (other orders paid with the same card in
+    the window, decided when a card payment arrives), `first_order_amount` (a first order's
+    total reaching `limit` whole units of its currency), `country_mismatch` (shipping
+    country unlike the billing country, or the card's once a card payment tells it),
+    `disposable_email`, `failed_payments` (the customer's failed payment attempts in the
+    window), `cod_refusals` (parcels refused by the customer or at the address) reaching
+    `limit`. The score is the sum of the points of the rules that fire (at most 100);
+    `medium` and `high` are its thresholds. A card payment that makes the level `high`
+    holds the order as the capture does, unless it has shipped (then a `risk_flagged`
+    event)."""
     data = body.model_dump(exclude_unset=True)
     return await run_in_threadpool(risk.put_settings, db_of(request), actor, data)

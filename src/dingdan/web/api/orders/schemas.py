@@ -100,6 +100,18 @@ class PaymentIn(Strict):
     reference: str | None = Field(default=None, max_length=200)
     method: str | None = Field(default=None, max_length=20)
     provider: str | None = Field(default=None, max_length=30)
+    card_fingerprint: str | None = Field(
+        default=None,
+        max_length=64,
+        description="an integrating gateway's own fingerprint of the card (8-64 letters, "
+        "digits, - or _; never the card number): the card velocity risk rule",
+    )
+    card_country: str | None = Field(
+        default=None,
+        max_length=2,
+        description="the country that issued the card (ISO 3166-1), as the gateway reports "
+        "it: the country mismatch risk rule",
+    )
 
 
 class RefundIn(Strict):

@@ -138,6 +138,16 @@ class OrderEvents(View):
     next_cursor: None = None
 
 
+class PaymentCard(View):
+    """The card a payment was made with, as its provider told it."""
+
+    last4: str | None = Field(description="the card's last four digits")
+    country: str | None = Field(description="the issuing country (ISO 3166-1), when told")
+    fingerprint: str | None = Field(
+        description="the same card gives the same value (a keyed hash, never the digits)"
+    )
+
+
 class Payment(View):
     """A payment, refund or authorization."""
 
@@ -152,6 +162,7 @@ class Payment(View):
     reason: str | None
     actor: str | None
     created_at: Timestamp
+    card: PaymentCard | None = None
 
 
 class PaymentWithOrder(Payment):

@@ -30,7 +30,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 def _client(request: Request) -> ecpay_logistics.Client:
-    return ecpay_logistics.Client.from_settings(request.app.state.settings)
+    return ecpay_logistics.Client.from_settings(request.app.state.settings, request.app.state.db)
 
 
 def _to_ecpay(page: Page, form: dict[str, Any], title: str) -> Response:

@@ -255,6 +255,9 @@ LABELS: dict[str, str] = {
     # risk: order events, audit actions and records, levels, holds, reasons, block kinds
     "risk_held": N_("Held for a risk review"),
     "risk_approved": N_("Risk review: approved"),
+    "risk_flagged": N_("Risk became high after shipping: flagged, not held"),
+    "hold_risk": N_("Held for a risk review after a card payment"),
+    "flag_risk": N_("Risk flagged after a card payment"),
     "approve_risk": N_("Risk hold released"),
     "block": N_("Added to the block list"),
     "unblock": N_("Removed from the block list"),

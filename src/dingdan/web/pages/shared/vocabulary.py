@@ -96,6 +96,8 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "delivery_failed",
             "hand_over",
             "approve_risk",
+            "hold_risk",
+            "flag_risk",
             "block",
             "unblock",
             "post_count",
@@ -186,6 +188,7 @@ VOCABULARIES: dict[str, frozenset[str]] = {
             "ready_for_pickup",
             "risk_held",
             "risk_approved",
+            "risk_flagged",
         }
     ),  # fmt: skip
     "return_status": _values(ReturnStatus),
