@@ -129,6 +129,17 @@ def test_the_uplift_of_past_peaks_lifts_the_future_ones():
     assert ahead == [10.0, 40.0, 10.0]
 
 
+def test_a_promotion_uses_the_uplift_the_seller_expects_else_the_learned_one():
+    start = date(2027, 3, 1)
+    expected = calendar.Promotion("週年慶", date(2027, 3, 2), date(2027, 3, 3), 1.5)
+    plain = calendar.Promotion("Spring", date(2027, 3, 4), date(2027, 3, 4))
+    ahead = calendar.apply_uplifts(start, [10.0] * 5, {"promotion": 2.0}, [expected, plain])
+    assert ahead == [10.0, 15.0, 15.0, 20.0, 10.0]
+    assert calendar.apply_uplifts(start, [10.0] * 5, {}, [expected, plain]) == [
+        10.0, 15.0, 15.0, 10.0, 10.0
+    ]  # fmt: skip
+
+
 def test_a_peak_the_history_holds_only_part_of_teaches_nothing():
     # Ends on 2025-05-05: two of the seven days before Mother's Day (2025-05-11).
     first = date(2025, 1, 6)

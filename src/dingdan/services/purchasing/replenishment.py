@@ -8,7 +8,8 @@ forecasts' output. A location's demand is the SKU's demand times that location's
 the SKU's reservations in the same days (from the ledger; all to the first location by
 priority when nothing was reserved), so the locations' demands add up to the whole.
 
-The reorder point is the product's own (``products.reorder_point``) or, when it has none,
+The reorder point is the location's own (services/purchasing/reorder_points.py), else the
+product's own (``products.reorder_point``) or, when it has none,
 demand over the preferred supplier's lead time plus safety stock at the service level
 (domain/purchasing/reorder.py). A SKU is suggested when available + on order <= its reorder
 point (and it has demand or a reorder point set by hand).
@@ -36,7 +37,7 @@ from dingdan.domain.shared.errors import FieldErrors
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.inventory.locations import fetch as fetch_location
 from dingdan.services.inventory.locations import receiving
-from dingdan.services.purchasing import forecasts
+from dingdan.services.purchasing import forecasts, reorder_points
 from dingdan.services.purchasing.purchase_orders import fetch as fetch_po
 from dingdan.services.purchasing.purchase_orders import insert_purchase_order, po_view
 from dingdan.services.shared.common import Actor, audit
@@ -179,6 +180,7 @@ def _candidates(conn: Connection, location: str | None) -> list[_Candidate]:
         s.id: s for s in conn.execute(select(Supplier).where(Supplier.id.in_(supplier_ids)))
     }
     pids = [int(p.id) for p in products]
+    own = reorder_points.by_pair(conn)
     out = []
     for loc_id, code in locs:
         coming = on_order(conn, pids, int(loc_id))
@@ -191,7 +193,7 @@ def _candidates(conn: Connection, location: str | None) -> list[_Candidate]:
                     code,
                     levels.get((p.id, loc_id), 0),
                     coming.get(int(p.id), 0),
-                    p.reorder_point,
+                    own.get((int(p.id), int(loc_id)), p.reorder_point),
                     supplier_rows.get(p.preferred_supplier_id),
                 )
             )
