@@ -233,6 +233,24 @@ def test_scans_tell_once_and_email_managers_in_their_language(
     ]
 
 
+def test_the_reorder_scan_runs_in_one_process_per_hour(
+    stocked: Database, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = stocked
+    db.write(
+        lambda conn: conn.execute(
+            update(Product).where(Product.sku == "TEA-001").values(reorder_point=5)
+        )
+    )
+    first = staff_alerts.run(db, every=0)
+    # TPE and KHH (3 and 5 available), each to the manager, the warehouse and the admin.
+    assert first is not None and first["reorder_point"] == 6
+    # Another worker process (its own minute timer): the hour is claimed, it scans the rest.
+    monkeypatch.setattr(staff_alerts, "_last_run", float("-inf"))
+    second = staff_alerts.run(db, every=0)
+    assert second is not None and "reorder_point" not in second and "low_stock" in second
+
+
 def test_low_stock_told_again_after_a_new_crossing_and_choices_win(
     stocked: Database, staff: dict[str, int]
 ) -> None:

@@ -4,7 +4,8 @@ waiting, disputes coming due, webhook endpoints failing. Each finds at most a fe
 rows, and keys each occurrence ("stuck:DD001001:picking", "low:TEA-001:MAIN:<since>",
 "reorder:TEA-001:MAIN:<since>", "backorder:DD001001",
 "dispute_due:17:2026-12-08", "webhook_failing:3:<date>") so that every round after the first
-adds nothing. ``run`` does them all at most once a minute per process (``every``).
+adds nothing. ``run`` does them all at most once a minute per process (``every``), but the
+reorder scan once an hour in the whole deployment (claimed).
 
 A SKU's crossing of its low-stock threshold is remembered in ``notification_conditions``
 (while it stays low) and emits the ``inventory.low_stock`` outbox event once per crossing,
@@ -34,7 +35,7 @@ from dingdan.services.after_sales.dispute_queries import UNSETTLED
 from dingdan.services.inventory import stock
 from dingdan.services.messaging import notifications
 from dingdan.services.purchasing import replenishment
-from dingdan.services.reports import dashboard
+from dingdan.services.reports import dashboard, recommendations
 from dingdan.services.shared.outbox_events import emit
 
 log = logging.getLogger("dingdan.notifications")
@@ -161,8 +162,10 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
     return db.write(work)
 
 
-REORDER_EVERY = 3600.0  # seconds: the replenishment scan reads each SKU's demand
-_last_reorder = float("-inf")
+# The replenishment scan reads each SKU's demand: at most once an hour in the deployment
+# (claimed, services/reports/recommendations.claim), whatever the number of workers.
+REORDER_EVERY = timedelta(hours=1)
+REORDER_JOB = "reorder_point_scan"
 
 
 def reorder_points(db: Database, now: datetime | None = None) -> int:
@@ -313,12 +316,13 @@ def scan(db: Database, now: datetime | None = None) -> dict[str, int]:
 
 def run(db: Database, every: float = 60.0) -> dict[str, Any] | None:
     """``scan`` when ``every`` seconds have passed since this process last did (the worker's
-    5-second round is cheap most of the time)."""
-    global _last_run, _last_reorder
+    5-second round is cheap most of the time); the reorder scan only in the one process that
+    claims its hour."""
+    global _last_run
     if time.monotonic() - _last_run < every:
         return None
     _last_run = time.monotonic()
-    hourly = _last_run - _last_reorder >= REORDER_EVERY  # the reorder scan, at most hourly
-    if hourly:
-        _last_reorder = _last_run
-    return {name: fn(db) for name, fn in SCANS.items() if hourly or name != "reorder_point"}
+    done = {name: fn(db) for name, fn in SCANS.items() if name != "reorder_point"}
+    if recommendations.claim(db, REORDER_JOB, REORDER_EVERY):
+        done["reorder_point"] = reorder_points(db)
+    return done
