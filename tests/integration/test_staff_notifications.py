@@ -220,16 +220,26 @@ def test_scans_tell_once_and_email_managers_in_their_language(
     dispute_mail = next(m for m in mails if m.kind == "staff.dispute_due")
     assert dispute_mail.subject == f"{number} 的爭議將於 {due.isoformat()} 到期"
 
-    # The low-stock crossing emitted its event once, for webhooks.
+    # One alert per SKU and location: TEA-001 at TPE has a reorder point, so its threshold
+    # (4, also crossed) is not told; TEA-002 has none (no demand before today): its threshold.
+    low = db.read(
+        lambda conn: conn.execute(
+            select(Notification.params).where(Notification.kind == "low_stock")
+        ).scalars()
+    )
+    assert {(p["sku"], p["location"]) for p in low} == {("TEA-002", "TPE")}
+    # Each crossing emitted its event once, for webhooks.
     events = db.read(
         lambda conn: conn.execute(
             select(OutboxMessage.payload).where(OutboxMessage.topic == "inventory.low_stock")
         ).all()
     )
-    # TEA-001 at TPE (3, threshold 4) and TEA-002 (all of it reserved: 0, threshold 0).
-    assert sorted((e.payload for e in events), key=lambda p: p["sku"]) == [
-        {"sku": "TEA-001", "available": 3, "threshold": 4},
-        {"sku": "TEA-002", "available": 0, "threshold": 0},
+    # TEA-001 at TPE and KHH (3 and 5, at or below its reorder point 5) and TEA-002 (all of
+    # it reserved: 0, threshold 0).
+    assert sorted((e.payload for e in events), key=lambda p: (p["sku"], p["location"])) == [
+        {"sku": "TEA-001", "location": "KHH", "available": 5, "on_order": 0, "reorder_point": 5},
+        {"sku": "TEA-001", "location": "TPE", "available": 3, "on_order": 0, "reorder_point": 5},
+        {"sku": "TEA-002", "location": "TPE", "available": 0, "threshold": 0},
     ]
 
 

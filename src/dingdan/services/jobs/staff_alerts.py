@@ -7,7 +7,10 @@ rows, and keys each occurrence ("stuck:DD001001:picking", "low:TEA-001:MAIN:<sin
 adds nothing. ``run`` does them all at most once a minute per process (``every``), but the
 reorder scan once an hour in the whole deployment (claimed).
 
-A SKU's crossing of its low-stock threshold is remembered in ``notification_conditions``
+A SKU and location with a reorder point (set by hand, or computed from demand) is alerted
+from it (available + on order at or below it: ``reorder_point``); one without, from the
+product's low-stock threshold (``low_stock``): one alert path per SKU and location, never
+both. A crossing is remembered in ``notification_conditions``
 (while it stays low) and emits the ``inventory.low_stock`` outbox event once per crossing,
 so that webhooks carry it; a SKU back above its threshold forgets it, and the next crossing
 is told again.
@@ -123,8 +126,16 @@ def _remembered(conn: Connection, prefix: str, now_true: Any, complete: bool) ->
 
 
 def low_stock(db: Database, now: datetime | None = None) -> int:
+    """Available stock at or below the product's low-stock threshold, for the SKUs and
+    locations without a reorder point (those with one are ``reorder_points``'s: one alert
+    per crossing, never both)."""
     page = stock.levels(db, low_stock=True, limit=BATCH)
-    low = {f"low:{i['sku']}:{i['location']}": i for i in page.items}
+    pointed = replenishment.with_reorder_point(db, [(i["sku"], i["location"]) for i in page.items])
+    low = {
+        f"low:{i['sku']}:{i['location']}": i
+        for i in page.items
+        if (i["sku"], i["location"]) not in pointed
+    }
 
     def work(conn: Connection) -> int:
         # Every low one seen: the others are back above threshold.
@@ -142,7 +153,12 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
                     emit(
                         conn,
                         "inventory.low_stock",
-                        {"sku": item["sku"], "available": available, "threshold": threshold},
+                        {
+                            "sku": item["sku"],
+                            "location": item["location"],
+                            "available": available,
+                            "threshold": threshold,
+                        },
                     )
             new += notifications.notify(
                 conn,
@@ -170,8 +186,10 @@ REORDER_JOB = "reorder_point_scan"
 
 def reorder_points(db: Database, now: datetime | None = None) -> int:
     """SKUs whose available plus on-order stock fell to their reorder point at a location
-    (services/purchasing/replenishment.py, the planning page's suggestions): told once per
-    crossing, with the quantity to order, to the roles that buy."""
+    (services/purchasing/replenishment.py, the planning page's suggestions; the location's
+    own point, else the product's, else the computed one): told once per crossing, with the
+    quantity to order, to the roles that buy; the crossing emits ``inventory.low_stock``
+    once, as a threshold's does."""
     items = replenishment.suggestions(db)["items"]
     due = {f"reorder:{i['sku']}:{i['location']}": i for i in items}
 
@@ -181,7 +199,18 @@ def reorder_points(db: Database, now: datetime | None = None) -> int:
         audience = notifications.recipients(conn, "reorder_point")
         at = now or utcnow()
         for key, item in due.items():
-            since = known.get(key) or _raise_condition(conn, key, at)
+            since = known.get(key)
+            if since is None:
+                since = _raise_condition(conn, key, at)
+                if since == at:  # this scan saw the crossing
+                    emit(
+                        conn,
+                        "inventory.low_stock",
+                        {
+                            k: item[k]
+                            for k in ("sku", "location", "available", "on_order", "reorder_point")
+                        },
+                    )
             new += notifications.notify(
                 conn,
                 "reorder_point",

@@ -248,6 +248,40 @@ def suggestions(db: Database, *, location: str | None = None) -> dict[str, Any]:
     return {"items": items}
 
 
+def with_reorder_point(db: Database, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Of these (SKU, location code) pairs, those that have a reorder point: set by hand
+    (the location's own, or the product's) or computed from demand (any demand at all),
+    as ``_suggest`` decides. Their staff alerts come from the reorder point (available + on
+    order at or below it), the others' from the product's low-stock threshold."""
+    if not pairs:
+        return set()
+
+    def work(conn: Connection) -> tuple[dict[str, Any], dict[str, int], dict]:
+        skus = sorted({sku for sku, _ in pairs})
+        codes = sorted({code for _, code in pairs})
+        products = {
+            r.sku: r
+            for r in conn.execute(
+                select(Product.id, Product.sku, Product.reorder_point).where(Product.sku.in_(skus))
+            )
+        }
+        locs = dict(
+            conn.execute(select(Location.code, Location.id).where(Location.code.in_(codes))).all()
+        )
+        return products, locs, reorder_points.by_pair(conn)
+
+    products, locs, own = db.read(work)
+    found = set()
+    for sku, code in pairs:
+        p = products.get(sku)
+        if p is None:
+            continue
+        by_hand = p.reorder_point is not None or (int(p.id), locs.get(code)) in own
+        if by_hand or daily_demand(db, sku, code)[0] > 0:
+            found.add((sku, code))
+    return found
+
+
 def low_stock(
     db: Database, *, location: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
