@@ -146,18 +146,22 @@ def _weekly(
     return {sku: demand.weekly_units(days, first, last) for sku, days in by_sku.items()}
 
 
-def classes(db: Database, sku: str) -> dict[str, Any] | None:
-    """The SKU's ABC and XYZ classes over the last 365 days (for its forecast page)."""
+def all_classes(db: Database) -> dict[str, dict[str, Any]]:
+    """Every SKU's ABC and XYZ classes (``{"class", "xyz"}``) over the last 365 days to
+    yesterday; empty when orders in several currencies make the report ask for one. The
+    classes shown on the product, inventory and forecast pages and used by cycle counts."""
     end = demand.local_day(utcnow()) - timedelta(days=1)
-    start = end - timedelta(days=364)
     try:
-        found = report(db, start, end)
+        found = report(db, end - timedelta(days=364), end)
     except ValidationFailed:  # several currencies: the report needs one named
-        return None
-    for item in found["items"]:
-        if item["sku"] == sku:
-            return item
-    return None
+        return {}
+    return {i["sku"]: {"class": i["class"], "xyz": i["xyz"]} for i in found["items"]}
+
+
+def classes(db: Database, sku: str) -> dict[str, Any] | None:
+    """The SKU's ABC and XYZ classes over the last 365 days (for its pages); None when it
+    sold nothing then."""
+    return all_classes(db).get(sku)
 
 
 def rows(found: dict[str, Any]) -> list[list[Any]]:

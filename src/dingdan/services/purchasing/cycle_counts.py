@@ -11,7 +11,6 @@ Intervals per class live in ``settings`` under ``cycle_count_intervals`` (days:
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -41,7 +40,7 @@ from dingdan.services.shared.common import (
     audit,
 )
 
-__all__ = ["all_classes", "create", "get", "intervals", "list_counts", "post", "record"]
+__all__ = ["create", "get", "intervals", "list_counts", "post", "record"]
 
 SETTING_KEY = "cycle_count_intervals"
 REASON = "cycle_count"
@@ -51,17 +50,6 @@ MAX_COUNTED = 1_000_000_000
 
 def reference(count_id: int) -> str:
     return f"cycle-count:{count_id}"
-
-
-def all_classes(db: Database) -> dict[str, dict[str, Any]]:
-    """Every SKU's ABC and XYZ classes over the last 365 days (``abc.classes`` for all of
-    them at once); empty when orders in several currencies make the report ask for one."""
-    end = demand.local_day(utcnow()) - timedelta(days=1)
-    try:
-        found = abc.report(db, end - timedelta(days=364), end)
-    except ValidationFailed:
-        return {}
-    return {i["sku"]: {"class": i["class"], "xyz": i["xyz"]} for i in found["items"]}
 
 
 def intervals(conn: Connection) -> dict[str, int]:
@@ -95,7 +83,7 @@ def _check_create(data: dict[str, Any]) -> tuple[str, list[str] | None]:
 def create(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """A count sheet for ``location``: the SKUs due there, or exactly ``skus``."""
     code, skus = _check_create(data)
-    classes = all_classes(db)
+    classes = abc.all_classes(db)
 
     def work(conn: Connection) -> dict[str, Any]:
         loc = fetch_location(conn, code, field="location")
