@@ -30,6 +30,7 @@ from dingdan.domain.shared.errors import (
     InsufficientStock,
     ValidationFailed,
 )
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.inventory.locations import fetch as fetch_location
 from dingdan.services.orders import backorders
 from dingdan.services.purchasing import abc, demand
@@ -177,7 +178,7 @@ def record(
     counting a line again replaces its count. ``scan``: one unit more than counted so far
     (a scanner reads each unit), added in the statement so two counters scanning at once
     lose none."""
-    cid = views.count_id_of(count_id)
+    cid = row_id(str(count_id))
     code = data.get("sku")
     if not isinstance(code, str) or not code or len(code) > 64:
         raise ValidationFailed.on("sku", "text_length", max=64)
@@ -221,7 +222,7 @@ def record(
 
 def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
     """Post the counted lines' differences through the ledger, all or nothing."""
-    cid = views.count_id_of(count_id)
+    cid = row_id(str(count_id))
 
     def work(conn: Connection) -> dict[str, Any]:
         head = views.count_row(conn, cid)
