@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db import stock as stock_sql
@@ -240,15 +240,10 @@ def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
         if not lines:
             raise ValidationFailed.on("lines", "nothing_counted")
         _apply(conn, cid, loc_id, head.location, lines)
-        pairs = []
-        for ln in lines:
-            delta = rules.difference(ln.counted, ln.on_hand_at_count)
-            conn.execute(
-                update(CycleCountLine).where(CycleCountLine.id == ln.id).values(posted_delta=delta)
-            )
-            _mark_counted(conn, ln.product_id, loc_id, ln.counted_at, cid)
-            if delta > 0:
-                pairs.append((int(ln.product_id), loc_id))
+        deltas = {ln.id: rules.difference(ln.counted, ln.on_hand_at_count) for ln in lines}
+        _record_posted(conn, deltas)
+        _mark_counted(conn, lines, loc_id, cid)
+        pairs = [(int(ln.product_id), loc_id) for ln in lines if deltas[ln.id] > 0]
         if pairs:
             backorders.allocate(conn, actor, pairs)
         view = views.view(conn, cid)
@@ -304,14 +299,35 @@ def _refuse(conn: Connection, loc_id: int, loc_code: str, lines: list[Any], pid:
     )
 
 
-def _mark_counted(conn: Connection, pid: int, loc_id: int, at: Any, cid: int) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(StockCountDate).values(
-        product_id=pid, location_id=loc_id, last_counted_at=at, count_id=cid
+def _record_posted(conn: Connection, deltas: dict[int, int]) -> None:
+    """Each counted line's posted difference: one statement for the whole count."""
+    conn.execute(
+        update(CycleCountLine)
+        .where(CycleCountLine.id == bindparam("line_id"))
+        .values(posted_delta=bindparam("delta")),
+        [{"line_id": line_id, "delta": delta} for line_id, delta in deltas.items()],
     )
+
+
+def _mark_counted(conn: Connection, lines: list[Any], loc_id: int, cid: int) -> None:
+    """Each counted product's last count date at the location: one statement."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(StockCountDate)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["product_id", "location_id"],
-            set_={"last_counted_at": stmt.excluded.last_counted_at, "count_id": cid},
-        )
+            set_={
+                "last_counted_at": stmt.excluded.last_counted_at,
+                "count_id": stmt.excluded.count_id,
+            },
+        ),
+        [
+            {
+                "product_id": ln.product_id,
+                "location_id": loc_id,
+                "last_counted_at": ln.counted_at,
+                "count_id": cid,
+            }
+            for ln in lines
+        ],
     )
