@@ -5,10 +5,11 @@ Peaks: Singles' Day 11.11, Double 12 (12.12), Chinese New Year (the shopping day
 Mid-Autumn Festival (the days before it), Mother's Day (Taiwan: the second Sunday of May,
 the week before it), and the shop's own promotions (entered as events, each a date range).
 
-The forecasting models here take no regressors (AutoARIMA would, at ten times the cost per
-series), so a peak works as an *uplift*: the ratio of demand on a kind of peak day to the
-demand around it, measured on every past occurrence in the history, applied to the
-model's forecast on future days of that kind.
+AutoARIMA takes the peaks as regressors (services/purchasing/forecast_models.py, where a
+long history reacts to them); for the other models a peak works as an *uplift*: the ratio
+of demand on a kind of peak day to the demand around it, measured on every past occurrence
+in the history, applied to the model's forecast on future days of that kind. A promotion
+given an expected uplift is lifted by that instead.
 """
 
 from __future__ import annotations
