@@ -91,3 +91,22 @@ def test_several_currencies_need_one_named(api, stocked):
     assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("currency", "required")]
     only = api.get(URL, params={"currency": "USD"}).json()
     assert [(i["sku"], i["revenue"]) for i in only["items"]] == [("CUP-001", "10.00")]
+
+
+def test_the_pages_classes_are_kept_for_the_day_and_the_thresholds(api, sales):
+    from datetime import timedelta
+
+    from dingdan.services.purchasing import abc, forecasts
+
+    first = abc.all_classes(api.db)
+    assert {k: v["class"] for k, v in first.items()} == {
+        "TEA-001": "A", "CUP-001": "A", "BAG-001": "B", "POT-001": "C"}  # fmt: skip
+    # 40 POT-001 (2,000.00) yesterday: kept, the classes are not computed again that day...
+    o = post_order(api, order_body([{"sku": "POT-001", "quantity": 40}]))
+    yesterday = forecasts.seller_today() - timedelta(days=1)
+    _placed(api.db, o["number"], datetime.combine(yesterday, datetime.min.time(), UTC))
+    assert abc.all_classes(api.db) is first
+    # ...until the thresholds change: POT-001 now holds two thirds of the revenue.
+    limits = {"a": 0.8, "b": 0.9, "x": 0.5, "y": 1}
+    assert api.request("PUT", "/api/v1/settings/abc-thresholds", json=limits).status_code == 200
+    assert abc.all_classes(api.db)["POT-001"]["class"] == "A"

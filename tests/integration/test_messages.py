@@ -413,3 +413,45 @@ def test_a_return_refunded_to_store_credit_tells_the_customer_each_step(api: Any
     ]
     credit = rows[-1]
     assert "350.00 TWD" in credit.subject and number in credit.subject
+
+
+def test_a_sent_purchase_order_mails_its_pdf_attached_once_the_worker_made_it(
+    api: Any, stocked: Any, inbox: Inbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dingdan.db.document_tables import Document
+    from dingdan.services.shared import documents
+
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    db = api.db
+    for code in ("ALISHAN", "BETA"):
+        supplier = {"code": code, "name": "阿里山茶業", "lead_time_days": 7, "currency": "TWD",
+                    "email": f"orders@{code.lower()}.example"}  # fmt: skip
+        assert api.post("/api/v1/suppliers", json=supplier).status_code == 201
+    pos = []
+    for code in ("ALISHAN", "BETA"):
+        line = {"sku": "TEA-001", "quantity": 10, "unit_cost": "100.00"}
+        po = api.post("/api/v1/purchase-orders", json={"supplier": code, "location": "TPE",
+                                                       "lines": [line]}).json()  # fmt: skip
+        assert api.post(f"/api/v1/purchase-orders/{po['id']}/send").status_code == 200
+        pos.append(po["number"])
+    worker.drain(db)
+    worker.drain(db)  # at least once: the same message, the same one document
+    assert len(_rows(db, kind="purchase_order")) == 2
+    assert _send(db).sent == 0 and inbox.messages == []  # the PDFs are not made yet
+    # BETA's PDF cannot be made: its message is dead, said why; ALISHAN's goes with its PDF.
+    db.write(lambda c: c.execute(update(Document).where(Document.subject == pos[1])
+                                 .values(status="failed", html=None)))  # fmt: skip
+    assert documents.render_pending(db, render=lambda html: b"%PDF-1.7 " + pos[0].encode()) == 1
+    tally = _send(db)
+    assert (tally.sent, tally.failed) == (1, 1)
+    assert _send(db).sent == 0
+    assert len(inbox.messages) == 1 and inbox.messages[0].rcpt_tos == ["orders@alishan.example"]
+    mail = _parsed(inbox.messages[0])
+    assert mail.get_content_type() == "multipart/mixed"
+    files = [
+        (p.get_filename(), p.get_content_type(), p.get_content()) for p in mail.iter_attachments()
+    ]
+    assert files == [(f"{pos[0]}.pdf", "application/pdf", b"%PDF-1.7 " + pos[0].encode())]
+    assert pos[0] in mail.get_body(("plain",)).get_content()
+    dead = _rows(db, kind="purchase_order", recipient="orders@beta.example")
+    assert dead[0].status == "dead" and dead[0].last_error.startswith("attachment:")

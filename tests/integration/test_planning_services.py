@@ -63,6 +63,34 @@ def test_stockout_days_per_sku_and_location(db, stocked):
     assert planning.running_out(db, lead_times={"TEA-001": 5}) == []
 
 
+def test_open_purchase_orders_arrive_in_the_projection_on_their_expected_day(api, stocked):
+    db = api.db
+    today = forecasts.seller_today()
+    _forecast(db, "TEA-001", "TPE", "2.00", today)  # 10 available: out on day 6 alone
+    supplier = {"code": "S1", "name": "S1", "lead_time_days": 7, "currency": "TWD"}
+    assert api.post("/api/v1/suppliers", json=supplier).status_code == 201
+
+    def po(quantity, location="TPE", send=True, **over):
+        lines = [{"sku": "TEA-001", "quantity": quantity, "unit_cost": "10.00"}]
+        body = {"supplier": "S1", "location": location, "lines": lines, **over}
+        made = api.post("/api/v1/purchase-orders", json=body).json()
+        if send:
+            assert api.post(f"/api/v1/purchase-orders/{made['id']}/send").status_code == 200
+        return made
+
+    po(5, expected_date=(today + timedelta(days=3)).isoformat())
+    po(4)  # no expected day: sent today, the supplier's 7 days
+    po(100, send=False)  # a draft is not on order
+    po(100, location="KHH")  # another location's
+    # 10 - 2/day; +5 on day 3, +4 on day 7: 9, 3, then 5 on day 7, 1 on day 9, out on day 10.
+    (found,) = planning.stockouts(db, sku="TEA-001", location="TPE")
+    assert (found["on_order"], found["days_left"]) == (9, 10)
+    assert (found["lead_time_days"], found["before_delivery"]) == (14, True)  # the setting
+    assert api.patch("/api/v1/products/TEA-001", json={"supplier": "S1"}).status_code == 200
+    (found,) = planning.stockouts(db, sku="TEA-001", location="TPE")
+    assert (found["lead_time_days"], found["before_delivery"]) == (7, False)
+
+
 def _created(db, number, when):
     db.write(
         lambda c: c.execute(update(Order).where(Order.number == number).values(created_at=when))

@@ -220,17 +220,45 @@ def test_scans_tell_once_and_email_managers_in_their_language(
     dispute_mail = next(m for m in mails if m.kind == "staff.dispute_due")
     assert dispute_mail.subject == f"{number} 的爭議將於 {due.isoformat()} 到期"
 
-    # The low-stock crossing emitted its event once, for webhooks.
+    # One alert per SKU and location: TEA-001 at TPE has a reorder point, so its threshold
+    # (4, also crossed) is not told; TEA-002 has none (no demand before today): its threshold.
+    low = db.read(
+        lambda conn: conn.execute(
+            select(Notification.params).where(Notification.kind == "low_stock")
+        ).scalars()
+    )
+    assert {(p["sku"], p["location"]) for p in low} == {("TEA-002", "TPE")}
+    # Each crossing emitted its event once, for webhooks.
     events = db.read(
         lambda conn: conn.execute(
             select(OutboxMessage.payload).where(OutboxMessage.topic == "inventory.low_stock")
         ).all()
     )
-    # TEA-001 at TPE (3, threshold 4) and TEA-002 (all of it reserved: 0, threshold 0).
-    assert sorted((e.payload for e in events), key=lambda p: p["sku"]) == [
-        {"sku": "TEA-001", "available": 3, "threshold": 4},
-        {"sku": "TEA-002", "available": 0, "threshold": 0},
+    # TEA-001 at TPE and KHH (3 and 5, at or below its reorder point 5) and TEA-002 (all of
+    # it reserved: 0, threshold 0).
+    assert sorted((e.payload for e in events), key=lambda p: (p["sku"], p["location"])) == [
+        {"sku": "TEA-001", "location": "KHH", "available": 5, "on_order": 0, "reorder_point": 5},
+        {"sku": "TEA-001", "location": "TPE", "available": 3, "on_order": 0, "reorder_point": 5},
+        {"sku": "TEA-002", "location": "TPE", "available": 0, "threshold": 0},
     ]
+
+
+def test_the_reorder_scan_runs_in_one_process_per_hour(
+    stocked: Database, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = stocked
+    db.write(
+        lambda conn: conn.execute(
+            update(Product).where(Product.sku == "TEA-001").values(reorder_point=5)
+        )
+    )
+    first = staff_alerts.run(db, every=0)
+    # TPE and KHH (3 and 5 available), each to the manager, the warehouse and the admin.
+    assert first is not None and first["reorder_point"] == 6
+    # Another worker process (its own minute timer): the hour is claimed, it scans the rest.
+    monkeypatch.setattr(staff_alerts, "_last_run", float("-inf"))
+    second = staff_alerts.run(db, every=0)
+    assert second is not None and "reorder_point" not in second and "low_stock" in second
 
 
 def test_low_stock_told_again_after_a_new_crossing_and_choices_win(

@@ -41,7 +41,9 @@ def test_a_sheet_is_counted_by_scanning_and_typing_then_posted(shop, browser, db
     assert "盤點" in page.text
     for _ in range(3):  # the tea's barcode, one unit a scan
         assert wh.post(f"{url}/count", {"code": "4710000000017", "counted": ""}).status_code == 303
-    assert wh.post(f"{url}/count", {"code": "MUG-001", "counted": "5"}).status_code == 303
+    assert wh.post(f"{url}/count", {"code": "MUG-001", "counted": "５"}).status_code == 303
+    typo = wh.post(f"{url}/count", {"code": "MUG-001", "counted": "5x"})
+    assert typo.status_code == 422 and 'value="5x"' in typo.text
     refused = wh.post(f"{url}/count", {"code": "NOPE", "counted": "1"})
     assert refused.status_code == 422 and "NOPE" in refused.text
     shown = wh.get(url).text

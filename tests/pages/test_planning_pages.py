@@ -67,3 +67,33 @@ def test_planning_in_traditional_chinese(db, shop, browser):
 def test_signed_out_goes_to_sign_in(shop, browser):
     r = browser().get("/planning", follow_redirects=False)
     assert r.status_code in (302, 303) and "/login" in r.headers["location"]
+
+
+def test_promotions_and_thresholds_are_entered_on_the_planning_settings_page(db, shop, browser):
+    b = browser("manager")
+    page = b.get("/planning/settings")
+    assert page.status_code == 200 and "No promotions entered." in page.text
+    typed = {
+        "name": "週年慶",
+        "starts_on": "2027-03-05",
+        "ends_on": "2027-03-01",
+        "expected_uplift": "1.5",
+    }
+    refused = b.post("/planning/promotions", typed)
+    assert refused.status_code == 422
+    assert 'id="promo-end-error"' in refused.text and 'value="週年慶"' in refused.text
+    done = b.post("/planning/promotions", {**typed, "ends_on": "2027-03-07"})
+    assert done.status_code == 303
+    page = b.get("/planning/settings").text
+    assert "週年慶" in page and "× 1.5" in page
+    pid = page.split('action="/planning/promotions/')[1].split("/delete")[0]
+    assert b.post(f"/planning/promotions/{pid}/delete").status_code == 303
+    assert "週年慶" not in b.get("/planning/settings").text.split('id="new-promotion"')[0]
+    # Full-width digits are digits; B below A is refused beside B, nothing saved.
+    bad = b.post("/planning/abc-thresholds", {"a": "０.９", "b": "0.5", "x": "0.5", "y": "1"})
+    assert bad.status_code == 422 and 'id="threshold-b-error"' in bad.text
+    ok = b.post("/planning/abc-thresholds", {"a": "０.７", "b": "0.9", "x": "0.5", "y": "1"})
+    assert ok.status_code == 303
+    assert 'value="0.7"' in b.get("/planning/settings").text
+    viewer = browser("viewer")
+    assert viewer.post("/planning/promotions", typed).status_code == 403

@@ -129,6 +129,17 @@ def test_the_uplift_of_past_peaks_lifts_the_future_ones():
     assert ahead == [10.0, 40.0, 10.0]
 
 
+def test_a_promotion_uses_the_uplift_the_seller_expects_else_the_learned_one():
+    start = date(2027, 3, 1)
+    expected = calendar.Promotion("週年慶", date(2027, 3, 2), date(2027, 3, 3), 1.5)
+    plain = calendar.Promotion("Spring", date(2027, 3, 4), date(2027, 3, 4))
+    ahead = calendar.apply_uplifts(start, [10.0] * 5, {"promotion": 2.0}, [expected, plain])
+    assert ahead == [10.0, 15.0, 15.0, 20.0, 10.0]
+    assert calendar.apply_uplifts(start, [10.0] * 5, {}, [expected, plain]) == [
+        10.0, 15.0, 15.0, 10.0, 10.0
+    ]  # fmt: skip
+
+
 def test_a_peak_the_history_holds_only_part_of_teaches_nothing():
     # Ends on 2025-05-05: two of the seven days before Mother's Day (2025-05-11).
     first = date(2025, 1, 6)
@@ -164,3 +175,54 @@ def test_autoets_refits_the_form_its_backtest_chose():
     assert values is not None and spec is not None
     again, same = fm.fit_predict("AutoETS", _weekly(120, seed=4), 7, spec)
     assert same == spec and again == pytest.approx(values)
+
+
+def _peaked(first: date, days: int, seed: int = 7) -> list[float]:
+    """The weekly shape, four times as much on 11.11 and 12.12, twice in the fortnight
+    before Chinese New Year."""
+    peaks = calendar.peak_days(first, first + timedelta(days=days - 1))
+    factor = {"singles_day": 4.0, "double_12": 4.0, "chinese_new_year": 2.0}
+    base = _weekly(days, seed)
+    return [
+        v * factor.get(peaks.get(first + timedelta(days=i), ""), 1.0) for i, v in enumerate(base)
+    ]
+
+
+def test_autoarima_is_a_candidate_only_for_long_series_that_react_to_peaks():
+    first = date(2024, 12, 21)
+    long = _peaked(first, 730)
+    uplifts = calendar.learn_uplifts(first, long)
+    assert uplifts["singles_day"] == pytest.approx(4.0, rel=0.25)
+    assert fm.arima_pays(long, first, uplifts)
+    assert fm.ARIMA in fm.candidates_for("smooth", fm.arima_pays(long, first, uplifts))
+    later = first + timedelta(days=430)
+    assert not fm.arima_pays(long[-300:], later, uplifts)  # too short to see each peak
+    assert not fm.arima_pays(long, first, {"singles_day": 1.1})  # peaks do not move it
+    # Noise: one day 60% up on a series whose days vary by half their mean is chance.
+    rng = random.Random(3)
+    noisy = [max(0.0, 5 + rng.gauss(0, 2.5)) for _ in range(730)]
+    assert not fm.arima_pays(noisy, first, {"singles_day": 1.6})
+    assert fm.candidates_for("intermittent", True) == fm.INTERMITTENT
+
+
+def test_autoarima_takes_the_peaks_as_regressors_and_refits_its_orders():
+    # 730 days to 2026-12-20: the forecast covers Christmas, not 11.11; hold out the last
+    # 60 days with 11.11 and 12.12 in them and forecast them from the days before.
+    first = date(2024, 12, 21)
+    history = _peaked(first, 730)
+    train = history[:-60]
+    values, spec, kinds = fm.arima_predict(train, first, 60)
+    assert values is not None and spec is not None and len(spec) >= 6
+    assert {"singles_day", "double_12", "chinese_new_year"} <= set(kinds)
+    holdout_start = first + timedelta(days=len(train))
+    at = {holdout_start + timedelta(days=i): v for i, v in enumerate(values)}
+    singles = date(2026, 11, 11)
+    week_around = [at[singles + timedelta(days=d)] for d in (-7, 7)]  # same weekday
+    assert at[singles] > 2 * max(week_around)  # the regressor lifts the peak day
+    # The orders it chose refit without a search, to the same forecast.
+    again, same, _ = fm.arima_predict(train, first, 60, spec)
+    assert same == spec and again == pytest.approx(values, rel=1e-6)
+    # Among the candidates the backtest chooses from, on the whole history.
+    found = fm.compute(history, first)
+    assert found.mase is not None and found.naive_mase is not None
+    assert found.mase < found.naive_mase

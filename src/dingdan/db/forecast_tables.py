@@ -12,7 +12,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dingdan.db.tables import Base, BigId
@@ -78,4 +88,16 @@ class PromotionEvent(Base):
     name: Mapped[str] = mapped_column(String(200))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    # What the seller expects the promotion to multiply demand by (1.5: half as much again),
+    # or None: the uplift learned from the shop's past promotions is used.
+    expected_uplift: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="promotion_dates_ordered"),
+        CheckConstraint(
+            "expected_uplift IS NULL OR (expected_uplift > 0 AND expected_uplift <= 10)",
+            name="promotion_uplift_range",
+        ),
+    )

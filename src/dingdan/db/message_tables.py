@@ -65,6 +65,24 @@ class Message(Base):
     )
 
 
+class MessageAttachment(Base):
+    """A file sent with an email: a reference to a stored document (documents, rendered by
+    the worker and kept under the upload directory), never its bytes. A message with an
+    attachment not rendered yet waits; one whose document failed is dead."""
+
+    __tablename__ = "message_attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("message_id", "document_id", name="uq_message_attachments_document"),
+        Index("ix_message_attachments_document_id", "document_id"),
+    )
+
+
 class MessageTemplate(Base):
     """The seller's wording of one message kind in one language (Jinja, sandboxed)."""
 

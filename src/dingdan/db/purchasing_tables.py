@@ -79,6 +79,23 @@ class SupplierProduct(Base):
     )
 
 
+class LocationReorderPoint(Base):
+    """A location's own reorder point for a product (issue 23: "per location where a
+    location sets its own"); it wins over the product's ``reorder_point`` there."""
+
+    __tablename__ = "location_reorder_points"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    reorder_point: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("reorder_point >= 0", name="location_reorder_point_not_negative"),
+    )
+
+
 class PurchaseOrder(Timestamps, Base):
     __tablename__ = "purchase_orders"
 

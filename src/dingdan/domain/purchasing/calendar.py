@@ -5,10 +5,11 @@ Peaks: Singles' Day 11.11, Double 12 (12.12), Chinese New Year (the shopping day
 Mid-Autumn Festival (the days before it), Mother's Day (Taiwan: the second Sunday of May,
 the week before it), and the shop's own promotions (entered as events, each a date range).
 
-The forecasting models here take no regressors (AutoARIMA would, at ten times the cost per
-series), so a peak works as an *uplift*: the ratio of demand on a kind of peak day to the
-demand around it, measured on every past occurrence in the history, applied to the
-model's forecast on future days of that kind.
+AutoARIMA takes the peaks as regressors (services/purchasing/forecast_models.py, where a
+long history reacts to them); for the other models a peak works as an *uplift*: the ratio
+of demand on a kind of peak day to the demand around it, measured on every past occurrence
+in the history, applied to the model's forecast on future days of that kind. A promotion
+given an expected uplift is lifted by that instead.
 """
 
 from __future__ import annotations
@@ -62,11 +63,13 @@ MAX_UPLIFT = 10.0
 
 @dataclass(frozen=True)
 class Promotion:
-    """A shop's own event: from ``starts_on`` to ``ends_on``, both included."""
+    """A shop's own event: from ``starts_on`` to ``ends_on``, both included; ``uplift`` is
+    what the seller expects it to multiply demand by (None: the learned one is used)."""
 
     name: str
     starts_on: date
     ends_on: date
+    uplift: float | None = None
 
 
 def mothers_day(year: int) -> date:
@@ -181,14 +184,35 @@ def apply_uplifts(
     uplifts: dict[str, float],
     promotions: Iterable[Promotion] = (),
 ) -> list[float]:
-    """The forecast with each future peak day multiplied by its kind's learned uplift."""
-    if not forecast or not uplifts:
+    """The forecast with each future peak day multiplied by its kind's learned uplift; a
+    promotion's day by the uplift the seller expects of it, when one was given."""
+    if not forecast:
         return list(forecast)
     last_day = first_day + timedelta(days=len(forecast) - 1)
+    expected = expected_uplifts(first_day, last_day, promotions)
+    if not uplifts and not expected:
+        return list(forecast)
     peaks = peak_days(first_day, last_day, promotions)
     out = list(forecast)
     for day, kind in peaks.items():
-        if kind in uplifts:
+        factor = expected.get(day) if kind == "promotion" else None
+        if factor is None:
+            factor = uplifts.get(kind)
+        if factor is not None:
             i = (day - first_day).days
-            out[i] = out[i] * uplifts[kind]
+            out[i] = out[i] * factor
+    return out
+
+
+def expected_uplifts(start: date, end: date, promotions: Iterable[Promotion]) -> dict[date, float]:
+    """The days from ``start`` to ``end`` of promotions given an expected uplift (the
+    largest where two overlap)."""
+    out: dict[date, float] = {}
+    for promo in promotions:
+        if promo.uplift is None:
+            continue
+        day = max(promo.starts_on, start)
+        while day <= min(promo.ends_on, end):
+            out[day] = max(out.get(day, 0.0), float(promo.uplift))
+            day += timedelta(days=1)
     return out

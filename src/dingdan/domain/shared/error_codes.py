@@ -323,6 +323,7 @@ FIELD_ERRORS: dict[str, str] = {
     "inactive_supplier": N_("supplier '%(supplier)s' is deactivated"),
     "not_on_purchase_order": N_("%(sku)s is not on this purchase order"),
     "exceeds_outstanding": N_("is more than ordered minus received (%(left)s)"),
+    "below_other_threshold": N_("must not be below %(other)s (%(value)s)"),
     # own delivery
     "not_a_driver": N_("must be the email of an active user with the driver role"),
     "not_own_delivery": N_("order %(number)s has no own-delivery shipment waiting for a run"),

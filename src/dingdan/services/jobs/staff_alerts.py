@@ -4,9 +4,13 @@ waiting, disputes coming due, webhook endpoints failing. Each finds at most a fe
 rows, and keys each occurrence ("stuck:DD001001:picking", "low:TEA-001:MAIN:<since>",
 "reorder:TEA-001:MAIN:<since>", "backorder:DD001001",
 "dispute_due:17:2026-12-08", "webhook_failing:3:<date>") so that every round after the first
-adds nothing. ``run`` does them all at most once a minute per process (``every``).
+adds nothing. ``run`` does them all at most once a minute per process (``every``), but the
+reorder scan once an hour in the whole deployment (claimed).
 
-A SKU's crossing of its low-stock threshold is remembered in ``notification_conditions``
+A SKU and location with a reorder point (set by hand, or computed from demand) is alerted
+from it (available + on order at or below it: ``reorder_point``); one without, from the
+product's low-stock threshold (``low_stock``): one alert path per SKU and location, never
+both. A crossing is remembered in ``notification_conditions``
 (while it stays low) and emits the ``inventory.low_stock`` outbox event once per crossing,
 so that webhooks carry it; a SKU back above its threshold forgets it, and the next crossing
 is told again.
@@ -34,7 +38,7 @@ from dingdan.services.after_sales.dispute_queries import UNSETTLED
 from dingdan.services.inventory import stock
 from dingdan.services.messaging import notifications
 from dingdan.services.purchasing import replenishment
-from dingdan.services.reports import dashboard
+from dingdan.services.reports import dashboard, recommendations
 from dingdan.services.shared.outbox_events import emit
 
 log = logging.getLogger("dingdan.notifications")
@@ -122,8 +126,16 @@ def _remembered(conn: Connection, prefix: str, now_true: Any, complete: bool) ->
 
 
 def low_stock(db: Database, now: datetime | None = None) -> int:
+    """Available stock at or below the product's low-stock threshold, for the SKUs and
+    locations without a reorder point (those with one are ``reorder_points``'s: one alert
+    per crossing, never both)."""
     page = stock.levels(db, low_stock=True, limit=BATCH)
-    low = {f"low:{i['sku']}:{i['location']}": i for i in page.items}
+    pointed = replenishment.with_reorder_point(db, [(i["sku"], i["location"]) for i in page.items])
+    low = {
+        f"low:{i['sku']}:{i['location']}": i
+        for i in page.items
+        if (i["sku"], i["location"]) not in pointed
+    }
 
     def work(conn: Connection) -> int:
         # Every low one seen: the others are back above threshold.
@@ -141,7 +153,12 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
                     emit(
                         conn,
                         "inventory.low_stock",
-                        {"sku": item["sku"], "available": available, "threshold": threshold},
+                        {
+                            "sku": item["sku"],
+                            "location": item["location"],
+                            "available": available,
+                            "threshold": threshold,
+                        },
                     )
             new += notifications.notify(
                 conn,
@@ -161,14 +178,18 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
     return db.write(work)
 
 
-REORDER_EVERY = 3600.0  # seconds: the replenishment scan reads each SKU's demand
-_last_reorder = float("-inf")
+# The replenishment scan reads each SKU's demand: at most once an hour in the deployment
+# (claimed, services/reports/recommendations.claim), whatever the number of workers.
+REORDER_EVERY = timedelta(hours=1)
+REORDER_JOB = "reorder_point_scan"
 
 
 def reorder_points(db: Database, now: datetime | None = None) -> int:
     """SKUs whose available plus on-order stock fell to their reorder point at a location
-    (services/purchasing/replenishment.py, the planning page's suggestions): told once per
-    crossing, with the quantity to order, to the roles that buy."""
+    (services/purchasing/replenishment.py, the planning page's suggestions; the location's
+    own point, else the product's, else the computed one): told once per crossing, with the
+    quantity to order, to the roles that buy; the crossing emits ``inventory.low_stock``
+    once, as a threshold's does."""
     items = replenishment.suggestions(db)["items"]
     due = {f"reorder:{i['sku']}:{i['location']}": i for i in items}
 
@@ -178,7 +199,18 @@ def reorder_points(db: Database, now: datetime | None = None) -> int:
         audience = notifications.recipients(conn, "reorder_point")
         at = now or utcnow()
         for key, item in due.items():
-            since = known.get(key) or _raise_condition(conn, key, at)
+            since = known.get(key)
+            if since is None:
+                since = _raise_condition(conn, key, at)
+                if since == at:  # this scan saw the crossing
+                    emit(
+                        conn,
+                        "inventory.low_stock",
+                        {
+                            k: item[k]
+                            for k in ("sku", "location", "available", "on_order", "reorder_point")
+                        },
+                    )
             new += notifications.notify(
                 conn,
                 "reorder_point",
@@ -313,12 +345,13 @@ def scan(db: Database, now: datetime | None = None) -> dict[str, int]:
 
 def run(db: Database, every: float = 60.0) -> dict[str, Any] | None:
     """``scan`` when ``every`` seconds have passed since this process last did (the worker's
-    5-second round is cheap most of the time)."""
-    global _last_run, _last_reorder
+    5-second round is cheap most of the time); the reorder scan only in the one process that
+    claims its hour."""
+    global _last_run
     if time.monotonic() - _last_run < every:
         return None
     _last_run = time.monotonic()
-    hourly = _last_run - _last_reorder >= REORDER_EVERY  # the reorder scan, at most hourly
-    if hourly:
-        _last_reorder = _last_run
-    return {name: fn(db) for name, fn in SCANS.items() if hourly or name != "reorder_point"}
+    done = {name: fn(db) for name, fn in SCANS.items() if name != "reorder_point"}
+    if recommendations.claim(db, REORDER_JOB, REORDER_EVERY):
+        done["reorder_point"] = reorder_points(db)
+    return done

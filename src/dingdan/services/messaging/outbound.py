@@ -17,12 +17,12 @@ from typing import Any
 
 from jinja2.exceptions import TemplateError
 from markupsafe import Markup
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.config import get_settings
 from dingdan.db.engine import Database
-from dingdan.db.message_tables import Message, MessageTemplate
+from dingdan.db.message_tables import Message, MessageAttachment, MessageTemplate
 from dingdan.db.order_tables import CarrierRow, Order, OrderLine, Shipment
 from dingdan.db.types import utcnow
 from dingdan.domain.fulfilment import carriers as known
@@ -236,6 +236,32 @@ def insert_message(conn: Connection, values: dict[str, Any]) -> bool:
         .returning(Message.id)
     )
     return conn.execute(stmt).first() is not None
+
+
+def insert_with_attachments(
+    conn: Connection, values: dict[str, Any], document_ids: list[int]
+) -> bool:
+    """``insert_message``, and the stored documents it carries as attachments (references,
+    not bytes: the sender reads each file when it sends, and waits while one is still being
+    rendered); whether the message was new."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    made = conn.execute(
+        dialect.insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "kind", "channel", "recipient"])
+        .returning(Message.id)
+    ).scalar()
+    if made is None:
+        return False
+    if document_ids:
+        conn.execute(
+            insert(MessageAttachment),
+            [
+                {"message_id": made, "document_id": doc, "position": i}
+                for i, doc in enumerate(document_ids)
+            ],
+        )
+    return True
 
 
 def message_id(domain_hint: str = "dingdan") -> str:

@@ -10,6 +10,9 @@ earlier one of its order is still to be sent. A failure is retried on the webhoo
 schedule (domain/shared/retries.py), then the message is ``dead`` (listed, retryable by
 hand); a permanent refusal (5xx) is dead at once. Without a mail server configured, due
 messages become ``not_configured``: kept, never claimed as sent, sent once one is set.
+A message carrying a document (``message_attachments``: a purchase order's PDF) waits until
+the worker has rendered it, and reads the stored file when it sends; one whose document
+failed, or whose file is gone, is dead with the reason.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from sqlalchemy import Connection, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from dingdan.config import get_settings
+from dingdan.db.document_tables import Document
 from dingdan.db.engine import Database
-from dingdan.db.message_tables import Message
+from dingdan.db.message_tables import Message, MessageAttachment
 from dingdan.db.tables import table_of
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.retries import retry_delay
@@ -43,6 +47,8 @@ log = logging.getLogger("dingdan.messaging")
 LEASE = timedelta(minutes=2)  # far longer than one SMTP conversation (TIMEOUT each step)
 TIMEOUT = 20.0
 _M = table_of(Message)
+_A = table_of(MessageAttachment)
+_D = table_of(Document)
 WAITING = ("pending", "not_configured")
 
 
@@ -83,9 +89,12 @@ def configured() -> SmtpConfig | None:
     return SmtpConfig.parse(s.smtp_url, s.mail_from)
 
 
-def build(row: Any, shop_name: str, mail_from: str) -> EmailMessage:
-    """The MIME message: multipart/alternative, text then HTML; headers that are not ASCII
-    are encoded (RFC 2047) by the email package's policy."""
+def build(
+    row: Any, shop_name: str, mail_from: str, files: Sequence[tuple[str, bytes]] = ()
+) -> EmailMessage:
+    """The MIME message: multipart/alternative, text then HTML, inside multipart/mixed with
+    the ``files`` (name, PDF bytes) when there are any; headers that are not ASCII are
+    encoded (RFC 2047) by the email package's policy."""
     msg = EmailMessage()
     name, addr = parseaddr(mail_from)
     msg["From"] = Address(display_name=name or shop_name, addr_spec=addr)
@@ -96,7 +105,38 @@ def build(row: Any, shop_name: str, mail_from: str) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(row.text_body)
     msg.add_alternative(row.html_body, subtype="html")
+    for name, data in files:
+        msg.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return msg
+
+
+class AttachmentUnavailable(Exception):
+    """An attached document failed to render, or its stored file is gone or altered."""
+
+
+def attachments(db: Database, message_id: int) -> list[tuple[str, bytes]]:
+    """The files a message carries, read from where the documents are stored (outside any
+    transaction); AttachmentUnavailable when one cannot be had."""
+    from dingdan.domain.shared.errors import DomainError
+    from dingdan.services.shared import documents, uploads
+
+    def work(conn: Connection) -> list[dict[str, Any]]:
+        ids = conn.execute(
+            select(_A.c.document_id)
+            .where(_A.c.message_id == message_id)
+            .order_by(_A.c.position, _A.c.id)
+        ).scalars()
+        return documents.stored_files(conn, [int(i) for i in ids])
+
+    out = []
+    for f in db.read(work):
+        if f["status"] != "ready":
+            raise AttachmentUnavailable(f"{f['filename']} could not be made ({f['status']})")
+        try:
+            out.append((f["filename"], uploads.read(f["storage_path"], f["sha256"])))
+        except DomainError as exc:
+            raise AttachmentUnavailable(f"{f['filename']}: {exc.detail}") from None
+    return out
 
 
 def deliver(config: SmtpConfig, msg: EmailMessage) -> None:
@@ -115,6 +155,15 @@ def deliver(config: SmtpConfig, msg: EmailMessage) -> None:
         smtp.send_message(msg)
 
 
+def _rendering() -> Any:
+    """The message carries a document the worker has not rendered yet: it waits."""
+    return exists().where(
+        _A.c.message_id == _M.c.id,
+        _D.c.id == _A.c.document_id,
+        _D.c.status == "pending",
+    )
+
+
 def _due(now: Any, batch: int, channels: Sequence[str]) -> Any:
     earlier = aliased(_M)
     blocked = exists().where(
@@ -130,6 +179,7 @@ def _due(now: Any, batch: int, channels: Sequence[str]) -> Any:
             _M.c.next_attempt_at <= now,
             or_(_M.c.claimed_until.is_(None), _M.c.claimed_until <= now),
             or_(_M.c.order_number.is_(None), ~blocked),
+            ~_rendering(),
         )
         .order_by(_M.c.id)
         .limit(batch)
@@ -154,7 +204,9 @@ def claim(
 def _anything_due(conn: Connection, channels: Sequence[str]) -> bool:
     """A message to mark not_configured, or one a set-up channel may send now."""
     now = utcnow()
-    pending = select(_M.c.id).where(_M.c.status == "pending", _M.c.next_attempt_at <= now)
+    pending = select(_M.c.id).where(
+        _M.c.status == "pending", _M.c.next_attempt_at <= now, ~_rendering()
+    )
     if conn.execute(pending.limit(1)).first() is not None:
         return True
     kept = select(_M.c.id).where(_M.c.status == "not_configured", _M.c.channel.in_(list(channels)))
@@ -216,12 +268,16 @@ class Notifier(Protocol):
 class EmailNotifier:
     channel = "email"
 
-    def __init__(self, config: SmtpConfig, shop_name: str) -> None:
-        self.config, self.shop_name = config, shop_name
+    def __init__(self, config: SmtpConfig, shop_name: str, db: Database | None = None) -> None:
+        self.config, self.shop_name, self.db = config, shop_name, db
 
     def send(self, message: Any) -> Outcome:
         try:
-            deliver(self.config, build(message, self.shop_name, self.config.mail_from))
+            files = attachments(self.db, message.id) if self.db is not None else []
+        except AttachmentUnavailable as exc:
+            return Outcome(f"attachment: {exc}", permanent=True)
+        try:
+            deliver(self.config, build(message, self.shop_name, self.config.mail_from, files))
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [c for c, _ in exc.recipients.values()]
             return Outcome(f"refused: {exc.recipients}", all(c >= 500 for c in codes))
@@ -244,7 +300,7 @@ def notifiers(db: Database) -> dict[str, Notifier]:
     found: dict[str, Notifier] = db.read(channels.notifiers)
     config = configured()
     if config is not None:
-        found["email"] = EmailNotifier(config, db.read(shop_settings.load)["name"])
+        found["email"] = EmailNotifier(config, db.read(shop_settings.load)["name"], db)
     return found
 
 

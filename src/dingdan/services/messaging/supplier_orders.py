@@ -1,11 +1,12 @@
 """A sent purchase order to its supplier: the PO as a document in the supplier's language
 (en, zh-Hant, zh-Hans), queued as a PDF for the worker (services/shared/documents.py), and
-an e-mail carrying the same document to the supplier's address.
+an e-mail to the supplier's address with that PDF attached (a reference to the document:
+the sender waits until the worker has rendered it).
 
 ``on_sent`` is the outbox consumer of ``purchase_order.sent`` (subscribed in
 services/jobs/worker.py). It runs after the commit that sent the PO, at least once: the
 e-mail is keyed by the event's id (one message per event), and the PDF is queued only while
-the PO has none pending or ready.
+the PO has none pending or ready (a run again attaches the same one).
 """
 
 from __future__ import annotations
@@ -147,11 +148,12 @@ def on_sent(db: Database, event: Any) -> None:
     supplier["products"] = suppliers.supplier_products(db, po["supplier"])["items"]
     shop = db.read(shop_settings.load)
     body = render(po, supplier, shop)
-    state = documents.pdf_state(db, KIND, po["number"])
-    if not state["pending"] and state["ready"] is None:
-        documents.request_pdf(
+    pdf = documents.current_pdf_id(db, KIND, po["number"])
+    if pdf is None:
+        made = documents.request_pdf(
             db, WORKER, KIND, po["number"], f"{po['number']}.pdf", body["html"], []
         )
+        pdf = int(made["id"])
     if not supplier.get("email"):
         return
 
@@ -166,6 +168,6 @@ def on_sent(db: Database, event: Any) -> None:
             None,
             body,
         )
-        outbound.insert_message(conn, values)
+        outbound.insert_with_attachments(conn, values, [pdf])
 
     db.write(work)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -13,9 +12,8 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import Location, Product
 from dingdan.domain.purchasing import cycle_counts as rules
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.shared.common import Page, check_limit, decode_cursor, iso, page_of
-
-_ID_RE = re.compile(r"[0-9]{1,18}")
 
 
 def summary(view: dict[str, Any]) -> dict[str, Any]:
@@ -29,14 +27,6 @@ def summary(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def count_id_of(value: str | int) -> int:
-    if isinstance(value, int):
-        return value
-    if not _ID_RE.fullmatch(value):
-        raise NotFound(detail=f"No cycle count {value!r}.")
-    return int(value)
-
-
 def count_row(conn: Connection, count_id: int) -> Any:
     row = conn.execute(
         select(CycleCount, Location.code.label("location"))
@@ -44,7 +34,9 @@ def count_row(conn: Connection, count_id: int) -> Any:
         .where(CycleCount.id == count_id)
     ).first()
     if row is None:
-        raise NotFound(detail=f"No cycle count {count_id}.")
+        raise NotFound(
+            detail=f"No cycle count {count_id}." if count_id >= 0 else "No such cycle count."
+        )
     return row
 
 
@@ -88,7 +80,7 @@ def view(conn: Connection, count_id: int) -> dict[str, Any]:
 
 
 def get(db: Database, count_id: str | int) -> dict[str, Any]:
-    cid = count_id_of(count_id)
+    cid = row_id(str(count_id))
     return db.read(lambda conn: view(conn, cid))
 
 

@@ -11,10 +11,9 @@ Intervals per class live in ``settings`` under ``cycle_count_intervals`` (days:
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db import stock as stock_sql
@@ -31,6 +30,7 @@ from dingdan.domain.shared.errors import (
     InsufficientStock,
     ValidationFailed,
 )
+from dingdan.domain.shared.numbers import row_id
 from dingdan.services.inventory.locations import fetch as fetch_location
 from dingdan.services.orders import backorders
 from dingdan.services.purchasing import abc, demand
@@ -41,7 +41,7 @@ from dingdan.services.shared.common import (
     audit,
 )
 
-__all__ = ["all_classes", "create", "get", "intervals", "list_counts", "post", "record"]
+__all__ = ["create", "get", "intervals", "list_counts", "post", "record"]
 
 SETTING_KEY = "cycle_count_intervals"
 REASON = "cycle_count"
@@ -51,17 +51,6 @@ MAX_COUNTED = 1_000_000_000
 
 def reference(count_id: int) -> str:
     return f"cycle-count:{count_id}"
-
-
-def all_classes(db: Database) -> dict[str, dict[str, Any]]:
-    """Every SKU's ABC and XYZ classes over the last 365 days (``abc.classes`` for all of
-    them at once); empty when orders in several currencies make the report ask for one."""
-    end = demand.local_day(utcnow()) - timedelta(days=1)
-    try:
-        found = abc.report(db, end - timedelta(days=364), end)
-    except ValidationFailed:
-        return {}
-    return {i["sku"]: {"class": i["class"], "xyz": i["xyz"]} for i in found["items"]}
 
 
 def intervals(conn: Connection) -> dict[str, int]:
@@ -95,7 +84,7 @@ def _check_create(data: dict[str, Any]) -> tuple[str, list[str] | None]:
 def create(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """A count sheet for ``location``: the SKUs due there, or exactly ``skus``."""
     code, skus = _check_create(data)
-    classes = all_classes(db)
+    classes = abc.all_classes(db)
 
     def work(conn: Connection) -> dict[str, Any]:
         loc = fetch_location(conn, code, field="location")
@@ -189,7 +178,7 @@ def record(
     counting a line again replaces its count. ``scan``: one unit more than counted so far
     (a scanner reads each unit), added in the statement so two counters scanning at once
     lose none."""
-    cid = views.count_id_of(count_id)
+    cid = row_id(str(count_id))
     code = data.get("sku")
     if not isinstance(code, str) or not code or len(code) > 64:
         raise ValidationFailed.on("sku", "text_length", max=64)
@@ -233,7 +222,7 @@ def record(
 
 def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
     """Post the counted lines' differences through the ledger, all or nothing."""
-    cid = views.count_id_of(count_id)
+    cid = row_id(str(count_id))
 
     def work(conn: Connection) -> dict[str, Any]:
         head = views.count_row(conn, cid)
@@ -251,15 +240,10 @@ def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
         if not lines:
             raise ValidationFailed.on("lines", "nothing_counted")
         _apply(conn, cid, loc_id, head.location, lines)
-        pairs = []
-        for ln in lines:
-            delta = rules.difference(ln.counted, ln.on_hand_at_count)
-            conn.execute(
-                update(CycleCountLine).where(CycleCountLine.id == ln.id).values(posted_delta=delta)
-            )
-            _mark_counted(conn, ln.product_id, loc_id, ln.counted_at, cid)
-            if delta > 0:
-                pairs.append((int(ln.product_id), loc_id))
+        deltas = {ln.id: rules.difference(ln.counted, ln.on_hand_at_count) for ln in lines}
+        _record_posted(conn, deltas)
+        _mark_counted(conn, lines, loc_id, cid)
+        pairs = [(int(ln.product_id), loc_id) for ln in lines if deltas[ln.id] > 0]
         if pairs:
             backorders.allocate(conn, actor, pairs)
         view = views.view(conn, cid)
@@ -315,14 +299,35 @@ def _refuse(conn: Connection, loc_id: int, loc_code: str, lines: list[Any], pid:
     )
 
 
-def _mark_counted(conn: Connection, pid: int, loc_id: int, at: Any, cid: int) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(StockCountDate).values(
-        product_id=pid, location_id=loc_id, last_counted_at=at, count_id=cid
+def _record_posted(conn: Connection, deltas: dict[int, int]) -> None:
+    """Each counted line's posted difference: one statement for the whole count."""
+    conn.execute(
+        update(CycleCountLine)
+        .where(CycleCountLine.id == bindparam("line_id"))
+        .values(posted_delta=bindparam("delta")),
+        [{"line_id": line_id, "delta": delta} for line_id, delta in deltas.items()],
     )
+
+
+def _mark_counted(conn: Connection, lines: list[Any], loc_id: int, cid: int) -> None:
+    """Each counted product's last count date at the location: one statement."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(StockCountDate)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["product_id", "location_id"],
-            set_={"last_counted_at": stmt.excluded.last_counted_at, "count_id": cid},
-        )
+            set_={
+                "last_counted_at": stmt.excluded.last_counted_at,
+                "count_id": stmt.excluded.count_id,
+            },
+        ),
+        [
+            {
+                "product_id": ln.product_id,
+                "location_id": loc_id,
+                "last_counted_at": ln.counted_at,
+                "count_id": cid,
+            }
+            for ln in lines
+        ],
     )

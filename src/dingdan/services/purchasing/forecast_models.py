@@ -3,16 +3,24 @@ that picks one, the known peaks' uplift. Plain lists in and out, no database: th
 processes run it (``compute`` is picklable and imports statsforecast on first use, so that
 pandas stays out of the request path until a forecast is computed there).
 
-Smooth and erratic demand: AutoETS (weekly season), SeasonalNaive(7), Theta (weekly season).
-Intermittent and lumpy demand: CrostonSBA, TSB, ADIDA, IMAPA. Each candidate forecasts the
-last ``BACKTEST_DAYS`` days from the days before; the smallest error wins and is refitted on
-the whole history (domain/purchasing/forecasting.py).
+Smooth and erratic demand: AutoETS (weekly season), SeasonalNaive(7), Theta (weekly season),
+and AutoARIMA with the known peaks as exogenous regressors (one 0/1 column per kind of peak
+seen in the days it fits) where that can pay: a history of at least ``ARIMA_MIN_DAYS`` days
+(every yearly peak seen once) whose demand reacts to the peaks (a learned uplift at least
+``ARIMA_MIN_EFFECT`` away from 1). Its search costs about five times AutoETS's, so it is
+held to small orders on the last ``ARIMA_FIT_DAYS`` days, and a refit reuses the orders it
+chose. Intermittent and lumpy demand: CrostonSBA, TSB, ADIDA, IMAPA. Each candidate
+forecasts the last ``BACKTEST_DAYS`` days from the days before; the smallest error wins and
+is refitted on the whole history (domain/purchasing/forecasting.py). The other models take
+no regressors: the peaks' learned uplift multiplies their forecast; AutoARIMA's forecast
+gets the uplift only of the kinds it has no column for.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -22,6 +30,10 @@ from dingdan.domain.purchasing import calendar
 from dingdan.domain.purchasing import forecasting as fc
 
 SMOOTH = ("AutoETS", "SeasonalNaive", "Theta")
+ARIMA = "AutoARIMA"
+ARIMA_MIN_DAYS = 400
+ARIMA_FIT_DAYS = 400
+ARIMA_MIN_EFFECT = 0.2
 INTERMITTENT = ("CrostonSBA", "TSB", "ADIDA", "IMAPA")
 FALLBACK = "HistoricAverage"
 BACKTEST_DAYS = 28
@@ -31,8 +43,48 @@ SEASON = 7
 FIT_DAYS = 364
 
 
+def _arima(spec: str | None) -> Any:
+    """AutoARIMA held to small orders (a search of at most 10 models), or, with ``spec``
+    (the orders it chose: "pdqPDQ", "+m" with a mean, "+t" with a drift), that ARIMA."""
+    from statsforecast import models as m
+
+    if not spec:
+        return m.AutoARIMA(
+            season_length=SEASON,
+            approximation=True,
+            max_p=2,
+            max_q=2,
+            max_P=1,
+            max_Q=1,
+            max_order=4,
+            nmodels=10,
+        )
+    p, d, q, big_p, big_d, big_q = (int(c) for c in spec[:6])
+    return m.ARIMA(
+        order=(p, d, q),
+        seasonal_order=(big_p, big_d, big_q),
+        season_length=SEASON,
+        include_mean="m" in spec[6:],
+        include_drift="t" in spec[6:],
+    )
+
+
+def _arima_spec(fitted: Any) -> str | None:
+    model = getattr(fitted, "model_", None) or {}
+    arma = tuple(model.get("arma") or ())
+    if len(arma) != 7 or any(not 0 <= int(v) <= 9 for v in arma[:4] + arma[5:]):
+        return None
+    p, q, big_p, big_q, _, d, big_d = (int(v) for v in arma)
+    coef = model.get("coef") or {}
+    flags = ("m" if "intercept" in coef else "") + ("t" if "drift" in coef else "")
+    return f"{p}{d}{q}{big_p}{big_d}{big_q}{flags}"
+
+
 def _model(name: str, spec: str | None = None) -> Any:
     from statsforecast import models as m
+
+    if name == ARIMA:
+        return _arima(spec)
 
     if name == "AutoETS" and spec:  # the form the backtest chose: one fit, no search
         return m.AutoETS(season_length=SEASON, model=spec[:3], damped=spec.endswith("d"))
@@ -93,6 +145,97 @@ def predict(
     return fit_predict(name, history, horizon, spec)[0]
 
 
+@dataclass(frozen=True)
+class Regressors:
+    """Peak indicators: one 0/1 column per kind of peak seen in the fitted days, a row per
+    fitted day (``fit``) and per day forecast (``future``)."""
+
+    kinds: tuple[str, ...]
+    fit: Any
+    future: Any
+
+
+def regressors(
+    first_day: date, fitted: int, horizon: int, promotions: Sequence[calendar.Promotion] = ()
+) -> Regressors:
+    """The indicators of ``fitted`` days from ``first_day`` and the ``horizon`` days after.
+    A future promotion day given an expected uplift is 0 here: that factor is applied to the
+    forecast instead (calendar.apply_uplifts)."""
+    import numpy as np
+
+    end_fit = first_day + timedelta(days=fitted - 1)
+    last = end_fit + timedelta(days=horizon)
+    peaks = calendar.peak_days(first_day, last, promotions)
+    expected = calendar.expected_uplifts(end_fit + timedelta(days=1), last, promotions)
+    kinds = tuple(sorted({k for d, k in peaks.items() if d <= end_fit}))
+    fit, future = np.zeros((fitted, len(kinds))), np.zeros((horizon, len(kinds)))
+    for day, kind in peaks.items():
+        if kind not in kinds:
+            continue
+        i = (day - first_day).days
+        if i < fitted:
+            fit[i, kinds.index(kind)] = 1.0
+        elif not (kind == "promotion" and day in expected):
+            future[i - fitted, kinds.index(kind)] = 1.0
+    return Regressors(kinds, fit, future)
+
+
+def arima_predict(
+    history: Sequence[float],
+    first_day: date,
+    horizon: int,
+    spec: str | None = None,
+    promotions: Sequence[calendar.Promotion] = (),
+) -> tuple[list[float] | None, str | None, tuple[str, ...]]:
+    """AutoARIMA (or the ARIMA of ``spec``) on the last ``ARIMA_FIT_DAYS`` days with the
+    peaks as regressors: (forecast or None, the orders chosen, the kinds it has columns
+    for)."""
+    import numpy as np
+
+    y = np.asarray(history[-ARIMA_FIT_DAYS:], dtype=float)
+    start = first_day + timedelta(days=len(history) - len(y))
+    x = regressors(start, len(y), horizon, promotions)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            model = _arima(spec)
+            if x.kinds:
+                model.fit(y=y, X=x.fit)
+                answer = model.predict(h=horizon, X=x.future)
+            else:
+                model.fit(y=y)
+                answer = model.predict(h=horizon)
+    except Exception:  # noqa: BLE001 - a model that cannot fit this series is no candidate
+        return None, None, ()
+    values = [float(v) for v in answer["mean"]]
+    if len(values) != horizon or not all(math.isfinite(v) for v in values):
+        return None, None, ()
+    return fc.clean(values), spec or _arima_spec(model), x.kinds
+
+
+def with_peaks(
+    name: str,
+    history: Sequence[float],
+    first_day: date,
+    horizon: int,
+    spec: str | None,
+    uplifts: dict[str, float],
+    promotions: Sequence[calendar.Promotion] = (),
+) -> tuple[list[float] | None, str | None]:
+    """The model's forecast of the ``horizon`` days after ``history`` (which starts on
+    ``first_day``) with the known peaks in it: as regressors where the model takes them,
+    as the learned uplift otherwise; and the form it chose (AutoETS, AutoARIMA)."""
+    start = first_day + timedelta(days=len(history))
+    if name == ARIMA:
+        found, spec, kinds = arima_predict(history, first_day, horizon, spec, promotions)
+        uplifts = {k: v for k, v in uplifts.items() if k not in kinds}
+    else:
+        found, spec = fit_predict(name, history, horizon, spec)
+    if found is None:
+        return None, None
+    return fc.clean(calendar.apply_uplifts(start, found, uplifts, promotions)), spec
+
+
 @dataclass
 class Computed:
     model: str
@@ -122,8 +265,38 @@ class Kept:
     error_stdev: float
 
 
-def candidates_for(demand_class: str) -> tuple[str, ...]:
-    return INTERMITTENT if demand_class in fc.INTERMITTENT_CLASSES else SMOOTH
+def candidates_for(demand_class: str, arima: bool = False) -> tuple[str, ...]:
+    if demand_class in fc.INTERMITTENT_CLASSES:
+        return INTERMITTENT
+    return (*SMOOTH, ARIMA) if arima else SMOOTH
+
+
+def arima_pays(
+    history: Sequence[float],
+    first_day: date,
+    uplifts: dict[str, float],
+    promotions: Sequence[calendar.Promotion] = (),
+) -> bool:
+    """Whether AutoARIMA with the peaks is worth its cost here: a history of at least
+    ``ARIMA_MIN_DAYS`` days with a kind of peak whose learned uplift is at least
+    ``ARIMA_MIN_EFFECT`` away from 1 and beyond what chance gives: three times the daily
+    demand's coefficient of variation over the square root of that kind's days in the
+    history (the uplift compares a peak day with the days around it, whatever their
+    weekday). A single day such as 11.11 falling on a busy weekday is often 30% above its
+    neighbours by chance; that is no reason for ARIMA."""
+    if len(history) < ARIMA_MIN_DAYS or not uplifts:
+        return False
+    mean = sum(history) / len(history)
+    if mean <= 0:
+        return False
+    noise = fc.stdev(history) / mean
+    last = first_day + timedelta(days=len(history) - 1)
+    days = Counter(calendar.peak_days(first_day, last, promotions).values())
+    return any(
+        abs(u - 1.0) >= max(ARIMA_MIN_EFFECT, 3 * noise / math.sqrt(days[kind]))
+        for kind, u in uplifts.items()
+        if days[kind]
+    )
 
 
 def compute(
@@ -144,10 +317,10 @@ def compute(
     if klass == "none":
         return Computed("Zero", klass, len(history), horizon, None, None, 0.0, start, [0.0] * days)
     uplifts = calendar.learn_uplifts(first_day, history, promotions)
-    if kept is not None and kept.demand_class == klass and kept.model in candidates_for(klass):
-        found = predict(kept.model, history, days, kept.spec)
-        if found is not None:
-            values = fc.clean(calendar.apply_uplifts(start, found, uplifts, promotions))
+    candidates = candidates_for(klass, arima_pays(history, first_day, uplifts, promotions))
+    if kept is not None and kept.demand_class == klass and kept.model in candidates:
+        values, _ = with_peaks(kept.model, history, first_day, days, kept.spec, uplifts, promotions)
+        if values is not None:
             return Computed(
                 kept.model,
                 klass,
@@ -164,14 +337,13 @@ def compute(
     # A short history holds out fewer days (at least a week) so that a model is still chosen.
     horizon = min(horizon, max(SEASON, len(history) - fc.MIN_TRAIN_DAYS))
     specs: dict[str, str] = {}
-    test = backtest(history, first_day, candidates_for(klass), horizon, uplifts, promotions, specs)
+    test = backtest(history, first_day, candidates, horizon, uplifts, promotions, specs)
     model = test.model if test else FALLBACK
-    values = (
-        predict(model, history, days, specs.get(model))
-        or predict(FALLBACK, history, days)
-        or [0.0] * days
-    )
-    values = fc.clean(calendar.apply_uplifts(start, values, uplifts, promotions))
+    values, _ = with_peaks(model, history, first_day, days, specs.get(model), uplifts, promotions)
+    if values is None:
+        model = FALLBACK
+        values, _ = with_peaks(model, history, first_day, days, None, uplifts, promotions)
+    values = values or [0.0] * days
     return Computed(
         model,
         klass,
@@ -202,14 +374,13 @@ def backtest(
     train, actual = fc.split(history, horizon)
     if len(train) < fc.MIN_TRAIN_DAYS or len(actual) < horizon:
         return None
-    holdout_start = first_day + timedelta(days=len(train))
     forecasts = {}
     for name in models:
-        found, spec = fit_predict(name, train, horizon, (specs or {}).get(name))
+        found, spec = with_peaks(
+            name, train, first_day, horizon, (specs or {}).get(name), uplifts or {}, promotions
+        )
         if found is not None:
-            forecasts[name] = calendar.apply_uplifts(
-                holdout_start, found, uplifts or {}, promotions
-            )
+            forecasts[name] = found
             if spec is not None and specs is not None:
                 specs[name] = spec
     if not forecasts:

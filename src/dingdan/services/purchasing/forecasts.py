@@ -48,9 +48,14 @@ def seller_today(now: datetime | None = None) -> date:
 
 def promotions(conn: Connection) -> list[calendar.Promotion]:
     return [
-        calendar.Promotion(name, start, end)
-        for name, start, end in conn.execute(
-            select(PromotionEvent.name, PromotionEvent.starts_on, PromotionEvent.ends_on)
+        calendar.Promotion(name, start, end, uplift)
+        for name, start, end, uplift in conn.execute(
+            select(
+                PromotionEvent.name,
+                PromotionEvent.starts_on,
+                PromotionEvent.ends_on,
+                PromotionEvent.expected_uplift,
+            )
         )
     ]
 

@@ -2,11 +2,13 @@
 expected to run out, from what is available now, what is on order (with its expected day)
 and the stored forecast of that location's demand.
 
-Purchase orders are not on this branch: ``on_order`` is a parameter, ``{(sku, location):
-[(expected day, units)]}``, empty by default (replenishment passes what its sent POs
-expect). The lead time (how soon a delivery ordered today could arrive) is the setting
-``planning_lead_time_days`` (default 14) until suppliers give one per SKU (``lead_times``).
-SKUs whose forecast was never computed are left out (the worker computes every SKU nightly).
+Stock on order is the open purchase orders' lines (sent or partially received: ordered
+minus received), each arriving at its PO's location on the PO's expected day, or, without
+one, the day it was sent plus the supplier's lead time (``on_order`` may be passed instead,
+``{(sku, location): [(expected day, units)]}``). The lead time (how soon a delivery ordered
+today could arrive) is the SKU's preferred supplier's, else the setting
+``planning_lead_time_days`` (default 14); ``lead_times`` may override it per SKU. SKUs whose
+forecast was never computed are left out (the worker computes every SKU nightly).
 """
 
 from __future__ import annotations
@@ -20,9 +22,15 @@ from sqlalchemy import Connection, select
 
 from dingdan.db.engine import Database
 from dingdan.db.forecast_tables import Forecast
+from dingdan.db.purchasing_tables import (
+    ON_ORDER_STATUSES,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Supplier,
+)
 from dingdan.db.tables import Location, Product, Setting, StockLevel
 from dingdan.domain.purchasing import planning as rules
-from dingdan.services.purchasing.demand import ALL
+from dingdan.services.purchasing.demand import ALL, local_day
 from dingdan.services.purchasing.forecasts import seller_today
 
 LEAD_TIME_KEY = "planning_lead_time_days"
@@ -60,6 +68,49 @@ def _levels(conn: Connection, sku: str | None, location: str | None) -> list[Any
     return list(conn.execute(stmt))
 
 
+def open_purchase_lines(conn: Connection, product_ids: list[int]) -> dict[tuple[str, str], list]:
+    """The open POs' outstanding units per (SKU, location code): [(expected day, units)]."""
+    if not product_ids:
+        return {}
+    rows = conn.execute(
+        select(
+            PurchaseOrderLine.sku,
+            Location.code,
+            PurchaseOrder.expected_date,
+            PurchaseOrder.sent_at,
+            Supplier.lead_time_days,
+            PurchaseOrderLine.quantity - PurchaseOrderLine.received,
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+        .join(Location, Location.id == PurchaseOrder.location_id)
+        .where(
+            PurchaseOrderLine.product_id.in_(product_ids),
+            PurchaseOrder.status.in_(ON_ORDER_STATUSES),
+            PurchaseOrderLine.received < PurchaseOrderLine.quantity,
+        )
+    )
+    out: dict[tuple[str, str], list[tuple[date, int]]] = {}
+    for sku, code, expected, sent_at, lead, units in rows:
+        if expected is None:
+            sent = local_day(sent_at) if sent_at is not None else seller_today()
+            expected = sent + timedelta(days=int(lead))
+        out.setdefault((sku, code), []).append((expected, int(units)))
+    return out
+
+
+def supplier_lead_times(conn: Connection, product_ids: list[int]) -> dict[str, int]:
+    """Each SKU's preferred supplier's lead time (days), where it has one."""
+    if not product_ids:
+        return {}
+    rows = conn.execute(
+        select(Product.sku, Supplier.lead_time_days)
+        .join(Supplier, Supplier.id == Product.preferred_supplier_id)
+        .where(Product.id.in_(product_ids))
+    )
+    return {sku: int(days) for sku, days in rows}
+
+
 def _forecasts(conn: Connection, product_ids: list[int]) -> dict[tuple[int, str], Any]:
     if not product_ids:
         return {}
@@ -85,11 +136,14 @@ def stockouts(
     ordered today could arrive."""
     today = seller_today(now)
 
-    def work(conn: Connection) -> tuple[list[Any], dict[tuple[int, str], Any], int]:
+    def work(conn: Connection) -> tuple[list[Any], Any, int, Any, Any]:
         levels = _levels(conn, sku, location)
-        return levels, _forecasts(conn, sorted({r.id for r in levels})), lead_time_days(conn)
+        ids = sorted({r.id for r in levels})
+        coming = open_purchase_lines(conn, ids) if on_order is None else on_order
+        leads = {**supplier_lead_times(conn, ids), **(lead_times or {})}
+        return levels, _forecasts(conn, ids), lead_time_days(conn), coming, leads
 
-    levels, forecasts, default_lead = db.read(work)
+    levels, forecasts, default_lead, on_order, lead_times = db.read(work)
     out = []
     for level in levels:
         row = forecasts.get((level.id, level.code))

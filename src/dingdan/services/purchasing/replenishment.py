@@ -8,7 +8,8 @@ forecasts' output. A location's demand is the SKU's demand times that location's
 the SKU's reservations in the same days (from the ledger; all to the first location by
 priority when nothing was reserved), so the locations' demands add up to the whole.
 
-The reorder point is the product's own (``products.reorder_point``) or, when it has none,
+The reorder point is the location's own (services/purchasing/reorder_points.py), else the
+product's own (``products.reorder_point``) or, when it has none,
 demand over the preferred supplier's lead time plus safety stock at the service level
 (domain/purchasing/reorder.py). A SKU is suggested when available + on order <= its reorder
 point (and it has demand or a reorder point set by hand).
@@ -36,7 +37,7 @@ from dingdan.domain.shared.errors import FieldErrors
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.inventory.locations import fetch as fetch_location
 from dingdan.services.inventory.locations import receiving
-from dingdan.services.purchasing import forecasts
+from dingdan.services.purchasing import forecasts, reorder_points
 from dingdan.services.purchasing.purchase_orders import fetch as fetch_po
 from dingdan.services.purchasing.purchase_orders import insert_purchase_order, po_view
 from dingdan.services.shared.common import Actor, audit
@@ -179,6 +180,7 @@ def _candidates(conn: Connection, location: str | None) -> list[_Candidate]:
         s.id: s for s in conn.execute(select(Supplier).where(Supplier.id.in_(supplier_ids)))
     }
     pids = [int(p.id) for p in products]
+    own = reorder_points.by_pair(conn)
     out = []
     for loc_id, code in locs:
         coming = on_order(conn, pids, int(loc_id))
@@ -191,7 +193,7 @@ def _candidates(conn: Connection, location: str | None) -> list[_Candidate]:
                     code,
                     levels.get((p.id, loc_id), 0),
                     coming.get(int(p.id), 0),
-                    p.reorder_point,
+                    own.get((int(p.id), int(loc_id)), p.reorder_point),
                     supplier_rows.get(p.preferred_supplier_id),
                 )
             )
@@ -244,6 +246,40 @@ def suggestions(db: Database, *, location: str | None = None) -> dict[str, Any]:
     today = _today()
     items = [s for c in candidates if (s := _suggest(db, c, today)) is not None]
     return {"items": items}
+
+
+def with_reorder_point(db: Database, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Of these (SKU, location code) pairs, those that have a reorder point: set by hand
+    (the location's own, or the product's) or computed from demand (any demand at all),
+    as ``_suggest`` decides. Their staff alerts come from the reorder point (available + on
+    order at or below it), the others' from the product's low-stock threshold."""
+    if not pairs:
+        return set()
+
+    def work(conn: Connection) -> tuple[dict[str, Any], dict[str, int], dict]:
+        skus = sorted({sku for sku, _ in pairs})
+        codes = sorted({code for _, code in pairs})
+        products = {
+            r.sku: r
+            for r in conn.execute(
+                select(Product.id, Product.sku, Product.reorder_point).where(Product.sku.in_(skus))
+            )
+        }
+        locs = dict(
+            conn.execute(select(Location.code, Location.id).where(Location.code.in_(codes))).all()
+        )
+        return products, locs, reorder_points.by_pair(conn)
+
+    products, locs, own = db.read(work)
+    found = set()
+    for sku, code in pairs:
+        p = products.get(sku)
+        if p is None:
+            continue
+        by_hand = p.reorder_point is not None or (int(p.id), locs.get(code)) in own
+        if by_hand or daily_demand(db, sku, code)[0] > 0:
+            found.add((sku, code))
+    return found
 
 
 def low_stock(

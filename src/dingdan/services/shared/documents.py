@@ -1,4 +1,5 @@
-"""Documents made in the background: PDFs of packing slips.
+"""Documents made in the background: PDFs of packing slips, pick lists and purchase orders
+(the last also attached to the supplier's email: services/messaging/sending.py).
 
 The page renders the slip's HTML; a PDF is asked for by storing that HTML as a ``pending``
 document, in one short transaction. The worker (``render_pending``) claims it, turns it into
@@ -129,6 +130,51 @@ def pdf_state(db: Database, kind: str, subject: str) -> dict[str, Any]:
         "failed": bool(rows) and rows[0].status == "failed",
         "ready": _doc_view(ready) if ready else None,
     }
+
+
+def current_pdf_id(db: Database, kind: str, subject: str) -> int | None:
+    """The latest document of ``subject`` that is ready or being made (None: none, or the
+    latest failed): what an email attaches."""
+    row = db.read(
+        lambda conn: conn.execute(
+            select(Document.id, Document.status)
+            .where(Document.kind == kind, Document.subject == subject)
+            .order_by(Document.id.desc())
+            .limit(1)
+        ).first()
+    )
+    return None if row is None or row.status == "failed" else int(row.id)
+
+
+def stored_files(conn: Connection, document_ids: list[int]) -> list[dict[str, Any]]:
+    """Where each document's file is kept (``status``, ``filename``, ``storage_path``,
+    ``sha256``), in the order given; the bytes are read with ``uploads.read`` outside the
+    transaction."""
+    if not document_ids:
+        return []
+    rows = {
+        r.id: r
+        for r in conn.execute(
+            select(
+                Document.id,
+                Document.status,
+                Document.filename,
+                Document.storage_path,
+                Document.sha256,
+            ).where(Document.id.in_(document_ids))
+        )
+    }
+    return [
+        {
+            "id": i,
+            "status": rows[i].status,
+            "filename": rows[i].filename,
+            "storage_path": rows[i].storage_path,
+            "sha256": rows[i].sha256,
+        }
+        for i in document_ids
+        if i in rows
+    ]
 
 
 def latest_pdf(db: Database, kind: str, subject: str) -> dict[str, Any]:

@@ -42,7 +42,8 @@ EVENT_TYPES: dict[str, str] = {
     "invoice.voided": "An invoice was voided.",
     "einvoice.range_added": "An e-invoice number range (字軌) was added.",
     "einvoice.range_low": "An e-invoice number range is 80% used: ask for the next one.",
-    "inventory.low_stock": "A product's available stock fell to its low-stock threshold.",
+    "inventory.low_stock": "A product's stock at a location fell to its reorder point "
+    "(available + on order), or, without one, its available stock to its low-stock threshold.",
     "inventory.changed": (
         "A product's available stock changed: what each channel may sell of it now"
         " (one event per SKU per worker round)."

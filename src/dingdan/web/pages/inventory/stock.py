@@ -15,7 +15,7 @@ from dingdan.services.catalog import products
 from dingdan.services.inventory import locations, stock_overview
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.orders import queries
-from dingdan.services.purchasing import cycle_counts
+from dingdan.services.purchasing import abc
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import MAX_QUANTITY, form_whole
 
@@ -76,7 +76,7 @@ def _levels(
         low_stock=bool(low_stock),
         q=q or "",
         base="/inventory?" + urlencode(query),
-        abc_classes=cycle_counts.all_classes(db),
+        abc_classes=abc.all_classes(db),
         **extra,
     )
 

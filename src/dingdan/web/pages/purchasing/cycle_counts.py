@@ -4,7 +4,6 @@ quantity), the printable A4 sheet, and posting the differences."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -12,13 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
-from dingdan.domain.shared.errors import DomainError, ValidationFailed
+from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.inventory import locations
 from dingdan.services.purchasing import cycle_counts
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
+from dingdan.web.pages.shared.fields import form_whole
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def _url(count_id: str, tail: str = "") -> str:
@@ -94,9 +93,9 @@ def count_line(request: Request, count_id: str, page: User, form: Form) -> Respo
     def work() -> dict[str, Any]:
         body: dict[str, Any] = {"sku": sku}
         if not scan:
-            if raw is None or not _DIGITS.fullmatch(raw):
-                raise ValidationFailed.on("counted", "below_zero")
-            body["counted"] = int(raw)
+            errors = FieldErrors()
+            body["counted"] = form_whole(form, "counted", errors, maximum=cycle_counts.MAX_COUNTED)
+            errors.raise_if_any()
         return cycle_counts.record(request.app.state.db, actor, count_id, body, scan=scan)
 
     return page.attempt(

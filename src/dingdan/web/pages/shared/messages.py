@@ -344,6 +344,13 @@ FIELDS: dict[str, str] = {
     "sender_name": N_("Sender's name"),
     "goods_amount": N_("Goods amount"),
     "ecpay": N_("ECPay"),
+    "starts_on": N_("From"),
+    "ends_on": N_("To"),
+    "expected_uplift": N_("Expected uplift"),
+    "a": N_("A share"),
+    "b": N_("B share"),
+    "x": N_("X variation"),
+    "y": N_("Y variation"),
 }
 
 CODES: dict[str, str] = {
