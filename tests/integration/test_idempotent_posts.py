@@ -7,11 +7,13 @@ new creating POST without a recipe here fails."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from dingdan.db.order_tables import Order, Payment
@@ -291,6 +293,26 @@ RECIPES: dict[str, Recipe] = {
         },
         {"json": {"carrier": "tcat", "reference": "R-2", "orders": []}},
     ),
+    "/api/v1/styles": lambda api: (
+        "/api/v1/styles",
+        {"json": _style_body("TEE")},
+        {"json": _style_body("POLO")},
+    ),
+    "/api/v1/styles/{code}/photos": lambda api: (
+        f"/api/v1/styles/{_style(api)}/photos",
+        {"files": {"file": ("a.png", _image((0, 0, 255)), "image/png")}},
+        {"files": {"file": ("a.png", _image((255, 0, 0)), "image/png")}},
+    ),
+    "/api/v1/products/{sku}/photos": lambda api: (
+        "/api/v1/products/TEA-001/photos",
+        {"files": {"file": ("a.png", _image((0, 0, 255)), "image/png")}},
+        {"files": {"file": ("a.png", _image((255, 0, 0)), "image/png")}},
+    ),
+    "/api/v1/promotions": lambda api: (
+        "/api/v1/promotions",
+        {"json": {"name": "週年慶", "starts_on": "2027-03-01", "ends_on": "2027-03-03"}},
+        {"json": {"name": "週年慶", "starts_on": "2027-03-01", "ends_on": "2027-03-04"}},
+    ),
     "/api/v1/risk/blocklist": lambda api: (
         "/api/v1/risk/blocklist",
         {"json": {"kind": "email", "value": "fraud@example.com"}},
@@ -304,6 +326,30 @@ def creating_posts(app: Any) -> list[str]:
         for path, ops in app.openapi()["paths"].items()
         if "post" in ops and "201" in ops["post"]["responses"] and path != ORDER_CAPTURE
     )
+
+
+def _image(colour: tuple[int, int, int]) -> bytes:
+    """A small real PNG: photos are decoded and resized, not kept as sent."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 40), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _style_body(code: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": "棉質T恤",
+        "options": ["尺寸"],
+        "price": "390.00",
+        "currency": "TWD",
+        "variants": [{"sku": f"{code}-M", "options": {"尺寸": "M"}}],
+    }
+
+
+def _style(api: Any) -> str:
+    r = api.post("/api/v1/styles", json=_style_body("CAP"))
+    assert r.status_code == 201, r.text
+    return "CAP"
 
 
 def test_every_creating_post_in_openapi_has_a_replay_recipe(app):
