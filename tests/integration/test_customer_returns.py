@@ -39,6 +39,9 @@ def test_a_customer_requests_a_return_with_photos_that_staff_can_open(
     listed = api.get(f"/api/v1/returns/{ret['id']}/photos", role="customer_service").json()
     photo = listed["items"][0]
     assert photo["filename"] == "破損.png"
+    for missing in ("999999", "x"):  # a return that does not exist has no photo list
+        r = api.get(f"/api/v1/returns/{missing}/photos", role="customer_service")
+        assert r.status_code == 404 and r.json()["code"] == "not_found", r.text
     got = api.get(f"/api/v1/returns/{ret['id']}/photos/{photo['id']}", role="warehouse")
     assert got.status_code == 200 and got.content == PNG
     assert got.headers["content-type"] == "image/png"

@@ -134,11 +134,17 @@ def _attach(conn: Connection, actor: Actor, return_id: int, stored: list[tuple[A
 
 def photos_of(db: Database, return_id: str) -> list[dict[str, Any]]:
     rid = row_id(return_id)
-    rows = db.read(
-        lambda conn: conn.execute(
-            select(ReturnPhoto).where(ReturnPhoto.return_id == rid).order_by(ReturnPhoto.id)
-        ).all()
-    )
+
+    def work(conn: Connection) -> list[Any]:
+        if conn.execute(select(Return.id).where(Return.id == rid)).first() is None:
+            raise NotFound(detail=f"No return {return_id!r}.")
+        return list(
+            conn.execute(
+                select(ReturnPhoto).where(ReturnPhoto.return_id == rid).order_by(ReturnPhoto.id)
+            ).all()
+        )
+
+    rows = db.read(work)
     return [
         {
             "id": str(p.id),

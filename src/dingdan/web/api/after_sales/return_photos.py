@@ -20,7 +20,9 @@ BINARY = {"type": "string", "format": "binary"}
 
 
 @router.get(
-    "/returns/{return_id}/photos", response_model=PhotoList, responses=responses("forbidden")
+    "/returns/{return_id}/photos",
+    response_model=PhotoList,
+    responses=responses("forbidden", "not_found"),
 )
 async def list_photos(
     request: Request, return_id: str, actor: Actor = can(Action.READ)
