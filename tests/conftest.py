@@ -156,7 +156,7 @@ def _made_ahead(template: str) -> str:
 # A test's commit need not wait for its WAL to reach the disk: nothing in a test outlives an
 # operating-system crash, and a server stopped by the fault tests (a clean stop) writes what
 # was committed first. The application's own settings are untouched.
-_TEST_COMMIT_OPTIONS = os.environ.get("DINGDAN_TEST_PG_OPTIONS", "-c synchronous_commit=off")
+_TEST_COMMIT_OPTIONS = os.environ.get("DINGDAN_TEST_PG_OPTIONS", "-csynchronous_commit=off")
 
 
 @pytest.fixture
