@@ -76,6 +76,9 @@ def _pytest9_node_id(request: pytest.FixtureRequest) -> None:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+# Every operation of the document, each with its examples: minutes on a loaded machine, not a
+# hang, so more than the suite's 300 s bound per test.
+@pytest.mark.timeout(900)
 @schema.parametrize()
 @settings(
     max_examples=15,
@@ -233,6 +236,7 @@ class _Scenarios:
             database.dispose()
 
 
+@pytest.mark.timeout(900)
 def test_stateful_links_reach_the_order_logic(
     api_schema: Any, app: Any, db: Database, template: str, tmp_path: Path
 ) -> None:
