@@ -94,8 +94,10 @@ def settings(db_url: str, replica_url: str) -> Settings:
 
 
 def _replayed(db: Database, replica_admin: Engine) -> None:
-    """Wait until the replica has replayed everything the primary has written so far."""
-    target = db.read(lambda c: c.execute(text("SELECT pg_current_wal_flush_lsn()")).scalar())
+    """Wait until the replica has replayed everything the primary has written so far: up to
+    the end of the WAL written, not only flushed (the tests commit without waiting for the
+    flush, so a commit may not be flushed yet; it is sent once the WAL writer flushes it)."""
+    target = db.read(lambda c: c.execute(text("SELECT pg_current_wal_lsn()")).scalar())
     deadline = time.monotonic() + 120
     with replica_admin.connect() as conn:
         while not conn.execute(
