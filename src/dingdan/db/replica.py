@@ -9,7 +9,9 @@ How far behind the replica is, measured from both servers' WAL positions rather 
 the time of its last replayed commit alone (a replica of a primary that has written nothing
 for an hour is not an hour behind):
 
-- the primary's flushed WAL position is read first, then the replica's replayed one: a
+- the primary's written WAL position is read first (written, not only flushed: a commit
+  that did not wait for its flush is already visible on the primary), then the replica's
+  replayed one: a
   replica that has replayed up to it is caught up, its lag 0, however old its last commit;
 - a replica short of it misses some of the primary's WAL. What it shows is complete up to
   its last replayed commit (``pg_last_xact_replay_timestamp``) and up to the last check
@@ -45,7 +47,7 @@ from dingdan.domain.shared.errors import DomainError, ServiceUnavailable
 T = TypeVar("T")
 log = logging.getLogger("dingdan.db.replica")
 
-_PRIMARY_LSN = text("SELECT pg_current_wal_flush_lsn()::text")
+_PRIMARY_LSN = text("SELECT pg_current_wal_lsn()::text")
 _REPLICA_STATE = text(
     "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
     " EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
