@@ -30,10 +30,11 @@ lint: install
 # The suite runs in TEST_WORKERS processes (pytest-xdist; tests of one xdist_group share a
 # process), then the tests marked `serial` (servers killed or PostgreSQL restarted under load,
 # multi-process servers, the browser) run alone. TEST_WORKERS=0: everything in one process.
-# Measured on a 2-core machine: docs/benchmarks.md, "Test suite time".
+# Measured on a 2-core machine: docs/benchmarks.md, "Test suite time". Each run ends with its
+# slowest tests (--durations), where to look first when the suite grows slow.
 TEST_WORKERS ?= 2
-PYTEST_PARALLEL = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial"
-PYTEST_SERIAL = $(BIN)/pytest -m serial
+PYTEST_PARALLEL = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" --durations=15
+PYTEST_SERIAL = $(BIN)/pytest -m serial --durations=5
 
 test: lint
 	$(PYTEST_PARALLEL)
