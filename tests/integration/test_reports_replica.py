@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 from dingdan import bootstrap
 from dingdan.config import Settings
 from dingdan.db.engine import Database
-from dingdan.db.replica import ReportsDatabase, lsn
+from dingdan.db.replica import ReportsDatabase, caught_up, lsn
 from dingdan.services.jobs import worker
 from tests.builders import Shop, post_order
 from tests.conftest import BACKEND
@@ -45,6 +45,10 @@ stocked = Shop(
 def test_where_reports_read_follows_the_setting() -> None:
     assert lsn("16/B374D848") == (0x16 << 32) | 0xB374D848
     assert lsn("0/0") < lsn("0/10") < lsn("1/0")
+    # The insert position past a page's header: a replay up to that page's start has it all.
+    assert caught_up("0/2000", "0/2018") and caught_up("1/0", "1/28")
+    assert caught_up("0/2018", "0/2018") and not caught_up("0/1FF0", "0/2018")
+    assert not caught_up("0/2000", "0/2030") and not caught_up("0/2010", "0/2100")
     primary = Database("sqlite:///:memory:")
     try:
         assert bootstrap.reports_database(Settings(reports_database_url=""), primary) is primary
@@ -94,15 +98,15 @@ def settings(db_url: str, replica_url: str) -> Settings:
 
 
 def _replayed(db: Database, replica_admin: Engine) -> None:
-    """Wait until the replica has replayed everything the primary has written so far: up to
-    the end of the WAL written, not only flushed (the tests commit without waiting for the
-    flush, so a commit may not be flushed yet; it is sent once the WAL writer flushes it)."""
-    target = db.read(lambda c: c.execute(text("SELECT pg_current_wal_lsn()")).scalar())
+    """Wait until the replica has replayed everything the primary has inserted so far (the
+    tests commit without waiting for the flush: a commit is visible on the primary before
+    the WAL writer writes it, and is sent once it is flushed)."""
+    target = db.read(lambda c: c.execute(text("SELECT pg_current_wal_insert_lsn()::text")).scalar())
     deadline = time.monotonic() + 120
     with replica_admin.connect() as conn:
-        while not conn.execute(
-            text("SELECT pg_last_wal_replay_lsn() >= CAST(:at AS pg_lsn)"), {"at": target}
-        ).scalar():
+        while not caught_up(
+            conn.execute(text("SELECT pg_last_wal_replay_lsn()::text")).scalar(), target
+        ):
             assert time.monotonic() < deadline, f"the replica did not replay up to {target}"
             time.sleep(0.05)
 

@@ -9,10 +9,10 @@ How far behind the replica is, measured from both servers' WAL positions rather 
 the time of its last replayed commit alone (a replica of a primary that has written nothing
 for an hour is not an hour behind):
 
-- the primary's written WAL position is read first (written, not only flushed: a commit
-  that did not wait for its flush is already visible on the primary), then the replica's
-  replayed one: a
-  replica that has replayed up to it is caught up, its lag 0, however old its last commit;
+- the primary's WAL insert position is read first (inserted, not only written or flushed:
+  a commit that did not wait for its flush is already visible on the primary before the
+  WAL writer writes it), then the replica's replayed one: a replica that has replayed up to
+  it is caught up (``caught_up``), its lag 0, however old its last commit;
 - a replica short of it misses some of the primary's WAL. What it shows is complete up to
   its last replayed commit (``pg_last_xact_replay_timestamp``) and up to the last check
   that found it caught up, so it is stale by at most the smaller of "seconds since that
@@ -47,7 +47,7 @@ from dingdan.domain.shared.errors import DomainError, ServiceUnavailable
 T = TypeVar("T")
 log = logging.getLogger("dingdan.db.replica")
 
-_PRIMARY_LSN = text("SELECT pg_current_wal_lsn()::text")
+_PRIMARY_LSN = text("SELECT pg_current_wal_insert_lsn()::text")
 _REPLICA_STATE = text(
     "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
     " EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
@@ -58,6 +58,23 @@ def lsn(position: str) -> int:
     """A WAL position as PostgreSQL writes it (``16/B374D848``) as a byte offset."""
     high, _, low = position.partition("/")
     return (int(high, 16) << 32) | int(low, 16)
+
+
+_WAL_PAGE = 8192
+_PAGE_HEADERS = (24, 40)  # a page's short header; the long one that opens a WAL segment
+
+
+def caught_up(replayed: str, inserted: str) -> bool:
+    """Whether a replica that has replayed up to ``replayed`` has everything the primary had
+    inserted at ``inserted`` (``pg_current_wal_insert_lsn``). The insert position is where
+    the next record goes: when the last record ended on a page boundary, that is past the
+    next page's header, which no record fills, while the replay position stops at the
+    boundary."""
+    at = lsn(inserted)
+    offset = at % _WAL_PAGE
+    if offset in _PAGE_HEADERS:
+        at -= offset
+    return lsn(replayed) >= at
 
 
 @dataclass(frozen=True)
@@ -152,7 +169,7 @@ class ReportsDatabase:
             return Verdict(False, None, f"could not be measured ({_first_line(exc)})")
         if not recovering or replayed is None:
             return Verdict(False, None, "is not a standby (not in recovery)")
-        if lsn(replayed) >= lsn(primary_at):
+        if caught_up(replayed, primary_at):
             self._caught_up_at = now
             return Verdict(True, 0.0, "is caught up")
         bounds = [] if since_commit is None else [max(0.0, float(since_commit))]
