@@ -16,8 +16,11 @@ its exchanges or reads its settings there uses that one, never one bound earlier
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
 
 from dingdan.db.engine import Database
 from dingdan.domain.shared.errors import ValidationFailed
@@ -128,6 +131,11 @@ class ManualProvider:
 
 
 PROVIDERS: dict[str, PaymentProvider] = {"manual": ManualProvider()}
+# What a gateway keeps of its own when an intent records a payment it answered, in the
+# recording transaction (the connection, the intent, the answer, the order's row, the new
+# payment's id), before the order's totals are answered: ECPay marks its trade paid. A
+# domain error refuses the record (nothing is written; the intent waits for staff).
+PAYMENT_RECORDED: dict[str, Callable[[Connection, Any, ProviderResult, Any, int], None]] = {}
 
 
 def provider(code: str | None) -> PaymentProvider:
