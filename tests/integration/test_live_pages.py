@@ -103,6 +103,32 @@ def test_a_change_reaches_two_app_processes_each_stream_with_its_own_names(
     assert all("warehouse" not in got for got in heard["finance"])
 
 
+def test_the_listener_thread_stops_with_its_app(db: Database, db_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from dingdan.app import create_app
+    from dingdan.config import Settings
+    from dingdan.web.pages.shared.live import broker_of
+
+    app = create_app(Settings(database_url=db_url, run_worker=False), db=db)
+    before = set(threading.enumerate())
+    with TestClient(app):
+        broker = broker_of(app)
+
+        async def a_stream_never_ended() -> None:  # its loop ends, it never unsubscribes
+            broker.subscribe(_names(Role.ADMIN))
+
+        asyncio.run(a_stream_never_ended())
+        assert broker.listening.wait(30)
+        listeners = [t for t in set(threading.enumerate()) - before if t.name == "dingdan-live"]
+        assert listeners and all(t.is_alive() for t in listeners)
+    # The app's shutdown stopped its listener before it let its database go.
+    assert not any(t.is_alive() for t in listeners)
+    assert getattr(app.state, "live_broker", None) is None
+    with TestClient(app):  # started again: a broker of its own, which takes streams
+        assert broker_of(app) is not broker and broker_of(app).streams == 0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
