@@ -103,6 +103,42 @@ def test_a_change_reaches_two_app_processes_each_stream_with_its_own_names(
     assert all("warehouse" not in got for got in heard["finance"])
 
 
+def test_each_change_counts_once_whether_its_names_come_from_the_outbox_or_not(
+    db: Database,
+) -> None:
+    """An order picked, a dispute reassigned or moved on write no outbox event: they count
+    their names in their own transaction, and the worker's drain adds nothing more; an
+    event the outbox carries (a dispute opened) is counted by the drain alone."""
+    from dingdan.services.after_sales import disputes
+
+    PAGES_SHOP.build(db)
+    order = capture.place_order(db, ADMIN, order_body(buyer=LIN))[0]
+    transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
+    worker.run_frequent(db)
+
+    def counted(work: Any) -> dict[str, int]:
+        before = live_changes.marks(db)
+        work()
+        worker.run_frequent(db)
+        after = live_changes.marks(db)
+        return {n: after[n] - before.get(n, 0) for n in after if after[n] != before.get(n, 0)}
+
+    assert counted(lambda: picking.mark_picked(db, ADMIN, "TPE", [order["number"]])) == {
+        "warehouse": 1
+    }
+    opened: dict[str, Any] = {}
+    body = {"type": "chargeback", "summary": "x", "owner": "amy"}
+    assert counted(
+        lambda: opened.update(disputes.open_dispute(db, ADMIN, order["number"], body))
+    ) == {"disputes": 1}
+    did = opened["id"]
+    assert counted(lambda: disputes.reassign(db, ADMIN, did, {"owner": "ben"})) == {
+        "disputes": 1
+    }
+    move = {"status": "investigating"}
+    assert counted(lambda: disputes.transition(db, ADMIN, did, move)) == {"disputes": 1}
+
+
 def test_the_listener_thread_stops_with_its_app(db: Database, db_url: str) -> None:
     from fastapi.testclient import TestClient
 
