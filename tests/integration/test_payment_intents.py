@@ -259,6 +259,16 @@ def test_the_manual_provider_gives_the_same_reference_for_the_same_key(db):
     assert bank.reference == "BANK-1"
 
 
+def test_providers_that_take_payments_whole_share_one_capture(db):
+    """Manual and ECPay payments are taken when made: their capture is one piece of code,
+    answering the reference ``authorize`` gave, whatever the key."""
+    manual, ecpay = PROVIDERS["manual"], PROVIDERS["ecpay"]
+    assert type(manual).capture is type(ecpay).capture
+    for p in (manual, ecpay):
+        answer = p.capture("ref-1", 100, "TWD", idempotency_key="k1", db=db)
+        assert answer.ok and answer.reference == "ref-1"
+
+
 def test_provider_unavailable_is_a_domain_error_with_its_code():
     assert ProviderUnavailable(detail="x").code == "provider_unavailable"
 

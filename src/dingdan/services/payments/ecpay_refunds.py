@@ -14,7 +14,7 @@ from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
 from dingdan.db.engine import Database
 from dingdan.domain.payments import ecpay as ec
 from dingdan.services.payments.ecpay_log import CODE, KEYS, configured, exchange, finish, hash_keys
-from dingdan.services.payments.providers import ProviderResult
+from dingdan.services.payments.providers import CapturedAtOnce, ProviderResult
 from dingdan.services.shared import provider_keys
 
 
@@ -24,9 +24,10 @@ def form_of(body: bytes) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
 
 
-class EcpayProvider:
+class EcpayProvider(CapturedAtOnce):
     """ECPay behind the payment interface. Payments come from the customer's checkout and
-    its callbacks, never from a call of ours: ``authorize`` declines. ``refund`` of a card
+    its callbacks, never from a call of ours: ``authorize`` declines, and ECPay captures card
+    payments itself (``capture`` answers what ``authorize`` did). ``refund`` of a card
     payment asks CreditDetail/DoAction (Action R); ATM and CVS payments cannot be given back
     through ECPay, so their refunds are recorded as staff make them (a bank transfer), as
     the manual provider does."""
@@ -51,19 +52,6 @@ class EcpayProvider:
         if taken is not None:
             return ProviderResult(True, taken)
         return ProviderResult(False, "", "ECPay payments are taken on the customer's pay page")
-
-    def capture(
-        self,
-        authorization: str,
-        amount_minor: int,
-        currency: str,
-        *,
-        idempotency_key: str,
-        db: Database,
-    ) -> ProviderResult:
-        # ECPay captures card payments itself: what ``authorize`` answered (a payment ECPay
-        # took) needs nothing more.
-        return ProviderResult(True, authorization)
 
     def void(
         self,

@@ -76,7 +76,24 @@ class PaymentProvider(Protocol):
     ) -> ProviderResult: ...
 
 
-class ManualProvider:
+class CapturedAtOnce:
+    """A provider whose payments are taken whole when they are made (no hold to capture
+    later: money staff report, ECPay's checkout): ``capture`` of what ``authorize``
+    answered needs nothing more, and answers its reference."""
+
+    def capture(
+        self,
+        authorization: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
+    ) -> ProviderResult:
+        return ProviderResult(True, authorization)
+
+
+class ManualProvider(CapturedAtOnce):
     """Records what staff report; never fails. Without a reference it makes one from the
     idempotency key, so asking again with the same key gives the same reference."""
 
@@ -97,17 +114,6 @@ class ManualProvider:
         db: Database,
     ) -> ProviderResult:
         return ProviderResult(True, self._ref(reference, idempotency_key))
-
-    def capture(
-        self,
-        authorization: str,
-        amount_minor: int,
-        currency: str,
-        *,
-        idempotency_key: str,
-        db: Database,
-    ) -> ProviderResult:
-        return ProviderResult(True, authorization)
 
     def void(
         self,
