@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import pkgutil
@@ -23,6 +24,7 @@ from dingdan.web.api.shared import errors, openapi_links
 from dingdan.web.api.shared.common_schemas import Health
 from dingdan.web.api.shared.middleware import BodyLimit
 from dingdan.web.api.shared.replays import Replays
+from dingdan.web.pages.shared import live
 from dingdan.web.pages.shared.security import SecurityHeaders, session_options
 
 
@@ -53,6 +55,9 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
             worker = WorkerThread(database, settings.bank_transfer_timeout_hours)
             worker.start()
         yield
+        # Streams end and the live pages' listener stops with the app, before its database
+        # is let go (a thread of its own: the listener wakes at least once a second).
+        await asyncio.to_thread(live.stop_broker, app)
         if worker is not None:
             worker.stop()
         if reports_db is not database:

@@ -205,6 +205,38 @@ def test_money_ecpay_took_for_another_amount_waits_for_staff_and_is_recorded_aga
     assert [i.status for i in _ecpay_intents(db)] == ["succeeded"]
 
 
+def test_a_payment_staff_recorded_from_a_kept_result_is_refunded_through_do_action(
+    api, client, db, stocked, ecpay_on
+):
+    o = _order(api)
+    trade = _checkout(client, ecpay_on, o["tracking_token"], "card")
+    assert ecpay_on.pay(trade, TradeAmt="700", card4no="4321") == "0|error"
+    (kept,) = _ecpay_intents(db)
+    intent_review.record_again(db, ADMIN, str(kept.id))
+    assert queries.get_order(db, o["number"])["paid"] == "700.00"
+    # The payment is ECPay's card payment, as if the callback had recorded it.
+    card = db.read(lambda c: _card_of(c, o["number"]))
+    assert (card.card_bin, card.card_last4) == ("431195", "4321")
+    # ECPay posting the same result again (it was answered 0|error) is taken, once.
+    assert ecpay_on.pay(trade, TradeAmt="700", card4no="4321") == "1|OK"
+    assert ecpay_on.pay(trade, TradeAmt="760", card4no="4321") == "0|error"
+    assert queries.get_order(db, o["number"])["paid"] == "700.00"
+    assert len(api.get(f"/api/v1/orders/{o['number']}/payments").json()["items"]) == 1
+    # A refund of it goes back to the card through DoAction, not as a bank transfer.
+    r = api.post(
+        f"/api/v1/orders/{o['number']}/refunds",
+        json={"amount": "200.00", "reason": "damaged"},
+        role="finance",
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["reference"] == ecpay_on.trades[trade].trade_no
+    (sent,) = ecpay_on.refunds
+    assert sent["Action"] == "R" and sent["TotalAmount"] == "200"
+    assert sent["TradeNo"] == ecpay_on.trades[trade].trade_no
+    assert ecpay_on.trades[trade].refunded == 200
+    assert queries.get_order(db, o["number"])["refunded"] == "200.00"
+
+
 def test_a_checkout_asks_only_what_no_pending_intent_holds_and_a_second_tab_waits_for_staff(
     api, client, db, stocked, ecpay_on
 ):

@@ -373,6 +373,24 @@ def test_a_refund_without_an_answer_is_looked_up_at_line_pay_never_sent_blindly(
         assert [x.outcome for x in _exchanges(db, "refund")] == ["retry", "ok"]
 
 
+def test_workers_at_once_resend_a_refund_line_pay_never_got_once(api, client, db, fake, order):
+    tid = _paid(client, db, fake, order)
+    fake.refund_answer = "lost"
+    r = api.post(
+        f"/api/v1/orders/{order['number']}/refunds",
+        json={"amount": "100.00", "reason": "Damaged box"},
+        role="finance",
+    )
+    assert r.status_code == 503, r.text
+    fake.refund_answer = "answer"
+    _long_ago(db)
+    assert run_threads(6, lambda _i: worker.recover_payment_intents(db)) == []
+    assert len(fake.calls("/refund")) == 2  # the request's, and one worker's again
+    assert fake.transactions[tid].refunded == 100
+    assert _row(db, order["number"]).refunded_minor == 10000
+    assert len(_payments(db, "refund")) == 1
+
+
 def _make_stale(db):
     db.write(
         lambda c: c.execute(

@@ -103,6 +103,68 @@ def test_a_change_reaches_two_app_processes_each_stream_with_its_own_names(
     assert all("warehouse" not in got for got in heard["finance"])
 
 
+def test_each_change_counts_once_whether_its_names_come_from_the_outbox_or_not(
+    db: Database,
+) -> None:
+    """An order picked, a dispute reassigned or moved on write no outbox event: they count
+    their names in their own transaction, and the worker's drain adds nothing more; an
+    event the outbox carries (a dispute opened) is counted by the drain alone."""
+    from dingdan.services.after_sales import disputes
+
+    PAGES_SHOP.build(db)
+    order = capture.place_order(db, ADMIN, order_body(buyer=LIN))[0]
+    transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
+    worker.run_frequent(db)
+
+    def counted(work: Any) -> dict[str, int]:
+        before = live_changes.marks(db)
+        work()
+        worker.run_frequent(db)
+        after = live_changes.marks(db)
+        return {n: after[n] - before.get(n, 0) for n in after if after[n] != before.get(n, 0)}
+
+    assert counted(lambda: picking.mark_picked(db, ADMIN, "TPE", [order["number"]])) == {
+        "warehouse": 1
+    }
+    opened: dict[str, Any] = {}
+    body = {"type": "chargeback", "summary": "x", "owner": "amy"}
+    assert counted(
+        lambda: opened.update(disputes.open_dispute(db, ADMIN, order["number"], body))
+    ) == {"disputes": 1}
+    did = opened["id"]
+    assert counted(lambda: disputes.reassign(db, ADMIN, did, {"owner": "ben"})) == {
+        "disputes": 1
+    }
+    move = {"status": "investigating"}
+    assert counted(lambda: disputes.transition(db, ADMIN, did, move)) == {"disputes": 1}
+
+
+def test_the_listener_thread_stops_with_its_app(db: Database, db_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from dingdan.app import create_app
+    from dingdan.config import Settings
+    from dingdan.web.pages.shared.live import broker_of
+
+    app = create_app(Settings(database_url=db_url, run_worker=False), db=db)
+    before = set(threading.enumerate())
+    with TestClient(app):
+        broker = broker_of(app)
+
+        async def a_stream_never_ended() -> None:  # its loop ends, it never unsubscribes
+            broker.subscribe(_names(Role.ADMIN))
+
+        asyncio.run(a_stream_never_ended())
+        assert broker.listening.wait(30)
+        listeners = [t for t in set(threading.enumerate()) - before if t.name == "dingdan-live"]
+        assert listeners and all(t.is_alive() for t in listeners)
+    # The app's shutdown stopped its listener before it let its database go.
+    assert not any(t.is_alive() for t in listeners)
+    assert getattr(app.state, "live_broker", None) is None
+    with TestClient(app):  # started again: a broker of its own, which takes streams
+        assert broker_of(app) is not broker and broker_of(app).streams == 0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

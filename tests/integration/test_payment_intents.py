@@ -153,6 +153,49 @@ def test_workers_settling_one_intent_at_once_record_it_once(db, number, gateway,
     assert _intents(db)[0].status == "succeeded"
 
 
+def _unanswered_refund(db, number, gateway):
+    """A paid order and a refund the provider never answered, a minute ago."""
+    transactions.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
+    gateway.down = True
+    with pytest.raises(ProviderUnavailable):
+        transactions.record_refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
+    gateway.down = False
+    _age_intents(db)
+    assert len(gateway.keys("refund")) == 1
+
+
+def test_a_worker_asks_about_a_stale_intent_while_another_is_asking_it_is_passed_over(
+    db, number, gateway
+):
+    _unanswered_refund(db, number, gateway)
+    other: list[int] = []
+
+    def second_worker() -> None:  # while the first worker's refund call is out
+        import threading
+
+        t = threading.Thread(target=lambda: other.append(worker.recover_payment_intents(db)))
+        t.start()
+        t.join(60)
+        assert not t.is_alive()
+
+    gateway.during = second_worker
+    assert worker.recover_payment_intents(db) == 1
+    assert other == [0]
+    assert len(gateway.keys("refund")) == 2  # the request's, and the first worker's: not three
+    assert _money(db, number) == (76000, 6000) and len(_payments(db, "refund")) == 1
+
+
+def test_workers_at_once_ask_the_provider_about_a_stale_intent_once(db, number, gateway):
+    _unanswered_refund(db, number, gateway)
+    settled: list[int] = []
+    assert run_threads(6, lambda _i: settled.append(worker.recover_payment_intents(db))) == []
+    assert sorted(settled) == [0, 0, 0, 0, 0, 1]
+    keys = gateway.keys("refund")
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert _money(db, number) == (76000, 6000) and len(_payments(db, "refund")) == 1
+    assert [i.status for i in _intents(db)] == ["succeeded", "succeeded"]
+
+
 def test_a_provider_that_does_not_answer_is_503_and_nothing_is_paid(api, db, number, gateway):
     gateway.down = True
     r = api.post(
@@ -214,6 +257,16 @@ def test_the_manual_provider_gives_the_same_reference_for_the_same_key(db):
     assert a.reference == b.reference != c.reference
     bank = manual.authorize("DD1", 100, "TWD", "BANK-1", idempotency_key="k3", db=db)
     assert bank.reference == "BANK-1"
+
+
+def test_providers_that_take_payments_whole_share_one_capture(db):
+    """Manual and ECPay payments are taken when made: their capture is one piece of code,
+    answering the reference ``authorize`` gave, whatever the key."""
+    manual, ecpay = PROVIDERS["manual"], PROVIDERS["ecpay"]
+    assert type(manual).capture is type(ecpay).capture
+    for p in (manual, ecpay):
+        answer = p.capture("ref-1", 100, "TWD", idempotency_key="k1", db=db)
+        assert answer.ok and answer.reference == "ref-1"
 
 
 def test_provider_unavailable_is_a_domain_error_with_its_code():

@@ -43,6 +43,7 @@ from dingdan.db.webhook_tables import WebhookAttempt, WebhookDelivery, WebhookEn
 from dingdan.domain.shared import standard_webhooks as signing
 from dingdan.domain.shared.retries import retry_delay
 from dingdan.services.integrations import addresses
+from dingdan.services.shared.leases import lease
 
 log = logging.getLogger("dingdan.webhooks")
 
@@ -87,7 +88,7 @@ def holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
 
 
-def claim(conn: Connection, batch: int, me: str, lease: timedelta = LEASE) -> list[Due]:
+def claim(conn: Connection, batch: int, me: str, lease_for: timedelta = LEASE) -> list[Due]:
     """Lease up to ``batch`` due deliveries of active endpoints, oldest due first."""
     now = utcnow()
     earlier = _DL.alias("earlier")
@@ -132,18 +133,9 @@ def claim(conn: Connection, batch: int, me: str, lease: timedelta = LEASE) -> li
         .order_by(_DL.c.next_attempt_at, _DL.c.id)
         .limit(batch)
     )
-    chosen: Any = _DL.c.id.in_(ready.scalar_subquery())
-    if conn.dialect.name == "postgresql":
-        locked = ready.with_for_update(skip_locked=True, of=_DL).scalar_subquery()
-        chosen = _DL.c.id == func.any(func.array(locked))
-    ids = list(
-        conn.execute(
-            update(_DL)
-            .where(chosen)
-            .values(claimed_by=me, claimed_until=now + lease)
-            .returning(_DL.c.id)
-        ).scalars()
-    )
+    claimed = {"claimed_by": me, "claimed_until": now + lease_for}
+    taken = lease(conn, _DL, ready, claimed, [_DL.c.id])
+    ids = [r.id for r in taken]
     if not ids:
         return []
     rows = conn.execute(

@@ -6,8 +6,8 @@ call a webhook for seconds, and may write to the database itself), then deletes 
 handled and schedules what failed in another. Several workers at once never run one message
 at the same time: on PostgreSQL the claim skips rows another claim holds locked
 (``FOR UPDATE SKIP LOCKED``) and leaves out leased rows; SQLite has one writer, and the claim
-is one conditional UPDATE. A worker that dies mid-handler lets its lease run out, and the
-message is claimed again.
+is one conditional UPDATE (services/shared/leases.py, which the other queues claim with too).
+A worker that dies mid-handler lets its lease run out, and the message is claimed again.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from dingdan.db.engine import Database
 from dingdan.db.tables import OutboxMessage, table_of
@@ -30,6 +30,7 @@ from dingdan.domain.shared.errors import InvalidTransition, NotFound, Validation
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.retries import retry_delay
 from dingdan.services.shared.common import Page, check_limit, decode_cursor, iso, page_of
+from dingdan.services.shared.leases import lease
 
 LEASE = timedelta(minutes=5)  # longer than any handler should take; a dead worker's wait
 STATUSES = ("pending", "dead")
@@ -61,7 +62,7 @@ def worker_name() -> str:
 
 
 def claim(
-    conn: Connection, batch: int, me: str, lease: timedelta = LEASE, after: int = 0
+    conn: Connection, batch: int, me: str, lease_for: timedelta = LEASE, after: int = 0
 ) -> list[Claimed]:
     """Lease up to ``batch`` ready messages, oldest first, in one statement. ``after``: the
     last id the caller claimed in this round, so the scan starts past the batches it has
@@ -79,25 +80,19 @@ def claim(
         .order_by(_OUTBOX.c.id)
         .limit(batch)
     )
-    chosen: Any = _OUTBOX.c.id.in_(ready.scalar_subquery())
-    if conn.dialect.name == "postgresql":
-        # = ANY(ARRAY(...)): the planner looks each id up in the primary key, where IN
-        # (...) became a hash join over a scan of the whole outbox (14 ms against 3 ms
-        # per batch of 500 with 20,000 waiting).
-        locked = ready.with_for_update(skip_locked=True).scalar_subquery()
-        chosen = _OUTBOX.c.id == func.any(func.array(locked))
-    rows = conn.execute(
-        update(_OUTBOX)
-        .where(chosen)
-        .values(claimed_by=me, claimed_until=now + lease)
-        .returning(
+    rows = lease(
+        conn,
+        _OUTBOX,
+        ready,
+        {"claimed_by": me, "claimed_until": now + lease_for},
+        (
             _OUTBOX.c.id,
             _OUTBOX.c.topic,
             _OUTBOX.c.payload,
             _OUTBOX.c.attempts,
             _OUTBOX.c.created_at,
-        )
-    ).all()
+        ),
+    )
     return sorted(map(Claimed._make, rows))
 
 

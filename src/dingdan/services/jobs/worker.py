@@ -166,7 +166,7 @@ def recover_payment_intents(db: Database) -> int:
     the process died between its answer and the record) are asked about again with their
     own key, and the answer is recorded once. Returns how many were settled."""
     settled = 0
-    for intent in db.read(intents.stale):
+    for intent in db.write(intents.claim_stale):
         try:
             answer = intents.ask(db, intent)
         except ProviderUnavailable:

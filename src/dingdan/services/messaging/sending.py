@@ -31,7 +31,7 @@ from email.utils import format_datetime, parseaddr
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from dingdan.config import get_settings
@@ -42,6 +42,7 @@ from dingdan.db.tables import table_of
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.retries import retry_delay
 from dingdan.services.messaging import shop as shop_settings
+from dingdan.services.shared.leases import lease
 
 log = logging.getLogger("dingdan.messaging")
 LEASE = timedelta(minutes=2)  # far longer than one SMTP conversation (TIMEOUT each step)
@@ -187,18 +188,14 @@ def _due(now: Any, batch: int, channels: Sequence[str]) -> Any:
 
 
 def claim(
-    conn: Connection, me: str, batch: int, channels: Sequence[str], lease: timedelta = LEASE
+    conn: Connection, me: str, batch: int, channels: Sequence[str], lease_for: timedelta = LEASE
 ) -> list[Any]:
     now = utcnow()
     ready = _due(now, batch, channels)
-    chosen: Any = _M.c.id.in_(ready.scalar_subquery())
-    if conn.dialect.name == "postgresql":
-        locked = ready.with_for_update(skip_locked=True).scalar_subquery()
-        chosen = _M.c.id == func.any(func.array(locked))
-    ids = conn.execute(
-        update(_M).where(chosen).values(claimed_by=me, claimed_until=now + lease).returning(_M.c.id)
-    ).scalars()
-    return list(conn.execute(select(_M).where(_M.c.id.in_(list(ids))).order_by(_M.c.id)).all())
+    claimed = {"claimed_by": me, "claimed_until": now + lease_for}
+    taken = lease(conn, _M, ready, claimed, [_M.c.id])
+    ids = [r.id for r in taken]
+    return list(conn.execute(select(_M).where(_M.c.id.in_(ids)).order_by(_M.c.id)).all())
 
 
 def _anything_due(conn: Connection, channels: Sequence[str]) -> bool:

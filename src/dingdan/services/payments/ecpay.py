@@ -51,8 +51,8 @@ from dingdan.services.payments.ecpay_log import (
     finish,
     hash_keys,
 )
-from dingdan.services.payments.ecpay_refunds import PROVIDER, EcpayProvider, form_of
-from dingdan.services.payments.providers import PROVIDERS, ProviderResult
+from dingdan.services.payments.ecpay_refunds import PROVIDER, EcpayProvider, form_of, paid_form
+from dingdan.services.payments.providers import PAYMENT_RECORDED, PROVIDERS, ProviderResult
 from dingdan.services.payments.records import (
     insert_payment,
     order_by_token,
@@ -289,6 +289,8 @@ def _trade(conn: Connection, result: ec.Result, paid: bool = False) -> Any:
     ).first()
     if row is None:
         raise Refused("unknown MerchantTradeNo")
+    if paid and row.status == "paid":
+        return row  # a replay: compared whole with the result recorded (another amount too)
     if result.amount is None or result.amount * 100 != row.amount_minor:
         why = f"TradeAmt {result.amount} is not the {row.amount_minor // 100} asked"
         if paid and result.amount and row.status != "paid":
@@ -385,6 +387,51 @@ def _keep_for_staff(conn: Connection, refused: Unrecorded) -> None:
     answer = ProviderResult(True, result.trade_no[:20], result.rtn_msg[:200])
     why = InvalidTransition(detail=f"ECPay took the payment; {refused}")
     transactions.needs_attention(conn, intent, answer, why)
+
+
+def _recorded_by_intent(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any, pid: int
+) -> None:
+    """A kept result recorded through its intent (staff recording an ``attention`` one again
+    once the order is put right): the trade is marked paid as the callback would have marked
+    it (its TradeNo, the result's form, the payment; the card's digits kept on the
+    payment), so a refund of it goes through DoAction and ECPay posting the result again is
+    answered ``1|OK`` and records nothing. A trade paid already refuses the record."""
+    if intent.kind != "payment" or not intent.reference:
+        return
+    trade = conn.execute(
+        select(EcpayTrade)
+        .where(EcpayTrade.merchant_trade_no == intent.reference)
+        .with_for_update()
+    ).first()
+    form = paid_form(conn, intent.reference, intent.amount)
+    if trade is None or form is None:
+        return
+    if trade.status == "paid":
+        raise InvalidTransition(
+            detail=f"ECPay's payment {trade.merchant_trade_no} is recorded already."
+        )
+    conn.execute(
+        update(EcpayTrade)
+        .where(EcpayTrade.id == trade.id)
+        .values(
+            status="paid",
+            trade_no=form["TradeNo"][:20],
+            rtn_code=form.get("RtnCode"),
+            rtn_msg=(form.get("RtnMsg") or "")[:200],
+            paid_form=_canonical(form),
+            payment_id=pid,
+            updated_at=utcnow(),
+        )
+    )
+    if trade.choice == "card":
+        card = cards.from_digits(
+            card_fingerprint_key(), CODE, form.get("card6no"), form.get("card4no")
+        )
+        record_card(conn, intent.actor, order, pid, card)
+
+
+PAYMENT_RECORDED[CODE] = _recorded_by_intent
 
 
 def _record_info(conn: Connection, result: ec.Result, form: Mapping[str, str]) -> None:

@@ -8,13 +8,14 @@ import hashlib
 import urllib.parse
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from dingdan.db.ecpay_tables import EcpayTrade, PaymentExchange
 from dingdan.db.engine import Database
 from dingdan.domain.payments import ecpay as ec
-from dingdan.services.payments.ecpay_log import CODE, configured, exchange, finish, hash_keys
-from dingdan.services.payments.providers import ProviderResult
+from dingdan.services.payments.ecpay_log import CODE, KEYS, configured, exchange, finish, hash_keys
+from dingdan.services.payments.providers import CapturedAtOnce, ProviderResult
+from dingdan.services.shared import provider_keys
 
 
 def form_of(body: bytes) -> dict[str, str]:
@@ -23,9 +24,10 @@ def form_of(body: bytes) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
 
 
-class EcpayProvider:
+class EcpayProvider(CapturedAtOnce):
     """ECPay behind the payment interface. Payments come from the customer's checkout and
-    its callbacks, never from a call of ours: ``authorize`` declines. ``refund`` of a card
+    its callbacks, never from a call of ours: ``authorize`` declines, and ECPay captures card
+    payments itself (``capture`` answers what ``authorize`` did). ``refund`` of a card
     payment asks CreditDetail/DoAction (Action R); ATM and CVS payments cannot be given back
     through ECPay, so their refunds are recorded as staff make them (a bank transfer), as
     the manual provider does."""
@@ -50,19 +52,6 @@ class EcpayProvider:
         if taken is not None:
             return ProviderResult(True, taken)
         return ProviderResult(False, "", "ECPay payments are taken on the customer's pay page")
-
-    def capture(
-        self,
-        authorization: str,
-        amount_minor: int,
-        currency: str,
-        *,
-        idempotency_key: str,
-        db: Database,
-    ) -> ProviderResult:
-        # ECPay captures card payments itself: what ``authorize`` answered (a payment ECPay
-        # took) needs nothing more.
-        return ProviderResult(True, authorization)
 
     def void(
         self,
@@ -91,35 +80,40 @@ PROVIDER = EcpayProvider()
 def paid_result(db: Database, merchant_trade_no: str, amount_minor: int) -> str | None:
     """ECPay's TradeNo of a kept ReturnURL result for ``merchant_trade_no`` that says it took
     ``amount_minor`` (signed with our keys, RtnCode 1), else None."""
-    bodies = db.read(
-        lambda conn: (
-            conn.execute(
-                select(PaymentExchange.request_body)
-                .where(
-                    PaymentExchange.provider == CODE,
-                    PaymentExchange.operation == "result",
-                    PaymentExchange.direction == "in",
-                    PaymentExchange.reference == merchant_trade_no[:40],
-                )
-                .order_by(PaymentExchange.id)
+    form = db.read(lambda conn: paid_form(conn, merchant_trade_no, amount_minor))
+    return form["TradeNo"][:20] if form is not None else None
+
+
+def paid_form(conn: Connection, merchant_trade_no: str, amount_minor: int) -> dict[str, str] | None:
+    """The first kept ReturnURL result for ``merchant_trade_no`` that says ECPay took
+    ``amount_minor`` (signed with our keys, RtnCode 1, a TradeNo), else None."""
+    bodies = (
+        conn.execute(
+            select(PaymentExchange.request_body)
+            .where(
+                PaymentExchange.provider == CODE,
+                PaymentExchange.operation == "result",
+                PaymentExchange.direction == "in",
+                PaymentExchange.reference == merchant_trade_no[:40],
             )
-            .scalars()
-            .all()
+            .order_by(PaymentExchange.id)
         )
+        .scalars()
+        .all()
     )
-    key, iv = hash_keys(db)
+    keys = provider_keys.keys(conn, KEYS)
     for body in bodies:
         form = form_of(body.encode())
         amount = form.get("TradeAmt") or ""
         if (
-            ec.is_signed(form, key, iv)
+            ec.is_signed(form, keys["hash_key"], keys["hash_iv"])
             and form.get("RtnCode") == ec.RTN_PAID
             and amount.isascii()
             and amount.isdigit()
             and int(amount) * 100 == amount_minor
             and form.get("TradeNo")
         ):
-            return form["TradeNo"][:20]
+            return form
     return None
 
 

@@ -11,7 +11,8 @@
 
 A provider that does not answer leaves the intent pending (``503 provider_unavailable``); a
 crash between 2 and 3 does too. The worker asks again, with the same key, about intents
-pending for more than a minute, and records the answer as the request would have.
+pending for more than a minute, and records the answer as the request would have; it claims
+them first (``claim_stale``), so two workers never ask about one intent at once.
 
 Kinds: ``payment`` (authorize and capture at once), ``refund``, ``authorization`` (money
 held), ``capture`` and ``void`` (of an authorization, ``details["authorization"]``). What the
@@ -41,12 +42,14 @@ from sqlalchemy import Connection, func, insert, select, update
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order
 from dingdan.db.payment_tables import PaymentAttempt
+from dingdan.db.tables import table_of
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import NotFound, ProviderUnavailable
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.payments.providers import ProviderResult, provider_of_record
 from dingdan.services.shared.common import Actor
+from dingdan.services.shared.leases import lease
 
 log = logging.getLogger("dingdan.payments")
 STALE_AFTER = timedelta(minutes=1)  # a provider call times out well before this
@@ -244,17 +247,31 @@ def recorded_payment_id(conn: Connection, intent: Intent) -> int | None:
     ).scalar_one()
 
 
-def stale(conn: Connection, limit: int = 100) -> list[Intent]:
-    """Pending intents nobody has asked about for a minute, oldest first."""
-    rows = conn.execute(
-        select(PaymentAttempt, Order.number)
-        .join(Order, Order.id == PaymentAttempt.order_id)
+def claim_stale(conn: Connection, limit: int = 100) -> list[Intent]:
+    """Pending intents nobody has asked about for a minute, oldest first, claimed for the
+    caller: the claim stamps their ``updated_at``, so they are not stale again for a minute
+    (a provider call times out well before) and another worker's claim passes them over
+    (services/shared/leases.py: two workers never ask the provider about one intent at once,
+    which for a refund LINE Pay never answered would send it twice)."""
+    now = utcnow()
+    ready = (
+        select(PaymentAttempt.id)
         .where(
             PaymentAttempt.status == "pending",
-            PaymentAttempt.updated_at < utcnow() - STALE_AFTER,
+            PaymentAttempt.updated_at < now - STALE_AFTER,
         )
         .order_by(PaymentAttempt.id)
         .limit(limit)
+    )
+    attempts = table_of(PaymentAttempt)
+    taken = lease(conn, attempts, ready, {"updated_at": now}, [attempts.c.id])
+    if not taken:
+        return []
+    rows = conn.execute(
+        select(PaymentAttempt, Order.number)
+        .join(Order, Order.id == PaymentAttempt.order_id)
+        .where(PaymentAttempt.id.in_([r.id for r in taken]))
+        .order_by(PaymentAttempt.id)
     ).all()
     return [_intent(r, r.number) for r in rows]
 

@@ -16,8 +16,11 @@ its exchanges or reads its settings there uses that one, never one bound earlier
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
 
 from dingdan.db.engine import Database
 from dingdan.domain.shared.errors import ValidationFailed
@@ -73,7 +76,24 @@ class PaymentProvider(Protocol):
     ) -> ProviderResult: ...
 
 
-class ManualProvider:
+class CapturedAtOnce:
+    """A provider whose payments are taken whole when they are made (no hold to capture
+    later: money staff report, ECPay's checkout): ``capture`` of what ``authorize``
+    answered needs nothing more, and answers its reference."""
+
+    def capture(
+        self,
+        authorization: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Database,
+    ) -> ProviderResult:
+        return ProviderResult(True, authorization)
+
+
+class ManualProvider(CapturedAtOnce):
     """Records what staff report; never fails. Without a reference it makes one from the
     idempotency key, so asking again with the same key gives the same reference."""
 
@@ -94,17 +114,6 @@ class ManualProvider:
         db: Database,
     ) -> ProviderResult:
         return ProviderResult(True, self._ref(reference, idempotency_key))
-
-    def capture(
-        self,
-        authorization: str,
-        amount_minor: int,
-        currency: str,
-        *,
-        idempotency_key: str,
-        db: Database,
-    ) -> ProviderResult:
-        return ProviderResult(True, authorization)
 
     def void(
         self,
@@ -128,6 +137,11 @@ class ManualProvider:
 
 
 PROVIDERS: dict[str, PaymentProvider] = {"manual": ManualProvider()}
+# What a gateway keeps of its own when an intent records a payment it answered, in the
+# recording transaction (the connection, the intent, the answer, the order's row, the new
+# payment's id), before the order's totals are answered: ECPay marks its trade paid. A
+# domain error refuses the record (nothing is written; the intent waits for staff).
+PAYMENT_RECORDED: dict[str, Callable[[Connection, Any, ProviderResult, Any, int], None]] = {}
 
 
 def provider(code: str | None) -> PaymentProvider:

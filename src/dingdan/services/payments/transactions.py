@@ -29,7 +29,12 @@ from dingdan.domain.shared.text import check_clean
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, view
 from dingdan.services.payments import intents
-from dingdan.services.payments.providers import PROVIDERS, ProviderResult, provider_of_record
+from dingdan.services.payments.providers import (
+    PAYMENT_RECORDED,
+    PROVIDERS,
+    ProviderResult,
+    provider_of_record,
+)
 from dingdan.services.payments.records import (
     insert_payment,
     original_payment,
@@ -200,6 +205,9 @@ def _record_for_order(
     pid = insert_payment(
         conn, actor, order, "payment", amount, intent.method, answer.reference, intent.provider
     )
+    gateway_recorded = PAYMENT_RECORDED.get(intent.provider)
+    if gateway_recorded is not None:
+        gateway_recorded(conn, intent, answer, order, pid)
     given = intent.details.get("card") or {}
     card = cards.Card(fingerprint=given.get("fingerprint"), country=given.get("country"))
     record_card(conn, actor, order, pid, card)

@@ -77,6 +77,7 @@ class Broker:
         self._subs: set[Subscription] = set()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._stopping = threading.Event()  # cuts the thread's pause after a failure short
         # Set once the thread listens and has read the counters: a change committed after
         # that is heard (the stream's first byte waits for it).
         self.listening = threading.Event()
@@ -108,8 +109,21 @@ class Broker:
         with self._lock:
             self._closed = True
             subs, self._subs = list(self._subs), set()
+        self._stopping.set()
         for sub in subs:
             _call(sub, sub.close)
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """``close``, then wait for the thread to end (it wakes at least once a second):
+        the app is stopping, and its database may be gone next (a test's is dropped). True
+        when no thread is left."""
+        with self._lock:
+            thread = self._thread
+        self.close()
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def _keep_running(self) -> bool:
         with self._lock:
@@ -141,7 +155,7 @@ class Broker:
                     if waiter is not None:
                         _close_quietly(waiter)
                     waiter = None
-                    time.sleep(1.0)
+                    self._stopping.wait(1.0)
         finally:
             if waiter is not None:
                 _close_quietly(waiter)
@@ -179,6 +193,16 @@ def broker_of(app: Any) -> Broker:
             app.state.live_broker = broker
             _BROKERS.add(broker)
         return broker
+
+
+def stop_broker(app: Any) -> None:
+    """The app is stopping (its lifespan's end): its broker's streams end and its thread is
+    waited for, so no listener outlives the app (and its database)."""
+    with _BROKERS_LOCK:  # an app started again gets a broker of its own
+        broker = getattr(app.state, "live_broker", None)
+        app.state.live_broker = None
+    if broker is not None and not broker.stop():
+        log.warning("live changes: the listener thread did not stop")
 
 
 def end_streams() -> None:
