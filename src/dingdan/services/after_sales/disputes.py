@@ -28,6 +28,7 @@ from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales import replacements, reshipments
 from dingdan.services.after_sales.dispute_queries import dispute_view, fetch_dispute
 from dingdan.services.after_sales.returns import check_text
+from dingdan.services.after_sales.shapes import DisputeView, SkuQuantity
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
 from dingdan.services.payments import intents, transactions
@@ -52,7 +53,7 @@ def _due_date(value: Any, errors: FieldErrors) -> date:
         return utcnow().date()
 
 
-def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> DisputeView:
     errors = FieldErrors()
     if body.get("type") not in {t.value for t in DisputeType}:
         errors.add("type", "not_one_of", choices=", ".join(DisputeType))
@@ -61,7 +62,7 @@ def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) 
     due = _due_date(body.get("due_date"), errors)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DisputeView:
         order = fetch(conn, number)
         did = conn.execute(
             insert(Dispute)
@@ -90,7 +91,7 @@ def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) 
     return db.write(work)
 
 
-def get_dispute(db: Database, dispute_id: str) -> dict[str, Any]:
+def get_dispute(db: Database, dispute_id: str) -> DisputeView:
     return db.read(lambda conn: dispute_view(conn, fetch_dispute(conn, dispute_id), full=True))
 
 
@@ -127,7 +128,7 @@ def list_disputes(
     return db.read(work)
 
 
-def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) -> DisputeView:
     """Give a dispute that is not closed another owner and/or due date; the order's timeline
     records who changed what from what."""
     errors = FieldErrors()
@@ -137,7 +138,7 @@ def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) 
     due = _due_date(body["due_date"], errors) if body.get("due_date") is not None else None
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DisputeView:
         d = fetch_dispute(conn, dispute_id)
         if d.status == DisputeStatus.CLOSED:
             raise InvalidTransition(detail=f"Dispute {d.id} is closed.")
@@ -171,7 +172,7 @@ def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) 
 
 def add_message(
     db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> DisputeView:
     errors = FieldErrors()
     if body.get("direction") not in {d.value for d in rules.Direction}:
         errors.add("direction", "not_one_of", choices="inbound, outbound, note")
@@ -182,7 +183,7 @@ def add_message(
         check_clean(text, "body", errors, multiline=True)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DisputeView:
         d = fetch_dispute(conn, dispute_id)
         if d.status == DisputeStatus.CLOSED:
             raise InvalidTransition(detail=f"Dispute {d.id} is closed.")
@@ -225,14 +226,14 @@ def _check_transition(body: dict[str, Any]) -> DisputeStatus:
 
 def transition(
     db: Database, actor: Actor, dispute_id: str, body: dict[str, Any], prefix: str = "DD"
-) -> dict[str, Any]:
+) -> DisputeView:
     target = _check_transition(body)
     if target == DisputeStatus.RESOLVED and body.get("resolution") == Resolution.REFUND:
         intent = db.write(lambda conn: _open_refund(conn, actor, dispute_id, body))
         transactions.settle_intent(db, intent, intents.ask(db, intent))
         return get_dispute(db, dispute_id)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DisputeView:
         d = fetch_dispute(conn, dispute_id)
         rules.check_dispute_transition(d.status, target, dispute_id)
         if intents.pending_for(conn, d.order_id, "dispute", f"dispute:{d.id}"):
@@ -351,12 +352,15 @@ def _record_refund(
     )
     body = {"resolution": Resolution.REFUND.value, "note": intent.details.get("note")}
     _transition_event(conn, actor, d, DisputeStatus.RESOLVED, body)
-    return dispute_view(conn, fetch_dispute(conn, str(d.id)), full=True), int(paid["id"])
+    # The payments context takes any view (``transactions.RECORDERS``); ``transition``
+    # answers the dispute read again.
+    view = dispute_view(conn, fetch_dispute(conn, str(d.id)), full=True)
+    return dict(view), int(paid["id"])
 
 
 transactions.RECORDERS["dispute"] = _record_refund
 
 
-def _reship_lines(conn: Connection, order: Any, body: dict[str, Any]) -> list[dict[str, Any]]:
+def _reship_lines(conn: Connection, order: Any, body: dict[str, Any]) -> list[SkuQuantity]:
     """The lines named, or else every unit that may still be reshipped (``reshipments``)."""
     return reshipments.reship_lines(conn, order, body.get("lines"))

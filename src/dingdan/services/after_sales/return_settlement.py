@@ -27,8 +27,9 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.after_sales import replacements, return_policy
-from dingdan.services.after_sales.return_queries import fetch_return, return_view
+from dingdan.services.after_sales.return_queries import fetch_return, get_return, return_view
 from dingdan.services.after_sales.returns import check_text, move_status
+from dingdan.services.after_sales.shapes import ReturnView
 from dingdan.services.orders.events import event
 from dingdan.services.payments import intents, store_credit, transactions
 from dingdan.services.payments.providers import ProviderResult
@@ -57,7 +58,7 @@ def _check_refund(body: dict[str, Any]) -> str:
 
 def refund_return(
     db: Database, actor: Actor, return_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> ReturnView:
     """Money back to the original method goes through a payment intent: the provider is
     asked between two transactions (``services/payments/intents.py``); store credit moves no
     money and takes one transaction."""
@@ -65,9 +66,10 @@ def refund_return(
     if to == RefundTarget.ORIGINAL:
         intent = db.write(lambda conn: _open_refund(conn, actor, return_id, body))
         if intent is not None:
-            return transactions.settle_intent(db, intent, intents.ask(db, intent))
+            transactions.settle_intent(db, intent, intents.ask(db, intent))
+            return get_return(db, return_id)  # as recorded (the recorder's answer is untyped)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnView:
         ret = fetch_return(conn, return_id)
         rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
         order = replacements.order_by_id(conn, ret.order_id)
@@ -154,7 +156,7 @@ def _record_refund(
         conn, intent.actor, ret, order, intent.amount, "original", intent.reason, answer
     )
     assert pid is not None  # an amount was refunded to the original method
-    return answered, pid
+    return dict(answered), pid
 
 
 transactions.RECORDERS["return"] = _record_refund
@@ -169,7 +171,7 @@ def _refund(
     to: str,
     reason: Any,
     answer: ProviderResult | None = None,
-) -> tuple[dict[str, Any], int | None]:
+) -> tuple[ReturnView, int | None]:
     """The return refunded: its status, the order's refund, the event. Returns the view and
     the refund's payment id."""
     move_status(
@@ -220,7 +222,7 @@ def _pay_back(
 
 def exchange_return(
     db: Database, actor: Actor, return_id: str, body: dict[str, Any], prefix: str = "DD"
-) -> dict[str, Any]:
+) -> ReturnView:
     """Settle a received return with a replacement order. The returned value pays for the
     replacement; a dearer one leaves the difference due on it, a cheaper one refunds the
     difference on the original order.

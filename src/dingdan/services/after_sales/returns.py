@@ -33,6 +33,7 @@ from dingdan.domain.shared.errors import (
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales import return_policy
 from dingdan.services.after_sales.return_queries import fetch_return, return_view
+from dingdan.services.after_sales.shapes import ReturnView
 from dingdan.services.inventory.locations import receiving
 from dingdan.services.orders import backorders
 from dingdan.services.orders.events import event
@@ -164,11 +165,11 @@ def _breach_error(b: rules.Breach) -> FieldError:
     return FieldError.of(b.field, b.rule, **b.params)
 
 
-def request_return(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def request_return(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> ReturnView:
     _check_request(actor, body)
     lines = body["lines"]
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnView:
         order = _lock_order(conn, number)
         policy = return_policy.load(conn)
         rows = _check_lines(conn, order, lines, policy)
@@ -270,8 +271,8 @@ def move_status(conn: Connection, ret: Any, target: ReturnStatus, **values: Any)
         rules.check_return_transition(current, target, str(ret.id))
 
 
-def approve_return(db: Database, actor: Actor, return_id: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def approve_return(db: Database, actor: Actor, return_id: str) -> ReturnView:
+    def work(conn: Connection) -> ReturnView:
         ret = fetch_return(conn, return_id)
         move_status(conn, ret, ReturnStatus.APPROVED)
         event(
@@ -288,11 +289,11 @@ def approve_return(db: Database, actor: Actor, return_id: str) -> dict[str, Any]
     return db.write(work)
 
 
-def reject_return(db: Database, actor: Actor, return_id: str, reason: Any) -> dict[str, Any]:
+def reject_return(db: Database, actor: Actor, return_id: str, reason: Any) -> ReturnView:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise ValidationFailed.on("reason", "required_text", max=500)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnView:
         ret = fetch_return(conn, return_id)
         move_status(conn, ret, ReturnStatus.REJECTED, reject_reason=reason.strip())
         event(
@@ -353,10 +354,10 @@ def _received(ret_lines: dict[str, Any], lines: list[dict[str, Any]]) -> dict[st
 
 def receive_return(
     db: Database, actor: Actor, return_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> ReturnView:
     _check_receipt(body)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnView:
         ret = fetch_return(conn, return_id)
         rules.check_return_transition(ret.status, ReturnStatus.RECEIVED, return_id)
         loc = receiving(conn, body["location"], field="location")

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.after_sales import dispute_evidence, disputes
+from dingdan.services.after_sales.shapes import DisputeView, EvidenceView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.after_sales.dispute_schemas import Dispute, DisputePage, Evidence
 from dingdan.web.api.after_sales.schemas import (
@@ -31,7 +32,7 @@ BINARY = {"type": "string", "format": "binary"}
 )
 async def open_dispute(
     request: Request, number: str, body: DisputeIn, actor: Actor = can(Action.MANAGE_RETURNS)
-) -> dict[str, Any]:
+) -> DisputeView:
     return await run_in_threadpool(
         disputes.open_dispute, db_of(request), actor, number, body.model_dump(exclude_none=True)
     )
@@ -67,7 +68,7 @@ async def list_disputes(
 )
 async def get_dispute(
     request: Request, dispute_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> DisputeView:
     return await run_in_threadpool(disputes.get_dispute, db_of(request), dispute_id)
 
 
@@ -77,7 +78,7 @@ async def reassign(
     dispute_id: str,
     body: DisputeAssignIn,
     actor: Actor = can(Action.MANAGE_RETURNS),
-) -> dict[str, Any]:
+) -> DisputeView:
     """Another owner and/or due date (not on a closed dispute)."""
     return await run_in_threadpool(
         disputes.reassign, db_of(request), actor, dispute_id, body.model_dump(exclude_none=True)
@@ -92,7 +93,7 @@ async def reassign(
 )
 async def add_message(
     request: Request, dispute_id: str, body: MessageIn, actor: Actor = can(Action.MANAGE_RETURNS)
-) -> dict[str, Any]:
+) -> DisputeView:
     return await run_in_threadpool(
         disputes.add_message, db_of(request), actor, dispute_id, body.model_dump()
     )
@@ -110,7 +111,7 @@ async def add_evidence(
     file: UploadFile = File(..., description="JPEG, PNG, WebP or PDF"),
     note: str | None = Form(None, max_length=1000),
     actor: Actor = can(Action.MANAGE_RETURNS),
-) -> dict[str, Any]:
+) -> EvidenceView:
     limit = dispute_evidence.max_upload_bytes()
     data = await file.read(limit + 1)
     return await run_in_threadpool(
@@ -154,7 +155,7 @@ async def transition(
     dispute_id: str,
     body: DisputeTransitionIn,
     actor: Actor = can(Action.MANAGE_RETURNS),
-) -> dict[str, Any]:
+) -> DisputeView:
     prefix = request.app.state.settings.order_number_prefix
     data = body.model_dump(exclude_none=True)
     if body.lines is not None:

@@ -19,6 +19,7 @@ from dingdan.services.after_sales import (
     return_settlement,
     returns,
 )
+from dingdan.services.after_sales.shapes import ReturnView
 from dingdan.services.inventory import locations
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text, line_fields
 from dingdan.web.pages.shared.fields import form_amount, form_whole
@@ -235,7 +236,7 @@ def request_return(request: Request, number: str, page: User, form: Form) -> Res
     db = request.app.state.db
     rows: list[Any] = []
 
-    def work() -> dict[str, Any]:
+    def work() -> ReturnView:
         body = {"lines": request_lines(form, rows), "note": form_text(form, "note", 1100)}
         return returns.request_return(db, page.actor, number, body)
 
