@@ -30,7 +30,8 @@ from dingdan.db.tables import Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.numbers import row_id
-from dingdan.services.messaging.sending import Outcome
+from dingdan.services.messaging.sending import Notifier, Outcome
+from dingdan.services.messaging.shapes import CustomerChannelView, ProvidersView
 from dingdan.services.shared.common import Actor, audit
 
 KEY = "message_providers"
@@ -72,11 +73,25 @@ def _stored(providers: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     }
 
 
-def _shown(providers: dict[str, dict[str, str]]) -> dict[str, Any]:
+def _secret(value: str) -> str:
+    return shown_secret(value) if value else value
+
+
+def _shown(providers: dict[str, dict[str, str]]) -> ProvidersView:
+    line, sms = providers["line"], providers["sms"]
     return {
-        p: {f: (shown_secret(v) if f in SECRETS and v else v) for f, v in fields.items()}
-        | {"configured": _ready(p, fields)}
-        for p, fields in providers.items()
+        "line": {
+            "channel_access_token": _secret(line["channel_access_token"]),
+            "api_base": line["api_base"],
+            "configured": _ready("line", line),
+        },
+        "sms": {
+            "account_sid": sms["account_sid"],
+            "auth_token": _secret(sms["auth_token"]),
+            "from_number": sms["from_number"],
+            "api_base": sms["api_base"],
+            "configured": _ready("sms", sms),
+        },
     }
 
 
@@ -85,11 +100,11 @@ def _ready(provider: str, fields: dict[str, str]) -> bool:
     return all(fields.get(f) for f in need)
 
 
-def get_providers(db: Database) -> dict[str, Any]:
+def get_providers(db: Database) -> ProvidersView:
     return db.read(lambda conn: _shown(load(conn)))
 
 
-def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> ProvidersView:
     """Replace the providers' settings; a secret sent as "••••" or left out is kept."""
     errors = FieldErrors()
     for p, fields in PROVIDER_FIELDS.items():
@@ -106,7 +121,7 @@ def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str,
             errors.add(f"{p}.api_base", "invalid", reason="an http(s) address")
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ProvidersView:
         before = load(conn)
         after = {
             p: {
@@ -143,14 +158,14 @@ def channel_of(conn: Connection, customer_id: int) -> tuple[str, str | None]:
     return (row.channel, row.line_user_id) if row is not None else ("email", None)
 
 
-def _channel_view(customer_id: int, channel: str, line_user_id: str | None) -> dict[str, Any]:
+def _channel_view(customer_id: int, channel: str, line_user_id: str | None) -> CustomerChannelView:
     return {"customer": str(customer_id), "channel": channel, "line_user_id": line_user_id}
 
 
-def get_customer_channel(db: Database, customer: str) -> dict[str, Any]:
+def get_customer_channel(db: Database, customer: str) -> CustomerChannelView:
     cid = row_id(customer)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CustomerChannelView:
         if conn.execute(select(Customer.id).where(Customer.id == cid)).first() is None:
             raise NotFound(detail=f"No customer with id {customer!r}.")
         return _channel_view(cid, *channel_of(conn, cid))
@@ -160,7 +175,7 @@ def get_customer_channel(db: Database, customer: str) -> dict[str, Any]:
 
 def put_customer_channel(
     db: Database, actor: Actor, customer: str, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> CustomerChannelView:
     """The channel the customer agreed to: email, line (with their LINE user id) or sms
     (to the phone of each order)."""
     cid = row_id(customer)
@@ -175,7 +190,7 @@ def put_customer_channel(
             errors.add("line_user_id", "invalid", reason="a LINE user id, U and 32 hex digits")
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CustomerChannelView:
         if conn.execute(select(Customer.id).where(Customer.id == cid)).first() is None:
             raise NotFound(detail=f"No customer with id {customer!r}.")
         line_user = str(user) if channel == "line" else None
@@ -272,10 +287,10 @@ class TwilioSmsNotifier:
         return Outcome()
 
 
-def notifiers(conn: Connection) -> dict[str, Any]:
+def notifiers(conn: Connection) -> dict[str, Notifier]:
     """The LINE and SMS senders the seller has set up."""
     providers = load(conn)
-    found: dict[str, Any] = {}
+    found: dict[str, Notifier] = {}
     line = providers["line"]
     if _ready("line", line):
         found["line"] = LineNotifier(line["channel_access_token"], line["api_base"])

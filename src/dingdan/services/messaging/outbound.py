@@ -30,6 +30,7 @@ from dingdan.domain.shared.money import format_amount
 from dingdan.services.fulfilment import pickup
 from dingdan.services.messaging import channels, ratings, templating
 from dingdan.services.messaging import shop as shop_settings
+from dingdan.services.messaging.shapes import ComposedMessage, MessageValues
 
 log = logging.getLogger("dingdan.messaging")
 
@@ -194,7 +195,7 @@ def template_in_force(conn: Connection, kind: str, locale: str) -> dict[str, str
     return {"subject": row.subject, "text": row.text, "html": row.html}
 
 
-def compose(conn: Connection, kind: str, locale: str, ctx: dict[str, Any]) -> dict[str, str]:
+def compose(conn: Connection, kind: str, locale: str, ctx: dict[str, Any]) -> ComposedMessage:
     """Subject, text and full HTML (inside the shop's layout) of one message. A saved
     template was checked when saved; should one still fail, the default is used (logged),
     so that the customer hears anyway."""
@@ -206,7 +207,7 @@ def compose(conn: Connection, kind: str, locale: str, ctx: dict[str, Any]) -> di
     return compose_with(out, locale, ctx["shop"])
 
 
-def compose_with(out: dict[str, str], locale: str, shop: dict[str, str]) -> dict[str, str]:
+def compose_with(out: dict[str, str], locale: str, shop: dict[str, str]) -> ComposedMessage:
     """A rendered template completed: the shop's signature under the text, the HTML inside
     the shop's layout (logo, name, contact)."""
     footer = "\n-- \n" + "\n".join(
@@ -226,7 +227,7 @@ def compose_with(out: dict[str, str], locale: str, shop: dict[str, str]) -> dict
     }
 
 
-def insert_message(conn: Connection, values: dict[str, Any]) -> bool:
+def insert_message(conn: Connection, values: MessageValues) -> bool:
     """Insert-if-absent by (source, kind, channel, recipient); whether it was new."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = (
@@ -239,7 +240,7 @@ def insert_message(conn: Connection, values: dict[str, Any]) -> bool:
 
 
 def insert_with_attachments(
-    conn: Connection, values: dict[str, Any], document_ids: list[int]
+    conn: Connection, values: MessageValues, document_ids: list[int]
 ) -> bool:
     """``insert_message``, and the stored documents it carries as attachments (references,
     not bytes: the sender reads each file when it sends, and waits while one is still being
@@ -297,8 +298,8 @@ def queue(
 
 
 def message_values(
-    source: str, kind: str, locale: str, recipient: str, number: str | None, body: dict[str, str]
-) -> dict[str, Any]:
+    source: str, kind: str, locale: str, recipient: str, number: str | None, body: ComposedMessage
+) -> MessageValues:
     return {
         "source": source,
         "order_number": number,

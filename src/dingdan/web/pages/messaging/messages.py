@@ -17,6 +17,7 @@ from dingdan.domain.access.personal_data import masked_items
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.messaging import admin, channels, ratings, shop, templating
+from dingdan.services.messaging.shapes import PreviewView
 from dingdan.services.shared import shop as shared_shop
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
 from dingdan.web.pages.shared.messages import N_
@@ -197,7 +198,7 @@ def _template_page(
     page: Any,
     error: Any = None,
     typed: dict[str, Any] | None = None,
-    preview: dict[str, Any] | None = None,
+    preview: PreviewView | None = None,
     order: str | None = None,
 ) -> Response:
     page.require(Action.MANAGE_SETTINGS)
@@ -210,7 +211,8 @@ def _template_page(
         kind=kind,
         locale=locale,
         tpl=template,
-        typed=typed or {f: template[f] for f in templating.FIELDS},
+        typed=typed
+        or {"subject": template["subject"], "text": template["text"], "html": template["html"]},
         preview=preview,
         order=order or "",
         variables=_variables(),

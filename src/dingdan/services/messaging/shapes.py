@@ -1,0 +1,148 @@
+"""The shapes of the messaging context's views and of the message rows it writes, as
+TypedDicts: plain dicts at run time, checked by mypy where they are built and read.
+``web/api/messaging/schemas.py`` describes the same views for clients.
+
+A message's template variables (``outbound.context``, ``templating.render``) and an
+event's payload stay open mappings: their keys are the documented variables
+(``templating.VARIABLES``) and each event type's fields (``outbox_events.EVENT_TYPES``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+
+class MessageView(TypedDict):
+    id: str
+    order: str | None
+    kind: str
+    channel: str
+    locale: str
+    recipient: str
+    subject: str
+    status: str  # pending, sent, dead or not_configured
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+    created_at: str | None
+    sent_at: str | None
+
+
+class ComposedMessage(TypedDict):
+    """A message's subject, text (with the shop's signature) and HTML (in the shop's
+    layout), as ``outbound.compose`` makes it."""
+
+    subject: str
+    text: str
+    html: str
+
+
+class MessageValues(TypedDict):
+    """A message row to insert (``outbound.message_values``)."""
+
+    source: str
+    order_number: str | None
+    kind: str
+    channel: str
+    locale: str
+    recipient: str
+    subject: str
+    text_body: str
+    html_body: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    message_id: str
+    created_at: datetime
+
+
+class TemplateView(TypedDict):
+    kind: str
+    locale: str
+    subject: str
+    text: str
+    html: str
+    is_default: bool
+    updated_by: str | None
+    updated_at: str | None
+    variables: list[str]
+
+
+class TemplateSummary(TypedDict):
+    kind: str
+    locale: str
+    is_default: bool
+
+
+class TemplateList(TypedDict):
+    items: list[TemplateSummary]
+    next_cursor: None
+
+
+class PreviewView(TypedDict):
+    kind: str
+    locale: str
+    order: str
+    subject: str
+    text: str
+    html: str
+
+
+class LineProviderView(TypedDict):
+    channel_access_token: str  # shown as •••• once set
+    api_base: str
+    configured: bool
+
+
+class SmsProviderView(TypedDict):
+    account_sid: str
+    auth_token: str  # shown as •••• once set
+    from_number: str
+    api_base: str
+    configured: bool
+
+
+class ProvidersView(TypedDict):
+    line: LineProviderView
+    sms: SmsProviderView
+
+
+class CustomerChannelView(TypedDict):
+    customer: str
+    channel: str  # email, line or sms
+    line_user_id: str | None
+
+
+class NotificationView(TypedDict):
+    """A staff notification as the user's list shows it, rendered in their language."""
+
+    id: int
+    kind: str
+    title: str
+    text: str
+    params: dict[str, Any]  # the stored JSON the title and text were rendered from
+    link: str
+    created_at: datetime
+    read: bool
+    read_at: datetime | None
+
+
+class PreferenceView(TypedDict):
+    kind: str
+    in_app: bool
+    email: bool
+    chosen: bool  # False: the role's default
+
+
+class RatingView(TypedDict):
+    rating: int
+    comment: str | None
+    created_at: str | None
+
+
+class RatingLink(TypedDict):
+    """What the rating page shows: the order's number, language and any rating given."""
+
+    number: str
+    locale: str
+    rated: RatingView | None
