@@ -19,10 +19,13 @@ from dingdan.domain.shared.numbers import row_id
 from dingdan.services.messaging import outbound, templating
 from dingdan.services.messaging.shapes import (
     MessageView,
+    PreviewCommand,
     PreviewView,
+    TemplateFields,
     TemplateList,
     TemplateSummary,
     TemplateView,
+    TestSendCommand,
 )
 from dingdan.services.shared.common import (
     Actor,
@@ -124,7 +127,7 @@ def _check_kind(kind: str, locale: str) -> None:
 
 
 def _template_view(kind: str, locale: str, row: Any | None) -> TemplateView:
-    fields = (
+    fields: TemplateFields = (
         {"subject": row.subject, "text": row.text, "html": row.html}
         if row is not None
         else templating.default(kind, locale)
@@ -168,13 +171,15 @@ def get_template(db: Database, kind: str, locale: str) -> TemplateView:
     return db.read(lambda conn: _template_view(kind, locale, _row(conn, kind, locale)))
 
 
-def _fields(body: dict[str, Any]) -> dict[str, str]:
+def _fields(body: TemplateFields | PreviewCommand) -> TemplateFields:
     templating.check(body)
-    return {name: body[name] for name in templating.FIELDS}
+    subject, text, html = body.get("subject"), body.get("text"), body.get("html")
+    assert subject is not None and text is not None and html is not None  # checked
+    return {"subject": subject, "text": text, "html": html}
 
 
 def put_template(
-    db: Database, actor: Actor, kind: str, locale: str, body: dict[str, Any]
+    db: Database, actor: Actor, kind: str, locale: str, body: TemplateFields
 ) -> TemplateView:
     """Save the seller's wording, after the check (templating.check): a template that is
     saved renders."""
@@ -216,7 +221,7 @@ def _order(conn: Connection, number: Any) -> Any:
     return order
 
 
-def preview(db: Database, kind: str, locale: str, body: dict[str, Any]) -> PreviewView:
+def preview(db: Database, kind: str, locale: str, body: PreviewCommand) -> PreviewView:
     """The message as ``order`` would get it: with the template in the body (not saved; it
     is checked first) or the one in force."""
     _check_kind(kind, locale)
@@ -237,7 +242,7 @@ def preview(db: Database, kind: str, locale: str, body: dict[str, Any]) -> Previ
 
 
 def test_send(
-    db: Database, actor: Actor, kind: str, locale: str, body: dict[str, Any]
+    db: Database, actor: Actor, kind: str, locale: str, body: TestSendCommand
 ) -> MessageView:
     """Queue the template in force, filled with the newest order (or ``order``), to ``to``;
     the sender sends it like any other message."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from urllib import error, parse, request
 
@@ -31,7 +32,12 @@ from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.messaging.sending import Notifier, Outcome
-from dingdan.services.messaging.shapes import CustomerChannelView, ProvidersView
+from dingdan.services.messaging.shapes import (
+    CustomerChannelCommand,
+    CustomerChannelView,
+    ProvidersCommand,
+    ProvidersView,
+)
 from dingdan.services.shared.common import Actor, audit
 
 KEY = "message_providers"
@@ -100,15 +106,22 @@ def _ready(provider: str, fields: dict[str, str]) -> bool:
     return all(fields.get(f) for f in need)
 
 
+def _sent(body: Mapping[str, object], provider: str) -> dict[str, object]:
+    """The fields sent for ``provider`` (none: it was left out)."""
+    given = body.get(provider) or {}
+    return given if isinstance(given, dict) else {}
+
+
 def get_providers(db: Database) -> ProvidersView:
     return db.read(lambda conn: _shown(load(conn)))
 
 
-def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> ProvidersView:
+def put_providers(db: Database, actor: Actor, body: ProvidersCommand) -> ProvidersView:
     """Replace the providers' settings; a secret sent as "••••" or left out is kept."""
     errors = FieldErrors()
+    raw: Mapping[str, object] = body  # checked field by field below
     for p, fields in PROVIDER_FIELDS.items():
-        given = body.get(p) or {}
+        given = raw.get(p) or {}
         if not isinstance(given, dict):
             errors.add(p, "not_an_object")
             continue
@@ -127,8 +140,8 @@ def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> Providers
             p: {
                 f: (
                     before[p][f]
-                    if f in SECRETS and _kept((body.get(p) or {}).get(f))
-                    else str((body.get(p) or {}).get(f) or "").strip()
+                    if f in SECRETS and _kept(_sent(raw, p).get(f))
+                    else str(_sent(raw, p).get(f) or "").strip()
                 )
                 for f in fs
             }
@@ -174,7 +187,7 @@ def get_customer_channel(db: Database, customer: str) -> CustomerChannelView:
 
 
 def put_customer_channel(
-    db: Database, actor: Actor, customer: str, body: dict[str, Any]
+    db: Database, actor: Actor, customer: str, body: CustomerChannelCommand
 ) -> CustomerChannelView:
     """The channel the customer agreed to: email, line (with their LINE user id) or sms
     (to the phone of each order)."""

@@ -30,7 +30,7 @@ from dingdan.domain.shared.money import format_amount
 from dingdan.services.fulfilment import pickup
 from dingdan.services.messaging import channels, ratings, templating
 from dingdan.services.messaging import shop as shop_settings
-from dingdan.services.messaging.shapes import ComposedMessage, MessageValues
+from dingdan.services.messaging.shapes import ComposedMessage, MessageValues, TemplateFields
 
 log = logging.getLogger("dingdan.messaging")
 
@@ -184,7 +184,7 @@ def context(
     }
 
 
-def template_in_force(conn: Connection, kind: str, locale: str) -> dict[str, str]:
+def template_in_force(conn: Connection, kind: str, locale: str) -> TemplateFields:
     row = conn.execute(
         select(MessageTemplate).where(
             MessageTemplate.kind == kind, MessageTemplate.locale == locale
@@ -207,7 +207,7 @@ def compose(conn: Connection, kind: str, locale: str, ctx: dict[str, Any]) -> Co
     return compose_with(out, locale, ctx["shop"])
 
 
-def compose_with(out: dict[str, str], locale: str, shop: dict[str, str]) -> ComposedMessage:
+def compose_with(out: TemplateFields, locale: str, shop: dict[str, str]) -> ComposedMessage:
     """A rendered template completed: the shop's signature under the text, the HTML inside
     the shop's layout (logo, name, contact)."""
     footer = "\n-- \n" + "\n".join(

@@ -16,7 +16,7 @@ from dingdan.db.message_tables import OrderRating
 from dingdan.db.order_tables import Order
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
 from dingdan.domain.shared.text import check_clean
-from dingdan.services.messaging.shapes import RatingLink, RatingView
+from dingdan.services.messaging.shapes import RatingCommand, RatingLink, RatingView
 from dingdan.services.orders import tracking
 from dingdan.services.shared.common import iso
 
@@ -56,7 +56,7 @@ def for_link(db: Database, token: str, sig: Any) -> RatingLink:
     return db.read(work)
 
 
-def rate(db: Database, token: str, sig: Any, body: dict[str, Any]) -> RatingView:
+def rate(db: Database, token: str, sig: Any, body: RatingCommand) -> RatingView:
     """Record the rating once; a second is a Conflict (the first stands)."""
     errors = FieldErrors()
     score = body.get("rating")

@@ -9,7 +9,9 @@ event's payload stay open mappings: their keys are the documented variables
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict
 
 
 class MessageView(TypedDict):
@@ -146,3 +148,54 @@ class RatingLink(TypedDict):
     number: str
     locale: str
     rated: RatingView | None
+
+
+# Commands: what a caller hands over; the service checks every field (a page passes a blank
+# form field on as None, and the service refuses it with its code).
+
+
+class TemplateFields(TypedDict):
+    subject: str
+    text: str
+    html: str
+
+
+class PreviewCommand(TypedDict, total=False):
+    """The order to fill the template with, and a draft (not saved) or none."""
+
+    order: str | None
+    subject: str | None
+    text: str | None
+    html: str | None
+
+
+class TestSendCommand(TypedDict, total=False):
+    to: str | None
+    order: str | None  # None: the newest order
+
+
+class LineProviderFields(TypedDict, total=False):
+    channel_access_token: str | None  # None or "••••...": the stored one is kept
+    api_base: str | None
+
+
+class SmsProviderFields(TypedDict, total=False):
+    account_sid: str | None
+    auth_token: str | None  # None or "••••...": the stored one is kept
+    from_number: str | None
+    api_base: str | None
+
+
+class ProvidersCommand(TypedDict, total=False):
+    line: LineProviderFields | None
+    sms: SmsProviderFields | None
+
+
+class CustomerChannelCommand(TypedDict, total=False):
+    channel: str | None
+    line_user_id: str | None
+
+
+class RatingCommand(TypedDict, total=False):
+    rating: int | None
+    comment: str | None

@@ -12,11 +12,16 @@ from dingdan.domain.access.personal_data import masked_items
 from dingdan.domain.access.roles import Action
 from dingdan.services.messaging import admin, channels, shop
 from dingdan.services.messaging.shapes import (
+    CustomerChannelCommand,
     CustomerChannelView,
     MessageView,
+    PreviewCommand,
     PreviewView,
+    ProvidersCommand,
     ProvidersView,
+    TemplateFields,
     TemplateView,
+    TestSendCommand,
 )
 from dingdan.services.messaging.shapes import TemplateList as TemplateListView
 from dingdan.services.shared.common import Actor
@@ -35,6 +40,7 @@ from dingdan.web.api.messaging.schemas import (
     TemplateList,
     TestSendIn,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -92,9 +98,8 @@ async def put_template(
 ) -> TemplateView:
     """Checked before it is saved: a syntax error, a variable not documented or a sandbox
     escape is a 422 naming the field."""
-    return await run_in_threadpool(
-        admin.put_template, db_of(request), actor, kind, locale, body.model_dump()
-    )
+    cmd = command(TemplateFields, body)
+    return await run_in_threadpool(admin.put_template, db_of(request), actor, kind, locale, cmd)
 
 
 @router.delete(TEMPLATE, response_model=Template, responses=responses("forbidden", "not_found"))
@@ -111,9 +116,8 @@ async def reset_template(
 async def preview_template(
     request: Request, kind: str, locale: str, body: PreviewIn, actor: Actor = can(Action.READ)
 ) -> PreviewView:
-    return await run_in_threadpool(
-        admin.preview, db_of(request), kind, locale, body.model_dump(exclude_none=True)
-    )
+    cmd = command(PreviewCommand, body, exclude_none=True)
+    return await run_in_threadpool(admin.preview, db_of(request), kind, locale, cmd)
 
 
 @router.post(
@@ -130,9 +134,8 @@ async def test_send(
     actor: Actor = can(Action.MANAGE_SETTINGS),
 ) -> MessageView:
     """Queues the message (filled with the newest order, or ``order``) to ``to``."""
-    return await run_in_threadpool(
-        admin.test_send, db_of(request), actor, kind, locale, body.model_dump(exclude_none=True)
-    )
+    cmd = command(TestSendCommand, body, exclude_none=True)
+    return await run_in_threadpool(admin.test_send, db_of(request), actor, kind, locale, cmd)
 
 
 @router.get("/settings/shop", response_model=Shop, responses=responses("forbidden"))
@@ -166,9 +169,8 @@ async def put_providers(
 ) -> ProvidersView:
     """LINE (a channel access token) and SMS (Twilio: account SID, auth token, sender
     number). A secret left out or sent back as shown ("••••") is kept."""
-    return await run_in_threadpool(
-        channels.put_providers, db_of(request), actor, body.model_dump(exclude_none=True)
-    )
+    cmd = command(ProvidersCommand, body, exclude_none=True)
+    return await run_in_threadpool(channels.put_providers, db_of(request), actor, cmd)
 
 
 @router.get(
@@ -199,6 +201,7 @@ async def put_customer_channel(
 ) -> CustomerChannelView:
     """The channel the customer agreed to hear from the shop by: email (the default), line
     (to their LINE user id) or sms (to the phone of each order)."""
+    cmd = command(CustomerChannelCommand, body)
     return await run_in_threadpool(
-        channels.put_customer_channel, db_of(request), actor, customer_id, body.model_dump()
+        channels.put_customer_channel, db_of(request), actor, customer_id, cmd
     )

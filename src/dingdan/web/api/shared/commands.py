@@ -15,10 +15,13 @@ T = TypeVar("T")
 _adapters: dict[object, TypeAdapter[Any]] = {}
 
 
-def command(kind: type[T], body: BaseModel, *, exclude_unset: bool = False) -> T:
-    """``body.model_dump()`` (only the fields the client sent with ``exclude_unset``) as
-    the TypedDict ``kind``; a field ``kind`` lacks or types otherwise is a TypeError."""
-    raw = body.model_dump(exclude_unset=exclude_unset)
+def command(
+    kind: type[T], body: BaseModel, *, exclude_unset: bool = False, exclude_none: bool = False
+) -> T:
+    """``body.model_dump()`` (only the fields the client sent with ``exclude_unset``, none
+    that are None with ``exclude_none``) as the TypedDict ``kind``; a field ``kind`` lacks
+    or types otherwise is a TypeError."""
+    raw = body.model_dump(exclude_unset=exclude_unset, exclude_none=exclude_none)
     adapter = _adapters.get(kind)
     if adapter is None:
         adapter = _adapters[kind] = TypeAdapter(kind)
