@@ -21,6 +21,7 @@ from dingdan.services.after_sales.shapes import (
     CustomerReturnSummary,
     CustomerReturnView,
     PhotoView,
+    ReturnRequest,
 )
 from dingdan.services.orders.events import event
 from dingdan.services.shared import uploads
@@ -53,7 +54,7 @@ def _checked(photos: list[tuple[str, bytes]]) -> list[tuple[str, bytes, str]]:
 
 
 def request_from_customer(
-    db: Database, token: str, body: dict[str, Any], photos: list[tuple[str, bytes]] | None = None
+    db: Database, token: str, body: ReturnRequest, photos: list[tuple[str, bytes]] | None = None
 ) -> CustomerReturnView:
     """The customer's request, under the same policy as staff's (no override possible)."""
     number = _order_number(db, token)

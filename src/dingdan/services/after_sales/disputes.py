@@ -28,7 +28,14 @@ from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales import replacements, reshipments
 from dingdan.services.after_sales.dispute_queries import dispute_view, fetch_dispute
 from dingdan.services.after_sales.returns import check_text
-from dingdan.services.after_sales.shapes import DisputeView, SkuQuantity
+from dingdan.services.after_sales.shapes import (
+    DisputeAssignment,
+    DisputeMessageIn,
+    DisputeRequest,
+    DisputeTransitionRequest,
+    DisputeView,
+    SkuQuantity,
+)
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
 from dingdan.services.payments import intents, transactions
@@ -53,7 +60,9 @@ def _due_date(value: Any, errors: FieldErrors) -> date:
         return utcnow().date()
 
 
-def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> DisputeView:
+def open_dispute(
+    db: Database, actor: Actor, number: str, body: DisputeRequest
+) -> DisputeView:
     errors = FieldErrors()
     if body.get("type") not in {t.value for t in DisputeType}:
         errors.add("type", "not_one_of", choices=", ".join(DisputeType))
@@ -128,7 +137,9 @@ def list_disputes(
     return db.read(work)
 
 
-def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) -> DisputeView:
+def reassign(
+    db: Database, actor: Actor, dispute_id: str, body: DisputeAssignment
+) -> DisputeView:
     """Give a dispute that is not closed another owner and/or due date; the order's timeline
     records who changed what from what."""
     errors = FieldErrors()
@@ -171,7 +182,7 @@ def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) 
 
 
 def add_message(
-    db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]
+    db: Database, actor: Actor, dispute_id: str, body: DisputeMessageIn
 ) -> DisputeView:
     errors = FieldErrors()
     if body.get("direction") not in {d.value for d in rules.Direction}:
@@ -205,7 +216,7 @@ def add_message(
     return db.write(work)
 
 
-def _check_transition(body: dict[str, Any]) -> DisputeStatus:
+def _check_transition(body: DisputeTransitionRequest) -> DisputeStatus:
     errors = FieldErrors()
     status = body.get("status")
     if status not in {s.value for s in DisputeStatus}:
@@ -225,7 +236,7 @@ def _check_transition(body: dict[str, Any]) -> DisputeStatus:
 
 
 def transition(
-    db: Database, actor: Actor, dispute_id: str, body: dict[str, Any], prefix: str = "DD"
+    db: Database, actor: Actor, dispute_id: str, body: DisputeTransitionRequest, prefix: str = "DD"
 ) -> DisputeView:
     target = _check_transition(body)
     if target == DisputeStatus.RESOLVED and body.get("resolution") == Resolution.REFUND:
@@ -255,7 +266,7 @@ def transition(
 
 
 def _transition_event(
-    conn: Connection, actor: Actor, d: Any, target: DisputeStatus, body: dict[str, Any]
+    conn: Connection, actor: Actor, d: Any, target: DisputeStatus, body: DisputeTransitionRequest
 ) -> None:
     what = target.value + (f" ({body['resolution']})" if body.get("resolution") else "")
     note = f": {body['note']}" if body.get("note") else ""
@@ -276,9 +287,11 @@ def _transition_event(
 
 
 def _resolve(
-    conn: Connection, actor: Actor, d: Any, body: dict[str, Any], prefix: str
+    conn: Connection, actor: Actor, d: Any, body: DisputeTransitionRequest, prefix: str
 ) -> dict[str, Any]:
-    resolution = Resolution(body["resolution"])
+    chosen = body.get("resolution")
+    assert chosen is not None  # _check_transition refused resolving without one
+    resolution = Resolution(chosen)
     order = replacements.order_by_id(conn, d.order_id)
     values: dict[str, Any] = {"resolution": resolution.value, "resolved_at": utcnow()}
     if resolution == Resolution.RESHIPMENT:
@@ -306,7 +319,7 @@ def _resolve(
 
 
 def _open_refund(
-    conn: Connection, actor: Actor, dispute_id: str, body: dict[str, Any]
+    conn: Connection, actor: Actor, dispute_id: str, body: DisputeTransitionRequest
 ) -> intents.Intent:
     """The first transaction of a refund resolution: the dispute may be resolved, the
     actor may refund, no refund of it is pending, the amount fits what was paid."""
@@ -318,7 +331,9 @@ def _open_refund(
     ref = f"dispute:{d.id}"
     if intents.pending_for(conn, order.id, "dispute", ref):
         raise InvalidTransition(detail=f"Dispute {d.id} is being refunded already.")
-    amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+    sent = body.get("amount")
+    assert sent is not None  # _check_transition refused a refund without an amount
+    amount = parse_amount(sent, order.currency, "amount", allow_zero=False)
     reason = f"Dispute {d.id} ({d.type})"
     details = {"from": d.status, "note": body.get("note")}
     return transactions.open_refund(
@@ -350,7 +365,10 @@ def _record_refund(
             updated_at=now,
         )
     )
-    body = {"resolution": Resolution.REFUND.value, "note": intent.details.get("note")}
+    body: DisputeTransitionRequest = {
+        "resolution": Resolution.REFUND.value,
+        "note": intent.details.get("note"),
+    }
     _transition_event(conn, actor, d, DisputeStatus.RESOLVED, body)
     # The payments context takes any view (``transactions.RECORDERS``); ``transition``
     # answers the dispute read again.
@@ -361,6 +379,8 @@ def _record_refund(
 transactions.RECORDERS["dispute"] = _record_refund
 
 
-def _reship_lines(conn: Connection, order: Any, body: dict[str, Any]) -> list[SkuQuantity]:
+def _reship_lines(
+    conn: Connection, order: Any, body: DisputeTransitionRequest
+) -> list[SkuQuantity]:
     """The lines named, or else every unit that may still be reshipped (``reshipments``)."""
     return reshipments.reship_lines(conn, order, body.get("lines"))

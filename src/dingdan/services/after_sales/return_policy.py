@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -11,7 +9,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.after_sales.returns import Policy, parse_policy, stored_policy
-from dingdan.services.after_sales.shapes import PolicyView
+from dingdan.services.after_sales.shapes import PolicyRequest, PolicyView
 from dingdan.services.shared.common import Actor, audit
 
 KEY = "return_policy"
@@ -47,7 +45,7 @@ def save(conn: Connection, actor: Actor, policy: Policy) -> None:
     )
 
 
-def put_policy(db: Database, actor: Actor, body: dict[str, Any]) -> PolicyView:
+def put_policy(db: Database, actor: Actor, body: PolicyRequest) -> PolicyView:
     """Replaces the policy; fields left out take their defaults."""
     policy = parse_policy(body)
 

@@ -5,7 +5,9 @@ by mypy where they are built and read. ``web/api/after_sales/schemas.py`` and
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import NotRequired
+
+from typing_extensions import TypedDict
 
 
 class SkuQuantity(TypedDict):
@@ -141,3 +143,81 @@ class DisputeView(TypedDict):
     # Only in the full view (one dispute), not in the queue's rows.
     messages: NotRequired[list[DisputeMessageView]]
     evidence: NotRequired[list[EvidenceView]]
+
+
+# Commands: what a caller hands over. The service checks every field and refuses a bad one
+# with its code (a page passes on what a form held, None for a blank field).
+
+
+class ReturnLineIn(TypedDict):
+    sku: str
+    quantity: int
+    reason: str | None  # a reason code of the policy
+
+
+class ReturnRequest(TypedDict, total=False):
+    lines: list[ReturnLineIn] | None
+    note: str | None
+    override: bool  # break the policy (manager, admin)
+    override_reason: str | None
+
+
+class ReceiptLineIn(TypedDict):
+    sku: str
+    quantity: int
+    condition: str  # resellable or damaged
+
+
+class ReturnReceipt(TypedDict, total=False):
+    location: str | None
+    lines: list[ReceiptLineIn]
+
+
+class RefundRequest(TypedDict, total=False):
+    amount: str | None  # decimal; left out: what the received goods are worth
+    to: str  # original or store_credit
+    reason: str | None
+
+
+class ExchangeLineIn(TypedDict):
+    sku: str
+    quantity: int | None
+
+
+class ExchangeRequest(TypedDict):
+    lines: list[ExchangeLineIn]
+
+
+class PolicyRequest(TypedDict, total=False):
+    """A return policy; the fields left out take their defaults."""
+
+    window_days: int
+    non_returnable_skus: list[str]
+    non_returnable_categories: list[str]
+    reasons: list[str]
+    refund_shipping: str
+
+
+class DisputeRequest(TypedDict, total=False):
+    type: str | None
+    owner: str | None  # left out: the one who opens it
+    due_date: str | None  # YYYY-MM-DD; left out: a week from today
+    summary: str | None
+
+
+class DisputeAssignment(TypedDict, total=False):
+    owner: str | None
+    due_date: str | None
+
+
+class DisputeMessageIn(TypedDict, total=False):
+    direction: str | None  # inbound, outbound, note
+    body: str | None
+
+
+class DisputeTransitionRequest(TypedDict, total=False):
+    status: str | None
+    resolution: str | None  # refund, reshipment, reject (when resolving)
+    amount: str | None  # a refund's
+    lines: list[SkuQuantity] | None  # a reshipment's; left out: all that may be reshipped
+    note: str | None

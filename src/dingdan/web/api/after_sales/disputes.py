@@ -10,7 +10,14 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.after_sales import dispute_evidence, disputes
-from dingdan.services.after_sales.shapes import DisputeView, EvidenceView
+from dingdan.services.after_sales.shapes import (
+    DisputeAssignment,
+    DisputeMessageIn,
+    DisputeRequest,
+    DisputeTransitionRequest,
+    DisputeView,
+    EvidenceView,
+)
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.after_sales.dispute_schemas import Dispute, DisputePage, Evidence
 from dingdan.web.api.after_sales.schemas import (
@@ -19,6 +26,7 @@ from dingdan.web.api.after_sales.schemas import (
     DisputeTransitionIn,
     MessageIn,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -33,9 +41,8 @@ BINARY = {"type": "string", "format": "binary"}
 async def open_dispute(
     request: Request, number: str, body: DisputeIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> DisputeView:
-    return await run_in_threadpool(
-        disputes.open_dispute, db_of(request), actor, number, body.model_dump(exclude_none=True)
-    )
+    cmd = command(DisputeRequest, body, exclude_none=True)
+    return await run_in_threadpool(disputes.open_dispute, db_of(request), actor, number, cmd)
 
 
 @router.get("/disputes", response_model=DisputePage, responses=responses("forbidden"))
@@ -80,9 +87,8 @@ async def reassign(
     actor: Actor = can(Action.MANAGE_RETURNS),
 ) -> DisputeView:
     """Another owner and/or due date (not on a closed dispute)."""
-    return await run_in_threadpool(
-        disputes.reassign, db_of(request), actor, dispute_id, body.model_dump(exclude_none=True)
-    )
+    cmd = command(DisputeAssignment, body, exclude_none=True)
+    return await run_in_threadpool(disputes.reassign, db_of(request), actor, dispute_id, cmd)
 
 
 @router.post(
@@ -94,9 +100,8 @@ async def reassign(
 async def add_message(
     request: Request, dispute_id: str, body: MessageIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> DisputeView:
-    return await run_in_threadpool(
-        disputes.add_message, db_of(request), actor, dispute_id, body.model_dump()
-    )
+    cmd = command(DisputeMessageIn, body)
+    return await run_in_threadpool(disputes.add_message, db_of(request), actor, dispute_id, cmd)
 
 
 @router.post(
@@ -157,9 +162,7 @@ async def transition(
     actor: Actor = can(Action.MANAGE_RETURNS),
 ) -> DisputeView:
     prefix = request.app.state.settings.order_number_prefix
-    data = body.model_dump(exclude_none=True)
-    if body.lines is not None:
-        data["lines"] = [ln.model_dump() for ln in body.lines]
+    data = command(DisputeTransitionRequest, body, exclude_none=True)
     return await run_in_threadpool(
         disputes.transition, db_of(request), actor, dispute_id, data, prefix
     )

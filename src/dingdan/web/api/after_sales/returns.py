@@ -9,7 +9,15 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.after_sales import return_policy, return_queries, return_settlement, returns
-from dingdan.services.after_sales.shapes import PolicyView, ReturnView
+from dingdan.services.after_sales.shapes import (
+    ExchangeRequest,
+    PolicyRequest,
+    PolicyView,
+    RefundRequest,
+    ReturnReceipt,
+    ReturnRequest,
+    ReturnView,
+)
 from dingdan.services.payments import store_credit
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.after_sales.schemas import (
@@ -24,6 +32,7 @@ from dingdan.web.api.after_sales.schemas import (
     ReturnRefundIn,
     StoreCredit,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -44,9 +53,8 @@ async def get_return_policy(request: Request, actor: Actor = can(Action.READ)) -
 async def put_return_policy(
     request: Request, body: ReturnPolicyIn, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> PolicyView:
-    return await run_in_threadpool(
-        return_policy.put_policy, db_of(request), actor, body.model_dump(exclude_none=True)
-    )
+    cmd = command(PolicyRequest, body, exclude_none=True)
+    return await run_in_threadpool(return_policy.put_policy, db_of(request), actor, cmd)
 
 
 @router.post(
@@ -55,8 +63,7 @@ async def put_return_policy(
 async def request_return(
     request: Request, number: str, body: ReturnIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> ReturnView:
-    data = body.model_dump(exclude_unset=True)
-    data["lines"] = [ln.model_dump() for ln in body.lines]
+    data = command(ReturnRequest, body, exclude_unset=True)
     return await run_in_threadpool(returns.request_return, db_of(request), actor, number, data)
 
 
@@ -106,7 +113,7 @@ async def reject_return(
 async def receive_return(
     request: Request, return_id: str, body: ReceiveIn, actor: Actor = can(Action.RECEIVE_RETURNS)
 ) -> ReturnView:
-    data = {"location": body.location, "lines": [ln.model_dump() for ln in body.lines]}
+    data = command(ReturnReceipt, body)
     return await run_in_threadpool(returns.receive_return, db_of(request), actor, return_id, data)
 
 
@@ -117,7 +124,9 @@ async def refund_return(
     body: ReturnRefundIn | None = None,
     actor: Actor = can(Action.MANAGE_PAYMENTS),
 ) -> ReturnView:
-    data = body.model_dump(exclude_none=True) if body is not None else {}
+    data: RefundRequest = (
+        command(RefundRequest, body, exclude_none=True) if body is not None else {}
+    )
     return await run_in_threadpool(
         return_settlement.refund_return, db_of(request), actor, return_id, data
     )
@@ -132,7 +141,7 @@ async def exchange_return(
     request: Request, return_id: str, body: ExchangeIn, actor: Actor = can(Action.MANAGE_RETURNS)
 ) -> ReturnView:
     prefix = request.app.state.settings.order_number_prefix
-    data = {"lines": [ln.model_dump() for ln in body.lines]}
+    data = command(ExchangeRequest, body)
     return await run_in_threadpool(
         return_settlement.exchange_return, db_of(request), actor, return_id, data, prefix
     )
