@@ -20,7 +20,7 @@ but new orders, which would be a mail per order). A user's own choice (``/accoun
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from gettext import NullTranslations
 from html import escape
@@ -178,8 +178,9 @@ def translator(language: str | None) -> Callable[[str], str]:
     return _translations(language_of(language)).gettext
 
 
-def render(kind: str, params: dict[str, Any], language: str | None) -> tuple[str, str]:
-    """(title, text) of one notification in ``language`` (zh_Hant, zh_Hans, en)."""
+def render(kind: str, params: Mapping[str, object], language: str | None) -> tuple[str, str]:
+    """(title, text) of one notification in ``language`` (zh_Hant, zh_Hans, en), its
+    ``params`` (the stored JSON) filling the kind's words."""
     _ = translator(language)
     values = {k: ("" if v is None else v) for k, v in (params or {}).items()}
     if "stage" in values:
@@ -250,7 +251,7 @@ def notify(
     conn: Connection,
     kind: str,
     key: str,
-    params: dict[str, Any],
+    params: Mapping[str, object],
     link: str = "",
     extra_roles: Iterable[str] = (),
     audience: list[tuple[Any, bool, bool]] | None = None,
@@ -285,7 +286,7 @@ def notify(
 
 
 def _queue_email(
-    conn: Connection, nid: int, kind: str, params: dict[str, Any], link: str, user: Any
+    conn: Connection, nid: int, kind: str, params: Mapping[str, object], link: str, user: Any
 ) -> None:
     language = language_of(user.language)
     title, text = render(kind, params, language)

@@ -2,9 +2,9 @@
 TypedDicts: plain dicts at run time, checked by mypy where they are built and read.
 ``web/api/messaging/schemas.py`` describes the same views for clients.
 
-A message's template variables (``outbound.context``, ``templating.render``) and an
-event's payload stay open mappings: their keys are the documented variables
-(``templating.VARIABLES``) and each event type's fields (``outbox_events.EVENT_TYPES``)."""
+A message's template variables are ``MessageContext`` (the documented variables of
+``templating.VARIABLES``); an event's payload stays an open mapping (each event type's
+fields: ``outbox_events.EVENT_TYPES``)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,107 @@ class MessageView(TypedDict):
     next_attempt_at: str | None
     created_at: str | None
     sent_at: str | None
+
+
+class ShopContext(TypedDict):
+    name: str
+    email: str
+    phone: str
+    line_id: str
+    address: str
+    return_policy: str
+    return_address: str
+    logo_url: str
+
+
+class BankContext(TypedDict):
+    bank_name: str
+    bank_code: str
+    account_name: str
+    account_number: str
+
+
+class OrderLineContext(TypedDict):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    amount: str
+
+
+class OrderContext(TypedDict):
+    number: str
+    created_at: str
+    customer_name: str
+    currency: str
+    subtotal: str
+    shipping: str
+    tax: str
+    total: str
+    paid: str
+    payment_method: str
+    is_bank_transfer: bool
+    lines: list[OrderLineContext]
+    city: str
+    country: str
+
+
+class ShipmentContext(TypedDict):
+    carrier: str
+    tracking_number: str
+    carrier_tracking_url: str
+    exception: str | None
+
+
+class RmaContext(TypedDict):
+    id: str
+    status: str
+
+
+class RefundContext(TypedDict):
+    amount: str
+    reason: str
+
+
+class CreditContext(TypedDict):
+    amount: str
+    currency: str
+
+
+class CancelContext(TypedDict):
+    reason: str
+    deadline: str
+
+
+class PickupContext(TypedDict):
+    code: str
+    location: str
+    address: str
+    phone: str
+
+
+class MessageContext(TypedDict):
+    """Every variable a message template may use (``templating.VARIABLES``); one that does
+    not apply to the message is empty."""
+
+    shop: ShopContext
+    bank: BankContext
+    order: OrderContext
+    tracking_url: str
+    pay_url: str  # the customer's pay page while something is due, else empty
+    rating_url: str
+    shipment: ShipmentContext
+    rma: RmaContext
+    refund: RefundContext
+    credit: CreditContext
+    cancel: CancelContext
+    pickup: PickupContext
+
+
+class ContextChanges(TypedDict, total=False):
+    """Variables a caller sets instead of what the order and the event say."""
+
+    cancel: CancelContext
 
 
 class ComposedMessage(TypedDict):

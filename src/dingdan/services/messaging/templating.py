@@ -24,7 +24,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from dingdan.domain.shared.errors import FieldErrors
-from dingdan.services.messaging.shapes import TemplateFields
+from dingdan.services.messaging.shapes import MessageContext, OrderLineContext, TemplateFields
 
 LOCALES = ("zh-Hant", "zh-Hans", "en")
 FIELDS = ("subject", "text", "html")
@@ -189,7 +189,7 @@ def check(fields: Mapping[str, object]) -> None:
     errors.raise_if_any("The template has errors.")
 
 
-def render(fields: TemplateFields, context: dict[str, Any]) -> TemplateFields:
+def render(fields: TemplateFields, context: MessageContext) -> TemplateFields:
     """Subject, text and html of one message; the subject on one line."""
     subject = environment(False).from_string(fields["subject"]).render(context)
     text = environment(False).from_string(fields["text"]).render(context)
@@ -218,10 +218,15 @@ def layout() -> str:
     )
 
 
-def sample() -> dict[str, Any]:
+def sample() -> MessageContext:
     """A value for every documented variable (the check renders with it)."""
-    line = {"sku": "TEA-001", "name": "烏龍茶 Oolong", "quantity": 2}
-    line |= {"unit_price": "350.00", "amount": "700.00"}
+    line: OrderLineContext = {
+        "sku": "TEA-001",
+        "name": "烏龍茶 Oolong",
+        "quantity": 2,
+        "unit_price": "350.00",
+        "amount": "700.00",
+    }
     return {
         "shop": {
             "name": "Dingdan Tea",
