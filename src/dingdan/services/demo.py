@@ -11,12 +11,13 @@ from dingdan.db.tables import Product
 from dingdan.services.access import accounts
 from dingdan.services.catalog import products
 from dingdan.services.inventory import locations, stock
+from dingdan.services.inventory.shapes import LocationCommand
 from dingdan.services.shared.common import Actor
 
 DEMO_PASSWORD = "dingdan-demo-2026"
 DEMO_ADMIN = "admin@example.com"
 
-LOCATIONS = [
+LOCATIONS: list[LocationCommand] = [
     {
         "code": "TPE",
         "name": "台北倉 Taipei",

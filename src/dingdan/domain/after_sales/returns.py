@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -95,7 +95,7 @@ def _strings(value: Any, name: str, errors: FieldErrors, max_len: int) -> tuple[
     return tuple(dict.fromkeys(v.strip() for v in value if isinstance(v, str) and v.strip()))
 
 
-def parse_policy(data: dict[str, Any], base: Policy | None = None) -> Policy:
+def parse_policy(data: Mapping[str, object], base: Policy | None = None) -> Policy:
     """A policy from a (partial) body over ``base``; every bad field is reported."""
     base = base or Policy()
     errors = FieldErrors()
@@ -105,6 +105,7 @@ def parse_policy(data: dict[str, Any], base: Policy | None = None) -> Policy:
     days = data.get("window_days", base.window_days)
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
         errors.add("window_days", "invalid_days")
+        days = base.window_days  # refused below
     skus = _strings(
         data.get("non_returnable_skus", list(base.non_returnable_skus)),
         "non_returnable_skus",
@@ -127,7 +128,7 @@ def parse_policy(data: dict[str, Any], base: Policy | None = None) -> Policy:
     if shipping not in SHIPPING_SHARES:
         errors.add("refund_shipping", "not_one_of", choices=", ".join(SHIPPING_SHARES))
     errors.raise_if_any("The return policy has invalid fields.")
-    return Policy(int(days), skus, cats, reasons, str(shipping))
+    return Policy(days, skus, cats, reasons, str(shipping))
 
 
 def stored_policy(value: dict[str, Any] | None) -> Policy:

@@ -20,6 +20,7 @@ from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, Unauth
 from dingdan.domain.shared.numbers import whole_or_none
 from dingdan.domain.shared.text import check_clean, check_text
 from dingdan.services.access import permissions
+from dingdan.services.access.shapes import TokenView, UserView
 from dingdan.services.shared.common import Actor, audit, iso
 
 _hasher = PasswordHash.recommended()
@@ -36,7 +37,7 @@ def _check_role(role: Any, errors: FieldErrors) -> None:
         errors.add("role", "not_one_of", choices=", ".join(Role))
 
 
-def token_view(t: Any) -> dict[str, Any]:
+def token_view(t: Any) -> TokenView:
     return {
         "id": str(t.id),
         "name": t.name,
@@ -48,7 +49,7 @@ def token_view(t: Any) -> dict[str, Any]:
     }
 
 
-def create_token(db: Database, actor: Actor, name: Any, role: Any) -> tuple[str, dict[str, Any]]:
+def create_token(db: Database, actor: Actor, name: Any, role: Any) -> tuple[str, TokenView]:
     """A new token: returns the secret (shown once) and its stored view."""
     errors = FieldErrors()
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
@@ -59,7 +60,7 @@ def create_token(db: Database, actor: Actor, name: Any, role: Any) -> tuple[str,
     errors.raise_if_any()
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TokenView:
         result = conn.execute(
             insert(ApiToken)
             .values(
@@ -79,14 +80,14 @@ def create_token(db: Database, actor: Actor, name: Any, role: Any) -> tuple[str,
     return secret, db.write(work)
 
 
-def list_tokens(db: Database) -> list[dict[str, Any]]:
+def list_tokens(db: Database) -> list[TokenView]:
     return db.read(
         lambda conn: [token_view(t) for t in conn.execute(select(ApiToken).order_by(ApiToken.id))]
     )
 
 
-def revoke_token(db: Database, actor: Actor, token_id: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def revoke_token(db: Database, actor: Actor, token_id: str) -> TokenView:
+    def work(conn: Connection) -> TokenView:
         tid = whole_or_none(token_id) or -1
         row = conn.execute(select(ApiToken).where(ApiToken.id == tid)).first()
         if row is None:
@@ -146,7 +147,7 @@ def _lookup_token(db: Database, digest: str) -> Actor:
     return permissions.actor(db, f"token:{row.name}", row.role)
 
 
-def user_view(u: Any) -> dict[str, Any]:
+def user_view(u: Any) -> UserView:
     return {
         "id": str(u.id),
         "email": u.email,
@@ -182,7 +183,7 @@ def check_password(password: Any, field: str, errors: FieldErrors) -> None:
 
 def create_user(
     db: Database, actor: Actor, *, email: Any, role: Any, password: Any, name: Any = None
-) -> dict[str, Any]:
+) -> UserView:
     errors = FieldErrors()
     normal = _normal_email(email, errors)
     _check_role(role, errors)
@@ -191,7 +192,7 @@ def create_user(
     errors.raise_if_any()
     hashed = _hasher.hash(password)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> UserView:
         if conn.execute(select(User.id).where(User.email == normal)).first():
             raise Conflict(detail=f"A user with email {normal} already exists.")
         uid = conn.execute(
@@ -206,7 +207,7 @@ def create_user(
     return db.write(work)
 
 
-def list_users(db: Database) -> list[dict[str, Any]]:
+def list_users(db: Database) -> list[UserView]:
     return db.read(
         lambda conn: [user_view(u) for u in conn.execute(select(User).order_by(User.email))]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import AuditEntry
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
+from dingdan.services.access.shapes import AuditEntryView, TrailView
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -50,7 +52,7 @@ def reveal(
     )
 
 
-def entry_view(e: Any) -> dict[str, Any]:
+def entry_view(e: Any) -> AuditEntryView:
     return {
         "id": str(e.id),
         "actor": e.actor,
@@ -65,6 +67,33 @@ def entry_view(e: Any) -> dict[str, Any]:
 
 def list_entries(
     db: Database,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    return _entries(
+        db,
+        entry_view,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        created_from=created_from,
+        created_to=created_to,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def _entries(
+    db: Database,
+    item: Callable[[Any], object],
     *,
     actor: str | None = None,
     action: str | None = None,
@@ -93,10 +122,10 @@ def list_entries(
     if after:
         stmt = stmt.where(AuditEntry.id < after[0])
     rows = db.read(lambda conn: list(conn.execute(stmt)))
-    return page_of(rows, limit, entry_view, lambda e: (int(e.id),))
+    return page_of(rows, limit, item, lambda e: (int(e.id),))
 
 
-def trail_view(v: dict[str, Any]) -> dict[str, Any]:
+def trail_view(v: AuditEntryView) -> TrailView:
     """An entry as the API shows it: the resource as ``type:id`` (``order:DD001001``)."""
     return {
         "id": v["id"],
@@ -144,8 +173,9 @@ def trail(
     if start and end and end <= start:
         errors.add("to", "before_start")
     errors.raise_if_any()
-    page = list_entries(
+    return _entries(
         db,
+        lambda e: trail_view(entry_view(e)),
         actor=actor,
         action=action,
         entity_type=entity_type or None,
@@ -155,7 +185,6 @@ def trail(
         limit=limit,
         cursor=cursor,
     )
-    return Page([trail_view(v) for v in page.items], page.next_cursor)
 
 
 def choices(db: Database) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ from dingdan.db.tables import Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import KEPT, PERMISSIONS, Action, Role, differences, effective
 from dingdan.domain.shared.errors import FieldErrors
+from dingdan.services.access.shapes import RolePermissions
 from dingdan.services.shared.common import Actor, audit
 
 SETTING_KEY = "role_permissions"
@@ -73,11 +74,11 @@ def actor(db: Database, name: str, role: Role | str) -> Actor:
     return Actor(name, Role(role), allowed(db, role))
 
 
-def table(db: Database) -> list[dict[str, Any]]:
+def table(db: Database) -> list[RolePermissions]:
     """For the settings page: each role, each action allowed or not, and whether that is
     the default, and whether it may be changed at all."""
     stored = changes(db)
-    rows = []
+    rows: list[RolePermissions] = []
     for role in Role:
         now = effective(role, stored.get(role.value, {}))
         rows.append(
@@ -100,7 +101,7 @@ def table(db: Database) -> list[dict[str, Any]]:
 
 def set_role_permissions(
     db: Database, who: Actor, role: Any, actions: Iterable[Any]
-) -> dict[str, Any]:
+) -> RolePermissions:
     """Give ``role`` exactly ``actions`` (what every role keeps is added); stored as its
     differences from the defaults. Returns the role's row as ``table`` gives it."""
     errors = FieldErrors()

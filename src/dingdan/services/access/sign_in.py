@@ -38,6 +38,7 @@ from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import whole_or_none
 from dingdan.services.access.accounts import check_password, email_key, user_view
+from dingdan.services.access.shapes import SessionView, UserView
 from dingdan.services.shared.common import Actor, audit
 
 LANGUAGES = ("zh_Hant", "zh_Hans", "en")
@@ -66,7 +67,7 @@ class SignIn:
     this email (or this address) must wait before trying again. The answer depends only on
     the email and address tried, never on whether the email has an account."""
 
-    user: dict[str, Any] | None
+    user: SessionView | None
     locked_until: datetime | None = None
 
 
@@ -91,7 +92,7 @@ def stamp(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def session_view(u: Any) -> dict[str, Any]:
+def session_view(u: Any) -> SessionView:
     return {**user_view(u), "stamp": stamp(u.password_hash)}
 
 
@@ -127,7 +128,7 @@ def sign_in(
     return SignIn(None, db.write(lambda conn: _failed(conn, email, keys, now)))
 
 
-def _succeeded(conn: Connection, user_id: int, keys: dict[str, Any]) -> dict[str, Any]:
+def _succeeded(conn: Connection, user_id: int, keys: dict[str, Any]) -> SessionView:
     pair = next(k for k in keys if k.startswith("pair:"))
     conn.execute(delete(SignInThrottle).where(SignInThrottle.key == pair))
     u = conn.execute(select(User).where(User.id == user_id)).one()
@@ -206,7 +207,7 @@ def end_session(db: Database, token: Any) -> None:
 
 def session_user(
     db: Database, token: Any, user_stamp: Any, now: datetime | None = None
-) -> dict[str, Any] | None:
+) -> SessionView | None:
     """The signed-in user of a session, or None when the session was ended or has expired,
     or the account is gone, deactivated or its password changed since the session began."""
     if not isinstance(token, str) or not 0 < len(token) <= 100:
@@ -235,7 +236,7 @@ def _fetch(conn: Connection, user_id: str) -> Any:
     return row
 
 
-def get_user(db: Database, user_id: str) -> dict[str, Any]:
+def get_user(db: Database, user_id: str) -> UserView:
     return db.read(lambda conn: user_view(_fetch(conn, user_id)))
 
 
@@ -248,7 +249,7 @@ def _check_password(new: Any) -> str:
 
 def change_password(
     db: Database, actor: Actor, user_id: str, current: Any, new: Any
-) -> dict[str, Any]:
+) -> SessionView:
     """A person changes their own password; the current one is required."""
     new = _check_password(new)
     row = db.read(lambda conn: _fetch(conn, user_id))
@@ -257,13 +258,13 @@ def change_password(
     return _store_password(db, actor, user_id, _hasher.hash(new))
 
 
-def reset_password(db: Database, actor: Actor, user_id: str, new: Any) -> dict[str, Any]:
+def reset_password(db: Database, actor: Actor, user_id: str, new: Any) -> SessionView:
     """An admin sets a new password (and so ends the user's sessions and lockout)."""
     return _store_password(db, actor, user_id, _hasher.hash(_check_password(new)))
 
 
-def _store_password(db: Database, actor: Actor, user_id: str, hashed: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def _store_password(db: Database, actor: Actor, user_id: str, hashed: str) -> SessionView:
+    def work(conn: Connection) -> SessionView:
         row = _fetch(conn, user_id)
         conn.execute(
             update(User)
@@ -292,8 +293,8 @@ def _active_admins(conn: Connection) -> int:
     )
 
 
-def _update(db: Database, actor: Actor, user_id: str, values: dict[str, Any]) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def _update(db: Database, actor: Actor, user_id: str, values: dict[str, Any]) -> UserView:
+    def work(conn: Connection) -> UserView:
         row = _fetch(conn, user_id)
         before = user_view(row)
         conn.execute(update(User).where(User.id == row.id).values(**values))
@@ -311,20 +312,20 @@ def _update(db: Database, actor: Actor, user_id: str, values: dict[str, Any]) ->
     return db.write(work)
 
 
-def set_role(db: Database, actor: Actor, user_id: str, role: Any) -> dict[str, Any]:
+def set_role(db: Database, actor: Actor, user_id: str, role: Any) -> UserView:
     if role not in {r.value for r in Role}:
         raise ValidationFailed.on("role", "unknown_role")
     return _update(db, actor, user_id, {"role": role})
 
 
-def set_active(db: Database, actor: Actor, user_id: str, active: bool) -> dict[str, Any]:
+def set_active(db: Database, actor: Actor, user_id: str, active: bool) -> UserView:
     values: dict[str, Any] = {"active": bool(active)}
     if active:
         values.update(failed_logins=0, locked_until=None)
     return _update(db, actor, user_id, values)
 
 
-def set_language(db: Database, actor: Actor, user_id: str, language: Any) -> dict[str, Any]:
+def set_language(db: Database, actor: Actor, user_id: str, language: Any) -> UserView:
     if language not in LANGUAGES:
         raise ValidationFailed.on("language", "not_one_of", choices=", ".join(LANGUAGES))
     return _update(db, actor, user_id, {"language": language})

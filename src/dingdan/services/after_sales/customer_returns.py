@@ -16,6 +16,13 @@ from dingdan.domain.after_sales import returns as rules
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.after_sales import return_policy, return_queries, returns
+from dingdan.services.after_sales.shapes import (
+    CustomerReturns,
+    CustomerReturnSummary,
+    CustomerReturnView,
+    PhotoView,
+    ReturnRequest,
+)
 from dingdan.services.orders.events import event
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor, iso
@@ -47,8 +54,8 @@ def _checked(photos: list[tuple[str, bytes]]) -> list[tuple[str, bytes, str]]:
 
 
 def request_from_customer(
-    db: Database, token: str, body: dict[str, Any], photos: list[tuple[str, bytes]] | None = None
-) -> dict[str, Any]:
+    db: Database, token: str, body: ReturnRequest, photos: list[tuple[str, bytes]] | None = None
+) -> CustomerReturnView:
     """The customer's request, under the same policy as staff's (no override possible)."""
     number = _order_number(db, token)
     checked = _checked(photos or [])
@@ -66,12 +73,12 @@ def request_from_customer(
     return {**ret, "photos": photos_of(db, ret["id"])}
 
 
-def for_customer(db: Database, token: str) -> dict[str, Any]:
+def for_customer(db: Database, token: str) -> CustomerReturns:
     """What the tracking page shows of returns: the order's return requests and where each
     stands (so that a customer who reloads sees the request, not an empty form), and the
     return window: its days, and the date it closes once everything was delivered."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CustomerReturns:
         order_id = conn.execute(select(Order.id).where(Order.tracking_token == token)).scalar()
         if order_id is None or len(token) > 100:
             raise NotFound(detail="No order has this tracking link.")
@@ -82,7 +89,7 @@ def for_customer(db: Database, token: str) -> dict[str, Any]:
             ).scalars()
         )
         closes = rules.window_closes(delivered, policy.window_days)
-        listed = [
+        listed: list[CustomerReturnSummary] = [
             {
                 "id": r["id"],
                 "status": r["status"],
@@ -132,7 +139,7 @@ def _attach(conn: Connection, actor: Actor, return_id: int, stored: list[tuple[A
     )
 
 
-def photos_of(db: Database, return_id: str) -> list[dict[str, Any]]:
+def photos_of(db: Database, return_id: str) -> list[PhotoView]:
     rid = row_id(return_id)
 
     def work(conn: Connection) -> list[Any]:

@@ -19,6 +19,7 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales.dispute_queries import evidence_view, fetch_dispute, parse_id
+from dingdan.services.after_sales.shapes import EvidenceView
 from dingdan.services.orders.events import event
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import (
@@ -51,12 +52,12 @@ def _store(dispute_id: int, data: bytes, kind: str) -> tuple[str, str]:
 
 def add_evidence(
     db: Database, actor: Actor, dispute_id: str, filename: Any, data: bytes, note: Any = None
-) -> dict[str, Any]:
+) -> EvidenceView:
     kind = _check_file(filename, data, note)
     d = db.read(lambda conn: fetch_dispute(conn, dispute_id))
     digest, relative = _store(d.id, data, kind)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> EvidenceView:
         d = fetch_dispute(conn, dispute_id)
         if d.status == DisputeStatus.CLOSED:
             raise InvalidTransition(detail=f"Dispute {d.id} is closed.")

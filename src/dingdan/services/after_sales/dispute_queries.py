@@ -23,6 +23,7 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.after_sales.shapes import DisputeMessageView, DisputeView, EvidenceView
 from dingdan.services.shared.common import (
     Page,
     check_limit,
@@ -50,7 +51,7 @@ def _number(conn: Connection, order_id: int | None) -> str | None:
     return conn.execute(select(Order.number).where(Order.id == order_id)).scalar_one()
 
 
-def _messages(conn: Connection, dispute_id: int) -> list[dict[str, Any]]:
+def _messages(conn: Connection, dispute_id: int) -> list[DisputeMessageView]:
     rows = conn.execute(
         select(DisputeMessage)
         .where(DisputeMessage.dispute_id == dispute_id)
@@ -68,7 +69,7 @@ def _messages(conn: Connection, dispute_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def evidence_view(e: Any) -> dict[str, Any]:
+def evidence_view(e: Any) -> EvidenceView:
     return {
         "id": str(e.id),
         "filename": e.filename,
@@ -81,7 +82,7 @@ def evidence_view(e: Any) -> dict[str, Any]:
     }
 
 
-def _evidence(conn: Connection, dispute_id: int) -> list[dict[str, Any]]:
+def _evidence(conn: Connection, dispute_id: int) -> list[EvidenceView]:
     rows = conn.execute(
         select(DisputeEvidence)
         .where(DisputeEvidence.dispute_id == dispute_id)
@@ -90,12 +91,12 @@ def _evidence(conn: Connection, dispute_id: int) -> list[dict[str, Any]]:
     return [evidence_view(e) for e in rows]
 
 
-def dispute_view(conn: Connection, d: Any, full: bool = False) -> dict[str, Any]:
+def dispute_view(conn: Connection, d: Any, full: bool = False) -> DisputeView:
     currency = conn.execute(select(Order.currency).where(Order.id == d.order_id)).scalar_one()
     open_ = d.status in (DisputeStatus.OPEN, DisputeStatus.INVESTIGATING)
-    out: dict[str, Any] = {
+    out: DisputeView = {
         "id": str(d.id),
-        "order": _number(conn, d.order_id),
+        "order": conn.execute(select(Order.number).where(Order.id == d.order_id)).scalar_one(),
         "type": d.type,
         "status": d.status,
         "owner": d.owner,

@@ -28,6 +28,14 @@ from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales import replacements, reshipments
 from dingdan.services.after_sales.dispute_queries import dispute_view, fetch_dispute
 from dingdan.services.after_sales.returns import check_text
+from dingdan.services.after_sales.shapes import (
+    DisputeAssignment,
+    DisputeMessageIn,
+    DisputeRequest,
+    DisputeTransitionRequest,
+    DisputeView,
+    SkuQuantity,
+)
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
 from dingdan.services.payments import intents, transactions
@@ -52,7 +60,9 @@ def _due_date(value: Any, errors: FieldErrors) -> date:
         return utcnow().date()
 
 
-def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def open_dispute(
+    db: Database, actor: Actor, number: str, body: DisputeRequest
+) -> DisputeView:
     errors = FieldErrors()
     if body.get("type") not in {t.value for t in DisputeType}:
         errors.add("type", "not_one_of", choices=", ".join(DisputeType))
@@ -61,7 +71,7 @@ def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) 
     due = _due_date(body.get("due_date"), errors)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DisputeView:
         order = fetch(conn, number)
         did = conn.execute(
             insert(Dispute)
@@ -90,7 +100,7 @@ def open_dispute(db: Database, actor: Actor, number: str, body: dict[str, Any]) 
     return db.write(work)
 
 
-def get_dispute(db: Database, dispute_id: str) -> dict[str, Any]:
+def get_dispute(db: Database, dispute_id: str) -> DisputeView:
     return db.read(lambda conn: dispute_view(conn, fetch_dispute(conn, dispute_id), full=True))
 
 
@@ -127,7 +137,9 @@ def list_disputes(
     return db.read(work)
 
 
-def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def reassign(
+    db: Database, actor: Actor, dispute_id: str, body: DisputeAssignment
+) -> DisputeView:
     """Give a dispute that is not closed another owner and/or due date; the order's timeline
     records who changed what from what."""
     errors = FieldErrors()
@@ -137,7 +149,7 @@ def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) 
     due = _due_date(body["due_date"], errors) if body.get("due_date") is not None else None
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DisputeView:
         d = fetch_dispute(conn, dispute_id)
         if d.status == DisputeStatus.CLOSED:
             raise InvalidTransition(detail=f"Dispute {d.id} is closed.")
@@ -170,8 +182,8 @@ def reassign(db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]) 
 
 
 def add_message(
-    db: Database, actor: Actor, dispute_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, dispute_id: str, body: DisputeMessageIn
+) -> DisputeView:
     errors = FieldErrors()
     if body.get("direction") not in {d.value for d in rules.Direction}:
         errors.add("direction", "not_one_of", choices="inbound, outbound, note")
@@ -182,7 +194,7 @@ def add_message(
         check_clean(text, "body", errors, multiline=True)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DisputeView:
         d = fetch_dispute(conn, dispute_id)
         if d.status == DisputeStatus.CLOSED:
             raise InvalidTransition(detail=f"Dispute {d.id} is closed.")
@@ -204,7 +216,7 @@ def add_message(
     return db.write(work)
 
 
-def _check_transition(body: dict[str, Any]) -> DisputeStatus:
+def _check_transition(body: DisputeTransitionRequest) -> DisputeStatus:
     errors = FieldErrors()
     status = body.get("status")
     if status not in {s.value for s in DisputeStatus}:
@@ -224,15 +236,15 @@ def _check_transition(body: dict[str, Any]) -> DisputeStatus:
 
 
 def transition(
-    db: Database, actor: Actor, dispute_id: str, body: dict[str, Any], prefix: str = "DD"
-) -> dict[str, Any]:
+    db: Database, actor: Actor, dispute_id: str, body: DisputeTransitionRequest, prefix: str = "DD"
+) -> DisputeView:
     target = _check_transition(body)
     if target == DisputeStatus.RESOLVED and body.get("resolution") == Resolution.REFUND:
         intent = db.write(lambda conn: _open_refund(conn, actor, dispute_id, body))
         transactions.settle_intent(db, intent, intents.ask(db, intent))
         return get_dispute(db, dispute_id)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DisputeView:
         d = fetch_dispute(conn, dispute_id)
         rules.check_dispute_transition(d.status, target, dispute_id)
         if intents.pending_for(conn, d.order_id, "dispute", f"dispute:{d.id}"):
@@ -254,7 +266,7 @@ def transition(
 
 
 def _transition_event(
-    conn: Connection, actor: Actor, d: Any, target: DisputeStatus, body: dict[str, Any]
+    conn: Connection, actor: Actor, d: Any, target: DisputeStatus, body: DisputeTransitionRequest
 ) -> None:
     what = target.value + (f" ({body['resolution']})" if body.get("resolution") else "")
     note = f": {body['note']}" if body.get("note") else ""
@@ -275,9 +287,11 @@ def _transition_event(
 
 
 def _resolve(
-    conn: Connection, actor: Actor, d: Any, body: dict[str, Any], prefix: str
+    conn: Connection, actor: Actor, d: Any, body: DisputeTransitionRequest, prefix: str
 ) -> dict[str, Any]:
-    resolution = Resolution(body["resolution"])
+    chosen = body.get("resolution")
+    assert chosen is not None  # _check_transition refused resolving without one
+    resolution = Resolution(chosen)
     order = replacements.order_by_id(conn, d.order_id)
     values: dict[str, Any] = {"resolution": resolution.value, "resolved_at": utcnow()}
     if resolution == Resolution.RESHIPMENT:
@@ -305,7 +319,7 @@ def _resolve(
 
 
 def _open_refund(
-    conn: Connection, actor: Actor, dispute_id: str, body: dict[str, Any]
+    conn: Connection, actor: Actor, dispute_id: str, body: DisputeTransitionRequest
 ) -> intents.Intent:
     """The first transaction of a refund resolution: the dispute may be resolved, the
     actor may refund, no refund of it is pending, the amount fits what was paid."""
@@ -317,7 +331,9 @@ def _open_refund(
     ref = f"dispute:{d.id}"
     if intents.pending_for(conn, order.id, "dispute", ref):
         raise InvalidTransition(detail=f"Dispute {d.id} is being refunded already.")
-    amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+    sent = body.get("amount")
+    assert sent is not None  # _check_transition refused a refund without an amount
+    amount = parse_amount(sent, order.currency, "amount", allow_zero=False)
     reason = f"Dispute {d.id} ({d.type})"
     details = {"from": d.status, "note": body.get("note")}
     return transactions.open_refund(
@@ -349,14 +365,22 @@ def _record_refund(
             updated_at=now,
         )
     )
-    body = {"resolution": Resolution.REFUND.value, "note": intent.details.get("note")}
+    body: DisputeTransitionRequest = {
+        "resolution": Resolution.REFUND.value,
+        "note": intent.details.get("note"),
+    }
     _transition_event(conn, actor, d, DisputeStatus.RESOLVED, body)
-    return dispute_view(conn, fetch_dispute(conn, str(d.id)), full=True), int(paid["id"])
+    # The payments context takes any view (``transactions.RECORDERS``); ``transition``
+    # answers the dispute read again.
+    view = dispute_view(conn, fetch_dispute(conn, str(d.id)), full=True)
+    return dict(view), int(paid["id"])
 
 
 transactions.RECORDERS["dispute"] = _record_refund
 
 
-def _reship_lines(conn: Connection, order: Any, body: dict[str, Any]) -> list[dict[str, Any]]:
+def _reship_lines(
+    conn: Connection, order: Any, body: DisputeTransitionRequest
+) -> list[SkuQuantity]:
     """The lines named, or else every unit that may still be reshipped (``reshipments``)."""
     return reshipments.reship_lines(conn, order, body.get("lines"))

@@ -11,6 +11,7 @@ from dingdan.db.order_tables import Order, Payment
 from dingdan.domain.orders import capture_input
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.domain.shared.money import format_amount
+from dingdan.services.after_sales.shapes import SkuQuantity
 from dingdan.services.orders import capture
 from dingdan.services.orders.allocation import refresh_order
 from dingdan.services.orders.events import event
@@ -25,7 +26,7 @@ def create_replacement(
     conn: Connection,
     actor: Actor,
     original: Any,
-    lines: list[dict[str, Any]],
+    lines: list[SkuQuantity],
     prefix: str,
     note: str,
 ) -> Any:

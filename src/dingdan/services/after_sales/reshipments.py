@@ -12,6 +12,7 @@ from dingdan.db.order_tables import Order, OrderLine
 from dingdan.db.return_tables import Dispute, Return, ReturnLine
 from dingdan.domain.after_sales.returns import Resolution, ReturnStatus
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
+from dingdan.services.after_sales.shapes import SkuQuantity
 
 
 def reshippable(conn: Connection, order: Any) -> dict[str, int]:
@@ -63,13 +64,13 @@ def _refunded(conn: Connection, order_id: int) -> list[Any]:
     )
 
 
-def reship_lines(conn: Connection, order: Any, named: Any) -> list[dict[str, Any]]:
+def reship_lines(conn: Connection, order: Any, named: Any) -> list[SkuQuantity]:
     """The lines a reshipment sends: those ``named`` (each within what may be reshipped), or
     else everything that may still be reshipped. Locks the order's row."""
     conn.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     left = reshippable(conn, order)
     if not named:
-        lines = [{"sku": s, "quantity": q} for s, q in left.items() if q > 0]
+        lines: list[SkuQuantity] = [{"sku": s, "quantity": q} for s, q in left.items() if q > 0]
         if not lines:
             code = "nothing_to_reship" if any(_shipped(conn, order.id)) else "nothing_shipped"
             raise ValidationFailed.on("lines", code)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -11,6 +9,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.after_sales.returns import Policy, parse_policy, stored_policy
+from dingdan.services.after_sales.shapes import PolicyRequest, PolicyView
 from dingdan.services.shared.common import Actor, audit
 
 KEY = "return_policy"
@@ -21,8 +20,18 @@ def load(conn: Connection) -> Policy:
     return stored_policy(value)
 
 
-def get_policy(db: Database) -> dict[str, Any]:
-    return db.read(lambda conn: load(conn).as_dict())
+def policy_view(policy: Policy) -> PolicyView:
+    return {
+        "window_days": policy.window_days,
+        "non_returnable_skus": list(policy.non_returnable_skus),
+        "non_returnable_categories": list(policy.non_returnable_categories),
+        "reasons": list(policy.reasons),
+        "refund_shipping": policy.refund_shipping,
+    }
+
+
+def get_policy(db: Database) -> PolicyView:
+    return db.read(lambda conn: policy_view(load(conn)))
 
 
 def save(conn: Connection, actor: Actor, policy: Policy) -> None:
@@ -36,14 +45,14 @@ def save(conn: Connection, actor: Actor, policy: Policy) -> None:
     )
 
 
-def put_policy(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def put_policy(db: Database, actor: Actor, body: PolicyRequest) -> PolicyView:
     """Replaces the policy; fields left out take their defaults."""
     policy = parse_policy(body)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PolicyView:
         before = load(conn).as_dict()
         save(conn, actor, policy)
         audit(conn, actor, "update", "setting", KEY, before, policy.as_dict())
-        return policy.as_dict()
+        return policy_view(policy)
 
     return db.write(work)

@@ -14,6 +14,12 @@ from dingdan.domain.after_sales.returns import ReturnStatus
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.after_sales.shapes import (
+    ReturnLineView,
+    ReturnOverride,
+    ReturnRefund,
+    ReturnView,
+)
 from dingdan.services.shared.common import Page, check_limit, decode_cursor, iso, page_of
 
 
@@ -34,7 +40,7 @@ def _number(conn: Connection, order_id: int | None) -> str | None:
     return conn.execute(select(Order.number).where(Order.id == order_id)).scalar_one()
 
 
-def _lines(conn: Connection, return_id: int, currency: str) -> list[dict[str, Any]]:
+def _lines(conn: Connection, return_id: int, currency: str) -> list[ReturnLineView]:
     rows = conn.execute(
         select(ReturnLine, OrderLine.unit_price_minor)
         .join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
@@ -55,7 +61,7 @@ def _lines(conn: Connection, return_id: int, currency: str) -> list[dict[str, An
     ]
 
 
-def return_view(conn: Connection, ret: Any) -> dict[str, Any]:
+def return_view(conn: Connection, ret: Any) -> ReturnView:
     order = conn.execute(select(Order.number, Order.currency).where(Order.id == ret.order_id)).one()
     cur = order.currency
     location = None
@@ -63,14 +69,14 @@ def return_view(conn: Connection, ret: Any) -> dict[str, Any]:
         location = conn.execute(
             select(Location.code).where(Location.id == ret.location_id)
         ).scalar_one()
-    override = None
+    override: ReturnOverride | None = None
     if ret.override_rules:
         override = {
             "rules": ret.override_rules.split(","),
             "reason": ret.override_reason,
             "by": ret.overridden_by,
         }
-    refund = None
+    refund: ReturnRefund | None = None
     if ret.refund_minor is not None:
         refund = {"amount": format_amount(ret.refund_minor, cur), "to": ret.refund_to}
     return {
@@ -93,7 +99,7 @@ def return_view(conn: Connection, ret: Any) -> dict[str, Any]:
     }
 
 
-def get_return(db: Database, return_id: str) -> dict[str, Any]:
+def get_return(db: Database, return_id: str) -> ReturnView:
     return db.read(lambda conn: return_view(conn, fetch_return(conn, return_id)))
 
 
@@ -125,6 +131,6 @@ def list_returns(
     return db.read(work)
 
 
-def returns_of_order(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+def returns_of_order(conn: Connection, order_id: int) -> list[ReturnView]:
     rows = conn.execute(select(Return).where(Return.order_id == order_id).order_by(Return.id)).all()
     return [return_view(conn, r) for r in rows]

@@ -27,8 +27,14 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.after_sales import replacements, return_policy
-from dingdan.services.after_sales.return_queries import fetch_return, return_view
+from dingdan.services.after_sales.return_queries import fetch_return, get_return, return_view
 from dingdan.services.after_sales.returns import check_text, move_status
+from dingdan.services.after_sales.shapes import (
+    ExchangeRequest,
+    RefundRequest,
+    ReturnView,
+    SkuQuantity,
+)
 from dingdan.services.orders.events import event
 from dingdan.services.payments import intents, store_credit, transactions
 from dingdan.services.payments.providers import ProviderResult
@@ -45,7 +51,7 @@ def received_value(conn: Connection, return_id: int) -> int:
     return rules.default_refund((int(u), int(p)) for u, p in rows)
 
 
-def _check_refund(body: dict[str, Any]) -> str:
+def _check_refund(body: RefundRequest) -> str:
     errors = FieldErrors()
     to = body.get("to", RefundTarget.ORIGINAL.value)
     if to not in {t.value for t in RefundTarget}:
@@ -56,8 +62,8 @@ def _check_refund(body: dict[str, Any]) -> str:
 
 
 def refund_return(
-    db: Database, actor: Actor, return_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, return_id: str, body: RefundRequest
+) -> ReturnView:
     """Money back to the original method goes through a payment intent: the provider is
     asked between two transactions (``services/payments/intents.py``); store credit moves no
     money and takes one transaction."""
@@ -65,9 +71,10 @@ def refund_return(
     if to == RefundTarget.ORIGINAL:
         intent = db.write(lambda conn: _open_refund(conn, actor, return_id, body))
         if intent is not None:
-            return transactions.settle_intent(db, intent, intents.ask(db, intent))
+            transactions.settle_intent(db, intent, intents.ask(db, intent))
+            return get_return(db, return_id)  # as recorded (the recorder's answer is untyped)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnView:
         ret = fetch_return(conn, return_id)
         rules.check_return_transition(ret.status, ReturnStatus.REFUNDED, return_id)
         order = replacements.order_by_id(conn, ret.order_id)
@@ -105,10 +112,11 @@ def refund_cap(conn: Connection, ret: Any, order: Any) -> int:
     )
 
 
-def _amount_of(conn: Connection, ret: Any, order: Any, body: dict[str, Any], actor: Actor) -> int:
-    if body.get("amount") is None:
+def _amount_of(conn: Connection, ret: Any, order: Any, body: RefundRequest, actor: Actor) -> int:
+    sent = body.get("amount")
+    if sent is None:
         return received_value(conn, ret.id)
-    amount = parse_amount(body["amount"], order.currency, "amount", allow_zero=False)
+    amount = parse_amount(sent, order.currency, "amount", allow_zero=False)
     cap = refund_cap(conn, ret, order)
     if amount <= cap:
         return amount
@@ -125,7 +133,7 @@ def _amount_of(conn: Connection, ret: Any, order: Any, body: dict[str, Any], act
 
 
 def _open_refund(
-    conn: Connection, actor: Actor, return_id: str, body: dict[str, Any]
+    conn: Connection, actor: Actor, return_id: str, body: RefundRequest
 ) -> intents.Intent | None:
     """The first transaction: the return may be refunded and is not being refunded, the
     amount fits; None when there is no money to move (nothing received)."""
@@ -154,7 +162,7 @@ def _record_refund(
         conn, intent.actor, ret, order, intent.amount, "original", intent.reason, answer
     )
     assert pid is not None  # an amount was refunded to the original method
-    return answered, pid
+    return dict(answered), pid
 
 
 transactions.RECORDERS["return"] = _record_refund
@@ -169,7 +177,7 @@ def _refund(
     to: str,
     reason: Any,
     answer: ProviderResult | None = None,
-) -> tuple[dict[str, Any], int | None]:
+) -> tuple[ReturnView, int | None]:
     """The return refunded: its status, the order's refund, the event. Returns the view and
     the refund's payment id."""
     move_status(
@@ -219,8 +227,8 @@ def _pay_back(
 
 
 def exchange_return(
-    db: Database, actor: Actor, return_id: str, body: dict[str, Any], prefix: str = "DD"
-) -> dict[str, Any]:
+    db: Database, actor: Actor, return_id: str, body: ExchangeRequest, prefix: str = "DD"
+) -> ReturnView:
     """Settle a received return with a replacement order. The returned value pays for the
     replacement; a dearer one leaves the difference due on it, a cheaper one refunds the
     difference on the original order.
@@ -234,13 +242,18 @@ def exchange_return(
     errors = FieldErrors()
     check_lines(body.get("lines"), errors)
     errors.raise_if_any()
+    lines: list[SkuQuantity] = []
+    for ln in body["lines"]:
+        quantity = ln["quantity"]
+        assert quantity is not None  # check_lines refused a line without one
+        lines.append({"sku": ln["sku"], "quantity": quantity})
 
     def work(conn: Connection) -> intents.Intent | None:
         ret = fetch_return(conn, return_id)
         move_status(conn, ret, ReturnStatus.EXCHANGED)
         original = replacements.order_by_id(conn, ret.order_id)
         new = replacements.create_replacement(
-            conn, actor, original, body["lines"], prefix, f"exchange for return {ret.id}"
+            conn, actor, original, lines, prefix, f"exchange for return {ret.id}"
         )
         back, intent = _settle_difference(conn, actor, ret, original, new)
         conn.execute(

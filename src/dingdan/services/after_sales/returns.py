@@ -9,6 +9,7 @@ requests for the same line cannot both be granted the last returnable units.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -33,6 +34,13 @@ from dingdan.domain.shared.errors import (
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.after_sales import return_policy
 from dingdan.services.after_sales.return_queries import fetch_return, return_view
+from dingdan.services.after_sales.shapes import (
+    ReceiptLineIn,
+    ReturnLineIn,
+    ReturnReceipt,
+    ReturnRequest,
+    ReturnView,
+)
 from dingdan.services.inventory.locations import receiving
 from dingdan.services.orders import backorders
 from dingdan.services.orders.events import event
@@ -49,7 +57,7 @@ def check_text(value: Any, field: str, max_len: int, errors: FieldErrors) -> Non
         check_clean(value, field, errors, multiline=True)
 
 
-def _check_request(actor: Actor, body: dict[str, Any]) -> None:
+def _check_request(actor: Actor, body: ReturnRequest) -> None:
     errors = FieldErrors()
     check_lines(body.get("lines"), errors)
     for i, ln in enumerate(body.get("lines") or []):
@@ -100,7 +108,7 @@ def _covered(conn: Connection, order_id: int) -> dict[int, int]:
 
 
 def _check_lines(
-    conn: Connection, order: Any, lines: list[dict[str, Any]], policy: rules.Policy
+    conn: Connection, order: Any, lines: list[ReturnLineIn], policy: rules.Policy
 ) -> list[Any]:
     by_sku = _order_lines(conn, order.id)
     covered = _covered(conn, order.id)
@@ -148,7 +156,7 @@ def _breaches(
     return rules.breaches(policy, facts, utcnow())
 
 
-def _refuse_or_override(breaches: list[rules.Breach], body: dict[str, Any]) -> str | None:
+def _refuse_or_override(breaches: list[rules.Breach], body: ReturnRequest) -> str | None:
     if not breaches:
         return None
     names = sorted({b.rule for b in breaches})
@@ -164,11 +172,12 @@ def _breach_error(b: rules.Breach) -> FieldError:
     return FieldError.of(b.field, b.rule, **b.params)
 
 
-def request_return(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def request_return(db: Database, actor: Actor, number: str, body: ReturnRequest) -> ReturnView:
     _check_request(actor, body)
-    lines = body["lines"]
+    lines = body.get("lines")
+    assert lines is not None  # _check_request refused a request without lines
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnView:
         order = _lock_order(conn, number)
         policy = return_policy.load(conn)
         rows = _check_lines(conn, order, lines, policy)
@@ -195,7 +204,7 @@ def request_return(db: Database, actor: Actor, number: str, body: dict[str, Any]
 
 
 def _insert_return(
-    conn: Connection, actor: Actor, order: Any, body: dict[str, Any], overridden: str | None
+    conn: Connection, actor: Actor, order: Any, body: ReturnRequest, overridden: str | None
 ) -> int:
     return int(
         conn.execute(
@@ -219,9 +228,9 @@ def _requested_events(
     actor: Actor,
     order: Any,
     rid: int,
-    lines: list[dict[str, Any]],
+    lines: list[ReturnLineIn],
     overridden: str | None,
-    body: dict[str, Any],
+    body: ReturnRequest,
 ) -> None:
     listed = [
         {"sku": ln["sku"], "quantity": ln["quantity"], "reason": ln["reason"]} for ln in lines
@@ -270,8 +279,8 @@ def move_status(conn: Connection, ret: Any, target: ReturnStatus, **values: Any)
         rules.check_return_transition(current, target, str(ret.id))
 
 
-def approve_return(db: Database, actor: Actor, return_id: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def approve_return(db: Database, actor: Actor, return_id: str) -> ReturnView:
+    def work(conn: Connection) -> ReturnView:
         ret = fetch_return(conn, return_id)
         move_status(conn, ret, ReturnStatus.APPROVED)
         event(
@@ -288,11 +297,11 @@ def approve_return(db: Database, actor: Actor, return_id: str) -> dict[str, Any]
     return db.write(work)
 
 
-def reject_return(db: Database, actor: Actor, return_id: str, reason: Any) -> dict[str, Any]:
+def reject_return(db: Database, actor: Actor, return_id: str, reason: Any) -> ReturnView:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise ValidationFailed.on("reason", "required_text", max=500)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnView:
         ret = fetch_return(conn, return_id)
         move_status(conn, ret, ReturnStatus.REJECTED, reject_reason=reason.strip())
         event(
@@ -309,7 +318,7 @@ def reject_return(db: Database, actor: Actor, return_id: str, reason: Any) -> di
     return db.write(work)
 
 
-def _check_receipt(body: dict[str, Any]) -> None:
+def _check_receipt(body: ReturnReceipt) -> None:
     errors = FieldErrors()
     if not isinstance(body.get("location"), str) or not body["location"]:
         errors.add("location", "required")
@@ -317,8 +326,8 @@ def _check_receipt(body: dict[str, Any]) -> None:
     if not isinstance(lines, list) or not lines:
         errors.add("lines", "no_lines")
     seen: set[tuple[str, str]] = set()
-    for i, ln in enumerate(lines or []):
-        ln = ln if isinstance(ln, dict) else {}
+    for i, sent in enumerate(lines or []):
+        ln: Mapping[str, object] = sent if isinstance(sent, dict) else {}
         _check_receipt_line(ln, i, errors)
         key = (str(ln.get("sku")), str(ln.get("condition")))
         if key in seen:
@@ -327,7 +336,7 @@ def _check_receipt(body: dict[str, Any]) -> None:
     errors.raise_if_any()
 
 
-def _check_receipt_line(ln: dict[str, Any], i: int, errors: FieldErrors) -> None:
+def _check_receipt_line(ln: Mapping[str, object], i: int, errors: FieldErrors) -> None:
     if not isinstance(ln.get("sku"), str) or not ln["sku"]:
         errors.add(f"lines[{i}].sku", "required")
     check_quantity(ln.get("quantity"), f"lines[{i}].quantity", errors)
@@ -335,7 +344,7 @@ def _check_receipt_line(ln: dict[str, Any], i: int, errors: FieldErrors) -> None
         errors.add(f"lines[{i}].condition", "not_one_of", choices="resellable, damaged")
 
 
-def _received(ret_lines: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, list[int]]:
+def _received(ret_lines: dict[str, Any], lines: list[ReceiptLineIn]) -> dict[str, list[int]]:
     """SKU → [resellable, damaged], checked against what the return asked for."""
     got: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     errors = FieldErrors()
@@ -352,14 +361,16 @@ def _received(ret_lines: dict[str, Any], lines: list[dict[str, Any]]) -> dict[st
 
 
 def receive_return(
-    db: Database, actor: Actor, return_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, return_id: str, body: ReturnReceipt
+) -> ReturnView:
     _check_receipt(body)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnView:
         ret = fetch_return(conn, return_id)
         rules.check_return_transition(ret.status, ReturnStatus.RECEIVED, return_id)
-        loc = receiving(conn, body["location"], field="location")
+        location = body.get("location")
+        assert location is not None  # _check_receipt refused a receipt without one
+        loc = receiving(conn, location, field="location")
         ret_lines = {
             r.sku: r for r in conn.execute(select(ReturnLine).where(ReturnLine.return_id == ret.id))
         }

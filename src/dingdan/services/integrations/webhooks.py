@@ -217,7 +217,7 @@ def _resource(conn: Connection, topic: str, payload: dict[str, Any]) -> dict[str
             return dict(order_queries.view(conn, order_queries.fetch(conn, payload["number"])))
         if topic.startswith("return.") and payload.get("return_id"):
             ret = return_queries.fetch_return(conn, str(payload["return_id"]))
-            return return_queries.return_view(conn, ret)
+            return dict(return_queries.return_view(conn, ret))
     except NotFound:
         pass  # gone since: the event's own words are what is left to say
     return dict(payload)

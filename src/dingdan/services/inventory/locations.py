@@ -12,6 +12,7 @@ from dingdan.domain.catalog import products as rules
 from dingdan.domain.shared import regions
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
 from dingdan.domain.shared.numbers import MAX_INT
+from dingdan.services.inventory.shapes import LocationCommand, LocationView
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -26,7 +27,7 @@ _TEXT = {"line1": 300, "line2": 300, "city": 100, "region": 100, "postal_code": 
 EDITABLE = {"name", "kind", "country", "priority", "active", "regions", *_TEXT}
 
 
-def location_view(loc: Row[Any] | Any) -> dict[str, Any]:
+def location_view(loc: Row[Any] | Any) -> LocationView:
     return {
         "id": str(loc.id),
         "code": loc.code,
@@ -47,7 +48,7 @@ def location_view(loc: Row[Any] | Any) -> dict[str, Any]:
     }
 
 
-def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+def _columns(data: LocationCommand, *, creating: bool) -> dict[str, Any]:
     import pycountry
 
     errors = FieldErrors()
@@ -105,10 +106,10 @@ def receiving(conn: Connection, code: str, field: str) -> Row[Any]:
     return row
 
 
-def create_location(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_location(db: Database, actor: Actor, data: LocationCommand) -> LocationView:
     cols = _columns(data, creating=True)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> LocationView:
         if conn.execute(select(Location.id).where(Location.code == cols["code"])).first():
             raise Conflict(detail=f"A location with code {cols['code']!r} already exists.")
         conn.execute(insert(Location).values(**cols))
@@ -119,14 +120,16 @@ def create_location(db: Database, actor: Actor, data: dict[str, Any]) -> dict[st
     return db.write(work)
 
 
-def get_location(db: Database, code: str) -> dict[str, Any]:
+def get_location(db: Database, code: str) -> LocationView:
     return db.read(lambda conn: location_view(fetch(conn, code)))
 
 
-def update_location(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+def update_location(
+    db: Database, actor: Actor, code: str, data: LocationCommand
+) -> LocationView:
     cols = _columns(data, creating=False)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> LocationView:
         before = location_view(fetch(conn, code))
         if cols:
             conn.execute(update(Location).where(Location.code == code).values(**cols))

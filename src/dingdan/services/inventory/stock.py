@@ -15,6 +15,18 @@ from dingdan.domain.inventory.stock import MovementKind, check_lines, reason_cod
 from dingdan.domain.shared.errors import FieldErrors, InsufficientStock, NotFound, ValidationFailed
 from dingdan.services.inventory.locations import fetch as fetch_location
 from dingdan.services.inventory.locations import receiving
+from dingdan.services.inventory.shapes import (
+    AdjustmentCommand,
+    AdjustmentView,
+    LedgerDifference,
+    ReceiptCommand,
+    ReceiptView,
+    SkuLevelView,
+    StockLineIn,
+    StockLineOut,
+    TransferCommand,
+    TransferView,
+)
 from dingdan.services.orders import backorders
 from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, iso, page_of
 from dingdan.services.shared.view_types import LocationLevelView, StockView
@@ -42,7 +54,7 @@ def _level(conn: Connection, product_id: int, location_id: int) -> tuple[int, in
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def _level_view(conn: Connection, sku: str, pid: int, loc: Any) -> dict[str, Any]:
+def _level_view(conn: Connection, sku: str, pid: int, loc: Any) -> SkuLevelView:
     on_hand, reserved = _level(conn, pid, loc.id)
     return {
         "sku": sku,
@@ -53,13 +65,23 @@ def _level_view(conn: Connection, sku: str, pid: int, loc: Any) -> dict[str, Any
     }
 
 
-def receive(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def _checked_lines(lines: list[StockLineIn] | None) -> list[StockLineOut]:
+    """A command's lines once ``check_lines`` accepted them."""
+    checked: list[StockLineOut] = []
+    for ln in lines or []:
+        sku, quantity = ln["sku"], ln["quantity"]
+        assert sku is not None and quantity is not None  # check_lines refused a missing one
+        checked.append({"sku": sku, "quantity": quantity})
+    return checked
+
+
+def receive(db: Database, actor: Actor, data: ReceiptCommand) -> ReceiptView:
     errors = FieldErrors()
     check_lines(data.get("lines"), errors)
     errors.raise_if_any()
-    lines = data["lines"]
+    lines = _checked_lines(data.get("lines"))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReceiptView:
         loc = receiving(conn, data.get("location") or "", field="location")
         ids = product_ids(conn, [ln["sku"] for ln in lines])
         moves = [
@@ -80,7 +102,7 @@ def receive(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     return db.write(work)
 
 
-def adjust(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def adjust(db: Database, actor: Actor, data: AdjustmentCommand) -> AdjustmentView:
     errors = FieldErrors()
     delta, reason = data.get("delta"), data.get("reason")
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
@@ -90,21 +112,23 @@ def adjust(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     errors.raise_if_any()
     assert isinstance(delta, int) and isinstance(reason, str)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> AdjustmentView:
         loc = fetch_location(conn, data.get("location") or "", field="location")
-        pid = _one_product(conn, data.get("sku"))
+        sku = data.get("sku")
+        pid = _one_product(conn, sku)
+        assert sku is not None  # _one_product refused a missing one
         move = stock_sql.Move(pid, loc.id, MovementKind.ADJUSTMENT, delta)
         if stock_sql.try_apply(
             conn, [move], actor=actor.name, reason=reason.strip(), reference=data.get("reference")
         ):
             on_hand, reserved = _level(conn, pid, loc.id)
             raise InsufficientStock(
-                detail=f"{data['sku']} at {loc.code} has {on_hand} on hand and {reserved} "
+                detail=f"{sku} at {loc.code} has {on_hand} on hand and {reserved} "
                 f"reserved; a change of {delta} would leave less on hand than is reserved."
             )
         if delta > 0:
             backorders.allocate(conn, actor, [(pid, loc.id)])
-        view = _level_view(conn, data["sku"], pid, loc)
+        view = _level_view(conn, sku, pid, loc)
         return {
             **view,
             "delta": delta,
@@ -124,16 +148,16 @@ def _one_product(conn: Connection, sku: Any) -> int:
     return int(pid)
 
 
-def transfer(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def transfer(db: Database, actor: Actor, data: TransferCommand) -> TransferView:
     """Move stock between locations in one transaction: both sides or neither."""
     errors = FieldErrors()
     check_lines(data.get("lines"), errors)
     if data.get("from_location") == data.get("to_location"):
         errors.add("to_location", "same_location")
     errors.raise_if_any()
-    lines = data["lines"]
+    lines = _checked_lines(data.get("lines"))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TransferView:
         src = fetch_location(conn, data.get("from_location") or "", field="from_location")
         dst = receiving(conn, data.get("to_location") or "", field="to_location")
         ids = product_ids(conn, [ln["sku"] for ln in lines])
@@ -289,10 +313,10 @@ def levels(
     return page_of(rows, limit, item, lambda r: (r.sku, r.code))
 
 
-def verify(db: Database) -> list[dict[str, Any]]:
+def verify(db: Database) -> list[LedgerDifference]:
     """Every level that differs from its ledger, named by SKU and location code."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[LedgerDifference]:
         diffs = stock_sql.verify(conn)
         if not diffs:
             return []

@@ -29,6 +29,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.retries import retry_delay
+from dingdan.services.jobs.shapes import JobView
 from dingdan.services.shared.common import Page, check_limit, decode_cursor, iso, page_of
 from dingdan.services.shared.leases import lease
 
@@ -122,7 +123,7 @@ def settle(conn: Connection, handled: Sequence[int], failed: Sequence[Failure]) 
         )
 
 
-def job_view(row: Any) -> dict[str, Any]:
+def job_view(row: Any) -> JobView:
     return {
         "id": str(row.id),
         "topic": row.topic,
@@ -149,11 +150,11 @@ def list_jobs(db: Database, status: str | None, limit: int = 50, cursor: str | N
     return page_of(rows, limit, job_view, lambda r: (r.id,))
 
 
-def replay(db: Database, job_id: str) -> dict[str, Any]:
+def replay(db: Database, job_id: str) -> JobView:
     """A dead message back in the queue, its attempts counted from zero again."""
     mid = row_id(job_id)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> JobView:
         row = conn.execute(select(_OUTBOX).where(_OUTBOX.c.id == mid)).first()
         if row is None:
             raise NotFound(detail=f"No job with id {job_id!r}.")

@@ -343,7 +343,7 @@ def scan(db: Database, now: datetime | None = None) -> dict[str, int]:
     return {name: fn(db, now) for name, fn in SCANS.items()}
 
 
-def run(db: Database, every: float = 60.0) -> dict[str, Any] | None:
+def run(db: Database, every: float = 60.0) -> dict[str, int] | None:
     """``scan`` when ``every`` seconds have passed since this process last did (the worker's
     5-second round is cheap most of the time); the reorder scan only in the one process that
     claims its hour."""

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
@@ -38,6 +37,7 @@ from dingdan.services.inventory import channel_feed
 from dingdan.services.invoicing import consumers as invoicing
 from dingdan.services.invoicing import uploads as invoice_uploads
 from dingdan.services.jobs import outbox, staff_alerts
+from dingdan.services.jobs.shapes import FrequentRound, Round, RoundJobs
 from dingdan.services.messaging import notifications, outbound, sending, supplier_orders
 from dingdan.services.orders import customer_rights, search_index
 from dingdan.services.payments import (
@@ -302,7 +302,7 @@ def apply_retention(db: Database, now: datetime | None = None) -> int:
     return len(customer_rights.anonymise_inactive(db, years, now))
 
 
-def run_frequent(db: Database) -> dict[str, Any]:
+def run_frequent(db: Database) -> FrequentRound:
     """What runs every second: the stock changes channels hear of (``inventory.changed``),
     the outbox and the live pages' names of what it changed, the search index of the new
     orders, and the webhook deliveries that are due (handed to their own threads), and the
@@ -319,14 +319,14 @@ def run_frequent(db: Database) -> dict[str, Any]:
     }
 
 
-def run_once(db: Database, bank_transfer_hours: float, background: bool = False) -> dict[str, Any]:
+def run_once(db: Database, bank_transfer_hours: float, background: bool = False) -> Round:
     """One round. ``background``: also start the work that runs in threads of its own (the
     demand forecasts), as the long-running worker does; one round alone (tests, ``worker
     --once``) leaves it out, so that no thread outlives the round."""
     # First the jobs that may write events or messages (a cancellation, a settled payment,
     # a low-stock crossing, a reminder), so that this round's outbox drain and senders take
     # them; last the documents (rendering takes the longest, outside any transaction).
-    done: dict[str, Any] = {
+    done: RoundJobs = {
         "cancelled": cancel_unpaid_bank_transfers(db, bank_transfer_hours),
         "payment_intents": recover_payment_intents(db),
         "staff_alerts": staff_alerts.run(db),

@@ -17,6 +17,16 @@ from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.messaging import outbound, templating
+from dingdan.services.messaging.shapes import (
+    MessageView,
+    PreviewCommand,
+    PreviewView,
+    TemplateFields,
+    TemplateList,
+    TemplateSummary,
+    TemplateView,
+    TestSendCommand,
+)
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -30,7 +40,7 @@ from dingdan.services.shared.common import (
 STATUSES = ("pending", "sent", "dead", "not_configured")
 
 
-def message_view(row: Any) -> dict[str, Any]:
+def message_view(row: Any) -> MessageView:
     return {
         "id": str(row.id),
         "order": row.order_number,
@@ -71,11 +81,11 @@ def list_messages(
     return page_of(rows, limit, message_view, lambda r: (r.id,))
 
 
-def retry(db: Database, actor: Actor, message: str) -> dict[str, Any]:
+def retry(db: Database, actor: Actor, message: str) -> MessageView:
     """A dead (or not yet configured) message due again now, its attempts from zero."""
     mid = row_id(message)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> MessageView:
         row = conn.execute(select(Message).where(Message.id == mid)).first()
         if row is None:
             raise NotFound(detail=f"No message with id {message!r}.")
@@ -116,8 +126,8 @@ def _check_kind(kind: str, locale: str) -> None:
         raise NotFound(detail=f"No language {locale!r} (zh-Hant, zh-Hans, en).")
 
 
-def _template_view(kind: str, locale: str, row: Any | None) -> dict[str, Any]:
-    fields = (
+def _template_view(kind: str, locale: str, row: Any | None) -> TemplateView:
+    fields: TemplateFields = (
         {"subject": row.subject, "text": row.text, "html": row.html}
         if row is not None
         else templating.default(kind, locale)
@@ -125,7 +135,9 @@ def _template_view(kind: str, locale: str, row: Any | None) -> dict[str, Any]:
     return {
         "kind": kind,
         "locale": locale,
-        **fields,
+        "subject": fields["subject"],
+        "text": fields["text"],
+        "html": fields["html"],
         "is_default": row is None,
         "updated_by": row.updated_by if row is not None else None,
         "updated_at": iso(row.updated_at) if row is not None else None,
@@ -141,10 +153,10 @@ def _row(conn: Connection, kind: str, locale: str) -> Any | None:
     ).first()
 
 
-def list_templates(db: Database) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def list_templates(db: Database) -> TemplateList:
+    def work(conn: Connection) -> TemplateList:
         saved = {(r.kind, r.locale): r for r in conn.execute(select(MessageTemplate))}
-        items = [
+        items: list[TemplateSummary] = [
             {"kind": k, "locale": loc, "is_default": (k, loc) not in saved}
             for k in templating.KINDS
             for loc in templating.LOCALES
@@ -154,25 +166,27 @@ def list_templates(db: Database) -> dict[str, Any]:
     return db.read(work)
 
 
-def get_template(db: Database, kind: str, locale: str) -> dict[str, Any]:
+def get_template(db: Database, kind: str, locale: str) -> TemplateView:
     _check_kind(kind, locale)
     return db.read(lambda conn: _template_view(kind, locale, _row(conn, kind, locale)))
 
 
-def _fields(body: dict[str, Any]) -> dict[str, str]:
+def _fields(body: TemplateFields | PreviewCommand) -> TemplateFields:
     templating.check(body)
-    return {name: body[name] for name in templating.FIELDS}
+    subject, text, html = body.get("subject"), body.get("text"), body.get("html")
+    assert subject is not None and text is not None and html is not None  # checked
+    return {"subject": subject, "text": text, "html": html}
 
 
 def put_template(
-    db: Database, actor: Actor, kind: str, locale: str, body: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, kind: str, locale: str, body: TemplateFields
+) -> TemplateView:
     """Save the seller's wording, after the check (templating.check): a template that is
     saved renders."""
     _check_kind(kind, locale)
     fields = _fields(body)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TemplateView:
         values = {**fields, "updated_by": actor.name, "updated_at": utcnow()}
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(MessageTemplate).values(kind=kind, locale=locale, **values)
@@ -183,10 +197,10 @@ def put_template(
     return db.write(work)
 
 
-def reset_template(db: Database, actor: Actor, kind: str, locale: str) -> dict[str, Any]:
+def reset_template(db: Database, actor: Actor, kind: str, locale: str) -> TemplateView:
     _check_kind(kind, locale)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TemplateView:
         conn.execute(
             delete(MessageTemplate).where(
                 MessageTemplate.kind == kind, MessageTemplate.locale == locale
@@ -207,13 +221,13 @@ def _order(conn: Connection, number: Any) -> Any:
     return order
 
 
-def preview(db: Database, kind: str, locale: str, body: dict[str, Any]) -> dict[str, Any]:
+def preview(db: Database, kind: str, locale: str, body: PreviewCommand) -> PreviewView:
     """The message as ``order`` would get it: with the template in the body (not saved; it
     is checked first) or the one in force."""
     _check_kind(kind, locale)
     draft = _fields(body) if any(body.get(f) for f in templating.FIELDS) else None
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PreviewView:
         order = _order(conn, body.get("order"))
         ctx = outbound.context(conn, order, {})
         if draft is not None:
@@ -228,8 +242,8 @@ def preview(db: Database, kind: str, locale: str, body: dict[str, Any]) -> dict[
 
 
 def test_send(
-    db: Database, actor: Actor, kind: str, locale: str, body: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, kind: str, locale: str, body: TestSendCommand
+) -> MessageView:
     """Queue the template in force, filled with the newest order (or ``order``), to ``to``;
     the sender sends it like any other message."""
     _check_kind(kind, locale)
@@ -237,7 +251,7 @@ def test_send(
     if not isinstance(to, str) or "@" not in to or len(to) > 254 or any(c in to for c in "\r\n <>"):
         raise ValidationFailed.on("to", "invalid", reason="an email address")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> MessageView:
         if body.get("order"):
             order = _order(conn, body["order"])
         else:

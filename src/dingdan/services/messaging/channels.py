@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from urllib import error, parse, request
 
@@ -30,7 +31,13 @@ from dingdan.db.tables import Setting
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.numbers import row_id
-from dingdan.services.messaging.sending import Outcome
+from dingdan.services.messaging.sending import Notifier, Outcome
+from dingdan.services.messaging.shapes import (
+    CustomerChannelCommand,
+    CustomerChannelView,
+    ProvidersCommand,
+    ProvidersView,
+)
 from dingdan.services.shared.common import Actor, audit
 
 KEY = "message_providers"
@@ -72,11 +79,25 @@ def _stored(providers: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     }
 
 
-def _shown(providers: dict[str, dict[str, str]]) -> dict[str, Any]:
+def _secret(value: str) -> str:
+    return shown_secret(value) if value else value
+
+
+def _shown(providers: dict[str, dict[str, str]]) -> ProvidersView:
+    line, sms = providers["line"], providers["sms"]
     return {
-        p: {f: (shown_secret(v) if f in SECRETS and v else v) for f, v in fields.items()}
-        | {"configured": _ready(p, fields)}
-        for p, fields in providers.items()
+        "line": {
+            "channel_access_token": _secret(line["channel_access_token"]),
+            "api_base": line["api_base"],
+            "configured": _ready("line", line),
+        },
+        "sms": {
+            "account_sid": sms["account_sid"],
+            "auth_token": _secret(sms["auth_token"]),
+            "from_number": sms["from_number"],
+            "api_base": sms["api_base"],
+            "configured": _ready("sms", sms),
+        },
     }
 
 
@@ -85,15 +106,22 @@ def _ready(provider: str, fields: dict[str, str]) -> bool:
     return all(fields.get(f) for f in need)
 
 
-def get_providers(db: Database) -> dict[str, Any]:
+def _sent(body: Mapping[str, object], provider: str) -> dict[str, object]:
+    """The fields sent for ``provider`` (none: it was left out)."""
+    given = body.get(provider) or {}
+    return given if isinstance(given, dict) else {}
+
+
+def get_providers(db: Database) -> ProvidersView:
     return db.read(lambda conn: _shown(load(conn)))
 
 
-def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def put_providers(db: Database, actor: Actor, body: ProvidersCommand) -> ProvidersView:
     """Replace the providers' settings; a secret sent as "••••" or left out is kept."""
     errors = FieldErrors()
+    raw: Mapping[str, object] = body  # checked field by field below
     for p, fields in PROVIDER_FIELDS.items():
-        given = body.get(p) or {}
+        given = raw.get(p) or {}
         if not isinstance(given, dict):
             errors.add(p, "not_an_object")
             continue
@@ -106,14 +134,14 @@ def put_providers(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str,
             errors.add(f"{p}.api_base", "invalid", reason="an http(s) address")
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ProvidersView:
         before = load(conn)
         after = {
             p: {
                 f: (
                     before[p][f]
-                    if f in SECRETS and _kept((body.get(p) or {}).get(f))
-                    else str((body.get(p) or {}).get(f) or "").strip()
+                    if f in SECRETS and _kept(_sent(raw, p).get(f))
+                    else str(_sent(raw, p).get(f) or "").strip()
                 )
                 for f in fs
             }
@@ -143,14 +171,14 @@ def channel_of(conn: Connection, customer_id: int) -> tuple[str, str | None]:
     return (row.channel, row.line_user_id) if row is not None else ("email", None)
 
 
-def _channel_view(customer_id: int, channel: str, line_user_id: str | None) -> dict[str, Any]:
+def _channel_view(customer_id: int, channel: str, line_user_id: str | None) -> CustomerChannelView:
     return {"customer": str(customer_id), "channel": channel, "line_user_id": line_user_id}
 
 
-def get_customer_channel(db: Database, customer: str) -> dict[str, Any]:
+def get_customer_channel(db: Database, customer: str) -> CustomerChannelView:
     cid = row_id(customer)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CustomerChannelView:
         if conn.execute(select(Customer.id).where(Customer.id == cid)).first() is None:
             raise NotFound(detail=f"No customer with id {customer!r}.")
         return _channel_view(cid, *channel_of(conn, cid))
@@ -159,8 +187,8 @@ def get_customer_channel(db: Database, customer: str) -> dict[str, Any]:
 
 
 def put_customer_channel(
-    db: Database, actor: Actor, customer: str, body: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, customer: str, body: CustomerChannelCommand
+) -> CustomerChannelView:
     """The channel the customer agreed to: email, line (with their LINE user id) or sms
     (to the phone of each order)."""
     cid = row_id(customer)
@@ -175,7 +203,7 @@ def put_customer_channel(
             errors.add("line_user_id", "invalid", reason="a LINE user id, U and 32 hex digits")
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CustomerChannelView:
         if conn.execute(select(Customer.id).where(Customer.id == cid)).first() is None:
             raise NotFound(detail=f"No customer with id {customer!r}.")
         line_user = str(user) if channel == "line" else None
@@ -272,10 +300,10 @@ class TwilioSmsNotifier:
         return Outcome()
 
 
-def notifiers(conn: Connection) -> dict[str, Any]:
+def notifiers(conn: Connection) -> dict[str, Notifier]:
     """The LINE and SMS senders the seller has set up."""
     providers = load(conn)
-    found: dict[str, Any] = {}
+    found: dict[str, Notifier] = {}
     line = providers["line"]
     if _ready("line", line):
         found["line"] = LineNotifier(line["channel_access_token"], line["api_base"])

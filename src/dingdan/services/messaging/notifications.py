@@ -20,7 +20,7 @@ but new orders, which would be a mail per order). A user's own choice (``/accoun
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from gettext import NullTranslations
 from html import escape
@@ -43,6 +43,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.messaging import outbound
+from dingdan.services.messaging.shapes import ComposedMessage, NotificationView, PreferenceView
 
 
 def N_(text: str) -> str:  # noqa: N802 - the extractor's keyword: marked, translated later
@@ -177,8 +178,9 @@ def translator(language: str | None) -> Callable[[str], str]:
     return _translations(language_of(language)).gettext
 
 
-def render(kind: str, params: dict[str, Any], language: str | None) -> tuple[str, str]:
-    """(title, text) of one notification in ``language`` (zh_Hant, zh_Hans, en)."""
+def render(kind: str, params: Mapping[str, object], language: str | None) -> tuple[str, str]:
+    """(title, text) of one notification in ``language`` (zh_Hant, zh_Hans, en), its
+    ``params`` (the stored JSON) filling the kind's words."""
     _ = translator(language)
     values = {k: ("" if v is None else v) for k, v in (params or {}).items()}
     if "stage" in values:
@@ -249,7 +251,7 @@ def notify(
     conn: Connection,
     kind: str,
     key: str,
-    params: dict[str, Any],
+    params: Mapping[str, object],
     link: str = "",
     extra_roles: Iterable[str] = (),
     audience: list[tuple[Any, bool, bool]] | None = None,
@@ -284,14 +286,14 @@ def notify(
 
 
 def _queue_email(
-    conn: Connection, nid: int, kind: str, params: dict[str, Any], link: str, user: Any
+    conn: Connection, nid: int, kind: str, params: Mapping[str, object], link: str, user: Any
 ) -> None:
     language = language_of(user.language)
     title, text = render(kind, params, language)
     url = f"{get_settings().public_base_url()}{link}" if link else ""
     body_text = f"{text}\n\n{url}\n" if url else f"{text}\n"
     link_html = f'<p><a href="{escape(url)}">{escape(url)}</a></p>' if url else ""
-    body = {
+    body: ComposedMessage = {
         "subject": title,
         "text": body_text,
         "html": f"<p>{escape(text)}</p>{link_html}",
@@ -352,7 +354,7 @@ def unread_count(db: Database, user_id: int) -> int:
 
 def listing(
     db: Database, user_id: int, language: str | None, unread: bool = False, limit: int = 100
-) -> list[dict[str, Any]]:
+) -> list[NotificationView]:
     """The user's own notifications, newest first, rendered in ``language``."""
     stmt = (
         select(Notification)
@@ -363,7 +365,7 @@ def listing(
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))
     rows = db.read(lambda conn: conn.execute(stmt).all())
-    out = []
+    out: list[NotificationView] = []
     for r in rows:
         title, text = render(r.kind, r.params, language)
         out.append(
@@ -397,7 +399,7 @@ def mark_read(
     return db.write(lambda conn: conn.execute(stmt.values(read_at=utcnow())).rowcount)
 
 
-def preferences(db: Database, user_id: int, role: str) -> list[dict[str, Any]]:
+def preferences(db: Database, user_id: int, role: str) -> list[PreferenceView]:
     """Each kind with the user's choice (or the default of the role): in_app, email."""
 
     def work(conn: Connection) -> dict[str, tuple[bool, bool]]:
@@ -409,7 +411,7 @@ def preferences(db: Database, user_id: int, role: str) -> list[dict[str, Any]]:
         }
 
     chosen = db.read(work)
-    out = []
+    out: list[PreferenceView] = []
     for kind in KINDS:
         in_app, email = chosen.get(kind) or default_choice(role, kind)
         out.append({"kind": kind, "in_app": in_app, "email": email, "chosen": kind in chosen})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,19 @@ from dingdan.domain.shared.money import format_amount
 from dingdan.services.fulfilment import pickup
 from dingdan.services.messaging import channels, ratings, templating
 from dingdan.services.messaging import shop as shop_settings
+from dingdan.services.messaging.shapes import (
+    BankContext,
+    CancelContext,
+    ComposedMessage,
+    ContextChanges,
+    MessageContext,
+    MessageValues,
+    OrderContext,
+    PickupContext,
+    ShipmentContext,
+    ShopContext,
+    TemplateFields,
+)
 
 log = logging.getLogger("dingdan.messaging")
 
@@ -75,7 +89,7 @@ def _when(dt: datetime | None) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else ""
 
 
-def _order_context(conn: Connection, order: Any) -> dict[str, Any]:
+def _order_context(conn: Connection, order: Any) -> OrderContext:
     cur = order.currency
     lines = conn.execute(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
@@ -109,12 +123,21 @@ def _order_context(conn: Connection, order: Any) -> dict[str, Any]:
     }
 
 
-def _shipment_context(conn: Connection, shipment_id: Any) -> dict[str, Any]:
+_NO_SHIPMENT: ShipmentContext = {
+    "carrier": "",
+    "tracking_number": "",
+    "carrier_tracking_url": "",
+    "exception": "",
+}
+
+
+def _shipment_context(conn: Connection, shipment_id: object) -> ShipmentContext:
+    """The event's shipment; all empty when it names none."""
     if shipment_id is None or not re.fullmatch(r"[0-9]{1,18}", str(shipment_id)):
-        return {}
-    s = conn.execute(select(Shipment).where(Shipment.id == int(shipment_id))).first()
+        return {**_NO_SHIPMENT}
+    s = conn.execute(select(Shipment).where(Shipment.id == int(str(shipment_id)))).first()
     if s is None:
-        return {}
+        return {**_NO_SHIPMENT}
     row = conn.execute(select(CarrierRow).where(CarrierRow.code == s.carrier)).first()
     default = known.get_carrier(s.carrier)
     pattern = row.tracking_url if row is not None else (default.tracking_url if default else None)
@@ -128,11 +151,11 @@ def _shipment_context(conn: Connection, shipment_id: Any) -> dict[str, Any]:
     }
 
 
-def _pickup_context(conn: Connection, order: Any) -> dict[str, str]:
+def _pickup_context(conn: Connection, order: Any) -> PickupContext:
     """The store-pickup order's code and where to collect it (empty for other orders)."""
     found = pickup.pickup_of(conn, order.id)
     if found is None:
-        return dict.fromkeys(templating.VARIABLES["pickup"], "")
+        return {"code": "", "location": "", "address": "", "phone": ""}
     loc = found["location"]
     parts = (loc["postal_code"], loc["region"], loc["city"], loc["line1"], loc["line2"])
     return {
@@ -143,47 +166,69 @@ def _pickup_context(conn: Connection, order: Any) -> dict[str, str]:
     }
 
 
-def _shop_context(shop: dict[str, str]) -> dict[str, str]:
+def _shop_context(shop: dict[str, str]) -> ShopContext:
     """The shop as messages show it: its logo elsewhere, else the one Dingdan serves (by
     its public address: a message is read far from this server)."""
-    keys = ("name", "email", "phone", "line_id", "address", "return_policy", "return_address")
     logo = shop["logo_url"] or (
         get_settings().public_base_url() + shop["logo"] if shop.get("logo") else ""
     )
-    return {**{k: shop[k] for k in keys}, "logo_url": logo}
+    return {
+        "name": shop["name"],
+        "email": shop["email"],
+        "phone": shop["phone"],
+        "line_id": shop["line_id"],
+        "address": shop["address"],
+        "return_policy": shop["return_policy"],
+        "return_address": shop["return_address"],
+        "logo_url": logo,
+    }
+
+
+def _text(value: object) -> str:
+    """A payload's value as a template shows it; "" when it is missing or empty."""
+    if not value:
+        return ""
+    return value if isinstance(value, str) else str(value)
 
 
 def context(
-    conn: Connection, order: Any, payload: dict[str, Any], extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Every documented variable for a message about ``order`` (templating.VARIABLES)."""
+    conn: Connection,
+    order: Any,
+    payload: Mapping[str, object],
+    extra: ContextChanges | None = None,
+) -> MessageContext:
+    """Every documented variable for a message about ``order`` (templating.VARIABLES),
+    from the order and the event's ``payload``; ``extra`` replaces some."""
     shop = shop_settings.load(conn)
     url = tracking_url(order)
     cur = order.currency
-    empty = {k: ("" if v is None else v) for k, v in templating.sample().items()}
-    return {
-        **{k: {f: "" for f in v} if isinstance(v, dict) else "" for k, v in empty.items()},
+    bank: BankContext = {
+        "bank_name": shop["bank_name"],
+        "bank_code": shop["bank_code"],
+        "account_name": shop["account_name"],
+        "account_number": shop["account_number"],
+    }
+    found: MessageContext = {
         "shop": _shop_context(shop),
-        "bank": {k: shop[k] for k in ("bank_name", "bank_code", "account_name", "account_number")},
+        "bank": bank,
         "order": _order_context(conn, order),
         "tracking_url": url,
         "pay_url": pay_url(order),
         "rating_url": ratings.rating_url(get_settings().public_base_url(), order.tracking_token),
-        "shipment": _shipment_context(conn, payload.get("shipment_id"))
-        or dict.fromkeys(templating.VARIABLES["shipment"], ""),
+        "shipment": _shipment_context(conn, payload.get("shipment_id")),
         "rma": {"id": str(payload.get("return_id") or ""), "status": ""},
         "refund": {
             "amount": str(payload.get("amount") or ""),
-            "reason": payload.get("reason") or "",
+            "reason": _text(payload.get("reason")),
         },
         "credit": {"amount": str(payload.get("amount") or ""), "currency": cur},
-        "cancel": {"reason": payload.get("reason") or "", "deadline": ""},
+        "cancel": {"reason": _text(payload.get("reason")), "deadline": ""},
         "pickup": _pickup_context(conn, order),
-        **(extra or {}),
     }
+    return {**found, **(extra or {})}
 
 
-def template_in_force(conn: Connection, kind: str, locale: str) -> dict[str, str]:
+def template_in_force(conn: Connection, kind: str, locale: str) -> TemplateFields:
     row = conn.execute(
         select(MessageTemplate).where(
             MessageTemplate.kind == kind, MessageTemplate.locale == locale
@@ -194,7 +239,7 @@ def template_in_force(conn: Connection, kind: str, locale: str) -> dict[str, str
     return {"subject": row.subject, "text": row.text, "html": row.html}
 
 
-def compose(conn: Connection, kind: str, locale: str, ctx: dict[str, Any]) -> dict[str, str]:
+def compose(conn: Connection, kind: str, locale: str, ctx: MessageContext) -> ComposedMessage:
     """Subject, text and full HTML (inside the shop's layout) of one message. A saved
     template was checked when saved; should one still fail, the default is used (logged),
     so that the customer hears anyway."""
@@ -206,7 +251,7 @@ def compose(conn: Connection, kind: str, locale: str, ctx: dict[str, Any]) -> di
     return compose_with(out, locale, ctx["shop"])
 
 
-def compose_with(out: dict[str, str], locale: str, shop: dict[str, str]) -> dict[str, str]:
+def compose_with(out: TemplateFields, locale: str, shop: ShopContext) -> ComposedMessage:
     """A rendered template completed: the shop's signature under the text, the HTML inside
     the shop's layout (logo, name, contact)."""
     footer = "\n-- \n" + "\n".join(
@@ -226,7 +271,7 @@ def compose_with(out: dict[str, str], locale: str, shop: dict[str, str]) -> dict
     }
 
 
-def insert_message(conn: Connection, values: dict[str, Any]) -> bool:
+def insert_message(conn: Connection, values: MessageValues) -> bool:
     """Insert-if-absent by (source, kind, channel, recipient); whether it was new."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = (
@@ -239,7 +284,7 @@ def insert_message(conn: Connection, values: dict[str, Any]) -> bool:
 
 
 def insert_with_attachments(
-    conn: Connection, values: dict[str, Any], document_ids: list[int]
+    conn: Connection, values: MessageValues, document_ids: list[int]
 ) -> bool:
     """``insert_message``, and the stored documents it carries as attachments (references,
     not bytes: the sender reads each file when it sends, and waits while one is still being
@@ -273,8 +318,8 @@ def queue(
     source: str,
     kind: str,
     order: Any,
-    payload: dict[str, Any],
-    extra: dict[str, Any] | None = None,
+    payload: Mapping[str, object],
+    extra: ContextChanges | None = None,
 ) -> bool:
     """Write the message of ``kind`` about ``order`` to its customer, once per source, by
     the channel the customer agreed to (email unless they chose LINE or SMS)."""
@@ -297,8 +342,8 @@ def queue(
 
 
 def message_values(
-    source: str, kind: str, locale: str, recipient: str, number: str | None, body: dict[str, str]
-) -> dict[str, Any]:
+    source: str, kind: str, locale: str, recipient: str, number: str | None, body: ComposedMessage
+) -> MessageValues:
     return {
         "source": source,
         "order_number": number,
@@ -366,7 +411,10 @@ def queue_payment_reminders(db: Database, hours: float, batch: int = 500) -> lis
         ).all()
         done = []
         for order in orders:
-            deadline = {"reason": "", "deadline": _when(order.created_at + cancel_after)}
+            deadline: CancelContext = {
+                "reason": "",
+                "deadline": _when(order.created_at + cancel_after),
+            }
             if queue(
                 conn,
                 f"reminder:{order.number}",

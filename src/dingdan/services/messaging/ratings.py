@@ -16,6 +16,7 @@ from dingdan.db.message_tables import OrderRating
 from dingdan.db.order_tables import Order
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound
 from dingdan.domain.shared.text import check_clean
+from dingdan.services.messaging.shapes import RatingCommand, RatingLink, RatingView
 from dingdan.services.orders import tracking
 from dingdan.services.shared.common import iso
 
@@ -36,14 +37,14 @@ def _order(conn: Connection, token: str, sig: Any) -> Any:
     return order
 
 
-def _view(row: Any) -> dict[str, Any]:
+def _view(row: Any) -> RatingView:
     return {"rating": row.rating, "comment": row.comment, "created_at": iso(row.created_at)}
 
 
-def for_link(db: Database, token: str, sig: Any) -> dict[str, Any]:
+def for_link(db: Database, token: str, sig: Any) -> RatingLink:
     """What the rating page shows: the order's number, language and any rating given."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RatingLink:
         order = _order(conn, token, sig)
         row = conn.execute(select(OrderRating).where(OrderRating.order_id == order.id)).first()
         return {
@@ -55,7 +56,7 @@ def for_link(db: Database, token: str, sig: Any) -> dict[str, Any]:
     return db.read(work)
 
 
-def rate(db: Database, token: str, sig: Any, body: dict[str, Any]) -> dict[str, Any]:
+def rate(db: Database, token: str, sig: Any, body: RatingCommand) -> RatingView:
     """Record the rating once; a second is a Conflict (the first stands)."""
     errors = FieldErrors()
     score = body.get("rating")
@@ -68,7 +69,7 @@ def rate(db: Database, token: str, sig: Any, body: dict[str, Any]) -> dict[str, 
         check_clean(comment, "comment", errors, multiline=True)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RatingView:
         order = _order(conn, token, sig)
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(OrderRating).values(
@@ -83,7 +84,7 @@ def rate(db: Database, token: str, sig: Any, body: dict[str, Any]) -> dict[str, 
     return db.write(work)
 
 
-def rating_of(db: Database, number: str) -> dict[str, Any] | None:
+def rating_of(db: Database, number: str) -> RatingView | None:
     """The order's rating, for its page (None: not rated)."""
     row = db.read(
         lambda conn: conn.execute(

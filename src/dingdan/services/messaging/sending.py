@@ -43,6 +43,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.shared.retries import retry_delay
 from dingdan.services.messaging import shop as shop_settings
 from dingdan.services.shared.leases import lease
+from dingdan.services.shared.view_types import StoredFile
 
 log = logging.getLogger("dingdan.messaging")
 LEASE = timedelta(minutes=2)  # far longer than one SMTP conversation (TIMEOUT each step)
@@ -121,7 +122,7 @@ def attachments(db: Database, message_id: int) -> list[tuple[str, bytes]]:
     from dingdan.domain.shared.errors import DomainError
     from dingdan.services.shared import documents, uploads
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[StoredFile]:
         ids = conn.execute(
             select(_A.c.document_id)
             .where(_A.c.message_id == message_id)
@@ -133,8 +134,11 @@ def attachments(db: Database, message_id: int) -> list[tuple[str, bytes]]:
     for f in db.read(work):
         if f["status"] != "ready":
             raise AttachmentUnavailable(f"{f['filename']} could not be made ({f['status']})")
+        path, sha256 = f["storage_path"], f["sha256"]
+        if path is None or sha256 is None:  # a ready document always has both
+            raise AttachmentUnavailable(f"{f['filename']}: the stored file is missing.")
         try:
-            out.append((f["filename"], uploads.read(f["storage_path"], f["sha256"])))
+            out.append((f["filename"], uploads.read(path, sha256)))
         except DomainError as exc:
             raise AttachmentUnavailable(f"{f['filename']}: {exc.detail}") from None
     return out

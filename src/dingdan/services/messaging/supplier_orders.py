@@ -21,6 +21,7 @@ from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import NotFound
 from dingdan.services.messaging import notifications, outbound
 from dingdan.services.messaging import shop as shop_settings
+from dingdan.services.messaging.shapes import ComposedMessage
 from dingdan.services.purchasing import purchase_orders, suppliers
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
@@ -70,7 +71,7 @@ def _language(code: str | None) -> str:
     return (code or "en").replace("-", "_")
 
 
-def render(po: dict[str, Any], supplier: dict[str, Any], shop: dict[str, str]) -> dict[str, str]:
+def render(po: dict[str, Any], supplier: dict[str, Any], shop: dict[str, str]) -> ComposedMessage:
     """The subject, plain text and HTML document of ``po`` in the supplier's language."""
     tr = notifications.translator(_language(supplier.get("language")))
     links = {ln["sku"]: ln for ln in supplier.get("products", [])}

@@ -14,6 +14,7 @@ sample of every variable, so a runtime error shows at save time as well.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -23,6 +24,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from dingdan.domain.shared.errors import FieldErrors
+from dingdan.services.messaging.shapes import MessageContext, OrderLineContext, TemplateFields
 
 LOCALES = ("zh-Hant", "zh-Hans", "en")
 FIELDS = ("subject", "text", "html")
@@ -163,7 +165,7 @@ def _walk(node: nodes.Node, scope: dict[str, Any]) -> None:
         _walk(child, scope)
 
 
-def check(fields: dict[str, str]) -> None:
+def check(fields: Mapping[str, object]) -> None:
     """Raise ValidationFailed naming each bad field (syntax, an undocumented variable, a
     refused construct, or an error when rendered with sample values)."""
     errors = FieldErrors()
@@ -187,14 +189,12 @@ def check(fields: dict[str, str]) -> None:
     errors.raise_if_any("The template has errors.")
 
 
-def render(fields: dict[str, str], context: dict[str, Any]) -> dict[str, str]:
+def render(fields: TemplateFields, context: MessageContext) -> TemplateFields:
     """Subject, text and html of one message; the subject on one line."""
-    out = {}
-    for name in FIELDS:
-        env = environment(name == "html")
-        out[name] = env.from_string(fields[name]).render(context)
-    out["subject"] = " ".join(out["subject"].split())
-    return out
+    subject = environment(False).from_string(fields["subject"]).render(context)
+    text = environment(False).from_string(fields["text"]).render(context)
+    html = environment(True).from_string(fields["html"]).render(context)
+    return {"subject": " ".join(subject.split()), "text": text, "html": html}
 
 
 @cache
@@ -203,10 +203,10 @@ def _defaults_of(kind: str) -> dict[str, dict[str, str]]:
     return tomllib.loads(text.read_text(encoding="utf-8"))
 
 
-def default(kind: str, locale: str) -> dict[str, str]:
+def default(kind: str, locale: str) -> TemplateFields:
     """The template that ships with the code for ``kind`` in ``locale``."""
     d = _defaults_of(kind)[locale]
-    return {name: d[name] for name in FIELDS}
+    return {"subject": d["subject"], "text": d["text"], "html": d["html"]}
 
 
 @cache
@@ -218,10 +218,15 @@ def layout() -> str:
     )
 
 
-def sample() -> dict[str, Any]:
+def sample() -> MessageContext:
     """A value for every documented variable (the check renders with it)."""
-    line = {"sku": "TEA-001", "name": "烏龍茶 Oolong", "quantity": 2}
-    line |= {"unit_price": "350.00", "amount": "700.00"}
+    line: OrderLineContext = {
+        "sku": "TEA-001",
+        "name": "烏龍茶 Oolong",
+        "quantity": 2,
+        "unit_price": "350.00",
+        "amount": "700.00",
+    }
     return {
         "shop": {
             "name": "Dingdan Tea",

@@ -87,9 +87,10 @@ def audit(
     action: str,
     entity_type: str,
     entity_id: str,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
+    before: Mapping[str, object] | None = None,
+    after: Mapping[str, object] | None = None,
 ) -> None:
+    """An audit entry; ``before`` and ``after`` are any view or snapshot, stored as JSON."""
     conn.execute(
         insert(AuditEntry).values(
             actor=actor.name,

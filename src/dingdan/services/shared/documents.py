@@ -23,6 +23,13 @@ from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor, iso
+from dingdan.services.shared.view_types import (
+    DocumentView,
+    LatestPdf,
+    PdfRequested,
+    PdfState,
+    StoredFile,
+)
 
 log = logging.getLogger("dingdan.documents")
 
@@ -51,7 +58,7 @@ def request_pdf(
     filename: str,
     source: str,
     order_numbers: list[str],
-) -> dict[str, Any]:
+) -> PdfRequested:
     """Queue the PDF of ``source`` (a complete HTML document showing ``order_numbers``) for
     the worker. A request waiting and not yet taken by the worker is replaced rather than
     queued twice."""
@@ -90,7 +97,7 @@ def request_pdf(
     return {"id": str(db.write(work)), "status": "pending"}
 
 
-def _doc_view(d: Any) -> dict[str, Any]:
+def _doc_view(d: Any) -> DocumentView:
     return {
         "id": str(d.id),
         "status": d.status,
@@ -103,7 +110,7 @@ def _doc_view(d: Any) -> dict[str, Any]:
     }
 
 
-def pdf_state(db: Database, kind: str, subject: str) -> dict[str, Any]:
+def pdf_state(db: Database, kind: str, subject: str) -> PdfState:
     """``pending`` (being prepared), the latest ``ready`` document (or None), and whether the
     latest request ``failed``."""
     cols = (
@@ -146,7 +153,7 @@ def current_pdf_id(db: Database, kind: str, subject: str) -> int | None:
     return None if row is None or row.status == "failed" else int(row.id)
 
 
-def stored_files(conn: Connection, document_ids: list[int]) -> list[dict[str, Any]]:
+def stored_files(conn: Connection, document_ids: list[int]) -> list[StoredFile]:
     """Where each document's file is kept (``status``, ``filename``, ``storage_path``,
     ``sha256``), in the order given; the bytes are read with ``uploads.read`` outside the
     transaction."""
@@ -177,7 +184,7 @@ def stored_files(conn: Connection, document_ids: list[int]) -> list[dict[str, An
     ]
 
 
-def latest_pdf(db: Database, kind: str, subject: str) -> dict[str, Any]:
+def latest_pdf(db: Database, kind: str, subject: str) -> LatestPdf:
     """The latest rendered PDF: ``data`` (bytes), ``filename``, ``order_numbers`` (whose
     views to audit); NotFound when none is ready yet."""
     row = db.read(

@@ -10,7 +10,7 @@ messages, staff notifications. An event is never sent from here: it is only reco
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import Connection, insert
 
@@ -56,8 +56,9 @@ EVENT_TYPES: dict[str, str] = {
 _INSERT = Prepared(insert(table_of(OutboxMessage)))
 
 
-def emit(conn: Connection, topic: str, payload: dict[str, Any]) -> None:
-    """Record one event in the caller's transaction; it leaves only after the commit."""
+def emit(conn: Connection, topic: str, payload: Mapping[str, object]) -> None:
+    """Record one event in the caller's transaction; it leaves only after the commit.
+    ``payload`` is stored as JSON (what each type carries: ``EVENT_TYPES``)."""
     if topic not in EVENT_TYPES:  # a typo here would be an event nobody ever hears
         raise ValueError(f"unknown event type {topic!r}")
     _INSERT.run(conn, {"topic": topic, "payload": payload})

@@ -13,6 +13,7 @@ to the environment again. ``dingdan secrets rotate`` re-encrypts the stored secr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.shared.common import Actor, audit
+from dingdan.services.shared.view_types import ProviderKeyView
 
 KEY = "provider_keys"
 MAX_LENGTH = 200
@@ -97,13 +99,13 @@ def read_keys(db: Database, provider: str, settings: Settings | None = None) -> 
     return db.read(lambda conn: keys(conn, provider, settings))
 
 
-def view(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+def view(conn: Connection) -> dict[str, list[ProviderKeyView]]:
     """What the settings page shows: plain fields in full, secrets as ``••••`` and their last
     four characters, and where each value comes from (``stored`` or ``environment``)."""
     stored = _stored(conn)
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[ProviderKeyView]] = {}
     for provider, fields in PROVIDERS.items():
-        rows = []
+        rows: list[ProviderKeyView] = []
         for f in fields:
             mine = _opened(stored, provider, f)
             value = mine or _env(f)
@@ -119,11 +121,11 @@ def view(conn: Connection) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def get_view(db: Database) -> dict[str, list[dict[str, Any]]]:
+def get_view(db: Database) -> dict[str, list[ProviderKeyView]]:
     return db.read(view)
 
 
-def put_keys(db: Database, actor: Actor, provider: str, body: dict[str, Any]) -> None:
+def put_keys(db: Database, actor: Actor, provider: str, body: Mapping[str, object]) -> None:
     """Sets what ``body`` gives of ``provider``'s fields: a field left empty (or sent as
     shown, ``••••...``) keeps its value; ``-`` clears the stored one (the environment's is
     used again). Secrets are stored encrypted; the audit entry names the fields, never a

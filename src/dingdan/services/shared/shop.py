@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -61,7 +62,7 @@ def _stored(conn: Connection) -> dict[str, Any]:
     return dict(value or {})
 
 
-def logo_path(value: dict[str, Any]) -> str:
+def logo_path(value: Mapping[str, object]) -> str:
     """Where Dingdan serves the uploaded logo (a new upload, a new address), or ""."""
     logo = value.get("logo_file") or {}
     sha = logo.get("sha256") if isinstance(logo, dict) else None
@@ -92,7 +93,7 @@ def _save(conn: Connection, value: dict[str, Any]) -> None:
     )
 
 
-def _clean(body: dict[str, Any]) -> dict[str, str]:
+def _clean(body: Mapping[str, object]) -> dict[str, str]:
     errors = FieldErrors()
     clean: dict[str, str] = {}
     for k, most in FIELDS.items():
@@ -116,7 +117,7 @@ def _clean(body: dict[str, Any]) -> dict[str, str]:
     return clean
 
 
-def put_shop(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, str]:
+def put_shop(db: Database, actor: Actor, body: Mapping[str, object]) -> dict[str, str]:
     """Replaces the shop's settings; fields left out are empty. The uploaded logo stays
     (it is replaced by uploading another, or removed with ``remove_logo``)."""
     clean = _clean(body)

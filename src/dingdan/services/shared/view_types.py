@@ -104,3 +104,50 @@ class StockView(TypedDict):
     backordered: int
     on_order: int
     locations: list[LocationLevelView]
+
+
+class DocumentView(TypedDict):
+    """A rendered (or pending) PDF (``services/shared/documents.py``)."""
+
+    id: str
+    status: str
+    filename: str
+    size_bytes: int | None
+    sha256: str | None
+    requested_by: str
+    created_at: str | None
+    rendered_at: str | None
+
+
+class PdfRequested(TypedDict):
+    id: str
+    status: str
+
+
+class PdfState(TypedDict):
+    pending: bool
+    failed: bool
+    ready: DocumentView | None
+
+
+class StoredFile(TypedDict):
+    id: int
+    status: str
+    filename: str
+    storage_path: str | None
+    sha256: str | None
+
+
+class LatestPdf(TypedDict):
+    data: bytes
+    filename: str
+    order_numbers: list[str]
+
+
+class ProviderKeyView(TypedDict):
+    """One field of a provider's keys as the settings page shows it."""
+
+    name: str
+    secret: bool
+    shown: str
+    source: str  # "stored" or "environment"

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.access import accounts, audit_log
+from dingdan.services.access.shapes import TokenView, UserView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.access.schemas import (
     AuditPage,
@@ -49,7 +50,7 @@ async def list_tokens(request: Request, actor: Actor = can(Action.MANAGE_USERS))
 )
 async def revoke_token(
     request: Request, token_id: str, actor: Actor = can(Action.MANAGE_USERS)
-) -> dict[str, Any]:
+) -> TokenView:
     return await run_in_threadpool(accounts.revoke_token, db_of(request), actor, token_id)
 
 
@@ -58,7 +59,7 @@ async def revoke_token(
 )
 async def create_user(
     request: Request, body: UserIn, actor: Actor = can(Action.MANAGE_USERS)
-) -> dict[str, Any]:
+) -> UserView:
     return await run_in_threadpool(
         lambda: accounts.create_user(
             db_of(request),

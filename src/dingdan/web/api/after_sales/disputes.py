@@ -10,6 +10,14 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.after_sales import dispute_evidence, disputes
+from dingdan.services.after_sales.shapes import (
+    DisputeAssignment,
+    DisputeMessageIn,
+    DisputeRequest,
+    DisputeTransitionRequest,
+    DisputeView,
+    EvidenceView,
+)
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.after_sales.dispute_schemas import Dispute, DisputePage, Evidence
 from dingdan.web.api.after_sales.schemas import (
@@ -18,6 +26,7 @@ from dingdan.web.api.after_sales.schemas import (
     DisputeTransitionIn,
     MessageIn,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -31,10 +40,9 @@ BINARY = {"type": "string", "format": "binary"}
 )
 async def open_dispute(
     request: Request, number: str, body: DisputeIn, actor: Actor = can(Action.MANAGE_RETURNS)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        disputes.open_dispute, db_of(request), actor, number, body.model_dump(exclude_none=True)
-    )
+) -> DisputeView:
+    cmd = command(DisputeRequest, body, exclude_none=True)
+    return await run_in_threadpool(disputes.open_dispute, db_of(request), actor, number, cmd)
 
 
 @router.get("/disputes", response_model=DisputePage, responses=responses("forbidden"))
@@ -67,7 +75,7 @@ async def list_disputes(
 )
 async def get_dispute(
     request: Request, dispute_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> DisputeView:
     return await run_in_threadpool(disputes.get_dispute, db_of(request), dispute_id)
 
 
@@ -77,11 +85,10 @@ async def reassign(
     dispute_id: str,
     body: DisputeAssignIn,
     actor: Actor = can(Action.MANAGE_RETURNS),
-) -> dict[str, Any]:
+) -> DisputeView:
     """Another owner and/or due date (not on a closed dispute)."""
-    return await run_in_threadpool(
-        disputes.reassign, db_of(request), actor, dispute_id, body.model_dump(exclude_none=True)
-    )
+    cmd = command(DisputeAssignment, body, exclude_none=True)
+    return await run_in_threadpool(disputes.reassign, db_of(request), actor, dispute_id, cmd)
 
 
 @router.post(
@@ -92,10 +99,9 @@ async def reassign(
 )
 async def add_message(
     request: Request, dispute_id: str, body: MessageIn, actor: Actor = can(Action.MANAGE_RETURNS)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        disputes.add_message, db_of(request), actor, dispute_id, body.model_dump()
-    )
+) -> DisputeView:
+    cmd = command(DisputeMessageIn, body)
+    return await run_in_threadpool(disputes.add_message, db_of(request), actor, dispute_id, cmd)
 
 
 @router.post(
@@ -110,7 +116,7 @@ async def add_evidence(
     file: UploadFile = File(..., description="JPEG, PNG, WebP or PDF"),
     note: str | None = Form(None, max_length=1000),
     actor: Actor = can(Action.MANAGE_RETURNS),
-) -> dict[str, Any]:
+) -> EvidenceView:
     limit = dispute_evidence.max_upload_bytes()
     data = await file.read(limit + 1)
     return await run_in_threadpool(
@@ -154,11 +160,9 @@ async def transition(
     dispute_id: str,
     body: DisputeTransitionIn,
     actor: Actor = can(Action.MANAGE_RETURNS),
-) -> dict[str, Any]:
+) -> DisputeView:
     prefix = request.app.state.settings.order_number_prefix
-    data = body.model_dump(exclude_none=True)
-    if body.lines is not None:
-        data["lines"] = [ln.model_dump() for ln in body.lines]
+    data = command(DisputeTransitionRequest, body, exclude_none=True)
     return await run_in_threadpool(
         disputes.transition, db_of(request), actor, dispute_id, data, prefix
     )

@@ -9,6 +9,15 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.after_sales import return_policy, return_queries, return_settlement, returns
+from dingdan.services.after_sales.shapes import (
+    ExchangeRequest,
+    PolicyRequest,
+    PolicyView,
+    RefundRequest,
+    ReturnReceipt,
+    ReturnRequest,
+    ReturnView,
+)
 from dingdan.services.payments import store_credit
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.after_sales.schemas import (
@@ -23,6 +32,7 @@ from dingdan.web.api.after_sales.schemas import (
     ReturnRefundIn,
     StoreCredit,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -33,7 +43,7 @@ STEP = ("forbidden", "not_found", "invalid_transition")
 @router.get(
     "/settings/return-policy", response_model=ReturnPolicy, responses=responses("forbidden")
 )
-async def get_return_policy(request: Request, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+async def get_return_policy(request: Request, actor: Actor = can(Action.READ)) -> PolicyView:
     return await run_in_threadpool(return_policy.get_policy, db_of(request))
 
 
@@ -42,10 +52,9 @@ async def get_return_policy(request: Request, actor: Actor = can(Action.READ)) -
 )
 async def put_return_policy(
     request: Request, body: ReturnPolicyIn, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        return_policy.put_policy, db_of(request), actor, body.model_dump(exclude_none=True)
-    )
+) -> PolicyView:
+    cmd = command(PolicyRequest, body, exclude_none=True)
+    return await run_in_threadpool(return_policy.put_policy, db_of(request), actor, cmd)
 
 
 @router.post(
@@ -53,9 +62,8 @@ async def put_return_policy(
 )
 async def request_return(
     request: Request, number: str, body: ReturnIn, actor: Actor = can(Action.MANAGE_RETURNS)
-) -> dict[str, Any]:
-    data = body.model_dump(exclude_unset=True)
-    data["lines"] = [ln.model_dump() for ln in body.lines]
+) -> ReturnView:
+    data = command(ReturnRequest, body, exclude_unset=True)
     return await run_in_threadpool(returns.request_return, db_of(request), actor, number, data)
 
 
@@ -81,21 +89,21 @@ async def list_returns(
 )
 async def get_return(
     request: Request, return_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> ReturnView:
     return await run_in_threadpool(return_queries.get_return, db_of(request), return_id)
 
 
 @router.post("/returns/{return_id}/approve", response_model=Return, responses=responses(*STEP))
 async def approve_return(
     request: Request, return_id: str, actor: Actor = can(Action.MANAGE_RETURNS)
-) -> dict[str, Any]:
+) -> ReturnView:
     return await run_in_threadpool(returns.approve_return, db_of(request), actor, return_id)
 
 
 @router.post("/returns/{return_id}/reject", response_model=Return, responses=responses(*STEP))
 async def reject_return(
     request: Request, return_id: str, body: RejectIn, actor: Actor = can(Action.MANAGE_RETURNS)
-) -> dict[str, Any]:
+) -> ReturnView:
     return await run_in_threadpool(
         returns.reject_return, db_of(request), actor, return_id, body.reason
     )
@@ -104,8 +112,8 @@ async def reject_return(
 @router.post("/returns/{return_id}/receive", response_model=Return, responses=responses(*STEP))
 async def receive_return(
     request: Request, return_id: str, body: ReceiveIn, actor: Actor = can(Action.RECEIVE_RETURNS)
-) -> dict[str, Any]:
-    data = {"location": body.location, "lines": [ln.model_dump() for ln in body.lines]}
+) -> ReturnView:
+    data = command(ReturnReceipt, body)
     return await run_in_threadpool(returns.receive_return, db_of(request), actor, return_id, data)
 
 
@@ -115,8 +123,10 @@ async def refund_return(
     return_id: str,
     body: ReturnRefundIn | None = None,
     actor: Actor = can(Action.MANAGE_PAYMENTS),
-) -> dict[str, Any]:
-    data = body.model_dump(exclude_none=True) if body is not None else {}
+) -> ReturnView:
+    data: RefundRequest = (
+        command(RefundRequest, body, exclude_none=True) if body is not None else {}
+    )
     return await run_in_threadpool(
         return_settlement.refund_return, db_of(request), actor, return_id, data
     )
@@ -129,9 +139,9 @@ async def refund_return(
 )
 async def exchange_return(
     request: Request, return_id: str, body: ExchangeIn, actor: Actor = can(Action.MANAGE_RETURNS)
-) -> dict[str, Any]:
+) -> ReturnView:
     prefix = request.app.state.settings.order_number_prefix
-    data = {"lines": [ln.model_dump() for ln in body.lines]}
+    data = command(ExchangeRequest, body)
     return await run_in_threadpool(
         return_settlement.exchange_return, db_of(request), actor, return_id, data, prefix
     )

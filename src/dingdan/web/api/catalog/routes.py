@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.roles import Action
 from dingdan.services.catalog import products
 from dingdan.services.inventory import locations
+from dingdan.services.inventory.shapes import LocationCommand, LocationView
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.view_types import ProductView
 from dingdan.web.api.catalog.schemas import (
@@ -22,6 +23,7 @@ from dingdan.web.api.catalog.schemas import (
     ProductPage,
     ProductPatch,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -109,9 +111,9 @@ async def deactivate_product(
 )
 async def create_location(
     request: Request, body: LocationIn, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> LocationView:
     return await run_in_threadpool(
-        locations.create_location, db_of(request), actor, body.model_dump()
+        locations.create_location, db_of(request), actor, command(LocationCommand, body)
     )
 
 
@@ -134,7 +136,7 @@ async def list_locations(
 )
 async def get_location(
     request: Request, code: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> LocationView:
     return await run_in_threadpool(locations.get_location, db_of(request), code)
 
 
@@ -143,7 +145,6 @@ async def get_location(
 )
 async def update_location(
     request: Request, code: str, body: LocationPatch, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        locations.update_location, db_of(request), actor, code, body.model_dump(exclude_unset=True)
-    )
+) -> LocationView:
+    patch = command(LocationCommand, body, exclude_unset=True)
+    return await run_in_threadpool(locations.update_location, db_of(request), actor, code, patch)

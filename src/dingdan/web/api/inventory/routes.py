@@ -9,6 +9,14 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.inventory import stock
+from dingdan.services.inventory.shapes import (
+    AdjustmentCommand,
+    AdjustmentView,
+    ReceiptCommand,
+    ReceiptView,
+    TransferCommand,
+    TransferView,
+)
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.view_types import StockView
 from dingdan.web.api.catalog.schemas import (
@@ -20,6 +28,7 @@ from dingdan.web.api.catalog.schemas import (
     Transfer,
 )
 from dingdan.web.api.inventory.schemas import AdjustmentIn, ReceiptIn, TransferIn
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -29,8 +38,9 @@ router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 @router.post("/receipts", response_model=Receipt, status_code=201, responses=responses("forbidden"))
 async def receive(
     request: Request, body: ReceiptIn, actor: Actor = can(Action.MANAGE_STOCK)
-) -> dict[str, Any]:
-    return await run_in_threadpool(stock.receive, db_of(request), actor, body.model_dump())
+) -> ReceiptView:
+    cmd = command(ReceiptCommand, body)
+    return await run_in_threadpool(stock.receive, db_of(request), actor, cmd)
 
 
 @router.post(
@@ -41,8 +51,9 @@ async def receive(
 )
 async def adjust(
     request: Request, body: AdjustmentIn, actor: Actor = can(Action.MANAGE_STOCK)
-) -> dict[str, Any]:
-    return await run_in_threadpool(stock.adjust, db_of(request), actor, body.model_dump())
+) -> AdjustmentView:
+    cmd = command(AdjustmentCommand, body)
+    return await run_in_threadpool(stock.adjust, db_of(request), actor, cmd)
 
 
 @router.post(
@@ -53,8 +64,9 @@ async def adjust(
 )
 async def transfer(
     request: Request, body: TransferIn, actor: Actor = can(Action.MANAGE_STOCK)
-) -> dict[str, Any]:
-    return await run_in_threadpool(stock.transfer, db_of(request), actor, body.model_dump())
+) -> TransferView:
+    cmd = command(TransferCommand, body)
+    return await run_in_threadpool(stock.transfer, db_of(request), actor, cmd)
 
 
 @router.get("", response_model=LevelPage, responses=responses("forbidden"))

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.jobs import outbox
+from dingdan.services.jobs.shapes import JobView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.jobs.schemas import Job, JobPage
 from dingdan.web.api.shared.deps import can, db_of
@@ -36,5 +37,5 @@ async def list_jobs(
 )
 async def replay_job(
     request: Request, job_id: str, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> JobView:
     return await run_in_threadpool(outbox.replay, db_of(request), job_id)

@@ -11,6 +11,19 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.personal_data import masked_items
 from dingdan.domain.access.roles import Action
 from dingdan.services.messaging import admin, channels, shop
+from dingdan.services.messaging.shapes import (
+    CustomerChannelCommand,
+    CustomerChannelView,
+    MessageView,
+    PreviewCommand,
+    PreviewView,
+    ProvidersCommand,
+    ProvidersView,
+    TemplateFields,
+    TemplateView,
+    TestSendCommand,
+)
+from dingdan.services.messaging.shapes import TemplateList as TemplateListView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.messaging.schemas import (
     CustomerChannel,
@@ -27,6 +40,7 @@ from dingdan.web.api.messaging.schemas import (
     TemplateList,
     TestSendIn,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -58,19 +72,19 @@ async def list_messages(
 )
 async def retry_message(
     request: Request, message_id: str, actor: Actor = can(Action.MANAGE_ORDERS)
-) -> dict[str, Any]:
+) -> MessageView:
     return await run_in_threadpool(admin.retry, db_of(request), actor, message_id)
 
 
 @router.get("/message-templates", response_model=TemplateList, responses=responses("forbidden"))
-async def list_templates(request: Request, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+async def list_templates(request: Request, actor: Actor = can(Action.READ)) -> TemplateListView:
     return await run_in_threadpool(admin.list_templates, db_of(request))
 
 
 @router.get(TEMPLATE, response_model=Template, responses=responses("forbidden", "not_found"))
 async def get_template(
     request: Request, kind: str, locale: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> TemplateView:
     return await run_in_threadpool(admin.get_template, db_of(request), kind, locale)
 
 
@@ -81,18 +95,17 @@ async def put_template(
     locale: str,
     body: TemplateIn,
     actor: Actor = can(Action.MANAGE_SETTINGS),
-) -> dict[str, Any]:
+) -> TemplateView:
     """Checked before it is saved: a syntax error, a variable not documented or a sandbox
     escape is a 422 naming the field."""
-    return await run_in_threadpool(
-        admin.put_template, db_of(request), actor, kind, locale, body.model_dump()
-    )
+    cmd = command(TemplateFields, body)
+    return await run_in_threadpool(admin.put_template, db_of(request), actor, kind, locale, cmd)
 
 
 @router.delete(TEMPLATE, response_model=Template, responses=responses("forbidden", "not_found"))
 async def reset_template(
     request: Request, kind: str, locale: str, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> TemplateView:
     """Back to the default wording that ships with Dingdan."""
     return await run_in_threadpool(admin.reset_template, db_of(request), actor, kind, locale)
 
@@ -102,10 +115,9 @@ async def reset_template(
 )
 async def preview_template(
     request: Request, kind: str, locale: str, body: PreviewIn, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        admin.preview, db_of(request), kind, locale, body.model_dump(exclude_none=True)
-    )
+) -> PreviewView:
+    cmd = command(PreviewCommand, body, exclude_none=True)
+    return await run_in_threadpool(admin.preview, db_of(request), kind, locale, cmd)
 
 
 @router.post(
@@ -120,11 +132,10 @@ async def test_send(
     locale: str,
     body: TestSendIn,
     actor: Actor = can(Action.MANAGE_SETTINGS),
-) -> dict[str, Any]:
+) -> MessageView:
     """Queues the message (filled with the newest order, or ``order``) to ``to``."""
-    return await run_in_threadpool(
-        admin.test_send, db_of(request), actor, kind, locale, body.model_dump(exclude_none=True)
-    )
+    cmd = command(TestSendCommand, body, exclude_none=True)
+    return await run_in_threadpool(admin.test_send, db_of(request), actor, kind, locale, cmd)
 
 
 @router.get("/settings/shop", response_model=Shop, responses=responses("forbidden"))
@@ -146,7 +157,7 @@ async def put_shop(
 )
 async def get_providers(
     request: Request, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> ProvidersView:
     return await run_in_threadpool(channels.get_providers, db_of(request))
 
 
@@ -155,12 +166,11 @@ async def get_providers(
 )
 async def put_providers(
     request: Request, body: ProvidersIn, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> ProvidersView:
     """LINE (a channel access token) and SMS (Twilio: account SID, auth token, sender
     number). A secret left out or sent back as shown ("••••") is kept."""
-    return await run_in_threadpool(
-        channels.put_providers, db_of(request), actor, body.model_dump(exclude_none=True)
-    )
+    cmd = command(ProvidersCommand, body, exclude_none=True)
+    return await run_in_threadpool(channels.put_providers, db_of(request), actor, cmd)
 
 
 @router.get(
@@ -170,7 +180,7 @@ async def put_providers(
 )
 async def get_customer_channel(
     request: Request, customer_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> CustomerChannelView:
     """The LINE user id is masked for roles that may not manage orders."""
     found = await run_in_threadpool(channels.get_customer_channel, db_of(request), customer_id)
     if found["line_user_id"] and not actor.may(Action.MANAGE_ORDERS):
@@ -188,9 +198,10 @@ async def put_customer_channel(
     customer_id: str,
     body: CustomerChannelIn,
     actor: Actor = can(Action.MANAGE_ORDERS),
-) -> dict[str, Any]:
+) -> CustomerChannelView:
     """The channel the customer agreed to hear from the shop by: email (the default), line
     (to their LINE user id) or sms (to the phone of each order)."""
+    cmd = command(CustomerChannelCommand, body)
     return await run_in_threadpool(
-        channels.put_customer_channel, db_of(request), actor, customer_id, body.model_dump()
+        channels.put_customer_channel, db_of(request), actor, customer_id, cmd
     )

@@ -23,6 +23,13 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.services.after_sales import dispute_evidence, dispute_queries, disputes
+from dingdan.services.after_sales.shapes import (
+    DisputeAssignment,
+    DisputeMessageIn,
+    DisputeRequest,
+    DisputeTransitionRequest,
+    SkuQuantity,
+)
 from dingdan.services.orders import queries
 from dingdan.web.i18n import TIMEZONE
 from dingdan.web.pages.after_sales import words
@@ -141,7 +148,9 @@ def open_dispute(request: Request, number: str, page: User, form: Form) -> Respo
     page.require(Action.MANAGE_RETURNS)
     db = request.app.state.db
     order = queries.get_order(db, number)
-    body = {
+    # A blank field is None: the service takes it as left out (the actor owns it, due in
+    # a week, no summary).
+    body: DisputeRequest = {
         "type": form_text(form, "type", 20),
         "owner": form_text(form, "owner", 300),
         "due_date": form_text(form, "due_date", 30),
@@ -149,7 +158,7 @@ def open_dispute(request: Request, number: str, page: User, form: Form) -> Respo
     }
     page.describe_with = lambda exc: _error(page, exc)
     return page.attempt(
-        lambda: disputes.open_dispute(db, page.actor, number, {k: v for k, v in body.items() if v}),
+        lambda: disputes.open_dispute(db, page.actor, number, body),
         done=lambda done: page.gettext("Dispute %(id)s opened.", id=done["id"]),
         back=f"/orders/{quote(number, safe='')}/disputes/new",
         then=lambda done: f"/disputes/{done['id']}",
@@ -224,7 +233,10 @@ def _step(
 
 @router.post("/disputes/{dispute_id}/assign")
 def reassign(request: Request, dispute_id: str, page: User, form: Form) -> Response:
-    body = {"owner": form_text(form, "owner", 201), "due_date": form_text(form, "due_date", 11)}
+    body: DisputeAssignment = {
+        "owner": form_text(form, "owner", 201),
+        "due_date": form_text(form, "due_date", 11),
+    }
     return _step(
         request,
         page,
@@ -238,7 +250,10 @@ def reassign(request: Request, dispute_id: str, page: User, form: Form) -> Respo
 
 @router.post("/disputes/{dispute_id}/messages")
 def add_message(request: Request, dispute_id: str, page: User, form: Form) -> Response:
-    body = {"direction": form_text(form, "direction", 20), "body": form_text(form, "body", 10001)}
+    body: DisputeMessageIn = {
+        "direction": form_text(form, "direction", 20),
+        "body": form_text(form, "body", 10001),
+    }
     return _step(
         request,
         page,
@@ -289,35 +304,36 @@ def evidence_file(request: Request, dispute_id: str, evidence_id: str, page: Use
     return Response(content=data, media_type=kind, headers=headers)
 
 
-def _move(page: Page, request: Request, dispute_id: str, body: dict[str, Any]) -> Any:
+def _move(page: Page, request: Request, dispute_id: str, body: DisputeTransitionRequest) -> Any:
     prefix = request.app.state.settings.order_number_prefix
     return disputes.transition(request.app.state.db, page.actor, dispute_id, body, prefix)
 
 
 @router.post("/disputes/{dispute_id}/investigate")
 def investigate(request: Request, dispute_id: str, page: User, form: Form) -> Response:
-    body = {"status": "investigating", "note": form_text(form, "note", 1001)}
+    body: DisputeTransitionRequest = {
+        "status": "investigating",
+        "note": form_text(form, "note", 1001),  # None: no note
+    }
     return _step(
         request,
         page,
         dispute_id,
         "investigate",
         form,
-        lambda: _move(page, request, dispute_id, {k: v for k, v in body.items() if v}),
+        lambda: _move(page, request, dispute_id, body),
         page.gettext("The investigation is started."),
     )
 
 
-def reship_lines(
-    form: dict[str, Any], rows: list[Any] | None = None
-) -> list[dict[str, Any]] | None:
+def reship_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[SkuQuantity] | None:
     """The units to send again, per SKU; None when the form names no SKU (then the service
     reships every shipped unit)."""
     skus = _list(form, "sku")
     if not skus:
         return None
     errors = FieldErrors()
-    lines: list[dict[str, Any]] = []
+    lines: list[SkuQuantity] = []
     for i, sku in enumerate(skus):
         n = _whole(form, f"quantity-{i}", f"quantity-{i}", errors)
         if n:
@@ -332,10 +348,11 @@ def reship_lines(
 
 def resolution_body(
     page: Page, form: dict[str, Any], rows: list[Any] | None = None
-) -> dict[str, Any]:
+) -> DisputeTransitionRequest:
+    """The resolution the form asks for; a blank field (None) is one left out."""
     resolution = form_text(form, "resolution", 20)
     note = form_text(form, "note", 1001)
-    body: dict[str, Any] = {"status": "resolved", "resolution": resolution, "note": note}
+    body: DisputeTransitionRequest = {"status": "resolved", "resolution": resolution, "note": note}
     if resolution == Resolution.REFUND:
         page.require(Action.MANAGE_PAYMENTS)
         body["amount"] = form_amount(form, "amount")
@@ -343,7 +360,7 @@ def resolution_body(
         body["lines"] = reship_lines(form, rows)
     elif resolution == Resolution.REJECT and note is None:
         raise ValidationFailed.on("note", "required")
-    return {k: v for k, v in body.items() if v is not None}
+    return body
 
 
 @router.post("/disputes/{dispute_id}/resolve")
@@ -363,13 +380,16 @@ def resolve(request: Request, dispute_id: str, page: User, form: Form) -> Respon
 
 @router.post("/disputes/{dispute_id}/close")
 def close(request: Request, dispute_id: str, page: User, form: Form) -> Response:
-    body = {"status": "closed", "note": form_text(form, "note", 1001)}
+    body: DisputeTransitionRequest = {
+        "status": "closed",
+        "note": form_text(form, "note", 1001),  # None: no note
+    }
     return _step(
         request,
         page,
         dispute_id,
         "close",
         form,
-        lambda: _move(page, request, dispute_id, {k: v for k, v in body.items() if v}),
+        lambda: _move(page, request, dispute_id, body),
         page.gettext("The dispute is closed."),
     )

@@ -19,6 +19,15 @@ from dingdan.services.after_sales import (
     return_settlement,
     returns,
 )
+from dingdan.services.after_sales.shapes import (
+    ExchangeRequest,
+    ReceiptLineIn,
+    RefundRequest,
+    ReturnLineIn,
+    ReturnReceipt,
+    ReturnRequest,
+    ReturnView,
+)
 from dingdan.services.inventory import locations
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text, line_fields
 from dingdan.web.pages.shared.fields import form_amount, form_whole
@@ -143,11 +152,11 @@ def reject(request: Request, return_id: str, page: User, form: Form) -> Response
     )
 
 
-def receipt_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[dict[str, Any]]:
+def receipt_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[ReceiptLineIn]:
     """Per SKU, the resellable and the damaged count become up to two receipt lines (each
     line's form row and field appended to ``rows``)."""
     errors = FieldErrors()
-    lines: list[dict[str, Any]] = []
+    lines: list[ReceiptLineIn] = []
     for i, sku in enumerate(_list(form, "sku")):
         for cond in ("resellable", "damaged"):
             n = _whole(form, f"{cond}-{i}", f"{cond}-{i}", errors)
@@ -164,7 +173,10 @@ def receive(request: Request, return_id: str, page: User, form: Form) -> Respons
     rows: list[Any] = []
 
     def work() -> None:
-        body = {"location": form_text(form, "location", 32), "lines": receipt_lines(form, rows)}
+        body: ReturnReceipt = {
+            "location": form_text(form, "location", 32),
+            "lines": receipt_lines(form, rows),
+        }
         returns.receive_return(request.app.state.db, page.actor, return_id, body)
 
     done = page.gettext("The return is received.")
@@ -174,12 +186,12 @@ def receive(request: Request, return_id: str, page: User, form: Form) -> Respons
 
 @router.post("/returns/{return_id}/refund")
 def refund(request: Request, return_id: str, page: User, form: Form) -> Response:
-    body = {
-        "amount": form_amount(form, "amount"),
-        "to": form_text(form, "to", 20) or RefundTarget.ORIGINAL.value,
-        "reason": form_text(form, "reason", 600),
-    }
-    body = {k: v for k, v in body.items() if v is not None}
+    body: RefundRequest = {"to": form_text(form, "to", 20) or RefundTarget.ORIGINAL.value}
+    amount, reason = form_amount(form, "amount"), form_text(form, "reason", 600)
+    if amount is not None:
+        body["amount"] = amount
+    if reason is not None:
+        body["reason"] = reason
     return _step(
         page,
         return_id,
@@ -199,7 +211,8 @@ def exchange(request: Request, return_id: str, page: User, form: Form) -> Respon
         errors = FieldErrors()
         qty = _whole(form, "quantity", "quantity", errors)
         errors.raise_if_any()
-        body = {"lines": [{"sku": form_text(form, "sku", 100) or "", "quantity": qty}]}
+        sku = form_text(form, "sku", 100) or ""
+        body: ExchangeRequest = {"lines": [{"sku": sku, "quantity": qty}]}
         return_settlement.exchange_return(request.app.state.db, page.actor, return_id, body, prefix)
 
     done = page.gettext("A replacement order is placed.")
@@ -207,11 +220,11 @@ def exchange(request: Request, return_id: str, page: User, form: Form) -> Respon
     return _step(page, return_id, Action.MANAGE_RETURNS, work, done, "exchange", form, rename)
 
 
-def request_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[dict[str, Any]]:
+def request_lines(form: dict[str, Any], rows: list[Any] | None = None) -> list[ReturnLineIn]:
     """The order lines given a quantity above 0, each with its reason code (each line's form
     row appended to ``rows``: ``line_fields(rows)`` names the service's errors as the form)."""
     errors = FieldErrors()
-    lines: list[dict[str, Any]] = []
+    lines: list[ReturnLineIn] = []
     rows = [] if rows is None else rows
     for i, sku in enumerate(_list(form, "sku")):
         n = _whole(form, f"quantity-{i}", f"quantity-{i}", errors)
@@ -235,8 +248,11 @@ def request_return(request: Request, number: str, page: User, form: Form) -> Res
     db = request.app.state.db
     rows: list[Any] = []
 
-    def work() -> dict[str, Any]:
-        body = {"lines": request_lines(form, rows), "note": form_text(form, "note", 1100)}
+    def work() -> ReturnView:
+        body: ReturnRequest = {
+            "lines": request_lines(form, rows),
+            "note": form_text(form, "note", 1100),
+        }
         return returns.request_return(db, page.actor, number, body)
 
     return page.attempt(

@@ -22,6 +22,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.fulfilment.delivery_runs import FAIL_REASONS
 from dingdan.domain.shared.errors import DomainError, NotFound, ValidationFailed
 from dingdan.services.access import accounts
+from dingdan.services.access.shapes import UserView
 from dingdan.services.fulfilment import delivery_run_queries as queries
 from dingdan.services.fulfilment import delivery_runs
 from dingdan.services.payments import transactions
@@ -70,7 +71,7 @@ def _day(page: Page) -> str:
     return now_of(page.request).astimezone(TAIPEI).date().isoformat()
 
 
-def _drivers(page: Page) -> list[dict[str, Any]]:
+def _drivers(page: Page) -> list[UserView]:
     return [u for u in accounts.list_users(_db(page)) if u["role"] == "driver" and u["active"]]
 
 

@@ -14,6 +14,7 @@ from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.catalog import products
 from dingdan.services.inventory import locations, stock_overview
 from dingdan.services.inventory import stock as inventory
+from dingdan.services.inventory.shapes import AdjustmentCommand, ReceiptCommand, TransferCommand
 from dingdan.services.orders import queries
 from dingdan.services.purchasing import abc
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -105,7 +106,7 @@ def _stock_action(page: Page, work: Any, done: str, form: dict[str, Any], form_i
 @router.post("/inventory/receive")
 def receive(request: Request, page: User, form: Form) -> Response:
     def work() -> None:
-        body = {
+        body: ReceiptCommand = {
             "location": form_text(form, "location", 32),
             "reference": form_text(form, "reference", 200),
             "lines": [{"sku": form_text(form, "sku", 64), "quantity": form_int(form, "quantity")}],
@@ -118,7 +119,7 @@ def receive(request: Request, page: User, form: Form) -> Response:
 @router.post("/inventory/adjust")
 def adjust(request: Request, page: User, form: Form) -> Response:
     def work() -> None:
-        body = {
+        body: AdjustmentCommand = {
             "location": form_text(form, "location", 32),
             "sku": form_text(form, "sku", 64),
             "delta": form_int(form, "delta"),
@@ -132,7 +133,7 @@ def adjust(request: Request, page: User, form: Form) -> Response:
 @router.post("/inventory/transfer")
 def transfer(request: Request, page: User, form: Form) -> Response:
     def work() -> None:
-        body = {
+        body: TransferCommand = {
             "from_location": form_text(form, "from_location", 32),
             "to_location": form_text(form, "to_location", 32),
             "reference": form_text(form, "reference", 200),

@@ -17,6 +17,13 @@ from dingdan.domain.access.personal_data import masked_items
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.messaging import admin, channels, ratings, shop, templating
+from dingdan.services.messaging.shapes import (
+    CustomerChannelCommand,
+    PreviewView,
+    ProvidersCommand,
+    TemplateFields,
+    TestSendCommand,
+)
 from dingdan.services.shared import shop as shared_shop
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
 from dingdan.web.pages.shared.messages import N_
@@ -156,10 +163,14 @@ PROVIDER_FIELDS: dict[str, str] = {
 @router.post(BASE + "/providers")
 def save_providers(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    body: dict[str, dict[str, Any]] = {"line": {}, "sms": {}}
-    for key in PROVIDER_FIELDS:
-        provider, field = key.split(".")
-        body[provider][field] = form_text(form, key.replace(".", "-"), 500)
+    body: ProvidersCommand = {
+        "line": {"channel_access_token": form_text(form, "line-channel_access_token", 500)},
+        "sms": {
+            "account_sid": form_text(form, "sms-account_sid", 500),
+            "auth_token": form_text(form, "sms-auth_token", 500),
+            "from_number": form_text(form, "sms-from_number", 500),
+        },
+    }
     try:
         channels.put_providers(request.app.state.db, actor, body)
     except DomainError as exc:
@@ -196,8 +207,8 @@ def _template_page(
     locale: str,
     page: Any,
     error: Any = None,
-    typed: dict[str, Any] | None = None,
-    preview: dict[str, Any] | None = None,
+    typed: TemplateFields | None = None,
+    preview: PreviewView | None = None,
     order: str | None = None,
 ) -> Response:
     page.require(Action.MANAGE_SETTINGS)
@@ -210,7 +221,8 @@ def _template_page(
         kind=kind,
         locale=locale,
         tpl=template,
-        typed=typed or {f: template[f] for f in templating.FIELDS},
+        typed=typed
+        or {"subject": template["subject"], "text": template["text"], "html": template["html"]},
         preview=preview,
         order=order or "",
         variables=_variables(),
@@ -238,7 +250,11 @@ def save_template(request: Request, kind: str, locale: str, page: User, form: Fo
     actor = page.require(Action.MANAGE_SETTINGS)
     _check(kind, locale)
     db = request.app.state.db
-    typed = {f: form_text(form, f, 100_000) or "" for f in templating.FIELDS}
+    typed: TemplateFields = {
+        "subject": form_text(form, "subject", 100_000) or "",
+        "text": form_text(form, "text", 100_000) or "",
+        "html": form_text(form, "html", 100_000) or "",
+    }
     order = form_text(form, "order", 40)
     try:
         if form_text(form, "action", 20) == "preview":
@@ -268,7 +284,10 @@ def reset_template(request: Request, kind: str, locale: str, page: User, form: F
 def test_send(request: Request, kind: str, locale: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
     _check(kind, locale)
-    body = {"to": form_text(form, "to", 254), "order": form_text(form, "order", 40)}
+    body: TestSendCommand = {
+        "to": form_text(form, "to", 254),
+        "order": form_text(form, "order", 40),
+    }
     try:
         admin.test_send(request.app.state.db, actor, kind, locale, body)
     except DomainError as exc:
@@ -322,7 +341,7 @@ def customer_channel(request: Request, customer_id: str, page: User) -> Response
 @router.post("/customers/{customer_id}/message-channel")
 def save_customer_channel(request: Request, customer_id: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_ORDERS)
-    body = {
+    body: CustomerChannelCommand = {
         "channel": form_text(form, "channel", 10),
         "line_user_id": form_text(form, "line_user_id", 64),
     }

@@ -55,9 +55,9 @@ def notification_read(request: Request, page: User, form: Form) -> Response:
 def _preferences(request: Request, page: User) -> list[dict[str, object]]:
     assert page.user is not None
     rows = notifications.preferences(request.app.state.db, _user_id(page), page.user["role"])
-    for row in rows:
-        row["label"] = notifications.kind_label(str(row["kind"]), page.language)
-    return rows
+    return [
+        {**row, "label": notifications.kind_label(row["kind"], page.language)} for row in rows
+    ]
 
 
 @router.get("/account/notifications")

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.messaging import ratings
+from dingdan.services.messaging.shapes import RatingCommand
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import Anon, Form, Page, PageRoute, form_text
 
@@ -49,7 +50,7 @@ def rating_page(request: Request, token: str, page: Anon) -> Response:
 def rate(request: Request, token: str, page: Anon, form: Form) -> Response:
     sig = form_text(form, "sig", 64)
     score = form_text(form, "rating", 2)
-    body = {
+    body: RatingCommand = {
         "rating": int(score) if score in ("1", "2", "3", "4", "5") else None,
         "comment": form_text(form, "comment", 2001),
     }

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.after_sales import customer_returns, return_policy
+from dingdan.services.after_sales.shapes import ReturnRequest
 from dingdan.services.fulfilment import ecpay_logistics
 from dingdan.services.orders import invoice_choice, tracking
 from dingdan.services.shared import shop
@@ -140,7 +141,10 @@ async def request_return(request: Request, token: str, page: Anon) -> Response:
     db = request.app.state.db
     rows: list[Any] = []
     try:
-        body = {"lines": request_lines(form, rows), "note": form_text(form, "note", 1001)}
+        body: ReturnRequest = {
+            "lines": request_lines(form, rows),
+            "note": form_text(form, "note", 1001),
+        }
         done = await run_in_threadpool(
             customer_returns.request_from_customer, db, token, body, photos
         )

@@ -23,6 +23,7 @@ from jinja2_fragments import render_block
 from dingdan.domain.access.roles import Action, Role
 from dingdan.domain.shared.errors import DomainError, Forbidden, NotFound
 from dingdan.services.access import permissions, sign_in
+from dingdan.services.access.shapes import SessionView
 from dingdan.services.shared.common import Actor
 from dingdan.web import i18n
 from dingdan.web.error_status import status_of
@@ -77,7 +78,7 @@ class Page:
 
     request: Request
     language: str
-    user: dict[str, Any] | None = None
+    user: SessionView | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     forms: dict[str, Kept] = field(default_factory=dict)  # refused forms, by form id
     # A context's own words for its errors (disputes name their fields their own way).
@@ -273,7 +274,7 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def language_of(request: Request, user: dict[str, Any] | None) -> str:
+def language_of(request: Request, user: SessionView | None) -> str:
     if user and user.get("language") in i18n.LANGUAGES:
         return str(user["language"])
     chosen = request.session.get("lang")
@@ -294,7 +295,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def session_user(request: Request) -> dict[str, Any] | None:
+def session_user(request: Request) -> SessionView | None:
     """The signed-in user: the session must exist on the server and not have expired
     (services/access/sign_in.py); the cookie only names it."""
     s = request.session
@@ -303,7 +304,7 @@ def session_user(request: Request) -> dict[str, Any] | None:
     )
 
 
-def start_session(request: Request, user: dict[str, Any]) -> None:
+def start_session(request: Request, user: SessionView) -> None:
     """A new server-side session for ``user`` (the one this browser had is ended) with a new
     CSRF token: a token planted in the browser before sign-in is worth nothing after it.
     Blocking: call it from a thread."""

@@ -13,6 +13,7 @@ from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.numbers import read_whole
 from dingdan.services.access import accounts, sign_in
 from dingdan.services.inventory import locations
+from dingdan.services.inventory.shapes import LocationCommand
 from dingdan.services.reports import dashboard
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import MAX_INT, form_whole
@@ -43,10 +44,14 @@ def settings(page: User) -> Response:
 @router.post("/settings/locations")
 def create_location(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    data: dict[str, Any] = {
-        k: form_text(form, k, 300) for k in ("code", "name", "country", "city", "line1")
+    data: LocationCommand = {
+        "code": form_text(form, "code", 300),
+        "name": form_text(form, "name", 300),
+        "country": form_text(form, "country", 300),
+        "city": form_text(form, "city", 300),
+        "line1": form_text(form, "line1", 300),
+        "regions": region_codes(form),
     }
-    data["regions"] = region_codes(form)
 
     def work() -> None:
         errors = FieldErrors()
