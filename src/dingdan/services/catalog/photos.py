@@ -19,6 +19,7 @@ back office's ``<img>`` and a channel's listing alike.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -32,7 +33,7 @@ from sqlalchemy import Connection, String, cast, delete, func, insert, select, u
 from dingdan.db.engine import Database
 from dingdan.db.style_tables import ProductPhoto, ProductStyle, ProductVariant
 from dingdan.db.tables import Product
-from dingdan.domain.shared.errors import NotFound, ValidationFailed
+from dingdan.domain.shared.errors import Conflict, NotFound, ValidationFailed
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -276,29 +277,62 @@ def thumbnails(db: Database, skus: list[str], size: str = "thumb") -> dict[str, 
     wanted = sorted({s for s in skus if isinstance(s, str)})[:1000]
     if not wanted:
         return {}
+    keys = db.read(lambda conn: _first_keys(conn, wanted))
+    return {sku: photo_url(key, size) for sku, key in keys.items()}
 
-    def work(conn: Connection) -> dict[str, str]:
-        out: dict[str, str] = {}
-        own = (
-            select(Product.sku, ProductPhoto.key)
-            .join(ProductPhoto, ProductPhoto.product_id == Product.id)
-            .where(Product.sku.in_(wanted))
-            .order_by(Product.sku, ProductPhoto.position.desc(), ProductPhoto.id.desc())
-        )
-        for sku, key in conn.execute(own):
-            out[sku] = key  # the last written is the first photo
-        styled = (
-            select(Product.sku, ProductPhoto.key)
-            .join(ProductVariant, ProductVariant.product_id == Product.id)
-            .join(ProductPhoto, ProductPhoto.style_id == ProductVariant.style_id)
-            .where(Product.sku.in_([s for s in wanted if s not in out]))
-            .order_by(Product.sku, ProductPhoto.position.desc(), ProductPhoto.id.desc())
-        )
-        for sku, key in conn.execute(styled):
-            out[sku] = key
-        return {sku: photo_url(key, size) for sku, key in out.items()}
 
-    return db.read(work)
+def thumbnail_data(db: Database, skus: list[str], size: str = "thumb") -> dict[str, str]:
+    """SKU → its first photo (else its style's) as a ``data:`` URL of the JPEG, for a
+    document that fetches nothing (a PDF made by the worker). A file missing or not matching
+    its checksum is left out, as a SKU without a photo is."""
+    wanted = sorted({s for s in skus if isinstance(s, str)})[:1000]
+    if not wanted:
+        return {}
+
+    def work(conn: Connection) -> tuple[dict[str, str], dict[str, Any]]:
+        keys = _first_keys(conn, wanted)
+        rows = conn.execute(
+            select(ProductPhoto.key, ProductPhoto.files).where(
+                ProductPhoto.key.in_(sorted(set(keys.values())))
+            )
+        )
+        return keys, {key: files for key, files in rows}
+
+    keys, files = db.read(work)
+    encoded: dict[str, str] = {}
+    for key, entries in files.items():
+        entry = (entries or {}).get(size)
+        if not isinstance(entry, dict):
+            continue
+        try:
+            jpeg = uploads.read(str(entry["path"]), str(entry["sha256"]))
+        except (NotFound, Conflict):
+            continue
+        encoded[key] = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+    return {sku: encoded[key] for sku, key in keys.items() if key in encoded}
+
+
+def _first_keys(conn: Connection, wanted: list[str]) -> dict[str, str]:
+    """SKU → the key of its first photo, else of its style's first photo."""
+    out: dict[str, str] = {}
+    own = (
+        select(Product.sku, ProductPhoto.key)
+        .join(ProductPhoto, ProductPhoto.product_id == Product.id)
+        .where(Product.sku.in_(wanted))
+        .order_by(Product.sku, ProductPhoto.position.desc(), ProductPhoto.id.desc())
+    )
+    for sku, key in conn.execute(own):
+        out[sku] = key  # the last written is the first photo
+    styled = (
+        select(Product.sku, ProductPhoto.key)
+        .join(ProductVariant, ProductVariant.product_id == Product.id)
+        .join(ProductPhoto, ProductPhoto.style_id == ProductVariant.style_id)
+        .where(Product.sku.in_([s for s in wanted if s not in out]))
+        .order_by(Product.sku, ProductPhoto.position.desc(), ProductPhoto.id.desc())
+    )
+    for sku, key in conn.execute(styled):
+        out[sku] = key
+    return out
 
 
 def photo_file(db: Database, key: str, size: str) -> tuple[bytes, str]:
