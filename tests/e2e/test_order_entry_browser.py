@@ -125,3 +125,80 @@ def test_a_phone_order_is_entered_with_a_scanned_barcode(server, label, width, h
     assert order["customer"]["phone"] == "+886912345678"
     # The refused price answers 403 on purpose; Chromium logs every 4xx page as an error.
     assert [p for p in problems if "status of 403" not in p] == []
+
+
+@pytest.mark.parametrize(
+    ("label", "width", "height", "locale"),
+    [("phone", 390, 844, "zh-TW"), ("desktop", 1366, 768, "en-US")],
+)
+def test_a_style_found_by_name_offers_its_variants_to_pick_by_keyboard_or_tap(
+    server, label, width, height, locale
+):
+    """A style typed by name offers its variants (option values, stock per location); the
+    arrow keys and Enter pick one, a tap picks another; the style's exact name and Enter
+    opens its variants at once."""
+    from playwright.sync_api import expect
+
+    from dingdan.services.access import accounts
+    from dingdan.services.catalog import styles
+    from dingdan.services.inventory import stock
+    from dingdan.services.shared.common import SYSTEM
+
+    db = server["db"]
+    styles.create_style(
+        db,
+        SYSTEM,
+        {
+            "code": "TEE",
+            "name": "棉質T恤",
+            "options": ["尺寸", "顏色"],
+            "price": "390.00",
+            "currency": "TWD",
+            "variants": [
+                {"sku": "TEE-M-RED", "options": {"尺寸": "M", "顏色": "紅"}},
+                {"sku": "TEE-L-RED", "options": {"尺寸": "L", "顏色": "紅"}},
+                {"sku": "TEE-L-BLUE", "options": {"尺寸": "L", "顏色": "藍"}},
+            ],
+        },
+    )
+    stock.receive(db, SYSTEM, {"location": "TPE", "lines": [{"sku": "TEE-L-RED", "quantity": 6}]})
+    email = f"cs-style-{label}@example.com"
+    accounts.create_user(db, SYSTEM, email=email, role="customer_service", password=PASSWORD)
+    staff = {**server, "admin_email": email, "password": PASSWORD}
+    base = server["url"]
+    problems: list[str] = []
+    with office.signed_in(staff, width, height, locale, problems) as page:
+        page.goto(f"{base}/orders/new")
+        page.locator("#product-q").press_sequentially("棉質")
+        style = page.locator('#product-results .pick[data-style="TEE"]')
+        expect(style).to_be_visible()
+        page.press("#product-q", "ArrowDown")
+        expect(style).to_be_focused()
+        page.keyboard.press("Enter")
+        first = page.locator('#product-results .pick[data-add-sku="TEE-M-RED"]')
+        expect(first).to_be_focused()
+        expect(page.locator('.pick[data-add-sku="TEE-L-RED"]')).to_contain_text("TPE 6")
+        assert _fits(page)
+        _shot(page, f"entry-{label}-style-variants")
+        page.keyboard.press("ArrowDown")
+        expect(page.locator('.pick[data-add-sku="TEE-L-RED"]')).to_be_focused()
+        with page.expect_response(lambda r: r.url.endswith("/orders/new/lines")):
+            page.keyboard.press("Enter")
+        expect(page.locator("#line-0")).to_contain_text("TEE-L-RED")
+        # The variants stay for another one: a tap adds it.
+        expect(page.locator('.pick[data-add-sku="TEE-L-RED"]')).to_be_focused()
+        with page.expect_response(lambda r: r.url.endswith("/orders/new/lines")):
+            page.locator('.pick[data-add-sku="TEE-L-BLUE"]').click()
+        expect(page.locator("#line-1")).to_contain_text("TEE-L-BLUE")
+        page.keyboard.press("Escape")
+        expect(page.locator("#product-q")).to_be_focused()
+        # The style's name and Enter: its variants, the first one focused.
+        page.fill("#product-q", "棉質T恤")
+        page.press("#product-q", "Enter")
+        expect(first).to_be_focused()
+        with page.expect_response(lambda r: r.url.endswith("/orders/new/lines")):
+            page.keyboard.press("Enter")
+        expect(page.locator("#line-2")).to_contain_text("TEE-M-RED")
+        assert _fits(page)
+        _shot(page, f"entry-{label}-style-picked")
+    assert problems == []

@@ -292,3 +292,72 @@ def test_a_photo_that_is_not_an_image_or_a_decompression_bomb_is_refused(
         assert r.json()["errors"][0]["code"] == code
     assert _count(api.db, ProductPhoto) == 0
     assert _upload(api, "/api/v1/products/NOPE/photos", _jpeg_turned(10, 10)).status_code == 404
+
+
+def _files_on_disk(items: list[dict[str, Any]], db: Any) -> dict[str, bool]:
+    """Each stored file of these photos → whether it is on disk."""
+    from dingdan.services.shared import uploads
+
+    keys = [p["key"] for p in items]
+    rows = db.read(
+        lambda c: list(c.execute(select(ProductPhoto.files).where(ProductPhoto.key.in_(keys))))
+    )
+    paths = {e["path"] for (files,) in rows for e in files.values()}
+    return {p: (uploads.upload_dir() / p).exists() for p in paths}
+
+
+def test_a_removed_photo_takes_its_files_unless_another_photo_names_them(
+    tee: dict[str, Any], api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dingdan.services.shared import uploads
+
+    db = api.db
+    picture = _jpeg_turned(900, 600)
+    shared = _upload(api, "/api/v1/products/TEE-M-RED/photos", picture).json()["items"][0]
+    again = _upload(api, "/api/v1/styles/TEE/photos", picture).json()["items"][0]
+    other = _upload(api, "/api/v1/products/MUG-001/photos", _jpeg_turned(1600, 1300)).json()
+    files = _files_on_disk([shared], db)
+    assert len(files) == 3 and all(files.values())
+    mug = _files_on_disk(other["items"], db)
+    # The same picture on the style still names the files: they stay.
+    assert api.request("DELETE", f"/api/v1/product-photos/{shared['id']}").status_code == 200
+    assert all((uploads.upload_dir() / p).exists() for p in files)
+    # A removal rolled back keeps its row and its files.
+    real_audit = photos.audit
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        real_audit(*args, **kwargs)
+        raise RuntimeError("the transaction fails after the delete")
+
+    monkeypatch.setattr(photos, "audit", failing)
+    with pytest.raises(RuntimeError):
+        photos.delete_photo(db, ADMIN, again["id"])
+    monkeypatch.setattr(photos, "audit", real_audit)
+    assert len(photos.photos_of(db, style="TEE")) == 1
+    assert all((uploads.upload_dir() / p).exists() for p in files)
+    # The last photo naming them gone, so are they; a file already missing is no error.
+    medium = next(p for p in files if (uploads.upload_dir() / p).stat().st_size > 2000)
+    (uploads.upload_dir() / medium).unlink()
+    assert api.request("DELETE", f"/api/v1/product-photos/{again['id']}").status_code == 200
+    assert not any((uploads.upload_dir() / p).exists() for p in files)
+    assert all(_files_on_disk(other["items"], db).values()) and len(mug) == 3
+
+
+def test_an_upload_writes_its_files_again_when_a_removal_took_them_before_its_commit(
+    tee: dict[str, Any], api: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A removal of the same picture elsewhere that ran between this upload's writing its
+    files and committing its row saw no row naming them and took them."""
+    from dingdan.services.shared import uploads
+
+    real_audit = photos.audit
+
+    def removal_meanwhile(conn: Any, *args: Any, **kwargs: Any) -> None:
+        real_audit(conn, *args, **kwargs)
+        for path in (uploads.upload_dir() / photos.PHOTO_DIR).glob("*.jpg"):
+            path.unlink()
+
+    monkeypatch.setattr(photos, "audit", removal_meanwhile)
+    items = photos.add_photo(api.db, ADMIN, "a.jpg", _jpeg_turned(800, 800), sku="MUG-001")
+    assert all(_files_on_disk(items, api.db).values())
+    assert client.get(items[0]["urls"]["large"]).status_code == 200

@@ -192,3 +192,47 @@ def test_the_order_list_offers_ticks_and_the_bound_at_390_px(shop, browser):
     assert 'name="orders" value="' in page and "data-select-all" in page
     assert "at most 500 orders" in page
     assert 'formaction="/bulk/orders/payments"' in page
+
+
+def test_the_printed_pick_lists_show_each_products_photo_beside_its_line(
+    shop, db, browser, tmp_path
+):
+    """The PDF made by the worker (WeasyPrint, fetching nothing) holds the product's
+    thumbnail on each line whose product has a photo, read back with poppler's pdfimages."""
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    from dingdan.services.catalog import photos
+
+    if shutil.which("pdfimages") is None:
+        pytest.skip("pdfimages (poppler-utils) is not installed")
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (20, 160, 60)).save(picture, format="PNG")
+    photos.add_photo(db, ADMIN, "tea.png", picture.getvalue(), sku="TEA-001")
+    with_mug = capture.place_order(
+        db,
+        ADMIN,
+        order_body(buyer=WANG, lines=[{"sku": "MUG-001", "quantity": 1}], payment_method="cod"),
+    )[0]["number"]
+    b = browser("warehouse")
+    r = b.post("/bulk/orders/pick-lists", {"orders": [_paid(db), with_mug]})
+    assert set(_outcomes(r.text).values()) == {"ok"}
+    assert documents.render_pending(db) == 1
+    link = re.search(r'hx-get="(/bulk/documents/pick_lists/[^"]+)/state"', r.text)
+    assert link
+    pdf = b.get(link.group(1) + ".pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    path = tmp_path / "pick-lists.pdf"
+    path.write_bytes(pdf.content)
+    listed = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    # One line of two has a photo (the mug has none): one image, the 96 px thumbnail.
+    assert [(row.split()[3], row.split()[4]) for row in listed] == [("96", "72")]
+    subprocess.run(["pdfimages", "-png", str(path), str(tmp_path / "img")], check=True)
+    (extracted,) = tmp_path.glob("img-*.png")
+    with Image.open(extracted) as img:
+        red, green, blue = img.convert("RGB").getpixel((48, 36))
+    assert green > 120 and red < 60 and blue < 100, "the tea's green picture"

@@ -10,7 +10,9 @@ import re
 from typing import Any
 
 from dingdan.domain.shared import tw_postal
+from dingdan.services.catalog import styles
 from dingdan.services.orders import queries
+from tests.builders import ADMIN, receive
 from tests.pages.test_order_edit_page import form_fields
 
 BARCODE = "4710000000017"  # TEA-001 in the pages' shop
@@ -291,3 +293,59 @@ def test_the_invoice_the_customer_asks_for_is_checked_beside_its_field_and_kept(
              if e["kind"] == "invoice_request"]
     assert [e["data"] for e in asked] == [
         {"type": "b2b", "buyer_ubn": "04595257", "buyer_name": "茶舖有限公司"}]
+
+
+TEE = {
+    "code": "TEE",
+    "name": "棉質T恤",
+    "options": ["尺寸", "顏色"],
+    "price": "390.00",
+    "currency": "TWD",
+    "variants": [
+        {"sku": "TEE-M-RED", "options": {"尺寸": "M", "顏色": "紅"}},
+        {"sku": "TEE-L-RED", "options": {"尺寸": "L", "顏色": "紅"}, "price": "420.00"},
+        {"sku": "TEE-L-BLUE", "options": {"尺寸": "L", "顏色": "藍"}, "barcode": "4710000000556"},
+    ],
+}
+
+
+def _picks(html: str) -> list[str]:
+    return re.findall(r'data-add-sku="([^"]+)"', html)
+
+
+def test_a_style_found_by_name_offers_its_variants_with_their_stock_to_pick_one(
+    shop, browser, db
+):
+    styles.create_style(db, ADMIN, TEE)
+    receive(db, "TPE", {"TEE-L-RED": 4, "TEE-M-RED": 1})
+    b = browser("customer_service")
+    found = b.get("/orders/new/products", params={"q": "棉質"}).text
+    assert 'data-style="TEE"' in found and "3 variants: choose one" in found
+    assert _picks(found) == [], "the variants are picked from their style, not listed twice"
+    picker = b.get("/orders/new/products", params={"style": "TEE", "q": "棉質"}).text
+    assert _picks(picker) == ["TEE-M-RED", "TEE-L-RED", "TEE-L-BLUE"]
+    row = re.search(r'data-add-sku="TEE-L-RED".*?</button>', picker, re.S)
+    assert row and "<strong>L</strong>" in row[0] and "<strong>紅</strong>" in row[0]
+    assert "420" in row[0] and re.search(r"TPE <b class=\"\">4</b>", row[0])
+    blue = re.search(r'data-add-sku="TEE-L-BLUE".*?</button>', picker, re.S)
+    assert blue and "No stock" in blue[0]
+    # The style's name typed and Enter: no line, the page is asked to show its variants.
+    fields, r = _scan(b, _start(b), "棉質T恤")
+    assert r.headers["X-Line-Added"] == "0" and r.headers["X-Style"] == "TEE"
+    assert "Choose a variant from the list." in r.text
+    # A variant's SKU or barcode scanned is added at once, as any product.
+    fields, r = _scan(b, fields, "4710000000556")
+    assert r.headers["X-Line-Added"] == "1" and fields["line-sku-0"] == "TEE-L-BLUE"
+    assert "X-Style" not in r.headers
+    # Without script: Add shows the style's variants, a variant's button adds it.
+    r = b.post("/orders/new", {**fields, "product-q": "棉質T恤", "action": "add"})
+    assert r.status_code == 200 and _picks(r.text) == ["TEE-M-RED", "TEE-L-RED", "TEE-L-BLUE"]
+    assert 'name="pick-sku" value="TEE-L-RED"' in r.text
+    r = b.post("/orders/new", {**form_fields(r.text, "entry-form"), "pick-sku": "TEE-L-RED"})
+    kept = form_fields(r.text, "entry-form")
+    assert (kept["line-sku-0"], kept["line-sku-1"]) == ("TEE-L-BLUE", "TEE-L-RED")
+    assert kept["product-q"] == ""
+    r = b.post("/orders/new", _phone_order({k: v for k, v in kept.items() if k != "line-sku-0"}))
+    assert r.status_code == 303, r.text[-3000:]
+    order = queries.get_order(db, r.headers["location"].rsplit("/", 1)[1])
+    assert [(ln["sku"], ln["unit_price"]) for ln in order["lines"]] == [("TEE-L-RED", "420.00")]

@@ -111,3 +111,47 @@ def test_a_photo_uploaded_on_the_product_page_shows_where_it_helps_a_picker(
     )
     assert "must be a JPEG, PNG or WebP file" in r.text
     assert len(photos.photos_of(db, sku="TEA-001")) == 1
+
+
+def test_a_simple_products_channel_listings_are_shown_and_saved_on_its_page(
+    shop: Any, browser: Any, db: Any
+) -> None:
+    from dingdan.services.catalog import listings
+    from dingdan.services.integrations import inbound
+
+    del shop
+    # An alias made from the inbound queue (a marketplace's SKU mapped) is a listing too.
+    inbound.set_alias(db, ADMIN, "marketplace", "SHP-OLD-9", "TEA-001")
+    b = browser("manager")
+    page = b.get("/products/TEA-001").text
+    section = page[page.index('id="listings"') :]
+    assert "SHP-OLD-9" in section and 'name="listed" value="marketplace"' in section
+    channels = [c["channel"] for c in listings.sku_listings(db, "TEA-001")]
+    n = channels.index("marketplace")
+    assert len(channels) > 1
+    keep = [c for c in channels if c != "marketplace"]
+    # A channel SKU with a control character is refused beside it; nothing changes.
+    r = b.post("/products/TEA-001/listings", {"listed": keep, f"channel-sku-{n}": "SHP\x07"})
+    assert r.status_code == 422, r.text[-2000:]
+    assert f'id="channel-sku-{n}-error"' in r.text
+    assert channel_stock.get_rule(db, "marketplace")["skus"] is None
+    r = b.post("/products/TEA-001/listings", {"listed": keep, f"channel-sku-{n}": "SHP-TEA-1"})
+    assert r.status_code == 303 and r.headers["location"] == "/products/TEA-001#listings"
+    assert "TEA-001" not in channel_stock.get_rule(db, "marketplace")["skus"]
+    assert "MUG-001" in channel_stock.get_rule(db, "marketplace")["skus"]
+    (shown,) = [c for c in listings.sku_listings(db, "TEA-001") if c["channel"] == "marketplace"]
+    assert shown["variants"] == [
+        {"sku": "TEA-001", "listed": False, "channel_skus": ["SHP-OLD-9", "SHP-TEA-1"]}
+    ]
+    page = b.get("/products/TEA-001").text
+    assert re.search(r'name="listed" value="marketplace" id="listed-marketplace" *aria', page)
+    assert 'value="SHP-TEA-1"' in page
+    # A variant's listings are on its style's page.
+    styles.create_style(
+        db, ADMIN, {"code": "CUP", "name": "杯", "options": ["色"], "price": "100",
+                    "currency": "TWD", "variants": [{"sku": "CUP-W", "options": {"色": "白"}}]},
+    )  # fmt: skip
+    variant = b.get("/products/CUP-W").text
+    assert 'href="/styles/CUP#listings"' in variant and 'name="listed"' not in variant
+    # Only a role that manages settings saves them.
+    assert browser("warehouse").post("/products/TEA-001/listings", {}).status_code == 403

@@ -174,25 +174,44 @@ def set_listing(
     return db.write(lambda conn: _apply(conn, actor, channel, sku, listed, channel_sku))
 
 
+def _checked_items(items: list[dict[str, Any]], name: str) -> list[tuple[Any, bool, str | None]]:
+    """``(item[name], listed, channel SKU)`` of each item; every refusal at once, under
+    ``items[i].field``."""
+    errors = FieldErrors()
+    checked = []
+    for i, item in enumerate(items):
+        try:
+            csku = _check(item["listed"], item.get("channel_sku"))
+            checked.append((item[name], bool(item["listed"]), csku))
+        except ValidationFailed as exc:
+            for e in exc.errors:
+                errors.add(f"items[{i}].{e.field}", e.code, **e.params)
+    errors.raise_if_any()
+    return checked
+
+
 def set_listings(
     db: Database, actor: Actor, channel: str, items: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Several SKUs of one channel at once (a style's variants), all or none:
     ``[{"sku", "listed", "channel_sku"?}]``."""
-    errors = FieldErrors()
-    checked = []
-    for i, item in enumerate(items):
-        try:
-            checked.append(
-                (item["sku"], bool(item["listed"]), _check(item["listed"], item.get("channel_sku")))
-            )
-        except ValidationFailed as exc:
-            for e in exc.errors:
-                errors.add(f"items[{i}].{e.field}", e.code, **e.params)
-    errors.raise_if_any()
+    checked = _checked_items(items, "sku")
 
     def work(conn: Connection) -> list[dict[str, Any]]:
         return [_apply(conn, actor, channel, sku, listed, csku) for sku, listed, csku in checked]
+
+    return db.write(work)
+
+
+def set_sku_listings(
+    db: Database, actor: Actor, sku: str, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One SKU on several channels at once (a simple product's page), all or none:
+    ``[{"channel", "listed", "channel_sku"?}]``."""
+    checked = _checked_items(items, "channel")
+
+    def work(conn: Connection) -> list[dict[str, Any]]:
+        return [_apply(conn, actor, ch, sku, listed, csku) for ch, listed, csku in checked]
 
     return db.write(work)
 

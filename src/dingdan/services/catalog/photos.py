@@ -5,6 +5,12 @@ bomb is refused, not decoded), turned upright by their EXIF orientation, then wr
 JPEG in ``SIZES`` (their EXIF, with any GPS position, left behind) under the upload
 directory, named by their SHA-256, before the row that names them is committed.
 
+A photo removed takes its files with it, after the commit (a removal rolled back keeps
+them) and only those no other photo names (the same picture on two SKUs shares its files).
+Removing and adding the same files are serialised by a lock file beside them, and an upload
+writes again, after its commit, any file a removal took meanwhile: between an upload's
+writing its files and committing its row, a removal may see no row naming them.
+
 Dingdan serves them at ``/product-photos/<key>/<size>.jpg``, where ``key`` is the SHA-256
 of the uploaded bytes: the address changes with the picture, so it is cached for a year;
 they are the shop's catalogue pictures, served without signing in (as the logo is), for the
@@ -13,16 +19,21 @@ back office's ``<img>`` and a channel's listing alike.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import fcntl
 import hashlib
 import io
+import logging
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, String, cast, delete, func, insert, select, update
 
 from dingdan.db.engine import Database
 from dingdan.db.style_tables import ProductPhoto, ProductStyle, ProductVariant
 from dingdan.db.tables import Product
-from dingdan.domain.shared.errors import NotFound, ValidationFailed
+from dingdan.domain.shared.errors import Conflict, NotFound, ValidationFailed
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -32,6 +43,7 @@ MAX_PIXELS = 40_000_000
 MAX_PHOTOS = 12  # of one SKU or style
 PHOTO_DIR = "product-photos"
 _QUALITY = 85
+log = logging.getLogger("dingdan.photos")
 
 
 def photo_url(key: str, size: str = "thumb") -> str:
@@ -135,7 +147,8 @@ def add_photo(
     db.read(lambda conn: _owner(conn, sku, style))  # a wrong SKU is said before the work
     key = hashlib.sha256(data).hexdigest()
     files = {}
-    for name, (jpeg, width, height) in resized(data).items():
+    sized = resized(data)
+    for name, (jpeg, width, height) in sized.items():
         sha, path = uploads.store(PHOTO_DIR, jpeg, "image/jpeg")
         files[name] = {"path": path, "sha256": sha, "width": width, "height": height}
 
@@ -159,7 +172,53 @@ def add_photo(
         audit(conn, actor, "create", "product_photo", sku or f"style:{style}", after={"key": key})
         return _list(conn, owner)
 
-    return db.write(work)
+    out = db.write(work)
+    with _files_lock():
+        for jpeg, _w, _h in sized.values():
+            uploads.store(PHOTO_DIR, jpeg, "image/jpeg")  # written again if a removal took it
+    return out
+
+
+@contextlib.contextmanager
+def _files_lock() -> Iterator[None]:
+    """Held while photo files are removed, or written again after an upload's commit."""
+    folder = uploads.upload_dir() / PHOTO_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _paths(files: Any) -> list[tuple[str, str]]:
+    """(relative path, SHA-256) of each stored size."""
+    return [
+        (str(e["path"]), str(e["sha256"]))
+        for e in (files or {}).values()
+        if isinstance(e, dict) and e.get("path") and e.get("sha256")
+    ]
+
+
+def _discard(db: Database, files: list[tuple[str, str]]) -> None:
+    """Removes the files no photo names any more; called after the commit that removed the
+    photo. A file already gone is no error; one that cannot be removed is logged and left."""
+    if not files:
+        return
+
+    def named(sha: str) -> bool:
+        stmt = select(ProductPhoto.id).where(cast(ProductPhoto.files, String).contains(sha))
+        return db.read(lambda conn: conn.execute(stmt.limit(1)).first() is not None)
+
+    with _files_lock():
+        for path, sha in files:
+            if not path.startswith(f"{PHOTO_DIR}/") or ".." in path or named(sha):
+                continue
+            try:
+                (uploads.upload_dir() / path).unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("photo file %s not removed: %s", path, exc)
 
 
 def _photo(conn: Connection, photo_id: Any) -> Any:
@@ -180,15 +239,18 @@ def _owner_of(row: Any) -> dict[str, int]:
 
 
 def delete_photo(db: Database, actor: Actor, photo_id: Any) -> list[dict[str, Any]]:
-    """Removes the photo from its SKU or style (the files stay: another may share them)."""
+    """Removes the photo from its SKU or style; after the commit, its files unless another
+    photo names them."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
         row = _photo(conn, photo_id)
         conn.execute(delete(ProductPhoto).where(ProductPhoto.id == row.id))
         audit(conn, actor, "delete", "product_photo", str(row.id), before={"key": row.key})
-        return _list(conn, _owner_of(row))
+        return _list(conn, _owner_of(row)), _paths(row.files)
 
-    return db.write(work)
+    left, files = db.write(work)
+    _discard(db, files)
+    return left
 
 
 def make_first(db: Database, actor: Actor, photo_id: Any) -> list[dict[str, Any]]:
@@ -215,29 +277,62 @@ def thumbnails(db: Database, skus: list[str], size: str = "thumb") -> dict[str, 
     wanted = sorted({s for s in skus if isinstance(s, str)})[:1000]
     if not wanted:
         return {}
+    keys = db.read(lambda conn: _first_keys(conn, wanted))
+    return {sku: photo_url(key, size) for sku, key in keys.items()}
 
-    def work(conn: Connection) -> dict[str, str]:
-        out: dict[str, str] = {}
-        own = (
-            select(Product.sku, ProductPhoto.key)
-            .join(ProductPhoto, ProductPhoto.product_id == Product.id)
-            .where(Product.sku.in_(wanted))
-            .order_by(Product.sku, ProductPhoto.position.desc(), ProductPhoto.id.desc())
-        )
-        for sku, key in conn.execute(own):
-            out[sku] = key  # the last written is the first photo
-        styled = (
-            select(Product.sku, ProductPhoto.key)
-            .join(ProductVariant, ProductVariant.product_id == Product.id)
-            .join(ProductPhoto, ProductPhoto.style_id == ProductVariant.style_id)
-            .where(Product.sku.in_([s for s in wanted if s not in out]))
-            .order_by(Product.sku, ProductPhoto.position.desc(), ProductPhoto.id.desc())
-        )
-        for sku, key in conn.execute(styled):
-            out[sku] = key
-        return {sku: photo_url(key, size) for sku, key in out.items()}
 
-    return db.read(work)
+def thumbnail_data(db: Database, skus: list[str], size: str = "thumb") -> dict[str, str]:
+    """SKU → its first photo (else its style's) as a ``data:`` URL of the JPEG, for a
+    document that fetches nothing (a PDF made by the worker). A file missing or not matching
+    its checksum is left out, as a SKU without a photo is."""
+    wanted = sorted({s for s in skus if isinstance(s, str)})[:1000]
+    if not wanted:
+        return {}
+
+    def work(conn: Connection) -> tuple[dict[str, str], dict[str, Any]]:
+        keys = _first_keys(conn, wanted)
+        rows = conn.execute(
+            select(ProductPhoto.key, ProductPhoto.files).where(
+                ProductPhoto.key.in_(sorted(set(keys.values())))
+            )
+        )
+        return keys, {key: files for key, files in rows}
+
+    keys, files = db.read(work)
+    encoded: dict[str, str] = {}
+    for key, entries in files.items():
+        entry = (entries or {}).get(size)
+        if not isinstance(entry, dict):
+            continue
+        try:
+            jpeg = uploads.read(str(entry["path"]), str(entry["sha256"]))
+        except (NotFound, Conflict):
+            continue
+        encoded[key] = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+    return {sku: encoded[key] for sku, key in keys.items() if key in encoded}
+
+
+def _first_keys(conn: Connection, wanted: list[str]) -> dict[str, str]:
+    """SKU → the key of its first photo, else of its style's first photo."""
+    out: dict[str, str] = {}
+    own = (
+        select(Product.sku, ProductPhoto.key)
+        .join(ProductPhoto, ProductPhoto.product_id == Product.id)
+        .where(Product.sku.in_(wanted))
+        .order_by(Product.sku, ProductPhoto.position.desc(), ProductPhoto.id.desc())
+    )
+    for sku, key in conn.execute(own):
+        out[sku] = key  # the last written is the first photo
+    styled = (
+        select(Product.sku, ProductPhoto.key)
+        .join(ProductVariant, ProductVariant.product_id == Product.id)
+        .join(ProductPhoto, ProductPhoto.style_id == ProductVariant.style_id)
+        .where(Product.sku.in_([s for s in wanted if s not in out]))
+        .order_by(Product.sku, ProductPhoto.position.desc(), ProductPhoto.id.desc())
+    )
+    for sku, key in conn.execute(styled):
+        out[sku] = key
+    return out
 
 
 def photo_file(db: Database, key: str, size: str) -> tuple[bytes, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, case, func, or_, select
@@ -273,6 +274,8 @@ _HTML = """<!doctype html>
   td.qty { font-size: 16pt; font-weight: bold; text-align: center; }
   td.check { width: 8mm; }
   .code svg { display: block; height: 14mm; width: auto; }
+  td.photo { width: 18mm; padding: 1mm; text-align: center; }
+  td.photo img { display: block; max-width: 16mm; max-height: 16mm; margin: 0 auto; }
   .shares { margin: 0; padding: 0; list-style: none; }
   .empty { padding: 6mm; border: 1px dashed #999; }
 </style>
@@ -283,12 +286,15 @@ _HTML = """<!doctype html>
   {{ d.total_quantity }} 件 units</p>
 {% if d.lines %}
 <table>
-  <thead><tr><th></th><th>條碼 Barcode</th><th>SKU / 品名 Name</th><th>數量 Qty</th>
+  <thead><tr><th></th>{% if photos %}<th>照片 Photo</th>{% endif %}
+    <th>條碼 Barcode</th><th>SKU / 品名 Name</th><th>數量 Qty</th>
     <th>訂單 Orders</th></tr></thead>
   <tbody>
   {% for ln in d.lines %}
     <tr>
       <td class="check">☐</td>
+      {% if photos %}<td class="photo">{% if photos.get(ln.sku) %}
+        <img src="{{ photos[ln.sku] }}" alt="">{% endif %}</td>{% endif %}
       <td class="code">{{ svgs[ln.sku] }}</td>
       <td><strong>{{ ln.sku }}</strong><br>{{ ln.name }}
         {% if ln.barcode %}<br><small>{{ ln.barcode }}</small>{% endif %}</td>
@@ -324,11 +330,13 @@ def code128_svg(value: str) -> str:
     return svg.replace(' id="barcode_group"', "")
 
 
-def pick_list_html(data: dict[str, Any]) -> str:
-    """A printable, self-contained page: inline CSS and SVG, no script, nothing fetched."""
+def pick_list_html(data: dict[str, Any], photos: Mapping[str, str] | None = None) -> str:
+    """A printable, self-contained page: inline CSS and SVG, no script, nothing fetched.
+    ``photos`` (SKU → a ``data:`` URL) puts each product's picture beside its line."""
     from jinja2 import Environment
     from markupsafe import Markup
 
     env = Environment(autoescape=True)
     svgs = {ln["sku"]: Markup(code128_svg(ln["sku"])) for ln in data["lines"]}  # noqa: S704
-    return env.from_string(_HTML).render(d=data, svgs=svgs)
+    shown = {k: v for k, v in (photos or {}).items() if v.startswith("data:image/")}
+    return env.from_string(_HTML).render(d=data, svgs=svgs, photos=shown)

@@ -40,6 +40,7 @@ from dingdan.domain.shared.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from dingdan.services.catalog import listings
 from dingdan.services.fulfilment.shipments import cancel_order
 from dingdan.services.integrations import inbound_invoice
 from dingdan.services.orders.capture import place_order
@@ -673,19 +674,7 @@ def set_alias(
     def work(conn: Connection) -> dict[str, Any]:
         if conn.execute(select(Product.id).where(Product.sku == sku)).first() is None:
             raise ValidationFailed.on("sku", "unknown_sku", sku=sku)
-        found = conn.execute(
-            select(ChannelSkuAlias.id).where(
-                ChannelSkuAlias.channel == channel, ChannelSkuAlias.channel_sku == channel_sku
-            )
-        ).first()
-        if found:
-            conn.execute(
-                update(ChannelSkuAlias).where(ChannelSkuAlias.id == found.id).values(sku=sku)
-            )
-        else:
-            conn.execute(
-                insert(ChannelSkuAlias).values(channel=channel, channel_sku=channel_sku, sku=sku)
-            )
+        listings.save_alias(conn, channel, channel_sku, sku)
         return {"channel": channel, "channel_sku": channel_sku, "sku": sku}
 
     return db.write(work)

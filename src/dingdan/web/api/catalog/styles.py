@@ -272,12 +272,29 @@ async def brands(request: Request, actor: Actor = can(Action.READ)) -> dict[str,
 PHOTO_FILE = File(..., description="JPEG, PNG or WebP, at most the upload limit")
 
 
+async def _photos_of(request: Request, **owner: str) -> dict[str, Any]:
+    """The photos of a SKU (``sku=``) or a style (``style=``), as every photo route answers."""
+    items = await run_in_threadpool(lambda: photos.photos_of(db_of(request), **owner))
+    return {"items": items}
+
+
+async def _add_photo(
+    request: Request, file: UploadFile, actor: Actor, **owner: str
+) -> dict[str, Any]:
+    """The upload read (one byte past the limit, to refuse it) and added to its SKU or
+    style; their photos afterwards."""
+    data = await file.read(uploads.max_upload_bytes() + 1)
+    items = await run_in_threadpool(
+        lambda: photos.add_photo(db_of(request), actor, file.filename, data, **owner)
+    )
+    return {"items": items}
+
+
 @router.get(
     "/products/{sku}/photos", response_model=Photos, responses=responses("forbidden", "not_found")
 )
 async def product_photos(request: Request, sku: str, actor: Actor = can(Action.READ)) -> Any:
-    items = await run_in_threadpool(lambda: photos.photos_of(db_of(request), sku=sku))
-    return {"items": items}
+    return await _photos_of(request, sku=sku)
 
 
 @router.post(
@@ -291,19 +308,14 @@ async def add_product_photo(
 ) -> Any:
     """Resized to 96, 480 and 1200 pixels a side, upright by its EXIF orientation; the
     product's photos, the new one last."""
-    data = await file.read(uploads.max_upload_bytes() + 1)
-    items = await run_in_threadpool(
-        lambda: photos.add_photo(db_of(request), actor, file.filename, data, sku=sku)
-    )
-    return {"items": items}
+    return await _add_photo(request, file, actor, sku=sku)
 
 
 @router.get(
     "/styles/{code}/photos", response_model=Photos, responses=responses("forbidden", "not_found")
 )
 async def style_photos(request: Request, code: str, actor: Actor = can(Action.READ)) -> Any:
-    items = await run_in_threadpool(lambda: photos.photos_of(db_of(request), style=code))
-    return {"items": items}
+    return await _photos_of(request, style=code)
 
 
 @router.post(
@@ -316,11 +328,7 @@ async def add_style_photo(
     request: Request, code: str, file: UploadFile = PHOTO_FILE, actor: Actor = can(CATALOG)
 ) -> Any:
     """A photo of the style, shown for its variants that have none of their own."""
-    data = await file.read(uploads.max_upload_bytes() + 1)
-    items = await run_in_threadpool(
-        lambda: photos.add_photo(db_of(request), actor, file.filename, data, style=code)
-    )
-    return {"items": items}
+    return await _add_photo(request, file, actor, style=code)
 
 
 @router.delete(

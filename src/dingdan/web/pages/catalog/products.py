@@ -3,6 +3,7 @@ preview of every row, then confirm: all rows or none)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -14,8 +15,9 @@ from starlette.datastructures import UploadFile
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.catalog.products import TAX_CLASSES
+from dingdan.domain.orders.rules import BUILTIN_CHANNELS
 from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
-from dingdan.services.catalog import import_uploads, imports, photos, products, styles
+from dingdan.services.catalog import import_uploads, imports, listings, photos, products, styles
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.purchasing import abc
 from dingdan.services.shared import uploads
@@ -111,6 +113,11 @@ def _form_page(page: Page, product: Mapping[str, Any] | None, values: Mapping[st
         tax_classes=TAX_CLASSES,
         facets=styles.facets(db),
         photos=photos.photos_of(db, sku=product["sku"]) if product else [],
+        # A variant's listings are on its style's page; a simple product's, here.
+        listing=listings.sku_listings(db, product["sku"])
+        if product and not product.get("style")
+        else [],
+        builtin_channels=BUILTIN_CHANNELS,
         **{"error": None, "stock": None, "abc_class": None, **kw},
     )
 
@@ -291,4 +298,39 @@ def update_product(request: Request, sku: str, page: User, form: Form) -> Respon
             page, product, {**form, "sku": sku}, status=status, stock=inventory.stock_of(db, sku)
         ),
         whole_form=True,
+    )
+
+
+@router.post("/products/{sku}/listings")
+def set_listings(request: Request, sku: str, page: User, form: Form) -> Response:
+    """A simple product's listings: on each channel ticked it is sold, with the channel's
+    SKU typed beside it (a SKU alias); all channels saved together or none."""
+    actor = page.require(Action.MANAGE_SETTINGS)
+    db = request.app.state.db
+    product = products.get_product(db, sku)
+    listed = form.get("listed") or []
+    listed = set(listed if isinstance(listed, list) else [listed])
+    items = [
+        {
+            "channel": c["channel"],
+            "listed": c["channel"] in listed,
+            "channel_sku": form_text(form, f"channel-sku-{n}", 100),
+        }
+        for n, c in enumerate(listings.sku_listings(db, sku))
+    ]
+
+    def rename(name: str) -> str:
+        m = re.match(r"^items\[(\d+)\]\.(\w+)", name)
+        return f"channel-sku-{m[1]}" if m else name
+
+    return page.attempt(
+        lambda: listings.set_sku_listings(db, actor, sku, items),
+        done=page.gettext("The listings of %(sku)s are saved.", sku=sku),
+        back=f"/products/{quote(sku, safe='')}#listings",
+        form_id="sku-listings",
+        typed={k: v for k, v in form.items() if isinstance(v, str)},
+        again=lambda status: _form_page(
+            page, product, product, status=status, stock=inventory.stock_of(db, sku)
+        ),
+        rename=rename,
     )

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.catalog import styles as style_rules
+from dingdan.domain.orders.rules import BUILTIN_CHANNELS
 from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
 from dingdan.services.catalog import listings, photos, styles
 from dingdan.web.pages.catalog.products import CURRENCIES
@@ -180,6 +181,7 @@ def _style_page(page: Page, code: str, status: int = 200, **extra: Any) -> Respo
         s=style,
         locations=locs,
         listing=listings.style_listings(db, code)["channels"],
+        builtin_channels=BUILTIN_CHANNELS,
         photos=photos.photos_of(db, style=code),
         thumbs=photos.thumbnails(db, [v["sku"] for v in style["variants"]]),
         facets=styles.facets(db),

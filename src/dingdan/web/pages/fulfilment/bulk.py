@@ -18,6 +18,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound, ValidationFailed
+from dingdan.services.catalog import photos
 from dingdan.services.fulfilment import packing_slips, picking
 from dingdan.services.orders import bulk, queries
 from dingdan.services.shared import documents
@@ -138,6 +139,11 @@ def _bodies(pages: list[str]) -> str:
     return head + "<body>" + sheet.join(bodies) + "</body></html>"
 
 
+def _photos(db: Any, data: dict[str, Any]) -> dict[str, str]:
+    """Each line's product photo, inside the document (the worker's PDF fetches nothing)."""
+    return photos.thumbnail_data(db, [ln["sku"] for ln in data["lines"]])
+
+
 @router.post("/bulk/orders/pick-lists")
 def pick_lists(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.FULFIL)
@@ -167,7 +173,7 @@ def pick_lists(request: Request, page: User, form: Form) -> Response:
             PICK_KIND,
             subject,
             f"pick-lists-{subject[-8:]}.pdf",
-            _bodies([picking.pick_list_html(d) for d in lists]),
+            _bodies([picking.pick_list_html(d, _photos(db, d)) for d in lists]),
             [o.number for o in outcomes if o.ok],
         )
     rows = outcome_rows(

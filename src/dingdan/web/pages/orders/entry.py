@@ -1,9 +1,10 @@
 """Order entry in the back office (``/orders/new``): an order taken by phone, LINE or at the
 counter, on one page, keyboard first. The customer is found as the phone number is typed (or
 by name or email) or entered new; products are added by name, SKU or a scanned barcode with
-their stock per location; the order is placed by ``capture.place_order`` (the same checks,
-prices and permission as the API) and, when paid now, the payment recorded. A refusal comes
-back beside its fields with everything typed kept. ``?from=NUMBER`` starts from a past order."""
+their stock per location (a style found by name offers its variants to pick one); the order
+is placed by ``capture.place_order`` (the same checks, prices and permission as the API)
+and, when paid now, the payment recorded. A refusal comes back beside its fields with
+everything typed kept. ``?from=NUMBER`` starts from a past order."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def _render(
     error: dict[str, Any] | None = None,
     block: str | None = None,
     note: str | None = None,
+    picker: dict[str, Any] | None = None,
 ) -> Response:
     db = page.request.app.state.db
     lines = ef.shown_lines(db, ef.read_lines(v))
@@ -63,6 +65,8 @@ def _render(
         error=error,
         lines=lines,
         line_note=note,
+        picker=picker,
+        pq=v.get("product-q") or "",
         total=_lines_total(lines),
         currency=_currency(lines),
         country=country,
@@ -165,45 +169,66 @@ def last_address(request: Request, page: User, customer: str | None = None) -> R
 
 
 @router.get("/orders/new/products")
-def product_results(request: Request, page: User, q: str | None = None) -> Response:
+def product_results(
+    request: Request, page: User, q: str | None = None, style: str | None = None
+) -> Response:
+    """The products (and styles) a term finds; with ``style``, that style's variants to
+    pick one from."""
     page.require(Action.MANAGE_ORDERS)
+    db = request.app.state.db
     q = (q or "").strip()[:100]
+    if style:
+        return page.render(
+            TEMPLATE, block="product_results", picker=ef.style_picker(db, style), pq=q
+        )
+    results, found = ef.search_with_styles(db, q)
     return page.render(
-        TEMPLATE, block="product_results", results=ef.search(request.app.state.db, q), pq=q
+        TEMPLATE, block="product_results", results=results, found_styles=found, pq=q
     )
 
 
-def _changed_lines(page: Page, form: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool]:
-    """The form with a product added (from ``product-q``) or a line removed (``remove``),
-    a message for the product field, and whether a product was added."""
+def _changed_lines(
+    page: Page, form: dict[str, Any]
+) -> tuple[dict[str, Any], str | None, bool, str | None]:
+    """The form with a product added (from ``product-q``, or ``pick-sku``: a variant picked
+    without script) or a line removed (``remove``), a message for the product field, whether
+    a product was added, and the style to pick a variant of when the term names one."""
     lines = ef.read_lines(form)
     v = {k: val for k, val in form.items() if not k.startswith("line-")}
     note = None
     added = False
+    style = None
+    db = page.request.app.state.db
     remove = form_text(form, "remove", 5)
     if remove is not None and remove.isascii() and remove.isdigit() and int(remove) < len(lines):
         del lines[int(remove)]
-    elif q := form_text(form, "product-q", 100):
-        product, matches = ef.find_one(page.request.app.state.db, q)
+    elif q := form_text(form, "pick-sku", 64) or form_text(form, "product-q", 100):
+        product, matches = ef.find_one(db, q)
         if product is not None:
             ef.add(lines, product["sku"])
             added = True
             v["product-q"] = ""
+        elif style := ef.style_named(db, q):
+            note = page.gettext("Choose a variant from the list.")
         elif matches:
             note = page.gettext("%(n)s products match: choose one from the list.", n=matches)
         else:
             note = page.gettext("No product has this name, SKU or barcode.")
     v.update(ef.lines_values(lines))
-    return v, note, added
+    v.pop("pick-sku", None)
+    return v, note, added, style
 
 
 @router.post("/orders/new/lines")
 def change_lines(request: Request, page: User, form: Form) -> Response:
-    """The lines again after a scan, a pick from the list or a removal (htmx)."""
+    """The lines again after a scan, a pick from the list or a removal (htmx). A term that
+    names a style (``X-Style``) asks the page to show its variants to pick from."""
     page.require(Action.MANAGE_ORDERS)
-    v, note, added = _changed_lines(page, form)
+    v, note, added, style = _changed_lines(page, form)
     response = _render(page, v, block="lines", note=note)
     response.headers["X-Line-Added"] = "1" if added else "0"
+    if style:
+        response.headers["X-Style"] = quote(style, safe="")
     return response
 
 
@@ -298,9 +323,11 @@ def _after_placing(page: Page, form: dict[str, Any], order: Any, reasons: list[A
 @router.post("/orders/new")
 def place(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_ORDERS)
-    if form.get("action") == "add" or form.get("remove"):  # without script: the page again
-        v, note, _added = _changed_lines(page, form)
-        return _render(page, v, note=note)
+    if form.get("action") == "add" or form.get("remove") or form.get("pick-sku"):
+        # Without script: the page again (with the style's variants to pick from).
+        v, note, _added, style = _changed_lines(page, form)
+        db = request.app.state.db
+        return _render(page, v, note=note, picker=ef.style_picker(db, style) if style else None)
     country = (form_text(form, "addr-country", 2) or "TW").upper()
     key = form_text(form, "entry-key", 60)
     try:

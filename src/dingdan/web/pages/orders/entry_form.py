@@ -11,7 +11,7 @@ from typing import Any
 
 from dingdan.domain.shared import tw_postal
 from dingdan.domain.shared.errors import DomainError, FieldErrors, NotFound
-from dingdan.services.catalog import photos, products
+from dingdan.services.catalog import photos, products, styles
 from dingdan.services.inventory import stock
 from dingdan.web.i18n import phone_text
 from dingdan.web.pages.shared.core import form_text
@@ -93,6 +93,82 @@ def search(db: Any, q: str, limit: int = 8) -> list[dict[str, Any]]:
         {**dict(p), "stock": stock_by_location(db, p["sku"]), "photo": thumbs.get(p["sku"])}
         for p in items
     ]
+
+
+MAX_STYLES = 5
+
+
+def found_styles(db: Any, q: str) -> list[dict[str, Any]]:
+    """Styles whose name or code holds ``q``, each with its active variants' SKUs (the
+    picker offers those; the product results leave them out, but for a SKU or barcode typed
+    exactly)."""
+    q = q.strip()[:100]
+    if not q or "\x00" in q:
+        return []
+    try:
+        found = styles.list_styles(db, q=q, limit=MAX_STYLES).items
+    except DomainError:
+        return []
+    out = []
+    for s in found:
+        skus = [v["sku"] for v in styles.get_style(db, s["code"])["variants"] if v["active"]]
+        if skus:
+            out.append({**dict(s), "skus": skus})
+    thumbs = photos.thumbnails(db, [s["skus"][0] for s in out])
+    return [{**s, "photo": thumbs.get(s["skus"][0])} for s in out]
+
+
+def search_with_styles(db: Any, q: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The products and the styles ``q`` finds; a style's variants are picked from its
+    style, so they are not listed twice (a SKU or barcode typed exactly still is)."""
+    found = found_styles(db, q)
+    in_styles = {sku for s in found for sku in s["skus"]}
+    wanted = q.strip().casefold()
+    items = [
+        p
+        for p in search(db, q)
+        if p["sku"] not in in_styles
+        or p["sku"].casefold() == wanted
+        or (p.get("barcode") or "") == q.strip()
+    ]
+    return items, found
+
+
+def style_picker(db: Any, code: str) -> dict[str, Any] | None:
+    """A style and its active variants to pick one from: each with its option values, price,
+    photo and available stock per (active) location; None when there is no such style."""
+    try:
+        style = styles.get_style(db, code[:64])
+    except DomainError:
+        return None
+    variants = [v for v in style["variants"] if v["active"]]
+    thumbs = photos.thumbnails(db, [v["sku"] for v in variants])
+    return {
+        "code": style["code"],
+        "name": style["name"],
+        "options": style["options"],
+        "variants": [
+            {
+                **v,
+                "photo": thumbs.get(v["sku"]),
+                "stock": [
+                    {"location": loc, "available": n} for loc, n in sorted(v["locations"].items())
+                ],
+            }
+            for v in variants
+        ],
+    }
+
+
+def style_named(db: Any, q: str) -> str | None:
+    """The style a typed term names when it names no product: its code or name exactly, or
+    the only style whose name or code holds it."""
+    found = found_styles(db, q)
+    wanted = q.strip().casefold()
+    for s in found:
+        if s["code"].casefold() == wanted or s["name"].casefold() == wanted:
+            return str(s["code"])
+    return str(found[0]["code"]) if len(found) == 1 else None
 
 
 def find_one(db: Any, q: str) -> tuple[dict[str, Any] | None, int]:

@@ -44,6 +44,38 @@
     pump();
   }
 
+  // A style found by name: its variants (option values, price, stock per location) take the
+  // place of the results, the first one focused, to be picked with Enter or a tap.
+  function showStyle(code) {
+    clearTimeout(timers["/orders/new/products"]);
+    htmx.ajax("GET", "/orders/new/products?style=" + encodeURIComponent(code) +
+      "&q=" + encodeURIComponent(productQ.value.trim()), {
+      target: "#product-results", swap: "outerHTML"
+    }).then(function () {
+      var first = document.querySelector("#product-results .pick");
+      if (first) first.focus();
+    });
+  }
+
+  // Up and down move through the results (from the product field into them), Escape goes
+  // back to the field.
+  function moveInResults(e) {
+    var picks = Array.prototype.slice.call(
+      document.querySelectorAll("#product-results .pick"));
+    if (!picks.length) return false;
+    var i = picks.indexOf(e.target);
+    if (e.key === "Escape" && i >= 0) { productQ.focus(); return true; }
+    if (e.key === "ArrowDown" && (e.target === productQ || i >= 0)) {
+      picks[Math.min(i + 1, picks.length - 1)].focus();
+      return true;
+    }
+    if (e.key === "ArrowUp" && i >= 0) {
+      if (i === 0) productQ.focus(); else picks[i - 1].focus();
+      return true;
+    }
+    return false;
+  }
+
   function fields() {
     return Array.prototype.filter.call(
       form.querySelectorAll("input, select, textarea, button"),
@@ -67,7 +99,9 @@
   }
 
   form.addEventListener("keydown", function (e) {
-    if (e.key !== "Enter" || e.isComposing) return; // an IME choosing characters
+    if (e.isComposing) return; // an IME choosing characters
+    if (moveInResults(e)) { e.preventDefault(); return; }
+    if (e.key !== "Enter") return;
     var el = e.target;
     if ((e.ctrlKey || e.metaKey) && el.tagName !== "BUTTON") {
       e.preventDefault();
@@ -110,6 +144,19 @@
 
   form.addEventListener("click", function (e) {
     var pick = e.target.closest(".pick");
+    if (pick && pick.hasAttribute("data-style")) {
+      e.preventDefault();
+      showStyle(pick.getAttribute("data-style"));
+      return;
+    }
+    var back = e.target.closest("[data-picker-back]");
+    if (back) {
+      e.preventDefault();
+      if (!productQ.value.trim()) productQ.value = back.getAttribute("data-picker-back");
+      search(productQ);
+      productQ.focus();
+      return;
+    }
     if (pick && pick.hasAttribute("data-add-sku")) {
       e.preventDefault();
       addProduct(pick.getAttribute("data-add-sku"));
@@ -150,11 +197,18 @@
     var xhr = e.detail.xhr;
     if (!xhr || e.detail.requestConfig.path !== "/orders/new/lines") return;
     var results = document.getElementById("product-results");
+    var picker = results && results.querySelector(".style-picker");
     if (xhr.getResponseHeader("X-Line-Added") === "1") {
+      // A variant picked: its style's variants stay, for another one or another unit.
+      var again = picker && Array.prototype.filter.call(picker.querySelectorAll(".pick"),
+        function (b) { return b.getAttribute("data-add-sku") === current; })[0];
+      if (again) { again.focus(); return; }
       if (results) results.innerHTML = "";
     } else if (current && !productQ.value) {
       productQ.value = current;
     }
+    var style = xhr.getResponseHeader("X-Style");
+    if (style) { showStyle(decodeURIComponent(style)); return; }
     productQ.focus();
   });
 
