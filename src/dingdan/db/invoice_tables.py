@@ -144,9 +144,13 @@ class Allowance(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # tax included
     tax_minor: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str | None] = mapped_column(String(500))
+    # not_required (no e-invoice) | pending | pending_void (taken, its void is left) |
+    # uploaded | failed (refused: upload_error says why)
     upload_status: Mapped[str] = mapped_column(String(20))
+    upload_error: Mapped[str | None] = mapped_column(String(1000))
     mig_xml: Mapped[str | None] = mapped_column(Text)  # G0401
     void_xml: Mapped[str | None] = mapped_column(Text)  # G0501
+    void_reason: Mapped[str | None] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     voided_at: Mapped[datetime | None]
 

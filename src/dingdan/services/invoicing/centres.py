@@ -199,6 +199,15 @@ class EcpayCentre:
             )
         data = ec.void_allowance_data(self.merchant_id, void, invoice_number, centre_number)
         answer, _ = self._run("void_allowance", void.number, data)
+        if answer.ok or answer.retryable:
+            return answer
+        # Refused: perhaps because an earlier attempt was taken (its answer lost).
+        ask = ec.get_allowance_invalid_data(self.merchant_id, invoice_number, centre_number)
+        held, found = self._run("get_allowance_invalid", void.number, ask)
+        if held.retryable:
+            return held
+        if held.ok and str((found or {}).get("AI_Allow_No") or "") == centre_number:
+            return CentreAnswer(ok=True, code=str(ec.SUCCESS), message="already void")
         return answer
 
     # -- lookups: True or False, None when ECPay could not be asked (format rules apply)
@@ -361,6 +370,23 @@ class AmegoCentre:
         if self.exchanges.last_ok("void_allowance", void.number) is not None:
             return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
         answer, _ = self._run("void_allowance", void.number, am.void_allowance_data(void))
+        if answer.ok or answer.retryable or not void.invoice_number:
+            return answer
+        # Refused: perhaps because an earlier attempt was taken (its answer lost). The
+        # invoice's query lists its allowances, D0501 once void.
+        ask = am.query_number_data(void.invoice_number)
+        held, reply = self._run("query", void.number, ask)
+        if held.retryable:
+            return held
+        found = reply.get("data") if held.ok else None
+        listed = found.get("allowance") if isinstance(found, dict) else None
+        for entry in listed if isinstance(listed, list) else []:
+            if (
+                isinstance(entry, dict)
+                and entry.get("allowance_number") == void.number
+                and entry.get("invoice_type") in am.ALLOWANCE_VOID_TYPES
+            ):
+                return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
         return answer
 
     def check_mobile_barcode(self, barcode: str) -> bool | None:

@@ -53,7 +53,18 @@ def allowance_view(a: Any, currency: str) -> dict[str, Any]:
         "reason": a.reason,
         "issued_at": iso(a.issued_at),
         "upload_status": a.upload_status,
+        "upload_error": a.upload_error,
+        "voided_at": iso(a.voided_at),
+        "void_reason": a.void_reason,
     }
+
+
+def allowance_of(conn: Connection, inv: Any, number: str) -> dict[str, Any]:
+    """One allowance of the invoice ``inv``, with the invoice's number."""
+    a = conn.execute(
+        select(Allowance).where(Allowance.number == number, Allowance.invoice_id == inv.id)
+    ).one()
+    return {**allowance_view(a, inv.currency), "invoice_number": inv.number}
 
 
 def _by_number(conn: Connection, number: str) -> Any:
