@@ -140,6 +140,26 @@ def order_invoices(db: Database, actor: Actor, order_number: str) -> dict[str, A
     return {"items": [invoice_view(inv, numbers.get(inv.supplement_of)) for inv in rows]}
 
 
+def order_allowances(db: Database, order_number: str) -> dict[str, list[dict[str, Any]]]:
+    """The allowances of the order's invoices, by invoice number, oldest first (for the
+    order's invoices panel; the invoices' reads are audited by ``order_invoices``)."""
+
+    def read(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+        rows = conn.execute(
+            select(Allowance, Invoice.number.label("invoice_number"), Invoice.currency)
+            .join(Invoice, Invoice.id == Allowance.invoice_id)
+            .join(Order, Order.id == Invoice.order_id)
+            .where(Order.number == order_number)
+            .order_by(Allowance.id)
+        ).all()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(r.invoice_number, []).append(allowance_view(r, r.currency))
+        return out
+
+    return db.read(read)
+
+
 def get_invoice(db: Database, actor: Actor, number: str) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         out = invoice_detail(conn, number)
