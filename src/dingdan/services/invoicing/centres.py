@@ -226,7 +226,8 @@ class EcpayCentre:
         answer, found = self._run(operation, value, data)
         if not answer.ok or found is None:
             return None
-        return str(found.get("IsExist") or "").upper() == "Y"
+        said = str(found.get("IsExist") or "").upper()
+        return {"Y": True, "N": False}.get(said)  # anything else: not a clear answer
 
 
 def _issued(number: Any, random_code: Any, message: str | None, at: Any = None) -> CentreAnswer:
@@ -403,14 +404,22 @@ class AmegoCentre:
 # ---- carrier and donation checks ----------------------------------------------------------
 
 
+def look_up(centre: Centre | None, kind: str, code: str) -> bool | None:
+    """Whether the centre knows a mobile barcode (``kind`` mobile) or a donation code
+    (donation): True, False, or None when it cannot be asked (no centre, no such lookup,
+    down, slow) or did not answer clearly."""
+    name = "check_mobile_barcode" if kind == "mobile" else "check_love_code"
+    lookup = getattr(centre, name, None)
+    return lookup(code) if lookup is not None else None
+
+
 def verify_mobile_barcode(centre: Centre | None, barcode: str) -> bool:
     """A mobile barcode that has the format and, when the centre can be asked, exists there;
     offline (no centre, or it did not answer) the format rule alone decides."""
     if not carrier_formats.is_mobile_barcode(barcode):
         return False
-    lookup = getattr(centre, "check_mobile_barcode", None)
-    found = lookup(barcode) if lookup is not None else None
-    return True if found is None else bool(found)
+    found = look_up(centre, "mobile", barcode)
+    return True if found is None else found
 
 
 def verify_love_code(centre: Centre | None, love_code: str) -> bool:
@@ -418,9 +427,8 @@ def verify_love_code(centre: Centre | None, love_code: str) -> bool:
     registered; offline the format rule alone decides."""
     if not carrier_formats.is_love_code(love_code):
         return False
-    lookup = getattr(centre, "check_love_code", None)
-    found = lookup(love_code) if lookup is not None else None
-    return True if found is None else bool(found)
+    found = look_up(centre, "donation", love_code)
+    return True if found is None else found
 
 
 # ---- from the settings ---------------------------------------------------------------------

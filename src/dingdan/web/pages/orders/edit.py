@@ -299,7 +299,7 @@ def save_edit(request: Request, number: str, page: User, form: Form) -> Response
         if not body:
             nothing = {"message": page.gettext("Nothing was changed.")}
             return _page(page, order, invoice, form, 422, error=nothing)
-        after = edits.edit_order(db, actor, number, body)
+        after = edits.edit_order(db, actor, number, body, look_up_invoice=True)
     except DomainError as exc:
         status = status_of(exc)
         error = _describe(page, exc, skus, rows, order["status"])
