@@ -132,7 +132,9 @@ class InvoiceLine(Base):
 class Allowance(Base):
     """An allowance (折讓, G0401) against an issued invoice; its number is the seller's own
     (``AL-2026-000001``). ``source`` keys it by what caused it (a refund's payment id, an
-    edit's event), so a second run of the consumer adds nothing."""
+    edit's event, ``manual:`` one given by hand), so a second run of the consumer adds
+    nothing. A void (G0501) marks it ``void`` with why and keeps its row, number and source;
+    it then no longer counts against the invoice (services/invoicing/allowances.py)."""
 
     __tablename__ = "allowances"
 
