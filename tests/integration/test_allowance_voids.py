@@ -266,8 +266,9 @@ def test_a_worker_that_dies_after_ecpay_took_the_void_finds_it_void(
 
 
 def test_a_crash_between_the_commit_and_the_call_is_recovered_by_the_worker(
-    api, shop, db, ecpay, monkeypatch
+    api, shop, db, ecpay, monkeypatch, tmp_path
 ):
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path))  # the round renders the PDFs
     _, inv, al = _at_centre(api, db)
     assert _void(api, inv, al).status_code == 200
 
@@ -279,6 +280,7 @@ def test_a_crash_between_the_commit_and_the_call_is_recovered_by_the_worker(
         worker.run_once(db, 72)
     monkeypatch.undo()
     _use(monkeypatch, "ecpay", ecpay.url)
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path))
     assert _row(db, al).upload_status == "pending_void"
     worker.run_once(db, 72)
     assert _row(db, al).upload_status == "uploaded"
