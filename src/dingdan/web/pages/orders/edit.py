@@ -127,7 +127,9 @@ def _invoice_asked(form: dict[str, Any], invoice: Mapping[str, Any]) -> dict[str
         return None
     asked = entry_form.invoice(form) or {"type": "b2c"}
     typed = {k: val for k, val in asked.items() if val is not None}
-    return typed if typed != invoice["request"] else None
+    # How the stored one was checked (``verified``) is not part of what was asked.
+    stored = {k: val for k, val in invoice["request"].items() if k != "verified"}
+    return typed if typed != stored else None
 
 
 def _same_amount(a: Any, b: Any) -> bool:
