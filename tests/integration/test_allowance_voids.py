@@ -15,7 +15,6 @@ from lxml import etree
 from sqlalchemy import select
 
 from dingdan.config import get_settings
-from dingdan.db.einvoice_exchange_tables import EinvoiceExchange
 from dingdan.db.invoice_tables import Allowance
 from dingdan.db.tables import AuditEntry
 from dingdan.services.invoicing import centre_exchanges, issuing, uploads
@@ -309,8 +308,8 @@ def test_amego_hears_of_the_void_and_a_lost_answer_is_found_void(api, shop, db, 
     assert _void(api, inv, al).status_code == 200
     real = centre_exchanges.Exchanges.finish
 
-    def dies(self, sent, outcome, **kw):
-        if self.db is db and outcome == "ok" and "g0501" in _url_of(db, sent.exchange_id):
+    def dies(self, sent, outcome, **kw):  # the only document left is the void (g0501)
+        if self.db is db and outcome == "ok":
             raise Crash
         return real(self, sent, outcome, **kw)
 
@@ -326,12 +325,3 @@ def test_amego_hears_of_the_void_and_a_lost_answer_is_found_void(api, shop, db, 
     sent = [x.data for x in amego.received if x.path == "/json/g0501"]
     assert sent == [[{"CancelAllowanceNumber": al}]] * 2
 
-
-def _url_of(db: Any, exchange_id: int) -> str:
-    return str(
-        db.read(
-            lambda c: c.execute(
-                select(EinvoiceExchange.url).where(EinvoiceExchange.id == exchange_id)
-            ).scalar_one()
-        )
-    )
