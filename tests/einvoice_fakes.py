@@ -2,11 +2,13 @@
 
 ``FakeEcpay`` plays ECPay's B2C e-invoice 2.0 API (the AES envelope under the same keys,
 ``TransCode``/``RtnCode``, numbers and random codes it assigns, a repeated ``RelateNumber``
-refused, ``GetIssue``, void, allowances against the remaining amount, the barcode and love
-code lookups); ``FakeAmego`` plays Amego's (the md5 ``sign``, ``f0401``/``f0501``/``g0401``
-/``g0501``, ``invoice_query``). Both check what they receive as the real services do and
-keep every request. ``mode`` makes them misbehave: ``down`` answers 503, ``hang`` holds the
-answer until the test ends (the client times out), ``garbage`` answers a proxy's HTML page.
+refused, ``GetIssue``, void, allowances against the remaining amount, their voids
+(``AllowanceInvalid``, ``GetAllowanceInvalid``), the barcode and love code lookups);
+``FakeAmego`` plays Amego's (the md5 ``sign``, ``f0401``/``f0501``/``g0401``/``g0501``,
+``invoice_query`` listing an invoice's allowances, D0501 once void, the barcode lookup).
+Both check what they receive as the real services do and keep every request. ``mode``
+makes them misbehave: ``down`` answers 503, ``hang`` holds the answer until the test ends
+(the client times out), ``garbage`` answers a proxy's HTML page.
 """
 
 from __future__ import annotations
@@ -156,6 +158,7 @@ class FakeEcpay(_Base):
             "/B2CInvoice/Invalid": self._invalid,
             "/B2CInvoice/Allowance": self._allowance,
             "/B2CInvoice/AllowanceInvalid": self._allowance_invalid,
+            "/B2CInvoice/GetAllowanceInvalid": self._get_allowance_invalid,
             "/B2CInvoice/CheckBarcode": lambda d: self._exists(d.get("BarCode"), self.barcodes),
             "/B2CInvoice/CheckLoveCode": lambda d: self._exists(d.get("LoveCode"), self.love_codes),
         }.get(path)
@@ -270,11 +273,30 @@ class FakeEcpay(_Base):
             return self._refuse(ECPAY_NOT_FOUND, "查無折讓資料")
         if allowance["void"]:
             return self._refuse(ECPAY_BAD_FIELD, "折讓已作廢")
+        if not d.get("Reason"):
+            return self._refuse(ECPAY_BAD_FIELD, "作廢原因 格式錯誤")
         allowance["void"] = True
+        allowance["reason"] = d["Reason"]
+        allowance["voided"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock()))
         inv = self._by_number(allowance["invoice"])
         assert inv is not None
         inv["remaining"] += allowance["amount"]
         return {"RtnCode": 1, "RtnMsg": "作廢折讓成功", "IA_Invoice_No": allowance["invoice"]}
+
+    def _get_allowance_invalid(self, d: dict[str, Any]) -> dict[str, Any]:
+        """查詢作廢折讓明細: the void of one allowance, found only once it is void."""
+        no = d.get("AllowanceNo") or ""
+        allowance = self.allowances.get(no)
+        if allowance is None or allowance["invoice"] != d.get("InvoiceNo") or not allowance["void"]:
+            return self._refuse(ECPAY_NOT_FOUND, "查無作廢折讓資料")
+        return {
+            "RtnCode": 1,
+            "RtnMsg": "查詢成功",
+            "AI_Allow_No": no,
+            "AI_Invoice_No": allowance["invoice"],
+            "AI_Date": allowance["voided"],
+            "Reason": allowance["reason"],
+        }
 
     def _exists(self, value: Any, known: set[str]) -> dict[str, Any]:
         return {"RtnCode": 1, "RtnMsg": "執行成功", "IsExist": "Y" if value in known else "N"}
@@ -383,10 +405,14 @@ class FakeAmego(_Base):
         return self._reply(0)
 
     def _void_allowance(self, d: list[dict[str, Any]]) -> bytes:
-        allowance = self.allowances.get(d[0].get("CancelAllowanceNumber", ""))
+        number = d[0].get("CancelAllowanceNumber", "")
+        allowance = self.allowances.get(number)
         if allowance is None or allowance["void"]:
             return self._reply(AMEGO_NOT_FOUND, "折讓單不存在")
         allowance["void"] = True
+        for entry in allowance["invoice"]["allowance"]:
+            if entry["allowance_number"] == number:
+                entry["invoice_type"] = "D0501"
         return self._reply(0)
 
     def _query(self, d: dict[str, Any]) -> bytes:

@@ -43,6 +43,7 @@ def _routers(package: Any) -> list[Any]:
 
 def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
     settings = settings or get_settings()
+    bootstrap.wire()
     database = db or bootstrap.database(settings)
     reports_db = bootstrap.reports_database(settings, database)
 

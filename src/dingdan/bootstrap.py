@@ -32,6 +32,15 @@ def schema_is_current(db: Database) -> bool:
         return MigrationContext.configure(conn).get_current_revision() == head
 
 
+def wire() -> None:
+    """Hand the pieces of upper contexts to the lower ones that call them: the e-invoice
+    centre's barcode and donation code lookups to the orders context's invoice choices."""
+    from dingdan.services.invoicing import lookups
+    from dingdan.services.orders import invoice_lookup
+
+    invoice_lookup.use(lookups.exists)
+
+
 def database(settings: Settings | None = None) -> Database:
     s = settings or get_settings()
     return Database(

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     einvoice_amego_app_key: SecretStr = SecretStr("sHeq7t8G1wiQvhAuIM27")
     # Seconds to wait for a centre (connect and each read); past it the upload is retried.
     einvoice_centre_timeout: float = Field(default=10.0, gt=0)
+    # Seconds to wait for the centre's answer to a mobile barcode or donation code lookup
+    # while a buyer's invoice choice is taken (before the order's transaction); past it the
+    # code is taken on its format and recorded as not verified.
+    einvoice_lookup_timeout: float = Field(default=3.0, gt=0)
     # The seller's AES key for the printed proof's QR code: the 32 hex digits MOF's genKey
     # prints for the seed registered on the e-invoice platform (or the 16 bytes in base64).
     einvoice_qr_aes_key: SecretStr = SecretStr("")

@@ -16,8 +16,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from dingdan.db.invoice_tables import Invoice
 from dingdan.db.order_tables import Order, Payment
 from dingdan.db.tables import RequestReplay
+from dingdan.db.types import utcnow
+from dingdan.domain.invoicing import rules
+from dingdan.services.jobs import worker
 from tests.builders import ADMIN, order_body, pay, post_order, shipped_order
 from tests.helpers import location, product, receive
 
@@ -60,6 +64,18 @@ def _authorization(api: Any) -> str:
     r = api.post(f"/api/v1/orders/{n}/authorizations", json={"amount": "760.00"}, role="finance")
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
+
+
+def _invoice(api: Any) -> str:
+    """An issued e-invoice of a paid order (760.00)."""
+    body = {"seller_name": "茶行", "seller_ubn": "04595257", "einvoice": True}
+    assert api.request("PUT", "/api/v1/settings/invoicing", json=body).status_code == 200
+    track = {"period": rules.period_of(utcnow()), "prefix": "AB",
+             "start": "10000000", "end": "10000049"}
+    assert api.post("/api/v1/einvoice/tracks", json=track, role="finance").status_code == 201
+    pay(api, post_order(api, order_body()))
+    worker.drain(api.db)
+    return str(api.db.read(lambda c: c.execute(select(Invoice.number)).scalar_one()))
 
 
 def _supplier(api: Any) -> str:
@@ -233,6 +249,11 @@ RECIPES: dict[str, Recipe] = {
         "/api/v1/webhooks",
         {"json": {"url": "https://example.com/a", "events": ["*"]}},
         {"json": {"url": "https://example.com/b", "events": ["*"]}},
+    ),
+    "/api/v1/invoices/{number}/allowances": lambda api: (
+        f"/api/v1/invoices/{_invoice(api)}/allowances",
+        {"json": {"amount": "100", "reason": "折讓"}},
+        {"json": {"amount": "200", "reason": "折讓"}},
     ),
     "/api/v1/einvoice/tracks": lambda api: (
         "/api/v1/einvoice/tracks",

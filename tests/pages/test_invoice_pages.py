@@ -95,3 +95,39 @@ def test_the_printed_proof_is_rendered_by_the_worker_and_served_from_the_store(
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_finance_voids_an_allowance_from_the_invoices_page_with_a_reason(db, shop, browser):
+    invoicing_settings.put(
+        db, ADMIN, {"seller_name": "茶行有限公司", "seller_ubn": "04595257", "einvoice": True}
+    )
+    period = rules.period_of(utcnow())
+    track = {"period": period, "prefix": "AB", "start": "10000000", "end": "10000049"}
+    invoicing_settings.add_track(db, ADMIN, track)
+    order = shop["order"]
+    number = order["number"]
+    transactions.record_payment(db, ADMIN, number, {"amount": order["total"]})
+    worker.drain(db)
+    transactions.record_refund(db, ADMIN, number, {"amount": "100.00", "reason": "破損"})
+    worker.drain(db)
+    base = f"/orders/{number}/invoices"
+    action = f"{base}/AB10000000/allowances/AL-{utcnow().year}-000001/void"
+    # A viewer sees the allowance, and no button.
+    seen = browser("viewer").get(base, headers={"Accept-Language": "zh-TW"}).text
+    assert f"AL-{utcnow().year}-000001" in seen and action not in seen
+    assert browser("viewer").post(action, {"reason": "x"}).status_code == 403
+    finance = browser("finance")
+    page = finance.get(base, headers={"Accept-Language": "zh-TW"}).text
+    assert action in page and "作廢折讓" in page
+    # No reason: the page again, the message beside the field, nothing voided.
+    refused = finance.post(action, {"reason": "  "}, headers={"Accept-Language": "zh-TW"})
+    assert refused.status_code == 422 and "field-error" in refused.text
+    done = finance.post(
+        action, {"reason": "金額錯誤"}, headers={"Accept-Language": "zh-TW"}, follow_redirects=True
+    )
+    assert done.status_code == 200 and "已作廢" in done.text and "金額錯誤" in done.text
+    assert action not in done.text  # a void allowance has no button
+    again = finance.post(
+        action, {"reason": "again"}, headers={"Accept-Language": "en"}, follow_redirects=True
+    )
+    assert again.status_code == 409 and "cannot be voided" in again.text

@@ -349,3 +349,45 @@ def test_a_style_found_by_name_offers_its_variants_with_their_stock_to_pick_one(
     assert r.status_code == 303, r.text[-3000:]
     order = queries.get_order(db, r.headers["location"].rsplit("/", 1)[1])
     assert [(ln["sku"], ln["unit_price"]) for ln in order["lines"]] == [("TEE-L-RED", "420.00")]
+def test_the_entry_page_asks_the_e_invoice_centre_about_a_mobile_barcode(
+    shop, browser, db, monkeypatch
+):
+    """With a centre set: a barcode it does not know is refused beside its field, saying
+    so in the reader's language; one it knows is kept, verified."""
+    from dingdan.config import get_settings
+    from dingdan.services.orders import queries as order_queries
+    from tests.einvoice_fakes import FakeEcpay
+
+    fake = FakeEcpay()
+    fake.start()
+    monkeypatch.setenv("DINGDAN_EINVOICE_CENTRE", "ecpay")
+    monkeypatch.setenv("DINGDAN_EINVOICE_ECPAY_URL", fake.url)
+    get_settings.cache_clear()
+    try:
+        b = browser("customer_service")
+        fields, _ = _scan(b, _start(b), BARCODE)
+        unknown = b.post(
+            "/orders/new",
+            _phone_order(fields, **{"inv-kind": "mobile", "inv-carrier": "/ABC1234"}),
+            headers={"Accept-Language": "zh-TW"},
+        )
+        assert unknown.status_code == 422
+        assert 'aria-describedby="inv-carrier-error"' in unknown.text
+        assert "加值中心查無此手機條碼" in unknown.text
+        ok = b.post(
+            "/orders/new",
+            _phone_order(fields, **{"inv-kind": "mobile", "inv-carrier": "/TRM+O+P"}),
+        )
+        assert ok.status_code == 303, ok.text[-2000:]
+        number = ok.headers["location"].rsplit("/", 1)[1]
+        asked = [
+            e["data"]
+            for e in order_queries.events(db, number)["items"]
+            if e["kind"] == "invoice_request"
+        ]
+        kept = {"type": "b2c", "carrier_type": "mobile", "carrier_id": "/TRM+O+P"}
+        assert asked == [{**kept, "verified": "centre"}]
+    finally:
+        fake.stop()
+        monkeypatch.undo()
+        get_settings.cache_clear()

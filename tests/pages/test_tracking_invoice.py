@@ -25,8 +25,9 @@ def test_the_customer_picks_a_carrier_and_the_e_invoice_goes_to_it(shop, browser
     assert invoice_choice.choice(db, order["tracking_token"])["request"] == {"type": "b2c"}
     ok = b.post(f"{url}/invoice", {"inv-kind": "mobile", "inv-carrier": "/ABC+123"})
     assert ok.status_code == 303
+    # No e-invoice centre is set: taken on its format, and said so.
     assert invoice_choice.choice(db, order["tracking_token"])["request"] == {
-        "type": "b2c", "carrier_type": "mobile", "carrier_id": "/ABC+123"}
+        "type": "b2c", "carrier_type": "mobile", "carrier_id": "/ABC+123", "verified": "format"}
     assert '<option value="mobile" selected>' in b.get(url).text
 
     # The shop issues e-invoices on payment: the invoice follows the customer's choice.

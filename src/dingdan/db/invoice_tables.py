@@ -132,7 +132,9 @@ class InvoiceLine(Base):
 class Allowance(Base):
     """An allowance (折讓, G0401) against an issued invoice; its number is the seller's own
     (``AL-2026-000001``). ``source`` keys it by what caused it (a refund's payment id, an
-    edit's event), so a second run of the consumer adds nothing."""
+    edit's event, ``manual:`` one given by hand), so a second run of the consumer adds
+    nothing. A void (G0501) marks it ``void`` with why and keeps its row, number and source;
+    it then no longer counts against the invoice (services/invoicing/allowances.py)."""
 
     __tablename__ = "allowances"
 
@@ -144,9 +146,13 @@ class Allowance(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # tax included
     tax_minor: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str | None] = mapped_column(String(500))
+    # not_required (no e-invoice) | pending | pending_void (taken, its void is left) |
+    # uploaded | failed (refused: upload_error says why)
     upload_status: Mapped[str] = mapped_column(String(20))
+    upload_error: Mapped[str | None] = mapped_column(String(1000))
     mig_xml: Mapped[str | None] = mapped_column(Text)  # G0401
     void_xml: Mapped[str | None] = mapped_column(Text)  # G0501
+    void_reason: Mapped[str | None] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     voided_at: Mapped[datetime | None]
 

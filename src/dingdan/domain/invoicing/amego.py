@@ -164,6 +164,9 @@ def query_number_data(invoice_number: str) -> dict[str, Any]:
 
 
 VOID_TYPES = frozenset({"F0501", "C0501", "A0501"})
+# An allowance listed by invoice_query under its invoice: G0401/D0401 taken, void once
+# G0501/D0501.
+ALLOWANCE_VOID_TYPES = frozenset({"G0501", "D0501", "B0501"})
 
 
 def void_data(void: InvoiceVoid) -> list[dict[str, Any]]:

@@ -110,6 +110,9 @@ class AllowanceVoid:
     reason: str
     seller_ubn: str
     buyer_ubn: str | None
+    # The invoice the allowance is against: not in G0501, but a centre that is asked
+    # whether it holds the void already (Amego's invoice_query) is asked by it.
+    invoice_number: str | None = None
 
 
 def whole(amount: Decimal) -> Decimal:

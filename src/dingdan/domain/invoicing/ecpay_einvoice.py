@@ -52,6 +52,7 @@ PATHS = {
     "void": "/B2CInvoice/Invalid",
     "allowance": "/B2CInvoice/Allowance",
     "void_allowance": "/B2CInvoice/AllowanceInvalid",
+    "get_allowance_invalid": "/B2CInvoice/GetAllowanceInvalid",
     "check_barcode": "/B2CInvoice/CheckBarcode",
     "check_love_code": "/B2CInvoice/CheckLoveCode",
 }
@@ -308,6 +309,19 @@ def void_allowance_data(
         "InvoiceNo": invoice_number,
         "AllowanceNo": centre_allowance_number,
         "Reason": void.reason[:20],
+    }
+
+
+def get_allowance_invalid_data(
+    merchant_id: str, invoice_number: str, centre_allowance_number: str
+) -> dict[str, Any]:
+    """``/B2CInvoice/GetAllowanceInvalid`` (查詢作廢折讓明細): the void of one allowance, by
+    the invoice's number and ECPay's allowance number; ``AI_Allow_No`` in the answer once
+    the allowance is void."""
+    return {
+        "MerchantID": merchant_id,
+        "InvoiceNo": invoice_number,
+        "AllowanceNo": centre_allowance_number,
     }
 
 

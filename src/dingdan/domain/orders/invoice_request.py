@@ -30,6 +30,9 @@ class InvoiceRequest:
     donation_code: str | None = None
     buyer_ubn: str | None = None
     buyer_name: str | None = None
+    # A mobile barcode or donation code: "centre" when the e-invoice centre said it exists,
+    # "format" when only its format was checked (no centre, or it did not answer clearly).
+    verified: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -271,6 +271,14 @@ FIELD_ERRORS: dict[str, str] = {
         "an allowance is given instead"
     ),
     "invoice_not_voidable": N_("an invoice that is %(status)s cannot be voided"),
+    "allowance_not_voidable": N_("an allowance that is %(status)s cannot be voided"),
+    "allowance_invoice_not_issued": N_(
+        "an invoice that is %(status)s cannot be given an allowance"
+    ),
+    "einvoice_whole_twd": N_("must be whole New Taiwan dollars: e-invoice amounts have no cents"),
+    "allowance_beyond_invoice": N_(
+        "is more than the invoice has left for allowances (%(left)s)"
+    ),
     "invoice_already_issued": N_(
         "the invoice is issued already: it is voided and reissued, or given an allowance"
     ),
@@ -349,6 +357,27 @@ CODE_PARAMS = frozenset({"status"})
 PHRASE_PARAMS = frozenset({"expected"})
 
 
+# A code said more precisely: the same code (a client's test stays true), another message,
+# chosen by the error's ``variant`` parameter.
+VARIANTS: dict[tuple[str, str], str] = {
+    ("invalid_carrier_id", "unknown_at_centre"): N_(
+        "is not known to the e-invoice centre: no such mobile barcode (手機條碼) is registered"
+    ),
+    ("invalid_donation_code", "unknown_at_centre"): N_(
+        "is not known to the e-invoice centre: no such donation code (愛心碼) is registered"
+    ),
+}
+
+
+def template(code: str, params: dict[str, Any]) -> str:
+    """The English template of ``code`` (its variant's when the params name one); a
+    ``KeyError`` for a code that is not listed."""
+    variant = params.get("variant")
+    if isinstance(variant, str) and (code, variant) in VARIANTS:
+        return VARIANTS[(code, variant)]
+    return FIELD_ERRORS[code]
+
+
 def message(code: str, params: dict[str, Any]) -> str:
     """The English message of ``code`` (a ``KeyError`` for a code that is not listed)."""
-    return FIELD_ERRORS[code] % params
+    return template(code, params) % params

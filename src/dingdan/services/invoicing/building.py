@@ -224,6 +224,21 @@ def void_of(inv: Any, reason: str) -> documents.InvoiceVoid:
     )
 
 
+def allowance_void_of(
+    inv: Any, allowance: Any, reason: str, voided_at: Any = None
+) -> documents.AllowanceVoid:
+    """The void (G0501) of an allowance row of the invoice ``inv``."""
+    return documents.AllowanceVoid(
+        number=allowance.number,
+        issued_at=allowance.issued_at,
+        voided_at=voided_at or allowance.voided_at,
+        reason=reason,
+        seller_ubn=inv.seller_ubn or "",
+        buyer_ubn=inv.buyer_ubn,
+        invoice_number=inv.number,
+    )
+
+
 def allowance_of(
     inv: Any,
     number: str,

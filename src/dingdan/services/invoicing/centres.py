@@ -199,6 +199,15 @@ class EcpayCentre:
             )
         data = ec.void_allowance_data(self.merchant_id, void, invoice_number, centre_number)
         answer, _ = self._run("void_allowance", void.number, data)
+        if answer.ok or answer.retryable:
+            return answer
+        # Refused: perhaps because an earlier attempt was taken (its answer lost).
+        ask = ec.get_allowance_invalid_data(self.merchant_id, invoice_number, centre_number)
+        held, found = self._run("get_allowance_invalid", void.number, ask)
+        if held.retryable:
+            return held
+        if held.ok and str((found or {}).get("AI_Allow_No") or "") == centre_number:
+            return CentreAnswer(ok=True, code=str(ec.SUCCESS), message="already void")
         return answer
 
     # -- lookups: True or False, None when ECPay could not be asked (format rules apply)
@@ -217,7 +226,8 @@ class EcpayCentre:
         answer, found = self._run(operation, value, data)
         if not answer.ok or found is None:
             return None
-        return str(found.get("IsExist") or "").upper() == "Y"
+        said = str(found.get("IsExist") or "").upper()
+        return {"Y": True, "N": False}.get(said)  # anything else: not a clear answer
 
 
 def _issued(number: Any, random_code: Any, message: str | None, at: Any = None) -> CentreAnswer:
@@ -361,6 +371,23 @@ class AmegoCentre:
         if self.exchanges.last_ok("void_allowance", void.number) is not None:
             return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
         answer, _ = self._run("void_allowance", void.number, am.void_allowance_data(void))
+        if answer.ok or answer.retryable or not void.invoice_number:
+            return answer
+        # Refused: perhaps because an earlier attempt was taken (its answer lost). The
+        # invoice's query lists its allowances, D0501 once void.
+        ask = am.query_number_data(void.invoice_number)
+        held, reply = self._run("query", void.number, ask)
+        if held.retryable:
+            return held
+        found = reply.get("data") if held.ok else None
+        listed = found.get("allowance") if isinstance(found, dict) else None
+        for entry in listed if isinstance(listed, list) else []:
+            if (
+                isinstance(entry, dict)
+                and entry.get("allowance_number") == void.number
+                and entry.get("invoice_type") in am.ALLOWANCE_VOID_TYPES
+            ):
+                return CentreAnswer(ok=True, code=str(am.SUCCESS), message="already void")
         return answer
 
     def check_mobile_barcode(self, barcode: str) -> bool | None:
@@ -377,14 +404,22 @@ class AmegoCentre:
 # ---- carrier and donation checks ----------------------------------------------------------
 
 
+def look_up(centre: Centre | None, kind: str, code: str) -> bool | None:
+    """Whether the centre knows a mobile barcode (``kind`` mobile) or a donation code
+    (donation): True, False, or None when it cannot be asked (no centre, no such lookup,
+    down, slow) or did not answer clearly."""
+    name = "check_mobile_barcode" if kind == "mobile" else "check_love_code"
+    lookup = getattr(centre, name, None)
+    return lookup(code) if lookup is not None else None
+
+
 def verify_mobile_barcode(centre: Centre | None, barcode: str) -> bool:
     """A mobile barcode that has the format and, when the centre can be asked, exists there;
     offline (no centre, or it did not answer) the format rule alone decides."""
     if not carrier_formats.is_mobile_barcode(barcode):
         return False
-    lookup = getattr(centre, "check_mobile_barcode", None)
-    found = lookup(barcode) if lookup is not None else None
-    return True if found is None else bool(found)
+    found = look_up(centre, "mobile", barcode)
+    return True if found is None else found
 
 
 def verify_love_code(centre: Centre | None, love_code: str) -> bool:
@@ -392,9 +427,8 @@ def verify_love_code(centre: Centre | None, love_code: str) -> bool:
     registered; offline the format rule alone decides."""
     if not carrier_formats.is_love_code(love_code):
         return False
-    lookup = getattr(centre, "check_love_code", None)
-    found = lookup(love_code) if lookup is not None else None
-    return True if found is None else bool(found)
+    found = look_up(centre, "donation", love_code)
+    return True if found is None else found
 
 
 # ---- from the settings ---------------------------------------------------------------------

@@ -384,6 +384,11 @@ def void(db: Database, actor: Actor, number: str, reason: str) -> dict[str, Any]
 # Allowances -----------------------------------------------------------------------------------
 
 
+def allowed_left(conn: Connection, inv: Any) -> int:
+    """What the invoice has left for allowances: its total less its allowances not void."""
+    return _allowed_left(conn, inv)
+
+
 def _allowed_left(conn: Connection, inv: Any) -> int:
     given = conn.execute(
         select(func.coalesce(func.sum(Allowance.amount_minor), 0)).where(
@@ -394,7 +399,13 @@ def _allowed_left(conn: Connection, inv: Any) -> int:
 
 
 def give_allowance(
-    conn: Connection, inv: Any, amount_minor: int, source: str, reason: str, cfg: dict[str, Any]
+    conn: Connection,
+    inv: Any,
+    amount_minor: int,
+    source: str,
+    reason: str,
+    cfg: dict[str, Any],
+    actor: Actor = SYSTEM,
 ) -> str | None:
     """An allowance of ``amount_minor`` (capped at what the invoice has left) against an
     issued invoice, keyed by ``source``; its number (None: nothing left, or given before)."""
@@ -445,7 +456,7 @@ def give_allowance(
         conn,
         inv.order_id,
         "invoice_allowance",
-        SYSTEM.name,
+        actor.name,
         f"Allowance {number} of {shown} {inv.currency} on invoice {inv.number}",
         {"invoice": inv.number, "allowance": number, "amount": shown},
     )

@@ -53,7 +53,18 @@ def allowance_view(a: Any, currency: str) -> dict[str, Any]:
         "reason": a.reason,
         "issued_at": iso(a.issued_at),
         "upload_status": a.upload_status,
+        "upload_error": a.upload_error,
+        "voided_at": iso(a.voided_at),
+        "void_reason": a.void_reason,
     }
+
+
+def allowance_of(conn: Connection, inv: Any, number: str) -> dict[str, Any]:
+    """One allowance of the invoice ``inv``, with the invoice's number."""
+    a = conn.execute(
+        select(Allowance).where(Allowance.number == number, Allowance.invoice_id == inv.id)
+    ).one()
+    return {**allowance_view(a, inv.currency), "invoice_number": inv.number}
 
 
 def _by_number(conn: Connection, number: str) -> Any:
@@ -127,6 +138,26 @@ def order_invoices(db: Database, actor: Actor, order_number: str) -> dict[str, A
         db.write(seen)
     numbers = {inv.id: inv.number for inv in rows}
     return {"items": [invoice_view(inv, numbers.get(inv.supplement_of)) for inv in rows]}
+
+
+def order_allowances(db: Database, order_number: str) -> dict[str, list[dict[str, Any]]]:
+    """The allowances of the order's invoices, by invoice number, oldest first (for the
+    order's invoices panel; the invoices' reads are audited by ``order_invoices``)."""
+
+    def read(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+        rows = conn.execute(
+            select(Allowance, Invoice.number.label("invoice_number"), Invoice.currency)
+            .join(Invoice, Invoice.id == Allowance.invoice_id)
+            .join(Order, Order.id == Invoice.order_id)
+            .where(Order.number == order_number)
+            .order_by(Allowance.id)
+        ).all()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(r.invoice_number, []).append(allowance_view(r, r.currency))
+        return out
+
+    return db.read(read)
 
 
 def get_invoice(db: Database, actor: Actor, number: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Uploading e-invoice documents to a value-added centre (加值中心), from the worker.
 
-Issued invoices, voids and allowances are written with ``upload_status`` ``pending`` in the
-transaction that made them; ``upload_pending`` hands each to the centre that
+Issued invoices, voids, allowances and their voids are written with ``upload_status``
+``pending`` (a void of a document the centre took: ``pending_void``) in the transaction
+that made them; ``upload_pending`` hands each to the centre that
 ``centre_of`` gives for the settings, outside any transaction, and records the answer: ok
 → ``uploaded`` (a void whose invoice went first: ``pending_void`` until the void goes
 too); a retryable answer (the centre down, a timeout) stays ``pending`` with the
@@ -91,14 +92,16 @@ def _upload_invoice(db: Database, centre: Centre, inv: Any, cfg: dict[str, Any])
     return status
 
 
-def _ever_sent(db: Database, centre: Centre, key: str) -> bool:
+def _ever_sent(db: Database, centre: Centre, key: str, operation: str = "issue") -> bool:
+    """Whether a request of ``operation`` for the document ever left (the centre may
+    hold it, whatever became of the answer)."""
     return (
         db.read(
             lambda conn: conn.execute(
                 select(EinvoiceExchange.id)
                 .where(
                     EinvoiceExchange.centre == centre.name,
-                    EinvoiceExchange.operation == "issue",
+                    EinvoiceExchange.operation == operation,
                     EinvoiceExchange.document_number == key,
                 )
                 .limit(1)
@@ -132,18 +135,37 @@ def _numbered_by_centre(
     return status, db.read(lambda conn: building.invoice_row(conn, inv.id))
 
 
+def _record_allowance(db: Database, a: Any, status: str, error: str | None) -> None:
+    # Only over the state read: an allowance voided meanwhile is sent again next round
+    # (answered from the exchange log) and then voided.
+    db.write(
+        lambda conn: conn.execute(
+            update(Allowance)
+            .where(Allowance.id == a.id, Allowance.status == a.status)
+            .values(upload_status=status, upload_error=error)
+        )
+    )
+
+
 def _upload_allowance(db: Database, centre: Centre, a: Any, cfg: dict[str, Any]) -> str:
-    def read(conn: Connection) -> Any:
-        return _allowance_doc(conn, a, cfg)
-
-    doc = db.read(read)
-    answer = _ask(lambda: centre.allowance(doc))
-    status, _ = _status(answer)
-
-    def record(conn: Connection) -> None:
-        conn.execute(update(Allowance).where(Allowance.id == a.id).values(upload_status=status))
-
-    db.write(record)
+    """The allowance's pending document(s): the allowance (G0401), then, voided, its void
+    (G0501). Voided before the centre ever heard of it: nothing to send."""
+    if a.upload_status == "pending":
+        if a.status == "void" and not _ever_sent(db, centre, a.number, "allowance"):
+            _record_allowance(db, a, "not_required", None)
+            return "not_required"
+        doc = db.read(lambda conn: _allowance_doc(conn, a, cfg))
+        status, error = _status(_ask(lambda: centre.allowance(doc)))
+        if status == "uploaded" and a.status == "void":
+            status = "pending_void"
+        _record_allowance(db, a, status, error)
+        if status != "pending_void":
+            return status
+    inv = db.read(lambda conn: building.invoice_row(conn, a.invoice_id))
+    void = building.allowance_void_of(inv, a, a.void_reason or "")
+    status, error = _status(_ask(lambda: centre.void_allowance(void)))
+    # A void not yet taken waits as it was (pending_void): the allowance is not sent again.
+    _record_allowance(db, a, "pending_void" if status == "pending" else status, error)
     return status
 
 
@@ -184,7 +206,7 @@ def upload_pending(db: Database, centre: Centre | None = None) -> int:
     allowances = db.read(
         lambda c: c.execute(
             select(Allowance)
-            .where(Allowance.upload_status == "pending")
+            .where(Allowance.upload_status.in_(("pending", "pending_void")))
             .order_by(Allowance.id)
             .limit(BATCH)
         ).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -56,7 +57,7 @@ from dingdan.domain.shared.errors import (
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.domain.shared.numbers import check_amounts
 from dingdan.domain.shared.text import folded
-from dingdan.services.orders import pricing, replays
+from dingdan.services.orders import invoice_lookup, pricing, replays
 from dingdan.services.orders import risk as order_risk
 from dingdan.services.orders.events import add_events
 from dingdan.services.orders.notes import customer_note
@@ -202,15 +203,21 @@ def place_order(
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
+    look_up_invoice: bool = False,
 ) -> tuple[OrderView, bool]:
     """Returns the order and whether it was created now (False: an earlier one answered).
-    Every order placed is scored for risk (and held when high)."""
+    Every order placed is scored for risk (and held when high). ``look_up_invoice``: a
+    buyer's mobile barcode or donation code is asked of the e-invoice centre first, before
+    the transaction (invoice_lookup.py; the API and the order entry page, not imports or
+    channels, whose orders are the channel's)."""
     channels = (
         set(rules.BUILTIN_CHANNELS)
         if body.get("channel") in rules.BUILTIN_CHANNELS
         else db.read(channel_codes)
     )
     data = capture_input.validate(body, channels)
+    if look_up_invoice and invoice_lookup.needs_lookup(data.invoice):
+        data = dataclasses.replace(data, invoice=invoice_lookup.verify(db, data.invoice))
     if data.delivery and data.delivery["type"] == delivery_rules.STORE_PICKUP:
         db.read(lambda conn: check_pickup_location(conn, data.delivery))
     digest = request_hash(body) if idempotency_key else ""  # only a keyed request keeps one
@@ -250,6 +257,7 @@ async def place_order_async(
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
+    look_up_invoice: bool = False,
 ) -> tuple[OrderView, bool] | None:
     """``place_order`` on the running event loop, PostgreSQL only (db/async_pg.py): the same
     checks, statements and answer, with no worker thread. None when the request needs what
@@ -261,6 +269,8 @@ async def place_order_async(
     data = capture_input.validate(body, set(rules.BUILTIN_CHANNELS))
     if data.delivery and data.delivery["type"] == delivery_rules.STORE_PICKUP:
         return None  # its location is checked by place_order
+    if look_up_invoice and invoice_lookup.needs_lookup(data.invoice):
+        return None  # the centre is asked (a blocking call) by place_order, in its thread
     digest = request_hash(body) if idempotency_key else ""
     key = _key_row(actor, idempotency_key, digest)
 

@@ -27,7 +27,7 @@ from dingdan.domain.shared.errors import (
 )
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.domain.shared.numbers import check_amounts
-from dingdan.services.orders import backorders, invoice_choice, pricing
+from dingdan.services.orders import backorders, invoice_choice, invoice_lookup, pricing
 from dingdan.services.orders.allocation import add_allocation, refresh_order
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.capture import tax_overrides
@@ -232,14 +232,28 @@ def _check_edit(
     return address, shipping, lines, invoice
 
 
-def edit_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> OrderView:
+def edit_order(
+    db: Database,
+    actor: Actor,
+    number: str,
+    body: dict[str, Any],
+    *,
+    look_up_invoice: bool = False,
+) -> OrderView:
     """``lines`` sets the quantity of each SKU named (0 removes the unshipped units; a new SKU
-    adds a line); lines not named are unchanged."""
+    adds a line); lines not named are unchanged. ``look_up_invoice``: a new mobile barcode or
+    donation code is asked of the e-invoice centre first, before the transaction (the API
+    and the edit page; a channel's edit is the channel's)."""
+    looked_up = (
+        invoice_lookup.verify_body(db, body.get("invoice")) if look_up_invoice else None
+    )
 
     def work(conn: Connection) -> OrderView:
         order = fetch(conn, number, lock=True)
         _editable(order)
         address, shipping, wanted, invoice = _check_edit(body, order.currency)
+        if invoice is not None and looked_up is not None:
+            invoice = looked_up
         freed: list[tuple[int, int]] = []
         below: list[pricing.BelowList] = []
         changes = _apply_lines(conn, actor, order, wanted, freed, below)

@@ -16,6 +16,7 @@ from dingdan.db.invoice_tables import Invoice
 from dingdan.db.order_tables import Order, OrderEvent
 from dingdan.domain.orders import invoice_request
 from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, NotFound
+from dingdan.services.orders import invoice_lookup
 from dingdan.services.orders.capture import INVOICE_REQUEST_EVENT
 from dingdan.services.orders.events import event
 
@@ -94,6 +95,7 @@ def ask(db: Database, token: str, body: dict[str, Any] | None) -> dict[str, Any]
     errors = FieldErrors()
     asked = invoice_request.check(body, errors)
     errors.raise_if_any()
+    asked = invoice_lookup.verify(db, asked)  # the centre asked before the transaction
     data = asked.as_dict() if asked is not None else {"type": "b2c"}
 
     def work(conn: Connection) -> dict[str, Any]:

@@ -12,10 +12,12 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.invoicing import fapiao_requests, issuing, pdf, queries
+from dingdan.services.invoicing import allowances, fapiao_requests, issuing, pdf, queries
 from dingdan.services.invoicing import settings as invoicing_settings
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.invoicing.schemas import (
+    AllowanceDetail,
+    AllowanceIn,
     AllowanceList,
     BlankNumbers,
     FapiaoIn,
@@ -216,6 +218,44 @@ async def void_invoice(
     """Void an issued invoice (F0501) within the void window; its number is never used
     again. After the window: 409 with ``void_window_closed``."""
     return await run_in_threadpool(issuing.void, db_of(request), actor, number, body.reason)
+
+
+@router.post(
+    "/invoices/{number}/allowances",
+    response_model=AllowanceDetail,
+    status_code=201,
+    responses=responses("forbidden", "not_found", "conflict"),
+)
+async def give_allowance(
+    request: Request, number: str, body: AllowanceIn, actor: Actor = can(MANAGE)
+) -> dict[str, Any]:
+    """An allowance (折讓, G0401) given by hand, such as the right one after voiding one made
+    in error: ``amount`` tax included (whole NT$ on an e-invoice), at most what the invoice
+    has left (422 ``allowance_beyond_invoice``); an invoice not issued is 409."""
+    return await run_in_threadpool(
+        allowances.give, db_of(request), actor, number, body.amount, body.reason
+    )
+
+
+@router.post(
+    "/invoices/{number}/allowances/{allowance_number}/void",
+    response_model=AllowanceDetail,
+    responses=responses("forbidden", "not_found", "conflict"),
+)
+async def void_allowance(
+    request: Request,
+    number: str,
+    allowance_number: str,
+    body: VoidIn,
+    actor: Actor = can(MANAGE),
+) -> dict[str, Any]:
+    """Void an issued allowance (G0501), such as one made in error: it stays listed,
+    ``void``, with its reason, and no longer counts against the invoice (a new allowance
+    may take its place); the refund it came from stays recorded. The centre hears of it
+    from the worker. An allowance already void is 409 ``allowance_not_voidable``."""
+    return await run_in_threadpool(
+        allowances.void_allowance, db_of(request), actor, number, allowance_number, body.reason
+    )
 
 
 @router.put(

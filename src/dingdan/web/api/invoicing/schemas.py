@@ -136,10 +136,24 @@ class AllowanceOut(View):
     number: str
     amount: str
     tax: str
-    status: str
+    status: str = Field(description="issued or void")
     reason: str | None
     issued_at: str | None
-    upload_status: str
+    upload_status: str = Field(
+        description="not_required, pending, pending_void (its void is left), uploaded or failed"
+    )
+    upload_error: str | None = Field(None, description="what the centre said when it refused")
+    voided_at: str | None = None
+    void_reason: str | None = None
+
+
+class AllowanceDetail(AllowanceOut):
+    invoice_number: str
+
+
+class AllowanceIn(Strict):
+    amount: str = Field(max_length=40, description="tax included; whole NT$ on an e-invoice")
+    reason: str = Field(min_length=1, max_length=200)
 
 
 class AllowanceList(View):

@@ -70,13 +70,19 @@ async def capture(
     thread for what only it answers. SQLite: ``orders.place_order`` in a worker thread."""
     db, prefix = state.db, state.settings.order_number_prefix
     threaded = functools.partial(
-        orders.place_order, db, actor, data, idempotency_key=idempotency_key, prefix=prefix
+        orders.place_order,
+        db,
+        actor,
+        data,
+        idempotency_key=idempotency_key,
+        prefix=prefix,
+        look_up_invoice=True,
     )
     if db.is_sqlite:
         return await anyio.to_thread.run_sync(threaded)
     async with _limiter(state.settings):
         done = await orders.place_order_async(
-            db, actor, data, idempotency_key=idempotency_key, prefix=prefix
+            db, actor, data, idempotency_key=idempotency_key, prefix=prefix, look_up_invoice=True
         )
         if done is not None:
             return done

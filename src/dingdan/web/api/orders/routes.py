@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -273,7 +274,13 @@ async def edit_order(
     request: Request, number: str, body: OrderEditIn, actor: Actor = can(Action.MANAGE_ORDERS)
 ) -> OrderView:
     data = body.model_dump(exclude_none=True)
-    return await run_in_threadpool(edits.edit_order, db_of(request), actor, number, data)
+    return await run_in_threadpool(
+        functools.partial(edits.edit_order, look_up_invoice=True),
+        db_of(request),
+        actor,
+        number,
+        data,
+    )
 
 
 @router.post(

@@ -127,7 +127,9 @@ def _invoice_asked(form: dict[str, Any], invoice: Mapping[str, Any]) -> dict[str
         return None
     asked = entry_form.invoice(form) or {"type": "b2c"}
     typed = {k: val for k, val in asked.items() if val is not None}
-    return typed if typed != invoice["request"] else None
+    # How the stored one was checked (``verified``) is not part of what was asked.
+    stored = {k: val for k, val in invoice["request"].items() if k != "verified"}
+    return typed if typed != stored else None
 
 
 def _same_amount(a: Any, b: Any) -> bool:
@@ -299,7 +301,7 @@ def save_edit(request: Request, number: str, page: User, form: Form) -> Response
         if not body:
             nothing = {"message": page.gettext("Nothing was changed.")}
             return _page(page, order, invoice, form, 422, error=nothing)
-        after = edits.edit_order(db, actor, number, body)
+        after = edits.edit_order(db, actor, number, body, look_up_invoice=True)
     except DomainError as exc:
         status = status_of(exc)
         error = _describe(page, exc, skus, rows, order["status"])

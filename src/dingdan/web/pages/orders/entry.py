@@ -333,7 +333,11 @@ def place(request: Request, page: User, form: Form) -> Response:
     try:
         body, reasons = _body(page, form)
         order, created = capture.place_order(
-            request.app.state.db, actor, body, idempotency_key=f"entry:{key}" if key else None
+            request.app.state.db,
+            actor,
+            body,
+            idempotency_key=f"entry:{key}" if key else None,
+            look_up_invoice=True,
         )
     except DomainError as exc:
         v, error = dict(form), _form_error(page, exc, country)

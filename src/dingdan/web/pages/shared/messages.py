@@ -235,8 +235,10 @@ LABELS: dict[str, str] = {
     "invoice_issued": N_("Invoice issued"),
     "invoice_voided": N_("Invoice voided"),
     "invoice_allowance": N_("Allowance given"),
+    "invoice_allowance_voided": N_("Allowance voided"),
     "download": N_("Downloaded"),
     "invoice": N_("Invoice"),
+    "allowance": N_("Allowance"),
     "invoicing_settings": N_("Invoicing settings"),
     "einvoice_track": N_("E-invoice number range"),
     "cod_payout": N_("COD payout report"),
@@ -472,9 +474,9 @@ def coded_message(
     filled with its parameters (a parameter that is itself a code, a status, by its label;
     an English phrase, such as a tracking format, translated; a carrier by its name in
     ``language``)."""
-    template = error_codes.FIELD_ERRORS.get(code)
-    if template is None:  # not coded (an older stored message): as it was said
+    if code not in error_codes.FIELD_ERRORS:  # not coded (an older stored message): as said
         return english
+    template = error_codes.template(code, params)
     coded = error_codes.CODE_PARAMS
     values = {k: label(_, v).lower() if k in coded else v for k, v in params.items()}
     for k in error_codes.PHRASE_PARAMS & values.keys():
