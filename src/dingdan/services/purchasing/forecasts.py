@@ -488,7 +488,12 @@ def kept_demand(
             return None
         return _stored(conn, int(found), location or ALL)
 
-    row = db.read(work)
+    return kept_window(db.read(work), tomorrow, days)
+
+
+def kept_window(row: Any, tomorrow: date, days: int) -> tuple[float, float] | None:
+    """(mean per day over ``days`` days from ``tomorrow``, the backtest's daily error) of a
+    kept forecast row; None when there is none or it does not cover them."""
     if row is None:
         return None
     offset = (tomorrow - row.first_day).days
