@@ -48,6 +48,7 @@ FIRST_DAY = date(2024, 12, 7)
 # regressors is among their candidates); read from the environment so that the pool's
 # spawned processes see it too.
 PEAKED = "DINGDAN_BENCH_PEAKED"
+BUDGET = "DINGDAN_BENCH_BUDGET"  # --budget: the full run's AutoARIMA budget applies
 PEAK_FACTORS = {"singles_day": 3.0, "double_12": 3.0, "chinese_new_year": 2.0, "mothers_day": 1.5}
 
 
@@ -75,18 +76,32 @@ def series(i: int, days: int = DAYS) -> list[float]:
     return [float(rng.randint(1, size)) if rng.random() < rate else 0.0 for _ in range(days)]
 
 
-def _one(i: int) -> tuple[str, float]:
+def _one(i: int, arima: bool | None = None) -> tuple[str, float]:
     """(demand class, CPU seconds of this series' forecast); the class is marked "+arima"
-    where AutoARIMA was among the candidates, "+arima chosen" where it won."""
+    where AutoARIMA was among the candidates, "+arima chosen" where it won, "+uplift" where
+    it would have been but the run's budget was spent (``arima`` False)."""
     history = series(i)
     started = time.process_time()
-    found = forecast_models.compute(history, FIRST_DAY)
+    found = forecast_models.compute(history, FIRST_DAY, arima=arima)
     seconds = time.process_time() - started
     klass = found.demand_class
     pays = forecast_models.arima_pays(history, FIRST_DAY, found.uplifts)
     if pays and klass in ("smooth", "erratic"):
-        klass += " +arima chosen" if found.model == forecast_models.ARIMA else " +arima"
+        if arima is False:
+            klass += " +uplift (budget spent)"
+        else:
+            klass += " +arima chosen" if found.model == forecast_models.ARIMA else " +arima"
     return klass, seconds
+
+
+def _budgeted(count: int) -> list[bool | None]:
+    """With DINGDAN_BENCH_BUDGET: the full run's AutoARIMA budget for 10,000 SKUs scaled to
+    this sample (forecasts.ArimaBudget), the series in index order standing for revenue."""
+    if not os.environ.get(BUDGET):
+        return [None] * count
+    share = forecast_models.RUN_BUDGET_CPU_S * count / TARGET_SKUS
+    budget = forecasts.ArimaBudget(count, share)
+    return [budget.decide((i, [""], series(i), FIRST_DAY, None), []) for i in range(count)]
 
 
 def _cpu() -> float:
@@ -98,7 +113,8 @@ def _cpu() -> float:
 def models_only(count: int, processes: int) -> dict[str, Any]:
     _one(10_000_000)  # the first call imports statsforecast
     started, cpu = time.perf_counter(), _cpu()
-    timed = [_one(i) for i in range(count)]
+    allowed = _budgeted(count)
+    timed = [_one(i, a) for i, a in zip(range(count), allowed, strict=True)]
     one = time.perf_counter() - started
     by_class: dict[str, list[float]] = {}
     for klass, seconds in timed:
@@ -248,9 +264,14 @@ def main() -> None:
     parser.add_argument(
         "--peaked", action="store_true", help="smooth series react to the year's peaks"
     )
+    parser.add_argument(
+        "--budget", action="store_true", help="AutoARIMA within the full run's CPU budget"
+    )
     args = parser.parse_args()
     if args.peaked:
         os.environ[PEAKED] = "1"
+    if args.budget:
+        os.environ[BUDGET] = "1"
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}")
     found = models_only(args.series, args.processes)
     cpu = found["one_process_cpu"] / found["series"]

@@ -110,3 +110,51 @@ def test_the_pages_classes_are_kept_for_the_day_and_the_thresholds(api, sales):
     limits = {"a": 0.8, "b": 0.9, "x": 0.5, "y": 1}
     assert api.request("PUT", "/api/v1/settings/abc-thresholds", json=limits).status_code == 200
     assert abc.all_classes(api.db)["POT-001"]["class"] == "A"
+
+
+def test_a_past_order_cancelled_today_leaves_the_kept_classes_at_once_in_every_process(
+    api, sales
+):
+    """The classes are kept per process; a cancel of a past day's order writes a new mark
+    (services/shared/past_sales.py) that another process's kept classes see at their next
+    read. Today's orders are in no classes: cancelling one writes nothing."""
+    from datetime import timedelta
+
+    from dingdan.db.engine import Database
+    from dingdan.services.purchasing import abc, forecasts
+    from dingdan.services.shared import past_sales
+
+    other = Database(api.db.url.render_as_string(hide_password=False))
+    try:
+        first = abc.all_classes(api.db)
+        assert abc.all_classes(other) == first and "TEA-001" in first
+        today = post_order(api, order_body([{"sku": "TEA-001", "quantity": 1}]))
+        shipments.cancel_order(api.db, ADMIN, today["number"], "today's")
+        assert api.db.read(past_sales.mark) is None
+        assert abc.all_classes(api.db) is first
+        # 30 POT-001 three days ago (1,500.00 of 2,450.00) change no kept classes by themselves.
+        o = post_order(api, order_body([{"sku": "POT-001", "quantity": 30}]))
+        ago = forecasts.seller_today() - timedelta(days=3)
+        _placed(api.db, o["number"], datetime.combine(ago, datetime.min.time(), UTC))
+        assert abc.all_classes(api.db) is first  # kept: a past day changed without a mark
+        assert abc.all_classes(other)["POT-001"]["class"] == "C"
+        r = api.post(f"/api/v1/orders/{o['number']}/cancel", json={"reason": "changed mind"})
+        assert r.status_code == 200, r.text
+        assert api.db.read(past_sales.mark) is not None
+        # Both processes compute again: the 30 POT-001 are gone, TEA-001 back on top.
+        for db in (api.db, other):
+            again = abc.all_classes(db)
+            assert again is not first
+            assert {k: v["class"] for k, v in again.items()} == {
+                "TEA-001": "A", "CUP-001": "A", "BAG-001": "B", "POT-001": "C"}  # fmt: skip
+        # Cancelling one line of a past order marks it too.
+        body = [{"sku": "POT-001", "quantity": 30}, {"sku": "CUP-001", "quantity": 1}]
+        o = post_order(api, order_body(body))
+        _placed(api.db, o["number"], datetime.combine(ago, datetime.min.time(), UTC))
+        before = api.db.read(past_sales.mark)
+        r = api.post(f"/api/v1/orders/{o['number']}/lines/CUP-001/cancel", json={"reason": "x"})
+        assert r.status_code == 200, r.text
+        assert api.db.read(past_sales.mark) != before
+        assert abc.all_classes(other)["POT-001"]["class"] == "A"
+    finally:
+        other.dispose()

@@ -81,7 +81,8 @@ def test_suggestions_are_the_skus_at_or_below_their_reorder_point(api, history):
     today = datetime.now(SELLER_TIMEZONE).date()
     # TEA-001: 40 received, 28 + 9 + 1 reserved (the cancelled 2 released): 2 available.
     # Reorder point 3.5 + 1.644854 × √3.25 × √7 = 11.35 → 12; up to 12 + 14 days × 0.5 = 19:
-    # 19 - 2 = 17 → 3 packs of 6 = 18. Runs out in 2 / 0.5 = 4 days.
+    # 19 - 2 = 17 → 3 packs of 6 = 18. Planning's rule: 2 units meet 0.5 a day for 4 days;
+    # the 5th day's demand is the first not met in full.
     items = {i["sku"]: i for i in r.json()["items"]}
     assert set(items) == {"TEA-001", "CUP-001", "BAG-001"}
     assert items["TEA-001"] == {
@@ -92,7 +93,7 @@ def test_suggestions_are_the_skus_at_or_below_their_reorder_point(api, history):
         "reorder_point": 12,
         "suggested_quantity": 18,
         "supplier": "S1",
-        "stockout_date": (today + timedelta(days=4)).isoformat(),
+        "stockout_date": (today + timedelta(days=5)).isoformat(),
     }
     assert items["CUP-001"] == {
         "sku": "CUP-001",

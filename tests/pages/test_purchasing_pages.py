@@ -123,3 +123,49 @@ def test_read_only_roles_see_purchasing_but_may_not_act(shop, browser):
         == 403
     )
     assert browser("customer_service").get(f"{url}/receive").status_code == 403
+
+
+POINTS_URL = "/inventory/TEA-001/reorder-points"
+
+
+def test_a_locations_own_reorder_point_is_seen_and_set_on_the_stock_page(shop, browser, db):
+    from dingdan.services.purchasing import reorder_points, replenishment
+
+    wh = browser("warehouse")
+    page = wh.get("/inventory/TEA-001")
+    assert page.status_code == 200 and 'id="reorder-points"' in page.text
+    assert 'id="point-TPE"' in page.text and 'id="point-TXG"' in page.text
+    # Bad input: a coded message beside that location's field, what was typed kept, nothing
+    # stored.
+    for typed, message in (("abc", "whole number"), ("-3", "at least 0")):
+        r = wh.post(POINTS_URL, {"location": "TXG", "reorder_point": typed})
+        assert r.status_code == 422, r.text
+        assert 'id="reorder-point-TXG-error"' in r.text and message in r.text
+        assert f'value="{typed}"' in r.text
+        assert reorder_points.get(db, "TEA-001")["locations"] == []
+    # TPE's own point of 30 is above its 20 available (19 after the fixture's order): the
+    # stock page says it applies there, and replenishment lists TEA-001 at TPE from it.
+    r = wh.post(POINTS_URL, {"location": "TPE", "reorder_point": "30"})
+    assert r.status_code == 303 and r.headers["location"].endswith("#reorder-points")
+    assert reorder_points.get(db, "TEA-001")["locations"] == [
+        {"location": "TPE", "reorder_point": 30}
+    ]
+    assert "the location&#39;s own" in wh.get("/inventory/TEA-001").text
+    listed = replenishment.suggestions(db)["items"]
+    assert [(i["sku"], i["location"], i["reorder_point"]) for i in listed] == [
+        ("TEA-001", "TPE", 30)
+    ]
+    # Cleared: the product's point (none, no demand, threshold 0 < 19) applies again.
+    r = wh.post(POINTS_URL, {"location": "TPE", "reorder_point": "30", "clear": "1"})
+    assert r.status_code == 303
+    assert reorder_points.get(db, "TEA-001")["locations"] == []
+    assert replenishment.suggestions(db)["items"] == []
+    # In Chinese; a role that may not buy sees the points but no form, and may not post.
+    wh.post("/language", {"language": "zh_Hant", "next": "/"})
+    assert "各倉庫的再訂購點" in wh.get("/inventory/TEA-001").text
+    viewer = browser("viewer")
+    seen = viewer.get("/inventory/TEA-001").text
+    assert 'id="point-TPE"' in seen and 'id="reorder-point-TPE"' not in seen
+    r = viewer.post(POINTS_URL, {"location": "TPE", "reorder_point": "5"})
+    assert r.status_code == 403
+    assert reorder_points.get(db, "TEA-001")["locations"] == []

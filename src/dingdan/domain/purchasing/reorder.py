@@ -108,3 +108,24 @@ def top_up_to_amount(
         out[i] += pack
         total += pack * unit_costs[i]
     return out
+
+
+# The one rule for "low" at a location (services/purchasing/positions.py): the level a SKU's
+# position (available + on order) is compared with, first found.
+POINT_SOURCES = ("location", "product", "computed", "threshold")
+
+
+def governing_point(
+    location_point: int | None,
+    product_point: int | None,
+    computed_point: int | None,
+    threshold: int | None,
+) -> tuple[int, str] | None:
+    """(level, source): the location's own reorder point, else the product's (set by hand),
+    else the one computed from demand, else the low-stock threshold (given only where the
+    location holds the SKU); None when none applies."""
+    values = (location_point, product_point, computed_point, threshold)
+    for source, value in zip(POINT_SOURCES, values, strict=True):
+        if value is not None:
+            return int(value), source
+    return None

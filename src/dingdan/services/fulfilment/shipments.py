@@ -33,6 +33,7 @@ from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, shipment_view, view
 from dingdan.services.orders.risk import refuse_if_held
+from dingdan.services.shared import past_sales
 from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.outbox_events import emit
 from dingdan.services.shared.view_types import OrderView
@@ -90,6 +91,7 @@ def cancel_order(db: Database, actor: Actor, number: str, reason: Any) -> OrderV
             .where(Order.id == order.id)
             .values(status="cancelled", cancel_reason=reason.strip())
         )
+        past_sales.changed(conn, order.created_at)
         refresh_order(conn, order.id)
         event(conn, order.id, "cancelled", actor.name, reason.strip())
         emit(conn, "order.cancelled", {"number": number, "reason": reason.strip()})

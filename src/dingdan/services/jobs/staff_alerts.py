@@ -7,10 +7,12 @@ rows, and keys each occurrence ("stuck:DD001001:picking", "low:TEA-001:MAIN:<sin
 adds nothing. ``run`` does them all at most once a minute per process (``every``), but the
 reorder scan once an hour in the whole deployment (claimed).
 
-A SKU and location with a reorder point (set by hand, or computed from demand) is alerted
-from it (available + on order at or below it: ``reorder_point``); one without, from the
-product's low-stock threshold (``low_stock``): one alert path per SKU and location, never
-both. A crossing is remembered in ``notification_conditions``
+Which SKU is low at which location is the one rule of services/purchasing/positions.py
+(also /replenishment's and the dashboard's): available + on order at or below the
+location's own reorder point, else the product's (set by hand, or computed from demand),
+else the low-stock threshold. A SKU and location governed by a reorder point is alerted as
+``reorder_point``, one governed by its threshold as ``low_stock``: one alert path per SKU
+and location, never both. A crossing is remembered in ``notification_conditions``
 (while it stays low) and emits the ``inventory.low_stock`` outbox event once per crossing,
 so that webhooks carry it; a SKU back above its threshold forgets it, and the next crossing
 is told again.
@@ -37,7 +39,7 @@ from dingdan.db.webhook_tables import WebhookDelivery, WebhookEndpoint
 from dingdan.services.after_sales.dispute_queries import UNSETTLED
 from dingdan.services.inventory import stock
 from dingdan.services.messaging import notifications
-from dingdan.services.purchasing import replenishment
+from dingdan.services.purchasing import positions, replenishment
 from dingdan.services.reports import dashboard, recommendations
 from dingdan.services.shared.outbox_events import emit
 
@@ -129,12 +131,15 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
     """Available stock at or below the product's low-stock threshold, for the SKUs and
     locations without a reorder point (those with one are ``reorder_points``'s: one alert
     per crossing, never both)."""
+    # Available at or under the threshold is the most the rule can find low by a threshold
+    # (on order only adds): one cheap query narrows the SKUs the rule reads each minute.
     page = stock.levels(db, low_stock=True, limit=BATCH)
-    pointed = replenishment.with_reorder_point(db, [(i["sku"], i["location"]) for i in page.items])
+    near = {(i["sku"], i["location"]) for i in page.items}
+    found = positions.low(db, skus={sku for sku, _ in near}) if near else []
     low = {
-        f"low:{i['sku']}:{i['location']}": i
-        for i in page.items
-        if (i["sku"], i["location"]) not in pointed
+        f"low:{p.sku}:{p.location}": p
+        for p in found
+        if p.source == "threshold" and (p.sku, p.location) in near
     }
 
     def work(conn: Connection) -> int:
@@ -145,32 +150,22 @@ def low_stock(db: Database, now: datetime | None = None) -> int:
         at = now or utcnow()
         for key, item in low.items():
             since = known.get(key)
-            available = int(item["available"])
-            threshold = int(item["low_stock_threshold"] or 0)
+            told = {
+                "sku": item.sku,
+                "location": item.location,
+                "available": item.available,
+                "threshold": item.point,
+            }
             if since is None:
                 since = _raise_condition(conn, key, at)
                 if since == at:  # this round saw the crossing (another worker may have too)
-                    emit(
-                        conn,
-                        "inventory.low_stock",
-                        {
-                            "sku": item["sku"],
-                            "location": item["location"],
-                            "available": available,
-                            "threshold": threshold,
-                        },
-                    )
+                    emit(conn, "inventory.low_stock", told)
             new += notifications.notify(
                 conn,
                 "low_stock",
                 f"{key}:{since:%Y%m%dT%H%M%S}",
-                {
-                    "sku": item["sku"],
-                    "location": item["location"],
-                    "available": available,
-                    "threshold": threshold,
-                },
-                f"/inventory/{quote(item['sku'], safe='')}",
+                told,
+                f"/inventory/{quote(item.sku, safe='')}",
                 audience=audience,
             )
         return new
@@ -190,7 +185,7 @@ def reorder_points(db: Database, now: datetime | None = None) -> int:
     own point, else the product's, else the computed one): told once per crossing, with the
     quantity to order, to the roles that buy; the crossing emits ``inventory.low_stock``
     once, as a threshold's does."""
-    items = replenishment.suggestions(db)["items"]
+    items = [replenishment.suggestion(p) for p in positions.low(db) if p.source != "threshold"]
     due = {f"reorder:{i['sku']}:{i['location']}": i for i in items}
 
     def work(conn: Connection) -> int:

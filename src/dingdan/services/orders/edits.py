@@ -33,6 +33,7 @@ from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.capture import tax_overrides
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, view
+from dingdan.services.shared import past_sales
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.outbox_events import emit
 from dingdan.services.shared.view_types import OrderView
@@ -265,6 +266,7 @@ def edit_order(
             conn.execute(update(Order).where(Order.id == order.id).values(**values))
         country = (address or order.shipping_address)["country"]
         retotal(conn, order.id, country, order.shipping_minor if shipping is None else shipping)
+        past_sales.changed(conn, order.created_at)
         refresh_order(conn, order.id)
         invoice_changed = invoice is not None and invoice_choice.set_by_staff(
             conn, order.id, invoice, actor.name
@@ -441,6 +443,7 @@ def cancel_line(
         freed: list[tuple[int, int]] = []
         _release(conn, actor, order, line, qty, freed, cancel=True)
         retotal(conn, order.id, order.shipping_address["country"], order.shipping_minor)
+        past_sales.changed(conn, order.created_at)
         _cancel_if_empty(conn, order)
         refresh_order(conn, order.id)
         event(

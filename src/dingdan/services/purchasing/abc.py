@@ -28,6 +28,7 @@ from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.purchasing import demand
+from dingdan.services.shared import past_sales
 
 SETTING_KEY = "abc_thresholds"
 HEADER = ("sku", "revenue", "currency", "share", "cumulative_share", "class", "xyz", "cv")
@@ -148,11 +149,12 @@ def _weekly(
     return {sku: demand.weekly_units(days, first, last) for sku, days in by_sku.items()}
 
 
-# The classes below are over whole days to yesterday, so they change with the day and the
-# thresholds, not with today's orders: kept per database on (end day, thresholds), so that
-# the inventory list (each keystroke of its search), the product and forecast pages read
-# them instead of running the report again (about 600 ms at 50,000 orders). An order of a
-# past day cancelled today shows in them tomorrow.
+# The classes below are over whole days to yesterday, so they change with the day, the
+# thresholds and changes to past days' orders, not with today's orders: kept per database on
+# (end day, thresholds, services/shared/past_sales.mark), so that the inventory list (each
+# keystroke of its search), the product and forecast pages read them instead of running the
+# report again (about 600 ms at 50,000 orders). An order of a past day cancelled (or a line
+# of it cancelled or edited) writes a new mark: every process computes them again at once.
 _kept: weakref.WeakKeyDictionary[Database, tuple[Any, dict[str, dict[str, Any]]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -165,8 +167,8 @@ def all_classes(db: Database) -> dict[str, dict[str, Any]]:
     classes shown on the product, inventory and forecast pages and used by cycle counts
     (kept: see above; callers read the dict, never change it)."""
     end = demand.local_day(utcnow()) - timedelta(days=1)
-    limits = db.read(thresholds)
-    key = (end, tuple(sorted((k, str(v)) for k, v in limits.items())))
+    limits, changed = db.read(lambda conn: (thresholds(conn), past_sales.mark(conn)))
+    key = (end, tuple(sorted((k, str(v)) for k, v in limits.items())), str(changed))
     with _kept_lock:
         kept = _kept.get(db)
     if kept is not None and kept[0] == key:

@@ -265,6 +265,20 @@ class Kept:
     error_stdev: float
 
 
+# The full run's bound by design (docs/benchmarks.md, "A cost budget for AutoARIMA"): CPU
+# seconds per series measured on these machines, and the run's budget. AutoARIMA's search
+# goes to as many peak-sensitive series as the budget leaves room for, by revenue; the rest
+# get the learned uplift on the other models.
+BASE_CPU_S = 0.25  # the dearest series without AutoARIMA (smooth: 0.2 s) and its database work
+ARIMA_CPU_S = 1.25  # what AutoARIMA's search adds to a series it is a candidate for
+RUN_BUDGET_CPU_S = 2 * 50 * 60.0  # 50 minutes of 2 cores: 10 to spare under the 60
+
+
+def arima_budget(series: int, budget_s: float = RUN_BUDGET_CPU_S) -> int:
+    """How many of ``series`` a full run may give AutoARIMA's search."""
+    return max(0, int((budget_s - series * BASE_CPU_S) // ARIMA_CPU_S))
+
+
 def candidates_for(demand_class: str, arima: bool = False) -> tuple[str, ...]:
     if demand_class in fc.INTERMITTENT_CLASSES:
         return INTERMITTENT
@@ -306,10 +320,13 @@ def compute(
     horizon: int = BACKTEST_DAYS,
     days: int = FORECAST_DAYS,
     kept: Kept | None = None,
+    arima: bool | None = None,
 ) -> Computed:
     """``history`` is the demand per day from ``first_day`` to the day before the forecast
     starts (``first_day + len(history)``). With ``kept`` (the last choice, of the same
-    demand class), the kept model is refitted on the new history without a backtest."""
+    demand class), the kept model is refitted on the new history without a backtest.
+    ``arima``: whether AutoARIMA is a candidate (None: where ``arima_pays``; False: the
+    run's budget is spent, the peaks' learned uplift instead)."""
     start = first_day + timedelta(days=len(history))
     history = [float(v) for v in history[-MAX_HISTORY_DAYS:]]
     first_day = start - timedelta(days=len(history))
@@ -317,7 +334,8 @@ def compute(
     if klass == "none":
         return Computed("Zero", klass, len(history), horizon, None, None, 0.0, start, [0.0] * days)
     uplifts = calendar.learn_uplifts(first_day, history, promotions)
-    candidates = candidates_for(klass, arima_pays(history, first_day, uplifts, promotions))
+    pays = arima_pays(history, first_day, uplifts, promotions) if arima is not False else False
+    candidates = candidates_for(klass, pays)
     if kept is not None and kept.demand_class == klass and kept.model in candidates:
         values, _ = with_peaks(kept.model, history, first_day, days, kept.spec, uplifts, promotions)
         if values is not None:

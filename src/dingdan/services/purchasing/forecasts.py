@@ -27,10 +27,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dingdan.db.engine import Database
 from dingdan.db.forecast_tables import Forecast, ForecastRun, PromotionEvent
-from dingdan.db.tables import Location, Product
+from dingdan.db.order_tables import Order, OrderLine
+from dingdan.db.tables import Location, Product, StockLevel
 from dingdan.db.types import utcnow
 from dingdan.domain.purchasing import calendar
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
+from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.purchasing import demand, forecast_models
 from dingdan.services.purchasing.demand import ALL
 from dingdan.services.shared.common import iso
@@ -119,9 +121,72 @@ def _kept(
     }
 
 
-def _compute(job: Job, promos: Sequence[calendar.Promotion]) -> tuple[int, list[str], Any]:
+def _compute(
+    job: Job, promos: Sequence[calendar.Promotion], arima: bool | None = None
+) -> tuple[int, list[str], Any]:
     product_id, locs, history, first_day, kept = job
-    return product_id, locs, forecast_models.compute(history, first_day, promos, kept=kept)
+    found = forecast_models.compute(history, first_day, promos, kept=kept, arima=arima)
+    return product_id, locs, found
+
+
+class ArimaBudget:
+    """A full run's AutoARIMA searches (forecast_models.arima_budget): the products come by
+    revenue, highest first, and each series whose demand reacts to the peaks
+    (``arima_pays``) takes one search while any is left; the others get the learned uplift.
+    Checked here, in the run's process, so that the bound holds whatever the pool does."""
+
+    def __init__(self, series: int, budget_s: float = forecast_models.RUN_BUDGET_CPU_S):
+        self.left = forecast_models.arima_budget(series, budget_s)
+        self.given = 0
+
+    def decide(self, job: Job, promos: Sequence[calendar.Promotion]) -> bool:
+        _, _, history, first_day, _ = job
+        if self.left <= 0 or len(history) < forecast_models.ARIMA_MIN_DAYS:
+            return False
+        tail = history[-forecast_models.MAX_HISTORY_DAYS :]
+        start = first_day + timedelta(days=len(history) - len(tail))
+        if forecast_models.fc.demand_class(tail) in forecast_models.fc.INTERMITTENT_CLASSES:
+            return False
+        uplifts = calendar.learn_uplifts(start, tail, promos)
+        if not forecast_models.arima_pays(tail, start, uplifts, promos):
+            return False
+        self.left -= 1
+        self.given += 1
+        return True
+
+
+def _series_count(conn: Connection, product_ids: Sequence[int]) -> int:
+    """At most how many series these products make: one each, and one per location for a
+    product held at more than one (where it may sell from several)."""
+    held = dict(
+        conn.execute(
+            select(StockLevel.product_id, func.count())
+            .where(StockLevel.product_id.in_(list(product_ids)))
+            .group_by(StockLevel.product_id)
+        ).all()
+    )
+    return sum(1 + (int(held.get(p, 0)) if int(held.get(p, 0)) > 1 else 0) for p in product_ids)
+
+
+def by_revenue(conn: Connection, product_ids: Sequence[int], since: date) -> list[int]:
+    """These products, highest revenue first (units not cancelled x unit price since
+    ``since``, in each order's own minor units), then by id."""
+    start = datetime.combine(since, datetime.min.time(), SELLER_TIMEZONE)
+    rows = conn.execute(
+        select(
+            OrderLine.product_id,
+            func.sum((OrderLine.quantity - OrderLine.cancelled) * OrderLine.unit_price_minor),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            OrderLine.product_id.in_(list(product_ids)),
+            Order.status != "cancelled",
+            Order.created_at >= start,
+        )
+        .group_by(OrderLine.product_id)
+    )
+    revenue = {int(p): int(r or 0) for p, r in rows}
+    return sorted(product_ids, key=lambda p: (-revenue.get(int(p), 0), p))
 
 
 def _row(product_id: int, loc: str, c: forecast_models.Computed) -> dict[str, Any]:
@@ -171,6 +236,11 @@ def compute_products(
     chooses again)."""
     today = seller_today(now)
     promos = db.read(promotions)
+    budget: ArimaBudget | None = None
+    if not refit:  # a full choice: AutoARIMA's searches within the run's budget, by revenue
+        since = today - timedelta(days=forecast_models.MAX_HISTORY_DAYS)
+        product_ids = db.read(lambda conn: by_revenue(conn, product_ids, since))
+        budget = ArimaBudget(db.read(partial(_series_count, product_ids=product_ids)))
     # Starting a process costs seconds (statsforecast's import): worth it for many SKUs only.
     many = processes > 1 and len(product_ids) >= MIN_FOR_PROCESSES
     pool = ProcessPoolExecutor(processes, get_context("spawn")) if many else None
@@ -179,10 +249,13 @@ def compute_products(
         for start in range(0, len(product_ids), BATCH):
             chunk = list(product_ids[start : start + BATCH])
             jobs = db.read(partial(_jobs, product_ids=chunk, today=today, refit=refit))
+            arima = [budget.decide(j, promos) if budget else None for j in jobs]
             if pool is not None:
-                results = list(pool.map(_compute, jobs, [promos] * len(jobs), chunksize=4))
+                results = list(
+                    pool.map(_compute, jobs, [promos] * len(jobs), arima, chunksize=4)
+                )
             else:
-                results = [_compute(job, promos) for job in jobs]
+                results = [_compute(job, promos, a) for job, a in zip(jobs, arima, strict=True)]
             rows = [_row(pid, loc, c) for pid, locs, c in results for loc in locs]
             db.write(partial(_store, rows=rows))
             done += len(rows)
@@ -488,7 +561,12 @@ def kept_demand(
             return None
         return _stored(conn, int(found), location or ALL)
 
-    row = db.read(work)
+    return kept_window(db.read(work), tomorrow, days)
+
+
+def kept_window(row: Any, tomorrow: date, days: int) -> tuple[float, float] | None:
+    """(mean per day over ``days`` days from ``tomorrow``, the backtest's daily error) of a
+    kept forecast row; None when there is none or it does not cover them."""
     if row is None:
         return None
     offset = (tomorrow - row.first_day).days

@@ -115,11 +115,40 @@ def _forecasts(conn: Connection, product_ids: list[int]) -> dict[tuple[int, str]
     if not product_ids:
         return {}
     rows = conn.execute(
-        select(Forecast.product_id, Forecast.location, Forecast.first_day, Forecast.daily).where(
-            Forecast.product_id.in_(product_ids)
-        )
+        select(
+            Forecast.product_id,
+            Forecast.location,
+            Forecast.first_day,
+            Forecast.daily,
+            Forecast.error_stdev,
+        ).where(Forecast.product_id.in_(product_ids))
     )
     return {(r.product_id, r.location): r for r in rows}
+
+
+def expected_stockout(
+    today: date,
+    available: int,
+    forecast: Any,
+    arriving: Sequence[tuple[date, int]],
+    flat_mean: float = 0.0,
+    flat_days: int = 365,
+) -> date | None:
+    """The stock-out day (domain/purchasing/planning.stockout_date) from a kept forecast row
+    (its days from tomorrow) or, without one, ``flat_mean`` a day for ``flat_days`` days;
+    the on-order lines ``arriving`` each on its day. Also replenishment's rule
+    (services/purchasing/positions.py)."""
+    if forecast is not None:
+        offset = max(0, (today + timedelta(days=1) - forecast.first_day).days)
+        daily = [float(Decimal(v)) for v in forecast.daily[offset:]]
+    else:
+        daily = [flat_mean] * flat_days if flat_mean > 0 else []
+    return rules.stockout_date(today, available, daily, arriving)
+
+
+def kept_forecasts(conn: Connection, product_ids: list[int]) -> dict[tuple[int, str], Any]:
+    """The kept forecast rows of these products: (product id, location key) → row."""
+    return _forecasts(conn, product_ids)
 
 
 def stockouts(
@@ -149,10 +178,8 @@ def stockouts(
         row = forecasts.get((level.id, level.code))
         if row is None:
             continue
-        offset = max(0, (today + timedelta(days=1) - row.first_day).days)
-        daily = [float(Decimal(v)) for v in row.daily[offset:]]
         arriving = list((on_order or {}).get((level.sku, level.code), ()))
-        day = rules.stockout_date(today, level.available, daily, arriving)
+        day = expected_stockout(today, level.available, row, arriving)
         lead = (lead_times or {}).get(level.sku, default_lead)
         out.append(
             {

@@ -1,5 +1,6 @@
 """The manager's view of the day: orders and revenue today, how many open orders wait at
-each stage, backorders, low stock, and orders over their stage's time limit with its owner.
+each stage, backorders, low stock (the SKUs and locations /replenishment lists), and orders
+over their stage's time limit with its owner.
 
 Stages of an open order, first match wins:
   payment     not paid in full and not cash on delivery
@@ -35,7 +36,7 @@ from dingdan.domain.access.roles import Role
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
-from dingdan.services.inventory import stock
+from dingdan.services.purchasing import positions, replenishment
 from dingdan.services.shared.common import Actor, audit, iso
 
 STAGES = ("payment", "allocation", "picking", "packing", "shipping")
@@ -301,6 +302,26 @@ def summary(db: Database, now: datetime | None = None, tz: tzinfo = BUSINESS_TZ)
         }
 
     out = db.read(work)
-    low = stock.levels(db, low_stock=True, limit=200).items
+    low = low_stock(db, now)
     out.update(low_stock=low[:30], low_stock_total=len(low), limits=limits)
     return out
+
+
+def low_stock(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every SKU and location low by the one rule of services/purchasing/positions.py (the
+    alerts' and /replenishment's: available + on order at or below the location's reorder
+    point, the product's, the computed one, else the threshold), soonest to run out first."""
+    items = [
+        {
+            "sku": p.sku,
+            "name": p.name,
+            "location": p.location,
+            "available": p.available,
+            "on_order": p.on_order,
+            "level": p.point,
+            "source": p.source,
+            "stockout_date": p.stockout_date.isoformat() if p.stockout_date else None,
+        }
+        for p in positions.low(db, now=now)
+    ]
+    return replenishment.soonest_first(items)

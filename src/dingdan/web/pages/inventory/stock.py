@@ -16,9 +16,9 @@ from dingdan.services.inventory import locations, stock_overview
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.inventory.shapes import AdjustmentCommand, ReceiptCommand, TransferCommand
 from dingdan.services.orders import queries
-from dingdan.services.purchasing import abc
+from dingdan.services.purchasing import abc, positions, reorder_points
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
-from dingdan.web.pages.shared.fields import MAX_QUANTITY, form_whole
+from dingdan.web.pages.shared.fields import MAX_INT, MAX_QUANTITY, form_whole
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -183,5 +183,34 @@ def _ledger(
         locations=locs,
         base=base,
         order_refs=queries.existing_numbers(db, [m["reference"] for m in moves.items]),
+        points=positions.of_sku(db, sku) if product["active"] else [],
         **extra,
+    )
+
+
+@router.post("/inventory/{sku}/reorder-points")
+def set_reorder_point(request: Request, sku: str, page: User, form: Form) -> Response:
+    """A location's own reorder point for the SKU (issue 23), or none (the "clear" button,
+    or a blank field): the product's point applies there again."""
+    actor = page.require(Action.MANAGE_PURCHASING)
+    location = form_text(form, "location", 32) or ""
+
+    def work() -> Any:
+        errors = FieldErrors()
+        point = None
+        if not form_text(form, "clear", 1):
+            point = form_whole(form, "reorder_point", errors, maximum=MAX_INT)
+        errors.raise_if_any()
+        body = {"reorder_point": point}
+        return reorder_points.put(request.app.state.db, actor, sku, location, body)
+
+    return page.attempt(
+        work,
+        done=page.gettext(
+            "Reorder point of %(sku)s at %(location)s saved.", sku=sku, location=location
+        ),
+        back=f"/inventory/{quote(sku, safe='')}#reorder-points",
+        form_id=f"reorder-point-{location}",
+        typed={"reorder_point": form_text(form, "reorder_point", 60) or ""},
+        again=lambda status: _ledger(page, sku, status=status),
     )

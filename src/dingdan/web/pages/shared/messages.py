@@ -20,6 +20,11 @@ def N_(message: str) -> str:  # noqa: N802 - the marker Babel extracts
 
 
 LABELS: dict[str, str] = {
+    # Where the reorder point that applies at a location comes from (positions.py).
+    "point_location": N_("the location's own"),
+    "point_product": N_("the product's"),
+    "point_computed": N_("computed"),
+    "point_threshold": N_("low-stock threshold"),
     # order status
     "open": N_("Open"),
     "completed": N_("Completed"),
