@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -433,17 +434,37 @@ def _store_historical(
     progress: Progress | None,
     prefix: str,
 ) -> None:
+    """One transaction a batch. With COPY (PostgreSQL) a thread of its own writes each batch
+    while this one reads and checks the next (the server's work and the wait for it overlap
+    the checks); the next is handed over only once the last is committed, so a batch that
+    fails stops the import with nothing after it written, as without the thread, and no
+    more than two batches are held."""
     overrides = db.read(capture.tax_overrides)
-    for batch in _batches(orders):
 
-        def work(conn: Connection, batch: list[_Order] = batch) -> tuple[int, int]:
+    def write(batch: list[_Order]) -> tuple[list[_Order], tuple[int, int]]:
+        def work(conn: Connection) -> tuple[int, int]:
             return _write_batch(conn, actor, batch, products, overrides, prefix)
 
-        stored, existing = db.write(work)
-        result.imported += stored
-        result.existing += existing
+        return batch, db.write(work)
+
+    def done(batch: list[_Order], counts: tuple[int, int]) -> None:
+        result.imported += counts[0]
+        result.existing += counts[1]
         if progress:
             progress(sum(len(o.rows) for o in batch))
+
+    if not (COPY_ON_POSTGRESQL and db.dialect == "postgresql"):
+        for batch in _batches(orders):
+            done(*write(batch))
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+        pending: Future[tuple[list[_Order], tuple[int, int]]] | None = None
+        for batch in _batches(orders):  # checked while the one before is written
+            if pending is not None:
+                done(*pending.result())
+            pending = writer.submit(write, batch)
+        if pending is not None:
+            done(*pending.result())
 
 
 def _among(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
