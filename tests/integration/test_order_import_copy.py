@@ -160,3 +160,25 @@ def test_a_copy_that_breaks_a_constraint_is_refused_and_writes_nothing(stocked):
     )
     assert got[0] == "[]"
     assert got[1] is not None and got[1] <= got[2]
+
+
+def test_a_batch_that_fails_stops_the_import_with_nothing_after_it(stocked, tmp_path, monkeypatch):
+    """The writer thread writes a batch while the next is checked: the next is handed over
+    only once the last is committed, so nothing after a failed batch is written."""
+    monkeypatch.setattr(order_imports, "BATCH", 2)
+    write_batch, calls = order_imports._write_batch, []
+
+    def failing_second(conn: Any, actor: Any, batch: list[Any], *rest: Any) -> Any:
+        calls.append([o.body["external_id"] for o in batch])
+        if len(calls) == 2:
+            raise RuntimeError("the second batch fails")
+        return write_batch(conn, actor, batch, *rest)
+
+    monkeypatch.setattr(order_imports, "_write_batch", failing_second)
+    path = write_csv(tmp_path / "o.csv", [line(f"W-{i}") for i in range(7)])
+    with pytest.raises(RuntimeError):
+        run(stocked, path, historical=True)
+    assert calls == [["W-0", "W-1"], ["W-2", "W-3"]]  # none after the failed one
+    orders = table_of(Order)
+    ext = stocked.read(lambda c: c.execute(select(orders.c.external_id)).scalars().all())
+    assert sorted(ext) == ["W-0", "W-1"]
