@@ -4,7 +4,9 @@
 2. Dingdan over HTTP (`dingdan serve --workers N`) on PostgreSQL and SQLite, loaded by a
    bounded async client at 1/4/16/64 clients, uniform over many SKUs and hot (10 SKUs),
    then the ledger checks (nothing oversold, verify exact, reserved = allocations);
-3. scale (bench/generate.py): capture, list/search and dashboard queries at N stored orders.
+3. scale (bench/generate.py): capture, list/search and dashboard queries at N stored orders;
+4. the historical order import of N orders on each backend (bench/order_import.py, each in a
+   process of its own, so that its peak RSS is its own).
 
 Prints markdown tables; --json writes every number. Durations are flags: --quick fits in
 about ten minutes on a 2-core machine.
@@ -16,8 +18,11 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -183,6 +188,16 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def run_import(backend: str, orders: int) -> dict[str, Any]:
+    """bench/order_import.py in a process of its own; its numbers."""
+    out = Path(tempfile.mkdtemp(prefix="ddimport")) / "import.json"
+    cmd = [sys.executable, "-m", "bench.order_import", "--backend", backend]
+    subprocess.run([*cmd, "--orders", str(orders), "--json", str(out)], cwd=ROOT, check=True)
+    result: dict[str, Any] = json.loads(out.read_text())
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return result
+
+
 def _ms(v: Any) -> str:
     return f"{v:.1f}" if isinstance(v, float) else str(v)
 
@@ -272,7 +287,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--uniform-skus", type=int, default=1000)
     p.add_argument("--hot-skus", type=int, default=10)
     p.add_argument("--no-full-script", action="store_true", help="skip pgbench's full script")
-    p.add_argument("--skip", default="", help="comma list of: limit,http,scale,reports")
+    p.add_argument(
+        "--skip", default="", help="comma list of: limit,http,scale,reports,imports"
+    )
+    p.add_argument("--import-orders", type=int, default=100_000, help="orders in the import")
     p.add_argument("--scale-orders", type=int, default=1_000_000)
     p.add_argument("--scale-backends", default="postgresql,sqlite")
     p.add_argument("--list-requests", type=int, default=30, help="GETs per list/search query")
@@ -281,7 +299,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         defaults = {"duration": 4.0, "warmup": 3.0, "pgbench_duration": 6.0,
-                    "scale_orders": 100_000, "list_requests": 15}  # fmt: skip
+                    "scale_orders": 100_000, "list_requests": 15,
+                    "import_orders": 20_000}  # fmt: skip
         for key, value in defaults.items():
             if getattr(args, key) == p.get_default(key):
                 setattr(args, key, value)
@@ -326,10 +345,21 @@ def main(argv: list[str] | None = None) -> int:
             for b in args.scale_backends.split(",")
             if b and (b != "postgresql" or pg_available())
         ]
+    if "imports" not in args.skip and args.import_orders > 0:
+        print(f"== historical order import: {args.import_orders:,} orders ==", flush=True)
+        results["imports"] = [
+            run_import(b, args.import_orders)
+            for b in args.scale_backends.split(",")
+            if b and (b != "postgresql" or pg_available())
+        ]
     results["wall_s"] = round(time.perf_counter() - started, 1)
     text = report(results)
     if results.get("reports"):
         text += "\n\n### Reports (p50 / p95 ms)\n\n" + reports.table(results["reports"])
+    if results.get("imports"):
+        from bench import order_import
+
+        text += "\n\n### Historical order import\n\n" + order_import.table(results["imports"])
     print()
     print(text)
     print(f"\nwall time {results['wall_s']} s")

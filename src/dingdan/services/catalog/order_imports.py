@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, Text, any_, bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from dingdan.db import bulk
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Customer, Order, OrderEvent, OrderLine, Payment, Shipment
 from dingdan.db.tables import Location, Product, table_of
@@ -431,24 +434,52 @@ def _store_historical(
     progress: Progress | None,
     prefix: str,
 ) -> None:
+    """One transaction a batch. With COPY (PostgreSQL) a thread of its own writes each batch
+    while this one reads and checks the next (the server's work and the wait for it overlap
+    the checks); the next is handed over only once the last is committed, so a batch that
+    fails stops the import with nothing after it written, as without the thread, and no
+    more than two batches are held."""
     overrides = db.read(capture.tax_overrides)
-    for batch in _batches(orders):
 
-        def work(conn: Connection, batch: list[_Order] = batch) -> tuple[int, int]:
+    def write(batch: list[_Order]) -> tuple[list[_Order], tuple[int, int]]:
+        def work(conn: Connection) -> tuple[int, int]:
             return _write_batch(conn, actor, batch, products, overrides, prefix)
 
-        stored, existing = db.write(work)
-        result.imported += stored
-        result.existing += existing
+        return batch, db.write(work)
+
+    def done(batch: list[_Order], counts: tuple[int, int]) -> None:
+        result.imported += counts[0]
+        result.existing += counts[1]
         if progress:
             progress(sum(len(o.rows) for o in batch))
+
+    if not (COPY_ON_POSTGRESQL and db.dialect == "postgresql"):
+        for batch in _batches(orders):
+            done(*write(batch))
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+        pending: Future[tuple[list[_Order], tuple[int, int]]] | None = None
+        for batch in _batches(orders):  # checked while the one before is written
+            if pending is not None:
+                done(*pending.result())
+            pending = writer.submit(write, batch)
+        if pending is not None:
+            done(*pending.result())
+
+
+def _among(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(array)``, one parameter (psycopg
+    parses a statement of a thousand parameters again each time, in Python)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(Text)))
+    return column.in_(values)
 
 
 def _existing(conn: Connection, batch: list[_Order]) -> set[tuple[str, str]]:
     keys = [(o.body["channel"], o.body["external_id"]) for o in batch]
     stmt = select(_O.c.channel, _O.c.external_id).where(
-        _O.c.channel.in_(sorted({k[0] for k in keys})),
-        _O.c.external_id.in_(sorted({k[1] for k in keys})),
+        _among(conn, _O.c.channel, sorted({k[0] for k in keys})),
+        _among(conn, _O.c.external_id, sorted({k[1] for k in keys})),
     )
     return {(r.channel, r.external_id) for r in conn.execute(stmt)} & set(keys)
 
@@ -470,49 +501,71 @@ def _numbers(conn: Connection, prefix: str, n: int) -> list[str]:
 _CUSTOMER_COLUMNS = (_C.c.id, _C.c.email, _C.c.phone, _C.c.name, _C.c.addresses)
 
 
-def _customers(conn: Connection, datas: list[capture_input.OrderInput]) -> list[int]:
+def _customers(conn: Connection, datas: list[capture_input.OrderInput], copy: bool) -> list[int]:
     """Each order's customer, found or created as capture finds or creates one (by email; by
     phone when the order gives none, the oldest with that phone), read for the whole batch
     in two queries; an order sees the customers made or changed by the batch's earlier
-    ones."""
+    ones. ``copy`` (PostgreSQL): the new customers are written at the end, as the batch
+    left them, by one COPY with ids taken from their sequence in the order they came, and
+    the changed ones by one executemany (psycopg pipelines it); else each new customer is
+    inserted as it comes and each changed one updated at the end."""
     emails = sorted({k for d in datas if (k := capture.email_key(d.email))})
     phones = sorted({d.phone for d in datas if not d.email and d.phone})
     by_email: dict[str, SimpleNamespace] = {}
     by_phone: dict[str, SimpleNamespace] = {}
     for i in range(0, len(emails), 500):
-        stmt = select(*_CUSTOMER_COLUMNS).where(_C.c.email.in_(emails[i : i + 500]))
+        stmt = select(*_CUSTOMER_COLUMNS).where(_among(conn, _C.c.email, emails[i : i + 500]))
         by_email.update({r.email: SimpleNamespace(**r._mapping) for r in conn.execute(stmt)})
     for i in range(0, len(phones), 500):
         stmt = (
             select(*_CUSTOMER_COLUMNS)
-            .where(_C.c.phone.in_(phones[i : i + 500]))
+            .where(_among(conn, _C.c.phone, phones[i : i + 500]))
             .order_by(_C.c.id.desc())
         )
         by_phone.update({r.phone: SimpleNamespace(**r._mapping) for r in conn.execute(stmt)})
-    ids, changed = [], {}
+    found: list[SimpleNamespace] = []
+    changed: dict[int, SimpleNamespace] = {}
+    created: list[SimpleNamespace] = []  # with copy: new customers, written at the end
     for data in datas:
         key = capture.email_key(data.email)
         row = by_email.get(key) if key else by_phone.get(data.phone or "")
         match = capture.match_customer(row, data)
         if match.id is None:
-            new_id = conn.execute(insert(_C).values(**match.values).returning(_C.c.id)).scalar_one()
-            row = SimpleNamespace(id=int(new_id), **match.values)
+            if copy:  # a stand-in id (negative) until the batch's ids are taken
+                row = SimpleNamespace(id=-1 - len(created), **match.values)
+                created.append(row)
+            else:
+                add = insert(_C).values(**match.values).returning(_C.c.id)
+                row = SimpleNamespace(id=int(conn.execute(add).scalar_one()), **match.values)
             if key:
                 by_email[key] = row
             if row.phone and row.phone not in by_phone:
                 by_phone[row.phone] = row
-            ids.append(row.id)
+            found.append(row)
             continue
         assert row is not None
         for col, value in match.values.items():
             setattr(row, col, value)
-        if match.values:
+        if match.values and match.id > 0:
             changed[row.id] = row
-        ids.append(match.id)
-    for row in changed.values():
-        values = dict(email=row.email, phone=row.phone, name=row.name, addresses=row.addresses)
-        conn.execute(update(_C).where(_C.c.id == row.id).values(**values))
-    return ids
+        found.append(row)
+    if created:
+        for row, new_id in zip(created, bulk.next_ids(conn, _C, len(created)), strict=True):
+            row.id = new_id
+        values = [_customer_values(row) | {"id": row.id} for row in created]
+        bulk.copy_rows(conn, _C, values)
+    if changed and copy:
+        change = update(_C).where(_C.c.id == bindparam("customer_id"))  # SET: the keys
+        params = [_customer_values(row) | {"customer_id": row.id} for row in changed.values()]
+        conn.execute(change, params)
+    elif changed:
+        for row in changed.values():
+            conn.execute(update(_C).where(_C.c.id == row.id).values(**_customer_values(row)))
+    return [int(row.id) for row in found]
+
+
+def _customer_values(row: SimpleNamespace) -> dict[str, Any]:
+    return dict(email=row.email, phone=row.phone, name=row.name, addresses=row.addresses)
 
 
 def _insert_all(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -527,6 +580,11 @@ def _insert_all(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
     conn.execute(insert(table).returning(table.c.id), rows).all()
 
 
+# PostgreSQL: a historical batch written by COPY (False: by INSERTs, as on SQLite; the
+# tests compare the two).
+COPY_ON_POSTGRESQL = True
+
+
 def _write_batch(
     conn: Connection,
     actor: Actor,
@@ -539,9 +597,11 @@ def _write_batch(
     new = [o for o in batch if (o.body["channel"], o.body["external_id"]) not in there]
     if not new:
         return 0, len(batch)
+    copy = COPY_ON_POSTGRESQL and conn.dialect.name == "postgresql"
+    write = bulk.copy_rows if copy else _insert_all
     datas = [o.data for o in new]
     assert all(d is not None for d in datas)
-    customer_ids = _customers(conn, datas)  # type: ignore[arg-type]
+    customer_ids = _customers(conn, datas, copy)  # type: ignore[arg-type]
     numbers = _numbers(conn, prefix, len(new))
     location_id = conn.execute(
         select(_LOC.c.id).order_by(_LOC.c.active.desc(), _LOC.c.priority, _LOC.c.id).limit(1)
@@ -553,11 +613,17 @@ def _write_batch(
         row, lines = _historical_rows(data, order, customer_id, number, products, overrides)
         order_rows.append(row)
         line_rows.append(lines)
-    _insert_all(conn, _O, order_rows)
-    ids = dict(
-        (r.number, r.id)
-        for r in conn.execute(select(_O.c.number, _O.c.id).where(_O.c.number.in_(numbers)))
-    )
+    if copy:  # ids taken first, in the file's order, as the INSERT would number them
+        for row, order_id in zip(order_rows, bulk.next_ids(conn, _O, len(new)), strict=True):
+            row["id"] = order_id
+        bulk.copy_rows(conn, _O, order_rows)
+        ids = {row["number"]: row["id"] for row in order_rows}
+    else:
+        _insert_all(conn, _O, order_rows)
+        ids = dict(
+            (r.number, r.id)
+            for r in conn.execute(select(_O.c.number, _O.c.id).where(_O.c.number.in_(numbers)))
+        )
     lines_all, payments, shipments, events = [], [], [], []
     for row, lines, order in zip(order_rows, line_rows, new, strict=True):
         order_id = ids[row["number"]]
@@ -606,10 +672,10 @@ def _write_batch(
                 created_at=when,
             )
         )
-    _insert_all(conn, _OL, lines_all)
-    _insert_all(conn, _PAY, payments)
-    _insert_all(conn, _SHIP, shipments)
-    _insert_all(conn, _EV, events)
+    write(conn, _OL, lines_all)
+    write(conn, _PAY, payments)
+    write(conn, _SHIP, shipments)
+    write(conn, _EV, events)
     return len(new), len(batch) - len(new)
 
 
