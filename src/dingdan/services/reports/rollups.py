@@ -3,10 +3,10 @@
 Each order's share (services/reports/rollup_facts.py) is recomputed from the order as it is
 now whenever an event says it changed (captured, edited, cancelled, refunded, shipped,
 delivered, a delivery exception, a return received), and swapped for the share it added
-before (kept in ``report_order_facts``): the rollups gain the difference. Recomputing from
-the current state, rather than applying each event's change, makes a consumer idempotent
-by construction (a second run of the same event adds nothing, whatever its id) and
-indifferent to the order events arrive in.
+before (kept in ``report_order_facts``): the rollups (by day, month and year) gain the
+difference. Recomputing from the current state, rather than applying each event's change,
+makes a consumer idempotent by construction (a second run of the same event adds nothing,
+whatever its id) and indifferent to the order events arrive in.
 
 Races: on PostgreSQL the order's row is locked (``FOR UPDATE``) before its previous share is
 read, so two workers handling two events of one order take turns and the second sees the
@@ -28,7 +28,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderEvent, OrderLine, Shipment
-from dingdan.db.report_tables import ReportDaily, ReportMonthly, ReportOrderFacts
+from dingdan.db.report_tables import ReportDaily, ReportMonthly, ReportOrderFacts, ReportYearly
 from dingdan.db.return_tables import Return, ReturnLine
 from dingdan.services.reports.rollup_facts import (
     Fact,
@@ -182,14 +182,18 @@ def _write_facts(
 
 
 def _upsert(conn: Connection, delta: dict[Key, list[int]]) -> None:
-    """Add ``delta`` to the daily rows and to their months' rows."""
+    """Add ``delta`` to the daily rows and to their months' and years' rows."""
     months: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+    years: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
     for (dim, day, cur, key), v in delta.items():
-        row = months[(dim, day.replace(day=1), cur, key)]
+        month = months[(dim, day.replace(day=1), cur, key)]
+        year = years[(dim, day.replace(month=1, day=1), cur, key)]
         for i in range(3):
-            row[i] += v[i]
+            month[i] += v[i]
+            year[i] += v[i]
     _upsert_into(conn, ReportDaily, "day", delta)
     _upsert_into(conn, ReportMonthly, "month", months)
+    _upsert_into(conn, ReportYearly, "year", years)
 
 
 _UPSERT = (
@@ -249,20 +253,26 @@ def on_event(db: Database, event: Any) -> None:
 
 
 def rebuild(
-    db: Database, batch: int = BATCH, progress: Callable[[int, int], None] | None = None
+    db: Database,
+    batch: int = BATCH,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    after: int = 0,
+    until: int | None = None,
 ) -> int:
     """Every order's share recomputed and swapped in, ``batch`` orders per transaction, the
-    oldest first; the number of orders whose share changed. ``progress(done, total)``."""
-    count = db.read(lambda c: c.execute(select(func.count()).select_from(Order)).scalar()) or 0
-    after, done, changed = 0, 0, 0
+    oldest first; the number of orders whose share changed. ``progress(done, total)``.
+    ``after`` and ``until``: only the orders of ids above the one and up to the other (so
+    several processes can share a rebuild; each order's swap is as exact in any of them)."""
+    bounds = [Order.id > after, *([Order.id <= until] if until is not None else [])]
+    counting = select(func.count()).select_from(Order).where(*bounds)
+    count = db.read(lambda c: c.execute(counting).scalar()) or 0
+    done, changed = 0, 0
     while True:
 
         def work(conn: Connection, after: int = after) -> tuple[list[int], int]:
-            ids = list(
-                conn.execute(
-                    select(Order.id).where(Order.id > after).order_by(Order.id).limit(batch)
-                ).scalars()
-            )
+            stmt = select(Order.id).where(Order.id > after, *bounds[1:])
+            ids = list(conn.execute(stmt.order_by(Order.id).limit(batch)).scalars())
             return ids, apply(conn, ids)
 
         ids, n = db.write(work)
@@ -290,11 +300,30 @@ def monthly_rows(conn: Connection) -> dict[Key, tuple[int, int, int]]:
     }
 
 
+def yearly_rows(conn: Connection) -> dict[Key, tuple[int, int, int]]:
+    """Every yearly row (tests compare it with the daily rows summed by year)."""
+    return {
+        (r.dimension, r.year, r.currency, r.key): (r.orders, r.units, r.revenue_minor)
+        for r in conn.execute(select(ReportYearly))
+    }
+
+
 def by_month(rows: dict[Key, tuple[int, int, int]]) -> dict[Key, tuple[int, int, int]]:
     """Daily rows summed by month."""
+    return _summed(rows, lambda day: day.replace(day=1))
+
+
+def by_year(rows: dict[Key, tuple[int, int, int]]) -> dict[Key, tuple[int, int, int]]:
+    """Daily rows summed by year."""
+    return _summed(rows, lambda day: day.replace(month=1, day=1))
+
+
+def _summed(
+    rows: dict[Key, tuple[int, int, int]], period: Callable[[date], date]
+) -> dict[Key, tuple[int, int, int]]:
     out: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
     for (dim, day, cur, key), v in rows.items():
-        acc = out[(dim, day.replace(day=1), cur, key)]
+        acc = out[(dim, period(day), cur, key)]
         for i in range(3):
             acc[i] += v[i]
     return {k: (v[0], v[1], v[2]) for k, v in out.items() if v != [0, 0, 0]}
