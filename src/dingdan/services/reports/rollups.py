@@ -202,6 +202,21 @@ _UPSERT = (
     "orders = {table}.orders + excluded.orders, units = {table}.units + excluded.units, "
     "revenue_minor = {table}.revenue_minor + excluded.revenue_minor"
 )
+# The rows in key order (as sorted), so two transactions lock shared rows in the same order.
+_PG_UPSERT = (
+    "INSERT INTO {table} (dimension, {when}, currency, key, orders, units, revenue_minor) "
+    "SELECT * FROM unnest(%s::varchar[], %s::date[], %s::varchar[], %s::varchar[], "
+    "%s::bigint[], %s::bigint[], %s::bigint[]) "
+    "ON CONFLICT (dimension, {when}, currency, key) DO UPDATE SET "
+    "orders = {table}.orders + excluded.orders, units = {table}.units + excluded.units, "
+    "revenue_minor = {table}.revenue_minor + excluded.revenue_minor"
+)
+_PG_DELETE_EMPTY = (
+    "DELETE FROM {table} t USING unnest(%s::varchar[], %s::date[], %s::varchar[], "
+    "%s::varchar[]) AS x(dimension, at, currency, key) WHERE t.dimension = x.dimension "
+    "AND t.{when} = x.at AND t.currency = x.currency AND t.key = x.key "
+    "AND t.orders = 0 AND t.units = 0 AND t.revenue_minor = 0"
+)
 _DELETE_EMPTY = (
     "DELETE FROM {table} WHERE dimension = {m} AND {when} = {m} AND currency = {m} "
     "AND key = {m} AND orders = 0 AND units = 0 AND revenue_minor = 0"
@@ -225,13 +240,22 @@ def _upsert_into(conn: Connection, table: Any, when: str, delta: dict[Key, list[
     ]
     if not rows:
         return
-    sql = _UPSERT.format(table=name, when=when, marks=", ".join([mark] * 7))
-    conn.exec_driver_sql(sql, rows)
     # A row an order left empty goes, so a report never lists a key with nothing in it:
     # only a row that lost something can have become empty.
     shrunk = [r[:4] for r in rows if min(r[4], r[5], r[6]) < 0]
+    if pg:  # one statement of arrays: PostgreSQL runs an executemany row by row
+        conn.exec_driver_sql(_PG_UPSERT.format(table=name, when=when), _columns(rows, 7))
+        if shrunk:
+            conn.exec_driver_sql(_PG_DELETE_EMPTY.format(table=name, when=when),
+                                 _columns(shrunk, 4))  # fmt: skip
+        return
+    conn.exec_driver_sql(_UPSERT.format(table=name, when=when, marks=", ".join([mark] * 7)), rows)
     if shrunk:
         conn.exec_driver_sql(_DELETE_EMPTY.format(table=name, when=when, m=mark), shrunk)
+
+
+def _columns(rows: list[tuple[Any, ...]], n: int) -> tuple[list[Any], ...]:
+    return tuple([r[i] for r in rows] for i in range(n))
 
 
 # ---- the worker's consumer and the rebuild -----------------------------------------------
