@@ -70,11 +70,15 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def measure(url: str, repeat: int, ragged: bool = True) -> dict[str, Any]:
+def measure(
+    url: str, repeat: int, ragged: bool = True, only: set[str] | None = None
+) -> dict[str, Any]:
     db = Database(url)
     out: dict[str, Any] = {}
     for label, (a, b) in _ranges(ragged).items():
         for name, report in REPORTS.items():
+            if only and name not in only:
+                continue
             report(db, a, b)  # warm
             times = []
             for _ in range(repeat):
@@ -205,11 +209,12 @@ def run(backend: str, orders: int, repeat: int, batch: int, ragged: bool = True)
 
 
 def _measured(
-    url: str, backend: str, orders: int, repeat: int, ragged: bool, extra: dict[str, Any]
+    url: str, backend: str, orders: int, repeat: int, ragged: bool, extra: dict[str, Any],
+    only: set[str] | None = None,
 ) -> dict[str, Any]:
     before = _load()
     t0 = time.perf_counter()
-    times = measure(url, repeat, ragged)
+    times = measure(url, repeat, ragged, only)
     print(f"{backend}: measured in {time.perf_counter() - t0:.0f} s, load average (1/5/15 min) "
           f"{before} before, {_load()} after", flush=True)  # fmt: skip
     return {"backend": backend, "orders": orders, "times": times, **extra}
@@ -237,6 +242,7 @@ def main() -> None:
     p.add_argument("--rebuild", action="store_true")
     p.add_argument("--processes", type=int, default=1, help="rebuild processes (PostgreSQL)")
     p.add_argument("--no-measure", action="store_true")
+    p.add_argument("--only", help="comma list of report names to measure (--url only)")
     p.add_argument("--copy-rollups-from",
                    help="a SQLite URL of the same generated shop whose rebuilt rollups --url "
                    "(PostgreSQL) takes, checked by a sample rebuild")  # fmt: skip
@@ -262,8 +268,9 @@ def main() -> None:
             count = Database(args.url)
             orders = count.read(lambda c: c.exec_driver_sql("SELECT COUNT(*) FROM orders").scalar())
             count.dispose()
+            only = {r.strip() for r in args.only.split(",")} if args.only else None
             results.append(_measured(args.url, backend, int(orders or 0), args.repeat,
-                                     not args.no_ragged, extra))  # fmt: skip
+                                     not args.no_ragged, extra, only))  # fmt: skip
     else:
         for backend in args.backends.split(","):
             if backend == "postgresql" and not pg_available():

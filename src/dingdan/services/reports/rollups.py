@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from dingdan.db.engine import Database
+from dingdan.db.message_tables import OrderRating
 from dingdan.db.order_tables import Order, OrderEvent, OrderLine, Shipment
 from dingdan.db.report_tables import ReportDaily, ReportMonthly, ReportOrderFacts, ReportYearly
 from dingdan.db.return_tables import Return, ReturnLine
@@ -51,6 +52,7 @@ TOPICS = (
     "order.delivery_exception",
     "return.received",
     "refund.created",
+    "order.rated",
 )
 BATCH = 500
 Key = tuple[str, date, str, str]
@@ -96,6 +98,9 @@ def _states(conn: Connection, ids: Sequence[int]) -> dict[int, OrderState]:
             sku = str(item.get("sku"))
             held[sku] = held.get(sku, 0) + int(item.get("quantity") or 0)
     _parcels_and_returns(conn, ids, states)
+    rated = select(OrderRating.order_id, OrderRating.rating).where(OrderRating.order_id.in_(ids))
+    for oid, stars in conn.execute(rated):
+        states[oid].rating = int(stars)
     return states
 
 
