@@ -93,3 +93,35 @@ def test_old_search_text_and_customer_emails_are_folded(db, db_url):
     emails = db.read(lambda c: c.execute(select(Customer.email)).scalars().all())
     assert emails == ["quinn@example.jp"]
     assert [o["number"] for o in queries.list_orders(db, q="quinn").items] == [order["number"]]
+
+
+def test_the_yearly_rollups_start_as_the_monthly_rows_summed_by_year(db, db_url):
+    """0049: report_yearly is filled from the months rolled up before it existed."""
+    from datetime import date
+
+    from alembic import command
+    from sqlalchemy import insert
+
+    from dingdan import bootstrap
+    from dingdan.db.report_tables import ReportMonthly
+    from dingdan.services.reports import rollups
+
+    config = bootstrap.alembic_config(db_url)
+    db.dispose()
+    command.downgrade(config, "0048")
+    rows = [("customer", date(2025, 12, 1), "TWD", "7", 1, 2, 700),
+            ("customer", date(2026, 1, 1), "TWD", "7", 2, 3, 900),
+            ("customer", date(2026, 3, 1), "TWD", "7", 1, 1, 100),
+            ("customer", date(2026, 3, 1), "USD", "7", 1, 1, 5),
+            ("product", date(2026, 3, 1), "TWD", "A", 1, -1, 0),
+            ("product", date(2026, 4, 1), "TWD", "A", -1, 1, 0)]  # fmt: skip
+    cols = ("dimension", "month", "currency", "key", "orders", "units", "revenue_minor")
+    values = [dict(zip(cols, r, strict=True)) for r in rows]
+    db.write(lambda c: c.execute(insert(ReportMonthly), values))
+    db.dispose()
+    command.upgrade(config, "head")
+    assert db.read(rollups.yearly_rows) == {
+        ("customer", date(2025, 1, 1), "TWD", "7"): (1, 2, 700),
+        ("customer", date(2026, 1, 1), "TWD", "7"): (3, 4, 1000),
+        ("customer", date(2026, 1, 1), "USD", "7"): (1, 1, 5),
+    }

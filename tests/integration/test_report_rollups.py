@@ -6,7 +6,7 @@ rebuild changes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,11 +18,12 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.jobs import worker
 from dingdan.services.orders import capture, edits
 from dingdan.services.payments import transactions
-from dingdan.services.reports import rollups
+from dingdan.services.reports import rollup_reads, rollups
 from tests.builders import ADMIN, address, location, order_body, product, receive
 
 RESET = [
     "DELETE FROM report_order_facts",
+    "DELETE FROM report_yearly",
     "DELETE FROM report_monthly",
     "DELETE FROM report_daily",
     "DELETE FROM pack_records",
@@ -36,13 +37,23 @@ RESET = [
     "DELETE FROM orders",
     "DELETE FROM outbox",
 ]
-# 23:59 and 00:01 in Taipei on either side of two midnights (one ends February).
+# 23:59 and 00:01 in Taipei on either side of three midnights (one ends February, one 2025).
 TIMES = [
     datetime(2026, 2, 28, 15, 59, tzinfo=UTC),
     datetime(2026, 2, 28, 16, 1, tzinfo=UTC),
     datetime(2026, 3, 1, 15, 59, tzinfo=UTC),
     datetime(2026, 3, 1, 16, 1, tzinfo=UTC),
+    datetime(2025, 12, 31, 15, 59, tzinfo=UTC),
+    datetime(2025, 12, 31, 16, 1, tzinfo=UTC),
 ]
+# Ranges whose ends fall on and beside those days, months and years.
+RANGES = [(date(2025, 1, 1), date(2026, 12, 31)), (date(2025, 12, 2), date(2026, 3, 30)),
+          (date(2025, 12, 31), date(2026, 1, 1)), (date(2026, 1, 1), date(2026, 3, 1)),
+          (date(2026, 1, 2), date(2026, 3, 2)), (date(2026, 2, 28), date(2026, 3, 1)),
+          (date(2026, 3, 1), date(2026, 3, 30)), (date(2026, 3, 2), date(2026, 12, 31)),
+          (date(2025, 12, 2), date(2026, 1, 2)), (date(2026, 3, 1), date(2026, 3, 1))]  # fmt: skip
+ODD = (date(2026, 1, 2), date(2026, 3, 2))
+DIMS = ("product", "customer", "total")
 CITIES = [("台北市", "110"), ("高雄市", "800")]
 
 place = st.tuples(
@@ -141,13 +152,49 @@ def test_rollups_equal_a_recomputation_after_random_histories(db):
         expected = db.read(rollups.recomputed)
         assert db.read(rollups.daily_rows) == expected
         assert db.read(rollups.monthly_rows) == rollups.by_month(expected)
-        db.write(lambda c: [c.exec_driver_sql(sql) for sql in RESET[:3]])
+        assert db.read(rollups.yearly_rows) == rollups.by_year(expected)
+        _ranges_read_as_the_days_sum(db, expected)
+        db.write(lambda c: [c.exec_driver_sql(sql) for sql in RESET[:4]])
         rollups.rebuild(db, batch=2)
         assert db.read(rollups.daily_rows) == expected
         assert db.read(rollups.monthly_rows) == rollups.by_month(expected)
+        assert db.read(rollups.yearly_rows) == rollups.by_year(expected)
         assert rollups.rebuild(db) == 0
 
     run()
+
+
+def _ranges_read_as_the_days_sum(db, expected):
+    """Ranges read as the reports read them (signed years, months and days) equal the
+    recomputed days of the range summed by key."""
+
+    def read(conn):
+        # A form that subtracts days, months and years that hold orders, as the weights
+        # choose on a larger shop: 2 January to 2 March 2026 as 2026 less 1 January, less
+        # March's days after the 2nd, less April to December.
+        odd = [("year", date(2026, 1, 1), date(2026, 1, 1), 1),
+               ("day", date(2026, 1, 1), date(2026, 1, 1), -1),
+               ("day", date(2026, 3, 3), date(2026, 3, 31), -1),
+               ("month", date(2026, 4, 1), date(2026, 12, 1), -1)]  # fmt: skip
+        for cur in ("TWD", "USD"):
+            rollup_reads.remember(conn, rollup_reads.Range(*ODD, cur), odd)
+        return {(r, cur): {m: rollup_reads.by_key(conn, rollup_reads.Range(*r, cur), m)
+                           for m in DIMS}
+                for r in [*RANGES, ODD] for cur in ("TWD", "USD")}  # fmt: skip
+
+    got = db.read(read)
+    for (start, end), cur in got:
+        for dim in DIMS:
+            want: dict[str, list[int]] = {}
+            for (d, day, c, key), v in expected.items():
+                if d == dim and c == cur and start <= day <= end:
+                    acc = want.setdefault(key, [0, 0, 0])
+                    for i in range(3):
+                        acc[i] += v[i]
+            read_back = got[((start, end), cur)][dim]
+            assert {k: [s.orders, s.units, s.revenue] for k, s in read_back.items()} == {
+                k: v for k, v in want.items() if v != [0, 0, 0]
+            }, (start, end, cur, dim)
 
 
 def test_the_rebuild_command_rolls_up_orders_that_sent_no_event(db, db_url, monkeypatch):

@@ -294,18 +294,3 @@ def test_whole_months_are_read_by_month_and_ragged_ends_by_day(api, shop):
         assert [(i["key"], i["orders"], i["units"], i["revenue"]) for i in body["items"]] == [
             expected
         ], (start, end)
-
-
-def test_a_range_splits_into_ragged_days_and_whole_months():
-    from datetime import date
-
-    from dingdan.services.reports.rollup_reads import split
-
-    d = date
-    assert split(d(2026, 3, 1), d(2026, 3, 31)) == ([], (d(2026, 3, 1), d(2026, 3, 1)))
-    assert split(d(2026, 2, 15), d(2026, 4, 10)) == (
-        [(d(2026, 2, 15), d(2026, 2, 28)), (d(2026, 4, 1), d(2026, 4, 10))],
-        (d(2026, 3, 1), d(2026, 3, 1)),
-    )
-    assert split(d(2026, 3, 2), d(2026, 3, 30)) == ([(d(2026, 3, 2), d(2026, 3, 30))], None)
-    assert split(d(2025, 12, 1), d(2026, 2, 28)) == ([], (d(2025, 12, 1), d(2026, 2, 1)))

@@ -113,6 +113,13 @@ def test_the_delivered_message_links_to_a_rating_given_once_and_shown_on_the_ord
     assert again.status_code == 409
     panel = browser("manager").get(f"/orders/{number}/messages").text
     assert "4/5" in panel and "很快，謝謝" in panel
+    # The rating reaches the KPIs' rollups through its event (order.rated).
+    from dingdan.services.reports import kpis
+
+    assert kpis.kpis(db)["ratings"] == 0
+    worker.drain(db)
+    k = kpis.kpis(db)
+    assert (k["ratings"], k["csat"], k["average_rating"]) == (1, 1.0, 4.0)
 
 
 def test_the_line_and_sms_providers_are_set_up_from_the_page_secrets_not_shown(shop, browser):

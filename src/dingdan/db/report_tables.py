@@ -4,7 +4,9 @@ them, and the carriers' promised transit days.
 ``report_daily`` holds, per seller-local day (Asia/Taipei) and currency, one row per
 dimension and key (``("channel", "web")``, ``("product", "TEA-001")``, ``("hour", "23")``,
 ``("placed", "")``...) with three sums: ``orders`` (a count), ``units`` and
-``revenue_minor``; ``report_monthly`` the same by month. ``report_order_facts`` keeps what
+``revenue_minor``; ``report_monthly`` the same by month and ``report_yearly`` by year (a
+long range reads whole years and months there: services/reports/rollup_reads.py).
+``report_order_facts`` keeps what
 each order added to them (its day, currency and rows), so that an order that changes is
 taken out and put back exactly (services/reports/rollups.py). Reports read these, never the
 orders.
@@ -47,6 +49,22 @@ class ReportMonthly(Base):
 
     dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    orders: Mapped[int] = mapped_column(BigInteger, default=0)
+    units: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReportYearly(Base):
+    """``report_daily`` summed by year (``year``: its 1 January), kept beside it in the same
+    transactions: a range of a year or more reads its whole years here, so a dimension of
+    many keys (customers, SKUs) costs a row per key per year, not per month."""
+
+    __tablename__ = "report_yearly"
+
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[date] = mapped_column(Date, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     orders: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -19,6 +19,7 @@ from dingdan.domain.shared.text import check_clean
 from dingdan.services.messaging.shapes import RatingCommand, RatingLink, RatingView
 from dingdan.services.orders import tracking
 from dingdan.services.shared.common import iso
+from dingdan.services.shared.outbox_events import emit
 
 
 def signature(tracking_token: str) -> str:
@@ -78,6 +79,7 @@ def rate(db: Database, token: str, sig: Any, body: RatingCommand) -> RatingView:
         stmt = stmt.on_conflict_do_nothing(index_elements=["order_id"]).returning(OrderRating.id)
         if conn.execute(stmt).first() is None:
             raise Conflict(detail="This order was rated already.")
+        emit(conn, "order.rated", {"number": order.number, "rating": score})
         row = conn.execute(select(OrderRating).where(OrderRating.order_id == order.id)).one()
         return _view(row)
 

@@ -5,16 +5,12 @@ definition is in ``DEFINITIONS`` (the KPI page shows them)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from dingdan.db.engine import Database
-from dingdan.db.message_tables import OrderRating
-from dingdan.db.order_tables import Order
 from dingdan.db.tables import StockLevel
-from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.reports import rollup_reads as rr
 from dingdan.services.reports.dashboard import stage_limits
 
@@ -53,24 +49,11 @@ def _on_time(hist: list[tuple[int, int]], limit: int) -> int:
 
 
 def _ratings(conn: Connection, rng: rr.Range) -> tuple[int, int, int]:
-    start = datetime.combine(rng.start, time(), tzinfo=SELLER_TIMEZONE)
-    end = datetime.combine(rng.end + timedelta(days=1), time(), tzinfo=SELLER_TIMEZONE)
-    row = conn.execute(
-        select(
-            func.count(),
-            func.sum(case((OrderRating.rating >= 4, 1), else_=0)),
-            func.sum(OrderRating.rating),
-        )
-        .select_from(OrderRating)
-        .join(Order, Order.id == OrderRating.order_id)
-        .where(
-            Order.created_at >= start,
-            Order.created_at < end,
-            Order.status != "cancelled",
-            Order.currency == (rng.currency or ""),
-        )  # fmt: skip
-    ).one()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+    """(ratings, ratings of 4 or 5, stars in all) of the range's orders, from the rollups."""
+    rows = rr.by_key(conn, rng, "rating")
+    count = sum(s.orders for s in rows.values())
+    good = sum(s.orders for k, s in rows.items() if int(k) >= 4)
+    return count, good, sum(int(k) * s.orders for k, s in rows.items())
 
 
 def kpis(

@@ -16,7 +16,8 @@ Dimensions:
   units backordered at capture; those units), ``shipped`` (an order with a shipment; units
   shipped), ``returned`` (units received back), ``ship_hours`` (key: whole hours from
   placement to the first shipment), ``perfect_hours`` (the same, for orders shipped
-  complete, without a delivery exception, and not returned as damaged or wrong).
+  complete, without a delivery exception, and not returned as damaged or wrong), ``rating``
+  (key: the customer's stars, 1 to 5; 1 order).
 - stock-outs: ``stockout`` (SKU: units backordered at capture and their amount),
   ``stockout_lost`` (SKU: of those, units later cancelled, and their amount).
 - carriers (per shipment): ``carrier`` (shipments, units), ``carrier_exception``,
@@ -76,6 +77,7 @@ class OrderState:
     backordered: dict[str, int] = field(default_factory=dict)  # at capture, by SKU
     parcels: list[Parcel] = field(default_factory=list)
     returned: list[tuple[str, str, int]] = field(default_factory=list)  # sku, reason, units
+    rating: int | None = None  # the customer's, 1 to 5
 
 
 def local_day(instant: datetime) -> date:
@@ -122,6 +124,8 @@ def facts(order: OrderState) -> list[Fact]:
         _stockouts(order, put)
         return _sorted(out)
     _sales(order, put)
+    if order.rating is not None:
+        put("rating", str(order.rating), 1)
     _stockouts(order, put)
     _fulfilment(order, put)
     _carriers(order, put)

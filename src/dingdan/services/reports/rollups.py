@@ -3,10 +3,10 @@
 Each order's share (services/reports/rollup_facts.py) is recomputed from the order as it is
 now whenever an event says it changed (captured, edited, cancelled, refunded, shipped,
 delivered, a delivery exception, a return received), and swapped for the share it added
-before (kept in ``report_order_facts``): the rollups gain the difference. Recomputing from
-the current state, rather than applying each event's change, makes a consumer idempotent
-by construction (a second run of the same event adds nothing, whatever its id) and
-indifferent to the order events arrive in.
+before (kept in ``report_order_facts``): the rollups (by day, month and year) gain the
+difference. Recomputing from the current state, rather than applying each event's change,
+makes a consumer idempotent by construction (a second run of the same event adds nothing,
+whatever its id) and indifferent to the order events arrive in.
 
 Races: on PostgreSQL the order's row is locked (``FOR UPDATE``) before its previous share is
 read, so two workers handling two events of one order take turns and the second sees the
@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from dingdan.db.engine import Database
+from dingdan.db.message_tables import OrderRating
 from dingdan.db.order_tables import Order, OrderEvent, OrderLine, Shipment
-from dingdan.db.report_tables import ReportDaily, ReportMonthly, ReportOrderFacts
+from dingdan.db.report_tables import ReportDaily, ReportMonthly, ReportOrderFacts, ReportYearly
 from dingdan.db.return_tables import Return, ReturnLine
 from dingdan.services.reports.rollup_facts import (
     Fact,
@@ -51,6 +52,7 @@ TOPICS = (
     "order.delivery_exception",
     "return.received",
     "refund.created",
+    "order.rated",
 )
 BATCH = 500
 Key = tuple[str, date, str, str]
@@ -96,6 +98,9 @@ def _states(conn: Connection, ids: Sequence[int]) -> dict[int, OrderState]:
             sku = str(item.get("sku"))
             held[sku] = held.get(sku, 0) + int(item.get("quantity") or 0)
     _parcels_and_returns(conn, ids, states)
+    rated = select(OrderRating.order_id, OrderRating.rating).where(OrderRating.order_id.in_(ids))
+    for oid, stars in conn.execute(rated):
+        states[oid].rating = int(stars)
     return states
 
 
@@ -182,14 +187,18 @@ def _write_facts(
 
 
 def _upsert(conn: Connection, delta: dict[Key, list[int]]) -> None:
-    """Add ``delta`` to the daily rows and to their months' rows."""
+    """Add ``delta`` to the daily rows and to their months' and years' rows."""
     months: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+    years: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
     for (dim, day, cur, key), v in delta.items():
-        row = months[(dim, day.replace(day=1), cur, key)]
+        month = months[(dim, day.replace(day=1), cur, key)]
+        year = years[(dim, day.replace(month=1, day=1), cur, key)]
         for i in range(3):
-            row[i] += v[i]
+            month[i] += v[i]
+            year[i] += v[i]
     _upsert_into(conn, ReportDaily, "day", delta)
     _upsert_into(conn, ReportMonthly, "month", months)
+    _upsert_into(conn, ReportYearly, "year", years)
 
 
 _UPSERT = (
@@ -197,6 +206,21 @@ _UPSERT = (
     "VALUES ({marks}) ON CONFLICT (dimension, {when}, currency, key) DO UPDATE SET "
     "orders = {table}.orders + excluded.orders, units = {table}.units + excluded.units, "
     "revenue_minor = {table}.revenue_minor + excluded.revenue_minor"
+)
+# The rows in key order (as sorted), so two transactions lock shared rows in the same order.
+_PG_UPSERT = (
+    "INSERT INTO {table} (dimension, {when}, currency, key, orders, units, revenue_minor) "
+    "SELECT * FROM unnest(%s::varchar[], %s::date[], %s::varchar[], %s::varchar[], "
+    "%s::bigint[], %s::bigint[], %s::bigint[]) "
+    "ON CONFLICT (dimension, {when}, currency, key) DO UPDATE SET "
+    "orders = {table}.orders + excluded.orders, units = {table}.units + excluded.units, "
+    "revenue_minor = {table}.revenue_minor + excluded.revenue_minor"
+)
+_PG_DELETE_EMPTY = (
+    "DELETE FROM {table} t USING unnest(%s::varchar[], %s::date[], %s::varchar[], "
+    "%s::varchar[]) AS x(dimension, at, currency, key) WHERE t.dimension = x.dimension "
+    "AND t.{when} = x.at AND t.currency = x.currency AND t.key = x.key "
+    "AND t.orders = 0 AND t.units = 0 AND t.revenue_minor = 0"
 )
 _DELETE_EMPTY = (
     "DELETE FROM {table} WHERE dimension = {m} AND {when} = {m} AND currency = {m} "
@@ -221,13 +245,22 @@ def _upsert_into(conn: Connection, table: Any, when: str, delta: dict[Key, list[
     ]
     if not rows:
         return
-    sql = _UPSERT.format(table=name, when=when, marks=", ".join([mark] * 7))
-    conn.exec_driver_sql(sql, rows)
     # A row an order left empty goes, so a report never lists a key with nothing in it:
     # only a row that lost something can have become empty.
     shrunk = [r[:4] for r in rows if min(r[4], r[5], r[6]) < 0]
+    if pg:  # one statement of arrays: PostgreSQL runs an executemany row by row
+        conn.exec_driver_sql(_PG_UPSERT.format(table=name, when=when), _columns(rows, 7))
+        if shrunk:
+            conn.exec_driver_sql(_PG_DELETE_EMPTY.format(table=name, when=when),
+                                 _columns(shrunk, 4))  # fmt: skip
+        return
+    conn.exec_driver_sql(_UPSERT.format(table=name, when=when, marks=", ".join([mark] * 7)), rows)
     if shrunk:
         conn.exec_driver_sql(_DELETE_EMPTY.format(table=name, when=when, m=mark), shrunk)
+
+
+def _columns(rows: list[tuple[Any, ...]], n: int) -> tuple[list[Any], ...]:
+    return tuple([r[i] for r in rows] for i in range(n))
 
 
 # ---- the worker's consumer and the rebuild -----------------------------------------------
@@ -249,20 +282,26 @@ def on_event(db: Database, event: Any) -> None:
 
 
 def rebuild(
-    db: Database, batch: int = BATCH, progress: Callable[[int, int], None] | None = None
+    db: Database,
+    batch: int = BATCH,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    after: int = 0,
+    until: int | None = None,
 ) -> int:
     """Every order's share recomputed and swapped in, ``batch`` orders per transaction, the
-    oldest first; the number of orders whose share changed. ``progress(done, total)``."""
-    count = db.read(lambda c: c.execute(select(func.count()).select_from(Order)).scalar()) or 0
-    after, done, changed = 0, 0, 0
+    oldest first; the number of orders whose share changed. ``progress(done, total)``.
+    ``after`` and ``until``: only the orders of ids above the one and up to the other (so
+    several processes can share a rebuild; each order's swap is as exact in any of them)."""
+    bounds = [Order.id > after, *([Order.id <= until] if until is not None else [])]
+    counting = select(func.count()).select_from(Order).where(*bounds)
+    count = db.read(lambda c: c.execute(counting).scalar()) or 0
+    done, changed = 0, 0
     while True:
 
         def work(conn: Connection, after: int = after) -> tuple[list[int], int]:
-            ids = list(
-                conn.execute(
-                    select(Order.id).where(Order.id > after).order_by(Order.id).limit(batch)
-                ).scalars()
-            )
+            stmt = select(Order.id).where(Order.id > after, *bounds[1:])
+            ids = list(conn.execute(stmt.order_by(Order.id).limit(batch)).scalars())
             return ids, apply(conn, ids)
 
         ids, n = db.write(work)
@@ -290,11 +329,30 @@ def monthly_rows(conn: Connection) -> dict[Key, tuple[int, int, int]]:
     }
 
 
+def yearly_rows(conn: Connection) -> dict[Key, tuple[int, int, int]]:
+    """Every yearly row (tests compare it with the daily rows summed by year)."""
+    return {
+        (r.dimension, r.year, r.currency, r.key): (r.orders, r.units, r.revenue_minor)
+        for r in conn.execute(select(ReportYearly))
+    }
+
+
 def by_month(rows: dict[Key, tuple[int, int, int]]) -> dict[Key, tuple[int, int, int]]:
     """Daily rows summed by month."""
+    return _summed(rows, lambda day: day.replace(day=1))
+
+
+def by_year(rows: dict[Key, tuple[int, int, int]]) -> dict[Key, tuple[int, int, int]]:
+    """Daily rows summed by year."""
+    return _summed(rows, lambda day: day.replace(month=1, day=1))
+
+
+def _summed(
+    rows: dict[Key, tuple[int, int, int]], period: Callable[[date], date]
+) -> dict[Key, tuple[int, int, int]]:
     out: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
     for (dim, day, cur, key), v in rows.items():
-        acc = out[(dim, day.replace(day=1), cur, key)]
+        acc = out[(dim, period(day), cur, key)]
         for i in range(3):
             acc[i] += v[i]
     return {k: (v[0], v[1], v[2]) for k, v in out.items() if v != [0, 0, 0]}

@@ -49,7 +49,7 @@ def _totals(rng: rr.Range, s: rr.Sums) -> dict[str, Any]:
 def by_product_field(conn: Connection, rng: rr.Range, field: str) -> dict[str, rr.Sums]:
     """category or brand -> sums of its products' lines ("" for none)."""
     column = Product.category if field == "category" else Product.brand
-    src = rr.source(rng, "product")
+    src = rr.source(conn, rng, "product")
     sums = (func.sum(src.c.orders), func.sum(src.c.units), func.sum(src.c.revenue_minor))
     stmt = (
         select(column, *sums)
@@ -60,13 +60,13 @@ def by_product_field(conn: Connection, rng: rr.Range, field: str) -> dict[str, r
     out: dict[str, rr.Sums] = defaultdict(rr.Sums)
     for k, o, u, r in conn.execute(stmt):
         out[k or ""] += rr.Sums(int(o or 0), int(u or 0), int(r or 0))
-    return dict(out)
+    return {k: v for k, v in out.items() if v != rr.Sums()}
 
 
 def by_style(conn: Connection, rng: rr.Range) -> dict[str, rr.Sums]:
     """The products' lines rolled up to their style (its code), a SKU of no style on its own
     (its SKU): the variants of a T-shirt are one row."""
-    src = rr.source(rng, "product")
+    src = rr.source(conn, rng, "product")
     key = func.coalesce(ProductStyle.code, src.c.key)
     sums = (func.sum(src.c.orders), func.sum(src.c.units), func.sum(src.c.revenue_minor))
     stmt = (
@@ -77,9 +77,10 @@ def by_style(conn: Connection, rng: rr.Range) -> dict[str, rr.Sums]:
         .outerjoin(ProductStyle, ProductStyle.id == ProductVariant.style_id)
         .group_by(key)
     )
-    return {
+    out = {
         str(k): rr.Sums(int(o or 0), int(u or 0), int(r or 0)) for k, o, u, r in conn.execute(stmt)
     }
+    return {k: v for k, v in out.items() if v != rr.Sums()}
 
 
 def grouped(conn: Connection, rng: rr.Range, group_by: str) -> dict[str, rr.Sums]:
@@ -142,11 +143,12 @@ def _customer_page(
     if not 1 <= limit <= 200:
         raise ValidationFailed.on("limit", "out_of_range", min=1, max=200)
     after = decode_cursor(cursor, str)
-    src = rr.source(rng, "customer", after[0] if after else None)
+    src = rr.source(conn, rng, "customer", after[0] if after else None)
     stmt = (
         select(src.c.key, func.sum(src.c.orders), func.sum(src.c.units),
                func.sum(src.c.revenue_minor))
         .group_by(src.c.key)
+        .having(rr.nonzero(src))
         .order_by(src.c.key)
         .limit(limit + 1)
     )  # fmt: skip

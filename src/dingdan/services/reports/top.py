@@ -27,12 +27,13 @@ def _largest(
     conn: Connection, rng: rr.Range, dimension: str, metric: str, limit: int
 ) -> dict[str, rr.Sums]:
     """The ``limit`` largest keys of a stored dimension, summed in the database."""
-    src = rr.source(rng, dimension)
+    src = rr.source(conn, rng, dimension)
     value = func.sum(getattr(src.c, METRICS[metric]))
     stmt = (
         select(src.c.key, func.sum(src.c.orders), func.sum(src.c.units),
                func.sum(src.c.revenue_minor))
         .group_by(src.c.key)
+        .having(rr.nonzero(src))
         .order_by(value.desc(), src.c.key)
         .limit(limit)
     )  # fmt: skip

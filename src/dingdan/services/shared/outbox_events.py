@@ -28,6 +28,7 @@ EVENT_TYPES: dict[str, str] = {
     "order.out_for_delivery": "A shipment is out for delivery (the carrier says so).",
     "order.delivery_exception": "A shipment has a delivery exception (lost, refused, delayed).",
     "order.delivered": "A shipment of the order was delivered.",
+    "order.rated": "The customer rated a delivered order (1 to 5) from its message's link.",
     "order.ready_for_pickup": "A store-pickup order is packed and waits at its store.",
     "order.store_closed": "The convenience store a parcel was going to closed: the customer "
     "is asked to choose another.",
