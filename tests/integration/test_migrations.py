@@ -96,7 +96,7 @@ def test_old_search_text_and_customer_emails_are_folded(db, db_url):
 
 
 def test_the_yearly_rollups_start_as_the_monthly_rows_summed_by_year(db, db_url):
-    """0049: report_yearly is filled from the months rolled up before it existed."""
+    """0050: report_yearly is filled from the months rolled up before it existed."""
     from datetime import date
 
     from alembic import command
@@ -108,7 +108,7 @@ def test_the_yearly_rollups_start_as_the_monthly_rows_summed_by_year(db, db_url)
 
     config = bootstrap.alembic_config(db_url)
     db.dispose()
-    command.downgrade(config, "0048")
+    command.downgrade(config, "0049")
     rows = [("customer", date(2025, 12, 1), "TWD", "7", 1, 2, 700),
             ("customer", date(2026, 1, 1), "TWD", "7", 2, 3, 900),
             ("customer", date(2026, 3, 1), "TWD", "7", 1, 1, 100),

@@ -5,8 +5,8 @@ of many keys (customers, SKUs) then costs a row per key per year rather than per
 rows already rolled up by month are summed into their years here, so the table starts equal
 to the monthly rows it stands for; the worker keeps it from then on.
 
-Revision ID: 0049
-Revises: 0048
+Revision ID: 0050
+Revises: 0049
 Create Date: 2026-12-08 17:00:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0049"
-down_revision = "0048"
+revision = "0050"
+down_revision = "0049"
 branch_labels = None
 depends_on = None
 
