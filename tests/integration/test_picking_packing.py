@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -124,6 +125,33 @@ def test_pick_list_page_is_self_contained_with_a_barcode_per_sku(api, batch):
     assert "凍頂烏龍茶 150g" in page and "碧螺春綠茶" in page and a in page and b in page
     assert page.count("<svg") == 2
     for banned in ("<script", "<link", "src=", "http://", "https://"):
+        assert banned not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_pick_list_page_shows_each_products_photo_inside_the_page(
+    api, stocked, batch, tmp_path, monkeypatch
+):
+    """A product with a photo has its thumbnail on its line as a data: URL (the page
+    fetches nothing); a product without one has none."""
+    from PIL import Image
+
+    from dingdan.services.catalog import photos
+    from tests.builders import ADMIN
+
+    monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (20, 160, 60)).save(picture, format="PNG")
+    photos.add_photo(stocked, ADMIN, "tea.png", picture.getvalue(), sku=TEA)
+    page = api.get("/api/v1/locations/TPE/pick-list.html", role="warehouse").text
+    rows = {
+        sku: row
+        for row in re.findall(r"<tr>.*?</tr>", page, re.S)
+        for sku in (TEA, GREEN)
+        if f"<strong>{sku}</strong>" in row
+    }
+    assert re.search(r'<img src="data:image/jpeg;base64,[A-Za-z0-9+/=]+"', rows[TEA])
+    assert "<img" not in rows[GREEN]
+    for banned in ("<script", "<link", "http://", "https://"):
         assert banned not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
+from dingdan.services.catalog import photos
 from dingdan.services.fulfilment import packing, picking
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.fulfilment.schemas import (
@@ -77,8 +78,13 @@ async def pick_list_page(
     limit: int = Query(50, description="1 to 200; how many orders when none are named"),
     actor: Actor = can(Action.READ),
 ) -> HTMLResponse:
-    data = await run_in_threadpool(picking.pick_list, db_of(request), code, _numbers(orders), limit)
-    return HTMLResponse(await run_in_threadpool(picking.pick_list_html, data))
+    db = db_of(request)
+    data = await run_in_threadpool(picking.pick_list, db, code, _numbers(orders), limit)
+    # Each product's picture beside its line, inside the page (it fetches nothing).
+    pictures = await run_in_threadpool(
+        photos.thumbnail_data, db, [ln["sku"] for ln in data["lines"]]
+    )
+    return HTMLResponse(await run_in_threadpool(picking.pick_list_html, data, pictures))
 
 
 @router.post(
