@@ -57,11 +57,15 @@ def _ask(call: Callable[[], CentreAnswer]) -> CentreAnswer:
         return CentreAnswer(ok=False, message=str(exc)[:500], retryable=True)
 
 
-def _record(db: Database, inv: Any, status: str, error: str | None) -> None:
+def _record(
+    db: Database, row: Any, status: str, error: str | None, table: Any = Invoice
+) -> None:
+    """An invoice's (or an allowance's) upload state, only over the state read: one voided
+    meanwhile is sent again next round (answered from the exchange log) and then voided."""
     db.write(
         lambda conn: conn.execute(
-            update(Invoice)
-            .where(Invoice.id == inv.id, Invoice.status == inv.status)
+            update(table)
+            .where(table.id == row.id, table.status == row.status)
             .values(upload_status=status, upload_error=error)
         )
     )
@@ -136,15 +140,7 @@ def _numbered_by_centre(
 
 
 def _record_allowance(db: Database, a: Any, status: str, error: str | None) -> None:
-    # Only over the state read: an allowance voided meanwhile is sent again next round
-    # (answered from the exchange log) and then voided.
-    db.write(
-        lambda conn: conn.execute(
-            update(Allowance)
-            .where(Allowance.id == a.id, Allowance.status == a.status)
-            .values(upload_status=status, upload_error=error)
-        )
-    )
+    _record(db, a, status, error, Allowance)
 
 
 def _upload_allowance(db: Database, centre: Centre, a: Any, cfg: dict[str, Any]) -> str:
