@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -20,7 +19,7 @@ import dingdan.web.pages
 from dingdan import bootstrap
 from dingdan.config import Settings, get_settings
 from dingdan.web.api.orders.capture import OrderCapture
-from dingdan.web.api.shared import errors, openapi_links
+from dingdan.web.api.shared import docs, errors, openapi_links
 from dingdan.web.api.shared.common_schemas import Health
 from dingdan.web.api.shared.middleware import BodyLimit
 from dingdan.web.api.shared.replays import Replays
@@ -39,6 +38,10 @@ def _routers(package: Any) -> list[Any]:
         if router is not None:
             found.append(router)
     return found
+
+
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
 
 
 def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
@@ -66,12 +69,15 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
         if db is None:
             database.dispose()
 
-    app = FastAPIOffline(
+    app = FastAPI(
         title="Dingdan",
         version="1.0.0",
         description="Order management for small and mid-sized online sellers.",
         lifespan=lifespan,
+        docs_url=None,  # served by web/api/shared/docs.py, from this package's files
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.db = database
     # Reports and exports read here: the primary, or its replica (DINGDAN_REPORTS_DATABASE_URL).
     app.state.reports_db = reports_db
@@ -80,10 +86,7 @@ def create_app(settings: Settings | None = None, db: Any = None) -> FastAPI:
     for router in _routers(dingdan.web.api) + _routers(dingdan.web.pages):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"], response_model=Health)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.get("/healthz", tags=["health"], response_model=Health)(healthz)
     openapi_links.install(app)
 
     app.add_middleware(SessionMiddleware, **session_options(settings.secret_key))
