@@ -15,8 +15,8 @@ from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import edits, queries
 from dingdan.services.payments import transactions
-from dingdan.services.shared.common import Actor
-from dingdan.services.shared.view_types import OrderView
+from dingdan.services.shared.common import Actor, PageView
+from dingdan.services.shared.view_types import OrderView, ShipmentView
 from dingdan.web.api.orders.capture import answer_of, capture
 from dingdan.web.api.orders.schemas import (
     CancelIn,
@@ -239,7 +239,7 @@ async def create_shipment(
 )
 async def list_shipments(
     request: Request, number: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> PageView[ShipmentView]:
     return await run_in_threadpool(queries.shipments_of, db_of(request), number)
 
 
