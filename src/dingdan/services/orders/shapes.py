@@ -416,7 +416,8 @@ class OrderFilters(TypedDict, total=False):
 
 class EditLine(TypedDict, total=False):
     sku: str
-    quantity: int  # the new quantity; 0 removes the unshipped units
+    # The new quantity; 0 removes the unshipped units (None: a page could not read it).
+    quantity: int | None
     unit_price: str | None
 
 
@@ -454,9 +455,11 @@ class BlockCommand(TypedDict, total=False):
     note: str | None
 
 
+# A number as the settings page read it: text when it is not a whole number, for the service
+# to refuse beside its field.
 class RuleCommand(TypedDict, total=False):
-    points: int | None
-    limit: int | None
+    points: int | str | None
+    limit: int | str | None
     enabled: bool | None
 
 
@@ -464,7 +467,7 @@ class RiskSettingsCommand(TypedDict, total=False):
     """The risk settings; the fields left out take their defaults."""
 
     enabled: bool | None
-    window_hours: int | None
-    medium: int | None
-    high: int | None
+    window_hours: int | str | None
+    medium: int | str | None
+    high: int | str | None
     rules: dict[str, RuleCommand] | None

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_masked
 from dingdan.domain.access.roles import Action
 from dingdan.services.orders import customer_rights, customers
-from dingdan.services.orders.shapes import CustomerView
+from dingdan.services.orders.shapes import CustomerExportView, CustomerView, ErasedView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import Amount, Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
@@ -199,7 +199,7 @@ class Erased(View):
 )
 async def export_customer(
     request: Request, customer_id: str, actor: Actor = can(Action.EXPORT_CUSTOMERS)
-) -> dict[str, Any]:
+) -> CustomerExportView:
     """All the customer's personal data and orders, as JSON (the right of access); each
     export is in the audit trail."""
     return await run_in_threadpool(
@@ -214,7 +214,7 @@ async def export_customer(
 )
 async def erase_customer(
     request: Request, customer_id: str, actor: Actor = can(Action.ERASE_CUSTOMERS)
-) -> dict[str, Any]:
+) -> ErasedView:
     """Replace the customer's name, email, phone and addresses with placeholders on the
     customer, every order and every copy kept (messages, webhook bodies, documents...),
     keeping amounts; `409` while an order, return or dispute of theirs is open. Doing it
