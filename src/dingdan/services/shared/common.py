@@ -39,13 +39,14 @@ SYSTEM = Actor("system", Role.ADMIN)
 # A page's item; ``Page`` alone is ``Page[Any]`` (the lists whose items are not typed yet).
 # Covariant: a page is read, never added to (a ``Page[OrderView]`` is a page of mappings).
 T = TypeVar("T", covariant=True, default=Any)
+V = TypeVar("V", default=Any)
 R = TypeVar("R")
 
 
-class PageView(TypedDict, Generic[T]):
+class PageView(TypedDict, Generic[V]):
     """A page as it is answered: its items and the cursor of the next page (None: the last)."""
 
-    items: list[T]
+    items: list[V]
     next_cursor: str | None
 
 
@@ -55,9 +56,6 @@ class Page(Generic[T]):
     next_cursor: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"items": self.items, "next_cursor": self.next_cursor}
-
-    def as_view(self) -> PageView[T]:
         return {"items": self.items, "next_cursor": self.next_cursor}
 
 
