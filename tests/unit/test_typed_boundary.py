@@ -13,6 +13,9 @@ from dingdan.services.after_sales import shapes as after_sales
 from dingdan.services.inventory import shapes as inventory
 from dingdan.services.jobs import shapes as jobs
 from dingdan.services.messaging import shapes as messaging
+from dingdan.services.orders import shapes as orders
+from dingdan.services.shared import view_types
+from dingdan.services.shared.common import PageView
 from dingdan.web.api.access import schemas as access_api
 from dingdan.web.api.after_sales import dispute_schemas
 from dingdan.web.api.after_sales import schemas as after_sales_api
@@ -20,6 +23,13 @@ from dingdan.web.api.catalog import schemas as catalog_api
 from dingdan.web.api.inventory import schemas as inventory_api
 from dingdan.web.api.jobs import schemas as jobs_api
 from dingdan.web.api.messaging import schemas as messaging_api
+from dingdan.web.api.orders import allocation_moves as allocation_moves_api
+from dingdan.web.api.orders import customer_privacy as customer_privacy_api
+from dingdan.web.api.orders import customers as customers_api
+from dingdan.web.api.orders import risk as risk_api
+from dingdan.web.api.orders import schemas as orders_api
+from dingdan.web.api.orders import view_schemas as order_views_api
+from dingdan.web.api.shared import common_schemas
 from dingdan.web.api.shared.commands import command
 
 VIEWS: list[tuple[type, type[BaseModel]]] = [
@@ -111,3 +121,79 @@ def test_a_body_the_command_does_not_describe_is_refused() -> None:
     # A field the TypedDict lacks would be dropped silently by the adapter: refused instead.
     with pytest.raises(TypeError):
         command(messaging.TestSendCommand, messaging_api.PreviewIn(order="DD1", subject="x"))
+
+
+# ---- orders ---------------------------------------------------------------------------------
+
+ORDER_VIEWS: list[tuple[type, type[BaseModel]]] = [
+    (view_types.OrderView, order_views_api.Order),
+    (view_types.OrderLineView, order_views_api.OrderLine),
+    (view_types.AllocationView, order_views_api.Allocation),
+    (view_types.ShipmentView, order_views_api.Shipment),
+    (view_types.ShippedLine, common_schemas.StockLineOut),
+    (PageView, order_views_api.OrderPage),
+    (PageView, order_views_api.OrderEvents),
+    (PageView, order_views_api.ShipmentList),
+    (orders.OrderEventView, order_views_api.OrderEvent),
+    (orders.LifetimeValueView, customers_api.LifetimeValue),
+    (orders.ConsentView, customer_privacy_api.Consent),
+    (orders.ConsentEntryView, customers_api.ConsentEntry),
+    (orders.CustomerExportView, customers_api.CustomerExport),
+    (orders.ExportedCustomerView, customers_api.ExportedCustomer),
+    (orders.ExportedChannelView, customers_api.ExportedChannel),
+    (orders.ExportedOrderView, customers_api.ExportedOrder),
+    (orders.ExportedLineView, customers_api.ExportedLine),
+    (orders.ExportedPaymentView, customers_api.ExportedPayment),
+    (orders.ExportedCardView, customers_api.ExportedCard),
+    (orders.ExportedReturnView, customers_api.ExportedReturn),
+    (orders.ExportedMessageView, customers_api.ExportedMessage),
+    (orders.ExportedRatingView, customers_api.ExportedRating),
+    (orders.ErasedView, customers_api.Erased),
+    (orders.BlockView, risk_api.Block),
+    (orders.RiskSettingsView, risk_api.RiskSettings),
+    (orders.RuleView, risk_api.RuleOut),
+]
+
+ORDER_COMMANDS: list[tuple[type, type[BaseModel]]] = [
+    (orders.OrderEdit, orders_api.OrderEditIn),
+    (orders.EditLine, orders_api.EditLineIn),
+    (orders.LineCancel, orders_api.LineCancelIn),
+    (orders.AllocationMove, allocation_moves_api.AllocationMoveIn),
+    (orders.MoveLine, allocation_moves_api.MoveLineIn),
+    (orders.ConsentCommand, customer_privacy_api.ConsentIn),
+    (orders.BlockCommand, risk_api.BlockIn),
+    (orders.RiskSettingsCommand, risk_api.RiskSettingsIn),
+    (orders.RuleCommand, risk_api.RuleIn),
+]
+
+
+@pytest.mark.parametrize(("view", "model"), ORDER_VIEWS, ids=lambda v: v.__name__)
+def test_an_order_view_names_the_fields_of_its_response_model(
+    view: type, model: type[BaseModel]
+) -> None:
+    assert _keys(view) == set(model.model_fields)
+
+
+@pytest.mark.parametrize(("typed", "model"), ORDER_COMMANDS, ids=lambda v: v.__name__)
+def test_an_order_command_names_the_fields_of_its_request_body(
+    typed: type, model: type[BaseModel]
+) -> None:
+    # As the client sends them: ``from`` of an allocation move is ``from_`` in Python.
+    assert _keys(typed) == {f.alias or name for name, f in model.model_fields.items()}
+
+
+def test_an_order_edit_body_becomes_its_command_unchanged() -> None:
+    body = orders_api.OrderEditIn.model_validate(
+        {
+            "lines": [{"sku": "TEA-1", "quantity": 0}, {"sku": "TEA-2", "quantity": 3}],
+            "shipping_address": {"name": "王小明", "line1": "信義路五段7號", "country": "TW"},
+            "invoice": {"type": "b2c", "carrier_type": "mobile", "carrier_id": "/ABC1234"},
+        }
+    )
+    sent = command(orders.OrderEdit, body, exclude_none=True)
+    assert sent == body.model_dump(exclude_none=True)
+    settings = risk_api.RiskSettingsIn.model_validate({"medium": 40, "rules": {"x": {"points": 5}}})
+    assert command(orders.RiskSettingsCommand, settings, exclude_unset=True) == {
+        "medium": 40,
+        "rules": {"x": {"points": 5}},
+    }

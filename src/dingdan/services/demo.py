@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import func, select
 
@@ -88,7 +88,15 @@ def is_empty(db: Database) -> bool:
     return db.read(lambda c: c.execute(select(func.count()).select_from(Product)).scalar()) == 0
 
 
-def load(db: Database, actor: Actor) -> dict[str, Any]:
+class SignIn(TypedDict):
+    """What a person needs to sign in to the demo."""
+
+    admin_email: str
+    password: str
+    token: str  # an admin API token
+
+
+def load(db: Database, actor: Actor) -> SignIn:
     """Fill an empty database; returns what a person needs to sign in."""
     for loc in LOCATIONS:
         locations.create_location(db, actor, loc)
@@ -179,7 +187,7 @@ def _orders(db: Database, actor: Actor) -> dict[str, list[str]]:
     for cust, channel, method, lines, outcome in ORDER_PLAN:
         email, name, phone, country, city, line1, postal = CUSTOMERS[cust]
         currency = "TWD"
-        body = {
+        body: dict[str, object] = {
             "channel": channel,
             "currency": currency,
             "payment_method": method,

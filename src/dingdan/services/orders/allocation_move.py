@@ -25,6 +25,7 @@ from dingdan.services.orders.allocation import add_allocation
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, view
+from dingdan.services.orders.shapes import AllocationMove, MoveLine
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.outbox_events import emit
 from dingdan.services.shared.view_types import OrderView
@@ -32,7 +33,7 @@ from dingdan.services.shared.view_types import OrderView
 REASON = "allocation move"  # the ledger's reason for both sides of a move
 
 
-def _check_body(body: dict[str, Any]) -> tuple[str, str, dict[str, int] | None]:
+def _check_body(body: AllocationMove) -> tuple[str, str, dict[str, int] | None]:
     """(from, to, {sku: quantity} or None for everything at ``from``)."""
     errors = FieldErrors()
     codes = []
@@ -126,7 +127,7 @@ def _shares(
     return out
 
 
-def move_allocation(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> OrderView:
+def move_allocation(db: Database, actor: Actor, number: str, body: AllocationMove) -> OrderView:
     """Move ``lines`` (all of the order's allocation there when left out) from the location
     ``from`` to the location ``to``. Refused (409) once picking began at ``from``, when the
     order is not open, or when ``to`` has not the units available."""
@@ -179,7 +180,7 @@ def move_allocation(db: Database, actor: Actor, number: str, body: dict[str, Any
     return db.write(work)
 
 
-def _summed(shares: list[tuple[Any, int]]) -> list[dict[str, Any]]:
+def _summed(shares: list[tuple[Any, int]]) -> list[MoveLine]:
     by_sku: dict[str, int] = {}
     for r, q in shares:
         by_sku[r.sku] = by_sku.get(r.sku, 0) + q

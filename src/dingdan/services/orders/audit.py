@@ -12,14 +12,15 @@ from sqlalchemy import Connection, select
 
 from dingdan.db.order_tables import Order
 from dingdan.domain.shared.money import format_amount
+from dingdan.services.orders.shapes import OrderState
 from dingdan.services.shared.common import Actor, audit
 
 
-def order_state(conn: Connection, order_id: int) -> dict[str, Any]:
+def order_state(conn: Connection, order_id: int) -> OrderState:
     return row_state(conn.execute(select(Order).where(Order.id == order_id)).one())
 
 
-def row_state(o: Any) -> dict[str, Any]:
+def row_state(o: Any) -> OrderState:
     """The audited fields of an order row (as read before a change, or after it)."""
     return {
         "status": o.status,

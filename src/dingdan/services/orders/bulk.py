@@ -24,6 +24,7 @@ from dingdan.domain.shared.errors import DomainError, ValidationFailed
 from dingdan.domain.shared.text import has_control
 from dingdan.services.orders import queries
 from dingdan.services.orders.events import event
+from dingdan.services.orders.shapes import OrderFilters
 from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.view_types import OrderView
 
@@ -52,7 +53,7 @@ def check_numbers(numbers: Any, field: str = "orders") -> list[str]:
     return out
 
 
-def _pages(db: Database, filters: dict[str, Any], most: int) -> Iterable[list[str]]:
+def _pages(db: Database, filters: OrderFilters, most: int) -> Iterable[list[str]]:
     cursor = None
     seen = 0
     while seen < most:
@@ -65,7 +66,7 @@ def _pages(db: Database, filters: dict[str, Any], most: int) -> Iterable[list[st
             return
 
 
-def matching(db: Database, filters: dict[str, Any]) -> list[str]:
+def matching(db: Database, filters: OrderFilters) -> list[str]:
     """Every order the list's ``filters`` (``queries.list_orders``'s) select, newest first;
     more than ``MAX_ORDERS`` is refused whole (narrow the filter), never cut short."""
     found = [n for page in _pages(db, filters, MAX_ORDERS + 1) for n in page]
@@ -76,7 +77,7 @@ def matching(db: Database, filters: dict[str, Any]) -> list[str]:
     return found
 
 
-def count_matching(db: Database, filters: dict[str, Any]) -> int:
+def count_matching(db: Database, filters: OrderFilters) -> int:
     """How many orders the filter selects, counted up to ``MAX_ORDERS + 1`` (more than the
     bound is all a page needs to say)."""
     return sum(len(page) for page in _pages(db, filters, MAX_ORDERS + 1))

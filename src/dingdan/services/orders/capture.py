@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -191,7 +191,7 @@ def channel_codes(conn: Connection) -> set[str]:
     return set(rules.BUILTIN_CHANNELS) | set(custom)
 
 
-def request_hash(body: dict[str, Any]) -> str:
+def request_hash(body: Mapping[str, object]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -199,13 +199,14 @@ def request_hash(body: dict[str, Any]) -> str:
 def place_order(
     db: Database,
     actor: Actor,
-    body: dict[str, Any],
+    body: dict[str, object],
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
     look_up_invoice: bool = False,
 ) -> tuple[OrderView, bool]:
     """Returns the order and whether it was created now (False: an earlier one answered).
+    ``body`` is the order as sent (JSON), checked whole by ``capture_input.validate``.
     Every order placed is scored for risk (and held when high). ``look_up_invoice``: a
     buyer's mobile barcode or donation code is asked of the e-invoice centre first, before
     the transaction (invoice_lookup.py; the API and the order entry page, not imports or
@@ -253,7 +254,7 @@ def place_order(
 async def place_order_async(
     db: Database,
     actor: Actor,
-    body: dict[str, Any],
+    body: dict[str, object],
     *,
     idempotency_key: str | None = None,
     prefix: str = "DD",
@@ -316,7 +317,7 @@ async def place_order_async(
     return None if answer is None else (answer(), True)
 
 
-def check_pickup_location(conn: Connection, delivery: dict[str, Any] | None) -> None:
+def check_pickup_location(conn: Connection, delivery: Mapping[str, object] | None) -> None:
     """A ``store_pickup`` names an active location of the seller (422 on
     ``delivery.location`` otherwise)."""
     if not delivery or delivery.get("type") != delivery_rules.STORE_PICKUP:
@@ -998,11 +999,11 @@ def _route_of(draft: _Draft) -> tuple[str, dict[str, Any]]:
 
 def _created_events(
     actor: Actor, draft: _Draft, number: str
-) -> list[tuple[str, str | None, dict[str, Any] | None]]:
+) -> list[tuple[str, str | None, Mapping[str, object] | None]]:
     """The events of a new order, (kind, message, data) in timeline order."""
     data, plan = draft.data, draft.plan
     total = format_amount(draft.totals.total, data.currency)
-    items: list[tuple[str, str | None, dict[str, Any] | None]] = [
+    items: list[tuple[str, str | None, Mapping[str, object] | None]] = [
         (
             "created",
             f"Order {number} placed on {data.channel}",

@@ -20,6 +20,7 @@ from dingdan.db.order_tables import Customer
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.orders.shapes import ConsentCommand, ConsentEntryView, ConsentView
 from dingdan.services.shared.common import Actor, audit, iso
 
 MARKETING = "marketing"
@@ -33,7 +34,7 @@ def _customer_id(conn: Connection, customer_id: str) -> int:
     return cid
 
 
-def _entry(row: Any) -> dict[str, Any]:
+def _entry(row: Any) -> ConsentEntryView:
     return {
         "granted": bool(row.granted),
         "at": iso(row.at),
@@ -42,7 +43,7 @@ def _entry(row: Any) -> dict[str, Any]:
     }
 
 
-def _history(conn: Connection, cid: int) -> list[dict[str, Any]]:
+def _history(conn: Connection, cid: int) -> list[ConsentEntryView]:
     rows = conn.execute(
         select(CustomerConsent)
         .where(CustomerConsent.customer_id == cid, CustomerConsent.purpose == MARKETING)
@@ -51,7 +52,7 @@ def _history(conn: Connection, cid: int) -> list[dict[str, Any]]:
     return [_entry(r) for r in rows]
 
 
-def consent_view(conn: Connection, cid: int) -> dict[str, Any]:
+def consent_view(conn: Connection, cid: int) -> ConsentView:
     """``{"customer", "marketing": bool, "since", "source", "history": [newest first]}``."""
     history = _history(conn, cid)
     now = history[0] if history else None
@@ -75,13 +76,13 @@ def has_marketing_consent(conn: Connection, customer_id: int) -> bool:
     return bool(granted)
 
 
-def get_consent(db: Database, customer_id: str) -> dict[str, Any]:
+def get_consent(db: Database, customer_id: str) -> ConsentView:
     return db.read(lambda conn: consent_view(conn, _customer_id(conn, customer_id)))
 
 
 def set_marketing_consent(
-    db: Database, actor: Actor, customer_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, customer_id: str, body: ConsentCommand
+) -> ConsentView:
     """Record a grant (``granted`` true) or a withdrawal, with its ``source`` (how the
     customer gave or withdrew it; "api" unless said). The same state again adds no row."""
     errors = FieldErrors()
@@ -93,7 +94,7 @@ def set_marketing_consent(
         errors.add("source", "required_text", max=SOURCE_MAX)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ConsentView:
         cid = _customer_id(conn, customer_id)
         if has_marketing_consent(conn, cid) is granted and _history(conn, cid):
             return consent_view(conn, cid)

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dingdan.db.engine import Database
 from dingdan.services.orders.customer_rights import export_customer
+from dingdan.services.orders.shapes import CustomerExportView
 from dingdan.services.shared import shop
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.documents import html_to_pdf
@@ -37,7 +38,7 @@ def _address(a: Any) -> str:
     return ", ".join(str(a[k]) for k in _ADDRESS_PARTS if a.get(k)) or "—"
 
 
-def export_html(data: dict[str, Any], shop_name: str) -> str:
+def export_html(data: CustomerExportView, shop_name: str) -> str:
     return _env().get_template("customer_export.html").render(c=data, shop_name=shop_name)
 
 

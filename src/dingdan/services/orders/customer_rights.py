@@ -47,6 +47,12 @@ from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.orders import consent
 from dingdan.services.orders.capture import search_text
+from dingdan.services.orders.shapes import (
+    CustomerExportView,
+    ErasedView,
+    ExportedChannelView,
+    ExportedOrderView,
+)
 from dingdan.services.shared.common import Actor, audit, iso
 
 ERASED = "(erased)"
@@ -74,10 +80,10 @@ def _customer(conn: Connection, customer_id: str) -> Any:
 # --- export ----------------------------------------------------------------------------------
 
 
-def export_customer(db: Database, actor: Actor, customer_id: str) -> dict[str, Any]:
+def export_customer(db: Database, actor: Actor, customer_id: str) -> CustomerExportView:
     """Everything Dingdan holds about the customer, as JSON; recorded in the audit trail."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CustomerExportView:
         c = _customer(conn, customer_id)
         orders = list(
             conn.execute(select(Order).where(Order.customer_id == c.id).order_by(Order.id))
@@ -149,7 +155,7 @@ def _by_order(rows: Iterable[Any]) -> dict[int, list[Any]]:
     return out
 
 
-def _message_channel(conn: Connection, customer_id: int) -> dict[str, Any]:
+def _message_channel(conn: Connection, customer_id: int) -> ExportedChannelView:
     row = conn.execute(
         select(CustomerMessageChannel).where(CustomerMessageChannel.customer_id == customer_id)
     ).first()
@@ -158,7 +164,7 @@ def _message_channel(conn: Connection, customer_id: int) -> dict[str, Any]:
     return {"channel": row.channel, "line_user_id": row.line_user_id}
 
 
-def _order(o: Any, lines: list[Any], payments: list[Any]) -> dict[str, Any]:
+def _order(o: Any, lines: list[Any], payments: list[Any]) -> ExportedOrderView:
     money = lambda minor: format_amount(int(minor), o.currency)  # noqa: E731
     return {
         "number": o.number,
@@ -225,11 +231,11 @@ def scrub(value: Any, words: Iterable[str] = ()) -> Any:
     return value
 
 
-def erase_customer(db: Database, actor: Actor, customer_id: str) -> dict[str, Any]:
+def erase_customer(db: Database, actor: Actor, customer_id: str) -> ErasedView:
     """Replace the customer's personal data everywhere; refused while anything is open."""
     files: list[str] = []
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ErasedView:
         files.clear()
         c = _customer(conn, customer_id)
         orders = list(conn.execute(select(Order).where(Order.customer_id == c.id)))
@@ -313,7 +319,14 @@ def erase_customer(db: Database, actor: Actor, customer_id: str) -> dict[str, An
         _scrub_replays(conn, numbers, words)
         files.extend(_erase_documents(conn, numbers))
         audit(conn, actor, "erase", "customer", str(c.id), after=counts)
-        return {"id": str(c.id), "erased": True, **counts}
+        return {
+            "id": str(c.id),
+            "erased": True,
+            "orders": counts["orders"],
+            "events": counts["events"],
+            "messages": counts["messages"],
+            "webhook_deliveries": counts["webhook_deliveries"],
+        }
 
     done = db.write(work)
     for path in files:  # after the commit: a retried transaction must still find them

@@ -16,6 +16,12 @@ from dingdan.domain.shared.errors import NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.text import folded
+from dingdan.services.orders.shapes import (
+    CustomerDetail,
+    CustomerOrderRow,
+    CustomerStats,
+    CustomerView,
+)
 from dingdan.services.shared.common import (
     Page,
     check_limit,
@@ -26,9 +32,9 @@ from dingdan.services.shared.common import (
 )
 
 
-def _values(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _values(conn: Connection, ids: list[int]) -> dict[int, CustomerStats]:
     """Order count and lifetime value per customer id."""
-    out: dict[int, dict[str, Any]] = {i: {"orders": 0, "lifetime_value": []} for i in ids}
+    out: dict[int, CustomerStats] = {i: {"orders": 0, "lifetime_value": []} for i in ids}
     if not ids:
         return out
     rows = conn.execute(
@@ -50,7 +56,7 @@ def _values(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def customer_view(c: Any, stats: dict[str, Any]) -> dict[str, Any]:
+def customer_view(c: Any, stats: CustomerStats) -> CustomerView:
     return {
         "id": str(c.id),
         "name": c.name,
@@ -58,13 +64,14 @@ def customer_view(c: Any, stats: dict[str, Any]) -> dict[str, Any]:
         "phone": c.phone,
         "addresses": c.addresses or [],
         "created_at": iso(c.created_at),
-        **stats,
+        "orders": stats["orders"],
+        "lifetime_value": stats["lifetime_value"],
     }
 
 
 def list_customers(
     db: Database, *, q: str | None = None, limit: int = 50, cursor: str | None = None
-) -> Page:
+) -> Page[CustomerView]:
     """Newest first; ``q`` is a case-insensitive substring of name, email or phone, a phone
     as people type it (``0912-345-678``, ``0912345678``) read the way the orders search
     reads it (``contact.phone_as_stored``: one matcher for both)."""
@@ -89,7 +96,7 @@ def list_customers(
     if after:
         stmt = stmt.where(Customer.id < after[0])
 
-    def work(conn: Connection) -> tuple[list[Any], dict[int, dict[str, Any]]]:
+    def work(conn: Connection) -> tuple[list[Any], dict[int, CustomerStats]]:
         rows = list(conn.execute(stmt))
         return rows, _values(conn, [int(r.id) for r in rows])
 
@@ -97,7 +104,7 @@ def list_customers(
     return page_of(rows, limit, lambda c: customer_view(c, stats[int(c.id)]), lambda c: (c.id,))
 
 
-def _order_row(o: Any) -> dict[str, Any]:
+def _order_row(o: Any) -> CustomerOrderRow:
     return {
         "number": o.number,
         "channel": o.channel,
@@ -112,9 +119,15 @@ def _order_row(o: Any) -> dict[str, Any]:
 
 
 def get_customer(db: Database, customer_id: str) -> dict[str, Any]:
+    """``customer_detail`` as a plain dict, as the reports' customer page reads it (until that
+    page is typed)."""
+    return dict(customer_detail(db, customer_id))
+
+
+def customer_detail(db: Database, customer_id: str) -> CustomerDetail:
     """One customer with every order, newest first."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CustomerDetail:
         row = None
         if (cid := row_id(customer_id)) >= 0:
             row = conn.execute(select(Customer).where(Customer.id == cid)).first()
@@ -124,7 +137,6 @@ def get_customer(db: Database, customer_id: str) -> dict[str, Any]:
             select(Order).where(Order.customer_id == row.id).order_by(Order.id.desc()).limit(500)
         )
         view = customer_view(row, _values(conn, [int(row.id)])[int(row.id)])
-        view["order_list"] = [_order_row(o) for o in orders]
-        return view
+        return {**view, "order_list": [_order_row(o) for o in orders]}
 
     return db.read(work)

@@ -33,6 +33,7 @@ from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.capture import tax_overrides
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, view
+from dingdan.services.orders.shapes import LineCancel, OrderEdit
 from dingdan.services.shared import past_sales
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.outbox_events import emit
@@ -197,25 +198,26 @@ def retotal(conn: Connection, order_id: int, country: str, shipping_minor: int) 
 
 
 def _check_edit(
-    body: dict[str, Any], currency: str
-) -> tuple[dict[str, Any] | None, int | None, list[dict[str, Any]], dict[str, Any] | None]:
+    body: OrderEdit, currency: str
+) -> tuple[dict[str, Any] | None, int | None, list[dict[str, Any]], dict[str, str] | None]:
     errors = FieldErrors()
     invoice = None
-    if body.get("invoice") is not None:
-        asked = invoice_request.check(body["invoice"], errors)
+    if (sent := body.get("invoice")) is not None:
+        asked = invoice_request.check(sent, errors)
         invoice = asked.as_dict() if asked is not None else None
     address = None
-    if body.get("shipping_address") is not None:
-        checked = contact.validate_address(body["shipping_address"], "shipping_address", errors)
+    if (where := body.get("shipping_address")) is not None:
+        checked = contact.validate_address(where, "shipping_address", errors)
         address = asdict(checked) if checked else None
     shipping = None
-    if body.get("shipping_price") is not None:
+    if (price := body.get("shipping_price")) is not None:
         try:
-            shipping = parse_amount(body["shipping_price"], currency, "shipping_price")
+            shipping = parse_amount(price, currency, "shipping_price")
         except Exception as exc:  # noqa: BLE001 - ValidationFailed carries the field
             errors.items.extend(getattr(exc, "errors", []))
-    lines = body.get("lines") or []
-    seen: set[str] = set()
+    # Copies: each gets its parsed price (``_price``) beside what was sent.
+    lines: list[dict[str, Any]] = [dict(ln) for ln in body.get("lines") or []]
+    seen: set[object] = set()
     for i, ln in enumerate(lines):
         if ln.get("sku") in seen:
             errors.add(f"lines[{i}].sku", "duplicate_sku")
@@ -237,7 +239,7 @@ def edit_order(
     db: Database,
     actor: Actor,
     number: str,
-    body: dict[str, Any],
+    body: OrderEdit,
     *,
     look_up_invoice: bool = False,
 ) -> OrderView:
@@ -418,9 +420,7 @@ def _new_line(
     _add_units(conn, actor, order, line_id, p, want["quantity"], f"lines[{i}].quantity")
 
 
-def cancel_line(
-    db: Database, actor: Actor, number: str, sku: str, body: dict[str, Any]
-) -> OrderView:
+def cancel_line(db: Database, actor: Actor, number: str, sku: str, body: LineCancel) -> OrderView:
     """Cancel unshipped units of one line (all of them unless ``quantity`` says fewer)."""
     reason = body.get("reason")
     errors = FieldErrors()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, insert
 
@@ -19,7 +19,7 @@ def event(
     kind: str,
     actor: str,
     message: str | None = None,
-    data: dict[str, Any] | None = None,
+    data: Mapping[str, object] | None = None,
 ) -> None:
     _INSERT_EVENT.run(
         conn,
@@ -31,7 +31,7 @@ def add_events(
     conn: Connection,
     order_id: int,
     actor: str,
-    items: list[tuple[str, str | None, dict[str, Any] | None]],
+    items: Sequence[tuple[str, str | None, Mapping[str, object] | None]],
 ) -> None:
     """Several events of one order, (kind, message, data) in timeline order, in one
     executemany."""

@@ -7,6 +7,7 @@ which the invoicing context reads when it issues. Once an invoice of the order i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -19,6 +20,7 @@ from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, NotF
 from dingdan.services.orders import invoice_lookup
 from dingdan.services.orders.capture import INVOICE_REQUEST_EVENT
 from dingdan.services.orders.events import event
+from dingdan.services.orders.shapes import InvoiceChoice, InvoiceRequestState
 
 ACTOR = "customer (tracking page)"
 
@@ -44,7 +46,7 @@ def _invoiced(conn: Connection, order_id: int) -> bool:
     )
 
 
-def current_request(conn: Connection, order_id: int) -> dict[str, Any]:
+def current_request(conn: Connection, order_id: int) -> dict[str, str]:
     """The order's newest invoice request as stored (none: a printed B2C invoice); the
     invoicing context reads it here when it issues."""
     data = conn.execute(
@@ -56,11 +58,11 @@ def current_request(conn: Connection, order_id: int) -> dict[str, Any]:
     return data if isinstance(data, dict) else {"type": "b2c"}
 
 
-def for_order(db: Database, number: str) -> dict[str, Any]:
+def for_order(db: Database, number: str) -> InvoiceRequestState:
     """The order's invoice request and whether the shop may still change it (no invoice
     of the order yet), for the order's edit page."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> InvoiceRequestState:
         order_id = conn.execute(select(Order.id).where(Order.number == number)).scalar()
         if order_id is None:
             raise NotFound(detail=f"Order {number} not found.")
@@ -72,11 +74,11 @@ def for_order(db: Database, number: str) -> dict[str, Any]:
     return db.read(work)
 
 
-def choice(db: Database, token: str) -> dict[str, Any]:
+def choice(db: Database, token: str) -> InvoiceChoice:
     """What the tracking page shows: the request as it stands and whether it may change
     (a Taiwan order in TWD, open, not invoiced yet)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> InvoiceChoice:
         order = _order(conn, token)
         country = (order.shipping_address or {}).get("country")
         open_tw = order.status == "open" and order.currency == "TWD" and country == "TW"
@@ -89,16 +91,16 @@ def choice(db: Database, token: str) -> dict[str, Any]:
     return db.read(work)
 
 
-def ask(db: Database, token: str, body: dict[str, Any] | None) -> dict[str, Any]:
+def ask(db: Database, token: str, body: Mapping[str, object] | None) -> dict[str, str]:
     """Keep the customer's request (``None``: a printed invoice); refused field by field as
     at capture, and 409 once the order is invoiced, closed or not a Taiwan order."""
     errors = FieldErrors()
     asked = invoice_request.check(body, errors)
     errors.raise_if_any()
     asked = invoice_lookup.verify(db, asked)  # the centre asked before the transaction
-    data = asked.as_dict() if asked is not None else {"type": "b2c"}
+    data: dict[str, str] = asked.as_dict() if asked is not None else {"type": "b2c"}
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, str]:
         order = _order(conn, token, lock=conn.dialect.name == "postgresql")
         country = (order.shipping_address or {}).get("country")
         if order.currency != "TWD" or country != "TW":
@@ -112,7 +114,7 @@ def ask(db: Database, token: str, body: dict[str, Any] | None) -> dict[str, Any]
     return db.write(work)
 
 
-def set_by_staff(conn: Connection, order_id: int, data: dict[str, Any], actor: str) -> bool:
+def set_by_staff(conn: Connection, order_id: int, data: Mapping[str, str], actor: str) -> bool:
     """The shop's change of the order's invoice request (the order edit, joining its
     transaction, which holds the order's lock); whether it changed. Refused (409) once the
     order has an invoice: a change is then a void and reissue, or an allowance."""

@@ -71,7 +71,7 @@ def verify(db: Database, request: InvoiceRequest | None, field: str = "invoice")
     return replace(request, verified="centre" if found else "format")
 
 
-def verify_body(db: Database, body: Any, field: str = "invoice") -> dict[str, Any] | None:
+def verify_body(db: Database, body: Any, field: str = "invoice") -> dict[str, str] | None:
     """``verify`` for an invoice request as sent (an edit's ``invoice``): the dict to keep,
     or None when it is absent or breaks a format rule (the caller's own check says so)."""
     if body is None:

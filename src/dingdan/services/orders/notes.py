@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, OrderEvent
+from dingdan.services.orders.shapes import NoteView
 from dingdan.services.shared.common import iso
 
 NOTE_KINDS = ("customer_note", "note")
@@ -24,6 +25,12 @@ def customer_note(note: Any) -> str | None:
 
 
 def notes_in(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+    """The order's notes for fulfilment's packing slips, which take them as plain dicts
+    (``_notes`` is the same, typed)."""
+    return [dict(n) for n in _notes(conn, order_id)]
+
+
+def _notes(conn: Connection, order_id: int) -> list[NoteView]:
     rows = conn.execute(
         select(OrderEvent.kind, OrderEvent.actor, OrderEvent.message, OrderEvent.created_at)
         .where(OrderEvent.order_id == order_id, OrderEvent.kind.in_(NOTE_KINDS))
@@ -41,11 +48,11 @@ def notes_in(conn: Connection, order_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def notes_of(db: Database, number: str) -> list[dict[str, Any]]:
+def notes_of(db: Database, number: str) -> list[NoteView]:
     """The order's notes, the customer's first (it came with the order); [] for no order."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[NoteView]:
         order_id = conn.execute(select(Order.id).where(Order.number == number)).scalar()
-        return [] if order_id is None else notes_in(conn, order_id)
+        return [] if order_id is None else _notes(conn, order_id)
 
     return db.read(work)

@@ -3,6 +3,7 @@ that records it with who set it (shared/CONTRACT.md, "Permissions")."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +64,7 @@ def require_pricing(actor: Actor, lines: list[BelowList]) -> None:
         )
 
 
-def event(lines: list[BelowList]) -> tuple[str, str, dict[str, Any]]:
+def event(lines: list[BelowList]) -> tuple[str, str, Mapping[str, object]]:
     """The order event (kind, message, data) recording such prices; its actor is who set
     them."""
     told = ", ".join(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,15 +26,17 @@ from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.text import folded
 from dingdan.services.orders import search_index
+from dingdan.services.orders.shapes import OrderEventView
 from dingdan.services.shared.common import (
     Page,
+    PageView,
     check_limit,
     decode_cursor,
     iso,
     like_pattern,
     page_of,
 )
-from dingdan.services.shared.view_types import OrderView
+from dingdan.services.shared.view_types import OrderView, ShipmentView
 
 
 def fetch(conn: Connection, number: str, *, lock: bool = False) -> Any:
@@ -176,7 +178,7 @@ def list_orders(
     refund_due: bool | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> Page:
+) -> Page[OrderView]:
     """Newest first, keyset-paged on the order id. ``refund_due`` keeps the orders that owe
     money back (the finance queue).
 
@@ -236,7 +238,7 @@ def list_orders(
     if after:
         stmt = stmt.where(Order.id < after[0])
 
-    def work(conn: Connection) -> Page:
+    def work(conn: Connection) -> Page[OrderView]:
         query = stmt
         if q and not db.is_sqlite:
             # A plan for this term, not a generic one for every term: after a few runs of
@@ -266,8 +268,7 @@ def list_orders(
         else:
             rows = _search_sqlite(conn, query, match, gram, indexed, after, limit + 1)
         page = page_of(rows, limit, lambda o: o, lambda o: (int(o.id),))
-        # The views are plain dicts; a Page holds any.
-        return Page(cast("list[dict[str, Any]]", views(conn, page.items)), page.next_cursor)
+        return Page(views(conn, page.items), page.next_cursor)
 
     return db.read(work)
 
@@ -362,8 +363,8 @@ def existing_numbers(db: Database, candidates: list[Any]) -> set[str]:
     )
 
 
-def events(db: Database, number: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def events(db: Database, number: str) -> PageView[OrderEventView]:
+    def work(conn: Connection) -> PageView[OrderEventView]:
         order = fetch(conn, number)
         rows = conn.execute(
             select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
@@ -387,6 +388,12 @@ def events(db: Database, number: str) -> dict[str, Any]:
 
 
 def shipment_view(conn: Connection, s: Any) -> dict[str, Any]:
+    """A shipment's view for fulfilment's answers, which are plain dicts until its context is
+    typed: ``_shipment``'s, copied."""
+    return dict(_shipment(conn, s))
+
+
+def _shipment(conn: Connection, s: Any) -> ShipmentView:
     number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
     code = conn.execute(select(Location.code).where(Location.id == s.location_id)).scalar_one()
     return {
@@ -403,12 +410,12 @@ def shipment_view(conn: Connection, s: Any) -> dict[str, Any]:
     }
 
 
-def shipments_of(db: Database, number: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def shipments_of(db: Database, number: str) -> PageView[ShipmentView]:
+    def work(conn: Connection) -> PageView[ShipmentView]:
         order = fetch(conn, number)
         rows = conn.execute(
             select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
         ).all()
-        return {"items": [shipment_view(conn, s) for s in rows], "next_cursor": None}
+        return {"items": [_shipment(conn, s) for s in rows], "next_cursor": None}
 
     return db.read(work)

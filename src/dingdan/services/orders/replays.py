@@ -16,12 +16,13 @@ from dingdan.domain.orders import capture_input
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
+from dingdan.services.orders.shapes import ReplayDifferences, ReplayField, ReplayLine, ReplayPrice
 from dingdan.services.shared.common import Actor
 
 KIND = "replay_differs"  # the order event's kind
 
 
-def differences(conn: Connection, order: Any, data: capture_input.OrderInput) -> dict[str, Any]:
+def differences(conn: Connection, order: Any, data: capture_input.OrderInput) -> ReplayDifferences:
     """What the body sent differs in from the order as it is now; empty when nothing does.
     ``lines``: SKUs whose quantity (units not cancelled) differs, 0 for a SKU only one side
     has; ``prices``: unit prices the body gave that differ; ``fields``: other fields."""
@@ -35,13 +36,13 @@ def differences(conn: Connection, order: Any, data: capture_input.OrderInput) ->
     sent: dict[str, int] = {}
     for ln in data.lines:
         sent[ln.sku] = sent.get(ln.sku, 0) + ln.quantity
-    lines = [
+    lines: list[ReplayLine] = [
         {"sku": sku, "order": have.get(sku, 0), "sent": sent.get(sku, 0)}
         for sku in list(have) + [s for s in sent if s not in have]
         if have.get(sku, 0) != sent.get(sku, 0)
     ]
     currency = order.currency
-    prices = []
+    prices: list[ReplayPrice] = []
     if data.currency == currency:
         for ln in data.lines:
             if ln.unit_price is None or ln.sku not in price:
@@ -55,7 +56,7 @@ def differences(conn: Connection, order: Any, data: capture_input.OrderInput) ->
                         "sent": format_amount(minor, currency),
                     }
                 )
-    fields: list[dict[str, Any]] = []
+    fields: list[ReplayField] = []
     if data.currency != currency:
         fields.append({"field": "currency", "order": currency, "sent": data.currency})
     elif data.shipping_minor != order.shipping_minor:

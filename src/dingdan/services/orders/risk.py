@@ -13,7 +13,7 @@ orders (each counted up to its rule's limit), the block list, and the settings r
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -55,6 +55,14 @@ from dingdan.domain.shared.money import exponent, format_amount
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import get_order
+from dingdan.services.orders.shapes import (
+    BlockCommand,
+    BlockView,
+    OrderBrief,
+    ReviewItem,
+    RiskSettingsCommand,
+    RiskSettingsView,
+)
 from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.view_types import OrderView
 
@@ -191,10 +199,10 @@ def _counting(settings: rk.Settings) -> tuple[int, int, int]:
     )
 
 
-def _statement(engine: Engine, order: OrderFacts) -> tuple[Prepared, dict[str, Any], Any]:
+def _statement(engine: Engine, order: OrderFacts) -> tuple[Prepared, dict[str, object], Any]:
     raw, settings = _SETTINGS.get(engine, (None, rk.Settings()))
     hours, failed_cap, cod_cap = _counting(settings)
-    params = {
+    params: dict[str, object] = {
         "email": order.email,
         "phone": order.phone,
         "line1": order.line1,
@@ -220,8 +228,8 @@ def with_facts(
     order: OrderFacts,
     sql: str,
     columns: tuple[ColumnClause[Any], ...],
-    params: dict[str, Any],
-) -> tuple[Prepared, dict[str, Any], Any]:
+    params: Mapping[str, object],
+) -> tuple[Prepared, dict[str, object], Any]:
     """PostgreSQL's capture: its read of the order's number and customer (``sql``, one row
     of ``columns`` with ``params``) and the risk facts in one statement, so the facts cost
     no round trip of their own. Returns the statement, its parameters and what ``decide``
@@ -289,7 +297,9 @@ def assess(conn: Connection, order: OrderFacts) -> rk.Risk:
 
 
 async def assess_async(
-    engine: Engine, first: Callable[[Prepared, dict[str, Any]], Awaitable[Any]], order: OrderFacts
+    engine: Engine,
+    first: Callable[[Prepared, Mapping[str, object]], Awaitable[Any]],
+    order: OrderFacts,
 ) -> rk.Risk:
     """``assess`` on an asynchronous connection (``first``: its ``AsyncStatements.first``)."""
     for _ in range(2):
@@ -390,7 +400,7 @@ def on_card_payment(
     return risk
 
 
-def created_event(risk: rk.Risk) -> tuple[str, str | None, dict[str, Any]] | None:
+def created_event(risk: rk.Risk) -> tuple[str, str | None, Mapping[str, object]] | None:
     """The new order's event when it is held (written by both capture paths)."""
     if risk.hold is None:
         return None
@@ -405,17 +415,31 @@ def load_settings(conn: Connection) -> rk.Settings:
     return rk.stored_settings(value)
 
 
-def get_settings(db: Database) -> dict[str, Any]:
-    return db.read(lambda conn: load_settings(conn).as_dict())
+def settings_view(settings: rk.Settings) -> RiskSettingsView:
+    """The settings as stored and answered (``rk.Settings.as_dict``'s fields, typed)."""
+    return {
+        "enabled": settings.enabled,
+        "window_hours": settings.window_hours,
+        "medium": settings.medium,
+        "high": settings.high,
+        "rules": {
+            k: {"points": r.points, "limit": r.limit, "enabled": r.enabled}
+            for k, r in settings.rules.items()
+        },
+    }
 
 
-def put_settings(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def get_settings(db: Database) -> RiskSettingsView:
+    return db.read(lambda conn: settings_view(load_settings(conn)))
+
+
+def put_settings(db: Database, actor: Actor, body: RiskSettingsCommand) -> RiskSettingsView:
     """Replaces the settings; fields left out take their defaults."""
     settings = rk.parse_settings(body)
 
-    def work(conn: Connection) -> dict[str, Any]:
-        before = load_settings(conn).as_dict()
-        value = settings.as_dict()
+    def work(conn: Connection) -> RiskSettingsView:
+        before = settings_view(load_settings(conn))
+        value = settings_view(settings)
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(Setting).values(key=KEY, value=value, updated_at=utcnow())
         conn.execute(
@@ -434,7 +458,7 @@ def put_settings(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, 
 _B = table_of(RiskBlock)
 
 
-def block_view(row: Any) -> dict[str, Any]:
+def block_view(row: Any) -> BlockView:
     return {
         "id": str(row.id),
         "kind": row.kind,
@@ -467,11 +491,11 @@ def _checked_block(body: Any) -> tuple[str, str, str, str | None]:
     return str(kind), str(value).strip(), key, (note.strip() or None) if note else None
 
 
-def add_block(db: Database, actor: Actor, body: Any) -> dict[str, Any]:
+def add_block(db: Database, actor: Actor, body: BlockCommand) -> BlockView:
     """A new block-list entry; 409 when the same kind and key is listed already."""
     kind, value, key, note = _checked_block(body)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> BlockView:
         return add_block_in(conn, actor, kind, value, note)
 
     return db.write(work)
@@ -479,7 +503,7 @@ def add_block(db: Database, actor: Actor, body: Any) -> dict[str, Any]:
 
 def add_block_in(
     conn: Connection, actor: Actor, kind: str, value: str, note: str | None = None
-) -> dict[str, Any]:
+) -> BlockView:
     key = rk.block_key(kind, value)
     if key is None:
         raise ValidationFailed.on("value", "required_text", max=300)
@@ -509,11 +533,11 @@ def add_block_in(
     return view
 
 
-def list_blocks(db: Database, kind: str | None = None) -> list[dict[str, Any]]:
+def list_blocks(db: Database, kind: str | None = None) -> list[BlockView]:
     if kind is not None and kind not in rk.BLOCK_KINDS:
         raise ValidationFailed.on("kind", "not_one_of", choices=", ".join(rk.BLOCK_KINDS))
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[BlockView]:
         stmt = select(_B).order_by(_B.c.id.desc()).limit(MAX_BLOCKS_LISTED)
         if kind is not None:
             stmt = stmt.where(_B.c.kind == kind)
@@ -585,7 +609,7 @@ MAX_QUEUE = 100
 _SIMILAR = 10
 
 
-def _brief(row: Any) -> dict[str, Any]:
+def _brief(row: Any) -> OrderBrief:
     return {
         "number": row.number,
         "status": row.status,
@@ -624,7 +648,7 @@ def held_count(db: Database) -> int:
     )
 
 
-def _similar(conn: Connection, row: Any) -> list[dict[str, Any]]:
+def _similar(conn: Connection, row: Any) -> list[OrderBrief]:
     """Other orders with the same email (customer), phone or first address line, newest
     first: each read on its index."""
     dialect = conn.dialect.name
@@ -647,11 +671,11 @@ def _similar(conn: Connection, row: Any) -> list[dict[str, Any]]:
     return [_brief(found[i]) for i in sorted(found, reverse=True)[:_SIMILAR]]
 
 
-def review_queue(db: Database, limit: int = MAX_QUEUE) -> list[dict[str, Any]]:
+def review_queue(db: Database, limit: int = MAX_QUEUE) -> list[ReviewItem]:
     """Open orders held for review, oldest first, each with its risk, its customer and
     the other orders by the same email, phone or address."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[ReviewItem]:
         rows = conn.execute(
             select(_O)
             .where(_O.c.hold.is_not(None), _O.c.status == "open")

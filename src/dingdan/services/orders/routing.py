@@ -13,11 +13,12 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Order
 from dingdan.db.tables import Location
 from dingdan.domain.shared.text import folded
+from dingdan.services.orders.shapes import ShipGroup, ShipTogether
 
 MAX_ORDERS = 2000  # open orders read at one location for the warehouse's list
 
 
-def address_key(address: Mapping[str, Any] | None) -> tuple[str, ...]:
+def address_key(address: Mapping[str, object] | None) -> tuple[str, ...]:
     """Where a parcel goes, as compared: the address's place fields, trimmed and case-folded
     (the name and phone on it may differ between two orders of one customer)."""
     a = address or {}
@@ -42,12 +43,12 @@ def _waiting_at(conn: Connection, location_id: int, customer_id: int | None = No
     return list(conn.execute(stmt))
 
 
-def ship_together(db: Database, number: str) -> list[dict[str, Any]]:
+def ship_together(db: Database, number: str) -> list[ShipTogether]:
     """For each location holding units of order ``number``: the other open orders of its
     customer to its address waiting there, ``[{"location", "orders": [numbers]}]``
     (locations with none are left out)."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[ShipTogether]:
         order = conn.execute(
             select(Order.id, Order.status, Order.customer_id, Order.shipping_address).where(
                 Order.number == number
@@ -65,7 +66,7 @@ def ship_together(db: Database, number: str) -> list[dict[str, Any]]:
             )
             .order_by(Location.priority, Location.code)
         ).all()
-        out = []
+        out: list[ShipTogether] = []
         for loc in locations:
             others = [
                 o.number
@@ -79,11 +80,11 @@ def ship_together(db: Database, number: str) -> list[dict[str, Any]]:
     return db.read(work)
 
 
-def ship_together_at(db: Database, location_code: str) -> list[dict[str, Any]]:
+def ship_together_at(db: Database, location_code: str) -> list[ShipGroup]:
     """Groups of two or more open orders waiting at the location, of one customer to one
     address: ``[{"orders": [numbers], "name", "city"}]``, oldest group first."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[ShipGroup]:
         loc = conn.execute(select(Location.id).where(Location.code == location_code)).first()
         if loc is None:
             return []

@@ -20,6 +20,14 @@ from dingdan.db.tables import Location
 from dingdan.db.tracking_tables import TrackingEventRow
 from dingdan.domain.shared.errors import NotFound
 from dingdan.domain.shared.money import format_amount
+from dingdan.services.orders.shapes import (
+    CarrierEventView,
+    PayView,
+    PickupPlace,
+    PickupView,
+    RatingLink,
+    TrackingView,
+)
 from dingdan.services.shared.common import iso
 
 
@@ -34,11 +42,11 @@ def rating_path(tracking_token: str) -> str:
     return f"/track/{tracking_token}/rating?sig={rating_signature(tracking_token)}"
 
 
-def tracking_view(db: Database, token: str) -> dict[str, Any]:
+def tracking_view(db: Database, token: str) -> TrackingView:
     if not isinstance(token, str) or not 16 <= len(token) <= 64:
         raise NotFound(detail="No order has this tracking link.")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TrackingView:
         order = conn.execute(select(Order).where(Order.tracking_token == token)).first()
         if order is None:
             raise NotFound(detail="No order has this tracking link.")
@@ -60,7 +68,7 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
         address = order.shipping_address or {}
         # Once something was delivered the customer may rate the order, once: the page
         # offers the scores (the rating page takes them) or shows the rating given.
-        rating = None
+        rating: RatingLink | None = None
         if any(s.status == "delivered" for s in shipments):
             given = conn.execute(
                 select(OrderRating.rating).where(OrderRating.order_id == order.id)
@@ -96,7 +104,7 @@ def tracking_view(db: Database, token: str) -> dict[str, Any]:
     return db.read(work)
 
 
-def _pickup(conn: Connection, order: Any) -> dict[str, Any] | None:
+def _pickup(conn: Connection, order: Any) -> PickupView | None:
     """Where a store-pickup order is collected, and its pickup code once it is ready there
     (services/fulfilment/pickup.py); None for an order delivered otherwise."""
     delivery = getattr(order, "delivery", None)
@@ -104,16 +112,27 @@ def _pickup(conn: Connection, order: Any) -> dict[str, Any] | None:
         return None
     loc = conn.execute(select(Location).where(Location.code == delivery.get("location"))).first()
     p = conn.execute(select(StorePickup).where(StorePickup.order_id == order.id)).first()
-    keys = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+    place: PickupPlace | None = None
+    if loc is not None:
+        place = {
+            "name": loc.name,
+            "line1": loc.line1,
+            "line2": loc.line2,
+            "city": loc.city,
+            "region": loc.region,
+            "postal_code": loc.postal_code,
+            "country": loc.country,
+            "phone": loc.phone,
+        }
     return {
-        "location": {k: getattr(loc, k) for k in keys} if loc is not None else None,
+        "location": place,
         "status": p.status if p is not None else "preparing",
         "code": p.code if p is not None and p.status == "ready" else None,
         "handed_over_at": iso(p.handed_over_at) if p is not None else None,
     }
 
 
-def _pay(conn: Connection, order: Any) -> dict[str, Any]:
+def _pay(conn: Connection, order: Any) -> PayView:
     """What is due and how: the pay page (``/pay/{token}``) while something is due, and the
     ATM account or convenience-store code ECPay gave, once given."""
     due = max(0, order.total_minor - order.paid_minor)
@@ -139,9 +158,9 @@ def _pay(conn: Connection, order: Any) -> dict[str, Any]:
     }
 
 
-def _events(conn: Connection, shipment_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _events(conn: Connection, shipment_ids: list[int]) -> dict[int, list[CarrierEventView]]:
     """Each shipment's tracking events, latest first (what the carrier said, where, when)."""
-    out: dict[int, list[dict[str, Any]]] = {}
+    out: dict[int, list[CarrierEventView]] = {}
     if not shipment_ids:
         return out
     rows = conn.execute(

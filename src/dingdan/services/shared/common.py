@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 from sqlalchemy import Connection, insert
+from typing_extensions import TypedDict, TypeVar
 
 from dingdan.db.tables import AuditEntry
 from dingdan.domain.access.roles import Action, Role, may
@@ -35,9 +36,23 @@ class Actor:
 SYSTEM = Actor("system", Role.ADMIN)
 
 
+# A page's item; ``Page`` alone is ``Page[Any]`` (the lists whose items are not typed yet).
+# Covariant: a page is read, never added to (a ``Page[OrderView]`` is a page of mappings).
+T = TypeVar("T", covariant=True, default=Any)
+V = TypeVar("V", default=Any)
+R = TypeVar("R")
+
+
+class PageView(TypedDict, Generic[V]):
+    """A page as it is answered: its items and the cursor of the next page (None: the last)."""
+
+    items: list[V]
+    next_cursor: str | None
+
+
 @dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
+class Page(Generic[T]):
+    items: list[T]
     next_cursor: str | None
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,7 +88,9 @@ def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
     return key
 
 
-def page_of(rows: list[Any], limit: int, item, key) -> Page:  # type: ignore[no-untyped-def]
+def page_of(
+    rows: Sequence[R], limit: int, item: Callable[[R], T], key: Callable[[R], Iterable[Any]]
+) -> Page[T]:
     """Build a page from ``limit + 1`` fetched rows: the extra row only says there is more."""
     more = len(rows) > limit
     rows = rows[:limit]

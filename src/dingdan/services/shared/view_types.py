@@ -61,6 +61,26 @@ class OrderView(TypedDict):
     updated_at: str | None
 
 
+class ShippedLine(TypedDict):
+    sku: str
+    quantity: int
+
+
+class ShipmentView(TypedDict):
+    """A shipment (``services/orders/queries.py:shipment_view``)."""
+
+    id: str
+    order: str  # the order's number
+    location: str
+    carrier: str
+    tracking_number: str | None
+    status: str
+    lines: list[ShippedLine]
+    exception: str | None
+    created_at: str | None
+    delivered_at: str | None
+
+
 class ProductView(TypedDict):
     id: str
     sku: str

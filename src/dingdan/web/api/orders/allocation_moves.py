@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.orders import allocation_move
+from dingdan.services.orders.shapes import AllocationMove
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.view_types import OrderView
 from dingdan.web.api.orders.view_schemas import Order
@@ -49,7 +50,9 @@ async def move_allocation(
     """Release the units at `from` and reserve them at `to` in one transaction (409
     `insufficient_stock` when `to` has not enough; 409 `invalid_transition` once picking
     began at `from` or when the order is not open)."""
-    data = body.model_dump(by_alias=True, exclude_none=True)
+    data: AllocationMove = {"from": body.from_, "to": body.to}
+    if body.lines is not None:
+        data["lines"] = [{"sku": ln.sku, "quantity": ln.quantity} for ln in body.lines]
     return await run_in_threadpool(
         allocation_move.move_allocation, db_of(request), actor, number, data
     )

@@ -3,8 +3,6 @@ readable PDF, and the record of their consent to marketing messages."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import Field
@@ -12,8 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.orders import consent, customer_export_pdf
+from dingdan.services.orders.shapes import ConsentCommand, ConsentView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.orders.customers import ConsentEntry
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -73,7 +73,7 @@ async def export_customer_pdf(
 )
 async def get_consent(
     request: Request, customer_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> ConsentView:
     """Whether the customer agreed to marketing messages, and every change."""
     return await run_in_threadpool(consent.get_consent, db_of(request), customer_id)
 
@@ -88,9 +88,13 @@ async def set_marketing_consent(
     customer_id: str,
     body: ConsentIn,
     actor: Actor = can(Action.MANAGE_ORDERS),
-) -> dict[str, Any]:
+) -> ConsentView:
     """Record that the customer gave (``granted`` true) or withdrew consent to marketing
     messages; the history keeps each change with when, how and who."""
     return await run_in_threadpool(
-        consent.set_marketing_consent, db_of(request), actor, customer_id, body.model_dump()
+        consent.set_marketing_consent,
+        db_of(request),
+        actor,
+        customer_id,
+        command(ConsentCommand, body),
     )

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.personal_data import mask_email, mask_phone, sees_masked
 from dingdan.domain.access.roles import Action
 from dingdan.services.orders import customer_rights, customers
+from dingdan.services.orders.shapes import CustomerExportView, CustomerView, ErasedView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import Amount, Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
@@ -40,12 +41,19 @@ class CustomerPage(View):
     next_cursor: Cursor
 
 
-def _summary(c: dict[str, Any], masked: bool) -> dict[str, Any]:
-    keys = ("id", "name", "email", "phone", "orders", "lifetime_value", "created_at")
-    out = {k: c[k] for k in keys}
+def _summary(c: CustomerView, masked: bool) -> dict[str, Any]:
+    email, phone = c["email"], c["phone"]
     if masked:
-        out["email"], out["phone"] = mask_email(c["email"]), mask_phone(c["phone"])
-    return out
+        email, phone = mask_email(email), mask_phone(phone)
+    return {
+        "id": c["id"],
+        "name": c["name"],
+        "email": email,
+        "phone": phone,
+        "orders": c["orders"],
+        "lifetime_value": c["lifetime_value"],
+        "created_at": c["created_at"],
+    }
 
 
 @router.get("/customers", response_model=CustomerPage, responses=responses("forbidden"))
@@ -191,7 +199,7 @@ class Erased(View):
 )
 async def export_customer(
     request: Request, customer_id: str, actor: Actor = can(Action.EXPORT_CUSTOMERS)
-) -> dict[str, Any]:
+) -> CustomerExportView:
     """All the customer's personal data and orders, as JSON (the right of access); each
     export is in the audit trail."""
     return await run_in_threadpool(
@@ -206,7 +214,7 @@ async def export_customer(
 )
 async def erase_customer(
     request: Request, customer_id: str, actor: Actor = can(Action.ERASE_CUSTOMERS)
-) -> dict[str, Any]:
+) -> ErasedView:
     """Replace the customer's name, email, phone and addresses with placeholders on the
     customer, every order and every copy kept (messages, webhook bodies, documents...),
     keeping amounts; `409` while an order, return or dispute of theirs is open. Doing it

@@ -11,9 +11,16 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.orders import risk
+from dingdan.services.orders.shapes import (
+    BlockCommand,
+    BlockView,
+    RiskSettingsCommand,
+    RiskSettingsView,
+)
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.view_types import OrderView
 from dingdan.web.api.orders.view_schemas import Order
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -99,12 +106,12 @@ async def approve(
     status_code=201,
     responses=responses("forbidden", "conflict"),
 )
-async def add_block(request: Request, body: BlockIn, actor: Actor = can(REVIEW)) -> dict[str, Any]:
+async def add_block(request: Request, body: BlockIn, actor: Actor = can(REVIEW)) -> BlockView:
     """An email, phone or address whose new orders are held for review. Matched as
     normalized: an email case-folded, a phone by its digits (E.164), an address's street
     lines without blanks and punctuation. `409` when it is listed already."""
     return await run_in_threadpool(
-        risk.add_block, db_of(request), actor, body.model_dump(exclude_none=True)
+        risk.add_block, db_of(request), actor, command(BlockCommand, body, exclude_none=True)
     )
 
 
@@ -130,14 +137,14 @@ async def remove_block(
 
 
 @router.get("/risk/settings", response_model=RiskSettings, responses=responses("forbidden"))
-async def get_settings(request: Request, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+async def get_settings(request: Request, actor: Actor = can(Action.READ)) -> RiskSettingsView:
     return await run_in_threadpool(risk.get_settings, db_of(request))
 
 
 @router.put("/risk/settings", response_model=RiskSettings, responses=responses("forbidden"))
 async def put_settings(
     request: Request, body: RiskSettingsIn, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> RiskSettingsView:
     """Replaces the risk settings; fields left out take their defaults. Rules:
     `velocity_email`, `velocity_phone`, `velocity_address`, `velocity_ip` (earlier orders in
     the window reaching `limit`), `velocity_card` (other orders paid with the same card in
@@ -150,5 +157,5 @@ async def put_settings(
     `medium` and `high` are its thresholds. A card payment that makes the level `high`
     holds the order as the capture does, unless it has shipped (then a `risk_flagged`
     event)."""
-    data = body.model_dump(exclude_unset=True)
+    data = command(RiskSettingsCommand, body, exclude_unset=True)
     return await run_in_threadpool(risk.put_settings, db_of(request), actor, data)

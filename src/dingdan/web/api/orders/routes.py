@@ -14,9 +14,10 @@ from dingdan.domain.access.roles import Action
 from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import edits, queries
+from dingdan.services.orders.shapes import LineCancel, OrderEdit
 from dingdan.services.payments import transactions
-from dingdan.services.shared.common import Actor
-from dingdan.services.shared.view_types import OrderView
+from dingdan.services.shared.common import Actor, PageView
+from dingdan.services.shared.view_types import OrderView, ShipmentView
 from dingdan.web.api.orders.capture import answer_of, capture
 from dingdan.web.api.orders.schemas import (
     CancelIn,
@@ -38,6 +39,7 @@ from dingdan.web.api.orders.view_schemas import (
     Shipment,
     ShipmentList,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import JSONAnswer, responses
 
@@ -239,7 +241,7 @@ async def create_shipment(
 )
 async def list_shipments(
     request: Request, number: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> PageView[ShipmentView]:
     return await run_in_threadpool(queries.shipments_of, db_of(request), number)
 
 
@@ -273,7 +275,7 @@ async def record_exception(
 async def edit_order(
     request: Request, number: str, body: OrderEditIn, actor: Actor = can(Action.MANAGE_ORDERS)
 ) -> OrderView:
-    data = body.model_dump(exclude_none=True)
+    data = command(OrderEdit, body, exclude_none=True)
     return await run_in_threadpool(
         functools.partial(edits.edit_order, look_up_invoice=True),
         db_of(request),
@@ -299,5 +301,5 @@ async def cancel_line(
         actor,
         number,
         sku,
-        body.model_dump(exclude_none=True),
+        command(LineCancel, body, exclude_none=True),
     )

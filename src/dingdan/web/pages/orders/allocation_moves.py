@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.orders import allocation_move, routing
+from dingdan.services.orders.shapes import AllocationMove
 from dingdan.web.pages.orders.order_pages import _act, _typed
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
 
@@ -27,7 +28,10 @@ def allocation_panel(db: Any, number: str) -> dict[str, Any]:
 
 @router.post("/orders/{number}/allocation/move")
 def move_allocation(request: Request, number: str, page: User, form: Form) -> Response:
-    body = {"from": form_text(form, "from", 32) or "", "to": form_text(form, "to", 32) or ""}
+    body: AllocationMove = {
+        "from": form_text(form, "from", 32) or "",
+        "to": form_text(form, "to", 32) or "",
+    }
     return _act(
         page,
         number,

@@ -25,6 +25,7 @@ from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Sta
 from dingdan.domain.shared.errors import DomainError, ValidationFailed
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import bulk
+from dingdan.services.orders.shapes import OrderFilters
 from dingdan.services.payments import transactions
 from dingdan.services.reports import export_files, exports
 from dingdan.web import i18n
@@ -38,7 +39,7 @@ RESULT = "orders/bulk_result.html"
 # ---- the list's filter, from its query or from the bulk form's hidden fields --------------
 
 
-def list_filters(values: Mapping[str, Any]) -> dict[str, Any]:
+def list_filters(values: Mapping[str, Any]) -> OrderFilters:
     """The filters of the order list as ``queries.list_orders`` takes them: the known values
     of its selects, ``q``, ``refund_due=1`` and ``placed=today``; anything else is ignored
     (as the list ignores it)."""
@@ -54,7 +55,18 @@ def list_filters(values: Mapping[str, Any]) -> dict[str, Any]:
         v = v[-1] if isinstance(v, list) and v else v
         return v.strip() if isinstance(v, str) else None
 
-    out: dict[str, Any] = {n: one(n) for n in FILTERS if one(n) in allowed[n]}
+    status, financial, fulfilment, channel = (
+        one(n) if one(n) in allowed[n] else None for n in FILTERS
+    )
+    out: OrderFilters = {}
+    if status:
+        out["status"] = status
+    if financial:
+        out["financial_status"] = financial
+    if fulfilment:
+        out["fulfillment_status"] = fulfilment
+    if channel:
+        out["channel"] = channel
     q = (one("q") or "")[:200]
     if q:
         out["q"] = q
@@ -69,9 +81,9 @@ def list_filters(values: Mapping[str, Any]) -> dict[str, Any]:
 def shown_filters(values: Mapping[str, Any]) -> dict[str, str]:
     """The same filters as the list's query string holds them (hidden fields, links back)."""
     f = list_filters(values)
-    out = {n: f[n] for n in FILTERS if n in f}
-    if f.get("q"):
-        out["q"] = f["q"]
+    out = {n: v for n in FILTERS if isinstance(v := f.get(n), str)}
+    if q := f.get("q"):
+        out["q"] = q
     if f.get("refund_due"):
         out["refund_due"] = "1"
     if "created_from" in f:

@@ -13,6 +13,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import FieldErrors
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import edits
+from dingdan.services.orders.shapes import LineCancel
 from dingdan.web.pages.orders import refund_difference
 from dingdan.web.pages.shared.core import Form, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import form_whole
@@ -33,7 +34,7 @@ def cancel_line(request: Request, number: str, page: User, form: Form) -> Respon
         errors = FieldErrors()
         quantity = form_whole(form, "quantity", errors, minimum=1, blank=0)
         errors.raise_if_any()
-        body = {"reason": reason, "quantity": quantity or None}
+        body: LineCancel = {"reason": reason, "quantity": quantity or None}
         done.append(edits.cancel_line(request.app.state.db, actor, number, sku, body))
 
     answer = page.attempt(

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.orders import edits, invoice_choice, queries
+from dingdan.services.orders.shapes import EditLine, OrderEdit
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.orders import entry_form, refund_difference
 from dingdan.web.pages.shared import messages
@@ -144,12 +145,12 @@ def _changed_lines(
     order: Mapping[str, Any],
     errors: FieldErrors,
     rows: list[tuple[str, int]],
-) -> list[dict[str, Any]]:
+) -> list[EditLine]:
     """The lines whose quantity or price the form changes, then the lines it adds; ``rows``
     gets the form row of each (``("", i)`` a line of the order, ``("add-", j)`` an added
     one), in the same order."""
     current = {ln["sku"]: ln for ln in order["lines"]}
-    lines: list[dict[str, Any]] = []
+    lines: list[EditLine] = []
     for i in sorted(int(k[4:]) for k in form if _LINE_KEY.fullmatch(k)):
         sku = form_text(form, f"sku-{i}", 64)
         if sku is None or sku not in current:
@@ -159,7 +160,7 @@ def _changed_lines(
         removed = form.get(f"remove-{i}") == "1"
         qty = 0 if removed else form_whole(form, f"qty-{i}", errors, field=f"{field}.quantity")
         price = form_amount(form, f"price-{i}")
-        want: dict[str, Any] = {"sku": sku, "quantity": qty}
+        want: EditLine = {"sku": sku, "quantity": qty}
         if price is not None and not _same_amount(price, ln["unit_price"]):
             want["unit_price"] = price
         if qty != _effective(ln) or "unit_price" in want:
@@ -194,11 +195,11 @@ def _body(
     skus: list[str],
     rows: list[tuple[str, int]],
     invoice: Mapping[str, Any],
-) -> dict[str, Any]:
+) -> OrderEdit:
     """The edit the form asks for; ``skus`` gets the SKU of each line named, in order, so
     that an error on ``lines[i]`` can name its SKU, and ``rows`` its form row."""
     errors = FieldErrors()
-    body: dict[str, Any] = {}
+    body: OrderEdit = {}
     lines = _changed_lines(form, order, errors, rows)
     skus.extend(ln["sku"] for ln in lines)
     if lines:
@@ -254,14 +255,12 @@ def edit_form(request: Request, number: str, page: User) -> Response:
     return _page(page, order, invoice, _values(order, invoice), result=result)
 
 
-def _result(
-    before: Mapping[str, Any], after: Mapping[str, Any], body: dict[str, Any]
-) -> dict[str, Any]:
+def _result(before: Mapping[str, Any], after: Mapping[str, Any], body: OrderEdit) -> dict[str, Any]:
     """What the edit did to each line it named, and where the stock is now reserved."""
     was = {ln["sku"]: _effective(ln) for ln in before["lines"]}
     now = {ln["sku"]: ln for ln in after["lines"]}
     lines = []
-    for want in body.get("lines", [])[:20]:
+    for want in (body.get("lines") or [])[:20]:
         ln = now.get(want["sku"])
         places = [
             [a["location"], a["quantity"]] for a in after["allocations"] if a["sku"] == want["sku"]
@@ -293,7 +292,7 @@ def save_edit(request: Request, number: str, page: User, form: Form) -> Response
     db = request.app.state.db
     order = queries.get_order(db, number)
     invoice = invoice_choice.for_order(db, number)
-    body: dict[str, Any] = {}
+    body: OrderEdit = {}
     skus: list[str] = []
     rows: list[tuple[str, int]] = []
     try:

@@ -157,7 +157,7 @@ def last_address(request: Request, page: User, customer: str | None = None) -> R
     db = request.app.state.db
     v = _blank()
     try:
-        found = customers.get_customer(db, (customer or "")[:30])
+        found = customers.customer_detail(db, (customer or "")[:30])
         if found["order_list"]:
             last = dict(queries.get_order(db, found["order_list"][0]["number"]))
             v.update(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,6 +19,7 @@ from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import labels, shipments
 from dingdan.services.orders import bulk, notes, queries
 from dingdan.services.payments import transactions
+from dingdan.services.shared.common import Page as ListPage
 from dingdan.web import i18n
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.after_sales.returns import order_returns
@@ -69,9 +69,10 @@ def order_list(request: Request, page: User) -> Response:
     except DomainError as exc:
         page.flash_error(exc)
         result = queries.list_orders(request.app.state.db, **kw)
+    orders: ListPage[Mapping[str, Any]] = result
     if sees_masked(page.actor.role):
         role = page.actor.role
-        result = replace(result, items=[dict(masked_order(o, role)) for o in result.items])
+        orders = ListPage([masked_order(o, role) for o in result.items], result.next_cursor)
     shown = {
         **filters,
         **({"placed": "today"} if placed else {}),
@@ -80,11 +81,11 @@ def order_list(request: Request, page: User) -> Response:
     }
     base = "/orders?" + urlencode(shown)
     block = "results" if request.headers.get("hx-target") == "results" else None
-    numbers = [o["number"] for o in result.items]
+    numbers = [o["number"] for o in orders.items]
     return page.render(
         "orders/orders.html",
         block=block,
-        orders=result,
+        orders=orders,
         filters=filters,
         placed_today=bool(placed),
         q=q,

@@ -16,6 +16,7 @@ from dingdan.domain.orders import risk as rk
 from dingdan.domain.shared.errors import Conflict
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import risk
+from dingdan.services.orders.shapes import BlockCommand, RiskSettingsCommand, RuleCommand
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -100,7 +101,7 @@ def cancel(request: Request, number: str, page: User, form: Form) -> Response:
 @router.post(HERE + "/blocklist")
 def add_block(request: Request, page: User, form: Form) -> Response:
     actor = page.require(REVIEW)
-    body = {
+    body: BlockCommand = {
         "kind": form_text(form, "kind", 20),
         "value": form_text(form, "value", 300),
         "note": _note(form, "note", 500),
@@ -162,21 +163,22 @@ def _number(form: dict[str, Any], name: str) -> Any:
 @router.post(SETTINGS)
 def save_settings(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    body: dict[str, Any] = {
+    rules: dict[str, RuleCommand] = {}
+    body: RiskSettingsCommand = {
         "enabled": form.get("enabled") == "1",
         "window_hours": _number(form, "window_hours"),
         "medium": _number(form, "medium"),
         "high": _number(form, "high"),
-        "rules": {},
+        "rules": rules,
     }
     for name in rk.RULES:
-        rule: dict[str, Any] = {
+        rule: RuleCommand = {
             "points": _number(form, f"rules.{name}.points"),
             "enabled": form.get(f"rules.{name}.enabled") == "1",
         }
         if rk.DEFAULT_RULES[name][1] is not None:
             rule["limit"] = _number(form, f"rules.{name}.limit")
-        body["rules"][name] = rule
+        rules[name] = rule
     typed = {k: str(v) for k, v in form.items() if k != "csrf_token"}
 
     return page.attempt(
