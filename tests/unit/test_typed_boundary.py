@@ -197,3 +197,106 @@ def test_an_order_edit_body_becomes_its_command_unchanged() -> None:
         "medium": 40,
         "rules": {"x": {"points": 5}},
     }
+
+
+# ---- fulfilment -------------------------------------------------------------------------
+
+from dingdan.services.fulfilment import shapes as fulfilment  # noqa: E402
+from dingdan.web.api.fulfilment import cvs_schemas, delivery_run_schemas, tracking_schemas  # noqa: E402
+from dingdan.web.api.fulfilment import labels as labels_api  # noqa: E402
+from dingdan.web.api.fulfilment import pickup as pickup_api  # noqa: E402
+from dingdan.web.api.fulfilment import schemas as fulfilment_api  # noqa: E402
+from dingdan.web.api.orders import schemas as orders_api  # noqa: E402
+
+FULFILMENT_VIEWS: list[tuple[type, type[BaseModel]]] = [
+    (fulfilment.CarrierView, fulfilment_api.Carrier),
+    (fulfilment.CarrierList, fulfilment_api.CarrierList),
+    (fulfilment.WebhookSecretView, tracking_schemas.WebhookSecret),
+    (fulfilment.PickOrderView, fulfilment_api.PickOrder),
+    (fulfilment.PickLineView, fulfilment_api.PickLine),
+    (fulfilment.PickListView, fulfilment_api.PickList),
+    (fulfilment.PackedLineView, fulfilment_api.PackedLine),
+    (fulfilment.ExpectedLineView, fulfilment_api.ExpectedLine),
+    (fulfilment.PackDifferenceView, fulfilment_api.PackDifference),
+    (fulfilment.PackCheckView, fulfilment_api.PackCheck),
+    (fulfilment.PackRecordView, fulfilment_api.PackRecord),
+    (fulfilment.PackRecordList, fulfilment_api.PackRecordList),
+    (fulfilment.PlaceView, pickup_api.PickupPlace),
+    (fulfilment.PickupView, pickup_api.Pickup),
+    (fulfilment.LabelRangeView, labels_api.LabelRange),
+    (fulfilment.LabelRangeList, labels_api.LabelRangeList),
+    (fulfilment.LabelAddressView, labels_api.LabelAddress),
+    (fulfilment.LabelView, labels_api.Label),
+    (fulfilment.DriverView, delivery_run_schemas.Driver),
+    (fulfilment.RecipientView, delivery_run_schemas.Recipient),
+    (fulfilment.StopView, delivery_run_schemas.Stop),
+    (fulfilment.StopCounts, delivery_run_schemas.Counts),
+    (fulfilment.CashLineView, delivery_run_schemas.CashLine),
+    (fulfilment.CashView, delivery_run_schemas.Cash),
+    (fulfilment.RunView, delivery_run_schemas.Run),
+    (fulfilment.RunSummaryView, delivery_run_schemas.RunSummary),
+    (fulfilment.PlannedOrderView, delivery_run_schemas.PlannedOrder),
+    (fulfilment.PlanAreaView, delivery_run_schemas.PlanArea),
+    (fulfilment.PlanningView, delivery_run_schemas.Planning),
+    (fulfilment.CvsDeliveryView, cvs_schemas.CvsDelivery),
+    (fulfilment.BrowserForm, cvs_schemas.BrowserForm),
+    (fulfilment.ParcelView, cvs_schemas.Parcel),
+    (fulfilment.ExchangeView, cvs_schemas.Exchange),
+    (fulfilment.CvsShipmentView, cvs_schemas.CvsShipment),
+    (fulfilment.TrackingEventView, tracking_schemas.TrackingEvent),
+    (fulfilment.TrackingEventList, tracking_schemas.TrackingEventList),
+]
+
+FULFILMENT_COMMANDS: list[tuple[type, type[BaseModel]]] = [
+    (fulfilment.CarrierCommand, fulfilment_api.CarrierIn),
+    (fulfilment.CarrierChanges, fulfilment_api.CarrierPatch),
+    (fulfilment.ShipmentCommand, orders_api.ShipmentIn),
+    (fulfilment.ExceptionCommand, orders_api.ExceptionIn),
+    (fulfilment.PackCommand, fulfilment_api.PackIn),
+    (fulfilment.LabelRangeCommand, labels_api.LabelRangeIn),
+    (fulfilment.RunCommand, delivery_run_schemas.RunIn),
+    (fulfilment.StoreCommand, cvs_schemas.StoreIn),
+    (fulfilment.CvsShipmentCommand, cvs_schemas.CvsShipmentIn),
+]
+
+
+@pytest.mark.parametrize(("view", "model"), FULFILMENT_VIEWS, ids=lambda v: v.__name__)
+def test_a_fulfilment_view_names_the_fields_of_its_response_model(
+    view: type, model: type[BaseModel]
+) -> None:
+    assert _keys(view) == set(model.model_fields)
+
+
+@pytest.mark.parametrize(("typed", "model"), FULFILMENT_COMMANDS, ids=lambda v: v.__name__)
+def test_a_fulfilment_command_names_the_fields_of_its_request_body(
+    typed: type, model: type[BaseModel]
+) -> None:
+    assert _keys(typed) == set(model.model_fields)
+
+
+def test_a_fulfilment_body_becomes_its_command_unchanged() -> None:
+    # Every body of a fulfilment route, as the route hands it over (exclude_* as it does).
+    shipment = cvs_schemas.CvsShipmentIn(lines=[{"sku": "TEA-1", "quantity": 2}])
+    assert command(fulfilment.CvsShipmentCommand, shipment, exclude_none=True) == {
+        "lines": [{"sku": "TEA-1", "quantity": 2}],
+        "collect": True,
+    }
+    patch = fulfilment_api.CarrierPatch(active=False)
+    assert command(fulfilment.CarrierChanges, patch, exclude_unset=True) == {"active": False}
+    carrier = fulfilment_api.CarrierIn(code="kerry", name="Kerry")
+    assert command(fulfilment.CarrierCommand, carrier)["store_pickup"] is False
+    pack = fulfilment_api.PackIn(scans=["TEA-1"])
+    assert command(fulfilment.PackCommand, pack, exclude_unset=True) == {"scans": ["TEA-1"]}
+    run = delivery_run_schemas.RunIn(driver="d@example.com", date="2026-12-08")
+    assert command(fulfilment.RunCommand, run, exclude_none=True) == {
+        "driver": "d@example.com",
+        "date": "2026-12-08",
+    }
+    store = cvs_schemas.StoreIn(brand="7-ELEVEN", store_id="131386", store_name="建盛")
+    assert command(fulfilment.StoreCommand, store)["address"] is None
+    labels = labels_api.LabelRangeIn(carrier="tcat", start="1000", end="1999")
+    assert command(fulfilment.LabelRangeCommand, labels, exclude_none=True) == {
+        "carrier": "tcat",
+        "start": "1000",
+        "end": "1999",
+    }

@@ -8,6 +8,7 @@ row is the seller's own carrier.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -18,6 +19,12 @@ from dingdan.domain.catalog import products as catalog_rules
 from dingdan.domain.fulfilment import carriers as known
 from dingdan.domain.shared import standard_webhooks
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from dingdan.services.fulfilment.shapes import (
+    CarrierChanges,
+    CarrierList,
+    CarrierView,
+    WebhookSecretView,
+)
 from dingdan.services.shared.common import Actor, audit, iso
 
 CARRIER_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,49}$")
@@ -28,33 +35,45 @@ TRACKING_FORMATS: dict[str, str] = {
 _EDITABLE = ("name", "tracking_format", "tracking_url", "store_pickup", "active")
 
 
-def _view(code: str, row: Any | None) -> dict[str, Any]:
+def _view(code: str, row: Any | None) -> CarrierView:
     default = known.get_carrier(code)
-    if default is not None:
-        base = {
-            "name": default.name_en,
-            "names": {
-                "en": default.name_en,
-                "zh_Hant": default.name_zh_hant,
-                "zh_Hans": default.name_zh_hans,
-            },
-            "tracking_format": default.tracking_format,
-            "tracking_url": default.tracking_url,
-            "store_pickup": default.store_pickup,
-            "active": True,
-        }
-    else:
-        base = {"names": {}}
-    if row is not None:
-        base |= {k: getattr(row, k) for k in _EDITABLE}
-        if default is None or row.name != default.name_en:
-            base["names"] = {"en": row.name, "zh_Hant": row.name, "zh_Hans": row.name}
-    return {
+    view: CarrierView = {
         "code": code,
-        **base,
+        "name": default.name_en if default is not None else "",
+        "names": {},
+        "tracking_format": default.tracking_format if default is not None else None,
+        "tracking_url": default.tracking_url if default is not None else None,
+        "store_pickup": default.store_pickup if default is not None else False,
+        "active": True,
         "builtin": default is not None,
         "webhook_secret_set": bool(row is not None and row.webhook_secret),
         "updated_at": iso(row.updated_at) if row is not None else None,
+    }
+    if default is not None:
+        view["names"] = {
+            "en": default.name_en,
+            "zh_Hant": default.name_zh_hant,
+            "zh_Hans": default.name_zh_hans,
+        }
+    if row is not None:
+        view["name"] = row.name
+        view["tracking_format"] = row.tracking_format
+        view["tracking_url"] = row.tracking_url
+        view["store_pickup"] = row.store_pickup
+        view["active"] = row.active
+        if default is None or row.name != default.name_en:
+            view["names"] = {"en": row.name, "zh_Hant": row.name, "zh_Hans": row.name}
+    return view
+
+
+def _editable(view: CarrierView) -> dict[str, object]:
+    """The fields of ``view`` a carrier's row stores."""
+    return {
+        "name": view["name"],
+        "tracking_format": view["tracking_format"],
+        "tracking_url": view["tracking_url"],
+        "store_pickup": view["store_pickup"],
+        "active": view["active"],
     }
 
 
@@ -63,9 +82,11 @@ def _rows(conn: Connection) -> dict[str, Any]:
 
 
 def list_carriers(db: Database, *, active: bool | None = None) -> dict[str, Any]:
-    """Defaults first (in their fixed order), then the seller's carriers by code."""
+    """Defaults first (in their fixed order), then the seller's carriers by code: a
+    ``CarrierList``, answered as a plain dict while ``web/pages/shared/messages.py:
+    carrier_directory`` reads its items as ``dict[str, Any]``."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CarrierList:
         rows = _rows(conn)
         codes = [c.code for c in known.DEFAULT_CARRIERS]
         codes += [c for c in rows if known.get_carrier(c) is None]
@@ -74,7 +95,7 @@ def list_carriers(db: Database, *, active: bool | None = None) -> dict[str, Any]
             items = [i for i in items if i["active"] is active]
         return {"items": items, "next_cursor": None}
 
-    return db.read(work)
+    return {**db.read(work)}
 
 
 def _known_code(code: str) -> str:
@@ -85,10 +106,10 @@ def _known_code(code: str) -> str:
     return code
 
 
-def get_carrier(db: Database, code: str) -> dict[str, Any]:
+def get_carrier(db: Database, code: str) -> CarrierView:
     _known_code(code)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CarrierView:
         row = conn.execute(select(CarrierRow).where(CarrierRow.code == code)).first()
         if row is None and known.get_carrier(code) is None:
             raise NotFound(detail=f"No carrier with code {code!r}.")
@@ -97,7 +118,7 @@ def get_carrier(db: Database, code: str) -> dict[str, Any]:
     return db.read(work)
 
 
-def _check(data: dict[str, Any], errors: FieldErrors, *, creating: bool) -> None:
+def _check(data: Mapping[str, object], errors: FieldErrors, *, creating: bool) -> None:
     if creating or "name" in data:
         catalog_rules.check_text(data.get("name"), "name", errors, max_len=100, required=True)
     fmt = data.get("tracking_format")
@@ -116,7 +137,9 @@ def _check(data: dict[str, Any], errors: FieldErrors, *, creating: bool) -> None
             errors.add(flag, "not_a_boolean")
 
 
-def create_carrier(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_carrier(db: Database, actor: Actor, data: Mapping[str, object]) -> CarrierView:
+    """A carrier of the seller's own: ``data`` as ``CarrierCommand`` says (the settings
+    page hands its form over as a plain dict: every field is checked here)."""
     errors = FieldErrors()
     code = data.get("code")
     if not isinstance(code, str) or not CARRIER_CODE_RE.match(code):
@@ -125,9 +148,9 @@ def create_carrier(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
     errors.raise_if_any()
     code = str(code)
     values = {k: data[k] for k in _EDITABLE if data.get(k) is not None}
-    values["name"] = data["name"].strip()
+    values["name"] = str(data["name"]).strip()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CarrierView:
         exists = conn.execute(select(CarrierRow.id).where(CarrierRow.code == code)).first()
         if exists or known.get_carrier(code) is not None:
             raise Conflict(detail=f"A carrier with code {code!r} already exists.")
@@ -139,24 +162,24 @@ def create_carrier(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
     return db.write(work)
 
 
-def update_carrier(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+def update_carrier(db: Database, actor: Actor, code: str, data: CarrierChanges) -> CarrierView:
     """Changes the given fields; a default's first change stores its row."""
     _known_code(code)
     errors = FieldErrors()
     _check(data, errors, creating=False)
     errors.raise_if_any()
-    changes = {k: data[k] for k in _EDITABLE if k in data}
+    changes: dict[str, object] = {k: v for k, v in data.items() if k in _EDITABLE}
     if "name" in changes:
-        changes["name"] = changes["name"].strip()
+        changes["name"] = str(changes["name"]).strip()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CarrierView:
         row = conn.execute(select(CarrierRow).where(CarrierRow.code == code)).first()
         default = known.get_carrier(code)
         if row is None and default is None:
             raise NotFound(detail=f"No carrier with code {code!r}.")
         before = _view(code, row)
         if row is None:
-            start = {k: before[k] for k in _EDITABLE}
+            start = _editable(before)
             conn.execute(insert(CarrierRow).values(code=code, **(start | changes)))
         elif changes:
             conn.execute(update(CarrierRow).where(CarrierRow.code == code).values(**changes))
@@ -167,7 +190,9 @@ def update_carrier(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
     return db.write(work)
 
 
-def set_webhook_secret(db: Database, actor: Actor, code: str, secret: Any = None) -> dict[str, Any]:
+def set_webhook_secret(
+    db: Database, actor: Actor, code: str, secret: object = None
+) -> WebhookSecretView:
     """The ``whsec_`` secret the carrier signs its tracking webhooks with: ``secret`` when
     given (one the carrier issued), else a new random one. Shown only in this answer; the
     old one stops working at once."""
@@ -176,12 +201,12 @@ def set_webhook_secret(db: Database, actor: Actor, code: str, secret: Any = None
         raise ValidationFailed.on("secret", "not_a_webhook_secret")
     value = str(secret) if secret is not None else standard_webhooks.new_secret()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> WebhookSecretView:
         row = conn.execute(select(CarrierRow).where(CarrierRow.code == code)).first()
         if row is None and known.get_carrier(code) is None:
             raise NotFound(detail=f"No carrier with code {code!r}.")
         if row is None:
-            start = {k: _view(code, None)[k] for k in _EDITABLE}
+            start = _editable(_view(code, None))
             conn.execute(insert(CarrierRow).values(code=code, webhook_secret=value, **start))
         else:
             conn.execute(
@@ -218,7 +243,7 @@ def _by_name(conn: Connection, text: str) -> str | None:
     folded = text.casefold()
     for code, row in _rows(conn).items():
         view = _view(code, row)
-        names = [view["name"], *view.get("names", {}).values()]
+        names = [view["name"], *view["names"].values()]
         if folded == code.casefold() or folded in (str(n).casefold() for n in names if n):
             return code
     for carrier in known.DEFAULT_CARRIERS:

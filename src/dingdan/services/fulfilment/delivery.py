@@ -3,6 +3,7 @@ event, so that the order, its timeline and ``order.delivered`` follow the same w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ def deliver(
     actor: str,
     at: datetime,
     message: str | None = None,
-    data: dict[str, Any] | None = None,
+    data: Mapping[str, object] | None = None,
 ) -> str:
     """Shipment ``s`` delivered at ``at``: its order's status follows (completed when paid
     and everything is delivered), the timeline says so and ``order.delivered`` is emitted,

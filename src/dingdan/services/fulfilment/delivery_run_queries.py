@@ -19,6 +19,15 @@ from dingdan.domain.fulfilment import delivery_runs as rules
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.fulfilment.shapes import (
+    PlanAreaView,
+    PlanningView,
+    RecipientView,
+    RunSummaryView,
+    RunView,
+    StopCounts,
+    StopView,
+)
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -74,11 +83,19 @@ def _role(actor: Actor) -> Role:
         return Role.VIEWER
 
 
-def _recipient(address: dict[str, Any], actor: Actor) -> dict[str, Any]:
+def _recipient(address: Any, actor: Actor) -> RecipientView:
     shown = personal_data.masked_order({"shipping_address": address}, _role(actor))
     a = dict(shown["shipping_address"] or {})
-    keys = ("name", "phone", "line1", "line2", "city", "region", "postal_code", "country")
-    return {k: a.get(k) for k in keys}
+    return {
+        "name": a.get("name"),
+        "phone": a.get("phone"),
+        "line1": a.get("line1"),
+        "line2": a.get("line2"),
+        "city": a.get("city"),
+        "region": a.get("region"),
+        "postal_code": a.get("postal_code"),
+        "country": a.get("country"),
+    }
 
 
 def _stop_rows(conn: Connection, run_id: int) -> list[Any]:
@@ -99,11 +116,13 @@ def _stop_rows(conn: Connection, run_id: int) -> list[Any]:
     )
 
 
-def stop_view(r: Any, actor: Actor, currency: str) -> dict[str, Any]:
+def stop_view(r: Any, actor: Actor, currency: str, position: int) -> StopView:
+    """Stop ``r`` of a run, the ``position``-th on the road (1 for the first)."""
     pending = r.status == rules.StopStatus.PENDING
     due = cod_due(r) if pending else r.cod_due_minor
     return {
         "id": str(r.id),
+        "position": position,
         "order": r.number,
         "shipment_id": str(r.shipment_id),
         "status": r.status,
@@ -121,15 +140,21 @@ def stop_view(r: Any, actor: Actor, currency: str) -> dict[str, Any]:
     }
 
 
-def run_view(conn: Connection, actor: Actor, run: Any) -> dict[str, Any]:
+def _counts_of(statuses: list[str]) -> StopCounts:
+    return {
+        "pending": statuses.count(rules.StopStatus.PENDING),
+        "delivered": statuses.count(rules.StopStatus.DELIVERED),
+        "failed": statuses.count(rules.StopStatus.FAILED),
+    }
+
+
+def run_view(conn: Connection, actor: Actor, run: Any) -> RunView:
     rows = sorted(
         _stop_rows(conn, run.id), key=lambda r: rules.stop_order(r.shipping_address, r.number)
     )
     driver = conn.execute(select(User.id, User.email, User.name).where(User.id == run.driver_id))
     d = driver.one()
-    stops = [stop_view(r, actor, run.currency) for r in rows]
-    for i, s in enumerate(stops, 1):
-        s["position"] = i
+    stops = [stop_view(r, actor, run.currency, i) for i, r in enumerate(rows, 1)]
     cash = rules.reconcile(
         [
             {
@@ -142,7 +167,13 @@ def run_view(conn: Connection, actor: Actor, run: Any) -> dict[str, Any]:
         ],
         run.cash_handed_in_minor,
     )
-    money = lambda v: None if v is None else format_amount(v, run.currency)  # noqa: E731
+
+    def money(minor: int) -> str:
+        return format_amount(minor, run.currency)
+
+    def money_or_none(minor: int | None) -> str | None:
+        return None if minor is None else money(minor)
+
     return {
         "id": str(run.id),
         "driver": {"id": str(d.id), "email": d.email, "name": d.name},
@@ -152,17 +183,17 @@ def run_view(conn: Connection, actor: Actor, run: Any) -> dict[str, Any]:
         "note": run.note,
         "created_by": run.created_by,
         "created_at": iso(run.created_at),
-        "counts": {s.value: sum(1 for x in stops if x["status"] == s) for s in rules.StopStatus},
+        "counts": _counts_of([x["status"] for x in stops]),
         "stops": stops,
         "cash": {
             "expected": money(cash.expected),
             "collected": money(cash.collected),
-            "handed_in": money(cash.handed_in),
-            "difference": money(cash.difference),
+            "handed_in": money_or_none(cash.handed_in),
+            "difference": money_or_none(cash.difference),
             "recorded_by": run.cash_recorded_by,
             "orders": [
                 {
-                    "order": ln["number"],
+                    "order": str(ln["number"]),
                     "expected": money(int(ln["expected"])),
                     "collected": money(int(ln["collected"])),
                     "difference": money(int(ln["difference"])),
@@ -176,10 +207,10 @@ def run_view(conn: Connection, actor: Actor, run: Any) -> dict[str, Any]:
     }
 
 
-def get_run(db: Database, actor: Actor, run_id: str) -> dict[str, Any]:
+def get_run(db: Database, actor: Actor, run_id: str) -> RunView:
     """The run; the read is in the audit trail (it shows addresses and phones)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         run = fetch_run(conn, actor, run_id)
         audit(conn, actor, "view", "delivery_run", str(run.id))
         return run_view(conn, actor, run)
@@ -255,14 +286,18 @@ def _counts(conn: Connection, ids: list[int]) -> dict[int, dict[str, int]]:
     return out
 
 
-def _summary(r: Any, counts: dict[str, int]) -> dict[str, Any]:
+def _summary(r: Any, counts: dict[str, int]) -> RunSummaryView:
     return {
         "id": str(r.id),
         "driver": {"id": str(r.driver_id), "email": r.email, "name": r.name},
         "date": r.run_date.isoformat(),
         "status": r.status,
         "currency": r.currency,
-        "counts": {s.value: counts.get(s.value, 0) for s in rules.StopStatus},
+        "counts": {
+            "pending": counts.get(rules.StopStatus.PENDING, 0),
+            "delivered": counts.get(rules.StopStatus.DELIVERED, 0),
+            "failed": counts.get(rules.StopStatus.FAILED, 0),
+        },
     }
 
 
@@ -283,17 +318,20 @@ def waiting(conn: Connection) -> list[Any]:
     )
 
 
-def planning(db: Database, on: str) -> dict[str, Any]:
+def planning(db: Database, on: str) -> PlanningView:
     """The shipments waiting for a run on ``on``, by area (postal code), each area with the
     run suggested for it: the run of that day already going there, else the run that day
     of the driver who last went there."""
     day = parse_date(on)
 
-    def work(conn: Connection) -> dict[str, Any]:
-        areas: dict[str, dict[str, Any]] = {}
+    def work(conn: Connection) -> PlanningView:
+        areas: dict[str, PlanAreaView] = {}
         for s in waiting(conn):
             area = rules.area_of(s.shipping_address or {})
-            a = areas.setdefault(area.key, {"key": area.key, "label": area.label, "orders": []})
+            a = areas.setdefault(
+                area.key,
+                {"key": area.key, "label": area.label, "orders": [], "suggested_run": None},
+            )
             a["orders"].append({"order": s.number, "shipment_id": str(s.id)})
         runs = conn.execute(
             select(DeliveryRun.id, DeliveryRun.driver_id).where(

@@ -38,6 +38,7 @@ from dingdan.services.fulfilment.delivery_run_queries import (
     run_view,
     waiting,
 )
+from dingdan.services.fulfilment.shapes import RunCommand, RunView
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
 from dingdan.services.shared import uploads
@@ -62,7 +63,7 @@ def _driver(conn: Connection, email: Any) -> int:
     return int(row.id)
 
 
-def create_run(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def create_run(db: Database, actor: Actor, body: RunCommand) -> RunView:
     """A run for ``driver`` (a user's email) on ``date``, in ``currency`` (TWD unless
     given), with ``orders`` already on it when given. One run per driver and day: 409."""
     errors = FieldErrors()
@@ -78,7 +79,7 @@ def create_run(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, An
     numbers = body.get("orders") or []
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         driver_id = _driver(conn, body.get("driver"))
         taken = conn.execute(
             select(DeliveryRun.id).where(
@@ -189,10 +190,10 @@ def _numbers(value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def add_orders(db: Database, actor: Actor, run_id: str, numbers: Any) -> dict[str, Any]:
+def add_orders(db: Database, actor: Actor, run_id: str, numbers: Any) -> RunView:
     wanted = _numbers(numbers)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         run = _open_run(conn, actor, run_id)
         _add(conn, actor, run, wanted)
         audit(conn, actor, "update", "delivery_run", str(run.id), after={"added": wanted})
@@ -201,12 +202,12 @@ def add_orders(db: Database, actor: Actor, run_id: str, numbers: Any) -> dict[st
     return db.write(work)
 
 
-def assign_area(db: Database, actor: Actor, run_id: str, area: Any) -> dict[str, Any]:
+def assign_area(db: Database, actor: Actor, run_id: str, area: Any) -> RunView:
     """Every shipment waiting for a run in ``area`` (a key from the planning) onto the run."""
     if not isinstance(area, str) or not 0 < len(area) <= 80:
         raise ValidationFailed.on("area", "required")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         run = _open_run(conn, actor, run_id)
         numbers = [
             s.number for s in waiting(conn) if rules.area_of(s.shipping_address or {}).key == area
@@ -220,10 +221,10 @@ def assign_area(db: Database, actor: Actor, run_id: str, area: Any) -> dict[str,
     return db.write(work)
 
 
-def remove_order(db: Database, actor: Actor, run_id: str, number: str) -> dict[str, Any]:
+def remove_order(db: Database, actor: Actor, run_id: str, number: str) -> RunView:
     """The order's pending stops taken off the run (its shipments wait for another)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         run = _open_run(conn, actor, run_id)
         order = fetch(conn, number)
         stops = conn.execute(
@@ -289,7 +290,7 @@ def deliver_stop(
     signature: bytes | None = None,
     cod_collected: Any = None,
     note: Any = None,
-) -> dict[str, Any]:
+) -> RunView:
     """The stop handed over: the proof stored (files first, durable, then the row that names
     them), the shipment delivered as any delivery is (``fulfilment.delivery``), and what was
     collected for a COD order (its whole due unless said; never more)."""
@@ -302,7 +303,7 @@ def deliver_stop(
     stored_photo = uploads.store(folder, photo[1], photo_kind) if photo else None
     stored_sig = uploads.store(folder, signature, sig_kind) if signature else None
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         run = _open_run(conn, actor, run_id)
         stop = _stop(conn, run, stop_id)
         order = conn.execute(select(Order).where(Order.id == stop.order_id).with_for_update())
@@ -354,7 +355,7 @@ def deliver_stop(
 
 def fail_stop(
     db: Database, actor: Actor, run_id: str, stop_id: str, reason: Any, note: Any = None
-) -> dict[str, Any]:
+) -> RunView:
     """The stop not handed over, and why; the shipment stays out, free for another run."""
     errors = FieldErrors()
     if reason not in rules.FAIL_REASONS:
@@ -364,7 +365,7 @@ def fail_stop(
     )
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         run = _open_run(conn, actor, run_id)
         stop = _stop(conn, run, stop_id)
         conn.execute(
@@ -392,10 +393,10 @@ def fail_stop(
     return db.write(work)
 
 
-def hand_in_cash(db: Database, actor: Actor, run_id: str, amount: Any) -> dict[str, Any]:
+def hand_in_cash(db: Database, actor: Actor, run_id: str, amount: Any) -> RunView:
     """The cash the driver hands in at the day's end (again: replaced, until closed)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         run = _open_run(conn, actor, run_id)
         minor = parse_amount(amount, run.currency, "amount")
         conn.execute(
@@ -418,19 +419,17 @@ def hand_in_cash(db: Database, actor: Actor, run_id: str, amount: Any) -> dict[s
     return db.write(work)
 
 
-def close_run(
-    db: Database, actor: Actor, run_id: str, note: Any, record_cod: RecordCod
-) -> dict[str, Any]:
+def close_run(db: Database, actor: Actor, run_id: str, note: Any, record_cod: RecordCod) -> RunView:
     """Finance closes the day: every stop visited, the cash handed in, a difference
     explained in ``note``; one COD payment per order for what was collected there."""
     errors = FieldErrors()
     note_text = check_text(note, "note", errors, max_length=500, multiline=True)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RunView:
         run = _open_run(conn, actor, run_id)
         view = run_view(conn, actor, run)
-        if view["counts"][rules.StopStatus.PENDING]:
+        if view["counts"]["pending"]:
             raise InvalidTransition(
                 detail=f"Delivery run {run.id} has stops not yet delivered or failed."
             )
@@ -469,7 +468,7 @@ def close_run(
             "close",
             "delivery_run",
             str(run.id),
-            after=view["cash"] | {"orders": len(stops)},
+            after={**view["cash"], "orders": len(stops)},
         )
         closed = conn.execute(select(DeliveryRun).where(DeliveryRun.id == run.id)).one()
         return run_view(conn, actor, closed)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import httpx
@@ -47,6 +47,18 @@ from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.text import storable
 from dingdan.services.fulfilment import shipments
 from dingdan.services.fulfilment.carriers import shipment_carrier
+from dingdan.services.fulfilment.shapes import (
+    BrowserForm,
+    CvsCustomerView,
+    CvsDeliveryView,
+    CvsShipmentCommand,
+    CvsShipmentView,
+    CvsStaffView,
+    ExchangeView,
+    ParcelView,
+    ShipmentCommand,
+    StoreCommand,
+)
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
@@ -202,7 +214,7 @@ def _trade_no_of(parcel: Any, form: Mapping[str, str]) -> str | None:
     return storable(str(given), 20) if given else None
 
 
-def exchanges_of(db: Database, number: str) -> list[dict[str, Any]]:
+def exchanges_of(db: Database, number: str) -> list[ExchangeView]:
     """Every exchange about one order's parcels, oldest first."""
 
     def work(conn: Connection) -> list[Any]:
@@ -238,9 +250,12 @@ def exchanges_of(db: Database, number: str) -> list[dict[str, Any]]:
 # ---- the store -----------------------------------------------------------------------------
 
 
-def cvs_of(order: Any) -> dict[str, Any] | None:
+def cvs_of(order: Any) -> CvsDeliveryView | None:
+    """The order's convenience store (its ``delivery``, as ``_set_delivery`` stored it)."""
     d = order.delivery
-    return d if isinstance(d, dict) and d.get("type") == "cvs_pickup" else None
+    if isinstance(d, dict) and d.get("type") == "cvs_pickup":
+        return cast(CvsDeliveryView, d)  # as the capture or a store's choice stored it
+    return None
 
 
 def _open_parcel(conn: Connection, order_id: int) -> Any:
@@ -257,7 +272,20 @@ def _open_parcel(conn: Connection, order_id: int) -> Any:
     ).first()
 
 
-def _set_delivery(conn: Connection, actor: Actor, order: Any, store: ec.Store) -> dict[str, Any]:
+def _delivery(store: ec.Store) -> CvsDeliveryView:
+    """The contract's ``delivery`` object for ``store`` (``ec.Store.delivery``)."""
+    out: CvsDeliveryView = {
+        "type": "cvs_pickup",
+        "brand": store.brand,
+        "store_id": store.store_id,
+        "store_name": store.store_name,
+    }
+    if store.address:
+        out["address"] = store.address
+    return out
+
+
+def _set_delivery(conn: Connection, actor: Actor, order: Any, store: ec.Store) -> CvsDeliveryView:
     if order.status != "open":
         raise InvalidTransition(detail=f"Order {order.number} is {order.status}.")
     if _open_parcel(conn, order.id) is not None:
@@ -265,7 +293,7 @@ def _set_delivery(conn: Connection, actor: Actor, order: Any, store: ec.Store) -
             detail=f"Order {order.number} is already on its way to a store; "
             "the store changes only when ECPay says it closed."
         )
-    delivery = store.delivery()
+    delivery = _delivery(store)
     conn.execute(update(Order).where(Order.id == order.id).values(delivery=delivery))
     conn.execute(
         update(EcpayParcel)
@@ -284,7 +312,7 @@ def _set_delivery(conn: Connection, actor: Actor, order: Any, store: ec.Store) -
     return delivery
 
 
-def set_store(db: Database, actor: Actor, number: str, data: dict[str, Any]) -> dict[str, Any]:
+def set_store(db: Database, actor: Actor, number: str, data: StoreCommand) -> CvsDeliveryView:
     """Staff type the store (``brand``, ``store_id``, ``store_name``, ``address``)."""
     store = ec.check_store(data)
     return db.write(lambda conn: _set_delivery(conn, actor, fetch(conn, number, lock=True), store))  # type: ignore[no-any-return]
@@ -298,7 +326,7 @@ def _by_token(conn: Connection, token: str, *, lock: bool = False) -> Any:
     return row
 
 
-def store_from_map(db: Database, token: str, form: Mapping[str, Any]) -> tuple[str, bool]:
+def store_from_map(db: Database, token: str, form: Mapping[str, object]) -> tuple[str, bool]:
     """The store ECPay's map posted back for the order of tracking ``token``: kept as its
     delivery. (number, whether staff asked: ``ExtraData`` ``staff``)."""
     store = ec.store_from_map_reply(form)
@@ -315,7 +343,7 @@ def store_from_map(db: Database, token: str, form: Mapping[str, Any]) -> tuple[s
 
 def map_form(
     db: Database, client: Client, token: str, brand: Any, *, staff: bool, mobile: bool = False
-) -> dict[str, Any]:
+) -> BrowserForm:
     """What the browser posts to ECPay's map for the order of tracking ``token``: ``brand``
     (or the order's chosen brand); the reply comes back to our map hook."""
 
@@ -323,8 +351,9 @@ def map_form(
         return _by_token(conn, token)
 
     order = db.read(work)
-    current = cvs_of(order) or {}
-    name = brand if isinstance(brand, str) and brand else current.get("brand") or "7-ELEVEN"
+    current = cvs_of(order)
+    chosen = current.get("brand") if current is not None else None
+    name = brand if isinstance(brand, str) and brand else chosen or "7-ELEVEN"
     if ec.brand(name) is None:
         raise ValidationFailed.on("brand", "not_one_of", choices=", ".join(ec.BRANDS))
     params = ec.map_params(
@@ -354,7 +383,7 @@ def _whole_twd(minor: int, currency: str) -> int:
 
 
 def _parcel_for(
-    conn: Connection, actor: Actor, number: str, body: dict[str, Any], c2c: bool
+    conn: Connection, actor: Actor, number: str, body: CvsShipmentCommand, c2c: bool
 ) -> Any:
     """The order's parcel to ask ECPay for: one not finished before, or a new intent. The
     order is checked as any shipment is (open, paid unless COD, not held, the location and
@@ -512,8 +541,8 @@ def tracking_number_of(parcel: Any) -> str:
 
 
 def ship(
-    db: Database, client: Client, actor: Actor, number: str, body: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, client: Client, actor: Actor, number: str, body: CvsShipmentCommand
+) -> CvsShipmentView:
     """The order's parcel made at ECPay and recorded as a shipment (see the module)."""
     client.base()  # refused before anything is written when ECPay is not configured
     parcel = db.write(lambda conn: _parcel_for(conn, actor, number, body, client.c2c))
@@ -521,13 +550,14 @@ def ship(
         parcel = _ask_ecpay(db, client, parcel)
     brand = ec.brand(parcel.brand)
     assert brand is not None
-    shipment_body = {
+    shipment_body: ShipmentCommand = {
         "carrier": brand.carrier,
         "tracking_number": tracking_number_of(parcel),
         "location": parcel.location,
     }
-    if body.get("lines") is not None:
-        shipment_body["lines"] = body["lines"]
+    lines = body.get("lines")
+    if lines is not None:
+        shipment_body["lines"] = lines
 
     def link(conn: Connection, shipment_id: int) -> None:
         # In the shipment's own transaction: a crash cannot leave a shipment whose parcel
@@ -544,7 +574,7 @@ def _parcel(conn: Connection, pid: int) -> Any:
     return conn.execute(select(EcpayParcel).where(EcpayParcel.id == pid)).one()
 
 
-def parcel_view(p: Any) -> dict[str, Any]:
+def parcel_view(p: Any) -> ParcelView:
     return {
         "trade_no": p.trade_no,
         "brand": p.brand,
@@ -563,7 +593,7 @@ def parcel_view(p: Any) -> dict[str, Any]:
     }
 
 
-def parcels_of(db: Database, number: str) -> list[dict[str, Any]]:
+def parcels_of(db: Database, number: str) -> list[ParcelView]:
     def work(conn: Connection) -> list[Any]:
         order = fetch(conn, number)
         return list(
@@ -575,7 +605,7 @@ def parcels_of(db: Database, number: str) -> list[dict[str, Any]]:
     return [parcel_view(p) for p in db.read(work)]
 
 
-def label_form(db: Database, client: Client, shipment_id: str) -> dict[str, Any]:
+def label_form(db: Database, client: Client, shipment_id: str) -> BrowserForm:
     """What the browser posts to print the label of a shipment made through ECPay (B2C:
     ``printTradeDocument``; C2C: the brand's print page)."""
     sid = row_id(shipment_id)
@@ -594,12 +624,12 @@ def label_form(db: Database, client: Client, shipment_id: str) -> dict[str, Any]
     return {"url": client.base() + path, "fields": client.signed(params)}
 
 
-def customer_view(db: Database, token: str) -> dict[str, Any] | None:
+def customer_view(db: Database, token: str) -> CvsCustomerView | None:
     """What the tracking page shows of a store pickup: the store, whether its store closed
     (choose another), and whether the customer may choose (open, not on its way to a store
     that is open). None: the order is not a store pickup."""
 
-    def work(conn: Connection) -> dict[str, Any] | None:
+    def work(conn: Connection) -> CvsCustomerView | None:
         row = conn.execute(select(Order).where(Order.tracking_token == token)).first()
         if row is None:
             return None
@@ -619,13 +649,13 @@ def customer_view(db: Database, token: str) -> dict[str, Any] | None:
             "brands": ec.BRANDS,
         }
 
-    return db.read(work)  # type: ignore[no-any-return]
+    return db.read(work)
 
 
-def staff_view(db: Database, number: str) -> dict[str, Any]:
+def staff_view(db: Database, number: str) -> CvsStaffView:
     """The order's store pickup for its back-office page."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CvsStaffView:
         order = fetch(conn, number)
         closed = conn.execute(
             select(EcpayParcel.id).where(
@@ -640,10 +670,12 @@ def staff_view(db: Database, number: str) -> dict[str, Any]:
             "store_closed": closed is not None,
             "on_its_way": _open_parcel(conn, order.id) is not None,
             "token": order.tracking_token,
+            "parcels": [],
+            "exchanges": [],
+            "brands": ec.BRANDS,
         }
 
     view = db.read(work)
     view["parcels"] = parcels_of(db, number)
     view["exchanges"] = exchanges_of(db, number)
-    view["brands"] = ec.BRANDS
-    return view  # type: ignore[no-any-return]
+    return view

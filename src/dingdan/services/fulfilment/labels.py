@@ -16,6 +16,7 @@ without any range works as before (a number typed by staff, or none).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,13 @@ from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.fulfilment.logistics import Assigned, ShipmentRequest
 from dingdan.services.fulfilment.packing_slips import record_views
+from dingdan.services.fulfilment.shapes import (
+    LabelAddressView,
+    LabelRangeCommand,
+    LabelRangeList,
+    LabelRangeView,
+    LabelView,
+)
 from dingdan.services.shared import shop
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -47,7 +55,7 @@ _TAKE = text(
 # ---- ranges ---------------------------------------------------------------------------------
 
 
-def range_view(r: Any) -> dict[str, Any]:
+def range_view(r: Any) -> LabelRangeView:
     def printed(serial: int) -> str:
         return rules.number_of(serial, r.width, r.check_digit)
 
@@ -65,12 +73,12 @@ def range_view(r: Any) -> dict[str, Any]:
     }
 
 
-def add_range(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def add_range(db: Database, actor: Actor, body: LabelRangeCommand) -> LabelRangeView:
     """A range as the carrier assigned it; one overlapping another range of the carrier (the
     same numbers, whatever their check digit) is a 409 conflict."""
-    new = rules.check_range(body)
+    new = rules.check_range(dict[str, Any](body.items()))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> LabelRangeView:
         for r in conn.execute(select(LabelRange).where(LabelRange.carrier == new.carrier)):
             first, last = (
                 rules.number_of(r.start_no, r.width, r.check_digit),
@@ -103,8 +111,8 @@ def add_range(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any
     return db.write(work)
 
 
-def list_ranges(db: Database, carrier: str | None = None) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def list_ranges(db: Database, carrier: str | None = None) -> LabelRangeList:
+    def work(conn: Connection) -> LabelRangeList:
         stmt = select(LabelRange).order_by(LabelRange.carrier, LabelRange.id)
         if carrier is not None:
             stmt = stmt.where(LabelRange.carrier == carrier)
@@ -143,12 +151,20 @@ def take_number(conn: Connection, carrier: str) -> Taken | None:
 # ---- the provider ---------------------------------------------------------------------------
 
 
-def _address(values: dict[str, Any]) -> dict[str, Any]:
-    keys = ("name", "phone", "postal_code", "region", "city", "line1", "line2", "country")
-    return {k: values.get(k) or "" for k in keys}
+def _address(values: Mapping[str, Any]) -> LabelAddressView:
+    return {
+        "name": values.get("name") or "",
+        "phone": values.get("phone") or "",
+        "postal_code": values.get("postal_code") or "",
+        "region": values.get("region") or "",
+        "city": values.get("city") or "",
+        "line1": values.get("line1") or "",
+        "line2": values.get("line2") or "",
+        "country": values.get("country") or "",
+    }
 
 
-def _sender(conn: Connection, location: Any) -> dict[str, Any]:
+def _sender(conn: Connection, location: Any) -> LabelAddressView:
     face = shop.load(conn)
     where = {k: getattr(location, k) for k in ("postal_code", "region", "city", "line1", "line2")}
     return _address(
@@ -211,7 +227,7 @@ def labelled(db: Database, shipment_ids: list[str]) -> set[str]:
     )
 
 
-def label_of(db: Database, actor: Actor, shipment_id: str) -> dict[str, Any]:
+def label_of(db: Database, actor: Actor, shipment_id: str) -> LabelView:
     """What the label prints: carrier, number, sender, recipient, amount to collect, the
     order and its pieces. 404 for a shipment without a label. The read of the recipient's
     address is audited as a view of the order."""
@@ -220,7 +236,7 @@ def label_of(db: Database, actor: Actor, shipment_id: str) -> dict[str, Any]:
     return label
 
 
-def _label(conn: Connection, shipment_id: str) -> dict[str, Any]:
+def _label(conn: Connection, shipment_id: str) -> LabelView:
     sid = row_id(shipment_id)
     row = conn.execute(
         select(

@@ -26,6 +26,15 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.services.fulfilment import pickup
+from dingdan.services.fulfilment.shapes import (
+    ExpectedLineView,
+    PackCheckView,
+    PackCommand,
+    PackDifferenceView,
+    PackedLineView,
+    PackRecordList,
+    PackRecordView,
+)
 from dingdan.services.inventory import locations
 from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
@@ -43,9 +52,11 @@ class Comparison:
     expected: Counter[str]
     scanned: Counter[str]
     unknown: Counter[str]
-    products: dict[str, Any] = field(default_factory=dict)  # sku -> (name, barcode)
+    products: dict[str, tuple[str, str | None]] = field(
+        default_factory=dict
+    )  # sku -> (name, barcode)
 
-    def differences(self) -> list[dict[str, Any]]:
+    def differences(self) -> list[PackDifferenceView]:
         out = []
         for sku in sorted(set(self.expected) | set(self.scanned)):
             diff = self.scanned[sku] - self.expected[sku]
@@ -59,7 +70,7 @@ class Comparison:
         return out
 
 
-def _diff(kind: str, quantity: int, sku: str | None, code: str | None = None) -> dict[str, Any]:
+def _diff(kind: str, quantity: int, sku: str | None, code: str | None = None) -> PackDifferenceView:
     error = _diff_error(kind, quantity, sku, code)
     return {"kind": kind, "sku": sku, "code": code, "quantity": quantity, "message": error.message}
 
@@ -74,7 +85,7 @@ def _diff_error(kind: str, quantity: int, sku: str | None, code: str | None) -> 
     return FieldError.of("scans", "scan_unknown", scan=code)
 
 
-def _scans(body: dict[str, Any]) -> list[str]:
+def _scans(body: PackCommand) -> list[str]:
     scans = body.get("scans")
     if not isinstance(scans, list) or len(scans) > MAX_SCANS:
         raise ValidationFailed.on("scans", "too_many_scans", max=MAX_SCANS)
@@ -146,7 +157,7 @@ def _resolve(conn: Connection, scans: list[str], expected: Counter[str]) -> tupl
     return scanned, unknown
 
 
-def _compare(conn: Connection, order: Any, body: dict[str, Any]) -> Comparison:
+def _compare(conn: Connection, order: Any, body: PackCommand) -> Comparison:
     if order.status != "open":
         raise InvalidTransition(detail=f"Order {order.number} is {order.status}; nothing to pack.")
     if order.payment_method != "cod" and order.paid_minor < order.total_minor:
@@ -166,7 +177,7 @@ def _compare(conn: Connection, order: Any, body: dict[str, Any]) -> Comparison:
     return Comparison(loc.code, loc.id, expected, scanned, unknown, products)
 
 
-def _lines(c: Comparison, counts: Counter[str]) -> list[dict[str, Any]]:
+def _lines(c: Comparison, counts: Counter[str]) -> list[PackedLineView]:
     return [
         {"sku": sku, "name": c.products.get(sku, (None, None))[0], "quantity": counts[sku]}
         for sku in sorted(counts)
@@ -174,16 +185,18 @@ def _lines(c: Comparison, counts: Counter[str]) -> list[dict[str, Any]]:
     ]
 
 
-def check_pack(db: Database, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def check_pack(db: Database, number: str, body: PackCommand) -> PackCheckView:
     """How the scans so far compare; ``ok`` while nothing wrong has been scanned (only
     missing units), ``complete`` when the scans match exactly. Records nothing."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PackCheckView:
         c = _compare(conn, fetch(conn, number), body)
         diffs = c.differences()
-        expected = [
-            ln
-            | {
+        expected: list[ExpectedLineView] = [
+            {
+                "sku": ln["sku"],
+                "name": ln["name"],
+                "quantity": ln["quantity"],
                 "barcode": c.products.get(ln["sku"], (None, None))[1],
                 "scanned": min(c.scanned[ln["sku"]], ln["quantity"]),
             }
@@ -202,7 +215,7 @@ def check_pack(db: Database, number: str, body: dict[str, Any]) -> dict[str, Any
     return db.read(work)
 
 
-def pack_view(conn: Connection, row: Any, number: str) -> dict[str, Any]:
+def pack_view(conn: Connection, row: Any, number: str) -> PackRecordView:
     code = conn.execute(select(Location.code).where(Location.id == row.location_id)).scalar_one()
     return {
         "id": str(row.id),
@@ -230,10 +243,10 @@ def _already_packed(conn: Connection, order_id: int, c: Comparison, lines: Any) 
             )
 
 
-def pack_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def pack_order(db: Database, actor: Actor, number: str, body: PackCommand) -> PackRecordView:
     """Records a verified pack, or refuses (422, field ``scans``) listing every difference."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PackRecordView:
         order = fetch(conn, number, lock=True)  # two packers of one order: one records
         c = _compare(conn, order, body)
         diffs = c.differences()
@@ -265,8 +278,8 @@ def pack_order(db: Database, actor: Actor, number: str, body: dict[str, Any]) ->
     return db.write(work)
 
 
-def pack_records_of(db: Database, number: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def pack_records_of(db: Database, number: str) -> PackRecordList:
+    def work(conn: Connection) -> PackRecordList:
         order = fetch(conn, number)
         rows = conn.execute(
             select(PackRecord).where(PackRecord.order_id == order.id).order_by(PackRecord.id)

@@ -10,6 +10,7 @@ block). The PDF of a slip is made by ``services.documents``.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -18,6 +19,13 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Order, OrderLine, Shipment
 from dingdan.db.tables import Location, Product
 from dingdan.services.fulfilment import picking
+from dingdan.services.fulfilment.shapes import (
+    LocationSlips,
+    OrderSlips,
+    PlaceView,
+    SlipLineView,
+    SlipView,
+)
 from dingdan.services.inventory import locations
 from dingdan.services.orders.notes import notes_in
 from dingdan.services.orders.queries import fetch
@@ -26,9 +34,19 @@ from dingdan.services.shared.common import Actor, audit, iso
 # ---- slips ---------------------------------------------------------------------------------
 
 
-def _ship_from(loc: Any) -> dict[str, Any]:
-    keys = ("code", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
-    return {k: getattr(loc, k) for k in keys}
+def _ship_from(loc: Any) -> PlaceView:
+    """The location a slip ships from: its name and address."""
+    return {
+        "code": loc.code,
+        "name": loc.name,
+        "line1": loc.line1,
+        "line2": loc.line2,
+        "city": loc.city,
+        "region": loc.region,
+        "postal_code": loc.postal_code,
+        "country": loc.country,
+        "phone": loc.phone,
+    }
 
 
 def _ready_to_ship(order: Any) -> bool:
@@ -37,7 +55,7 @@ def _ready_to_ship(order: Any) -> bool:
     return bool(order.status == "open" and paid)
 
 
-def _slips(conn: Connection, orders: list[Any], location_id: int | None) -> list[dict[str, Any]]:
+def _slips(conn: Connection, orders: list[Any], location_id: int | None) -> list[SlipView]:
     """One slip per order and location holding its unshipped allocations, in the given order
     of orders, then by location priority; lines in the order's line order."""
     if not orders:
@@ -60,7 +78,7 @@ def _slips(conn: Connection, orders: list[Any], location_id: int | None) -> list
     )
     if location_id is not None:
         stmt = stmt.where(Allocation.location_id == location_id)
-    groups: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    groups: dict[tuple[int, int], list[SlipLineView]] = {}
     for r in conn.execute(stmt):
         groups.setdefault((r.order_id, r.location_id), []).append(
             {
@@ -81,7 +99,7 @@ def _slips(conn: Connection, orders: list[Any], location_id: int | None) -> list
     return out
 
 
-def _shipped_slips(conn: Connection, order: Any) -> list[dict[str, Any]]:
+def _shipped_slips(conn: Connection, order: Any) -> list[SlipView]:
     """A slip per shipment of the order, for a reprint: what that shipment took, from where,
     with its carrier and tracking number."""
     shipped = list(
@@ -102,7 +120,7 @@ def _shipped_slips(conn: Connection, order: Any) -> list[dict[str, Any]]:
     notes = notes_in(conn, order.id)
     out = []
     for s in shipped:
-        rows = []
+        rows: list[SlipLineView] = []
         for item in s.lines or []:
             ln = lines.get(item.get("sku"))
             rows.append(
@@ -125,15 +143,15 @@ def _shipped_slips(conn: Connection, order: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _pickup(order: Any) -> dict[str, Any] | None:
+def _pickup(order: Any) -> dict[str, object] | None:
     """The convenience store the parcel goes to, when the order is a store pickup."""
     d = getattr(order, "delivery", None)
     return dict(d) if isinstance(d, dict) and d.get("type") == "cvs_pickup" else None
 
 
 def _slip(
-    order: Any, loc: Any, lines: list[dict[str, Any]], notes: list[dict[str, Any]]
-) -> dict[str, Any]:
+    order: Any, loc: Any, lines: list[SlipLineView], notes: Sequence[Mapping[str, object]]
+) -> SlipView:
     return {
         "shipment": None,
         "notes": notes,
@@ -153,12 +171,12 @@ def _slip(
     }
 
 
-def order_slips(db: Database, number: str, location: str | None = None) -> dict[str, Any]:
+def order_slips(db: Database, number: str, location: str | None = None) -> OrderSlips:
     """The slips of one order: one per location still holding units of it (or only the one
     of ``location``), then one per shipment already made (``shipment`` set), so a slip can
     always be printed again after shipping."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> OrderSlips:
         order = fetch(conn, number)
         loc = locations.fetch(conn, location) if location else None
         shipped = [
@@ -177,11 +195,11 @@ def order_slips(db: Database, number: str, location: str | None = None) -> dict[
     return db.read(work)
 
 
-def location_slips(db: Database, location: str, limit: int = 100) -> dict[str, Any]:
+def location_slips(db: Database, location: str, limit: int = 100) -> LocationSlips:
     """The slips of the orders of a location's pick list (the same orders, in its order)."""
     picks = picking.pick_list(db, location, limit=limit)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> LocationSlips:
         loc = locations.fetch(conn, location)
         rows = {
             o.number: o

@@ -23,6 +23,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.fulfilment import pick_priority
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import spreadsheet_safe
+from dingdan.services.fulfilment.shapes import PickedMark, PickLineView, PickListView
 from dingdan.services.inventory import locations
 from dingdan.services.orders.events import event
 from dingdan.services.shared import live_changes
@@ -115,7 +116,7 @@ def _oldest_orders(conn: Connection, loc: Any, limit: int) -> list[Any]:
     return list(conn.execute(stmt))
 
 
-def _lines(conn: Connection, location_id: int, orders: list[Any]) -> list[dict[str, Any]]:
+def _lines(conn: Connection, location_id: int, orders: list[Any]) -> list[PickLineView]:
     if not orders:
         return []
     number_of = {o.id: o.number for o in orders}
@@ -131,7 +132,7 @@ def _lines(conn: Connection, location_id: int, orders: list[Any]) -> list[dict[s
         .where(Allocation.location_id == location_id, Allocation.order_id.in_(number_of))
         .group_by(Allocation.order_id, Product.sku, Product.name, Product.barcode)
     )
-    by_sku: dict[str, dict[str, Any]] = {}
+    by_sku: dict[str, PickLineView] = {}
     for r in rows:
         line = by_sku.setdefault(
             r.sku, {"sku": r.sku, "name": r.name, "barcode": r.barcode, "quantity": 0, "orders": []}
@@ -145,7 +146,7 @@ def _lines(conn: Connection, location_id: int, orders: list[Any]) -> list[dict[s
 
 def _build(
     conn: Connection, code: str, numbers: list[str] | None, limit: int
-) -> tuple[list[Any], dict[str, Any]]:
+) -> tuple[list[Any], PickListView]:
     loc = locations.fetch(conn, code)
     if numbers is None:
         orders = _oldest_orders(conn, loc, limit)
@@ -164,7 +165,7 @@ def _build(
 
 def pick_list(
     db: Database, location_code: str, order_numbers: list[str] | None = None, limit: int = 50
-) -> dict[str, Any]:
+) -> PickListView:
     """The pick list of ``order_numbers`` (each must be pickable here, else 422 naming it),
     or of the oldest ``limit`` pickable orders when None. Lines are sorted by SKU."""
     check_limit(limit)
@@ -172,22 +173,20 @@ def pick_list(
     return db.read(lambda conn: _build(conn, location_code, numbers, limit)[1])
 
 
-def picked_orders(
-    db: Database, location_code: str, numbers: list[str]
-) -> dict[str, dict[str, Any]]:
+def picked_orders(db: Database, location_code: str, numbers: list[str]) -> dict[str, PickedMark]:
     """Which of these orders were marked as picked at this location: number -> the last
     ``picked`` event there (``at``, ``actor``). Read from the orders' timelines."""
     if not numbers:
         return {}
 
-    def work(conn: Connection) -> dict[str, dict[str, Any]]:
+    def work(conn: Connection) -> dict[str, PickedMark]:
         rows = conn.execute(
             select(Order.number, OrderEvent.actor, OrderEvent.created_at, OrderEvent.data)
             .join(OrderEvent, OrderEvent.order_id == Order.id)
             .where(Order.number.in_(numbers), OrderEvent.kind == "picked")
             .order_by(OrderEvent.id)
         )
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, PickedMark] = {}
         for r in rows:
             if (r.data or {}).get("location") == location_code:
                 out[r.number] = {"at": iso(r.created_at), "actor": r.actor}
@@ -198,13 +197,13 @@ def picked_orders(
 
 def mark_picked(
     db: Database, actor: Actor, location_code: str, order_numbers: list[str]
-) -> dict[str, Any]:
+) -> PickListView:
     """The pick list of these orders, recording a "picked" event on each."""
     numbers = check_numbers(order_numbers)
     if numbers is None:
         raise ValidationFailed.on("orders", "required")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PickListView:
         orders, data = _build(conn, location_code, numbers, MAX_ORDERS)
         for o in orders:
             share = [
@@ -237,7 +236,7 @@ def _cell(value: Any) -> Any:
     return spreadsheet_safe(value)
 
 
-def pick_list_csv(data: dict[str, Any]) -> str:
+def pick_list_csv(data: PickListView) -> str:
     """One row per SKU and order, sorted by SKU then order, with a BOM so that Excel reads the
     UTF-8 (Chinese names) correctly."""
     out = io.StringIO()
@@ -251,7 +250,7 @@ def pick_list_csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def csv_filename(data: dict[str, Any]) -> str:
+def csv_filename(data: PickListView) -> str:
     stamp = (data["generated_at"] or "")[:16].replace("-", "").replace(":", "").replace("T", "-")
     return f"pick-list-{data['location']}-{stamp}.csv"
 
@@ -330,7 +329,7 @@ def code128_svg(value: str) -> str:
     return svg.replace(' id="barcode_group"', "")
 
 
-def pick_list_html(data: dict[str, Any], photos: Mapping[str, str] | None = None) -> str:
+def pick_list_html(data: PickListView, photos: Mapping[str, str] | None = None) -> str:
     """A printable, self-contained page: inline CSS and SVG, no script, nothing fetched.
     ``photos`` (SKU → a ``data:`` URL) puts each product's picture beside its line."""
     from jinja2 import Environment

@@ -30,6 +30,7 @@ from dingdan.db.label_tables import StorePickup
 from dingdan.db.order_tables import Order
 from dingdan.db.tables import Location
 from dingdan.db.types import utcnow
+from dingdan.services.fulfilment.shapes import OpenPickup, PickupState, PlaceView
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import iso
 from dingdan.services.shared.outbox_events import emit
@@ -105,12 +106,21 @@ def mark_ready(conn: Connection, actor: str, order: Any, location_id: int, locat
 # ---- reading --------------------------------------------------------------------------------
 
 
-def _place(loc: Any) -> dict[str, Any]:
-    keys = ("code", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
-    return {k: getattr(loc, k) for k in keys}
+def _place(loc: Any) -> PlaceView:
+    return {
+        "code": loc.code,
+        "name": loc.name,
+        "line1": loc.line1,
+        "line2": loc.line2,
+        "city": loc.city,
+        "region": loc.region,
+        "postal_code": loc.postal_code,
+        "country": loc.country,
+        "phone": loc.phone,
+    }
 
 
-def pickup_of(conn: Connection, order_id: int) -> dict[str, Any] | None:
+def pickup_of(conn: Connection, order_id: int) -> PickupState | None:
     """The order's pickup: code, status, where (the location's name and address), when."""
     p = conn.execute(select(StorePickup).where(StorePickup.order_id == order_id)).first()
     if p is None:
@@ -125,10 +135,10 @@ def pickup_of(conn: Connection, order_id: int) -> dict[str, Any] | None:
     }
 
 
-def open_pickups(db: Database, location: str) -> list[dict[str, Any]]:
+def open_pickups(db: Database, location: str) -> list[OpenPickup]:
     """The orders ready and waiting at ``location``, oldest first (never their codes)."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[OpenPickup]:
         rows = conn.execute(
             select(Order.number, Order.shipping_address, StorePickup.ready_at)
             .join(StorePickup, StorePickup.order_id == Order.id)

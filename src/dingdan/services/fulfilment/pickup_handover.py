@@ -18,6 +18,7 @@ from dingdan.domain.shared.errors import InvalidTransition, ValidationFailed
 from dingdan.services.fulfilment import shipments
 from dingdan.services.fulfilment.delivery import deliver
 from dingdan.services.fulfilment.pickup import CARRIER, normalize_code, pickup_location, pickup_of
+from dingdan.services.fulfilment.shapes import PickupView
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.queries import fetch
 from dingdan.services.shared.common import Actor, iso
@@ -39,7 +40,7 @@ def _check(conn: Connection, order: Any, code: str) -> Any:
     return p
 
 
-def hand_over(db: Database, actor: Actor, number: str, code: Any) -> dict[str, Any]:
+def hand_over(db: Database, actor: Actor, number: str, code: object) -> PickupView:
     """The order handed over to who showed its code: shipped from the store and delivered."""
     typed = normalize_code(code)
     # Checked first with a read, for the answer (a wrong code writes nothing at all), then
@@ -76,10 +77,18 @@ def hand_over(db: Database, actor: Actor, number: str, code: Any) -> dict[str, A
     )
     view = db.read(lambda conn: pickup_of(conn, fetch(conn, number).id))
     assert view is not None
-    return {"order": number, "shipment_id": shipment["id"], **view}
+    return {
+        "order": number,
+        "shipment_id": str(shipment["id"]),
+        "code": view["code"],
+        "status": view["status"],
+        "location": view["location"],
+        "ready_at": view["ready_at"],
+        "handed_over_at": view["handed_over_at"],
+    }
 
 
-def hand_over_by_code(db: Database, actor: Actor, location: str, code: Any) -> dict[str, Any]:
+def hand_over_by_code(db: Database, actor: Actor, location: str, code: object) -> PickupView:
     """The page's hand-over: the open pickup at ``location`` whose code was scanned."""
     typed = normalize_code(code)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -159,7 +159,7 @@ def _shipment_lines(here: list[Any], lines: Any) -> dict[int, int]:
 
 
 def check_shippable(
-    conn: Connection, number: str, body: dict[str, Any]
+    conn: Connection, number: str, body: Mapping[str, object]
 ) -> tuple[Any, str, list[Any], dict[int, int]]:
     """What may ship now, refused otherwise (the order locked): an open order, paid in full
     unless cash on delivery, not held, the location (``body["location"]``, or the only one
@@ -184,14 +184,16 @@ def create_shipment(
     db: Database,
     actor: Actor,
     number: str,
-    body: dict[str, Any],
+    body: Mapping[str, object],
     *,
     own_carrier: str | None = None,
     within: Callable[[Connection, int], None] | None = None,
 ) -> dict[str, Any]:
-    """``own_carrier``: a carrier code of the system's own (a store pickup's hand-over), not
-    looked up in the settings. ``within(conn, shipment_id)`` runs in the same transaction
-    once the shipment is written; what it raises refuses the whole shipment."""
+    """``body`` as ``shapes.ShipmentCommand`` says; the orders context's routes and pages hand
+    theirs over as plain dicts, and every field is checked here. ``own_carrier``: a carrier
+    code of the system's own (a store pickup's hand-over), not looked up in the settings.
+    ``within(conn, shipment_id)`` runs in the same transaction once the shipment is written;
+    what it raises refuses the whole shipment."""
 
     def work(conn: Connection) -> dict[str, Any]:
         carrier, tracking = (
@@ -305,8 +307,10 @@ def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, An
 
 
 def record_exception(
-    db: Database, actor: Actor, shipment_id: str, body: dict[str, Any]
+    db: Database, actor: Actor, shipment_id: str, body: Mapping[str, object]
 ) -> dict[str, Any]:
+    """``body`` as ``shapes.ExceptionCommand`` says (the orders context's route and page
+    hand theirs over as plain dicts; both fields are checked here)."""
     kind, note = body.get("kind"), body.get("note")
     errors = FieldErrors()
     if kind not in EXCEPTIONS:

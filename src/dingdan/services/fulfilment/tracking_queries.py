@@ -12,10 +12,11 @@ from dingdan.db.order_tables import Order, Shipment
 from dingdan.db.tracking_tables import TrackingEventRow
 from dingdan.domain.shared.errors import NotFound
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.fulfilment.shapes import TrackingEventList, TrackingEventView
 from dingdan.services.shared.common import iso
 
 
-def event_view(e: Any, order: str | None = None) -> dict[str, Any]:
+def event_view(e: Any, order: str | None = None) -> TrackingEventView:
     return {
         "id": str(e.id),
         "carrier": e.carrier,
@@ -33,10 +34,10 @@ def event_view(e: Any, order: str | None = None) -> dict[str, Any]:
     }
 
 
-def events_of_shipment(db: Database, shipment_id: str) -> dict[str, Any]:
+def events_of_shipment(db: Database, shipment_id: str) -> TrackingEventList:
     sid = row_id(shipment_id)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TrackingEventList:
         order = conn.execute(
             select(Order.number)
             .join(Shipment, Shipment.order_id == Order.id)
@@ -56,11 +57,11 @@ def events_of_shipment(db: Database, shipment_id: str) -> dict[str, Any]:
 
 def list_events(
     db: Database, *, unmatched: bool | None = None, carrier: str | None = None, limit: int = 100
-) -> dict[str, Any]:
+) -> TrackingEventList:
     """The latest events received, newest first; ``unmatched`` those no shipment took."""
     limit = max(1, min(int(limit), 500))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TrackingEventList:
         stmt = (
             select(*TrackingEventRow.__table__.c, Order.number.label("order_number"))
             .outerjoin(Shipment, Shipment.id == TrackingEventRow.shipment_id)

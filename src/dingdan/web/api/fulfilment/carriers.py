@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.fulfilment import carriers
+from dingdan.services.fulfilment import carriers, shapes
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.fulfilment.schemas import (
     Carrier,
@@ -16,6 +16,7 @@ from dingdan.web.api.fulfilment.schemas import (
     CarrierList,
     CarrierPatch,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -35,7 +36,7 @@ async def list_carriers(
 )
 async def get_carrier(
     request: Request, code: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> shapes.CarrierView:
     return await run_in_threadpool(carriers.get_carrier, db_of(request), code)
 
 
@@ -47,21 +48,21 @@ async def get_carrier(
 )
 async def create_carrier(
     request: Request, body: CarrierIn, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> shapes.CarrierView:
     return await run_in_threadpool(
-        carriers.create_carrier, db_of(request), actor, body.model_dump()
+        carriers.create_carrier, db_of(request), actor, command(shapes.CarrierCommand, body)
     )
 
 
 @router.patch("/carriers/{code}", response_model=Carrier, responses=responses(*WRITE))
 async def update_carrier(
     request: Request, code: str, body: CarrierPatch, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> shapes.CarrierView:
     """Default carriers may be changed or deactivated too; their first change stores a row."""
     return await run_in_threadpool(
         carriers.update_carrier,
         db_of(request),
         actor,
         code,
-        body.model_dump(exclude_unset=True),
+        command(shapes.CarrierChanges, body, exclude_unset=True),
     )

@@ -5,14 +5,12 @@ page (``web/pages/fulfilment/cvs.py``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.fulfilment import ecpay_logistics, ecpay_notices
+from dingdan.services.fulfilment import ecpay_logistics, ecpay_notices, shapes
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.fulfilment.cvs_schemas import (
     BrowserForm,
@@ -22,6 +20,7 @@ from dingdan.web.api.fulfilment.cvs_schemas import (
     Parcels,
     StoreIn,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -47,7 +46,7 @@ async def cvs_map(
     brand: str | None = None,
     mobile: bool = False,
     actor: Actor = can(Action.MANAGE_ORDERS),
-) -> dict[str, Any]:
+) -> shapes.BrowserForm:
     """What to post from the browser to open ECPay's store map for the order (``brand``: one
     of 7-ELEVEN, FamilyMart, Hi-Life, OK; default the order's). The choice comes back to the
     map hook and becomes the order's ``delivery``."""
@@ -66,12 +65,16 @@ async def cvs_map(
 )
 async def set_store(
     request: Request, number: str, body: StoreIn, actor: Actor = can(Action.MANAGE_ORDERS)
-) -> dict[str, Any]:
+) -> shapes.CvsDeliveryView:
     """The pickup store typed by staff: the order's ``delivery`` becomes ``{"type":
     "cvs_pickup", "brand", "store_id", "store_name", "address"}``. Refused (409) while a
     parcel is on its way to a store that has not closed."""
     return await run_in_threadpool(
-        ecpay_logistics.set_store, db_of(request), actor, number, body.model_dump()
+        ecpay_logistics.set_store,
+        db_of(request),
+        actor,
+        number,
+        command(shapes.StoreCommand, body),
     )
 
 
@@ -90,14 +93,12 @@ async def set_store(
 )
 async def create_cvs_shipment(
     request: Request, number: str, body: CvsShipmentIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> shapes.CvsShipmentView:
     """A parcel made through ECPay logistics (``Express/Create``, B2C or C2C as the account
     is) to the order's store, recorded as the order's shipment with the brand's carrier and
     ECPay's shipment number. A COD order's balance is collected on pickup unless ``collect``
     is false. ECPay down: 503, nothing shipped; asked again, the same parcel is sent."""
-    data: dict[str, Any] = {"location": body.location, "collect": body.collect}
-    if body.lines is not None:
-        data["lines"] = [ln.model_dump() for ln in body.lines]
+    data = command(shapes.CvsShipmentCommand, body, exclude_none=True)
     return await run_in_threadpool(
         ecpay_logistics.ship, db_of(request), await client_of(request), actor, number, data
     )
@@ -108,7 +109,9 @@ async def create_cvs_shipment(
     response_model=Parcels,
     responses=responses("forbidden", "not_found"),
 )
-async def parcels(request: Request, number: str, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+async def parcels(
+    request: Request, number: str, actor: Actor = can(Action.READ)
+) -> dict[str, object]:
     """The order's parcels at ECPay and every exchange with ECPay about them."""
     db = db_of(request)
     items = await run_in_threadpool(ecpay_logistics.parcels_of, db, number)
@@ -123,7 +126,7 @@ async def parcels(request: Request, number: str, actor: Actor = can(Action.READ)
 )
 async def cvs_label(
     request: Request, shipment_id: str, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> shapes.BrowserForm:
     """What to post from the browser to ECPay's label page for the shipment (signed)."""
     return await run_in_threadpool(
         ecpay_logistics.label_form, db_of(request), await client_of(request), shipment_id

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.roles import Action
 from dingdan.services.fulfilment import delivery_run_queries as queries
 from dingdan.services.fulfilment import delivery_runs
+from dingdan.services.fulfilment.shapes import PlanningView, RunCommand, RunView
 from dingdan.services.payments import transactions
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor
@@ -30,6 +31,7 @@ from dingdan.web.api.fulfilment.delivery_run_schemas import (
     RunIn,
     RunPage,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -44,12 +46,13 @@ BINARY = {"type": "string", "format": "binary"}
     status_code=201,
     responses=responses("forbidden", "conflict"),
 )
-async def create_run(
-    request: Request, body: RunIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+async def create_run(request: Request, body: RunIn, actor: Actor = can(Action.FULFIL)) -> RunView:
     """A driver's run for a day (one per driver and day: 409), with orders on it if given."""
     return await run_in_threadpool(
-        delivery_runs.create_run, db_of(request), actor, body.model_dump(exclude_none=True)
+        delivery_runs.create_run,
+        db_of(request),
+        actor,
+        command(RunCommand, body, exclude_none=True),
     )
 
 
@@ -76,14 +79,14 @@ async def planning(
     request: Request,
     date: str = Query(..., max_length=10, description="YYYY-MM-DD"),
     actor: Actor = can(Action.FULFIL),
-) -> dict[str, Any]:
+) -> PlanningView:
     """Own-delivery shipments waiting for a run, by area (postal code), each with the run
     of that day suggested for it."""
     return await run_in_threadpool(queries.planning, db_of(request), date)
 
 
 @router.get("/delivery-runs/{run_id}", response_model=Run, responses=responses(*STEP))
-async def get_run(request: Request, run_id: str, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+async def get_run(request: Request, run_id: str, actor: Actor = can(Action.READ)) -> RunView:
     """The run with its stops in address order (postal code, then street) and its cash."""
     return await run_in_threadpool(queries.get_run, db_of(request), actor, run_id)
 
@@ -91,7 +94,7 @@ async def get_run(request: Request, run_id: str, actor: Actor = can(Action.READ)
 @router.post("/delivery-runs/{run_id}/orders", response_model=Run, responses=responses(*STEP))
 async def add_orders(
     request: Request, run_id: str, body: OrdersIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> RunView:
     """Each order's own-delivery shipments on the road become stops of the run."""
     return await run_in_threadpool(
         delivery_runs.add_orders, db_of(request), actor, run_id, body.orders
@@ -101,7 +104,7 @@ async def add_orders(
 @router.post("/delivery-runs/{run_id}/areas", response_model=Run, responses=responses(*STEP))
 async def assign_area(
     request: Request, run_id: str, body: AreaIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> RunView:
     """Every shipment waiting in the area onto the run."""
     return await run_in_threadpool(
         delivery_runs.assign_area, db_of(request), actor, run_id, body.area
@@ -113,7 +116,7 @@ async def assign_area(
 )
 async def remove_order(
     request: Request, run_id: str, number: str, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> RunView:
     return await run_in_threadpool(
         delivery_runs.remove_order, db_of(request), actor, run_id, number
     )
@@ -133,7 +136,7 @@ async def deliver_stop(
     cod_collected: str | None = Form(None, max_length=20, description="the whole due unless given"),
     note: str | None = Form(None, max_length=500),
     actor: Actor = can(Action.DELIVER_RUNS),
-) -> dict[str, Any]:
+) -> RunView:
     """Delivered, with a photo and/or a signature (at least one): the shipment is delivered
     as any delivery is, the files kept as evidence."""
     limit = uploads.max_upload_bytes()
@@ -162,7 +165,7 @@ async def fail_stop(
     stop_id: str,
     body: FailIn,
     actor: Actor = can(Action.DELIVER_RUNS),
-) -> dict[str, Any]:
+) -> RunView:
     return await run_in_threadpool(
         delivery_runs.fail_stop, db_of(request), actor, run_id, stop_id, body.reason, body.note
     )
@@ -198,7 +201,7 @@ async def proof_file(
 @router.post("/delivery-runs/{run_id}/cash", response_model=Run, responses=responses(*STEP))
 async def hand_in_cash(
     request: Request, run_id: str, body: CashIn, actor: Actor = can(Action.DELIVER_RUNS)
-) -> dict[str, Any]:
+) -> RunView:
     """The cash the driver hands in at the day's end."""
     return await run_in_threadpool(
         delivery_runs.hand_in_cash, db_of(request), actor, run_id, body.amount
@@ -208,7 +211,7 @@ async def hand_in_cash(
 @router.post("/delivery-runs/{run_id}/close", response_model=Run, responses=responses(*STEP))
 async def close_run(
     request: Request, run_id: str, body: CloseIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
+) -> RunView:
     """Every stop visited and the cash handed in: one COD payment per order collected."""
     return await run_in_threadpool(
         delivery_runs.close_run, db_of(request), actor, run_id, body.note, transactions.settle_cod

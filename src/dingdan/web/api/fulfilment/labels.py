@@ -6,15 +6,16 @@ so reading it needs ``fulfil`` (who prints and sticks it).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.fulfilment import labels
+from dingdan.services.fulfilment import labels, shapes
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -89,11 +90,14 @@ class Label(View):
 )
 async def add_label_range(
     request: Request, body: LabelRangeIn, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> shapes.LabelRangeView:
     """A range of tracking numbers the carrier assigned; a T-cat or HCT shipment created
     without a tracking number takes the next one, gapless."""
     return await run_in_threadpool(
-        labels.add_range, db_of(request), actor, body.model_dump(exclude_none=True)
+        labels.add_range,
+        db_of(request),
+        actor,
+        command(shapes.LabelRangeCommand, body, exclude_none=True),
     )
 
 
@@ -102,7 +106,7 @@ async def list_label_ranges(
     request: Request,
     carrier: Literal["tcat", "hct"] | None = Query(None),
     actor: Actor = can(Action.READ),
-) -> dict[str, Any]:
+) -> shapes.LabelRangeList:
     return await run_in_threadpool(labels.list_ranges, db_of(request), carrier)
 
 
@@ -113,6 +117,6 @@ async def list_label_ranges(
 )
 async def shipment_label(
     request: Request, shipment_id: str, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> shapes.LabelView:
     """What the shipment's label prints (the printable page is /shipments/{id}/label)."""
     return await run_in_threadpool(labels.label_of, db_of(request), actor, shipment_id)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.fulfilment import pickup_handover
+from dingdan.services.fulfilment.shapes import PickupView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
@@ -52,7 +51,7 @@ class Pickup(View):
 )
 async def hand_over(
     request: Request, number: str, body: PickupIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> PickupView:
     """The order handed over at its store to whoever showed its pickup code: what the store
     holds is shipped and delivered at once. A wrong code is 422 on ``code`` and changes
     nothing; an order not ready yet, or already handed over, is 409."""

@@ -15,6 +15,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import FieldError, ValidationFailed
 from dingdan.services.fulfilment import (
     carriers,
+    shapes,
     tracking_events,
     tracking_imports,
     tracking_queries,
@@ -69,7 +70,7 @@ async def set_webhook_secret(
     code: str,
     body: WebhookSecretIn | None = None,
     actor: Actor = can(Action.MANAGE_SETTINGS),
-) -> dict[str, Any]:
+) -> shapes.WebhookSecretView:
     """A new secret for the carrier's tracking webhooks (or the one given); the old one stops
     working at once. The secret is shown only in this answer."""
     secret = body.secret if body is not None else None
@@ -130,7 +131,7 @@ async def list_events(
     carrier: str | None = None,
     limit: int = 100,
     actor: Actor = can(Action.READ),
-) -> dict[str, Any]:
+) -> shapes.TrackingEventList:
     """The latest events received, newest first; ``unmatched=true``: those no shipment took."""
     return await run_in_threadpool(
         lambda: tracking_queries.list_events(
@@ -146,6 +147,6 @@ async def list_events(
 )
 async def shipment_events(
     request: Request, shipment_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> shapes.TrackingEventList:
     """The shipment's tracking events, latest first."""
     return await run_in_threadpool(tracking_queries.events_of_shipment, db_of(request), shipment_id)

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.catalog import photos
-from dingdan.services.fulfilment import packing, picking
+from dingdan.services.fulfilment import packing, picking, shapes
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.fulfilment.schemas import (
     PackCheck,
@@ -24,6 +24,7 @@ from dingdan.web.api.fulfilment.schemas import (
     PickIn,
     PickList,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -40,7 +41,7 @@ def _numbers(orders: str | None) -> list[str] | None:
     return None if orders is None else [n for n in orders.split(",")]
 
 
-def _csv_response(data: dict[str, Any]) -> Response:
+def _csv_response(data: shapes.PickListView) -> Response:
     return Response(
         picking.pick_list_csv(data).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -94,7 +95,7 @@ async def pick_list_page(
 )
 async def mark_picked(
     request: Request, code: str, body: PickIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> shapes.PickListView:
     """The pick list of these orders; records a "picked" event on each."""
     return await run_in_threadpool(picking.mark_picked, db_of(request), actor, code, body.orders)
 
@@ -107,11 +108,15 @@ async def mark_picked(
 )
 async def pack_order(
     request: Request, number: str, body: PackIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> shapes.PackRecordView:
     """Records a pack when the scans match the unshipped allocations there unit for unit;
     otherwise 422 listing each difference on ``scans``."""
     return await run_in_threadpool(
-        packing.pack_order, db_of(request), actor, number, body.model_dump(exclude_unset=True)
+        packing.pack_order,
+        db_of(request),
+        actor,
+        number,
+        command(shapes.PackCommand, body, exclude_unset=True),
     )
 
 
@@ -120,10 +125,13 @@ async def pack_order(
 )
 async def check_pack(
     request: Request, number: str, body: PackIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> shapes.PackCheckView:
     """Compares the scans so far without recording anything."""
     return await run_in_threadpool(
-        packing.check_pack, db_of(request), number, body.model_dump(exclude_unset=True)
+        packing.check_pack,
+        db_of(request),
+        number,
+        command(shapes.PackCommand, body, exclude_unset=True),
     )
 
 
@@ -134,5 +142,5 @@ async def check_pack(
 )
 async def pack_records(
     request: Request, number: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> shapes.PackRecordList:
     return await run_in_threadpool(packing.pack_records_of, db_of(request), number)

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound, ValidationFailed
 from dingdan.services.catalog import photos
-from dingdan.services.fulfilment import packing_slips, picking
+from dingdan.services.fulfilment import packing_slips, picking, shapes
 from dingdan.services.orders import bulk, queries
 from dingdan.services.shared import documents
 from dingdan.web.pages.fulfilment.packing_slip import (
@@ -79,7 +79,7 @@ def slips(request: Request, page: User, form: Form) -> Response:
     numbers = _selected(page, form)
     if isinstance(numbers, Response):
         return numbers
-    on_pdf: list[dict[str, Any]] = []
+    on_pdf: list[shapes.SlipView] = []
 
     def act(number: str) -> int:
         data = packing_slips.order_slips(db, number)
@@ -139,7 +139,7 @@ def _bodies(pages: list[str]) -> str:
     return head + "<body>" + sheet.join(bodies) + "</body></html>"
 
 
-def _photos(db: Any, data: dict[str, Any]) -> dict[str, str]:
+def _photos(db: Any, data: shapes.PickListView) -> dict[str, str]:
     """Each line's product photo, inside the document (the worker's PDF fetches nothing)."""
     return photos.thumbnail_data(db, [ln["sku"] for ln in data["lines"]])
 

@@ -4,15 +4,13 @@ typed, the parcel made through ECPay, its label, every exchange with ECPay)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
-from dingdan.services.fulfilment import ecpay_logistics
+from dingdan.services.fulfilment import ecpay_logistics, shapes
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.orders.tracking import limiter_of
 from dingdan.web.pages.shared.core import (
@@ -33,7 +31,7 @@ def _client(request: Request) -> ecpay_logistics.Client:
     return ecpay_logistics.Client.from_settings(request.app.state.settings, request.app.state.db)
 
 
-def _to_ecpay(page: Page, form: dict[str, Any], title: str) -> Response:
+def _to_ecpay(page: Page, form: shapes.BrowserForm, title: str) -> Response:
     """A page that posts ``form`` on to ECPay (at once, with a button without scripts)."""
     response = page.render("fulfilment/cvs_post.html", form=form, title=title)
     return hand_off(response, form["url"])
@@ -90,7 +88,7 @@ def staff_map(request: Request, page: User, number: str, brand: str | None = Non
 @router.post("/orders/{number}/cvs/store")
 def typed_store(request: Request, page: User, form: Form, number: str) -> Response:
     actor = page.require(Action.MANAGE_ORDERS)
-    body = {
+    body: shapes.StoreCommand = {
         "brand": form_text(form, "brand", 20),
         "store_id": form_text(form, "store_id", 20),
         "store_name": form_text(form, "store_name", 100),
@@ -109,7 +107,7 @@ def typed_store(request: Request, page: User, form: Form, number: str) -> Respon
 @router.post("/orders/{number}/cvs/ship")
 def ship(request: Request, page: User, form: Form, number: str) -> Response:
     actor = page.require(Action.FULFIL)
-    body = {"collect": form.get("collect") != "0"}
+    body: shapes.CvsShipmentCommand = {"collect": form.get("collect") != "0"}
     db = request.app.state.db
     try:
         ecpay_logistics.ship(db, _client(request), actor, number, body)

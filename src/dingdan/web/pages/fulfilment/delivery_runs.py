@@ -24,7 +24,7 @@ from dingdan.domain.shared.errors import DomainError, NotFound, ValidationFailed
 from dingdan.services.access import accounts
 from dingdan.services.access.shapes import UserView
 from dingdan.services.fulfilment import delivery_run_queries as queries
-from dingdan.services.fulfilment import delivery_runs
+from dingdan.services.fulfilment import delivery_runs, shapes
 from dingdan.services.payments import transactions
 from dingdan.services.shared import uploads
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, now_of
@@ -102,7 +102,7 @@ def runs_page(page: User) -> Response:
 def create_run(page: User, form: Form) -> Response:
     actor = page.require(Action.FULFIL)
     numbers = [n.strip() for n in re.split(r"[\s,]+", str(form.get("orders") or "")) if n.strip()]
-    body = {
+    body: shapes.RunCommand = {
         "driver": form.get("driver"),
         "date": form.get("date"),
         "note": form.get("note") or None,
@@ -120,7 +120,7 @@ def create_run(page: User, form: Form) -> Response:
     )
 
 
-def _run(page: Page, run_id: str) -> dict[str, Any]:
+def _run(page: Page, run_id: str) -> shapes.RunView:
     return queries.get_run(_db(page), page.actor, run_id)
 
 
@@ -159,7 +159,7 @@ def phone_page(page: User, run_id: str) -> Response:
     )
 
 
-def _one_stop(run: dict[str, Any], stop_id: str) -> dict[str, Any]:
+def _one_stop(run: shapes.RunView, stop_id: str) -> shapes.StopView:
     for s in run["stops"]:
         if s["id"] == stop_id:
             return s

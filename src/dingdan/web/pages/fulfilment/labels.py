@@ -5,7 +5,6 @@ is the same page self-contained (CSS inline, no script) for a PDF."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -13,7 +12,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.fulfilment import labels, packing_slips
+from dingdan.services.fulfilment import labels, packing_slips, shapes
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
 from dingdan.web import i18n
@@ -33,7 +32,7 @@ def _barcode(number: str) -> Markup:
     return Markup(packing_slips.code128_svg(number, height=60))  # noqa: S704
 
 
-def label_document(page: Page, label: dict[str, Any]) -> str:
+def label_document(page: Page, label: shapes.LabelView) -> str:
     """The label as one self-contained HTML document (for WeasyPrint)."""
     ctx = {
         "page": page,
@@ -51,7 +50,7 @@ def label_document(page: Page, label: dict[str, Any]) -> str:
     return env.get_template(TEMPLATE).render(ctx)
 
 
-def _read(page: Page, shipment_id: str) -> tuple[Actor, dict[str, Any]]:
+def _read(page: Page, shipment_id: str) -> tuple[Actor, shapes.LabelView]:
     actor = page.require(Action.FULFIL)
     return actor, labels.label_of(page.request.app.state.db, actor, shipment_id)
 

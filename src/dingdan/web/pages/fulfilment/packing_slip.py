@@ -18,7 +18,7 @@ from markupsafe import Markup
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
-from dingdan.services.fulfilment import packing_slips
+from dingdan.services.fulfilment import packing_slips, shapes
 from dingdan.services.shared import documents, shop
 from dingdan.web import i18n
 from dingdan.web.pages.shared import messages
@@ -46,7 +46,7 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "document"
 
 
-def _with_codes(request: Request, slips: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_codes(request: Request, slips: list[shapes.SlipView]) -> list[dict[str, object]]:
     """Each slip with its order-number barcode and tracking-page QR code (inline SVG built
     from digits and path data only, so marking it safe cannot let text through)."""
     # The configured public address, never the request's Host header (anyone can send

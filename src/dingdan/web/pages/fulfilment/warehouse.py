@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.catalog import photos
-from dingdan.services.fulfilment import packing, picking, shipments
+from dingdan.services.fulfilment import packing, picking, shapes, shipments
 from dingdan.services.inventory import locations
 from dingdan.services.orders import notes, queries, routing
 from dingdan.web.pages.orders import order_actions
@@ -75,7 +75,7 @@ def _scans(form: dict[str, Any]) -> list[str]:
     return [s.strip()[:100] for s in scans if isinstance(s, str) and s.strip()][:5000]
 
 
-def _refusal(page: Page, result: dict[str, Any]) -> str | None:
+def _refusal(page: Page, result: shapes.PackCheckView) -> str | None:
     for d in result["differences"]:
         if d["kind"] == "unknown":
             return str(page.gettext("%(code)s is not an item of this order.", code=d["code"]))
