@@ -13,6 +13,7 @@ from dingdan.services.after_sales import shapes as after_sales
 from dingdan.services.inventory import shapes as inventory
 from dingdan.services.jobs import shapes as jobs
 from dingdan.services.messaging import shapes as messaging
+from dingdan.services.payments import shapes as payments
 from dingdan.web.api.access import schemas as access_api
 from dingdan.web.api.after_sales import dispute_schemas
 from dingdan.web.api.after_sales import schemas as after_sales_api
@@ -20,6 +21,11 @@ from dingdan.web.api.catalog import schemas as catalog_api
 from dingdan.web.api.inventory import schemas as inventory_api
 from dingdan.web.api.jobs import schemas as jobs_api
 from dingdan.web.api.messaging import schemas as messaging_api
+from dingdan.web.api.orders import schemas as orders_api
+from dingdan.web.api.orders import view_schemas as orders_views
+from dingdan.web.api.payments import cod_payouts as cod_payouts_api
+from dingdan.web.api.payments import linepay as linepay_api
+from dingdan.web.api.payments import schemas as payments_api
 from dingdan.web.api.shared.commands import command
 
 VIEWS: list[tuple[type, type[BaseModel]]] = [
@@ -49,6 +55,17 @@ VIEWS: list[tuple[type, type[BaseModel]]] = [
     (messaging.SmsProviderView, messaging_api.SmsProvider),
     (messaging.ProvidersView, messaging_api.Providers),
     (messaging.CustomerChannelView, messaging_api.CustomerChannel),
+    (payments.PaymentView, orders_views.Payment),
+    (payments.PaymentCardView, orders_views.PaymentCard),
+    (payments.PaymentWithOrderView, orders_views.PaymentWithOrder),
+    (payments.IntentView, payments_api.PaymentIntent),
+    (payments.RemittanceView, orders_views.Remittance),
+    (payments.RemittedOrder, orders_views.RemittedOrder),
+    (payments.PayoutLineView, cod_payouts_api.PayoutLine),
+    (payments.PayoutReportView, cod_payouts_api.PayoutReport),
+    (payments.PayoutDifferenceView, cod_payouts_api.PayoutDifference),
+    (payments.PayoutDifferences, cod_payouts_api.PayoutDifferences),
+    (payments.LinePaySettingsView, linepay_api.LinePaySettings),
 ]
 
 COMMANDS: list[tuple[type, type[BaseModel]]] = [
@@ -70,6 +87,14 @@ COMMANDS: list[tuple[type, type[BaseModel]]] = [
     (messaging.TestSendCommand, messaging_api.TestSendIn),
     (messaging.ProvidersCommand, messaging_api.ProvidersIn),
     (messaging.CustomerChannelCommand, messaging_api.CustomerChannelIn),
+    (payments.PaymentCommand, orders_api.PaymentIn),
+    (payments.RefundCommand, orders_api.RefundIn),
+    (payments.AuthorizeCommand, orders_api.AuthorizeIn),
+    (payments.CaptureCommand, orders_api.CaptureIn),
+    (payments.RemittanceCommand, orders_api.RemittanceIn),
+    (payments.RemittedOrderIn, orders_api.RemittanceOrderIn),
+    (payments.CloseIntentCommand, payments_api.CloseIntentIn),
+    (payments.LinePaySettingsCommand, linepay_api.LinePaySettingsIn),
 ]
 
 

@@ -15,6 +15,7 @@ from dingdan.db.order_tables import Order
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.orders.queries import fetch, refund_due_clause, refund_due_minor
 from dingdan.services.payments import transactions
+from dingdan.services.payments.shapes import RefundDueQueue
 from dingdan.services.shared.common import Actor
 
 SHOWN = 10  # orders listed in the dashboard's block
@@ -34,10 +35,10 @@ def refund_difference(
     return transactions.record_refund(db, actor, number, body)
 
 
-def queue(db: Database) -> dict[str, Any]:
+def queue(db: Database) -> RefundDueQueue:
     """The orders that owe money back: how many, how much per currency, the oldest first."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RefundDueQueue:
         owed = Order.paid_minor - Order.refunded_minor - _owed()
         totals = conn.execute(
             select(Order.currency, func.count(), func.sum(owed))
