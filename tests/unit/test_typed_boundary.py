@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from dingdan.services.access import shapes as access
 from dingdan.services.after_sales import shapes as after_sales
 from dingdan.services.inventory import shapes as inventory
+from dingdan.services.invoicing import shapes as invoicing
 from dingdan.services.jobs import shapes as jobs
 from dingdan.services.messaging import shapes as messaging
 from dingdan.services.payments import shapes as payments
@@ -19,6 +20,7 @@ from dingdan.web.api.after_sales import dispute_schemas
 from dingdan.web.api.after_sales import schemas as after_sales_api
 from dingdan.web.api.catalog import schemas as catalog_api
 from dingdan.web.api.inventory import schemas as inventory_api
+from dingdan.web.api.invoicing import schemas as invoicing_api
 from dingdan.web.api.jobs import schemas as jobs_api
 from dingdan.web.api.messaging import schemas as messaging_api
 from dingdan.web.api.orders import schemas as orders_api
@@ -66,6 +68,19 @@ VIEWS: list[tuple[type, type[BaseModel]]] = [
     (payments.PayoutDifferenceView, cod_payouts_api.PayoutDifference),
     (payments.PayoutDifferences, cod_payouts_api.PayoutDifferences),
     (payments.LinePaySettingsView, linepay_api.LinePaySettings),
+    (invoicing.InvoiceView, invoicing_api.Invoice),
+    (invoicing.InvoiceList, invoicing_api.InvoiceList),
+    (invoicing.InvoiceLineView, invoicing_api.InvoiceLine),
+    (invoicing.InvoiceDetailView, invoicing_api.InvoiceDetail),
+    (invoicing.AllowanceView, invoicing_api.AllowanceOut),
+    (invoicing.AllowanceDetailView, invoicing_api.AllowanceDetail),
+    (invoicing.AllowanceList, invoicing_api.AllowanceList),
+    (invoicing.SettingsView, invoicing_api.InvoicingSettings),
+    (invoicing.TrackView, invoicing_api.Track),
+    (invoicing.TrackList, invoicing_api.TrackList),
+    (invoicing.BlankRun, invoicing_api.BlankRun),
+    (invoicing.BlankNumbers, invoicing_api.BlankNumbers),
+    (invoicing.FapiaoView, invoicing_api.FapiaoOut),
 ]
 
 COMMANDS: list[tuple[type, type[BaseModel]]] = [
@@ -95,6 +110,9 @@ COMMANDS: list[tuple[type, type[BaseModel]]] = [
     (payments.RemittedOrderIn, orders_api.RemittanceOrderIn),
     (payments.CloseIntentCommand, payments_api.CloseIntentIn),
     (payments.LinePaySettingsCommand, linepay_api.LinePaySettingsIn),
+    (invoicing.SettingsCommand, invoicing_api.InvoicingSettingsIn),
+    (invoicing.TrackCommand, invoicing_api.TrackIn),
+    (invoicing.FapiaoCommand, invoicing_api.FapiaoIn),
 ]
 
 
@@ -136,3 +154,14 @@ def test_a_body_the_command_does_not_describe_is_refused() -> None:
     # A field the TypedDict lacks would be dropped silently by the adapter: refused instead.
     with pytest.raises(TypeError):
         command(messaging.TestSendCommand, messaging_api.PreviewIn(order="DD1", subject="x"))
+
+
+def test_the_payments_and_invoicing_bodies_become_their_commands_unchanged() -> None:
+    remittance = orders_api.RemittanceIn(
+        carrier="tcat", reference="R-1", orders=[{"number": "DD1", "amount": "10.00"}]
+    )
+    assert command(payments.RemittanceCommand, remittance) == remittance.model_dump()
+    settings = invoicing_api.InvoicingSettingsIn(seller_name="茶舖", einvoice=True)
+    assert command(invoicing.SettingsCommand, settings) == settings.model_dump()
+    capture = orders_api.CaptureIn()
+    assert command(payments.CaptureCommand, capture, exclude_none=True) == {}
