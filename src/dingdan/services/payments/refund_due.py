@@ -15,7 +15,7 @@ from dingdan.db.order_tables import Order
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.orders.queries import fetch, refund_due_clause, refund_due_minor
 from dingdan.services.payments import transactions
-from dingdan.services.payments.shapes import RefundDueQueue
+from dingdan.services.payments.shapes import PaymentWithOrderView, RefundCommand, RefundDueQueue
 from dingdan.services.shared.common import Actor
 
 SHOWN = 10  # orders listed in the dashboard's block
@@ -23,7 +23,7 @@ SHOWN = 10  # orders listed in the dashboard's block
 
 def refund_difference(
     db: Database, actor: Actor, number: str, reason: str
-) -> dict[str, Any] | None:
+) -> PaymentWithOrderView | None:
     """Refund what the order owes back now (None when it owes nothing). Called after the
     change that lowered what it is owed has committed: the refund asks the provider between
     its own two transactions."""
@@ -31,8 +31,8 @@ def refund_difference(
     due, currency = refund_due_minor(order), order.currency
     if due <= 0:
         return None
-    body = {"amount": format_amount(due, currency), "reason": reason}
-    return transactions.record_refund(db, actor, number, body)
+    body: RefundCommand = {"amount": format_amount(due, currency), "reason": reason}
+    return transactions.refund(db, actor, number, body)
 
 
 def queue(db: Database) -> RefundDueQueue:

@@ -175,7 +175,8 @@ class LinePaySettingsView(TypedDict):
 
 
 # ``transactions.record_payment`` and ``record_refund`` still take a plain dict: their callers
-# (web/api/orders, web/pages/orders) hand theirs over untyped. These are what they read.
+# (web/api/orders, web/pages/orders) hand theirs over untyped (``transactions.refund`` takes
+# a RefundCommand). These are what they read.
 
 
 class PaymentCommand(TypedDict, total=False):

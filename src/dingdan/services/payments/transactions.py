@@ -50,6 +50,7 @@ from dingdan.services.payments.records import (
 )
 from dingdan.services.payments.shapes import (
     PaymentWithOrderView,
+    RefundCommand,
     RemittanceCommand,
     RemittanceView,
     RemittedOrder,
@@ -62,7 +63,10 @@ log = logging.getLogger("dingdan.payments")
 V = TypeVar("V")
 
 
-def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErrors) -> None:
+def _text(
+    value: object, field: str, max_len: int, required: bool, errors: FieldErrors
+) -> str | None:
+    """``value`` checked (an error added when it is wrong): the text, else None."""
     if value is None:
         if required:
             errors.add(field, "required")
@@ -70,6 +74,8 @@ def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErr
         errors.add(field, "too_long", max=max_len)
     else:
         check_clean(value, field, errors, multiline=field == "reason")
+        return value
+    return None
 
 
 def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -280,20 +286,40 @@ def settled_meanwhile(conn: Connection, intent: intents.Intent, order: Any) -> N
 
 
 def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``refund`` for the callers that hand a plain dict over and take one back (the orders'
+    API and pages)."""
+    return dict(_refund(db, actor, number, body))
+
+
+def refund(db: Database, actor: Actor, number: str, body: RefundCommand) -> PaymentWithOrderView:
+    """Money back to the order's payment method: an intent, the provider, the record."""
+    return _refund(db, actor, number, body)
+
+
+def _refund(
+    db: Database, actor: Actor, number: str, body: Mapping[str, object]
+) -> PaymentWithOrderView:
     errors = FieldErrors()
-    _text(body.get("reason"), "reason", 500, True, errors)
-    _text(body.get("reference"), "reference", 200, False, errors)
+    reason = _text(body.get("reason"), "reason", 500, True, errors)
+    reference = _text(body.get("reference"), "reference", 200, False, errors)
     errors.raise_if_any()
-    intent = db.write(lambda conn: _open_refund(conn, actor, number, body))
-    return dict(settle(db, intent, intents.ask(db, intent), _record_for_order, _recorded_already))
+    assert reason is not None  # required: refused above when missing
+    amount = body.get("amount")
+    intent = db.write(lambda conn: _open_refund(conn, actor, number, amount, reason, reference))
+    return settle(db, intent, intents.ask(db, intent), _record_for_order, _recorded_already)
 
 
 def _open_refund(
-    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+    conn: Connection,
+    actor: Actor,
+    number: str,
+    amount_sent: object,
+    reason: str,
+    reference: str | None,
 ) -> intents.Intent:
     order = fetch(conn, number, lock=True)
-    amount = payment_amount(body.get("amount"), order.currency)
-    return open_refund(conn, actor, order, amount, body["reason"], body.get("reference"))
+    amount = payment_amount(amount_sent, order.currency)
+    return open_refund(conn, actor, order, amount, reason, reference)
 
 
 def open_refund(
