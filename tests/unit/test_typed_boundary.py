@@ -11,16 +11,19 @@ from pydantic import BaseModel
 from dingdan.services.access import shapes as access
 from dingdan.services.after_sales import shapes as after_sales
 from dingdan.services.inventory import shapes as inventory
+from dingdan.services.invoicing import shapes as invoicing
 from dingdan.services.jobs import shapes as jobs
 from dingdan.services.messaging import shapes as messaging
 from dingdan.services.orders import shapes as orders
 from dingdan.services.shared import view_types
 from dingdan.services.shared.common import PageView
+from dingdan.services.payments import shapes as payments
 from dingdan.web.api.access import schemas as access_api
 from dingdan.web.api.after_sales import dispute_schemas
 from dingdan.web.api.after_sales import schemas as after_sales_api
 from dingdan.web.api.catalog import schemas as catalog_api
 from dingdan.web.api.inventory import schemas as inventory_api
+from dingdan.web.api.invoicing import schemas as invoicing_api
 from dingdan.web.api.jobs import schemas as jobs_api
 from dingdan.web.api.messaging import schemas as messaging_api
 from dingdan.web.api.orders import allocation_moves as allocation_moves_api
@@ -30,6 +33,11 @@ from dingdan.web.api.orders import risk as risk_api
 from dingdan.web.api.orders import schemas as orders_api
 from dingdan.web.api.orders import view_schemas as order_views_api
 from dingdan.web.api.shared import common_schemas
+from dingdan.web.api.orders import schemas as orders_api
+from dingdan.web.api.orders import view_schemas as orders_views
+from dingdan.web.api.payments import cod_payouts as cod_payouts_api
+from dingdan.web.api.payments import linepay as linepay_api
+from dingdan.web.api.payments import schemas as payments_api
 from dingdan.web.api.shared.commands import command
 
 VIEWS: list[tuple[type, type[BaseModel]]] = [
@@ -59,6 +67,30 @@ VIEWS: list[tuple[type, type[BaseModel]]] = [
     (messaging.SmsProviderView, messaging_api.SmsProvider),
     (messaging.ProvidersView, messaging_api.Providers),
     (messaging.CustomerChannelView, messaging_api.CustomerChannel),
+    (payments.PaymentView, orders_views.Payment),
+    (payments.PaymentCardView, orders_views.PaymentCard),
+    (payments.PaymentWithOrderView, orders_views.PaymentWithOrder),
+    (payments.IntentView, payments_api.PaymentIntent),
+    (payments.RemittanceView, orders_views.Remittance),
+    (payments.RemittedOrder, orders_views.RemittedOrder),
+    (payments.PayoutLineView, cod_payouts_api.PayoutLine),
+    (payments.PayoutReportView, cod_payouts_api.PayoutReport),
+    (payments.PayoutDifferenceView, cod_payouts_api.PayoutDifference),
+    (payments.PayoutDifferences, cod_payouts_api.PayoutDifferences),
+    (payments.LinePaySettingsView, linepay_api.LinePaySettings),
+    (invoicing.InvoiceView, invoicing_api.Invoice),
+    (invoicing.InvoiceList, invoicing_api.InvoiceList),
+    (invoicing.InvoiceLineView, invoicing_api.InvoiceLine),
+    (invoicing.InvoiceDetailView, invoicing_api.InvoiceDetail),
+    (invoicing.AllowanceView, invoicing_api.AllowanceOut),
+    (invoicing.AllowanceDetailView, invoicing_api.AllowanceDetail),
+    (invoicing.AllowanceList, invoicing_api.AllowanceList),
+    (invoicing.SettingsView, invoicing_api.InvoicingSettings),
+    (invoicing.TrackView, invoicing_api.Track),
+    (invoicing.TrackList, invoicing_api.TrackList),
+    (invoicing.BlankRun, invoicing_api.BlankRun),
+    (invoicing.BlankNumbers, invoicing_api.BlankNumbers),
+    (invoicing.FapiaoView, invoicing_api.FapiaoOut),
 ]
 
 COMMANDS: list[tuple[type, type[BaseModel]]] = [
@@ -80,6 +112,17 @@ COMMANDS: list[tuple[type, type[BaseModel]]] = [
     (messaging.TestSendCommand, messaging_api.TestSendIn),
     (messaging.ProvidersCommand, messaging_api.ProvidersIn),
     (messaging.CustomerChannelCommand, messaging_api.CustomerChannelIn),
+    (payments.PaymentCommand, orders_api.PaymentIn),
+    (payments.RefundCommand, orders_api.RefundIn),
+    (payments.AuthorizeCommand, orders_api.AuthorizeIn),
+    (payments.CaptureCommand, orders_api.CaptureIn),
+    (payments.RemittanceCommand, orders_api.RemittanceIn),
+    (payments.RemittedOrderIn, orders_api.RemittanceOrderIn),
+    (payments.CloseIntentCommand, payments_api.CloseIntentIn),
+    (payments.LinePaySettingsCommand, linepay_api.LinePaySettingsIn),
+    (invoicing.SettingsCommand, invoicing_api.InvoicingSettingsIn),
+    (invoicing.TrackCommand, invoicing_api.TrackIn),
+    (invoicing.FapiaoCommand, invoicing_api.FapiaoIn),
 ]
 
 
@@ -300,3 +343,14 @@ def test_a_fulfilment_body_becomes_its_command_unchanged() -> None:
         "start": "1000",
         "end": "1999",
     }
+
+
+def test_the_payments_and_invoicing_bodies_become_their_commands_unchanged() -> None:
+    remittance = orders_api.RemittanceIn(
+        carrier="tcat", reference="R-1", orders=[{"number": "DD1", "amount": "10.00"}]
+    )
+    assert command(payments.RemittanceCommand, remittance) == remittance.model_dump()
+    settings = invoicing_api.InvoicingSettingsIn(seller_name="茶舖", einvoice=True)
+    assert command(invoicing.SettingsCommand, settings) == settings.model_dump()
+    capture = orders_api.CaptureIn()
+    assert command(payments.CaptureCommand, capture, exclude_none=True) == {}

@@ -31,6 +31,7 @@ from dingdan.domain.shared.errors import (
 from dingdan.domain.shared.money import format_amount, parse_amount
 from dingdan.services.invoicing import building, issuing, queries
 from dingdan.services.invoicing import settings as invoicing_settings
+from dingdan.services.invoicing.shapes import AllowanceDetailView
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor, audit
 
@@ -71,11 +72,11 @@ def _not_voidable(number: str, status: str) -> Conflict:
 
 def void_allowance(
     db: Any, actor: Actor, invoice_number: str, allowance_number: str, reason: Any
-) -> dict[str, Any]:
+) -> AllowanceDetailView:
     """Void an issued allowance of the invoice (G0501); the allowance as it is then."""
     why = _reason(reason)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> AllowanceDetailView:
         inv = _invoice(conn, invoice_number)
         stmt = select(Allowance).where(
             Allowance.number == allowance_number, Allowance.invoice_id == inv.id
@@ -125,16 +126,19 @@ def void_allowance(
         )
         return queries.allowance_of(conn, inv, a.number)
 
-    return dict(db.write(work))
+    done: AllowanceDetailView = db.write(work)
+    return done
 
 
-def give(db: Any, actor: Actor, invoice_number: str, amount: Any, reason: Any) -> dict[str, Any]:
+def give(
+    db: Any, actor: Actor, invoice_number: str, amount: Any, reason: Any
+) -> AllowanceDetailView:
     """An allowance of ``amount`` against an issued invoice, given by a person (the right
     one after a void, a discount agreed after issue); refused beyond what the invoice has
     left. An e-invoice's allowance is whole NT$."""
     why = _reason(reason)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> AllowanceDetailView:
         cfg = invoicing_settings.read(conn)
         inv = _invoice(conn, invoice_number)
         errors = FieldErrors()
@@ -178,4 +182,5 @@ def give(db: Any, actor: Actor, invoice_number: str, amount: Any, reason: Any) -
         )
         return queries.allowance_of(conn, inv, number)
 
-    return dict(db.write(work))
+    done: AllowanceDetailView = db.write(work)
+    return done

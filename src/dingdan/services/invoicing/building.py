@@ -14,6 +14,7 @@ from dingdan.db.order_tables import Order, OrderLine
 from dingdan.db.types import utcnow
 from dingdan.domain.invoicing import documents, rules
 from dingdan.domain.orders.invoice_request import InvoiceRequest
+from dingdan.services.invoicing.shapes import SettingsView
 from dingdan.services.orders import invoice_choice
 
 SHIPPING = "運費"  # the shipping line's description (Taiwan's invoices are in Chinese)
@@ -43,7 +44,7 @@ def request_of(conn: Connection, order_id: int) -> InvoiceRequest:
     return InvoiceRequest.of(invoice_choice.current_request(conn, order_id))
 
 
-def gets_einvoice(order: Any, settings: dict[str, Any]) -> bool:
+def gets_einvoice(order: Any, settings: SettingsView) -> bool:
     """A TWD order shipped to TW, with e-invoice on (the contract)."""
     country = (order.shipping_address or {}).get("country")
     return bool(settings["einvoice"]) and order.currency == "TWD" and country == "TW"
@@ -54,7 +55,7 @@ def _nt(minor: int) -> int:
     return int(rules.nt_dollars(minor)) * 100
 
 
-def draft(conn: Connection, order: Any, settings: dict[str, Any]) -> Draft:
+def draft(conn: Connection, order: Any, settings: SettingsView) -> Draft:
     """The invoice of the order as it stands (cancelled units left out)."""
     einvoice = gets_einvoice(order, settings)
     rows = conn.execute(
@@ -139,7 +140,7 @@ def lines_of(conn: Connection, invoice_ids: list[int]) -> list[LineDraft]:
     return [LineDraft(r.description, r.quantity, r.unit_price_minor, r.amount_minor) for r in rows]
 
 
-def _party_seller(settings: dict[str, Any]) -> documents.Party:
+def _party_seller(settings: SettingsView) -> documents.Party:
     return documents.Party(
         name=settings["seller_name"],
         ubn=settings["seller_ubn"],
@@ -191,7 +192,7 @@ def _with_contact(conn: Connection, inv: Any, buyer: documents.Party) -> documen
 
 
 def einvoice_of(
-    conn: Connection, inv: Any, settings: dict[str, Any], *, for_centre: bool = False
+    conn: Connection, inv: Any, settings: SettingsView, *, for_centre: bool = False
 ) -> documents.EInvoice:
     """The issued e-invoice row as the plain value MIG and the centres are built from.
     ``for_centre``: the buyer's contact details too, and for an invoice whose number the
@@ -244,7 +245,7 @@ def allowance_of(
     number: str,
     issued_at: Any,
     lines: tuple[documents.Line, ...],
-    settings: dict[str, Any],
+    settings: SettingsView,
 ) -> documents.Allowance:
     return documents.Allowance(
         number=number,

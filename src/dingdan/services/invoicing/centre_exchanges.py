@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 from dingdan.db.einvoice_exchange_tables import EinvoiceExchange
 from dingdan.db.engine import Database
 from dingdan.db.types import utcnow
+from dingdan.services.invoicing.shapes import ExchangeView
 from dingdan.services.shared.common import iso
 
 log = logging.getLogger("dingdan.einvoice")
@@ -161,7 +162,7 @@ class Exchanges:
         return json.loads(row.answer) if row.answer else {}
 
 
-def exchanges_of(db: Database, number: str) -> list[dict[str, Any]]:
+def exchanges_of(db: Database, number: str) -> list[ExchangeView]:
     """Every exchange about one document, oldest first (for the invoice's page)."""
 
     def work(conn: Connection) -> list[Any]:

@@ -25,6 +25,7 @@ from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, Valida
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.invoicing.building import refunds_kept_off
+from dingdan.services.invoicing.shapes import FapiaoCommand, FapiaoView
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor, audit
 
@@ -44,11 +45,11 @@ COLUMNS = (
 )
 
 
-def set_request(db: Database, actor: Actor, number: str, body: Any) -> dict[str, Any]:
+def set_request(db: Database, actor: Actor, number: str, body: FapiaoCommand | None) -> FapiaoView:
     """Keep the order's fapiao request, checked (the USCC with its check character); an
     order not shipped to mainland China takes none (422), a cancelled one neither (409)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> FapiaoView:
         order = conn.execute(
             select(Order.id, Order.status, Order.shipping_address).where(Order.number == number)
         ).first()
@@ -63,13 +64,13 @@ def set_request(db: Database, actor: Actor, number: str, body: Any) -> dict[str,
             errors.add("fapiao", "required")
         errors.raise_if_any()
         assert checked is not None
-        data = {
+        data: FapiaoView = {
             "buyer_type": checked.buyer_type,
             "title": checked.title,
             "tax_id": checked.tax_id,
             "email": checked.email,
         }
-        event(conn, int(order.id), EVENT, actor.name, "Fapiao request", data)
+        event(conn, int(order.id), EVENT, actor.name, "Fapiao request", dict(data))
         audit(conn, actor, "update", "order", number, None, {"fapiao_request": True})
         return data
 

@@ -35,6 +35,7 @@ from dingdan.domain.shared.errors import Conflict, FieldError, NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.invoicing import building, numbers, pdf, proof
 from dingdan.services.invoicing import settings as invoicing_settings
+from dingdan.services.invoicing.shapes import InvoiceDetailView, SettingsView
 from dingdan.services.orders.events import event
 from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.outbox_events import emit
@@ -92,7 +93,7 @@ def issue_for_order(db: Database, order_number: str, trigger: str) -> str | None
 def create(
     conn: Connection,
     order: Any,
-    cfg: dict[str, Any],
+    cfg: SettingsView,
     d: building.Draft | None = None,
     supplement_of: int | None = None,
 ) -> int:
@@ -154,7 +155,7 @@ def numbering_centre() -> str | None:
     return of_settings(get_settings())
 
 
-def issue_number(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str | None:
+def issue_number(conn: Connection, invoice_id: int, cfg: SettingsView) -> str | None:
     """Number and issue a pending invoice now; None when no e-invoice number is left (it
     stays pending until a range is added) or when the centre assigns the number (it stays
     pending until the centre answers: services/invoicing/uploads.py)."""
@@ -202,7 +203,7 @@ def _await_centre(conn: Connection, inv: Any, centre: str) -> None:
 
 
 def numbered_by_centre(
-    conn: Connection, invoice_id: int, answer: CentreAnswer, cfg: dict[str, Any]
+    conn: Connection, invoice_id: int, answer: CentreAnswer, cfg: SettingsView
 ) -> str:
     """Keep the number and random code the centre assigned (its answer to our issue) on the
     invoice that waited for them; the invoice's upload status after it: ``uploaded`` (now
@@ -252,7 +253,7 @@ def numbered_by_centre(
     return "pending_void"
 
 
-def announce(conn: Connection, invoice_id: int, cfg: dict[str, Any]) -> str:
+def announce(conn: Connection, invoice_id: int, cfg: SettingsView) -> str:
     """What follows a number given (here, or by the centre's answer): the F0401 message
     kept, the order's event, ``invoice.issued``, the PDFs queued; the order's number."""
     inv = building.invoice_row(conn, invoice_id)
@@ -317,7 +318,7 @@ def issue_pending(db: Database) -> int:
 # Voids ----------------------------------------------------------------------------------------
 
 
-def _void(conn: Connection, inv: Any, reason: str, cfg: dict[str, Any], actor: Actor) -> None:
+def _void(conn: Connection, inv: Any, reason: str, cfg: SettingsView, actor: Actor) -> None:
     now = utcnow()
     conn.execute(
         update(Invoice)
@@ -349,15 +350,15 @@ def _void(conn: Connection, inv: Any, reason: str, cfg: dict[str, Any], actor: A
     pdf.queue(conn, building.invoice_row(conn, inv.id), cfg, actor.name)
 
 
-def _window_open(inv: Any, cfg: dict[str, Any], now: datetime) -> bool:
+def _window_open(inv: Any, cfg: SettingsView, now: datetime) -> bool:
     return inv.period is None or rules.may_void(inv.period, now, cfg["void_closing_day"])
 
 
-def void(db: Database, actor: Actor, number: str, reason: str) -> dict[str, Any]:
+def void(db: Database, actor: Actor, number: str, reason: str) -> InvoiceDetailView:
     """Void an issued invoice within the void window (its number is never used again)."""
     from dingdan.services.invoicing import queries
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> InvoiceDetailView:
         cfg = invoicing_settings.read(conn)
         inv = conn.execute(select(Invoice).where(Invoice.number == number)).first()
         if inv is None:
@@ -404,7 +405,7 @@ def give_allowance(
     amount_minor: int,
     source: str,
     reason: str,
-    cfg: dict[str, Any],
+    cfg: SettingsView,
     actor: Actor = SYSTEM,
 ) -> str | None:
     """An allowance of ``amount_minor`` (capped at what the invoice has left) against an
@@ -484,7 +485,7 @@ def _give_down(
     amount: int,
     source: str,
     reason: str,
-    cfg: dict[str, Any],
+    cfg: SettingsView,
 ) -> None:
     """Allowances for ``amount`` against the issued invoices, the newest first, each up to
     what it has left (keyed ``source``, ``source#1``, ...)."""
@@ -554,7 +555,7 @@ def on_order_changed(db: Database, order_number: str, source: str, cancelled: bo
     db.write(work)
 
 
-def _cancel(conn: Connection, main: Any, source: str, cfg: dict[str, Any]) -> None:
+def _cancel(conn: Connection, main: Any, source: str, cfg: SettingsView) -> None:
     """Each invoice voided while it may be, else an allowance for all it has left."""
     now = utcnow()
     for i, inv in enumerate(reversed(_family(conn, main))):
@@ -566,7 +567,7 @@ def _cancel(conn: Connection, main: Any, source: str, cfg: dict[str, Any]) -> No
                 give_allowance(conn, inv, left, f"{source}#{i}" if i else source, "訂單取消", cfg)
 
 
-def _reconcile(conn: Connection, order: Any, main: Any, source: str, cfg: dict[str, Any]) -> None:
+def _reconcile(conn: Connection, order: Any, main: Any, source: str, cfg: SettingsView) -> None:
     """Bring the invoices to the order as it stands (see on_order_changed)."""
     d = building.draft(conn, order, cfg)
     invoices = _family(conn, main)

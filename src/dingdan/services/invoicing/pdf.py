@@ -16,6 +16,7 @@ from dingdan.db.invoice_tables import Allowance, InvoiceLine
 from dingdan.db.order_tables import Order
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
+from dingdan.services.invoicing.shapes import SettingsView
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor, audit
 
@@ -79,7 +80,7 @@ dl { margin: 0; } dt { color: #555; font-size: 8.5pt; } dd { margin: 0 0 2mm; }
 )
 
 
-def invoice_html(conn: Connection, inv: Any, settings: dict[str, Any]) -> str:
+def invoice_html(conn: Connection, inv: Any, settings: SettingsView) -> str:
     cur = inv.currency
     lines = conn.execute(
         select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.sequence)
@@ -123,7 +124,7 @@ def invoice_html(conn: Connection, inv: Any, settings: dict[str, Any]) -> str:
     )
 
 
-def queue(conn: Connection, inv: Any, settings: dict[str, Any], actor: str) -> None:
+def queue(conn: Connection, inv: Any, settings: SettingsView, actor: str) -> None:
     """The invoice's PDF, for the worker to render (a voided invoice's again, marked void)."""
     order_number = conn.execute(select(Order.number).where(Order.id == inv.order_id)).scalar_one()
     conn.execute(

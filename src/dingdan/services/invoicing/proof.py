@@ -23,6 +23,7 @@ from dingdan.db.engine import Database
 from dingdan.domain.invoicing import proof, qr
 from dingdan.domain.invoicing.documents import EInvoice
 from dingdan.domain.shared.errors import Conflict, NotFound
+from dingdan.services.invoicing.shapes import SettingsView
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.documents import html_to_pdf
@@ -133,7 +134,7 @@ def render_proof(
 KIND = "einvoice_proof"
 
 
-def queue(conn: Connection, inv: Any, settings: dict[str, Any], actor: str) -> None:
+def queue(conn: Connection, inv: Any, settings: SettingsView, actor: str) -> None:
     """The proof of a newly issued e-invoice, for the worker to render into the documents
     store (services/shared/documents.py), as the A4 PDF is: only where paper is wanted (a
     printed B2C invoice, or B2B), and only once the seller's QR key is set (without it the

@@ -12,10 +12,18 @@ from dingdan.db.invoice_tables import Allowance, Invoice, InvoiceLine
 from dingdan.db.order_tables import Order
 from dingdan.domain.shared.errors import NotFound
 from dingdan.domain.shared.money import format_amount
+from dingdan.services.invoicing.shapes import (
+    AllowanceDetailView,
+    AllowanceList,
+    AllowanceView,
+    InvoiceDetailView,
+    InvoiceList,
+    InvoiceView,
+)
 from dingdan.services.shared.common import Actor, audit, iso
 
 
-def invoice_view(inv: Any, supplement_of: str | None = None) -> dict[str, Any]:
+def invoice_view(inv: Any, supplement_of: str | None = None) -> InvoiceView:
     """``supplement_of``: the number of the invoice a supplementary one adds to."""
     return {
         "number": inv.number,
@@ -44,7 +52,7 @@ def invoice_view(inv: Any, supplement_of: str | None = None) -> dict[str, Any]:
     }
 
 
-def allowance_view(a: Any, currency: str) -> dict[str, Any]:
+def allowance_view(a: Any, currency: str) -> AllowanceView:
     return {
         "number": a.number,
         "amount": format_amount(a.amount_minor, currency),
@@ -59,7 +67,7 @@ def allowance_view(a: Any, currency: str) -> dict[str, Any]:
     }
 
 
-def allowance_of(conn: Connection, inv: Any, number: str) -> dict[str, Any]:
+def allowance_of(conn: Connection, inv: Any, number: str) -> AllowanceDetailView:
     """One allowance of the invoice ``inv``, with the invoice's number."""
     a = conn.execute(
         select(Allowance).where(Allowance.number == number, Allowance.invoice_id == inv.id)
@@ -74,14 +82,14 @@ def _by_number(conn: Connection, number: str) -> Any:
     return inv
 
 
-def _allowances(conn: Connection, inv: Any) -> list[dict[str, Any]]:
+def _allowances(conn: Connection, inv: Any) -> list[AllowanceView]:
     rows = conn.execute(
         select(Allowance).where(Allowance.invoice_id == inv.id).order_by(Allowance.id)
     ).all()
     return [allowance_view(a, inv.currency) for a in rows]
 
 
-def invoice_detail(conn: Connection, number: str) -> dict[str, Any]:
+def invoice_detail(conn: Connection, number: str) -> InvoiceDetailView:
     inv = _by_number(conn, number)
     lines = conn.execute(
         select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.sequence)
@@ -113,7 +121,7 @@ def _seen(conn: Connection, actor: Actor, number: str, what: str = "view") -> No
     audit(conn, actor, what, "invoice", number)
 
 
-def order_invoices(db: Database, actor: Actor, order_number: str) -> dict[str, Any]:
+def order_invoices(db: Database, actor: Actor, order_number: str) -> InvoiceList:
     """The order's invoices, oldest first; the numbered ones' views audited (an order
     without any costs a read only)."""
 
@@ -140,11 +148,11 @@ def order_invoices(db: Database, actor: Actor, order_number: str) -> dict[str, A
     return {"items": [invoice_view(inv, numbers.get(inv.supplement_of)) for inv in rows]}
 
 
-def order_allowances(db: Database, order_number: str) -> dict[str, list[dict[str, Any]]]:
+def order_allowances(db: Database, order_number: str) -> dict[str, list[AllowanceView]]:
     """The allowances of the order's invoices, by invoice number, oldest first (for the
     order's invoices panel; the invoices' reads are audited by ``order_invoices``)."""
 
-    def read(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    def read(conn: Connection) -> dict[str, list[AllowanceView]]:
         rows = conn.execute(
             select(Allowance, Invoice.number.label("invoice_number"), Invoice.currency)
             .join(Invoice, Invoice.id == Allowance.invoice_id)
@@ -152,7 +160,7 @@ def order_allowances(db: Database, order_number: str) -> dict[str, list[dict[str
             .where(Order.number == order_number)
             .order_by(Allowance.id)
         ).all()
-        out: dict[str, list[dict[str, Any]]] = {}
+        out: dict[str, list[AllowanceView]] = {}
         for r in rows:
             out.setdefault(r.invoice_number, []).append(allowance_view(r, r.currency))
         return out
@@ -160,8 +168,8 @@ def order_allowances(db: Database, order_number: str) -> dict[str, list[dict[str
     return db.read(read)
 
 
-def get_invoice(db: Database, actor: Actor, number: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def get_invoice(db: Database, actor: Actor, number: str) -> InvoiceDetailView:
+    def work(conn: Connection) -> InvoiceDetailView:
         out = invoice_detail(conn, number)
         _seen(conn, actor, number)
         return out
@@ -169,8 +177,8 @@ def get_invoice(db: Database, actor: Actor, number: str) -> dict[str, Any]:
     return db.write(work)
 
 
-def allowances(db: Database, actor: Actor, number: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def allowances(db: Database, actor: Actor, number: str) -> AllowanceList:
+    def work(conn: Connection) -> AllowanceList:
         inv = _by_number(conn, number)
         _seen(conn, actor, number)
         return {"items": _allowances(conn, inv)}

@@ -9,7 +9,7 @@ want of numbers (services/invoicing/issuing.py).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, and_, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +22,15 @@ from dingdan.domain.invoicing import mig, rules
 from dingdan.domain.shared.business_ids import is_valid_tw_ubn
 from dingdan.domain.shared.errors import Conflict, FieldError, FieldErrors, ValidationFailed
 from dingdan.domain.shared.text import check_clean
+from dingdan.services.invoicing.shapes import (
+    BlankNumbers,
+    BlankRun,
+    SettingsCommand,
+    SettingsView,
+    TrackCommand,
+    TrackList,
+    TrackView,
+)
 from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.outbox_events import emit
 
@@ -30,7 +39,7 @@ ISSUE_ON = ("payment", "shipment")
 _TEXT_FIELDS = {"seller_name": 200, "seller_address": 300, "seller_phone": 40, "seller_email": 254}
 
 
-def defaults() -> dict[str, Any]:
+def defaults() -> SettingsView:
     return {
         "seller_name": "",
         "seller_ubn": None,
@@ -44,22 +53,23 @@ def defaults() -> dict[str, Any]:
     }
 
 
-def read(conn: Connection) -> dict[str, Any]:
+def read(conn: Connection) -> SettingsView:
     stored = conn.execute(select(Setting.value).where(Setting.key == SETTING_KEY)).scalar()
     out = defaults()
     if isinstance(stored, dict):
-        out.update({k: v for k, v in stored.items() if k in out})
+        # What ``put`` stored, every field checked by ``_check`` on its way in.
+        out = cast(SettingsView, {**out, **{k: v for k, v in stored.items() if k in out}})
         out["configured"] = True
     return out
 
 
-def get(db: Database) -> dict[str, Any]:
+def get(db: Database) -> SettingsView:
     return db.read(read)
 
 
-def _check(body: dict[str, Any]) -> dict[str, Any]:
+def _check(body: SettingsCommand) -> dict[str, Any]:
     errors = FieldErrors()
-    out = defaults()
+    out: dict[str, Any] = dict(defaults())
     for key, most in _TEXT_FIELDS.items():
         value = body.get(key)
         if value is None:
@@ -95,11 +105,11 @@ def _check(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def put(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def put(db: Database, actor: Actor, body: SettingsCommand) -> SettingsView:
     value = _check(body)
 
-    def work(conn: Connection) -> dict[str, Any]:
-        before = read(conn)
+    def work(conn: Connection) -> SettingsView:
+        before: dict[str, Any] = dict(read(conn))
         stmt = (postgresql if db.dialect == "postgresql" else sqlite).insert(Setting)
         conn.execute(
             stmt.values(key=SETTING_KEY, value=value, updated_at=utcnow()).on_conflict_do_update(
@@ -116,7 +126,7 @@ def put(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
 # Number ranges --------------------------------------------------------------------------------
 
 
-def track_view(t: Any) -> dict[str, Any]:
+def track_view(t: Any) -> TrackView:
     size = t.end_no - t.start_no + 1
     return {
         "id": str(t.id),
@@ -131,15 +141,15 @@ def track_view(t: Any) -> dict[str, Any]:
     }
 
 
-def add_track(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def add_track(db: Database, actor: Actor, body: TrackCommand) -> TrackView:
     """A range as the tax platform assigned it; one overlapping another of the same prefix
     and period is a 409 conflict."""
-    track = rules.check_track(body)
+    track = rules.check_track(dict(body))
 
     return db.write(lambda conn: _insert_track(conn, actor, track))
 
 
-def _insert_track(conn: Connection, actor: Actor, track: rules.TrackInput) -> dict[str, Any]:
+def _insert_track(conn: Connection, actor: Actor, track: rules.TrackInput) -> TrackView:
     overlap = conn.execute(
         select(EInvoiceTrack.id).where(
             EInvoiceTrack.period == track.period,
@@ -171,8 +181,8 @@ def _insert_track(conn: Connection, actor: Actor, track: rules.TrackInput) -> di
     return view
 
 
-def list_tracks(db: Database, period: str | None = None) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def list_tracks(db: Database, period: str | None = None) -> TrackList:
+    def work(conn: Connection) -> TrackList:
         stmt = select(EInvoiceTrack).order_by(
             EInvoiceTrack.period.desc(), EInvoiceTrack.prefix, EInvoiceTrack.start_no
         )
@@ -233,7 +243,7 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
     return out
 
 
-def import_tracks(db: Database, actor: Actor, text: str) -> dict[str, Any]:
+def import_tracks(db: Database, actor: Actor, text: str) -> TrackList:
     """Every range of the file, all or none (one transaction): a bad row is refused on its
     row (``rows[2].start``), an overlap is 409 as for one range."""
     bodies = _csv_rows(text)
@@ -247,7 +257,7 @@ def import_tracks(db: Database, actor: Actor, text: str) -> dict[str, Any]:
                 errors.add(f"rows[{i}].{e.field}", e.code, **e.params)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TrackList:
         return {"items": [_insert_track(conn, actor, t) for t in tracks]}
 
     return db.write(work)
@@ -271,7 +281,7 @@ def _numbered_by(conn: Connection, period: str) -> str | None:
     )
 
 
-def blank_numbers(db: Database, period: str) -> dict[str, Any]:
+def blank_numbers(db: Database, period: str) -> BlankNumbers:
     """The numbers of ``period``'s ranges never issued (each range's ``next``..``end``): what
     is reported as blank (E0402) once the period has closed. Numbers are taken in order and
     a void keeps its number, so a range's unused numbers are always its tail. A period whose
@@ -280,7 +290,7 @@ def blank_numbers(db: Database, period: str) -> dict[str, Any]:
     if not isinstance(period, str) or rules.PERIOD.fullmatch(period) is None:
         raise ValidationFailed.on("period", "invalid_einvoice_period")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> BlankNumbers:
         centre = _numbered_by(conn, period)
         if centre is not None:
             return {"period": period, "items": [], "total": 0, "numbered_by": centre}
@@ -289,7 +299,7 @@ def blank_numbers(db: Database, period: str) -> dict[str, Any]:
             .where(EInvoiceTrack.period == period)
             .order_by(EInvoiceTrack.prefix, EInvoiceTrack.start_no)
         ).all()
-        items = [
+        items: list[BlankRun] = [
             {
                 "prefix": t.prefix,
                 "start": f"{t.next_no:08d}",
@@ -318,8 +328,8 @@ def blank_numbers_mig(db: Database, period: str, prefix: str) -> bytes:
                 FieldError.of("period", "einvoice_blanks_at_centre", centre=found["numbered_by"])
             ],
         )
-    cfg = get(db)
-    if not cfg.get("seller_ubn"):
+    ubn = get(db)["seller_ubn"]
+    if not ubn:
         raise ValidationFailed.on("seller_ubn", "required")
     runs = [(int(i["start"]), int(i["end"])) for i in found["items"] if i["prefix"] == prefix]
-    return mig.e0402(cfg["seller_ubn"], period, prefix, runs)
+    return mig.e0402(ubn, period, prefix, runs)

@@ -28,6 +28,7 @@ from dingdan.db.invoice_tables import Allowance, Invoice
 from dingdan.domain.invoicing.centres import Centre, CentreAnswer
 from dingdan.services.invoicing import building
 from dingdan.services.invoicing import settings as invoicing_settings
+from dingdan.services.invoicing.shapes import SettingsView
 
 log = logging.getLogger("dingdan.invoicing")
 BATCH = 50
@@ -57,9 +58,7 @@ def _ask(call: Callable[[], CentreAnswer]) -> CentreAnswer:
         return CentreAnswer(ok=False, message=str(exc)[:500], retryable=True)
 
 
-def _record(
-    db: Database, row: Any, status: str, error: str | None, table: Any = Invoice
-) -> None:
+def _record(db: Database, row: Any, status: str, error: str | None, table: Any = Invoice) -> None:
     """An invoice's (or an allowance's) upload state, only over the state read: one voided
     meanwhile is sent again next round (answered from the exchange log) and then voided."""
     db.write(
@@ -71,7 +70,7 @@ def _record(
     )
 
 
-def _upload_invoice(db: Database, centre: Centre, inv: Any, cfg: dict[str, Any]) -> str:
+def _upload_invoice(db: Database, centre: Centre, inv: Any, cfg: SettingsView) -> str:
     """The invoice's pending document(s): its issue, then (voided) its void. An invoice
     whose number the centre assigns is issued first, and numbered from the answer."""
     if inv.number is None:
@@ -116,7 +115,7 @@ def _ever_sent(db: Database, centre: Centre, key: str, operation: str = "issue")
 
 
 def _numbered_by_centre(
-    db: Database, centre: Centre, inv: Any, cfg: dict[str, Any]
+    db: Database, centre: Centre, inv: Any, cfg: SettingsView
 ) -> tuple[str, Any]:
     """Issue at the centre an invoice that waits for the centre's number, under our key,
     and keep the number and random code it answers: the invoice becomes ``issued`` (or,
@@ -143,7 +142,7 @@ def _record_allowance(db: Database, a: Any, status: str, error: str | None) -> N
     _record(db, a, status, error, Allowance)
 
 
-def _upload_allowance(db: Database, centre: Centre, a: Any, cfg: dict[str, Any]) -> str:
+def _upload_allowance(db: Database, centre: Centre, a: Any, cfg: SettingsView) -> str:
     """The allowance's pending document(s): the allowance (G0401), then, voided, its void
     (G0501). Voided before the centre ever heard of it: nothing to send."""
     if a.upload_status == "pending":
@@ -215,7 +214,7 @@ def upload_pending(db: Database, centre: Centre | None = None) -> int:
     return done
 
 
-def _allowance_doc(conn: Connection, a: Any, cfg: dict[str, Any]) -> Any:
+def _allowance_doc(conn: Connection, a: Any, cfg: SettingsView) -> Any:
     from decimal import Decimal
 
     from dingdan.db.invoice_tables import AllowanceLine

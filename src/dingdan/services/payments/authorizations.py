@@ -28,10 +28,16 @@ from dingdan.services.payments.records import (
     record_paid,
     take,
 )
+from dingdan.services.payments.shapes import (
+    AuthorizeCommand,
+    CaptureCommand,
+    PaymentView,
+    PaymentWithOrderView,
+)
 from dingdan.services.shared.common import Actor
 
 
-def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def authorize(db: Database, actor: Actor, number: str, body: AuthorizeCommand) -> PaymentView:
     """Hold money with the provider; it counts in ``paid`` only when captured."""
     gateway = provider(body.get("provider"))
 
@@ -59,12 +65,15 @@ def authorize(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> 
         )
 
     intent = db.write(first)
-    return transactions.settle_intent(db, intent, intents.ask(db, intent))
+    answer = intents.ask(db, intent)
+    return transactions.settle(
+        db, intent, answer, _record_authorization, transactions.settled_meanwhile
+    )
 
 
 def _record_authorization(
     conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
-) -> tuple[dict[str, Any], int]:
+) -> tuple[PaymentView, int]:
     if order.status != "open":
         raise InvalidTransition(detail=f"Order {order.number} is {order.status}.")
     pid = insert_payment(
@@ -131,12 +140,14 @@ def _move_authorization(conn: Connection, auth_id: int, before: str, after: str)
         raise InvalidTransition(detail=f"Authorization {auth_id} is no longer {before}.")
 
 
-def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def capture(
+    db: Database, actor: Actor, payment_id: str, body: CaptureCommand
+) -> PaymentWithOrderView:
     def first(conn: Connection) -> intents.Intent:
         auth, order = _authorization(conn, payment_id)
         amount = auth.amount_minor
-        if body.get("amount") is not None:
-            amount = payment_amount(body["amount"], order.currency)
+        if (sent := body.get("amount")) is not None:
+            amount = payment_amount(sent, order.currency)
             if amount > auth.amount_minor:
                 raise ValidationFailed.on("amount", "exceeds_authorized")
         pending = intents.pending_total(conn, order.id, "payment")
@@ -160,12 +171,13 @@ def capture(db: Database, actor: Actor, payment_id: str, body: dict[str, Any]) -
         )
 
     intent = db.write(first)
-    return transactions.settle_intent(db, intent, intents.ask(db, intent))
+    answer = intents.ask(db, intent)
+    return transactions.settle(db, intent, answer, _record_capture, transactions.settled_meanwhile)
 
 
 def _record_capture(
     conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
-) -> tuple[dict[str, Any], int]:
+) -> tuple[PaymentWithOrderView, int]:
     _move_authorization(conn, intent.details["authorization"], "capturing", "captured")
     take(conn, order, intent.amount)
     pid = insert_payment(
@@ -181,7 +193,7 @@ def _record_capture(
     return record_paid(conn, intent.actor, order, pid, intent.amount, answer.reference), pid
 
 
-def void(db: Database, actor: Actor, payment_id: str) -> dict[str, Any]:
+def void(db: Database, actor: Actor, payment_id: str) -> PaymentView:
     def first(conn: Connection) -> intents.Intent:
         auth, order = _authorization(conn, payment_id)
         _move_authorization(conn, auth.id, "authorized", "voiding")
@@ -199,12 +211,13 @@ def void(db: Database, actor: Actor, payment_id: str) -> dict[str, Any]:
         )
 
     intent = db.write(first)
-    return transactions.settle_intent(db, intent, intents.ask(db, intent))
+    answer = intents.ask(db, intent)
+    return transactions.settle(db, intent, answer, _record_void, transactions.settled_meanwhile)
 
 
 def _record_void(
     conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
-) -> tuple[dict[str, Any], int]:
+) -> tuple[PaymentView, int]:
     auth_id = intent.details["authorization"]
     _move_authorization(conn, auth_id, "voiding", "voided")
     event(conn, order.id, "voided", intent.actor.name, f"Authorization {auth_id} voided")

@@ -34,6 +34,12 @@ from dingdan.db.order_tables import Order
 from dingdan.domain.shared.errors import Conflict, FieldErrors, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.catalog import imports
+from dingdan.services.payments.shapes import (
+    PayoutDifferences,
+    PayoutDifferenceView,
+    PayoutLineView,
+    PayoutReportView,
+)
 from dingdan.services.payments.transactions import settle_cod
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -131,7 +137,7 @@ def _outcome(conn: Connection, line: dict[str, Any], parcel: Any, order: Any) ->
 
 def _settle_line(
     conn: Connection, actor: Actor, reference: str, line: dict[str, Any]
-) -> dict[str, Any]:
+) -> PayoutLineView:
     parcel = _parcel(conn, line)
     order = None
     if parcel is not None:
@@ -167,7 +173,7 @@ def _settle_line(
 
 def import_report(
     db: Database, actor: Actor, filename: Any, data: bytes, reference: Any = None
-) -> dict[str, Any]:
+) -> PayoutReportView:
     """The report's rows matched and the matching ones paid, in one transaction: ``reference``
     (default: the file's name) names the payments and the report, imported once."""
     rows = imports.read_upload(filename, data)
@@ -178,7 +184,7 @@ def import_report(
     if len(ref) > 200 or any(ord(ch) < 32 for ch in ref):
         raise ValidationFailed.on("reference", "too_long", max=200)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PayoutReportView:
         seen = conn.execute(select(CodPayoutLine.id).where(CodPayoutLine.report == ref)).first()
         if seen is not None:
             raise Conflict(detail=f"The COD payout report {ref!r} was imported before.")
@@ -192,10 +198,10 @@ def import_report(
             "lines": done,
         }
 
-    return db.write(work)  # type: ignore[no-any-return]
+    return db.write(work)
 
 
-def differences(db: Database, limit: int = 500) -> dict[str, Any]:
+def differences(db: Database, limit: int = 500) -> PayoutDifferences:
     """Lines of the imported reports that paid nothing, newest first."""
 
     def work(conn: Connection) -> list[Any]:
@@ -209,7 +215,7 @@ def differences(db: Database, limit: int = 500) -> dict[str, Any]:
             ).all()
         )
 
-    items = [
+    items: list[PayoutDifferenceView] = [
         {
             "report": r.report,
             "row": r.row,

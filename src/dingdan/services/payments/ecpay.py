@@ -60,6 +60,7 @@ from dingdan.services.payments.records import (
     record_paid,
     take,
 )
+from dingdan.services.payments.shapes import CheckoutForm, EcpayTradeView, PayView
 from dingdan.services.shared.common import Actor, iso
 
 __all__ = [
@@ -82,7 +83,7 @@ PROVIDERS[CODE] = PROVIDER
 # ---- the checkout --------------------------------------------------------------------------
 
 
-def _trade_view(t: Any) -> dict[str, Any]:
+def _trade_view(t: Any) -> EcpayTradeView:
     return {
         "merchant_trade_no": t.merchant_trade_no,
         "choice": t.choice,
@@ -97,7 +98,7 @@ def _trade_view(t: Any) -> dict[str, Any]:
     }
 
 
-def waiting_of(conn: Connection, order_id: int) -> dict[str, Any] | None:
+def waiting_of(conn: Connection, order_id: int) -> EcpayTradeView | None:
     """The order's latest ATM account or CVS code still waiting for the money."""
     row = conn.execute(
         select(EcpayTrade)
@@ -108,13 +109,13 @@ def waiting_of(conn: Connection, order_id: int) -> dict[str, Any] | None:
     return None if row is None else _trade_view(row)
 
 
-def pay_view(db: Database, token: str) -> dict[str, Any]:
+def pay_view(db: Database, token: str) -> PayView:
     """What the pay page shows: the order's number, what is due, whether it is paid, the
     account or code given, and whether ECPay can take the payment."""
 
     on = config(db) is not None
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PayView:
         order = order_by_token(conn, token)
         due = max(0, order.total_minor - order.paid_minor)
         return {
@@ -135,7 +136,7 @@ def pay_view(db: Database, token: str) -> dict[str, Any]:
 
 def start_checkout(
     db: Database, token: str, choice: str, now: datetime | None = None
-) -> dict[str, Any]:
+) -> CheckoutForm:
     """A new attempt at paying what the order owes through ECPay: ``{"action", "fields"}``,
     the signed form the customer's browser posts to ECPay."""
     cfg = configured(db)
@@ -145,7 +146,7 @@ def start_checkout(
     key, iv = hash_keys(db)
     base = get_settings().public_base_url()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CheckoutForm:
         order = order_by_token(conn, token, lock=True)
         if order.status == "cancelled":
             raise InvalidTransition(detail=f"Order {order.number} is cancelled.")
@@ -400,9 +401,7 @@ def _recorded_by_intent(
     if intent.kind != "payment" or not intent.reference:
         return
     trade = conn.execute(
-        select(EcpayTrade)
-        .where(EcpayTrade.merchant_trade_no == intent.reference)
-        .with_for_update()
+        select(EcpayTrade).where(EcpayTrade.merchant_trade_no == intent.reference).with_for_update()
     ).first()
     form = paid_form(conn, intent.reference, intent.amount)
     if trade is None or form is None:

@@ -23,12 +23,13 @@ from dingdan.domain.shared.text import check_clean
 from dingdan.services.orders.audit import audit_order
 from dingdan.services.orders.events import event
 from dingdan.services.payments import intents, transactions
+from dingdan.services.payments.shapes import CloseIntentCommand, IntentView
 from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, iso, page_of
 
 STATUSES = ("pending", "succeeded", "failed", "attention", "resolved")
 
 
-def intent_view(row: Any, number: str) -> dict[str, Any]:
+def intent_view(row: Any, number: str) -> IntentView:
     return {
         "id": str(row.id),
         "order": number,
@@ -73,13 +74,13 @@ def list_intents(
     return db.read(work)
 
 
-def _get(conn: Connection, intent_id: str) -> dict[str, Any]:
+def _get(conn: Connection, intent_id: str) -> IntentView:
     intent, _ = intents.by_id(conn, intent_id)
     row = conn.execute(select(PaymentAttempt).where(PaymentAttempt.id == intent.id)).one()
     return intent_view(row, intent.order_number)
 
 
-def record_again(db: Database, actor: Actor, intent_id: str) -> dict[str, Any]:
+def record_again(db: Database, actor: Actor, intent_id: str) -> IntentView:
     """An ``attention`` intent asked about again (same key) and recorded, now that staff have
     put the order right; refused again, it stays ``attention`` (the error says why)."""
 
@@ -107,7 +108,7 @@ def record_again(db: Database, actor: Actor, intent_id: str) -> dict[str, Any]:
     return db.read(lambda conn: _get(conn, intent_id))
 
 
-def close(db: Database, actor: Actor, intent_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def close(db: Database, actor: Actor, intent_id: str, body: CloseIntentCommand) -> IntentView:
     """An ``attention`` intent settled by hand (refunded at the provider, written off):
     ``resolved``, with who closed it and the note, in the order's timeline and audit."""
     note = body.get("note")
@@ -118,7 +119,7 @@ def close(db: Database, actor: Actor, intent_id: str, body: dict[str, Any]) -> d
         check_clean(note, "note", errors, multiline=True)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> IntentView:
         intent, status = intents.by_id(conn, intent_id, lock=True)
         if status != "attention":
             raise InvalidTransition(detail=f"Payment intent {intent_id} is {status}.")

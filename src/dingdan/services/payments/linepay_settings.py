@@ -20,6 +20,7 @@ from dingdan.db.types import utcnow
 from dingdan.domain.payments import linepay as lp
 from dingdan.domain.shared.errors import FieldErrors
 from dingdan.domain.shared.text import check_clean
+from dingdan.services.payments.shapes import LinePaySettingsCommand, LinePaySettingsView
 from dingdan.services.shared.common import Actor, audit
 
 KEY = "linepay"
@@ -70,7 +71,7 @@ def channel_secret(conn: Connection) -> str:
     return str(stored) if stored else LinePayEnv().channel_secret.get_secret_value()
 
 
-def settings_view(conn: Connection) -> dict[str, Any]:
+def settings_view(conn: Connection) -> LinePaySettingsView:
     ch = channel(conn)
     return {
         "channel_id": ch.channel_id,
@@ -80,11 +81,11 @@ def settings_view(conn: Connection) -> dict[str, Any]:
     }
 
 
-def get_settings_view(db: Database) -> dict[str, Any]:
+def get_settings_view(db: Database) -> LinePaySettingsView:
     return db.read(settings_view)
 
 
-def put_settings(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def put_settings(db: Database, actor: Actor, body: LinePaySettingsCommand) -> LinePaySettingsView:
     """Set the channel; a secret left out or sent as "••••" is kept."""
     errors = FieldErrors()
     for field in ("channel_id", "channel_secret", "api_base"):
@@ -98,7 +99,7 @@ def put_settings(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, 
         errors.add("api_base", "invalid", reason="an http(s) address")
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> LinePaySettingsView:
         before = _stored(conn)
         secret = body.get("channel_secret")
         value = {

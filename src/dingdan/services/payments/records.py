@@ -21,6 +21,7 @@ from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch, view
 from dingdan.services.payments import intents
 from dingdan.services.payments.providers import ProviderResult, provider_of_record
+from dingdan.services.payments.shapes import PaymentCardView, PaymentView, PaymentWithOrderView
 from dingdan.services.shared.common import Actor, iso
 from dingdan.services.shared.outbox_events import emit
 
@@ -41,7 +42,7 @@ def payment_amount(value: Any, currency: str) -> int:
     return parse_amount(value, currency, "amount", allow_zero=False)
 
 
-def payment_view(p: Any, currency: str) -> dict[str, Any]:
+def payment_view(p: Any, currency: str) -> PaymentView:
     return {
         "id": str(p.id),
         "kind": p.kind,
@@ -58,7 +59,7 @@ def payment_view(p: Any, currency: str) -> dict[str, Any]:
     }
 
 
-def _card_view(p: Any) -> dict[str, Any] | None:
+def _card_view(p: Any) -> PaymentCardView | None:
     last4, country = getattr(p, "card_last4", None), getattr(p, "card_country", None)
     fingerprint = getattr(p, "card_fingerprint", None)
     if not (last4 or country or fingerprint):
@@ -128,7 +129,7 @@ def insert_payment(
 
 def record_paid(
     conn: Connection, actor: Actor, order: Any, pid: int, amount: int, reference: str | None
-) -> dict[str, Any]:
+) -> PaymentWithOrderView:
     refresh_order(conn, order.id)
     shown = format_amount(amount, order.currency)
     event(
@@ -142,6 +143,11 @@ def record_paid(
     emit(conn, "order.paid", {"number": order.number, "amount": shown, "payment_id": str(pid)})
     audit_order(conn, actor, "payment", order, amount=shown, payment_id=str(pid))
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()
+    return with_order(conn, row, order)
+
+
+def with_order(conn: Connection, row: Any, order: Any) -> PaymentWithOrderView:
+    """The payment ``row`` of ``order``, with the order as it is now."""
     return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
 
 
@@ -169,6 +175,23 @@ def refund_in(
     method: str | None = None,
     answer: ProviderResult | None = None,
 ) -> dict[str, Any]:
+    """``refunded`` as a plain dict, for the recorders that answer it as their untyped view
+    (an exchange's difference, ``services/after_sales/return_settlement.py``)."""
+    done = refunded(conn, actor, order, amount, reason, reference, method=method, answer=answer)
+    return dict(done)
+
+
+def refunded(
+    conn: Connection,
+    actor: Actor,
+    order: Any,
+    amount: int,
+    reason: str,
+    reference: str | None,
+    *,
+    method: str | None = None,
+    answer: ProviderResult | None = None,
+) -> PaymentWithOrderView:
     """A refund inside the caller's transaction (returns, disputes and exchanges use it too).
     ``method`` other than the order's (store credit) moves no money through the payment
     provider; otherwise ``answer`` is the provider's, asked before this transaction."""
@@ -219,4 +242,4 @@ def refund_in(
     )
     audit_order(conn, actor, "refund", order, amount=shown, reason=reason)
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()
-    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
+    return with_order(conn, row, order)

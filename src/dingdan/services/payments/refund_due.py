@@ -15,6 +15,7 @@ from dingdan.db.order_tables import Order
 from dingdan.domain.shared.money import format_amount
 from dingdan.services.orders.queries import fetch, refund_due_clause, refund_due_minor
 from dingdan.services.payments import transactions
+from dingdan.services.payments.shapes import PaymentWithOrderView, RefundCommand, RefundDueQueue
 from dingdan.services.shared.common import Actor
 
 SHOWN = 10  # orders listed in the dashboard's block
@@ -22,7 +23,7 @@ SHOWN = 10  # orders listed in the dashboard's block
 
 def refund_difference(
     db: Database, actor: Actor, number: str, reason: str
-) -> dict[str, Any] | None:
+) -> PaymentWithOrderView | None:
     """Refund what the order owes back now (None when it owes nothing). Called after the
     change that lowered what it is owed has committed: the refund asks the provider between
     its own two transactions."""
@@ -30,14 +31,14 @@ def refund_difference(
     due, currency = refund_due_minor(order), order.currency
     if due <= 0:
         return None
-    body = {"amount": format_amount(due, currency), "reason": reason}
-    return transactions.record_refund(db, actor, number, body)
+    body: RefundCommand = {"amount": format_amount(due, currency), "reason": reason}
+    return transactions.refund(db, actor, number, body)
 
 
-def queue(db: Database) -> dict[str, Any]:
+def queue(db: Database) -> RefundDueQueue:
     """The orders that owe money back: how many, how much per currency, the oldest first."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RefundDueQueue:
         owed = Order.paid_minor - Order.refunded_minor - _owed()
         totals = conn.execute(
             select(Order.currency, func.count(), func.sum(owed))

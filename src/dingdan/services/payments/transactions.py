@@ -7,8 +7,8 @@ the provider asked in between with none open (``services/payments/intents.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -27,7 +27,7 @@ from dingdan.domain.shared.errors import (
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.orders.events import event
-from dingdan.services.orders.queries import fetch, view
+from dingdan.services.orders.queries import fetch
 from dingdan.services.payments import intents
 from dingdan.services.payments.providers import (
     PAYMENT_RECORDED,
@@ -43,16 +43,30 @@ from dingdan.services.payments.records import (
     payment_view,
     record_card,
     record_paid,
-    refund_in,
+    refund_in,  # noqa: F401 - after-sales records its refunds with it from here
+    refunded,
     take,
+    with_order,
+)
+from dingdan.services.payments.shapes import (
+    PaymentWithOrderView,
+    RefundCommand,
+    RemittanceCommand,
+    RemittanceView,
+    RemittedOrder,
+    RemittedOrderIn,
 )
 from dingdan.services.payments.store_credit import spend_store_credit
 from dingdan.services.shared.common import Actor
 
 log = logging.getLogger("dingdan.payments")
+V = TypeVar("V")
 
 
-def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErrors) -> None:
+def _text(
+    value: object, field: str, max_len: int, required: bool, errors: FieldErrors
+) -> str | None:
+    """``value`` checked (an error added when it is wrong): the text, else None."""
     if value is None:
         if required:
             errors.add(field, "required")
@@ -60,6 +74,8 @@ def _text(value: Any, field: str, max_len: int, required: bool, errors: FieldErr
         errors.add(field, "too_long", max=max_len)
     else:
         check_clean(value, field, errors, multiline=field == "reason")
+        return value
+    return None
 
 
 def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -81,9 +97,9 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
         body = {**body, "card": {"fingerprint": card.fingerprint, "country": card.country}}
     if method == PaymentMethod.STORE_CREDIT:
         # No provider: the credit is spent and the payment recorded in one transaction.
-        return db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body))
+        return dict(db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body)))
     intent = db.write(lambda conn: _open_payment(conn, actor, number, body))
-    return settle_intent(db, intent, intents.ask(db, intent))
+    return dict(settle(db, intent, intents.ask(db, intent), _record_for_order, _recorded_already))
 
 
 def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, int]:
@@ -95,7 +111,7 @@ def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, 
 
 def _pay_with_store_credit(
     conn: Connection, actor: Actor, number: str, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> PaymentWithOrderView:
     order, amount = _payable(conn, number, body)
     take(conn, order, amount)
     reference = f"order:{number}"
@@ -129,13 +145,29 @@ def _open_payment(
     )
 
 
-def settle_intent(db: Database, intent: intents.Intent, answer: ProviderResult) -> dict[str, Any]:
-    """The second transaction: the provider's answer recorded (or the intent failed)."""
+def settle_intent(
+    db: Database, intent: intents.Intent, answer: ProviderResult
+) -> Mapping[str, object]:
+    """The second transaction: the provider's answer recorded (or the intent failed), by the
+    recorder of the intent's purpose (``RECORDERS``); its view."""
+    return settle(db, intent, answer, _by_purpose, _recorded_already)
+
+
+def settle(
+    db: Database,
+    intent: intents.Intent,
+    answer: ProviderResult,
+    recorder: Callable[[Connection, intents.Intent, ProviderResult, Any], tuple[V, int]],
+    already: Callable[[Connection, intents.Intent, Any], V],
+) -> V:
+    """``settle_intent`` with the recorder of the intent's purpose named by the caller, so
+    that its view keeps its type; ``already`` answers when another settlement of the same
+    intent recorded it first."""
     if not answer.ok:
         db.write(lambda conn: _declined(conn, intent, answer))
         raise PaymentRequired(detail=f"The payment provider declined: {answer.message}")
     try:
-        return db.write(lambda conn: _record(conn, intent, answer))
+        return db.write(lambda conn: _record(conn, intent, answer, recorder, already))
     except ServiceUnavailable:
         raise  # the database: the intent stays pending and the worker records it later
     except DomainError as exc:
@@ -180,26 +212,42 @@ def needs_attention(
     )
 
 
-Recorder = Callable[[Connection, intents.Intent, ProviderResult, Any], tuple[dict[str, Any], int]]
+# A purpose's recorder answers its view (any: a payment, a return, a dispute) and the id of
+# the payment it wrote.
+Recorder = Callable[
+    [Connection, intents.Intent, ProviderResult, Any], tuple[Mapping[str, object], int]
+]
 
 
-def _record(conn: Connection, intent: intents.Intent, answer: ProviderResult) -> dict[str, Any]:
+def _record(
+    conn: Connection,
+    intent: intents.Intent,
+    answer: ProviderResult,
+    recorder: Callable[[Connection, intents.Intent, ProviderResult, Any], tuple[V, int]],
+    already: Callable[[Connection, intents.Intent, Any], V],
+) -> V:
     order = fetch(conn, intent.order_number, lock=True)
     if not intents.mark_succeeded(conn, intent, answer):
-        return _recorded_already(conn, intent, order)
-    answered, pid = RECORDERS[intent.purpose](conn, intent, answer, order)
+        return already(conn, intent, order)
+    answered, pid = recorder(conn, intent, answer, order)
     intents.link_payment(conn, intent, pid)
     return answered
 
 
+def _by_purpose(
+    conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
+) -> tuple[Mapping[str, object], int]:
+    return RECORDERS[intent.purpose](conn, intent, answer, order)
+
+
 def _record_for_order(
     conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
-) -> tuple[dict[str, Any], int]:
+) -> tuple[PaymentWithOrderView, int]:
     """An order's payment or refund, recorded as before intents existed."""
     actor, amount = intent.actor, intent.amount
     if intent.kind == "refund":
         reason = intent.reason or ""
-        done = refund_in(conn, actor, order, amount, reason, intent.reference, answer=answer)
+        done = refunded(conn, actor, order, amount, reason, intent.reference, answer=answer)
         return done, int(done["id"])
     take(conn, order, amount)
     pid = insert_payment(
@@ -222,30 +270,56 @@ RECORDERS: dict[str, Recorder] = {"order": _record_for_order}
 ON_DECLINED: dict[str, Callable[[Connection, intents.Intent], None]] = {}
 
 
-def _recorded_already(conn: Connection, intent: intents.Intent, order: Any) -> dict[str, Any]:
+def _recorded_already(conn: Connection, intent: intents.Intent, order: Any) -> PaymentWithOrderView:
     """Another settlement of the same intent got there first (the worker and the request)."""
     pid = intents.recorded_payment_id(conn, intent)
     if pid is None or intent.purpose != "order":
-        raise InvalidTransition(detail=f"The {intent.kind} was settled meanwhile.")
+        settled_meanwhile(conn, intent, order)
     row = conn.execute(select(Payment).where(Payment.id == pid)).one()
-    return {**payment_view(row, order.currency), "order": view(conn, fetch(conn, order.number))}
+    return with_order(conn, row, order)
+
+
+def settled_meanwhile(conn: Connection, intent: intents.Intent, order: Any) -> NoReturn:
+    """Another settlement of the same intent got there first: refused (only an order's own
+    payment or refund is answered as it was recorded)."""
+    raise InvalidTransition(detail=f"The {intent.kind} was settled meanwhile.")
 
 
 def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``refund`` for the callers that hand a plain dict over and take one back (the orders'
+    API and pages)."""
+    return dict(_refund(db, actor, number, body))
+
+
+def refund(db: Database, actor: Actor, number: str, body: RefundCommand) -> PaymentWithOrderView:
+    """Money back to the order's payment method: an intent, the provider, the record."""
+    return _refund(db, actor, number, body)
+
+
+def _refund(
+    db: Database, actor: Actor, number: str, body: Mapping[str, object]
+) -> PaymentWithOrderView:
     errors = FieldErrors()
-    _text(body.get("reason"), "reason", 500, True, errors)
-    _text(body.get("reference"), "reference", 200, False, errors)
+    reason = _text(body.get("reason"), "reason", 500, True, errors)
+    reference = _text(body.get("reference"), "reference", 200, False, errors)
     errors.raise_if_any()
-    intent = db.write(lambda conn: _open_refund(conn, actor, number, body))
-    return settle_intent(db, intent, intents.ask(db, intent))
+    assert reason is not None  # required: refused above when missing
+    amount = body.get("amount")
+    intent = db.write(lambda conn: _open_refund(conn, actor, number, amount, reason, reference))
+    return settle(db, intent, intents.ask(db, intent), _record_for_order, _recorded_already)
 
 
 def _open_refund(
-    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+    conn: Connection,
+    actor: Actor,
+    number: str,
+    amount_sent: object,
+    reason: str,
+    reference: str | None,
 ) -> intents.Intent:
     order = fetch(conn, number, lock=True)
-    amount = payment_amount(body.get("amount"), order.currency)
-    return open_refund(conn, actor, order, amount, body["reason"], body.get("reference"))
+    amount = payment_amount(amount_sent, order.currency)
+    return open_refund(conn, actor, order, amount, reason, reference)
 
 
 def open_refund(
@@ -256,7 +330,7 @@ def open_refund(
     reason: str,
     reference: str | None,
     purpose: str = "order",
-    details: dict[str, Any] | None = None,
+    details: Mapping[str, object] | None = None,
 ) -> intents.Intent:
     """A refund's intent, once the amount fits in what was paid less what is refunded and
     what pending refunds ask for (the caller holds the order's row)."""
@@ -291,7 +365,7 @@ def payments_of(db: Database, number: str) -> dict[str, Any]:
     return db.read(work)
 
 
-def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def record_cod_remittance(db: Database, actor: Actor, body: RemittanceCommand) -> RemittanceView:
     """A carrier's COD remittance: one payment per order it lists, all or none."""
     errors = FieldErrors()
     _text(body.get("reference"), "reference", 200, True, errors)
@@ -301,7 +375,7 @@ def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> d
         errors.add("orders", "no_orders")
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RemittanceView:
         settled = settle_remittance(conn, actor, body["reference"], items or [])
         return {"carrier": body["carrier"], "reference": body["reference"], "orders": settled}
 
@@ -309,11 +383,11 @@ def record_cod_remittance(db: Database, actor: Actor, body: dict[str, Any]) -> d
 
 
 def settle_remittance(
-    conn: Connection, actor: Actor, reference: str, items: list[Any]
-) -> list[dict[str, Any]]:
+    conn: Connection, actor: Actor, reference: str, items: list[RemittedOrderIn]
+) -> list[RemittedOrder]:
     """One COD payment per item (``{"number", "amount"}``) in the caller's transaction; the
     first bad item refuses them all."""
-    settled = []
+    settled: list[RemittedOrder] = []
     for i, item in enumerate(items):
         order = conn.execute(select(Order).where(Order.number == item.get("number"))).first()
         if order is None:

@@ -6,13 +6,11 @@ manager and admin); reading invoices needs ``read``. Every read of an invoice is
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.invoicing import allowances, fapiao_requests, issuing, pdf, queries
+from dingdan.services.invoicing import allowances, fapiao_requests, issuing, pdf, queries, shapes
 from dingdan.services.invoicing import settings as invoicing_settings
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.invoicing.schemas import (
@@ -32,6 +30,7 @@ from dingdan.web.api.invoicing.schemas import (
     TrackList,
     VoidIn,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -42,7 +41,7 @@ MANAGE = Action.MANAGE_PAYMENTS  # finance, manager, admin
 @router.get(
     "/settings/invoicing", response_model=InvoicingSettings, responses=responses("forbidden")
 )
-async def get_settings(request: Request, actor: Actor = can(MANAGE)) -> dict[str, Any]:
+async def get_settings(request: Request, actor: Actor = can(MANAGE)) -> shapes.SettingsView:
     return await run_in_threadpool(invoicing_settings.get, db_of(request))
 
 
@@ -51,10 +50,11 @@ async def get_settings(request: Request, actor: Actor = can(MANAGE)) -> dict[str
 )
 async def put_settings(
     request: Request, body: InvoicingSettingsIn, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> shapes.SettingsView:
     """The seller's name and business number (checked with the 2023 rule), e-invoice on or
     off, and when invoices are issued (payment in full, or shipment)."""
-    return await run_in_threadpool(invoicing_settings.put, db_of(request), actor, body.model_dump())
+    cmd = command(shapes.SettingsCommand, body)
+    return await run_in_threadpool(invoicing_settings.put, db_of(request), actor, cmd)
 
 
 @router.post(
@@ -63,12 +63,13 @@ async def put_settings(
     status_code=201,
     responses=responses("forbidden", "conflict"),
 )
-async def add_track(request: Request, body: TrackIn, actor: Actor = can(MANAGE)) -> dict[str, Any]:
+async def add_track(
+    request: Request, body: TrackIn, actor: Actor = can(MANAGE)
+) -> shapes.TrackView:
     """A number range (字軌) of a two-month period; one overlapping another range of the same
     prefix and period is 409. Invoices waiting for numbers are issued from it."""
-    return await run_in_threadpool(
-        invoicing_settings.add_track, db_of(request), actor, body.model_dump()
-    )
+    cmd = command(shapes.TrackCommand, body)
+    return await run_in_threadpool(invoicing_settings.add_track, db_of(request), actor, cmd)
 
 
 @router.post(
@@ -79,7 +80,7 @@ async def add_track(request: Request, body: TrackIn, actor: Actor = can(MANAGE))
 )
 async def import_tracks(
     request: Request, body: TrackImportIn, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> shapes.TrackList:
     """Every range of the tax platform's file, all or none; a bad row is refused on its row
     (``rows[2].start``), an overlap is 409 as for one range."""
     return await run_in_threadpool(
@@ -96,7 +97,7 @@ async def blank_numbers(
     request: Request,
     period: str = Query(..., max_length=7, description="the period's first month, YYYY-MM"),
     actor: Actor = can(MANAGE),
-) -> dict[str, Any]:
+) -> shapes.BlankNumbers:
     """The numbers of the period's ranges never issued, per prefix: what the seller reports
     as blank (空白未使用字軌) once the period has closed."""
     return await run_in_threadpool(invoicing_settings.blank_numbers, db_of(request), period)
@@ -128,7 +129,7 @@ async def blank_numbers_mig(
 @router.get("/einvoice/tracks", response_model=TrackList, responses=responses("forbidden"))
 async def list_tracks(
     request: Request, period: str | None = None, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> shapes.TrackList:
     return await run_in_threadpool(invoicing_settings.list_tracks, db_of(request), period)
 
 
@@ -139,7 +140,7 @@ async def list_tracks(
 )
 async def order_invoices(
     request: Request, number: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> shapes.InvoiceList:
     return await run_in_threadpool(queries.order_invoices, db_of(request), actor, number)
 
 
@@ -150,7 +151,7 @@ async def order_invoices(
 )
 async def get_invoice(
     request: Request, number: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> shapes.InvoiceDetailView:
     return await run_in_threadpool(queries.get_invoice, db_of(request), actor, number)
 
 
@@ -161,7 +162,7 @@ async def get_invoice(
 )
 async def list_allowances(
     request: Request, number: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> shapes.AllowanceList:
     return await run_in_threadpool(queries.allowances, db_of(request), actor, number)
 
 
@@ -214,7 +215,7 @@ async def get_pdf(request: Request, number: str, actor: Actor = can(Action.READ)
 )
 async def void_invoice(
     request: Request, number: str, body: VoidIn, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> shapes.InvoiceDetailView:
     """Void an issued invoice (F0501) within the void window; its number is never used
     again. After the window: 409 with ``void_window_closed``."""
     return await run_in_threadpool(issuing.void, db_of(request), actor, number, body.reason)
@@ -228,7 +229,7 @@ async def void_invoice(
 )
 async def give_allowance(
     request: Request, number: str, body: AllowanceIn, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> shapes.AllowanceDetailView:
     """An allowance (折讓, G0401) given by hand, such as the right one after voiding one made
     in error: ``amount`` tax included (whole NT$ on an e-invoice), at most what the invoice
     has left (422 ``allowance_beyond_invoice``); an invoice not issued is 409."""
@@ -248,7 +249,7 @@ async def void_allowance(
     allowance_number: str,
     body: VoidIn,
     actor: Actor = can(MANAGE),
-) -> dict[str, Any]:
+) -> shapes.AllowanceDetailView:
     """Void an issued allowance (G0501), such as one made in error: it stays listed,
     ``void``, with its reason, and no longer counts against the invoice (a new allowance
     may take its place); the refund it came from stays recorded. The centre hears of it
@@ -265,16 +266,11 @@ async def void_allowance(
 )
 async def put_fapiao(
     request: Request, number: str, body: FapiaoIn, actor: Actor = can(Action.MANAGE_ORDERS)
-) -> dict[str, Any]:
+) -> shapes.FapiaoView:
     """A mainland China order's fapiao request, kept for the seller's tax system (422 for an
     order not shipped to CN, or a USCC failing its check character)."""
-    return await run_in_threadpool(
-        fapiao_requests.set_request,
-        db_of(request),
-        actor,
-        number,
-        body.model_dump(exclude_none=True),
-    )
+    cmd = command(shapes.FapiaoCommand, body, exclude_none=True)
+    return await run_in_threadpool(fapiao_requests.set_request, db_of(request), actor, number, cmd)
 
 
 @router.get(

@@ -3,14 +3,12 @@ payments, and the rows that paid nothing (differences)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
-from dingdan.services.payments import cod_settlement
+from dingdan.services.payments import cod_settlement, shapes
 from dingdan.services.shared.common import Actor
 from dingdan.services.shared.uploads import max_upload_bytes
 from dingdan.web.api.shared.common_schemas import Timestamp, View
@@ -68,7 +66,7 @@ async def import_payouts(
     file: UploadFile = File(..., description="ECPay's COD payout report, CSV (UTF-8)"),
     reference: str | None = Form(default=None, max_length=200),
     actor: Actor = can(Action.MANAGE_PAYMENTS),
-) -> dict[str, Any]:
+) -> shapes.PayoutReportView:
     """ECPay's COD payout report (超商取貨付款 撥款): each row matched to its parcel and
     paid to its order as a COD payment when the amount is the one collected; every other row
     is listed as a difference. Columns: 廠商交易編號/MerchantTradeNo or
@@ -87,6 +85,6 @@ async def import_payouts(
 )
 async def payout_differences(
     request: Request, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
+) -> shapes.PayoutDifferences:
     """Rows of the imported COD payout reports that paid nothing, newest first."""
     return await run_in_threadpool(cod_settlement.differences, db_of(request))

@@ -3,15 +3,15 @@ from LINE Pay's merchant centre, and the API's address: sandbox or production)."
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.payments import linepay_settings
+from dingdan.services.payments.shapes import LinePaySettingsCommand, LinePaySettingsView
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -42,7 +42,7 @@ class LinePaySettings(View):
 @router.get("/settings/linepay", response_model=LinePaySettings, responses=responses("forbidden"))
 async def get_linepay(
     request: Request, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> LinePaySettingsView:
     return await run_in_threadpool(linepay_settings.get_settings_view, db_of(request))
 
 
@@ -53,9 +53,8 @@ async def get_linepay(
 )
 async def put_linepay(
     request: Request, body: LinePaySettingsIn, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> LinePaySettingsView:
     """The channel LINE Pay payments go through. A secret left out or sent back as shown
     ("••••") is kept."""
-    return await run_in_threadpool(
-        linepay_settings.put_settings, db_of(request), actor, body.model_dump(exclude_none=True)
-    )
+    cmd = command(LinePaySettingsCommand, body, exclude_none=True)
+    return await run_in_threadpool(linepay_settings.put_settings, db_of(request), actor, cmd)

@@ -10,10 +10,21 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.payments import authorizations, intent_review, transactions
+from dingdan.services.payments.shapes import (
+    AuthorizeCommand,
+    CaptureCommand,
+    CloseIntentCommand,
+    IntentView,
+    PaymentView,
+    PaymentWithOrderView,
+    RemittanceCommand,
+    RemittanceView,
+)
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.orders.schemas import AuthorizeIn, CaptureIn, RemittanceIn
 from dingdan.web.api.orders.view_schemas import Payment, PaymentWithOrder, Remittance
 from dingdan.web.api.payments.schemas import CloseIntentIn, PaymentIntent, PaymentIntentPage
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -29,10 +40,9 @@ TRANSITION = ("forbidden", "not_found", "invalid_transition", "payment_required"
 )
 async def authorize(
     request: Request, number: str, body: AuthorizeIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        authorizations.authorize, db_of(request), actor, number, body.model_dump(exclude_none=True)
-    )
+) -> PaymentView:
+    cmd = command(AuthorizeCommand, body, exclude_none=True)
+    return await run_in_threadpool(authorizations.authorize, db_of(request), actor, number, cmd)
 
 
 @router.post(
@@ -43,14 +53,9 @@ async def authorize(
 )
 async def capture(
     request: Request, payment_id: str, body: CaptureIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        authorizations.capture,
-        db_of(request),
-        actor,
-        payment_id,
-        body.model_dump(exclude_none=True),
-    )
+) -> PaymentWithOrderView:
+    cmd = command(CaptureCommand, body, exclude_none=True)
+    return await run_in_threadpool(authorizations.capture, db_of(request), actor, payment_id, cmd)
 
 
 @router.post(
@@ -58,7 +63,7 @@ async def capture(
 )
 async def void(
     request: Request, payment_id: str, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
+) -> PaymentView:
     return await run_in_threadpool(authorizations.void, db_of(request), actor, payment_id)
 
 
@@ -67,10 +72,9 @@ async def void(
 )
 async def cod_remittance(
     request: Request, body: RemittanceIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        transactions.record_cod_remittance, db_of(request), actor, body.model_dump()
-    )
+) -> RemittanceView:
+    cmd = command(RemittanceCommand, body)
+    return await run_in_threadpool(transactions.record_cod_remittance, db_of(request), actor, cmd)
 
 
 @router.get("/payment-intents", response_model=PaymentIntentPage, responses=responses("forbidden"))
@@ -96,7 +100,7 @@ async def list_payment_intents(
 )
 async def record_payment_intent(
     request: Request, intent_id: str, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
+) -> IntentView:
     return await run_in_threadpool(intent_review.record_again, db_of(request), actor, intent_id)
 
 
@@ -110,7 +114,6 @@ async def close_payment_intent(
     intent_id: str,
     body: CloseIntentIn,
     actor: Actor = can(Action.MANAGE_PAYMENTS),
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        intent_review.close, db_of(request), actor, intent_id, body.model_dump()
-    )
+) -> IntentView:
+    cmd = command(CloseIntentCommand, body)
+    return await run_in_threadpool(intent_review.close, db_of(request), actor, intent_id, cmd)

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.invoicing import settings as invoicing_settings
+from dingdan.services.invoicing.shapes import SettingsCommand, TrackCommand
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -45,8 +46,8 @@ def _optional(form: dict[str, Any], name: str, most: int) -> str | None:
 def save(request: Request, page: User, form: Form) -> Response:
     page.require(MANAGE)
     day_text = (form_text(form, "void_closing_day", 10) or "").strip()
-    day: Any = int(day_text) if re.fullmatch(r"[0-9]{1,3}", day_text) else day_text
-    body: dict[str, Any] = {
+    day = int(day_text) if re.fullmatch(r"[0-9]{1,3}", day_text) else day_text
+    body: SettingsCommand = {
         "seller_name": form_text(form, "seller_name", 400),
         "seller_ubn": _optional(form, "seller_ubn", 40),
         "seller_address": _optional(form, "seller_address", 400),
@@ -73,16 +74,22 @@ def save(request: Request, page: User, form: Form) -> Response:
 @router.post(HERE + "/tracks")
 def add_track(request: Request, page: User, form: Form) -> Response:
     page.require(MANAGE)
-    body = {
+    typed = {
         name: (form_text(form, name, 20) or "").strip()
         for name in ("period", "prefix", "start", "end")
+    }
+    body: TrackCommand = {
+        "period": typed["period"],
+        "prefix": typed["prefix"],
+        "start": typed["start"],
+        "end": typed["end"],
     }
     return page.attempt(
         lambda: invoicing_settings.add_track(request.app.state.db, page.actor, body),
         done=page.gettext("Number range added."),
         back=HERE,
         form_id="track",
-        typed=body,
+        typed=typed,
         again=lambda status: _page(page, status),
         whole_form=True,
     )

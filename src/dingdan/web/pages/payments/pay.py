@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -21,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.payments import linepay as linepay_rules
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.payments import ecpay, linepay_settings
+from dingdan.services.payments.shapes import PayView
 from dingdan.services.shared import shop
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.orders.tracking import too_many
@@ -34,6 +34,13 @@ def N_(text: str) -> str:  # noqa: N802 - marks a string for the catalogs
     return text
 
 
+class PayPage(PayView):
+    """The pay page's view: the order's (``ecpay.pay_view``), and whether LINE Pay can take
+    the payment."""
+
+    linepay: bool
+
+
 @dataclass(frozen=True)
 class Way:
     """A way to pay on the page: a provider's button (or buttons, one per ``choices``)."""
@@ -41,7 +48,7 @@ class Way:
     code: str
     label: str  # a msgid
     path: str  # posted to /pay/{token}/<path>
-    offered: Callable[[dict[str, Any]], bool]
+    offered: Callable[[PayPage], bool]
     choices: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (value, msgid)
 
 
@@ -66,12 +73,14 @@ WAYS: list[Way] = [
 def _render(request: Request, page: Page, token: str, status: int = 200) -> Response:
     db = request.app.state.db
     try:
-        view = ecpay.pay_view(db, token)
+        order = ecpay.pay_view(db, token)
     except NotFound:
         return page.render("payments/pay.html", status=404, p=None, shop=shop.get_shop(db))
-    view["linepay"] = view.get("currency") in linepay_rules.CURRENCIES and db.read(
-        lambda conn: bool(linepay_settings.settings_view(conn)["configured"])
-    )
+    view: PayPage = {
+        **order,
+        "linepay": order["currency"] in linepay_rules.CURRENCIES
+        and db.read(lambda conn: linepay_settings.settings_view(conn)["configured"]),
+    }
     ways = [w for w in WAYS if view["payable"] and w.offered(view)]
     return page.render(
         "payments/pay.html", status=status, p=view, ways=ways, token=token, shop=shop.get_shop(db)
