@@ -111,3 +111,83 @@ def test_a_body_the_command_does_not_describe_is_refused() -> None:
     # A field the TypedDict lacks would be dropped silently by the adapter: refused instead.
     with pytest.raises(TypeError):
         command(messaging.TestSendCommand, messaging_api.PreviewIn(order="DD1", subject="x"))
+
+
+# ---- catalog (issue 18, part 4) ----------------------------------------------------------
+
+from dingdan.services.catalog import shapes as catalog  # noqa: E402
+from dingdan.web.api.catalog import channel_stock as channel_stock_api  # noqa: E402
+from dingdan.web.api.catalog import styles as styles_api  # noqa: E402
+
+CATALOG_VIEWS: list[tuple[type, type[BaseModel]]] = [
+    (catalog.StyleVariantView, styles_api.Variant),
+    (catalog.StyleView, styles_api.Style),
+    (catalog.StyleSummary, styles_api.StyleItem),
+    (catalog.PhotoView, styles_api.Photo),
+    (catalog.ListingView, styles_api.Listing),
+    (catalog.VariantListingView, styles_api.VariantListing),
+    (catalog.ChannelListingView, styles_api.ChannelListing),
+    (catalog.StyleListingsView, styles_api.StyleListings),
+    (catalog.ChannelView, catalog_api.Channel),
+    (catalog.ChannelList, catalog_api.ChannelList),
+    (catalog.TaxRuleView, catalog_api.TaxRule),
+    (catalog.TaxRateView, catalog_api.TaxRate),
+    (catalog.TaxRateList, catalog_api.TaxRateList),
+    (catalog.StockRuleView, channel_stock_api.ChannelStockRule),
+    (catalog.ChannelStockItem, channel_stock_api.ChannelStockItem),
+    (catalog.ChannelStockPage, channel_stock_api.ChannelStock),
+]
+
+CATALOG_COMMANDS: list[tuple[type, type[BaseModel]]] = [
+    (catalog.ProductFields, catalog_api.ProductPatch),
+    (catalog.VariantCommand, styles_api.VariantIn),
+    (catalog.StyleCommand, styles_api.StyleIn),
+    (catalog.StyleChanges, styles_api.StylePatch),
+    (catalog.VariantsCommand, styles_api.VariantsIn),
+    (catalog.ListingCommand, styles_api.ListingIn),
+    (catalog.ChannelCommand, catalog_api.ChannelIn),
+    (catalog.ChannelChanges, catalog_api.ChannelPatch),
+    (catalog.TaxRateCommand, catalog_api.TaxRateIn),
+    (catalog.StockRuleCommand, channel_stock_api.ChannelStockRuleIn),
+]
+
+
+@pytest.mark.parametrize(("view", "model"), CATALOG_VIEWS, ids=lambda v: v.__name__)
+def test_a_catalog_view_names_the_fields_of_its_response_model(
+    view: type, model: type[BaseModel]
+) -> None:
+    assert _keys(view) == set(model.model_fields)
+
+
+@pytest.mark.parametrize(("typed", "model"), CATALOG_COMMANDS, ids=lambda v: v.__name__)
+def test_a_catalog_command_names_the_fields_of_its_request_body(
+    typed: type, model: type[BaseModel]
+) -> None:
+    assert _keys(typed) == set(model.model_fields)
+
+
+def test_a_new_product_is_the_api_body_and_what_the_product_page_adds() -> None:
+    # The page's form of a new product also has a reorder point (and may name a supplier,
+    # which only an update reads).
+    assert _keys(catalog.NewProduct) - set(catalog_api.ProductIn.model_fields) == {
+        "reorder_point",
+        "supplier",
+    }
+    assert set(catalog_api.ProductIn.model_fields) <= _keys(catalog.NewProduct)
+    body = catalog_api.ProductIn(sku="TEA-1", name="Tea", price="120", currency="TWD")
+    assert command(catalog.NewProduct, body) == body.model_dump()
+
+
+def test_a_style_body_becomes_its_command_without_its_blank_fields() -> None:
+    body = styles_api.StyleIn(
+        code="TEE",
+        name="Tee",
+        options=["尺寸"],
+        variants=[styles_api.VariantIn(sku="TEE-M", options={"尺寸": "M"}, price="300")],
+    )
+    assert command(catalog.StyleCommand, body, exclude_none=True) == {
+        "code": "TEE",
+        "name": "Tee",
+        "options": ["尺寸"],
+        "variants": [{"sku": "TEE-M", "options": {"尺寸": "M"}, "price": "300"}],
+    }
