@@ -191,3 +191,63 @@ def test_a_style_body_becomes_its_command_without_its_blank_fields() -> None:
         "options": ["尺寸"],
         "variants": [{"sku": "TEE-M", "options": {"尺寸": "M"}, "price": "300"}],
     }
+
+
+# ---- integrations (issue 18, part 4) -----------------------------------------------------
+
+from dingdan.services.integrations import channel_json  # noqa: E402
+from dingdan.services.integrations import shapes as integrations  # noqa: E402
+from dingdan.web.api.integrations import inbound as inbound_api  # noqa: E402
+from dingdan.web.api.integrations import schemas as integrations_api  # noqa: E402
+
+INTEGRATIONS_VIEWS: list[tuple[type, type[BaseModel]]] = [
+    (integrations.EndpointView, integrations_api.WebhookWithSecret),
+    (integrations.EndpointList, integrations_api.WebhookList),
+    (integrations.DeliveryView, integrations_api.Delivery),
+    (integrations.AttemptView, integrations_api.Attempt),
+    (integrations.DeliveryDetail, integrations_api.DeliveryDetail),
+    (integrations.HookAnswer, inbound_api.HookAnswer),
+    (integrations.InboundDeliveryView, inbound_api.InboundDelivery),
+    (integrations.InboundList, inbound_api.InboundPage),
+    (integrations.AliasView, inbound_api.Alias),
+    (integrations.AddressView, inbound_api.AddressOut),
+]
+
+INTEGRATIONS_COMMANDS: list[tuple[type, type[BaseModel]]] = [
+    (integrations.NewEndpoint, integrations_api.WebhookIn),
+    (integrations.EndpointChanges, integrations_api.WebhookPatch),
+    (integrations.AddressCommand, inbound_api.AddressIn),
+]
+
+
+@pytest.mark.parametrize(("view", "model"), INTEGRATIONS_VIEWS, ids=lambda v: v.__name__)
+def test_an_integrations_view_names_the_fields_of_its_response_model(
+    view: type, model: type[BaseModel]
+) -> None:
+    assert _keys(view) == set(model.model_fields)
+
+
+@pytest.mark.parametrize(("typed", "model"), INTEGRATIONS_COMMANDS, ids=lambda v: v.__name__)
+def test_an_integrations_command_names_the_fields_of_its_request_body(
+    typed: type, model: type[BaseModel]
+) -> None:
+    assert _keys(typed) == set(model.model_fields)
+
+
+def test_a_webhook_patch_becomes_its_command_with_only_the_fields_sent() -> None:
+    patch = integrations_api.WebhookPatch(status="disabled")
+    assert command(integrations.EndpointChanges, patch, exclude_unset=True) == {
+        "status": "disabled"
+    }
+
+
+def test_a_channel_value_of_the_wrong_kind_fails_as_python_would() -> None:
+    # The mapping of a channel's order reads open JSON; a value of another kind leaves the
+    # delivery needing attention (invalid_order) with the error plain Python raises.
+    assert channel_json.get({"sku": "TEA-1"}, "sku") == "TEA-1"
+    assert channel_json.each(None) == [] and channel_json.each([{"a": 1}]) == [{"a": 1}]
+    assert channel_json.each({"a": 1}) == ["a"]
+    with pytest.raises(AttributeError):
+        channel_json.get("text", "sku")
+    with pytest.raises(TypeError):
+        channel_json.each(5)
