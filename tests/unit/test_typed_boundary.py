@@ -354,3 +354,143 @@ def test_the_payments_and_invoicing_bodies_become_their_commands_unchanged() -> 
     assert command(invoicing.SettingsCommand, settings) == settings.model_dump()
     capture = orders_api.CaptureIn()
     assert command(payments.CaptureCommand, capture, exclude_none=True) == {}
+
+
+# ---- catalog (issue 18, part 4) ----------------------------------------------------------
+
+from dingdan.services.catalog import shapes as catalog  # noqa: E402
+from dingdan.web.api.catalog import channel_stock as channel_stock_api  # noqa: E402
+from dingdan.web.api.catalog import styles as styles_api  # noqa: E402
+
+CATALOG_VIEWS: list[tuple[type, type[BaseModel]]] = [
+    (catalog.StyleVariantView, styles_api.Variant),
+    (catalog.StyleView, styles_api.Style),
+    (catalog.StyleSummary, styles_api.StyleItem),
+    (catalog.PhotoView, styles_api.Photo),
+    (catalog.ListingView, styles_api.Listing),
+    (catalog.VariantListingView, styles_api.VariantListing),
+    (catalog.ChannelListingView, styles_api.ChannelListing),
+    (catalog.StyleListingsView, styles_api.StyleListings),
+    (catalog.ChannelView, catalog_api.Channel),
+    (catalog.ChannelList, catalog_api.ChannelList),
+    (catalog.TaxRuleView, catalog_api.TaxRule),
+    (catalog.TaxRateView, catalog_api.TaxRate),
+    (catalog.TaxRateList, catalog_api.TaxRateList),
+    (catalog.StockRuleView, channel_stock_api.ChannelStockRule),
+    (catalog.ChannelStockItem, channel_stock_api.ChannelStockItem),
+    (catalog.ChannelStockPage, channel_stock_api.ChannelStock),
+]
+
+CATALOG_COMMANDS: list[tuple[type, type[BaseModel]]] = [
+    (catalog.ProductFields, catalog_api.ProductPatch),
+    (catalog.VariantCommand, styles_api.VariantIn),
+    (catalog.StyleCommand, styles_api.StyleIn),
+    (catalog.StyleChanges, styles_api.StylePatch),
+    (catalog.VariantsCommand, styles_api.VariantsIn),
+    (catalog.ListingCommand, styles_api.ListingIn),
+    (catalog.ChannelCommand, catalog_api.ChannelIn),
+    (catalog.ChannelChanges, catalog_api.ChannelPatch),
+    (catalog.TaxRateCommand, catalog_api.TaxRateIn),
+    (catalog.StockRuleCommand, channel_stock_api.ChannelStockRuleIn),
+]
+
+
+@pytest.mark.parametrize(("view", "model"), CATALOG_VIEWS, ids=lambda v: v.__name__)
+def test_a_catalog_view_names_the_fields_of_its_response_model(
+    view: type, model: type[BaseModel]
+) -> None:
+    assert _keys(view) == set(model.model_fields)
+
+
+@pytest.mark.parametrize(("typed", "model"), CATALOG_COMMANDS, ids=lambda v: v.__name__)
+def test_a_catalog_command_names_the_fields_of_its_request_body(
+    typed: type, model: type[BaseModel]
+) -> None:
+    assert _keys(typed) == set(model.model_fields)
+
+
+def test_a_new_product_is_the_api_body_and_what_the_product_page_adds() -> None:
+    # The page's form of a new product also has a reorder point (and may name a supplier,
+    # which only an update reads).
+    assert _keys(catalog.NewProduct) - set(catalog_api.ProductIn.model_fields) == {
+        "reorder_point",
+        "supplier",
+    }
+    assert set(catalog_api.ProductIn.model_fields) <= _keys(catalog.NewProduct)
+    body = catalog_api.ProductIn(sku="TEA-1", name="Tea", price="120", currency="TWD")
+    assert command(catalog.NewProduct, body) == body.model_dump()
+
+
+def test_a_style_body_becomes_its_command_without_its_blank_fields() -> None:
+    body = styles_api.StyleIn(
+        code="TEE",
+        name="Tee",
+        options=["尺寸"],
+        variants=[styles_api.VariantIn(sku="TEE-M", options={"尺寸": "M"}, price="300")],
+    )
+    assert command(catalog.StyleCommand, body, exclude_none=True) == {
+        "code": "TEE",
+        "name": "Tee",
+        "options": ["尺寸"],
+        "variants": [{"sku": "TEE-M", "options": {"尺寸": "M"}, "price": "300"}],
+    }
+
+
+# ---- integrations (issue 18, part 4) -----------------------------------------------------
+
+from dingdan.services.integrations import channel_json  # noqa: E402
+from dingdan.services.integrations import shapes as integrations  # noqa: E402
+from dingdan.web.api.integrations import inbound as inbound_api  # noqa: E402
+from dingdan.web.api.integrations import schemas as integrations_api  # noqa: E402
+
+INTEGRATIONS_VIEWS: list[tuple[type, type[BaseModel]]] = [
+    (integrations.EndpointView, integrations_api.WebhookWithSecret),
+    (integrations.EndpointList, integrations_api.WebhookList),
+    (integrations.DeliveryView, integrations_api.Delivery),
+    (integrations.AttemptView, integrations_api.Attempt),
+    (integrations.DeliveryDetail, integrations_api.DeliveryDetail),
+    (integrations.HookAnswer, inbound_api.HookAnswer),
+    (integrations.InboundDeliveryView, inbound_api.InboundDelivery),
+    (integrations.InboundList, inbound_api.InboundPage),
+    (integrations.AliasView, inbound_api.Alias),
+    (integrations.AddressView, inbound_api.AddressOut),
+]
+
+INTEGRATIONS_COMMANDS: list[tuple[type, type[BaseModel]]] = [
+    (integrations.NewEndpoint, integrations_api.WebhookIn),
+    (integrations.EndpointChanges, integrations_api.WebhookPatch),
+    (integrations.AddressCommand, inbound_api.AddressIn),
+]
+
+
+@pytest.mark.parametrize(("view", "model"), INTEGRATIONS_VIEWS, ids=lambda v: v.__name__)
+def test_an_integrations_view_names_the_fields_of_its_response_model(
+    view: type, model: type[BaseModel]
+) -> None:
+    assert _keys(view) == set(model.model_fields)
+
+
+@pytest.mark.parametrize(("typed", "model"), INTEGRATIONS_COMMANDS, ids=lambda v: v.__name__)
+def test_an_integrations_command_names_the_fields_of_its_request_body(
+    typed: type, model: type[BaseModel]
+) -> None:
+    assert _keys(typed) == set(model.model_fields)
+
+
+def test_a_webhook_patch_becomes_its_command_with_only_the_fields_sent() -> None:
+    patch = integrations_api.WebhookPatch(status="disabled")
+    assert command(integrations.EndpointChanges, patch, exclude_unset=True) == {
+        "status": "disabled"
+    }
+
+
+def test_a_channel_value_of_the_wrong_kind_fails_as_python_would() -> None:
+    # The mapping of a channel's order reads open JSON; a value of another kind leaves the
+    # delivery needing attention (invalid_order) with the error plain Python raises.
+    assert channel_json.get({"sku": "TEA-1"}, "sku") == "TEA-1"
+    assert channel_json.each(None) == [] and channel_json.each([{"a": 1}]) == [{"a": 1}]
+    assert channel_json.each({"a": 1}) == ["a"]
+    with pytest.raises(AttributeError):
+        channel_json.get("text", "sku")
+    with pytest.raises(TypeError):
+        channel_json.each(5)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,15 @@ from dingdan.domain.catalog.channel_stock import BUFFER_KINDS, MAX_BUFFER_UNITS,
 from dingdan.domain.orders import rules
 from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.services.catalog.channels_and_taxes import CHANNEL_CODE_RE
+from dingdan.services.catalog.shapes import (
+    ChannelNumbers,
+    ChannelStockItem,
+    ChannelStockPage,
+    ChannelStockView,
+    SkuChannelNumbers,
+    StockRuleCommand,
+    StockRuleView,
+)
 from dingdan.services.shared.common import (
     Actor,
     audit,
@@ -48,7 +57,7 @@ class Rule:
     locations: frozenset[str] | None = None
     updated_at: Any = None
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> StockRuleView:
         return {
             "channel": self.channel,
             "buffer_kind": self.buffer.kind,
@@ -99,11 +108,11 @@ def active_rules(conn: Connection) -> list[Rule]:
     return [_rule(c, rows.get(c)) for c in codes]
 
 
-def rule_views(db: Database) -> dict[str, dict[str, Any]]:
+def rule_views(db: Database) -> dict[str, StockRuleView]:
     """Every channel's rule as ``get_rule`` shows it, by code (a channel without a row has
     the default), for the channels page."""
 
-    def work(conn: Connection) -> dict[str, dict[str, Any]]:
+    def work(conn: Connection) -> dict[str, StockRuleView]:
         rows = {r.channel: r for r in conn.execute(select(ChannelStockRule))}
         codes = set(rules.BUILTIN_CHANNELS) | set(conn.execute(select(Channel.code)).scalars())
         return {c: _rule(c, rows.get(c)).view() for c in codes}
@@ -111,7 +120,7 @@ def rule_views(db: Database) -> dict[str, dict[str, Any]]:
     return db.read(work)
 
 
-def get_rule(db: Database, code: str) -> dict[str, Any]:
+def get_rule(db: Database, code: str) -> StockRuleView:
     return db.read(lambda conn: rule_of(conn, code).view())
 
 
@@ -127,7 +136,7 @@ def _check_subset(value: Any, field: str, errors: FieldErrors) -> list[str] | No
     return sorted(set(value))
 
 
-def _check_rule(data: dict[str, Any]) -> tuple[Buffer, list[str] | None, list[str] | None]:
+def _check_rule(data: Mapping[str, object]) -> tuple[Buffer, list[str] | None, list[str] | None]:
     errors = FieldErrors()
     kind = data.get("buffer_kind") or "units"
     value = data.get("buffer", 0)
@@ -142,6 +151,7 @@ def _check_rule(data: dict[str, Any]) -> tuple[Buffer, list[str] | None, list[st
     skus = _check_subset(data.get("skus"), "skus", errors)
     locations = _check_subset(data.get("locations"), "locations", errors)
     errors.raise_if_any()
+    assert isinstance(value, int)  # refused above when not
     return Buffer(str(kind), int(value)), skus, locations
 
 
@@ -162,12 +172,12 @@ def _check_names(conn: Connection, skus: list[str] | None, locations: list[str] 
     errors.raise_if_any("The rule names SKUs or locations that do not exist.")
 
 
-def set_rule(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+def set_rule(db: Database, actor: Actor, code: str, data: StockRuleCommand) -> StockRuleView:
     """Replaces the channel's rule: ``buffer_kind`` ("units" | "percent"), ``buffer`` (a
     whole number; percent at most 100), ``skus`` and ``locations`` (null: all)."""
     buffer, skus, locations = _check_rule(data)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StockRuleView:
         before = rule_of(conn, code).view()
         _check_names(conn, skus, locations)
         save_rule(conn, code, buffer, skus, locations)
@@ -237,13 +247,13 @@ def etag_of(numbers: Any) -> str:
 
 def channel_stock(
     db: Database, code: str, *, limit: int = 200, cursor: str | None = None
-) -> dict[str, Any]:
+) -> ChannelStockView:
     """What the channel may sell of each SKU (its subset, or every product), by SKU, paged;
     ``etag`` is made from the page's numbers and the rule."""
     check_limit(limit)
     after = decode_cursor(cursor, str)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ChannelStockView:
         rule = rule_of(conn, code)
         stmt = select(Product.id, Product.sku, Product.active).order_by(Product.sku)
         if rule.skus is not None:
@@ -254,11 +264,11 @@ def channel_stock(
         more = len(products) > limit
         products = products[:limit]
         levels = _levels(conn, [int(p.id) for p in products])
-        items = [
-            {"sku": p.sku, **_numbers(rule, p.sku, bool(p.active), levels.get(int(p.id), {}))}
-            for p in products
-        ]
-        body = {
+        items: list[ChannelStockItem] = []
+        for p in products:
+            n = _numbers(rule, p.sku, bool(p.active), levels.get(int(p.id), {}))
+            items.append({"sku": p.sku, "available": n["available"], "may_sell": n["may_sell"]})
+        body: ChannelStockPage = {
             "channel": code,
             "buffer_kind": rule.buffer.kind,
             "buffer": rule.buffer.value,
@@ -270,7 +280,7 @@ def channel_stock(
     return db.read(work)
 
 
-def changed_numbers(conn: Connection, product_ids: Iterable[int]) -> list[dict[str, Any]]:
+def changed_numbers(conn: Connection, product_ids: Iterable[int]) -> list[SkuChannelNumbers]:
     """The ``inventory.changed`` payloads of these products: per SKU, what is available
     across every active location and, per active channel selling it, what the channel may
     sell (the numbers ``GET /api/v1/channels/{code}/stock`` gives)."""
@@ -284,7 +294,7 @@ def changed_numbers(conn: Connection, product_ids: Iterable[int]) -> list[dict[s
     ).all()
     levels = _levels(conn, ids)
     channels = active_rules(conn)
-    out = []
+    out: list[SkuChannelNumbers] = []
     for p in products:
         mine = levels.get(int(p.id), {})
         out.append(
@@ -292,10 +302,15 @@ def changed_numbers(conn: Connection, product_ids: Iterable[int]) -> list[dict[s
                 "sku": p.sku,
                 "available": sum(max(0, a) for a in mine.values()),
                 "channels": [
-                    {"channel": r.channel, **_numbers(r, p.sku, bool(p.active), mine)}
+                    _channel_numbers(r, p.sku, bool(p.active), mine)
                     for r in channels
                     if r.skus is None or p.sku in r.skus
                 ],
             }
         )
     return out
+
+
+def _channel_numbers(rule: Rule, sku: str, active: bool, levels: dict[str, int]) -> ChannelNumbers:
+    n = _numbers(rule, sku, active, levels)
+    return {"channel": rule.channel, "available": n["available"], "may_sell": n["may_sell"]}

@@ -8,6 +8,7 @@ changed, so a new default in code reaches every installation without a data migr
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,15 @@ from dingdan.domain.orders import rules as rules
 from dingdan.domain.shared import standard_webhooks
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import ascii_text
+from dingdan.services.catalog.shapes import (
+    ChannelChanges,
+    ChannelCommand,
+    ChannelView,
+    TaxRateCommand,
+    TaxRateList,
+    TaxRateView,
+    TaxRuleView,
+)
 from dingdan.services.shared.common import Actor, audit, iso
 
 # Lower-case so that "Shopee" and "shopee" can never be two channels of one order table.
@@ -45,7 +55,7 @@ PPM_PER_PERCENT = 10_000
 # ---- channels ----------------------------------------------------------------------------
 
 
-def _channel_view(code: str, row: Any | None) -> dict[str, Any]:
+def _channel_view(code: str, row: Any | None) -> ChannelView:
     builtin = code in rules.BUILTIN_CHANNELS
     return {
         "code": code,
@@ -68,7 +78,9 @@ def _channel_rows(conn: Connection) -> dict[str, Any]:
 
 
 def list_channels(db: Database, *, active: bool | None = None) -> dict[str, Any]:
-    """Built-ins first (in their fixed order), then the seller's channels by code."""
+    """Built-ins first (in their fixed order), then the seller's channels by code: a
+    ``ChannelList``, answered as ``dict[str, Any]`` while order entry
+    (``web/pages/orders/entry.py``) reads its items as such."""
 
     def work(conn: Connection) -> dict[str, Any]:
         rows = _channel_rows(conn)
@@ -81,12 +93,12 @@ def list_channels(db: Database, *, active: bool | None = None) -> dict[str, Any]
     return db.read(work)
 
 
-def _channel_name(data: dict[str, Any], errors: FieldErrors, *, required: bool) -> None:
+def _channel_name(data: Mapping[str, object], errors: FieldErrors, *, required: bool) -> None:
     if required or "name" in data:
         catalog_rules.check_text(data.get("name"), "name", errors, max_len=100, required=True)
 
 
-def create_channel(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_channel(db: Database, actor: Actor, data: ChannelCommand) -> ChannelView:
     errors = FieldErrors()
     code = data.get("code")
     if not isinstance(code, str) or not CHANNEL_CODE_RE.match(code):
@@ -103,10 +115,10 @@ def create_channel(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
             errors.add("webhook_secret", "not_a_webhook_secret")
     errors.raise_if_any()
     code = str(code)
-    name = data["name"].strip()
+    name = str(data.get("name")).strip()  # checked text
     secret = secret if kind != "manual" else None
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ChannelView:
         taken = (
             code in rules.BUILTIN_CHANNELS
             or conn.execute(select(Channel.id).where(Channel.code == code)).first()
@@ -125,7 +137,7 @@ def create_channel(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str
     return db.write(work)
 
 
-def update_channel(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+def update_channel(db: Database, actor: Actor, code: str, data: ChannelChanges) -> ChannelView:
     """``name``, ``active`` and ``pick_priority`` (null: the default); a built-in may be
     renamed but never deactivated."""
     errors = FieldErrors()
@@ -147,7 +159,7 @@ def update_channel(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
     if builtin and active is False:
         raise Conflict(detail=f"{code!r} is a built-in channel; it cannot be deactivated.")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ChannelView:
         row = _channel_rows(conn).get(code)
         if row is None and not builtin:
             raise NotFound(detail=f"No channel with code {code!r}.")
@@ -156,7 +168,7 @@ def update_channel(db: Database, actor: Actor, code: str, data: dict[str, Any]) 
             k: data[k] for k in ("name", "active") if k in data and not builtin
         }
         if "name" in data:
-            changes["name"] = data["name"].strip()
+            changes["name"] = str(data["name"]).strip()  # checked text
         if "pick_priority" in data:
             changes["pick_priority"] = priority
         if row is None and changes:  # a built-in's first rename stores its row
@@ -193,7 +205,7 @@ def parse_rate(rate: Any, field: str = "rate") -> int:
     return ppm
 
 
-def _rule_view(rule: rules.TaxRule | None) -> dict[str, Any] | None:
+def _rule_view(rule: rules.TaxRule | None) -> TaxRuleView | None:
     if rule is None:
         return None
     return {"rate": format_rate(rule.rate_ppm), "prices_include_tax": rule.prices_include_tax}
@@ -201,24 +213,25 @@ def _rule_view(rule: rules.TaxRule | None) -> dict[str, Any] | None:
 
 def _tax_view(
     country: str, tax_class: str, override: rules.TaxRule | None, updated_at: Any = None
-) -> dict[str, Any]:
+) -> TaxRateView:
     default = rules.DEFAULT_TAX.get((country, tax_class))
     effective = override or default
     assert effective is not None
     return {
         "country": country,
         "tax_class": tax_class,
-        **(_rule_view(effective) or {}),
+        "rate": format_rate(effective.rate_ppm),
+        "prices_include_tax": effective.prices_include_tax,
         "source": "override" if override is not None else "default",
         "default": _rule_view(default),
         "updated_at": iso(updated_at),
     }
 
 
-def list_tax_rates(db: Database) -> dict[str, Any]:
+def list_tax_rates(db: Database) -> TaxRateList:
     """Every default and every override, by country and class; ``source`` says which applies."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TaxRateList:
         rows = {(r.country, r.tax_class): r for r in conn.execute(select(TaxRate))}
         keys = sorted(set(rules.DEFAULT_TAX) | set(rows))
         items = []
@@ -240,8 +253,8 @@ def _check_tax_key(country: Any, tax_class: Any, errors: FieldErrors) -> None:
 
 
 def set_tax_rate(
-    db: Database, actor: Actor, country: str, tax_class: str, data: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, country: str, tax_class: str, data: TaxRateCommand
+) -> TaxRateView:
     errors = FieldErrors()
     _check_tax_key(country, tax_class, errors)
     include = data.get("prices_include_tax")
@@ -254,7 +267,7 @@ def set_tax_rate(
     errors.raise_if_any()
     rule = rules.TaxRule(ppm, bool(include))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TaxRateView:
         key = (TaxRate.country == country, TaxRate.tax_class == tax_class)
         row = conn.execute(select(TaxRate).where(*key)).first()
         values = {"rate_ppm": rule.rate_ppm, "prices_include_tax": rule.prices_include_tax}

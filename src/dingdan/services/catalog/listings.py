@@ -12,6 +12,7 @@ map through): setting one adds it; earlier ones stay, so updates of older orders
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -23,6 +24,14 @@ from dingdan.db.tables import Product
 from dingdan.domain.shared.errors import FieldErrors, NotFound, ValidationFailed
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.catalog import channel_stock, channels_and_taxes
+from dingdan.services.catalog.shapes import (
+    ChannelListingItem,
+    ChannelListingView,
+    ListingCommand,
+    ListingView,
+    SkuListingItem,
+    StyleListingsView,
+)
 from dingdan.services.shared.common import Actor, audit
 
 CHANNEL_SKU_LEN = 100
@@ -54,10 +63,10 @@ def _aliases(conn: Connection, skus: list[str]) -> dict[tuple[str, str], list[st
     return out
 
 
-def _listings(conn: Connection, skus: list[str]) -> list[dict[str, Any]]:
+def _listings(conn: Connection, skus: list[str]) -> list[ChannelListingView]:
     rows = channels_and_taxes._channel_rows(conn)
     aliases = _aliases(conn, skus)
-    out = []
+    out: list[ChannelListingView] = []
     for rule in channel_stock.active_rules(conn):
         out.append(
             {
@@ -79,20 +88,20 @@ def _listings(conn: Connection, skus: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def style_listings(db: Database, code: str) -> dict[str, Any]:
+def style_listings(db: Database, code: str) -> StyleListingsView:
     """``{"style", "channels": [{"channel", "name", "every_sku", "variants": [{"sku",
     "listed", "channel_skus"}]}]}`` for every active channel."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StyleListingsView:
         return {"style": code, "channels": _listings(conn, _variant_skus(conn, code))}
 
     return db.read(work)
 
 
-def sku_listings(db: Database, sku: str) -> list[dict[str, Any]]:
+def sku_listings(db: Database, sku: str) -> list[ChannelListingView]:
     """The same for one SKU (a simple product's page)."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[ChannelListingView]:
         if conn.execute(select(Product.id).where(Product.sku == sku)).first() is None:
             raise NotFound(detail=f"No product with SKU {sku!r}.")
         return _listings(conn, [sku])
@@ -144,7 +153,7 @@ def save_alias(conn: Connection, channel: str, channel_sku: str, sku: str) -> No
 
 def _apply(
     conn: Connection, actor: Actor, channel: str, sku: str, listed: bool, channel_sku: str | None
-) -> dict[str, Any]:
+) -> ListingView:
     rule = channel_stock.rule_of(conn, channel)
     if conn.execute(select(Product.id).where(Product.sku == sku)).first() is None:
         raise NotFound(detail=f"No product with SKU {sku!r}.")
@@ -165,8 +174,8 @@ def _apply(
 
 
 def set_listing(
-    db: Database, actor: Actor, channel: str, sku: str, data: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, channel: str, sku: str, data: ListingCommand
+) -> ListingView:
     """``{"listed": bool, "channel_sku"?: text}``: whether the channel sells ``sku``, and
     its SKU for it there. Returns ``{"channel", "sku", "listed", "channel_skus"}``."""
     channel_sku = _check(data.get("listed"), data.get("channel_sku"))
@@ -174,7 +183,9 @@ def set_listing(
     return db.write(lambda conn: _apply(conn, actor, channel, sku, listed, channel_sku))
 
 
-def _checked_items(items: list[dict[str, Any]], name: str) -> list[tuple[Any, bool, str | None]]:
+def _checked_items(
+    items: Sequence[Mapping[str, object]], name: str
+) -> list[tuple[Any, bool, str | None]]:
     """``(item[name], listed, channel SKU)`` of each item; every refusal at once, under
     ``items[i].field``."""
     errors = FieldErrors()
@@ -191,26 +202,26 @@ def _checked_items(items: list[dict[str, Any]], name: str) -> list[tuple[Any, bo
 
 
 def set_listings(
-    db: Database, actor: Actor, channel: str, items: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    db: Database, actor: Actor, channel: str, items: list[SkuListingItem]
+) -> list[ListingView]:
     """Several SKUs of one channel at once (a style's variants), all or none:
     ``[{"sku", "listed", "channel_sku"?}]``."""
     checked = _checked_items(items, "sku")
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[ListingView]:
         return [_apply(conn, actor, channel, sku, listed, csku) for sku, listed, csku in checked]
 
     return db.write(work)
 
 
 def set_sku_listings(
-    db: Database, actor: Actor, sku: str, items: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    db: Database, actor: Actor, sku: str, items: list[ChannelListingItem]
+) -> list[ListingView]:
     """One SKU on several channels at once (a simple product's page), all or none:
     ``[{"channel", "listed", "channel_sku"?}]``."""
     checked = _checked_items(items, "channel")
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[ListingView]:
         return [_apply(conn, actor, ch, sku, listed, csku) for ch, listed, csku in checked]
 
     return db.write(work)

@@ -34,6 +34,7 @@ from dingdan.db.engine import Database
 from dingdan.db.style_tables import ProductPhoto, ProductStyle, ProductVariant
 from dingdan.db.tables import Product
 from dingdan.domain.shared.errors import Conflict, NotFound, ValidationFailed
+from dingdan.services.catalog.shapes import PhotoView
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor, audit, iso
 
@@ -107,7 +108,7 @@ def _where(owner: dict[str, int]) -> Any:
     return ProductPhoto.style_id == owner["style_id"]
 
 
-def _view(r: Any) -> dict[str, Any]:
+def _view(r: Any) -> PhotoView:
     files = r.files or {}
     return {
         "id": str(r.id),
@@ -120,14 +121,14 @@ def _view(r: Any) -> dict[str, Any]:
     }
 
 
-def _list(conn: Connection, owner: dict[str, int]) -> list[dict[str, Any]]:
+def _list(conn: Connection, owner: dict[str, int]) -> list[PhotoView]:
     rows = conn.execute(
         select(ProductPhoto).where(_where(owner)).order_by(ProductPhoto.position, ProductPhoto.id)
     )
     return [_view(r) for r in rows]
 
 
-def photos_of(db: Database, *, sku: str | None = None, style: str | None = None) -> list[Any]:
+def photos_of(db: Database, *, sku: str | None = None, style: str | None = None) -> list[PhotoView]:
     """The photos of a SKU (or of a style), first first."""
     return db.read(lambda conn: _list(conn, _owner(conn, sku, style)))
 
@@ -140,7 +141,7 @@ def add_photo(
     *,
     sku: str | None = None,
     style: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[PhotoView]:
     """Checks, resizes and stores the upload; it becomes the owner's last photo. Returns
     the owner's photos."""
     uploads.check_file(filename, data, "file", PHOTO_TYPES, detail="The photo was refused.")
@@ -152,7 +153,7 @@ def add_photo(
         sha, path = uploads.store(PHOTO_DIR, jpeg, "image/jpeg")
         files[name] = {"path": path, "sha256": sha, "width": width, "height": height}
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[PhotoView]:
         owner = _owner(conn, sku, style)
         where = _where(owner)
         count, last = conn.execute(
@@ -238,11 +239,11 @@ def _owner_of(row: Any) -> dict[str, int]:
     return {"style_id": int(row.style_id)}
 
 
-def delete_photo(db: Database, actor: Actor, photo_id: Any) -> list[dict[str, Any]]:
+def delete_photo(db: Database, actor: Actor, photo_id: Any) -> list[PhotoView]:
     """Removes the photo from its SKU or style; after the commit, its files unless another
     photo names them."""
 
-    def work(conn: Connection) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    def work(conn: Connection) -> tuple[list[PhotoView], list[tuple[str, str]]]:
         row = _photo(conn, photo_id)
         conn.execute(delete(ProductPhoto).where(ProductPhoto.id == row.id))
         audit(conn, actor, "delete", "product_photo", str(row.id), before={"key": row.key})
@@ -253,10 +254,10 @@ def delete_photo(db: Database, actor: Actor, photo_id: Any) -> list[dict[str, An
     return left
 
 
-def make_first(db: Database, actor: Actor, photo_id: Any) -> list[dict[str, Any]]:
+def make_first(db: Database, actor: Actor, photo_id: Any) -> list[PhotoView]:
     """The photo shown first (in order entry, on pick lists and the pack screen)."""
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[PhotoView]:
         row = _photo(conn, photo_id)
         owner = _owner_of(row)
         ids = [p["id"] for p in _list(conn, owner)]

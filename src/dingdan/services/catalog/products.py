@@ -4,6 +4,7 @@ is one SKU; a variant's view names its style and option values (services/catalog
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, or_, select, update
@@ -25,6 +26,7 @@ from dingdan.domain.shared.errors import (
     NotFound,
     ValidationFailed,
 )
+from dingdan.services.catalog.shapes import NewProduct, ProductFields
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -86,7 +88,7 @@ def product_view(p: Row[Any] | Any) -> ProductView:
     }
 
 
-def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+def _columns(data: Mapping[str, object], *, creating: bool) -> dict[str, Any]:
     """Check the fields given and turn them into column values, reporting every bad one."""
     errors = FieldErrors()
     if creating:
@@ -99,7 +101,9 @@ def _columns(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         rules.check_non_negative(data.get(name), name, errors)
     if "tax_class" in data and data["tax_class"] not in rules.TAX_CLASSES:
         errors.add("tax_class", "not_one_of", choices=", ".join(rules.TAX_CLASSES))
-    cols = {k: v for k, v in data.items() if k in EDITABLE and k not in ("price", "currency")}
+    cols: dict[str, Any] = {
+        k: v for k, v in data.items() if k in EDITABLE and k not in ("price", "currency")
+    }
     if creating or "price" in data or "currency" in data:
         currency = data.get("currency")
         if rules.check_currency(currency, "currency", errors) and isinstance(currency, str):
@@ -184,7 +188,7 @@ def _check_pricing(actor: Actor) -> None:
         raise Forbidden(detail="Setting a product's price needs the pricing permission.")
 
 
-def create_product(db: Database, actor: Actor, data: dict[str, Any]) -> ProductView:
+def create_product(db: Database, actor: Actor, data: NewProduct) -> ProductView:
     cols = _columns(data, creating=True)
     _check_pricing(actor)  # a new product's price is set here
 
@@ -204,10 +208,10 @@ def get_product(db: Database, sku: str) -> ProductView:
     return db.read(lambda conn: product_view(_fetch(conn, sku)))
 
 
-def update_product(db: Database, actor: Actor, sku: str, data: dict[str, Any]) -> ProductView:
+def update_product(db: Database, actor: Actor, sku: str, data: ProductFields) -> ProductView:
     def work(conn: Connection) -> ProductView:
         before = product_view(_fetch(conn, sku))
-        merged = dict(data)
+        merged: dict[str, object] = dict(data)
         if "price" in data and "currency" not in data:
             merged["currency"] = before["currency"]
         if "currency" in data and "price" not in data:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
@@ -24,6 +25,14 @@ from dingdan.domain.catalog import styles as style_rules
 from dingdan.domain.shared import money
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from dingdan.services.catalog import products
+from dingdan.services.catalog.shapes import (
+    StyleChanges,
+    StyleCommand,
+    StyleSummary,
+    StyleVariantView,
+    StyleView,
+    VariantsCommand,
+)
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -68,7 +77,7 @@ def _stock(conn: Connection, product_ids: list[int]) -> dict[int, dict[str, Any]
     return out
 
 
-def _variants(conn: Connection, style: Any) -> list[dict[str, Any]]:
+def _variants(conn: Connection, style: Any) -> list[StyleVariantView]:
     rows = conn.execute(
         select(Product, ProductVariant.option_values, ProductVariant.position)
         .join(ProductVariant, ProductVariant.product_id == Product.id)
@@ -93,7 +102,7 @@ def _variants(conn: Connection, style: Any) -> list[dict[str, Any]]:
     ]
 
 
-def style_view(conn: Connection, style: Any) -> dict[str, Any]:
+def style_view(conn: Connection, style: Any) -> StyleView:
     return {
         "code": style.code,
         "name": style.name,
@@ -106,7 +115,9 @@ def style_view(conn: Connection, style: Any) -> dict[str, Any]:
     }
 
 
-def _check_style(data: dict[str, Any], *, creating: bool, errors: FieldErrors) -> dict[str, Any]:
+def _check_style(
+    data: Mapping[str, object], *, creating: bool, errors: FieldErrors
+) -> dict[str, Any]:
     cols: dict[str, Any] = {}
     if creating:
         rules.check_sku(data.get("code"), "code", errors)
@@ -118,13 +129,13 @@ def _check_style(data: dict[str, Any], *, creating: bool, errors: FieldErrors) -
     for name, max_len in _STYLE_TEXT.items():
         if name in data:
             rules.check_text(data.get(name), name, errors, max_len=max_len, required=False)
-            cols[name] = (data.get(name) or "").strip() or None
+            cols[name] = str(data.get(name) or "").strip() or None
     return cols
 
 
 def _variant_input(
     conn: Connection,
-    style: dict[str, Any],
+    style: Mapping[str, Any],
     given: Any,
     field: str,
     errors: FieldErrors,
@@ -166,7 +177,7 @@ def _attach(
     conn: Connection,
     actor: Actor,
     style: Any,
-    request: dict[str, Any],
+    request: Mapping[str, object],
     variants: Any,
 ) -> None:
     """Checks every variant (all or none), creates the new SKUs and attaches them all."""
@@ -251,7 +262,7 @@ def _copy_style_fields(
         conn.execute(update(Product).where(Product.id.in_(ids)).values(**values))
 
 
-def create_style(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_style(db: Database, actor: Actor, data: StyleCommand) -> StyleView:
     """``{"code", "name", "options": [...], "category"?, "brand"?, "price"?, "currency"?,
     "variants"?: [{"sku", "options": {...}, "name"?, "price"?, "barcode"?, ...}]}``: the
     style with its variants, all or nothing."""
@@ -259,7 +270,7 @@ def create_style(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, 
     cols = _check_style(data, creating=True, errors=errors)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StyleView:
         if conn.execute(select(ProductStyle.id).where(ProductStyle.code == cols["code"])).first():
             raise Conflict(detail=f"A style with code {cols['code']!r} already exists.")
         if conn.execute(select(Product.id).where(Product.sku == cols["code"])).first():
@@ -274,18 +285,18 @@ def create_style(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, 
     return db.write(work)
 
 
-def _summary(view: dict[str, Any]) -> dict[str, Any]:
+def _summary(view: StyleView) -> dict[str, object]:
     return {
         **{k: view[k] for k in ("code", "name", "options", "category", "brand")},
         "variants": {v["sku"]: v["options"] for v in view["variants"]},
     }
 
 
-def add_variants(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+def add_variants(db: Database, actor: Actor, code: str, data: VariantsCommand) -> StyleView:
     """``{"variants": [...], "price"?, "currency"?}``: more variants (or new option values
     of variants it has); all or none."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StyleView:
         style = _style_row(conn, code)
         before = _summary(style_view(conn, style))
         _attach(conn, actor, style, data, data.get("variants"))
@@ -296,10 +307,10 @@ def add_variants(db: Database, actor: Actor, code: str, data: dict[str, Any]) ->
     return db.write(work)
 
 
-def remove_variant(db: Database, actor: Actor, code: str, sku: str) -> dict[str, Any]:
+def remove_variant(db: Database, actor: Actor, code: str, sku: str) -> StyleView:
     """The SKU leaves the style and stays a simple product (its stock and orders are its)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StyleView:
         style = _style_row(conn, code)
         pid = conn.execute(
             select(ProductVariant.product_id)
@@ -315,13 +326,13 @@ def remove_variant(db: Database, actor: Actor, code: str, sku: str) -> dict[str,
     return db.write(work)
 
 
-def update_style(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
+def update_style(db: Database, actor: Actor, code: str, data: StyleChanges) -> StyleView:
     """``name``, ``category``, ``brand`` (the last two written onto every variant)."""
     errors = FieldErrors()
     cols = _check_style(data, creating=False, errors=errors)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StyleView:
         style = _style_row(conn, code)
         before = _summary(style_view(conn, style))
         if cols:
@@ -335,7 +346,7 @@ def update_style(db: Database, actor: Actor, code: str, data: dict[str, Any]) ->
     return db.write(work)
 
 
-def get_style(db: Database, code: str) -> dict[str, Any]:
+def get_style(db: Database, code: str) -> StyleView:
     return db.read(lambda conn: style_view(conn, _style_row(conn, code)))
 
 
@@ -364,7 +375,7 @@ def list_styles(
         stmt = stmt.where(ProductStyle.code > str(after[0]))
     rows = db.read(lambda conn: list(conn.execute(stmt)))
 
-    def item(r: Any) -> dict[str, Any]:
+    def item(r: Any) -> StyleSummary:
         return {
             "code": r.code,
             "name": r.name,

@@ -13,6 +13,7 @@ from dingdan.db.types import utcnow
 from dingdan.db.webhook_tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from dingdan.domain.shared.errors import InvalidTransition, NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.integrations.shapes import AttemptView, DeliveryDetail, DeliveryView
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -29,7 +30,7 @@ _DL = table_of(WebhookDelivery)
 _AT = table_of(WebhookAttempt)
 
 
-def delivery_view(row: Any) -> dict[str, Any]:
+def delivery_view(row: Any) -> DeliveryView:
     return {
         "id": str(row.id),
         "event_type": row.event_type,
@@ -45,7 +46,7 @@ def delivery_view(row: Any) -> dict[str, Any]:
     }
 
 
-def attempt_view(row: Any) -> dict[str, Any]:
+def attempt_view(row: Any) -> AttemptView:
     return {
         "at": iso(row.at),
         "status_code": row.status_code,
@@ -102,7 +103,7 @@ def _fetch(conn: Connection, endpoint_id: str, delivery_id: str) -> Any:
     return row
 
 
-def _detail(conn: Connection, row: Any) -> dict[str, Any]:
+def _detail(conn: Connection, row: Any) -> DeliveryDetail:
     attempts = conn.execute(select(_AT).where(_AT.c.delivery_id == row.id).order_by(_AT.c.id)).all()
     return {
         **delivery_view(row),
@@ -111,7 +112,7 @@ def _detail(conn: Connection, row: Any) -> dict[str, Any]:
     }
 
 
-def attempts_of(db: Database, delivery_ids: list[int]) -> dict[str, list[dict[str, Any]]]:
+def attempts_of(db: Database, delivery_ids: list[int]) -> dict[str, list[AttemptView]]:
     """The attempt log of each delivery of a page, by delivery id, oldest attempt first."""
     if not delivery_ids:
         return {}
@@ -120,22 +121,22 @@ def attempts_of(db: Database, delivery_ids: list[int]) -> dict[str, list[dict[st
             select(_AT).where(_AT.c.delivery_id.in_(delivery_ids)).order_by(_AT.c.id)
         ).all()
     )
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[AttemptView]] = {}
     for row in rows:
         out.setdefault(str(row.delivery_id), []).append(attempt_view(row))
     return out
 
 
-def get_delivery(db: Database, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+def get_delivery(db: Database, endpoint_id: str, delivery_id: str) -> DeliveryDetail:
     return db.read(lambda conn: _detail(conn, _fetch(conn, endpoint_id, delivery_id)))
 
 
-def replay(db: Database, actor: Actor, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+def replay(db: Database, actor: Actor, endpoint_id: str, delivery_id: str) -> DeliveryDetail:
     """A delivered or dead delivery sent again, now, with the same ``webhook-id`` and body
     (a receiver that has it already drops the copy); its retry schedule starts over. A
     pending one is already on its way: it is only moved to now."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> DeliveryDetail:
         row = _fetch(conn, endpoint_id, delivery_id)
         status = conn.execute(select(_EP.c.status).where(_EP.c.id == row.endpoint_id)).scalar()
         if status != "active":

@@ -16,13 +16,14 @@ import hmac
 import html
 import json
 import re
-from dataclasses import asdict
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from typing_extensions import TypedDict
 
 from dingdan.db.engine import Database
 from dingdan.db.inbound_tables import ChannelSkuAlias, InboundDelivery
@@ -43,6 +44,15 @@ from dingdan.domain.shared.errors import (
 from dingdan.services.catalog import listings
 from dingdan.services.fulfilment.shipments import cancel_order
 from dingdan.services.integrations import inbound_invoice
+from dingdan.services.integrations.channel_json import each, get
+from dingdan.services.integrations.shapes import (
+    AddressCommand,
+    AddressView,
+    AliasView,
+    HookAnswer,
+    InboundDeliveryView,
+    InboundList,
+)
 from dingdan.services.orders.capture import place_order
 from dingdan.services.orders.edits import edit_order
 from dingdan.services.payments.transactions import record_payment
@@ -80,6 +90,15 @@ _TOPICS = {
         "order.cancelled": CANCEL,
     },
 }
+
+
+class _Line(TypedDict):
+    """A line of a channel's order as the capture reads it (it checks the quantity and
+    the price)."""
+
+    sku: str
+    quantity: object
+    unit_price: object
 
 
 class NeedsAttention(Exception):
@@ -155,7 +174,7 @@ def _verify(channel: Any, headers: dict[str, str], body: bytes, now: float) -> t
 
 def receive(
     db: Database, code: str, headers: dict[str, str], body: bytes, now: float
-) -> dict[str, Any]:
+) -> HookAnswer:
     """One delivery: ``{"status": ...}`` for a 200; Unauthorized (401) when not genuine."""
     headers = {k.lower(): v for k, v in headers.items()}
     channel = _channel(db, code)
@@ -236,7 +255,7 @@ def _needs_attention(db: Database, delivery_id: int, channel: str, reason: str) 
     db.write(work)
 
 
-def process(db: Database, delivery_id: int) -> dict[str, Any]:
+def process(db: Database, delivery_id: int) -> HookAnswer:
     """Capture (or apply) one stored delivery; never raises for a delivery's content."""
     row = db.read(
         lambda conn: conn.execute(
@@ -288,7 +307,7 @@ def _reason_of(exc: Exception) -> str:
 # ---- mapping --------------------------------------------------------------------------------
 
 
-def _money(value: Any) -> str:
+def _money(value: object) -> str:
     try:
         return format(Decimal(str(value if value not in (None, "") else "0")), "f")
     except InvalidOperation as exc:
@@ -320,7 +339,9 @@ def _skus(db: Database, channel: str, wanted: list[str]) -> dict[str, str]:
     return db.read(work)
 
 
-def _lines(db: Database, channel: str, items: list[tuple[Any, Any, Any]]) -> list[dict[str, Any]]:
+def _lines(
+    db: Database, channel: str, items: Sequence[tuple[object, object, object]]
+) -> list[_Line]:
     wanted = []
     for sku, _, _ in items:
         if not isinstance(sku, str) or not sku.strip():
@@ -349,37 +370,41 @@ def _name(first: Any, last: Any, fallback: Any = None) -> str | None:
     return name or (str(fallback).strip() if fallback else None)
 
 
-def shopify_order(db: Database, channel: str, o: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def shopify_order(
+    db: Database, channel: str, o: Mapping[str, object]
+) -> tuple[dict[str, object], bool]:
     """A Shopify order JSON → the body of POST /api/v1/orders, and whether it is paid."""
     addr = o.get("shipping_address") or o.get("billing_address") or {}
     customer = o.get("customer") or {}
     items = [
-        (li.get("sku"), li.get("quantity"), _money(li.get("price")))
-        for li in o.get("line_items") or []
+        (get(li, "sku"), get(li, "quantity"), _money(get(li, "price")))
+        for li in each(o.get("line_items"))
     ]
     shipping = sum(
-        (Decimal(_money(s.get("price"))) for s in o.get("shipping_lines") or []), Decimal(0)
+        (Decimal(_money(get(s, "price"))) for s in each(o.get("shipping_lines"))), Decimal(0)
     )
-    email = o.get("email") or o.get("contact_email") or customer.get("email")
-    phone = _phone(o.get("phone") or customer.get("phone"), addr.get("country_code"))
-    body = {
+    email = o.get("email") or o.get("contact_email") or get(customer, "email")
+    phone = _phone(o.get("phone") or get(customer, "phone"), get(addr, "country_code"))
+    body: dict[str, object] = {
         "channel": channel,
         "external_id": str(o.get("id")),
         "currency": o.get("currency"),
         "customer": {
             "email": email,
             "phone": phone,
-            "name": _name(customer.get("first_name"), customer.get("last_name"), addr.get("name")),
+            "name": _name(
+                get(customer, "first_name"), get(customer, "last_name"), get(addr, "name")
+            ),
         },
         "shipping_address": {
-            "name": addr.get("name") or _name(addr.get("first_name"), addr.get("last_name")),
-            "line1": addr.get("address1"),
-            "line2": addr.get("address2") or None,
-            "city": addr.get("city"),
-            "region": addr.get("province_code") or addr.get("province"),
-            "postal_code": addr.get("zip"),
-            "country": addr.get("country_code"),
-            "phone": _phone(addr.get("phone"), addr.get("country_code")),
+            "name": get(addr, "name") or _name(get(addr, "first_name"), get(addr, "last_name")),
+            "line1": get(addr, "address1"),
+            "line2": get(addr, "address2") or None,
+            "city": get(addr, "city"),
+            "region": get(addr, "province_code") or get(addr, "province"),
+            "postal_code": get(addr, "zip"),
+            "country": get(addr, "country_code"),
+            "phone": _phone(get(addr, "phone"), get(addr, "country_code")),
         },
         "lines": _lines(db, channel, items),
         "shipping_price": format(shipping, "f"),
@@ -391,41 +416,44 @@ def shopify_order(db: Database, channel: str, o: dict[str, Any]) -> tuple[dict[s
     return body, o.get("financial_status") == "paid"
 
 
-def woocommerce_order(db: Database, channel: str, o: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def woocommerce_order(
+    db: Database, channel: str, o: Mapping[str, object]
+) -> tuple[dict[str, object], bool]:
     """A WooCommerce REST v3 order → the body of POST /api/v1/orders, and whether paid."""
     billing = o.get("billing") or {}
     addr = o.get("shipping") or {}
-    if not addr.get("address_1"):
+    if not get(addr, "address_1"):
         addr = billing
-    items = []
-    for li in o.get("line_items") or []:
-        qty = li.get("quantity")
+    items: list[tuple[object, object, object]] = []
+    for li in each(o.get("line_items")):
+        qty = get(li, "quantity")
         # "price" is a float in WooCommerce; the subtotal over the quantity is exact.
         price = (
-            Decimal(_money(li.get("subtotal"))) / qty
-            if isinstance(qty, int) and qty > 0 and li.get("subtotal") is not None
-            else Decimal(_money(li.get("price")))
+            Decimal(_money(get(li, "subtotal"))) / qty
+            if isinstance(qty, int) and qty > 0 and get(li, "subtotal") is not None
+            else Decimal(_money(get(li, "price")))
         )
-        items.append((li.get("sku"), qty, format(price.quantize(Decimal("0.01")), "f")))
+        items.append((get(li, "sku"), qty, format(price.quantize(Decimal("0.01")), "f")))
     methods = {"cod": "cod", "bacs": "bank_transfer", "cheque": "other"}
-    body = {
+    email = get(billing, "email") or None
+    body: dict[str, object] = {
         "channel": channel,
         "external_id": str(o.get("id")),
         "currency": o.get("currency"),
         "customer": {
-            "email": billing.get("email") or None,
-            "phone": _phone(billing.get("phone"), billing.get("country")),
-            "name": _name(billing.get("first_name"), billing.get("last_name")),
+            "email": email,
+            "phone": _phone(get(billing, "phone"), get(billing, "country")),
+            "name": _name(get(billing, "first_name"), get(billing, "last_name")),
         },
         "shipping_address": {
-            "name": _name(addr.get("first_name"), addr.get("last_name"), addr.get("company")),
-            "line1": addr.get("address_1"),
-            "line2": addr.get("address_2") or None,
-            "city": addr.get("city"),
-            "region": addr.get("state") or None,
-            "postal_code": addr.get("postcode"),
-            "country": addr.get("country"),
-            "phone": _phone(addr.get("phone"), addr.get("country")),
+            "name": _name(get(addr, "first_name"), get(addr, "last_name"), get(addr, "company")),
+            "line1": get(addr, "address_1"),
+            "line2": get(addr, "address_2") or None,
+            "city": get(addr, "city"),
+            "region": get(addr, "state") or None,
+            "postal_code": get(addr, "postcode"),
+            "country": get(addr, "country"),
+            "phone": _phone(get(addr, "phone"), get(addr, "country")),
         },
         "lines": _lines(db, channel, items),
         "shipping_price": _money(o.get("shipping_total")),
@@ -433,15 +461,18 @@ def woocommerce_order(db: Database, channel: str, o: dict[str, Any]) -> tuple[di
     }
     if o.get("customer_note"):
         body["note"] = str(o["customer_note"])[:1000]
-    inbound_invoice.apply(body, inbound_invoice.woocommerce(o, billing.get("email") or None))
+    inbound_invoice.apply(body, inbound_invoice.woocommerce(o, get(billing, "email") or None))
     paid = bool(o.get("date_paid")) or o.get("status") in ("processing", "completed")
     return body, paid
 
 
-def standard_order(db: Database, channel: str, data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def standard_order(
+    db: Database, channel: str, data: Mapping[str, object]
+) -> tuple[dict[str, object], bool]:
     body = dict(data)
     body["channel"] = channel
-    raw: list[Any] = body["lines"] if isinstance(body.get("lines"), list) else []
+    given = body.get("lines")
+    raw: list[Any] = given if isinstance(given, list) else []
     items = [
         (ln.get("sku"), ln.get("quantity"), ln.get("unit_price"))
         for ln in raw
@@ -452,7 +483,7 @@ def standard_order(db: Database, channel: str, data: dict[str, Any]) -> tuple[di
     return body, paid
 
 
-def _payload(kind: str, raw: bytes) -> dict[str, Any]:
+def _payload(kind: str, raw: bytes) -> dict[str, object]:
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -465,8 +496,8 @@ def _payload(kind: str, raw: bytes) -> dict[str, Any]:
 
 
 def _order_body(
-    db: Database, kind: str, channel: str, data: dict[str, Any]
-) -> tuple[dict[str, Any], bool]:
+    db: Database, kind: str, channel: str, data: Mapping[str, object]
+) -> tuple[dict[str, object], bool]:
     if kind == "shopify":
         return shopify_order(db, channel, data)
     if kind == "woocommerce":
@@ -484,7 +515,7 @@ def _captured(db: Database, channel: str, external_id: str) -> Any:
     )
 
 
-def _external(kind: str, data: dict[str, Any]) -> str:
+def _external(kind: str, data: Mapping[str, object]) -> str:
     value = data.get("external_id") if kind == "standard" else data.get("id")
     if value is None:
         raise NeedsAttention("invalid_order", "no order id")
@@ -497,7 +528,7 @@ def _apply(
     channel: str,
     topic: str,
     raw: bytes,
-    address: dict[str, Any] | None = None,
+    address: Mapping[str, object] | None = None,
 ) -> tuple[str, str | None]:
     action = _TOPICS[kind].get(topic)
     if action is None:
@@ -529,7 +560,7 @@ def _apply(
     return ("accepted" if created else "duplicate"), number
 
 
-def _update(db: Database, actor: Actor, order: Any, body: dict[str, Any]) -> None:
+def _update(db: Database, actor: Actor, order: Any, body: Mapping[str, object]) -> None:
     """As an edit would: quantities of the SKUs named, the lines no longer named removed,
     the address and shipping; an order already shipped is left for attention."""
 
@@ -550,8 +581,9 @@ def _update(db: Database, actor: Actor, order: Any, body: dict[str, Any]) -> Non
             .all()
         )
     )
-    named = {ln["sku"] for ln in body["lines"]}
-    lines = list(body["lines"]) + [{"sku": s, "quantity": 0} for s in old if s not in named]
+    given = cast(list[_Line], body["lines"])  # every order body's lines are made by _lines
+    named = {ln["sku"] for ln in given}
+    lines = list(given) + [{"sku": s, "quantity": 0} for s in old if s not in named]
     edit_order(
         db,
         actor,
@@ -589,7 +621,7 @@ def _pay_in_full(db: Database, actor: Actor, number: str) -> None:
 # ---- the log, aliases, retry, purge ----------------------------------------------------------
 
 
-def _view(row: Any) -> dict[str, Any]:
+def _view(row: Any) -> InboundDeliveryView:
     return {
         "id": row.id,
         "channel": row.channel,
@@ -604,11 +636,11 @@ def _view(row: Any) -> dict[str, Any]:
 
 def list_deliveries(
     db: Database, *, channel: str | None = None, status: str | None = None, limit: int = 200
-) -> dict[str, Any]:
+) -> InboundList:
     if status is not None and status not in STATUSES:
         raise ValidationFailed.on("status", "not_one_of", choices=", ".join(STATUSES))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> InboundList:
         q = select(InboundDelivery).order_by(InboundDelivery.id.desc()).limit(limit)
         if channel:
             q = q.where(InboundDelivery.channel == channel)
@@ -619,7 +651,7 @@ def list_deliveries(
     return db.read(work)
 
 
-def retry(db: Database, actor: Actor, delivery_id: int) -> dict[str, Any]:
+def retry(db: Database, actor: Actor, delivery_id: int) -> InboundDeliveryView:
     row = db.read(
         lambda conn: conn.execute(
             select(InboundDelivery.status).where(InboundDelivery.id == delivery_id)
@@ -639,13 +671,24 @@ def retry(db: Database, actor: Actor, delivery_id: int) -> dict[str, Any]:
     )
 
 
-def set_address(db: Database, actor: Actor, delivery_id: int, address: Any) -> dict[str, Any]:
+def set_address(
+    db: Database, actor: Actor, delivery_id: int, address: AddressCommand
+) -> AddressView:
     """The shipping address to use instead of the delivery's own (then retry it)."""
     errors = FieldErrors()
     checked = contact.validate_address(address if isinstance(address, dict) else {}, "", errors)
     errors.raise_if_any()
     assert checked is not None
-    value = asdict(checked)
+    value: AddressView = {
+        "name": checked.name,
+        "line1": checked.line1,
+        "line2": checked.line2,
+        "city": checked.city,
+        "region": checked.region,
+        "postal_code": checked.postal_code,
+        "country": checked.country,
+        "phone": checked.phone,
+    }
 
     def work(conn: Connection) -> None:
         done = conn.execute(
@@ -660,9 +703,7 @@ def set_address(db: Database, actor: Actor, delivery_id: int, address: Any) -> d
     return value
 
 
-def set_alias(
-    db: Database, actor: Actor, channel: str, channel_sku: Any, sku: Any
-) -> dict[str, Any]:
+def set_alias(db: Database, actor: Actor, channel: str, channel_sku: Any, sku: Any) -> AliasView:
     errors = FieldErrors()
     if not isinstance(channel_sku, str) or not 0 < len(channel_sku.strip()) <= 100:
         errors.add("channel_sku", "required_text", max=100)
@@ -671,7 +712,7 @@ def set_alias(
     errors.raise_if_any()
     channel_sku, sku = str(channel_sku).strip(), str(sku).strip()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> AliasView:
         if conn.execute(select(Product.id).where(Product.sku == sku)).first() is None:
             raise ValidationFailed.on("sku", "unknown_sku", sku=sku)
         listings.save_alias(conn, channel, channel_sku, sku)

@@ -15,11 +15,12 @@ person to correct from the order's edit page before the invoice is issued.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Mapping
 
 from dingdan.domain.orders import invoice_request
 from dingdan.domain.shared.errors import FieldErrors
+from dingdan.services.integrations.channel_json import each, get
+from dingdan.services.integrations.shapes import InvoiceAsked
 
 # Each field of the request, and the names (after normalising: lower case, no leading "_",
 # no "wooecpay_" or "ecpay_" prefix) under which channels keep it.
@@ -130,9 +131,9 @@ def _pick(pairs: dict[str, str], field: str) -> str | None:
     return None
 
 
-def _pairs(items: Iterable[Any], name_key: str) -> dict[str, str]:
+def _pairs(items: object, name_key: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for item in items:
+    for item in each(items):
         if not isinstance(item, dict):
             continue
         name, value = item.get(name_key), item.get("value")
@@ -141,7 +142,7 @@ def _pairs(items: Iterable[Any], name_key: str) -> dict[str, str]:
     return out
 
 
-def from_pairs(pairs: dict[str, str], email: str | None = None) -> dict[str, Any] | None:
+def from_pairs(pairs: dict[str, str], email: object = None) -> InvoiceAsked | None:
     """The capture's ``invoice`` from a channel's named values (None: nothing asked, a
     printed invoice). Not checked here: ``check`` does that."""
     kind = _TYPES.get((_pick(pairs, "type") or "").lower())
@@ -164,13 +165,13 @@ def from_pairs(pairs: dict[str, str], email: str | None = None) -> dict[str, Any
         return {"type": "b2c"}
     if carrier == "member":
         # A centre's member (cloud) carrier: the centre knows the buyer by the email.
-        carrier_id = carrier_id or email
+        return {"type": "b2c", "carrier_type": carrier, "carrier_id": carrier_id or email}
     if carrier == "mobile" and carrier_id:
         carrier_id = carrier_id.upper()
     return {"type": "b2c", "carrier_type": carrier, "carrier_id": carrier_id}
 
 
-def check(asked: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str | None]:
+def check(asked: InvoiceAsked | None) -> tuple[dict[str, object] | None, str | None]:
     """(the request to capture, None) when valid; (None, why) when it is not, so that the
     order is captured with a printed invoice and the reason noted."""
     if asked is None or asked == {"type": "b2c"}:
@@ -183,22 +184,22 @@ def check(asked: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str | No
     return got.as_dict(), None
 
 
-def shopify(order: dict[str, Any], email: str | None) -> dict[str, Any] | None:
+def shopify(order: Mapping[str, object], email: object) -> InvoiceAsked | None:
     """From a Shopify order's ``note_attributes`` (``[{"name", "value"}]``)."""
-    return from_pairs(_pairs(order.get("note_attributes") or [], "name"), email)
+    return from_pairs(_pairs(order.get("note_attributes"), "name"), email)
 
 
-def woocommerce(order: dict[str, Any], email: str | None) -> dict[str, Any] | None:
+def woocommerce(order: Mapping[str, object], email: object) -> InvoiceAsked | None:
     """From a WooCommerce order's ``meta_data`` (``[{"id", "key", "value"}]``); the billing
     company names a company invoice that has none of its own."""
-    pairs = _pairs(order.get("meta_data") or [], "key")
-    company = (order.get("billing") or {}).get("company")
+    pairs = _pairs(order.get("meta_data"), "key")
+    company = get(order.get("billing") or {}, "company")
     if isinstance(company, str) and company.strip():
         pairs.setdefault("company_name", company.strip()[:100])
     return from_pairs(pairs, email)
 
 
-def apply(body: dict[str, Any], asked: dict[str, Any] | None) -> None:
+def apply(body: dict[str, object], asked: InvoiceAsked | None) -> None:
     """Put the checked request on the capture's ``body`` (or the reason in its note)."""
     request, why = check(asked)
     if request is not None:

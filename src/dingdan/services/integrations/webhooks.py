@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,12 @@ from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.after_sales import return_queries
 from dingdan.services.integrations import addresses
+from dingdan.services.integrations.shapes import (
+    EndpointChanges,
+    EndpointList,
+    EndpointView,
+    NewEndpoint,
+)
 from dingdan.services.orders import queries as order_queries
 from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.outbox_events import EVENT_TYPES
@@ -40,8 +47,8 @@ _DL = table_of(WebhookDelivery)
 # Endpoints -------------------------------------------------------------------------------
 
 
-def endpoint_view(row: Any, *, secret: bool = False) -> dict[str, Any]:
-    view = {
+def endpoint_view(row: Any, *, secret: bool = False) -> EndpointView:
+    view: EndpointView = {
         "id": str(row.id),
         "url": row.url,
         "events": list(row.events),
@@ -69,7 +76,7 @@ def signing_secrets(row: Any, now: datetime | None = None) -> list[str]:
     return [row.secret, row.previous_secret] if _overlapping(row, now) else [row.secret]
 
 
-def _check(data: dict[str, Any], errors: FieldErrors, *, creating: bool) -> None:
+def _check(data: Mapping[str, object], errors: FieldErrors, *, creating: bool) -> None:
     if creating or "url" in data:
         addresses.check_url(data.get("url"), errors)
     if creating or "events" in data:
@@ -100,20 +107,20 @@ def _fetch(conn: Connection, endpoint_id: str) -> Any:
     return row
 
 
-def create_endpoint(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_endpoint(db: Database, actor: Actor, data: NewEndpoint) -> EndpointView:
     """A new endpoint, active, with a new secret (shown in this answer only)."""
     errors = FieldErrors()
     _check(data, errors, creating=True)
     errors.raise_if_any()
-    values = {
-        "url": data["url"].strip(),
-        "events": list(dict.fromkeys(data["events"])),
+    values = {  # url and events are checked text and a list of event types
+        "url": str(data.get("url")).strip(),
+        "events": list(dict.fromkeys(data.get("events") or [])),
         "description": (data.get("description") or "").strip(),
         "status": "active",
         "secret": signing.new_secret(),
     }
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> EndpointView:
         eid = conn.execute(insert(_EP).values(**values).returning(_EP.c.id)).scalar_one()
         row = _fetch(conn, str(eid))
         audit(conn, actor, "create", "webhook_endpoint", str(eid), after=endpoint_view(row))
@@ -122,34 +129,37 @@ def create_endpoint(db: Database, actor: Actor, data: dict[str, Any]) -> dict[st
     return db.write(work)
 
 
-def list_endpoints(db: Database) -> dict[str, Any]:
+def list_endpoints(db: Database) -> EndpointList:
     rows = db.read(lambda conn: list(conn.execute(select(_EP).order_by(_EP.c.id))))
     return {"items": [endpoint_view(r) for r in rows], "next_cursor": None}
 
 
-def get_endpoint(db: Database, endpoint_id: str) -> dict[str, Any]:
+def get_endpoint(db: Database, endpoint_id: str) -> EndpointView:
     return db.read(lambda conn: endpoint_view(_fetch(conn, endpoint_id)))
 
 
 def update_endpoint(
-    db: Database, actor: Actor, endpoint_id: str, data: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, endpoint_id: str, data: EndpointChanges
+) -> EndpointView:
     """Changes the given fields; ``status`` "active" enables an endpoint again (a 410 or a
     person disabled it), "disabled" stops its deliveries (they wait, pending)."""
     errors = FieldErrors()
     _check(data, errors, creating=False)
     errors.raise_if_any()
-    changes: dict[str, Any] = {k: data[k] for k in ("url", "events", "status") if k in data}
-    if "url" in changes:
-        changes["url"] = changes["url"].strip()
-    if "events" in changes:
-        changes["events"] = list(dict.fromkeys(changes["events"]))
-    if data.get("description") is not None:
-        changes["description"] = data["description"].strip()
+    changes: dict[str, Any] = {}  # checked: url text, events a list, status one of STATUSES
+    if "url" in data:
+        changes["url"] = str(data["url"]).strip()
+    if "events" in data:
+        changes["events"] = list(dict.fromkeys(data["events"] or []))
+    if "status" in data:
+        changes["status"] = data["status"]
+    description = data.get("description")
+    if description is not None:
+        changes["description"] = description.strip()
     if "status" in changes:
         changes["disabled_reason"] = None if changes["status"] == "active" else "by " + actor.name
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> EndpointView:
         before = endpoint_view(_fetch(conn, endpoint_id))
         if changes:
             conn.execute(
@@ -179,11 +189,11 @@ def delete_endpoint(db: Database, actor: Actor, endpoint_id: str) -> None:
     db.write(work)
 
 
-def rotate_secret(db: Database, actor: Actor, endpoint_id: str) -> dict[str, Any]:
+def rotate_secret(db: Database, actor: Actor, endpoint_id: str) -> EndpointView:
     """A new secret (in this answer only); the one it replaces signs too for 24 hours, so a
     receiver has a day to switch."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> EndpointView:
         row = _fetch(conn, endpoint_id)
         now = utcnow()
         conn.execute(
@@ -209,12 +219,14 @@ def _hears(row: Any, topic: str) -> bool:
     return ALL in row.events or topic in row.events
 
 
-def _resource(conn: Connection, topic: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _resource(conn: Connection, topic: str, payload: Mapping[str, object]) -> dict[str, object]:
     """What ``data`` holds: the order as GET /api/v1/orders/{number} shows it for order
     events, the return for return events, else the event's own payload."""
     try:
-        if topic.startswith("order.") and payload.get("number"):
-            return dict(order_queries.view(conn, order_queries.fetch(conn, payload["number"])))
+        number = payload.get("number")
+        if topic.startswith("order.") and number:
+            order = order_queries.fetch(conn, str(number))  # an order event's number: text
+            return dict(order_queries.view(conn, order))
         if topic.startswith("return.") and payload.get("return_id"):
             ret = return_queries.fetch_return(conn, str(payload["return_id"]))
             return dict(return_queries.return_view(conn, ret))
@@ -223,7 +235,7 @@ def _resource(conn: Connection, topic: str, payload: dict[str, Any]) -> dict[str
     return dict(payload)
 
 
-def body_of(topic: str, created_at: datetime, data: dict[str, Any]) -> str:
+def body_of(topic: str, created_at: datetime, data: Mapping[str, object]) -> str:
     return json.dumps(
         {"type": topic, "timestamp": iso(created_at), "data": data},
         ensure_ascii=False,
@@ -232,7 +244,7 @@ def body_of(topic: str, created_at: datetime, data: dict[str, Any]) -> str:
 
 
 def fan_out(
-    db: Database, event_id: int, topic: str, payload: dict[str, Any], created_at: datetime
+    db: Database, event_id: int, topic: str, payload: Mapping[str, object], created_at: datetime
 ) -> int:
     """One delivery per active endpoint hearing ``topic`` (none twice for one event);
     returns how many were new. Reads first (most events have no endpoint), then writes

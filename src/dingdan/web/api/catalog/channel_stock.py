@@ -4,7 +4,7 @@ strong ETag (``If-None-Match`` answers ``304``) so that a connector polls cheapl
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -13,7 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.catalog import channel_stock
+from dingdan.services.catalog.shapes import StockRuleCommand, StockRuleView
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -65,7 +67,7 @@ class ChannelStock(View):
 )
 async def get_stock_rule(
     request: Request, code: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> StockRuleView:
     return await run_in_threadpool(channel_stock.get_rule, db_of(request), code)
 
 
@@ -79,11 +81,15 @@ async def set_stock_rule(
     code: str,
     body: ChannelStockRuleIn,
     actor: Actor = can(Action.MANAGE_SETTINGS),
-) -> dict[str, Any]:
+) -> StockRuleView:
     """The channel's buffer (units, or a percent of what is available, rounding what may be
     sold down) and the SKUs and locations it sells (null: all)."""
     return await run_in_threadpool(
-        channel_stock.set_rule, db_of(request), actor, code, body.model_dump()
+        channel_stock.set_rule,
+        db_of(request),
+        actor,
+        code,
+        command(StockRuleCommand, body),
     )
 
 
@@ -108,10 +114,11 @@ async def get_channel_stock(
     page = await run_in_threadpool(
         lambda: channel_stock.channel_stock(db_of(request), code, limit=limit, cursor=cursor)
     )
-    etag = page.pop("etag")
+    etag = page["etag"]
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     # If-None-Match compares weakly (RFC 9110): a W/ prefix matches the same tag.
     wanted = {t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")}
     if etag in wanted or "*" in wanted:
         return Response(status_code=304, headers=headers)
-    return JSONResponse(ChannelStock.model_validate(page).model_dump(), headers=headers)
+    body = {k: v for k, v in page.items() if k != "etag"}
+    return JSONResponse(ChannelStock.model_validate(body).model_dump(), headers=headers)

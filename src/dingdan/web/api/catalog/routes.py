@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.catalog import products
+from dingdan.services.catalog.shapes import NewProduct, ProductFields
 from dingdan.services.inventory import locations
 from dingdan.services.inventory.shapes import LocationCommand, LocationView
 from dingdan.services.shared.common import Actor
@@ -41,7 +42,7 @@ async def create_product(
     request: Request, body: ProductIn, actor: Actor = can(Action.MANAGE_CATALOG)
 ) -> ProductView:
     return await run_in_threadpool(
-        products.create_product, db_of(request), actor, body.model_dump()
+        products.create_product, db_of(request), actor, command(NewProduct, body)
     )
 
 
@@ -85,9 +86,8 @@ async def get_product(request: Request, sku: str, actor: Actor = can(Action.READ
 async def update_product(
     request: Request, sku: str, body: ProductPatch, actor: Actor = can(Action.MANAGE_CATALOG)
 ) -> ProductView:
-    return await run_in_threadpool(
-        products.update_product, db_of(request), actor, sku, body.model_dump(exclude_unset=True)
-    )
+    patch = command(ProductFields, body, exclude_unset=True)
+    return await run_in_threadpool(products.update_product, db_of(request), actor, sku, patch)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.catalog import channels_and_taxes
+from dingdan.services.catalog import shapes as catalog
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.catalog.schemas import (
     Channel,
@@ -20,6 +21,7 @@ from dingdan.web.api.catalog.schemas import (
     TaxRateIn,
     TaxRateList,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -44,28 +46,31 @@ async def list_channels(
 )
 async def create_channel(
     request: Request, body: ChannelIn, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> catalog.ChannelView:
     return await run_in_threadpool(
-        channels_and_taxes.create_channel, db_of(request), actor, body.model_dump()
+        channels_and_taxes.create_channel,
+        db_of(request),
+        actor,
+        command(catalog.ChannelCommand, body),
     )
 
 
 @router.patch("/channels/{code}", response_model=Channel, responses=responses(*WRITE))
 async def update_channel(
     request: Request, code: str, body: ChannelPatch, actor: Actor = can(Action.MANAGE_SETTINGS)
-) -> dict[str, Any]:
+) -> catalog.ChannelView:
     """A built-in channel may be renamed; deactivating one is a 409 conflict."""
     return await run_in_threadpool(
         channels_and_taxes.update_channel,
         db_of(request),
         actor,
         code,
-        body.model_dump(exclude_unset=True),
+        command(catalog.ChannelChanges, body, exclude_unset=True),
     )
 
 
 @router.get("/tax-rates", response_model=TaxRateList, responses=responses("forbidden"))
-async def list_tax_rates(request: Request, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+async def list_tax_rates(request: Request, actor: Actor = can(Action.READ)) -> catalog.TaxRateList:
     return await run_in_threadpool(channels_and_taxes.list_tax_rates, db_of(request))
 
 
@@ -80,7 +85,7 @@ async def set_tax_rate(
     tax_class: str,
     body: TaxRateIn,
     actor: Actor = can(Action.MANAGE_SETTINGS),
-) -> dict[str, Any]:
+) -> catalog.TaxRateView:
     """The seller's rate for a country (ISO 3166-1 alpha-2) and class (standard, reduced);
     it applies to orders placed from now on."""
     return await run_in_threadpool(
@@ -89,7 +94,7 @@ async def set_tax_rate(
         actor,
         country,
         tax_class,
-        body.model_dump(),
+        command(catalog.TaxRateCommand, body),
     )
 
 

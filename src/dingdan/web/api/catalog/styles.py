@@ -13,8 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.numbers import MAX_INT
 from dingdan.services.catalog import listings, photos, styles
+from dingdan.services.catalog import shapes as catalog
 from dingdan.services.shared import uploads
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Amount, Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -164,11 +166,12 @@ CATALOG = Action.MANAGE_CATALOG
     status_code=201,
     responses=responses("forbidden", "conflict"),
 )
-async def create_style(request: Request, body: StyleIn, actor: Actor = can(CATALOG)) -> Any:
+async def create_style(
+    request: Request, body: StyleIn, actor: Actor = can(CATALOG)
+) -> catalog.StyleView:
     """A style and its variants, all or nothing: each variant a SKU (new ones are created,
     existing ones attached) with one value per option, no two with the same values."""
-    data = body.model_dump(exclude_none=True)
-    data["variants"] = [v.model_dump(exclude_none=True) for v in body.variants]
+    data = command(catalog.StyleCommand, body, exclude_none=True)
     return await run_in_threadpool(styles.create_style, db_of(request), actor, data)
 
 
@@ -187,7 +190,9 @@ async def list_styles(
 
 
 @router.get("/styles/{code}", response_model=Style, responses=responses("forbidden", "not_found"))
-async def get_style(request: Request, code: str, actor: Actor = can(Action.READ)) -> Any:
+async def get_style(
+    request: Request, code: str, actor: Actor = can(Action.READ)
+) -> catalog.StyleView:
     """The style with its variants and their stock."""
     return await run_in_threadpool(styles.get_style, db_of(request), code)
 
@@ -195,9 +200,9 @@ async def get_style(request: Request, code: str, actor: Actor = can(Action.READ)
 @router.patch("/styles/{code}", response_model=Style, responses=responses("forbidden", "not_found"))
 async def update_style(
     request: Request, code: str, body: StylePatch, actor: Actor = can(CATALOG)
-) -> Any:
+) -> catalog.StyleView:
     """Its name; its category and brand are written onto every variant too."""
-    data = body.model_dump(exclude_unset=True)
+    data = command(catalog.StyleChanges, body, exclude_unset=True)
     return await run_in_threadpool(styles.update_style, db_of(request), actor, code, data)
 
 
@@ -208,10 +213,9 @@ async def update_style(
 )
 async def add_variants(
     request: Request, code: str, body: VariantsIn, actor: Actor = can(CATALOG)
-) -> Any:
+) -> catalog.StyleView:
     """More variants (or new values for variants it has), all or none."""
-    data = body.model_dump(exclude_none=True)
-    data["variants"] = [v.model_dump(exclude_none=True) for v in body.variants]
+    data = command(catalog.VariantsCommand, body, exclude_none=True)
     return await run_in_threadpool(styles.add_variants, db_of(request), actor, code, data)
 
 
@@ -220,7 +224,9 @@ async def add_variants(
     response_model=Style,
     responses=responses("forbidden", "not_found"),
 )
-async def remove_variant(request: Request, code: str, sku: str, actor: Actor = can(CATALOG)) -> Any:
+async def remove_variant(
+    request: Request, code: str, sku: str, actor: Actor = can(CATALOG)
+) -> catalog.StyleView:
     """The SKU leaves the style and stays a product of its own."""
     return await run_in_threadpool(styles.remove_variant, db_of(request), actor, code, sku)
 
@@ -230,7 +236,9 @@ async def remove_variant(request: Request, code: str, sku: str, actor: Actor = c
     response_model=StyleListings,
     responses=responses("forbidden", "not_found"),
 )
-async def style_listings(request: Request, code: str, actor: Actor = can(Action.READ)) -> Any:
+async def style_listings(
+    request: Request, code: str, actor: Actor = can(Action.READ)
+) -> catalog.StyleListingsView:
     """Per active channel, which variants it sells (its stock rule's SKU subset) and its
     own SKUs for them (SKU aliases)."""
     return await run_in_threadpool(listings.style_listings, db_of(request), code)
@@ -247,11 +255,16 @@ async def set_listing(
     sku: str,
     body: ListingIn,
     actor: Actor = can(Action.MANAGE_SETTINGS),
-) -> Any:
+) -> catalog.ListingView:
     """Whether the channel sells the SKU (``GET /channels/{code}/stock`` follows), and the
     channel's SKU for it (added as a SKU alias; earlier ones stay)."""
     return await run_in_threadpool(
-        listings.set_listing, db_of(request), actor, channel, sku, body.model_dump()
+        listings.set_listing,
+        db_of(request),
+        actor,
+        channel,
+        sku,
+        command(catalog.ListingCommand, body),
     )
 
 

@@ -4,7 +4,6 @@ signature is the authentication), the inbound log, retries and SKU aliases."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
@@ -12,7 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.integrations import inbound
+from dingdan.services.integrations import shapes as integrations
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -60,7 +61,7 @@ class Alias(View):
     response_model=HookAnswer,
     responses=responses("unauthorized", "not_found"),
 )
-async def receive_hook(request: Request, channel_code: str) -> dict[str, Any]:
+async def receive_hook(request: Request, channel_code: str) -> integrations.HookAnswer:
     """A channel's delivery; 200 once it is kept (a delivery seen before: 200, nothing new)."""
     body = await request.body()
     headers = dict(request.headers)
@@ -75,7 +76,7 @@ async def list_inbound(
     channel: str | None = Query(default=None, max_length=32),
     status: str | None = Query(default=None, max_length=20),
     actor: Actor = can(ORDERS),
-) -> dict[str, Any]:
+) -> integrations.InboundList:
     return await run_in_threadpool(
         lambda: inbound.list_deliveries(db_of(request), channel=channel, status=status)
     )
@@ -88,7 +89,7 @@ async def list_inbound(
 )
 async def retry_inbound(
     request: Request, delivery_id: int, actor: Actor = can(ORDERS)
-) -> dict[str, Any]:
+) -> integrations.InboundDeliveryView:
     return await run_in_threadpool(inbound.retry, db_of(request), actor, delivery_id)
 
 
@@ -121,11 +122,10 @@ class AddressOut(View):
 )
 async def set_inbound_address(
     request: Request, delivery_id: int, body: AddressIn, actor: Actor = can(ORDERS)
-) -> dict[str, Any]:
+) -> integrations.AddressView:
     """The shipping address a retry of this delivery uses instead of the channel's."""
-    return await run_in_threadpool(
-        inbound.set_address, db_of(request), actor, delivery_id, body.model_dump()
-    )
+    address = command(integrations.AddressCommand, body)
+    return await run_in_threadpool(inbound.set_address, db_of(request), actor, delivery_id, address)
 
 
 @router.put(
@@ -135,7 +135,7 @@ async def set_inbound_address(
 )
 async def set_alias(
     request: Request, channel: str, body: AliasIn, actor: Actor = can(ORDERS)
-) -> dict[str, Any]:
+) -> integrations.AliasView:
     """Maps a channel's SKU to a Dingdan SKU (for its deliveries and imports)."""
     return await run_in_threadpool(
         inbound.set_alias, db_of(request), actor, channel, body.channel_sku, body.sku

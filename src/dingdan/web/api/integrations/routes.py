@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.integrations import deliveries, webhooks
+from dingdan.services.integrations import shapes as integrations
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.integrations.schemas import (
     DeliveryDetail,
@@ -21,6 +22,7 @@ from dingdan.web.api.integrations.schemas import (
     WebhookPatch,
     WebhookWithSecret,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -37,32 +39,31 @@ FOUND = ("forbidden", "not_found")
 )
 async def create_webhook(
     request: Request, body: WebhookIn, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> integrations.EndpointView:
     """The answer holds the endpoint's signing secret: the only time it is shown."""
-    return await run_in_threadpool(
-        webhooks.create_endpoint, db_of(request), actor, body.model_dump()
-    )
+    data = command(integrations.NewEndpoint, body)
+    return await run_in_threadpool(webhooks.create_endpoint, db_of(request), actor, data)
 
 
 @router.get("/webhooks", response_model=WebhookList, responses=responses("forbidden"))
-async def list_webhooks(request: Request, actor: Actor = can(MANAGE)) -> dict[str, Any]:
+async def list_webhooks(request: Request, actor: Actor = can(MANAGE)) -> integrations.EndpointList:
     return await run_in_threadpool(webhooks.list_endpoints, db_of(request))
 
 
 @router.get("/webhooks/{webhook_id}", response_model=Webhook, responses=responses(*FOUND))
 async def get_webhook(
     request: Request, webhook_id: str, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> integrations.EndpointView:
     return await run_in_threadpool(webhooks.get_endpoint, db_of(request), webhook_id)
 
 
 @router.patch("/webhooks/{webhook_id}", response_model=Webhook, responses=responses(*FOUND))
 async def update_webhook(
     request: Request, webhook_id: str, body: WebhookPatch, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> integrations.EndpointView:
     """``status`` "active" enables an endpoint again (after a 410, say): the deliveries
     that waited are sent."""
-    data = body.model_dump(exclude_unset=True)
+    data = command(integrations.EndpointChanges, body, exclude_unset=True)
     return await run_in_threadpool(
         webhooks.update_endpoint, db_of(request), actor, webhook_id, data
     )
@@ -86,7 +87,7 @@ async def delete_webhook(request: Request, webhook_id: str, actor: Actor = can(M
 )
 async def rotate_webhook_secret(
     request: Request, webhook_id: str, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> integrations.EndpointView:
     """A new secret (shown here only); the previous one signs too for 24 hours."""
     return await run_in_threadpool(webhooks.rotate_secret, db_of(request), actor, webhook_id)
 
@@ -117,7 +118,7 @@ async def list_webhook_deliveries(
 )
 async def get_webhook_delivery(
     request: Request, webhook_id: str, delivery_id: str, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> integrations.DeliveryDetail:
     return await run_in_threadpool(deliveries.get_delivery, db_of(request), webhook_id, delivery_id)
 
 
@@ -128,7 +129,7 @@ async def get_webhook_delivery(
 )
 async def replay_webhook_delivery(
     request: Request, webhook_id: str, delivery_id: str, actor: Actor = can(MANAGE)
-) -> dict[str, Any]:
+) -> integrations.DeliveryDetail:
     """Sent again soon with the same ``webhook-id`` and body; the retry schedule starts
     over."""
     return await run_in_threadpool(

@@ -18,6 +18,7 @@ from dingdan.domain.catalog.products import TAX_CLASSES
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS
 from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
 from dingdan.services.catalog import import_uploads, imports, listings, photos, products, styles
+from dingdan.services.catalog.shapes import ChannelListingItem, NewProduct, ProductFields
 from dingdan.services.inventory import stock as inventory
 from dingdan.services.purchasing import abc
 from dingdan.services.shared import uploads
@@ -30,7 +31,6 @@ from dingdan.web.pages.shared.messages import N_
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 CURRENCIES = ("TWD", "HKD", "CNY", "USD", "JPY", "SGD", "MOP")
 INTS = ("weight_grams", "low_stock_threshold", "reorder_point")
-TEXTS = {"name": 300, "barcode": 64, "category": 100, "brand": 100, "price": 30, "currency": 3}
 
 
 @router.get("/products")
@@ -83,24 +83,40 @@ def product_list(
     )
 
 
-def _data(form: dict[str, Any]) -> dict[str, Any]:
+def _data(form: dict[str, Any]) -> ProductFields:
     """Form fields → the service's product fields (empty optional fields become None)."""
-    data: dict[str, Any] = {k: form_text(form, k, n) for k, n in TEXTS.items()}
-    data["price"] = form_amount(form, "price")
     errors = FieldErrors()
-    for name in INTS:
-        blank = form_text(form, name) is None
-        data[name] = None if blank else form_whole(form, name, errors, maximum=MAX_INT)
+    whole = {
+        name: None
+        if form_text(form, name) is None
+        else form_whole(form, name, errors, maximum=MAX_INT)
+        for name in INTS
+    }
     errors.raise_if_any()
-    if data["low_stock_threshold"] is None:
-        data["low_stock_threshold"] = 0
+    low_stock = whole["low_stock_threshold"]
+    active = form.get("active", "1")
+    data: ProductFields = {
+        "name": form_text(form, "name", 300),
+        "barcode": form_text(form, "barcode", 64),
+        "category": form_text(form, "category", 100),
+        "brand": form_text(form, "brand", 100),
+        "price": form_amount(form, "price"),
+        "currency": form_text(form, "currency", 3),
+        "weight_grams": whole["weight_grams"],
+        "low_stock_threshold": 0 if low_stock is None else low_stock,
+        "reorder_point": whole["reorder_point"],
+        "tax_class": form_text(form, "tax_class", 50) or "standard",
+        "allow_backorder": form.get("allow_backorder") == "1",
+        "active": active == "1" or (isinstance(active, list) and "1" in active),
+    }
     if "supplier" in form:  # the preferred supplier's code, on an existing product's form
         data["supplier"] = form_text(form, "supplier", 32)
-    data["tax_class"] = form_text(form, "tax_class", 50) or "standard"
-    data["allow_backorder"] = form.get("allow_backorder") == "1"
-    active = form.get("active", "1")
-    data["active"] = active == "1" or (isinstance(active, list) and "1" in active)
     return data
+
+
+def _new(form: dict[str, Any], sku: str | None) -> NewProduct:
+    new: NewProduct = {**_data(form), "sku": sku}
+    return new
 
 
 def _form_page(page: Page, product: Mapping[str, Any] | None, values: Mapping[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
@@ -264,7 +280,7 @@ def create_product(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_CATALOG)
     sku = form_text(form, "sku", 64)
     return page.attempt(
-        lambda: products.create_product(request.app.state.db, actor, {**_data(form), "sku": sku}),
+        lambda: products.create_product(request.app.state.db, actor, _new(form, sku)),
         done=lambda product: page.gettext("Product %(sku)s created.", sku=product["sku"]),
         back="/products/new",
         then=lambda product: f"/products/{quote(product['sku'], safe='')}",
@@ -310,7 +326,7 @@ def set_listings(request: Request, sku: str, page: User, form: Form) -> Response
     product = products.get_product(db, sku)
     listed = form.get("listed") or []
     listed = set(listed if isinstance(listed, list) else [listed])
-    items = [
+    items: list[ChannelListingItem] = [
         {
             "channel": c["channel"],
             "listed": c["channel"] in listed,

@@ -23,6 +23,7 @@ from dingdan.domain.shared.errors import (
     ValidationFailed,
 )
 from dingdan.services.catalog import channel_stock, channels_and_taxes
+from dingdan.services.catalog.shapes import ChannelCommand, StockRuleCommand, TaxRateCommand
 from dingdan.services.fulfilment import carriers as carriers_admin
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared import messages
@@ -87,7 +88,7 @@ def channels(page: User) -> Response:
 @router.post("/settings/channels")
 def create_channel(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    data = {
+    data: ChannelCommand = {
         "code": form_text(form, "code", TEXT_MAX),
         "name": form_text(form, "name", TEXT_MAX),
         "kind": form_text(form, "kind", 20) or "manual",
@@ -139,7 +140,7 @@ def set_channel_stock(request: Request, code: str, page: User, form: Form) -> Re
     """What the channel may sell: its buffer and the SKUs and locations it sells from."""
     actor = page.require(Action.MANAGE_SETTINGS)
     raw = form_text(form, "buffer", 20) or "0"
-    data = {
+    data: StockRuleCommand = {
         "buffer_kind": form_text(form, "buffer_kind", 10) or "units",
         # Whole ASCII digits only ("²" is a digit to str.isdigit): else the service says why.
         "buffer": int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else raw,
@@ -238,7 +239,7 @@ def set_tax_rate(request: Request, page: User, form: Form) -> Response:
     country = (form_text(form, "country", 10) or "").upper()
     tax_class = form_text(form, "tax_class", 30) or ""
     rate = (form_text(form, "rate", 30) or "").removesuffix("%").strip()
-    data = {"rate": rate, "prices_include_tax": _flag(form, "prices_include_tax")}
+    data: TaxRateCommand = {"rate": rate, "prices_include_tax": _flag(form, "prices_include_tax")}
     try:
         channels_and_taxes.set_tax_rate(request.app.state.db, actor, country, tax_class, data)
     except DomainError as exc:

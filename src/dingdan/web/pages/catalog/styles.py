@@ -17,6 +17,14 @@ from dingdan.domain.catalog import styles as style_rules
 from dingdan.domain.orders.rules import BUILTIN_CHANNELS
 from dingdan.domain.shared.errors import DomainError, FieldErrors, ValidationFailed
 from dingdan.services.catalog import listings, photos, styles
+from dingdan.services.catalog.shapes import (
+    SkuListingItem,
+    StyleChanges,
+    StyleCommand,
+    StyleView,
+    VariantCommand,
+    VariantsCommand,
+)
 from dingdan.web.pages.catalog.products import CURRENCIES
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import form_amount
@@ -116,26 +124,41 @@ def _form_field(name: str) -> str:
     return name
 
 
-def _body(form: dict[str, Any], rows: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "code": form_text(form, "code", 64),
-        "name": form_text(form, "name", 300),
-        "options": names,
-        "category": form_text(form, "category", 100),
-        "brand": form_text(form, "brand", 100),
-        "price": form_amount(form, "price"),
-        "currency": form_text(form, "currency", 3),
+def _variant(r: dict[str, Any], names: list[str]) -> VariantCommand:
+    variant: VariantCommand = {
+        "sku": r["sku"],
+        "options": dict(zip(names, r["values"], strict=True)),
     }
-    body["variants"] = [
-        {
-            "sku": r["sku"],
-            "options": dict(zip(names, r["values"], strict=True)),
-            **({"barcode": r["barcode"]} if r["barcode"] else {}),
-            **({"price": form_amount({"p": r["price"]}, "p")} if r["price"] else {}),
-        }
-        for r in rows
-    ]
-    return {k: v for k, v in body.items() if v is not None}
+    if r["barcode"]:
+        variant["barcode"] = r["barcode"]
+    if r["price"]:
+        variant["price"] = form_amount({"p": r["price"]}, "p")
+    return variant
+
+
+def _body(form: dict[str, Any], rows: list[dict[str, Any]], names: list[str]) -> StyleCommand:
+    """The style's fields typed (a blank one left out) and its variants."""
+    body: StyleCommand = {"options": names}
+    code = form_text(form, "code", 64)
+    name = form_text(form, "name", 300)
+    category = form_text(form, "category", 100)
+    brand = form_text(form, "brand", 100)
+    price = form_amount(form, "price")
+    currency = form_text(form, "currency", 3)
+    if code is not None:
+        body["code"] = code
+    if name is not None:
+        body["name"] = name
+    if category is not None:
+        body["category"] = category
+    if brand is not None:
+        body["brand"] = brand
+    if price is not None:
+        body["price"] = price
+    if currency is not None:
+        body["currency"] = currency
+    body["variants"] = [_variant(r, names) for r in rows]
+    return body
 
 
 @router.post("/styles/new")
@@ -149,7 +172,7 @@ def create_style(request: Request, page: User, form: Form) -> Response:
     if form_text(form, "step", 10) == "grid" and rows:
         return _new_page(page, typed, rows)
 
-    def work() -> dict[str, Any]:
+    def work() -> StyleView:
         errors = FieldErrors()
         if not rows:
             errors.add("opt-values-0", "required")
@@ -197,9 +220,10 @@ def style_page(code: str, page: User) -> Response:
 @router.post("/styles/{code}")
 def update_style(request: Request, code: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_CATALOG)
-    data = {
-        k: form_text(form, k, n) or ""
-        for k, n in (("name", 300), ("category", 100), ("brand", 100))
+    data: StyleChanges = {
+        "name": form_text(form, "name", 300) or "",
+        "category": form_text(form, "category", 100) or "",
+        "brand": form_text(form, "brand", 100) or "",
     }
     return page.attempt(
         lambda: styles.update_style(request.app.state.db, actor, code, data),
@@ -227,25 +251,27 @@ def add_variants(request: Request, code: str, page: User, form: Form) -> Respons
         )
     combos = [c for c in style_rules.combinations(grid) if style_rules.option_key(c) not in have]
     start = len(style["variants"])
-    body: dict[str, Any] = {
+    body: VariantsCommand = {
         "variants": [
             {
                 "sku": style_rules.suggested_sku(code, c, start + n + 1),
                 "options": dict(zip(style["options"], c, strict=True)),
             }
             for n, c in enumerate(combos)
-        ],
-        "price": form_amount(form, "price"),
-        "currency": form_text(form, "currency", 3),
+        ]
     }
+    price = form_amount(form, "price")
+    currency = form_text(form, "currency", 3)
+    if price is not None:
+        body["price"] = price
+    if currency is not None:
+        body["currency"] = currency
     typed = {k: v for k, v in form.items() if isinstance(v, str)}
 
-    def work() -> dict[str, Any]:
+    def work() -> StyleView:
         if not combos:
             raise ValidationFailed.on("opt-values-0", "required")
-        return styles.add_variants(
-            db, actor, code, {k: v for k, v in body.items() if v is not None}
-        )
+        return styles.add_variants(db, actor, code, body)
 
     return page.attempt(
         work,
@@ -279,7 +305,7 @@ def set_listings(request: Request, code: str, channel: str, page: User, form: Fo
     db = request.app.state.db
     listed = form.get("listed") or []
     listed = set(listed if isinstance(listed, list) else [listed])
-    items = [
+    items: list[SkuListingItem] = [
         {
             "sku": v["sku"],
             "listed": v["sku"] in listed,

@@ -4,14 +4,13 @@ SKU to a Dingdan SKU, and a retry button."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.integrations import inbound
+from dingdan.services.integrations.shapes import AddressCommand, InboundDeliveryView
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -25,13 +24,14 @@ def inbound_page(request: Request, page: User) -> Response:
     status = request.query_params.get("status") or None
     if status not in inbound.STATUSES:
         status = None
-    result = inbound.list_deliveries(db, status=status, limit=100)
-    for item in result["items"]:
+    listed = inbound.list_deliveries(db, status=status, limit=100)
+    items: list[dict[str, object]] = []  # each delivery with its reason's code and detail
+    for item in listed["items"]:
         code, _, detail = (item["reason"] or "").partition(":")
-        item["reason_code"], item["reason_detail"] = code.strip(), detail.strip()
+        items.append({**item, "reason_code": code.strip(), "reason_detail": detail.strip()})
     return page.render(
         "integrations/inbound.html",
-        result=result,
+        result={**listed, "items": items},
         shown_status=status,
         statuses=inbound.STATUSES,
     )
@@ -59,8 +59,16 @@ def fix_address(request: Request, delivery_id: int, page: User, form: Form) -> R
     """The address typed in place of the delivery's, then the delivery retried."""
     actor = page.require(Action.MANAGE_ORDERS)
     db = request.app.state.db
-    fields = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
-    address = {f: form_text(form, f, 300) for f in fields}
+    address: AddressCommand = {
+        "name": form_text(form, "name", 300),
+        "line1": form_text(form, "line1", 300),
+        "line2": form_text(form, "line2", 300),
+        "city": form_text(form, "city", 300),
+        "region": form_text(form, "region", 300),
+        "postal_code": form_text(form, "postal_code", 300),
+        "country": form_text(form, "country", 300),
+        "phone": form_text(form, "phone", 300),
+    }
     try:
         inbound.set_address(db, actor, delivery_id, address)
         return _retried(page, inbound.retry(db, actor, delivery_id), delivery_id)
@@ -69,7 +77,7 @@ def fix_address(request: Request, delivery_id: int, page: User, form: Form) -> R
     return page.redirect(BASE + "?status=needs_attention")
 
 
-def _retried(page: Page, done: dict[str, Any], delivery_id: int) -> Response:
+def _retried(page: Page, done: InboundDeliveryView, delivery_id: int) -> Response:
     if done["status"] == "needs_attention":
         page.flash(page.gettext("Delivery %(id)s still needs attention.", id=delivery_id))
     else:

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, NotFound
 from dingdan.services.integrations import deliveries, webhooks
+from dingdan.services.integrations.shapes import NewEndpoint
 from dingdan.services.shared.outbox_events import EVENT_TYPES
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -49,7 +50,7 @@ def webhooks_page(page: User) -> Response:
 @router.post(BASE)
 def create_webhook(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    data = {
+    data: NewEndpoint = {
         "url": form_text(form, "url", 2100),
         "events": _events(form),
         "description": form_text(form, "description", 600),
