@@ -12,7 +12,7 @@ preferred supplier's packs and at least its minimum (domain/purchasing/reorder.p
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -31,12 +31,15 @@ from dingdan.services.purchasing.shapes import (
     DraftsCommand,
     DraftsView,
     PurchaseOrderView,
+    Ranked,
     Suggestions,
     SuggestionView,
 )
 from dingdan.services.shared.common import Actor, audit
 
 __all__ = ["HISTORY_DAYS", "create_drafts", "daily_demand", "low_stock", "suggestions"]
+
+R = TypeVar("R", bound=Ranked)
 
 
 def suggestion(p: positions.StockPosition) -> SuggestionView:
@@ -68,7 +71,7 @@ def suggestions(db: Database, *, location: str | None = None) -> Suggestions:
     return {"items": [suggestion(p) for p in positions.low(db, location=location)]}
 
 
-def soonest_first(items: list[SuggestionView]) -> list[SuggestionView]:
+def soonest_first(items: list[R]) -> list[R]:
     """Those that run out first; those without a stock-out date after them, least
     available first."""
     return sorted(

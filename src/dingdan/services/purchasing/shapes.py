@@ -135,6 +135,16 @@ class SuggestionView(TypedDict):
     stockout_date: str | None  # YYYY-MM-DD; None without demand
 
 
+class Ranked(TypedDict):
+    """What ``replenishment.soonest_first`` orders by (a suggestion, the dashboard's low
+    stock)."""
+
+    sku: str
+    location: str
+    available: int
+    stockout_date: str | None
+
+
 class Suggestions(TypedDict):
     items: list[SuggestionView]
 
