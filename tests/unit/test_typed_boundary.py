@@ -196,3 +196,57 @@ def test_a_purchase_order_body_becomes_its_command_unchanged() -> None:
         "lines": [{"sku": "TEA-1", "quantity": 3, "unit_cost": "12.50"}],
         "notes": None,
     }
+
+
+# ---- reports: the views the report routes answer, by alias ("from", "to")
+
+
+def _reports_pairs() -> list[tuple[type, type[BaseModel]]]:
+    from dingdan.services.reports import shapes as reports
+    from dingdan.web.api.reports import carriers as carriers_api
+    from dingdan.web.api.reports import clv as clv_api
+    from dingdan.web.api.reports import customers as customers_api
+    from dingdan.web.api.reports import kpis as kpis_api
+    from dingdan.web.api.reports import report_common
+    from dingdan.web.api.reports import routes as reports_api
+    from dingdan.web.api.reports import sales as sales_api
+    from dingdan.web.api.reports import stockouts as stockouts_api
+    from dingdan.web.api.reports import top as top_api
+
+    return [
+        (reports.RangeView, report_common.Ranged),
+        (reports.Totals, report_common.Totals),
+        (reports.SalesItem, sales_api.SalesItem),
+        (reports.SalesView, sales_api.Sales),
+        (reports.HeatmapCell, sales_api.Cell),
+        (reports.HeatmapView, sales_api.Heatmap),
+        (reports.TopItem, top_api.TopItem),
+        (reports.TopView, top_api.Top),
+        (reports.StockoutRow, stockouts_api.StockoutRow),
+        (reports.StockoutsView, stockouts_api.Stockouts),
+        (reports.Figures, kpis_api.Figures),
+        (reports.KpisView, kpis_api.Kpis),
+        (reports.TransitView, carriers_api.Transit),
+        (reports.CarrierRow, carriers_api.CarrierRow),
+        (reports.CarriersView, carriers_api.Carriers),
+        (reports.PromiseView, carriers_api.Promise),
+        (reports.PromisesView, carriers_api.Promises),
+        (reports.PromiseCommand, carriers_api.PromiseIn),
+        (reports.RateRow, reports_api.RateRow),
+        (reports.ReturnRatesView, reports_api.ReturnRates),
+        (reports.BgNbdParams, clv_api.BgNbdParams),
+        (reports.SpendModel, clv_api.SpendModel),
+        (reports.ClvModelView, clv_api.ClvModel),
+        (reports.MoneyView, clv_api.Money),
+        (reports.CustomerClvView, clv_api.CustomerClv),
+        (reports.LikelyCustomer, clv_api.LikelyCustomer),
+        (reports.RfmCustomer, customers_api.RfmCustomer),
+        (reports.BoughtWithView, customers_api.BoughtWith),
+    ]
+
+
+@pytest.mark.parametrize(("view", "model"), _reports_pairs(), ids=lambda v: v.__name__)
+def test_a_report_view_names_the_fields_of_its_response_model(
+    view: type, model: type[BaseModel]
+) -> None:
+    assert _keys(view) == _names(model)
