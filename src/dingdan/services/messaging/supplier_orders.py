@@ -11,6 +11,7 @@ the PO has none pending or ready (a run again attaches the same one).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -23,6 +24,11 @@ from dingdan.services.messaging import notifications, outbound
 from dingdan.services.messaging import shop as shop_settings
 from dingdan.services.messaging.shapes import ComposedMessage
 from dingdan.services.purchasing import purchase_orders, suppliers
+from dingdan.services.purchasing.shapes import (
+    PurchaseOrderView,
+    SupplierProductView,
+    SupplierView,
+)
 from dingdan.services.shared import documents
 from dingdan.services.shared.common import Actor
 
@@ -71,16 +77,23 @@ def _language(code: str | None) -> str:
     return (code or "en").replace("-", "_")
 
 
-def render(po: dict[str, Any], supplier: dict[str, Any], shop: dict[str, str]) -> ComposedMessage:
-    """The subject, plain text and HTML document of ``po`` in the supplier's language."""
+def render(
+    po: PurchaseOrderView,
+    supplier: SupplierView,
+    shop: dict[str, str],
+    products: Sequence[SupplierProductView] = (),
+) -> ComposedMessage:
+    """The subject, plain text and HTML document of ``po`` in the supplier's language;
+    ``products``: what the supplier supplies (their SKUs beside ours)."""
     tr = notifications.translator(_language(supplier.get("language")))
-    links = {ln["sku"]: ln for ln in supplier.get("products", [])}
+    links = {ln["sku"]: ln for ln in products}
     cur = po["currency"]
     title = tr(WORDS["title"]) % {"number": po["number"]}
     rows, text_rows = [], []
     for ln in po["lines"]:
         amount = _amount(ln["unit_cost"], ln["quantity"])
-        their = (links.get(ln["sku"]) or {}).get("supplier_sku") or ""
+        link = links.get(ln["sku"])
+        their = (link["supplier_sku"] if link else None) or ""
         rows.append(
             f"<tr><td>{escape(ln['sku'])}</td><td>{escape(their)}</td>"
             f"<td class=num>{ln['quantity']}</td><td class=num>{ln['unit_cost']}</td>"
@@ -97,6 +110,7 @@ def render(po: dict[str, Any], supplier: dict[str, Any], shop: dict[str, str]) -
         (tr(WORDS["expected"]), po.get("expected_date") or "—"),
         (tr(WORDS["terms"]), supplier.get("payment_terms") or "—"),
     ]
+    notes = po["notes"]
     lang = {"zh_Hant": "zh-Hant", "zh_Hans": "zh-Hans"}.get(_language(supplier.get("language")))
     html = (
         f'<!doctype html><html lang="{lang or "en"}"><head><meta charset="utf-8">'
@@ -113,11 +127,7 @@ def render(po: dict[str, Any], supplier: dict[str, Any], shop: dict[str, str]) -
         + f"<table><thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(rows)}</tbody>"
         f"<tfoot><tr><th colspan=4>{tr(WORDS['total'])}</th>"
         f"<th class=num>{po['total']} {cur}</th></tr></tfoot></table>"
-        + (
-            f"<p><strong>{tr(WORDS['notes'])}:</strong> {escape(po['notes'])}</p>"
-            if po.get("notes")
-            else ""
-        )
+        + (f"<p><strong>{tr(WORDS['notes'])}:</strong> {escape(notes)}</p>" if notes else "")
         + "</body></html>"
     )
     text = "\n".join(
@@ -146,16 +156,17 @@ def on_sent(db: Database, event: Any) -> None:
         supplier = suppliers.get_supplier(db, po["supplier"])
     except NotFound:
         return  # nothing to send about
-    supplier["products"] = suppliers.supplier_products(db, po["supplier"])["items"]
+    products = suppliers.supplier_products(db, po["supplier"])["items"]
     shop = db.read(shop_settings.load)
-    body = render(po, supplier, shop)
+    body = render(po, supplier, shop, products)
     pdf = documents.current_pdf_id(db, KIND, po["number"])
     if pdf is None:
         made = documents.request_pdf(
             db, WORKER, KIND, po["number"], f"{po['number']}.pdf", body["html"], []
         )
         pdf = int(made["id"])
-    if not supplier.get("email"):
+    email = supplier.get("email")
+    if not email:
         return
 
     def work(conn: Connection) -> None:
@@ -165,7 +176,7 @@ def on_sent(db: Database, event: Any) -> None:
             {"zh_Hant": "zh-Hant", "zh_Hans": "zh-Hans"}.get(
                 _language(supplier.get("language")), "en"
             ),
-            supplier["email"],
+            email,
             None,
             body,
         )

@@ -28,29 +28,35 @@ from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.purchasing import demand
+from dingdan.services.purchasing.shapes import AbcClasses, AbcItem, AbcLimits, AbcReport
 from dingdan.services.shared import past_sales
 
 SETTING_KEY = "abc_thresholds"
 HEADER = ("sku", "revenue", "currency", "share", "cumulative_share", "class", "xyz", "cv")
 
 
-def thresholds(conn: Connection) -> dict[str, Any]:
+def _stored(stored: object, key: str) -> Fraction | None:
+    """The threshold ``key`` of the stored setting when it is a number in its range."""
+    value = stored.get(key) if isinstance(stored, dict) else None
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            number = Fraction(str(value))
+        except (ValueError, ZeroDivisionError):
+            return None
+        if 0 < number <= (1 if key in "ab" else 100):
+            return number
+    return None
+
+
+def thresholds(conn: Connection) -> AbcLimits:
     stored = conn.execute(select(Setting.value).where(Setting.key == SETTING_KEY)).scalar()
-    out: dict[str, Any] = {
-        "a": rules.DEFAULT_A,
-        "b": rules.DEFAULT_B,
-        "x": rules.DEFAULT_X,
-        "y": rules.DEFAULT_Y,
+    a, b, x, y = (_stored(stored, key) for key in ("a", "b", "x", "y"))
+    out: AbcLimits = {
+        "a": rules.DEFAULT_A if a is None else a,
+        "b": rules.DEFAULT_B if b is None else b,
+        "x": rules.DEFAULT_X if x is None else float(x),
+        "y": rules.DEFAULT_Y if y is None else float(y),
     }
-    for key in out:
-        value = (stored or {}).get(key) if isinstance(stored, dict) else None
-        if isinstance(value, int | float | str) and not isinstance(value, bool):
-            try:
-                number = Fraction(str(value))
-            except (ValueError, ZeroDivisionError):
-                continue
-            if 0 < number <= (1 if key in "ab" else 100):
-                out[key] = number if key in "ab" else float(number)
     if out["b"] < out["a"]:
         out["b"] = out["a"]
     return out
@@ -65,7 +71,7 @@ def report(
     start: date | None = None,
     end: date | None = None,
     currency: str | None = None,
-) -> dict[str, Any]:
+) -> AbcReport:
     if start is not None and end is not None and end < start:
         raise ValidationFailed.on("to", "before_start")
     return db.read(lambda conn: _report(conn, start, end, currency))
@@ -95,7 +101,7 @@ def _currency(conn: Connection, terms: list[Any], currency: str | None) -> str |
 
 def _report(
     conn: Connection, start: date | None, end: date | None, currency: str | None
-) -> dict[str, Any]:
+) -> AbcReport:
     terms = _orders_in(start, end)
     money = _currency(conn, terms, currency)
     limits = thresholds(conn)
@@ -110,7 +116,7 @@ def _report(
     ).all()
     revenues = {sku: int(total or 0) for sku, total in rows}
     weekly = _weekly(conn, terms, money, start, end)
-    items = []
+    items: list[AbcItem] = []
     for row in rules.abc(revenues, limits["a"], limits["b"]):
         weeks = weekly.get(row.sku, [])
         cv = rules.coefficient_of_variation(weeks)
@@ -155,13 +161,13 @@ def _weekly(
 # keystroke of its search), the product and forecast pages read them instead of running the
 # report again (about 600 ms at 50,000 orders). An order of a past day cancelled (or a line
 # of it cancelled or edited) writes a new mark: every process computes them again at once.
-_kept: weakref.WeakKeyDictionary[Database, tuple[Any, dict[str, dict[str, Any]]]] = (
+_kept: weakref.WeakKeyDictionary[Database, tuple[Any, dict[str, AbcClasses]]] = (
     weakref.WeakKeyDictionary()
 )
 _kept_lock = threading.Lock()
 
 
-def all_classes(db: Database) -> dict[str, dict[str, Any]]:
+def all_classes(db: Database) -> dict[str, AbcClasses]:
     """Every SKU's ABC and XYZ classes (``{"class", "xyz"}``) over the last 365 days to
     yesterday; empty when orders in several currencies make the report ask for one. The
     classes shown on the product, inventory and forecast pages and used by cycle counts
@@ -175,7 +181,9 @@ def all_classes(db: Database) -> dict[str, dict[str, Any]]:
         return kept[1]
     try:
         found = report(db, end - timedelta(days=364), end)
-        classes = {i["sku"]: {"class": i["class"], "xyz": i["xyz"]} for i in found["items"]}
+        classes: dict[str, AbcClasses] = {
+            i["sku"]: {"class": i["class"], "xyz": i["xyz"]} for i in found["items"]
+        }
     except ValidationFailed:  # several currencies: the report needs one named
         classes = {}
     with _kept_lock:
@@ -183,13 +191,13 @@ def all_classes(db: Database) -> dict[str, dict[str, Any]]:
     return classes
 
 
-def classes(db: Database, sku: str) -> dict[str, Any] | None:
+def classes(db: Database, sku: str) -> AbcClasses | None:
     """The SKU's ABC and XYZ classes over the last 365 days (for its pages); None when it
     sold nothing then."""
     return all_classes(db).get(sku)
 
 
-def rows(found: dict[str, Any]) -> list[list[Any]]:
+def rows(found: AbcReport) -> list[list[Any]]:
     """The report as the CSV/XLSX rows under ``HEADER``."""
     money = found["currency"] or ""
     return [

@@ -13,15 +13,27 @@ from dingdan.db.tables import Location, Product
 from dingdan.domain.purchasing import cycle_counts as rules
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.purchasing.shapes import (
+    CycleCountItem,
+    CycleCountLineView,
+    CycleCountSummary,
+    CycleCountView,
+)
 from dingdan.services.shared.common import Page, check_limit, decode_cursor, iso, page_of
 
 
-def summary(view: dict[str, Any]) -> dict[str, Any]:
+def summary(view: CycleCountView) -> CycleCountSummary:
     return {
         "location": view["location"],
         "status": view["status"],
         "lines": [
-            {k: ln[k] for k in ("sku", "class", "counted", "on_hand_at_count", "difference")}
+            {
+                "sku": ln["sku"],
+                "class": ln["class"],
+                "counted": ln["counted"],
+                "on_hand_at_count": ln["on_hand_at_count"],
+                "difference": ln["difference"],
+            }
             for ln in view["lines"]
         ],
     }
@@ -40,7 +52,7 @@ def count_row(conn: Connection, count_id: int) -> Any:
     return row
 
 
-def view(conn: Connection, count_id: int) -> dict[str, Any]:
+def view(conn: Connection, count_id: int) -> CycleCountView:
     head = count_row(conn, count_id)
     rows = conn.execute(
         select(CycleCountLine, Product.sku, Product.name, Product.barcode)
@@ -48,7 +60,7 @@ def view(conn: Connection, count_id: int) -> dict[str, Any]:
         .where(CycleCountLine.count_id == count_id)
         .order_by(CycleCountLine.position)
     ).all()
-    lines = []
+    lines: list[CycleCountLineView] = []
     for r in rows:
         counted, snap = r.counted, r.on_hand_at_count
         lines.append(
@@ -79,7 +91,7 @@ def view(conn: Connection, count_id: int) -> dict[str, Any]:
     }
 
 
-def get(db: Database, count_id: str | int) -> dict[str, Any]:
+def get(db: Database, count_id: str | int) -> CycleCountView:
     cid = row_id(str(count_id))
     return db.read(lambda conn: view(conn, cid))
 
@@ -112,10 +124,9 @@ def list_counts(
             stmt = stmt.where(CycleCount.id < after[0])
         rows = list(conn.execute(stmt).all())
         totals = _line_totals(conn, [int(r.id) for r in rows])
-        return page_of(
-            rows,
-            limit,
-            lambda r: {
+
+        def item(r: Any) -> CycleCountItem:
+            return {
                 "id": str(r.id),
                 "location": r.location,
                 "status": r.status,
@@ -124,9 +135,9 @@ def list_counts(
                 "posted_at": iso(r.posted_at),
                 "lines": totals.get(int(r.id), (0, 0))[0],
                 "counted": totals.get(int(r.id), (0, 0))[1],
-            },
-            lambda r: (int(r.id),),
-        )
+            }
+
+        return page_of(rows, limit, item, lambda r: (int(r.id),))
 
     return db.read(work)
 

@@ -36,6 +36,12 @@ from dingdan.services.orders import backorders
 from dingdan.services.purchasing import abc, demand
 from dingdan.services.purchasing import cycle_count_views as views
 from dingdan.services.purchasing.cycle_count_views import get, list_counts
+from dingdan.services.purchasing.shapes import (
+    AbcClasses,
+    CountLineCommand,
+    CycleCountCommand,
+    CycleCountView,
+)
 from dingdan.services.shared.common import (
     Actor,
     audit,
@@ -58,7 +64,7 @@ def intervals(conn: Connection) -> dict[str, int]:
     return rules.intervals(stored)
 
 
-def _check_create(data: dict[str, Any]) -> tuple[str, list[str] | None]:
+def _check_create(data: CycleCountCommand) -> tuple[str, list[str] | None]:
     errors = FieldErrors()
     location, skus = data.get("location"), data.get("skus")
     if not isinstance(location, str) or not location or len(location) > 32:
@@ -81,18 +87,27 @@ def _check_create(data: dict[str, Any]) -> tuple[str, list[str] | None]:
     return str(location), skus
 
 
-def create(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def _class_of(classes: dict[str, AbcClasses], sku: str) -> str:
+    found = classes.get(sku)
+    return "C" if found is None else found["class"]
+
+
+def _xyz_of(classes: dict[str, AbcClasses], sku: str) -> str | None:
+    found = classes.get(sku)
+    return None if found is None else found["xyz"]
+
+
+def create(db: Database, actor: Actor, data: CycleCountCommand) -> CycleCountView:
     """A count sheet for ``location``: the SKUs due there, or exactly ``skus``."""
     code, skus = _check_create(data)
     classes = abc.all_classes(db)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CycleCountView:
         loc = fetch_location(conn, code, field="location")
         chosen = _named(conn, skus) if skus is not None else _stocked(conn, loc.id)
         last = _last_counted(conn, loc.id)
         candidates = [
-            rules.Candidate(sku, classes.get(sku, {}).get("class", "C"), last.get(pid))
-            for sku, pid in chosen
+            rules.Candidate(sku, _class_of(classes, sku), last.get(pid)) for sku, pid in chosen
         ]
         if skus is None:
             today = demand.local_day(utcnow())
@@ -114,7 +129,7 @@ def create(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
                     "product_id": pid_of[c.sku],
                     "position": i,
                     "abc_class": c.klass,
-                    "xyz_class": classes.get(c.sku, {}).get("xyz"),
+                    "xyz_class": _xyz_of(classes, c.sku),
                     "last_counted_at": at_of.get(pid_of[c.sku]),
                 }
                 for i, c in enumerate(candidates)
@@ -172,8 +187,13 @@ def check_counted(value: Any, field: str = "counted") -> int:
 
 
 def record(
-    db: Database, actor: Actor, count_id: str | int, data: dict[str, Any], *, scan: bool = False
-) -> dict[str, Any]:
+    db: Database,
+    actor: Actor,
+    count_id: str | int,
+    data: CountLineCommand,
+    *,
+    scan: bool = False,
+) -> CycleCountView:
     """Enter one line's counted quantity (by SKU or barcode) and the on-hand of this moment;
     counting a line again replaces its count. ``scan``: one unit more than counted so far
     (a scanner reads each unit), added in the statement so two counters scanning at once
@@ -184,7 +204,7 @@ def record(
         raise ValidationFailed.on("sku", "text_length", max=64)
     counted = 1 if scan else check_counted(data.get("counted"))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CycleCountView:
         head = views.count_row(conn, cid)
         if head.status != "open":
             raise Conflict(detail=f"Cycle count {cid} is already posted.")
@@ -220,11 +240,11 @@ def record(
     return db.write(work)
 
 
-def post(db: Database, actor: Actor, count_id: str | int) -> dict[str, Any]:
+def post(db: Database, actor: Actor, count_id: str | int) -> CycleCountView:
     """Post the counted lines' differences through the ledger, all or nothing."""
     cid = row_id(str(count_id))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CycleCountView:
         head = views.count_row(conn, cid)
         now = utcnow()
         # The conditional update is the lock: a second posting finds the count posted.

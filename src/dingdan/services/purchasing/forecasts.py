@@ -35,6 +35,7 @@ from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.purchasing import demand, forecast_models
 from dingdan.services.purchasing.demand import ALL
+from dingdan.services.purchasing.shapes import ForecastView, ScheduledRun
 from dingdan.services.shared.common import iso
 
 log = logging.getLogger("dingdan.forecasts")
@@ -251,9 +252,7 @@ def compute_products(
             jobs = db.read(partial(_jobs, product_ids=chunk, today=today, refit=refit))
             arima = [budget.decide(j, promos) if budget else None for j in jobs]
             if pool is not None:
-                results = list(
-                    pool.map(_compute, jobs, [promos] * len(jobs), arima, chunksize=4)
-                )
+                results = list(pool.map(_compute, jobs, [promos] * len(jobs), arima, chunksize=4))
             else:
                 results = [_compute(job, promos, a) for job, a in zip(jobs, arima, strict=True)]
             rows = [_row(pid, loc, c) for pid, locs, c in results for loc in locs]
@@ -340,7 +339,7 @@ def _claim(conn: Connection, kind: str, slot: str) -> int | None:
     ).scalar()
 
 
-def scheduled(db: Database, now: datetime | None = None) -> dict[str, Any] | None:
+def scheduled(db: Database, now: datetime | None = None) -> ScheduledRun | None:
     """The worker's job, run every round: once a night (after ``NIGHT_HOUR``) the full run,
     and once an hour the SKUs with new sales. A run is claimed by inserting its slot, so
     that of several workers one runs it. Returns what ran, or None."""
@@ -445,7 +444,7 @@ def _latest(
 
 def forecast(
     db: Database, sku: str, horizon: int = 28, location: str | None = None, now=None
-) -> dict[str, Any]:
+) -> ForecastView:
     """The contract's answer: ``horizon`` days from tomorrow (seller's time zone)."""
     if not 1 <= horizon <= MAX_HORIZON:
         raise ValidationFailed.on("horizon", "out_of_range", min=1, max=MAX_HORIZON)
@@ -464,7 +463,7 @@ def forecast(
     )
 
 
-def _answer(sku, model, history_days, mase, naive, days, computed_at, klass) -> dict[str, Any]:
+def _answer(sku, model, history_days, mase, naive, days, computed_at, klass) -> ForecastView:
     return {
         "sku": sku,
         "model": model,

@@ -32,6 +32,7 @@ from dingdan.db.tables import Location, Product, Setting, StockLevel
 from dingdan.domain.purchasing import planning as rules
 from dingdan.services.purchasing.demand import ALL, local_day
 from dingdan.services.purchasing.forecasts import seller_today
+from dingdan.services.purchasing.shapes import StockoutView
 
 LEAD_TIME_KEY = "planning_lead_time_days"
 LEAD_TIME_DAYS = 14
@@ -159,7 +160,7 @@ def stockouts(
     on_order: OnOrder | None = None,
     lead_times: Mapping[str, int] | None = None,
     now: datetime | None = None,
-) -> list[dict[str, Any]]:
+) -> list[StockoutView]:
     """Every SKU and location with a forecast: its expected stock-out day (None: not within
     the forecast's year), soonest first; ``before_delivery`` when that is before a delivery
     ordered today could arrive."""
@@ -173,7 +174,7 @@ def stockouts(
         return levels, _forecasts(conn, ids), lead_time_days(conn), coming, leads
 
     levels, forecasts, default_lead, on_order, lead_times = db.read(work)
-    out = []
+    out: list[StockoutView] = []
     for level in levels:
         row = forecasts.get((level.id, level.code))
         if row is None:
@@ -197,7 +198,7 @@ def stockouts(
     return sorted(out, key=lambda i: (i["stockout_date"] or "9999", i["sku"], i["location"]))
 
 
-def running_out(db: Database, now: datetime | None = None, **kw: Any) -> list[dict[str, Any]]:
+def running_out(db: Database, now: datetime | None = None, **kw: Any) -> list[StockoutView]:
     """The SKUs that will run out before the next delivery could arrive."""
     return [i for i in stockouts(db, now=now, **kw) if i["before_delivery"]]
 

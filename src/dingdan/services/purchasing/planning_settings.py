@@ -12,6 +12,7 @@ forecasts learned from the shop's past promotions is used. The thresholds are ``
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -29,6 +30,14 @@ from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.text import check_clean
 from dingdan.services.purchasing import abc
+from dingdan.services.purchasing.shapes import (
+    AbcLimits,
+    PromotionColumns,
+    PromotionCommand,
+    Promotions,
+    PromotionView,
+    ThresholdsCommand,
+)
 from dingdan.services.shared.common import Actor, audit, iso
 
 MAX_NAME = 200
@@ -36,7 +45,7 @@ MAX_DAYS = 366
 MAX_PROMOTIONS = 500
 
 
-def _view(r: Any) -> dict[str, Any]:
+def _view(r: Any) -> PromotionView:
     return {
         "id": str(r.id),
         "name": r.name,
@@ -48,7 +57,7 @@ def _view(r: Any) -> dict[str, Any]:
     }
 
 
-def list_promotions(db: Database) -> dict[str, Any]:
+def list_promotions(db: Database) -> Promotions:
     """Every promotion, latest first (a shop has tens a year, not thousands)."""
     rows = db.read(
         lambda conn: conn.execute(
@@ -96,7 +105,7 @@ def _uplift(value: Any, errors: FieldErrors) -> float | None:
     return number
 
 
-def check_promotion(data: dict[str, Any]) -> dict[str, Any]:
+def check_promotion(data: PromotionCommand) -> PromotionColumns:
     """The promotion's columns, or ValidationFailed naming every bad field."""
     errors = FieldErrors()
     name = data.get("name")
@@ -117,10 +126,10 @@ def check_promotion(data: dict[str, Any]) -> dict[str, Any]:
     return {"name": name.strip(), "starts_on": starts, "ends_on": ends, "expected_uplift": uplift}
 
 
-def create_promotion(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_promotion(db: Database, actor: Actor, data: PromotionCommand) -> PromotionView:
     values = check_promotion(data)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PromotionView:
         count = conn.execute(select(func.count()).select_from(PromotionEvent)).scalar_one()
         if count >= MAX_PROMOTIONS:
             raise_too_many()
@@ -161,21 +170,27 @@ def delete_promotion(db: Database, actor: Actor, promotion_id: str) -> None:
 _BOUNDS = {"a": 1, "b": 1, "x": 100, "y": 100}
 
 
-def _plain(thresholds: dict[str, Any]) -> dict[str, float]:
-    return {k: float(thresholds[k]) for k in ("a", "b", "x", "y")}
+def _plain(thresholds: AbcLimits) -> dict[str, float]:
+    return {
+        "a": float(thresholds["a"]),
+        "b": float(thresholds["b"]),
+        "x": float(thresholds["x"]),
+        "y": float(thresholds["y"]),
+    }
 
 
 def get_abc_thresholds(db: Database) -> dict[str, float]:
     return _plain(db.read(abc.thresholds))
 
 
-def check_thresholds(data: dict[str, Any]) -> dict[str, float]:
+def check_thresholds(data: ThresholdsCommand) -> dict[str, float]:
     """All four thresholds, each a number in its range, ``b`` not below ``a`` nor ``y``
     below ``x``."""
     errors = FieldErrors()
+    given: Mapping[str, object] = data
     found: dict[str, float] = {}
     for key, top in _BOUNDS.items():
-        value = data.get(key)
+        value = given.get(key)
         number = None if value is None else _number(value, top)
         if value is None:
             errors.add(key, "required")
@@ -194,7 +209,7 @@ def check_thresholds(data: dict[str, Any]) -> dict[str, float]:
     return found
 
 
-def put_abc_thresholds(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, float]:
+def put_abc_thresholds(db: Database, actor: Actor, data: ThresholdsCommand) -> dict[str, float]:
     values = check_thresholds(data)
 
     def work(conn: Connection) -> dict[str, float]:

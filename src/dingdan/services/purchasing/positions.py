@@ -47,6 +47,7 @@ from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.inventory.locations import fetch as fetch_location
 from dingdan.services.purchasing import forecasts, planning, reorder_points
 from dingdan.services.purchasing.demand import ALL
+from dingdan.services.purchasing.shapes import PositionView
 
 HISTORY_DAYS = 56
 SERVICE_LEVEL = reorder.DEFAULT_SERVICE_LEVEL
@@ -202,8 +203,7 @@ def _demand_inputs(
             p
             for p in pids
             if any(
-                inputs.covered(p, code) is None and inputs.share(p, loc) > 0
-                for loc, code in places
+                inputs.covered(p, code) is None and inputs.share(p, loc) > 0 for loc, code in places
             )
         ]
     inputs.history = _history(conn, wanted, now)
@@ -349,7 +349,7 @@ def low(db: Database, **kw: Any) -> list[StockPosition]:
     return [p for p in positions(db, **kw) if p.low]
 
 
-def of_sku(db: Database, sku: str, now: datetime | None = None) -> list[dict[str, Any]]:
+def of_sku(db: Database, sku: str, now: datetime | None = None) -> list[PositionView]:
     """The stock page's reorder points: at every active location, what is available and on
     order, the computed point, the location's own, the one that applies (and from where),
     whether it is low and when it runs out."""

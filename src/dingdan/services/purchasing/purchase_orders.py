@@ -8,6 +8,7 @@ transaction, so a refused or rolled-back PO leaves no hole. Status changes lock 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -39,6 +40,15 @@ from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.inventory.locations import receiving
 from dingdan.services.inventory.stock import product_ids
 from dingdan.services.purchasing import suppliers
+from dingdan.services.purchasing.shapes import (
+    CheckedPOLine,
+    POLineView,
+    PurchaseOrderCommand,
+    PurchaseOrderPatch,
+    PurchaseOrderRow,
+    PurchaseOrderView,
+    ReceiptSummaryView,
+)
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -84,7 +94,7 @@ def lines_of(conn: Connection, po_id: int) -> list[Row[Any]]:
     )
 
 
-def _receipts(conn: Connection, po_id: int) -> list[dict[str, Any]]:
+def _receipts(conn: Connection, po_id: int) -> list[ReceiptSummaryView]:
     rows = conn.execute(
         select(
             PurchaseReceipt.id,
@@ -99,7 +109,7 @@ def _receipts(conn: Connection, po_id: int) -> list[dict[str, Any]]:
         .where(PurchaseReceipt.purchase_order_id == po_id)
         .order_by(PurchaseReceipt.id, PurchaseOrderLine.position)
     )
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[int, ReceiptSummaryView] = {}
     for r in rows:
         rec = out.setdefault(
             r.id,
@@ -115,14 +125,23 @@ def _receipts(conn: Connection, po_id: int) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def po_view(conn: Connection, po: Any) -> dict[str, Any]:
+def po_view(conn: Connection, po: Any) -> PurchaseOrderView:
     cur = po.currency
     supplier = conn.execute(
         select(Supplier.code, Supplier.name).where(Supplier.id == po.supplier_id)
     ).one()
-    location = conn.execute(select(Location.code).where(Location.id == po.location_id)).scalar()
+    location = conn.execute(select(Location.code).where(Location.id == po.location_id)).scalar_one()
     lines = lines_of(conn, po.id)
     total = sum(ln.quantity * ln.unit_cost_minor for ln in lines)
+    line_views: list[POLineView] = [
+        {
+            "sku": ln.sku,
+            "quantity": ln.quantity,
+            "received": ln.received,
+            "unit_cost": money.format_amount(ln.unit_cost_minor, cur),
+        }
+        for ln in lines
+    ]
     return {
         "id": str(po.id),
         "number": po.number,
@@ -135,15 +154,7 @@ def po_view(conn: Connection, po: Any) -> dict[str, Any]:
         "freight": money.format_amount(po.freight_minor, cur),
         "duty": money.format_amount(po.duty_minor, cur),
         "notes": po.notes,
-        "lines": [
-            {
-                "sku": ln.sku,
-                "quantity": ln.quantity,
-                "received": ln.received,
-                "unit_cost": money.format_amount(ln.unit_cost_minor, cur),
-            }
-            for ln in lines
-        ],
+        "lines": line_views,
         "total": money.format_amount(total, cur),
         "receipts": _receipts(conn, po.id),
         "created_by": po.created_by,
@@ -154,7 +165,7 @@ def po_view(conn: Connection, po: Any) -> dict[str, Any]:
     }
 
 
-def get_purchase_order(db: Database, ref: str) -> dict[str, Any]:
+def get_purchase_order(db: Database, ref: str) -> PurchaseOrderView:
     return db.read(lambda conn: po_view(conn, fetch(conn, ref)))
 
 
@@ -191,7 +202,7 @@ def list_purchase_orders(
         stmt = stmt.where(PurchaseOrder.id < after[0])
     rows = db.read(lambda conn: list(conn.execute(stmt)))
 
-    def item(r: Any) -> dict[str, Any]:
+    def item(r: Any) -> PurchaseOrderRow:
         return {
             "id": str(r.id),
             "number": r.number,
@@ -230,7 +241,7 @@ def next_number(conn: Connection, now: datetime | None = None) -> str:
     return f"PO-{year}-{int(value):04d}"
 
 
-def _money_field(data: dict[str, Any], name: str, currency: str, errors: FieldErrors) -> int:
+def _money_field(data: Mapping[str, Any], name: str, currency: str, errors: FieldErrors) -> int:
     value = data.get(name)
     if value is None:
         return 0
@@ -250,7 +261,7 @@ def _expected(value: Any, errors: FieldErrors) -> date | None:
         return None
 
 
-def _header(data: dict[str, Any], currency: str, errors: FieldErrors) -> dict[str, Any]:
+def _header(data: PurchaseOrderPatch, currency: str, errors: FieldErrors) -> dict[str, Any]:
     cols: dict[str, Any] = {}
     if "expected_date" in data:
         cols["expected_date"] = _expected(data["expected_date"], errors)
@@ -268,8 +279,8 @@ def insert_purchase_order(
     actor: Actor,
     supplier: Any,
     location: Any,
-    lines: list[dict[str, Any]],
-    header: dict[str, Any],
+    lines: list[CheckedPOLine],
+    header: Mapping[str, object],
 ) -> int:
     """Write a draft PO whose lines are already checked: ``{"product_id", "sku",
     "quantity", "unit_cost_minor"}``. Each supplier-product pair is remembered with the
@@ -309,7 +320,9 @@ def insert_purchase_order(
     return int(po_id)
 
 
-def create_purchase_order(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_purchase_order(
+    db: Database, actor: Actor, data: PurchaseOrderCommand
+) -> PurchaseOrderView:
     errors = FieldErrors()
     check_lines(data.get("lines"), errors)
     if isinstance(data.get("lines"), list) and len(data["lines"]) > MAX_LINES:
@@ -317,23 +330,25 @@ def create_purchase_order(db: Database, actor: Actor, data: dict[str, Any]) -> d
     errors.raise_if_any()
     lines = data["lines"]
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PurchaseOrderView:
         supplier = suppliers.fetch(conn, data.get("supplier") or "", field="supplier")
         if not supplier.active:
             raise ValidationFailed.on("supplier", "inactive_supplier", supplier=supplier.code)
         location = receiving(conn, data.get("location") or "", field="location")
         ids = product_ids(conn, [ln["sku"] for ln in lines])
         errors = FieldErrors()
-        checked = []
+        checked: list[CheckedPOLine] = []
         for i, ln in enumerate(lines):
             cost = rules.price_minor(
                 ln.get("unit_cost"), supplier.currency, f"lines[{i}].unit_cost", errors
             )
+            quantity = ln["quantity"]
+            assert quantity is not None  # check_lines refused a missing one
             checked.append(
                 {
                     "product_id": ids[ln["sku"]],
                     "sku": ln["sku"],
-                    "quantity": ln["quantity"],
+                    "quantity": quantity,
                     "unit_cost_minor": cost or 0,
                 }
             )
@@ -348,12 +363,12 @@ def create_purchase_order(db: Database, actor: Actor, data: dict[str, Any]) -> d
 
 
 def update_purchase_order(
-    db: Database, actor: Actor, ref: str, data: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, ref: str, data: PurchaseOrderPatch
+) -> PurchaseOrderView:
     """The expected date, freight, duty and notes, while goods may still arrive (freight and
     duty are often known only when the invoice comes)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> PurchaseOrderView:
         po = fetch(conn, ref, lock=True)
         if po.status in (POStatus.RECEIVED, POStatus.CLOSED, POStatus.CANCELLED):
             raise InvalidTransition(detail=f"A purchase order that is {po.status} is final.")
@@ -376,8 +391,8 @@ def update_purchase_order(
 _AUDIT_ACTIONS = {POStatus.SENT: "send", POStatus.CANCELLED: "cancel_po", POStatus.CLOSED: "close"}
 
 
-def _change(db: Database, actor: Actor, ref: str, target: POStatus) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def _change(db: Database, actor: Actor, ref: str, target: POStatus) -> PurchaseOrderView:
+    def work(conn: Connection) -> PurchaseOrderView:
         po = fetch(conn, ref, lock=True)
         check_transition(po.status, target)
         values: dict[str, Any] = {"status": target.value}
@@ -409,13 +424,13 @@ def _change(db: Database, actor: Actor, ref: str, target: POStatus) -> dict[str,
     return db.write(work)
 
 
-def send(db: Database, actor: Actor, ref: str) -> dict[str, Any]:
+def send(db: Database, actor: Actor, ref: str) -> PurchaseOrderView:
     return _change(db, actor, ref, POStatus.SENT)
 
 
-def cancel(db: Database, actor: Actor, ref: str) -> dict[str, Any]:
+def cancel(db: Database, actor: Actor, ref: str) -> PurchaseOrderView:
     return _change(db, actor, ref, POStatus.CANCELLED)
 
 
-def close(db: Database, actor: Actor, ref: str) -> dict[str, Any]:
+def close(db: Database, actor: Actor, ref: str) -> PurchaseOrderView:
     return _change(db, actor, ref, POStatus.CLOSED)

@@ -29,13 +29,15 @@ from dingdan.domain.inventory.stock import MovementKind, check_lines
 from dingdan.domain.purchasing import purchase_orders as rules
 from dingdan.domain.shared import money
 from dingdan.domain.shared.errors import FieldErrors, ValidationFailed
+from dingdan.services.inventory.shapes import StockLineIn, StockLineOut
 from dingdan.services.orders import backorders
 from dingdan.services.purchasing.purchase_orders import fetch, lines_of, po_view
+from dingdan.services.purchasing.shapes import POReceiptView, ReceiveCommand
 from dingdan.services.shared.common import Actor, audit, iso
 from dingdan.services.shared.outbox_events import emit
 
 
-def _check(lines: list[dict[str, Any]], po_lines: dict[str, Any]) -> None:
+def _check(lines: list[StockLineOut], po_lines: dict[str, Any]) -> None:
     """Every SKU on the PO, and no more than ordered minus received: each refusal on its
     own field, all at once."""
     errors = FieldErrors()
@@ -85,7 +87,7 @@ def _update_costs(conn: Connection, po: Any, arrived: list[tuple[Any, int, int]]
 Arrived = list[tuple[Any, int, int]]  # (PO line, units, landed unit cost in micros)
 
 
-def _arrived(po: Any, all_lines: list[Any], lines: list[dict[str, Any]]) -> Arrived:
+def _arrived(po: Any, all_lines: list[Any], lines: list[StockLineOut]) -> Arrived:
     landed = rules.landed_unit_costs(
         [(ln.quantity, ln.unit_cost_minor) for ln in all_lines],
         po.freight_minor + po.duty_minor,
@@ -148,14 +150,24 @@ def _stock_arrives(conn: Connection, po: Any, actor: Actor, arrived: Arrived) ->
     backorders.allocate(conn, actor, [(m.product_id, po.location_id) for m in moves])
 
 
-def receive(db: Database, actor: Actor, ref: str, data: dict[str, Any]) -> dict[str, Any]:
+def _checked_lines(lines: list[StockLineIn]) -> list[StockLineOut]:
+    """A command's lines once ``check_lines`` accepted them."""
+    checked: list[StockLineOut] = []
+    for ln in lines:
+        sku, quantity = ln["sku"], ln["quantity"]
+        assert sku is not None and quantity is not None  # check_lines refused a missing one
+        checked.append({"sku": sku, "quantity": quantity})
+    return checked
+
+
+def receive(db: Database, actor: Actor, ref: str, data: ReceiveCommand) -> POReceiptView:
     errors = FieldErrors()
     check_lines(data.get("lines"), errors)
     errors.raise_if_any()
-    lines: list[dict[str, Any]] = data["lines"]
+    lines = _checked_lines(data["lines"])
     reference = data.get("reference")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> POReceiptView:
         po = fetch(conn, ref, lock=True)
         rules.check_receivable(po.status)
         all_lines = lines_of(conn, po.id)
@@ -170,7 +182,9 @@ def receive(db: Database, actor: Actor, ref: str, data: dict[str, Any]) -> dict[
             update(PurchaseOrder).where(PurchaseOrder.id == po.id).values(status=status.value)
         )
         view = po_view(conn, fetch(conn, str(po.id)))
-        received = [{"sku": line.sku, "quantity": qty} for line, qty, _ in arrived]
+        received: list[StockLineOut] = [
+            {"sku": line.sku, "quantity": qty} for line, qty, _ in arrived
+        ]
         audit(conn, actor, "receive", "purchase_order", po.number, after={"lines": received})
         event = {"id": view["id"], "number": po.number, "receipt_id": str(receipt.id)}
         emit(

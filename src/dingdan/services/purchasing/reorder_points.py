@@ -5,6 +5,7 @@ replenishment computes from the forecast and the supplier's lead time."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
@@ -16,6 +17,7 @@ from dingdan.db.tables import Location, Product
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import MAX_INT
+from dingdan.services.purchasing.shapes import ReorderPointsView
 from dingdan.services.shared.common import Actor, audit
 
 
@@ -40,7 +42,7 @@ def _product(conn: Connection, sku: str) -> Any:
     return row
 
 
-def _view(conn: Connection, product: Any) -> dict[str, Any]:
+def _view(conn: Connection, product: Any) -> ReorderPointsView:
     rows = conn.execute(
         select(Location.code, LocationReorderPoint.reorder_point)
         .join(Location, Location.id == LocationReorderPoint.location_id)
@@ -54,7 +56,7 @@ def _view(conn: Connection, product: Any) -> dict[str, Any]:
     }
 
 
-def get(db: Database, sku: str) -> dict[str, Any]:
+def get(db: Database, sku: str) -> ReorderPointsView:
     return db.read(lambda conn: _view(conn, _product(conn, sku)))
 
 
@@ -70,12 +72,15 @@ def check_point(value: Any) -> int | None:
     return value
 
 
-def put(db: Database, actor: Actor, sku: str, location: str, data: dict[str, Any]) -> dict:
+def put(
+    db: Database, actor: Actor, sku: str, location: str, data: Mapping[str, object]
+) -> ReorderPointsView:
     """Set the location's own point (``{"reorder_point": units}``), or drop it (``null``:
-    the product's point applies there again)."""
+    the product's point applies there again); ``data`` is a ``ReorderPointCommand``, or
+    the stock page's body, checked here."""
     point = check_point(data.get("reorder_point"))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReorderPointsView:
         product = _product(conn, sku)
         loc = conn.execute(select(Location.id).where(Location.code == location)).scalar()
         if loc is None:

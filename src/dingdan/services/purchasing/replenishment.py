@@ -12,7 +12,7 @@ preferred supplier's packs and at least its minimum (domain/purchasing/reorder.p
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -26,12 +26,23 @@ from dingdan.services.purchasing import positions
 from dingdan.services.purchasing.positions import HISTORY_DAYS, daily_demand
 from dingdan.services.purchasing.purchase_orders import fetch as fetch_po
 from dingdan.services.purchasing.purchase_orders import insert_purchase_order, po_view
+from dingdan.services.purchasing.shapes import (
+    CheckedPOLine,
+    DraftsCommand,
+    DraftsView,
+    PurchaseOrderView,
+    Ranked,
+    Suggestions,
+    SuggestionView,
+)
 from dingdan.services.shared.common import Actor, audit
 
 __all__ = ["HISTORY_DAYS", "create_drafts", "daily_demand", "low_stock", "suggestions"]
 
+R = TypeVar("R", bound=Ranked)
 
-def suggestion(p: positions.StockPosition) -> dict[str, Any]:
+
+def suggestion(p: positions.StockPosition) -> SuggestionView:
     """The contract's item for a position at or below its level."""
     assert p.point is not None
     supplier = p.supplier
@@ -54,13 +65,13 @@ def suggestion(p: positions.StockPosition) -> dict[str, Any]:
     }
 
 
-def suggestions(db: Database, *, location: str | None = None) -> dict[str, Any]:
+def suggestions(db: Database, *, location: str | None = None) -> Suggestions:
     """The contract's list: SKUs (per location) whose available plus on-order stock is at
     or below their reorder point, by location then SKU."""
     return {"items": [suggestion(p) for p in positions.low(db, location=location)]}
 
 
-def soonest_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def soonest_first(items: list[R]) -> list[R]:
     """Those that run out first; those without a stock-out date after them, least
     available first."""
     return sorted(
@@ -77,7 +88,7 @@ def soonest_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def low_stock(
     db: Database, *, location: str | None = None, limit: int = 20
-) -> list[dict[str, Any]]:
+) -> list[SuggestionView]:
     """The suggestions, soonest to run out first (the page and the dashboard)."""
     return soonest_first(suggestions(db, location=location)["items"])[:limit]
 
@@ -105,7 +116,7 @@ def _unit_cost(conn: Connection, supplier: Any, product_id: int) -> int:
     return round(row.cost_micros * 10 ** exponent(supplier.currency) / 1_000_000)
 
 
-def create_drafts(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_drafts(db: Database, actor: Actor, data: DraftsCommand) -> DraftsView:
     """One draft PO per (preferred supplier, location) of the current suggestions (only the
     ``skus`` named, when given), topped up by whole packs to the supplier's minimum amount;
     SKUs without a preferred supplier are listed as skipped."""
@@ -117,15 +128,16 @@ def create_drafts(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str,
             errors.add("skus", "not_a_list")
         errors.raise_if_any()
         items = [s for s in items if s["sku"] in set(wanted)]
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[SuggestionView]] = defaultdict(list)
     skipped = []
     for s in items:
-        if s["supplier"] is None:
+        supplier = s["supplier"]
+        if supplier is None:
             skipped.append(s["sku"])
         else:
-            groups[(s["supplier"], s["location"])].append(s)
+            groups[(supplier, s["location"])].append(s)
 
-    def work(conn: Connection) -> list[dict[str, Any]]:
+    def work(conn: Connection) -> list[PurchaseOrderView]:
         made = []
         for (code, loc_code), lines in sorted(groups.items()):
             supplier = conn.execute(select(Supplier).where(Supplier.code == code)).one()
@@ -137,7 +149,7 @@ def create_drafts(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str,
                     )
                 ).all()
             )
-            checked = [
+            checked: list[CheckedPOLine] = [
                 {
                     "product_id": int(pids[s["sku"]]),
                     "sku": s["sku"],

@@ -4,6 +4,7 @@ preferred supplier is set on the product (``products.preferred_supplier_id``).""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
@@ -16,6 +17,14 @@ from dingdan.domain.shared import money
 from dingdan.domain.shared.contact import normalize_email
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import MAX_INT
+from dingdan.services.purchasing.shapes import (
+    SupplierCommand,
+    SupplierPatch,
+    SupplierProductCommand,
+    SupplierProducts,
+    SupplierProductView,
+    SupplierView,
+)
 from dingdan.services.shared.common import (
     Actor,
     Page,
@@ -33,7 +42,7 @@ _INTS = ("lead_time_days", "minimum_order_quantity", "pack_size")
 EDITABLE = {"name", "email", "currency", "minimum_order", "language", "active", *_TEXT, *_INTS}
 
 
-def supplier_view(s: Row[Any] | Any) -> dict[str, Any]:
+def supplier_view(s: Row[Any] | Any) -> SupplierView:
     return {
         "id": str(s.id),
         "code": s.code,
@@ -54,7 +63,7 @@ def supplier_view(s: Row[Any] | Any) -> dict[str, Any]:
     }
 
 
-def _columns(data: dict[str, Any], *, creating: bool, currency: str | None) -> dict[str, Any]:
+def _columns(data: Mapping[str, Any], *, creating: bool, currency: str | None) -> dict[str, Any]:
     errors = FieldErrors()
     if creating and not (isinstance(data.get("code"), str) and CODE_RE.match(data["code"])):
         errors.add("code", "invalid_supplier_code")
@@ -112,10 +121,10 @@ def fetch(conn: Connection, code: str, field: str | None = None) -> Row[Any]:
     return row
 
 
-def create_supplier(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_supplier(db: Database, actor: Actor, data: SupplierCommand) -> SupplierView:
     cols = _columns(data, creating=True, currency=data.get("currency"))
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> SupplierView:
         if conn.execute(select(Supplier.id).where(Supplier.code == cols["code"])).first():
             raise Conflict(detail=f"A supplier with code {cols['code']!r} already exists.")
         conn.execute(insert(Supplier).values(**cols))
@@ -126,12 +135,12 @@ def create_supplier(db: Database, actor: Actor, data: dict[str, Any]) -> dict[st
     return db.write(work)
 
 
-def get_supplier(db: Database, code: str) -> dict[str, Any]:
+def get_supplier(db: Database, code: str) -> SupplierView:
     return db.read(lambda conn: supplier_view(fetch(conn, code)))
 
 
-def update_supplier(db: Database, actor: Actor, code: str, data: dict[str, Any]) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def update_supplier(db: Database, actor: Actor, code: str, data: SupplierPatch) -> SupplierView:
+    def work(conn: Connection) -> SupplierView:
         row = fetch(conn, code)
         before = supplier_view(row)
         cols = _columns(data, creating=False, currency=data.get("currency") or row.currency)
@@ -164,7 +173,7 @@ def list_suppliers(
 # ---- what a supplier supplies ----------------------------------------------------------------
 
 
-def _product_link_view(row: Any, currency: str, preferred: bool) -> dict[str, Any]:
+def _product_link_view(row: Any, currency: str, preferred: bool) -> SupplierProductView:
     return {
         "sku": row.sku,
         "name": row.name,
@@ -174,7 +183,7 @@ def _product_link_view(row: Any, currency: str, preferred: bool) -> dict[str, An
     }
 
 
-def _links(conn: Connection, supplier: Any) -> list[dict[str, Any]]:
+def _links(conn: Connection, supplier: Any) -> list[SupplierProductView]:
     rows = conn.execute(
         select(
             Product.sku,
@@ -193,14 +202,16 @@ def _links(conn: Connection, supplier: Any) -> list[dict[str, Any]]:
     ]
 
 
-def supplier_products(db: Database, code: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def supplier_products(db: Database, code: str) -> SupplierProducts:
+    def work(conn: Connection) -> SupplierProducts:
         return {"items": _links(conn, fetch(conn, code))}
 
     return db.read(work)
 
 
-def link_product(conn: Connection, supplier: Any, product_id: int, values: dict[str, Any]) -> None:
+def link_product(
+    conn: Connection, supplier: Any, product_id: int, values: Mapping[str, object]
+) -> None:
     """Insert or update the (supplier, product) row with ``values``."""
     found = conn.execute(
         select(SupplierProduct.id).where(
@@ -216,12 +227,12 @@ def link_product(conn: Connection, supplier: Any, product_id: int, values: dict[
 
 
 def put_supplier_product(
-    db: Database, actor: Actor, code: str, sku: str, data: dict[str, Any]
-) -> dict[str, Any]:
+    db: Database, actor: Actor, code: str, sku: str, data: SupplierProductCommand
+) -> SupplierProductView:
     """Say that supplier ``code`` supplies ``sku`` (its SKU, its cost; ``preferred`` makes it
     the product's preferred supplier)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> SupplierProductView:
         supplier = fetch(conn, code)
         product = conn.execute(select(Product.id).where(Product.sku == sku)).scalar()
         if product is None:

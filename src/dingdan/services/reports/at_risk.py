@@ -26,6 +26,7 @@ from dingdan.db.order_tables import Order, OrderEvent, PackRecord, Shipment
 from dingdan.db.types import utcnow
 from dingdan.domain.purchasing import planning as rules
 from dingdan.services.reports import dashboard
+from dingdan.services.reports.shapes import AtRiskView
 from dingdan.services.shared.common import iso
 
 WINDOW_DAYS = 14
@@ -80,7 +81,7 @@ def durations(conn: Connection, since: datetime) -> dict[str, list[float]]:
     }
 
 
-def orders_at_risk(db: Database, now: datetime | None = None) -> dict[str, Any]:
+def orders_at_risk(db: Database, now: datetime | None = None) -> AtRiskView:
     now = now or utcnow()
     since = now - timedelta(days=WINDOW_DAYS)
     limits = dashboard.stage_limits(db)

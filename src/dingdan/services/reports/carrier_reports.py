@@ -17,6 +17,13 @@ from dingdan.db.report_tables import CarrierPromise
 from dingdan.domain.shared.errors import FieldErrors
 from dingdan.domain.shared.text import has_control
 from dingdan.services.reports import rollup_reads as rr
+from dingdan.services.reports.shapes import (
+    CarrierRow,
+    CarriersView,
+    PromiseCommand,
+    PromisesView,
+    PromiseView,
+)
 from dingdan.services.shared.common import Actor, audit
 
 DEFAULT_PROMISED_DAYS = 2  # Taiwan's home delivery: next day, a day's margin
@@ -31,14 +38,16 @@ def promised(table: dict[tuple[str, str], int], carrier: str, region: str) -> in
     return table.get((carrier, region), table.get((carrier, ""), DEFAULT_PROMISED_DAYS))
 
 
-def list_promises(db: Database) -> dict[str, Any]:
+def list_promises(db: Database) -> PromisesView:
     """``{"default_days", "items": [{"carrier", "region", "days"}]}``."""
     rows = db.read(promises)
-    items = [{"carrier": c, "region": r, "days": d} for (c, r), d in sorted(rows.items())]
+    items: list[PromiseView] = [
+        {"carrier": c, "region": r, "days": d} for (c, r), d in sorted(rows.items())
+    ]
     return {"default_days": DEFAULT_PROMISED_DAYS, "items": items}
 
 
-def set_promise(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+def set_promise(db: Database, actor: Actor, body: PromiseCommand) -> PromisesView:
     """Set the days ``carrier`` promises to ``region`` ("" or absent: everywhere else);
     ``days`` null removes the setting."""
     errors = FieldErrors()
@@ -68,13 +77,13 @@ def set_promise(db: Database, actor: Actor, body: dict[str, Any]) -> dict[str, A
 
 def carriers(
     db: Database, date_from: Any = None, date_to: Any = None, currency: Any = None
-) -> dict[str, Any]:
+) -> CarriersView:
     """``{"from", "to", "currency", "items": [{"carrier", "shipments", "units", "delivered",
     "median_transit_days", "p90_transit_days", "transit_days": [{"days", "shipments"}],
     "on_time_rate", "exception_rate", "loss_rate", "return_rate"}]}``, most shipments
     first."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CarriersView:
         rng = rr.period(conn, date_from, date_to, currency)
         table = promises(conn)
         base = rr.by_key(conn, rng, "carrier")
@@ -89,7 +98,7 @@ def carriers(
             if int(days) <= promised(table, carrier, region):
                 on_time[carrier] += s.orders
         names = sorted(set(base) | set(transit), key=lambda c: (-base.get(c, rr.Sums()).orders, c))
-        items = []
+        items: list[CarrierRow] = []
         for c in names:
             hist = sorted(transit[c].items())
             delivered = sum(n for _d, n in hist)

@@ -29,6 +29,14 @@ from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
+from dingdan.services.reports.shapes import (
+    ClvModelView,
+    ClvRow,
+    CustomerClvView,
+    LikelyCustomer,
+    MoneyView,
+    SpendModel,
+)
 
 log = logging.getLogger("dingdan.reports.clv")
 HORIZON_WEEKS = 52
@@ -73,7 +81,7 @@ class _Result:
     fit: clv.Fit
     spend: clv.SpendFit | None
     currency: str | None
-    rows: list[dict[str, Any]]
+    rows: list[ClvRow]
 
 
 def _compute(orders: dict[int, _Customer], currency: str | None, end: date) -> _Result:
@@ -94,7 +102,7 @@ def _compute(orders: dict[int, _Customer], currency: str | None, end: date) -> _
     spend = None
     if repeaters:
         spend = clv.fit_gamma_gamma([s.x for s in repeaters], [s.spend for s in repeaters])
-    rows = []
+    rows: list[ClvRow] = []
     for cid, s in kept.items():
         value = None
         if spend is not None:
@@ -165,8 +173,8 @@ def fit(db: Database, calibration_end: date) -> Any:
     return db.write(lambda conn: _store(conn, calibration_end, result))
 
 
-def model_view(row: Any) -> dict[str, Any]:
-    spend = None
+def model_view(row: Any) -> ClvModelView:
+    spend: SpendModel | None = None
     if row.spend_p is not None:
         spend = {"p": row.spend_p, "q": row.spend_q, "v": row.spend_v, "currency": row.currency}
     return {
@@ -179,7 +187,7 @@ def model_view(row: Any) -> dict[str, Any]:
     }
 
 
-def report(db: Database, calibration_end: date) -> dict[str, Any]:
+def report(db: Database, calibration_end: date) -> ClvModelView:
     return model_view(fit(db, calibration_end))
 
 
@@ -204,7 +212,7 @@ def yesterday() -> date:
 
 def for_customer(
     db: Database, customer_id: str, calibration_end: date | None = None
-) -> dict[str, Any]:
+) -> CustomerClvView:
     """One customer's predictions under the fit of ``calibration_end`` (default: the newest
     kept fit, or one to yesterday when none is kept). A customer with no purchase by then is
     predicted nothing (no data to predict from): ``expected_purchases`` 0, the rest null."""
@@ -225,7 +233,7 @@ def for_customer(
             )
         ).first()
     )
-    value = None
+    value: MoneyView | None = None
     if row is not None and row.expected_value_minor is not None and model.currency:
         value = {
             "currency": model.currency,
@@ -242,7 +250,7 @@ def for_customer(
     }
 
 
-def _nothing(cid: int, end: date) -> dict[str, Any]:
+def _nothing(cid: int, end: date) -> CustomerClvView:
     return {
         "customer_id": str(cid),
         "calibration_end": end.isoformat(),
@@ -254,7 +262,7 @@ def _nothing(cid: int, end: date) -> dict[str, Any]:
     }
 
 
-def likely_to_buy(db: Database, limit: int = 50) -> list[dict[str, Any]]:
+def likely_to_buy(db: Database, limit: int = 50) -> list[LikelyCustomer]:
     """The newest fit's customers expected to buy the most in the next 52 weeks: the list
     to contact (empty before any fit)."""
     model = latest(db)

@@ -21,6 +21,16 @@ from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
 from dingdan.domain.shared.text import check_clean
+from dingdan.services.reports.shapes import (
+    CustomerDisputeRow,
+    CustomerMessageRow,
+    CustomerPageExtras,
+    CustomerReturnRow,
+    NoteView,
+    RatingSummary,
+    RatingView,
+    ReplyView,
+)
 from dingdan.services.shared.common import Actor, iso
 
 TAG_MAX, TEXT_MAX = 50, 2000
@@ -33,7 +43,7 @@ def _customer_id(conn: Connection, customer_id: str | int) -> int:
     return cid
 
 
-def _text(value: Any, field: str, limit: int, multiline: bool) -> str:
+def _text(value: object, field: str, limit: int, multiline: bool) -> str:
     errors = FieldErrors()
     if not isinstance(value, str) or not value.strip():
         errors.add(field, "required_text", max=limit)
@@ -45,7 +55,7 @@ def _text(value: Any, field: str, limit: int, multiline: bool) -> str:
     return str(value).strip()
 
 
-def add_tag(db: Database, actor: Actor, customer_id: str, tag: Any) -> list[str]:
+def add_tag(db: Database, actor: Actor, customer_id: str, tag: object) -> list[str]:
     """Tag the customer (a tag already there, in any case, is kept as it was)."""
     text = _text(tag, "tag", TAG_MAX, multiline=False)
 
@@ -63,7 +73,7 @@ def add_tag(db: Database, actor: Actor, customer_id: str, tag: Any) -> list[str]
     return db.write(work)
 
 
-def remove_tag(db: Database, actor: Actor, customer_id: str, tag: Any) -> list[str]:
+def remove_tag(db: Database, actor: Actor, customer_id: str, tag: object) -> list[str]:
     def work(conn: Connection) -> list[str]:
         cid = _customer_id(conn, customer_id)
         if isinstance(tag, str):
@@ -80,10 +90,10 @@ def _tags(conn: Connection, cid: int) -> list[str]:
     return sorted((r[0] for r in rows), key=str.casefold)
 
 
-def add_note(db: Database, actor: Actor, customer_id: str, body: Any) -> dict[str, Any]:
+def add_note(db: Database, actor: Actor, customer_id: str, body: object) -> NoteView:
     text = _text(body, "note", TEXT_MAX, multiline=True)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> NoteView:
         cid = _customer_id(conn, customer_id)
         new = conn.execute(
             insert(CustomerNote)
@@ -96,7 +106,7 @@ def add_note(db: Database, actor: Actor, customer_id: str, body: Any) -> dict[st
     return db.write(work)
 
 
-def _note(row: Any) -> dict[str, Any]:
+def _note(row: Any) -> NoteView:
     return {
         "id": str(row.id),
         "text": row.body,
@@ -105,7 +115,7 @@ def _note(row: Any) -> dict[str, Any]:
     }
 
 
-def _notes(conn: Connection, cid: int) -> list[dict[str, Any]]:
+def _notes(conn: Connection, cid: int) -> list[NoteView]:
     rows = conn.execute(
         select(CustomerNote)
         .where(CustomerNote.customer_id == cid)
@@ -129,7 +139,7 @@ def tag_counts(db: Database) -> list[tuple[str, int]]:
 # Ratings and replies --------------------------------------------------------------------
 
 
-def _rating_rows(conn: Connection, where: list[Any], limit: int) -> list[dict[str, Any]]:
+def _rating_rows(conn: Connection, where: list[Any], limit: int) -> list[RatingView]:
     rows = conn.execute(
         select(
             OrderRating.id,
@@ -147,7 +157,7 @@ def _rating_rows(conn: Connection, where: list[Any], limit: int) -> list[dict[st
         .limit(limit)
     ).all()
     ids = [r.id for r in rows]
-    replies: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    replies: dict[int, list[ReplyView]] = {i: [] for i in ids}
     if ids:
         for rep in conn.execute(
             select(RatingReply).where(RatingReply.rating_id.in_(ids)).order_by(RatingReply.id)
@@ -170,7 +180,7 @@ def _rating_rows(conn: Connection, where: list[Any], limit: int) -> list[dict[st
     ]
 
 
-def ratings(db: Database, *, unanswered: bool = False, limit: int = 100) -> list[dict[str, Any]]:
+def ratings(db: Database, *, unanswered: bool = False, limit: int = 100) -> list[RatingView]:
     """The newest ratings with their replies (``unanswered``: those without a reply)."""
     where = []
     if unanswered:
@@ -178,8 +188,8 @@ def ratings(db: Database, *, unanswered: bool = False, limit: int = 100) -> list
     return db.read(lambda conn: _rating_rows(conn, where, limit))
 
 
-def rating_summary(db: Database) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def rating_summary(db: Database) -> RatingSummary:
+    def work(conn: Connection) -> RatingSummary:
         rows = conn.execute(
             select(OrderRating.rating, func.count()).group_by(OrderRating.rating)
         ).all()
@@ -191,10 +201,10 @@ def rating_summary(db: Database) -> dict[str, Any]:
     return db.read(work)
 
 
-def reply_to_rating(db: Database, actor: Actor, rating_id: str, body: Any) -> dict[str, Any]:
+def reply_to_rating(db: Database, actor: Actor, rating_id: str, body: object) -> RatingView:
     text = _text(body, "reply", TEXT_MAX, multiline=True)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> RatingView:
         rid = row_id(rating_id)
         found = conn.execute(select(OrderRating.id).where(OrderRating.id == rid)).first()
         if rid < 0 or found is None:
@@ -208,7 +218,7 @@ def reply_to_rating(db: Database, actor: Actor, rating_id: str, body: Any) -> di
 # The customer page ---------------------------------------------------------------------
 
 
-def _returns(conn: Connection, cid: int) -> list[dict[str, Any]]:
+def _returns(conn: Connection, cid: int) -> list[CustomerReturnRow]:
     rows = conn.execute(
         select(
             Return.id,
@@ -238,7 +248,7 @@ def _returns(conn: Connection, cid: int) -> list[dict[str, Any]]:
     ]
 
 
-def _disputes(conn: Connection, cid: int) -> list[dict[str, Any]]:
+def _disputes(conn: Connection, cid: int) -> list[CustomerDisputeRow]:
     rows = conn.execute(
         select(
             Dispute.id,
@@ -266,7 +276,7 @@ def _disputes(conn: Connection, cid: int) -> list[dict[str, Any]]:
     ]
 
 
-def _messages(conn: Connection, cid: int) -> list[dict[str, Any]]:
+def _messages(conn: Connection, cid: int) -> list[CustomerMessageRow]:
     numbers = select(Order.number).where(Order.customer_id == cid)
     rows = conn.execute(
         select(Message)
@@ -288,11 +298,11 @@ def _messages(conn: Connection, cid: int) -> list[dict[str, Any]]:
     ]
 
 
-def page_extras(db: Database, customer_id: str) -> dict[str, Any]:
+def page_extras(db: Database, customer_id: str) -> CustomerPageExtras:
     """What the CRM page adds to a customer's details: returns, disputes, messages sent,
     ratings with replies, tags and notes."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> CustomerPageExtras:
         cid = _customer_id(conn, customer_id)
         return {
             "returns": _returns(conn, cid),

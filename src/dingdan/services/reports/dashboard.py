@@ -14,11 +14,13 @@ Time limits and owners per stage live in the ``settings`` table under ``stage_li
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from typing_extensions import TypedDict
 
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import (
@@ -37,10 +39,21 @@ from dingdan.domain.shared.errors import FieldErrors, NotFound
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
 from dingdan.services.purchasing import positions, replenishment
+from dingdan.services.reports.shapes import (
+    BackorderedSku,
+    DashboardView,
+    LateOrder,
+    LowStockItem,
+    ReturnsWaiting,
+    StageLimit,
+    StageOrder,
+    StageOrdersView,
+    TodayView,
+)
 from dingdan.services.shared.common import Actor, audit, iso
 
 STAGES = ("payment", "allocation", "picking", "packing", "shipping")
-DEFAULT_LIMITS: dict[str, dict[str, Any]] = {
+DEFAULT_LIMITS: dict[str, StageLimit] = {
     "payment": {"hours": 72, "owner": "finance"},
     "allocation": {"hours": 48, "owner": "manager"},
     "picking": {"hours": 24, "owner": "warehouse"},
@@ -52,32 +65,39 @@ BUSINESS_TZ = SELLER_TIMEZONE
 SETTING_KEY = "stage_limits"
 
 
-def stage_limits(db: Database) -> dict[str, dict[str, Any]]:
+def stage_limits(db: Database) -> dict[str, StageLimit]:
     stored = db.read(
         lambda conn: conn.execute(select(Setting.value).where(Setting.key == SETTING_KEY)).scalar()
     )
-    limits = {k: dict(v) for k, v in DEFAULT_LIMITS.items()}
+    limits = {k: v.copy() for k, v in DEFAULT_LIMITS.items()}
     for stage, value in (stored or {}).items():
         if stage in limits and isinstance(value, dict):
-            limits[stage].update(value)
+            # The setting set_stage_limits wrote, after its checks.
+            limits[stage].update(value)  # type: ignore[typeddict-item]
     return limits
 
 
-def set_stage_limits(db: Database, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` maps each stage to ``{"hours": 1 to 8760, "owner": role}``."""
+def set_stage_limits(
+    db: Database, actor: Actor, data: Mapping[str, Mapping[str, object]]
+) -> dict[str, StageLimit]:
+    """``data`` maps each stage to ``{"hours": 1 to 8760, "owner": role}`` (a form's or a
+    stored setting's: each checked here)."""
     errors = FieldErrors()
-    clean: dict[str, dict[str, Any]] = {}
+    clean: dict[str, StageLimit] = {}
     for stage in STAGES:
         item = data.get(stage) or {}
         hours, owner = item.get("hours"), item.get("owner")
         if isinstance(hours, bool) or not isinstance(hours, int | float) or not 1 <= hours <= 8760:
             errors.add(f"{stage}.hours", "invalid_hours")
-        if owner not in {r.value for r in Role}:
+            hours = None
+        if not isinstance(owner, str) or owner not in {r.value for r in Role}:
             errors.add(f"{stage}.owner", "unknown_role")
-        clean[stage] = {"hours": hours, "owner": owner}
+            owner = None
+        if hours is not None and owner is not None:
+            clean[stage] = {"hours": hours, "owner": owner}
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> dict[str, StageLimit]:
         before = conn.execute(select(Setting.value).where(Setting.key == SETTING_KEY)).scalar()
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(Setting).values(key=SETTING_KEY, value=clean, updated_at=utcnow())
@@ -92,7 +112,21 @@ def set_stage_limits(db: Database, actor: Actor, data: dict[str, Any]) -> dict[s
     return db.write(work)
 
 
-def _today(conn: Connection, start: datetime) -> dict[str, Any]:
+class _PerStage(TypedDict):
+    counts: dict[str, int]
+    late: list[LateOrder]
+    late_total: int
+
+
+class _Summed(_PerStage):
+    """The dashboard's figures read in one transaction (the low stock is read after)."""
+
+    today: TodayView
+    backorders: list[BackorderedSku]
+    returns: ReturnsWaiting
+
+
+def _today(conn: Connection, start: datetime) -> TodayView:
     """Orders placed today and, per currency, two sums that are not the same thing:
     ``sales`` as the sales report counts them (orders placed today, cancelled ones left
     out, their totals less what was refunded on them) and ``received``, the money that
@@ -203,7 +237,7 @@ def _waiting(conn: Connection) -> list[tuple[Any, str, datetime]]:
 waiting_orders = _waiting
 
 
-def _stages(conn: Connection, now: datetime, limits: dict[str, Any]) -> dict[str, Any]:
+def _stages(conn: Connection, now: datetime, limits: dict[str, StageLimit]) -> _PerStage:
     counts = dict.fromkeys(STAGES, 0)
     allowed = {stage: timedelta(hours=float(limits[stage]["hours"])) for stage in STAGES}
     late: list[tuple[timedelta, str, str, datetime]] = []
@@ -214,25 +248,22 @@ def _stages(conn: Connection, now: datetime, limits: dict[str, Any]) -> dict[str
             late.append((waited, o.number, stage, since))
     # Only the 50 shown are formatted (at a million orders thousands can be late).
     shown = heapq.nlargest(50, late, key=lambda r: r[0])
-    return {
-        "counts": counts,
-        "late": [
-            {
-                "number": number,
-                "stage": stage,
-                "since": iso(since),
-                "hours": round(waited.total_seconds() / 3600, 1),
-                "owner": limits[stage]["owner"],
-            }
-            for waited, number, stage, since in shown
-        ],
-        "late_total": len(late),
-    }
+    late_shown: list[LateOrder] = [
+        {
+            "number": number,
+            "stage": stage,
+            "since": iso(since),
+            "hours": round(waited.total_seconds() / 3600, 1),
+            "owner": limits[stage]["owner"],
+        }
+        for waited, number, stage, since in shown
+    ]
+    return {"counts": counts, "late": late_shown, "late_total": len(late)}
 
 
 def stage_orders(
     db: Database, stage: str, now: datetime | None = None, limit: int = 200
-) -> dict[str, Any]:
+) -> StageOrdersView:
     """The open orders waiting at ``stage`` (the list behind its count on the dashboard),
     the longest waiting first: number, since when, hours waited, over the limit or not."""
     if stage not in STAGES:
@@ -244,23 +275,19 @@ def stage_orders(
         ((since, o.number) for o, s, since in db.read(_waiting) if s == stage),
         key=lambda r: (r[0], r[1]),
     )
-    return {
-        "stage": stage,
-        "total": len(found),
-        "limit": limits[stage],
-        "items": [
-            {
-                "number": number,
-                "since": iso(since),
-                "hours": round((now - since).total_seconds() / 3600, 1),
-                "late": now - since > allowed,
-            }
-            for since, number in found[:limit]
-        ],
-    }
+    items: list[StageOrder] = [
+        {
+            "number": number,
+            "since": iso(since),
+            "hours": round((now - since).total_seconds() / 3600, 1),
+            "late": now - since > allowed,
+        }
+        for since, number in found[:limit]
+    ]
+    return {"stage": stage, "total": len(found), "limit": limits[stage], "items": items}
 
 
-def _backorders(conn: Connection) -> list[dict[str, Any]]:
+def _backorders(conn: Connection) -> list[BackorderedSku]:
     rows = conn.execute(
         select(
             OrderLine.sku,
@@ -278,13 +305,13 @@ def _backorders(conn: Connection) -> list[dict[str, Any]]:
     return [{"sku": s, "name": n, "units": int(u), "orders": int(c)} for s, n, u, c in rows]
 
 
-def summary(db: Database, now: datetime | None = None, tz: tzinfo = BUSINESS_TZ) -> dict[str, Any]:
+def summary(db: Database, now: datetime | None = None, tz: tzinfo = BUSINESS_TZ) -> DashboardView:
     now = now or utcnow()
     local = now.astimezone(tz)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     limits = stage_limits(db)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> _Summed:
         per_stage = _stages(conn, now, limits)
         returns = dict(
             conn.execute(
@@ -298,20 +325,22 @@ def summary(db: Database, now: datetime | None = None, tz: tzinfo = BUSINESS_TZ)
             **per_stage,
             "backorders": _backorders(conn),
             # Returns waiting on a person: to review (requested), to receive (approved).
-            "returns": {k: int(returns.get(k, 0)) for k in ("requested", "approved")},
+            "returns": {
+                "requested": int(returns.get("requested", 0)),
+                "approved": int(returns.get("approved", 0)),
+            },
         }
 
     out = db.read(work)
     low = low_stock(db, now)
-    out.update(low_stock=low[:30], low_stock_total=len(low), limits=limits)
-    return out
+    return {**out, "low_stock": low[:30], "low_stock_total": len(low), "limits": limits}
 
 
-def low_stock(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
+def low_stock(db: Database, now: datetime | None = None) -> list[LowStockItem]:
     """Every SKU and location low by the one rule of services/purchasing/positions.py (the
     alerts' and /replenishment's: available + on order at or below the location's reorder
     point, the product's, the computed one, else the threshold), soonest to run out first."""
-    items = [
+    items: list[LowStockItem] = [
         {
             "sku": p.sku,
             "name": p.name,

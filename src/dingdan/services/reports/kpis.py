@@ -13,6 +13,7 @@ from dingdan.db.engine import Database
 from dingdan.db.tables import StockLevel
 from dingdan.services.reports import rollup_reads as rr
 from dingdan.services.reports.dashboard import stage_limits
+from dingdan.services.reports.shapes import Figures, KpisView
 
 SHIP_STAGES = ("picking", "packing", "shipping")
 
@@ -58,7 +59,7 @@ def _ratings(conn: Connection, rng: rr.Range) -> tuple[int, int, int]:
 
 def kpis(
     db: Database, date_from: Any = None, date_to: Any = None, currency: Any = None
-) -> dict[str, Any]:
+) -> KpisView:
     """``{"from", "to", "currency", "orders", "revenue", "average_order_value",
     "cancel_rate", "return_rate", "fill_rate", "backorder_rate", "on_time_ship_rate",
     "median_hours_to_ship", "p90_hours_to_ship", "perfect_order_rate",
@@ -66,7 +67,7 @@ def kpis(
     "ship_limit_hours", "previous": {the same figures of the period before}}``."""
     limit = ship_limit_hours(db)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> KpisView:
         rng = rr.period(conn, date_from, date_to, currency)
         on_hand = int(conn.execute(select(func.sum(StockLevel.on_hand))).scalar() or 0)
         now = figures(conn, rng, limit, on_hand)
@@ -76,7 +77,7 @@ def kpis(
     return db.read(work)
 
 
-def figures(conn: Connection, rng: rr.Range, limit: int, on_hand: int) -> dict[str, Any]:
+def figures(conn: Connection, rng: rr.Range, limit: int, on_hand: int) -> Figures:
     """The KPIs of one range."""
     dims = ("total", "placed", "cancelled", "backorder", "shipped", "returned")
     s = {d: rr.total(conn, rng, d) for d in dims}

@@ -24,6 +24,7 @@ from dingdan.db.tables import Product
 from dingdan.db.types import utcnow
 from dingdan.domain.crm import baskets
 from dingdan.services.reports import clv
+from dingdan.services.reports.shapes import BoughtWithView
 
 log = logging.getLogger("dingdan.reports.recommendations")
 EVERY = timedelta(hours=24)
@@ -100,10 +101,11 @@ def compute(db: Database) -> int:
     return db.write(work)
 
 
-def run_if_due(db: Database) -> dict[str, Any]:
+def run_if_due(db: Database) -> dict[str, int | str]:
     """The worker's daily jobs: product pairs, and the customer-value fit to yesterday (the
-    last complete day)."""
-    done: dict[str, Any] = {}
+    last complete day): ``{"product_pairs": pairs kept, "clv": the calibration end}``, each
+    when it ran (``services/jobs/shapes.py`` reads it as it is typed there)."""
+    done: dict[str, int | str] = {}
     if claim(db, "product_pairs"):
         done["product_pairs"] = compute(db)
     if claim(db, "clv"):
@@ -114,7 +116,7 @@ def run_if_due(db: Database) -> dict[str, Any]:
     return done
 
 
-def _rule(row: Any, name: str | None) -> dict[str, Any]:
+def _rule(row: Any, name: str | None) -> BoughtWithView:
     together, n = int(row.together), int(row.baskets)
     return {
         "sku": row.other_sku,
@@ -127,7 +129,7 @@ def _rule(row: Any, name: str | None) -> dict[str, Any]:
     }
 
 
-def bought_with(db: Database, skus: list[str], limit: int = 5) -> list[dict[str, Any]]:
+def bought_with(db: Database, skus: list[str], limit: int = 5) -> list[BoughtWithView]:
     """Products often bought with any of ``skus`` and not among them, by lift (each
     product once, under its best rule)."""
     wanted = sorted({s for s in skus if isinstance(s, str) and s})[:50]
@@ -141,7 +143,7 @@ def bought_with(db: Database, skus: list[str], limit: int = 5) -> list[dict[str,
             .order_by(ProductPair.lift.desc(), ProductPair.together.desc(), ProductPair.other_sku)
         ).all()
     )
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, BoughtWithView] = {}
     for row in rows:
         if row.other_sku not in out:
             out[row.other_sku] = _rule(row, row.name)

@@ -4,12 +4,13 @@ neutralising, BOM, text cells)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.reports.export_files import MEDIA_TYPES, csv_chunks, xlsx_chunks
+from dingdan.services.reports.shapes import ReportView
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,9 @@ def _cell(value: Any) -> Any:
     return str(value) if isinstance(value, float) else value
 
 
-def _rows(kind: str, report: dict[str, Any]) -> tuple[Sequence[str], list[list[Any]]]:
-    """The header and rows; every row leads with the range and currency."""
+def _rows(kind: str, report: Mapping[str, Any]) -> tuple[Sequence[str], list[list[Any]]]:
+    """The header and rows; every row leads with the range and currency (``report`` read
+    by the names of ``kind``'s columns)."""
     lead = [str(report["from"]), str(report["to"]), report.get("currency") or ""]
     head = ("from", "to", "currency")
     if kind == "kpis":
@@ -66,7 +68,7 @@ def _rows(kind: str, report: dict[str, Any]) -> tuple[Sequence[str], list[list[A
     return (*head, *cols), [[*lead, *(_cell(it.get(c)) for c in cols)] for it in items]
 
 
-def report_file(kind: str, fmt: str, report: dict[str, Any]) -> ReportFile:
+def report_file(kind: str, fmt: str, report: ReportView) -> ReportFile:
     header, rows = _rows(kind, report)
     name = f"{kind}-{report['from']}-{report['to']}.{fmt}"
     chunks = csv_chunks(header, rows) if fmt == "csv" else xlsx_chunks(header, rows, kind)

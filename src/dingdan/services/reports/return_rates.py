@@ -26,6 +26,7 @@ from dingdan.db.order_tables import Order, OrderLine, Shipment
 from dingdan.db.return_tables import Return, ReturnLine
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.reports.dashboard import BUSINESS_TZ
+from dingdan.services.reports.shapes import RateRow, ReturnRatesView
 
 
 def rate(returned: int, shipped: int) -> str | None:
@@ -36,7 +37,7 @@ def rate(returned: int, shipped: int) -> str | None:
     return str(pct.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _row(key: str, returned: int, shipped: int) -> dict[str, Any]:
+def _row(key: str, returned: int, shipped: int) -> RateRow:
     return {"key": key, "returned": returned, "shipped": shipped, "rate": rate(returned, shipped)}
 
 
@@ -98,7 +99,7 @@ def _shipped_by_sku(conn: Connection, period: Period) -> dict[str, int]:
     return {sku: int(n or 0) for sku, n in rows}
 
 
-def _by_carrier(conn: Connection, returned: list[Any], period: Period) -> list[dict[str, Any]]:
+def _by_carrier(conn: Connection, returned: list[Any], period: Period) -> list[RateRow]:
     shipped: dict[str, int] = defaultdict(int)
     first: dict[tuple[int, str], str] = {}
     rows = conn.execute(
@@ -119,14 +120,14 @@ def _by_carrier(conn: Connection, returned: list[Any], period: Period) -> list[d
 
 def return_rates(
     db: Database, date_from: date | None = None, date_to: date | None = None
-) -> dict[str, Any]:
+) -> ReturnRatesView:
     """``{"from", "to", "shipped", "returned", "rate", "by_reason", "by_sku",
     "by_carrier"}``, each list of ``{"key", "returned", "shipped", "rate"}`` with the most
     returned first; ``from`` and ``to`` (days, included) limit the orders counted by the
     day they were placed."""
     period = Period(date_from, date_to)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ReturnRatesView:
         returned = _returned_lines(conn, period)
         shipped_sku = _shipped_by_sku(conn, period)
         total_shipped = sum(shipped_sku.values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, case, func, select
 
@@ -23,6 +23,7 @@ from dingdan.domain.crm.rfm import SEGMENTS, Facts, Segment
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
+from dingdan.services.reports.shapes import ScoredCustomer
 from dingdan.services.shared.common import Page, check_limit, decode_cursor, encode_cursor, iso
 
 SORTS = ("value", "orders", "last_order", "segment", "name")
@@ -68,7 +69,7 @@ def _instant(at: Any) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def scored(db: Database, today: date | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def scored(db: Database, today: date | None = None) -> tuple[list[ScoredCustomer], str | None]:
     """Every customer with an order: facts, scores and segment."""
     rows, currency = db.read(_rows)
     as_of = today or datetime.now(SELLER_TIMEZONE).date()
@@ -82,7 +83,7 @@ def scored(db: Database, today: date | None = None) -> tuple[list[dict[str, Any]
         )
         for r in rows
     ]
-    out = []
+    out: list[ScoredCustomer] = []
     for r, f, s in zip(rows, facts, rfm.score(facts), strict=True):
         out.append(
             {
@@ -136,7 +137,7 @@ def customers(
     limit: int = 50,
     cursor: str | None = None,
     today: date | None = None,
-    every: list[dict[str, Any]] | None = None,
+    every: list[ScoredCustomer] | None = None,
 ) -> Page:
     """One page of scored customers, ``segment`` only if given, in the ``sort`` order
     (``value``: monetary, largest first; ``orders``: most first; ``last_order``: latest
@@ -156,7 +157,8 @@ def customers(
     items.sort(key=_sort_key(sort))
     chunk = items[start : start + limit]
     more = start + limit < len(items)
-    return Page(chunk, encode_cursor(start + limit) if more else None)
+    # Page's items are untyped (services/shared/common): the scored customers go in as they are.
+    return Page(cast("list[dict[str, Any]]", chunk), encode_cursor(start + limit) if more else None)
 
 
 FILE_HEADER = (
@@ -202,13 +204,13 @@ def every_customer(
 
 
 def segment_counts(
-    db: Database, today: date | None = None, every: list[dict[str, Any]] | None = None
+    db: Database, today: date | None = None, every: list[ScoredCustomer] | None = None
 ) -> dict[str, int]:
     items = every if every is not None else scored(db, today)[0]
     counts = Counter(c["segment"] for c in items)
     return {s.value: counts.get(s.value, 0) for s in SEGMENTS}
 
 
-def of_customer(db: Database, customer_id: int, today: date | None = None) -> dict[str, Any] | None:
+def of_customer(db: Database, customer_id: int, today: date | None = None) -> ScoredCustomer | None:
     items, _ = scored(db, today)
     return next((c for c in items if c["customer_id"] == str(customer_id)), None)

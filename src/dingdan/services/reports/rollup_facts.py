@@ -29,6 +29,7 @@ Dimensions:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -84,7 +85,7 @@ def local_day(instant: datetime) -> date:
     return instant.astimezone(SELLER_TIMEZONE).date()
 
 
-def region_of(address: dict[str, Any]) -> str:
+def region_of(address: Mapping[str, object]) -> str:
     """The ISO 3166-2 code of the 縣市 (Taiwan) from the address's city, else from its postal
     code; elsewhere the address's region when it is already such a code; else ""."""
     return _region(

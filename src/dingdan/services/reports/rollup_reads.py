@@ -21,6 +21,7 @@ from dingdan.db.report_tables import ReportDaily, ReportMonthly, ReportYearly
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.domain.shared.money import format_amount, is_currency
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
+from dingdan.services.reports.shapes import RangeView
 
 LONGEST_DAYS = 3660  # ten years: a report answers whole, at most 10,000 items
 DEFAULT_DAYS = 30
@@ -61,7 +62,7 @@ class Range:
     def money(self, minor: int) -> str:
         return format_amount(minor, self.currency or "TWD")
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RangeView:
         return {"from": self.start, "to": self.end, "currency": self.currency}
 
 
@@ -196,9 +197,7 @@ def _coarsen(
     return ((first, last) if first <= last else None), runs
 
 
-def pieces(
-    start: date, end: date, day_weight: Any = None, month_weight: Any = None
-) -> list[Piece]:
+def pieces(start: date, end: date, day_weight: Any = None, month_weight: Any = None) -> list[Piece]:
     """Days ``start`` to ``end`` as signed whole years, months and days. The weights
     (``f(first, last)``: orders on those days or in those months; none: every day or
     month weighs 1) choose among the exact forms the one that reads the fewest rows."""
@@ -239,7 +238,9 @@ def _weights(conn: Connection, rng: Range) -> tuple[Any, Any]:
         for m in sorted(months)
     ] + [
         select(literal("m").label("level"), M.month.label("at"), M.orders).where(
-            M.dimension == "placed", M.currency == cur, M.month >= y,
+            M.dimension == "placed",
+            M.currency == cur,
+            M.month >= y,
             M.month <= MONTHS.last(y),
         )  # fmt: skip
         for y in sorted(years)

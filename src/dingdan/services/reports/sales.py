@@ -22,6 +22,7 @@ from dingdan.db.tables import Product
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.reports import rollup_reads as rr
 from dingdan.services.reports.labels import labels
+from dingdan.services.reports.shapes import HeatmapCell, HeatmapView, SalesItem, SalesView, Totals
 from dingdan.services.shared.common import decode_cursor, encode_cursor
 
 GROUPS = ("day", "week", "month", "channel", "country", "region", "product", "style",
@@ -30,7 +31,7 @@ KEYED = {"channel": "channel", "country": "country", "region": "region", "produc
 TIME = {"day": date.isoformat, "week": rr.week_key, "month": rr.month_key}
 
 
-def _item(rng: rr.Range, key: str, label: str, s: rr.Sums) -> dict[str, Any]:
+def _item(rng: rr.Range, key: str, label: str, s: rr.Sums) -> SalesItem:
     return {
         "key": key,
         "label": label,
@@ -41,7 +42,7 @@ def _item(rng: rr.Range, key: str, label: str, s: rr.Sums) -> dict[str, Any]:
     }
 
 
-def _totals(rng: rr.Range, s: rr.Sums) -> dict[str, Any]:
+def _totals(rng: rr.Range, s: rr.Sums) -> Totals:
     return {"orders": s.orders, "units": s.units, "revenue": rng.money(s.revenue),
             "average_order_value": rr.average(rng, s.revenue, s.orders)}  # fmt: skip
 
@@ -111,27 +112,31 @@ def sales(
     locale: str = "en",
     cursor: str | None = None,
     limit: int = 50,
-) -> dict[str, Any]:
+) -> SalesView:
     """``{"from", "to", "currency", "group_by", "items": [{"key", "label", "orders",
     "units", "revenue", "average_order_value"}], "total", "previous", "next_cursor"}``;
     ``previous`` is the total of the period of as many days just before."""
     if group_by not in GROUPS:
         raise ValidationFailed.on("group_by", "unknown_value")
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> SalesView:
         rng = rr.period(conn, date_from, date_to, currency)
-        result: dict[str, Any] = {**rng.as_dict(), "group_by": group_by, "next_cursor": None}
+        next_cursor = None
         if group_by == "customer":
-            rows, result["next_cursor"] = _customer_page(conn, rng, cursor, limit)
+            rows, next_cursor = _customer_page(conn, rng, cursor, limit)
             keys = list(rows)
         else:
             rows = grouped(conn, rng, group_by)
             keys = _ranked(rows, group_by)
         names = labels(conn, group_by, keys, locale)
-        result["items"] = [_item(rng, k, names.get(k, k), rows[k]) for k in keys]
-        result["total"] = _totals(rng, rr.total(conn, rng))
-        result["previous"] = _totals(rng, rr.total(conn, rng.previous()))
-        return result
+        return {
+            **rng.as_dict(),
+            "group_by": group_by,
+            "next_cursor": next_cursor,
+            "items": [_item(rng, k, names.get(k, k), rows[k]) for k in keys],
+            "total": _totals(rng, rr.total(conn, rng)),
+            "previous": _totals(rng, rr.total(conn, rng.previous())),
+        }
 
     return db.read(work)
 
@@ -161,25 +166,23 @@ def _customer_page(
 
 def heatmap(
     db: Database, date_from: Any = None, date_to: Any = None, currency: Any = None
-) -> dict[str, Any]:
+) -> HeatmapView:
     """Orders, units and revenue by weekday (1 Monday) and local hour: ``{"from", "to",
     "currency", "cells": [{"weekday", "hour", "orders", "units", "revenue"}]}`` (every
     weekday and hour, zeros included)."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> HeatmapView:
         rng = rr.period(conn, date_from, date_to, currency)
         cells: dict[tuple[int, int], rr.Sums] = defaultdict(rr.Sums)
         for key, s in rr.by_key(conn, rng, "weekday_hour").items():
             weekday, hour = key.split("|")
             cells[(int(weekday), int(hour))] += s
-        return {
-            **rng.as_dict(),
-            "cells": [
-                {"weekday": w, "hour": h, "orders": cells[(w, h)].orders,
-                 "units": cells[(w, h)].units, "revenue": rng.money(cells[(w, h)].revenue)}
-                for w in range(1, 8)
-                for h in range(24)
-            ],
-        }  # fmt: skip
+        shown: list[HeatmapCell] = [
+            {"weekday": w, "hour": h, "orders": cells[(w, h)].orders,
+             "units": cells[(w, h)].units, "revenue": rng.money(cells[(w, h)].revenue)}
+            for w in range(1, 8)
+            for h in range(24)
+        ]  # fmt: skip
+        return {**rng.as_dict(), "cells": shown}
 
     return db.read(work)

@@ -15,6 +15,7 @@ from dingdan.db.engine import Database
 from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.reports import rollup_reads as rr
 from dingdan.services.reports.labels import labels
+from dingdan.services.reports.shapes import StockoutRow, StockoutsView
 
 
 def stockouts(
@@ -23,14 +24,14 @@ def stockouts(
     date_to: Any = None,
     currency: Any = None,
     limit: int = 100,
-) -> dict[str, Any]:
+) -> StockoutsView:
     """``{"from", "to", "currency", "items": [{"sku", "name", "stockout_days",
     "backordered_units", "backordered_revenue", "lost_units", "lost_revenue"}]}``, the most
     stock-out days first (then the most revenue lost)."""
     if not 1 <= limit <= 10_000:
         raise ValidationFailed.on("limit", "out_of_range", min=1, max=10_000)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StockoutsView:
         rng = rr.period(conn, date_from, date_to, currency)
         days: dict[str, int] = defaultdict(int)
         back: dict[str, rr.Sums] = defaultdict(rr.Sums)
@@ -41,7 +42,7 @@ def stockouts(
         skus = sorted(back, key=lambda k: (-days[k], -lost.get(k, rr.Sums()).revenue, k))
         skus = skus[:limit]
         names = labels(conn, "product", skus, "en")
-        items = [
+        items: list[StockoutRow] = [
             {"sku": k, "name": names.get(k, k), "stockout_days": days[k],
              "backordered_units": back[k].units, "backordered_revenue": rng.money(back[k].revenue),
              "lost_units": lost.get(k, rr.Sums()).units,

@@ -14,6 +14,7 @@ from dingdan.domain.shared.errors import ValidationFailed
 from dingdan.services.reports import rollup_reads as rr
 from dingdan.services.reports.labels import labels
 from dingdan.services.reports.sales import by_product_field
+from dingdan.services.reports.shapes import TopItem, TopView
 
 DIMENSIONS = {
     "products": "product", "customers": "customer", "countries": "country",
@@ -66,7 +67,7 @@ def top(
     currency: Any = None,
     *,
     locale: str = "en",
-) -> dict[str, Any]:
+) -> TopView:
     """``{"from", "to", "currency", "dimension", "metric", "items": [{"key", "label",
     "value"}]}``, largest first; ``value`` is a decimal string for revenue, else a count."""
     if dimension not in ALL:
@@ -76,7 +77,7 @@ def top(
     if not 1 <= limit <= 1000:
         raise ValidationFailed.on("limit", "out_of_range", min=1, max=1000)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> TopView:
         rng = rr.period(conn, date_from, date_to, currency)
         rows = _rows(conn, rng, dimension, metric, limit)
 
@@ -86,7 +87,7 @@ def top(
         keys = sorted(rows, key=lambda k: (-measure(rows[k]), k))[:limit]
         keys = [k for k in keys if measure(rows[k]) != 0]
         names = labels(conn, dimension, keys, locale)
-        items = [
+        items: list[TopItem] = [
             {"key": k, "label": names.get(k, k),
              "value": rng.money(rows[k].revenue) if metric == "revenue" else measure(rows[k])}
             for k in keys

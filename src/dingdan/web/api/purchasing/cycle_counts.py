@@ -10,7 +10,13 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.purchasing import cycle_counts
+from dingdan.services.purchasing.shapes import (
+    CountLineCommand,
+    CycleCountCommand,
+    CycleCountView,
+)
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -87,12 +93,11 @@ class CycleCountPage(View):
 )
 async def create_cycle_count(
     request: Request, body: CycleCountIn, actor: Actor = can(COUNT)
-) -> dict[str, Any]:
+) -> CycleCountView:
     """A count sheet for a location: the SKUs due for counting (A every 30 days, B every
     91, C every 365 by default; never counted first), or exactly ``skus``."""
-    return await run_in_threadpool(
-        cycle_counts.create, db_of(request), actor, body.model_dump(exclude_unset=True)
-    )
+    cmd = command(CycleCountCommand, body, exclude_unset=True)
+    return await run_in_threadpool(cycle_counts.create, db_of(request), actor, cmd)
 
 
 @router.get("/cycle-counts", response_model=CycleCountPage, responses=responses("forbidden"))
@@ -120,7 +125,7 @@ async def list_cycle_counts(
 )
 async def get_cycle_count(
     request: Request, count_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> CycleCountView:
     return await run_in_threadpool(cycle_counts.get, db_of(request), count_id)
 
 
@@ -132,11 +137,10 @@ async def get_cycle_count(
 )
 async def count_line(
     request: Request, count_id: str, body: CountLineIn, actor: Actor = can(COUNT)
-) -> dict[str, Any]:
+) -> CycleCountView:
     """Enter a line's counted quantity; the on_hand of this moment is kept beside it."""
-    return await run_in_threadpool(
-        cycle_counts.record, db_of(request), actor, count_id, body.model_dump()
-    )
+    cmd = command(CountLineCommand, body)
+    return await run_in_threadpool(cycle_counts.record, db_of(request), actor, count_id, cmd)
 
 
 @router.post(
@@ -147,7 +151,7 @@ async def count_line(
 )
 async def post_cycle_count(
     request: Request, count_id: str, actor: Actor = can(COUNT)
-) -> dict[str, Any]:
+) -> CycleCountView:
     """Post counted - on_hand_at_count of every counted line as an adjustment (reason
     ``cycle_count``); refused whole (409) when it would leave less on hand than reserved."""
     return await run_in_threadpool(cycle_counts.post, db_of(request), actor, count_id)

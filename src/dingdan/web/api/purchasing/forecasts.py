@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.purchasing import forecasts
+from dingdan.services.purchasing.shapes import ForecastView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
@@ -52,7 +51,7 @@ async def get_forecast(
     horizon: int = Query(28, description="Days from tomorrow, 1 to 365"),
     location: str | None = Query(None, description="A location's code (default: all)"),
     actor: Actor = can(Action.READ),
-) -> Any:
+) -> ForecastView:
     """Demand per day (units ordered; cancelled orders left out, backorders included) for
     ``horizon`` days from tomorrow, from the worker's latest computation (computed now for a
     SKU never computed), with the backtest of its model on the last ``horizon`` days held

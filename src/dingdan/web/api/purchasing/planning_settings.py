@@ -12,7 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.numbers import MAX_INT
 from dingdan.services.purchasing import planning_settings, reorder_points
+from dingdan.services.purchasing.shapes import (
+    PromotionCommand,
+    PromotionView,
+    ReorderPointCommand,
+    ReorderPointsView,
+    ThresholdsCommand,
+)
+from dingdan.services.purchasing.shapes import Promotions as PromotionsView
 from dingdan.services.shared.common import Actor
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
@@ -79,7 +88,7 @@ class ReorderPointIn(Strict):
 
 
 @router.get("/promotions", response_model=Promotions, responses=responses("forbidden"))
-async def list_promotions(request: Request, actor: Actor = can(Action.READ)) -> dict[str, Any]:
+async def list_promotions(request: Request, actor: Actor = can(Action.READ)) -> PromotionsView:
     return await run_in_threadpool(planning_settings.list_promotions, db_of(request))
 
 
@@ -88,11 +97,10 @@ async def list_promotions(request: Request, actor: Actor = can(Action.READ)) -> 
 )
 async def create_promotion(
     request: Request, body: PromotionIn, actor: Actor = can(BUY)
-) -> dict[str, Any]:
+) -> PromotionView:
     """A promotion of the shop's own, a known peak for the forecasts (from their next run)."""
-    return await run_in_threadpool(
-        planning_settings.create_promotion, db_of(request), actor, body.model_dump()
-    )
+    cmd = command(PromotionCommand, body)
+    return await run_in_threadpool(planning_settings.create_promotion, db_of(request), actor, cmd)
 
 
 @router.delete(
@@ -118,9 +126,8 @@ async def put_thresholds(
     request: Request, body: ThresholdsIn, actor: Actor = can(Action.MANAGE_SETTINGS)
 ) -> dict[str, Any]:
     """All four: 0 < a <= b <= 1 (shares of revenue), 0 < x <= y <= 100."""
-    return await run_in_threadpool(
-        planning_settings.put_abc_thresholds, db_of(request), actor, body.model_dump()
-    )
+    cmd = command(ThresholdsCommand, body)
+    return await run_in_threadpool(planning_settings.put_abc_thresholds, db_of(request), actor, cmd)
 
 
 @router.get(
@@ -130,7 +137,7 @@ async def put_thresholds(
 )
 async def get_reorder_points(
     request: Request, sku: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> ReorderPointsView:
     return await run_in_threadpool(reorder_points.get, db_of(request), sku)
 
 
@@ -141,9 +148,8 @@ async def get_reorder_points(
 )
 async def put_reorder_point(
     request: Request, sku: str, location: str, body: ReorderPointIn, actor: Actor = can(BUY)
-) -> dict[str, Any]:
+) -> ReorderPointsView:
     """The location's own reorder point for the product: it wins over the product's there
     (in replenishment's suggestions and the staff's alerts)."""
-    return await run_in_threadpool(
-        reorder_points.put, db_of(request), actor, sku, location, body.model_dump()
-    )
+    cmd = command(ReorderPointCommand, body)
+    return await run_in_threadpool(reorder_points.put, db_of(request), actor, sku, location, cmd)

@@ -9,6 +9,22 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.purchasing import purchase_orders, receiving, replenishment, suppliers
+from dingdan.services.purchasing.shapes import (
+    DraftsCommand,
+    DraftsView,
+    POReceiptView,
+    PurchaseOrderCommand,
+    PurchaseOrderView,
+    ReceiveCommand,
+    SupplierCommand,
+    SupplierProductCommand,
+    SupplierProductView,
+    SupplierView,
+)
+from dingdan.services.purchasing.shapes import PurchaseOrderPatch as PurchaseOrderPatchCommand
+from dingdan.services.purchasing.shapes import Suggestions as SuggestionsView
+from dingdan.services.purchasing.shapes import SupplierPatch as SupplierPatchCommand
+from dingdan.services.purchasing.shapes import SupplierProducts as SupplierProductsView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.purchasing.schemas import (
     Drafts,
@@ -29,6 +45,7 @@ from dingdan.web.api.purchasing.schemas import (
     SupplierProductIn,
     SupplierProducts,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -47,10 +64,9 @@ BUY = Action.MANAGE_PURCHASING
 )
 async def create_supplier(
     request: Request, body: SupplierIn, actor: Actor = can(BUY)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        suppliers.create_supplier, db_of(request), actor, body.model_dump(exclude_unset=True)
-    )
+) -> SupplierView:
+    cmd = command(SupplierCommand, body, exclude_unset=True)
+    return await run_in_threadpool(suppliers.create_supplier, db_of(request), actor, cmd)
 
 
 @router.get("/suppliers", response_model=SupplierPage, responses=responses("forbidden"))
@@ -72,7 +88,7 @@ async def list_suppliers(
 )
 async def get_supplier(
     request: Request, code: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> SupplierView:
     return await run_in_threadpool(suppliers.get_supplier, db_of(request), code)
 
 
@@ -81,10 +97,9 @@ async def get_supplier(
 )
 async def update_supplier(
     request: Request, code: str, body: SupplierPatch, actor: Actor = can(BUY)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        suppliers.update_supplier, db_of(request), actor, code, body.model_dump(exclude_unset=True)
-    )
+) -> SupplierView:
+    cmd = command(SupplierPatchCommand, body, exclude_unset=True)
+    return await run_in_threadpool(suppliers.update_supplier, db_of(request), actor, code, cmd)
 
 
 @router.get(
@@ -94,7 +109,7 @@ async def update_supplier(
 )
 async def supplier_products(
     request: Request, code: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> SupplierProductsView:
     return await run_in_threadpool(suppliers.supplier_products, db_of(request), code)
 
 
@@ -105,14 +120,10 @@ async def supplier_products(
 )
 async def put_supplier_product(
     request: Request, code: str, sku: str, body: SupplierProductIn, actor: Actor = can(BUY)
-) -> dict[str, Any]:
+) -> SupplierProductView:
+    cmd = command(SupplierProductCommand, body, exclude_unset=True)
     return await run_in_threadpool(
-        suppliers.put_supplier_product,
-        db_of(request),
-        actor,
-        code,
-        sku,
-        body.model_dump(exclude_unset=True),
+        suppliers.put_supplier_product, db_of(request), actor, code, sku, cmd
     )
 
 
@@ -127,12 +138,10 @@ async def put_supplier_product(
 )
 async def create_purchase_order(
     request: Request, body: PurchaseOrderIn, actor: Actor = can(BUY)
-) -> dict[str, Any]:
+) -> PurchaseOrderView:
+    cmd = command(PurchaseOrderCommand, body, exclude_unset=True)
     return await run_in_threadpool(
-        purchase_orders.create_purchase_order,
-        db_of(request),
-        actor,
-        body.model_dump(exclude_unset=True),
+        purchase_orders.create_purchase_order, db_of(request), actor, cmd
     )
 
 
@@ -160,7 +169,7 @@ async def list_purchase_orders(
 )
 async def get_purchase_order(
     request: Request, po_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> PurchaseOrderView:
     return await run_in_threadpool(purchase_orders.get_purchase_order, db_of(request), po_id)
 
 
@@ -171,13 +180,10 @@ async def get_purchase_order(
 )
 async def update_purchase_order(
     request: Request, po_id: str, body: PurchaseOrderPatch, actor: Actor = can(BUY)
-) -> dict[str, Any]:
+) -> PurchaseOrderView:
+    cmd = command(PurchaseOrderPatchCommand, body, exclude_unset=True)
     return await run_in_threadpool(
-        purchase_orders.update_purchase_order,
-        db_of(request),
-        actor,
-        po_id,
-        body.model_dump(exclude_unset=True),
+        purchase_orders.update_purchase_order, db_of(request), actor, po_id, cmd
     )
 
 
@@ -191,7 +197,7 @@ _CHANGES = {
 def _change_route(name: str) -> None:
     change = _CHANGES[name]
 
-    async def route(request: Request, po_id: str, actor: Actor = can(BUY)) -> dict[str, Any]:
+    async def route(request: Request, po_id: str, actor: Actor = can(BUY)) -> PurchaseOrderView:
         return await run_in_threadpool(change, db_of(request), actor, po_id)
 
     route.__name__ = f"{name}_purchase_order"
@@ -215,10 +221,9 @@ for _name in _CHANGES:
 )
 async def receive_purchase_order(
     request: Request, po_id: str, body: POReceiptIn, actor: Actor = can(BUY)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        receiving.receive, db_of(request), actor, po_id, body.model_dump(exclude_unset=True)
-    )
+) -> POReceiptView:
+    cmd = command(ReceiveCommand, body, exclude_unset=True)
+    return await run_in_threadpool(receiving.receive, db_of(request), actor, po_id, cmd)
 
 
 # ---- replenishment -------------------------------------------------------------------------
@@ -229,7 +234,7 @@ async def suggestions(
     request: Request,
     location: str | None = Query(None, max_length=32),
     actor: Actor = can(Action.READ),
-) -> dict[str, Any]:
+) -> SuggestionsView:
     return await run_in_threadpool(
         lambda: replenishment.suggestions(db_of(request), location=location)
     )
@@ -243,7 +248,6 @@ async def suggestions(
 )
 async def draft_purchase_orders(
     request: Request, body: DraftsIn, actor: Actor = can(BUY)
-) -> dict[str, Any]:
-    return await run_in_threadpool(
-        replenishment.create_drafts, db_of(request), actor, body.model_dump(exclude_unset=True)
-    )
+) -> DraftsView:
+    cmd = command(DraftsCommand, body, exclude_unset=True)
+    return await run_in_threadpool(replenishment.create_drafts, db_of(request), actor, cmd)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.reports import carrier_reports as reports
+from dingdan.services.reports.shapes import PromiseCommand
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.reports.report_common import (
     ANSWERS,
@@ -22,6 +23,7 @@ from dingdan.web.api.reports.report_common import (
     Rate,
     answer,
 )
+from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of, reports_db_of
 from dingdan.web.api.shared.errors import responses
 
@@ -107,4 +109,5 @@ async def set_promise(
     actor: Actor = can(Action.MANAGE_SETTINGS),
 ) -> Any:
     """Set (or with ``days`` null, remove) the days ``carrier`` promises to ``region``."""
-    return await run_in_threadpool(reports.set_promise, db_of(request), actor, body.model_dump())
+    cmd = command(PromiseCommand, body)
+    return await run_in_threadpool(reports.set_promise, db_of(request), actor, cmd)

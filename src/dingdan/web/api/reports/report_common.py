@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dingdan.services.reports import report_files
 from dingdan.services.reports.export_files import CSV_TYPE, XLSX_TYPE
+from dingdan.services.reports.shapes import ReportView
 from dingdan.web.api.shared.common_schemas import Amount
 from dingdan.web.api.shared.errors import responses
 
@@ -56,7 +57,7 @@ class Totals(BaseModel):
     average_order_value: Amount | None
 
 
-async def answer(kind: str, fmt: str | None, make: Callable[[], dict[str, Any]]) -> Any:
+async def answer(kind: str, fmt: str | None, make: Callable[[], ReportView]) -> Any:
     """The report ``make`` computes, as JSON, or streamed as the file ``fmt`` asks for."""
     wanted = report_files.check_format(fmt)
     report = await run_in_threadpool(make)

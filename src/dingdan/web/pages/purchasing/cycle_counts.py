@@ -4,7 +4,6 @@ quantity), the printable A4 sheet, and posting the differences."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -14,6 +13,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.inventory import locations
 from dingdan.services.purchasing import cycle_counts
+from dingdan.services.purchasing.shapes import CountLineCommand, CycleCountCommand, CycleCountView
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import form_whole
 
@@ -51,7 +51,7 @@ def _list(page: Page, status: str | None = None, code: int = 200) -> Response:
 @router.post("/cycle-counts")
 def create(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_STOCK)
-    body = {"location": form_text(form, "location", 32) or ""}
+    body: CycleCountCommand = {"location": form_text(form, "location", 32) or ""}
     return page.attempt(
         lambda: cycle_counts.create(request.app.state.db, actor, body),
         done=page.gettext("Count sheet made."),
@@ -63,7 +63,7 @@ def create(request: Request, page: User, form: Form) -> Response:
     )
 
 
-def _sheet(page: Page, count_id: str) -> dict[str, Any]:
+def _sheet(page: Page, count_id: str) -> CycleCountView:
     return cycle_counts.get(page.request.app.state.db, count_id)
 
 
@@ -90,8 +90,8 @@ def count_line(request: Request, count_id: str, page: User, form: Form) -> Respo
     raw = form_text(form, "counted", 20)
     scan = raw is None
 
-    def work() -> dict[str, Any]:
-        body: dict[str, Any] = {"sku": sku}
+    def work() -> CycleCountView:
+        body: CountLineCommand = {"sku": sku}
         if not scan:
             errors = FieldErrors()
             body["counted"] = form_whole(form, "counted", errors, maximum=cycle_counts.MAX_COUNTED)

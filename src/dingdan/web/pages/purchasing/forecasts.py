@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -16,6 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.purchasing import abc, forecasts, planning
+from dingdan.services.purchasing.shapes import BacktestView
 from dingdan.services.reports import at_risk
 from dingdan.services.reports.export_files import CSV_TYPE, csv_chunks
 from dingdan.web.error_status import status_of
@@ -147,7 +147,7 @@ def forecast_page(request: Request, sku: str, page: User) -> Response:
     )
 
 
-def _accuracy(backtest: dict[str, Any]) -> str | None:
+def _accuracy(backtest: BacktestView) -> str | None:
     """better | worse | None: the model against the naive forecast on the holdout."""
     mase, naive = backtest.get("mase"), backtest.get("naive_mase")
     if mase is None or naive is None:

@@ -16,6 +16,13 @@ from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.catalog import products
 from dingdan.services.inventory import locations
 from dingdan.services.purchasing import purchase_orders, receiving, suppliers
+from dingdan.services.purchasing.shapes import (
+    POLineIn,
+    PurchaseOrderCommand,
+    PurchaseOrderPatch,
+    PurchaseOrderView,
+    ReceiveCommand,
+)
 from dingdan.services.shared import documents
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text, line_fields
 from dingdan.web.pages.shared.fields import form_whole
@@ -25,7 +32,7 @@ NEW_ROWS = 8  # blank lines on the new-PO form
 STATUSES = ("draft", "sent", "partially_received", "received", "closed", "cancelled")
 
 
-def _url(po: dict[str, Any], tail: str = "") -> str:
+def _url(po: PurchaseOrderView, tail: str = "") -> str:
     return f"/purchase-orders/{quote(po['id'], safe='')}{tail}"
 
 
@@ -61,9 +68,10 @@ def po_list(
 # ---- a new PO ------------------------------------------------------------------------------
 
 
-def _new_lines(form: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
+def _new_lines(form: dict[str, Any]) -> tuple[list[POLineIn], list[int]]:
     errors = FieldErrors()
-    lines, rows = [], []
+    lines: list[POLineIn] = []
+    rows: list[int] = []
     for i in range(NEW_ROWS):
         sku = form_text(form, f"sku-{i}", 64)
         if not sku:
@@ -99,21 +107,23 @@ def create_po(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_PURCHASING)
     rows: list[int] = []
 
-    def work() -> dict[str, Any]:
+    def work() -> PurchaseOrderView:
         lines, found = _new_lines(form)
         rows.extend(found)
-        body: dict[str, Any] = {
-            "supplier": form_text(form, "supplier", 32),
-            "location": form_text(form, "location", 32),
-            "lines": lines,
-            "expected_date": form_text(form, "expected_date", 10),
-            "freight": form_text(form, "freight", 30),
-            "duty": form_text(form, "duty", 30),
-            "notes": form_text(form, "notes", 2000),
-        }
-        return purchase_orders.create_purchase_order(
-            page.request.app.state.db, actor, {k: v for k, v in body.items() if v is not None}
-        )
+        body: PurchaseOrderCommand = {"lines": lines}  # the fields left blank left out
+        if (supplier := form_text(form, "supplier", 32)) is not None:
+            body["supplier"] = supplier
+        if (location := form_text(form, "location", 32)) is not None:
+            body["location"] = location
+        if (expected_date := form_text(form, "expected_date", 10)) is not None:
+            body["expected_date"] = expected_date
+        if (freight := form_text(form, "freight", 30)) is not None:
+            body["freight"] = freight
+        if (duty := form_text(form, "duty", 30)) is not None:
+            body["duty"] = duty
+        if (notes := form_text(form, "notes", 2000)) is not None:
+            body["notes"] = notes
+        return purchase_orders.create_purchase_order(page.request.app.state.db, actor, body)
 
     return page.attempt(
         work,
@@ -180,7 +190,7 @@ def close_po(request: Request, ref: str, page: User, form: Form) -> Response:
 @router.post("/purchase-orders/{ref}/edit")
 def edit_po(request: Request, ref: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_PURCHASING)
-    body = {
+    body: PurchaseOrderPatch = {
         "expected_date": form_text(form, "expected_date", 10),
         "freight": form_text(form, "freight", 30) or "0",
         "duty": form_text(form, "duty", 30) or "0",
@@ -212,7 +222,7 @@ def po_pdf(request: Request, ref: str, page: User) -> Response:
 # ---- receiving -----------------------------------------------------------------------------
 
 
-def _counts(form: dict[str, Any], po: dict[str, Any]) -> dict[str, int]:
+def _counts(form: dict[str, Any], po: PurchaseOrderView) -> dict[str, int]:
     """What the receiver has counted so far, per line (typed or scanned)."""
     out = {}
     for i, ln in enumerate(po["lines"]):
@@ -271,7 +281,7 @@ def receive(request: Request, ref: str, page: User, form: Form) -> Response:
     po = purchase_orders.get_purchase_order(db, ref)
     counts = _counts(form, po)
     rows = [i for i, ln in enumerate(po["lines"]) if counts[ln["sku"]] > 0]
-    body = {
+    body: ReceiveCommand = {
         "lines": [
             {"sku": po["lines"][i]["sku"], "quantity": counts[po["lines"][i]["sku"]]} for i in rows
         ],

@@ -3,7 +3,6 @@ demand on, with the uplift the seller expects or none) and the ABC/XYZ threshold
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -11,6 +10,7 @@ from fastapi.responses import Response
 
 from dingdan.domain.access.roles import Action
 from dingdan.services.purchasing import planning_settings
+from dingdan.services.purchasing.shapes import PromotionCommand, ThresholdsCommand
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import form_amount
 
@@ -36,7 +36,7 @@ def _page(page: Page, code: int = 200) -> Response:
 @router.post("/planning/promotions")
 def create_promotion(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_PURCHASING)
-    body: dict[str, Any] = {
+    body: PromotionCommand = {
         "name": form_text(form, "name", 200) or "",
         "starts_on": form_text(form, "starts_on", 20) or "",
         "ends_on": form_text(form, "ends_on", 20) or "",
@@ -68,7 +68,12 @@ def delete_promotion(request: Request, promotion_id: str, page: User, form: Form
 @router.post("/planning/abc-thresholds")
 def save_thresholds(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    body = {key: form_amount(form, key) for key in ("a", "b", "x", "y")}
+    body: ThresholdsCommand = {
+        "a": form_amount(form, "a"),
+        "b": form_amount(form, "b"),
+        "x": form_amount(form, "x"),
+        "y": form_amount(form, "y"),
+    }
     return page.attempt(
         lambda: planning_settings.put_abc_thresholds(request.app.state.db, actor, body),
         done=page.gettext("ABC/XYZ thresholds saved."),

@@ -11,6 +11,7 @@ from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.inventory import locations
 from dingdan.services.purchasing import replenishment
+from dingdan.services.purchasing.shapes import DraftsCommand
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -43,7 +44,7 @@ def _page(page: Page, location: str | None, status: int = 200) -> Response:
 def create_drafts(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_PURCHASING)
     location = form_text(form, "location", 32)
-    body = {"location": location} if location else {}
+    body: DraftsCommand = {"location": location} if location else {}
 
     def done(made: dict[str, object]) -> str:
         count = len(made["items"])  # type: ignore[arg-type]

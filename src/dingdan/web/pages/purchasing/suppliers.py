@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import DomainError, FieldErrors
 from dingdan.services.purchasing import suppliers
+from dingdan.services.purchasing.shapes import SupplierCommand, SupplierProductCommand
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import form_whole
 
@@ -20,11 +21,17 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 _TEXT = {"name": 200, "email": 254, "phone": 30, "contact": 200, "payment_terms": 100}
 
 
-def supplier_body(form: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+def supplier_body(form: dict[str, Any], *, creating: bool) -> SupplierCommand:
     """The service's body from the supplier form; whole numbers read here (their errors
     beside their fields), text and money as typed (the service checks them)."""
     errors = FieldErrors()
-    body: dict[str, Any] = {k: form_text(form, k, n) for k, n in _TEXT.items()}
+    body: SupplierCommand = {
+        "name": form_text(form, "name", _TEXT["name"]),
+        "email": form_text(form, "email", _TEXT["email"]),
+        "phone": form_text(form, "phone", _TEXT["phone"]),
+        "contact": form_text(form, "contact", _TEXT["contact"]),
+        "payment_terms": form_text(form, "payment_terms", _TEXT["payment_terms"]),
+    }
     if creating:
         body["code"] = form_text(form, "code", 32)
     body["currency"] = (form_text(form, "currency", 3) or "").upper() or None
@@ -106,7 +113,7 @@ def update_supplier(request: Request, code: str, page: User, form: Form) -> Resp
 def link_product(request: Request, code: str, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_PURCHASING)
     sku = form_text(form, "sku", 64) or ""
-    body: dict[str, Any] = {
+    body: SupplierProductCommand = {
         "supplier_sku": form_text(form, "supplier_sku", 64),
         "cost": form_text(form, "cost", 30),
         "preferred": form.get("preferred") == "1",

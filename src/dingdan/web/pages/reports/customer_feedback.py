@@ -4,8 +4,6 @@ the order entry page asks for by URL (orders is a context below this one)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
@@ -51,7 +49,7 @@ def reply(request: Request, rating_id: str, page: User, form: Form) -> Response:
 @router.get("/reports/likely-to-buy")
 def likely_to_buy(request: Request, page: User) -> Response:
     db = request.app.state.db
-    items: list[dict[str, Any]] = clv.likely_to_buy(db, 100)
+    items = clv.likely_to_buy(db, 100)
     if sees_masked(page.actor.role):
         items = [
             {**c, "email": mask_email(c["email"]), "phone": mask_phone(c["phone"])} for c in items

@@ -20,6 +20,7 @@ from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
 from dingdan.services.orders import customers as customer_records
 from dingdan.services.reports import clv, customer_pages, rfm
+from dingdan.services.reports.shapes import CustomerClvView
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.messages import N_
 
@@ -108,7 +109,7 @@ def _customer_page(page: Page, customer_id: str, status: int = 200) -> Response:
     audit_log.record_view(db, page.actor, "customer", customer["id"])
     extras = customer_pages.page_extras(db, customer["id"])
     try:
-        value: dict[str, Any] | None = clv.for_customer(db, customer["id"])
+        value: CustomerClvView | None = clv.for_customer(db, customer["id"])
     except DomainError:
         value = None
     return page.render(

@@ -8,9 +8,9 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -22,6 +22,14 @@ from dingdan.domain.shared.errors import DomainError, ValidationFailed
 from dingdan.services.reports import carrier_reports, kpis, report_files, sales, stockouts, top
 from dingdan.services.reports.labels import weekday
 from dingdan.services.reports.rollup_reads import today
+from dingdan.services.reports.shapes import (
+    HeatmapCell,
+    RangeView,
+    ReportView,
+    SalesItem,
+    SalesView,
+    TopView,
+)
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared.core import Page, PageRoute, User
 
@@ -29,6 +37,15 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PRESETS = ("today", "7d", "30d", "90d", "this_month", "last_month", "this_year", "custom")
 REPORTS = ("sales", "top", "kpis", "heatmap", "carriers", "stockouts")
+T = TypeVar("T")
+
+
+class _SalesPage(SalesView, total=False):
+    previous_items: list[SalesItem]  # the period before's, by time only
+
+
+class _TopPage(TopView):
+    previous: dict[str, str | int]  # key -> value in the period before
 
 
 def preset_range(preset: str, now: date) -> tuple[date, date] | None:
@@ -62,7 +79,7 @@ def _query(f: dict[str, str], **over: str) -> str:
     return urlencode({k: v for k, v in {**f, **over}.items() if v})
 
 
-def _run(page: Page, make: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any] | None, Any, int]:
+def _run(page: Page, make: Callable[[], T]) -> tuple[T | None, Any, int]:
     try:
         return make(), None, 200
     except DomainError as exc:
@@ -95,26 +112,26 @@ def sales_page(request: Request, page: User) -> Response:
     group = f["group_by"] if f["group_by"] in sales.GROUPS else "day"
     f["group_by"] = group
 
-    def make() -> dict[str, Any]:
+    def make() -> _SalesPage:
         now = sales.sales(db, group, f["from"], f["to"], f["currency"], locale=page.language,
                           cursor=f["cursor"] or None)  # fmt: skip
         if group in sales.TIME and now["currency"]:
             before = sales.sales(db, group, *_previous(now), now["currency"], locale=page.language)
-            now["previous_items"] = before["items"]
-        return now
+            return {**now, "previous_items": before["items"]}
+        return {**now}
 
     data, error, status = _run(page, make)
     chart = _sales_chart(page, data, group) if data else None
     return _page(page, "sales", f, data, error, status, chart, groups=sales.GROUPS)
 
 
-def _previous(report: dict[str, Any]) -> tuple[str, str]:
+def _previous(report: RangeView) -> tuple[str, str]:
     start, end = report["from"], report["to"]
     days = (end - start).days + 1
     return (start - timedelta(days=days)).isoformat(), (start - timedelta(days=1)).isoformat()
 
 
-def _sales_chart(page: Page, data: dict[str, Any], group: str) -> dict[str, Any]:
+def _sales_chart(page: Page, data: _SalesPage, group: str) -> dict[str, Any]:
     items = data["items"] if group in sales.TIME else data["items"][:50]
     x = [i["label"] or "—" for i in items]
     traces = [{"type": "bar" if group not in sales.TIME else "scatter", "name": page.gettext(
@@ -137,15 +154,15 @@ def top_page(request: Request, page: User) -> Response:
     limit = int(f["limit"]) if digits and 1 <= int(f["limit"]) <= 100 else 10
     f["limit"] = str(limit)
 
-    def make() -> dict[str, Any]:
+    def make() -> _TopPage:
         now = top.top(db, f["dimension"], f["metric"], limit, f["from"], f["to"], f["currency"],
                       locale=page.language)  # fmt: skip
-        now["previous"] = {}
+        previous: dict[str, str | int] = {}
         if now["currency"]:
             before = top.top(db, f["dimension"], f["metric"], 1000, *_previous(now),
                              now["currency"], locale=page.language)  # fmt: skip
-            now["previous"] = {i["key"]: i["value"] for i in before["items"]}
-        return now
+            previous = {i["key"]: i["value"] for i in before["items"]}
+        return {**now, "previous": previous}
 
     data, error, status = _run(page, make)
     chart = None
@@ -167,11 +184,13 @@ def kpis_page(request: Request, page: User) -> Response:
     if data:
         names = ("fill_rate", "on_time_ship_rate", "perfect_order_rate", "cancel_rate",
                  "return_rate", "backorder_rate")  # fmt: skip
+        now: Mapping[str, object] = data  # read by the rates' names
+        before: Mapping[str, object] = data["previous"]
         chart = {"traces": [
             {"type": "bar", "name": page.gettext("This period"), "x": list(names),
-             "y": [data[n] for n in names]},
+             "y": [now[n] for n in names]},
             {"type": "bar", "name": page.gettext("Previous period"), "x": list(names),
-             "y": [data["previous"][n] for n in names]},
+             "y": [before[n] for n in names]},
         ], "title": ""}  # fmt: skip
     return _page(page, "kpis", f, data, error, status, chart, definitions=kpis.DEFINITIONS)
 
@@ -187,10 +206,19 @@ def heatmap_page(request: Request, page: User) -> Response:
     if data:
         grid = [[0.0] * 24 for _ in range(7)]
         for c in data["cells"]:
-            grid[c["weekday"] - 1][c["hour"]] = float(c[f["metric"]])
+            grid[c["weekday"] - 1][c["hour"]] = _measure(c, f["metric"])
         chart = {"traces": [{"type": "heatmap", "z": grid, "x": list(range(24)), "y": days,
                  "colorscale": "Blues", "reversescale": True}], "title": ""}  # fmt: skip
     return _page(page, "heatmap", f, data, error, status, chart, days=days)
+
+
+def _measure(cell: HeatmapCell, metric: str) -> float:
+    """The cell's orders, units or revenue."""
+    if metric == "units":
+        return float(cell["units"])
+    if metric == "revenue":
+        return float(cell["revenue"])
+    return float(cell["orders"])
 
 
 @router.get("/reports/carriers")
@@ -226,7 +254,7 @@ def stockouts_page(request: Request, page: User) -> Response:
     return _page(page, "stockouts", f, data, error, status, chart)
 
 
-MAKERS: dict[str, Callable[[Any, dict[str, str], str], dict[str, Any]]] = {
+MAKERS: dict[str, Callable[[Any, dict[str, str], str], ReportView]] = {
     "sales": lambda db, f, lang: sales.sales(db, f.get("group_by") or "day", f["from"], f["to"],
                                              f["currency"], locale=lang, limit=200),
     "top": lambda db, f, lang: top.top(db, f.get("dimension") or "products",
