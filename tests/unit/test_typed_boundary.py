@@ -15,9 +15,9 @@ from dingdan.services.invoicing import shapes as invoicing
 from dingdan.services.jobs import shapes as jobs
 from dingdan.services.messaging import shapes as messaging
 from dingdan.services.orders import shapes as orders
+from dingdan.services.payments import shapes as payments
 from dingdan.services.shared import view_types
 from dingdan.services.shared.common import PageView
-from dingdan.services.payments import shapes as payments
 from dingdan.web.api.access import schemas as access_api
 from dingdan.web.api.after_sales import dispute_schemas
 from dingdan.web.api.after_sales import schemas as after_sales_api
@@ -32,12 +32,11 @@ from dingdan.web.api.orders import customers as customers_api
 from dingdan.web.api.orders import risk as risk_api
 from dingdan.web.api.orders import schemas as orders_api
 from dingdan.web.api.orders import view_schemas as order_views_api
-from dingdan.web.api.shared import common_schemas
-from dingdan.web.api.orders import schemas as orders_api
 from dingdan.web.api.orders import view_schemas as orders_views
 from dingdan.web.api.payments import cod_payouts as cod_payouts_api
 from dingdan.web.api.payments import linepay as linepay_api
 from dingdan.web.api.payments import schemas as payments_api
+from dingdan.web.api.shared import common_schemas
 from dingdan.web.api.shared.commands import command
 
 VIEWS: list[tuple[type, type[BaseModel]]] = [

@@ -55,6 +55,7 @@ from dingdan.services.integrations.shapes import (
 )
 from dingdan.services.orders.capture import place_order
 from dingdan.services.orders.edits import edit_order
+from dingdan.services.orders.shapes import OrderEdit
 from dingdan.services.payments.transactions import record_payment
 from dingdan.services.shared.common import Actor, iso
 from dingdan.services.shared.outbox_events import emit
@@ -584,16 +585,17 @@ def _update(db: Database, actor: Actor, order: Any, body: Mapping[str, object]) 
     given = cast(list[_Line], body["lines"])  # every order body's lines are made by _lines
     named = {ln["sku"] for ln in given}
     lines = list(given) + [{"sku": s, "quantity": 0} for s in old if s not in named]
-    edit_order(
-        db,
-        actor,
-        str(order.number),
+    # The channel's values go to the edit as they came: edit_order checks every one (the
+    # quantities, prices, address and shipping price) as it checks a page's.
+    change = cast(
+        OrderEdit,
         {
             "lines": lines,
             "shipping_address": body.get("shipping_address"),
             "shipping_price": body.get("shipping_price"),
         },
     )
+    edit_order(db, actor, str(order.number), change)
 
 
 def _pay_in_full(db: Database, actor: Actor, number: str) -> None:
