@@ -2,10 +2,12 @@
 while orders are written to the primary; past the lag bound they read from the primary.
 
 The replica is a real hot standby of the test server: `.ci/replica start DIR` makes one with
-pg_basebackup and prints its URL, which .ci/run exports as DINGDAN_TEST_REPLICA_URL. It
-replicates the whole cluster, so the test's own database (made on the primary from the
-template) is there once replayed: the test waits for the primary's WAL position to be
-replayed, polling, before it reads.
+pg_basebackup and prints its URL. Give its URL as DINGDAN_TEST_REPLICA_URL, or a directory as
+DINGDAN_TEST_REPLICA_DIR (what .ci/run does): then this module starts the replica there for
+its own tests and stops it after them, so the rest of the suite's WAL (every test database
+made from the template) is not streamed and replayed. It replicates the whole cluster, so
+the test's own database (made on the primary from the template) is there once replayed: the
+test waits for the primary's WAL position to be replayed, polling, before it reads.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import csv
 import io
 import logging
 import os
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +37,8 @@ from tests.conftest import BACKEND
 from tests.helpers import under_ci
 
 REPLICA_URL = os.environ.get("DINGDAN_TEST_REPLICA_URL")
+REPLICA_DIR = os.environ.get("DINGDAN_TEST_REPLICA_DIR")
+REPLICA_SCRIPT = Path(__file__).resolve().parents[2] / ".ci" / "replica"
 # Two of these tests pause the replica's replay: in one process, one after the other.
 pytestmark = pytest.mark.xdist_group("replica")
 stocked = Shop(
@@ -62,23 +68,43 @@ def test_where_reports_read_follows_the_setting() -> None:
 
 
 @pytest.fixture
-def replica_url(db_url: str) -> str:
+def replica_url(db_url: str, replica_server: str) -> str:
     """The test's database on the replica."""
+    name = make_url(db_url).database
+    return make_url(replica_server).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def replica_server() -> Iterator[str]:
+    """The replica's URL: the one given, or one started in DINGDAN_TEST_REPLICA_DIR for this
+    module's tests and stopped after them."""
     if BACKEND != "postgresql":
         pytest.skip("streaming replicas are PostgreSQL's")
-    if not REPLICA_URL:
-        reason = "DINGDAN_TEST_REPLICA_URL is not set (.ci/replica start DIR makes a replica)"
+    if REPLICA_URL:
+        yield REPLICA_URL
+        return
+    if not REPLICA_DIR:
+        reason = (
+            "neither DINGDAN_TEST_REPLICA_URL nor DINGDAN_TEST_REPLICA_DIR is set"
+            " (.ci/replica start DIR makes a replica)"
+        )
         if under_ci():
-            pytest.fail(f"{reason}; CI must have it", pytrace=False)
+            pytest.fail(f"{reason}; CI must have one", pytrace=False)
         pytest.skip(reason)
-    name = make_url(db_url).database
-    return make_url(REPLICA_URL).set(database=name).render_as_string(hide_password=False)
+    started = subprocess.run(
+        [str(REPLICA_SCRIPT), "start", REPLICA_DIR], capture_output=True, text=True, timeout=600
+    )
+    assert started.returncode == 0, f"the replica did not start: {started.stderr}"
+    url = started.stdout.strip().splitlines()[-1]
+    try:
+        yield url
+    finally:
+        subprocess.run([str(REPLICA_SCRIPT), "stop", REPLICA_DIR], timeout=120, check=False)
 
 
 @pytest.fixture
-def replica_admin() -> Iterator[Engine]:
-    assert REPLICA_URL
-    engine = create_engine(REPLICA_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+def replica_admin(replica_server: str) -> Iterator[Engine]:
+    engine = create_engine(replica_server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     yield engine
     with engine.connect() as conn:  # whatever the test did, the replica replays again
         conn.execute(text("SELECT pg_wal_replay_resume()"))
