@@ -222,7 +222,7 @@ def _race_payments(db, number, amounts, kind):
                 transactions.record_payment(db, ADMIN, number, {"amount": amounts[i]})
             else:
                 body = {"amount": amounts[i], "reason": f"refund {i}"}
-                transactions.record_refund(db, ADMIN, number, body)
+                transactions.refund(db, ADMIN, number, body)
             done.append(i)
         except ValidationFailed as exc:
             assert [e.field for e in exc.errors] == ["amount"]
@@ -268,7 +268,7 @@ def test_ten_refunds_at_once_never_return_more_than_was_paid(db, one_order):
     o = _order_row(db, one_order)
     assert o.refunded_minor == 70_000 <= o.paid_minor == 76_000
     assert _payment_sums(db, one_order) == {"payment": 76_000, "refund": 70_000}
-    transactions.record_refund(db, ADMIN, one_order, {"amount": "60.00", "reason": "rest"})
+    transactions.refund(db, ADMIN, one_order, {"amount": "60.00", "reason": "rest"})
     assert _order_row(db, one_order).financial_status == "refunded"
 
 
@@ -283,7 +283,7 @@ def test_payments_and_refunds_racing_keep_refunded_within_paid_within_total(db, 
                 transactions.record_payment(db, ADMIN, one_order, {"amount": "90.00"})
             else:
                 body = {"amount": "80.00", "reason": "goodwill"}
-                transactions.record_refund(db, ADMIN, one_order, body)
+                transactions.refund(db, ADMIN, one_order, body)
             taken.append(kinds[i])
         except ValidationFailed as exc:
             assert [e.field for e in exc.errors] == ["amount"]

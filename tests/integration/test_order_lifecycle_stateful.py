@@ -201,7 +201,7 @@ def run_machine(db):
             amount = left + 1 if over or left == 0 else max(1, left * share // 100)
             body = {"amount": format_amount(amount, "TWD"), "reason": "partial refund"}
             try:
-                r = transactions.record_refund(db, ADMIN, number, body)
+                r = transactions.refund(db, ADMIN, number, body)
             except ValidationFailed as exc:
                 assert [e.field for e in exc.errors] == ["amount"]
                 assert amount > left

@@ -106,7 +106,7 @@ def test_a_refund_asks_the_provider_once_when_its_transaction_is_run_again(
 ):
     transactions.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
     failed = _fail_once(monkeypatch, records, "refresh_order")
-    refund = transactions.record_refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
+    refund = transactions.refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
     assert failed == [1]
     assert len(gateway.keys("refund")) == 1
     assert refund["provider"] == "counting" and refund["order"]["refunded"] == "60.00"
@@ -158,7 +158,7 @@ def _unanswered_refund(db, number, gateway):
     transactions.record_payment(db, ADMIN, number, {"amount": "760.00", "provider": "counting"})
     gateway.down = True
     with pytest.raises(ProviderUnavailable):
-        transactions.record_refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
+        transactions.refund(db, ADMIN, number, {"amount": "60.00", "reason": "late"})
     gateway.down = False
     _age_intents(db)
     assert len(gateway.keys("refund")) == 1

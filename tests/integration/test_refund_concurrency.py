@@ -93,7 +93,7 @@ def test_return_and_order_refunds_racing_stay_within_paid(api, stocked):  # noqa
                 return_settlement.refund_return(stocked, ADMIN, rid, {})
             else:
                 body = {"amount": "100.00", "reason": "goodwill"}
-                transactions.record_refund(stocked, ADMIN, n, body)
+                transactions.refund(stocked, ADMIN, n, body)
         except ValidationFailed:
             pass
 

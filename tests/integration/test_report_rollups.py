@@ -106,7 +106,7 @@ def _act(db, kind, number, n):
         _pay(db, o)
     elif kind == "refund":
         _pay(db, o)
-        transactions.record_refund(db, ADMIN, number, {"amount": money, "reason": "goodwill"})
+        transactions.refund(db, ADMIN, number, {"amount": money, "reason": "goodwill"})
     elif kind == "cancel":
         shipments.cancel_order(db, ADMIN, number, "customer asked")
     elif kind == "ship":

@@ -95,7 +95,7 @@ def shop(api, stocked):
         )
     )  # fmt: skip
     _pay(db, o2, "560.00")
-    transactions.record_refund(db, ADMIN, o2, {"amount": "100.00", "reason": "late"})
+    transactions.refund(db, ADMIN, o2, {"amount": "100.00", "reason": "late"})
     shipments.cancel_order(db, ADMIN, o3, "customer asked")
     edits.cancel_line(db, ADMIN, o5, "TEA-002", {"quantity": 1, "reason": "no stock"})
     ids = {

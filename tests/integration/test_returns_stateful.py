@@ -226,7 +226,7 @@ def run_machine(db):
         def order_refund(self, i, amount):
             n = self.orders[i % len(self.orders)]
             _attempt(
-                transactions.record_refund,
+                transactions.refund,
                 db,
                 ADMIN,
                 n,

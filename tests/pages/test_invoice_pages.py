@@ -108,7 +108,7 @@ def test_finance_voids_an_allowance_from_the_invoices_page_with_a_reason(db, sho
     number = order["number"]
     transactions.record_payment(db, ADMIN, number, {"amount": order["total"]})
     worker.drain(db)
-    transactions.record_refund(db, ADMIN, number, {"amount": "100.00", "reason": "破損"})
+    transactions.refund(db, ADMIN, number, {"amount": "100.00", "reason": "破損"})
     worker.drain(db)
     base = f"/orders/{number}/invoices"
     action = f"{base}/AB10000000/allowances/AL-{utcnow().year}-000001/void"

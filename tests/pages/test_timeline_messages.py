@@ -80,7 +80,7 @@ def test_every_event_of_a_long_life_is_told_as_a_sentence(shop, db):
     edits.edit_order(db, ADMIN, number, {"lines": [{"sku": "TEA-001", "quantity": 3}]})
     transactions.record_payment(db, ADMIN, number, {"amount": "350.00"})
     edits.cancel_line(db, ADMIN, number, "TEA-001", {"reason": "客人改變心意", "quantity": 1})
-    transactions.record_refund(db, ADMIN, number, {"amount": "350.00", "reason": "少寄一件"})
+    transactions.refund(db, ADMIN, number, {"amount": "350.00", "reason": "少寄一件"})
     shipment = shipments.create_shipment(db, ADMIN, number, {"carrier": "hct"})
     shipments.record_exception(db, ADMIN, shipment["id"], {"kind": "delayed", "note": "颱風"})
     shipments.mark_delivered(db, ADMIN, shipment["id"])

@@ -131,7 +131,7 @@ def test_money_received_today_is_payments_less_refunds_beside_sales(shop, browse
     transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
     today = dashboard.summary(db)["today"]
     assert today["received"] == [{"currency": "TWD", "amount": "760.00"}]
-    transactions.record_refund(db, ADMIN, n, {"amount": "760.00", "reason": "out of stock"})
+    transactions.refund(db, ADMIN, n, {"amount": "760.00", "reason": "out of stock"})
     today = dashboard.summary(db)["today"]
     assert today["received"] == [{"currency": "TWD", "amount": "0.00"}]
     assert today["sales"] == [{"currency": "TWD", "amount": "0.00"}]  # refunded in full

@@ -69,6 +69,7 @@ VIEWS: list[tuple[type, type[BaseModel]]] = [
     (payments.PaymentView, orders_views.Payment),
     (payments.PaymentCardView, orders_views.PaymentCard),
     (payments.PaymentWithOrderView, orders_views.PaymentWithOrder),
+    (PageView, orders_views.PaymentList),
     (payments.IntentView, payments_api.PaymentIntent),
     (payments.RemittanceView, orders_views.Remittance),
     (payments.RemittedOrder, orders_views.RemittedOrder),
@@ -77,6 +78,9 @@ VIEWS: list[tuple[type, type[BaseModel]]] = [
     (payments.PayoutDifferenceView, cod_payouts_api.PayoutDifference),
     (payments.PayoutDifferences, cod_payouts_api.PayoutDifferences),
     (payments.LinePaySettingsView, linepay_api.LinePaySettings),
+    (payments.StoreCreditView, after_sales_api.StoreCredit),
+    (payments.CreditBalanceView, after_sales_api.CreditBalance),
+    (payments.CreditEntryView, after_sales_api.CreditEntry),
     (invoicing.InvoiceView, invoicing_api.Invoice),
     (invoicing.InvoiceList, invoicing_api.InvoiceList),
     (invoicing.InvoiceLineView, invoicing_api.InvoiceLine),
@@ -334,6 +338,13 @@ def test_a_fulfilment_body_becomes_its_command_unchanged() -> None:
         "driver": "d@example.com",
         "date": "2026-12-08",
     }
+    ship = orders_api.ShipmentIn(carrier="tcat", lines=[{"sku": "TEA-1", "quantity": 2}])
+    assert command(fulfilment.ShipmentCommand, ship, exclude_unset=True) == {
+        "carrier": "tcat",
+        "lines": [{"sku": "TEA-1", "quantity": 2}],
+    }
+    exception = orders_api.ExceptionIn(kind="lost")
+    assert command(fulfilment.ExceptionCommand, exception, exclude_unset=True) == {"kind": "lost"}
     store = cvs_schemas.StoreIn(brand="7-ELEVEN", store_id="131386", store_name="建盛")
     assert command(fulfilment.StoreCommand, store)["address"] is None
     labels = labels_api.LabelRangeIn(carrier="tcat", start="1000", end="1999")

@@ -227,7 +227,7 @@ def _orders(db: Database, actor: Actor) -> dict[str, list[str]]:
                 },
             )
         if outcome == "refunded":
-            transactions.record_refund(
+            transactions.refund(
                 db, actor, number, {"amount": total, "reason": "商品瑕疵 / defective"}
             )
     return placed

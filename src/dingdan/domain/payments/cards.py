@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from dingdan.domain.shared.contact import check_country
 from dingdan.domain.shared.errors import FieldErrors
@@ -80,7 +80,7 @@ def from_digits(key: bytes, provider: str, card6no: str | None, card4no: str | N
     )
 
 
-def given_card(provider: str, body: dict[str, Any], errors: FieldErrors) -> Card:
+def given_card(provider: str, body: Mapping[str, object], errors: FieldErrors) -> Card:
     """The card facts of a recorded payment's request (``card_fingerprint``,
     ``card_country``, both optional); bad ones are added to ``errors``."""
     fingerprint = country = None

@@ -40,7 +40,7 @@ from dingdan.services.orders.events import event
 from dingdan.services.orders.queries import fetch
 from dingdan.services.payments import intents, transactions
 from dingdan.services.payments.providers import ProviderResult
-from dingdan.services.payments.transactions import refund_in
+from dingdan.services.payments.records import refunded
 from dingdan.services.shared import live_changes
 from dingdan.services.shared.common import Actor, Page, check_limit, decode_cursor, page_of
 from dingdan.services.shared.outbox_events import emit
@@ -350,7 +350,7 @@ def _record_refund(
     if d.status != intent.details.get("from"):
         raise InvalidTransition(detail=f"Dispute {d.id} changed meanwhile; reload it.")
     actor = intent.actor
-    paid = refund_in(
+    paid = refunded(
         conn, actor, order, intent.amount, intent.reason or "", intent.reference, answer=answer
     )
     now = utcnow()

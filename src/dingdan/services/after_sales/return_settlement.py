@@ -38,7 +38,8 @@ from dingdan.services.after_sales.shapes import (
 from dingdan.services.orders.events import event
 from dingdan.services.payments import intents, store_credit, transactions
 from dingdan.services.payments.providers import ProviderResult
-from dingdan.services.payments.transactions import refund_in
+from dingdan.services.payments.records import refunded
+from dingdan.services.payments.shapes import PaymentWithOrderView
 from dingdan.services.shared.common import Actor
 
 
@@ -210,7 +211,7 @@ def _pay_back(
     why = reason or f"Return {ret.id}"
     to_credit = to == RefundTarget.STORE_CREDIT
     method = "store_credit" if to_credit else None
-    paid = refund_in(conn, actor, order, amount, why, ref, method=method, answer=answer)
+    paid = refunded(conn, actor, order, amount, why, ref, method=method, answer=answer)
     if to_credit:
         # No money leaves: the refund is recorded on the order (its refunded grows, as the
         # contract says) and the same amount becomes the customer's store credit.
@@ -303,9 +304,9 @@ def _settle_difference(
 
 def _record_difference(
     conn: Connection, intent: intents.Intent, answer: ProviderResult, order: Any
-) -> tuple[dict[str, Any], int]:
+) -> tuple[PaymentWithOrderView, int]:
     """The second transaction of an exchange's refund (the request's, or the worker's)."""
-    paid = refund_in(
+    paid = refunded(
         conn,
         intent.actor,
         order,

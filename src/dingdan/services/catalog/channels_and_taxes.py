@@ -26,6 +26,7 @@ from dingdan.domain.shared.numbers import ascii_text
 from dingdan.services.catalog.shapes import (
     ChannelChanges,
     ChannelCommand,
+    ChannelList,
     ChannelView,
     TaxRateCommand,
     TaxRateList,
@@ -77,12 +78,10 @@ def _channel_rows(conn: Connection) -> dict[str, Any]:
     return {r.code: r for r in conn.execute(select(Channel).order_by(Channel.code))}
 
 
-def list_channels(db: Database, *, active: bool | None = None) -> dict[str, Any]:
-    """Built-ins first (in their fixed order), then the seller's channels by code: a
-    ``ChannelList``, answered as ``dict[str, Any]`` while order entry
-    (``web/pages/orders/entry.py``) reads its items as such."""
+def list_channels(db: Database, *, active: bool | None = None) -> ChannelList:
+    """Built-ins first (in their fixed order), then the seller's channels by code."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ChannelList:
         rows = _channel_rows(conn)
         codes = list(rules.BUILTIN_CHANNELS) + [c for c in rows if c not in rules.BUILTIN_CHANNELS]
         items = [_channel_view(c, rows.get(c)) for c in codes]

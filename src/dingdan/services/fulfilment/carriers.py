@@ -21,6 +21,7 @@ from dingdan.domain.shared import standard_webhooks
 from dingdan.domain.shared.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from dingdan.services.fulfilment.shapes import (
     CarrierChanges,
+    CarrierCommand,
     CarrierList,
     CarrierView,
     WebhookSecretView,
@@ -81,10 +82,8 @@ def _rows(conn: Connection) -> dict[str, Any]:
     return {r.code: r for r in conn.execute(select(CarrierRow).order_by(CarrierRow.code))}
 
 
-def list_carriers(db: Database, *, active: bool | None = None) -> dict[str, Any]:
-    """Defaults first (in their fixed order), then the seller's carriers by code: a
-    ``CarrierList``, answered as a plain dict while ``web/pages/shared/messages.py:
-    carrier_directory`` reads its items as ``dict[str, Any]``."""
+def list_carriers(db: Database, *, active: bool | None = None) -> CarrierList:
+    """Defaults first (in their fixed order), then the seller's carriers by code."""
 
     def work(conn: Connection) -> CarrierList:
         rows = _rows(conn)
@@ -95,7 +94,7 @@ def list_carriers(db: Database, *, active: bool | None = None) -> dict[str, Any]
             items = [i for i in items if i["active"] is active]
         return {"items": items, "next_cursor": None}
 
-    return {**db.read(work)}
+    return db.read(work)
 
 
 def _known_code(code: str) -> str:
@@ -137,9 +136,8 @@ def _check(data: Mapping[str, object], errors: FieldErrors, *, creating: bool) -
             errors.add(flag, "not_a_boolean")
 
 
-def create_carrier(db: Database, actor: Actor, data: Mapping[str, object]) -> CarrierView:
-    """A carrier of the seller's own: ``data`` as ``CarrierCommand`` says (the settings
-    page hands its form over as a plain dict: every field is checked here)."""
+def create_carrier(db: Database, actor: Actor, data: CarrierCommand) -> CarrierView:
+    """A carrier of the seller's own (every field of ``data`` is checked here)."""
     errors = FieldErrors()
     code = data.get("code")
     if not isinstance(code, str) or not CARRIER_CODE_RE.match(code):
@@ -147,7 +145,7 @@ def create_carrier(db: Database, actor: Actor, data: Mapping[str, object]) -> Ca
     _check(data, errors, creating=True)
     errors.raise_if_any()
     code = str(code)
-    values = {k: data[k] for k in _EDITABLE if data.get(k) is not None}
+    values: dict[str, object] = {k: v for k, v in data.items() if k in _EDITABLE and v is not None}
     values["name"] = str(data["name"]).strip()
 
     def work(conn: Connection) -> CarrierView:

@@ -27,6 +27,7 @@ from dingdan.services.fulfilment import logistics, tracking_events
 from dingdan.services.fulfilment.carriers import shipment_carrier
 from dingdan.services.fulfilment.delivery import deliver
 from dingdan.services.fulfilment.packing import link_latest_pack
+from dingdan.services.fulfilment.shapes import ExceptionCommand, ShipmentCommand
 from dingdan.services.orders import backorders
 from dingdan.services.orders.allocation import refresh_order
 from dingdan.services.orders.audit import audit_order
@@ -36,7 +37,7 @@ from dingdan.services.orders.risk import refuse_if_held
 from dingdan.services.shared import past_sales
 from dingdan.services.shared.common import Actor, audit
 from dingdan.services.shared.outbox_events import emit
-from dingdan.services.shared.view_types import OrderView
+from dingdan.services.shared.view_types import OrderView, ShipmentView
 
 # What staff may record by hand: the kinds carriers report too (domain.fulfilment.tracking).
 EXCEPTIONS = tuple(k for k in EXCEPTION_KINDS if k != "other")
@@ -184,18 +185,17 @@ def create_shipment(
     db: Database,
     actor: Actor,
     number: str,
-    body: Mapping[str, object],
+    body: ShipmentCommand,
     *,
     own_carrier: str | None = None,
     within: Callable[[Connection, int], None] | None = None,
-) -> dict[str, Any]:
-    """``body`` as ``shapes.ShipmentCommand`` says; the orders context's routes and pages hand
-    theirs over as plain dicts, and every field is checked here. ``own_carrier``: a carrier
+) -> ShipmentView:
+    """Every field of ``body`` is checked here. ``own_carrier``: a carrier
     code of the system's own (a store pickup's hand-over), not looked up in the settings.
     ``within(conn, shipment_id)`` runs in the same transaction once the shipment is written;
     what it raises refuses the whole shipment."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ShipmentView:
         carrier, tracking = (
             (own_carrier, None)
             if own_carrier
@@ -284,8 +284,8 @@ def _fetch_shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -
     return row
 
 
-def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> ShipmentView:
+    def work(conn: Connection) -> ShipmentView:
         s = _fetch_shipment(conn, shipment_id, lock=True)
         if s.status == "delivered":
             raise InvalidTransition(detail=f"Shipment {shipment_id} is already delivered.")
@@ -307,10 +307,9 @@ def mark_delivered(db: Database, actor: Actor, shipment_id: str) -> dict[str, An
 
 
 def record_exception(
-    db: Database, actor: Actor, shipment_id: str, body: Mapping[str, object]
-) -> dict[str, Any]:
-    """``body`` as ``shapes.ExceptionCommand`` says (the orders context's route and page
-    hand theirs over as plain dicts; both fields are checked here)."""
+    db: Database, actor: Actor, shipment_id: str, body: ExceptionCommand
+) -> ShipmentView:
+    """Both fields of ``body`` are checked here."""
     kind, note = body.get("kind"), body.get("note")
     errors = FieldErrors()
     if kind not in EXCEPTIONS:
@@ -321,7 +320,7 @@ def record_exception(
         check_clean(note, "note", errors, multiline=True)
     errors.raise_if_any()
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> ShipmentView:
         s = _fetch_shipment(conn, shipment_id, lock=True)
         if s.status == "delivered":
             raise InvalidTransition(detail=f"Shipment {shipment_id} is already delivered.")

@@ -4,7 +4,9 @@ the job view for clients."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
+
+from dingdan.services.reports.shapes import CrmRun
 
 if TYPE_CHECKING:
     from dingdan.services.jobs.worker import Drained
@@ -43,7 +45,7 @@ class RoundJobs(TypedDict):
     inbound_bodies_purged: int
     audit_sealed: int
     customers_anonymised: int
-    crm: dict[str, Any]  # reports.recommendations.run_if_due's answer (typed by reports)
+    crm: CrmRun  # reports.recommendations.run_if_due's answer
     forecasts_started: bool
     einvoice_uploads: int
 

@@ -118,12 +118,6 @@ def _order_row(o: Any) -> CustomerOrderRow:
     }
 
 
-def get_customer(db: Database, customer_id: str) -> dict[str, Any]:
-    """``customer_detail`` as a plain dict, as the reports' customer page reads it (until that
-    page is typed)."""
-    return dict(customer_detail(db, customer_id))
-
-
 def customer_detail(db: Database, customer_id: str) -> CustomerDetail:
     """One customer with every order, newest first."""
 

@@ -24,13 +24,8 @@ def customer_note(note: Any) -> str | None:
     return note.strip()[:MAX_NOTE]
 
 
-def notes_in(conn: Connection, order_id: int) -> list[dict[str, Any]]:
-    """The order's notes for fulfilment's packing slips, which take them as plain dicts
-    (``_notes`` is the same, typed)."""
-    return [dict(n) for n in _notes(conn, order_id)]
-
-
-def _notes(conn: Connection, order_id: int) -> list[NoteView]:
+def notes_in(conn: Connection, order_id: int) -> list[NoteView]:
+    """The order's notes, in the order they were written (fulfilment's packing slips)."""
     rows = conn.execute(
         select(OrderEvent.kind, OrderEvent.actor, OrderEvent.message, OrderEvent.created_at)
         .where(OrderEvent.order_id == order_id, OrderEvent.kind.in_(NOTE_KINDS))
@@ -53,6 +48,6 @@ def notes_of(db: Database, number: str) -> list[NoteView]:
 
     def work(conn: Connection) -> list[NoteView]:
         order_id = conn.execute(select(Order.id).where(Order.number == number)).scalar()
-        return [] if order_id is None else _notes(conn, order_id)
+        return [] if order_id is None else notes_in(conn, order_id)
 
     return db.read(work)

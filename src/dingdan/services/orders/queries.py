@@ -387,13 +387,7 @@ def events(db: Database, number: str) -> PageView[OrderEventView]:
     return db.read(work)
 
 
-def shipment_view(conn: Connection, s: Any) -> dict[str, Any]:
-    """A shipment's view for fulfilment's answers, which are plain dicts until its context is
-    typed: ``_shipment``'s, copied."""
-    return dict(_shipment(conn, s))
-
-
-def _shipment(conn: Connection, s: Any) -> ShipmentView:
+def shipment_view(conn: Connection, s: Any) -> ShipmentView:
     number = conn.execute(select(Order.number).where(Order.id == s.order_id)).scalar_one()
     code = conn.execute(select(Location.code).where(Location.id == s.location_id)).scalar_one()
     return {
@@ -416,6 +410,6 @@ def shipments_of(db: Database, number: str) -> PageView[ShipmentView]:
         rows = conn.execute(
             select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
         ).all()
-        return {"items": [_shipment(conn, s) for s in rows], "next_cursor": None}
+        return {"items": [shipment_view(conn, s) for s in rows], "next_cursor": None}
 
     return db.read(work)

@@ -19,7 +19,7 @@ back from LINE Pay (confirm, cancel).
 3. ``cancel_linepay``: LINE Pay says the customer cancelled (or the request expired): the
    intent fails and the balance is free for another try.
 
-Refunds go through the usual refund flow (``transactions.record_refund``): the original
+Refunds go through the usual refund flow (``transactions.refund``): the original
 payment's provider is ``linepay`` and its reference the transaction id.
 """
 

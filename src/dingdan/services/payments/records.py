@@ -164,23 +164,6 @@ def original_payment(conn: Connection, order: Any) -> Any:
     ).first()
 
 
-def refund_in(
-    conn: Connection,
-    actor: Actor,
-    order: Any,
-    amount: int,
-    reason: str,
-    reference: str | None,
-    *,
-    method: str | None = None,
-    answer: ProviderResult | None = None,
-) -> dict[str, Any]:
-    """``refunded`` as a plain dict, for the recorders that answer it as their untyped view
-    (an exchange's difference, ``services/after_sales/return_settlement.py``)."""
-    done = refunded(conn, actor, order, amount, reason, reference, method=method, answer=answer)
-    return dict(done)
-
-
 def refunded(
     conn: Connection,
     actor: Actor,

@@ -2,7 +2,7 @@
 nothing once cancelled) owes the difference, its ``refund_due``. Finance sees these orders
 in one queue (the dashboard's block, the orders list's ``refund_due`` filter); the screens
 that lower a paid order's total offer to refund the difference in the same step, through
-the refund service (``transactions.record_refund``: an intent, the provider, the record)."""
+the refund service (``transactions.refund``: an intent, the provider, the record)."""
 
 from __future__ import annotations
 

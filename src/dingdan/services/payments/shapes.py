@@ -163,6 +163,30 @@ class CheckoutForm(TypedDict):
     merchant_trade_no: str
 
 
+class CreditBalanceView(TypedDict):
+    currency: str
+    balance: str  # decimal
+
+
+class CreditEntryView(TypedDict):
+    id: str
+    kind: str  # earn, spend
+    amount: str  # decimal
+    currency: str
+    reference: str | None
+    actor: str | None
+    created_at: str | None
+
+
+class StoreCreditView(TypedDict):
+    """A customer's store credit: balances per currency, the latest 50 entries, newest
+    first."""
+
+    customer: str  # the customer's id
+    balances: list[CreditBalanceView]
+    entries: list[CreditEntryView]
+
+
 class LinePaySettingsView(TypedDict):
     channel_id: str
     channel_secret: str  # "••••" once set
@@ -172,11 +196,6 @@ class LinePaySettingsView(TypedDict):
 
 # Commands: what a caller hands over. The service checks every field and refuses a bad one
 # with its code (a page passes on what a form held, None for a blank field).
-
-
-# ``transactions.record_payment`` and ``record_refund`` still take a plain dict: their callers
-# (web/api/orders, web/pages/orders) hand theirs over untyped (``transactions.refund`` takes
-# a RefundCommand). These are what they read.
 
 
 class PaymentCommand(TypedDict, total=False):
@@ -191,7 +210,7 @@ class PaymentCommand(TypedDict, total=False):
 
 
 class RefundCommand(TypedDict, total=False):
-    """A refund of an order (``transactions.record_refund``)."""
+    """A refund of an order (``transactions.refund``)."""
 
     amount: str | None  # decimal
     reason: str | None

@@ -16,6 +16,7 @@ from dingdan.db.return_tables import Return, StoreCreditBalance, StoreCreditEntr
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.money import format_amount
 from dingdan.domain.shared.numbers import row_id
+from dingdan.services.payments.shapes import StoreCreditView
 from dingdan.services.shared.common import iso
 from dingdan.services.shared.outbox_events import emit
 
@@ -126,10 +127,10 @@ def _customer_id(customer_id: str) -> int:
     return row_id(customer_id)
 
 
-def store_credit_of(db: Database, customer_id: str) -> dict[str, Any]:
+def store_credit_of(db: Database, customer_id: str) -> StoreCreditView:
     """Balances per currency and the latest 50 ledger entries, newest first."""
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection) -> StoreCreditView:
         cid = _customer_id(customer_id)
         if conn.execute(select(Customer.id).where(Customer.id == cid)).first() is None:
             raise NotFound(detail=f"No customer with id {customer_id!r}.")

@@ -43,12 +43,13 @@ from dingdan.services.payments.records import (
     payment_view,
     record_card,
     record_paid,
-    refund_in,  # noqa: F401 - after-sales records its refunds with it from here
     refunded,
     take,
     with_order,
 )
 from dingdan.services.payments.shapes import (
+    PaymentCommand,
+    PaymentView,
     PaymentWithOrderView,
     RefundCommand,
     RemittanceCommand,
@@ -57,7 +58,7 @@ from dingdan.services.payments.shapes import (
     RemittedOrderIn,
 )
 from dingdan.services.payments.store_credit import spend_store_credit
-from dingdan.services.shared.common import Actor
+from dingdan.services.shared.common import Actor, PageView
 
 log = logging.getLogger("dingdan.payments")
 V = TypeVar("V")
@@ -78,7 +79,9 @@ def _text(
     return None
 
 
-def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
+def record_payment(
+    db: Database, actor: Actor, number: str, body: PaymentCommand
+) -> PaymentWithOrderView:
     errors = FieldErrors()
     _text(body.get("reference"), "reference", 200, False, errors)
     method = body.get("method")
@@ -92,17 +95,16 @@ def record_payment(db: Database, actor: Actor, number: str, body: dict[str, Any]
             if body.get(field) is not None:
                 errors.add(field, "not_a_field")
     errors.raise_if_any()
-    if card.known:
-        # Kept with the intent: the worker records a recovered intent as the request would.
-        body = {**body, "card": {"fingerprint": card.fingerprint, "country": card.country}}
+    # Kept with the intent: the worker records a recovered intent as the request would.
+    given = {"fingerprint": card.fingerprint, "country": card.country} if card.known else None
     if method == PaymentMethod.STORE_CREDIT:
         # No provider: the credit is spent and the payment recorded in one transaction.
-        return dict(db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body)))
-    intent = db.write(lambda conn: _open_payment(conn, actor, number, body))
-    return dict(settle(db, intent, intents.ask(db, intent), _record_for_order, _recorded_already))
+        return db.write(lambda conn: _pay_with_store_credit(conn, actor, number, body))
+    intent = db.write(lambda conn: _open_payment(conn, actor, number, body, given))
+    return settle(db, intent, intents.ask(db, intent), _record_for_order, _recorded_already)
 
 
-def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, int]:
+def _payable(conn: Connection, number: str, body: PaymentCommand) -> tuple[Any, int]:
     order = fetch(conn, number, lock=True)
     if order.status == "cancelled":
         raise InvalidTransition(detail=f"Order {number} is cancelled; it takes no payment.")
@@ -110,7 +112,7 @@ def _payable(conn: Connection, number: str, body: dict[str, Any]) -> tuple[Any, 
 
 
 def _pay_with_store_credit(
-    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+    conn: Connection, actor: Actor, number: str, body: PaymentCommand
 ) -> PaymentWithOrderView:
     order, amount = _payable(conn, number, body)
     take(conn, order, amount)
@@ -123,7 +125,11 @@ def _pay_with_store_credit(
 
 
 def _open_payment(
-    conn: Connection, actor: Actor, number: str, body: dict[str, Any]
+    conn: Connection,
+    actor: Actor,
+    number: str,
+    body: PaymentCommand,
+    card: Mapping[str, object] | None,
 ) -> intents.Intent:
     """The first transaction: the request checked against the balance due (less what
     pending intents already ask for), and the intent written."""
@@ -141,7 +147,7 @@ def _open_payment(
         provider=body.get("provider") or "manual",
         method=body.get("method") or order.payment_method,
         reference=body.get("reference"),
-        details={"card": body["card"]} if body.get("card") else None,
+        details={"card": card} if card else None,
     )
 
 
@@ -285,20 +291,8 @@ def settled_meanwhile(conn: Connection, intent: intents.Intent, order: Any) -> N
     raise InvalidTransition(detail=f"The {intent.kind} was settled meanwhile.")
 
 
-def record_refund(db: Database, actor: Actor, number: str, body: dict[str, Any]) -> dict[str, Any]:
-    """``refund`` for the callers that hand a plain dict over and take one back (the orders'
-    API and pages)."""
-    return dict(_refund(db, actor, number, body))
-
-
 def refund(db: Database, actor: Actor, number: str, body: RefundCommand) -> PaymentWithOrderView:
     """Money back to the order's payment method: an intent, the provider, the record."""
-    return _refund(db, actor, number, body)
-
-
-def _refund(
-    db: Database, actor: Actor, number: str, body: Mapping[str, object]
-) -> PaymentWithOrderView:
     errors = FieldErrors()
     reason = _text(body.get("reason"), "reason", 500, True, errors)
     reference = _text(body.get("reference"), "reference", 200, False, errors)
@@ -354,8 +348,8 @@ def open_refund(
     )
 
 
-def payments_of(db: Database, number: str) -> dict[str, Any]:
-    def work(conn: Connection) -> dict[str, Any]:
+def payments_of(db: Database, number: str) -> PageView[PaymentView]:
+    def work(conn: Connection) -> PageView[PaymentView]:
         order = fetch(conn, number)
         rows = conn.execute(
             select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)

@@ -5,7 +5,6 @@ replenishment computes from the forecast and the supplier's lead time."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
@@ -17,7 +16,7 @@ from dingdan.db.tables import Location, Product
 from dingdan.db.types import utcnow
 from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import MAX_INT
-from dingdan.services.purchasing.shapes import ReorderPointsView
+from dingdan.services.purchasing.shapes import ReorderPointCommand, ReorderPointsView
 from dingdan.services.shared.common import Actor, audit
 
 
@@ -73,11 +72,10 @@ def check_point(value: Any) -> int | None:
 
 
 def put(
-    db: Database, actor: Actor, sku: str, location: str, data: Mapping[str, object]
+    db: Database, actor: Actor, sku: str, location: str, data: ReorderPointCommand
 ) -> ReorderPointsView:
     """Set the location's own point (``{"reorder_point": units}``), or drop it (``null``:
-    the product's point applies there again); ``data`` is a ``ReorderPointCommand``, or
-    the stock page's body, checked here."""
+    the product's point applies there again); checked here."""
     point = check_point(data.get("reorder_point"))
 
     def work(conn: Connection) -> ReorderPointsView:

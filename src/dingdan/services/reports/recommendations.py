@@ -24,7 +24,7 @@ from dingdan.db.tables import Product
 from dingdan.db.types import utcnow
 from dingdan.domain.crm import baskets
 from dingdan.services.reports import clv
-from dingdan.services.reports.shapes import BoughtWithView
+from dingdan.services.reports.shapes import BoughtWithView, CrmRun
 
 log = logging.getLogger("dingdan.reports.recommendations")
 EVERY = timedelta(hours=24)
@@ -101,11 +101,11 @@ def compute(db: Database) -> int:
     return db.write(work)
 
 
-def run_if_due(db: Database) -> dict[str, int | str]:
+def run_if_due(db: Database) -> CrmRun:
     """The worker's daily jobs: product pairs, and the customer-value fit to yesterday (the
     last complete day): ``{"product_pairs": pairs kept, "clv": the calibration end}``, each
-    when it ran (``services/jobs/shapes.py`` reads it as it is typed there)."""
-    done: dict[str, int | str] = {}
+    when it ran."""
+    done: CrmRun = {}
     if claim(db, "product_pairs"):
         done["product_pairs"] = compute(db)
     if claim(db, "clv"):

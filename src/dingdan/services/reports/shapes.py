@@ -262,6 +262,13 @@ class BoughtWithView(TypedDict):
     lift: float
 
 
+class CrmRun(TypedDict, total=False):
+    """The worker's daily customer jobs (``recommendations.run_if_due``), each when it ran."""
+
+    product_pairs: int  # pairs kept
+    clv: str  # the customer-value fit's calibration end (ISO date)
+
+
 # ---- the dashboard and the orders at risk ----------------------------------------------------
 
 

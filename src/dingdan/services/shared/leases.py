@@ -29,7 +29,7 @@ def lease(
     conn: Connection,
     table: Table,
     ready: Select[Any],
-    values: Mapping[str, Any],
+    values: Mapping[str, object],
     returning: Sequence[Any],
 ) -> Sequence[Row[Any]]:
     """Set ``values`` on the rows of ``table`` that ``ready`` (a SELECT of their ids) finds,

@@ -19,6 +19,7 @@ from dingdan.services.after_sales.shapes import (
     ReturnView,
 )
 from dingdan.services.payments import store_credit
+from dingdan.services.payments.shapes import StoreCreditView
 from dingdan.services.shared.common import Actor
 from dingdan.web.api.after_sales.schemas import (
     ExchangeIn,
@@ -154,5 +155,5 @@ async def exchange_return(
 )
 async def customer_store_credit(
     request: Request, customer_id: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> StoreCreditView:
     return await run_in_threadpool(store_credit.store_credit_of, db_of(request), customer_id)

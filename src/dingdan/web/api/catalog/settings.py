@@ -3,8 +3,6 @@ needs ``manage_settings`` (admin, manager)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -32,7 +30,7 @@ WRITE = ("forbidden", "not_found", "conflict")
 @router.get("/channels", response_model=ChannelList, responses=responses("forbidden"))
 async def list_channels(
     request: Request, active: bool | None = None, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> catalog.ChannelList:
     return await run_in_threadpool(
         lambda: channels_and_taxes.list_channels(db_of(request), active=active)
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +25,7 @@ WRITE = ("forbidden", "not_found", "conflict")
 @router.get("/carriers", response_model=CarrierList, responses=responses("forbidden"))
 async def list_carriers(
     request: Request, active: bool | None = None, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> shapes.CarrierList:
     return await run_in_threadpool(lambda: carriers.list_carriers(db_of(request), active=active))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -13,9 +12,16 @@ from dingdan.domain.access.personal_data import masked_order, sees_masked
 from dingdan.domain.access.roles import Action
 from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import shipments
+from dingdan.services.fulfilment.shapes import ExceptionCommand, ShipmentCommand
 from dingdan.services.orders import edits, queries
 from dingdan.services.orders.shapes import LineCancel, OrderEdit
 from dingdan.services.payments import transactions
+from dingdan.services.payments.shapes import (
+    PaymentCommand,
+    PaymentView,
+    PaymentWithOrderView,
+    RefundCommand,
+)
 from dingdan.services.shared.common import Actor, PageView
 from dingdan.services.shared.view_types import OrderView, ShipmentView
 from dingdan.web.api.orders.capture import answer_of, capture
@@ -180,13 +186,13 @@ async def cancel_order(
 )
 async def record_payment(
     request: Request, number: str, body: PaymentIn, actor: Actor = can(Action.RECORD_PAYMENTS)
-) -> dict[str, Any]:
+) -> PaymentWithOrderView:
     return await run_in_threadpool(
         transactions.record_payment,
         db_of(request),
         actor,
         number,
-        body.model_dump(exclude_unset=True),
+        command(PaymentCommand, body, exclude_unset=True),
     )
 
 
@@ -197,7 +203,7 @@ async def record_payment(
 )
 async def list_payments(
     request: Request, number: str, actor: Actor = can(Action.READ)
-) -> dict[str, Any]:
+) -> PageView[PaymentView]:
     return await run_in_threadpool(transactions.payments_of, db_of(request), number)
 
 
@@ -209,13 +215,13 @@ async def list_payments(
 )
 async def record_refund(
     request: Request, number: str, body: RefundIn, actor: Actor = can(Action.MANAGE_PAYMENTS)
-) -> dict[str, Any]:
+) -> PaymentWithOrderView:
     return await run_in_threadpool(
-        transactions.record_refund,
+        transactions.refund,
         db_of(request),
         actor,
         number,
-        body.model_dump(exclude_unset=True),
+        command(RefundCommand, body, exclude_unset=True),
     )
 
 
@@ -227,10 +233,8 @@ async def record_refund(
 )
 async def create_shipment(
     request: Request, number: str, body: ShipmentIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
-    data = body.model_dump(exclude_unset=True)
-    if body.lines is not None:
-        data["lines"] = [ln.model_dump() for ln in body.lines]
+) -> ShipmentView:
+    data = command(ShipmentCommand, body, exclude_unset=True)
     return await run_in_threadpool(shipments.create_shipment, db_of(request), actor, number, data)
 
 
@@ -250,7 +254,7 @@ async def list_shipments(
 )
 async def mark_delivered(
     request: Request, shipment_id: str, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> ShipmentView:
     return await run_in_threadpool(shipments.mark_delivered, db_of(request), actor, shipment_id)
 
 
@@ -259,13 +263,13 @@ async def mark_delivered(
 )
 async def record_exception(
     request: Request, shipment_id: str, body: ExceptionIn, actor: Actor = can(Action.FULFIL)
-) -> dict[str, Any]:
+) -> ShipmentView:
     return await run_in_threadpool(
         shipments.record_exception,
         db_of(request),
         actor,
         shipment_id,
-        body.model_dump(exclude_unset=True),
+        command(ExceptionCommand, body, exclude_unset=True),
     )
 
 

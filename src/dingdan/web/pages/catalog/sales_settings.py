@@ -8,7 +8,7 @@ fields' messages, and nothing is saved.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,6 +25,7 @@ from dingdan.domain.shared.errors import (
 from dingdan.services.catalog import channel_stock, channels_and_taxes
 from dingdan.services.catalog.shapes import ChannelCommand, StockRuleCommand, TaxRateCommand
 from dingdan.services.fulfilment import carriers as carriers_admin
+from dingdan.services.fulfilment.shapes import CarrierChanges, CarrierCommand
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.shared import messages
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -53,7 +54,7 @@ def _refused(page: Page, exc: DomainError, show: Any, **kw: Any) -> Response:
     return show(page, status, error=page.form_error(exc), **kw)
 
 
-def _change(form: dict[str, Any], edit: str, fields: Callable[[], dict[str, Any]]) -> Any:
+def _change(form: dict[str, Any], edit: str, fields: Callable[[], Mapping[str, object]]) -> Any:
     """What a row's form asks: its ``edit`` fields, or switching the record on or off; any
     other ``do`` is sent as an ``active`` that is not a yes/no, which the service refuses."""
     what = form.get("do")
@@ -169,7 +170,7 @@ def _carriers_page(page: Page, status: int = 200, **kw: Any) -> Response:
     )
 
 
-def _carrier_fields(form: dict[str, Any]) -> dict[str, Any]:
+def _carrier_fields(form: dict[str, Any]) -> CarrierChanges:
     return {
         "name": form_text(form, "name", TEXT_MAX),
         "tracking_format": form_text(form, "tracking_format", TEXT_MAX),
@@ -187,7 +188,7 @@ def carriers(page: User) -> Response:
 @router.post("/settings/carriers")
 def create_carrier(request: Request, page: User, form: Form) -> Response:
     actor = page.require(Action.MANAGE_SETTINGS)
-    data = {"code": form_text(form, "code", TEXT_MAX), **_carrier_fields(form)}
+    data: CarrierCommand = {"code": form_text(form, "code", TEXT_MAX), **_carrier_fields(form)}
     try:
         carriers_admin.create_carrier(request.app.state.db, actor, data)
     except DomainError as exc:

@@ -17,6 +17,7 @@ from dingdan.services.inventory import stock as inventory
 from dingdan.services.inventory.shapes import AdjustmentCommand, ReceiptCommand, TransferCommand
 from dingdan.services.orders import queries
 from dingdan.services.purchasing import abc, positions, reorder_points
+from dingdan.services.purchasing.shapes import ReorderPointCommand, ReorderPointsView
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
 from dingdan.web.pages.shared.fields import MAX_INT, MAX_QUANTITY, form_whole
 
@@ -195,13 +196,13 @@ def set_reorder_point(request: Request, sku: str, page: User, form: Form) -> Res
     actor = page.require(Action.MANAGE_PURCHASING)
     location = form_text(form, "location", 32) or ""
 
-    def work() -> Any:
+    def work() -> ReorderPointsView:
         errors = FieldErrors()
         point = None
         if not form_text(form, "clear", 1):
             point = form_whole(form, "reorder_point", errors, maximum=MAX_INT)
         errors.raise_if_any()
-        body = {"reorder_point": point}
+        body: ReorderPointCommand = {"reorder_point": point}
         return reorder_points.put(request.app.state.db, actor, sku, location, body)
 
     return page.attempt(

@@ -27,6 +27,7 @@ from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import bulk
 from dingdan.services.orders.shapes import OrderFilters
 from dingdan.services.payments import transactions
+from dingdan.services.payments.shapes import PaymentCommand
 from dingdan.services.reports import export_files, exports
 from dingdan.web import i18n
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -197,7 +198,7 @@ def pay(request: Request, page: User, form: Form) -> Response:
 
     def act(number: str) -> str:
         order, due = bulk.payment_due(db, number)
-        body = {"amount": due, "method": method}
+        body: PaymentCommand = {"amount": due, "method": method}
         transactions.record_payment(db, actor, number, body)
         return page.fmt.money(due, order["currency"])
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from dingdan.domain.access.roles import Action
 from dingdan.domain.shared.errors import FieldErrors
 from dingdan.services.fulfilment import shipments
+from dingdan.services.fulfilment.shapes import ExceptionCommand
 from dingdan.services.orders import edits
 from dingdan.services.orders.shapes import LineCancel
 from dingdan.web.pages.orders import refund_difference
@@ -57,7 +58,10 @@ def delivery_exception(request: Request, shipment_id: str, page: User, form: For
 
     page.require(Action.FULFIL)
     number = form_text(form, "order", 40) or ""
-    body = {"kind": form_text(form, "kind", 40), "note": form_text(form, "note", 1100)}
+    body: ExceptionCommand = {
+        "kind": form_text(form, "kind", 40),
+        "note": form_text(form, "note", 1100),
+    }
     return page.attempt(
         lambda: shipments.record_exception(request.app.state.db, page.actor, shipment_id, body),
         done=page.gettext("The delivery exception is recorded."),

@@ -24,9 +24,11 @@ from dingdan.domain.orders.rules import PaymentMethod
 from dingdan.domain.shared import tw_postal
 from dingdan.domain.shared.errors import DomainError, FieldErrors, NotFound, ValidationFailed
 from dingdan.services.catalog import channels_and_taxes
+from dingdan.services.catalog.shapes import ChannelView
 from dingdan.services.fulfilment import shipments
 from dingdan.services.orders import capture, customers, queries
 from dingdan.services.payments import transactions
+from dingdan.services.payments.shapes import PaymentCommand
 from dingdan.web.error_status import status_of
 from dingdan.web.pages.orders import entry_form as ef
 from dingdan.web.pages.shared import messages
@@ -39,8 +41,8 @@ COUNTRIES = ("TW", "HK", "MO", "CN", "SG", "MY", "JP", "KR", "US", "CA", "GB", "
 METHODS = [m.value for m in PaymentMethod if m is not PaymentMethod.STORE_CREDIT]
 
 
-def _channels(db: Any) -> list[dict[str, Any]]:
-    return list(channels_and_taxes.list_channels(db, active=True)["items"])
+def _channels(db: Any) -> list[ChannelView]:
+    return channels_and_taxes.list_channels(db, active=True)["items"]
 
 
 def _render(
@@ -311,7 +313,7 @@ def _after_placing(page: Page, form: dict[str, Any], order: Any, reasons: list[A
             page.flash_error(exc)
     due = order["total"]
     if form.get("paid-now") == "1" and page.may(Action.RECORD_PAYMENTS) and Decimal(due) > 0:
-        body = {"amount": due, "method": order["payment_method"]}
+        body: PaymentCommand = {"amount": due, "method": order["payment_method"]}
         if ref := form_text(form, "paid-reference", 200):
             body["reference"] = ref
         try:

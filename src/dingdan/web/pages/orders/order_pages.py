@@ -17,8 +17,10 @@ from dingdan.domain.orders.status import FinancialStatus, FulfillmentStatus, Sta
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
 from dingdan.services.fulfilment import labels, shipments
+from dingdan.services.fulfilment.shapes import ShipmentCommand
 from dingdan.services.orders import bulk, notes, queries
 from dingdan.services.payments import transactions
+from dingdan.services.payments.shapes import PaymentCommand, RefundCommand
 from dingdan.services.shared.common import Page as ListPage
 from dingdan.web import i18n
 from dingdan.web.error_status import status_of
@@ -194,7 +196,7 @@ def _typed(form: dict[str, Any], *names: str) -> dict[str, str]:
 
 @router.post("/orders/{number}/payments")
 def record_payment(request: Request, number: str, page: User, form: Form) -> Response:
-    body = {
+    body: PaymentCommand = {
         "amount": form_amount(form, "amount") or "",
         "reference": form_text(form, "reference", 200),
         "method": form_text(form, "method", 20),
@@ -212,7 +214,7 @@ def record_payment(request: Request, number: str, page: User, form: Form) -> Res
 
 @router.post("/orders/{number}/refunds")
 def record_refund(request: Request, number: str, page: User, form: Form) -> Response:
-    body = {
+    body: RefundCommand = {
         "amount": form_amount(form, "amount") or "",
         "reason": form_text(form, "reason", 500),
         "reference": form_text(form, "reference", 200),
@@ -221,7 +223,7 @@ def record_refund(request: Request, number: str, page: User, form: Form) -> Resp
         page,
         number,
         Action.MANAGE_PAYMENTS,
-        lambda: transactions.record_refund(request.app.state.db, page.actor, number, body),
+        lambda: transactions.refund(request.app.state.db, page.actor, number, body),
         page.gettext("Refund recorded."),
         "refund",
         _typed(form, "amount", "reason", "reference"),
@@ -266,7 +268,7 @@ def add_note(request: Request, number: str, page: User, form: Form) -> Response:
     )
 
 
-def shipment_body(form: dict[str, Any]) -> dict[str, Any]:
+def shipment_body(form: dict[str, Any]) -> ShipmentCommand:
     return {
         "carrier": form_text(form, "carrier", 50),
         "tracking_number": form_text(form, "tracking_number", 60),

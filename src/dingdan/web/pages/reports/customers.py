@@ -19,6 +19,7 @@ from dingdan.domain.crm.rfm import SEGMENTS
 from dingdan.domain.shared.errors import DomainError
 from dingdan.services.access import audit_log
 from dingdan.services.orders import customers as customer_records
+from dingdan.services.orders.shapes import CustomerDetail
 from dingdan.services.reports import clv, customer_pages, rfm
 from dingdan.services.reports.shapes import CustomerClvView
 from dingdan.web.pages.shared.core import Form, Page, PageRoute, User, form_text
@@ -51,9 +52,9 @@ SORT_NAMES = {
 }
 
 
-def _masked(page: Page, c: dict[str, Any]) -> dict[str, Any]:
+def _masked(page: Page, c: CustomerDetail) -> CustomerDetail:
     if sees_masked(page.actor.role):
-        return {**c, "email": mask_email(c.get("email")), "phone": mask_phone(c.get("phone"))}
+        return {**c, "email": mask_email(c["email"]), "phone": mask_phone(c["phone"])}
     return c
 
 
@@ -105,7 +106,7 @@ def customer_page(request: Request, customer_id: str, page: User) -> Response:
 
 def _customer_page(page: Page, customer_id: str, status: int = 200) -> Response:
     db = page.request.app.state.db
-    customer = customer_records.get_customer(db, customer_id)
+    customer = customer_records.customer_detail(db, customer_id)
     audit_log.record_view(db, page.actor, "customer", customer["id"])
     extras = customer_pages.page_extras(db, customer["id"])
     try:

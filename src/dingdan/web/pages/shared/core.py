@@ -24,6 +24,7 @@ from dingdan.domain.access.roles import Action, Role
 from dingdan.domain.shared.errors import DomainError, Forbidden, NotFound
 from dingdan.services.access import permissions, sign_in
 from dingdan.services.access.shapes import SessionView
+from dingdan.services.fulfilment.shapes import CarrierView
 from dingdan.services.shared.common import Actor
 from dingdan.web import i18n
 from dingdan.web.error_status import status_of
@@ -96,7 +97,7 @@ class Page:
         return permissions.actor(db, f"user:{self.user['email']}", Role(self.user["role"]))
 
     @cached_property
-    def carrier_directory(self) -> dict[str, dict[str, Any]]:
+    def carrier_directory(self) -> dict[str, CarrierView]:
         """The seller's carriers by code, read once per request and only when a page names
         a carrier (their own carriers and renamed defaults are named as the settings say)."""
         return messages.carrier_directory(self.request.app.state.db)

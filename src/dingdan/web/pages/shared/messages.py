@@ -11,6 +11,7 @@ from dingdan.domain.fulfilment.carriers import get_carrier
 from dingdan.domain.shared import error_codes
 from dingdan.domain.shared.errors import DomainError, FieldError
 from dingdan.services.fulfilment import carriers as carriers_admin
+from dingdan.services.fulfilment.shapes import CarrierView
 from dingdan.web import i18n
 from dingdan.web.pages.shared.vocabulary import ALL_CODES
 
@@ -506,20 +507,18 @@ def describe(_: Any, exc: DomainError, language: str) -> dict[str, Any]:
     return {"message": message, "detail": detail, "fields": fields, "code": exc.code}
 
 
-def carrier_directory(db: Any) -> dict[str, dict[str, Any]]:
+def carrier_directory(db: Any) -> dict[str, CarrierView]:
     """Every carrier of the settings by code, active or not (a shipment keeps the carrier it
     went with after the carrier is switched off)."""
     return {c["code"]: c for c in carriers_admin.list_carriers(db)["items"]}
 
 
-def _carrier_view(
-    code: str | None, directory: dict[str, dict[str, Any]] | None
-) -> dict[str, Any] | None:
+def _carrier_view(code: str | None, directory: dict[str, CarrierView] | None) -> CarrierView | None:
     return (directory or {}).get(code or "")
 
 
 def carrier_name(
-    language: str, code: str | None, directory: dict[str, dict[str, Any]] | None = None
+    language: str, code: str | None, directory: dict[str, CarrierView] | None = None
 ) -> str:
     """The carrier's name in ``language``: as the settings name it when they are known (the
     seller's own carriers, a renamed default), else the default's name, else the code."""
@@ -535,7 +534,7 @@ def carrier_name(
 
 
 def carrier_url(
-    code: str | None, number: str | None, directory: dict[str, dict[str, Any]] | None = None
+    code: str | None, number: str | None, directory: dict[str, CarrierView] | None = None
 ) -> str | None:
     """The carrier's tracking link for ``number``, from the settings when they are known."""
     view = _carrier_view(code, directory)
@@ -549,7 +548,7 @@ def carrier_url(
     return str(template).replace("{number}", quote(number, safe=""))
 
 
-def carriers(directory: dict[str, dict[str, Any]], language: str) -> list[tuple[str, str]]:
+def carriers(directory: dict[str, CarrierView], language: str) -> list[tuple[str, str]]:
     """The active carriers of ``carrier_directory`` (defaults and the seller's own) for a
     drop-down, named in ``language``."""
     return [
