@@ -19,10 +19,10 @@ from dingdan.db.engine import Database
 from dingdan.db.order_tables import Allocation, Order, OrderLine, Shipment
 from dingdan.db.tables import Location, Product
 from dingdan.services.fulfilment import picking
+from dingdan.services.fulfilment.pickup import place_view
 from dingdan.services.fulfilment.shapes import (
     LocationSlips,
     OrderSlips,
-    PlaceView,
     SlipLineView,
     SlipView,
 )
@@ -32,21 +32,6 @@ from dingdan.services.orders.queries import fetch
 from dingdan.services.shared.common import Actor, audit, iso
 
 # ---- slips ---------------------------------------------------------------------------------
-
-
-def _ship_from(loc: Any) -> PlaceView:
-    """The location a slip ships from: its name and address."""
-    return {
-        "code": loc.code,
-        "name": loc.name,
-        "line1": loc.line1,
-        "line2": loc.line2,
-        "city": loc.city,
-        "region": loc.region,
-        "postal_code": loc.postal_code,
-        "country": loc.country,
-        "phone": loc.phone,
-    }
 
 
 def _ready_to_ship(order: Any) -> bool:
@@ -165,7 +150,7 @@ def _slip(
         "customer_name": (order.customer or {}).get("name"),
         "ship_to": dict(order.shipping_address or {}),
         "pickup": _pickup(order),
-        "ship_from": _ship_from(loc),
+        "ship_from": place_view(loc),
         "lines": lines,
         "units": sum(ln["to_pack"] for ln in lines),
     }

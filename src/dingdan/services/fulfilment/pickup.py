@@ -106,7 +106,8 @@ def mark_ready(conn: Connection, actor: str, order: Any, location_id: int, locat
 # ---- reading --------------------------------------------------------------------------------
 
 
-def _place(loc: Any) -> PlaceView:
+def place_view(loc: Any) -> PlaceView:
+    """A location as a place a parcel leaves from or waits at: its name and address."""
     return {
         "code": loc.code,
         "name": loc.name,
@@ -129,7 +130,7 @@ def pickup_of(conn: Connection, order_id: int) -> PickupState | None:
     return {
         "code": p.code,
         "status": p.status,
-        "location": _place(loc),
+        "location": place_view(loc),
         "ready_at": iso(p.ready_at),
         "handed_over_at": iso(p.handed_over_at),
     }
