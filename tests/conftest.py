@@ -51,6 +51,27 @@ def pytest_report_header(config: Any) -> str:
     return f"dingdan test database: {BACKEND}"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each test of an ``xdist_group`` its group in its id, as pytest-xdist's
+    ``--dist loadgroup`` expects: xdist 3.8 writes it into ``Node._nodeid``, which pytest 9.2
+    no longer reads (the id lives in ``Node._id``), so every group's tests were spread over
+    both workers (the thread-heavy modules ran beside each other; two workers started the
+    replica of test_reports_replica.py at once in one directory). Done the same way in every
+    worker, so their collections still agree."""
+    if not getattr(config.option, "loadgroup", False):  # set in xdist's workers
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+            for m in item.iter_markers("xdist_group")
+        }
+        if names and "@" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(sorted(names))}")
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     mark = item.get_closest_marker("shared_data_missing")
     if mark is not None:
