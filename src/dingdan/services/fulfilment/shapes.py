@@ -14,6 +14,8 @@ from typing import NotRequired
 
 from typing_extensions import TypedDict
 
+from dingdan.services.orders.shapes import PickupPlace
+
 # ---- carriers -------------------------------------------------------------------------------
 
 
@@ -122,18 +124,11 @@ class PackRecordList(TypedDict):
 # ---- places, packing slips, labels ----------------------------------------------------------
 
 
-class PlaceView(TypedDict):
-    """A location of the seller as a slip or a pickup shows it."""
+class PlaceView(PickupPlace):
+    """A location of the seller as a slip or a pickup shows it: the tracking page's place
+    (orders' ``PickupPlace``) and the location's code."""
 
     code: str
-    name: str
-    line1: str | None
-    line2: str | None
-    city: str | None
-    region: str | None
-    postal_code: str | None
-    country: str
-    phone: str | None
 
 
 class SlipLineView(TypedDict):
