@@ -32,6 +32,11 @@ from dingdan.db.engine import Database
 from dingdan.domain.access.roles import Role
 from dingdan.services.access import accounts, sign_in
 from dingdan.services.shared.common import Actor
+from tests import shared_routes
+
+# Each test's application would build FastAPI's routes again (most of the suite's time):
+# they are built once per process instead (tests/shared_routes.py says why that is safe).
+SHARED_ROUTES = shared_routes.install()
 
 # Passwords in tests are hashed with argon2 at its cheapest: the recommended parameters
 # take 0.1 s a hash on purpose, and the page tests make a user per role and sign in for
