@@ -35,6 +35,7 @@ from sqlalchemy.pool import NullPool
 
 from dingdan.db.engine import Database
 from dingdan.services.access import accounts
+from tests import conftest
 from tests.helpers import ADMIN, location, product, receive
 
 CHECKS = [
@@ -219,14 +220,20 @@ class _Scenarios:
             path = self.directory / f"dd_sf_{uuid.uuid4().hex[:12]}.db"
             shutil.copy(self.template, path)
             return Database(f"sqlite:///{path}", pool_size=4)
-        listed = ", ".join(f'"{n}"' for n in self.tables)
-        # The audit trail refuses TRUNCATE (migration 0026): the test, as its database's
-        # owner, lifts that for the one statement that empties it between scenarios.
-        audit = [n for n in ("audit_log", "audit_seals") if n in self.tables]
         with self.shared.engine.begin() as conn:
+            # Only the tables a scenario wrote (a table that ever held a row has a page):
+            # truncating all hundred took 0.3 s a scenario.
+            written = set(conn.execute(text(conftest._WRITTEN)).scalars())
+            tables = [n for n in self.tables if n in written]
+            if not tables:
+                return self.shared
+            listed = ", ".join(f'"{n}"' for n in tables)
+            # The audit trail refuses TRUNCATE (migration 0026): the test, as its database's
+            # owner, lifts that for the one statement that empties it between scenarios.
+            audit = [n for n in ("audit_log", "audit_seals") if n in tables]
             for n in audit:
                 conn.execute(text(f'ALTER TABLE "{n}" DISABLE TRIGGER {n}_no_truncate'))
-            conn.execute(text(f"TRUNCATE {listed} RESTART IDENTITY"))
+            conn.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
             for n in audit:
                 conn.execute(text(f'ALTER TABLE "{n}" ENABLE TRIGGER {n}_no_truncate'))
         return self.shared
