@@ -32,6 +32,7 @@ from dingdan.db.tables import Location
 from dingdan.db.types import utcnow
 from dingdan.services.fulfilment.shapes import OpenPickup, PickupState, PlaceView
 from dingdan.services.orders.events import event
+from dingdan.services.orders.tracking import pickup_place
 from dingdan.services.shared.common import iso
 from dingdan.services.shared.outbox_events import emit
 
@@ -108,17 +109,7 @@ def mark_ready(conn: Connection, actor: str, order: Any, location_id: int, locat
 
 def place_view(loc: Any) -> PlaceView:
     """A location as a place a parcel leaves from or waits at: its name and address."""
-    return {
-        "code": loc.code,
-        "name": loc.name,
-        "line1": loc.line1,
-        "line2": loc.line2,
-        "city": loc.city,
-        "region": loc.region,
-        "postal_code": loc.postal_code,
-        "country": loc.country,
-        "phone": loc.phone,
-    }
+    return {"code": loc.code, **pickup_place(loc)}
 
 
 def pickup_of(conn: Connection, order_id: int) -> PickupState | None:

@@ -104,6 +104,21 @@ def tracking_view(db: Database, token: str) -> TrackingView:
     return db.read(work)
 
 
+def pickup_place(loc: Any) -> PickupPlace:
+    """A location as the place a parcel waits at: its name and address (fulfilment's
+    packing slips and pickups add its code)."""
+    return {
+        "name": loc.name,
+        "line1": loc.line1,
+        "line2": loc.line2,
+        "city": loc.city,
+        "region": loc.region,
+        "postal_code": loc.postal_code,
+        "country": loc.country,
+        "phone": loc.phone,
+    }
+
+
 def _pickup(conn: Connection, order: Any) -> PickupView | None:
     """Where a store-pickup order is collected, and its pickup code once it is ready there
     (services/fulfilment/pickup.py); None for an order delivered otherwise."""
@@ -112,20 +127,8 @@ def _pickup(conn: Connection, order: Any) -> PickupView | None:
         return None
     loc = conn.execute(select(Location).where(Location.code == delivery.get("location"))).first()
     p = conn.execute(select(StorePickup).where(StorePickup.order_id == order.id)).first()
-    place: PickupPlace | None = None
-    if loc is not None:
-        place = {
-            "name": loc.name,
-            "line1": loc.line1,
-            "line2": loc.line2,
-            "city": loc.city,
-            "region": loc.region,
-            "postal_code": loc.postal_code,
-            "country": loc.country,
-            "phone": loc.phone,
-        }
     return {
-        "location": place,
+        "location": pickup_place(loc) if loc is not None else None,
         "status": p.status if p is not None else "preparing",
         "code": p.code if p is not None and p.status == "ready" else None,
         "handed_over_at": iso(p.handed_over_at) if p is not None else None,
