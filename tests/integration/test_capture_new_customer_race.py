@@ -115,3 +115,78 @@ def test_first_orders_of_one_new_customer_on_the_event_loop_share_one_customer(
     assert [a for a in answers if isinstance(a, BaseException)] == []
     assert all(a is not None and a[1] for a in answers)
     _check_one_customer_each(db, emails)
+
+
+def _phone_body(phone: str, line1: str) -> dict[str, Any]:
+    return order_body(
+        [{"sku": "NEW-1", "quantity": 1}],
+        customer={"email": None, "name": "電話客人", "phone": phone},
+        shipping_address=address(line1=line1, phone=phone),
+        payment_method="cod",
+        shipping_price=OMIT,
+    )
+
+
+def test_first_orders_at_once_by_one_phone_and_no_email_share_one_customer(
+    stocked: Database,
+) -> None:
+    """Phones have no unique key: on PostgreSQL the capture function makes a customer found
+    by phone alone under an advisory lock on the phone and refuses (DD002) when one was made
+    meanwhile, so the second order matches the first's customer."""
+    db = stocked
+    barriers = [threading.Barrier(2) for _ in range(PAIRS)]
+
+    def place(i: int) -> None:
+        pair, side = divmod(i, 2)
+        for r in range(ROUNDS):
+            barriers[pair].wait(timeout=60)
+            body = _phone_body(f"+8869{pair:02d}{r:06d}", f"信義路五段{side + 1}號")
+            assert capture.place_order(db, ADMIN, body)[1]
+
+    assert run_threads(2 * PAIRS, place, timeout=300) == []
+
+    def work(c: Any) -> tuple[list[Any], list[Any]]:
+        return (
+            c.execute(select(Order.customer_id, Order.customer)).all(),
+            c.execute(select(Customer.phone, Customer.addresses)).all(),
+        )
+
+    orders, customers = db.read(work)
+    by_phone: dict[str, set[int]] = defaultdict(set)
+    for o in orders:
+        by_phone[o.customer["phone"]].add(o.customer_id)
+    assert len(orders) == 2 * PAIRS * ROUNDS
+    assert all(len(ids) == 1 for ids in by_phone.values()), by_phone
+    assert sorted(c.phone for c in customers) == sorted(by_phone)  # none made twice
+    assert [len(c.addresses) for c in customers] == [2] * len(customers)
+
+
+def test_orders_at_once_from_one_customer_with_new_addresses_keep_every_address(
+    stocked: Database,
+) -> None:
+    """An existing customer's two orders at once, each to an address the customer never
+    used: both addresses are kept (on PostgreSQL the second write found the customer changed,
+    DD002, and matched it again), the newest first, ten at most."""
+    db = stocked
+    emails = [f"known-{p}@example.com" for p in range(PAIRS)]
+    for email in emails:
+        capture.place_order(db, ADMIN, _body(email, "忠孝東路一段1號"))
+    barriers = [threading.Barrier(2) for _ in range(PAIRS)]
+
+    def place(i: int) -> None:
+        pair, side = divmod(i, 2)
+        for r in range(4):
+            barriers[pair].wait(timeout=60)
+            body = _body(emails[pair], f"信義路{r + 1}段{side + 1}號")
+            assert capture.place_order(db, ADMIN, body)[1]
+
+    assert run_threads(2 * PAIRS, place, timeout=300) == []
+    rows = db.read(lambda c: c.execute(select(Customer.email, Customer.addresses)).all())
+    assert sorted(r.email for r in rows) == sorted(emails)
+    for row in rows:
+        lines1 = [a["line1"] for a in row.addresses]
+        expected = {"忠孝東路一段1號"} | {
+            f"信義路{r + 1}段{s + 1}號" for r in range(4) for s in (0, 1)
+        }
+        assert len(lines1) == 9 and set(lines1) == expected, lines1
+        assert lines1[-1] == "忠孝東路一段1號"  # the newest first: the first address is last

@@ -2,12 +2,16 @@
 -- it (services/orders/capture.py, _one_call_payload). Python matched the customer, numbered
 -- the order, built its search text, planned the allocations, the ledger rows, the events
 -- and the outbox message; this function only writes them, and refuses (SQLSTATE DD001) when
--- a stock level can no longer take its reservation, so the statement fails whole.
+-- a stock level can no longer take its reservation, so the statement fails whole. It also
+-- refuses (SQLSTATE DD002) when the customer Python matched is no longer as Python read it:
+-- another order changed the customer's row in between (a second new address would have
+-- overwritten the first), or, for a new customer found by phone alone, another order has
+-- made a customer with that phone since (phones have no unique key: two customers would have
+-- been made). Python then reads and decides again.
 --
 -- The one source of the function: migration 0013 creates it from this file, and
 -- tests/integration/test_capture_parity.py checks that the database's function is this one.
--- A change here needs a migration that runs this file again (the last: 0034: delivery, risk,
--- hold, client_ip, billing_address).
+-- A change here needs a migration that runs this file again (the last: 0051: DD002).
 CREATE OR REPLACE FUNCTION dingdan_place_order(p_text json) RETURNS json
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -24,6 +28,15 @@ DECLARE
     v_count int;
 BEGIN
     IF v_customer_id IS NULL THEN
+        IF c ? 'phone_lock' THEN
+            -- Found by phone alone (the order gave no email), and none was found: held until
+            -- this statement commits, so a second such order waits, then finds this one's.
+            PERFORM pg_advisory_xact_lock((c ->> 'phone_lock')::bigint);
+            IF EXISTS (SELECT 1 FROM customers WHERE phone = s ->> 'phone') THEN
+                RAISE EXCEPTION 'a customer with this phone was made meanwhile'
+                    USING ERRCODE = 'DD002';
+            END IF;
+        END IF;
         INSERT INTO customers (email, phone, name, addresses, created_at, updated_at)
         VALUES (s ->> 'email', s ->> 'phone', s ->> 'name', (s -> 'addresses')::json, ts, ts)
         RETURNING id INTO v_customer_id;
@@ -35,7 +48,18 @@ BEGIN
             addresses = CASE WHEN s ? 'addresses' THEN (s -> 'addresses')::json
                              ELSE addresses END,
             updated_at = ts
-        WHERE id = v_customer_id;
+        WHERE id = v_customer_id
+          AND (NOT c ? 'seen' OR (
+                email IS NOT DISTINCT FROM c -> 'seen' ->> 'email'
+            AND phone IS NOT DISTINCT FROM c -> 'seen' ->> 'phone'
+            AND name IS NOT DISTINCT FROM c -> 'seen' ->> 'name'
+            AND coalesce(addresses::jsonb, 'null'::jsonb)
+                = coalesce(c -> 'seen' -> 'addresses', 'null'::jsonb)));
+        GET DIAGNOSTICS v_count = ROW_COUNT;
+        IF v_count = 0 THEN
+            RAISE EXCEPTION 'customer % changed since it was read', v_customer_id
+                USING ERRCODE = 'DD002';
+        END IF;
     END IF;
 
     INSERT INTO orders (

@@ -146,7 +146,8 @@ _NEXTVAL = text("SELECT nextval('order_number_seq')")
 # PostgreSQL: every write of the capture in one call (db/sql/place_order.sql, created by
 # migration 0013; _one_call_payload), after one read of the customer and the order's number.
 _PLACE_ORDER_CALL = Prepared(text("SELECT dingdan_place_order(CAST(:p AS json))"))
-_STOCK_SHORT = "DD001"  # the SQLSTATE the function raises
+_STOCK_SHORT = "DD001"  # the SQLSTATEs the function raises
+_CUSTOMER_CHANGED = "DD002"
 _CUSTOMER_COLS = "c.id, c.email, c.phone, c.name, c.addresses"
 # Typed so that the rows come back as named tuples with the columns' own conversions.
 _NUMBER_AND_CUSTOMER_COLUMNS = (
@@ -305,7 +306,7 @@ async def place_order_async(
         try:
             row = await statements.first(_PLACE_ORDER_CALL, {"p": json_text(payload)})
         except DBAPIError as exc:
-            _raise_if_stock_short(exc)
+            _raise_if_stale(exc)
             raise
         _one_call_done(draft, lines, row[0])
         return _answer_of(draft, lines)
@@ -714,7 +715,7 @@ def _create(
         try:
             out = _PLACE_ORDER_CALL.first(conn, {"p": json_text(payload)})[0]
         except DBAPIError as exc:
-            _raise_if_stock_short(exc)
+            _raise_if_stale(exc)
             raise
         order_id = _one_call_done(draft, lines, out)
         return order_id, _answer_of(draft, lines)
@@ -809,7 +810,7 @@ def _one_call_payload(
     }
     payload = {
         "now": values["created_at"].isoformat(),
-        "customer": {"id": match.id, "values": match.values},
+        "customer": _customer_payload(found, data, match),
         "order": order,
         "lines": [{k: v for k, v in ln.items() if k != "order_id"} for ln in lines],
         "allocations": [
@@ -831,12 +832,39 @@ def _one_call_payload(
     return payload, lines
 
 
-def _raise_if_stock_short(exc: DBAPIError) -> None:
+def _customer_payload(found: Any, data: capture_input.OrderInput, match: CustomerMatch) -> Any:
+    """The customer part of the function's payload: the match, and what the function checks
+    before writing it (SQLSTATE DD002 when it no longer holds): the customer's row as it was
+    read when the match changes it (``seen``), or, for a new customer looked up by phone
+    alone, the advisory lock that makes a second order with that phone wait
+    (``phone_lock``)."""
+    out: dict[str, Any] = {"id": match.id, "values": match.values}
+    if match.id is not None and match.values:
+        out["seen"] = {k: getattr(found, k) for k in ("email", "phone", "name", "addresses")}
+    elif match.id is None and data.phone and _customer_lookup(data)[0] == "phone":
+        out["phone_lock"] = phone_lock(data.phone)
+    return out
+
+
+def phone_lock(phone: str) -> int:
+    """The PostgreSQL advisory lock (a signed 64-bit key) held while a customer with this
+    phone is made: phones have no unique key (a household may share one)."""
+    digest = hashlib.sha256(f"dingdan customer phone {phone}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _raise_if_stale(exc: DBAPIError) -> None:
     if getattr(exc.orig, "sqlstate", None) == _STOCK_SHORT:
         # Another order took the stock between our read and our reservation; the statement
         # failed whole: plan again.
         raise RetryTransaction(
             InsufficientStock(detail="Not enough stock for this order.")
+        ) from None
+    if getattr(exc.orig, "sqlstate", None) == _CUSTOMER_CHANGED:
+        # Another order changed this order's customer (or made it) between our read and our
+        # write: match the customer again.
+        raise RetryTransaction(
+            Conflict(detail="The customer changed while the order was placed; try again.")
         ) from None
 
 
