@@ -24,6 +24,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 	$(BIN)/mypy src/dingdan
 	$(BIN)/lint-imports
 

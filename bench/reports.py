@@ -213,7 +213,12 @@ def run(backend: str, orders: int, repeat: int, batch: int, ragged: bool = True)
 
 
 def _measured(
-    url: str, backend: str, orders: int, repeat: int, ragged: bool, extra: dict[str, Any],
+    url: str,
+    backend: str,
+    orders: int,
+    repeat: int,
+    ragged: bool,
+    extra: dict[str, Any],
     only: set[str] | None = None,
 ) -> dict[str, Any]:
     before = _load()

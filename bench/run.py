@@ -287,9 +287,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--uniform-skus", type=int, default=1000)
     p.add_argument("--hot-skus", type=int, default=10)
     p.add_argument("--no-full-script", action="store_true", help="skip pgbench's full script")
-    p.add_argument(
-        "--skip", default="", help="comma list of: limit,http,scale,reports,imports"
-    )
+    p.add_argument("--skip", default="", help="comma list of: limit,http,scale,reports,imports")
     p.add_argument("--import-orders", type=int, default=100_000, help="orders in the import")
     p.add_argument("--scale-orders", type=int, default=1_000_000)
     p.add_argument("--scale-backends", default="postgresql,sqlite")

@@ -110,19 +110,41 @@ class RecordingProvider:
             return ProviderResult(False, f"{call}-{key}", "card declined")
         return ProviderResult(True, f"{call}-{key}")
 
-    def authorize(self, order: Any, amount_minor: int, currency: str, reference: Any, *,
-                  idempotency_key: str, db: Any = None) -> Any:
+    def authorize(
+        self,
+        order: Any,
+        amount_minor: int,
+        currency: str,
+        reference: Any,
+        *,
+        idempotency_key: str,
+        db: Any = None,
+    ) -> Any:
         return self._answer("authorize", idempotency_key)
 
-    def capture(self, authorization: Any, amount_minor: int, currency: str, *,
-                idempotency_key: str, db: Any = None) -> Any:
+    def capture(
+        self,
+        authorization: Any,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Any = None,
+    ) -> Any:
         return self._answer("capture", idempotency_key)
 
     def void(self, authorization: Any, *, idempotency_key: str, db: Any = None) -> Any:
         return self._answer("void", idempotency_key)
 
-    def refund(self, payment: Any, amount_minor: int, currency: str, *,
-               idempotency_key: str, db: Any = None) -> Any:
+    def refund(
+        self,
+        payment: Any,
+        amount_minor: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        db: Any = None,
+    ) -> Any:
         return self._answer("refund", idempotency_key)
 
     def keys(self, call: str) -> list[str]:

@@ -97,9 +97,11 @@ def install() -> bool:
     if included is None or _ORIGINAL:
         return bool(_ORIGINAL)
     kinds = ("effective_candidates", "effective_low_priority_routes")
-    fields = {f.name for f in dataclasses.fields(included)} if dataclasses.is_dataclass(
-        included
-    ) else set()
+    fields = (
+        {f.name for f in dataclasses.fields(included)}
+        if dataclasses.is_dataclass(included)
+        else set()
+    )
     if not {"original_router", "include_context"} <= fields or not all(
         hasattr(included, kind) for kind in kinds
     ):

@@ -144,8 +144,9 @@ def _scan(page: Any, code: str) -> None:
     expect(page.locator("#code")).to_have_value("")
 
 
-@pytest.mark.parametrize(("label", "width", "height"), [("desktop", 1366, 768),
-                                                         ("phone", 390, 844)])
+@pytest.mark.parametrize(
+    ("label", "width", "height"), [("desktop", 1366, 768), ("phone", 390, 844)]
+)
 def test_a_day_in_the_back_office(server, label, width, height):
     from playwright.sync_api import expect, sync_playwright
 
@@ -154,11 +155,18 @@ def test_a_day_in_the_back_office(server, label, width, height):
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": width, "height": height},
-                                locale="zh-TW", is_mobile=label == "phone",
-                                has_touch=label == "phone")
-        page.on("console", lambda m: problems.append(f"{page.url}: {m.text} {m.location}")
-                if m.type == "error" else None)
+        page = browser.new_page(
+            viewport={"width": width, "height": height},
+            locale="zh-TW",
+            is_mobile=label == "phone",
+            has_touch=label == "phone",
+        )
+        page.on(
+            "console",
+            lambda m: (
+                problems.append(f"{page.url}: {m.text} {m.location}") if m.type == "error" else None
+            ),
+        )
         page.on("pageerror", lambda e: problems.append(str(e)))
         try:
             _flow(page, expect, base, number, server, label)
@@ -238,13 +246,27 @@ def server_total(server: Any, number: str) -> str:
     return str(queries.get_order(server["db"], number)["balance_due"])
 
 
-PAGES = ["/", "/orders", "/warehouse", "/inventory", "/inventory/TEA-OOLONG-150", "/products",
-         "/products/TEA-OOLONG-150", "/customers", "/customers/1", "/audit", "/settings",
-         "/settings/users", "/account"]
+PAGES = [
+    "/",
+    "/orders",
+    "/warehouse",
+    "/inventory",
+    "/inventory/TEA-OOLONG-150",
+    "/products",
+    "/products/TEA-OOLONG-150",
+    "/customers",
+    "/customers/1",
+    "/audit",
+    "/settings",
+    "/settings/users",
+    "/account",
+]
 
 
-@pytest.mark.parametrize(("label", "width", "height", "locale"),
-                         [("phone", 390, 844, "zh-CN"), ("desktop", 1366, 768, "en-US")])
+@pytest.mark.parametrize(
+    ("label", "width", "height", "locale"),
+    [("phone", 390, 844, "zh-CN"), ("desktop", 1366, 768, "en-US")],
+)
 def test_every_page_fits_the_screen_without_script_errors(server, label, width, height, locale):
     base = server["url"]
     problems: list[str] = []

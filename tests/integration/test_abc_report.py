@@ -112,9 +112,7 @@ def test_the_pages_classes_are_kept_for_the_day_and_the_thresholds(api, sales):
     assert abc.all_classes(api.db)["POT-001"]["class"] == "A"
 
 
-def test_a_past_order_cancelled_today_leaves_the_kept_classes_at_once_in_every_process(
-    api, sales
-):
+def test_a_past_order_cancelled_today_leaves_the_kept_classes_at_once_in_every_process(api, sales):
     """The classes are kept per process; a cancel of a past day's order writes a new mark
     (services/shared/past_sales.py) that another process's kept classes see at their next
     read. Today's orders are in no classes: cancelling one writes nothing."""

@@ -324,4 +324,3 @@ def test_amego_hears_of_the_void_and_a_lost_answer_is_found_void(api, shop, db, 
     assert ops[-2:] == [("void_allowance", "refused"), ("query", "ok")]
     sent = [x.data for x in amego.received if x.path == "/json/g0501"]
     assert sent == [[{"CancelAllowanceNumber": al}]] * 2
-

@@ -59,27 +59,32 @@ def test_entries_are_sealed_once_each_and_the_chain_verifies(db):
     seals = db.read(lambda c: c.execute(select(AuditSeal).order_by(AuditSeal.seq)).all())
     assert [s.seq for s in seals] == list(range(1, entries + 1))
     # Each link is the hash of the previous link and its entry.
-    first = db.read(lambda c: c.execute(
-        select(AuditEntry).where(AuditEntry.id == seals[0].entry_id)).one())
+    first = db.read(
+        lambda c: c.execute(select(AuditEntry).where(AuditEntry.id == seals[0].entry_id)).one()
+    )
     assert seals[0].hash == audit_chain.link(audit_chain.GENESIS, first)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_log SET actor = 'someone-else'",
-    "DELETE FROM audit_log",
-    "UPDATE audit_seals SET hash = 'x'",
-    "DELETE FROM audit_seals",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET actor = 'someone-else'",
+        "DELETE FROM audit_log",
+        "UPDATE audit_seals SET hash = 'x'",
+        "DELETE FROM audit_seals",
+    ],
+)
 def test_nobody_can_edit_or_remove_an_entry_or_a_link(db, statement):
     _entries(db, 3)
     audit_chain.seal_all(db)
-    before = db.read(lambda c: c.execute(
-        text("SELECT id, actor FROM audit_log ORDER BY id")).all())
+    before = db.read(lambda c: c.execute(text("SELECT id, actor FROM audit_log ORDER BY id")).all())
     with pytest.raises(DomainError) as refused:
         db.write(lambda c: c.execute(text(statement)))
     assert isinstance(refused.value, Conflict), refused.value
-    assert db.read(lambda c: c.execute(
-        text("SELECT id, actor FROM audit_log ORDER BY id")).all()) == before
+    assert (
+        db.read(lambda c: c.execute(text("SELECT id, actor FROM audit_log ORDER BY id")).all())
+        == before
+    )
     assert _count(db, AuditSeal) == 3
     assert audit_chain.verify(db).intact
 
@@ -87,14 +92,17 @@ def test_nobody_can_edit_or_remove_an_entry_or_a_link(db, statement):
 def test_verify_names_a_changed_entry_and_a_removed_one(db):
     _entries(db, 6)
     audit_chain.seal_all(db)
-    ids = db.read(lambda c: c.execute(select(AuditEntry.id).order_by(AuditEntry.id))
-                  .scalars().all())
-    _bypass_triggers(db, "UPDATE audit_log SET entity_id = 'DD999999' WHERE id = :id",
-                     {"id": ids[2]})
+    ids = db.read(
+        lambda c: c.execute(select(AuditEntry.id).order_by(AuditEntry.id)).scalars().all()
+    )
+    _bypass_triggers(
+        db, "UPDATE audit_log SET entity_id = 'DD999999' WHERE id = :id", {"id": ids[2]}
+    )
     verdict = audit_chain.verify(db)
     assert not verdict.intact
-    assert verdict.problems == [f"link 3: audit entry {ids[2]} was changed (or an earlier"
-                                " link was)"]
+    assert verdict.problems == [
+        f"link 3: audit entry {ids[2]} was changed (or an earlier link was)"
+    ]
     _bypass_triggers(db, "DELETE FROM audit_log WHERE id = :id", {"id": ids[4]})
     problems = audit_chain.verify(db).problems
     assert f"link 5: audit entry {ids[4]} was removed" in problems
@@ -111,8 +119,7 @@ def test_the_command_exits_non_zero_naming_the_break(db, db_url, monkeypatch):
         assert ok.exit_code == 0, ok.output
         assert "audit trail intact: 4 entries in the chain, 0 waiting" in ok.output
         first = db.read(lambda c: c.execute(select(func.min(AuditEntry.id))).scalar_one())
-        _bypass_triggers(db, "UPDATE audit_log SET actor = 'mallory' WHERE id = :id",
-                         {"id": first})
+        _bypass_triggers(db, "UPDATE audit_log SET actor = 'mallory' WHERE id = :id", {"id": first})
         bad = runner.invoke(app, ["audit", "verify"])
         assert bad.exit_code == 1
         assert f"link 1: audit entry {first} was changed" in bad.output
@@ -152,5 +159,9 @@ def test_entries_written_while_sealers_run_are_each_sealed_once(db):
     verdict = audit_chain.verify(db)
     assert verdict.intact, verdict.problems
     assert verdict.sealed == _count(db, AuditEntry) == 120
-    assert db.read(lambda c: c.execute(
-        select(func.count(func.distinct(AuditSeal.entry_id)))).scalar_one()) == 120
+    assert (
+        db.read(
+            lambda c: c.execute(select(func.count(func.distinct(AuditSeal.entry_id)))).scalar_one()
+        )
+        == 120
+    )

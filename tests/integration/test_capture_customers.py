@@ -85,7 +85,5 @@ def test_a_full_width_or_otherwise_cased_email_is_the_same_customer(db: Database
     assert look_alike["customer"]["email"] == "ＷＡＮＧ@example.com"  # stored as sent
     # A first order with the look-alike: the customer is found by the plain address later.
     other = place({"email": "ｌｉｎ@example.com"})
-    assert _owner(db, place({"email": "LIN@example.com"})["number"]) == _owner(
-        db, other["number"]
-    )
+    assert _owner(db, place({"email": "LIN@example.com"})["number"]) == _owner(db, other["number"])
     assert len(_customers(db)) == 2

@@ -38,7 +38,10 @@ def _body(quantity: int) -> dict:
         [{"sku": "TEA-001", "quantity": quantity}],
         customer={"email": "new-buyer@example.com", "name": "林小華"},
         shipping_address=address(
-            name="林小華", line1="中正路1號", city="台中市", postal_code="400",
+            name="林小華",
+            line1="中正路1號",
+            city="台中市",
+            postal_code="400",
             phone="+886922333444",
         ),
     )

@@ -62,9 +62,7 @@ def test_a_tcat_number_ends_in_the_rest_of_its_serial_divided_by_7():
 def test_ranges_are_refused_field_by_field_and_overlaps_are_conflicts(api, stocked):
     r = add(api, carrier="tcat", start="123456789016", end=tcat(12345678999))
     assert r.status_code == 422
-    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [
-        ("start", "label_check_digit")
-    ]
+    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("start", "label_check_digit")]
     r = add(api, carrier="tcat", start="12345", end="12345")
     assert {e["code"] for e in r.json()["errors"]} == {"invalid_label_number"}
     r = add(api, carrier="tcat", start=tcat(20), end=tcat(10))
@@ -96,8 +94,9 @@ def test_hct_ranges_are_plain_consecutive_numbers(api, stocked):
     r = add(api, carrier="hct", start="8800000001", end="8800000002")
     assert r.status_code == 201, r.text
     assert r.json()["check_digit"] == "none"
-    numbers = [ship(api, paid_order(api)["number"], "hct").json()["tracking_number"]
-               for _ in range(2)]
+    numbers = [
+        ship(api, paid_order(api)["number"], "hct").json()["tracking_number"] for _ in range(2)
+    ]
     assert numbers == ["8800000001", "8800000002"]
 
 
@@ -200,8 +199,9 @@ def test_the_printed_label_barcode_reads_back_as_the_tracking_number(
     add(api, carrier="tcat", start=tcat(123456), end=tcat(123460))
     o = paid_order(api, method="cod")
     s = ship(api, o["number"]).json()
-    accounts.create_user(api.db, ADMIN, email="pack@example.com", role="warehouse",
-                         password=PASSWORD)
+    accounts.create_user(
+        api.db, ADMIN, email="pack@example.com", role="warehouse", password=PASSWORD
+    )
     browser = Browser(client)
     assert browser.sign_in("pack@example.com").status_code == 303
     order_page = client.get(f"/orders/{o['number']}")
@@ -213,12 +213,21 @@ def test_the_printed_label_barcode_reads_back_as_the_tracking_number(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     (tmp_path / "label.pdf").write_bytes(pdf.content)
     subprocess.run(
-        ["pdftoppm", "-r", "300", "-png", "-singlefile", str(tmp_path / "label.pdf"),
-         str(tmp_path / "label")],
+        [
+            "pdftoppm",
+            "-r",
+            "300",
+            "-png",
+            "-singlefile",
+            str(tmp_path / "label.pdf"),
+            str(tmp_path / "label"),
+        ],
         check=True,
     )
     out = subprocess.run(
         ["zbarimg", "--quiet", "--raw", str(tmp_path / "label.png")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.stdout.split() == [tcat(123456)]

@@ -45,8 +45,11 @@ def test_money_as_a_number_and_too_many_decimals_are_refused_naming_the_field(ap
     )
     assert r.status_code == 422
     assert r.json()["errors"] == [
-        {"field": "price", "code": "too_many_decimals",
-         "message": "JPY allows at most 0 decimal places"}
+        {
+            "field": "price",
+            "code": "too_many_decimals",
+            "message": "JPY allows at most 0 decimal places",
+        }
     ]
     assert api.get("/api/v1/products/A").status_code == 404
 

@@ -36,22 +36,32 @@ def test_a_bad_role_exits_non_zero_with_a_reason(cli_db):
 
 
 def test_user_create_reads_the_password_from_stdin(cli_db):
-    result = runner.invoke(app, ["user", "create", "--email", "Ming@Example.com",
-                                 "--role", "finance"], input="a-long-password\n")
+    result = runner.invoke(
+        app,
+        ["user", "create", "--email", "Ming@Example.com", "--role", "finance"],
+        input="a-long-password\n",
+    )
     assert result.exit_code == 0, result.output
     assert [u["email"] for u in accounts.list_users(cli_db)] == ["ming@example.com"]
-    short = runner.invoke(app, ["user", "create", "--email", "b@example.com", "--role",
-                                "viewer"], input="short\n")
+    short = runner.invoke(
+        app, ["user", "create", "--email", "b@example.com", "--role", "viewer"], input="short\n"
+    )
     assert short.exit_code == 1 and "password" in short.output
 
 
 def test_demo_fills_every_state_and_refuses_a_database_with_data(cli_db):
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
-    statuses = {(o["status"], o["fulfillment_status"])
-                for o in queries.list_orders(cli_db, limit=100).items}
-    assert {("open", "unfulfilled"), ("completed", "fulfilled"), ("cancelled", "unfulfilled"),
-            ("open", "partially_fulfilled"), ("open", "fulfilled")} <= statuses
+    statuses = {
+        (o["status"], o["fulfillment_status"]) for o in queries.list_orders(cli_db, limit=100).items
+    }
+    assert {
+        ("open", "unfulfilled"),
+        ("completed", "fulfilled"),
+        ("cancelled", "unfulfilled"),
+        ("open", "partially_fulfilled"),
+        ("open", "fulfilled"),
+    } <= statuses
     assert runner.invoke(app, ["inventory", "verify"]).exit_code == 0
     assert runner.invoke(app, ["demo"]).exit_code == 1
     assert runner.invoke(app, ["demo", "--if-empty"]).exit_code == 0
@@ -59,8 +69,14 @@ def test_demo_fills_every_state_and_refuses_a_database_with_data(cli_db):
 
 def test_inventory_verify_lists_each_difference_and_exits_non_zero(cli_db):
     runner.invoke(app, ["demo"])
-    cli_db.write(lambda c: c.execute(text(
-        "UPDATE stock_levels SET on_hand = on_hand + 1 WHERE location_id = 1 AND product_id = 1")))
+    cli_db.write(
+        lambda c: c.execute(
+            text(
+                "UPDATE stock_levels SET on_hand = on_hand + 1"
+                " WHERE location_id = 1 AND product_id = 1"
+            )
+        )
+    )
     result = runner.invoke(app, ["inventory", "verify"])
     assert result.exit_code == 1
     assert "TEA-OOLONG-150 at TPE" in result.output and "1 stock level(s) differ" in result.output
@@ -88,8 +104,11 @@ def test_one_worker_round_reports_what_it_did(cli_db, tmp_path, monkeypatch):
     assert handled > 0
     assert "0 message(s) had no handler and were marked done" in result.output
     assert "webhook deliveries started: 0" in result.output
-    kept = cli_db.read(lambda c: c.execute(text(
-        "SELECT COUNT(*) FROM messages WHERE status = 'not_configured'")).scalar())
+    kept = cli_db.read(
+        lambda c: c.execute(
+            text("SELECT COUNT(*) FROM messages WHERE status = 'not_configured'")
+        ).scalar()
+    )
     assert kept > 0 and "customer emails: 0 delivered" in result.output
     assert f"{kept} kept undelivered (no DINGDAN_SMTP_URL)" in result.output
     # SQLite's search index takes the demo's orders (PostgreSQL's index needs no worker).

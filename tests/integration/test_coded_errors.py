@@ -98,17 +98,33 @@ def test_pydantics_errors_are_coded_too(api, stocked):
 @pytest.mark.parametrize(
     ("url", "body", "field"),
     [
-        ("/api/v1/inventory/receipts", {"location": "TPE", "lines": [
-            {"sku": "TEA-001", "quantity": 10**30}]}, "lines[0].quantity"),
-        ("/api/v1/products", {"sku": "BIG-1", "name": "x", "price": "1e30",
-                              "currency": "TWD"}, "price"),
-        ("/api/v1/products", {"sku": "BIG-2", "name": "x",
-                              "price": "99999999999999999999.00", "currency": "TWD"}, "price"),
-        ("/api/v1/orders", order_body(lines=[{"sku": "TEA-001", "quantity": 10**30}]),
-         "lines[0].quantity"),
-        ("/api/v1/orders", order_body(lines=[{"sku": "TEA-001", "quantity": 1,
-                                              "unit_price": "99999999999999999999.00"}]),
-         "lines[0].unit_price"),
+        (
+            "/api/v1/inventory/receipts",
+            {"location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 10**30}]},
+            "lines[0].quantity",
+        ),
+        (
+            "/api/v1/products",
+            {"sku": "BIG-1", "name": "x", "price": "1e30", "currency": "TWD"},
+            "price",
+        ),
+        (
+            "/api/v1/products",
+            {"sku": "BIG-2", "name": "x", "price": "99999999999999999999.00", "currency": "TWD"},
+            "price",
+        ),
+        (
+            "/api/v1/orders",
+            order_body(lines=[{"sku": "TEA-001", "quantity": 10**30}]),
+            "lines[0].quantity",
+        ),
+        (
+            "/api/v1/orders",
+            order_body(
+                lines=[{"sku": "TEA-001", "quantity": 1, "unit_price": "99999999999999999999.00"}]
+            ),
+            "lines[0].unit_price",
+        ),
     ],
 )
 def test_a_number_too_large_for_the_database_is_422_too_large(api, stocked, url, body, field):

@@ -25,14 +25,14 @@ def _token(db, number):
     return queries.get_order(db, number)["tracking_token"]
 
 
-def test_a_customer_requests_a_return_with_photos_that_staff_can_open(
-        api, stocked, uploads):  # noqa: F811
+def test_a_customer_requests_a_return_with_photos_that_staff_can_open(api, stocked, uploads):  # noqa: F811
     n = shipped_order(api)
     ret = customer_returns.request_from_customer(
-        stocked, _token(stocked, n),
-        {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "damaged"}],
-         "note": "盒子破了"},
-        [("破損.png", PNG), ("box.jpg", JPEG)])
+        stocked,
+        _token(stocked, n),
+        {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "damaged"}], "note": "盒子破了"},
+        [("破損.png", PNG), ("box.jpg", JPEG)],
+    )
     assert ret["status"] == "requested" and ret["requested_by"] == f"customer:{n}"
     assert [p["content_type"] for p in ret["photos"]] == ["image/png", "image/jpeg"]
     assert len(list(uploads.rglob("*.png"))) == 1
@@ -55,11 +55,15 @@ def test_the_policy_applies_to_customers_without_any_override(api, stocked, uplo
     token = _token(stocked, n)
     with pytest.raises(ValidationFailed):
         customer_returns.request_from_customer(
-            stocked, token, {"lines": [{"sku": "TEA-001", "quantity": 9, "reason": "damaged"}]})
+            stocked, token, {"lines": [{"sku": "TEA-001", "quantity": 9, "reason": "damaged"}]}
+        )
     with pytest.raises(ValidationFailed) as exc:
         customer_returns.request_from_customer(
-            stocked, token, {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "damaged"}]},
-            [("virus.exe", b"MZ\x90\x00" + b"\x00" * 20)])
+            stocked,
+            token,
+            {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "damaged"}]},
+            [("virus.exe", b"MZ\x90\x00" + b"\x00" * 20)],
+        )
     assert exc.value.errors[0].field == "photos[0]"
     assert exc.value.errors[0].message == "must be a JPEG, PNG or WebP file"
     assert api.get("/api/v1/returns").json()["items"] == []

@@ -20,8 +20,14 @@ stocked = TEA_SHOP.fixture()
 
 EMAIL, PHONE, NAME = "a@example.com", "+886912345678", "王小明"
 IP = "203.0.113.9"
-BILLING = {"name": "Wang Hsiao-ming", "line1": "1 Main St", "city": "Springfield",
-           "postal_code": "62701", "region": "IL", "country": "US"}
+BILLING = {
+    "name": "Wang Hsiao-ming",
+    "line1": "1 Main St",
+    "city": "Springfield",
+    "postal_code": "62701",
+    "region": "IL",
+    "country": "US",
+}
 
 
 def _order_and_customer(api, **over):
@@ -35,17 +41,27 @@ def _personal(db, number: str) -> str:
     def work(c):
         o = c.execute(select(Order).where(Order.number == number)).one()
         messages = c.execute(select(Message).where(Message.order_number == number)).all()
-        hooks = c.execute(
-            select(WebhookDelivery.body).where(WebhookDelivery.order_number == number)
-        ).scalars().all()
+        hooks = (
+            c.execute(select(WebhookDelivery.body).where(WebhookDelivery.order_number == number))
+            .scalars()
+            .all()
+        )
         cards = c.execute(
-            select(Payment.card_bin, Payment.card_last4, Payment.card_fingerprint)
-            .where(Payment.order_id == o.id)
+            select(Payment.card_bin, Payment.card_last4, Payment.card_fingerprint).where(
+                Payment.order_id == o.id
+            )
         ).all()
         return json.dumps(
-            [o.customer, o.shipping_address, o.billing_address, o.client_ip,
-             [list(card) for card in cards], o.search_text,
-             [(m.recipient, m.subject, m.text_body, m.html_body) for m in messages], hooks],
+            [
+                o.customer,
+                o.shipping_address,
+                o.billing_address,
+                o.client_ip,
+                [list(card) for card in cards],
+                o.search_text,
+                [(m.recipient, m.subject, m.text_body, m.html_body) for m in messages],
+                hooks,
+            ],
             ensure_ascii=False,
         )
 
@@ -60,16 +76,28 @@ def test_export_gives_every_order_and_message_and_is_audited(api, stocked):
     r = api.get(f"/api/v1/customers/{cid}/export", role="customer_service")
     assert r.status_code == 200, r.text
     data = r.json()
-    assert data["customer"] == {**data["customer"], "id": cid, "email": EMAIL, "phone": PHONE,
-                                "name": NAME}
+    assert data["customer"] == {
+        **data["customer"],
+        "id": cid,
+        "email": EMAIL,
+        "phone": PHONE,
+        "name": NAME,
+    }
     [exported] = data["orders"]
     assert exported["number"] == order["number"] and exported["total"] == order["total"]
-    assert exported["lines"] == [{"sku": "TEA-001", "name": exported["lines"][0]["name"],
-                                  "quantity": 2, "unit_price": "350.00"}]
+    assert exported["lines"] == [
+        {
+            "sku": "TEA-001",
+            "name": exported["lines"][0]["name"],
+            "quantity": 2,
+            "unit_price": "350.00",
+        }
+    ]
     assert exported["shipping_address"]["line1"] == "信義路五段7號"
     assert exported["billing_address"]["line1"] == "1 Main St" and exported["client_ip"] == IP
     assert [p["card"] for p in exported["payments"]] == [
-        {"first6": "431195", "last4": "2222", "country": "US"}]
+        {"first6": "431195", "last4": "2222", "country": "US"}
+    ]
     assert [m["recipient"] for m in data["messages"]] == [EMAIL]
     trail = audit_log.list_entries(api.db, entity_type="customer", entity_id=cid).items
     assert [e["action"] for e in trail][:1] == ["export"]
@@ -81,12 +109,24 @@ def test_export_gives_every_order_and_message_and_is_audited(api, stocked):
 
 def _paid_by_card(api, order):
     """Paid by card through a gateway; the card's digits as ECPay's callback keeps them."""
-    r = api.post(f"/api/v1/orders/{order['number']}/payments", role="finance", json={
-        "amount": order["total"], "method": "card", "card_fingerprint": "tok_wang_card",
-        "card_country": "US"})
+    r = api.post(
+        f"/api/v1/orders/{order['number']}/payments",
+        role="finance",
+        json={
+            "amount": order["total"],
+            "method": "card",
+            "card_fingerprint": "tok_wang_card",
+            "card_country": "US",
+        },
+    )
     assert r.status_code == 201, r.text
-    api.db.write(lambda c: c.execute(update(Payment).where(Payment.id == int(r.json()["id"]))
-                                     .values(card_bin="431195", card_last4="2222")))
+    api.db.write(
+        lambda c: c.execute(
+            update(Payment)
+            .where(Payment.id == int(r.json()["id"]))
+            .values(card_bin="431195", card_last4="2222")
+        )
+    )
 
 
 def test_erase_is_refused_while_an_order_is_open_and_changes_nothing(api, stocked):
@@ -104,66 +144,100 @@ def test_erase_replaces_the_person_everywhere_and_keeps_the_money(api, stocked):
     order, cid = _order_and_customer(api, client_ip=IP, billing_address=BILLING)
     _paid_by_card(api, order)
     cancelled, _ = _order_and_customer(api)
-    assert api.post(f"/api/v1/orders/{cancelled['number']}/cancel",
-                    json={"reason": "changed mind"}).status_code == 200
-    shipped = api.post(f"/api/v1/orders/{order['number']}/shipments",
-                       json={"carrier": "tcat"}, role="warehouse")
+    assert (
+        api.post(
+            f"/api/v1/orders/{cancelled['number']}/cancel", json={"reason": "changed mind"}
+        ).status_code
+        == 200
+    )
+    shipped = api.post(
+        f"/api/v1/orders/{order['number']}/shipments", json={"carrier": "tcat"}, role="warehouse"
+    )
     assert shipped.status_code == 201, shipped.text
     worker.drain(api.db)
-    delivered = api.post(f"/api/v1/shipments/{shipped.json()['id']}/delivered",
-                         role="warehouse")
+    delivered = api.post(f"/api/v1/shipments/{shipped.json()['id']}/delivered", role="warehouse")
     assert delivered.status_code == 200, delivered.text
     worker.drain(api.db)
     assert EMAIL in _personal(api.db, order["number"])
 
-    api.db.write(lambda c: c.execute(insert(CustomerNote).values(
-        customer_id=int(cid), body="王小明 prefers calls on 0912345678", actor="test")))
+    api.db.write(
+        lambda c: c.execute(
+            insert(CustomerNote).values(
+                customer_id=int(cid), body="王小明 prefers calls on 0912345678", actor="test"
+            )
+        )
+    )
     r = api.post(f"/api/v1/customers/{cid}/erase")
     assert r.status_code == 200, r.text
     assert r.json()["orders"] == 2
     assert api.db.read(lambda c: c.execute(select(CustomerNote.body)).scalars().all()) == [
-        "(erased)"]
+        "(erased)"
+    ]
 
     for number in (order["number"], cancelled["number"]):
         stored = _personal(api.db, number)
-        for value in (EMAIL, NAME, "912345678", "信義路五段7號", "1 Main St", "Wang", IP,
-                      "431195", "2222"):
+        for value in (
+            EMAIL,
+            NAME,
+            "912345678",
+            "信義路五段7號",
+            "1 Main St",
+            "Wang",
+            IP,
+            "431195",
+            "2222",
+        ):
             assert value not in stored, (value, stored)
     got = api.get(f"/api/v1/orders/{order['number']}").json()
     assert (got["total"], got["paid"], got["financial_status"]) == (
-        order["total"], order["total"], "paid")
+        order["total"],
+        order["total"],
+        "paid",
+    )
     assert got["shipping_address"]["country"] == "TW"
     assert got["shipping_address"]["postal_code"] == "110"
     assert got["customer"]["email"] is None and got["customer"]["name"] == "(erased)"
-    customer = api.db.read(lambda c: c.execute(
-        select(Customer).where(Customer.id == int(cid))).one())
+    customer = api.db.read(
+        lambda c: c.execute(select(Customer).where(Customer.id == int(cid))).one()
+    )
     assert (customer.name, customer.email, customer.phone) == ("(erased)", None, None)
     # Search no longer finds them by what they were; the order number still finds it.
     assert api.get("/api/v1/orders", params={"q": EMAIL}).json()["items"] == []
-    assert [o["number"] for o in api.get(
-        "/api/v1/orders", params={"q": order["number"]}).json()["items"]] == [order["number"]]
+    assert [
+        o["number"]
+        for o in api.get("/api/v1/orders", params={"q": order["number"]}).json()["items"]
+    ] == [order["number"]]
     # Once more: nothing left to change, same answer.
     again = api.post(f"/api/v1/customers/{cid}/erase")
     assert again.status_code == 200 and again.json()["orders"] == 2
-    erased = [e for e in audit_log.list_entries(api.db, entity_type="customer",
-                                                entity_id=cid).items if e["action"] == "erase"]
+    erased = [
+        e
+        for e in audit_log.list_entries(api.db, entity_type="customer", entity_id=cid).items
+        if e["action"] == "erase"
+    ]
     assert len(erased) == 2 and EMAIL not in json.dumps(erased[0], ensure_ascii=False)
 
 
-@pytest.mark.parametrize("value", [
-    {"name": "王小明", "note": "call 0912345678", "city": "台北市"},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"name": "王小明", "note": "call 0912345678", "city": "台北市"},
+    ],
+)
 def test_scrub_replaces_personal_keys_and_the_persons_words(value):
     from dingdan.services.orders.customer_rights import scrub
 
     assert scrub(value, ["0912345678"]) == {
-        "name": "(erased)", "note": "(erased)", "city": "台北市"}
+        "name": "(erased)",
+        "note": "(erased)",
+        "city": "台北市",
+    }
     assert scrub({"events": [{"message": "王小明 called"}]}, ["王小明"]) == {
-        "events": [{"message": "(erased) called"}]}
+        "events": [{"message": "(erased) called"}]
+    }
 
 
-def test_retention_anonymises_customers_inactive_for_the_set_years(api, stocked,
-                                                                   monkeypatch):
+def test_retention_anonymises_customers_inactive_for_the_set_years(api, stocked, monkeypatch):
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
@@ -179,11 +253,13 @@ def test_retention_anonymises_customers_inactive_for_the_set_years(api, stocked,
 
     def age(c):
         for number in (old["number"], still_open["number"]):
-            c.execute(update(Order).where(Order.number == number)
-                      .values(created_at=four_years_ago))
+            c.execute(update(Order).where(Order.number == number).values(created_at=four_years_ago))
         c.execute(update(Order).where(Order.number == old["number"]).values(status="completed"))
-        c.execute(update(Customer).where(Customer.id.in_([int(old_cid), int(open_cid)]))
-                  .values(created_at=four_years_ago))
+        c.execute(
+            update(Customer)
+            .where(Customer.id.in_([int(old_cid), int(open_cid)]))
+            .values(created_at=four_years_ago)
+        )
 
     api.db.write(age)
     assert customer_rights.anonymise_inactive(api.db, 0) == []  # off

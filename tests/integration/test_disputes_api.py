@@ -23,8 +23,9 @@ def uploads(tmp_path, monkeypatch):
 
 
 def open_dispute(api, n, **body):
-    r = api.post(f"/api/v1/orders/{n}/disputes", json={"type": "damaged", **body},
-                 role="customer_service")
+    r = api.post(
+        f"/api/v1/orders/{n}/disputes", json={"type": "damaged", **body}, role="customer_service"
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -47,17 +48,27 @@ def test_a_dispute_is_opened_with_an_owner_and_a_due_date_and_listed(api, stocke
     bad = api.post(f"/api/v1/orders/{n}/disputes", json={"type": "lost", "due_date": "soon"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "due_date"
     assert api.post("/api/v1/orders/DD999999/disputes", json={"type": "lost"}).status_code == 404
-    assert api.post(f"/api/v1/orders/{n}/disputes", json={"type": "lost"},
-                    role="warehouse").status_code == 403
+    assert (
+        api.post(
+            f"/api/v1/orders/{n}/disputes", json={"type": "lost"}, role="warehouse"
+        ).status_code
+        == 403
+    )
 
 
 def test_messages_are_logged_with_their_direction(api, stocked):  # noqa: F811
     n = shipped_order(api)
     d = open_dispute(api, n)
-    for direction, body in (("inbound", "收到時已破損"), ("outbound", "請提供照片"),
-                            ("note", "check the packer")):
-        r = api.post(f"/api/v1/disputes/{d['id']}/messages",
-                     json={"direction": direction, "body": body}, role="customer_service")
+    for direction, body in (
+        ("inbound", "收到時已破損"),
+        ("outbound", "請提供照片"),
+        ("note", "check the packer"),
+    ):
+        r = api.post(
+            f"/api/v1/disputes/{d['id']}/messages",
+            json={"direction": direction, "body": body},
+            role="customer_service",
+        )
         assert r.status_code == 201, r.text
     got = api.get(f"/api/v1/disputes/{d['id']}").json()["messages"]
     assert [(m["direction"], m["body"]) for m in got][0] == ("inbound", "收到時已破損")
@@ -67,12 +78,17 @@ def test_messages_are_logged_with_their_direction(api, stocked):  # noqa: F811
 
 
 def test_evidence_is_checked_stored_with_a_checksum_and_served_to_staff(
-        api, stocked, uploads, monkeypatch):  # noqa: F811
+    api, stocked, uploads, monkeypatch
+):  # noqa: F811
     n = shipped_order(api)
     did = open_dispute(api, n)["id"]
     url = f"/api/v1/disputes/{did}/evidence"
-    r = api.post(url, files={"file": ("photo.png", PNG, "image/png")}, data={"note": "box"},
-                 role="customer_service")
+    r = api.post(
+        url,
+        files={"file": ("photo.png", PNG, "image/png")},
+        data={"note": "box"},
+        role="customer_service",
+    )
     assert r.status_code == 201, r.text
     ev = r.json()
     assert ev["content_type"] == "image/png" and ev["sha256"] == hashlib.sha256(PNG).hexdigest()
@@ -119,19 +135,25 @@ def test_statuses_move_in_order_and_a_refund_resolution_refunds(api, stocked):  
     assert api.post(url, json=refund, role="manager").status_code == 409
     r = api.post(url, json={"status": "closed"})
     assert r.status_code == 200 and r.json()["closed_at"]
-    assert api.post(f"/api/v1/disputes/{did}/messages",
-                    json={"direction": "note", "body": "late"}).status_code == 409
+    assert (
+        api.post(
+            f"/api/v1/disputes/{did}/messages", json={"direction": "note", "body": "late"}
+        ).status_code
+        == 409
+    )
     kinds = [e["kind"] for e in api.get(f"/api/v1/orders/{n}/events").json()["items"]]
-    assert {"dispute_opened", "dispute_investigating", "dispute_resolved",
-            "dispute_closed"} <= set(kinds)
+    assert {"dispute_opened", "dispute_investigating", "dispute_resolved", "dispute_closed"} <= set(
+        kinds
+    )
 
 
-def test_a_reshipment_resolution_creates_a_replacement_order_paid_by_the_seller(
-        api, stocked):  # noqa: F811
+def test_a_reshipment_resolution_creates_a_replacement_order_paid_by_the_seller(api, stocked):  # noqa: F811
     n = shipped_order(api)
     did = open_dispute(api, n, type="lost")["id"]
-    r = api.post(f"/api/v1/disputes/{did}/transition",
-                 json={"status": "resolved", "resolution": "reshipment"})
+    r = api.post(
+        f"/api/v1/disputes/{did}/transition",
+        json={"status": "resolved", "resolution": "reshipment"},
+    )
     assert r.status_code == 200, r.text
     new = api.get(f"/api/v1/orders/{r.json()['replacement_order']}").json()
     assert new["lines"][0]["sku"] == "TEA-001" and new["lines"][0]["quantity"] == 2
@@ -145,8 +167,10 @@ def test_a_reshipment_resolution_creates_a_replacement_order_paid_by_the_seller(
 def test_a_reject_resolution_moves_no_money(api, stocked):  # noqa: F811
     n = shipped_order(api)
     did = open_dispute(api, n, type="chargeback")["id"]
-    r = api.post(f"/api/v1/disputes/{did}/transition",
-                 json={"status": "resolved", "resolution": "reject", "note": "delivered, signed"})
+    r = api.post(
+        f"/api/v1/disputes/{did}/transition",
+        json={"status": "resolved", "resolution": "reject", "note": "delivered, signed"},
+    )
     assert r.status_code == 200 and r.json()["resolution"] == "reject"
     assert api.get(f"/api/v1/orders/{n}").json()["refunded"] == "0.00"
 
@@ -155,8 +179,9 @@ def test_a_dispute_is_reassigned_and_the_timeline_says_so(api, stocked):  # noqa
     n = shipped_order(api)
     d = open_dispute(api, n, owner="mei@example.com", due_date="2030-01-10")
     url = f"/api/v1/disputes/{d['id']}"
-    r = api.patch(url, json={"owner": "wang@example.com", "due_date": "2030-02-01"},
-                  role="customer_service")
+    r = api.patch(
+        url, json={"owner": "wang@example.com", "due_date": "2030-02-01"}, role="customer_service"
+    )
     assert r.status_code == 200, r.text
     assert r.json()["owner"] == "wang@example.com" and r.json()["due_date"] == "2030-02-01"
     events = api.get(f"/api/v1/orders/{n}/events").json()["items"]
@@ -171,8 +196,11 @@ def test_a_dispute_is_reassigned_and_the_timeline_says_so(api, stocked):  # noqa
     assert api.patch(url, json={"owner": "x@example.com"}, role="warehouse").status_code == 403
     assert api.get(url).json()["owner"] == "wang@example.com"
     # A closed dispute keeps its owner.
-    for body in ({"status": "investigating"}, {"status": "resolved", "resolution": "reject",
-                                               "note": "no damage"}, {"status": "closed"}):
+    for body in (
+        {"status": "investigating"},
+        {"status": "resolved", "resolution": "reject", "note": "no damage"},
+        {"status": "closed"},
+    ):
         assert api.post(f"{url}/transition", json=body).status_code == 200
     closed = api.patch(url, json={"owner": "x@example.com"})
     assert closed.status_code == 409 and closed.json()["code"] == "invalid_transition"

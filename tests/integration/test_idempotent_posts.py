@@ -70,8 +70,12 @@ def _invoice(api: Any) -> str:
     """An issued e-invoice of a paid order (760.00)."""
     body = {"seller_name": "茶行", "seller_ubn": "04595257", "einvoice": True}
     assert api.request("PUT", "/api/v1/settings/invoicing", json=body).status_code == 200
-    track = {"period": rules.period_of(utcnow()), "prefix": "AB",
-             "start": "10000000", "end": "10000049"}
+    track = {
+        "period": rules.period_of(utcnow()),
+        "prefix": "AB",
+        "start": "10000000",
+        "end": "10000049",
+    }
     assert api.post("/api/v1/einvoice/tracks", json=track, role="finance").status_code == 201
     pay(api, post_order(api, order_body()))
     worker.drain(api.db)
@@ -79,16 +83,23 @@ def _invoice(api: Any) -> str:
 
 
 def _supplier(api: Any) -> str:
-    r = api.post("/api/v1/suppliers",
-                 json={"code": "S-1", "name": "茶園", "lead_time_days": 5, "currency": "TWD"})
+    r = api.post(
+        "/api/v1/suppliers",
+        json={"code": "S-1", "name": "茶園", "lead_time_days": 5, "currency": "TWD"},
+    )
     assert r.status_code == 201, r.text
     return "S-1"
 
 
 def _sent_po(api: Any) -> str:
-    r = api.post("/api/v1/purchase-orders", json={
-        "supplier": _supplier(api), "location": "TPE",
-        "lines": [{"sku": "TEA-001", "quantity": 10, "unit_cost": "90.00"}]})
+    r = api.post(
+        "/api/v1/purchase-orders",
+        json={
+            "supplier": _supplier(api),
+            "location": "TPE",
+            "lines": [{"sku": "TEA-001", "quantity": 10, "unit_cost": "90.00"}],
+        },
+    )
     assert r.status_code == 201, r.text
     assert api.post(f"/api/v1/purchase-orders/{r.json()['id']}/send").status_code == 200
     return str(r.json()["id"])
@@ -116,8 +127,9 @@ def _cvs_order(api: Any) -> str:
 
 
 def _to_reorder(api: Any) -> dict[str, Any]:
-    r = api.patch("/api/v1/products/TEA-001",
-                  json={"supplier": _supplier(api), "reorder_point": 500})
+    r = api.patch(
+        "/api/v1/products/TEA-001", json={"supplier": _supplier(api), "reorder_point": 500}
+    )
     assert r.status_code == 200, r.text
     return {"location": "TPE"}
 
@@ -125,8 +137,9 @@ def _to_reorder(api: Any) -> dict[str, Any]:
 def _driver(api: Any) -> str:
     from dingdan.services.access import accounts
 
-    accounts.create_user(api.db, ADMIN, email="driver@example.com", role="driver",
-                         password="long passphrase 1")
+    accounts.create_user(
+        api.db, ADMIN, email="driver@example.com", role="driver", password="long passphrase 1"
+    )
     return "driver@example.com"
 
 
@@ -273,23 +286,40 @@ RECIPES: dict[str, Recipe] = {
     "/api/v1/suppliers": lambda api: (
         "/api/v1/suppliers",
         {"json": {"code": "ALISHAN", "name": "阿里山", "lead_time_days": 7, "currency": "TWD"}},
-        {"json": {"code": "YUSHAN", "name": "玉山", "lead_time_days": 7, "currency": "TWD"}}),
+        {"json": {"code": "YUSHAN", "name": "玉山", "lead_time_days": 7, "currency": "TWD"}},
+    ),
     "/api/v1/purchase-orders": lambda api: (
         "/api/v1/purchase-orders",
-        {"json": {"supplier": _supplier(api), "location": "TPE",
-                  "lines": [{"sku": "TEA-001", "quantity": 10, "unit_cost": "90.00"}]}},
-        {"json": {"supplier": "S-1", "location": "TPE",
-                  "lines": [{"sku": "TEA-001", "quantity": 11, "unit_cost": "90.00"}]}}),
+        {
+            "json": {
+                "supplier": _supplier(api),
+                "location": "TPE",
+                "lines": [{"sku": "TEA-001", "quantity": 10, "unit_cost": "90.00"}],
+            }
+        },
+        {
+            "json": {
+                "supplier": "S-1",
+                "location": "TPE",
+                "lines": [{"sku": "TEA-001", "quantity": 11, "unit_cost": "90.00"}],
+            }
+        },
+    ),
     "/api/v1/purchase-orders/{po_id}/receipts": lambda api: (
         f"/api/v1/purchase-orders/{_sent_po(api)}/receipts",
         {"json": {"lines": [{"sku": "TEA-001", "quantity": 4}]}},
-        {"json": {"lines": [{"sku": "TEA-001", "quantity": 5}]}}),
+        {"json": {"lines": [{"sku": "TEA-001", "quantity": 5}]}},
+    ),
     "/api/v1/replenishment/purchase-orders": lambda api: (
-        "/api/v1/replenishment/purchase-orders", {"json": _to_reorder(api)},
-        {"json": {"location": "KHH"}}),
+        "/api/v1/replenishment/purchase-orders",
+        {"json": _to_reorder(api)},
+        {"json": {"location": "KHH"}},
+    ),
     "/api/v1/orders/{number}/cvs-shipments": lambda api: (
-        f"/api/v1/orders/{_cvs_order(api)}/cvs-shipments", {"json": {}},
-        {"json": {"collect": False}}),
+        f"/api/v1/orders/{_cvs_order(api)}/cvs-shipments",
+        {"json": {}},
+        {"json": {"collect": False}},
+    ),
     "/api/v1/cod-payouts": lambda api: (
         "/api/v1/cod-payouts",
         {"files": {"file": ("payout.csv", COD_REPORT, "text/csv")}},
@@ -301,8 +331,10 @@ RECIPES: dict[str, Recipe] = {
         {"json": {"driver": "driver@example.com", "date": "2026-12-09"}},
     ),
     "/api/v1/cycle-counts": lambda api: (
-        "/api/v1/cycle-counts", {"json": {"location": "TPE"}},
-        {"json": {"location": "TPE", "skus": ["TEA-001"]}}),
+        "/api/v1/cycle-counts",
+        {"json": {"location": "TPE"}},
+        {"json": {"location": "TPE", "skus": ["TEA-001"]}},
+    ),
     "/api/v1/cod-remittances": lambda api: (
         "/api/v1/cod-remittances",
         {
@@ -337,7 +369,8 @@ RECIPES: dict[str, Recipe] = {
     "/api/v1/risk/blocklist": lambda api: (
         "/api/v1/risk/blocklist",
         {"json": {"kind": "email", "value": "fraud@example.com"}},
-        {"json": {"kind": "phone", "value": "+886912000111"}}),
+        {"json": {"kind": "phone", "value": "+886912000111"}},
+    ),
 }
 
 

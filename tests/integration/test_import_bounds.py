@@ -64,8 +64,9 @@ def test_a_sheet_of_one_cell_in_its_last_row_is_refused_without_walking_to_it():
     def far(name: str, body: bytes) -> bytes:
         if name != "xl/worksheets/sheet1.xml":
             return body
-        text = re.sub(r'<dimension ref="[^"]*" ?/>', '<dimension ref="A1:D1048576"/>',
-                      body.decode())
+        text = re.sub(
+            r'<dimension ref="[^"]*" ?/>', '<dimension ref="A1:D1048576"/>', body.decode()
+        )
         last = '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'
         return text.replace("</sheetData>", last + "</sheetData>").encode()
 
@@ -95,7 +96,7 @@ def test_a_value_beyond_the_columns_an_import_may_have_is_refused():
     with pytest.raises(ValidationFailed) as caught:
         imports.read_upload("p.xlsx", _workbook([HEADER, row]))
     assert _code(caught) == "too_many_columns"
-    csv = ("sku,name,price,currency" + "," * 100 + "\nA-1,茶,10,TWD" + "," * 100 + "x\n")
+    csv = "sku,name,price,currency" + "," * 100 + "\nA-1,茶,10,TWD" + "," * 100 + "x\n"
     with pytest.raises(ValidationFailed) as caught:
         imports.read_upload("p.csv", csv.encode())
     assert _code(caught) == "too_many_columns"
@@ -110,8 +111,11 @@ def test_reading_that_takes_too_long_is_refused(monkeypatch):
 
 
 def test_prices_with_thousands_separators_and_full_width_numbers_import(db):
-    rows = [HEADER + ["weight_grams"], ["BOX-1", "禮盒", "1,320", "TWD", "１２００"],
-            ["BOX-2", "大禮盒", "12,800.50", "TWD", None]]
+    rows = [
+        HEADER + ["weight_grams"],
+        ["BOX-1", "禮盒", "1,320", "TWD", "１２００"],
+        ["BOX-2", "大禮盒", "12,800.50", "TWD", None],
+    ]
     result = imports.import_products(db, ADMIN, imports.read_upload("p.xlsx", _workbook(rows)))
     assert result.imported == 2
     box = products.get_product(db, "BOX-1")

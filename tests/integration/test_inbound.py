@@ -196,9 +196,17 @@ def test_woocommerce_sample_paid_and_unknown_sku_alias_retry(shop: Any) -> None:
     [d] = shop.get("/api/v1/inbound?status=needs_attention").json()["items"]
     assert d["reason"].startswith("unknown_sku") and "Bar3" in d["reason"]
     assert d["order"] is None and d["external_id"] == "727" and orders(shop.db) == 0
-    told = shop.db.read(lambda c: c.execute(
-        select(OutboxMessage.payload).where(OutboxMessage.topic == "inbound.needs_attention")
-    ).scalars().all())  # staff hear of it through the outbox
+    told = shop.db.read(
+        lambda c: (
+            c.execute(
+                select(OutboxMessage.payload).where(
+                    OutboxMessage.topic == "inbound.needs_attention"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    )  # staff hear of it through the outbox
     assert [(t["channel"], t["external_id"]) for t in told] == [("woo", "727")]
     assert told[0]["reason"] == d["reason"]
     a = shop.request(

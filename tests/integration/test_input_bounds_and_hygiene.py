@@ -44,14 +44,32 @@ def test_a_line_worth_more_than_an_order_can_hold_is_too_large_not_a_500(api, st
 @pytest.mark.parametrize(
     ("url", "body", "field"),
     [
-        ("/api/v1/locations", {"code": "BIG", "name": "x", "country": "TW", "priority": 10**20},
-         "priority"),
-        ("/api/v1/locations", {"code": "BIG", "name": "x", "country": "TW", "priority": 2**31},
-         "priority"),
-        ("/api/v1/products", {"sku": "W-1", "name": "x", "price": "1.00", "currency": "TWD",
-                              "weight_grams": 10**20}, "weight_grams"),
-        ("/api/v1/products", {"sku": "W-1", "name": "x", "price": "1.00", "currency": "TWD",
-                              "low_stock_threshold": 2**63}, "low_stock_threshold"),
+        (
+            "/api/v1/locations",
+            {"code": "BIG", "name": "x", "country": "TW", "priority": 10**20},
+            "priority",
+        ),
+        (
+            "/api/v1/locations",
+            {"code": "BIG", "name": "x", "country": "TW", "priority": 2**31},
+            "priority",
+        ),
+        (
+            "/api/v1/products",
+            {"sku": "W-1", "name": "x", "price": "1.00", "currency": "TWD", "weight_grams": 10**20},
+            "weight_grams",
+        ),
+        (
+            "/api/v1/products",
+            {
+                "sku": "W-1",
+                "name": "x",
+                "price": "1.00",
+                "currency": "TWD",
+                "low_stock_threshold": 2**63,
+            },
+            "low_stock_threshold",
+        ),
     ],
 )
 def test_numbers_beyond_the_database_are_too_large(api, url, body, field):
@@ -82,8 +100,9 @@ def test_an_id_that_is_not_a_number_is_404(api, stocked, segment):
 def test_a_bad_postal_code_does_not_fail_a_valid_national_phone(api, stocked):
     body = order_body(
         customer={"email": None, "name": "李娜", "phone": "13812345678"},
-        shipping_address=address(country="CN", city="北京", postal_code="12",
-                                 phone="+8613812345678"),
+        shipping_address=address(
+            country="CN", city="北京", postal_code="12", phone="+8613812345678"
+        ),
     )
     r = api.post("/api/v1/orders", json=body)
     assert r.status_code == 422
@@ -93,16 +112,21 @@ def test_a_bad_postal_code_does_not_fail_a_valid_national_phone(api, stocked):
 def test_an_unknown_return_reason_is_not_called_asking_for_too_much(api, db):
     RETURNS_SHOP.build(db)
     number = shipped_order(api)
-    r = api.post(f"/api/v1/orders/{number}/returns",
-                 json={"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "no_such_reason"}]})
+    r = api.post(
+        f"/api/v1/orders/{number}/returns",
+        json={"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "no_such_reason"}]},
+    )
     assert r.status_code == 422
     assert _codes(r) == {("lines[0].reason", "not_one_of")}
     assert "more than can be returned" not in r.json()["detail"]
 
 
 def test_a_conflict_does_not_carry_the_databases_own_message(db):
-    exc = IntegrityError("INSERT INTO products ...", {}, Exception(
-        'duplicate key value violates unique constraint "products_sku_key"'))
+    exc = IntegrityError(
+        "INSERT INTO products ...",
+        {},
+        Exception('duplicate key value violates unique constraint "products_sku_key"'),
+    )
     error = db.translate(exc)
     assert isinstance(error, Conflict)
     assert "products_sku_key" not in error.detail and "INSERT" not in error.detail
@@ -124,13 +148,18 @@ def test_nul_is_refused_in_order_notes_token_names_and_order_notes_added_later(a
 
 def test_nul_is_refused_in_dispute_messages(api, db, stocked):
     number = post_order(api)["number"]
-    d = disputes.open_dispute(db, ADMIN, number, {"type": "chargeback", "summary": "x",
-                                                  "owner": "amy"})
-    r = api.post(f"/api/v1/disputes/{d['id']}/messages",
-                 json={"direction": "inbound", "body": "hello\x00world"})
+    d = disputes.open_dispute(
+        db, ADMIN, number, {"type": "chargeback", "summary": "x", "owner": "amy"}
+    )
+    r = api.post(
+        f"/api/v1/disputes/{d['id']}/messages",
+        json={"direction": "inbound", "body": "hello\x00world"},
+    )
     assert r.status_code == 422 and ("body", "control_characters") in _codes(r)
-    r = api.post(f"/api/v1/disputes/{d['id']}/messages",
-                 json={"direction": "inbound", "body": "第一行\n第二行"})
+    r = api.post(
+        f"/api/v1/disputes/{d['id']}/messages",
+        json={"direction": "inbound", "body": "第一行\n第二行"},
+    )
     assert r.status_code == 201, r.text
 
 
@@ -138,16 +167,19 @@ def test_nul_is_refused_in_dispute_messages(api, db, stocked):
 def test_names_of_only_invisible_characters_are_refused(api, invisible):
     r = api.post("/api/v1/tokens", json={"name": invisible, "role": "viewer"})
     assert r.status_code == 422 and _codes(r) == {("name", "invisible_text")}
-    r = api.post("/api/v1/products", json={"sku": "Z-1", "name": invisible, "price": "1.00",
-                                           "currency": "TWD"})
+    r = api.post(
+        "/api/v1/products",
+        json={"sku": "Z-1", "name": invisible, "price": "1.00", "currency": "TWD"},
+    )
     assert r.status_code == 422 and ("name", "invisible_text") in _codes(r)
     assert api.get("/api/v1/products").json()["items"] == []
 
 
 def test_text_round_trips_as_sent(api):
     name = "凍頂烏龍茶 ＡＢＣ １２３ \u200d👩‍👩‍👧"
-    r = api.post("/api/v1/products", json={"sku": "RT-1", "name": name, "price": "1.00",
-                                           "currency": "TWD"})
+    r = api.post(
+        "/api/v1/products", json={"sku": "RT-1", "name": name, "price": "1.00", "currency": "TWD"}
+    )
     assert r.status_code == 201 and r.json()["name"] == name
     assert [p["sku"] for p in api.get("/api/v1/products?q=abc").json()["items"]] == ["RT-1"]
     assert [p["sku"] for p in api.get("/api/v1/products?q=ＲＴ").json()["items"]] == ["RT-1"]
@@ -155,8 +187,9 @@ def test_text_round_trips_as_sent(api):
 
 def test_full_width_digits_are_read_in_amounts(api, stocked):
     order = post_order(api)
-    r = api.post(f"/api/v1/orders/{order['number']}/payments", json={"amount": "７６０.００"},
-                 role="finance")
+    r = api.post(
+        f"/api/v1/orders/{order['number']}/payments", json={"amount": "７６０.００"}, role="finance"
+    )
     assert r.status_code == 201, r.text
     assert api.get(f"/api/v1/orders/{order['number']}").json()["paid"] == "760.00"
 
@@ -180,8 +213,12 @@ def test_a_password_of_spaces_is_refused(db):
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("a\x00b", "control_characters"), ("\u200b\u202e", "invisible_text"),
-     ("名" * 201, "at_most_characters"), (42, "not_text")],
+    [
+        ("a\x00b", "control_characters"),
+        ("\u200b\u202e", "invisible_text"),
+        ("名" * 201, "at_most_characters"),
+        (42, "not_text"),
+    ],
 )
 def test_a_users_name_is_checked_like_every_text(db, name, code):
     with pytest.raises(ValidationFailed) as caught:
@@ -201,8 +238,9 @@ def test_evidence_is_downloaded_under_the_extension_of_its_detected_type(
 ):
     monkeypatch.setenv("DINGDAN_UPLOAD_DIR", str(tmp_path))
     number = post_order(api)["number"]
-    d = disputes.open_dispute(db, ADMIN, number, {"type": "chargeback", "summary": "x",
-                                                  "owner": "amy"})
+    d = disputes.open_dispute(
+        db, ADMIN, number, {"type": "chargeback", "summary": "x", "owner": "amy"}
+    )
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     e = dispute_evidence.add_evidence(db, ADMIN, d["id"], "receipt.html", png)
     r = api.get(f"/api/v1/disputes/{d['id']}/evidence/{e['id']}")
@@ -214,8 +252,17 @@ def test_evidence_is_downloaded_under_the_extension_of_its_detected_type(
 
 @pytest.mark.parametrize("name", [" =1+2", "  +SUM(A1)", "\t=1", " -2+3", " @x", "＝1+2"])
 def test_formulas_after_leading_spaces_are_neutralised_in_the_pick_list(name):
-    data = {"lines": [{"sku": "S-1", "name": name, "barcode": None, "quantity": 1,
-                       "orders": [{"order": "DD001001", "quantity": 1}]}]}
+    data = {
+        "lines": [
+            {
+                "sku": "S-1",
+                "name": name,
+                "barcode": None,
+                "quantity": 1,
+                "orders": [{"order": "DD001001", "quantity": 1}],
+            }
+        ]
+    }
     row = picking.pick_list_csv(data).splitlines()[1]
     assert row.split(",")[1].strip('"').startswith("'"), row
 

@@ -431,33 +431,56 @@ def test_ranges_are_imported_from_the_tax_platforms_csv_all_or_none(api):
 def test_blank_numbers_are_each_ranges_unused_tail_and_their_e0402(api, db):
     from dingdan.services.invoicing import settings as invoicing_settings
 
-    invoicing_settings.put(db, ADMIN_ACTOR, {"seller_name": "茶舖", "seller_ubn": "04595257",
-                                             "einvoice": True})
+    invoicing_settings.put(
+        db, ADMIN_ACTOR, {"seller_name": "茶舖", "seller_ubn": "04595257", "einvoice": True}
+    )
     for prefix, start, end in (("AB", "10000000", "10000049"), ("AC", "20000000", "20000099")):
-        r = api.post("/api/v1/einvoice/tracks", json={"period": "2026-11", "prefix": prefix,
-                                                      "start": start, "end": end})
+        r = api.post(
+            "/api/v1/einvoice/tracks",
+            json={"period": "2026-11", "prefix": prefix, "start": start, "end": end},
+        )
         assert r.status_code == 201, r.text
     # Three numbers of AB used, as issuing takes them.
-    db.write(lambda c: c.execute(text(
-        "UPDATE einvoice_tracks SET next_no = 10000003 WHERE prefix = 'AB'")))
+    db.write(
+        lambda c: c.execute(
+            text("UPDATE einvoice_tracks SET next_no = 10000003 WHERE prefix = 'AB'")
+        )
+    )
     blanks = api.get("/api/v1/einvoice/blanks", params={"period": "2026-11"}, role="finance")
     assert blanks.status_code == 200, blanks.text
-    assert blanks.json() == {"period": "2026-11", "total": 147, "numbered_by": None, "items": [
-        {"prefix": "AB", "start": "10000003", "end": "10000049", "count": 47},
-        {"prefix": "AC", "start": "20000000", "end": "20000099", "count": 100}]}
+    assert blanks.json() == {
+        "period": "2026-11",
+        "total": 147,
+        "numbered_by": None,
+        "items": [
+            {"prefix": "AB", "start": "10000003", "end": "10000049", "count": 47},
+            {"prefix": "AC", "start": "20000000", "end": "20000099", "count": 100},
+        ],
+    }
     assert api.get("/api/v1/einvoice/blanks", params={"period": "2026-12"}).status_code == 422
-    assert api.get("/api/v1/einvoice/blanks", params={"period": "2026-11"},
-                   role="warehouse").status_code == 403
+    assert (
+        api.get(
+            "/api/v1/einvoice/blanks", params={"period": "2026-11"}, role="warehouse"
+        ).status_code
+        == 403
+    )
     xml = api.get("/api/v1/einvoice/blanks/AB/mig", params={"period": "2026-11"})
     assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
     root = etree.fromstring(xml.content)
     ns = {"m": "urn:GEINV:eInvoiceMessage:E0402:4.0"}
     assert [el.tag.split("}")[1] for el in root] == ["Main", "Details"]
     assert [(el.tag.split("}")[1], el.text) for el in root.find("m:Main", ns)] == [
-        ("HeadBan", "04595257"), ("BranchBan", "04595257"), ("InvoiceType", "07"),
-        ("YearMonth", "11512"), ("InvoiceTrack", "AB")]
+        ("HeadBan", "04595257"),
+        ("BranchBan", "04595257"),
+        ("InvoiceType", "07"),
+        ("YearMonth", "11512"),
+        ("InvoiceTrack", "AB"),
+    ]
     items = root.findall("m:Details/m:BranchTrackBlankItem", ns)
-    assert [(i.findtext("m:InvoiceBeginNo", namespaces=ns), i.findtext("m:InvoiceEndNo",
-             namespaces=ns)) for i in items] == [("10000003", "10000049")]
-    assert api.get("/api/v1/einvoice/blanks/ab/mig",
-                   params={"period": "2026-11"}).status_code == 422
+    assert [
+        (i.findtext("m:InvoiceBeginNo", namespaces=ns), i.findtext("m:InvoiceEndNo", namespaces=ns))
+        for i in items
+    ] == [("10000003", "10000049")]
+    assert (
+        api.get("/api/v1/einvoice/blanks/ab/mig", params={"period": "2026-11"}).status_code == 422
+    )

@@ -132,9 +132,7 @@ def test_each_change_counts_once_whether_its_names_come_from_the_outbox_or_not(
         lambda: opened.update(disputes.open_dispute(db, ADMIN, order["number"], body))
     ) == {"disputes": 1}
     did = opened["id"]
-    assert counted(lambda: disputes.reassign(db, ADMIN, did, {"owner": "ben"})) == {
-        "disputes": 1
-    }
+    assert counted(lambda: disputes.reassign(db, ADMIN, did, {"owner": "ben"})) == {"disputes": 1}
     move = {"status": "investigating"}
     assert counted(lambda: disputes.transition(db, ADMIN, did, move)) == {"disputes": 1}
 

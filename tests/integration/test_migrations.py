@@ -48,20 +48,30 @@ def test_old_backorder_reservations_are_renamed_by_order_number(db, db_url):
 
     product(db, "TEA-001", allow_backorder=True)
     location(db, "TPE")
-    order, _ = capture.place_order(db, ADMIN, order_body(lines=[{"sku": "TEA-001",
-                                                                 "quantity": 2}]))
+    order, _ = capture.place_order(db, ADMIN, order_body(lines=[{"sku": "TEA-001", "quantity": 2}]))
     receive(db, "TPE", {"TEA-001": 5})  # fills the backorder: a reservation in the ledger
-    oid = db.read(lambda c: c.execute(
-        select(Order.id).where(Order.number == order["number"])).scalar_one())
+    oid = db.read(
+        lambda c: c.execute(select(Order.id).where(Order.number == order["number"])).scalar_one()
+    )
     # As the code before 0017 wrote it.
-    db.write(lambda c: c.execute(update(StockMovement).where(
-        StockMovement.reason == "backorder").values(reference=f"order:{oid}")))
+    db.write(
+        lambda c: c.execute(
+            update(StockMovement)
+            .where(StockMovement.reason == "backorder")
+            .values(reference=f"order:{oid}")
+        )
+    )
     db.dispose()
     config = bootstrap.alembic_config(db_url)
     command.downgrade(config, "0016")
     command.upgrade(config, "head")
-    refs = db.read(lambda c: c.execute(select(StockMovement.reference).where(
-        StockMovement.reason == "backorder")).scalars().all())
+    refs = db.read(
+        lambda c: (
+            c.execute(select(StockMovement.reference).where(StockMovement.reason == "backorder"))
+            .scalars()
+            .all()
+        )
+    )
     assert refs == [order["number"]]
 
 

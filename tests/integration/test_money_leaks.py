@@ -35,14 +35,22 @@ def fields(r):
 
 
 def returned_and_received(api, n, sku="TEA-001", quantity=1):
-    r = api.post(f"/api/v1/orders/{n}/returns", role="customer_service",
-                 json={"lines": [{"sku": sku, "quantity": quantity, "reason": "defective"}]})
+    r = api.post(
+        f"/api/v1/orders/{n}/returns",
+        role="customer_service",
+        json={"lines": [{"sku": sku, "quantity": quantity, "reason": "defective"}]},
+    )
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
     assert api.post(f"/api/v1/returns/{rid}/approve").status_code == 200
-    r = api.post(f"/api/v1/returns/{rid}/receive", role="warehouse", json={
-        "location": "TPE", "lines": [{"sku": sku, "quantity": quantity,
-                                      "condition": "resellable"}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/receive",
+        role="warehouse",
+        json={
+            "location": "TPE",
+            "lines": [{"sku": sku, "quantity": quantity, "condition": "resellable"}],
+        },
+    )
     assert r.status_code == 200, r.text
     return rid
 
@@ -67,7 +75,8 @@ def test_what_was_reshipped_is_not_reshipped_again(api, stocked):
     assert first.status_code == 200, first.text
     again = reship(api, n, [{"sku": "TEA-001", "quantity": 2}])
     assert again.status_code == 422 and fields(again) == [
-        ("lines[0].quantity", "exceeds_reshippable")]
+        ("lines[0].quantity", "exceeds_reshippable")
+    ]
     rest = reship(api, n)  # the one unit left
     assert rest.status_code == 200, rest.text
     new = api.get(f"/api/v1/orders/{rest.json()['replacement_order']}").json()
@@ -106,8 +115,11 @@ def test_units_refunded_on_a_return_are_not_reshipped(api, stocked):
 def test_an_order_refunded_in_full_has_nothing_to_reship(api, stocked):
     n = shipped_order(api)
     o = api.get(f"/api/v1/orders/{n}").json()
-    r = api.post(f"/api/v1/orders/{n}/refunds", role="finance",
-                 json={"amount": o["paid"], "reason": "lost in transit"})
+    r = api.post(
+        f"/api/v1/orders/{n}/refunds",
+        role="finance",
+        json={"amount": o["paid"], "reason": "lost in transit"},
+    )
     assert r.status_code == 201, r.text
     r = reship(api, n)
     assert r.status_code == 422 and fields(r) == [("lines", "nothing_to_reship")]
@@ -116,16 +128,18 @@ def test_an_order_refunded_in_full_has_nothing_to_reship(api, stocked):
 # ---- 5. return refunds, authorizations, locations, barcodes ------------------------------
 
 
-def test_a_return_refund_is_capped_at_the_returned_goods_and_their_share_of_shipping(
-        api, stocked):
+def test_a_return_refund_is_capped_at_the_returned_goods_and_their_share_of_shipping(api, stocked):
     n = shipped_order(api)  # 2 × 350.00 + 60.00 shipping, prices include tax
     rid = returned_and_received(api, n)
     # 350.00 of goods and half the shipping (they are half the goods' value): 380.00
     r = api.post(f"/api/v1/returns/{rid}/refund", role="finance", json={"amount": "380.01"})
     assert r.status_code == 422 and fields(r) == [("amount", "exceeds_return_value")]
     assert "380.00" in r.json()["errors"][0]["message"]
-    r = api.post(f"/api/v1/returns/{rid}/refund", role="finance",
-                 json={"amount": "700.00", "reason": "goodwill"})
+    r = api.post(
+        f"/api/v1/returns/{rid}/refund",
+        role="finance",
+        json={"amount": "700.00", "reason": "goodwill"},
+    )
     assert r.status_code == 403
     assert api.get(f"/api/v1/orders/{n}").json()["refunded"] == "0.00"
     r = api.post(f"/api/v1/returns/{rid}/refund", role="finance", json={"amount": "380.00"})
@@ -138,8 +152,11 @@ def test_a_manager_may_refund_more_than_the_returned_goods_with_a_reason(api, st
     rid = returned_and_received(api, n)
     r = api.post(f"/api/v1/returns/{rid}/refund", role="manager", json={"amount": "700.00"})
     assert r.status_code == 422 and fields(r) == [("amount", "exceeds_return_value")]
-    r = api.post(f"/api/v1/returns/{rid}/refund", role="manager",
-                 json={"amount": "700.00", "reason": "both cups arrived broken"})
+    r = api.post(
+        f"/api/v1/returns/{rid}/refund",
+        role="manager",
+        json={"amount": "700.00", "reason": "both cups arrived broken"},
+    )
     assert r.status_code == 200, r.text
     assert api.get(f"/api/v1/orders/{n}").json()["refunded"] == "700.00"
 
@@ -171,21 +188,38 @@ def test_two_authorizations_beyond_the_order_total_are_refused(api, stocked):
 
 def test_stock_is_not_received_into_a_deactivated_location(api, stocked):
     assert api.patch("/api/v1/locations/KHH", json={"active": False}).status_code == 200
-    r = api.post("/api/v1/inventory/receipts", role="warehouse",
-                 json={"location": "KHH", "lines": [{"sku": "TEA-001", "quantity": 5}]})
+    r = api.post(
+        "/api/v1/inventory/receipts",
+        role="warehouse",
+        json={"location": "KHH", "lines": [{"sku": "TEA-001", "quantity": 5}]},
+    )
     assert r.status_code == 422 and fields(r) == [("location", "inactive_location")]
-    r = api.post("/api/v1/inventory/transfers", role="warehouse", json={
-        "from_location": "TPE", "to_location": "KHH",
-        "lines": [{"sku": "TEA-001", "quantity": 1}]})
+    r = api.post(
+        "/api/v1/inventory/transfers",
+        role="warehouse",
+        json={
+            "from_location": "TPE",
+            "to_location": "KHH",
+            "lines": [{"sku": "TEA-001", "quantity": 1}],
+        },
+    )
     assert r.status_code == 422 and fields(r) == [("to_location", "inactive_location")]
-    khh = [x for x in api.get("/api/v1/inventory/TEA-001").json()["locations"]
-           if x["location"] == "KHH"]
+    khh = [
+        x
+        for x in api.get("/api/v1/inventory/TEA-001").json()["locations"]
+        if x["location"] == "KHH"
+    ]
     assert khh == [] or khh[0]["on_hand"] == 0
 
 
 def test_two_products_cannot_share_a_barcode(api, stocked):
-    body = {"sku": "MUG-001", "name": "Mug", "price": "200.00", "currency": "TWD",
-            "barcode": "4710000000017"}
+    body = {
+        "sku": "MUG-001",
+        "name": "Mug",
+        "price": "200.00",
+        "currency": "TWD",
+        "barcode": "4710000000017",
+    }
     assert api.post("/api/v1/products", json=body).status_code == 201
     r = api.post("/api/v1/products", json=body | {"sku": "MUG-002"})
     assert r.status_code == 409 and r.json()["code"] == "conflict"
@@ -193,15 +227,22 @@ def test_two_products_cannot_share_a_barcode(api, stocked):
     r = api.patch("/api/v1/products/TEA-001", json={"barcode": "4710000000017", "price": "350.00"})
     assert r.status_code == 409 and fields(r) == [("barcode", "barcode_taken")]
     # The product keeps its own barcode, and products without one are many.
-    assert api.patch("/api/v1/products/MUG-001",
-                     json={"barcode": "4710000000017", "price": "350.00"}).status_code == 200
+    assert (
+        api.patch(
+            "/api/v1/products/MUG-001", json={"barcode": "4710000000017", "price": "350.00"}
+        ).status_code
+        == 200
+    )
     assert api.get("/api/v1/products/TEA-001").json()["barcode"] is None
 
 
 def test_the_database_holds_one_product_per_barcode(db):
     def add(sku):
-        return lambda c: c.execute(insert(Product).values(
-            sku=sku, name=sku, price_minor=100, currency="TWD", barcode="X-1"))
+        return lambda c: c.execute(
+            insert(Product).values(
+                sku=sku, name=sku, price_minor=100, currency="TWD", barcode="X-1"
+            )
+        )
 
     db.write(add("A"))
     with pytest.raises(Conflict) as caught:
@@ -215,18 +256,37 @@ def test_an_import_refuses_a_barcode_another_product_holds(stocked):
 
     product(stocked, "MUG-001", barcode="4710000000017")
     rows = [
-        {"sku": "MUG-002", "name": "Mug 2", "price": "200", "currency": "TWD",
-         "barcode": "4710000000017"},
-        {"sku": "MUG-003", "name": "Mug 3", "price": "200", "currency": "TWD",
-         "barcode": "4710000000031"},
-        {"sku": "MUG-004", "name": "Mug 4", "price": "200", "currency": "TWD",
-         "barcode": "4710000000031"},
-        {"sku": "MUG-001", "name": "Mug 1", "price": "210", "currency": "TWD",
-         "barcode": "4710000000017"},
+        {
+            "sku": "MUG-002",
+            "name": "Mug 2",
+            "price": "200",
+            "currency": "TWD",
+            "barcode": "4710000000017",
+        },
+        {
+            "sku": "MUG-003",
+            "name": "Mug 3",
+            "price": "200",
+            "currency": "TWD",
+            "barcode": "4710000000031",
+        },
+        {
+            "sku": "MUG-004",
+            "name": "Mug 4",
+            "price": "200",
+            "currency": "TWD",
+            "barcode": "4710000000031",
+        },
+        {
+            "sku": "MUG-001",
+            "name": "Mug 1",
+            "price": "210",
+            "currency": "TWD",
+            "barcode": "4710000000017",
+        },
     ]
     result = imports.import_products(stocked, ADMIN, rows)
-    assert [(e.row, e.code) for e in result.errors] == [(2, "barcode_taken"),
-                                                       (4, "barcode_taken")]
+    assert [(e.row, e.code) for e in result.errors] == [(2, "barcode_taken"), (4, "barcode_taken")]
     assert result.created == 0
     result = imports.import_products(stocked, ADMIN, rows, skip_bad=True)
     assert (result.created, result.updated, result.skipped) == (1, 1, 2)
@@ -244,13 +304,17 @@ def test_migration_0014_leaves_a_shared_barcode_on_the_oldest_product(db_url):
     engine = create_engine(db_url)
     with engine.begin() as conn:
         for sku, barcode in (("A", "X-1"), ("B", "X-1"), ("C", ""), ("D", ""), ("E", "X-2")):
-            conn.execute(insert(Product).values(
-                sku=sku, name=sku, price_minor=100, currency="TWD", barcode=barcode))
+            conn.execute(
+                insert(Product).values(
+                    sku=sku, name=sku, price_minor=100, currency="TWD", barcode=barcode
+                )
+            )
     command.upgrade(config, "head")
     with engine.connect() as conn:
         codes = {s: b for s, b in conn.execute(select(Product.sku, Product.barcode))}
         cleared = conn.execute(
-            select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.before)).all()
+            select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.before)
+        ).all()
     engine.dispose()
     assert codes == {"A": "X-1", "B": None, "C": None, "D": None, "E": "X-2"}
     assert [tuple(r) for r in cleared] == [("B", "barcode_cleared", {"barcode": "X-1"})]

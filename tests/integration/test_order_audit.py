@@ -9,9 +9,11 @@ from tests.builders import location, order_body, product, receive
 
 
 def _audit(db, entity_type):
-    return db.read(lambda c: c.execute(
-        select(AuditEntry).where(AuditEntry.entity_type == entity_type)
-        .order_by(AuditEntry.id)).all())
+    return db.read(
+        lambda c: c.execute(
+            select(AuditEntry).where(AuditEntry.entity_type == entity_type).order_by(AuditEntry.id)
+        ).all()
+    )
 
 
 def test_payments_shipments_edits_and_cancels_are_audited_with_before_and_after(api, db):
@@ -23,14 +25,20 @@ def test_payments_shipments_edits_and_cancels_are_audited_with_before_and_after(
     api.post(f"/api/v1/orders/{n}/payments", json={"amount": "1110.00"}, role="finance")
     s = api.post(f"/api/v1/orders/{n}/shipments", json={"carrier": "tcat"}, role="warehouse")
     api.post(f"/api/v1/shipments/{s.json()['id']}/delivered", role="warehouse")
-    api.post(f"/api/v1/orders/{n}/refunds", json={"amount": "10.00", "reason": "late"},
-             role="finance")
+    api.post(
+        f"/api/v1/orders/{n}/refunds", json={"amount": "10.00", "reason": "late"}, role="finance"
+    )
     m = api.post("/api/v1/orders", json=order_body()).json()["number"]
     api.post(f"/api/v1/orders/{m}/cancel", json={"reason": "duplicate"})
 
     rows = _audit(db, "order")
     assert [(r.entity_id, r.action) for r in rows] == [
-        (n, "edit"), (n, "payment"), (n, "ship"), (n, "refund"), (m, "cancel")]
+        (n, "edit"),
+        (n, "payment"),
+        (n, "ship"),
+        (n, "refund"),
+        (m, "cancel"),
+    ]
     payment = rows[1]
     assert payment.actor == "token:test-finance"
     assert payment.before["paid"] == "0.00" and payment.after["paid"] == "1110.00"
@@ -40,7 +48,8 @@ def test_payments_shipments_edits_and_cancels_are_audited_with_before_and_after(
     assert rows[4].after["status"] == "cancelled" and rows[4].after["reason"] == "duplicate"
     delivered = _audit(db, "shipment")
     assert [(r.action, r.before["status"], r.after["status"]) for r in delivered] == [
-        ("deliver", "shipped", "delivered")]
+        ("deliver", "shipped", "delivered")
+    ]
 
 
 def test_the_audit_trail_is_read_through_the_api_by_resource_actor_action_and_day(api, db):
@@ -56,12 +65,14 @@ def test_the_audit_trail_is_read_through_the_api_by_resource_actor_action_and_da
     assert r.status_code == 200, r.text
     items = r.json()["items"]
     assert [(e["resource"], e["action"], e["actor"]) for e in items] == [
-        (f"order:{n}", "payment", "token:test-finance")]
+        (f"order:{n}", "payment", "token:test-finance")
+    ]
     assert items[0]["after"]["paid"] == "760.00" and items[0]["at"].endswith("Z")
     both = api.get("/api/v1/audit?resource=order").json()["items"]
     assert [e["resource"] for e in both] == [f"order:{m}", f"order:{n}"]  # newest first
     assert [e["action"] for e in api.get("/api/v1/audit?action=cancel").json()["items"]] == [
-        "cancel"]
+        "cancel"
+    ]
     mine = api.get("/api/v1/audit?actor=test-finance").json()["items"]
     assert {e["actor"] for e in mine} == {"token:test-finance"}
     first = api.get("/api/v1/audit?resource=order&limit=1").json()
@@ -69,8 +80,12 @@ def test_the_audit_trail_is_read_through_the_api_by_resource_actor_action_and_da
     assert [e["resource"] for e in rest.json()["items"]] == [f"order:{n}"]
     assert api.get("/api/v1/audit?from=2000-01-01&to=2000-01-31").json()["items"] == []
 
-    for query, field in [("from=yesterday", "from"), ("resource=a:b:c", "resource"),
-                         ("from=2026-12-07&to=2026-12-01", "to"), ("limit=0", "limit")]:
+    for query, field in [
+        ("from=yesterday", "from"),
+        ("resource=a:b:c", "resource"),
+        ("from=2026-12-07&to=2026-12-01", "to"),
+        ("limit=0", "limit"),
+    ]:
         bad = api.get(f"/api/v1/audit?{query}")
         assert bad.status_code == 422, query
         assert [e["field"] for e in bad.json()["errors"]] == [field], bad.text

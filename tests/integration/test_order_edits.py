@@ -24,7 +24,9 @@ def test_raising_a_quantity_reserves_more_and_recomputes_totals(api, stocked):
     assert o["lines"][0]["quantity"] == 5 and o["lines"][0]["allocated"] == 5
     assert o["subtotal"] == "1750.00" and o["total"] == "1810.00"
     assert sorted((a["location"], a["quantity"]) for a in o["allocations"]) == [
-        ("KHH", 3), ("TPE", 2)]  # the added units come whole from one location
+        ("KHH", 3),
+        ("TPE", 2),
+    ]  # the added units come whole from one location
     assert stock.stock_of(stocked, "TEA-001")["reserved"] == 5
     kinds = [e["kind"] for e in api.get(f"/api/v1/orders/{n}/events").json()["items"]]
     assert kinds[-1] == "edited"
@@ -33,9 +35,13 @@ def test_raising_a_quantity_reserves_more_and_recomputes_totals(api, stocked):
 
 def test_an_edit_needing_stock_that_is_not_there_is_refused_whole(api, stocked):
     n = _place(api)
-    r = api.patch(f"/api/v1/orders/{n}", json={
-        "lines": [{"sku": "TEA-001", "quantity": 1}, {"sku": "MUG-01", "quantity": 2}],
-        "shipping_price": "0"})
+    r = api.patch(
+        f"/api/v1/orders/{n}",
+        json={
+            "lines": [{"sku": "TEA-001", "quantity": 1}, {"sku": "MUG-01", "quantity": 2}],
+            "shipping_price": "0",
+        },
+    )
     assert r.status_code == 409 and r.json()["code"] == "insufficient_stock"
     o = api.get(f"/api/v1/orders/{n}").json()
     assert [(ln["sku"], ln["quantity"]) for ln in o["lines"]] == [("TEA-001", 2)]
@@ -46,11 +52,19 @@ def test_an_edit_needing_stock_that_is_not_there_is_refused_whole(api, stocked):
 
 def test_lines_are_added_removed_and_the_address_changed(api, stocked):
     n = _place(api)
-    new_address = {**order_body()["shipping_address"], "line1": "中正路 1 號", "city": "高雄市",
-                   "postal_code": "800"}
-    r = api.patch(f"/api/v1/orders/{n}", json={
-        "lines": [{"sku": "TEA-001", "quantity": 0}, {"sku": "MUG-01", "quantity": 1}],
-        "shipping_address": new_address})
+    new_address = {
+        **order_body()["shipping_address"],
+        "line1": "中正路 1 號",
+        "city": "高雄市",
+        "postal_code": "800",
+    }
+    r = api.patch(
+        f"/api/v1/orders/{n}",
+        json={
+            "lines": [{"sku": "TEA-001", "quantity": 0}, {"sku": "MUG-01", "quantity": 1}],
+            "shipping_address": new_address,
+        },
+    )
     assert r.status_code == 200, r.text
     o = r.json()
     assert [(ln["sku"], ln["quantity"]) for ln in o["lines"]] == [("MUG-01", 1)]
@@ -61,16 +75,20 @@ def test_lines_are_added_removed_and_the_address_changed(api, stocked):
 
 def test_a_shipped_order_cannot_drop_below_what_shipped(api, stocked):
     n = _place(api, payment_method="cod")
-    api.post(f"/api/v1/orders/{n}/shipments", json={"carrier": "tcat", "lines": [
-        {"sku": "TEA-001", "quantity": 1}]})
+    api.post(
+        f"/api/v1/orders/{n}/shipments",
+        json={"carrier": "tcat", "lines": [{"sku": "TEA-001", "quantity": 1}]},
+    )
     r = api.patch(f"/api/v1/orders/{n}", json={"lines": [{"sku": "TEA-001", "quantity": 0}]})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lines[0].quantity"
 
 
 def test_cancelling_part_of_a_line_releases_stock_and_lowers_the_total(api, stocked):
     n = _place(api)
-    r = api.post(f"/api/v1/orders/{n}/lines/TEA-001/cancel",
-                 json={"quantity": 1, "reason": "out of gift boxes"})
+    r = api.post(
+        f"/api/v1/orders/{n}/lines/TEA-001/cancel",
+        json={"quantity": 1, "reason": "out of gift boxes"},
+    )
     assert r.status_code == 200, r.text
     o = r.json()
     assert o["lines"][0]["cancelled"] == 1 and o["lines"][0]["allocated"] == 1
@@ -85,6 +103,7 @@ def test_cancelling_part_of_a_line_releases_stock_and_lowers_the_total(api, stoc
 
 def test_editing_is_for_order_roles_only(api, stocked):
     n = _place(api)
-    r = api.patch(f"/api/v1/orders/{n}", role="warehouse",
-                  json={"lines": [{"sku": "TEA-001", "quantity": 1}]})
+    r = api.patch(
+        f"/api/v1/orders/{n}", role="warehouse", json={"lines": [{"sku": "TEA-001", "quantity": 1}]}
+    )
     assert r.status_code == 403

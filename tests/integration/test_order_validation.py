@@ -73,14 +73,18 @@ def test_a_bad_field_is_422_naming_it_and_stores_nothing(api, stocked, path, val
 def test_a_product_priced_in_another_currency_needs_a_unit_price(api, stocked):
     r = api.post("/api/v1/orders", json=order_body(lines=[{"sku": "USD-ONLY", "quantity": 1}]))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lines[0].unit_price"
-    ok = api.post("/api/v1/orders", json=order_body(
-        lines=[{"sku": "USD-ONLY", "quantity": 1, "unit_price": "320"}]))
+    ok = api.post(
+        "/api/v1/orders",
+        json=order_body(lines=[{"sku": "USD-ONLY", "quantity": 1, "unit_price": "320"}]),
+    )
     assert ok.status_code == 201 and ok.json()["lines"][0]["unit_price"] == "320.00"
 
 
 def test_a_local_phone_is_stored_in_e164_from_the_address_country(api, stocked):
-    r = api.post("/api/v1/orders", json=order_body(
-        customer={"email": "a@example.com", "phone": "0912-345-678"}))
+    r = api.post(
+        "/api/v1/orders",
+        json=order_body(customer={"email": "a@example.com", "phone": "0912-345-678"}),
+    )
     assert r.status_code == 201, r.text
     assert r.json()["customer"]["phone"] == "+886912345678"
 

@@ -37,8 +37,10 @@ def test_one_location_fills_the_whole_order_where_it_can_else_the_order_is_split
     r = api.post("/api/v1/orders", json=order_body(lines=[{"sku": "TEA-001", "quantity": 4}]))
     assert r.json()["allocations"] == [{"location": "KHH", "sku": "TEA-001", "quantity": 4}]
     r = api.post("/api/v1/orders", json=order_body(lines=[{"sku": "TEA-001", "quantity": 4}]))
-    assert r.json()["allocations"] == [{"location": "TPE", "sku": "TEA-001", "quantity": 3},
-                                       {"location": "KHH", "sku": "TEA-001", "quantity": 1}]
+    assert r.json()["allocations"] == [
+        {"location": "TPE", "sku": "TEA-001", "quantity": 3},
+        {"location": "KHH", "sku": "TEA-001", "quantity": 1},
+    ]
 
 
 def test_an_order_without_enough_stock_is_refused_and_changes_nothing(api, stocked):
@@ -50,13 +52,17 @@ def test_an_order_without_enough_stock_is_refused_and_changes_nothing(api, stock
 
 
 def test_a_product_that_allows_backorder_keeps_the_rest_backordered_until_stock_arrives(
-        api, stocked):
-    o = api.post("/api/v1/orders", json=order_body(
-        lines=[{"sku": "TEA-002", "quantity": 3}])).json()
+    api, stocked
+):
+    o = api.post(
+        "/api/v1/orders", json=order_body(lines=[{"sku": "TEA-002", "quantity": 3}])
+    ).json()
     assert o["lines"][0]["allocated"] == 1 and o["lines"][0]["backordered"] == 2
     assert api.get("/api/v1/inventory/TEA-002").json()["backordered"] == 2
-    api.post("/api/v1/inventory/receipts",
-             json={"location": "KHH", "lines": [{"sku": "TEA-002", "quantity": 5}]})
+    api.post(
+        "/api/v1/inventory/receipts",
+        json={"location": "KHH", "lines": [{"sku": "TEA-002", "quantity": 5}]},
+    )
     o = api.get(f"/api/v1/orders/{o['number']}").json()
     assert o["lines"][0]["backordered"] == 0 and o["lines"][0]["allocated"] == 3
     assert {(a["location"], a["quantity"]) for a in o["allocations"]} == {("TPE", 1), ("KHH", 2)}
@@ -83,21 +89,29 @@ def test_idempotency_key_replays_the_same_order_and_refuses_another_body(api, st
 
 def test_a_failed_request_does_not_use_up_its_idempotency_key(api, stocked):
     h = {"Idempotency-Key": "k-2"}
-    bad = api.post("/api/v1/orders", json=order_body(
-        lines=[{"sku": "TEA-001", "quantity": 99}]), headers=h)
+    bad = api.post(
+        "/api/v1/orders", json=order_body(lines=[{"sku": "TEA-001", "quantity": 99}]), headers=h
+    )
     assert bad.status_code == 409
-    ok = api.post("/api/v1/orders", json=order_body(
-        lines=[{"sku": "TEA-001", "quantity": 99}]), headers=h)
+    ok = api.post(
+        "/api/v1/orders", json=order_body(lines=[{"sku": "TEA-001", "quantity": 99}]), headers=h
+    )
     assert ok.status_code == 409 and ok.json()["code"] == "insufficient_stock"
     receive(stocked, "TPE", {"TEA-001": 100})
-    assert api.post("/api/v1/orders", json=order_body(
-        lines=[{"sku": "TEA-001", "quantity": 99}]), headers=h).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/orders", json=order_body(lines=[{"sku": "TEA-001", "quantity": 99}]), headers=h
+        ).status_code
+        == 201
+    )
 
 
 def test_the_same_channel_external_id_answers_the_existing_order_unchanged(api, stocked):
     first = api.post("/api/v1/orders", json=order_body(external_id="SHOP-1")).json()
-    again = api.post("/api/v1/orders", json=order_body(
-        external_id="SHOP-1", lines=[{"sku": "TEA-001", "quantity": 1}]))
+    again = api.post(
+        "/api/v1/orders",
+        json=order_body(external_id="SHOP-1", lines=[{"sku": "TEA-001", "quantity": 1}]),
+    )
     assert again.status_code == 200 and again.json()["number"] == first["number"]
     assert again.json()["lines"][0]["quantity"] == 2
 
@@ -107,17 +121,24 @@ def test_payment_ship_deliver_completes_the_order(api, stocked):
     n = o["number"]
     r = api.post(f"/api/v1/orders/{n}/shipments", json={"carrier": "tcat"}, role="warehouse")
     assert r.status_code == 409 and r.json()["code"] == "payment_required"
-    assert api.post(f"/api/v1/orders/{n}/payments", json={"amount": "800.00"},
-                    role="finance").status_code == 422
+    assert (
+        api.post(
+            f"/api/v1/orders/{n}/payments", json={"amount": "800.00"}, role="finance"
+        ).status_code
+        == 422
+    )
     r = api.post(f"/api/v1/orders/{n}/payments", json={"amount": "500.00"}, role="finance")
     assert r.status_code == 201
     assert api.get(f"/api/v1/orders/{n}").json()["financial_status"] == "partially_paid"
-    api.post(f"/api/v1/orders/{n}/payments", json={"amount": "260", "reference": "ATM-1"},
-             role="finance")
+    api.post(
+        f"/api/v1/orders/{n}/payments", json={"amount": "260", "reference": "ATM-1"}, role="finance"
+    )
     assert api.get(f"/api/v1/orders/{n}").json()["financial_status"] == "paid"
-    s = api.post(f"/api/v1/orders/{n}/shipments",
-                 json={"carrier": "ups", "tracking_number": "1Z5R89390357567127"},
-                 role="warehouse")
+    s = api.post(
+        f"/api/v1/orders/{n}/shipments",
+        json={"carrier": "ups", "tracking_number": "1Z5R89390357567127"},
+        role="warehouse",
+    )
     assert s.status_code == 201, s.text
     ship = s.json()
     assert ship["status"] == "shipped" and ship["location"] == "TPE"
@@ -140,17 +161,29 @@ def test_payment_ship_deliver_completes_the_order(api, stocked):
 def test_refunds_follow_the_contract(api, stocked):
     n = api.post("/api/v1/orders", json=order_body()).json()["number"]
     api.post(f"/api/v1/orders/{n}/payments", json={"amount": "760.00"}, role="finance")
-    assert api.post(f"/api/v1/orders/{n}/refunds", json={"amount": "800.00", "reason": "x"},
-                    role="finance").status_code == 422
-    api.post(f"/api/v1/orders/{n}/refunds", json={"amount": "60.00", "reason": "shipping"},
-             role="finance")
+    assert (
+        api.post(
+            f"/api/v1/orders/{n}/refunds", json={"amount": "800.00", "reason": "x"}, role="finance"
+        ).status_code
+        == 422
+    )
+    api.post(
+        f"/api/v1/orders/{n}/refunds",
+        json={"amount": "60.00", "reason": "shipping"},
+        role="finance",
+    )
     o = api.get(f"/api/v1/orders/{n}").json()
     assert o["refunded"] == "60.00" and o["financial_status"] == "partially_refunded"
-    api.post(f"/api/v1/orders/{n}/refunds", json={"amount": "700.00", "reason": "all"},
-             role="finance")
+    api.post(
+        f"/api/v1/orders/{n}/refunds", json={"amount": "700.00", "reason": "all"}, role="finance"
+    )
     assert api.get(f"/api/v1/orders/{n}").json()["financial_status"] == "refunded"
-    assert api.post(f"/api/v1/orders/{n}/refunds", json={"amount": "0.00", "reason": "x"},
-                    role="finance").status_code == 422
+    assert (
+        api.post(
+            f"/api/v1/orders/{n}/refunds", json={"amount": "0.00", "reason": "x"}, role="finance"
+        ).status_code
+        == 422
+    )
 
 
 def test_cancel_releases_stock_and_refuses_a_shipped_order(api, stocked):
@@ -161,16 +194,22 @@ def test_cancel_releases_stock_and_refuses_a_shipped_order(api, stocked):
     assert api.get("/api/v1/inventory/TEA-001").json()["reserved"] == 0
     assert api.post(f"/api/v1/orders/{n}/cancel", json={"reason": "again"}).status_code == 409
     m = api.post("/api/v1/orders", json=order_body(payment_method="cod")).json()["number"]
-    assert api.post(f"/api/v1/orders/{m}/shipments", json={"carrier": "hct"},
-                    role="warehouse").status_code == 201
+    assert (
+        api.post(
+            f"/api/v1/orders/{m}/shipments", json={"carrier": "hct"}, role="warehouse"
+        ).status_code
+        == 201
+    )
     r = api.post(f"/api/v1/orders/{m}/cancel", json={"reason": "late"})
     assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
 
 
 def test_list_filters_and_searches_newest_first(api, stocked):
     a = api.post("/api/v1/orders", json=order_body()).json()["number"]
-    b = api.post("/api/v1/orders", json=order_body(
-        customer={"email": "lin@example.com", "name": "林美玲"}, channel="phone")).json()["number"]
+    b = api.post(
+        "/api/v1/orders",
+        json=order_body(customer={"email": "lin@example.com", "name": "林美玲"}, channel="phone"),
+    ).json()["number"]
     items = api.get("/api/v1/orders").json()["items"]
     assert [o["number"] for o in items] == [b, a]
     assert [o["number"] for o in api.get("/api/v1/orders?q=美玲").json()["items"]] == [b]
@@ -184,10 +223,12 @@ def test_list_filters_and_searches_newest_first(api, stocked):
 
 def test_a_whole_email_finds_that_customers_orders_and_a_fragment_any(api, stocked):
     a = api.post("/api/v1/orders", json=order_body()).json()["number"]
-    aa = api.post("/api/v1/orders", json=order_body(
-        customer={"email": "aa@example.com", "name": "陳美玲"})).json()["number"]
-    phone_only = api.post("/api/v1/orders", json=order_body(
-        customer={"name": "王小明", "phone": "+886912345678"})).json()["number"]
+    aa = api.post(
+        "/api/v1/orders", json=order_body(customer={"email": "aa@example.com", "name": "陳美玲"})
+    ).json()["number"]
+    phone_only = api.post(
+        "/api/v1/orders", json=order_body(customer={"name": "王小明", "phone": "+886912345678"})
+    ).json()["number"]
 
     def found(q):
         return [o["number"] for o in api.get("/api/v1/orders", params={"q": q}).json()["items"]]
@@ -207,28 +248,38 @@ def test_a_whole_email_finds_that_customers_orders_and_a_fragment_any(api, stock
 
 
 def test_bad_fields_are_all_named_and_nothing_is_stored(api, stocked):
-    body = order_body(channel="fax", currency="XYZ", payment_method="iou",
-                      customer={"email": "not-an-email", "phone": "12"},
-                      lines=[{"sku": "TEA-001", "quantity": 0}, {"sku": "NOPE", "quantity": 1}])
-    body["shipping_address"] = {**body["shipping_address"], "postal_code": "ABC",
-                                "country": "TW"}
+    body = order_body(
+        channel="fax",
+        currency="XYZ",
+        payment_method="iou",
+        customer={"email": "not-an-email", "phone": "12"},
+        lines=[{"sku": "TEA-001", "quantity": 0}, {"sku": "NOPE", "quantity": 1}],
+    )
+    body["shipping_address"] = {**body["shipping_address"], "postal_code": "ABC", "country": "TW"}
     r = api.post("/api/v1/orders", json=body)
     assert r.status_code == 422
     fields = {e["field"] for e in r.json()["errors"]}
     assert {"lines[0].quantity"} <= fields
-    r = api.post("/api/v1/orders", json=order_body(channel="fax", payment_method="iou",
-                                                   currency="XYZ"))
+    r = api.post(
+        "/api/v1/orders", json=order_body(channel="fax", payment_method="iou", currency="XYZ")
+    )
     fields = {e["field"] for e in r.json()["errors"]}
     assert {"channel", "payment_method", "currency"} <= fields
-    r = api.post("/api/v1/orders", json=order_body(
-        customer={"email": "bad"}, shipping_address={**order_body()["shipping_address"],
-                                                     "postal_code": "ABC"}))
+    r = api.post(
+        "/api/v1/orders",
+        json=order_body(
+            customer={"email": "bad"},
+            shipping_address={**order_body()["shipping_address"], "postal_code": "ABC"},
+        ),
+    )
     fields = {e["field"] for e in r.json()["errors"]}
     assert {"customer.email", "shipping_address.postal_code"} <= fields
     r = api.post("/api/v1/orders", json=order_body(lines=[{"sku": "NOPE", "quantity": 1}]))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lines[0].sku"
-    r = api.post("/api/v1/orders", json=order_body(
-        lines=[{"sku": "TEA-001", "quantity": 1, "unit_price": "1.234"}]))
+    r = api.post(
+        "/api/v1/orders",
+        json=order_body(lines=[{"sku": "TEA-001", "quantity": 1, "unit_price": "1.234"}]),
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lines[0].unit_price"
     assert api.get("/api/v1/orders").json()["items"] == []
     assert api.get("/api/v1/inventory/TEA-001").json()["reserved"] == 0

@@ -40,8 +40,11 @@ def _install(handlers, topic, fn):
 
 
 def _put(db, topic, n=1):
-    db.write(lambda c: c.execute(insert(OutboxMessage), [
-        {"topic": topic, "payload": {"n": i}} for i in range(n)]))
+    db.write(
+        lambda c: c.execute(
+            insert(OutboxMessage), [{"topic": topic, "payload": {"n": i}} for i in range(n)]
+        )
+    )
 
 
 def _rows(db):
@@ -49,24 +52,32 @@ def _rows(db):
 
 
 def _due_now(db):
-    db.write(lambda c: c.execute(update(OutboxMessage).values(
-        available_at=utcnow() - timedelta(seconds=1))))
+    db.write(
+        lambda c: c.execute(
+            update(OutboxMessage).values(available_at=utcnow() - timedelta(seconds=1))
+        )
+    )
 
 
 def test_a_handler_runs_with_no_transaction_open_and_may_write_itself(db, handlers):
     """On SQLite a handler run inside the worker's write transaction waited forever for the
     write lock its own worker held."""
+
     def remember(payload):
-        db.write(lambda c: c.execute(insert(Setting).values(
-            key=f"seen-{payload['n']}", value={"ok": True})))
+        db.write(
+            lambda c: c.execute(
+                insert(Setting).values(key=f"seen-{payload['n']}", value={"ok": True})
+            )
+        )
 
     _install(handlers, "test.writes", remember)
     _put(db, "test.writes", 3)
     done = []
     assert run_threads(1, lambda _i: done.append(worker.drain_outbox(db)), timeout=30) == []
     assert done == [3]
-    keys = db.read(lambda c: c.execute(select(Setting.key).where(
-        Setting.key.like("seen-%"))).scalars().all())
+    keys = db.read(
+        lambda c: c.execute(select(Setting.key).where(Setting.key.like("seen-%"))).scalars().all()
+    )
     assert sorted(keys) == ["seen-0", "seen-1", "seen-2"]
     assert _rows(db) == []
 
@@ -145,8 +156,12 @@ def test_workers_draining_at_once_never_run_one_message_twice(db, handlers):
             seen[payload["n"]] += 1
 
     _install(handlers, "test.count", count)
-    db.write(lambda c: c.execute(insert(OutboxMessage), [
-        {"topic": "test.count", "payload": {"n": i}} for i in range(400)]))
+    db.write(
+        lambda c: c.execute(
+            insert(OutboxMessage),
+            [{"topic": "test.count", "payload": {"n": i}} for i in range(400)],
+        )
+    )
 
     def drain(_i):
         while worker.drain_outbox(db, batch=7, budget=0.05):
@@ -169,8 +184,11 @@ def test_a_message_leased_by_a_worker_that_died_is_taken_again_when_the_lease_ru
     assert len(taken) == 1
     assert worker.drain_outbox(db) == 1  # the other one; the leased one is left alone
     assert len(seen) == 1 and len(_rows(db)) == 1
-    db.write(lambda c: c.execute(update(OutboxMessage).values(
-        claimed_until=utcnow() - timedelta(seconds=1))))
+    db.write(
+        lambda c: c.execute(
+            update(OutboxMessage).values(claimed_until=utcnow() - timedelta(seconds=1))
+        )
+    )
     assert worker.drain_outbox(db) == 1
     assert sorted(p["n"] for p in seen) == [0, 1]
     assert _rows(db) == []

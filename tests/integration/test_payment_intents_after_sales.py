@@ -50,8 +50,11 @@ def _crash(monkeypatch):
 
 
 def _age(db):
-    db.write(lambda c: c.execute(
-        update(PaymentAttempt).values(updated_at=utcnow() - timedelta(minutes=2))))
+    db.write(
+        lambda c: c.execute(
+            update(PaymentAttempt).values(updated_at=utcnow() - timedelta(minutes=2))
+        )
+    )
 
 
 def _intents(db):
@@ -63,20 +66,31 @@ def _rows(db, kind):
 
 
 def _money(db, number):
-    return tuple(db.read(lambda c: c.execute(
-        select(Order.paid_minor, Order.refunded_minor).where(Order.number == number)).one()))
+    return tuple(
+        db.read(
+            lambda c: c.execute(
+                select(Order.paid_minor, Order.refunded_minor).where(Order.number == number)
+            ).one()
+        )
+    )
 
 
 def test_authorize_capture_and_void_ask_the_provider_outside_transactions_once_per_key(
     api, db, order, gateway
 ):
-    a = api.post(f"/api/v1/orders/{order}/authorizations", role="finance",
-                 json={"amount": "500.00", "provider": "outside"})
+    a = api.post(
+        f"/api/v1/orders/{order}/authorizations",
+        role="finance",
+        json={"amount": "500.00", "provider": "outside"},
+    )
     assert a.status_code == 201 and a.json()["status"] == "authorized", a.text
     c = api.post(f"/api/v1/payments/{a.json()['id']}/capture", json={}, role="finance")
     assert c.status_code == 201 and c.json()["order"]["paid"] == "500.00", c.text
-    b = api.post(f"/api/v1/orders/{order}/authorizations", role="finance",
-                 json={"amount": "260.00", "provider": "outside"}).json()
+    b = api.post(
+        f"/api/v1/orders/{order}/authorizations",
+        role="finance",
+        json={"amount": "260.00", "provider": "outside"},
+    ).json()
     v = api.post(f"/api/v1/payments/{b['id']}/void", role="finance")
     assert v.status_code == 200 and v.json()["status"] == "voided", v.text
     assert [c for c, _ in gateway.calls] == ["authorize", "capture", "authorize", "void"]
@@ -90,8 +104,11 @@ def test_authorize_capture_and_void_ask_the_provider_outside_transactions_once_p
 def test_a_crash_between_a_capture_and_its_record_is_settled_by_the_worker_once(
     api, db, order, gateway, monkeypatch
 ):
-    a = api.post(f"/api/v1/orders/{order}/authorizations", role="finance",
-                 json={"amount": "760.00", "provider": "outside"}).json()
+    a = api.post(
+        f"/api/v1/orders/{order}/authorizations",
+        role="finance",
+        json={"amount": "760.00", "provider": "outside"},
+    ).json()
     _crash(monkeypatch)
     with pytest.raises(RuntimeError):
         authorizations.capture(db, ADMIN, a["id"], {})
@@ -115,8 +132,11 @@ def test_a_crash_between_a_capture_and_its_record_is_settled_by_the_worker_once(
 def test_a_crash_between_a_void_and_its_record_is_settled_by_the_worker(
     api, db, order, gateway, monkeypatch
 ):
-    a = api.post(f"/api/v1/orders/{order}/authorizations", role="finance",
-                 json={"amount": "100.00", "provider": "outside"}).json()
+    a = api.post(
+        f"/api/v1/orders/{order}/authorizations",
+        role="finance",
+        json={"amount": "100.00", "provider": "outside"},
+    ).json()
     _crash(monkeypatch)
     with pytest.raises(RuntimeError):
         authorizations.void(db, ADMIN, a["id"])
@@ -130,8 +150,11 @@ def test_a_crash_between_a_void_and_its_record_is_settled_by_the_worker(
 
 @pytest.fixture
 def paid(api, db, order, gateway):
-    r = api.post(f"/api/v1/orders/{order}/payments", role="finance",
-                 json={"amount": "760.00", "provider": "outside"})
+    r = api.post(
+        f"/api/v1/orders/{order}/payments",
+        role="finance",
+        json={"amount": "760.00", "provider": "outside"},
+    )
     assert r.status_code == 201, r.text
     return order
 
@@ -148,8 +171,9 @@ def test_a_crash_before_a_dispute_refund_is_recorded_is_settled_by_the_worker_on
     did = _dispute(api, paid)
     _crash(monkeypatch)
     with pytest.raises(RuntimeError):
-        disputes.transition(db, ADMIN, did,
-                            {"status": "resolved", "resolution": "refund", "amount": "200.00"})
+        disputes.transition(
+            db, ADMIN, did, {"status": "resolved", "resolution": "refund", "amount": "200.00"}
+        )
     monkeypatch.undo()
     assert api.get(f"/api/v1/disputes/{did}").json()["status"] == "open"
     assert _money(db, paid) == (76000, 0)
@@ -166,9 +190,15 @@ def test_a_crash_before_a_dispute_refund_is_recorded_is_settled_by_the_worker_on
 
 def test_a_dispute_refund_asks_once_and_resolves_in_the_answer(api, db, paid, gateway):
     did = _dispute(api, paid)
-    r = api.post(f"/api/v1/disputes/{did}/transition",
-                 json={"status": "resolved", "resolution": "refund", "amount": "200.00",
-                       "note": "parcel lost"})
+    r = api.post(
+        f"/api/v1/disputes/{did}/transition",
+        json={
+            "status": "resolved",
+            "resolution": "refund",
+            "amount": "200.00",
+            "note": "parcel lost",
+        },
+    )
     assert r.status_code == 200 and r.json()["status"] == "resolved", r.text
     assert len(gateway.keys("refund")) == 1 and _money(db, paid) == (76000, 20000)
 
@@ -187,7 +217,8 @@ def test_a_crash_before_an_exchange_difference_is_refunded_is_settled_by_the_wor
     _crash(monkeypatch)
     with pytest.raises(RuntimeError):
         return_settlement.exchange_return(
-            db, ADMIN, rid, {"lines": [{"sku": "TEA-002", "quantity": 1}]})
+            db, ADMIN, rid, {"lines": [{"sku": "TEA-002", "quantity": 1}]}
+        )
     monkeypatch.undo()
     # The exchange stands; its difference (250.00) is a pending refund.
     assert api.get(f"/api/v1/returns/{rid}").json()["status"] == "exchanged"
@@ -199,19 +230,22 @@ def test_a_crash_before_an_exchange_difference_is_refunded_is_settled_by_the_wor
     assert len(gateway.keys("refund")) == 2 and len(set(gateway.keys("refund"))) == 1
 
 
-def test_an_authorization_the_order_refuses_to_record_is_kept_for_staff(
-    api, db, order, gateway
-):
+def test_an_authorization_the_order_refuses_to_record_is_kept_for_staff(api, db, order, gateway):
     # While the provider holds the money, the order is cancelled.
     gateway.during = lambda: shipments.cancel_order(db, ADMIN, order, "customer asked")
-    r = api.post(f"/api/v1/orders/{order}/authorizations", role="finance",
-                 json={"amount": "760.00", "provider": "outside"})
+    r = api.post(
+        f"/api/v1/orders/{order}/authorizations",
+        role="finance",
+        json={"amount": "760.00", "provider": "outside"},
+    )
     assert r.status_code == 409, r.text
     (intent,) = _intents(db)
     assert intent.status == "attention" and intent.provider_reference.startswith("authorize-")
-    events = db.read(lambda c: c.execute(
-        select(OrderEvent.kind, OrderEvent.data).where(OrderEvent.kind == "payment_unrecorded")
-    ).all())
+    events = db.read(
+        lambda c: c.execute(
+            select(OrderEvent.kind, OrderEvent.data).where(OrderEvent.kind == "payment_unrecorded")
+        ).all()
+    )
     assert [(t, d["intent_id"]) for t, d in events] == [("payment_unrecorded", str(intent.id))]
     # The worker does not ask again about it, and it is listed for staff.
     _age(db)
@@ -219,18 +253,25 @@ def test_an_authorization_the_order_refuses_to_record_is_kept_for_staff(
     listed = api.get("/api/v1/payment-intents?status=attention", role="finance")
     assert listed.status_code == 200, listed.text
     assert [(i["id"], i["order"], i["kind"]) for i in listed.json()["items"]] == [
-        (str(intent.id), order, "authorization")]
+        (str(intent.id), order, "authorization")
+    ]
 
 
 def test_a_dispute_changed_while_its_refund_was_made_keeps_the_refund_for_staff(
     api, db, paid, gateway
 ):
     did = _dispute(api, paid)
-    gateway.during = lambda: db.write(lambda c: c.execute(
-        update(__import__("dingdan.db.return_tables", fromlist=["Dispute"]).Dispute)
-        .values(status="investigating")))
-    r = api.post(f"/api/v1/disputes/{did}/transition",
-                 json={"status": "resolved", "resolution": "refund", "amount": "100.00"})
+    gateway.during = lambda: db.write(
+        lambda c: c.execute(
+            update(__import__("dingdan.db.return_tables", fromlist=["Dispute"]).Dispute).values(
+                status="investigating"
+            )
+        )
+    )
+    r = api.post(
+        f"/api/v1/disputes/{did}/transition",
+        json={"status": "resolved", "resolution": "refund", "amount": "100.00"},
+    )
     assert r.status_code == 409, r.text
     assert [i.status for i in _intents(db)][-1] == "attention"
     assert _money(db, paid) == (76000, 0)
@@ -240,22 +281,35 @@ def test_staff_record_an_attention_intent_again_with_the_same_key_or_close_it(
     api, db, order, gateway
 ):
     gateway.during = lambda: shipments.cancel_order(db, ADMIN, order, "customer asked")
-    api.post(f"/api/v1/orders/{order}/authorizations", role="finance",
-             json={"amount": "760.00", "provider": "outside"})
+    api.post(
+        f"/api/v1/orders/{order}/authorizations",
+        role="finance",
+        json={"amount": "760.00", "provider": "outside"},
+    )
     (intent,) = _intents(db)
     # Still cancelled: recorded again it is refused again, and nothing moved twice.
     r = api.post(f"/api/v1/payment-intents/{intent.id}/record", role="finance")
     assert r.status_code == 409, r.text
     assert gateway.keys("authorize") == [intent.idempotency_key] * 2
     assert _rows(db, "authorization") == [] and _intents(db)[0].status == "attention"
-    assert api.post(f"/api/v1/payment-intents/{intent.id}/close", role="finance",
-                    json={"note": ""}).status_code == 422
-    r = api.post(f"/api/v1/payment-intents/{intent.id}/close", role="finance",
-                 json={"note": "voided in the provider's dashboard"})
+    assert (
+        api.post(
+            f"/api/v1/payment-intents/{intent.id}/close", role="finance", json={"note": ""}
+        ).status_code
+        == 422
+    )
+    r = api.post(
+        f"/api/v1/payment-intents/{intent.id}/close",
+        role="finance",
+        json={"note": "voided in the provider's dashboard"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "resolved", r.text
-    assert api.post(f"/api/v1/payment-intents/{intent.id}/close", role="finance",
-                    json={"note": "again"}).status_code == 409
-    assert api.get("/api/v1/payment-intents?status=attention",
-                   role="finance").json()["items"] == []
+    assert (
+        api.post(
+            f"/api/v1/payment-intents/{intent.id}/close", role="finance", json={"note": "again"}
+        ).status_code
+        == 409
+    )
+    assert api.get("/api/v1/payment-intents?status=attention", role="finance").json()["items"] == []
     assert api.get("/api/v1/payment-intents", role="warehouse").status_code == 403
     assert api.get("/api/v1/payment-intents/x", role="finance").status_code in (404, 405)

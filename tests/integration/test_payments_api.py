@@ -17,8 +17,9 @@ def order(api, db):
 
 
 def test_an_authorization_counts_only_when_captured(api, order):
-    a = api.post(f"/api/v1/orders/{order}/authorizations", json={"amount": "760.00"},
-                 role="finance")
+    a = api.post(
+        f"/api/v1/orders/{order}/authorizations", json={"amount": "760.00"}, role="finance"
+    )
     assert a.status_code == 201 and a.json()["status"] == "authorized"
     assert api.get(f"/api/v1/orders/{order}").json()["paid"] == "0.00"
     c = api.post(f"/api/v1/payments/{a.json()['id']}/capture", json={}, role="finance")
@@ -32,37 +33,59 @@ def test_an_authorization_counts_only_when_captured(api, order):
 
 
 def test_a_voided_authorization_cannot_be_captured(api, order):
-    a = api.post(f"/api/v1/orders/{order}/authorizations", json={"amount": "100.00"},
-                 role="finance").json()
+    a = api.post(
+        f"/api/v1/orders/{order}/authorizations", json={"amount": "100.00"}, role="finance"
+    ).json()
     v = api.post(f"/api/v1/payments/{a['id']}/void", role="finance")
     assert v.status_code == 200 and v.json()["status"] == "voided"
-    assert api.post(f"/api/v1/payments/{a['id']}/capture", json={},
-                    role="finance").status_code == 409
+    assert (
+        api.post(f"/api/v1/payments/{a['id']}/capture", json={}, role="finance").status_code == 409
+    )
     assert api.get(f"/api/v1/orders/{order}").json()["paid"] == "0.00"
-    assert api.post(f"/api/v1/orders/{order}/authorizations", json={"amount": "900.00"},
-                    role="finance").status_code == 422
+    assert (
+        api.post(
+            f"/api/v1/orders/{order}/authorizations", json={"amount": "900.00"}, role="finance"
+        ).status_code
+        == 422
+    )
 
 
 def test_a_cod_order_ships_unpaid_and_is_settled_by_the_carriers_remittance(api, db):
     product(db, "TEA-001", price="350.00")
     location(db, "TPE")
     receive(db, "TPE", {"TEA-001": 20})
-    numbers = [api.post("/api/v1/orders", json=order_body(payment_method="cod")).json()["number"]
-               for _ in range(2)]
+    numbers = [
+        api.post("/api/v1/orders", json=order_body(payment_method="cod")).json()["number"]
+        for _ in range(2)
+    ]
     for n in numbers:
         s = api.post(f"/api/v1/orders/{n}/shipments", json={"carrier": "tcat"}, role="warehouse")
         assert s.status_code == 201
         api.post(f"/api/v1/shipments/{s.json()['id']}/delivered", role="warehouse")
         assert api.get(f"/api/v1/orders/{n}").json()["status"] == "open"
-    bad = api.post("/api/v1/cod-remittances", role="finance", json={
-        "carrier": "tcat", "reference": "TCAT-2026-11-01",
-        "orders": [{"number": numbers[0], "amount": "760.00"},
-                   {"number": numbers[1], "amount": "999.00"}]})
+    bad = api.post(
+        "/api/v1/cod-remittances",
+        role="finance",
+        json={
+            "carrier": "tcat",
+            "reference": "TCAT-2026-11-01",
+            "orders": [
+                {"number": numbers[0], "amount": "760.00"},
+                {"number": numbers[1], "amount": "999.00"},
+            ],
+        },
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "orders[1].amount"
     assert api.get(f"/api/v1/orders/{numbers[0]}").json()["paid"] == "0.00"
-    ok = api.post("/api/v1/cod-remittances", role="finance", json={
-        "carrier": "tcat", "reference": "TCAT-2026-11-01",
-        "orders": [{"number": n, "amount": "760.00"} for n in numbers]})
+    ok = api.post(
+        "/api/v1/cod-remittances",
+        role="finance",
+        json={
+            "carrier": "tcat",
+            "reference": "TCAT-2026-11-01",
+            "orders": [{"number": n, "amount": "760.00"} for n in numbers],
+        },
+    )
     assert ok.status_code == 201, ok.text
     for n in numbers:
         o = api.get(f"/api/v1/orders/{n}").json()
@@ -72,8 +95,9 @@ def test_a_cod_order_ships_unpaid_and_is_settled_by_the_carriers_remittance(api,
 def test_payments_are_for_finance(api, order):
     r = api.post(f"/api/v1/orders/{order}/payments", json={"amount": "1.00"}, role="warehouse")
     assert r.status_code == 403
-    r = api.post(f"/api/v1/orders/{order}/authorizations", json={"amount": "1.00"},
-                 role="customer_service")
+    r = api.post(
+        f"/api/v1/orders/{order}/authorizations", json={"amount": "1.00"}, role="customer_service"
+    )
     assert r.status_code == 403
 
 

@@ -24,8 +24,7 @@ MASKED = {"email": "a***@example.com", "phone": "+886******678"}
         ("viewer", MASKED, MASKED["phone"]),
     ],
 )
-def test_each_role_sees_the_order_as_the_contract_says(api, stocked, role, customer,
-                                                       address_phone):
+def test_each_role_sees_the_order_as_the_contract_says(api, stocked, role, customer, address_phone):
     number = post_order(api)["number"]
     one = api.get(f"/api/v1/orders/{number}", role=role)
     assert one.status_code == 200, one.text
@@ -48,8 +47,7 @@ def test_every_read_of_one_order_is_audited_and_lists_are_not(api, stocked):
     trail = api.get("/api/v1/audit", params={"resource": f"order:{number}", "action": "view"})
     assert trail.status_code == 200, trail.text
     views = trail.json()["items"]
-    assert [v["actor"].rpartition("test-")[2] for v in views] == ["warehouse",
-                                                                   "customer_service"]
+    assert [v["actor"].rpartition("test-")[2] for v in views] == ["warehouse", "customer_service"]
     assert {v["action"] for v in views} == {"view"}
     assert all(v["resource"] == f"order:{number}" for v in views)
     assert "a@example.com" not in trail.text  # ids only, never the data itself

@@ -44,11 +44,15 @@ def test_a_channels_priority_is_a_setting(api, stocked):
     assert queue(api) == [store, phone, web]
     bad = api.patch("/api/v1/channels/phone", json={"pick_priority": 100})
     assert bad.status_code == 422
-    assert api.patch("/api/v1/channels/phone", json={"pick_priority": 5},
-                     role="warehouse").status_code == 403
+    assert (
+        api.patch("/api/v1/channels/phone", json={"pick_priority": 5}, role="warehouse").status_code
+        == 403
+    )
     # null: back to the default
-    assert api.patch("/api/v1/channels/phone", json={"pick_priority": None}).json()[
-        "pick_priority"] == 10
+    assert (
+        api.patch("/api/v1/channels/phone", json={"pick_priority": None}).json()["pick_priority"]
+        == 10
+    )
     assert queue(api) == [store, web, phone]
     assert api.get("/api/v1/locations/TPE/pick-list?limit=1").json()["orders"] == [store]
 
@@ -58,8 +62,7 @@ def test_the_channel_settings_page_sets_the_pick_priority(api, stocked, client):
     from tests.builders import ADMIN
     from tests.pages.conftest import PASSWORD, Browser
 
-    accounts.create_user(api.db, ADMIN, email="boss@example.com", role="manager",
-                         password=PASSWORD)
+    accounts.create_user(api.db, ADMIN, email="boss@example.com", role="manager", password=PASSWORD)
     b = Browser(client)
     assert b.sign_in("boss@example.com").status_code == 303
     form = {"do": "rename", "name": "Phone", "pick_priority": "3"}

@@ -59,10 +59,20 @@ def test_pick_list_groups_lines_by_sku_with_each_orders_share(api, batch):
     data = r.json()
     assert data["location"] == "TPE" and data["orders"] == [a, b]
     assert data["lines"] == [
-        {"sku": TEA, "name": "凍頂烏龍茶 150g", "barcode": TEA_EAN, "quantity": 3,
-         "orders": [{"order": a, "quantity": 2}, {"order": b, "quantity": 1}]},
-        {"sku": GREEN, "name": "碧螺春綠茶", "barcode": GREEN_EAN, "quantity": 1,
-         "orders": [{"order": a, "quantity": 1}]},
+        {
+            "sku": TEA,
+            "name": "凍頂烏龍茶 150g",
+            "barcode": TEA_EAN,
+            "quantity": 3,
+            "orders": [{"order": a, "quantity": 2}, {"order": b, "quantity": 1}],
+        },
+        {
+            "sku": GREEN,
+            "name": "碧螺春綠茶",
+            "barcode": GREEN_EAN,
+            "quantity": 1,
+            "orders": [{"order": a, "quantity": 1}],
+        },
     ]
     assert data["total_quantity"] == 4
 
@@ -72,8 +82,15 @@ def test_pick_list_takes_the_oldest_orders_up_to_the_limit_or_the_orders_named(a
     assert api.get("/api/v1/locations/TPE/pick-list?limit=1").json()["orders"] == [a]
     r = api.get(f"/api/v1/locations/TPE/pick-list?orders={b}")
     assert r.json()["orders"] == [b]
-    assert r.json()["lines"] == [{"sku": TEA, "name": "凍頂烏龍茶 150g", "barcode": TEA_EAN,
-                                  "quantity": 1, "orders": [{"order": b, "quantity": 1}]}]
+    assert r.json()["lines"] == [
+        {
+            "sku": TEA,
+            "name": "凍頂烏龍茶 150g",
+            "barcode": TEA_EAN,
+            "quantity": 1,
+            "orders": [{"order": b, "quantity": 1}],
+        }
+    ]
     assert api.get("/api/v1/locations/KHH/pick-list").json()["lines"] == []
     assert pack(api, a, [TEA, TEA, GREEN]).status_code == 201
     assert api.get("/api/v1/locations/TPE/pick-list").json()["orders"] == [b]
@@ -85,8 +102,11 @@ def test_pick_list_refuses_orders_that_cannot_be_picked_there_naming_each(api, b
     r = api.get(f"/api/v1/locations/TPE/pick-list?orders={a},{c},{d},DD999999")
     assert r.status_code == 422 and r.json()["code"] == "validation_error"
     messages = [e["message"] for e in r.json()["errors"] if e["field"] == "orders"]
-    assert messages == [f"{c} is not paid in full", f"{d} is cancelled",
-                        "no order numbered 'DD999999'"]
+    assert messages == [
+        f"{c} is not paid in full",
+        f"{d} is cancelled",
+        "no order numbered 'DD999999'",
+    ]
     r = api.get(f"/api/v1/locations/KHH/pick-list?orders={a}")
     assert r.status_code == 422 and "nothing to pick at KHH" in r.json()["errors"][0]["message"]
     assert api.get("/api/v1/locations/NOPE/pick-list").status_code == 404
@@ -167,8 +187,10 @@ def test_reading_a_pick_list_records_nothing_but_posting_one_records_picked(api,
     a, b, c, d = batch
     api.get("/api/v1/locations/TPE/pick-list")
     assert "picked" not in kinds(api, a)
-    assert api.post("/api/v1/locations/TPE/pick-list", json={"orders": [a]},
-                    role="viewer").status_code == 403
+    assert (
+        api.post("/api/v1/locations/TPE/pick-list", json={"orders": [a]}, role="viewer").status_code
+        == 403
+    )
     r = api.post("/api/v1/locations/TPE/pick-list", json={"orders": [a, b]}, role="warehouse")
     assert r.status_code == 200, r.text
     assert r.json()["orders"] == [a, b]
@@ -186,8 +208,7 @@ def pack(api, number, scans, role="warehouse", **extra):
     return api.post(f"/api/v1/orders/{number}/pack", json={"scans": scans, **extra}, role=role)
 
 
-def test_packing_refuses_wrong_extra_and_missing_items_listing_each_and_records_nothing(
-        api, batch):
+def test_packing_refuses_wrong_extra_and_missing_items_listing_each_and_records_nothing(api, batch):
     a = batch[0]
     cases = [
         ([TEA, TEA, GREEN, MUG], ["extra 1 × MUG-01"]),
@@ -213,8 +234,10 @@ def test_packing_succeeds_with_skus_and_barcodes_mixed_and_only_once(api, stocke
     assert r.status_code == 201, r.text
     rec = r.json()
     assert rec["order"] == a and rec["location"] == "TPE" and rec["id"]
-    assert rec["lines"] == [{"sku": TEA, "name": "凍頂烏龍茶 150g", "quantity": 2},
-                            {"sku": GREEN, "name": "碧螺春綠茶", "quantity": 1}]
+    assert rec["lines"] == [
+        {"sku": TEA, "name": "凍頂烏龍茶 150g", "quantity": 2},
+        {"sku": GREEN, "name": "碧螺春綠茶", "quantity": 1},
+    ]
     assert rec["created_at"].endswith("Z") and rec["shipment_id"] is None
     assert kinds(api, a)[-1] == "packed"
     assert api.get(f"/api/v1/orders/{a}/pack-records").json()["items"] == [rec]
@@ -238,12 +261,19 @@ def test_the_check_endpoint_compares_each_scan_without_recording(api, batch):
         {"sku": GREEN, "name": "碧螺春綠茶", "quantity": 1, "barcode": GREEN_EAN, "scanned": 0},
     ]
     assert body["scanned"] == [{"sku": TEA, "name": "凍頂烏龍茶 150g", "quantity": 1}]
-    assert [d["message"] for d in body["differences"]] == ["missing 1 × TEA-001",
-                                                           "missing 1 × TEA-002"]
+    assert [d["message"] for d in body["differences"]] == [
+        "missing 1 × TEA-001",
+        "missing 1 × TEA-002",
+    ]
     wrong = api.post(url, json={"scans": [TEA, MUG_EAN]}).json()
     assert wrong["ok"] is False
-    assert {"kind": "wrong_item", "sku": MUG, "code": None, "quantity": 1,
-            "message": "extra 1 × MUG-01"} in wrong["differences"]
+    assert {
+        "kind": "wrong_item",
+        "sku": MUG,
+        "code": None,
+        "quantity": 1,
+        "message": "extra 1 × MUG-01",
+    } in wrong["differences"]
     done = api.post(url, json={"scans": [TEA, TEA, GREEN]}).json()
     assert done["ok"] is True and done["complete"] is True and done["differences"] == []
     assert "packed" not in kinds(api, a)
@@ -253,8 +283,10 @@ def test_only_fulfilment_roles_may_pack(api, batch):
     a = batch[0]
     for role in ("viewer", "finance", "customer_service"):
         assert pack(api, a, [TEA, TEA, GREEN], role=role).status_code == 403
-        assert api.post(f"/api/v1/orders/{a}/pack/check", json={"scans": []},
-                        role=role).status_code == 403
+        assert (
+            api.post(f"/api/v1/orders/{a}/pack/check", json={"scans": []}, role=role).status_code
+            == 403
+        )
     assert pack(api, a, [TEA, TEA, GREEN], role="manager").status_code == 201
 
 

@@ -28,9 +28,7 @@ def test_values_and_defaults_read_back_as_sqlalchemy_wrote_them(db):
     when = datetime(2026, 11, 30, 8, 15, 30, 123456, tzinfo=UTC)
     payload = {"number": "DD000001", "name": "王小明", "lines": [1, 2]}
     ours, theirs = _put_both_ways(db, {"topic": "t", "payload": payload, "available_at": when})
-    rows = db.read(
-        lambda c: c.execute(select(OUTBOX).where(OUTBOX.c.id.in_([ours, theirs]))).all()
-    )
+    rows = db.read(lambda c: c.execute(select(OUTBOX).where(OUTBOX.c.id.in_([ours, theirs]))).all())
     a, b = (r._mapping for r in sorted(rows, key=lambda r: r.id != ours))
     assert a["payload"] == b["payload"] == payload
     assert a["available_at"] == b["available_at"] == when
@@ -62,9 +60,12 @@ def test_a_driver_error_is_sqlalchemys_and_becomes_the_domain_conflict(db):
 
     with pytest.raises(Conflict):
         db.write(twice)
-    assert db.read(
-        lambda c: c.execute(text("SELECT count(*) FROM counters WHERE name = 'dup'")).scalar()
-    ) == 0
+    assert (
+        db.read(
+            lambda c: c.execute(text("SELECT count(*) FROM counters WHERE name = 'dup'")).scalar()
+        )
+        == 0
+    )
 
 
 def test_a_connection_lost_under_a_compiled_statement_is_replaced_and_the_work_retried(db_url):

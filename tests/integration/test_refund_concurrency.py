@@ -23,25 +23,38 @@ stocked = RETURNS_SHOP.fixture()
 
 
 def _received_return(api, n, qty=1):
-    rid = api.post(f"/api/v1/orders/{n}/returns", json={
-        "lines": [{"sku": "TEA-001", "quantity": qty, "reason": "defective"}]}).json()["id"]
+    rid = api.post(
+        f"/api/v1/orders/{n}/returns",
+        json={"lines": [{"sku": "TEA-001", "quantity": qty, "reason": "defective"}]},
+    ).json()["id"]
     api.post(f"/api/v1/returns/{rid}/approve")
-    r = api.post(f"/api/v1/returns/{rid}/receive", json={
-        "location": "TPE", "lines": [{"sku": "TEA-001", "quantity": qty,
-                                      "condition": "resellable"}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/receive",
+        json={
+            "location": "TPE",
+            "lines": [{"sku": "TEA-001", "quantity": qty, "condition": "resellable"}],
+        },
+    )
     assert r.status_code == 200, r.text
     return rid
 
 
 def _money(db, number):
-    return db.read(lambda c: c.execute(
-        select(Order.paid_minor, Order.refunded_minor).where(Order.number == number)).one())
+    return db.read(
+        lambda c: c.execute(
+            select(Order.paid_minor, Order.refunded_minor).where(Order.number == number)
+        ).one()
+    )
 
 
 def _refund_rows(db):
-    return db.read(lambda c: c.execute(
-        select(func.count(), func.coalesce(func.sum(Payment.amount_minor), 0))
-        .where(Payment.kind == "refund")).one())
+    return db.read(
+        lambda c: c.execute(
+            select(func.count(), func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+                Payment.kind == "refund"
+            )
+        ).one()
+    )
 
 
 def test_two_returns_refunded_at_once_never_exceed_what_was_paid(api, stocked):  # noqa: F811
@@ -109,8 +122,12 @@ def test_two_requests_for_the_last_returnable_units_grant_one(api, stocked):  # 
 
     def ask(_i):
         try:
-            returns.request_return(stocked, ADMIN, n, {
-                "lines": [{"sku": "TEA-001", "quantity": 2, "reason": "defective"}]})
+            returns.request_return(
+                stocked,
+                ADMIN,
+                n,
+                {"lines": [{"sku": "TEA-001", "quantity": 2, "reason": "defective"}]},
+            )
             outcomes.append("ok")
         except ValidationFailed:
             outcomes.append("refused")
@@ -124,14 +141,16 @@ def test_store_credit_spent_at_once_never_goes_below_zero(api, stocked):  # noqa
     n = shipped_order(api)
     rid = _received_return(api, n)
     return_settlement.refund_return(stocked, ADMIN, rid, {"to": "store_credit"})  # 350.00
-    cid = stocked.read(lambda c: c.execute(
-        select(Order.customer_id).where(Order.number == n)).scalar_one())
+    cid = stocked.read(
+        lambda c: c.execute(select(Order.customer_id).where(Order.number == n)).scalar_one()
+    )
     outcomes: list[str] = []
 
     def spend(i):
         try:
-            stocked.write(lambda c: store_credit.spend_store_credit(
-                c, cid, "TWD", 10000, f"order:{i}"))
+            stocked.write(
+                lambda c: store_credit.spend_store_credit(c, cid, "TWD", 10000, f"order:{i}")
+            )
             outcomes.append("ok")
         except ValidationFailed:
             outcomes.append("refused")

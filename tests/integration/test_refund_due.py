@@ -24,8 +24,9 @@ def test_an_edit_below_what_was_paid_shows_the_difference_as_refund_due(api, sto
     assert edited["total"] == "410.00" and edited["paid"] == "760.00"
     assert edited["balance_due"] == "0.00" and edited["refund_due"] == "350.00"
     assert numbers(api, "refund_due=true") == [n]
-    r = api.post(f"/api/v1/orders/{n}/refunds", role="finance",
-                 json={"amount": "350.00", "reason": "edited"})
+    r = api.post(
+        f"/api/v1/orders/{n}/refunds", role="finance", json={"amount": "350.00", "reason": "edited"}
+    )
     assert r.status_code == 201, r.text
     assert api.get(f"/api/v1/orders/{n}").json()["refund_due"] == "0.00"
     assert numbers(api, "refund_due=true") == []
@@ -72,12 +73,7 @@ def test_the_queue_and_the_filter_read_the_partial_index_not_every_order(db):
     from dingdan.services.orders.queries import refund_due_clause
 
     queue_count = select(Order.id).where(refund_due_clause()).order_by(Order.id).limit(20)
-    listed = (
-        select(Order.id)
-        .where(refund_due_clause())
-        .order_by(Order.id.desc())
-        .limit(51)
-    )
+    listed = select(Order.id).where(refund_due_clause()).order_by(Order.id.desc()).limit(51)
     for stmt in (queue_count, listed):
         sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
 

@@ -16,10 +16,21 @@ from tests.builders import location, product
 def _keep(db, sku: str, first_day, daily: list[float], error: float, loc: str = "") -> None:
     def work(c):
         pid = c.execute(select(Product.id).where(Product.sku == sku)).scalar_one()
-        c.execute(insert(Forecast).values(
-            product_id=pid, location=loc, model="AutoETS", demand_class="smooth",
-            history_days=400, horizon=28, error_stdev=error, first_day=first_day,
-            daily=daily, backtests={}, uplifts={}))
+        c.execute(
+            insert(Forecast).values(
+                product_id=pid,
+                location=loc,
+                model="AutoETS",
+                demand_class="smooth",
+                history_days=400,
+                horizon=28,
+                error_stdev=error,
+                first_day=first_day,
+                daily=daily,
+                backtests={},
+                uplifts={},
+            )
+        )
 
     db.write(work)
 

@@ -31,18 +31,29 @@ def test_a_return_is_requested_approved_received_and_refunded_as_the_contract_sa
     assert r.status_code == 201, r.text
     ret = r.json()
     assert ret["status"] == "requested" and ret["order"] == n and isinstance(ret["id"], str)
-    assert ret["lines"][0] | {"sku": "TEA-001", "quantity": 2, "reason": "damaged"} == ret[
-        "lines"][0]
+    assert (
+        ret["lines"][0] | {"sku": "TEA-001", "quantity": 2, "reason": "damaged"} == ret["lines"][0]
+    )
     rid = ret["id"]
     r = api.post(f"/api/v1/returns/{rid}/approve", role="customer_service")
     assert r.status_code == 200 and r.json()["status"] == "approved"
-    r = api.post(f"/api/v1/returns/{rid}/receive", role="warehouse", json={
-        "location": "KHH", "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "resellable"},
-                                     {"sku": "TEA-001", "quantity": 1, "condition": "damaged"}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/receive",
+        role="warehouse",
+        json={
+            "location": "KHH",
+            "lines": [
+                {"sku": "TEA-001", "quantity": 1, "condition": "resellable"},
+                {"sku": "TEA-001", "quantity": 1, "condition": "damaged"},
+            ],
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "received" and r.json()["location"] == "KHH"
-    assert r.json()["lines"][0] | {"received": 2, "resellable": 1, "damaged": 1} == r.json()[
-        "lines"][0]
+    assert (
+        r.json()["lines"][0] | {"received": 2, "resellable": 1, "damaged": 1}
+        == r.json()["lines"][0]
+    )
     stock = api.get("/api/v1/inventory/TEA-001").json()
     khh = [loc for loc in stock["locations"] if loc["location"] == "KHH"][0]
     assert khh["on_hand"] == 1  # the damaged unit is not on hand
@@ -60,8 +71,14 @@ def test_a_return_is_requested_approved_received_and_refunded_as_the_contract_sa
     held = stocked.read(lambda c: c.execute(select(QuarantinedUnit.quantity)).scalars().all())
     assert held == [1]
     kinds = [e["kind"] for e in api.get(f"/api/v1/orders/{n}/events").json()["items"]]
-    for kind in ("return_requested", "return_approved", "return_received",
-                 "return_quarantined", "refunded", "return_refunded"):
+    for kind in (
+        "return_requested",
+        "return_approved",
+        "return_received",
+        "return_quarantined",
+        "refunded",
+        "return_refunded",
+    ):
         assert kind in kinds
 
 
@@ -88,17 +105,21 @@ def test_an_unshipped_line_or_a_sku_not_on_the_order_cannot_be_returned(api, sto
 def test_steps_out_of_order_are_invalid_transitions(api, stocked):
     n = shipped_order(api)
     rid = request(api, n, [line(quantity=2)]).json()["id"]
-    recv = {"location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 1,
-                                          "condition": "resellable"}]}
+    recv = {
+        "location": "TPE",
+        "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "resellable"}],
+    }
     r = api.post(f"/api/v1/returns/{rid}/receive", json=recv, role="warehouse")
     assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
     assert api.post(f"/api/v1/returns/{rid}/refund", role="finance").status_code == 409
     api.post(f"/api/v1/returns/{rid}/approve")
     assert api.post(f"/api/v1/returns/{rid}/approve").status_code == 409
-    assert api.post(f"/api/v1/returns/{rid}/receive", json=recv,
-                    role="warehouse").status_code == 200
-    assert api.post(f"/api/v1/returns/{rid}/receive", json=recv,
-                    role="warehouse").status_code == 409
+    assert (
+        api.post(f"/api/v1/returns/{rid}/receive", json=recv, role="warehouse").status_code == 200
+    )
+    assert (
+        api.post(f"/api/v1/returns/{rid}/receive", json=recv, role="warehouse").status_code == 409
+    )
     assert api.post(f"/api/v1/returns/{rid}/reject", json={"reason": "x"}).status_code == 409
     assert api.post("/api/v1/returns/999/approve").status_code == 404
 
@@ -107,11 +128,23 @@ def test_receiving_more_than_requested_is_refused_and_fewer_is_accepted(api, sto
     n = shipped_order(api)
     rid = request(api, n, [line(quantity=1)]).json()["id"]
     api.post(f"/api/v1/returns/{rid}/approve")
-    r = api.post(f"/api/v1/returns/{rid}/receive", role="warehouse", json={
-        "location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 2, "condition": "damaged"}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/receive",
+        role="warehouse",
+        json={
+            "location": "TPE",
+            "lines": [{"sku": "TEA-001", "quantity": 2, "condition": "damaged"}],
+        },
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lines[0].quantity"
-    r = api.post(f"/api/v1/returns/{rid}/receive", role="warehouse", json={
-        "location": "NOPE", "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "damaged"}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/receive",
+        role="warehouse",
+        json={
+            "location": "NOPE",
+            "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "damaged"}],
+        },
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "location"
     assert api.get(f"/api/v1/returns/{rid}").json()["status"] == "approved"
     # Two units asked for, one arrives: the rest are not coming.
@@ -124,8 +157,14 @@ def test_the_refund_amount_may_be_given_and_never_exceeds_paid_minus_refunded(ap
     n = shipped_order(api)
     rid = request(api, n, [line(quantity=1)]).json()["id"]
     api.post(f"/api/v1/returns/{rid}/approve")
-    api.post(f"/api/v1/returns/{rid}/receive", role="warehouse", json={
-        "location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "resellable"}]})
+    api.post(
+        f"/api/v1/returns/{rid}/receive",
+        role="warehouse",
+        json={
+            "location": "TPE",
+            "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "resellable"}],
+        },
+    )
     assert api.post(f"/api/v1/returns/{rid}/refund", role="customer_service").status_code == 403
     r = api.post(f"/api/v1/returns/{rid}/refund", json={"amount": "800.00"}, role="finance")
     assert r.status_code == 422
@@ -133,11 +172,17 @@ def test_the_refund_amount_may_be_given_and_never_exceeds_paid_minus_refunded(ap
     assert r.status_code == 422
     # Beyond the returned goods (350.00 and half the shipping) only a manager, with a reason,
     # and never beyond what was paid (760.00).
-    r = api.post(f"/api/v1/returns/{rid}/refund", role="manager",
-                 json={"amount": "800.00", "reason": "goodwill"})
+    r = api.post(
+        f"/api/v1/returns/{rid}/refund",
+        role="manager",
+        json={"amount": "800.00", "reason": "goodwill"},
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "exceeds_refundable"
-    r = api.post(f"/api/v1/returns/{rid}/refund", role="manager",
-                 json={"amount": "410.00", "reason": "shipping back too"})
+    r = api.post(
+        f"/api/v1/returns/{rid}/refund",
+        role="manager",
+        json={"amount": "410.00", "reason": "shipping back too"},
+    )
     assert r.status_code == 200 and r.json()["refund"]["amount"] == "410.00"
     assert api.get(f"/api/v1/orders/{n}").json()["refunded"] == "410.00"
 
@@ -149,8 +194,14 @@ def test_permissions_follow_the_roles(api, stocked):
     rid = request(api, n, [line()]).json()["id"]
     assert api.post(f"/api/v1/returns/{rid}/approve", role="finance").status_code == 403
     api.post(f"/api/v1/returns/{rid}/approve")
-    r = api.post(f"/api/v1/returns/{rid}/receive", role="customer_service", json={
-        "location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "damaged"}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/receive",
+        role="customer_service",
+        json={
+            "location": "TPE",
+            "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "damaged"}],
+        },
+    )
     assert r.status_code == 403
     assert api.get(f"/api/v1/returns/{rid}", role="viewer").status_code == 200
 
@@ -186,30 +237,50 @@ def test_strict_input_is_refused_with_every_bad_field(api, stocked):
 
 
 def _age_deliveries(db, days):
-    db.write(lambda c: c.execute(
-        update(Shipment).values(delivered_at=utcnow() - timedelta(days=days))))
+    db.write(
+        lambda c: c.execute(update(Shipment).values(delivered_at=utcnow() - timedelta(days=days)))
+    )
 
 
 def test_the_default_policy_is_seven_days_and_can_be_changed_by_a_manager(api, stocked):
     p = api.get("/api/v1/settings/return-policy", role="viewer").json()
     assert p["window_days"] == 7 and "changed_mind" in p["reasons"]
-    body = {"window_days": 14, "non_returnable_skus": ["POT-001"],
-            "non_returnable_categories": ["clearance"], "reasons": [*p["reasons"], "gift"]}
-    assert api.request("PUT", "/api/v1/settings/return-policy", json=body,
-                       role="customer_service").status_code == 403
+    body = {
+        "window_days": 14,
+        "non_returnable_skus": ["POT-001"],
+        "non_returnable_categories": ["clearance"],
+        "reasons": [*p["reasons"], "gift"],
+    }
+    assert (
+        api.request(
+            "PUT", "/api/v1/settings/return-policy", json=body, role="customer_service"
+        ).status_code
+        == 403
+    )
     r = api.request("PUT", "/api/v1/settings/return-policy", json=body, role="manager")
     assert r.status_code == 200 and r.json()["window_days"] == 14
     assert api.get("/api/v1/settings/return-policy").json()["reasons"][-1] == "gift"
-    bad = api.request("PUT", "/api/v1/settings/return-policy", role="manager",
-                      json={"reasons": ["Not A Code"]})
+    bad = api.request(
+        "PUT", "/api/v1/settings/return-policy", role="manager", json={"reasons": ["Not A Code"]}
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reasons[0]"
 
 
 def test_requests_outside_the_policy_are_refused_naming_the_rule(api, stocked):
-    api.request("PUT", "/api/v1/settings/return-policy", role="manager", json={
-        "non_returnable_skus": ["POT-001"], "non_returnable_categories": ["clearance"]})
-    n = shipped_order(api, [{"sku": "TEA-001", "quantity": 1}, {"sku": "CUP-001", "quantity": 1},
-                            {"sku": "POT-001", "quantity": 1}])
+    api.request(
+        "PUT",
+        "/api/v1/settings/return-policy",
+        role="manager",
+        json={"non_returnable_skus": ["POT-001"], "non_returnable_categories": ["clearance"]},
+    )
+    n = shipped_order(
+        api,
+        [
+            {"sku": "TEA-001", "quantity": 1},
+            {"sku": "CUP-001", "quantity": 1},
+            {"sku": "POT-001", "quantity": 1},
+        ],
+    )
     r = request(api, n, [line("CUP-001")])
     assert r.status_code == 422 and "non_returnable_category" in r.json()["detail"]
     assert r.json()["errors"][0]["field"] == "lines[0].sku"
@@ -231,8 +302,9 @@ def test_an_undelivered_order_is_inside_the_window(api, stocked):
 def test_a_manager_may_override_the_policy_with_a_reason_that_is_recorded(api, stocked):
     n = shipped_order(api)
     _age_deliveries(stocked, 30)
-    r = request(api, n, [line()], role="customer_service", override=True,
-                override_reason="loyal customer")
+    r = request(
+        api, n, [line()], role="customer_service", override=True, override_reason="loyal customer"
+    )
     assert r.status_code == 403
     r = request(api, n, [line()], role="manager", override=True)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "override_reason"
@@ -241,8 +313,9 @@ def test_a_manager_may_override_the_policy_with_a_reason_that_is_recorded(api, s
     assert r.json()["override"]["rules"] == ["return_window"]
     assert r.json()["override"]["reason"] == "loyal customer"
     events = api.get(f"/api/v1/orders/{n}/events").json()["items"]
-    assert any(e["kind"] == "return_policy_overridden" and "loyal customer" in e["message"]
-               for e in events)
+    assert any(
+        e["kind"] == "return_policy_overridden" and "loyal customer" in e["message"] for e in events
+    )
 
 
 # --- stock and backorders -----------------------------------------------------------------
@@ -251,8 +324,11 @@ def test_a_manager_may_override_the_policy_with_a_reason_that_is_recorded(api, s
 def _received(api, n, sku, qty, condition="resellable", loc="TPE"):
     rid = request(api, n, [line(sku, qty)]).json()["id"]
     api.post(f"/api/v1/returns/{rid}/approve")
-    r = api.post(f"/api/v1/returns/{rid}/receive", role="warehouse", json={
-        "location": loc, "lines": [{"sku": sku, "quantity": qty, "condition": condition}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/receive",
+        role="warehouse",
+        json={"location": loc, "lines": [{"sku": sku, "quantity": qty, "condition": condition}]},
+    )
     assert r.status_code == 200, r.text
     return rid
 
@@ -265,7 +341,8 @@ def test_resellable_units_go_to_waiting_backorders(api, stocked):
     _received(api, n, "TEA-002", 1, loc="KHH")
     w = api.get(f"/api/v1/orders/{w['number']}").json()
     assert w["lines"][0]["backordered"] == 1 and w["allocations"] == [
-        {"location": "KHH", "sku": "TEA-002", "quantity": 1}]
+        {"location": "KHH", "sku": "TEA-002", "quantity": 1}
+    ]
     _received(api, n, "TEA-002", 1, condition="damaged")
     w = api.get(f"/api/v1/orders/{w['number']}").json()
     assert w["lines"][0]["backordered"] == 1
@@ -279,8 +356,7 @@ def test_a_refund_to_store_credit_grows_refunded_and_the_customers_credit(api, s
     n = shipped_order(api)
     rid = _received(api, n, "TEA-001", 1)
     r = api.post(f"/api/v1/returns/{rid}/refund", json={"to": "store_credit"}, role="finance")
-    assert r.status_code == 200 and r.json()["refund"] == {"amount": "350.00",
-                                                          "to": "store_credit"}
+    assert r.status_code == 200 and r.json()["refund"] == {"amount": "350.00", "to": "store_credit"}
     assert api.get(f"/api/v1/orders/{n}").json()["refunded"] == "350.00"
     pays = api.get(f"/api/v1/orders/{n}/payments").json()["items"]
     assert pays[-1]["kind"] == "refund" and pays[-1]["method"] == "store_credit"
@@ -294,15 +370,17 @@ def test_a_refund_to_store_credit_grows_refunded_and_the_customers_credit(api, s
 def _customer_id(db, number):
     from dingdan.db.order_tables import Order
 
-    return db.read(lambda c: c.execute(
-        select(Order.customer_id).where(Order.number == number)).scalar_one())
+    return db.read(
+        lambda c: c.execute(select(Order.customer_id).where(Order.number == number)).scalar_one()
+    )
 
 
 def test_an_exchange_for_a_dearer_item_leaves_the_difference_due(api, stocked):
     n = shipped_order(api)
     rid = _received(api, n, "TEA-001", 2)
-    r = api.post(f"/api/v1/returns/{rid}/exchange",
-                 json={"lines": [{"sku": "POT-001", "quantity": 1}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/exchange", json={"lines": [{"sku": "POT-001", "quantity": 1}]}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "exchanged"
     new = api.get(f"/api/v1/orders/{r.json()['replacement_order']}").json()
@@ -320,11 +398,17 @@ def test_an_exchange_for_a_dearer_item_leaves_the_difference_due(api, stocked):
 def test_an_exchange_for_a_cheaper_item_refunds_the_difference(api, stocked):
     n = shipped_order(api)
     rid = _received(api, n, "TEA-001", 1)
-    r = api.post(f"/api/v1/returns/{rid}/exchange",
-                 json={"lines": [{"sku": "TEA-002", "quantity": 1}]}, role="customer_service")
+    r = api.post(
+        f"/api/v1/returns/{rid}/exchange",
+        json={"lines": [{"sku": "TEA-002", "quantity": 1}]},
+        role="customer_service",
+    )
     assert r.status_code == 403  # the difference is a refund: finance, manager or admin
-    r = api.post(f"/api/v1/returns/{rid}/exchange",
-                 json={"lines": [{"sku": "TEA-002", "quantity": 1}]}, role="manager")
+    r = api.post(
+        f"/api/v1/returns/{rid}/exchange",
+        json={"lines": [{"sku": "TEA-002", "quantity": 1}]},
+        role="manager",
+    )
     assert r.status_code == 200, r.text
     new = api.get(f"/api/v1/orders/{r.json()['replacement_order']}").json()
     assert new["paid"] == "120.00" and new["financial_status"] == "paid"
@@ -334,8 +418,9 @@ def test_an_exchange_for_a_cheaper_item_refunds_the_difference(api, stocked):
 def test_an_exchange_without_stock_changes_nothing(api, stocked):
     n = shipped_order(api)
     rid = _received(api, n, "TEA-001", 1)
-    r = api.post(f"/api/v1/returns/{rid}/exchange",
-                 json={"lines": [{"sku": "POT-001", "quantity": 50}]})
+    r = api.post(
+        f"/api/v1/returns/{rid}/exchange", json={"lines": [{"sku": "POT-001", "quantity": 50}]}
+    )
     assert r.status_code == 409 and r.json()["code"] == "insufficient_stock"
     assert api.get(f"/api/v1/returns/{rid}").json()["status"] == "received"
     assert len(api.get("/api/v1/orders").json()["items"]) == 1
@@ -358,7 +443,9 @@ def test_store_credit_is_spent_by_the_function_the_payments_use_never_below_zero
     credit = api.get(f"/api/v1/customers/{cid}/store-credit").json()
     assert credit["balances"] == [{"currency": "TWD", "balance": "50.00"}]
     assert [(e["kind"], e["amount"], e["reference"]) for e in credit["entries"]] == [
-        ("spend", "300.00", "order:DD9"), ("earn", "350.00", f"return:{rid}")]
+        ("spend", "300.00", "order:DD9"),
+        ("earn", "350.00", f"return:{rid}"),
+    ]
 
 
 def test_store_credit_pays_a_later_order_in_full(api, stocked):
@@ -366,19 +453,30 @@ def test_store_credit_pays_a_later_order_in_full(api, stocked):
     rid = _received(api, n, "TEA-001", 1)
     api.post(f"/api/v1/returns/{rid}/refund", json={"to": "store_credit"}, role="finance")
     cid = _customer_id(stocked, n)
-    later = api.post("/api/v1/orders", json=order_body(
-        lines=[{"sku": "TEA-001", "quantity": 1}], shipping_price="0")).json()["number"]
-    too_much = api.post(f"/api/v1/orders/{later}/payments", role="finance",
-                        json={"amount": "350.01", "method": "store_credit"})
+    later = api.post(
+        "/api/v1/orders",
+        json=order_body(lines=[{"sku": "TEA-001", "quantity": 1}], shipping_price="0"),
+    ).json()["number"]
+    too_much = api.post(
+        f"/api/v1/orders/{later}/payments",
+        role="finance",
+        json={"amount": "350.01", "method": "store_credit"},
+    )
     assert too_much.status_code == 422
-    ok = api.post(f"/api/v1/orders/{later}/payments", role="finance",
-                  json={"amount": "350.00", "method": "store_credit"})
+    ok = api.post(
+        f"/api/v1/orders/{later}/payments",
+        role="finance",
+        json={"amount": "350.00", "method": "store_credit"},
+    )
     assert ok.status_code == 201, ok.text
     assert ok.json()["method"] == "store_credit"
     o = api.get(f"/api/v1/orders/{later}").json()
     assert o["financial_status"] == "paid"
     credit = api.get(f"/api/v1/customers/{cid}/store-credit").json()
     assert credit["balances"] == [{"currency": "TWD", "balance": "0.00"}]
-    again = api.post(f"/api/v1/orders/{later}/refunds", role="finance",
-                     json={"amount": "1.00", "reason": "goodwill"})
+    again = api.post(
+        f"/api/v1/orders/{later}/refunds",
+        role="finance",
+        json={"amount": "1.00", "reason": "goodwill"},
+    )
     assert again.status_code == 201

@@ -36,8 +36,10 @@ def test_channels_list_the_built_ins_and_a_created_channel_takes_orders(api, sto
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "channel"
     r = api.post("/api/v1/channels", json={"code": "shopee", "name": "蝦皮購物"})
     assert r.status_code == 201, r.text
-    assert r.json() | {"code": "shopee", "name": "蝦皮購物", "builtin": False,
-                       "active": True} == r.json()
+    assert (
+        r.json() | {"code": "shopee", "name": "蝦皮購物", "builtin": False, "active": True}
+        == r.json()
+    )
     assert api.get("/api/v1/channels").json()["items"][-1]["code"] == "shopee"
     r = api.post("/api/v1/orders", json=order_body(channel="shopee"))
     assert r.status_code == 201 and r.json()["channel"] == "shopee"
@@ -49,16 +51,23 @@ def test_a_deactivated_channel_takes_no_new_orders(api, stocked):
     assert r.status_code == 200 and r.json()["active"] is False
     assert api.post("/api/v1/orders", json=order_body(channel="line-shop")).status_code == 422
     assert [c["code"] for c in api.get("/api/v1/channels?active=false").json()["items"]] == [
-        "line-shop"]
+        "line-shop"
+    ]
     api.patch("/api/v1/channels/line-shop", json={"active": True, "name": "LINE"})
     assert api.post("/api/v1/orders", json=order_body(channel="line-shop")).status_code == 201
 
 
 def test_channel_codes_are_unique_lower_case_and_built_ins_stay_active(api):
-    assert api.post("/api/v1/channels", json={"code": "pchome", "name": "PChome"}
-                    ).status_code == 201
-    for code, status in (("pchome", 409), ("web", 409), ("Shopee", 422), ("-x", 422),
-                         ("x" * 33, 422)):
+    assert (
+        api.post("/api/v1/channels", json={"code": "pchome", "name": "PChome"}).status_code == 201
+    )
+    for code, status in (
+        ("pchome", 409),
+        ("web", 409),
+        ("Shopee", 422),
+        ("-x", 422),
+        ("x" * 33, 422),
+    ):
         r = api.post("/api/v1/channels", json={"code": code, "name": "n"})
         assert r.status_code == status, (code, r.text)
     r = api.patch("/api/v1/channels/web", json={"active": False})
@@ -75,8 +84,12 @@ def test_only_settings_roles_change_channels(api):
     for role in ("warehouse", "customer_service", "finance", "viewer"):
         r = api.post("/api/v1/channels", json={"code": "momo", "name": "momo"}, role=role)
         assert r.status_code == 403
-    assert api.post("/api/v1/channels", json={"code": "momo", "name": "momo"},
-                    role="manager").status_code == 201
+    assert (
+        api.post(
+            "/api/v1/channels", json={"code": "momo", "name": "momo"}, role="manager"
+        ).status_code
+        == 201
+    )
 
 
 # ---- tax rates ---------------------------------------------------------------------------
@@ -86,18 +99,27 @@ def test_tax_rates_list_defaults_and_overrides(api):
     items = api.get("/api/v1/tax-rates", role="viewer").json()["items"]
     tw = next(i for i in items if (i["country"], i["tax_class"]) == ("TW", "standard"))
     assert tw | {"rate": "5", "prices_include_tax": True, "source": "default"} == tw
-    r = put(api, "/api/v1/tax-rates/TW/standard", json={"rate": "10.5",
-                                                         "prices_include_tax": False})
+    r = put(
+        api, "/api/v1/tax-rates/TW/standard", json={"rate": "10.5", "prices_include_tax": False}
+    )
     assert r.status_code == 200, r.text
-    assert r.json() | {"rate": "10.5", "prices_include_tax": False, "source": "override",
-                       "default": {"rate": "5", "prices_include_tax": True}} == r.json()
-    put(api, "/api/v1/tax-rates/US/standard", json={"rate": "8.875",
-                                                    "prices_include_tax": False})
+    assert (
+        r.json()
+        | {
+            "rate": "10.5",
+            "prices_include_tax": False,
+            "source": "override",
+            "default": {"rate": "5", "prices_include_tax": True},
+        }
+        == r.json()
+    )
+    put(api, "/api/v1/tax-rates/US/standard", json={"rate": "8.875", "prices_include_tax": False})
     listed = api.get("/api/v1/tax-rates").json()["items"]
     items = {(i["country"], i["tax_class"]): i for i in listed}
     assert items[("TW", "standard")]["rate"] == "10.5"
-    assert items[("US", "standard")] | {"rate": "8.875", "default": None} == items[
-        ("US", "standard")]
+    assert (
+        items[("US", "standard")] | {"rate": "8.875", "default": None} == items[("US", "standard")]
+    )
     assert delete(api, "/api/v1/tax-rates/TW/standard").status_code == 204
     assert delete(api, "/api/v1/tax-rates/TW/standard").status_code == 404
     tw = next(i for i in api.get("/api/v1/tax-rates").json()["items"] if i["country"] == "TW")
@@ -108,7 +130,9 @@ def test_tax_overrides_are_what_order_pricing_reads(api, db):
     put(api, "/api/v1/tax-rates/TW/reduced", json={"rate": "0", "prices_include_tax": True})
     put(api, "/api/v1/tax-rates/HK/standard", json={"rate": "2.5", "prices_include_tax": False})
     assert db.read(order_service.tax_overrides) == {
-        ("TW", "reduced"): TaxRule(0, True), ("HK", "standard"): TaxRule(25_000, False)}
+        ("TW", "reduced"): TaxRule(0, True),
+        ("HK", "standard"): TaxRule(25_000, False),
+    }
 
 
 def test_an_order_is_taxed_at_the_rate_of_its_moment_whoever_changed_it(api, db):
@@ -130,16 +154,19 @@ def test_an_order_is_taxed_at_the_rate_of_its_moment_whoever_changed_it(api, db)
     assert tax_of_one_order() == "33.33"
 
 
-@pytest.mark.parametrize("url,body,field", [
-    ("/api/v1/tax-rates/TW/standard", {"rate": "5.12345", "prices_include_tax": True}, "rate"),
-    ("/api/v1/tax-rates/TW/standard", {"rate": "100.01", "prices_include_tax": True}, "rate"),
-    ("/api/v1/tax-rates/TW/standard", {"rate": "-1", "prices_include_tax": True}, "rate"),
-    ("/api/v1/tax-rates/TW/standard", {"rate": 5, "prices_include_tax": True}, "rate"),
-    ("/api/v1/tax-rates/TW/standard", {"rate": "5"}, "prices_include_tax"),
-    ("/api/v1/tax-rates/XX/standard", {"rate": "5", "prices_include_tax": True}, "country"),
-    ("/api/v1/tax-rates/tw/standard", {"rate": "5", "prices_include_tax": True}, "country"),
-    ("/api/v1/tax-rates/TW/zero", {"rate": "5", "prices_include_tax": True}, "tax_class"),
-])
+@pytest.mark.parametrize(
+    "url,body,field",
+    [
+        ("/api/v1/tax-rates/TW/standard", {"rate": "5.12345", "prices_include_tax": True}, "rate"),
+        ("/api/v1/tax-rates/TW/standard", {"rate": "100.01", "prices_include_tax": True}, "rate"),
+        ("/api/v1/tax-rates/TW/standard", {"rate": "-1", "prices_include_tax": True}, "rate"),
+        ("/api/v1/tax-rates/TW/standard", {"rate": 5, "prices_include_tax": True}, "rate"),
+        ("/api/v1/tax-rates/TW/standard", {"rate": "5"}, "prices_include_tax"),
+        ("/api/v1/tax-rates/XX/standard", {"rate": "5", "prices_include_tax": True}, "country"),
+        ("/api/v1/tax-rates/tw/standard", {"rate": "5", "prices_include_tax": True}, "country"),
+        ("/api/v1/tax-rates/TW/zero", {"rate": "5", "prices_include_tax": True}, "tax_class"),
+    ],
+)
 def test_bad_tax_rates_are_refused_naming_the_field(api, url, body, field):
     r = put(api, url, json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
@@ -171,12 +198,27 @@ def test_carriers_list_the_defaults_and_a_custom_carrier(api):
     tcat = items[0]
     assert tcat["names"]["zh_Hant"] == "黑貓宅急便" and tcat["tracking_format"] == "tcat"
     assert tcat["builtin"] and tcat["active"]
-    r = api.post("/api/v1/carriers", json={
-        "code": "kerry", "name": "嘉里大榮物流", "tracking_format": None,
-        "tracking_url": "https://example.com/track?no={number}"})
+    r = api.post(
+        "/api/v1/carriers",
+        json={
+            "code": "kerry",
+            "name": "嘉里大榮物流",
+            "tracking_format": None,
+            "tracking_url": "https://example.com/track?no={number}",
+        },
+    )
     assert r.status_code == 201, r.text
-    assert r.json() | {"code": "kerry", "builtin": False, "active": True,
-                       "store_pickup": False, "tracking_format": None} == r.json()
+    assert (
+        r.json()
+        | {
+            "code": "kerry",
+            "builtin": False,
+            "active": True,
+            "store_pickup": False,
+            "tracking_format": None,
+        }
+        == r.json()
+    )
     assert api.get("/api/v1/carriers").json()["items"][-1]["code"] == "kerry"
     assert api.get("/api/v1/carriers/kerry").json()["name"] == "嘉里大榮物流"
     assert api.get("/api/v1/carriers/nope").status_code == 404
@@ -206,15 +248,18 @@ def test_a_default_carrier_can_be_changed_and_deactivated(api, db):
     with pytest.raises(ValidationFailed) as exc:
         db.read(lambda conn: carriers.resolve_carrier(conn, "DHL"))
     assert exc.value.errors[0].field == "carrier"
-    r = api.patch("/api/v1/carriers/hct", json={"name": "HCT 新竹物流",
-                                                "tracking_url": "https://hct.example/{number}"})
+    r = api.patch(
+        "/api/v1/carriers/hct",
+        json={"name": "HCT 新竹物流", "tracking_url": "https://hct.example/{number}"},
+    )
     assert r.json()["names"]["zh_Hant"] == "HCT 新竹物流"
     assert api.patch("/api/v1/carriers/nope", json={"active": False}).status_code == 404
 
 
 def test_resolve_carrier_and_tracking_numbers_follow_the_settings(api, db):
-    api.post("/api/v1/carriers", json={"code": "ups-tw", "name": "UPS 台灣",
-                                       "tracking_format": "ups"})
+    api.post(
+        "/api/v1/carriers", json={"code": "ups-tw", "name": "UPS 台灣", "tracking_format": "ups"}
+    )
 
     def resolve(code, tracking=None):
         return db.read(lambda conn: carriers.shipment_carrier(conn, code, tracking))
@@ -222,34 +267,41 @@ def test_resolve_carrier_and_tracking_numbers_follow_the_settings(api, db):
     assert resolve(" TCAT ") == ("tcat", None)
     assert resolve("tcat", "1234 5678 9012") == ("tcat", "123456789012")
     assert resolve("ups-tw", "1z5r89390357567127") == ("ups-tw", "1Z5R89390357567127")
-    assert db.read(lambda conn: carriers.resolve_carrier(conn, "ups-tw")) == (
-        "ups-tw", "ups")
+    assert db.read(lambda conn: carriers.resolve_carrier(conn, "ups-tw")) == ("ups-tw", "ups")
     api.patch("/api/v1/carriers/hct", json={"active": False})
-    for code, tracking, field in (("Nope Express", None, "carrier"), ("hct", None, "carrier"),
-                                  ("ups-tw", "12345", "tracking_number"),
-                                  ("tcat", "12345", "tracking_number")):
+    for code, tracking, field in (
+        ("Nope Express", None, "carrier"),
+        ("hct", None, "carrier"),
+        ("ups-tw", "12345", "tracking_number"),
+        ("tcat", "12345", "tracking_number"),
+    ):
         with pytest.raises(ValidationFailed) as exc:
             resolve(code, tracking)
         assert exc.value.errors[0].field == field
 
 
 def test_a_carrier_named_in_chinese_is_shipped_with_and_an_unknown_one_is_refused(api, stocked):
-    o = api.post("/api/v1/orders", json=order_body(payment_method="cod",
-        lines=[{"sku": "TEA-001", "quantity": 1}])).json()
+    o = api.post(
+        "/api/v1/orders",
+        json=order_body(payment_method="cod", lines=[{"sku": "TEA-001", "quantity": 1}]),
+    ).json()
     url = f"/api/v1/orders/{o['number']}/shipments"
     r = api.post(url, json={"carrier": "黑貓宅急便", "lines": [{"sku": "TEA-001", "quantity": 1}]})
     assert r.status_code == 201 and r.json()["carrier"] == "tcat", r.text
-    o = api.post("/api/v1/orders", json=order_body(payment_method="cod",
-        lines=[{"sku": "TEA-001", "quantity": 1}])).json()
+    o = api.post(
+        "/api/v1/orders",
+        json=order_body(payment_method="cod", lines=[{"sku": "TEA-001", "quantity": 1}]),
+    ).json()
     url = f"/api/v1/orders/{o['number']}/shipments"
     r = api.post(url, json={"carrier": "Pigeon Post", "tracking_number": "PP-123456"})
     assert r.status_code == 422, r.text
-    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [
-        ("carrier", "unknown_carrier")]
+    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("carrier", "unknown_carrier")]
     assert api.get(f"/api/v1/orders/{o['number']}/shipments").json()["items"] == []
     # once the seller adds the courier in the settings, it ships with it
-    assert api.post("/api/v1/carriers", json={"code": "pigeon", "name": "Pigeon Post"}
-                    ).status_code == 201
+    assert (
+        api.post("/api/v1/carriers", json={"code": "pigeon", "name": "Pigeon Post"}).status_code
+        == 201
+    )
     r = api.post(url, json={"carrier": "Pigeon Post", "tracking_number": "PP-123456"})
     assert r.status_code == 201 and r.json()["carrier"] == "pigeon", r.text
 
@@ -259,7 +311,9 @@ def test_control_characters_are_refused_not_crashed_on(api):
     assert api.get("/api/v1/carriers/a%00").status_code == 404
     assert api.patch("/api/v1/channels/a%00", json={"name": "x"}).status_code == 404
     assert delete(api, "/api/v1/tax-rates/TW/a%00").status_code == 404
-    r = api.post("/api/v1/carriers", json={"code": "k", "name": "k",
-                                           "tracking_url": "https://x/\u0000{number}"})
+    r = api.post(
+        "/api/v1/carriers",
+        json={"code": "k", "name": "k", "tracking_url": "https://x/\u0000{number}"},
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "tracking_url"
     assert api.post("/api/v1/channels", json={"code": "abc", "name": "x\u0000"}).status_code == 422

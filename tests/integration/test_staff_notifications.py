@@ -361,8 +361,11 @@ def test_a_channel_delivery_needing_attention_is_told_through_the_outbox(
 ) -> None:
     db = stocked
     payload = {"channel": "shopify", "external_id": "450789469", "reason": "unknown SKU X-1"}
-    db.write(lambda conn: conn.execute(
-        insert(OutboxMessage).values(topic="inbound.needs_attention", payload=payload)))
+    db.write(
+        lambda conn: conn.execute(
+            insert(OutboxMessage).values(topic="inbound.needs_attention", payload=payload)
+        )
+    )
     worker.drain(db)
     worker.drain(db)
     told = _who(db, "inbound_attention")
@@ -380,8 +383,11 @@ def test_an_einvoice_range_running_out_is_told_to_finance_and_managers(
 ) -> None:
     db = stocked
     payload = {"period": "2026-11", "prefix": "AB", "remaining": 10, "number": "DD001001"}
-    db.write(lambda conn: conn.execute(
-        insert(OutboxMessage).values(topic="einvoice.range_low", payload=payload)))
+    db.write(
+        lambda conn: conn.execute(
+            insert(OutboxMessage).values(topic="einvoice.range_low", payload=payload)
+        )
+    )
     worker.drain(db)
     worker.drain(db)  # the same event again: nobody told twice
     told = _who(db, "einvoice_range_low")

@@ -183,8 +183,9 @@ def test_the_counter_page_hands_over_by_the_scanned_code(api, stocked, client):
     n = pickup_order(api)["number"]
     assert pack(api, n).status_code == 201
     code = code_of(api.db, n)
-    accounts.create_user(api.db, ADMIN, email="shop@example.com", role="warehouse",
-                         password=PASSWORD)
+    accounts.create_user(
+        api.db, ADMIN, email="shop@example.com", role="warehouse", password=PASSWORD
+    )
     b = Browser(client)
     assert b.sign_in("shop@example.com").status_code == 303
     page = b.get("/pickup?location=XINYI")

@@ -27,7 +27,9 @@ def _messages(db: Any, number: str) -> list[tuple[str, str]]:
 
 
 def test_carrier_events_tell_the_customer_once_each(
-    client: Any, db: Any, shipped: dict[str, Any]  # noqa: F811
+    client: Any,
+    db: Any,
+    shipped: dict[str, Any],  # noqa: F811
 ) -> None:
     secret, number = shipped["secret"], shipped["number"]
     worker.drain(db)  # the order's own events so far: confirmation, payment, shipped
@@ -43,7 +45,7 @@ def test_carrier_events_tell_the_customer_once_each(
         assert r.status_code == 200 and r.json()["applied"] == 1, r.text
     worker.drain(db)
     worker.drain(db)  # a second round adds nothing
-    told = _messages(db, number)[len(before):]
+    told = _messages(db, number)[len(before) :]
     assert told == [
         ("out_for_delivery", "zh-Hant"),
         ("delivery_exception", "zh-Hant"),

@@ -50,7 +50,10 @@ def _status(db: Any, number: str) -> str | None:
 
 @pytest.mark.serial
 def test_a_worker_killed_mid_send_loses_nothing_and_resends_nothing_acknowledged(
-    db, db_url, tmp_path, private_ok  # noqa: F811
+    db,
+    db_url,
+    tmp_path,
+    private_ok,  # noqa: F811
 ):
     from dingdan.services.orders import capture
 

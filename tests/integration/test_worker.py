@@ -19,8 +19,13 @@ from tests.integration.test_orders_api import order_body
 
 
 def _age(db, number, hours):
-    db.write(lambda c: c.execute(update(Order).where(Order.number == number).values(
-        created_at=utcnow() - timedelta(hours=hours))))
+    db.write(
+        lambda c: c.execute(
+            update(Order)
+            .where(Order.number == number)
+            .values(created_at=utcnow() - timedelta(hours=hours))
+        )
+    )
 
 
 def test_unpaid_bank_transfers_are_cancelled_after_the_deadline_releasing_stock(db):
@@ -54,8 +59,13 @@ def test_the_outbox_is_drained_once_and_old_idempotency_keys_are_purged(db):
     receive(db, "TPE", {"TEA-001": 10})
     capture.place_order(db, ADMIN, order_body(), idempotency_key="old")
     capture.place_order(db, ADMIN, order_body(), idempotency_key="new")
-    db.write(lambda c: c.execute(update(IdempotencyKey).where(IdempotencyKey.key == "old")
-                                 .values(created_at=utcnow() - timedelta(days=8))))
+    db.write(
+        lambda c: c.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == "old")
+            .values(created_at=utcnow() - timedelta(days=8))
+        )
+    )
     seen = []
 
     def consume(db, event):
@@ -112,8 +122,11 @@ def test_one_round_drains_a_backlog_larger_than_a_batch(db):
     finally:
         worker.unsubscribe("order.created", consume)
     assert len(seen) == 7
-    pending = db.read(lambda c: c.execute(select(OutboxMessage.id).where(
-        OutboxMessage.processed_at.is_(None))).all())
+    pending = db.read(
+        lambda c: c.execute(
+            select(OutboxMessage.id).where(OutboxMessage.processed_at.is_(None))
+        ).all()
+    )
     assert pending == []
 
 

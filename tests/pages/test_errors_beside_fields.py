@@ -161,8 +161,13 @@ CASES = {
     "stock transfer": Case(
         "warehouse",
         lambda db, n: "/inventory/transfer",
-        {"from_location": "TPE", "to_location": "TXG", "sku": "TEA-001", "quantity": "0",
-         "reference": "調撥-台中"},
+        {
+            "from_location": "TPE",
+            "to_location": "TXG",
+            "sku": "TEA-001",
+            "quantity": "0",
+            "reference": "調撥-台中",
+        },
         "t-qty",
         'required value="0"',
     ),
@@ -176,8 +181,12 @@ CASES = {
     "stage limits": Case(
         "admin",
         lambda db, n: "/settings/stage-limits",
-        {"payment_hours": "三天", "payment_owner": "finance", "picking_hours": "24",
-         "picking_owner": "warehouse"},
+        {
+            "payment_hours": "三天",
+            "payment_owner": "finance",
+            "picking_hours": "24",
+            "picking_owner": "warehouse",
+        },
         "payment_hours",
         'value="三天"',
     ),
@@ -203,8 +212,15 @@ CASES = {
     "product form": Case(
         "admin",
         lambda db, n: "/products",
-        {"sku": "TEA-009", "name": "東方美人茶", "price": "900", "currency": "TWD",
-         "weight_grams": "半斤", "tax_class": "standard", "active": "1"},
+        {
+            "sku": "TEA-009",
+            "name": "東方美人茶",
+            "price": "900",
+            "currency": "TWD",
+            "weight_grams": "半斤",
+            "tax_class": "standard",
+            "active": "1",
+        },
         "weight_grams",
         "東方美人茶",
     ),

@@ -69,8 +69,20 @@ VALUE = st.one_of(
 # Forms that would end the session or lock the account the crawl signs in with.
 SKIPPED = re.compile(r"^/(logout|login|language|account/password|settings/users/\d+)$")
 # Path segments after these name one object; forms on two objects of a kind are one form.
-KINDS = {"carriers", "channels", "products", "inventory", "users", "locations", "orders",
-         "returns", "disputes", "shipments", "track", "customers"}
+KINDS = {
+    "carriers",
+    "channels",
+    "products",
+    "inventory",
+    "users",
+    "locations",
+    "orders",
+    "returns",
+    "disputes",
+    "shipments",
+    "track",
+    "customers",
+}
 LITERAL = {"import", "new", "receive", "adjust", "transfer", "template.csv"}
 MAX_PAGES = 80
 
@@ -90,8 +102,11 @@ class _Forms(HTMLParser):
         if tag == "a" and a.get("href", "").startswith("/"):
             self.links.append(a["href"])
         elif tag == "form":
-            self._form = {"action": a.get("action", ""), "method": a.get("method", "get").lower(),
-                          "fields": {}}
+            self._form = {
+                "action": a.get("action", ""),
+                "method": a.get("method", "get").lower(),
+                "fields": {},
+            }
             self.forms.append(self._form)
         elif self._form is not None and tag in ("input", "textarea", "select") and a.get("name"):
             if a.get("type") == "file":
@@ -114,8 +129,7 @@ class _Forms(HTMLParser):
 def _template(path: str) -> str:
     parts = path.strip("/").split("/")
     out = [
-        "{}" if i and parts[i - 1] in KINDS and p not in LITERAL else p
-        for i, p in enumerate(parts)
+        "{}" if i and parts[i - 1] in KINDS and p not in LITERAL else p for i, p in enumerate(parts)
     ]
     return "/" + "/".join(out)
 
@@ -141,14 +155,17 @@ def _crawl(client: Any, start: list[str]) -> dict[str, tuple[str, str, dict[str,
         for form in page.forms:
             action = urlsplit(urljoin(url, form["action"] or url)).path
             if not SKIPPED.match(action):
-                forms.setdefault(form["method"] + " " + _template(action),
-                                 (form["method"], action, form["fields"]))
+                forms.setdefault(
+                    form["method"] + " " + _template(action),
+                    (form["method"], action, form["fields"]),
+                )
     return forms
 
 
 def _shop_in_every_state(db: Any, shop: dict[str, Any]) -> list[str]:
     """Orders and returns at each step, so that each step's form is on some page; the
     tracking pages of the shipped orders."""
+
     def placed() -> dict[str, Any]:
         return capture.place_order(db, ADMIN, order_body(buyer=WANG))[0]
 
@@ -168,8 +185,15 @@ def _shop_in_every_state(db: Any, shop: dict[str, Any]) -> list[str]:
     returns.approve_return(db, ADMIN, approved)
     received = returns.request_return(db, ADMIN, two, {"lines": line})["id"]
     returns.approve_return(db, ADMIN, received)
-    returns.receive_return(db, ADMIN, received, {
-        "location": "TPE", "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "resellable"}]})
+    returns.receive_return(
+        db,
+        ADMIN,
+        received,
+        {
+            "location": "TPE",
+            "lines": [{"sku": "TEA-001", "quantity": 1, "condition": "resellable"}],
+        },
+    )
     disputes.open_dispute(db, ADMIN, two, {"type": "chargeback", "owner": "x", "summary": "y"})
     tokens = [shop["order"]["tracking_token"]]
     return [f"/track/{t}" for t in tokens]
@@ -181,12 +205,15 @@ def _fuzz(client: Any, csrf: str, form: tuple[str, str, dict[str, list[str]]], n
     if not names:
         return
 
-    @settings(max_examples=n, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(st.fixed_dictionaries({
-        name: st.one_of(st.sampled_from([v for v in fields[name] if v] or [""]), VALUE)
-        for name in names
-    }))
+    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.fixed_dictionaries(
+            {
+                name: st.one_of(st.sampled_from([v for v in fields[name] if v] or [""]), VALUE)
+                for name in names
+            }
+        )
+    )
     def post(values: dict[str, str]) -> None:
         if method == "post":
             r = client.post(action, data={"csrf_token": csrf, **values}, follow_redirects=False)

@@ -67,16 +67,26 @@ def test_a_payment_is_typed_with_thousands_separators(shop, browser, db, amount)
 @pytest.mark.parametrize("amount", ["1,32", "1.320,00", "1e3", "²"])
 def test_a_malformed_amount_is_refused_and_nothing_is_paid(shop, browser, db, amount):
     number = shop["order"]["number"]
-    r = browser("finance").post(f"/orders/{number}/payments", {"amount": amount},
-                                follow_redirects=True)
+    r = browser("finance").post(
+        f"/orders/{number}/payments", {"amount": amount}, follow_redirects=True
+    )
     assert r.status_code < 500
     assert queries.get_order(db, number)["paid"] == "0.00"
 
 
 def test_the_product_form_reads_a_price_with_separators_and_full_width_numbers(shop, browser, db):
-    r = browser("admin").post("/products", {
-        "sku": "BIG-1", "name": "大禮盒", "price": "12,800", "currency": "TWD",
-        "weight_grams": "１２００", "low_stock_threshold": "５", "active": "1"})
+    r = browser("admin").post(
+        "/products",
+        {
+            "sku": "BIG-1",
+            "name": "大禮盒",
+            "price": "12,800",
+            "currency": "TWD",
+            "weight_grams": "１２００",
+            "low_stock_threshold": "５",
+            "active": "1",
+        },
+    )
     assert r.status_code == 303, r.text
     p = products.get_product(db, "BIG-1")
     assert (p["price"], p["weight_grams"], p["low_stock_threshold"]) == ("12800.00", 1200, 5)
@@ -84,18 +94,22 @@ def test_the_product_form_reads_a_price_with_separators_and_full_width_numbers(s
 
 @pytest.mark.parametrize("weight", ["99999999999", "²", "inf", "-5"])
 def test_the_product_form_refuses_numbers_it_cannot_store(shop, browser, db, weight):
-    r = browser("admin").post("/products", {
-        "sku": "BIG-2", "name": "x", "price": "1", "currency": "TWD", "weight_grams": weight})
+    r = browser("admin").post(
+        "/products",
+        {"sku": "BIG-2", "name": "x", "price": "1", "currency": "TWD", "weight_grams": weight},
+    )
     assert r.status_code == 422, r.text
     assert products.list_products(db, q="BIG-2").items == []
 
 
 @pytest.mark.parametrize("quantity", ["²", "9" * 40, "-1", "inf", "1e3"])
-def test_a_line_cancel_with_a_quantity_that_is_no_number_changes_nothing(shop, browser, db,
-                                                                       quantity):
+def test_a_line_cancel_with_a_quantity_that_is_no_number_changes_nothing(
+    shop, browser, db, quantity
+):
     number = shop["order"]["number"]
-    r = browser("admin").post(f"/orders/{number}/lines/cancel",
-                              {"sku": "TEA-001", "quantity": quantity, "reason": "x"})
+    r = browser("admin").post(
+        f"/orders/{number}/lines/cancel", {"sku": "TEA-001", "quantity": quantity, "reason": "x"}
+    )
     # The order page again, the message beside the quantity (was a 303 and a flash).
     assert r.status_code == 422 and 'id="cl-qty-error"' in r.text
     assert queries.get_order(db, number)["lines"][0]["cancelled"] == 0
@@ -103,7 +117,8 @@ def test_a_line_cancel_with_a_quantity_that_is_no_number_changes_nothing(shop, b
 
 def test_a_line_cancel_reads_full_width_digits(shop, browser, db):
     number = shop["order"]["number"]
-    r = browser("admin").post(f"/orders/{number}/lines/cancel",
-                              {"sku": "TEA-001", "quantity": "１", "reason": "x"})
+    r = browser("admin").post(
+        f"/orders/{number}/lines/cancel", {"sku": "TEA-001", "quantity": "１", "reason": "x"}
+    )
     assert r.status_code == 303
     assert queries.get_order(db, number)["lines"][0]["cancelled"] == 1

@@ -9,9 +9,19 @@ from dingdan.db.tables import OutboxMessage
 
 
 def _dead_job(db):
-    return db.write(lambda c: c.execute(insert(OutboxMessage).values(
-        topic="mail.order_confirmation", payload={}, status="dead", attempts=10,
-        last_error="smtp: 421 try later").returning(OutboxMessage.id)).scalar_one())
+    return db.write(
+        lambda c: c.execute(
+            insert(OutboxMessage)
+            .values(
+                topic="mail.order_confirmation",
+                payload={},
+                status="dead",
+                attempts=10,
+                last_error="smtp: 421 try later",
+            )
+            .returning(OutboxMessage.id)
+        ).scalar_one()
+    )
 
 
 def test_dead_jobs_are_listed_and_replayed_from_the_page(shop, browser, db):
@@ -22,13 +32,13 @@ def test_dead_jobs_are_listed_and_replayed_from_the_page(shop, browser, db):
     assert f'action="/jobs/{jid}/replay"' in html
     assert 'href="/jobs"' in manager.get("/settings").text
 
-    refused = manager.client.post(f"/jobs/{jid}/replay", data={"csrf_token": "forged"},
-                                  follow_redirects=False)
+    refused = manager.client.post(
+        f"/jobs/{jid}/replay", data={"csrf_token": "forged"}, follow_redirects=False
+    )
     assert refused.status_code == 403
     r = manager.post(f"/jobs/{jid}/replay")
     assert r.status_code == 303
-    row = db.read(lambda c: c.execute(select(OutboxMessage).where(
-        OutboxMessage.id == jid)).one())
+    row = db.read(lambda c: c.execute(select(OutboxMessage).where(OutboxMessage.id == jid)).one())
     assert row.status == "pending" and row.attempts == 0
     assert "mail.order_confirmation" not in manager.get("/jobs").text
 
@@ -50,14 +60,30 @@ def _attention_intent(db, number):
     from dingdan.db.order_tables import Order
     from dingdan.db.payment_tables import PaymentAttempt
 
-    order_id = db.read(lambda c: c.execute(select(Order.id).where(Order.number == number))
-                       .scalar_one())
-    return db.write(lambda c: c.execute(insert(PaymentAttempt).values(
-        order_id=order_id, kind="authorization", purpose="authorization", status="attention",
-        amount_minor=76000, currency="TWD", provider="manual", method="card",
-        idempotency_key="aut_page", provider_reference="PSP-7788",
-        error="Order is cancelled.", actor="test:admin", actor_role="admin",
-    ).returning(PaymentAttempt.id)).scalar_one())
+    order_id = db.read(
+        lambda c: c.execute(select(Order.id).where(Order.number == number)).scalar_one()
+    )
+    return db.write(
+        lambda c: c.execute(
+            insert(PaymentAttempt)
+            .values(
+                order_id=order_id,
+                kind="authorization",
+                purpose="authorization",
+                status="attention",
+                amount_minor=76000,
+                currency="TWD",
+                provider="manual",
+                method="card",
+                idempotency_key="aut_page",
+                provider_reference="PSP-7788",
+                error="Order is cancelled.",
+                actor="test:admin",
+                actor_role="admin",
+            )
+            .returning(PaymentAttempt.id)
+        ).scalar_one()
+    )
 
 
 def test_payments_the_provider_moved_and_dingdan_did_not_record_are_shown_and_closed(
@@ -73,6 +99,12 @@ def test_payments_the_provider_moved_and_dingdan_did_not_record_are_shown_and_cl
     assert r.status_code == 303
     from dingdan.db.payment_tables import PaymentAttempt
 
-    assert db.read(lambda c: c.execute(select(PaymentAttempt.status).where(
-        PaymentAttempt.id == iid)).scalar_one()) == "resolved"
+    assert (
+        db.read(
+            lambda c: c.execute(
+                select(PaymentAttempt.status).where(PaymentAttempt.id == iid)
+            ).scalar_one()
+        )
+        == "resolved"
+    )
     assert "PSP-7788" not in manager.get("/jobs").text

@@ -51,8 +51,14 @@ def test_accept_language_follows_the_contract(header, language):
 
 @pytest.mark.parametrize(
     ("header", "word", "lang"),
-    [("zh-TW", "登入", "zh-Hant"), ("zh-HK", "登入", "zh-Hant"), ("zh-CN", "登录", "zh-Hans"),
-     ("zh-SG", "登录", "zh-Hans"), ("en-GB", "Sign in", "en"), ("de", "Sign in", "en")],
+    [
+        ("zh-TW", "登入", "zh-Hant"),
+        ("zh-HK", "登入", "zh-Hant"),
+        ("zh-CN", "登录", "zh-Hans"),
+        ("zh-SG", "登录", "zh-Hans"),
+        ("en-GB", "Sign in", "en"),
+        ("de", "Sign in", "en"),
+    ],
 )
 def test_the_login_page_speaks_the_browsers_language(shop, browser, header, word, lang):
     html = browser().get("/login", headers={"Accept-Language": header}).text
@@ -62,8 +68,10 @@ def test_the_login_page_speaks_the_browsers_language(shop, browser, header, word
 def test_the_users_choice_is_remembered_over_the_browsers_language(shop, browser, db):
     b = browser("finance")
     assert "Dashboard" in b.get("/", headers={"Accept-Language": "en"}).text
-    assert b.post("/language", {"language": "zh_Hans", "next": "/orders"}).headers[
-        "location"] == "/orders"
+    assert (
+        b.post("/language", {"language": "zh_Hans", "next": "/orders"}).headers["location"]
+        == "/orders"
+    )
     assert "总览" in b.get("/", headers={"Accept-Language": "en"}).text
     user = next(u for u in accounts.list_users(db) if u["email"] == "finance@example.com")
     assert user["language"] == "zh_Hans"
@@ -150,16 +158,32 @@ def test_phones_and_addresses_are_written_as_people_there_write_them():
     assert i18n.phone_text("+886912345678", "HK") == "+886 912 345 678"  # not theirs
     assert i18n.phone_text("+85291234567", "HK") == "9123 4567"
     assert i18n.phone_text("+886******678") == "+886******678"  # masked: as stored
-    taipei = {"postal_code": "110", "city": "台北市", "region": "TW-TPE",
-              "line1": "信義區信義路五段7號", "line2": "5樓", "country": "TW"}
+    taipei = {
+        "postal_code": "110",
+        "city": "台北市",
+        "region": "TW-TPE",
+        "line1": "信義區信義路五段7號",
+        "line2": "5樓",
+        "country": "TW",
+    }
     assert i18n.address_lines(taipei) == ["110 台北市信義區信義路五段7號", "5樓"]
-    shenzhen = {"postal_code": "518000", "city": "深圳市", "region": "广东省",
-                "line1": "南山区科技园路1号", "country": "CN"}
+    shenzhen = {
+        "postal_code": "518000",
+        "city": "深圳市",
+        "region": "广东省",
+        "line1": "南山区科技园路1号",
+        "country": "CN",
+    }
     assert i18n.address_lines(shenzhen) == ["广东省深圳市南山区科技园路1号", "518000"]
     kowloon = {"city": "香港", "region": "九龍", "line1": "旺角彌敦道700號", "country": "HK"}
     assert i18n.address_lines(kowloon) == ["香港 九龍", "旺角彌敦道700號"]
-    boston = {"postal_code": "02110", "city": "Boston", "region": "MA",
-              "line1": "1 Main St", "country": "US"}
+    boston = {
+        "postal_code": "02110",
+        "city": "Boston",
+        "region": "MA",
+        "line1": "1 Main St",
+        "country": "US",
+    }
     assert i18n.address_lines(boston) == ["1 Main St", "Boston MA 02110"]
 
 

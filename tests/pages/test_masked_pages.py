@@ -11,8 +11,10 @@ EMAIL, PHONE_DIGITS = "lin@example.com", "912345678"
 MASKED_EMAIL = "l***@example.com"
 
 
-@pytest.mark.parametrize(("role", "masked"), [("admin", False), ("customer_service", False),
-                                              ("warehouse", True), ("viewer", True)])
+@pytest.mark.parametrize(
+    ("role", "masked"),
+    [("admin", False), ("customer_service", False), ("warehouse", True), ("viewer", True)],
+)
 def test_order_page_list_and_customer_pages_mask_by_role(shop, browser, role, masked):
     number = shop["order"]["number"]
     b = browser(role)

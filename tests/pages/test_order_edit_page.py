@@ -73,8 +73,7 @@ def reserved(db: Any, sku: str) -> int:
 
 def lines_of(db: Any, number: str) -> dict[str, int]:
     return {
-        ln["sku"]: ln["quantity"] - ln["cancelled"]
-        for ln in queries.get_order(db, number)["lines"]
+        ln["sku"]: ln["quantity"] - ln["cancelled"] for ln in queries.get_order(db, number)["lines"]
     }
 
 

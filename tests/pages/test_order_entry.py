@@ -270,29 +270,36 @@ def test_nothing_typed_into_the_lines_answers_a_5xx(shop, browser):
         assert b.get("/orders/new", params={"from": weird}).status_code < 500
 
 
-def test_the_invoice_the_customer_asks_for_is_checked_beside_its_field_and_kept(
-    shop, browser, db
-):
+def test_the_invoice_the_customer_asks_for_is_checked_beside_its_field_and_kept(shop, browser, db):
     from dingdan.services.orders import queries as order_queries
 
     b = browser("customer_service")
     fields, _ = _scan(b, _start(b), BARCODE)
-    bad = b.post("/orders/new", _phone_order(fields, **{
-        "inv-kind": "b2b", "inv-ubn": "12345678", "inv-buyer": "茶舖有限公司"}))
+    bad = b.post(
+        "/orders/new",
+        _phone_order(
+            fields, **{"inv-kind": "b2b", "inv-ubn": "12345678", "inv-buyer": "茶舖有限公司"}
+        ),
+    )
     assert bad.status_code == 422
     assert 'id="inv-ubn-error"' in bad.text or 'aria-describedby="inv-ubn-error"' in bad.text
     assert 'value="茶舖有限公司"' in bad.text  # nothing typed lost
-    mobile = b.post("/orders/new", _phone_order(fields, **{
-        "inv-kind": "mobile", "inv-carrier": "ABC1234"}))  # no leading "/"
+    mobile = b.post(
+        "/orders/new", _phone_order(fields, **{"inv-kind": "mobile", "inv-carrier": "ABC1234"})
+    )  # no leading "/"
     assert mobile.status_code == 422 and 'aria-describedby="inv-carrier-error"' in mobile.text
-    ok = b.post("/orders/new", _phone_order(fields, **{
-        "inv-kind": "b2b", "inv-ubn": "04595257", "inv-buyer": "茶舖有限公司"}))
+    ok = b.post(
+        "/orders/new",
+        _phone_order(
+            fields, **{"inv-kind": "b2b", "inv-ubn": "04595257", "inv-buyer": "茶舖有限公司"}
+        ),
+    )
     assert ok.status_code == 303, ok.text[-2000:]
     number = ok.headers["location"].rsplit("/", 1)[1]
-    asked = [e for e in order_queries.events(db, number)["items"]
-             if e["kind"] == "invoice_request"]
+    asked = [e for e in order_queries.events(db, number)["items"] if e["kind"] == "invoice_request"]
     assert [e["data"] for e in asked] == [
-        {"type": "b2b", "buyer_ubn": "04595257", "buyer_name": "茶舖有限公司"}]
+        {"type": "b2b", "buyer_ubn": "04595257", "buyer_name": "茶舖有限公司"}
+    ]
 
 
 TEE = {
@@ -313,9 +320,7 @@ def _picks(html: str) -> list[str]:
     return re.findall(r'data-add-sku="([^"]+)"', html)
 
 
-def test_a_style_found_by_name_offers_its_variants_with_their_stock_to_pick_one(
-    shop, browser, db
-):
+def test_a_style_found_by_name_offers_its_variants_with_their_stock_to_pick_one(shop, browser, db):
     styles.create_style(db, ADMIN, TEE)
     receive(db, "TPE", {"TEE-L-RED": 4, "TEE-M-RED": 1})
     b = browser("customer_service")
@@ -349,6 +354,8 @@ def test_a_style_found_by_name_offers_its_variants_with_their_stock_to_pick_one(
     assert r.status_code == 303, r.text[-3000:]
     order = queries.get_order(db, r.headers["location"].rsplit("/", 1)[1])
     assert [(ln["sku"], ln["unit_price"]) for ln in order["lines"]] == [("TEE-L-RED", "420.00")]
+
+
 def test_the_entry_page_asks_the_e_invoice_centre_about_a_mobile_barcode(
     shop, browser, db, monkeypatch
 ):

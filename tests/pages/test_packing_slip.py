@@ -179,9 +179,7 @@ def test_a_pdf_is_asked_for_then_offered_once_the_worker_made_it(partly_shipped,
     assert packing_slips.code128_svg(number) in source and _rows(source)["TEA-001"] == "2"
 
 
-def test_nothing_left_to_pack_says_so_and_the_shipment_slip_can_be_printed_again(
-    shop, browser, db
-):
+def test_nothing_left_to_pack_says_so_and_the_shipment_slip_can_be_printed_again(shop, browser, db):
     number = shop["order"]["number"]
     transactions.record_payment(db, ADMIN, number, {"amount": shop["order"]["total"]})
     shipments.create_shipment(db, ADMIN, number, {"carrier": "hct", "tracking_number": "HCT2"})

@@ -21,7 +21,8 @@ def paid(shop, db):
 
 
 def test_a_cancelled_paid_order_shows_its_refund_due_and_sits_in_the_finance_queue(
-        paid, browser, db):
+    paid, browser, db
+):
     manager = browser("manager")
     r = manager.post(f"/orders/{paid}/cancel", {"reason": "customer asked"})
     assert r.status_code == 303
@@ -63,9 +64,10 @@ def test_cancelling_with_the_box_ticked_refunds_what_was_paid(paid, browser, db)
 
 def test_cancelling_a_line_refunds_the_difference_when_asked(paid, browser, db):
     manager = browser("manager")
-    r = manager.post(f"/orders/{paid}/lines/cancel",
-                     {"sku": "TEA-001", "quantity": "1", "reason": "broken",
-                      "refund_difference": "1"})
+    r = manager.post(
+        f"/orders/{paid}/lines/cancel",
+        {"sku": "TEA-001", "quantity": "1", "reason": "broken", "refund_difference": "1"},
+    )
     assert r.status_code == 303
     o = queries.get_order(db, paid)
     assert o["total"] == "410.00" and o["refunded"] == "350.00" and o["refund_due"] == "0.00"
@@ -75,16 +77,32 @@ def test_an_edit_refunds_the_difference_when_asked_and_not_otherwise(paid, brows
     manager = browser("manager")
     form = manager.get(f"/orders/{paid}/edit").text
     assert 'name="refund_difference"' in form
-    r = manager.post(f"/orders/{paid}/edit", {"sku-0": "TEA-001", "qty-0": "1",
-                                              "price-0": "350.00", "shipping_price": "60.00",
-                                              **_address(db, paid)})
+    r = manager.post(
+        f"/orders/{paid}/edit",
+        {
+            "sku-0": "TEA-001",
+            "qty-0": "1",
+            "price-0": "350.00",
+            "shipping_price": "60.00",
+            **_address(db, paid),
+        },
+    )
     assert r.status_code == 303, r.text
     o = queries.get_order(db, paid)
     assert o["total"] == "410.00" and o["refund_due"] == "350.00" and o["refunded"] == "0.00"
-    r = manager.post(f"/orders/{paid}/edit", {"sku-0": "TEA-001", "qty-0": "0",
-                                              "price-0": "350.00", "shipping_price": "60.00",
-                                              "add-sku-0": "MUG-001", "add-qty-0": "1",
-                                              "refund_difference": "1", **_address(db, paid)})
+    r = manager.post(
+        f"/orders/{paid}/edit",
+        {
+            "sku-0": "TEA-001",
+            "qty-0": "0",
+            "price-0": "350.00",
+            "shipping_price": "60.00",
+            "add-sku-0": "MUG-001",
+            "add-qty-0": "1",
+            "refund_difference": "1",
+            **_address(db, paid),
+        },
+    )
     assert r.status_code == 303, r.text
     o = queries.get_order(db, paid)
     assert o["total"] == "740.00" and o["refunded"] == "20.00" and o["refund_due"] == "0.00"

@@ -65,15 +65,24 @@ def test_finance_records_a_payment(shop, browser, db):
         ("finance", "/orders/{n}/shipments", {"carrier": "tcat", "location": "TPE"}),
         ("warehouse", "/orders/{n}/notes", {"note": "forged"}),
         ("customer_service", "/orders/{n}/refunds", {"amount": "1.00", "reason": "forged"}),
-        ("customer_service", "/inventory/receive", {"location": "TPE", "sku": "TEA-001",
-                                                    "quantity": "5"}),
+        (
+            "customer_service",
+            "/inventory/receive",
+            {"location": "TPE", "sku": "TEA-001", "quantity": "5"},
+        ),
         ("viewer", "/orders/{n}/notes", {"note": "forged"}),
         ("viewer", "/products", {"sku": "NEW-1", "name": "x", "price": "1", "currency": "TWD"}),
-        ("viewer", "/inventory/adjust", {"location": "TPE", "sku": "TEA-001", "delta": "-1",
-                                         "reason": "lost"}),
+        (
+            "viewer",
+            "/inventory/adjust",
+            {"location": "TPE", "sku": "TEA-001", "delta": "-1", "reason": "lost"},
+        ),
         ("warehouse", "/settings/locations", {"code": "X", "name": "x", "country": "TW"}),
-        ("manager", "/settings/users", {"email": "new@example.com", "role": "admin",
-                                        "password": "long-enough-pw"}),
+        (
+            "manager",
+            "/settings/users",
+            {"email": "new@example.com", "role": "admin", "password": "long-enough-pw"},
+        ),
         ("finance", "/warehouse/TPE/picked", {"orders": "{n}"}),
     ],
 )
@@ -135,8 +144,10 @@ def test_warehouse_picks_packs_with_a_wrong_scan_refused_and_ships(shop, browser
     r = wh.post(f"/warehouse/pack/{n}", {"location": "TPE", "scans": ["4710000000017", "TEA-001"]})
     assert r.status_code == 303
     assert 'id="ship-form"' in wh.get(f"/warehouse/pack/{n}?location=TPE").text
-    r = wh.post(f"/orders/{n}/shipments", {"location": "TPE", "carrier": "hct",
-                                           "tracking_number": "HCT12345678"})
+    r = wh.post(
+        f"/orders/{n}/shipments",
+        {"location": "TPE", "carrier": "hct", "tracking_number": "HCT12345678"},
+    )
     assert r.status_code == 303
     assert queries.get_order(db, n)["fulfillment_status"] == "fulfilled"
     shipped = queries.shipments_of(db, n)["items"][0]
@@ -148,8 +159,9 @@ def test_warehouse_picks_packs_with_a_wrong_scan_refused_and_ships(shop, browser
 def test_a_refused_action_shows_a_readable_message_not_an_error_page(shop, browser, db):
     n = shop["order"]["number"]
     wh = browser("warehouse")
-    r = wh.post(f"/orders/{n}/shipments", {"location": "TPE", "carrier": "tcat"},
-                follow_redirects=True)
+    r = wh.post(
+        f"/orders/{n}/shipments", {"location": "TPE", "carrier": "tcat"}, follow_redirects=True
+    )
     assert r.status_code == 200
     assert "The order is not paid in full" in r.text
     fin = browser("finance")
@@ -173,16 +185,27 @@ def test_warehouse_receives_adjusts_and_transfers_stock(shop, browser, db):
     from dingdan.services.inventory import stock as inventory
 
     wh = browser("warehouse")
-    assert wh.post("/inventory/receive", {"location": "TXG", "sku": "MUG-001",
-                                          "quantity": "7"}).status_code == 303
-    wh.post("/inventory/adjust", {"location": "TXG", "sku": "MUG-001", "delta": "-2",
-                                  "reason": "damaged"})
-    wh.post("/inventory/transfer", {"from_location": "TXG", "to_location": "TPE",
-                                    "sku": "MUG-001", "quantity": "3"})
+    assert (
+        wh.post(
+            "/inventory/receive", {"location": "TXG", "sku": "MUG-001", "quantity": "7"}
+        ).status_code
+        == 303
+    )
+    wh.post(
+        "/inventory/adjust",
+        {"location": "TXG", "sku": "MUG-001", "delta": "-2", "reason": "damaged"},
+    )
+    wh.post(
+        "/inventory/transfer",
+        {"from_location": "TXG", "to_location": "TPE", "sku": "MUG-001", "quantity": "3"},
+    )
     stock = inventory.stock_of(db, "MUG-001")
     assert {loc["location"]: loc["on_hand"] for loc in stock["locations"]} == {"TPE": 8, "TXG": 2}
-    r = wh.post("/inventory/adjust", {"location": "TXG", "sku": "MUG-001", "delta": "x",
-                                      "reason": "lost"}, follow_redirects=True)
+    r = wh.post(
+        "/inventory/adjust",
+        {"location": "TXG", "sku": "MUG-001", "delta": "x", "reason": "lost"},
+        follow_redirects=True,
+    )
     assert "must be a whole number" in r.text
     html = wh.get("/inventory/MUG-001").text
     assert "Transfer in" in html and "damaged" in html
@@ -192,12 +215,23 @@ def test_a_manager_creates_a_product_and_warehouse_edits_all_but_its_price(shop,
     from dingdan.services.catalog import products
 
     mgr = browser("manager")
-    r = mgr.post("/products", {"sku": "SOAP-1", "name": "手工皂", "price": "180",
-                               "currency": "TWD", "low_stock_threshold": "5", "active": "1"})
+    r = mgr.post(
+        "/products",
+        {
+            "sku": "SOAP-1",
+            "name": "手工皂",
+            "price": "180",
+            "currency": "TWD",
+            "low_stock_threshold": "5",
+            "active": "1",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == "/products/SOAP-1"
     wh = browser("warehouse")
-    r = wh.post("/products/SOAP-1", {"name": "苦茶油手工皂", "price": "180.00", "currency": "TWD",
-                                     "active": ["0", "1"]})
+    r = wh.post(
+        "/products/SOAP-1",
+        {"name": "苦茶油手工皂", "price": "180.00", "currency": "TWD", "active": ["0", "1"]},
+    )
     assert r.status_code == 303
     p = products.get_product(db, "SOAP-1")
     assert (p["name"], p["price"], p["active"]) == ("苦茶油手工皂", "180.00", True)
@@ -209,8 +243,15 @@ def test_admin_creates_a_user_and_sets_a_role(shop, browser, db):
     from dingdan.services.access import accounts
 
     admin = browser("admin")
-    r = admin.post("/settings/users", {"email": "new@example.com", "role": "finance",
-                                       "password": "a-long-password", "name": "新同事"})
+    r = admin.post(
+        "/settings/users",
+        {
+            "email": "new@example.com",
+            "role": "finance",
+            "password": "a-long-password",
+            "name": "新同事",
+        },
+    )
     assert r.status_code == 303
     uid = next(u["id"] for u in accounts.list_users(db) if u["email"] == "new@example.com")
     r = admin.post(f"/settings/users/{uid}", {"do": "role", "role": "manager"})
@@ -218,4 +259,3 @@ def test_admin_creates_a_user_and_sets_a_role(shop, browser, db):
     assert next(u for u in accounts.list_users(db) if u["id"] == uid)["role"] == "manager"
     r = admin.post("/settings/users", {"email": "bad", "role": "finance", "password": "short"})
     assert r.status_code == 422 and "Please correct the fields below." in r.text
-

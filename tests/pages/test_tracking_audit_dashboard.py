@@ -77,8 +77,9 @@ def test_views_of_an_order_and_a_customer_are_audited_and_filterable(shop, brows
 
 def test_writes_through_the_pages_are_audited_with_before_and_after(shop, browser, db):
     wh = browser("warehouse")
-    wh.post("/products/TEA-001", {"name": "新名字", "price": "350.00", "currency": "TWD",
-                                  "active": "1"})
+    wh.post(
+        "/products/TEA-001", {"name": "新名字", "price": "350.00", "currency": "TWD", "active": "1"}
+    )
     entry = audit_log.list_entries(db, entity_type="product", action="update").items[0]
     assert entry["before"]["name"] == "凍頂烏龍茶" and entry["after"]["name"] == "新名字"
     assert entry["actor"] == "user:warehouse@example.com"
@@ -175,8 +176,9 @@ def test_customer_service_sees_the_return_requests_to_review_first(shop, browser
     n = shop["order"]["number"]
     transactions.record_payment(db, ADMIN, n, {"amount": "760.00"})
     ship.create_shipment(db, ADMIN, n, {"carrier": "tcat"})
-    returns.request_return(db, ADMIN, n, {"lines": [{"sku": "TEA-001", "quantity": 1,
-                                                     "reason": "damaged"}]})
+    returns.request_return(
+        db, ADMIN, n, {"lines": [{"sku": "TEA-001", "quantity": 1, "reason": "damaged"}]}
+    )
     html = browser("customer_service").get("/").text
     mine = html.split('id="my-work"')[1].split("</section>")[0]
     assert 'href="/returns?status=requested"' in mine

@@ -27,26 +27,36 @@ def test_the_customer_picks_a_carrier_and_the_e_invoice_goes_to_it(shop, browser
     assert ok.status_code == 303
     # No e-invoice centre is set: taken on its format, and said so.
     assert invoice_choice.choice(db, order["tracking_token"])["request"] == {
-        "type": "b2c", "carrier_type": "mobile", "carrier_id": "/ABC+123", "verified": "format"}
+        "type": "b2c",
+        "carrier_type": "mobile",
+        "carrier_id": "/ABC+123",
+        "verified": "format",
+    }
     assert '<option value="mobile" selected>' in b.get(url).text
 
     # The shop issues e-invoices on payment: the invoice follows the customer's choice.
-    invoicing_settings.put(db, ADMIN, {"seller_name": "茶舖", "seller_ubn": "04595257",
-                                       "einvoice": True})
-    invoicing_settings.add_track(db, ADMIN, {"period": _period(), "prefix": "AB",
-                                             "start": "10000000", "end": "10000049"})
+    invoicing_settings.put(
+        db, ADMIN, {"seller_name": "茶舖", "seller_ubn": "04595257", "einvoice": True}
+    )
+    invoicing_settings.add_track(
+        db, ADMIN, {"period": _period(), "prefix": "AB", "start": "10000000", "end": "10000049"}
+    )
     transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
     worker.drain(db)
     [invoice] = invoice_queries.order_invoices(db, ADMIN, order["number"])["items"]
     assert (invoice["status"], invoice["carrier_type"], invoice["carrier_id"]) == (
-        "issued", "mobile", "/ABC+123")
+        "issued",
+        "mobile",
+        "/ABC+123",
+    )
     # Issued: the choice is closed, and said so.
     after = b.get(url).text
     assert 'id="invoice-form"' not in after and "/ABC+123" in after
     late = b.post(f"{url}/invoice", {"inv-kind": "donation", "inv-donation": "168"})
     assert late.status_code == 409
     assert invoice_choice.choice(db, order["tracking_token"])["request"]["carrier_id"] == (
-        "/ABC+123")
+        "/ABC+123"
+    )
 
 
 def _period() -> str:
@@ -57,8 +67,7 @@ def _period() -> str:
     return f"{today.year}-{first:02d}"
 
 
-def test_staff_print_the_e_invoice_proof_once_the_qr_key_is_set(shop, browser, db,
-                                                                   monkeypatch):
+def test_staff_print_the_e_invoice_proof_once_the_qr_key_is_set(shop, browser, db, monkeypatch):
     import shutil
     import subprocess
 
@@ -67,10 +76,12 @@ def test_staff_print_the_e_invoice_proof_once_the_qr_key_is_set(shop, browser, d
     from dingdan.config import get_settings
 
     order = shop["order"]
-    invoicing_settings.put(db, ADMIN, {"seller_name": "茶舖", "seller_ubn": "04595257",
-                                       "einvoice": True})
-    invoicing_settings.add_track(db, ADMIN, {"period": _period(), "prefix": "AB",
-                                             "start": "10000000", "end": "10000049"})
+    invoicing_settings.put(
+        db, ADMIN, {"seller_name": "茶舖", "seller_ubn": "04595257", "einvoice": True}
+    )
+    invoicing_settings.add_track(
+        db, ADMIN, {"period": _period(), "prefix": "AB", "start": "10000000", "end": "10000049"}
+    )
     transactions.record_payment(db, ADMIN, order["number"], {"amount": order["total"]})
     worker.drain(db)
     [invoice] = invoice_queries.order_invoices(db, ADMIN, order["number"])["items"]
@@ -90,6 +101,7 @@ def test_staff_print_the_e_invoice_proof_once_the_qr_key_is_set(shop, browser, d
     assert got.status_code == 200 and got.content.startswith(b"%PDF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(["pdftotext", "-", "-"], input=got.content, capture_output=True,
-                          check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=got.content, capture_output=True, check=True
+    ).stdout.decode()
     assert "電子發票證明聯" in text and "AB-10000000" in text

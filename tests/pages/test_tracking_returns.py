@@ -32,8 +32,13 @@ def test_a_customer_requests_a_return_with_a_photo_from_the_tracking_page(
     token = csrf_of(page.text)
     r = b.client.post(
         f"{url}/returns",
-        data={"csrf_token": token, "sku": "TEA-001", "quantity-0": "1", "reason-0": "damaged",
-              "note": "<script>alert(1)</script>"},
+        data={
+            "csrf_token": token,
+            "sku": "TEA-001",
+            "quantity-0": "1",
+            "reason-0": "damaged",
+            "note": "<script>alert(1)</script>",
+        },
         files=[("photos", ("破損.png", PNG, "image/png"))],
         headers={"Accept-Language": "zh-TW"},
         follow_redirects=False,
@@ -57,12 +62,15 @@ def test_a_request_outside_what_shipped_is_refused_on_the_page_and_stores_nothin
     b = browser()
     url = f"/track/{order['tracking_token']}"
     token = csrf_of(b.get(url).text)
-    r = b.client.post(f"{url}/returns", data={
-        "csrf_token": token, "sku": "TEA-001", "quantity-0": "9", "reason-0": "damaged"})
+    r = b.client.post(
+        f"{url}/returns",
+        data={"csrf_token": token, "sku": "TEA-001", "quantity-0": "9", "reason-0": "damaged"},
+    )
     assert r.status_code == 422
     assert return_queries.list_returns(db, order=order["number"]).items == []
-    forged = b.client.post(f"{url}/returns", data={
-        "sku": "TEA-001", "quantity-0": "1", "reason-0": "damaged"})
+    forged = b.client.post(
+        f"{url}/returns", data={"sku": "TEA-001", "quantity-0": "1", "reason-0": "damaged"}
+    )
     assert forged.status_code == 403
     assert return_queries.list_returns(db, order=order["number"]).items == []
 
@@ -86,15 +94,19 @@ def test_after_a_request_the_page_shows_where_it_stands_and_no_reason_is_preset(
     assert "selected" not in select.split("</option>", 1)[1]  # no reason chosen for them
     assert "收到商品後 7 天內可申請退貨" in page  # the window, before delivery
     token = csrf_of(page)
-    unchosen = b.client.post(f"{url}/returns", data={
-        "csrf_token": token, "sku": "TEA-001", "quantity-0": "1", "reason-0": ""},
-        headers={"Accept-Language": "zh-TW"})
+    unchosen = b.client.post(
+        f"{url}/returns",
+        data={"csrf_token": token, "sku": "TEA-001", "quantity-0": "1", "reason-0": ""},
+        headers={"Accept-Language": "zh-TW"},
+    )
     assert unchosen.status_code == 422 and "請選擇原因" in unchosen.text
     assert 'value="1"' in unchosen.text.split('id="tr-qty-0"')[1].split(">")[0]  # kept
     assert return_queries.list_returns(db, order=order["number"]).items == []
-    r = b.client.post(f"{url}/returns", data={
-        "csrf_token": token, "sku": "TEA-001", "quantity-0": "1", "reason-0": "size_fit"},
-        follow_redirects=False)
+    r = b.client.post(
+        f"{url}/returns",
+        data={"csrf_token": token, "sku": "TEA-001", "quantity-0": "1", "reason-0": "size_fit"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     again = browser().get(url, headers={"Accept-Language": "zh-TW"}).text  # a reload, later
     mine = again.split('id="your-returns"')[1].split("</section>")[0]

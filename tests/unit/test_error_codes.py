@@ -72,10 +72,19 @@ def test_every_domain_error_type_has_an_http_status():
 
 def test_the_contracts_top_level_codes_have_their_statuses():
     expected = {
-        "validation_error": 422, "unauthorized": 401, "forbidden": 403, "not_found": 404,
-        "conflict": 409, "insufficient_stock": 409, "invalid_transition": 409,
-        "payment_required": 409, "idempotency_conflict": 409, "method_not_allowed": 405,
-        "payload_too_large": 413, "service_unavailable": 503, "on_hold": 409,
+        "validation_error": 422,
+        "unauthorized": 401,
+        "forbidden": 403,
+        "not_found": 404,
+        "conflict": 409,
+        "insufficient_stock": 409,
+        "invalid_transition": 409,
+        "payment_required": 409,
+        "idempotency_conflict": 409,
+        "method_not_allowed": 405,
+        "payload_too_large": 413,
+        "service_unavailable": 503,
+        "on_hold": 409,
         "provider_unavailable": 503,
     }
     assert {code: STATUS[code][0] for code in expected} == expected
@@ -88,8 +97,9 @@ def test_a_validation_error_is_422_for_the_pages_as_for_the_api():
 def test_every_field_error_code_used_in_the_source_has_a_template():
     used = _codes_in_source()
     assert len(used) > 150
-    unknown = [(path, line, code) for path, line, code in used
-               if code not in error_codes.FIELD_ERRORS]
+    unknown = [
+        (path, line, code) for path, line, code in used if code not in error_codes.FIELD_ERRORS
+    ]
     assert unknown == []
 
 
@@ -123,7 +133,9 @@ def test_a_field_error_says_its_code_in_english_with_its_parameters():
     exc = ValidationFailed.on("amount", "exceeds_balance", due="760.00")
     (e,) = exc.errors
     assert (e.field, e.code, e.message) == (
-        "amount", "exceeds_balance", "is more than the balance due (760.00)"
+        "amount",
+        "exceeds_balance",
+        "is more than the balance due (760.00)",
     )
     assert e.params == {"due": "760.00"} and exc.detail == e.message
 

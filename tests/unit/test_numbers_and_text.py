@@ -81,8 +81,17 @@ def test_full_width_amounts_are_read_and_other_digits_are_not():
 
 @pytest.mark.parametrize(
     ("segment", "row"),
-    [("17", 17), ("１７", 17), ("³", -1), ("²", -1), ("1e3", -1), ("-1", -1),
-     ("9" * 19, -1), ("", -1), ("Ⅻ", -1)],
+    [
+        ("17", 17),
+        ("１７", 17),
+        ("³", -1),
+        ("²", -1),
+        ("1e3", -1),
+        ("-1", -1),
+        ("9" * 19, -1),
+        ("", -1),
+        ("Ⅻ", -1),
+    ],
 )
 def test_an_id_in_a_path_is_a_row_id_or_minus_one(segment, row):
     assert numbers.row_id(segment) == row

@@ -76,8 +76,12 @@ def test_return_statuses_follow_the_table():
     r.check_return_transition("requested", r.ReturnStatus.APPROVED, "1")
     r.check_return_transition("approved", r.ReturnStatus.RECEIVED, "1")
     r.check_return_transition("received", r.ReturnStatus.REFUNDED, "1")
-    for current, target in (("requested", "received"), ("refunded", "refunded"),
-                            ("received", "rejected"), ("rejected", "approved")):
+    for current, target in (
+        ("requested", "received"),
+        ("refunded", "refunded"),
+        ("received", "rejected"),
+        ("rejected", "approved"),
+    ):
         with pytest.raises(InvalidTransition):
             r.check_return_transition(current, r.ReturnStatus(target), "1")
 

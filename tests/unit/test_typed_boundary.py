@@ -158,9 +158,7 @@ def test_a_body_becomes_its_command_unchanged() -> None:
         "lines": [{"sku": "TEA-1", "quantity": 2}],
     }
     patch = catalog_api.LocationPatch(regions=["TW-TPE"])
-    assert command(inventory.LocationCommand, patch, exclude_unset=True) == {
-        "regions": ["TW-TPE"]
-    }
+    assert command(inventory.LocationCommand, patch, exclude_unset=True) == {"regions": ["TW-TPE"]}
 
 
 def test_a_body_the_command_does_not_describe_is_refused() -> None:

@@ -101,8 +101,6 @@ def copy_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]])
         lost = conn.dialect.is_disconnect(exc, dbapi_conn, cursor)
         if lost:
             conn.invalidate(exc)
-        raise DBAPIError.instance(
-            sql, None, exc, dbapi_error, connection_invalidated=lost
-        ) from exc
+        raise DBAPIError.instance(sql, None, exc, dbapi_error, connection_invalidated=lost) from exc
     finally:
         cursor.close()

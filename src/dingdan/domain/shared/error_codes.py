@@ -276,9 +276,7 @@ FIELD_ERRORS: dict[str, str] = {
         "an invoice that is %(status)s cannot be given an allowance"
     ),
     "einvoice_whole_twd": N_("must be whole New Taiwan dollars: e-invoice amounts have no cents"),
-    "allowance_beyond_invoice": N_(
-        "is more than the invoice has left for allowances (%(left)s)"
-    ),
+    "allowance_beyond_invoice": N_("is more than the invoice has left for allowances (%(left)s)"),
     "invoice_already_issued": N_(
         "the invoice is issued already: it is voided and reissued, or given an allowance"
     ),

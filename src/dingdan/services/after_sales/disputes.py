@@ -60,9 +60,7 @@ def _due_date(value: Any, errors: FieldErrors) -> date:
         return utcnow().date()
 
 
-def open_dispute(
-    db: Database, actor: Actor, number: str, body: DisputeRequest
-) -> DisputeView:
+def open_dispute(db: Database, actor: Actor, number: str, body: DisputeRequest) -> DisputeView:
     errors = FieldErrors()
     if body.get("type") not in {t.value for t in DisputeType}:
         errors.add("type", "not_one_of", choices=", ".join(DisputeType))
@@ -137,9 +135,7 @@ def list_disputes(
     return db.read(work)
 
 
-def reassign(
-    db: Database, actor: Actor, dispute_id: str, body: DisputeAssignment
-) -> DisputeView:
+def reassign(db: Database, actor: Actor, dispute_id: str, body: DisputeAssignment) -> DisputeView:
     """Give a dispute that is not closed another owner and/or due date; the order's timeline
     records who changed what from what."""
     errors = FieldErrors()
@@ -181,9 +177,7 @@ def reassign(
     return db.write(work)
 
 
-def add_message(
-    db: Database, actor: Actor, dispute_id: str, body: DisputeMessageIn
-) -> DisputeView:
+def add_message(db: Database, actor: Actor, dispute_id: str, body: DisputeMessageIn) -> DisputeView:
     errors = FieldErrors()
     if body.get("direction") not in {d.value for d in rules.Direction}:
         errors.add("direction", "not_one_of", choices="inbound, outbound, note")

@@ -62,9 +62,7 @@ def _check_refund(body: RefundRequest) -> str:
     return str(to)
 
 
-def refund_return(
-    db: Database, actor: Actor, return_id: str, body: RefundRequest
-) -> ReturnView:
+def refund_return(db: Database, actor: Actor, return_id: str, body: RefundRequest) -> ReturnView:
     """Money back to the original method goes through a payment intent: the provider is
     asked between two transactions (``services/payments/intents.py``); store credit moves no
     money and takes one transaction."""

@@ -360,9 +360,7 @@ def _received(ret_lines: dict[str, Any], lines: list[ReceiptLineIn]) -> dict[str
     return dict(got)
 
 
-def receive_return(
-    db: Database, actor: Actor, return_id: str, body: ReturnReceipt
-) -> ReturnView:
+def receive_return(db: Database, actor: Actor, return_id: str, body: ReturnReceipt) -> ReturnView:
     _check_receipt(body)
 
     def work(conn: Connection) -> ReturnView:

@@ -124,9 +124,7 @@ def get_location(db: Database, code: str) -> LocationView:
     return db.read(lambda conn: location_view(fetch(conn, code)))
 
 
-def update_location(
-    db: Database, actor: Actor, code: str, data: LocationCommand
-) -> LocationView:
+def update_location(db: Database, actor: Actor, code: str, data: LocationCommand) -> LocationView:
     cols = _columns(data, creating=False)
 
     def work(conn: Connection) -> LocationView:

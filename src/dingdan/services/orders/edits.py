@@ -247,9 +247,7 @@ def edit_order(
     adds a line); lines not named are unchanged. ``look_up_invoice``: a new mobile barcode or
     donation code is asked of the e-invoice centre first, before the transaction (the API
     and the edit page; a channel's edit is the channel's)."""
-    looked_up = (
-        invoice_lookup.verify_body(db, body.get("invoice")) if look_up_invoice else None
-    )
+    looked_up = invoice_lookup.verify_body(db, body.get("invoice")) if look_up_invoice else None
 
     def work(conn: Connection) -> OrderView:
         order = fetch(conn, number, lock=True)

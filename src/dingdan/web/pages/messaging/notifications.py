@@ -55,9 +55,7 @@ def notification_read(request: Request, page: User, form: Form) -> Response:
 def _preferences(request: Request, page: User) -> list[dict[str, object]]:
     assert page.user is not None
     rows = notifications.preferences(request.app.state.db, _user_id(page), page.user["role"])
-    return [
-        {**row, "label": notifications.kind_label(row["kind"], page.language)} for row in rows
-    ]
+    return [{**row, "label": notifications.kind_label(row["kind"], page.language)} for row in rows]
 
 
 @router.get("/account/notifications")

@@ -184,9 +184,7 @@ def product_results(
             TEMPLATE, block="product_results", picker=ef.style_picker(db, style), pq=q
         )
     results, found = ef.search_with_styles(db, q)
-    return page.render(
-        TEMPLATE, block="product_results", results=results, found_styles=found, pq=q
-    )
+    return page.render(TEMPLATE, block="product_results", results=results, found_styles=found, pq=q)
 
 
 def _changed_lines(
