@@ -25,7 +25,7 @@ run: install
 lint: install
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/ruff format --check src tests $(wildcard bench)
-	$(BIN)/mypy src/dingdan
+	$(BIN)/mypy src/dingdan $(wildcard bench)
 	$(BIN)/lint-imports
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; tests of one xdist_group share a

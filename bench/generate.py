@@ -80,6 +80,7 @@ class Writer:
         self.rows = 0
         if self.sqlite:
             path = make_url(url).database
+            assert path, f"{url} names no database file"
             self.conn: Any = sqlite3.connect(path, isolation_level=None)
             self.conn.execute("PRAGMA synchronous=OFF")
             self.conn.execute("PRAGMA foreign_keys=OFF")
@@ -108,12 +109,13 @@ class Writer:
         cols = [c.name for c in table.columns]
         fill = {}
         for c in table.columns:
-            if c.default is not None and c.default.is_scalar:
-                fill[c.name] = c.default.arg
-            elif c.default is not None:
+            default: Any = c.default  # a ScalarElementColumnDefault or a CallableColumnDefault
+            if default is not None and default.is_scalar:
+                fill[c.name] = default.arg
+            elif default is not None:
                 # A callable default: the time (written as the row's created_at), or a value
                 # made fresh per row such as an empty list (locations.regions).
-                made = c.default.arg(None)
+                made = default.arg(None)
                 fill[c.name] = "@created_at" if isinstance(made, datetime) else made
             else:
                 fill[c.name] = None

@@ -20,7 +20,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +31,7 @@ NAMES = ["王小明", "陳美玲", "林志豪", "張雅婷", "李建國", "黃�
 CITIES = [("台北市", "110"), ("台中市", "407"), ("高雄市", "800"), ("新北市", "220")]
 
 
-def percentile(values: list[float], p: float) -> float:
+def percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)

@@ -67,9 +67,16 @@ def machine() -> dict[str, Any]:
         from bench.server import PG_BASE, _pg_dsn
 
         with psycopg.connect(_pg_dsn(PG_BASE)) as conn:
-            info["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
-            for name in ("shared_buffers", "synchronous_commit", "max_connections"):
-                info[f"pg_{name}"] = conn.execute(f"SHOW {name}").fetchone()[0]
+            for name in (
+                "server_version",
+                "shared_buffers",
+                "synchronous_commit",
+                "max_connections",
+            ):
+                row = conn.execute(f"SHOW {name}").fetchone()
+                assert row is not None  # SHOW always answers one row
+                key = "postgresql" if name == "server_version" else f"pg_{name}"
+                info[key] = row[0]
     return info
 
 

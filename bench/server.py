@@ -131,7 +131,7 @@ LISTEN, ESTABLISHED = "0A", "01"  # TCP states as /proc/net/tcp writes them
 
 def socket_inodes(pid: int) -> set[str]:
     """The inodes of the sockets process ``pid`` holds (from /proc)."""
-    inodes = set()
+    inodes: set[str] = set()
     try:
         fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from bench import load, seed
 from bench.server import Server, create_token, database, free_port
 from dingdan.db.engine import Database
+from dingdan.db.tables import table_of
 from dingdan.db.webhook_tables import WebhookDelivery, WebhookEndpoint
 from dingdan.domain.shared import standard_webhooks as signing
 
@@ -59,7 +60,9 @@ def _register(db_url: str, url: str) -> None:
     try:
         db.write(
             lambda c: c.execute(
-                WebhookEndpoint.__table__.insert().values(
+                table_of(WebhookEndpoint)
+                .insert()
+                .values(
                     url=url,
                     events=["*"],
                     description="bench",
