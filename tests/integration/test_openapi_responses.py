@@ -142,3 +142,37 @@ def test_the_typed_service_views_and_the_response_models_name_the_same_fields() 
     ]
     for view, model in pairs:
         assert set(view.__annotations__) == set(model.model_fields), view.__name__
+
+
+# ?limit= that the server clamps instead of refusing (tracking events: at most 500 shown).
+CLAMPED_LIMITS = {("get", "/api/v1/tracking-events")}
+# What else a list needs for its limit to apply (sales: only grouped by customer it pages).
+LIMIT_WITH = {"/api/v1/reports/sales": {"group_by": "customer"}}
+
+
+def test_every_limit_states_its_bounds_and_the_server_keeps_to_them(api: Any) -> None:
+    """A list's ``limit`` says its minimum and maximum in the document (the fuzz and clients
+    read them), and a list asked for one more than the maximum, or for 0, answers 422 on
+    ``limit``, whatever checks it (the service or FastAPI); the maximum itself is taken."""
+    document = api.get("/openapi.json").json()
+    checked = 0
+    for method, path, op in _operations(document):
+        for param in op.get("parameters", []):
+            if param["name"] != "limit" or param["in"] != "query":
+                continue
+            if (method, path) in CLAMPED_LIMITS:
+                continue
+            schema = param["schema"]
+            assert schema.get("minimum") == 1 and schema.get("maximum"), (method, path, schema)
+            required = [p for p in op["parameters"] if p.get("required")]
+            if method != "get" or "{" in path or required:
+                continue  # asked only where nothing else is needed
+            most = schema["maximum"]
+            for bad in (0, most + 1):
+                answer = api.get(path, params={"limit": bad, **LIMIT_WITH.get(path, {})})
+                assert answer.status_code == 422, (path, bad, answer.text)
+                assert "limit" in {e["field"] for e in answer.json()["errors"]}, (path, answer.text)
+            taken = api.get(path, params={"limit": most, **LIMIT_WITH.get(path, {})})
+            assert taken.status_code == 200, (path, taken.text)
+            checked += 1
+    assert checked >= 15

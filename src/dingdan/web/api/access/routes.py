@@ -23,6 +23,7 @@ from dingdan.web.api.access.schemas import (
 )
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -90,7 +91,7 @@ async def audit_trail(
     action: str | None = Query(None, max_length=40, description="create, edit, view, ..."),
     day_from: str | None = Query(None, alias="from", max_length=10, description="YYYY-MM-DD"),
     day_to: str | None = Query(None, alias="to", max_length=10, description="YYYY-MM-DD"),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.VIEW_AUDIT),
 ) -> dict[str, Any]:

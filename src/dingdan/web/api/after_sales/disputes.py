@@ -29,6 +29,7 @@ from dingdan.web.api.after_sales.schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["disputes"])
 STEP = ("forbidden", "not_found", "invalid_transition")
@@ -52,7 +53,7 @@ async def list_disputes(
     type: str | None = Query(None, max_length=20),
     owner: str | None = Query(None, max_length=200),
     order: str | None = Query(None, max_length=40),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from dingdan.web.api.after_sales.schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["returns"])
 STEP = ("forbidden", "not_found", "invalid_transition")
@@ -73,7 +74,7 @@ async def list_returns(
     request: Request,
     status: str | None = Query(None, max_length=20),
     order: str | None = Query(None, max_length=40),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

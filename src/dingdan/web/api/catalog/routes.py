@@ -27,9 +27,10 @@ from dingdan.web.api.catalog.schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
-Limit = Query(50, description="1 to 200")
+Limit = limit_query()
 
 
 @router.post(

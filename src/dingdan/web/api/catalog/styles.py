@@ -20,10 +20,11 @@ from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Amount, Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 from dingdan.web.api.shared.schemas import MoneyText, Strict
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
-Limit = Query(50, description="1 to 200")
+Limit = limit_query()
 OPTIONS = Field(
     description='the value of each of the style\'s options, e.g. {"尺寸": "M", "顏色": "紅"}',
     max_length=3,

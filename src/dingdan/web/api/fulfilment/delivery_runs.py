@@ -34,6 +34,7 @@ from dingdan.web.api.fulfilment.delivery_run_schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["delivery runs"])
 STEP = ("forbidden", "not_found", "invalid_transition")
@@ -61,7 +62,7 @@ async def list_runs(
     request: Request,
     date: str | None = Query(None, max_length=10, description="YYYY-MM-DD"),
     status: Literal["open", "closed"] | None = None,
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from dingdan.web.api.fulfilment.schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["warehouse"])
 PACK_ERRORS = ("forbidden", "not_found", "invalid_transition", "payment_required")
@@ -59,7 +60,7 @@ async def pick_list(
     request: Request,
     code: str,
     orders: str | None = Orders,
-    limit: int = Query(50, description="1 to 200; how many orders when none are named"),
+    limit: int = limit_query(description="1 to 200; how many orders when none are named"),
     format: Literal["json", "csv"] = "json",
     actor: Actor = can(Action.READ),
 ) -> Any:
@@ -76,7 +77,7 @@ async def pick_list_page(
     request: Request,
     code: str,
     orders: str | None = Orders,
-    limit: int = Query(50, description="1 to 200; how many orders when none are named"),
+    limit: int = limit_query(description="1 to 200; how many orders when none are named"),
     actor: Actor = can(Action.READ),
 ) -> HTMLResponse:
     db = db_of(request)

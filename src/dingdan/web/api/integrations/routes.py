@@ -25,6 +25,7 @@ from dingdan.web.api.integrations.schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 MANAGE = Action.MANAGE_SETTINGS
@@ -101,7 +102,7 @@ async def list_webhook_deliveries(
     request: Request,
     webhook_id: str,
     status: str | None = Query(None, max_length=20, description="pending, delivered or dead"),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(MANAGE),
 ) -> dict[str, Any]:

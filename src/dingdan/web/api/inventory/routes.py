@@ -31,6 +31,7 @@ from dingdan.web.api.inventory.schemas import AdjustmentIn, ReceiptIn, TransferI
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 
@@ -74,7 +75,7 @@ async def levels(
     request: Request,
     location: str | None = Query(None, max_length=32),
     low_stock: bool = False,
-    limit: int = Query(50),
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:
@@ -98,7 +99,7 @@ async def movements(
     request: Request,
     sku: str,
     location: str | None = Query(None, max_length=32),
-    limit: int = Query(50),
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

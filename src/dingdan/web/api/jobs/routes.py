@@ -14,6 +14,7 @@ from dingdan.services.shared.common import Actor
 from dingdan.web.api.jobs.schemas import Job, JobPage
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["jobs"])
 async def list_jobs(
     request: Request,
     status: str | None = Query(None, max_length=20, description="pending or dead"),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

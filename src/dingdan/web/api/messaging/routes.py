@@ -43,6 +43,7 @@ from dingdan.web.api.messaging.schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 TEMPLATE = "/message-templates/{kind}/{locale}"
@@ -55,7 +56,7 @@ async def list_messages(
     status: str | None = Query(
         None, max_length=20, description="pending, sent, dead, not_configured"
     ),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

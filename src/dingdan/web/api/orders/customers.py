@@ -17,6 +17,7 @@ from dingdan.services.shared.common import Actor
 from dingdan.web.api.shared.common_schemas import Amount, Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -66,7 +67,7 @@ async def list_customers(
         "as people write it (0912-345-678, 0912345678, +886 912 345 678) finds that number, "
         "as the orders search does.",
     ),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

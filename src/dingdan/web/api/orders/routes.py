@@ -48,6 +48,7 @@ from dingdan.web.api.orders.view_schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import JSONAnswer, responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 TRANSITION = ("forbidden", "not_found", "invalid_transition")
@@ -107,7 +108,7 @@ async def list_orders(
     refund_due: bool | None = Query(
         None, description="true: only the orders that owe money back (refund_due > 0)"
     ),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> JSONAnswer:

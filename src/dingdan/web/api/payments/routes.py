@@ -27,6 +27,7 @@ from dingdan.web.api.payments.schemas import CloseIntentIn, PaymentIntent, Payme
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 TRANSITION = ("forbidden", "not_found", "invalid_transition", "payment_required")
@@ -83,7 +84,7 @@ async def list_payment_intents(
     status: str | None = Query(
         None, max_length=20, description="pending, succeeded, failed, attention, resolved"
     ),
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.MANAGE_PAYMENTS),
 ) -> dict[str, Any]:

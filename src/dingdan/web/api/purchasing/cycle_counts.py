@@ -20,6 +20,7 @@ from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 from dingdan.web.api.shared.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["cycle counts"])
@@ -105,7 +106,7 @@ async def list_cycle_counts(
     request: Request,
     location: str | None = Query(None, max_length=32),
     status: Status | None = None,
-    limit: int = Query(50),
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

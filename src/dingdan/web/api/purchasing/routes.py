@@ -48,6 +48,7 @@ from dingdan.web.api.purchasing.schemas import (
 from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["purchasing"])
 BUY = Action.MANAGE_PURCHASING
@@ -73,7 +74,7 @@ async def create_supplier(
 async def list_suppliers(
     request: Request,
     active: bool | None = None,
-    limit: int = Query(50),
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:
@@ -150,7 +151,7 @@ async def list_purchase_orders(
     request: Request,
     status: POStatusName | None = None,
     supplier: str | None = Query(None, max_length=32),
-    limit: int = Query(50),
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     actor: Actor = can(Action.READ),
 ) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from dingdan.web.api.reports.report_files import FILES, file_answer
 from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of, reports_db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -76,7 +77,7 @@ async def rfm_customers(
     request: Request,
     segment: SegmentName | None = Query(None, description=RULES),
     sort: Literal["value", "orders", "last_order", "segment", "name"] = "value",
-    limit: int = 50,
+    limit: int = limit_query(),
     cursor: str | None = Query(None, max_length=500),
     format: Literal["json", "csv", "xlsx"] = "json",
     actor: Actor = can(Action.READ),

@@ -23,6 +23,7 @@ from dingdan.web.api.reports.report_common import (
 )
 from dingdan.web.api.shared.common_schemas import Amount, Cursor
 from dingdan.web.api.shared.deps import can, reports_db_of
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -67,7 +68,7 @@ async def sales(
     date_to: str | None = TO,
     currency: str | None = CURRENCY,
     cursor: str | None = Query(None, description="group_by=customer: the next page"),
-    limit: int = Query(50, description="group_by=customer: customers per page (1-200)"),
+    limit: int = limit_query(description="group_by=customer: customers per page (1-200)"),
     format: str | None = FORMAT,
     actor: Actor = can(Action.READ),
 ) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from dingdan.domain.access.roles import Action
@@ -22,6 +22,7 @@ from dingdan.web.api.reports.report_common import (
 )
 from dingdan.web.api.shared.common_schemas import Amount
 from dingdan.web.api.shared.deps import can, reports_db_of
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -48,7 +49,7 @@ async def stockouts(
     date_from: str | None = FROM,
     date_to: str | None = TO,
     currency: str | None = CURRENCY,
-    limit: int = Query(100, description="1 to 10000"),
+    limit: int = limit_query(100, most=10_000),
     format: str | None = FORMAT,
     actor: Actor = can(Action.READ),
 ) -> Any:

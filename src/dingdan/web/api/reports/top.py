@@ -20,6 +20,7 @@ from dingdan.web.api.reports.report_common import (
     answer,
 )
 from dingdan.web.api.shared.deps import can, reports_db_of
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -47,7 +48,7 @@ async def top(
         "days, weekdays or hours",
     ),
     metric: str = Query("revenue", description="revenue (a decimal string), units or orders"),
-    limit: int = Query(10, description="1 to 1000"),
+    limit: int = limit_query(10, most=1000),
     date_from: str | None = FROM,
     date_to: str | None = TO,
     currency: str | None = CURRENCY,
