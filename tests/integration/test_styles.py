@@ -197,6 +197,17 @@ def test_a_channel_listing_is_its_stock_subset_and_its_sku_an_alias(
     assert api.db.read(lambda c: inbound.alias_of(c, "marketplace", "SHP-889-M-R")) == "TEE-M-RED"
     bad = api.request("PUT", "/api/v1/channels/nope/listings/TEE-M-RED", json={"listed": True})
     assert bad.status_code == 404
+    # One SKU's listings: the same, for that SKU alone.
+    one = api.get("/api/v1/products/TEE-M-RED/listings").json()
+    assert one["sku"] == "TEE-M-RED"
+    market = next(c for c in one["channels"] if c["channel"] == "marketplace")
+    assert not market["every_sku"]
+    assert market["variants"] == [
+        {"sku": "TEE-M-RED", "listed": True, "channel_skus": ["SHP-889-M-R"]}
+    ]
+    web = next(c for c in one["channels"] if c["channel"] == "web")
+    assert web["every_sku"] and web["variants"][0]["listed"] is True
+    assert api.get("/api/v1/products/NOPE/listings").status_code == 404
 
 
 def test_the_product_export_carries_styles_and_options_back_through_the_import(

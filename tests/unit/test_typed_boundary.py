@@ -379,6 +379,7 @@ CATALOG_VIEWS: list[tuple[type, type[BaseModel]]] = [
     (catalog.VariantListingView, styles_api.VariantListing),
     (catalog.ChannelListingView, styles_api.ChannelListing),
     (catalog.StyleListingsView, styles_api.StyleListings),
+    (catalog.SkuListingsView, styles_api.SkuListings),
     (catalog.ChannelView, catalog_api.Channel),
     (catalog.ChannelList, catalog_api.ChannelList),
     (catalog.TaxRuleView, catalog_api.TaxRule),

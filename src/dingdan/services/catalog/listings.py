@@ -30,6 +30,7 @@ from dingdan.services.catalog.shapes import (
     ListingCommand,
     ListingView,
     SkuListingItem,
+    SkuListingsView,
     StyleListingsView,
 )
 from dingdan.services.shared.common import Actor, audit
@@ -107,6 +108,12 @@ def sku_listings(db: Database, sku: str) -> list[ChannelListingView]:
         return _listings(conn, [sku])
 
     return db.read(work)
+
+
+def product_listings(db: Database, sku: str) -> SkuListingsView:
+    """Per active channel, whether it sells the SKU and its own SKUs for it (the API's
+    ``GET /products/{sku}/listings``; a style's variants are listed per style as well)."""
+    return {"sku": sku, "channels": sku_listings(db, sku)}
 
 
 def _check(listed: Any, channel_sku: Any) -> str | None:

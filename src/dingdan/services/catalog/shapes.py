@@ -84,6 +84,11 @@ class StyleListingsView(TypedDict):
     channels: list[ChannelListingView]
 
 
+class SkuListingsView(TypedDict):
+    sku: str
+    channels: list[ChannelListingView]
+
+
 class ChannelView(TypedDict):
     code: str
     name: str

@@ -158,6 +158,11 @@ class StyleListings(View):
     channels: list[ChannelListing]
 
 
+class SkuListings(View):
+    sku: str
+    channels: list[ChannelListing]
+
+
 CATALOG = Action.MANAGE_CATALOG
 
 
@@ -243,6 +248,19 @@ async def style_listings(
     """Per active channel, which variants it sells (its stock rule's SKU subset) and its
     own SKUs for them (SKU aliases)."""
     return await run_in_threadpool(listings.style_listings, db_of(request), code)
+
+
+@router.get(
+    "/products/{sku}/listings",
+    response_model=SkuListings,
+    responses=responses("forbidden", "not_found"),
+)
+async def product_listings(
+    request: Request, sku: str, actor: Actor = can(Action.READ)
+) -> catalog.SkuListingsView:
+    """Per active channel, whether it sells this SKU (its stock rule's SKU subset) and its
+    own SKUs for it (SKU aliases); ``PUT /channels/{channel}/listings/{sku}`` changes them."""
+    return await run_in_threadpool(listings.product_listings, db_of(request), sku)
 
 
 @router.put(

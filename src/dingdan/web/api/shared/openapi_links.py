@@ -130,6 +130,7 @@ def _product_links() -> list[Link]:
         ("GetProduct", "get", PRODUCT, p, None),
         ("UpdateProduct", "patch", PRODUCT, p, None),
         ("DeactivateProduct", "post", f"{PRODUCT}/deactivate", p, None),
+        ("ProductListings", "get", f"{PRODUCT}/listings", p, None),
         ("GetStock", "get", f"{V1}/inventory/{{sku}}", p, None),
         ("GetMovements", "get", f"{V1}/inventory/{{sku}}/movements", p, None),
     ]
