@@ -5,8 +5,11 @@
 refused, ``GetIssue``, void, allowances against the remaining amount, their voids
 (``AllowanceInvalid``, ``GetAllowanceInvalid``), the barcode and love code lookups);
 ``FakeAmego`` plays Amego's (the md5 ``sign``, ``f0401``/``f0501``/``g0401``/``g0501``,
-``invoice_query`` listing an invoice's allowances, D0501 once void, the barcode lookup).
-Both check what they receive as the real services do and keep every request. ``mode``
+``invoice_query`` listing an invoice's allowances, D0501 once void, the barcode lookup);
+``FakeEzpay`` plays ezPay's (``MerchantID_`` and the AES ``PostData_``, ``Status``/``Result``
+with a CheckCode under the same keys, a repeated ``MerchantOrderNo`` refused, ``invoice_search``,
+void, allowances against the remaining amount and their voids, every answer kept). All
+check what they receive as the real services do and keep every request. ``mode``
 makes them misbehave: ``down`` answers 503, ``hang`` holds the answer until the test ends
 (the client times out), ``garbage`` answers a proxy's HTML page.
 """
@@ -23,6 +26,7 @@ from typing import Any
 
 from dingdan.domain.invoicing import amego as am
 from dingdan.domain.invoicing import ecpay_einvoice as ec
+from dingdan.domain.invoicing import ezpay_einvoice as ez
 
 # Error codes of the stand-ins' refusals (the adapters never depend on their values).
 ECPAY_DUPLICATE = 5000006  # RelateNumber already used
@@ -429,3 +433,167 @@ class FakeAmego(_Base):
         if d.get("barCode") in self.barcodes:
             return self._reply(0)
         return self._reply(1040, "手機條碼不存在")
+
+
+# ---- ezPay ---------------------------------------------------------------------------------
+
+EZPAY_TEST_MERCHANT = "31090553"
+EZPAY_TEST_KEY = "abcdefghijklmnopqrstuvwxyzabcdef"  # 32, the manual's example key
+EZPAY_TEST_IV = "1234567891234567"
+EZPAY_BAD_FIELD = "INV10003"
+EZPAY_NOT_FOUND = "INV20006"
+
+
+@dataclass
+class FakeEzpay(_Base):
+    merchant_id: str = EZPAY_TEST_MERCHANT
+    key: str = EZPAY_TEST_KEY
+    iv: str = EZPAY_TEST_IV
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)  # by MerchantOrderNo
+    allowances: dict[str, dict[str, Any]] = field(default_factory=dict)  # by AllowanceNo
+    next_number: int = 30000000
+    # Every answer's bytes, in order (refuse_next takes ezPay's Status codes as the code).
+    answers: list[bytes] = field(default_factory=list)
+
+    def _answer(self, status: str, message: str, result: dict[str, Any] | None = None) -> bytes:
+        body: dict[str, Any] = {"Status": status, "Message": message}
+        body["Result"] = json.dumps(result, ensure_ascii=False) if result is not None else ""
+        out = json.dumps(body, ensure_ascii=False).encode()
+        self.answers.append(out)
+        return out
+
+    def _checked(self, result: dict[str, Any]) -> dict[str, Any]:
+        return {**result, "CheckCode": ez.check_code(result, self.key, self.iv)}
+
+    def handle(self, path: str, body: bytes) -> tuple[int, bytes]:
+        try:
+            merchant, d = ez.read_form(body, self.key, self.iv)
+        except ez.EzpayWireError:
+            self.received.append(Received(path, body, None))
+            return 200, self._answer("KEY10002", "資料解密錯誤")
+        self.received.append(Received(path, body, d))
+        if merchant != self.merchant_id:
+            return 200, self._answer("KEY10002", "商店代號錯誤")
+        versions = {p: v for p, v in ez.ENDPOINTS.values()}
+        if path not in versions:
+            return 404, b"{}"
+        if d.get("RespondType") != "JSON" or d.get("Version") != versions[path]:
+            return 200, self._answer("KEY10006", "Version 或 RespondType 錯誤")
+        try:
+            stamp = int(d.get("TimeStamp") or "")
+        except ValueError:
+            stamp = 0
+        if abs(stamp - self.clock()) > TIME_WINDOW:
+            return 200, self._answer("KEY10007", "TimeStamp 逾時")
+        if path in self.refuse_next:
+            code, msg = self.refuse_next.pop(path)
+            return 200, self._answer(str(code), msg)
+        route = {
+            "/Api/invoice_issue": self._issue,
+            "/Api/invoice_search": self._search,
+            "/Api/invoice_invalid": self._invalid,
+            "/Api/allowance_issue": self._allowance,
+            "/Api/allowanceInvalid": self._allowance_invalid,
+        }[path]
+        return 200, route(d)
+
+    def _issue(self, d: dict[str, str]) -> bytes:
+        names = [d.get(k, "").split("|") for k in ("ItemName", "ItemCount", "ItemPrice", "ItemAmt")]
+        if len({len(n) for n in names}) != 1 or not d.get("ItemName"):
+            return self._answer(EZPAY_BAD_FIELD, "商品資料錯誤")
+        amt, tax, total = int(d["Amt"]), int(d["TaxAmt"]), int(d["TotalAmt"])
+        items = sum(int(a) for a in d["ItemAmt"].split("|"))
+        if amt + tax != total or items != (amt if d["Category"] == "B2B" else total):
+            return self._answer(EZPAY_BAD_FIELD, "金額錯誤")
+        if d["Category"] == "B2B" and (not d.get("BuyerUBN") or d.get("PrintFlag") != "Y"):
+            return self._answer(EZPAY_BAD_FIELD, "B2B 需統編且列印")
+        if d.get("CarrierType") and (d.get("LoveCode") or not d.get("CarrierNum")):
+            return self._answer(EZPAY_BAD_FIELD, "載具資料錯誤")
+        if d.get("Status") != "1":
+            return self._answer(EZPAY_BAD_FIELD, "Status 錯誤")
+        order = d["MerchantOrderNo"]
+        if order in self.invoices:
+            return self._answer(ez.DUPLICATE, "自訂編號重覆")
+        number = f"EZ{self.next_number}"
+        self.next_number += 1
+        inv = {
+            "MerchantID": self.merchant_id,
+            "InvoiceTransNo": f"{26113010000000000 + self.next_number}",
+            "MerchantOrderNo": order,
+            "TotalAmt": total,
+            "InvoiceNumber": number,
+            "RandomNum": f"{(self.next_number * 7919) % 10000:04d}",
+            # Taiwan's time (UTC+8).
+            "CreateTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock() + 8 * 3600)),
+        }
+        self.invoices[order] = {**inv, "remaining": total, "void": False, "request": d}
+        return self._answer(ez.SUCCESS, "電子發票開立成功", self._checked(inv))
+
+    def _by_number(self, number: str) -> dict[str, Any] | None:
+        return next((i for i in self.invoices.values() if i["InvoiceNumber"] == number), None)
+
+    def _search(self, d: dict[str, str]) -> bytes:
+        inv = self.invoices.get(d.get("MerchantOrderNo") or "")
+        if inv is None or str(inv["TotalAmt"]) != d.get("TotalAmt"):
+            return self._answer(EZPAY_NOT_FOUND, "查無發票")
+        public = {k: inv[k] for k in ("MerchantID", "InvoiceTransNo", "MerchantOrderNo")}
+        public.update({k: inv[k] for k in ("TotalAmt", "InvoiceNumber", "RandomNum", "CreateTime")})
+        public["InvoiceStatus"] = "2" if inv["void"] else "1"
+        return self._answer(ez.SUCCESS, "查詢成功", self._checked(public))
+
+    def _invalid(self, d: dict[str, str]) -> bytes:
+        inv = self._by_number(d.get("InvoiceNumber") or "")
+        reason = d.get("InvalidReason") or ""
+        if inv is None:
+            return self._answer(EZPAY_NOT_FOUND, "查無發票")
+        if not reason or len(reason.encode()) > 20:
+            return self._answer(EZPAY_BAD_FIELD, "作廢原因錯誤")
+        if inv["void"]:
+            return self._answer(ez.ALREADY_VOID, "發票已作廢過")
+        inv["void"] = True
+        result = {"MerchantID": self.merchant_id, "InvoiceNumber": inv["InvoiceNumber"]}
+        result["CreateTime"] = inv["CreateTime"]
+        return self._answer(ez.SUCCESS, "作廢成功", result)
+
+    def _allowance(self, d: dict[str, str]) -> bytes:
+        inv = self._by_number(d.get("InvoiceNo") or "")
+        if inv is None or inv["void"] or inv["MerchantOrderNo"] != d.get("MerchantOrderNo"):
+            return self._answer(EZPAY_NOT_FOUND, "查無發票")
+        nets = [int(a) for a in d["ItemAmt"].split("|")]
+        taxes = [int(a) for a in d["ItemTaxAmt"].split("|")]
+        total = int(d["TotalAmt"])
+        if len(nets) != len(taxes) or sum(nets) + sum(taxes) != total:
+            return self._answer(EZPAY_BAD_FIELD, "折讓金額錯誤")
+        if total <= 0 or total > inv["remaining"]:
+            return self._answer("IAI10004", "折讓金額超過可折讓金額")
+        inv["remaining"] -= total
+        allow_no = f"A{261130000000 + len(self.allowances) + 1}"
+        self.allowances[allow_no] = {
+            "invoice": inv["InvoiceNumber"],
+            "amount": total,
+            "void": False,
+        }
+        result = {
+            "MerchantID": self.merchant_id,
+            "AllowanceNo": allow_no,
+            "InvoiceNumber": inv["InvoiceNumber"],
+            "MerchantOrderNo": inv["MerchantOrderNo"],
+            "AllowanceAmt": total,
+            "RemainAmt": inv["remaining"],
+        }
+        return self._answer(ez.SUCCESS, "折讓開立成功", result)
+
+    def _allowance_invalid(self, d: dict[str, str]) -> bytes:
+        allowance = self.allowances.get(d.get("AllowanceNo") or "")
+        if allowance is None:
+            return self._answer("IAI10002", "查無折讓")
+        if allowance["void"]:
+            return self._answer(ez.ALREADY_VOID, "折讓已作廢過")
+        if not d.get("InvalidReason"):
+            return self._answer(EZPAY_BAD_FIELD, "作廢原因錯誤")
+        allowance["void"] = True
+        inv = self._by_number(allowance["invoice"])
+        assert inv is not None
+        inv["remaining"] += allowance["amount"]
+        result = {"MerchantID": self.merchant_id, "AllowanceNo": d["AllowanceNo"]}
+        return self._answer(ez.SUCCESS, "作廢折讓成功", result)

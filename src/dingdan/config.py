@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
 
     # E-invoice value-added centre (加值中心) the invoices are uploaded through: "ecpay",
-    # "amego", or "" for none. The defaults of the keys are the centres' published sandbox
+    # "amego", "ezpay", or "" for none. The defaults of the keys are the centres' published sandbox
     # accounts (ECPay's B2C e-invoice test shop 2000132; Amego's test UBN 12345678), so a fresh
     # install talks to the sandboxes only; production sets its own and the production URL.
     einvoice_centre: str = ""
@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     einvoice_amego_url: str = "https://invoice-api.amego.tw"
     einvoice_amego_ubn: str = "12345678"
     einvoice_amego_app_key: SecretStr = SecretStr("sHeq7t8G1wiQvhAuIM27")
+    # ezPay publishes no shared test shop: its keys have no default (a seller applies for a
+    # test account on the test host, cinv.ezpay.com.tw; production is inv.ezpay.com.tw).
+    einvoice_ezpay_url: str = "https://cinv.ezpay.com.tw"
+    einvoice_ezpay_merchant_id: str = ""
+    einvoice_ezpay_hash_key: SecretStr = SecretStr("")
+    einvoice_ezpay_hash_iv: SecretStr = SecretStr("")
     # Seconds to wait for a centre (connect and each read); past it the upload is retried.
     einvoice_centre_timeout: float = Field(default=10.0, gt=0)
     # Seconds to wait for the centre's answer to a mobile barcode or donation code lookup

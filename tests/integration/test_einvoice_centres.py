@@ -438,4 +438,4 @@ def test_the_centre_comes_from_the_settings_with_sandbox_defaults(db):
     assert am.SANDBOX_APP_KEY not in repr(amego)
     assert "ejCk" not in repr(Settings())
     with pytest.raises(ValueError, match="EINVOICE_CENTRE"):
-        centre_from_settings(db, Settings(einvoice_centre="ezpay"))
+        centre_from_settings(db, Settings(einvoice_centre="nonesuch"))

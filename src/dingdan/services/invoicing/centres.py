@@ -1,6 +1,6 @@
-"""The e-invoice value-added centres over HTTP: ECPay B2C e-invoice 2.0 and Amego.
+"""The e-invoice value-added centres over HTTP: ECPay B2C e-invoice 2.0, Amego and ezPay.
 
-Both implement ``domain.invoicing.centres.Centre``. What each answer means:
+All implement ``domain.invoicing.centres.Centre``. What each answer means:
 
 - the centre took it → ``CentreAnswer(ok=True)``, with the number and random code it
   assigned for an issue;
@@ -8,31 +8,38 @@ Both implement ``domain.invoicing.centres.Centre``. What each answer means:
   answers 403 when called too fast), or an answer that cannot be read → ``ok=False,
   retryable=True``: the invoice stays pending upload and the worker tries again;
 - the centre's own refusal (ECPay ``RtnCode`` not 1 or ``TransCode`` not 1, Amego ``code``
-  not 0) → ``ok=False, retryable=False`` with the centre's code and message, for a person.
+  not 0, ezPay ``Status`` not ``SUCCESS`` but for its network/time-out codes, which are
+  retried) → ``ok=False, retryable=False`` with the centre's code and message, for a person.
 
 Every call is idempotent by document number. A document already taken (an ``ok`` exchange
 of the same operation and number) is answered from the log without a request. An issue the
 centre refuses is looked up by our key (ECPay ``GetIssue`` by ``RelateNumber``, Amego
-``invoice_query`` by ``OrderId``): when the centre holds it (an earlier attempt that timed out
-after the centre took it), the answer is ok with its number and random code.
+``invoice_query`` by ``OrderId``, ezPay ``invoice_search`` by ``MerchantOrderNo``): when the
+centre holds it (an earlier attempt that timed out after the centre took it), the answer is ok
+with its number and random code.
 
 For an issue, ``EInvoice.number`` is our key at the centre (ECPay's ``RelateNumber``,
-Amego's ``OrderId``), since both assign the invoice number; void, allowance and allowance
-void name the centre's invoice number.
+Amego's ``OrderId``, ezPay's ``MerchantOrderNo``), since all assign the invoice number; void,
+allowance and allowance void name the centre's invoice number.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection, select
+
 from dingdan.config import Settings
+from dingdan.db.einvoice_exchange_tables import EinvoiceExchange
 from dingdan.db.engine import Database
 from dingdan.domain.invoicing import amego as am
 from dingdan.domain.invoicing import carrier_formats
 from dingdan.domain.invoicing import ecpay_einvoice as ec
+from dingdan.domain.invoicing import ezpay_einvoice as ez
 from dingdan.domain.invoicing.centres import Centre, CentreAnswer
 from dingdan.domain.invoicing.documents import Allowance, AllowanceVoid, EInvoice, InvoiceVoid
 from dingdan.domain.shared.time_zone import SELLER_TIMEZONE
@@ -401,6 +408,202 @@ class AmegoCentre:
         return None  # Amego has no lookup: the format rule applies
 
 
+# ---- ezPay ---------------------------------------------------------------------------------
+
+
+class EzpayCentre:
+    """ezPay (簡單行動支付). ezPay assigns the numbers from the ranges registered there."""
+
+    name = "ezpay"
+    assigns_numbers = True
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        url: str = ez.TEST_URL,
+        merchant_id: str,
+        hash_key: str,
+        hash_iv: str,
+        timeout: float = 10.0,
+        clock: Clock = time.time,
+    ) -> None:
+        if not (merchant_id and hash_key and hash_iv):
+            raise ValueError(
+                "ezPay needs its merchant id, HashKey and HashIV: set "
+                "DINGDAN_EINVOICE_EZPAY_MERCHANT_ID, _HASH_KEY and _HASH_IV (ezPay publishes "
+                "no test shop) or store them on Settings → Provider keys"
+            )
+        if len(hash_key) != 32 or len(hash_iv) != 16:
+            raise ValueError("ezPay's HashKey must be 32 characters and its HashIV 16")
+        self.exchanges = Exchanges(db, self.name)
+        self.db = db
+        self.url = url.rstrip("/")
+        self.merchant_id = merchant_id
+        self._key = hash_key
+        self._iv = hash_iv
+        self.timeout = timeout
+        self.clock = clock
+
+    def __repr__(self) -> str:  # never the keys
+        return f"EzpayCentre(url={self.url!r}, merchant_id={self.merchant_id!r})"
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def request_body(self, fields: dict[str, str]) -> bytes:
+        return ez.form_body(self.merchant_id, fields, self._key, self._iv)
+
+    def _run(
+        self, operation: str, number: str, fields: dict[str, str]
+    ) -> tuple[CentreAnswer, dict[str, Any]]:
+        """Post; the answer and ezPay's Result (empty unless it answered SUCCESS)."""
+        sent = self.exchanges.post(
+            operation,
+            number,
+            self.url + ez.ENDPOINTS[operation][0],
+            self.request_body(fields),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            self.timeout,
+        )
+        if sent.transient or sent.body is None:
+            return _retry(sent, self.exchanges), {}
+        if sent.status != 200:
+            self.exchanges.finish(
+                sent, "refused", code=str(sent.status), error=f"HTTP {sent.status}"
+            )
+            return CentreAnswer(ok=False, code=str(sent.status), message=f"HTTP {sent.status}"), {}
+        try:
+            reply = ez.open_reply(sent.body, self._key, self._iv)
+        except ez.EzpayWireError as exc:
+            return _retry(sent, self.exchanges, f"unreadable answer: {exc}"), {}
+        if reply.ok:
+            self.exchanges.finish(sent, "ok", answer=reply.result, code=reply.status)
+            return CentreAnswer(ok=True, code=reply.status, message=reply.message), reply.result
+        if reply.retryable:
+            self.exchanges.finish(
+                sent, "retry", answer=reply.result or None, code=reply.status, error=reply.message
+            )
+            return CentreAnswer(
+                ok=False, code=reply.status, message=reply.message, retryable=True
+            ), {}
+        self.exchanges.finish(
+            sent, "refused", answer=reply.result or None, code=reply.status, error=reply.message
+        )
+        return CentreAnswer(ok=False, code=reply.status, message=reply.message), {}
+
+    @staticmethod
+    def _unsendable(exc: ez.EzpayWireError) -> CentreAnswer:
+        return CentreAnswer(ok=False, code="bad_document", message=str(exc))
+
+    def issue(self, invoice: EInvoice) -> CentreAnswer:
+        done = self.exchanges.last_ok("issue", invoice.number)
+        if done is not None:
+            return _ezpay_issued(done, "already issued")
+        try:
+            fields = ez.issue_fields(invoice, self.now())
+            search = ez.search_fields(invoice.number, invoice.total, self.now())
+        except ez.EzpayWireError as exc:
+            return self._unsendable(exc)
+        answer, result = self._run("issue", invoice.number, fields)
+        if answer.ok:
+            return _ezpay_issued(result, answer.message)
+        if answer.retryable:
+            return answer
+        # Refused: perhaps because an earlier attempt was taken (a repeated MerchantOrderNo).
+        held, found = self._run("query", invoice.number, search)
+        if held.retryable:
+            return held
+        if held.ok and found.get("InvoiceNumber"):
+            return _ezpay_issued(found, "already issued")
+        return answer
+
+    def void(self, void: InvoiceVoid) -> CentreAnswer:
+        if self.exchanges.last_ok("void", void.number) is not None:
+            return CentreAnswer(ok=True, code=ez.SUCCESS, message="already void")
+        answer, _ = self._run("void", void.number, ez.void_fields(void, self.now()))
+        if answer.code == ez.ALREADY_VOID:
+            # Taken by an earlier attempt whose answer was lost.
+            return CentreAnswer(ok=True, code=ez.SUCCESS, message="already void")
+        return answer
+
+    def _order_of(self, invoice_number: str) -> str | None:
+        """Our key (MerchantOrderNo) of the invoice ezPay numbered ``invoice_number``: the
+        document of the ok issue (or search) whose answer names it."""
+        X = EinvoiceExchange  # noqa: N806 - short
+
+        def work(conn: Connection) -> list[Any]:
+            return list(
+                conn.execute(
+                    select(X.document_number, X.answer)
+                    .where(
+                        X.centre == self.name,
+                        X.operation.in_(("issue", "query")),
+                        X.outcome == "ok",
+                        X.answer.contains(invoice_number),
+                    )
+                    .order_by(X.id.desc())
+                ).all()
+            )
+
+        for row in self.db.read(work):
+            try:
+                answer = json.loads(row.answer or "{}")
+            except ValueError:
+                continue
+            if isinstance(answer, dict) and answer.get("InvoiceNumber") == invoice_number:
+                return str(row.document_number)
+        return None
+
+    def allowance(self, allowance: Allowance) -> CentreAnswer:
+        if self.exchanges.last_ok("allowance", allowance.number) is not None:
+            return CentreAnswer(ok=True, code=ez.SUCCESS, message="already taken")
+        order_no = self._order_of(allowance.invoice_number)
+        if order_no is None:
+            return CentreAnswer(
+                ok=False, code="unknown_invoice", message="ezPay never issued this invoice here"
+            )
+        try:
+            fields = ez.allowance_fields(allowance, order_no, self.now())
+        except ez.EzpayWireError as exc:
+            return self._unsendable(exc)
+        answer, _ = self._run("allowance", allowance.number, fields)
+        return answer
+
+    def void_allowance(self, void: AllowanceVoid) -> CentreAnswer:
+        if self.exchanges.last_ok("void_allowance", void.number) is not None:
+            return CentreAnswer(ok=True, code=ez.SUCCESS, message="already void")
+        taken = self.exchanges.last_ok("allowance", void.number) or {}
+        centre_number = str(taken.get("AllowanceNo") or "")
+        if not centre_number:
+            return CentreAnswer(
+                ok=False, code="unknown_allowance", message="ezPay never took this allowance"
+            )
+        fields = ez.void_allowance_fields(void, centre_number, self.now())
+        answer, _ = self._run("void_allowance", void.number, fields)
+        return answer
+
+    # ezPay's barcode and love code lookups are a separate application
+    # (/Api_inv_application, its own CheckValue): not used, the format rules apply.
+    def check_mobile_barcode(self, barcode: str) -> bool | None:
+        return None
+
+    def check_love_code(self, love_code: str) -> bool | None:
+        return None
+
+
+def _ezpay_issued(result: dict[str, Any], message: str | None) -> CentreAnswer:
+    number, random_code = result.get("InvoiceNumber"), result.get("RandomNum")
+    return CentreAnswer(
+        ok=True,
+        code=ez.SUCCESS,
+        message=message,
+        invoice_number=str(number) if number else None,
+        random_code=str(random_code) if random_code else None,
+        issued_at=_when(result.get("CreateTime")),
+    )
+
+
 # ---- carrier and donation checks ----------------------------------------------------------
 
 
@@ -433,13 +636,14 @@ def verify_love_code(centre: Centre | None, love_code: str) -> bool:
 
 # ---- from the settings ---------------------------------------------------------------------
 
-CENTRES = ("ecpay", "amego")
+CENTRES = ("ecpay", "amego", "ezpay")
 
 
 def centre_from_settings(db: Database, settings: Settings) -> Centre | None:
-    """The centre ``DINGDAN_EINVOICE_CENTRE`` names (``ecpay`` or ``amego``), configured from
-    the ``DINGDAN_EINVOICE_*`` settings; None when no centre is set (invoices are then kept
-    for a Turnkey upload by other means). ValueError for a name that is not a centre."""
+    """The centre ``DINGDAN_EINVOICE_CENTRE`` names (``ecpay``, ``amego`` or ``ezpay``),
+    configured from the ``DINGDAN_EINVOICE_*`` settings; None when no centre is set (invoices
+    are then kept for a Turnkey upload by other means). ValueError for a name that is not a
+    centre, or for ezPay without its keys (ezPay publishes no test shop)."""
     name = settings.einvoice_centre.strip().lower()
     if not name:
         return None
@@ -463,13 +667,27 @@ def centre_from_settings(db: Database, settings: Settings) -> Centre | None:
             app_key=keys["app_key"],
             timeout=settings.einvoice_centre_timeout,
         )
+    if name == "ezpay":
+        keys = provider_keys.read_keys(db, "einvoice_ezpay", settings)
+        return EzpayCentre(
+            db,
+            url=settings.einvoice_ezpay_url,
+            merchant_id=keys["merchant_id"],
+            hash_key=keys["hash_key"],
+            hash_iv=keys["hash_iv"],
+            timeout=settings.einvoice_centre_timeout,
+        )
     raise ValueError(f"DINGDAN_EINVOICE_CENTRE must be one of {', '.join(CENTRES)} or empty")
 
 
 def numbering_centre(settings: Settings) -> str | None:
     """The name of the centre ``DINGDAN_EINVOICE_CENTRE`` names when it assigns the invoice
-    numbers itself (ECPay, Amego: their numbers come from the ranges registered there, so
+    numbers itself (ECPay, Amego, ezPay: their numbers come from the ranges registered there, so
     the local ranges are not used); None: numbers come from the local ranges."""
     name = settings.einvoice_centre.strip().lower()
-    assigns = {"ecpay": EcpayCentre.assigns_numbers, "amego": AmegoCentre.assigns_numbers}
+    assigns = {
+        "ecpay": EcpayCentre.assigns_numbers,
+        "amego": AmegoCentre.assigns_numbers,
+        "ezpay": EzpayCentre.assigns_numbers,
+    }
     return name if assigns.get(name) else None

@@ -1,12 +1,13 @@
-"""The keys of ECPay (payments, logistics) and of the e-invoice centres (ECPay, Amego),
+"""The keys of ECPay (payments, logistics) and of the e-invoice centres (ECPay, Amego, ezPay),
 stored in the database (settings ``provider_keys``) by an admin on Settings → Provider
 keys, the secret ones encrypted (db/secrets.py), never shown again but as ``••••`` and
 their last four characters.
 
 Each provider's configuration is read through one function, ``keys(conn, provider)``: a
 value stored here is used, else the environment's (``DINGDAN_ECPAY_*``,
-``DINGDAN_ECPAY_LOGISTICS_*``, ``DINGDAN_EINVOICE_ECPAY_*``, ``DINGDAN_EINVOICE_AMEGO_*``),
-whose defaults are the providers' published test shops. Clearing a stored value falls back
+``DINGDAN_ECPAY_LOGISTICS_*``, ``DINGDAN_EINVOICE_ECPAY_*``, ``DINGDAN_EINVOICE_AMEGO_*``,
+``DINGDAN_EINVOICE_EZPAY_*``), whose defaults are the providers' published test shops (ezPay
+publishes none: empty). Clearing a stored value falls back
 to the environment again. ``dingdan secrets rotate`` re-encrypts the stored secrets
 (services/shared/secrets.py: SECRET_SETTINGS).
 """
@@ -63,6 +64,11 @@ PROVIDERS: dict[str, tuple[Field, ...]] = {
     "einvoice_amego": (
         Field("ubn", "einvoice_amego_ubn", False),
         Field("app_key", "einvoice_amego_app_key", True),
+    ),
+    "einvoice_ezpay": (
+        Field("merchant_id", "einvoice_ezpay_merchant_id", False),
+        Field("hash_key", "einvoice_ezpay_hash_key", True),
+        Field("hash_iv", "einvoice_ezpay_hash_iv", True),
     ),
 }
 # The secret fields per provider (services/shared/secrets.py rotates them).

@@ -81,7 +81,7 @@ class BlankNumbers(View):
     total: int
     numbered_by: str | None = Field(
         None,
-        description="the centre that assigned the period's numbers (ecpay, amego): it "
+        description="the centre that assigned the period's numbers (ecpay, amego, ezpay): it "
         "reports their blanks, so none are listed here",
     )
 
@@ -110,7 +110,7 @@ class Invoice(View):
     )
     void_reason: str | None
     centre: str | None = Field(
-        None, description="the value-added centre that assigned the number (ecpay, amego)"
+        None, description="the value-added centre that assigned the number (ecpay, amego, ezpay)"
     )
     supplement_of: str | None = Field(
         None, description="the invoice this one adds to (an order raised after its void window)"

@@ -24,6 +24,7 @@ PROVIDER_LABELS = {
     "ecpay_logistics": N_("ECPay logistics"),
     "einvoice_ecpay": N_("ECPay e-invoices"),
     "einvoice_amego": N_("Amego e-invoices"),
+    "einvoice_ezpay": N_("ezPay e-invoices"),
 }
 FIELD_LABELS = {
     "merchant_id": N_("MerchantID"),
