@@ -25,7 +25,7 @@ class EinvoiceExchange(Base):
     __tablename__ = "einvoice_exchanges"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    centre: Mapped[str] = mapped_column(String(20))  # ecpay, amego
+    centre: Mapped[str] = mapped_column(String(20))  # ecpay, amego, ezpay
     # issue, void, allowance, void_allowance, get_issue, query, check_barcode, check_love_code
     operation: Mapped[str] = mapped_column(String(30))
     # The invoice's or allowance's number (our key at the centre); the code looked up for a
