@@ -115,6 +115,10 @@ def test_the_stock_list_pages_by_sku(api, db):
         if not cursor:
             break
     assert seen == [f"SKU-{i}" for i in range(5)]
+    # Outside 1..200 the limit is refused as every list's is: 422 out_of_range on limit.
+    for bad in (0, 201):
+        errors = api.get(f"/api/v1/channels/web/stock?limit={bad}").json()["errors"]
+        assert [(e["field"], e["code"]) for e in errors] == [("limit", "out_of_range")]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 from dingdan.db.engine import Database
 from dingdan.db.order_tables import Order, Shipment
 from dingdan.db.tracking_tables import TrackingEventRow
-from dingdan.domain.shared.errors import NotFound
+from dingdan.domain.shared.errors import NotFound, ValidationFailed
 from dingdan.domain.shared.numbers import row_id
 from dingdan.services.fulfilment.shapes import TrackingEventList, TrackingEventView
 from dingdan.services.shared.common import iso
@@ -58,8 +58,10 @@ def events_of_shipment(db: Database, shipment_id: str) -> TrackingEventList:
 def list_events(
     db: Database, *, unmatched: bool | None = None, carrier: str | None = None, limit: int = 100
 ) -> TrackingEventList:
-    """The latest events received, newest first; ``unmatched`` those no shipment took."""
-    limit = max(1, min(int(limit), 500))
+    """The latest events received, newest first; ``unmatched`` those no shipment took;
+    ``limit`` 1 to 500 (422 ``out_of_range`` on ``limit`` otherwise)."""
+    if not 1 <= limit <= 500:
+        raise ValidationFailed.on("limit", "out_of_range", min=1, max=500)
 
     def work(conn: Connection) -> TrackingEventList:
         stmt = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from dingdan.web.api.shared.commands import command
 from dingdan.web.api.shared.common_schemas import Cursor, Timestamp, View
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 from dingdan.web.api.shared.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["settings"])
@@ -104,7 +105,7 @@ async def set_stock_rule(
 async def get_channel_stock(
     request: Request,
     code: str,
-    limit: int = Query(200, ge=1, le=200),
+    limit: int = limit_query(200),
     cursor: str | None = None,
     if_none_match: str | None = Header(default=None),
     actor: Actor = can(Action.READ),

@@ -32,6 +32,7 @@ from dingdan.web.api.fulfilment.tracking_schemas import (
 )
 from dingdan.web.api.shared.deps import can, db_of
 from dingdan.web.api.shared.errors import responses
+from dingdan.web.api.shared.params import limit_query
 
 router = APIRouter(tags=["tracking"])
 API = "/api/v1"
@@ -129,7 +130,7 @@ async def list_events(
     request: Request,
     unmatched: bool | None = None,
     carrier: str | None = None,
-    limit: int = 100,
+    limit: int = limit_query(100, most=500),
     actor: Actor = can(Action.READ),
 ) -> shapes.TrackingEventList:
     """The latest events received, newest first; ``unmatched=true``: those no shipment took."""
