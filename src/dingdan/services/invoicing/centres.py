@@ -47,12 +47,34 @@ from dingdan.services.invoicing.centre_exchanges import Exchanges, Sent
 from dingdan.services.shared import provider_keys
 
 Clock = Callable[[], float]
+_FORM = "application/x-www-form-urlencoded"
 
 
 def _retry(sent: Sent, exchanges: Exchanges, error: str | None = None) -> CentreAnswer:
     message = error or sent.error or f"HTTP {sent.status}"
     exchanges.finish(sent, "retry", error=message)
     return CentreAnswer(ok=False, code=None, message=message, retryable=True)
+
+
+def _post(
+    exchanges: Exchanges,
+    operation: str,
+    number: str,
+    url: str,
+    body: bytes,
+    content_type: str,
+    timeout: float,
+) -> tuple[Sent, CentreAnswer | None]:
+    """Post one request, kept in the exchange log; with what came back, the answer to give
+    when no body did (to retry) or a status other than 200 did (refused), else None: the
+    centre's adapter reads the body."""
+    sent = exchanges.post(operation, number, url, body, {"Content-Type": content_type}, timeout)
+    if sent.transient or sent.body is None:
+        return sent, _retry(sent, exchanges)
+    if sent.status != 200:
+        exchanges.finish(sent, "refused", code=str(sent.status), error=f"HTTP {sent.status}")
+        return sent, CentreAnswer(ok=False, code=str(sent.status), message=f"HTTP {sent.status}")
+    return sent, None
 
 
 # ---- ECPay ---------------------------------------------------------------------------------
@@ -92,23 +114,13 @@ class EcpayCentre:
 
     def _call(self, operation: str, number: str, data: dict[str, Any]) -> tuple[Sent, Any]:
         """Post; (what was sent and came back, the opened Reply or a CentreAnswer to retry)."""
-        sent = self.exchanges.post(
-            operation,
-            number,
-            self.url + ec.PATHS[operation],
-            self.request_body(data),
-            {"Content-Type": "application/json"},
-            self.timeout,
+        url, body = self.url + ec.PATHS[operation], self.request_body(data)
+        sent, failed = _post(
+            self.exchanges, operation, number, url, body, "application/json", self.timeout
         )
-        if sent.transient or sent.body is None:
-            return sent, _retry(sent, self.exchanges)
-        if sent.status != 200:
-            self.exchanges.finish(
-                sent, "refused", code=str(sent.status), error=f"HTTP {sent.status}"
-            )
-            return sent, CentreAnswer(
-                ok=False, code=str(sent.status), message=f"HTTP {sent.status}"
-            )
+        if failed is not None:
+            return sent, failed
+        assert sent.body is not None  # _post answers when no body came back
         try:
             reply = ec.open_reply(sent.body, self._key, self._iv)
         except ec.EcpayWireError as exc:
@@ -295,21 +307,11 @@ class AmegoCentre:
         return am.form_body(self.ubn, data, int(self.clock()), self._app_key)
 
     def _run(self, operation: str, number: str, data: Any) -> tuple[CentreAnswer, dict[str, Any]]:
-        sent = self.exchanges.post(
-            operation,
-            number,
-            self.url + am.PATHS[operation],
-            self.request_body(data),
-            {"Content-Type": "application/x-www-form-urlencoded"},
-            self.timeout,
-        )
-        if sent.transient or sent.body is None:
-            return _retry(sent, self.exchanges), {}
-        if sent.status != 200:
-            self.exchanges.finish(
-                sent, "refused", code=str(sent.status), error=f"HTTP {sent.status}"
-            )
-            return CentreAnswer(ok=False, code=str(sent.status), message=f"HTTP {sent.status}"), {}
+        url, body = self.url + am.PATHS[operation], self.request_body(data)
+        sent, failed = _post(self.exchanges, operation, number, url, body, _FORM, self.timeout)
+        if failed is not None:
+            return failed, {}
+        assert sent.body is not None  # _post answers when no body came back
         try:
             reply = am.open_reply(sent.body)
         except ValueError as exc:
@@ -458,21 +460,11 @@ class EzpayCentre:
         self, operation: str, number: str, fields: dict[str, str]
     ) -> tuple[CentreAnswer, dict[str, Any]]:
         """Post; the answer and ezPay's Result (empty unless it answered SUCCESS)."""
-        sent = self.exchanges.post(
-            operation,
-            number,
-            self.url + ez.ENDPOINTS[operation][0],
-            self.request_body(fields),
-            {"Content-Type": "application/x-www-form-urlencoded"},
-            self.timeout,
-        )
-        if sent.transient or sent.body is None:
-            return _retry(sent, self.exchanges), {}
-        if sent.status != 200:
-            self.exchanges.finish(
-                sent, "refused", code=str(sent.status), error=f"HTTP {sent.status}"
-            )
-            return CentreAnswer(ok=False, code=str(sent.status), message=f"HTTP {sent.status}"), {}
+        url, body = self.url + ez.ENDPOINTS[operation][0], self.request_body(fields)
+        sent, failed = _post(self.exchanges, operation, number, url, body, _FORM, self.timeout)
+        if failed is not None:
+            return failed, {}
+        assert sent.body is not None  # _post answers when no body came back
         try:
             reply = ez.open_reply(sent.body, self._key, self._iv)
         except ez.EzpayWireError as exc:
