@@ -21,12 +21,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from dingdan.domain.invoicing import amego as am
 from dingdan.domain.invoicing import ecpay_einvoice as ec
 from dingdan.domain.invoicing import ezpay_einvoice as ez
+from dingdan.domain.invoicing.documents import Allowance, EInvoice, Line, Party
 
 # Error codes of the stand-ins' refusals (the adapters never depend on their values).
 ECPAY_DUPLICATE = 5000006  # RelateNumber already used
@@ -597,3 +600,42 @@ class FakeEzpay(_Base):
         inv["remaining"] += allowance["amount"]
         result = {"MerchantID": self.merchant_id, "AllowanceNo": d["AllowanceNo"]}
         return self._answer(ez.SUCCESS, "作廢折讓成功", result)
+
+
+# ---- documents the centres are sent in the tests ------------------------------------------
+
+NOW = 1_796_000_000  # 2026-11-30, a fixed clock so request bytes are reproducible
+AT = datetime.fromtimestamp(NOW, UTC)
+SELLER = Party("凍頂茶行", ubn="24634102")
+
+
+def invoice(key: str = "DD000123", **kw) -> EInvoice:
+    values = dict(
+        number=key,
+        issued_at=AT,
+        random_code="0000",
+        seller=SELLER,
+        buyer=Party("林小姐", email="lin@example.com"),
+        lines=(
+            Line(1, "凍頂烏龍茶 150g", Decimal(2), Decimal(350), Decimal(700)),
+            Line(2, "運費", Decimal(1), Decimal(100), Decimal(100)),
+        ),
+        total=Decimal(800),
+        carrier_type="mobile",
+        carrier_id="/TRM+O+P",
+    )
+    values.update(kw)
+    return EInvoice(**values)  # type: ignore[arg-type]
+
+
+def allowance(number: str, invoice_number: str, amount: int = 350) -> Allowance:
+    return Allowance(
+        number=number,
+        issued_at=AT,
+        invoice_number=invoice_number,
+        invoice_issued_at=AT,
+        seller=SELLER,
+        buyer=Party("林小姐", email="lin@example.com"),
+        lines=(Line(1, "凍頂烏龍茶 150g", Decimal(1), Decimal(amount), Decimal(amount)),),
+        total=Decimal(amount),
+    )

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -18,12 +16,8 @@ from dingdan.config import Settings
 from dingdan.db.einvoice_exchange_tables import EinvoiceExchange
 from dingdan.domain.invoicing import ezpay_einvoice as ez
 from dingdan.domain.invoicing.documents import (
-    Allowance,
     AllowanceVoid,
-    EInvoice,
     InvoiceVoid,
-    Line,
-    Party,
 )
 from dingdan.services.invoicing.centre_exchanges import exchanges_of
 from dingdan.services.invoicing.centres import (
@@ -33,48 +27,16 @@ from dingdan.services.invoicing.centres import (
     verify_mobile_barcode,
 )
 from tests.einvoice_fakes import (
+    AT,
     EZPAY_BAD_FIELD,
     EZPAY_TEST_IV,
     EZPAY_TEST_KEY,
     EZPAY_TEST_MERCHANT,
+    NOW,
     FakeEzpay,
+    allowance,
+    invoice,
 )
-
-NOW = 1_796_000_000  # 2026-11-30
-AT = datetime.fromtimestamp(NOW, UTC)
-SELLER = Party("凍頂茶行", ubn="24634102")
-
-
-def invoice(key: str = "DD000123", **kw) -> EInvoice:
-    values = dict(
-        number=key,
-        issued_at=AT,
-        random_code="0000",
-        seller=SELLER,
-        buyer=Party("林小姐", email="lin@example.com"),
-        lines=(
-            Line(1, "凍頂烏龍茶 150g", Decimal(2), Decimal(350), Decimal(700)),
-            Line(2, "運費", Decimal(1), Decimal(100), Decimal(100)),
-        ),
-        total=Decimal(800),
-        carrier_type="mobile",
-        carrier_id="/TRM+O+P",
-    )
-    values.update(kw)
-    return EInvoice(**values)  # type: ignore[arg-type]
-
-
-def allowance(number: str, invoice_number: str, amount: int = 350) -> Allowance:
-    return Allowance(
-        number=number,
-        issued_at=AT,
-        invoice_number=invoice_number,
-        invoice_issued_at=AT,
-        seller=SELLER,
-        buyer=Party("林小姐", email="lin@example.com"),
-        lines=(Line(1, "凍頂烏龍茶 150g", Decimal(1), Decimal(amount), Decimal(amount)),),
-        total=Decimal(amount),
-    )
 
 
 @pytest.fixture

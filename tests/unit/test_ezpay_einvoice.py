@@ -21,6 +21,7 @@ from dingdan.domain.invoicing.documents import (
     Line,
     Party,
 )
+from tests import einvoice_fakes as fakes
 from tests.helpers import missing_shared_data, shared_data_param, shared_external
 
 VECTORS = shared_external() / "vectors" / "ezpay_einvoice.json"
@@ -51,22 +52,8 @@ def test_check_code_is_the_published_one(vector):
 
 
 def invoice(**kw: Any) -> EInvoice:
-    values: dict[str, Any] = dict(
-        number="DD000123",
-        issued_at=AT,
-        random_code="0000",
-        seller=Party("凍頂茶行", ubn="24634102"),
-        buyer=Party("林小姐", email="lin@example.com"),
-        lines=(
-            Line(1, "凍頂烏龍茶 150g", Decimal(2), Decimal(350), Decimal(700)),
-            Line(2, "運費", Decimal(1), Decimal(100), Decimal(100)),
-        ),
-        total=Decimal(800),
-        carrier_type="mobile",
-        carrier_id="/TRM+O+P",
-    )
-    values.update(kw)
-    return EInvoice(**values)
+    """The tests' invoice (tests/einvoice_fakes.py), issued at this module's ``AT``."""
+    return fakes.invoice(**{"issued_at": AT, **kw})
 
 
 def test_post_data_round_trip_and_padding_to_32_bytes():
