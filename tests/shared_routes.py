@@ -69,6 +69,12 @@ def _shared(kind: str) -> Callable[[Any], Any]:
         if getattr(provider, "dependency_overrides", None):
             return original(self)
         version = self.original_router._get_routes_version()
+        # Every request asks each included router: its answer is kept on it too, so that
+        # the key (a walk over the inclusion's fields) is made once per router, not per
+        # request.
+        mine = self.__dict__.setdefault("_dingdan_shared", {})
+        if (kind, version) in mine:
+            return mine[(kind, version)]
         key = (kind, _inclusion_key(self.include_context), version)
         found = _BUILT.get(key)
         if found is None:
@@ -85,6 +91,7 @@ def _shared(kind: str) -> Callable[[Any], Any]:
                     # so no object whose id is in the key can be freed and its id reused.
                     found = (shadow, original(shadow))
                     _BUILT[key] = found
+        mine[(kind, version)] = found[1]
         return found[1]
 
     return built_once
